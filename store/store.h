@@ -1,0 +1,297 @@
+/* The LMDB store: users, tenants, their indexes, uniqueness, paging and
+ * counts. Knows nothing of nng or GraphQL; inputs and outputs are the
+ * protobuf-c messages of proto/roster.proto.
+ *
+ * Threads: one store may be shared by many threads. Read transactions
+ * (store_rtxn) belong to the thread that began them; any number may be open
+ * at once. Exactly one write transaction (store_wtxn) exists at a time (a
+ * second store_write_begin blocks until the first ends), and it belongs to
+ * the thread that began it.
+ *
+ * Ids are UUIDv7 text on this API and 16 bytes in keys. Tenant scope: every
+ * user/tenant function takes `const roster_uuid *scope`; NULL means an
+ * unrestricted (admin) caller, otherwise the caller is bound to that tenant
+ * and sees and changes only its users: anything outside reads as
+ * ROSTER_E_NOT_FOUND, and creating or moving a user into another tenant is
+ * ROSTER_E_PERMISSION_DENIED.
+ *
+ * Errors: functions return ROSTER_E_* codes (error.h). Bad input is
+ * ROSTER_E_INVALID_ARGUMENT, a uniqueness violation ROSTER_E_ALREADY_EXISTS,
+ * and `detail` (may be NULL) names the field with its GraphQL name ("email",
+ * "reference", "tenantId", "limit", ...) and says what was wrong.
+ * Out-parameters are written only on success.
+ *
+ * Memory: results that outlive a call are allocated in the caller's
+ * roster_arena and stay valid until that arena is reset or freed.
+ * "Borrowed" results point into LMDB's map and stay valid only until the
+ * read transaction they came from ends. */
+#ifndef ROSTER_STORE_H
+#define ROSTER_STORE_H
+
+#include "arena.h"
+#include "error.h"
+#include "roster.pb-c.h"
+#include "uuid.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The record/index layout this build reads and writes. Stored in the meta
+ * database under STORE_META_VERSION_KEY as a 4-byte little-endian integer;
+ * any other value is refused at open with ROSTER_E_VERSION. */
+#define STORE_SCHEMA_VERSION   1
+#define STORE_META_DB          "meta"
+#define STORE_META_VERSION_KEY "schema_version"
+
+/* Default map size: 64 GiB on 64-bit hosts (a sparse reservation of
+ * address space; the file only grows as data is written), 1 GiB on 32-bit
+ * hosts. An existing environment keeps its larger size. */
+#define STORE_DEFAULT_MAP_SIZE (sizeof(void *) >= 8 ? ((uint64_t)64 << 30) : ((uint64_t)1 << 30))
+
+typedef struct store store;
+typedef struct store_rtxn store_rtxn;
+typedef struct store_wtxn store_wtxn;
+
+typedef struct store_options {
+    /* Map size in bytes; 0 picks STORE_DEFAULT_MAP_SIZE. */
+    uint64_t map_size;
+    /* Most concurrent read transactions; 0 picks 126. */
+    unsigned max_readers;
+    /* Open read-only (MDB_RDONLY): nothing is created or modified; the
+     * directory must already hold a store. Write functions then return
+     * ROSTER_E_PERMISSION_DENIED. For offline inspection (rosterctl). */
+    bool read_only;
+    /* Commits are not flushed to disk (MDB_NOSYNC): for tests, benchmarks
+     * and bulk loads only. Default false: every commit is durable. */
+    bool no_sync;
+    /* Optional, caller-owned: filled with the reason when store_open fails
+     * (e.g. "store schema version 9 is not supported (this build reads
+     * version 1)"). */
+    roster_err_detail *detail;
+} store_options;
+
+/* A borrowed byte slice. */
+typedef struct store_slice {
+    const void *data;
+    size_t len;
+} store_slice;
+
+/* ------------------------------------------------------------ environment */
+
+/* Opens (creating when missing, unless read_only) the store in directory
+ * `dir`, which must exist. opts may be NULL for defaults. On success *out
+ * is caller-owned until store_close. Errors: ROSTER_E_VERSION (unknown
+ * schema version), ROSTER_E_NOT_FOUND (read_only and no store in dir),
+ * ROSTER_E_CORRUPT (not a Roster store), ROSTER_E_IO, ROSTER_E_NOMEM. */
+int store_open(store **out, const char *dir, const store_options *opts);
+
+/* Closes the store. All transactions must have ended. Accepts NULL. */
+void store_close(store *s);
+
+/* ------------------------------------------------------------ transactions */
+
+/* Begins a read transaction: a consistent snapshot. *out is owned by the
+ * caller until store_read_end, which also ends every borrowed pointer
+ * obtained through it. */
+int store_read_begin(store *s, store_rtxn **out);
+
+/* Ends a read transaction. Accepts NULL. */
+void store_read_end(store_rtxn *r);
+
+/* Begins the write transaction used for a group of write operations. Each
+ * operation below runs in its own nested LMDB transaction: when one fails,
+ * it leaves nothing behind and the others in the group are unaffected.
+ * Operations see the effects of earlier operations of the same group
+ * (uniqueness included). *out is owned by the caller until
+ * store_write_commit or store_write_abort. */
+int store_write_begin(store *s, store_wtxn **out);
+
+/* Commits the group durably (unless no_sync) and frees w, whatever the
+ * result. On failure nothing of the group is stored. Errors:
+ * ROSTER_E_MAP_FULL, ROSTER_E_IO, ROSTER_E_INTERNAL. */
+int store_write_commit(store_wtxn *w);
+
+/* Discards the group and frees w. Accepts NULL. */
+void store_write_abort(store_wtxn *w);
+
+/* ------------------------------------------------------------ users: writes
+ * `out` may be NULL when the caller does not need the result; otherwise
+ * *out is allocated in `arena`. */
+
+/* Creates a user: new UUIDv7 id, createdAt = updatedAt = now, active
+ * defaults to true, isOptedIn and twoFactorEnabled to false, tenantId to
+ * the default tenant (if one is set, else none). A scoped caller creates in
+ * its own tenant only (tenantId absent means the scope). Errors:
+ * INVALID_ARGUMENT (validation), ALREADY_EXISTS ("reference" or "email"
+ * already used in the tenant), NOT_FOUND ("tenantId" names no tenant),
+ * PERMISSION_DENIED ("tenantId" outside the scope). */
+int store_user_create(store_wtxn *w, const roster_uuid *scope,
+                      const Roster__V1__CreateUserRequest *req, roster_arena *arena,
+                      Roster__V1__User **out, roster_err_detail *detail);
+
+/* Partial update: fields present change, fields listed in req->clear
+ * become null, everything else is kept; updatedAt is bumped. Email cannot
+ * be cleared; a field both present and cleared is INVALID_ARGUMENT. Moving
+ * a user to another tenant re-checks uniqueness there. NOT_FOUND when the
+ * id names no user visible in the scope. */
+int store_user_update(store_wtxn *w, const roster_uuid *scope,
+                      const Roster__V1__UpdateUserRequest *req, roster_arena *arena,
+                      Roster__V1__User **out, roster_err_detail *detail);
+
+/* Stores a complete user record as given (id, createdAt and updatedAt
+ * kept), for loading a dump. Validation, uniqueness and referential
+ * integrity apply as for create; an existing id is ALREADY_EXISTS ("id").
+ * The tenant must already exist (load tenants first). */
+int store_user_restore(store_wtxn *w, const Roster__V1__User *user, roster_err_detail *detail);
+
+/* ------------------------------------------------------------ users: reads */
+
+/* The stored protobuf encoding of the roster.v1.User with text id `id`
+ * (NUL-terminated), borrowed from LMDB until store_read_end. Errors:
+ * INVALID_ARGUMENT ("id" is not a UUID), NOT_FOUND (no such user in the
+ * scope). */
+int store_user_get_raw(store_rtxn *r, const roster_uuid *scope, const char *id, const void **bytes,
+                       size_t *len);
+
+/* The user with id req->id, unpacked into `arena`. */
+int store_user_get(store_rtxn *r, const roster_uuid *scope, const Roster__V1__GetUserRequest *req,
+                   roster_arena *arena, Roster__V1__User **out, roster_err_detail *detail);
+
+/* Answers req->ids in order (at most ROSTER_MAX_BATCH, "ids"); users not
+ * visible in the scope have found[i] = false and an empty users[i]. A
+ * malformed id is INVALID_ARGUMENT naming "ids". *out lives in `arena`. */
+int store_user_batch_get(store_rtxn *r, const roster_uuid *scope,
+                         const Roster__V1__BatchGetUsersRequest *req, roster_arena *arena,
+                         Roster__V1__BatchGetUsersResponse **out, roster_err_detail *detail);
+
+/* One page of users and the exact total count, per the semantics of
+ * schema.graphql users(): filter fields ANDed, deactivated users left out
+ * unless filter.withDeactivated is {equalTo: true} or an `active` filter is
+ * given, search, order (default createdAt DESC, id as tie-break), limit
+ * (default 20, at most 1000, 0 = count only), offset. Errors name "limit",
+ * "offset", "filter.<field>", "search", "order". *out lives in `arena`. */
+int store_user_list(store_rtxn *r, const roster_uuid *scope,
+                    const Roster__V1__ListUsersRequest *req, roster_arena *arena,
+                    Roster__V1__ListUsersResponse **out, roster_err_detail *detail);
+
+/* A page as borrowed record encodings (roster.v1.User), for replies that
+ * forward them without unpacking. */
+typedef struct store_page {
+    int64_t total_count;
+    size_t n;           /* entries in items */
+    store_slice *items; /* array in the arena; each slice borrowed from LMDB */
+} store_page;
+
+/* Same query as store_user_list. out->items is allocated in `arena`; the
+ * bytes each item points to are borrowed until store_read_end. */
+int store_user_list_raw(store_rtxn *r, const roster_uuid *scope,
+                        const Roster__V1__ListUsersRequest *req, roster_arena *arena,
+                        store_page *out, roster_err_detail *detail);
+
+/* ------------------------------------------------------------ tenants
+ * A scoped caller sees only its own tenant, may not create tenants or
+ * change which tenant is the default (PERMISSION_DENIED), and may rename
+ * its own tenant. */
+
+/* Creates a tenant (name required). is_default true makes it the default
+ * tenant, and the previous default (if any) stops being one. */
+int store_tenant_create(store_wtxn *w, const roster_uuid *scope,
+                        const Roster__V1__CreateTenantRequest *req, roster_arena *arena,
+                        Roster__V1__Tenant **out, roster_err_detail *detail);
+
+/* Partial update: name and reference if present; clear_reference clears
+ * the reference; is_default true/false sets or drops the default mark. */
+int store_tenant_update(store_wtxn *w, const roster_uuid *scope,
+                        const Roster__V1__UpdateTenantRequest *req, roster_arena *arena,
+                        Roster__V1__Tenant **out, roster_err_detail *detail);
+
+/* Stores a complete tenant record as given (for loading a dump). */
+int store_tenant_restore(store_wtxn *w, const Roster__V1__Tenant *tenant,
+                         roster_err_detail *detail);
+
+/* The tenant; user_count is filled when req->include_user_count. */
+int store_tenant_get(store_rtxn *r, const roster_uuid *scope,
+                     const Roster__V1__GetTenantRequest *req, roster_arena *arena,
+                     Roster__V1__Tenant **out, roster_err_detail *detail);
+
+int store_tenant_batch_get(store_rtxn *r, const roster_uuid *scope,
+                           const Roster__V1__BatchGetTenantsRequest *req, roster_arena *arena,
+                           Roster__V1__BatchGetTenantsResponse **out, roster_err_detail *detail);
+
+/* Tenants per schema.graphql tenants(): filter (id, name, reference),
+ * order (createdAt or name, default createdAt DESC, id tie-break), limit,
+ * offset, exact total count. */
+int store_tenant_list(store_rtxn *r, const roster_uuid *scope,
+                      const Roster__V1__ListTenantsRequest *req, roster_arena *arena,
+                      Roster__V1__ListTenantsResponse **out, roster_err_detail *detail);
+
+/* Users of `tenant` that users(filter: {tenantId: {equalTo: id}}) counts
+ * (deactivated users left out); NULL counts users without a tenant. Served
+ * from a counter, O(1). */
+int store_tenant_user_count(store_rtxn *r, const roster_uuid *tenant, int64_t *out);
+
+/* ------------------------------------------------------------ operations */
+
+#define STORE_MAX_DBS 16
+
+typedef struct store_db_stat {
+    const char *name; /* static: "users", "tenants", "idx_email", ... */
+    uint64_t entries;
+    uint64_t branch_pages, leaf_pages, overflow_pages;
+    uint32_t depth;
+} store_db_stat;
+
+typedef struct store_stats {
+    uint32_t schema_version;
+    uint64_t users;        /* all user records */
+    uint64_t users_active; /* users not deactivated */
+    uint64_t tenants;
+    uint64_t map_size;   /* bytes reserved */
+    uint64_t used_bytes; /* bytes in use: (last page + 1) * page size */
+    uint32_t page_size;
+    uint64_t last_txnid;
+    size_t n_dbs;
+    store_db_stat dbs[STORE_MAX_DBS];
+} store_stats;
+
+/* Fills *out from the snapshot of r. */
+int store_stat(store_rtxn *r, store_stats *out);
+
+typedef enum store_issue_kind {
+    STORE_ISSUE_BAD_RECORD = 1,  /* a record that does not decode or validate */
+    STORE_ISSUE_MISSING_ENTRY,   /* a record lacks an index entry it should have */
+    STORE_ISSUE_STALE_ENTRY,     /* an index entry no record accounts for */
+    STORE_ISSUE_DUPLICATE,       /* two users share a reference/email in one tenant */
+    STORE_ISSUE_DANGLING_TENANT, /* a user's tenantId names no tenant */
+    STORE_ISSUE_COUNT_MISMATCH,  /* a maintained counter disagrees with the records */
+    STORE_ISSUE_DEFAULT_TENANT,  /* default-tenant mark inconsistent */
+} store_issue_kind;
+
+typedef struct store_issue {
+    store_issue_kind kind;
+    const char *db;                    /* static name of the database concerned */
+    char id[ROSTER_UUID_TEXT_LEN + 1]; /* record id concerned, "" if none */
+    char message[256];
+} store_issue;
+
+/* Called once per issue; `issue` is valid during the call only. */
+typedef void (*store_issue_fn)(void *ctx, const store_issue *issue);
+
+/* Checks every record against every index entry both ways, uniqueness,
+ * referential integrity, counters and the default tenant. Calls fn for
+ * each mismatch (fn may be NULL) and stores their number in *out_issues.
+ * Returns ROSTER_E_OK when the check ran (even if it found issues). */
+int store_verify(store_rtxn *r, store_issue_fn fn, void *ctx, uint64_t *out_issues);
+
+/* Called with one record's encoding, borrowed for the call. A non-zero
+ * return stops the iteration and is returned by store_each_*. */
+typedef int (*store_each_fn)(void *ctx, const void *bytes, size_t len);
+
+/* Every tenant (roster.v1.Tenant encodings) in id order. */
+int store_each_tenant(store_rtxn *r, store_each_fn fn, void *ctx);
+
+/* Every user (roster.v1.User encodings) in id order. */
+int store_each_user(store_rtxn *r, store_each_fn fn, void *ctx);
+
+#endif
