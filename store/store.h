@@ -28,6 +28,13 @@
 #ifndef ROSTER_STORE_H
 #define ROSTER_STORE_H
 
+/* src/common/limits.h shadows the system <limits.h> on roster_common's
+ * include path, and the generated roster.pb-c.h needs INT_MAX from it. */
+#include <limits.h>
+#ifndef INT_MAX
+#define INT_MAX __INT_MAX__
+#endif
+
 #include "arena.h"
 #include "error.h"
 #include "roster.pb-c.h"
