@@ -1,0 +1,274 @@
+/* Roster client library: calls the user service (`roster-users`) over nng
+ * req0 with protobuf messages encoded by nanopb.
+ *
+ * Types. Requests and records are the nanopb types generated from
+ * proto/roster.proto (`roster_v1_User`, `roster_v1_ListUsersRequest`, ...
+ * from "roster.pb.h"). Records are fixed-size structs (strings are char
+ * arrays sized by proto/roster.options); string fields of requests are
+ * nanopb callbacks, set with roster_pb_str()/roster_pb_strlist() to point
+ * at the caller's own strings (borrowed, never copied).
+ *
+ * Errors. Every function returns a ROSTER_E_* code from "error.h"
+ * (ROSTER_E_OK is 0). A reply with a non-OK gRPC status becomes the code
+ * roster_err_from_status() gives (NOT_FOUND, ALREADY_EXISTS,
+ * INVALID_ARGUMENT, DEADLINE_EXCEEDED, ...); the server's message and its
+ * per-field violations land in a roster_status when the caller passes one.
+ * Local failures use the same enum: DEADLINE_EXCEEDED when the call's
+ * timeout expires before the reply, UNAVAILABLE when the service cannot be
+ * reached, CLOSED after roster_client_close, PROTOCOL for a reply that does
+ * not decode, TOO_LARGE when a reply holds more records than the caller's
+ * array, CANCELLED when a streaming callback stops the decode.
+ *
+ * Memory. No heap allocation happens on the request path: requests are
+ * encoded straight into the nng message, replies are decoded from it into
+ * the caller's structs or into per-call storage that the handle pools and
+ * reuses. The pool grows (one allocation per extra concurrent call) only
+ * when more calls are in flight than ever before.
+ *
+ * Threads. A roster_client is safe to use from any number of threads at
+ * once; each call runs on its own nng req0 context. Asynchronous calls
+ * complete on nng's threads. */
+#ifndef ROSTER_CLIENT_H
+#define ROSTER_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "roster.pb.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Timeout used when neither the call nor the client options give one. */
+#define ROSTER_CLIENT_DEFAULT_TIMEOUT_MS 10000u
+/* Per-field violations kept in a roster_status (more are counted, not kept). */
+#define ROSTER_CLIENT_MAX_VIOLATIONS 8
+
+typedef struct roster_client roster_client;
+
+/* ------------------------------------------------------------ opening */
+
+typedef struct roster_client_options {
+    /* PEM file of the certificate authorities trusted for tls+tcp://;
+     * required for tls+tcp:// URLs, ignored otherwise. Read during
+     * roster_client_open; the string is borrowed only for that call. */
+    const char *tls_ca_file;
+    /* Name the server certificate must carry; NULL uses the URL's host.
+     * Borrowed only during roster_client_open. */
+    const char *tls_server_name;
+    /* Timeout for calls whose options give none; 0 means
+     * ROSTER_CLIENT_DEFAULT_TIMEOUT_MS. */
+    uint32_t default_timeout_ms;
+    /* Largest reply accepted, in bytes; 0 means ROSTER_MAX_RPC_MESSAGE. */
+    size_t max_reply_bytes;
+    /* false (default): roster_client_open fails with UNAVAILABLE when the
+     * service cannot be reached now. true: open returns at once and calls
+     * wait (within their timeout) for the connection, which nng retries. */
+    bool lazy_connect;
+} roster_client_options;
+
+/* Opens a client on `url` (ipc://PATH, tcp://HOST:PORT or
+ * tls+tcp://HOST:PORT). `opts` may be NULL for the defaults; it and every
+ * string in it are borrowed only for the duration of this call. On
+ * success *out is a new handle owned by the caller, to be released with
+ * roster_client_close. On failure *out is untouched and `detail` (may be
+ * NULL) names what was wrong ("url", "tls_ca_file", ...). */
+int roster_client_open(roster_client **out, const char *url, const roster_client_options *opts,
+                       roster_err_detail *detail);
+
+/* Closes the connection and frees the handle. Calls still in flight finish
+ * with ROSTER_E_CLOSED (their callbacks run) before this returns. Accepts
+ * NULL. Must not be called from an asynchronous callback of the same
+ * client, and no other thread may use the handle during or after it. */
+void roster_client_close(roster_client *c);
+
+/* ------------------------------------------------------------ per call */
+
+typedef struct roster_call_options {
+    /* Time the caller waits for the reply, in ms; 0 uses the client
+     * default. Sent to the service as context.timeout_ms (which answers
+     * DEADLINE_EXCEEDED rather than doing late work) and enforced here. */
+    uint32_t timeout_ms;
+    /* Correlation id sent as context.request_id; NULL sends none. */
+    const char *request_id;
+    /* Tenant id a tenant-bound caller is limited to, sent as
+     * context.tenant_scope; NULL calls unscoped (all tenants). */
+    const char *tenant_scope;
+} roster_call_options;
+/* Call options, request structs and every string they point to are
+ * borrowed only until the call function returns (synchronous and
+ * asynchronous alike): the request is encoded before it returns. A NULL
+ * roster_call_options means all defaults. */
+
+/* Outcome of a call as the service reported it. */
+typedef struct roster_status {
+    int err;                 /* the ROSTER_E_* code the call returned */
+    int code;                /* gRPC status from the reply; -1 when no reply was decoded */
+    char message[256];       /* service message, or why the call failed locally */
+    size_t violation_count;  /* violations kept below (<= MAX_VIOLATIONS) */
+    size_t violations_total; /* violations in the reply (may be more) */
+    roster_err_detail violations[ROSTER_CLIENT_MAX_VIOLATIONS]; /* field, message */
+} roster_status;
+/* Every call takes `roster_status *st` (may be NULL). It is written on
+ * success and on failure alike; st->err equals the return value. */
+
+/* ------------------------------------------------------------ request helpers */
+
+/* Makes string field `f` of a request encode the NUL-terminated string
+ * `s` (borrowed: it must stay valid until the call function returns).
+ * s == NULL leaves the field absent. */
+void roster_pb_str(pb_callback_t *f, const char *s);
+
+/* A borrowed list of NUL-terminated strings. */
+typedef struct roster_strlist {
+    const char *const *values;
+    size_t count;
+} roster_strlist;
+
+/* Makes repeated string field `f` (StringList.values) encode the strings
+ * of `list` (borrowed with everything it points to until the call
+ * function returns). list == NULL or count == 0 encodes no values; the
+ * presence of the StringList itself is its has_ flag. */
+void roster_pb_strlist(pb_callback_t *f, const roster_strlist *list);
+
+/* ------------------------------------------------------------ streaming */
+
+/* Receives one record of a list or batch reply. `index` counts records in
+ * reply order from 0; for batch gets it is the position of the requested
+ * id, and a record with has_id == false means that id was not found. The
+ * record is borrowed for the duration of the callback only. Return 0 to go
+ * on, non-zero to stop: the call then fails with ROSTER_E_CANCELLED.
+ * Runs on the calling thread for synchronous calls, on an nng thread for
+ * asynchronous ones. */
+typedef int (*roster_user_fn)(void *arg, size_t index, const roster_v1_User *user);
+typedef int (*roster_tenant_fn)(void *arg, size_t index, const roster_v1_Tenant *tenant);
+
+/* ------------------------------------------------------------ synchronous calls */
+/* Out-parameters come first; they are written only when the call returns
+ * ROSTER_E_OK (list arrays: entries [0, *count) then hold the page). */
+
+int roster_client_create_user(roster_v1_User *out, roster_status *st, roster_client *c,
+                              const roster_call_options *o, const roster_v1_CreateUserRequest *req);
+int roster_client_update_user(roster_v1_User *out, roster_status *st, roster_client *c,
+                              const roster_call_options *o, const roster_v1_UpdateUserRequest *req);
+/* `id` borrowed until return. */
+int roster_client_get_user(roster_v1_User *out, roster_status *st, roster_client *c,
+                           const roster_call_options *o, const char *id);
+/* users[i] and found[i] answer ids[i]; both arrays hold n entries and are
+ * caller-owned. n may be 0. */
+int roster_client_batch_get_users(roster_v1_User *users, bool *found, roster_status *st,
+                                  roster_client *c, const roster_call_options *o,
+                                  const char *const *ids, size_t n);
+/* Streaming form: each entry goes to fn (not-found ids as records without
+ * has_id); found (n entries, may be NULL) is filled when it returns OK. */
+int roster_client_batch_get_users_stream(bool *found, roster_status *st, roster_client *c,
+                                         const roster_call_options *o, const char *const *ids,
+                                         size_t n, roster_user_fn fn, void *arg);
+/* Fills users[0..*count) (cap entries, caller-owned) and *total (may be
+ * NULL) with the exact number of matches. A reply holding more than cap
+ * records fails with ROSTER_E_TOO_LARGE: ask for limit <= cap. */
+int roster_client_list_users(roster_v1_User *users, size_t *count, int64_t *total,
+                             roster_status *st, roster_client *c, const roster_call_options *o,
+                             const roster_v1_ListUsersRequest *req, size_t cap);
+/* Streaming form: each record goes to fn as it is decoded; the page is
+ * never held whole. *total (may be NULL) is written on success. */
+int roster_client_list_users_stream(int64_t *total, roster_status *st, roster_client *c,
+                                    const roster_call_options *o,
+                                    const roster_v1_ListUsersRequest *req, roster_user_fn fn,
+                                    void *arg);
+
+int roster_client_create_tenant(roster_v1_Tenant *out, roster_status *st, roster_client *c,
+                                const roster_call_options *o,
+                                const roster_v1_CreateTenantRequest *req);
+int roster_client_update_tenant(roster_v1_Tenant *out, roster_status *st, roster_client *c,
+                                const roster_call_options *o,
+                                const roster_v1_UpdateTenantRequest *req);
+int roster_client_get_tenant(roster_v1_Tenant *out, roster_status *st, roster_client *c,
+                             const roster_call_options *o, const char *id, bool include_user_count);
+int roster_client_batch_get_tenants(roster_v1_Tenant *tenants, bool *found, roster_status *st,
+                                    roster_client *c, const roster_call_options *o,
+                                    const char *const *ids, size_t n, bool include_user_count);
+int roster_client_batch_get_tenants_stream(bool *found, roster_status *st, roster_client *c,
+                                           const roster_call_options *o, const char *const *ids,
+                                           size_t n, bool include_user_count, roster_tenant_fn fn,
+                                           void *arg);
+int roster_client_list_tenants(roster_v1_Tenant *tenants, size_t *count, int64_t *total,
+                               roster_status *st, roster_client *c, const roster_call_options *o,
+                               const roster_v1_ListTenantsRequest *req, size_t cap);
+int roster_client_list_tenants_stream(int64_t *total, roster_status *st, roster_client *c,
+                                      const roster_call_options *o,
+                                      const roster_v1_ListTenantsRequest *req, roster_tenant_fn fn,
+                                      void *arg);
+
+int roster_client_health(roster_v1_HealthResponse *out, roster_status *st, roster_client *c,
+                         const roster_call_options *o);
+int roster_client_stats(roster_v1_StatsResponse *out, roster_status *st, roster_client *c,
+                        const roster_call_options *o);
+
+/* ------------------------------------------------------------ asynchronous calls */
+
+/* Completion of an asynchronous call: `err` is the call's ROSTER_E_* code
+ * and `st` its status, borrowed for the duration of the callback only.
+ * Runs exactly once, on an nng thread, after the out-parameters have been
+ * written (on success). It may start further calls on the same client; it
+ * must not block for long and must not call roster_client_close. */
+typedef void (*roster_done_fn)(void *arg, int err, const roster_status *st);
+
+/* Each starts the call and returns at once. ROSTER_E_OK: `done` will run
+ * exactly once; out-parameters (and the streaming fn/arg) must stay valid
+ * until it has run. Any other return: the call was not started, `done`
+ * will not run. Request and options are borrowed only until return. */
+int roster_client_create_user_async(roster_v1_User *out, roster_client *c,
+                                    const roster_call_options *o,
+                                    const roster_v1_CreateUserRequest *req, roster_done_fn done,
+                                    void *arg);
+int roster_client_update_user_async(roster_v1_User *out, roster_client *c,
+                                    const roster_call_options *o,
+                                    const roster_v1_UpdateUserRequest *req, roster_done_fn done,
+                                    void *arg);
+int roster_client_get_user_async(roster_v1_User *out, roster_client *c,
+                                 const roster_call_options *o, const char *id, roster_done_fn done,
+                                 void *arg);
+int roster_client_batch_get_users_async(roster_v1_User *users, bool *found, roster_client *c,
+                                        const roster_call_options *o, const char *const *ids,
+                                        size_t n, roster_done_fn done, void *arg);
+int roster_client_list_users_async(roster_v1_User *users, size_t *count, int64_t *total,
+                                   roster_client *c, const roster_call_options *o,
+                                   const roster_v1_ListUsersRequest *req, size_t cap,
+                                   roster_done_fn done, void *arg);
+int roster_client_list_users_stream_async(int64_t *total, roster_client *c,
+                                          const roster_call_options *o,
+                                          const roster_v1_ListUsersRequest *req, roster_user_fn fn,
+                                          void *fn_arg, roster_done_fn done, void *arg);
+int roster_client_create_tenant_async(roster_v1_Tenant *out, roster_client *c,
+                                      const roster_call_options *o,
+                                      const roster_v1_CreateTenantRequest *req, roster_done_fn done,
+                                      void *arg);
+int roster_client_update_tenant_async(roster_v1_Tenant *out, roster_client *c,
+                                      const roster_call_options *o,
+                                      const roster_v1_UpdateTenantRequest *req, roster_done_fn done,
+                                      void *arg);
+int roster_client_get_tenant_async(roster_v1_Tenant *out, roster_client *c,
+                                   const roster_call_options *o, const char *id,
+                                   bool include_user_count, roster_done_fn done, void *arg);
+int roster_client_batch_get_tenants_async(roster_v1_Tenant *tenants, bool *found, roster_client *c,
+                                          const roster_call_options *o, const char *const *ids,
+                                          size_t n, bool include_user_count, roster_done_fn done,
+                                          void *arg);
+int roster_client_list_tenants_async(roster_v1_Tenant *tenants, size_t *count, int64_t *total,
+                                     roster_client *c, const roster_call_options *o,
+                                     const roster_v1_ListTenantsRequest *req, size_t cap,
+                                     roster_done_fn done, void *arg);
+int roster_client_health_async(roster_v1_HealthResponse *out, roster_client *c,
+                               const roster_call_options *o, roster_done_fn done, void *arg);
+int roster_client_stats_async(roster_v1_StatsResponse *out, roster_client *c,
+                              const roster_call_options *o, roster_done_fn done, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
