@@ -1,0 +1,239 @@
+'use strict';
+// The oracle's deterministic stub data source for graphql-js (STUB.md is the
+// specification; oracle_stub.c implements the same for our engine).
+// makeSchema(graphql, sdl) returns {schema, fieldResolver}; it takes the
+// graphql module as an argument so the benchmark can use its own copy.
+
+const CREATED = '2026-01-01T00:00:00.000Z';
+const UPDATED = '2026-01-02T00:00:00.000Z';
+const TOUCHED = '2026-01-03T00:00:00.000Z';
+
+class StubError extends Error {}
+
+function n(s) {
+  let k = 0;
+  for (const b of Buffer.from(String(s), 'utf8')) k += b;
+  return k;
+}
+
+function deriveUser(id) {
+  const k = n(id);
+  let tenantId;
+  if (k % 6 === 0) tenantId = null;
+  else if (k % 11 === 0) tenantId = 't-bad';
+  else tenantId = 't' + (k % 4);
+  return {
+    id,
+    reference: 'ref-' + id,
+    email: id + '@example.com',
+    firstName: 'First-' + id,
+    lastName: k % 5 === 0 ? null : 'Last-' + id,
+    phone: k % 4 === 0 ? '+1555' + k : null,
+    locale: 'en-US',
+    timezone: 'UTC',
+    isOptedIn: k % 2 === 0,
+    active: k % 3 !== 0,
+    synced: true,
+    avatarUrl: 'https://img.example.com/' + id + '.png',
+    customData: { n: k, tags: ['a', 'b'] },
+    twoFactorEnabled: false,
+    tenantId,
+    createdAt: CREATED,
+    updatedAt: UPDATED,
+  };
+}
+
+function deriveTenant(id) {
+  return {
+    id,
+    name: 'Tenant ' + id,
+    reference: n(id) % 2 === 0 ? 'ref-' + id : null,
+    isDefault: id === 't1',
+    createdAt: CREATED,
+    updatedAt: UPDATED,
+  };
+}
+
+function has(obj, key) {
+  return obj !== null && obj !== undefined && Object.prototype.hasOwnProperty.call(obj, key);
+}
+
+function pageBounds(args) {
+  const limit = args.limit === undefined || args.limit === null ? 20 : args.limit;
+  const offset = args.offset === undefined || args.offset === null ? 0 : args.offset;
+  if (limit < 0 || limit > 1000) throw new StubError('limit must be between 0 and 1000');
+  if (offset < 0) throw new StubError('offset must not be negative');
+  return { limit, offset };
+}
+
+function isDesc(args) {
+  return has(args, 'order') && args.order !== null && args.order.order === 'DESC';
+}
+
+const root = {
+  'Query.user'(_src, args) {
+    const id = args.id;
+    if (id.includes('erruser')) throw new StubError('user ' + id + ' not found');
+    if (id.includes('nulluser')) return null;
+    return deriveUser(id);
+  },
+  'Query.users'(_src, args) {
+    const { limit, offset } = pageBounds(args);
+    const filter = has(args, 'filter') ? args.filter : null;
+    const idf = filter && has(filter, 'id') ? filter.id : null;
+    let ids;
+    if (idf && has(idf, 'valueIn') && idf.valueIn !== null) {
+      ids = idf.valueIn.slice();
+    } else if (idf && has(idf, 'equalTo') && typeof idf.equalTo === 'string') {
+      ids = [idf.equalTo];
+    } else {
+      const prefix = has(args, 'search') && args.search !== null ? args.search.value : 'u';
+      ids = [];
+      for (let i = 0; i < 50; i++) ids.push(prefix + i);
+    }
+    const act = filter && has(filter, 'active') ? filter.active : null;
+    if (act && has(act, 'equalTo') && typeof act.equalTo === 'boolean') {
+      ids = ids.filter((id) => deriveUser(id).active === act.equalTo);
+    }
+    if (isDesc(args)) ids.reverse();
+    return {
+      totalCount: ids.length,
+      data: ids.slice(offset, offset + limit).map(deriveUser),
+    };
+  },
+  'Query.tenant'(_src, args) {
+    if (args.id.includes('missing')) throw new StubError('tenant ' + args.id + ' not found');
+    return deriveTenant(args.id);
+  },
+  'Query.tenants'(_src, args) {
+    const { limit, offset } = pageBounds(args);
+    let ts = ['t0', 't1', 't2', 't3'].map(deriveTenant);
+    const filter = has(args, 'filter') ? args.filter : null;
+    const nf = filter && has(filter, 'name') ? filter.name : null;
+    if (nf && has(nf, 'equalTo') && typeof nf.equalTo === 'string') {
+      ts = ts.filter((t) => t.name === nf.equalTo);
+    }
+    if (isDesc(args)) ts.reverse();
+    return { totalCount: ts.length, data: ts.slice(offset, offset + limit) };
+  },
+  'Mutation.createUser'(_src, args) {
+    const u = args.user;
+    if (u.reference === 'dup') throw new StubError('reference dup already exists');
+    if (!u.email.includes('@')) throw new StubError('email ' + u.email + ' is not valid');
+    const opt = (k) => (has(u, k) ? u[k] : null);
+    const dflt = (k, d) => (has(u, k) && u[k] !== null ? u[k] : d);
+    return {
+      id: 'new-' + u.reference,
+      reference: u.reference,
+      email: u.email,
+      firstName: opt('firstName'),
+      lastName: opt('lastName'),
+      phone: opt('phone'),
+      locale: opt('locale'),
+      timezone: opt('timezone'),
+      isOptedIn: dflt('isOptedIn', false),
+      active: dflt('active', true),
+      synced: true,
+      avatarUrl: opt('avatarUrl'),
+      customData: opt('customData'),
+      twoFactorEnabled: dflt('twoFactorEnabled', false),
+      tenantId: opt('tenantId'),
+      createdAt: CREATED,
+      updatedAt: CREATED,
+    };
+  },
+  'Mutation.updateUser'(_src, args) {
+    if (args.id.includes('erruser')) throw new StubError('user ' + args.id + ' not found');
+    const rec = deriveUser(args.id);
+    for (const k of Object.keys(args.user)) rec[k] = args.user[k];
+    rec.updatedAt = TOUCHED;
+    return rec;
+  },
+  'Mutation.createTenant'(_src, args) {
+    const t = args.tenant;
+    if (t.name === '') throw new StubError('tenant name must not be empty');
+    return {
+      id: 't-new-' + t.name,
+      name: t.name,
+      reference: has(t, 'reference') ? t.reference : null,
+      isDefault: false,
+      createdAt: CREATED,
+      updatedAt: CREATED,
+    };
+  },
+  'Mutation.updateTenant'(_src, args) {
+    if (args.id.includes('missing')) throw new StubError('tenant ' + args.id + ' not found');
+    const rec = deriveTenant(args.id);
+    for (const k of Object.keys(args.tenant)) rec[k] = args.tenant[k];
+    rec.updatedAt = TOUCHED;
+    return rec;
+  },
+  'UserModel.email'(u) {
+    if (u.id.includes('nullemail')) return null;
+    if (u.id.includes('erremail')) throw new StubError('email failed for ' + u.id);
+    return u.email;
+  },
+  'UserModel.avatarUrl'(u) {
+    if (n(u.id) % 7 === 0) throw new StubError('avatar unavailable for ' + u.id);
+    return u.avatarUrl;
+  },
+  'UserModel.tenant'(u) {
+    if (u.id.includes('errtenant')) throw new StubError('tenant lookup failed for ' + u.id);
+    if (u.tenantId === null || u.tenantId === undefined) return null;
+    return deriveTenant(u.tenantId);
+  },
+  'TenantModel.name'(t) {
+    if (t.id.includes('bad')) throw new StubError('tenant name failed for ' + t.id);
+    return t.name;
+  },
+  'TenantModel.users'(t) {
+    return { totalCount: n(t.id) % 50 };
+  },
+};
+
+const DATE_RE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/;
+
+function makeSchema(graphql, sdl) {
+  const schema = graphql.buildSchema(sdl);
+  const { GraphQLError, Kind, valueFromASTUntyped, inspect } = graphql;
+  const show = inspect || ((v) => JSON.stringify(v));
+
+  const date = schema.getType('Date');
+  date.serialize = (v) => v;
+  date.parseValue = (v) => {
+    if (typeof v !== 'string' || !DATE_RE.test(v)) {
+      throw new GraphQLError('Date cannot represent value: ' + show(v));
+    }
+    return v;
+  };
+  date.parseLiteral = (ast) => {
+    if (ast.kind !== Kind.STRING || !DATE_RE.test(ast.value)) {
+      throw new GraphQLError('Date cannot represent value', { nodes: ast });
+    }
+    return ast.value;
+  };
+
+  const json = schema.getType('JsonObject');
+  json.serialize = (v) => v;
+  json.parseValue = (v) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+      throw new GraphQLError('JsonObject cannot represent non-object value: ' + show(v));
+    }
+    return v;
+  };
+  json.parseLiteral = (ast, variables) => {
+    if (ast.kind !== Kind.OBJECT) {
+      throw new GraphQLError('JsonObject cannot represent non-object value', { nodes: ast });
+    }
+    return valueFromASTUntyped(ast, variables);
+  };
+
+  const fieldResolver = (source, args, ctx, info) => {
+    const f = root[info.parentType.name + '.' + info.fieldName];
+    if (f) return f(source, args, ctx, info);
+    return source === null || source === undefined ? undefined : source[info.fieldName];
+  };
+  return { schema, fieldResolver };
+}
+
+module.exports = { makeSchema, StubError, n };
