@@ -1,0 +1,275 @@
+#include "config.h"
+
+#include "error.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define GW_VERSION "0.1.0"
+
+void gw_config_defaults(gw_config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->listen, sizeof c->listen, "http://127.0.0.1:8080");
+    char cwd[900];
+    if (getcwd(cwd, sizeof cwd) == NULL)
+        snprintf(cwd, sizeof cwd, ".");
+    snprintf(c->upstream, sizeof c->upstream, "ipc://%s/data/users.ipc", cwd);
+    c->max_body = 1024 * 1024;
+    c->max_tokens = 15000;
+    c->max_depth = 15;
+    c->max_page = 1000;
+    c->timeout_ms = 5000;
+    c->max_inflight = 1024;
+    c->rpc_contexts = 256;
+    c->doc_cache = 16u * 1024 * 1024;
+    c->drain_ms = 10000;
+    c->log_level = ROSTER_LOG_INFO;
+}
+
+static int parse_u64(uint64_t *out, const char *s, uint64_t min, uint64_t max)
+{
+    if (s == NULL || *s == '\0' || *s == '-')
+        return ROSTER_E_INVALID_ARGUMENT;
+    errno = 0;
+    char *end = NULL;
+    unsigned long long v = strtoull(s, &end, 10);
+    uint64_t mul = 1;
+    if (end && (*end == 'k' || *end == 'K')) {
+        mul = 1024;
+        end++;
+    } else if (end && (*end == 'm' || *end == 'M')) {
+        mul = 1024 * 1024;
+        end++;
+    }
+    if (errno != 0 || end == s || *end != '\0' || v > max / mul || v * mul < min)
+        return ROSTER_E_INVALID_ARGUMENT;
+    *out = v * mul;
+    return ROSTER_E_OK;
+}
+
+enum {
+    OPT_LISTEN = 'l',
+    OPT_UPSTREAM = 'u',
+    OPT_HELP = 'h',
+    OPT_VERSION = 'V',
+    OPT_MAX_BODY = 1000,
+    OPT_MAX_TOKENS,
+    OPT_MAX_DEPTH,
+    OPT_MAX_PAGE,
+    OPT_TIMEOUT,
+    OPT_MAX_INFLIGHT,
+    OPT_RPC_CONTEXTS,
+    OPT_DOC_CACHE,
+    OPT_DRAIN,
+    OPT_SCHEMA,
+    OPT_LOG_LEVEL,
+};
+
+/* One table drives options, environment variables and the help text. */
+typedef struct opt_def {
+    int id;
+    const char *name;
+    const char *env;
+    const char *arg;
+    const char *help;
+} opt_def;
+
+static const opt_def opts[] = {
+    {OPT_LISTEN, "listen", "ROSTER_GATEWAY_LISTEN", "URL",
+     "HTTP address to serve (default http://127.0.0.1:8080)"},
+    {OPT_UPSTREAM, "upstream", "ROSTER_GATEWAY_UPSTREAM", "URL",
+     "roster-users RPC address: ipc://, tcp:// or tls+tcp:// (default ipc://$PWD/data/users.ipc)"},
+    {OPT_MAX_BODY, "max-body", "ROSTER_GATEWAY_MAX_BODY", "BYTES",
+     "largest POST body, k/M suffixes allowed; larger gets 413 (default 1M)"},
+    {OPT_MAX_TOKENS, "max-tokens", "ROSTER_GATEWAY_MAX_TOKENS", "N",
+     "most lexical tokens in a GraphQL document (default 15000)"},
+    {OPT_MAX_DEPTH, "max-depth", "ROSTER_GATEWAY_MAX_DEPTH", "N",
+     "deepest selection/value nesting in a document (default 15)"},
+    {OPT_MAX_PAGE, "max-page", "ROSTER_GATEWAY_MAX_PAGE", "N",
+     "largest `limit` of users()/tenants(), at most 1000 (default 1000)"},
+    {OPT_TIMEOUT, "timeout-ms", "ROSTER_GATEWAY_TIMEOUT_MS", "MS",
+     "per-request deadline, passed to every RPC (default 5000)"},
+    {OPT_MAX_INFLIGHT, "max-inflight", "ROSTER_GATEWAY_MAX_INFLIGHT", "N",
+     "concurrent GraphQL requests; more get 503 (default 1024)"},
+    {OPT_RPC_CONTEXTS, "rpc-contexts", "ROSTER_GATEWAY_RPC_CONTEXTS", "N",
+     "req0 contexts for concurrent upstream calls (default 256)"},
+    {OPT_DOC_CACHE, "doc-cache", "ROSTER_GATEWAY_DOC_CACHE", "BYTES",
+     "memory for parsed documents cached by query text, 0 disables (default 16M)"},
+    {OPT_DRAIN, "drain-ms", "ROSTER_GATEWAY_DRAIN_MS", "MS",
+     "on SIGTERM, how long in-flight requests may take to finish (default 10000)"},
+    {OPT_SCHEMA, "schema", "ROSTER_GATEWAY_SCHEMA", "FILE",
+     "SDL file to serve instead of the built-in schema.graphql"},
+    {OPT_LOG_LEVEL, "log-level", "ROSTER_GATEWAY_LOG_LEVEL", "LEVEL",
+     "debug, info, warn or error (default info)"},
+    {OPT_HELP, "help", NULL, NULL, "print this help and exit"},
+    {OPT_VERSION, "version", NULL, NULL, "print the version and exit"},
+};
+
+#define N_OPTS (sizeof opts / sizeof opts[0])
+
+void gw_config_usage(void)
+{
+    printf("usage: roster-gateway [OPTIONS]\n\n"
+           "Serves the Roster GraphQL schema over HTTP (POST/GET /graphql, /healthz,\n"
+           "/readyz, /metrics), resolving through roster-users over nng.\n\n"
+           "Options (each also read from the environment variable shown):\n");
+    for (size_t i = 0; i < N_OPTS; i++) {
+        char left[64];
+        if (opts[i].arg)
+            snprintf(left, sizeof left, "--%s %s", opts[i].name, opts[i].arg);
+        else
+            snprintf(left, sizeof left, "--%s", opts[i].name);
+        printf("  %-22s %s\n", left, opts[i].help);
+        if (opts[i].env)
+            printf("  %-22s env %s\n", "", opts[i].env);
+    }
+    printf("\nLogs are logfmt lines on stderr. SIGTERM or SIGINT stops accepting work,\n"
+           "lets in-flight requests finish (up to --drain-ms) and exits 0.\n");
+}
+
+static int apply(gw_config *c, const opt_def *d, const char *v, const char *src, char *err,
+                 size_t cap)
+{
+    uint64_t n = 0;
+    int rc = ROSTER_E_OK;
+    switch (d->id) {
+    case OPT_LISTEN:
+        if (strncmp(v, "http://", 7) != 0 || strlen(v) >= sizeof c->listen)
+            rc = ROSTER_E_INVALID_ARGUMENT;
+        else
+            snprintf(c->listen, sizeof c->listen, "%s", v);
+        break;
+    case OPT_UPSTREAM:
+        if ((strncmp(v, "ipc://", 6) != 0 && strncmp(v, "tcp://", 6) != 0 &&
+             strncmp(v, "tls+tcp://", 10) != 0) ||
+            strlen(v) >= sizeof c->upstream)
+            rc = ROSTER_E_INVALID_ARGUMENT;
+        else
+            snprintf(c->upstream, sizeof c->upstream, "%s", v);
+        break;
+    case OPT_SCHEMA:
+        if (strlen(v) >= sizeof c->schema_path)
+            rc = ROSTER_E_INVALID_ARGUMENT;
+        else
+            snprintf(c->schema_path, sizeof c->schema_path, "%s", v);
+        break;
+    case OPT_LOG_LEVEL:
+        rc = roster_log_level_parse(&c->log_level, v);
+        break;
+    case OPT_MAX_BODY:
+        if ((rc = parse_u64(&n, v, 64, 64u * 1024 * 1024)) == 0)
+            c->max_body = (size_t)n;
+        break;
+    case OPT_MAX_TOKENS:
+        if ((rc = parse_u64(&n, v, 16, 1000000)) == 0)
+            c->max_tokens = (uint32_t)n;
+        break;
+    case OPT_MAX_DEPTH:
+        if ((rc = parse_u64(&n, v, 2, 1000)) == 0)
+            c->max_depth = (uint32_t)n;
+        break;
+    case OPT_MAX_PAGE:
+        if ((rc = parse_u64(&n, v, 1, 1000)) == 0)
+            c->max_page = (uint32_t)n;
+        break;
+    case OPT_TIMEOUT:
+        if ((rc = parse_u64(&n, v, 1, 3600000)) == 0)
+            c->timeout_ms = (uint32_t)n;
+        break;
+    case OPT_MAX_INFLIGHT:
+        if ((rc = parse_u64(&n, v, 1, 1000000)) == 0)
+            c->max_inflight = (uint32_t)n;
+        break;
+    case OPT_RPC_CONTEXTS:
+        if ((rc = parse_u64(&n, v, 1, 65536)) == 0)
+            c->rpc_contexts = (uint32_t)n;
+        break;
+    case OPT_DOC_CACHE:
+        if ((rc = parse_u64(&n, v, 0, 1024u * 1024 * 1024)) == 0)
+            c->doc_cache = (size_t)n;
+        break;
+    case OPT_DRAIN:
+        if ((rc = parse_u64(&n, v, 0, 3600000)) == 0)
+            c->drain_ms = (uint32_t)n;
+        break;
+    default:
+        rc = ROSTER_E_INVALID_ARGUMENT;
+    }
+    if (rc != ROSTER_E_OK)
+        snprintf(err, cap, "invalid value for %s%s: \"%s\" (%s%s%s)", src, d->name, v,
+                 d->arg ? d->arg : "", d->arg ? ": " : "", d->help);
+    return rc;
+}
+
+int gw_config_from_env(gw_config *c, char *err, size_t err_cap)
+{
+    for (size_t i = 0; i < N_OPTS; i++) {
+        if (opts[i].env == NULL)
+            continue;
+        const char *v = getenv(opts[i].env);
+        if (v == NULL || *v == '\0')
+            continue;
+        int rc = apply(c, &opts[i], v, "", err, err_cap);
+        if (rc != ROSTER_E_OK) {
+            snprintf(err, err_cap, "invalid value for environment variable %s: \"%s\"", opts[i].env,
+                     v);
+            return rc;
+        }
+    }
+    return ROSTER_E_OK;
+}
+
+int gw_config_from_args(gw_config *c, int argc, char **argv, char *err, size_t err_cap)
+{
+    struct option lopts[N_OPTS + 1];
+    for (size_t i = 0; i < N_OPTS; i++) {
+        lopts[i].name = opts[i].name;
+        lopts[i].has_arg = opts[i].arg ? required_argument : no_argument;
+        lopts[i].flag = NULL;
+        lopts[i].val = opts[i].id;
+    }
+    memset(&lopts[N_OPTS], 0, sizeof lopts[N_OPTS]);
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        int longidx = -1;
+        int ch = getopt_long(argc, argv, ":l:u:hV", lopts, &longidx);
+        if (ch == -1)
+            break;
+        if (ch == '?') {
+            snprintf(err, err_cap, "unknown option \"%s\" (see --help)", argv[optind - 1]);
+            return ROSTER_E_INVALID_ARGUMENT;
+        }
+        if (ch == ':') {
+            snprintf(err, err_cap, "option \"%s\" needs a value (see --help)", argv[optind - 1]);
+            return ROSTER_E_INVALID_ARGUMENT;
+        }
+        if (ch == OPT_HELP) {
+            gw_config_usage();
+            return ROSTER_E_CANCELLED;
+        }
+        if (ch == OPT_VERSION) {
+            printf("roster-gateway %s\n", GW_VERSION);
+            return ROSTER_E_CANCELLED;
+        }
+        for (size_t i = 0; i < N_OPTS; i++) {
+            if (opts[i].id == ch) {
+                int rc = apply(c, &opts[i], optarg, "--", err, err_cap);
+                if (rc != ROSTER_E_OK)
+                    return rc;
+                break;
+            }
+        }
+    }
+    if (optind < argc) {
+        snprintf(err, err_cap, "unexpected argument \"%s\" (see --help)", argv[optind]);
+        return ROSTER_E_INVALID_ARGUMENT;
+    }
+    return ROSTER_E_OK;
+}

@@ -1,0 +1,44 @@
+/* roster-gateway configuration: defaults, environment variables and
+ * command-line options, in that order of precedence (options win). */
+#ifndef ROSTER_GW_CONFIG_H
+#define ROSTER_GW_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+typedef struct gw_config {
+    char listen[512];       /* http://host:port for the HTTP server */
+    char upstream[1024];    /* nng URL of roster-users */
+    char schema_path[1024]; /* SDL file served; "" = the built-in copy */
+    size_t max_body;        /* bytes of a POST body (413 past it) */
+    uint32_t max_tokens;    /* lexical tokens of a document */
+    uint32_t max_depth;     /* selection and value nesting of a document */
+    uint32_t max_page;      /* users/tenants limit argument */
+    uint32_t timeout_ms;    /* per-request deadline, passed to every RPC */
+    uint32_t max_inflight;  /* concurrent GraphQL requests (503 past it) */
+    uint32_t rpc_contexts;  /* req0 contexts kept for upstream calls */
+    size_t doc_cache;       /* bytes of parsed documents cached; 0 = no cache */
+    uint32_t drain_ms;      /* time in-flight requests get after SIGTERM */
+    roster_log_level log_level;
+} gw_config;
+
+/* Fills c with the defaults; the default upstream is
+ * ipc://<absolute ./data>/users.ipc from the current directory. */
+void gw_config_defaults(gw_config *c);
+
+/* Applies ROSTER_GATEWAY_* environment variables to c. On a bad value
+ * returns ROSTER_E_INVALID_ARGUMENT with a message in err (err_cap bytes)
+ * naming the variable; c may be partly updated. */
+int gw_config_from_env(gw_config *c, char *err, size_t err_cap);
+
+/* Applies argv options to c. Returns ROSTER_E_OK, ROSTER_E_INVALID_ARGUMENT
+ * with a message in err, or ROSTER_E_CANCELLED when --help or --version was
+ * printed to stdout (the caller exits 0). */
+int gw_config_from_args(gw_config *c, int argc, char **argv, char *err, size_t err_cap);
+
+/* Writes the --help text to stdout. */
+void gw_config_usage(void);
+
+#endif

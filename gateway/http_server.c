@@ -1,0 +1,360 @@
+#include "http_server.h"
+
+#include <nng/nng.h>
+#include <nng/supplemental/http/http.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "clock.h"
+#include "error.h"
+#include "log.h"
+#include "metrics.h"
+
+#define MAX_ROUTES    8
+#define KEEP_BODY_CAP (64u * 1024u) /* larger body buffers are released after use */
+
+typedef struct route_ctx {
+    gw_http *http;
+    gw_route route;
+} route_ctx;
+
+struct gw_req {
+    gw_req *next_free;
+    gw_http *http;
+    route_ctx *route;
+    nng_aio *http_aio; /* the server's handler aio; finished by gw_req_respond */
+    nng_http_req *req; /* borrowed from the server until answered */
+    nng_http_conn *conn;
+    nng_aio *rx_aio; /* owned: reads the body; lives as long as the pool */
+    char *body;
+    size_t body_len;
+    size_t body_cap;
+    int64_t start_ns;
+};
+
+struct gw_http {
+    nng_http_server *server;
+    nng_url *url;
+    size_t max_body;
+    int port;
+    atomic_int draining;
+    route_ctx routes[MAX_ROUTES];
+    size_t n_routes;
+    pthread_mutex_t pool_mu;
+    gw_req *free_list;
+    gw_req **all; /* every request object ever made, for the final free */
+    size_t n_all;
+    size_t cap_all;
+};
+
+static int from_nng(int rv)
+{
+    switch (rv) {
+    case 0:
+        return ROSTER_E_OK;
+    case NNG_ENOMEM:
+        return ROSTER_E_NOMEM;
+    case NNG_EINVAL:
+    case NNG_EADDRINVAL:
+    case NNG_ENOTSUP:
+        return ROSTER_E_INVALID_ARGUMENT;
+    case NNG_ETIMEDOUT:
+        return ROSTER_E_DEADLINE_EXCEEDED;
+    case NNG_ECLOSED:
+        return ROSTER_E_CLOSED;
+    default:
+        return ROSTER_E_IO;
+    }
+}
+
+static void rx_done(void *arg);
+
+static gw_req *pool_get(gw_http *h)
+{
+    pthread_mutex_lock(&h->pool_mu);
+    gw_req *r = h->free_list;
+    if (r) {
+        h->free_list = r->next_free;
+        pthread_mutex_unlock(&h->pool_mu);
+        return r;
+    }
+    if (h->n_all == h->cap_all) {
+        size_t nc = h->cap_all ? h->cap_all * 2 : 64;
+        gw_req **na = realloc(h->all, nc * sizeof *na);
+        if (na == NULL) {
+            pthread_mutex_unlock(&h->pool_mu);
+            return NULL;
+        }
+        h->all = na;
+        h->cap_all = nc;
+    }
+    r = calloc(1, sizeof *r);
+    if (r == NULL || nng_aio_alloc(&r->rx_aio, rx_done, r) != 0) {
+        free(r);
+        pthread_mutex_unlock(&h->pool_mu);
+        return NULL;
+    }
+    r->http = h;
+    h->all[h->n_all++] = r;
+    pthread_mutex_unlock(&h->pool_mu);
+    return r;
+}
+
+static void pool_put(gw_req *r)
+{
+    gw_http *h = r->http;
+    if (r->body_cap > KEEP_BODY_CAP) {
+        free(r->body);
+        r->body = NULL;
+        r->body_cap = 0;
+    }
+    r->body_len = 0;
+    r->req = NULL;
+    r->conn = NULL;
+    r->http_aio = NULL;
+    r->route = NULL;
+    pthread_mutex_lock(&h->pool_mu);
+    r->next_free = h->free_list;
+    h->free_list = r;
+    pthread_mutex_unlock(&h->pool_mu);
+}
+
+const char *gw_req_method(const gw_req *r)
+{
+    return nng_http_req_get_method(r->req);
+}
+
+const char *gw_req_uri(const gw_req *r)
+{
+    return nng_http_req_get_uri(r->req);
+}
+
+const char *gw_req_header(const gw_req *r, const char *name)
+{
+    return nng_http_req_get_header(r->req, name);
+}
+
+const char *gw_req_body(const gw_req *r, size_t *len)
+{
+    *len = r->body_len;
+    return r->body_len ? r->body : NULL;
+}
+
+int64_t gw_req_start_ns(const gw_req *r)
+{
+    return r->start_ns;
+}
+
+void gw_req_respond(gw_req *r, uint16_t status, const char *content_type, const char *body,
+                    size_t len, const char *const *extra, size_t n_extra)
+{
+    nng_aio *aio = r->http_aio;
+    nng_http_res *res = NULL;
+    int rv = nng_http_res_alloc(&res);
+    if (rv == 0)
+        rv = nng_http_res_set_status(res, status);
+    if (rv == 0 && content_type)
+        rv = nng_http_res_set_header(res, "Content-Type", content_type);
+    for (size_t i = 0; rv == 0 && i < n_extra; i++)
+        rv = nng_http_res_set_header(res, extra[2 * i], extra[2 * i + 1]);
+    if (rv == 0 && atomic_load(&r->http->draining))
+        rv = nng_http_res_set_header(res, "Connection", "close");
+    if (rv == 0)
+        rv = nng_http_res_copy_data(res, body ? body : "", len);
+    gw_metrics_http_status(status);
+    pool_put(r);
+    if (rv != 0) {
+        nng_http_res_free(res);
+        nng_aio_finish(aio, rv); /* the server closes the connection */
+        return;
+    }
+    nng_aio_set_output(aio, 0, res);
+    nng_aio_finish(aio, 0);
+}
+
+static void respond_text(gw_req *r, uint16_t status, const char *msg, int close)
+{
+    char body[512];
+    int n = snprintf(body, sizeof body, "{\"errors\":[{\"message\":\"%s\"}]}", msg);
+    const char *hdr[] = {"Connection", "close"};
+    gw_req_respond(r, status, "application/json; charset=utf-8", body, n > 0 ? (size_t)n : 0, hdr,
+                   close ? 1 : 0);
+}
+
+static void dispatch(gw_req *r)
+{
+    if (atomic_load(&r->http->draining)) {
+        const char *hdr[] = {"Retry-After", "1"};
+        char body[] = "{\"errors\":[{\"message\":\"the gateway is shutting down\"}]}";
+        gw_req_respond(r, 503, "application/json; charset=utf-8", body, sizeof body - 1, hdr, 1);
+        return;
+    }
+    r->route->route.fn(r, r->route->route.ud);
+}
+
+static void rx_done(void *arg)
+{
+    gw_req *r = arg;
+    int rv = nng_aio_result(r->rx_aio);
+    if (rv != 0) {
+        nng_aio *aio = r->http_aio;
+        pool_put(r);
+        nng_aio_finish(aio, rv);
+        return;
+    }
+    dispatch(r);
+}
+
+static void handle(nng_aio *aio)
+{
+    nng_http_req *req = nng_aio_get_input(aio, 0);
+    nng_http_handler *hh = nng_aio_get_input(aio, 1);
+    nng_http_conn *conn = nng_aio_get_input(aio, 2);
+    route_ctx *rc = nng_http_handler_get_data(hh);
+    gw_req *r = pool_get(rc->http);
+    if (r == NULL) {
+        nng_aio_finish(aio, NNG_ENOMEM);
+        return;
+    }
+    r->start_ns = roster_mono_ns();
+    r->route = rc;
+    r->http_aio = aio;
+    r->req = req;
+    r->conn = conn;
+    r->body_len = 0;
+
+    const char *te = nng_http_req_get_header(req, "Transfer-Encoding");
+    if (te != NULL) {
+        respond_text(r, 411, "chunked request bodies are not supported: send Content-Length", 1);
+        return;
+    }
+    const char *cl = nng_http_req_get_header(req, "Content-Length");
+    if (cl == NULL) {
+        dispatch(r);
+        return;
+    }
+    char *end = NULL;
+    unsigned long long len = strtoull(cl, &end, 10);
+    if (end == cl || *end != '\0' || cl[0] == '-') {
+        respond_text(r, 400, "Content-Length is not a number", 1);
+        return;
+    }
+    if (len > rc->http->max_body) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "request body of %llu bytes is larger than the %zu allowed", len,
+                 rc->http->max_body);
+        respond_text(r, 413, msg, 1);
+        return;
+    }
+    if (len == 0) {
+        dispatch(r);
+        return;
+    }
+    if (r->body_cap < len) {
+        char *nb = realloc(r->body, (size_t)len);
+        if (nb == NULL) {
+            respond_text(r, 503, "out of memory", 1);
+            return;
+        }
+        r->body = nb;
+        r->body_cap = (size_t)len;
+    }
+    r->body_len = (size_t)len;
+    nng_iov iov = {.iov_buf = r->body, .iov_len = (size_t)len};
+    nng_aio_set_iov(r->rx_aio, 1, &iov);
+    nng_aio_set_timeout(r->rx_aio, 30000);
+    nng_http_conn_read_all(conn, r->rx_aio);
+}
+
+int gw_http_start(gw_http **out, const char *listen_url, size_t max_body, const gw_route *routes,
+                  size_t n_routes, char *err, size_t err_cap)
+{
+    int rc = ROSTER_E_OK;
+    int rv;
+    if (n_routes > MAX_ROUTES)
+        return ROSTER_E_INVALID_ARGUMENT;
+    gw_http *h = calloc(1, sizeof *h);
+    if (h == NULL)
+        return ROSTER_E_NOMEM;
+    pthread_mutex_init(&h->pool_mu, NULL);
+    h->max_body = max_body;
+    if ((rv = nng_url_parse(&h->url, listen_url)) != 0) {
+        snprintf(err, err_cap, "cannot parse listen URL \"%s\": %s", listen_url, nng_strerror(rv));
+        rc = ROSTER_E_INVALID_ARGUMENT;
+        goto fail;
+    }
+    if ((rv = nng_http_server_hold(&h->server, h->url)) != 0) {
+        snprintf(err, err_cap, "cannot create HTTP server for \"%s\": %s", listen_url,
+                 nng_strerror(rv));
+        rc = from_nng(rv);
+        goto fail;
+    }
+    for (size_t i = 0; i < n_routes; i++) {
+        nng_http_handler *hh = NULL;
+        h->routes[i].http = h;
+        h->routes[i].route = routes[i];
+        if ((rv = nng_http_handler_alloc(&hh, routes[i].path, handle)) != 0 ||
+            (rv = nng_http_handler_set_method(hh, NULL)) != 0 ||
+            (rv = nng_http_handler_collect_body(hh, false, 0)) != 0 ||
+            (rv = nng_http_handler_set_data(hh, &h->routes[i], NULL)) != 0 ||
+            (rv = nng_http_server_add_handler(h->server, hh)) != 0) {
+            nng_http_handler_free(hh);
+            snprintf(err, err_cap, "cannot add HTTP handler %s: %s", routes[i].path,
+                     nng_strerror(rv));
+            rc = from_nng(rv);
+            goto fail;
+        }
+        h->n_routes++;
+    }
+    if ((rv = nng_http_server_start(h->server)) != 0) {
+        snprintf(err, err_cap, "cannot listen on \"%s\": %s", listen_url, nng_strerror(rv));
+        rc = ROSTER_E_IO;
+        goto fail;
+    }
+    nng_sockaddr sa;
+    if (nng_http_server_get_addr(h->server, &sa) == 0 && sa.s_family == NNG_AF_INET)
+        h->port = ((sa.s_in.sa_port & 0xff) << 8) | (sa.s_in.sa_port >> 8);
+    else
+        h->port = atoi(h->url->u_port);
+    *out = h;
+    return ROSTER_E_OK;
+fail:
+    if (h->server)
+        nng_http_server_release(h->server);
+    nng_url_free(h->url);
+    pthread_mutex_destroy(&h->pool_mu);
+    free(h);
+    return rc;
+}
+
+int gw_http_port(const gw_http *h)
+{
+    return h->port;
+}
+
+void gw_http_drain(gw_http *h)
+{
+    if (h)
+        atomic_store(&h->draining, 1);
+}
+
+void gw_http_free(gw_http *h)
+{
+    if (h == NULL)
+        return;
+    nng_http_server_stop(h->server);
+    nng_http_server_release(h->server);
+    for (size_t i = 0; i < h->n_all; i++) {
+        nng_aio_free(h->all[i]->rx_aio);
+        free(h->all[i]->body);
+        free(h->all[i]);
+    }
+    free(h->all);
+    nng_url_free(h->url);
+    pthread_mutex_destroy(&h->pool_mu);
+    free(h);
+}

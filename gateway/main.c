@@ -1,0 +1,206 @@
+/* roster-gateway: wires configuration, the schema, the upstream client,
+ * the resolvers, the document cache and the HTTP routes, then waits for
+ * SIGTERM/SIGINT and shuts down gracefully. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "config.h"
+#include "error.h"
+#include "graphql.h"
+#include "graphql_http.h"
+#include "http_server.h"
+#include "log.h"
+#include "probes.h"
+#include "resolvers.h"
+#include "schema_sdl.h"
+#include "upstream.h"
+
+static int load_file(char **out, size_t *len, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return ROSTER_E_IO;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 4096 > cap) {
+            cap = cap ? cap * 2 : 65536;
+            char *nb = realloc(buf, cap);
+            if (nb == NULL) {
+                free(buf);
+                fclose(f);
+                return ROSTER_E_NOMEM;
+            }
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    fclose(f);
+    *out = buf;
+    *len = n;
+    return ROSTER_E_OK;
+}
+
+static int build_schema(gql_schema **out, const gw_config *cfg)
+{
+    const char *sdl = gw_schema_sdl;
+    size_t len = gw_schema_sdl_len;
+    char *file = NULL;
+    if (cfg->schema_path[0]) {
+        int rc = load_file(&file, &len, cfg->schema_path);
+        if (rc != ROSTER_E_OK) {
+            char q[1100];
+            roster_log(ROSTER_LOG_ERROR, "schema_error", "path=%s error=%s",
+                       roster_log_quote(q, sizeof q, cfg->schema_path), strerror(errno));
+            return rc;
+        }
+        sdl = file;
+    }
+    gql_errors errs;
+    gql_errors_init(&errs);
+    gql_schema *s = NULL;
+    int rc = gql_schema_build(&s, &errs, sdl, len);
+    if (rc == ROSTER_E_OK)
+        rc = gql_schema_use_standard_scalars(s);
+    if (rc != ROSTER_E_OK) {
+        for (gql_error *e = errs.head; e; e = e->next) {
+            char q[600];
+            roster_log(ROSTER_LOG_ERROR, "schema_error", "message=%s line=%u",
+                       roster_log_quote(q, sizeof q, e->message),
+                       e->n_locations ? e->locations[0].line : 0);
+        }
+        gql_schema_free(s);
+        s = NULL;
+    }
+    gql_errors_free(&errs);
+    free(file);
+    if (rc == ROSTER_E_OK)
+        *out = s;
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    gw_config cfg;
+    char err[512] = "";
+    gw_config_defaults(&cfg);
+    roster_log_init("gateway", ROSTER_LOG_INFO);
+    int rc = gw_config_from_env(&cfg, err, sizeof err);
+    if (rc == ROSTER_E_OK)
+        rc = gw_config_from_args(&cfg, argc, argv, err, sizeof err);
+    if (rc == ROSTER_E_CANCELLED)
+        return 0;
+    if (rc != ROSTER_E_OK) {
+        fprintf(stderr, "roster-gateway: %s\n", err);
+        return 2;
+    }
+    roster_log_init("gateway", cfg.log_level);
+
+    /* Signals are taken by sigwait in this thread only; block them before
+     * nng starts its threads so they inherit the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    gql_schema *schema = NULL;
+    gw_upstream *up = NULL;
+    gw_resolvers *res = NULL;
+    gql_cache *cache = NULL;
+    gw_graphql *gql = NULL;
+    gw_http *http = NULL;
+    gw_probes probes = {0};
+    int exit_code = 1;
+
+    if ((rc = build_schema(&schema, &cfg)) != ROSTER_E_OK)
+        goto fail;
+    if ((rc = gw_upstream_new(&up, cfg.upstream, cfg.rpc_contexts, err, sizeof err)) !=
+        ROSTER_E_OK) {
+        char q[600];
+        roster_log(ROSTER_LOG_ERROR, "upstream_error", "error=%s",
+                   roster_log_quote(q, sizeof q, err));
+        goto fail;
+    }
+    if ((rc = gw_resolvers_new(&res, schema, up, cfg.max_page)) != ROSTER_E_OK) {
+        roster_log(ROSTER_LOG_ERROR, "resolvers_error",
+                   "error=\"the schema does not match the resolvers\" code=%s", roster_errname(rc));
+        goto fail;
+    }
+    gql_limits limits = {
+        .max_bytes = cfg.max_body, .max_tokens = cfg.max_tokens, .max_depth = cfg.max_depth};
+    if (cfg.doc_cache > 0 &&
+        (rc = gql_cache_new(&cache, schema, cfg.doc_cache, &limits)) != ROSTER_E_OK)
+        goto fail;
+    gw_graphql_params gp = {.schema = schema,
+                            .cache = cache,
+                            .limits = &limits,
+                            .resolvers = res,
+                            .max_inflight = cfg.max_inflight,
+                            .timeout_ms = cfg.timeout_ms};
+    if ((rc = gw_graphql_new(&gql, &gp)) != ROSTER_E_OK)
+        goto fail;
+    probes.up = up;
+    probes.cache = cache;
+    gw_route routes[] = {
+        {"/graphql", gw_graphql_route, gql},
+        {"/healthz", gw_probe_healthz, &probes},
+        {"/readyz", gw_probe_readyz, &probes},
+        {"/metrics", gw_probe_metrics, &probes},
+    };
+    if ((rc = gw_http_start(&http, cfg.listen, cfg.max_body, routes, 4, err, sizeof err)) !=
+        ROSTER_E_OK) {
+        char q[600];
+        roster_log(ROSTER_LOG_ERROR, "listen_error", "error=%s",
+                   roster_log_quote(q, sizeof q, err));
+        goto fail;
+    }
+    {
+        char ql[600], qu[1100];
+        roster_log(ROSTER_LOG_INFO, "startup",
+                   "listen=%s port=%d upstream=%s max_body=%zu max_tokens=%u max_depth=%u "
+                   "max_page=%u timeout_ms=%u max_inflight=%u",
+                   roster_log_quote(ql, sizeof ql, cfg.listen), gw_http_port(http),
+                   roster_log_quote(qu, sizeof qu, cfg.upstream), cfg.max_body, cfg.max_tokens,
+                   cfg.max_depth, cfg.max_page, cfg.timeout_ms, cfg.max_inflight);
+    }
+
+    int sig = 0;
+    while (sigwait(&sigs, &sig) != 0)
+        ;
+    roster_log(ROSTER_LOG_INFO, "shutdown", "signal=%d in_flight=%lld", sig,
+               (long long)gw_graphql_inflight(gql));
+    gw_http_drain(http);
+    int64_t until = roster_mono_ns() + (int64_t)cfg.drain_ms * 1000000;
+    while (gw_graphql_inflight(gql) > 0 && roster_mono_ns() < until) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    int64_t left = gw_graphql_inflight(gql);
+    if (left > 0)
+        roster_log(ROSTER_LOG_WARN, "shutdown_timeout", "in_flight=%lld", (long long)left);
+    exit_code = 0;
+fail:
+    /* Requests still running after the drain time wait on upstream calls:
+     * closing the client fails those calls, which answers the requests;
+     * new requests are already refused, so none reaches the closed client. */
+    gw_upstream_free(up);
+    gw_http_free(http);
+    gw_graphql_free(gql);
+    gql_cache_free(cache);
+    gw_resolvers_free(res);
+    gql_schema_free(schema);
+    if (exit_code == 0)
+        roster_log(ROSTER_LOG_INFO, "stopped", "%s", "");
+    return exit_code;
+}

@@ -1,0 +1,181 @@
+#include "metrics.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+
+const char *const gw_rpc_method_names[GW_RPC__COUNT] = {
+    "CreateUser",   "UpdateUser", "GetUser",         "BatchGetUsers", "ListUsers", "CreateTenant",
+    "UpdateTenant", "GetTenant",  "BatchGetTenants", "ListTenants",   "Health",
+};
+
+static const char *const op_names[GW_OP__COUNT] = {"query", "mutation", "unknown"};
+static const char *const outcome_names[GW_OUT__COUNT] = {"ok", "field_errors", "request_error",
+                                                         "rejected"};
+
+/* Upper bounds in seconds; the last bucket is +Inf. */
+static const double bounds[GW_HIST_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                               0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   5.0};
+
+typedef struct hist {
+    atomic_uint_fast64_t buckets[GW_HIST_BUCKETS + 1]; /* non-cumulative; last = +Inf */
+    atomic_uint_fast64_t count;
+    atomic_uint_fast64_t sum_ns;
+} hist;
+
+#define N_STATUS 17 /* gRPC status codes 0..16 */
+
+static struct {
+    atomic_uint_fast64_t requests[GW_OP__COUNT][GW_OUT__COUNT];
+    hist latency;
+    atomic_int_fast64_t inflight;
+    hist rpc_latency[GW_RPC__COUNT];
+    atomic_uint_fast64_t rpc_status[GW_RPC__COUNT][N_STATUS];
+    atomic_uint_fast64_t http[6]; /* by status class 1xx..5xx */
+} m;
+
+static void hist_observe(hist *h, int64_t ns)
+{
+    if (ns < 0)
+        ns = 0;
+    double s = (double)ns / 1e9;
+    int i = 0;
+    while (i < GW_HIST_BUCKETS && s > bounds[i])
+        i++;
+    atomic_fetch_add_explicit(&h->buckets[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->sum_ns, (uint64_t)ns, memory_order_relaxed);
+}
+
+void gw_metrics_request(gw_op_label op, gw_outcome outcome, int64_t ns)
+{
+    if ((unsigned)op >= GW_OP__COUNT || (unsigned)outcome >= GW_OUT__COUNT)
+        return;
+    atomic_fetch_add_explicit(&m.requests[op][outcome], 1, memory_order_relaxed);
+    hist_observe(&m.latency, ns);
+}
+
+void gw_metrics_inflight_add(int delta)
+{
+    atomic_fetch_add_explicit(&m.inflight, delta, memory_order_relaxed);
+}
+
+int64_t gw_metrics_inflight(void)
+{
+    return (int64_t)atomic_load_explicit(&m.inflight, memory_order_relaxed);
+}
+
+void gw_metrics_rpc(gw_rpc_method method, int status, int64_t ns)
+{
+    if ((unsigned)method >= GW_RPC__COUNT)
+        return;
+    if (status < 0 || status >= N_STATUS)
+        status = 2; /* UNKNOWN */
+    atomic_fetch_add_explicit(&m.rpc_status[method][status], 1, memory_order_relaxed);
+    hist_observe(&m.rpc_latency[method], ns);
+}
+
+void gw_metrics_http_status(int status)
+{
+    int cls = status / 100;
+    if (cls < 1 || cls > 5)
+        cls = 0;
+    atomic_fetch_add_explicit(&m.http[cls], 1, memory_order_relaxed);
+}
+
+static void put(gql_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#include <stdarg.h>
+static void put(gql_buf *b, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        gql_buf_append(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+static void hist_render(gql_buf *b, const char *name, const char *labels, hist *h)
+{
+    uint64_t cum = 0;
+    const char *sep = labels[0] ? "," : "";
+    for (int i = 0; i <= GW_HIST_BUCKETS; i++) {
+        cum += atomic_load_explicit(&h->buckets[i], memory_order_relaxed);
+        if (i < GW_HIST_BUCKETS)
+            put(b, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, sep, bounds[i],
+                (unsigned long long)cum);
+        else
+            put(b, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep, (unsigned long long)cum);
+    }
+    put(b, "%s_sum{%s} %.9f\n", name, labels,
+        (double)atomic_load_explicit(&h->sum_ns, memory_order_relaxed) / 1e9);
+    put(b, "%s_count{%s} %llu\n", name, labels,
+        (unsigned long long)atomic_load_explicit(&h->count, memory_order_relaxed));
+}
+
+void gw_metrics_render(gql_buf *b, int ready, uint64_t doc_cache_hits, uint64_t doc_cache_misses)
+{
+    put(b, "# HELP roster_gateway_requests_total GraphQL requests by operation type and "
+           "outcome.\n# TYPE roster_gateway_requests_total counter\n");
+    for (int o = 0; o < GW_OP__COUNT; o++)
+        for (int r = 0; r < GW_OUT__COUNT; r++)
+            put(b, "roster_gateway_requests_total{operation=\"%s\",outcome=\"%s\"} %llu\n",
+                op_names[o], outcome_names[r],
+                (unsigned long long)atomic_load_explicit(&m.requests[o][r], memory_order_relaxed));
+    put(b, "# HELP roster_gateway_request_duration_seconds Time from a GraphQL request's "
+           "arrival to its response.\n# TYPE roster_gateway_request_duration_seconds "
+           "histogram\n");
+    hist_render(b, "roster_gateway_request_duration_seconds", "", &m.latency);
+    put(b,
+        "# HELP roster_gateway_requests_in_flight GraphQL requests being served.\n"
+        "# TYPE roster_gateway_requests_in_flight gauge\nroster_gateway_requests_in_flight "
+        "%lld\n",
+        (long long)gw_metrics_inflight());
+    put(b, "# HELP roster_gateway_http_responses_total HTTP responses by status class.\n"
+           "# TYPE roster_gateway_http_responses_total counter\n");
+    for (int c = 1; c <= 5; c++)
+        put(b, "roster_gateway_http_responses_total{class=\"%dxx\"} %llu\n", c,
+            (unsigned long long)atomic_load_explicit(&m.http[c], memory_order_relaxed));
+    put(b, "# HELP roster_gateway_upstream_rpc_duration_seconds Upstream RPC round trips by "
+           "method.\n# TYPE roster_gateway_upstream_rpc_duration_seconds histogram\n");
+    for (int i = 0; i < GW_RPC__COUNT; i++) {
+        if (atomic_load_explicit(&m.rpc_latency[i].count, memory_order_relaxed) == 0)
+            continue;
+        char labels[64];
+        snprintf(labels, sizeof labels, "method=\"%s\"", gw_rpc_method_names[i]);
+        hist_render(b, "roster_gateway_upstream_rpc_duration_seconds", labels, &m.rpc_latency[i]);
+    }
+    put(b, "# HELP roster_gateway_upstream_rpc_total Upstream RPCs by method and status.\n"
+           "# TYPE roster_gateway_upstream_rpc_total counter\n");
+    put(b, "# HELP roster_gateway_upstream_rpc_errors_total Upstream RPCs that did not "
+           "return OK, by method and status.\n# TYPE roster_gateway_upstream_rpc_errors_total "
+           "counter\n");
+    for (int i = 0; i < GW_RPC__COUNT; i++)
+        for (int s = 0; s < N_STATUS; s++) {
+            uint64_t v = atomic_load_explicit(&m.rpc_status[i][s], memory_order_relaxed);
+            if (v == 0)
+                continue;
+            put(b, "roster_gateway_upstream_rpc_total{method=\"%s\",status=\"%s\"} %llu\n",
+                gw_rpc_method_names[i], roster_status_name(s), (unsigned long long)v);
+            if (s != 0)
+                put(b,
+                    "roster_gateway_upstream_rpc_errors_total{method=\"%s\",status=\"%s\"} "
+                    "%llu\n",
+                    gw_rpc_method_names[i], roster_status_name(s), (unsigned long long)v);
+        }
+    put(b,
+        "# HELP roster_gateway_upstream_ready 1 when the user service answered the last "
+        "health check.\n# TYPE roster_gateway_upstream_ready gauge\n"
+        "roster_gateway_upstream_ready %d\n",
+        ready ? 1 : 0);
+    put(b,
+        "# HELP roster_gateway_document_cache_total Parsed-document cache lookups.\n"
+        "# TYPE roster_gateway_document_cache_total counter\n"
+        "roster_gateway_document_cache_total{result=\"hit\"} %llu\n"
+        "roster_gateway_document_cache_total{result=\"miss\"} %llu\n",
+        (unsigned long long)doc_cache_hits, (unsigned long long)doc_cache_misses);
+}

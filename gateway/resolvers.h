@@ -1,0 +1,37 @@
+/* Resolvers for every field of schema.graphql: root queries and mutations
+ * become RPCs to roster-users (arguments translated field by field into the
+ * protobuf requests), objects are the unpacked protobuf messages, and
+ * UserModel.tenant / TenantModel.users are batch resolvers issuing one
+ * BatchGetTenants per response level. RPC failures become GraphQL errors
+ * with extensions.code (see status_map.h). */
+#ifndef ROSTER_GW_RESOLVERS_H
+#define ROSTER_GW_RESOLVERS_H
+
+#include <stdint.h>
+
+#include "graphql.h"
+#include "upstream.h"
+
+typedef struct gw_resolvers gw_resolvers;
+
+/* Per-request data handed to gql_execute as the context pointer; owned by
+ * the request and valid until its completion callback returns. */
+typedef struct gw_exec_ctx {
+    const gw_resolvers *resolvers;
+    int64_t deadline_ns; /* monotonic time past which RPCs are not sent */
+} gw_exec_ctx;
+
+/* Builds the resolver table for `schema` (borrowed, outlives the result)
+ * calling `up` (borrowed). max_page bounds the limit argument. ROSTER_E_OK
+ * with *out, ROSTER_E_NOT_FOUND when the schema lacks a field the
+ * resolvers serve, or ROSTER_E_NOMEM. */
+int gw_resolvers_new(gw_resolvers **out, const gql_schema *schema, gw_upstream *up,
+                     uint32_t max_page);
+
+/* Accepts NULL. */
+void gw_resolvers_free(gw_resolvers *r);
+
+/* The engine's table (borrowed from r). */
+const gql_resolvers *gw_resolvers_table(const gw_resolvers *r);
+
+#endif

@@ -1,0 +1,124 @@
+#include "upstream.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "error.h"
+#include "rpc_client.h"
+
+struct gw_upstream {
+    rpc_client *client;
+};
+
+typedef struct up_call {
+    gw_rpc_method method;
+    gw_rpc_cb cb;
+    void *ud;
+} up_call;
+
+static const rpc_method_id method_ids[GW_RPC__COUNT] = {
+    [GW_RPC_CREATE_USER] = RPC_CREATE_USER,
+    [GW_RPC_UPDATE_USER] = RPC_UPDATE_USER,
+    [GW_RPC_GET_USER] = RPC_GET_USER,
+    [GW_RPC_BATCH_GET_USERS] = RPC_BATCH_GET_USERS,
+    [GW_RPC_LIST_USERS] = RPC_LIST_USERS,
+    [GW_RPC_CREATE_TENANT] = RPC_CREATE_TENANT,
+    [GW_RPC_UPDATE_TENANT] = RPC_UPDATE_TENANT,
+    [GW_RPC_GET_TENANT] = RPC_GET_TENANT,
+    [GW_RPC_BATCH_GET_TENANTS] = RPC_BATCH_GET_TENANTS,
+    [GW_RPC_LIST_TENANTS] = RPC_LIST_TENANTS,
+    [GW_RPC_HEALTH] = RPC_HEALTH,
+};
+
+int gw_upstream_new(gw_upstream **out, const char *url, uint32_t contexts, char *err,
+                    size_t err_cap)
+{
+    gw_upstream *u = calloc(1, sizeof *u);
+    if (u == NULL)
+        return ROSTER_E_NOMEM;
+    rpc_client_options o = {.contexts = contexts, .reconnect_min_ms = 20, .reconnect_max_ms = 500};
+    roster_err_detail d = {{0}};
+    int rc = rpc_client_open(&u->client, url, &o, &d);
+    if (rc != ROSTER_E_OK) {
+        snprintf(err, err_cap, "cannot use upstream \"%s\": %s%s%s", url,
+                 d.message[0] ? d.message : roster_strerror(rc), d.field[0] ? " " : "", d.field);
+        free(u);
+        return rc;
+    }
+    *out = u;
+    return ROSTER_E_OK;
+}
+
+void gw_upstream_free(gw_upstream *u)
+{
+    if (u == NULL)
+        return;
+    rpc_client_close(u->client);
+    free(u);
+}
+
+static void reply_cb(void *arg, const rpc_result *res)
+{
+    up_call *uc = arg;
+    gw_rpc_reply r = {0};
+    const char *vf[16];
+    const char *vd[16];
+    r.status = res->code;
+    r.message = res->message ? res->message : "";
+    r.n_violations = res->n_violations < 16 ? res->n_violations : 16;
+    for (size_t i = 0; i < r.n_violations; i++) {
+        vf[i] = res->violations[i]->field;
+        vd[i] = res->violations[i]->description;
+    }
+    r.violation_fields = vf;
+    r.violation_descriptions = vd;
+    if (r.n_violations) {
+        r.field = vf[0];
+        r.violation = vd[0];
+    }
+    r.body = res->body;
+    r.body_len = res->body_len;
+    gw_metrics_rpc(uc->method, res->code, res->elapsed_ns);
+    gw_rpc_cb cb = uc->cb;
+    void *ud = uc->ud;
+    free(uc);
+    cb(&r, ud);
+}
+
+static void fail_now(gw_rpc_method method, int status, const char *msg, gw_rpc_cb cb, void *ud)
+{
+    gw_rpc_reply r = {.status = status, .message = msg};
+    gw_metrics_rpc(method, status, 0);
+    cb(&r, ud);
+}
+
+void gw_upstream_call(gw_upstream *u, gw_rpc_method method, const ProtobufCMessage *req,
+                      int64_t deadline_ns, const char *request_id, gw_rpc_cb cb, void *ud)
+{
+    (void)request_id;
+    uint32_t timeout_ms = 0;
+    if (deadline_ns) {
+        int64_t left = deadline_ns - roster_mono_ns();
+        if (left <= 0) {
+            fail_now(method, 4, "deadline exceeded", cb, ud);
+            return;
+        }
+        timeout_ms = (uint32_t)((left + 999999) / 1000000);
+    }
+    up_call *uc = malloc(sizeof *uc);
+    if (uc == NULL) {
+        fail_now(method, 8, "out of memory", cb, ud);
+        return;
+    }
+    uc->method = method;
+    uc->cb = cb;
+    uc->ud = ud;
+    int rc = rpc_client_call(u->client, method_ids[method], req, timeout_ms, NULL, reply_cb, uc);
+    if (rc != ROSTER_E_OK) {
+        free(uc);
+        fail_now(method, rc == ROSTER_E_CLOSED ? 14 : roster_err_to_status(rc), roster_strerror(rc),
+                 cb, ud);
+    }
+}

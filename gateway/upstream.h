@@ -1,0 +1,50 @@
+/* The gateway's connection to roster-users: asynchronous RPCs over nng
+ * req0 (envelope RpcRequest/RpcReply from roster.proto) with a per-call
+ * deadline, and a readiness probe (the Health method). */
+#ifndef ROSTER_GW_UPSTREAM_H
+#define ROSTER_GW_UPSTREAM_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics.h"
+
+typedef struct gw_upstream gw_upstream;
+
+/* What an RPC returned. Everything is borrowed for the duration of the
+ * callback only. */
+typedef struct gw_rpc_reply {
+    int status;            /* gRPC status; 0 = OK */
+    const char *message;   /* NUL-terminated, never NULL */
+    const char *field;     /* first violation's field, or NULL */
+    const char *violation; /* its description, or NULL */
+    size_t n_violations;
+    const char *const *violation_fields; /* n_violations entries */
+    const char *const *violation_descriptions;
+    const uint8_t *body; /* serialized reply message when status == 0 */
+    size_t body_len;
+} gw_rpc_reply;
+
+/* Called exactly once per gw_upstream_call, from an nng thread or, when the
+ * call fails before anything is sent, from inside gw_upstream_call. */
+typedef void (*gw_rpc_cb)(const gw_rpc_reply *reply, void *ud);
+
+/* Dials `url` (non-blocking: reconnects in the background) with `contexts`
+ * concurrent calls possible (more wait for a free one). ROSTER_E_OK with
+ * *out, or ROSTER_E_INVALID_ARGUMENT (bad URL, err says why) /
+ * ROSTER_E_NOMEM. */
+int gw_upstream_new(gw_upstream **out, const char *url, uint32_t contexts, char *err,
+                    size_t err_cap);
+
+/* Closes the socket and frees everything. No call may be outstanding.
+ * Accepts NULL. */
+void gw_upstream_free(gw_upstream *u);
+
+/* Sends `req` (packed now; the caller keeps it) to `method` with a deadline
+ * at monotonic time deadline_ns (0 = none) and the request id `request_id`
+ * (NULL = none). The reply goes to cb. Never blocks. */
+void gw_upstream_call(gw_upstream *u, gw_rpc_method method, const ProtobufCMessage *req,
+                      int64_t deadline_ns, const char *request_id, gw_rpc_cb cb, void *ud);
+
+#endif
