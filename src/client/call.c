@@ -1,0 +1,511 @@
+#include "call.h"
+
+#include <nng/protocol/reqrep0/req.h>
+#include <pb_decode.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "envelope.h"
+
+enum { PHASE_IDLE, PHASE_SEND, PHASE_RECV };
+
+struct roster_call {
+    roster_client *client;
+    roster_call *next_free;
+    roster_call *next_all;
+    nng_ctx ctx;
+    nng_aio *aio;
+    nng_mtx *mtx; /* guards finished, for synchronous waits */
+    nng_cv *cv;
+    int phase;
+    bool sync;
+    bool finished;
+    nng_time deadline;
+    nng_msg *reply; /* synchronous calls: the reply, decoded by the waiter */
+    roster_call_spec spec;
+    size_t index;  /* records decoded so far */
+    size_t nfound; /* found flags decoded so far */
+    bool stopped;  /* a streaming callback asked to stop */
+    const char *decode_error;
+    roster_done_fn done;
+    void *done_arg;
+    roster_status st;
+    union {
+        roster_v1_User user;
+        roster_v1_Tenant tenant;
+        roster_v1_HealthResponse health;
+        roster_v1_StatsResponse stats;
+    } scratch;
+};
+
+int roster_err_from_nng(int rv)
+{
+    switch (rv) {
+    case 0:
+        return ROSTER_E_OK;
+    case NNG_ETIMEDOUT:
+        return ROSTER_E_DEADLINE_EXCEEDED;
+    case NNG_ECLOSED:
+        return ROSTER_E_CLOSED;
+    case NNG_ENOMEM:
+        return ROSTER_E_NOMEM;
+    case NNG_EMSGSIZE:
+        return ROSTER_E_TOO_LARGE;
+    case NNG_ECANCELED:
+        return ROSTER_E_CANCELLED;
+    case NNG_EINVAL:
+    case NNG_EADDRINVAL:
+    case NNG_ENOTSUP:
+    case NNG_ENOENT:
+        return ROSTER_E_INVALID_ARGUMENT;
+    case NNG_EPEERAUTH:
+        return ROSTER_E_UNAUTHENTICATED;
+    case NNG_EPERM:
+        return ROSTER_E_PERMISSION_DENIED;
+    default:
+        return ROSTER_E_UNAVAILABLE;
+    }
+}
+
+static void status_local(roster_status *st, int err, const char *why)
+{
+    st->err = err;
+    st->code = -1;
+    st->violation_count = 0;
+    st->violations_total = 0;
+    if (why != NULL)
+        snprintf(st->message, sizeof st->message, "%s: %s", roster_strerror(err), why);
+    else
+        snprintf(st->message, sizeof st->message, "%s", roster_strerror(err));
+}
+
+static void call_cb(void *arg);
+
+static void call_free(roster_call *k)
+{
+    if (k == NULL)
+        return;
+    if (k->aio != NULL)
+        nng_aio_free(k->aio);
+    nng_ctx_close(k->ctx);
+    if (k->cv != NULL)
+        nng_cv_free(k->cv);
+    if (k->mtx != NULL)
+        nng_mtx_free(k->mtx);
+    free(k);
+}
+
+static int call_new(roster_call **out, roster_client *c)
+{
+    int rv;
+    roster_call *k = calloc(1, sizeof *k);
+    if (k == NULL)
+        return ROSTER_E_NOMEM;
+    k->client = c;
+    k->ctx = (nng_ctx)NNG_CTX_INITIALIZER;
+    if ((rv = nng_ctx_open(&k->ctx, c->sock)) != 0)
+        goto fail;
+    /* A write must not be sent twice: no automatic resend. */
+    if ((rv = nng_ctx_set_ms(k->ctx, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE)) != 0)
+        goto fail;
+    if ((rv = nng_aio_alloc(&k->aio, call_cb, k)) != 0)
+        goto fail;
+    if ((rv = nng_mtx_alloc(&k->mtx)) != 0)
+        goto fail;
+    if ((rv = nng_cv_alloc(&k->cv, k->mtx)) != 0)
+        goto fail;
+    *out = k;
+    return ROSTER_E_OK;
+fail:
+    call_free(k);
+    return roster_err_from_nng(rv);
+}
+
+static int call_acquire(roster_call **out, roster_client *c)
+{
+    roster_call *k = NULL;
+    int err;
+    nng_mtx_lock(c->mtx);
+    if (c->closing) {
+        nng_mtx_unlock(c->mtx);
+        return ROSTER_E_CLOSED;
+    }
+    if ((k = c->free_calls) != NULL) {
+        c->free_calls = k->next_free;
+        nng_mtx_unlock(c->mtx);
+        *out = k;
+        return ROSTER_E_OK;
+    }
+    nng_mtx_unlock(c->mtx);
+    if ((err = call_new(&k, c)) != ROSTER_E_OK)
+        return err;
+    nng_mtx_lock(c->mtx);
+    k->next_all = c->all_calls;
+    c->all_calls = k;
+    nng_mtx_unlock(c->mtx);
+    *out = k;
+    return ROSTER_E_OK;
+}
+
+static void call_release(roster_call *k)
+{
+    roster_client *c = k->client;
+    k->phase = PHASE_IDLE;
+    nng_mtx_lock(c->mtx);
+    k->next_free = c->free_calls;
+    c->free_calls = k;
+    nng_mtx_unlock(c->mtx);
+}
+
+void roster_call_pool_free(roster_client *c)
+{
+    if (c == NULL)
+        return;
+    roster_call *k = c->all_calls;
+    while (k != NULL) {
+        roster_call *next = k->next_all;
+        nng_aio_stop(k->aio);
+        nng_msg_free(k->reply);
+        call_free(k);
+        k = next;
+    }
+    c->all_calls = NULL;
+    c->free_calls = NULL;
+}
+
+/* ------------------------------------------------------------ reply bodies */
+
+static bool decode_user_item(pb_istream_t *stream, const pb_field_t *field, void **arg)
+{
+    (void)field;
+    roster_call *k = *arg;
+    const roster_call_spec *s = &k->spec;
+    size_t i = k->index;
+    bool batch = s->kind == ROSTER_REPLY_USER_BATCH;
+    roster_v1_User *u = &k->scratch.user;
+
+    if ((batch || s->user_fn == NULL) && i >= s->cap) {
+        k->decode_error = batch ? "more records than requested ids" : "more records than fit";
+        return false;
+    }
+    if (s->user_fn == NULL)
+        u = &((roster_v1_User *)s->array)[i];
+    if (!pb_decode(stream, roster_v1_User_fields, u))
+        return false;
+    k->index++;
+    if (s->user_fn != NULL && s->user_fn(s->fn_arg, i, u) != 0) {
+        k->stopped = true;
+        return false;
+    }
+    return true;
+}
+
+static bool decode_tenant_item(pb_istream_t *stream, const pb_field_t *field, void **arg)
+{
+    (void)field;
+    roster_call *k = *arg;
+    const roster_call_spec *s = &k->spec;
+    size_t i = k->index;
+    bool batch = s->kind == ROSTER_REPLY_TENANT_BATCH;
+    roster_v1_Tenant *t = &k->scratch.tenant;
+
+    if ((batch || s->tenant_fn == NULL) && i >= s->cap) {
+        k->decode_error = batch ? "more records than requested ids" : "more records than fit";
+        return false;
+    }
+    if (s->tenant_fn == NULL)
+        t = &((roster_v1_Tenant *)s->array)[i];
+    if (!pb_decode(stream, roster_v1_Tenant_fields, t))
+        return false;
+    k->index++;
+    if (s->tenant_fn != NULL && s->tenant_fn(s->fn_arg, i, t) != 0) {
+        k->stopped = true;
+        return false;
+    }
+    return true;
+}
+
+static bool decode_found(pb_istream_t *stream, const pb_field_t *field, void **arg)
+{
+    (void)field;
+    roster_call *k = *arg;
+    bool v = false;
+    if (!pb_decode_bool(stream, &v))
+        return false;
+    if (k->nfound >= k->spec.cap) {
+        k->decode_error = "more found flags than requested ids";
+        return false;
+    }
+    if (k->spec.found != NULL)
+        k->spec.found[k->nfound] = v;
+    k->nfound++;
+    return true;
+}
+
+static int decode_body(roster_call *k, const uint8_t *body, size_t len)
+{
+    const roster_call_spec *s = &k->spec;
+    pb_istream_t is = pb_istream_from_buffer(body, len);
+    bool ok = false;
+    bool has_total = false;
+    int64_t total = 0;
+
+    k->index = 0;
+    k->nfound = 0;
+    k->stopped = false;
+    k->decode_error = NULL;
+    switch (s->kind) {
+    case ROSTER_REPLY_USER:
+        ok = pb_decode(&is, roster_v1_User_fields, &k->scratch.user);
+        if (ok)
+            memcpy(s->out, &k->scratch.user, sizeof k->scratch.user);
+        break;
+    case ROSTER_REPLY_TENANT:
+        ok = pb_decode(&is, roster_v1_Tenant_fields, &k->scratch.tenant);
+        if (ok)
+            memcpy(s->out, &k->scratch.tenant, sizeof k->scratch.tenant);
+        break;
+    case ROSTER_REPLY_HEALTH:
+        ok = pb_decode(&is, roster_v1_HealthResponse_fields, &k->scratch.health);
+        if (ok)
+            memcpy(s->out, &k->scratch.health, sizeof k->scratch.health);
+        break;
+    case ROSTER_REPLY_STATS:
+        ok = pb_decode(&is, roster_v1_StatsResponse_fields, &k->scratch.stats);
+        if (ok)
+            memcpy(s->out, &k->scratch.stats, sizeof k->scratch.stats);
+        break;
+    case ROSTER_REPLY_USERS: {
+        roster_v1_ListUsersResponse r = roster_v1_ListUsersResponse_init_zero;
+        r.users.funcs.decode = decode_user_item;
+        r.users.arg = k;
+        ok = pb_decode(&is, roster_v1_ListUsersResponse_fields, &r);
+        has_total = r.has_total_count;
+        total = r.total_count;
+        break;
+    }
+    case ROSTER_REPLY_TENANTS: {
+        roster_v1_ListTenantsResponse r = roster_v1_ListTenantsResponse_init_zero;
+        r.tenants.funcs.decode = decode_tenant_item;
+        r.tenants.arg = k;
+        ok = pb_decode(&is, roster_v1_ListTenantsResponse_fields, &r);
+        has_total = r.has_total_count;
+        total = r.total_count;
+        break;
+    }
+    case ROSTER_REPLY_USER_BATCH: {
+        roster_v1_BatchGetUsersResponse r = roster_v1_BatchGetUsersResponse_init_zero;
+        r.users.funcs.decode = decode_user_item;
+        r.users.arg = k;
+        r.found.funcs.decode = decode_found;
+        r.found.arg = k;
+        ok = pb_decode(&is, roster_v1_BatchGetUsersResponse_fields, &r);
+        break;
+    }
+    case ROSTER_REPLY_TENANT_BATCH: {
+        roster_v1_BatchGetTenantsResponse r = roster_v1_BatchGetTenantsResponse_init_zero;
+        r.tenants.funcs.decode = decode_tenant_item;
+        r.tenants.arg = k;
+        r.found.funcs.decode = decode_found;
+        r.found.arg = k;
+        ok = pb_decode(&is, roster_v1_BatchGetTenantsResponse_fields, &r);
+        break;
+    }
+    }
+    if (!ok) {
+        if (k->stopped) {
+            status_local(&k->st, ROSTER_E_CANCELLED, "stopped by the record callback");
+            return ROSTER_E_CANCELLED;
+        }
+        if (k->decode_error != NULL &&
+            (s->kind == ROSTER_REPLY_USERS || s->kind == ROSTER_REPLY_TENANTS)) {
+            status_local(&k->st, ROSTER_E_TOO_LARGE, "reply holds more records than the array");
+            return ROSTER_E_TOO_LARGE;
+        }
+        status_local(&k->st, ROSTER_E_PROTOCOL,
+                     k->decode_error != NULL ? k->decode_error : PB_GET_ERROR(&is));
+        return ROSTER_E_PROTOCOL;
+    }
+    if (s->kind == ROSTER_REPLY_USER_BATCH || s->kind == ROSTER_REPLY_TENANT_BATCH) {
+        if (k->index != s->cap || k->nfound != s->cap) {
+            status_local(&k->st, ROSTER_E_PROTOCOL, "batch reply does not answer every id");
+            return ROSTER_E_PROTOCOL;
+        }
+    }
+    if (s->count != NULL)
+        *s->count = k->index;
+    if (s->total != NULL)
+        *s->total = has_total ? total : 0;
+    return ROSTER_E_OK;
+}
+
+/* Decodes the reply message (consumed) into the call's status and outputs. */
+static int decode_reply(roster_call *k, nng_msg *m)
+{
+    const uint8_t *body = NULL;
+    size_t len = 0;
+    int err = roster_envelope_decode(&body, &len, &k->st, nng_msg_body(m), nng_msg_len(m));
+    if (err == ROSTER_E_OK && k->st.err == ROSTER_E_OK)
+        err = decode_body(k, body, len);
+    else if (err == ROSTER_E_OK)
+        err = k->st.err;
+    nng_msg_free(m);
+    k->st.err = err;
+    return err;
+}
+
+/* ------------------------------------------------------------ the aio state machine */
+
+static void call_finish(roster_call *k, int err, nng_msg *reply)
+{
+    if (k->sync) {
+        nng_mtx_lock(k->mtx);
+        if (err != ROSTER_E_OK)
+            k->st.err = err;
+        k->reply = reply;
+        k->finished = true;
+        nng_cv_wake(k->cv);
+        nng_mtx_unlock(k->mtx);
+        return;
+    }
+    if (reply != NULL)
+        err = decode_reply(k, reply);
+    k->st.err = err;
+    k->done(k->done_arg, err, &k->st);
+    call_release(k);
+}
+
+static void call_cb(void *arg)
+{
+    roster_call *k = arg;
+    int rv = nng_aio_result(k->aio);
+
+    if (k->phase == PHASE_SEND) {
+        if (rv != 0) {
+            nng_msg_free(nng_aio_get_msg(k->aio));
+            nng_aio_set_msg(k->aio, NULL);
+            int err = roster_err_from_nng(rv);
+            status_local(&k->st, err,
+                         err == ROSTER_E_DEADLINE_EXCEEDED ? "no connection to the service in time"
+                                                           : nng_strerror(rv));
+            call_finish(k, err, NULL);
+            return;
+        }
+        nng_time now = nng_clock();
+        if (now >= k->deadline) {
+            status_local(&k->st, ROSTER_E_DEADLINE_EXCEEDED, "timeout spent before the reply");
+            call_finish(k, ROSTER_E_DEADLINE_EXCEEDED, NULL);
+            return;
+        }
+        k->phase = PHASE_RECV;
+        nng_aio_set_timeout(k->aio, (nng_duration)(k->deadline - now));
+        nng_ctx_recv(k->ctx, k->aio);
+        return;
+    }
+    if (rv != 0) {
+        int err = roster_err_from_nng(rv);
+        status_local(&k->st, err,
+                     err == ROSTER_E_DEADLINE_EXCEEDED ? "no reply in time" : nng_strerror(rv));
+        call_finish(k, err, NULL);
+        return;
+    }
+    nng_msg *m = nng_aio_get_msg(k->aio);
+    nng_aio_set_msg(k->aio, NULL);
+    call_finish(k, ROSTER_E_OK, m);
+}
+
+static int call_begin(roster_call *k, const roster_call_options *o, const roster_call_spec *spec)
+{
+    nng_msg *m = NULL;
+    uint32_t timeout =
+        o != NULL && o->timeout_ms != 0 ? o->timeout_ms : k->client->default_timeout_ms;
+    int err = roster_envelope_encode(&m, spec->method, spec->req_fields, spec->req, o, timeout);
+    if (err != ROSTER_E_OK) {
+        status_local(&k->st, err,
+                     err == ROSTER_E_TOO_LARGE ? "request over the message size limit"
+                                               : "request does not encode");
+        return err;
+    }
+    k->spec = *spec;
+    k->spec.req = NULL;
+    k->reply = NULL;
+    k->finished = false;
+    k->phase = PHASE_SEND;
+    k->deadline = nng_clock() + timeout;
+    k->st.err = ROSTER_E_OK;
+    k->st.code = -1;
+    k->st.message[0] = '\0';
+    k->st.violation_count = k->st.violations_total = 0;
+    nng_aio_set_msg(k->aio, m);
+    nng_aio_set_timeout(k->aio, (nng_duration)timeout);
+    nng_ctx_send(k->ctx, k->aio);
+    return ROSTER_E_OK;
+}
+
+static void copy_status(roster_status *dst, const roster_status *src)
+{
+    if (dst == NULL)
+        return;
+    dst->err = src->err;
+    dst->code = src->code;
+    memcpy(dst->message, src->message, sizeof dst->message);
+    dst->violation_count = src->violation_count;
+    dst->violations_total = src->violations_total;
+    memcpy(dst->violations, src->violations, src->violation_count * sizeof dst->violations[0]);
+}
+
+int roster_call_run(roster_status *st, roster_client *c, const roster_call_options *o,
+                    const roster_call_spec *spec)
+{
+    roster_call *k = NULL;
+    int err;
+    if (c == NULL || spec == NULL) {
+        if (st != NULL)
+            status_local(st, ROSTER_E_INVALID_ARGUMENT, "client is NULL");
+        return ROSTER_E_INVALID_ARGUMENT;
+    }
+    if ((err = call_acquire(&k, c)) != ROSTER_E_OK) {
+        if (st != NULL)
+            status_local(st, err, NULL);
+        return err;
+    }
+    k->sync = true;
+    if ((err = call_begin(k, o, spec)) != ROSTER_E_OK)
+        goto done;
+    nng_mtx_lock(k->mtx);
+    while (!k->finished)
+        nng_cv_wait(k->cv);
+    nng_mtx_unlock(k->mtx);
+    if (k->reply != NULL) {
+        nng_msg *m = k->reply;
+        k->reply = NULL;
+        err = decode_reply(k, m);
+    } else {
+        err = k->st.err;
+    }
+done:
+    k->st.err = err;
+    copy_status(st, &k->st);
+    call_release(k);
+    return err;
+}
+
+int roster_call_start(roster_client *c, const roster_call_options *o, const roster_call_spec *spec,
+                      roster_done_fn done, void *arg)
+{
+    roster_call *k = NULL;
+    int err;
+    if (c == NULL || spec == NULL || done == NULL)
+        return ROSTER_E_INVALID_ARGUMENT;
+    if ((err = call_acquire(&k, c)) != ROSTER_E_OK)
+        return err;
+    k->sync = false;
+    k->done = done;
+    k->done_arg = arg;
+    if ((err = call_begin(k, o, spec)) != ROSTER_E_OK) {
+        call_release(k);
+        return err;
+    }
+    return ROSTER_E_OK;
+}

@@ -1,0 +1,171 @@
+#include "envelope.h"
+
+#include <pb_decode.h>
+#include <pb_encode.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "roster_limits.h"
+
+bool roster_pb_encode_cstr(pb_ostream_t *stream, const pb_field_t *field, void *const *arg)
+{
+    const char *s = *arg;
+    if (s == NULL)
+        return true;
+    if (!pb_encode_tag_for_field(stream, field))
+        return false;
+    return pb_encode_string(stream, (const pb_byte_t *)s, strlen(s));
+}
+
+bool roster_pb_encode_strlist(pb_ostream_t *stream, const pb_field_t *field, void *const *arg)
+{
+    const roster_strlist *l = *arg;
+    if (l == NULL)
+        return true;
+    for (size_t i = 0; i < l->count; i++) {
+        const char *s = l->values[i] != NULL ? l->values[i] : "";
+        if (!pb_encode_tag_for_field(stream, field) ||
+            !pb_encode_string(stream, (const pb_byte_t *)s, strlen(s)))
+            return false;
+    }
+    return true;
+}
+
+bool roster_pb_decode_strbuf(pb_istream_t *stream, const pb_field_t *field, void **arg)
+{
+    (void)field;
+    roster_pb_strbuf *b = *arg;
+    size_t n = stream->bytes_left;
+    size_t keep = n < b->cap - 1 ? n : b->cap - 1;
+    if (!pb_read(stream, (pb_byte_t *)b->buf, keep))
+        return false;
+    b->buf[keep] = '\0';
+    return pb_read(stream, NULL, n - keep);
+}
+
+struct body_arg {
+    const pb_msgdesc_t *fields;
+    const void *req;
+};
+
+static bool encode_body(pb_ostream_t *stream, const pb_field_t *field, void *const *arg)
+{
+    const struct body_arg *b = *arg;
+    if (!pb_encode_tag_for_field(stream, field))
+        return false;
+    return pb_encode_submessage(stream, b->fields, b->req);
+}
+
+int roster_envelope_encode(nng_msg **out, const char *method, const pb_msgdesc_t *fields,
+                           const void *req, const roster_call_options *o, uint32_t timeout_ms)
+{
+    struct body_arg body = {fields, req};
+    roster_v1_RpcRequest env = roster_v1_RpcRequest_init_zero;
+    nng_msg *m = NULL;
+    size_t size = 0;
+
+    env.method.funcs.encode = roster_pb_encode_cstr;
+    env.method.arg = (void *)method;
+    env.body.funcs.encode = encode_body;
+    env.body.arg = &body;
+    env.has_context = true;
+    if (timeout_ms != 0) {
+        env.context.has_timeout_ms = true;
+        env.context.timeout_ms = timeout_ms;
+    }
+    if (o != NULL && o->request_id != NULL) {
+        env.context.request_id.funcs.encode = roster_pb_encode_cstr;
+        env.context.request_id.arg = (void *)o->request_id;
+    }
+    if (o != NULL && o->tenant_scope != NULL) {
+        env.context.tenant_scope.funcs.encode = roster_pb_encode_cstr;
+        env.context.tenant_scope.arg = (void *)o->tenant_scope;
+    }
+    if (!pb_get_encoded_size(&size, roster_v1_RpcRequest_fields, &env))
+        return ROSTER_E_INVALID_ARGUMENT;
+    if (size > ROSTER_MAX_RPC_MESSAGE)
+        return ROSTER_E_TOO_LARGE;
+    if (nng_msg_alloc(&m, size) != 0)
+        return ROSTER_E_NOMEM;
+    pb_ostream_t os = pb_ostream_from_buffer(nng_msg_body(m), size);
+    if (!pb_encode(&os, roster_v1_RpcRequest_fields, &env) || os.bytes_written != size)
+        goto fail;
+    *out = m;
+    return ROSTER_E_OK;
+fail:
+    nng_msg_free(m);
+    return ROSTER_E_INVALID_ARGUMENT;
+}
+
+struct reply_state {
+    roster_status *st;
+    const uint8_t *body;
+    size_t body_len;
+};
+
+static bool decode_violation(pb_istream_t *stream, const pb_field_t *field, void **arg)
+{
+    (void)field;
+    struct reply_state *rs = *arg;
+    roster_status *st = rs->st;
+    roster_v1_FieldViolation v = roster_v1_FieldViolation_init_zero;
+    if (st->violation_count < ROSTER_CLIENT_MAX_VIOLATIONS) {
+        roster_err_detail *d = &st->violations[st->violation_count];
+        roster_pb_strbuf fb = {d->field, sizeof d->field};
+        roster_pb_strbuf mb = {d->message, sizeof d->message};
+        d->field[0] = d->message[0] = '\0';
+        v.field.funcs.decode = roster_pb_decode_strbuf;
+        v.field.arg = &fb;
+        v.description.funcs.decode = roster_pb_decode_strbuf;
+        v.description.arg = &mb;
+        if (!pb_decode(stream, roster_v1_FieldViolation_fields, &v))
+            return false;
+        st->violation_count++;
+    } else if (!pb_decode(stream, roster_v1_FieldViolation_fields, &v)) {
+        return false;
+    }
+    st->violations_total++;
+    return true;
+}
+
+static bool decode_body_slice(pb_istream_t *stream, const pb_field_t *field, void **arg)
+{
+    (void)field;
+    struct reply_state *rs = *arg;
+    rs->body = stream->state;
+    rs->body_len = stream->bytes_left;
+    return pb_read(stream, NULL, stream->bytes_left);
+}
+
+int roster_envelope_decode(const uint8_t **body, size_t *body_len, roster_status *st,
+                           const uint8_t *buf, size_t len)
+{
+    struct reply_state rs = {st, NULL, 0};
+    roster_v1_RpcReply r = roster_v1_RpcReply_init_zero;
+    roster_pb_strbuf mb = {st->message, sizeof st->message};
+
+    st->code = -1;
+    st->message[0] = '\0';
+    st->violation_count = 0;
+    st->violations_total = 0;
+    r.message.funcs.decode = roster_pb_decode_strbuf;
+    r.message.arg = &mb;
+    r.violations.funcs.decode = decode_violation;
+    r.violations.arg = &rs;
+    r.body.funcs.decode = decode_body_slice;
+    r.body.arg = &rs;
+
+    pb_istream_t is = pb_istream_from_buffer(buf, len);
+    if (!pb_decode(&is, roster_v1_RpcReply_fields, &r)) {
+        const char *why = PB_GET_ERROR(&is);
+        st->err = ROSTER_E_PROTOCOL;
+        st->violation_count = st->violations_total = 0;
+        snprintf(st->message, sizeof st->message, "reply envelope does not decode: %s", why);
+        return ROSTER_E_PROTOCOL;
+    }
+    st->code = r.has_code ? r.code : 0;
+    st->err = roster_err_from_status(st->code);
+    *body = rs.body;
+    *body_len = rs.body_len;
+    return ROSTER_E_OK;
+}
