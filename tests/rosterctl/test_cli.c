@@ -1,0 +1,140 @@
+/* rosterctl's command line: commands, options, globals, help and errors. */
+#include "cli.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+static ctl_args a;
+static roster_err_detail d;
+
+static int parse(int argc, const char **argv)
+{
+    memset(&a, 0, sizeof a);
+    memset(&d, 0, sizeof d);
+    return ctl_cli_parse(&a, argc, (char **)argv, &d);
+}
+
+#define PARSE_OK(...)                                                                              \
+    do {                                                                                           \
+        const char *v_[] = {"rosterctl", __VA_ARGS__};                                             \
+        ck_assert_msg(parse((int)(sizeof v_ / sizeof v_[0]), v_) == ROSTER_E_OK, "%s", d.message); \
+    } while (0)
+
+#define PARSE_FAIL(needle, ...)                                                                    \
+    do {                                                                                           \
+        const char *v_[] = {"rosterctl", __VA_ARGS__};                                             \
+        ck_assert_int_eq(parse((int)(sizeof v_ / sizeof v_[0]), v_), ROSTER_E_INVALID_ARGUMENT);   \
+        ck_assert_msg(strstr(d.message, needle) != NULL, "'%s' lacks '%s'", d.message, needle);    \
+    } while (0)
+
+START_TEST(commands_and_positionals)
+{
+    PARSE_OK("users", "get", "0190b1c4-0000-7000-8000-000000000001");
+    ck_assert_int_eq(a.cmd->id, CTL_CMD_USERS_GET);
+    ck_assert_str_eq(a.positional, "0190b1c4-0000-7000-8000-000000000001");
+    ck_assert_str_eq(a.data, "./data");
+    ck_assert_int_eq(a.timeout_ms, 5000);
+    ck_assert(!a.json);
+    PARSE_OK("tenants", "set-default", "X");
+    ck_assert_int_eq(a.cmd->id, CTL_CMD_TENANTS_SET_DEFAULT);
+    PARSE_OK("verify");
+    ck_assert_int_eq(a.cmd->id, CTL_CMD_VERIFY);
+    PARSE_OK("health");
+    ck_assert_int_eq(a.cmd->id, CTL_CMD_HEALTH);
+    PARSE_FAIL("missing ID", "users", "get");
+    PARSE_FAIL("unexpected argument 'extra'", "users", "get", "A", "extra");
+    PARSE_FAIL("unexpected argument 'x'", "dump", "x");
+    PARSE_FAIL("unknown command 'frobnicate'", "frobnicate");
+    PARSE_FAIL("unknown command 'users delete'", "users", "delete", "X");
+    PARSE_FAIL("users: which one?", "users");
+    PARSE_FAIL("no command given");
+}
+END_TEST
+
+START_TEST(options)
+{
+    PARSE_OK("--data", "/tmp/d", "users", "list", "--filter", "email~%@a.com",
+             "--filter=active=true", "--order", "createdAt:desc", "--limit", "5", "--json",
+             "--offset=10");
+    ck_assert_int_eq(a.cmd->id, CTL_CMD_USERS_LIST);
+    ck_assert_str_eq(a.data, "/tmp/d");
+    ck_assert(a.json);
+    ck_assert_uint_eq(a.nopts, 5);
+    ck_assert_str_eq(a.opts[0].name, "filter");
+    ck_assert_str_eq(a.opts[0].value, "email~%@a.com");
+    ck_assert_str_eq(a.opts[1].value, "active=true");
+    ck_assert_str_eq(ctl_args_get(&a, "order"), "createdAt:desc");
+    ck_assert_str_eq(ctl_args_get(&a, "offset"), "10");
+    ck_assert_ptr_null(ctl_args_get(&a, "search"));
+
+    PARSE_OK("load", "--dry-run", "--data=./x", "--connect", "tcp://127.0.0.1:22001");
+    ck_assert_str_eq(ctl_args_get(&a, "dry-run"), "");
+    ck_assert_str_eq(a.connect, "tcp://127.0.0.1:22001");
+    ck_assert_str_eq(a.data, "./x");
+
+    /* A value that looks like an option is still the option's value. */
+    PARSE_OK("users", "create", "--reference", "--odd", "--email", "a@b.c");
+    ck_assert_str_eq(ctl_args_get(&a, "reference"), "--odd");
+    /* After --, words are positional even when they start with dashes. */
+    PARSE_OK("users", "get", "--", "--weird-id");
+    ck_assert_str_eq(a.positional, "--weird-id");
+
+    PARSE_FAIL("unknown option --filter", "dump", "--filter", "x");
+    PARSE_FAIL("--limit needs a value", "users", "list", "--limit");
+    PARSE_FAIL("--order is given twice", "users", "list", "--order", "email", "--order", "phone");
+    PARSE_FAIL("--dry-run takes no value", "load", "--dry-run=yes");
+    PARSE_FAIL("--json is given twice", "--json", "health", "--json");
+    PARSE_FAIL("--timeout must be milliseconds", "health", "--timeout", "soon");
+    PARSE_FAIL("given before a command", "--limit", "3", "users", "list");
+    PARSE_FAIL("unknown option --colour", "users", "update", "X", "--colour", "red");
+}
+END_TEST
+
+START_TEST(help)
+{
+    PARSE_OK("--help");
+    ck_assert(a.help);
+    ck_assert_ptr_null(a.cmd);
+    PARSE_OK("users", "--help");
+    ck_assert(a.help);
+    ck_assert_str_eq(a.group, "users");
+    PARSE_OK("users", "get", "-h");
+    ck_assert(a.help);
+    ck_assert_int_eq(a.cmd->id, CTL_CMD_USERS_GET);
+    PARSE_OK("help");
+    ck_assert(a.help);
+
+    /* The command help documents every filter operator and the exit codes. */
+    PARSE_OK("users", "list", "--help");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(f);
+    ctl_cli_help(f, &a);
+    fclose(f);
+    const char *needles[] = {"equalTo",         "notEqualTo",    "like",         "iLike",
+                             "valueIn",         "valueNotIn",    "lessThan",     "lessThanEqual",
+                             "moreThan",        "moreThanEqual", "IS NULL",      "IS NOT NULL",
+                             "withDeactivated", "--search",      "--order",      "--limit",
+                             "--offset",        "Exit codes",    "2 usage error"};
+    for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++)
+        ck_assert_msg(strstr(buf, needles[i]) != NULL, "help lacks %s", needles[i]);
+    free(buf);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("rosterctl_cli");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, commands_and_positionals);
+    tcase_add_test(tc, options);
+    tcase_add_test(tc, help);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

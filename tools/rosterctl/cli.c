@@ -1,0 +1,404 @@
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FILTER_HELP                                                                                \
+    "Filter syntax (--filter FIELD OP VALUE, repeatable, conditions ANDed):\n"                     \
+    "  =        equalTo              email=ann@acme.com   active=true\n"                           \
+    "  !=       notEqualTo           locale!=en-US\n"                                              \
+    "  ~        like                 email~%@acme.com     (%: any run, _: one character)\n"        \
+    "  ~*       iLike                lastName~*o'%\n"                                              \
+    "  <  <=    lessThan lessThanEqual     createdAt<2026-01-01T00:00:00Z\n"                       \
+    "  >  >=    moreThan moreThanEqual     updatedAt>=2026-01-01T00:00:00.000Z\n"                  \
+    "  =[a,b]   valueIn              id=[ID1,ID2]         locale=[en-US,\"de,DE\"]\n"              \
+    "  !=[a,b]  valueNotIn           tenantId!=[ID]\n"                                             \
+    "  =null    equalTo: null (IS NULL)        phone=null\n"                                       \
+    "  !=null   notEqualTo: null (IS NOT NULL) tenantId!=null\n"                                   \
+    "  The value is the rest of the expression, taken literally, unless it is\n"                   \
+    "  null, starts with [ (a list; items separated by commas, [] is empty) or\n"                  \
+    "  starts with \" (a quoted string where \\\" and \\\\ escape; write \"null\" or\n"            \
+    "  \"[x]\" for those literal strings). Operators match longest first. Dates are\n"             \
+    "  ISO-8601; booleans true or false. Each operator once per field.\n"
+
+static const ctl_opt_spec no_opts[] = {{NULL}};
+
+static const ctl_opt_spec users_get_opts[] = {{NULL}};
+
+static const ctl_opt_spec users_list_opts[] = {
+    {"filter", CTL_OPT_VALUE, true, "EXPR", "condition, see the filter syntax below"},
+    {"search", CTL_OPT_VALUE, false, "KEY:VALUE",
+     "case-insensitive substring on email|firstName|lastName|locale|phone|timezone"},
+    {"order", CTL_OPT_VALUE, false, "FIELD[:asc|desc]",
+     "active|createdAt|email|firstName|lastName|locale|phone|timezone|updatedAt "
+     "(default createdAt:desc; direction defaults to asc)"},
+    {"limit", CTL_OPT_VALUE, false, "N", "page size, 0..1000 (default 20; 0 gives the count)"},
+    {"offset", CTL_OPT_VALUE, false, "N", "records to skip (default 0)"},
+    {NULL}};
+
+#define USER_FIELD_OPTS                                                                            \
+    {"email", CTL_OPT_VALUE, false, "EMAIL", "email"},                                             \
+        {"first-name", CTL_OPT_VALUE, false, "TEXT", "firstName"},                                 \
+        {"last-name", CTL_OPT_VALUE, false, "TEXT", "lastName"},                                   \
+        {"phone", CTL_OPT_VALUE, false, "TEXT", "phone"},                                          \
+        {"locale", CTL_OPT_VALUE, false, "TAG", "locale (BCP 47, e.g. en-US)"},                    \
+        {"timezone", CTL_OPT_VALUE, false, "ZONE", "timezone (IANA, e.g. Asia/Bangkok)"},          \
+        {"avatar-url", CTL_OPT_VALUE, false, "URL", "avatarUrl"},                                  \
+        {"opted-in", CTL_OPT_VALUE, false, "true|false", "isOptedIn"},                             \
+        {"active", CTL_OPT_VALUE, false, "true|false", "active"},                                  \
+        {"two-factor", CTL_OPT_VALUE, false, "true|false", "twoFactorEnabled"},                    \
+        {"tenant-id", CTL_OPT_VALUE, false, "ID", "tenantId"},                                     \
+    {                                                                                              \
+        "custom-data", CTL_OPT_VALUE, false, "JSON", "customData, a JSON object"                   \
+    }
+
+static const ctl_opt_spec users_create_opts[] = {
+    {"reference", CTL_OPT_VALUE, false, "REF", "reference (required)"}, USER_FIELD_OPTS, {NULL}};
+
+static const ctl_opt_spec users_update_opts[] = {
+    USER_FIELD_OPTS,
+    {"clear", CTL_OPT_VALUE, true, "FIELD",
+     "set FIELD to null: firstName lastName phone locale timezone avatarUrl isOptedIn "
+     "active twoFactorEnabled tenantId customData (kebab-case option names also accepted)"},
+    {NULL}};
+
+static const ctl_opt_spec tenants_get_opts[] = {
+    {"user-count", CTL_OPT_FLAG, false, NULL, "also show the tenant's user count"}, {NULL}};
+
+static const ctl_opt_spec tenants_list_opts[] = {
+    {"filter", CTL_OPT_VALUE, true, "EXPR", "condition on id|name|reference, see below"},
+    {"order", CTL_OPT_VALUE, false, "FIELD[:asc|desc]",
+     "createdAt|name (default createdAt:desc; direction defaults to asc)"},
+    {"limit", CTL_OPT_VALUE, false, "N", "page size, 0..1000 (default 20; 0 gives the count)"},
+    {"offset", CTL_OPT_VALUE, false, "N", "records to skip (default 0)"},
+    {"user-count", CTL_OPT_FLAG, false, NULL, "also show each tenant's user count"},
+    {NULL}};
+
+static const ctl_opt_spec tenants_create_opts[] = {
+    {"name", CTL_OPT_VALUE, false, "NAME", "name (required)"},
+    {"reference", CTL_OPT_VALUE, false, "REF", "reference"},
+    {"default", CTL_OPT_FLAG, false, NULL, "make it the default tenant"},
+    {NULL}};
+
+static const ctl_opt_spec tenants_update_opts[] = {
+    {"name", CTL_OPT_VALUE, false, "NAME", "name"},
+    {"reference", CTL_OPT_VALUE, false, "REF", "reference"},
+    {"clear", CTL_OPT_VALUE, true, "FIELD", "set FIELD to null: reference"},
+    {"default", CTL_OPT_VALUE, false, "true|false",
+     "true makes it the default tenant, false an ordinary one"},
+    {NULL}};
+
+static const ctl_opt_spec stats_opts[] = {
+    {"offline", CTL_OPT_FLAG, false, NULL, "read the data directory instead of asking the service"},
+    {NULL}};
+
+static const ctl_opt_spec load_opts[] = {
+    {"dry-run", CTL_OPT_FLAG, false, NULL, "validate everything, write nothing"}, {NULL}};
+
+static const ctl_command commands[] = {
+    {CTL_CMD_USERS_GET, "users get", "ID", users_get_opts, "show one user", NULL},
+    {CTL_CMD_USERS_LIST, "users list", NULL, users_list_opts,
+     "list users with filters, search, order and paging",
+     "Deactivated users are left out unless --filter withDeactivated=true or an\n"
+     "active filter is given.\n\n" FILTER_HELP
+     "  Fields: id tenantId (id); reference email firstName lastName phone locale\n"
+     "  timezone (string); active isOptedIn withDeactivated (boolean); createdAt\n"
+     "  updatedAt (date).\n\n"
+     "Example:\n"
+     "  rosterctl users list --filter email~%@acme.com --filter active=true \\\n"
+     "      --filter createdAt>2026-01-01T00:00:00Z --order createdAt:desc --limit 50\n"},
+    {CTL_CMD_USERS_CREATE, "users create", NULL, users_create_opts,
+     "create a user (--reference and --email required)", NULL},
+    {CTL_CMD_USERS_UPDATE, "users update", "ID", users_update_opts,
+     "change the given fields of a user; --clear FIELD sets one to null", NULL},
+    {CTL_CMD_USERS_DEACTIVATE, "users deactivate", "ID", no_opts,
+     "deactivate a user (active: false)", NULL},
+    {CTL_CMD_TENANTS_GET, "tenants get", "ID", tenants_get_opts, "show one tenant", NULL},
+    {CTL_CMD_TENANTS_LIST, "tenants list", NULL, tenants_list_opts,
+     "list tenants with filters, order and paging",
+     FILTER_HELP "  Fields: id (id); name reference (string).\n"},
+    {CTL_CMD_TENANTS_CREATE, "tenants create", NULL, tenants_create_opts,
+     "create a tenant (--name required)", NULL},
+    {CTL_CMD_TENANTS_UPDATE, "tenants update", "ID", tenants_update_opts,
+     "change the given fields of a tenant", NULL},
+    {CTL_CMD_TENANTS_SET_DEFAULT, "tenants set-default", "ID", no_opts,
+     "make a tenant the default one (users created without tenantId join it)", NULL},
+    {CTL_CMD_HEALTH, "health", NULL, no_opts, "ask the service whether it is serving", NULL},
+    {CTL_CMD_STATS, "stats", NULL, stats_opts,
+     "service counters (requests by method and status, latency percentiles, uptime, store "
+     "size); with --offline, the data directory's records, indexes, pages and map use",
+     "Without --offline the running service is asked over RPC (--connect).\n"
+     "With --offline the data directory (--data) is opened read-only; this is\n"
+     "safe while the service runs.\n"},
+    {CTL_CMD_DUMP, "dump", NULL, no_opts,
+     "write every tenant then every user as JSON Lines to stdout (offline, read-only)",
+     "Each line is one JSON object: {\"__typename\":\"TenantModel\",...} or\n"
+     "{\"__typename\":\"UserModel\",...} with the GraphQL field names; every field\n"
+     "is present (null when unset); dates are ISO-8601 UTC with milliseconds.\n"},
+    {CTL_CMD_LOAD, "load", NULL, load_opts,
+     "read JSON Lines (the dump format) from stdin into the data directory (offline)",
+     "All lines are validated with the service's rules and written in one\n"
+     "transaction: a bad line is reported with its line number and nothing is\n"
+     "written. Records keep their id, createdAt, updatedAt and isDefault.\n"
+     "Lines for users may omit id and the dates (new ones are made); the\n"
+     "__typename field says what a line is. Blank lines are skipped.\n"},
+    {CTL_CMD_VERIFY, "verify", NULL, no_opts,
+     "check that every index agrees with the records and uniqueness holds (offline)",
+     "Every mismatch is reported; the exit code is 1 when there is any.\n"},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const ctl_opt_spec global_opts[] = {
+    {"data", CTL_OPT_VALUE, false, "DIR", "data directory (default ./data)"},
+    {"connect", CTL_OPT_VALUE, false, "URL",
+     "service address (default ipc://<absolute data dir>/users.ipc)"},
+    {"timeout", CTL_OPT_VALUE, false, "MS", "RPC deadline in milliseconds (default 5000)"},
+    {"json", CTL_OPT_FLAG, false, NULL, "machine-readable JSON output"},
+    {"help", CTL_OPT_FLAG, false, NULL, "show help"},
+    {NULL}};
+
+static const ctl_opt_spec *find_opt(const ctl_opt_spec *specs, const char *name, size_t len)
+{
+    for (const ctl_opt_spec *s = specs; s && s->name; s++)
+        if (strlen(s->name) == len && memcmp(s->name, name, len) == 0)
+            return s;
+    return NULL;
+}
+
+/* Words of a command: does `words` start with w1 (and w2 when given)? */
+static const ctl_command *find_command(const char *w1, const char *w2, bool *group)
+{
+    *group = false;
+    size_t l1 = strlen(w1);
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const char *w = commands[i].words;
+        if (strncmp(w, w1, l1) != 0)
+            continue;
+        if (w[l1] == '\0')
+            return &commands[i];
+        if (w[l1] == ' ') {
+            *group = true;
+            if (w2 != NULL && strcmp(w + l1 + 1, w2) == 0)
+                return &commands[i];
+        }
+    }
+    return NULL;
+}
+
+int ctl_cli_parse(ctl_args *out, int argc, char **argv, roster_err_detail *d)
+{
+    ctl_args a;
+    memset(&a, 0, sizeof a);
+    a.data = "./data";
+    a.timeout_ms = 5000;
+    const char *words[2] = {NULL, NULL};
+    int nwords = 0;
+    const char *positional[2] = {NULL, NULL};
+    int npositional = 0;
+    bool seen_global[8] = {false};
+
+    bool only_positional = false;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!only_positional && strcmp(arg, "--") == 0) {
+            only_positional = true;
+            continue;
+        }
+        if (!only_positional && (strcmp(arg, "-h") == 0)) {
+            a.help = true;
+            continue;
+        }
+        if (!only_positional && strncmp(arg, "--", 2) == 0) {
+            const char *name = arg + 2;
+            const char *eq = strchr(name, '=');
+            size_t len = eq ? (size_t)(eq - name) : strlen(name);
+            const ctl_opt_spec *g = find_opt(global_opts, name, len);
+            const char *value = eq ? eq + 1 : NULL;
+            if (g != NULL) {
+                size_t gi = (size_t)(g - global_opts);
+                if (g->kind == CTL_OPT_FLAG) {
+                    if (eq)
+                        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, g->name,
+                                           "option --%s takes no value", g->name);
+                } else if (value == NULL) {
+                    if (i + 1 >= argc)
+                        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, g->name,
+                                           "option --%s needs a value (%s)", g->name, g->arg);
+                    value = argv[++i];
+                }
+                if (seen_global[gi])
+                    return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, g->name,
+                                       "option --%s is given twice", g->name);
+                seen_global[gi] = true;
+                if (strcmp(g->name, "data") == 0) {
+                    a.data = value;
+                } else if (strcmp(g->name, "connect") == 0) {
+                    a.connect = value;
+                } else if (strcmp(g->name, "timeout") == 0) {
+                    char *end;
+                    long t = strtol(value, &end, 10);
+                    if (*value == '\0' || *end != '\0' || t <= 0 || t > 3600000)
+                        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "timeout",
+                                           "--timeout must be milliseconds between 1 and "
+                                           "3600000, not '%s'",
+                                           value);
+                    a.timeout_ms = t;
+                } else if (strcmp(g->name, "json") == 0) {
+                    a.json = true;
+                } else {
+                    a.help = true;
+                }
+                continue;
+            }
+            /* Command options: the command words come first, so its
+             * option table is known here. */
+            bool group;
+            const ctl_command *c =
+                nwords > 0 ? find_command(words[0], nwords > 1 ? words[1] : NULL, &group) : NULL;
+            if (c == NULL)
+                return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "",
+                                   "option %s given before a command", arg);
+            const ctl_opt_spec *s = find_opt(c->opts, name, len);
+            if (s == NULL)
+                return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "",
+                                   "%s: unknown option --%.*s (see rosterctl %s --help)", c->words,
+                                   (int)len, name, c->words);
+            if (s->kind == CTL_OPT_VALUE && eq == NULL) {
+                if (i + 1 >= argc)
+                    return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, s->name,
+                                       "%s: option --%s needs a value (%s)", c->words, s->name,
+                                       s->arg);
+                i++;
+            } else if (s->kind == CTL_OPT_FLAG && eq != NULL) {
+                return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, s->name,
+                                   "%s: option --%s takes no value", c->words, s->name);
+            }
+            if (a.nopts == CTL_MAX_OPTS)
+                return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "", "too many options");
+            if (!s->repeat && ctl_args_get(&a, s->name) != NULL)
+                return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, s->name,
+                                   "%s: option --%s is given twice", c->words, s->name);
+            a.opts[a.nopts].name = s->name;
+            a.opts[a.nopts].value = s->kind == CTL_OPT_FLAG ? "" : (eq ? eq + 1 : argv[i]);
+            a.nopts++;
+            continue;
+        }
+        /* A word: command words first, then the positional argument. */
+        bool group = false;
+        const ctl_command *c =
+            nwords > 0 ? find_command(words[0], nwords > 1 ? words[1] : NULL, &group) : NULL;
+        if (c == NULL && nwords < 2 && !only_positional) {
+            words[nwords++] = arg;
+            c = find_command(words[0], nwords > 1 ? words[1] : NULL, &group);
+            if (c == NULL && (!group || nwords == 2)) {
+                if (nwords == 1 && strcmp(arg, "help") == 0) {
+                    a.help = true;
+                    nwords = 0;
+                    continue;
+                }
+                if (nwords == 1)
+                    return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "",
+                                       "unknown command '%s' (see rosterctl --help)", arg);
+                return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "",
+                                   "unknown command '%s %s' (see rosterctl %s --help)", words[0],
+                                   arg, words[0]);
+            }
+            continue;
+        }
+        if (c == NULL)
+            return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "", "unexpected argument '%s'", arg);
+        if (npositional >= 1 || c->positional == NULL)
+            return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "", "%s: unexpected argument '%s'",
+                               c->words, arg);
+        positional[npositional++] = arg;
+    }
+
+    bool group = false;
+    const ctl_command *c =
+        nwords > 0 ? find_command(words[0], nwords > 1 ? words[1] : NULL, &group) : NULL;
+    a.cmd = c;
+    a.group = (c == NULL && group) ? words[0] : NULL;
+    a.positional = positional[0];
+    if (!a.help) {
+        if (c == NULL && group)
+            return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "",
+                               "%s: which one? (see rosterctl %s --help)", words[0], words[0]);
+        if (c == NULL)
+            return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "",
+                               "no command given (see rosterctl --help)");
+        if (c->positional != NULL && a.positional == NULL)
+            return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "", "%s: missing %s", c->words,
+                               c->positional);
+    }
+    *out = a;
+    return ROSTER_E_OK;
+}
+
+const char *ctl_args_get(const ctl_args *a, const char *name)
+{
+    const char *v = NULL;
+    for (size_t i = 0; i < a->nopts; i++)
+        if (strcmp(a->opts[i].name, name) == 0)
+            v = a->opts[i].value;
+    return v;
+}
+
+static void print_opts(FILE *f, const ctl_opt_spec *specs)
+{
+    for (const ctl_opt_spec *s = specs; s && s->name; s++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", s->name, s->arg ? " " : "", s->arg ? s->arg : "");
+        fprintf(f, "  %-26s %s%s\n", left, s->help, s->repeat ? " (repeatable)" : "");
+    }
+}
+
+static void print_globals(FILE *f)
+{
+    fprintf(f, "\nGlobal options (before or after the command):\n");
+    print_opts(f, global_opts);
+}
+
+static const char exit_codes[] =
+    "\nExit codes: 0 ok; 1 not found, or verify found a mismatch; 2 usage error;\n"
+    "3 service unavailable or deadline exceeded; 4 invalid input or conflict\n"
+    "(already exists, failed precondition); 5 internal or I/O error.\n";
+
+void ctl_cli_help(FILE *f, const ctl_args *a)
+{
+    const ctl_command *c = a->cmd;
+    if (c != NULL) {
+        fprintf(f, "usage: rosterctl %s%s%s [options]\n\n%s.\n", c->words, c->positional ? " " : "",
+                c->positional ? c->positional : "", c->summary);
+        if (c->opts && c->opts->name) {
+            fprintf(f, "\nOptions:\n");
+            print_opts(f, c->opts);
+        }
+        if (c->details)
+            fprintf(f, "\n%s", c->details);
+        print_globals(f);
+        fputs(exit_codes, f);
+        return;
+    }
+    size_t glen = a->group ? strlen(a->group) : 0;
+    if (a->group)
+        fprintf(f, "usage: rosterctl %s COMMAND [options]\n\nCommands:\n", a->group);
+    else
+        fprintf(f, "usage: rosterctl [global options] COMMAND [ARGS] [options]\n\n"
+                   "Roster's operator tool. Live commands talk to the running roster-users\n"
+                   "service; offline commands (stats --offline, dump, load, verify) open the\n"
+                   "data directory directly and are safe while the service runs.\n\n"
+                   "Commands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const ctl_command *k = &commands[i];
+        if (a->group && (strncmp(k->words, a->group, glen) != 0 || k->words[glen] != ' '))
+            continue;
+        char left[64];
+        snprintf(left, sizeof left, "%s%s%s", k->words, k->positional ? " " : "",
+                 k->positional ? k->positional : "");
+        fprintf(f, "  %-24s %s\n", left, k->summary);
+    }
+    fprintf(f, "\nrosterctl COMMAND --help shows a command's options.\n");
+    print_globals(f);
+    fputs(exit_codes, f);
+}

@@ -1,0 +1,87 @@
+#include "dump.h"
+
+#include "datadir.h"
+#include "output.h"
+#include "record.h"
+
+typedef struct dump_ctx {
+    FILE *f;
+    roster_arena arena;
+    uint64_t count;
+} dump_ctx;
+
+static int emit(dump_ctx *c, json_t *o)
+{
+    if (o == NULL)
+        return ROSTER_E_NOMEM;
+    int rc = json_dumpf(o, c->f, JSON_COMPACT);
+    json_decref(o);
+    if (rc != 0 || fputc('\n', c->f) == EOF)
+        return ROSTER_E_IO;
+    c->count++;
+    roster_arena_reset(&c->arena);
+    return ROSTER_E_OK;
+}
+
+static int each_tenant(void *ctx, const void *bytes, size_t len)
+{
+    dump_ctx *c = ctx;
+    Roster__V1__Tenant *t;
+    int err = ctl_tenant_unpack(&t, bytes, len, &c->arena);
+    if (err != ROSTER_E_OK)
+        return err;
+    return emit(c, ctl_tenant_json(t, true));
+}
+
+static int each_user(void *ctx, const void *bytes, size_t len)
+{
+    dump_ctx *c = ctx;
+    Roster__V1__User *u;
+    int err = ctl_user_unpack(&u, bytes, len, &c->arena);
+    if (err != ROSTER_E_OK)
+        return err;
+    return emit(c, ctl_user_json(u, true));
+}
+
+int ctl_dump_write(FILE *f, store_rtxn *r, uint64_t *tenants, uint64_t *users)
+{
+    dump_ctx c = {.f = f};
+    roster_arena_init(&c.arena, 64 * 1024, 0);
+    int err = store_each_tenant(r, each_tenant, &c);
+    if (err != ROSTER_E_OK)
+        goto fail;
+    *tenants += c.count;
+    c.count = 0;
+    err = store_each_user(r, each_user, &c);
+    if (err != ROSTER_E_OK)
+        goto fail;
+    *users += c.count;
+    if (fflush(f) != 0)
+        err = ROSTER_E_IO;
+fail:
+    roster_arena_free(&c.arena);
+    return err;
+}
+
+int ctl_cmd_dump(const ctl_args *a)
+{
+    roster_err_detail d = {{0}};
+    store *s = NULL;
+    store_rtxn *r = NULL;
+    uint64_t tenants = 0, users = 0;
+    int err = ctl_datadir_open(&s, a->data, true, &d);
+    if (err != ROSTER_E_OK) {
+        ctl_report_error(a->json, "dump", err, d.message, NULL);
+        goto fail;
+    }
+    err = store_read_begin(s, &r);
+    if (err == ROSTER_E_OK)
+        err = ctl_dump_write(stdout, r, &tenants, &users);
+    if (err != ROSTER_E_OK)
+        ctl_report_error(a->json, "dump", err,
+                         err == ROSTER_E_IO ? "writing to stdout failed" : NULL, NULL);
+fail:
+    store_read_end(r);
+    store_close(s);
+    return ctl_exit_code(err);
+}

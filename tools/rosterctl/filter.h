@@ -1,0 +1,157 @@
+/* The compact list syntax of rosterctl: --filter expressions, --order and
+ * --search, parsed into a neutral form that the live commands turn into a
+ * ListUsers / ListTenants request.
+ *
+ * Filter expression:  FIELD OP VALUE
+ *   OP      GraphQL operator      field types
+ *   =       equalTo               id string boolean date
+ *   !=      notEqualTo            id string boolean date
+ *   ~       like                  string
+ *   ~*      iLike                 string
+ *   <  <=   lessThan lessThanEqual   date
+ *   >  >=   moreThan moreThanEqual   date
+ *   =[a,b]  valueIn               id string
+ *   !=[a,b] valueNotIn            id string
+ *   =null   equalTo: null         any (IS NULL)
+ *   !=null  notEqualTo: null      any (IS NOT NULL)
+ * Operators are matched longest first right after the field name. VALUE is
+ * the rest of the expression taken literally, unless it is `null`, starts
+ * with `[` (a list) or starts with `"` (a quoted string: \" and \\ escape,
+ * so "null" and "[x]" are plain strings). List items are separated by
+ * commas; an item may be quoted to hold a comma or a bracket; `[]` is an
+ * empty list. Booleans are `true` or `false`; dates are ISO-8601. */
+#ifndef ROSTERCTL_FILTER_H
+#define ROSTERCTL_FILTER_H
+
+#include "error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum ctl_field_type {
+    CTL_FT_ID,
+    CTL_FT_STRING,
+    CTL_FT_BOOL,
+    CTL_FT_DATE,
+} ctl_field_type;
+
+/* Operators; each fills one GraphQL operator slot (see ctl_op_slot). */
+typedef enum ctl_op {
+    CTL_OP_EQ,
+    CTL_OP_NE,
+    CTL_OP_LIKE,
+    CTL_OP_ILIKE,
+    CTL_OP_IN,
+    CTL_OP_NOT_IN,
+    CTL_OP_LT,
+    CTL_OP_LE,
+    CTL_OP_GT,
+    CTL_OP_GE,
+    CTL_OP_IS_NULL,  /* equalTo: null */
+    CTL_OP_NOT_NULL, /* notEqualTo: null */
+} ctl_op;
+
+/* Filter fields. User and tenant fields share one numbering; a field table
+ * says which belong to which entity. */
+typedef enum ctl_field {
+    CTL_F_ID,
+    CTL_F_REFERENCE,
+    CTL_F_EMAIL,
+    CTL_F_FIRST_NAME,
+    CTL_F_LAST_NAME,
+    CTL_F_PHONE,
+    CTL_F_LOCALE,
+    CTL_F_TIMEZONE,
+    CTL_F_ACTIVE,
+    CTL_F_IS_OPTED_IN,
+    CTL_F_WITH_DEACTIVATED,
+    CTL_F_TENANT_ID,
+    CTL_F_CREATED_AT,
+    CTL_F_UPDATED_AT,
+    CTL_F_NAME,
+} ctl_field;
+
+typedef struct ctl_field_desc {
+    const char *name; /* GraphQL name, e.g. "firstName" */
+    ctl_field field;
+    ctl_field_type type;
+} ctl_field_desc;
+
+typedef struct ctl_field_table {
+    const char *entity; /* "user" or "tenant", for messages */
+    const ctl_field_desc *fields;
+    size_t count;
+} ctl_field_table;
+
+/* Static tables: the fields of UserFilterArgType and TenantFilterArgType. */
+extern const ctl_field_table ctl_user_filter_fields;
+extern const ctl_field_table ctl_tenant_filter_fields;
+
+/* One condition. Strings are owned by the condition (freed with the
+ * filter that holds it). Which member is meaningful depends on op and the
+ * field's type: text for id/string ops, list for IN/NOT_IN, boolean for
+ * bool EQ/NE, ms for date ops; nothing for IS_NULL/NOT_NULL. */
+typedef struct ctl_cond {
+    ctl_field field;
+    ctl_field_type type;
+    ctl_op op;
+    char *text;
+    char **list;
+    size_t list_len;
+    bool boolean;
+    int64_t ms;
+} ctl_cond;
+
+/* A set of conditions, ANDed. Zero-initialise before the first parse. */
+typedef struct ctl_filter {
+    ctl_cond *conds; /* owned array */
+    size_t count;
+    size_t cap;
+} ctl_filter;
+
+/* Parses one expression against `table` and appends its condition to f.
+ * Returns ROSTER_E_OK; ROSTER_E_INVALID_ARGUMENT with d naming the field
+ * and what was wrong (unknown field, operator not valid for the field's
+ * type, bad value, an operator given twice for one field); ROSTER_E_NOMEM.
+ * On failure f is unchanged. `expr` is borrowed for the call only. */
+int ctl_filter_parse(ctl_filter *f, const ctl_field_table *table, const char *expr,
+                     roster_err_detail *d);
+
+/* Frees what f owns and zeroes it. Accepts NULL. */
+void ctl_filter_free(ctl_filter *f);
+
+/* GraphQL name of the operator slot an op fills ("equalTo", "iLike"...);
+ * IS_NULL shares equalTo and NOT_NULL shares notEqualTo. Static. */
+const char *ctl_op_slot(ctl_op op);
+
+/* The field's GraphQL name. Static, never NULL. */
+const char *ctl_field_name(ctl_field field);
+
+/* --order FIELD[:asc|desc]. Sort numbers are the proto enum numbers
+ * (UserSortField / TenantSortField); order is 1 ASC, 2 DESC (SortOrder). */
+typedef struct ctl_order {
+    bool set;
+    int sort;
+    int order;
+} ctl_order;
+
+/* Parses a user (`tenant` false) or tenant order. FIELD is a camelCase or
+ * UPPER_SNAKE name of UserOrderSortEnum / TenantOrderSortEnum; direction
+ * is asc or desc in any case and defaults to asc. Returns ROSTER_E_OK or
+ * ROSTER_E_INVALID_ARGUMENT with d filled; *out written only on success. */
+int ctl_order_parse(ctl_order *out, bool tenant, const char *text, roster_err_detail *d);
+
+/* --search KEY:VALUE with KEY from UserSearchKeyEnum. key is the proto
+ * UserSearchKey number; value borrows from the parsed text. */
+typedef struct ctl_search {
+    bool set;
+    int key;
+    const char *value;
+} ctl_search;
+
+/* Returns ROSTER_E_OK or ROSTER_E_INVALID_ARGUMENT with d filled; *out
+ * written only on success and borrows `text`, which must outlive it. */
+int ctl_search_parse(ctl_search *out, const char *text, roster_err_detail *d);
+
+#endif

@@ -1,0 +1,236 @@
+#include "load.h"
+
+#include "datadir.h"
+#include "output.h"
+#include "record.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Copies the fields a create request shares with a User record. */
+static void user_create_request(Roster__V1__CreateUserRequest *req, const Roster__V1__User *u)
+{
+    roster__v1__create_user_request__init(req);
+    req->reference = u->reference;
+    req->email = u->email;
+    req->first_name = u->first_name;
+    req->last_name = u->last_name;
+    req->phone = u->phone;
+    req->locale = u->locale;
+    req->timezone = u->timezone;
+    req->has_is_opted_in = u->has_is_opted_in;
+    req->is_opted_in = u->is_opted_in;
+    req->has_active = u->has_active;
+    req->active = u->active;
+    req->has_two_factor_enabled = u->has_two_factor_enabled;
+    req->two_factor_enabled = u->two_factor_enabled;
+    req->tenant_id = u->tenant_id;
+    req->avatar_url = u->avatar_url;
+    req->custom_data = u->custom_data;
+}
+
+static int need_dates(protobuf_c_boolean has_created, protobuf_c_boolean has_updated,
+                      roster_err_detail *d)
+{
+    if (!has_created)
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "createdAt",
+                           "createdAt is required when id is given");
+    if (!has_updated)
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "updatedAt",
+                           "updatedAt is required when id is given");
+    return ROSTER_E_OK;
+}
+
+static int apply_line(store_wtxn *w, const json_t *obj, roster_arena *arena, bool *is_user,
+                      roster_err_detail *d)
+{
+    if (!json_is_object(obj))
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "", "a line must hold a JSON object");
+    const json_t *tn = json_object_get(obj, "__typename");
+    const char *type = json_is_string(tn) ? json_string_value(tn) : NULL;
+    int err;
+    if (type != NULL && strcmp(type, CTL_TYPENAME_TENANT) == 0) {
+        Roster__V1__Tenant t;
+        *is_user = false;
+        err = ctl_tenant_from_json(&t, obj, d);
+        if (err != ROSTER_E_OK)
+            return err;
+        if (t.id == NULL) {
+            Roster__V1__CreateTenantRequest req = ROSTER__V1__CREATE_TENANT_REQUEST__INIT;
+            req.name = t.name;
+            req.reference = t.reference;
+            req.has_is_default = t.has_is_default;
+            req.is_default = t.is_default;
+            return store_tenant_create(w, NULL, &req, arena, NULL, d);
+        }
+        err = need_dates(t.has_created_at, t.has_updated_at, d);
+        if (err != ROSTER_E_OK)
+            return err;
+        return store_tenant_restore(w, &t, d);
+    }
+    if (type != NULL && strcmp(type, CTL_TYPENAME_USER) == 0) {
+        Roster__V1__User u;
+        *is_user = true;
+        err = ctl_user_from_json(&u, obj, arena, d);
+        if (err != ROSTER_E_OK)
+            return err;
+        if (u.id == NULL) {
+            Roster__V1__CreateUserRequest req;
+            user_create_request(&req, &u);
+            return store_user_create(w, NULL, &req, arena, NULL, d);
+        }
+        err = need_dates(u.has_created_at, u.has_updated_at, d);
+        if (err != ROSTER_E_OK)
+            return err;
+        return store_user_restore(w, &u, d);
+    }
+    return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "__typename",
+                       "__typename must be \"" CTL_TYPENAME_TENANT "\" or \"" CTL_TYPENAME_USER
+                       "\"");
+}
+
+static bool blank(const char *s)
+{
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
+            return false;
+    return true;
+}
+
+int ctl_load_apply(ctl_load_result *result, FILE *in, store_wtxn *w, ctl_load_error_fn fn,
+                   void *ctx)
+{
+    ctl_load_result res = {0};
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    uint64_t lineno = 0;
+    int err = ROSTER_E_OK;
+    roster_arena arena;
+    roster_arena_init(&arena, 64 * 1024, 0);
+    while ((len = getline(&line, &cap, in)) >= 0) {
+        lineno++;
+        if (blank(line))
+            continue;
+        roster_err_detail d = {{0}};
+        json_error_t jerr;
+        json_t *obj = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+        if (obj == NULL) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "invalid JSON at column %d: %s", jerr.column, jerr.text);
+            res.bad_lines++;
+            if (fn)
+                fn(ctx, lineno, "", msg);
+            continue;
+        }
+        bool is_user = false;
+        int rc = apply_line(w, obj, &arena, &is_user, &d);
+        json_decref(obj);
+        roster_arena_reset(&arena);
+        if (rc == ROSTER_E_NOMEM) {
+            err = rc;
+            goto fail;
+        }
+        if (rc != ROSTER_E_OK) {
+            res.bad_lines++;
+            if (fn)
+                fn(ctx, lineno, d.field, d.message[0] ? d.message : roster_strerror(rc));
+            continue;
+        }
+        if (is_user)
+            res.users++;
+        else
+            res.tenants++;
+    }
+    if (ferror(in)) {
+        err = ROSTER_E_IO;
+        goto fail;
+    }
+    *result = res;
+fail:
+    free(line);
+    roster_arena_free(&arena);
+    return err;
+}
+
+typedef struct report_ctx {
+    bool json;
+    json_t *errors; /* --json: collected {line, field, message} */
+} report_ctx;
+
+static void report_line(void *ctx, uint64_t line, const char *field, const char *message)
+{
+    report_ctx *rc = ctx;
+    if (rc->json) {
+        json_array_append_new(rc->errors, json_pack("{s:I, s:s, s:s}", "line", (json_int_t)line,
+                                                    "field", field, "message", message));
+        return;
+    }
+    if (field && *field)
+        fprintf(stderr, "rosterctl: load: line %llu: %s: %s\n", (unsigned long long)line, field,
+                message);
+    else
+        fprintf(stderr, "rosterctl: load: line %llu: %s\n", (unsigned long long)line, message);
+}
+
+int ctl_cmd_load(const ctl_args *a)
+{
+    roster_err_detail d = {{0}};
+    store *s = NULL;
+    store_wtxn *w = NULL;
+    bool dry = ctl_args_get(a, "dry-run") != NULL;
+    report_ctx rc = {.json = a->json, .errors = json_array()};
+    ctl_load_result res = {0};
+    int code;
+    int err = ctl_datadir_open(&s, a->data, false, &d);
+    if (err != ROSTER_E_OK) {
+        ctl_report_error(a->json, "load", err, d.message, NULL);
+        goto fail;
+    }
+    err = store_write_begin(s, &w);
+    if (err != ROSTER_E_OK) {
+        ctl_report_error(a->json, "load", err, NULL, NULL);
+        goto fail;
+    }
+    err = ctl_load_apply(&res, stdin, w, report_line, &rc);
+    if (err != ROSTER_E_OK) {
+        ctl_report_error(a->json, "load", err, err == ROSTER_E_IO ? "reading stdin failed" : NULL,
+                         NULL);
+        goto fail;
+    }
+    if (res.bad_lines > 0) {
+        err = ROSTER_E_INVALID_ARGUMENT;
+        char msg[200];
+        snprintf(msg, sizeof msg, "%llu bad line(s); nothing was written",
+                 (unsigned long long)res.bad_lines);
+        ctl_report_error(a->json, "load", err, msg, a->json ? rc.errors : NULL);
+        goto fail;
+    }
+    if (dry) {
+        store_write_abort(w);
+    } else {
+        err = store_write_commit(w);
+        if (err != ROSTER_E_OK) {
+            w = NULL;
+            ctl_report_error(a->json, "load", err, "commit failed; nothing was written", NULL);
+            goto fail;
+        }
+    }
+    w = NULL;
+    if (a->json) {
+        json_t *o = json_pack("{s:I, s:I, s:b}", "tenants", (json_int_t)res.tenants, "users",
+                              (json_int_t)res.users, "dryRun", dry);
+        ctl_print_json(stdout, o);
+        json_decref(o);
+    } else {
+        printf("%s %llu tenant(s) and %llu user(s)%s\n", dry ? "checked" : "loaded",
+               (unsigned long long)res.tenants, (unsigned long long)res.users,
+               dry ? " (dry run, nothing written)" : "");
+    }
+fail:
+    code = ctl_exit_code(err);
+    store_write_abort(w);
+    store_close(s);
+    json_decref(rc.errors);
+    return code;
+}
