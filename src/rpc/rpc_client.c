@@ -1,0 +1,499 @@
+#include "rpc_client.h"
+
+#include "arena.h"
+#include "clock.h"
+#include "roster_limits.h"
+#include "rpc_envelope.h"
+#include "rpc_tls.h"
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A disconnected client fails calls at once after this long without any
+ * connection (before that, calls wait for the dial in progress). */
+#define UNAVAILABLE_AFTER_NS (1000 * 1000000LL)
+/* Extra wait beyond the deadline sent to the service, so that the
+ * service's own DEADLINE_EXCEEDED reply (it stops work at the deadline)
+ * arrives before the local timer fires. */
+#define DEADLINE_GRACE_MS 50
+
+enum slot_state { SL_FREE, SL_SEND, SL_RECV, SL_FAIL };
+
+typedef struct slot slot;
+struct slot {
+    rpc_client *cl;
+    nng_ctx ctx;
+    nng_aio *aio;
+    roster_arena arena;
+    slot *next_free;
+    enum slot_state state;
+    const rpc_method *method;
+    rpc_client_cb cb;
+    void *arg;
+    int64_t start_ns;
+    int64_t end_ns; /* local deadline */
+    int fail_err;
+    const char *fail_msg;
+};
+
+struct rpc_client {
+    nng_socket sock;
+    bool open;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    slot *free_list;
+    slot **all;
+    size_t n_all, cap_all;
+    unsigned busy;
+    bool closing;
+    atomic_int pipes;
+    _Atomic int64_t down_since_ns; /* when the last connection went (or open) */
+    uint32_t default_timeout_ms;
+    atomic_ullong seq;
+};
+
+static void slot_cb(void *arg);
+
+static int slot_new(slot **out, rpc_client *cl)
+{
+    slot *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return ROSTER_E_NOMEM;
+    s->cl = cl;
+    roster_arena_init(&s->arena, 4096, 0);
+    if (nng_ctx_open(&s->ctx, cl->sock) != 0 || nng_aio_alloc(&s->aio, slot_cb, s) != 0) {
+        if (s->aio != NULL)
+            nng_aio_free(s->aio);
+        free(s);
+        return ROSTER_E_NOMEM;
+    }
+    *out = s;
+    return ROSTER_E_OK;
+}
+
+/* Takes a free slot (making one if none), under cl->mu. */
+static int slot_take(slot **out, rpc_client *cl)
+{
+    int err = ROSTER_E_OK;
+    pthread_mutex_lock(&cl->mu);
+    if (cl->closing) {
+        err = ROSTER_E_CLOSED;
+        goto done;
+    }
+    slot *s = cl->free_list;
+    if (s != NULL) {
+        cl->free_list = s->next_free;
+    } else {
+        if (cl->n_all == cl->cap_all) {
+            size_t cap = cl->cap_all ? cl->cap_all * 2 : 64;
+            slot **all = realloc(cl->all, cap * sizeof *all);
+            if (all == NULL) {
+                err = ROSTER_E_NOMEM;
+                goto done;
+            }
+            cl->all = all;
+            cl->cap_all = cap;
+        }
+        if ((err = slot_new(&s, cl)) != 0)
+            goto done;
+        cl->all[cl->n_all++] = s;
+    }
+    cl->busy++;
+    *out = s;
+done:
+    pthread_mutex_unlock(&cl->mu);
+    return err;
+}
+
+static void slot_release(slot *s)
+{
+    rpc_client *cl = s->cl;
+    roster_arena_reset(&s->arena);
+    pthread_mutex_lock(&cl->mu);
+    s->state = SL_FREE;
+    s->next_free = cl->free_list;
+    cl->free_list = s;
+    cl->busy--;
+    if (cl->busy == 0)
+        pthread_cond_broadcast(&cl->cv);
+    pthread_mutex_unlock(&cl->mu);
+}
+
+static void slot_finish(slot *s, rpc_result *res)
+{
+    res->method = s->method;
+    res->err = roster_err_from_status(res->code);
+    if (res->code == 0)
+        res->err = ROSTER_E_OK;
+    if (res->message == NULL)
+        res->message = "";
+    res->elapsed_ns = roster_mono_ns() - s->start_ns;
+    s->cb(s->arg, res);
+    slot_release(s);
+}
+
+static void slot_fail(slot *s, int err, const char *message)
+{
+    rpc_result res = {0};
+    res.code = roster_err_to_status(err);
+    res.message = message;
+    slot_finish(s, &res);
+}
+
+/* Maps an nng failure of a call in flight to a status. */
+static void slot_fail_nng(slot *s, int rv)
+{
+    rpc_client *cl = s->cl;
+    if (rv == NNG_ETIMEDOUT) {
+        if (atomic_load(&cl->pipes) == 0)
+            slot_fail(s, ROSTER_E_UNAVAILABLE, "service unavailable: no connection");
+        else
+            slot_fail(s, ROSTER_E_DEADLINE_EXCEEDED, "deadline exceeded: no reply in time");
+    } else if (rv == NNG_ECLOSED) {
+        slot_fail(s, ROSTER_E_UNAVAILABLE, "client closed");
+    } else {
+        char msg[128];
+        snprintf(msg, sizeof msg, "service unavailable: %s", nng_strerror(rv));
+        slot_fail(s, ROSTER_E_UNAVAILABLE, msg);
+    }
+}
+
+static nng_duration remaining_ms(const slot *s)
+{
+    int64_t left = s->end_ns - roster_mono_ns();
+    if (left <= 0)
+        return 1;
+    return (nng_duration)((left + 999999) / 1000000);
+}
+
+static void slot_cb(void *arg)
+{
+    slot *s = arg;
+    int rv = nng_aio_result(s->aio);
+    switch (s->state) {
+    case SL_FAIL:
+        slot_fail(s, s->fail_err, s->fail_msg);
+        return;
+    case SL_SEND:
+        if (rv != 0) {
+            nng_msg_free(nng_aio_get_msg(s->aio));
+            nng_aio_set_msg(s->aio, NULL);
+            slot_fail_nng(s, rv);
+            return;
+        }
+        s->state = SL_RECV;
+        nng_aio_set_timeout(s->aio, remaining_ms(s));
+        nng_ctx_recv(s->ctx, s->aio);
+        return;
+    case SL_RECV: {
+        if (rv != 0) {
+            slot_fail_nng(s, rv);
+            return;
+        }
+        nng_msg *msg = nng_aio_get_msg(s->aio);
+        nng_aio_set_msg(s->aio, NULL);
+        Roster__V1__RpcReply *reply = NULL;
+        roster_err_detail d = {{0}};
+        int err = rpc_reply_decode(&reply, &s->arena, nng_msg_body(msg), nng_msg_len(msg), &d);
+        nng_msg_free(msg);
+        if (err) {
+            slot_fail(s, ROSTER_E_INTERNAL, d.message);
+            return;
+        }
+        rpc_result res = {0};
+        res.code = reply->code;
+        res.message = reply->message;
+        res.n_violations = reply->n_violations;
+        res.violations = reply->violations;
+        if (reply->code == 0 && reply->has_body) {
+            res.body = reply->body.data;
+            res.body_len = reply->body.len;
+        }
+        if (reply->code == 0 && s->method != NULL) {
+            ProtobufCMessage *m = NULL;
+            if (rpc_body_decode(&m, &s->arena, s->method->reply, res.body, res.body_len, &d)) {
+                slot_fail(s, ROSTER_E_INTERNAL, d.message);
+                return;
+            }
+            res.reply = m;
+        }
+        slot_finish(s, &res);
+        return;
+    }
+    case SL_FREE:
+        return;
+    }
+}
+
+static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    (void)p;
+    rpc_client *cl = arg;
+    if (ev == NNG_PIPE_EV_ADD_POST) {
+        atomic_fetch_add(&cl->pipes, 1);
+    } else if (ev == NNG_PIPE_EV_REM_POST) {
+        if (atomic_fetch_sub(&cl->pipes, 1) == 1)
+            atomic_store(&cl->down_since_ns, roster_mono_ns());
+    }
+}
+
+int rpc_client_open(rpc_client **out, const char *url, const rpc_client_options *opts,
+                    roster_err_detail *detail)
+{
+    rpc_client_options o = {0};
+    if (opts != NULL)
+        o = *opts;
+    int err;
+    int rv;
+    nng_dialer dialer;
+    nng_tls_config *tls = NULL;
+    if (url == NULL)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "url", "no service address");
+    rpc_client *cl = calloc(1, sizeof *cl);
+    if (cl == NULL)
+        return ROSTER_E_NOMEM;
+    pthread_mutex_init(&cl->mu, NULL);
+    pthread_cond_init(&cl->cv, NULL);
+    atomic_init(&cl->pipes, 0);
+    atomic_init(&cl->down_since_ns, roster_mono_ns());
+    atomic_init(&cl->seq, 0);
+    cl->default_timeout_ms = o.default_timeout_ms ? o.default_timeout_ms : 30000;
+    if ((rv = nng_req0_open(&cl->sock)) != 0) {
+        err = ROSTER_E_NOMEM;
+        goto fail;
+    }
+    cl->open = true;
+    nng_socket_set_size(cl->sock, NNG_OPT_RECVMAXSZ, ROSTER_MAX_RPC_MESSAGE);
+    nng_socket_set_ms(cl->sock, NNG_OPT_RECONNMINT, o.reconnect_min_ms ? o.reconnect_min_ms : 50);
+    nng_socket_set_ms(cl->sock, NNG_OPT_RECONNMAXT, o.reconnect_max_ms ? o.reconnect_max_ms : 1000);
+    /* A request is resent only when its connection drops (handled by req0
+     * itself); never merely because the service is slow, since writes are
+     * not idempotent. */
+    nng_socket_set_ms(cl->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+    nng_pipe_notify(cl->sock, NNG_PIPE_EV_ADD_POST, pipe_event, cl);
+    nng_pipe_notify(cl->sock, NNG_PIPE_EV_REM_POST, pipe_event, cl);
+    if ((rv = nng_dialer_create(&dialer, cl->sock, url)) != 0) {
+        err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "url", "cannot dial %s: %s", url,
+                          nng_strerror(rv));
+        goto fail;
+    }
+    if (strncmp(url, "tls+", 4) == 0) {
+        if ((err = rpc_tls_client_config(&tls, o.tls_ca_file, o.tls_server_name, detail)) != 0)
+            goto fail;
+        rv = nng_dialer_set_ptr(dialer, NNG_OPT_TLS_CONFIG, tls);
+        nng_tls_config_free(tls);
+        if (rv != 0) {
+            err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "url",
+                              "cannot apply TLS configuration: %s", nng_strerror(rv));
+            goto fail;
+        }
+    }
+    if ((rv = nng_dialer_start(dialer, NNG_FLAG_NONBLOCK)) != 0) {
+        err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "url", "cannot dial %s: %s", url,
+                          nng_strerror(rv));
+        goto fail;
+    }
+    unsigned n = o.contexts ? o.contexts : 64;
+    for (unsigned i = 0; i < n; i++) {
+        slot *s;
+        if ((err = slot_take(&s, cl)) != 0)
+            goto fail;
+        slot_release(s);
+    }
+    *out = cl;
+    return ROSTER_E_OK;
+fail:
+    rpc_client_close(cl);
+    return err;
+}
+
+void rpc_client_close(rpc_client *cl)
+{
+    if (cl == NULL)
+        return;
+    pthread_mutex_lock(&cl->mu);
+    cl->closing = true;
+    pthread_mutex_unlock(&cl->mu);
+    if (cl->open)
+        nng_close(cl->sock);
+    pthread_mutex_lock(&cl->mu);
+    while (cl->busy > 0)
+        pthread_cond_wait(&cl->cv, &cl->mu);
+    pthread_mutex_unlock(&cl->mu);
+    for (size_t i = 0; i < cl->n_all; i++) {
+        nng_aio_free(cl->all[i]->aio);
+        roster_arena_free(&cl->all[i]->arena);
+        free(cl->all[i]);
+    }
+    free(cl->all);
+    pthread_mutex_destroy(&cl->mu);
+    pthread_cond_destroy(&cl->cv);
+    free(cl);
+}
+
+bool rpc_client_connected(const rpc_client *c)
+{
+    return atomic_load(&((rpc_client *)c)->pipes) > 0;
+}
+
+/* Starts the exchange for a packed request in `msg` (ownership passes). */
+static void slot_start(slot *s, nng_msg *msg, uint32_t timeout_ms)
+{
+    rpc_client *cl = s->cl;
+    s->start_ns = roster_mono_ns();
+    s->end_ns = s->start_ns + ((int64_t)timeout_ms + DEADLINE_GRACE_MS) * 1000000;
+    if (atomic_load(&cl->pipes) == 0 &&
+        s->start_ns - atomic_load(&cl->down_since_ns) > UNAVAILABLE_AFTER_NS) {
+        nng_msg_free(msg);
+        s->state = SL_FAIL;
+        s->fail_err = ROSTER_E_UNAVAILABLE;
+        s->fail_msg = "service unavailable: no connection";
+        nng_sleep_aio(0, s->aio);
+        return;
+    }
+    s->state = SL_SEND;
+    nng_aio_set_msg(s->aio, msg);
+    nng_aio_set_timeout(s->aio, remaining_ms(s));
+    nng_ctx_send(s->ctx, s->aio);
+}
+
+static int call_common(rpc_client *cl, const rpc_method *m, const char *method_name,
+                       const void *body, size_t body_len, uint32_t timeout_ms,
+                       const char *tenant_scope, const char *request_id, rpc_client_cb cb,
+                       void *arg)
+{
+    if (cl == NULL || cb == NULL || method_name == NULL)
+        return ROSTER_E_INVALID_ARGUMENT;
+    if (body_len > ROSTER_MAX_RPC_MESSAGE)
+        return ROSTER_E_TOO_LARGE;
+    if (timeout_ms == 0)
+        timeout_ms = cl->default_timeout_ms;
+    char rid[48];
+    if (request_id == NULL) {
+        snprintf(rid, sizeof rid, "%ld-%llu", (long)getpid(),
+                 (unsigned long long)atomic_fetch_add(&cl->seq, 1) + 1);
+        request_id = rid;
+    }
+    Roster__V1__RpcRequest env;
+    Roster__V1__CallContext ctx;
+    rpc_request_init(&env, &ctx, method_name, body, body_len, request_id, timeout_ms, tenant_scope);
+    size_t n = roster__v1__rpc_request__get_packed_size(&env);
+    if (n > ROSTER_MAX_RPC_MESSAGE)
+        return ROSTER_E_TOO_LARGE;
+    nng_msg *msg;
+    if (nng_msg_alloc(&msg, n) != 0)
+        return ROSTER_E_NOMEM;
+    roster__v1__rpc_request__pack(&env, nng_msg_body(msg));
+    slot *s;
+    int err = slot_take(&s, cl);
+    if (err) {
+        nng_msg_free(msg);
+        return err;
+    }
+    s->method = m;
+    s->cb = cb;
+    s->arg = arg;
+    slot_start(s, msg, timeout_ms);
+    return ROSTER_E_OK;
+}
+
+int rpc_client_call(rpc_client *c, rpc_method_id method, const ProtobufCMessage *request,
+                    uint32_t timeout_ms, const char *tenant_scope, rpc_client_cb cb, void *arg)
+{
+    const rpc_method *m = rpc_method_get(method);
+    if (m == NULL || request == NULL || request->descriptor != m->request)
+        return ROSTER_E_INVALID_ARGUMENT;
+    size_t n = protobuf_c_message_get_packed_size(request);
+    if (n > ROSTER_MAX_RPC_MESSAGE)
+        return ROSTER_E_TOO_LARGE;
+    uint8_t stackbuf[1024];
+    uint8_t *buf = n <= sizeof stackbuf ? stackbuf : malloc(n);
+    if (buf == NULL)
+        return ROSTER_E_NOMEM;
+    protobuf_c_message_pack(request, buf);
+    int err = call_common(c, m, m->name, buf, n, timeout_ms, tenant_scope, NULL, cb, arg);
+    if (buf != stackbuf)
+        free(buf);
+    return err;
+}
+
+int rpc_client_call_raw(rpc_client *c, const char *method_name, const void *body, size_t body_len,
+                        uint32_t timeout_ms, const char *tenant_scope, const char *request_id,
+                        rpc_client_cb cb, void *arg)
+{
+    const rpc_method *m =
+        method_name != NULL ? rpc_method_find(method_name, strlen(method_name)) : NULL;
+    return call_common(c, m, method_name, body, body_len, timeout_ms, tenant_scope, request_id, cb,
+                       arg);
+}
+
+int rpc_client_send_bytes(rpc_client *cl, const void *bytes, size_t len, uint32_t timeout_ms,
+                          rpc_client_cb cb, void *arg)
+{
+    if (cl == NULL || cb == NULL)
+        return ROSTER_E_INVALID_ARGUMENT;
+    if (timeout_ms == 0)
+        timeout_ms = cl->default_timeout_ms;
+    nng_msg *msg;
+    if (nng_msg_alloc(&msg, len) != 0)
+        return ROSTER_E_NOMEM;
+    if (len)
+        memcpy(nng_msg_body(msg), bytes, len);
+    slot *s;
+    int err = slot_take(&s, cl);
+    if (err) {
+        nng_msg_free(msg);
+        return err;
+    }
+    s->method = NULL;
+    s->cb = cb;
+    s->arg = arg;
+    slot_start(s, msg, timeout_ms);
+    return ROSTER_E_OK;
+}
+
+typedef struct sync_wait {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    int err;
+    rpc_client_cb fn;
+    void *arg;
+} sync_wait;
+
+static void sync_cb(void *arg, const rpc_result *res)
+{
+    sync_wait *w = arg;
+    if (w->fn != NULL)
+        w->fn(w->arg, res);
+    pthread_mutex_lock(&w->mu);
+    w->err = res->err;
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+int rpc_client_call_sync(rpc_client *c, rpc_method_id method, const ProtobufCMessage *request,
+                         uint32_t timeout_ms, const char *tenant_scope, rpc_client_cb fn, void *arg)
+{
+    sync_wait w = {.done = false, .fn = fn, .arg = arg};
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    int err = rpc_client_call(c, method, request, timeout_ms, tenant_scope, sync_cb, &w);
+    if (err == ROSTER_E_OK) {
+        pthread_mutex_lock(&w.mu);
+        while (!w.done)
+            pthread_cond_wait(&w.cv, &w.mu);
+        pthread_mutex_unlock(&w.mu);
+        err = w.err;
+    }
+    pthread_mutex_destroy(&w.mu);
+    pthread_cond_destroy(&w.cv);
+    return err;
+}

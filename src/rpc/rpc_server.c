@@ -1,0 +1,430 @@
+#include "rpc_server.h"
+
+#include "clock.h"
+#include "roster_limits.h"
+#include "log.h"
+#include "rpc_envelope.h"
+#include "rpc_status.h"
+#include "rpc_tls.h"
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum call_state { ST_IDLE, ST_RECV, ST_BUSY, ST_SEND, ST_STOPPED };
+
+struct rpc_call {
+    rpc_server *srv;
+    nng_ctx ctx;
+    nng_aio *aio;
+    roster_arena arena;
+    enum call_state state; /* guarded by srv->mu */
+    const rpc_method *method;
+    const ProtobufCMessage *request;
+    const char *tenant_scope;
+    const char *request_id;
+    int64_t start_ns;
+    int64_t deadline_ns; /* 0 = none */
+    int code;            /* status of the reply being sent */
+};
+
+struct rpc_server {
+    nng_socket sock;
+    nng_listener listener;
+    bool open;
+    rpc_server_options opts;
+    unsigned n_calls;
+    rpc_call *calls;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stopping;
+    unsigned stopped; /* calls in ST_STOPPED */
+    atomic_uint in_flight;
+};
+
+static void call_recv(rpc_call *c);
+
+static void call_set_state(rpc_call *c, enum call_state st)
+{
+    pthread_mutex_lock(&c->srv->mu);
+    c->state = st;
+    pthread_mutex_unlock(&c->srv->mu);
+}
+
+/* Hands the packed message to nng; the send completion recycles the call. */
+static void call_send(rpc_call *c, nng_msg *msg, int code)
+{
+    c->code = code;
+    call_set_state(c, ST_SEND);
+    nng_aio_set_msg(c->aio, msg);
+    nng_ctx_send(c->ctx, c->aio);
+}
+
+/* Packs a status reply (no body) for `err`. */
+static void call_send_status(rpc_call *c, int err, const roster_err_detail *detail)
+{
+    Roster__V1__RpcReply reply;
+    rpc_status st;
+    rpc_status_reply(&reply, &st, err, detail);
+    size_t n = roster__v1__rpc_reply__get_packed_size(&reply);
+    nng_msg *msg;
+    if (nng_msg_alloc(&msg, n) != 0) {
+        /* No memory for even a status: drop the request, keep serving. */
+        roster_log(ROSTER_LOG_ERROR, "rpc_reply_failed", "reason=nomem");
+        atomic_fetch_sub(&c->srv->in_flight, 1);
+        call_recv(c);
+        return;
+    }
+    roster__v1__rpc_reply__pack(&reply, nng_msg_body(msg));
+    call_send(c, msg, reply.code);
+}
+
+/* OK reply: field 1 (code 0) then field 4 (body), the encoding protobuf-c
+ * gives, with the body written straight into the message. */
+static size_t varint_len(size_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static nng_msg *ok_msg(size_t body_len, uint8_t **body)
+{
+    size_t head = 2 + 1 + varint_len(body_len);
+    nng_msg *msg;
+    if (nng_msg_alloc(&msg, head + body_len) != 0)
+        return NULL;
+    uint8_t *p = nng_msg_body(msg);
+    *p++ = 0x08; /* code, varint */
+    *p++ = 0x00;
+    *p++ = 0x22; /* body, length-delimited */
+    size_t v = body_len;
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    *body = p;
+    return msg;
+}
+
+void rpc_call_reply_message(rpc_call *c, const ProtobufCMessage *reply)
+{
+    size_t n = protobuf_c_message_get_packed_size(reply);
+    uint8_t *body;
+    nng_msg *msg = ok_msg(n, &body);
+    if (msg == NULL) {
+        call_send_status(c, ROSTER_E_NOMEM, NULL);
+        return;
+    }
+    protobuf_c_message_pack(reply, body);
+    call_send(c, msg, 0);
+}
+
+void rpc_call_reply_bytes(rpc_call *c, const void *bytes, size_t len)
+{
+    uint8_t *body;
+    nng_msg *msg = ok_msg(len, &body);
+    if (msg == NULL) {
+        call_send_status(c, ROSTER_E_NOMEM, NULL);
+        return;
+    }
+    if (len)
+        memcpy(body, bytes, len);
+    call_send(c, msg, 0);
+}
+
+void rpc_call_reply_error(rpc_call *c, int err, const roster_err_detail *detail)
+{
+    if (err == ROSTER_E_OK)
+        err = ROSTER_E_INTERNAL;
+    call_send_status(c, err, detail);
+}
+
+const rpc_method *rpc_call_method(const rpc_call *c)
+{
+    return c->method;
+}
+const ProtobufCMessage *rpc_call_request(const rpc_call *c)
+{
+    return c->request;
+}
+roster_arena *rpc_call_arena(rpc_call *c)
+{
+    return &c->arena;
+}
+const char *rpc_call_tenant_scope(const rpc_call *c)
+{
+    return c->tenant_scope;
+}
+const char *rpc_call_request_id(const rpc_call *c)
+{
+    return c->request_id;
+}
+
+bool rpc_call_expired(const rpc_call *c)
+{
+    return c->deadline_ns != 0 && roster_mono_ns() >= c->deadline_ns;
+}
+
+unsigned rpc_server_in_flight(const rpc_server *s)
+{
+    return atomic_load(&((rpc_server *)s)->in_flight);
+}
+
+/* Posts the next receive, or parks the call when the server is stopping. */
+static void call_recv(rpc_call *c)
+{
+    rpc_server *s = c->srv;
+    roster_arena_reset(&c->arena);
+    c->method = NULL;
+    c->request = NULL;
+    pthread_mutex_lock(&s->mu);
+    if (s->stopping) {
+        c->state = ST_STOPPED;
+        s->stopped++;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        return;
+    }
+    c->state = ST_RECV;
+    pthread_mutex_unlock(&s->mu);
+    nng_ctx_recv(c->ctx, c->aio);
+}
+
+static void call_dispatch(rpc_call *c, nng_msg *msg)
+{
+    rpc_server *s = c->srv;
+    roster_err_detail d = {{0}};
+    Roster__V1__RpcRequest *env = NULL;
+    c->start_ns = roster_mono_ns();
+    c->deadline_ns = 0;
+    c->tenant_scope = NULL;
+    c->request_id = "";
+    atomic_fetch_add(&s->in_flight, 1);
+    call_set_state(c, ST_BUSY);
+
+    int err = rpc_request_decode(&env, &c->arena, nng_msg_body(msg), nng_msg_len(msg), &d);
+    nng_msg_free(msg);
+    if (err) {
+        call_send_status(c, err, &d);
+        return;
+    }
+    if (env->context != NULL) {
+        if (env->context->request_id != NULL)
+            c->request_id = env->context->request_id;
+        if (env->context->tenant_scope != NULL && env->context->tenant_scope[0] != '\0')
+            c->tenant_scope = env->context->tenant_scope;
+        if (env->context->has_timeout_ms && env->context->timeout_ms > 0)
+            c->deadline_ns = c->start_ns + (int64_t)env->context->timeout_ms * 1000000;
+    }
+    c->method = rpc_method_find(env->method, strlen(env->method));
+    if (c->method == NULL) {
+        char q[160];
+        roster_fail(&d, ROSTER_E_UNIMPLEMENTED, "method", "unknown method %s",
+                    roster_log_quote(q, sizeof q, env->method));
+        call_send_status(c, ROSTER_E_UNIMPLEMENTED, &d);
+        return;
+    }
+    ProtobufCMessage *req = NULL;
+    err =
+        rpc_body_decode(&req, &c->arena, c->method->request, env->has_body ? env->body.data : NULL,
+                        env->has_body ? env->body.len : 0, &d);
+    if (err) {
+        call_send_status(c, err, &d);
+        return;
+    }
+    c->request = req;
+    if (roster_log_enabled(ROSTER_LOG_DEBUG)) {
+        char q[96];
+        roster_log(ROSTER_LOG_DEBUG, "rpc_request", "method=%s request_id=%s",
+                   c->method->short_name, roster_log_quote(q, sizeof q, c->request_id));
+    }
+    s->opts.handler(s->opts.arg, c);
+}
+
+static void call_cb(void *arg)
+{
+    rpc_call *c = arg;
+    rpc_server *s = c->srv;
+    int rv = nng_aio_result(c->aio);
+    if (c->state == ST_SEND) {
+        if (rv != 0)
+            nng_msg_free(nng_aio_get_msg(c->aio));
+        if (s->opts.observer != NULL)
+            s->opts.observer(s->opts.arg, c->method, c->code, roster_mono_ns() - c->start_ns);
+        atomic_fetch_sub(&s->in_flight, 1);
+        call_recv(c);
+        return;
+    }
+    if (rv != 0) {
+        if (rv != NNG_ECLOSED && rv != NNG_ECANCELED)
+            roster_log(ROSTER_LOG_WARN, "rpc_recv_failed", "error=\"%s\"", nng_strerror(rv));
+        if (rv == NNG_ECLOSED) {
+            pthread_mutex_lock(&s->mu);
+            c->state = ST_STOPPED;
+            s->stopped++;
+            pthread_cond_broadcast(&s->cv);
+            pthread_mutex_unlock(&s->mu);
+            return;
+        }
+        call_recv(c);
+        return;
+    }
+    call_dispatch(c, nng_aio_get_msg(c->aio));
+}
+
+static int translate_listen_error(int rv, const char *url, roster_err_detail *d)
+{
+    int err = (rv == NNG_EADDRINUSE || rv == NNG_EADDRINVAL || rv == NNG_EPERM)
+                  ? ROSTER_E_UNAVAILABLE
+                  : ROSTER_E_INVALID_ARGUMENT;
+    if (rv == NNG_ENOMEM)
+        err = ROSTER_E_NOMEM;
+    return roster_fail(d, err, "listen", "cannot listen on %s: %s", url, nng_strerror(rv));
+}
+
+int rpc_server_start(rpc_server **out, const rpc_server_options *opts, roster_err_detail *detail)
+{
+    int err;
+    int rv;
+    nng_tls_config *tls = NULL;
+    if (opts == NULL || opts->url == NULL || opts->handler == NULL)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "listen", "no address to listen on");
+    rpc_server *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return ROSTER_E_NOMEM;
+    s->opts = *opts;
+    s->opts.url = NULL;
+    s->n_calls = opts->contexts ? opts->contexts : 64;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    atomic_init(&s->in_flight, 0);
+    s->calls = calloc(s->n_calls, sizeof *s->calls);
+    if (s->calls == NULL) {
+        err = ROSTER_E_NOMEM;
+        goto fail;
+    }
+    if ((rv = nng_rep0_open(&s->sock)) != 0) {
+        err = roster_fail(detail, ROSTER_E_INTERNAL, "", "cannot open rep0 socket: %s",
+                          nng_strerror(rv));
+        goto fail;
+    }
+    s->open = true;
+    nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, ROSTER_MAX_RPC_MESSAGE);
+    if ((rv = nng_listener_create(&s->listener, s->sock, opts->url)) != 0) {
+        err = translate_listen_error(rv, opts->url, detail);
+        goto fail;
+    }
+    nng_listener_set_size(s->listener, NNG_OPT_RECVMAXSZ, ROSTER_MAX_RPC_MESSAGE);
+    if (strncmp(opts->url, "tls+", 4) == 0) {
+        if (opts->tls_cert == NULL || opts->tls_key == NULL) {
+            err =
+                roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "tlsCert",
+                            "%s needs a certificate and a key (--tls-cert, --tls-key)", opts->url);
+            goto fail;
+        }
+        if ((err = rpc_tls_server_config(&tls, opts->tls_cert, opts->tls_key, detail)) != 0)
+            goto fail;
+        rv = nng_listener_set_ptr(s->listener, NNG_OPT_TLS_CONFIG, tls);
+        nng_tls_config_free(tls);
+        if (rv != 0) {
+            err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "tlsCert",
+                              "cannot apply TLS configuration: %s", nng_strerror(rv));
+            goto fail;
+        }
+    } else if (strncmp(opts->url, "ipc://", 6) == 0) {
+        nng_listener_set_int(s->listener, NNG_OPT_IPC_PERMISSIONS, 0600);
+    }
+    for (unsigned i = 0; i < s->n_calls; i++) {
+        rpc_call *c = &s->calls[i];
+        c->srv = s;
+        c->state = ST_IDLE;
+        roster_arena_init(&c->arena, 8192, 0);
+        if ((rv = nng_ctx_open(&c->ctx, s->sock)) != 0 ||
+            (rv = nng_aio_alloc(&c->aio, call_cb, c)) != 0) {
+            err = ROSTER_E_NOMEM;
+            goto fail;
+        }
+    }
+    if ((rv = nng_listener_start(s->listener, 0)) != 0) {
+        err = translate_listen_error(rv, opts->url, detail);
+        goto fail;
+    }
+    for (unsigned i = 0; i < s->n_calls; i++)
+        call_recv(&s->calls[i]);
+    *out = s;
+    return ROSTER_E_OK;
+fail:
+    rpc_server_free(s);
+    return err;
+}
+
+unsigned rpc_server_stop(rpc_server *s, unsigned grace_ms)
+{
+    if (s == NULL || !s->open)
+        return 0;
+    nng_listener_close(s->listener);
+    pthread_mutex_lock(&s->mu);
+    s->stopping = true;
+    int64_t end = roster_mono_ns() + (int64_t)grace_ms * 1000000;
+    unsigned left = 0;
+    for (;;) {
+        unsigned idle_in_recv = 0;
+        left = 0;
+        for (unsigned i = 0; i < s->n_calls; i++) {
+            rpc_call *c = &s->calls[i];
+            if (c->state == ST_RECV) {
+                idle_in_recv++;
+                nng_aio_cancel(c->aio);
+            } else if (c->state == ST_BUSY || c->state == ST_SEND) {
+                left++;
+            }
+        }
+        if (idle_in_recv == 0 && left == 0)
+            break;
+        if (roster_mono_ns() >= end)
+            break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 10 * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return left;
+}
+
+void rpc_server_free(rpc_server *s)
+{
+    if (s == NULL)
+        return;
+    if (s->open) {
+        pthread_mutex_lock(&s->mu);
+        s->stopping = true;
+        pthread_mutex_unlock(&s->mu);
+        nng_close(s->sock);
+    }
+    if (s->calls != NULL) {
+        for (unsigned i = 0; i < s->n_calls; i++) {
+            rpc_call *c = &s->calls[i];
+            if (c->aio != NULL)
+                nng_aio_free(c->aio);
+            roster_arena_free(&c->arena);
+        }
+        free(s->calls);
+    }
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s);
+}

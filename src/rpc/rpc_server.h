@@ -1,0 +1,94 @@
+/* The RPC server loop: one rep0 socket listening on ipc://, tcp:// or
+ * tls+tcp://, and a pool of (context, aio) pairs, each cycling
+ * receive -> dispatch -> send. No thread blocks per request: a handler
+ * may answer later from any thread (the service's writer does).
+ *
+ * The server itself answers what needs no handler: undecodable envelopes
+ * and bodies (INVALID_ARGUMENT), unknown methods (UNIMPLEMENTED), and
+ * requests whose deadline has already passed (DEADLINE_EXCEEDED).
+ * Messages larger than ROSTER_MAX_RPC_MESSAGE (4 MiB) are refused by nng
+ * (NNG_OPT_RECVMAXSZ): the connection that sent one is closed and no reply
+ * is sent (the caller's deadline ends its call); other connections are
+ * unaffected and the server keeps serving. */
+#ifndef ROSTER_RPC_SERVER_H
+#define ROSTER_RPC_SERVER_H
+
+#include "arena.h"
+#include "error.h"
+#include "roster.pb-c.h"
+#include "rpc_method.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rpc_server rpc_server;
+typedef struct rpc_call rpc_call;
+
+/* Handles one decoded request. Owns `call` until it passes it to exactly
+ * one rpc_call_reply_* (from any thread, now or later). */
+typedef void (*rpc_handler_fn)(void *arg, rpc_call *call);
+
+/* Told about every reply once it has been handed to nng: the method (NULL
+ * when unknown), the gRPC status code, and the time from receipt to reply
+ * in nanoseconds. Runs on the replying thread; must be quick. */
+typedef void (*rpc_observer_fn)(void *arg, const rpc_method *method, int code, int64_t ns);
+
+typedef struct rpc_server_options {
+    const char *url;      /* borrowed for rpc_server_start */
+    unsigned contexts;    /* requests served at once; 0 picks 64 */
+    const char *tls_cert; /* tls+tcp:// only: PEM certificate file */
+    const char *tls_key;  /* tls+tcp:// only: PEM private key file */
+    rpc_handler_fn handler;
+    rpc_observer_fn observer; /* may be NULL */
+    void *arg;                /* passed to handler and observer */
+} rpc_server_options;
+
+/* Creates the socket, starts listening and starts serving. On success *out
+ * is caller-owned until rpc_server_free. Errors: ROSTER_E_INVALID_ARGUMENT
+ * (bad URL, TLS options missing or unusable), ROSTER_E_UNAVAILABLE
+ * (address in use or not bindable), ROSTER_E_NOMEM; `detail` says which. */
+int rpc_server_start(rpc_server **out, const rpc_server_options *opts, roster_err_detail *detail);
+
+/* Stops accepting connections and requests, then waits up to
+ * `grace_ms` for calls in flight to be answered. Returns the number of
+ * calls still unanswered when it gave up (0 normally). Call once, not from
+ * a handler or observer. */
+unsigned rpc_server_stop(rpc_server *s, unsigned grace_ms);
+
+/* Closes the socket and frees the server (stopping it first if needed).
+ * Accepts NULL. Not from a handler or observer. */
+void rpc_server_free(rpc_server *s);
+
+/* Calls being handled right now (received, not yet answered). */
+unsigned rpc_server_in_flight(const rpc_server *s);
+
+/* ------------------------------------------------------------ one call
+ * Accessors valid from the handler call until the reply. */
+
+const rpc_method *rpc_call_method(const rpc_call *c);
+/* The unpacked request, of type rpc_call_method(c)->request; arena-owned. */
+const ProtobufCMessage *rpc_call_request(const rpc_call *c);
+/* The call's arena: memory for the reply and scratch, recycled after the
+ * reply has been sent. */
+roster_arena *rpc_call_arena(rpc_call *c);
+/* The caller's tenant scope text, NULL when unrestricted; arena-owned. */
+const char *rpc_call_tenant_scope(const rpc_call *c);
+/* The caller's request id, "" when none was sent. */
+const char *rpc_call_request_id(const rpc_call *c);
+/* True when the caller's deadline has passed. */
+bool rpc_call_expired(const rpc_call *c);
+
+/* Each of these answers the call and gives it back to the server: `c` must
+ * not be used afterwards. */
+
+/* OK with `reply` (borrowed for the call) packed as the body. */
+void rpc_call_reply_message(rpc_call *c, const ProtobufCMessage *reply);
+/* OK with `len` bytes (an already encoded reply message, copied) as the
+ * body: replies forwarded from LMDB without re-encoding. */
+void rpc_call_reply_bytes(rpc_call *c, const void *body, size_t len);
+/* The status of `err` (not ROSTER_E_OK) with `detail` (may be NULL) as
+ * message and field violation. */
+void rpc_call_reply_error(rpc_call *c, int err, const roster_err_detail *detail);
+
+#endif
