@@ -1,0 +1,47 @@
+/* The oracle's stub data source for our engine (STUB.md is the
+ * specification; stub.js implements the same for graphql-js). Records are
+ * jansson objects that live in the per-execution oracle_stub until it is
+ * freed; resolvers find the oracle_stub through gql_call_context().
+ *
+ * In deferred mode no resolver completes its handle before returning: every
+ * completion is queued and oracle_stub_drain() delivers them, newest first,
+ * the way an asynchronous data source finishing out of order would. */
+#ifndef ROSTER_ORACLE_STUB_H
+#define ROSTER_ORACLE_STUB_H
+
+#include <stddef.h>
+
+#include "graphql.h"
+
+/* extensions.code of errors raised by the stub; the verdict marks them. */
+#define ORACLE_STUB_CODE "ORACLE_STUB"
+
+typedef struct oracle_pending oracle_pending;
+
+typedef struct oracle_stub {
+    json_t *keep;            /* owned: every record handed to the engine */
+    int defer;               /* queue completions instead of finishing now */
+    oracle_pending *pending; /* owned: queued completions */
+    size_t n_pending;
+    size_t cap_pending;
+    int nomem; /* a record or queue entry could not be made */
+} oracle_stub;
+
+/* Registers the stub's resolvers for every field of the schema. The table
+ * keeps no pointer to anything of the stub's. ROSTER_E_OK, or the first
+ * gql_resolvers_set* failure. */
+int oracle_stub_register(gql_resolvers *r);
+
+/* Per-execution state; pass it as gql_exec_params.context. ROSTER_E_OK or
+ * ROSTER_E_NOMEM. */
+int oracle_stub_init(oracle_stub *st, int defer);
+
+/* Delivers queued completions (newest first) until none are left; each may
+ * queue more. Returns the number delivered. */
+size_t oracle_stub_drain(oracle_stub *st);
+
+/* Releases the records and the queue. Call after the execution completed
+ * (its results borrow the records). Accepts NULL. */
+void oracle_stub_free(oracle_stub *st);
+
+#endif
