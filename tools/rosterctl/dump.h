@@ -10,7 +10,7 @@
 
 /* Writes the dump of the snapshot r to f. Returns ROSTER_E_OK,
  * ROSTER_E_CORRUPT (a record that does not decode), ROSTER_E_IO (writing
- * failed) or a store error. Adds the counts written to *tenants/*users. */
+ * failed) or a store error. Adds the counts written to *tenants and *users. */
 int ctl_dump_write(FILE *f, store_rtxn *r, uint64_t *tenants, uint64_t *users);
 
 /* Runs the command; returns the exit code. */

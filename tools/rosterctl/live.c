@@ -30,7 +30,7 @@ int ctl_live_open(ctl_live *out, const ctl_args *a)
     roster_err_detail d = {{0}};
     err = roster_client_open(&out->client, out->url, &o, &d);
     if (err != ROSTER_E_OK) {
-        char msg[600];
+        char msg[4600];
         snprintf(msg, sizeof msg, "cannot reach the service at %s: %s", out->url,
                  d.message[0] ? d.message : roster_strerror(err));
         ctl_report_error(a->json, a->cmd ? a->cmd->words : "", err, msg, NULL);

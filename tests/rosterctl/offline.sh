@@ -1,0 +1,147 @@
+#!/bin/sh
+# rosterctl offline commands on real data directories: load, dump
+# round trip (byte-identical) with thousands of records, stats --offline,
+# verify on a clean store and on one with planted index damage, and bad
+# load input reported by line with the store left unchanged.
+#   offline.sh ROSTERCTL PLANT
+set -eu
+CTL=$1
+PLANT=$2
+T=$(mktemp -d /tmp/rosterctl-offline.XXXXXX)
+trap 'rm -rf "$T"' EXIT INT TERM
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# expect CODE cmd...: runs cmd with stdout/stderr in $T/out $T/err.
+expect() {
+    want=$1; shift
+    set +e
+    "$@" >"$T/out" 2>"$T/err"
+    got=$?
+    set -e
+    [ "$got" = "$want" ] || { cat "$T/out" "$T/err" >&2; fail "exit $got, wanted $want: $*"; }
+}
+has() { grep -q -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks: $2"; }; }
+
+# ---- a generated data set: 60 tenants (one default), 3000 users, half of
+# them with ids and dates given (restore), half created fresh.
+awk 'BEGIN {
+    for (t = 0; t < 60; t++)
+        printf "{\"__typename\":\"TenantModel\",\"id\":\"019a0000-0000-7000-8000-%012x\",\"name\":\"Tenant %d\",\"reference\":%s,\"isDefault\":%s,\"createdAt\":\"2026-01-01T00:%02d:00.000Z\",\"updatedAt\":\"2026-02-01T00:00:%02d.500Z\"}\n", t, t, (t % 3 ? "\"t" t "\"" : "null"), (t == 7 ? "true" : "false"), t % 60, t % 60
+    for (u = 0; u < 3000; u++) {
+        tenant = (u % 7 == 0) ? "null" : sprintf("\"019a0000-0000-7000-8000-%012x\"", u % 60)
+        cd = (u % 5 == 0) ? sprintf("{\"n\":%d,\"tags\":[\"a\",\"b\"],\"nested\":{\"x\":true}}", u) : "null"
+        if (u % 2 == 0)
+            printf "{\"__typename\":\"UserModel\",\"id\":\"019b0000-0000-7000-8000-%012x\",\"reference\":\"ref-%d\",\"email\":\"User%d@Example.com\",\"firstName\":\"F%d\",\"lastName\":%s,\"phone\":null,\"locale\":\"en-US\",\"timezone\":\"Asia/Bangkok\",\"isOptedIn\":%s,\"active\":%s,\"avatarUrl\":null,\"customData\":%s,\"twoFactorEnabled\":false,\"tenantId\":%s,\"createdAt\":\"2026-03-01T10:00:00.%03dZ\",\"updatedAt\":\"2026-03-02T10:00:00.%03dZ\"}\n", u, u, u, u, (u % 4 ? "\"L" u "\"" : "null"), (u % 3 ? "true" : "false"), (u % 11 ? "true" : "false"), cd, tenant, u % 1000, u % 1000
+        else
+            printf "{\"__typename\":\"UserModel\",\"reference\":\"ref-%d\",\"email\":\"user%d@example.org\",\"firstName\":\"Ünïcødé %d\",\"customData\":%s,\"tenantId\":%s}\n", u, u, u, cd, tenant
+    }
+}' >"$T/gen.jsonl"
+
+expect 0 "$CTL" --data "$T/a" load <"$T/gen.jsonl"
+has "$T/out" "loaded 60 tenant(s) and 3000 user(s)"
+
+expect 0 "$CTL" --data "$T/a" dump
+cp "$T/out" "$T/dump1"
+[ "$(wc -l <"$T/dump1")" -eq 3060 ] || fail "dump has $(wc -l <"$T/dump1") lines, wanted 3060"
+head -n 60 "$T/dump1" | grep -c '^{"__typename":"TenantModel"' | grep -qx 60 || fail "tenants first"
+tail -n 3000 "$T/dump1" | grep -c '^{"__typename":"UserModel"' | grep -qx 3000 || fail "users after"
+[ "$(grep -c '"isDefault":true' "$T/dump1")" -eq 1 ] || fail "one default tenant"
+has "$T/dump1" '"id":"019b0000-0000-7000-8000-000000000002","reference":"ref-2","email":"User2@Example.com","firstName":"F2","lastName":"L2","phone":null,"locale":"en-US","timezone":"Asia/Bangkok","isOptedIn":true,"active":true,"avatarUrl":null,"customData":null,"twoFactorEnabled":false,"tenantId":"019a0000-0000-7000-8000-000000000002","createdAt":"2026-03-01T10:00:00.002Z","updatedAt":"2026-03-02T10:00:00.002Z"}'
+has "$T/dump1" '"customData":{"n":5,"tags":\["a","b"\],"nested":{"x":true}}'
+has "$T/dump1" '"id":"019a0000-0000-7000-8000-000000000007","name":"Tenant 7","reference":"t7","isDefault":true,"createdAt":"2026-01-01T00:07:00.000Z","updatedAt":"2026-02-01T00:00:07.500Z"'
+
+# ---- round trip: load the dump into an empty directory, dump again.
+expect 0 "$CTL" --data "$T/b" load <"$T/dump1"
+has "$T/out" "loaded 60 tenant(s) and 3000 user(s)"
+expect 0 "$CTL" --data "$T/b" dump
+cmp "$T/out" "$T/dump1" || fail "dump -> load -> dump is not byte-identical"
+
+# ---- stats --offline
+expect 0 "$CTL" --data "$T/b" stats --offline
+has "$T/out" "users            3000"
+has "$T/out" "tenants          60"
+has "$T/out" "schema version   1"
+has "$T/out" "uniq_email"
+expect 0 "$CTL" --data "$T/b" --json stats --offline
+has "$T/out" '"users":3000'
+has "$T/out" '"tenants":60'
+has "$T/out" '"databases":\[{"name":'
+
+# ---- verify: clean store
+expect 0 "$CTL" --data "$T/b" verify
+has "$T/out" "ok: every index agrees with the records"
+expect 0 "$CTL" --data "$T/b" --json verify
+has "$T/out" '"ok":true,"issueCount":0'
+
+# ---- bad load input: reported by line, nothing written.
+cat >"$T/bad.jsonl" <<'JSONL'
+{"__typename":"UserModel","reference":"fresh-1","email":"fresh1@example.com"}
+{"__typename":"UserModel","reference":"broken",
+{"__typename":"UserModel","reference":"no-email"}
+{"__typename":"UserModel","reference":"dup","email":"USER2@example.com","tenantId":"019a0000-0000-7000-8000-000000000002"}
+{"__typename":"UserModel","reference":"orphan","email":"orphan@example.com","tenantId":"019a0000-0000-7000-8000-0000000fffff"}
+
+{"__typename":"TenantModel","name":"Fine Tenant"}
+{"__typename":"UserModel","reference":"fresh-2","email":"twice@example.com"}
+{"__typename":"UserModel","reference":"fresh-3","email":"Twice@Example.com"}
+{"reference":"typeless","email":"typeless@example.com"}
+{"__typename":"UserModel","reference":"colour","email":"c@example.com","colour":"red"}
+JSONL
+expect 4 "$CTL" --data "$T/b" load <"$T/bad.jsonl"
+has "$T/err" "line 2: invalid JSON"
+has "$T/err" "line 3: email"
+has "$T/err" "line 4: email"
+has "$T/err" "line 5: tenantId"
+has "$T/err" "line 9: email"
+has "$T/err" "line 10: __typename"
+has "$T/err" "line 11: colour: unknown UserModel field"
+has "$T/err" "7 bad line(s); nothing was written"
+if grep -q "line 1:" "$T/err" || grep -q "line 7:" "$T/err" || grep -q "line 8:" "$T/err"; then
+    cat "$T/err" >&2; fail "a good line was reported"
+fi
+expect 0 "$CTL" --data "$T/b" dump
+cmp "$T/out" "$T/dump1" || fail "a rejected load changed the store"
+
+# --json: the errors come as one object on stderr.
+expect 4 "$CTL" --data "$T/b" --json load <"$T/bad.jsonl"
+has "$T/err" '"code":"INVALID_ARGUMENT"'
+has "$T/err" '{"line":3,"field":"email"'
+
+# ---- dry run: valid input is checked, nothing written.
+head -n 1 "$T/bad.jsonl" >"$T/good.jsonl"
+sed -n 7,8p "$T/bad.jsonl" >>"$T/good.jsonl"
+expect 0 "$CTL" --data "$T/b" load --dry-run <"$T/good.jsonl"
+has "$T/out" "checked 1 tenant(s) and 2 user(s) (dry run, nothing written)"
+expect 0 "$CTL" --data "$T/b" dump
+cmp "$T/out" "$T/dump1" || fail "a dry run changed the store"
+expect 0 "$CTL" --data "$T/b" --json load <"$T/good.jsonl"
+has "$T/out" '{"tenants":1,"users":2,"dryRun":false}'
+expect 0 "$CTL" --data "$T/b" dump
+[ "$(wc -l <"$T/out")" -eq 3063 ] || fail "the good load did not add 3 records"
+has "$T/out" '"email":"twice@example.com"'
+# Loading the same dump again collides on every id.
+expect 4 "$CTL" --data "$T/b" load <"$T/dump1"
+has "$T/err" "line 1: id"
+
+# ---- verify finds planted damage and reports each item.
+victim=019b0000-0000-7000-8000-000000000002
+tenant=019a0000-0000-7000-8000-000000000002
+stray=$("$PLANT" "$T/a" "$victim" "$tenant") || fail "planting failed"
+expect 1 "$CTL" --data "$T/a" verify
+grep "missing_entry" "$T/out" | grep "uniq_email" | grep -q "$victim" ||
+    { cat "$T/out" >&2; fail "missing uniq_email entry of $victim not reported"; }
+grep "stale_entry" "$T/out" | grep "idx_tenant" | grep -q "$stray" ||
+    { cat "$T/out" >&2; fail "stray idx_tenant entry $stray not reported"; }
+has "$T/err" "mismatch(es) found"
+expect 1 "$CTL" --data "$T/a" --json verify
+has "$T/out" '"ok":false'
+has "$T/out" "\"kind\":\"missing_entry\",\"db\":\"uniq_email\",\"id\":\"$victim\""
+has "$T/out" "\"kind\":\"stale_entry\",\"db\":\"idx_tenant\""
+
+# ---- errors on the data directory itself.
+expect 1 "$CTL" --data "$T/none" dump
+has "$T/err" "data directory $T/none"
+: >"$T/file"
+expect 4 "$CTL" --data "$T/file" verify
+has "$T/err" "is not a directory"
+echo "ok"
