@@ -1,0 +1,182 @@
+#include "filter.h"
+
+#include "limits.h"
+#include "text.h"
+
+#include <string.h>
+
+static int parse_list(roster_uuid **out, size_t *n_out, const Roster__V1__StringList *l,
+                      const char *field, roster_arena *arena, roster_err_detail *detail)
+{
+    if (l->n_values > ROSTER_MAX_FILTER_VALUES)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field,
+                           "%s lists %zu values; at most %d are allowed", field, l->n_values,
+                           ROSTER_MAX_FILTER_VALUES);
+    roster_uuid *ids = roster_arena_alloc(arena, (l->n_values ? l->n_values : 1) * sizeof *ids);
+    if (ids == NULL)
+        return ROSTER_E_NOMEM;
+    for (size_t i = 0; i < l->n_values; i++)
+        if (roster_uuid_parse(&ids[i], l->values[i], strlen(l->values[i])) != ROSTER_E_OK)
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field,
+                               "%s holds a value that is not a UUID", field);
+    *out = ids;
+    *n_out = l->n_values;
+    return ROSTER_E_OK;
+}
+
+int filter_id_parse(id_cond *out, const Roster__V1__IdFilter *f, const char *field,
+                    roster_arena *arena, roster_err_detail *detail)
+{
+    id_cond c;
+    memset(&c, 0, sizeof c);
+    int err;
+    if (f == NULL) {
+        *out = c;
+        return ROSTER_E_OK;
+    }
+    c.active = true;
+    if (f->equal_to) {
+        if (roster_uuid_parse(&c.eq, f->equal_to, strlen(f->equal_to)) != ROSTER_E_OK)
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field, "%s.equalTo is not a UUID",
+                               field);
+        c.has_eq = true;
+    }
+    if (f->not_equal_to) {
+        if (roster_uuid_parse(&c.neq, f->not_equal_to, strlen(f->not_equal_to)) != ROSTER_E_OK)
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field,
+                               "%s.notEqualTo is not a UUID", field);
+        c.has_neq = true;
+    }
+    if (f->value_in) {
+        if ((err = parse_list(&c.in, &c.n_in, f->value_in, field, arena, detail)) != ROSTER_E_OK)
+            return err;
+        c.has_in = true;
+    }
+    if (f->value_not_in && (err = parse_list(&c.not_in, &c.n_not_in, f->value_not_in, field, arena,
+                                             detail)) != ROSTER_E_OK)
+        return err;
+    c.is_null = f->has_equal_to_null && f->equal_to_null;
+    c.not_null = f->has_not_equal_to_null && f->not_equal_to_null;
+    *out = c;
+    return ROSTER_E_OK;
+}
+
+int filter_str_check(const Roster__V1__StringFilter *f, const char *field,
+                     roster_err_detail *detail)
+{
+    if (f == NULL)
+        return ROSTER_E_OK;
+    if ((f->value_in && f->value_in->n_values > ROSTER_MAX_FILTER_VALUES) ||
+        (f->value_not_in && f->value_not_in->n_values > ROSTER_MAX_FILTER_VALUES))
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field, "%s lists more than %d values",
+                           field, ROSTER_MAX_FILTER_VALUES);
+    return ROSTER_E_OK;
+}
+
+static bool id_in(const roster_uuid *list, size_t n, const roster_uuid *v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(list[i].b, v->b, 16) == 0)
+            return true;
+    return false;
+}
+
+bool filter_id_match(const id_cond *c, const roster_uuid *value, bool present)
+{
+    if (!c->active)
+        return true;
+    if (c->is_null && present)
+        return false;
+    if (c->not_null && !present)
+        return false;
+    if (!present)
+        return !(c->has_eq || c->has_neq || c->has_in || c->n_not_in);
+    if (c->has_eq && memcmp(c->eq.b, value->b, 16) != 0)
+        return false;
+    if (c->has_neq && memcmp(c->neq.b, value->b, 16) == 0)
+        return false;
+    if (c->has_in && !id_in(c->in, c->n_in, value))
+        return false;
+    if (c->n_not_in && id_in(c->not_in, c->n_not_in, value))
+        return false;
+    return true;
+}
+
+static bool str_eq(rec_str v, const char *s)
+{
+    size_t n = strlen(s);
+    return v.n == n && (n == 0 || memcmp(v.p, s, n) == 0);
+}
+
+static bool str_in(rec_str v, const Roster__V1__StringList *l)
+{
+    for (size_t i = 0; i < l->n_values; i++)
+        if (str_eq(v, l->values[i]))
+            return true;
+    return false;
+}
+
+bool filter_str_match(const Roster__V1__StringFilter *f, rec_str v)
+{
+    if (f == NULL)
+        return true;
+    if (f->has_equal_to_null && f->equal_to_null && v.set)
+        return false;
+    if (f->has_not_equal_to_null && f->not_equal_to_null && !v.set)
+        return false;
+    bool value_ops = f->equal_to || f->not_equal_to || f->like || f->i_like || f->value_in ||
+                     (f->value_not_in && f->value_not_in->n_values);
+    if (!v.set)
+        return !value_ops;
+    if (f->equal_to && !str_eq(v, f->equal_to))
+        return false;
+    if (f->not_equal_to && str_eq(v, f->not_equal_to))
+        return false;
+    if (f->like && !text_like(v.p, v.n, f->like, strlen(f->like), false))
+        return false;
+    if (f->i_like && !text_like(v.p, v.n, f->i_like, strlen(f->i_like), true))
+        return false;
+    if (f->value_in && !str_in(v, f->value_in))
+        return false;
+    if (f->value_not_in && str_in(v, f->value_not_in))
+        return false;
+    return true;
+}
+
+bool filter_bool_match(const Roster__V1__BoolFilter *f, rec_bool v)
+{
+    if (f == NULL)
+        return true;
+    if (f->has_equal_to_null && f->equal_to_null && v >= 0)
+        return false;
+    if (f->has_not_equal_to_null && f->not_equal_to_null && v < 0)
+        return false;
+    if (v < 0)
+        return !(f->has_equal_to || f->has_not_equal_to);
+    if (f->has_equal_to && (v != 0) != (f->equal_to != 0))
+        return false;
+    if (f->has_not_equal_to && (v != 0) == (f->not_equal_to != 0))
+        return false;
+    return true;
+}
+
+bool filter_date_match(const Roster__V1__DateFilter *f, int64_t v)
+{
+    if (f == NULL)
+        return true;
+    if (f->has_equal_to_null && f->equal_to_null)
+        return false; /* dates are never null */
+    if (f->has_equal_to && v != f->equal_to)
+        return false;
+    if (f->has_not_equal_to && v == f->not_equal_to)
+        return false;
+    if (f->has_less_than && !(v < f->less_than))
+        return false;
+    if (f->has_less_than_equal && !(v <= f->less_than_equal))
+        return false;
+    if (f->has_more_than && !(v > f->more_than))
+        return false;
+    if (f->has_more_than_equal && !(v >= f->more_than_equal))
+        return false;
+    return true;
+}

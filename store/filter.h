@@ -1,0 +1,40 @@
+/* Filter conditions of list queries (StringFilter, IdFilter, BoolFilter,
+ * DateFilter) checked and evaluated against record values. Null semantics
+ * follow SQL: a null value matches only equalTo: null (IS NULL); every
+ * other operator leaves nulls out, except an empty valueNotIn, which is no
+ * condition at all. An empty valueIn matches nothing. */
+#ifndef ROSTER_STORE_FILTER_H
+#define ROSTER_STORE_FILTER_H
+
+#include "record.h"
+
+#include "arena.h"
+#include "error.h"
+#include "roster.pb-c.h"
+
+/* An IdFilter with its ids parsed. */
+typedef struct id_cond {
+    bool active; /* a filter was given */
+    bool has_eq, has_neq, has_in, is_null, not_null;
+    roster_uuid eq, neq;
+    roster_uuid *in, *not_in; /* arena arrays */
+    size_t n_in, n_not_in;
+} id_cond;
+
+/* Parses f (may be NULL: no condition) into *out; ids are checked and a
+ * malformed one is INVALID_ARGUMENT naming `field`. Arrays live in arena. */
+int filter_id_parse(id_cond *out, const Roster__V1__IdFilter *f, const char *field,
+                    roster_arena *arena, roster_err_detail *detail);
+
+/* Checks a StringFilter (may be NULL): list sizes at most
+ * ROSTER_MAX_FILTER_VALUES. */
+int filter_str_check(const Roster__V1__StringFilter *f, const char *field,
+                     roster_err_detail *detail);
+
+/* Whether value (null when !present) satisfies the condition. */
+bool filter_id_match(const id_cond *c, const roster_uuid *value, bool present);
+bool filter_str_match(const Roster__V1__StringFilter *f, rec_str value);
+bool filter_bool_match(const Roster__V1__BoolFilter *f, rec_bool value);
+bool filter_date_match(const Roster__V1__DateFilter *f, int64_t value);
+
+#endif

@@ -1,0 +1,152 @@
+#include "keys.h"
+
+#include "text.h"
+
+#include <string.h>
+
+size_t key_str(uint8_t *buf, rec_str s)
+{
+    if (!s.set) {
+        buf[0] = 0x02;
+        return 1;
+    }
+    buf[0] = 0x01;
+    if (s.n)
+        memcpy(buf + 1, s.p, s.n);
+    buf[1 + s.n] = 0x00;
+    return s.n + 2;
+}
+
+static size_t key_bool(uint8_t *buf, rec_bool b)
+{
+    buf[0] = b < 0 ? 0x03 : b ? 0x02 : 0x01;
+    return 1;
+}
+
+static size_t key_i64(uint8_t *buf, int64_t v)
+{
+    uint64_t u = (uint64_t)v ^ ((uint64_t)1 << 63);
+    for (int i = 7; i >= 0; i--) {
+        buf[i] = (uint8_t)u;
+        u >>= 8;
+    }
+    return 8;
+}
+
+size_t key_sort_value(uint8_t *buf, int sort, const user_view *v)
+{
+    switch (sort) {
+    case SORT_ACTIVE:
+        return key_bool(buf, v->active);
+    case SORT_EMAIL:
+        return key_str(buf, v->email);
+    case SORT_FIRST_NAME:
+        return key_str(buf, v->first_name);
+    case SORT_LAST_NAME:
+        return key_str(buf, v->last_name);
+    case SORT_LOCALE:
+        return key_str(buf, v->locale);
+    case SORT_PHONE:
+        return key_str(buf, v->phone);
+    case SORT_TIMEZONE:
+        return key_str(buf, v->timezone);
+    case SORT_UPDATED_AT:
+        return key_i64(buf, v->updated_at);
+    default:
+        return 0;
+    }
+}
+
+void key_scope(roster_uuid *out, const user_view *v)
+{
+    if (v->has_tenant)
+        *out = v->tenant;
+    else
+        memset(out, 0, sizeof *out);
+}
+
+size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user_view *v)
+{
+    roster_uuid scope;
+    key_scope(&scope, v);
+    uint8_t flags = rec_active_flags(v->active);
+    size_t n = 0;
+    key_entry *e;
+
+    e = &out[n++];
+    e->dbi = s->idx_tenant;
+    e->db = "idx_tenant";
+    e->unique = false;
+    e->key = buf;
+    memcpy(e->key, scope.b, 16);
+    memcpy(e->key + 16, v->id.b, 16);
+    e->klen = 32;
+    e->data[0] = flags;
+    e->dlen = 1;
+    buf += KEY_MAX;
+
+    e = &out[n++];
+    e->dbi = s->uniq_reference;
+    e->db = "uniq_reference";
+    e->unique = true;
+    e->key = buf;
+    if (v->reference.n)
+        memcpy(e->key, v->reference.p, v->reference.n);
+    e->key[v->reference.n] = 0;
+    memcpy(e->key + v->reference.n + 1, scope.b, 16);
+    e->klen = v->reference.n + 17;
+    memcpy(e->data, v->id.b, 16);
+    e->dlen = 16;
+    buf += KEY_MAX;
+
+    e = &out[n++];
+    e->dbi = s->uniq_email;
+    e->db = "uniq_email";
+    e->unique = true;
+    e->key = buf;
+    for (uint32_t i = 0; i < v->email.n; i++)
+        e->key[i] = (uint8_t)text_lower(v->email.p[i]);
+    e->key[v->email.n] = 0;
+    memcpy(e->key + v->email.n + 1, scope.b, 16);
+    e->klen = v->email.n + 17;
+    memcpy(e->data, v->id.b, 16);
+    e->dlen = 16;
+    buf += KEY_MAX;
+
+    for (int f = 0; f < SORT__COUNT; f++) {
+        e = &out[n++];
+        e->dbi = s->sort[f];
+        e->db = store_sort_db_names[f];
+        e->unique = false;
+        e->key = buf;
+        e->key[0] = 'g';
+        size_t l = 1 + key_sort_value(e->key + 1, f, v);
+        memcpy(e->key + l, v->id.b, 16);
+        e->klen = l + 16;
+        e->data[0] = flags;
+        e->dlen = 1;
+        buf += KEY_MAX;
+
+        e = &out[n++];
+        e->dbi = s->sort[f];
+        e->db = store_sort_db_names[f];
+        e->unique = false;
+        e->key = buf;
+        e->key[0] = 't';
+        memcpy(e->key + 1, scope.b, 16);
+        l = 17 + key_sort_value(e->key + 17, f, v);
+        memcpy(e->key + l, v->id.b, 16);
+        e->klen = l + 16;
+        e->data[0] = flags;
+        e->dlen = 1;
+        buf += KEY_MAX;
+    }
+    return n;
+}
+
+size_t key_tenant_name(uint8_t *buf, const tenant_view *t)
+{
+    size_t l = key_str(buf, t->name);
+    memcpy(buf + l, t->id.b, 16);
+    return l + 16;
+}

@@ -1,0 +1,40 @@
+/* Index key encodings (layouts in store_internal.h) and the list of index
+ * entries a user record owns. */
+#ifndef ROSTER_STORE_KEYS_H
+#define ROSTER_STORE_KEYS_H
+
+#include "record.h"
+#include "store_internal.h"
+
+/* Longest encoded key: 't' scope value(0x01 + 255 + 0x00) id. */
+#define KEY_MAX 320
+
+/* Encoded sort value of field `sort` (SORT_*) of v into buf; returns bytes. */
+size_t key_sort_value(uint8_t *buf, int sort, const user_view *v);
+
+/* Scope of a user: its tenant id, or all zeros when it has none. */
+void key_scope(roster_uuid *out, const user_view *v);
+
+/* Encoded string value (0x01 bytes 0x00, or 0x02 for null). */
+size_t key_str(uint8_t *buf, rec_str s);
+
+typedef struct key_entry {
+    MDB_dbi dbi;
+    const char *db; /* static name, for verify */
+    bool unique;    /* data is the id; key must not belong to another user */
+    uint8_t *key;
+    size_t klen;
+    uint8_t data[16];
+    size_t dlen;
+} key_entry;
+
+#define USER_ENTRIES (3 + 2 * SORT__COUNT)
+
+/* Fills out[USER_ENTRIES] with the index entries of user v, keys stored in
+ * buf (USER_ENTRIES * KEY_MAX bytes). Returns the count. */
+size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user_view *v);
+
+/* tenant_name key of a tenant into buf; returns bytes. */
+size_t key_tenant_name(uint8_t *buf, const tenant_view *t);
+
+#endif

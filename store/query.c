@@ -1,0 +1,714 @@
+/* ListUsers: validation, plan choice and execution.
+ *
+ * Plans:
+ *  - candidates: id equalTo/valueIn, reference equalTo or email equalTo
+ *    name a few users; each is fetched, filtered, and the page is picked
+ *    by sort key.
+ *  - index walk: the index of the sort field (per tenant when the query
+ *    names one tenant) is walked in order; conditions the entry answers
+ *    (id, active) are checked on the entry, others on the record. When
+ *    only the tenant and the deactivated rule apply, totalCount comes from
+ *    counters and the walk stops after the page.
+ *  - scan: no tenant, record conditions and a sort other than createdAt:
+ *    every user is read once and the best offset+limit are kept.
+ */
+#include "filter.h"
+#include "keys.h"
+#include "record.h"
+#include "store_internal.h"
+#include "text.h"
+
+#include "limits.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct uquery {
+    const Roster__V1__UserFilter *f; /* never NULL (an empty filter when absent) */
+    const roster_uuid *scope;
+    id_cond id, tenant;
+    bool hide_inactive;
+    int search_key; /* -1: none, else a ROSTER__V1__USER_SEARCH_KEY__* value */
+    const char *search;
+    size_t search_n;
+    int sort; /* SORT_* or SORT_CREATED_AT */
+    bool desc;
+    size_t limit, offset;
+    /* plan */
+    bool one_tenant; /* walk the per-tenant part of an index */
+    roster_uuid tenant_key;
+    bool tenant_covered; /* the tenant conditions hold for every entry walked */
+    bool need_record;    /* conditions only the record answers */
+    bool entry_conds;    /* conditions the index entry answers (id, active) */
+    bool empty;          /* the conditions contradict: nothing matches */
+} uquery;
+
+static const Roster__V1__UserFilter empty_filter = ROSTER__V1__USER_FILTER__INIT;
+
+static bool id_is_simple_eq(const id_cond *c)
+{
+    return c->active && c->has_eq && !c->has_neq && !c->has_in && !c->n_not_in && !c->is_null &&
+           !c->not_null;
+}
+
+static bool id_is_simple_null(const id_cond *c)
+{
+    return c->active && c->is_null && !c->has_eq && !c->has_neq && !c->has_in && !c->n_not_in &&
+           !c->not_null;
+}
+
+static int query_prepare(uquery *q, const roster_uuid *scope,
+                         const Roster__V1__ListUsersRequest *req, roster_arena *arena,
+                         roster_err_detail *detail)
+{
+    memset(q, 0, sizeof *q);
+    q->scope = scope;
+    q->f = req->filter ? req->filter : &empty_filter;
+    const Roster__V1__UserFilter *f = q->f;
+    int err;
+    int32_t limit = req->has_limit ? req->limit : ROSTER_DEFAULT_PAGE;
+    if (limit < 0 || limit > ROSTER_MAX_PAGE)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "limit",
+                           "limit must be between 0 and %d, got %d", ROSTER_MAX_PAGE, limit);
+    int32_t offset = req->has_offset ? req->offset : 0;
+    if (offset < 0)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "offset",
+                           "offset must not be negative, got %d", offset);
+    q->limit = (size_t)limit;
+    q->offset = (size_t)offset;
+
+    q->sort = SORT_CREATED_AT;
+    q->desc = true;
+    if (req->order) {
+        if (req->order->has_sort) {
+            switch (req->order->sort) {
+            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_UNSPECIFIED:
+            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_CREATED_AT:
+                q->sort = SORT_CREATED_AT;
+                break;
+            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_ACTIVE:
+                q->sort = SORT_ACTIVE;
+                break;
+            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_EMAIL:
+                q->sort = SORT_EMAIL;
+                break;
+            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_FIRST_NAME:
+                q->sort = SORT_FIRST_NAME;
+                break;
+            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_LAST_NAME:
+                q->sort = SORT_LAST_NAME;
+                break;
+            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_LOCALE:
+                q->sort = SORT_LOCALE;
+                break;
+            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_PHONE:
+                q->sort = SORT_PHONE;
+                break;
+            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_TIMEZONE:
+                q->sort = SORT_TIMEZONE;
+                break;
+            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_UPDATED_AT:
+                q->sort = SORT_UPDATED_AT;
+                break;
+            default:
+                return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "order.sort",
+                                   "order.sort %d is not a user sort field", (int)req->order->sort);
+            }
+        }
+        if (req->order->has_order) {
+            if (req->order->order == ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC)
+                q->desc = false;
+            else if (req->order->order != ROSTER__V1__SORT_ORDER__SORT_ORDER_DESC &&
+                     req->order->order != ROSTER__V1__SORT_ORDER__SORT_ORDER_UNSPECIFIED)
+                return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "order.order",
+                                   "order.order %d is not ASC or DESC", (int)req->order->order);
+        }
+    }
+
+    q->search_key = -1;
+    if (req->search) {
+        int k = req->search->has_key ? (int)req->search->key : 0;
+        if (k < ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_EMAIL ||
+            k > ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_TIMEZONE)
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "search.key",
+                               "search.key must name one of email, firstName, lastName, "
+                               "locale, phone, timezone");
+        if (req->search->value == NULL)
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "search.value",
+                               "search.value is required");
+        q->search_key = k;
+        q->search = req->search->value;
+        q->search_n = strlen(q->search);
+    }
+
+    if ((err = filter_id_parse(&q->id, f->id, "filter.id", arena, detail)) != ROSTER_E_OK ||
+        (err = filter_id_parse(&q->tenant, f->tenant_id, "filter.tenantId", arena, detail)) !=
+            ROSTER_E_OK)
+        return err;
+    struct {
+        const Roster__V1__StringFilter *sf;
+        const char *name;
+    } sfs[] = {
+        {f->reference, "filter.reference"},  {f->email, "filter.email"},
+        {f->first_name, "filter.firstName"}, {f->last_name, "filter.lastName"},
+        {f->phone, "filter.phone"},          {f->locale, "filter.locale"},
+        {f->timezone, "filter.timezone"},
+    };
+    for (size_t i = 0; i < sizeof sfs / sizeof sfs[0]; i++)
+        if ((err = filter_str_check(sfs[i].sf, sfs[i].name, detail)) != ROSTER_E_OK)
+            return err;
+
+    q->hide_inactive =
+        f->active == NULL && !(f->with_deactivated && f->with_deactivated->has_equal_to &&
+                               f->with_deactivated->equal_to);
+
+    /* Tenant plan. */
+    if (id_is_simple_eq(&q->tenant)) {
+        q->one_tenant = true;
+        q->tenant_key = q->tenant.eq;
+        q->tenant_covered = true;
+        if (scope && memcmp(scope->b, q->tenant.eq.b, 16) != 0)
+            q->empty = true;
+    } else if (id_is_simple_null(&q->tenant)) {
+        q->one_tenant = true; /* the all-zero scope: users without a tenant */
+        q->tenant_covered = true;
+        if (scope)
+            q->empty = true;
+    } else if (scope) {
+        q->one_tenant = true;
+        q->tenant_key = *scope;
+        q->tenant_covered = !q->tenant.active;
+    } else {
+        q->tenant_covered = !q->tenant.active;
+    }
+    q->need_record = !q->tenant_covered || f->reference || f->email || f->first_name ||
+                     f->last_name || f->phone || f->locale || f->timezone || f->is_opted_in ||
+                     f->created_at || f->updated_at || q->search_key >= 0;
+    q->entry_conds = q->id.active || f->active || q->hide_inactive;
+    return ROSTER_E_OK;
+}
+
+static bool match_entry(const uquery *q, const roster_uuid *id, rec_bool active)
+{
+    if (!filter_id_match(&q->id, id, true))
+        return false;
+    if (q->hide_inactive && active == 0)
+        return false;
+    return filter_bool_match(q->f->active, active);
+}
+
+static rec_str search_field(const user_view *v, int key)
+{
+    switch (key) {
+    case ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_EMAIL:
+        return v->email;
+    case ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_FIRST_NAME:
+        return v->first_name;
+    case ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_LAST_NAME:
+        return v->last_name;
+    case ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_LOCALE:
+        return v->locale;
+    case ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_PHONE:
+        return v->phone;
+    default:
+        return v->timezone;
+    }
+}
+
+static bool match_record(const uquery *q, const user_view *v)
+{
+    const Roster__V1__UserFilter *f = q->f;
+    if (!match_entry(q, &v->id, v->active))
+        return false;
+    if (q->scope && (!v->has_tenant || memcmp(v->tenant.b, q->scope->b, 16) != 0))
+        return false;
+    if (!filter_id_match(&q->tenant, &v->tenant, v->has_tenant))
+        return false;
+    if (!filter_str_match(f->reference, v->reference) || !filter_str_match(f->email, v->email) ||
+        !filter_str_match(f->first_name, v->first_name) ||
+        !filter_str_match(f->last_name, v->last_name) || !filter_str_match(f->phone, v->phone) ||
+        !filter_str_match(f->locale, v->locale) || !filter_str_match(f->timezone, v->timezone))
+        return false;
+    if (!filter_bool_match(f->is_opted_in, v->is_opted_in))
+        return false;
+    if (!filter_date_match(f->created_at, v->created_at) ||
+        !filter_date_match(f->updated_at, v->updated_at))
+        return false;
+    if (q->search_key >= 0) {
+        rec_str s = search_field(v, q->search_key);
+        if (!s.set || !text_contains_ci(s.p, s.n, q->search, q->search_n))
+            return false;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------ page builder */
+
+typedef struct page_acc {
+    const uquery *q;
+    int64_t total;
+    size_t n;
+    store_slice *items; /* q->limit entries, arena */
+    roster_uuid *ids;   /* id of each item whose bytes are fetched later */
+} page_acc;
+
+/* Counts one match in walk order; keeps it when inside the page. Returns
+ * true when the page is full. */
+static bool acc_add(page_acc *a, const roster_uuid *id, const void *bytes, size_t len)
+{
+    uint64_t pos = (uint64_t)a->total++;
+    if (pos >= a->q->offset && a->n < a->q->limit) {
+        a->items[a->n].data = bytes;
+        a->items[a->n].len = len;
+        a->ids[a->n] = *id;
+        a->n++;
+    }
+    return a->n == a->q->limit && pos + 1 >= a->q->offset + a->q->limit;
+}
+
+/* Fills items whose bytes were not at hand during the walk. */
+static int acc_fetch(page_acc *a, MDB_txn *txn, const store *s)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->items[i].data)
+            continue;
+        MDB_val k = {16, a->ids[i].b}, v;
+        int rc = mdb_get(txn, s->users, &k, &v);
+        if (rc != 0)
+            return rc == MDB_NOTFOUND ? ROSTER_E_CORRUPT : store_mdb_err(rc);
+        a->items[i].data = v.mv_data;
+        a->items[i].len = v.mv_size;
+    }
+    return ROSTER_E_OK;
+}
+
+/* ------------------------------------------------------------ index walk */
+
+/* Positions c at the first (asc) or last (desc) key starting with p[0..pn). */
+static int walk_first(MDB_cursor *c, const uint8_t *p, size_t pn, bool desc, MDB_val *k, MDB_val *v)
+{
+    if (!desc) {
+        if (pn == 0)
+            return mdb_cursor_get(c, k, v, MDB_FIRST);
+        k->mv_data = (void *)p;
+        k->mv_size = pn;
+        return mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+    }
+    uint8_t up[KEY_MAX];
+    size_t un = pn;
+    memcpy(up, p, pn);
+    while (un > 0 && up[un - 1] == 0xff)
+        un--;
+    if (un == 0)
+        return mdb_cursor_get(c, k, v, MDB_LAST);
+    up[un - 1]++;
+    k->mv_data = up;
+    k->mv_size = un;
+    int rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+    if (rc == MDB_NOTFOUND)
+        return mdb_cursor_get(c, k, v, MDB_LAST);
+    if (rc != 0)
+        return rc;
+    return mdb_cursor_get(c, k, v, MDB_PREV);
+}
+
+static int walk_index(const uquery *q, MDB_txn *txn, const store *s, page_acc *a)
+{
+    uint8_t prefix[17];
+    size_t pn = 0;
+    MDB_dbi dbi;
+    bool records; /* entries are the user records themselves */
+    if (q->sort == SORT_CREATED_AT) {
+        if (q->one_tenant) {
+            dbi = s->idx_tenant;
+            memcpy(prefix, q->tenant_key.b, 16);
+            pn = 16;
+            records = false;
+        } else {
+            dbi = s->users;
+            records = true;
+        }
+    } else {
+        dbi = s->sort[q->sort];
+        records = false;
+        if (q->one_tenant) {
+            prefix[0] = 't';
+            memcpy(prefix + 1, q->tenant_key.b, 16);
+            pn = 17;
+        } else {
+            prefix[0] = 'g';
+            pn = 1;
+        }
+    }
+    /* The total comes from counters when only tenant and the deactivated
+     * rule apply. */
+    bool counted = !q->need_record && !q->id.active && q->f->active == NULL;
+    if (counted) {
+        store_counter c;
+        int err = store_counter_get(txn, s, &q->tenant_key, !q->one_tenant, &c);
+        if (err != ROSTER_E_OK)
+            return err;
+        int64_t total = (int64_t)(q->hide_inactive ? c.active : c.users);
+        if (q->limit == 0 || q->offset >= (uint64_t)total) {
+            a->total = total;
+            return ROSTER_E_OK;
+        }
+        a->total = 0;
+    }
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, dbi, &c);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    MDB_val k, v;
+    int err = ROSTER_E_OK;
+    MDB_cursor_op step = q->desc ? MDB_PREV : MDB_NEXT;
+    for (rc = walk_first(c, prefix, pn, q->desc, &k, &v); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, step)) {
+        if (k.mv_size < pn + 16 || memcmp(k.mv_data, prefix, pn) != 0)
+            break;
+        roster_uuid id;
+        memcpy(id.b, (const uint8_t *)k.mv_data + k.mv_size - 16, 16);
+        const void *bytes = NULL;
+        size_t len = 0;
+        if (records) {
+            user_view uv;
+            if ((err = user_view_parse(&uv, v.mv_data, v.mv_size)) != ROSTER_E_OK)
+                break;
+            if (!match_record(q, &uv))
+                continue;
+            bytes = v.mv_data;
+            len = v.mv_size;
+        } else {
+            rec_bool act = rec_flags_active(v.mv_size ? *(const uint8_t *)v.mv_data : 0);
+            if (q->entry_conds && !match_entry(q, &id, act))
+                continue;
+            if (q->need_record) {
+                MDB_val rk = {16, id.b}, rv;
+                if ((rc = mdb_get(txn, s->users, &rk, &rv)) != 0)
+                    break;
+                user_view uv;
+                if ((err = user_view_parse(&uv, rv.mv_data, rv.mv_size)) != ROSTER_E_OK)
+                    break;
+                if (!match_record(q, &uv))
+                    continue;
+                bytes = rv.mv_data;
+                len = rv.mv_size;
+            }
+        }
+        if (acc_add(a, &id, bytes, len) && counted)
+            break;
+    }
+    mdb_cursor_close(c);
+    if (err != ROSTER_E_OK)
+        return err;
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return store_mdb_err(rc);
+    if (counted) {
+        store_counter cn;
+        if ((err = store_counter_get(txn, s, &q->tenant_key, !q->one_tenant, &cn)) != ROSTER_E_OK)
+            return err;
+        a->total = (int64_t)(q->hide_inactive ? cn.active : cn.users);
+    }
+    return ROSTER_E_OK;
+}
+
+/* ------------------------------------------------------------ top-k */
+
+typedef struct topk_item {
+    uint8_t *key;
+    size_t klen;
+    const void *bytes;
+    size_t len;
+} topk_item;
+
+typedef struct topk {
+    bool desc;
+    size_t k, n, cap;
+    topk_item *h; /* max-heap on order: h[0] is the worst kept */
+} topk;
+
+/* <0 when a comes first in the requested order. */
+static int order_cmp(bool desc, const topk_item *a, const topk_item *b)
+{
+    size_t n = a->klen < b->klen ? a->klen : b->klen;
+    int c = memcmp(a->key, b->key, n);
+    if (c == 0)
+        c = a->klen < b->klen ? -1 : a->klen > b->klen;
+    return desc ? -c : c;
+}
+
+static void heap_down(topk *t, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < t->n && order_cmp(t->desc, &t->h[l], &t->h[m]) > 0)
+            m = l;
+        if (r < t->n && order_cmp(t->desc, &t->h[r], &t->h[m]) > 0)
+            m = r;
+        if (m == i)
+            return;
+        topk_item x = t->h[i];
+        t->h[i] = t->h[m];
+        t->h[m] = x;
+        i = m;
+    }
+}
+
+static int topk_add(topk *t, const uint8_t *key, size_t klen, const void *bytes, size_t len)
+{
+    if (t->k == 0)
+        return ROSTER_E_OK;
+    topk_item it = {(uint8_t *)key, klen, bytes, len};
+    if (t->n == t->k) {
+        if (order_cmp(t->desc, &it, &t->h[0]) >= 0)
+            return ROSTER_E_OK;
+        uint8_t *kb = realloc(t->h[0].key, klen);
+        if (kb == NULL)
+            return ROSTER_E_NOMEM;
+        memcpy(kb, key, klen);
+        t->h[0] = (topk_item){kb, klen, bytes, len};
+        heap_down(t, 0);
+        return ROSTER_E_OK;
+    }
+    if (t->n == t->cap) {
+        /* Grows as matches arrive, so a large offset costs only what matches. */
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        if (cap > t->k)
+            cap = t->k;
+        topk_item *h = realloc(t->h, cap * sizeof *h);
+        if (h == NULL)
+            return ROSTER_E_NOMEM;
+        t->h = h;
+        t->cap = cap;
+    }
+    uint8_t *kb = malloc(klen);
+    if (kb == NULL)
+        return ROSTER_E_NOMEM;
+    memcpy(kb, key, klen);
+    size_t i = t->n++;
+    t->h[i] = (topk_item){kb, klen, bytes, len};
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (order_cmp(t->desc, &t->h[i], &t->h[p]) <= 0)
+            break;
+        topk_item x = t->h[i];
+        t->h[i] = t->h[p];
+        t->h[p] = x;
+        i = p;
+    }
+    return ROSTER_E_OK;
+}
+
+static int topk_qsort_cmp(const void *a, const void *b, void *desc)
+{
+    return order_cmp(*(const bool *)desc, a, b);
+}
+
+static void topk_free(topk *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->h[i].key);
+    free(t->h);
+}
+
+/* Offers one record to the top-k when it matches. */
+static int offer(const uquery *q, topk *t, int64_t *total, const void *bytes, size_t len)
+{
+    user_view uv;
+    int err = user_view_parse(&uv, bytes, len);
+    if (err != ROSTER_E_OK)
+        return err;
+    if (!match_record(q, &uv))
+        return ROSTER_E_OK;
+    (*total)++;
+    uint8_t key[KEY_MAX];
+    size_t kl = q->sort == SORT_CREATED_AT ? 0 : key_sort_value(key, q->sort, &uv);
+    memcpy(key + kl, uv.id.b, 16);
+    return topk_add(t, key, kl + 16, bytes, len);
+}
+
+static int cmp_uuid(const void *a, const void *b)
+{
+    return memcmp(a, b, 16);
+}
+
+/* Candidate ids from a unique index: keys `value 0x00 scope`. */
+static int unique_candidates(MDB_txn *txn, MDB_dbi dbi, const char *value, bool fold,
+                             roster_uuid **ids, size_t *n, size_t *cap)
+{
+    size_t vn = strlen(value);
+    if (vn + 1 > KEY_MAX - 16)
+        return ROSTER_E_OK; /* longer than any stored value */
+    uint8_t p[KEY_MAX];
+    for (size_t i = 0; i < vn; i++)
+        p[i] = fold ? (uint8_t)text_lower(value[i]) : (uint8_t)value[i];
+    p[vn] = 0;
+    size_t pn = vn + 1;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, dbi, &c);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    MDB_val k = {pn, p}, v;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != pn + 16 || memcmp(k.mv_data, p, pn) != 0)
+            break;
+        if (v.mv_size != 16)
+            continue;
+        if (*n == *cap) {
+            size_t nc = *cap ? *cap * 2 : 16;
+            roster_uuid *x = realloc(*ids, nc * sizeof *x);
+            if (x == NULL) {
+                mdb_cursor_close(c);
+                return ROSTER_E_NOMEM;
+            }
+            *ids = x;
+            *cap = nc;
+        }
+        memcpy((*ids)[(*n)++].b, v.mv_data, 16);
+    }
+    mdb_cursor_close(c);
+    return rc == 0 || rc == MDB_NOTFOUND ? ROSTER_E_OK : store_mdb_err(rc);
+}
+
+static int run_topk(const uquery *q, MDB_txn *txn, const store *s, bool candidates, page_acc *a)
+{
+    topk t = {.desc = q->desc, .k = q->offset + q->limit};
+    roster_uuid *ids = NULL;
+    size_t n_ids = 0, cap = 0;
+    int err = ROSTER_E_OK, rc;
+    int64_t total = 0;
+    if (candidates) {
+        const Roster__V1__UserFilter *f = q->f;
+        if (q->id.has_eq) {
+            ids = malloc(sizeof *ids);
+            if (ids == NULL) {
+                err = ROSTER_E_NOMEM;
+                goto out;
+            }
+            ids[0] = q->id.eq;
+            n_ids = 1;
+        } else if (q->id.has_in) {
+            ids = malloc((q->id.n_in ? q->id.n_in : 1) * sizeof *ids);
+            if (ids == NULL) {
+                err = ROSTER_E_NOMEM;
+                goto out;
+            }
+            memcpy(ids, q->id.in, q->id.n_in * sizeof *ids);
+            n_ids = q->id.n_in;
+        } else if (f->reference && f->reference->equal_to) {
+            err = unique_candidates(txn, s->uniq_reference, f->reference->equal_to, false, &ids,
+                                    &n_ids, &cap);
+        } else {
+            err =
+                unique_candidates(txn, s->uniq_email, f->email->equal_to, true, &ids, &n_ids, &cap);
+        }
+        if (err != ROSTER_E_OK)
+            goto out;
+        qsort(ids, n_ids, sizeof *ids, cmp_uuid);
+        for (size_t i = 0; i < n_ids; i++) {
+            if (i > 0 && memcmp(ids[i].b, ids[i - 1].b, 16) == 0)
+                continue;
+            MDB_val k = {16, ids[i].b}, v;
+            rc = mdb_get(txn, s->users, &k, &v);
+            if (rc == MDB_NOTFOUND)
+                continue;
+            if (rc != 0) {
+                err = store_mdb_err(rc);
+                goto out;
+            }
+            if ((err = offer(q, &t, &total, v.mv_data, v.mv_size)) != ROSTER_E_OK)
+                goto out;
+        }
+    } else {
+        MDB_cursor *c;
+        if ((rc = mdb_cursor_open(txn, s->users, &c)) != 0) {
+            err = store_mdb_err(rc);
+            goto out;
+        }
+        MDB_val k, v;
+        for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+            if ((err = offer(q, &t, &total, v.mv_data, v.mv_size)) != ROSTER_E_OK)
+                break;
+        mdb_cursor_close(c);
+        if (err == ROSTER_E_OK && rc != MDB_NOTFOUND)
+            err = store_mdb_err(rc);
+        if (err != ROSTER_E_OK)
+            goto out;
+    }
+    if (t.n > 1)
+        qsort_r(t.h, t.n, sizeof *t.h, topk_qsort_cmp, &t.desc);
+    for (size_t i = q->offset; i < t.n && a->n < q->limit; i++) {
+        a->items[a->n].data = t.h[i].bytes;
+        a->items[a->n].len = t.h[i].len;
+        a->n++;
+    }
+    a->total = total;
+out:
+    free(ids);
+    topk_free(&t);
+    return err;
+}
+
+int store_user_list_raw(store_rtxn *r, const roster_uuid *scope,
+                        const Roster__V1__ListUsersRequest *req, roster_arena *arena,
+                        store_page *out, roster_err_detail *detail)
+{
+    uquery q;
+    int err = query_prepare(&q, scope, req, arena, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    page_acc a = {.q = &q};
+    a.items = roster_arena_alloc(arena, (q.limit ? q.limit : 1) * sizeof *a.items);
+    a.ids = roster_arena_alloc(arena, (q.limit ? q.limit : 1) * sizeof *a.ids);
+    if (a.items == NULL || a.ids == NULL)
+        return ROSTER_E_NOMEM;
+    if (!q.empty) {
+        const Roster__V1__UserFilter *f = q.f;
+        bool candidates = q.id.has_eq || q.id.has_in || (f->reference && f->reference->equal_to) ||
+                          (f->email && f->email->equal_to);
+        if (candidates)
+            err = run_topk(&q, r->txn, r->s, true, &a);
+        else if (q.need_record && !q.one_tenant && q.sort != SORT_CREATED_AT)
+            err = run_topk(&q, r->txn, r->s, false, &a);
+        else
+            err = walk_index(&q, r->txn, r->s, &a);
+        if (err == ROSTER_E_OK)
+            err = acc_fetch(&a, r->txn, r->s);
+        if (err != ROSTER_E_OK)
+            return err;
+    }
+    out->total_count = a.total;
+    out->n = a.n;
+    out->items = a.items;
+    return ROSTER_E_OK;
+}
+
+int store_user_list(store_rtxn *r, const roster_uuid *scope,
+                    const Roster__V1__ListUsersRequest *req, roster_arena *arena,
+                    Roster__V1__ListUsersResponse **out, roster_err_detail *detail)
+{
+    store_page page;
+    int err = store_user_list_raw(r, scope, req, arena, &page, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    Roster__V1__ListUsersResponse *resp = roster_arena_alloc(arena, sizeof *resp);
+    Roster__V1__User **users = roster_arena_alloc(arena, (page.n ? page.n : 1) * sizeof *users);
+    if (resp == NULL || users == NULL)
+        return ROSTER_E_NOMEM;
+    roster__v1__list_users_response__init(resp);
+    ProtobufCAllocator alloc;
+    roster_arena_protobuf_allocator(&alloc, arena);
+    for (size_t i = 0; i < page.n; i++) {
+        users[i] = roster__v1__user__unpack(&alloc, page.items[i].len, page.items[i].data);
+        if (users[i] == NULL)
+            return ROSTER_E_NOMEM;
+    }
+    resp->has_total_count = 1;
+    resp->total_count = page.total_count;
+    resp->n_users = page.n;
+    resp->users = users;
+    *out = resp;
+    return ROSTER_E_OK;
+}

@@ -1,0 +1,446 @@
+#include "store_internal.h"
+
+#include "record.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char *const store_sort_db_names[SORT__COUNT] = {
+    "idx_active", "idx_email", "idx_first_name", "idx_last_name",
+    "idx_locale", "idx_phone", "idx_timezone",   "idx_updated_at",
+};
+
+int store_mdb_err(int rc)
+{
+    switch (rc) {
+    case MDB_SUCCESS:
+        return ROSTER_E_OK;
+    case MDB_NOTFOUND:
+        return ROSTER_E_NOT_FOUND;
+    case MDB_KEYEXIST:
+        return ROSTER_E_ALREADY_EXISTS;
+    case MDB_MAP_FULL:
+        return ROSTER_E_MAP_FULL;
+    case MDB_TXN_FULL:
+    case MDB_READERS_FULL:
+    case MDB_DBS_FULL:
+    case MDB_TLS_FULL:
+        return ROSTER_E_RESOURCE_EXHAUSTED;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_INCOMPATIBLE:
+    case MDB_BAD_VALSIZE:
+        return ROSTER_E_CORRUPT;
+    case MDB_VERSION_MISMATCH:
+        return ROSTER_E_VERSION;
+    case MDB_MAP_RESIZED:
+        return ROSTER_E_BUSY;
+    case ENOMEM:
+        return ROSTER_E_NOMEM;
+    case EACCES:
+    case EPERM:
+        return ROSTER_E_PERMISSION_DENIED;
+    case ENOENT:
+        return ROSTER_E_NOT_FOUND;
+    default:
+        return rc > 0 ? ROSTER_E_IO : ROSTER_E_INTERNAL;
+    }
+}
+
+static int open_fail(const store_options *o, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int open_fail(const store_options *o, int err, const char *fmt, ...)
+{
+    if (o && o->detail) {
+        o->detail->field[0] = '\0';
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(o->detail->message, sizeof o->detail->message, fmt, ap);
+        va_end(ap);
+    }
+    return err;
+}
+
+static int open_db(MDB_txn *txn, const char *name, bool create, MDB_dbi *out)
+{
+    return mdb_dbi_open(txn, name, create ? MDB_CREATE : 0, out);
+}
+
+int store_open(store **out, const char *dir, const store_options *opts)
+{
+    store_options defaults = {0};
+    const store_options *o = opts ? opts : &defaults;
+    store *s = NULL;
+    MDB_txn *txn = NULL;
+    int rc, err;
+    char path[4096];
+
+    if (dir == NULL)
+        return open_fail(o, ROSTER_E_INVALID_ARGUMENT, "no data directory given");
+    if (o->read_only) {
+        struct stat st;
+        snprintf(path, sizeof path, "%s/data.mdb", dir);
+        if (stat(path, &st) != 0)
+            return open_fail(o, ROSTER_E_NOT_FOUND, "%s holds no store (no data.mdb)", dir);
+    }
+    s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return open_fail(o, ROSTER_E_NOMEM, "out of memory");
+    s->read_only = o->read_only;
+    if ((rc = mdb_env_create(&s->env)) != 0)
+        goto mdb_fail;
+    uint64_t map = o->map_size ? o->map_size : STORE_DEFAULT_MAP_SIZE;
+    if ((rc = mdb_env_set_mapsize(s->env, (size_t)map)) != 0 ||
+        (rc = mdb_env_set_maxdbs(s->env, 32)) != 0 ||
+        (rc = mdb_env_set_maxreaders(s->env, o->max_readers ? o->max_readers : 126)) != 0)
+        goto mdb_fail;
+    unsigned flags = MDB_NOTLS | (o->read_only ? MDB_RDONLY : 0) | (o->no_sync ? MDB_NOSYNC : 0);
+    if ((rc = mdb_env_open(s->env, dir, flags, 0640)) != 0)
+        goto mdb_fail;
+    if ((rc = mdb_txn_begin(s->env, NULL, o->read_only ? MDB_RDONLY : 0, &txn)) != 0)
+        goto mdb_fail;
+
+    bool create = !o->read_only;
+    rc = open_db(txn, STORE_META_DB, create, &s->meta);
+    if (rc == MDB_NOTFOUND) {
+        err = open_fail(o, ROSTER_E_CORRUPT, "%s is not a Roster store (no meta database)", dir);
+        goto fail;
+    }
+    if (rc != 0)
+        goto mdb_fail;
+    MDB_val k = {strlen(STORE_META_VERSION_KEY), STORE_META_VERSION_KEY}, v;
+    rc = mdb_get(txn, s->meta, &k, &v);
+    if (rc == MDB_NOTFOUND && create) {
+        MDB_stat st;
+        MDB_dbi main_db;
+        /* A new environment holds only the meta database just made. */
+        if ((rc = mdb_dbi_open(txn, NULL, 0, &main_db)) != 0 ||
+            (rc = mdb_stat(txn, main_db, &st)) != 0)
+            goto mdb_fail;
+        if (st.ms_entries > 1) {
+            err = open_fail(o, ROSTER_E_CORRUPT,
+                            "%s holds an LMDB environment that is not a Roster store", dir);
+            goto fail;
+        }
+        uint8_t ver[4] = {STORE_SCHEMA_VERSION & 0xff, 0, 0, 0};
+        v.mv_size = 4;
+        v.mv_data = ver;
+        if ((rc = mdb_put(txn, s->meta, &k, &v, 0)) != 0)
+            goto mdb_fail;
+    } else if (rc == MDB_NOTFOUND) {
+        err = open_fail(o, ROSTER_E_CORRUPT, "%s has no schema version", dir);
+        goto fail;
+    } else if (rc != 0) {
+        goto mdb_fail;
+    } else {
+        const uint8_t *b = v.mv_data;
+        uint32_t ver = v.mv_size == 4 ? (uint32_t)b[0] | (uint32_t)b[1] << 8 |
+                                            (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24
+                                      : 0;
+        if (ver != STORE_SCHEMA_VERSION) {
+            err = open_fail(o, ROSTER_E_VERSION,
+                            "store schema version %u in %s is not supported (this build "
+                            "reads version %d)",
+                            ver, dir, STORE_SCHEMA_VERSION);
+            goto fail;
+        }
+    }
+    struct {
+        const char *name;
+        MDB_dbi *dbi;
+    } dbs[] = {
+        {"counts", &s->counts},
+        {"users", &s->users},
+        {"tenants", &s->tenants},
+        {"idx_tenant", &s->idx_tenant},
+        {"uniq_reference", &s->uniq_reference},
+        {"uniq_email", &s->uniq_email},
+        {"tenant_name", &s->tenant_name},
+    };
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++)
+        if ((rc = open_db(txn, dbs[i].name, create, dbs[i].dbi)) != 0)
+            goto db_fail;
+    for (int i = 0; i < SORT__COUNT; i++)
+        if ((rc = open_db(txn, store_sort_db_names[i], create, &s->sort[i])) != 0)
+            goto db_fail;
+    if ((rc = mdb_txn_commit(txn)) != 0) {
+        txn = NULL;
+        goto mdb_fail;
+    }
+    *out = s;
+    return ROSTER_E_OK;
+
+db_fail:
+    if (rc == MDB_NOTFOUND) {
+        err = open_fail(o, ROSTER_E_CORRUPT, "%s lacks a database of the store", dir);
+        goto fail;
+    }
+mdb_fail:
+    err = store_mdb_err(rc);
+    open_fail(o, err, "cannot open store in %s: %s", dir, mdb_strerror(rc));
+fail:
+    if (txn)
+        mdb_txn_abort(txn);
+    if (s->env)
+        mdb_env_close(s->env);
+    free(s);
+    return err;
+}
+
+void store_close(store *s)
+{
+    if (s == NULL)
+        return;
+    mdb_env_close(s->env);
+    free(s);
+}
+
+int store_read_begin(store *s, store_rtxn **out)
+{
+    store_rtxn *r = malloc(sizeof *r);
+    if (r == NULL)
+        return ROSTER_E_NOMEM;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &r->txn);
+    if (rc != 0) {
+        free(r);
+        return store_mdb_err(rc);
+    }
+    r->s = s;
+    *out = r;
+    return ROSTER_E_OK;
+}
+
+void store_read_end(store_rtxn *r)
+{
+    if (r == NULL)
+        return;
+    mdb_txn_abort(r->txn);
+    free(r);
+}
+
+int store_write_begin(store *s, store_wtxn **out)
+{
+    if (s->read_only)
+        return ROSTER_E_PERMISSION_DENIED;
+    store_wtxn *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return ROSTER_E_NOMEM;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &w->txn);
+    if (rc != 0) {
+        free(w);
+        return store_mdb_err(rc);
+    }
+    w->s = s;
+    *out = w;
+    return ROSTER_E_OK;
+}
+
+static void wtxn_free(store_wtxn *w)
+{
+    free(w->buf);
+    free(w);
+}
+
+int store_write_commit(store_wtxn *w)
+{
+    int err;
+    if (w->failed) {
+        mdb_txn_abort(w->txn);
+        err = w->failed;
+    } else {
+        err = store_mdb_err(mdb_txn_commit(w->txn));
+    }
+    wtxn_free(w);
+    return err;
+}
+
+void store_write_abort(store_wtxn *w)
+{
+    if (w == NULL)
+        return;
+    mdb_txn_abort(w->txn);
+    wtxn_free(w);
+}
+
+int store_wtxn_scratch(store_wtxn *w, size_t n, uint8_t **out)
+{
+    if (n > w->buf_cap) {
+        size_t cap = n < 4096 ? 4096 : n * 2;
+        uint8_t *b = realloc(w->buf, cap);
+        if (b == NULL)
+            return ROSTER_E_NOMEM;
+        w->buf = b;
+        w->buf_cap = cap;
+    }
+    *out = w->buf;
+    return ROSTER_E_OK;
+}
+
+static size_t counter_key(uint8_t *k, const roster_uuid *scope, bool global)
+{
+    if (global) {
+        k[0] = 'g';
+        return 1;
+    }
+    k[0] = 't';
+    if (scope)
+        memcpy(k + 1, scope->b, 16);
+    else
+        memset(k + 1, 0, 16);
+    return 17;
+}
+
+int store_counter_get(MDB_txn *txn, const store *s, const roster_uuid *scope, bool global,
+                      store_counter *out)
+{
+    uint8_t kb[17];
+    MDB_val k = {counter_key(kb, scope, global), kb}, v;
+    int rc = mdb_get(txn, s->counts, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        out->users = out->active = 0;
+        return ROSTER_E_OK;
+    }
+    if (rc != 0)
+        return store_mdb_err(rc);
+    if (v.mv_size != sizeof *out)
+        return ROSTER_E_CORRUPT;
+    memcpy(out, v.mv_data, sizeof *out);
+    return ROSTER_E_OK;
+}
+
+static int counter_add1(MDB_txn *txn, const store *s, const roster_uuid *scope, bool global,
+                        int64_t du, int64_t da)
+{
+    store_counter c;
+    int err = store_counter_get(txn, s, scope, global, &c);
+    if (err != ROSTER_E_OK)
+        return err;
+    c.users = (uint64_t)((int64_t)c.users + du);
+    c.active = (uint64_t)((int64_t)c.active + da);
+    uint8_t kb[17];
+    MDB_val k = {counter_key(kb, scope, global), kb}, v = {sizeof c, &c};
+    return store_mdb_err(mdb_put(txn, s->counts, &k, &v, 0));
+}
+
+int store_counter_add(MDB_txn *txn, const store *s, const roster_uuid *scope, int64_t d_users,
+                      int64_t d_active)
+{
+    if (d_users == 0 && d_active == 0)
+        return ROSTER_E_OK;
+    int err = counter_add1(txn, s, NULL, true, d_users, d_active);
+    if (err == ROSTER_E_OK)
+        err = counter_add1(txn, s, scope, false, d_users, d_active);
+    return err;
+}
+
+int store_default_tenant(MDB_txn *txn, const store *s, roster_uuid *out)
+{
+    MDB_val k = {14, "default_tenant"}, v;
+    int rc = mdb_get(txn, s->meta, &k, &v);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    if (v.mv_size != 16)
+        return ROSTER_E_CORRUPT;
+    memcpy(out->b, v.mv_data, 16);
+    return ROSTER_E_OK;
+}
+
+int store_tenant_user_count(store_rtxn *r, const roster_uuid *tenant, int64_t *out)
+{
+    store_counter c;
+    int err = store_counter_get(r->txn, r->s, tenant, false, &c);
+    if (err == ROSTER_E_OK)
+        *out = (int64_t)c.active;
+    return err;
+}
+
+static void stat_db(MDB_txn *txn, MDB_dbi dbi, const char *name, store_stats *st)
+{
+    MDB_stat ms;
+    if (st->n_dbs >= STORE_MAX_DBS || mdb_stat(txn, dbi, &ms) != 0)
+        return;
+    store_db_stat *d = &st->dbs[st->n_dbs++];
+    d->name = name;
+    d->entries = ms.ms_entries;
+    d->branch_pages = ms.ms_branch_pages;
+    d->leaf_pages = ms.ms_leaf_pages;
+    d->overflow_pages = ms.ms_overflow_pages;
+    d->depth = ms.ms_depth;
+}
+
+int store_stat(store_rtxn *r, store_stats *out)
+{
+    store_stats st;
+    memset(&st, 0, sizeof st);
+    store *s = r->s;
+    MDB_envinfo info;
+    MDB_stat envst;
+    int rc = mdb_env_info(s->env, &info);
+    if (rc == 0)
+        rc = mdb_env_stat(s->env, &envst);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    st.schema_version = STORE_SCHEMA_VERSION;
+    st.map_size = info.me_mapsize;
+    st.page_size = envst.ms_psize;
+    st.used_bytes = ((uint64_t)info.me_last_pgno + 1) * envst.ms_psize;
+    st.last_txnid = mdb_txn_id(r->txn);
+    store_counter c;
+    int err = store_counter_get(r->txn, s, NULL, true, &c);
+    if (err != ROSTER_E_OK)
+        return err;
+    st.users = c.users;
+    st.users_active = c.active;
+    MDB_stat ts;
+    if ((rc = mdb_stat(r->txn, s->tenants, &ts)) != 0)
+        return store_mdb_err(rc);
+    st.tenants = ts.ms_entries;
+    stat_db(r->txn, s->meta, "meta", &st);
+    stat_db(r->txn, s->counts, "counts", &st);
+    stat_db(r->txn, s->users, "users", &st);
+    stat_db(r->txn, s->tenants, "tenants", &st);
+    stat_db(r->txn, s->idx_tenant, "idx_tenant", &st);
+    stat_db(r->txn, s->uniq_reference, "uniq_reference", &st);
+    stat_db(r->txn, s->uniq_email, "uniq_email", &st);
+    stat_db(r->txn, s->tenant_name, "tenant_name", &st);
+    for (int i = 0; i < SORT__COUNT; i++)
+        stat_db(r->txn, s->sort[i], store_sort_db_names[i], &st);
+    *out = st;
+    return ROSTER_E_OK;
+}
+
+static int each(MDB_txn *txn, MDB_dbi dbi, store_each_fn fn, void *ctx)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, dbi, &c);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    MDB_val k, v;
+    int ret = ROSTER_E_OK;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        ret = fn(ctx, v.mv_data, v.mv_size);
+        if (ret != 0)
+            break;
+    }
+    if (ret == 0 && rc != MDB_NOTFOUND)
+        ret = store_mdb_err(rc);
+    mdb_cursor_close(c);
+    return ret;
+}
+
+int store_each_tenant(store_rtxn *r, store_each_fn fn, void *ctx)
+{
+    return each(r->txn, r->s->tenants, fn, ctx);
+}
+
+int store_each_user(store_rtxn *r, store_each_fn fn, void *ctx)
+{
+    return each(r->txn, r->s->users, fn, ctx);
+}

@@ -1,0 +1,88 @@
+/* Internal layout of the store, shared by the store/*.c modules only.
+ *
+ * Databases (all in one LMDB environment):
+ *   meta            "schema_version" -> u32 LE; "default_tenant" -> tenant id (16)
+ *   counts          'g' -> struct counter (all users);
+ *                   't' scope(16) -> struct counter (users of one tenant;
+ *                   the all-zero scope is users without a tenant)
+ *   users           id(16) -> roster.v1.User encoding
+ *   tenants         id(16) -> roster.v1.Tenant encoding (user_count never stored)
+ *   idx_tenant      scope(16) id(16) -> flags(1)           per-tenant createdAt order
+ *   uniq_reference  reference 0x00 scope(16) -> id(16)     unique
+ *   uniq_email      lower(email) 0x00 scope(16) -> id(16)  unique
+ *   idx_<field>     'g' value id(16) -> flags(1)           all users
+ *                   't' scope(16) value id(16) -> flags(1) per tenant
+ *   tenant_name     value id(16) -> ""
+ * Value encodings keep key order equal to the API order: strings as 0x01
+ * bytes 0x00 (null: 0x02, so nulls sort last ascending), booleans as 0x01
+ * false / 0x02 true / 0x03 null, int64 as 8 big-endian bytes with the sign
+ * bit flipped. flags: bit 0 = active is false, bit 1 = active is null. */
+#ifndef ROSTER_STORE_INTERNAL_H
+#define ROSTER_STORE_INTERNAL_H
+
+#include "store.h"
+
+#include <lmdb.h>
+#include <pthread.h>
+
+enum {
+    SORT_ACTIVE,
+    SORT_EMAIL,
+    SORT_FIRST_NAME,
+    SORT_LAST_NAME,
+    SORT_LOCALE,
+    SORT_PHONE,
+    SORT_TIMEZONE,
+    SORT_UPDATED_AT,
+    SORT__COUNT,
+    SORT_CREATED_AT = SORT__COUNT /* served by users / idx_tenant */
+};
+
+#define FLAG_INACTIVE    0x01u
+#define FLAG_ACTIVE_NULL 0x02u
+
+struct store {
+    MDB_env *env;
+    bool read_only;
+    MDB_dbi meta, counts, users, tenants, idx_tenant, uniq_reference, uniq_email, tenant_name;
+    MDB_dbi sort[SORT__COUNT];
+};
+
+struct store_rtxn {
+    store *s;
+    MDB_txn *txn;
+};
+
+struct store_wtxn {
+    store *s;
+    MDB_txn *txn;
+    int failed;   /* a resource error hit the group: commit refuses */
+    uint8_t *buf; /* scratch for packing records */
+    size_t buf_cap;
+};
+
+typedef struct store_counter {
+    uint64_t users;
+    uint64_t active; /* not deactivated */
+} store_counter;
+
+extern const char *const store_sort_db_names[SORT__COUNT];
+
+/* Translates an MDB_* or errno code to ROSTER_E_*. */
+int store_mdb_err(int rc);
+
+/* Reads the counter for `scope` (NULL = all users). Missing = zeros. */
+int store_counter_get(MDB_txn *txn, const store *s, const roster_uuid *scope, bool global,
+                      store_counter *out);
+
+/* Adds deltas to the global counter and to the counter of `scope`. */
+int store_counter_add(MDB_txn *txn, const store *s, const roster_uuid *scope, int64_t d_users,
+                      int64_t d_active);
+
+/* Grows w->buf to at least n bytes. */
+int store_wtxn_scratch(store_wtxn *w, size_t n, uint8_t **out);
+
+/* Default tenant id from meta; ROSTER_E_NOT_FOUND if none. */
+int store_default_tenant(MDB_txn *txn, const store *s, roster_uuid *out);
+
+#endif

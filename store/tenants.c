@@ -1,0 +1,506 @@
+/* Tenants: writes, point reads and lists. Tenants are few, so lists walk
+ * the createdAt (id) or name order and filter each record. */
+#include "filter.h"
+#include "keys.h"
+#include "record.h"
+#include "store_internal.h"
+#include "validate.h"
+
+#include "clock.h"
+#include "limits.h"
+
+#include <string.h>
+
+static const char default_key[] = "default_tenant";
+
+static int pack_put_tenant(store_wtxn *w, MDB_txn *txn, const Roster__V1__Tenant *t,
+                           const roster_uuid *id, const uint8_t **out_bytes, size_t *out_len)
+{
+    size_t len = protobuf_c_message_get_packed_size(&t->base);
+    uint8_t *bytes;
+    int err = store_wtxn_scratch(w, len, &bytes);
+    if (err != ROSTER_E_OK)
+        return err;
+    protobuf_c_message_pack(&t->base, bytes);
+    MDB_val k = {16, (void *)id->b}, v = {len, bytes};
+    int rc = mdb_put(txn, w->s->tenants, &k, &v, 0);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    if (out_bytes) {
+        *out_bytes = bytes;
+        *out_len = len;
+    }
+    return ROSTER_E_OK;
+}
+
+static int name_index(MDB_txn *txn, const store *s, const tenant_view *old, const tenant_view *nv)
+{
+    uint8_t kb[KEY_MAX];
+    int rc;
+    if (old) {
+        MDB_val k = {key_tenant_name(kb, old), kb};
+        rc = mdb_del(txn, s->tenant_name, &k, NULL);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            return store_mdb_err(rc);
+    }
+    MDB_val k = {key_tenant_name(kb, nv), kb}, v = {0, ""};
+    return store_mdb_err(mdb_put(txn, s->tenant_name, &k, &v, 0));
+}
+
+/* Makes tenant `id` the default: the previous default loses its mark. */
+static int set_default(store_wtxn *w, MDB_txn *txn, const roster_uuid *id, int64_t now)
+{
+    roster_uuid prev;
+    int err = store_default_tenant(txn, w->s, &prev);
+    if (err == ROSTER_E_OK && memcmp(prev.b, id->b, 16) != 0) {
+        MDB_val k = {16, prev.b}, v;
+        int rc = mdb_get(txn, w->s->tenants, &k, &v);
+        if (rc == 0) {
+            roster_arena tmp;
+            roster_arena_init(&tmp, 1024, 0);
+            ProtobufCAllocator alloc;
+            roster_arena_protobuf_allocator(&alloc, &tmp);
+            Roster__V1__Tenant *t = roster__v1__tenant__unpack(&alloc, v.mv_size, v.mv_data);
+            if (t == NULL) {
+                roster_arena_free(&tmp);
+                return ROSTER_E_CORRUPT;
+            }
+            t->has_is_default = 1;
+            t->is_default = 0;
+            t->has_updated_at = 1;
+            if (now > t->updated_at)
+                t->updated_at = now;
+            err = pack_put_tenant(w, txn, t, &prev, NULL, NULL);
+            roster_arena_free(&tmp);
+            if (err != ROSTER_E_OK)
+                return err;
+        } else if (rc != MDB_NOTFOUND) {
+            return store_mdb_err(rc);
+        }
+    } else if (err != ROSTER_E_OK && err != ROSTER_E_NOT_FOUND) {
+        return err;
+    }
+    MDB_val k = {sizeof default_key - 1, (void *)default_key}, v = {16, (void *)id->b};
+    return store_mdb_err(mdb_put(txn, w->s->meta, &k, &v, 0));
+}
+
+static int unset_default(store_wtxn *w, MDB_txn *txn, const roster_uuid *id)
+{
+    roster_uuid cur;
+    int err = store_default_tenant(txn, w->s, &cur);
+    if (err == ROSTER_E_NOT_FOUND)
+        return ROSTER_E_OK;
+    if (err != ROSTER_E_OK)
+        return err;
+    if (memcmp(cur.b, id->b, 16) != 0)
+        return ROSTER_E_OK;
+    MDB_val k = {sizeof default_key - 1, (void *)default_key};
+    return store_mdb_err(mdb_del(txn, w->s->meta, &k, NULL));
+}
+
+static int unpack_tenant(roster_arena *arena, const void *bytes, size_t len,
+                         Roster__V1__Tenant **out)
+{
+    ProtobufCAllocator alloc;
+    roster_arena_protobuf_allocator(&alloc, arena);
+    Roster__V1__Tenant *t = roster__v1__tenant__unpack(&alloc, len, bytes);
+    if (t == NULL)
+        return ROSTER_E_NOMEM;
+    *out = t;
+    return ROSTER_E_OK;
+}
+
+static int nested(store_wtxn *w, MDB_txn **out)
+{
+    if (w->failed)
+        return w->failed;
+    return store_mdb_err(mdb_txn_begin(w->s->env, w->txn, 0, out));
+}
+
+static int nested_end(store_wtxn *w, MDB_txn *txn, int err)
+{
+    if (err != ROSTER_E_OK) {
+        mdb_txn_abort(txn);
+        return err;
+    }
+    int rc = mdb_txn_commit(txn);
+    if (rc != 0)
+        return w->failed = store_mdb_err(rc);
+    return ROSTER_E_OK;
+}
+
+static int check_tenant_fields(const char *name, bool name_required, const char *reference,
+                               roster_err_detail *detail)
+{
+    int err;
+    if (name == NULL && name_required)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "name", "name is required");
+    if (name && (err = validate_text(name, ROSTER_MAX_NAME, true, "name", detail)) != ROSTER_E_OK)
+        return err;
+    if (reference && (err = validate_text(reference, ROSTER_MAX_REFERENCE, true, "reference",
+                                          detail)) != ROSTER_E_OK)
+        return err;
+    return ROSTER_E_OK;
+}
+
+int store_tenant_create(store_wtxn *w, const roster_uuid *scope,
+                        const Roster__V1__CreateTenantRequest *req, roster_arena *arena,
+                        Roster__V1__Tenant **out, roster_err_detail *detail)
+{
+    if (scope)
+        return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "",
+                           "a tenant-bound caller cannot create tenants");
+    int err = check_tenant_fields(req->name, true, req->reference, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    MDB_txn *txn;
+    if ((err = nested(w, &txn)) != ROSTER_E_OK)
+        return err;
+    int64_t now = roster_now_ms();
+    roster_uuid id;
+    roster_uuid_v7(&id, now);
+    char id_text[ROSTER_UUID_TEXT_LEN + 1];
+    roster_uuid_format(id_text, &id);
+    Roster__V1__Tenant t = ROSTER__V1__TENANT__INIT;
+    t.id = id_text;
+    t.name = req->name;
+    t.reference = req->reference;
+    t.has_is_default = 1;
+    t.is_default = req->has_is_default && req->is_default;
+    t.has_created_at = t.has_updated_at = 1;
+    t.created_at = t.updated_at = now;
+    if (t.is_default && (err = set_default(w, txn, &id, now)) != ROSTER_E_OK)
+        goto done;
+    const uint8_t *bytes;
+    size_t len;
+    if ((err = pack_put_tenant(w, txn, &t, &id, &bytes, &len)) != ROSTER_E_OK)
+        goto done;
+    tenant_view tv;
+    if ((err = tenant_view_parse(&tv, bytes, len)) != ROSTER_E_OK ||
+        (err = name_index(txn, w->s, NULL, &tv)) != ROSTER_E_OK)
+        goto done;
+    if (out)
+        err = unpack_tenant(arena, bytes, len, out);
+done:
+    return nested_end(w, txn, err);
+}
+
+int store_tenant_update(store_wtxn *w, const roster_uuid *scope,
+                        const Roster__V1__UpdateTenantRequest *req, roster_arena *arena,
+                        Roster__V1__Tenant **out, roster_err_detail *detail)
+{
+    roster_uuid id;
+    if (req->id == NULL || roster_uuid_parse(&id, req->id, strlen(req->id)) != ROSTER_E_OK)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id",
+                           "id is not a UUID (8-4-4-4-12 hex digits)");
+    int err = check_tenant_fields(req->name, false, req->reference, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    if (req->reference && req->has_clear_reference && req->clear_reference)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "reference",
+                           "reference is both given and cleared");
+    if (scope && memcmp(scope->b, id.b, 16) != 0)
+        return roster_fail(detail, ROSTER_E_NOT_FOUND, "id", "tenant %s does not exist", req->id);
+    if (scope && req->has_is_default)
+        return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "isDefault",
+                           "a tenant-bound caller cannot change the default tenant");
+    MDB_txn *txn;
+    if ((err = nested(w, &txn)) != ROSTER_E_OK)
+        return err;
+    MDB_val k = {16, id.b}, v;
+    int rc = mdb_get(txn, w->s->tenants, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        err = roster_fail(detail, ROSTER_E_NOT_FOUND, "id", "tenant %s does not exist", req->id);
+        goto done;
+    }
+    if (rc != 0) {
+        err = store_mdb_err(rc);
+        goto done;
+    }
+    roster_arena tmp;
+    roster_arena_init(&tmp, 1024, 0);
+    Roster__V1__Tenant *t;
+    tenant_view old;
+    if ((err = tenant_view_parse(&old, v.mv_data, v.mv_size)) != ROSTER_E_OK ||
+        (err = unpack_tenant(&tmp, v.mv_data, v.mv_size, &t)) != ROSTER_E_OK) {
+        roster_arena_free(&tmp);
+        goto done;
+    }
+    uint8_t old_name_key[KEY_MAX];
+    size_t old_name_len = key_tenant_name(old_name_key, &old);
+    int64_t now = roster_now_ms();
+    if (req->name)
+        t->name = req->name;
+    if (req->reference)
+        t->reference = req->reference;
+    else if (req->has_clear_reference && req->clear_reference)
+        t->reference = NULL;
+    if (req->has_is_default) {
+        t->has_is_default = 1;
+        t->is_default = req->is_default;
+        err = req->is_default ? set_default(w, txn, &id, now) : unset_default(w, txn, &id);
+    }
+    t->has_updated_at = 1;
+    if (now > t->updated_at)
+        t->updated_at = now;
+    const uint8_t *bytes;
+    size_t len;
+    if (err == ROSTER_E_OK)
+        err = pack_put_tenant(w, txn, t, &id, &bytes, &len);
+    roster_arena_free(&tmp);
+    if (err != ROSTER_E_OK)
+        goto done;
+    tenant_view nv;
+    if ((err = tenant_view_parse(&nv, bytes, len)) != ROSTER_E_OK)
+        goto done;
+    MDB_val ok = {old_name_len, old_name_key};
+    rc = mdb_del(txn, w->s->tenant_name, &ok, NULL);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        err = store_mdb_err(rc);
+        goto done;
+    }
+    if ((err = name_index(txn, w->s, NULL, &nv)) != ROSTER_E_OK)
+        goto done;
+    if (out)
+        err = unpack_tenant(arena, bytes, len, out);
+done:
+    return nested_end(w, txn, err);
+}
+
+int store_tenant_restore(store_wtxn *w, const Roster__V1__Tenant *tenant, roster_err_detail *detail)
+{
+    roster_uuid id;
+    if (tenant->id == NULL || roster_uuid_parse(&id, tenant->id, strlen(tenant->id)) != ROSTER_E_OK)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id",
+                           "id is not a UUID (8-4-4-4-12 hex digits)");
+    static const uint8_t zero[16];
+    if (memcmp(id.b, zero, 16) == 0)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id", "id must not be the nil UUID");
+    int err = check_tenant_fields(tenant->name, true, tenant->reference, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    if (!tenant->has_created_at || !tenant->has_updated_at)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "createdAt",
+                           "createdAt and updatedAt are required");
+    MDB_txn *txn;
+    if ((err = nested(w, &txn)) != ROSTER_E_OK)
+        return err;
+    MDB_val k = {16, id.b}, v;
+    int rc = mdb_get(txn, w->s->tenants, &k, &v);
+    if (rc == 0) {
+        err = roster_fail(detail, ROSTER_E_ALREADY_EXISTS, "id", "tenant %s already exists",
+                          tenant->id);
+        goto done;
+    }
+    if (rc != MDB_NOTFOUND) {
+        err = store_mdb_err(rc);
+        goto done;
+    }
+    Roster__V1__Tenant t = *tenant;
+    char id_text[ROSTER_UUID_TEXT_LEN + 1];
+    roster_uuid_format(id_text, &id);
+    t.id = id_text;
+    t.has_user_count = 0;
+    t.has_is_default = 1;
+    t.is_default = tenant->has_is_default && tenant->is_default;
+    if (t.is_default && (err = set_default(w, txn, &id, t.updated_at)) != ROSTER_E_OK)
+        goto done;
+    const uint8_t *bytes;
+    size_t len;
+    if ((err = pack_put_tenant(w, txn, &t, &id, &bytes, &len)) != ROSTER_E_OK)
+        goto done;
+    tenant_view tv;
+    if ((err = tenant_view_parse(&tv, bytes, len)) == ROSTER_E_OK)
+        err = name_index(txn, w->s, NULL, &tv);
+done:
+    return nested_end(w, txn, err);
+}
+
+/* ------------------------------------------------------------ reads */
+
+static int tenant_out(store_rtxn *r, const void *bytes, size_t len, bool with_count,
+                      roster_arena *arena, Roster__V1__Tenant **out)
+{
+    Roster__V1__Tenant *t;
+    int err = unpack_tenant(arena, bytes, len, &t);
+    if (err != ROSTER_E_OK)
+        return err;
+    if (with_count) {
+        roster_uuid id;
+        if (t->id == NULL || roster_uuid_parse(&id, t->id, strlen(t->id)) != ROSTER_E_OK)
+            return ROSTER_E_CORRUPT;
+        int64_t n;
+        if ((err = store_tenant_user_count(r, &id, &n)) != ROSTER_E_OK)
+            return err;
+        t->has_user_count = 1;
+        t->user_count = n;
+    }
+    *out = t;
+    return ROSTER_E_OK;
+}
+
+/* Borrowed record of a tenant visible in scope. */
+static int tenant_raw(store_rtxn *r, const roster_uuid *scope, const roster_uuid *id, MDB_val *out)
+{
+    if (scope && memcmp(scope->b, id->b, 16) != 0)
+        return ROSTER_E_NOT_FOUND;
+    MDB_val k = {16, (void *)id->b};
+    return store_mdb_err(mdb_get(r->txn, r->s->tenants, &k, out));
+}
+
+int store_tenant_get(store_rtxn *r, const roster_uuid *scope,
+                     const Roster__V1__GetTenantRequest *req, roster_arena *arena,
+                     Roster__V1__Tenant **out, roster_err_detail *detail)
+{
+    roster_uuid id;
+    if (req->id == NULL || roster_uuid_parse(&id, req->id, strlen(req->id)) != ROSTER_E_OK)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id",
+                           "id is not a UUID (8-4-4-4-12 hex digits)");
+    MDB_val v;
+    int err = tenant_raw(r, scope, &id, &v);
+    if (err == ROSTER_E_NOT_FOUND)
+        return roster_fail(detail, err, "id", "tenant %s does not exist", req->id);
+    if (err != ROSTER_E_OK)
+        return err;
+    return tenant_out(r, v.mv_data, v.mv_size,
+                      req->has_include_user_count && req->include_user_count, arena, out);
+}
+
+int store_tenant_batch_get(store_rtxn *r, const roster_uuid *scope,
+                           const Roster__V1__BatchGetTenantsRequest *req, roster_arena *arena,
+                           Roster__V1__BatchGetTenantsResponse **out, roster_err_detail *detail)
+{
+    size_t n = req->n_ids;
+    if (n > ROSTER_MAX_BATCH)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "ids",
+                           "ids holds %zu ids; at most %d are allowed", n, ROSTER_MAX_BATCH);
+    roster_uuid *ids = roster_arena_alloc(arena, (n ? n : 1) * sizeof *ids);
+    Roster__V1__BatchGetTenantsResponse *resp = roster_arena_alloc(arena, sizeof *resp);
+    Roster__V1__Tenant **ts = roster_arena_alloc(arena, (n ? n : 1) * sizeof *ts);
+    protobuf_c_boolean *found = roster_arena_alloc(arena, (n ? n : 1) * sizeof *found);
+    if (ids == NULL || resp == NULL || ts == NULL || found == NULL)
+        return ROSTER_E_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (roster_uuid_parse(&ids[i], req->ids[i], strlen(req->ids[i])) != ROSTER_E_OK)
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "ids",
+                               "ids[%zu] is not a UUID (8-4-4-4-12 hex digits)", i);
+    roster__v1__batch_get_tenants_response__init(resp);
+    bool with_count = req->has_include_user_count && req->include_user_count;
+    for (size_t i = 0; i < n; i++) {
+        MDB_val v;
+        int err = tenant_raw(r, scope, &ids[i], &v);
+        if (err == ROSTER_E_NOT_FOUND) {
+            ts[i] = roster_arena_alloc(arena, sizeof **ts);
+            if (ts[i] == NULL)
+                return ROSTER_E_NOMEM;
+            roster__v1__tenant__init(ts[i]);
+            found[i] = 0;
+            continue;
+        }
+        if (err != ROSTER_E_OK ||
+            (err = tenant_out(r, v.mv_data, v.mv_size, with_count, arena, &ts[i])) != ROSTER_E_OK)
+            return err;
+        found[i] = 1;
+    }
+    resp->n_tenants = resp->n_found = n;
+    resp->tenants = ts;
+    resp->found = found;
+    *out = resp;
+    return ROSTER_E_OK;
+}
+
+int store_tenant_list(store_rtxn *r, const roster_uuid *scope,
+                      const Roster__V1__ListTenantsRequest *req, roster_arena *arena,
+                      Roster__V1__ListTenantsResponse **out, roster_err_detail *detail)
+{
+    int32_t limit = req->has_limit ? req->limit : ROSTER_DEFAULT_PAGE;
+    if (limit < 0 || limit > ROSTER_MAX_PAGE)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "limit",
+                           "limit must be between 0 and %d, got %d", ROSTER_MAX_PAGE, limit);
+    int32_t offset = req->has_offset ? req->offset : 0;
+    if (offset < 0)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "offset",
+                           "offset must not be negative, got %d", offset);
+    bool by_name = false, desc = true;
+    if (req->order) {
+        if (req->order->has_sort) {
+            if (req->order->sort == ROSTER__V1__TENANT_SORT_FIELD__TENANT_SORT_FIELD_NAME)
+                by_name = true;
+            else if (req->order->sort !=
+                         ROSTER__V1__TENANT_SORT_FIELD__TENANT_SORT_FIELD_CREATED_AT &&
+                     req->order->sort !=
+                         ROSTER__V1__TENANT_SORT_FIELD__TENANT_SORT_FIELD_UNSPECIFIED)
+                return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "order.sort",
+                                   "order.sort %d is not a tenant sort field",
+                                   (int)req->order->sort);
+        }
+        if (req->order->has_order) {
+            if (req->order->order == ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC)
+                desc = false;
+            else if (req->order->order != ROSTER__V1__SORT_ORDER__SORT_ORDER_DESC &&
+                     req->order->order != ROSTER__V1__SORT_ORDER__SORT_ORDER_UNSPECIFIED)
+                return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "order.order",
+                                   "order.order %d is not ASC or DESC", (int)req->order->order);
+        }
+    }
+    const Roster__V1__TenantFilter *f = req->filter;
+    id_cond idc;
+    int err = filter_id_parse(&idc, f ? f->id : NULL, "filter.id", arena, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    if (f && ((err = filter_str_check(f->name, "filter.name", detail)) != ROSTER_E_OK ||
+              (err = filter_str_check(f->reference, "filter.reference", detail)) != ROSTER_E_OK))
+        return err;
+
+    Roster__V1__ListTenantsResponse *resp = roster_arena_alloc(arena, sizeof *resp);
+    Roster__V1__Tenant **ts = roster_arena_alloc(arena, (limit ? (size_t)limit : 1) * sizeof *ts);
+    if (resp == NULL || ts == NULL)
+        return ROSTER_E_NOMEM;
+    roster__v1__list_tenants_response__init(resp);
+    bool with_count = req->has_include_user_count && req->include_user_count;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(r->txn, by_name ? r->s->tenant_name : r->s->tenants, &c);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    int64_t total = 0;
+    size_t n = 0;
+    MDB_val k, v;
+    MDB_cursor_op step = desc ? MDB_PREV : MDB_NEXT;
+    for (rc = mdb_cursor_get(c, &k, &v, desc ? MDB_LAST : MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, step)) {
+        MDB_val rec = v;
+        if (by_name) {
+            if (k.mv_size < 16)
+                continue;
+            MDB_val ik = {16, (uint8_t *)k.mv_data + k.mv_size - 16};
+            if ((rc = mdb_get(r->txn, r->s->tenants, &ik, &rec)) != 0)
+                break;
+        }
+        tenant_view tv;
+        if ((err = tenant_view_parse(&tv, rec.mv_data, rec.mv_size)) != ROSTER_E_OK)
+            break;
+        if (scope && memcmp(scope->b, tv.id.b, 16) != 0)
+            continue;
+        if (!filter_id_match(&idc, &tv.id, true) ||
+            (f && (!filter_str_match(f->name, tv.name) ||
+                   !filter_str_match(f->reference, tv.reference))))
+            continue;
+        if (total++ < offset || n >= (size_t)limit)
+            continue;
+        if ((err = tenant_out(r, rec.mv_data, rec.mv_size, with_count, arena, &ts[n])) !=
+            ROSTER_E_OK)
+            break;
+        n++;
+    }
+    mdb_cursor_close(c);
+    if (err != ROSTER_E_OK)
+        return err;
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return store_mdb_err(rc);
+    resp->has_total_count = 1;
+    resp->total_count = total;
+    resp->n_tenants = n;
+    resp->tenants = ts;
+    *out = resp;
+    return ROSTER_E_OK;
+}

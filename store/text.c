@@ -1,0 +1,131 @@
+#include "text.h"
+
+#include <stdint.h>
+#include <string.h>
+
+bool text_utf8_valid(const char *str, size_t n)
+{
+    const uint8_t *s = (const uint8_t *)str, *end = s + n;
+    while (s < end) {
+        uint8_t c = *s;
+        if (c < 0x80) {
+            s++;
+            continue;
+        }
+        size_t need;
+        uint32_t cp;
+        if (c >= 0xc2 && c <= 0xdf) {
+            need = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            need = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            need = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if ((size_t)(end - s) <= need)
+            return false;
+        for (size_t i = 1; i <= need; i++) {
+            if ((s[i] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i] & 0x3f);
+        }
+        if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        s += need + 1;
+    }
+    return true;
+}
+
+/* Length of the UTF-8 character starting with byte c (1 for stray bytes). */
+static size_t u8len(uint8_t c)
+{
+    if (c >= 0xf0)
+        return 4;
+    if (c >= 0xe0)
+        return 3;
+    if (c >= 0xc0)
+        return 2;
+    return 1;
+}
+
+static bool ch_eq(char a, char b, bool ci)
+{
+    return ci ? text_lower(a) == text_lower(b) : a == b;
+}
+
+bool text_like(const char *s, size_t n, const char *pat, size_t pn, bool ci)
+{
+    size_t si = 0, pi = 0;
+    size_t star_p = SIZE_MAX, star_s = 0;
+    while (si < n) {
+        if (pi < pn && pat[pi] == '%') {
+            while (pi < pn && pat[pi] == '%')
+                pi++;
+            if (pi == pn)
+                return true;
+            star_p = pi;
+            star_s = si;
+            continue;
+        }
+        if (pi < pn && pat[pi] == '_') {
+            size_t l = u8len((uint8_t)s[si]);
+            si += l <= n - si ? l : n - si;
+            pi++;
+            continue;
+        }
+        if (pi < pn) {
+            size_t q = pi;
+            if (pat[q] == '\\' && q + 1 < pn)
+                q++;
+            if (ch_eq(s[si], pat[q], ci)) {
+                si++;
+                pi = q + 1;
+                continue;
+            }
+        }
+        if (star_p == SIZE_MAX)
+            return false;
+        /* Let the last '%' absorb one more character and retry. */
+        size_t l = u8len((uint8_t)s[star_s]);
+        star_s += l <= n - star_s ? l : n - star_s;
+        si = star_s;
+        pi = star_p;
+    }
+    while (pi < pn && pat[pi] == '%')
+        pi++;
+    return pi == pn;
+}
+
+bool text_contains_ci(const char *hay, size_t n, const char *needle, size_t nn)
+{
+    if (nn == 0)
+        return true;
+    if (nn > n)
+        return false;
+    char first = text_lower(needle[0]);
+    for (size_t i = 0; i + nn <= n; i++) {
+        if (text_lower(hay[i]) != first)
+            continue;
+        size_t j = 1;
+        while (j < nn && text_lower(hay[i + j]) == text_lower(needle[j]))
+            j++;
+        if (j == nn)
+            return true;
+    }
+    return false;
+}
+
+bool text_eq_ci(const char *a, size_t an, const char *b, size_t bn)
+{
+    if (an != bn)
+        return false;
+    for (size_t i = 0; i < an; i++)
+        if (text_lower(a[i]) != text_lower(b[i]))
+            return false;
+    return true;
+}

@@ -1,0 +1,98 @@
+#include "validate.h"
+
+#include "limits.h"
+#include "text.h"
+
+#include <jansson.h>
+#include <string.h>
+
+int validate_text(const char *s, size_t max, bool nonempty, const char *field,
+                  roster_err_detail *detail)
+{
+    size_t n = strlen(s);
+    if (nonempty && n == 0)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field, "%s must not be empty", field);
+    if (n > max)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field,
+                           "%s is %zu bytes long; at most %zu are allowed", field, n, max);
+    if (!text_utf8_valid(s, n))
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field, "%s is not valid UTF-8",
+                           field);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field,
+                               "%s contains a control character", field);
+    }
+    return ROSTER_E_OK;
+}
+
+int validate_email(const char *s, const char *field, roster_err_detail *detail)
+{
+    int rc = validate_text(s, ROSTER_MAX_EMAIL, true, field, detail);
+    if (rc != ROSTER_E_OK)
+        return rc;
+    const char *at = strchr(s, '@');
+    size_t n = strlen(s);
+    if (at == NULL || strchr(at + 1, '@') != NULL || strchr(s, ' ') != NULL)
+        goto bad;
+    size_t local = (size_t)(at - s), domain = n - local - 1;
+    if (local == 0 || local > 64 || domain == 0)
+        goto bad;
+    const char *d = at + 1;
+    if (d[0] == '.' || d[domain - 1] == '.' || strstr(d, "..") != NULL)
+        goto bad;
+    return ROSTER_E_OK;
+bad:
+    return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field,
+                       "%s is not an email address (local@domain)", field);
+}
+
+static int validate_charset(const char *s, size_t max, const char *extra, const char *what,
+                            const char *field, roster_err_detail *detail)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field,
+                           "%s must be 1 to %zu characters long", field, max);
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              strchr(extra, c) != NULL))
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field, "%s is not %s", field,
+                               what);
+    }
+    return ROSTER_E_OK;
+}
+
+int validate_locale(const char *s, const char *field, roster_err_detail *detail)
+{
+    return validate_charset(s, ROSTER_MAX_LOCALE, "-", "a BCP 47 language tag (e.g. en-US)", field,
+                            detail);
+}
+
+int validate_timezone(const char *s, const char *field, roster_err_detail *detail)
+{
+    return validate_charset(s, ROSTER_MAX_TIMEZONE, "/_-+",
+                            "an IANA time zone name (e.g. Asia/Bangkok)", field, detail);
+}
+
+int validate_custom_data(const char *s, const char *field, roster_err_detail *detail)
+{
+    size_t n = strlen(s);
+    if (n > ROSTER_MAX_CUSTOM_DATA)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field,
+                           "%s is %zu bytes of JSON; at most %d are allowed", field, n,
+                           ROSTER_MAX_CUSTOM_DATA);
+    json_error_t err;
+    json_t *j = json_loadb(s, n, 0, &err);
+    if (j == NULL)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field, "%s is not JSON: %s", field,
+                           err.text);
+    bool obj = json_is_object(j);
+    json_decref(j);
+    if (!obj)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field, "%s must be a JSON object",
+                           field);
+    return ROSTER_E_OK;
+}

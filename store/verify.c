@@ -1,0 +1,387 @@
+/* store_verify: records against index entries both ways, uniqueness,
+ * referential integrity, counters and the default-tenant mark. Stale
+ * entries are looked for only in databases whose entry count differs from
+ * what the records account for, so a healthy store is checked in one pass
+ * over the records. */
+#include "keys.h"
+#include "record.h"
+#include "store_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct scope_count {
+    roster_uuid scope;
+    uint64_t users, active;
+} scope_count;
+
+typedef struct verifier {
+    store_rtxn *r;
+    store_issue_fn fn;
+    void *ctx;
+    uint64_t issues;
+    scope_count *sc;
+    size_t n_sc, cap_sc;
+} verifier;
+
+static void report(verifier *vf, store_issue_kind kind, const char *db, const roster_uuid *id,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void report(verifier *vf, store_issue_kind kind, const char *db, const roster_uuid *id,
+                   const char *fmt, ...)
+{
+    vf->issues++;
+    if (vf->fn == NULL)
+        return;
+    store_issue is;
+    memset(&is, 0, sizeof is);
+    is.kind = kind;
+    is.db = db;
+    if (id)
+        roster_uuid_format(is.id, id);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(is.message, sizeof is.message, fmt, ap);
+    va_end(ap);
+    vf->fn(vf->ctx, &is);
+}
+
+static scope_count *scope_find(verifier *vf, const roster_uuid *scope, bool add)
+{
+    size_t lo = 0, hi = vf->n_sc;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = memcmp(vf->sc[mid].scope.b, scope->b, 16);
+        if (c == 0)
+            return &vf->sc[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!add)
+        return NULL;
+    if (vf->n_sc == vf->cap_sc) {
+        size_t cap = vf->cap_sc ? vf->cap_sc * 2 : 64;
+        scope_count *x = realloc(vf->sc, cap * sizeof *x);
+        if (x == NULL)
+            return NULL;
+        vf->sc = x;
+        vf->cap_sc = cap;
+    }
+    memmove(&vf->sc[lo + 1], &vf->sc[lo], (vf->n_sc - lo) * sizeof *vf->sc);
+    vf->n_sc++;
+    memset(&vf->sc[lo], 0, sizeof vf->sc[lo]);
+    vf->sc[lo].scope = *scope;
+    return &vf->sc[lo];
+}
+
+/* Whether key k of database dbi belongs to the user whose id is in the
+ * key (or, for unique indexes, in the data). */
+static bool entry_accounted(verifier *vf, MDB_dbi dbi, const MDB_val *k, const MDB_val *d,
+                            bool unique)
+{
+    const store *s = vf->r->s;
+    roster_uuid id;
+    if (unique) {
+        if (d->mv_size != 16)
+            return false;
+        memcpy(id.b, d->mv_data, 16);
+    } else {
+        if (k->mv_size < 16)
+            return false;
+        memcpy(id.b, (const uint8_t *)k->mv_data + k->mv_size - 16, 16);
+    }
+    MDB_val rk = {16, id.b}, rv;
+    if (mdb_get(vf->r->txn, s->users, &rk, &rv) != 0)
+        return false;
+    user_view v;
+    if (user_view_parse(&v, rv.mv_data, rv.mv_size) != ROSTER_E_OK)
+        return false;
+    key_entry e[USER_ENTRIES];
+    static _Thread_local uint8_t buf[USER_ENTRIES * KEY_MAX];
+    size_t n = key_user_entries(e, buf, s, &v);
+    for (size_t i = 0; i < n; i++)
+        if (e[i].dbi == dbi && e[i].klen == k->mv_size &&
+            memcmp(e[i].key, k->mv_data, k->mv_size) == 0 && e[i].dlen == d->mv_size &&
+            memcmp(e[i].data, d->mv_data, d->mv_size) == 0)
+            return true;
+    return false;
+}
+
+static int stale_scan(verifier *vf, MDB_dbi dbi, const char *name, bool unique)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(vf->r->txn, dbi, &c);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    MDB_val k, d;
+    for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        if (entry_accounted(vf, dbi, &k, &d, unique))
+            continue;
+        roster_uuid id;
+        const roster_uuid *idp = NULL;
+        if (!unique && k.mv_size >= 16) {
+            memcpy(id.b, (const uint8_t *)k.mv_data + k.mv_size - 16, 16);
+            idp = &id;
+        } else if (unique && d.mv_size == 16) {
+            memcpy(id.b, d.mv_data, 16);
+            idp = &id;
+        }
+        report(vf, STORE_ISSUE_STALE_ENTRY, name, idp,
+               "%s holds an entry (%zu-byte key) that no user record accounts for", name,
+               k.mv_size);
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? ROSTER_E_OK : store_mdb_err(rc);
+}
+
+static uint64_t db_entries(verifier *vf, MDB_dbi dbi)
+{
+    MDB_stat st;
+    return mdb_stat(vf->r->txn, dbi, &st) == 0 ? st.ms_entries : 0;
+}
+
+static int tenant_names_stale(verifier *vf)
+{
+    const store *s = vf->r->s;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(vf->r->txn, s->tenant_name, &c);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    MDB_val k, d;
+    for (rc = mdb_cursor_get(c, &k, &d, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+        roster_uuid id;
+        bool ok = false;
+        if (k.mv_size >= 16) {
+            memcpy(id.b, (const uint8_t *)k.mv_data + k.mv_size - 16, 16);
+            MDB_val tk = {16, id.b}, tv;
+            tenant_view t;
+            uint8_t kb[KEY_MAX];
+            ok = mdb_get(vf->r->txn, s->tenants, &tk, &tv) == 0 &&
+                 tenant_view_parse(&t, tv.mv_data, tv.mv_size) == ROSTER_E_OK &&
+                 key_tenant_name(kb, &t) == k.mv_size && memcmp(kb, k.mv_data, k.mv_size) == 0;
+        }
+        if (!ok)
+            report(vf, STORE_ISSUE_STALE_ENTRY, "tenant_name", k.mv_size >= 16 ? &id : NULL,
+                   "tenant_name holds an entry no tenant record accounts for");
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? ROSTER_E_OK : store_mdb_err(rc);
+}
+
+static int check_tenants(verifier *vf)
+{
+    const store *s = vf->r->s;
+    MDB_txn *txn = vf->r->txn;
+    roster_uuid def;
+    int derr = store_default_tenant(txn, s, &def);
+    uint64_t n = 0, n_default = 0;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->tenants, &c);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        n++;
+        tenant_view t;
+        if (tenant_view_parse(&t, v.mv_data, v.mv_size) != ROSTER_E_OK || k.mv_size != 16 ||
+            memcmp(k.mv_data, t.id.b, 16) != 0) {
+            report(vf, STORE_ISSUE_BAD_RECORD, "tenants", NULL,
+                   "a tenant record does not decode or its id differs from its key");
+            continue;
+        }
+        uint8_t kb[KEY_MAX];
+        MDB_val nk = {key_tenant_name(kb, &t), kb}, nv;
+        if (mdb_get(txn, s->tenant_name, &nk, &nv) != 0)
+            report(vf, STORE_ISSUE_MISSING_ENTRY, "tenant_name", &t.id,
+                   "tenant has no tenant_name entry");
+        if (t.is_default) {
+            n_default++;
+            if (derr != ROSTER_E_OK || memcmp(def.b, t.id.b, 16) != 0)
+                report(vf, STORE_ISSUE_DEFAULT_TENANT, "meta", &t.id,
+                       "tenant is marked default but meta names another default");
+        } else if (derr == ROSTER_E_OK && memcmp(def.b, t.id.b, 16) == 0) {
+            report(vf, STORE_ISSUE_DEFAULT_TENANT, "meta", &t.id,
+                   "meta names this tenant default but its record is not marked default");
+        }
+    }
+    mdb_cursor_close(c);
+    if (rc != MDB_NOTFOUND)
+        return store_mdb_err(rc);
+    if (n_default > 1)
+        report(vf, STORE_ISSUE_DEFAULT_TENANT, "tenants", NULL,
+               "%llu tenants are marked default; at most one may be",
+               (unsigned long long)n_default);
+    if (derr == ROSTER_E_OK) {
+        MDB_val dk = {16, def.b}, dv;
+        if (mdb_get(txn, s->tenants, &dk, &dv) != 0)
+            report(vf, STORE_ISSUE_DEFAULT_TENANT, "meta", &def,
+                   "meta names a default tenant that does not exist");
+    }
+    if (db_entries(vf, s->tenant_name) != n)
+        return tenant_names_stale(vf);
+    return ROSTER_E_OK;
+}
+
+static int check_users(verifier *vf, uint64_t *dup)
+{
+    const store *s = vf->r->s;
+    MDB_txn *txn = vf->r->txn;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->users, &c);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    MDB_val k, v;
+    key_entry e[USER_ENTRIES];
+    static _Thread_local uint8_t buf[USER_ENTRIES * KEY_MAX];
+    int err = ROSTER_E_OK;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        user_view u;
+        if (user_view_parse(&u, v.mv_data, v.mv_size) != ROSTER_E_OK || k.mv_size != 16 ||
+            memcmp(k.mv_data, u.id.b, 16) != 0 || !u.reference.set || !u.email.set) {
+            report(vf, STORE_ISSUE_BAD_RECORD, "users", NULL,
+                   "a user record does not decode, lacks reference/email, or its id differs "
+                   "from its key");
+            continue;
+        }
+        if (u.has_tenant) {
+            MDB_val tk = {16, u.tenant.b}, tv;
+            if (mdb_get(txn, s->tenants, &tk, &tv) != 0)
+                report(vf, STORE_ISSUE_DANGLING_TENANT, "users", &u.id,
+                       "user's tenantId names no tenant");
+        }
+        roster_uuid scope;
+        key_scope(&scope, &u);
+        scope_count *sc = scope_find(vf, &scope, true);
+        if (sc == NULL) {
+            err = ROSTER_E_NOMEM;
+            break;
+        }
+        sc->users++;
+        sc->active += u.active != 0;
+        size_t n = key_user_entries(e, buf, s, &u);
+        for (size_t i = 0; i < n; i++) {
+            MDB_val ek = {e[i].klen, e[i].key}, ed;
+            if (mdb_get(txn, e[i].dbi, &ek, &ed) != 0) {
+                report(vf, STORE_ISSUE_MISSING_ENTRY, e[i].db, &u.id, "user lacks its %s entry",
+                       e[i].db);
+                continue;
+            }
+            if (ed.mv_size == e[i].dlen && memcmp(ed.mv_data, e[i].data, e[i].dlen) == 0)
+                continue;
+            if (e[i].unique && ed.mv_size == 16) {
+                roster_uuid other;
+                memcpy(other.b, ed.mv_data, 16);
+                MDB_val ok = {16, other.b}, ov;
+                if (mdb_get(txn, s->users, &ok, &ov) == 0) {
+                    (*dup)++;
+                    report(vf, STORE_ISSUE_DUPLICATE, e[i].db, &u.id,
+                           "user shares its %s with another user of the same tenant",
+                           e[i].dbi == s->uniq_reference ? "reference" : "email");
+                    continue;
+                }
+            }
+            report(vf, STORE_ISSUE_MISSING_ENTRY, e[i].db, &u.id,
+                   "user's %s entry holds different data", e[i].db);
+        }
+    }
+    mdb_cursor_close(c);
+    if (err != ROSTER_E_OK)
+        return err;
+    return rc == MDB_NOTFOUND ? ROSTER_E_OK : store_mdb_err(rc);
+}
+
+static int check_counters(verifier *vf, uint64_t users, uint64_t active)
+{
+    const store *s = vf->r->s;
+    store_counter g;
+    int err = store_counter_get(vf->r->txn, s, NULL, true, &g);
+    if (err != ROSTER_E_OK)
+        return err;
+    if (g.users != users || g.active != active)
+        report(vf, STORE_ISSUE_COUNT_MISMATCH, "counts", NULL,
+               "all users: counter says %llu (%llu active), records say %llu (%llu active)",
+               (unsigned long long)g.users, (unsigned long long)g.active, (unsigned long long)users,
+               (unsigned long long)active);
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(vf->r->txn, s->counts, &c);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    MDB_val k, v;
+    size_t seen = 0;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 17 || ((const uint8_t *)k.mv_data)[0] != 't')
+            continue;
+        roster_uuid scope;
+        memcpy(scope.b, (const uint8_t *)k.mv_data + 1, 16);
+        store_counter cn = {0, 0};
+        if (v.mv_size == sizeof cn)
+            memcpy(&cn, v.mv_data, sizeof cn);
+        scope_count *sc = scope_find(vf, &scope, false);
+        uint64_t want_u = sc ? sc->users : 0, want_a = sc ? sc->active : 0;
+        if (sc)
+            seen++;
+        if (cn.users != want_u || cn.active != want_a)
+            report(vf, STORE_ISSUE_COUNT_MISMATCH, "counts", &scope,
+                   "tenant counter says %llu (%llu active), records say %llu (%llu active)",
+                   (unsigned long long)cn.users, (unsigned long long)cn.active,
+                   (unsigned long long)want_u, (unsigned long long)want_a);
+    }
+    mdb_cursor_close(c);
+    if (rc != MDB_NOTFOUND)
+        return store_mdb_err(rc);
+    if (seen != vf->n_sc)
+        report(vf, STORE_ISSUE_COUNT_MISMATCH, "counts", NULL,
+               "%zu tenants with users have no counter", vf->n_sc - seen);
+    return ROSTER_E_OK;
+}
+
+int store_verify(store_rtxn *r, store_issue_fn fn, void *ctx, uint64_t *out_issues)
+{
+    verifier vf = {.r = r, .fn = fn, .ctx = ctx};
+    const store *s = r->s;
+    uint64_t dup = 0;
+    int err = check_tenants(&vf);
+    if (err == ROSTER_E_OK)
+        err = check_users(&vf, &dup);
+    uint64_t users = 0, active = 0;
+    for (size_t i = 0; i < vf.n_sc; i++) {
+        users += vf.sc[i].users;
+        active += vf.sc[i].active;
+    }
+    if (err == ROSTER_E_OK)
+        err = check_counters(&vf, users, active);
+    /* Entry counts the records account for; a difference means stale
+     * entries (duplicates leave one unique entry for two users). */
+    typedef struct want_entries {
+        MDB_dbi dbi;
+        const char *name;
+        uint64_t want;
+        bool unique;
+    } want_entries;
+    want_entries dbs[3 + SORT__COUNT];
+    size_t nd = 0;
+    dbs[nd++] = (want_entries){s->idx_tenant, "idx_tenant", users, false};
+    dbs[nd++] = (want_entries){s->uniq_reference, "uniq_reference", users, true};
+    dbs[nd++] = (want_entries){s->uniq_email, "uniq_email", users, true};
+    for (int i = 0; i < SORT__COUNT; i++)
+        dbs[nd++] = (want_entries){s->sort[i], store_sort_db_names[i], 2 * users, false};
+    for (size_t i = 0; i < nd && err == ROSTER_E_OK; i++) {
+        uint64_t have = db_entries(&vf, dbs[i].dbi);
+        if (have != dbs[i].want && !(dbs[i].unique && dup && have + dup >= dbs[i].want))
+            err = stale_scan(&vf, dbs[i].dbi, dbs[i].name, dbs[i].unique);
+    }
+    free(vf.sc);
+    if (err != ROSTER_E_OK)
+        return err;
+    *out_issues = vf.issues;
+    return ROSTER_E_OK;
+}
