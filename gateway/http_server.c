@@ -1,5 +1,6 @@
 #include "http_server.h"
 
+#include <arpa/inet.h>
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 #include <pthread.h>
@@ -317,7 +318,7 @@ int gw_http_start(gw_http **out, const char *listen_url, size_t max_body, const 
     }
     nng_sockaddr sa;
     if (nng_http_server_get_addr(h->server, &sa) == 0 && sa.s_family == NNG_AF_INET)
-        h->port = ((sa.s_in.sa_port & 0xff) << 8) | (sa.s_in.sa_port >> 8);
+        h->port = ntohs(sa.s_in.sa_port);
     else
         h->port = atoi(h->url->u_port);
     *out = h;

@@ -10,10 +10,7 @@ add_custom_command(
             ${CMAKE_CURRENT_SOURCE_DIR}/embed_schema.cmake
     COMMENT "embed schema.graphql")
 
-# Built once the engine's executor and the RPC client exist in the tree.
-if(TARGET roster_graphql AND TARGET roster_rpc
-   AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/graphql/gql_execute.c
-   AND EXISTS ${PROJECT_SOURCE_DIR}/src/rpc/rpc_client.c)
+if(TARGET roster_graphql AND TARGET roster_rpc)
     # Everything but main.c, so unit suites link the same code.
     add_library(roster_gateway_core STATIC
         config.c
@@ -31,6 +28,12 @@ if(TARGET roster_graphql AND TARGET roster_rpc
                PkgConfig::JANSSON Threads::Threads
         PRIVATE roster_flags)
 
+endif()
+
+# The daemon links once the engine's executor and the RPC client exist.
+if(TARGET roster_gateway_core
+   AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/graphql/gql_execute.c
+   AND EXISTS ${PROJECT_SOURCE_DIR}/src/rpc/rpc_client.c)
     add_executable(roster-gateway main.c)
     target_link_libraries(roster-gateway PRIVATE roster_gateway_core roster_flags)
     install(TARGETS roster-gateway RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

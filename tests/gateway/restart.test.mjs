@@ -1,0 +1,67 @@
+// The user service down, hung or restarting: UNAVAILABLE and
+// DEADLINE_EXCEEDED errors, /readyz failing, and recovery without
+// restarting the gateway.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack } from './lib.mjs';
+
+let s;
+before(async () => {
+  s = await startStack({ port: Number(process.env.GW_TEST_PORT || 23104), gatewayArgs: ['--timeout-ms', '400'] });
+});
+after(async () => {
+  await s.stop();
+});
+
+test('service down: UNAVAILABLE, /readyz 503, then recovery', async () => {
+  const ok = await s.gql('mutation { createTenant(tenant: {name: "A"}) { id } }');
+  assert.equal(ok.status, 200);
+  assert.ok(ok.body.data.createTenant.id);
+  await s.stopUsers();
+  const r = await s.gql('{ tenants { totalCount } }');
+  assert.equal(r.status, 200);
+  assert.equal(r.body.data, null);
+  assert.ok(['UNAVAILABLE', 'DEADLINE_EXCEEDED'].includes(r.body.errors[0].extensions.code), r.text);
+  assert.equal(r.body.errors[0].extensions.response.statusCode >= 500, true);
+  const ready = await s.raw({}, '/readyz');
+  assert.equal(ready.status, 503);
+  assert.equal(ready.body.status, 'unavailable');
+  assert.equal((await s.raw({}, '/healthz')).status, 200, 'the process itself is healthy');
+  await s.startUsers();
+  await s.waitReady();
+  const back = await s.gql('{ tenants { totalCount } }');
+  assert.equal(back.status, 200);
+  assert.deepEqual(back.body, { data: { tenants: { totalCount: 1 } } });
+});
+
+test('service hung: DEADLINE_EXCEEDED within the per-request deadline', async () => {
+  s.users.kill('SIGSTOP');
+  try {
+    const t0 = Date.now();
+    const r = await s.gql('{ tenants { totalCount } }');
+    const ms = Date.now() - t0;
+    assert.equal(r.body.errors[0].extensions.code, 'DEADLINE_EXCEEDED', r.text);
+    assert.equal(r.body.errors[0].extensions.response.statusCode, 504);
+    assert.ok(ms < 3000, `answered in ${ms} ms`);
+  } finally {
+    s.users.kill('SIGCONT');
+  }
+  await s.waitReady();
+  const back = await s.gql('{ tenants { totalCount } }');
+  assert.deepEqual(back.body, { data: { tenants: { totalCount: 1 } } });
+});
+
+test('SIGTERM lets in-flight requests finish and exits 0', async () => {
+  const g = s.gateway;
+  const pending = Array.from({ length: 20 }, () => s.gql('{ tenants { totalCount } }'));
+  await new Promise((r) => setTimeout(r, 5));
+  const exit = s.stopGateway();
+  const results = await Promise.allSettled(pending);
+  const r = await exit;
+  assert.equal(r.code, 0);
+  for (const p of results) {
+    if (p.status === 'fulfilled') assert.ok([200, 503].includes(p.value.status), String(p.value.status));
+  }
+  assert.match(g.stderrText, /event=shutdown/);
+  assert.match(g.stderrText, /event=stopped/);
+});

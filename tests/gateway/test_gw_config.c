@@ -1,0 +1,143 @@
+/* roster-gateway configuration: defaults, options, environment, errors. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "error.h"
+
+START_TEST(defaults)
+{
+    gw_config c;
+    gw_config_defaults(&c);
+    ck_assert_str_eq(c.listen, "http://127.0.0.1:8080");
+    char cwd[900], want[1100];
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    snprintf(want, sizeof want, "ipc://%s/data/users.ipc", cwd);
+    ck_assert_str_eq(c.upstream, want);
+    ck_assert_uint_eq(c.max_body, 1024 * 1024);
+    ck_assert_uint_eq(c.max_tokens, 15000);
+    ck_assert_uint_eq(c.max_depth, 15);
+    ck_assert_uint_eq(c.max_page, 1000);
+    ck_assert_uint_gt(c.timeout_ms, 0);
+    ck_assert_uint_gt(c.max_inflight, 0);
+}
+END_TEST
+
+START_TEST(options)
+{
+    gw_config c;
+    char err[256] = "";
+    gw_config_defaults(&c);
+    char *argv[] = {"roster-gateway",
+                    "--listen",
+                    "http://127.0.0.1:9",
+                    "--upstream",
+                    "tcp://127.0.0.1:7",
+                    "--max-body",
+                    "64k",
+                    "--max-tokens",
+                    "100",
+                    "--max-depth=7",
+                    "--max-page",
+                    "50",
+                    "--timeout-ms",
+                    "250",
+                    "--max-inflight",
+                    "3",
+                    "--doc-cache",
+                    "0",
+                    "--log-level",
+                    "debug",
+                    NULL};
+    int argc = (int)(sizeof argv / sizeof argv[0]) - 1;
+    ck_assert_int_eq(gw_config_from_args(&c, argc, argv, err, sizeof err), ROSTER_E_OK);
+    ck_assert_str_eq(c.listen, "http://127.0.0.1:9");
+    ck_assert_str_eq(c.upstream, "tcp://127.0.0.1:7");
+    ck_assert_uint_eq(c.max_body, 64 * 1024);
+    ck_assert_uint_eq(c.max_tokens, 100);
+    ck_assert_uint_eq(c.max_depth, 7);
+    ck_assert_uint_eq(c.max_page, 50);
+    ck_assert_uint_eq(c.timeout_ms, 250);
+    ck_assert_uint_eq(c.max_inflight, 3);
+    ck_assert_uint_eq(c.doc_cache, 0);
+    ck_assert_int_eq(c.log_level, ROSTER_LOG_DEBUG);
+}
+END_TEST
+
+static int run(const char *a, const char *b, char *err, size_t cap)
+{
+    gw_config c;
+    gw_config_defaults(&c);
+    char *argv[] = {"roster-gateway", (char *)a, (char *)b, NULL};
+    return gw_config_from_args(&c, b ? 3 : 2, argv, err, cap);
+}
+
+START_TEST(bad_options)
+{
+    char err[256] = "";
+    ck_assert_int_eq(run("--max-page", "1001", err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(err, "max-page"));
+    ck_assert_int_eq(run("--max-body", "-5", err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(run("--max-body", "12x", err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(run("--listen", "ftp://x", err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(err, "listen"));
+    ck_assert_int_eq(run("--upstream", "http://x", err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(run("--log-level", "loud", err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(run("--nope", NULL, err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(err, "--nope"));
+    ck_assert_int_eq(run("--timeout-ms", NULL, err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(err, "needs a value"));
+    ck_assert_int_eq(run("extra", NULL, err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
+}
+END_TEST
+
+START_TEST(environment)
+{
+    gw_config c;
+    char err[256] = "";
+    gw_config_defaults(&c);
+    setenv("ROSTER_GATEWAY_UPSTREAM", "ipc:///tmp/x.ipc", 1);
+    setenv("ROSTER_GATEWAY_MAX_DEPTH", "9", 1);
+    ck_assert_int_eq(gw_config_from_env(&c, err, sizeof err), ROSTER_E_OK);
+    ck_assert_str_eq(c.upstream, "ipc:///tmp/x.ipc");
+    ck_assert_uint_eq(c.max_depth, 9);
+    /* options override the environment */
+    char *argv[] = {"roster-gateway", "--max-depth", "4", NULL};
+    ck_assert_int_eq(gw_config_from_args(&c, 3, argv, err, sizeof err), ROSTER_E_OK);
+    ck_assert_uint_eq(c.max_depth, 4);
+    setenv("ROSTER_GATEWAY_MAX_TOKENS", "many", 1);
+    ck_assert_int_eq(gw_config_from_env(&c, err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(err, "ROSTER_GATEWAY_MAX_TOKENS"));
+    unsetenv("ROSTER_GATEWAY_MAX_TOKENS");
+    unsetenv("ROSTER_GATEWAY_UPSTREAM");
+    unsetenv("ROSTER_GATEWAY_MAX_DEPTH");
+}
+END_TEST
+
+START_TEST(help)
+{
+    char err[256] = "";
+    ck_assert_int_eq(run("--help", NULL, err, sizeof err), ROSTER_E_CANCELLED);
+    ck_assert_int_eq(run("--version", NULL, err, sizeof err), ROSTER_E_CANCELLED);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("gw_config");
+    TCase *tc = tcase_create("config");
+    tcase_add_test(tc, defaults);
+    tcase_add_test(tc, options);
+    tcase_add_test(tc, bad_options);
+    tcase_add_test(tc, environment);
+    tcase_add_test(tc, help);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

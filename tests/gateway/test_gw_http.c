@@ -1,0 +1,273 @@
+/* The gateway's HTTP front (http_server.c) on a real loopback socket:
+ * bodies, the size limit, chunked refusal, answers from another thread,
+ * keep-alive with pooled requests, draining; plus the status mapping and
+ * the metrics text. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "http_server.h"
+#include "metrics.h"
+#include "status_map.h"
+
+static void *answer_later(void *arg)
+{
+    gw_req *r = arg;
+    usleep(2000);
+    size_t len = 0;
+    const char *body = gw_req_body(r, &len);
+    const char *hdr[] = {"X-Method", gw_req_method(r)};
+    char copy[64];
+    snprintf(copy, sizeof copy, "%s", hdr[1]);
+    hdr[1] = copy;
+    gw_req_respond(r, 200, "text/plain", body, len, hdr, 1);
+    return NULL;
+}
+
+/* Answers from a new thread, after the handler has returned. */
+static void echo_route(gw_req *r, void *ud)
+{
+    (void)ud;
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, answer_later, r), 0);
+    pthread_detach(t);
+}
+
+static void hello_route(gw_req *r, void *ud)
+{
+    (void)ud;
+    const char *ct = gw_req_header(r, "X-Test");
+    gw_req_respond(r, 201, "text/plain", ct ? ct : "none", ct ? strlen(ct) : 4, NULL, 0);
+}
+
+static gw_http *h;
+
+static void setup(void)
+{
+    gw_route routes[] = {{"/echo", echo_route, NULL}, {"/hello", hello_route, NULL}};
+    char err[256] = "";
+    ck_assert_int_eq(gw_http_start(&h, "http://127.0.0.1:0", 1024, routes, 2, err, sizeof err),
+                     ROSTER_E_OK);
+    ck_assert_int_gt(gw_http_port(h), 0);
+}
+
+static void teardown(void)
+{
+    usleep(20000);
+    gw_http_free(h);
+    h = NULL;
+}
+
+/* Sends raw request text and reads until the server closes. */
+static char *exchange(const char *req, size_t req_len)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)gw_http_port(h))};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    size_t off = 0;
+    while (off < req_len) {
+        ssize_t n = send(fd, req + off, req_len - off, MSG_NOSIGNAL);
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    size_t cap = 65536, len = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        ssize_t n = recv(fd, buf + len, cap - len - 1, 0);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    close(fd);
+    return buf;
+}
+
+static char *exchange_str(const char *req)
+{
+    return exchange(req, strlen(req));
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+START_TEST(body_answered_from_another_thread)
+{
+    char *r = exchange_str("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                           "Connection: close\r\n\r\nhello");
+    ck_assert_ptr_nonnull(strstr(r, "HTTP/1.1 200"));
+    ck_assert_ptr_nonnull(strstr(r, "X-Method: POST"));
+    ck_assert_ptr_nonnull(strstr(r, "\r\n\r\nhello"));
+    free(r);
+}
+END_TEST
+
+START_TEST(keep_alive_reuses_requests)
+{
+    char req[4096];
+    int n = 0;
+    for (int i = 0; i < 20; i++)
+        n += snprintf(req + n, sizeof req - (size_t)n,
+                      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n%s\r\nr%02d",
+                      i == 19 ? "Connection: close\r\n" : "", i);
+    char *r = exchange(req, (size_t)n);
+    ck_assert_int_eq(count(r, "HTTP/1.1 200"), 20);
+    ck_assert_ptr_nonnull(strstr(r, "r00"));
+    ck_assert_ptr_nonnull(strstr(r, "r19"));
+    free(r);
+}
+END_TEST
+
+START_TEST(body_over_limit_is_413)
+{
+    char *r = exchange_str("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nabc");
+    ck_assert_ptr_nonnull(strstr(r, "HTTP/1.1 413"));
+    ck_assert_ptr_nonnull(strstr(r, "larger than the 1024 allowed"));
+    ck_assert_ptr_nonnull(strstr(r, "Connection: close"));
+    free(r);
+}
+END_TEST
+
+START_TEST(chunked_and_bad_length_refused)
+{
+    char *r = exchange_str("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           "3\r\nabc\r\n0\r\n\r\n");
+    ck_assert_ptr_nonnull(strstr(r, "HTTP/1.1 411"));
+    free(r);
+    r = exchange_str("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n");
+    ck_assert_ptr_nonnull(strstr(r, "HTTP/1.1 400"));
+    ck_assert_ptr_nonnull(strstr(r, "Content-Length"));
+    free(r);
+}
+END_TEST
+
+START_TEST(routes_headers_and_404)
+{
+    char *r = exchange_str("GET /hello HTTP/1.1\r\nHost: x\r\nX-Test: abc\r\n"
+                           "Connection: close\r\n\r\n");
+    ck_assert_ptr_nonnull(strstr(r, "HTTP/1.1 201"));
+    ck_assert_ptr_nonnull(strstr(r, "\r\n\r\nabc"));
+    free(r);
+    r = exchange_str("GET /missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ck_assert_ptr_nonnull(strstr(r, "HTTP/1.1 404"));
+    free(r);
+}
+END_TEST
+
+START_TEST(drain_refuses_new_requests)
+{
+    gw_http_drain(h);
+    char *r = exchange_str("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    ck_assert_ptr_nonnull(strstr(r, "HTTP/1.1 503"));
+    ck_assert_ptr_nonnull(strstr(r, "Connection: close"));
+    free(r);
+}
+END_TEST
+
+START_TEST(bad_listen_url)
+{
+    gw_http *x = NULL;
+    char err[256] = "";
+    gw_route routes[] = {{"/a", hello_route, NULL}};
+    ck_assert_int_ne(gw_http_start(&x, "not a url", 10, routes, 1, err, sizeof err), ROSTER_E_OK);
+    ck_assert_ptr_null(x);
+    ck_assert_ptr_nonnull(strstr(err, "not a url"));
+}
+END_TEST
+
+START_TEST(status_mapping)
+{
+    ck_assert_str_eq(gw_status_gql_code(3), "BAD_USER_INPUT");
+    ck_assert_str_eq(gw_status_gql_code(5), "NOT_FOUND");
+    ck_assert_str_eq(gw_status_gql_code(6), "ALREADY_EXISTS");
+    ck_assert_str_eq(gw_status_gql_code(7), "FORBIDDEN");
+    ck_assert_str_eq(gw_status_gql_code(16), "UNAUTHENTICATED");
+    ck_assert_str_eq(gw_status_gql_code(14), "UNAVAILABLE");
+    ck_assert_str_eq(gw_status_gql_code(4), "DEADLINE_EXCEEDED");
+    ck_assert_str_eq(gw_status_gql_code(13), "INTERNAL_SERVER_ERROR");
+    ck_assert_str_eq(gw_status_gql_code(99), "INTERNAL_SERVER_ERROR");
+    ck_assert_int_eq(gw_code_http_status("NOT_FOUND"), 404);
+    ck_assert_int_eq(gw_code_http_status("FORBIDDEN"), 403);
+    ck_assert_int_eq(gw_code_http_status("GRAPHQL_PARSE_FAILED"), 400);
+    ck_assert_int_eq(gw_code_http_status("whatever"), 500);
+    gql_buf b;
+    gql_jw w;
+    gql_buf_init(&b);
+    gql_jw_init(&w, &b, 0);
+    gql_jw_object_begin(&w);
+    gw_error_ext(&w, "ALREADY_EXISTS", "taken \"x\"", 9, NULL);
+    gql_jw_object_end(&w);
+    gql_buf_append(&b, "", 1);
+    ck_assert_str_eq(b.data, "{\"response\":{\"statusCode\":409,\"errorCode\":\"ALREADY_EXISTS\","
+                             "\"message\":\"taken \\\"x\\\"\"}}");
+    gql_buf_free(&b);
+}
+END_TEST
+
+START_TEST(metrics_text)
+{
+    gw_metrics_request(GW_OP_QUERY, GW_OUT_OK, 300000);
+    gw_metrics_request(GW_OP_MUTATION, GW_OUT_FIELD_ERRORS, 2000000000);
+    gw_metrics_rpc(GW_RPC_GET_USER, 5, 100000);
+    gw_metrics_inflight_add(2);
+    gql_buf b;
+    gql_buf_init(&b);
+    gw_metrics_render(&b, 1, 7, 3);
+    gql_buf_append(&b, "", 1);
+    const char *t = b.data;
+    ck_assert_ptr_nonnull(
+        strstr(t, "roster_gateway_requests_total{operation=\"query\",outcome=\"ok\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(
+        t, "roster_gateway_requests_total{operation=\"mutation\",outcome=\"field_errors\"} 1\n"));
+    ck_assert_ptr_nonnull(
+        strstr(t, "roster_gateway_request_duration_seconds_bucket{le=\"0.0005\"} 1\n"));
+    ck_assert_ptr_nonnull(
+        strstr(t, "roster_gateway_request_duration_seconds_bucket{le=\"+Inf\"} 2\n"));
+    ck_assert_ptr_nonnull(strstr(t, "roster_gateway_requests_in_flight 2\n"));
+    ck_assert_ptr_nonnull(strstr(
+        t,
+        "roster_gateway_upstream_rpc_errors_total{method=\"GetUser\",status=\"NOT_FOUND\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(t, "roster_gateway_upstream_ready 1\n"));
+    ck_assert_ptr_nonnull(strstr(t, "roster_gateway_document_cache_total{result=\"hit\"} 7\n"));
+    gql_buf_free(&b);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("gw_http");
+    TCase *tc = tcase_create("http");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, body_answered_from_another_thread);
+    tcase_add_test(tc, keep_alive_reuses_requests);
+    tcase_add_test(tc, body_over_limit_is_413);
+    tcase_add_test(tc, chunked_and_bad_length_refused);
+    tcase_add_test(tc, routes_headers_and_404);
+    tcase_add_test(tc, drain_refuses_new_requests);
+    suite_add_tcase(s, tc);
+    TCase *tc2 = tcase_create("plain");
+    tcase_add_test(tc2, bad_listen_url);
+    tcase_add_test(tc2, status_mapping);
+    tcase_add_test(tc2, metrics_text);
+    suite_add_tcase(s, tc2);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
