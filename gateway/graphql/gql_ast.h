@@ -73,8 +73,9 @@ struct gql_selection {
 };
 
 typedef struct gql_var_def {
-    gql_str name; /* without '$' */
-    gql_location loc;
+    gql_str name;          /* without '$' */
+    gql_location loc;      /* the '$' */
+    gql_location name_loc; /* the name after '$' */
     gql_type_ref *type;
     gql_value *default_value; /* NULL when none */
     gql_directive *dirs;
@@ -87,6 +88,7 @@ typedef struct gql_operation {
     int anonymous; /* no name (including the `{ ... }` shorthand) */
     gql_str name;
     gql_location loc;
+    gql_location name_loc;
     gql_var_def *vars;
     uint32_t n_vars;
     uint32_t n_dirs;
@@ -97,6 +99,7 @@ typedef struct gql_operation {
 struct gql_fragment {
     gql_str name;
     gql_location loc;
+    gql_location name_loc;
     gql_str type_cond;
     gql_location type_cond_loc;
     gql_directive *dirs;

@@ -166,6 +166,7 @@ typedef struct gql_schema {
     const gql_field *f_schema;   /* Query.__schema */
     const gql_field *f_type;     /* Query.__type */
     gql_document *sdl;           /* the parsed SDL (owned) */
+    gql_document *builtin_sdl;   /* built-in types' SDL (owned) */
     roster_arena arena;          /* owns everything else */
 } gql_schema;
 
