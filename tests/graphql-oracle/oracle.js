@@ -28,7 +28,7 @@ const { makeSchema, StubError } = require('./stub.js');
 const schemaPath =
   process.env.ORACLE_SCHEMA || path.join(__dirname, '..', '..', 'gateway', 'schema.graphql');
 const sdl = fs.readFileSync(schemaPath, 'utf8');
-const { schema, fieldResolver } = makeSchema(graphql, sdl);
+const { schema } = makeSchema(graphql, sdl);
 
 function locs(err) {
   return (err.locations || []).map((l) => [l.line, l.column]);
@@ -81,7 +81,6 @@ function verdict(c) {
     document: doc,
     variableValues: c.variables,
     operationName: c.operationName,
-    fieldResolver,
   });
   if (res && typeof res.then === 'function') throw new Error('stub resolvers must be synchronous');
   const out = {};

@@ -1,7 +1,7 @@
 'use strict';
 // The oracle's deterministic stub data source for graphql-js (STUB.md is the
 // specification; oracle_stub.c implements the same for our engine).
-// makeSchema(graphql, sdl) returns {schema, fieldResolver}; it takes the
+// makeSchema(graphql, sdl) returns {schema} with the resolvers attached; it takes the
 // graphql module as an argument so the benchmark can use its own copy.
 
 const CREATED = '2026-01-01T00:00:00.000Z';
@@ -228,12 +228,13 @@ function makeSchema(graphql, sdl) {
     return valueFromASTUntyped(ast, variables);
   };
 
-  const fieldResolver = (source, args, ctx, info) => {
-    const f = root[info.parentType.name + '.' + info.fieldName];
-    if (f) return f(source, args, ctx, info);
-    return source === null || source === undefined ? undefined : source[info.fieldName];
-  };
-  return { schema, fieldResolver };
+  // Resolvers live on the schema's fields (graphql-jit reads them there);
+  // every other field uses graphql-js's default property resolver.
+  for (const key of Object.keys(root)) {
+    const [typeName, fieldName] = key.split('.');
+    schema.getType(typeName).getFields()[fieldName].resolve = root[key];
+  }
+  return { schema };
 }
 
 module.exports = { makeSchema, StubError, n };
