@@ -1,0 +1,68 @@
+-- wrk script for the gateway benchmark. Arguments (after --):
+--   MODE   user | page | create | mix (90% user, 10% create)
+--   IDS    file with one user id per line (user, mix)
+--   TAG    prefix making createUser references and emails unique per run
+local mode, tag
+local ids = {}
+local counter = 0
+local threads = 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+
+function init(args)
+  mode = args[1] or "user"
+  tag = args[3] or "run"
+  if args[2] and args[2] ~= "" then
+    for line in io.lines(args[2]) do
+      ids[#ids + 1] = line
+    end
+  end
+  math.randomseed(os.time() * 1000 + (tid or 0))
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+end
+
+local function user_body()
+  return '{"query":"query U($id: ID!) { user(id: $id) { id email firstName lastName createdAt active } }","variables":{"id":"'
+    .. ids[math.random(#ids)] .. '"}}'
+end
+
+local function page_body()
+  return '{"query":"query P($o: Int) { users(limit: 20, offset: $o, order: {order: DESC, sort: CREATED_AT}) { totalCount data { id email firstName lastName createdAt active } } }","variables":{"o":'
+    .. math.random(0, 1000) .. '}}'
+end
+
+local function create_body()
+  counter = counter + 1
+  local k = tag .. "-" .. tid .. "-" .. counter
+  return '{"query":"mutation C($u: UserCreateDto!) { createUser(user: $u) { id email createdAt } }","variables":{"u":{"reference":"'
+    .. k .. '","email":"' .. k .. '@bench.example","firstName":"Bench","lastName":"User"}}}'
+end
+
+function request()
+  local b
+  if mode == "user" then
+    b = user_body()
+  elseif mode == "page" then
+    b = page_body()
+  elseif mode == "create" then
+    b = create_body()
+  elseif math.random(10) == 1 then
+    b = create_body()
+  else
+    b = user_body()
+  end
+  return wrk.format(nil, nil, nil, b)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'RESULT {"requests":%d,"rps":%.1f,"p50_us":%d,"p99_us":%d,"socket_errors":%d,"non2xx":%d}\n',
+    summary.requests, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end

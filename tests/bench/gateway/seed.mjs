@@ -1,0 +1,31 @@
+// Creates N users through a GraphQL endpoint's createUser (32 in flight)
+// and writes their ids, one per line, to OUT.
+//   node seed.mjs URL N OUT
+import { writeFileSync } from 'node:fs';
+
+const [url, nArg, out] = process.argv.slice(2);
+const n = Number(nArg);
+const ids = new Array(n);
+let next = 0;
+const q = 'mutation C($u: UserCreateDto!) { createUser(user: $u) { id } }';
+
+async function worker() {
+  for (;;) {
+    const i = next++;
+    if (i >= n) return;
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: q,
+        variables: { u: { reference: `seed-${i}`, email: `seed-${i}@bench.example`, firstName: `First${i}`, lastName: `Last${i}`, locale: 'en-US' } },
+      }),
+    });
+    const body = await res.json();
+    if (!body.data || !body.data.createUser) throw new Error(`seed ${i}: ${JSON.stringify(body)}`);
+    ids[i] = body.data.createUser.id;
+  }
+}
+
+await Promise.all(Array.from({ length: 32 }, worker));
+writeFileSync(out, ids.join('\n') + '\n');
