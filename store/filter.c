@@ -1,6 +1,6 @@
 #include "filter.h"
 
-#include "limits.h"
+#include "roster_limits.h"
 #include "text.h"
 
 #include <string.h>

@@ -18,7 +18,7 @@
 #include "store_internal.h"
 #include "text.h"
 
-#include "limits.h"
+#include "roster_limits.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -28,12 +28,7 @@
 #ifndef ROSTER_STORE_H
 #define ROSTER_STORE_H
 
-/* src/common/limits.h shadows the system <limits.h> on roster_common's
- * include path, and the generated roster.pb-c.h needs INT_MAX from it. */
-#include <limits.h>
-#ifndef INT_MAX
-#define INT_MAX __INT_MAX__
-#endif
+#include <limits.h> /* INT_MAX, used by the generated roster.pb-c.h */
 
 #include "arena.h"
 #include "error.h"

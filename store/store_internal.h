@@ -1,4 +1,4 @@
-/* Internal layout of the store, shared by the store/*.c modules only.
+/* Internal layout of the store, shared by the modules of store/ only.
  *
  * Databases (all in one LMDB environment):
  *   meta            "schema_version" -> u32 LE; "default_tenant" -> tenant id (16)

@@ -5,7 +5,7 @@
 #include "validate.h"
 
 #include "clock.h"
-#include "limits.h"
+#include "roster_limits.h"
 
 #include <string.h>
 

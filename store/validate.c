@@ -1,6 +1,6 @@
 #include "validate.h"
 
-#include "limits.h"
+#include "roster_limits.h"
 #include "text.h"
 
 #include <jansson.h>

@@ -1,6 +1,6 @@
 /* Validation of user and tenant input fields. Each function checks one
  * value and, on failure, fills `detail` (may be NULL) naming `field` and
- * returns ROSTER_E_INVALID_ARGUMENT. Limits are in src/common/limits.h and
+ * returns ROSTER_E_INVALID_ARGUMENT. Limits are in src/common/roster_limits.h and
  * documented in docs/store.md. */
 #ifndef ROSTER_STORE_VALIDATE_H
 #define ROSTER_STORE_VALIDATE_H

@@ -1,0 +1,604 @@
+/* Store: environment, validation, users, tenants, uniqueness, batches,
+ * tenant scope, reopen, verify. */
+#include "store_fixture.h"
+
+#include <lmdb.h>
+
+START_TEST(create_and_get)
+{
+    Roster__V1__User *u;
+    ck_assert_int_eq(fx_user(NULL, "r1", "Ann@Example.com", NULL, &u, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(strlen(u->id), 36);
+    ck_assert_str_eq(u->email, "Ann@Example.com");
+    ck_assert(u->has_active && u->active);
+    ck_assert(u->has_is_opted_in && !u->is_opted_in);
+    ck_assert(u->has_two_factor_enabled && !u->two_factor_enabled);
+    ck_assert_ptr_null(u->tenant_id);
+    ck_assert_int_eq(u->created_at, u->updated_at);
+
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+    g.id = u->id;
+    Roster__V1__User *got;
+    ck_assert_int_eq(store_user_get(r, NULL, &g, &fx_arena, &got, NULL), ROSTER_E_OK);
+    ck_assert_str_eq(got->reference, "r1");
+    const void *bytes;
+    size_t len;
+    ck_assert_int_eq(store_user_get_raw(r, NULL, u->id, &bytes, &len), ROSTER_E_OK);
+    Roster__V1__User *raw = roster__v1__user__unpack(NULL, len, bytes);
+    ck_assert_ptr_nonnull(raw);
+    ck_assert_str_eq(raw->id, u->id);
+    roster__v1__user__free_unpacked(raw, NULL);
+
+    roster_err_detail d = {0};
+    g.id = "not-a-uuid";
+    ck_assert_int_eq(store_user_get(r, NULL, &g, &fx_arena, &got, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "id");
+    g.id = "0190b3c2-7d1e-7a00-8000-000000000000";
+    ck_assert_int_eq(store_user_get(r, NULL, &g, &fx_arena, &got, &d), ROSTER_E_NOT_FOUND);
+    store_read_end(r);
+}
+END_TEST
+
+static void expect_invalid(Roster__V1__CreateUserRequest *req, const char *field)
+{
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+    roster_err_detail d = {0};
+    Roster__V1__User *u;
+    int err = store_user_create(w, NULL, req, &fx_arena, &u, &d);
+    ck_assert_msg(err == ROSTER_E_INVALID_ARGUMENT || err == ROSTER_E_NOT_FOUND,
+                  "expected an error for %s, got %d", field, err);
+    ck_assert_str_eq(d.field, field);
+    ck_assert_int_gt(strlen(d.message), 0);
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+}
+
+START_TEST(validation_names_the_field)
+{
+    char long_ref[300];
+    memset(long_ref, 'a', sizeof long_ref - 1);
+    long_ref[sizeof long_ref - 1] = 0;
+    char big_json[20000];
+    memset(big_json, ' ', sizeof big_json);
+    big_json[0] = '{';
+    big_json[sizeof big_json - 2] = '}';
+    big_json[sizeof big_json - 1] = 0;
+    struct {
+        const char *field;
+        const char *ref, *email, *first, *locale, *tz, *custom, *tenant;
+    } cases[] = {
+        {"reference", NULL, "a@b.c", NULL, NULL, NULL, NULL, NULL},
+        {"reference", "", "a@b.c", NULL, NULL, NULL, NULL, NULL},
+        {"reference", long_ref, "a@b.c", NULL, NULL, NULL, NULL, NULL},
+        {"reference", "bad\xff", "a@b.c", NULL, NULL, NULL, NULL, NULL},
+        {"email", "r", NULL, NULL, NULL, NULL, NULL, NULL},
+        {"email", "r", "no-at-sign", NULL, NULL, NULL, NULL, NULL},
+        {"email", "r", "two@@x.y", NULL, NULL, NULL, NULL, NULL},
+        {"email", "r", "a@.x", NULL, NULL, NULL, NULL, NULL},
+        {"firstName", "r", "a@b.c", "\xc0\xaf", NULL, NULL, NULL, NULL},
+        {"firstName", "r", "a@b.c", "tab\there", NULL, NULL, NULL, NULL},
+        {"locale", "r", "a@b.c", NULL, "en US", NULL, NULL, NULL},
+        {"timezone", "r", "a@b.c", NULL, NULL, "Asia/Bang kok", NULL, NULL},
+        {"customData", "r", "a@b.c", NULL, NULL, NULL, "[1,2]", NULL},
+        {"customData", "r", "a@b.c", NULL, NULL, NULL, "{\"a\":", NULL},
+        {"customData", "r", "a@b.c", NULL, NULL, NULL, big_json, NULL},
+        {"tenantId", "r", "a@b.c", NULL, NULL, NULL, NULL, "xyz"},
+        {"tenantId", "r", "a@b.c", NULL, NULL, NULL, NULL, "0190b3c2-7d1e-7a00-8000-000000000000"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Roster__V1__CreateUserRequest req = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+        req.reference = (char *)cases[i].ref;
+        req.email = (char *)cases[i].email;
+        req.first_name = (char *)cases[i].first;
+        req.locale = (char *)cases[i].locale;
+        req.timezone = (char *)cases[i].tz;
+        req.custom_data = (char *)cases[i].custom;
+        req.tenant_id = (char *)cases[i].tenant;
+        expect_invalid(&req, cases[i].field);
+    }
+    /* Nothing was written. */
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    store_stats st;
+    ck_assert_int_eq(store_stat(r, &st), ROSTER_E_OK);
+    ck_assert_uint_eq(st.users, 0);
+    store_read_end(r);
+    /* A valid customData object is kept as given. */
+    Roster__V1__CreateUserRequest ok = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+    ok.reference = "r";
+    ok.email = "a@b.c";
+    ok.custom_data = "{\"plan\": \"pro\", \"n\": [1, 2]}";
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+    Roster__V1__User *u;
+    ck_assert_int_eq(store_user_create(w, NULL, &ok, &fx_arena, &u, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+    ck_assert_str_eq(u->custom_data, ok.custom_data);
+}
+END_TEST
+
+START_TEST(uniqueness_per_tenant_case_insensitive)
+{
+    char *t1 = fx_tenant("one", false), *t2 = fx_tenant("two", false);
+    Roster__V1__User *u;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(fx_user(NULL, "ref", "Mail@X.io", t1, &u, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(fx_user(NULL, "ref", "other@x.io", t1, &u, &d), ROSTER_E_ALREADY_EXISTS);
+    ck_assert_str_eq(d.field, "reference");
+    ck_assert_int_eq(fx_user(NULL, "ref2", "mail@x.IO", t1, &u, &d), ROSTER_E_ALREADY_EXISTS);
+    ck_assert_str_eq(d.field, "email");
+    /* Another tenant and the no-tenant scope are separate. */
+    ck_assert_int_eq(fx_user(NULL, "ref", "mail@x.io", t2, &u, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(fx_user(NULL, "ref", "mail@x.io", NULL, &u, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(fx_user(NULL, "ref", "MAIL@x.io", NULL, &u, &d), ROSTER_E_ALREADY_EXISTS);
+    /* Reference is case-sensitive. */
+    ck_assert_int_eq(fx_user(NULL, "REF", "new@x.io", NULL, &u, NULL), ROSTER_E_OK);
+}
+END_TEST
+
+START_TEST(batch_isolates_failing_op)
+{
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+    Roster__V1__CreateUserRequest a = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+    a.reference = "a";
+    a.email = "a@x.io";
+    Roster__V1__User *ua, *ub;
+    ck_assert_int_eq(store_user_create(w, NULL, &a, &fx_arena, &ua, NULL), ROSTER_E_OK);
+    /* Same email as an earlier op of the batch: refused, leaves nothing. */
+    Roster__V1__CreateUserRequest dup = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+    dup.reference = "dup";
+    dup.email = "A@x.io";
+    roster_err_detail d = {0};
+    ck_assert_int_eq(store_user_create(w, NULL, &dup, &fx_arena, &ub, &d), ROSTER_E_ALREADY_EXISTS);
+    ck_assert_str_eq(d.field, "email");
+    /* The failing op's reference is free: its index entry was not left behind. */
+    Roster__V1__CreateUserRequest b = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+    b.reference = "dup";
+    b.email = "b@x.io";
+    ck_assert_int_eq(store_user_create(w, NULL, &b, &fx_arena, &ub, NULL), ROSTER_E_OK);
+    /* An update in the same batch failing on uniqueness keeps the user as it was. */
+    Roster__V1__UpdateUserRequest up = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
+    up.id = ub->id;
+    up.email = "a@X.io";
+    up.first_name = "Changed";
+    ck_assert_int_eq(store_user_update(w, NULL, &up, &fx_arena, NULL, &d), ROSTER_E_ALREADY_EXISTS);
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    store_stats st;
+    ck_assert_int_eq(store_stat(r, &st), ROSTER_E_OK);
+    ck_assert_uint_eq(st.users, 2);
+    Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+    g.id = ub->id;
+    Roster__V1__User *got;
+    ck_assert_int_eq(store_user_get(r, NULL, &g, &fx_arena, &got, NULL), ROSTER_E_OK);
+    ck_assert_str_eq(got->email, "b@x.io");
+    ck_assert_ptr_null(got->first_name);
+    uint64_t issues = 99;
+    ck_assert_int_eq(store_verify(r, NULL, NULL, &issues), ROSTER_E_OK);
+    ck_assert_uint_eq(issues, 0);
+    store_read_end(r);
+
+    /* An aborted batch leaves nothing. */
+    ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+    Roster__V1__CreateUserRequest c = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+    c.reference = "c";
+    c.email = "c@x.io";
+    ck_assert_int_eq(store_user_create(w, NULL, &c, &fx_arena, NULL, NULL), ROSTER_E_OK);
+    store_write_abort(w);
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    ck_assert_int_eq(store_stat(r, &st), ROSTER_E_OK);
+    ck_assert_uint_eq(st.users, 2);
+    store_read_end(r);
+}
+END_TEST
+
+START_TEST(update_partial_and_clear)
+{
+    char *t1 = fx_tenant("one", false), *t2 = fx_tenant("two", false);
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+    Roster__V1__CreateUserRequest c = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+    c.reference = "r";
+    c.email = "e@x.io";
+    c.first_name = "Ann";
+    c.phone = "+1 555";
+    c.tenant_id = t1;
+    Roster__V1__User *u;
+    ck_assert_int_eq(store_user_create(w, NULL, &c, &fx_arena, &u, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+    usleep(2000);
+
+    ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+    Roster__V1__UpdateUserRequest up = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
+    up.id = u->id;
+    up.last_name = "Lee";
+    up.has_active = 1;
+    up.active = 0;
+    Roster__V1__UserField clear[] = {ROSTER__V1__USER_FIELD__USER_FIELD_PHONE,
+                                     ROSTER__V1__USER_FIELD__USER_FIELD_IS_OPTED_IN};
+    up.n_clear = 2;
+    up.clear = clear;
+    up.tenant_id = t2;
+    Roster__V1__User *v;
+    ck_assert_int_eq(store_user_update(w, NULL, &up, &fx_arena, &v, NULL), ROSTER_E_OK);
+    ck_assert_str_eq(v->first_name, "Ann");
+    ck_assert_str_eq(v->last_name, "Lee");
+    ck_assert_ptr_null(v->phone);
+    ck_assert(!v->has_is_opted_in);
+    ck_assert(v->has_active && !v->active);
+    ck_assert_str_eq(v->tenant_id, t2);
+    ck_assert_int_gt(v->updated_at, u->updated_at);
+    ck_assert_int_eq(v->created_at, u->created_at);
+
+    roster_err_detail d = {0};
+    Roster__V1__UpdateUserRequest bad = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
+    bad.id = u->id;
+    bad.first_name = "X";
+    Roster__V1__UserField both[] = {ROSTER__V1__USER_FIELD__USER_FIELD_FIRST_NAME};
+    bad.n_clear = 1;
+    bad.clear = both;
+    ck_assert_int_eq(store_user_update(w, NULL, &bad, &fx_arena, NULL, &d),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "firstName");
+    Roster__V1__UserField em[] = {ROSTER__V1__USER_FIELD__USER_FIELD_EMAIL};
+    bad.first_name = NULL;
+    bad.clear = em;
+    ck_assert_int_eq(store_user_update(w, NULL, &bad, &fx_arena, NULL, &d),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "email");
+    Roster__V1__UpdateUserRequest missing = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
+    missing.id = "0190b3c2-7d1e-7a00-8000-000000000000";
+    ck_assert_int_eq(store_user_update(w, NULL, &missing, &fx_arena, NULL, &d), ROSTER_E_NOT_FOUND);
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+
+    /* Counters followed the move and the deactivation. */
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    roster_uuid a, b;
+    ck_assert_int_eq(roster_uuid_parse(&a, t1, 36), ROSTER_E_OK);
+    ck_assert_int_eq(roster_uuid_parse(&b, t2, 36), ROSTER_E_OK);
+    int64_t n = -1;
+    ck_assert_int_eq(store_tenant_user_count(r, &a, &n), ROSTER_E_OK);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(store_tenant_user_count(r, &b, &n), ROSTER_E_OK);
+    ck_assert_int_eq(n, 0); /* deactivated users are not counted */
+    uint64_t issues = 1;
+    ck_assert_int_eq(store_verify(r, NULL, NULL, &issues), ROSTER_E_OK);
+    ck_assert_uint_eq(issues, 0);
+    store_read_end(r);
+}
+END_TEST
+
+START_TEST(tenants_default_and_counts)
+{
+    char *t1 = fx_tenant("Acme", true);
+    Roster__V1__User *u;
+    ck_assert_int_eq(fx_user(NULL, "r1", "a@x.io", NULL, &u, NULL), ROSTER_E_OK);
+    ck_assert_str_eq(u->tenant_id, t1); /* joined the default tenant */
+    char *t2 = fx_tenant("Beta", true); /* takes over the default mark */
+    ck_assert_int_eq(fx_user(NULL, "r2", "b@x.io", NULL, &u, NULL), ROSTER_E_OK);
+    ck_assert_str_eq(u->tenant_id, t2);
+
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    Roster__V1__GetTenantRequest g = ROSTER__V1__GET_TENANT_REQUEST__INIT;
+    g.id = t1;
+    g.has_include_user_count = g.include_user_count = 1;
+    Roster__V1__Tenant *t;
+    ck_assert_int_eq(store_tenant_get(r, NULL, &g, &fx_arena, &t, NULL), ROSTER_E_OK);
+    ck_assert(!t->is_default);
+    ck_assert(t->has_user_count);
+    ck_assert_int_eq(t->user_count, 1);
+    Roster__V1__ListTenantsRequest l = ROSTER__V1__LIST_TENANTS_REQUEST__INIT;
+    Roster__V1__TenantOrder o = ROSTER__V1__TENANT_ORDER__INIT;
+    o.has_sort = o.has_order = 1;
+    o.sort = ROSTER__V1__TENANT_SORT_FIELD__TENANT_SORT_FIELD_NAME;
+    o.order = ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC;
+    l.order = &o;
+    Roster__V1__ListTenantsResponse *resp;
+    ck_assert_int_eq(store_tenant_list(r, NULL, &l, &fx_arena, &resp, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(resp->total_count, 2);
+    ck_assert_str_eq(resp->tenants[0]->name, "Acme");
+    ck_assert(resp->tenants[1]->is_default);
+    Roster__V1__TenantFilter tf = ROSTER__V1__TENANT_FILTER__INIT;
+    Roster__V1__StringFilter nf = ROSTER__V1__STRING_FILTER__INIT;
+    nf.i_like = "b%";
+    tf.name = &nf;
+    l.filter = &tf;
+    ck_assert_int_eq(store_tenant_list(r, NULL, &l, &fx_arena, &resp, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(resp->total_count, 1);
+    ck_assert_str_eq(resp->tenants[0]->name, "Beta");
+    /* A scoped caller sees only its tenant. */
+    roster_uuid s1;
+    roster_uuid_parse(&s1, t1, 36);
+    l.filter = NULL;
+    ck_assert_int_eq(store_tenant_list(r, &s1, &l, &fx_arena, &resp, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(resp->total_count, 1);
+    g.id = t2;
+    ck_assert_int_eq(store_tenant_get(r, &s1, &g, &fx_arena, &t, NULL), ROSTER_E_NOT_FOUND);
+    store_read_end(r);
+
+    /* Update: rename, clear reference, drop default. */
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+    Roster__V1__UpdateTenantRequest up = ROSTER__V1__UPDATE_TENANT_REQUEST__INIT;
+    up.id = t2;
+    up.name = "Gamma";
+    up.has_is_default = 1;
+    up.is_default = 0;
+    ck_assert_int_eq(store_tenant_update(w, NULL, &up, &fx_arena, &t, NULL), ROSTER_E_OK);
+    ck_assert_str_eq(t->name, "Gamma");
+    ck_assert(!t->is_default);
+    roster_err_detail d = {0};
+    Roster__V1__CreateTenantRequest ct = ROSTER__V1__CREATE_TENANT_REQUEST__INIT;
+    ct.name = "X";
+    ck_assert_int_eq(store_tenant_create(w, &s1, &ct, &fx_arena, &t, &d),
+                     ROSTER_E_PERMISSION_DENIED);
+    ct.name = "";
+    ck_assert_int_eq(store_tenant_create(w, NULL, &ct, &fx_arena, &t, &d),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "name");
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+    /* No default any more: new users have no tenant. */
+    ck_assert_int_eq(fx_user(NULL, "r3", "c@x.io", NULL, &u, NULL), ROSTER_E_OK);
+    ck_assert_ptr_null(u->tenant_id);
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    uint64_t issues = 1;
+    ck_assert_int_eq(store_verify(r, NULL, NULL, &issues), ROSTER_E_OK);
+    ck_assert_uint_eq(issues, 0);
+    store_read_end(r);
+}
+END_TEST
+
+START_TEST(tenant_scope_enforced)
+{
+    char *t1 = fx_tenant("one", false), *t2 = fx_tenant("two", false);
+    roster_uuid s1;
+    roster_uuid_parse(&s1, t1, 36);
+    Roster__V1__User *u1, *u2;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(fx_user(&s1, "a", "a@x.io", NULL, &u1, NULL), ROSTER_E_OK);
+    ck_assert_str_eq(u1->tenant_id, t1);
+    ck_assert_int_eq(fx_user(&s1, "b", "b@x.io", t2, &u2, &d), ROSTER_E_PERMISSION_DENIED);
+    ck_assert_str_eq(d.field, "tenantId");
+    ck_assert_int_eq(fx_user(NULL, "b", "b@x.io", t2, &u2, NULL), ROSTER_E_OK);
+
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    const void *bytes;
+    size_t len;
+    ck_assert_int_eq(store_user_get_raw(r, &s1, u2->id, &bytes, &len), ROSTER_E_NOT_FOUND);
+    ck_assert_int_eq(store_user_get_raw(r, &s1, u1->id, &bytes, &len), ROSTER_E_OK);
+    Roster__V1__BatchGetUsersRequest bg = ROSTER__V1__BATCH_GET_USERS_REQUEST__INIT;
+    char *ids[] = {u1->id, u2->id};
+    bg.n_ids = 2;
+    bg.ids = ids;
+    Roster__V1__BatchGetUsersResponse *bresp;
+    ck_assert_int_eq(store_user_batch_get(r, &s1, &bg, &fx_arena, &bresp, NULL), ROSTER_E_OK);
+    ck_assert(bresp->found[0] && !bresp->found[1]);
+    Roster__V1__ListUsersRequest l = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    Roster__V1__ListUsersResponse *lr;
+    ck_assert_int_eq(store_user_list(r, &s1, &l, &fx_arena, &lr, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(lr->total_count, 1);
+    ck_assert_str_eq(lr->users[0]->id, u1->id);
+    store_read_end(r);
+
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+    Roster__V1__UpdateUserRequest up = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
+    up.id = u2->id;
+    up.first_name = "x";
+    ck_assert_int_eq(store_user_update(w, &s1, &up, &fx_arena, NULL, &d), ROSTER_E_NOT_FOUND);
+    up.id = u1->id;
+    up.tenant_id = t2;
+    ck_assert_int_eq(store_user_update(w, &s1, &up, &fx_arena, NULL, &d),
+                     ROSTER_E_PERMISSION_DENIED);
+    store_write_abort(w);
+}
+END_TEST
+
+static int count_cb(void *ctx, const void *bytes, size_t len)
+{
+    (void)bytes;
+    (void)len;
+    ++*(int *)ctx;
+    return 0;
+}
+
+START_TEST(reopen_keeps_data)
+{
+    char *t = fx_tenant("keep", true);
+    Roster__V1__User *u;
+    ck_assert_int_eq(fx_user(NULL, "r", "e@x.io", NULL, &u, NULL), ROSTER_E_OK);
+    char id[37];
+    strcpy(id, u->id);
+    store_close(fx_store);
+    fx_open();
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    const void *bytes;
+    size_t len;
+    ck_assert_int_eq(store_user_get_raw(r, NULL, id, &bytes, &len), ROSTER_E_OK);
+    int nt = 0, nu = 0;
+    ck_assert_int_eq(store_each_tenant(r, count_cb, &nt), ROSTER_E_OK);
+    ck_assert_int_eq(store_each_user(r, count_cb, &nu), ROSTER_E_OK);
+    ck_assert_int_eq(nt, 1);
+    ck_assert_int_eq(nu, 1);
+    store_stats st;
+    ck_assert_int_eq(store_stat(r, &st), ROSTER_E_OK);
+    ck_assert_uint_eq(st.schema_version, STORE_SCHEMA_VERSION);
+    ck_assert_uint_eq(st.tenants, 1);
+    ck_assert_uint_ge(st.n_dbs, 10);
+    store_read_end(r);
+    /* Uniqueness and the default tenant survive too. */
+    roster_err_detail d = {0};
+    ck_assert_int_eq(fx_user(NULL, "r", "x@x.io", NULL, &u, &d), ROSTER_E_ALREADY_EXISTS);
+    ck_assert_int_eq(fx_user(NULL, "r2", "x@x.io", NULL, &u, &d), ROSTER_E_OK);
+    ck_assert_str_eq(u->tenant_id, t);
+
+    /* Read-only open sees the data and refuses writes. */
+    store *ro;
+    store_options o = {.read_only = true};
+    ck_assert_int_eq(store_open(&ro, fx_dir, &o), ROSTER_E_OK);
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin(ro, &w), ROSTER_E_PERMISSION_DENIED);
+    ck_assert_int_eq(store_read_begin(ro, &r), ROSTER_E_OK);
+    ck_assert_int_eq(store_user_get_raw(r, NULL, id, &bytes, &len), ROSTER_E_OK);
+    store_read_end(r);
+    store_close(ro);
+}
+END_TEST
+
+START_TEST(unknown_version_refused)
+{
+    store_close(fx_store);
+    fx_store = NULL;
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    ck_assert_int_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 32);
+    ck_assert_int_eq(mdb_env_open(env, fx_dir, 0, 0640), 0);
+    ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, STORE_META_DB, 0, &dbi), 0);
+    uint8_t ver[4] = {9, 0, 0, 0};
+    MDB_val k = {strlen(STORE_META_VERSION_KEY), STORE_META_VERSION_KEY}, v = {4, ver};
+    ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    roster_err_detail d = {0};
+    store_options o = {.detail = &d};
+    store *s = NULL;
+    ck_assert_int_eq(store_open(&s, fx_dir, &o), ROSTER_E_VERSION);
+    ck_assert_ptr_null(s);
+    ck_assert_ptr_nonnull(strstr(d.message, "version 9"));
+    o.read_only = true;
+    ck_assert_int_eq(store_open(&s, fx_dir, &o), ROSTER_E_VERSION);
+    /* Read-only open of an empty directory creates nothing. */
+    char empty[256];
+    snprintf(empty, sizeof empty, "/tmp/roster-store-empty-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(empty));
+    ck_assert_int_eq(store_open(&s, empty, &o), ROSTER_E_NOT_FOUND);
+    char p[300];
+    snprintf(p, sizeof p, "%s/data.mdb", empty);
+    ck_assert_int_ne(access(p, F_OK), 0);
+    rmdir(empty);
+}
+END_TEST
+
+static void version_teardown(void)
+{
+    fx_teardown();
+}
+
+static void version_setup(void)
+{
+    fx_setup();
+}
+
+static void issue_cb(void *ctx, const store_issue *is)
+{
+    ++*(int *)ctx;
+    ck_assert_int_gt(strlen(is->message), 0);
+}
+
+START_TEST(verify_reports_damage)
+{
+    Roster__V1__User *u;
+    ck_assert_int_eq(fx_user(NULL, "r", "e@x.io", NULL, &u, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(fx_user(NULL, "r2", "f@x.io", NULL, &u, NULL), ROSTER_E_OK);
+    store_close(fx_store);
+    /* Delete one index entry and add a stray one behind the store's back. */
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    mdb_env_create(&env);
+    mdb_env_set_maxdbs(env, 32);
+    ck_assert_int_eq(mdb_env_open(env, fx_dir, 0, 0640), 0);
+    ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "idx_phone", 0, &dbi), 0);
+    MDB_cursor *c;
+    mdb_cursor_open(txn, dbi, &c);
+    MDB_val k, v;
+    ck_assert_int_eq(mdb_cursor_get(c, &k, &v, MDB_FIRST), 0);
+    ck_assert_int_eq(mdb_cursor_del(c, 0), 0);
+    mdb_cursor_close(c);
+    ck_assert_int_eq(mdb_dbi_open(txn, "idx_locale", 0, &dbi), 0);
+    uint8_t stray[20] = {'g', 0x02, 1, 2, 3};
+    MDB_val sk = {sizeof stray, stray}, sv = {1, "\0"};
+    ck_assert_int_eq(mdb_put(txn, dbi, &sk, &sv, 0), 0);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    fx_open();
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    int calls = 0;
+    uint64_t issues = 0;
+    ck_assert_int_eq(store_verify(r, issue_cb, &calls, &issues), ROSTER_E_OK);
+    ck_assert_uint_eq(issues, 2);
+    ck_assert_int_eq(calls, 2);
+    store_read_end(r);
+}
+END_TEST
+
+START_TEST(restore_round_trip)
+{
+    char *t = fx_tenant("T", false);
+    Roster__V1__User *u;
+    ck_assert_int_eq(fx_user(NULL, "r", "e@x.io", t, &u, NULL), ROSTER_E_OK);
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+    roster_err_detail d = {0};
+    ck_assert_int_eq(store_user_restore(w, u, &d), ROSTER_E_ALREADY_EXISTS);
+    Roster__V1__User copy = *u;
+    copy.id = "0190b3c2-7d1e-7a00-8000-0000000000aa";
+    ck_assert_int_eq(store_user_restore(w, &copy, &d), ROSTER_E_ALREADY_EXISTS);
+    ck_assert_str_eq(d.field, "reference");
+    copy.reference = "other";
+    copy.email = "other@x.io";
+    ck_assert_int_eq(store_user_restore(w, &copy, &d), ROSTER_E_OK);
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    const void *bytes;
+    size_t len;
+    ck_assert_int_eq(store_user_get_raw(r, NULL, copy.id, &bytes, &len), ROSTER_E_OK);
+    uint64_t issues = 1;
+    ck_assert_int_eq(store_verify(r, NULL, NULL, &issues), ROSTER_E_OK);
+    ck_assert_uint_eq(issues, 0);
+    store_read_end(r);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+    tcase_add_test(tc, create_and_get);
+    tcase_add_test(tc, validation_names_the_field);
+    tcase_add_test(tc, uniqueness_per_tenant_case_insensitive);
+    tcase_add_test(tc, batch_isolates_failing_op);
+    tcase_add_test(tc, update_partial_and_clear);
+    tcase_add_test(tc, tenants_default_and_counts);
+    tcase_add_test(tc, tenant_scope_enforced);
+    tcase_add_test(tc, reopen_keeps_data);
+    tcase_add_test(tc, verify_reports_damage);
+    tcase_add_test(tc, restore_round_trip);
+    suite_add_tcase(s, tc);
+    TCase *tv = tcase_create("version");
+    tcase_add_checked_fixture(tv, version_setup, version_teardown);
+    tcase_add_test(tv, unknown_version_refused);
+    suite_add_tcase(s, tv);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
