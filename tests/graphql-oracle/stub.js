@@ -191,40 +191,66 @@ const root = {
   },
 };
 
-const DATE_RE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/;
+// Date input per roster_time_parse_iso (src/common/clock.c): a UTC or offset
+// ISO-8601 timestamp with seconds, 1-9 fraction digits optional, fields in range.
+const DATE_RE =
+  /^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?([Zz]|[+-]([0-9]{2}):([0-9]{2}))$/;
+
+function isDate(v) {
+  const m = typeof v === 'string' ? DATE_RE.exec(v) : null;
+  if (!m) return false;
+  const [y, mo, d, h, mi, se] = m.slice(1, 7).map(Number);
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const mdays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 59) return false;
+  if (m[9] !== undefined && (Number(m[9]) > 23 || Number(m[10]) > 59)) return false;
+  return true;
+}
+
+// A JSON value in GraphQL syntax, as graphql-js's print() writes literals
+// (the engine's gql_value_print does the same for its messages).
+function printValue(v) {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return '[' + v.map(printValue).join(', ') + ']';
+  if (typeof v === 'object') {
+    return '{' + Object.keys(v).map((k) => k + ': ' + printValue(v[k])).join(', ') + '}';
+  }
+  return String(v);
+}
 
 function makeSchema(graphql, sdl) {
   const schema = graphql.buildSchema(sdl);
-  const { GraphQLError, Kind, valueFromASTUntyped, inspect } = graphql;
-  const show = inspect || ((v) => JSON.stringify(v));
+  const { Kind, valueFromASTUntyped, print } = graphql;
+  // Plain errors, so graphql-js wraps them in its own messages
+  // ('Expected value of type "Date", found ...; <message>').
+  const dateIn = (v, printed) => {
+    if (typeof v !== 'string') throw new TypeError('Date cannot represent a non string value: ' + printed);
+    if (!isDate(v)) {
+      throw new TypeError(
+        'Date must be an ISO-8601 timestamp such as 2026-11-27T04:24:50.123Z, got: ' + printed,
+      );
+    }
+    return v;
+  };
 
   const date = schema.getType('Date');
   date.serialize = (v) => v;
-  date.parseValue = (v) => {
-    if (typeof v !== 'string' || !DATE_RE.test(v)) {
-      throw new GraphQLError('Date cannot represent value: ' + show(v));
-    }
-    return v;
-  };
-  date.parseLiteral = (ast) => {
-    if (ast.kind !== Kind.STRING || !DATE_RE.test(ast.value)) {
-      throw new GraphQLError('Date cannot represent value', { nodes: ast });
-    }
-    return ast.value;
-  };
+  date.parseValue = (v) => dateIn(v, printValue(v));
+  date.parseLiteral = (ast, variables) =>
+    dateIn(valueFromASTUntyped(ast, variables), print(ast));
 
   const json = schema.getType('JsonObject');
-  json.serialize = (v) => v;
-  json.parseValue = (v) => {
+  const jsonIn = (v, printed) => {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-      throw new GraphQLError('JsonObject cannot represent non-object value: ' + show(v));
+      throw new TypeError('JsonObject cannot represent a non-object value: ' + printed);
     }
     return v;
   };
+  json.serialize = (v) => v;
+  json.parseValue = (v) => jsonIn(v, printValue(v));
   json.parseLiteral = (ast, variables) => {
-    if (ast.kind !== Kind.OBJECT) {
-      throw new GraphQLError('JsonObject cannot represent non-object value', { nodes: ast });
-    }
+    if (ast.kind !== Kind.OBJECT) jsonIn(null, print(ast));
     return valueFromASTUntyped(ast, variables);
   };
 
