@@ -30,6 +30,10 @@ struct slot {
     rpc_client *cl;
     nng_ctx ctx;
     nng_aio *aio;
+    /* Separate aio for failing a call without sending it: nng 1.5's
+     * nng_sleep_aio leaves its aio marked as sleeping, so a later timeout on
+     * that aio would complete with success instead of NNG_ETIMEDOUT. */
+    nng_aio *fail_aio;
     roster_arena arena;
     slot *next_free;
     enum slot_state state;
@@ -59,6 +63,7 @@ struct rpc_client {
 };
 
 static void slot_cb(void *arg);
+static void slot_fail_cb(void *arg);
 
 static int slot_new(slot **out, rpc_client *cl)
 {
@@ -67,9 +72,10 @@ static int slot_new(slot **out, rpc_client *cl)
         return ROSTER_E_NOMEM;
     s->cl = cl;
     roster_arena_init(&s->arena, 4096, 0);
-    if (nng_ctx_open(&s->ctx, cl->sock) != 0 || nng_aio_alloc(&s->aio, slot_cb, s) != 0) {
-        if (s->aio != NULL)
-            nng_aio_free(s->aio);
+    if (nng_ctx_open(&s->ctx, cl->sock) != 0 || nng_aio_alloc(&s->aio, slot_cb, s) != 0 ||
+        nng_aio_alloc(&s->fail_aio, slot_fail_cb, s) != 0) {
+        nng_aio_free(s->aio);
+        nng_aio_free(s->fail_aio);
         free(s);
         return ROSTER_E_NOMEM;
     }
@@ -177,9 +183,6 @@ static void slot_cb(void *arg)
     slot *s = arg;
     int rv = nng_aio_result(s->aio);
     switch (s->state) {
-    case SL_FAIL:
-        slot_fail(s, s->fail_err, s->fail_msg);
-        return;
     case SL_SEND:
         if (rv != 0) {
             nng_msg_free(nng_aio_get_msg(s->aio));
@@ -227,8 +230,15 @@ static void slot_cb(void *arg)
         return;
     }
     case SL_FREE:
+    case SL_FAIL:
         return;
     }
+}
+
+static void slot_fail_cb(void *arg)
+{
+    slot *s = arg;
+    slot_fail(s, s->fail_err, s->fail_msg);
 }
 
 static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
@@ -328,6 +338,7 @@ void rpc_client_close(rpc_client *cl)
     pthread_mutex_unlock(&cl->mu);
     for (size_t i = 0; i < cl->n_all; i++) {
         nng_aio_free(cl->all[i]->aio);
+        nng_aio_free(cl->all[i]->fail_aio);
         roster_arena_free(&cl->all[i]->arena);
         free(cl->all[i]);
     }
@@ -354,7 +365,7 @@ static void slot_start(slot *s, nng_msg *msg, uint32_t timeout_ms)
         s->state = SL_FAIL;
         s->fail_err = ROSTER_E_UNAVAILABLE;
         s->fail_msg = "service unavailable: no connection";
-        nng_sleep_aio(0, s->aio);
+        nng_sleep_aio(0, s->fail_aio);
         return;
     }
     s->state = SL_SEND;

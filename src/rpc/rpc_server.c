@@ -371,7 +371,6 @@ unsigned rpc_server_stop(rpc_server *s, unsigned grace_ms)
 {
     if (s == NULL || !s->open)
         return 0;
-    nng_listener_close(s->listener);
     pthread_mutex_lock(&s->mu);
     s->stopping = true;
     int64_t end = roster_mono_ns() + (int64_t)grace_ms * 1000000;

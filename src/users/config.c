@@ -1,0 +1,258 @@
+#include "config.h"
+
+#include "roster_limits.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void users_config_usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: roster-users [OPTIONS]\n"
+            "\n"
+            "The Roster user service: owns users and tenants in an LMDB store and\n"
+            "answers protobuf requests over nng (req0/rep0).\n"
+            "\n"
+            "Options (each also read from the environment variable shown; the\n"
+            "option wins when both are set):\n"
+            "  --data DIR          data directory, created if missing\n"
+            "                      [ROSTER_DATA, default ./data]\n"
+            "  --listen URL        address to serve: ipc:///path, tcp://host:port or\n"
+            "                      tls+tcp://host:port\n"
+            "                      [ROSTER_LISTEN, default ipc://<data dir>/users.ipc]\n"
+            "  --tls-cert FILE     PEM certificate (chain) for tls+tcp:// [ROSTER_TLS_CERT]\n"
+            "  --tls-key FILE      PEM private key for tls+tcp:// [ROSTER_TLS_KEY]\n"
+            "  --workers N         requests served at once, 1..4096\n"
+            "                      [ROSTER_WORKERS, default 64]\n"
+            "  --max-group N       most write requests committed together, 1..4096\n"
+            "                      [ROSTER_MAX_GROUP, default 512]\n"
+            "  --no-group-commit   one durable commit per write request\n"
+            "                      [ROSTER_NO_GROUP_COMMIT=1]\n"
+            "  --log-level LEVEL   debug, info, warn or error; debug logs every request\n"
+            "                      [ROSTER_LOG_LEVEL, default info]\n"
+            "  --help              print this text and exit\n"
+            "\n"
+            "Requests larger than %u bytes (4 MiB) are refused by the transport: the\n"
+            "connection that sent one is closed without a reply, and the service keeps\n"
+            "serving everyone else. Writes are applied by one writer; concurrent writes\n"
+            "are committed together in one durable LMDB transaction and each is answered\n"
+            "with its own result once that commit is on disk.\n"
+            "\n"
+            "Logs go to stderr as logfmt lines. SIGTERM or SIGINT stops accepting\n"
+            "requests, answers those in flight, closes the store and exits 0.\n"
+            "Exit status: 0 after a clean stop, 2 for bad options, 1 when the store\n"
+            "or the address cannot be opened.\n",
+            ROSTER_MAX_RPC_MESSAGE);
+}
+
+static int parse_uint(unsigned *out, const char *text, unsigned lo, unsigned hi, const char *field,
+                      roster_err_detail *d)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 10);
+    if (errno || end == text || *end != '\0' || text[0] == '-' || v < lo || v > hi)
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, field,
+                           "%s must be a whole number from %u to %u, not \"%.40s\"", field, lo, hi,
+                           text);
+    *out = (unsigned)v;
+    return ROSTER_E_OK;
+}
+
+static bool truthy(const char *v)
+{
+    return v != NULL && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0);
+}
+
+static int set_str(char **dst, const char *v)
+{
+    free(*dst);
+    *dst = v ? strdup(v) : NULL;
+    return (v && *dst == NULL) ? ROSTER_E_NOMEM : ROSTER_E_OK;
+}
+
+/* mkdir -p */
+static int make_dirs(const char *path, roster_err_detail *d)
+{
+    char buf[PATH_MAX];
+    if (strlen(path) >= sizeof buf)
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "data", "data directory path too long");
+    strcpy(buf, path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+                return roster_fail(d, ROSTER_E_IO, "data", "cannot create %s: %s", buf,
+                                   strerror(errno));
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return roster_fail(d, ROSTER_E_IO, "data", "%s is not a directory", path);
+    return ROSTER_E_OK;
+}
+
+int users_config_parse(users_config *out, int argc, char **argv, roster_err_detail *detail)
+{
+    enum { O_DATA = 1, O_LISTEN, O_CERT, O_KEY, O_WORKERS, O_GROUP, O_NOGROUP, O_LOG, O_HELP };
+    static const struct option longopts[] = {
+        {"data", required_argument, NULL, O_DATA},
+        {"listen", required_argument, NULL, O_LISTEN},
+        {"tls-cert", required_argument, NULL, O_CERT},
+        {"tls-key", required_argument, NULL, O_KEY},
+        {"workers", required_argument, NULL, O_WORKERS},
+        {"max-group", required_argument, NULL, O_GROUP},
+        {"no-group-commit", no_argument, NULL, O_NOGROUP},
+        {"log-level", required_argument, NULL, O_LOG},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    users_config c = {0};
+    int err = ROSTER_E_OK;
+    const char *data = getenv("ROSTER_DATA");
+    const char *listen = getenv("ROSTER_LISTEN");
+    const char *cert = getenv("ROSTER_TLS_CERT");
+    const char *key = getenv("ROSTER_TLS_KEY");
+    const char *workers = getenv("ROSTER_WORKERS");
+    const char *group = getenv("ROSTER_MAX_GROUP");
+    const char *level = getenv("ROSTER_LOG_LEVEL");
+    const char *nogroup = getenv("ROSTER_NO_GROUP_COMMIT");
+    c.group_commit = !truthy(nogroup);
+    if (nogroup != NULL && nogroup[0] && !truthy(nogroup) && strcmp(nogroup, "0") != 0 &&
+        strcmp(nogroup, "false") != 0 && strcmp(nogroup, "no") != 0) {
+        err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "ROSTER_NO_GROUP_COMMIT",
+                          "ROSTER_NO_GROUP_COMMIT must be 1/true/yes or 0/false/no");
+        goto fail;
+    }
+
+    optind = 1;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (ch) {
+        case O_DATA:
+            data = optarg;
+            break;
+        case O_LISTEN:
+            listen = optarg;
+            break;
+        case O_CERT:
+            cert = optarg;
+            break;
+        case O_KEY:
+            key = optarg;
+            break;
+        case O_WORKERS:
+            workers = optarg;
+            break;
+        case O_GROUP:
+            group = optarg;
+            break;
+        case O_NOGROUP:
+            c.group_commit = false;
+            break;
+        case O_LOG:
+            level = optarg;
+            break;
+        case O_HELP:
+            c.help = true;
+            break;
+        case ':':
+            err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, argv[optind - 1],
+                              "option %s needs a value", argv[optind - 1]);
+            goto fail;
+        default:
+            err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, argv[optind - 1],
+                              "unknown option %s (see --help)", argv[optind - 1]);
+            goto fail;
+        }
+    }
+    if (optind < argc) {
+        err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, argv[optind],
+                          "unexpected argument %s (see --help)", argv[optind]);
+        goto fail;
+    }
+    if (c.help) {
+        *out = c;
+        return ROSTER_E_OK;
+    }
+    c.workers = 64;
+    c.max_group = 512;
+    c.log_level = ROSTER_LOG_INFO;
+    if (workers && (err = parse_uint(&c.workers, workers, 1, 4096, "workers", detail)))
+        goto fail;
+    if (group && (err = parse_uint(&c.max_group, group, 1, 4096, "max-group", detail)))
+        goto fail;
+    if (level && roster_log_level_parse(&c.log_level, level) != ROSTER_E_OK) {
+        err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "log-level",
+                          "log level must be debug, info, warn or error, not \"%.40s\"", level);
+        goto fail;
+    }
+    if ((cert == NULL) != (key == NULL)) {
+        err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, cert ? "tls-key" : "tls-cert",
+                          "--tls-cert and --tls-key go together");
+        goto fail;
+    }
+    if (data == NULL || data[0] == '\0')
+        data = "./data";
+    if ((err = make_dirs(data, detail)))
+        goto fail;
+    char abs[PATH_MAX];
+    if (realpath(data, abs) == NULL) {
+        err = roster_fail(detail, ROSTER_E_IO, "data", "cannot resolve %s: %s", data,
+                          strerror(errno));
+        goto fail;
+    }
+    if ((err = set_str(&c.data_dir, abs)))
+        goto fail;
+    if (listen == NULL || listen[0] == '\0') {
+        size_t n = strlen(abs) + sizeof "ipc:///users.ipc";
+        c.listen = malloc(n);
+        if (c.listen == NULL) {
+            err = ROSTER_E_NOMEM;
+            goto fail;
+        }
+        snprintf(c.listen, n, "ipc://%s/users.ipc", abs);
+    } else if ((err = set_str(&c.listen, listen))) {
+        goto fail;
+    }
+    if (strncmp(c.listen, "ipc://", 6) != 0 && strncmp(c.listen, "tcp://", 6) != 0 &&
+        strncmp(c.listen, "tls+tcp://", 10) != 0) {
+        err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "listen",
+                          "listen URL must start with ipc://, tcp:// or tls+tcp://, not "
+                          "\"%.60s\"",
+                          c.listen);
+        goto fail;
+    }
+    if (strncmp(c.listen, "tls+tcp://", 10) == 0 && cert == NULL) {
+        err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "tls-cert",
+                          "tls+tcp:// needs --tls-cert and --tls-key");
+        goto fail;
+    }
+    if ((err = set_str(&c.tls_cert, cert)) || (err = set_str(&c.tls_key, key)))
+        goto fail;
+    *out = c;
+    return ROSTER_E_OK;
+fail:
+    users_config_free(&c);
+    return err;
+}
+
+void users_config_free(users_config *c)
+{
+    if (c == NULL)
+        return;
+    free(c->data_dir);
+    free(c->listen);
+    free(c->tls_cert);
+    free(c->tls_key);
+    c->data_dir = c->listen = c->tls_cert = c->tls_key = NULL;
+}

@@ -1,0 +1,37 @@
+/* roster-users configuration: command-line options, each mirrored by an
+ * environment variable (the option wins when both are given). */
+#ifndef ROSTER_USERS_CONFIG_H
+#define ROSTER_USERS_CONFIG_H
+
+#include "error.h"
+#include "log.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef struct users_config {
+    char *data_dir;     /* absolute path, created if missing; owned */
+    char *listen;       /* URL; default ipc://<data_dir>/users.ipc; owned */
+    char *tls_cert;     /* PEM file or NULL; owned */
+    char *tls_key;      /* PEM file or NULL; owned */
+    unsigned workers;   /* requests served at once (nng contexts) */
+    unsigned max_group; /* most write requests in one commit */
+    roster_log_level log_level;
+    bool group_commit;
+    bool help; /* --help was given: print users_config_usage and exit 0 */
+} users_config;
+
+/* Parses argv and the environment into *out (caller-owned; release with
+ * users_config_free). Creates the data directory when missing. Errors:
+ * ROSTER_E_INVALID_ARGUMENT with `detail` naming the option, ROSTER_E_IO
+ * (data directory cannot be created), ROSTER_E_NOMEM. On --help, *out has
+ * help set and nothing is created. */
+int users_config_parse(users_config *out, int argc, char **argv, roster_err_detail *detail);
+
+/* Releases the strings of c (not c itself). Accepts NULL. */
+void users_config_free(users_config *c);
+
+/* Writes the --help text to f. */
+void users_config_usage(FILE *f);
+
+#endif

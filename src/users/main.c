@@ -1,0 +1,113 @@
+/* roster-users: wires configuration, logging, the store, the writer, the
+ * service and the RPC server together, then waits for SIGTERM/SIGINT. */
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+#include "rpc_server.h"
+#include "service.h"
+#include "stats.h"
+#include "store.h"
+#include "writer.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+
+int main(int argc, char **argv)
+{
+    int64_t t0 = roster_mono_ns();
+    users_config cfg;
+    roster_err_detail d = {{0}};
+    store *st = NULL;
+    users_stats *stats = NULL;
+    users_writer *writer = NULL;
+    users_service *svc = NULL;
+    rpc_server *srv = NULL;
+    int status = 1;
+
+    /* Signals are taken by sigwait below; every thread (nng's included,
+     * created later) inherits the block. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    roster_log_init("users", ROSTER_LOG_INFO);
+    int err = users_config_parse(&cfg, argc, argv, &d);
+    if (err) {
+        char q[300];
+        roster_log(ROSTER_LOG_ERROR, "bad_config", "option=%s error=%s",
+                   roster_log_quote(q, 80, d.field[0] ? d.field : "-"),
+                   roster_log_quote(q + 80, 220, d.message));
+        fprintf(stderr, "roster-users: %s\n", d.message);
+        return err == ROSTER_E_INVALID_ARGUMENT ? 2 : 1;
+    }
+    if (cfg.help) {
+        users_config_usage(stdout);
+        return 0;
+    }
+    roster_log_init("users", cfg.log_level);
+
+    char q1[600], q2[600];
+    store_options so = {.detail = &d};
+    if ((err = store_open(&st, cfg.data_dir, &so)) != 0) {
+        roster_log(
+            ROSTER_LOG_ERROR, "store_open_failed", "data=%s error=%s reason=%s",
+            roster_log_quote(q1, sizeof q1, cfg.data_dir), roster_errname(err),
+            roster_log_quote(q2, sizeof q2, d.message[0] ? d.message : roster_strerror(err)));
+        goto done;
+    }
+    if ((err = users_stats_new(&stats)) != 0 ||
+        (err = users_writer_start(&writer, st, stats, cfg.group_commit, cfg.max_group)) != 0 ||
+        (err = users_service_new(&svc, st, writer, stats)) != 0) {
+        roster_log(ROSTER_LOG_ERROR, "startup_failed", "error=%s", roster_errname(err));
+        goto done;
+    }
+    rpc_server_options ro = {
+        .url = cfg.listen,
+        .contexts = cfg.workers,
+        .tls_cert = cfg.tls_cert,
+        .tls_key = cfg.tls_key,
+        .handler = users_service_handle,
+        .observer = users_service_observe,
+        .arg = svc,
+    };
+    if ((err = rpc_server_start(&srv, &ro, &d)) != 0) {
+        roster_log(ROSTER_LOG_ERROR, "listen_failed", "listen=%s error=%s reason=%s",
+                   roster_log_quote(q1, sizeof q1, cfg.listen), roster_errname(err),
+                   roster_log_quote(q2, sizeof q2, d.message));
+        goto done;
+    }
+    users_service_set_server(svc, srv);
+    roster_log(ROSTER_LOG_INFO, "startup",
+               "data=%s listen=%s workers=%u group_commit=%s max_group=%u startup_ms=%.1f",
+               roster_log_quote(q1, sizeof q1, cfg.data_dir),
+               roster_log_quote(q2, sizeof q2, cfg.listen), cfg.workers,
+               cfg.group_commit ? "true" : "false", cfg.max_group,
+               (double)(roster_mono_ns() - t0) / 1e6);
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    int64_t t1 = roster_mono_ns();
+    roster_log(ROSTER_LOG_INFO, "shutdown_begin", "signal=%s in_flight=%u",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT", rpc_server_in_flight(srv));
+    unsigned left = rpc_server_stop(srv, 10000);
+    if (left > 0)
+        roster_log(ROSTER_LOG_WARN, "shutdown_unanswered", "calls=%u", left);
+    users_writer_stop(writer);
+    writer = NULL;
+    rpc_server_free(srv);
+    srv = NULL;
+    status = 0;
+    roster_log(ROSTER_LOG_INFO, "shutdown", "ms=%.1f", (double)(roster_mono_ns() - t1) / 1e6);
+done:
+    rpc_server_free(srv);
+    users_writer_stop(writer);
+    users_service_free(svc);
+    users_stats_free(stats);
+    store_close(st);
+    users_config_free(&cfg);
+    return status;
+}

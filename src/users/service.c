@@ -1,0 +1,232 @@
+#include "service.h"
+
+#include "log.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef ROSTER_VERSION
+#define ROSTER_VERSION "unknown"
+#endif
+
+struct users_service {
+    store *st;
+    users_writer *writer;
+    users_stats *stats;
+    _Atomic(rpc_server *) srv;
+};
+
+int users_service_new(users_service **out, store *st, users_writer *w, users_stats *stats)
+{
+    users_service *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return ROSTER_E_NOMEM;
+    s->st = st;
+    s->writer = w;
+    s->stats = stats;
+    atomic_init(&s->srv, NULL);
+    *out = s;
+    return ROSTER_E_OK;
+}
+
+void users_service_set_server(users_service *svc, rpc_server *srv)
+{
+    atomic_store(&svc->srv, srv);
+}
+
+void users_service_free(users_service *svc)
+{
+    free(svc);
+}
+
+void users_service_observe(void *arg, const rpc_method *method, int code, int64_t ns)
+{
+    users_service *svc = arg;
+    users_stats_request(svc->stats, method, code, ns);
+    if (code == 13)
+        roster_log(ROSTER_LOG_ERROR, "request_failed", "method=%s code=%d",
+                   method ? method->short_name : "(unknown)", code);
+    else if (roster_log_enabled(ROSTER_LOG_DEBUG))
+        roster_log(ROSTER_LOG_DEBUG, "rpc_reply", "method=%s code=%d status=%s us=%lld",
+                   method ? method->short_name : "(unknown)", code, roster_status_name(code),
+                   (long long)(ns / 1000));
+}
+
+static size_t varint_put(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+/* ListUsersResponse built from the stored record encodings, without
+ * unpacking them: total_count (field 1) then each user (field 2). */
+static int list_users_raw(rpc_call *call, store_rtxn *rx, const roster_uuid *scope,
+                          const Roster__V1__ListUsersRequest *req, roster_err_detail *d)
+{
+    roster_arena *a = rpc_call_arena(call);
+    store_page page;
+    int err = store_user_list_raw(rx, scope, req, a, &page, d);
+    if (err)
+        return err;
+    size_t size = 11;
+    for (size_t i = 0; i < page.n; i++)
+        size += 1 + 10 + page.items[i].len;
+    uint8_t *buf = roster_arena_alloc(a, size);
+    if (buf == NULL)
+        return ROSTER_E_NOMEM;
+    size_t n = 0;
+    buf[n++] = 0x08;
+    n += varint_put(buf + n, (uint64_t)page.total_count);
+    for (size_t i = 0; i < page.n; i++) {
+        buf[n++] = 0x12;
+        n += varint_put(buf + n, page.items[i].len);
+        memcpy(buf + n, page.items[i].data, page.items[i].len);
+        n += page.items[i].len;
+    }
+    rpc_call_reply_bytes(call, buf, n);
+    return ROSTER_E_OK;
+}
+
+static int stats_reply(users_service *svc, rpc_call *call, store_rtxn *rx)
+{
+    roster_arena *a = rpc_call_arena(call);
+    store_stats ss;
+    int err = store_stat(rx, &ss);
+    if (err)
+        return err;
+    Roster__V1__StatsResponse resp;
+    roster__v1__stats_response__init(&resp);
+    if ((err = users_stats_fill(svc->stats, a, &resp)) != 0)
+        return err;
+    resp.has_users = resp.has_tenants = resp.has_map_size_bytes = resp.has_used_bytes = 1;
+    resp.users = (int64_t)ss.users;
+    resp.tenants = (int64_t)ss.tenants;
+    resp.map_size_bytes = (int64_t)ss.map_size;
+    resp.used_bytes = (int64_t)ss.used_bytes;
+    rpc_server *srv = atomic_load(&svc->srv);
+    resp.has_in_flight = 1;
+    resp.in_flight = srv ? (int64_t)rpc_server_in_flight(srv) : 0;
+    rpc_call_reply_message(call, &resp.base);
+    return ROSTER_E_OK;
+}
+
+/* Runs one read method in a read transaction. Returns ROSTER_E_OK once the
+ * call has been answered; otherwise the caller answers with the error. */
+static int read_call(users_service *svc, rpc_call *call, const roster_uuid *scope,
+                     roster_err_detail *d)
+{
+    const rpc_method *m = rpc_call_method(call);
+    const ProtobufCMessage *req = rpc_call_request(call);
+    roster_arena *a = rpc_call_arena(call);
+    store_rtxn *rx = NULL;
+    int err = store_read_begin(svc->st, &rx);
+    if (err)
+        return roster_fail(d, err, "", "cannot read the store: %s", roster_strerror(err));
+    ProtobufCMessage *out = NULL;
+    switch (m->id) {
+    case RPC_GET_USER: {
+        const Roster__V1__GetUserRequest *r = (const void *)req;
+        const void *bytes;
+        size_t len;
+        if (r->id == NULL) {
+            err = roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "id", "id is required");
+            break;
+        }
+        err = store_user_get_raw(rx, scope, r->id, &bytes, &len);
+        if (err == ROSTER_E_NOT_FOUND)
+            roster_fail(d, err, "id", "no user with id %.40s", r->id);
+        else if (err == ROSTER_E_INVALID_ARGUMENT)
+            roster_fail(d, err, "id", "id is not a UUID");
+        if (err == ROSTER_E_OK)
+            rpc_call_reply_bytes(call, bytes, len);
+        break;
+    }
+    case RPC_BATCH_GET_USERS: {
+        Roster__V1__BatchGetUsersResponse *o = NULL;
+        err = store_user_batch_get(rx, scope, (const void *)req, a, &o, d);
+        out = (ProtobufCMessage *)o;
+        break;
+    }
+    case RPC_LIST_USERS:
+        err = list_users_raw(call, rx, scope, (const void *)req, d);
+        break;
+    case RPC_GET_TENANT: {
+        Roster__V1__Tenant *o = NULL;
+        err = store_tenant_get(rx, scope, (const void *)req, a, &o, d);
+        out = (ProtobufCMessage *)o;
+        break;
+    }
+    case RPC_BATCH_GET_TENANTS: {
+        Roster__V1__BatchGetTenantsResponse *o = NULL;
+        err = store_tenant_batch_get(rx, scope, (const void *)req, a, &o, d);
+        out = (ProtobufCMessage *)o;
+        break;
+    }
+    case RPC_LIST_TENANTS: {
+        Roster__V1__ListTenantsResponse *o = NULL;
+        err = store_tenant_list(rx, scope, (const void *)req, a, &o, d);
+        out = (ProtobufCMessage *)o;
+        break;
+    }
+    case RPC_STATS:
+        err = stats_reply(svc, call, rx);
+        break;
+    default:
+        err = roster_fail(d, ROSTER_E_UNIMPLEMENTED, "method", "%s is not served here",
+                          m->short_name);
+        break;
+    }
+    if (err == ROSTER_E_OK && out != NULL)
+        rpc_call_reply_message(call, out);
+    store_read_end(rx);
+    return err;
+}
+
+void users_service_handle(void *arg, rpc_call *call)
+{
+    users_service *svc = arg;
+    roster_err_detail d = {{0}};
+    const rpc_method *m = rpc_call_method(call);
+    roster_uuid scope_id;
+    const roster_uuid *scope = NULL;
+    const char *scope_text = rpc_call_tenant_scope(call);
+    int err;
+    if (scope_text != NULL) {
+        if (roster_uuid_parse(&scope_id, scope_text, strlen(scope_text)) != ROSTER_E_OK) {
+            err = roster_fail(&d, ROSTER_E_INVALID_ARGUMENT, "tenantScope",
+                              "tenant scope is not a UUID");
+            goto fail;
+        }
+        scope = &scope_id;
+    }
+    if (rpc_call_expired(call)) {
+        err = roster_fail(&d, ROSTER_E_DEADLINE_EXCEEDED, "", "deadline exceeded before %s ran",
+                          m->short_name);
+        goto fail;
+    }
+    if (m->writes) {
+        users_writer_submit(svc->writer, call, scope);
+        return;
+    }
+    if (m->id == RPC_HEALTH) {
+        Roster__V1__HealthResponse h;
+        roster__v1__health_response__init(&h);
+        h.status = "SERVING";
+        h.version = ROSTER_VERSION;
+        h.has_uptime_ms = 1;
+        h.uptime_ms = users_stats_uptime_ms(svc->stats);
+        rpc_call_reply_message(call, &h.base);
+        return;
+    }
+    err = read_call(svc, call, scope, &d);
+    if (err == ROSTER_E_OK)
+        return;
+fail:
+    rpc_call_reply_error(call, err, &d);
+}

@@ -1,0 +1,37 @@
+/* The single writer: applies write requests (CreateUser, UpdateUser,
+ * CreateTenant, UpdateTenant) on one thread. Requests queued while a
+ * commit is in progress are applied together in the next write
+ * transaction (group commit), each in its own nested transaction so one
+ * failing request does not fail its neighbours, and every request is
+ * answered with its own result only after the commit that holds it is
+ * durable. */
+#ifndef ROSTER_USERS_WRITER_H
+#define ROSTER_USERS_WRITER_H
+
+#include "error.h"
+#include "rpc_server.h"
+#include "stats.h"
+#include "store.h"
+#include "uuid.h"
+
+#include <stdbool.h>
+
+typedef struct users_writer users_writer;
+
+/* Starts the writer thread. `st` and `stats` are borrowed and must outlive
+ * the writer. group_commit false commits each request on its own;
+ * max_group caps the requests in one commit. On success *out is
+ * caller-owned until users_writer_stop. */
+int users_writer_start(users_writer **out, store *st, users_stats *stats, bool group_commit,
+                       unsigned max_group);
+
+/* Queues a write call; the writer owns `call` from here and answers it.
+ * `scope` (NULL = unrestricted) is copied. After users_writer_stop has
+ * begun, the call is answered UNAVAILABLE at once. */
+void users_writer_submit(users_writer *w, rpc_call *call, const roster_uuid *scope);
+
+/* Applies and answers everything queued, stops the thread and frees the
+ * writer. Accepts NULL. */
+void users_writer_stop(users_writer *w);
+
+#endif

@@ -1,0 +1,563 @@
+/* The RPC layer: envelope codec, method table, status replies, and the
+ * rep0 server with the async req0 client over ipc in one process, using a
+ * handler table defined here. */
+#include "arena.h"
+#include "roster_limits.h"
+#include "rpc_client.h"
+#include "rpc_envelope.h"
+#include "rpc_method.h"
+#include "rpc_server.h"
+#include "rpc_status.h"
+
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ codec */
+
+START_TEST(envelope_round_trip)
+{
+    roster_arena a;
+    roster_arena_init(&a, 0, 0);
+    Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+    g.id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+    uint8_t *body;
+    size_t body_len;
+    ck_assert_int_eq(rpc_message_pack(&body, &body_len, &a, &g.base), ROSTER_E_OK);
+
+    Roster__V1__RpcRequest req;
+    Roster__V1__CallContext ctx;
+    rpc_request_init(&req, &ctx, "/roster.v1.UserService/GetUser", body, body_len, "r-1", 250,
+                     "0190a1b2-c3d4-7e5f-8a9b-000000000001");
+    uint8_t *wire;
+    size_t wire_len;
+    ck_assert_int_eq(rpc_message_pack(&wire, &wire_len, &a, &req.base), ROSTER_E_OK);
+
+    Roster__V1__RpcRequest *back = NULL;
+    ck_assert_int_eq(rpc_request_decode(&back, &a, wire, wire_len, NULL), ROSTER_E_OK);
+    ck_assert_str_eq(back->method, "/roster.v1.UserService/GetUser");
+    ck_assert_ptr_nonnull(back->context);
+    ck_assert_str_eq(back->context->request_id, "r-1");
+    ck_assert_uint_eq(back->context->timeout_ms, 250);
+    ck_assert_str_eq(back->context->tenant_scope, "0190a1b2-c3d4-7e5f-8a9b-000000000001");
+    const rpc_method *m = rpc_method_find(back->method, strlen(back->method));
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(m->id, RPC_GET_USER);
+    ProtobufCMessage *gm = NULL;
+    ck_assert_int_eq(rpc_body_decode(&gm, &a, m->request, back->body.data, back->body.len, NULL),
+                     ROSTER_E_OK);
+    ck_assert_str_eq(((Roster__V1__GetUserRequest *)gm)->id, g.id);
+
+    /* A status reply survives the trip with its violation. */
+    roster_err_detail d;
+    roster_fail(&d, ROSTER_E_ALREADY_EXISTS, "email", "email is already used in this tenant");
+    Roster__V1__RpcReply rep;
+    rpc_status st;
+    rpc_status_reply(&rep, &st, ROSTER_E_ALREADY_EXISTS, &d);
+    ck_assert_int_eq(rep.code, 6);
+    ck_assert_ptr_nonnull(rep.message);
+    ck_assert_int_eq(rpc_message_pack(&wire, &wire_len, &a, &rep.base), ROSTER_E_OK);
+    Roster__V1__RpcReply *rback = NULL;
+    ck_assert_int_eq(rpc_reply_decode(&rback, &a, wire, wire_len, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(rback->code, 6);
+    ck_assert_str_eq(rback->message, "email is already used in this tenant");
+    ck_assert_uint_eq(rback->n_violations, 1);
+    ck_assert_str_eq(rback->violations[0]->field, "email");
+    roster_arena_free(&a);
+}
+END_TEST
+
+START_TEST(status_without_detail)
+{
+    Roster__V1__RpcReply rep;
+    rpc_status st;
+    rpc_status_reply(&rep, &st, ROSTER_E_UNIMPLEMENTED, NULL);
+    ck_assert_int_eq(rep.code, 12);
+    ck_assert_str_eq(rep.message, "unknown method");
+    ck_assert_uint_eq(rep.n_violations, 0);
+    rpc_status_reply(&rep, &st, ROSTER_E_OK, NULL);
+    ck_assert_int_eq(rep.code, 0);
+    ck_assert_ptr_null(rep.message);
+}
+END_TEST
+
+START_TEST(decode_rejects_garbage_and_truncation)
+{
+    roster_arena a;
+    roster_arena_init(&a, 0, 0);
+    roster_err_detail d;
+    Roster__V1__RpcRequest *r = NULL;
+    const uint8_t garbage[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+    ck_assert_int_eq(rpc_request_decode(&r, &a, garbage, sizeof garbage, &d), ROSTER_E_PROTOCOL);
+    ck_assert_ptr_null(r);
+    ck_assert_ptr_nonnull(strstr(d.message, "RpcRequest"));
+
+    /* Empty input is an envelope without a method. */
+    ck_assert_int_eq(rpc_request_decode(&r, &a, "", 0, &d), ROSTER_E_PROTOCOL);
+    ck_assert_str_eq(d.field, "method");
+
+    Roster__V1__RpcRequest req;
+    Roster__V1__CallContext ctx;
+    rpc_request_init(&req, &ctx, "/roster.v1.UserService/Health", "", 0, "abc", 0, NULL);
+    uint8_t *wire;
+    size_t len;
+    ck_assert_int_eq(rpc_message_pack(&wire, &len, &a, &req.base), ROSTER_E_OK);
+    for (size_t cut = 1; cut < len; cut++) {
+        Roster__V1__RpcRequest *t = NULL;
+        int err = rpc_request_decode(&t, &a, wire, len - cut, NULL);
+        /* Every strict prefix either fails or lacks something it had. */
+        if (err == ROSTER_E_OK)
+            ck_assert(t->context == NULL || t->context->request_id == NULL ||
+                      strcmp(t->context->request_id, "abc") != 0);
+    }
+    /* A reply with no status code is refused. */
+    Roster__V1__RpcReply *rep = NULL;
+    ck_assert_int_eq(rpc_reply_decode(&rep, &a, "", 0, &d), ROSTER_E_PROTOCOL);
+    ck_assert_str_eq(d.field, "code");
+    /* A body of the wrong type: a User is not a valid GetUserRequest when
+     * its field 2 (reference) is a string where GetUserRequest has none?
+     * Unknown fields are kept, so use bytes that break the wire format. */
+    ProtobufCMessage *m = NULL;
+    const uint8_t bad_body[] = {0x0a, 0x20, 'x'};
+    ck_assert_int_eq(rpc_body_decode(&m, &a, &roster__v1__get_user_request__descriptor, bad_body,
+                                     sizeof bad_body, &d),
+                     ROSTER_E_PROTOCOL);
+    ck_assert_ptr_nonnull(strstr(d.message, "roster.v1.GetUserRequest"));
+    roster_arena_free(&a);
+}
+END_TEST
+
+START_TEST(method_table)
+{
+    for (int i = 0; i < RPC_METHOD__COUNT; i++) {
+        const rpc_method *m = rpc_method_get((rpc_method_id)i);
+        ck_assert_ptr_nonnull(m);
+        ck_assert_int_eq(m->id, i);
+        ck_assert_ptr_eq(rpc_method_find(m->name, strlen(m->name)), m);
+        ck_assert(strncmp(m->name, "/roster.v1.UserService/", 23) == 0);
+        ck_assert_str_eq(m->name + 23, m->short_name);
+        /* The table agrees with the service descriptor protoc-c made. */
+        const ProtobufCServiceDescriptor *sd = &roster__v1__user_service__descriptor;
+        int found = 0;
+        for (unsigned k = 0; k < sd->n_methods; k++) {
+            if (strcmp(sd->methods[k].name, m->short_name) == 0) {
+                ck_assert_ptr_eq(sd->methods[k].input, m->request);
+                ck_assert_ptr_eq(sd->methods[k].output, m->reply);
+                found = 1;
+            }
+        }
+        ck_assert_int_eq(found, 1);
+    }
+    ck_assert_ptr_null(rpc_method_get(RPC_METHOD__COUNT));
+    ck_assert_ptr_null(rpc_method_find("/roster.v1.UserService/Nope", 27));
+    ck_assert_ptr_null(rpc_method_find("GetUser", 7));
+    ck_assert(rpc_method_get(RPC_CREATE_USER)->writes);
+    ck_assert(!rpc_method_get(RPC_GET_USER)->writes);
+}
+END_TEST
+
+/* ------------------------------------------------------------ server */
+
+static char url[256];
+
+static void *late_reply(void *arg)
+{
+    rpc_call *call = arg;
+    const Roster__V1__GetUserRequest *r = (const void *)rpc_call_request(call);
+    usleep(strcmp(r->id, "slow") == 0 ? 400000 : 2000);
+    Roster__V1__User u = ROSTER__V1__USER__INIT;
+    u.id = r->id;
+    rpc_call_reply_message(call, &u.base);
+    return NULL;
+}
+
+/* The in-test handler table: GetUser echoes the id (later, from another
+ * thread, for "async" and "slow"; NOT_FOUND for "missing"); Health answers
+ * with the caller's request id and scope; everything else an empty reply. */
+static void handler(void *arg, rpc_call *call)
+{
+    (void)arg;
+    const rpc_method *m = rpc_call_method(call);
+    if (m->id == RPC_GET_USER) {
+        const Roster__V1__GetUserRequest *r = (const void *)rpc_call_request(call);
+        if (r->id == NULL) {
+            rpc_call_reply_error(call, ROSTER_E_INVALID_ARGUMENT, NULL);
+            return;
+        }
+        if (strcmp(r->id, "missing") == 0) {
+            roster_err_detail d;
+            roster_fail(&d, ROSTER_E_NOT_FOUND, "id", "no user with id missing");
+            rpc_call_reply_error(call, ROSTER_E_NOT_FOUND, &d);
+            return;
+        }
+        if (strcmp(r->id, "async") == 0 || strcmp(r->id, "slow") == 0) {
+            pthread_t t;
+            pthread_create(&t, NULL, late_reply, call);
+            pthread_detach(t);
+            return;
+        }
+        Roster__V1__User u = ROSTER__V1__USER__INIT;
+        u.id = r->id;
+        rpc_call_reply_message(call, &u.base);
+        return;
+    }
+    if (m->id == RPC_HEALTH) {
+        Roster__V1__HealthResponse h = ROSTER__V1__HEALTH_RESPONSE__INIT;
+        h.status = (char *)rpc_call_request_id(call);
+        h.version = (char *)(rpc_call_tenant_scope(call) ? rpc_call_tenant_scope(call) : "-");
+        rpc_call_reply_message(call, &h.base);
+        return;
+    }
+    rpc_call_reply_bytes(call, "", 0);
+}
+
+typedef struct waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+    int want;
+    int codes[64];
+    char text[64][128];
+    rpc_client *client;
+    int chain_left;
+} waiter;
+
+static void waiter_init(waiter *w, int want)
+{
+    memset(w, 0, sizeof *w);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    w->want = want;
+}
+
+static void waiter_wait(waiter *w)
+{
+    pthread_mutex_lock(&w->mu);
+    while (w->done < w->want)
+        pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+}
+
+static void record_cb(void *arg, const rpc_result *res)
+{
+    waiter *w = arg;
+    pthread_mutex_lock(&w->mu);
+    int i = w->done < 64 ? w->done : 63;
+    w->codes[i] = res->code;
+    if (res->code == 0 && res->reply != NULL && res->method->id == RPC_GET_USER)
+        snprintf(w->text[i], sizeof w->text[i], "%s", ((Roster__V1__User *)res->reply)->id);
+    else if (res->code == 0 && res->reply != NULL && res->method->id == RPC_HEALTH)
+        snprintf(w->text[i], sizeof w->text[i], "%s|%s",
+                 ((Roster__V1__HealthResponse *)res->reply)->status,
+                 ((Roster__V1__HealthResponse *)res->reply)->version);
+    else if (res->n_violations > 0)
+        snprintf(w->text[i], sizeof w->text[i], "%s", res->violations[0]->field);
+    else
+        snprintf(w->text[i], sizeof w->text[i], "%s", res->message);
+    w->done++;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static int call_one(rpc_client *c, const char *id, uint32_t timeout_ms, char *text, size_t cap)
+{
+    waiter w;
+    waiter_init(&w, 1);
+    Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+    g.id = (char *)id;
+    ck_assert_int_eq(rpc_client_call(c, RPC_GET_USER, &g.base, timeout_ms, NULL, record_cb, &w),
+                     ROSTER_E_OK);
+    waiter_wait(&w);
+    if (text)
+        snprintf(text, cap, "%s", w.text[0]);
+    return w.codes[0];
+}
+
+static rpc_server *start_server(void)
+{
+    snprintf(url, sizeof url, "ipc:///tmp/roster-rpc-test-%d.ipc", (int)getpid());
+    rpc_server_options o = {.url = url, .contexts = 16, .handler = handler};
+    rpc_server *s = NULL;
+    roster_err_detail d;
+    ck_assert_int_eq(rpc_server_start(&s, &o, &d), ROSTER_E_OK);
+    return s;
+}
+
+START_TEST(server_client_basic)
+{
+    rpc_server *s = start_server();
+    rpc_client *c = NULL;
+    ck_assert_int_eq(rpc_client_open(&c, url, NULL, NULL), ROSTER_E_OK);
+    char text[128];
+    ck_assert_int_eq(call_one(c, "u-1", 2000, text, sizeof text), 0);
+    ck_assert_str_eq(text, "u-1");
+    ck_assert_int_eq(call_one(c, "missing", 2000, text, sizeof text), 5);
+    ck_assert_str_eq(text, "id");
+    ck_assert_int_eq(call_one(c, "async", 2000, text, sizeof text), 0);
+    ck_assert_str_eq(text, "async");
+
+    /* Request id and tenant scope reach the handler. */
+    waiter w;
+    waiter_init(&w, 1);
+    Roster__V1__HealthRequest h = ROSTER__V1__HEALTH_REQUEST__INIT;
+    uint8_t hb[8];
+    size_t hn = roster__v1__health_request__pack(&h, hb);
+    ck_assert_int_eq(rpc_client_call_raw(c, "/roster.v1.UserService/Health", hb, hn, 2000,
+                                         "0190a1b2-c3d4-7e5f-8a9b-000000000001", "req-42",
+                                         record_cb, &w),
+                     ROSTER_E_OK);
+    waiter_wait(&w);
+    ck_assert_int_eq(w.codes[0], 0);
+    ck_assert_str_eq(w.text[0], "req-42|0190a1b2-c3d4-7e5f-8a9b-000000000001");
+
+    /* Unknown method, wrong body, garbage envelope: status replies. */
+    waiter_init(&w, 3);
+    ck_assert_int_eq(rpc_client_call_raw(c, "/roster.v1.UserService/DropTables", "", 0, 2000, NULL,
+                                         NULL, record_cb, &w),
+                     ROSTER_E_OK);
+    const uint8_t bad_body[] = {0x0a, 0x20, 'x'};
+    ck_assert_int_eq(rpc_client_call_raw(c, "/roster.v1.UserService/GetUser", bad_body,
+                                         sizeof bad_body, 2000, NULL, NULL, record_cb, &w),
+                     ROSTER_E_OK);
+    ck_assert_int_eq(rpc_client_send_bytes(c, "\xff\xff\xff\xff", 4, 2000, record_cb, &w),
+                     ROSTER_E_OK);
+    waiter_wait(&w);
+    int seen12 = 0, seen3 = 0;
+    for (int i = 0; i < 3; i++) {
+        seen12 += w.codes[i] == 12;
+        seen3 += w.codes[i] == 3;
+    }
+    ck_assert_int_eq(seen12, 1);
+    ck_assert_int_eq(seen3, 2);
+    ck_assert_int_eq(call_one(c, "after-bad", 2000, NULL, 0), 0);
+
+    /* Wrong message type for the method is refused before sending. */
+    ck_assert_int_eq(rpc_client_call(c, RPC_GET_USER, &h.base, 100, NULL, record_cb, &w),
+                     ROSTER_E_INVALID_ARGUMENT);
+
+    rpc_client_close(c);
+    ck_assert_uint_eq(rpc_server_stop(s, 2000), 0);
+    rpc_server_free(s);
+}
+END_TEST
+
+static void chain_cb(void *arg, const rpc_result *res)
+{
+    waiter *w = arg;
+    pthread_mutex_lock(&w->mu);
+    int more = res->code == 0 && --w->chain_left > 0;
+    if (res->code != 0)
+        w->codes[0] = res->code;
+    pthread_mutex_unlock(&w->mu);
+    if (more) {
+        /* A callback starts the next call. */
+        Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+        g.id = "chained";
+        ck_assert_int_eq(rpc_client_call(w->client, RPC_GET_USER, &g.base, 2000, NULL, chain_cb, w),
+                         ROSTER_E_OK);
+        return;
+    }
+    pthread_mutex_lock(&w->mu);
+    w->done++;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+START_TEST(server_client_concurrency)
+{
+    rpc_server *s = start_server();
+    rpc_client *c = NULL;
+    rpc_client_options co = {.contexts = 4};
+    ck_assert_int_eq(rpc_client_open(&c, url, &co, NULL), ROSTER_E_OK);
+    /* 300 calls at once through a pool of 4: the pool grows; a server
+     * with 16 contexts answers all of them (some from another thread). */
+    enum { N = 300 };
+    static int codes[N];
+    waiter w;
+    waiter_init(&w, N);
+    for (int i = 0; i < N; i++) {
+        Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+        g.id = (i % 10 == 0) ? "async" : "u";
+        ck_assert_int_eq(rpc_client_call(c, RPC_GET_USER, &g.base, 10000, NULL, record_cb, &w),
+                         ROSTER_E_OK);
+    }
+    waiter_wait(&w);
+    for (int i = 0; i < 64; i++)
+        ck_assert_int_eq(w.codes[i], 0);
+    (void)codes;
+
+    waiter_init(&w, 8);
+    w.client = c;
+    w.chain_left = 8 * 25;
+    for (int i = 0; i < 8; i++) {
+        Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+        g.id = "chained";
+        ck_assert_int_eq(rpc_client_call(c, RPC_GET_USER, &g.base, 2000, NULL, chain_cb, &w),
+                         ROSTER_E_OK);
+    }
+    waiter_wait(&w);
+    ck_assert_int_eq(w.codes[0], 0);
+    ck_assert_int_le(w.chain_left, 0);
+    rpc_client_close(c);
+    rpc_server_stop(s, 2000);
+    rpc_server_free(s);
+}
+END_TEST
+
+START_TEST(deadline_unavailable_reconnect)
+{
+    snprintf(url, sizeof url, "ipc:///tmp/roster-rpc-test-%d.ipc", (int)getpid());
+    unlink(url + 6);
+    rpc_client *c = NULL;
+    ck_assert_int_eq(rpc_client_open(&c, url, NULL, NULL), ROSTER_E_OK);
+    /* Nothing listens: the call ends UNAVAILABLE, not a hang. */
+    char text[128];
+    ck_assert_int_eq(call_one(c, "u", 200, text, sizeof text), 14);
+    /* Long enough disconnected: calls fail at once. */
+    usleep(1100000);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(call_one(c, "u", 5000, text, sizeof text), 14);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ck_assert_int_lt((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000, 500);
+    ck_assert(!rpc_client_connected(c));
+
+    /* The service comes up: the client redials by itself. */
+    rpc_server *s = start_server();
+    int ok = 0;
+    for (int i = 0; i < 50 && !ok; i++) {
+        ok = call_one(c, "u", 1000, NULL, 0) == 0;
+        if (!ok)
+            usleep(100000);
+    }
+    ck_assert(ok);
+    ck_assert(rpc_client_connected(c));
+
+    /* The handler answers after 400 ms; the caller gave 100 ms. */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(call_one(c, "slow", 100, text, sizeof text), 4);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    ck_assert_int_ge(ms, 100);
+    ck_assert_int_lt(ms, 400);
+    /* The late reply goes nowhere; the next call is fine. */
+    usleep(400000);
+    ck_assert_int_eq(call_one(c, "u2", 1000, text, sizeof text), 0);
+    ck_assert_str_eq(text, "u2");
+
+    /* An oversize message: nng drops it and the connection; no reply. The
+     * server keeps serving. */
+    size_t big = ROSTER_MAX_RPC_MESSAGE + 1024;
+    uint8_t *buf = calloc(1, big);
+    waiter w;
+    waiter_init(&w, 1);
+    ck_assert_int_eq(rpc_client_send_bytes(c, buf, big, 300, record_cb, &w), ROSTER_E_OK);
+    waiter_wait(&w);
+    ck_assert(w.codes[0] == 4 || w.codes[0] == 14);
+    free(buf);
+    ok = 0;
+    for (int i = 0; i < 30 && !ok; i++)
+        ok = call_one(c, "after-big", 1000, NULL, 0) == 0;
+    ck_assert(ok);
+    /* The client refuses to build an oversize request itself. */
+    Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+    char *huge = malloc(ROSTER_MAX_RPC_MESSAGE + 1);
+    memset(huge, 'a', ROSTER_MAX_RPC_MESSAGE);
+    huge[ROSTER_MAX_RPC_MESSAGE] = '\0';
+    g.id = huge;
+    ck_assert_int_eq(rpc_client_call(c, RPC_GET_USER, &g.base, 100, NULL, record_cb, &w),
+                     ROSTER_E_TOO_LARGE);
+    free(huge);
+
+    rpc_client_close(c);
+    rpc_server_stop(s, 2000);
+    rpc_server_free(s);
+}
+END_TEST
+
+START_TEST(stop_answers_in_flight)
+{
+    rpc_server *s = start_server();
+    rpc_client *c = NULL;
+    ck_assert_int_eq(rpc_client_open(&c, url, NULL, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(call_one(c, "warm", 2000, NULL, 0), 0);
+    waiter w;
+    waiter_init(&w, 5);
+    for (int i = 0; i < 5; i++) {
+        Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+        g.id = "slow";
+        ck_assert_int_eq(rpc_client_call(c, RPC_GET_USER, &g.base, 5000, NULL, record_cb, &w),
+                         ROSTER_E_OK);
+    }
+    usleep(100000);
+    ck_assert_uint_eq(rpc_server_in_flight(s), 5);
+    ck_assert_uint_eq(rpc_server_stop(s, 3000), 0);
+    waiter_wait(&w);
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(w.codes[i], 0);
+    rpc_server_free(s);
+    rpc_client_close(c);
+}
+END_TEST
+
+START_TEST(listen_errors)
+{
+    rpc_server_options o = {.url = "bogus://nowhere", .handler = handler};
+    rpc_server *s = NULL;
+    roster_err_detail d;
+    ck_assert_int_eq(rpc_server_start(&s, &o, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_ptr_null(s);
+    o.url = "tls+tcp://127.0.0.1:20091";
+    ck_assert_int_eq(rpc_server_start(&s, &o, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "tlsCert");
+    o.tls_cert = "/nonexistent/cert.pem";
+    o.tls_key = "/nonexistent/key.pem";
+    ck_assert_int_eq(rpc_server_start(&s, &o, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "tlsCert");
+    ck_assert_ptr_nonnull(strstr(d.message, "/nonexistent/cert.pem"));
+    /* Two servers on one tcp port: the second is UNAVAILABLE. */
+    rpc_server_options t = {.url = "tcp://127.0.0.1:20092", .handler = handler};
+    rpc_server *a = NULL, *b = NULL;
+    ck_assert_int_eq(rpc_server_start(&a, &t, &d), ROSTER_E_OK);
+    ck_assert_int_eq(rpc_server_start(&b, &t, &d), ROSTER_E_UNAVAILABLE);
+    ck_assert_str_eq(d.field, "listen");
+    rpc_server_free(a);
+    rpc_client_close(NULL);
+    rpc_server_free(NULL);
+}
+END_TEST
+
+static Suite *rpc_suite(void)
+{
+    Suite *s = suite_create("rpc");
+    TCase *codec = tcase_create("codec");
+    tcase_add_test(codec, envelope_round_trip);
+    tcase_add_test(codec, status_without_detail);
+    tcase_add_test(codec, decode_rejects_garbage_and_truncation);
+    tcase_add_test(codec, method_table);
+    suite_add_tcase(s, codec);
+    TCase *srv = tcase_create("server_client");
+    tcase_set_timeout(srv, 60);
+    tcase_add_test(srv, server_client_basic);
+    tcase_add_test(srv, server_client_concurrency);
+    tcase_add_test(srv, deadline_unavailable_reconnect);
+    tcase_add_test(srv, stop_answers_in_flight);
+    tcase_add_test(srv, listen_errors);
+    suite_add_tcase(s, srv);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(rpc_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
