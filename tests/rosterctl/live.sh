@@ -181,12 +181,12 @@ has "$T/out" "users"
 
 # ---- service stats
 expect 0 c stats
-has "$T/out" "/roster.v1.UserService/GetUser"
+has "$T/out" "^GetUser  *[0-9]"
 has "$T/out" "NOT_FOUND:"
 has "$T/out" "users            3"
 expect 0 c --json stats
 has "$T/out" '"users":3,"tenants":2'
-has "$T/out" '"method":"/roster.v1.UserService/ListUsers"'
+has "$T/out" '"method":"ListUsers","count":'
 
 # ---- offline commands while the daemon runs
 expect 0 c stats --offline
