@@ -605,7 +605,8 @@ static int run_topk(const uquery *q, MDB_txn *txn, const store *s, bool candidat
         }
         if (err != ROSTER_E_OK)
             goto out;
-        qsort(ids, n_ids, sizeof *ids, cmp_uuid);
+        if (n_ids > 1)
+            qsort(ids, n_ids, sizeof *ids, cmp_uuid);
         for (size_t i = 0; i < n_ids; i++) {
             if (i > 0 && memcmp(ids[i].b, ids[i - 1].b, 16) == 0)
                 continue;

@@ -15,7 +15,7 @@ static char fx_dir[256];
 static store *fx_store;
 static roster_arena fx_arena;
 
-static void fx_rmdir(const char *dir)
+static inline void fx_rmdir(const char *dir)
 {
     char p[512];
     snprintf(p, sizeof p, "%s/data.mdb", dir);
@@ -25,13 +25,13 @@ static void fx_rmdir(const char *dir)
     rmdir(dir);
 }
 
-static void fx_open(void)
+static inline void fx_open(void)
 {
     store_options o = {.no_sync = true, .map_size = (uint64_t)1 << 30};
     ck_assert_int_eq(store_open(&fx_store, fx_dir, &o), ROSTER_E_OK);
 }
 
-static void fx_setup(void)
+static inline void fx_setup(void)
 {
     snprintf(fx_dir, sizeof fx_dir, "/tmp/roster-store-test-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(fx_dir));
@@ -39,7 +39,7 @@ static void fx_setup(void)
     roster_arena_init(&fx_arena, 0, 0);
 }
 
-static void fx_teardown(void)
+static inline void fx_teardown(void)
 {
     store_close(fx_store);
     fx_store = NULL;
@@ -48,7 +48,7 @@ static void fx_teardown(void)
 }
 
 /* Creates a tenant in its own write transaction; returns its id text (arena). */
-static char *fx_tenant(const char *name, bool is_default)
+static inline char *fx_tenant(const char *name, bool is_default)
 {
     store_wtxn *w;
     ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
@@ -64,8 +64,8 @@ static char *fx_tenant(const char *name, bool is_default)
 
 /* Creates a user with reference/email in its own transaction; returns the
  * error code and the user in *out (arena) on success. */
-static int fx_user(const roster_uuid *scope, const char *ref, const char *email, const char *tenant,
-                   Roster__V1__User **out, roster_err_detail *d)
+static inline int fx_user(const roster_uuid *scope, const char *ref, const char *email,
+                          const char *tenant, Roster__V1__User **out, roster_err_detail *d)
 {
     store_wtxn *w;
     ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
