@@ -111,9 +111,11 @@ static void hist_render(gql_buf *b, const char *name, const char *labels, hist *
         else
             put(b, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep, (unsigned long long)cum);
     }
-    put(b, "%s_sum{%s} %.9f\n", name, labels,
+    const char *lb = labels[0] ? "{" : "";
+    const char *rb = labels[0] ? "}" : "";
+    put(b, "%s_sum%s%s%s %.9f\n", name, lb, labels, rb,
         (double)atomic_load_explicit(&h->sum_ns, memory_order_relaxed) / 1e9);
-    put(b, "%s_count{%s} %llu\n", name, labels,
+    put(b, "%s_count%s%s%s %llu\n", name, lb, labels, rb,
         (unsigned long long)atomic_load_explicit(&h->count, memory_order_relaxed));
 }
 

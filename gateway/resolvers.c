@@ -1,5 +1,6 @@
 #include "resolvers.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,15 @@ static int is_null(const gql_value *v)
  * holds a NUL byte or memory ran out. */
 static char *vstr(gql_call *c, const gql_value *v, int *bad)
 {
+    if (v->kind == GQL_VALUE_INT) {
+        /* An ID given as an integer literal ({tenantId: 4}). */
+        char num[32];
+        int n = snprintf(num, sizeof num, "%lld", (long long)v->u.integer);
+        char *s = gql_strndup(c, num, (size_t)n);
+        if (s == NULL)
+            *bad = 1;
+        return s;
+    }
     if (v->kind != GQL_VALUE_STRING && v->kind != GQL_VALUE_ENUM) {
         *bad = 1;
         return NULL;
