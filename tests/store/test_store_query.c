@@ -1,0 +1,352 @@
+/* Store list queries: every operator with its null semantics, the
+ * deactivated rule, search, order, paging and argument errors, on a small
+ * hand-checked data set; plus the LIKE matcher. */
+#include "store_fixture.h"
+#include "text.h"
+
+typedef struct seed_user {
+    const char *ref, *email, *first, *phone;
+    int active; /* -1 null */
+} seed_user;
+
+static const seed_user seed[] = {
+    {"u1", "ann@x.io", "Ann", "+1 555", 1},  {"u2", "bob@x.io", "bob", NULL, 1},
+    {"u3", "cy@y.io", NULL, "+66 2", 0},     {"u4", "dee@y.io", "Émile", NULL, -1},
+    {"a%b", "eve@z.io", "Ann", "+1 777", 1}, {"axb", "fay@z.io", "anna", NULL, 1},
+};
+#define N_SEED 6
+static char ids[N_SEED][37];
+
+static void seed_setup(void)
+{
+    fx_setup();
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+    for (int i = 0; i < N_SEED; i++) {
+        Roster__V1__CreateUserRequest req = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+        req.reference = (char *)seed[i].ref;
+        req.email = (char *)seed[i].email;
+        req.first_name = (char *)seed[i].first;
+        req.phone = (char *)seed[i].phone;
+        if (seed[i].active >= 0) {
+            req.has_active = 1;
+            req.active = seed[i].active;
+        }
+        Roster__V1__User *u;
+        ck_assert_int_eq(store_user_create(w, NULL, &req, &fx_arena, &u, NULL), ROSTER_E_OK);
+        strcpy(ids[i], u->id);
+        if (seed[i].active < 0) {
+            Roster__V1__UpdateUserRequest up = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
+            Roster__V1__UserField cl[] = {ROSTER__V1__USER_FIELD__USER_FIELD_ACTIVE};
+            up.id = u->id;
+            up.n_clear = 1;
+            up.clear = cl;
+            ck_assert_int_eq(store_user_update(w, NULL, &up, &fx_arena, NULL, NULL), ROSTER_E_OK);
+        }
+    }
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+}
+
+/* Runs a list and returns the result as a string of seed indexes in page
+ * order ("013"), total in *total. */
+static const char *run(Roster__V1__ListUsersRequest *req, int64_t *total, int *err_out,
+                       roster_err_detail *d)
+{
+    static char out[64];
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    Roster__V1__ListUsersResponse *resp = NULL;
+    int err = store_user_list(r, NULL, req, &fx_arena, &resp, d);
+    if (err_out)
+        *err_out = err;
+    out[0] = 0;
+    if (err == ROSTER_E_OK) {
+        size_t n = 0;
+        for (size_t i = 0; i < resp->n_users; i++)
+            for (int j = 0; j < N_SEED; j++)
+                if (strcmp(resp->users[i]->id, ids[j]) == 0)
+                    out[n++] = (char)('0' + j);
+        out[n] = 0;
+        if (total)
+            *total = resp->total_count;
+    }
+    store_read_end(r);
+    return out;
+}
+
+/* Order by createdAt ASC so results read in seed order. */
+static Roster__V1__UserOrder asc = {PROTOBUF_C_MESSAGE_INIT(&roster__v1__user_order__descriptor), 1,
+                                    ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_CREATED_AT, 1,
+                                    ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC};
+
+static const char *with_first(Roster__V1__StringFilter *sf, bool all)
+{
+    Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+    Roster__V1__BoolFilter wd = ROSTER__V1__BOOL_FILTER__INIT;
+    wd.has_equal_to = wd.equal_to = 1;
+    f.first_name = sf;
+    if (all)
+        f.with_deactivated = &wd;
+    req.filter = &f;
+    req.order = &asc;
+    return run(&req, NULL, NULL, NULL);
+}
+
+START_TEST(string_operators_and_nulls)
+{
+    Roster__V1__StringFilter sf = ROSTER__V1__STRING_FILTER__INIT;
+    sf.equal_to = "Ann";
+    ck_assert_str_eq(with_first(&sf, true), "04");
+    sf.equal_to = NULL;
+    sf.not_equal_to = "Ann"; /* nulls left out */
+    ck_assert_str_eq(with_first(&sf, true), "135");
+    sf.not_equal_to = NULL;
+    sf.has_equal_to_null = sf.equal_to_null = 1;
+    ck_assert_str_eq(with_first(&sf, true), "2");
+    sf.has_equal_to_null = 0;
+    sf.has_not_equal_to_null = sf.not_equal_to_null = 1;
+    ck_assert_str_eq(with_first(&sf, true), "01345");
+    sf.has_not_equal_to_null = 0;
+    sf.like = "An%";
+    ck_assert_str_eq(with_first(&sf, true), "04");
+    sf.like = NULL;
+    sf.i_like = "an%";
+    ck_assert_str_eq(with_first(&sf, true), "045");
+    sf.i_like = "_mile"; /* '_' is one character, even a two-byte one */
+    ck_assert_str_eq(with_first(&sf, true), "3");
+    sf.i_like = NULL;
+    Roster__V1__StringList l = ROSTER__V1__STRING_LIST__INIT;
+    char *vals[] = {"bob", "anna"};
+    l.n_values = 2;
+    l.values = vals;
+    sf.value_in = &l;
+    ck_assert_str_eq(with_first(&sf, true), "15");
+    l.n_values = 0; /* empty valueIn matches nothing */
+    ck_assert_str_eq(with_first(&sf, true), "");
+    sf.value_in = NULL;
+    sf.value_not_in = &l; /* empty valueNotIn excludes nothing, nulls included */
+    ck_assert_str_eq(with_first(&sf, true), "012345");
+    l.n_values = 1;
+    ck_assert_str_eq(with_first(&sf, true), "0345");
+}
+END_TEST
+
+START_TEST(deactivated_rule_and_bool_filters)
+{
+    Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    req.order = &asc;
+    int64_t total;
+    ck_assert_str_eq(run(&req, &total, NULL, NULL), "01345"); /* null active is not deactivated */
+    ck_assert_int_eq(total, 5);
+    Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+    Roster__V1__BoolFilter b = ROSTER__V1__BOOL_FILTER__INIT;
+    req.filter = &f;
+    f.with_deactivated = &b;
+    b.has_equal_to = 1;
+    b.equal_to = 0;
+    ck_assert_str_eq(run(&req, &total, NULL, NULL), "01345");
+    b.equal_to = 1;
+    ck_assert_str_eq(run(&req, &total, NULL, NULL), "012345");
+    f.with_deactivated = NULL;
+    f.active = &b; /* an active filter lifts the rule */
+    b.equal_to = 0;
+    ck_assert_str_eq(run(&req, &total, NULL, NULL), "2");
+    b.has_equal_to = 0;
+    b.has_not_equal_to = 1;
+    b.not_equal_to = 0;
+    ck_assert_str_eq(run(&req, &total, NULL, NULL), "0145");
+    b.has_not_equal_to = 0;
+    b.has_equal_to_null = b.equal_to_null = 1;
+    ck_assert_str_eq(run(&req, &total, NULL, NULL), "3");
+}
+END_TEST
+
+START_TEST(reference_escape_email_exact_and_search)
+{
+    Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+    Roster__V1__StringFilter sf = ROSTER__V1__STRING_FILTER__INIT;
+    req.order = &asc;
+    req.filter = &f;
+    f.reference = &sf;
+    sf.like = "a%b";
+    ck_assert_str_eq(run(&req, NULL, NULL, NULL), "45");
+    sf.like = "a\\%b"; /* backslash makes % literal */
+    ck_assert_str_eq(run(&req, NULL, NULL, NULL), "4");
+    sf.like = NULL;
+    sf.equal_to = "u2";
+    ck_assert_str_eq(run(&req, NULL, NULL, NULL), "1");
+    f.reference = NULL;
+    f.email = &sf;
+    sf.equal_to = "ANN@x.io"; /* equalTo is exact */
+    ck_assert_str_eq(run(&req, NULL, NULL, NULL), "");
+    sf.equal_to = "ann@x.io";
+    ck_assert_str_eq(run(&req, NULL, NULL, NULL), "0");
+    f.email = NULL;
+    Roster__V1__UserSearch s = ROSTER__V1__USER_SEARCH__INIT;
+    s.has_key = 1;
+    s.key = ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_EMAIL;
+    s.value = "Z.IO";
+    req.search = &s;
+    ck_assert_str_eq(run(&req, NULL, NULL, NULL), "45");
+    s.key = ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_PHONE;
+    s.value = "+1";
+    ck_assert_str_eq(run(&req, NULL, NULL, NULL), "04");
+}
+END_TEST
+
+START_TEST(order_nulls_and_ties)
+{
+    Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+    Roster__V1__BoolFilter wd = ROSTER__V1__BOOL_FILTER__INIT;
+    wd.has_equal_to = wd.equal_to = 1;
+    f.with_deactivated = &wd;
+    req.filter = &f;
+    Roster__V1__UserOrder o = ROSTER__V1__USER_ORDER__INIT;
+    o.has_sort = o.has_order = 1;
+    o.sort = ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_FIRST_NAME;
+    o.order = ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC;
+    req.order = &o;
+    /* Bytewise: "Ann" < "anna" < "bob" < "Émile"; ties by id; nulls last. */
+    ck_assert_str_eq(run(&req, NULL, NULL, NULL), "045132");
+    o.order = ROSTER__V1__SORT_ORDER__SORT_ORDER_DESC;
+    ck_assert_str_eq(run(&req, NULL, NULL, NULL), "231540");
+    o.sort = ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_ACTIVE;
+    o.order = ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC; /* false < true < null */
+    ck_assert_str_eq(run(&req, NULL, NULL, NULL), "201453");
+    req.order = NULL; /* default: createdAt DESC */
+    ck_assert_str_eq(run(&req, NULL, NULL, NULL), "543210");
+    o.sort = ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_PHONE;
+    o.order = ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC;
+    req.order = &o;
+    f.first_name = &(Roster__V1__StringFilter)ROSTER__V1__STRING_FILTER__INIT;
+    f.first_name->has_not_equal_to_null = f.first_name->not_equal_to_null = 1;
+    ck_assert_str_eq(run(&req, NULL, NULL, NULL), "04135"); /* record filter on an index walk */
+}
+END_TEST
+
+START_TEST(paging_and_argument_errors)
+{
+    Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    req.order = &asc;
+    int64_t total;
+    int err;
+    roster_err_detail d = {0};
+    req.has_limit = req.has_offset = 1;
+    req.limit = 2;
+    req.offset = 1;
+    ck_assert_str_eq(run(&req, &total, &err, &d), "13");
+    ck_assert_int_eq(total, 5);
+    req.offset = 4;
+    ck_assert_str_eq(run(&req, &total, &err, &d), "5");
+    req.offset = 9;
+    ck_assert_str_eq(run(&req, &total, &err, &d), "");
+    ck_assert_int_eq(total, 5);
+    req.limit = 0; /* count only */
+    req.offset = 0;
+    ck_assert_str_eq(run(&req, &total, &err, &d), "");
+    ck_assert_int_eq(total, 5);
+    req.limit = 1001;
+    run(&req, &total, &err, &d);
+    ck_assert_int_eq(err, ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "limit");
+    req.limit = 1000;
+    req.offset = -1;
+    run(&req, &total, &err, &d);
+    ck_assert_int_eq(err, ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "offset");
+    req.offset = 0;
+    Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+    Roster__V1__IdFilter idf = ROSTER__V1__ID_FILTER__INIT;
+    idf.equal_to = "nope";
+    f.tenant_id = &idf;
+    req.filter = &f;
+    run(&req, &total, &err, &d);
+    ck_assert_int_eq(err, ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "filter.tenantId");
+    Roster__V1__UserSearch s = ROSTER__V1__USER_SEARCH__INIT;
+    req.filter = NULL;
+    req.search = &s;
+    run(&req, &total, &err, &d);
+    ck_assert_int_eq(err, ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "search.key");
+}
+END_TEST
+
+START_TEST(default_page_is_twenty)
+{
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+    for (int i = 0; i < 30; i++) {
+        char ref[16], email[32];
+        snprintf(ref, sizeof ref, "p%d", i);
+        snprintf(email, sizeof email, "p%d@x.io", i);
+        Roster__V1__CreateUserRequest req = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+        req.reference = ref;
+        req.email = email;
+        ck_assert_int_eq(store_user_create(w, NULL, &req, &fx_arena, NULL, NULL), ROSTER_E_OK);
+    }
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    store_page page;
+    ck_assert_int_eq(store_user_list_raw(r, NULL, &req, &fx_arena, &page, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(page.n, 20);
+    ck_assert_int_eq(page.total_count, 35);
+    Roster__V1__User *first = roster__v1__user__unpack(NULL, page.items[0].len, page.items[0].data);
+    ck_assert_str_eq(first->reference, "p29"); /* newest first */
+    roster__v1__user__free_unpacked(first, NULL);
+    store_read_end(r);
+}
+END_TEST
+
+START_TEST(like_matcher)
+{
+    struct {
+        const char *s, *p;
+        bool ci, want;
+    } cases[] = {
+        {"", "", false, true},           {"", "%", false, true},
+        {"a", "", false, false},         {"abc", "a%", false, true},
+        {"abc", "%c", false, true},      {"abc", "%b%", false, true},
+        {"abc", "a_c", false, true},     {"abc", "a_", false, false},
+        {"abc", "ABC", false, false},    {"abc", "ABC", true, true},
+        {"aXbXc", "a%b%c", false, true}, {"mississippi", "%iss%ppi", false, true},
+        {"a%c", "a\\%c", false, true},   {"abc", "a\\%c", false, false},
+        {"a_c", "a\\_c", false, true},   {"éa", "_a", false, true},
+        {"abab", "%ab", false, true},    {"aab", "%a_b", false, true},
+        {"ab", "%a_b", false, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        ck_assert_msg(text_like(cases[i].s, strlen(cases[i].s), cases[i].p, strlen(cases[i].p),
+                                cases[i].ci) == cases[i].want,
+                      "like(%s, %s)", cases[i].s, cases[i].p);
+    ck_assert(text_utf8_valid("h\xc3\xa9", 3));
+    ck_assert(!text_utf8_valid("\xc3", 1));
+    ck_assert(!text_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+    ck_assert(!text_utf8_valid("\xe0\x80\xaf", 3)); /* overlong */
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("store_query");
+    TCase *tc = tcase_create("query");
+    tcase_add_checked_fixture(tc, seed_setup, fx_teardown);
+    tcase_add_test(tc, string_operators_and_nulls);
+    tcase_add_test(tc, deactivated_rule_and_bool_filters);
+    tcase_add_test(tc, reference_escape_email_exact_and_search);
+    tcase_add_test(tc, order_nulls_and_ties);
+    tcase_add_test(tc, paging_and_argument_errors);
+    tcase_add_test(tc, default_page_is_twenty);
+    tcase_add_test(tc, like_matcher);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
