@@ -4,8 +4,9 @@
  * may answer later from any thread (the service's writer does).
  *
  * The server itself answers what needs no handler: undecodable envelopes
- * and bodies (INVALID_ARGUMENT), unknown methods (UNIMPLEMENTED), and
- * requests whose deadline has already passed (DEADLINE_EXCEEDED).
+ * and bodies (INVALID_ARGUMENT), and unknown methods (UNIMPLEMENTED).
+ * Deadlines are left to the handler (rpc_call_expired), which knows when
+ * work starts.
  * Messages larger than ROSTER_MAX_RPC_MESSAGE (4 MiB) are refused by nng
  * (NNG_OPT_RECVMAXSZ): the connection that sent one is closed and no reply
  * is sent (the caller's deadline ends its call); other connections are

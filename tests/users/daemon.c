@@ -1,0 +1,171 @@
+#include "daemon.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *roster_users_bin;
+
+void daemon_mkdir(test_daemon *d)
+{
+    memset(d, 0, sizeof *d);
+    snprintf(d->dir, sizeof d->dir, "/tmp/roster-users-test-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(d->dir));
+}
+
+void daemon_rmdir(test_daemon *d)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+typedef struct waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    call_res *res;
+} waiter;
+
+static void copy_cb(void *arg, const rpc_result *r)
+{
+    waiter *w = arg;
+    call_res *res = w->res;
+    memset(res, 0, sizeof *res);
+    res->code = r->code;
+    snprintf(res->message, sizeof res->message, "%s", r->message);
+    res->n_violations = r->n_violations;
+    if (r->n_violations > 0 && r->violations[0]->field)
+        snprintf(res->field, sizeof res->field, "%s", r->violations[0]->field);
+    if (r->code == 0 && r->method != NULL)
+        res->reply = protobuf_c_message_unpack(r->method->reply, NULL, r->body_len, r->body);
+    pthread_mutex_lock(&w->mu);
+    w->done = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void wait_done(waiter *w)
+{
+    pthread_mutex_lock(&w->mu);
+    while (!w->done)
+        pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+}
+
+#define WAITER(name, r)                                                                            \
+    waiter name = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, (r)}
+
+int call_sync(rpc_client *c, rpc_method_id m, const ProtobufCMessage *req, uint32_t timeout_ms,
+              const char *scope, call_res *res)
+{
+    WAITER(w, res);
+    ck_assert_int_eq(rpc_client_call(c, m, req, timeout_ms, scope, copy_cb, &w), ROSTER_E_OK);
+    wait_done(&w);
+    return res->code;
+}
+
+int call_raw_sync(rpc_client *c, const char *method, const void *body, size_t len,
+                  uint32_t timeout_ms, call_res *res)
+{
+    WAITER(w, res);
+    ck_assert_int_eq(rpc_client_call_raw(c, method, body, len, timeout_ms, NULL, NULL, copy_cb, &w),
+                     ROSTER_E_OK);
+    wait_done(&w);
+    return res->code;
+}
+
+int send_bytes_sync(rpc_client *c, const void *bytes, size_t len, uint32_t timeout_ms,
+                    call_res *res)
+{
+    WAITER(w, res);
+    ck_assert_int_eq(rpc_client_send_bytes(c, bytes, len, timeout_ms, copy_cb, &w), ROSTER_E_OK);
+    wait_done(&w);
+    return res->code;
+}
+
+void call_res_free(call_res *res)
+{
+    if (res != NULL && res->reply != NULL) {
+        protobuf_c_message_free_unpacked(res->reply, NULL);
+        res->reply = NULL;
+    }
+}
+
+rpc_client *daemon_client(const test_daemon *d)
+{
+    rpc_client *c = NULL;
+    roster_err_detail det;
+    ck_assert_int_eq(rpc_client_open(&c, d->url, NULL, &det), ROSTER_E_OK);
+    return c;
+}
+
+void daemon_start(test_daemon *d, const char *url, const char *const *extra)
+{
+    ck_assert_ptr_nonnull(roster_users_bin);
+    if (url != NULL)
+        snprintf(d->url, sizeof d->url, "%s", url);
+    else
+        snprintf(d->url, sizeof d->url, "ipc://%s/users.ipc", d->dir);
+    snprintf(d->log, sizeof d->log, "%s.log", d->dir);
+    const char *argv[32];
+    int n = 0;
+    argv[n++] = roster_users_bin;
+    argv[n++] = "--data";
+    argv[n++] = d->dir;
+    if (url != NULL) {
+        argv[n++] = "--listen";
+        argv[n++] = url;
+    }
+    for (int i = 0; extra != NULL && extra[i] != NULL && n < 30; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        /* Never outlive the test process, even when an assertion kills it. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2(fd, 2);
+            close(fd);
+        }
+        execv(roster_users_bin, (char *const *)argv);
+        _exit(127);
+    }
+    d->pid = pid;
+    rpc_client *c = daemon_client(d);
+    Roster__V1__HealthRequest h = ROSTER__V1__HEALTH_REQUEST__INIT;
+    call_res res;
+    int code = -1;
+    for (int i = 0; i < 100 && code != 0; i++) {
+        code = call_sync(c, RPC_HEALTH, &h.base, 500, NULL, &res);
+        call_res_free(&res);
+        if (code != 0)
+            usleep(50000);
+    }
+    rpc_client_close(c);
+    ck_assert_msg(code == 0, "roster-users did not come up on %s (see %s)", d->url, d->log);
+}
+
+int daemon_stop(test_daemon *d, int sig)
+{
+    if (d->pid <= 0)
+        return -1;
+    kill(d->pid, sig);
+    int st = 0;
+    waitpid(d->pid, &st, 0);
+    d->pid = 0;
+    if (WIFEXITED(st))
+        return WEXITSTATUS(st);
+    return 128 + WTERMSIG(st);
+}

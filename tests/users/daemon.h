@@ -1,0 +1,63 @@
+/* Test helpers: run the real roster-users binary on a temporary directory
+ * and make synchronous calls to it through the async protobuf-c client. */
+#ifndef ROSTER_TEST_DAEMON_H
+#define ROSTER_TEST_DAEMON_H
+
+#include "rpc_client.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct test_daemon {
+    pid_t pid;
+    char dir[256]; /* temporary data directory (owned by the test) */
+    char url[320]; /* address it listens on */
+    char log[300]; /* its stderr */
+} test_daemon;
+
+/* Path of the roster-users binary: argv[1] of the suite, set by main. */
+extern const char *roster_users_bin;
+
+/* Makes a fresh temporary directory in d->dir. */
+void daemon_mkdir(test_daemon *d);
+
+/* Starts the daemon on d->dir listening on `url` (NULL = the ipc default)
+ * with extra arguments (NULL-terminated list, may be NULL), and waits
+ * until Health answers. Fails the test when it does not come up. */
+void daemon_start(test_daemon *d, const char *url, const char *const *extra);
+
+/* Sends `sig` and waits for the exit; returns the exit status, or 128+N
+ * for death by signal N. */
+int daemon_stop(test_daemon *d, int sig);
+
+/* Removes d->dir and everything in it. */
+void daemon_rmdir(test_daemon *d);
+
+/* The outcome of one call, copied out of the callback. */
+typedef struct call_res {
+    int code;
+    char message[256];
+    char field[64];
+    size_t n_violations;
+    ProtobufCMessage *reply; /* unpacked with the default allocator, or NULL */
+} call_res;
+
+/* Runs one call and waits. Returns res->code. */
+int call_sync(rpc_client *c, rpc_method_id m, const ProtobufCMessage *req, uint32_t timeout_ms,
+              const char *scope, call_res *res);
+
+/* Like call_sync for any method name / raw body. */
+int call_raw_sync(rpc_client *c, const char *method, const void *body, size_t len,
+                  uint32_t timeout_ms, call_res *res);
+
+/* Sends raw bytes as the whole request. */
+int send_bytes_sync(rpc_client *c, const void *bytes, size_t len, uint32_t timeout_ms,
+                    call_res *res);
+
+/* Frees res->reply. Accepts NULL. */
+void call_res_free(call_res *res);
+
+/* Opens a client on d->url. */
+rpc_client *daemon_client(const test_daemon *d);
+
+#endif
