@@ -22,13 +22,13 @@ expect() {
 }
 has() { grep -q -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks: $2"; }; }
 
-# ---- a generated data set: 60 tenants (one default), 3000 users, half of
-# them with ids and dates given (restore), half created fresh.
+# ---- a generated data set: 1500 tenants (one default), 4000 users, half
+# of them with ids and dates given (restore), half created fresh.
 awk 'BEGIN {
-    for (t = 0; t < 60; t++)
-        printf "{\"__typename\":\"TenantModel\",\"id\":\"019a0000-0000-7000-8000-%012x\",\"name\":\"Tenant %d\",\"reference\":%s,\"isDefault\":%s,\"createdAt\":\"2026-01-01T00:%02d:00.000Z\",\"updatedAt\":\"2026-02-01T00:00:%02d.500Z\"}\n", t, t, (t % 3 ? "\"t" t "\"" : "null"), (t == 7 ? "true" : "false"), t % 60, t % 60
-    for (u = 0; u < 3000; u++) {
-        tenant = (u % 7 == 0) ? "null" : sprintf("\"019a0000-0000-7000-8000-%012x\"", u % 60)
+    for (t = 0; t < 1500; t++)
+        printf "{\"__typename\":\"TenantModel\",\"id\":\"019a0000-0000-7000-8000-%012x\",\"name\":\"Tenant %d\",\"reference\":%s,\"isDefault\":%s,\"createdAt\":\"2026-01-%02dT%02d:%02d:00.000Z\",\"updatedAt\":\"2026-02-01T00:00:%02d.500Z\"}\n", t, t, (t % 3 ? "\"t" t "\"" : "null"), (t == 7 ? "true" : "false"), 1 + int(t / 1440), int(t / 60) % 24, t % 60, t % 60
+    for (u = 0; u < 4000; u++) {
+        tenant = (u % 7 == 0) ? "null" : sprintf("\"019a0000-0000-7000-8000-%012x\"", u % 1500)
         cd = (u % 5 == 0) ? sprintf("{\"n\":%d,\"tags\":[\"a\",\"b\"],\"nested\":{\"x\":true}}", u) : "null"
         if (u % 2 == 0)
             printf "{\"__typename\":\"UserModel\",\"id\":\"019b0000-0000-7000-8000-%012x\",\"reference\":\"ref-%d\",\"email\":\"User%d@Example.com\",\"firstName\":\"F%d\",\"lastName\":%s,\"phone\":null,\"locale\":\"en-US\",\"timezone\":\"Asia/Bangkok\",\"isOptedIn\":%s,\"active\":%s,\"avatarUrl\":null,\"customData\":%s,\"twoFactorEnabled\":false,\"tenantId\":%s,\"createdAt\":\"2026-03-01T10:00:00.%03dZ\",\"updatedAt\":\"2026-03-02T10:00:00.%03dZ\"}\n", u, u, u, u, (u % 4 ? "\"L" u "\"" : "null"), (u % 3 ? "true" : "false"), (u % 11 ? "true" : "false"), cd, tenant, u % 1000, u % 1000
@@ -38,13 +38,13 @@ awk 'BEGIN {
 }' >"$T/gen.jsonl"
 
 expect 0 "$CTL" --data "$T/a" load <"$T/gen.jsonl"
-has "$T/out" "loaded 60 tenant(s) and 3000 user(s)"
+has "$T/out" "loaded 1500 tenant(s) and 4000 user(s)"
 
 expect 0 "$CTL" --data "$T/a" dump
 cp "$T/out" "$T/dump1"
-[ "$(wc -l <"$T/dump1")" -eq 3060 ] || fail "dump has $(wc -l <"$T/dump1") lines, wanted 3060"
-head -n 60 "$T/dump1" | grep -c '^{"__typename":"TenantModel"' | grep -qx 60 || fail "tenants first"
-tail -n 3000 "$T/dump1" | grep -c '^{"__typename":"UserModel"' | grep -qx 3000 || fail "users after"
+[ "$(wc -l <"$T/dump1")" -eq 5500 ] || fail "dump has $(wc -l <"$T/dump1") lines, wanted 5500"
+head -n 1500 "$T/dump1" | grep -c '^{"__typename":"TenantModel"' | grep -qx 1500 || fail "tenants first"
+tail -n 4000 "$T/dump1" | grep -c '^{"__typename":"UserModel"' | grep -qx 4000 || fail "users after"
 [ "$(grep -c '"isDefault":true' "$T/dump1")" -eq 1 ] || fail "one default tenant"
 has "$T/dump1" '"id":"019b0000-0000-7000-8000-000000000002","reference":"ref-2","email":"User2@Example.com","firstName":"F2","lastName":"L2","phone":null,"locale":"en-US","timezone":"Asia/Bangkok","isOptedIn":true,"active":true,"avatarUrl":null,"customData":null,"twoFactorEnabled":false,"tenantId":"019a0000-0000-7000-8000-000000000002","createdAt":"2026-03-01T10:00:00.002Z","updatedAt":"2026-03-02T10:00:00.002Z"}'
 has "$T/dump1" '"customData":{"n":5,"tags":\["a","b"\],"nested":{"x":true}}'
@@ -52,19 +52,19 @@ has "$T/dump1" '"id":"019a0000-0000-7000-8000-000000000007","name":"Tenant 7","r
 
 # ---- round trip: load the dump into an empty directory, dump again.
 expect 0 "$CTL" --data "$T/b" load <"$T/dump1"
-has "$T/out" "loaded 60 tenant(s) and 3000 user(s)"
+has "$T/out" "loaded 1500 tenant(s) and 4000 user(s)"
 expect 0 "$CTL" --data "$T/b" dump
 cmp "$T/out" "$T/dump1" || fail "dump -> load -> dump is not byte-identical"
 
 # ---- stats --offline
 expect 0 "$CTL" --data "$T/b" stats --offline
-has "$T/out" "users            3000"
-has "$T/out" "tenants          60"
+has "$T/out" "users            4000"
+has "$T/out" "tenants          1500"
 has "$T/out" "schema version   1"
 has "$T/out" "uniq_email"
 expect 0 "$CTL" --data "$T/b" --json stats --offline
-has "$T/out" '"users":3000'
-has "$T/out" '"tenants":60'
+has "$T/out" '"users":4000'
+has "$T/out" '"tenants":1500'
 has "$T/out" '"databases":\[{"name":'
 
 # ---- verify: clean store
@@ -117,11 +117,36 @@ cmp "$T/out" "$T/dump1" || fail "a dry run changed the store"
 expect 0 "$CTL" --data "$T/b" --json load <"$T/good.jsonl"
 has "$T/out" '{"tenants":1,"users":2,"dryRun":false}'
 expect 0 "$CTL" --data "$T/b" dump
-[ "$(wc -l <"$T/out")" -eq 3063 ] || fail "the good load did not add 3 records"
+[ "$(wc -l <"$T/out")" -eq 5503 ] || fail "the good load did not add 3 records"
 has "$T/out" '"email":"twice@example.com"'
 # Loading the same dump again collides on every id.
 expect 4 "$CTL" --data "$T/b" load <"$T/dump1"
 has "$T/err" "line 1: id"
+
+# ---- batches: committed up to the last good batch, nothing after it.
+expect 0 "$CTL" --data "$T/b" dump
+cp "$T/out" "$T/before-batch"
+awk 'BEGIN {
+    for (i = 1; i <= 6; i++)
+        if (i == 5)
+            printf "{\"__typename\":\"UserModel\",\"reference\":\"batch-%d\"}\n", i
+        else
+            printf "{\"__typename\":\"UserModel\",\"reference\":\"batch-%d\",\"email\":\"batch%d@example.com\"}\n", i, i
+}' >"$T/batch.jsonl"
+expect 4 "$CTL" --data "$T/b" load --batch 2 <"$T/batch.jsonl"
+has "$T/err" "line 5: email"
+has "$T/err" "1 bad line(s); lines 1-4 were committed (0 tenant(s), 4 user(s)), nothing after line 4 was written"
+expect 0 "$CTL" --data "$T/b" dump
+[ "$(wc -l <"$T/out")" -eq 5507 ] || fail "batch load: $(wc -l <"$T/out") lines, wanted 5507"
+has "$T/out" '"reference":"batch-4"'
+hasnt() { if grep -q -- "$2" "$1"; then cat "$1" >&2; fail "$1 has: $2"; fi; }
+hasnt "$T/out" '"reference":"batch-6"'
+expect 2 "$CTL" --data "$T/b" load --batch 0 <"$T/batch.jsonl"
+has "$T/err" "--batch takes a positive number"
+# A clean batched load of the whole dump round-trips too.
+expect 0 "$CTL" --data "$T/c" load --batch 700 <"$T/dump1"
+expect 0 "$CTL" --data "$T/c" dump
+cmp "$T/out" "$T/dump1" || fail "batched load -> dump is not byte-identical"
 
 # ---- verify finds planted damage and reports each item.
 victim=019b0000-0000-7000-8000-000000000002

@@ -93,7 +93,10 @@ static const ctl_opt_spec stats_opts[] = {
     {NULL}};
 
 static const ctl_opt_spec load_opts[] = {
-    {"dry-run", CTL_OPT_FLAG, false, NULL, "validate everything, write nothing"}, {NULL}};
+    {"dry-run", CTL_OPT_FLAG, false, NULL, "validate everything, write nothing"},
+    {"batch", CTL_OPT_VALUE, false, "N",
+     "commit every N lines (default: the whole input in one transaction)"},
+    {NULL}};
 
 static const ctl_command commands[] = {
     {CTL_CMD_USERS_GET, "users get", "ID", users_get_opts, "show one user", NULL},
@@ -139,7 +142,10 @@ static const ctl_command commands[] = {
      "read JSON Lines (the dump format) from stdin into the data directory (offline)",
      "All lines are validated with the service's rules and written in one\n"
      "transaction: a bad line is reported with its line number and nothing is\n"
-     "written. Records keep their id, createdAt, updatedAt and isDefault.\n"
+     "written. With --batch N every N lines are one transaction: a batch with a\n"
+     "bad line is not written, nor anything after it (later lines are still\n"
+     "checked and reported), and the report names the last committed line.\n"
+     "Records keep their id, createdAt, updatedAt and isDefault.\n"
      "Lines for users may omit id and the dates (new ones are made); the\n"
      "__typename field says what a line is. Blank lines are skipped.\n"},
     {CTL_CMD_VERIFY, "verify", NULL, no_opts,
@@ -154,6 +160,10 @@ static const ctl_opt_spec global_opts[] = {
     {"connect", CTL_OPT_VALUE, false, "URL",
      "service address (default ipc://<absolute data dir>/users.ipc)"},
     {"timeout", CTL_OPT_VALUE, false, "MS", "RPC deadline in milliseconds (default 5000)"},
+    {"tls-ca", CTL_OPT_VALUE, false, "FILE",
+     "PEM certificate authorities trusted for a tls+tcp:// service"},
+    {"tls-server-name", CTL_OPT_VALUE, false, "NAME",
+     "name the service certificate must carry (default: the URL's host)"},
     {"json", CTL_OPT_FLAG, false, NULL, "machine-readable JSON output"},
     {"help", CTL_OPT_FLAG, false, NULL, "show help"},
     {NULL}};
@@ -244,6 +254,10 @@ int ctl_cli_parse(ctl_args *out, int argc, char **argv, roster_err_detail *d)
                                            "3600000, not '%s'",
                                            value);
                     a.timeout_ms = t;
+                } else if (strcmp(g->name, "tls-ca") == 0) {
+                    a.tls_ca = value;
+                } else if (strcmp(g->name, "tls-server-name") == 0) {
+                    a.tls_server_name = value;
                 } else if (strcmp(g->name, "json") == 0) {
                     a.json = true;
                 } else {

@@ -66,9 +66,11 @@ typedef struct ctl_args {
     const char *positional; /* borrowed from argv, or NULL */
     ctl_opt_value opts[CTL_MAX_OPTS];
     size_t nopts;
-    const char *data;    /* --data, default "./data" */
-    const char *connect; /* --connect or NULL */
-    long timeout_ms;     /* --timeout, default 5000 */
+    const char *data;            /* --data, default "./data" */
+    const char *connect;         /* --connect or NULL */
+    const char *tls_ca;          /* --tls-ca or NULL */
+    const char *tls_server_name; /* --tls-server-name or NULL */
+    long timeout_ms;             /* --timeout, default 5000 */
     bool json;
     bool help;
 } ctl_args;

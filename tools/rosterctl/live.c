@@ -27,12 +27,21 @@ int ctl_live_open(ctl_live *out, const ctl_args *a)
     out->call.timeout_ms = (uint32_t)a->timeout_ms;
     roster_client_options o = {0};
     o.default_timeout_ms = (uint32_t)a->timeout_ms;
+    o.tls_ca_file = a->tls_ca;
+    o.tls_server_name = a->tls_server_name;
     roster_err_detail d = {{0}};
     err = roster_client_open(&out->client, out->url, &o, &d);
     if (err != ROSTER_E_OK) {
         char msg[4600];
-        snprintf(msg, sizeof msg, "cannot reach the service at %s: %s", out->url,
-                 d.message[0] ? d.message : roster_strerror(err));
+        static const char prefix[] = "cannot reach the service: ";
+        const char *why = d.message[0] ? d.message : roster_strerror(err);
+        if (strncmp(why, prefix, sizeof prefix - 1) == 0)
+            why += sizeof prefix - 1;
+        if (err == ROSTER_E_UNAVAILABLE || err == ROSTER_E_CLOSED)
+            snprintf(msg, sizeof msg, "cannot reach the service at %s: %s", out->url, why);
+        else
+            snprintf(msg, sizeof msg, "cannot open a client on %s: %s%s%s", out->url,
+                     d.field[0] ? d.field : "", d.field[0] ? ": " : "", why);
         ctl_report_error(a->json, a->cmd ? a->cmd->words : "", err, msg, NULL);
         out->client = NULL;
         return err;

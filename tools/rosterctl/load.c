@@ -97,17 +97,45 @@ static bool blank(const char *s)
     return true;
 }
 
-int ctl_load_apply(ctl_load_result *result, FILE *in, store_wtxn *w, ctl_load_error_fn fn,
-                   void *ctx)
+/* Errors that concern the line; anything else (resources, I/O, a corrupt
+ * store) stops the load. */
+static bool line_error(int err)
+{
+    switch (err) {
+    case ROSTER_E_INVALID_ARGUMENT:
+    case ROSTER_E_ALREADY_EXISTS:
+    case ROSTER_E_NOT_FOUND:
+    case ROSTER_E_PERMISSION_DENIED:
+    case ROSTER_E_FAILED_PRECONDITION:
+    case ROSTER_E_OUT_OF_RANGE:
+    case ROSTER_E_LIMIT:
+    case ROSTER_E_PARSE:
+    case ROSTER_E_VALIDATION:
+        return true;
+    default:
+        return false;
+    }
+}
+
+int ctl_load_run(ctl_load_result *result, FILE *in, store *s, const ctl_load_options *o,
+                 ctl_load_error_fn fn, void *ctx, roster_err_detail *fatal)
 {
     ctl_load_result res = {0};
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
     uint64_t lineno = 0;
-    int err = ROSTER_E_OK;
+    store_wtxn *w = NULL;
+    bool writing = !o->dry_run;
+    uint64_t batch_lines = 0, batch_tenants = 0, batch_users = 0;
+    bool batch_bad = false;
     roster_arena arena;
     roster_arena_init(&arena, 64 * 1024, 0);
+    int err = store_write_begin(s, &w);
+    if (err != ROSTER_E_OK) {
+        roster_fail(fatal, err, "", "cannot begin a write transaction: %s", roster_strerror(err));
+        goto fail;
+    }
     while ((len = getline(&line, &cap, in)) >= 0) {
         lineno++;
         if (blank(line))
@@ -115,39 +143,83 @@ int ctl_load_apply(ctl_load_result *result, FILE *in, store_wtxn *w, ctl_load_er
         roster_err_detail d = {{0}};
         json_error_t jerr;
         json_t *obj = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-        if (obj == NULL) {
-            char msg[300];
-            snprintf(msg, sizeof msg, "invalid JSON at column %d: %s", jerr.column, jerr.text);
-            res.bad_lines++;
-            if (fn)
-                fn(ctx, lineno, "", msg);
-            continue;
-        }
         bool is_user = false;
-        int rc = apply_line(w, obj, &arena, &is_user, &d);
-        json_decref(obj);
-        roster_arena_reset(&arena);
-        if (rc == ROSTER_E_NOMEM) {
+        int rc;
+        if (obj == NULL) {
+            rc = roster_fail(&d, ROSTER_E_INVALID_ARGUMENT, "", "invalid JSON at column %d: %s",
+                             jerr.column, jerr.text);
+        } else {
+            rc = apply_line(w, obj, &arena, &is_user, &d);
+            json_decref(obj);
+            roster_arena_reset(&arena);
+        }
+        if (rc != ROSTER_E_OK && !line_error(rc)) {
             err = rc;
+            roster_fail(fatal, err, d.field,
+                        "line %llu: %s; stopped, nothing from its batch was written",
+                        (unsigned long long)lineno, d.message[0] ? d.message : roster_strerror(rc));
             goto fail;
         }
         if (rc != ROSTER_E_OK) {
             res.bad_lines++;
+            batch_bad = true;
             if (fn)
                 fn(ctx, lineno, d.field, d.message[0] ? d.message : roster_strerror(rc));
+        } else if (is_user) {
+            res.users++;
+            batch_users++;
+        } else {
+            res.tenants++;
+            batch_tenants++;
+        }
+        batch_lines++;
+        if (o->batch == 0 || batch_lines < o->batch || !writing)
+            continue;
+        /* End of a batch. A bad one stops writing; checking goes on in the
+         * same (never committed) transaction so later lines still see the
+         * records before them. */
+        if (batch_bad) {
+            writing = false;
             continue;
         }
-        if (is_user)
-            res.users++;
-        else
-            res.tenants++;
+        err = store_write_commit(w);
+        w = NULL;
+        if (err != ROSTER_E_OK) {
+            roster_fail(fatal, err, "", "commit of the batch ending at line %llu failed: %s",
+                        (unsigned long long)lineno, roster_strerror(err));
+            goto fail;
+        }
+        res.committed_tenants += batch_tenants;
+        res.committed_users += batch_users;
+        res.committed_lines = lineno;
+        batch_lines = batch_tenants = batch_users = 0;
+        err = store_write_begin(s, &w);
+        if (err != ROSTER_E_OK) {
+            roster_fail(fatal, err, "", "cannot begin a write transaction: %s",
+                        roster_strerror(err));
+            goto fail;
+        }
     }
     if (ferror(in)) {
-        err = ROSTER_E_IO;
+        err = roster_fail(fatal, ROSTER_E_IO, "", "reading stdin failed after line %llu",
+                          (unsigned long long)lineno);
         goto fail;
     }
+    if (writing && !batch_bad) {
+        err = store_write_commit(w);
+        w = NULL;
+        if (err != ROSTER_E_OK) {
+            roster_fail(fatal, err, "", "commit failed: %s", roster_strerror(err));
+            goto fail;
+        }
+        res.committed_tenants += batch_tenants;
+        res.committed_users += batch_users;
+        res.committed_lines = lineno;
+    }
+    res.lines = lineno;
     *result = res;
 fail:
+    store_write_abort(w);
     free(line);
     roster_arena_free(&arena);
     return err;
@@ -177,59 +249,66 @@ int ctl_cmd_load(const ctl_args *a)
 {
     roster_err_detail d = {{0}};
     store *s = NULL;
-    store_wtxn *w = NULL;
-    bool dry = ctl_args_get(a, "dry-run") != NULL;
     report_ctx rc = {.json = a->json, .errors = json_array()};
     ctl_load_result res = {0};
+    ctl_load_options o = {0};
+    o.dry_run = ctl_args_get(a, "dry-run") != NULL;
+    const char *batch = ctl_args_get(a, "batch");
     int code;
-    int err = ctl_datadir_open(&s, a->data, false, &d);
+    int err;
+    if (batch != NULL) {
+        char *end;
+        unsigned long long n = strtoull(batch, &end, 10);
+        if (*batch == '\0' || *batch == '-' || *end != '\0' || n == 0) {
+            ctl_report_error(a->json, "load", ROSTER_E_INVALID_ARGUMENT,
+                             "--batch takes a positive number of lines", NULL);
+            code = CTL_EXIT_USAGE;
+            goto done;
+        }
+        o.batch = n;
+    }
+    err = ctl_datadir_open(&s, a->data, false, &d);
     if (err != ROSTER_E_OK) {
         ctl_report_error(a->json, "load", err, d.message, NULL);
-        goto fail;
+        code = ctl_exit_code(err);
+        goto done;
     }
-    err = store_write_begin(s, &w);
+    err = ctl_load_run(&res, stdin, s, &o, report_line, &rc, &d);
     if (err != ROSTER_E_OK) {
-        ctl_report_error(a->json, "load", err, NULL, NULL);
-        goto fail;
-    }
-    err = ctl_load_apply(&res, stdin, w, report_line, &rc);
-    if (err != ROSTER_E_OK) {
-        ctl_report_error(a->json, "load", err, err == ROSTER_E_IO ? "reading stdin failed" : NULL,
-                         NULL);
-        goto fail;
+        ctl_report_error(a->json, "load", err, d.message, a->json ? rc.errors : NULL);
+        code = ctl_exit_code(err);
+        goto done;
     }
     if (res.bad_lines > 0) {
-        err = ROSTER_E_INVALID_ARGUMENT;
-        char msg[200];
-        snprintf(msg, sizeof msg, "%llu bad line(s); nothing was written",
-                 (unsigned long long)res.bad_lines);
-        ctl_report_error(a->json, "load", err, msg, a->json ? rc.errors : NULL);
-        goto fail;
+        char msg[300];
+        if (res.committed_lines == 0)
+            snprintf(msg, sizeof msg, "%llu bad line(s); nothing was written",
+                     (unsigned long long)res.bad_lines);
+        else
+            snprintf(msg, sizeof msg,
+                     "%llu bad line(s); lines 1-%llu were committed (%llu tenant(s), %llu "
+                     "user(s)), nothing after line %llu was written",
+                     (unsigned long long)res.bad_lines, (unsigned long long)res.committed_lines,
+                     (unsigned long long)res.committed_tenants,
+                     (unsigned long long)res.committed_users,
+                     (unsigned long long)res.committed_lines);
+        ctl_report_error(a->json, "load", ROSTER_E_INVALID_ARGUMENT, msg,
+                         a->json ? rc.errors : NULL);
+        code = CTL_EXIT_INVALID;
+        goto done;
     }
-    if (dry) {
-        store_write_abort(w);
-    } else {
-        err = store_write_commit(w);
-        if (err != ROSTER_E_OK) {
-            w = NULL;
-            ctl_report_error(a->json, "load", err, "commit failed; nothing was written", NULL);
-            goto fail;
-        }
-    }
-    w = NULL;
     if (a->json) {
-        json_t *o = json_pack("{s:I, s:I, s:b}", "tenants", (json_int_t)res.tenants, "users",
-                              (json_int_t)res.users, "dryRun", dry);
-        ctl_print_json(stdout, o);
-        json_decref(o);
+        json_t *j = json_pack("{s:I, s:I, s:b}", "tenants", (json_int_t)res.tenants, "users",
+                              (json_int_t)res.users, "dryRun", o.dry_run);
+        ctl_print_json(stdout, j);
+        json_decref(j);
     } else {
-        printf("%s %llu tenant(s) and %llu user(s)%s\n", dry ? "checked" : "loaded",
+        printf("%s %llu tenant(s) and %llu user(s)%s\n", o.dry_run ? "checked" : "loaded",
                (unsigned long long)res.tenants, (unsigned long long)res.users,
-               dry ? " (dry run, nothing written)" : "");
+               o.dry_run ? " (dry run, nothing written)" : "");
     }
-fail:
-    code = ctl_exit_code(err);
-    store_write_abort(w);
+    code = CTL_EXIT_OK;
+done:
     store_close(s);
     json_decref(rc.errors);
     return code;

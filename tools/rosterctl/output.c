@@ -158,8 +158,11 @@ void ctl_report_error(bool json, const char *what, int err, const char *message,
     if (violations != NULL)
         json_array_foreach(violations, i, vio)
         {
-            fprintf(stderr, "  %s: %s\n", json_string_value(json_object_get(vio, "field")),
-                    json_string_value(json_object_get(vio, "description")));
+            const char *field = json_string_value(json_object_get(vio, "field"));
+            const char *desc = json_string_value(json_object_get(vio, "description"));
+            if (desc != NULL && strcmp(desc, message) == 0)
+                continue; /* already said */
+            fprintf(stderr, "  %s: %s\n", field ? field : "", desc ? desc : "");
         }
 }
 
