@@ -390,6 +390,7 @@ START_TEST(bad_input_keeps_serving)
     /* Invalid UTF-8 in a string field: refused (by the decoder or by
      * validation), nothing stored. */
     ck_assert_int_eq(create_user(c, "utf8@example.com", "u8\xff\xfe", NULL, NULL, &r), 3);
+    ck_assert_str_eq(r.field, "reference");
     Roster__V1__ListUsersRequest all = ROSTER__V1__LIST_USERS_REQUEST__INIT;
     ck_assert_int_eq(call_sync(c, RPC_LIST_USERS, &all.base, 2000, NULL, &r), 0);
     ck_assert_int_eq(((Roster__V1__ListUsersResponse *)r.reply)->total_count, 0);

@@ -1,0 +1,158 @@
+/* roster-users options and their environment variables. */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmp[128];
+
+static void setup(void)
+{
+    snprintf(tmp, sizeof tmp, "/tmp/roster-users-config-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    const char *vars[] = {"ROSTER_DATA",      "ROSTER_LISTEN",         "ROSTER_TLS_CERT",
+                          "ROSTER_TLS_KEY",   "ROSTER_WORKERS",        "ROSTER_MAX_GROUP",
+                          "ROSTER_LOG_LEVEL", "ROSTER_NO_GROUP_COMMIT"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+        unsetenv(vars[i]);
+}
+
+static int parse(users_config *c, roster_err_detail *d, const char *a1, const char *a2,
+                 const char *a3, const char *a4)
+{
+    char *argv[] = {"roster-users", (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL};
+    int argc = 1;
+    while (argc < 5 && argv[argc] != NULL)
+        argc++;
+    return users_config_parse(c, argc, argv, d);
+}
+
+START_TEST(defaults_and_created_dir)
+{
+    users_config c;
+    roster_err_detail d;
+    char dir[200];
+    snprintf(dir, sizeof dir, "%s/a/b", tmp);
+    ck_assert_int_eq(parse(&c, &d, "--data", dir, NULL, NULL), ROSTER_E_OK);
+    struct stat st;
+    ck_assert_int_eq(stat(dir, &st), 0);
+    ck_assert(S_ISDIR(st.st_mode));
+    ck_assert_str_eq(c.data_dir, dir);
+    char want[300];
+    snprintf(want, sizeof want, "ipc://%s/users.ipc", dir);
+    ck_assert_str_eq(c.listen, want);
+    ck_assert_uint_eq(c.workers, 64);
+    ck_assert_uint_eq(c.max_group, 512);
+    ck_assert(c.group_commit);
+    ck_assert_int_eq(c.log_level, ROSTER_LOG_INFO);
+    ck_assert_ptr_null(c.tls_cert);
+    users_config_free(&c);
+    users_config_free(NULL);
+}
+END_TEST
+
+START_TEST(environment_and_precedence)
+{
+    users_config c;
+    roster_err_detail d;
+    setenv("ROSTER_DATA", tmp, 1);
+    setenv("ROSTER_LISTEN", "tcp://127.0.0.1:20110", 1);
+    setenv("ROSTER_WORKERS", "8", 1);
+    setenv("ROSTER_MAX_GROUP", "16", 1);
+    setenv("ROSTER_LOG_LEVEL", "debug", 1);
+    setenv("ROSTER_NO_GROUP_COMMIT", "1", 1);
+    ck_assert_int_eq(parse(&c, &d, NULL, NULL, NULL, NULL), ROSTER_E_OK);
+    ck_assert_str_eq(c.listen, "tcp://127.0.0.1:20110");
+    ck_assert_uint_eq(c.workers, 8);
+    ck_assert_uint_eq(c.max_group, 16);
+    ck_assert_int_eq(c.log_level, ROSTER_LOG_DEBUG);
+    ck_assert(!c.group_commit);
+    users_config_free(&c);
+    /* The option wins over the variable. */
+    ck_assert_int_eq(parse(&c, &d, "--workers", "3", "--listen", "tcp://127.0.0.1:20111"),
+                     ROSTER_E_OK);
+    ck_assert_uint_eq(c.workers, 3);
+    ck_assert_str_eq(c.listen, "tcp://127.0.0.1:20111");
+    users_config_free(&c);
+    setenv("ROSTER_NO_GROUP_COMMIT", "maybe", 1);
+    ck_assert_int_eq(parse(&c, &d, NULL, NULL, NULL, NULL), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "ROSTER_NO_GROUP_COMMIT");
+}
+END_TEST
+
+START_TEST(bad_values_name_the_option)
+{
+    users_config c;
+    roster_err_detail d;
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--workers", "0"), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "workers");
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--workers", "12abc"), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--max-group", "-4"), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "max-group");
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--log-level", "chatty"),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "log-level");
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--listen", "udp://x"),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "listen");
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--listen", "tls+tcp://127.0.0.1:20112"),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "tls-cert");
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--tls-cert", "/x.pem"),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "tls-key");
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--bogus", NULL), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "--bogus");
+    ck_assert_int_eq(parse(&c, &d, "--data", NULL, NULL, NULL), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, "stray", NULL), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "stray");
+    /* A data path that is a file. */
+    char file[200];
+    snprintf(file, sizeof file, "%s/plain", tmp);
+    FILE *f = fopen(file, "w");
+    fclose(f);
+    ck_assert_int_eq(parse(&c, &d, "--data", file, NULL, NULL), ROSTER_E_IO);
+    ck_assert_str_eq(d.field, "data");
+}
+END_TEST
+
+START_TEST(help_creates_nothing)
+{
+    users_config c;
+    roster_err_detail d;
+    char dir[200];
+    snprintf(dir, sizeof dir, "%s/never", tmp);
+    ck_assert_int_eq(parse(&c, &d, "--data", dir, "--help", NULL), ROSTER_E_OK);
+    ck_assert(c.help);
+    ck_assert_int_ne(access(dir, F_OK), 0);
+    users_config_free(&c);
+    char buf[4096];
+    FILE *m = fmemopen(buf, sizeof buf, "w");
+    users_config_usage(m);
+    fclose(m);
+    ck_assert_ptr_nonnull(strstr(buf, "4194304 bytes (4 MiB)"));
+    ck_assert_ptr_nonnull(strstr(buf, "ROSTER_NO_GROUP_COMMIT"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("users_config");
+    TCase *tc = tcase_create("config");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, defaults_and_created_dir);
+    tcase_add_test(tc, environment_and_precedence);
+    tcase_add_test(tc, bad_values_name_the_option);
+    tcase_add_test(tc, help_creates_nothing);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    system("rm -rf /tmp/roster-users-config-*");
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
