@@ -59,10 +59,12 @@ typedef struct gql_selection_set {
 struct gql_selection {
     uint8_t kind; /* gql_selection_kind */
     gql_location loc;
-    gql_str alias;      /* FIELD: empty when no alias */
-    gql_str name;       /* FIELD: field name; SPREAD: fragment name */
-    gql_str type_cond;  /* INLINE_FRAGMENT: empty when absent */
-    gql_argument *args; /* FIELD */
+    gql_str alias;              /* FIELD: empty when no alias */
+    gql_str name;               /* FIELD: field name; SPREAD: fragment name */
+    gql_str type_cond;          /* INLINE_FRAGMENT: empty when absent */
+    gql_location name_loc;      /* FIELD, SPREAD: position of the name */
+    gql_location type_cond_loc; /* INLINE_FRAGMENT */
+    gql_argument *args;         /* FIELD */
     uint32_t n_args;
     uint32_t n_dirs;
     gql_directive *dirs;

@@ -61,7 +61,7 @@ typedef struct vctx {
     int failed;
 } vctx;
 
-static void *valloc(vctx *c, size_t n)
+static void *v_alloc(vctx *c, size_t n)
 {
     void *p = roster_arena_alloc(&c->a, n ? n : 1);
     if (p == NULL) {
@@ -76,7 +76,7 @@ static void *vpush(vctx *c, vvec *v, size_t elem)
 {
     if (v->count == v->cap) {
         uint32_t cap = v->cap ? v->cap * 2 : 8;
-        void *n = valloc(c, (size_t)cap * elem);
+        void *n = v_alloc(c, (size_t)cap * elem);
         if (n == NULL)
             return NULL;
         if (v->count)
@@ -275,7 +275,7 @@ static const char *did_you_mean(vctx *c, const char *sub, gql_str input, const g
 {
     if (n == 0)
         return "";
-    sugg *list = valloc(c, n * sizeof *list);
+    sugg *list = v_alloc(c, n * sizeof *list);
     if (list == NULL)
         return "";
     uint32_t k = 0;
@@ -316,7 +316,7 @@ static const char *did_you_mean(vctx *c, const char *sub, gql_str input, const g
 
 static const char *suggest_fields(vctx *c, gql_str input, const gql_field *f, uint32_t n)
 {
-    gql_str *o = valloc(c, (n + 1) * sizeof *o);
+    gql_str *o = v_alloc(c, (n + 1) * sizeof *o);
     if (o == NULL)
         return "";
     for (uint32_t i = 0; i < n; i++)
@@ -326,7 +326,7 @@ static const char *suggest_fields(vctx *c, gql_str input, const gql_field *f, ui
 
 static const char *suggest_inputs(vctx *c, gql_str input, const gql_input_field *f, uint32_t n)
 {
-    gql_str *o = valloc(c, (n + 1) * sizeof *o);
+    gql_str *o = v_alloc(c, (n + 1) * sizeof *o);
     if (o == NULL)
         return "";
     for (uint32_t i = 0; i < n; i++)
@@ -336,7 +336,7 @@ static const char *suggest_inputs(vctx *c, gql_str input, const gql_input_field 
 
 static const char *suggest_enum(vctx *c, gql_str input, const gql_type *t)
 {
-    gql_str *o = valloc(c, (t->n_values + 1) * sizeof *o);
+    gql_str *o = v_alloc(c, (t->n_values + 1) * sizeof *o);
     if (o == NULL)
         return "";
     for (uint32_t i = 0; i < t->n_values; i++)
@@ -346,7 +346,7 @@ static const char *suggest_enum(vctx *c, gql_str input, const gql_type *t)
 
 static const char *suggest_types(vctx *c, gql_str input)
 {
-    gql_str *o = valloc(c, (c->s->n_types + 1) * sizeof *o);
+    gql_str *o = v_alloc(c, (c->s->n_types + 1) * sizeof *o);
     if (o == NULL)
         return "";
     for (uint32_t i = 0; i < c->s->n_types; i++)
@@ -594,7 +594,7 @@ static void check_args(vctx *c, const gql_argument *args, uint32_t n, const gql_
                 dup = 1;
             }
         if (dup && first) {
-            gql_location *l = valloc(c, n * sizeof *l);
+            gql_location *l = v_alloc(c, n * sizeof *l);
             uint32_t k = 0;
             if (l) {
                 for (uint32_t j = 0; j < n; j++)
@@ -834,7 +834,7 @@ static const gql_wtype *wtype_from_ref(vctx *c, const gql_type_ref *r)
     const gql_wtype *inner = wtype_from_ref(c, r->of);
     if (inner == NULL)
         return NULL;
-    gql_wtype *w = valloc(c, sizeof *w);
+    gql_wtype *w = v_alloc(c, sizeof *w);
     if (w == NULL)
         return NULL;
     w->kind = r->kind == GQL_TREF_LIST ? GQL_KIND_LIST : GQL_KIND_NON_NULL;
@@ -864,7 +864,7 @@ static void visit_operation(vctx *c, gql_operation *op)
                 dup = 1;
             }
         if (dup && first) {
-            gql_location *l = valloc(c, op->n_vars * sizeof *l);
+            gql_location *l = v_alloc(c, op->n_vars * sizeof *l);
             uint32_t k = 0;
             if (l) {
                 for (uint32_t j = 0; j < op->n_vars; j++)
@@ -919,7 +919,7 @@ static void detect_cycle(vctx *c, cycle_state *cs, uint32_t f)
                 detect_cycle(c, cs, t);
         } else {
             uint32_t n = cs->path_len - (uint32_t)ci;
-            gql_location *l = valloc(c, n * sizeof *l);
+            gql_location *l = v_alloc(c, n * sizeof *l);
             gql_buf via;
             gql_buf_init(&via);
             for (uint32_t k = 0; k + 1 < n; k++) {
@@ -993,7 +993,7 @@ static void check_operation_variables(vctx *c, uint32_t oi, uint8_t *mark, uint3
     gql_operation *op = c->doc->ops[oi];
     memset(mark, 0, c->doc->n_frags + 1);
     reach(c, &c->info_ops[oi], mark, stack);
-    uint8_t *used = valloc(c, op->n_vars + 1);
+    uint8_t *used = v_alloc(c, op->n_vars + 1);
     if (used == NULL)
         return;
     for (uint32_t src = 0; src <= c->doc->n_frags; src++) {
@@ -1246,8 +1246,8 @@ static int find_conflict(vctx *c, gql_str key, const gathered *g1, const gathere
     if (reason) {
         out->key = key;
         out->reason = roster_arena_strndup(&c->a, reason, strlen(reason));
-        out->l1 = valloc(c, sizeof *out->l1);
-        out->l2 = valloc(c, sizeof *out->l2);
+        out->l1 = v_alloc(c, sizeof *out->l1);
+        out->l2 = v_alloc(c, sizeof *out->l2);
         if (out->reason == NULL || out->l1 == NULL || out->l2 == NULL) {
             c->nomem = 1;
             return 0;
@@ -1287,8 +1287,8 @@ static int find_conflict(vctx *c, gql_str key, const gathered *g1, const gathere
     out->key = key;
     out->reason = rb.oom ? NULL : roster_arena_strndup(&c->a, rb.data, rb.len);
     gql_buf_free(&rb);
-    out->l1 = valloc(c, n1 * sizeof *out->l1);
-    out->l2 = valloc(c, n2 * sizeof *out->l2);
+    out->l1 = v_alloc(c, n1 * sizeof *out->l1);
+    out->l2 = v_alloc(c, n2 * sizeof *out->l2);
     if (out->reason == NULL || out->l1 == NULL || out->l2 == NULL) {
         c->nomem = 1;
         return 0;
@@ -1328,7 +1328,7 @@ static void sub_conflicts(vctx *c, vvec *out, const gathered *a, uint32_t na, co
 static void report_conflict(vctx *c, const conflict *cf)
 {
     uint32_t n = cf->n1 + cf->n2;
-    gql_location *l = valloc(c, n * sizeof *l);
+    gql_location *l = v_alloc(c, n * sizeof *l);
     if (l == NULL)
         return;
     memcpy(l, cf->l1, cf->n1 * sizeof *l);
@@ -1402,11 +1402,11 @@ int gql_validate(gql_errors *errs, const gql_schema *s, gql_document *doc)
     uint32_t size = 8;
     while (size < nf * 2 + 2)
         size *= 2;
-    c.frag_table = valloc(&c, size * sizeof *c.frag_table);
+    c.frag_table = v_alloc(&c, size * sizeof *c.frag_table);
     c.frag_mask = size - 1;
-    c.info_ops = valloc(&c, (doc->n_ops + 1) * sizeof *c.info_ops);
-    c.info_frags = valloc(&c, (nf + 1) * sizeof *c.info_frags);
-    c.frag_epoch = valloc(&c, (nf + 1) * sizeof *c.frag_epoch);
+    c.info_ops = v_alloc(&c, (doc->n_ops + 1) * sizeof *c.info_ops);
+    c.info_frags = v_alloc(&c, (nf + 1) * sizeof *c.info_frags);
+    c.frag_epoch = v_alloc(&c, (nf + 1) * sizeof *c.frag_epoch);
     if (c.nomem)
         goto done;
 
@@ -1493,12 +1493,12 @@ int gql_validate(gql_errors *errs, const gql_schema *s, gql_document *doc)
     /* Fragment cycles. */
     {
         cycle_state cs;
-        cs.visited = valloc(&c, nf + 1);
-        cs.path_index = valloc(&c, (nf + 1) * sizeof *cs.path_index);
+        cs.visited = v_alloc(&c, nf + 1);
+        cs.path_index = v_alloc(&c, (nf + 1) * sizeof *cs.path_index);
         uint32_t total_spreads = 0;
         for (uint32_t i = 0; i < nf; i++)
             total_spreads += c.info_frags[i].spreads.count;
-        cs.path = valloc(&c, (total_spreads + 1) * sizeof *cs.path);
+        cs.path = v_alloc(&c, (total_spreads + 1) * sizeof *cs.path);
         cs.path_len = 0;
         if (c.nomem)
             goto done;
@@ -1512,9 +1512,9 @@ int gql_validate(gql_errors *errs, const gql_schema *s, gql_document *doc)
 
     /* Unused fragments and variables. */
     {
-        uint8_t *mark = valloc(&c, nf + 1);
-        uint8_t *used = valloc(&c, nf + 1);
-        uint32_t *stack = valloc(&c, (nf + 1) * sizeof *stack);
+        uint8_t *mark = v_alloc(&c, nf + 1);
+        uint8_t *used = v_alloc(&c, nf + 1);
+        uint32_t *stack = v_alloc(&c, (nf + 1) * sizeof *stack);
         if (c.nomem)
             goto done;
         for (uint32_t oi = 0; oi < doc->n_ops; oi++) {
