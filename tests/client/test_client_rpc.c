@@ -1,0 +1,554 @@
+/* Integration: the client library against the real roster-users daemon,
+ * started on a temporary data directory, over ipc and over tcp on
+ * loopback. Every method, every status path, async calls with many in
+ * flight, streaming list decode. The daemon binary comes from CMake in
+ * ROSTER_USERS_BIN. */
+#include <check.h>
+#include <errno.h>
+#include <nng/nng.h>
+#include <nng/supplemental/util/platform.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "roster_client.h"
+
+#define TCP_PORT 21101
+
+static char g_dir[256];
+static char g_url[320];
+static pid_t g_pid = -1;
+
+static void msleep(unsigned ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static bool address_accepts(const char *url)
+{
+    int fd = -1;
+    bool ok = false;
+    if (strncmp(url, "ipc://", 6) == 0) {
+        /* The socket file, not a connection: nng 1.5.2's ipc listener stops
+         * accepting after a peer that closes before the SP handshake. */
+        struct stat sb;
+        return stat(url + 6, &sb) == 0 && S_ISSOCK(sb.st_mode);
+    } else {
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(TCP_PORT)};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    }
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+static void daemon_start(const char *url)
+{
+    const char *bin = getenv("ROSTER_USERS_BIN");
+    ck_assert_msg(bin != NULL && bin[0] != '\0', "ROSTER_USERS_BIN is not set");
+    snprintf(g_dir, sizeof g_dir, "/tmp/roster-client-test-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(g_dir));
+    if (url == NULL)
+        snprintf(g_url, sizeof g_url, "ipc://%s/users.ipc", g_dir);
+    else
+        snprintf(g_url, sizeof g_url, "%s", url);
+    g_pid = fork();
+    ck_assert_int_ge(g_pid, 0);
+    if (g_pid == 0) {
+        execl(bin, bin, "--data", g_dir, "--listen", g_url, "--log-level", "warn", (char *)NULL);
+        _exit(127);
+    }
+    /* Ready once the address accepts connections. Plain sockets here: nng
+     * must not run in this process before Check forks the tests. */
+    bool up = false;
+    for (int i = 0; i < 100 && !up; i++) {
+        up = address_accepts(g_url);
+        if (!up)
+            msleep(30);
+    }
+    ck_assert_msg(up, "roster-users did not listen on %s", g_url);
+}
+
+static void daemon_stop(void)
+{
+    int status = 0;
+    if (g_pid > 0) {
+        kill(g_pid, SIGCONT);
+        kill(g_pid, SIGTERM);
+        waitpid(g_pid, &status, 0);
+        g_pid = -1;
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                      "roster-users did not exit 0 on SIGTERM (status %d)", status);
+    }
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void setup_ipc(void)
+{
+    daemon_start(NULL);
+}
+
+static void setup_tcp(void)
+{
+    static char url[64];
+    snprintf(url, sizeof url, "tcp://127.0.0.1:%d", TCP_PORT);
+    daemon_start(url);
+}
+
+static roster_client *open_client(void)
+{
+    roster_client *c = NULL;
+    roster_err_detail d = {0};
+    int err = roster_client_open(&c, g_url, NULL, &d);
+    ck_assert_msg(err == ROSTER_E_OK, "open %s: %s", g_url, d.message);
+    return c;
+}
+
+/* A unique suffix per test process (tests fork from the same parent). */
+static const char *uniq(void)
+{
+    static char s[32];
+    snprintf(s, sizeof s, "%ld", (long)getpid());
+    return s;
+}
+
+static void make_tenant(roster_v1_Tenant *t, roster_client *c, const char *name)
+{
+    char ref[64];
+    snprintf(ref, sizeof ref, "%s-%s", name, uniq());
+    roster_v1_CreateTenantRequest req = roster_v1_CreateTenantRequest_init_zero;
+    roster_pb_str(&req.name, name);
+    roster_pb_str(&req.reference, ref);
+    roster_status st;
+    int err = roster_client_create_tenant(t, &st, c, NULL, &req);
+    ck_assert_msg(err == ROSTER_E_OK, "CreateTenant: %s %s", roster_errname(err), st.message);
+    ck_assert(t->has_id);
+}
+
+static int make_user(roster_v1_User *u, roster_status *st, roster_client *c, const char *tenant,
+                     const char *tag)
+{
+    char email[128], ref[96];
+    snprintf(email, sizeof email, "%s-%s@example.com", tag, uniq());
+    snprintf(ref, sizeof ref, "%s-%s", tag, uniq());
+    roster_v1_CreateUserRequest req = roster_v1_CreateUserRequest_init_zero;
+    roster_pb_str(&req.email, email);
+    roster_pb_str(&req.reference, ref);
+    roster_pb_str(&req.first_name, "Ada");
+    roster_pb_str(&req.last_name, tag);
+    roster_pb_str(&req.phone, "+44 20 7946 0000");
+    roster_pb_str(&req.tenant_id, tenant);
+    return roster_client_create_user(u, st, c, NULL, &req);
+}
+
+static bool has_violation(const roster_status *st, const char *field)
+{
+    for (size_t i = 0; i < st->violation_count; i++)
+        if (strcmp(st->violations[i].field, field) == 0)
+            return true;
+    return false;
+}
+
+/* ------------------------------------------------------------ tests */
+
+START_TEST(health_and_stats)
+{
+    roster_client *c = open_client();
+    static roster_v1_HealthResponse h;
+    static roster_v1_StatsResponse s;
+    roster_status st;
+    int err = roster_client_health(&h, &st, c, NULL);
+    ck_assert_msg(err == ROSTER_E_OK, "Health: %s %s", roster_errname(err), st.message);
+    ck_assert_int_eq(st.code, 0);
+    ck_assert_str_eq(h.status, "SERVING");
+    ck_assert_int_eq(roster_client_stats(&s, &st, c, NULL), ROSTER_E_OK);
+    ck_assert(s.has_uptime_ms);
+    ck_assert(s.has_users && s.users >= 0);
+    roster_client_close(c);
+}
+END_TEST
+
+START_TEST(tenant_methods)
+{
+    roster_client *c = open_client();
+    static roster_v1_Tenant t, got, upd, batch[2];
+    roster_status st;
+    make_tenant(&t, c, "Acme");
+    ck_assert_str_eq(t.name, "Acme");
+
+    ck_assert_int_eq(roster_client_get_tenant(&got, &st, c, NULL, t.id, true), ROSTER_E_OK);
+    ck_assert_str_eq(got.id, t.id);
+    ck_assert(got.has_user_count && got.user_count == 0);
+
+    roster_v1_UpdateTenantRequest ur = roster_v1_UpdateTenantRequest_init_zero;
+    roster_pb_str(&ur.id, t.id);
+    roster_pb_str(&ur.name, "Acme Ltd");
+    ur.has_clear_reference = ur.clear_reference = true;
+    ck_assert_int_eq(roster_client_update_tenant(&upd, &st, c, NULL, &ur), ROSTER_E_OK);
+    ck_assert_str_eq(upd.name, "Acme Ltd");
+    ck_assert(!upd.has_reference);
+
+    const char *ids[] = {t.id, "0190f3a2-0000-7000-8000-00000000dead"};
+    bool found[2] = {false, true};
+    ck_assert_int_eq(roster_client_batch_get_tenants(batch, found, &st, c, NULL, ids, 2, false),
+                     ROSTER_E_OK);
+    ck_assert(found[0] && !found[1]);
+    ck_assert_str_eq(batch[0].name, "Acme Ltd");
+    ck_assert(!batch[1].has_id);
+
+    static roster_v1_Tenant page[50];
+    size_t n = 0;
+    int64_t total = -1;
+    roster_v1_ListTenantsRequest lr = roster_v1_ListTenantsRequest_init_zero;
+    lr.has_limit = true;
+    lr.limit = 50;
+    ck_assert_int_eq(roster_client_list_tenants(page, &n, &total, &st, c, NULL, &lr, 50),
+                     ROSTER_E_OK);
+    ck_assert_uint_ge(n, 1);
+    ck_assert_int_ge(total, (int64_t)n);
+    bool seen = false;
+    for (size_t i = 0; i < n; i++)
+        seen |= strcmp(page[i].id, t.id) == 0;
+    ck_assert(seen);
+
+    /* NOT_FOUND for an unknown tenant */
+    ck_assert_int_eq(
+        roster_client_get_tenant(&got, &st, c, NULL, "0190f3a2-0000-7000-8000-00000000dead", false),
+        ROSTER_E_NOT_FOUND);
+    ck_assert_int_eq(st.code, 5);
+    roster_client_close(c);
+}
+END_TEST
+
+START_TEST(user_methods)
+{
+    roster_client *c = open_client();
+    static roster_v1_Tenant t;
+    static roster_v1_User u, got, upd, batch[3];
+    roster_status st;
+    make_tenant(&t, c, "Users");
+    ck_assert_int_eq(make_user(&u, &st, c, t.id, "lovelace"), ROSTER_E_OK);
+    ck_assert(u.has_id && u.has_created_at);
+    ck_assert_str_eq(u.tenant_id, t.id);
+    ck_assert_str_eq(u.phone, "+44 20 7946 0000");
+
+    roster_call_options o = {.timeout_ms = 3000, .request_id = "it-get-1"};
+    ck_assert_int_eq(roster_client_get_user(&got, &st, c, &o, u.id), ROSTER_E_OK);
+    ck_assert_str_eq(got.email, u.email);
+    ck_assert_str_eq(got.last_name, "lovelace");
+
+    roster_v1_UpdateUserRequest ur = roster_v1_UpdateUserRequest_init_zero;
+    roster_pb_str(&ur.id, u.id);
+    roster_pb_str(&ur.first_name, "Augusta");
+    ur.clear_count = 1;
+    ur.clear[0] = roster_v1_UserField_USER_FIELD_PHONE;
+    ck_assert_int_eq(roster_client_update_user(&upd, &st, c, NULL, &ur), ROSTER_E_OK);
+    ck_assert_str_eq(upd.first_name, "Augusta");
+    ck_assert(!upd.has_phone);
+
+    static roster_v1_User u2;
+    ck_assert_int_eq(make_user(&u2, &st, c, t.id, "byron"), ROSTER_E_OK);
+    const char *ids[] = {u2.id, "0190f3a2-0000-7000-8000-00000000beef", u.id};
+    bool found[3];
+    ck_assert_int_eq(roster_client_batch_get_users(batch, found, &st, c, NULL, ids, 3),
+                     ROSTER_E_OK);
+    ck_assert(found[0] && !found[1] && found[2]);
+    ck_assert_str_eq(batch[0].id, u2.id);
+    ck_assert_str_eq(batch[2].first_name, "Augusta");
+
+    static roster_v1_User page[10];
+    size_t n = 0;
+    int64_t total = 0;
+    roster_v1_ListUsersRequest lr = roster_v1_ListUsersRequest_init_zero;
+    lr.has_filter = true;
+    lr.filter.has_tenant_id = true;
+    roster_pb_str(&lr.filter.tenant_id.equal_to, t.id);
+    lr.has_limit = true;
+    lr.limit = 10;
+    ck_assert_int_eq(roster_client_list_users(page, &n, &total, &st, c, NULL, &lr, 10),
+                     ROSTER_E_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(total, 2);
+
+    /* a page larger than the caller's array */
+    ck_assert_int_eq(roster_client_list_users(page, &n, &total, &st, c, NULL, &lr, 1),
+                     ROSTER_E_TOO_LARGE);
+    roster_client_close(c);
+}
+END_TEST
+
+START_TEST(status_paths)
+{
+    roster_client *c = open_client();
+    static roster_v1_Tenant t;
+    static roster_v1_User u, dup, got;
+    roster_status st;
+    make_tenant(&t, c, "Status");
+    ck_assert_int_eq(make_user(&u, &st, c, t.id, "first"), ROSTER_E_OK);
+
+    /* NOT_FOUND */
+    ck_assert_int_eq(
+        roster_client_get_user(&got, &st, c, NULL, "0190f3a2-0000-7000-8000-00000000beef"),
+        ROSTER_E_NOT_FOUND);
+    ck_assert_int_eq(st.err, ROSTER_E_NOT_FOUND);
+    ck_assert_int_eq(st.code, 5);
+    ck_assert(st.message[0] != '\0');
+
+    /* ALREADY_EXISTS: same email and reference in the tenant */
+    ck_assert_int_eq(make_user(&dup, &st, c, t.id, "first"), ROSTER_E_ALREADY_EXISTS);
+    ck_assert_int_eq(st.code, 6);
+
+    /* INVALID_ARGUMENT, naming the fields */
+    roster_v1_CreateUserRequest bad = roster_v1_CreateUserRequest_init_zero;
+    roster_pb_str(&bad.email, "not an address");
+    roster_pb_str(&bad.reference, "bad-email");
+    roster_pb_str(&bad.tenant_id, t.id);
+    ck_assert_int_eq(roster_client_create_user(&dup, &st, c, NULL, &bad),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(st.code, 3);
+    ck_assert_msg(has_violation(&st, "email"), "no violation names email: %s", st.message);
+
+    ck_assert_int_eq(roster_client_get_user(&got, &st, c, NULL, "not-a-uuid"),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_msg(has_violation(&st, "id"), "no violation names id: %s", st.message);
+
+    /* DEADLINE_EXCEEDED: the service is stopped, the call's timeout ends it */
+    ck_assert_int_eq(kill(g_pid, SIGSTOP), 0);
+    roster_call_options o = {.timeout_ms = 150};
+    nng_time t0 = nng_clock();
+    int err = roster_client_get_user(&got, &st, c, &o, u.id);
+    nng_time spent = nng_clock() - t0;
+    ck_assert_int_eq(kill(g_pid, SIGCONT), 0);
+    ck_assert_int_eq(err, ROSTER_E_DEADLINE_EXCEEDED);
+    ck_assert_int_eq(st.err, ROSTER_E_DEADLINE_EXCEEDED);
+    ck_assert_uint_ge(spent, 140);
+    ck_assert_uint_lt(spent, 2000);
+
+    /* and the next call succeeds */
+    ck_assert_int_eq(roster_client_get_user(&got, &st, c, NULL, u.id), ROSTER_E_OK);
+    ck_assert_str_eq(got.id, u.id);
+
+    /* a tenant-bound caller does not see another tenant's user */
+    static roster_v1_Tenant other;
+    make_tenant(&other, c, "Other");
+    roster_call_options scoped = {.tenant_scope = other.id};
+    err = roster_client_get_user(&got, &st, c, &scoped, u.id);
+    ck_assert_msg(err == ROSTER_E_NOT_FOUND || err == ROSTER_E_PERMISSION_DENIED,
+                  "scoped get returned %s", roster_errname(err));
+    roster_client_close(c);
+}
+END_TEST
+
+struct async_state {
+    nng_mtx *mtx;
+    nng_cv *cv;
+    int pending;
+    int ok;
+    int wrong;
+};
+
+struct async_slot {
+    struct async_state *s;
+    const char *want;
+    roster_v1_User out;
+};
+
+static void async_done(void *arg, int err, const roster_status *st)
+{
+    struct async_slot *a = arg;
+    struct async_state *s = a->s;
+    nng_mtx_lock(s->mtx);
+    if (err == ROSTER_E_OK && st->err == ROSTER_E_OK && strcmp(a->out.id, a->want) == 0)
+        s->ok++;
+    else
+        s->wrong++;
+    if (--s->pending == 0)
+        nng_cv_wake(s->cv);
+    nng_mtx_unlock(s->mtx);
+}
+
+START_TEST(async_many_in_flight)
+{
+    enum { USERS = 8, CALLS = 256 };
+    roster_client *c = open_client();
+    static roster_v1_Tenant t;
+    static roster_v1_User us[USERS];
+    static struct async_slot slots[CALLS];
+    roster_status st;
+    make_tenant(&t, c, "Async");
+    for (int i = 0; i < USERS; i++) {
+        char tag[16];
+        snprintf(tag, sizeof tag, "async%d", i);
+        ck_assert_int_eq(make_user(&us[i], &st, c, t.id, tag), ROSTER_E_OK);
+    }
+    struct async_state s = {0};
+    ck_assert_int_eq(nng_mtx_alloc(&s.mtx), 0);
+    ck_assert_int_eq(nng_cv_alloc(&s.cv, s.mtx), 0);
+    s.pending = CALLS;
+    for (int i = 0; i < CALLS; i++) {
+        slots[i].s = &s;
+        slots[i].want = us[i % USERS].id;
+        ck_assert_int_eq(roster_client_get_user_async(&slots[i].out, c, NULL, slots[i].want,
+                                                      async_done, &slots[i]),
+                         ROSTER_E_OK);
+    }
+    nng_mtx_lock(s.mtx);
+    while (s.pending > 0)
+        nng_cv_wait(s.cv);
+    nng_mtx_unlock(s.mtx);
+    ck_assert_int_eq(s.wrong, 0);
+    ck_assert_int_eq(s.ok, CALLS);
+    nng_cv_free(s.cv);
+    nng_mtx_free(s.mtx);
+    roster_client_close(c);
+}
+END_TEST
+
+struct stream_seen {
+    size_t n;
+    size_t stop_after;
+    bool in_order;
+};
+
+static int on_user(void *arg, size_t index, const roster_v1_User *u)
+{
+    struct stream_seen *s = arg;
+    s->in_order &= index == s->n && u->has_id;
+    s->n++;
+    return s->stop_after != 0 && s->n >= s->stop_after;
+}
+
+START_TEST(streaming_list)
+{
+    enum { USERS = 30 };
+    roster_client *c = open_client();
+    static roster_v1_Tenant t;
+    static roster_v1_User u;
+    roster_status st;
+    make_tenant(&t, c, "Stream");
+    for (int i = 0; i < USERS; i++) {
+        char tag[16];
+        snprintf(tag, sizeof tag, "s%02d", i);
+        ck_assert_int_eq(make_user(&u, &st, c, t.id, tag), ROSTER_E_OK);
+    }
+    roster_v1_ListUsersRequest lr = roster_v1_ListUsersRequest_init_zero;
+    lr.has_filter = true;
+    lr.filter.has_tenant_id = true;
+    roster_pb_str(&lr.filter.tenant_id.equal_to, t.id);
+    lr.has_limit = true;
+    lr.limit = 100;
+    struct stream_seen s = {0, 0, true};
+    int64_t total = 0;
+    ck_assert_int_eq(roster_client_list_users_stream(&total, &st, c, NULL, &lr, on_user, &s),
+                     ROSTER_E_OK);
+    ck_assert_uint_eq(s.n, USERS);
+    ck_assert(s.in_order);
+    ck_assert_int_eq(total, USERS);
+
+    /* the callback stops the decode */
+    struct stream_seen stop = {0, 5, true};
+    ck_assert_int_eq(roster_client_list_users_stream(&total, &st, c, NULL, &lr, on_user, &stop),
+                     ROSTER_E_CANCELLED);
+    ck_assert_uint_eq(stop.n, 5);
+
+    /* batch, streamed: the missing id arrives as an empty record */
+    const char *ids[] = {u.id, "0190f3a2-0000-7000-8000-00000000beef"};
+    bool found[2];
+    struct stream_seen b = {0, 0, true};
+    ck_assert_int_eq(roster_client_batch_get_users_stream(found, &st, c, NULL, ids, 2, on_user, &b),
+                     ROSTER_E_OK);
+    ck_assert_uint_eq(b.n, 2);
+    ck_assert(found[0] && !found[1]);
+
+    /* count only */
+    lr.limit = 0;
+    struct stream_seen none = {0, 0, true};
+    ck_assert_int_eq(roster_client_list_users_stream(&total, &st, c, NULL, &lr, on_user, &none),
+                     ROSTER_E_OK);
+    ck_assert_uint_eq(none.n, 0);
+    ck_assert_int_eq(total, USERS);
+
+    /* tenants streamed too */
+    roster_v1_ListTenantsRequest tr = roster_v1_ListTenantsRequest_init_zero;
+    size_t tn = 0;
+    static roster_v1_Tenant tp[100];
+    ck_assert_int_eq(roster_client_list_tenants(tp, &tn, &total, &st, c, NULL, &tr, 100),
+                     ROSTER_E_OK);
+    ck_assert_uint_ge(tn, 1);
+    roster_client_close(c);
+}
+END_TEST
+
+START_TEST(open_errors)
+{
+    roster_client *c = NULL;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(roster_client_open(&c, "http://x", NULL, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "url");
+    ck_assert_ptr_null(c);
+    ck_assert_int_eq(roster_client_open(&c, "tls+tcp://127.0.0.1:21102", NULL, &d),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "tls_ca_file");
+    roster_client_options o = {.tls_ca_file = "/nonexistent/ca.pem"};
+    ck_assert_int_eq(roster_client_open(&c, "tls+tcp://127.0.0.1:21102", &o, &d),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "tls_ca_file");
+    /* nothing listens there */
+    ck_assert_int_eq(roster_client_open(&c, "tcp://127.0.0.1:21103", NULL, &d),
+                     ROSTER_E_UNAVAILABLE);
+    ck_assert_ptr_null(c);
+    roster_client_close(NULL);
+
+    /* a closed client's calls fail cleanly; NULL arguments are named */
+    c = open_client();
+    static roster_v1_User u;
+    roster_status st;
+    ck_assert_int_eq(roster_client_get_user(&u, &st, c, NULL, NULL), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(st.message, "id"));
+    roster_client_close(c);
+}
+END_TEST
+
+static TCase *transport_case(const char *name, void (*setup)(void))
+{
+    TCase *tc = tcase_create(name);
+    tcase_add_unchecked_fixture(tc, setup, daemon_stop);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, health_and_stats);
+    tcase_add_test(tc, tenant_methods);
+    tcase_add_test(tc, user_methods);
+    tcase_add_test(tc, status_paths);
+    tcase_add_test(tc, async_many_in_flight);
+    tcase_add_test(tc, streaming_list);
+    return tc;
+}
+
+int main(void)
+{
+    Suite *s = suite_create("client_rpc");
+    suite_add_tcase(s, transport_case("ipc", setup_ipc));
+    suite_add_tcase(s, transport_case("tcp", setup_tcp));
+    TCase *tc = tcase_create("open");
+    tcase_add_unchecked_fixture(tc, setup_ipc, daemon_stop);
+    tcase_add_test(tc, open_errors);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
