@@ -302,7 +302,7 @@ int ctl_cmd_users_update(const ctl_args *a)
             any = true;
             continue;
         }
-        roster_v1_UserField fld;
+        roster_v1_UserField fld = roster_v1_UserField_USER_FIELD_UNSPECIFIED;
         if (clear_field(&fld, a->opts[i].value, &d) != ROSTER_E_OK)
             return usage(a, &d);
         for (pb_size_t k = 0; k < req.clear_count; k++) {
