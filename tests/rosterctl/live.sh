@@ -35,7 +35,7 @@ PID=$!
 i=0
 until c health >/dev/null 2>&1; do
     i=$((i + 1))
-    [ $i -lt 200 ] || fail "roster-users did not answer health"
+    [ $i -lt 600 ] || fail "roster-users did not answer health"
     kill -0 "$PID" 2>/dev/null || fail "roster-users exited"
     sleep 0.05
 done

@@ -169,4 +169,17 @@ has "$T/err" "data directory $T/none"
 : >"$T/file"
 expect 4 "$CTL" --data "$T/file" verify
 has "$T/err" "is not a directory"
+# ---- --help on every command, group and the program.
+for cmd in "users get" "users list" "users create" "users update" "users deactivate" \
+    "tenants get" "tenants list" "tenants create" "tenants update" "tenants set-default" \
+    health stats dump load verify; do
+    # shellcheck disable=SC2086
+    expect 0 "$CTL" $cmd --help
+    has "$T/out" "^usage: rosterctl $cmd"
+    has "$T/out" "Exit codes"
+done
+expect 0 "$CTL" tenants --help
+has "$T/out" "tenants set-default ID"
+expect 2 "$CTL" users
+has "$T/err" "users: which one?"
 echo "ok"
