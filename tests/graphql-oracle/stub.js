@@ -221,36 +221,40 @@ function printValue(v) {
 
 function makeSchema(graphql, sdl) {
   const schema = graphql.buildSchema(sdl);
-  const { Kind, valueFromASTUntyped, print } = graphql;
-  // Plain errors, so graphql-js wraps them in its own messages
-  // ('Expected value of type "Date", found ...; <message>').
-  const dateIn = (v, printed) => {
-    if (typeof v !== 'string') throw new TypeError('Date cannot represent a non string value: ' + printed);
+  const { GraphQLError, Kind, valueFromASTUntyped, print } = graphql;
+  // Literals (validation) fail with plain errors, which graphql-js wraps as
+  // 'Expected value of type "Date", found ...; <message>'; variables fail
+  // with a GraphQLError, whose message graphql-js uses as it is after
+  // 'Variable "$d" got invalid value ...; '. Both as our engine words them.
+  const fail = (literal, message) => {
+    throw literal ? new TypeError(message) : new GraphQLError(message);
+  };
+  const dateIn = (v, printed, literal) => {
+    if (typeof v !== 'string') fail(literal, 'Date cannot represent a non string value: ' + printed);
     if (!isDate(v)) {
-      throw new TypeError(
-        'Date must be an ISO-8601 timestamp such as 2026-11-27T04:24:50.123Z, got: ' + printed,
-      );
+      fail(literal, 'Date must be an ISO-8601 timestamp such as 2026-11-27T04:24:50.123Z, got: ' +
+        printed);
     }
     return v;
   };
 
   const date = schema.getType('Date');
   date.serialize = (v) => v;
-  date.parseValue = (v) => dateIn(v, printValue(v));
+  date.parseValue = (v) => dateIn(v, printValue(v), false);
   date.parseLiteral = (ast, variables) =>
-    dateIn(valueFromASTUntyped(ast, variables), print(ast));
+    dateIn(valueFromASTUntyped(ast, variables), print(ast), true);
 
   const json = schema.getType('JsonObject');
-  const jsonIn = (v, printed) => {
+  const jsonIn = (v, printed, literal) => {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-      throw new TypeError('JsonObject cannot represent a non-object value: ' + printed);
+      fail(literal, 'JsonObject cannot represent a non-object value: ' + printed);
     }
     return v;
   };
   json.serialize = (v) => v;
-  json.parseValue = (v) => jsonIn(v, printValue(v));
+  json.parseValue = (v) => jsonIn(v, printValue(v), false);
   json.parseLiteral = (ast, variables) => {
-    if (ast.kind !== Kind.OBJECT) jsonIn(null, print(ast));
+    if (ast.kind !== Kind.OBJECT) jsonIn(null, print(ast), true);
     return valueFromASTUntyped(ast, variables);
   };
 
