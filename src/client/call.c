@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "envelope.h"
+#include "record.h"
 
 enum { PHASE_IDLE, PHASE_SEND, PHASE_RECV };
 
@@ -191,7 +192,7 @@ static bool decode_user_item(pb_istream_t *stream, const pb_field_t *field, void
     }
     if (s->user_fn == NULL)
         u = &((roster_v1_User *)s->array)[i];
-    if (!pb_decode(stream, roster_v1_User_fields, u))
+    if (!roster_record_decode_user(stream, u))
         return false;
     k->index++;
     if (s->user_fn != NULL && s->user_fn(s->fn_arg, i, u) != 0) {
@@ -216,7 +217,7 @@ static bool decode_tenant_item(pb_istream_t *stream, const pb_field_t *field, vo
     }
     if (s->tenant_fn == NULL)
         t = &((roster_v1_Tenant *)s->array)[i];
-    if (!pb_decode(stream, roster_v1_Tenant_fields, t))
+    if (!roster_record_decode_tenant(stream, t))
         return false;
     k->index++;
     if (s->tenant_fn != NULL && s->tenant_fn(s->fn_arg, i, t) != 0) {
@@ -257,14 +258,14 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
     k->decode_error = NULL;
     switch (s->kind) {
     case ROSTER_REPLY_USER:
-        ok = pb_decode(&is, roster_v1_User_fields, &k->scratch.user);
+        ok = roster_record_decode_user(&is, &k->scratch.user);
         if (ok)
-            memcpy(s->out, &k->scratch.user, sizeof k->scratch.user);
+            roster_record_copy_user(s->out, &k->scratch.user);
         break;
     case ROSTER_REPLY_TENANT:
-        ok = pb_decode(&is, roster_v1_Tenant_fields, &k->scratch.tenant);
+        ok = roster_record_decode_tenant(&is, &k->scratch.tenant);
         if (ok)
-            memcpy(s->out, &k->scratch.tenant, sizeof k->scratch.tenant);
+            roster_record_copy_tenant(s->out, &k->scratch.tenant);
         break;
     case ROSTER_REPLY_HEALTH:
         ok = pb_decode(&is, roster_v1_HealthResponse_fields, &k->scratch.health);

@@ -4,6 +4,7 @@
  * flight, streaming list decode. The daemon binary comes from CMake in
  * ROSTER_USERS_BIN. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <nng/nng.h>
 #include <nng/supplemental/util/platform.h>
@@ -153,6 +154,45 @@ static int make_user(roster_v1_User *u, roster_status *st, roster_client *c, con
     roster_pb_str(&req.phone, "+44 20 7946 0000");
     roster_pb_str(&req.tenant_id, tenant);
     return roster_client_create_user(u, st, c, NULL, &req);
+}
+
+/* True when the thread whose stat file is `path` is stopped (state T). */
+static bool task_stopped(const char *path)
+{
+    char buf[512];
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return true; /* the thread is gone */
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    return p != NULL && p[1] == ' ' && p[2] == 'T';
+}
+
+/* True once every thread of pid is stopped. */
+static bool wait_stopped(pid_t pid)
+{
+    char dir[64], path[320];
+    snprintf(dir, sizeof dir, "/proc/%ld/task", (long)pid);
+    for (int i = 0; i < 200; i++) {
+        DIR *d = opendir(dir);
+        if (d == NULL)
+            return false;
+        bool all = true;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof path, "%s/%s/stat", dir, e->d_name);
+            all &= task_stopped(path);
+        }
+        closedir(d);
+        if (all)
+            return true;
+        msleep(5);
+    }
+    return false;
 }
 
 static bool has_violation(const roster_status *st, const char *field)
@@ -328,6 +368,7 @@ START_TEST(status_paths)
 
     /* DEADLINE_EXCEEDED: the service is stopped, the call's timeout ends it */
     ck_assert_int_eq(kill(g_pid, SIGSTOP), 0);
+    ck_assert_msg(wait_stopped(g_pid), "roster-users did not stop");
     roster_call_options o = {.timeout_ms = 150};
     nng_time t0 = nng_clock();
     int err = roster_client_get_user(&got, &st, c, &o, u.id);

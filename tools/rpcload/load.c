@@ -423,7 +423,8 @@ int load_run(load_result *out, const load_config *cfg, char *why, size_t cap)
     r.max_us = (double)atomic_load(&L->max_ns) / 1000.0;
     r.commits = c1 - c0;
     r.writes = w1 - w0;
-    snprintf(r.first_error, sizeof r.first_error, "%s", L->first_error);
+    memcpy(r.first_error, L->first_error, sizeof r.first_error);
+    r.first_error[sizeof r.first_error - 1] = '\0';
     *out = r;
 fail:
     roster_client_close(L->client);
