@@ -173,7 +173,7 @@ static bool task_stopped(const char *path)
 /* True once every thread of pid is stopped. */
 static bool wait_stopped(pid_t pid)
 {
-    char dir[64], path[320];
+    char dir[64], path[64 + sizeof(((struct dirent *)0)->d_name) + 8];
     snprintf(dir, sizeof dir, "/proc/%ld/task", (long)pid);
     for (int i = 0; i < 200; i++) {
         DIR *d = opendir(dir);
