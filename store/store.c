@@ -93,6 +93,7 @@ int store_open(store **out, const char *dir, const store_options *opts)
     if (s == NULL)
         return open_fail(o, ROSTER_E_NOMEM, "out of memory");
     s->read_only = o->read_only;
+    s->writemap = o->bulk_load && !o->read_only;
     if ((rc = mdb_env_create(&s->env)) != 0)
         goto mdb_fail;
     uint64_t map = o->map_size ? o->map_size : STORE_DEFAULT_MAP_SIZE;
@@ -100,7 +101,8 @@ int store_open(store **out, const char *dir, const store_options *opts)
         (rc = mdb_env_set_maxdbs(s->env, 32)) != 0 ||
         (rc = mdb_env_set_maxreaders(s->env, o->max_readers ? o->max_readers : 126)) != 0)
         goto mdb_fail;
-    unsigned flags = MDB_NOTLS | (o->read_only ? MDB_RDONLY : 0) | (o->no_sync ? MDB_NOSYNC : 0);
+    unsigned flags = MDB_NOTLS | (o->read_only ? MDB_RDONLY : 0) | (o->no_sync ? MDB_NOSYNC : 0) |
+                     (s->writemap ? MDB_WRITEMAP : 0);
     if ((rc = mdb_env_open(s->env, dir, flags, 0640)) != 0)
         goto mdb_fail;
     if ((rc = mdb_txn_begin(s->env, NULL, o->read_only ? MDB_RDONLY : 0, &txn)) != 0)
@@ -224,7 +226,7 @@ void store_read_end(store_rtxn *r)
     free(r);
 }
 
-int store_write_begin(store *s, store_wtxn **out)
+static int write_begin(store *s, bool bulk, store_wtxn **out)
 {
     if (s->read_only)
         return ROSTER_E_PERMISSION_DENIED;
@@ -237,7 +239,53 @@ int store_write_begin(store *s, store_wtxn **out)
         return store_mdb_err(rc);
     }
     w->s = s;
+    w->bulk = bulk;
     *out = w;
+    return ROSTER_E_OK;
+}
+
+int store_write_begin(store *s, store_wtxn **out)
+{
+    return write_begin(s, s->writemap, out);
+}
+
+int store_write_begin_bulk(store *s, store_wtxn **out)
+{
+    return write_begin(s, true, out);
+}
+
+int store_op_begin(store_wtxn *w, MDB_txn **out)
+{
+    if (w->failed)
+        return w->failed;
+    if (w->bulk) {
+        *out = w->txn;
+        return ROSTER_E_OK;
+    }
+    return store_mdb_err(mdb_txn_begin(w->s->env, w->txn, 0, out));
+}
+
+/* Errors an operation reports before its first write. */
+static bool refusal(int err)
+{
+    return err == ROSTER_E_INVALID_ARGUMENT || err == ROSTER_E_ALREADY_EXISTS ||
+           err == ROSTER_E_NOT_FOUND || err == ROSTER_E_PERMISSION_DENIED;
+}
+
+int store_op_end(store_wtxn *w, MDB_txn *txn, int err)
+{
+    if (w->bulk) {
+        if (err != ROSTER_E_OK && !refusal(err))
+            w->failed = err;
+        return err;
+    }
+    if (err != ROSTER_E_OK) {
+        mdb_txn_abort(txn);
+        return err;
+    }
+    int rc = mdb_txn_commit(txn);
+    if (rc != 0)
+        return w->failed = store_mdb_err(rc);
     return ROSTER_E_OK;
 }
 

@@ -67,6 +67,12 @@ typedef struct store_options {
     /* Commits are not flushed to disk (MDB_NOSYNC): for tests, benchmarks
      * and bulk loads only. Default false: every commit is durable. */
     bool no_sync;
+    /* Bulk-load mode (MDB_WRITEMAP): write transactions modify the map in
+     * place instead of copying pages, and every write group behaves as
+     * store_write_begin_bulk (LMDB has no nested transactions with a
+     * writable map). For offline loads and benchmarks; reopen without it
+     * for service. The data file is sized to the map (sparse). */
+    bool bulk_load;
     /* Optional, caller-owned: filled with the reason when store_open fails
      * (e.g. "store schema version 9 is not supported (this build reads
      * version 1)"). */
@@ -108,6 +114,18 @@ void store_read_end(store_rtxn *r);
  * (uniqueness included). *out is owned by the caller until
  * store_write_commit or store_write_abort. */
 int store_write_begin(store *s, store_wtxn **out);
+
+/* Like store_write_begin, for bulk loads (rosterctl load, benchmarks):
+ * operations write straight into the group's transaction instead of a
+ * nested one, which is several times faster for large groups. Every check
+ * that can refuse an operation (validation, uniqueness, referential
+ * integrity, scope) runs before its first write, so a refused operation
+ * still leaves nothing behind and its neighbours are unaffected; but a
+ * resource failure in the middle of an operation (ROSTER_E_MAP_FULL,
+ * ROSTER_E_NOMEM, ROSTER_E_RESOURCE_EXHAUSTED) fails the whole group:
+ * later operations return that error and store_write_commit discards the
+ * group. */
+int store_write_begin_bulk(store *s, store_wtxn **out);
 
 /* Commits the group durably (unless no_sync) and frees w, whatever the
  * result. On failure nothing of the group is stored. Errors:

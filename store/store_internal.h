@@ -44,6 +44,7 @@ enum {
 struct store {
     MDB_env *env;
     bool read_only;
+    bool writemap; /* bulk_load: every group writes without nested txns */
     MDB_dbi meta, counts, users, tenants, idx_tenant, uniq_reference, uniq_email, tenant_name;
     MDB_dbi sort[SORT__COUNT];
 };
@@ -57,6 +58,7 @@ struct store_wtxn {
     store *s;
     MDB_txn *txn;
     int failed;   /* a resource error hit the group: commit refuses */
+    bool bulk;    /* operations write straight into txn (no nested txn) */
     uint8_t *buf; /* scratch for packing records */
     size_t buf_cap;
 };
@@ -78,6 +80,17 @@ int store_counter_get(MDB_txn *txn, const store *s, const roster_uuid *scope, bo
 /* Adds deltas to the global counter and to the counter of `scope`. */
 int store_counter_add(MDB_txn *txn, const store *s, const roster_uuid *scope, int64_t d_users,
                       int64_t d_active);
+
+/* Begins one write operation of group w: a nested transaction, or in bulk
+ * mode the group's own transaction. Operations make every check that can
+ * refuse them before their first write, so in bulk mode a refused
+ * operation has written nothing; a failure after the first write (a
+ * resource error) fails the whole group. */
+int store_op_begin(store_wtxn *w, MDB_txn **out);
+
+/* Ends the operation begun by store_op_begin with result err (committing
+ * or aborting the nested transaction). Returns err or the commit error. */
+int store_op_end(store_wtxn *w, MDB_txn *txn, int err);
 
 /* Grows w->buf to at least n bytes. */
 int store_wtxn_scratch(store_wtxn *w, size_t n, uint8_t **out);

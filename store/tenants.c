@@ -110,25 +110,6 @@ static int unpack_tenant(roster_arena *arena, const void *bytes, size_t len,
     return ROSTER_E_OK;
 }
 
-static int nested(store_wtxn *w, MDB_txn **out)
-{
-    if (w->failed)
-        return w->failed;
-    return store_mdb_err(mdb_txn_begin(w->s->env, w->txn, 0, out));
-}
-
-static int nested_end(store_wtxn *w, MDB_txn *txn, int err)
-{
-    if (err != ROSTER_E_OK) {
-        mdb_txn_abort(txn);
-        return err;
-    }
-    int rc = mdb_txn_commit(txn);
-    if (rc != 0)
-        return w->failed = store_mdb_err(rc);
-    return ROSTER_E_OK;
-}
-
 static int check_tenant_fields(const char *name, bool name_required, const char *reference,
                                roster_err_detail *detail)
 {
@@ -154,7 +135,7 @@ int store_tenant_create(store_wtxn *w, const roster_uuid *scope,
     if (err != ROSTER_E_OK)
         return err;
     MDB_txn *txn;
-    if ((err = nested(w, &txn)) != ROSTER_E_OK)
+    if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
         return err;
     int64_t now = roster_now_ms();
     roster_uuid id;
@@ -171,8 +152,8 @@ int store_tenant_create(store_wtxn *w, const roster_uuid *scope,
     t.created_at = t.updated_at = now;
     if (t.is_default && (err = set_default(w, txn, &id, now)) != ROSTER_E_OK)
         goto done;
-    const uint8_t *bytes;
-    size_t len;
+    const uint8_t *bytes = NULL;
+    size_t len = 0;
     if ((err = pack_put_tenant(w, txn, &t, &id, &bytes, &len)) != ROSTER_E_OK)
         goto done;
     tenant_view tv;
@@ -182,7 +163,7 @@ int store_tenant_create(store_wtxn *w, const roster_uuid *scope,
     if (out)
         err = unpack_tenant(arena, bytes, len, out);
 done:
-    return nested_end(w, txn, err);
+    return store_op_end(w, txn, err);
 }
 
 int store_tenant_update(store_wtxn *w, const roster_uuid *scope,
@@ -205,7 +186,7 @@ int store_tenant_update(store_wtxn *w, const roster_uuid *scope,
         return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "isDefault",
                            "a tenant-bound caller cannot change the default tenant");
     MDB_txn *txn;
-    if ((err = nested(w, &txn)) != ROSTER_E_OK)
+    if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
         return err;
     MDB_val k = {16, id.b}, v;
     int rc = mdb_get(txn, w->s->tenants, &k, &v);
@@ -243,8 +224,8 @@ int store_tenant_update(store_wtxn *w, const roster_uuid *scope,
     t->has_updated_at = 1;
     if (now > t->updated_at)
         t->updated_at = now;
-    const uint8_t *bytes;
-    size_t len;
+    const uint8_t *bytes = NULL;
+    size_t len = 0;
     if (err == ROSTER_E_OK)
         err = pack_put_tenant(w, txn, t, &id, &bytes, &len);
     roster_arena_free(&tmp);
@@ -264,7 +245,7 @@ int store_tenant_update(store_wtxn *w, const roster_uuid *scope,
     if (out)
         err = unpack_tenant(arena, bytes, len, out);
 done:
-    return nested_end(w, txn, err);
+    return store_op_end(w, txn, err);
 }
 
 int store_tenant_restore(store_wtxn *w, const Roster__V1__Tenant *tenant, roster_err_detail *detail)
@@ -283,7 +264,7 @@ int store_tenant_restore(store_wtxn *w, const Roster__V1__Tenant *tenant, roster
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "createdAt",
                            "createdAt and updatedAt are required");
     MDB_txn *txn;
-    if ((err = nested(w, &txn)) != ROSTER_E_OK)
+    if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
         return err;
     MDB_val k = {16, id.b}, v;
     int rc = mdb_get(txn, w->s->tenants, &k, &v);
@@ -305,15 +286,15 @@ int store_tenant_restore(store_wtxn *w, const Roster__V1__Tenant *tenant, roster
     t.is_default = tenant->has_is_default && tenant->is_default;
     if (t.is_default && (err = set_default(w, txn, &id, t.updated_at)) != ROSTER_E_OK)
         goto done;
-    const uint8_t *bytes;
-    size_t len;
+    const uint8_t *bytes = NULL;
+    size_t len = 0;
     if ((err = pack_put_tenant(w, txn, &t, &id, &bytes, &len)) != ROSTER_E_OK)
         goto done;
     tenant_view tv;
     if ((err = tenant_view_parse(&tv, bytes, len)) == ROSTER_E_OK)
         err = name_index(txn, w->s, NULL, &tv);
 done:
-    return nested_end(w, txn, err);
+    return store_op_end(w, txn, err);
 }
 
 /* ------------------------------------------------------------ reads */

@@ -159,28 +159,6 @@ static int unpack_user(roster_arena *arena, const void *bytes, size_t len, Roste
     return ROSTER_E_OK;
 }
 
-/* Runs one operation in a nested transaction of w. */
-static int nested_begin(store_wtxn *w, MDB_txn **out)
-{
-    if (w->failed)
-        return w->failed;
-    return store_mdb_err(mdb_txn_begin(w->s->env, w->txn, 0, out));
-}
-
-static int nested_end(store_wtxn *w, MDB_txn *txn, int err)
-{
-    if (err != ROSTER_E_OK) {
-        mdb_txn_abort(txn);
-        return err;
-    }
-    int rc = mdb_txn_commit(txn);
-    if (rc != 0) {
-        w->failed = store_mdb_err(rc);
-        return w->failed;
-    }
-    return ROSTER_E_OK;
-}
-
 int store_user_create(store_wtxn *w, const roster_uuid *scope,
                       const Roster__V1__CreateUserRequest *req, roster_arena *arena,
                       Roster__V1__User **out, roster_err_detail *detail)
@@ -214,7 +192,7 @@ int store_user_create(store_wtxn *w, const roster_uuid *scope,
     }
 
     MDB_txn *txn;
-    if ((err = nested_begin(w, &txn)) != ROSTER_E_OK)
+    if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
         return err;
     if (!has_tenant) {
         err = store_default_tenant(txn, w->s, &tenant);
@@ -254,13 +232,13 @@ int store_user_create(store_wtxn *w, const roster_uuid *scope,
     }
     u.has_created_at = u.has_updated_at = 1;
     u.created_at = u.updated_at = now;
-    const uint8_t *bytes;
-    size_t len;
+    const uint8_t *bytes = NULL;
+    size_t len = 0;
     err = user_put(w, txn, &u, NULL, &bytes, &len, detail);
     if (err == ROSTER_E_OK && out)
         err = unpack_user(arena, bytes, len, out);
 done:
-    return nested_end(w, txn, err);
+    return store_op_end(w, txn, err);
 }
 
 static bool clear_has(const Roster__V1__UpdateUserRequest *req, Roster__V1__UserField f)
@@ -395,7 +373,7 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
                            "a tenant-bound caller cannot remove a user from its tenant");
 
     MDB_txn *txn;
-    if ((err = nested_begin(w, &txn)) != ROSTER_E_OK)
+    if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
         return err;
     MDB_val k = {16, id.b}, v;
     int rc = mdb_get(txn, w->s->users, &k, &v);
@@ -455,14 +433,14 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
     int64_t now = roster_now_ms();
     u->has_updated_at = 1;
     u->updated_at = now > old.updated_at ? now : old.updated_at;
-    const uint8_t *bytes;
-    size_t len;
+    const uint8_t *bytes = NULL;
+    size_t len = 0;
     err = user_put(w, txn, u, &old, &bytes, &len, detail);
     if (err == ROSTER_E_OK && out)
         err = unpack_user(arena, bytes, len, out);
     roster_arena_free(&tmp);
 done:
-    return nested_end(w, txn, err);
+    return store_op_end(w, txn, err);
 }
 
 int store_user_restore(store_wtxn *w, const Roster__V1__User *user, roster_err_detail *detail)
@@ -492,7 +470,7 @@ int store_user_restore(store_wtxn *w, const Roster__V1__User *user, roster_err_d
         return err;
 
     MDB_txn *txn;
-    if ((err = nested_begin(w, &txn)) != ROSTER_E_OK)
+    if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
         return err;
     MDB_val k = {16, id.b}, v;
     int rc = mdb_get(txn, w->s->users, &k, &v);
@@ -515,11 +493,11 @@ int store_user_restore(store_wtxn *w, const Roster__V1__User *user, roster_err_d
         roster_uuid_format(tenant_text, &tenant);
         u.tenant_id = tenant_text;
     }
-    const uint8_t *bytes;
-    size_t len;
+    const uint8_t *bytes = NULL;
+    size_t len = 0;
     err = user_put(w, txn, &u, NULL, &bytes, &len, detail);
 done:
-    return nested_end(w, txn, err);
+    return store_op_end(w, txn, err);
 }
 
 int store_user_get_raw(store_rtxn *r, const roster_uuid *scope, const char *id, const void **bytes,
@@ -549,7 +527,7 @@ int store_user_get(store_rtxn *r, const roster_uuid *scope, const Roster__V1__Ge
                    roster_arena *arena, Roster__V1__User **out, roster_err_detail *detail)
 {
     const void *bytes;
-    size_t len;
+    size_t len = 0;
     int err = store_user_get_raw(r, scope, req->id, &bytes, &len);
     if (err == ROSTER_E_INVALID_ARGUMENT)
         return roster_fail(detail, err, "id", "id is not a UUID (8-4-4-4-12 hex digits)");

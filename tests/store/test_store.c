@@ -197,6 +197,52 @@ START_TEST(batch_isolates_failing_op)
 }
 END_TEST
 
+START_TEST(bulk_groups_refuse_without_trace)
+{
+    /* Both the bulk group API and a store opened in bulk-load mode. */
+    for (int mode = 0; mode < 2; mode++) {
+        if (mode == 1) {
+            store_close(fx_store);
+            store_options o = {.no_sync = true, .bulk_load = true, .map_size = (uint64_t)1 << 30};
+            ck_assert_int_eq(store_open(&fx_store, fx_dir, &o), ROSTER_E_OK);
+        }
+        store_wtxn *w;
+        ck_assert_int_eq((mode ? store_write_begin : store_write_begin_bulk)(fx_store, &w),
+                         ROSTER_E_OK);
+        char ref[8], email[16], fresh[8], fresh_email[16];
+        snprintf(ref, sizeof ref, "b%d", mode);
+        snprintf(email, sizeof email, "b%d@x.io", mode);
+        snprintf(fresh, sizeof fresh, "f%d", mode);
+        snprintf(fresh_email, sizeof fresh_email, "f%d@x.io", mode);
+        Roster__V1__CreateUserRequest a = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+        a.reference = ref;
+        a.email = email;
+        ck_assert_int_eq(store_user_create(w, NULL, &a, &fx_arena, NULL, NULL), ROSTER_E_OK);
+        Roster__V1__CreateUserRequest dup = a;
+        dup.reference = fresh;
+        roster_err_detail d = {0};
+        ck_assert_int_eq(store_user_create(w, NULL, &dup, &fx_arena, NULL, &d),
+                         ROSTER_E_ALREADY_EXISTS);
+        ck_assert_str_eq(d.field, "email");
+        dup.email = fresh_email; /* the refused op left no entry behind */
+        ck_assert_int_eq(store_user_create(w, NULL, &dup, &fx_arena, NULL, &d), ROSTER_E_OK);
+        ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+        Roster__V1__User *u;
+        ck_assert_int_eq(fx_user(NULL, fresh, "other@x.io", NULL, &u, &d),
+                         ROSTER_E_ALREADY_EXISTS); /* committed */
+        store_rtxn *r;
+        ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+        store_stats st;
+        ck_assert_int_eq(store_stat(r, &st), ROSTER_E_OK);
+        ck_assert_uint_eq(st.users, mode ? 4 : 2);
+        uint64_t issues = 1;
+        ck_assert_int_eq(store_verify(r, NULL, NULL, &issues), ROSTER_E_OK);
+        ck_assert_uint_eq(issues, 0);
+        store_read_end(r);
+    }
+}
+END_TEST
+
 START_TEST(update_partial_and_clear)
 {
     char *t1 = fx_tenant("one", false), *t2 = fx_tenant("two", false);
@@ -585,6 +631,7 @@ int main(void)
     tcase_add_test(tc, validation_names_the_field);
     tcase_add_test(tc, uniqueness_per_tenant_case_insensitive);
     tcase_add_test(tc, batch_isolates_failing_op);
+    tcase_add_test(tc, bulk_groups_refuse_without_trace);
     tcase_add_test(tc, update_partial_and_clear);
     tcase_add_test(tc, tenants_default_and_counts);
     tcase_add_test(tc, tenant_scope_enforced);

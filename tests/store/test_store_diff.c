@@ -912,7 +912,9 @@ START_TEST(random_operations_match_model)
             memcpy(snapshot, model, sizeof model[0] * (size_t)n_model);
             n_snapshot = n_model;
             store_wtxn *w;
-            ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+            /* Half the groups nest a transaction per op, half write directly. */
+            ck_assert_int_eq((rn(2) ? store_write_begin : store_write_begin_bulk)(fx_store, &w),
+                             ROSTER_E_OK);
             int ops = 1 + rn(8);
             for (int i = 0; i < ops; i++, writes++) {
                 if (rn(10) < 6)

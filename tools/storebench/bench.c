@@ -1,0 +1,461 @@
+#include "bench.h"
+
+#include "clock.h"
+#include "store.h"
+
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static const char *first_names[] = {
+    "James",     "Mary",    "John",   "Patricia", "Robert", "Jennifer", "Michael", "Linda", "David",
+    "Elizabeth", "Somchai", "Anong",  "Wei",      "Fang",   "Hiroshi",  "Yuki",    "Ann",   "Lukas",
+    "Emma",      "Noah",    "Olivia", "Liam",     "Ava",    "Mateo",    "Sofia"};
+static const char *last_names[] = {"Smith",   "Johnson", "Williams", "Brown",     "Jones",
+                                   "Garcia",  "Miller",  "Davis",    "Rodriguez", "Martinez",
+                                   "Saetang", "Wong",    "Tanaka",   "Suzuki",    "Muller",
+                                   "Schmidt", "Lee",     "Kim",      "Park",      "Nguyen"};
+static const char *locales[] = {"en-US", "en-GB", "th-TH", "de-DE",
+                                "ja-JP", "fr-FR", "es-ES", "zh-CN"};
+static const char *zones[] = {"America/New_York", "Europe/London", "Asia/Bangkok",
+                              "Europe/Berlin",    "Asia/Tokyo",    "Europe/Paris",
+                              "Europe/Madrid",    "Asia/Shanghai"};
+#define PICK(a) (a[rnd() % (sizeof a / sizeof a[0])])
+
+typedef struct ids {
+    char (*text)[ROSTER_UUID_TEXT_LEN + 1];
+    roster_uuid *bin;
+    size_t n, cap;
+} ids;
+
+static int collect_id(void *ctx, const void *bytes, size_t len)
+{
+    ids *s = ctx;
+    const uint8_t *b = bytes;
+    /* Records are packed in field order: field 1 (id) comes first. */
+    if (len < 38 || b[0] != 0x0a || b[1] != 36 || s->n == s->cap)
+        return ROSTER_E_CORRUPT;
+    memcpy(s->text[s->n], b + 2, 36);
+    s->text[s->n][36] = 0;
+    roster_uuid_parse(&s->bin[s->n], s->text[s->n], 36);
+    s->n++;
+    return 0;
+}
+
+static double per_op_us(int64_t ns, size_t n)
+{
+    return (double)ns / 1000.0 / (double)(n ? n : 1);
+}
+
+static int open_store(const bench_config *cfg, bool bulk_load, store **s)
+{
+    roster_err_detail d = {0};
+    store_options o = {.no_sync = !cfg->durable, .bulk_load = bulk_load, .detail = &d};
+    int err = store_open(s, cfg->dir, &o);
+    if (err != ROSTER_E_OK)
+        fprintf(stderr, "storebench: open: %s\n", d.message);
+    return err;
+}
+
+/* Inserts users [from, from + n) in groups of `batch`, timing them. */
+static int insert_users(const bench_config *cfg, store *s,
+                        char (*tenants)[ROSTER_UUID_TEXT_LEN + 1], size_t from, size_t n,
+                        size_t batch, bool bulk, const char *mode)
+{
+    int64_t t0 = roster_mono_ns();
+    size_t done = from, last = from + n;
+    roster_err_detail d;
+    store_wtxn *w;
+    int err;
+    while (done < last) {
+        if ((err = (bulk ? store_write_begin_bulk : store_write_begin)(s, &w)) != ROSTER_E_OK)
+            return err;
+        size_t end = done + batch < last ? done + batch : last;
+        for (; done < end; done++) {
+            char ref[32], email[48], phone[24];
+            snprintf(ref, sizeof ref, "ref-%07zu", done);
+            snprintf(email, sizeof email, "user%07zu@example.com", done);
+            snprintf(phone, sizeof phone, "+1 555 %07llu", (unsigned long long)(rnd() % 10000000));
+            Roster__V1__CreateUserRequest req = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+            req.reference = ref;
+            req.email = email;
+            req.first_name = (char *)PICK(first_names);
+            req.last_name = (char *)PICK(last_names);
+            req.phone = phone;
+            req.locale = (char *)PICK(locales);
+            req.timezone = (char *)PICK(zones);
+            req.has_active = 1;
+            req.active = rnd() % 20 != 0; /* 5% deactivated */
+            req.has_is_opted_in = 1;
+            req.is_opted_in = rnd() % 2;
+            req.tenant_id = tenants[rnd() % cfg->tenants];
+            if (done % 10 == 0)
+                req.custom_data = "{\"plan\":\"pro\",\"seats\":5}";
+            if ((err = store_user_create(w, NULL, &req, NULL, NULL, &d)) != ROSTER_E_OK) {
+                fprintf(stderr, "storebench: create %zu: %s\n", done, d.message);
+                store_write_abort(w);
+                return err;
+            }
+        }
+        if ((err = store_write_commit(w)) != ROSTER_E_OK)
+            return err;
+    }
+    int64_t ns = roster_mono_ns() - t0;
+    printf("insert    %8zu users, %5zu per txn, %-38s %s%s: %6.2f s, %7.0f users/s\n", n, batch,
+           bulk ? "no nested txn (store_write_begin_bulk)" : "nested txn per op", mode,
+           cfg->durable ? "" : " no-sync", (double)ns / 1e9, (double)n / ((double)ns / 1e9));
+    return ROSTER_E_OK;
+}
+
+static int load(const bench_config *cfg, store *s, char (*tenants)[ROSTER_UUID_TEXT_LEN + 1])
+{
+    roster_arena arena;
+    roster_arena_init(&arena, 0, 0);
+    store_wtxn *w;
+    int err = store_write_begin(s, &w);
+    if (err != ROSTER_E_OK)
+        return err;
+    for (size_t t = 0; t < cfg->tenants; t++) {
+        char name[32];
+        snprintf(name, sizeof name, "Tenant %zu", t);
+        Roster__V1__CreateTenantRequest req = ROSTER__V1__CREATE_TENANT_REQUEST__INIT;
+        req.name = name;
+        Roster__V1__Tenant *out;
+        if ((err = store_tenant_create(w, NULL, &req, &arena, &out, NULL)) != ROSTER_E_OK) {
+            store_write_abort(w);
+            return err;
+        }
+        strcpy(tenants[t], out->id);
+    }
+    if ((err = store_write_commit(w)) != ROSTER_E_OK)
+        return err;
+    roster_arena_free(&arena);
+
+    return insert_users(cfg, s, tenants, 0, cfg->users, cfg->batch, true, "bulk-load mode");
+}
+
+/* More users through the other write paths, on a store opened normally. */
+static int insert_more(const bench_config *cfg, store *s, char (*tenants)[ROSTER_UUID_TEXT_LEN + 1],
+                       size_t *total)
+{
+    size_t extra = cfg->users / 50 ? cfg->users / 50 : 1, at = cfg->users;
+    int err;
+    /* The service's path: one nested transaction per operation. */
+    if ((err = insert_users(cfg, s, tenants, at, extra, 100, false, "")) != ROSTER_E_OK)
+        return err;
+    at += extra;
+    if ((err = insert_users(cfg, s, tenants, at, extra, cfg->batch, false, "")) != ROSTER_E_OK)
+        return err;
+    at += extra;
+    if ((err = insert_users(cfg, s, tenants, at, extra, cfg->batch, true, "")) != ROSTER_E_OK)
+        return err;
+    *total = at + extra;
+    return ROSTER_E_OK;
+}
+
+/* Bare LMDB: mdb_get on the users database for the same binary keys. */
+static int raw_gets(const bench_config *cfg, const roster_uuid *keys, size_t n, const char *label)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    int rc = mdb_env_create(&env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs(env, 32);
+    if (rc == 0)
+        rc = mdb_env_open(env, cfg->dir, MDB_RDONLY, 0640);
+    if (rc == 0)
+        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    if (rc == 0)
+        rc = mdb_dbi_open(txn, "users", 0, &dbi);
+    if (rc != 0) {
+        fprintf(stderr, "storebench: lmdb: %s\n", mdb_strerror(rc));
+        mdb_env_close(env);
+        return ROSTER_E_IO;
+    }
+    size_t sum = 0;
+    int64_t t0 = roster_mono_ns();
+    for (size_t i = 0; i < n; i++) {
+        MDB_val k = {16, (void *)keys[i].b}, v;
+        if (mdb_get(txn, dbi, &k, &v) == 0)
+            sum += v.mv_size;
+    }
+    int64_t ns = roster_mono_ns() - t0;
+    printf("get       bare mdb_get (%s): %.3f us/op  (%zu lookups, %zu bytes)\n", label,
+           per_op_us(ns, n), n, sum);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return ROSTER_E_OK;
+}
+
+static int store_gets(store *s, char (*keys)[ROSTER_UUID_TEXT_LEN + 1], size_t n)
+{
+    store_rtxn *r;
+    int err = store_read_begin(s, &r);
+    if (err != ROSTER_E_OK)
+        return err;
+    size_t sum = 0;
+    int64_t t0 = roster_mono_ns();
+    for (size_t i = 0; i < n; i++) {
+        const void *b;
+        size_t len;
+        if (store_user_get_raw(r, NULL, keys[i], &b, &len) == ROSTER_E_OK)
+            sum += len;
+    }
+    int64_t ns = roster_mono_ns() - t0;
+    printf("get       store_user_get_raw: %.3f us/op  (%zu bytes)\n", per_op_us(ns, n), sum);
+
+    roster_arena arena;
+    roster_arena_init(&arena, 64 * 1024, 0);
+    sum = 0;
+    t0 = roster_mono_ns();
+    for (size_t i = 0; i < n; i++) {
+        Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+        g.id = keys[i];
+        Roster__V1__User *u;
+        if (store_user_get(r, NULL, &g, &arena, &u, NULL) == ROSTER_E_OK)
+            sum += u->has_created_at;
+        if (i % 256 == 255)
+            roster_arena_reset(&arena);
+    }
+    ns = roster_mono_ns() - t0;
+    printf("get       store_user_get (unpacked into an arena): %.3f us/op  (%zu found)\n",
+           per_op_us(ns, n), sum);
+    roster_arena_free(&arena);
+    store_read_end(r);
+    return ROSTER_E_OK;
+}
+
+/* Times `reps` runs of one list request; prints one line. */
+static int time_list(store *s, const char *label, const roster_uuid *scope,
+                     const Roster__V1__ListUsersRequest *req, size_t reps, bool unpack)
+{
+    store_rtxn *r;
+    int err = store_read_begin(s, &r);
+    if (err != ROSTER_E_OK)
+        return err;
+    roster_arena arena;
+    roster_arena_init(&arena, 64 * 1024, 0);
+    store_page page = {0};
+    roster_err_detail d = {0};
+    int64_t t0 = roster_mono_ns();
+    for (size_t i = 0; i < reps && err == ROSTER_E_OK; i++) {
+        if (unpack) {
+            Roster__V1__ListUsersResponse *resp;
+            err = store_user_list(r, scope, req, &arena, &resp, &d);
+            if (err == ROSTER_E_OK) {
+                page.n = resp->n_users;
+                page.total_count = resp->total_count;
+            }
+        } else {
+            err = store_user_list_raw(r, scope, req, &arena, &page, &d);
+        }
+        roster_arena_reset(&arena);
+    }
+    int64_t ns = roster_mono_ns() - t0;
+    if (err == ROSTER_E_OK)
+        printf("%-58s %9.1f us/op  (%zu rows, totalCount %lld)\n", label, per_op_us(ns, reps),
+               page.n, (long long)page.total_count);
+    else
+        fprintf(stderr, "storebench: %s: %s\n", label, d.message);
+    roster_arena_free(&arena);
+    store_read_end(r);
+    return err;
+}
+
+static const struct {
+    Roster__V1__UserSortField f;
+    const char *name;
+} sorts[] = {
+    {ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_CREATED_AT, "createdAt"},
+    {ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_UPDATED_AT, "updatedAt"},
+    {ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_ACTIVE, "active"},
+    {ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_EMAIL, "email"},
+    {ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_FIRST_NAME, "firstName"},
+    {ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_LAST_NAME, "lastName"},
+    {ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_LOCALE, "locale"},
+    {ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_PHONE, "phone"},
+    {ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_TIMEZONE, "timezone"},
+};
+
+static int lists(const bench_config *cfg, store *s, const char *tenant_text)
+{
+    roster_uuid tenant;
+    roster_uuid_parse(&tenant, tenant_text, 36);
+    int err = ROSTER_E_OK;
+    char label[128];
+    printf("\npages of 20 (deactivated users left out, exact totalCount):\n");
+    for (size_t i = 0; i < sizeof sorts / sizeof sorts[0] && err == ROSTER_E_OK; i++) {
+        for (int scoped = 0; scoped < 2 && err == ROSTER_E_OK; scoped++) {
+            for (int off = 0; off < 2 && err == ROSTER_E_OK; off++) {
+                Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+                Roster__V1__UserOrder o = ROSTER__V1__USER_ORDER__INIT;
+                o.has_sort = o.has_order = 1;
+                o.sort = sorts[i].f;
+                o.order = off ? ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC
+                              : ROSTER__V1__SORT_ORDER__SORT_ORDER_DESC;
+                req.order = &o;
+                req.has_limit = req.has_offset = 1;
+                req.limit = 20;
+                req.offset = off ? 1000 : 0;
+                snprintf(label, sizeof label, "page      %-9s %s %-11s offset %d", sorts[i].name,
+                         off ? "ASC " : "DESC", scoped ? "one tenant" : "all", req.offset);
+                err = time_list(s, label, scoped ? &tenant : NULL, &req, cfg->pages, false);
+            }
+        }
+    }
+    if (err != ROSTER_E_OK)
+        return err;
+    Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    req.has_limit = 1;
+    req.limit = 20;
+    if ((err = time_list(s, "page      createdAt DESC all offset 0, unpacked (store_user_list)",
+                         NULL, &req, cfg->pages, true)) != ROSTER_E_OK)
+        return err;
+
+    printf("\nindexed filters with totalCount (limit 20):\n");
+    Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+    Roster__V1__IdFilter tf = ROSTER__V1__ID_FILTER__INIT;
+    tf.equal_to = (char *)tenant_text;
+    f.tenant_id = &tf;
+    req.filter = &f;
+    if ((err = time_list(s, "filter    {tenantId: X}", NULL, &req, cfg->pages, false)) !=
+        ROSTER_E_OK)
+        return err;
+    Roster__V1__BoolFilter act = ROSTER__V1__BOOL_FILTER__INIT;
+    act.has_equal_to = 1;
+    act.equal_to = 0;
+    f.active = &act;
+    if ((err = time_list(s, "filter    {tenantId: X, active: false}", NULL, &req, cfg->pages,
+                         false)) != ROSTER_E_OK)
+        return err;
+    req.has_offset = 1;
+    req.offset = 200;
+    act.equal_to = 1;
+    if ((err = time_list(s, "filter    {tenantId: X, active: true} offset 200", NULL, &req,
+                         cfg->pages, false)) != ROSTER_E_OK)
+        return err;
+    req.has_offset = 0;
+    f.active = NULL;
+    Roster__V1__StringFilter fn = ROSTER__V1__STRING_FILTER__INIT;
+    fn.equal_to = "Ann";
+    f.first_name = &fn;
+    if ((err = time_list(s, "filter    {tenantId: X, firstName: {equalTo: Ann}}", NULL, &req,
+                         cfg->pages / 10 + 1, false)) != ROSTER_E_OK)
+        return err;
+    f.first_name = NULL;
+    f.tenant_id = NULL;
+    Roster__V1__StringFilter ef = ROSTER__V1__STRING_FILTER__INIT;
+    char email[48];
+    snprintf(email, sizeof email, "user%07zu@example.com", cfg->users / 2);
+    ef.equal_to = email;
+    f.email = &ef;
+    if ((err = time_list(s, "filter    {email: {equalTo: ...}}", NULL, &req, cfg->pages, false)) !=
+        ROSTER_E_OK)
+        return err;
+    f.email = NULL;
+
+    printf("\nunindexed scans of every user:\n");
+    Roster__V1__StringFilter il = ROSTER__V1__STRING_FILTER__INIT;
+    il.i_like = "%USER00012%";
+    f.email = &il;
+    if ((err = time_list(s, "scan      {email: {iLike: %USER00012%}} createdAt DESC", NULL, &req,
+                         cfg->scans, false)) != ROSTER_E_OK)
+        return err;
+    f.email = NULL;
+    Roster__V1__StringFilter fl = ROSTER__V1__STRING_FILTER__INIT;
+    fl.i_like = "%ann%";
+    f.first_name = &fl;
+    Roster__V1__UserOrder o = ROSTER__V1__USER_ORDER__INIT;
+    o.has_sort = o.has_order = 1;
+    o.sort = ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_LAST_NAME;
+    o.order = ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC;
+    req.order = &o;
+    if ((err = time_list(s, "scan      {firstName: {iLike: %ann%}} lastName ASC", NULL, &req,
+                         cfg->scans, false)) != ROSTER_E_OK)
+        return err;
+    f.first_name = NULL;
+    req.order = NULL;
+    req.filter = NULL;
+    Roster__V1__UserSearch se = ROSTER__V1__USER_SEARCH__INIT;
+    se.has_key = 1;
+    se.key = ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_PHONE;
+    se.value = "555 12345";
+    req.search = &se;
+    return time_list(s, "scan      search {phone: \"555 12345\"}", NULL, &req, cfg->scans, false);
+}
+
+int bench_run(const bench_config *cfg)
+{
+    store *s = NULL;
+    int err = open_store(cfg, true, &s);
+    if (err != ROSTER_E_OK)
+        return err;
+    size_t n_users = cfg->users;
+    char(*tenants)[ROSTER_UUID_TEXT_LEN + 1] = calloc(cfg->tenants, sizeof *tenants);
+    ids all = {calloc(cfg->users * 2, sizeof *all.text), calloc(cfg->users * 2, sizeof *all.bin), 0,
+               cfg->users * 2};
+    char(*keys)[ROSTER_UUID_TEXT_LEN + 1] = calloc(cfg->gets, sizeof *keys);
+    roster_uuid *bkeys = calloc(cfg->gets, sizeof *bkeys);
+    if (!tenants || !all.text || !all.bin || !keys || !bkeys) {
+        err = ROSTER_E_NOMEM;
+        goto out;
+    }
+    if ((err = load(cfg, s, tenants)) != ROSTER_E_OK)
+        goto out;
+    store_close(s);
+    s = NULL;
+    if ((err = open_store(cfg, false, &s)) != ROSTER_E_OK ||
+        (err = insert_more(cfg, s, tenants, &n_users)) != ROSTER_E_OK)
+        goto out;
+    store_rtxn *r;
+    if ((err = store_read_begin(s, &r)) != ROSTER_E_OK)
+        goto out;
+    err = store_each_user(r, collect_id, &all);
+    store_stats st;
+    if (err == ROSTER_E_OK)
+        err = store_stat(r, &st);
+    store_read_end(r);
+    if (err != ROSTER_E_OK)
+        goto out;
+    printf("store     %llu users, %llu tenants, %.1f MiB used of a %.0f GiB map\n",
+           (unsigned long long)st.users, (unsigned long long)st.tenants,
+           (double)st.used_bytes / 1048576.0, (double)st.map_size / 1073741824.0);
+    for (size_t i = 0; i < cfg->gets; i++) {
+        size_t j = rnd() % all.n;
+        memcpy(keys[i], all.text[j], sizeof keys[i]);
+        bkeys[i] = all.bin[j];
+    }
+    printf("\nget by id, %zu random ids:\n", cfg->gets);
+    store_close(s);
+    s = NULL;
+    if ((err = raw_gets(cfg, bkeys, cfg->gets, "warm-up pass")) != ROSTER_E_OK ||
+        (err = open_store(cfg, false, &s)) != ROSTER_E_OK ||
+        (err = store_gets(s, keys, cfg->gets)) != ROSTER_E_OK)
+        goto out;
+    store_close(s);
+    s = NULL;
+    if ((err = raw_gets(cfg, bkeys, cfg->gets, "reference")) != ROSTER_E_OK ||
+        (err = open_store(cfg, false, &s)) != ROSTER_E_OK)
+        goto out;
+    err = lists(cfg, s, tenants[0]);
+out:
+    store_close(s);
+    free(tenants);
+    free(all.text);
+    free(all.bin);
+    free(keys);
+    free(bkeys);
+    return err;
+}
