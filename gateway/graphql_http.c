@@ -486,7 +486,7 @@ static int parse_post(gw_params *p, gw_req *r, char *msg, size_t cap)
         return 400;
     }
     json_error_t jerr;
-    p->root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    p->root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (p->root == NULL) {
         snprintf(msg, cap, "the request body is not valid JSON: %s (line %d, column %d)", jerr.text,
                  jerr.line, jerr.column);

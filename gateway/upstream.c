@@ -39,7 +39,8 @@ int gw_upstream_new(gw_upstream **out, const char *url, uint32_t contexts, char 
     if (u == NULL)
         return ROSTER_E_NOMEM;
     rpc_client_options o = {.contexts = contexts, .reconnect_min_ms = 20, .reconnect_max_ms = 500};
-    roster_err_detail d = {{0}};
+    roster_err_detail d;
+    memset(&d, 0, sizeof d);
     int rc = rpc_client_open(&u->client, url, &o, &d);
     if (rc != ROSTER_E_OK) {
         snprintf(err, err_cap, "cannot use upstream \"%s\": %s%s%s", url,

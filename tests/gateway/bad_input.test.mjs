@@ -107,9 +107,12 @@ test('unknown operations and wrong variable types', async () => {
   assert.equal(v.status, 400);
   assert.equal(v.body.data, undefined);
   assert.match(v.body.errors[0].message, /\$n/);
-  const d = await s.gql('query($u: UserCreateDto!) { __typename }', { u: { email: 'x' } });
+  const d = await s.gql('mutation($u: UserCreateDto!) { createUser(user: $u) { id } }', { u: { email: 'x' } });
   assert.equal(d.status, 200);
+  assert.equal(d.body.data, undefined, 'no execution on a coercion error');
   assert.match(d.body.errors[0].message, /reference/);
+  const users = await s.gql('{ users(filter: {withDeactivated: {equalTo: true}}) { totalCount } }');
+  assert.equal(users.body.data.users.totalCount, 0, 'nothing was created');
 });
 
 test('syntax errors and unknown fields', async () => {
