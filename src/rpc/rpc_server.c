@@ -44,6 +44,10 @@ struct rpc_server {
     bool stopping;
     unsigned stopped; /* calls in ST_STOPPED */
     atomic_uint in_flight;
+    /* Threads inside call_send: a handler thread may still be in
+     * nng_ctx_send when the send's completion has already recycled the
+     * call, so stop and free wait for this to reach zero. */
+    atomic_uint replying;
 };
 
 static void call_recv(rpc_call *c);
@@ -58,10 +62,21 @@ static void call_set_state(rpc_call *c, enum call_state st)
 /* Hands the packed message to nng; the send completion recycles the call. */
 static void call_send(rpc_call *c, nng_msg *msg, int code)
 {
+    rpc_server *s = c->srv;
+    atomic_fetch_add(&s->replying, 1);
     c->code = code;
     call_set_state(c, ST_SEND);
     nng_aio_set_msg(c->aio, msg);
     nng_ctx_send(c->ctx, c->aio);
+    atomic_fetch_sub(&s->replying, 1);
+}
+
+static void wait_replying(rpc_server *s)
+{
+    while (atomic_load(&s->replying) > 0) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 /* Packs a status reply (no body) for `err`. */
@@ -307,6 +322,7 @@ int rpc_server_start(rpc_server **out, const rpc_server_options *opts, roster_er
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     atomic_init(&s->in_flight, 0);
+    atomic_init(&s->replying, 0);
     s->calls = calloc(s->n_calls, sizeof *s->calls);
     if (s->calls == NULL) {
         err = ROSTER_E_NOMEM;
@@ -401,6 +417,7 @@ unsigned rpc_server_stop(rpc_server *s, unsigned grace_ms)
         pthread_cond_timedwait(&s->cv, &s->mu, &ts);
     }
     pthread_mutex_unlock(&s->mu);
+    wait_replying(s);
     return left;
 }
 
@@ -412,6 +429,7 @@ void rpc_server_free(rpc_server *s)
         pthread_mutex_lock(&s->mu);
         s->stopping = true;
         pthread_mutex_unlock(&s->mu);
+        wait_replying(s);
         nng_close(s->sock);
     }
     if (s->calls != NULL) {
