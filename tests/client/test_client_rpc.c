@@ -24,6 +24,7 @@
 #include "roster_client.h"
 
 #define TCP_PORT 21101
+#define TLS_PORT 21104
 
 static char g_dir[256];
 static char g_url[320];
@@ -35,7 +36,7 @@ static void msleep(unsigned ms)
     nanosleep(&ts, NULL);
 }
 
-static bool address_accepts(const char *url)
+static bool address_accepts(const char *url, int port)
 {
     int fd = -1;
     bool ok = false;
@@ -45,7 +46,7 @@ static bool address_accepts(const char *url)
         struct stat sb;
         return stat(url + 6, &sb) == 0 && S_ISSOCK(sb.st_mode);
     } else {
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(TCP_PORT)};
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         fd = socket(AF_INET, SOCK_STREAM, 0);
         ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
@@ -55,7 +56,7 @@ static bool address_accepts(const char *url)
     return ok;
 }
 
-static void daemon_start(const char *url)
+static void daemon_start_tls(const char *url, int port, const char *cert, const char *key)
 {
     const char *bin = getenv("ROSTER_USERS_BIN");
     ck_assert_msg(bin != NULL && bin[0] != '\0', "ROSTER_USERS_BIN is not set");
@@ -68,14 +69,19 @@ static void daemon_start(const char *url)
     g_pid = fork();
     ck_assert_int_ge(g_pid, 0);
     if (g_pid == 0) {
-        execl(bin, bin, "--data", g_dir, "--listen", g_url, "--log-level", "warn", (char *)NULL);
+        if (cert != NULL)
+            execl(bin, bin, "--data", g_dir, "--listen", g_url, "--log-level", "warn", "--tls-cert",
+                  cert, "--tls-key", key, (char *)NULL);
+        else
+            execl(bin, bin, "--data", g_dir, "--listen", g_url, "--log-level", "warn",
+                  (char *)NULL);
         _exit(127);
     }
     /* Ready once the address accepts connections. Plain sockets here: nng
      * must not run in this process before Check forks the tests. */
     bool up = false;
     for (int i = 0; i < 100 && !up; i++) {
-        up = address_accepts(g_url);
+        up = address_accepts(g_url, port);
         if (!up)
             msleep(30);
     }
@@ -96,6 +102,11 @@ static void daemon_stop(void)
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
     ck_assert_int_eq(system(cmd), 0);
+}
+
+static void daemon_start(const char *url)
+{
+    daemon_start_tls(url, TCP_PORT, NULL, NULL);
 }
 
 static void setup_ipc(void)
@@ -564,6 +575,82 @@ START_TEST(open_errors)
 }
 END_TEST
 
+/* ------------------------------------------------------------ TLS */
+
+static char g_certdir[128];
+
+static void make_cert(const char *dir, const char *name)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+             "-keyout '%s/%s.key' -out '%s/%s.pem' -days 2 -subj /CN=localhost "
+             "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 >/dev/null 2>&1",
+             dir, name, dir, name);
+    ck_assert_msg(system(cmd) == 0, "openssl could not make a certificate");
+}
+
+static void setup_tls(void)
+{
+    char cert[200], key[200], url[64];
+    snprintf(g_certdir, sizeof g_certdir, "/tmp/roster-client-tls-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(g_certdir));
+    make_cert(g_certdir, "server");
+    make_cert(g_certdir, "stranger");
+    snprintf(cert, sizeof cert, "%s/server.pem", g_certdir);
+    snprintf(key, sizeof key, "%s/server.key", g_certdir);
+    snprintf(url, sizeof url, "tls+tcp://127.0.0.1:%d", TLS_PORT);
+    daemon_start_tls(url, TLS_PORT, cert, key);
+}
+
+static void teardown_tls(void)
+{
+    daemon_stop();
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_certdir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(tls_round_trip)
+{
+    char ca[200];
+    snprintf(ca, sizeof ca, "%s/server.pem", g_certdir);
+    roster_client_options o = {.tls_ca_file = ca, .tls_server_name = "localhost"};
+    roster_client *c = NULL;
+    roster_err_detail d = {0};
+    int err = roster_client_open(&c, g_url, &o, &d);
+    ck_assert_msg(err == ROSTER_E_OK, "open %s: %s", g_url, d.message);
+    static roster_v1_Tenant t;
+    static roster_v1_User u, got;
+    roster_status st;
+    make_tenant(&t, c, "Tls");
+    ck_assert_int_eq(make_user(&u, &st, c, t.id, "tls"), ROSTER_E_OK);
+    ck_assert_int_eq(roster_client_get_user(&got, &st, c, NULL, u.id), ROSTER_E_OK);
+    ck_assert_str_eq(got.email, u.email);
+    roster_client_close(c);
+}
+END_TEST
+
+START_TEST(tls_untrusted_server)
+{
+    char ca[200];
+    snprintf(ca, sizeof ca, "%s/stranger.pem", g_certdir);
+    roster_client_options o = {.tls_ca_file = ca,
+                               .tls_server_name = "localhost",
+                               .lazy_connect = true,
+                               .default_timeout_ms = 500};
+    roster_client *c = NULL;
+    ck_assert_int_eq(roster_client_open(&c, g_url, &o, NULL), ROSTER_E_OK);
+    static roster_v1_HealthResponse h;
+    roster_status st;
+    /* the certificate is not signed by the CA we trust: no call gets through */
+    int err = roster_client_health(&h, &st, c, NULL);
+    ck_assert_msg(err != ROSTER_E_OK, "health succeeded against an untrusted server");
+    ck_assert_int_eq(st.code, -1);
+    roster_client_close(c);
+}
+END_TEST
+
 static TCase *transport_case(const char *name, void (*setup)(void))
 {
     TCase *tc = tcase_create(name);
@@ -583,6 +670,12 @@ int main(void)
     Suite *s = suite_create("client_rpc");
     suite_add_tcase(s, transport_case("ipc", setup_ipc));
     suite_add_tcase(s, transport_case("tcp", setup_tcp));
+    TCase *tls = tcase_create("tls");
+    tcase_add_unchecked_fixture(tls, setup_tls, teardown_tls);
+    tcase_set_timeout(tls, 30);
+    tcase_add_test(tls, tls_round_trip);
+    tcase_add_test(tls, tls_untrusted_server);
+    suite_add_tcase(s, tls);
     TCase *tc = tcase_create("open");
     tcase_add_unchecked_fixture(tc, setup_ipc, daemon_stop);
     tcase_add_test(tc, open_errors);
