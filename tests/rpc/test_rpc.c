@@ -118,9 +118,7 @@ START_TEST(decode_rejects_garbage_and_truncation)
     Roster__V1__RpcReply *rep = NULL;
     ck_assert_int_eq(rpc_reply_decode(&rep, &a, "", 0, &d), ROSTER_E_PROTOCOL);
     ck_assert_str_eq(d.field, "code");
-    /* A body of the wrong type: a User is not a valid GetUserRequest when
-     * its field 2 (reference) is a string where GetUserRequest has none?
-     * Unknown fields are kept, so use bytes that break the wire format. */
+    /* A body whose bytes break the wire format of the expected type. */
     ProtobufCMessage *m = NULL;
     const uint8_t bad_body[] = {0x0a, 0x20, 'x'};
     ck_assert_int_eq(rpc_body_decode(&m, &a, &roster__v1__get_user_request__descriptor, bad_body,
