@@ -2,6 +2,7 @@
  * back by id. Usage: roster-client-example [URL]
  * (default ipc://./data/users.ipc). */
 #include <stdio.h>
+#include <time.h>
 
 #include "roster_client.h"
 
@@ -21,9 +22,12 @@ int main(int argc, char **argv)
 
     /* Request strings are borrowed, not copied: they only need to live
      * until the call returns. */
+    char reference[32], email[64];
+    snprintf(reference, sizeof reference, "crm-%lld", (long long)time(NULL));
+    snprintf(email, sizeof email, "ada+%lld@example.com", (long long)time(NULL));
     roster_v1_CreateUserRequest req = roster_v1_CreateUserRequest_init_zero;
-    roster_pb_str(&req.reference, "crm-42");
-    roster_pb_str(&req.email, "ada@example.com");
+    roster_pb_str(&req.reference, reference);
+    roster_pb_str(&req.email, email);
     roster_pb_str(&req.first_name, "Ada");
     roster_pb_str(&req.last_name, "Lovelace");
     roster_call_options opts = {.timeout_ms = 2000, .request_id = "example-1"};
