@@ -126,7 +126,7 @@ static size_t encode_utf8(char *out, uint32_t cp)
     return 4;
 }
 
-/* graphql-js printCodePointAt: <EOF>, "c" for printable ASCII, U+XXXX. */
+/* graphql-js printCodePointAt: <EOF>, "c" for printable ASCII, else U+ and four hex digits. */
 static void print_code_point_at(gql_lexer *lx, size_t p, char *out, size_t cap)
 {
     if (p >= lx->len) {
