@@ -64,25 +64,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gql_errors_init(&errs);
     if (gql_prepare(&doc, &errs, s, text, doc_len, NULL) == ROSTER_E_OK) {
         oracle_stub st;
-        if (oracle_stub_init(&st, size % 2) == ROSTER_E_OK) {
-            outcome o = {0};
-            gql_exec_params p = {0};
-            p.schema = s;
-            p.doc = doc;
-            p.operation_name = op;
-            p.operation_name_len = op_len;
-            p.variables = vars;
-            p.resolvers = r;
-            p.context = &st;
-            p.complete = on_complete;
-            p.complete_ud = &o;
-            if (gql_execute(&p) == ROSTER_E_OK) {
-                oracle_stub_drain(&st);
-                if (o.calls != 1 || !o.ok)
-                    abort();
-            }
-            oracle_stub_free(&st);
+        outcome o = {0};
+        gql_exec_params p = {0};
+        oracle_stub_init(&st, size % 2);
+        p.schema = s;
+        p.doc = doc;
+        p.operation_name = op;
+        p.operation_name_len = op_len;
+        p.variables = vars;
+        p.resolvers = r;
+        p.context = &st;
+        p.complete = on_complete;
+        p.complete_ud = &o;
+        if (gql_execute(&p) == ROSTER_E_OK) {
+            oracle_stub_drain(&st);
+            if (o.calls != 1 || !o.ok)
+                abort();
         }
+        oracle_stub_free(&st);
     }
     gql_document_free(doc);
     gql_errors_free(&errs);

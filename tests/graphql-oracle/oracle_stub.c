@@ -7,15 +7,22 @@
 
 #include "error.h"
 
-#define CREATED "2026-01-01T00:00:00.000Z"
-#define UPDATED "2026-01-02T00:00:00.000Z"
-#define TOUCHED "2026-01-03T00:00:00.000Z"
+#define CREATED         "2026-01-01T00:00:00.000Z"
+#define UPDATED         "2026-01-02T00:00:00.000Z"
+#define TOUCHED         "2026-01-03T00:00:00.000Z"
+#define USERS_GENERATED 50
 
 struct oracle_pending {
     gql_call *call;
     gql_result value;
     char *message; /* malloc'd; non-NULL for an error */
 };
+
+/* A record: one value per field of its object type, in SDL order. */
+typedef struct rec {
+    const gql_type *type;
+    gql_result *vals;
+} rec;
 
 /* ---- small helpers over byte strings */
 
@@ -32,47 +39,41 @@ static int contains(const char *s, size_t len, const char *needle)
     return memmem(s, len, needle, strlen(needle)) != NULL;
 }
 
-/* A jansson string of a followed by b (both byte slices). */
-static json_t *concat(const char *a, size_t alen, const char *b, size_t blen)
+static int equals(const char *s, size_t len, const char *lit)
 {
-    char small[256];
-    char *p = alen + blen <= sizeof small ? small : malloc(alen + blen);
+    return len == strlen(lit) && memcmp(s, lit, len) == 0;
+}
+
+static gql_result lit(const char *s)
+{
+    return gql_r_string(s, strlen(s));
+}
+
+/* a + b + c in execution memory; a null result when out of memory. */
+static gql_result cat3(gql_call *c, const char *a, size_t al, const char *b, size_t bl,
+                       const char *d, size_t dl)
+{
+    char *p = gql_alloc(c, al + bl + dl + 1);
     if (!p)
-        return NULL;
-    memcpy(p, a, alen);
-    memcpy(p + alen, b, blen);
-    json_t *j = json_stringn(p, alen + blen);
-    if (p != small)
-        free(p);
-    return j;
+        return gql_r_null();
+    memcpy(p, a, al);
+    memcpy(p + al, b, bl);
+    memcpy(p + al + bl, d, dl);
+    p[al + bl + dl] = '\0';
+    return gql_r_string(p, al + bl + dl);
 }
 
-static json_t *cat_prefix(const char *prefix, const char *s, size_t len)
+static gql_result prefixed(gql_call *c, const char *prefix, const char *s, size_t len)
 {
-    return concat(prefix, strlen(prefix), s, len);
+    return cat3(c, prefix, strlen(prefix), s, len, "", 0);
 }
 
-static json_t *cat_suffix(const char *s, size_t len, const char *suffix)
-{
-    return concat(s, len, suffix, strlen(suffix));
-}
+/* ---- completion, immediate or deferred */
 
 static oracle_stub *stub_of(gql_call *c)
 {
     return gql_call_context(c);
 }
-
-/* Takes ownership of rec and keeps it for the execution; NULL on failure. */
-static json_t *keep(oracle_stub *st, json_t *rec)
-{
-    if (!rec || json_array_append_new(st->keep, rec) != 0) {
-        st->nomem = 1;
-        return NULL;
-    }
-    return rec;
-}
-
-/* ---- completion, immediate or deferred */
 
 static int push(oracle_stub *st, gql_call *c, gql_result v, char *message)
 {
@@ -134,72 +135,114 @@ size_t oracle_stub_drain(oracle_stub *st)
 
 /* ---- records */
 
-static json_t *derive_user(oracle_stub *st, const char *id, size_t len)
+/* The index of field `name` (len bytes) in t, or -1. */
+static long field_index(const gql_type *t, const char *name, size_t len)
 {
-    unsigned long k = byte_sum(id, len);
-    json_t *tenant_id;
-    if (k % 6 == 0) {
-        tenant_id = json_null();
-    } else if (k % 11 == 0) {
-        tenant_id = json_string("t-bad");
-    } else {
-        char t[8];
-        snprintf(t, sizeof t, "t%lu", k % 4);
-        tenant_id = json_string(t);
-    }
-    json_t *phone = json_null();
-    if (k % 4 == 0) {
-        char p[32];
-        snprintf(p, sizeof p, "+1555%lu", k);
-        phone = json_string(p);
-    }
-    json_t *rec = json_object();
-    if (rec) {
-        json_object_set_new(rec, "id", json_stringn(id, len));
-        json_object_set_new(rec, "reference", cat_prefix("ref-", id, len));
-        json_object_set_new(rec, "email", cat_suffix(id, len, "@example.com"));
-        json_object_set_new(rec, "firstName", cat_prefix("First-", id, len));
-        json_object_set_new(rec, "lastName",
-                            k % 5 == 0 ? json_null() : cat_prefix("Last-", id, len));
-        json_object_set_new(rec, "phone", phone);
-        phone = NULL;
-        json_object_set_new(rec, "locale", json_string("en-US"));
-        json_object_set_new(rec, "timezone", json_string("UTC"));
-        json_object_set_new(rec, "isOptedIn", json_boolean(k % 2 == 0));
-        json_object_set_new(rec, "active", json_boolean(k % 3 != 0));
-        json_object_set_new(rec, "synced", json_true());
-        json_t *url = concat("https://img.example.com/", 24, id, len);
-        json_object_set_new(
-            rec, "avatarUrl",
-            url ? cat_suffix(json_string_value(url), json_string_length(url), ".png") : NULL);
-        json_decref(url);
-        json_object_set_new(rec, "customData",
-                            json_pack("{s:I,s:[s,s]}", "n", (json_int_t)k, "tags", "a", "b"));
-        json_object_set_new(rec, "twoFactorEnabled", json_false());
-        json_object_set_new(rec, "tenantId", tenant_id);
-        tenant_id = NULL;
-        json_object_set_new(rec, "createdAt", json_string(CREATED));
-        json_object_set_new(rec, "updatedAt", json_string(UPDATED));
-    }
-    json_decref(tenant_id);
-    json_decref(phone);
-    return keep(st, rec);
+    const gql_field *f = gql_type_field(t, name, len);
+    if (!f || f < t->fields || f >= t->fields + t->n_fields)
+        return -1;
+    return f - t->fields;
 }
 
-static json_t *derive_tenant(oracle_stub *st, const char *id, size_t len)
+static void set(rec *r, const char *name, gql_result v)
 {
-    unsigned long k = byte_sum(id, len);
-    json_t *rec = json_object();
-    if (rec) {
-        json_object_set_new(rec, "id", json_stringn(id, len));
-        json_object_set_new(rec, "name", cat_prefix("Tenant ", id, len));
-        json_object_set_new(rec, "reference",
-                            k % 2 == 0 ? cat_prefix("ref-", id, len) : json_null());
-        json_object_set_new(rec, "isDefault", json_boolean(len == 2 && memcmp(id, "t1", 2) == 0));
-        json_object_set_new(rec, "createdAt", json_string(CREATED));
-        json_object_set_new(rec, "updatedAt", json_string(UPDATED));
+    long i = field_index(r->type, name, strlen(name));
+    if (i >= 0)
+        r->vals[i] = v;
+}
+
+static gql_result get(const rec *r, const char *name)
+{
+    long i = field_index(r->type, name, strlen(name));
+    return i >= 0 ? r->vals[i] : gql_r_null();
+}
+
+/* The string value of field `name`, or an empty slice. */
+static gql_str get_str(const rec *r, const char *name)
+{
+    gql_result v = get(r, name);
+    gql_str s = {"", 0};
+    if (v.kind == GQL_RESULT_STRING) {
+        s.ptr = v.u.string.ptr;
+        s.len = (uint32_t)v.u.string.len;
     }
-    return keep(st, rec);
+    return s;
+}
+
+/* A record of the named type of t with every field null; NULL when out of
+ * memory. */
+static rec *rec_new(gql_call *c, const gql_wtype *t)
+{
+    const gql_type *named = t->named;
+    rec *r = gql_alloc(c, sizeof *r);
+    gql_result *vals = gql_alloc(c, (named->n_fields ? named->n_fields : 1) * sizeof *vals);
+    if (!r || !vals)
+        return NULL;
+    r->type = named;
+    r->vals = vals;
+    for (uint32_t i = 0; i < named->n_fields; i++)
+        vals[i] = gql_r_null();
+    return r;
+}
+
+/* The type of field `name` of the named type of t. */
+static const gql_wtype *field_type(const gql_wtype *t, const char *name)
+{
+    const gql_field *f = gql_type_field(t->named, name, strlen(name));
+    return f ? f->type : t;
+}
+
+static rec *derive_user(gql_call *c, const gql_wtype *t, const char *id, size_t len)
+{
+    rec *r = rec_new(c, t);
+    if (!r)
+        return NULL;
+    unsigned long k = byte_sum(id, len);
+    char num[64];
+    set(r, "id", gql_r_string(id, len));
+    set(r, "reference", prefixed(c, "ref-", id, len));
+    set(r, "email", cat3(c, "", 0, id, len, "@example.com", 12));
+    set(r, "firstName", prefixed(c, "First-", id, len));
+    if (k % 5 != 0)
+        set(r, "lastName", prefixed(c, "Last-", id, len));
+    if (k % 4 == 0) {
+        int n = snprintf(num, sizeof num, "+1555%lu", k);
+        set(r, "phone", cat3(c, num, (size_t)n, "", 0, "", 0));
+    }
+    set(r, "locale", lit("en-US"));
+    set(r, "timezone", lit("UTC"));
+    set(r, "isOptedIn", gql_r_bool(k % 2 == 0));
+    set(r, "active", gql_r_bool(k % 3 != 0));
+    set(r, "synced", gql_r_bool(1));
+    set(r, "avatarUrl", cat3(c, "https://img.example.com/", 24, id, len, ".png", 4));
+    int n = snprintf(num, sizeof num, "{\"n\":%lu,\"tags\":[\"a\",\"b\"]}", k);
+    gql_result custom = cat3(c, num, (size_t)n, "", 0, "", 0);
+    set(r, "customData", gql_r_raw_json(custom.u.string.ptr, custom.u.string.len));
+    set(r, "twoFactorEnabled", gql_r_bool(0));
+    if (k % 6 != 0 && k % 11 == 0) {
+        set(r, "tenantId", lit("t-bad"));
+    } else if (k % 6 != 0) {
+        static const char *const tenants[] = {"t0", "t1", "t2", "t3"};
+        set(r, "tenantId", lit(tenants[k % 4]));
+    }
+    set(r, "createdAt", lit(CREATED));
+    set(r, "updatedAt", lit(UPDATED));
+    return r;
+}
+
+static rec *derive_tenant(gql_call *c, const gql_wtype *t, const char *id, size_t len)
+{
+    rec *r = rec_new(c, t);
+    if (!r)
+        return NULL;
+    set(r, "id", gql_r_string(id, len));
+    set(r, "name", prefixed(c, "Tenant ", id, len));
+    if (byte_sum(id, len) % 2 == 0)
+        set(r, "reference", prefixed(c, "ref-", id, len));
+    set(r, "isDefault", gql_r_bool(equals(id, len, "t1")));
+    set(r, "createdAt", lit(CREATED));
+    set(r, "updatedAt", lit(UPDATED));
+    return r;
 }
 
 /* ---- reading coerced values */
@@ -214,42 +257,40 @@ static int is_kind(const gql_value *v, int kind)
     return v && v->kind == kind;
 }
 
-/* v as JSON (enum values as strings); NULL when out of memory. */
-static json_t *value_to_json(const gql_value *v)
+/* An input value as a field value: objects and lists become raw JSON
+ * (customData). */
+static gql_result value_result(gql_call *c, const gql_value *v)
 {
     switch (v->kind) {
     case GQL_VALUE_BOOLEAN:
-        return json_boolean(v->u.boolean);
+        return gql_r_bool(v->u.boolean);
     case GQL_VALUE_INT:
-        return json_integer(v->u.integer);
+        return gql_r_int(v->u.integer);
     case GQL_VALUE_FLOAT:
-        return json_real(v->u.number);
+        return gql_r_float(v->u.number);
     case GQL_VALUE_STRING:
     case GQL_VALUE_ENUM:
-        return json_stringn(v->u.string.ptr, v->u.string.len);
-    case GQL_VALUE_LIST: {
-        json_t *a = json_array();
-        for (uint32_t i = 0; a && i < v->u.list.count; i++) {
-            if (json_array_append_new(a, value_to_json(v->u.list.items[i])) != 0) {
-                json_decref(a);
-                a = NULL;
-            }
-        }
-        return a;
-    }
+        return gql_r_string(v->u.string.ptr, v->u.string.len);
+    case GQL_VALUE_LIST:
     case GQL_VALUE_OBJECT: {
-        json_t *o = json_object();
-        for (uint32_t i = 0; o && i < v->u.object.count; i++) {
-            const gql_object_field *f = &v->u.object.fields[i];
-            if (json_object_setn_new(o, f->name.ptr, f->name.len, value_to_json(f->value)) != 0) {
-                json_decref(o);
-                o = NULL;
+        gql_buf b;
+        gql_jw w;
+        gql_buf_init(&b);
+        gql_jw_init(&w, &b, 0);
+        gql_value_write_json(&w, v);
+        gql_result r = gql_r_null();
+        if (gql_buf_status(&b) == ROSTER_E_OK) {
+            char *p = gql_alloc(c, b.len ? b.len : 1);
+            if (p) {
+                memcpy(p, b.data, b.len);
+                r = gql_r_raw_json(p, b.len);
             }
         }
-        return o;
+        gql_buf_free(&b);
+        return r;
     }
     default:
-        return json_null();
+        return gql_r_null();
     }
 }
 
@@ -274,31 +315,45 @@ static int page_bounds(gql_call *c, long long *limit, long long *offset)
 static int order_desc(gql_call *c)
 {
     const gql_value *o = member(gql_call_arg(c, "order"), "order");
-    return (is_kind(o, GQL_VALUE_ENUM) || is_kind(o, GQL_VALUE_STRING)) && o->u.string.len == 4 &&
-           memcmp(o->u.string.ptr, "DESC", 4) == 0;
+    return (is_kind(o, GQL_VALUE_ENUM) || is_kind(o, GQL_VALUE_STRING)) &&
+           equals(o->u.string.ptr, o->u.string.len, "DESC");
 }
 
-static void reverse(json_t **items, size_t n)
+static void reverse(gql_str *ids, size_t n)
 {
     for (size_t i = 0; i < n / 2; i++) {
-        json_t *t = items[i];
-        items[i] = items[n - 1 - i];
-        items[n - 1 - i] = t;
+        gql_str t = ids[i];
+        ids[i] = ids[n - 1 - i];
+        ids[n - 1 - i] = t;
     }
 }
 
-/* A page {totalCount, data} of items[offset..offset+limit). */
-static void finish_page(gql_call *c, json_t **items, size_t n, long long limit, long long offset)
+/* Finishes c with a page {totalCount: n, data: [ids offset..offset+limit)
+ * made by derive]. */
+static void finish_page(gql_call *c, const gql_str *ids, size_t n, long long limit,
+                        long long offset,
+                        rec *(*derive)(gql_call *, const gql_wtype *, const char *, size_t))
 {
-    oracle_stub *st = stub_of(c);
-    json_t *data = json_array();
-    for (long long i = offset; data && i < (long long)n && i < offset + limit; i++)
-        json_array_append(data, items[i]);
-    json_t *page = keep(st, json_pack("{s:I,s:o}", "totalCount", (json_int_t)n, "data", data));
-    if (!page) {
+    const gql_wtype *page_t = gql_call_field(c)->type;
+    const gql_wtype *item_t = field_type(page_t, "data");
+    rec *page = rec_new(c, page_t);
+    size_t from = (size_t)offset < n ? (size_t)offset : n;
+    size_t count = n - from < (size_t)limit ? n - from : (size_t)limit;
+    gql_result *items = gql_alloc(c, (count ? count : 1) * sizeof *items);
+    if (!page || !items) {
         fail(c, "out of memory");
         return;
     }
+    for (size_t i = 0; i < count; i++) {
+        rec *r = derive(c, item_t, ids[from + i].ptr, ids[from + i].len);
+        if (!r) {
+            fail(c, "out of memory");
+            return;
+        }
+        items[i] = gql_r_object(r);
+    }
+    set(page, "totalCount", gql_r_int((int64_t)n));
+    set(page, "data", gql_r_list(items, count));
     finish(c, gql_r_object(page));
 }
 
@@ -318,7 +373,7 @@ static void q_user(gql_call *c, void *ud)
         finish(c, gql_r_null());
         return;
     }
-    json_t *u = derive_user(stub_of(c), s, n);
+    rec *u = derive_user(c, gql_call_field(c)->type, s, n);
     if (!u)
         fail(c, "out of memory");
     else
@@ -328,7 +383,6 @@ static void q_user(gql_call *c, void *ud)
 static void q_users(gql_call *c, void *ud)
 {
     (void)ud;
-    oracle_stub *st = stub_of(c);
     long long limit, offset;
     if (page_bounds(c, &limit, &offset) != 0)
         return;
@@ -336,44 +390,35 @@ static void q_users(gql_call *c, void *ud)
     const gql_value *idf = member(filter, "id");
     const gql_value *in = member(idf, "valueIn");
     const gql_value *eq = member(idf, "equalTo");
-    json_t **items = NULL;
+    gql_str *ids;
     size_t n = 0;
     if (is_kind(in, GQL_VALUE_LIST)) {
-        items = calloc(in->u.list.count + 1, sizeof *items);
-        for (uint32_t i = 0; items && i < in->u.list.count; i++) {
-            const gql_value *v = in->u.list.items[i];
-            items[n++] = derive_user(st, v->u.string.ptr, v->u.string.len);
-        }
+        ids = gql_alloc(c, (in->u.list.count + 1) * sizeof *ids);
+        for (uint32_t i = 0; ids && i < in->u.list.count; i++)
+            ids[n++] = in->u.list.items[i]->u.string;
     } else if (is_kind(eq, GQL_VALUE_STRING)) {
-        items = calloc(1, sizeof *items);
-        if (items)
-            items[n++] = derive_user(st, eq->u.string.ptr, eq->u.string.len);
+        ids = gql_alloc(c, sizeof *ids);
+        if (ids)
+            ids[n++] = eq->u.string;
     } else {
-        const gql_value *search = gql_call_arg(c, "search");
-        const gql_value *value = member(search, "value");
-        const char *prefix = "u";
-        size_t plen = 1;
-        if (is_kind(value, GQL_VALUE_STRING)) {
-            prefix = value->u.string.ptr;
-            plen = value->u.string.len;
-        }
-        items = calloc(50, sizeof *items);
-        for (int i = 0; items && i < 50; i++) {
+        const gql_value *value = member(gql_call_arg(c, "search"), "value");
+        gql_str prefix = {"u", 1};
+        if (is_kind(value, GQL_VALUE_STRING))
+            prefix = value->u.string;
+        ids = gql_alloc(c, USERS_GENERATED * sizeof *ids);
+        for (int i = 0; ids && i < USERS_GENERATED; i++) {
             char num[16];
             int nl = snprintf(num, sizeof num, "%d", i);
-            json_t *idj = concat(prefix, plen, num, (size_t)nl);
-            items[n++] =
-                idj ? derive_user(st, json_string_value(idj), json_string_length(idj)) : NULL;
-            json_decref(idj);
+            gql_result s = cat3(c, prefix.ptr, prefix.len, num, (size_t)nl, "", 0);
+            if (s.kind != GQL_RESULT_STRING) {
+                ids = NULL;
+                break;
+            }
+            ids[n].ptr = s.u.string.ptr;
+            ids[n++].len = (uint32_t)s.u.string.len;
         }
     }
-    for (size_t i = 0; items && i < n; i++) {
-        if (!items[i]) {
-            free(items);
-            items = NULL;
-        }
-    }
-    if (!items) {
+    if (!ids) {
         fail(c, "out of memory");
         return;
     }
@@ -381,15 +426,14 @@ static void q_users(gql_call *c, void *ud)
     if (is_kind(act, GQL_VALUE_BOOLEAN)) {
         size_t w = 0;
         for (size_t i = 0; i < n; i++) {
-            if (json_is_true(json_object_get(items[i], "active")) == (act->u.boolean != 0))
-                items[w++] = items[i];
+            if ((byte_sum(ids[i].ptr, ids[i].len) % 3 != 0) == (act->u.boolean != 0))
+                ids[w++] = ids[i];
         }
         n = w;
     }
     if (order_desc(c))
-        reverse(items, n);
-    finish_page(c, items, n, limit, offset);
-    free(items);
+        reverse(ids, n);
+    finish_page(c, ids, n, limit, offset, derive_user);
 }
 
 static void q_tenant(gql_call *c, void *ud)
@@ -400,7 +444,7 @@ static void q_tenant(gql_call *c, void *ud)
         fail(c, "tenant %.*s not found", (int)id->u.string.len, id->u.string.ptr);
         return;
     }
-    json_t *t = derive_tenant(stub_of(c), id->u.string.ptr, id->u.string.len);
+    rec *t = derive_tenant(c, gql_call_field(c)->type, id->u.string.ptr, id->u.string.len);
     if (!t)
         fail(c, "out of memory");
     else
@@ -410,90 +454,84 @@ static void q_tenant(gql_call *c, void *ud)
 static void q_tenants(gql_call *c, void *ud)
 {
     (void)ud;
-    oracle_stub *st = stub_of(c);
     long long limit, offset;
     if (page_bounds(c, &limit, &offset) != 0)
         return;
-    json_t *items[4];
+    static const char *const all[] = {"t0", "t1", "t2", "t3"};
+    gql_str ids[4];
     size_t n = 0;
     const gql_value *eq = member(member(gql_call_arg(c, "filter"), "name"), "equalTo");
     for (int i = 0; i < 4; i++) {
-        char id[4] = {'t', (char)('0' + i), 0, 0};
-        json_t *t = derive_tenant(st, id, 2);
-        if (!t) {
-            fail(c, "out of memory");
-            return;
-        }
-        if (is_kind(eq, GQL_VALUE_STRING)) {
-            json_t *name = json_object_get(t, "name");
-            if (json_string_length(name) != eq->u.string.len ||
-                memcmp(json_string_value(name), eq->u.string.ptr, eq->u.string.len) != 0)
-                continue;
-        }
-        items[n++] = t;
+        if (is_kind(eq, GQL_VALUE_STRING) &&
+            !(eq->u.string.len == 9 && memcmp(eq->u.string.ptr, "Tenant ", 7) == 0 &&
+              memcmp(eq->u.string.ptr + 7, all[i], 2) == 0))
+            continue;
+        ids[n].ptr = all[i];
+        ids[n++].len = 2;
     }
     if (order_desc(c))
-        reverse(items, n);
-    finish_page(c, items, n, limit, offset);
+        reverse(ids, n);
+    finish_page(c, ids, n, limit, offset, derive_tenant);
 }
 
 /* ---- Mutation */
 
-static json_t *input_or(const gql_value *in, const char *name, json_t *dflt, int null_is_default)
+/* The input field as a value, or dflt when absent (or null, if
+ * null_is_default). */
+static gql_result input_or(gql_call *c, const gql_value *in, const char *name, gql_result dflt,
+                           int null_is_default)
 {
     const gql_value *v = member(in, name);
     if (!v || (null_is_default && v->kind == GQL_VALUE_NULL))
         return dflt;
-    json_decref(dflt);
-    return value_to_json(v);
+    return value_result(c, v);
 }
 
 static void m_create_user(gql_call *c, void *ud)
 {
     (void)ud;
     const gql_value *in = gql_call_arg(c, "user");
-    const gql_value *ref = member(in, "reference");
-    const gql_value *email = member(in, "email");
-    if (ref->u.string.len == 3 && memcmp(ref->u.string.ptr, "dup", 3) == 0) {
+    gql_str ref = member(in, "reference")->u.string;
+    gql_str email = member(in, "email")->u.string;
+    if (equals(ref.ptr, ref.len, "dup")) {
         fail(c, "reference dup already exists");
         return;
     }
-    if (!memchr(email->u.string.ptr, '@', email->u.string.len)) {
-        fail(c, "email %.*s is not valid", (int)email->u.string.len, email->u.string.ptr);
+    if (!memchr(email.ptr, '@', email.len)) {
+        fail(c, "email %.*s is not valid", (int)email.len, email.ptr);
         return;
     }
-    json_t *rec = json_object();
-    if (rec) {
-        static const char *const optional[] = {"firstName", "lastName", "phone",     "locale",
-                                               "timezone",  "tenantId", "avatarUrl", "customData"};
-        json_object_set_new(rec, "id", cat_prefix("new-", ref->u.string.ptr, ref->u.string.len));
-        json_object_set_new(rec, "reference", value_to_json(ref));
-        json_object_set_new(rec, "email", value_to_json(email));
-        for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
-            json_object_set_new(rec, optional[i], input_or(in, optional[i], json_null(), 0));
-        json_object_set_new(rec, "isOptedIn", input_or(in, "isOptedIn", json_false(), 1));
-        json_object_set_new(rec, "active", input_or(in, "active", json_true(), 1));
-        json_object_set_new(rec, "twoFactorEnabled",
-                            input_or(in, "twoFactorEnabled", json_false(), 1));
-        json_object_set_new(rec, "synced", json_true());
-        json_object_set_new(rec, "createdAt", json_string(CREATED));
-        json_object_set_new(rec, "updatedAt", json_string(CREATED));
-    }
-    rec = keep(stub_of(c), rec);
-    if (!rec)
+    rec *r = rec_new(c, gql_call_field(c)->type);
+    if (!r) {
         fail(c, "out of memory");
-    else
-        finish(c, gql_r_object(rec));
+        return;
+    }
+    static const char *const optional[] = {"firstName", "lastName", "phone",     "locale",
+                                           "timezone",  "tenantId", "avatarUrl", "customData"};
+    set(r, "id", prefixed(c, "new-", ref.ptr, ref.len));
+    set(r, "reference", gql_r_string(ref.ptr, ref.len));
+    set(r, "email", gql_r_string(email.ptr, email.len));
+    for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
+        set(r, optional[i], input_or(c, in, optional[i], gql_r_null(), 0));
+    set(r, "isOptedIn", input_or(c, in, "isOptedIn", gql_r_bool(0), 1));
+    set(r, "active", input_or(c, in, "active", gql_r_bool(1), 1));
+    set(r, "twoFactorEnabled", input_or(c, in, "twoFactorEnabled", gql_r_bool(0), 1));
+    set(r, "synced", gql_r_bool(1));
+    set(r, "createdAt", lit(CREATED));
+    set(r, "updatedAt", lit(CREATED));
+    finish(c, gql_r_object(r));
 }
 
-/* Replaces rec's members with every field present in the input object. */
-static void apply_update(json_t *rec, const gql_value *in)
+/* Replaces r's values with every field present in the input object. */
+static void apply_update(gql_call *c, rec *r, const gql_value *in)
 {
     for (uint32_t i = 0; in && in->kind == GQL_VALUE_OBJECT && i < in->u.object.count; i++) {
         const gql_object_field *f = &in->u.object.fields[i];
-        json_object_setn_new(rec, f->name.ptr, f->name.len, value_to_json(f->value));
+        long k = field_index(r->type, f->name.ptr, f->name.len);
+        if (k >= 0)
+            r->vals[k] = value_result(c, f->value);
     }
-    json_object_set_new(rec, "updatedAt", json_string(TOUCHED));
+    set(r, "updatedAt", lit(TOUCHED));
 }
 
 static void m_update_user(gql_call *c, void *ud)
@@ -504,39 +542,36 @@ static void m_update_user(gql_call *c, void *ud)
         fail(c, "user %.*s not found", (int)id->u.string.len, id->u.string.ptr);
         return;
     }
-    json_t *rec = derive_user(stub_of(c), id->u.string.ptr, id->u.string.len);
-    if (!rec) {
+    rec *r = derive_user(c, gql_call_field(c)->type, id->u.string.ptr, id->u.string.len);
+    if (!r) {
         fail(c, "out of memory");
         return;
     }
-    apply_update(rec, gql_call_arg(c, "user"));
-    finish(c, gql_r_object(rec));
+    apply_update(c, r, gql_call_arg(c, "user"));
+    finish(c, gql_r_object(r));
 }
 
 static void m_create_tenant(gql_call *c, void *ud)
 {
     (void)ud;
     const gql_value *in = gql_call_arg(c, "tenant");
-    const gql_value *name = member(in, "name");
-    if (name->u.string.len == 0) {
+    gql_str name = member(in, "name")->u.string;
+    if (name.len == 0) {
         fail(c, "tenant name must not be empty");
         return;
     }
-    json_t *rec = json_object();
-    if (rec) {
-        json_object_set_new(rec, "id",
-                            cat_prefix("t-new-", name->u.string.ptr, name->u.string.len));
-        json_object_set_new(rec, "name", value_to_json(name));
-        json_object_set_new(rec, "reference", input_or(in, "reference", json_null(), 0));
-        json_object_set_new(rec, "isDefault", json_false());
-        json_object_set_new(rec, "createdAt", json_string(CREATED));
-        json_object_set_new(rec, "updatedAt", json_string(CREATED));
-    }
-    rec = keep(stub_of(c), rec);
-    if (!rec)
+    rec *r = rec_new(c, gql_call_field(c)->type);
+    if (!r) {
         fail(c, "out of memory");
-    else
-        finish(c, gql_r_object(rec));
+        return;
+    }
+    set(r, "id", prefixed(c, "t-new-", name.ptr, name.len));
+    set(r, "name", gql_r_string(name.ptr, name.len));
+    set(r, "reference", input_or(c, in, "reference", gql_r_null(), 0));
+    set(r, "isDefault", gql_r_bool(0));
+    set(r, "createdAt", lit(CREATED));
+    set(r, "updatedAt", lit(CREATED));
+    finish(c, gql_r_object(r));
 }
 
 static void m_update_tenant(gql_call *c, void *ud)
@@ -547,93 +582,38 @@ static void m_update_tenant(gql_call *c, void *ud)
         fail(c, "tenant %.*s not found", (int)id->u.string.len, id->u.string.ptr);
         return;
     }
-    json_t *rec = derive_tenant(stub_of(c), id->u.string.ptr, id->u.string.len);
-    if (!rec) {
+    rec *r = derive_tenant(c, gql_call_field(c)->type, id->u.string.ptr, id->u.string.len);
+    if (!r) {
         fail(c, "out of memory");
         return;
     }
-    apply_update(rec, gql_call_arg(c, "tenant"));
-    finish(c, gql_r_object(rec));
+    apply_update(c, r, gql_call_arg(c, "tenant"));
+    finish(c, gql_r_object(r));
 }
 
 /* ---- object fields */
 
-/* The JSON member as a result for a field of type t. */
-static int json_result(gql_result *out, gql_call *c, const json_t *v, const gql_wtype *t)
-{
-    while (t->kind == GQL_KIND_NON_NULL)
-        t = t->of;
-    if (!v || json_is_null(v)) {
-        *out = gql_r_null();
-        return 0;
-    }
-    if (t->kind == GQL_KIND_LIST) {
-        size_t n = json_array_size(v);
-        gql_result *items = gql_alloc(c, (n ? n : 1) * sizeof *items);
-        if (!items)
-            return -1;
-        for (size_t i = 0; i < n; i++) {
-            if (json_result(&items[i], c, json_array_get(v, i), t->of) != 0)
-                return -1;
-        }
-        *out = gql_r_list(items, n);
-        return 0;
-    }
-    if (t->named->kind == GQL_KIND_OBJECT) {
-        *out = gql_r_object((void *)v);
-        return 0;
-    }
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        *out = gql_r_string(json_string_value(v), json_string_length(v));
-        break;
-    case JSON_INTEGER:
-        *out = gql_r_int(json_integer_value(v));
-        break;
-    case JSON_REAL:
-        *out = gql_r_float(json_real_value(v));
-        break;
-    case JSON_TRUE:
-    case JSON_FALSE:
-        *out = gql_r_bool(json_is_true(v));
-        break;
-    default:
-        *out = gql_r_json(v);
-        break;
-    }
-    return 0;
-}
-
 static void field_default(gql_call *c, void *ud)
 {
     (void)ud;
-    const json_t *src = gql_call_source(c);
-    gql_str name = gql_call_field_name(c);
-    const json_t *v = src ? json_object_getn(src, name.ptr, name.len) : NULL;
-    gql_result r;
-    if (json_result(&r, c, v, gql_call_field(c)->type) != 0)
-        fail(c, "out of memory");
-    else
-        finish(c, r);
-}
-
-static const json_t *src_string(gql_call *c, const char *member_name, size_t *len)
-{
-    const json_t *v = json_object_get(gql_call_source(c), member_name);
-    *len = json_string_length(v);
-    return v;
+    const rec *r = gql_call_source(c);
+    const gql_field *f = gql_call_field(c);
+    if (!r || r->type != f->parent) {
+        fail(c, "stub: no record for %.*s", (int)f->name.len, f->name.ptr);
+        return;
+    }
+    finish(c, r->vals[f - f->parent->fields]);
 }
 
 static void user_email(gql_call *c, void *ud)
 {
-    size_t n;
-    const char *id = json_string_value(src_string(c, "id", &n));
-    if (contains(id, n, "nullemail")) {
+    gql_str id = get_str(gql_call_source(c), "id");
+    if (contains(id.ptr, id.len, "nullemail")) {
         finish(c, gql_r_null());
         return;
     }
-    if (contains(id, n, "erremail")) {
-        fail(c, "email failed for %.*s", (int)n, id);
+    if (contains(id.ptr, id.len, "erremail")) {
+        fail(c, "email failed for %.*s", (int)id.len, id.ptr);
         return;
     }
     field_default(c, ud);
@@ -641,10 +621,9 @@ static void user_email(gql_call *c, void *ud)
 
 static void user_avatar(gql_call *c, void *ud)
 {
-    size_t n;
-    const char *id = json_string_value(src_string(c, "id", &n));
-    if (byte_sum(id, n) % 7 == 0) {
-        fail(c, "avatar unavailable for %.*s", (int)n, id);
+    gql_str id = get_str(gql_call_source(c), "id");
+    if (byte_sum(id.ptr, id.len) % 7 == 0) {
+        fail(c, "avatar unavailable for %.*s", (int)id.len, id.ptr);
         return;
     }
     field_default(c, ud);
@@ -656,19 +635,18 @@ static void user_tenant(gql_call *const *calls, size_t n_calls, void *ud)
     (void)ud;
     for (size_t i = 0; i < n_calls; i++) {
         gql_call *c = calls[i];
-        size_t n;
-        const char *id = json_string_value(src_string(c, "id", &n));
-        if (contains(id, n, "errtenant")) {
-            fail(c, "tenant lookup failed for %.*s", (int)n, id);
+        const rec *u = gql_call_source(c);
+        gql_str id = get_str(u, "id");
+        if (contains(id.ptr, id.len, "errtenant")) {
+            fail(c, "tenant lookup failed for %.*s", (int)id.len, id.ptr);
             continue;
         }
-        size_t tn;
-        const json_t *tid = src_string(c, "tenantId", &tn);
-        if (!json_is_string(tid)) {
+        gql_result tid = get(u, "tenantId");
+        if (tid.kind != GQL_RESULT_STRING) {
             finish(c, gql_r_null());
             continue;
         }
-        json_t *t = derive_tenant(stub_of(c), json_string_value(tid), tn);
+        rec *t = derive_tenant(c, gql_call_field(c)->type, tid.u.string.ptr, tid.u.string.len);
         if (!t)
             fail(c, "out of memory");
         else
@@ -678,10 +656,9 @@ static void user_tenant(gql_call *const *calls, size_t n_calls, void *ud)
 
 static void tenant_name(gql_call *c, void *ud)
 {
-    size_t n;
-    const char *id = json_string_value(src_string(c, "id", &n));
-    if (contains(id, n, "bad")) {
-        fail(c, "tenant name failed for %.*s", (int)n, id);
+    gql_str id = get_str(gql_call_source(c), "id");
+    if (contains(id.ptr, id.len, "bad")) {
+        fail(c, "tenant name failed for %.*s", (int)id.len, id.ptr);
         return;
     }
     field_default(c, ud);
@@ -690,14 +667,14 @@ static void tenant_name(gql_call *c, void *ud)
 static void tenant_users(gql_call *c, void *ud)
 {
     (void)ud;
-    size_t n;
-    const char *id = json_string_value(src_string(c, "id", &n));
-    json_t *count =
-        keep(stub_of(c), json_pack("{s:I}", "totalCount", (json_int_t)(byte_sum(id, n) % 50)));
-    if (!count)
+    gql_str id = get_str(gql_call_source(c), "id");
+    rec *count = rec_new(c, gql_call_field(c)->type);
+    if (!count) {
         fail(c, "out of memory");
-    else
-        finish(c, gql_r_object(count));
+        return;
+    }
+    set(count, "totalCount", gql_r_int((int64_t)(byte_sum(id.ptr, id.len) % 50)));
+    finish(c, gql_r_object(count));
 }
 
 int oracle_stub_register(gql_resolvers *r)
@@ -727,14 +704,10 @@ int oracle_stub_register(gql_resolvers *r)
     return rc;
 }
 
-int oracle_stub_init(oracle_stub *st, int defer)
+void oracle_stub_init(oracle_stub *st, int defer)
 {
     memset(st, 0, sizeof *st);
-    st->keep = json_array();
-    if (!st->keep)
-        return ROSTER_E_NOMEM;
     st->defer = defer;
-    return ROSTER_E_OK;
 }
 
 void oracle_stub_free(oracle_stub *st)
@@ -744,6 +717,5 @@ void oracle_stub_free(oracle_stub *st)
     for (size_t i = 0; i < st->n_pending; i++)
         free(st->pending[i].message);
     free(st->pending);
-    json_decref(st->keep);
     memset(st, 0, sizeof *st);
 }

@@ -1,7 +1,10 @@
 /* The oracle's stub data source for our engine (STUB.md is the
  * specification; stub.js implements the same for graphql-js). Records are
- * jansson objects that live in the per-execution oracle_stub until it is
- * freed; resolvers find the oracle_stub through gql_call_context().
+ * arrays of gql_result, one per field of their object type, allocated with
+ * gql_alloc() so they live exactly as long as the execution; resolvers
+ * find the per-execution oracle_stub through gql_call_context(). The
+ * benchmark uses the same resolvers, so they are kept cheap: no JSON
+ * library, no per-record malloc.
  *
  * In deferred mode no resolver completes its handle before returning: every
  * completion is queued and oracle_stub_drain() delivers them, newest first,
@@ -19,12 +22,10 @@
 typedef struct oracle_pending oracle_pending;
 
 typedef struct oracle_stub {
-    json_t *keep;            /* owned: every record handed to the engine */
     int defer;               /* queue completions instead of finishing now */
     oracle_pending *pending; /* owned: queued completions */
     size_t n_pending;
     size_t cap_pending;
-    int nomem; /* a record or queue entry could not be made */
 } oracle_stub;
 
 /* Registers the stub's resolvers for every field of the schema. The table
@@ -32,16 +33,15 @@ typedef struct oracle_stub {
  * gql_resolvers_set* failure. */
 int oracle_stub_register(gql_resolvers *r);
 
-/* Per-execution state; pass it as gql_exec_params.context. ROSTER_E_OK or
- * ROSTER_E_NOMEM. */
-int oracle_stub_init(oracle_stub *st, int defer);
+/* Per-execution state; pass it as gql_exec_params.context. Allocates
+ * nothing until a completion is deferred. */
+void oracle_stub_init(oracle_stub *st, int defer);
 
 /* Delivers queued completions (newest first) until none are left; each may
  * queue more. Returns the number delivered. */
 size_t oracle_stub_drain(oracle_stub *st);
 
-/* Releases the records and the queue. Call after the execution completed
- * (its results borrow the records). Accepts NULL. */
+/* Releases the queue (undelivered completions are dropped). Accepts NULL. */
 void oracle_stub_free(oracle_stub *st);
 
 #endif

@@ -94,9 +94,7 @@ static int execute(completion *cp, const oracle_engine *e, gql_document *doc, co
                    int defer)
 {
     oracle_stub st;
-    int rc = oracle_stub_init(&st, defer);
-    if (rc != ROSTER_E_OK)
-        return rc;
+    oracle_stub_init(&st, defer);
     gql_exec_params p = {0};
     p.schema = e->schema;
     p.doc = doc;
@@ -107,7 +105,7 @@ static int execute(completion *cp, const oracle_engine *e, gql_document *doc, co
     p.context = &st;
     p.complete = on_complete;
     p.complete_ud = cp;
-    rc = gql_execute(&p);
+    int rc = gql_execute(&p);
     if (rc == ROSTER_E_OK && defer)
         oracle_stub_drain(&st);
     oracle_stub_free(&st);

@@ -2,9 +2,13 @@
  * line per document and phase:
  *   {"engine": "roster", "doc": "user_by_id", "phase": "parse", "ops_per_s": 123}
  *
- *   bench_graphql DOCS_DIR SCHEMA [SECONDS_PER_MEASUREMENT] */
+ *   bench_graphql DOCS_DIR SCHEMA [SECONDS_PER_MEASUREMENT [PHASE]]
+ *
+ * PHASE (parse, validate, execute or cached) measures that phase only, for
+ * profiling. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench_phase.h"
 #include "error.h"
@@ -14,12 +18,21 @@
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_graphql DOCS_DIR SCHEMA [SECONDS]\n");
+        fprintf(stderr, "usage: bench_graphql DOCS_DIR SCHEMA [SECONDS [PHASE]]\n");
         return 2;
     }
     double seconds = argc > 3 ? atof(argv[3]) : 1.0;
     if (seconds <= 0) {
         fprintf(stderr, "SECONDS must be a positive number, not \"%s\"\n", argv[3]);
+        return 2;
+    }
+    int only = -1;
+    for (int p = BENCH_PARSE; argc > 4 && p <= BENCH_CACHED; p++) {
+        if (strcmp(argv[4], bench_phase_name((bench_phase)p)) == 0)
+            only = p;
+    }
+    if (argc > 4 && only < 0) {
+        fprintf(stderr, "PHASE must be parse, validate, execute or cached, not \"%s\"\n", argv[4]);
         return 2;
     }
     oracle_engine e;
@@ -42,6 +55,8 @@ int main(int argc, char **argv)
             rc = bench_check(&body, &env, &d);
         for (int p = BENCH_PARSE; p <= BENCH_CACHED && rc == ROSTER_E_OK; p++) {
             double ops = 0;
+            if (only >= 0 && p != only)
+                continue;
             rc = bench_measure(&ops, &env, &d, (bench_phase)p);
             if (rc == ROSTER_E_OK)
                 printf("{\"engine\": \"roster\", \"doc\": \"%s\", \"phase\": \"%s\", "
