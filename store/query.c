@@ -41,6 +41,12 @@ typedef struct uquery {
     bool need_record;    /* conditions only the record answers */
     bool entry_conds;    /* conditions the index entry answers (id, active) */
     bool empty;          /* the conditions contradict: nothing matches */
+    /* Equality plan: an equalTo (or equalTo: null) on an indexed field
+     * walks only that value's range of the field's index, whose entries
+     * are in id (createdAt) order. -1 when not used. */
+    int range_field;
+    uint8_t range_val[KEY_MAX];
+    size_t range_len;
 } uquery;
 
 static const Roster__V1__UserFilter empty_filter = ROSTER__V1__USER_FILTER__INIT;
@@ -55,6 +61,59 @@ static bool id_is_simple_null(const id_cond *c)
 {
     return c->active && c->is_null && !c->has_eq && !c->has_neq && !c->has_in && !c->n_not_in &&
            !c->not_null;
+}
+
+/* Whether sf is exactly {equalTo: v} or {equalTo: null}. */
+static bool str_simple_eq(const Roster__V1__StringFilter *sf)
+{
+    if (sf == NULL || sf->not_equal_to || sf->like || sf->i_like || sf->value_in ||
+        sf->value_not_in || sf->has_not_equal_to_null)
+        return false;
+    bool is_null = sf->has_equal_to_null && sf->equal_to_null;
+    return (sf->equal_to != NULL) != is_null && !(sf->has_equal_to_null && !is_null);
+}
+
+/* Picks the equality plan when one applies (see uquery.range_field). */
+static void choose_range(uquery *q)
+{
+    const Roster__V1__UserFilter *f = q->f;
+    q->range_field = -1;
+    const Roster__V1__BoolFilter *a = f->active;
+    if (a && (q->sort == SORT_CREATED_AT || q->sort == SORT_ACTIVE) && !a->has_not_equal_to &&
+        !a->has_not_equal_to_null &&
+        (a->has_equal_to != (a->has_equal_to_null && a->equal_to_null)) &&
+        !(a->has_equal_to_null && !a->equal_to_null)) {
+        q->range_field = SORT_ACTIVE;
+        q->range_val[0] = a->has_equal_to ? (a->equal_to ? 0x02 : 0x01) : 0x03;
+        q->range_len = 1;
+        return;
+    }
+    struct {
+        int field;
+        const Roster__V1__StringFilter *sf;
+    } c[] = {{SORT_LOCALE, f->locale},
+             {SORT_TIMEZONE, f->timezone},
+             {SORT_FIRST_NAME, f->first_name},
+             {SORT_LAST_NAME, f->last_name},
+             {SORT_PHONE, f->phone}};
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        if (!str_simple_eq(c[i].sf) || (q->sort != SORT_CREATED_AT && q->sort != c[i].field))
+            continue;
+        rec_str v = {NULL, 0, false};
+        if (c[i].sf->equal_to) {
+            size_t n = strlen(c[i].sf->equal_to);
+            if (n + 2 > KEY_MAX - 33) {
+                q->empty = true; /* longer than any stored value */
+                return;
+            }
+            v.p = c[i].sf->equal_to;
+            v.n = (uint32_t)n;
+            v.set = true;
+        }
+        q->range_field = c[i].field;
+        q->range_len = key_str(q->range_val, v);
+        return;
+    }
 }
 
 static int query_prepare(uquery *q, const roster_uuid *scope,
@@ -181,9 +240,13 @@ static int query_prepare(uquery *q, const roster_uuid *scope,
     } else {
         q->tenant_covered = !q->tenant.active;
     }
-    q->need_record = !q->tenant_covered || f->reference || f->email || f->first_name ||
-                     f->last_name || f->phone || f->locale || f->timezone || f->is_opted_in ||
-                     f->created_at || f->updated_at || q->search_key >= 0;
+    choose_range(q);
+    int rf = q->range_field;
+    q->need_record = !q->tenant_covered || f->reference || f->email ||
+                     (f->first_name && rf != SORT_FIRST_NAME) ||
+                     (f->last_name && rf != SORT_LAST_NAME) || (f->phone && rf != SORT_PHONE) ||
+                     (f->locale && rf != SORT_LOCALE) || (f->timezone && rf != SORT_TIMEZONE) ||
+                     f->is_opted_in || f->created_at || f->updated_at || q->search_key >= 0;
     q->entry_conds = q->id.active || f->active || q->hide_inactive;
     return ROSTER_E_OK;
 }
@@ -215,10 +278,14 @@ static rec_str search_field(const user_view *v, int key)
     }
 }
 
-static bool match_record(const uquery *q, const user_view *v)
+static bool match_record(const uquery *q, user_view *v)
 {
     const Roster__V1__UserFilter *f = q->f;
-    if (!match_entry(q, &v->id, v->active))
+    if ((q->id.active || q->scope || q->tenant.active) && user_view_ids(v) != ROSTER_E_OK)
+        return false;
+    if (q->id.active && !filter_id_match(&q->id, &v->id, true))
+        return false;
+    if ((q->hide_inactive && v->active == 0) || !filter_bool_match(f->active, v->active))
         return false;
     if (q->scope && (!v->has_tenant || memcmp(v->tenant.b, q->scope->b, 16) != 0))
         return false;
@@ -314,11 +381,24 @@ static int walk_first(MDB_cursor *c, const uint8_t *p, size_t pn, bool desc, MDB
 
 static int walk_index(const uquery *q, MDB_txn *txn, const store *s, page_acc *a)
 {
-    uint8_t prefix[17];
+    uint8_t prefix[KEY_MAX];
     size_t pn = 0;
     MDB_dbi dbi;
     bool records; /* entries are the user records themselves */
-    if (q->sort == SORT_CREATED_AT) {
+    if (q->range_field >= 0) {
+        dbi = s->sort[q->range_field];
+        records = false;
+        if (q->one_tenant) {
+            prefix[0] = 't';
+            memcpy(prefix + 1, q->tenant_key.b, 16);
+            pn = 17;
+        } else {
+            prefix[0] = 'g';
+            pn = 1;
+        }
+        memcpy(prefix + pn, q->range_val, q->range_len);
+        pn += q->range_len;
+    } else if (q->sort == SORT_CREATED_AT) {
         if (q->one_tenant) {
             dbi = s->idx_tenant;
             memcpy(prefix, q->tenant_key.b, 16);
@@ -342,7 +422,10 @@ static int walk_index(const uquery *q, MDB_txn *txn, const store *s, page_acc *a
     }
     /* The total comes from counters when only tenant and the deactivated
      * rule apply. */
-    bool counted = !q->need_record && !q->id.active && q->f->active == NULL;
+    bool counted = !q->need_record && !q->id.active && q->f->active == NULL && q->range_field < 0;
+    /* Sorting by active with deactivated users left out: their entries
+     * (value 0x01) form one run that the walk skips or stops at. */
+    bool skip_false = q->sort == SORT_ACTIVE && q->hide_inactive && q->range_field < 0;
     if (counted) {
         store_counter c;
         int err = store_counter_get(txn, s, &q->tenant_key, !q->one_tenant, &c);
@@ -362,9 +445,20 @@ static int walk_index(const uquery *q, MDB_txn *txn, const store *s, page_acc *a
     MDB_val k, v;
     int err = ROSTER_E_OK;
     MDB_cursor_op step = q->desc ? MDB_PREV : MDB_NEXT;
-    for (rc = walk_first(c, prefix, pn, q->desc, &k, &v); rc == 0;
-         rc = mdb_cursor_get(c, &k, &v, step)) {
+    if (skip_false && !q->desc) {
+        uint8_t start[KEY_MAX];
+        memcpy(start, prefix, pn);
+        start[pn] = 0x02;
+        k.mv_data = start;
+        k.mv_size = pn + 1;
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    } else {
+        rc = walk_first(c, prefix, pn, q->desc, &k, &v);
+    }
+    for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, step)) {
         if (k.mv_size < pn + 16 || memcmp(k.mv_data, prefix, pn) != 0)
+            break;
+        if (skip_false && ((const uint8_t *)k.mv_data)[pn] == 0x01)
             break;
         roster_uuid id;
         memcpy(id.b, (const uint8_t *)k.mv_data + k.mv_size - 16, 16);
@@ -372,7 +466,7 @@ static int walk_index(const uquery *q, MDB_txn *txn, const store *s, page_acc *a
         size_t len = 0;
         if (records) {
             user_view uv;
-            if ((err = user_view_parse(&uv, v.mv_data, v.mv_size)) != ROSTER_E_OK)
+            if ((err = user_view_parse_lazy(&uv, v.mv_data, v.mv_size)) != ROSTER_E_OK)
                 break;
             if (!match_record(q, &uv))
                 continue;
@@ -387,7 +481,7 @@ static int walk_index(const uquery *q, MDB_txn *txn, const store *s, page_acc *a
                 if ((rc = mdb_get(txn, s->users, &rk, &rv)) != 0)
                     break;
                 user_view uv;
-                if ((err = user_view_parse(&uv, rv.mv_data, rv.mv_size)) != ROSTER_E_OK)
+                if ((err = user_view_parse_lazy(&uv, rv.mv_data, rv.mv_size)) != ROSTER_E_OK)
                     break;
                 if (!match_record(q, &uv))
                     continue;
@@ -515,11 +609,13 @@ static void topk_free(topk *t)
 static int offer(const uquery *q, topk *t, int64_t *total, const void *bytes, size_t len)
 {
     user_view uv;
-    int err = user_view_parse(&uv, bytes, len);
+    int err = user_view_parse_lazy(&uv, bytes, len);
     if (err != ROSTER_E_OK)
         return err;
     if (!match_record(q, &uv))
         return ROSTER_E_OK;
+    if ((err = user_view_ids(&uv)) != ROSTER_E_OK)
+        return err;
     (*total)++;
     uint8_t key[KEY_MAX];
     size_t kl = q->sort == SORT_CREATED_AT ? 0 : key_sort_value(key, q->sort, &uv);

@@ -72,7 +72,7 @@ static void set_str(rec_str *s, const wire_field *f)
     s->set = true;
 }
 
-int user_view_parse(user_view *out, const void *bytes, size_t len)
+static int view_parse(user_view *out, const void *bytes, size_t len)
 {
     user_view v;
     memset(&v, 0, sizeof v);
@@ -85,8 +85,7 @@ int user_view_parse(user_view *out, const void *bytes, size_t len)
         if (f.type == 2) {
             switch (f.tag) {
             case 1:
-                if (roster_uuid_parse(&v.id, (const char *)f.bytes, f.len) != ROSTER_E_OK)
-                    return ROSTER_E_CORRUPT;
+                set_str(&v.id_text, &f);
                 has_id = true;
                 break;
             case 2:
@@ -117,9 +116,7 @@ int user_view_parse(user_view *out, const void *bytes, size_t len)
                 set_str(&v.custom_data, &f);
                 break;
             case 14:
-                if (roster_uuid_parse(&v.tenant, (const char *)f.bytes, f.len) != ROSTER_E_OK)
-                    return ROSTER_E_CORRUPT;
-                v.has_tenant = true;
+                set_str(&v.tenant_text, &f);
                 break;
             default:
                 break;
@@ -150,6 +147,37 @@ int user_view_parse(user_view *out, const void *bytes, size_t len)
         return ROSTER_E_CORRUPT;
     *out = v;
     return ROSTER_E_OK;
+}
+
+int user_view_ids(user_view *v)
+{
+    if (v->ids_parsed)
+        return ROSTER_E_OK;
+    if (roster_uuid_parse(&v->id, v->id_text.p, v->id_text.n) != ROSTER_E_OK)
+        return ROSTER_E_CORRUPT;
+    if (v->tenant_text.set) {
+        if (roster_uuid_parse(&v->tenant, v->tenant_text.p, v->tenant_text.n) != ROSTER_E_OK)
+            return ROSTER_E_CORRUPT;
+        v->has_tenant = true;
+    }
+    v->ids_parsed = true;
+    return ROSTER_E_OK;
+}
+
+int user_view_parse_lazy(user_view *out, const void *bytes, size_t len)
+{
+    return view_parse(out, bytes, len);
+}
+
+int user_view_parse(user_view *out, const void *bytes, size_t len)
+{
+    user_view v;
+    int err = view_parse(&v, bytes, len);
+    if (err == ROSTER_E_OK)
+        err = user_view_ids(&v);
+    if (err == ROSTER_E_OK)
+        *out = v;
+    return err;
 }
 
 int tenant_view_parse(tenant_view *out, const void *bytes, size_t len)

@@ -22,6 +22,8 @@ typedef struct rec_str {
 typedef int8_t rec_bool;
 
 typedef struct user_view {
+    rec_str id_text, tenant_text; /* always set by either parse */
+    bool ids_parsed;              /* id, has_tenant, tenant below are valid */
     roster_uuid id;
     bool has_tenant;
     roster_uuid tenant; /* zero when !has_tenant */
@@ -41,6 +43,15 @@ typedef struct tenant_view {
 /* Parses a stored user. Returns ROSTER_E_OK or ROSTER_E_CORRUPT (bad wire
  * data, missing or malformed id, malformed tenant id). */
 int user_view_parse(user_view *out, const void *bytes, size_t len);
+
+/* Like user_view_parse, but leaves the id and tenant text unparsed
+ * (ids_parsed false), which is what a scan that may not need them wants.
+ * ROSTER_E_CORRUPT on bad wire data or a missing id. */
+int user_view_parse_lazy(user_view *out, const void *bytes, size_t len);
+
+/* Parses the id and tenant of a lazily parsed view (no-op when done).
+ * ROSTER_E_OK or ROSTER_E_CORRUPT. */
+int user_view_ids(user_view *v);
 
 /* Parses a stored tenant. ROSTER_E_OK or ROSTER_E_CORRUPT. */
 int tenant_view_parse(tenant_view *out, const void *bytes, size_t len);
