@@ -28,6 +28,9 @@ void users_config_usage(FILE *f)
             "  --tls-key FILE      PEM private key for tls+tcp:// [ROSTER_TLS_KEY]\n"
             "  --workers N         requests served at once, 1..4096\n"
             "                      [ROSTER_WORKERS, default 64]\n"
+            "  --list-threads N    threads for list queries (which may scan), 1..64;\n"
+            "                      single-record reads run on the I/O threads\n"
+            "                      [ROSTER_LIST_THREADS, default 2]\n"
             "  --max-group N       most write requests committed together, 1..4096\n"
             "                      [ROSTER_MAX_GROUP, default 512]\n"
             "  --no-group-commit   one durable commit per write request\n"
@@ -102,13 +105,25 @@ static int make_dirs(const char *path, roster_err_detail *d)
 
 int users_config_parse(users_config *out, int argc, char **argv, roster_err_detail *detail)
 {
-    enum { O_DATA = 1, O_LISTEN, O_CERT, O_KEY, O_WORKERS, O_GROUP, O_NOGROUP, O_LOG, O_HELP };
+    enum {
+        O_DATA = 1,
+        O_LISTEN,
+        O_CERT,
+        O_KEY,
+        O_WORKERS,
+        O_LISTS,
+        O_GROUP,
+        O_NOGROUP,
+        O_LOG,
+        O_HELP
+    };
     static const struct option longopts[] = {
         {"data", required_argument, NULL, O_DATA},
         {"listen", required_argument, NULL, O_LISTEN},
         {"tls-cert", required_argument, NULL, O_CERT},
         {"tls-key", required_argument, NULL, O_KEY},
         {"workers", required_argument, NULL, O_WORKERS},
+        {"list-threads", required_argument, NULL, O_LISTS},
         {"max-group", required_argument, NULL, O_GROUP},
         {"no-group-commit", no_argument, NULL, O_NOGROUP},
         {"log-level", required_argument, NULL, O_LOG},
@@ -123,6 +138,7 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
     const char *key = getenv("ROSTER_TLS_KEY");
     const char *workers = getenv("ROSTER_WORKERS");
     const char *group = getenv("ROSTER_MAX_GROUP");
+    const char *lists = getenv("ROSTER_LIST_THREADS");
     const char *level = getenv("ROSTER_LOG_LEVEL");
     const char *nogroup = getenv("ROSTER_NO_GROUP_COMMIT");
     c.group_commit = !truthy(nogroup);
@@ -156,6 +172,9 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         case O_GROUP:
             group = optarg;
             break;
+        case O_LISTS:
+            lists = optarg;
+            break;
         case O_NOGROUP:
             c.group_commit = false;
             break;
@@ -186,8 +205,11 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
     }
     c.workers = 64;
     c.max_group = 512;
+    c.list_threads = 2;
     c.log_level = ROSTER_LOG_INFO;
     if (workers && (err = parse_uint(&c.workers, workers, 1, 4096, "workers", detail)))
+        goto fail;
+    if (lists && (err = parse_uint(&c.list_threads, lists, 1, 64, "list-threads", detail)))
         goto fail;
     if (group && (err = parse_uint(&c.max_group, group, 1, 4096, "max-group", detail)))
         goto fail;

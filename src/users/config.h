@@ -10,12 +10,13 @@
 #include <stdio.h>
 
 typedef struct users_config {
-    char *data_dir;     /* absolute path, created if missing; owned */
-    char *listen;       /* URL; default ipc://<data_dir>/users.ipc; owned */
-    char *tls_cert;     /* PEM file or NULL; owned */
-    char *tls_key;      /* PEM file or NULL; owned */
-    unsigned workers;   /* requests served at once (nng contexts) */
-    unsigned max_group; /* most write requests in one commit */
+    char *data_dir;        /* absolute path, created if missing; owned */
+    char *listen;          /* URL; default ipc://<data_dir>/users.ipc; owned */
+    char *tls_cert;        /* PEM file or NULL; owned */
+    char *tls_key;         /* PEM file or NULL; owned */
+    unsigned workers;      /* requests served at once (nng contexts) */
+    unsigned max_group;    /* most write requests in one commit */
+    unsigned list_threads; /* threads for list queries */
     roster_log_level log_level;
     bool group_commit;
     bool help; /* --help was given: print users_config_usage and exit 0 */

@@ -61,7 +61,7 @@ int main(int argc, char **argv)
     }
     if ((err = users_stats_new(&stats)) != 0 ||
         (err = users_writer_start(&writer, st, stats, cfg.group_commit, cfg.max_group)) != 0 ||
-        (err = users_service_new(&svc, st, writer, stats)) != 0) {
+        (err = users_service_new(&svc, st, writer, stats, cfg.list_threads)) != 0) {
         roster_log(ROSTER_LOG_ERROR, "startup_failed", "error=%s", roster_errname(err));
         goto done;
     }
@@ -82,9 +82,10 @@ int main(int argc, char **argv)
     }
     users_service_set_server(svc, srv);
     roster_log(ROSTER_LOG_INFO, "startup",
-               "data=%s listen=%s workers=%u group_commit=%s max_group=%u startup_ms=%.1f",
+               "data=%s listen=%s workers=%u list_threads=%u group_commit=%s max_group=%u "
+               "startup_ms=%.1f",
                roster_log_quote(q1, sizeof q1, cfg.data_dir),
-               roster_log_quote(q2, sizeof q2, cfg.listen), cfg.workers,
+               roster_log_quote(q2, sizeof q2, cfg.listen), cfg.workers, cfg.list_threads,
                cfg.group_commit ? "true" : "false", cfg.max_group,
                (double)(roster_mono_ns() - t0) / 1e6);
 
@@ -98,6 +99,7 @@ int main(int argc, char **argv)
         roster_log(ROSTER_LOG_WARN, "shutdown_unanswered", "calls=%u", left);
     users_writer_stop(writer);
     writer = NULL;
+    users_service_drain(svc);
     rpc_server_free(srv);
     srv = NULL;
     status = 0;

@@ -1,6 +1,7 @@
 #include "service.h"
 
 #include "log.h"
+#include "pool.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -14,10 +15,20 @@ struct users_service {
     store *st;
     users_writer *writer;
     users_stats *stats;
+    users_pool *lists;
     _Atomic(rpc_server *) srv;
 };
 
-int users_service_new(users_service **out, store *st, users_writer *w, users_stats *stats)
+/* A list query waiting for a list thread; lives in the call's arena. */
+typedef struct list_job {
+    bool scoped;
+    roster_uuid scope;
+} list_job;
+
+static void list_run(void *ctx, rpc_call *call, void *job);
+
+int users_service_new(users_service **out, store *st, users_writer *w, users_stats *stats,
+                      unsigned list_threads)
 {
     users_service *s = calloc(1, sizeof *s);
     if (s == NULL)
@@ -26,8 +37,21 @@ int users_service_new(users_service **out, store *st, users_writer *w, users_sta
     s->writer = w;
     s->stats = stats;
     atomic_init(&s->srv, NULL);
+    int err = users_pool_start(&s->lists, list_threads, list_run, s);
+    if (err) {
+        free(s);
+        return err;
+    }
     *out = s;
     return ROSTER_E_OK;
+}
+
+void users_service_drain(users_service *svc)
+{
+    if (svc == NULL)
+        return;
+    users_pool_stop(svc->lists);
+    svc->lists = NULL;
 }
 
 void users_service_set_server(users_service *svc, rpc_server *srv)
@@ -37,6 +61,7 @@ void users_service_set_server(users_service *svc, rpc_server *srv)
 
 void users_service_free(users_service *svc)
 {
+    users_service_drain(svc);
     free(svc);
 }
 
@@ -188,6 +213,21 @@ static int read_call(users_service *svc, rpc_call *call, const roster_uuid *scop
     return err;
 }
 
+static void list_run(void *ctx, rpc_call *call, void *job)
+{
+    users_service *svc = ctx;
+    list_job *j = job;
+    roster_err_detail d = {{0}};
+    int err;
+    if (rpc_call_expired(call))
+        err = roster_fail(&d, ROSTER_E_DEADLINE_EXCEEDED, "", "deadline exceeded before %s ran",
+                          rpc_call_method(call)->short_name);
+    else
+        err = read_call(svc, call, j->scoped ? &j->scope : NULL, &d);
+    if (err != ROSTER_E_OK)
+        rpc_call_reply_error(call, err, &d);
+}
+
 void users_service_handle(void *arg, rpc_call *call)
 {
     users_service *svc = arg;
@@ -222,6 +262,22 @@ void users_service_handle(void *arg, rpc_call *call)
         h.has_uptime_ms = 1;
         h.uptime_ms = users_stats_uptime_ms(svc->stats);
         rpc_call_reply_message(call, &h.base);
+        return;
+    }
+    if (m->id == RPC_LIST_USERS || m->id == RPC_LIST_TENANTS) {
+        list_job *job = roster_arena_alloc(rpc_call_arena(call), sizeof *job);
+        if (job == NULL) {
+            err = ROSTER_E_NOMEM;
+            goto fail;
+        }
+        job->scoped = scope != NULL;
+        if (scope != NULL)
+            job->scope = *scope;
+        if (svc->lists == NULL) {
+            err = roster_fail(&d, ROSTER_E_UNAVAILABLE, "", "service is shutting down");
+            goto fail;
+        }
+        users_pool_submit(svc->lists, call, job);
         return;
     }
     err = read_call(svc, call, scope, &d);

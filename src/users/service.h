@@ -1,7 +1,9 @@
 /* The user service's request handling: scope and deadline checks,
- * dispatch by method, reads in concurrent read transactions (answered on
- * the nng thread that received them), writes handed to the writer, and
- * the Health and Stats methods. */
+ * dispatch by method, reads in concurrent read transactions, writes handed
+ * to the writer, and the Health and Stats methods. Single-record reads are
+ * answered on the nng thread that received them; list queries, which may
+ * scan, run on the service's own list threads so they never hold nng's
+ * I/O threads. */
 #ifndef ROSTER_USERS_SERVICE_H
 #define ROSTER_USERS_SERVICE_H
 
@@ -13,9 +15,16 @@
 
 typedef struct users_service users_service;
 
-/* All arguments are borrowed and must outlive the service. On success
- * *out is caller-owned until users_service_free. */
-int users_service_new(users_service **out, store *st, users_writer *w, users_stats *stats);
+/* Starts `list_threads` threads for list queries. The other arguments are
+ * borrowed and must outlive the service. On success *out is caller-owned
+ * until users_service_free. */
+int users_service_new(users_service **out, store *st, users_writer *w, users_stats *stats,
+                      unsigned list_threads);
+
+/* Answers every queued list query and stops the list threads; later list
+ * queries are answered UNAVAILABLE. Call after the RPC server has stopped
+ * receiving. */
+void users_service_drain(users_service *svc);
 
 /* Lets Stats report the server's in-flight count; `srv` is borrowed. */
 void users_service_set_server(users_service *svc, rpc_server *srv);
@@ -27,7 +36,7 @@ void users_service_handle(void *arg, rpc_call *call);
  * level (errors of the service itself at error level). */
 void users_service_observe(void *arg, const rpc_method *method, int code, int64_t ns);
 
-/* Accepts NULL. */
+/* Drains (if not done) and frees. Accepts NULL. */
 void users_service_free(users_service *svc);
 
 #endif

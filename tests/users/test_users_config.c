@@ -14,9 +14,9 @@ static void setup(void)
 {
     snprintf(tmp, sizeof tmp, "/tmp/roster-users-config-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(tmp));
-    const char *vars[] = {"ROSTER_DATA",      "ROSTER_LISTEN",         "ROSTER_TLS_CERT",
-                          "ROSTER_TLS_KEY",   "ROSTER_WORKERS",        "ROSTER_MAX_GROUP",
-                          "ROSTER_LOG_LEVEL", "ROSTER_NO_GROUP_COMMIT"};
+    const char *vars[] = {"ROSTER_DATA",      "ROSTER_LISTEN",          "ROSTER_TLS_CERT",
+                          "ROSTER_TLS_KEY",   "ROSTER_WORKERS",         "ROSTER_MAX_GROUP",
+                          "ROSTER_LOG_LEVEL", "ROSTER_NO_GROUP_COMMIT", "ROSTER_LIST_THREADS"};
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
         unsetenv(vars[i]);
 }
@@ -47,6 +47,7 @@ START_TEST(defaults_and_created_dir)
     ck_assert_str_eq(c.listen, want);
     ck_assert_uint_eq(c.workers, 64);
     ck_assert_uint_eq(c.max_group, 512);
+    ck_assert_uint_eq(c.list_threads, 2);
     ck_assert(c.group_commit);
     ck_assert_int_eq(c.log_level, ROSTER_LOG_INFO);
     ck_assert_ptr_null(c.tls_cert);
@@ -63,12 +64,14 @@ START_TEST(environment_and_precedence)
     setenv("ROSTER_LISTEN", "tcp://127.0.0.1:20110", 1);
     setenv("ROSTER_WORKERS", "8", 1);
     setenv("ROSTER_MAX_GROUP", "16", 1);
+    setenv("ROSTER_LIST_THREADS", "5", 1);
     setenv("ROSTER_LOG_LEVEL", "debug", 1);
     setenv("ROSTER_NO_GROUP_COMMIT", "1", 1);
     ck_assert_int_eq(parse(&c, &d, NULL, NULL, NULL, NULL), ROSTER_E_OK);
     ck_assert_str_eq(c.listen, "tcp://127.0.0.1:20110");
     ck_assert_uint_eq(c.workers, 8);
     ck_assert_uint_eq(c.max_group, 16);
+    ck_assert_uint_eq(c.list_threads, 5);
     ck_assert_int_eq(c.log_level, ROSTER_LOG_DEBUG);
     ck_assert(!c.group_commit);
     users_config_free(&c);
@@ -93,6 +96,9 @@ START_TEST(bad_values_name_the_option)
     ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--workers", "12abc"), ROSTER_E_INVALID_ARGUMENT);
     ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--max-group", "-4"), ROSTER_E_INVALID_ARGUMENT);
     ck_assert_str_eq(d.field, "max-group");
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--list-threads", "65"),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "list-threads");
     ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--log-level", "chatty"),
                      ROSTER_E_INVALID_ARGUMENT);
     ck_assert_str_eq(d.field, "log-level");
