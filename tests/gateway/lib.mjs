@@ -11,7 +11,7 @@ export const GATEWAY_BIN = process.env.ROSTER_GATEWAY_BIN;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function startProcess(bin, args, name) {
+export function startProcess(bin, args, name) {
   const p = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   p.stderrText = '';
   p.stderr.on('data', (d) => {
@@ -22,7 +22,7 @@ function startProcess(bin, args, name) {
   return p;
 }
 
-async function stopProcess(p, signal = 'SIGTERM', timeoutMs = 10000) {
+export async function stopProcess(p, signal = 'SIGTERM', timeoutMs = 10000) {
   if (!p || p.exitCode !== null || p.signalCode !== null) return p && p.exited;
   p.kill(signal);
   const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
@@ -31,7 +31,7 @@ async function stopProcess(p, signal = 'SIGTERM', timeoutMs = 10000) {
   return r;
 }
 
-async function waitFor(fn, what, timeoutMs = 15000) {
+export async function waitFor(fn, what, timeoutMs = 15000) {
   const until = Date.now() + timeoutMs;
   let last;
   while (Date.now() < until) {

@@ -3,7 +3,7 @@
 // restarting the gateway.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack } from './lib.mjs';
+import { startStack, startProcess, stopProcess, waitFor, GATEWAY_BIN } from './lib.mjs';
 
 let s;
 before(async () => {
@@ -49,6 +49,38 @@ test('service hung: DEADLINE_EXCEEDED within the per-request deadline', async ()
   await s.waitReady();
   const back = await s.gql('{ tenants { totalCount } }');
   assert.deepEqual(back.body, { data: { tenants: { totalCount: 1 } } });
+});
+
+test('over --max-inflight: 503 with Retry-After, then served again', async () => {
+  const port = Number(process.env.GW_TEST_PORT || 23104) + 50;
+  const url = `http://127.0.0.1:${port}`;
+  const g = startProcess(GATEWAY_BIN, ['--listen', url, '--upstream', s.ipc, '--max-inflight', '1', '--timeout-ms', '1500'], 'gateway-limited');
+  try {
+    await waitFor(async () => (await fetch(`${url}/healthz`)).status === 200, 'limited gateway');
+    const post = () =>
+      fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ tenants { totalCount } }"}' });
+    s.users.kill('SIGSTOP');
+    let first;
+    try {
+      first = post();
+      await new Promise((r) => setTimeout(r, 200));
+      const second = await post();
+      assert.equal(second.status, 503);
+      assert.equal(second.headers.get('retry-after'), '1');
+      const body = await second.json();
+      assert.match(body.errors[0].message, /limit of 1 concurrent/);
+    } finally {
+      s.users.kill('SIGCONT');
+    }
+    assert.equal((await first).status, 200);
+    await s.waitReady();
+    const again = await post();
+    assert.equal(again.status, 200);
+    assert.deepEqual(await again.json(), { data: { tenants: { totalCount: 1 } } });
+  } finally {
+    const r = await stopProcess(g);
+    assert.equal(r.code, 0);
+  }
 });
 
 test('SIGTERM lets in-flight requests finish and exits 0', async () => {
