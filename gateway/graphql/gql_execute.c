@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "gql_introspection.h"
+#include "gql_validate.h"
 
 /* --- Resolver table. */
 
@@ -640,12 +641,12 @@ static void inspect_json(gql_buf *b, const json_t *j, int depth)
     gql_jw_init(&w, b, 0);
     switch (json_typeof(j)) {
     case JSON_OBJECT: {
-        if (depth > 2) {
-            gql_buf_append(b, "[Object]", 8);
-            return;
-        }
         if (json_object_size(j) == 0) {
             gql_buf_append(b, "{}", 2);
+            return;
+        }
+        if (depth >= 2) {
+            gql_buf_append(b, "[Object]", 8);
             return;
         }
         gql_buf_append(b, "{ ", 2);
@@ -665,7 +666,11 @@ static void inspect_json(gql_buf *b, const json_t *j, int depth)
         return;
     }
     case JSON_ARRAY: {
-        if (depth > 2) {
+        if (json_array_size(j) == 0) {
+            gql_buf_append(b, "[]", 2);
+            return;
+        }
+        if (depth >= 2) {
             gql_buf_append(b, "[Array]", 7);
             return;
         }
@@ -758,9 +763,19 @@ static gql_value *coerce_json_leaf(var_ctx *vc, const json_t *j, const gql_type 
             var_error(vc, j, "Enum \"%.*s\" cannot represent non-string value: %s.",
                       (int)nt->name.len, nt->name.ptr, json_text(&tb, j));
         } else if (gql_type_enum_value(nt, json_string_value(j), json_string_length(j)) == NULL) {
-            var_error(vc, j, "Value \"%.*s\" does not exist in \"%.*s\" enum.",
+            gql_str *opts = xalloc(ex, (nt->n_values + 1) * sizeof *opts);
+            gql_str in = {json_string_value(j), (uint32_t)json_string_length(j)};
+            gql_buf sb;
+            gql_buf_init(&sb);
+            if (opts) {
+                for (uint32_t k = 0; k < nt->n_values; k++)
+                    opts[k] = nt->values[k].name;
+                gql_did_you_mean(&sb, "the enum value", in, opts, nt->n_values);
+            }
+            var_error(vc, j, "Value \"%.*s\" does not exist in \"%.*s\" enum.%.*s",
                       (int)json_string_length(j), json_string_value(j), (int)nt->name.len,
-                      nt->name.ptr);
+                      nt->name.ptr, (int)sb.len, sb.data ? sb.data : "");
+            gql_buf_free(&sb);
         } else {
             const gql_enum_value *ev =
                 gql_type_enum_value(nt, json_string_value(j), json_string_length(j));
@@ -917,6 +932,27 @@ static gql_value *coerce_json(var_ctx *vc, const json_t *j, const gql_wtype *t)
     }
     const gql_type *nt = t->named;
     if (nt->kind == GQL_KIND_INPUT_OBJECT) {
+        if (json_is_array(j)) {
+            /* graphql-js treats an array as an object keyed "0", "1", ...:
+             * report the same errors. */
+            for (uint32_t k = 0; k < nt->n_input_fields; k++) {
+                const gql_input_field *fd = &nt->input_fields[k];
+                if (fd->type->kind == GQL_KIND_NON_NULL && fd->default_value == NULL) {
+                    gql_buf_init(&tb);
+                    gql_wtype_print(&tb, fd->type);
+                    var_error(vc, j, "Field \"%.*s\" of required type \"%.*s\" was not provided.",
+                              (int)fd->name.len, fd->name.ptr, (int)tb.len, tb.data ? tb.data : "");
+                    gql_buf_free(&tb);
+                }
+            }
+            for (size_t i = 0; i < json_array_size(j); i++)
+                var_error(vc, j, "Field \"%zu\" is not defined by type \"%.*s\".", i,
+                          (int)nt->name.len, nt->name.ptr);
+            if (json_array_size(j) == 0 && !vc->failed)
+                var_error(vc, j, "Expected type \"%.*s\" to be an object.", (int)nt->name.len,
+                          nt->name.ptr);
+            return NULL;
+        }
         if (!json_is_object(j)) {
             var_error(vc, j, "Expected type \"%.*s\" to be an object.", (int)nt->name.len,
                       nt->name.ptr);
@@ -971,8 +1007,18 @@ static gql_value *coerce_json(var_ctx *vc, const json_t *j, const gql_wtype *t)
         {
             if (gql_input_field_find(nt->input_fields, nt->n_input_fields, key, strlen(key)) ==
                 NULL) {
-                var_error(vc, j, "Field \"%s\" is not defined by type \"%.*s\".", key,
-                          (int)nt->name.len, nt->name.ptr);
+                gql_str *opts = xalloc(ex, (nt->n_input_fields + 1) * sizeof *opts);
+                gql_str in = {key, (uint32_t)strlen(key)};
+                gql_buf sb;
+                gql_buf_init(&sb);
+                if (opts) {
+                    for (uint32_t k = 0; k < nt->n_input_fields; k++)
+                        opts[k] = nt->input_fields[k].name;
+                    gql_did_you_mean(&sb, NULL, in, opts, nt->n_input_fields);
+                }
+                var_error(vc, j, "Field \"%s\" is not defined by type \"%.*s\".%.*s", key,
+                          (int)nt->name.len, nt->name.ptr, (int)sb.len, sb.data ? sb.data : "");
+                gql_buf_free(&sb);
                 bad = 1;
             }
         }
@@ -2118,15 +2164,17 @@ static void write_field_error(wctx *w, const out_error *oe)
         gql_jw_object_end(jw);
         gql_jw_array_end(jw);
     }
-    gql_jw_key(jw, "path", 4);
-    gql_jw_array_begin(jw);
-    for (uint32_t i = 0; i < oe->depth; i++) {
-        if (oe->path[i].index >= 0)
-            gql_jw_int(jw, oe->path[i].index);
-        else
-            gql_jw_string(jw, oe->path[i].key.ptr, oe->path[i].key.len);
+    if (oe->path) {
+        gql_jw_key(jw, "path", 4);
+        gql_jw_array_begin(jw);
+        for (uint32_t i = 0; i < oe->depth; i++) {
+            if (oe->path[i].index >= 0)
+                gql_jw_int(jw, oe->path[i].index);
+            else
+                gql_jw_string(jw, oe->path[i].key.ptr, oe->path[i].key.len);
+        }
+        gql_jw_array_end(jw);
     }
-    gql_jw_array_end(jw);
     gql_jw_key(jw, "extensions", 10);
     gql_jw_object_begin(jw);
     gql_jw_key(jw, "code", 4);
@@ -2293,10 +2341,37 @@ int gql_execute(const gql_exec_params *p)
                            : op->type == GQL_OP_MUTATION ? ex->s->mutation
                                                          : ex->s->subscription;
     if (root == NULL) {
+        /* As graphql-js: an execution error, "data" is null. */
         static const char *const names[] = {"query", "mutation", "subscription"};
-        gql_errors_add(&errs, GQL_CODE_BAD_USER_INPUT, &op->loc, 1,
-                       "Schema is not configured to execute %s operation.", names[op->type]);
-        request_error(ex, &errs);
+        gql_errors_free(&errs);
+        gql_response resp;
+        memset(&resp, 0, sizeof resp);
+        gql_buf out;
+        gql_buf_init(&out);
+        gql_jw w;
+        gql_jw_init(&w, &out, ex->json_flags);
+        field_error fe = {.code = GQL_CODE_BAD_USER_INPUT, .loc = op->loc};
+        char msg[96];
+        snprintf(msg, sizeof msg, "Schema is not configured to execute %s operation.",
+                 names[op->type]);
+        fe.message = msg;
+        fe.mlen = strlen(msg);
+        wctx wc;
+        memset(&wc, 0, sizeof wc);
+        wc.ex = ex;
+        wc.w = w;
+        out_error oe = {&fe, NULL, 0};
+        gql_jw_object_begin(&wc.w);
+        gql_jw_key(&wc.w, "data", 4);
+        gql_jw_null(&wc.w);
+        gql_jw_key(&wc.w, "errors", 6);
+        gql_jw_array_begin(&wc.w);
+        write_field_error(&wc, &oe);
+        gql_jw_array_end(&wc.w);
+        gql_jw_object_end(&wc.w);
+        resp.data_null = 1;
+        resp.n_errors = 1;
+        deliver(ex, &out, &resp);
         return ROSTER_E_OK;
     }
     gql_errors_free(&errs);

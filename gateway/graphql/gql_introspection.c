@@ -251,9 +251,10 @@ int gql_introspect(gql_result *out, const gql_schema *s, const gql_field *f, con
             if (items == NULL)
                 return ROSTER_E_NOMEM;
             size_t k = 0;
-            for (int i = 0; i < 19; i++)
-                if (d->locations & (1u << i))
-                    items[k++] = gql_r_string(loc_names[i], strlen(loc_names[i]));
+            for (uint32_t i = 0; i < d->n_loc_order; i++) {
+                const char *ln = loc_names[d->loc_order[i]];
+                items[k++] = gql_r_string(ln, strlen(ln));
+            }
             *out = gql_r_list(items, k);
         } else if (is(n, "args")) {
             return input_values(out, d->args, d->n_args, include_deprecated(args), a);

@@ -396,8 +396,11 @@ static void build_directive(builder *b, gql_type_def *td, gql_location loc)
     d->repeatable = td->repeatable;
     for (uint32_t i = 0; i < td->n_locations; i++)
         for (size_t k = 0; k < sizeof dloc_bits / sizeof dloc_bits[0]; k++)
-            if (str_eq(td->locations[i], dloc_names[k], strlen(dloc_names[k])))
+            if (str_eq(td->locations[i], dloc_names[k], strlen(dloc_names[k])) &&
+                !(d->locations & dloc_bits[k])) {
                 d->locations |= dloc_bits[k];
+                d->loc_order[d->n_loc_order++] = (uint8_t)k;
+            }
     build_input_fields(b, &d->args, &d->n_args, td->input_fields, td->n_input_fields, "Argument");
     b->s->directives[b->s->n_directives++] = d;
 }

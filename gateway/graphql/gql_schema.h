@@ -143,7 +143,9 @@ typedef struct gql_directive_def {
     gql_str name;
     gql_str description;
     int has_description;
-    uint32_t locations; /* GQL_DLOC_* bits */
+    uint32_t locations;    /* GQL_DLOC_* bits */
+    uint8_t loc_order[19]; /* bit numbers in declaration order */
+    uint32_t n_loc_order;
     gql_input_field *args;
     uint32_t n_args;
     int repeatable;

@@ -314,6 +314,17 @@ static const char *did_you_mean(vctx *c, const char *sub, gql_str input, const g
     return r ? r : "";
 }
 
+void gql_did_you_mean(gql_buf *out, const char *sub, gql_str input, const gql_str *options,
+                      uint32_t n)
+{
+    vctx c;
+    memset(&c, 0, sizeof c);
+    roster_arena_init(&c.a, 1024, 0);
+    const char *s = did_you_mean(&c, sub, input, options, n);
+    gql_buf_append(out, s, strlen(s));
+    roster_arena_free(&c.a);
+}
+
 static const char *suggest_fields(vctx *c, gql_str input, const gql_field *f, uint32_t n)
 {
     gql_str *o = v_alloc(c, (n + 1) * sizeof *o);
@@ -1261,9 +1272,9 @@ static int find_conflict(vctx *c, gql_str key, const gathered *g1, const gathere
         return 0;
     vvec s1 = {0}, s2 = {0};
     c->epoch++;
-    gather(c, &s1, f1->sel, t1 ? t1->named : NULL, 0, 0);
+    gather(c, &s1, f1->sel, t1 ? t1->named : NULL, 0, 1);
     c->epoch++;
-    gather(c, &s2, f2->sel, t2 ? t2->named : NULL, 0, 0);
+    gather(c, &s2, f2->sel, t2 ? t2->named : NULL, 0, 1);
     if (c->nomem)
         return 0;
     vvec subs = {0};
@@ -1313,6 +1324,9 @@ static void sub_conflicts(vctx *c, vvec *out, const gathered *a, uint32_t na, co
     for (uint32_t i = 0; i < na && !c->nomem; i++)
         for (uint32_t j = 0; j < nb && !c->nomem; j++) {
             if (!seq(a[i].key, b[j].key) || a[i].field == b[j].field)
+                continue;
+            /* A fragment is not compared with itself (graphql-js). */
+            if (a[i].origin && a[i].origin == b[j].origin)
                 continue;
             conflict cf;
             if (find_conflict(c, a[i].key, &a[i], &b[j], exclusive, &cf)) {

@@ -21,4 +21,10 @@ int gql_validate(gql_errors *errs, const gql_schema *s, gql_document *doc);
 int gql_prepare(gql_document **out, gql_errors *errs, const gql_schema *s, const char *text,
                 size_t len, const gql_limits *limits);
 
+/* Appends graphql-js's " Did you mean "a", "b", or "c"?" suggestion for
+ * `input` among `options` (nothing when none is close); `sub` (may be NULL)
+ * is inserted after "Did you mean", e.g. "the enum value". */
+void gql_did_you_mean(gql_buf *out, const char *sub, gql_str input, const gql_str *options,
+                      uint32_t n);
+
 #endif
