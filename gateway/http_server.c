@@ -35,6 +35,7 @@ struct gw_req {
     size_t body_len;
     size_t body_cap;
     int64_t start_ns;
+    int continuing; /* rx_aio is writing "100 Continue" before the body */
 };
 
 struct gw_http {
@@ -114,6 +115,7 @@ static void pool_put(gw_req *r)
         r->body_cap = 0;
     }
     r->body_len = 0;
+    r->continuing = 0;
     r->req = NULL;
     r->conn = NULL;
     r->http_aio = NULL;
@@ -197,6 +199,16 @@ static void dispatch(gw_req *r)
     r->route->route.fn(r, r->route->route.ud);
 }
 
+static void read_body(gw_req *r)
+{
+    nng_iov iov = {.iov_buf = r->body, .iov_len = r->body_len};
+    nng_aio_set_iov(r->rx_aio, 1, &iov);
+    nng_aio_set_timeout(r->rx_aio, 30000);
+    nng_http_conn_read_all(r->conn, r->rx_aio);
+}
+
+static char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
 static void rx_done(void *arg)
 {
     gw_req *r = arg;
@@ -205,6 +217,11 @@ static void rx_done(void *arg)
         nng_aio *aio = r->http_aio;
         pool_put(r);
         nng_aio_finish(aio, rv);
+        return;
+    }
+    if (r->continuing) {
+        r->continuing = 0;
+        read_body(r);
         return;
     }
     dispatch(r);
@@ -265,10 +282,18 @@ static void handle(nng_aio *aio)
         r->body_cap = (size_t)len;
     }
     r->body_len = (size_t)len;
-    nng_iov iov = {.iov_buf = r->body, .iov_len = (size_t)len};
-    nng_aio_set_iov(r->rx_aio, 1, &iov);
-    nng_aio_set_timeout(r->rx_aio, 30000);
-    nng_http_conn_read_all(conn, r->rx_aio);
+    const char *expect = nng_http_req_get_header(req, "Expect");
+    if (expect != NULL && strcasecmp(expect, "100-continue") == 0) {
+        /* The client waits for this before sending the body (curl does
+         * for bodies over 1 KiB). */
+        r->continuing = 1;
+        nng_iov iov = {.iov_buf = continue_line, .iov_len = sizeof continue_line - 1};
+        nng_aio_set_iov(r->rx_aio, 1, &iov);
+        nng_aio_set_timeout(r->rx_aio, 30000);
+        nng_http_conn_write_all(conn, r->rx_aio);
+        return;
+    }
+    read_body(r);
 }
 
 int gw_http_start(gw_http **out, const char *listen_url, size_t max_body, const gw_route *routes,

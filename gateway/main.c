@@ -201,6 +201,6 @@ fail:
     gw_resolvers_free(res);
     gql_schema_free(schema);
     if (exit_code == 0)
-        roster_log(ROSTER_LOG_INFO, "stopped", "%s", "");
+        roster_log(ROSTER_LOG_INFO, "stopped", "exit_code=%d", exit_code);
     return exit_code;
 }

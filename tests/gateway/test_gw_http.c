@@ -133,6 +133,16 @@ START_TEST(keep_alive_reuses_requests)
 }
 END_TEST
 
+START_TEST(expect_100_continue)
+{
+    char *r = exchange_str("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                           "Expect: 100-continue\r\nConnection: close\r\n\r\nbody");
+    ck_assert_ptr_nonnull(strstr(r, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200"));
+    ck_assert_ptr_nonnull(strstr(r, "\r\n\r\nbody"));
+    free(r);
+}
+END_TEST
+
 START_TEST(body_over_limit_is_413)
 {
     char *r = exchange_str("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nabc");
@@ -255,6 +265,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, body_answered_from_another_thread);
     tcase_add_test(tc, keep_alive_reuses_requests);
+    tcase_add_test(tc, expect_100_continue);
     tcase_add_test(tc, body_over_limit_is_413);
     tcase_add_test(tc, chunked_and_bad_length_refused);
     tcase_add_test(tc, routes_headers_and_404);
