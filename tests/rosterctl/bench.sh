@@ -13,7 +13,7 @@ set -eu
 CTL=$1
 N=${2:-50000}
 NT=${3:-100}
-T=$(mktemp -d /tmp/rosterctl-bench.XXXXXX)
+T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT INT TERM
 
 awk -v n="$N" -v nt="$NT" 'BEGIN {

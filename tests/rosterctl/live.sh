@@ -6,7 +6,7 @@
 set -eu
 CTL=$1
 USERS=$2
-T=$(mktemp -d /tmp/rosterctl-live.XXXXXX)
+T=$(mktemp -d)
 D=$T/data
 PID=
 cleanup() {

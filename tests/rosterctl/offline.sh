@@ -7,7 +7,7 @@
 set -eu
 CTL=$1
 PLANT=$2
-T=$(mktemp -d /tmp/rosterctl-offline.XXXXXX)
+T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT INT TERM
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
