@@ -214,4 +214,48 @@ expect 3 c health
 has "$T/err" "cannot reach the service at ipc://$D/users.ipc"
 expect 3 "$CTL" --connect tcp://127.0.0.1:22999 --json users get "$U1"
 has "$T/err" '"code":"UNAVAILABLE"'
+
+# start_daemon URL [options]: starts roster-users on $D, waits for health.
+start_daemon() {
+    url=$1; shift
+    "$USERS" --data "$D" --listen "$url" "$@" >>"$T/daemon.log" 2>&1 &
+    PID=$!
+    i=0
+    until "$CTL" --connect "$url" $CONNECT_OPTS health >/dev/null 2>&1; do
+        i=$((i + 1))
+        [ $i -lt 600 ] || fail "roster-users on $url did not answer health"
+        kill -0 "$PID" 2>/dev/null || fail "roster-users on $url exited"
+        sleep 0.05
+    done
+}
+stop_daemon() {
+    kill -TERM "$PID"
+    set +e
+    wait "$PID"
+    rc=$?
+    set -e
+    PID=
+    [ "$rc" -eq 0 ] || fail "roster-users exited $rc on SIGTERM"
+}
+
+# ---- over tcp, after a restart: the data is still there.
+CONNECT_OPTS=
+start_daemon tcp://127.0.0.1:22101
+expect 0 "$CTL" --connect tcp://127.0.0.1:22101 --json users get "$U2"
+has "$T/out" '"active":false'
+has "$T/out" '"lastName":"Lee"'
+stop_daemon
+
+# ---- over tls+tcp with the CA and server name given.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -subj /CN=localhost -days 2 -keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null ||
+    fail "openssl could not make a test certificate"
+CONNECT_OPTS="--tls-ca $T/cert.pem --tls-server-name localhost"
+start_daemon tls+tcp://127.0.0.1:22102 --tls-cert "$T/cert.pem" --tls-key "$T/key.pem"
+expect 0 "$CTL" --connect tls+tcp://127.0.0.1:22102 --tls-ca "$T/cert.pem" \
+    --tls-server-name localhost tenants get "$TB"
+has "$T/out" "isDefault  true"
+expect 4 "$CTL" --connect tls+tcp://127.0.0.1:22102 health
+has "$T/err" "cannot open a client on tls+tcp://127.0.0.1:22102: --tls-ca"
+stop_daemon
 echo "ok"

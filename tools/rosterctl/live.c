@@ -7,6 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The rosterctl option behind a client option the library names. */
+static const char *option_of(const char *field)
+{
+    if (strcmp(field, "tls_ca_file") == 0)
+        return "--tls-ca";
+    if (strcmp(field, "tls_server_name") == 0)
+        return "--tls-server-name";
+    if (strcmp(field, "url") == 0)
+        return "--connect";
+    return field;
+}
+
 int ctl_live_open(ctl_live *out, const ctl_args *a)
 {
     memset(out, 0, sizeof *out);
@@ -41,7 +53,7 @@ int ctl_live_open(ctl_live *out, const ctl_args *a)
             snprintf(msg, sizeof msg, "cannot reach the service at %s: %s", out->url, why);
         else
             snprintf(msg, sizeof msg, "cannot open a client on %s: %s%s%s", out->url,
-                     d.field[0] ? d.field : "", d.field[0] ? ": " : "", why);
+                     option_of(d.field), d.field[0] ? ": " : "", why);
         ctl_report_error(a->json, a->cmd ? a->cmd->words : "", err, msg, NULL);
         out->client = NULL;
         return err;
