@@ -2202,6 +2202,7 @@ static void write_response(exec *ex, gql_buf *out, gql_response *resp)
     memset(&w, 0, sizeof w);
     w.ex = ex;
     gql_buf_init(&w.msg);
+    gql_buf_reserve(out, 2048);
     gql_jw_init(&w.w, out, ex->json_flags);
     int nulled = p1_object(ex, &ex->root);
     gql_jw_object_begin(&w.w);
@@ -2227,11 +2228,11 @@ static void exec_free(exec *ex)
     for (field_error *e = ex->owned; e; e = e->next_owned)
         json_decref(e->ext);
     gql_document_free(ex->doc);
-    roster_arena_free(&ex->a);
     roster_arena_free(&ex->shared);
     gql_buf_free(&ex->scratch);
     pthread_mutex_destroy(&ex->mu);
-    free(ex);
+    roster_arena copy = ex->a; /* ex itself lives in this arena */
+    roster_arena_free(&copy);
 }
 
 static void deliver(exec *ex, gql_buf *out, gql_response *resp)
@@ -2290,14 +2291,20 @@ int gql_execute(const gql_exec_params *p)
     if (p == NULL || p->schema == NULL || p->doc == NULL || p->resolvers == NULL ||
         p->complete == NULL || p->doc->validated_for != p->schema)
         return ROSTER_E_INVALID_ARGUMENT;
-    exec *ex = calloc(1, sizeof *ex);
-    if (ex == NULL)
-        return ROSTER_E_NOMEM;
-    if (pthread_mutex_init(&ex->mu, NULL) != 0) {
-        free(ex);
+    /* The execution state lives in the first block of its own arena. */
+    roster_arena arena;
+    roster_arena_init(&arena, 8192, 0);
+    exec *ex = roster_arena_alloc(&arena, sizeof *ex);
+    if (ex == NULL) {
+        roster_arena_free(&arena);
         return ROSTER_E_NOMEM;
     }
-    roster_arena_init(&ex->a, 8192, 0);
+    memset(ex, 0, sizeof *ex);
+    ex->a = arena;
+    if (pthread_mutex_init(&ex->mu, NULL) != 0) {
+        roster_arena_free(&arena);
+        return ROSTER_E_NOMEM;
+    }
     roster_arena_init(&ex->shared, 4096, 0);
     gql_buf_init(&ex->scratch);
     ex->s = p->schema;

@@ -165,13 +165,37 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return 0;
 }
 
+/* 1 for bytes that can be copied as they are. */
+static const uint8_t plain[256] = {
+    ['\x20'] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1,   ['\''] = 1, ['('] = 1,
+    [')'] = 1,    ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1,   ['/'] = 1,  ['0'] = 1,
+    ['1'] = 1,    ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,   ['7'] = 1,  ['8'] = 1,
+    ['9'] = 1,    [':'] = 1, [';'] = 1, ['<'] = 1, ['='] = 1, ['>'] = 1,   ['?'] = 1,  ['@'] = 1,
+    ['A'] = 1,    ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,   ['G'] = 1,  ['H'] = 1,
+    ['I'] = 1,    ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,   ['O'] = 1,  ['P'] = 1,
+    ['Q'] = 1,    ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1,   ['W'] = 1,  ['X'] = 1,
+    ['Y'] = 1,    ['Z'] = 1, ['['] = 1, [']'] = 1, ['^'] = 1, ['_'] = 1,   ['`'] = 1,  ['a'] = 1,
+    ['b'] = 1,    ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,   ['h'] = 1,  ['i'] = 1,
+    ['j'] = 1,    ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1,   ['p'] = 1,  ['q'] = 1,
+    ['r'] = 1,    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1,   ['x'] = 1,  ['y'] = 1,
+    ['z'] = 1,    ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1, ['\x7f'] = 1};
+
 void gql_json_escape(gql_buf *b, const char *str, size_t len, unsigned flags)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
+    /* Common case: nothing to escape, one copy. */
+    while (i < len && plain[s[i]])
+        i++;
+    if (i == len) {
+        gql_buf_append(b, s, len);
+        return;
+    }
+    if (i)
+        gql_buf_append(b, s, i);
     while (i < len) {
         size_t start = i;
-        while (i < len && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
+        while (i < len && plain[s[i]])
             i++;
         if (i > start)
             gql_buf_append(b, s + start, i - start);
@@ -232,11 +256,22 @@ void gql_json_escape(gql_buf *b, const char *str, size_t len, unsigned flags)
 
 void gql_jw_key(gql_jw *w, const char *key, size_t len)
 {
-    jw_sep(w);
-    gql_buf_reserve(w->out, len + 3);
-    buf_byte(w->out, '"');
-    gql_json_escape(w->out, key, len, w->flags);
-    gql_buf_append(w->out, "\":", 2);
+    if (gql_buf_reserve(w->out, len + 4) != 0)
+        return;
+    gql_buf *b = w->out;
+    if (w->need_comma)
+        b->data[b->len++] = ',';
+    b->data[b->len++] = '"';
+    size_t i = 0;
+    while (i < len && plain[(unsigned char)key[i]] && key[i] != '\x7f')
+        i++;
+    if (i == len) {
+        memcpy(b->data + b->len, key, len);
+        b->len += len;
+    } else {
+        gql_json_escape(b, key, len, w->flags);
+    }
+    gql_buf_append(b, "\":", 2);
     w->need_comma = 0;
 }
 
@@ -263,9 +298,17 @@ void gql_jw_stringz(gql_jw *w, const char *s)
 void gql_jw_int(gql_jw *w, int64_t v)
 {
     char tmp[24];
-    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+    char *e = tmp + sizeof tmp;
+    char *p = e;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
     jw_sep(w);
-    gql_buf_append(w->out, tmp, (size_t)n);
+    gql_buf_append(w->out, p, (size_t)(e - p));
     w->need_comma = 1;
 }
 

@@ -786,16 +786,18 @@ int gql_parse(gql_document **out, gql_errors *errs, const char *text, size_t len
                        len, lim.max_bytes);
         return ROSTER_E_LIMIT;
     }
-    gql_document *doc = calloc(1, sizeof *doc);
-    if (doc == NULL)
-        return ROSTER_E_NOMEM;
-    roster_arena_init(&doc->arena, len * 4 + 1024 < 65536 ? len * 4 + 1024 : 65536, 0);
-    char *src = roster_arena_alloc(&doc->arena, len + 1);
+    /* The document lives in the first block of its own arena: one
+     * allocation for small documents. */
+    roster_arena arena;
+    roster_arena_init(&arena, len * 4 + 1024 < 65536 ? len * 4 + 1024 : 65536, 0);
+    gql_document *doc = roster_arena_alloc(&arena, sizeof *doc);
+    char *src = doc ? roster_arena_alloc(&arena, len + 1) : NULL;
     if (src == NULL) {
-        roster_arena_free(&doc->arena);
-        free(doc);
+        roster_arena_free(&arena);
         return ROSTER_E_NOMEM;
     }
+    memset(doc, 0, sizeof *doc);
+    doc->arena = arena;
     if (len)
         memcpy(src, text, len);
     src[len] = '\0';
@@ -803,12 +805,8 @@ int gql_parse(gql_document **out, gql_errors *errs, const char *text, size_t len
     doc->source_len = len;
     doc->refs = 1;
 
-    parser *p = malloc(sizeof *p);
-    if (p == NULL) {
-        roster_arena_free(&doc->arena);
-        free(doc);
-        return ROSTER_E_NOMEM;
-    }
+    parser pstate;
+    parser *p = &pstate;
     p->arena = &doc->arena;
     p->errs = errs;
     p->lim = lim;
@@ -817,11 +815,9 @@ int gql_parse(gql_document **out, gql_errors *errs, const char *text, size_t len
     p->rc = ROSTER_E_OK;
     gql_lexer_init(&p->lx, src, len, &doc->arena);
     if (setjmp(p->jb)) {
-        int rc = p->rc;
-        free(p);
-        roster_arena_free(&doc->arena);
-        free(doc);
-        return rc;
+        roster_arena copy = doc->arena;
+        roster_arena_free(&copy);
+        return pstate.rc;
     }
     advance(p);
     vec defs = {0};
@@ -847,8 +843,7 @@ int gql_parse(gql_document **out, gql_errors *errs, const char *text, size_t len
             doc->frags[doc->n_frags++] = doc->defs[i].u.frag;
     }
     doc->n_tokens = p->n_tokens;
-    doc->mem_bytes = doc->arena.used + sizeof *doc;
-    free(p);
+    doc->mem_bytes = doc->arena.used;
     *out = doc;
     return ROSTER_E_OK;
 }
@@ -866,8 +861,9 @@ void gql_document_free(gql_document *doc)
         return;
     if (__atomic_sub_fetch(&doc->refs, 1, __ATOMIC_ACQ_REL) != 0)
         return;
-    roster_arena_free(&doc->arena);
-    free(doc);
+    /* The document itself lives in its arena. */
+    roster_arena copy = doc->arena;
+    roster_arena_free(&copy);
 }
 
 int gql_document_operation(const gql_operation **out, gql_errors *errs, const gql_document *doc,

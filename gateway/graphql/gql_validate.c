@@ -1569,7 +1569,7 @@ done:;
     roster_arena_free(&c.a);
     if (rc == ROSTER_E_OK)
         doc->validated_for = s;
-    doc->mem_bytes = doc->arena.used + sizeof *doc;
+    doc->mem_bytes = doc->arena.used;
     return rc;
 }
 
