@@ -22,8 +22,8 @@ void daemon_mkdir(test_daemon *d)
 
 void daemon_rmdir(test_daemon *d)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->dir);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.log'", d->dir, d->dir);
     ck_assert_int_eq(system(cmd), 0);
 }
 

@@ -504,15 +504,23 @@ START_TEST(group_commit_answers_each)
         batch_create(c, &b, slots, i, email, ref, 20000);
     }
     batch_wait(&b);
+    /* Requests are dispatched on several threads, so of each pair sharing
+     * an email either one may reach the writer first: exactly one of the
+     * two succeeds and the other is ALREADY_EXISTS; all others succeed. */
     int ok = 0, dup = 0;
     for (int i = 0; i < N; i++) {
-        if (i % 10 == 9) {
-            ck_assert_msg(b.codes[i] == 6, "request %d: code %d (%s)", i, b.codes[i], b.msgs[i]);
-            dup++;
+        if (i % 10 == 8 || i % 10 == 9) {
+            if (i % 10 == 9) {
+                int a = b.codes[i - 1], c2 = b.codes[i];
+                ck_assert_msg((a == 0 && c2 == 6) || (a == 6 && c2 == 0),
+                              "pair %d/%d: codes %d (%s) and %d (%s)", i - 1, i, a, b.msgs[i - 1],
+                              c2, b.msgs[i]);
+            }
         } else {
             ck_assert_msg(b.codes[i] == 0, "request %d: code %d (%s)", i, b.codes[i], b.msgs[i]);
-            ok++;
         }
+        ok += b.codes[i] == 0;
+        dup += b.codes[i] == 6;
     }
     ck_assert_int_eq(ok, 180);
     ck_assert_int_eq(dup, 20);
@@ -772,12 +780,22 @@ START_TEST(sigterm_answers_in_flight)
     static batch_slot slots[512];
     enum { N = 120 };
     b.want = N;
+    ck_assert(health_ok(c)); /* connected before the burst */
     for (int i = 0; i < N; i++) {
         char email[64];
         snprintf(email, sizeof email, "t%d@example.com", i);
         batch_create(c, &b, slots, i, email, NULL, 10000);
     }
-    usleep(20000);
+    /* Signal once the first answers are in: the rest are queued in the
+     * service (one durable commit each) or still on their way. */
+    for (int i = 0; i < 500; i++) {
+        pthread_mutex_lock(&b.mu);
+        int done = b.done;
+        pthread_mutex_unlock(&b.mu);
+        if (done > 0)
+            break;
+        usleep(2000);
+    }
     ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
     batch_wait(&b);
     int ok = 0;
