@@ -197,14 +197,19 @@ struct exec {
     collected root_col;
     uint32_t next_root;
     int nomem;
+    int over_limit; /* nomem because of max_memory */
+    size_t max_memory;
     gql_buf scratch;
 };
 
 static void *xalloc(exec *ex, size_t n)
 {
     void *p = roster_arena_alloc(&ex->a, n ? n : 1);
-    if (p == NULL)
+    if (p == NULL) {
         ex->nomem = 1;
+        if (ex->a.limit && ex->a.used + n + 65536 >= ex->a.limit)
+            ex->over_limit = 1;
+    }
     return p;
 }
 
@@ -1630,6 +1635,8 @@ static void start_objects(exec *ex, objnode **objs, uint32_t n, const collected 
     if (groups == NULL)
         return;
     for (uint32_t j = 0; j < col->n; j++) {
+        /* On allocation failure nothing is dispatched (and nothing counted),
+         * so the execution still finishes. */
         group *g = new_group(ex, &col->f[j], objs[0]->type, n);
         if (g == NULL)
             return;
@@ -1641,8 +1648,8 @@ static void start_objects(exec *ex, objnode **objs, uint32_t n, const collected 
             g->calls[i] = c;
         }
         groups[j] = g;
-        ex->outstanding++;
     }
+    ex->outstanding += col->n;
     for (uint32_t j = 0; j < col->n; j++)
         dispatch(ex, groups[j]);
 }
@@ -2249,6 +2256,35 @@ static void deliver(exec *ex, gql_buf *out, gql_response *resp)
     cb(resp, ud);
 }
 
+static void limit_response(exec *ex, gql_buf *out, gql_response *resp)
+{
+    gql_buf_free(out);
+    gql_buf_init(out);
+    char msg[160];
+    snprintf(msg, sizeof msg,
+             "The response needs more than the execution memory limit of %zu bytes "
+             "(max_memory).",
+             ex->max_memory);
+    field_error fe = {.code = GQL_CODE_INTERNAL, .message = msg, .mlen = strlen(msg)};
+    wctx wc;
+    memset(&wc, 0, sizeof wc);
+    wc.ex = ex;
+    gql_jw_init(&wc.w, out, ex->json_flags);
+    out_error oe = {&fe, NULL, 0};
+    gql_jw_object_begin(&wc.w);
+    gql_jw_key(&wc.w, "data", 4);
+    gql_jw_null(&wc.w);
+    gql_jw_key(&wc.w, "errors", 6);
+    gql_jw_array_begin(&wc.w);
+    write_field_error(&wc, &oe);
+    gql_jw_array_end(&wc.w);
+    gql_jw_object_end(&wc.w);
+    memset(resp, 0, sizeof *resp);
+    resp->data_null = 1;
+    resp->n_errors = 1;
+    ex->nomem = 0;
+}
+
 static void finish(exec *ex)
 {
     gql_response resp;
@@ -2257,6 +2293,8 @@ static void finish(exec *ex)
     gql_buf_init(&out);
     if (!ex->nomem)
         write_response(ex, &out, &resp);
+    if (ex->over_limit || out.len > ex->max_memory)
+        limit_response(ex, &out, &resp);
     deliver(ex, &out, &resp);
 }
 
@@ -2300,6 +2338,8 @@ int gql_execute(const gql_exec_params *p)
         return ROSTER_E_NOMEM;
     }
     memset(ex, 0, sizeof *ex);
+    ex->max_memory = p->max_memory ? p->max_memory : GQL_DEFAULT_MAX_MEMORY;
+    arena.limit = ex->max_memory;
     ex->a = arena;
     if (pthread_mutex_init(&ex->mu, NULL) != 0) {
         roster_arena_free(&arena);

@@ -141,7 +141,13 @@ typedef struct gql_exec_params {
     gql_error_ext_fn error_ext; /* optional: extra extensions members per error */
     void *error_ext_ud;
     unsigned json_flags; /* GQL_JW_* */
+    /* Bytes the execution may hold for its result tree and response; 0 =
+     * GQL_DEFAULT_MAX_MEMORY. Past it the response is {"data":null,
+     * "errors":[...]} with a message naming the limit. */
+    size_t max_memory;
 } gql_exec_params;
+
+#define GQL_DEFAULT_MAX_MEMORY (64u * 1024u * 1024u)
 
 /* Starts an execution. Returns ROSTER_E_OK, and then `complete` is called
  * exactly once (possibly before gql_execute returns); request errors

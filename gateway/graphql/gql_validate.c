@@ -57,6 +57,7 @@ typedef struct vctx {
     uint32_t epoch;
     uint64_t budget;
     int budget_reported;
+    uint32_t merge_depth;
     int nomem;
     int failed;
 } vctx;
@@ -1268,7 +1269,9 @@ static int find_conflict(vctx *c, gql_str key, const gathered *g1, const gathere
         out->n1 = out->n2 = 1;
         return 1;
     }
-    if (f1->sel == NULL || f2->sel == NULL)
+    /* Sub-selections nest at most as deep as the document allows; the guard
+     * keeps the recursion bounded when fragments compose deeper. */
+    if (f1->sel == NULL || f2->sel == NULL || c->merge_depth > 256)
         return 0;
     vvec s1 = {0}, s2 = {0};
     c->epoch++;
@@ -1278,7 +1281,9 @@ static int find_conflict(vctx *c, gql_str key, const gathered *g1, const gathere
     if (c->nomem)
         return 0;
     vvec subs = {0};
+    c->merge_depth++;
     sub_conflicts(c, &subs, s1.items, s1.count, s2.items, s2.count, exclusive);
+    c->merge_depth--;
     if (subs.count == 0 || c->nomem)
         return 0;
     conflict *sc = subs.items;

@@ -559,6 +559,38 @@ START_TEST(missing_resolvers_and_bad_calls)
 }
 END_TEST
 
+START_TEST(memory_limit)
+{
+    gql_errors e;
+    gql_errors_init(&e);
+    gql_document *doc;
+    const char *q = "{ __schema { types { name fields { name type { name kind fields { name type "
+                    "{ name fields { name } } } } } } } }";
+    ck_assert_int_eq(gql_prepare(&doc, &e, schema, q, strlen(q), NULL), ROSTER_E_OK);
+    tu_result res = {0};
+    gql_exec_params p = {.schema = schema,
+                         .doc = doc,
+                         .resolvers = json_res,
+                         .complete = tu_done,
+                         .complete_ud = &res,
+                         .max_memory = 32 * 1024};
+    ck_assert_int_eq(gql_execute(&p), ROSTER_E_OK);
+    ck_assert_int_eq(res.called, 1);
+    ck_assert_int_eq(res.data_null, 1);
+    ck_assert_ptr_nonnull(strstr(res.body, "memory limit of 32768 bytes (max_memory)"));
+    free(res.body);
+    /* The default limit is ample for the same query. */
+    memset(&res, 0, sizeof res);
+    p.max_memory = 0;
+    ck_assert_int_eq(gql_execute(&p), ROSTER_E_OK);
+    ck_assert_int_eq(res.data_null, 0);
+    ck_assert_uint_eq(res.n_errors, 0);
+    free(res.body);
+    gql_document_free(doc);
+    gql_errors_free(&e);
+}
+END_TEST
+
 static Suite *make(void)
 {
     Suite *s = suite_create("gql_execute");
@@ -575,6 +607,7 @@ static Suite *make(void)
     tcase_add_test(tc, batch_resolvers_see_the_whole_level);
     tcase_add_test(tc, resolver_errors_and_extensions);
     tcase_add_test(tc, missing_resolvers_and_bad_calls);
+    tcase_add_test(tc, memory_limit);
     suite_add_tcase(s, tc);
     return s;
 }
