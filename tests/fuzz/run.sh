@@ -2,7 +2,8 @@
 # Builds the GraphQL fuzzers with clang (libFuzzer, ASan, UBSan) in
 # build/fuzz and runs each for SECONDS, starting from the committed seeds.
 # New interesting inputs go to build/fuzz/corpus/<harness>/ (never into the
-# committed seeds); crashes are written to tests/fuzz/crashes/.
+# committed seeds); crashing inputs are written to tests/fuzz/crashes/.
+# Exit status 1 when a fuzzer found a crash.
 #   tests/fuzz/run.sh SECONDS
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,20 +15,24 @@ cmake --build "$build" --target fuzz_parse fuzz_validate fuzz_execute -j2 >/dev/
 mkdir -p tests/fuzz/crashes
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+# -fork=1 with -ignore_*: a crash does not end the run, so each fuzzer gets
+# its whole time; every crash found is written to tests/fuzz/crashes/.
 status=0
 for h in parse validate execute; do
     work=$build/corpus/$h
     mkdir -p "$work"
     log=$build/fuzz_$h.log
+    before=$(ls tests/fuzz/crashes | wc -l)
     echo "== fuzz_$h for ${seconds}s"
-    if "$build/tests/fuzz/fuzz_$h" -max_total_time="$seconds" -print_final_stats=1 \
-        -dict=tests/fuzz/graphql.dict -timeout=10 -rss_limit_mb=2048 \
-        -artifact_prefix="tests/fuzz/crashes/$h-" "$work" "tests/fuzz/seeds/$h" >"$log" 2>&1; then
-        :
-    else
+    "$build/tests/fuzz/fuzz_$h" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+        -max_total_time="$seconds" -dict=tests/fuzz/graphql.dict -timeout=10 -rss_limit_mb=2048 \
+        -artifact_prefix="tests/fuzz/crashes/$h-" "$work" "tests/fuzz/seeds/$h" >"$log" 2>&1 || status=1
+    # The last status line: "#<execs>: cov: ... oom/timeout/crash: a/b/c time: Ns ..."
+    grep -E '^#[0-9]+:' "$log" | tail -1
+    after=$(ls tests/fuzz/crashes | wc -l)
+    if [ "$after" -gt "$before" ]; then
         status=1
-        echo "fuzz_$h found a problem; see $log and tests/fuzz/crashes/"
+        echo "fuzz_$h: $((after - before)) new crash input(s) in tests/fuzz/crashes/ (log: $log)"
     fi
-    grep -E '^(Done|stat::number_of_executed_units|stat::new_units_added|stat::peak_rss_mb)' "$log" || tail -5 "$log"
 done
 exit $status
