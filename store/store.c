@@ -199,6 +199,8 @@ void store_close(store *s)
 {
     if (s == NULL)
         return;
+    if (!s->read_only)
+        mdb_env_sync(s->env, 1); /* no_sync commits become durable here */
     mdb_env_close(s->env);
     free(s);
 }

@@ -64,8 +64,9 @@ typedef struct store_options {
      * directory must already hold a store. Write functions then return
      * ROSTER_E_PERMISSION_DENIED. For offline inspection (rosterctl). */
     bool read_only;
-    /* Commits are not flushed to disk (MDB_NOSYNC): for tests, benchmarks
-     * and bulk loads only. Default false: every commit is durable. */
+    /* Commits are not flushed to disk (MDB_NOSYNC) until store_close: for
+     * tests, benchmarks and bulk loads only (a crash loses the commits since
+     * the last flush). Default false: every commit is durable. */
     bool no_sync;
     /* Bulk-load mode (MDB_WRITEMAP): write transactions modify the map in
      * place instead of copying pages, and every write group behaves as
@@ -94,7 +95,8 @@ typedef struct store_slice {
  * ROSTER_E_CORRUPT (not a Roster store), ROSTER_E_IO, ROSTER_E_NOMEM. */
 int store_open(store **out, const char *dir, const store_options *opts);
 
-/* Closes the store. All transactions must have ended. Accepts NULL. */
+/* Flushes commits made with no_sync and closes the store. All
+ * transactions must have ended. Accepts NULL. */
 void store_close(store *s);
 
 /* ------------------------------------------------------------ transactions */
