@@ -9,7 +9,7 @@ packages=(
     libnanopb-dev nanopb
     libnng-dev liblmdb-dev lmdb-utils libjansson-dev check
     clang libclang-rt-14-dev
-    nodejs npm curl
+    nodejs npm curl openssl
 )
 bench_packages=(wrk nginx-light hyperfine)
 
