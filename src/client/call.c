@@ -377,6 +377,17 @@ static void call_finish(roster_call *k, int err, nng_msg *reply)
     call_release(k);
 }
 
+/* The code for a failed nng operation: CLOSED once the client is closing
+ * (nng reports the connection reset then), else the translated code. */
+static int failure(roster_call *k, int rv)
+{
+    roster_client *c = k->client;
+    nng_mtx_lock(c->mtx);
+    bool closing = c->closing;
+    nng_mtx_unlock(c->mtx);
+    return closing ? ROSTER_E_CLOSED : roster_err_from_nng(rv);
+}
+
 static void call_cb(void *arg)
 {
     roster_call *k = arg;
@@ -386,7 +397,7 @@ static void call_cb(void *arg)
         if (rv != 0) {
             nng_msg_free(nng_aio_get_msg(k->aio));
             nng_aio_set_msg(k->aio, NULL);
-            int err = roster_err_from_nng(rv);
+            int err = failure(k, rv);
             status_local(&k->st, err,
                          err == ROSTER_E_DEADLINE_EXCEEDED ? "no connection to the service in time"
                                                            : nng_strerror(rv));
@@ -405,9 +416,11 @@ static void call_cb(void *arg)
         return;
     }
     if (rv != 0) {
-        int err = roster_err_from_nng(rv);
+        int err = failure(k, rv);
         status_local(&k->st, err,
-                     err == ROSTER_E_DEADLINE_EXCEEDED ? "no reply in time" : nng_strerror(rv));
+                     err == ROSTER_E_DEADLINE_EXCEEDED ? "no reply in time"
+                     : err == ROSTER_E_CLOSED          ? "the client was closed"
+                                                       : nng_strerror(rv));
         call_finish(k, err, NULL);
         return;
     }

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
 #include <nng/supplemental/util/platform.h>
 #include <signal.h>
 #include <stdio.h>
@@ -470,6 +471,77 @@ START_TEST(async_many_in_flight)
 }
 END_TEST
 
+struct close_state {
+    nng_mtx *mtx;
+    int done;
+    int closed;
+};
+
+static void close_done(void *arg, int err, const roster_status *st)
+{
+    struct close_state *s = arg;
+    nng_mtx_lock(s->mtx);
+    s->done++;
+    if (err == ROSTER_E_CLOSED && st->err == ROSTER_E_CLOSED)
+        s->closed++;
+    nng_mtx_unlock(s->mtx);
+}
+
+START_TEST(close_with_calls_in_flight)
+{
+    enum { CALLS = 16 };
+    /* A rep0 peer that takes requests and never answers, so every call is
+     * still waiting when the client closes. */
+    char url[300];
+    snprintf(url, sizeof url, "ipc://%s/silent-%ld.ipc", g_dir, (long)getpid());
+    nng_socket silent;
+    ck_assert_int_eq(nng_rep0_open(&silent), 0);
+    ck_assert_int_eq(nng_listen(silent, url, NULL, 0), 0);
+    roster_client *c = NULL;
+    ck_assert_int_eq(roster_client_open(&c, url, NULL, NULL), ROSTER_E_OK);
+    static roster_v1_HealthResponse h[CALLS];
+    struct close_state s = {0};
+    ck_assert_int_eq(nng_mtx_alloc(&s.mtx), 0);
+    roster_call_options o = {.timeout_ms = 30000};
+    for (int i = 0; i < CALLS; i++)
+        ck_assert_int_eq(roster_client_health_async(&h[i], c, &o, close_done, &s), ROSTER_E_OK);
+    msleep(50);
+    roster_client_close(c);
+    ck_assert_int_eq(s.done, CALLS);
+    ck_assert_int_eq(s.closed, CALLS);
+    nng_mtx_free(s.mtx);
+    nng_close(silent);
+}
+END_TEST
+
+struct list_wait {
+    nng_mtx *mtx;
+    nng_cv *cv;
+    bool done;
+    int err;
+};
+
+static void list_done(void *arg, int err, const roster_status *st)
+{
+    struct list_wait *w = arg;
+    (void)st;
+    nng_mtx_lock(w->mtx);
+    w->err = err;
+    w->done = true;
+    nng_cv_wake(w->cv);
+    nng_mtx_unlock(w->mtx);
+}
+
+static int list_wait_for(struct list_wait *w)
+{
+    nng_mtx_lock(w->mtx);
+    while (!w->done)
+        nng_cv_wait(w->cv);
+    w->done = false;
+    nng_mtx_unlock(w->mtx);
+    return w->err;
+}
+
 struct stream_seen {
     size_t n;
     size_t stop_after;
@@ -533,6 +605,30 @@ START_TEST(streaming_list)
                      ROSTER_E_OK);
     ck_assert_uint_eq(none.n, 0);
     ck_assert_int_eq(total, USERS);
+
+    /* the asynchronous forms: a filled array, then a stream */
+    struct list_wait w = {0};
+    ck_assert_int_eq(nng_mtx_alloc(&w.mtx), 0);
+    ck_assert_int_eq(nng_cv_alloc(&w.cv, w.mtx), 0);
+    static roster_v1_User page[USERS];
+    size_t count = 0;
+    lr.limit = USERS;
+    ck_assert_int_eq(
+        roster_client_list_users_async(page, &count, &total, c, NULL, &lr, USERS, list_done, &w),
+        ROSTER_E_OK);
+    ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
+    ck_assert_uint_eq(count, USERS);
+    ck_assert_int_eq(total, USERS);
+    ck_assert_str_eq(page[0].tenant_id, t.id);
+    struct stream_seen as = {0, 0, true};
+    ck_assert_int_eq(
+        roster_client_list_users_stream_async(&total, c, NULL, &lr, on_user, &as, list_done, &w),
+        ROSTER_E_OK);
+    ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
+    ck_assert_uint_eq(as.n, USERS);
+    ck_assert(as.in_order);
+    nng_cv_free(w.cv);
+    nng_mtx_free(w.mtx);
 
     /* tenants streamed too */
     roster_v1_ListTenantsRequest tr = roster_v1_ListTenantsRequest_init_zero;
@@ -679,6 +775,7 @@ int main(void)
     TCase *tc = tcase_create("open");
     tcase_add_unchecked_fixture(tc, setup_ipc, daemon_stop);
     tcase_add_test(tc, open_errors);
+    tcase_add_test(tc, close_with_calls_in_flight);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
