@@ -94,7 +94,7 @@ static int insert_users(const bench_config *cfg, store *s,
             return err;
         size_t end = done + batch < last ? done + batch : last;
         for (; done < end; done++) {
-            char ref[32], email[48], phone[24];
+            char ref[40], email[56], phone[24];
             snprintf(ref, sizeof ref, "ref-%07zu", done);
             snprintf(email, sizeof email, "user%07zu@example.com", done);
             snprintf(phone, sizeof phone, "+1 555 %07llu", (unsigned long long)(rnd() % 10000000));
@@ -164,7 +164,11 @@ static int insert_more(const bench_config *cfg, store *s, char (*tenants)[ROSTER
 {
     size_t extra = cfg->users / 50 ? cfg->users / 50 : 1, at = cfg->users;
     int err;
-    /* The service's path: one nested transaction per operation. */
+    /* The service's path: one nested transaction per operation, alone in
+     * its commit or grouped. */
+    if ((err = insert_users(cfg, s, tenants, at, 200, 1, false, "")) != ROSTER_E_OK)
+        return err;
+    at += 200;
     if ((err = insert_users(cfg, s, tenants, at, extra, 100, false, "")) != ROSTER_E_OK)
         return err;
     at += extra;
@@ -173,7 +177,7 @@ static int insert_more(const bench_config *cfg, store *s, char (*tenants)[ROSTER
     at += extra;
     if ((err = insert_users(cfg, s, tenants, at, extra, cfg->batch, true, "")) != ROSTER_E_OK)
         return err;
-    *total = at + extra;
+    *total = cfg->users + 200 + 3 * extra;
     return ROSTER_E_OK;
 }
 
@@ -417,8 +421,8 @@ int bench_run(const bench_config *cfg)
         return err;
     size_t n_users = cfg->users;
     char(*tenants)[ROSTER_UUID_TEXT_LEN + 1] = calloc(cfg->tenants, sizeof *tenants);
-    ids all = {calloc(cfg->users * 2, sizeof *all.text), calloc(cfg->users * 2, sizeof *all.bin), 0,
-               cfg->users * 2};
+    ids all = {calloc(cfg->users * 2 + 1000, sizeof *all.text),
+               calloc(cfg->users * 2 + 1000, sizeof *all.bin), 0, cfg->users * 2 + 1000};
     char(*keys)[ROSTER_UUID_TEXT_LEN + 1] = calloc(cfg->gets, sizeof *keys);
     roster_uuid *bkeys = calloc(cfg->gets, sizeof *bkeys);
     if (!tenants || !all.text || !all.bin || !keys || !bkeys) {
