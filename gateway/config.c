@@ -27,6 +27,7 @@ void gw_config_defaults(gw_config *c)
     c->timeout_ms = 5000;
     c->max_inflight = 1024;
     c->rpc_contexts = 256;
+    c->rpc_sockets = 4;
     c->doc_cache = 16u * 1024 * 1024;
     c->drain_ms = 10000;
     c->log_level = ROSTER_LOG_INFO;
@@ -65,6 +66,7 @@ enum {
     OPT_TIMEOUT,
     OPT_MAX_INFLIGHT,
     OPT_RPC_CONTEXTS,
+    OPT_RPC_SOCKETS,
     OPT_DOC_CACHE,
     OPT_DRAIN,
     OPT_SCHEMA,
@@ -99,6 +101,8 @@ static const opt_def opts[] = {
      "concurrent GraphQL requests; more get 503 (default 1024)"},
     {OPT_RPC_CONTEXTS, "rpc-contexts", "ROSTER_GATEWAY_RPC_CONTEXTS", "N",
      "req0 contexts for concurrent upstream calls (default 256)"},
+    {OPT_RPC_SOCKETS, "rpc-sockets", "ROSTER_GATEWAY_RPC_SOCKETS", "N",
+     "req0 sockets (connections) to the user service, 1-16 (default 4)"},
     {OPT_DOC_CACHE, "doc-cache", "ROSTER_GATEWAY_DOC_CACHE", "BYTES",
      "memory for parsed documents cached by query text, 0 disables (default 16M)"},
     {OPT_DRAIN, "drain-ms", "ROSTER_GATEWAY_DRAIN_MS", "MS",
@@ -189,6 +193,10 @@ static int apply(gw_config *c, const opt_def *d, const char *v, const char *src,
     case OPT_RPC_CONTEXTS:
         if ((rc = parse_u64(&n, v, 1, 65536)) == 0)
             c->rpc_contexts = (uint32_t)n;
+        break;
+    case OPT_RPC_SOCKETS:
+        if ((rc = parse_u64(&n, v, 1, 16)) == 0)
+            c->rpc_sockets = (uint32_t)n;
         break;
     case OPT_DOC_CACHE:
         if ((rc = parse_u64(&n, v, 0, 1024u * 1024 * 1024)) == 0)

@@ -19,6 +19,7 @@ typedef struct gw_config {
     uint32_t timeout_ms;    /* per-request deadline, passed to every RPC */
     uint32_t max_inflight;  /* concurrent GraphQL requests (503 past it) */
     uint32_t rpc_contexts;  /* req0 contexts kept for upstream calls */
+    uint32_t rpc_sockets;   /* req0 sockets to the user service */
     size_t doc_cache;       /* bytes of parsed documents cached; 0 = no cache */
     uint32_t drain_ms;      /* time in-flight requests get after SIGTERM */
     roster_log_level log_level;

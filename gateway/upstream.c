@@ -8,8 +8,16 @@
 #include "error.h"
 #include "rpc_client.h"
 
+#include <stdatomic.h>
+
+#define MAX_CLIENTS 16
+
+/* Several req0 sockets, used round robin: nng serialises every send of one
+ * socket on the socket's lock, which several threads then queue on. */
 struct gw_upstream {
-    rpc_client *client;
+    rpc_client *clients[MAX_CLIENTS];
+    unsigned n_clients;
+    atomic_uint next;
 };
 
 typedef struct up_call {
@@ -32,21 +40,31 @@ static const rpc_method_id method_ids[GW_RPC__COUNT] = {
     [GW_RPC_HEALTH] = RPC_HEALTH,
 };
 
-int gw_upstream_new(gw_upstream **out, const char *url, uint32_t contexts, char *err,
-                    size_t err_cap)
+int gw_upstream_new(gw_upstream **out, const char *url, uint32_t contexts, uint32_t sockets,
+                    char *err, size_t err_cap)
 {
+    if (sockets == 0 || sockets > MAX_CLIENTS) {
+        snprintf(err, err_cap, "upstream sockets must be between 1 and %d", MAX_CLIENTS);
+        return ROSTER_E_INVALID_ARGUMENT;
+    }
     gw_upstream *u = calloc(1, sizeof *u);
     if (u == NULL)
         return ROSTER_E_NOMEM;
-    rpc_client_options o = {.contexts = contexts, .reconnect_min_ms = 20, .reconnect_max_ms = 500};
-    roster_err_detail d;
-    memset(&d, 0, sizeof d);
-    int rc = rpc_client_open(&u->client, url, &o, &d);
-    if (rc != ROSTER_E_OK) {
-        snprintf(err, err_cap, "cannot use upstream \"%s\": %s%s%s", url,
-                 d.message[0] ? d.message : roster_strerror(rc), d.field[0] ? " " : "", d.field);
-        free(u);
-        return rc;
+    rpc_client_options o = {.contexts = (contexts + sockets - 1) / sockets,
+                            .reconnect_min_ms = 20,
+                            .reconnect_max_ms = 500};
+    for (uint32_t i = 0; i < sockets; i++) {
+        roster_err_detail d;
+        memset(&d, 0, sizeof d);
+        int rc = rpc_client_open(&u->clients[i], url, &o, &d);
+        if (rc != ROSTER_E_OK) {
+            snprintf(err, err_cap, "cannot use upstream \"%s\": %s%s%s", url,
+                     d.message[0] ? d.message : roster_strerror(rc), d.field[0] ? " " : "",
+                     d.field);
+            gw_upstream_free(u);
+            return rc;
+        }
+        u->n_clients++;
     }
     *out = u;
     return ROSTER_E_OK;
@@ -56,7 +74,8 @@ void gw_upstream_free(gw_upstream *u)
 {
     if (u == NULL)
         return;
-    rpc_client_close(u->client);
+    for (unsigned i = 0; i < u->n_clients; i++)
+        rpc_client_close(u->clients[i]);
     free(u);
 }
 
@@ -116,7 +135,18 @@ void gw_upstream_call(gw_upstream *u, gw_rpc_method method, const ProtobufCMessa
     uc->method = method;
     uc->cb = cb;
     uc->ud = ud;
-    int rc = rpc_client_call(u->client, method_ids[method], req, timeout_ms, NULL, reply_cb, uc);
+    /* Round robin over the sockets that are connected (while the service
+     * restarts, some reconnect before others); any one when none is. */
+    unsigned start = atomic_fetch_add_explicit(&u->next, 1, memory_order_relaxed);
+    rpc_client *cl = u->clients[start % u->n_clients];
+    for (unsigned i = 0; i < u->n_clients; i++) {
+        rpc_client *c = u->clients[(start + i) % u->n_clients];
+        if (rpc_client_connected(c)) {
+            cl = c;
+            break;
+        }
+    }
+    int rc = rpc_client_call(cl, method_ids[method], req, timeout_ms, NULL, reply_cb, uc);
     if (rc != ROSTER_E_OK) {
         free(uc);
         fail_now(method, rc == ROSTER_E_CLOSED ? 14 : roster_err_to_status(rc), roster_strerror(rc),

@@ -30,12 +30,13 @@ typedef struct gw_rpc_reply {
  * call fails before anything is sent, from inside gw_upstream_call. */
 typedef void (*gw_rpc_cb)(const gw_rpc_reply *reply, void *ud);
 
-/* Dials `url` (non-blocking: reconnects in the background) with `contexts`
- * concurrent calls possible (more wait for a free one). ROSTER_E_OK with
- * *out, or ROSTER_E_INVALID_ARGUMENT (bad URL, err says why) /
- * ROSTER_E_NOMEM. */
-int gw_upstream_new(gw_upstream **out, const char *url, uint32_t contexts, char *err,
-                    size_t err_cap);
+/* Dials `url` with `sockets` req0 sockets (1..16, calls spread round
+ * robin) and `contexts` contexts in all, created up front (more are added
+ * on demand). Dialling is non-blocking and reconnects in the background.
+ * ROSTER_E_OK with *out, or ROSTER_E_INVALID_ARGUMENT (bad URL or socket
+ * count, err says why) / ROSTER_E_NOMEM. */
+int gw_upstream_new(gw_upstream **out, const char *url, uint32_t contexts, uint32_t sockets,
+                    char *err, size_t err_cap);
 
 /* Closes the socket and frees everything. No call may be outstanding.
  * Accepts NULL. */
