@@ -128,11 +128,13 @@ static const ctl_command commands[] = {
      "make a tenant the default one (users created without tenantId join it)", NULL},
     {CTL_CMD_HEALTH, "health", NULL, no_opts, "ask the service whether it is serving", NULL},
     {CTL_CMD_STATS, "stats", NULL, stats_opts,
-     "service counters (requests by method and status, latency percentiles, uptime, store "
-     "size); with --offline, the data directory's records, indexes, pages and map use",
-     "Without --offline the running service is asked over RPC (--connect).\n"
-     "With --offline the data directory (--data) is opened read-only; this is\n"
-     "safe while the service runs.\n"},
+     "service counters; --offline: the data directory's tables, indexes and map use",
+     "Without --offline the running service is asked over RPC (--connect) for\n"
+     "requests by method and status, p50/p90/p99/max latency, uptime, users,\n"
+     "tenants, store map size and use, in-flight requests and group commits.\n"
+     "With --offline the data directory (--data) is opened read-only (safe\n"
+     "while the service runs) for records per table, entries and pages per\n"
+     "index, map size and use, and the schema version.\n"},
     {CTL_CMD_DUMP, "dump", NULL, no_opts,
      "write every tenant then every user as JSON Lines to stdout (offline, read-only)",
      "Each line is one JSON object: {\"__typename\":\"TenantModel\",...} or\n"
