@@ -138,6 +138,12 @@ typedef struct cfield {
     field_error *arg_err;
 } cfield;
 
+/* The merged field nodes of cf (the inline first node when only one). */
+static inline const gql_selection *const *cf_nodes(const cfield *cf)
+{
+    return cf->n_nodes == 1 ? &cf->node : cf->nodes;
+}
+
 typedef struct collected {
     cfield *f;
     uint32_t n;
@@ -1220,12 +1226,16 @@ static void coll_add(collector *c, const gql_selection *sel)
             }
     }
     if (cf) {
-        if (cf->n_nodes == cf->cap_nodes) {
-            uint32_t cap = cf->cap_nodes * 2;
+        if (cf->n_nodes == 1 || cf->n_nodes == cf->cap_nodes) {
+            /* One node is kept inline (cf->node); an array only for merges. */
+            uint32_t cap = cf->n_nodes == 1 ? 4 : cf->cap_nodes * 2;
             const gql_selection **nn = xalloc(ex, cap * sizeof *nn);
             if (nn == NULL)
                 return;
-            memcpy(nn, cf->nodes, cf->n_nodes * sizeof *nn);
+            if (cf->n_nodes == 1)
+                nn[0] = cf->node;
+            else
+                memcpy(nn, cf->nodes, cf->n_nodes * sizeof *nn);
             cf->nodes = nn;
             cf->cap_nodes = cap;
         }
@@ -1247,11 +1257,8 @@ static void coll_add(collector *c, const gql_selection *sel)
     cf->key = key;
     cf->node = sel;
     cf->def = sel->def;
-    cf->cap_nodes = 2;
-    cf->nodes = xalloc(ex, 2 * sizeof *cf->nodes);
-    if (cf->nodes == NULL)
-        return;
-    cf->nodes[0] = sel;
+    cf->cap_nodes = 0;
+    cf->nodes = NULL; /* see cf_nodes() */
     cf->n_nodes = 1;
     if (c->table) {
         if (c->n * 2 > c->mask + 1 && coll_rehash(c))
@@ -1306,14 +1313,17 @@ static void coll_set(collector *c, const gql_selection_set *ss)
 
 static void coerce_field_args(exec *ex, cfield *cf)
 {
+    static const gql_value no_args = {.kind = GQL_VALUE_OBJECT};
     const gql_field *def = cf->def;
     const gql_selection *node = cf->node;
+    if (def->n_args == 0) {
+        cf->args = (gql_value *)&no_args;
+        return;
+    }
     gql_value *o = new_value(ex, GQL_VALUE_OBJECT);
     if (o == NULL)
         return;
     cf->args = o;
-    if (def->n_args == 0)
-        return;
     o->u.object.fields = xzalloc(ex, def->n_args * sizeof(gql_object_field));
     if (o->u.object.fields == NULL)
         return;
@@ -1410,8 +1420,8 @@ int gql_call_selects(const gql_call *c, const char *name)
     for (uint32_t i = 0; i < cf->n_nodes; i++) {
         const gql_selection_set *stack[32];
         int sp = 0;
-        if (cf->nodes[i]->sel)
-            stack[sp++] = cf->nodes[i]->sel;
+        if (cf_nodes(cf)[i]->sel)
+            stack[sp++] = cf_nodes(cf)[i]->sel;
         while (sp) {
             const gql_selection_set *ss = stack[--sp];
             for (uint32_t k = 0; k < ss->count; k++) {
@@ -1669,7 +1679,7 @@ static void process_group(exec *ex, group *g)
         }
     }
     if (objs.n && !ex->nomem) {
-        const collected *col = collect(ex, t->named, cf->nodes, cf->n_nodes, NULL);
+        const collected *col = collect(ex, t->named, cf_nodes(cf), cf->n_nodes, NULL);
         if (col)
             start_objects(ex, objs.items, objs.n, col);
     }
@@ -2041,6 +2051,30 @@ static int p1_value(exec *ex, vnode *vn, const gql_wtype *t, const cfield *cf, g
     case VN_ERROR:
         return 1;
     case VN_LEAF:
+        if (t->named->kind == GQL_KIND_SCALAR && t->named->builtin == GQL_SCALAR_CUSTOM &&
+            t->named->hooks.serialize) {
+            /* Serialize custom scalars once: keep the JSON for pass 2. */
+            const char *m = NULL;
+            gql_jw sw;
+            gql_buf_clear(&ex->scratch);
+            gql_jw_init(&sw, &ex->scratch, ex->json_flags);
+            if (t->named->hooks.serialize(&sw, &vn->u.leaf, &m, t->named->hooks.ud) ==
+                    ROSTER_E_OK &&
+                gql_buf_status(&ex->scratch) == ROSTER_E_OK) {
+                char *copy = xalloc(ex, ex->scratch.len + 1);
+                if (copy == NULL)
+                    return 1;
+                memcpy(copy, ex->scratch.data, ex->scratch.len);
+                vn->u.leaf = gql_r_raw_json(copy, ex->scratch.len);
+                vn->checked = 1;
+                return 0;
+            }
+            field_error *e =
+                mk_error(ex, cf->node->loc, GQL_CODE_INTERNAL, "%s", m ? m : "invalid value");
+            vn->kind = VN_ERROR;
+            vn->u.err = e;
+            return 1;
+        }
         if (leaf_emit(ex, NULL, &vn->u.leaf, t->named, msg) != 0) {
             field_error *e = mk_error(ex, cf->node->loc, GQL_CODE_INTERNAL, "%s",
                                       msg->data ? msg->data : "invalid value");
@@ -2104,7 +2138,9 @@ static void p2_value(wctx *w, vnode *vn, const gql_wtype *t, const cfield *cf, c
             gql_jw_null(&w->w);
         return;
     case VN_LEAF:
-        if (write && leaf_emit(w->ex, &w->w, &vn->u.leaf, t2->named, &w->msg) != 0)
+        if (write && vn->checked)
+            gql_jw_raw(&w->w, vn->u.leaf.u.string.ptr, vn->u.leaf.u.string.len);
+        else if (write && leaf_emit(w->ex, &w->w, &vn->u.leaf, t2->named, &w->msg) != 0)
             gql_jw_null(&w->w);
         return;
     case VN_LIST: {

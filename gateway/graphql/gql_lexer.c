@@ -14,6 +14,7 @@ void gql_lexer_init(gql_lexer *lx, const char *src, size_t len, roster_arena *ar
     lx->line_start = 0;
     lx->col_pos = 0;
     lx->col = 1;
+    lx->line_wide = 0;
     lx->arena = arena;
     memset(&lx->tok, 0, sizeof lx->tok);
     lx->tok.kind = GQL_TOK_SOF;
@@ -24,8 +25,10 @@ void gql_lexer_init(gql_lexer *lx, const char *src, size_t len, roster_arena *ar
     lx->err_loc.column = 0;
     /* A leading byte order mark is ignored. */
     if (len >= 3 && (unsigned char)src[0] == 0xEF && (unsigned char)src[1] == 0xBB &&
-        (unsigned char)src[2] == 0xBF)
+        (unsigned char)src[2] == 0xBF) {
         lx->pos = 3;
+        lx->line_wide = 1;
+    }
 }
 
 static const char *const kind_desc[] = {"<SOF>", "<EOF>",   "\"!\"",      "\"$\"", "\"&\"", "\"(\"",
@@ -44,6 +47,9 @@ const char *gql_token_kind_desc(int kind)
  * line. Amortised linear: tokens are asked for in increasing order. */
 static uint32_t column_at(gql_lexer *lx, size_t p)
 {
+    /* ASCII-only line so far: the column is the byte distance. */
+    if (!lx->line_wide)
+        return (uint32_t)(p - lx->line_start + 1);
     size_t from;
     uint32_t col;
     if (lx->col_pos >= lx->line_start && lx->col_pos <= p) {
@@ -166,9 +172,19 @@ static inline int is_name_start(unsigned c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 
+static const uint8_t name_cont[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['_'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1,
+    ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1,
+    ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+    ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1,
+    ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1,
+    ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1,
+    ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1};
+
 static inline int is_name_cont(unsigned c)
 {
-    return is_name_start(c) || (c >= '0' && c <= '9');
+    return name_cont[c];
 }
 
 static inline int is_digit(unsigned c)
@@ -303,6 +319,8 @@ static int read_string(gql_lexer *lx, size_t start)
         }
         if (c == '\n' || c == '\r')
             break;
+        if (c >= 0x80)
+            lx->line_wide = 1;
         if (out == NULL) {
             cap = lx->len - start;
             out = roster_arena_alloc(lx->arena, cap + 1);
@@ -487,6 +505,7 @@ static int read_block_string(gql_lexer *lx, size_t start)
     size_t p = start + 3;
     uint32_t line = lx->line;
     size_t line_start = lx->line_start;
+    int wide = 0; /* non-ASCII bytes on the block string's last line */
     char *raw = NULL;
     size_t r = 0;
     while (p < lx->len) {
@@ -506,8 +525,11 @@ static int read_block_string(gql_lexer *lx, size_t start)
             lx->tok.value.ptr = val;
             lx->tok.value.len = (uint32_t)vl;
             lx->pos = p + 3;
+            if (line != lx->line)
+                lx->line_wide = 0;
             lx->line = line;
             lx->line_start = line_start;
+            lx->line_wide |= wide;
             return ROSTER_E_OK;
         }
         if (c == '\\' && p + 3 < lx->len && s[p + 1] == '"' && s[p + 2] == '"' && s[p + 3] == '"') {
@@ -529,13 +551,16 @@ static int read_block_string(gql_lexer *lx, size_t start)
                 n = 2;
             line++;
             line_start = p + n;
+            wide = 0;
         } else if (c >= 0x80) {
+            wide = 1;
             uint32_t cp;
             n = decode_utf8(s + p, lx->len - p, &cp);
             if (n == 0) {
                 /* report on the right line */
                 lx->line = line;
                 lx->line_start = line_start;
+                lx->line_wide = 1;
                 return lex_error_cp(lx, p, "Invalid character within String: %s.");
             }
         }
@@ -547,6 +572,7 @@ static int read_block_string(gql_lexer *lx, size_t start)
     }
     lx->line = line;
     lx->line_start = line_start;
+    lx->line_wide = 1;
     return lex_error(lx, p, "%s", "Unterminated string.");
 }
 
@@ -555,6 +581,8 @@ int gql_lexer_next(gql_lexer *lx)
     const unsigned char *s = (const unsigned char *)lx->src;
     size_t p = lx->pos;
     for (;;) {
+        while (p < lx->len && (s[p] == ' ' || s[p] == ',' || s[p] == '\t'))
+            p++;
         if (p >= lx->len) {
             set_tok(lx, GQL_TOK_EOF, lx->len, lx->len);
             return ROSTER_E_OK;
@@ -570,6 +598,7 @@ int gql_lexer_next(gql_lexer *lx)
             p++;
             lx->line++;
             lx->line_start = p;
+            lx->line_wide = 0;
             continue;
         case '\r':
             p++;
@@ -577,14 +606,19 @@ int gql_lexer_next(gql_lexer *lx)
                 p++;
             lx->line++;
             lx->line_start = p;
+            lx->line_wide = 0;
             continue;
         case '#':
-            while (p < lx->len && s[p] != '\n' && s[p] != '\r')
+            while (p < lx->len && s[p] != '\n' && s[p] != '\r') {
+                if (s[p] >= 0x80)
+                    lx->line_wide = 1;
                 p++;
+            }
             continue;
         case 0xEF:
             if (p + 2 < lx->len && s[p + 1] == 0xBB && s[p + 2] == 0xBF) {
                 p += 3;
+                lx->line_wide = 1;
                 continue;
             }
             break;
@@ -653,6 +687,7 @@ int gql_lexer_next(gql_lexer *lx)
             return ROSTER_E_OK;
         }
         lx->pos = p;
+        lx->line_wide = 1;
         if (c == '\'')
             return lex_error(lx, p, "%s",
                              "Unexpected single quote character ('), did you mean to use a "

@@ -52,6 +52,7 @@ typedef struct gql_lexer {
     size_t line_start; /* offset of the current line's first byte */
     size_t col_pos;    /* column cache: offset and its column */
     uint32_t col;
+    int line_wide;       /* the current line may hold non-ASCII bytes before pos */
     roster_arena *arena; /* for decoded strings (borrowed) */
     gql_token tok;       /* the current token */
     char message[160];   /* set when gql_lexer_next fails */
