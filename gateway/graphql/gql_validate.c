@@ -1578,6 +1578,39 @@ done:;
     return rc;
 }
 
+/* Nesting of selection sets with fragment spreads expanded, counted the way
+ * the parser counts braces. memo holds each fragment's depth + 1 (0 = not
+ * yet known); fragments are acyclic once the document is valid. */
+static uint32_t set_depth(const gql_document *doc, const gql_selection_set *ss, uint32_t *memo,
+                          uint32_t guard)
+{
+    uint32_t best = 0;
+    if (guard > 4096)
+        return UINT32_MAX / 2;
+    for (uint32_t i = 0; i < ss->count; i++) {
+        const gql_selection *sel = &ss->items[i];
+        uint32_t d = 0;
+        if (sel->kind == GQL_SEL_FIELD && sel->sel) {
+            d = set_depth(doc, sel->sel, memo, guard + 1);
+        } else if (sel->kind == GQL_SEL_INLINE_FRAGMENT) {
+            d = set_depth(doc, sel->sel, memo, guard + 1);
+        } else if (sel->kind == GQL_SEL_FRAGMENT_SPREAD && sel->fragment) {
+            uint32_t fi = 0;
+            while (fi < doc->n_frags && doc->frags[fi] != sel->fragment)
+                fi++;
+            if (fi < doc->n_frags) {
+                if (memo[fi] == 0)
+                    memo[fi] = set_depth(doc, sel->fragment->sel, memo, guard + 1) + 1;
+                /* The fragment's own braces stand in for the spread. */
+                d = memo[fi] - 2;
+            }
+        }
+        if (d > best)
+            best = d;
+    }
+    return best + 1;
+}
+
 int gql_prepare(gql_document **out, gql_errors *errs, const gql_schema *s, const char *text,
                 size_t len, const gql_limits *limits)
 {
@@ -1589,6 +1622,31 @@ int gql_prepare(gql_document **out, gql_errors *errs, const gql_schema *s, const
     if (rc) {
         gql_document_free(doc);
         return rc;
+    }
+    /* The depth limit also holds with fragments expanded. */
+    gql_limits lim = limits ? *limits : gql_limits_default();
+    if (lim.max_depth && doc->n_ops) {
+        uint32_t *memo = calloc(doc->n_frags + 1, sizeof *memo);
+        if (memo == NULL) {
+            gql_document_free(doc);
+            return ROSTER_E_NOMEM;
+        }
+        for (uint32_t i = 0; i < doc->n_ops; i++) {
+            uint32_t d = set_depth(doc, doc->ops[i]->sel, memo, 0);
+            if (d > lim.max_depth) {
+                gql_errors_add(errs, GQL_CODE_VALIDATION_FAILED, &doc->ops[i]->loc, 1,
+                               "Operation nesting with fragments expanded is deeper than %u "
+                               "levels (the max_depth limit).",
+                               lim.max_depth);
+                rc = ROSTER_E_LIMIT;
+                break;
+            }
+        }
+        free(memo);
+        if (rc) {
+            gql_document_free(doc);
+            return rc;
+        }
     }
     *out = doc;
     return ROSTER_E_OK;

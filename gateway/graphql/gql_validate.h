@@ -15,8 +15,10 @@
  * validated for s), ROSTER_E_VALIDATION or ROSTER_E_NOMEM. */
 int gql_validate(gql_errors *errs, const gql_schema *s, gql_document *doc);
 
-/* Parse then validate. On success *out holds one reference to a validated
- * document (release with gql_document_free). Errors as for gql_parse and
+/* Parse then validate, then check limits->max_depth again with fragment
+ * spreads expanded (ROSTER_E_LIMIT, an error naming the limit at the
+ * operation). On success *out holds one reference to a validated document
+ * (release with gql_document_free). Errors as for gql_parse and
  * gql_validate, returning their codes. */
 int gql_prepare(gql_document **out, gql_errors *errs, const gql_schema *s, const char *text,
                 size_t len, const gql_limits *limits);

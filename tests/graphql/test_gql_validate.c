@@ -296,6 +296,32 @@ START_TEST(hostile_documents_stay_linear)
 }
 END_TEST
 
+START_TEST(depth_limit_with_fragments)
+{
+    /* Every definition is shallow, but the spreads compose 22 levels. */
+    char q[4096];
+    size_t o = (size_t)sprintf(q, "{ __type(name: \"UserModel\") { ...F0 } }");
+    for (int i = 0; i < 20; i++)
+        o += (size_t)sprintf(q + o, " fragment F%d on __Type { ofType { ...F%d } }", i, i + 1);
+    o += (size_t)sprintf(q + o, " fragment F20 on __Type { name }");
+    gql_errors e;
+    gql_errors_init(&e);
+    gql_document *doc = NULL;
+    ck_assert_int_eq(gql_prepare(&doc, &e, schema, q, o, NULL), ROSTER_E_LIMIT);
+    ck_assert_ptr_null(doc);
+    ck_assert_ptr_nonnull(strstr(e.head->message, "deeper than 15 levels"));
+    ck_assert_ptr_nonnull(strstr(e.head->message, "max_depth"));
+    /* 13 levels of fragments pass. */
+    o = (size_t)sprintf(q, "{ __type(name: \"UserModel\") { ...F0 } }");
+    for (int i = 0; i < 12; i++)
+        o += (size_t)sprintf(q + o, " fragment F%d on __Type { ofType { ...F%d } }", i, i + 1);
+    o += (size_t)sprintf(q + o, " fragment F12 on __Type { name }");
+    ck_assert_int_eq(gql_prepare(&doc, &e, schema, q, o, NULL), ROSTER_E_OK);
+    gql_document_free(doc);
+    gql_errors_free(&e);
+}
+END_TEST
+
 static Suite *make(void)
 {
     Suite *s = suite_create("gql_validate");
@@ -305,6 +331,7 @@ static Suite *make(void)
     tcase_add_loop_test(tc, rule_case, 0, (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, error_counts);
     tcase_add_test(tc, hostile_documents_stay_linear);
+    tcase_add_test(tc, depth_limit_with_fragments);
     suite_add_tcase(s, tc);
     return s;
 }
