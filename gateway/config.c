@@ -24,6 +24,7 @@ void gw_config_defaults(gw_config *c)
     c->max_tokens = 15000;
     c->max_depth = 15;
     c->max_page = 1000;
+    c->max_rpcs = 100;
     c->timeout_ms = 5000;
     c->max_inflight = 1024;
     c->rpc_contexts = 256;
@@ -63,6 +64,7 @@ enum {
     OPT_MAX_TOKENS,
     OPT_MAX_DEPTH,
     OPT_MAX_PAGE,
+    OPT_MAX_RPCS,
     OPT_TIMEOUT,
     OPT_MAX_INFLIGHT,
     OPT_RPC_CONTEXTS,
@@ -95,6 +97,8 @@ static const opt_def opts[] = {
      "deepest selection/value nesting in a document (default 15)"},
     {OPT_MAX_PAGE, "max-page", "ROSTER_GATEWAY_MAX_PAGE", "N",
      "largest `limit` of users()/tenants(), at most 1000 (default 1000)"},
+    {OPT_MAX_RPCS, "max-rpcs", "ROSTER_GATEWAY_MAX_RPCS", "N",
+     "most calls to the user service one request may cause (default 100)"},
     {OPT_TIMEOUT, "timeout-ms", "ROSTER_GATEWAY_TIMEOUT_MS", "MS",
      "per-request deadline, passed to every RPC (default 5000)"},
     {OPT_MAX_INFLIGHT, "max-inflight", "ROSTER_GATEWAY_MAX_INFLIGHT", "N",
@@ -181,6 +185,10 @@ static int apply(gw_config *c, const opt_def *d, const char *v, const char *src,
     case OPT_MAX_PAGE:
         if ((rc = parse_u64(&n, v, 1, 1000)) == 0)
             c->max_page = (uint32_t)n;
+        break;
+    case OPT_MAX_RPCS:
+        if ((rc = parse_u64(&n, v, 1, 100000)) == 0)
+            c->max_rpcs = (uint32_t)n;
         break;
     case OPT_TIMEOUT:
         if ((rc = parse_u64(&n, v, 1, 3600000)) == 0)

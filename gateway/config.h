@@ -15,13 +15,14 @@ typedef struct gw_config {
     size_t max_body;        /* bytes of a POST body (413 past it) */
     uint32_t max_tokens;    /* lexical tokens of a document */
     uint32_t max_depth;     /* selection and value nesting of a document */
-    uint32_t max_page;      /* users/tenants limit argument */
-    uint32_t timeout_ms;    /* per-request deadline, passed to every RPC */
-    uint32_t max_inflight;  /* concurrent GraphQL requests (503 past it) */
-    uint32_t rpc_contexts;  /* req0 contexts kept for upstream calls */
-    uint32_t rpc_sockets;   /* req0 sockets to the user service */
-    size_t doc_cache;       /* bytes of parsed documents cached; 0 = no cache */
-    uint32_t drain_ms;      /* time in-flight requests get after SIGTERM */
+    uint32_t max_page;
+    uint32_t max_rpcs; /* upstream calls one request may cause */ /* users/tenants limit argument */
+    uint32_t timeout_ms;   /* per-request deadline, passed to every RPC */
+    uint32_t max_inflight; /* concurrent GraphQL requests (503 past it) */
+    uint32_t rpc_contexts; /* req0 contexts kept for upstream calls */
+    uint32_t rpc_sockets;  /* req0 sockets to the user service */
+    size_t doc_cache;      /* bytes of parsed documents cached; 0 = no cache */
+    uint32_t drain_ms;     /* time in-flight requests get after SIGTERM */
     roster_log_level log_level;
 } gw_config;
 

@@ -132,7 +132,7 @@ int main(int argc, char **argv)
                    roster_log_quote(q, sizeof q, err));
         goto fail;
     }
-    if ((rc = gw_resolvers_new(&res, schema, up, cfg.max_page)) != ROSTER_E_OK) {
+    if ((rc = gw_resolvers_new(&res, schema, up, cfg.max_page, cfg.max_rpcs)) != ROSTER_E_OK) {
         roster_log(ROSTER_LOG_ERROR, "resolvers_error",
                    "error=\"the schema does not match the resolvers\" code=%s", roster_errname(rc));
         goto fail;

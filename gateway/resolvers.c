@@ -1,6 +1,7 @@
 #include "resolvers.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@ struct gw_resolvers {
     gql_resolvers *table;
     gw_upstream *up;
     uint32_t max_page;
+    uint32_t max_rpcs;
 };
 
 /* ------------------------------------------------------------ errors */
@@ -443,6 +445,30 @@ static void rpc_done(const gw_rpc_reply *r, void *ud)
     p->on_ok(p, msg);
 }
 
+/* Sends req for p's call(s) unless the request has used up its budget of
+ * upstream calls (then every call of p fails, naming the limit). */
+static void send_rpc(gw_exec_ctx *ctx, gw_rpc_method m, const ProtobufCMessage *req, pend *p)
+{
+    const gw_resolvers *R = ctx->resolvers;
+    if (atomic_fetch_add(&ctx->rpcs, 1) >= R->max_rpcs) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "this request needs more than %u calls to the user service; split it into "
+                 "several requests",
+                 R->max_rpcs);
+        if (p->call) {
+            gql_resolve_error(p->call, "BAD_USER_INPUT", msg, NULL);
+            return;
+        }
+        size_t n = p->n_calls;
+        gql_call **calls = p->calls;
+        for (size_t i = 0; i < n; i++)
+            gql_resolve_error(calls[i], "BAD_USER_INPUT", msg, NULL);
+        return;
+    }
+    gw_upstream_call(R->up, m, req, ctx->deadline_ns, NULL, rpc_done, p);
+}
+
 /* Sends req for a single call; on success on_ok gets the unpacked reply. */
 static void call_rpc(gql_call *c, gw_rpc_method m, const ProtobufCMessage *req,
                      const ProtobufCMessageDescriptor *reply_desc, ok_fn on_ok)
@@ -456,7 +482,7 @@ static void call_rpc(gql_call *c, gw_rpc_method m, const ProtobufCMessage *req,
     p->call = c;
     p->reply_desc = reply_desc;
     p->on_ok = on_ok;
-    gw_upstream_call(ctx->resolvers->up, m, req, ctx->deadline_ns, NULL, rpc_done, p);
+    send_rpc(ctx, m, req, p);
 }
 
 static void ok_object(pend *p, void *msg)
@@ -1050,8 +1076,7 @@ static void user_tenant_batch(gql_call *const *calls, size_t n, void *ud)
         return;
     req.has_include_user_count = 1;
     req.include_user_count = want_count != 0;
-    gw_upstream_call(ctx->resolvers->up, GW_RPC_BATCH_GET_TENANTS, &req.base, ctx->deadline_ns,
-                     NULL, rpc_done, p);
+    send_rpc(ctx, GW_RPC_BATCH_GET_TENANTS, &req.base, p);
 }
 
 static void ok_tenant_counts(pend *p, void *msg)
@@ -1096,20 +1121,20 @@ static void tenant_users_batch(gql_call *const *calls, size_t n, void *ud)
         return;
     req.has_include_user_count = 1;
     req.include_user_count = 1;
-    gw_upstream_call(ctx->resolvers->up, GW_RPC_BATCH_GET_TENANTS, &req.base, ctx->deadline_ns,
-                     NULL, rpc_done, p);
+    send_rpc(ctx, GW_RPC_BATCH_GET_TENANTS, &req.base, p);
 }
 
 /* ------------------------------------------------------------ table */
 
 int gw_resolvers_new(gw_resolvers **out, const gql_schema *schema, gw_upstream *up,
-                     uint32_t max_page)
+                     uint32_t max_page, uint32_t max_rpcs)
 {
     gw_resolvers *R = calloc(1, sizeof *R);
     if (R == NULL)
         return ROSTER_E_NOMEM;
     R->up = up;
     R->max_page = max_page;
+    R->max_rpcs = max_rpcs ? max_rpcs : 1;
     int rc = gql_resolvers_new(&R->table, schema);
     if (rc != ROSTER_E_OK)
         goto fail;

@@ -7,6 +7,7 @@
 #ifndef ROSTER_GW_RESOLVERS_H
 #define ROSTER_GW_RESOLVERS_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "graphql.h"
@@ -19,14 +20,16 @@ typedef struct gw_resolvers gw_resolvers;
 typedef struct gw_exec_ctx {
     const gw_resolvers *resolvers;
     int64_t deadline_ns; /* monotonic time past which RPCs are not sent */
+    atomic_uint rpcs;    /* upstream calls issued so far (start at 0) */
 } gw_exec_ctx;
 
 /* Builds the resolver table for `schema` (borrowed, outlives the result)
- * calling `up` (borrowed). max_page bounds the limit argument. ROSTER_E_OK
+ * calling `up` (borrowed). max_page bounds the limit argument; max_rpcs
+ * bounds the upstream calls one request may cause (fields past it fail). ROSTER_E_OK
  * with *out, ROSTER_E_NOT_FOUND when the schema lacks a field the
  * resolvers serve, or ROSTER_E_NOMEM. */
 int gw_resolvers_new(gw_resolvers **out, const gql_schema *schema, gw_upstream *up,
-                     uint32_t max_page);
+                     uint32_t max_page, uint32_t max_rpcs);
 
 /* Accepts NULL. */
 void gw_resolvers_free(gw_resolvers *r);

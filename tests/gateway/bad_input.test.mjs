@@ -96,6 +96,20 @@ test('thousands of aliases hit the token limit', async () => {
   assert.match(r.body.errors[0].message, /token/i);
 });
 
+test('thousands of aliased root fields are capped at --max-rpcs upstream calls', async () => {
+  const q = `{ ${Array.from({ length: 2000 }, (_, i) => `a${i}: tenants { totalCount }`).join(' ')} }`;
+  const before = await (await fetch(`${s.url}/metrics`)).text();
+  const r = await s.gql(q);
+  const after = await (await fetch(`${s.url}/metrics`)).text();
+  assert.equal(r.status, 200);
+  assert.equal(r.body.data, null);
+  const capped = r.body.errors.filter((e) => /needs more than 100 calls/.test(e.message));
+  assert.ok(capped.length >= 1, r.text.slice(0, 300));
+  assert.equal(capped[0].extensions.code, 'BAD_USER_INPUT');
+  const count = (t) => t.split('\n').filter((l) => l.startsWith('roster_gateway_upstream_rpc_total{method="ListTenants"')).reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+  assert.ok(count(after) - count(before) <= 100, `${count(after) - count(before)} ListTenants calls`);
+});
+
 test('unknown operations and wrong variable types', async () => {
   const r = await s.gql('query A { __typename } query B { __typename }', undefined, { operationName: 'C' });
   assert.equal(r.status, 200);
