@@ -20,6 +20,7 @@ typedef struct echo_ctx {
 struct roster_echo {
     nng_socket sock;
     size_t reply_bytes;
+    unsigned char *reply; /* canned reply, or NULL for filler bytes */
     unsigned n;
     echo_ctx *ctxs;
     atomic_ullong served;
@@ -54,7 +55,10 @@ static void echo_cb(void *arg)
             nng_ctx_recv(c->ctx, c->aio);
             return;
         }
-        memset(nng_msg_body(r), 0x5a, c->e->reply_bytes);
+        if (c->e->reply != NULL)
+            memcpy(nng_msg_body(r), c->e->reply, c->e->reply_bytes);
+        else
+            memset(nng_msg_body(r), 0x5a, c->e->reply_bytes);
         nng_msg_free(m);
         m = r;
     }
@@ -75,7 +79,20 @@ void roster_echo_free(roster_echo *e)
         }
     }
     free(e->ctxs);
+    free(e->reply);
     free(e);
+}
+
+int roster_echo_set_reply(roster_echo *e, const void *reply, size_t len)
+{
+    unsigned char *copy = malloc(len != 0 ? len : 1);
+    if (copy == NULL)
+        return ROSTER_E_NOMEM;
+    memcpy(copy, reply, len);
+    free(e->reply);
+    e->reply = copy;
+    e->reply_bytes = len;
+    return ROSTER_E_OK;
 }
 
 int roster_echo_start(roster_echo **out, const char *url, unsigned contexts, size_t reply_bytes)

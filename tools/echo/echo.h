@@ -15,6 +15,12 @@ typedef struct roster_echo roster_echo;
  * is caller-owned until roster_echo_free. Returns a ROSTER_E_* code. */
 int roster_echo_start(roster_echo **out, const char *url, unsigned contexts, size_t reply_bytes);
 
+/* Makes every reply a copy of reply[0..len) (copied here; the caller keeps
+ * its buffer) instead of filler bytes: with a recorded RpcReply this
+ * answers real client-library calls at bare-nng cost. Call before traffic
+ * arrives. Returns ROSTER_E_OK or ROSTER_E_NOMEM. */
+int roster_echo_set_reply(roster_echo *e, const void *reply, size_t len);
+
 /* Round trips answered so far. */
 unsigned long long roster_echo_served(const roster_echo *e);
 

@@ -1,5 +1,5 @@
 /* roster-echo: bare nng rep0 echo, the reference for tools/rpcload.
- *   roster-echo --listen URL [--reply-bytes N] [--contexts N]
+ *   roster-echo --listen URL [--reply-bytes N | --reply-file FILE] [--contexts N]
  * Runs until SIGINT/SIGTERM, then prints the round trips served. */
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +23,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: roster-echo --listen URL [--reply-bytes N] [--contexts N]\n"
                "  --listen URL       ipc://PATH or tcp://HOST:PORT to answer on\n"
                "  --reply-bytes N    size of every reply; 0 (default) echoes the request\n"
+               "  --reply-file FILE  reply with the bytes of FILE (a recorded RpcReply)\n"
                "  --contexts N       requests served at once (default 64)\n");
 }
 
@@ -38,9 +39,27 @@ static int parse_num(unsigned long *out, const char *name, const char *s)
     return 0;
 }
 
+static int load_reply(roster_echo *e, const char *path)
+{
+    static unsigned char buf[1 << 20];
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "roster-echo: cannot open --reply-file %s\n", path);
+        return ROSTER_E_IO;
+    }
+    size_t n = fread(buf, 1, sizeof buf, f);
+    int bad = ferror(f) || !feof(f) || n == 0;
+    fclose(f);
+    if (bad) {
+        fprintf(stderr, "roster-echo: --reply-file %s must hold 1 byte to 1 MiB\n", path);
+        return ROSTER_E_INVALID_ARGUMENT;
+    }
+    return roster_echo_set_reply(e, buf, n);
+}
+
 int main(int argc, char **argv)
 {
-    const char *url = NULL;
+    const char *url = NULL, *reply_file = NULL;
     unsigned long reply = 0, contexts = 64;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -54,6 +73,9 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--reply-bytes") == 0) {
             if (parse_num(&reply, a, v) != 0)
                 return 2;
+            i++;
+        } else if (strcmp(a, "--reply-file") == 0 && v != NULL) {
+            reply_file = v;
             i++;
         } else if (strcmp(a, "--contexts") == 0) {
             if (parse_num(&contexts, a, v) != 0 || contexts == 0 || contexts > 4096)
@@ -73,6 +95,10 @@ int main(int argc, char **argv)
     int err = roster_echo_start(&e, url, (unsigned)contexts, reply);
     if (err != ROSTER_E_OK) {
         fprintf(stderr, "roster-echo: cannot listen on %s: %s\n", url, roster_strerror(err));
+        return 1;
+    }
+    if (reply_file != NULL && (err = load_reply(e, reply_file)) != ROSTER_E_OK) {
+        roster_echo_free(e);
         return 1;
     }
     signal(SIGINT, on_signal);

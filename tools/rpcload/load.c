@@ -265,6 +265,18 @@ static int probe_get_user(load_result *r, load_state *L, char *why, size_t cap)
         return ROSTER_E_UNAVAILABLE;
     }
     r->reply_bytes = nng_msg_len(m);
+    if (L->cfg->save_reply != NULL) {
+        FILE *f = fopen(L->cfg->save_reply, "wb");
+        bool ok = f != NULL && fwrite(nng_msg_body(m), 1, nng_msg_len(m), f) == nng_msg_len(m);
+        if (f != NULL && fclose(f) != 0)
+            ok = false;
+        if (!ok) {
+            snprintf(why, cap, "cannot write --save-reply %s", L->cfg->save_reply);
+            nng_msg_free(m);
+            nng_close(s);
+            return ROSTER_E_IO;
+        }
+    }
     nng_msg_free(m);
     nng_close(s);
     return ROSTER_E_OK;

@@ -17,12 +17,13 @@ typedef enum load_mode {
 typedef struct load_config {
     const char *url; /* borrowed for load_run */
     load_mode mode;
-    unsigned inflight;   /* calls kept in flight, >= 1 */
-    double seconds;      /* measured time */
-    double warmup;       /* seconds run before measuring */
-    unsigned seed_users; /* GetUser: users created first and read at random */
-    size_t req_bytes;    /* echo: request size; 0 = a GetUser envelope's size */
-    uint32_t timeout_ms; /* per call */
+    unsigned inflight;      /* calls kept in flight, >= 1 */
+    double seconds;         /* measured time */
+    double warmup;          /* seconds run before measuring */
+    unsigned seed_users;    /* GetUser: users created first and read at random */
+    size_t req_bytes;       /* echo: request size; 0 = a GetUser envelope's size */
+    uint32_t timeout_ms;    /* per call */
+    const char *save_reply; /* get: file to write the probed reply to, or NULL */
 } load_config;
 
 typedef struct load_result {

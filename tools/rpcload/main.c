@@ -1,7 +1,7 @@
 /* roster-rpcload: RPC load generator for the benchmarks.
  *   roster-rpcload --url URL --mode get|create|echo [--inflight N]
  *                  [--seconds S] [--warmup S] [--seed-users N]
- *                  [--req-bytes N] [--timeout-ms N]
+ *                  [--req-bytes N] [--timeout-ms N] [--save-reply FILE]
  * Prints one logfmt line with the measurements. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +21,9 @@ static void usage(FILE *f)
                "  --warmup S        unmeasured time first (default 1)\n"
                "  --seed-users N    users created for get (default 100)\n"
                "  --req-bytes N     echo request size (default: a GetUser envelope's)\n"
-               "  --timeout-ms N    per-call timeout (default 10000)\n");
+               "  --timeout-ms N    per-call timeout (default 10000)\n"
+               "  --save-reply FILE get: write one GetUser reply to FILE (for roster-echo\n"
+               "                    --reply-file)\n");
 }
 
 static int num(double *out, const char *name, const char *s, double lo, double hi)
@@ -56,6 +58,8 @@ int main(int argc, char **argv)
         i++;
         if (strcmp(a, "--url") == 0) {
             cfg.url = v;
+        } else if (strcmp(a, "--save-reply") == 0) {
+            cfg.save_reply = v;
         } else if (strcmp(a, "--mode") == 0) {
             mode = v;
         } else if (strcmp(a, "--inflight") == 0) {
