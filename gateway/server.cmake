@@ -16,6 +16,7 @@ if(TARGET roster_graphql AND TARGET roster_rpc)
         config.c
         http_server.c
         graphql_http.c
+        request_params.c
         metrics.c
         probes.c
         resolvers.c
