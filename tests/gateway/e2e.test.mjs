@@ -247,6 +247,12 @@ test('errors: ALREADY_EXISTS, BAD_USER_INPUT naming the field, mutations run in 
   assert.equal(off.body.errors[0].extensions.field, 'offset');
   const ten = await s.gql(`mutation { createUser(user: {reference: "t", email: "t@example.com", tenantId: "0190a0a0-0000-7000-8000-000000000000"}) { id } }`);
   assert.ok(['BAD_USER_INPUT', 'NOT_FOUND'].includes(ten.body.errors[0].extensions.code), ten.text);
+  // The ROQ example passes tenantId as an integer literal: an ID, so accepted
+  // as "4", and then refused by the service as no such tenant.
+  const roq = await s.gql(`mutation { createUser(user: {reference: "roq4", email: "roq4@example.com", tenantId: 4}) { id } }`);
+  assert.deepEqual(roq.body.errors[0].path, ['createUser']);
+  assert.ok(['BAD_USER_INPUT', 'NOT_FOUND'].includes(roq.body.errors[0].extensions.code), roq.text);
+  assert.match(roq.body.errors[0].message, /tenant/i);
 });
 
 test('GET queries, mutation over GET is 405 with Allow: POST', async () => {
