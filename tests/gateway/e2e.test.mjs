@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildClientSchema, buildSchema, getIntrospectionQuery, printSchema } from 'graphql';
-import { startStack, metricSum } from './lib.mjs';
+import { startStack, metricSum, startProcess, stopProcess, waitFor, GATEWAY_BIN } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SCHEMA = process.env.ROSTER_SCHEMA || join(here, '../../gateway/schema.graphql');
@@ -253,6 +253,36 @@ test('errors: ALREADY_EXISTS, BAD_USER_INPUT naming the field, mutations run in 
   assert.deepEqual(roq.body.errors[0].path, ['createUser']);
   assert.ok(['BAD_USER_INPUT', 'NOT_FOUND'].includes(roq.body.errors[0].extensions.code), roq.text);
   assert.match(roq.body.errors[0].message, /tenant/i);
+});
+
+test('partial data: a failed nullable field is null beside its siblings', async () => {
+  // A gateway allowed one upstream call per request: ListUsers succeeds,
+  // the batched tenant lookup is refused, so every tenant is null with an
+  // error at its path and the rest of the page is kept.
+  const port = Number(process.env.GW_TEST_PORT || 23101) + 50;
+  const url = `http://127.0.0.1:${port}`;
+  const g = startProcess(GATEWAY_BIN, ['--listen', url, '--upstream', s.ipc, '--max-rpcs', '1'], 'gateway-1rpc');
+  try {
+    await waitFor(async () => (await fetch(`${url}/healthz`)).status === 200, 'second gateway');
+    const res = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ users(filter: {tenantId: {equalTo: "' + tenant.id + '"}}) { totalCount data { reference tenant { name } } } }' }),
+    });
+    const body = await res.json();
+    assert.equal(res.status, 200);
+    assert.equal(body.data.users.totalCount, 2);
+    assert.equal(body.data.users.data.length, 2);
+    for (const u of body.data.users.data) {
+      assert.match(u.reference, /^ref-/);
+      assert.equal(u.tenant, null);
+    }
+    assert.equal(body.errors.length, 2);
+    assert.deepEqual(body.errors.map((e) => e.path).sort(), [['users', 'data', 0, 'tenant'], ['users', 'data', 1, 'tenant']]);
+  } finally {
+    const r = await stopProcess(g);
+    assert.equal(r.code, 0);
+  }
 });
 
 test('GET queries, mutation over GET is 405 with Allow: POST', async () => {
