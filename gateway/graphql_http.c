@@ -1,13 +1,11 @@
 #include "graphql_http.h"
 
-#include <ctype.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "clock.h"
 #include "error.h"
@@ -69,11 +67,11 @@ static void finish(gw_exec *x, uint16_t status, const char *body, size_t len, gw
     gw_metrics_inflight_add(-1);
     atomic_fetch_sub(&g->inflight, 1);
     if (status >= 500)
-        roster_log(ROSTER_LOG_WARN, "request", "status=%u op=%d us=%lld", status, (int)x->op,
-                   (long long)(ns / 1000));
+        roster_log(ROSTER_LOG_WARN, "request", "status=%u op=%s outcome=%s us=%lld", status,
+                   gw_op_label_name(x->op), gw_outcome_name(outcome), (long long)(ns / 1000));
     else if (roster_log_enabled(ROSTER_LOG_DEBUG))
-        roster_log(ROSTER_LOG_DEBUG, "request", "status=%u op=%d us=%lld", status, (int)x->op,
-                   (long long)(ns / 1000));
+        roster_log(ROSTER_LOG_DEBUG, "request", "status=%u op=%s outcome=%s us=%lld", status,
+                   gw_op_label_name(x->op), gw_outcome_name(outcome), (long long)(ns / 1000));
     free(x);
 }
 

@@ -15,6 +15,16 @@ static const char *const op_names[GW_OP__COUNT] = {"query", "mutation", "unknown
 static const char *const outcome_names[GW_OUT__COUNT] = {"ok", "field_errors", "request_error",
                                                          "rejected"};
 
+const char *gw_op_label_name(gw_op_label op)
+{
+    return (unsigned)op < GW_OP__COUNT ? op_names[op] : "unknown";
+}
+
+const char *gw_outcome_name(gw_outcome outcome)
+{
+    return (unsigned)outcome < GW_OUT__COUNT ? outcome_names[outcome] : "unknown";
+}
+
 /* Upper bounds in seconds; the last bucket is +Inf. */
 static const double bounds[GW_HIST_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   5.0};

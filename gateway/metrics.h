@@ -42,6 +42,10 @@ typedef enum gw_rpc_method {
     GW_RPC__COUNT
 } gw_rpc_method;
 
+/* Label values ("query", "field_errors"); static, never NULL. */
+const char *gw_op_label_name(gw_op_label op);
+const char *gw_outcome_name(gw_outcome outcome);
+
 /* "CreateUser", ...; static. */
 extern const char *const gw_rpc_method_names[GW_RPC__COUNT];
 
