@@ -358,6 +358,18 @@ static int decode_reply(roster_call *k, nng_msg *m)
 
 /* ------------------------------------------------------------ the aio state machine */
 
+static void copy_status(roster_status *dst, const roster_status *src)
+{
+    if (dst == NULL)
+        return;
+    dst->err = src->err;
+    dst->code = src->code;
+    memcpy(dst->message, src->message, sizeof dst->message);
+    dst->violation_count = src->violation_count;
+    dst->violations_total = src->violations_total;
+    memcpy(dst->violations, src->violations, src->violation_count * sizeof dst->violations[0]);
+}
+
 static void call_finish(roster_call *k, int err, nng_msg *reply)
 {
     if (k->sync) {
@@ -373,8 +385,15 @@ static void call_finish(roster_call *k, int err, nng_msg *reply)
     if (reply != NULL)
         err = decode_reply(k, reply);
     k->st.err = err;
-    k->done(k->done_arg, err, &k->st);
+    /* The slot goes back to the pool before `done` runs, so a call that
+     * `done` starts reuses this warm (context, aio) pair; the status is
+     * handed over on the stack. */
+    roster_status st;
+    copy_status(&st, &k->st);
+    roster_done_fn done = k->done;
+    void *done_arg = k->done_arg;
     call_release(k);
+    done(done_arg, err, &st);
 }
 
 /* The code for a failed nng operation: CLOSED once the client is closing
@@ -455,18 +474,6 @@ static int call_begin(roster_call *k, const roster_call_options *o, const roster
     nng_aio_set_timeout(k->aio, (nng_duration)timeout);
     nng_ctx_send(k->ctx, k->aio);
     return ROSTER_E_OK;
-}
-
-static void copy_status(roster_status *dst, const roster_status *src)
-{
-    if (dst == NULL)
-        return;
-    dst->err = src->err;
-    dst->code = src->code;
-    memcpy(dst->message, src->message, sizeof dst->message);
-    dst->violation_count = src->violation_count;
-    dst->violations_total = src->violations_total;
-    memcpy(dst->violations, src->violations, src->violation_count * sizeof dst->violations[0]);
 }
 
 int roster_call_run(roster_status *st, roster_client *c, const roster_call_options *o,
