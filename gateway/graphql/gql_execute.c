@@ -2115,6 +2115,22 @@ static int p1_object(exec *ex, objnode *o)
     return 0;
 }
 
+/* A response key: a GraphQL name, which never needs escaping. */
+static inline void name_key(gql_jw *w, gql_str key)
+{
+    gql_buf *b = w->out;
+    if (b->cap - b->len <= (size_t)key.len + 4 && gql_buf_reserve(b, key.len + 4) != 0)
+        return;
+    if (w->need_comma)
+        b->data[b->len++] = ',';
+    b->data[b->len++] = '"';
+    memcpy(b->data + b->len, key.ptr, key.len);
+    b->len += key.len;
+    b->data[b->len++] = '"';
+    b->data[b->len++] = ':';
+    w->need_comma = 0;
+}
+
 static void p2_object(wctx *w, objnode *o, int nulled, int write);
 
 static void p2_value(wctx *w, vnode *vn, const gql_wtype *t, const cfield *cf, const gql_type *pt,
@@ -2178,7 +2194,7 @@ static void p2_object(wctx *w, objnode *o, int nulled, int write)
         for (uint32_t j = 0; j < col->n; j++) {
             const cfield *cf = &col->f[j];
             if (write)
-                gql_jw_key(&w->w, cf->key.ptr, cf->key.len);
+                name_key(&w->w, cf->key);
             path_push(w, cf->key, -1);
             p2_value(w, &o->slots[j].vn, cf->def->type, cf, o->type, write);
             w->depth--;

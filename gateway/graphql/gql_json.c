@@ -48,7 +48,7 @@ int gql_buf_append(gql_buf *b, const void *p, size_t n)
 {
     if (n == 0)
         return b->oom ? ROSTER_E_NOMEM : ROSTER_E_OK;
-    if (gql_buf_reserve(b, n) != ROSTER_E_OK)
+    if (b->cap - b->len <= n && gql_buf_reserve(b, n) != ROSTER_E_OK)
         return ROSTER_E_NOMEM;
     memcpy(b->data + b->len, p, n);
     b->len += n;
@@ -282,11 +282,14 @@ void gql_jw_keyz(gql_jw *w, const char *key)
 
 void gql_jw_string(gql_jw *w, const char *s, size_t len)
 {
-    jw_sep(w);
-    gql_buf_reserve(w->out, len + 2);
-    buf_byte(w->out, '"');
-    gql_json_escape(w->out, s, len, w->flags);
-    buf_byte(w->out, '"');
+    gql_buf *b = w->out;
+    if (b->cap - b->len <= len + 3 && gql_buf_reserve(b, len + 3) != ROSTER_E_OK)
+        return;
+    if (w->need_comma)
+        b->data[b->len++] = ',';
+    b->data[b->len++] = '"';
+    gql_json_escape(b, s, len, w->flags);
+    buf_byte(b, '"');
     w->need_comma = 1;
 }
 
