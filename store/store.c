@@ -228,6 +228,9 @@ void store_read_end(store_rtxn *r)
     free(r);
 }
 
+static int deltas_merge(store_wtxn *w);
+static int deltas_flush(store_wtxn *w);
+
 static int write_begin(store *s, bool bulk, store_wtxn **out)
 {
     if (s->read_only)
@@ -260,6 +263,7 @@ int store_op_begin(store_wtxn *w, MDB_txn **out)
 {
     if (w->failed)
         return w->failed;
+    w->n_op_delta = 0;
     if (w->bulk) {
         *out = w->txn;
         return ROSTER_E_OK;
@@ -279,20 +283,100 @@ int store_op_end(store_wtxn *w, MDB_txn *txn, int err)
     if (w->bulk) {
         if (err != ROSTER_E_OK && !refusal(err))
             w->failed = err;
-        return err;
+    } else if (err != ROSTER_E_OK) {
+        mdb_txn_abort(txn);
+    } else {
+        int rc = mdb_txn_commit(txn);
+        if (rc != 0)
+            err = w->failed = store_mdb_err(rc);
     }
     if (err != ROSTER_E_OK) {
-        mdb_txn_abort(txn);
+        w->n_op_delta = 0;
         return err;
     }
-    int rc = mdb_txn_commit(txn);
-    if (rc != 0)
-        return w->failed = store_mdb_err(rc);
+    if ((err = deltas_merge(w)) != ROSTER_E_OK)
+        w->failed = err;
+    return err;
+}
+
+int store_pending_add(store_wtxn *w, MDB_dbi dbi, const void *key, size_t klen, const void *data,
+                      size_t dlen)
+{
+    if (w->n_pending == w->cap_pending) {
+        size_t cap = w->cap_pending ? w->cap_pending * 2 : 4096;
+        pending_entry *p = realloc(w->pending, cap * sizeof *p);
+        if (p == NULL)
+            return ROSTER_E_NOMEM;
+        w->pending = p;
+        w->cap_pending = cap;
+    }
+    if (w->pbuf_len + klen + dlen > w->pbuf_cap) {
+        size_t cap = w->pbuf_cap ? w->pbuf_cap * 2 : 256 * 1024;
+        while (cap < w->pbuf_len + klen + dlen)
+            cap *= 2;
+        uint8_t *b = realloc(w->pbuf, cap);
+        if (b == NULL)
+            return ROSTER_E_NOMEM;
+        w->pbuf = b;
+        w->pbuf_cap = cap;
+    }
+    pending_entry *e = &w->pending[w->n_pending++];
+    e->dbi = dbi;
+    e->off = (uint32_t)w->pbuf_len;
+    e->klen = (uint16_t)klen;
+    e->dlen = (uint16_t)dlen;
+    memcpy(w->pbuf + w->pbuf_len, key, klen);
+    memcpy(w->pbuf + w->pbuf_len + klen, data, dlen);
+    w->pbuf_len += klen + dlen;
     return ROSTER_E_OK;
+}
+
+static int pending_cmp(const void *pa, const void *pb, void *ctx)
+{
+    const pending_entry *a = pa, *b = pb;
+    const uint8_t *buf = ctx;
+    if (a->dbi != b->dbi)
+        return a->dbi < b->dbi ? -1 : 1;
+    size_t n = a->klen < b->klen ? a->klen : b->klen;
+    int c = memcmp(buf + a->off, buf + b->off, n);
+    if (c == 0)
+        c = (a->klen > b->klen) - (a->klen < b->klen);
+    return c;
+}
+
+int store_pending_flush(store_wtxn *w)
+{
+    if (w->n_pending == 0)
+        return ROSTER_E_OK;
+    qsort_r(w->pending, w->n_pending, sizeof *w->pending, pending_cmp, w->pbuf);
+    MDB_cursor *c = NULL;
+    MDB_dbi cur = 0;
+    int rc = 0;
+    for (size_t i = 0; i < w->n_pending && rc == 0; i++) {
+        const pending_entry *e = &w->pending[i];
+        if (c == NULL || e->dbi != cur) {
+            mdb_cursor_close(c);
+            c = NULL;
+            if ((rc = mdb_cursor_open(w->txn, e->dbi, &c)) != 0)
+                break;
+            cur = e->dbi;
+        }
+        /* A cursor left on the previous key finds the next one on the same
+         * page without searching from the root. */
+        MDB_val k = {e->klen, w->pbuf + e->off}, d = {e->dlen, w->pbuf + e->off + e->klen};
+        rc = mdb_cursor_put(c, &k, &d, 0);
+    }
+    mdb_cursor_close(c);
+    w->n_pending = 0;
+    w->pbuf_len = 0;
+    return store_mdb_err(rc);
 }
 
 static void wtxn_free(store_wtxn *w)
 {
+    free(w->pending);
+    free(w->pbuf);
+    free(w->deltas);
     free(w->buf);
     free(w);
 }
@@ -300,6 +384,9 @@ static void wtxn_free(store_wtxn *w)
 int store_write_commit(store_wtxn *w)
 {
     int err;
+    if (!w->failed &&
+        ((err = store_pending_flush(w)) != ROSTER_E_OK || (err = deltas_flush(w)) != ROSTER_E_OK))
+        w->failed = err;
     if (w->failed) {
         mdb_txn_abort(w->txn);
         err = w->failed;
@@ -378,14 +465,83 @@ static int counter_add1(MDB_txn *txn, const store *s, const roster_uuid *scope, 
     return store_mdb_err(mdb_put(txn, s->counts, &k, &v, 0));
 }
 
-int store_counter_add(MDB_txn *txn, const store *s, const roster_uuid *scope, int64_t d_users,
-                      int64_t d_active)
+int store_counter_add(store_wtxn *w, const roster_uuid *scope, int64_t d_users, int64_t d_active)
 {
     if (d_users == 0 && d_active == 0)
         return ROSTER_E_OK;
-    int err = counter_add1(txn, s, NULL, true, d_users, d_active);
-    if (err == ROSTER_E_OK)
-        err = counter_add1(txn, s, scope, false, d_users, d_active);
+    for (size_t i = 0; i < w->n_op_delta; i++) {
+        if (memcmp(w->op_delta[i].scope.b, scope->b, 16) == 0) {
+            w->op_delta[i].users += d_users;
+            w->op_delta[i].active += d_active;
+            return ROSTER_E_OK;
+        }
+    }
+    if (w->n_op_delta == sizeof w->op_delta / sizeof w->op_delta[0])
+        return ROSTER_E_INTERNAL;
+    counter_delta *d = &w->op_delta[w->n_op_delta++];
+    d->scope = *scope;
+    d->users = d_users;
+    d->active = d_active;
+    d->used = true;
+    return ROSTER_E_OK;
+}
+
+static size_t delta_slot(const counter_delta *tab, size_t cap, const roster_uuid *scope)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ scope->b[i]) * 1099511628211ULL;
+    size_t at = (size_t)h & (cap - 1);
+    while (tab[at].used && memcmp(tab[at].scope.b, scope->b, 16) != 0)
+        at = (at + 1) & (cap - 1);
+    return at;
+}
+
+/* Moves the current operation's counter changes into the group's. */
+static int deltas_merge(store_wtxn *w)
+{
+    for (size_t i = 0; i < w->n_op_delta; i++) {
+        if (2 * (w->n_deltas + 1) > w->cap_deltas) {
+            size_t cap = w->cap_deltas ? w->cap_deltas * 2 : 64;
+            counter_delta *tab = calloc(cap, sizeof *tab);
+            if (tab == NULL)
+                return ROSTER_E_NOMEM;
+            for (size_t j = 0; j < w->cap_deltas; j++)
+                if (w->deltas[j].used)
+                    tab[delta_slot(tab, cap, &w->deltas[j].scope)] = w->deltas[j];
+            free(w->deltas);
+            w->deltas = tab;
+            w->cap_deltas = cap;
+        }
+        const counter_delta *d = &w->op_delta[i];
+        counter_delta *slot = &w->deltas[delta_slot(w->deltas, w->cap_deltas, &d->scope)];
+        if (!slot->used) {
+            *slot = *d;
+            w->n_deltas++;
+        } else {
+            slot->users += d->users;
+            slot->active += d->active;
+        }
+    }
+    w->n_op_delta = 0;
+    return ROSTER_E_OK;
+}
+
+/* Writes the group's counter changes into its transaction. */
+static int deltas_flush(store_wtxn *w)
+{
+    int64_t gu = 0, ga = 0;
+    int err = ROSTER_E_OK;
+    for (size_t i = 0; i < w->cap_deltas && err == ROSTER_E_OK; i++) {
+        const counter_delta *d = &w->deltas[i];
+        if (!d->used || (d->users == 0 && d->active == 0))
+            continue;
+        gu += d->users;
+        ga += d->active;
+        err = counter_add1(w->txn, w->s, &d->scope, false, d->users, d->active);
+    }
+    if (err == ROSTER_E_OK && (gu || ga))
+        err = counter_add1(w->txn, w->s, NULL, true, gu, ga);
     return err;
 }
 

@@ -54,9 +54,34 @@ struct store_rtxn {
     MDB_txn *txn;
 };
 
+/* Counter changes of a write group, applied at commit (so the hot counter
+ * keys are written once per group, not per operation). */
+typedef struct counter_delta {
+    roster_uuid scope;
+    int64_t users, active;
+    bool used;
+} counter_delta;
+
+/* An index entry whose write a bulk group defers to commit. */
+typedef struct pending_entry {
+    MDB_dbi dbi;
+    uint32_t off; /* key then data, in store_wtxn.pbuf */
+    uint16_t klen;
+    uint16_t dlen;
+} pending_entry;
+
 struct store_wtxn {
     store *s;
     MDB_txn *txn;
+    pending_entry *pending; /* bulk groups: non-unique index entries of creates */
+    size_t n_pending, cap_pending;
+    uint8_t *pbuf;
+    size_t pbuf_len, pbuf_cap;
+    counter_delta op_delta[4]; /* the current operation's changes */
+    size_t n_op_delta;
+    counter_delta *deltas; /* the group's changes: hash table by scope */
+    size_t cap_deltas;     /* power of two, or 0 */
+    size_t n_deltas;
     int failed;   /* a resource error hit the group: commit refuses */
     bool bulk;    /* operations write straight into txn (no nested txn) */
     uint8_t *buf; /* scratch for packing records */
@@ -77,9 +102,10 @@ int store_mdb_err(int rc);
 int store_counter_get(MDB_txn *txn, const store *s, const roster_uuid *scope, bool global,
                       store_counter *out);
 
-/* Adds deltas to the global counter and to the counter of `scope`. */
-int store_counter_add(MDB_txn *txn, const store *s, const roster_uuid *scope, int64_t d_users,
-                      int64_t d_active);
+/* Records a change to the counter of `scope` (and the global one) made by
+ * the current operation of w; it reaches the database at commit, and only
+ * if the operation succeeds. */
+int store_counter_add(store_wtxn *w, const roster_uuid *scope, int64_t d_users, int64_t d_active);
 
 /* Begins one write operation of group w: a nested transaction, or in bulk
  * mode the group's own transaction. Operations make every check that can
@@ -91,6 +117,16 @@ int store_op_begin(store_wtxn *w, MDB_txn **out);
 /* Ends the operation begun by store_op_begin with result err (committing
  * or aborting the nested transaction). Returns err or the commit error. */
 int store_op_end(store_wtxn *w, MDB_txn *txn, int err);
+
+/* Queues an index entry of a created user for the commit of bulk group w,
+ * where entries are written sorted by database and key (cheaper than
+ * writing them in arrival order). Only for entries nothing reads before
+ * commit: the non-unique indexes. */
+int store_pending_add(store_wtxn *w, MDB_dbi dbi, const void *key, size_t klen, const void *data,
+                      size_t dlen);
+
+/* Writes the queued entries now (before an update changes entries). */
+int store_pending_flush(store_wtxn *w);
 
 /* Grows w->buf to at least n bytes. */
 int store_wtxn_scratch(store_wtxn *w, size_t n, uint8_t **out);

@@ -69,6 +69,12 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
 {
     store *s = w->s;
     key_entry old_e[USER_ENTRIES], new_e[USER_ENTRIES];
+    bool defer = w->bulk && old == NULL;
+    int err;
+    /* Entries queued by earlier creates of a bulk group must be in place
+     * before an update replaces entries. */
+    if (old && (err = store_pending_flush(w)) != ROSTER_E_OK)
+        return err;
     static _Thread_local uint8_t old_buf[USER_ENTRIES * KEY_MAX], new_buf[USER_ENTRIES * KEY_MAX];
     size_t n_old = old ? key_user_entries(old_e, old_buf, s, old) : 0;
     roster_uuid old_scope;
@@ -80,8 +86,7 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
 
     size_t len = protobuf_c_message_get_packed_size(&u->base);
     uint8_t *bytes;
-    int err = store_wtxn_scratch(w, len, &bytes);
-    if (err != ROSTER_E_OK)
+    if ((err = store_wtxn_scratch(w, len, &bytes)) != ROSTER_E_OK)
         return err;
     protobuf_c_message_pack(&u->base, bytes);
     user_view nv;
@@ -124,6 +129,12 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
                     return store_mdb_err(rc);
             }
         }
+        if (defer && !new_e[i].unique) {
+            if ((err = store_pending_add(w, new_e[i].dbi, new_e[i].key, new_e[i].klen,
+                                         new_e[i].data, new_e[i].dlen)) != ROSTER_E_OK)
+                return err;
+            continue;
+        }
         MDB_val nk = {new_e[i].klen, new_e[i].key}, nd = {new_e[i].dlen, new_e[i].data};
         if ((rc = mdb_put(txn, new_e[i].dbi, &nk, &nd, 0)) != 0)
             return store_mdb_err(rc);
@@ -133,13 +144,13 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
     key_scope(&new_scope, &nv);
     int64_t new_act = nv.active != 0, old_act = old_active != 0;
     if (old == NULL) {
-        err = store_counter_add(txn, s, &new_scope, 1, new_act);
+        err = store_counter_add(w, &new_scope, 1, new_act);
     } else if (memcmp(old_scope.b, new_scope.b, 16) != 0) {
-        err = store_counter_add(txn, s, &old_scope, -1, -old_act);
+        err = store_counter_add(w, &old_scope, -1, -old_act);
         if (err == ROSTER_E_OK)
-            err = store_counter_add(txn, s, &new_scope, 1, new_act);
+            err = store_counter_add(w, &new_scope, 1, new_act);
     } else {
-        err = store_counter_add(txn, s, &new_scope, 0, new_act - old_act);
+        err = store_counter_add(w, &new_scope, 0, new_act - old_act);
     }
     if (err != ROSTER_E_OK)
         return err;
