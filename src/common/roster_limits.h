@@ -1,8 +1,8 @@
 /* Field limits shared by the store's validation, the service and the
  * client library's fixed-size buffers (proto/roster.options repeats the
  * string sizes, plus one for the NUL). Lengths are in bytes of UTF-8. */
-#ifndef ROSTER_LIMITS_H
-#define ROSTER_LIMITS_H
+#ifndef ROSTER_FIELD_LIMITS_H
+#define ROSTER_FIELD_LIMITS_H
 
 #define ROSTER_ID_LEN               36 /* canonical UUID text */
 #define ROSTER_MAX_REFERENCE        255
