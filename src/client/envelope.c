@@ -56,8 +56,8 @@ static bool encode_body(pb_ostream_t *stream, const pb_field_t *field, void *con
     return pb_encode_submessage(stream, b->fields, b->req);
 }
 
-int roster_envelope_encode(nng_msg **out, const char *method, const pb_msgdesc_t *fields,
-                           const void *req, const roster_call_options *o, uint32_t timeout_ms)
+static int encode_sized(nng_msg **out, const char *method, const pb_msgdesc_t *fields,
+                        const void *req, const roster_call_options *o, uint32_t timeout_ms)
 {
     struct body_arg body = {fields, req};
     roster_v1_RpcRequest env = roster_v1_RpcRequest_init_zero;
@@ -95,6 +95,75 @@ int roster_envelope_encode(nng_msg **out, const char *method, const pb_msgdesc_t
 fail:
     nng_msg_free(m);
     return ROSTER_E_INVALID_ARGUMENT;
+}
+
+/* Bytes a varint takes. */
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static bool put_bytes(pb_ostream_t *os, uint32_t field, const void *p, size_t n)
+{
+    return pb_encode_tag(os, PB_WT_STRING, field) && pb_encode_string(os, p, n);
+}
+
+/* The common case in one pass over the request: the body and the call
+ * context are encoded into stack buffers, then the envelope (method = 1,
+ * body = 2, context = 3, the order nanopb itself writes) is laid out
+ * straight into a message of the exact size. Returns ROSTER_E_TOO_LARGE
+ * when a part does not fit the stack buffers; the caller then takes the
+ * general path. */
+static int encode_small(nng_msg **out, const char *method, const pb_msgdesc_t *fields,
+                        const void *req, const roster_call_options *o, uint32_t timeout_ms)
+{
+    uint8_t body[4096];
+    uint8_t ctx[512];
+    nng_msg *m = NULL;
+    pb_ostream_t bs = pb_ostream_from_buffer(body, sizeof body);
+    if (!pb_encode(&bs, fields, req))
+        return ROSTER_E_TOO_LARGE;
+    pb_ostream_t cs = pb_ostream_from_buffer(ctx, sizeof ctx);
+    if (o != NULL && o->request_id != NULL &&
+        !put_bytes(&cs, roster_v1_CallContext_request_id_tag, o->request_id, strlen(o->request_id)))
+        return ROSTER_E_TOO_LARGE;
+    if (timeout_ms != 0 &&
+        !(pb_encode_tag(&cs, PB_WT_VARINT, roster_v1_CallContext_timeout_ms_tag) &&
+          pb_encode_varint(&cs, timeout_ms)))
+        return ROSTER_E_TOO_LARGE;
+    if (o != NULL && o->tenant_scope != NULL &&
+        !put_bytes(&cs, roster_v1_CallContext_tenant_scope_tag, o->tenant_scope,
+                   strlen(o->tenant_scope)))
+        return ROSTER_E_TOO_LARGE;
+    size_t mlen = strlen(method);
+    size_t size = 1 + varint_len(mlen) + mlen + 1 + varint_len(bs.bytes_written) +
+                  bs.bytes_written + 1 + varint_len(cs.bytes_written) + cs.bytes_written;
+    if (nng_msg_alloc(&m, size) != 0)
+        return ROSTER_E_NOMEM;
+    pb_ostream_t os = pb_ostream_from_buffer(nng_msg_body(m), size);
+    if (!put_bytes(&os, roster_v1_RpcRequest_method_tag, method, mlen) ||
+        !put_bytes(&os, roster_v1_RpcRequest_body_tag, body, bs.bytes_written) ||
+        !put_bytes(&os, roster_v1_RpcRequest_context_tag, ctx, cs.bytes_written) ||
+        os.bytes_written != size) {
+        nng_msg_free(m);
+        return ROSTER_E_INVALID_ARGUMENT;
+    }
+    *out = m;
+    return ROSTER_E_OK;
+}
+
+int roster_envelope_encode(nng_msg **out, const char *method, const pb_msgdesc_t *fields,
+                           const void *req, const roster_call_options *o, uint32_t timeout_ms)
+{
+    int err = encode_small(out, method, fields, req, o, timeout_ms);
+    if (err != ROSTER_E_TOO_LARGE)
+        return err;
+    return encode_sized(out, method, fields, req, o, timeout_ms);
 }
 
 struct reply_state {

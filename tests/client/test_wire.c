@@ -399,6 +399,71 @@ START_TEST(request_envelope)
 }
 END_TEST
 
+/* A body too large for the encoder's stack buffers takes the general path;
+ * the server must read the same envelope either way. */
+START_TEST(request_envelope_large_body)
+{
+    static char custom[12001];
+    for (size_t i = 0; i + 1 < sizeof custom; i++)
+        custom[i] = (char)('a' + i % 26);
+    custom[0] = '"';
+    custom[sizeof custom - 2] = '"';
+    roster_v1_CreateUserRequest r = roster_v1_CreateUserRequest_init_zero;
+    roster_pb_str(&r.reference, "big");
+    roster_pb_str(&r.custom_data, custom);
+    r.has_active = true;
+    r.active = false;
+    roster_call_options o = {.request_id = "req-big"};
+    nng_msg *m = NULL;
+    ck_assert_int_eq(roster_envelope_encode(&m, "/roster.v1.UserService/CreateUser",
+                                            roster_v1_CreateUserRequest_fields, &r, &o, 0),
+                     ROSTER_E_OK);
+    Roster__V1__RpcRequest *d =
+        roster__v1__rpc_request__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(d->method, "/roster.v1.UserService/CreateUser");
+    ck_assert_str_eq(d->context->request_id, "req-big");
+    ck_assert(!d->context->has_timeout_ms);
+    ck_assert_ptr_null(d->context->tenant_scope);
+    Roster__V1__CreateUserRequest *b =
+        roster__v1__create_user_request__unpack(NULL, d->body.len, d->body.data);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_str_eq(b->reference, "big");
+    ck_assert_str_eq(b->custom_data, custom);
+    ck_assert(b->has_active && !b->active);
+    ck_assert_ptr_null(b->email);
+
+    /* the same request, small: both paths write identical envelopes */
+    nng_msg *small = NULL;
+    roster_pb_str(&r.custom_data, "{}");
+    ck_assert_int_eq(roster_envelope_encode(&small, "/roster.v1.UserService/CreateUser",
+                                            roster_v1_CreateUserRequest_fields, &r, &o, 0),
+                     ROSTER_E_OK);
+    Roster__V1__CreateUserRequest cb = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+    cb.reference = "big";
+    cb.custom_data = "{}";
+    cb.has_active = true;
+    cb.active = false;
+    uint8_t body[256];
+    size_t bl = pack_c(&cb.base, body, sizeof body);
+    Roster__V1__CallContext ctx = ROSTER__V1__CALL_CONTEXT__INIT;
+    ctx.request_id = "req-big";
+    Roster__V1__RpcRequest rc = ROSTER__V1__RPC_REQUEST__INIT;
+    rc.method = "/roster.v1.UserService/CreateUser";
+    rc.has_body = true;
+    rc.body.data = body;
+    rc.body.len = bl;
+    rc.context = &ctx;
+    uint8_t a[512];
+    size_t na = pack_c(&rc.base, a, sizeof a);
+    expect_bytes("client small create envelope", nng_msg_body(small), nng_msg_len(small), a, na);
+    roster__v1__create_user_request__free_unpacked(b, NULL);
+    roster__v1__rpc_request__free_unpacked(d, NULL);
+    nng_msg_free(m);
+    nng_msg_free(small);
+}
+END_TEST
+
 static const uint8_t REPLY_VIOLATIONS[] = {
 #include "vectors/rpc_reply_violations.inc"
 };
@@ -584,6 +649,7 @@ static Suite *wire_suite(void)
     tcase_add_test(tc, list_request_filter_presence);
     tcase_add_test(tc, update_request_with_clears);
     tcase_add_test(tc, request_envelope);
+    tcase_add_test(tc, request_envelope_large_body);
     tcase_add_test(tc, reply_envelope_with_violations);
     tcase_add_test(tc, reply_envelope_ok_body_and_garbage);
     tcase_add_test(tc, list_users_response);
