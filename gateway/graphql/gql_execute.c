@@ -181,8 +181,10 @@ struct group {
 struct exec {
     pthread_mutex_t mu;
     int driving;
-    group *ready_head;
+    group *ready_head; /* completed groups, under mu */
     group *ready_tail;
+    group *local_head; /* completed by the driver itself, driver only */
+    group *local_tail;
     uint32_t outstanding; /* groups not yet processed (driver only) */
     roster_arena a;       /* driver only */
     roster_arena shared;  /* under mu */
@@ -328,22 +330,39 @@ char *gql_strndup(gql_call *c, const char *s, size_t len)
 
 static void drive(exec *ex);
 
+/* The execution this thread is driving, if any: completions made by the
+ * driver itself (synchronous resolvers) skip the lock. */
+static _Thread_local exec *tl_driving;
+
+static void push_local(exec *ex, group *g)
+{
+    g->next = NULL;
+    if (ex->local_tail)
+        ex->local_tail->next = g;
+    else
+        ex->local_head = g;
+    ex->local_tail = g;
+}
+
 /* Records a completion; the caller holds no lock. */
 static void complete_call(gql_call *c, const gql_result *v, field_error *err)
 {
     exec *ex = c->ex;
-    pthread_mutex_lock(&ex->mu);
-    if (c->state) {
-        pthread_mutex_unlock(&ex->mu);
+    if (__atomic_exchange_n(&c->state, 1, __ATOMIC_ACQ_REL))
         return; /* completed twice: the first completion stands */
-    }
-    c->state = 1;
     if (v)
         c->value = *v;
     c->err = err;
     group *g = c->g;
+    if (tl_driving == ex) {
+        /* On the driving thread: only the group counter is shared. */
+        if (__atomic_sub_fetch(&g->pending, 1, __ATOMIC_ACQ_REL) == 0)
+            push_local(ex, g);
+        return;
+    }
     int start = 0;
-    if (--g->pending == 0) {
+    pthread_mutex_lock(&ex->mu);
+    if (__atomic_sub_fetch(&g->pending, 1, __ATOMIC_ACQ_REL) == 0) {
         g->next = NULL;
         if (ex->ready_tail)
             ex->ready_tail->next = g;
@@ -1471,17 +1490,11 @@ static void objvec_push(exec *ex, objvec *v, objnode *o)
     v->items[v->n++] = o;
 }
 
+/* A group completed by the driver itself (no resolver involved). */
 static void push_ready(exec *ex, group *g)
 {
-    pthread_mutex_lock(&ex->mu);
     g->pending = 0;
-    g->next = NULL;
-    if (ex->ready_tail)
-        ex->ready_tail->next = g;
-    else
-        ex->ready_head = g;
-    ex->ready_tail = g;
-    pthread_mutex_unlock(&ex->mu);
+    push_local(ex, g);
 }
 
 static void dispatch(exec *ex, group *g)
@@ -1704,9 +1717,19 @@ static void dispatch_root(exec *ex, uint32_t j)
 
 static void drive(exec *ex)
 {
+    exec *prev = tl_driving;
+    tl_driving = ex;
     for (;;) {
+        group *g = ex->local_head;
+        if (g) {
+            ex->local_head = g->next;
+            if (ex->local_head == NULL)
+                ex->local_tail = NULL;
+            process_group(ex, g);
+            continue;
+        }
         pthread_mutex_lock(&ex->mu);
-        group *g = ex->ready_head;
+        g = ex->ready_head;
         if (g) {
             ex->ready_head = g->next;
             if (ex->ready_head == NULL)
@@ -1721,11 +1744,13 @@ static void drive(exec *ex)
                 dispatch_root(ex, ex->next_root++);
                 continue;
             }
+            tl_driving = prev;
             finish(ex);
             return;
         }
         ex->driving = 0;
         pthread_mutex_unlock(&ex->mu);
+        tl_driving = prev;
         return;
     }
 }
@@ -2489,6 +2514,8 @@ int gql_execute(const gql_exec_params *p)
         return ROSTER_E_NOMEM;
     }
     ex->driving = 1;
+    exec *prev = tl_driving;
+    tl_driving = ex;
     if (op->type == GQL_OP_MUTATION) {
         if (col->n)
             dispatch_root(ex, ex->next_root++);
@@ -2497,6 +2524,7 @@ int gql_execute(const gql_exec_params *p)
             dispatch_root(ex, j);
         ex->next_root = col->n;
     }
+    tl_driving = prev;
     drive(ex);
     return ROSTER_E_OK;
 }
