@@ -31,10 +31,20 @@ static inline void fx_open(void)
     ck_assert_int_eq(store_open(&fx_store, fx_dir, &o), ROSTER_E_OK);
 }
 
+/* Makes a fresh directory named prefix + six random characters into buf. */
+static inline void fx_mkdtemp(char *buf, size_t cap, const char *prefix)
+{
+    snprintf(buf, cap, "%s", prefix);
+    size_t n = strlen(buf);
+    ck_assert_uint_lt(n + 6, cap);
+    memset(buf + n, 'X', 6); /* mkdtemp's template characters */
+    buf[n + 6] = '\0';
+    ck_assert_ptr_nonnull(mkdtemp(buf));
+}
+
 static inline void fx_setup(void)
 {
-    snprintf(fx_dir, sizeof fx_dir, "/tmp/roster-store-test-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(fx_dir));
+    fx_mkdtemp(fx_dir, sizeof fx_dir, "/tmp/roster-store-test-");
     fx_open();
     roster_arena_init(&fx_arena, 0, 0);
 }

@@ -528,8 +528,7 @@ START_TEST(unknown_version_refused)
     ck_assert_int_eq(store_open(&s, fx_dir, &o), ROSTER_E_VERSION);
     /* Read-only open of an empty directory creates nothing. */
     char empty[256];
-    snprintf(empty, sizeof empty, "/tmp/roster-store-empty-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(empty));
+    fx_mkdtemp(empty, sizeof empty, "/tmp/roster-store-empty-");
     ck_assert_int_eq(store_open(&s, empty, &o), ROSTER_E_NOT_FOUND);
     char p[300];
     snprintf(p, sizeof p, "%s/data.mdb", empty);
