@@ -1,7 +1,6 @@
 #include "clock.h"
 #include "error.h"
 
-#include <stdio.h>
 #include <time.h>
 
 int64_t roster_now_ms(void)
@@ -42,6 +41,14 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
+static void put2(char *p, unsigned v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+}
+
+/* Hand-rolled rather than snprintf: timestamps are formatted for every
+ * createdAt/updatedAt in every response, and snprintf dominated that path. */
 size_t roster_time_format_iso(char *buf, size_t cap, int64_t unix_ms)
 {
     int64_t secs = unix_ms / 1000, ms = unix_ms % 1000;
@@ -59,9 +66,25 @@ size_t roster_time_format_iso(char *buf, size_t cap, int64_t unix_ms)
     civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999 || cap < 25)
         return 0;
-    int n = snprintf(buf, cap, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", (int)y, m, d,
-                     (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)ms);
-    return n == 24 ? 24 : 0;
+    unsigned yy = (unsigned)y, hms = (unsigned)rem, frac = (unsigned)ms;
+    put2(buf, yy / 100);
+    put2(buf + 2, yy % 100);
+    buf[4] = '-';
+    put2(buf + 5, m);
+    buf[7] = '-';
+    put2(buf + 8, d);
+    buf[10] = 'T';
+    put2(buf + 11, hms / 3600);
+    buf[13] = ':';
+    put2(buf + 14, hms / 60 % 60);
+    buf[16] = ':';
+    put2(buf + 17, hms % 60);
+    buf[19] = '.';
+    buf[20] = (char)('0' + frac / 100);
+    put2(buf + 21, frac % 100);
+    buf[23] = 'Z';
+    buf[24] = '\0';
+    return 24;
 }
 
 static int digits(const char *s, size_t n, int *out)
@@ -116,8 +139,8 @@ int roster_time_parse_iso(int64_t *out_ms, const char *s, size_t len)
         return ROSTER_E_INVALID_ARGUMENT;
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap) || h > 23 ||
-        mi > 59 || se > 59)
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap) || h > 23 || mi > 59 ||
+        se > 59)
         return ROSTER_E_INVALID_ARGUMENT;
     int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - (int64_t)offset_min * 60;

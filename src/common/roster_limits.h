@@ -4,19 +4,19 @@
 #ifndef ROSTER_FIELD_LIMITS_H
 #define ROSTER_FIELD_LIMITS_H
 
-#define ROSTER_ID_LEN               36 /* canonical UUID text */
-#define ROSTER_MAX_REFERENCE        255
-#define ROSTER_MAX_EMAIL            254 /* RFC 5321 path limit */
-#define ROSTER_MAX_NAME             255 /* firstName, lastName, tenant name */
-#define ROSTER_MAX_PHONE            64
-#define ROSTER_MAX_LOCALE           35 /* BCP 47 tags in practice */
-#define ROSTER_MAX_TIMEZONE         64 /* IANA zone names */
-#define ROSTER_MAX_AVATAR_URL       2048
-#define ROSTER_MAX_CUSTOM_DATA      16384 /* encoded JSON object */
-#define ROSTER_MAX_FILTER_VALUES    1000 /* entries in valueIn / valueNotIn */
-#define ROSTER_MAX_BATCH            1000 /* ids in one batch get */
-#define ROSTER_DEFAULT_PAGE         20
-#define ROSTER_MAX_PAGE             1000
-#define ROSTER_MAX_RPC_MESSAGE      (4u * 1024u * 1024u) /* nng recv limit, bytes */
+#define ROSTER_ID_LEN            36 /* canonical UUID text */
+#define ROSTER_MAX_REFERENCE     255
+#define ROSTER_MAX_EMAIL         254 /* RFC 5321 path limit */
+#define ROSTER_MAX_NAME          255 /* firstName, lastName, tenant name */
+#define ROSTER_MAX_PHONE         64
+#define ROSTER_MAX_LOCALE        35 /* BCP 47 tags in practice */
+#define ROSTER_MAX_TIMEZONE      64 /* IANA zone names */
+#define ROSTER_MAX_AVATAR_URL    2048
+#define ROSTER_MAX_CUSTOM_DATA   16384 /* encoded JSON object */
+#define ROSTER_MAX_FILTER_VALUES 1000  /* entries in valueIn / valueNotIn */
+#define ROSTER_MAX_BATCH         1000  /* ids in one batch get */
+#define ROSTER_DEFAULT_PAGE      20
+#define ROSTER_MAX_PAGE          1000
+#define ROSTER_MAX_RPC_MESSAGE   (4u * 1024u * 1024u) /* nng recv limit, bytes */
 
 #endif

@@ -48,8 +48,7 @@ START_TEST(parse_rejects_malformed)
         "{190b3c2-7d1e-7a00-8000-000000000000",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        ck_assert_int_eq(roster_uuid_parse(&id, bad[i], strlen(bad[i])),
-                         ROSTER_E_INVALID_ARGUMENT);
+        ck_assert_int_eq(roster_uuid_parse(&id, bad[i], strlen(bad[i])), ROSTER_E_INVALID_ARGUMENT);
     ck_assert_int_eq(id.b[0], 0xab); /* untouched on failure */
     ck_assert_int_eq(roster_uuid_parse(&id, "0190B3C2-7D1E-7A00-8000-00000000000F", 36),
                      ROSTER_E_OK);
