@@ -1,6 +1,7 @@
 #include "record.h"
 
 #include "error.h"
+#include "roster_limits.h"
 #include "store_internal.h"
 
 #include <string.h>
@@ -145,6 +146,13 @@ static int view_parse(user_view *out, const void *bytes, size_t len)
     }
     if (r < 0 || !has_id)
         return ROSTER_E_CORRUPT;
+    /* Index keys are built from these fields: a stored value longer than
+     * validation allows means a damaged record, never an oversized key. */
+    if (v.reference.n > ROSTER_MAX_REFERENCE || v.email.n > ROSTER_MAX_EMAIL ||
+        v.first_name.n > ROSTER_MAX_NAME || v.last_name.n > ROSTER_MAX_NAME ||
+        v.phone.n > ROSTER_MAX_PHONE || v.locale.n > ROSTER_MAX_LOCALE ||
+        v.timezone.n > ROSTER_MAX_TIMEZONE)
+        return ROSTER_E_CORRUPT;
     *out = v;
     return ROSTER_E_OK;
 }
@@ -208,7 +216,7 @@ int tenant_view_parse(tenant_view *out, const void *bytes, size_t len)
                 v.updated_at = (int64_t)f.num;
         }
     }
-    if (r < 0 || !has_id)
+    if (r < 0 || !has_id || v.name.n > ROSTER_MAX_NAME)
         return ROSTER_E_CORRUPT;
     *out = v;
     return ROSTER_E_OK;
