@@ -147,8 +147,11 @@ typedef int (*roster_user_fn)(void *arg, size_t index, const roster_v1_User *use
 typedef int (*roster_tenant_fn)(void *arg, size_t index, const roster_v1_Tenant *tenant);
 
 /* ------------------------------------------------------------ synchronous calls */
-/* Out-parameters come first; they are written only when the call returns
- * ROSTER_E_OK (list arrays: entries [0, *count) then hold the page). */
+/* Out-parameters come first. Single records, *count and *total are
+ * written only when the call returns ROSTER_E_OK. Caller arrays (users,
+ * tenants, found) are filled while the reply is decoded: after ROSTER_E_OK
+ * entries [0, *count) (batch: [0, n)) hold the answer; after a failure
+ * their contents are unspecified. */
 
 int roster_client_create_user(roster_v1_User *out, roster_status *st, roster_client *c,
                               const roster_call_options *o, const roster_v1_CreateUserRequest *req);
