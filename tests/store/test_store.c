@@ -621,6 +621,72 @@ START_TEST(restore_round_trip)
 }
 END_TEST
 
+START_TEST(stats_and_batch_limits)
+{
+    char *t = fx_tenant("T", false);
+    Roster__V1__User *u;
+    ck_assert_int_eq(fx_user(NULL, "a", "a@x.io", t, &u, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(fx_user(NULL, "b", "b@x.io", NULL, &u, NULL), ROSTER_E_OK);
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    store_stats st;
+    ck_assert_int_eq(store_stat(r, &st), ROSTER_E_OK);
+    ck_assert_uint_eq(st.users, 2);
+    ck_assert_uint_eq(st.users_active, 2);
+    ck_assert_uint_eq(st.tenants, 1);
+    ck_assert_uint_ge(st.map_size, (uint64_t)1 << 30);
+    ck_assert_uint_gt(st.used_bytes, 0);
+    bool saw_email = false;
+    for (size_t i = 0; i < st.n_dbs; i++) {
+        if (strcmp(st.dbs[i].name, "idx_email") == 0) {
+            ck_assert_uint_eq(st.dbs[i].entries, 4); /* all users + per tenant */
+            saw_email = true;
+        }
+        if (strcmp(st.dbs[i].name, "uniq_reference") == 0)
+            ck_assert_uint_eq(st.dbs[i].entries, 2);
+    }
+    ck_assert(saw_email);
+
+    /* Batch gets: at most 1000 ids, malformed ids named. */
+    static char *many[1001];
+    for (int i = 0; i < 1001; i++)
+        many[i] = u->id;
+    Roster__V1__BatchGetUsersRequest bg = ROSTER__V1__BATCH_GET_USERS_REQUEST__INIT;
+    bg.n_ids = 1001;
+    bg.ids = many;
+    Roster__V1__BatchGetUsersResponse *br;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(store_user_batch_get(r, NULL, &bg, &fx_arena, &br, &d),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "ids");
+    char *bad[] = {u->id, "nope"};
+    bg.n_ids = 2;
+    bg.ids = bad;
+    ck_assert_int_eq(store_user_batch_get(r, NULL, &bg, &fx_arena, &br, &d),
+                     ROSTER_E_INVALID_ARGUMENT);
+    Roster__V1__BatchGetTenantsRequest tg = ROSTER__V1__BATCH_GET_TENANTS_REQUEST__INIT;
+    char *tids[] = {t, "0190b3c2-7d1e-7a00-8000-000000000000"};
+    tg.n_ids = 2;
+    tg.ids = tids;
+    tg.has_include_user_count = tg.include_user_count = 1;
+    Roster__V1__BatchGetTenantsResponse *tr;
+    ck_assert_int_eq(store_tenant_batch_get(r, NULL, &tg, &fx_arena, &tr, NULL), ROSTER_E_OK);
+    ck_assert(tr->found[0] && !tr->found[1]);
+    ck_assert_int_eq(tr->tenants[0]->user_count, 1);
+    int64_t none = -1;
+    ck_assert_int_eq(store_tenant_user_count(r, NULL, &none), ROSTER_E_OK);
+    ck_assert_int_eq(none, 1); /* users without a tenant */
+    Roster__V1__ListTenantsRequest lt = ROSTER__V1__LIST_TENANTS_REQUEST__INIT;
+    lt.has_limit = 1;
+    lt.limit = 1001;
+    Roster__V1__ListTenantsResponse *lr;
+    ck_assert_int_eq(store_tenant_list(r, NULL, &lt, &fx_arena, &lr, &d),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "limit");
+    store_read_end(r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store");
@@ -637,6 +703,7 @@ int main(void)
     tcase_add_test(tc, reopen_keeps_data);
     tcase_add_test(tc, verify_reports_damage);
     tcase_add_test(tc, restore_round_trip);
+    tcase_add_test(tc, stats_and_batch_limits);
     suite_add_tcase(s, tc);
     TCase *tv = tcase_create("version");
     tcase_add_checked_fixture(tv, version_setup, version_teardown);
