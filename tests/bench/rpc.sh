@@ -71,7 +71,8 @@ for n in 1 32 128; do
         e=$("$LOAD" --url "ipc://$TMP/echo.ipc" --mode echo --req-bytes "$REQ" --inflight $n --seconds "$SECS" --warmup "$WARM")
         echo "echo $n round $r: $e"
         ECH[$n]=$(best "${ECH[$n]}" "$e")
-        l=$("$LOAD" --url "ipc://$TMP/canned.ipc" --mode get --inflight $n --seconds "$SECS" --warmup "$WARM")
+        l=$("$LOAD" --url "ipc://$TMP/canned.ipc" --mode get --id 0190f3a2-7c1e-7d2a-9b4e-1a2b3c4d5e6f \
+            --inflight $n --seconds "$SECS" --warmup "$WARM")
         echo "lib  $n round $r: $l"
         LIB[$n]=$(best "${LIB[$n]}" "$l")
     done

@@ -195,6 +195,13 @@ static void issue(worker *w)
 /* Creates a tenant for this run and, for GetUser, the users it reads. */
 static int seed(load_state *L, char *why, size_t cap)
 {
+    if (L->cfg->mode == LOAD_GET_USER && L->cfg->fixed_id != NULL) {
+        L->nids = 1;
+        if ((L->ids = calloc(1, sizeof *L->ids)) == NULL ||
+            (L->ids[0] = strdup(L->cfg->fixed_id)) == NULL)
+            return ROSTER_E_NOMEM;
+        return ROSTER_E_OK;
+    }
     static roster_v1_Tenant t;
     static roster_v1_User u;
     roster_status st;

@@ -24,6 +24,7 @@ typedef struct load_config {
     size_t req_bytes;       /* echo: request size; 0 = a GetUser envelope's size */
     uint32_t timeout_ms;    /* per call */
     const char *save_reply; /* get: file to write the probed reply to, or NULL */
+    const char *fixed_id;   /* get: read only this id and create nothing, or NULL */
 } load_config;
 
 typedef struct load_result {

@@ -22,6 +22,8 @@ static void usage(FILE *f)
                "  --seed-users N    users created for get (default 100)\n"
                "  --req-bytes N     echo request size (default: a GetUser envelope's)\n"
                "  --timeout-ms N    per-call timeout (default 10000)\n"
+               "  --id ID           get: read only this user id, create nothing (for a\n"
+               "                    roster-echo --reply-file peer)\n"
                "  --save-reply FILE get: write one GetUser reply to FILE (for roster-echo\n"
                "                    --reply-file)\n");
 }
@@ -58,6 +60,8 @@ int main(int argc, char **argv)
         i++;
         if (strcmp(a, "--url") == 0) {
             cfg.url = v;
+        } else if (strcmp(a, "--id") == 0) {
+            cfg.fixed_id = v;
         } else if (strcmp(a, "--save-reply") == 0) {
             cfg.save_reply = v;
         } else if (strcmp(a, "--mode") == 0) {
