@@ -641,6 +641,123 @@ START_TEST(streaming_list)
 }
 END_TEST
 
+static int on_tenant(void *arg, size_t index, const roster_v1_Tenant *t)
+{
+    struct stream_seen *s = arg;
+    s->in_order &= index == s->n;
+    (void)t;
+    s->n++;
+    return 0;
+}
+
+/* Every asynchronous form, and the tenant streams. */
+START_TEST(async_forms)
+{
+    roster_client *c = open_client();
+    struct list_wait w = {0};
+    ck_assert_int_eq(nng_mtx_alloc(&w.mtx), 0);
+    ck_assert_int_eq(nng_cv_alloc(&w.cv, w.mtx), 0);
+    static roster_v1_Tenant t, t2, tb[2], tl[50];
+    static roster_v1_User u, u2, ub[2];
+    static roster_v1_HealthResponse h;
+    static roster_v1_StatsResponse st;
+
+    roster_v1_CreateTenantRequest ct = roster_v1_CreateTenantRequest_init_zero;
+    char ref[64];
+    snprintf(ref, sizeof ref, "async-forms-%s", uniq());
+    roster_pb_str(&ct.name, "Async forms");
+    roster_pb_str(&ct.reference, ref);
+    ck_assert_int_eq(roster_client_create_tenant_async(&t, c, NULL, &ct, list_done, &w),
+                     ROSTER_E_OK);
+    ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
+    ck_assert(t.has_id);
+
+    roster_v1_UpdateTenantRequest ut = roster_v1_UpdateTenantRequest_init_zero;
+    roster_pb_str(&ut.id, t.id);
+    roster_pb_str(&ut.name, "Async forms 2");
+    ck_assert_int_eq(roster_client_update_tenant_async(&t2, c, NULL, &ut, list_done, &w),
+                     ROSTER_E_OK);
+    ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
+    ck_assert_str_eq(t2.name, "Async forms 2");
+
+    ck_assert_int_eq(roster_client_get_tenant_async(&t2, c, NULL, t.id, true, list_done, &w),
+                     ROSTER_E_OK);
+    ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
+    ck_assert(t2.has_user_count);
+
+    roster_v1_CreateUserRequest cu = roster_v1_CreateUserRequest_init_zero;
+    char email[96];
+    snprintf(email, sizeof email, "async-forms-%s@example.com", uniq());
+    roster_pb_str(&cu.email, email);
+    roster_pb_str(&cu.reference, ref);
+    roster_pb_str(&cu.tenant_id, t.id);
+    ck_assert_int_eq(roster_client_create_user_async(&u, c, NULL, &cu, list_done, &w), ROSTER_E_OK);
+    ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
+    ck_assert_str_eq(u.email, email);
+
+    roster_v1_UpdateUserRequest uu = roster_v1_UpdateUserRequest_init_zero;
+    roster_pb_str(&uu.id, u.id);
+    roster_pb_str(&uu.locale, "fr-FR");
+    ck_assert_int_eq(roster_client_update_user_async(&u2, c, NULL, &uu, list_done, &w),
+                     ROSTER_E_OK);
+    ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
+    ck_assert_str_eq(u2.locale, "fr-FR");
+
+    const char *uids[] = {u.id, "0190f3a2-0000-7000-8000-00000000beef"};
+    bool found[2];
+    ck_assert_int_eq(
+        roster_client_batch_get_users_async(ub, found, c, NULL, uids, 2, list_done, &w),
+        ROSTER_E_OK);
+    ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
+    ck_assert(found[0] && !found[1]);
+
+    const char *tids[] = {"0190f3a2-0000-7000-8000-00000000beef", t.id};
+    ck_assert_int_eq(
+        roster_client_batch_get_tenants_async(tb, found, c, NULL, tids, 2, true, list_done, &w),
+        ROSTER_E_OK);
+    ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
+    ck_assert(!found[0] && found[1]);
+    ck_assert(tb[1].has_user_count && tb[1].user_count == 1);
+
+    roster_v1_ListTenantsRequest lt = roster_v1_ListTenantsRequest_init_zero;
+    lt.has_filter = true;
+    lt.filter.has_reference = true;
+    roster_pb_str(&lt.filter.reference.equal_to, ref);
+    size_t n = 0;
+    int64_t total = 0;
+    ck_assert_int_eq(
+        roster_client_list_tenants_async(tl, &n, &total, c, NULL, &lt, 50, list_done, &w),
+        ROSTER_E_OK);
+    ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(total, 1);
+
+    ck_assert_int_eq(roster_client_health_async(&h, c, NULL, list_done, &w), ROSTER_E_OK);
+    ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
+    ck_assert_str_eq(h.status, "SERVING");
+    ck_assert_int_eq(roster_client_stats_async(&st, c, NULL, list_done, &w), ROSTER_E_OK);
+    ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
+    ck_assert(st.has_users && st.users >= 1);
+
+    /* tenant streams */
+    roster_status rs;
+    struct stream_seen sl = {0, 0, true};
+    ck_assert_int_eq(roster_client_list_tenants_stream(&total, &rs, c, NULL, &lt, on_tenant, &sl),
+                     ROSTER_E_OK);
+    ck_assert_uint_eq(sl.n, 1);
+    struct stream_seen sb = {0, 0, true};
+    ck_assert_int_eq(
+        roster_client_batch_get_tenants_stream(found, &rs, c, NULL, tids, 2, false, on_tenant, &sb),
+        ROSTER_E_OK);
+    ck_assert_uint_eq(sb.n, 2);
+    ck_assert(sb.in_order && !found[0] && found[1]);
+
+    nng_cv_free(w.cv);
+    nng_mtx_free(w.mtx);
+    roster_client_close(c);
+}
+END_TEST
+
 START_TEST(open_errors)
 {
     roster_client *c = NULL;
@@ -758,6 +875,7 @@ static TCase *transport_case(const char *name, void (*setup)(void))
     tcase_add_test(tc, status_paths);
     tcase_add_test(tc, async_many_in_flight);
     tcase_add_test(tc, streaming_list);
+    tcase_add_test(tc, async_forms);
     return tc;
 }
 
