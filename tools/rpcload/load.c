@@ -97,7 +97,7 @@ static void record(load_state *L, worker *w, bool ok)
     uint64_t us = ns / 1000;
     atomic_fetch_add_explicit(&L->hist[us < HIST_BUCKETS ? us : HIST_BUCKETS - 1], 1,
                               memory_order_relaxed);
-    uint64_t m = atomic_load_explicit(&L->max_ns, memory_order_relaxed);
+    unsigned long long m = atomic_load_explicit(&L->max_ns, memory_order_relaxed);
     while (ns > m && !atomic_compare_exchange_weak(&L->max_ns, &m, ns))
         ;
 }
