@@ -264,6 +264,8 @@ int store_op_begin(store_wtxn *w, MDB_txn **out)
     if (w->failed)
         return w->failed;
     w->n_op_delta = 0;
+    w->op_pending = w->n_pending;
+    w->op_pbuf = w->pbuf_len;
     if (w->bulk) {
         *out = w->txn;
         return ROSTER_E_OK;
@@ -292,6 +294,8 @@ int store_op_end(store_wtxn *w, MDB_txn *txn, int err)
     }
     if (err != ROSTER_E_OK) {
         w->n_op_delta = 0;
+        w->n_pending = w->op_pending;
+        w->pbuf_len = w->op_pbuf;
         return err;
     }
     if ((err = deltas_merge(w)) != ROSTER_E_OK)

@@ -73,8 +73,9 @@ typedef struct pending_entry {
 struct store_wtxn {
     store *s;
     MDB_txn *txn;
-    pending_entry *pending; /* bulk groups: non-unique index entries of creates */
+    pending_entry *pending; /* non-unique index entries of created users */
     size_t n_pending, cap_pending;
+    size_t op_pending, op_pbuf; /* queue length when the operation began */
     uint8_t *pbuf;
     size_t pbuf_len, pbuf_cap;
     counter_delta op_delta[4]; /* the current operation's changes */
@@ -118,10 +119,11 @@ int store_op_begin(store_wtxn *w, MDB_txn **out);
  * or aborting the nested transaction). Returns err or the commit error. */
 int store_op_end(store_wtxn *w, MDB_txn *txn, int err);
 
-/* Queues an index entry of a created user for the commit of bulk group w,
- * where entries are written sorted by database and key (cheaper than
- * writing them in arrival order). Only for entries nothing reads before
- * commit: the non-unique indexes. */
+/* Queues an index entry of a created user for the commit of group w, where
+ * entries are written sorted by database and key (cheaper than writing
+ * them in arrival order, and outside the operations' nested transactions).
+ * Only for entries nothing reads before commit: the non-unique indexes. An
+ * operation that fails drops what it queued (store_op_end). */
 int store_pending_add(store_wtxn *w, MDB_dbi dbi, const void *key, size_t klen, const void *data,
                       size_t dlen);
 

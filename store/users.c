@@ -69,12 +69,8 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
 {
     store *s = w->s;
     key_entry old_e[USER_ENTRIES], new_e[USER_ENTRIES];
-    bool defer = w->bulk && old == NULL;
+    bool defer = old == NULL; /* store_pending_add: written at group commit */
     int err;
-    /* Entries queued by earlier creates of a bulk group must be in place
-     * before an update replaces entries. */
-    if (old && (err = store_pending_flush(w)) != ROSTER_E_OK)
-        return err;
     static _Thread_local uint8_t old_buf[USER_ENTRIES * KEY_MAX], new_buf[USER_ENTRIES * KEY_MAX];
     size_t n_old = old ? key_user_entries(old_e, old_buf, s, old) : 0;
     roster_uuid old_scope;
@@ -383,6 +379,11 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
         return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "tenantId",
                            "a tenant-bound caller cannot remove a user from its tenant");
 
+    /* Entries queued by earlier creates of the group must be in place
+     * before an update replaces entries; they go into the group's own
+     * transaction, outside this operation's. */
+    if (w->n_pending && !w->failed && (err = store_pending_flush(w)) != ROSTER_E_OK)
+        return w->failed = err;
     MDB_txn *txn;
     if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
         return err;
