@@ -113,8 +113,10 @@ void store_read_end(store_rtxn *r);
  * operation below runs in its own nested LMDB transaction: when one fails,
  * it leaves nothing behind and the others in the group are unaffected.
  * Operations see the effects of earlier operations of the same group
- * (uniqueness included). *out is owned by the caller until
- * store_write_commit or store_write_abort. */
+ * (uniqueness included). The sort-index entries of created users and the
+ * counters are written by store_write_commit (sorted, once per group).
+ * *out is owned by the caller until store_write_commit or
+ * store_write_abort. */
 int store_write_begin(store *s, store_wtxn **out);
 
 /* Like store_write_begin, for bulk loads (rosterctl load, benchmarks):
