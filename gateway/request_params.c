@@ -76,6 +76,8 @@ int gw_negotiate(const char *accept)
 
 void gw_params_free(gw_params *p)
 {
+    if (p == NULL)
+        return;
     json_decref(p->root);
     json_decref(p->owned_vars);
     free(p->get_buf);

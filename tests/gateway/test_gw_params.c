@@ -103,6 +103,7 @@ START_TEST(post_parameters)
     ck_assert_ptr_null(p.op_name);
     ck_assert_ptr_nonnull(p.variables);
     gw_params_free(&p);
+    gw_params_free(NULL);
     ck_assert_int_eq(
         post_status("application/json", "{\"query\":\"{a}\",\"operationName\":\"\"}", NULL), 0);
 }
