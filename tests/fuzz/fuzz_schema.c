@@ -7,6 +7,7 @@
 
 static gql_schema *schema;
 static gql_resolvers *resolvers;
+static oracle_stub_layout layout;
 static int tried;
 
 static void setup(void)
@@ -20,7 +21,7 @@ static void setup(void)
     if (rc == ROSTER_E_OK)
         rc = gql_resolvers_new(&resolvers, schema);
     if (rc == ROSTER_E_OK)
-        rc = oracle_stub_register(resolvers);
+        rc = oracle_stub_register(resolvers, schema, &layout);
     if (rc != ROSTER_E_OK) {
         fprintf(stderr, "fuzz schema: %s%s%s\n", roster_strerror(rc), errs.head ? ": " : "",
                 errs.head ? errs.head->message : "");

@@ -24,6 +24,34 @@ typedef struct rec {
     gql_result *vals;
 } rec;
 
+enum {
+    U_ID,
+    U_REFERENCE,
+    U_EMAIL,
+    U_FIRST_NAME,
+    U_LAST_NAME,
+    U_PHONE,
+    U_LOCALE,
+    U_TIMEZONE,
+    U_IS_OPTED_IN,
+    U_ACTIVE,
+    U_SYNCED,
+    U_AVATAR_URL,
+    U_CUSTOM_DATA,
+    U_TWO_FACTOR,
+    U_TENANT_ID,
+    U_CREATED_AT,
+    U_UPDATED_AT
+};
+static const char *const user_fields[ORACLE_USER_FIELDS] = {
+    "id",         "reference",        "email",     "firstName", "lastName", "phone",
+    "locale",     "timezone",         "isOptedIn", "active",    "synced",   "avatarUrl",
+    "customData", "twoFactorEnabled", "tenantId",  "createdAt", "updatedAt"};
+
+enum { T_ID, T_NAME, T_REFERENCE, T_IS_DEFAULT, T_CREATED_AT, T_UPDATED_AT };
+static const char *const tenant_fields[ORACLE_TENANT_FIELDS] = {
+    "id", "name", "reference", "isDefault", "createdAt", "updatedAt"};
+
 /* ---- small helpers over byte strings */
 
 static unsigned long byte_sum(const char *s, size_t len)
@@ -66,6 +94,17 @@ static gql_result cat3(gql_call *c, const char *a, size_t al, const char *b, siz
 static gql_result prefixed(gql_call *c, const char *prefix, const char *s, size_t len)
 {
     return cat3(c, prefix, strlen(prefix), s, len, "", 0);
+}
+
+/* Writes v in decimal at the end of buf[0..cap) and returns where it starts. */
+static char *decimal(char *buf, size_t cap, unsigned long v)
+{
+    char *p = buf + cap;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && p > buf);
+    return p;
 }
 
 /* ---- completion, immediate or deferred */
@@ -135,113 +174,91 @@ size_t oracle_stub_drain(oracle_stub *st)
 
 /* ---- records */
 
-/* The index of field `name` (len bytes) in t, or -1. */
-static long field_index(const gql_type *t, const char *name, size_t len)
+/* The string value of field i of r, or an empty slice. */
+static gql_str str_at(const rec *r, int i)
 {
-    const gql_field *f = gql_type_field(t, name, len);
-    if (!f || f < t->fields || f >= t->fields + t->n_fields)
-        return -1;
-    return f - t->fields;
-}
-
-static void set(rec *r, const char *name, gql_result v)
-{
-    long i = field_index(r->type, name, strlen(name));
-    if (i >= 0)
-        r->vals[i] = v;
-}
-
-static gql_result get(const rec *r, const char *name)
-{
-    long i = field_index(r->type, name, strlen(name));
-    return i >= 0 ? r->vals[i] : gql_r_null();
-}
-
-/* The string value of field `name`, or an empty slice. */
-static gql_str get_str(const rec *r, const char *name)
-{
-    gql_result v = get(r, name);
     gql_str s = {"", 0};
-    if (v.kind == GQL_RESULT_STRING) {
-        s.ptr = v.u.string.ptr;
-        s.len = (uint32_t)v.u.string.len;
+    if (r && r->vals[i].kind == GQL_RESULT_STRING) {
+        s.ptr = r->vals[i].u.string.ptr;
+        s.len = (uint32_t)r->vals[i].u.string.len;
     }
     return s;
 }
 
-/* A record of the named type of t with every field null; NULL when out of
- * memory. */
-static rec *rec_new(gql_call *c, const gql_wtype *t)
+/* A record of type t with every field null; NULL when out of memory. */
+static rec *rec_new(gql_call *c, const gql_type *t)
 {
-    const gql_type *named = t->named;
     rec *r = gql_alloc(c, sizeof *r);
-    gql_result *vals = gql_alloc(c, (named->n_fields ? named->n_fields : 1) * sizeof *vals);
+    gql_result *vals = gql_alloc(c, (t->n_fields ? t->n_fields : 1) * sizeof *vals);
     if (!r || !vals)
         return NULL;
-    r->type = named;
+    r->type = t;
     r->vals = vals;
-    for (uint32_t i = 0; i < named->n_fields; i++)
+    for (uint32_t i = 0; i < t->n_fields; i++)
         vals[i] = gql_r_null();
     return r;
 }
 
-/* The type of field `name` of the named type of t. */
-static const gql_wtype *field_type(const gql_wtype *t, const char *name)
+static const oracle_stub_layout *layout_of(void *ud)
 {
-    const gql_field *f = gql_type_field(t->named, name, strlen(name));
-    return f ? f->type : t;
+    return ud;
 }
 
-static rec *derive_user(gql_call *c, const gql_wtype *t, const char *id, size_t len)
+static rec *derive_user(gql_call *c, const oracle_stub_layout *L, const char *id, size_t len)
 {
-    rec *r = rec_new(c, t);
+    rec *r = rec_new(c, L->user);
     if (!r)
         return NULL;
+    gql_result *v = r->vals;
+    const int16_t *f = L->user_f;
     unsigned long k = byte_sum(id, len);
-    char num[64];
-    set(r, "id", gql_r_string(id, len));
-    set(r, "reference", prefixed(c, "ref-", id, len));
-    set(r, "email", cat3(c, "", 0, id, len, "@example.com", 12));
-    set(r, "firstName", prefixed(c, "First-", id, len));
+    char num[24];
+    char *d = decimal(num, sizeof num, k);
+    size_t dl = (size_t)(num + sizeof num - d);
+    v[f[U_ID]] = gql_r_string(id, len);
+    v[f[U_REFERENCE]] = prefixed(c, "ref-", id, len);
+    v[f[U_EMAIL]] = cat3(c, "", 0, id, len, "@example.com", 12);
+    v[f[U_FIRST_NAME]] = prefixed(c, "First-", id, len);
     if (k % 5 != 0)
-        set(r, "lastName", prefixed(c, "Last-", id, len));
-    if (k % 4 == 0) {
-        int n = snprintf(num, sizeof num, "+1555%lu", k);
-        set(r, "phone", cat3(c, num, (size_t)n, "", 0, "", 0));
-    }
-    set(r, "locale", lit("en-US"));
-    set(r, "timezone", lit("UTC"));
-    set(r, "isOptedIn", gql_r_bool(k % 2 == 0));
-    set(r, "active", gql_r_bool(k % 3 != 0));
-    set(r, "synced", gql_r_bool(1));
-    set(r, "avatarUrl", cat3(c, "https://img.example.com/", 24, id, len, ".png", 4));
-    int n = snprintf(num, sizeof num, "{\"n\":%lu,\"tags\":[\"a\",\"b\"]}", k);
-    gql_result custom = cat3(c, num, (size_t)n, "", 0, "", 0);
-    set(r, "customData", gql_r_raw_json(custom.u.string.ptr, custom.u.string.len));
-    set(r, "twoFactorEnabled", gql_r_bool(0));
+        v[f[U_LAST_NAME]] = prefixed(c, "Last-", id, len);
+    if (k % 4 == 0)
+        v[f[U_PHONE]] = cat3(c, "+1555", 5, d, dl, "", 0);
+    v[f[U_LOCALE]] = lit("en-US");
+    v[f[U_TIMEZONE]] = lit("UTC");
+    v[f[U_IS_OPTED_IN]] = gql_r_bool(k % 2 == 0);
+    v[f[U_ACTIVE]] = gql_r_bool(k % 3 != 0);
+    v[f[U_SYNCED]] = gql_r_bool(1);
+    v[f[U_AVATAR_URL]] = cat3(c, "https://img.example.com/", 24, id, len, ".png", 4);
+    static const char tags[] = ",\"tags\":[\"a\",\"b\"]}";
+    gql_result custom = cat3(c, "{\"n\":", 5, d, dl, tags, sizeof tags - 1);
+    if (custom.kind == GQL_RESULT_STRING)
+        v[f[U_CUSTOM_DATA]] = gql_r_raw_json(custom.u.string.ptr, custom.u.string.len);
+    v[f[U_TWO_FACTOR]] = gql_r_bool(0);
     if (k % 6 != 0 && k % 11 == 0) {
-        set(r, "tenantId", lit("t-bad"));
+        v[f[U_TENANT_ID]] = lit("t-bad");
     } else if (k % 6 != 0) {
         static const char *const tenants[] = {"t0", "t1", "t2", "t3"};
-        set(r, "tenantId", lit(tenants[k % 4]));
+        v[f[U_TENANT_ID]] = lit(tenants[k % 4]);
     }
-    set(r, "createdAt", lit(CREATED));
-    set(r, "updatedAt", lit(UPDATED));
+    v[f[U_CREATED_AT]] = lit(CREATED);
+    v[f[U_UPDATED_AT]] = lit(UPDATED);
     return r;
 }
 
-static rec *derive_tenant(gql_call *c, const gql_wtype *t, const char *id, size_t len)
+static rec *derive_tenant(gql_call *c, const oracle_stub_layout *L, const char *id, size_t len)
 {
-    rec *r = rec_new(c, t);
+    rec *r = rec_new(c, L->tenant);
     if (!r)
         return NULL;
-    set(r, "id", gql_r_string(id, len));
-    set(r, "name", prefixed(c, "Tenant ", id, len));
+    gql_result *v = r->vals;
+    const int16_t *f = L->tenant_f;
+    v[f[T_ID]] = gql_r_string(id, len);
+    v[f[T_NAME]] = prefixed(c, "Tenant ", id, len);
     if (byte_sum(id, len) % 2 == 0)
-        set(r, "reference", prefixed(c, "ref-", id, len));
-    set(r, "isDefault", gql_r_bool(equals(id, len, "t1")));
-    set(r, "createdAt", lit(CREATED));
-    set(r, "updatedAt", lit(UPDATED));
+        v[f[T_REFERENCE]] = prefixed(c, "ref-", id, len);
+    v[f[T_IS_DEFAULT]] = gql_r_bool(equals(id, len, "t1"));
+    v[f[T_CREATED_AT]] = lit(CREATED);
+    v[f[T_UPDATED_AT]] = lit(UPDATED);
     return r;
 }
 
@@ -328,14 +345,14 @@ static void reverse(gql_str *ids, size_t n)
     }
 }
 
-/* Finishes c with a page {totalCount: n, data: [ids offset..offset+limit)
- * made by derive]. */
-static void finish_page(gql_call *c, const gql_str *ids, size_t n, long long limit,
-                        long long offset,
-                        rec *(*derive)(gql_call *, const gql_wtype *, const char *, size_t))
+typedef rec *(*derive_fn)(gql_call *, const oracle_stub_layout *, const char *, size_t);
+
+/* Finishes c with a page of type page_t: {totalCount: n, data: the records
+ * of ids[offset..offset+limit) made by derive}. */
+static void finish_page(gql_call *c, const oracle_stub_layout *L, const gql_type *page_t,
+                        int total_f, int data_f, const gql_str *ids, size_t n, long long limit,
+                        long long offset, derive_fn derive)
 {
-    const gql_wtype *page_t = gql_call_field(c)->type;
-    const gql_wtype *item_t = field_type(page_t, "data");
     rec *page = rec_new(c, page_t);
     size_t from = (size_t)offset < n ? (size_t)offset : n;
     size_t count = n - from < (size_t)limit ? n - from : (size_t)limit;
@@ -345,15 +362,15 @@ static void finish_page(gql_call *c, const gql_str *ids, size_t n, long long lim
         return;
     }
     for (size_t i = 0; i < count; i++) {
-        rec *r = derive(c, item_t, ids[from + i].ptr, ids[from + i].len);
+        rec *r = derive(c, L, ids[from + i].ptr, ids[from + i].len);
         if (!r) {
             fail(c, "out of memory");
             return;
         }
         items[i] = gql_r_object(r);
     }
-    set(page, "totalCount", gql_r_int((int64_t)n));
-    set(page, "data", gql_r_list(items, count));
+    page->vals[total_f] = gql_r_int((int64_t)n);
+    page->vals[data_f] = gql_r_list(items, count);
     finish(c, gql_r_object(page));
 }
 
@@ -361,7 +378,6 @@ static void finish_page(gql_call *c, const gql_str *ids, size_t n, long long lim
 
 static void q_user(gql_call *c, void *ud)
 {
-    (void)ud;
     const gql_value *id = gql_call_arg(c, "id");
     const char *s = id->u.string.ptr;
     size_t n = id->u.string.len;
@@ -373,7 +389,7 @@ static void q_user(gql_call *c, void *ud)
         finish(c, gql_r_null());
         return;
     }
-    rec *u = derive_user(c, gql_call_field(c)->type, s, n);
+    rec *u = derive_user(c, layout_of(ud), s, n);
     if (!u)
         fail(c, "out of memory");
     else
@@ -382,7 +398,7 @@ static void q_user(gql_call *c, void *ud)
 
 static void q_users(gql_call *c, void *ud)
 {
-    (void)ud;
+    const oracle_stub_layout *L = layout_of(ud);
     long long limit, offset;
     if (page_bounds(c, &limit, &offset) != 0)
         return;
@@ -406,10 +422,11 @@ static void q_users(gql_call *c, void *ud)
         if (is_kind(value, GQL_VALUE_STRING))
             prefix = value->u.string;
         ids = gql_alloc(c, USERS_GENERATED * sizeof *ids);
-        for (int i = 0; ids && i < USERS_GENERATED; i++) {
-            char num[16];
-            int nl = snprintf(num, sizeof num, "%d", i);
-            gql_result s = cat3(c, prefix.ptr, prefix.len, num, (size_t)nl, "", 0);
+        for (unsigned long i = 0; ids && i < USERS_GENERATED; i++) {
+            char num[24];
+            char *d = decimal(num, sizeof num, i);
+            gql_result s =
+                cat3(c, prefix.ptr, prefix.len, d, (size_t)(num + sizeof num - d), "", 0);
             if (s.kind != GQL_RESULT_STRING) {
                 ids = NULL;
                 break;
@@ -433,18 +450,18 @@ static void q_users(gql_call *c, void *ud)
     }
     if (order_desc(c))
         reverse(ids, n);
-    finish_page(c, ids, n, limit, offset, derive_user);
+    finish_page(c, L, L->user_page, L->user_page_total, L->user_page_data, ids, n, limit, offset,
+                derive_user);
 }
 
 static void q_tenant(gql_call *c, void *ud)
 {
-    (void)ud;
     const gql_value *id = gql_call_arg(c, "id");
     if (contains(id->u.string.ptr, id->u.string.len, "missing")) {
         fail(c, "tenant %.*s not found", (int)id->u.string.len, id->u.string.ptr);
         return;
     }
-    rec *t = derive_tenant(c, gql_call_field(c)->type, id->u.string.ptr, id->u.string.len);
+    rec *t = derive_tenant(c, layout_of(ud), id->u.string.ptr, id->u.string.len);
     if (!t)
         fail(c, "out of memory");
     else
@@ -453,7 +470,7 @@ static void q_tenant(gql_call *c, void *ud)
 
 static void q_tenants(gql_call *c, void *ud)
 {
-    (void)ud;
+    const oracle_stub_layout *L = layout_of(ud);
     long long limit, offset;
     if (page_bounds(c, &limit, &offset) != 0)
         return;
@@ -471,7 +488,8 @@ static void q_tenants(gql_call *c, void *ud)
     }
     if (order_desc(c))
         reverse(ids, n);
-    finish_page(c, ids, n, limit, offset, derive_tenant);
+    finish_page(c, L, L->tenant_page, L->tenant_page_total, L->tenant_page_data, ids, n, limit,
+                offset, derive_tenant);
 }
 
 /* ---- Mutation */
@@ -489,7 +507,7 @@ static gql_result input_or(gql_call *c, const gql_value *in, const char *name, g
 
 static void m_create_user(gql_call *c, void *ud)
 {
-    (void)ud;
+    const oracle_stub_layout *L = layout_of(ud);
     const gql_value *in = gql_call_arg(c, "user");
     gql_str ref = member(in, "reference")->u.string;
     gql_str email = member(in, "email")->u.string;
@@ -501,93 +519,99 @@ static void m_create_user(gql_call *c, void *ud)
         fail(c, "email %.*s is not valid", (int)email.len, email.ptr);
         return;
     }
-    rec *r = rec_new(c, gql_call_field(c)->type);
+    rec *r = rec_new(c, L->user);
     if (!r) {
         fail(c, "out of memory");
         return;
     }
-    static const char *const optional[] = {"firstName", "lastName", "phone",     "locale",
-                                           "timezone",  "tenantId", "avatarUrl", "customData"};
-    set(r, "id", prefixed(c, "new-", ref.ptr, ref.len));
-    set(r, "reference", gql_r_string(ref.ptr, ref.len));
-    set(r, "email", gql_r_string(email.ptr, email.len));
+    static const int optional[] = {U_FIRST_NAME, U_LAST_NAME, U_PHONE,      U_LOCALE,
+                                   U_TIMEZONE,   U_TENANT_ID, U_AVATAR_URL, U_CUSTOM_DATA};
+    gql_result *v = r->vals;
+    const int16_t *f = L->user_f;
+    v[f[U_ID]] = prefixed(c, "new-", ref.ptr, ref.len);
+    v[f[U_REFERENCE]] = gql_r_string(ref.ptr, ref.len);
+    v[f[U_EMAIL]] = gql_r_string(email.ptr, email.len);
     for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
-        set(r, optional[i], input_or(c, in, optional[i], gql_r_null(), 0));
-    set(r, "isOptedIn", input_or(c, in, "isOptedIn", gql_r_bool(0), 1));
-    set(r, "active", input_or(c, in, "active", gql_r_bool(1), 1));
-    set(r, "twoFactorEnabled", input_or(c, in, "twoFactorEnabled", gql_r_bool(0), 1));
-    set(r, "synced", gql_r_bool(1));
-    set(r, "createdAt", lit(CREATED));
-    set(r, "updatedAt", lit(CREATED));
+        v[f[optional[i]]] = input_or(c, in, user_fields[optional[i]], gql_r_null(), 0);
+    v[f[U_IS_OPTED_IN]] = input_or(c, in, "isOptedIn", gql_r_bool(0), 1);
+    v[f[U_ACTIVE]] = input_or(c, in, "active", gql_r_bool(1), 1);
+    v[f[U_TWO_FACTOR]] = input_or(c, in, "twoFactorEnabled", gql_r_bool(0), 1);
+    v[f[U_SYNCED]] = gql_r_bool(1);
+    v[f[U_CREATED_AT]] = lit(CREATED);
+    v[f[U_UPDATED_AT]] = lit(CREATED);
     finish(c, gql_r_object(r));
 }
 
-/* Replaces r's values with every field present in the input object. */
-static void apply_update(gql_call *c, rec *r, const gql_value *in)
+/* Replaces r's values with every field present in the input object (by
+ * name: the input types' fields are named like the output fields), then
+ * sets field updated_f to TOUCHED. */
+static void apply_update(gql_call *c, rec *r, const gql_value *in, int updated_f)
 {
     for (uint32_t i = 0; in && in->kind == GQL_VALUE_OBJECT && i < in->u.object.count; i++) {
         const gql_object_field *f = &in->u.object.fields[i];
-        long k = field_index(r->type, f->name.ptr, f->name.len);
-        if (k >= 0)
-            r->vals[k] = value_result(c, f->value);
+        const gql_field *def = gql_type_field(r->type, f->name.ptr, f->name.len);
+        if (def && def >= r->type->fields && def < r->type->fields + r->type->n_fields)
+            r->vals[def - r->type->fields] = value_result(c, f->value);
     }
-    set(r, "updatedAt", lit(TOUCHED));
+    r->vals[updated_f] = lit(TOUCHED);
 }
 
 static void m_update_user(gql_call *c, void *ud)
 {
-    (void)ud;
+    const oracle_stub_layout *L = layout_of(ud);
     const gql_value *id = gql_call_arg(c, "id");
     if (contains(id->u.string.ptr, id->u.string.len, "erruser")) {
         fail(c, "user %.*s not found", (int)id->u.string.len, id->u.string.ptr);
         return;
     }
-    rec *r = derive_user(c, gql_call_field(c)->type, id->u.string.ptr, id->u.string.len);
+    rec *r = derive_user(c, L, id->u.string.ptr, id->u.string.len);
     if (!r) {
         fail(c, "out of memory");
         return;
     }
-    apply_update(c, r, gql_call_arg(c, "user"));
+    apply_update(c, r, gql_call_arg(c, "user"), L->user_f[U_UPDATED_AT]);
     finish(c, gql_r_object(r));
 }
 
 static void m_create_tenant(gql_call *c, void *ud)
 {
-    (void)ud;
+    const oracle_stub_layout *L = layout_of(ud);
     const gql_value *in = gql_call_arg(c, "tenant");
     gql_str name = member(in, "name")->u.string;
     if (name.len == 0) {
         fail(c, "tenant name must not be empty");
         return;
     }
-    rec *r = rec_new(c, gql_call_field(c)->type);
+    rec *r = rec_new(c, L->tenant);
     if (!r) {
         fail(c, "out of memory");
         return;
     }
-    set(r, "id", prefixed(c, "t-new-", name.ptr, name.len));
-    set(r, "name", gql_r_string(name.ptr, name.len));
-    set(r, "reference", input_or(c, in, "reference", gql_r_null(), 0));
-    set(r, "isDefault", gql_r_bool(0));
-    set(r, "createdAt", lit(CREATED));
-    set(r, "updatedAt", lit(CREATED));
+    gql_result *v = r->vals;
+    const int16_t *f = L->tenant_f;
+    v[f[T_ID]] = prefixed(c, "t-new-", name.ptr, name.len);
+    v[f[T_NAME]] = gql_r_string(name.ptr, name.len);
+    v[f[T_REFERENCE]] = input_or(c, in, "reference", gql_r_null(), 0);
+    v[f[T_IS_DEFAULT]] = gql_r_bool(0);
+    v[f[T_CREATED_AT]] = lit(CREATED);
+    v[f[T_UPDATED_AT]] = lit(CREATED);
     finish(c, gql_r_object(r));
 }
 
 static void m_update_tenant(gql_call *c, void *ud)
 {
-    (void)ud;
+    const oracle_stub_layout *L = layout_of(ud);
     const gql_value *id = gql_call_arg(c, "id");
     if (contains(id->u.string.ptr, id->u.string.len, "missing")) {
         fail(c, "tenant %.*s not found", (int)id->u.string.len, id->u.string.ptr);
         return;
     }
-    rec *r = derive_tenant(c, gql_call_field(c)->type, id->u.string.ptr, id->u.string.len);
+    rec *r = derive_tenant(c, L, id->u.string.ptr, id->u.string.len);
     if (!r) {
         fail(c, "out of memory");
         return;
     }
-    apply_update(c, r, gql_call_arg(c, "tenant"));
+    apply_update(c, r, gql_call_arg(c, "tenant"), L->tenant_f[T_UPDATED_AT]);
     finish(c, gql_r_object(r));
 }
 
@@ -605,9 +629,14 @@ static void field_default(gql_call *c, void *ud)
     finish(c, r->vals[f - f->parent->fields]);
 }
 
+static gql_str user_id(gql_call *c, const oracle_stub_layout *L)
+{
+    return str_at(gql_call_source(c), L->user_f[U_ID]);
+}
+
 static void user_email(gql_call *c, void *ud)
 {
-    gql_str id = get_str(gql_call_source(c), "id");
+    gql_str id = user_id(c, layout_of(ud));
     if (contains(id.ptr, id.len, "nullemail")) {
         finish(c, gql_r_null());
         return;
@@ -621,7 +650,7 @@ static void user_email(gql_call *c, void *ud)
 
 static void user_avatar(gql_call *c, void *ud)
 {
-    gql_str id = get_str(gql_call_source(c), "id");
+    gql_str id = user_id(c, layout_of(ud));
     if (byte_sum(id.ptr, id.len) % 7 == 0) {
         fail(c, "avatar unavailable for %.*s", (int)id.len, id.ptr);
         return;
@@ -632,21 +661,21 @@ static void user_avatar(gql_call *c, void *ud)
 /* Batched like the gateway: one call for every user of a level. */
 static void user_tenant(gql_call *const *calls, size_t n_calls, void *ud)
 {
-    (void)ud;
+    const oracle_stub_layout *L = layout_of(ud);
     for (size_t i = 0; i < n_calls; i++) {
         gql_call *c = calls[i];
-        const rec *u = gql_call_source(c);
-        gql_str id = get_str(u, "id");
+        gql_str id = user_id(c, L);
         if (contains(id.ptr, id.len, "errtenant")) {
             fail(c, "tenant lookup failed for %.*s", (int)id.len, id.ptr);
             continue;
         }
-        gql_result tid = get(u, "tenantId");
+        const rec *u = gql_call_source(c);
+        gql_result tid = u->vals[L->user_f[U_TENANT_ID]];
         if (tid.kind != GQL_RESULT_STRING) {
             finish(c, gql_r_null());
             continue;
         }
-        rec *t = derive_tenant(c, gql_call_field(c)->type, tid.u.string.ptr, tid.u.string.len);
+        rec *t = derive_tenant(c, L, tid.u.string.ptr, tid.u.string.len);
         if (!t)
             fail(c, "out of memory");
         else
@@ -656,7 +685,7 @@ static void user_tenant(gql_call *const *calls, size_t n_calls, void *ud)
 
 static void tenant_name(gql_call *c, void *ud)
 {
-    gql_str id = get_str(gql_call_source(c), "id");
+    gql_str id = str_at(gql_call_source(c), layout_of(ud)->tenant_f[T_ID]);
     if (contains(id.ptr, id.len, "bad")) {
         fail(c, "tenant name failed for %.*s", (int)id.len, id.ptr);
         return;
@@ -666,19 +695,52 @@ static void tenant_name(gql_call *c, void *ud)
 
 static void tenant_users(gql_call *c, void *ud)
 {
-    (void)ud;
-    gql_str id = get_str(gql_call_source(c), "id");
-    rec *count = rec_new(c, gql_call_field(c)->type);
+    const oracle_stub_layout *L = layout_of(ud);
+    gql_str id = str_at(gql_call_source(c), L->tenant_f[T_ID]);
+    rec *count = rec_new(c, L->count);
     if (!count) {
         fail(c, "out of memory");
         return;
     }
-    set(count, "totalCount", gql_r_int((int64_t)(byte_sum(id.ptr, id.len) % 50)));
+    count->vals[L->count_total] = gql_r_int((int64_t)(byte_sum(id.ptr, id.len) % 50));
     finish(c, gql_r_object(count));
 }
 
-int oracle_stub_register(gql_resolvers *r)
+/* Type `name` of s and the positions of its fields `names`; -1 if absent. */
+static int find_fields(const gql_type **t_out, int16_t *idx, const gql_schema *s, const char *name,
+                       const char *const *names, size_t n)
 {
+    const gql_type *t = gql_schema_type(s, name, strlen(name));
+    if (!t || t->kind != GQL_KIND_OBJECT)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const gql_field *f = gql_type_field(t, names[i], strlen(names[i]));
+        if (!f || f < t->fields || f >= t->fields + t->n_fields)
+            return -1;
+        idx[i] = (int16_t)(f - t->fields);
+    }
+    *t_out = t;
+    return 0;
+}
+
+int oracle_stub_register(gql_resolvers *r, const gql_schema *s, oracle_stub_layout *L)
+{
+    static const char *const page_fields[] = {"totalCount", "data"};
+    static const char *const count_fields[] = {"totalCount"};
+    int16_t page[2], tpage[2];
+    memset(L, 0, sizeof *L);
+    if (find_fields(&L->user, L->user_f, s, "UserModel", user_fields, ORACLE_USER_FIELDS) ||
+        find_fields(&L->tenant, L->tenant_f, s, "TenantModel", tenant_fields,
+                    ORACLE_TENANT_FIELDS) ||
+        find_fields(&L->user_page, page, s, "UserPageModel", page_fields, 2) ||
+        find_fields(&L->tenant_page, tpage, s, "TenantPageModel", page_fields, 2) ||
+        find_fields(&L->count, &L->count_total, s, "UsersCountModel", count_fields, 1))
+        return ROSTER_E_NOT_FOUND;
+    L->user_page_total = page[0];
+    L->user_page_data = page[1];
+    L->tenant_page_total = tpage[0];
+    L->tenant_page_data = tpage[1];
+
     static const struct {
         const char *type, *field;
         gql_resolve_fn fn;
@@ -696,11 +758,11 @@ int oracle_stub_register(gql_resolvers *r)
         {"TenantModel", "name", tenant_name},
         {"TenantModel", "users", tenant_users},
     };
-    int rc = gql_resolvers_set_default(r, NULL, field_default, NULL);
+    int rc = gql_resolvers_set_default(r, NULL, field_default, L);
     for (size_t i = 0; rc == ROSTER_E_OK && i < sizeof table / sizeof table[0]; i++)
-        rc = gql_resolvers_set(r, table[i].type, table[i].field, table[i].fn, NULL);
+        rc = gql_resolvers_set(r, table[i].type, table[i].field, table[i].fn, L);
     if (rc == ROSTER_E_OK)
-        rc = gql_resolvers_set_batch(r, "UserModel", "tenant", user_tenant, NULL);
+        rc = gql_resolvers_set_batch(r, "UserModel", "tenant", user_tenant, L);
     return rc;
 }
 

@@ -13,6 +13,7 @@
 #define ROSTER_ORACLE_STUB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "graphql.h"
 
@@ -21,6 +22,17 @@
 
 typedef struct oracle_pending oracle_pending;
 
+/* Field positions of the schema's object types, found once at registration
+ * so that building a record costs no name lookups. */
+enum { ORACLE_USER_FIELDS = 17, ORACLE_TENANT_FIELDS = 6 };
+typedef struct oracle_stub_layout {
+    const gql_type *user, *tenant, *user_page, *tenant_page, *count;
+    int16_t user_f[ORACLE_USER_FIELDS];     /* UserModel, in STUB.md's order */
+    int16_t tenant_f[ORACLE_TENANT_FIELDS]; /* TenantModel */
+    int16_t user_page_total, user_page_data, tenant_page_total, tenant_page_data;
+    int16_t count_total;
+} oracle_stub_layout;
+
 typedef struct oracle_stub {
     int defer;               /* queue completions instead of finishing now */
     oracle_pending *pending; /* owned: queued completions */
@@ -28,10 +40,11 @@ typedef struct oracle_stub {
     size_t cap_pending;
 } oracle_stub;
 
-/* Registers the stub's resolvers for every field of the schema. The table
- * keeps no pointer to anything of the stub's. ROSTER_E_OK, or the first
- * gql_resolvers_set* failure. */
-int oracle_stub_register(gql_resolvers *r);
+/* Fills *layout from s and registers the stub's resolvers for every field
+ * of s in r. The resolvers use *layout (borrowed), which must stay in place
+ * and unchanged while r is used. ROSTER_E_OK, ROSTER_E_NOT_FOUND (s lacks a
+ * type or field of STUB.md) or the first gql_resolvers_set* failure. */
+int oracle_stub_register(gql_resolvers *r, const gql_schema *s, oracle_stub_layout *layout);
 
 /* Per-execution state; pass it as gql_exec_params.context. Allocates
  * nothing until a completion is deferred. */

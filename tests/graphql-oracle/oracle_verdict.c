@@ -30,7 +30,7 @@ int oracle_engine_open(oracle_engine *e, const char *schema_path)
     if (rc == ROSTER_E_OK)
         rc = gql_resolvers_new(&e->resolvers, e->schema);
     if (rc == ROSTER_E_OK)
-        rc = oracle_stub_register(e->resolvers);
+        rc = oracle_stub_register(e->resolvers, e->schema, &e->layout);
     if (rc != ROSTER_E_OK) {
         fprintf(stderr, "engine setup: %s\n", roster_strerror(rc));
         goto fail;

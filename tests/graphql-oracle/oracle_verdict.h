@@ -9,10 +9,12 @@
 
 #include "graphql.h"
 #include "oracle_corpus.h"
+#include "oracle_stub.h"
 
 typedef struct oracle_engine {
-    gql_schema *schema;       /* owned */
-    gql_resolvers *resolvers; /* owned: the stub's resolvers */
+    gql_schema *schema;        /* owned */
+    gql_resolvers *resolvers;  /* owned: the stub's resolvers */
+    oracle_stub_layout layout; /* the resolvers point here: the engine must not move */
 } oracle_engine;
 
 /* Builds the schema from the SDL file at schema_path with the standard
