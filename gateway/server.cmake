@@ -29,12 +29,6 @@ if(TARGET roster_graphql AND TARGET roster_rpc)
                PkgConfig::JANSSON Threads::Threads
         PRIVATE roster_flags)
 
-endif()
-
-# The daemon links once the engine's executor and the RPC client exist.
-if(TARGET roster_gateway_core
-   AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/graphql/gql_execute.c
-   AND EXISTS ${PROJECT_SOURCE_DIR}/src/rpc/rpc_client.c)
     add_executable(roster-gateway main.c)
     target_link_libraries(roster-gateway PRIVATE roster_gateway_core roster_flags)
     install(TARGETS roster-gateway RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
