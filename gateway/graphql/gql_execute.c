@@ -310,9 +310,23 @@ void *gql_call_context(const gql_call *c)
     return c->ex->context;
 }
 
+static void drive(exec *ex);
+
+/* The execution this thread is driving, if any: completions and
+ * allocations made by the driver itself (synchronous resolvers) skip the
+ * lock. */
+static _Thread_local exec *tl_driving;
+
 void *gql_alloc(gql_call *c, size_t size)
 {
     exec *ex = c->ex;
+    if (tl_driving == ex) {
+        /* The driver's own arena; past its memory limit, the shared one as
+         * from any other thread. */
+        void *p = roster_arena_alloc(&ex->a, size);
+        if (p)
+            return p;
+    }
     pthread_mutex_lock(&ex->mu);
     void *p = roster_arena_alloc(&ex->shared, size);
     pthread_mutex_unlock(&ex->mu);
@@ -321,18 +335,14 @@ void *gql_alloc(gql_call *c, size_t size)
 
 char *gql_strndup(gql_call *c, const char *s, size_t len)
 {
-    exec *ex = c->ex;
-    pthread_mutex_lock(&ex->mu);
-    char *p = roster_arena_strndup(&ex->shared, s, len);
-    pthread_mutex_unlock(&ex->mu);
+    char *p = len < SIZE_MAX ? gql_alloc(c, len + 1) : NULL;
+    if (p == NULL)
+        return NULL;
+    if (len)
+        memcpy(p, s, len);
+    p[len] = '\0';
     return p;
 }
-
-static void drive(exec *ex);
-
-/* The execution this thread is driving, if any: completions made by the
- * driver itself (synchronous resolvers) skip the lock. */
-static _Thread_local exec *tl_driving;
 
 static void push_local(exec *ex, group *g)
 {
