@@ -72,6 +72,8 @@ enum {
     OPT_DOC_CACHE,
     OPT_DRAIN,
     OPT_SCHEMA,
+    OPT_UPSTREAM_CA,
+    OPT_UPSTREAM_NAME,
     OPT_LOG_LEVEL,
 };
 
@@ -89,6 +91,10 @@ static const opt_def opts[] = {
      "HTTP address to serve (default http://127.0.0.1:8080)"},
     {OPT_UPSTREAM, "upstream", "ROSTER_GATEWAY_UPSTREAM", "URL",
      "roster-users RPC address: ipc://, tcp:// or tls+tcp:// (default ipc://$PWD/data/users.ipc)"},
+    {OPT_UPSTREAM_CA, "upstream-ca", "ROSTER_GATEWAY_UPSTREAM_CA", "FILE",
+     "tls+tcp:// only: PEM CA chain the service's certificate must be signed by"},
+    {OPT_UPSTREAM_NAME, "upstream-server-name", "ROSTER_GATEWAY_UPSTREAM_SERVER_NAME", "NAME",
+     "tls+tcp:// only: name expected in the service's certificate (default: URL host)"},
     {OPT_MAX_BODY, "max-body", "ROSTER_GATEWAY_MAX_BODY", "BYTES",
      "largest POST body, k/M suffixes allowed; larger gets 413 (default 1M)"},
     {OPT_MAX_TOKENS, "max-tokens", "ROSTER_GATEWAY_MAX_TOKENS", "N",
@@ -160,6 +166,18 @@ static int apply(gw_config *c, const opt_def *d, const char *v, const char *src,
             rc = ROSTER_E_INVALID_ARGUMENT;
         else
             snprintf(c->upstream, sizeof c->upstream, "%s", v);
+        break;
+    case OPT_UPSTREAM_CA:
+        if (strlen(v) >= sizeof c->upstream_ca)
+            rc = ROSTER_E_INVALID_ARGUMENT;
+        else
+            snprintf(c->upstream_ca, sizeof c->upstream_ca, "%s", v);
+        break;
+    case OPT_UPSTREAM_NAME:
+        if (strlen(v) >= sizeof c->upstream_name)
+            rc = ROSTER_E_INVALID_ARGUMENT;
+        else
+            snprintf(c->upstream_name, sizeof c->upstream_name, "%s", v);
         break;
     case OPT_SCHEMA:
         if (strlen(v) >= sizeof c->schema_path)

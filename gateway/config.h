@@ -9,12 +9,14 @@
 #include "log.h"
 
 typedef struct gw_config {
-    char listen[512];       /* http://host:port for the HTTP server */
-    char upstream[1024];    /* nng URL of roster-users */
-    char schema_path[1024]; /* SDL file served; "" = the built-in copy */
-    size_t max_body;        /* bytes of a POST body (413 past it) */
-    uint32_t max_tokens;    /* lexical tokens of a document */
-    uint32_t max_depth;     /* selection and value nesting of a document */
+    char listen[512];        /* http://host:port for the HTTP server */
+    char upstream[1024];     /* nng URL of roster-users */
+    char upstream_ca[1024];  /* tls+tcp://: CA file the service's certificate must chain to */
+    char upstream_name[256]; /* tls+tcp://: expected certificate name ("" = URL host) */
+    char schema_path[1024];  /* SDL file served; "" = the built-in copy */
+    size_t max_body;         /* bytes of a POST body (413 past it) */
+    uint32_t max_tokens;     /* lexical tokens of a document */
+    uint32_t max_depth;      /* selection and value nesting of a document */
     uint32_t max_page;
     uint32_t max_rpcs; /* upstream calls one request may cause */ /* users/tenants limit argument */
     uint32_t timeout_ms;   /* per-request deadline, passed to every RPC */

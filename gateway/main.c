@@ -125,7 +125,8 @@ int main(int argc, char **argv)
 
     if ((rc = build_schema(&schema, &cfg)) != ROSTER_E_OK)
         goto fail;
-    if ((rc = gw_upstream_new(&up, cfg.upstream, cfg.rpc_contexts, cfg.rpc_sockets, err,
+    gw_upstream_tls tls = {.ca_file = cfg.upstream_ca, .server_name = cfg.upstream_name};
+    if ((rc = gw_upstream_new(&up, cfg.upstream, cfg.rpc_contexts, cfg.rpc_sockets, &tls, err,
                               sizeof err)) != ROSTER_E_OK) {
         char q[600];
         roster_log(ROSTER_LOG_ERROR, "upstream_error", "error=%s",

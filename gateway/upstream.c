@@ -41,7 +41,7 @@ static const rpc_method_id method_ids[GW_RPC__COUNT] = {
 };
 
 int gw_upstream_new(gw_upstream **out, const char *url, uint32_t contexts, uint32_t sockets,
-                    char *err, size_t err_cap)
+                    const gw_upstream_tls *tls, char *err, size_t err_cap)
 {
     if (sockets == 0 || sockets > MAX_CLIENTS) {
         snprintf(err, err_cap, "upstream sockets must be between 1 and %d", MAX_CLIENTS);
@@ -53,6 +53,10 @@ int gw_upstream_new(gw_upstream **out, const char *url, uint32_t contexts, uint3
     rpc_client_options o = {.contexts = (contexts + sockets - 1) / sockets,
                             .reconnect_min_ms = 20,
                             .reconnect_max_ms = 500};
+    if (tls != NULL) {
+        o.tls_ca_file = tls->ca_file && tls->ca_file[0] ? tls->ca_file : NULL;
+        o.tls_server_name = tls->server_name && tls->server_name[0] ? tls->server_name : NULL;
+    }
     for (uint32_t i = 0; i < sockets; i++) {
         roster_err_detail d;
         memset(&d, 0, sizeof d);

@@ -30,13 +30,22 @@ typedef struct gw_rpc_reply {
  * call fails before anything is sent, from inside gw_upstream_call. */
 typedef void (*gw_rpc_cb)(const gw_rpc_reply *reply, void *ud);
 
+/* Options for tls+tcp:// (both borrowed for gw_upstream_new, NULL or ""
+ * for none): the CA file the service's certificate must chain to (none:
+ * encrypted but not authenticated) and the name it must carry (none: the
+ * URL's host). */
+typedef struct gw_upstream_tls {
+    const char *ca_file;
+    const char *server_name;
+} gw_upstream_tls;
+
 /* Dials `url` with `sockets` req0 sockets (1..16, calls spread round
  * robin) and `contexts` contexts in all, created up front (more are added
  * on demand). Dialling is non-blocking and reconnects in the background.
  * ROSTER_E_OK with *out, or ROSTER_E_INVALID_ARGUMENT (bad URL or socket
  * count, err says why) / ROSTER_E_NOMEM. */
 int gw_upstream_new(gw_upstream **out, const char *url, uint32_t contexts, uint32_t sockets,
-                    char *err, size_t err_cap);
+                    const gw_upstream_tls *tls, char *err, size_t err_cap);
 
 /* Closes the socket and frees everything. No call may be outstanding.
  * Accepts NULL. */
