@@ -202,15 +202,15 @@ static int raw_gets(const bench_config *cfg, const roster_uuid *keys, size_t n, 
         return ROSTER_E_IO;
     }
     size_t sum = 0;
-    int64_t t0 = roster_mono_ns();
+    int64_t t0 = roster_mono_ns(), c0 = cpu_ns();
     for (size_t i = 0; i < n; i++) {
         MDB_val k = {16, (void *)keys[i].b}, v;
         if (mdb_get(txn, dbi, &k, &v) == 0)
             sum += v.mv_size;
     }
-    int64_t ns = roster_mono_ns() - t0;
-    printf("get       bare mdb_get (%s): %.3f us/op  (%zu lookups, %zu bytes)\n", label,
-           per_op_us(ns, n), n, sum);
+    int64_t ns = roster_mono_ns() - t0, cns = cpu_ns() - c0;
+    printf("get       bare mdb_get (%s): %.3f us/op  CPU %.3f us/op  (%zu lookups, %zu bytes)\n",
+           label, per_op_us(ns, n), per_op_us(cns, n), n, sum);
     mdb_txn_abort(txn);
     mdb_env_close(env);
     return ROSTER_E_OK;
@@ -223,20 +223,22 @@ static int store_gets(store *s, char (*keys)[ROSTER_UUID_TEXT_LEN + 1], size_t n
     if (err != ROSTER_E_OK)
         return err;
     size_t sum = 0;
-    int64_t t0 = roster_mono_ns();
+    int64_t t0 = roster_mono_ns(), c0 = cpu_ns();
     for (size_t i = 0; i < n; i++) {
         const void *b;
         size_t len;
         if (store_user_get_raw(r, NULL, keys[i], &b, &len) == ROSTER_E_OK)
             sum += len;
     }
-    int64_t ns = roster_mono_ns() - t0;
-    printf("get       store_user_get_raw: %.3f us/op  (%zu bytes)\n", per_op_us(ns, n), sum);
+    int64_t ns = roster_mono_ns() - t0, cns = cpu_ns() - c0;
+    printf("get       store_user_get_raw: %.3f us/op  CPU %.3f us/op  (%zu bytes)\n",
+           per_op_us(ns, n), per_op_us(cns, n), sum);
 
     roster_arena arena;
     roster_arena_init(&arena, 64 * 1024, 0);
     sum = 0;
     t0 = roster_mono_ns();
+    c0 = cpu_ns();
     for (size_t i = 0; i < n; i++) {
         Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
         g.id = keys[i];
@@ -247,8 +249,10 @@ static int store_gets(store *s, char (*keys)[ROSTER_UUID_TEXT_LEN + 1], size_t n
             roster_arena_reset(&arena);
     }
     ns = roster_mono_ns() - t0;
-    printf("get       store_user_get (unpacked into an arena): %.3f us/op  (%zu found)\n",
-           per_op_us(ns, n), sum);
+    cns = cpu_ns() - c0;
+    printf("get       store_user_get (unpacked into an arena): %.3f us/op  CPU %.3f us/op  "
+           "(%zu found)\n",
+           per_op_us(ns, n), per_op_us(cns, n), sum);
     roster_arena_free(&arena);
     store_read_end(r);
     return ROSTER_E_OK;
