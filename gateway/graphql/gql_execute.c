@@ -114,8 +114,6 @@ typedef struct objnode objnode;
 typedef struct vnode vnode;
 struct vnode {
     uint8_t kind;
-    uint8_t nulled; /* pass 1: null after propagation */
-    uint8_t checked;
     union {
         gql_result leaf;
         objnode *obj;
@@ -207,7 +205,6 @@ struct exec {
     int nomem;
     int over_limit; /* nomem because of max_memory */
     size_t max_memory;
-    gql_buf scratch;
 };
 
 static void *xalloc(exec *ex, size_t n)
@@ -1872,15 +1869,14 @@ static void inspect_result(gql_buf *b, const gql_result *r)
 
 /* Writes (w non-NULL) or checks a leaf value. Returns 0, or -1 with a
  * message in msg. */
-static int leaf_emit(exec *ex, gql_jw *w, const gql_result *r, const gql_type *nt, gql_buf *msg)
+static int leaf_emit(gql_jw *w, const gql_result *r, const gql_type *nt, gql_buf *msg)
 {
     char tmp[64];
     gql_buf_clear(msg);
     if (nt->kind == GQL_KIND_ENUM) {
         if (r->kind == GQL_RESULT_STRING &&
             gql_type_enum_value(nt, r->u.string.ptr, r->u.string.len)) {
-            if (w)
-                gql_jw_string(w, r->u.string.ptr, r->u.string.len);
+            gql_jw_string(w, r->u.string.ptr, r->u.string.len);
             return 0;
         }
         gql_buf_append(msg, "Enum \"", 6);
@@ -1898,13 +1894,11 @@ static int leaf_emit(exec *ex, gql_jw *w, const gql_result *r, const gql_type *n
                 err = "Int cannot represent non 32-bit signed integer value: ";
                 break;
             }
-            if (w)
-                gql_jw_int(w, r->u.integer);
+            gql_jw_int(w, r->u.integer);
             return 0;
         }
         if (r->kind == GQL_RESULT_BOOLEAN) {
-            if (w)
-                gql_jw_int(w, r->u.boolean ? 1 : 0);
+            gql_jw_int(w, r->u.boolean ? 1 : 0);
             return 0;
         }
         if (r->kind == GQL_RESULT_FLOAT)
@@ -1930,89 +1924,73 @@ static int leaf_emit(exec *ex, gql_jw *w, const gql_result *r, const gql_type *n
             err = "Int cannot represent non 32-bit signed integer value: ";
             break;
         }
-        if (w)
-            gql_jw_int(w, (int64_t)d);
+        gql_jw_int(w, (int64_t)d);
         return 0;
     }
     case GQL_SCALAR_FLOAT:
         if (r->kind == GQL_RESULT_INT) {
-            if (w)
-                gql_jw_int(w, r->u.integer);
+            gql_jw_int(w, r->u.integer);
             return 0;
         }
         if (r->kind == GQL_RESULT_FLOAT && isfinite(r->u.number)) {
-            if (w)
-                gql_jw_double(w, r->u.number);
+            gql_jw_double(w, r->u.number);
             return 0;
         }
         if (r->kind == GQL_RESULT_BOOLEAN) {
-            if (w)
-                gql_jw_int(w, r->u.boolean ? 1 : 0);
+            gql_jw_int(w, r->u.boolean ? 1 : 0);
             return 0;
         }
         err = "Float cannot represent non numeric value: ";
         break;
     case GQL_SCALAR_STRING:
         if (r->kind == GQL_RESULT_STRING) {
-            if (w)
-                gql_jw_string(w, r->u.string.ptr, r->u.string.len);
+            gql_jw_string(w, r->u.string.ptr, r->u.string.len);
             return 0;
         }
         if (r->kind == GQL_RESULT_BOOLEAN) {
-            if (w)
-                gql_jw_stringz(w, r->u.boolean ? "true" : "false");
+            gql_jw_stringz(w, r->u.boolean ? "true" : "false");
             return 0;
         }
         if (r->kind == GQL_RESULT_INT) {
-            if (w) {
-                snprintf(tmp, sizeof tmp, "%lld", (long long)r->u.integer);
-                gql_jw_stringz(w, tmp);
-            }
+            snprintf(tmp, sizeof tmp, "%lld", (long long)r->u.integer);
+            gql_jw_stringz(w, tmp);
             return 0;
         }
         if (r->kind == GQL_RESULT_FLOAT && isfinite(r->u.number)) {
-            if (w) {
-                gql_buf nb;
-                gql_jw nw;
-                gql_buf_init(&nb);
-                gql_jw_init(&nw, &nb, 0);
-                gql_jw_double(&nw, r->u.number);
-                gql_jw_string(w, nb.data ? nb.data : "", nb.len);
-                gql_buf_free(&nb);
-            }
+            gql_buf nb;
+            gql_jw nw;
+            gql_buf_init(&nb);
+            gql_jw_init(&nw, &nb, 0);
+            gql_jw_double(&nw, r->u.number);
+            gql_jw_string(w, nb.data ? nb.data : "", nb.len);
+            gql_buf_free(&nb);
             return 0;
         }
         err = "String cannot represent value: ";
         break;
     case GQL_SCALAR_BOOLEAN:
         if (r->kind == GQL_RESULT_BOOLEAN) {
-            if (w)
-                gql_jw_bool(w, r->u.boolean);
+            gql_jw_bool(w, r->u.boolean);
             return 0;
         }
         if (r->kind == GQL_RESULT_INT) {
-            if (w)
-                gql_jw_bool(w, r->u.integer != 0);
+            gql_jw_bool(w, r->u.integer != 0);
             return 0;
         }
         if (r->kind == GQL_RESULT_FLOAT && isfinite(r->u.number)) {
-            if (w)
-                gql_jw_bool(w, r->u.number != 0);
+            gql_jw_bool(w, r->u.number != 0);
             return 0;
         }
         err = "Boolean cannot represent a non boolean value: ";
         break;
     case GQL_SCALAR_ID:
         if (r->kind == GQL_RESULT_STRING) {
-            if (w)
-                gql_jw_string(w, r->u.string.ptr, r->u.string.len);
+            gql_jw_string(w, r->u.string.ptr, r->u.string.len);
             return 0;
         }
         if (r->kind == GQL_RESULT_INT) {
-            if (w) {
-                snprintf(tmp, sizeof tmp, "%lld", (long long)r->u.integer);
-                gql_jw_stringz(w, tmp);
-            }
+            snprintf(tmp, sizeof tmp, "%lld", (long long)r->u.integer);
+            gql_jw_stringz(w, tmp);
             return 0;
         }
         err = "ID cannot represent value: ";
@@ -2020,14 +1998,7 @@ static int leaf_emit(exec *ex, gql_jw *w, const gql_result *r, const gql_type *n
     default: {
         if (nt->hooks.serialize) {
             const char *m = NULL;
-            gql_jw sw;
-            gql_jw *target = w;
-            if (target == NULL) {
-                gql_buf_clear(&ex->scratch);
-                gql_jw_init(&sw, &ex->scratch, 0);
-                target = &sw;
-            }
-            if (nt->hooks.serialize(target, r, &m, nt->hooks.ud) != ROSTER_E_OK) {
+            if (nt->hooks.serialize(w, r, &m, nt->hooks.ud) != ROSTER_E_OK) {
                 gql_buf_clear(msg);
                 m = m ? m : "invalid value";
                 gql_buf_append(msg, m, strlen(m));
@@ -2036,8 +2007,6 @@ static int leaf_emit(exec *ex, gql_jw *w, const gql_result *r, const gql_type *n
             }
             return 0;
         }
-        if (w == NULL)
-            return 0;
         switch (r->kind) {
         case GQL_RESULT_BOOLEAN:
             gql_jw_bool(w, r->u.boolean);
@@ -2068,88 +2037,6 @@ static int leaf_emit(exec *ex, gql_jw *w, const gql_result *r, const gql_type *n
     return -1;
 }
 
-static int is_nullish(const vnode *vn)
-{
-    return vn->kind == VN_NULL || vn->kind == VN_ERROR || vn->nulled;
-}
-
-static int p1_object(exec *ex, objnode *o);
-
-/* Pass 1: checks leaves and computes null propagation. Returns 1 when the
- * value at this position ends up null. */
-static int p1_value(exec *ex, vnode *vn, const gql_wtype *t, const cfield *cf, gql_buf *msg)
-{
-    if (t->kind == GQL_KIND_NON_NULL)
-        t = t->of;
-    switch (vn->kind) {
-    case VN_NULL:
-    case VN_ERROR:
-        return 1;
-    case VN_LEAF:
-        if (t->named->kind == GQL_KIND_SCALAR && t->named->builtin == GQL_SCALAR_CUSTOM &&
-            t->named->hooks.serialize) {
-            /* Serialize custom scalars once: keep the JSON for pass 2. */
-            const char *m = NULL;
-            gql_jw sw;
-            gql_buf_clear(&ex->scratch);
-            gql_jw_init(&sw, &ex->scratch, ex->json_flags);
-            if (t->named->hooks.serialize(&sw, &vn->u.leaf, &m, t->named->hooks.ud) ==
-                    ROSTER_E_OK &&
-                gql_buf_status(&ex->scratch) == ROSTER_E_OK) {
-                char *copy = xalloc(ex, ex->scratch.len + 1);
-                if (copy == NULL)
-                    return 1;
-                memcpy(copy, ex->scratch.data, ex->scratch.len);
-                vn->u.leaf = gql_r_raw_json(copy, ex->scratch.len);
-                vn->checked = 1;
-                return 0;
-            }
-            field_error *e =
-                mk_error(ex, cf->node->loc, GQL_CODE_INTERNAL, "%s", m ? m : "invalid value");
-            vn->kind = VN_ERROR;
-            vn->u.err = e;
-            return 1;
-        }
-        if (leaf_emit(ex, NULL, &vn->u.leaf, t->named, msg) != 0) {
-            field_error *e = mk_error(ex, cf->node->loc, GQL_CODE_INTERNAL, "%s",
-                                      msg->data ? msg->data : "invalid value");
-            vn->kind = VN_ERROR;
-            vn->u.err = e;
-            return 1;
-        }
-        return 0;
-    case VN_LIST:
-        for (uint32_t i = 0; i < vn->u.list.n; i++)
-            if (p1_value(ex, &vn->u.list.items[i], t->of, cf, msg) &&
-                t->of->kind == GQL_KIND_NON_NULL) {
-                vn->nulled = 1;
-                return 1;
-            }
-        return 0;
-    case VN_OBJECT:
-        if (p1_object(ex, vn->u.obj)) {
-            vn->nulled = 1;
-            return 1;
-        }
-        return 0;
-    }
-    return 1;
-}
-
-static int p1_object(exec *ex, objnode *o)
-{
-    const collected *col = o->col;
-    if (col == NULL || o->slots == NULL)
-        return 0;
-    for (uint32_t j = 0; j < col->n; j++) {
-        const gql_wtype *ft = col->f[j].def->type;
-        if (p1_value(ex, &o->slots[j].vn, ft, &col->f[j], &ex->scratch) &&
-            ft->kind == GQL_KIND_NON_NULL)
-            return 1;
-    }
-    return 0;
-}
-
 /* A response key: a GraphQL name, which never needs escaping. */
 static inline void name_key(gql_jw *w, gql_str key)
 {
@@ -2166,78 +2053,105 @@ static inline void name_key(gql_jw *w, gql_str key)
     w->need_comma = 0;
 }
 
-static void p2_object(wctx *w, objnode *o, int nulled, int write);
+/* The writer's state before a value, to take the value back when it turns
+ * out null (null propagation) or invalid. */
+typedef struct wmark {
+    size_t len;
+    int need_comma;
+} wmark;
 
-static void p2_value(wctx *w, vnode *vn, const gql_wtype *t, const cfield *cf, const gql_type *pt,
-                     int write)
+static inline wmark w_mark(const wctx *w)
+{
+    return (wmark){w->w.out->len, w->w.need_comma};
+}
+
+/* Replaces everything written since m by null. */
+static void w_null_since(wctx *w, wmark m)
+{
+    if (w->w.out->len > m.len)
+        w->w.out->len = m.len;
+    w->w.need_comma = m.need_comma;
+    gql_jw_null(&w->w);
+}
+
+static int w_object(wctx *w, objnode *o);
+
+/* Writes the value of one response position in a single pass: leaves are
+ * checked as they are written, and a null reaching a non-null position
+ * takes back what its parent wrote (see w_object). Errors are recorded in
+ * response order. Returns 1 when the value written is null. */
+static int w_value(wctx *w, vnode *vn, const gql_wtype *t, const cfield *cf, const gql_type *pt)
 {
     int nonnull = t->kind == GQL_KIND_NON_NULL;
     const gql_wtype *t2 = nonnull ? t->of : t;
     switch (vn->kind) {
     case VN_ERROR:
         add_error(w, vn->u.err);
-        if (write)
-            gql_jw_null(&w->w);
-        return;
+        gql_jw_null(&w->w);
+        return 1;
     case VN_NULL:
         if (nonnull)
             add_error(w, mk_error(w->ex, cf->node->loc, GQL_CODE_INTERNAL,
                                   "Cannot return null for non-nullable field %.*s.%.*s.",
                                   (int)pt->name.len, pt->name.ptr, (int)cf->def->name.len,
                                   cf->def->name.ptr));
-        if (write)
-            gql_jw_null(&w->w);
-        return;
-    case VN_LEAF:
-        if (write && vn->checked)
-            gql_jw_raw(&w->w, vn->u.leaf.u.string.ptr, vn->u.leaf.u.string.len);
-        else if (write && leaf_emit(w->ex, &w->w, &vn->u.leaf, t2->named, &w->msg) != 0)
-            gql_jw_null(&w->w);
-        return;
+        gql_jw_null(&w->w);
+        return 1;
+    case VN_LEAF: {
+        wmark m = w_mark(w);
+        if (leaf_emit(&w->w, &vn->u.leaf, t2->named, &w->msg) != 0) {
+            add_error(w, mk_error(w->ex, cf->node->loc, GQL_CODE_INTERNAL, "%s",
+                                  w->msg.data ? w->msg.data : "invalid value"));
+            w_null_since(w, m);
+            return 1;
+        }
+        return 0;
+    }
     case VN_LIST: {
-        int wr = write && !vn->nulled;
-        if (write && vn->nulled)
-            gql_jw_null(&w->w);
-        if (wr)
-            gql_jw_array_begin(&w->w);
+        wmark m = w_mark(w);
         const gql_wtype *it = t2->of;
+        gql_jw_array_begin(&w->w);
         for (uint32_t i = 0; i < vn->u.list.n; i++) {
             path_push(w, (gql_str){NULL, 0}, i);
-            p2_value(w, &vn->u.list.items[i], it, cf, pt, wr);
+            int null = w_value(w, &vn->u.list.items[i], it, cf, pt);
             w->depth--;
-            if (vn->nulled && it->kind == GQL_KIND_NON_NULL && is_nullish(&vn->u.list.items[i]))
-                break;
+            if (null && it->kind == GQL_KIND_NON_NULL) {
+                w_null_since(w, m);
+                return 1;
+            }
         }
-        if (wr)
-            gql_jw_array_end(&w->w);
-        return;
+        gql_jw_array_end(&w->w);
+        return 0;
     }
     case VN_OBJECT:
-        if (write && vn->nulled)
-            gql_jw_null(&w->w);
-        p2_object(w, vn->u.obj, vn->nulled, write && !vn->nulled);
-        return;
+        return w_object(w, vn->u.obj);
     }
+    gql_jw_null(&w->w);
+    return 1;
 }
 
-static void p2_object(wctx *w, objnode *o, int nulled, int write)
+/* Writes an object's fields in order. A null in a non-null field stops the
+ * walk (later fields are neither written nor reported, as in graphql-js)
+ * and the object is written as null instead. Returns 1 when null. */
+static int w_object(wctx *w, objnode *o)
 {
     const collected *col = o->col;
-    if (write)
-        gql_jw_object_begin(&w->w);
+    wmark m = w_mark(w);
+    gql_jw_object_begin(&w->w);
     if (col && o->slots)
         for (uint32_t j = 0; j < col->n; j++) {
             const cfield *cf = &col->f[j];
-            if (write)
-                name_key(&w->w, cf->key);
+            name_key(&w->w, cf->key);
             path_push(w, cf->key, -1);
-            p2_value(w, &o->slots[j].vn, cf->def->type, cf, o->type, write);
+            int null = w_value(w, &o->slots[j].vn, cf->def->type, cf, o->type);
             w->depth--;
-            if (nulled && cf->def->type->kind == GQL_KIND_NON_NULL && is_nullish(&o->slots[j].vn))
-                break;
+            if (null && cf->def->type->kind == GQL_KIND_NON_NULL) {
+                w_null_since(w, m);
+                return 1;
+            }
         }
-    if (write)
-        gql_jw_object_end(&w->w);
+    gql_jw_object_end(&w->w);
+    return 0;
 }
 
 static void write_field_error(wctx *w, const out_error *oe)
@@ -2298,13 +2212,9 @@ static void write_response(exec *ex, gql_buf *out, gql_response *resp)
     gql_buf_init(&w.msg);
     gql_buf_reserve(out, 2048);
     gql_jw_init(&w.w, out, ex->json_flags);
-    int nulled = p1_object(ex, &ex->root);
     gql_jw_object_begin(&w.w);
     gql_jw_key(&w.w, "data", 4);
-    if (nulled)
-        gql_jw_null(&w.w);
-    p2_object(&w, &ex->root, nulled, !nulled);
-    resp->data_null = nulled;
+    resp->data_null = w_object(&w, &ex->root);
     if (w.n_errs) {
         gql_jw_key(&w.w, "errors", 6);
         gql_jw_array_begin(&w.w);
@@ -2323,7 +2233,6 @@ static void exec_free(exec *ex)
         json_decref(e->ext);
     gql_document_free(ex->doc);
     roster_arena_free(&ex->shared);
-    gql_buf_free(&ex->scratch);
     pthread_mutex_destroy(&ex->mu);
     roster_arena copy = ex->a; /* ex itself lives in this arena */
     roster_arena_free(&copy);
@@ -2433,7 +2342,6 @@ int gql_execute(const gql_exec_params *p)
         return ROSTER_E_NOMEM;
     }
     roster_arena_init(&ex->shared, 4096, 0);
-    gql_buf_init(&ex->scratch);
     ex->s = p->schema;
     ex->doc = gql_document_ref(p->doc);
     ex->r = p->resolvers;
