@@ -1580,12 +1580,12 @@ static void dispatch(exec *ex, group *g)
 
 static group *new_group(exec *ex, const cfield *cf, const gql_type *ptype, uint32_t n)
 {
-    group *g = xzalloc(ex, sizeof *g);
+    /* The group and its call pointers in one allocation. */
+    group *g = xalloc(ex, sizeof *g + n * sizeof *g->calls);
     if (g == NULL)
         return NULL;
-    g->calls = xalloc(ex, n * sizeof *g->calls);
-    if (g->calls == NULL)
-        return NULL;
+    memset(g, 0, sizeof *g);
+    g->calls = (gql_call **)(g + 1);
     g->cf = cf;
     g->parent_type = ptype;
     g->n = n;
@@ -1655,26 +1655,39 @@ static void complete_value(exec *ex, vnode *vn, const gql_wtype *t, const gql_re
  * and dispatches them. */
 static void start_objects(exec *ex, objnode **objs, uint32_t n, const collected *col)
 {
+    /* The slots of all n objects in one allocation, each initialised
+     * below when its group is made. */
+    uint32_t per = col->n ? col->n : 1;
+    gql_call *slots = xalloc(ex, (size_t)n * per * sizeof *slots);
+    if (slots == NULL)
+        return;
     for (uint32_t i = 0; i < n; i++) {
         objs[i]->col = col;
-        objs[i]->slots = xzalloc(ex, (col->n ? col->n : 1) * sizeof(gql_call));
-        if (objs[i]->slots == NULL)
-            return;
+        objs[i]->slots = slots + (size_t)i * per;
     }
     group **groups = xalloc(ex, (col->n ? col->n : 1) * sizeof *groups);
-    if (groups == NULL)
+    if (groups == NULL) {
+        for (uint32_t i = 0; i < n; i++)
+            objs[i]->col = NULL;
         return;
+    }
     for (uint32_t j = 0; j < col->n; j++) {
         /* On allocation failure nothing is dispatched (and nothing counted),
          * so the execution still finishes. */
         group *g = new_group(ex, &col->f[j], objs[0]->type, n);
-        if (g == NULL)
+        if (g == NULL) {
+            for (uint32_t i = 0; i < n; i++)
+                objs[i]->col = NULL; /* slots not all initialised */
             return;
+        }
         for (uint32_t i = 0; i < n; i++) {
             gql_call *c = &objs[i]->slots[j];
+            /* value and vn are written when the call completes. */
             c->ex = ex;
             c->g = g;
             c->parent = objs[i];
+            c->state = 0;
+            c->err = NULL;
             g->calls[i] = c;
         }
         groups[j] = g;
@@ -1764,9 +1777,13 @@ static void drive(exec *ex)
 
 /* --- Output. */
 
+/* A response path element. While writing, each lives on the stack of the
+ * call writing its value and points to its parent's (NULL at the root); an
+ * error copies its path out only when it is recorded. */
 typedef struct pathel {
     gql_str key;
     int64_t index; /* -1 for keys */
+    const struct pathel *up;
 } pathel;
 
 typedef struct out_error {
@@ -1778,35 +1795,14 @@ typedef struct out_error {
 typedef struct wctx {
     exec *ex;
     gql_jw w;
-    pathel *path;
-    uint32_t depth;
-    uint32_t cap;
     out_error *errs;
     uint32_t n_errs;
     uint32_t cap_errs;
     gql_buf msg;
 } wctx;
 
-static void path_push(wctx *w, gql_str key, int64_t index)
-{
-    if (w->depth == w->cap) {
-        uint32_t cap = w->cap ? w->cap * 2 : 32;
-        pathel *np = xalloc(w->ex, cap * sizeof *np);
-        if (np == NULL) {
-            w->depth++;
-            return;
-        }
-        if (w->depth)
-            memcpy(np, w->path, w->depth * sizeof *np);
-        w->path = np;
-        w->cap = cap;
-    }
-    w->path[w->depth].key = key;
-    w->path[w->depth].index = index;
-    w->depth++;
-}
-
-static void add_error(wctx *w, const field_error *e)
+/* Records e with the path `at` (innermost element; NULL for none). */
+static void add_error(wctx *w, const field_error *e, const pathel *at)
 {
     if (e == NULL)
         return;
@@ -1820,12 +1816,15 @@ static void add_error(wctx *w, const field_error *e)
         w->errs = ne;
         w->cap_errs = cap;
     }
-    uint32_t d = w->depth <= w->cap ? w->depth : w->cap;
+    uint32_t d = 0;
+    for (const pathel *q = at; q; q = q->up)
+        d++;
     pathel *p = xalloc(w->ex, (d ? d : 1) * sizeof *p);
     if (p == NULL)
         return;
-    if (d)
-        memcpy(p, w->path, d * sizeof *p);
+    uint32_t i = d;
+    for (const pathel *q = at; q; q = q->up)
+        p[--i] = *q;
     out_error *oe = &w->errs[w->n_errs++];
     oe->e = e;
     oe->path = p;
@@ -2074,34 +2073,39 @@ static void w_null_since(wctx *w, wmark m)
     gql_jw_null(&w->w);
 }
 
-static int w_object(wctx *w, objnode *o);
+static int w_object(wctx *w, objnode *o, const pathel *at);
 
 /* Writes the value of one response position in a single pass: leaves are
  * checked as they are written, and a null reaching a non-null position
  * takes back what its parent wrote (see w_object). Errors are recorded in
  * response order. Returns 1 when the value written is null. */
-static int w_value(wctx *w, vnode *vn, const gql_wtype *t, const cfield *cf, const gql_type *pt)
+static int w_value(wctx *w, vnode *vn, const gql_wtype *t, const cfield *cf, const gql_type *pt,
+                   const pathel *at)
 {
     int nonnull = t->kind == GQL_KIND_NON_NULL;
     const gql_wtype *t2 = nonnull ? t->of : t;
     switch (vn->kind) {
     case VN_ERROR:
-        add_error(w, vn->u.err);
+        add_error(w, vn->u.err, at);
         gql_jw_null(&w->w);
         return 1;
     case VN_NULL:
         if (nonnull)
-            add_error(w, mk_error(w->ex, cf->node->loc, GQL_CODE_INTERNAL,
-                                  "Cannot return null for non-nullable field %.*s.%.*s.",
-                                  (int)pt->name.len, pt->name.ptr, (int)cf->def->name.len,
-                                  cf->def->name.ptr));
+            add_error(w,
+                      mk_error(w->ex, cf->node->loc, GQL_CODE_INTERNAL,
+                               "Cannot return null for non-nullable field %.*s.%.*s.",
+                               (int)pt->name.len, pt->name.ptr, (int)cf->def->name.len,
+                               cf->def->name.ptr),
+                      at);
         gql_jw_null(&w->w);
         return 1;
     case VN_LEAF: {
         wmark m = w_mark(w);
         if (leaf_emit(&w->w, &vn->u.leaf, t2->named, &w->msg) != 0) {
-            add_error(w, mk_error(w->ex, cf->node->loc, GQL_CODE_INTERNAL, "%s",
-                                  w->msg.data ? w->msg.data : "invalid value"));
+            add_error(w,
+                      mk_error(w->ex, cf->node->loc, GQL_CODE_INTERNAL, "%s",
+                               w->msg.data ? w->msg.data : "invalid value"),
+                      at);
             w_null_since(w, m);
             return 1;
         }
@@ -2112,9 +2116,8 @@ static int w_value(wctx *w, vnode *vn, const gql_wtype *t, const cfield *cf, con
         const gql_wtype *it = t2->of;
         gql_jw_array_begin(&w->w);
         for (uint32_t i = 0; i < vn->u.list.n; i++) {
-            path_push(w, (gql_str){NULL, 0}, i);
-            int null = w_value(w, &vn->u.list.items[i], it, cf, pt);
-            w->depth--;
+            pathel pe = {{NULL, 0}, i, at};
+            int null = w_value(w, &vn->u.list.items[i], it, cf, pt, &pe);
             if (null && it->kind == GQL_KIND_NON_NULL) {
                 w_null_since(w, m);
                 return 1;
@@ -2124,7 +2127,7 @@ static int w_value(wctx *w, vnode *vn, const gql_wtype *t, const cfield *cf, con
         return 0;
     }
     case VN_OBJECT:
-        return w_object(w, vn->u.obj);
+        return w_object(w, vn->u.obj, at);
     }
     gql_jw_null(&w->w);
     return 1;
@@ -2133,7 +2136,7 @@ static int w_value(wctx *w, vnode *vn, const gql_wtype *t, const cfield *cf, con
 /* Writes an object's fields in order. A null in a non-null field stops the
  * walk (later fields are neither written nor reported, as in graphql-js)
  * and the object is written as null instead. Returns 1 when null. */
-static int w_object(wctx *w, objnode *o)
+static int w_object(wctx *w, objnode *o, const pathel *at)
 {
     const collected *col = o->col;
     wmark m = w_mark(w);
@@ -2142,9 +2145,8 @@ static int w_object(wctx *w, objnode *o)
         for (uint32_t j = 0; j < col->n; j++) {
             const cfield *cf = &col->f[j];
             name_key(&w->w, cf->key);
-            path_push(w, cf->key, -1);
-            int null = w_value(w, &o->slots[j].vn, cf->def->type, cf, o->type);
-            w->depth--;
+            pathel pe = {cf->key, -1, at};
+            int null = w_value(w, &o->slots[j].vn, cf->def->type, cf, o->type, &pe);
             if (null && cf->def->type->kind == GQL_KIND_NON_NULL) {
                 w_null_since(w, m);
                 return 1;
@@ -2214,7 +2216,7 @@ static void write_response(exec *ex, gql_buf *out, gql_response *resp)
     gql_jw_init(&w.w, out, ex->json_flags);
     gql_jw_object_begin(&w.w);
     gql_jw_key(&w.w, "data", 4);
-    resp->data_null = w_object(&w, &ex->root);
+    resp->data_null = w_object(&w, &ex->root, NULL);
     if (w.n_errs) {
         gql_jw_key(&w.w, "errors", 6);
         gql_jw_array_begin(&w.w);
