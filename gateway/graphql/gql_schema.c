@@ -751,9 +751,17 @@ static int date_out(gql_jw *w, const gql_result *in, const char **message, void 
     if (in->kind == GQL_RESULT_INT) {
         ms = in->u.integer;
     } else if (in->kind == GQL_RESULT_STRING) {
-        if (roster_time_parse_iso(&ms, in->u.string.ptr, in->u.string.len) != ROSTER_E_OK) {
+        const char *t = in->u.string.ptr;
+        size_t len = in->u.string.len;
+        if (roster_time_parse_iso(&ms, t, len) != ROSTER_E_OK) {
             *message = "Date cannot represent an invalid date-time string.";
             return ROSTER_E_INVALID_ARGUMENT;
+        }
+        /* Already in the output form (YYYY-MM-DDTHH:MM:SS.mmmZ, which the
+         * parse has checked field by field): written as it is. */
+        if (len == 24 && t[10] == 'T' && t[19] == '.' && t[23] == 'Z') {
+            gql_jw_string(w, t, len);
+            return ROSTER_E_OK;
         }
     } else {
         *message = "Date cannot represent a value that is not a timestamp.";

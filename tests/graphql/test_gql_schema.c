@@ -162,6 +162,52 @@ START_TEST(date_and_json_object_hooks)
 }
 END_TEST
 
+/* Date strings from resolvers: the output form passes through once it
+ * parses, other ISO-8601 forms are normalised, impossible dates fail even
+ * in the output form's layout. */
+START_TEST(date_serialize_strings)
+{
+    gql_schema *s = tu_schema();
+    const gql_type *date = gql_schema_type(s, "Date", 4);
+    static const struct {
+        const char *in;
+        const char *out; /* NULL: refused */
+    } cases[] = {
+        {"2026-11-27T04:24:50.123Z", "\"2026-11-27T04:24:50.123Z\""},
+        {"2026-11-27t04:24:50.123z", "\"2026-11-27T04:24:50.123Z\""},
+        {"2026-11-27T06:24:50.1+02:00", "\"2026-11-27T04:24:50.100Z\""},
+        {"2026-11-27T04:24:50Z", "\"2026-11-27T04:24:50.000Z\""},
+        {"2024-02-29T00:00:00.000Z", "\"2024-02-29T00:00:00.000Z\""},
+        {"2026-02-29T00:00:00.000Z", NULL},
+        {"2026-11-27T24:00:00.000Z", NULL},
+        {"2026-13-01T00:00:00.000Z", NULL},
+        {"2026-11-27T04:24:60.000Z", NULL},
+        {"2026-11-27T04:24:5x.000Z", NULL},
+    };
+    gql_buf b;
+    gql_buf_init(&b);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gql_jw w;
+        gql_buf_clear(&b);
+        gql_jw_init(&w, &b, 0);
+        gql_result r = gql_r_string(cases[i].in, strlen(cases[i].in));
+        const char *msg = NULL;
+        int rc = date->hooks.serialize(&w, &r, &msg, NULL);
+        if (cases[i].out == NULL) {
+            ck_assert_msg(rc != ROSTER_E_OK, "%s accepted", cases[i].in);
+            ck_assert_str_eq(msg, "Date cannot represent an invalid date-time string.");
+            continue;
+        }
+        ck_assert_msg(rc == ROSTER_E_OK, "%s refused", cases[i].in);
+        ck_assert_int_eq((int)b.len, (int)strlen(cases[i].out));
+        ck_assert_msg(memcmp(b.data, cases[i].out, b.len) == 0, "%s gave %.*s", cases[i].in,
+                      (int)b.len, b.data);
+    }
+    gql_buf_free(&b);
+    gql_schema_free(s);
+}
+END_TEST
+
 static Suite *make(void)
 {
     Suite *s = suite_create("gql_schema");
@@ -170,6 +216,7 @@ static Suite *make(void)
     tcase_add_test(tc, schema_errors);
     tcase_add_test(tc, schema_definition_and_descriptions);
     tcase_add_test(tc, date_and_json_object_hooks);
+    tcase_add_test(tc, date_serialize_strings);
     suite_add_tcase(s, tc);
     return s;
 }
