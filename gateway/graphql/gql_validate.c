@@ -914,6 +914,60 @@ typedef struct cycle_state {
     uint32_t path_len;
 } cycle_state;
 
+static int loc_before(gql_location a, gql_location b)
+{
+    return a.line < b.line || (a.line == b.line && a.column < b.column);
+}
+
+/* graphql-js lists a fragment's spreads for cycle detection with a stack of
+ * selection sets: the spreads of one set in order, then its nested sets,
+ * the last pushed first. The spreads of the first cycle found in that order
+ * are the ones an error names, so the spreads of fragment f (recorded in
+ * document order, which is location order) are put in that order. */
+static void order_spreads_like_graphql_js(vctx *c, uint32_t f)
+{
+    defn_info *inf = &c->info_frags[f];
+    uint32_t n = inf->spreads.count;
+    if (n < 2)
+        return;
+    const spread_ref *doc_order = inf->spreads.items;
+    spread_ref *out = v_alloc(c, n * sizeof *out);
+    vvec sets = {0};
+    const gql_selection_set **top = vpush(c, &sets, sizeof *top);
+    if (out == NULL || top == NULL)
+        return;
+    *top = c->doc->frags[f]->sel;
+    uint32_t k = 0;
+    while (sets.count && !c->nomem) {
+        const gql_selection_set *ss = ((const gql_selection_set **)sets.items)[--sets.count];
+        for (uint32_t i = 0; ss && i < ss->count; i++) {
+            const gql_selection *sel = &ss->items[i];
+            if (sel->kind == GQL_SEL_FRAGMENT_SPREAD) {
+                /* Its record: the first at or after its location. */
+                uint32_t lo = 0, hi = n;
+                while (lo < hi) {
+                    uint32_t mid = lo + (hi - lo) / 2;
+                    if (loc_before(doc_order[mid].loc, sel->loc))
+                        lo = mid + 1;
+                    else
+                        hi = mid;
+                }
+                if (lo == n || k == n || doc_order[lo].loc.line != sel->loc.line ||
+                    doc_order[lo].loc.column != sel->loc.column)
+                    return; /* not the recorded spreads: keep document order */
+                out[k++] = doc_order[lo];
+            } else if (sel->sel) {
+                const gql_selection_set **slot = vpush(c, &sets, sizeof *slot);
+                if (slot == NULL)
+                    return;
+                *slot = sel->sel;
+            }
+        }
+    }
+    if (k == n && !c->nomem)
+        inf->spreads.items = out;
+}
+
 static void detect_cycle(vctx *c, cycle_state *cs, uint32_t f)
 {
     cs->visited[f] = 1;
@@ -1521,8 +1575,10 @@ int gql_validate(gql_errors *errs, const gql_schema *s, gql_document *doc)
         cs.path_len = 0;
         if (c.nomem)
             goto done;
-        for (uint32_t i = 0; i < nf; i++)
+        for (uint32_t i = 0; i < nf; i++) {
             cs.path_index[i] = -1;
+            order_spreads_like_graphql_js(&c, i);
+        }
         for (uint32_t i = 0; i < nf && !c.nomem; i++)
             if (!cs.visited[i] && c.frag_table[hname(doc->frags[i]->name) & c.frag_mask] &&
                 find_frag(&c, doc->frags[i]->name) == i)
