@@ -576,14 +576,18 @@ static int read_block_string(gql_lexer *lx, size_t start)
     return lex_error(lx, p, "%s", "Unterminated string.");
 }
 
+/* 1 for the ignored characters that do not end a line: space, tab, comma. */
+static const uint8_t blank[256] = {[' '] = 1, ['\t'] = 1, [','] = 1};
+
 int gql_lexer_next(gql_lexer *lx)
 {
     const unsigned char *s = (const unsigned char *)lx->src;
+    const size_t len = lx->len;
     size_t p = lx->pos;
     for (;;) {
-        while (p < lx->len && (s[p] == ' ' || s[p] == ',' || s[p] == '\t'))
+        while (p < len && blank[s[p]])
             p++;
-        if (p >= lx->len) {
+        if (p >= len) {
             set_tok(lx, GQL_TOK_EOF, lx->len, lx->len);
             return ROSTER_E_OK;
         }

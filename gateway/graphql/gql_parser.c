@@ -184,9 +184,9 @@ static void *vec_push(parser *p, vec *v, size_t elem)
         v->items = n;
         v->cap = cap;
     }
+    /* Already zero: palloc zeroes the whole array and nothing is popped. */
     void *slot = (char *)v->items + (size_t)v->count * elem;
     v->count++;
-    memset(slot, 0, elem);
     return slot;
 }
 
