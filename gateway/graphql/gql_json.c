@@ -180,13 +180,32 @@ static const uint8_t plain[256] = {
     ['r'] = 1,    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1,   ['x'] = 1,  ['y'] = 1,
     ['z'] = 1,    ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1, ['\x7f'] = 1};
 
+/* The length of the prefix of s[0..len) that can be copied as it is. Eight
+ * bytes at a time while no byte of the word is a control character, '"',
+ * '\\' or non-ASCII (each test below is exact for "some byte of x"). */
+static size_t plain_prefix(const unsigned char *s, size_t len)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t i = 0;
+    while (len - i >= 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+        uint64_t bad = ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs) | x;
+        if (bad & highs)
+            break;
+        i += 8;
+    }
+    while (i < len && plain[s[i]])
+        i++;
+    return i;
+}
+
 void gql_json_escape(gql_buf *b, const char *str, size_t len, unsigned flags)
 {
     const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
     /* Common case: nothing to escape, one copy. */
-    while (i < len && plain[s[i]])
-        i++;
+    size_t i = plain_prefix(s, len);
     if (i == len) {
         gql_buf_append(b, s, len);
         return;
@@ -195,8 +214,7 @@ void gql_json_escape(gql_buf *b, const char *str, size_t len, unsigned flags)
         gql_buf_append(b, s, i);
     while (i < len) {
         size_t start = i;
-        while (i < len && plain[s[i]])
-            i++;
+        i += plain_prefix(s + i, len - i);
         if (i > start)
             gql_buf_append(b, s + start, i - start);
         if (i >= len)

@@ -180,12 +180,54 @@ START_TEST(buffer_growth_and_free)
 }
 END_TEST
 
+/* Every special byte at every offset of a string longer than two 8-byte
+ * words: the escaped text is the plain bytes around the byte's escape. */
+START_TEST(escapes_at_every_offset)
+{
+    static const struct {
+        const char *in; /* one special sequence */
+        const char *out;
+    } specials[] = {
+        {"\x01", "\\u0001"},
+        {"\x1f", "\\u001f"},
+        {"\"", "\\\""},
+        {"\\", "\\\\"},
+        {"\n", "\\n"},
+        {"\x80", "\xEF\xBF\xBD"},
+        {"\xC3\xA9", "\xC3\xA9"},
+        {"\x7f", "\x7f"},
+        {"!", "!"},
+        {"~", "~"},
+    };
+    char in[40], want[60];
+    gql_buf b;
+    gql_buf_init(&b);
+    for (size_t k = 0; k < sizeof specials / sizeof specials[0]; k++) {
+        size_t sl = strlen(specials[k].in), ol = strlen(specials[k].out);
+        for (size_t at = 0; at + sl <= 24; at++) {
+            memset(in, 'a', 24);
+            memcpy(in + at, specials[k].in, sl);
+            memset(want, 'a', at);
+            memcpy(want + at, specials[k].out, ol);
+            memset(want + at + ol, 'a', 24 - at - sl);
+            size_t wl = 24 - sl + ol;
+            gql_buf_clear(&b);
+            gql_json_escape(&b, in, 24, 0);
+            ck_assert_msg(b.len == wl && memcmp(b.data, want, wl) == 0,
+                          "special %zu at offset %zu: %.*s", k, at, (int)b.len, b.data);
+        }
+    }
+    gql_buf_free(&b);
+}
+END_TEST
+
 static Suite *make(void)
 {
     Suite *s = suite_create("gql_json");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, structure_and_commas);
     tcase_add_test(tc, string_escaping);
+    tcase_add_test(tc, escapes_at_every_offset);
     tcase_add_test(tc, invalid_utf8_is_replaced);
     tcase_add_test(tc, line_separators_optional);
     tcase_add_test(tc, numbers_like_javascript);
