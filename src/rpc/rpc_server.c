@@ -4,6 +4,7 @@
 #include "roster_limits.h"
 #include "log.h"
 #include "rpc_envelope.h"
+#include "rpc_listener_guard.h"
 #include "rpc_status.h"
 #include "rpc_tls.h"
 
@@ -34,9 +35,15 @@ struct rpc_call {
 
 struct rpc_server {
     nng_socket sock;
-    nng_listener listener;
+    nng_listener listener; /* replaced by listener_restore, on the guard thread */
     bool open;
     rpc_server_options opts;
+    char *url;                 /* owned copy of opts.url */
+    nng_tls_config *tls;       /* tls+tcp:// only; one reference held */
+    int ipc_mode;              /* ipc:// socket file permissions */
+    rpc_listener_guard *guard; /* NULL when the check is off */
+    atomic_ulong restores;     /* listeners re-created */
+    atomic_ulong pipes_added;  /* connections the socket has taken */
     unsigned n_calls;
     rpc_call *calls;
     pthread_mutex_t mu;
@@ -306,11 +313,90 @@ static int translate_listen_error(int rv, const char *url, roster_err_detail *d)
     return roster_fail(d, err, "listen", "cannot listen on %s: %s", url, nng_strerror(rv));
 }
 
+/* Creates and starts a listener on s->url with the server's options:
+ * RECVMAXSZ, the TLS configuration, the ipc socket file mode. */
+static int listener_open(rpc_server *s, nng_listener *out, roster_err_detail *detail)
+{
+    nng_listener l;
+    int rv;
+    if ((rv = nng_listener_create(&l, s->sock, s->url)) != 0)
+        return translate_listen_error(rv, s->url, detail);
+    nng_listener_set_size(l, NNG_OPT_RECVMAXSZ, ROSTER_MAX_RPC_MESSAGE);
+    if (s->tls != NULL) {
+        if ((rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, s->tls)) != 0) {
+            nng_listener_close(l);
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "tlsCert",
+                               "cannot apply TLS configuration: %s", nng_strerror(rv));
+        }
+    } else if (strncmp(s->url, "ipc://", 6) == 0) {
+        if ((rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, s->ipc_mode)) != 0) {
+            nng_listener_close(l);
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "ipcMode",
+                               "cannot set ipc socket mode %o: %s", (unsigned)s->ipc_mode,
+                               nng_strerror(rv));
+        }
+    }
+    if ((rv = nng_listener_start(l, 0)) != 0) {
+        nng_listener_close(l);
+        return translate_listen_error(rv, s->url, detail);
+    }
+    *out = l;
+    return ROSTER_E_OK;
+}
+
+/* The guard's restore: closing a listener in nng 1.5.2 also closes the
+ * connections it accepted (their req0 clients redial and resend what was
+ * unanswered), so first give the calls in flight up to 500 ms to be
+ * answered; a request whose reply went out is then never run twice. */
+static int listener_restore(void *arg)
+{
+    rpc_server *s = arg;
+    roster_err_detail d = {{0}};
+    int64_t end = roster_mono_ns() + 500 * 1000000LL;
+    while (atomic_load(&s->in_flight) > 0 && roster_mono_ns() < end) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    nng_listener_close(s->listener);
+    int err = ROSTER_E_UNAVAILABLE;
+    /* The address is free again at once; retry briefly in case not. */
+    for (int i = 0; i < 20; i++) {
+        if ((err = listener_open(s, &s->listener, &d)) == ROSTER_E_OK)
+            break;
+        struct timespec ts = {0, 25 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    if (err == ROSTER_E_OK)
+        atomic_fetch_add(&s->restores, 1);
+    if (err != ROSTER_E_OK) {
+        char q[300];
+        roster_log(ROSTER_LOG_ERROR, "listen_failed", "listen=%s error=%s reason=%s", s->url,
+                   roster_errname(err), roster_log_quote(q, sizeof q, d.message));
+    }
+    return err;
+}
+
+static void on_pipe_added(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    (void)p;
+    (void)ev;
+    atomic_fetch_add(&((rpc_server *)arg)->pipes_added, 1);
+}
+
+static uint64_t pipes_added(void *arg)
+{
+    return atomic_load(&((rpc_server *)arg)->pipes_added);
+}
+
+uint64_t rpc_server_listener_restores(const rpc_server *s)
+{
+    return s == NULL ? 0 : atomic_load(&((rpc_server *)s)->restores);
+}
+
 int rpc_server_start(rpc_server **out, const rpc_server_options *opts, roster_err_detail *detail)
 {
     int err;
     int rv;
-    nng_tls_config *tls = NULL;
     if (opts == NULL || opts->url == NULL || opts->handler == NULL)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "listen", "no address to listen on");
     rpc_server *s = calloc(1, sizeof *s);
@@ -318,11 +404,25 @@ int rpc_server_start(rpc_server **out, const rpc_server_options *opts, roster_er
         return ROSTER_E_NOMEM;
     s->opts = *opts;
     s->opts.url = NULL;
+    s->opts.tls_cert = s->opts.tls_key = NULL;
+    s->ipc_mode = opts->ipc_mode ? opts->ipc_mode : 0600;
     s->n_calls = opts->contexts ? opts->contexts : 64;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     atomic_init(&s->in_flight, 0);
     atomic_init(&s->replying, 0);
+    atomic_init(&s->restores, 0);
+    atomic_init(&s->pipes_added, 0);
+    if (opts->ipc_mode < 0 || opts->ipc_mode > 0777) {
+        err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "ipcMode",
+                          "ipc socket mode must be an octal mode from 0 to 0777, not %o",
+                          (unsigned)opts->ipc_mode);
+        goto fail;
+    }
+    if ((s->url = strdup(opts->url)) == NULL) {
+        err = ROSTER_E_NOMEM;
+        goto fail;
+    }
     s->calls = calloc(s->n_calls, sizeof *s->calls);
     if (s->calls == NULL) {
         err = ROSTER_E_NOMEM;
@@ -335,11 +435,11 @@ int rpc_server_start(rpc_server **out, const rpc_server_options *opts, roster_er
     }
     s->open = true;
     nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, ROSTER_MAX_RPC_MESSAGE);
-    if ((rv = nng_listener_create(&s->listener, s->sock, opts->url)) != 0) {
-        err = translate_listen_error(rv, opts->url, detail);
+    if ((rv = nng_pipe_notify(s->sock, NNG_PIPE_EV_ADD_POST, on_pipe_added, s)) != 0) {
+        err = roster_fail(detail, ROSTER_E_INTERNAL, "", "cannot watch connections: %s",
+                          nng_strerror(rv));
         goto fail;
     }
-    nng_listener_set_size(s->listener, NNG_OPT_RECVMAXSZ, ROSTER_MAX_RPC_MESSAGE);
     if (strncmp(opts->url, "tls+", 4) == 0) {
         if (opts->tls_cert == NULL || opts->tls_key == NULL) {
             err =
@@ -347,17 +447,8 @@ int rpc_server_start(rpc_server **out, const rpc_server_options *opts, roster_er
                             "%s needs a certificate and a key (--tls-cert, --tls-key)", opts->url);
             goto fail;
         }
-        if ((err = rpc_tls_server_config(&tls, opts->tls_cert, opts->tls_key, detail)) != 0)
+        if ((err = rpc_tls_server_config(&s->tls, opts->tls_cert, opts->tls_key, detail)) != 0)
             goto fail;
-        rv = nng_listener_set_ptr(s->listener, NNG_OPT_TLS_CONFIG, tls);
-        nng_tls_config_free(tls);
-        if (rv != 0) {
-            err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "tlsCert",
-                              "cannot apply TLS configuration: %s", nng_strerror(rv));
-            goto fail;
-        }
-    } else if (strncmp(opts->url, "ipc://", 6) == 0) {
-        nng_listener_set_int(s->listener, NNG_OPT_IPC_PERMISSIONS, 0600);
     }
     for (unsigned i = 0; i < s->n_calls; i++) {
         rpc_call *c = &s->calls[i];
@@ -370,12 +461,20 @@ int rpc_server_start(rpc_server **out, const rpc_server_options *opts, roster_er
             goto fail;
         }
     }
-    if ((rv = nng_listener_start(s->listener, 0)) != 0) {
-        err = translate_listen_error(rv, opts->url, detail);
+    if ((err = listener_open(s, &s->listener, detail)) != 0)
         goto fail;
-    }
     for (unsigned i = 0; i < s->n_calls; i++)
         call_recv(&s->calls[i]);
+    if (opts->listener_check_ms > 0) {
+        rpc_listener_guard_options go = {.url = s->url,
+                                         .period_ms = opts->listener_check_ms,
+                                         .timeout_ms = 0,
+                                         .accepted = pipes_added,
+                                         .restore = listener_restore,
+                                         .arg = s};
+        if ((err = rpc_listener_guard_start(&s->guard, &go, detail)) != 0)
+            goto fail;
+    }
     *out = s;
     return ROSTER_E_OK;
 fail:
@@ -387,6 +486,8 @@ unsigned rpc_server_stop(rpc_server *s, unsigned grace_ms)
 {
     if (s == NULL || !s->open)
         return 0;
+    rpc_listener_guard_free(s->guard);
+    s->guard = NULL;
     pthread_mutex_lock(&s->mu);
     s->stopping = true;
     int64_t end = roster_mono_ns() + (int64_t)grace_ms * 1000000;
@@ -425,6 +526,8 @@ void rpc_server_free(rpc_server *s)
 {
     if (s == NULL)
         return;
+    rpc_listener_guard_free(s->guard);
+    s->guard = NULL;
     if (s->open) {
         pthread_mutex_lock(&s->mu);
         s->stopping = true;
@@ -441,6 +544,9 @@ void rpc_server_free(rpc_server *s)
         }
         free(s->calls);
     }
+    if (s->tls != NULL)
+        nng_tls_config_free(s->tls);
+    free(s->url);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s);

@@ -40,6 +40,15 @@ typedef struct rpc_server_options {
     unsigned contexts;    /* requests served at once; 0 picks 64 */
     const char *tls_cert; /* tls+tcp:// only: PEM certificate file */
     const char *tls_key;  /* tls+tcp:// only: PEM private key file */
+    int ipc_mode;         /* ipc:// only: socket file permissions, 0..0777; 0 picks 0600 */
+    /* Period of the listener check (rpc_listener_guard.h), 0 = off. Every
+     * period a private req0 socket completes an SP handshake with the
+     * listener; after two failed checks in a row the listener is closed
+     * and re-created with the same options. Closing it also closes the
+     * connections it had accepted: their clients redial and req0 resends
+     * the requests they had not had answered (calls in flight get up to
+     * 500 ms to be answered first). */
+    unsigned listener_check_ms;
     rpc_handler_fn handler;
     rpc_observer_fn observer; /* may be NULL */
     void *arg;                /* passed to handler and observer */
@@ -47,7 +56,8 @@ typedef struct rpc_server_options {
 
 /* Creates the socket, starts listening and starts serving. On success *out
  * is caller-owned until rpc_server_free. Errors: ROSTER_E_INVALID_ARGUMENT
- * (bad URL, TLS options missing or unusable), ROSTER_E_UNAVAILABLE
+ * (bad URL, TLS options missing or unusable, ipc_mode out of range),
+ * ROSTER_E_UNAVAILABLE
  * (address in use or not bindable), ROSTER_E_NOMEM; `detail` says which. */
 int rpc_server_start(rpc_server **out, const rpc_server_options *opts, roster_err_detail *detail);
 
@@ -60,6 +70,9 @@ unsigned rpc_server_stop(rpc_server *s, unsigned grace_ms);
 /* Closes the socket and frees the server (stopping it first if needed).
  * Accepts NULL. Not from a handler or observer. */
 void rpc_server_free(rpc_server *s);
+
+/* Listeners re-created by the listener check so far. */
+uint64_t rpc_server_listener_restores(const rpc_server *s);
 
 /* Calls being handled right now (received, not yet answered). */
 unsigned rpc_server_in_flight(const rpc_server *s);

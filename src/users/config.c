@@ -35,6 +35,15 @@ void users_config_usage(FILE *f)
             "                      [ROSTER_MAX_GROUP, default 512]\n"
             "  --no-group-commit   one durable commit per write request\n"
             "                      [ROSTER_NO_GROUP_COMMIT=1]\n"
+            "  --ipc-mode OCTAL    permissions of the ipc:// socket file, owner read and\n"
+            "                      write required (0660 lets the group connect)\n"
+            "                      [ROSTER_IPC_MODE, default 0600]\n"
+            "  --listener-check-ms N\n"
+            "                      every N ms, check that a new connection still\n"
+            "                      completes the handshake, and re-create the listener\n"
+            "                      after two failed checks in a row; 0 turns it off,\n"
+            "                      otherwise 50..3600000 [ROSTER_LISTENER_CHECK_MS,\n"
+            "                      default 1000]\n"
             "  --log-level LEVEL   debug, info, warn or error; debug logs every request\n"
             "                      [ROSTER_LOG_LEVEL, default info]\n"
             "  --help              print this text and exit\n"
@@ -44,6 +53,13 @@ void users_config_usage(FILE *f)
             "serving everyone else. Writes are applied by one writer; concurrent writes\n"
             "are committed together in one durable LMDB transaction and each is answered\n"
             "with its own result once that commit is on disk.\n"
+            "\n"
+            "The listener check works around nng 1.5.2 (upstream issue #1518), whose\n"
+            "listener stops accepting for good once a peer disconnects during the\n"
+            "handshake. Re-creating the listener closes the connections it had\n"
+            "accepted (after up to 500 ms for calls in flight to be answered): clients\n"
+            "redial and resend their unanswered requests. Each restore is logged as\n"
+            "event=listener_restored.\n"
             "\n"
             "Logs go to stderr as logfmt lines. SIGTERM or SIGINT stops accepting\n"
             "requests, answers those in flight, closes the store and exits 0.\n"
@@ -63,6 +79,27 @@ static int parse_uint(unsigned *out, const char *text, unsigned lo, unsigned hi,
                            "%s must be a whole number from %u to %u, not \"%.40s\"", field, lo, hi,
                            text);
     *out = (unsigned)v;
+    return ROSTER_E_OK;
+}
+
+/* An octal file mode for the ipc socket: 0..0777 with owner read and write
+ * (the service's own listener check connects as the owner). */
+static int parse_mode(int *out, const char *text, roster_err_detail *d)
+{
+    size_t n = strlen(text);
+    unsigned long v = 0;
+    bool ok = n >= 1 && n <= 4;
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = text[i] >= '0' && text[i] <= '7';
+        v = v * 8 + (unsigned long)(text[i] - '0');
+    }
+    if (!ok || v > 0777)
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "ipc-mode",
+                           "ipc-mode must be an octal mode from 0600 to 0777, not \"%.40s\"", text);
+    if ((v & 0600) != 0600)
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "ipc-mode",
+                           "ipc-mode %s must give the owner read and write (0600)", text);
+    *out = (int)v;
     return ROSTER_E_OK;
 }
 
@@ -115,6 +152,8 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         O_GROUP,
         O_NOGROUP,
         O_LOG,
+        O_IPCMODE,
+        O_CHECK,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -127,6 +166,8 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         {"max-group", required_argument, NULL, O_GROUP},
         {"no-group-commit", no_argument, NULL, O_NOGROUP},
         {"log-level", required_argument, NULL, O_LOG},
+        {"ipc-mode", required_argument, NULL, O_IPCMODE},
+        {"listener-check-ms", required_argument, NULL, O_CHECK},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -141,6 +182,8 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
     const char *lists = getenv("ROSTER_LIST_THREADS");
     const char *level = getenv("ROSTER_LOG_LEVEL");
     const char *nogroup = getenv("ROSTER_NO_GROUP_COMMIT");
+    const char *ipcmode = getenv("ROSTER_IPC_MODE");
+    const char *check = getenv("ROSTER_LISTENER_CHECK_MS");
     c.group_commit = !truthy(nogroup);
     if (nogroup != NULL && nogroup[0] && !truthy(nogroup) && strcmp(nogroup, "0") != 0 &&
         strcmp(nogroup, "false") != 0 && strcmp(nogroup, "no") != 0) {
@@ -181,6 +224,12 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         case O_LOG:
             level = optarg;
             break;
+        case O_IPCMODE:
+            ipcmode = optarg;
+            break;
+        case O_CHECK:
+            check = optarg;
+            break;
         case O_HELP:
             c.help = true;
             break;
@@ -207,6 +256,19 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
     c.max_group = 512;
     c.list_threads = 2;
     c.log_level = ROSTER_LOG_INFO;
+    c.listener_check_ms = 1000;
+    c.ipc_mode = 0600;
+    if (check &&
+        (err = parse_uint(&c.listener_check_ms, check, 0, 3600000, "listener-check-ms", detail)))
+        goto fail;
+    if (c.listener_check_ms > 0 && c.listener_check_ms < 50) {
+        err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "listener-check-ms",
+                          "listener-check-ms must be 0 (off) or from 50 to 3600000, not %u",
+                          c.listener_check_ms);
+        goto fail;
+    }
+    if (ipcmode && (err = parse_mode(&c.ipc_mode, ipcmode, detail)))
+        goto fail;
     if (workers && (err = parse_uint(&c.workers, workers, 1, 4096, "workers", detail)))
         goto fail;
     if (lists && (err = parse_uint(&c.list_threads, lists, 1, 64, "list-threads", detail)))

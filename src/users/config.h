@@ -10,13 +10,15 @@
 #include <stdio.h>
 
 typedef struct users_config {
-    char *data_dir;        /* absolute path, created if missing; owned */
-    char *listen;          /* URL; default ipc://<data_dir>/users.ipc; owned */
-    char *tls_cert;        /* PEM file or NULL; owned */
-    char *tls_key;         /* PEM file or NULL; owned */
-    unsigned workers;      /* requests served at once (nng contexts) */
-    unsigned max_group;    /* most write requests in one commit */
-    unsigned list_threads; /* threads for list queries */
+    char *data_dir;             /* absolute path, created if missing; owned */
+    char *listen;               /* URL; default ipc://<data_dir>/users.ipc; owned */
+    char *tls_cert;             /* PEM file or NULL; owned */
+    char *tls_key;              /* PEM file or NULL; owned */
+    unsigned workers;           /* requests served at once (nng contexts) */
+    unsigned max_group;         /* most write requests in one commit */
+    unsigned list_threads;      /* threads for list queries */
+    unsigned listener_check_ms; /* listener check period, 0 = off */
+    int ipc_mode;               /* ipc:// socket file permissions */
     roster_log_level log_level;
     bool group_commit;
     bool help; /* --help was given: print users_config_usage and exit 0 */

@@ -70,6 +70,8 @@ int main(int argc, char **argv)
         .contexts = cfg.workers,
         .tls_cert = cfg.tls_cert,
         .tls_key = cfg.tls_key,
+        .ipc_mode = cfg.ipc_mode,
+        .listener_check_ms = cfg.listener_check_ms,
         .handler = users_service_handle,
         .observer = users_service_observe,
         .arg = svc,
@@ -83,10 +85,10 @@ int main(int argc, char **argv)
     users_service_set_server(svc, srv);
     roster_log(ROSTER_LOG_INFO, "startup",
                "data=%s listen=%s workers=%u list_threads=%u group_commit=%s max_group=%u "
-               "startup_ms=%.1f",
+               "listener_check_ms=%u startup_ms=%.1f",
                roster_log_quote(q1, sizeof q1, cfg.data_dir),
                roster_log_quote(q2, sizeof q2, cfg.listen), cfg.workers, cfg.list_threads,
-               cfg.group_commit ? "true" : "false", cfg.max_group,
+               cfg.group_commit ? "true" : "false", cfg.max_group, cfg.listener_check_ms,
                (double)(roster_mono_ns() - t0) / 1e6);
 
     int sig = 0;
@@ -95,6 +97,7 @@ int main(int argc, char **argv)
     roster_log(ROSTER_LOG_INFO, "shutdown_begin", "signal=%s in_flight=%u",
                sig == SIGTERM ? "SIGTERM" : "SIGINT", rpc_server_in_flight(srv));
     unsigned left = rpc_server_stop(srv, 10000);
+    unsigned long long restores = rpc_server_listener_restores(srv);
     if (left > 0)
         roster_log(ROSTER_LOG_WARN, "shutdown_unanswered", "calls=%u", left);
     users_writer_stop(writer);
@@ -103,7 +106,8 @@ int main(int argc, char **argv)
     rpc_server_free(srv);
     srv = NULL;
     status = 0;
-    roster_log(ROSTER_LOG_INFO, "shutdown", "ms=%.1f", (double)(roster_mono_ns() - t1) / 1e6);
+    roster_log(ROSTER_LOG_INFO, "shutdown", "ms=%.1f listener_restores=%llu",
+               (double)(roster_mono_ns() - t1) / 1e6, restores);
 done:
     rpc_server_free(srv);
     users_writer_stop(writer);

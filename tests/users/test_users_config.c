@@ -14,9 +14,10 @@ static void setup(void)
 {
     snprintf(tmp, sizeof tmp, "/tmp/roster-users-config-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(tmp));
-    const char *vars[] = {"ROSTER_DATA",      "ROSTER_LISTEN",          "ROSTER_TLS_CERT",
-                          "ROSTER_TLS_KEY",   "ROSTER_WORKERS",         "ROSTER_MAX_GROUP",
-                          "ROSTER_LOG_LEVEL", "ROSTER_NO_GROUP_COMMIT", "ROSTER_LIST_THREADS"};
+    const char *vars[] = {"ROSTER_DATA",      "ROSTER_LISTEN",           "ROSTER_TLS_CERT",
+                          "ROSTER_TLS_KEY",   "ROSTER_WORKERS",          "ROSTER_MAX_GROUP",
+                          "ROSTER_LOG_LEVEL", "ROSTER_NO_GROUP_COMMIT",  "ROSTER_LIST_THREADS",
+                          "ROSTER_IPC_MODE",  "ROSTER_LISTENER_CHECK_MS"};
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
         unsetenv(vars[i]);
 }
@@ -126,6 +127,59 @@ START_TEST(bad_values_name_the_option)
 }
 END_TEST
 
+START_TEST(ipc_mode_and_listener_check)
+{
+    users_config c;
+    roster_err_detail d;
+    char dir[200];
+    snprintf(dir, sizeof dir, "%s/m", tmp);
+    ck_assert_int_eq(parse(&c, &d, "--data", dir, NULL, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(c.ipc_mode, 0600);
+    ck_assert_uint_eq(c.listener_check_ms, 1000);
+    users_config_free(&c);
+
+    ck_assert_int_eq(parse(&c, &d, "--data", dir, "--ipc-mode", "0660"), ROSTER_E_OK);
+    ck_assert_int_eq(c.ipc_mode, 0660);
+    users_config_free(&c);
+    ck_assert_int_eq(parse(&c, &d, "--data", dir, "--listener-check-ms", "0"), ROSTER_E_OK);
+    ck_assert_uint_eq(c.listener_check_ms, 0);
+    users_config_free(&c);
+
+    /* The environment, and the option winning over it. */
+    setenv("ROSTER_IPC_MODE", "640", 1);
+    setenv("ROSTER_LISTENER_CHECK_MS", "250", 1);
+    ck_assert_int_eq(parse(&c, &d, "--data", dir, NULL, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(c.ipc_mode, 0640);
+    ck_assert_uint_eq(c.listener_check_ms, 250);
+    users_config_free(&c);
+    ck_assert_int_eq(parse(&c, &d, "--data", dir, "--listener-check-ms", "50"), ROSTER_E_OK);
+    ck_assert_uint_eq(c.listener_check_ms, 50);
+    users_config_free(&c);
+    unsetenv("ROSTER_IPC_MODE");
+    unsetenv("ROSTER_LISTENER_CHECK_MS");
+
+    const char *bad_modes[] = {"0999", "0400", "abc", "", "01777", "-600", "0066"};
+    for (size_t i = 0; i < sizeof bad_modes / sizeof *bad_modes; i++) {
+        memset(&d, 0, sizeof d);
+        ck_assert_int_eq(parse(&c, &d, "--data", dir, "--ipc-mode", bad_modes[i]),
+                         ROSTER_E_INVALID_ARGUMENT);
+        ck_assert_str_eq(d.field, "ipc-mode");
+        ck_assert_ptr_nonnull(strstr(d.message, "ipc-mode"));
+    }
+    const char *bad_checks[] = {"10", "49", "-1", "x", "3600001"};
+    for (size_t i = 0; i < sizeof bad_checks / sizeof *bad_checks; i++) {
+        memset(&d, 0, sizeof d);
+        ck_assert_int_eq(parse(&c, &d, "--data", dir, "--listener-check-ms", bad_checks[i]),
+                         ROSTER_E_INVALID_ARGUMENT);
+        ck_assert_str_eq(d.field, "listener-check-ms");
+    }
+    setenv("ROSTER_IPC_MODE", "777x", 1);
+    ck_assert_int_eq(parse(&c, &d, "--data", dir, NULL, NULL), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "ipc-mode");
+    unsetenv("ROSTER_IPC_MODE");
+}
+END_TEST
+
 START_TEST(help_creates_nothing)
 {
     users_config c;
@@ -153,6 +207,7 @@ int main(void)
     tcase_add_test(tc, defaults_and_created_dir);
     tcase_add_test(tc, environment_and_precedence);
     tcase_add_test(tc, bad_values_name_the_option);
+    tcase_add_test(tc, ipc_mode_and_listener_check);
     tcase_add_test(tc, help_creates_nothing);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -1,0 +1,243 @@
+/* Integration: the real roster-users binary keeps accepting new clients
+ * after peers that connect and misbehave before the SP handshake completes
+ * (nng 1.5.2 stops its accept loop after some of them; the service's
+ * listener check re-creates the listener), and the ipc socket file mode. */
+#include "daemon.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Short check period so that a broken listener is back within about
+ * 2 x (period + 1 s handshake wait); calls below allow twice that. */
+#define CHECK_MS       "100"
+#define SERVE_BOUND_MS 6000
+
+enum attack { CONNECT_CLOSE, GARBAGE, PARTIAL_HEADER };
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A raw stream connection to the daemon's address (ipc path or tcp port),
+ * bypassing nng. */
+static int raw_connect(const test_daemon *d)
+{
+    int fd;
+    if (strncmp(d->url, "ipc://", 6) == 0) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s", d->url + 6);
+        fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    } else {
+        const char *colon = strrchr(d->url, ':');
+        ck_assert_ptr_nonnull(colon);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(atoi(colon + 1))};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    }
+    return fd;
+}
+
+static void attack_once(const test_daemon *d, enum attack a)
+{
+    static const char garbage[] = "GET / HTTP/1.0\r\nHost: roster\r\n\r\n";
+    static const unsigned char partial[] = {0x00, 'S', 'P', 0x00}; /* 4 of 8 header bytes */
+    int fd = raw_connect(d);
+    if (a == GARBAGE)
+        ck_assert_int_eq(write(fd, garbage, sizeof garbage - 1), (ssize_t)(sizeof garbage - 1));
+    else if (a == PARTIAL_HEADER)
+        ck_assert_int_eq(write(fd, partial, sizeof partial), (ssize_t)sizeof partial);
+    if (a != CONNECT_CLOSE)
+        usleep(20000); /* let the service read it before the close */
+    close(fd);
+}
+
+static bool health_ok(rpc_client *c, uint32_t timeout_ms)
+{
+    Roster__V1__HealthRequest h = ROSTER__V1__HEALTH_REQUEST__INIT;
+    call_res r;
+    int code = call_sync(c, RPC_HEALTH, &h.base, timeout_ms, NULL, &r);
+    call_res_free(&r);
+    return code == 0;
+}
+
+/* Health on `c` until it answers or `bound_ms` has passed, retrying as a
+ * caller would when a call ends UNAVAILABLE (the client has had no
+ * connection for a second) or at its deadline. True when it answered. */
+static bool served_within(rpc_client *c, int64_t bound_ms)
+{
+    int64_t end = now_ms() + bound_ms;
+    while (now_ms() < end) {
+        if (health_ok(c, 1000))
+            return true;
+        usleep(20000);
+    }
+    return false;
+}
+
+/* A client that connects after the attack is served within the bound, and
+ * so is one that was connected before it. */
+static void assert_served(const test_daemon *d, rpc_client *before, const char *what)
+{
+    rpc_client *c = daemon_client(d);
+    bool ok = served_within(c, SERVE_BOUND_MS);
+    rpc_client_close(c);
+    ck_assert_msg(ok, "%s on %s: new client not served within %d ms (see %s)", what, d->url,
+                  SERVE_BOUND_MS, d->log);
+    ck_assert_msg(served_within(before, SERVE_BOUND_MS), "%s on %s: old client not served", what,
+                  d->url);
+}
+
+/* Under LeakSanitizer, a daemon whose listener was restored exits 1 for
+ * what nng 1.5.2 leaves behind (see lsan-nng-listener.supp); the daemons
+ * of the tests that may restore run with those nng allocations
+ * suppressed. Check runs each test in its own process. */
+static void allow_nng_listener_leak(void)
+{
+    const char *supp = getenv("ROSTER_LSAN_NNG_SUPP");
+    if (supp == NULL)
+        return;
+    char opts[600];
+    snprintf(opts, sizeof opts, "suppressions=%s:print_suppressions=0", supp);
+    setenv("LSAN_OPTIONS", opts, 1);
+}
+
+static void attacks_then_served(const char *url, const char *const *tls_extra)
+{
+    allow_nng_listener_leak();
+    test_daemon d;
+    daemon_mkdir(&d);
+    const char *extra[8] = {"--listener-check-ms", CHECK_MS};
+    for (int i = 0; tls_extra != NULL && tls_extra[i] != NULL; i++)
+        extra[2 + i] = tls_extra[i];
+    daemon_start(&d, url, extra);
+    rpc_client *before = daemon_client(&d);
+    ck_assert(health_ok(before, 2000));
+    static const struct {
+        enum attack a;
+        const char *name;
+    } kinds[] = {{CONNECT_CLOSE, "connect+close"},
+                 {GARBAGE, "connect+garbage"},
+                 {PARTIAL_HEADER, "connect+partial header"}};
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+        for (int i = 0; i < 3; i++)
+            attack_once(&d, kinds[k].a);
+        assert_served(&d, before, kinds[k].name);
+    }
+    rpc_client_close(before);
+    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    daemon_rmdir(&d);
+}
+
+START_TEST(ipc_keeps_accepting)
+{
+    attacks_then_served(NULL, NULL);
+}
+END_TEST
+
+START_TEST(tcp_keeps_accepting)
+{
+    attacks_then_served("tcp://127.0.0.1:20114", NULL);
+}
+END_TEST
+
+static bool log_has(const test_daemon *d, const char *word)
+{
+    FILE *f = fopen(d->log, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[1024];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f) != NULL)
+        found = strstr(line, word) != NULL;
+    fclose(f);
+    return found;
+}
+
+/* The ipc connect+close that stops nng 1.5.2's accept loop (most tries do):
+ * the listener is re-created and logged, and clients are served again. */
+START_TEST(ipc_listener_restored)
+{
+    allow_nng_listener_leak();
+    test_daemon d;
+    daemon_mkdir(&d);
+    const char *extra[] = {"--listener-check-ms", CHECK_MS, NULL};
+    daemon_start(&d, NULL, extra);
+    rpc_client *before = daemon_client(&d);
+    ck_assert(health_ok(before, 2000));
+    for (int round = 0; round < 10 && !log_has(&d, "event=listener_restored"); round++) {
+        attack_once(&d, CONNECT_CLOSE);
+        usleep(2500000); /* long enough for two failed checks and a restore */
+        assert_served(&d, before, "connect+close");
+    }
+    ck_assert_msg(log_has(&d, "event=listener_restored"), "no listener_restored in %s", d.log);
+    rpc_client_close(before);
+    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    ck_assert(log_has(&d, "listener_restores="));
+    daemon_rmdir(&d);
+}
+END_TEST
+
+static void assert_socket_mode(const char *mode, mode_t want)
+{
+    test_daemon d;
+    daemon_mkdir(&d);
+    const char *extra[] = {"--ipc-mode", mode, NULL};
+    daemon_start(&d, NULL, mode ? extra : NULL);
+    struct stat st;
+    ck_assert_int_eq(stat(d.url + 6, &st), 0);
+    ck_assert(S_ISSOCK(st.st_mode));
+    ck_assert_msg((st.st_mode & 0777) == want, "socket mode %o, want %o", st.st_mode & 0777, want);
+    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    daemon_rmdir(&d);
+}
+
+START_TEST(ipc_socket_mode)
+{
+    assert_socket_mode(NULL, 0600);
+    assert_socket_mode("0660", 0660);
+}
+END_TEST
+
+static Suite *listener_suite(void)
+{
+    Suite *s = suite_create("roster-users listener");
+    TCase *tc = tcase_create("listener");
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, ipc_keeps_accepting);
+    tcase_add_test(tc, tcp_keeps_accepting);
+    tcase_add_test(tc, ipc_listener_restored);
+    tcase_add_test(tc, ipc_socket_mode);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    roster_users_bin = argc > 1 ? argv[1] : getenv("ROSTER_USERS_BIN");
+    if (roster_users_bin == NULL) {
+        fprintf(stderr, "usage: %s PATH-TO-roster-users\n", argv[0]);
+        return EXIT_FAILURE;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    SRunner *sr = srunner_create(listener_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
