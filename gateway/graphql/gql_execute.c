@@ -2364,9 +2364,11 @@ int gql_execute(const gql_exec_params *p)
     if (p == NULL || p->schema == NULL || p->doc == NULL || p->resolvers == NULL ||
         p->complete == NULL || p->doc->validated_for != p->schema)
         return ROSTER_E_INVALID_ARGUMENT;
-    /* The execution state lives in the first block of its own arena. */
+    /* The execution state lives in the first block of its own arena, with
+     * room for the first chunks of small allocations: one block for a
+     * single-object query. */
     roster_arena arena;
-    roster_arena_init(&arena, 8192, 0);
+    roster_arena_init(&arena, 16384, 0);
     exec *ex = roster_arena_alloc(&arena, sizeof *ex);
     if (ex == NULL) {
         roster_arena_free(&arena);
