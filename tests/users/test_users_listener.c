@@ -1,7 +1,8 @@
 /* Integration: the real roster-users binary keeps accepting new clients
  * after peers that connect and misbehave before the SP handshake completes
  * (nng 1.5.2 stops its accept loop after some of them; the service's
- * listener check re-creates the listener), and the ipc socket file mode. */
+ * listener check re-creates the listener) over ipc, tcp and tls+tcp, and
+ * the ipc socket file mode. */
 #include "daemon.h"
 
 #include <arpa/inet.h>
@@ -157,6 +158,26 @@ START_TEST(tcp_keeps_accepting)
 }
 END_TEST
 
+START_TEST(tls_keeps_accepting)
+{
+    char dir[] = "/tmp/roster-users-tls-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char cmd[1024], cert[300], key[300];
+    snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+             "-subj /CN=localhost -days 2 -keyout '%s' -out '%s' 2>/dev/null",
+             key, cert);
+    ck_assert_int_eq(system(cmd), 0);
+    const char *tls[] = {"--tls-cert", cert, "--tls-key", key, NULL};
+    /* The clients here encrypt without verifying the certificate. */
+    attacks_then_served("tls+tcp://127.0.0.1:20115", tls);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static bool log_has(const test_daemon *d, const char *word)
 {
     FILE *f = fopen(d->log, "r");
@@ -221,6 +242,7 @@ static Suite *listener_suite(void)
     tcase_set_timeout(tc, 90);
     tcase_add_test(tc, ipc_keeps_accepting);
     tcase_add_test(tc, tcp_keeps_accepting);
+    tcase_add_test(tc, tls_keeps_accepting);
     tcase_add_test(tc, ipc_listener_restored);
     tcase_add_test(tc, ipc_socket_mode);
     suite_add_tcase(s, tc);
