@@ -27,6 +27,7 @@ struct rpc_listener_guard {
     bool stopping;  /* guarded by mu */
     uint64_t pipes; /* handshakes completed, guarded by mu */
     atomic_ulong restored;
+    atomic_bool reaper_stuck;
 };
 
 int rpc_listener_guard_dial_url(char *out, size_t cap, const char *url)
@@ -103,8 +104,24 @@ static bool stopping(rpc_listener_guard *g)
     return st;
 }
 
+/* Waits up to the timeout for count(arg) to differ from `before`; true
+ * when it did or the guard is stopping. */
+static bool wait_change(rpc_listener_guard *g, rpc_listener_count_fn count, uint64_t before)
+{
+    int64_t end = roster_mono_ns() + (int64_t)g->opts.timeout_ms * 1000000;
+    for (;;) {
+        if (count(g->opts.arg) != before || stopping(g))
+            return true;
+        if (roster_mono_ns() >= end)
+            return false;
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* One check: true when the server's socket added a pipe in time after a
- * new connection, or when the guard is stopping. */
+ * new connection, or when the guard is stopping. Sets g->reaper_stuck
+ * when the closed pipe is then not removed in time. */
 static bool check_once(rpc_listener_guard *g)
 {
     nng_dialer d;
@@ -114,20 +131,12 @@ static bool check_once(rpc_listener_guard *g)
         nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, g->tls);
     uint64_t before = g->opts.accepted(g->opts.arg);
     bool ok = false;
-    if (nng_dialer_start(d, NNG_FLAG_NONBLOCK) == 0) {
-        int64_t end = roster_mono_ns() + (int64_t)g->opts.timeout_ms * 1000000;
-        for (;;) {
-            if (g->opts.accepted(g->opts.arg) != before || stopping(g)) {
-                ok = true;
-                break;
-            }
-            if (roster_mono_ns() >= end)
-                break;
-            struct timespec ts = {0, 2000000};
-            nanosleep(&ts, NULL);
-        }
-    }
+    if (nng_dialer_start(d, NNG_FLAG_NONBLOCK) == 0)
+        ok = wait_change(g, g->opts.accepted, before);
+    uint64_t removed = g->opts.removed(g->opts.arg);
     nng_dialer_close(d);
+    if (ok && !wait_change(g, g->opts.removed, removed))
+        atomic_store(&g->reaper_stuck, true);
     return ok;
 }
 
@@ -144,7 +153,15 @@ static void *guard_main(void *arg)
         pthread_mutex_unlock(&g->mu);
         if (stop)
             break;
-        if (check_once(g)) {
+        bool ok = check_once(g);
+        if (atomic_load(&g->reaper_stuck)) {
+            roster_log(ROSTER_LOG_ERROR, "nng_reaper_stuck",
+                       "listen=%s reason=\"nng no longer reclaims closed connections (nng 1.5.2, "
+                       "upstream #1813); restart the service\" listener_check=stopped",
+                       g->url);
+            break;
+        }
+        if (ok) {
             failed = 0;
             continue;
         }
@@ -171,7 +188,7 @@ int rpc_listener_guard_start(rpc_listener_guard **out, const rpc_listener_guard_
     int err;
     int rv;
     if (opts == NULL || opts->url == NULL || opts->period_ms == 0 || opts->restore == NULL ||
-        opts->accepted == NULL)
+        opts->accepted == NULL || opts->removed == NULL)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "listenerCheckMs",
                            "listener check needs an address, a period and its callbacks");
     rpc_listener_guard *g = calloc(1, sizeof *g);
@@ -182,6 +199,7 @@ int rpc_listener_guard_start(rpc_listener_guard **out, const rpc_listener_guard_
     if (g->opts.timeout_ms == 0)
         g->opts.timeout_ms = 1000;
     atomic_init(&g->restored, 0);
+    atomic_init(&g->reaper_stuck, false);
     pthread_mutex_init(&g->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -215,6 +233,11 @@ int rpc_listener_guard_start(rpc_listener_guard **out, const rpc_listener_guard_
 fail:
     rpc_listener_guard_free(g);
     return err;
+}
+
+bool rpc_listener_guard_reaper_stuck(const rpc_listener_guard *g)
+{
+    return g != NULL && atomic_load(&((rpc_listener_guard *)g)->reaper_stuck);
 }
 
 uint64_t rpc_listener_guard_restored(const rpc_listener_guard *g)

@@ -15,12 +15,22 @@
  * reports the count through `accepted`). The dialing side alone cannot
  * tell: with the accept loop stopped, nng's transport still completes the
  * handshake and then parks the connection, never handing it to the
- * socket. Two failed checks in a row call `restore`. */
+ * socket. Two failed checks in a row call `restore`.
+ *
+ * After a successful check the guard also waits (same timeout) for the
+ * socket to remove the check's closed pipe. nng 1.5.2 can leave its reaper
+ * thread waiting forever on an aio (upstream issue #1813, fixed by PR
+ * #1824 in 1.8.0; seen when a client closes while replies to it are being
+ * sent): from then on no closed connection is reclaimed (each keeps its
+ * file descriptor) and nng_close never returns. Seeing that, the guard
+ * logs event=nng_reaper_stuck once and stops checking, so that it does
+ * not leak a descriptor per period itself. */
 #ifndef ROSTER_RPC_LISTENER_GUARD_H
 #define ROSTER_RPC_LISTENER_GUARD_H
 
 #include "error.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,14 +42,16 @@ typedef struct rpc_listener_guard rpc_listener_guard;
  * tries again after the next two failed checks). */
 typedef int (*rpc_listener_restore_fn)(void *arg);
 
-/* Pipes the server's socket has added so far (any thread, must be quick). */
-typedef uint64_t (*rpc_listener_accepted_fn)(void *arg);
+/* Pipes the server's socket has added (NNG_PIPE_EV_ADD_POST) or removed
+ * (NNG_PIPE_EV_REM_POST) so far; any thread, must be quick. */
+typedef uint64_t (*rpc_listener_count_fn)(void *arg);
 
 typedef struct rpc_listener_guard_options {
     const char *url;     /* the listen address; borrowed for the call */
     unsigned period_ms;  /* pause between checks, > 0 */
     unsigned timeout_ms; /* longest wait for one handshake; 0 picks 1000 */
-    rpc_listener_accepted_fn accepted;
+    rpc_listener_count_fn accepted;
+    rpc_listener_count_fn removed;
     rpc_listener_restore_fn restore;
     void *arg; /* passed to accepted and restore; must outlive the guard */
 } rpc_listener_guard_options;
@@ -57,6 +69,9 @@ int rpc_listener_guard_dial_url(char *out, size_t cap, const char *url);
  * ROSTER_E_INTERNAL (thread or socket creation); `detail` says which. */
 int rpc_listener_guard_start(rpc_listener_guard **out, const rpc_listener_guard_options *opts,
                              roster_err_detail *detail);
+
+/* True once the guard has seen nng stop reclaiming closed connections. */
+bool rpc_listener_guard_reaper_stuck(const rpc_listener_guard *g);
 
 /* Listeners restored so far. */
 uint64_t rpc_listener_guard_restored(const rpc_listener_guard *g);

@@ -38,17 +38,19 @@ struct rpc_server {
     nng_listener listener; /* replaced by listener_restore, on the guard thread */
     bool open;
     rpc_server_options opts;
-    char *url;                 /* owned copy of opts.url */
-    nng_tls_config *tls;       /* tls+tcp:// only; one reference held */
-    int ipc_mode;              /* ipc:// socket file permissions */
-    rpc_listener_guard *guard; /* NULL when the check is off */
-    atomic_ulong restores;     /* listeners re-created */
-    atomic_ulong pipes_added;  /* connections the socket has taken */
+    char *url;                  /* owned copy of opts.url */
+    nng_tls_config *tls;        /* tls+tcp:// only; one reference held */
+    int ipc_mode;               /* ipc:// socket file permissions */
+    rpc_listener_guard *guard;  /* NULL when the check is off */
+    atomic_ulong restores;      /* listeners re-created */
+    atomic_ulong pipes_added;   /* connections the socket has taken */
+    atomic_ulong pipes_removed; /* connections nng has reclaimed */
     unsigned n_calls;
     rpc_call *calls;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stopping;
+    bool closed;      /* nng_close returned (close_main) */
     unsigned stopped; /* calls in ST_STOPPED */
     atomic_uint in_flight;
     /* Threads inside call_send: a handler thread may still be in
@@ -376,11 +378,19 @@ static int listener_restore(void *arg)
     return err;
 }
 
-static void on_pipe_added(nng_pipe p, nng_pipe_ev ev, void *arg)
+static void on_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
     (void)p;
-    (void)ev;
-    atomic_fetch_add(&((rpc_server *)arg)->pipes_added, 1);
+    rpc_server *s = arg;
+    if (ev == NNG_PIPE_EV_ADD_POST)
+        atomic_fetch_add(&s->pipes_added, 1);
+    else
+        atomic_fetch_add(&s->pipes_removed, 1);
+}
+
+static uint64_t pipes_removed(void *arg)
+{
+    return atomic_load(&((rpc_server *)arg)->pipes_removed);
 }
 
 static uint64_t pipes_added(void *arg)
@@ -413,6 +423,7 @@ int rpc_server_start(rpc_server **out, const rpc_server_options *opts, roster_er
     atomic_init(&s->replying, 0);
     atomic_init(&s->restores, 0);
     atomic_init(&s->pipes_added, 0);
+    atomic_init(&s->pipes_removed, 0);
     if (opts->ipc_mode < 0 || opts->ipc_mode > 0777) {
         err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "ipcMode",
                           "ipc socket mode must be an octal mode from 0 to 0777, not %o",
@@ -435,7 +446,8 @@ int rpc_server_start(rpc_server **out, const rpc_server_options *opts, roster_er
     }
     s->open = true;
     nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, ROSTER_MAX_RPC_MESSAGE);
-    if ((rv = nng_pipe_notify(s->sock, NNG_PIPE_EV_ADD_POST, on_pipe_added, s)) != 0) {
+    if ((rv = nng_pipe_notify(s->sock, NNG_PIPE_EV_ADD_POST, on_pipe_event, s)) != 0 ||
+        (rv = nng_pipe_notify(s->sock, NNG_PIPE_EV_REM_POST, on_pipe_event, s)) != 0) {
         err = roster_fail(detail, ROSTER_E_INTERNAL, "", "cannot watch connections: %s",
                           nng_strerror(rv));
         goto fail;
@@ -470,6 +482,7 @@ int rpc_server_start(rpc_server **out, const rpc_server_options *opts, roster_er
                                          .period_ms = opts->listener_check_ms,
                                          .timeout_ms = 0,
                                          .accepted = pipes_added,
+                                         .removed = pipes_removed,
                                          .restore = listener_restore,
                                          .arg = s};
         if ((err = rpc_listener_guard_start(&s->guard, &go, detail)) != 0)
@@ -480,6 +493,18 @@ int rpc_server_start(rpc_server **out, const rpc_server_options *opts, roster_er
 fail:
     rpc_server_free(s);
     return err;
+}
+
+static void wait_cv_10ms(rpc_server *s)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 10 * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&s->cv, &s->mu, &ts);
 }
 
 unsigned rpc_server_stop(rpc_server *s, unsigned grace_ms)
@@ -522,10 +547,46 @@ unsigned rpc_server_stop(rpc_server *s, unsigned grace_ms)
     return left;
 }
 
+static void *close_main(void *arg)
+{
+    rpc_server *s = arg;
+    nng_close(s->sock);
+    pthread_mutex_lock(&s->mu);
+    s->closed = true;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* nng_close, given up after 2 s: nng 1.5.2's reaper can be stuck for good
+ * (upstream issue #1813), and then nng_close never returns. False when it
+ * did not return; the closing thread is left behind. */
+static bool close_socket(rpc_server *s)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, close_main, s) != 0) {
+        nng_close(s->sock);
+        return true;
+    }
+    int64_t end = roster_mono_ns() + 2000 * 1000000LL;
+    pthread_mutex_lock(&s->mu);
+    while (!s->closed && roster_mono_ns() < end)
+        wait_cv_10ms(s);
+    bool closed = s->closed;
+    pthread_mutex_unlock(&s->mu);
+    if (!closed) {
+        pthread_detach(t);
+        return false;
+    }
+    pthread_join(t, NULL);
+    return true;
+}
+
 void rpc_server_free(rpc_server *s)
 {
     if (s == NULL)
         return;
+    bool stuck = rpc_listener_guard_reaper_stuck(s->guard);
     rpc_listener_guard_free(s->guard);
     s->guard = NULL;
     if (s->open) {
@@ -533,7 +594,15 @@ void rpc_server_free(rpc_server *s)
         s->stopping = true;
         pthread_mutex_unlock(&s->mu);
         wait_replying(s);
-        nng_close(s->sock);
+        if (!close_socket(s)) {
+            /* Everything stays allocated: nng may still reach it. Meant
+             * for a process on its way out. */
+            roster_log(ROSTER_LOG_ERROR, "socket_close_stuck",
+                       "reason=\"nng_close did not return within 2 s (nng 1.5.2, upstream "
+                       "#1813)\" reaper_stuck_seen=%s",
+                       stuck ? "true" : "false");
+            return;
+        }
     }
     if (s->calls != NULL) {
         for (unsigned i = 0; i < s->n_calls; i++) {

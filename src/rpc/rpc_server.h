@@ -68,7 +68,11 @@ int rpc_server_start(rpc_server **out, const rpc_server_options *opts, roster_er
 unsigned rpc_server_stop(rpc_server *s, unsigned grace_ms);
 
 /* Closes the socket and frees the server (stopping it first if needed).
- * Accepts NULL. Not from a handler or observer. */
+ * Accepts NULL. Not from a handler or observer. When nng_close does not
+ * return within 2 s (nng 1.5.2's reaper stuck for good, upstream issue
+ * #1813), logs event=socket_close_stuck and returns leaving the server
+ * allocated and the closing thread running: meant for a process that is
+ * exiting anyway. */
 void rpc_server_free(rpc_server *s);
 
 /* Listeners re-created by the listener check so far. */
