@@ -24,8 +24,7 @@ struct rpc_listener_guard {
     bool thread_started;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool stopping;  /* guarded by mu */
-    uint64_t pipes; /* handshakes completed, guarded by mu */
+    bool stopping; /* guarded by mu */
     atomic_ulong restored;
     atomic_bool reaper_stuck;
 };
@@ -35,45 +34,28 @@ int rpc_listener_guard_dial_url(char *out, size_t cap, const char *url)
     static const char *const schemes[] = {"tcp://", "tls+tcp://", "tcp4://", "tcp6://"};
     static const char *const wild[][2] = {
         {":", "127.0.0.1:"}, {"*:", "127.0.0.1:"}, {"0.0.0.0:", "127.0.0.1:"}, {"[::]:", "[::1]:"}};
-    const char *host = NULL;
-    size_t slen = 0;
-    for (size_t i = 0; i < sizeof schemes / sizeof *schemes; i++) {
-        slen = strlen(schemes[i]);
-        if (strncmp(url, schemes[i], slen) == 0) {
-            host = url + slen;
-            break;
+    size_t slen = 0; /* length of a tcp scheme, 0 for any other address */
+    for (size_t i = 0; i < sizeof schemes / sizeof *schemes && slen == 0; i++) {
+        if (strncmp(url, schemes[i], strlen(schemes[i])) == 0)
+            slen = strlen(schemes[i]);
+    }
+    const char *sub = NULL;  /* loopback host replacing a wildcard */
+    const char *rest = NULL; /* what follows the wildcard host */
+    for (size_t i = 0; slen > 0 && i < sizeof wild / sizeof *wild && sub == NULL; i++) {
+        size_t wl = strlen(wild[i][0]);
+        if (strncmp(url + slen, wild[i][0], wl) == 0) {
+            sub = wild[i][1];
+            rest = url + slen + wl;
         }
     }
-    int n;
-    if (host == NULL) {
-        n = snprintf(NULL, 0, "%s", url);
-    } else {
-        const char *sub = NULL;
-        const char *rest = host;
-        for (size_t i = 0; i < sizeof wild / sizeof *wild; i++) {
-            size_t wl = strlen(wild[i][0]);
-            if (strncmp(host, wild[i][0], wl) == 0) {
-                sub = wild[i][1];
-                rest = host + wl;
-                break;
-            }
-        }
-        if (sub == NULL)
-            n = snprintf(NULL, 0, "%s", url);
-        else
-            n = snprintf(NULL, 0, "%.*s%s%s", (int)slen, url, sub, rest);
-        if (n >= 0 && (size_t)n < cap) {
-            if (sub == NULL)
-                snprintf(out, cap, "%s", url);
-            else
-                snprintf(out, cap, "%.*s%s%s", (int)slen, url, sub, rest);
-            return ROSTER_E_OK;
-        }
-        return ROSTER_E_TOO_LARGE;
-    }
+    int n = sub ? snprintf(NULL, 0, "%.*s%s%s", (int)slen, url, sub, rest)
+                : snprintf(NULL, 0, "%s", url);
     if (n < 0 || (size_t)n >= cap)
         return ROSTER_E_TOO_LARGE;
-    snprintf(out, cap, "%s", url);
+    if (sub)
+        snprintf(out, cap, "%.*s%s%s", (int)slen, url, sub, rest);
+    else
+        snprintf(out, cap, "%s", url);
     return ROSTER_E_OK;
 }
 
