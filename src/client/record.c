@@ -2,21 +2,20 @@
 
 #include <string.h>
 
-/* clang-format off: one field per line, which clang-format 14 does not
- * keep stable for this macro */
-#define USER_STRINGS(X)                                                                            \
-    X(id)                                                                                          \
-    X(reference)                                                                                   \
-    X(email)                                                                                       \
-    X(first_name)                                                                                  \
-    X(last_name)                                                                                   \
-    X(phone)                                                                                       \
-    X(locale)                                                                                      \
-    X(timezone)                                                                                    \
-    X(avatar_url)                                                                                  \
-    X(custom_data)                                                                                 \
+// clang-format off
+#define USER_STRINGS(X) \
+    X(id)               \
+    X(reference)        \
+    X(email)            \
+    X(first_name)       \
+    X(last_name)        \
+    X(phone)            \
+    X(locale)           \
+    X(timezone)         \
+    X(avatar_url)       \
+    X(custom_data)      \
     X(tenant_id)
-/* clang-format on */
+// clang-format on
 #define USER_SCALARS(X)   X(is_opted_in) X(active) X(two_factor_enabled) X(created_at) X(updated_at)
 #define TENANT_STRINGS(X) X(id) X(name) X(reference)
 #define TENANT_SCALARS(X) X(is_default) X(created_at) X(updated_at) X(user_count)
