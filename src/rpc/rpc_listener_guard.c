@@ -78,16 +78,21 @@ static bool wait_until(rpc_listener_guard *g, const struct timespec *ts)
     return pthread_cond_timedwait(&g->cv, &g->mu, ts) == 0;
 }
 
+static bool stopping(rpc_listener_guard *g)
+{
+    pthread_mutex_lock(&g->mu);
+    bool st = g->stopping;
+    pthread_mutex_unlock(&g->mu);
+    return st;
+}
+
 /* Waits up to the timeout for count(arg) to differ from `before`; true
- * when it did. A check in progress is not cut short when the guard is
- * asked to stop: closing a dialer whose connection is still being set up
- * leaves nng 1.5.2's dialer and pipe unreclaimed, and the listener is
- * still up while the guard stops, so the check ends within moments. */
+ * when it did or the guard is stopping. */
 static bool wait_change(rpc_listener_guard *g, rpc_listener_count_fn count, uint64_t before)
 {
     int64_t end = roster_mono_ns() + (int64_t)g->opts.timeout_ms * 1000000;
     for (;;) {
-        if (count(g->opts.arg) != before)
+        if (count(g->opts.arg) != before || stopping(g))
             return true;
         if (roster_mono_ns() >= end)
             return false;
@@ -97,7 +102,7 @@ static bool wait_change(rpc_listener_guard *g, rpc_listener_count_fn count, uint
 }
 
 /* One check: true when the server's socket added a pipe in time after a
- * new connection. Sets g->reaper_stuck
+ * new connection, or when the guard is stopping. Sets g->reaper_stuck
  * when the closed pipe is then not removed in time. */
 static bool check_once(rpc_listener_guard *g)
 {
