@@ -39,16 +39,43 @@ static const gql_field *field_def(vctx *c, const gql_type *parent, gql_str name)
     return gql_type_field(parent, name.ptr, name.len);
 }
 
+/* 5.3.1 Field Selections: the field is defined on the parent type (parent
+ * NULL: unknown, nothing to check). Returns its definition or NULL. */
+static const gql_field *rule_field_selections(vctx *c, const gql_selection *sel,
+                                              const gql_type *parent)
+{
+    if (parent == NULL)
+        return NULL;
+    const gql_field *def = field_def(c, parent, sel->name);
+    if (def == NULL)
+        gqlv_err1(c, sel->loc, "Cannot query field \"%.*s\" on type \"%.*s\".%s", PS(sel->name),
+                  PS(parent->name),
+                  gqlv_suggest_fields(c, sel->name, parent->fields, parent->n_fields));
+    return def;
+}
+
+/* 5.3.3 Leaf Field Selections: a selection set on composite types only,
+ * and always on them. */
+static void rule_leaf_field_selections(vctx *c, const gql_selection *sel, const gql_field *def)
+{
+    const gql_type *nt = def->type->named;
+    if (nt->kind == GQL_KIND_SCALAR || nt->kind == GQL_KIND_ENUM) {
+        if (sel->sel)
+            gqlv_err1(c, sel->sel->loc,
+                      "Field \"%.*s\" must not have a selection since type \"%s\" has no "
+                      "subfields.",
+                      PS(sel->name), gqlv_tstr(c, def->type));
+    } else if (sel->sel == NULL) {
+        gqlv_err1(c, sel->loc,
+                  "Field \"%.*s\" of type \"%s\" must have a selection of subfields. Did you "
+                  "mean \"%.*s { ... }\"?",
+                  PS(sel->name), gqlv_tstr(c, def->type), PS(sel->name));
+    }
+}
+
 static void visit_field(vctx *c, gql_selection *sel, const gql_type *parent)
 {
-    const gql_field *def = NULL;
-    if (parent) {
-        def = field_def(c, parent, sel->name);
-        if (def == NULL)
-            gqlv_err1(c, sel->loc, "Cannot query field \"%.*s\" on type \"%.*s\".%s", PS(sel->name),
-                      PS(parent->name),
-                      gqlv_suggest_fields(c, sel->name, parent->fields, parent->n_fields));
-    }
+    const gql_field *def = rule_field_selections(c, sel, parent);
     sel->def = def;
     char owner[300];
     if (def)
@@ -60,21 +87,9 @@ static void visit_field(vctx *c, gql_selection *sel, const gql_type *parent)
     gqlv_check_directives(c, sel->dirs, sel->n_dirs, GQL_DLOC_FIELD);
     const gql_type *child = NULL;
     if (def) {
-        const gql_type *nt = def->type->named;
-        if (nt->kind == GQL_KIND_SCALAR || nt->kind == GQL_KIND_ENUM) {
-            if (sel->sel)
-                gqlv_err1(c, sel->sel->loc,
-                          "Field \"%.*s\" must not have a selection since type \"%s\" has no "
-                          "subfields.",
-                          PS(sel->name), gqlv_tstr(c, def->type));
-        } else if (sel->sel == NULL) {
-            gqlv_err1(c, sel->loc,
-                      "Field \"%.*s\" of type \"%s\" must have a selection of subfields. Did you "
-                      "mean \"%.*s { ... }\"?",
-                      PS(sel->name), gqlv_tstr(c, def->type), PS(sel->name));
-        }
-        if (gqlv_is_composite(nt))
-            child = nt;
+        rule_leaf_field_selections(c, sel, def);
+        if (gqlv_is_composite(def->type->named))
+            child = def->type->named;
     }
     if (sel->sel)
         visit_selection_set(c, sel->sel, child);
@@ -89,6 +104,52 @@ static void record_spread(vctx *c, uint32_t frag, gql_location loc)
     }
 }
 
+/* For an inline fragment: 5.5.1.2 Fragment Spread Type Existence, 5.5.1.3
+ * Fragments On Composite Types and 5.5.2.3 Fragment Spread Is Possible.
+ * Returns the type its selections are checked against (NULL: unknown). */
+static const gql_type *rule_inline_fragment_type(vctx *c, const gql_selection *sel,
+                                                 const gql_type *parent)
+{
+    if (sel->type_cond.len == 0)
+        return parent;
+    const gql_type *cond = gql_schema_type(c->s, sel->type_cond.ptr, sel->type_cond.len);
+    if (cond == NULL) {
+        gqlv_err1(c, sel->type_cond_loc, "Unknown type \"%.*s\".%s", PS(sel->type_cond),
+                  gqlv_suggest_types(c, sel->type_cond));
+    } else if (!gqlv_is_composite(cond)) {
+        gqlv_err1(c, sel->type_cond_loc,
+                  "Fragment cannot condition on non composite type \"%.*s\".", PS(sel->type_cond));
+        cond = NULL;
+    } else if (parent && cond != parent) {
+        gqlv_err1(c, sel->loc,
+                  "Fragment cannot be spread here as objects of type \"%.*s\" can never "
+                  "be of type \"%.*s\".",
+                  PS(parent->name), PS(cond->name));
+    }
+    return cond;
+}
+
+/* For a fragment spread: 5.5.2.1 Fragment Spread Target Defined and
+ * 5.5.2.3 Fragment Spread Is Possible. Resolves the spread to its fragment
+ * and returns the fragment's index (UINT32_MAX: unknown). */
+static uint32_t rule_fragment_spread(vctx *c, gql_selection *sel, const gql_type *parent)
+{
+    uint32_t fi = gqlv_find_frag(c, sel->name);
+    if (fi == UINT32_MAX) {
+        gqlv_err1(c, sel->name_loc, "Unknown fragment \"%.*s\".", PS(sel->name));
+        return fi;
+    }
+    const gql_fragment *f = c->doc->frags[fi];
+    sel->fragment = f;
+    const gql_type *ft = gql_schema_type(c->s, f->type_cond.ptr, f->type_cond.len);
+    if (parent && ft && gqlv_is_composite(ft) && ft != parent)
+        gqlv_err1(c, sel->loc,
+                  "Fragment \"%.*s\" cannot be spread here as objects of type \"%.*s\" "
+                  "can never be of type \"%.*s\".",
+                  PS(sel->name), PS(parent->name), PS(ft->name));
+    return fi;
+}
+
 static void visit_selection_set(vctx *c, const gql_selection_set *ss, const gql_type *parent)
 {
     for (uint32_t i = 0; i < ss->count && !c->nomem; i++) {
@@ -98,50 +159,15 @@ static void visit_selection_set(vctx *c, const gql_selection_set *ss, const gql_
             visit_field(c, sel, parent);
             break;
         case GQL_SEL_INLINE_FRAGMENT: {
-            const gql_type *cond = parent;
-            int cond_known = 1;
-            if (sel->type_cond.len) {
-                cond = gql_schema_type(c->s, sel->type_cond.ptr, sel->type_cond.len);
-                if (cond == NULL) {
-                    gqlv_err1(c, sel->type_cond_loc, "Unknown type \"%.*s\".%s", PS(sel->type_cond),
-                              gqlv_suggest_types(c, sel->type_cond));
-                    cond_known = 0;
-                } else if (!gqlv_is_composite(cond)) {
-                    gqlv_err1(c, sel->type_cond_loc,
-                              "Fragment cannot condition on non composite type \"%.*s\".",
-                              PS(sel->type_cond));
-                    cond = NULL;
-                } else if (parent && cond != parent) {
-                    gqlv_err1(
-                        c, sel->loc,
-                        "Fragment cannot be spread here as objects of type \"%.*s\" can never "
-                        "be of type \"%.*s\".",
-                        PS(parent->name), PS(cond->name));
-                }
-            }
-            (void)cond_known;
+            const gql_type *cond = rule_inline_fragment_type(c, sel, parent);
             gqlv_check_directives(c, sel->dirs, sel->n_dirs, GQL_DLOC_INLINE_FRAGMENT);
             visit_selection_set(c, sel->sel, cond);
             break;
         }
-        case GQL_SEL_FRAGMENT_SPREAD: {
-            uint32_t fi = gqlv_find_frag(c, sel->name);
-            if (fi == UINT32_MAX) {
-                gqlv_err1(c, sel->name_loc, "Unknown fragment \"%.*s\".", PS(sel->name));
-            } else {
-                const gql_fragment *f = c->doc->frags[fi];
-                sel->fragment = f;
-                const gql_type *ft = gql_schema_type(c->s, f->type_cond.ptr, f->type_cond.len);
-                if (parent && ft && gqlv_is_composite(ft) && ft != parent)
-                    gqlv_err1(c, sel->loc,
-                              "Fragment \"%.*s\" cannot be spread here as objects of type \"%.*s\" "
-                              "can never be of type \"%.*s\".",
-                              PS(sel->name), PS(parent->name), PS(ft->name));
-            }
-            record_spread(c, fi, sel->loc);
+        case GQL_SEL_FRAGMENT_SPREAD:
+            record_spread(c, rule_fragment_spread(c, sel, parent), sel->loc);
             gqlv_check_directives(c, sel->dirs, sel->n_dirs, GQL_DLOC_FRAGMENT_SPREAD);
             break;
-        }
         }
     }
 }
@@ -173,41 +199,60 @@ static const gql_type_ref *ref_named(const gql_type_ref *r)
     return r;
 }
 
+/* 5.8.1 Variable Uniqueness: one error per repeated name, at its first
+ * definition, with the location of every definition of the name. */
+static void rule_variable_uniqueness(vctx *c, const gql_operation *op, uint32_t i)
+{
+    const gql_var_def *vd = &op->vars[i];
+    int first = 1, dup = 0;
+    for (uint32_t j = 0; j < op->n_vars; j++)
+        if (j != i && gql_str_eq(op->vars[j].name, vd->name)) {
+            if (j < i)
+                first = 0;
+            dup = 1;
+        }
+    if (!dup || !first)
+        return;
+    gql_location *l = gqlv_alloc(c, op->n_vars * sizeof *l);
+    uint32_t k = 0;
+    if (l == NULL)
+        return;
+    for (uint32_t j = 0; j < op->n_vars; j++)
+        if (gql_str_eq(op->vars[j].name, vd->name))
+            l[k++] = op->vars[j].name_loc;
+    gqlv_err(c, l, k, "There can be only one variable named \"$%.*s\".", PS(vd->name));
+}
+
+/* 5.8.2 Variables Are Input Types (and, as graphql-js's KnownTypeNames,
+ * that the type exists). Resolves vd->named; returns the named type when
+ * it is an input type, else NULL. */
+static const gql_type *rule_variables_are_input_types(vctx *c, gql_var_def *vd)
+{
+    const gql_type_ref *nr = ref_named(vd->type);
+    const gql_type *nt = gql_schema_type(c->s, nr->name.ptr, nr->name.len);
+    vd->named = nt;
+    if (nt == NULL) {
+        gqlv_err1(c, nr->loc, "Unknown type \"%.*s\".%s", PS(nr->name),
+                  gqlv_suggest_types(c, nr->name));
+        return NULL;
+    }
+    if (!gql_wtype_is_input(&nt->self)) {
+        gqlv_err1(c, vd->type->loc, "Variable \"$%.*s\" cannot be non-input type \"%s\".",
+                  PS(vd->name), gqlv_rstr(c, vd->type));
+        return NULL;
+    }
+    return nt;
+}
+
 static void visit_operation(vctx *c, gql_operation *op)
 {
     static const uint32_t bits[] = {GQL_DLOC_QUERY, GQL_DLOC_MUTATION, GQL_DLOC_SUBSCRIPTION};
     for (uint32_t i = 0; i < op->n_vars; i++) {
         gql_var_def *vd = &op->vars[i];
-        /* UniqueVariableNames: one error per name with every location. */
-        int first = 1, dup = 0;
-        for (uint32_t j = 0; j < op->n_vars; j++)
-            if (j != i && gql_str_eq(op->vars[j].name, vd->name)) {
-                if (j < i)
-                    first = 0;
-                dup = 1;
-            }
-        if (dup && first) {
-            gql_location *l = gqlv_alloc(c, op->n_vars * sizeof *l);
-            uint32_t k = 0;
-            if (l) {
-                for (uint32_t j = 0; j < op->n_vars; j++)
-                    if (gql_str_eq(op->vars[j].name, vd->name))
-                        l[k++] = op->vars[j].name_loc;
-                gqlv_err(c, l, k, "There can be only one variable named \"$%.*s\".", PS(vd->name));
-            }
-        }
-        const gql_type_ref *nr = ref_named(vd->type);
-        const gql_type *nt = gql_schema_type(c->s, nr->name.ptr, nr->name.len);
-        vd->named = nt;
-        if (nt == NULL) {
-            gqlv_err1(c, nr->loc, "Unknown type \"%.*s\".%s", PS(nr->name),
-                      gqlv_suggest_types(c, nr->name));
-        } else if (!gql_wtype_is_input(&nt->self)) {
-            gqlv_err1(c, vd->type->loc, "Variable \"$%.*s\" cannot be non-input type \"%s\".",
-                      PS(vd->name), gqlv_rstr(c, vd->type));
-        }
+        rule_variable_uniqueness(c, op, i);
+        const gql_type *input = rule_variables_are_input_types(c, vd);
         gqlv_check_directives(c, vd->dirs, vd->n_dirs, GQL_DLOC_VARIABLE_DEFINITION);
-        if (vd->default_value && nt && gql_wtype_is_input(&nt->self))
+        if (vd->default_value && input)
             gqlv_check_value(c, vd->default_value, wtype_from_ref(c, vd->type), 0);
     }
     gqlv_check_directives(c, op->dirs, op->n_dirs, bits[op->type]);

@@ -158,6 +158,76 @@ static int ref_is_subtype(const gql_type_ref *var, const gql_wtype *loc)
     return gql_str_eq(var->name, loc->named->name);
 }
 
+/* 5.8.3 All Variable Uses Defined: usage u in operation op names one of its
+ * variables. Returns the definition (marked in used) or NULL. */
+static const gql_var_def *rule_variable_use_defined(vctx *c, const gql_operation *op,
+                                                    const usage *u, uint8_t *used)
+{
+    for (uint32_t k = 0; k < op->n_vars; k++)
+        if (gql_str_eq(op->vars[k].name, u->name)) {
+            used[k] = 1;
+            return &op->vars[k];
+        }
+    gql_location l[2] = {u->loc, op->loc};
+    if (op->anonymous)
+        gqlv_err(c, l, 2, "Variable \"$%.*s\" is not defined.", PS(u->name));
+    else
+        gqlv_err(c, l, 2, "Variable \"$%.*s\" is not defined by operation \"%.*s\".", PS(u->name),
+                 PS(op->name));
+    return NULL;
+}
+
+/* 5.8.5 All Variable Usages Are Allowed: variable vd may be used where u
+ * expects its type (a nullable variable in a non-null position only when
+ * the variable or the position has a default). */
+static void rule_variable_usage_allowed(vctx *c, const gql_var_def *vd, const usage *u)
+{
+    if (u->type == NULL || vd->named == NULL)
+        return;
+    const gql_wtype *lt = u->type;
+    const gql_type_ref *vt = vd->type;
+    int ok;
+    if (lt->kind == GQL_KIND_NON_NULL && vt->kind != GQL_TREF_NON_NULL) {
+        int var_default = vd->default_value && vd->default_value->kind != GQL_VALUE_NULL;
+        if (!var_default && !u->loc_has_default)
+            ok = 0;
+        else
+            ok = ref_is_subtype(vt, lt->of);
+    } else {
+        ok = ref_is_subtype(vt, lt);
+    }
+    if (!ok) {
+        gql_location l[2] = {vd->loc, u->loc};
+        gqlv_err(c, l, 2,
+                 "Variable \"$%.*s\" of type \"%s\" used in position expecting type \"%s\".",
+                 PS(vd->name), gqlv_rstr(c, vt), gqlv_tstr(c, lt));
+    }
+}
+
+/* 5.8.4 All Variables Used: every variable of op not marked in used (a
+ * repeated name counts as used when an earlier one is). */
+static void rule_all_variables_used(vctx *c, const gql_operation *op, const uint8_t *used)
+{
+    for (uint32_t k = 0; k < op->n_vars; k++) {
+        if (used[k])
+            continue;
+        int dup_earlier = 0;
+        for (uint32_t j = 0; j < k; j++)
+            if (gql_str_eq(op->vars[j].name, op->vars[k].name))
+                dup_earlier = used[j] ? 2 : 1;
+        if (dup_earlier == 2)
+            continue;
+        if (op->anonymous)
+            gqlv_err1(c, op->vars[k].loc, "Variable \"$%.*s\" is never used.",
+                      PS(op->vars[k].name));
+        else
+            gqlv_err1(c, op->vars[k].loc, "Variable \"$%.*s\" is never used in operation \"%.*s\".",
+                      PS(op->vars[k].name), PS(op->name));
+    }
+}
+
+/* The variable rules for operation oi over the usages in it and in every
+ * fragment it reaches (mark and stack: scratch of n_frags + 1). */
 static void check_operation_variables(vctx *c, uint32_t oi, uint8_t *mark, uint32_t *stack)
 {
     gql_operation *op = c->doc->ops[oi];
@@ -176,61 +246,12 @@ static void check_operation_variables(vctx *c, uint32_t oi, uint8_t *mark, uint3
             continue;
         usage *u = inf->usages.items;
         for (uint32_t i = 0; i < inf->usages.count; i++) {
-            const gql_var_def *vd = NULL;
-            for (uint32_t k = 0; k < op->n_vars; k++)
-                if (gql_str_eq(op->vars[k].name, u[i].name)) {
-                    vd = &op->vars[k];
-                    used[k] = 1;
-                    break;
-                }
-            if (vd == NULL) {
-                gql_location l[2] = {u[i].loc, op->loc};
-                if (op->anonymous)
-                    gqlv_err(c, l, 2, "Variable \"$%.*s\" is not defined.", PS(u[i].name));
-                else
-                    gqlv_err(c, l, 2, "Variable \"$%.*s\" is not defined by operation \"%.*s\".",
-                             PS(u[i].name), PS(op->name));
-                continue;
-            }
-            if (u[i].type == NULL || vd->named == NULL)
-                continue;
-            const gql_wtype *lt = u[i].type;
-            const gql_type_ref *vt = vd->type;
-            int ok;
-            if (lt->kind == GQL_KIND_NON_NULL && vt->kind != GQL_TREF_NON_NULL) {
-                int var_default = vd->default_value && vd->default_value->kind != GQL_VALUE_NULL;
-                if (!var_default && !u[i].loc_has_default)
-                    ok = 0;
-                else
-                    ok = ref_is_subtype(vt, lt->of);
-            } else {
-                ok = ref_is_subtype(vt, lt);
-            }
-            if (!ok) {
-                gql_location l[2] = {vd->loc, u[i].loc};
-                gqlv_err(
-                    c, l, 2,
-                    "Variable \"$%.*s\" of type \"%s\" used in position expecting type \"%s\".",
-                    PS(vd->name), gqlv_rstr(c, vt), gqlv_tstr(c, lt));
-            }
+            const gql_var_def *vd = rule_variable_use_defined(c, op, &u[i], used);
+            if (vd)
+                rule_variable_usage_allowed(c, vd, &u[i]);
         }
     }
-    for (uint32_t k = 0; k < op->n_vars; k++) {
-        if (used[k])
-            continue;
-        int dup_earlier = 0;
-        for (uint32_t j = 0; j < k; j++)
-            if (gql_str_eq(op->vars[j].name, op->vars[k].name))
-                dup_earlier = used[j] ? 2 : 1;
-        if (dup_earlier == 2)
-            continue;
-        if (op->anonymous)
-            gqlv_err1(c, op->vars[k].loc, "Variable \"$%.*s\" is never used.",
-                      PS(op->vars[k].name));
-        else
-            gqlv_err1(c, op->vars[k].loc, "Variable \"$%.*s\" is never used in operation \"%.*s\".",
-                      PS(op->vars[k].name), PS(op->name));
-    }
+    rule_all_variables_used(c, op, used);
 }
 
 /* 5.5.2.2 Fragment Spreads Must Not Form Cycles: a depth-first walk over

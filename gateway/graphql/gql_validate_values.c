@@ -58,8 +58,8 @@ static int raw_is_integer(const gql_value *v)
     return v->raw.len > 0;
 }
 
-/* Checks a leaf literal (scalar or enum) against named type t; loc_type is
- * the full type at the position, for messages. */
+/* 5.6.1 Values of Correct Type for a leaf literal (scalar or enum) against
+ * named type t; loc_type is the full type at the position, for messages. */
 static void check_leaf(vctx *c, const gql_value *v, const gql_type *t, const gql_wtype *loc_type)
 {
     if (t->kind == GQL_KIND_ENUM) {
@@ -120,6 +120,53 @@ static void check_leaf(vctx *c, const gql_value *v, const gql_type *t, const gql
                   gqlv_vstr(c, v), msg ? msg : "invalid value");
 }
 
+/* 5.6.3 Input Object Field Uniqueness: the ith field of object literal v
+ * is not named by an earlier one. */
+static void rule_input_object_field_uniqueness(vctx *c, const gql_value *v, uint32_t i)
+{
+    const gql_object_field *of = &v->u.object.fields[i];
+    for (uint32_t j = 0; j < i; j++)
+        if (gql_str_eq(v->u.object.fields[j].name, of->name)) {
+            gql_location l[2] = {v->u.object.fields[j].loc, of->loc};
+            gqlv_err(c, l, 2, "There can be only one input field named \"%.*s\".", PS(of->name));
+            return;
+        }
+}
+
+/* 5.6.2 Input Object Field Names: the field is defined by input type nt.
+ * Returns its definition or NULL. */
+static const gql_input_field *rule_input_object_field_names(vctx *c, const gql_object_field *of,
+                                                            const gql_type *nt)
+{
+    const gql_input_field *fd =
+        gql_input_field_find(nt->input_fields, nt->n_input_fields, of->name.ptr, of->name.len);
+    if (fd == NULL)
+        gqlv_err1(c, of->loc, "Field \"%.*s\" is not defined by type \"%.*s\".%s", PS(of->name),
+                  PS(nt->name),
+                  gqlv_suggest_inputs(c, of->name, nt->input_fields, nt->n_input_fields));
+    return fd;
+}
+
+/* 5.6.4 Input Object Required Fields: every non-null field of nt without a
+ * default is given in object literal v. */
+static void rule_input_object_required_fields(vctx *c, const gql_value *v, const gql_type *nt)
+{
+    for (uint32_t k = 0; k < nt->n_input_fields; k++) {
+        const gql_input_field *fd = &nt->input_fields[k];
+        if (fd->type->kind != GQL_KIND_NON_NULL || fd->default_value)
+            continue;
+        int found = 0;
+        for (uint32_t i = 0; i < v->u.object.count && !found; i++)
+            if (gql_str_eq(v->u.object.fields[i].name, fd->name))
+                found = 1;
+        if (!found)
+            gqlv_err1(c, v->loc, "Field \"%.*s.%.*s\" of required type \"%s\" was not provided.",
+                      PS(nt->name), PS(fd->name), gqlv_tstr(c, fd->type));
+    }
+}
+
+/* 5.6.1 Values of Correct Type, recursively through lists and input
+ * objects (with 5.6.2-5.6.4 for the objects); leaves in check_leaf. */
 void gqlv_check_value(vctx *c, const gql_value *v, const gql_wtype *t, int loc_default)
 {
     if (c->nomem)
@@ -170,37 +217,14 @@ void gqlv_check_value(vctx *c, const gql_value *v, const gql_wtype *t, int loc_d
         }
         for (uint32_t i = 0; i < v->u.object.count; i++) {
             const gql_object_field *of = &v->u.object.fields[i];
-            for (uint32_t j = 0; j < i; j++)
-                if (gql_str_eq(v->u.object.fields[j].name, of->name)) {
-                    gql_location l[2] = {v->u.object.fields[j].loc, of->loc};
-                    gqlv_err(c, l, 2, "There can be only one input field named \"%.*s\".",
-                             PS(of->name));
-                    break;
-                }
-            const gql_input_field *fd = gql_input_field_find(nt->input_fields, nt->n_input_fields,
-                                                             of->name.ptr, of->name.len);
-            if (fd == NULL) {
-                gqlv_err1(c, of->loc, "Field \"%.*s\" is not defined by type \"%.*s\".%s",
-                          PS(of->name), PS(nt->name),
-                          gqlv_suggest_inputs(c, of->name, nt->input_fields, nt->n_input_fields));
+            rule_input_object_field_uniqueness(c, v, i);
+            const gql_input_field *fd = rule_input_object_field_names(c, of, nt);
+            if (fd)
+                gqlv_check_value(c, of->value, fd->type, fd->default_value != NULL);
+            else
                 gqlv_collect_vars(c, of->value, NULL);
-                continue;
-            }
-            gqlv_check_value(c, of->value, fd->type, fd->default_value != NULL);
         }
-        for (uint32_t k = 0; k < nt->n_input_fields; k++) {
-            const gql_input_field *fd = &nt->input_fields[k];
-            if (fd->type->kind != GQL_KIND_NON_NULL || fd->default_value)
-                continue;
-            int found = 0;
-            for (uint32_t i = 0; i < v->u.object.count && !found; i++)
-                if (gql_str_eq(v->u.object.fields[i].name, fd->name))
-                    found = 1;
-            if (!found)
-                gqlv_err1(c, v->loc,
-                          "Field \"%.*s.%.*s\" of required type \"%s\" was not provided.",
-                          PS(nt->name), PS(fd->name), gqlv_tstr(c, fd->type));
-        }
+        rule_input_object_required_fields(c, v, nt);
         return;
     }
     if (v->kind == GQL_VALUE_OBJECT)
@@ -208,47 +232,54 @@ void gqlv_check_value(vctx *c, const gql_value *v, const gql_wtype *t, int loc_d
     check_leaf(c, v, nt, loc_type);
 }
 
-void gqlv_check_args(vctx *c, const gql_argument *args, uint32_t n, const gql_input_field *defs,
-                     uint32_t n_defs, int known_owner, const char *owner_kind,
-                     const char *owner_name, gql_location owner_loc, const char *req_prefix)
+/* 5.4.2 Argument Uniqueness: one error per repeated name, at its first
+ * occurrence, with the location of every argument of that name. */
+static void rule_argument_uniqueness(vctx *c, const gql_argument *args, uint32_t n, uint32_t i)
 {
-    for (uint32_t i = 0; i < n; i++) {
-        const gql_argument *a = &args[i];
-        /* UniqueArgumentNames: one error per name with every location. */
-        int first = 1, dup = 0;
-        for (uint32_t j = 0; j < n; j++)
-            if (j != i && gql_str_eq(args[j].name, a->name)) {
-                if (j < i)
-                    first = 0;
-                dup = 1;
-            }
-        if (dup && first) {
-            gql_location *l = gqlv_alloc(c, n * sizeof *l);
-            uint32_t k = 0;
-            if (l) {
-                for (uint32_t j = 0; j < n; j++)
-                    if (gql_str_eq(args[j].name, a->name))
-                        l[k++] = args[j].loc;
-                gqlv_err(c, l, k, "There can be only one argument named \"%.*s\".", PS(a->name));
-            }
+    const gql_argument *a = &args[i];
+    int first = 1, dup = 0;
+    for (uint32_t j = 0; j < n; j++)
+        if (j != i && gql_str_eq(args[j].name, a->name)) {
+            if (j < i)
+                first = 0;
+            dup = 1;
         }
-        const gql_input_field *d =
-            known_owner ? gql_input_field_find(defs, n_defs, a->name.ptr, a->name.len) : NULL;
-        if (known_owner && d == NULL) {
-            if (owner_kind[0] == 'f')
-                gqlv_err1(c, a->loc, "Unknown argument \"%.*s\" on field \"%s\".%s", PS(a->name),
-                          owner_name, gqlv_suggest_inputs(c, a->name, defs, n_defs));
-            else
-                gqlv_err1(c, a->loc, "Unknown argument \"%.*s\" on directive \"@%s\".%s",
-                          PS(a->name), owner_name, gqlv_suggest_inputs(c, a->name, defs, n_defs));
-        }
-        if (d)
-            gqlv_check_value(c, a->value, d->type, d->default_value != NULL);
-        else
-            gqlv_collect_vars(c, a->value, NULL);
-    }
-    if (!known_owner)
+    if (!dup || !first)
         return;
+    gql_location *l = gqlv_alloc(c, n * sizeof *l);
+    uint32_t k = 0;
+    if (l == NULL)
+        return;
+    for (uint32_t j = 0; j < n; j++)
+        if (gql_str_eq(args[j].name, a->name))
+            l[k++] = args[j].loc;
+    gqlv_err(c, l, k, "There can be only one argument named \"%.*s\".", PS(a->name));
+}
+
+/* 5.4.1 Argument Names: the argument is defined by its field or directive
+ * (owner_kind "field" or "directive"). Returns its definition or NULL. */
+static const gql_input_field *rule_argument_names(vctx *c, const gql_argument *a,
+                                                  const gql_input_field *defs, uint32_t n_defs,
+                                                  const char *owner_kind, const char *owner_name)
+{
+    const gql_input_field *d = gql_input_field_find(defs, n_defs, a->name.ptr, a->name.len);
+    if (d)
+        return d;
+    if (owner_kind[0] == 'f')
+        gqlv_err1(c, a->loc, "Unknown argument \"%.*s\" on field \"%s\".%s", PS(a->name),
+                  owner_name, gqlv_suggest_inputs(c, a->name, defs, n_defs));
+    else
+        gqlv_err1(c, a->loc, "Unknown argument \"%.*s\" on directive \"@%s\".%s", PS(a->name),
+                  owner_name, gqlv_suggest_inputs(c, a->name, defs, n_defs));
+    return NULL;
+}
+
+/* 5.4.2.1 Required Arguments: every non-null argument without a default is
+ * given. */
+static void rule_required_arguments(vctx *c, const gql_argument *args, uint32_t n,
+                                    const gql_input_field *defs, uint32_t n_defs,
+                                    gql_location owner_loc, const char *req_prefix)
+{
     for (uint32_t k = 0; k < n_defs; k++) {
         const gql_input_field *d = &defs[k];
         if (d->type->kind != GQL_KIND_NON_NULL || d->default_value)
@@ -264,28 +295,69 @@ void gqlv_check_args(vctx *c, const gql_argument *args, uint32_t n, const gql_in
     }
 }
 
+void gqlv_check_args(vctx *c, const gql_argument *args, uint32_t n, const gql_input_field *defs,
+                     uint32_t n_defs, int known_owner, const char *owner_kind,
+                     const char *owner_name, gql_location owner_loc, const char *req_prefix)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        const gql_argument *a = &args[i];
+        rule_argument_uniqueness(c, args, n, i);
+        const gql_input_field *d =
+            known_owner ? rule_argument_names(c, a, defs, n_defs, owner_kind, owner_name) : NULL;
+        if (d)
+            gqlv_check_value(c, a->value, d->type, d->default_value != NULL);
+        else
+            gqlv_collect_vars(c, a->value, NULL);
+    }
+    if (known_owner)
+        rule_required_arguments(c, args, n, defs, n_defs, owner_loc, req_prefix);
+}
+
+/* 5.7.1 Directives Are Defined. Returns the definition or NULL. */
+static const gql_directive_def *rule_directives_are_defined(vctx *c, const gql_directive *d)
+{
+    const gql_directive_def *def = gql_schema_directive(c->s, d->name.ptr, d->name.len);
+    if (def == NULL)
+        gqlv_err1(c, d->loc, "Unknown directive \"@%.*s\".", PS(d->name));
+    return def;
+}
+
+/* 5.7.2 Directives Are In Valid Locations. */
+static void rule_directives_in_valid_locations(vctx *c, const gql_directive *d,
+                                               const gql_directive_def *def, uint32_t location)
+{
+    if (!(def->locations & location))
+        gqlv_err1(c, d->loc, "Directive \"@%.*s\" may not be used on %s.", PS(d->name),
+                  gql_dloc_name(location));
+}
+
+/* 5.7.3 Directives Are Unique Per Location: the ith directive, if not
+ * repeatable, is not used earlier at the same location. */
+static void rule_directives_unique_per_location(vctx *c, const gql_directive *dirs, uint32_t i,
+                                                const gql_directive_def *def)
+{
+    const gql_directive *d = &dirs[i];
+    if (def->repeatable)
+        return;
+    for (uint32_t j = 0; j < i; j++)
+        if (gql_str_eq(dirs[j].name, d->name)) {
+            gql_location l[2] = {dirs[j].loc, d->loc};
+            gqlv_err(c, l, 2, "The directive \"@%.*s\" can only be used once at this location.",
+                     PS(d->name));
+            return;
+        }
+}
+
 void gqlv_check_directives(vctx *c, const gql_directive *dirs, uint32_t n, uint32_t location)
 {
     for (uint32_t i = 0; i < n; i++) {
         const gql_directive *d = &dirs[i];
-        const gql_directive_def *def = gql_schema_directive(c->s, d->name.ptr, d->name.len);
         char owner[300];
         snprintf(owner, sizeof owner, "%.*s", PS(d->name));
-        if (def == NULL) {
-            gqlv_err1(c, d->loc, "Unknown directive \"@%.*s\".", PS(d->name));
-        } else {
-            if (!(def->locations & location))
-                gqlv_err1(c, d->loc, "Directive \"@%.*s\" may not be used on %s.", PS(d->name),
-                          gql_dloc_name(location));
-            if (!def->repeatable)
-                for (uint32_t j = 0; j < i; j++)
-                    if (gql_str_eq(dirs[j].name, d->name)) {
-                        gql_location l[2] = {dirs[j].loc, d->loc};
-                        gqlv_err(c, l, 2,
-                                 "The directive \"@%.*s\" can only be used once at this location.",
-                                 PS(d->name));
-                        break;
-                    }
+        const gql_directive_def *def = rule_directives_are_defined(c, d);
+        if (def) {
+            rule_directives_in_valid_locations(c, d, def, location);
+            rule_directives_unique_per_location(c, dirs, i, def);
         }
         char prefix[320];
         snprintf(prefix, sizeof prefix, "Directive \"@%.*s\"", PS(d->name));
