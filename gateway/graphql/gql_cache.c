@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "gql_names.h"
 #include "gql_validate.h"
 
 typedef struct centry centry;
@@ -30,16 +31,6 @@ struct gql_cache {
     centry *tail;
     gql_cache_stats st;
 };
-
-static uint64_t hash_text(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
 
 int gql_cache_new(gql_cache **out, const gql_schema *s, size_t max_bytes, const gql_limits *limits)
 {
@@ -111,7 +102,7 @@ void gql_cache_free(gql_cache *c)
 
 int gql_cache_get(gql_document **out, gql_errors *errs, gql_cache *c, const char *text, size_t len)
 {
-    uint64_t h = hash_text(text, len);
+    uint64_t h = gql_text_hash(text, len);
     pthread_mutex_lock(&c->mu);
     for (centry *e = c->buckets[h % c->n_buckets]; e; e = e->hnext) {
         if (e->hash == h && e->len == len && memcmp(e->text, text, len) == 0) {

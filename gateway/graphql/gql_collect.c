@@ -233,7 +233,7 @@ int gql_call_selects(const gql_call *c, const char *name)
                 if (!gqlx_should_include(c->ex, sel->dirs, sel->n_dirs))
                     continue;
                 if (sel->kind == GQL_SEL_FIELD) {
-                    if (sel->name.len == n && memcmp(sel->name.ptr, name, n) == 0)
+                    if (gql_str_eqn(sel->name, name, n))
                         return 1;
                 } else if (sp < 32) {
                     const gql_selection_set *sub = NULL;

@@ -3,12 +3,7 @@
 #include <string.h>
 
 #include "error.h"
-
-static int is(gql_str s, const char *z)
-{
-    size_t n = strlen(z);
-    return s.len == n && memcmp(s.ptr, z, n) == 0;
-}
+#include "gql_names.h"
 
 static gql_result str_or_null(gql_str s, int present)
 {
@@ -43,26 +38,6 @@ static int input_values(gql_result *out, const gql_input_field *f, uint32_t n, i
     return ROSTER_E_OK;
 }
 
-static const char *const loc_names[] = {"QUERY",
-                                        "MUTATION",
-                                        "SUBSCRIPTION",
-                                        "FIELD",
-                                        "FRAGMENT_DEFINITION",
-                                        "FRAGMENT_SPREAD",
-                                        "INLINE_FRAGMENT",
-                                        "VARIABLE_DEFINITION",
-                                        "SCHEMA",
-                                        "SCALAR",
-                                        "OBJECT",
-                                        "FIELD_DEFINITION",
-                                        "ARGUMENT_DEFINITION",
-                                        "INTERFACE",
-                                        "UNION",
-                                        "ENUM",
-                                        "ENUM_VALUE",
-                                        "INPUT_OBJECT",
-                                        "INPUT_FIELD_DEFINITION"};
-
 int gql_introspect(gql_result *out, const gql_schema *s, const gql_field *f, const void *source,
                    const gql_value *args, roster_arena *a)
 {
@@ -82,23 +57,23 @@ int gql_introspect(gql_result *out, const gql_schema *s, const gql_field *f, con
     if (f->parent == NULL || !f->parent->introspection)
         return ROSTER_E_NOT_FOUND;
     gql_str pt = f->parent->name;
-    if (is(pt, "__Schema")) {
-        if (is(n, "description")) {
+    if (gql_str_eqz(pt, "__Schema")) {
+        if (gql_str_eqz(n, "description")) {
             *out = str_or_null(s->description, s->has_description);
-        } else if (is(n, "types")) {
+        } else if (gql_str_eqz(n, "types")) {
             gql_result *items = list_alloc(a, s->n_types);
             if (items == NULL)
                 return ROSTER_E_NOMEM;
             for (uint32_t i = 0; i < s->n_types; i++)
                 items[i] = gql_r_object((void *)&s->types[i]->self);
             *out = gql_r_list(items, s->n_types);
-        } else if (is(n, "queryType")) {
+        } else if (gql_str_eqz(n, "queryType")) {
             *out = gql_r_object((void *)&s->query->self);
-        } else if (is(n, "mutationType")) {
+        } else if (gql_str_eqz(n, "mutationType")) {
             *out = s->mutation ? gql_r_object((void *)&s->mutation->self) : gql_r_null();
-        } else if (is(n, "subscriptionType")) {
+        } else if (gql_str_eqz(n, "subscriptionType")) {
             *out = s->subscription ? gql_r_object((void *)&s->subscription->self) : gql_r_null();
-        } else if (is(n, "directives")) {
+        } else if (gql_str_eqz(n, "directives")) {
             gql_result *items = list_alloc(a, s->n_directives);
             if (items == NULL)
                 return ROSTER_E_NOMEM;
@@ -110,22 +85,22 @@ int gql_introspect(gql_result *out, const gql_schema *s, const gql_field *f, con
         }
         return ROSTER_E_OK;
     }
-    if (is(pt, "__Type")) {
+    if (gql_str_eqz(pt, "__Type")) {
         const gql_wtype *w = source;
         int wrapper = w->kind == GQL_KIND_LIST || w->kind == GQL_KIND_NON_NULL;
         const gql_type *t = w->named;
-        if (is(n, "kind")) {
+        if (gql_str_eqz(n, "kind")) {
             const char *k = kind_names[w->kind];
             *out = gql_r_string(k, strlen(k));
-        } else if (is(n, "name")) {
+        } else if (gql_str_eqz(n, "name")) {
             *out = wrapper ? gql_r_null() : gql_r_string(t->name.ptr, t->name.len);
-        } else if (is(n, "description")) {
+        } else if (gql_str_eqz(n, "description")) {
             *out = wrapper ? gql_r_null() : str_or_null(t->description, t->has_description);
-        } else if (is(n, "specifiedByURL")) {
+        } else if (gql_str_eqz(n, "specifiedByURL")) {
             *out = (!wrapper && t->kind == GQL_KIND_SCALAR && t->specified_by.len)
                        ? gql_r_string(t->specified_by.ptr, t->specified_by.len)
                        : gql_r_null();
-        } else if (is(n, "fields")) {
+        } else if (gql_str_eqz(n, "fields")) {
             if (wrapper || (t->kind != GQL_KIND_OBJECT && t->kind != GQL_KIND_INTERFACE)) {
                 *out = gql_r_null();
                 return ROSTER_E_OK;
@@ -139,15 +114,15 @@ int gql_introspect(gql_result *out, const gql_schema *s, const gql_field *f, con
                 if (incl || !t->fields[i].deprecated)
                     items[k++] = gql_r_object((void *)&t->fields[i]);
             *out = gql_r_list(items, k);
-        } else if (is(n, "interfaces")) {
+        } else if (gql_str_eqz(n, "interfaces")) {
             *out = (!wrapper && (t->kind == GQL_KIND_OBJECT || t->kind == GQL_KIND_INTERFACE))
                        ? gql_r_list(NULL, 0)
                        : gql_r_null();
-        } else if (is(n, "possibleTypes")) {
+        } else if (gql_str_eqz(n, "possibleTypes")) {
             *out = (!wrapper && (t->kind == GQL_KIND_INTERFACE || t->kind == GQL_KIND_UNION))
                        ? gql_r_list(NULL, 0)
                        : gql_r_null();
-        } else if (is(n, "enumValues")) {
+        } else if (gql_str_eqz(n, "enumValues")) {
             if (wrapper || t->kind != GQL_KIND_ENUM) {
                 *out = gql_r_null();
                 return ROSTER_E_OK;
@@ -161,47 +136,47 @@ int gql_introspect(gql_result *out, const gql_schema *s, const gql_field *f, con
                 if (incl || !t->values[i].deprecated)
                     items[k++] = gql_r_object((void *)&t->values[i]);
             *out = gql_r_list(items, k);
-        } else if (is(n, "inputFields")) {
+        } else if (gql_str_eqz(n, "inputFields")) {
             if (wrapper || t->kind != GQL_KIND_INPUT_OBJECT) {
                 *out = gql_r_null();
                 return ROSTER_E_OK;
             }
             return input_values(out, t->input_fields, t->n_input_fields, include_deprecated(args),
                                 a);
-        } else if (is(n, "ofType")) {
+        } else if (gql_str_eqz(n, "ofType")) {
             *out = wrapper ? gql_r_object((void *)w->of) : gql_r_null();
         } else {
             return ROSTER_E_NOT_FOUND;
         }
         return ROSTER_E_OK;
     }
-    if (is(pt, "__Field")) {
+    if (gql_str_eqz(pt, "__Field")) {
         const gql_field *fd = source;
-        if (is(n, "name"))
+        if (gql_str_eqz(n, "name"))
             *out = gql_r_string(fd->name.ptr, fd->name.len);
-        else if (is(n, "description"))
+        else if (gql_str_eqz(n, "description"))
             *out = str_or_null(fd->description, fd->has_description);
-        else if (is(n, "args"))
+        else if (gql_str_eqz(n, "args"))
             return input_values(out, fd->args, fd->n_args, include_deprecated(args), a);
-        else if (is(n, "type"))
+        else if (gql_str_eqz(n, "type"))
             *out = gql_r_object((void *)fd->type);
-        else if (is(n, "isDeprecated"))
+        else if (gql_str_eqz(n, "isDeprecated"))
             *out = gql_r_bool(fd->deprecated);
-        else if (is(n, "deprecationReason"))
+        else if (gql_str_eqz(n, "deprecationReason"))
             *out = str_or_null(fd->deprecation_reason, fd->deprecated);
         else
             return ROSTER_E_NOT_FOUND;
         return ROSTER_E_OK;
     }
-    if (is(pt, "__InputValue")) {
+    if (gql_str_eqz(pt, "__InputValue")) {
         const gql_input_field *iv = source;
-        if (is(n, "name")) {
+        if (gql_str_eqz(n, "name")) {
             *out = gql_r_string(iv->name.ptr, iv->name.len);
-        } else if (is(n, "description")) {
+        } else if (gql_str_eqz(n, "description")) {
             *out = str_or_null(iv->description, iv->has_description);
-        } else if (is(n, "type")) {
+        } else if (gql_str_eqz(n, "type")) {
             *out = gql_r_object((void *)iv->type);
-        } else if (is(n, "defaultValue")) {
+        } else if (gql_str_eqz(n, "defaultValue")) {
             if (iv->default_value == NULL) {
                 *out = gql_r_null();
                 return ROSTER_E_OK;
@@ -215,48 +190,48 @@ int gql_introspect(gql_result *out, const gql_schema *s, const gql_field *f, con
             if (txt == NULL)
                 return ROSTER_E_NOMEM;
             *out = gql_r_string(txt, len);
-        } else if (is(n, "isDeprecated")) {
+        } else if (gql_str_eqz(n, "isDeprecated")) {
             *out = gql_r_bool(iv->deprecated);
-        } else if (is(n, "deprecationReason")) {
+        } else if (gql_str_eqz(n, "deprecationReason")) {
             *out = str_or_null(iv->deprecation_reason, iv->deprecated);
         } else {
             return ROSTER_E_NOT_FOUND;
         }
         return ROSTER_E_OK;
     }
-    if (is(pt, "__EnumValue")) {
+    if (gql_str_eqz(pt, "__EnumValue")) {
         const gql_enum_value *ev = source;
-        if (is(n, "name"))
+        if (gql_str_eqz(n, "name"))
             *out = gql_r_string(ev->name.ptr, ev->name.len);
-        else if (is(n, "description"))
+        else if (gql_str_eqz(n, "description"))
             *out = str_or_null(ev->description, ev->has_description);
-        else if (is(n, "isDeprecated"))
+        else if (gql_str_eqz(n, "isDeprecated"))
             *out = gql_r_bool(ev->deprecated);
-        else if (is(n, "deprecationReason"))
+        else if (gql_str_eqz(n, "deprecationReason"))
             *out = str_or_null(ev->deprecation_reason, ev->deprecated);
         else
             return ROSTER_E_NOT_FOUND;
         return ROSTER_E_OK;
     }
-    if (is(pt, "__Directive")) {
+    if (gql_str_eqz(pt, "__Directive")) {
         const gql_directive_def *d = source;
-        if (is(n, "name")) {
+        if (gql_str_eqz(n, "name")) {
             *out = gql_r_string(d->name.ptr, d->name.len);
-        } else if (is(n, "description")) {
+        } else if (gql_str_eqz(n, "description")) {
             *out = str_or_null(d->description, d->has_description);
-        } else if (is(n, "isRepeatable")) {
+        } else if (gql_str_eqz(n, "isRepeatable")) {
             *out = gql_r_bool(d->repeatable);
-        } else if (is(n, "locations")) {
-            gql_result *items = list_alloc(a, 19);
+        } else if (gql_str_eqz(n, "locations")) {
+            gql_result *items = list_alloc(a, GQL_DLOC_COUNT);
             if (items == NULL)
                 return ROSTER_E_NOMEM;
             size_t k = 0;
             for (uint32_t i = 0; i < d->n_loc_order; i++) {
-                const char *ln = loc_names[d->loc_order[i]];
+                const char *ln = gql_dloc_names[d->loc_order[i]];
                 items[k++] = gql_r_string(ln, strlen(ln));
             }
             *out = gql_r_list(items, k);
-        } else if (is(n, "args")) {
+        } else if (gql_str_eqz(n, "args")) {
             return input_values(out, d->args, d->n_args, include_deprecated(args), a);
         } else {
             return ROSTER_E_NOT_FOUND;

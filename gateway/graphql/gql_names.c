@@ -1,5 +1,10 @@
 #include "gql_names.h"
 
+#include "gql_schema.h"
+
+_Static_assert(GQL_DLOC_INPUT_FIELD_DEFINITION == 1u << (GQL_DLOC_COUNT - 1),
+               "gql_dloc_names names every GQL_DLOC_* bit");
+
 const char *const gql_dloc_names[GQL_DLOC_COUNT] = {"QUERY",
                                                     "MUTATION",
                                                     "SUBSCRIPTION",

@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "gql_lexer.h"
+#include "gql_names.h"
 
 /* Recursion guard when the caller sets no depth limit. */
 #define HARD_MAX_DEPTH 1000u
@@ -142,7 +143,7 @@ static int skip(parser *p, int kind)
 static int is_keyword(parser *p, const char *kw)
 {
     size_t n = strlen(kw);
-    return TOK.kind == GQL_TOK_NAME && TOK.value.len == n && memcmp(TOK.value.ptr, kw, n) == 0;
+    return TOK.kind == GQL_TOK_NAME && gql_str_eqn(TOK.value, kw, n);
 }
 
 static void expect_keyword(parser *p, const char *kw)
@@ -579,27 +580,6 @@ static void parse_implements(parser *p, gql_type_def *t)
     t->n_interfaces = v.count;
 }
 
-static const char *const dir_locations[] = {"QUERY",
-                                            "MUTATION",
-                                            "SUBSCRIPTION",
-                                            "FIELD",
-                                            "FRAGMENT_DEFINITION",
-                                            "FRAGMENT_SPREAD",
-                                            "INLINE_FRAGMENT",
-                                            "VARIABLE_DEFINITION",
-                                            "SCHEMA",
-                                            "SCALAR",
-                                            "OBJECT",
-                                            "FIELD_DEFINITION",
-                                            "ARGUMENT_DEFINITION",
-                                            "INTERFACE",
-                                            "UNION",
-                                            "ENUM",
-                                            "ENUM_VALUE",
-                                            "INPUT_OBJECT",
-                                            "INPUT_FIELD_DEFINITION",
-                                            NULL};
-
 static void parse_type_system(parser *p, gql_definition *d, int has_desc, gql_str desc, int is_ext)
 {
     gql_type_def *t = palloc(p, sizeof *t);
@@ -717,8 +697,8 @@ static void parse_type_system(parser *p, gql_definition *d, int has_desc, gql_st
         vec v = {0};
         do {
             int ok = 0;
-            for (int i = 0; dir_locations[i]; i++)
-                if (is_keyword(p, dir_locations[i]))
+            for (int i = 0; i < GQL_DLOC_COUNT; i++)
+                if (is_keyword(p, gql_dloc_names[i]))
                     ok = 1;
             if (!ok)
                 unexpected(p);
@@ -887,7 +867,7 @@ int gql_document_operation(const gql_operation **out, gql_errors *errs, const gq
     } else {
         for (uint32_t i = 0; i < doc->n_ops; i++) {
             const gql_operation *op = doc->ops[i];
-            if (!op->anonymous && op->name.len == len && memcmp(op->name.ptr, name, len) == 0) {
+            if (!op->anonymous && gql_str_eqn(op->name, name, len)) {
                 found = op;
                 break;
             }

@@ -7,26 +7,7 @@
 #include "clock.h"
 #include "error.h"
 #include "gql_introspection_sdl.h"
-
-static uint32_t hash_name(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h;
-}
-
-static int str_eq(gql_str a, const char *b, size_t n)
-{
-    return a.len == n && memcmp(a.ptr, b, n) == 0;
-}
-
-static int str_eqs(gql_str a, gql_str b)
-{
-    return a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0;
-}
+#include "gql_names.h"
 
 typedef struct builder {
     gql_schema *s;
@@ -66,7 +47,7 @@ static gql_type *find_all(builder *b, gql_str name)
     /* Built-in definitions come after user ones, so user types win except
      * for the reserved names (checked when collecting). */
     for (uint32_t i = 0; i < b->n_all; i++)
-        if (str_eqs(b->all[i]->name, name))
+        if (gql_str_eq(b->all[i]->name, name))
             return b->all[i];
     return NULL;
 }
@@ -120,11 +101,11 @@ static gql_str deprecation(const gql_directive *dirs, uint32_t n, int *deprecate
     gql_str reason = {"No longer supported", 19};
     *deprecated = 0;
     for (uint32_t i = 0; i < n; i++) {
-        if (!str_eq(dirs[i].name, "deprecated", 10))
+        if (!gql_str_eqn(dirs[i].name, "deprecated", 10))
             continue;
         *deprecated = 1;
         for (uint32_t j = 0; j < dirs[i].n_args; j++)
-            if (str_eq(dirs[i].args[j].name, "reason", 6) &&
+            if (gql_str_eqn(dirs[i].args[j].name, "reason", 6) &&
                 dirs[i].args[j].value->kind == GQL_VALUE_STRING)
                 reason = dirs[i].args[j].value->u.string;
     }
@@ -142,7 +123,7 @@ static int build_input_fields(builder *b, gql_input_field **out, uint32_t *n_out
     for (uint32_t i = 0; i < n; i++) {
         const gql_input_value_def *d = &defs[i];
         for (uint32_t j = 0; j < i; j++)
-            if (str_eqs(defs[j].name, d->name))
+            if (gql_str_eq(defs[j].name, d->name))
                 berr(b, d->loc, "%s \"%.*s\" can only be defined once.", what, (int)d->name.len,
                      d->name.ptr);
         f[i].name = d->name;
@@ -172,7 +153,7 @@ static int build_lookup(builder *b, uint32_t **table, uint32_t *mask,
         return -1;
     for (uint32_t i = 0; i < n; i++) {
         const gql_str *nm = name_at(arr, i);
-        uint32_t h = hash_name(nm->ptr, nm->len) & (size - 1);
+        uint32_t h = gql_name_hash(nm->ptr, nm->len) & (size - 1);
         while (t[h])
             h = (h + 1) & (size - 1);
         t[h] = i + 1;
@@ -191,45 +172,6 @@ static const gql_str *type_name_at(const void *arr, uint32_t i)
 {
     return &((gql_type *const *)arr)[i]->name;
 }
-
-static const uint32_t dloc_bits[] = {GQL_DLOC_QUERY,
-                                     GQL_DLOC_MUTATION,
-                                     GQL_DLOC_SUBSCRIPTION,
-                                     GQL_DLOC_FIELD,
-                                     GQL_DLOC_FRAGMENT_DEFINITION,
-                                     GQL_DLOC_FRAGMENT_SPREAD,
-                                     GQL_DLOC_INLINE_FRAGMENT,
-                                     GQL_DLOC_VARIABLE_DEFINITION,
-                                     GQL_DLOC_SCHEMA,
-                                     GQL_DLOC_SCALAR,
-                                     GQL_DLOC_OBJECT,
-                                     GQL_DLOC_FIELD_DEFINITION,
-                                     GQL_DLOC_ARGUMENT_DEFINITION,
-                                     GQL_DLOC_INTERFACE,
-                                     GQL_DLOC_UNION,
-                                     GQL_DLOC_ENUM,
-                                     GQL_DLOC_ENUM_VALUE,
-                                     GQL_DLOC_INPUT_OBJECT,
-                                     GQL_DLOC_INPUT_FIELD_DEFINITION};
-static const char *const dloc_names[] = {"QUERY",
-                                         "MUTATION",
-                                         "SUBSCRIPTION",
-                                         "FIELD",
-                                         "FRAGMENT_DEFINITION",
-                                         "FRAGMENT_SPREAD",
-                                         "INLINE_FRAGMENT",
-                                         "VARIABLE_DEFINITION",
-                                         "SCHEMA",
-                                         "SCALAR",
-                                         "OBJECT",
-                                         "FIELD_DEFINITION",
-                                         "ARGUMENT_DEFINITION",
-                                         "INTERFACE",
-                                         "UNION",
-                                         "ENUM",
-                                         "ENUM_VALUE",
-                                         "INPUT_OBJECT",
-                                         "INPUT_FIELD_DEFINITION"};
 
 /* Creates the gql_type shells for the type definitions of doc. */
 static void collect_types(builder *b, gql_document *doc, int builtin)
@@ -296,7 +238,7 @@ static void collect_types(builder *b, gql_document *doc, int builtin)
         if (builtin && t->kind == GQL_KIND_SCALAR) {
             static const char *const names[] = {"", "Int", "Float", "String", "Boolean", "ID"};
             for (int k = 1; k <= 5; k++)
-                if (str_eq(t->name, names[k], strlen(names[k])))
+                if (gql_str_eqn(t->name, names[k], strlen(names[k])))
                     t->builtin = (uint8_t)k;
             if (existing) {
                 /* Replace the user's redeclaration in place. */
@@ -308,7 +250,7 @@ static void collect_types(builder *b, gql_document *doc, int builtin)
         }
         if (!builtin && t->kind == GQL_KIND_SCALAR) {
             for (uint32_t k = 0; k < td->n_dirs; k++)
-                if (str_eq(td->dirs[k].name, "specifiedBy", 11))
+                if (gql_str_eqn(td->dirs[k].name, "specifiedBy", 11))
                     for (uint32_t j = 0; j < td->dirs[k].n_args; j++)
                         if (td->dirs[k].args[j].value->kind == GQL_VALUE_STRING)
                             t->specified_by = td->dirs[k].args[j].value->u.string;
@@ -335,7 +277,7 @@ static void build_type_body(builder *b, gql_type *t)
             gql_field_def_node *fd = &td->fields[i];
             gql_field *f = &t->fields[i];
             for (uint32_t j = 0; j < i; j++)
-                if (str_eqs(td->fields[j].name, fd->name))
+                if (gql_str_eq(td->fields[j].name, fd->name))
                     berr(b, fd->loc, "Field \"%.*s.%.*s\" can only be defined once.",
                          (int)t->name.len, t->name.ptr, (int)fd->name.len, fd->name.ptr);
             f->name = fd->name;
@@ -367,7 +309,7 @@ static void build_type_body(builder *b, gql_type *t)
         for (uint32_t i = 0; i < td->n_values; i++) {
             gql_enum_value_def *ed = &td->values[i];
             for (uint32_t j = 0; j < i; j++)
-                if (str_eqs(td->values[j].name, ed->name))
+                if (gql_str_eq(td->values[j].name, ed->name))
                     berr(b, ed->loc, "Enum value \"%.*s.%.*s\" can only be defined once.",
                          (int)t->name.len, t->name.ptr, (int)ed->name.len, ed->name.ptr);
             t->values[i].name = ed->name;
@@ -382,7 +324,7 @@ static void build_type_body(builder *b, gql_type *t)
 static void build_directive(builder *b, gql_type_def *td, gql_location loc)
 {
     for (uint32_t i = 0; i < b->s->n_directives; i++)
-        if (str_eqs(b->s->directives[i]->name, td->name)) {
+        if (gql_str_eq(b->s->directives[i]->name, td->name)) {
             berr(b, loc, "There can be only one directive named \"@%.*s\".", (int)td->name.len,
                  td->name.ptr);
             return;
@@ -395,10 +337,9 @@ static void build_directive(builder *b, gql_type_def *td, gql_location loc)
     d->has_description = td->has_description;
     d->repeatable = td->repeatable;
     for (uint32_t i = 0; i < td->n_locations; i++)
-        for (size_t k = 0; k < sizeof dloc_bits / sizeof dloc_bits[0]; k++)
-            if (str_eq(td->locations[i], dloc_names[k], strlen(dloc_names[k])) &&
-                !(d->locations & dloc_bits[k])) {
-                d->locations |= dloc_bits[k];
+        for (uint32_t k = 0; k < GQL_DLOC_COUNT; k++)
+            if (gql_str_eqz(td->locations[i], gql_dloc_names[k]) && !(d->locations & (1u << k))) {
+                d->locations |= 1u << k;
                 d->loc_order[d->n_loc_order++] = (uint8_t)k;
             }
     build_input_fields(b, &d->args, &d->n_args, td->input_fields, td->n_input_fields, "Argument");
@@ -622,10 +563,10 @@ const gql_type *gql_schema_type(const gql_schema *s, const char *name, size_t le
 {
     if (s->lookup == NULL)
         return NULL;
-    uint32_t h = hash_name(name, len) & s->lookup_mask;
+    uint32_t h = gql_name_hash(name, len) & s->lookup_mask;
     while (s->lookup[h]) {
         const gql_type *t = s->types[s->lookup[h] - 1];
-        if (str_eq(t->name, name, len))
+        if (gql_str_eqn(t->name, name, len))
             return t;
         h = (h + 1) & s->lookup_mask;
     }
@@ -636,10 +577,10 @@ const gql_field *gql_type_field(const gql_type *t, const char *name, size_t len)
 {
     if (t->lookup == NULL)
         return NULL;
-    uint32_t h = hash_name(name, len) & t->lookup_mask;
+    uint32_t h = gql_name_hash(name, len) & t->lookup_mask;
     while (t->lookup[h]) {
         const gql_field *f = &t->fields[t->lookup[h] - 1];
-        if (str_eq(f->name, name, len))
+        if (gql_str_eqn(f->name, name, len))
             return f;
         h = (h + 1) & t->lookup_mask;
     }
@@ -650,7 +591,7 @@ const gql_input_field *gql_input_field_find(const gql_input_field *f, uint32_t n
                                             size_t len)
 {
     for (uint32_t i = 0; i < n; i++)
-        if (str_eq(f[i].name, name, len))
+        if (gql_str_eqn(f[i].name, name, len))
             return &f[i];
     return NULL;
 }
@@ -658,7 +599,7 @@ const gql_input_field *gql_input_field_find(const gql_input_field *f, uint32_t n
 const gql_enum_value *gql_type_enum_value(const gql_type *t, const char *name, size_t len)
 {
     for (uint32_t i = 0; i < t->n_values; i++)
-        if (str_eq(t->values[i].name, name, len))
+        if (gql_str_eqn(t->values[i].name, name, len))
             return &t->values[i];
     return NULL;
 }
@@ -666,7 +607,7 @@ const gql_enum_value *gql_type_enum_value(const gql_type *t, const char *name, s
 const gql_directive_def *gql_schema_directive(const gql_schema *s, const char *name, size_t len)
 {
     for (uint32_t i = 0; i < s->n_directives; i++)
-        if (str_eq(s->directives[i]->name, name, len))
+        if (gql_str_eqn(s->directives[i]->name, name, len))
             return s->directives[i];
     return NULL;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "gql_names.h"
 
 const gql_value *gql_value_get(const gql_value *v, const char *name)
 {
@@ -12,7 +13,7 @@ const gql_value *gql_value_get(const gql_value *v, const char *name)
     size_t n = strlen(name);
     for (uint32_t i = 0; i < v->u.object.count; i++) {
         const gql_object_field *f = &v->u.object.fields[i];
-        if (f->name.len == n && memcmp(f->name.ptr, name, n) == 0)
+        if (gql_str_eqn(f->name, name, n))
             return f->value;
     }
     return NULL;
