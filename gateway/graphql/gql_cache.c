@@ -8,6 +8,20 @@
 #include "gql_names.h"
 #include "gql_validate.h"
 
+/* The document cache. Parsing and validating cost more than executing a
+ * small query, and clients send the same few query texts again and again
+ * (with different variables), so validated documents are kept by their
+ * exact text: a hash table of 1024 chains keyed by the 64-bit FNV-1a of the
+ * text (compared in full on a match) and an LRU list bounded by bytes
+ * (each entry counts its document's arena and its text), under one mutex
+ * held only for lookups and list updates, never while parsing. A document
+ * is immutable once validated and reference counted, so a hit hands out a
+ * new reference and executions hold theirs however long they last, even
+ * after the entry is evicted. Misses parse outside the lock; two threads
+ * missing on the same text both prepare it and the second keeps its own
+ * copy uncached. Only documents that pass validation are cached, so an
+ * invalid query is parsed again each time; a document larger than the
+ * whole budget is returned without being kept. */
 typedef struct centry centry;
 struct centry {
     centry *hnext; /* bucket chain */

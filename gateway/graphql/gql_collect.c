@@ -43,6 +43,12 @@ int gqlx_should_include(const exec *ex, const gql_directive *dirs, uint32_t n)
     return 1;
 }
 
+/* The fields collected so far for one object type, merged by response key.
+ * Most selection sets have a handful of fields, so keys are found by a
+ * linear scan; past 16 fields an open-addressing table (FNV-1a of the key)
+ * takes over, so a hostile selection set of thousands of fields stays
+ * linear. Each fragment is spread at most once per collection (`seen`), as
+ * graphql-js does, which also bounds what repeated spreads cost. */
 typedef struct collector {
     exec *ex;
     const gql_type *type;

@@ -484,7 +484,19 @@ static void complete_value(exec *ex, vnode *vn, const gql_wtype *t, const gql_re
     vn->u.leaf = *r;
 }
 
-/* Creates the field groups for objects of one type sharing a collection
+/* Batching per level. A resolver for a nested field is not called object
+ * by object as each parent completes (graphql-js's way): all the objects
+ * one group produced (the items of a list, or the objects of a whole level)
+ * are collected once and get one group per collected field, holding one
+ * call per object. dispatch() hands a batch resolver the whole group at
+ * once, so a page of 20 users asking for their tenant costs one RPC for
+ * the level, not 20; a plain resolver is called once per call. A group is
+ * processed (its values completed, and the next level started from the
+ * objects it returned) only when every call in it has completed: that
+ * keeps one group per field and level, at the price of a level waiting for
+ * its slowest call.
+ *
+ * Creates the field groups for objects of one type sharing a collection
  * and dispatches them. */
 static void start_objects(exec *ex, objnode **objs, uint32_t n, const collected *col)
 {
@@ -568,6 +580,21 @@ static void dispatch_root(exec *ex, uint32_t j)
     dispatch(ex, g);
 }
 
+/* The single driver. Resolvers complete their calls on any thread, at any
+ * time, possibly before dispatch() even returns. Rather than locking every
+ * step of the result tree, one thread at a time "drives" an execution
+ * (ex->driving, under ex->mu): it alone processes completed groups, builds
+ * the tree, allocates from ex->a and dispatches the next level. A
+ * completion on the driving thread (a synchronous resolver) only queues its
+ * group on the driver's local list, without a lock. A completion on another
+ * thread queues the group on ex->ready under ex->mu; if no thread is
+ * driving, that thread becomes the driver and runs this loop itself, so no
+ * thread ever waits for another and nng's threads are never blocked. The
+ * loop gives up driving, under the same lock that queues completions, when
+ * nothing is ready while calls are still out; the next completion then
+ * takes over. When nothing is outstanding, a mutation dispatches its next
+ * root field (root mutation fields run one after another), and otherwise
+ * the driver writes the response and delivers it (finish), exactly once. */
 static void drive(exec *ex)
 {
     exec *prev = tl_driving;

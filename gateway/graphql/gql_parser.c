@@ -78,6 +78,11 @@ static void advance(parser *p)
     }
 }
 
+/* Nesting depth (selection sets, list and object values, type references)
+ * is limited while parsing, before anything recursive runs on the tree:
+ * the parser itself recurses once per level, and so do validation,
+ * execution and the JSON writer. max_depth is checked here on the text and
+ * again by gql_prepare with fragments expanded (gql_validate.c). */
 static void enter(parser *p, gql_location loc)
 {
     p->depth++;

@@ -403,7 +403,20 @@ int gql_validate(gql_errors *errs, const gql_schema *s, gql_document *doc)
     return rc;
 }
 
-/* Nesting of selection sets with fragment spreads expanded, counted the way
+/* Depth with fragments expanded. The parser enforces max_depth on the
+ * text, but fragments let a shallow text nest deeply: each fragment may be
+ * a few levels deep and spread inside the next one, and the depth that
+ * execution (and every recursive walk over the expanded selections) meets
+ * is the sum. So gql_prepare measures the depth again with spreads
+ * expanded, once the document is valid (fragments acyclic, spreads
+ * resolved). Expanding spreads literally could take time exponential in
+ * the text (each fragment spreading the next one twice), so the depth of
+ * each fragment is computed once and memoized: linear in the document.
+ * The breadth of what fragments expand to is bounded elsewhere: field
+ * collection spreads each fragment once per selection set, and field
+ * merging stops after MERGE_BUDGET comparisons (gql_validate_merge.c).
+ *
+ * Nesting of selection sets with fragment spreads expanded, counted the way
  * the parser counts braces. memo holds each fragment's depth + 1 (0 = not
  * yet known); fragments are acyclic once the document is valid. */
 static uint32_t set_depth(const gql_document *doc, const gql_selection_set *ss, uint32_t *memo,
