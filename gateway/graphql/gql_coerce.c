@@ -16,6 +16,8 @@
 
 static const gql_value null_value = {.kind = GQL_VALUE_NULL};
 
+const gql_value gqlx_no_args = {.kind = GQL_VALUE_OBJECT};
+
 gql_value *gqlx_var_value(const exec *ex, gql_str name, int *found)
 {
     for (uint32_t i = 0; i < ex->op->n_vars; i++)
@@ -734,11 +736,10 @@ int gqlx_coerce_variables(exec *ex, gql_errors *errs, const json_t *vars)
 
 void gqlx_coerce_field_args(exec *ex, cfield *cf)
 {
-    static const gql_value no_args = {.kind = GQL_VALUE_OBJECT};
     const gql_field *def = cf->def;
     const gql_selection *node = cf->node;
     if (def->n_args == 0) {
-        cf->args = (gql_value *)&no_args;
+        cf->args = (gql_value *)&gqlx_no_args;
         return;
     }
     gql_value *o = new_value(ex, GQL_VALUE_OBJECT);

@@ -216,8 +216,13 @@ collected *gqlx_collect_fields(exec *ex, const gql_type *type, const gql_selecti
     col->f = c.f;
     col->n = c.n;
     for (uint32_t i = 0; i < c.n; i++)
-        if (c.f[i].def && c.f[i].def != ex->s->f_typename)
-            gqlx_coerce_field_args(ex, &c.f[i]);
+        if (c.f[i].def && c.f[i].def != ex->s->f_typename) {
+            /* Most fields take no arguments: skip the call for them. */
+            if (c.f[i].def->n_args == 0)
+                c.f[i].args = (gql_value *)&gqlx_no_args;
+            else
+                gqlx_coerce_field_args(ex, &c.f[i]);
+        }
     return ex->nomem ? NULL : col;
 }
 

@@ -197,6 +197,9 @@ gql_value *gqlx_var_value(const exec *ex, gql_str name, int *found);
  * ROSTER_E_NOMEM. */
 int gqlx_coerce_variables(exec *ex, gql_errors *errs, const json_t *vars);
 
+/* The arguments of a field that takes none: an empty object, static. */
+extern const gql_value gqlx_no_args;
+
 /* getArgumentValues: sets cf->args to the coerced arguments of cf's first
  * node against cf->def, or cf->arg_err to the error of the first argument
  * that fails (the field then resolves to null with that error). On running

@@ -58,6 +58,8 @@ typedef struct vctx {
     defn_info *info_ops;   /* per doc->ops: variable usages and spreads */
     defn_info *info_frags; /* per doc->frags */
     defn_info *cur;        /* the definition being walked */
+    uint8_t *reach_mark;   /* scratch of n_frags + 1 for reach() (gql_validate_usage.c) */
+    uint32_t *reach_stack; /* idem */
     uint32_t *frag_epoch;  /* field merging: fragment already gathered */
     uint32_t epoch;
     uint64_t budget; /* field merging: comparisons made */

@@ -254,6 +254,18 @@ static void check_operation_variables(vctx *c, uint32_t oi, uint8_t *mark, uint3
     rule_all_variables_used(c, op, used);
 }
 
+/* The scratch arrays of reach(), allocated once for the phases that need
+ * them. 0, or -1 when out of memory. */
+static int reach_scratch(vctx *c)
+{
+    uint32_t nf = c->doc->n_frags;
+    if (c->reach_mark == NULL)
+        c->reach_mark = gqlv_alloc(c, nf + 1);
+    if (c->reach_stack == NULL)
+        c->reach_stack = gqlv_alloc(c, (nf + 1) * sizeof *c->reach_stack);
+    return c->nomem ? -1 : 0;
+}
+
 /* 5.5.2.2 Fragment Spreads Must Not Form Cycles: a depth-first walk over
  * the spreads of each fragment (the first definition of each name), one
  * error per cycle found, naming its spreads. */
@@ -261,6 +273,8 @@ void gqlv_rule_fragment_cycles(vctx *c)
 {
     const gql_document *doc = c->doc;
     uint32_t nf = doc->n_frags;
+    if (nf == 0)
+        return;
     cycle_state cs;
     cs.visited = gqlv_alloc(c, nf + 1);
     cs.path_index = gqlv_alloc(c, (nf + 1) * sizeof *cs.path_index);
@@ -285,13 +299,10 @@ void gqlv_rule_fragment_cycles(vctx *c)
  * usages in the operation and the fragments it reaches. */
 void gqlv_rule_variables(vctx *c)
 {
-    uint32_t nf = c->doc->n_frags;
-    uint8_t *mark = gqlv_alloc(c, nf + 1);
-    uint32_t *stack = gqlv_alloc(c, (nf + 1) * sizeof *stack);
-    if (c->nomem)
+    if (reach_scratch(c))
         return;
     for (uint32_t oi = 0; oi < c->doc->n_ops && !c->nomem; oi++)
-        check_operation_variables(c, oi, mark, stack);
+        check_operation_variables(c, oi, c->reach_mark, c->reach_stack);
 }
 
 /* 5.5.1.4 Fragments Must Be Used: every fragment is reached from some
@@ -300,11 +311,13 @@ void gqlv_rule_fragments_must_be_used(vctx *c)
 {
     const gql_document *doc = c->doc;
     uint32_t nf = doc->n_frags;
-    uint8_t *mark = gqlv_alloc(c, nf + 1);
-    uint8_t *used = gqlv_alloc(c, nf + 1);
-    uint32_t *stack = gqlv_alloc(c, (nf + 1) * sizeof *stack);
-    if (c->nomem)
+    if (nf == 0)
         return;
+    uint8_t *used = gqlv_alloc(c, nf + 1);
+    if (used == NULL || reach_scratch(c))
+        return;
+    uint8_t *mark = c->reach_mark;
+    uint32_t *stack = c->reach_stack;
     for (uint32_t oi = 0; oi < doc->n_ops; oi++) {
         memset(mark, 0, nf + 1);
         reach(c, &c->info_ops[oi], mark, stack);
