@@ -21,6 +21,9 @@
 #include "arena.h"
 #include "gql_execute.h"
 
+/* A field error: message and code in an execution arena (the driver's, or
+ * the shared one for resolver errors), ext a jansson reference released
+ * with the execution. */
 typedef struct field_error {
     const char *code;
     const char *message;
@@ -30,6 +33,9 @@ typedef struct field_error {
     struct field_error *next_owned; /* errors holding a json reference */
 } field_error;
 
+/* The completed value of one response position (the result tree that
+ * gql_response.c writes). A leaf borrows what the resolver returned, which
+ * the resolver keeps valid until the completion callback returns. */
 enum { VN_NULL, VN_LEAF, VN_OBJECT, VN_LIST, VN_ERROR };
 
 typedef struct objnode objnode;
@@ -47,6 +53,8 @@ struct vnode {
     } u;
 };
 
+/* A collected field: one response key with its merged field nodes
+ * (borrowed from the document), its definition and coerced arguments. */
 typedef struct cfield {
     gql_str key;
     const gql_field *def;
@@ -64,11 +72,15 @@ static inline const gql_selection *const *cf_nodes(const cfield *cf)
     return cf->n_nodes == 1 ? &cf->node : cf->nodes;
 }
 
+/* The collected fields of one selection for one object type, in response
+ * order; shared by every object of a level. */
 typedef struct collected {
     cfield *f;
     uint32_t n;
 } collected;
 
+/* An object in the result tree: its source (the resolver's, borrowed), its
+ * collected fields and one call slot per field. */
 struct objnode {
     const gql_type *type;
     void *source;
@@ -79,6 +91,8 @@ struct objnode {
 typedef struct group group;
 typedef struct exec exec;
 
+/* One resolver call: one field of one object, completed from any thread;
+ * the first completion stands (state). */
 struct gql_call {
     exec *ex;
     group *g;
@@ -89,6 +103,9 @@ struct gql_call {
     vnode vn;
 };
 
+/* The calls of one collected field for every object of one level: the unit
+ * dispatched to a resolver and processed when all its calls are done
+ * (pending reaches 0). */
 struct group {
     group *next;
     const cfield *cf;
@@ -98,6 +115,7 @@ struct group {
     uint32_t pending;
 };
 
+/* One execution, from gql_execute until the completion callback. */
 struct exec {
     pthread_mutex_t mu;
     int driving;
