@@ -69,7 +69,7 @@ void users_service_observe(void *arg, const rpc_method *method, int code, int64_
 {
     users_service *svc = arg;
     users_stats_request(svc->stats, method, code, ns);
-    if (code == 13)
+    if (code == ROSTER_STATUS_INTERNAL)
         roster_log(ROSTER_LOG_ERROR, "request_failed", "method=%s code=%d",
                    method ? method->short_name : "(unknown)", code);
     else if (roster_log_enabled(ROSTER_LOG_DEBUG))
