@@ -8,21 +8,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "metrics.h"
+#include "error.h"
+#include "roster_methods.h"
 
 typedef struct gw_upstream gw_upstream;
 
 /* What an RPC returned. Everything is borrowed for the duration of the
  * callback only. */
 typedef struct gw_rpc_reply {
-    int status;            /* gRPC status; 0 = OK */
+    int status;            /* gRPC status (ROSTER_STATUS_*) */
     const char *message;   /* NUL-terminated, never NULL */
     const char *field;     /* first violation's field, or NULL */
     const char *violation; /* its description, or NULL */
     size_t n_violations;
     const char *const *violation_fields; /* n_violations entries */
     const char *const *violation_descriptions;
-    const uint8_t *body; /* serialized reply message when status == 0 */
+    const uint8_t *body; /* serialized reply message when status is ROSTER_STATUS_OK */
     size_t body_len;
 } gw_rpc_reply;
 
@@ -54,7 +55,7 @@ void gw_upstream_free(gw_upstream *u);
 /* Sends `req` (packed now; the caller keeps it) to `method` with a deadline
  * at monotonic time deadline_ns (0 = none) and the request id `request_id`
  * (NULL = none). The reply goes to cb. Never blocks. */
-void gw_upstream_call(gw_upstream *u, gw_rpc_method method, const ProtobufCMessage *req,
+void gw_upstream_call(gw_upstream *u, rpc_method_id method, const ProtobufCMessage *req,
                       int64_t deadline_ns, const char *request_id, gw_rpc_cb cb, void *ud);
 
 #endif

@@ -233,7 +233,7 @@ START_TEST(metrics_text)
 {
     gw_metrics_request(GW_OP_QUERY, GW_OUT_OK, 300000);
     gw_metrics_request(GW_OP_MUTATION, GW_OUT_FIELD_ERRORS, 2000000000);
-    gw_metrics_rpc(GW_RPC_GET_USER, 5, 100000);
+    gw_metrics_rpc(RPC_GET_USER, 5, 100000);
     gw_metrics_inflight_add(2);
     gql_buf b;
     gql_buf_init(&b);

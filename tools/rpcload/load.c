@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "call.h"
 #include "envelope.h"
 #include "roster_client.h"
 
@@ -109,8 +110,11 @@ static void client_done(void *arg, int err, const roster_status *st)
     worker *w = arg;
     record(w->L, w, err == ROSTER_E_OK);
     if (err != ROSTER_E_OK)
-        note_error(w->L, w->L->cfg->mode == LOAD_GET_USER ? "GetUser" : "CreateUser", err,
-                   st->message);
+        note_error(w->L,
+                   roster_client_method_get(w->L->cfg->mode == LOAD_GET_USER ? RPC_GET_USER
+                                                                             : RPC_CREATE_USER)
+                       ->short_name,
+                   err, st->message);
     issue(w);
 }
 
@@ -251,8 +255,8 @@ static int probe_get_user(load_result *r, load_state *L, char *why, size_t cap)
     int rv;
     roster_v1_GetUserRequest g = roster_v1_GetUserRequest_init_zero;
     roster_pb_str(&g.id, L->ids[0]);
-    int err = roster_envelope_encode(&m, "/roster.v1.UserService/GetUser",
-                                     roster_v1_GetUserRequest_fields, &g, NULL, L->cfg->timeout_ms);
+    const roster_client_method *get = roster_client_method_get(RPC_GET_USER);
+    int err = roster_envelope_encode(&m, get->name, get->request, &g, NULL, L->cfg->timeout_ms);
     if (err != ROSTER_E_OK)
         return err;
     r->req_bytes = nng_msg_len(m);
@@ -298,9 +302,8 @@ static int echo_setup(load_result *r, load_state *L, char *why, size_t cap)
         roster_v1_GetUserRequest g = roster_v1_GetUserRequest_init_zero;
         roster_pb_str(&g.id, "0190f3a2-7c1e-7d2a-9b4e-1a2b3c4d5e6f");
         nng_msg *m = NULL;
-        int err =
-            roster_envelope_encode(&m, "/roster.v1.UserService/GetUser",
-                                   roster_v1_GetUserRequest_fields, &g, NULL, L->cfg->timeout_ms);
+        const roster_client_method *get = roster_client_method_get(RPC_GET_USER);
+        int err = roster_envelope_encode(&m, get->name, get->request, &g, NULL, L->cfg->timeout_ms);
         if (err != ROSTER_E_OK)
             return err;
         n = nng_msg_len(m);
