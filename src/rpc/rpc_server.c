@@ -127,7 +127,7 @@ static nng_msg *ok_msg(size_t body_len, uint8_t **body)
         return NULL;
     uint8_t *p = nng_msg_body(msg);
     *p++ = 0x08; /* code, varint */
-    *p++ = 0x00;
+    *p++ = ROSTER_STATUS_OK;
     *p++ = 0x22; /* body, length-delimited */
     size_t v = body_len;
     while (v >= 0x80) {
@@ -149,7 +149,7 @@ void rpc_call_reply_message(rpc_call *c, const ProtobufCMessage *reply)
         return;
     }
     protobuf_c_message_pack(reply, body);
-    call_send(c, msg, 0);
+    call_send(c, msg, ROSTER_STATUS_OK);
 }
 
 void rpc_call_reply_bytes(rpc_call *c, const void *bytes, size_t len)
@@ -162,7 +162,7 @@ void rpc_call_reply_bytes(rpc_call *c, const void *bytes, size_t len)
     }
     if (len)
         memcpy(body, bytes, len);
-    call_send(c, msg, 0);
+    call_send(c, msg, ROSTER_STATUS_OK);
 }
 
 void rpc_call_reply_error(rpc_call *c, int err, const roster_err_detail *detail)
