@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
 typedef struct gw_http gw_http;
 typedef struct gw_req gw_req;
 
@@ -27,12 +29,15 @@ typedef struct gw_route {
 } gw_route;
 
 /* Starts serving `listen_url` (http://host:port; port 0 picks one) with the
- * given routes (every method goes to the route; the route checks it). Bodies
- * larger than max_body get 413. On success *out is the running server.
- * Returns ROSTER_E_OK, ROSTER_E_INVALID_ARGUMENT (bad URL), ROSTER_E_IO
- * (cannot listen; err names why) or ROSTER_E_NOMEM. */
+ * given routes (every method goes to the route; the route checks it).
+ * listen_url is borrowed for the call; routes are copied. Bodies larger
+ * than max_body get 413. On success *out is the running server, owned by
+ * the caller until gw_http_free. Returns ROSTER_E_OK,
+ * ROSTER_E_INVALID_ARGUMENT (bad URL, too many routes), ROSTER_E_IO
+ * (cannot listen) or ROSTER_E_NOMEM, with `detail` (may be NULL) saying
+ * why. */
 int gw_http_start(gw_http **out, const char *listen_url, size_t max_body, const gw_route *routes,
-                  size_t n_routes, char *err, size_t err_cap);
+                  size_t n_routes, roster_err_detail *detail);
 
 /* The TCP port actually bound. */
 int gw_http_port(const gw_http *h);

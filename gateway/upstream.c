@@ -28,15 +28,15 @@ typedef struct up_call {
 } up_call;
 
 int gw_upstream_new(gw_upstream **out, const char *url, uint32_t contexts, uint32_t sockets,
-                    const gw_upstream_tls *tls, char *err, size_t err_cap)
+                    const gw_upstream_tls *tls, roster_err_detail *detail)
 {
-    if (sockets == 0 || sockets > MAX_CLIENTS) {
-        snprintf(err, err_cap, "upstream sockets must be between 1 and %d", MAX_CLIENTS);
-        return ROSTER_E_INVALID_ARGUMENT;
-    }
+    int err;
+    if (sockets == 0 || sockets > MAX_CLIENTS)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "rpc-sockets",
+                           "upstream sockets must be between 1 and %d", MAX_CLIENTS);
     gw_upstream *u = calloc(1, sizeof *u);
     if (u == NULL)
-        return ROSTER_E_NOMEM;
+        return roster_fail(detail, ROSTER_E_NOMEM, "", "out of memory");
     rpc_client_options o = {.contexts = (contexts + sockets - 1) / sockets,
                             .reconnect_min_ms = 20,
                             .reconnect_max_ms = 500};
@@ -45,20 +45,20 @@ int gw_upstream_new(gw_upstream **out, const char *url, uint32_t contexts, uint3
         o.tls_server_name = tls->server_name && tls->server_name[0] ? tls->server_name : NULL;
     }
     for (uint32_t i = 0; i < sockets; i++) {
-        roster_err_detail d;
-        memset(&d, 0, sizeof d);
-        int rc = rpc_client_open(&u->clients[i], url, &o, &d);
-        if (rc != ROSTER_E_OK) {
-            snprintf(err, err_cap, "cannot use upstream \"%s\": %s%s%s", url,
-                     d.message[0] ? d.message : roster_strerror(rc), d.field[0] ? " " : "",
-                     d.field);
-            gw_upstream_free(u);
-            return rc;
+        roster_err_detail d = {{0}};
+        if ((err = rpc_client_open(&u->clients[i], url, &o, &d)) != ROSTER_E_OK) {
+            roster_fail(detail, err, "upstream", "cannot use upstream \"%s\": %s%s%s", url,
+                        d.message[0] ? d.message : roster_strerror(err), d.field[0] ? " " : "",
+                        d.field);
+            goto fail;
         }
         u->n_clients++;
     }
     *out = u;
     return ROSTER_E_OK;
+fail:
+    gw_upstream_free(u);
+    return err;
 }
 
 void gw_upstream_free(gw_upstream *u)

@@ -40,13 +40,14 @@ typedef struct gw_upstream_tls {
     const char *server_name;
 } gw_upstream_tls;
 
-/* Dials `url` with `sockets` req0 sockets (1..16, calls spread round
- * robin) and `contexts` contexts in all, created up front (more are added
- * on demand). Dialling is non-blocking and reconnects in the background.
- * ROSTER_E_OK with *out, or ROSTER_E_INVALID_ARGUMENT (bad URL or socket
- * count, err says why) / ROSTER_E_NOMEM. */
+/* Dials `url` (borrowed for the call) with `sockets` req0 sockets (1..16,
+ * calls spread round robin) and `contexts` contexts in all, created up
+ * front (more are added on demand). Dialling is non-blocking and
+ * reconnects in the background. ROSTER_E_OK with *out owned by the caller
+ * until gw_upstream_free, or ROSTER_E_INVALID_ARGUMENT (bad URL or socket
+ * count) / ROSTER_E_NOMEM, with `detail` (may be NULL) saying why. */
 int gw_upstream_new(gw_upstream **out, const char *url, uint32_t contexts, uint32_t sockets,
-                    const gw_upstream_tls *tls, char *err, size_t err_cap);
+                    const gw_upstream_tls *tls, roster_err_detail *detail);
 
 /* Closes the socket and frees everything. No call may be outstanding.
  * Accepts NULL. */

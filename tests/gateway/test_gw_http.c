@@ -52,9 +52,8 @@ static gw_http *h;
 static void setup(void)
 {
     gw_route routes[] = {{"/echo", echo_route, NULL}, {"/hello", hello_route, NULL}};
-    char err[256] = "";
-    ck_assert_int_eq(gw_http_start(&h, "http://127.0.0.1:0", 1024, routes, 2, err, sizeof err),
-                     ROSTER_E_OK);
+    roster_err_detail d = {{0}};
+    ck_assert_int_eq(gw_http_start(&h, "http://127.0.0.1:0", 1024, routes, 2, &d), ROSTER_E_OK);
     ck_assert_int_gt(gw_http_port(h), 0);
 }
 
@@ -192,11 +191,12 @@ END_TEST
 START_TEST(bad_listen_url)
 {
     gw_http *x = NULL;
-    char err[256] = "";
+    roster_err_detail d = {{0}};
     gw_route routes[] = {{"/a", hello_route, NULL}};
-    ck_assert_int_ne(gw_http_start(&x, "not a url", 10, routes, 1, err, sizeof err), ROSTER_E_OK);
+    ck_assert_int_ne(gw_http_start(&x, "not a url", 10, routes, 1, &d), ROSTER_E_OK);
     ck_assert_ptr_null(x);
-    ck_assert_ptr_nonnull(strstr(err, "not a url"));
+    ck_assert_ptr_nonnull(strstr(d.message, "not a url"));
+    ck_assert_str_eq(d.field, "listen");
 }
 END_TEST
 
