@@ -199,8 +199,9 @@ void gw_graphql_route(gw_req *r, void *ud)
     }
     gw_params p = {0};
     roster_err_detail d = {{0}};
+    const char *body = NULL;
     size_t body_len = 0;
-    const char *body = gw_req_body(r, &body_len);
+    gw_req_body(&body, &body_len, r);
     int st = is_get ? gw_params_from_get(&p, gw_req_uri(r), &d)
                     : gw_params_from_post(&p, gw_req_header(r, "Content-Type"), body, body_len, &d);
     if (st != 0) {

@@ -141,10 +141,10 @@ const char *gw_req_header(const gw_req *r, const char *name)
     return nng_http_req_get_header(r->req, name);
 }
 
-const char *gw_req_body(const gw_req *r, size_t *len)
+void gw_req_body(const char **body, size_t *len, const gw_req *r)
 {
+    *body = r->body_len ? r->body : NULL;
     *len = r->body_len;
-    return r->body_len ? r->body : NULL;
 }
 
 int64_t gw_req_start_ns(const gw_req *r)

@@ -56,8 +56,9 @@ const char *gw_req_method(const gw_req *r);
 const char *gw_req_uri(const gw_req *r);
 /* A header value (case-insensitive name) or NULL. */
 const char *gw_req_header(const gw_req *r, const char *name);
-/* The body (not NUL-terminated; NULL with len 0 when there is none). */
-const char *gw_req_body(const gw_req *r, size_t *len);
+/* The body in *body and *len (not NUL-terminated; NULL with len 0 when
+ * there is none). */
+void gw_req_body(const char **body, size_t *len, const gw_req *r);
 /* roster_mono_ns() when the request's headers had been read. */
 int64_t gw_req_start_ns(const gw_req *r);
 

@@ -218,7 +218,7 @@ static bool decode_user_item(pb_istream_t *stream, const pb_field_t *field, void
     }
     if (s->user_fn == NULL)
         u = &((roster_v1_User *)s->array)[i];
-    if (!roster_record_decode_user(stream, u))
+    if (!roster_record_decode_user(u, stream))
         return false;
     k->index++;
     if (s->user_fn != NULL && s->user_fn(s->fn_arg, i, u) != 0) {
@@ -243,7 +243,7 @@ static bool decode_tenant_item(pb_istream_t *stream, const pb_field_t *field, vo
     }
     if (s->tenant_fn == NULL)
         t = &((roster_v1_Tenant *)s->array)[i];
-    if (!roster_record_decode_tenant(stream, t))
+    if (!roster_record_decode_tenant(t, stream))
         return false;
     k->index++;
     if (s->tenant_fn != NULL && s->tenant_fn(s->fn_arg, i, t) != 0) {
@@ -285,12 +285,12 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
     k->decode_error = NULL;
     switch (m->kind) {
     case ROSTER_REPLY_USER:
-        ok = roster_record_decode_user(&is, &k->scratch.user);
+        ok = roster_record_decode_user(&k->scratch.user, &is);
         if (ok)
             roster_record_copy_user(s->out, &k->scratch.user);
         break;
     case ROSTER_REPLY_TENANT:
-        ok = roster_record_decode_tenant(&is, &k->scratch.tenant);
+        ok = roster_record_decode_tenant(&k->scratch.tenant, &is);
         if (ok)
             roster_record_copy_tenant(s->out, &k->scratch.tenant);
         break;

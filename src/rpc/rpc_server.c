@@ -119,12 +119,14 @@ static size_t varint_len(size_t v)
     return n;
 }
 
-static nng_msg *ok_msg(size_t body_len, uint8_t **body)
+/* A new OK reply message with room for `body_len` body bytes at *body.
+ * On success *out is the caller's to send or free. */
+static int ok_msg(nng_msg **out, uint8_t **body, size_t body_len)
 {
     size_t head = 2 + 1 + varint_len(body_len);
     nng_msg *msg;
     if (nng_msg_alloc(&msg, head + body_len) != 0)
-        return NULL;
+        return ROSTER_E_NOMEM;
     uint8_t *p = nng_msg_body(msg);
     *p++ = 0x08; /* code, varint */
     *p++ = ROSTER_STATUS_OK;
@@ -136,15 +138,16 @@ static nng_msg *ok_msg(size_t body_len, uint8_t **body)
     }
     *p++ = (uint8_t)v;
     *body = p;
-    return msg;
+    *out = msg;
+    return ROSTER_E_OK;
 }
 
 void rpc_call_reply_message(rpc_call *c, const ProtobufCMessage *reply)
 {
     size_t n = protobuf_c_message_get_packed_size(reply);
     uint8_t *body;
-    nng_msg *msg = ok_msg(n, &body);
-    if (msg == NULL) {
+    nng_msg *msg;
+    if (ok_msg(&msg, &body, n) != ROSTER_E_OK) {
         call_send_status(c, ROSTER_E_NOMEM, NULL);
         return;
     }
@@ -155,8 +158,8 @@ void rpc_call_reply_message(rpc_call *c, const ProtobufCMessage *reply)
 void rpc_call_reply_bytes(rpc_call *c, const void *bytes, size_t len)
 {
     uint8_t *body;
-    nng_msg *msg = ok_msg(len, &body);
-    if (msg == NULL) {
+    nng_msg *msg;
+    if (ok_msg(&msg, &body, len) != ROSTER_E_OK) {
         call_send_status(c, ROSTER_E_NOMEM, NULL);
         return;
     }
@@ -317,7 +320,7 @@ static int translate_listen_error(int rv, const char *url, roster_err_detail *d)
 
 /* Creates and starts a listener on s->url with the server's options:
  * RECVMAXSZ, the TLS configuration, the ipc socket file mode. */
-static int listener_open(rpc_server *s, nng_listener *out, roster_err_detail *detail)
+static int listener_open(nng_listener *out, rpc_server *s, roster_err_detail *detail)
 {
     nng_listener l;
     int rv;
@@ -363,7 +366,7 @@ static int listener_restore(void *arg)
     int err = ROSTER_E_UNAVAILABLE;
     /* The address is free again at once; retry briefly in case not. */
     for (int i = 0; i < 20; i++) {
-        if ((err = listener_open(s, &s->listener, &d)) == ROSTER_E_OK)
+        if ((err = listener_open(&s->listener, s, &d)) == ROSTER_E_OK)
             break;
         struct timespec ts = {0, 25 * 1000000};
         nanosleep(&ts, NULL);
@@ -473,7 +476,7 @@ int rpc_server_start(rpc_server **out, const rpc_server_options *opts, roster_er
             goto fail;
         }
     }
-    if ((err = listener_open(s, &s->listener, detail)) != 0)
+    if ((err = listener_open(&s->listener, s, detail)) != 0)
         goto fail;
     for (unsigned i = 0; i < s->n_calls; i++)
         call_recv(&s->calls[i]);

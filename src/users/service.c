@@ -127,7 +127,7 @@ static int stats_reply(users_service *svc, rpc_call *call, store_rtxn *rx)
         return err;
     Roster__V1__StatsResponse resp;
     roster__v1__stats_response__init(&resp);
-    if ((err = users_stats_fill(svc->stats, a, &resp)) != 0)
+    if ((err = users_stats_fill(&resp, svc->stats, a)) != 0)
         return err;
     resp.has_users = resp.has_tenants = resp.has_map_size_bytes = resp.has_used_bytes = 1;
     resp.users = (int64_t)ss.users;

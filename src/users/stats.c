@@ -104,7 +104,7 @@ static int64_t percentile(const uint64_t *b, uint64_t total, double q, uint64_t 
     return (int64_t)max_us;
 }
 
-int users_stats_fill(const users_stats *cs, roster_arena *arena, Roster__V1__StatsResponse *out)
+int users_stats_fill(Roster__V1__StatsResponse *out, const users_stats *cs, roster_arena *arena)
 {
     users_stats *s = (users_stats *)cs;
     out->has_uptime_ms = 1;

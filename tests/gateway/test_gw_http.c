@@ -21,8 +21,9 @@ static void *answer_later(void *arg)
 {
     gw_req *r = arg;
     usleep(2000);
+    const char *body = NULL;
     size_t len = 0;
-    const char *body = gw_req_body(r, &len);
+    gw_req_body(&body, &len, r);
     const char *hdr[] = {"X-Method", gw_req_method(r)};
     char copy[64];
     snprintf(copy, sizeof copy, "%s", hdr[1]);
