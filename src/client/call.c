@@ -9,6 +9,15 @@
 #include "envelope.h"
 #include "record.h"
 
+/* Why calls are pooled. Each roster_call is one req0 context with its aio,
+ * its decode scratch (a User is about 20 KiB) and a mutex and condition
+ * variable for synchronous waits. They are made on first need and never
+ * freed while the client is open: a finished call goes back to the free
+ * list (last in, first out, so the warmest is reused) before its `done`
+ * runs, and roster_call_pool_free releases them all after the socket has
+ * closed. Freeing one from its own aio callback would deadlock (nng's
+ * nng_aio_free and nng_ctx_close wait for that callback), and reuse is
+ * what keeps the request path free of heap allocation. */
 enum { PHASE_IDLE, PHASE_SEND, PHASE_RECV };
 
 /* What each reply message decodes into (the Reply column of the table). */

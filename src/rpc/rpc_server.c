@@ -16,6 +16,26 @@
 #include <string.h>
 #include <time.h>
 
+/* Why the server is a fixed pool of recycled (context, aio) pairs.
+ *
+ * Each rpc_call owns one rep0 context and one aio for its whole life and
+ * cycles receive -> dispatch -> send -> receive, every step started from
+ * the completion of the previous one, so no thread waits for a request and
+ * the number of pairs is the bound on requests in progress (back pressure:
+ * a request waits in nng until a pair is free). The pairs are created at
+ * start and freed only by rpc_server_free, on the caller's thread, after
+ * the socket is closed: nng_aio_free, nng_aio_stop and nng_ctx_close wait
+ * for the aio's callback, so calling them from inside it would deadlock
+ * the nng task thread running it. A handler may answer from any thread
+ * (the writer, the list pool): the reply only sets the state to ST_SEND
+ * and starts the send; the send's completion reports the call to the
+ * observer and posts the next receive. Stopping cancels the pairs waiting in receive, lets
+ * the busy ones finish, and parks every pair in ST_STOPPED instead of
+ * re-arming it; `replying` covers the window in which a handler thread is
+ * still inside nng_ctx_send after its completion has already recycled the
+ * pair. The per-call arena is reset on each cycle, keeping its first
+ * block, so a warm pair serves an ordinary request without touching the
+ * heap for scratch memory. */
 enum call_state { ST_IDLE, ST_RECV, ST_BUSY, ST_SEND, ST_STOPPED };
 
 struct rpc_call {
