@@ -9,15 +9,6 @@
 #include "envelope.h"
 #include "record.h"
 
-/* Why calls are pooled. Each roster_call is one req0 context with its aio,
- * its decode scratch (a User is about 20 KiB) and a mutex and condition
- * variable for synchronous waits. They are made on first need and never
- * freed while the client is open: a finished call goes back to the free
- * list (last in, first out, so the warmest is reused) before its `done`
- * runs, and roster_call_pool_free releases them all after the socket has
- * closed. Freeing one from its own aio callback would deadlock (nng's
- * nng_aio_free and nng_ctx_close wait for that callback), and reuse is
- * what keeps the request path free of heap allocation. */
 enum { PHASE_IDLE, PHASE_SEND, PHASE_RECV };
 
 /* What each reply message decodes into (the Reply column of the table). */
@@ -30,6 +21,7 @@ enum { PHASE_IDLE, PHASE_SEND, PHASE_RECV };
 #define REPLY_KIND_BatchGetUsersResponse   ROSTER_REPLY_USER_BATCH
 #define REPLY_KIND_BatchGetTenantsResponse ROSTER_REPLY_TENANT_BATCH
 
+/* The nanopb binding of ROSTER_METHOD_MAP (roster_methods.h). */
 static const roster_client_method methods[RPC_METHOD__COUNT] = {
 #define CLIENT_METHOD_ROW(id, Method, Request, request_snake, Reply, reply_snake, access, repeat)  \
     [RPC_##id] = {ROSTER_METHOD_PATH(Method), #Method, roster_v1_##Request##_fields,               \
@@ -45,6 +37,15 @@ const roster_client_method *roster_client_method_get(rpc_method_id id)
     return &methods[id];
 }
 
+/* Why calls are pooled. Each roster_call is one req0 context with its aio,
+ * its decode scratch (a User is about 20 KiB) and a mutex and condition
+ * variable for synchronous waits. They are made on first need and never
+ * freed while the client is open: a finished call goes back to the free
+ * list (last in, first out, so the warmest is reused) before its `done`
+ * runs, and roster_call_pool_free releases them all after the socket has
+ * closed. Freeing one from its own aio callback would deadlock (nng's
+ * nng_aio_free and nng_ctx_close wait for that callback), and reuse is
+ * what keeps the request path free of heap allocation. */
 struct roster_call {
     roster_client *client;
     roster_call *next_free;
