@@ -147,8 +147,8 @@ void gw_config_usage(void)
            "lets in-flight requests finish (up to --drain-ms) and exits 0.\n");
 }
 
-static int apply(gw_config *c, const opt_def *d, const char *v, const char *src, char *err,
-                 size_t cap)
+static int apply(gw_config *c, const opt_def *d, const char *v, const char *src,
+                 roster_err_detail *detail)
 {
     uint64_t n = 0;
     int rc = ROSTER_E_OK;
@@ -236,12 +236,12 @@ static int apply(gw_config *c, const opt_def *d, const char *v, const char *src,
         rc = ROSTER_E_INVALID_ARGUMENT;
     }
     if (rc != ROSTER_E_OK)
-        snprintf(err, cap, "invalid value for %s%s: \"%s\" (%s%s%s)", src, d->name, v,
-                 d->arg ? d->arg : "", d->arg ? ": " : "", d->help);
-    return rc;
+        return roster_fail(detail, rc, d->name, "invalid value for %s%s: \"%s\" (%s%s%s)", src,
+                           d->name, v, d->arg ? d->arg : "", d->arg ? ": " : "", d->help);
+    return ROSTER_E_OK;
 }
 
-int gw_config_from_env(gw_config *c, char *err, size_t err_cap)
+int gw_config_from_env(gw_config *c, roster_err_detail *detail)
 {
     for (size_t i = 0; i < N_OPTS; i++) {
         if (opts[i].env == NULL)
@@ -249,17 +249,15 @@ int gw_config_from_env(gw_config *c, char *err, size_t err_cap)
         const char *v = getenv(opts[i].env);
         if (v == NULL || *v == '\0')
             continue;
-        int rc = apply(c, &opts[i], v, "", err, err_cap);
-        if (rc != ROSTER_E_OK) {
-            snprintf(err, err_cap, "invalid value for environment variable %s: \"%s\"", opts[i].env,
-                     v);
-            return rc;
-        }
+        int rc = apply(c, &opts[i], v, "", NULL);
+        if (rc != ROSTER_E_OK)
+            return roster_fail(detail, rc, opts[i].env,
+                               "invalid value for environment variable %s: \"%s\"", opts[i].env, v);
     }
     return ROSTER_E_OK;
 }
 
-int gw_config_from_args(gw_config *c, int argc, char **argv, char *err, size_t err_cap)
+int gw_config_from_args(gw_config *c, int argc, char **argv, roster_err_detail *detail)
 {
     struct option lopts[N_OPTS + 1];
     for (size_t i = 0; i < N_OPTS; i++) {
@@ -276,14 +274,12 @@ int gw_config_from_args(gw_config *c, int argc, char **argv, char *err, size_t e
         int ch = getopt_long(argc, argv, ":l:u:hV", lopts, &longidx);
         if (ch == -1)
             break;
-        if (ch == '?') {
-            snprintf(err, err_cap, "unknown option \"%s\" (see --help)", argv[optind - 1]);
-            return ROSTER_E_INVALID_ARGUMENT;
-        }
-        if (ch == ':') {
-            snprintf(err, err_cap, "option \"%s\" needs a value (see --help)", argv[optind - 1]);
-            return ROSTER_E_INVALID_ARGUMENT;
-        }
+        if (ch == '?')
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, argv[optind - 1],
+                               "unknown option \"%s\" (see --help)", argv[optind - 1]);
+        if (ch == ':')
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, argv[optind - 1],
+                               "option \"%s\" needs a value (see --help)", argv[optind - 1]);
         if (ch == OPT_HELP) {
             gw_config_usage();
             return ROSTER_E_CANCELLED;
@@ -294,16 +290,15 @@ int gw_config_from_args(gw_config *c, int argc, char **argv, char *err, size_t e
         }
         for (size_t i = 0; i < N_OPTS; i++) {
             if (opts[i].id == ch) {
-                int rc = apply(c, &opts[i], optarg, "--", err, err_cap);
+                int rc = apply(c, &opts[i], optarg, "--", detail);
                 if (rc != ROSTER_E_OK)
                     return rc;
                 break;
             }
         }
     }
-    if (optind < argc) {
-        snprintf(err, err_cap, "unexpected argument \"%s\" (see --help)", argv[optind]);
-        return ROSTER_E_INVALID_ARGUMENT;
-    }
+    if (optind < argc)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, argv[optind],
+                           "unexpected argument \"%s\" (see --help)", argv[optind]);
     return ROSTER_E_OK;
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
 #include "log.h"
 
 typedef struct gw_config {
@@ -32,15 +33,17 @@ typedef struct gw_config {
  * ipc://<absolute ./data>/users.ipc from the current directory. */
 void gw_config_defaults(gw_config *c);
 
-/* Applies ROSTER_GATEWAY_* environment variables to c. On a bad value
- * returns ROSTER_E_INVALID_ARGUMENT with a message in err (err_cap bytes)
- * naming the variable; c may be partly updated. */
-int gw_config_from_env(gw_config *c, char *err, size_t err_cap);
+/* Applies ROSTER_GATEWAY_* environment variables to c (updated in place).
+ * On a bad value returns ROSTER_E_INVALID_ARGUMENT with `detail` (may be
+ * NULL) naming the variable in field and message; c may be partly
+ * updated. */
+int gw_config_from_env(gw_config *c, roster_err_detail *detail);
 
-/* Applies argv options to c. Returns ROSTER_E_OK, ROSTER_E_INVALID_ARGUMENT
- * with a message in err, or ROSTER_E_CANCELLED when --help or --version was
- * printed to stdout (the caller exits 0). */
-int gw_config_from_args(gw_config *c, int argc, char **argv, char *err, size_t err_cap);
+/* Applies argv options to c (updated in place; argv is borrowed for the
+ * call). Returns ROSTER_E_OK, ROSTER_E_INVALID_ARGUMENT with `detail` (may
+ * be NULL) naming the option, or ROSTER_E_CANCELLED when --help or
+ * --version was printed to stdout (the caller exits 0). */
+int gw_config_from_args(gw_config *c, int argc, char **argv, roster_err_detail *detail);
 
 /* Writes the --help text to stdout. */
 void gw_config_usage(void);

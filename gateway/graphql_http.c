@@ -198,14 +198,14 @@ void gw_graphql_route(gw_req *r, void *ud)
         return;
     }
     gw_params p = {0};
-    char msg[400];
+    roster_err_detail d = {{0}};
+    const char *body = NULL;
     size_t body_len = 0;
-    const char *body = gw_req_body(r, &body_len);
-    int st = is_get ? gw_params_from_get(&p, gw_req_uri(r), msg, sizeof msg)
-                    : gw_params_from_post(&p, gw_req_header(r, "Content-Type"), body, body_len, msg,
-                                          sizeof msg);
+    gw_req_body(&body, &body_len, r);
+    int st = is_get ? gw_params_from_get(&p, gw_req_uri(r), &d)
+                    : gw_params_from_post(&p, gw_req_header(r, "Content-Type"), body, body_len, &d);
     if (st != 0) {
-        fail_request(x, (uint16_t)st, st == 503 ? "UNAVAILABLE" : "BAD_REQUEST", "%s", msg);
+        fail_request(x, (uint16_t)st, st == 503 ? "UNAVAILABLE" : "BAD_REQUEST", "%s", d.message);
         gw_params_free(&p);
         return;
     }

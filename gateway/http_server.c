@@ -141,10 +141,10 @@ const char *gw_req_header(const gw_req *r, const char *name)
     return nng_http_req_get_header(r->req, name);
 }
 
-const char *gw_req_body(const gw_req *r, size_t *len)
+void gw_req_body(const char **body, size_t *len, const gw_req *r)
 {
+    *body = r->body_len ? r->body : NULL;
     *len = r->body_len;
-    return r->body_len ? r->body : NULL;
 }
 
 int64_t gw_req_start_ns(const gw_req *r)
@@ -297,26 +297,26 @@ static void handle(nng_aio *aio)
 }
 
 int gw_http_start(gw_http **out, const char *listen_url, size_t max_body, const gw_route *routes,
-                  size_t n_routes, char *err, size_t err_cap)
+                  size_t n_routes, roster_err_detail *detail)
 {
     int rc = ROSTER_E_OK;
     int rv;
     if (n_routes > MAX_ROUTES)
-        return ROSTER_E_INVALID_ARGUMENT;
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "routes", "more than %d routes",
+                           MAX_ROUTES);
     gw_http *h = calloc(1, sizeof *h);
     if (h == NULL)
-        return ROSTER_E_NOMEM;
+        return roster_fail(detail, ROSTER_E_NOMEM, "", "out of memory");
     pthread_mutex_init(&h->pool_mu, NULL);
     h->max_body = max_body;
     if ((rv = nng_url_parse(&h->url, listen_url)) != 0) {
-        snprintf(err, err_cap, "cannot parse listen URL \"%s\": %s", listen_url, nng_strerror(rv));
-        rc = ROSTER_E_INVALID_ARGUMENT;
+        rc = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "listen",
+                         "cannot parse listen URL \"%s\": %s", listen_url, nng_strerror(rv));
         goto fail;
     }
     if ((rv = nng_http_server_hold(&h->server, h->url)) != 0) {
-        snprintf(err, err_cap, "cannot create HTTP server for \"%s\": %s", listen_url,
-                 nng_strerror(rv));
-        rc = from_nng(rv);
+        rc = roster_fail(detail, from_nng(rv), "listen", "cannot create HTTP server for \"%s\": %s",
+                         listen_url, nng_strerror(rv));
         goto fail;
     }
     for (size_t i = 0; i < n_routes; i++) {
@@ -329,16 +329,15 @@ int gw_http_start(gw_http **out, const char *listen_url, size_t max_body, const 
             (rv = nng_http_handler_set_data(hh, &h->routes[i], NULL)) != 0 ||
             (rv = nng_http_server_add_handler(h->server, hh)) != 0) {
             nng_http_handler_free(hh);
-            snprintf(err, err_cap, "cannot add HTTP handler %s: %s", routes[i].path,
-                     nng_strerror(rv));
-            rc = from_nng(rv);
+            rc = roster_fail(detail, from_nng(rv), "routes", "cannot add HTTP handler %s: %s",
+                             routes[i].path, nng_strerror(rv));
             goto fail;
         }
         h->n_routes++;
     }
     if ((rv = nng_http_server_start(h->server)) != 0) {
-        snprintf(err, err_cap, "cannot listen on \"%s\": %s", listen_url, nng_strerror(rv));
-        rc = ROSTER_E_IO;
+        rc = roster_fail(detail, ROSTER_E_IO, "listen", "cannot listen on \"%s\": %s", listen_url,
+                         nng_strerror(rv));
         goto fail;
     }
     nng_sockaddr sa;

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
 typedef struct gw_http gw_http;
 typedef struct gw_req gw_req;
 
@@ -27,12 +29,15 @@ typedef struct gw_route {
 } gw_route;
 
 /* Starts serving `listen_url` (http://host:port; port 0 picks one) with the
- * given routes (every method goes to the route; the route checks it). Bodies
- * larger than max_body get 413. On success *out is the running server.
- * Returns ROSTER_E_OK, ROSTER_E_INVALID_ARGUMENT (bad URL), ROSTER_E_IO
- * (cannot listen; err names why) or ROSTER_E_NOMEM. */
+ * given routes (every method goes to the route; the route checks it).
+ * listen_url is borrowed for the call; routes are copied. Bodies larger
+ * than max_body get 413. On success *out is the running server, owned by
+ * the caller until gw_http_free. Returns ROSTER_E_OK,
+ * ROSTER_E_INVALID_ARGUMENT (bad URL, too many routes), ROSTER_E_IO
+ * (cannot listen) or ROSTER_E_NOMEM, with `detail` (may be NULL) saying
+ * why. */
 int gw_http_start(gw_http **out, const char *listen_url, size_t max_body, const gw_route *routes,
-                  size_t n_routes, char *err, size_t err_cap);
+                  size_t n_routes, roster_err_detail *detail);
 
 /* The TCP port actually bound. */
 int gw_http_port(const gw_http *h);
@@ -51,8 +56,9 @@ const char *gw_req_method(const gw_req *r);
 const char *gw_req_uri(const gw_req *r);
 /* A header value (case-insensitive name) or NULL. */
 const char *gw_req_header(const gw_req *r, const char *name);
-/* The body (not NUL-terminated; NULL with len 0 when there is none). */
-const char *gw_req_body(const gw_req *r, size_t *len);
+/* The body in *body and *len (not NUL-terminated; NULL with len 0 when
+ * there is none). */
+void gw_req_body(const char **body, size_t *len, const gw_req *r);
 /* roster_mono_ns() when the request's headers had been read. */
 int64_t gw_req_start_ns(const gw_req *r);
 

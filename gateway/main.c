@@ -91,16 +91,16 @@ static int build_schema(gql_schema **out, const gw_config *cfg)
 int main(int argc, char **argv)
 {
     gw_config cfg;
-    char err[512] = "";
+    roster_err_detail d = {{0}};
     gw_config_defaults(&cfg);
     roster_log_init("gateway", ROSTER_LOG_INFO);
-    int rc = gw_config_from_env(&cfg, err, sizeof err);
+    int rc = gw_config_from_env(&cfg, &d);
     if (rc == ROSTER_E_OK)
-        rc = gw_config_from_args(&cfg, argc, argv, err, sizeof err);
+        rc = gw_config_from_args(&cfg, argc, argv, &d);
     if (rc == ROSTER_E_CANCELLED)
         return 0;
     if (rc != ROSTER_E_OK) {
-        fprintf(stderr, "roster-gateway: %s\n", err);
+        fprintf(stderr, "roster-gateway: %s\n", d.message);
         return 2;
     }
     roster_log_init("gateway", cfg.log_level);
@@ -126,11 +126,11 @@ int main(int argc, char **argv)
     if ((rc = build_schema(&schema, &cfg)) != ROSTER_E_OK)
         goto fail;
     gw_upstream_tls tls = {.ca_file = cfg.upstream_ca, .server_name = cfg.upstream_name};
-    if ((rc = gw_upstream_new(&up, cfg.upstream, cfg.rpc_contexts, cfg.rpc_sockets, &tls, err,
-                              sizeof err)) != ROSTER_E_OK) {
+    if ((rc = gw_upstream_new(&up, cfg.upstream, cfg.rpc_contexts, cfg.rpc_sockets, &tls, &d)) !=
+        ROSTER_E_OK) {
         char q[600];
         roster_log(ROSTER_LOG_ERROR, "upstream_error", "error=%s",
-                   roster_log_quote(q, sizeof q, err));
+                   roster_log_quote(q, sizeof q, d.message));
         goto fail;
     }
     if ((rc = gw_resolvers_new(&res, schema, up, cfg.max_page, cfg.max_rpcs)) != ROSTER_E_OK) {
@@ -159,11 +159,10 @@ int main(int argc, char **argv)
         {"/readyz", gw_probe_readyz, &probes},
         {"/metrics", gw_probe_metrics, &probes},
     };
-    if ((rc = gw_http_start(&http, cfg.listen, cfg.max_body, routes, 4, err, sizeof err)) !=
-        ROSTER_E_OK) {
+    if ((rc = gw_http_start(&http, cfg.listen, cfg.max_body, routes, 4, &d)) != ROSTER_E_OK) {
         char q[600];
         roster_log(ROSTER_LOG_ERROR, "listen_error", "error=%s",
-                   roster_log_quote(q, sizeof q, err));
+                   roster_log_quote(q, sizeof q, d.message));
         goto fail;
     }
     {

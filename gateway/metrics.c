@@ -5,11 +5,7 @@
 #include <string.h>
 
 #include "error.h"
-
-const char *const gw_rpc_method_names[GW_RPC__COUNT] = {
-    "CreateUser",   "UpdateUser", "GetUser",         "BatchGetUsers", "ListUsers", "CreateTenant",
-    "UpdateTenant", "GetTenant",  "BatchGetTenants", "ListTenants",   "Health",
-};
+#include "rpc_method.h"
 
 static const char *const op_names[GW_OP__COUNT] = {"query", "mutation", "unknown"};
 static const char *const outcome_names[GW_OUT__COUNT] = {"ok", "field_errors", "request_error",
@@ -35,14 +31,12 @@ typedef struct hist {
     atomic_uint_fast64_t sum_ns;
 } hist;
 
-#define N_STATUS 17 /* gRPC status codes 0..16 */
-
 static struct {
     atomic_uint_fast64_t requests[GW_OP__COUNT][GW_OUT__COUNT];
     hist latency;
     atomic_int_fast64_t inflight;
-    hist rpc_latency[GW_RPC__COUNT];
-    atomic_uint_fast64_t rpc_status[GW_RPC__COUNT][N_STATUS];
+    hist rpc_latency[RPC_METHOD__COUNT];
+    atomic_uint_fast64_t rpc_status[RPC_METHOD__COUNT][ROSTER_STATUS__COUNT];
     atomic_uint_fast64_t http[6]; /* by status class 1xx..5xx */
 } m;
 
@@ -77,12 +71,12 @@ int64_t gw_metrics_inflight(void)
     return (int64_t)atomic_load_explicit(&m.inflight, memory_order_relaxed);
 }
 
-void gw_metrics_rpc(gw_rpc_method method, int status, int64_t ns)
+void gw_metrics_rpc(rpc_method_id method, int status, int64_t ns)
 {
-    if ((unsigned)method >= GW_RPC__COUNT)
+    if ((unsigned)method >= RPC_METHOD__COUNT)
         return;
-    if (status < 0 || status >= N_STATUS)
-        status = 2; /* UNKNOWN */
+    if (!roster_status_valid(status))
+        status = ROSTER_STATUS_UNKNOWN;
     atomic_fetch_add_explicit(&m.rpc_status[method][status], 1, memory_order_relaxed);
     hist_observe(&m.rpc_latency[method], ns);
 }
@@ -107,6 +101,12 @@ static void put(gql_buf *b, const char *fmt, ...)
     va_end(ap);
     if (n > 0)
         gql_buf_append(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+/* The method label: its short name from the method table ("GetUser"). */
+static const char *method_label(int i)
+{
+    return rpc_method_get((rpc_method_id)i)->short_name;
 }
 
 static void hist_render(gql_buf *b, const char *name, const char *labels, hist *h)
@@ -154,11 +154,11 @@ void gw_metrics_render(gql_buf *b, int ready, uint64_t doc_cache_hits, uint64_t 
             (unsigned long long)atomic_load_explicit(&m.http[c], memory_order_relaxed));
     put(b, "# HELP roster_gateway_upstream_rpc_duration_seconds Upstream RPC round trips by "
            "method.\n# TYPE roster_gateway_upstream_rpc_duration_seconds histogram\n");
-    for (int i = 0; i < GW_RPC__COUNT; i++) {
+    for (int i = 0; i < RPC_METHOD__COUNT; i++) {
         if (atomic_load_explicit(&m.rpc_latency[i].count, memory_order_relaxed) == 0)
             continue;
         char labels[64];
-        snprintf(labels, sizeof labels, "method=\"%s\"", gw_rpc_method_names[i]);
+        snprintf(labels, sizeof labels, "method=\"%s\"", method_label(i));
         hist_render(b, "roster_gateway_upstream_rpc_duration_seconds", labels, &m.rpc_latency[i]);
     }
     put(b, "# HELP roster_gateway_upstream_rpc_total Upstream RPCs by method and status.\n"
@@ -166,18 +166,19 @@ void gw_metrics_render(gql_buf *b, int ready, uint64_t doc_cache_hits, uint64_t 
     put(b, "# HELP roster_gateway_upstream_rpc_errors_total Upstream RPCs that did not "
            "return OK, by method and status.\n# TYPE roster_gateway_upstream_rpc_errors_total "
            "counter\n");
-    for (int i = 0; i < GW_RPC__COUNT; i++)
-        for (int s = 0; s < N_STATUS; s++) {
+    for (int i = 0; i < RPC_METHOD__COUNT; i++)
+        for (int s = 0; s < ROSTER_STATUS__COUNT; s++) {
+            const char *method = method_label(i);
             uint64_t v = atomic_load_explicit(&m.rpc_status[i][s], memory_order_relaxed);
             if (v == 0)
                 continue;
-            put(b, "roster_gateway_upstream_rpc_total{method=\"%s\",status=\"%s\"} %llu\n",
-                gw_rpc_method_names[i], roster_status_name(s), (unsigned long long)v);
-            if (s != 0)
+            put(b, "roster_gateway_upstream_rpc_total{method=\"%s\",status=\"%s\"} %llu\n", method,
+                roster_status_name(s), (unsigned long long)v);
+            if (s != ROSTER_STATUS_OK)
                 put(b,
                     "roster_gateway_upstream_rpc_errors_total{method=\"%s\",status=\"%s\"} "
                     "%llu\n",
-                    gw_rpc_method_names[i], roster_status_name(s), (unsigned long long)v);
+                    method, roster_status_name(s), (unsigned long long)v);
         }
     put(b,
         "# HELP roster_gateway_upstream_ready 1 when the user service answered the last "

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "gql_json.h"
+#include "roster_methods.h"
 
 /* Operation type of a GraphQL request, as a label. */
 typedef enum gw_op_label {
@@ -26,28 +27,9 @@ typedef enum gw_outcome {
     GW_OUT__COUNT
 } gw_outcome;
 
-/* Upstream RPC methods, as a label (index into gw_rpc_method_names). */
-typedef enum gw_rpc_method {
-    GW_RPC_CREATE_USER,
-    GW_RPC_UPDATE_USER,
-    GW_RPC_GET_USER,
-    GW_RPC_BATCH_GET_USERS,
-    GW_RPC_LIST_USERS,
-    GW_RPC_CREATE_TENANT,
-    GW_RPC_UPDATE_TENANT,
-    GW_RPC_GET_TENANT,
-    GW_RPC_BATCH_GET_TENANTS,
-    GW_RPC_LIST_TENANTS,
-    GW_RPC_HEALTH,
-    GW_RPC__COUNT
-} gw_rpc_method;
-
 /* Label values ("query", "field_errors"); static, never NULL. */
 const char *gw_op_label_name(gw_op_label op);
 const char *gw_outcome_name(gw_outcome outcome);
-
-/* "CreateUser", ...; static. */
-extern const char *const gw_rpc_method_names[GW_RPC__COUNT];
 
 #define GW_HIST_BUCKETS 14
 
@@ -60,9 +42,11 @@ void gw_metrics_inflight_add(int delta);
 /* Current in-flight GraphQL requests. */
 int64_t gw_metrics_inflight(void);
 
-/* Records one upstream call of `method` with gRPC status `status` (0 = OK,
- * other values count as errors, labelled by name) taking `ns`. */
-void gw_metrics_rpc(gw_rpc_method method, int status, int64_t ns);
+/* Records one upstream call of `method` with gRPC status `status`
+ * (ROSTER_STATUS_OK, or an error labelled by its name; numbers outside the
+ * status table count as UNKNOWN) taking `ns`. Methods are labelled by
+ * their short name ("GetUser"). */
+void gw_metrics_rpc(rpc_method_id method, int status, int64_t ns);
 
 /* Counts HTTP responses by status class for non-GraphQL endpoints too. */
 void gw_metrics_http_status(int status);

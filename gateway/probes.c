@@ -44,7 +44,7 @@ static void ready_done(const gw_rpc_reply *reply, void *ud)
     free(rc);
     char body[512];
     int n;
-    if (reply->status == 0) {
+    if (reply->status == ROSTER_STATUS_OK) {
         atomic_store(&p->ready, 1);
         n = snprintf(body, sizeof body, "{\"status\":\"ready\"}");
         gw_req_respond(r, 200, "application/json", body, (size_t)n, NULL, 0);
@@ -78,7 +78,7 @@ void gw_probe_readyz(gw_req *r, void *ud)
     rc->req = r;
     rc->p = p;
     Roster__V1__HealthRequest req = ROSTER__V1__HEALTH_REQUEST__INIT;
-    gw_upstream_call(p->up, GW_RPC_HEALTH, &req.base, roster_mono_ns() + READY_TIMEOUT_NS, NULL,
+    gw_upstream_call(p->up, RPC_HEALTH, &req.base, roster_mono_ns() + READY_TIMEOUT_NS, NULL,
                      ready_done, rc);
 }
 

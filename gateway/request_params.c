@@ -1,6 +1,7 @@
 #include "request_params.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,19 +162,35 @@ static int utf8_valid(const unsigned char *s, size_t n)
     return 1;
 }
 
-int gw_params_from_get(gw_params *p, const char *uri, char *msg, size_t cap)
+/* Fills `d` (may be NULL) with `field` and the formatted message, as
+ * roster_fail does, and returns the HTTP status. */
+static int http_fail(roster_err_detail *d, int http_status, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int http_fail(roster_err_detail *d, int http_status, const char *field, const char *fmt, ...)
+{
+    if (d == NULL)
+        return http_status;
+    snprintf(d->field, sizeof d->field, "%s", field);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->message, sizeof d->message, fmt, ap);
+    va_end(ap);
+    return http_status;
+}
+
+int gw_params_from_get(gw_params *p, const char *uri, roster_err_detail *detail)
 {
     const char *qs = strchr(uri, '?');
     if (qs == NULL) {
-        snprintf(msg, cap, "a GET request needs a query parameter: /graphql?query=...");
-        return 400;
+        return http_fail(detail, 400, "query",
+                         "a GET request needs a query parameter: /graphql?query=...");
     }
     qs++;
     size_t qlen = strlen(qs);
     p->get_buf = malloc(qlen + 1);
     if (p->get_buf == NULL) {
-        snprintf(msg, cap, "out of memory");
-        return 503;
+        return http_fail(detail, 503, "", "out of memory");
     }
     char *out = p->get_buf;
     const char *vars = NULL, *ext = NULL;
@@ -193,12 +210,11 @@ int gw_params_from_get(gw_params *p, const char *uri, char *msg, size_t cap)
             kd = url_decode(key, s, klen);
         long vd = url_decode(out, v, vlen);
         if (vd < 0 || (klen < sizeof key && kd < 0)) {
-            snprintf(msg, cap, "malformed percent-encoding in the query string");
-            return 400;
+            return http_fail(detail, 400, "query",
+                             "malformed percent-encoding in the query string");
         }
         if (!utf8_valid((const unsigned char *)out, (size_t)vd)) {
-            snprintf(msg, cap, "query string parameters must be UTF-8 text");
-            return 400;
+            return http_fail(detail, 400, "query", "query string parameters must be UTF-8 text");
         }
         int dup = 0;
         if (kd >= 0 && strcmp(key, "query") == 0) {
@@ -219,8 +235,7 @@ int gw_params_from_get(gw_params *p, const char *uri, char *msg, size_t cap)
             ext_len = (size_t)vd;
         }
         if (dup) {
-            snprintf(msg, cap, "the %s parameter is given more than once", key);
-            return 400;
+            return http_fail(detail, 400, key, "the %s parameter is given more than once", key);
         }
         out += vd + 1;
         s += plen;
@@ -228,22 +243,22 @@ int gw_params_from_get(gw_params *p, const char *uri, char *msg, size_t cap)
             s++;
     }
     if (!have_query) {
-        snprintf(msg, cap, "a GET request needs a query parameter: /graphql?query=...");
-        return 400;
+        return http_fail(detail, 400, "query",
+                         "a GET request needs a query parameter: /graphql?query=...");
     }
     json_error_t jerr;
     if (vars && vars_len) {
         p->owned_vars = json_loadb(vars, vars_len, JSON_DECODE_ANY, &jerr);
         if (p->owned_vars == NULL) {
-            snprintf(msg, cap, "the variables parameter is not valid JSON: %s", jerr.text);
-            return 400;
+            return http_fail(detail, 400, "variables",
+                             "the variables parameter is not valid JSON: %s", jerr.text);
         }
         if (json_is_null(p->owned_vars)) {
             json_decref(p->owned_vars);
             p->owned_vars = NULL;
         } else if (!json_is_object(p->owned_vars)) {
-            snprintf(msg, cap, "the variables parameter must be a JSON object");
-            return 400;
+            return http_fail(detail, 400, "variables",
+                             "the variables parameter must be a JSON object");
         }
         p->variables = p->owned_vars;
     }
@@ -252,8 +267,8 @@ int gw_params_from_get(gw_params *p, const char *uri, char *msg, size_t cap)
         int ok = e && (json_is_object(e) || json_is_null(e));
         json_decref(e);
         if (!ok) {
-            snprintf(msg, cap, "the extensions parameter must be a JSON object");
-            return 400;
+            return http_fail(detail, 400, "extensions",
+                             "the extensions parameter must be a JSON object");
         }
     }
     return 0;
@@ -301,45 +316,43 @@ static const char *json_kind(const json_t *j)
     }
 }
 
-int gw_params_from_post(gw_params *p, const char *ct, const char *body, size_t len, char *msg,
-                        size_t cap)
+int gw_params_from_post(gw_params *p, const char *ct, const char *body, size_t len,
+                        roster_err_detail *detail)
 {
     if (!content_type_ok(ct)) {
-        snprintf(msg, cap, "Content-Type must be application/json (UTF-8), not \"%.100s\"",
-                 ct ? ct : "(none)");
-        return 415;
+        return http_fail(detail, 415, "Content-Type",
+                         "Content-Type must be application/json (UTF-8), not \"%.100s\"",
+                         ct ? ct : "(none)");
     }
     if (len == 0) {
-        snprintf(msg, cap, "the request body is empty: send {\"query\": \"...\"}");
-        return 400;
+        return http_fail(detail, 400, "query",
+                         "the request body is empty: send {\"query\": \"...\"}");
     }
     json_error_t jerr;
     p->root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (p->root == NULL) {
-        snprintf(msg, cap, "the request body is not valid JSON: %s (line %d, column %d)", jerr.text,
-                 jerr.line, jerr.column);
-        return 400;
+        return http_fail(detail, 400, "",
+                         "the request body is not valid JSON: %s (line %d, column %d)", jerr.text,
+                         jerr.line, jerr.column);
     }
     if (!json_is_object(p->root)) {
-        snprintf(msg, cap, "the request body must be a JSON object, not %s", json_kind(p->root));
-        return 400;
+        return http_fail(detail, 400, "", "the request body must be a JSON object, not %s",
+                         json_kind(p->root));
     }
     json_t *q = json_object_get(p->root, "query");
     if (q == NULL || json_is_null(q)) {
-        snprintf(msg, cap, "the request body has no \"query\" string");
-        return 400;
+        return http_fail(detail, 400, "query", "the request body has no \"query\" string");
     }
     if (!json_is_string(q)) {
-        snprintf(msg, cap, "\"query\" must be a string, not %s", json_kind(q));
-        return 400;
+        return http_fail(detail, 400, "query", "\"query\" must be a string, not %s", json_kind(q));
     }
     p->query = json_string_value(q);
     p->query_len = json_string_length(q);
     json_t *op = json_object_get(p->root, "operationName");
     if (op && !json_is_null(op)) {
         if (!json_is_string(op)) {
-            snprintf(msg, cap, "\"operationName\" must be a string or null, not %s", json_kind(op));
-            return 400;
+            return http_fail(detail, 400, "operationName",
+                             "\"operationName\" must be a string or null, not %s", json_kind(op));
         }
         if (json_string_length(op) > 0) {
             p->op_name = json_string_value(op);
@@ -349,15 +362,15 @@ int gw_params_from_post(gw_params *p, const char *ct, const char *body, size_t l
     json_t *v = json_object_get(p->root, "variables");
     if (v && !json_is_null(v)) {
         if (!json_is_object(v)) {
-            snprintf(msg, cap, "\"variables\" must be an object or null, not %s", json_kind(v));
-            return 400;
+            return http_fail(detail, 400, "variables",
+                             "\"variables\" must be an object or null, not %s", json_kind(v));
         }
         p->variables = v;
     }
     json_t *e = json_object_get(p->root, "extensions");
     if (e && !json_is_null(e) && !json_is_object(e)) {
-        snprintf(msg, cap, "\"extensions\" must be an object or null, not %s", json_kind(e));
-        return 400;
+        return http_fail(detail, 400, "extensions",
+                         "\"extensions\" must be an object or null, not %s", json_kind(e));
     }
     return 0;
 }

@@ -9,6 +9,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "error.h"
+
 /* Parameters of one request. Zero-initialise, fill with one of the
  * gw_params_from_* functions, release with gw_params_free (also after a
  * failure). Strings point into memory the struct owns. */
@@ -29,15 +31,19 @@ typedef struct gw_params {
  * acceptable. */
 int gw_negotiate(const char *accept);
 
-/* Reads the query string of `uri` (NUL-terminated request target). Returns
- * 0, or an HTTP status (400, 503) with a message in msg (cap bytes). */
-int gw_params_from_get(gw_params *p, const char *uri, char *msg, size_t cap);
+/* Reads the query string of `uri` (NUL-terminated request target,
+ * borrowed for the call). Returns 0, or the HTTP status to answer with
+ * (400, 503) and `detail` (may be NULL) naming the parameter and saying
+ * what was wrong. These two return an HTTP status rather than a ROSTER_E_*
+ * code: choosing the status is their job. */
+int gw_params_from_get(gw_params *p, const char *uri, roster_err_detail *detail);
 
 /* Reads a POST body of `len` bytes (borrowed for the call) sent with
  * Content-Type `content_type` (NULL = none). Returns 0, or 400 (malformed
- * body or parameters) / 415 (not application/json in UTF-8) with msg. */
+ * body or parameters) / 415 (not application/json in UTF-8) with
+ * `detail`. */
 int gw_params_from_post(gw_params *p, const char *content_type, const char *body, size_t len,
-                        char *msg, size_t cap);
+                        roster_err_detail *detail);
 
 /* Releases what p owns. Accepts NULL. */
 void gw_params_free(gw_params *p);

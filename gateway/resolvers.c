@@ -42,9 +42,9 @@ static void fail_rpc(gql_call *c, const gw_rpc_reply *r)
     char msg[512];
     json_t *ext = NULL;
     switch (r->status) {
-    case 3:
-    case 9:
-    case 11:
+    case ROSTER_STATUS_INVALID_ARGUMENT:
+    case ROSTER_STATUS_FAILED_PRECONDITION:
+    case ROSTER_STATUS_OUT_OF_RANGE:
         if (r->field && r->field[0]) {
             snprintf(msg, sizeof msg, "Invalid value for %s: %s", r->field,
                      r->violation && r->violation[0] ? r->violation : r->message);
@@ -62,17 +62,17 @@ static void fail_rpc(gql_call *c, const gw_rpc_reply *r)
             snprintf(msg, sizeof msg, "%s", r->message[0] ? r->message : "invalid argument");
         }
         break;
-    case 4:
+    case ROSTER_STATUS_DEADLINE_EXCEEDED:
         snprintf(msg, sizeof msg, "the user service did not answer before the deadline");
         break;
-    case 8:
-    case 14:
+    case ROSTER_STATUS_RESOURCE_EXHAUSTED:
+    case ROSTER_STATUS_UNAVAILABLE:
         snprintf(msg, sizeof msg, "the user service is unavailable; retry shortly");
         break;
-    case 5:
-    case 6:
-    case 7:
-    case 16:
+    case ROSTER_STATUS_NOT_FOUND:
+    case ROSTER_STATUS_ALREADY_EXISTS:
+    case ROSTER_STATUS_PERMISSION_DENIED:
+    case ROSTER_STATUS_UNAUTHENTICATED:
         snprintf(msg, sizeof msg, "%s", r->message[0] ? r->message : roster_status_name(r->status));
         break;
     default:
@@ -447,7 +447,7 @@ static void rpc_done(const gw_rpc_reply *r, void *ud)
 
 /* Sends req for p's call(s) unless the request has used up its budget of
  * upstream calls (then every call of p fails, naming the limit). */
-static void send_rpc(gw_exec_ctx *ctx, gw_rpc_method m, const ProtobufCMessage *req, pend *p)
+static void send_rpc(gw_exec_ctx *ctx, rpc_method_id m, const ProtobufCMessage *req, pend *p)
 {
     const gw_resolvers *R = ctx->resolvers;
     if (atomic_fetch_add(&ctx->rpcs, 1) >= R->max_rpcs) {
@@ -470,7 +470,7 @@ static void send_rpc(gw_exec_ctx *ctx, gw_rpc_method m, const ProtobufCMessage *
 }
 
 /* Sends req for a single call; on success on_ok gets the unpacked reply. */
-static void call_rpc(gql_call *c, gw_rpc_method m, const ProtobufCMessage *req,
+static void call_rpc(gql_call *c, rpc_method_id m, const ProtobufCMessage *req,
                      const ProtobufCMessageDescriptor *reply_desc, ok_fn on_ok)
 {
     gw_exec_ctx *ctx = ctx_of(c);
@@ -514,7 +514,7 @@ static void q_user(gql_call *c, void *ud)
     Roster__V1__GetUserRequest req = ROSTER__V1__GET_USER_REQUEST__INIT;
     if ((req.id = (char *)arg_id(c, "id")) == NULL)
         return;
-    call_rpc(c, GW_RPC_GET_USER, &req.base, &roster__v1__user__descriptor, ok_object);
+    call_rpc(c, RPC_GET_USER, &req.base, &roster__v1__user__descriptor, ok_object);
 }
 
 static void q_tenant(gql_call *c, void *ud)
@@ -525,7 +525,7 @@ static void q_tenant(gql_call *c, void *ud)
         return;
     req.has_include_user_count = 1;
     req.include_user_count = gql_call_selects(c, "users") != 0;
-    call_rpc(c, GW_RPC_GET_TENANT, &req.base, &roster__v1__tenant__descriptor, ok_object);
+    call_rpc(c, RPC_GET_TENANT, &req.base, &roster__v1__tenant__descriptor, ok_object);
 }
 
 static void q_users(gql_call *c, void *ud)
@@ -597,8 +597,7 @@ static void q_users(gql_call *c, void *ud)
         fail_input(c, x.field, "Invalid value for %s: %s", x.field, x.msg);
         return;
     }
-    call_rpc(c, GW_RPC_LIST_USERS, &req.base, &roster__v1__list_users_response__descriptor,
-             ok_object);
+    call_rpc(c, RPC_LIST_USERS, &req.base, &roster__v1__list_users_response__descriptor, ok_object);
 }
 
 static void q_tenants(gql_call *c, void *ud)
@@ -637,7 +636,7 @@ static void q_tenants(gql_call *c, void *ud)
         fail_input(c, x.field, "Invalid value for %s: %s", x.field, x.msg);
         return;
     }
-    call_rpc(c, GW_RPC_LIST_TENANTS, &req.base, &roster__v1__list_tenants_response__descriptor,
+    call_rpc(c, RPC_LIST_TENANTS, &req.base, &roster__v1__list_tenants_response__descriptor,
              ok_object);
 }
 
@@ -705,7 +704,7 @@ static void m_create_user(gql_call *c, void *ud)
         fail_input(c, x.field, "Invalid value for %s: %s", x.field, x.msg);
         return;
     }
-    call_rpc(c, GW_RPC_CREATE_USER, &req.base, &roster__v1__user__descriptor, ok_object);
+    call_rpc(c, RPC_CREATE_USER, &req.base, &roster__v1__user__descriptor, ok_object);
 }
 
 static void m_update_user(gql_call *c, void *ud)
@@ -771,7 +770,7 @@ static void m_update_user(gql_call *c, void *ud)
         fail_input(c, x.field, "Invalid value for %s: %s", x.field, x.msg);
         return;
     }
-    call_rpc(c, GW_RPC_UPDATE_USER, &req.base, &roster__v1__user__descriptor, ok_object);
+    call_rpc(c, RPC_UPDATE_USER, &req.base, &roster__v1__user__descriptor, ok_object);
 }
 
 static void m_create_tenant(gql_call *c, void *ud)
@@ -786,7 +785,7 @@ static void m_create_tenant(gql_call *c, void *ud)
         fail_input(c, x.field, "Invalid value for %s: %s", x.field, x.msg);
         return;
     }
-    call_rpc(c, GW_RPC_CREATE_TENANT, &req.base, &roster__v1__tenant__descriptor, ok_object);
+    call_rpc(c, RPC_CREATE_TENANT, &req.base, &roster__v1__tenant__descriptor, ok_object);
 }
 
 static void m_update_tenant(gql_call *c, void *ud)
@@ -814,7 +813,7 @@ static void m_update_tenant(gql_call *c, void *ud)
         fail_input(c, x.field, "Invalid value for %s: %s", x.field, x.msg);
         return;
     }
-    call_rpc(c, GW_RPC_UPDATE_TENANT, &req.base, &roster__v1__tenant__descriptor, ok_object);
+    call_rpc(c, RPC_UPDATE_TENANT, &req.base, &roster__v1__tenant__descriptor, ok_object);
 }
 
 /* ------------------------------------------------------------ object fields */
@@ -1076,7 +1075,7 @@ static void user_tenant_batch(gql_call *const *calls, size_t n, void *ud)
         return;
     req.has_include_user_count = 1;
     req.include_user_count = want_count != 0;
-    send_rpc(ctx, GW_RPC_BATCH_GET_TENANTS, &req.base, p);
+    send_rpc(ctx, RPC_BATCH_GET_TENANTS, &req.base, p);
 }
 
 static void ok_tenant_counts(pend *p, void *msg)
@@ -1121,7 +1120,7 @@ static void tenant_users_batch(gql_call *const *calls, size_t n, void *ud)
         return;
     req.has_include_user_count = 1;
     req.include_user_count = 1;
-    send_rpc(ctx, GW_RPC_BATCH_GET_TENANTS, &req.base, p);
+    send_rpc(ctx, RPC_BATCH_GET_TENANTS, &req.base, p);
 }
 
 /* ------------------------------------------------------------ table */

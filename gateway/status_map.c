@@ -2,25 +2,27 @@
 
 #include <string.h>
 
+#include "error.h"
+
 const char *gw_status_gql_code(int grpc_status)
 {
     switch (grpc_status) {
-    case 3:  /* INVALID_ARGUMENT */
-    case 11: /* OUT_OF_RANGE */
-    case 9:  /* FAILED_PRECONDITION */
+    case ROSTER_STATUS_INVALID_ARGUMENT:
+    case ROSTER_STATUS_OUT_OF_RANGE:
+    case ROSTER_STATUS_FAILED_PRECONDITION:
         return "BAD_USER_INPUT";
-    case 4:
+    case ROSTER_STATUS_DEADLINE_EXCEEDED:
         return "DEADLINE_EXCEEDED";
-    case 5:
+    case ROSTER_STATUS_NOT_FOUND:
         return "NOT_FOUND";
-    case 6:
+    case ROSTER_STATUS_ALREADY_EXISTS:
         return "ALREADY_EXISTS";
-    case 7:
+    case ROSTER_STATUS_PERMISSION_DENIED:
         return "FORBIDDEN";
-    case 8: /* RESOURCE_EXHAUSTED */
-    case 14:
+    case ROSTER_STATUS_RESOURCE_EXHAUSTED:
+    case ROSTER_STATUS_UNAVAILABLE:
         return "UNAVAILABLE";
-    case 16:
+    case ROSTER_STATUS_UNAUTHENTICATED:
         return "UNAUTHENTICATED";
     default:
         return "INTERNAL_SERVER_ERROR";

@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "error.h"
+#include "metrics.h"
 #include "rpc_client.h"
 
 #include <stdatomic.h>
@@ -21,35 +22,21 @@ struct gw_upstream {
 };
 
 typedef struct up_call {
-    gw_rpc_method method;
+    rpc_method_id method;
     gw_rpc_cb cb;
     void *ud;
 } up_call;
 
-static const rpc_method_id method_ids[GW_RPC__COUNT] = {
-    [GW_RPC_CREATE_USER] = RPC_CREATE_USER,
-    [GW_RPC_UPDATE_USER] = RPC_UPDATE_USER,
-    [GW_RPC_GET_USER] = RPC_GET_USER,
-    [GW_RPC_BATCH_GET_USERS] = RPC_BATCH_GET_USERS,
-    [GW_RPC_LIST_USERS] = RPC_LIST_USERS,
-    [GW_RPC_CREATE_TENANT] = RPC_CREATE_TENANT,
-    [GW_RPC_UPDATE_TENANT] = RPC_UPDATE_TENANT,
-    [GW_RPC_GET_TENANT] = RPC_GET_TENANT,
-    [GW_RPC_BATCH_GET_TENANTS] = RPC_BATCH_GET_TENANTS,
-    [GW_RPC_LIST_TENANTS] = RPC_LIST_TENANTS,
-    [GW_RPC_HEALTH] = RPC_HEALTH,
-};
-
 int gw_upstream_new(gw_upstream **out, const char *url, uint32_t contexts, uint32_t sockets,
-                    const gw_upstream_tls *tls, char *err, size_t err_cap)
+                    const gw_upstream_tls *tls, roster_err_detail *detail)
 {
-    if (sockets == 0 || sockets > MAX_CLIENTS) {
-        snprintf(err, err_cap, "upstream sockets must be between 1 and %d", MAX_CLIENTS);
-        return ROSTER_E_INVALID_ARGUMENT;
-    }
+    int err;
+    if (sockets == 0 || sockets > MAX_CLIENTS)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "rpc-sockets",
+                           "upstream sockets must be between 1 and %d", MAX_CLIENTS);
     gw_upstream *u = calloc(1, sizeof *u);
     if (u == NULL)
-        return ROSTER_E_NOMEM;
+        return roster_fail(detail, ROSTER_E_NOMEM, "", "out of memory");
     rpc_client_options o = {.contexts = (contexts + sockets - 1) / sockets,
                             .reconnect_min_ms = 20,
                             .reconnect_max_ms = 500};
@@ -58,20 +45,20 @@ int gw_upstream_new(gw_upstream **out, const char *url, uint32_t contexts, uint3
         o.tls_server_name = tls->server_name && tls->server_name[0] ? tls->server_name : NULL;
     }
     for (uint32_t i = 0; i < sockets; i++) {
-        roster_err_detail d;
-        memset(&d, 0, sizeof d);
-        int rc = rpc_client_open(&u->clients[i], url, &o, &d);
-        if (rc != ROSTER_E_OK) {
-            snprintf(err, err_cap, "cannot use upstream \"%s\": %s%s%s", url,
-                     d.message[0] ? d.message : roster_strerror(rc), d.field[0] ? " " : "",
-                     d.field);
-            gw_upstream_free(u);
-            return rc;
+        roster_err_detail d = {{0}};
+        if ((err = rpc_client_open(&u->clients[i], url, &o, &d)) != ROSTER_E_OK) {
+            roster_fail(detail, err, "upstream", "cannot use upstream \"%s\": %s%s%s", url,
+                        d.message[0] ? d.message : roster_strerror(err), d.field[0] ? " " : "",
+                        d.field);
+            goto fail;
         }
         u->n_clients++;
     }
     *out = u;
     return ROSTER_E_OK;
+fail:
+    gw_upstream_free(u);
+    return err;
 }
 
 void gw_upstream_free(gw_upstream *u)
@@ -111,14 +98,14 @@ static void reply_cb(void *arg, const rpc_result *res)
     cb(&r, ud);
 }
 
-static void fail_now(gw_rpc_method method, int status, const char *msg, gw_rpc_cb cb, void *ud)
+static void fail_now(rpc_method_id method, int status, const char *msg, gw_rpc_cb cb, void *ud)
 {
     gw_rpc_reply r = {.status = status, .message = msg};
     gw_metrics_rpc(method, status, 0);
     cb(&r, ud);
 }
 
-void gw_upstream_call(gw_upstream *u, gw_rpc_method method, const ProtobufCMessage *req,
+void gw_upstream_call(gw_upstream *u, rpc_method_id method, const ProtobufCMessage *req,
                       int64_t deadline_ns, const char *request_id, gw_rpc_cb cb, void *ud)
 {
     (void)request_id;
@@ -126,14 +113,14 @@ void gw_upstream_call(gw_upstream *u, gw_rpc_method method, const ProtobufCMessa
     if (deadline_ns) {
         int64_t left = deadline_ns - roster_mono_ns();
         if (left <= 0) {
-            fail_now(method, 4, "deadline exceeded", cb, ud);
+            fail_now(method, ROSTER_STATUS_DEADLINE_EXCEEDED, "deadline exceeded", cb, ud);
             return;
         }
         timeout_ms = (uint32_t)((left + 999999) / 1000000);
     }
     up_call *uc = malloc(sizeof *uc);
     if (uc == NULL) {
-        fail_now(method, 8, "out of memory", cb, ud);
+        fail_now(method, ROSTER_STATUS_RESOURCE_EXHAUSTED, "out of memory", cb, ud);
         return;
     }
     uc->method = method;
@@ -150,10 +137,9 @@ void gw_upstream_call(gw_upstream *u, gw_rpc_method method, const ProtobufCMessa
             break;
         }
     }
-    int rc = rpc_client_call(cl, method_ids[method], req, timeout_ms, NULL, reply_cb, uc);
+    int rc = rpc_client_call(cl, method, req, timeout_ms, NULL, reply_cb, uc);
     if (rc != ROSTER_E_OK) {
         free(uc);
-        fail_now(method, rc == ROSTER_E_CLOSED ? 14 : roster_err_to_status(rc), roster_strerror(rc),
-                 cb, ud);
+        fail_now(method, roster_err_to_status(rc), roster_strerror(rc), cb, ud);
     }
 }

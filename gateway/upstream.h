@@ -8,21 +8,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "metrics.h"
+#include "error.h"
+#include "roster_methods.h"
 
 typedef struct gw_upstream gw_upstream;
 
 /* What an RPC returned. Everything is borrowed for the duration of the
  * callback only. */
 typedef struct gw_rpc_reply {
-    int status;            /* gRPC status; 0 = OK */
+    int status;            /* gRPC status (ROSTER_STATUS_*) */
     const char *message;   /* NUL-terminated, never NULL */
     const char *field;     /* first violation's field, or NULL */
     const char *violation; /* its description, or NULL */
     size_t n_violations;
     const char *const *violation_fields; /* n_violations entries */
     const char *const *violation_descriptions;
-    const uint8_t *body; /* serialized reply message when status == 0 */
+    const uint8_t *body; /* serialized reply message when status is ROSTER_STATUS_OK */
     size_t body_len;
 } gw_rpc_reply;
 
@@ -39,13 +40,14 @@ typedef struct gw_upstream_tls {
     const char *server_name;
 } gw_upstream_tls;
 
-/* Dials `url` with `sockets` req0 sockets (1..16, calls spread round
- * robin) and `contexts` contexts in all, created up front (more are added
- * on demand). Dialling is non-blocking and reconnects in the background.
- * ROSTER_E_OK with *out, or ROSTER_E_INVALID_ARGUMENT (bad URL or socket
- * count, err says why) / ROSTER_E_NOMEM. */
+/* Dials `url` (borrowed for the call) with `sockets` req0 sockets (1..16,
+ * calls spread round robin) and `contexts` contexts in all, created up
+ * front (more are added on demand). Dialling is non-blocking and
+ * reconnects in the background. ROSTER_E_OK with *out owned by the caller
+ * until gw_upstream_free, or ROSTER_E_INVALID_ARGUMENT (bad URL or socket
+ * count) / ROSTER_E_NOMEM, with `detail` (may be NULL) saying why. */
 int gw_upstream_new(gw_upstream **out, const char *url, uint32_t contexts, uint32_t sockets,
-                    const gw_upstream_tls *tls, char *err, size_t err_cap);
+                    const gw_upstream_tls *tls, roster_err_detail *detail);
 
 /* Closes the socket and frees everything. No call may be outstanding.
  * Accepts NULL. */
@@ -54,7 +56,7 @@ void gw_upstream_free(gw_upstream *u);
 /* Sends `req` (packed now; the caller keeps it) to `method` with a deadline
  * at monotonic time deadline_ns (0 = none) and the request id `request_id`
  * (NULL = none). The reply goes to cb. Never blocks. */
-void gw_upstream_call(gw_upstream *u, gw_rpc_method method, const ProtobufCMessage *req,
+void gw_upstream_call(gw_upstream *u, rpc_method_id method, const ProtobufCMessage *req,
                       int64_t deadline_ns, const char *request_id, gw_rpc_cb cb, void *ud);
 
 #endif

@@ -11,6 +11,41 @@
 
 enum { PHASE_IDLE, PHASE_SEND, PHASE_RECV };
 
+/* What each reply message decodes into (the Reply column of the table). */
+#define REPLY_KIND_User                    ROSTER_REPLY_USER
+#define REPLY_KIND_Tenant                  ROSTER_REPLY_TENANT
+#define REPLY_KIND_HealthResponse          ROSTER_REPLY_HEALTH
+#define REPLY_KIND_StatsResponse           ROSTER_REPLY_STATS
+#define REPLY_KIND_ListUsersResponse       ROSTER_REPLY_USERS
+#define REPLY_KIND_ListTenantsResponse     ROSTER_REPLY_TENANTS
+#define REPLY_KIND_BatchGetUsersResponse   ROSTER_REPLY_USER_BATCH
+#define REPLY_KIND_BatchGetTenantsResponse ROSTER_REPLY_TENANT_BATCH
+
+/* The nanopb binding of ROSTER_METHOD_MAP (roster_methods.h). */
+static const roster_client_method methods[RPC_METHOD__COUNT] = {
+#define CLIENT_METHOD_ROW(id, Method, Request, request_snake, Reply, reply_snake, access, repeat)  \
+    [RPC_##id] = {ROSTER_METHOD_PATH(Method), #Method, roster_v1_##Request##_fields,               \
+                  roster_v1_##Reply##_fields, REPLY_KIND_##Reply},
+    ROSTER_METHOD_MAP(CLIENT_METHOD_ROW)
+#undef CLIENT_METHOD_ROW
+};
+
+const roster_client_method *roster_client_method_get(rpc_method_id id)
+{
+    if ((int)id < 0 || id >= RPC_METHOD__COUNT)
+        return NULL;
+    return &methods[id];
+}
+
+/* Why calls are pooled. Each roster_call is one req0 context with its aio,
+ * its decode scratch (a User is about 20 KiB) and a mutex and condition
+ * variable for synchronous waits. They are made on first need and never
+ * freed while the client is open: a finished call goes back to the free
+ * list (last in, first out, so the warmest is reused) before its `done`
+ * runs, and roster_call_pool_free releases them all after the socket has
+ * closed. Freeing one from its own aio callback would deadlock (nng's
+ * nng_aio_free and nng_ctx_close wait for that callback), and reuse is
+ * what keeps the request path free of heap allocation. */
 struct roster_call {
     roster_client *client;
     roster_call *next_free;
@@ -25,9 +60,10 @@ struct roster_call {
     nng_time deadline;
     nng_msg *reply; /* synchronous calls: the reply, decoded by the waiter */
     roster_call_spec spec;
-    size_t index;  /* records decoded so far */
-    size_t nfound; /* found flags decoded so far */
-    bool stopped;  /* a streaming callback asked to stop */
+    const roster_client_method *method; /* spec.method's entry */
+    size_t index;                       /* records decoded so far */
+    size_t nfound;                      /* found flags decoded so far */
+    bool stopped;                       /* a streaming callback asked to stop */
     const char *decode_error;
     roster_done_fn done;
     void *done_arg;
@@ -183,7 +219,7 @@ static bool decode_user_item(pb_istream_t *stream, const pb_field_t *field, void
     roster_call *k = *arg;
     const roster_call_spec *s = &k->spec;
     size_t i = k->index;
-    bool batch = s->kind == ROSTER_REPLY_USER_BATCH;
+    bool batch = k->method->kind == ROSTER_REPLY_USER_BATCH;
     roster_v1_User *u = &k->scratch.user;
 
     if ((batch || s->user_fn == NULL) && i >= s->cap) {
@@ -192,7 +228,7 @@ static bool decode_user_item(pb_istream_t *stream, const pb_field_t *field, void
     }
     if (s->user_fn == NULL)
         u = &((roster_v1_User *)s->array)[i];
-    if (!roster_record_decode_user(stream, u))
+    if (!roster_record_decode_user(u, stream))
         return false;
     k->index++;
     if (s->user_fn != NULL && s->user_fn(s->fn_arg, i, u) != 0) {
@@ -208,7 +244,7 @@ static bool decode_tenant_item(pb_istream_t *stream, const pb_field_t *field, vo
     roster_call *k = *arg;
     const roster_call_spec *s = &k->spec;
     size_t i = k->index;
-    bool batch = s->kind == ROSTER_REPLY_TENANT_BATCH;
+    bool batch = k->method->kind == ROSTER_REPLY_TENANT_BATCH;
     roster_v1_Tenant *t = &k->scratch.tenant;
 
     if ((batch || s->tenant_fn == NULL) && i >= s->cap) {
@@ -217,7 +253,7 @@ static bool decode_tenant_item(pb_istream_t *stream, const pb_field_t *field, vo
     }
     if (s->tenant_fn == NULL)
         t = &((roster_v1_Tenant *)s->array)[i];
-    if (!roster_record_decode_tenant(stream, t))
+    if (!roster_record_decode_tenant(t, stream))
         return false;
     k->index++;
     if (s->tenant_fn != NULL && s->tenant_fn(s->fn_arg, i, t) != 0) {
@@ -247,6 +283,7 @@ static bool decode_found(pb_istream_t *stream, const pb_field_t *field, void **a
 static int decode_body(roster_call *k, const uint8_t *body, size_t len)
 {
     const roster_call_spec *s = &k->spec;
+    const roster_client_method *m = k->method;
     pb_istream_t is = pb_istream_from_buffer(body, len);
     bool ok = false;
     bool has_total = false;
@@ -256,24 +293,24 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
     k->nfound = 0;
     k->stopped = false;
     k->decode_error = NULL;
-    switch (s->kind) {
+    switch (m->kind) {
     case ROSTER_REPLY_USER:
-        ok = roster_record_decode_user(&is, &k->scratch.user);
+        ok = roster_record_decode_user(&k->scratch.user, &is);
         if (ok)
             roster_record_copy_user(s->out, &k->scratch.user);
         break;
     case ROSTER_REPLY_TENANT:
-        ok = roster_record_decode_tenant(&is, &k->scratch.tenant);
+        ok = roster_record_decode_tenant(&k->scratch.tenant, &is);
         if (ok)
             roster_record_copy_tenant(s->out, &k->scratch.tenant);
         break;
     case ROSTER_REPLY_HEALTH:
-        ok = pb_decode(&is, roster_v1_HealthResponse_fields, &k->scratch.health);
+        ok = pb_decode(&is, m->reply, &k->scratch.health);
         if (ok)
             memcpy(s->out, &k->scratch.health, sizeof k->scratch.health);
         break;
     case ROSTER_REPLY_STATS:
-        ok = pb_decode(&is, roster_v1_StatsResponse_fields, &k->scratch.stats);
+        ok = pb_decode(&is, m->reply, &k->scratch.stats);
         if (ok)
             memcpy(s->out, &k->scratch.stats, sizeof k->scratch.stats);
         break;
@@ -281,7 +318,7 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
         roster_v1_ListUsersResponse r = roster_v1_ListUsersResponse_init_zero;
         r.users.funcs.decode = decode_user_item;
         r.users.arg = k;
-        ok = pb_decode(&is, roster_v1_ListUsersResponse_fields, &r);
+        ok = pb_decode(&is, m->reply, &r);
         has_total = r.has_total_count;
         total = r.total_count;
         break;
@@ -290,7 +327,7 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
         roster_v1_ListTenantsResponse r = roster_v1_ListTenantsResponse_init_zero;
         r.tenants.funcs.decode = decode_tenant_item;
         r.tenants.arg = k;
-        ok = pb_decode(&is, roster_v1_ListTenantsResponse_fields, &r);
+        ok = pb_decode(&is, m->reply, &r);
         has_total = r.has_total_count;
         total = r.total_count;
         break;
@@ -301,7 +338,7 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
         r.users.arg = k;
         r.found.funcs.decode = decode_found;
         r.found.arg = k;
-        ok = pb_decode(&is, roster_v1_BatchGetUsersResponse_fields, &r);
+        ok = pb_decode(&is, m->reply, &r);
         break;
     }
     case ROSTER_REPLY_TENANT_BATCH: {
@@ -310,7 +347,7 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
         r.tenants.arg = k;
         r.found.funcs.decode = decode_found;
         r.found.arg = k;
-        ok = pb_decode(&is, roster_v1_BatchGetTenantsResponse_fields, &r);
+        ok = pb_decode(&is, m->reply, &r);
         break;
     }
     }
@@ -320,7 +357,7 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
             return ROSTER_E_CANCELLED;
         }
         if (k->decode_error != NULL &&
-            (s->kind == ROSTER_REPLY_USERS || s->kind == ROSTER_REPLY_TENANTS)) {
+            (m->kind == ROSTER_REPLY_USERS || m->kind == ROSTER_REPLY_TENANTS)) {
             status_local(&k->st, ROSTER_E_TOO_LARGE, "reply holds more records than the array");
             return ROSTER_E_TOO_LARGE;
         }
@@ -328,7 +365,7 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
                      k->decode_error != NULL ? k->decode_error : PB_GET_ERROR(&is));
         return ROSTER_E_PROTOCOL;
     }
-    if (s->kind == ROSTER_REPLY_USER_BATCH || s->kind == ROSTER_REPLY_TENANT_BATCH) {
+    if (m->kind == ROSTER_REPLY_USER_BATCH || m->kind == ROSTER_REPLY_TENANT_BATCH) {
         if (k->index != s->cap || k->nfound != s->cap) {
             status_local(&k->st, ROSTER_E_PROTOCOL, "batch reply does not answer every id");
             return ROSTER_E_PROTOCOL;
@@ -453,7 +490,12 @@ static int call_begin(roster_call *k, const roster_call_options *o, const roster
     nng_msg *m = NULL;
     uint32_t timeout =
         o != NULL && o->timeout_ms != 0 ? o->timeout_ms : k->client->default_timeout_ms;
-    int err = roster_envelope_encode(&m, spec->method, spec->req_fields, spec->req, o, timeout);
+    const roster_client_method *method = roster_client_method_get(spec->method);
+    if (method == NULL) {
+        status_local(&k->st, ROSTER_E_INVALID_ARGUMENT, "unknown method");
+        return ROSTER_E_INVALID_ARGUMENT;
+    }
+    int err = roster_envelope_encode(&m, method->name, method->request, spec->req, o, timeout);
     if (err != ROSTER_E_OK) {
         status_local(&k->st, err,
                      err == ROSTER_E_TOO_LARGE ? "request over the message size limit"
@@ -462,6 +504,7 @@ static int call_begin(roster_call *k, const roster_call_options *o, const roster
     }
     k->spec = *spec;
     k->spec.req = NULL;
+    k->method = method;
     k->reply = NULL;
     k->finished = false;
     k->phase = PHASE_SEND;

@@ -9,6 +9,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "roster_client.h"
+#include "roster_methods.h"
 
 typedef struct roster_call roster_call;
 
@@ -24,32 +25,43 @@ struct roster_client {
     bool closing;
 };
 
-/* What a reply body decodes into. */
+/* What a reply body decodes into; one kind per reply message. */
 typedef enum roster_reply_kind {
-    ROSTER_REPLY_USER,         /* out: roster_v1_User */
-    ROSTER_REPLY_TENANT,       /* out: roster_v1_Tenant */
-    ROSTER_REPLY_HEALTH,       /* out: roster_v1_HealthResponse */
-    ROSTER_REPLY_STATS,        /* out: roster_v1_StatsResponse */
+    ROSTER_REPLY_USER,         /* User -> out: roster_v1_User */
+    ROSTER_REPLY_TENANT,       /* Tenant -> out: roster_v1_Tenant */
+    ROSTER_REPLY_HEALTH,       /* HealthResponse -> out: roster_v1_HealthResponse */
+    ROSTER_REPLY_STATS,        /* StatsResponse -> out: roster_v1_StatsResponse */
     ROSTER_REPLY_USERS,        /* ListUsersResponse: array/cap/count or user_fn, total */
     ROSTER_REPLY_TENANTS,      /* ListTenantsResponse: array/cap/count or tenant_fn, total */
     ROSTER_REPLY_USER_BATCH,   /* BatchGetUsersResponse: n entries, found */
     ROSTER_REPLY_TENANT_BATCH, /* BatchGetTenantsResponse: n entries, found */
 } roster_reply_kind;
 
-/* A call to make. Every pointer is borrowed: method/req_fields/req until
- * the start function returns; the outputs and fn_arg until the call
- * completes. Unused outputs are NULL. */
+/* The nanopb binding of the method table (roster_methods.h): what the
+ * client needs to call each method. Static data. */
+typedef struct roster_client_method {
+    const char *name;            /* gRPC form: "/roster.v1.UserService/GetUser" */
+    const char *short_name;      /* "GetUser" */
+    const pb_msgdesc_t *request; /* nanopb descriptor of the request message */
+    const pb_msgdesc_t *reply;   /* nanopb descriptor of the reply message */
+    roster_reply_kind kind;      /* what the reply body decodes into */
+} roster_client_method;
+
+/* The entry for `id`; static, NULL when id is out of range. */
+const roster_client_method *roster_client_method_get(rpc_method_id id);
+
+/* A call to make. Every pointer is borrowed: req until the start function
+ * returns; the outputs and fn_arg until the call completes. Unused
+ * outputs are NULL. */
 typedef struct roster_call_spec {
-    const char *method; /* "/roster.v1.UserService/GetUser" */
-    const pb_msgdesc_t *req_fields;
-    const void *req;
-    roster_reply_kind kind;
-    void *out;      /* single-record replies */
-    void *array;    /* list/batch convenience: roster_v1_User or _Tenant entries */
-    size_t cap;     /* entries in array (batch: n ids) */
-    size_t *count;  /* list: records stored */
-    int64_t *total; /* list: total_count */
-    bool *found;    /* batch: n flags */
+    rpc_method_id method;
+    const void *req; /* the method's request message (nanopb struct) */
+    void *out;       /* single-record replies */
+    void *array;     /* list/batch convenience: roster_v1_User or _Tenant entries */
+    size_t cap;      /* entries in array (batch: n ids) */
+    size_t *count;   /* list: records stored */
+    int64_t *total;  /* list: total_count */
+    bool *found;     /* batch: n flags */
     roster_user_fn user_fn;
     roster_tenant_fn tenant_fn;
     void *fn_arg;

@@ -11,8 +11,6 @@
 #include "envelope.h"
 #include "roster_limits.h"
 
-#define METHOD(name) "/roster.v1.UserService/" name
-
 void roster_pb_str(pb_callback_t *f, const char *s)
 {
     if (f == NULL)
@@ -148,14 +146,11 @@ void roster_client_close(roster_client *c)
 
 /* ------------------------------------------------------------ call specs */
 
-static roster_call_spec spec_one(const char *method, const pb_msgdesc_t *f, const void *req,
-                                 roster_reply_kind kind, void *out)
+static roster_call_spec spec_one(rpc_method_id method, const void *req, void *out)
 {
     roster_call_spec s = {0};
     s.method = method;
-    s.req_fields = f;
     s.req = req;
-    s.kind = kind;
     s.out = out;
     return s;
 }
@@ -181,8 +176,7 @@ int roster_client_create_user(roster_v1_User *out, roster_status *st, roster_cli
     int err;
     if ((err = NEED(out)) || (err = NEED(req)))
         return err;
-    roster_call_spec s = spec_one(METHOD("CreateUser"), roster_v1_CreateUserRequest_fields, req,
-                                  ROSTER_REPLY_USER, out);
+    roster_call_spec s = spec_one(RPC_CREATE_USER, req, out);
     return roster_call_run(st, c, o, &s);
 }
 
@@ -192,8 +186,7 @@ int roster_client_update_user(roster_v1_User *out, roster_status *st, roster_cli
     int err;
     if ((err = NEED(out)) || (err = NEED(req)))
         return err;
-    roster_call_spec s = spec_one(METHOD("UpdateUser"), roster_v1_UpdateUserRequest_fields, req,
-                                  ROSTER_REPLY_USER, out);
+    roster_call_spec s = spec_one(RPC_UPDATE_USER, req, out);
     return roster_call_run(st, c, o, &s);
 }
 
@@ -205,8 +198,7 @@ int roster_client_get_user(roster_v1_User *out, roster_status *st, roster_client
         return err;
     roster_v1_GetUserRequest req = roster_v1_GetUserRequest_init_zero;
     roster_pb_str(&req.id, id);
-    roster_call_spec s =
-        spec_one(METHOD("GetUser"), roster_v1_GetUserRequest_fields, &req, ROSTER_REPLY_USER, out);
+    roster_call_spec s = spec_one(RPC_GET_USER, &req, out);
     return roster_call_run(st, c, o, &s);
 }
 
@@ -215,8 +207,7 @@ static roster_call_spec spec_batch_users(roster_v1_BatchGetUsersRequest *req,
                                          bool *found)
 {
     roster_pb_strlist(&req->ids, ids);
-    roster_call_spec s = spec_one(METHOD("BatchGetUsers"), roster_v1_BatchGetUsersRequest_fields,
-                                  req, ROSTER_REPLY_USER_BATCH, NULL);
+    roster_call_spec s = spec_one(RPC_BATCH_GET_USERS, req, NULL);
     s.array = users;
     s.cap = ids->count;
     s.found = found;
@@ -255,8 +246,7 @@ static roster_call_spec spec_list_users(const roster_v1_ListUsersRequest *req,
                                         roster_v1_User *users, size_t *count, int64_t *total,
                                         size_t cap)
 {
-    roster_call_spec s = spec_one(METHOD("ListUsers"), roster_v1_ListUsersRequest_fields, req,
-                                  ROSTER_REPLY_USERS, NULL);
+    roster_call_spec s = spec_one(RPC_LIST_USERS, req, NULL);
     s.array = users;
     s.count = count;
     s.total = total;
@@ -296,8 +286,7 @@ int roster_client_create_tenant(roster_v1_Tenant *out, roster_status *st, roster
     int err;
     if ((err = NEED(out)) || (err = NEED(req)))
         return err;
-    roster_call_spec s = spec_one(METHOD("CreateTenant"), roster_v1_CreateTenantRequest_fields, req,
-                                  ROSTER_REPLY_TENANT, out);
+    roster_call_spec s = spec_one(RPC_CREATE_TENANT, req, out);
     return roster_call_run(st, c, o, &s);
 }
 
@@ -308,8 +297,7 @@ int roster_client_update_tenant(roster_v1_Tenant *out, roster_status *st, roster
     int err;
     if ((err = NEED(out)) || (err = NEED(req)))
         return err;
-    roster_call_spec s = spec_one(METHOD("UpdateTenant"), roster_v1_UpdateTenantRequest_fields, req,
-                                  ROSTER_REPLY_TENANT, out);
+    roster_call_spec s = spec_one(RPC_UPDATE_TENANT, req, out);
     return roster_call_run(st, c, o, &s);
 }
 
@@ -323,8 +311,7 @@ int roster_client_get_tenant(roster_v1_Tenant *out, roster_status *st, roster_cl
     roster_pb_str(&req.id, id);
     req.has_include_user_count = include_user_count;
     req.include_user_count = include_user_count;
-    roster_call_spec s = spec_one(METHOD("GetTenant"), roster_v1_GetTenantRequest_fields, &req,
-                                  ROSTER_REPLY_TENANT, out);
+    roster_call_spec s = spec_one(RPC_GET_TENANT, &req, out);
     return roster_call_run(st, c, o, &s);
 }
 
@@ -335,9 +322,7 @@ static roster_call_spec spec_batch_tenants(roster_v1_BatchGetTenantsRequest *req
     roster_pb_strlist(&req->ids, ids);
     req->has_include_user_count = include_user_count;
     req->include_user_count = include_user_count;
-    roster_call_spec s =
-        spec_one(METHOD("BatchGetTenants"), roster_v1_BatchGetTenantsRequest_fields, req,
-                 ROSTER_REPLY_TENANT_BATCH, NULL);
+    roster_call_spec s = spec_one(RPC_BATCH_GET_TENANTS, req, NULL);
     s.array = tenants;
     s.cap = ids->count;
     s.found = found;
@@ -377,8 +362,7 @@ static roster_call_spec spec_list_tenants(const roster_v1_ListTenantsRequest *re
                                           roster_v1_Tenant *tenants, size_t *count, int64_t *total,
                                           size_t cap)
 {
-    roster_call_spec s = spec_one(METHOD("ListTenants"), roster_v1_ListTenantsRequest_fields, req,
-                                  ROSTER_REPLY_TENANTS, NULL);
+    roster_call_spec s = spec_one(RPC_LIST_TENANTS, req, NULL);
     s.array = tenants;
     s.count = count;
     s.total = total;
@@ -418,8 +402,7 @@ int roster_client_health(roster_v1_HealthResponse *out, roster_status *st, roste
     if ((err = NEED(out)))
         return err;
     roster_v1_HealthRequest req = roster_v1_HealthRequest_init_zero;
-    roster_call_spec s =
-        spec_one(METHOD("Health"), roster_v1_HealthRequest_fields, &req, ROSTER_REPLY_HEALTH, out);
+    roster_call_spec s = spec_one(RPC_HEALTH, &req, out);
     return roster_call_run(st, c, o, &s);
 }
 
@@ -430,8 +413,7 @@ int roster_client_stats(roster_v1_StatsResponse *out, roster_status *st, roster_
     if ((err = NEED(out)))
         return err;
     roster_v1_StatsRequest req = roster_v1_StatsRequest_init_zero;
-    roster_call_spec s =
-        spec_one(METHOD("Stats"), roster_v1_StatsRequest_fields, &req, ROSTER_REPLY_STATS, out);
+    roster_call_spec s = spec_one(RPC_STATS, &req, out);
     return roster_call_run(st, c, o, &s);
 }
 
@@ -450,8 +432,7 @@ int roster_client_create_user_async(roster_v1_User *out, roster_client *c,
 {
     ASYNC_NEED(out);
     ASYNC_NEED(req);
-    roster_call_spec s = spec_one(METHOD("CreateUser"), roster_v1_CreateUserRequest_fields, req,
-                                  ROSTER_REPLY_USER, out);
+    roster_call_spec s = spec_one(RPC_CREATE_USER, req, out);
     return roster_call_start(c, o, &s, done, arg);
 }
 
@@ -462,8 +443,7 @@ int roster_client_update_user_async(roster_v1_User *out, roster_client *c,
 {
     ASYNC_NEED(out);
     ASYNC_NEED(req);
-    roster_call_spec s = spec_one(METHOD("UpdateUser"), roster_v1_UpdateUserRequest_fields, req,
-                                  ROSTER_REPLY_USER, out);
+    roster_call_spec s = spec_one(RPC_UPDATE_USER, req, out);
     return roster_call_start(c, o, &s, done, arg);
 }
 
@@ -475,8 +455,7 @@ int roster_client_get_user_async(roster_v1_User *out, roster_client *c,
     ASYNC_NEED(id);
     roster_v1_GetUserRequest req = roster_v1_GetUserRequest_init_zero;
     roster_pb_str(&req.id, id);
-    roster_call_spec s =
-        spec_one(METHOD("GetUser"), roster_v1_GetUserRequest_fields, &req, ROSTER_REPLY_USER, out);
+    roster_call_spec s = spec_one(RPC_GET_USER, &req, out);
     return roster_call_start(c, o, &s, done, arg);
 }
 
@@ -528,8 +507,7 @@ int roster_client_create_tenant_async(roster_v1_Tenant *out, roster_client *c,
 {
     ASYNC_NEED(out);
     ASYNC_NEED(req);
-    roster_call_spec s = spec_one(METHOD("CreateTenant"), roster_v1_CreateTenantRequest_fields, req,
-                                  ROSTER_REPLY_TENANT, out);
+    roster_call_spec s = spec_one(RPC_CREATE_TENANT, req, out);
     return roster_call_start(c, o, &s, done, arg);
 }
 
@@ -540,8 +518,7 @@ int roster_client_update_tenant_async(roster_v1_Tenant *out, roster_client *c,
 {
     ASYNC_NEED(out);
     ASYNC_NEED(req);
-    roster_call_spec s = spec_one(METHOD("UpdateTenant"), roster_v1_UpdateTenantRequest_fields, req,
-                                  ROSTER_REPLY_TENANT, out);
+    roster_call_spec s = spec_one(RPC_UPDATE_TENANT, req, out);
     return roster_call_start(c, o, &s, done, arg);
 }
 
@@ -555,8 +532,7 @@ int roster_client_get_tenant_async(roster_v1_Tenant *out, roster_client *c,
     roster_pb_str(&req.id, id);
     req.has_include_user_count = include_user_count;
     req.include_user_count = include_user_count;
-    roster_call_spec s = spec_one(METHOD("GetTenant"), roster_v1_GetTenantRequest_fields, &req,
-                                  ROSTER_REPLY_TENANT, out);
+    roster_call_spec s = spec_one(RPC_GET_TENANT, &req, out);
     return roster_call_start(c, o, &s, done, arg);
 }
 
@@ -594,8 +570,7 @@ int roster_client_health_async(roster_v1_HealthResponse *out, roster_client *c,
 {
     ASYNC_NEED(out);
     roster_v1_HealthRequest req = roster_v1_HealthRequest_init_zero;
-    roster_call_spec s =
-        spec_one(METHOD("Health"), roster_v1_HealthRequest_fields, &req, ROSTER_REPLY_HEALTH, out);
+    roster_call_spec s = spec_one(RPC_HEALTH, &req, out);
     return roster_call_start(c, o, &s, done, arg);
 }
 
@@ -604,7 +579,6 @@ int roster_client_stats_async(roster_v1_StatsResponse *out, roster_client *c,
 {
     ASYNC_NEED(out);
     roster_v1_StatsRequest req = roster_v1_StatsRequest_init_zero;
-    roster_call_spec s =
-        spec_one(METHOD("Stats"), roster_v1_StatsRequest_fields, &req, ROSTER_REPLY_STATS, out);
+    roster_call_spec s = spec_one(RPC_STATS, &req, out);
     return roster_call_start(c, o, &s, done, arg);
 }

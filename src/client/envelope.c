@@ -232,7 +232,7 @@ int roster_envelope_decode(const uint8_t **body, size_t *body_len, roster_status
         snprintf(st->message, sizeof st->message, "reply envelope does not decode: %s", why);
         return ROSTER_E_PROTOCOL;
     }
-    st->code = r.has_code ? r.code : 0;
+    st->code = r.has_code ? r.code : ROSTER_STATUS_OK;
     st->err = roster_err_from_status(st->code);
     *body = rs.body;
     *body_len = rs.body_len;

@@ -29,14 +29,14 @@
     dst->has_##f = src->has_##f;                                                                   \
     dst->f = src->f;
 
-bool roster_record_decode_user(pb_istream_t *stream, roster_v1_User *r)
+bool roster_record_decode_user(roster_v1_User *r, pb_istream_t *stream)
 {
     USER_STRINGS(CLEAR)
     USER_SCALARS(CLEAR)
     return pb_decode_ex(stream, roster_v1_User_fields, r, PB_DECODE_NOINIT);
 }
 
-bool roster_record_decode_tenant(pb_istream_t *stream, roster_v1_Tenant *r)
+bool roster_record_decode_tenant(roster_v1_Tenant *r, pb_istream_t *stream)
 {
     TENANT_STRINGS(CLEAR)
     TENANT_SCALARS(CLEAR)

@@ -9,9 +9,10 @@
 #include "roster.pb.h"
 
 /* Decodes one User from `stream` into *u, which the caller owns; fields
- * absent from the bytes end up absent (has_ false). Same for Tenant. */
-bool roster_record_decode_user(pb_istream_t *stream, roster_v1_User *u);
-bool roster_record_decode_tenant(pb_istream_t *stream, roster_v1_Tenant *t);
+ * absent from the bytes end up absent (has_ false). Same for Tenant. True
+ * on success; on failure *u holds whatever was decoded. */
+bool roster_record_decode_user(roster_v1_User *u, pb_istream_t *stream);
+bool roster_record_decode_tenant(roster_v1_Tenant *t, pb_istream_t *stream);
 
 /* Copies the present fields of src into dst (both caller-owned) and marks
  * the rest absent; string bytes past each NUL are not copied. */

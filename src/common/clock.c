@@ -28,7 +28,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+static void civil_from_days(int64_t *y, unsigned *m, unsigned *d, int64_t z)
 {
     z += 719468;
     const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -63,7 +63,7 @@ size_t roster_time_format_iso(char *buf, size_t cap, int64_t unix_ms)
     }
     int64_t y;
     unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    civil_from_days(&y, &m, &d, days);
     if (y < 0 || y > 9999 || cap < 25)
         return 0;
     unsigned yy = (unsigned)y, hms = (unsigned)rem, frac = (unsigned)ms;
@@ -87,7 +87,7 @@ size_t roster_time_format_iso(char *buf, size_t cap, int64_t unix_ms)
     return 24;
 }
 
-static int digits(const char *s, size_t n, int *out)
+static int digits(int *out, const char *s, size_t n)
 {
     int v = 0;
     for (size_t i = 0; i < n; i++) {
@@ -104,9 +104,9 @@ int roster_time_parse_iso(int64_t *out_ms, const char *s, size_t len)
     int y, mo, d, h, mi, se, ms = 0;
     if (s == NULL || len < 20)
         return ROSTER_E_INVALID_ARGUMENT;
-    if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-        !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) ||
-        s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &se))
+    if (!digits(&y, s, 4) || s[4] != '-' || !digits(&mo, s + 5, 2) || s[7] != '-' ||
+        !digits(&d, s + 8, 2) || (s[10] != 'T' && s[10] != 't') || !digits(&h, s + 11, 2) ||
+        s[13] != ':' || !digits(&mi, s + 14, 2) || s[16] != ':' || !digits(&se, s + 17, 2))
         return ROSTER_E_INVALID_ARGUMENT;
     size_t i = 19;
     if (i < len && s[i] == '.') {
@@ -128,7 +128,7 @@ int roster_time_parse_iso(int64_t *out_ms, const char *s, size_t len)
         i++;
     } else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
         int oh, om;
-        if (!digits(s + i + 1, 2, &oh) || !digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
+        if (!digits(&oh, s + i + 1, 2) || !digits(&om, s + i + 4, 2) || oh > 23 || om > 59)
             return ROSTER_E_INVALID_ARGUMENT;
         offset_min = (oh * 60 + om) * (s[i] == '-' ? -1 : 1);
         i += 6;

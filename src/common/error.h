@@ -1,39 +1,78 @@
-/* Roster's one error enum. Every module returns these codes; foreign codes
- * (MDB_*, NNG_*, errno) are translated where they are met.
- *
- * The table gives each code its gRPC status number (what travels in an RPC
- * reply) and a message for people. */
+/* Roster's one error enum and the gRPC status codes. Every module returns
+ * ROSTER_E_* codes; foreign codes (MDB_*, NNG_*, errno) are translated
+ * where they are met. Status codes are what travels in an RPC reply; code
+ * refers to them by name (ROSTER_STATUS_NOT_FOUND), never by number. */
 #ifndef ROSTER_ERROR_H
 #define ROSTER_ERROR_H
 
-/* X(NAME, grpc_status, message) */
+#include <stdbool.h>
+
+/* The gRPC status codes (google.rpc.Code), the numbers an RpcReply
+ * carries. Numbers are fixed by gRPC and run from 0 without gaps.
+ * X(NAME, number) */
+#define ROSTER_STATUS_MAP(X)                                                                       \
+    X(OK, 0)                                                                                       \
+    X(CANCELLED, 1)                                                                                \
+    X(UNKNOWN, 2)                                                                                  \
+    X(INVALID_ARGUMENT, 3)                                                                         \
+    X(DEADLINE_EXCEEDED, 4)                                                                        \
+    X(NOT_FOUND, 5)                                                                                \
+    X(ALREADY_EXISTS, 6)                                                                           \
+    X(PERMISSION_DENIED, 7)                                                                        \
+    X(RESOURCE_EXHAUSTED, 8)                                                                       \
+    X(FAILED_PRECONDITION, 9)                                                                      \
+    X(ABORTED, 10)                                                                                 \
+    X(OUT_OF_RANGE, 11)                                                                            \
+    X(UNIMPLEMENTED, 12)                                                                           \
+    X(INTERNAL, 13)                                                                                \
+    X(UNAVAILABLE, 14)                                                                             \
+    X(DATA_LOSS, 15)                                                                               \
+    X(UNAUTHENTICATED, 16)
+
+typedef enum roster_status_code {
+#define ROSTER_STATUS_ENUM(name, number) ROSTER_STATUS_##name = number,
+    ROSTER_STATUS_MAP(ROSTER_STATUS_ENUM)
+#undef ROSTER_STATUS_ENUM
+} roster_status_code;
+
+/* Number of status codes (one past the largest). */
+#define ROSTER_STATUS_ONE(name, number) +1
+enum { ROSTER_STATUS__COUNT = 0 ROSTER_STATUS_MAP(ROSTER_STATUS_ONE) };
+#undef ROSTER_STATUS_ONE
+
+/* The errors. Each row gives the status the error is answered with (a
+ * name from ROSTER_STATUS_MAP) and a message for people. The first rows
+ * are named after the status they carry: a status received from a peer
+ * becomes the first error in the table that carries it (INTERNAL when
+ * none does), so keep those rows first.
+ * X(NAME, STATUS, message) */
 #define ROSTER_ERROR_MAP(X)                                                                        \
-    X(OK, 0, "ok")                                                                                 \
-    X(CANCELLED, 1, "operation cancelled")                                                         \
-    X(INVALID_ARGUMENT, 3, "invalid argument")                                                     \
-    X(DEADLINE_EXCEEDED, 4, "deadline exceeded")                                                   \
-    X(NOT_FOUND, 5, "not found")                                                                   \
-    X(ALREADY_EXISTS, 6, "already exists")                                                         \
-    X(PERMISSION_DENIED, 7, "permission denied")                                                   \
-    X(RESOURCE_EXHAUSTED, 8, "resource exhausted")                                                 \
-    X(FAILED_PRECONDITION, 9, "failed precondition")                                               \
-    X(OUT_OF_RANGE, 11, "value out of range")                                                      \
-    X(UNIMPLEMENTED, 12, "unknown method")                                                         \
-    X(INTERNAL, 13, "internal error")                                                              \
-    X(UNAVAILABLE, 14, "service unavailable")                                                      \
-    X(UNAUTHENTICATED, 16, "unauthenticated")                                                      \
-    X(NOMEM, 8, "out of memory")                                                                   \
-    X(IO, 13, "input/output error")                                                                \
-    X(CORRUPT, 13, "stored data is corrupt")                                                       \
-    X(VERSION, 9, "unsupported store schema version")                                              \
-    X(MAP_FULL, 8, "store map is full")                                                            \
-    X(PROTOCOL, 3, "malformed message")                                                            \
-    X(TOO_LARGE, 8, "message too large")                                                           \
-    X(LIMIT, 3, "limit exceeded")                                                                  \
-    X(PARSE, 3, "syntax error")                                                                    \
-    X(VALIDATION, 3, "validation failed")                                                          \
-    X(CLOSED, 14, "closed")                                                                        \
-    X(BUSY, 14, "busy")
+    X(OK, OK, "ok")                                                                                \
+    X(CANCELLED, CANCELLED, "operation cancelled")                                                 \
+    X(INVALID_ARGUMENT, INVALID_ARGUMENT, "invalid argument")                                      \
+    X(DEADLINE_EXCEEDED, DEADLINE_EXCEEDED, "deadline exceeded")                                   \
+    X(NOT_FOUND, NOT_FOUND, "not found")                                                           \
+    X(ALREADY_EXISTS, ALREADY_EXISTS, "already exists")                                            \
+    X(PERMISSION_DENIED, PERMISSION_DENIED, "permission denied")                                   \
+    X(RESOURCE_EXHAUSTED, RESOURCE_EXHAUSTED, "resource exhausted")                                \
+    X(FAILED_PRECONDITION, FAILED_PRECONDITION, "failed precondition")                             \
+    X(OUT_OF_RANGE, OUT_OF_RANGE, "value out of range")                                            \
+    X(UNIMPLEMENTED, UNIMPLEMENTED, "unknown method")                                              \
+    X(INTERNAL, INTERNAL, "internal error")                                                        \
+    X(UNAVAILABLE, UNAVAILABLE, "service unavailable")                                             \
+    X(UNAUTHENTICATED, UNAUTHENTICATED, "unauthenticated")                                         \
+    X(NOMEM, RESOURCE_EXHAUSTED, "out of memory")                                                  \
+    X(IO, INTERNAL, "input/output error")                                                          \
+    X(CORRUPT, INTERNAL, "stored data is corrupt")                                                 \
+    X(VERSION, FAILED_PRECONDITION, "unsupported store schema version")                            \
+    X(MAP_FULL, RESOURCE_EXHAUSTED, "store map is full")                                           \
+    X(PROTOCOL, INVALID_ARGUMENT, "malformed message")                                             \
+    X(TOO_LARGE, RESOURCE_EXHAUSTED, "message too large")                                          \
+    X(LIMIT, INVALID_ARGUMENT, "limit exceeded")                                                   \
+    X(PARSE, INVALID_ARGUMENT, "syntax error")                                                     \
+    X(VALIDATION, INVALID_ARGUMENT, "validation failed")                                           \
+    X(CLOSED, UNAVAILABLE, "closed")                                                               \
+    X(BUSY, UNAVAILABLE, "busy")
 
 typedef enum roster_err {
 #define ROSTER_ERR_ENUM(name, status, msg) ROSTER_E_##name,
@@ -48,14 +87,21 @@ const char *roster_strerror(int err);
 /* Symbolic name ("NOT_FOUND"); static, never NULL. */
 const char *roster_errname(int err);
 
-/* gRPC status code number for an error (0 for ROSTER_E_OK). */
+/* The status an error is answered with (ROSTER_STATUS_OK for
+ * ROSTER_E_OK, ROSTER_STATUS_UNKNOWN for codes outside the table). */
 int roster_err_to_status(int err);
 
-/* The error that best represents a gRPC status code received from a peer. */
+/* The error that best represents a status received from a peer: the first
+ * error carrying it, ROSTER_E_INTERNAL for statuses none carries and for
+ * numbers outside the status table. */
 int roster_err_from_status(int status);
 
-/* Name of a gRPC status code ("NOT_FOUND"); static, never NULL. */
+/* Name of a status code ("NOT_FOUND"); static, never NULL; "UNKNOWN" for
+ * numbers outside the table. */
 const char *roster_status_name(int status);
+
+/* True when `status` is a number in the status table. */
+bool roster_status_valid(int status);
 
 /* Detail for an error that concerns one input field. Fixed-size so it can
  * live on the stack; text is truncated, always NUL-terminated. A NULL

@@ -135,8 +135,6 @@ static void slot_finish(slot *s, rpc_result *res)
 {
     res->method = s->method;
     res->err = roster_err_from_status(res->code);
-    if (res->code == 0)
-        res->err = ROSTER_E_OK;
     if (res->message == NULL)
         res->message = "";
     res->elapsed_ns = roster_mono_ns() - s->start_ns;
@@ -214,11 +212,11 @@ static void slot_cb(void *arg)
         res.message = reply->message;
         res.n_violations = reply->n_violations;
         res.violations = reply->violations;
-        if (reply->code == 0 && reply->has_body) {
+        if (reply->code == ROSTER_STATUS_OK && reply->has_body) {
             res.body = reply->body.data;
             res.body_len = reply->body.len;
         }
-        if (reply->code == 0 && s->method != NULL) {
+        if (reply->code == ROSTER_STATUS_OK && s->method != NULL) {
             ProtobufCMessage *m = NULL;
             if (rpc_body_decode(&m, &s->arena, s->method->reply, res.body, res.body_len, &d)) {
                 slot_fail(s, ROSTER_E_INTERNAL, d.message);

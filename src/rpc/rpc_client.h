@@ -49,15 +49,16 @@ typedef struct rpc_client_options {
  * must outlive it. */
 typedef struct rpc_result {
     const rpc_method *method; /* NULL for rpc_client_call_raw with an unknown name */
-    int code;                 /* gRPC status code, 0 = OK */
+    int code;                 /* gRPC status code (ROSTER_STATUS_*) */
     int err;                  /* the same as a ROSTER_E_* code */
     const char *message;      /* never NULL; "" when OK */
     size_t n_violations;
     Roster__V1__FieldViolation *const *violations; /* field names are GraphQL names */
-    const uint8_t *body;                           /* serialized reply message when code == 0 */
+    const uint8_t *body;                           /* serialized reply message when code is OK */
     size_t body_len;
     /* The reply body unpacked as method->reply (cast to Roster__V1__User *
-     * etc.) when code == 0 and the method is known; NULL otherwise. */
+     * etc.) when code is ROSTER_STATUS_OK and the method is known; NULL
+     * otherwise. */
     const ProtobufCMessage *reply;
     int64_t elapsed_ns; /* from the call to the callback */
 } rpc_result;

@@ -122,6 +122,13 @@ static bool check_once(rpc_listener_guard *g)
     return ok;
 }
 
+/* The check loop. One check is one fresh connection from the guard's
+ * private socket, closed again at once, so the cost is one handshake per
+ * period. It takes two failed checks in a row to restore: a single check
+ * can miss its timeout on a loaded machine, and a restore is not free (it
+ * closes every connection the listener had accepted, see
+ * listener_restore in rpc_server.c). A failed restore is logged and tried
+ * again after the next two failures. */
 static void *guard_main(void *arg)
 {
     rpc_listener_guard *g = arg;

@@ -1,30 +1,17 @@
-/* The method table of roster.v1.UserService: gRPC-form names
+/* The protobuf-c binding of the method table (roster_methods.h): for each
+ * method of roster.v1.UserService its gRPC-form name
  * ("/roster.v1.UserService/GetUser"), request and reply message
- * descriptors, and whether a method writes. Shared by the server, the
- * protobuf-c client and the gateway. Everything here is static data. */
+ * descriptors, whether it writes and whether it may be sent again. Shared
+ * by the server, the protobuf-c client and the gateway. Everything here is
+ * static data. */
 #ifndef ROSTER_RPC_METHOD_H
 #define ROSTER_RPC_METHOD_H
 
 #include "roster.pb-c.h"
+#include "roster_methods.h"
 
 #include <stdbool.h>
 #include <stddef.h>
-
-typedef enum rpc_method_id {
-    RPC_CREATE_USER = 0,
-    RPC_UPDATE_USER,
-    RPC_GET_USER,
-    RPC_BATCH_GET_USERS,
-    RPC_LIST_USERS,
-    RPC_CREATE_TENANT,
-    RPC_UPDATE_TENANT,
-    RPC_GET_TENANT,
-    RPC_BATCH_GET_TENANTS,
-    RPC_LIST_TENANTS,
-    RPC_HEALTH,
-    RPC_STATS,
-    RPC_METHOD__COUNT
-} rpc_method_id;
 
 typedef struct rpc_method {
     rpc_method_id id;
@@ -32,7 +19,8 @@ typedef struct rpc_method {
     const char *short_name; /* static: "GetUser" */
     const ProtobufCMessageDescriptor *request;
     const ProtobufCMessageDescriptor *reply;
-    bool writes; /* handled by the service's single writer */
+    bool writes;     /* handled by the service's single writer */
+    bool idempotent; /* may be sent again when no reply came */
 } rpc_method;
 
 /* The entry for `id`; static, NULL when id is out of range. */

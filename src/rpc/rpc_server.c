@@ -16,6 +16,26 @@
 #include <string.h>
 #include <time.h>
 
+/* Why the server is a fixed pool of recycled (context, aio) pairs.
+ *
+ * Each rpc_call owns one rep0 context and one aio for its whole life and
+ * cycles receive -> dispatch -> send -> receive, every step started from
+ * the completion of the previous one, so no thread waits for a request and
+ * the number of pairs is the bound on requests in progress (back pressure:
+ * a request waits in nng until a pair is free). The pairs are created at
+ * start and freed only by rpc_server_free, on the caller's thread, after
+ * the socket is closed: nng_aio_free, nng_aio_stop and nng_ctx_close wait
+ * for the aio's callback, so calling them from inside it would deadlock
+ * the nng task thread running it. A handler may answer from any thread
+ * (the writer, the list pool): the reply only sets the state to ST_SEND
+ * and starts the send; the send's completion reports the call to the
+ * observer and posts the next receive. Stopping cancels the pairs waiting in receive, lets
+ * the busy ones finish, and parks every pair in ST_STOPPED instead of
+ * re-arming it; `replying` covers the window in which a handler thread is
+ * still inside nng_ctx_send after its completion has already recycled the
+ * pair. The per-call arena is reset on each cycle, keeping its first
+ * block, so a warm pair serves an ordinary request without touching the
+ * heap for scratch memory. */
 enum call_state { ST_IDLE, ST_RECV, ST_BUSY, ST_SEND, ST_STOPPED };
 
 struct rpc_call {
@@ -119,15 +139,17 @@ static size_t varint_len(size_t v)
     return n;
 }
 
-static nng_msg *ok_msg(size_t body_len, uint8_t **body)
+/* A new OK reply message with room for `body_len` body bytes at *body.
+ * On success *out is the caller's to send or free. */
+static int ok_msg(nng_msg **out, uint8_t **body, size_t body_len)
 {
     size_t head = 2 + 1 + varint_len(body_len);
     nng_msg *msg;
     if (nng_msg_alloc(&msg, head + body_len) != 0)
-        return NULL;
+        return ROSTER_E_NOMEM;
     uint8_t *p = nng_msg_body(msg);
     *p++ = 0x08; /* code, varint */
-    *p++ = 0x00;
+    *p++ = ROSTER_STATUS_OK;
     *p++ = 0x22; /* body, length-delimited */
     size_t v = body_len;
     while (v >= 0x80) {
@@ -136,33 +158,34 @@ static nng_msg *ok_msg(size_t body_len, uint8_t **body)
     }
     *p++ = (uint8_t)v;
     *body = p;
-    return msg;
+    *out = msg;
+    return ROSTER_E_OK;
 }
 
 void rpc_call_reply_message(rpc_call *c, const ProtobufCMessage *reply)
 {
     size_t n = protobuf_c_message_get_packed_size(reply);
     uint8_t *body;
-    nng_msg *msg = ok_msg(n, &body);
-    if (msg == NULL) {
+    nng_msg *msg;
+    if (ok_msg(&msg, &body, n) != ROSTER_E_OK) {
         call_send_status(c, ROSTER_E_NOMEM, NULL);
         return;
     }
     protobuf_c_message_pack(reply, body);
-    call_send(c, msg, 0);
+    call_send(c, msg, ROSTER_STATUS_OK);
 }
 
 void rpc_call_reply_bytes(rpc_call *c, const void *bytes, size_t len)
 {
     uint8_t *body;
-    nng_msg *msg = ok_msg(len, &body);
-    if (msg == NULL) {
+    nng_msg *msg;
+    if (ok_msg(&msg, &body, len) != ROSTER_E_OK) {
         call_send_status(c, ROSTER_E_NOMEM, NULL);
         return;
     }
     if (len)
         memcpy(body, bytes, len);
-    call_send(c, msg, 0);
+    call_send(c, msg, ROSTER_STATUS_OK);
 }
 
 void rpc_call_reply_error(rpc_call *c, int err, const roster_err_detail *detail)
@@ -317,7 +340,7 @@ static int translate_listen_error(int rv, const char *url, roster_err_detail *d)
 
 /* Creates and starts a listener on s->url with the server's options:
  * RECVMAXSZ, the TLS configuration, the ipc socket file mode. */
-static int listener_open(rpc_server *s, nng_listener *out, roster_err_detail *detail)
+static int listener_open(nng_listener *out, rpc_server *s, roster_err_detail *detail)
 {
     nng_listener l;
     int rv;
@@ -363,7 +386,7 @@ static int listener_restore(void *arg)
     int err = ROSTER_E_UNAVAILABLE;
     /* The address is free again at once; retry briefly in case not. */
     for (int i = 0; i < 20; i++) {
-        if ((err = listener_open(s, &s->listener, &d)) == ROSTER_E_OK)
+        if ((err = listener_open(&s->listener, s, &d)) == ROSTER_E_OK)
             break;
         struct timespec ts = {0, 25 * 1000000};
         nanosleep(&ts, NULL);
@@ -473,7 +496,7 @@ int rpc_server_start(rpc_server **out, const rpc_server_options *opts, roster_er
             goto fail;
         }
     }
-    if ((err = listener_open(s, &s->listener, detail)) != 0)
+    if ((err = listener_open(&s->listener, s, detail)) != 0)
         goto fail;
     for (unsigned i = 0; i < s->n_calls; i++)
         call_recv(&s->calls[i]);

@@ -69,7 +69,7 @@ void users_service_observe(void *arg, const rpc_method *method, int code, int64_
 {
     users_service *svc = arg;
     users_stats_request(svc->stats, method, code, ns);
-    if (code == 13)
+    if (code == ROSTER_STATUS_INTERNAL)
         roster_log(ROSTER_LOG_ERROR, "request_failed", "method=%s code=%d",
                    method ? method->short_name : "(unknown)", code);
     else if (roster_log_enabled(ROSTER_LOG_DEBUG))
@@ -127,7 +127,7 @@ static int stats_reply(users_service *svc, rpc_call *call, store_rtxn *rx)
         return err;
     Roster__V1__StatsResponse resp;
     roster__v1__stats_response__init(&resp);
-    if ((err = users_stats_fill(svc->stats, a, &resp)) != 0)
+    if ((err = users_stats_fill(&resp, svc->stats, a)) != 0)
         return err;
     resp.has_users = resp.has_tenants = resp.has_map_size_bytes = resp.has_used_bytes = 1;
     resp.users = (int64_t)ss.users;

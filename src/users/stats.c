@@ -9,13 +9,13 @@
  * [2^(b/4 + 4)... ) microsecond-ish steps; 4 sub-buckets per power of two,
  * from 1 us to about 70 minutes. */
 #define N_BUCKETS   128
-#define N_CODES     17
+#define N_CODES     ROSTER_STATUS__COUNT
 #define N_METHODS   (RPC_METHOD__COUNT + 1) /* last: unknown method */
 #define UNKNOWN_IDX RPC_METHOD__COUNT
 
 typedef struct method_stats {
     atomic_uint_fast64_t count;
-    atomic_uint_fast64_t codes[N_CODES + 1]; /* last: codes outside 0..16 */
+    atomic_uint_fast64_t codes[N_CODES + 1]; /* by status; last: numbers outside the table */
     atomic_uint_fast64_t buckets[N_BUCKETS];
     atomic_uint_fast64_t max_us;
 } method_stats;
@@ -67,7 +67,7 @@ void users_stats_request(users_stats *s, const rpc_method *method, int code, int
 {
     method_stats *m = &s->m[method ? (unsigned)method->id : UNKNOWN_IDX];
     atomic_fetch_add_explicit(&m->count, 1, memory_order_relaxed);
-    unsigned ci = (code >= 0 && code < N_CODES) ? (unsigned)code : N_CODES;
+    unsigned ci = roster_status_valid(code) ? (unsigned)code : N_CODES;
     atomic_fetch_add_explicit(&m->codes[ci], 1, memory_order_relaxed);
     uint64_t us = ns > 0 ? (uint64_t)ns / 1000 : 0;
     atomic_fetch_add_explicit(&m->buckets[bucket_of(us)], 1, memory_order_relaxed);
@@ -104,7 +104,7 @@ static int64_t percentile(const uint64_t *b, uint64_t total, double q, uint64_t 
     return (int64_t)max_us;
 }
 
-int users_stats_fill(const users_stats *cs, roster_arena *arena, Roster__V1__StatsResponse *out)
+int users_stats_fill(Roster__V1__StatsResponse *out, const users_stats *cs, roster_arena *arena)
 {
     users_stats *s = (users_stats *)cs;
     out->has_uptime_ms = 1;
@@ -139,7 +139,7 @@ int users_stats_fill(const users_stats *cs, roster_arena *arena, Roster__V1__Sta
                 continue;
             roster__v1__status_count__init(&sc[c]);
             sc[c].has_code = sc[c].has_count = 1;
-            sc[c].code = c < N_CODES ? (int32_t)c : 2; /* UNKNOWN */
+            sc[c].code = c < N_CODES ? (int32_t)c : ROSTER_STATUS_UNKNOWN;
             sc[c].count = (int64_t)n;
             scp[ms->n_statuses++] = &sc[c];
         }

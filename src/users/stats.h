@@ -32,6 +32,6 @@ int64_t users_stats_uptime_ms(const users_stats *s);
 /* Fills the method list, uptime, commits and committed_writes of `out`
  * (already initialised by the caller); everything added is allocated in
  * `arena`. Methods never called are left out. Errors: ROSTER_E_NOMEM. */
-int users_stats_fill(const users_stats *s, roster_arena *arena, Roster__V1__StatsResponse *out);
+int users_stats_fill(Roster__V1__StatsResponse *out, const users_stats *s, roster_arena *arena);
 
 #endif

@@ -6,6 +6,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Why writes go through one thread and are committed in groups.
+ *
+ * LMDB takes one write transaction at a time, and a durable commit costs a
+ * disk flush (milliseconds) however little it holds. So one thread owns
+ * every write, and while it waits for one commit to reach the disk the
+ * requests that arrive queue behind it; the next transaction takes all of
+ * them (at most max_group, which bounds the latency of the first and the
+ * size of one transaction) and pays a single flush for the lot. Nothing
+ * waits to fill a group: a lone request is committed at once, so batching
+ * costs no latency at low load and throughput grows with load. Each
+ * request is applied by the store in a nested transaction, so one that
+ * fails (a duplicate email) is rolled back alone and answered with its own
+ * error while its neighbours commit. Replies are sent only after the
+ * commit returns, so an OK means the write is on disk; if the commit
+ * itself fails, every request that had applied gets that error. A request
+ * whose deadline passed while it queued is answered DEADLINE_EXCEEDED and
+ * never applied. */
 typedef struct write_op write_op;
 struct write_op {
     write_op *next;

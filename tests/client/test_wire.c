@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "call.h"
 #include "envelope.h"
 #include "roster.pb-c.h"
 #include "roster_client.h"
@@ -640,6 +641,29 @@ START_TEST(batch_get_users_response)
 }
 END_TEST
 
+/* The client's binding of the method table against the service
+ * protobuf-c generated from roster.proto: the same wire names, and nanopb
+ * descriptors for the same messages (same number of fields). */
+START_TEST(method_table_matches_proto)
+{
+    const ProtobufCServiceDescriptor *sd = &roster__v1__user_service__descriptor;
+    ck_assert_uint_eq(sd->n_methods, RPC_METHOD__COUNT);
+    for (unsigned i = 0; i < RPC_METHOD__COUNT; i++) {
+        const roster_client_method *m = roster_client_method_get((rpc_method_id)i);
+        char path[128];
+        snprintf(path, sizeof path, "/%s/%s", sd->name, sd->methods[i].name);
+        ck_assert_str_eq(m->name, path);
+        ck_assert_str_eq(m->short_name, sd->methods[i].name);
+        ck_assert_uint_eq(m->request->field_count, sd->methods[i].input->n_fields);
+        ck_assert_uint_eq(m->reply->field_count, sd->methods[i].output->n_fields);
+    }
+    ck_assert_ptr_null(roster_client_method_get(RPC_METHOD__COUNT));
+    ck_assert_ptr_eq(roster_client_method_get(RPC_GET_USER)->request,
+                     roster_v1_GetUserRequest_fields);
+    ck_assert_int_eq(roster_client_method_get(RPC_LIST_USERS)->kind, ROSTER_REPLY_USERS);
+}
+END_TEST
+
 static Suite *wire_suite(void)
 {
     Suite *s = suite_create("client_wire");
@@ -654,6 +678,7 @@ static Suite *wire_suite(void)
     tcase_add_test(tc, reply_envelope_ok_body_and_garbage);
     tcase_add_test(tc, list_users_response);
     tcase_add_test(tc, batch_get_users_response);
+    tcase_add_test(tc, method_table_matches_proto);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -39,6 +39,35 @@ START_TEST(status_round_trip)
 }
 END_TEST
 
+START_TEST(status_table)
+{
+#define CHECK_STATUS(name, number)                                                                 \
+    ck_assert_int_eq(ROSTER_STATUS_##name, number);                                                \
+    ck_assert_str_eq(roster_status_name(number), #name);                                           \
+    ck_assert(roster_status_valid(number));
+    ROSTER_STATUS_MAP(CHECK_STATUS)
+#undef CHECK_STATUS
+    ck_assert_int_eq(ROSTER_STATUS__COUNT, 17);
+    ck_assert(!roster_status_valid(-1));
+    ck_assert(!roster_status_valid(ROSTER_STATUS__COUNT));
+    ck_assert_str_eq(roster_status_name(-1), "UNKNOWN");
+    /* A received status becomes the error of the same name, INTERNAL when
+     * no error has that name. */
+    for (int s = 0; s < ROSTER_STATUS__COUNT; s++) {
+        int named = ROSTER_E_INTERNAL;
+        for (int e = 0; e < ROSTER_E__COUNT; e++)
+            if (strcmp(roster_errname(e), roster_status_name(s)) == 0)
+                named = e;
+        ck_assert_int_eq(roster_err_from_status(s), named);
+    }
+    ck_assert_int_eq(roster_err_from_status(-1), ROSTER_E_INTERNAL);
+    ck_assert_int_eq(roster_err_from_status(99), ROSTER_E_INTERNAL);
+    ck_assert_int_eq(roster_err_to_status(-1), ROSTER_STATUS_UNKNOWN);
+    ck_assert_int_eq(roster_err_to_status(ROSTER_E_NOMEM), ROSTER_STATUS_RESOURCE_EXHAUSTED);
+    ck_assert_int_eq(roster_err_to_status(ROSTER_E_CLOSED), ROSTER_STATUS_UNAVAILABLE);
+}
+END_TEST
+
 START_TEST(fail_fills_detail)
 {
     roster_err_detail d;
@@ -62,6 +91,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, every_code_has_name_message_status);
     tcase_add_test(tc, status_round_trip);
+    tcase_add_test(tc, status_table);
     tcase_add_test(tc, fail_fills_detail);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

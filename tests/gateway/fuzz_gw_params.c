@@ -20,18 +20,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(text, data + 1, size - 1);
     text[size - 1] = '\0';
-    char msg[256];
+    roster_err_detail d = {{0}};
     gw_params p = {0};
     switch (data[0] % 3) {
     case 0:
         (void)gw_negotiate(text);
         break;
     case 1:
-        (void)gw_params_from_get(&p, text, msg, sizeof msg);
+        (void)gw_params_from_get(&p, text, &d);
         break;
     default:
-        (void)gw_params_from_post(&p, "application/json", (const char *)data + 1, size - 1, msg,
-                                  sizeof msg);
+        (void)gw_params_from_post(&p, "application/json", (const char *)data + 1, size - 1, &d);
         break;
     }
     gw_params_free(&p);

@@ -29,7 +29,7 @@ END_TEST
 START_TEST(options)
 {
     gw_config c;
-    char err[256] = "";
+    roster_err_detail d = {{0}};
     gw_config_defaults(&c);
     char *argv[] = {"roster-gateway",
                     "--listen",
@@ -53,7 +53,7 @@ START_TEST(options)
                     "debug",
                     NULL};
     int argc = (int)(sizeof argv / sizeof argv[0]) - 1;
-    ck_assert_int_eq(gw_config_from_args(&c, argc, argv, err, sizeof err), ROSTER_E_OK);
+    ck_assert_int_eq(gw_config_from_args(&c, argc, argv, &d), ROSTER_E_OK);
     ck_assert_str_eq(c.listen, "http://127.0.0.1:9");
     ck_assert_str_eq(c.upstream, "tcp://127.0.0.1:7");
     ck_assert_uint_eq(c.max_body, 64 * 1024);
@@ -67,50 +67,52 @@ START_TEST(options)
 }
 END_TEST
 
-static int run(const char *a, const char *b, char *err, size_t cap)
+static int run(const char *a, const char *b, roster_err_detail *d)
 {
     gw_config c;
     gw_config_defaults(&c);
     char *argv[] = {"roster-gateway", (char *)a, (char *)b, NULL};
-    return gw_config_from_args(&c, b ? 3 : 2, argv, err, cap);
+    return gw_config_from_args(&c, b ? 3 : 2, argv, d);
 }
 
 START_TEST(bad_options)
 {
-    char err[256] = "";
-    ck_assert_int_eq(run("--max-page", "1001", err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
-    ck_assert_ptr_nonnull(strstr(err, "max-page"));
-    ck_assert_int_eq(run("--max-body", "-5", err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
-    ck_assert_int_eq(run("--max-body", "12x", err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
-    ck_assert_int_eq(run("--listen", "ftp://x", err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
-    ck_assert_ptr_nonnull(strstr(err, "listen"));
-    ck_assert_int_eq(run("--upstream", "http://x", err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
-    ck_assert_int_eq(run("--log-level", "loud", err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
-    ck_assert_int_eq(run("--nope", NULL, err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
-    ck_assert_ptr_nonnull(strstr(err, "--nope"));
-    ck_assert_int_eq(run("--timeout-ms", NULL, err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
-    ck_assert_ptr_nonnull(strstr(err, "needs a value"));
-    ck_assert_int_eq(run("extra", NULL, err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
+    roster_err_detail d = {{0}};
+    ck_assert_int_eq(run("--max-page", "1001", &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(d.message, "max-page"));
+    ck_assert_str_eq(d.field, "max-page");
+    ck_assert_int_eq(run("--max-body", "-5", &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(run("--max-body", "12x", &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(run("--listen", "ftp://x", &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(d.message, "listen"));
+    ck_assert_int_eq(run("--upstream", "http://x", &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(run("--log-level", "loud", &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(run("--nope", NULL, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(d.message, "--nope"));
+    ck_assert_int_eq(run("--timeout-ms", NULL, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(d.message, "needs a value"));
+    ck_assert_int_eq(run("extra", NULL, &d), ROSTER_E_INVALID_ARGUMENT);
 }
 END_TEST
 
 START_TEST(environment)
 {
     gw_config c;
-    char err[256] = "";
+    roster_err_detail d = {{0}};
     gw_config_defaults(&c);
     setenv("ROSTER_GATEWAY_UPSTREAM", "ipc:///tmp/x.ipc", 1);
     setenv("ROSTER_GATEWAY_MAX_DEPTH", "9", 1);
-    ck_assert_int_eq(gw_config_from_env(&c, err, sizeof err), ROSTER_E_OK);
+    ck_assert_int_eq(gw_config_from_env(&c, &d), ROSTER_E_OK);
     ck_assert_str_eq(c.upstream, "ipc:///tmp/x.ipc");
     ck_assert_uint_eq(c.max_depth, 9);
     /* options override the environment */
     char *argv[] = {"roster-gateway", "--max-depth", "4", NULL};
-    ck_assert_int_eq(gw_config_from_args(&c, 3, argv, err, sizeof err), ROSTER_E_OK);
+    ck_assert_int_eq(gw_config_from_args(&c, 3, argv, &d), ROSTER_E_OK);
     ck_assert_uint_eq(c.max_depth, 4);
     setenv("ROSTER_GATEWAY_MAX_TOKENS", "many", 1);
-    ck_assert_int_eq(gw_config_from_env(&c, err, sizeof err), ROSTER_E_INVALID_ARGUMENT);
-    ck_assert_ptr_nonnull(strstr(err, "ROSTER_GATEWAY_MAX_TOKENS"));
+    ck_assert_int_eq(gw_config_from_env(&c, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(d.message, "ROSTER_GATEWAY_MAX_TOKENS"));
+    ck_assert_str_eq(d.field, "ROSTER_GATEWAY_MAX_TOKENS");
     unsetenv("ROSTER_GATEWAY_MAX_TOKENS");
     unsetenv("ROSTER_GATEWAY_UPSTREAM");
     unsetenv("ROSTER_GATEWAY_MAX_DEPTH");
@@ -119,9 +121,9 @@ END_TEST
 
 START_TEST(help)
 {
-    char err[256] = "";
-    ck_assert_int_eq(run("--help", NULL, err, sizeof err), ROSTER_E_CANCELLED);
-    ck_assert_int_eq(run("--version", NULL, err, sizeof err), ROSTER_E_CANCELLED);
+    roster_err_detail d = {{0}};
+    ck_assert_int_eq(run("--help", NULL, &d), ROSTER_E_CANCELLED);
+    ck_assert_int_eq(run("--version", NULL, &d), ROSTER_E_CANCELLED);
 }
 END_TEST
 

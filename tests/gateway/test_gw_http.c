@@ -21,8 +21,9 @@ static void *answer_later(void *arg)
 {
     gw_req *r = arg;
     usleep(2000);
+    const char *body = NULL;
     size_t len = 0;
-    const char *body = gw_req_body(r, &len);
+    gw_req_body(&body, &len, r);
     const char *hdr[] = {"X-Method", gw_req_method(r)};
     char copy[64];
     snprintf(copy, sizeof copy, "%s", hdr[1]);
@@ -52,9 +53,8 @@ static gw_http *h;
 static void setup(void)
 {
     gw_route routes[] = {{"/echo", echo_route, NULL}, {"/hello", hello_route, NULL}};
-    char err[256] = "";
-    ck_assert_int_eq(gw_http_start(&h, "http://127.0.0.1:0", 1024, routes, 2, err, sizeof err),
-                     ROSTER_E_OK);
+    roster_err_detail d = {{0}};
+    ck_assert_int_eq(gw_http_start(&h, "http://127.0.0.1:0", 1024, routes, 2, &d), ROSTER_E_OK);
     ck_assert_int_gt(gw_http_port(h), 0);
 }
 
@@ -192,11 +192,12 @@ END_TEST
 START_TEST(bad_listen_url)
 {
     gw_http *x = NULL;
-    char err[256] = "";
+    roster_err_detail d = {{0}};
     gw_route routes[] = {{"/a", hello_route, NULL}};
-    ck_assert_int_ne(gw_http_start(&x, "not a url", 10, routes, 1, err, sizeof err), ROSTER_E_OK);
+    ck_assert_int_ne(gw_http_start(&x, "not a url", 10, routes, 1, &d), ROSTER_E_OK);
     ck_assert_ptr_null(x);
-    ck_assert_ptr_nonnull(strstr(err, "not a url"));
+    ck_assert_ptr_nonnull(strstr(d.message, "not a url"));
+    ck_assert_str_eq(d.field, "listen");
 }
 END_TEST
 
@@ -233,7 +234,7 @@ START_TEST(metrics_text)
 {
     gw_metrics_request(GW_OP_QUERY, GW_OUT_OK, 300000);
     gw_metrics_request(GW_OP_MUTATION, GW_OUT_FIELD_ERRORS, 2000000000);
-    gw_metrics_rpc(GW_RPC_GET_USER, 5, 100000);
+    gw_metrics_rpc(RPC_GET_USER, 5, 100000);
     gw_metrics_inflight_add(2);
     gql_buf b;
     gql_buf_init(&b);

@@ -30,11 +30,11 @@ END_TEST
 START_TEST(get_parameters)
 {
     gw_params p = {0};
-    char msg[256];
+    roster_err_detail d = {{0}};
     ck_assert_int_eq(gw_params_from_get(&p,
                                         "/graphql?query=query%20Q(%24n%3A%20Int)%7Bx%7D"
                                         "&variables=%7B%22n%22%3A1%7D&operationName=Q&x=1",
-                                        msg, sizeof msg),
+                                        &d),
                      0);
     ck_assert_uint_eq(p.query_len, strlen("query Q($n: Int){x}"));
     ck_assert_int_eq(memcmp(p.query, "query Q($n: Int){x}", p.query_len), 0);
@@ -45,8 +45,7 @@ START_TEST(get_parameters)
     gw_params_free(&p);
 
     gw_params q = {0};
-    ck_assert_int_eq(
-        gw_params_from_get(&q, "/graphql?query=%7B+a+%7D&variables=null", msg, sizeof msg), 0);
+    ck_assert_int_eq(gw_params_from_get(&q, "/graphql?query=%7B+a+%7D&variables=null", &d), 0);
     ck_assert_int_eq(memcmp(q.query, "{ a }", 5), 0);
     ck_assert_ptr_null(q.variables);
     gw_params_free(&q);
@@ -56,10 +55,10 @@ END_TEST
 static int get_status(const char *uri, const char *want_in_msg)
 {
     gw_params p = {0};
-    char msg[256] = "";
-    int st = gw_params_from_get(&p, uri, msg, sizeof msg);
+    roster_err_detail d = {{0}};
+    int st = gw_params_from_get(&p, uri, &d);
     if (want_in_msg)
-        ck_assert_msg(strstr(msg, want_in_msg) != NULL, "%s: %s", uri, msg);
+        ck_assert_msg(strstr(d.message, want_in_msg) != NULL, "%s: %s", uri, d.message);
     gw_params_free(&p);
     return st;
 }
@@ -82,10 +81,10 @@ END_TEST
 static int post_status(const char *ct, const char *body, const char *want_in_msg)
 {
     gw_params p = {0};
-    char msg[256] = "";
-    int st = gw_params_from_post(&p, ct, body, strlen(body), msg, sizeof msg);
+    roster_err_detail d = {{0}};
+    int st = gw_params_from_post(&p, ct, body, strlen(body), &d);
     if (want_in_msg)
-        ck_assert_msg(strstr(msg, want_in_msg) != NULL, "%s: %s", body, msg);
+        ck_assert_msg(strstr(d.message, want_in_msg) != NULL, "%s: %s", body, d.message);
     gw_params_free(&p);
     return st;
 }
@@ -93,12 +92,11 @@ static int post_status(const char *ct, const char *body, const char *want_in_msg
 START_TEST(post_parameters)
 {
     gw_params p = {0};
-    char msg[256];
+    roster_err_detail d = {{0}};
     const char *body = "{\"query\":\"{ a }\",\"operationName\":null,\"variables\":{\"x\":[1]},"
                        "\"extensions\":{\"k\":1}}";
-    ck_assert_int_eq(gw_params_from_post(&p, "application/json; charset=UTF-8", body, strlen(body),
-                                         msg, sizeof msg),
-                     0);
+    ck_assert_int_eq(
+        gw_params_from_post(&p, "application/json; charset=UTF-8", body, strlen(body), &d), 0);
     ck_assert_uint_eq(p.query_len, 5);
     ck_assert_ptr_null(p.op_name);
     ck_assert_ptr_nonnull(p.variables);

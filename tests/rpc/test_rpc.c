@@ -155,6 +155,31 @@ START_TEST(method_table)
     ck_assert_ptr_null(rpc_method_find("GetUser", 7));
     ck_assert(rpc_method_get(RPC_CREATE_USER)->writes);
     ck_assert(!rpc_method_get(RPC_GET_USER)->writes);
+    ck_assert(!rpc_method_get(RPC_CREATE_USER)->idempotent);
+    ck_assert(rpc_method_get(RPC_GET_USER)->idempotent);
+}
+END_TEST
+
+/* Every row of ROSTER_METHOD_MAP against the service protobuf-c generated
+ * from roster.proto: same methods in the same order, and the CamelCase
+ * message names (what the nanopb binding pastes) name the same messages
+ * as the snake_case ones (what this binding pastes). */
+START_TEST(method_rows_match_proto)
+{
+    const ProtobufCServiceDescriptor *sd = &roster__v1__user_service__descriptor;
+    ck_assert_uint_eq(sd->n_methods, RPC_METHOD__COUNT);
+    ck_assert_str_eq(sd->name, ROSTER_SERVICE_NAME);
+#define CHECK_ROW(id, Method, Request, request_snake, Reply, reply_snake, access, repeat)          \
+    ck_assert_str_eq(sd->methods[RPC_##id].name, #Method);                                         \
+    ck_assert_str_eq(ROSTER_METHOD_PATH(Method), rpc_method_get(RPC_##id)->name);                  \
+    ck_assert_str_eq(sd->methods[RPC_##id].input->short_name, #Request);                           \
+    ck_assert_str_eq(sd->methods[RPC_##id].output->short_name, #Reply);                            \
+    ck_assert_ptr_eq(sd->methods[RPC_##id].input, &roster__v1__##request_snake##__descriptor);     \
+    ck_assert_ptr_eq(sd->methods[RPC_##id].output, &roster__v1__##reply_snake##__descriptor);      \
+    ck_assert_int_eq(rpc_method_get(RPC_##id)->writes, ROSTER_METHOD_WRITES(access));              \
+    ck_assert_int_eq(rpc_method_get(RPC_##id)->idempotent, ROSTER_METHOD_IDEMPOTENT(repeat));
+    ROSTER_METHOD_MAP(CHECK_ROW)
+#undef CHECK_ROW
 }
 END_TEST
 
@@ -540,6 +565,7 @@ static Suite *rpc_suite(void)
     tcase_add_test(codec, status_without_detail);
     tcase_add_test(codec, decode_rejects_garbage_and_truncation);
     tcase_add_test(codec, method_table);
+    tcase_add_test(codec, method_rows_match_proto);
     suite_add_tcase(s, codec);
     TCase *srv = tcase_create("server_client");
     tcase_set_timeout(srv, 60);

@@ -31,7 +31,7 @@ START_TEST(counts_and_percentiles)
     roster_arena a;
     roster_arena_init(&a, 0, 0);
     Roster__V1__StatsResponse r = ROSTER__V1__STATS_RESPONSE__INIT;
-    ck_assert_int_eq(users_stats_fill(s, &a, &r), ROSTER_E_OK);
+    ck_assert_int_eq(users_stats_fill(&r, s, &a), ROSTER_E_OK);
     ck_assert_int_eq(r.commits, 2);
     ck_assert_int_eq(r.committed_writes, 10);
     ck_assert_uint_eq(r.n_methods, 2);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "call.h"
 #include "envelope.h"
 #include "roster_client.h"
 
@@ -109,8 +110,11 @@ static void client_done(void *arg, int err, const roster_status *st)
     worker *w = arg;
     record(w->L, w, err == ROSTER_E_OK);
     if (err != ROSTER_E_OK)
-        note_error(w->L, w->L->cfg->mode == LOAD_GET_USER ? "GetUser" : "CreateUser", err,
-                   st->message);
+        note_error(w->L,
+                   roster_client_method_get(w->L->cfg->mode == LOAD_GET_USER ? RPC_GET_USER
+                                                                             : RPC_CREATE_USER)
+                       ->short_name,
+                   err, st->message);
     issue(w);
 }
 
@@ -193,7 +197,7 @@ static void issue(worker *w)
 }
 
 /* Creates a tenant for this run and, for GetUser, the users it reads. */
-static int seed(load_state *L, char *why, size_t cap)
+static int seed(load_state *L, roster_err_detail *d)
 {
     if (L->cfg->mode == LOAD_GET_USER && L->cfg->fixed_id != NULL) {
         L->nids = 1;
@@ -212,8 +216,7 @@ static int seed(load_state *L, char *why, size_t cap)
     roster_pb_str(&tr.reference, L->run_tag);
     int err = roster_client_create_tenant(&t, &st, L->client, NULL, &tr);
     if (err != ROSTER_E_OK) {
-        snprintf(why, cap, "CreateTenant: %s: %s", roster_errname(err), st.message);
-        return err;
+        return roster_fail(d, err, "", "CreateTenant: %s: %s", roster_errname(err), st.message);
     }
     snprintf(L->tenant_id, sizeof L->tenant_id, "%s", t.id);
     if (L->cfg->mode != LOAD_GET_USER)
@@ -234,8 +237,8 @@ static int seed(load_state *L, char *why, size_t cap)
         roster_pb_str(&req.timezone, "Europe/London");
         roster_pb_str(&req.tenant_id, L->tenant_id);
         if ((err = roster_client_create_user(&u, &st, L->client, NULL, &req)) != ROSTER_E_OK) {
-            snprintf(why, cap, "CreateUser (seed): %s: %s", roster_errname(err), st.message);
-            return err;
+            return roster_fail(d, err, "", "CreateUser (seed): %s: %s", roster_errname(err),
+                               st.message);
         }
         if ((L->ids[i] = strdup(u.id)) == NULL)
             return ROSTER_E_NOMEM;
@@ -244,15 +247,15 @@ static int seed(load_state *L, char *why, size_t cap)
 }
 
 /* Sizes of one GetUser request envelope and of its reply, by a raw round trip. */
-static int probe_get_user(load_result *r, load_state *L, char *why, size_t cap)
+static int probe_get_user(load_result *r, load_state *L, roster_err_detail *d)
 {
     nng_socket s;
     nng_msg *m = NULL;
     int rv;
     roster_v1_GetUserRequest g = roster_v1_GetUserRequest_init_zero;
     roster_pb_str(&g.id, L->ids[0]);
-    int err = roster_envelope_encode(&m, "/roster.v1.UserService/GetUser",
-                                     roster_v1_GetUserRequest_fields, &g, NULL, L->cfg->timeout_ms);
+    const roster_client_method *get = roster_client_method_get(RPC_GET_USER);
+    int err = roster_envelope_encode(&m, get->name, get->request, &g, NULL, L->cfg->timeout_ms);
     if (err != ROSTER_E_OK)
         return err;
     r->req_bytes = nng_msg_len(m);
@@ -263,13 +266,11 @@ static int probe_get_user(load_result *r, load_state *L, char *why, size_t cap)
     if ((rv = nng_dial(s, L->cfg->url, NULL, 0)) != 0 || (rv = nng_sendmsg(s, m, 0)) != 0) {
         nng_msg_free(m);
         nng_close(s);
-        snprintf(why, cap, "probe: %s", nng_strerror(rv));
-        return ROSTER_E_UNAVAILABLE;
+        return roster_fail(d, ROSTER_E_UNAVAILABLE, "", "probe: %s", nng_strerror(rv));
     }
     if ((rv = nng_recvmsg(s, &m, 0)) != 0) {
         nng_close(s);
-        snprintf(why, cap, "probe: %s", nng_strerror(rv));
-        return ROSTER_E_UNAVAILABLE;
+        return roster_fail(d, ROSTER_E_UNAVAILABLE, "", "probe: %s", nng_strerror(rv));
     }
     r->reply_bytes = nng_msg_len(m);
     if (L->cfg->save_reply != NULL) {
@@ -278,10 +279,10 @@ static int probe_get_user(load_result *r, load_state *L, char *why, size_t cap)
         if (f != NULL && fclose(f) != 0)
             ok = false;
         if (!ok) {
-            snprintf(why, cap, "cannot write --save-reply %s", L->cfg->save_reply);
             nng_msg_free(m);
             nng_close(s);
-            return ROSTER_E_IO;
+            return roster_fail(d, ROSTER_E_IO, "save-reply", "cannot write --save-reply %s",
+                               L->cfg->save_reply);
         }
     }
     nng_msg_free(m);
@@ -289,7 +290,7 @@ static int probe_get_user(load_result *r, load_state *L, char *why, size_t cap)
     return ROSTER_E_OK;
 }
 
-static int echo_setup(load_result *r, load_state *L, char *why, size_t cap)
+static int echo_setup(load_result *r, load_state *L, roster_err_detail *d)
 {
     int rv;
     size_t n = L->cfg->req_bytes;
@@ -298,9 +299,8 @@ static int echo_setup(load_result *r, load_state *L, char *why, size_t cap)
         roster_v1_GetUserRequest g = roster_v1_GetUserRequest_init_zero;
         roster_pb_str(&g.id, "0190f3a2-7c1e-7d2a-9b4e-1a2b3c4d5e6f");
         nng_msg *m = NULL;
-        int err =
-            roster_envelope_encode(&m, "/roster.v1.UserService/GetUser",
-                                   roster_v1_GetUserRequest_fields, &g, NULL, L->cfg->timeout_ms);
+        const roster_client_method *get = roster_client_method_get(RPC_GET_USER);
+        int err = roster_envelope_encode(&m, get->name, get->request, &g, NULL, L->cfg->timeout_ms);
         if (err != ROSTER_E_OK)
             return err;
         n = nng_msg_len(m);
@@ -313,8 +313,8 @@ static int echo_setup(load_result *r, load_state *L, char *why, size_t cap)
     if ((rv = nng_req0_open(&L->sock)) != 0 ||
         (rv = nng_socket_set_ms(L->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE)) != 0 ||
         (rv = nng_dial(L->sock, L->cfg->url, NULL, 0)) != 0) {
-        snprintf(why, cap, "echo dial %s: %s", L->cfg->url, nng_strerror(rv));
-        return ROSTER_E_UNAVAILABLE;
+        return roster_fail(d, ROSTER_E_UNAVAILABLE, "", "echo dial %s: %s", L->cfg->url,
+                           nng_strerror(rv));
     }
     for (unsigned i = 0; i < L->cfg->inflight; i++) {
         worker *w = &L->w[i];
@@ -332,8 +332,7 @@ static int echo_setup(load_result *r, load_state *L, char *why, size_t cap)
         if (rv != 0)
             nng_msg_free(m);
         nng_close(s);
-        snprintf(why, cap, "echo probe: %s", nng_strerror(rv));
-        return ROSTER_E_UNAVAILABLE;
+        return roster_fail(d, ROSTER_E_UNAVAILABLE, "", "echo probe: %s", nng_strerror(rv));
     }
     r->reply_bytes = nng_msg_len(back);
     nng_msg_free(back);
@@ -370,20 +369,14 @@ static void sleep_seconds(double s)
         ;
 }
 
-int load_run(load_result *out, const load_config *cfg, char *why, size_t cap)
+int load_run(load_result *out, const load_config *cfg, roster_err_detail *d)
 {
     load_state L0, *L = &L0;
     load_result r;
     int err = ROSTER_E_OK;
     int64_t c0 = 0, w0 = 0, c1 = 0, w1 = 0;
-    roster_err_detail d = {0};
-    char scratch[8];
+    roster_err_detail od = {{0}};
 
-    if (why == NULL) {
-        why = scratch;
-        cap = sizeof scratch;
-    }
-    why[0] = '\0';
     memset(L, 0, sizeof *L);
     memset(&r, 0, sizeof r);
     L->cfg = cfg;
@@ -400,16 +393,16 @@ int load_run(load_result *out, const load_config *cfg, char *why, size_t cap)
         L->w[i].rng = 0x9e3779b97f4a7c15ull * (i + 1);
     }
     if (cfg->mode == LOAD_ECHO) {
-        if ((err = echo_setup(&r, L, why, cap)) != ROSTER_E_OK)
+        if ((err = echo_setup(&r, L, d)) != ROSTER_E_OK)
             goto fail;
     } else {
-        if ((err = roster_client_open(&L->client, cfg->url, NULL, &d)) != ROSTER_E_OK) {
-            snprintf(why, cap, "open %s: %s", cfg->url, d.message);
+        if ((err = roster_client_open(&L->client, cfg->url, NULL, &od)) != ROSTER_E_OK) {
+            roster_fail(d, err, od.field, "open %s: %s", cfg->url, od.message);
             goto fail;
         }
-        if ((err = seed(L, why, cap)) != ROSTER_E_OK)
+        if ((err = seed(L, d)) != ROSTER_E_OK)
             goto fail;
-        if (cfg->mode == LOAD_GET_USER && (err = probe_get_user(&r, L, why, cap)) != ROSTER_E_OK)
+        if (cfg->mode == LOAD_GET_USER && (err = probe_get_user(&r, L, d)) != ROSTER_E_OK)
             goto fail;
     }
 

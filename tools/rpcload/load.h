@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
 typedef enum load_mode {
     LOAD_GET_USER,
     LOAD_CREATE_USER,
@@ -41,8 +43,9 @@ typedef struct load_result {
 } load_result;
 
 /* Runs the load described by cfg (borrowed). On success *out holds the
- * measurements. Returns a ROSTER_E_* code; `why` (cap bytes, may be NULL)
- * says what went wrong when setup fails. */
-int load_run(load_result *out, const load_config *cfg, char *why, size_t cap);
+ * measurements. Returns a ROSTER_E_* code; `detail` (may be NULL) says
+ * what went wrong when setup fails (its message is "" when a failure has
+ * no more to say than the code). */
+int load_run(load_result *out, const load_config *cfg, roster_err_detail *detail);
 
 #endif

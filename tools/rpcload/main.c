@@ -110,10 +110,10 @@ int main(int argc, char **argv)
     }
 
     load_result r;
-    char why[300];
-    int err = load_run(&r, &cfg, why, sizeof why);
+    roster_err_detail d = {{0}};
+    int err = load_run(&r, &cfg, &d);
     if (err != ROSTER_E_OK) {
-        fprintf(stderr, "roster-rpcload: %s: %s\n", roster_errname(err), why);
+        fprintf(stderr, "roster-rpcload: %s: %s\n", roster_errname(err), d.message);
         return 1;
     }
     printf("mode=%s inflight=%u seconds=%.2f ok=%llu failed=%llu rate=%.0f p50_us=%.0f "
