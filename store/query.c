@@ -226,7 +226,7 @@ static int query_prepare(uquery *q, const roster_uuid *scope,
         q->one_tenant = true;
         q->tenant_key = q->tenant.eq;
         q->tenant_covered = true;
-        if (scope && memcmp(scope->b, q->tenant.eq.b, 16) != 0)
+        if (scope && !roster_uuid_eq(scope, &q->tenant.eq))
             q->empty = true;
     } else if (id_is_simple_null(&q->tenant)) {
         q->one_tenant = true; /* the all-zero scope: users without a tenant */
@@ -287,7 +287,7 @@ static bool match_record(const uquery *q, user_view *v)
         return false;
     if ((q->hide_inactive && v->active == 0) || !filter_bool_match(f->active, v->active))
         return false;
-    if (q->scope && (!v->has_tenant || memcmp(v->tenant.b, q->scope->b, 16) != 0))
+    if (q->scope && (!v->has_tenant || !roster_uuid_eq(&v->tenant, q->scope)))
         return false;
     if (!filter_id_match(&q->tenant, &v->tenant, v->has_tenant))
         return false;
@@ -625,7 +625,7 @@ static int offer(const uquery *q, topk *t, int64_t *total, const void *bytes, si
 
 static int cmp_uuid(const void *a, const void *b)
 {
-    return memcmp(a, b, 16);
+    return roster_uuid_cmp(a, b);
 }
 
 /* Candidate ids from a unique index: keys `value 0x00 scope`. */
@@ -704,7 +704,7 @@ static int run_topk(const uquery *q, MDB_txn *txn, const store *s, bool candidat
         if (n_ids > 1)
             qsort(ids, n_ids, sizeof *ids, cmp_uuid);
         for (size_t i = 0; i < n_ids; i++) {
-            if (i > 0 && memcmp(ids[i].b, ids[i - 1].b, 16) == 0)
+            if (i > 0 && roster_uuid_eq(&ids[i], &ids[i - 1]))
                 continue;
             MDB_val k = {16, ids[i].b}, v;
             rc = mdb_get(txn, s->users, &k, &v);

@@ -474,7 +474,7 @@ int store_counter_add(store_wtxn *w, const roster_uuid *scope, int64_t d_users, 
     if (d_users == 0 && d_active == 0)
         return ROSTER_E_OK;
     for (size_t i = 0; i < w->n_op_delta; i++) {
-        if (memcmp(w->op_delta[i].scope.b, scope->b, 16) == 0) {
+        if (roster_uuid_eq(&w->op_delta[i].scope, scope)) {
             w->op_delta[i].users += d_users;
             w->op_delta[i].active += d_active;
             return ROSTER_E_OK;
@@ -496,7 +496,7 @@ static size_t delta_slot(const counter_delta *tab, size_t cap, const roster_uuid
     for (int i = 0; i < 16; i++)
         h = (h ^ scope->b[i]) * 1099511628211ULL;
     size_t at = (size_t)h & (cap - 1);
-    while (tab[at].used && memcmp(tab[at].scope.b, scope->b, 16) != 0)
+    while (tab[at].used && !roster_uuid_eq(&tab[at].scope, scope))
         at = (at + 1) & (cap - 1);
     return at;
 }

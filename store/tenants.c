@@ -52,7 +52,7 @@ static int set_default(store_wtxn *w, MDB_txn *txn, const roster_uuid *id, int64
 {
     roster_uuid prev;
     int err = store_default_tenant(txn, w->s, &prev);
-    if (err == ROSTER_E_OK && memcmp(prev.b, id->b, 16) != 0) {
+    if (err == ROSTER_E_OK && !roster_uuid_eq(&prev, id)) {
         MDB_val k = {16, prev.b}, v;
         int rc = mdb_get(txn, w->s->tenants, &k, &v);
         if (rc == 0) {
@@ -92,7 +92,7 @@ static int unset_default(store_wtxn *w, MDB_txn *txn, const roster_uuid *id)
         return ROSTER_E_OK;
     if (err != ROSTER_E_OK)
         return err;
-    if (memcmp(cur.b, id->b, 16) != 0)
+    if (!roster_uuid_eq(&cur, id))
         return ROSTER_E_OK;
     MDB_val k = {sizeof default_key - 1, (void *)default_key};
     return store_mdb_err(mdb_del(txn, w->s->meta, &k, NULL));
@@ -180,7 +180,7 @@ int store_tenant_update(store_wtxn *w, const roster_uuid *scope,
     if (req->reference && req->has_clear_reference && req->clear_reference)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "reference",
                            "reference is both given and cleared");
-    if (scope && memcmp(scope->b, id.b, 16) != 0)
+    if (scope && !roster_uuid_eq(scope, &id))
         return roster_fail(detail, ROSTER_E_NOT_FOUND, "id", "tenant %s does not exist", req->id);
     if (scope && req->has_is_default)
         return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "isDefault",
@@ -254,8 +254,8 @@ int store_tenant_restore(store_wtxn *w, const Roster__V1__Tenant *tenant, roster
     if (tenant->id == NULL || roster_uuid_parse(&id, tenant->id, strlen(tenant->id)) != ROSTER_E_OK)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id",
                            "id is not a UUID (8-4-4-4-12 hex digits)");
-    static const uint8_t zero[16];
-    if (memcmp(id.b, zero, 16) == 0)
+    static const roster_uuid nil;
+    if (roster_uuid_eq(&id, &nil))
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id", "id must not be the nil UUID");
     int err = check_tenant_fields(tenant->name, true, tenant->reference, detail);
     if (err != ROSTER_E_OK)
@@ -323,7 +323,7 @@ static int tenant_out(store_rtxn *r, const void *bytes, size_t len, bool with_co
 /* Borrowed record of a tenant visible in scope. */
 static int tenant_raw(store_rtxn *r, const roster_uuid *scope, const roster_uuid *id, MDB_val *out)
 {
-    if (scope && memcmp(scope->b, id->b, 16) != 0)
+    if (scope && !roster_uuid_eq(scope, id))
         return ROSTER_E_NOT_FOUND;
     MDB_val k = {16, (void *)id->b};
     return store_mdb_err(mdb_get(r->txn, r->s->tenants, &k, out));
@@ -460,7 +460,7 @@ int store_tenant_list(store_rtxn *r, const roster_uuid *scope,
         tenant_view tv;
         if ((err = tenant_view_parse(&tv, rec.mv_data, rec.mv_size)) != ROSTER_E_OK)
             break;
-        if (scope && memcmp(scope->b, tv.id.b, 16) != 0)
+        if (scope && !roster_uuid_eq(scope, &tv.id))
             continue;
         if (!filter_id_match(&idc, &tv.id, true) ||
             (f && (!filter_str_match(f->name, tv.name) ||

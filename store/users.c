@@ -99,7 +99,7 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
             continue;
         if (rc != 0)
             return store_mdb_err(rc);
-        if (v.mv_size == 16 && memcmp(v.mv_data, nv.id.b, 16) == 0)
+        if (v.mv_size == sizeof nv.id && roster_uuid_eq(v.mv_data, &nv.id))
             continue;
         bool is_ref = new_e[i].dbi == s->uniq_reference;
         return roster_fail(detail, ROSTER_E_ALREADY_EXISTS, is_ref ? "reference" : "email",
@@ -141,7 +141,7 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
     int64_t new_act = nv.active != 0, old_act = old_active != 0;
     if (old == NULL) {
         err = store_counter_add(w, &new_scope, 1, new_act);
-    } else if (memcmp(old_scope.b, new_scope.b, 16) != 0) {
+    } else if (!roster_uuid_eq(&old_scope, &new_scope)) {
         err = store_counter_add(w, &old_scope, -1, -old_act);
         if (err == ROSTER_E_OK)
             err = store_counter_add(w, &new_scope, 1, new_act);
@@ -189,7 +189,7 @@ int store_user_create(store_wtxn *w, const roster_uuid *scope,
     if (req->tenant_id) {
         if ((err = parse_id(&tenant, req->tenant_id, "tenantId", detail)) != ROSTER_E_OK)
             return err;
-        if (scope && memcmp(scope->b, tenant.b, 16) != 0)
+        if (scope && !roster_uuid_eq(scope, &tenant))
             return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "tenantId",
                                "tenantId is outside the caller's tenant");
         has_tenant = true;
@@ -371,7 +371,7 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
     if (req->tenant_id) {
         if ((err = parse_id(&tenant, req->tenant_id, "tenantId", detail)) != ROSTER_E_OK)
             return err;
-        if (scope && memcmp(scope->b, tenant.b, 16) != 0)
+        if (scope && !roster_uuid_eq(scope, &tenant))
             return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "tenantId",
                                "tenantId is outside the caller's tenant");
     }
@@ -400,7 +400,7 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
     }
     if ((err = user_view_parse(&old, v.mv_data, v.mv_size)) != ROSTER_E_OK)
         goto done;
-    if (scope && (!old.has_tenant || memcmp(old.tenant.b, scope->b, 16) != 0)) {
+    if (scope && (!old.has_tenant || !roster_uuid_eq(&old.tenant, scope))) {
         err = roster_fail(detail, ROSTER_E_NOT_FOUND, "id", "user %s does not exist", req->id);
         goto done;
     }
@@ -527,7 +527,7 @@ int store_user_get_raw(store_rtxn *r, const roster_uuid *scope, const char *id, 
         int err = user_view_parse(&uv, v.mv_data, v.mv_size);
         if (err != ROSTER_E_OK)
             return err;
-        if (!uv.has_tenant || memcmp(uv.tenant.b, scope->b, 16) != 0)
+        if (!uv.has_tenant || !roster_uuid_eq(&uv.tenant, scope))
             return ROSTER_E_NOT_FOUND;
     }
     *bytes = v.mv_data;

@@ -53,7 +53,7 @@ static scope_count *scope_find(verifier *vf, const roster_uuid *scope, bool add)
     size_t lo = 0, hi = vf->n_sc;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = memcmp(vf->sc[mid].scope.b, scope->b, 16);
+        int c = roster_uuid_cmp(&vf->sc[mid].scope, scope);
         if (c == 0)
             return &vf->sc[mid];
         if (c < 0)
@@ -191,7 +191,7 @@ static int check_tenants(verifier *vf)
         n++;
         tenant_view t;
         if (tenant_view_parse(&t, v.mv_data, v.mv_size) != ROSTER_E_OK || k.mv_size != 16 ||
-            memcmp(k.mv_data, t.id.b, 16) != 0) {
+            !roster_uuid_eq(k.mv_data, &t.id)) {
             report(vf, STORE_ISSUE_BAD_RECORD, "tenants", NULL,
                    "a tenant record does not decode or its id differs from its key");
             continue;
@@ -203,10 +203,10 @@ static int check_tenants(verifier *vf)
                    "tenant has no tenant_name entry");
         if (t.is_default) {
             n_default++;
-            if (derr != ROSTER_E_OK || memcmp(def.b, t.id.b, 16) != 0)
+            if (derr != ROSTER_E_OK || !roster_uuid_eq(&def, &t.id))
                 report(vf, STORE_ISSUE_DEFAULT_TENANT, "meta", &t.id,
                        "tenant is marked default but meta names another default");
-        } else if (derr == ROSTER_E_OK && memcmp(def.b, t.id.b, 16) == 0) {
+        } else if (derr == ROSTER_E_OK && roster_uuid_eq(&def, &t.id)) {
             report(vf, STORE_ISSUE_DEFAULT_TENANT, "meta", &t.id,
                    "meta names this tenant default but its record is not marked default");
         }
@@ -245,7 +245,7 @@ static int check_users(verifier *vf, uint64_t *dup)
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         user_view u;
         if (user_view_parse(&u, v.mv_data, v.mv_size) != ROSTER_E_OK || k.mv_size != 16 ||
-            memcmp(k.mv_data, u.id.b, 16) != 0 || !u.reference.set || !u.email.set) {
+            !roster_uuid_eq(k.mv_data, &u.id) || !u.reference.set || !u.email.set) {
             report(vf, STORE_ISSUE_BAD_RECORD, "users", NULL,
                    "a user record does not decode, lacks reference/email, or its id differs "
                    "from its key");
