@@ -1,5 +1,6 @@
 /* Tenants: writes, point reads and lists. Tenants are few, so lists walk
  * the createdAt (id) or name order and filter each record. */
+#include "fields.h"
 #include "filter.h"
 #include "keys.h"
 #include "record.h"
@@ -110,20 +111,6 @@ static int unpack_tenant(roster_arena *arena, const void *bytes, size_t len,
     return ROSTER_E_OK;
 }
 
-static int check_tenant_fields(const char *name, bool name_required, const char *reference,
-                               roster_err_detail *detail)
-{
-    int err;
-    if (name == NULL && name_required)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "name", "name is required");
-    if (name && (err = validate_text(name, ROSTER_MAX_NAME, true, "name", detail)) != ROSTER_E_OK)
-        return err;
-    if (reference && (err = validate_text(reference, ROSTER_MAX_REFERENCE, true, "reference",
-                                          detail)) != ROSTER_E_OK)
-        return err;
-    return ROSTER_E_OK;
-}
-
 int store_tenant_create(store_wtxn *w, const roster_uuid *scope,
                         const Roster__V1__CreateTenantRequest *req, roster_arena *arena,
                         Roster__V1__Tenant **out, roster_err_detail *detail)
@@ -131,7 +118,8 @@ int store_tenant_create(store_wtxn *w, const roster_uuid *scope,
     if (scope)
         return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "",
                            "a tenant-bound caller cannot create tenants");
-    int err = check_tenant_fields(req->name, true, req->reference, detail);
+    int err = validate_fields(NULL, &store_fields_get()->create_tenant, &req->base,
+                              VALIDATE_REQUIRED | VALIDATE_VALUES, detail);
     if (err != ROSTER_E_OK)
         return err;
     MDB_txn *txn;
@@ -174,7 +162,8 @@ int store_tenant_update(store_wtxn *w, const roster_uuid *scope,
     if (req->id == NULL || roster_uuid_parse(&id, req->id, strlen(req->id)) != ROSTER_E_OK)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id",
                            "id is not a UUID (8-4-4-4-12 hex digits)");
-    int err = check_tenant_fields(req->name, false, req->reference, detail);
+    int err = validate_fields(NULL, &store_fields_get()->update_tenant, &req->base, VALIDATE_VALUES,
+                              detail);
     if (err != ROSTER_E_OK)
         return err;
     if (req->reference && req->has_clear_reference && req->clear_reference)
@@ -257,7 +246,8 @@ int store_tenant_restore(store_wtxn *w, const Roster__V1__Tenant *tenant, roster
     static const roster_uuid nil;
     if (roster_uuid_eq(&id, &nil))
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id", "id must not be the nil UUID");
-    int err = check_tenant_fields(tenant->name, true, tenant->reference, detail);
+    int err = validate_fields(NULL, &store_fields_get()->tenant, &tenant->base,
+                              VALIDATE_REQUIRED | VALIDATE_VALUES, detail);
     if (err != ROSTER_E_OK)
         return err;
     if (!tenant->has_created_at || !tenant->has_updated_at)

@@ -6,6 +6,60 @@
 #include <jansson.h>
 #include <string.h>
 
+static int validate_one(roster_uuid *id, const model_field *f, const char *s,
+                        roster_err_detail *detail)
+{
+    switch (f->type) {
+    case MODEL_T_TEXT:
+    case MODEL_T_URL:
+        return validate_text(s, f->max_len, (f->flags & MODEL_NONEMPTY) != 0, f->name, detail);
+    case MODEL_T_EMAIL:
+        return validate_email(s, f->name, detail);
+    case MODEL_T_LOCALE:
+        return validate_locale(s, f->name, detail);
+    case MODEL_T_TIMEZONE:
+        return validate_timezone(s, f->name, detail);
+    case MODEL_T_JSON:
+        return validate_custom_data(s, f->name, detail);
+    case MODEL_T_ID:
+        if (roster_uuid_parse(id, s, strlen(s)) != ROSTER_E_OK)
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, f->name,
+                               "%s is not a UUID (8-4-4-4-12 hex digits)", f->name);
+        return ROSTER_E_OK;
+    default:
+        return ROSTER_E_OK;
+    }
+}
+
+int validate_fields(roster_uuid *ids, const model_join *j, const ProtobufCMessage *m, unsigned what,
+                    roster_err_detail *detail)
+{
+    roster_uuid parsed[MODEL_MAX_FIELDS];
+    const model_record *r = j->r;
+    int err;
+    for (size_t i = 0; i < r->n_fields; i++) {
+        const model_field *f = &r->fields[i];
+        const ProtobufCFieldDescriptor *fd = j->fields[i];
+        bool ref = f->type == MODEL_T_ID;
+        if (fd == NULL || (f->flags & MODEL_SERVER_SET) ||
+            !(what & (ref ? VALIDATE_REFS : VALIDATE_VALUES)))
+            continue;
+        if (!model_pb_has(m, fd)) {
+            if ((what & VALIDATE_REQUIRED) && (f->flags & MODEL_REQUIRED))
+                return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, f->name, "%s is required",
+                                   f->name);
+            continue;
+        }
+        if (fd->type != PROTOBUF_C_TYPE_STRING)
+            continue; /* booleans and dates: any value is valid */
+        if ((err = validate_one(&parsed[i], f, model_pb_ptr(m, fd), detail)) != ROSTER_E_OK)
+            return err;
+    }
+    if (ids)
+        memcpy(ids, parsed, sizeof parsed);
+    return ROSTER_E_OK;
+}
+
 int validate_text(const char *s, size_t max, bool nonempty, const char *field,
                   roster_err_detail *detail)
 {
