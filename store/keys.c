@@ -37,21 +37,21 @@ size_t key_sort_value(uint8_t *buf, int sort, const user_view *v)
 {
     switch (sort) {
     case SORT_ACTIVE:
-        return key_bool(buf, v->active);
+        return key_bool(buf, v->f.active);
     case SORT_EMAIL:
-        return key_str(buf, v->email);
+        return key_str(buf, v->f.email);
     case SORT_FIRST_NAME:
-        return key_str(buf, v->first_name);
+        return key_str(buf, v->f.firstName);
     case SORT_LAST_NAME:
-        return key_str(buf, v->last_name);
+        return key_str(buf, v->f.lastName);
     case SORT_LOCALE:
-        return key_str(buf, v->locale);
+        return key_str(buf, v->f.locale);
     case SORT_PHONE:
-        return key_str(buf, v->phone);
+        return key_str(buf, v->f.phone);
     case SORT_TIMEZONE:
-        return key_str(buf, v->timezone);
+        return key_str(buf, v->f.timezone);
     case SORT_UPDATED_AT:
-        return key_i64(buf, v->updated_at);
+        return key_i64(buf, v->f.updatedAt);
     default:
         return 0;
     }
@@ -69,7 +69,7 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
 {
     roster_uuid scope;
     key_scope(&scope, v);
-    uint8_t flags = rec_active_flags(v->active);
+    uint8_t flags = rec_active_flags(v->f.active);
     size_t n = 0;
     key_entry *e;
 
@@ -90,11 +90,11 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
     e->db = "uniq_reference";
     e->unique = true;
     e->key = buf;
-    if (v->reference.n)
-        memcpy(e->key, v->reference.p, v->reference.n);
-    e->key[v->reference.n] = 0;
-    memcpy(e->key + v->reference.n + 1, scope.b, 16);
-    e->klen = v->reference.n + 17;
+    if (v->f.reference.n)
+        memcpy(e->key, v->f.reference.p, v->f.reference.n);
+    e->key[v->f.reference.n] = 0;
+    memcpy(e->key + v->f.reference.n + 1, scope.b, 16);
+    e->klen = v->f.reference.n + 17;
     memcpy(e->data, v->id.b, 16);
     e->dlen = 16;
     buf += KEY_MAX;
@@ -104,11 +104,11 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
     e->db = "uniq_email";
     e->unique = true;
     e->key = buf;
-    for (uint32_t i = 0; i < v->email.n; i++)
-        e->key[i] = (uint8_t)text_lower(v->email.p[i]);
-    e->key[v->email.n] = 0;
-    memcpy(e->key + v->email.n + 1, scope.b, 16);
-    e->klen = v->email.n + 17;
+    for (uint32_t i = 0; i < v->f.email.n; i++)
+        e->key[i] = (uint8_t)text_lower(v->f.email.p[i]);
+    e->key[v->f.email.n] = 0;
+    memcpy(e->key + v->f.email.n + 1, scope.b, 16);
+    e->klen = v->f.email.n + 17;
     memcpy(e->data, v->id.b, 16);
     e->dlen = 16;
     buf += KEY_MAX;
@@ -146,7 +146,7 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
 
 size_t key_tenant_name(uint8_t *buf, const tenant_view *t)
 {
-    size_t l = key_str(buf, t->name);
+    size_t l = key_str(buf, t->f.name);
     memcpy(buf + l, t->id.b, 16);
     return l + 16;
 }

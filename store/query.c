@@ -264,17 +264,17 @@ static rec_str search_field(const user_view *v, int key)
 {
     switch (key) {
     case ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_EMAIL:
-        return v->email;
+        return v->f.email;
     case ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_FIRST_NAME:
-        return v->first_name;
+        return v->f.firstName;
     case ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_LAST_NAME:
-        return v->last_name;
+        return v->f.lastName;
     case ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_LOCALE:
-        return v->locale;
+        return v->f.locale;
     case ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_PHONE:
-        return v->phone;
+        return v->f.phone;
     default:
-        return v->timezone;
+        return v->f.timezone;
     }
 }
 
@@ -285,21 +285,22 @@ static bool match_record(const uquery *q, user_view *v)
         return false;
     if (q->id.active && !filter_id_match(&q->id, &v->id, true))
         return false;
-    if ((q->hide_inactive && v->active == 0) || !filter_bool_match(f->active, v->active))
+    if ((q->hide_inactive && v->f.active == 0) || !filter_bool_match(f->active, v->f.active))
         return false;
     if (q->scope && (!v->has_tenant || !roster_uuid_eq(&v->tenant, q->scope)))
         return false;
     if (!filter_id_match(&q->tenant, &v->tenant, v->has_tenant))
         return false;
-    if (!filter_str_match(f->reference, v->reference) || !filter_str_match(f->email, v->email) ||
-        !filter_str_match(f->first_name, v->first_name) ||
-        !filter_str_match(f->last_name, v->last_name) || !filter_str_match(f->phone, v->phone) ||
-        !filter_str_match(f->locale, v->locale) || !filter_str_match(f->timezone, v->timezone))
+    if (!filter_str_match(f->reference, v->f.reference) ||
+        !filter_str_match(f->email, v->f.email) ||
+        !filter_str_match(f->first_name, v->f.firstName) ||
+        !filter_str_match(f->last_name, v->f.lastName) || !filter_str_match(f->phone, v->f.phone) ||
+        !filter_str_match(f->locale, v->f.locale) || !filter_str_match(f->timezone, v->f.timezone))
         return false;
-    if (!filter_bool_match(f->is_opted_in, v->is_opted_in))
+    if (!filter_bool_match(f->is_opted_in, v->f.isOptedIn))
         return false;
-    if (!filter_date_match(f->created_at, v->created_at) ||
-        !filter_date_match(f->updated_at, v->updated_at))
+    if (!filter_date_match(f->created_at, v->f.createdAt) ||
+        !filter_date_match(f->updated_at, v->f.updatedAt))
         return false;
     if (q->search_key >= 0) {
         rec_str s = search_field(v, q->search_key);

@@ -453,8 +453,8 @@ int store_tenant_list(store_rtxn *r, const roster_uuid *scope,
         if (scope && !roster_uuid_eq(scope, &tv.id))
             continue;
         if (!filter_id_match(&idc, &tv.id, true) ||
-            (f && (!filter_str_match(f->name, tv.name) ||
-                   !filter_str_match(f->reference, tv.reference))))
+            (f && (!filter_str_match(f->name, tv.f.name) ||
+                   !filter_str_match(f->reference, tv.f.reference))))
             continue;
         if (total++ < offset || n >= (size_t)limit)
             continue;

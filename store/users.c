@@ -63,7 +63,7 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
     rec_bool old_active = -1;
     if (old) {
         key_scope(&old_scope, old);
-        old_active = old->active;
+        old_active = old->f.active;
     }
 
     size_t len = protobuf_c_message_get_packed_size(&u->base);
@@ -124,7 +124,7 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
 
     roster_uuid new_scope;
     key_scope(&new_scope, &nv);
-    int64_t new_act = nv.active != 0, old_act = old_active != 0;
+    int64_t new_act = nv.f.active != 0, old_act = old_active != 0;
     if (old == NULL) {
         err = store_counter_add(w, &new_scope, 1, new_act);
     } else if (!roster_uuid_eq(&old_scope, &new_scope)) {
@@ -310,7 +310,7 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
     }
     int64_t now = roster_now_ms();
     u->has_updated_at = 1;
-    u->updated_at = now > old.updated_at ? now : old.updated_at;
+    u->updated_at = now > old.f.updatedAt ? now : old.f.updatedAt;
     const uint8_t *bytes = NULL;
     size_t len = 0;
     err = user_put(w, txn, u, &old, &bytes, &len, detail);

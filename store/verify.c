@@ -201,7 +201,7 @@ static int check_tenants(verifier *vf)
         if (mdb_get(txn, s->tenant_name, &nk, &nv) != 0)
             report(vf, STORE_ISSUE_MISSING_ENTRY, "tenant_name", &t.id,
                    "tenant has no tenant_name entry");
-        if (t.is_default) {
+        if (t.f.isDefault > 0) {
             n_default++;
             if (derr != ROSTER_E_OK || !roster_uuid_eq(&def, &t.id))
                 report(vf, STORE_ISSUE_DEFAULT_TENANT, "meta", &t.id,
@@ -245,7 +245,7 @@ static int check_users(verifier *vf, uint64_t *dup)
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         user_view u;
         if (user_view_parse(&u, v.mv_data, v.mv_size) != ROSTER_E_OK || k.mv_size != 16 ||
-            !roster_uuid_eq(k.mv_data, &u.id) || !u.reference.set || !u.email.set) {
+            !roster_uuid_eq(k.mv_data, &u.id) || !u.f.reference.set || !u.f.email.set) {
             report(vf, STORE_ISSUE_BAD_RECORD, "users", NULL,
                    "a user record does not decode, lacks reference/email, or its id differs "
                    "from its key");
@@ -265,7 +265,7 @@ static int check_users(verifier *vf, uint64_t *dup)
             break;
         }
         sc->users++;
-        sc->active += u.active != 0;
+        sc->active += u.f.active != 0;
         size_t n = key_user_entries(e, buf, s, &u);
         for (size_t i = 0; i < n; i++) {
             MDB_val ek = {e[i].klen, e[i].key}, ed;
