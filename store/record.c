@@ -146,7 +146,7 @@ static void layouts_make(void)
 static bool decode(void *fields, const rec_layout *l, const void *bytes, size_t len)
 {
     const uint8_t *p = bytes, *end = p + len;
-    wire_field f;
+    wire_field f = {0};
     int r;
     while ((r = wire_next(&p, end, &f)) > 0) {
         if (f.tag >= REC_MAX_TAG)
