@@ -1,28 +1,94 @@
 #include "fields.h"
 
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static store_fields fields;
 static pthread_once_t fields_once = PTHREAD_ONCE_INIT;
 
-static void fields_make(void)
+/* Fills table[v] with the model field each value v of enum e names. */
+static void enum_table(int8_t *table, const ProtobufCEnumDescriptor *e)
 {
-    model_join_init(&fields.user, &model_user, &roster__v1__user__descriptor);
-    model_join_init(&fields.create_user, &model_user, &roster__v1__create_user_request__descriptor);
-    model_join_init(&fields.update_user, &model_user, &roster__v1__update_user_request__descriptor);
-    model_join_init(&fields.tenant, &model_tenant, &roster__v1__tenant__descriptor);
-    model_join_init(&fields.create_tenant, &model_tenant,
-                    &roster__v1__create_tenant_request__descriptor);
-    model_join_init(&fields.update_tenant, &model_tenant,
-                    &roster__v1__update_tenant_request__descriptor);
-    memset(fields.user_field, -1, sizeof fields.user_field);
+    memset(table, -1, FIELDS_MAX_ENUM);
     for (size_t i = 0; i < model_user.n_fields; i++) {
         const char *name = model_user.fields[i].name;
-        const ProtobufCEnumValue *v =
-            model_enum_value(&roster__v1__user_field__descriptor, name, strlen(name));
-        if (v && v->value >= 0 && v->value < FIELDS_MAX_USER_FIELD)
-            fields.user_field[v->value] = (int8_t)i;
+        const ProtobufCEnumValue *v = model_enum_value(e, name, strlen(name));
+        if (v && v->value >= 0 && v->value < FIELDS_MAX_ENUM)
+            table[v->value] = (int8_t)i;
+    }
+}
+
+/* "prefix" + protobuf name of field i, into out. */
+static void db_name(char *out, const char *prefix, size_t i)
+{
+    const char *camel = model_user.fields[i].name;
+    size_t n = strlen(prefix);
+    memcpy(out, prefix, n);
+    model_snake_name(out + n, FIELDS_NAME_MAX - n, camel, strlen(camel));
+}
+
+static int cmp_sort(const void *a, const void *b)
+{
+    return strcmp(fields.sort_db[*(const int8_t *)a], fields.sort_db[*(const int8_t *)b]);
+}
+
+static void fields_make(void)
+{
+    store_fields *sf = &fields;
+    model_join_init(&sf->user, &model_user, &roster__v1__user__descriptor);
+    model_join_init(&sf->create_user, &model_user, &roster__v1__create_user_request__descriptor);
+    model_join_init(&sf->update_user, &model_user, &roster__v1__update_user_request__descriptor);
+    model_join_init(&sf->tenant, &model_tenant, &roster__v1__tenant__descriptor);
+    model_join_init(&sf->create_tenant, &model_tenant,
+                    &roster__v1__create_tenant_request__descriptor);
+    model_join_init(&sf->update_tenant, &model_tenant,
+                    &roster__v1__update_tenant_request__descriptor);
+    model_join_init(&sf->user_filter, &model_user, &roster__v1__user_filter__descriptor);
+
+    /* Sort indexes, named first, then put in name order. */
+    char names[SORT__COUNT][FIELDS_NAME_MAX];
+    int8_t order[SORT__COUNT], field_of[SORT__COUNT];
+    size_t ns = 0, nu = 0;
+    for (size_t i = 0; i < model_user.n_fields; i++) {
+        const model_field *f = &model_user.fields[i];
+        if ((f->flags & MODEL_SORTABLE) && i != MODEL_USER_createdAt) {
+            db_name(names[ns], "idx_", i);
+            field_of[ns] = (int8_t)i;
+            order[ns] = (int8_t)ns;
+            ns++;
+        }
+        if (f->flags & MODEL_UNIQUE) {
+            db_name(sf->uniq_db[nu], "uniq_", i);
+            sf->uniq_field[nu++] = (int8_t)i;
+        }
+        snprintf(sf->filter_name[i], FIELDS_NAME_MAX, "filter.%s", f->name);
+    }
+    memcpy(sf->sort_db, names, sizeof names); /* cmp_sort reads sort_db */
+    qsort(order, ns, sizeof order[0], cmp_sort);
+    memset(sf->sort_slot, -1, sizeof sf->sort_slot);
+    for (size_t k = 0; k < ns; k++) {
+        memcpy(sf->sort_db[k], names[order[k]], FIELDS_NAME_MAX);
+        sf->sort_field[k] = field_of[order[k]];
+        sf->sort_slot[field_of[order[k]]] = (int8_t)k;
+    }
+
+    enum_table(sf->user_field, &roster__v1__user_field__descriptor);
+    enum_table(sf->user_sort, &roster__v1__user_sort_field__descriptor);
+    enum_table(sf->user_search, &roster__v1__user_search_key__descriptor);
+
+    const ProtobufCEnumDescriptor *keys = &roster__v1__user_search_key__descriptor;
+    size_t at = (size_t)snprintf(sf->search_key_message, sizeof sf->search_key_message,
+                                 "search.key must name one of ");
+    const char *sep = "";
+    for (unsigned v = 0; v < keys->n_values; v++) {
+        int fi = store_fields_enum(sf->user_search, keys->values[v].value);
+        if (fi < 0 || at >= sizeof sf->search_key_message)
+            continue;
+        at += (size_t)snprintf(sf->search_key_message + at, sizeof sf->search_key_message - at,
+                               "%s%s", sep, model_user.fields[fi].name);
+        sep = ", ";
     }
 }
 
@@ -30,9 +96,4 @@ const store_fields *store_fields_get(void)
 {
     pthread_once(&fields_once, fields_make);
     return &fields;
-}
-
-int store_user_field_of(const store_fields *sf, int v)
-{
-    return v >= 0 && v < FIELDS_MAX_USER_FIELD ? sf->user_field[v] : -1;
 }

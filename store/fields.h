@@ -1,27 +1,70 @@
-/* The store's joins of the data model (src/model/model.h) to the messages
- * it reads and writes, made once per process: which protobuf field of a
- * request or record carries each model field, and which model field each
- * value of the UserField enum (an update's `clear` list) names. */
+/* The store's derivations of the data model (src/model/model.h), made
+ * once per process: joins of the messages it reads and writes (which
+ * protobuf field of a request, record or filter carries each model
+ * field), the indexes the model implies (a sort index per sortable field,
+ * a unique index per unique field) with their database names, and the
+ * model field each value of the UserField, UserSortField and
+ * UserSearchKey enums names. */
 #ifndef ROSTER_STORE_FIELDS_H
 #define ROSTER_STORE_FIELDS_H
 
 #include "model.h"
 
-/* Largest UserField value store_fields handles (+1). */
-#define FIELDS_MAX_USER_FIELD 32
+/* Sort indexes: one per sortable user field except createdAt, whose
+ * order is the order of ids (UUIDv7), so `users` and `idx_tenant` serve
+ * it. */
+#define FIELDS_X_SORTABLE(n, t, m, f, fl) +(((fl)&MODEL_SORTABLE) ? 1 : 0)
+enum { SORT__COUNT = 0 MODEL_USER_FIELDS(FIELDS_X_SORTABLE) - 1 };
+#undef FIELDS_X_SORTABLE
+
+/* Unique indexes: one per unique user field (reference, email). */
+#define FIELDS_X_UNIQUE(n, t, m, f, fl) +(((fl)&MODEL_UNIQUE) ? 1 : 0)
+enum { UNIQ__COUNT = 0 MODEL_USER_FIELDS(FIELDS_X_UNIQUE) };
+#undef FIELDS_X_UNIQUE
+
+/* Largest enum value (+1) the enum tables below hold. */
+#define FIELDS_MAX_ENUM 32
+
+/* Longest database or error field name made here, NUL included. */
+#define FIELDS_NAME_MAX 40
 
 typedef struct store_fields {
     model_join user, create_user, update_user; /* roster.v1.User and its requests */
     model_join tenant, create_tenant, update_tenant;
-    /* UserField value -> index in model_user.fields; -1 when it names
-     * none (UNSPECIFIED, unknown values). */
-    int8_t user_field[FIELDS_MAX_USER_FIELD];
+    model_join user_filter; /* UserFilter: the filter message of each field */
+
+    /* Sort index i holds field sort_field[i] (index in model_user.fields)
+     * and is named sort_db[i] ("idx_first_name"); indexes are in the
+     * order of their names, which is the order of store_stat's list and
+     * of a user's entries. sort_slot is the inverse (-1: none). */
+    int8_t sort_field[SORT__COUNT];
+    char sort_db[SORT__COUNT][FIELDS_NAME_MAX];
+    int8_t sort_slot[MODEL_USER__COUNT];
+
+    /* Unique index i holds field uniq_field[i], named uniq_db[i]
+     * ("uniq_reference"), in model order (reference is checked first). */
+    int8_t uniq_field[UNIQ__COUNT];
+    char uniq_db[UNIQ__COUNT][FIELDS_NAME_MAX];
+
+    /* Enum value -> index in model_user.fields; -1 when it names none
+     * (UNSPECIFIED, unknown values). */
+    int8_t user_field[FIELDS_MAX_ENUM];  /* UserField (an update's clear list) */
+    int8_t user_sort[FIELDS_MAX_ENUM];   /* UserSortField */
+    int8_t user_search[FIELDS_MAX_ENUM]; /* UserSearchKey */
+    /* "search.key must name one of email, firstName, ...": the search
+     * keys in enum order. */
+    char search_key_message[160];
+    /* "filter.firstName": the error field of each field's filter. */
+    char filter_name[MODEL_USER__COUNT][FIELDS_NAME_MAX];
 } store_fields;
 
-/* The joins; static, made on first use (thread-safe), never NULL. */
+/* The derivations; static, made on first use (thread-safe), never NULL. */
 const store_fields *store_fields_get(void);
 
-/* Index in model_user.fields of the field UserField value v names, or -1. */
-int store_user_field_of(const store_fields *sf, int v);
+/* Index in model_user.fields that value v of an enum table names, or -1. */
+static inline int store_fields_enum(const int8_t *table, int v)
+{
+    return v >= 0 && v < FIELDS_MAX_ENUM ? table[v] : -1;
+}
 
 #endif

@@ -58,6 +58,16 @@ typedef struct tenant_view {
     roster_uuid id;  /* f.id parsed */
 } tenant_view;
 
+/* Offset in user_fields of the slot of each field of model_user. */
+extern const uint16_t rec_user_off[MODEL_USER__COUNT];
+
+/* The slot of model_user field `field` in v (a rec_str, rec_bool or
+ * int64_t by the field's type); borrowed from v. */
+static inline const void *rec_user_slot(const user_view *v, int field)
+{
+    return (const char *)&v->f + rec_user_off[field];
+}
+
 /* Parses a stored user. Returns ROSTER_E_OK or ROSTER_E_CORRUPT (bad wire
  * data, missing or malformed id, malformed tenant id). */
 int user_view_parse(user_view *out, const void *bytes, size_t len);

@@ -9,11 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-const char *const store_sort_db_names[SORT__COUNT] = {
-    "idx_active", "idx_email", "idx_first_name", "idx_last_name",
-    "idx_locale", "idx_phone", "idx_timezone",   "idx_updated_at",
-};
-
 int store_mdb_err(int rc)
 {
     switch (rc) {
@@ -161,15 +156,18 @@ int store_open(store **out, const char *dir, const store_options *opts)
         {"users", &s->users},
         {"tenants", &s->tenants},
         {"idx_tenant", &s->idx_tenant},
-        {"uniq_reference", &s->uniq_reference},
-        {"uniq_email", &s->uniq_email},
-        {"tenant_name", &s->tenant_name},
     };
+    const store_fields *sf = store_fields_get();
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++)
         if ((rc = open_db(txn, dbs[i].name, create, dbs[i].dbi)) != 0)
             goto db_fail;
+    for (int i = 0; i < UNIQ__COUNT; i++)
+        if ((rc = open_db(txn, sf->uniq_db[i], create, &s->uniq[i])) != 0)
+            goto db_fail;
+    if ((rc = open_db(txn, "tenant_name", create, &s->tenant_name)) != 0)
+        goto db_fail;
     for (int i = 0; i < SORT__COUNT; i++)
-        if ((rc = open_db(txn, store_sort_db_names[i], create, &s->sort[i])) != 0)
+        if ((rc = open_db(txn, sf->sort_db[i], create, &s->sort[i])) != 0)
             goto db_fail;
     if ((rc = mdb_txn_commit(txn)) != 0) {
         txn = NULL;
@@ -616,11 +614,12 @@ int store_stat(store_rtxn *r, store_stats *out)
     stat_db(r->txn, s->users, "users", &st);
     stat_db(r->txn, s->tenants, "tenants", &st);
     stat_db(r->txn, s->idx_tenant, "idx_tenant", &st);
-    stat_db(r->txn, s->uniq_reference, "uniq_reference", &st);
-    stat_db(r->txn, s->uniq_email, "uniq_email", &st);
+    const store_fields *sf = store_fields_get();
+    for (int i = 0; i < UNIQ__COUNT; i++)
+        stat_db(r->txn, s->uniq[i], sf->uniq_db[i], &st);
     stat_db(r->txn, s->tenant_name, "tenant_name", &st);
     for (int i = 0; i < SORT__COUNT; i++)
-        stat_db(r->txn, s->sort[i], store_sort_db_names[i], &st);
+        stat_db(r->txn, s->sort[i], sf->sort_db[i], &st);
     *out = st;
     return ROSTER_E_OK;
 }

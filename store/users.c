@@ -87,10 +87,9 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
             return store_mdb_err(rc);
         if (v.mv_size == sizeof nv.id && roster_uuid_eq(v.mv_data, &nv.id))
             continue;
-        bool is_ref = new_e[i].dbi == s->uniq_reference;
-        return roster_fail(detail, ROSTER_E_ALREADY_EXISTS, is_ref ? "reference" : "email",
-                           is_ref ? "reference is already used in this tenant"
-                                  : "email is already used in this tenant");
+        const char *name = model_user.fields[new_e[i].field].name;
+        return roster_fail(detail, ROSTER_E_ALREADY_EXISTS, name,
+                           "%s is already used in this tenant", name);
     }
 
     MDB_val k = {16, nv.id.b}, v = {len, bytes};
@@ -229,7 +228,7 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
         return err;
     uint32_t cleared = 0; /* bit i: model_user.fields[i] is cleared */
     for (size_t i = 0; i < req->n_clear; i++) {
-        int fi = store_user_field_of(sf, req->clear[i]);
+        int fi = store_fields_enum(sf->user_field, req->clear[i]);
         if (fi < 0)
             return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "clear",
                                "clear names an unknown field (%d)", (int)req->clear[i]);

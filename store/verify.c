@@ -284,7 +284,7 @@ static int check_users(verifier *vf, uint64_t *dup)
                     (*dup)++;
                     report(vf, STORE_ISSUE_DUPLICATE, e[i].db, &u.id,
                            "user shares its %s with another user of the same tenant",
-                           e[i].dbi == s->uniq_reference ? "reference" : "email");
+                           model_user.fields[e[i].field].name);
                     continue;
                 }
             }
@@ -367,13 +367,14 @@ int store_verify(store_rtxn *r, store_issue_fn fn, void *ctx, uint64_t *out_issu
         uint64_t want;
         bool unique;
     } want_entries;
-    want_entries dbs[3 + SORT__COUNT];
+    want_entries dbs[1 + UNIQ__COUNT + SORT__COUNT];
     size_t nd = 0;
+    const store_fields *sf = store_fields_get();
     dbs[nd++] = (want_entries){s->idx_tenant, "idx_tenant", users, false};
-    dbs[nd++] = (want_entries){s->uniq_reference, "uniq_reference", users, true};
-    dbs[nd++] = (want_entries){s->uniq_email, "uniq_email", users, true};
+    for (int i = 0; i < UNIQ__COUNT; i++)
+        dbs[nd++] = (want_entries){s->uniq[i], sf->uniq_db[i], users, true};
     for (int i = 0; i < SORT__COUNT; i++)
-        dbs[nd++] = (want_entries){s->sort[i], store_sort_db_names[i], 2 * users, false};
+        dbs[nd++] = (want_entries){s->sort[i], sf->sort_db[i], 2 * users, false};
     for (size_t i = 0; i < nd && err == ROSTER_E_OK; i++) {
         uint64_t have = db_entries(&vf, dbs[i].dbi);
         if (have != dbs[i].want && !(dbs[i].unique && dup && have + dup >= dbs[i].want))
