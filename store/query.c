@@ -1,16 +1,35 @@
 /* ListUsers: validation, plan choice and execution.
  *
- * Plans:
- *  - candidates: id equalTo/valueIn, reference equalTo or email equalTo
- *    name a few users; each is fetched, filtered, and the page is picked
- *    by sort key.
- *  - index walk: the index of the sort field (per tenant when the query
- *    names one tenant) is walked in order; conditions the entry answers
- *    (id, active) are checked on the entry, others on the record. When
- *    only the tenant and the deactivated rule apply, totalCount comes from
- *    counters and the walk stops after the page.
- *  - scan: no tenant, record conditions and a sort other than createdAt:
- *    every user is read once and the best offset+limit are kept.
+ * The fields, their filters, sort indexes and search keys come from the
+ * data model (fields.h): a condition is a model field's filter read from
+ * its view slot, an order is a model field and its sort index.
+ *
+ * Plans, in the order they are tried, and why each:
+ *  - candidates: an id equalTo/valueIn or the equalTo of a unique field
+ *    (reference, email; through its unique index, across tenants by key
+ *    prefix) names a few users. Nothing is cheaper than reading just
+ *    those, so every other condition, the order and the page are applied
+ *    to them in memory (a top-k).
+ *  - index walk: the index whose key order is the requested order (the
+ *    field's sort index; for createdAt the records themselves, which are
+ *    in id order, or idx_tenant), restricted to one tenant's part of the
+ *    keys when the query names one tenant. Walking in order lets the walk
+ *    stop as soon as the page is full, when totalCount needs no count:
+ *    that is when only the tenant and the deactivated rule apply, whose
+ *    totals the counters hold, so a page at offset n costs n + limit
+ *    entry steps whatever the store's size. An equalTo (or equalTo: null)
+ *    on active or on a sortable text field with the default order (or
+ *    ordered by that field) walks only that value's range of the field's
+ *    index, whose entries are in id (createdAt) order: the walk visits
+ *    only users that match. Conditions an entry answers (id from the key,
+ *    active and the deactivated rule from its flags byte) are checked
+ *    without reading the record; others read it.
+ *  - scan: record conditions, no single tenant and an order other than
+ *    createdAt. No index gives both the order and the conditions, and the
+ *    per-field index would visit every user anyway, in random record
+ *    order; reading the records in key order once and keeping the best
+ *    offset + limit in a heap is the cheaper way to visit everyone. This
+ *    is the unindexed case the benchmark measures.
  */
 #include "filter.h"
 #include "keys.h"

@@ -278,6 +278,27 @@ static bool refusal(int err)
            err == ROSTER_E_NOT_FOUND || err == ROSTER_E_PERMISSION_DENIED;
 }
 
+/* How an operation ends, and why bulk mode can do without a nested
+ * transaction.
+ *
+ * Normally an operation runs in a nested transaction: on failure it is
+ * aborted and nothing of the operation remains, on success it is merged
+ * into the group's transaction. A merge that fails (LMDB out of pages or
+ * memory) leaves the group in an unknown state, so the group is marked
+ * failed and its commit will refuse.
+ *
+ * In bulk mode the operation wrote straight into the group's transaction,
+ * which cannot be rolled back alone. That is safe for the errors in
+ * refusal(): every write operation makes each check that can refuse it
+ * (validation, uniqueness, tenant existence, scope) before its first
+ * write, so a refused operation has written nothing and the group goes on.
+ * Any other error (map full, out of memory, a damaged record met halfway)
+ * may have come after some writes, so it fails the whole group.
+ *
+ * Either way, a failed operation drops what it added to the group's
+ * queues: its counter changes (op_delta) and the index entries it queued
+ * for the commit (pending, pbuf back to their lengths at store_op_begin).
+ * A successful one merges its counter changes into the group's table. */
 int store_op_end(store_wtxn *w, MDB_txn *txn, int err)
 {
     if (w->bulk) {
@@ -301,6 +322,27 @@ int store_op_end(store_wtxn *w, MDB_txn *txn, int err)
     return err;
 }
 
+/* The deferred index entries of a group.
+ *
+ * A created user owns ~20 index entries; the non-unique ones (idx_tenant,
+ * the sort indexes) are not written by the create but queued here (key
+ * and data bytes appended to pbuf, a pending_entry pointing at them) and
+ * written at commit by store_pending_flush, sorted by database and key:
+ * through one cursor per database, each entry then lands next to the one
+ * before, usually on the same leaf page, instead of a search from the root
+ * to a random page per entry. It also keeps the nested transaction of a
+ * create small (the record and its unique entries only), which is what
+ * nested transactions pay for per page.
+ *
+ * This is correct because nothing reads those entries before the commit:
+ * lists run in read transactions, which never see an uncommitted group,
+ * and the operations of the group read only the records and the unique
+ * indexes (uniqueness, existence), which are written at once. The one
+ * exception is an update, which deletes and replaces a user's entries: it
+ * flushes the queue into the group's transaction first
+ * (store_user_update), so the entries it replaces are in place. The
+ * queued writes can fail only for lack of resources, which fails the
+ * commit as any commit can. */
 int store_pending_add(store_wtxn *w, MDB_dbi dbi, const void *key, size_t klen, const void *data,
                       size_t dlen)
 {
@@ -467,6 +509,20 @@ static int counter_add1(MDB_txn *txn, const store *s, const roster_uuid *scope, 
     return store_mdb_err(mdb_put(txn, s->counts, &k, &v, 0));
 }
 
+/* Counters.
+ *
+ * `counts` holds, per scope (a tenant, or the all-zero scope of users
+ * without one) and for all users ('g'), the number of users and of users
+ * not deactivated, so totalCount of a tenant or of everyone and a
+ * tenant's users.totalCount never count entries. Every user write changes
+ * one or two scopes by +-1, and the same few keys would be rewritten by
+ * every operation of a group. Instead an operation's changes go to
+ * op_delta (at most two scopes: a move between tenants), are merged into
+ * the group's hash table by scope when the operation succeeds
+ * (deltas_merge, called by store_op_end) and dropped when it fails, and
+ * the table is written once per group at commit (deltas_flush): one
+ * read-modify-write per scope touched plus one for the global counter.
+ * Readers see counters and records change in the same commit. */
 int store_counter_add(store_wtxn *w, const roster_uuid *scope, int64_t d_users, int64_t d_active)
 {
     if (d_users == 0 && d_active == 0)
