@@ -29,6 +29,59 @@ static void db_name(char *out, const char *prefix, size_t i)
     model_snake_name(out + n, FIELDS_NAME_MAX - n, camel, strlen(camel));
 }
 
+/* The slot of field fd (of a singular string or optional scalar) for
+ * model field i; false when fd is not laid out that way. */
+static bool slot_of(msg_slot *out, const ProtobufCFieldDescriptor *fd, size_t i)
+{
+    if (fd == NULL || fd->label != PROTOBUF_C_LABEL_OPTIONAL ||
+        (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) || fd->default_value != NULL)
+        return false;
+    msg_slot sl = {.field = (uint8_t)i, .off = (uint16_t)fd->offset};
+    switch (fd->type) {
+    case PROTOBUF_C_TYPE_STRING:
+        sl.ptr = true;
+        break;
+    case PROTOBUF_C_TYPE_BOOL:
+        sl.size = sizeof(protobuf_c_boolean);
+        break;
+    case PROTOBUF_C_TYPE_INT64:
+        sl.size = sizeof(int64_t);
+        break;
+    default:
+        return false;
+    }
+    sl.has_off = (uint16_t)fd->quantifier_offset;
+    *out = sl;
+    return true;
+}
+
+/* Fields validation visits in messages of join j. */
+static void check_slots(msg_slots *out, const model_join *j)
+{
+    out->n = 0;
+    for (size_t i = 0; i < j->r->n_fields; i++) {
+        const model_field *f = &j->r->fields[i];
+        msg_slot sl;
+        if ((f->flags & MODEL_SERVER_SET) || !slot_of(&sl, j->fields[i], i))
+            continue;
+        if (sl.ptr || (f->flags & MODEL_REQUIRED))
+            out->s[out->n++] = sl;
+    }
+}
+
+static void copy_slots(msg_slots *from, msg_slots *to, const model_join *req, const model_join *rec)
+{
+    from->n = to->n = 0;
+    for (size_t i = 0; i < rec->r->n_fields; i++) {
+        msg_slot a, b;
+        if ((rec->r->fields[i].flags & MODEL_SERVER_SET) || !slot_of(&a, req->fields[i], i) ||
+            !slot_of(&b, rec->fields[i], i) || a.ptr != b.ptr || a.size != b.size)
+            continue;
+        from->s[from->n++] = a;
+        to->s[to->n++] = b;
+    }
+}
+
 static int cmp_sort(const void *a, const void *b)
 {
     return strcmp(fields.sort_db[*(const int8_t *)a], fields.sort_db[*(const int8_t *)b]);
@@ -46,6 +99,14 @@ static void fields_make(void)
     model_join_init(&sf->update_tenant, &model_tenant,
                     &roster__v1__update_tenant_request__descriptor);
     model_join_init(&sf->user_filter, &model_user, &roster__v1__user_filter__descriptor);
+
+    check_slots(&sf->check_user, &sf->user);
+    check_slots(&sf->check_create_user, &sf->create_user);
+    check_slots(&sf->check_update_user, &sf->update_user);
+    check_slots(&sf->check_tenant, &sf->tenant);
+    check_slots(&sf->check_create_tenant, &sf->create_tenant);
+    check_slots(&sf->check_update_tenant, &sf->update_tenant);
+    copy_slots(&sf->copy_from, &sf->copy_to, &sf->create_user, &sf->user);
 
     /* Sort indexes, named first, then put in name order. */
     char names[SORT__COUNT][FIELDS_NAME_MAX];

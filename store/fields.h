@@ -28,10 +28,45 @@ enum { UNIQ__COUNT = 0 MODEL_USER_FIELDS(FIELDS_X_UNIQUE) };
 /* Longest database or error field name made here, NUL included. */
 #define FIELDS_NAME_MAX 40
 
+/* Where a message holds one field, as plain member offsets: what the
+ * write paths use to reach every field of every create without going
+ * through the descriptors' label and type each time. */
+typedef struct msg_slot {
+    uint8_t field;    /* index in the record's model fields */
+    bool ptr;         /* a string: a pointer member, NULL when absent */
+    uint8_t size;     /* a scalar: bytes of its value member */
+    uint16_t off;     /* the value member */
+    uint16_t has_off; /* a scalar: its has_ member */
+} msg_slot;
+
+/* Fields of a message, in model order. */
+typedef struct msg_slots {
+    msg_slot s[MODEL_MAX_FIELDS];
+    size_t n;
+} msg_slots;
+
+/* Whether m holds the field of slot sl. */
+static inline bool msg_slot_has(const ProtobufCMessage *m, const msg_slot *sl)
+{
+    const char *b = (const char *)m;
+    return sl->ptr ? *(const void *const *)(const void *)(b + sl->off) != NULL
+                   : *(const protobuf_c_boolean *)(const void *)(b + sl->has_off) != 0;
+}
+
 typedef struct store_fields {
     model_join user, create_user, update_user; /* roster.v1.User and its requests */
     model_join tenant, create_tenant, update_tenant;
     model_join user_filter; /* UserFilter: the filter message of each field */
+
+    /* What validation visits (validate_fields): the fields the service
+     * does not set that a message holds as strings, or that are
+     * required, in model order. */
+    msg_slots check_user, check_create_user, check_update_user;
+    msg_slots check_tenant, check_create_tenant, check_update_tenant;
+    /* A create copies field copy_from.s[i] of the request into field
+     * copy_to.s[i] of the new record: every field both have that the
+     * service does not set. */
+    msg_slots copy_from, copy_to;
 
     /* Sort index i holds field sort_field[i] (index in model_user.fields)
      * and is named sort_db[i] ("idx_first_name"); indexes are in the

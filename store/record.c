@@ -23,51 +23,6 @@ static bool wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
     return false;
 }
 
-typedef struct wire_field {
-    uint32_t tag;
-    uint32_t type;
-    uint64_t num;         /* varint / fixed value */
-    const uint8_t *bytes; /* length-delimited payload */
-    uint32_t len;
-} wire_field;
-
-/* Next field, or 0 at the end, -1 on malformed data. */
-static int wire_next(const uint8_t **p, const uint8_t *end, wire_field *f)
-{
-    if (*p >= end)
-        return 0;
-    uint64_t key;
-    if (!wire_varint(p, end, &key))
-        return -1;
-    f->tag = (uint32_t)(key >> 3);
-    f->type = (uint32_t)(key & 7);
-    switch (f->type) {
-    case 0:
-        return wire_varint(p, end, &f->num) ? 1 : -1;
-    case 1:
-        if (end - *p < 8)
-            return -1;
-        *p += 8;
-        return 1;
-    case 2: {
-        uint64_t n;
-        if (!wire_varint(p, end, &n) || n > (uint64_t)(end - *p))
-            return -1;
-        f->bytes = *p;
-        f->len = (uint32_t)n;
-        *p += n;
-        return 1;
-    }
-    case 5:
-        if (end - *p < 4)
-            return -1;
-        *p += 4;
-        return 1;
-    default:
-        return -1;
-    }
-}
-
 /* Where the decoder puts a field: the view slot of the model field that
  * the protobuf field number names, made once from the model and the
  * descriptors (model field -> protobuf field number -> slot offset). */
@@ -80,7 +35,6 @@ enum { SLOT_NONE, SLOT_STR, SLOT_BOOL, SLOT_I64 };
 typedef struct rec_slot {
     uint16_t off; /* in user_fields / tenant_fields */
     uint8_t kind; /* SLOT_* */
-    uint8_t wire; /* wire type the field has: 0 varint, 2 length-delimited */
     uint32_t max; /* longest value a valid record holds (index keys), 0: any */
 } rec_slot;
 
@@ -122,7 +76,6 @@ static void layout_make(rec_layout *l, void *blank, const model_record *r, const
             break;
         default:
             sl.kind = SLOT_STR;
-            sl.wire = 2;
             if (f->flags & (MODEL_UNIQUE | MODEL_SORTABLE)) {
                 sl.max = f->max_len;
                 l->limited[l->n_limited++] = sl;
@@ -140,39 +93,68 @@ static void layouts_make(void)
     layout_make(&tenant_layout, &tenant_blank, &model_tenant, tenant_off);
 }
 
+/* Reads a varint at *p (< end) with a fast path for one byte, the usual
+ * case of keys, lengths and booleans in these records. */
+static inline bool wire_varint1(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+    if (*p < end && **p < 0x80) {
+        *out = *(*p)++;
+        return true;
+    }
+    return wire_varint(p, end, out);
+}
+
 /* Decodes the fields of a record into the slots of `fields` (which holds
- * the blank values). Zero-copy: strings point into the bytes. Returns
- * false on malformed wire data or an over-long indexed value. */
-static bool decode(void *fields, const rec_layout *l, const void *bytes, size_t len)
+ * the blank values): the protobuf wire format walked once, each known
+ * field number stored into its slot, the others skipped. Zero-copy:
+ * strings point into the bytes. Returns false on malformed wire data or
+ * an over-long indexed value. This is the hot path of every list and
+ * scan: one table look-up per field, no calls. */
+static inline bool decode(void *fields, const rec_layout *l, const void *bytes, size_t len)
 {
     const uint8_t *p = bytes, *end = p + len;
-    wire_field f = {0};
-    int r;
-    while ((r = wire_next(&p, end, &f)) > 0) {
-        if (f.tag >= REC_MAX_TAG)
-            continue;
-        const rec_slot *sl = &l->by_tag[f.tag];
-        if (sl->kind == SLOT_NONE || sl->wire != f.type)
-            continue;
+    while (p < end) {
+        uint64_t key, v;
+        if (!wire_varint1(&p, end, &key))
+            return false;
+        uint32_t tag = (uint32_t)(key >> 3);
+        /* by_tag[0] is never a field (protobuf numbers start at 1). */
+        const rec_slot *sl = &l->by_tag[tag < REC_MAX_TAG ? tag : 0];
         char *at = (char *)fields + sl->off;
-        switch (sl->kind) {
-        case SLOT_STR: {
-            rec_str *s = (rec_str *)(void *)at;
-            s->p = (const char *)f.bytes;
-            s->n = f.len;
-            s->set = true;
+        switch (key & 7) {
+        case 0:
+            if (!wire_varint1(&p, end, &v))
+                return false;
+            if (sl->kind == SLOT_BOOL)
+                *(rec_bool *)at = v != 0;
+            else if (sl->kind == SLOT_I64)
+                *(int64_t *)(void *)at = (int64_t)v;
             break;
-        }
-        case SLOT_BOOL:
-            *(rec_bool *)at = f.num != 0;
+        case 2:
+            if (!wire_varint1(&p, end, &v) || v > (uint64_t)(end - p))
+                return false;
+            if (sl->kind == SLOT_STR) {
+                rec_str *s = (rec_str *)(void *)at;
+                s->p = (const char *)p;
+                s->n = (uint32_t)v;
+                s->set = true;
+            }
+            p += v;
+            break;
+        case 1:
+            if (end - p < 8)
+                return false;
+            p += 8;
+            break;
+        case 5:
+            if (end - p < 4)
+                return false;
+            p += 4;
             break;
         default:
-            *(int64_t *)(void *)at = (int64_t)f.num;
-            break;
+            return false;
         }
     }
-    if (r < 0)
-        return false;
     for (size_t i = 0; i < l->n_limited; i++)
         if (((const rec_str *)(const void *)((const char *)fields + l->limited[i].off))->n >
             l->limited[i].max)

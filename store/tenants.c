@@ -118,8 +118,8 @@ int store_tenant_create(store_wtxn *w, const roster_uuid *scope,
     if (scope)
         return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "",
                            "a tenant-bound caller cannot create tenants");
-    int err = validate_fields(NULL, &store_fields_get()->create_tenant, &req->base,
-                              VALIDATE_REQUIRED | VALIDATE_VALUES, detail);
+    int err = validate_fields(NULL, &model_tenant, &store_fields_get()->check_create_tenant,
+                              &req->base, VALIDATE_REQUIRED | VALIDATE_VALUES, detail);
     if (err != ROSTER_E_OK)
         return err;
     MDB_txn *txn;
@@ -162,8 +162,8 @@ int store_tenant_update(store_wtxn *w, const roster_uuid *scope,
     if (req->id == NULL || roster_uuid_parse(&id, req->id, strlen(req->id)) != ROSTER_E_OK)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id",
                            "id is not a UUID (8-4-4-4-12 hex digits)");
-    int err = validate_fields(NULL, &store_fields_get()->update_tenant, &req->base, VALIDATE_VALUES,
-                              detail);
+    int err = validate_fields(NULL, &model_tenant, &store_fields_get()->check_update_tenant,
+                              &req->base, VALIDATE_VALUES, detail);
     if (err != ROSTER_E_OK)
         return err;
     if (req->reference && req->has_clear_reference && req->clear_reference)
@@ -246,7 +246,7 @@ int store_tenant_restore(store_wtxn *w, const Roster__V1__Tenant *tenant, roster
     static const roster_uuid nil;
     if (roster_uuid_eq(&id, &nil))
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id", "id must not be the nil UUID");
-    int err = validate_fields(NULL, &store_fields_get()->tenant, &tenant->base,
+    int err = validate_fields(NULL, &model_tenant, &store_fields_get()->check_tenant, &tenant->base,
                               VALIDATE_REQUIRED | VALIDATE_VALUES, detail);
     if (err != ROSTER_E_OK)
         return err;

@@ -10,16 +10,22 @@
 
 #include <string.h>
 
-/* Copies into record u every field of the record that request m holds
- * (fields the service sets excepted), through the joins rj (record) and
- * mj (request). Strings are shared with m. */
-static void copy_fields(Roster__V1__User *u, const model_join *rj, const ProtobufCMessage *m,
-                        const model_join *mj)
+/* Copies into the new record u every field of create request req that
+ * the request holds (store_fields.copy_from/copy_to). Strings are shared
+ * with req. */
+static void copy_fields(Roster__V1__User *u, const Roster__V1__CreateUserRequest *req,
+                        const store_fields *sf)
 {
-    for (size_t i = 0; i < rj->r->n_fields; i++) {
-        const ProtobufCFieldDescriptor *ufd = rj->fields[i], *mfd = mj->fields[i];
-        if (ufd && mfd && !(rj->r->fields[i].flags & MODEL_SERVER_SET) && model_pb_has(m, mfd))
-            model_pb_copy(&u->base, ufd, m, mfd);
+    const char *src = (const char *)req;
+    char *dst = (char *)u;
+    for (size_t i = 0; i < sf->copy_from.n; i++) {
+        const msg_slot *a = &sf->copy_from.s[i], *b = &sf->copy_to.s[i];
+        if (a->ptr) {
+            *(char **)(void *)(dst + b->off) = *(char *const *)(const void *)(src + a->off);
+        } else if (*(const protobuf_c_boolean *)(const void *)(src + a->has_off)) {
+            memcpy(dst + b->off, src + a->off, a->size);
+            *(protobuf_c_boolean *)(void *)(dst + b->has_off) = 1;
+        }
     }
 }
 
@@ -157,7 +163,7 @@ int store_user_create(store_wtxn *w, const roster_uuid *scope,
 {
     const store_fields *sf = store_fields_get();
     roster_uuid ids[MODEL_MAX_FIELDS];
-    int err = validate_fields(ids, &sf->create_user, &req->base,
+    int err = validate_fields(ids, &model_user, &sf->check_create_user, &req->base,
                               VALIDATE_REQUIRED | VALIDATE_VALUES | VALIDATE_REFS, detail);
     if (err != ROSTER_E_OK)
         return err;
@@ -193,7 +199,7 @@ int store_user_create(store_wtxn *w, const roster_uuid *scope,
     char id_text[ROSTER_UUID_TEXT_LEN + 1], tenant_text[ROSTER_UUID_TEXT_LEN + 1];
     roster_uuid_format(id_text, &id);
     Roster__V1__User u = ROSTER__V1__USER__INIT;
-    copy_fields(&u, &sf->user, &req->base, &sf->create_user);
+    copy_fields(&u, req, sf);
     u.id = id_text;
     /* Defaults of a create: isOptedIn and twoFactorEnabled false, active
      * true. */
@@ -242,8 +248,8 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
                                "%s is both given and cleared", f->name);
         cleared |= 1u << fi;
     }
-    if ((err = validate_fields(ids, &sf->update_user, &req->base, VALIDATE_VALUES | VALIDATE_REFS,
-                               detail)) != ROSTER_E_OK)
+    if ((err = validate_fields(ids, &model_user, &sf->check_update_user, &req->base,
+                               VALIDATE_VALUES | VALIDATE_REFS, detail)) != ROSTER_E_OK)
         return err;
     bool clear_tenant = cleared & (1u << MODEL_USER_tenantId);
     if (req->tenant_id) {
@@ -328,13 +334,14 @@ int store_user_restore(store_wtxn *w, const Roster__V1__User *user, roster_err_d
         return err;
     const store_fields *sf = store_fields_get();
     roster_uuid ids[MODEL_MAX_FIELDS];
-    if ((err = validate_fields(NULL, &sf->user, &user->base, VALIDATE_REQUIRED | VALIDATE_VALUES,
-                               detail)) != ROSTER_E_OK)
+    if ((err = validate_fields(NULL, &model_user, &sf->check_user, &user->base,
+                               VALIDATE_REQUIRED | VALIDATE_VALUES, detail)) != ROSTER_E_OK)
         return err;
     if (!user->has_created_at || !user->has_updated_at)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "createdAt",
                            "createdAt and updatedAt are required");
-    if ((err = validate_fields(ids, &sf->user, &user->base, VALIDATE_REFS, detail)) != ROSTER_E_OK)
+    if ((err = validate_fields(ids, &model_user, &sf->check_user, &user->base, VALIDATE_REFS,
+                               detail)) != ROSTER_E_OK)
         return err;
     if (user->tenant_id)
         tenant = ids[MODEL_USER_tenantId];

@@ -31,28 +31,26 @@ static int validate_one(roster_uuid *id, const model_field *f, const char *s,
     }
 }
 
-int validate_fields(roster_uuid *ids, const model_join *j, const ProtobufCMessage *m, unsigned what,
-                    roster_err_detail *detail)
+int validate_fields(roster_uuid *ids, const model_record *r, const msg_slots *sl,
+                    const ProtobufCMessage *m, unsigned what, roster_err_detail *detail)
 {
     roster_uuid parsed[MODEL_MAX_FIELDS];
-    const model_record *r = j->r;
     int err;
-    for (size_t i = 0; i < r->n_fields; i++) {
-        const model_field *f = &r->fields[i];
-        const ProtobufCFieldDescriptor *fd = j->fields[i];
-        bool ref = f->type == MODEL_T_ID;
-        if (fd == NULL || (f->flags & MODEL_SERVER_SET) ||
-            !(what & (ref ? VALIDATE_REFS : VALIDATE_VALUES)))
+    for (size_t i = 0; i < sl->n; i++) {
+        const msg_slot *s = &sl->s[i];
+        const model_field *f = &r->fields[s->field];
+        if (!(what & (f->type == MODEL_T_ID ? VALIDATE_REFS : VALIDATE_VALUES)))
             continue;
-        if (!model_pb_has(m, fd)) {
+        if (!msg_slot_has(m, s)) {
             if ((what & VALIDATE_REQUIRED) && (f->flags & MODEL_REQUIRED))
                 return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, f->name, "%s is required",
                                    f->name);
             continue;
         }
-        if (fd->type != PROTOBUF_C_TYPE_STRING)
+        if (!s->ptr)
             continue; /* booleans and dates: any value is valid */
-        if ((err = validate_one(&parsed[i], f, model_pb_ptr(m, fd), detail)) != ROSTER_E_OK)
+        const char *text = *(const char *const *)(const void *)((const char *)m + s->off);
+        if ((err = validate_one(&parsed[s->field], f, text, detail)) != ROSTER_E_OK)
             return err;
     }
     if (ids)

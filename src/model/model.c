@@ -96,26 +96,6 @@ static size_t scalar_size(const ProtobufCFieldDescriptor *fd)
     }
 }
 
-bool model_pb_has(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd)
-{
-    if (fd->label == PROTOBUF_C_LABEL_REPEATED)
-        return *(const size_t *)member(m, fd->quantifier_offset) > 0;
-    if (is_pointer(fd)) {
-        const void *p = *(void *const *)member(m, fd->offset);
-        return p != NULL && p != fd->default_value;
-    }
-    if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
-        return *(const uint32_t *)member(m, fd->quantifier_offset) == fd->id;
-    if (fd->label == PROTOBUF_C_LABEL_OPTIONAL)
-        return *(const protobuf_c_boolean *)member(m, fd->quantifier_offset) != 0;
-    return true; /* required */
-}
-
-const void *model_pb_ptr(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd)
-{
-    return model_pb_has(m, fd) ? *(void *const *)member(m, fd->offset) : NULL;
-}
-
 void model_pb_copy(ProtobufCMessage *dst, const ProtobufCFieldDescriptor *dfd,
                    const ProtobufCMessage *src, const ProtobufCFieldDescriptor *sfd)
 {

@@ -164,12 +164,32 @@ void model_join_init(model_join *out, const model_record *r, const ProtobufCMess
  * protobuf-c lays them out: a string or message is present when its
  * pointer is set, an optional scalar when its has_ member is. */
 
-/* Whether m holds a value for fd (a repeated field: at least one). */
-bool model_pb_has(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd);
+/* Whether m holds a value for fd (a repeated field: at least one).
+ * Inline: the store asks this for every field of every write. */
+static inline bool model_pb_has(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd)
+{
+    const char *base = (const char *)m;
+    if (fd->label == PROTOBUF_C_LABEL_REPEATED)
+        return *(const size_t *)(const void *)(base + fd->quantifier_offset) > 0;
+    if (fd->type == PROTOBUF_C_TYPE_STRING || fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+        const void *p = *(const void *const *)(const void *)(base + fd->offset);
+        return p != NULL && p != fd->default_value;
+    }
+    if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+        return *(const uint32_t *)(const void *)(base + fd->quantifier_offset) == fd->id;
+    if (fd->label == PROTOBUF_C_LABEL_OPTIONAL)
+        return *(const protobuf_c_boolean *)(const void *)(base + fd->quantifier_offset) != 0;
+    return true; /* required */
+}
 
 /* The string or sub-message of fd in m, NULL when absent. Borrowed from
  * m. fd must be a singular string or message field. */
-const void *model_pb_ptr(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd);
+static inline const void *model_pb_ptr(const ProtobufCMessage *m,
+                                       const ProtobufCFieldDescriptor *fd)
+{
+    return model_pb_has(m, fd) ? *(const void *const *)(const void *)((const char *)m + fd->offset)
+                               : NULL;
+}
 
 /* Sets field dfd of dst to the value of field sfd of src (same type,
  * singular), or to absent when src has none. A string or message is
