@@ -8,12 +8,12 @@
 static store_fields fields;
 static pthread_once_t fields_once = PTHREAD_ONCE_INIT;
 
-/* Fills table[v] with the model field each value v of enum e names. */
-static void enum_table(int8_t *table, const ProtobufCEnumDescriptor *e)
+/* Fills table[v] with the field of r each value v of enum e names. */
+static void enum_table(int8_t *table, const model_record *r, const ProtobufCEnumDescriptor *e)
 {
     memset(table, -1, FIELDS_MAX_ENUM);
-    for (size_t i = 0; i < model_user.n_fields; i++) {
-        const char *name = model_user.fields[i].name;
+    for (size_t i = 0; i < r->n_fields; i++) {
+        const char *name = r->fields[i].name;
         const ProtobufCEnumValue *v = model_enum_value(e, name, strlen(name));
         if (v && v->value >= 0 && v->value < FIELDS_MAX_ENUM)
             table[v->value] = (int8_t)i;
@@ -99,6 +99,7 @@ static void fields_make(void)
     model_join_init(&sf->update_tenant, &model_tenant,
                     &roster__v1__update_tenant_request__descriptor);
     model_join_init(&sf->user_filter, &model_user, &roster__v1__user_filter__descriptor);
+    model_join_init(&sf->tenant_filter, &model_tenant, &roster__v1__tenant_filter__descriptor);
 
     check_slots(&sf->check_user, &sf->user);
     check_slots(&sf->check_create_user, &sf->create_user);
@@ -135,9 +136,13 @@ static void fields_make(void)
         sf->sort_slot[field_of[order[k]]] = (int8_t)k;
     }
 
-    enum_table(sf->user_field, &roster__v1__user_field__descriptor);
-    enum_table(sf->user_sort, &roster__v1__user_sort_field__descriptor);
-    enum_table(sf->user_search, &roster__v1__user_search_key__descriptor);
+    enum_table(sf->user_field, &model_user, &roster__v1__user_field__descriptor);
+    enum_table(sf->user_sort, &model_user, &roster__v1__user_sort_field__descriptor);
+    enum_table(sf->user_search, &model_user, &roster__v1__user_search_key__descriptor);
+    enum_table(sf->tenant_sort, &model_tenant, &roster__v1__tenant_sort_field__descriptor);
+    for (size_t i = 0; i < model_tenant.n_fields; i++)
+        snprintf(sf->tenant_filter_name[i], FIELDS_NAME_MAX, "filter.%s",
+                 model_tenant.fields[i].name);
 
     const ProtobufCEnumDescriptor *keys = &roster__v1__user_search_key__descriptor;
     size_t at = (size_t)snprintf(sf->search_key_message, sizeof sf->search_key_message,

@@ -56,7 +56,8 @@ static inline bool msg_slot_has(const ProtobufCMessage *m, const msg_slot *sl)
 typedef struct store_fields {
     model_join user, create_user, update_user; /* roster.v1.User and its requests */
     model_join tenant, create_tenant, update_tenant;
-    model_join user_filter; /* UserFilter: the filter message of each field */
+    model_join user_filter;   /* UserFilter: the filter message of each field */
+    model_join tenant_filter; /* TenantFilter */
 
     /* What validation visits (validate_fields): the fields the service
      * does not set that a message holds as strings, or that are
@@ -86,11 +87,13 @@ typedef struct store_fields {
     int8_t user_field[FIELDS_MAX_ENUM];  /* UserField (an update's clear list) */
     int8_t user_sort[FIELDS_MAX_ENUM];   /* UserSortField */
     int8_t user_search[FIELDS_MAX_ENUM]; /* UserSearchKey */
+    int8_t tenant_sort[FIELDS_MAX_ENUM]; /* TenantSortField -> model_tenant index */
     /* "search.key must name one of email, firstName, ...": the search
      * keys in enum order. */
     char search_key_message[160];
     /* "filter.firstName": the error field of each field's filter. */
     char filter_name[MODEL_USER__COUNT][FIELDS_NAME_MAX];
+    char tenant_filter_name[MODEL_TENANT__COUNT][FIELDS_NAME_MAX];
 } store_fields;
 
 /* The derivations; static, made on first use (thread-safe), never NULL. */

@@ -50,7 +50,7 @@ typedef struct rec_layout {
 #define REC_X_USER_OFF(n, t, m, f, fl)   (uint16_t) offsetof(user_fields, n),
 #define REC_X_TENANT_OFF(n, t, m, f, fl) (uint16_t) offsetof(tenant_fields, n),
 const uint16_t rec_user_off[MODEL_USER__COUNT] = {MODEL_USER_FIELDS(REC_X_USER_OFF)};
-static const uint16_t tenant_off[] = {MODEL_TENANT_FIELDS(REC_X_TENANT_OFF)};
+const uint16_t rec_tenant_off[MODEL_TENANT__COUNT] = {MODEL_TENANT_FIELDS(REC_X_TENANT_OFF)};
 #undef REC_X_USER_OFF
 #undef REC_X_TENANT_OFF
 
@@ -90,7 +90,7 @@ static void layout_make(rec_layout *l, void *blank, const model_record *r, const
 static void layouts_make(void)
 {
     layout_make(&user_layout, &user_blank, &model_user, rec_user_off);
-    layout_make(&tenant_layout, &tenant_blank, &model_tenant, tenant_off);
+    layout_make(&tenant_layout, &tenant_blank, &model_tenant, rec_tenant_off);
 }
 
 /* Reads a varint at *p (< end) with a fast path for one byte, the usual

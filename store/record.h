@@ -58,8 +58,10 @@ typedef struct tenant_view {
     roster_uuid id;  /* f.id parsed */
 } tenant_view;
 
-/* Offset in user_fields of the slot of each field of model_user. */
+/* Offset in user_fields (tenant_fields) of the slot of each field of
+ * model_user (model_tenant). Static. */
 extern const uint16_t rec_user_off[MODEL_USER__COUNT];
+extern const uint16_t rec_tenant_off[MODEL_TENANT__COUNT];
 
 /* The slot of model_user field `field` in v (a rec_str, rec_bool or
  * int64_t by the field's type); borrowed from v. */

@@ -392,18 +392,21 @@ int store_tenant_list(store_rtxn *r, const roster_uuid *scope,
     if (offset < 0)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "offset",
                            "offset must not be negative, got %d", offset);
+    /* Tenants are few: a list walks the records (createdAt order) or
+     * tenant_name (the name order, the one sortable tenant field with an
+     * index) and filters each record. */
+    const store_fields *sf = store_fields_get();
     bool by_name = false, desc = true;
     if (req->order) {
         if (req->order->has_sort) {
-            if (req->order->sort == ROSTER__V1__TENANT_SORT_FIELD__TENANT_SORT_FIELD_NAME)
-                by_name = true;
-            else if (req->order->sort !=
-                         ROSTER__V1__TENANT_SORT_FIELD__TENANT_SORT_FIELD_CREATED_AT &&
-                     req->order->sort !=
-                         ROSTER__V1__TENANT_SORT_FIELD__TENANT_SORT_FIELD_UNSPECIFIED)
+            int v = (int)req->order->sort;
+            int fi = v == ROSTER__V1__TENANT_SORT_FIELD__TENANT_SORT_FIELD_UNSPECIFIED
+                         ? MODEL_TENANT_createdAt
+                         : store_fields_enum(sf->tenant_sort, v);
+            if (fi < 0)
                 return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "order.sort",
-                                   "order.sort %d is not a tenant sort field",
-                                   (int)req->order->sort);
+                                   "order.sort %d is not a tenant sort field", v);
+            by_name = fi == MODEL_TENANT_name;
         }
         if (req->order->has_order) {
             if (req->order->order == ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC)
@@ -419,9 +422,25 @@ int store_tenant_list(store_rtxn *r, const roster_uuid *scope,
     int err = filter_id_parse(&idc, f ? f->id : NULL, "filter.id", arena, detail);
     if (err != ROSTER_E_OK)
         return err;
-    if (f && ((err = filter_str_check(f->name, "filter.name", detail)) != ROSTER_E_OK ||
-              (err = filter_str_check(f->reference, "filter.reference", detail)) != ROSTER_E_OK))
-        return err;
+    /* The StringFilters of the tenant's fields, checked in model order and
+     * kept with the view slot each reads. */
+    const Roster__V1__StringFilter *sfl[MODEL_TENANT__COUNT];
+    const rec_str *slot_of[MODEL_TENANT__COUNT];
+    tenant_view tv;
+    size_t n_sfl = 0;
+    for (size_t i = 0; f && i < model_tenant.n_fields; i++) {
+        const ProtobufCFieldDescriptor *fd = sf->tenant_filter.fields[i];
+        if (fd == NULL || model_tenant.fields[i].filter != MODEL_FILTER_STRING)
+            continue;
+        const Roster__V1__StringFilter *one = model_pb_ptr(&f->base, fd);
+        if ((err = filter_str_check(one, sf->tenant_filter_name[i], detail)) != ROSTER_E_OK)
+            return err;
+        if (one) {
+            sfl[n_sfl] = one;
+            slot_of[n_sfl++] =
+                (const rec_str *)(const void *)((const char *)&tv.f + rec_tenant_off[i]);
+        }
+    }
 
     Roster__V1__ListTenantsResponse *resp = roster_arena_alloc(arena, sizeof *resp);
     Roster__V1__Tenant **ts = roster_arena_alloc(arena, (limit ? (size_t)limit : 1) * sizeof *ts);
@@ -447,14 +466,16 @@ int store_tenant_list(store_rtxn *r, const roster_uuid *scope,
             if ((rc = mdb_get(r->txn, r->s->tenants, &ik, &rec)) != 0)
                 break;
         }
-        tenant_view tv;
         if ((err = tenant_view_parse(&tv, rec.mv_data, rec.mv_size)) != ROSTER_E_OK)
             break;
         if (scope && !roster_uuid_eq(scope, &tv.id))
             continue;
-        if (!filter_id_match(&idc, &tv.id, true) ||
-            (f && (!filter_str_match(f->name, tv.f.name) ||
-                   !filter_str_match(f->reference, tv.f.reference))))
+        if (!filter_id_match(&idc, &tv.id, true))
+            continue;
+        size_t j = 0;
+        while (j < n_sfl && filter_str_match(sfl[j], *slot_of[j]))
+            j++;
+        if (j < n_sfl)
             continue;
         if (total++ < offset || n >= (size_t)limit)
             continue;
