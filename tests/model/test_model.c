@@ -172,6 +172,9 @@ START_TEST(flags_consistent)
             if (f->flags & MODEL_SERVER_SET)
                 ck_assert_msg(!(f->flags & (MODEL_UPDATABLE | MODEL_REQUIRED)), "%s.%s",
                               rs[k]->name, f->name);
+            if (f->flags & (MODEL_REQUIRED | MODEL_UNIQUE | MODEL_SEARCHABLE))
+                ck_assert_msg(f->type != MODEL_T_BOOL && f->type != MODEL_T_DATE, "%s.%s",
+                              rs[k]->name, f->name);
             if (f->type == MODEL_T_BOOL || f->type == MODEL_T_DATE)
                 ck_assert_uint_eq(f->max_len, 0);
             else
