@@ -108,9 +108,9 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
         e->field = -1;
         e->key = buf;
         e->key[0] = 'g';
-        size_t l = 1 + key_sort_value(e->key + 1, fi, v);
-        memcpy(e->key + l, v->id.b, 16);
-        e->klen = l + 16;
+        size_t vn = key_sort_value(e->key + 1, fi, v);
+        memcpy(e->key + 1 + vn, v->id.b, 16);
+        e->klen = 1 + vn + 16;
         e->data[0] = flags;
         e->dlen = 1;
         buf += KEY_MAX;
@@ -123,9 +123,9 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
         e->key = buf;
         e->key[0] = 't';
         memcpy(e->key + 1, scope.b, 16);
-        l = 17 + key_sort_value(e->key + 17, fi, v);
-        memcpy(e->key + l, v->id.b, 16);
-        e->klen = l + 16;
+        /* The same value and id as the 'g' key, encoded once. */
+        memcpy(e->key + 17, out[n - 2].key + 1, vn + 16);
+        e->klen = 17 + vn + 16;
         e->data[0] = flags;
         e->dlen = 1;
         buf += KEY_MAX;

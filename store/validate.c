@@ -35,6 +35,7 @@ int validate_fields(roster_uuid *ids, const model_record *r, const msg_slots *sl
                     const ProtobufCMessage *m, unsigned what, roster_err_detail *detail)
 {
     roster_uuid parsed[MODEL_MAX_FIELDS];
+    uint32_t ids_parsed = 0; /* bit i: parsed[i] holds an id */
     int err;
     for (size_t i = 0; i < sl->n; i++) {
         const msg_slot *s = &sl->s[i];
@@ -52,9 +53,13 @@ int validate_fields(roster_uuid *ids, const model_record *r, const msg_slots *sl
         const char *text = *(const char *const *)(const void *)((const char *)m + s->off);
         if ((err = validate_one(&parsed[s->field], f, text, detail)) != ROSTER_E_OK)
             return err;
+        if (f->type == MODEL_T_ID)
+            ids_parsed |= 1u << s->field;
     }
-    if (ids)
-        memcpy(ids, parsed, sizeof parsed);
+    for (; ids && ids_parsed; ids_parsed &= ids_parsed - 1) {
+        int i = __builtin_ctz(ids_parsed);
+        ids[i] = parsed[i];
+    }
     return ROSTER_E_OK;
 }
 
