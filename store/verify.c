@@ -229,6 +229,17 @@ static int check_tenants(verifier *vf)
     return ROSTER_E_OK;
 }
 
+/* Whether v holds every field a create requires (MODEL_REQUIRED: the
+ * reference and email the unique indexes are keyed by). */
+static bool has_required(const user_view *v)
+{
+    for (size_t i = 0; i < model_user.n_fields; i++)
+        if ((model_user.fields[i].flags & MODEL_REQUIRED) &&
+            !((const rec_str *)rec_user_slot(v, (int)i))->set)
+            return false;
+    return true;
+}
+
 static int check_users(verifier *vf, uint64_t *dup)
 {
     const store *s = vf->r->s;
@@ -245,7 +256,7 @@ static int check_users(verifier *vf, uint64_t *dup)
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         user_view u;
         if (user_view_parse(&u, v.mv_data, v.mv_size) != ROSTER_E_OK || k.mv_size != 16 ||
-            !roster_uuid_eq(k.mv_data, &u.id) || !u.f.reference.set || !u.f.email.set) {
+            !roster_uuid_eq(k.mv_data, &u.id) || !has_required(&u)) {
             report(vf, STORE_ISSUE_BAD_RECORD, "users", NULL,
                    "a user record does not decode, lacks reference/email, or its id differs "
                    "from its key");
