@@ -165,7 +165,7 @@ void model_join_init(model_join *out, const model_record *r, const ProtobufCMess
  * pointer is set, an optional scalar when its has_ member is. */
 
 /* Whether m holds a value for fd (a repeated field: at least one).
- * Inline: the store asks this for every field of every write. */
+ * Inline: asked per field on the write and list paths. */
 static inline bool model_pb_has(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd)
 {
     const char *base = (const char *)m;
