@@ -76,7 +76,7 @@ int filter_str_check(const Roster__V1__StringFilter *f, const char *field,
 static bool id_in(const roster_uuid *list, size_t n, const roster_uuid *v)
 {
     for (size_t i = 0; i < n; i++)
-        if (memcmp(list[i].b, v->b, 16) == 0)
+        if (roster_uuid_eq(&list[i], v))
             return true;
     return false;
 }
@@ -91,9 +91,9 @@ bool filter_id_match(const id_cond *c, const roster_uuid *value, bool present)
         return false;
     if (!present)
         return !(c->has_eq || c->has_neq || c->has_in || c->n_not_in);
-    if (c->has_eq && memcmp(c->eq.b, value->b, 16) != 0)
+    if (c->has_eq && !roster_uuid_eq(&c->eq, value))
         return false;
-    if (c->has_neq && memcmp(c->neq.b, value->b, 16) == 0)
+    if (c->has_neq && roster_uuid_eq(&c->neq, value))
         return false;
     if (c->has_in && !id_in(c->in, c->n_in, value))
         return false;

@@ -33,27 +33,16 @@ static size_t key_i64(uint8_t *buf, int64_t v)
     return 8;
 }
 
-size_t key_sort_value(uint8_t *buf, int sort, const user_view *v)
+size_t key_sort_value(uint8_t *buf, int field, const user_view *v)
 {
-    switch (sort) {
-    case SORT_ACTIVE:
-        return key_bool(buf, v->active);
-    case SORT_EMAIL:
-        return key_str(buf, v->email);
-    case SORT_FIRST_NAME:
-        return key_str(buf, v->first_name);
-    case SORT_LAST_NAME:
-        return key_str(buf, v->last_name);
-    case SORT_LOCALE:
-        return key_str(buf, v->locale);
-    case SORT_PHONE:
-        return key_str(buf, v->phone);
-    case SORT_TIMEZONE:
-        return key_str(buf, v->timezone);
-    case SORT_UPDATED_AT:
-        return key_i64(buf, v->updated_at);
+    const void *slot = rec_user_slot(v, field);
+    switch (model_user.fields[field].type) {
+    case MODEL_T_BOOL:
+        return key_bool(buf, *(const rec_bool *)slot);
+    case MODEL_T_DATE:
+        return key_i64(buf, *(const int64_t *)slot);
     default:
-        return 0;
+        return key_str(buf, *(const rec_str *)slot);
     }
 }
 
@@ -69,7 +58,7 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
 {
     roster_uuid scope;
     key_scope(&scope, v);
-    uint8_t flags = rec_active_flags(v->active);
+    uint8_t flags = rec_active_flags(v->f.active);
     size_t n = 0;
     key_entry *e;
 
@@ -77,6 +66,7 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
     e->dbi = s->idx_tenant;
     e->db = "idx_tenant";
     e->unique = false;
+    e->field = -1;
     e->key = buf;
     memcpy(e->key, scope.b, 16);
     memcpy(e->key + 16, v->id.b, 16);
@@ -85,58 +75,57 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
     e->dlen = 1;
     buf += KEY_MAX;
 
-    e = &out[n++];
-    e->dbi = s->uniq_reference;
-    e->db = "uniq_reference";
-    e->unique = true;
-    e->key = buf;
-    if (v->reference.n)
-        memcpy(e->key, v->reference.p, v->reference.n);
-    e->key[v->reference.n] = 0;
-    memcpy(e->key + v->reference.n + 1, scope.b, 16);
-    e->klen = v->reference.n + 17;
-    memcpy(e->data, v->id.b, 16);
-    e->dlen = 16;
-    buf += KEY_MAX;
-
-    e = &out[n++];
-    e->dbi = s->uniq_email;
-    e->db = "uniq_email";
-    e->unique = true;
-    e->key = buf;
-    for (uint32_t i = 0; i < v->email.n; i++)
-        e->key[i] = (uint8_t)text_lower(v->email.p[i]);
-    e->key[v->email.n] = 0;
-    memcpy(e->key + v->email.n + 1, scope.b, 16);
-    e->klen = v->email.n + 17;
-    memcpy(e->data, v->id.b, 16);
-    e->dlen = 16;
-    buf += KEY_MAX;
+    const store_fields *sf = store_fields_get();
+    for (int u = 0; u < UNIQ__COUNT; u++) {
+        int fi = sf->uniq_field[u];
+        const rec_str *val = rec_user_slot(v, fi);
+        bool fold = model_user.fields[fi].flags & MODEL_FOLD_CASE;
+        e = &out[n++];
+        e->dbi = s->uniq[u];
+        e->db = sf->uniq_db[u];
+        e->unique = true;
+        e->field = fi;
+        e->key = buf;
+        if (fold)
+            for (uint32_t i = 0; i < val->n; i++)
+                e->key[i] = (uint8_t)text_lower(val->p[i]);
+        else if (val->n)
+            memcpy(e->key, val->p, val->n);
+        e->key[val->n] = 0;
+        memcpy(e->key + val->n + 1, scope.b, 16);
+        e->klen = val->n + 17;
+        memcpy(e->data, v->id.b, 16);
+        e->dlen = 16;
+        buf += KEY_MAX;
+    }
 
     for (int f = 0; f < SORT__COUNT; f++) {
+        int fi = sf->sort_field[f];
         e = &out[n++];
         e->dbi = s->sort[f];
-        e->db = store_sort_db_names[f];
+        e->db = sf->sort_db[f];
         e->unique = false;
+        e->field = -1;
         e->key = buf;
         e->key[0] = 'g';
-        size_t l = 1 + key_sort_value(e->key + 1, f, v);
-        memcpy(e->key + l, v->id.b, 16);
-        e->klen = l + 16;
+        size_t vn = key_sort_value(e->key + 1, fi, v);
+        memcpy(e->key + 1 + vn, v->id.b, 16);
+        e->klen = 1 + vn + 16;
         e->data[0] = flags;
         e->dlen = 1;
         buf += KEY_MAX;
 
         e = &out[n++];
         e->dbi = s->sort[f];
-        e->db = store_sort_db_names[f];
+        e->db = sf->sort_db[f];
         e->unique = false;
+        e->field = -1;
         e->key = buf;
         e->key[0] = 't';
         memcpy(e->key + 1, scope.b, 16);
-        l = 17 + key_sort_value(e->key + 17, f, v);
-        memcpy(e->key + l, v->id.b, 16);
-        e->klen = l + 16;
+        /* The same value and id as the 'g' key, encoded once. */
+        memcpy(e->key + 17, out[n - 2].key + 1, vn + 16);
+        e->klen = 17 + vn + 16;
         e->data[0] = flags;
         e->dlen = 1;
         buf += KEY_MAX;
@@ -146,7 +135,7 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
 
 size_t key_tenant_name(uint8_t *buf, const tenant_view *t)
 {
-    size_t l = key_str(buf, t->name);
+    size_t l = key_str(buf, t->f.name);
     memcpy(buf + l, t->id.b, 16);
     return l + 16;
 }

@@ -9,8 +9,9 @@
 /* Longest encoded key: 't' scope value(0x01 + 255 + 0x00) id. */
 #define KEY_MAX 320
 
-/* Encoded sort value of field `sort` (SORT_*) of v into buf; returns bytes. */
-size_t key_sort_value(uint8_t *buf, int sort, const user_view *v);
+/* Encoded sort value of model_user field `field` of v into buf (the
+ * encoding its type takes); returns bytes. */
+size_t key_sort_value(uint8_t *buf, int field, const user_view *v);
 
 /* Scope of a user: its tenant id, or all zeros when it has none. */
 void key_scope(roster_uuid *out, const user_view *v);
@@ -22,16 +23,19 @@ typedef struct key_entry {
     MDB_dbi dbi;
     const char *db; /* static name, for verify */
     bool unique;    /* data is the id; key must not belong to another user */
+    int field;      /* unique entries: index in model_user.fields; else -1 */
     uint8_t *key;
     size_t klen;
     uint8_t data[16];
     size_t dlen;
 } key_entry;
 
-#define USER_ENTRIES (3 + 2 * SORT__COUNT)
+#define USER_ENTRIES (1 + UNIQ__COUNT + 2 * SORT__COUNT)
 
 /* Fills out[USER_ENTRIES] with the index entries of user v, keys stored in
- * buf (USER_ENTRIES * KEY_MAX bytes). Returns the count. */
+ * buf (USER_ENTRIES * KEY_MAX bytes): idx_tenant, then a unique entry per
+ * unique field (store_fields.uniq_field order), then two entries (all
+ * users, per tenant) per sort index. Returns the count. */
 size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user_view *v);
 
 /* tenant_name key of a tenant into buf; returns bytes. */

@@ -1,16 +1,35 @@
 /* ListUsers: validation, plan choice and execution.
  *
- * Plans:
- *  - candidates: id equalTo/valueIn, reference equalTo or email equalTo
- *    name a few users; each is fetched, filtered, and the page is picked
- *    by sort key.
- *  - index walk: the index of the sort field (per tenant when the query
- *    names one tenant) is walked in order; conditions the entry answers
- *    (id, active) are checked on the entry, others on the record. When
- *    only the tenant and the deactivated rule apply, totalCount comes from
- *    counters and the walk stops after the page.
- *  - scan: no tenant, record conditions and a sort other than createdAt:
- *    every user is read once and the best offset+limit are kept.
+ * The fields, their filters, sort indexes and search keys come from the
+ * data model (fields.h): a condition is a model field's filter read from
+ * its view slot, an order is a model field and its sort index.
+ *
+ * Plans, in the order they are tried, and why each:
+ *  - candidates: an id equalTo/valueIn or the equalTo of a unique field
+ *    (reference, email; through its unique index, across tenants by key
+ *    prefix) names a few users. Nothing is cheaper than reading just
+ *    those, so every other condition, the order and the page are applied
+ *    to them in memory (a top-k).
+ *  - index walk: the index whose key order is the requested order (the
+ *    field's sort index; for createdAt the records themselves, which are
+ *    in id order, or idx_tenant), restricted to one tenant's part of the
+ *    keys when the query names one tenant. Walking in order lets the walk
+ *    stop as soon as the page is full, when totalCount needs no count:
+ *    that is when only the tenant and the deactivated rule apply, whose
+ *    totals the counters hold, so a page at offset n costs n + limit
+ *    entry steps whatever the store's size. An equalTo (or equalTo: null)
+ *    on active or on a sortable text field with the default order (or
+ *    ordered by that field) walks only that value's range of the field's
+ *    index, whose entries are in id (createdAt) order: the walk visits
+ *    only users that match. Conditions an entry answers (id from the key,
+ *    active and the deactivated rule from its flags byte) are checked
+ *    without reading the record; others read it.
+ *  - scan: record conditions, no single tenant and an order other than
+ *    createdAt. No index gives both the order and the conditions, and the
+ *    per-field index would visit every user anyway, in random record
+ *    order; reading the records in key order once and keeping the best
+ *    offset + limit in a heap is the cheaper way to visit everyone. This
+ *    is the unindexed case the benchmark measures.
  */
 #include "filter.h"
 #include "keys.h"
@@ -23,15 +42,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A condition on one field that only the record answers: the filter of a
+ * model field with a StringFilter, BoolFilter or DateFilter, and the slot
+ * of the view it reads. */
+typedef struct field_cond {
+    int field; /* index in model_user.fields */
+    model_filter kind;
+    uint16_t off;  /* slot in user_fields (rec_user_off) */
+    const void *f; /* the Roster__V1__{String,Bool,Date}Filter */
+} field_cond;
+
 typedef struct uquery {
     const Roster__V1__UserFilter *f; /* never NULL (an empty filter when absent) */
     const roster_uuid *scope;
     id_cond id, tenant;
     bool hide_inactive;
-    int search_key; /* -1: none, else a ROSTER__V1__USER_SEARCH_KEY__* value */
+    field_cond conds[MODEL_USER__COUNT]; /* the fields' filters given, in model order */
+    size_t n_conds;
+    int search_field; /* -1: none, else the searched field (model_user index) */
     const char *search;
     size_t search_n;
-    int sort; /* SORT_* or SORT_CREATED_AT */
+    int sort;      /* the sort field (model_user index) */
+    int cand_uniq; /* unique index whose field has an equalTo value, or -1 */
     bool desc;
     size_t limit, offset;
     /* plan */
@@ -43,7 +75,7 @@ typedef struct uquery {
     bool empty;          /* the conditions contradict: nothing matches */
     /* Equality plan: an equalTo (or equalTo: null) on an indexed field
      * walks only that value's range of the field's index, whose entries
-     * are in id (createdAt) order. -1 when not used. */
+     * are in id (createdAt) order. A model_user index, -1 when not used. */
     int range_field;
     uint8_t range_val[KEY_MAX];
     size_t range_len;
@@ -73,44 +105,45 @@ static bool str_simple_eq(const Roster__V1__StringFilter *sf)
     return (sf->equal_to != NULL) != is_null && !(sf->has_equal_to_null && !is_null);
 }
 
-/* Picks the equality plan when one applies (see uquery.range_field). */
+/* Picks the equality plan when one applies (see uquery.range_field).
+ * `active` is a boolean index, whose value encodings are written here;
+ * the text candidates are the fields with a StringFilter and a sort index,
+ * first in model order, except unique fields, whose equalTo is served by
+ * the candidates plan (and is never null). */
 static void choose_range(uquery *q)
 {
+    const store_fields *sf = store_fields_get();
     const Roster__V1__UserFilter *f = q->f;
     q->range_field = -1;
     const Roster__V1__BoolFilter *a = f->active;
-    if (a && (q->sort == SORT_CREATED_AT || q->sort == SORT_ACTIVE) && !a->has_not_equal_to &&
-        !a->has_not_equal_to_null &&
+    if (a && (q->sort == MODEL_USER_createdAt || q->sort == MODEL_USER_active) &&
+        !a->has_not_equal_to && !a->has_not_equal_to_null &&
         (a->has_equal_to != (a->has_equal_to_null && a->equal_to_null)) &&
         !(a->has_equal_to_null && !a->equal_to_null)) {
-        q->range_field = SORT_ACTIVE;
+        q->range_field = MODEL_USER_active;
         q->range_val[0] = a->has_equal_to ? (a->equal_to ? 0x02 : 0x01) : 0x03;
         q->range_len = 1;
         return;
     }
-    struct {
-        int field;
-        const Roster__V1__StringFilter *sf;
-    } c[] = {{SORT_LOCALE, f->locale},
-             {SORT_TIMEZONE, f->timezone},
-             {SORT_FIRST_NAME, f->first_name},
-             {SORT_LAST_NAME, f->last_name},
-             {SORT_PHONE, f->phone}};
-    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
-        if (!str_simple_eq(c[i].sf) || (q->sort != SORT_CREATED_AT && q->sort != c[i].field))
+    for (size_t i = 0; i < q->n_conds; i++) {
+        const field_cond *c = &q->conds[i];
+        const Roster__V1__StringFilter *sfl = c->f;
+        if (c->kind != MODEL_FILTER_STRING || sf->sort_slot[c->field] < 0 ||
+            (model_user.fields[c->field].flags & MODEL_UNIQUE) || !str_simple_eq(sfl) ||
+            (q->sort != MODEL_USER_createdAt && q->sort != c->field))
             continue;
         rec_str v = {NULL, 0, false};
-        if (c[i].sf->equal_to) {
-            size_t n = strlen(c[i].sf->equal_to);
+        if (sfl->equal_to) {
+            size_t n = strlen(sfl->equal_to);
             if (n + 2 > KEY_MAX - 33) {
                 q->empty = true; /* longer than any stored value */
                 return;
             }
-            v.p = c[i].sf->equal_to;
+            v.p = sfl->equal_to;
             v.n = (uint32_t)n;
             v.set = true;
         }
-        q->range_field = c[i].field;
+        q->range_field = c->field;
         q->range_len = key_str(q->range_val, v);
         return;
     }
@@ -136,43 +169,19 @@ static int query_prepare(uquery *q, const roster_uuid *scope,
     q->limit = (size_t)limit;
     q->offset = (size_t)offset;
 
-    q->sort = SORT_CREATED_AT;
+    const store_fields *sf = store_fields_get();
+    q->sort = MODEL_USER_createdAt;
     q->desc = true;
     if (req->order) {
         if (req->order->has_sort) {
-            switch (req->order->sort) {
-            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_UNSPECIFIED:
-            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_CREATED_AT:
-                q->sort = SORT_CREATED_AT;
-                break;
-            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_ACTIVE:
-                q->sort = SORT_ACTIVE;
-                break;
-            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_EMAIL:
-                q->sort = SORT_EMAIL;
-                break;
-            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_FIRST_NAME:
-                q->sort = SORT_FIRST_NAME;
-                break;
-            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_LAST_NAME:
-                q->sort = SORT_LAST_NAME;
-                break;
-            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_LOCALE:
-                q->sort = SORT_LOCALE;
-                break;
-            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_PHONE:
-                q->sort = SORT_PHONE;
-                break;
-            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_TIMEZONE:
-                q->sort = SORT_TIMEZONE;
-                break;
-            case ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_UPDATED_AT:
-                q->sort = SORT_UPDATED_AT;
-                break;
-            default:
+            int v = (int)req->order->sort;
+            int fi = v == ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_UNSPECIFIED
+                         ? MODEL_USER_createdAt
+                         : store_fields_enum(sf->user_sort, v);
+            if (fi < 0)
                 return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "order.sort",
-                                   "order.sort %d is not a user sort field", (int)req->order->sort);
-            }
+                                   "order.sort %d is not a user sort field", v);
+            q->sort = fi;
         }
         if (req->order->has_order) {
             if (req->order->order == ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC)
@@ -184,18 +193,17 @@ static int query_prepare(uquery *q, const roster_uuid *scope,
         }
     }
 
-    q->search_key = -1;
+    q->search_field = -1;
     if (req->search) {
         int k = req->search->has_key ? (int)req->search->key : 0;
-        if (k < ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_EMAIL ||
-            k > ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_TIMEZONE)
-            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "search.key",
-                               "search.key must name one of email, firstName, lastName, "
-                               "locale, phone, timezone");
+        int fi = store_fields_enum(sf->user_search, k);
+        if (fi < 0)
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "search.key", "%s",
+                               sf->search_key_message);
         if (req->search->value == NULL)
             return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "search.value",
                                "search.value is required");
-        q->search_key = k;
+        q->search_field = fi;
         q->search = req->search->value;
         q->search_n = strlen(q->search);
     }
@@ -204,18 +212,30 @@ static int query_prepare(uquery *q, const roster_uuid *scope,
         (err = filter_id_parse(&q->tenant, f->tenant_id, "filter.tenantId", arena, detail)) !=
             ROSTER_E_OK)
         return err;
-    struct {
-        const Roster__V1__StringFilter *sf;
-        const char *name;
-    } sfs[] = {
-        {f->reference, "filter.reference"},  {f->email, "filter.email"},
-        {f->first_name, "filter.firstName"}, {f->last_name, "filter.lastName"},
-        {f->phone, "filter.phone"},          {f->locale, "filter.locale"},
-        {f->timezone, "filter.timezone"},
-    };
-    for (size_t i = 0; i < sizeof sfs / sizeof sfs[0]; i++)
-        if ((err = filter_str_check(sfs[i].sf, sfs[i].name, detail)) != ROSTER_E_OK)
+    /* Every field's filter: StringFilters checked (in model order), and
+     * the filters only the record answers collected as conditions. The
+     * id and tenantId filters were parsed above; they are answered by
+     * index entries and keys. */
+    q->cand_uniq = -1;
+    for (size_t i = 0; i < model_user.n_fields; i++) {
+        const ProtobufCFieldDescriptor *fd = sf->user_filter.fields[i];
+        model_filter kind = model_user.fields[i].filter;
+        if (fd == NULL || kind == MODEL_FILTER_NONE || kind == MODEL_FILTER_ID)
+            continue;
+        const void *cf = model_pb_ptr(&f->base, fd);
+        if (kind == MODEL_FILTER_STRING &&
+            (err = filter_str_check(cf, sf->filter_name[i], detail)) != ROSTER_E_OK)
             return err;
+        if (cf == NULL)
+            continue;
+        q->conds[q->n_conds++] = (field_cond){(int)i, kind, rec_user_off[i], cf};
+    }
+    for (int u = 0; u < UNIQ__COUNT && q->cand_uniq < 0; u++) {
+        const Roster__V1__StringFilter *uf =
+            model_pb_ptr(&f->base, sf->user_filter.fields[sf->uniq_field[u]]);
+        if (uf && uf->equal_to)
+            q->cand_uniq = u;
+    }
 
     q->hide_inactive =
         f->active == NULL && !(f->with_deactivated && f->with_deactivated->has_equal_to &&
@@ -226,7 +246,7 @@ static int query_prepare(uquery *q, const roster_uuid *scope,
         q->one_tenant = true;
         q->tenant_key = q->tenant.eq;
         q->tenant_covered = true;
-        if (scope && memcmp(scope->b, q->tenant.eq.b, 16) != 0)
+        if (scope && !roster_uuid_eq(scope, &q->tenant.eq))
             q->empty = true;
     } else if (id_is_simple_null(&q->tenant)) {
         q->one_tenant = true; /* the all-zero scope: users without a tenant */
@@ -241,12 +261,12 @@ static int query_prepare(uquery *q, const roster_uuid *scope,
         q->tenant_covered = !q->tenant.active;
     }
     choose_range(q);
-    int rf = q->range_field;
-    q->need_record = !q->tenant_covered || f->reference || f->email ||
-                     (f->first_name && rf != SORT_FIRST_NAME) ||
-                     (f->last_name && rf != SORT_LAST_NAME) || (f->phone && rf != SORT_PHONE) ||
-                     (f->locale && rf != SORT_LOCALE) || (f->timezone && rf != SORT_TIMEZONE) ||
-                     f->is_opted_in || f->created_at || f->updated_at || q->search_key >= 0;
+    /* Index entries answer active (their flags) and the range walked;
+     * every other condition reads the record. */
+    q->need_record = !q->tenant_covered || q->search_field >= 0;
+    for (size_t i = 0; i < q->n_conds; i++)
+        if (q->conds[i].field != MODEL_USER_active && q->conds[i].field != q->range_field)
+            q->need_record = true;
     q->entry_conds = q->id.active || f->active || q->hide_inactive;
     return ROSTER_E_OK;
 }
@@ -260,50 +280,39 @@ static bool match_entry(const uquery *q, const roster_uuid *id, rec_bool active)
     return filter_bool_match(q->f->active, active);
 }
 
-static rec_str search_field(const user_view *v, int key)
-{
-    switch (key) {
-    case ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_EMAIL:
-        return v->email;
-    case ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_FIRST_NAME:
-        return v->first_name;
-    case ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_LAST_NAME:
-        return v->last_name;
-    case ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_LOCALE:
-        return v->locale;
-    case ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_PHONE:
-        return v->phone;
-    default:
-        return v->timezone;
-    }
-}
-
 static bool match_record(const uquery *q, user_view *v)
 {
-    const Roster__V1__UserFilter *f = q->f;
     if ((q->id.active || q->scope || q->tenant.active) && user_view_ids(v) != ROSTER_E_OK)
         return false;
     if (q->id.active && !filter_id_match(&q->id, &v->id, true))
         return false;
-    if ((q->hide_inactive && v->active == 0) || !filter_bool_match(f->active, v->active))
+    if (q->hide_inactive && v->f.active == 0)
         return false;
-    if (q->scope && (!v->has_tenant || memcmp(v->tenant.b, q->scope->b, 16) != 0))
+    if (q->scope && (!v->has_tenant || !roster_uuid_eq(&v->tenant, q->scope)))
         return false;
     if (!filter_id_match(&q->tenant, &v->tenant, v->has_tenant))
         return false;
-    if (!filter_str_match(f->reference, v->reference) || !filter_str_match(f->email, v->email) ||
-        !filter_str_match(f->first_name, v->first_name) ||
-        !filter_str_match(f->last_name, v->last_name) || !filter_str_match(f->phone, v->phone) ||
-        !filter_str_match(f->locale, v->locale) || !filter_str_match(f->timezone, v->timezone))
-        return false;
-    if (!filter_bool_match(f->is_opted_in, v->is_opted_in))
-        return false;
-    if (!filter_date_match(f->created_at, v->created_at) ||
-        !filter_date_match(f->updated_at, v->updated_at))
-        return false;
-    if (q->search_key >= 0) {
-        rec_str s = search_field(v, q->search_key);
-        if (!s.set || !text_contains_ci(s.p, s.n, q->search, q->search_n))
+    for (size_t i = 0; i < q->n_conds; i++) {
+        const field_cond *c = &q->conds[i];
+        const void *slot = (const char *)&v->f + c->off;
+        bool ok;
+        switch (c->kind) {
+        case MODEL_FILTER_STRING:
+            ok = filter_str_match(c->f, *(const rec_str *)slot);
+            break;
+        case MODEL_FILTER_BOOL:
+            ok = filter_bool_match(c->f, *(const rec_bool *)slot);
+            break;
+        default:
+            ok = filter_date_match(c->f, *(const int64_t *)slot);
+            break;
+        }
+        if (!ok)
+            return false;
+    }
+    if (q->search_field >= 0) {
+        const rec_str *s = rec_user_slot(v, q->search_field);
+        if (!s->set || !text_contains_ci(s->p, s->n, q->search, q->search_n))
             return false;
     }
     return true;
@@ -385,8 +394,9 @@ static int walk_index(const uquery *q, MDB_txn *txn, const store *s, page_acc *a
     size_t pn = 0;
     MDB_dbi dbi;
     bool records; /* entries are the user records themselves */
+    const store_fields *sf = store_fields_get();
     if (q->range_field >= 0) {
-        dbi = s->sort[q->range_field];
+        dbi = s->sort[sf->sort_slot[q->range_field]];
         records = false;
         if (q->one_tenant) {
             prefix[0] = 't';
@@ -398,7 +408,7 @@ static int walk_index(const uquery *q, MDB_txn *txn, const store *s, page_acc *a
         }
         memcpy(prefix + pn, q->range_val, q->range_len);
         pn += q->range_len;
-    } else if (q->sort == SORT_CREATED_AT) {
+    } else if (q->sort == MODEL_USER_createdAt) {
         if (q->one_tenant) {
             dbi = s->idx_tenant;
             memcpy(prefix, q->tenant_key.b, 16);
@@ -409,7 +419,7 @@ static int walk_index(const uquery *q, MDB_txn *txn, const store *s, page_acc *a
             records = true;
         }
     } else {
-        dbi = s->sort[q->sort];
+        dbi = s->sort[sf->sort_slot[q->sort]];
         records = false;
         if (q->one_tenant) {
             prefix[0] = 't';
@@ -425,7 +435,7 @@ static int walk_index(const uquery *q, MDB_txn *txn, const store *s, page_acc *a
     bool counted = !q->need_record && !q->id.active && q->f->active == NULL && q->range_field < 0;
     /* Sorting by active with deactivated users left out: their entries
      * (value 0x01) form one run that the walk skips or stops at. */
-    bool skip_false = q->sort == SORT_ACTIVE && q->hide_inactive && q->range_field < 0;
+    bool skip_false = q->sort == MODEL_USER_active && q->hide_inactive && q->range_field < 0;
     if (counted) {
         store_counter c;
         int err = store_counter_get(txn, s, &q->tenant_key, !q->one_tenant, &c);
@@ -618,14 +628,14 @@ static int offer(const uquery *q, topk *t, int64_t *total, const void *bytes, si
         return err;
     (*total)++;
     uint8_t key[KEY_MAX];
-    size_t kl = q->sort == SORT_CREATED_AT ? 0 : key_sort_value(key, q->sort, &uv);
+    size_t kl = q->sort == MODEL_USER_createdAt ? 0 : key_sort_value(key, q->sort, &uv);
     memcpy(key + kl, uv.id.b, 16);
     return topk_add(t, key, kl + 16, bytes, len);
 }
 
 static int cmp_uuid(const void *a, const void *b)
 {
-    return memcmp(a, b, 16);
+    return roster_uuid_cmp(a, b);
 }
 
 /* Candidate ids from a unique index: keys `value 0x00 scope`. */
@@ -692,19 +702,20 @@ static int run_topk(const uquery *q, MDB_txn *txn, const store *s, bool candidat
             }
             memcpy(ids, q->id.in, q->id.n_in * sizeof *ids);
             n_ids = q->id.n_in;
-        } else if (f->reference && f->reference->equal_to) {
-            err = unique_candidates(txn, s->uniq_reference, f->reference->equal_to, false, &ids,
-                                    &n_ids, &cap);
         } else {
-            err =
-                unique_candidates(txn, s->uniq_email, f->email->equal_to, true, &ids, &n_ids, &cap);
+            int fi = store_fields_get()->uniq_field[q->cand_uniq];
+            const Roster__V1__StringFilter *uf =
+                model_pb_ptr(&f->base, store_fields_get()->user_filter.fields[fi]);
+            err = unique_candidates(txn, s->uniq[q->cand_uniq], uf->equal_to,
+                                    model_user.fields[fi].flags & MODEL_FOLD_CASE, &ids, &n_ids,
+                                    &cap);
         }
         if (err != ROSTER_E_OK)
             goto out;
         if (n_ids > 1)
             qsort(ids, n_ids, sizeof *ids, cmp_uuid);
         for (size_t i = 0; i < n_ids; i++) {
-            if (i > 0 && memcmp(ids[i].b, ids[i - 1].b, 16) == 0)
+            if (i > 0 && roster_uuid_eq(&ids[i], &ids[i - 1]))
                 continue;
             MDB_val k = {16, ids[i].b}, v;
             rc = mdb_get(txn, s->users, &k, &v);
@@ -762,12 +773,10 @@ int store_user_list_raw(store_rtxn *r, const roster_uuid *scope,
     if (a.items == NULL || a.ids == NULL)
         return ROSTER_E_NOMEM;
     if (!q.empty) {
-        const Roster__V1__UserFilter *f = q.f;
-        bool candidates = q.id.has_eq || q.id.has_in || (f->reference && f->reference->equal_to) ||
-                          (f->email && f->email->equal_to);
+        bool candidates = q.id.has_eq || q.id.has_in || q.cand_uniq >= 0;
         if (candidates)
             err = run_topk(&q, r->txn, r->s, true, &a);
-        else if (q.need_record && !q.one_tenant && q.sort != SORT_CREATED_AT)
+        else if (q.need_record && !q.one_tenant && q.sort != MODEL_USER_createdAt)
             err = run_topk(&q, r->txn, r->s, false, &a);
         else
             err = walk_index(&q, r->txn, r->s, &a);

@@ -4,6 +4,8 @@
 #include "roster_limits.h"
 #include "store_internal.h"
 
+#include <pthread.h>
+#include <stddef.h>
 #include <string.h>
 
 /* Reads a varint at *p (< end). Returns false on truncation/overlong. */
@@ -21,137 +23,154 @@ static bool wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
     return false;
 }
 
-typedef struct wire_field {
-    uint32_t tag;
-    uint32_t type;
-    uint64_t num;         /* varint / fixed value */
-    const uint8_t *bytes; /* length-delimited payload */
-    uint32_t len;
-} wire_field;
+/* Where the decoder puts a field: the view slot of the model field that
+ * the protobuf field number names, made once from the model and the
+ * descriptors (model field -> protobuf field number -> slot offset). */
+enum { SLOT_NONE, SLOT_STR, SLOT_BOOL, SLOT_I64 };
 
-/* Next field, or 0 at the end, -1 on malformed data. */
-static int wire_next(const uint8_t **p, const uint8_t *end, wire_field *f)
+/* Field numbers the decoder looks up directly; larger ones are skipped
+ * as unknown (the record messages use 1..16). */
+#define REC_MAX_TAG 32
+
+typedef struct rec_slot {
+    uint16_t off; /* in user_fields / tenant_fields */
+    uint8_t kind; /* SLOT_* */
+    uint32_t max; /* longest value a valid record holds (index keys), 0: any */
+} rec_slot;
+
+typedef struct rec_layout {
+    rec_slot by_tag[REC_MAX_TAG];
+    /* Slots whose values go into index keys (unique or sortable text): a
+     * stored value longer than validation allows means a damaged record,
+     * never an oversized key. */
+    rec_slot limited[MODEL_MAX_FIELDS];
+    size_t n_limited;
+} rec_layout;
+
+#define REC_X_USER_OFF(n, t, m, f, fl)   (uint16_t) offsetof(user_fields, n),
+#define REC_X_TENANT_OFF(n, t, m, f, fl) (uint16_t) offsetof(tenant_fields, n),
+const uint16_t rec_user_off[MODEL_USER__COUNT] = {MODEL_USER_FIELDS(REC_X_USER_OFF)};
+const uint16_t rec_tenant_off[MODEL_TENANT__COUNT] = {MODEL_TENANT_FIELDS(REC_X_TENANT_OFF)};
+#undef REC_X_USER_OFF
+#undef REC_X_TENANT_OFF
+
+static rec_layout user_layout, tenant_layout;
+static user_fields user_blank; /* every slot null */
+static tenant_fields tenant_blank;
+static pthread_once_t layout_once = PTHREAD_ONCE_INIT;
+
+static void layout_make(rec_layout *l, void *blank, const model_record *r, const uint16_t *off)
 {
-    if (*p >= end)
-        return 0;
-    uint64_t key;
-    if (!wire_varint(p, end, &key))
-        return -1;
-    f->tag = (uint32_t)(key >> 3);
-    f->type = (uint32_t)(key & 7);
-    switch (f->type) {
-    case 0:
-        return wire_varint(p, end, &f->num) ? 1 : -1;
-    case 1:
-        if (end - *p < 8)
-            return -1;
-        *p += 8;
-        return 1;
-    case 2: {
-        uint64_t n;
-        if (!wire_varint(p, end, &n) || n > (uint64_t)(end - *p))
-            return -1;
-        f->bytes = *p;
-        f->len = (uint32_t)n;
-        *p += n;
-        return 1;
-    }
-    case 5:
-        if (end - *p < 4)
-            return -1;
-        *p += 4;
-        return 1;
-    default:
-        return -1;
+    memset(l, 0, sizeof *l);
+    for (size_t i = 0; i < r->n_fields; i++) {
+        const model_field *f = &r->fields[i];
+        const ProtobufCFieldDescriptor *fd = model_pb_field(r, f);
+        rec_slot sl = {.off = off[i]};
+        switch (f->type) {
+        case MODEL_T_BOOL:
+            sl.kind = SLOT_BOOL;
+            *(rec_bool *)((char *)blank + sl.off) = -1;
+            break;
+        case MODEL_T_DATE:
+            sl.kind = SLOT_I64;
+            break;
+        default:
+            sl.kind = SLOT_STR;
+            if (f->flags & (MODEL_UNIQUE | MODEL_SORTABLE)) {
+                sl.max = f->max_len;
+                l->limited[l->n_limited++] = sl;
+            }
+            break;
+        }
+        if (fd && fd->id < REC_MAX_TAG)
+            l->by_tag[fd->id] = sl;
     }
 }
 
-static void set_str(rec_str *s, const wire_field *f)
+static void layouts_make(void)
 {
-    s->p = (const char *)f->bytes;
-    s->n = f->len;
-    s->set = true;
+    layout_make(&user_layout, &user_blank, &model_user, rec_user_off);
+    layout_make(&tenant_layout, &tenant_blank, &model_tenant, rec_tenant_off);
+}
+
+/* Reads a varint at *p (< end) with a fast path for one byte, the usual
+ * case of keys, lengths and booleans in these records. */
+static inline bool wire_varint1(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+    if (*p < end && **p < 0x80) {
+        *out = *(*p)++;
+        return true;
+    }
+    return wire_varint(p, end, out);
+}
+
+/* Decodes the fields of a record into the slots of `fields` (which holds
+ * the blank values): the protobuf wire format walked once, each known
+ * field number stored into its slot, the others skipped. Zero-copy:
+ * strings point into the bytes. Returns false on malformed wire data or
+ * an over-long indexed value. This is the hot path of every list and
+ * scan: one table look-up per field, no calls. */
+static inline bool decode(void *fields, const rec_layout *l, const void *bytes, size_t len)
+{
+    const uint8_t *p = bytes, *end = p + len;
+    while (p < end) {
+        uint64_t key, v;
+        if (!wire_varint1(&p, end, &key))
+            return false;
+        uint32_t tag = (uint32_t)(key >> 3);
+        /* by_tag[0] is never a field (protobuf numbers start at 1). */
+        const rec_slot *sl = &l->by_tag[tag < REC_MAX_TAG ? tag : 0];
+        char *at = (char *)fields + sl->off;
+        switch (key & 7) {
+        case 0:
+            if (!wire_varint1(&p, end, &v))
+                return false;
+            if (sl->kind == SLOT_BOOL)
+                *(rec_bool *)at = v != 0;
+            else if (sl->kind == SLOT_I64)
+                *(int64_t *)(void *)at = (int64_t)v;
+            break;
+        case 2:
+            if (!wire_varint1(&p, end, &v) || v > (uint64_t)(end - p))
+                return false;
+            if (sl->kind == SLOT_STR) {
+                rec_str *s = (rec_str *)(void *)at;
+                s->p = (const char *)p;
+                s->n = (uint32_t)v;
+                s->set = true;
+            }
+            p += v;
+            break;
+        case 1:
+            if (end - p < 8)
+                return false;
+            p += 8;
+            break;
+        case 5:
+            if (end - p < 4)
+                return false;
+            p += 4;
+            break;
+        default:
+            return false;
+        }
+    }
+    for (size_t i = 0; i < l->n_limited; i++)
+        if (((const rec_str *)(const void *)((const char *)fields + l->limited[i].off))->n >
+            l->limited[i].max)
+            return false;
+    return true;
 }
 
 static int view_parse(user_view *out, const void *bytes, size_t len)
 {
+    pthread_once(&layout_once, layouts_make);
     user_view v;
-    memset(&v, 0, sizeof v);
-    v.is_opted_in = v.active = v.two_factor_enabled = -1;
-    const uint8_t *p = bytes, *end = p + len;
-    wire_field f;
-    bool has_id = false;
-    int r;
-    while ((r = wire_next(&p, end, &f)) > 0) {
-        if (f.type == 2) {
-            switch (f.tag) {
-            case 1:
-                set_str(&v.id_text, &f);
-                has_id = true;
-                break;
-            case 2:
-                set_str(&v.reference, &f);
-                break;
-            case 3:
-                set_str(&v.email, &f);
-                break;
-            case 4:
-                set_str(&v.first_name, &f);
-                break;
-            case 5:
-                set_str(&v.last_name, &f);
-                break;
-            case 6:
-                set_str(&v.phone, &f);
-                break;
-            case 7:
-                set_str(&v.locale, &f);
-                break;
-            case 8:
-                set_str(&v.timezone, &f);
-                break;
-            case 11:
-                set_str(&v.avatar_url, &f);
-                break;
-            case 12:
-                set_str(&v.custom_data, &f);
-                break;
-            case 14:
-                set_str(&v.tenant_text, &f);
-                break;
-            default:
-                break;
-            }
-        } else if (f.type == 0) {
-            switch (f.tag) {
-            case 9:
-                v.is_opted_in = f.num != 0;
-                break;
-            case 10:
-                v.active = f.num != 0;
-                break;
-            case 13:
-                v.two_factor_enabled = f.num != 0;
-                break;
-            case 15:
-                v.created_at = (int64_t)f.num;
-                break;
-            case 16:
-                v.updated_at = (int64_t)f.num;
-                break;
-            default:
-                break;
-            }
-        }
-    }
-    if (r < 0 || !has_id)
-        return ROSTER_E_CORRUPT;
-    /* Index keys are built from these fields: a stored value longer than
-     * validation allows means a damaged record, never an oversized key. */
-    if (v.reference.n > ROSTER_MAX_REFERENCE || v.email.n > ROSTER_MAX_EMAIL ||
-        v.first_name.n > ROSTER_MAX_NAME || v.last_name.n > ROSTER_MAX_NAME ||
-        v.phone.n > ROSTER_MAX_PHONE || v.locale.n > ROSTER_MAX_LOCALE ||
-        v.timezone.n > ROSTER_MAX_TIMEZONE)
+    v.f = user_blank;
+    v.ids_parsed = v.has_tenant = false;
+    memset(&v.id, 0, sizeof v.id);
+    memset(&v.tenant, 0, sizeof v.tenant);
+    if (!decode(&v.f, &user_layout, bytes, len) || !v.f.id.set)
         return ROSTER_E_CORRUPT;
     *out = v;
     return ROSTER_E_OK;
@@ -161,10 +180,10 @@ int user_view_ids(user_view *v)
 {
     if (v->ids_parsed)
         return ROSTER_E_OK;
-    if (roster_uuid_parse(&v->id, v->id_text.p, v->id_text.n) != ROSTER_E_OK)
+    if (roster_uuid_parse(&v->id, v->f.id.p, v->f.id.n) != ROSTER_E_OK)
         return ROSTER_E_CORRUPT;
-    if (v->tenant_text.set) {
-        if (roster_uuid_parse(&v->tenant, v->tenant_text.p, v->tenant_text.n) != ROSTER_E_OK)
+    if (v->f.tenantId.set) {
+        if (roster_uuid_parse(&v->tenant, v->f.tenantId.p, v->f.tenantId.n) != ROSTER_E_OK)
             return ROSTER_E_CORRUPT;
         v->has_tenant = true;
     }
@@ -190,33 +209,11 @@ int user_view_parse(user_view *out, const void *bytes, size_t len)
 
 int tenant_view_parse(tenant_view *out, const void *bytes, size_t len)
 {
+    pthread_once(&layout_once, layouts_make);
     tenant_view v;
-    memset(&v, 0, sizeof v);
-    const uint8_t *p = bytes, *end = p + len;
-    wire_field f;
-    bool has_id = false;
-    int r;
-    while ((r = wire_next(&p, end, &f)) > 0) {
-        if (f.type == 2) {
-            if (f.tag == 1) {
-                if (roster_uuid_parse(&v.id, (const char *)f.bytes, f.len) != ROSTER_E_OK)
-                    return ROSTER_E_CORRUPT;
-                has_id = true;
-            } else if (f.tag == 2) {
-                set_str(&v.name, &f);
-            } else if (f.tag == 3) {
-                set_str(&v.reference, &f);
-            }
-        } else if (f.type == 0) {
-            if (f.tag == 4)
-                v.is_default = f.num != 0;
-            else if (f.tag == 5)
-                v.created_at = (int64_t)f.num;
-            else if (f.tag == 6)
-                v.updated_at = (int64_t)f.num;
-        }
-    }
-    if (r < 0 || !has_id || v.name.n > ROSTER_MAX_NAME)
+    v.f = tenant_blank;
+    if (!decode(&v.f, &tenant_layout, bytes, len) || !v.f.id.set ||
+        roster_uuid_parse(&v.id, v.f.id.p, v.f.id.n) != ROSTER_E_OK)
         return ROSTER_E_CORRUPT;
     *out = v;
     return ROSTER_E_OK;

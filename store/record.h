@@ -5,6 +5,7 @@
 #ifndef ROSTER_STORE_RECORD_H
 #define ROSTER_STORE_RECORD_H
 
+#include "model.h"
 #include "uuid.h"
 
 #include <stdbool.h>
@@ -21,24 +22,53 @@ typedef struct rec_str {
 /* Tri-state boolean: -1 null, 0 false, 1 true. */
 typedef int8_t rec_bool;
 
+/* One slot per field of the data model, named as in the model
+ * (v->f.firstName), so a field added to the model gets a slot and is
+ * decoded without touching this module: text (ids included) as a
+ * borrowed slice, booleans tri-state, dates as int64. */
+#define REC_SLOT_ID                rec_str
+#define REC_SLOT_TEXT              rec_str
+#define REC_SLOT_EMAIL             rec_str
+#define REC_SLOT_LOCALE            rec_str
+#define REC_SLOT_TIMEZONE          rec_str
+#define REC_SLOT_URL               rec_str
+#define REC_SLOT_JSON              rec_str
+#define REC_SLOT_BOOL              rec_bool
+#define REC_SLOT_DATE              int64_t
+#define REC_X_SLOT(n, t, m, f, fl) REC_SLOT_##t n;
+
+typedef struct user_fields {
+    MODEL_USER_FIELDS(REC_X_SLOT)
+} user_fields;
+
+typedef struct tenant_fields {
+    MODEL_TENANT_FIELDS(REC_X_SLOT)
+} tenant_fields;
+
 typedef struct user_view {
-    rec_str id_text, tenant_text; /* always set by either parse */
-    bool ids_parsed;              /* id, has_tenant, tenant below are valid */
+    user_fields f;   /* f.id and f.tenantId are the id texts */
+    bool ids_parsed; /* id, has_tenant, tenant below are valid */
     roster_uuid id;
     bool has_tenant;
     roster_uuid tenant; /* zero when !has_tenant */
-    rec_str reference, email, first_name, last_name, phone, locale, timezone, avatar_url,
-        custom_data;
-    rec_bool is_opted_in, active, two_factor_enabled;
-    int64_t created_at, updated_at;
 } user_view;
 
 typedef struct tenant_view {
-    roster_uuid id;
-    rec_str name, reference;
-    bool is_default;
-    int64_t created_at, updated_at;
+    tenant_fields f; /* f.isDefault is -1 when the record does not say */
+    roster_uuid id;  /* f.id parsed */
 } tenant_view;
+
+/* Offset in user_fields (tenant_fields) of the slot of each field of
+ * model_user (model_tenant). Static. */
+extern const uint16_t rec_user_off[MODEL_USER__COUNT];
+extern const uint16_t rec_tenant_off[MODEL_TENANT__COUNT];
+
+/* The slot of model_user field `field` in v (a rec_str, rec_bool or
+ * int64_t by the field's type); borrowed from v. */
+static inline const void *rec_user_slot(const user_view *v, int field)
+{
+    return (const char *)&v->f + rec_user_off[field];
+}
 
 /* Parses a stored user. Returns ROSTER_E_OK or ROSTER_E_CORRUPT (bad wire
  * data, missing or malformed id, malformed tenant id). */

@@ -9,11 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-const char *const store_sort_db_names[SORT__COUNT] = {
-    "idx_active", "idx_email", "idx_first_name", "idx_last_name",
-    "idx_locale", "idx_phone", "idx_timezone",   "idx_updated_at",
-};
-
 int store_mdb_err(int rc)
 {
     switch (rc) {
@@ -161,15 +156,18 @@ int store_open(store **out, const char *dir, const store_options *opts)
         {"users", &s->users},
         {"tenants", &s->tenants},
         {"idx_tenant", &s->idx_tenant},
-        {"uniq_reference", &s->uniq_reference},
-        {"uniq_email", &s->uniq_email},
-        {"tenant_name", &s->tenant_name},
     };
+    const store_fields *sf = store_fields_get();
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++)
         if ((rc = open_db(txn, dbs[i].name, create, dbs[i].dbi)) != 0)
             goto db_fail;
+    for (int i = 0; i < UNIQ__COUNT; i++)
+        if ((rc = open_db(txn, sf->uniq_db[i], create, &s->uniq[i])) != 0)
+            goto db_fail;
+    if ((rc = open_db(txn, "tenant_name", create, &s->tenant_name)) != 0)
+        goto db_fail;
     for (int i = 0; i < SORT__COUNT; i++)
-        if ((rc = open_db(txn, store_sort_db_names[i], create, &s->sort[i])) != 0)
+        if ((rc = open_db(txn, sf->sort_db[i], create, &s->sort[i])) != 0)
             goto db_fail;
     if ((rc = mdb_txn_commit(txn)) != 0) {
         txn = NULL;
@@ -280,6 +278,27 @@ static bool refusal(int err)
            err == ROSTER_E_NOT_FOUND || err == ROSTER_E_PERMISSION_DENIED;
 }
 
+/* How an operation ends, and why bulk mode can do without a nested
+ * transaction.
+ *
+ * Normally an operation runs in a nested transaction: on failure it is
+ * aborted and nothing of the operation remains, on success it is merged
+ * into the group's transaction. A merge that fails (LMDB out of pages or
+ * memory) leaves the group in an unknown state, so the group is marked
+ * failed and its commit will refuse.
+ *
+ * In bulk mode the operation wrote straight into the group's transaction,
+ * which cannot be rolled back alone. That is safe for the errors in
+ * refusal(): every write operation makes each check that can refuse it
+ * (validation, uniqueness, tenant existence, scope) before its first
+ * write, so a refused operation has written nothing and the group goes on.
+ * Any other error (map full, out of memory, a damaged record met halfway)
+ * may have come after some writes, so it fails the whole group.
+ *
+ * Either way, a failed operation drops what it added to the group's
+ * queues: its counter changes (op_delta) and the index entries it queued
+ * for the commit (pending, pbuf back to their lengths at store_op_begin).
+ * A successful one merges its counter changes into the group's table. */
 int store_op_end(store_wtxn *w, MDB_txn *txn, int err)
 {
     if (w->bulk) {
@@ -303,6 +322,27 @@ int store_op_end(store_wtxn *w, MDB_txn *txn, int err)
     return err;
 }
 
+/* The deferred index entries of a group.
+ *
+ * A created user owns ~20 index entries; the non-unique ones (idx_tenant,
+ * the sort indexes) are not written by the create but queued here (key
+ * and data bytes appended to pbuf, a pending_entry pointing at them) and
+ * written at commit by store_pending_flush, sorted by database and key:
+ * through one cursor per database, each entry then lands next to the one
+ * before, usually on the same leaf page, instead of a search from the root
+ * to a random page per entry. It also keeps the nested transaction of a
+ * create small (the record and its unique entries only), which is what
+ * nested transactions pay for per page.
+ *
+ * This is correct because nothing reads those entries before the commit:
+ * lists run in read transactions, which never see an uncommitted group,
+ * and the operations of the group read only the records and the unique
+ * indexes (uniqueness, existence), which are written at once. The one
+ * exception is an update, which deletes and replaces a user's entries: it
+ * flushes the queue into the group's transaction first
+ * (store_user_update), so the entries it replaces are in place. The
+ * queued writes can fail only for lack of resources, which fails the
+ * commit as any commit can. */
 int store_pending_add(store_wtxn *w, MDB_dbi dbi, const void *key, size_t klen, const void *data,
                       size_t dlen)
 {
@@ -469,12 +509,26 @@ static int counter_add1(MDB_txn *txn, const store *s, const roster_uuid *scope, 
     return store_mdb_err(mdb_put(txn, s->counts, &k, &v, 0));
 }
 
+/* Counters.
+ *
+ * `counts` holds, per scope (a tenant, or the all-zero scope of users
+ * without one) and for all users ('g'), the number of users and of users
+ * not deactivated, so totalCount of a tenant or of everyone and a
+ * tenant's users.totalCount never count entries. Every user write changes
+ * one or two scopes by +-1, and the same few keys would be rewritten by
+ * every operation of a group. Instead an operation's changes go to
+ * op_delta (at most two scopes: a move between tenants), are merged into
+ * the group's hash table by scope when the operation succeeds
+ * (deltas_merge, called by store_op_end) and dropped when it fails, and
+ * the table is written once per group at commit (deltas_flush): one
+ * read-modify-write per scope touched plus one for the global counter.
+ * Readers see counters and records change in the same commit. */
 int store_counter_add(store_wtxn *w, const roster_uuid *scope, int64_t d_users, int64_t d_active)
 {
     if (d_users == 0 && d_active == 0)
         return ROSTER_E_OK;
     for (size_t i = 0; i < w->n_op_delta; i++) {
-        if (memcmp(w->op_delta[i].scope.b, scope->b, 16) == 0) {
+        if (roster_uuid_eq(&w->op_delta[i].scope, scope)) {
             w->op_delta[i].users += d_users;
             w->op_delta[i].active += d_active;
             return ROSTER_E_OK;
@@ -496,7 +550,7 @@ static size_t delta_slot(const counter_delta *tab, size_t cap, const roster_uuid
     for (int i = 0; i < 16; i++)
         h = (h ^ scope->b[i]) * 1099511628211ULL;
     size_t at = (size_t)h & (cap - 1);
-    while (tab[at].used && memcmp(tab[at].scope.b, scope->b, 16) != 0)
+    while (tab[at].used && !roster_uuid_eq(&tab[at].scope, scope))
         at = (at + 1) & (cap - 1);
     return at;
 }
@@ -616,11 +670,12 @@ int store_stat(store_rtxn *r, store_stats *out)
     stat_db(r->txn, s->users, "users", &st);
     stat_db(r->txn, s->tenants, "tenants", &st);
     stat_db(r->txn, s->idx_tenant, "idx_tenant", &st);
-    stat_db(r->txn, s->uniq_reference, "uniq_reference", &st);
-    stat_db(r->txn, s->uniq_email, "uniq_email", &st);
+    const store_fields *sf = store_fields_get();
+    for (int i = 0; i < UNIQ__COUNT; i++)
+        stat_db(r->txn, s->uniq[i], sf->uniq_db[i], &st);
     stat_db(r->txn, s->tenant_name, "tenant_name", &st);
     for (int i = 0; i < SORT__COUNT; i++)
-        stat_db(r->txn, s->sort[i], store_sort_db_names[i], &st);
+        stat_db(r->txn, s->sort[i], sf->sort_db[i], &st);
     *out = st;
     return ROSTER_E_OK;
 }

@@ -10,7 +10,8 @@
  *   idx_tenant      scope(16) id(16) -> flags(1)           per-tenant createdAt order
  *   uniq_reference  reference 0x00 scope(16) -> id(16)     unique
  *   uniq_email      lower(email) 0x00 scope(16) -> id(16)  unique
- *   idx_<field>     'g' value id(16) -> flags(1)           all users
+ *   idx_<field>     'g' value id(16) -> flags(1)           all users (a sort
+ *                   index per sortable field but createdAt: store_fields)
  *                   't' scope(16) value id(16) -> flags(1) per tenant
  *   tenant_name     value id(16) -> ""
  * Value encodings keep key order equal to the API order: strings as 0x01
@@ -20,23 +21,11 @@
 #ifndef ROSTER_STORE_INTERNAL_H
 #define ROSTER_STORE_INTERNAL_H
 
+#include "fields.h"
 #include "store.h"
 
 #include <lmdb.h>
 #include <pthread.h>
-
-enum {
-    SORT_ACTIVE,
-    SORT_EMAIL,
-    SORT_FIRST_NAME,
-    SORT_LAST_NAME,
-    SORT_LOCALE,
-    SORT_PHONE,
-    SORT_TIMEZONE,
-    SORT_UPDATED_AT,
-    SORT__COUNT,
-    SORT_CREATED_AT = SORT__COUNT /* served by users / idx_tenant */
-};
 
 #define FLAG_INACTIVE    0x01u
 #define FLAG_ACTIVE_NULL 0x02u
@@ -45,8 +34,9 @@ struct store {
     MDB_env *env;
     bool read_only;
     bool writemap; /* bulk_load: every group writes without nested txns */
-    MDB_dbi meta, counts, users, tenants, idx_tenant, uniq_reference, uniq_email, tenant_name;
-    MDB_dbi sort[SORT__COUNT];
+    MDB_dbi meta, counts, users, tenants, idx_tenant, tenant_name;
+    MDB_dbi uniq[UNIQ__COUNT]; /* by unique index (store_fields.uniq_field) */
+    MDB_dbi sort[SORT__COUNT]; /* by sort index (store_fields.sort_field) */
 };
 
 struct store_rtxn {
@@ -93,8 +83,6 @@ typedef struct store_counter {
     uint64_t users;
     uint64_t active; /* not deactivated */
 } store_counter;
-
-extern const char *const store_sort_db_names[SORT__COUNT];
 
 /* Translates an MDB_* or errno code to ROSTER_E_*. */
 int store_mdb_err(int rc);

@@ -1,5 +1,6 @@
 /* Tenants: writes, point reads and lists. Tenants are few, so lists walk
  * the createdAt (id) or name order and filter each record. */
+#include "fields.h"
 #include "filter.h"
 #include "keys.h"
 #include "record.h"
@@ -52,7 +53,7 @@ static int set_default(store_wtxn *w, MDB_txn *txn, const roster_uuid *id, int64
 {
     roster_uuid prev;
     int err = store_default_tenant(txn, w->s, &prev);
-    if (err == ROSTER_E_OK && memcmp(prev.b, id->b, 16) != 0) {
+    if (err == ROSTER_E_OK && !roster_uuid_eq(&prev, id)) {
         MDB_val k = {16, prev.b}, v;
         int rc = mdb_get(txn, w->s->tenants, &k, &v);
         if (rc == 0) {
@@ -92,7 +93,7 @@ static int unset_default(store_wtxn *w, MDB_txn *txn, const roster_uuid *id)
         return ROSTER_E_OK;
     if (err != ROSTER_E_OK)
         return err;
-    if (memcmp(cur.b, id->b, 16) != 0)
+    if (!roster_uuid_eq(&cur, id))
         return ROSTER_E_OK;
     MDB_val k = {sizeof default_key - 1, (void *)default_key};
     return store_mdb_err(mdb_del(txn, w->s->meta, &k, NULL));
@@ -110,20 +111,6 @@ static int unpack_tenant(roster_arena *arena, const void *bytes, size_t len,
     return ROSTER_E_OK;
 }
 
-static int check_tenant_fields(const char *name, bool name_required, const char *reference,
-                               roster_err_detail *detail)
-{
-    int err;
-    if (name == NULL && name_required)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "name", "name is required");
-    if (name && (err = validate_text(name, ROSTER_MAX_NAME, true, "name", detail)) != ROSTER_E_OK)
-        return err;
-    if (reference && (err = validate_text(reference, ROSTER_MAX_REFERENCE, true, "reference",
-                                          detail)) != ROSTER_E_OK)
-        return err;
-    return ROSTER_E_OK;
-}
-
 int store_tenant_create(store_wtxn *w, const roster_uuid *scope,
                         const Roster__V1__CreateTenantRequest *req, roster_arena *arena,
                         Roster__V1__Tenant **out, roster_err_detail *detail)
@@ -131,7 +118,8 @@ int store_tenant_create(store_wtxn *w, const roster_uuid *scope,
     if (scope)
         return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "",
                            "a tenant-bound caller cannot create tenants");
-    int err = check_tenant_fields(req->name, true, req->reference, detail);
+    int err = validate_fields(NULL, &model_tenant, &store_fields_get()->check_create_tenant,
+                              &req->base, VALIDATE_REQUIRED | VALIDATE_VALUES, detail);
     if (err != ROSTER_E_OK)
         return err;
     MDB_txn *txn;
@@ -174,13 +162,14 @@ int store_tenant_update(store_wtxn *w, const roster_uuid *scope,
     if (req->id == NULL || roster_uuid_parse(&id, req->id, strlen(req->id)) != ROSTER_E_OK)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id",
                            "id is not a UUID (8-4-4-4-12 hex digits)");
-    int err = check_tenant_fields(req->name, false, req->reference, detail);
+    int err = validate_fields(NULL, &model_tenant, &store_fields_get()->check_update_tenant,
+                              &req->base, VALIDATE_VALUES, detail);
     if (err != ROSTER_E_OK)
         return err;
     if (req->reference && req->has_clear_reference && req->clear_reference)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "reference",
                            "reference is both given and cleared");
-    if (scope && memcmp(scope->b, id.b, 16) != 0)
+    if (scope && !roster_uuid_eq(scope, &id))
         return roster_fail(detail, ROSTER_E_NOT_FOUND, "id", "tenant %s does not exist", req->id);
     if (scope && req->has_is_default)
         return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "isDefault",
@@ -254,10 +243,11 @@ int store_tenant_restore(store_wtxn *w, const Roster__V1__Tenant *tenant, roster
     if (tenant->id == NULL || roster_uuid_parse(&id, tenant->id, strlen(tenant->id)) != ROSTER_E_OK)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id",
                            "id is not a UUID (8-4-4-4-12 hex digits)");
-    static const uint8_t zero[16];
-    if (memcmp(id.b, zero, 16) == 0)
+    static const roster_uuid nil;
+    if (roster_uuid_eq(&id, &nil))
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id", "id must not be the nil UUID");
-    int err = check_tenant_fields(tenant->name, true, tenant->reference, detail);
+    int err = validate_fields(NULL, &model_tenant, &store_fields_get()->check_tenant, &tenant->base,
+                              VALIDATE_REQUIRED | VALIDATE_VALUES, detail);
     if (err != ROSTER_E_OK)
         return err;
     if (!tenant->has_created_at || !tenant->has_updated_at)
@@ -323,7 +313,7 @@ static int tenant_out(store_rtxn *r, const void *bytes, size_t len, bool with_co
 /* Borrowed record of a tenant visible in scope. */
 static int tenant_raw(store_rtxn *r, const roster_uuid *scope, const roster_uuid *id, MDB_val *out)
 {
-    if (scope && memcmp(scope->b, id->b, 16) != 0)
+    if (scope && !roster_uuid_eq(scope, id))
         return ROSTER_E_NOT_FOUND;
     MDB_val k = {16, (void *)id->b};
     return store_mdb_err(mdb_get(r->txn, r->s->tenants, &k, out));
@@ -402,18 +392,21 @@ int store_tenant_list(store_rtxn *r, const roster_uuid *scope,
     if (offset < 0)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "offset",
                            "offset must not be negative, got %d", offset);
+    /* Tenants are few: a list walks the records (createdAt order) or
+     * tenant_name (the name order, the one sortable tenant field with an
+     * index) and filters each record. */
+    const store_fields *sf = store_fields_get();
     bool by_name = false, desc = true;
     if (req->order) {
         if (req->order->has_sort) {
-            if (req->order->sort == ROSTER__V1__TENANT_SORT_FIELD__TENANT_SORT_FIELD_NAME)
-                by_name = true;
-            else if (req->order->sort !=
-                         ROSTER__V1__TENANT_SORT_FIELD__TENANT_SORT_FIELD_CREATED_AT &&
-                     req->order->sort !=
-                         ROSTER__V1__TENANT_SORT_FIELD__TENANT_SORT_FIELD_UNSPECIFIED)
+            int v = (int)req->order->sort;
+            int fi = v == ROSTER__V1__TENANT_SORT_FIELD__TENANT_SORT_FIELD_UNSPECIFIED
+                         ? MODEL_TENANT_createdAt
+                         : store_fields_enum(sf->tenant_sort, v);
+            if (fi < 0)
                 return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "order.sort",
-                                   "order.sort %d is not a tenant sort field",
-                                   (int)req->order->sort);
+                                   "order.sort %d is not a tenant sort field", v);
+            by_name = fi == MODEL_TENANT_name;
         }
         if (req->order->has_order) {
             if (req->order->order == ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC)
@@ -429,9 +422,25 @@ int store_tenant_list(store_rtxn *r, const roster_uuid *scope,
     int err = filter_id_parse(&idc, f ? f->id : NULL, "filter.id", arena, detail);
     if (err != ROSTER_E_OK)
         return err;
-    if (f && ((err = filter_str_check(f->name, "filter.name", detail)) != ROSTER_E_OK ||
-              (err = filter_str_check(f->reference, "filter.reference", detail)) != ROSTER_E_OK))
-        return err;
+    /* The StringFilters of the tenant's fields, checked in model order and
+     * kept with the view slot each reads. */
+    const Roster__V1__StringFilter *sfl[MODEL_TENANT__COUNT];
+    const rec_str *slot_of[MODEL_TENANT__COUNT];
+    tenant_view tv;
+    size_t n_sfl = 0;
+    for (size_t i = 0; f && i < model_tenant.n_fields; i++) {
+        const ProtobufCFieldDescriptor *fd = sf->tenant_filter.fields[i];
+        if (fd == NULL || model_tenant.fields[i].filter != MODEL_FILTER_STRING)
+            continue;
+        const Roster__V1__StringFilter *one = model_pb_ptr(&f->base, fd);
+        if ((err = filter_str_check(one, sf->tenant_filter_name[i], detail)) != ROSTER_E_OK)
+            return err;
+        if (one) {
+            sfl[n_sfl] = one;
+            slot_of[n_sfl++] =
+                (const rec_str *)(const void *)((const char *)&tv.f + rec_tenant_off[i]);
+        }
+    }
 
     Roster__V1__ListTenantsResponse *resp = roster_arena_alloc(arena, sizeof *resp);
     Roster__V1__Tenant **ts = roster_arena_alloc(arena, (limit ? (size_t)limit : 1) * sizeof *ts);
@@ -457,14 +466,16 @@ int store_tenant_list(store_rtxn *r, const roster_uuid *scope,
             if ((rc = mdb_get(r->txn, r->s->tenants, &ik, &rec)) != 0)
                 break;
         }
-        tenant_view tv;
         if ((err = tenant_view_parse(&tv, rec.mv_data, rec.mv_size)) != ROSTER_E_OK)
             break;
-        if (scope && memcmp(scope->b, tv.id.b, 16) != 0)
+        if (scope && !roster_uuid_eq(scope, &tv.id))
             continue;
-        if (!filter_id_match(&idc, &tv.id, true) ||
-            (f && (!filter_str_match(f->name, tv.name) ||
-                   !filter_str_match(f->reference, tv.reference))))
+        if (!filter_id_match(&idc, &tv.id, true))
+            continue;
+        size_t j = 0;
+        while (j < n_sfl && filter_str_match(sfl[j], *slot_of[j]))
+            j++;
+        if (j < n_sfl)
             continue;
         if (total++ < offset || n >= (size_t)limit)
             continue;

@@ -1,4 +1,5 @@
 /* User writes (create, update, restore) and point reads. */
+#include "fields.h"
 #include "keys.h"
 #include "record.h"
 #include "store_internal.h"
@@ -9,32 +10,23 @@
 
 #include <string.h>
 
-/* Checks the optional text fields shared by create, update and restore. */
-static int check_optional(const char *first_name, const char *last_name, const char *phone,
-                          const char *locale, const char *timezone, const char *avatar_url,
-                          const char *custom_data, roster_err_detail *detail)
+/* Copies into the new record u every field of create request req that
+ * the request holds (store_fields.copy_from/copy_to). Strings are shared
+ * with req. */
+static void copy_fields(Roster__V1__User *u, const Roster__V1__CreateUserRequest *req,
+                        const store_fields *sf)
 {
-    int err = ROSTER_E_OK;
-    if (first_name && (err = validate_text(first_name, ROSTER_MAX_NAME, false, "firstName",
-                                           detail)) != ROSTER_E_OK)
-        return err;
-    if (last_name &&
-        (err = validate_text(last_name, ROSTER_MAX_NAME, false, "lastName", detail)) != ROSTER_E_OK)
-        return err;
-    if (phone &&
-        (err = validate_text(phone, ROSTER_MAX_PHONE, false, "phone", detail)) != ROSTER_E_OK)
-        return err;
-    if (locale && (err = validate_locale(locale, "locale", detail)) != ROSTER_E_OK)
-        return err;
-    if (timezone && (err = validate_timezone(timezone, "timezone", detail)) != ROSTER_E_OK)
-        return err;
-    if (avatar_url && (err = validate_text(avatar_url, ROSTER_MAX_AVATAR_URL, false, "avatarUrl",
-                                           detail)) != ROSTER_E_OK)
-        return err;
-    if (custom_data &&
-        (err = validate_custom_data(custom_data, "customData", detail)) != ROSTER_E_OK)
-        return err;
-    return ROSTER_E_OK;
+    const char *src = (const char *)req;
+    char *dst = (char *)u;
+    for (size_t i = 0; i < sf->copy_from.n; i++) {
+        const msg_slot *a = &sf->copy_from.s[i], *b = &sf->copy_to.s[i];
+        if (a->ptr) {
+            *(char **)(void *)(dst + b->off) = *(char *const *)(const void *)(src + a->off);
+        } else if (*(const protobuf_c_boolean *)(const void *)(src + a->has_off)) {
+            memcpy(dst + b->off, src + a->off, a->size);
+            *(protobuf_c_boolean *)(void *)(dst + b->has_off) = 1;
+        }
+    }
 }
 
 static int parse_id(roster_uuid *out, const char *text, const char *field,
@@ -77,7 +69,7 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
     rec_bool old_active = -1;
     if (old) {
         key_scope(&old_scope, old);
-        old_active = old->active;
+        old_active = old->f.active;
     }
 
     size_t len = protobuf_c_message_get_packed_size(&u->base);
@@ -99,12 +91,11 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
             continue;
         if (rc != 0)
             return store_mdb_err(rc);
-        if (v.mv_size == 16 && memcmp(v.mv_data, nv.id.b, 16) == 0)
+        if (v.mv_size == sizeof nv.id && roster_uuid_eq(v.mv_data, &nv.id))
             continue;
-        bool is_ref = new_e[i].dbi == s->uniq_reference;
-        return roster_fail(detail, ROSTER_E_ALREADY_EXISTS, is_ref ? "reference" : "email",
-                           is_ref ? "reference is already used in this tenant"
-                                  : "email is already used in this tenant");
+        const char *name = model_user.fields[new_e[i].field].name;
+        return roster_fail(detail, ROSTER_E_ALREADY_EXISTS, name,
+                           "%s is already used in this tenant", name);
     }
 
     MDB_val k = {16, nv.id.b}, v = {len, bytes};
@@ -138,10 +129,10 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
 
     roster_uuid new_scope;
     key_scope(&new_scope, &nv);
-    int64_t new_act = nv.active != 0, old_act = old_active != 0;
+    int64_t new_act = nv.f.active != 0, old_act = old_active != 0;
     if (old == NULL) {
         err = store_counter_add(w, &new_scope, 1, new_act);
-    } else if (memcmp(old_scope.b, new_scope.b, 16) != 0) {
+    } else if (!roster_uuid_eq(&old_scope, &new_scope)) {
         err = store_counter_add(w, &old_scope, -1, -old_act);
         if (err == ROSTER_E_OK)
             err = store_counter_add(w, &new_scope, 1, new_act);
@@ -170,26 +161,17 @@ int store_user_create(store_wtxn *w, const roster_uuid *scope,
                       const Roster__V1__CreateUserRequest *req, roster_arena *arena,
                       Roster__V1__User **out, roster_err_detail *detail)
 {
-    int err;
-    if (req->reference == NULL)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "reference", "reference is required");
-    if ((err = validate_text(req->reference, ROSTER_MAX_REFERENCE, true, "reference", detail)) !=
-        ROSTER_E_OK)
-        return err;
-    if (req->email == NULL)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "email", "email is required");
-    if ((err = validate_email(req->email, "email", detail)) != ROSTER_E_OK)
-        return err;
-    if ((err = check_optional(req->first_name, req->last_name, req->phone, req->locale,
-                              req->timezone, req->avatar_url, req->custom_data, detail)) !=
-        ROSTER_E_OK)
+    const store_fields *sf = store_fields_get();
+    roster_uuid ids[MODEL_MAX_FIELDS];
+    int err = validate_fields(ids, &model_user, &sf->check_create_user, &req->base,
+                              VALIDATE_REQUIRED | VALIDATE_VALUES | VALIDATE_REFS, detail);
+    if (err != ROSTER_E_OK)
         return err;
     roster_uuid tenant;
     bool has_tenant = false;
     if (req->tenant_id) {
-        if ((err = parse_id(&tenant, req->tenant_id, "tenantId", detail)) != ROSTER_E_OK)
-            return err;
-        if (scope && memcmp(scope->b, tenant.b, 16) != 0)
+        tenant = ids[MODEL_USER_tenantId];
+        if (scope && !roster_uuid_eq(scope, &tenant))
             return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "tenantId",
                                "tenantId is outside the caller's tenant");
         has_tenant = true;
@@ -217,22 +199,15 @@ int store_user_create(store_wtxn *w, const roster_uuid *scope,
     char id_text[ROSTER_UUID_TEXT_LEN + 1], tenant_text[ROSTER_UUID_TEXT_LEN + 1];
     roster_uuid_format(id_text, &id);
     Roster__V1__User u = ROSTER__V1__USER__INIT;
+    copy_fields(&u, req, sf);
     u.id = id_text;
-    u.reference = req->reference;
-    u.email = req->email;
-    u.first_name = req->first_name;
-    u.last_name = req->last_name;
-    u.phone = req->phone;
-    u.locale = req->locale;
-    u.timezone = req->timezone;
-    u.has_is_opted_in = 1;
-    u.is_opted_in = req->has_is_opted_in ? req->is_opted_in : 0;
-    u.has_active = 1;
-    u.active = req->has_active ? req->active : 1;
-    u.has_two_factor_enabled = 1;
-    u.two_factor_enabled = req->has_two_factor_enabled ? req->two_factor_enabled : 0;
-    u.avatar_url = req->avatar_url;
-    u.custom_data = req->custom_data;
+    /* Defaults of a create: isOptedIn and twoFactorEnabled false, active
+     * true. */
+    u.has_is_opted_in = u.has_two_factor_enabled = 1;
+    if (!u.has_active) {
+        u.has_active = 1;
+        u.active = 1;
+    }
     if (has_tenant) {
         roster_uuid_format(tenant_text, &tenant);
         u.tenant_id = tenant_text;
@@ -248,130 +223,38 @@ done:
     return store_op_end(w, txn, err);
 }
 
-static bool clear_has(const Roster__V1__UpdateUserRequest *req, Roster__V1__UserField f)
-{
-    for (size_t i = 0; i < req->n_clear; i++)
-        if (req->clear[i] == f)
-            return true;
-    return false;
-}
-
-static const char *user_field_name(Roster__V1__UserField f)
-{
-    switch (f) {
-    case ROSTER__V1__USER_FIELD__USER_FIELD_EMAIL:
-        return "email";
-    case ROSTER__V1__USER_FIELD__USER_FIELD_FIRST_NAME:
-        return "firstName";
-    case ROSTER__V1__USER_FIELD__USER_FIELD_LAST_NAME:
-        return "lastName";
-    case ROSTER__V1__USER_FIELD__USER_FIELD_PHONE:
-        return "phone";
-    case ROSTER__V1__USER_FIELD__USER_FIELD_LOCALE:
-        return "locale";
-    case ROSTER__V1__USER_FIELD__USER_FIELD_TIMEZONE:
-        return "timezone";
-    case ROSTER__V1__USER_FIELD__USER_FIELD_AVATAR_URL:
-        return "avatarUrl";
-    case ROSTER__V1__USER_FIELD__USER_FIELD_IS_OPTED_IN:
-        return "isOptedIn";
-    case ROSTER__V1__USER_FIELD__USER_FIELD_ACTIVE:
-        return "active";
-    case ROSTER__V1__USER_FIELD__USER_FIELD_TWO_FACTOR_ENABLED:
-        return "twoFactorEnabled";
-    case ROSTER__V1__USER_FIELD__USER_FIELD_TENANT_ID:
-        return "tenantId";
-    case ROSTER__V1__USER_FIELD__USER_FIELD_CUSTOM_DATA:
-        return "customData";
-    default:
-        return NULL;
-    }
-}
-
-/* Whether the request sets field f. */
-static bool update_sets(const Roster__V1__UpdateUserRequest *req, Roster__V1__UserField f)
-{
-    switch (f) {
-    case ROSTER__V1__USER_FIELD__USER_FIELD_EMAIL:
-        return req->email != NULL;
-    case ROSTER__V1__USER_FIELD__USER_FIELD_FIRST_NAME:
-        return req->first_name != NULL;
-    case ROSTER__V1__USER_FIELD__USER_FIELD_LAST_NAME:
-        return req->last_name != NULL;
-    case ROSTER__V1__USER_FIELD__USER_FIELD_PHONE:
-        return req->phone != NULL;
-    case ROSTER__V1__USER_FIELD__USER_FIELD_LOCALE:
-        return req->locale != NULL;
-    case ROSTER__V1__USER_FIELD__USER_FIELD_TIMEZONE:
-        return req->timezone != NULL;
-    case ROSTER__V1__USER_FIELD__USER_FIELD_AVATAR_URL:
-        return req->avatar_url != NULL;
-    case ROSTER__V1__USER_FIELD__USER_FIELD_IS_OPTED_IN:
-        return req->has_is_opted_in;
-    case ROSTER__V1__USER_FIELD__USER_FIELD_ACTIVE:
-        return req->has_active;
-    case ROSTER__V1__USER_FIELD__USER_FIELD_TWO_FACTOR_ENABLED:
-        return req->has_two_factor_enabled;
-    case ROSTER__V1__USER_FIELD__USER_FIELD_TENANT_ID:
-        return req->tenant_id != NULL;
-    case ROSTER__V1__USER_FIELD__USER_FIELD_CUSTOM_DATA:
-        return req->custom_data != NULL;
-    default:
-        return false;
-    }
-}
-
-/* Applies `set` (if non-NULL) or clears *field when `clear`. */
-static void apply_str(char **field, char *set, bool clear)
-{
-    if (set)
-        *field = set;
-    else if (clear)
-        *field = NULL;
-}
-
-static void apply_bool(protobuf_c_boolean *has, protobuf_c_boolean *field,
-                       protobuf_c_boolean has_set, protobuf_c_boolean set, bool clear)
-{
-    if (has_set) {
-        *has = 1;
-        *field = set;
-    } else if (clear) {
-        *has = 0;
-        *field = 0;
-    }
-}
-
 int store_user_update(store_wtxn *w, const roster_uuid *scope,
                       const Roster__V1__UpdateUserRequest *req, roster_arena *arena,
                       Roster__V1__User **out, roster_err_detail *detail)
 {
+    const store_fields *sf = store_fields_get();
     int err;
-    roster_uuid id, tenant;
+    roster_uuid id, tenant, ids[MODEL_MAX_FIELDS];
     if ((err = parse_id(&id, req->id, "id", detail)) != ROSTER_E_OK)
         return err;
+    uint32_t cleared = 0; /* bit i: model_user.fields[i] is cleared */
     for (size_t i = 0; i < req->n_clear; i++) {
-        const char *name = user_field_name(req->clear[i]);
-        if (name == NULL)
+        int fi = store_fields_enum(sf->user_field, req->clear[i]);
+        if (fi < 0)
             return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "clear",
                                "clear names an unknown field (%d)", (int)req->clear[i]);
-        if (req->clear[i] == ROSTER__V1__USER_FIELD__USER_FIELD_EMAIL)
-            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "email", "email cannot be null");
-        if (update_sets(req, req->clear[i]))
-            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, name,
-                               "%s is both given and cleared", name);
+        const model_field *f = &model_user.fields[fi];
+        if (!(f->flags & MODEL_CLEARABLE))
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, f->name, "%s cannot be null",
+                               f->name);
+        const ProtobufCFieldDescriptor *rfd = sf->update_user.fields[fi];
+        if (rfd && model_pb_has(&req->base, rfd))
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, f->name,
+                               "%s is both given and cleared", f->name);
+        cleared |= 1u << fi;
     }
-    if (req->email && (err = validate_email(req->email, "email", detail)) != ROSTER_E_OK)
+    if ((err = validate_fields(ids, &model_user, &sf->check_update_user, &req->base,
+                               VALIDATE_VALUES | VALIDATE_REFS, detail)) != ROSTER_E_OK)
         return err;
-    if ((err = check_optional(req->first_name, req->last_name, req->phone, req->locale,
-                              req->timezone, req->avatar_url, req->custom_data, detail)) !=
-        ROSTER_E_OK)
-        return err;
-    bool clear_tenant = clear_has(req, ROSTER__V1__USER_FIELD__USER_FIELD_TENANT_ID);
+    bool clear_tenant = cleared & (1u << MODEL_USER_tenantId);
     if (req->tenant_id) {
-        if ((err = parse_id(&tenant, req->tenant_id, "tenantId", detail)) != ROSTER_E_OK)
-            return err;
-        if (scope && memcmp(scope->b, tenant.b, 16) != 0)
+        tenant = ids[MODEL_USER_tenantId];
+        if (scope && !roster_uuid_eq(scope, &tenant))
             return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "tenantId",
                                "tenantId is outside the caller's tenant");
     }
@@ -400,7 +283,7 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
     }
     if ((err = user_view_parse(&old, v.mv_data, v.mv_size)) != ROSTER_E_OK)
         goto done;
-    if (scope && (!old.has_tenant || memcmp(old.tenant.b, scope->b, 16) != 0)) {
+    if (scope && (!old.has_tenant || !roster_uuid_eq(&old.tenant, scope))) {
         err = roster_fail(detail, ROSTER_E_NOT_FOUND, "id", "user %s does not exist", req->id);
         goto done;
     }
@@ -416,27 +299,15 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
         roster_arena_free(&tmp);
         goto done;
     }
-    apply_str(&u->email, req->email, false);
-    apply_str(&u->first_name, req->first_name,
-              clear_has(req, ROSTER__V1__USER_FIELD__USER_FIELD_FIRST_NAME));
-    apply_str(&u->last_name, req->last_name,
-              clear_has(req, ROSTER__V1__USER_FIELD__USER_FIELD_LAST_NAME));
-    apply_str(&u->phone, req->phone, clear_has(req, ROSTER__V1__USER_FIELD__USER_FIELD_PHONE));
-    apply_str(&u->locale, req->locale, clear_has(req, ROSTER__V1__USER_FIELD__USER_FIELD_LOCALE));
-    apply_str(&u->timezone, req->timezone,
-              clear_has(req, ROSTER__V1__USER_FIELD__USER_FIELD_TIMEZONE));
-    apply_str(&u->avatar_url, req->avatar_url,
-              clear_has(req, ROSTER__V1__USER_FIELD__USER_FIELD_AVATAR_URL));
-    apply_str(&u->custom_data, req->custom_data,
-              clear_has(req, ROSTER__V1__USER_FIELD__USER_FIELD_CUSTOM_DATA));
-    apply_str(&u->tenant_id, req->tenant_id, clear_tenant);
-    apply_bool(&u->has_is_opted_in, &u->is_opted_in, req->has_is_opted_in, req->is_opted_in,
-               clear_has(req, ROSTER__V1__USER_FIELD__USER_FIELD_IS_OPTED_IN));
-    apply_bool(&u->has_active, &u->active, req->has_active, req->active,
-               clear_has(req, ROSTER__V1__USER_FIELD__USER_FIELD_ACTIVE));
-    apply_bool(&u->has_two_factor_enabled, &u->two_factor_enabled, req->has_two_factor_enabled,
-               req->two_factor_enabled,
-               clear_has(req, ROSTER__V1__USER_FIELD__USER_FIELD_TWO_FACTOR_ENABLED));
+    for (size_t i = 0; i < model_user.n_fields; i++) {
+        const ProtobufCFieldDescriptor *ufd = sf->user.fields[i], *rfd = sf->update_user.fields[i];
+        if (!(model_user.fields[i].flags & MODEL_UPDATABLE) || ufd == NULL || rfd == NULL)
+            continue;
+        if (model_pb_has(&req->base, rfd))
+            model_pb_copy(&u->base, ufd, &req->base, rfd);
+        else if (cleared & (1u << i))
+            model_pb_clear(&u->base, ufd);
+    }
     char tenant_text[ROSTER_UUID_TEXT_LEN + 1];
     if (req->tenant_id) {
         roster_uuid_format(tenant_text, &tenant); /* canonical lower case */
@@ -444,7 +315,7 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
     }
     int64_t now = roster_now_ms();
     u->has_updated_at = 1;
-    u->updated_at = now > old.updated_at ? now : old.updated_at;
+    u->updated_at = now > old.f.updatedAt ? now : old.f.updatedAt;
     const uint8_t *bytes = NULL;
     size_t len = 0;
     err = user_put(w, txn, u, &old, &bytes, &len, detail);
@@ -461,25 +332,19 @@ int store_user_restore(store_wtxn *w, const Roster__V1__User *user, roster_err_d
     roster_uuid id, tenant;
     if ((err = parse_id(&id, user->id, "id", detail)) != ROSTER_E_OK)
         return err;
-    if (user->reference == NULL)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "reference", "reference is required");
-    if ((err = validate_text(user->reference, ROSTER_MAX_REFERENCE, true, "reference", detail)) !=
-        ROSTER_E_OK)
-        return err;
-    if (user->email == NULL)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "email", "email is required");
-    if ((err = validate_email(user->email, "email", detail)) != ROSTER_E_OK)
-        return err;
-    if ((err = check_optional(user->first_name, user->last_name, user->phone, user->locale,
-                              user->timezone, user->avatar_url, user->custom_data, detail)) !=
-        ROSTER_E_OK)
+    const store_fields *sf = store_fields_get();
+    roster_uuid ids[MODEL_MAX_FIELDS];
+    if ((err = validate_fields(NULL, &model_user, &sf->check_user, &user->base,
+                               VALIDATE_REQUIRED | VALIDATE_VALUES, detail)) != ROSTER_E_OK)
         return err;
     if (!user->has_created_at || !user->has_updated_at)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "createdAt",
                            "createdAt and updatedAt are required");
-    if (user->tenant_id &&
-        (err = parse_id(&tenant, user->tenant_id, "tenantId", detail)) != ROSTER_E_OK)
+    if ((err = validate_fields(ids, &model_user, &sf->check_user, &user->base, VALIDATE_REFS,
+                               detail)) != ROSTER_E_OK)
         return err;
+    if (user->tenant_id)
+        tenant = ids[MODEL_USER_tenantId];
 
     MDB_txn *txn;
     if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
@@ -527,7 +392,7 @@ int store_user_get_raw(store_rtxn *r, const roster_uuid *scope, const char *id, 
         int err = user_view_parse(&uv, v.mv_data, v.mv_size);
         if (err != ROSTER_E_OK)
             return err;
-        if (!uv.has_tenant || memcmp(uv.tenant.b, scope->b, 16) != 0)
+        if (!uv.has_tenant || !roster_uuid_eq(&uv.tenant, scope))
             return ROSTER_E_NOT_FOUND;
     }
     *bytes = v.mv_data;

@@ -6,6 +6,63 @@
 #include <jansson.h>
 #include <string.h>
 
+static int validate_one(roster_uuid *id, const model_field *f, const char *s,
+                        roster_err_detail *detail)
+{
+    switch (f->type) {
+    case MODEL_T_TEXT:
+    case MODEL_T_URL:
+        return validate_text(s, f->max_len, (f->flags & MODEL_NONEMPTY) != 0, f->name, detail);
+    case MODEL_T_EMAIL:
+        return validate_email(s, f->name, detail);
+    case MODEL_T_LOCALE:
+        return validate_locale(s, f->name, detail);
+    case MODEL_T_TIMEZONE:
+        return validate_timezone(s, f->name, detail);
+    case MODEL_T_JSON:
+        return validate_custom_data(s, f->name, detail);
+    case MODEL_T_ID:
+        if (roster_uuid_parse(id, s, strlen(s)) != ROSTER_E_OK)
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, f->name,
+                               "%s is not a UUID (8-4-4-4-12 hex digits)", f->name);
+        return ROSTER_E_OK;
+    default:
+        return ROSTER_E_OK;
+    }
+}
+
+int validate_fields(roster_uuid *ids, const model_record *r, const msg_slots *sl,
+                    const ProtobufCMessage *m, unsigned what, roster_err_detail *detail)
+{
+    roster_uuid parsed[MODEL_MAX_FIELDS];
+    uint32_t ids_parsed = 0; /* bit i: parsed[i] holds an id */
+    int err;
+    for (size_t i = 0; i < sl->n; i++) {
+        const msg_slot *s = &sl->s[i];
+        const model_field *f = &r->fields[s->field];
+        if (!(what & (f->type == MODEL_T_ID ? VALIDATE_REFS : VALIDATE_VALUES)))
+            continue;
+        if (!msg_slot_has(m, s)) {
+            if ((what & VALIDATE_REQUIRED) && (f->flags & MODEL_REQUIRED))
+                return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, f->name, "%s is required",
+                                   f->name);
+            continue;
+        }
+        if (!s->ptr)
+            continue; /* booleans and dates: any value is valid */
+        const char *text = *(const char *const *)(const void *)((const char *)m + s->off);
+        if ((err = validate_one(&parsed[s->field], f, text, detail)) != ROSTER_E_OK)
+            return err;
+        if (f->type == MODEL_T_ID)
+            ids_parsed |= 1u << s->field;
+    }
+    for (; ids && ids_parsed; ids_parsed &= ids_parsed - 1) {
+        int i = __builtin_ctz(ids_parsed);
+        ids[i] = parsed[i];
+    }
+    return ROSTER_E_OK;
+}
+
 int validate_text(const char *s, size_t max, bool nonempty, const char *field,
                   roster_err_detail *detail)
 {

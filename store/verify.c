@@ -53,7 +53,7 @@ static scope_count *scope_find(verifier *vf, const roster_uuid *scope, bool add)
     size_t lo = 0, hi = vf->n_sc;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = memcmp(vf->sc[mid].scope.b, scope->b, 16);
+        int c = roster_uuid_cmp(&vf->sc[mid].scope, scope);
         if (c == 0)
             return &vf->sc[mid];
         if (c < 0)
@@ -191,7 +191,7 @@ static int check_tenants(verifier *vf)
         n++;
         tenant_view t;
         if (tenant_view_parse(&t, v.mv_data, v.mv_size) != ROSTER_E_OK || k.mv_size != 16 ||
-            memcmp(k.mv_data, t.id.b, 16) != 0) {
+            !roster_uuid_eq(k.mv_data, &t.id)) {
             report(vf, STORE_ISSUE_BAD_RECORD, "tenants", NULL,
                    "a tenant record does not decode or its id differs from its key");
             continue;
@@ -201,12 +201,12 @@ static int check_tenants(verifier *vf)
         if (mdb_get(txn, s->tenant_name, &nk, &nv) != 0)
             report(vf, STORE_ISSUE_MISSING_ENTRY, "tenant_name", &t.id,
                    "tenant has no tenant_name entry");
-        if (t.is_default) {
+        if (t.f.isDefault > 0) {
             n_default++;
-            if (derr != ROSTER_E_OK || memcmp(def.b, t.id.b, 16) != 0)
+            if (derr != ROSTER_E_OK || !roster_uuid_eq(&def, &t.id))
                 report(vf, STORE_ISSUE_DEFAULT_TENANT, "meta", &t.id,
                        "tenant is marked default but meta names another default");
-        } else if (derr == ROSTER_E_OK && memcmp(def.b, t.id.b, 16) == 0) {
+        } else if (derr == ROSTER_E_OK && roster_uuid_eq(&def, &t.id)) {
             report(vf, STORE_ISSUE_DEFAULT_TENANT, "meta", &t.id,
                    "meta names this tenant default but its record is not marked default");
         }
@@ -229,6 +229,17 @@ static int check_tenants(verifier *vf)
     return ROSTER_E_OK;
 }
 
+/* Whether v holds every field a create requires (MODEL_REQUIRED: the
+ * reference and email the unique indexes are keyed by). */
+static bool has_required(const user_view *v)
+{
+    for (size_t i = 0; i < model_user.n_fields; i++)
+        if ((model_user.fields[i].flags & MODEL_REQUIRED) &&
+            !((const rec_str *)rec_user_slot(v, (int)i))->set)
+            return false;
+    return true;
+}
+
 static int check_users(verifier *vf, uint64_t *dup)
 {
     const store *s = vf->r->s;
@@ -245,7 +256,7 @@ static int check_users(verifier *vf, uint64_t *dup)
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         user_view u;
         if (user_view_parse(&u, v.mv_data, v.mv_size) != ROSTER_E_OK || k.mv_size != 16 ||
-            memcmp(k.mv_data, u.id.b, 16) != 0 || !u.reference.set || !u.email.set) {
+            !roster_uuid_eq(k.mv_data, &u.id) || !has_required(&u)) {
             report(vf, STORE_ISSUE_BAD_RECORD, "users", NULL,
                    "a user record does not decode, lacks reference/email, or its id differs "
                    "from its key");
@@ -265,7 +276,7 @@ static int check_users(verifier *vf, uint64_t *dup)
             break;
         }
         sc->users++;
-        sc->active += u.active != 0;
+        sc->active += u.f.active != 0;
         size_t n = key_user_entries(e, buf, s, &u);
         for (size_t i = 0; i < n; i++) {
             MDB_val ek = {e[i].klen, e[i].key}, ed;
@@ -284,7 +295,7 @@ static int check_users(verifier *vf, uint64_t *dup)
                     (*dup)++;
                     report(vf, STORE_ISSUE_DUPLICATE, e[i].db, &u.id,
                            "user shares its %s with another user of the same tenant",
-                           e[i].dbi == s->uniq_reference ? "reference" : "email");
+                           model_user.fields[e[i].field].name);
                     continue;
                 }
             }
@@ -367,13 +378,14 @@ int store_verify(store_rtxn *r, store_issue_fn fn, void *ctx, uint64_t *out_issu
         uint64_t want;
         bool unique;
     } want_entries;
-    want_entries dbs[3 + SORT__COUNT];
+    want_entries dbs[1 + UNIQ__COUNT + SORT__COUNT];
     size_t nd = 0;
+    const store_fields *sf = store_fields_get();
     dbs[nd++] = (want_entries){s->idx_tenant, "idx_tenant", users, false};
-    dbs[nd++] = (want_entries){s->uniq_reference, "uniq_reference", users, true};
-    dbs[nd++] = (want_entries){s->uniq_email, "uniq_email", users, true};
+    for (int i = 0; i < UNIQ__COUNT; i++)
+        dbs[nd++] = (want_entries){s->uniq[i], sf->uniq_db[i], users, true};
     for (int i = 0; i < SORT__COUNT; i++)
-        dbs[nd++] = (want_entries){s->sort[i], store_sort_db_names[i], 2 * users, false};
+        dbs[nd++] = (want_entries){s->sort[i], sf->sort_db[i], 2 * users, false};
     for (size_t i = 0; i < nd && err == ROSTER_E_OK; i++) {
         uint64_t have = db_entries(&vf, dbs[i].dbi);
         if (have != dbs[i].want && !(dbs[i].unique && dup && have + dup >= dbs[i].want))

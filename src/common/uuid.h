@@ -3,14 +3,29 @@
 #ifndef ROSTER_UUID_H
 #define ROSTER_UUID_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ROSTER_UUID_TEXT_LEN 36
 
 typedef struct roster_uuid {
     uint8_t b[16];
 } roster_uuid;
+
+/* Whether a and b are the same id. Both borrowed for the call. */
+static inline bool roster_uuid_eq(const roster_uuid *a, const roster_uuid *b)
+{
+    return memcmp(a->b, b->b, sizeof a->b) == 0;
+}
+
+/* Byte order of a and b (<0, 0, >0), which for UUIDv7 is creation order.
+ * Both borrowed for the call. */
+static inline int roster_uuid_cmp(const roster_uuid *a, const roster_uuid *b)
+{
+    return memcmp(a->b, b->b, sizeof a->b);
+}
 
 /* Makes a new UUIDv7 for time `unix_ms`. Within one process, ids are
  * strictly increasing even when several are made in the same millisecond

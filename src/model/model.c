@@ -10,6 +10,9 @@ static const model_field user_fields[] = {MODEL_USER_FIELDS(MODEL_X_FIELD)};
 static const model_field tenant_fields[] = {MODEL_TENANT_FIELDS(MODEL_X_FIELD)};
 #undef MODEL_X_FIELD
 
+_Static_assert(MODEL_USER__COUNT <= MODEL_MAX_FIELDS && MODEL_TENANT__COUNT <= MODEL_MAX_FIELDS,
+               "MODEL_MAX_FIELDS is too small");
+
 const model_record model_user = {"user", "UserModel", &roster__v1__user__descriptor, user_fields,
                                  MODEL_USER__COUNT};
 const model_record model_tenant = {"tenant", "TenantModel", &roster__v1__tenant__descriptor,
@@ -50,6 +53,78 @@ const ProtobufCFieldDescriptor *model_pb_field(const model_record *r, const mode
     if (i >= r->n_fields)
         return NULL;
     return r == &model_user ? user_pb[i] : r == &model_tenant ? tenant_pb[i] : NULL;
+}
+
+void model_join_init(model_join *out, const model_record *r, const ProtobufCMessageDescriptor *pb)
+{
+    model_join j = {.r = r, .pb = pb};
+    for (size_t i = 0; i < r->n_fields; i++) {
+        char snake[64];
+        model_snake_name(snake, sizeof snake, r->fields[i].name, strlen(r->fields[i].name));
+        j.fields[i] = protobuf_c_message_descriptor_get_field_by_name(pb, snake);
+    }
+    *out = j;
+}
+
+static void *member(const ProtobufCMessage *m, unsigned offset)
+{
+    return (char *)m + offset;
+}
+
+static bool is_pointer(const ProtobufCFieldDescriptor *fd)
+{
+    return fd->type == PROTOBUF_C_TYPE_STRING || fd->type == PROTOBUF_C_TYPE_MESSAGE;
+}
+
+/* Size of a scalar value in the C struct. */
+static size_t scalar_size(const ProtobufCFieldDescriptor *fd)
+{
+    switch (fd->type) {
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return 8;
+    case PROTOBUF_C_TYPE_BOOL:
+        return sizeof(protobuf_c_boolean);
+    case PROTOBUF_C_TYPE_BYTES:
+        return sizeof(ProtobufCBinaryData);
+    default:
+        return 4; /* int32, uint32, enum, float and their fixed forms */
+    }
+}
+
+void model_pb_copy(ProtobufCMessage *dst, const ProtobufCFieldDescriptor *dfd,
+                   const ProtobufCMessage *src, const ProtobufCFieldDescriptor *sfd)
+{
+    if (!model_pb_has(src, sfd)) {
+        model_pb_clear(dst, dfd);
+        return;
+    }
+    if (is_pointer(dfd)) {
+        *(void **)member(dst, dfd->offset) = *(void *const *)member(src, sfd->offset);
+        return;
+    }
+    memcpy(member(dst, dfd->offset), member(src, sfd->offset), scalar_size(dfd));
+    if (dfd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+        *(uint32_t *)member(dst, dfd->quantifier_offset) = dfd->id;
+    else if (dfd->label == PROTOBUF_C_LABEL_OPTIONAL)
+        *(protobuf_c_boolean *)member(dst, dfd->quantifier_offset) = 1;
+}
+
+void model_pb_clear(ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd)
+{
+    if (is_pointer(fd)) {
+        *(void **)member(m, fd->offset) = NULL;
+        return;
+    }
+    memset(member(m, fd->offset), 0, scalar_size(fd));
+    if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+        *(uint32_t *)member(m, fd->quantifier_offset) = 0;
+    else if (fd->label == PROTOBUF_C_LABEL_OPTIONAL)
+        *(protobuf_c_boolean *)member(m, fd->quantifier_offset) = 0;
 }
 
 bool model_name_eq(const char *snake, const char *camel, size_t len)

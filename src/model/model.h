@@ -57,6 +57,7 @@ enum {
     MODEL_SORTABLE = 1u << 6,   /* an order sort value (and a sort index) */
     MODEL_SEARCHABLE = 1u << 7, /* a search key */
     MODEL_NULLABLE = 1u << 8,   /* may be absent in a stored record (GraphQL nullable) */
+    MODEL_NONEMPTY = 1u << 9,   /* a value given must not be empty */
 };
 
 typedef struct model_field {
@@ -79,10 +80,11 @@ typedef struct model_record {
  * output (rosterctl tables and JSON, dumps). */
 #define MODEL_USER_FIELDS(X)                                                                       \
     X(id, ID, ROSTER_ID_LEN, ID, MODEL_SERVER_SET)                                                 \
-    X(reference, TEXT, ROSTER_MAX_REFERENCE, STRING, MODEL_REQUIRED | MODEL_UNIQUE)                \
+    X(reference, TEXT, ROSTER_MAX_REFERENCE, STRING,                                               \
+      MODEL_REQUIRED | MODEL_NONEMPTY | MODEL_UNIQUE)                                              \
     X(email, EMAIL, ROSTER_MAX_EMAIL, STRING,                                                      \
-      MODEL_REQUIRED | MODEL_UPDATABLE | MODEL_UNIQUE | MODEL_FOLD_CASE | MODEL_SORTABLE |         \
-          MODEL_SEARCHABLE)                                                                        \
+      MODEL_REQUIRED | MODEL_NONEMPTY | MODEL_UPDATABLE | MODEL_UNIQUE | MODEL_FOLD_CASE |         \
+          MODEL_SORTABLE | MODEL_SEARCHABLE)                                                       \
     X(firstName, TEXT, ROSTER_MAX_NAME, STRING,                                                    \
       MODEL_USER_OPTIONAL | MODEL_SORTABLE | MODEL_SEARCHABLE)                                     \
     X(lastName, TEXT, ROSTER_MAX_NAME, STRING,                                                     \
@@ -90,9 +92,9 @@ typedef struct model_record {
     X(phone, TEXT, ROSTER_MAX_PHONE, STRING,                                                       \
       MODEL_USER_OPTIONAL | MODEL_SORTABLE | MODEL_SEARCHABLE)                                     \
     X(locale, LOCALE, ROSTER_MAX_LOCALE, STRING,                                                   \
-      MODEL_USER_OPTIONAL | MODEL_SORTABLE | MODEL_SEARCHABLE)                                     \
+      MODEL_USER_OPTIONAL | MODEL_NONEMPTY | MODEL_SORTABLE | MODEL_SEARCHABLE)                    \
     X(timezone, TIMEZONE, ROSTER_MAX_TIMEZONE, STRING,                                             \
-      MODEL_USER_OPTIONAL | MODEL_SORTABLE | MODEL_SEARCHABLE)                                     \
+      MODEL_USER_OPTIONAL | MODEL_NONEMPTY | MODEL_SORTABLE | MODEL_SEARCHABLE)                    \
     X(isOptedIn, BOOL, 0, BOOL, MODEL_USER_OPTIONAL)                                               \
     X(active, BOOL, 0, BOOL, MODEL_USER_OPTIONAL | MODEL_SORTABLE)                                 \
     X(avatarUrl, URL, ROSTER_MAX_AVATAR_URL, NONE, MODEL_USER_OPTIONAL)                            \
@@ -107,9 +109,10 @@ typedef struct model_record {
 
 #define MODEL_TENANT_FIELDS(X)                                                                     \
     X(id, ID, ROSTER_ID_LEN, ID, MODEL_SERVER_SET)                                                 \
-    X(name, TEXT, ROSTER_MAX_NAME, STRING, MODEL_REQUIRED | MODEL_UPDATABLE | MODEL_SORTABLE)      \
+    X(name, TEXT, ROSTER_MAX_NAME, STRING,                                                         \
+      MODEL_REQUIRED | MODEL_NONEMPTY | MODEL_UPDATABLE | MODEL_SORTABLE)                          \
     X(reference, TEXT, ROSTER_MAX_REFERENCE, STRING,                                               \
-      MODEL_UPDATABLE | MODEL_CLEARABLE | MODEL_NULLABLE)                                          \
+      MODEL_NONEMPTY | MODEL_UPDATABLE | MODEL_CLEARABLE | MODEL_NULLABLE)                         \
     X(isDefault, BOOL, 0, NONE, MODEL_UPDATABLE)                                                   \
     X(createdAt, DATE, 0, NONE, MODEL_SERVER_SET | MODEL_SORTABLE)                                 \
     X(updatedAt, DATE, 0, NONE, MODEL_SERVER_SET)
@@ -122,6 +125,9 @@ enum { MODEL_TENANT_FIELDS(MODEL_X_TENANT_ENUM) MODEL_TENANT__COUNT };
 #undef MODEL_X_USER_ENUM
 #undef MODEL_X_TENANT_ENUM
 
+/* The most fields any record has: the size of per-field tables. */
+#define MODEL_MAX_FIELDS 16
+
 extern const model_record model_user;
 extern const model_record model_tenant;
 
@@ -132,6 +138,67 @@ const model_field *model_field_named(const model_record *r, const char *name, si
 /* The protobuf field of the record message that holds f; static, never
  * NULL for an entry of r (tests/model checks every entry has one). */
 const ProtobufCFieldDescriptor *model_pb_field(const model_record *r, const model_field *f);
+
+/* ------------------------------------------------------------ messages
+ * A request (CreateUserRequest, UpdateUserRequest, ...) carries some of a
+ * record's fields under the same protobuf names; a join finds them once so
+ * that code walking the model reaches a request's values through the
+ * descriptors (offset and presence), as it does a record's. */
+
+typedef struct model_join {
+    const model_record *r;                /* static */
+    const ProtobufCMessageDescriptor *pb; /* static */
+    /* By index in r->fields: pb's field of the same name, NULL when pb has
+     * none. Static descriptors. */
+    const ProtobufCFieldDescriptor *fields[MODEL_MAX_FIELDS];
+} model_join;
+
+/* Joins the fields of record r to the fields of message pb by name into
+ * *out (caller-owned; it borrows only static data). Names join whatever
+ * the types: a UserFilter's `email` (a StringFilter) joins the user's
+ * email. No allocation. */
+void model_join_init(model_join *out, const model_record *r, const ProtobufCMessageDescriptor *pb);
+
+/* The following read and write field fd of message m (a message of the
+ * type fd belongs to) through fd's offset and presence member, as
+ * protobuf-c lays them out: a string or message is present when its
+ * pointer is set, an optional scalar when its has_ member is. */
+
+/* Whether m holds a value for fd (a repeated field: at least one).
+ * Inline: asked per field on the write and list paths. */
+static inline bool model_pb_has(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd)
+{
+    const char *base = (const char *)m;
+    if (fd->label == PROTOBUF_C_LABEL_REPEATED)
+        return *(const size_t *)(const void *)(base + fd->quantifier_offset) > 0;
+    if (fd->type == PROTOBUF_C_TYPE_STRING || fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+        const void *p = *(const void *const *)(const void *)(base + fd->offset);
+        return p != NULL && p != fd->default_value;
+    }
+    if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+        return *(const uint32_t *)(const void *)(base + fd->quantifier_offset) == fd->id;
+    if (fd->label == PROTOBUF_C_LABEL_OPTIONAL)
+        return *(const protobuf_c_boolean *)(const void *)(base + fd->quantifier_offset) != 0;
+    return true; /* required */
+}
+
+/* The string or sub-message of fd in m, NULL when absent. Borrowed from
+ * m. fd must be a singular string or message field. */
+static inline const void *model_pb_ptr(const ProtobufCMessage *m,
+                                       const ProtobufCFieldDescriptor *fd)
+{
+    return model_pb_has(m, fd) ? *(const void *const *)(const void *)((const char *)m + fd->offset)
+                               : NULL;
+}
+
+/* Sets field dfd of dst to the value of field sfd of src (same type,
+ * singular), or to absent when src has none. A string or message is
+ * shared, not copied: dst borrows it from src. */
+void model_pb_copy(ProtobufCMessage *dst, const ProtobufCFieldDescriptor *dfd,
+                   const ProtobufCMessage *src, const ProtobufCFieldDescriptor *sfd);
+
+/* Makes singular field fd of m absent (pointer NULL, has_ and value 0). */
+void model_pb_clear(ProtobufCMessage *m, const ProtobufCFieldDescriptor *fd);
 
 /* ------------------------------------------------------------ names
  * GraphQL names are the lowerCamelCase of protobuf's snake_case names

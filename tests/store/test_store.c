@@ -646,6 +646,15 @@ START_TEST(stats_and_batch_limits)
             ck_assert_uint_eq(st.dbs[i].entries, 2);
     }
     ck_assert(saw_email);
+    /* The databases (their names are the on-disk layout) and their order. */
+    static const char *const dbs[] = {
+        "meta",       "counts",         "users",          "tenants",
+        "idx_tenant", "uniq_reference", "uniq_email",     "tenant_name",
+        "idx_active", "idx_email",      "idx_first_name", "idx_last_name",
+        "idx_locale", "idx_phone",      "idx_timezone",   "idx_updated_at"};
+    ck_assert_uint_eq(st.n_dbs, sizeof dbs / sizeof dbs[0]);
+    for (size_t i = 0; i < st.n_dbs; i++)
+        ck_assert_str_eq(st.dbs[i].name, dbs[i]);
 
     /* Batch gets: at most 1000 ids, malformed ids named. */
     static char *many[1001];
@@ -687,6 +696,142 @@ START_TEST(stats_and_batch_limits)
 }
 END_TEST
 
+/* Runs op in its own group and checks the error, field and message. */
+typedef int (*write_op)(store_wtxn *w, const void *msg, roster_err_detail *d);
+
+static void expect_refusal(write_op op, const void *msg, int want, const char *field,
+                           const char *message)
+{
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+    roster_err_detail d = {0};
+    ck_assert_int_eq(op(w, msg, &d), want);
+    ck_assert_str_eq(d.field, field);
+    ck_assert_str_eq(d.message, message);
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+}
+
+static int op_create(store_wtxn *w, const void *m, roster_err_detail *d)
+{
+    Roster__V1__User *u;
+    return store_user_create(w, NULL, m, &fx_arena, &u, d);
+}
+
+static int op_update(store_wtxn *w, const void *m, roster_err_detail *d)
+{
+    Roster__V1__User *u;
+    return store_user_update(w, NULL, m, &fx_arena, &u, d);
+}
+
+static int op_restore(store_wtxn *w, const void *m, roster_err_detail *d)
+{
+    return store_user_restore(w, m, d);
+}
+
+static int op_tenant_create(store_wtxn *w, const void *m, roster_err_detail *d)
+{
+    Roster__V1__Tenant *t;
+    return store_tenant_create(w, NULL, m, &fx_arena, &t, d);
+}
+
+static int op_tenant_update(store_wtxn *w, const void *m, roster_err_detail *d)
+{
+    Roster__V1__Tenant *t;
+    return store_tenant_update(w, NULL, m, &fx_arena, &t, d);
+}
+
+static int op_tenant_restore(store_wtxn *w, const void *m, roster_err_detail *d)
+{
+    return store_tenant_restore(w, m, d);
+}
+
+/* The first error of a request that breaks several rules, with its exact
+ * message, for every write. */
+START_TEST(validation_messages_and_order)
+{
+    const int INV = ROSTER_E_INVALID_ARGUMENT;
+    Roster__V1__CreateUserRequest c = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+    expect_refusal(op_create, &c, INV, "reference", "reference is required");
+    c.reference = "";
+    c.email = "bad";
+    expect_refusal(op_create, &c, INV, "reference", "reference must not be empty");
+    c.reference = "r";
+    expect_refusal(op_create, &c, INV, "email", "email is not an email address (local@domain)");
+    c.email = "a@b.c";
+    c.first_name = "x\x01";
+    c.custom_data = "[]";
+    c.tenant_id = "nope";
+    expect_refusal(op_create, &c, INV, "firstName", "firstName contains a control character");
+    c.first_name = NULL;
+    c.phone = "01234567890123456789012345678901234567890123456789012345678901234";
+    expect_refusal(op_create, &c, INV, "phone", "phone is 65 bytes long; at most 64 are allowed");
+    c.phone = NULL;
+    c.locale = "";
+    expect_refusal(op_create, &c, INV, "locale", "locale must be 1 to 35 characters long");
+    c.locale = NULL;
+    c.timezone = "Asia/Bang kok";
+    expect_refusal(op_create, &c, INV, "timezone",
+                   "timezone is not an IANA time zone name (e.g. Asia/Bangkok)");
+    c.timezone = NULL;
+    expect_refusal(op_create, &c, INV, "customData", "customData must be a JSON object");
+    c.custom_data = NULL;
+    expect_refusal(op_create, &c, INV, "tenantId",
+                   "tenantId is not a UUID (8-4-4-4-12 hex digits)");
+
+    Roster__V1__User *u;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(fx_user(NULL, "r1", "r1@x.y", NULL, &u, &d), ROSTER_E_OK);
+    Roster__V1__UpdateUserRequest up = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
+    Roster__V1__UserField clear[2] = {ROSTER__V1__USER_FIELD__USER_FIELD_PHONE,
+                                      ROSTER__V1__USER_FIELD__USER_FIELD_EMAIL};
+    up.email = "bad";
+    up.n_clear = 2;
+    up.clear = clear;
+    expect_refusal(op_update, &up, INV, "id", "id is required");
+    up.id = u->id;
+    expect_refusal(op_update, &up, INV, "email", "email cannot be null");
+    up.phone = "1";
+    expect_refusal(op_update, &up, INV, "phone", "phone is both given and cleared");
+    clear[0] = (Roster__V1__UserField)99;
+    expect_refusal(op_update, &up, INV, "clear", "clear names an unknown field (99)");
+    up.n_clear = 0;
+    expect_refusal(op_update, &up, INV, "email", "email is not an email address (local@domain)");
+    up.email = NULL;
+    up.avatar_url = "\xff";
+    up.tenant_id = "nope";
+    expect_refusal(op_update, &up, INV, "avatarUrl", "avatarUrl is not valid UTF-8");
+    up.avatar_url = NULL;
+    expect_refusal(op_update, &up, INV, "tenantId",
+                   "tenantId is not a UUID (8-4-4-4-12 hex digits)");
+
+    Roster__V1__User r = ROSTER__V1__USER__INIT;
+    expect_refusal(op_restore, &r, INV, "id", "id is required");
+    r.id = "0190b3c2-7d1e-7a00-8000-0000000000aa";
+    r.tenant_id = "nope";
+    expect_refusal(op_restore, &r, INV, "reference", "reference is required");
+    r.reference = "rr";
+    r.email = "rr@x.y";
+    r.last_name = "";
+    expect_refusal(op_restore, &r, INV, "createdAt", "createdAt and updatedAt are required");
+    r.has_created_at = r.has_updated_at = 1;
+    expect_refusal(op_restore, &r, INV, "tenantId",
+                   "tenantId is not a UUID (8-4-4-4-12 hex digits)");
+
+    Roster__V1__CreateTenantRequest tc = ROSTER__V1__CREATE_TENANT_REQUEST__INIT;
+    tc.reference = "";
+    expect_refusal(op_tenant_create, &tc, INV, "name", "name is required");
+    tc.name = "n";
+    expect_refusal(op_tenant_create, &tc, INV, "reference", "reference must not be empty");
+    Roster__V1__UpdateTenantRequest tu = ROSTER__V1__UPDATE_TENANT_REQUEST__INIT;
+    tu.id = "0190b3c2-7d1e-7a00-8000-0000000000bb";
+    tu.name = "";
+    expect_refusal(op_tenant_update, &tu, INV, "name", "name must not be empty");
+    Roster__V1__Tenant tr = ROSTER__V1__TENANT__INIT;
+    tr.id = "0190b3c2-7d1e-7a00-8000-0000000000cc";
+    expect_refusal(op_tenant_restore, &tr, INV, "name", "name is required");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store");
@@ -694,6 +839,7 @@ int main(void)
     tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
     tcase_add_test(tc, create_and_get);
     tcase_add_test(tc, validation_names_the_field);
+    tcase_add_test(tc, validation_messages_and_order);
     tcase_add_test(tc, uniqueness_per_tenant_case_insensitive);
     tcase_add_test(tc, batch_isolates_failing_op);
     tcase_add_test(tc, bulk_groups_refuse_without_trace);

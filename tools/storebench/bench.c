@@ -72,7 +72,10 @@ static double per_op_us(int64_t ns, size_t n)
 static int open_store(const bench_config *cfg, bool bulk_load, store **s)
 {
     roster_err_detail d = {0};
-    store_options o = {.no_sync = !cfg->durable, .bulk_load = bulk_load, .detail = &d};
+    store_options o = {.no_sync = !cfg->durable,
+                       .bulk_load = bulk_load,
+                       .map_size = (uint64_t)cfg->map_mib << 20,
+                       .detail = &d};
     int err = store_open(s, cfg->dir, &o);
     if (err != ROSTER_E_OK)
         fprintf(stderr, "storebench: open: %s\n", d.message);

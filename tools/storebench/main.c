@@ -11,6 +11,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: storebench --dir DIR [--users N] [--tenants N] [--batch N]\n"
                     "                  [--gets N] [--pages N] [--scans N] [--no-sync]\n"
+                    "                  [--map-mib N]\n"
                     "DIR must exist and be empty; the store is left there.\n");
 }
 
@@ -50,6 +51,8 @@ int main(int argc, char **argv)
             bad = num(v, &cfg.pages), i++;
         else if (strcmp(a, "--scans") == 0 && v)
             bad = num(v, &cfg.scans), i++;
+        else if (strcmp(a, "--map-mib") == 0 && v)
+            bad = num(v, &cfg.map_mib), i++;
         else if (strcmp(a, "--no-sync") == 0)
             cfg.durable = false;
         else
