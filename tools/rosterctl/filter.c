@@ -417,21 +417,6 @@ int ctl_filter_parse(ctl_filter *f, const ctl_field_table *table, const char *ex
     return ROSTER_E_OK;
 }
 
-/* The camelCase name of enum value v ("createdAt" for
- * USER_SORT_FIELD_CREATED_AT) into buf. */
-static const char *enum_camel(char *buf, size_t cap, const ProtobufCEnumDescriptor *e,
-                              const ProtobufCEnumValue *v)
-{
-    char lower[64];
-    const char *s = model_enum_short_name(e, v);
-    size_t n = 0;
-    for (; s[n] != '\0' && n + 1 < sizeof lower; n++)
-        lower[n] = (char)tolower((unsigned char)s[n]);
-    lower[n] = '\0';
-    model_camel_name(buf, cap, lower);
-    return buf;
-}
-
 /* "active createdAt email ..." : every value of e but UNSPECIFIED. */
 static const char *enum_names(char *buf, size_t cap, const ProtobufCEnumDescriptor *e)
 {
@@ -442,7 +427,7 @@ static const char *enum_names(char *buf, size_t cap, const ProtobufCEnumDescript
         if (e->values[i].value == 0)
             continue;
         n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? " " : "",
-                              enum_camel(camel, sizeof camel, e, &e->values[i]));
+                              ctl_pbfield_enum_name(camel, sizeof camel, e, &e->values[i]));
     }
     return buf;
 }
@@ -491,7 +476,7 @@ int ctl_search_parse(ctl_search *out, const char *text, roster_err_detail *d)
         char camel[64];
         if (e->values[i].value == 0)
             continue;
-        enum_camel(camel, sizeof camel, e, &e->values[i]);
+        ctl_pbfield_enum_name(camel, sizeof camel, e, &e->values[i]);
         if (strlen(camel) == klen && memcmp(camel, text, klen) == 0) {
             out->set = true;
             out->key = e->values[i].value;

@@ -2,6 +2,7 @@
 
 #include "model.h"
 
+#include <ctype.h>
 #include <string.h>
 
 static void *at(const ProtobufCMessage *m, unsigned offset)
@@ -116,4 +117,17 @@ const ProtobufCFieldDescriptor *ctl_pbfield_named(const ProtobufCMessageDescript
         if (model_name_eq(d->fields[i].name, name, len))
             return &d->fields[i];
     return NULL;
+}
+
+const char *ctl_pbfield_enum_name(char *buf, size_t cap, const ProtobufCEnumDescriptor *e,
+                                  const ProtobufCEnumValue *v)
+{
+    char lower[64];
+    const char *s = model_enum_short_name(e, v);
+    size_t n = 0;
+    for (; s[n] != '\0' && n + 1 < sizeof lower; n++)
+        lower[n] = (char)tolower((unsigned char)s[n]);
+    lower[n] = '\0';
+    model_camel_name(buf, cap, lower);
+    return buf;
 }

@@ -58,4 +58,10 @@ void ctl_pbfield_copy(ProtobufCMessage *dst, const ProtobufCFieldDescriptor *df,
 const ProtobufCFieldDescriptor *ctl_pbfield_named(const ProtobufCMessageDescriptor *d,
                                                   const char *name, size_t len);
 
+/* The GraphQL camelCase name of value v of enum e ("createdAt" for
+ * USER_SORT_FIELD_CREATED_AT), written into buf (cap bytes, NUL-terminated,
+ * truncated). Returns buf. */
+const char *ctl_pbfield_enum_name(char *buf, size_t cap, const ProtobufCEnumDescriptor *e,
+                                  const ProtobufCEnumValue *v);
+
 #endif

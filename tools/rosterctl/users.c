@@ -7,7 +7,6 @@
 #include "record.h"
 #include "request.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -253,13 +252,8 @@ static int clear_field(int *out, const char *name, roster_err_detail *d)
     for (unsigned i = 0; i < e->n_values; i++) {
         if (e->values[i].value == 0)
             continue;
-        char lower[64], camel[64], buf[64];
-        const char *s = model_enum_short_name(e, &e->values[i]);
-        size_t k = 0;
-        for (; s[k] && k + 1 < sizeof lower; k++)
-            lower[k] = (char)tolower((unsigned char)s[k]);
-        lower[k] = '\0';
-        model_camel_name(camel, sizeof camel, lower);
+        char camel[64], buf[64];
+        ctl_pbfield_enum_name(camel, sizeof camel, e, &e->values[i]);
         if (strcmp(name, camel) == 0 || strcmp(name, option_name(buf, sizeof buf, camel)) == 0) {
             *out = e->values[i].value;
             return ROSTER_E_OK;
