@@ -20,6 +20,8 @@ bool ctl_pbfield_has(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *
 {
     if (is_pointer(f))
         return *(void **)at(m, f->offset) != NULL;
+    if (f->label != PROTOBUF_C_LABEL_OPTIONAL)
+        return true; /* a required scalar is always there */
     return *(protobuf_c_boolean *)at(m, f->quantifier_offset) != 0;
 }
 
@@ -27,7 +29,7 @@ void ctl_pbfield_clear(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
     if (is_pointer(f))
         *(void **)at(m, f->offset) = NULL;
-    else
+    else if (f->label == PROTOBUF_C_LABEL_OPTIONAL)
         *(protobuf_c_boolean *)at(m, f->quantifier_offset) = 0;
 }
 
@@ -74,7 +76,8 @@ void ctl_pbfield_set_int(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
     default:
         return;
     }
-    *(protobuf_c_boolean *)at(m, f->quantifier_offset) = 1;
+    if (f->label == PROTOBUF_C_LABEL_OPTIONAL)
+        *(protobuf_c_boolean *)at(m, f->quantifier_offset) = 1;
 }
 
 void ctl_pbfield_set_strs(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, char **list,

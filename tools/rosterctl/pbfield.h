@@ -2,10 +2,12 @@
  * descriptor (offset, quantifier offset, type), so that code walking the
  * data model (model.h) never names a struct member.
  *
- * Only singular (optional) fields of proto2 messages are handled: scalars
- * carry a has_ flag at quantifier_offset, strings and sub-messages are
- * present when their pointer is not NULL. Nothing here allocates except
- * ctl_pbfield_message, which allocates from the caller's arena. */
+ * Singular fields of proto2 messages are handled (and the repeated string
+ * of ctl_pbfield_set_strs): optional scalars carry a has_ flag at
+ * quantifier_offset, required ones are always present, strings and
+ * sub-messages are present when their pointer is not NULL. Nothing here
+ * allocates except ctl_pbfield_message, which allocates from the caller's
+ * arena. */
 #ifndef ROSTERCTL_PBFIELD_H
 #define ROSTERCTL_PBFIELD_H
 
