@@ -1,5 +1,6 @@
 #include "live.h"
 
+#include "clock.h"
 #include "datadir.h"
 #include "output.h"
 
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ------------------------------------------------------------ opening */
 
@@ -110,6 +112,21 @@ fail:
     return err;
 }
 
+/* Waits until the client has a connection, at most timeout_ms. A request
+ * sent before then waits in nng's queue until the connection is up, and
+ * the RPC client issues its receive from that send's completion callback:
+ * on nng 1.5.2 this panicked ("pthread_mutex_lock: Invalid argument" in
+ * nng_ctx_recv) in a few of every thousand runs on a loaded machine,
+ * never once the connection was up before the send (0 in 3,600). */
+static void wait_connected(const rpc_client *c, uint32_t timeout_ms)
+{
+    int64_t end = roster_mono_ns() + (int64_t)timeout_ms * 1000000;
+    while (!rpc_client_connected(c) && roster_mono_ns() < end) {
+        struct timespec ts = {0, 200 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 int ctl_live_open(ctl_live *out, const ctl_args *a)
 {
     memset(out, 0, sizeof *out);
@@ -138,6 +155,8 @@ int ctl_live_open(ctl_live *out, const ctl_args *a)
         o.tls_server_name = a->tls_server_name;
         err = rpc_client_open(&out->client, out->url, &o, &d);
     }
+    if (err == ROSTER_E_OK)
+        wait_connected(out->client, out->timeout_ms);
     if (err != ROSTER_E_OK) {
         char msg[4600];
         const char *why = d.message[0] ? d.message : roster_strerror(err);

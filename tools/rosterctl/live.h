@@ -8,7 +8,9 @@
  * told at once ("cannot reach the service at URL: Connection refused",
  * exit 3) rather than after --timeout. That dial goes through the whole
  * handshake (SP header, and TLS with the same CA and server name as the
- * client), so the service only ever sees complete connections. */
+ * client), so the service only ever sees complete connections. Then the
+ * RPC client is opened and its connection awaited before the first call
+ * (see wait_connected in live.c). */
 #ifndef ROSTERCTL_LIVE_H
 #define ROSTERCTL_LIVE_H
 
