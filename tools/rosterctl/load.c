@@ -76,17 +76,19 @@ static int apply_line(store_wtxn *w, const json_t *obj, roster_arena *arena, boo
         Roster__V1__CreateTenantRequest tenant;
         Roster__V1__CreateUserRequest user;
     } req;
-    int err = ctl_record_from_json(&rec.tenant.base, k->r, obj, k->ignored, arena, d);
+    /* Either member, through the ProtobufCMessage each one starts with. */
+    ProtobufCMessage *m = (ProtobufCMessage *)&rec;
+    int err = ctl_record_from_json(m, k->r, obj, k->ignored, arena, d);
     if (err != ROSTER_E_OK)
         return err;
     const ProtobufCFieldDescriptor *id = model_pb_field(k->r, model_field_named(k->r, "id", 2));
-    if (!ctl_pbfield_has(&rec.tenant.base, id)) {
-        create_request(&req.tenant.base, k, &rec.tenant.base);
+    if (!ctl_pbfield_has(m, id)) {
+        create_request((ProtobufCMessage *)&req, k, m);
         if (*is_user)
             return store_user_create(w, NULL, &req.user, arena, NULL, d);
         return store_tenant_create(w, NULL, &req.tenant, arena, NULL, d);
     }
-    err = need_dates(k, &rec.tenant.base, d);
+    err = need_dates(k, m, d);
     if (err != ROSTER_E_OK)
         return err;
     if (*is_user)
