@@ -1,7 +1,10 @@
 /* rosterctl's command line: commands, options, globals, help and errors. */
 #include "cli.h"
+#include "filter.h"
+#include "pbfield.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,6 +127,71 @@ START_TEST(help)
 }
 END_TEST
 
+/* The help text of a command, as printed (caller frees). */
+static char *help_of(const char *group, const char *command)
+{
+    const char *v[] = {"rosterctl", group, command, "--help"};
+    ck_assert_int_eq(parse(4, v), ROSTER_E_OK);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    ck_assert_ptr_nonnull(f);
+    ctl_cli_help(f, &a);
+    fclose(f);
+    return out;
+}
+
+/* Whether `word` stands in text as a whole word. */
+static bool has_word(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = strstr(text, word); p != NULL; p = strstr(p + 1, word))
+        if ((p == text || strchr(" \n|(", p[-1]) != NULL) && strchr(" \n|):.", p[n]) != NULL)
+            return true;
+    return false;
+}
+
+/* Every value of e (but UNSPECIFIED) is named in text. */
+static void names_every_value(const char *text, const ProtobufCEnumDescriptor *e)
+{
+    for (unsigned i = 0; i < e->n_values; i++) {
+        char name[64];
+        if (e->values[i].value == 0)
+            continue;
+        ctl_pbfield_enum_name(name, sizeof name, e, &e->values[i]);
+        ck_assert_msg(has_word(text, name), "help lacks %s", name);
+    }
+}
+
+START_TEST(help_names_what_the_proto_has)
+{
+    /* The help text is written by hand; it must name every filter field,
+     * sort field and search key the messages define. */
+    const struct {
+        const char *group;
+        const ctl_field_table *filter;
+        const ProtobufCEnumDescriptor *sort;
+    } lists[] = {
+        {"users", &ctl_user_filter_fields, &roster__v1__user_sort_field__descriptor},
+        {"tenants", &ctl_tenant_filter_fields, &roster__v1__tenant_sort_field__descriptor}};
+    for (size_t k = 0; k < 2; k++) {
+        char *text = help_of(lists[k].group, "list");
+        const char *fields = strstr(text, "Fields:");
+        ck_assert_ptr_nonnull(fields);
+        for (unsigned i = 0; i < lists[k].filter->pb->n_fields; i++) {
+            char name[64];
+            model_camel_name(name, sizeof name, lists[k].filter->pb->fields[i].name);
+            ck_assert_msg(has_word(fields, name), "%s list help lacks field %s", lists[k].group,
+                          name);
+        }
+        names_every_value(text, lists[k].sort);
+        if (k == 0)
+            names_every_value(text, &roster__v1__user_search_key__descriptor);
+        free(text);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("rosterctl_cli");
@@ -131,6 +199,7 @@ int main(void)
     tcase_add_test(tc, commands_and_positionals);
     tcase_add_test(tc, options);
     tcase_add_test(tc, help);
+    tcase_add_test(tc, help_names_what_the_proto_has);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

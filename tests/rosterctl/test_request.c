@@ -1,18 +1,29 @@
 /* Parsed --filter/--order/--search become the right ListUsersRequest and
- * ListTenantsRequest: encoded with nanopb (as the client library sends
- * them) and decoded with protobuf-c (as the service reads them). */
+ * ListTenantsRequest: built through the descriptors, packed and unpacked
+ * again with protobuf-c (as the service reads them), so every field and
+ * operator is checked where the service finds it. */
 #include "filter.h"
 #include "request.h"
 
 #include "roster.pb-c.h"
 
 #include <check.h>
-#include <pb_encode.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static uint8_t buf[65536];
+
+/* Packs req and unpacks it again (caller frees the result). */
+static ProtobufCMessage *round_trip(const ProtobufCMessage *req)
+{
+    size_t n = protobuf_c_message_get_packed_size(req);
+    ck_assert_uint_le(n, sizeof buf);
+    protobuf_c_message_pack(req, buf);
+    ProtobufCMessage *out = protobuf_c_message_unpack(req->descriptor, NULL, n, buf);
+    ck_assert_ptr_nonnull(out);
+    return out;
+}
 
 static void add(ctl_filter *f, const ctl_field_table *t, const char *expr)
 {
@@ -26,7 +37,8 @@ static Roster__V1__ListUsersRequest *users_request(const char *const *exprs, siz
     ctl_filter f = {0};
     ctl_order o = {0};
     ctl_search s = {0};
-    ctl_request_lists lists;
+    roster_arena arena;
+    roster_arena_init(&arena, 0, 0);
     roster_err_detail d = {{0}};
     for (size_t i = 0; i < n; i++)
         add(&f, &ctl_user_filter_fields, exprs[i]);
@@ -34,16 +46,12 @@ static Roster__V1__ListUsersRequest *users_request(const char *const *exprs, siz
         ck_assert_int_eq(ctl_order_parse(&o, false, order, &d), ROSTER_E_OK);
     if (search)
         ck_assert_int_eq(ctl_search_parse(&s, search, &d), ROSTER_E_OK);
-    roster_v1_ListUsersRequest req = roster_v1_ListUsersRequest_init_zero;
-    ck_assert_int_eq(ctl_user_list_request(&req, &lists, &f, &o, &s), ROSTER_E_OK);
-    pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof buf);
-    ck_assert_msg(pb_encode(&os, roster_v1_ListUsersRequest_fields, &req), "%s", PB_GET_ERROR(&os));
-    ctl_request_lists_free(&lists);
+    Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    ck_assert_int_eq(ctl_list_request(&req.base, &arena, &f, &o, &s), ROSTER_E_OK);
+    ProtobufCMessage *out = round_trip(&req.base);
+    roster_arena_free(&arena);
     ctl_filter_free(&f);
-    Roster__V1__ListUsersRequest *out =
-        roster__v1__list_users_request__unpack(NULL, os.bytes_written, buf);
-    ck_assert_ptr_nonnull(out);
-    return out;
+    return (Roster__V1__ListUsersRequest *)out;
 }
 
 START_TEST(string_fields_every_operator)
@@ -166,27 +174,65 @@ START_TEST(tenant_request)
 {
     ctl_filter f = {0};
     ctl_order o = {0};
-    ctl_request_lists lists;
+    roster_arena arena;
+    roster_arena_init(&arena, 0, 0);
     roster_err_detail d;
     add(&f, &ctl_tenant_filter_fields, "id!=[x,y]");
     add(&f, &ctl_tenant_filter_fields, "name~*acme%");
     add(&f, &ctl_tenant_filter_fields, "reference=null");
     ck_assert_int_eq(ctl_order_parse(&o, true, "name:desc", &d), ROSTER_E_OK);
-    roster_v1_ListTenantsRequest req = roster_v1_ListTenantsRequest_init_zero;
-    ck_assert_int_eq(ctl_tenant_list_request(&req, &lists, &f, &o), ROSTER_E_OK);
-    pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof buf);
-    ck_assert(pb_encode(&os, roster_v1_ListTenantsRequest_fields, &req));
-    ctl_request_lists_free(&lists);
+    Roster__V1__ListTenantsRequest req = ROSTER__V1__LIST_TENANTS_REQUEST__INIT;
+    ck_assert_int_eq(ctl_list_request(&req.base, &arena, &f, &o, NULL), ROSTER_E_OK);
+    Roster__V1__ListTenantsRequest *r = (Roster__V1__ListTenantsRequest *)round_trip(&req.base);
+    roster_arena_free(&arena);
     ctl_filter_free(&f);
-    Roster__V1__ListTenantsRequest *r =
-        roster__v1__list_tenants_request__unpack(NULL, os.bytes_written, buf);
-    ck_assert_ptr_nonnull(r);
     ck_assert_uint_eq(r->filter->id->value_not_in->n_values, 2);
     ck_assert_str_eq(r->filter->name->i_like, "acme%");
     ck_assert(r->filter->reference->equal_to_null);
     ck_assert_int_eq(r->order->sort, ROSTER__V1__TENANT_SORT_FIELD__TENANT_SORT_FIELD_NAME);
     ck_assert_int_eq(r->order->order, ROSTER__V1__SORT_ORDER__SORT_ORDER_DESC);
     roster__v1__list_tenants_request__free_unpacked(r, NULL);
+}
+END_TEST
+
+START_TEST(conditions_of_another_entity_are_refused)
+{
+    ctl_filter f = {0};
+    ctl_order o = {0};
+    ctl_search s = {.set = true, .key = 1, .value = "x"};
+    roster_arena arena;
+    roster_arena_init(&arena, 0, 0);
+    add(&f, &ctl_user_filter_fields, "email=x");
+    Roster__V1__ListTenantsRequest req = ROSTER__V1__LIST_TENANTS_REQUEST__INIT;
+    ck_assert_int_eq(ctl_list_request(&req.base, &arena, &f, &o, NULL), ROSTER_E_INVALID_ARGUMENT);
+    ctl_filter_free(&f);
+    Roster__V1__ListTenantsRequest req2 = ROSTER__V1__LIST_TENANTS_REQUEST__INIT;
+    ck_assert_int_eq(ctl_list_request(&req2.base, &arena, &f, &o, &s), ROSTER_E_INVALID_ARGUMENT);
+    roster_arena_free(&arena);
+}
+END_TEST
+
+START_TEST(filter_kinds_agree_with_the_model)
+{
+    /* Every filterable model field is a field of the filter message of
+     * the kind the model gives it. */
+    const model_record *records[] = {&model_user, &model_tenant};
+    const ctl_field_table *tables[] = {&ctl_user_filter_fields, &ctl_tenant_filter_fields};
+    for (size_t r = 0; r < 2; r++) {
+        for (size_t i = 0; i < records[r]->n_fields; i++) {
+            const model_field *mf = &records[r]->fields[i];
+            if (mf->filter == MODEL_FILTER_NONE)
+                continue;
+            ctl_filter f = {0};
+            roster_err_detail d = {{0}};
+            char expr[64];
+            snprintf(expr, sizeof expr, "%s=null", mf->name);
+            ck_assert_msg(ctl_filter_parse(&f, tables[r], expr, &d) == ROSTER_E_OK, "%s: %s", expr,
+                          d.message);
+            ck_assert_int_eq(f.conds[0].kind, mf->filter);
+            ctl_filter_free(&f);
+        }
+    }
 }
 END_TEST
 
@@ -208,6 +254,8 @@ int main(void)
     tcase_add_test(tc, sort_numbers_match_the_proto);
     tcase_add_test(tc, tenant_request);
     tcase_add_test(tc, no_filter_sends_no_filter);
+    tcase_add_test(tc, conditions_of_another_entity_are_refused);
+    tcase_add_test(tc, filter_kinds_agree_with_the_model);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -10,10 +10,16 @@ typedef struct dump_ctx {
     uint64_t count;
 } dump_ctx;
 
-static int emit(dump_ctx *c, json_t *o)
+/* Writes one stored record of type r as a JSON line. */
+static int emit(dump_ctx *c, const model_record *r, const void *bytes, size_t len)
 {
-    if (o == NULL)
-        return ROSTER_E_NOMEM;
+    ProtobufCMessage *m;
+    json_t *o = NULL;
+    int err = ctl_record_unpack(&m, r, bytes, len, &c->arena);
+    if (err == ROSTER_E_OK)
+        err = ctl_record_json(&o, r, m, true);
+    if (err != ROSTER_E_OK)
+        return err;
     int rc = json_dumpf(o, c->f, JSON_COMPACT);
     json_decref(o);
     if (rc != 0 || fputc('\n', c->f) == EOF)
@@ -25,22 +31,12 @@ static int emit(dump_ctx *c, json_t *o)
 
 static int each_tenant(void *ctx, const void *bytes, size_t len)
 {
-    dump_ctx *c = ctx;
-    Roster__V1__Tenant *t;
-    int err = ctl_tenant_unpack(&t, bytes, len, &c->arena);
-    if (err != ROSTER_E_OK)
-        return err;
-    return emit(c, ctl_tenant_json(t, true));
+    return emit(ctx, &model_tenant, bytes, len);
 }
 
 static int each_user(void *ctx, const void *bytes, size_t len)
 {
-    dump_ctx *c = ctx;
-    Roster__V1__User *u;
-    int err = ctl_user_unpack(&u, bytes, len, &c->arena);
-    if (err != ROSTER_E_OK)
-        return err;
-    return emit(c, ctl_user_json(u, true));
+    return emit(ctx, &model_user, bytes, len);
 }
 
 int ctl_dump_write(FILE *f, store_rtxn *r, uint64_t *tenants, uint64_t *users)

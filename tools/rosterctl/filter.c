@@ -1,6 +1,7 @@
 #include "filter.h"
 
 #include "clock.h"
+#include "pbfield.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -8,124 +9,104 @@
 #include <string.h>
 #include <strings.h>
 
-static const ctl_field_desc user_fields[] = {
-    {"id", CTL_F_ID, CTL_FT_ID},
-    {"reference", CTL_F_REFERENCE, CTL_FT_STRING},
-    {"email", CTL_F_EMAIL, CTL_FT_STRING},
-    {"firstName", CTL_F_FIRST_NAME, CTL_FT_STRING},
-    {"lastName", CTL_F_LAST_NAME, CTL_FT_STRING},
-    {"phone", CTL_F_PHONE, CTL_FT_STRING},
-    {"locale", CTL_F_LOCALE, CTL_FT_STRING},
-    {"timezone", CTL_F_TIMEZONE, CTL_FT_STRING},
-    {"active", CTL_F_ACTIVE, CTL_FT_BOOL},
-    {"isOptedIn", CTL_F_IS_OPTED_IN, CTL_FT_BOOL},
-    {"withDeactivated", CTL_F_WITH_DEACTIVATED, CTL_FT_BOOL},
-    {"tenantId", CTL_F_TENANT_ID, CTL_FT_ID},
-    {"createdAt", CTL_F_CREATED_AT, CTL_FT_DATE},
-    {"updatedAt", CTL_F_UPDATED_AT, CTL_FT_DATE},
+const ctl_field_table ctl_user_filter_fields = {"user", &roster__v1__user_filter__descriptor};
+const ctl_field_table ctl_tenant_filter_fields = {"tenant", &roster__v1__tenant_filter__descriptor};
+
+/* The filter kinds: the message each one is, and its name in messages. */
+static const struct {
+    model_filter kind;
+    const char *name;
+    const ProtobufCMessageDescriptor *pb;
+} kinds[] = {
+    {MODEL_FILTER_ID, "id", &roster__v1__id_filter__descriptor},
+    {MODEL_FILTER_STRING, "string", &roster__v1__string_filter__descriptor},
+    {MODEL_FILTER_BOOL, "boolean", &roster__v1__bool_filter__descriptor},
+    {MODEL_FILTER_DATE, "date", &roster__v1__date_filter__descriptor},
 };
+#define NKINDS (sizeof kinds / sizeof kinds[0])
 
-static const ctl_field_desc tenant_fields[] = {
-    {"id", CTL_F_ID, CTL_FT_ID},
-    {"name", CTL_F_NAME, CTL_FT_STRING},
-    {"reference", CTL_F_REFERENCE, CTL_FT_STRING},
+/* The operators in the order help and messages list them: the syntax, and
+ * the slot of the kind's filter message each fills. */
+static const struct {
+    ctl_op op;
+    const char *text;  /* as listed: "=[..]" */
+    const char *slot;  /* GraphQL operator: "valueIn" */
+    const char *field; /* the filter message's field it sets */
+} ops[] = {
+    {CTL_OP_EQ, "=", "equalTo", "equalTo"},
+    {CTL_OP_NE, "!=", "notEqualTo", "notEqualTo"},
+    {CTL_OP_LIKE, "~", "like", "like"},
+    {CTL_OP_ILIKE, "~*", "iLike", "iLike"},
+    {CTL_OP_IN, "=[..]", "valueIn", "valueIn"},
+    {CTL_OP_NOT_IN, "!=[..]", "valueNotIn", "valueNotIn"},
+    {CTL_OP_LT, "<", "lessThan", "lessThan"},
+    {CTL_OP_LE, "<=", "lessThanEqual", "lessThanEqual"},
+    {CTL_OP_GT, ">", "moreThan", "moreThan"},
+    {CTL_OP_GE, ">=", "moreThanEqual", "moreThanEqual"},
+    {CTL_OP_IS_NULL, "=null", "equalTo", "equalToNull"},
+    {CTL_OP_NOT_NULL, "!=null", "notEqualTo", "notEqualToNull"},
 };
-
-const ctl_field_table ctl_user_filter_fields = {"user", user_fields,
-                                                sizeof user_fields / sizeof user_fields[0]};
-const ctl_field_table ctl_tenant_filter_fields = {"tenant", tenant_fields,
-                                                  sizeof tenant_fields / sizeof tenant_fields[0]};
-
-const char *ctl_field_name(ctl_field field)
-{
-    for (size_t i = 0; i < ctl_user_filter_fields.count; i++)
-        if (user_fields[i].field == field)
-            return user_fields[i].name;
-    if (field == CTL_F_NAME)
-        return "name";
-    return "?";
-}
+#define NOPS (sizeof ops / sizeof ops[0])
 
 const char *ctl_op_slot(ctl_op op)
 {
-    switch (op) {
-    case CTL_OP_EQ:
-    case CTL_OP_IS_NULL:
-        return "equalTo";
-    case CTL_OP_NE:
-    case CTL_OP_NOT_NULL:
-        return "notEqualTo";
-    case CTL_OP_LIKE:
-        return "like";
-    case CTL_OP_ILIKE:
-        return "iLike";
-    case CTL_OP_IN:
-        return "valueIn";
-    case CTL_OP_NOT_IN:
-        return "valueNotIn";
-    case CTL_OP_LT:
-        return "lessThan";
-    case CTL_OP_LE:
-        return "lessThanEqual";
-    case CTL_OP_GT:
-        return "moreThan";
-    case CTL_OP_GE:
-        return "moreThanEqual";
-    }
+    for (size_t i = 0; i < NOPS; i++)
+        if (ops[i].op == op)
+            return ops[i].slot;
     return "?";
 }
 
-static const char *type_name(ctl_field_type t)
+static const ProtobufCMessageDescriptor *kind_pb(model_filter kind)
 {
-    switch (t) {
-    case CTL_FT_ID:
-        return "id";
-    case CTL_FT_STRING:
-        return "string";
-    case CTL_FT_BOOL:
-        return "boolean";
-    case CTL_FT_DATE:
-        return "date";
-    }
+    for (size_t i = 0; i < NKINDS; i++)
+        if (kinds[i].kind == kind)
+            return kinds[i].pb;
+    return NULL;
+}
+
+static const char *kind_name(model_filter kind)
+{
+    for (size_t i = 0; i < NKINDS; i++)
+        if (kinds[i].kind == kind)
+            return kinds[i].name;
     return "?";
 }
 
-static const char *allowed_ops(ctl_field_type t)
+const ProtobufCFieldDescriptor *ctl_op_field(model_filter kind, ctl_op op)
 {
-    switch (t) {
-    case CTL_FT_ID:
-        return "= != =[..] !=[..] =null !=null";
-    case CTL_FT_STRING:
-        return "= != ~ ~* =[..] !=[..] =null !=null";
-    case CTL_FT_BOOL:
-        return "= != =null !=null";
-    case CTL_FT_DATE:
-        return "= != < <= > >= =null !=null";
-    }
-    return "";
+    const ProtobufCMessageDescriptor *pb = kind_pb(kind);
+    for (size_t i = 0; pb != NULL && i < NOPS; i++)
+        if (ops[i].op == op)
+            return ctl_pbfield_named(pb, ops[i].field, strlen(ops[i].field));
+    return NULL;
 }
 
-static bool op_allowed(ctl_field_type t, ctl_op op)
+/* "= != ~ ~* =[..] !=[..] =null !=null" for a string field. */
+static const char *allowed_ops(char *buf, size_t cap, model_filter kind)
 {
-    switch (op) {
-    case CTL_OP_EQ:
-    case CTL_OP_NE:
-    case CTL_OP_IS_NULL:
-    case CTL_OP_NOT_NULL:
-        return true;
-    case CTL_OP_LIKE:
-    case CTL_OP_ILIKE:
-        return t == CTL_FT_STRING;
-    case CTL_OP_IN:
-    case CTL_OP_NOT_IN:
-        return t == CTL_FT_STRING || t == CTL_FT_ID;
-    case CTL_OP_LT:
-    case CTL_OP_LE:
-    case CTL_OP_GT:
-    case CTL_OP_GE:
-        return t == CTL_FT_DATE;
-    }
-    return false;
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < NOPS && n < cap; i++)
+        if (ctl_op_field(kind, ops[i].op) != NULL)
+            n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? " " : "", ops[i].text);
+    return buf;
+}
+
+/* The kind of a filter message's field: which filter message it holds. */
+static model_filter field_kind(const ProtobufCFieldDescriptor *f)
+{
+    for (size_t i = 0; i < NKINDS; i++)
+        if (f->type == PROTOBUF_C_TYPE_MESSAGE && f->descriptor == kinds[i].pb)
+            return kinds[i].kind;
+    return MODEL_FILTER_NONE;
+}
+
+/* The field of the filter message named (GraphQL name) by `len` bytes. */
+static const ProtobufCFieldDescriptor *find_field(const ctl_field_table *t, const char *name,
+                                                  size_t len)
+{
+    const ProtobufCFieldDescriptor *f = ctl_pbfield_named(t->pb, name, len);
+    return f != NULL && field_kind(f) != MODEL_FILTER_NONE ? f : NULL;
 }
 
 static void cond_free(ctl_cond *c)
@@ -268,20 +249,24 @@ fail:
     return err;
 }
 
-static const ctl_field_desc *find_field(const ctl_field_table *t, const char *name, size_t len)
-{
-    for (size_t i = 0; i < t->count; i++)
-        if (strlen(t->fields[i].name) == len && memcmp(t->fields[i].name, name, len) == 0)
-            return &t->fields[i];
-    return NULL;
-}
-
+/* The grammar, FIELD OP VALUE, is read left to right without
+ * backtracking: FIELD is the longest run of letters and '_' (so it ends
+ * where the operator starts); OP is the longest operator spelled there
+ * ("!=" before "=", "~*" before "~", "<=" before "<"); VALUE is everything
+ * after it. Only then does the value's first character choose its form:
+ * exactly `null` turns = / != into IS NULL / IS NOT NULL, a leading `[`
+ * turns them into valueIn / valueNotIn (a list), a leading `"` is a quoted
+ * string, and anything else is taken literally, so values may hold
+ * operators and spaces. The operator is checked against the field's kind
+ * after that rewriting, and the slot it fills (equalTo for both `=v` and
+ * `=null`) may be used once per field. */
 int ctl_filter_parse(ctl_filter *f, const ctl_field_table *table, const char *expr,
                      roster_err_detail *d)
 {
     ctl_cond c;
     memset(&c, 0, sizeof c);
     int err;
+    char allowed[64];
     const char *p = expr;
     while (isalpha((unsigned char)*p) || *p == '_')
         p++;
@@ -289,34 +274,39 @@ int ctl_filter_parse(ctl_filter *f, const ctl_field_table *table, const char *ex
     if (name_len == 0)
         return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "filter",
                            "filter '%s': expected FIELD OP VALUE, e.g. email~%%@acme.com", expr);
-    const ctl_field_desc *fd = find_field(table, expr, name_len);
+    const ProtobufCFieldDescriptor *fd = find_field(table, expr, name_len);
     if (fd == NULL) {
         char names[256];
         size_t off = 0;
         names[0] = '\0';
-        for (size_t i = 0; i < table->count && off < sizeof names; i++)
-            off += (size_t)snprintf(names + off, sizeof names - off, "%s%s", i ? " " : "",
-                                    table->fields[i].name);
+        for (unsigned i = 0; i < table->pb->n_fields && off < sizeof names; i++) {
+            char camel[48];
+            if (field_kind(&table->pb->fields[i]) == MODEL_FILTER_NONE)
+                continue;
+            model_camel_name(camel, sizeof camel, table->pb->fields[i].name);
+            off += (size_t)snprintf(names + off, sizeof names - off, "%s%s", off ? " " : "", camel);
+        }
         return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "filter",
                            "filter '%s': unknown %s field '%.*s' (fields: %s)", expr, table->entity,
                            (int)name_len, expr, names);
     }
-    const char *field = fd->name;
-    c.field = fd->field;
-    c.type = fd->type;
+    c.field = fd;
+    c.kind = field_kind(fd);
+    model_camel_name(c.name, sizeof c.name, fd->name);
+    const char *field = c.name;
 
     /* Operator, longest match first. */
     static const struct {
         const char *text;
         ctl_op op;
-    } ops[] = {{"!=", CTL_OP_NE}, {"<=", CTL_OP_LE}, {">=", CTL_OP_GE}, {"~*", CTL_OP_ILIKE},
-               {"=", CTL_OP_EQ},  {"<", CTL_OP_LT},  {">", CTL_OP_GT},  {"~", CTL_OP_LIKE}};
+    } spelled[] = {{"!=", CTL_OP_NE}, {"<=", CTL_OP_LE}, {">=", CTL_OP_GE}, {"~*", CTL_OP_ILIKE},
+                   {"=", CTL_OP_EQ},  {"<", CTL_OP_LT},  {">", CTL_OP_GT},  {"~", CTL_OP_LIKE}};
     const char *optext = NULL;
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
-        size_t l = strlen(ops[i].text);
-        if (strncmp(p, ops[i].text, l) == 0) {
-            c.op = ops[i].op;
-            optext = ops[i].text;
+    for (size_t i = 0; i < sizeof spelled / sizeof spelled[0]; i++) {
+        size_t l = strlen(spelled[i].text);
+        if (strncmp(p, spelled[i].text, l) == 0) {
+            c.op = spelled[i].op;
+            optext = spelled[i].text;
             p += l;
             break;
         }
@@ -324,7 +314,7 @@ int ctl_filter_parse(ctl_filter *f, const ctl_field_table *table, const char *ex
     if (optext == NULL)
         return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, field,
                            "filter '%s': expected an operator after '%s' (one of %s)", expr, field,
-                           allowed_ops(fd->type));
+                           allowed_ops(allowed, sizeof allowed, c.kind));
     const char *v = p;
 
     if (strcmp(v, "null") == 0) {
@@ -336,11 +326,12 @@ int ctl_filter_parse(ctl_filter *f, const ctl_field_table *table, const char *ex
     } else if (*v == '[' && (c.op == CTL_OP_EQ || c.op == CTL_OP_NE)) {
         c.op = c.op == CTL_OP_EQ ? CTL_OP_IN : CTL_OP_NOT_IN;
     }
-    if (!op_allowed(fd->type, c.op))
+    if (ctl_op_field(c.kind, c.op) == NULL)
         return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, field,
                            "filter '%s': %s%s (%s) does not apply to %s field %s; use %s", expr,
                            optext, c.op == CTL_OP_IN || c.op == CTL_OP_NOT_IN ? "[..]" : "",
-                           ctl_op_slot(c.op), type_name(fd->type), field, allowed_ops(fd->type));
+                           ctl_op_slot(c.op), kind_name(c.kind), field,
+                           allowed_ops(allowed, sizeof allowed, c.kind));
 
     switch (c.op) {
     case CTL_OP_IS_NULL:
@@ -374,7 +365,7 @@ int ctl_filter_parse(ctl_filter *f, const ctl_field_table *table, const char *ex
             if (text == NULL)
                 return ROSTER_E_NOMEM;
         }
-        if (fd->type == CTL_FT_BOOL) {
+        if (c.kind == MODEL_FILTER_BOOL) {
             bool b = strcmp(text, "true") == 0;
             if (!b && strcmp(text, "false") != 0) {
                 err =
@@ -385,7 +376,7 @@ int ctl_filter_parse(ctl_filter *f, const ctl_field_table *table, const char *ex
             }
             free(text);
             c.boolean = b;
-        } else if (fd->type == CTL_FT_DATE) {
+        } else if (c.kind == MODEL_FILTER_DATE) {
             int64_t ms;
             if (roster_time_parse_iso(&ms, text, strlen(text)) != ROSTER_E_OK) {
                 err = roster_fail(d, ROSTER_E_INVALID_ARGUMENT, field,
@@ -426,86 +417,75 @@ int ctl_filter_parse(ctl_filter *f, const ctl_field_table *table, const char *ex
     return ROSTER_E_OK;
 }
 
-/* Matches camelCase or UPPER_SNAKE: "firstName" == "FIRST_NAME". */
-static bool name_matches(const char *camel, const char *text, size_t len)
+/* "active createdAt email ..." : every value of e but UNSPECIFIED. */
+static const char *enum_names(char *buf, size_t cap, const ProtobufCEnumDescriptor *e)
 {
-    if (strlen(camel) == len && memcmp(camel, text, len) == 0)
-        return true;
-    char snake[64];
     size_t n = 0;
-    for (const char *s = camel; *s && n + 2 < sizeof snake; s++) {
-        if (isupper((unsigned char)*s))
-            snake[n++] = '_';
-        snake[n++] = (char)toupper((unsigned char)*s);
+    buf[0] = '\0';
+    for (unsigned i = 0; i < e->n_values && n < cap; i++) {
+        char camel[64];
+        if (e->values[i].value == 0)
+            continue;
+        n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? " " : "",
+                              ctl_pbfield_enum_name(camel, sizeof camel, e, &e->values[i]));
     }
-    return n == len && memcmp(snake, text, len) == 0;
+    return buf;
 }
 
 int ctl_order_parse(ctl_order *out, bool tenant, const char *text, roster_err_detail *d)
 {
-    /* Proto enum numbers: UserSortField and TenantSortField. */
-    static const struct {
-        const char *name;
-        int sort;
-    } user_sorts[] = {{"active", 1},    {"createdAt", 2}, {"email", 3},
-                      {"firstName", 4}, {"lastName", 5},  {"locale", 6},
-                      {"phone", 7},     {"timezone", 8},  {"updatedAt", 9}},
-      tenant_sorts[] = {{"createdAt", 1}, {"name", 2}};
+    const ProtobufCEnumDescriptor *e = tenant ? &roster__v1__tenant_sort_field__descriptor
+                                              : &roster__v1__user_sort_field__descriptor;
+    const ProtobufCEnumDescriptor *dir = &roster__v1__sort_order__descriptor;
     const char *colon = strchr(text, ':');
     size_t flen = colon ? (size_t)(colon - text) : strlen(text);
-    int sort = -1;
-    size_t n = tenant ? 2 : 9;
-    for (size_t i = 0; i < n; i++) {
-        const char *name = tenant ? tenant_sorts[i].name : user_sorts[i].name;
-        if (name_matches(name, text, flen))
-            sort = tenant ? tenant_sorts[i].sort : user_sorts[i].sort;
-    }
-    if (sort < 0)
+    const ProtobufCEnumValue *sort = model_enum_value(e, text, flen);
+    if (sort == NULL) {
+        char names[256];
         return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "order",
                            "order '%s': unknown sort field '%.*s' (one of %s)", text, (int)flen,
-                           text,
-                           tenant ? "createdAt name"
-                                  : "active createdAt email firstName lastName locale phone "
-                                    "timezone updatedAt");
-    int order = 1;
+                           text, enum_names(names, sizeof names, e));
+    }
+    const ProtobufCEnumValue *order = model_enum_value(dir, "ASC", 3);
     if (colon != NULL) {
-        if (strcasecmp(colon + 1, "asc") == 0)
-            order = 1;
-        else if (strcasecmp(colon + 1, "desc") == 0)
-            order = 2;
-        else
+        order = NULL;
+        for (unsigned i = 0; i < dir->n_values && order == NULL; i++)
+            if (dir->values[i].value != 0 &&
+                strcasecmp(model_enum_short_name(dir, &dir->values[i]), colon + 1) == 0)
+                order = &dir->values[i];
+        if (order == NULL)
             return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "order",
                                "order '%s': direction must be asc or desc, not '%s'", text,
                                colon + 1);
     }
     out->set = true;
-    out->sort = sort;
-    out->order = order;
+    out->sort = sort->value;
+    out->order = order->value;
     return ROSTER_E_OK;
 }
 
 int ctl_search_parse(ctl_search *out, const char *text, roster_err_detail *d)
 {
-    static const struct {
-        const char *name;
-        int key;
-    } keys[] = {{"email", 1},  {"firstName", 2}, {"lastName", 3},
-                {"locale", 4}, {"phone", 5},     {"timezone", 6}};
+    const ProtobufCEnumDescriptor *e = &roster__v1__user_search_key__descriptor;
     const char *colon = strchr(text, ':');
     if (colon == NULL)
         return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "search",
                            "search '%s': expected KEY:VALUE, e.g. email:acme", text);
     size_t klen = (size_t)(colon - text);
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        if (strlen(keys[i].name) == klen && memcmp(keys[i].name, text, klen) == 0) {
+    for (unsigned i = 0; i < e->n_values; i++) {
+        char camel[64];
+        if (e->values[i].value == 0)
+            continue;
+        ctl_pbfield_enum_name(camel, sizeof camel, e, &e->values[i]);
+        if (strlen(camel) == klen && memcmp(camel, text, klen) == 0) {
             out->set = true;
-            out->key = keys[i].key;
+            out->key = e->values[i].value;
             out->value = colon + 1;
             return ROSTER_E_OK;
         }
     }
+    char names[256];
     return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "search",
-                       "search '%s': unknown key '%.*s' (one of email firstName lastName "
-                       "locale phone timezone)",
-                       text, (int)klen, text);
+                       "search '%s': unknown key '%.*s' (one of %s)", text, (int)klen, text,
+                       enum_names(names, sizeof names, e));
 }

@@ -19,22 +19,24 @@
  * with `[` (a list) or starts with `"` (a quoted string: \" and \\ escape,
  * so "null" and "[x]" are plain strings). List items are separated by
  * commas; an item may be quoted to hold a comma or a bracket; `[]` is an
- * empty list. Booleans are `true` or `false`; dates are ISO-8601. */
+ * empty list. Booleans are `true` or `false`; dates are ISO-8601.
+ *
+ * Nothing here names a field. The fields are those of the filter message
+ * (roster.v1.UserFilter, TenantFilter), in its order, with their GraphQL
+ * names; a field's kind is the filter message it holds (IdFilter,
+ * StringFilter, BoolFilter, DateFilter: model_filter), and the operators a
+ * kind takes are the slots its message has ("like" for `~`, "equalToNull"
+ * for `=null`...). A new filterable field or operator in roster.proto is
+ * picked up without a change here. */
 #ifndef ROSTERCTL_FILTER_H
 #define ROSTERCTL_FILTER_H
 
 #include "error.h"
+#include "model.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-typedef enum ctl_field_type {
-    CTL_FT_ID,
-    CTL_FT_STRING,
-    CTL_FT_BOOL,
-    CTL_FT_DATE,
-} ctl_field_type;
 
 /* Operators; each fills one GraphQL operator slot (see ctl_op_slot). */
 typedef enum ctl_op {
@@ -52,49 +54,24 @@ typedef enum ctl_op {
     CTL_OP_NOT_NULL, /* notEqualTo: null */
 } ctl_op;
 
-/* Filter fields. User and tenant fields share one numbering; a field table
- * says which belong to which entity. */
-typedef enum ctl_field {
-    CTL_F_ID,
-    CTL_F_REFERENCE,
-    CTL_F_EMAIL,
-    CTL_F_FIRST_NAME,
-    CTL_F_LAST_NAME,
-    CTL_F_PHONE,
-    CTL_F_LOCALE,
-    CTL_F_TIMEZONE,
-    CTL_F_ACTIVE,
-    CTL_F_IS_OPTED_IN,
-    CTL_F_WITH_DEACTIVATED,
-    CTL_F_TENANT_ID,
-    CTL_F_CREATED_AT,
-    CTL_F_UPDATED_AT,
-    CTL_F_NAME,
-} ctl_field;
-
-typedef struct ctl_field_desc {
-    const char *name; /* GraphQL name, e.g. "firstName" */
-    ctl_field field;
-    ctl_field_type type;
-} ctl_field_desc;
-
+/* What may be filtered on: the filter message of a list request. */
 typedef struct ctl_field_table {
-    const char *entity; /* "user" or "tenant", for messages */
-    const ctl_field_desc *fields;
-    size_t count;
+    const char *entity;                   /* "user" or "tenant", for messages */
+    const ProtobufCMessageDescriptor *pb; /* roster.v1.UserFilter */
 } ctl_field_table;
 
-/* Static tables: the fields of UserFilterArgType and TenantFilterArgType. */
+/* Static: UserFilter (UserFilterArgType) and TenantFilter. */
 extern const ctl_field_table ctl_user_filter_fields;
 extern const ctl_field_table ctl_tenant_filter_fields;
 
 /* One condition. Strings are owned by the condition (freed with the
  * filter that holds it). Which member is meaningful depends on op and the
- * field's type: text for id/string ops, list for IN/NOT_IN, boolean for
+ * field's kind: text for id/string ops, list for IN/NOT_IN, boolean for
  * bool EQ/NE, ms for date ops; nothing for IS_NULL/NOT_NULL. */
 typedef struct ctl_cond {
-    ctl_field field;
-    ctl_field_type type;
+    const ProtobufCFieldDescriptor *field; /* the field of the filter message; static */
+    char name[48];                         /* its GraphQL name, "firstName" */
+    model_filter kind;
     ctl_op op;
     char *text;
     char **list;
@@ -113,7 +90,7 @@ typedef struct ctl_filter {
 /* Parses one expression against `table` and appends its condition to f.
  * Returns ROSTER_E_OK; ROSTER_E_INVALID_ARGUMENT with d naming the field
  * and what was wrong (unknown field, operator not valid for the field's
- * type, bad value, an operator given twice for one field); ROSTER_E_NOMEM.
+ * kind, bad value, an operator given twice for one field); ROSTER_E_NOMEM.
  * On failure f is unchanged. `expr` is borrowed for the call only. */
 int ctl_filter_parse(ctl_filter *f, const ctl_field_table *table, const char *expr,
                      roster_err_detail *d);
@@ -125,11 +102,13 @@ void ctl_filter_free(ctl_filter *f);
  * IS_NULL shares equalTo and NOT_NULL shares notEqualTo. Static. */
 const char *ctl_op_slot(ctl_op op);
 
-/* The field's GraphQL name. Static, never NULL. */
-const char *ctl_field_name(ctl_field field);
+/* The field of the kind's filter message (IdFilter...) that op sets:
+ * the slot, or equalToNull / notEqualToNull for IS_NULL / NOT_NULL.
+ * Static; NULL when the kind has no such operator. */
+const ProtobufCFieldDescriptor *ctl_op_field(model_filter kind, ctl_op op);
 
-/* --order FIELD[:asc|desc]. Sort numbers are the proto enum numbers
- * (UserSortField / TenantSortField); order is 1 ASC, 2 DESC (SortOrder). */
+/* --order FIELD[:asc|desc]. sort is the number of a UserSortField /
+ * TenantSortField value, order of a SortOrder value (ASC or DESC). */
 typedef struct ctl_order {
     bool set;
     int sort;
@@ -137,13 +116,14 @@ typedef struct ctl_order {
 } ctl_order;
 
 /* Parses a user (`tenant` false) or tenant order. FIELD is a camelCase or
- * UPPER_SNAKE name of UserOrderSortEnum / TenantOrderSortEnum; direction
- * is asc or desc in any case and defaults to asc. Returns ROSTER_E_OK or
+ * UPPER_SNAKE name of UserSortField / TenantSortField (the GraphQL
+ * UserOrderSortEnum / TenantOrderSortEnum); direction is asc or desc in
+ * any case and defaults to asc. Returns ROSTER_E_OK or
  * ROSTER_E_INVALID_ARGUMENT with d filled; *out written only on success. */
 int ctl_order_parse(ctl_order *out, bool tenant, const char *text, roster_err_detail *d);
 
-/* --search KEY:VALUE with KEY from UserSearchKeyEnum. key is the proto
- * UserSearchKey number; value borrows from the parsed text. */
+/* --search KEY:VALUE with KEY the camelCase name of a UserSearchKey value.
+ * key is its number; value borrows from the parsed text. */
 typedef struct ctl_search {
     bool set;
     int key;

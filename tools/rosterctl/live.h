@@ -1,36 +1,64 @@
-/* The live side of rosterctl: a client connection to the user service
- * chosen by --connect / --data, error reporting for a failed call, and
- * views of the client library's nanopb records as protobuf-c records (so
- * one JSON conversion, record.h, serves live and offline commands). */
+/* The live side of rosterctl: a connection to the user service chosen by
+ * --connect / --data (the protobuf-c RPC client of src/rpc), one
+ * synchronous call at a time, and error reporting for a failed call.
+ *
+ * Opening first dials the service once, synchronously, on a socket of its
+ * own and closes it again: the RPC client dials in the background and
+ * cannot say why a service is unreachable, while an operator wants to be
+ * told at once ("cannot reach the service at URL: Connection refused",
+ * exit 3) rather than after --timeout. That dial goes through the whole
+ * handshake (SP header, and TLS with the same CA and server name as the
+ * client), so the service only ever sees complete connections. Then the
+ * RPC client is opened and its connection awaited before the first call
+ * (see wait_connected in live.c). */
 #ifndef ROSTERCTL_LIVE_H
 #define ROSTERCTL_LIVE_H
 
+#include "arena.h"
 #include "cli.h"
-#include "roster.pb-c.h"
-#include "roster_client.h"
+#include "rpc_client.h"
+
+#include <stdbool.h>
+#include <stdint.h>
 
 typedef struct ctl_live {
-    roster_client *client;    /* owned; released by ctl_live_close */
-    roster_call_options call; /* timeout from --timeout */
+    rpc_client *client;  /* owned; released by ctl_live_close */
+    uint32_t timeout_ms; /* --timeout: sent as the deadline and waited for */
     char url[4200];
 } ctl_live;
 
-/* Opens a client on a->connect, or on ipc://<absolute a->data>/users.ipc.
- * On failure reports the error on stderr (naming the URL) and returns it;
- * *out is then closed. */
+/* Violations of a failed call kept for the report (more are dropped). */
+#define CTL_LIVE_MAX_VIOLATIONS 8
+
+/* How a call ended, as the service (or the transport) reported it. */
+typedef struct ctl_status {
+    int err;           /* ROSTER_E_* */
+    char message[256]; /* the service's message, or why the call failed locally; may be "" */
+    size_t violation_count;
+    roster_err_detail violations[CTL_LIVE_MAX_VIOLATIONS]; /* field (GraphQL name), description */
+} ctl_status;
+
+/* Opens a client on a->connect, or on ipc://<absolute a->data>/users.ipc,
+ * after checking that the service can be reached. On failure reports the
+ * error on stderr (naming the URL) and returns it; *out is then closed. */
 int ctl_live_open(ctl_live *out, const ctl_args *a);
 
 /* Closes the client. Accepts NULL and a live that failed to open. */
 void ctl_live_close(ctl_live *l);
 
+/* Calls `method` with `req` (a message of the method's request type,
+ * borrowed for the call) and waits for the reply, at most l->timeout_ms
+ * (plus the RPC client's grace). On success *reply is the method's reply
+ * message, unpacked into `arena` (it lives as long as the arena's
+ * contents). *st is written on success and failure alike; st->err is the
+ * return value: ROSTER_E_OK, the error of the service's status, or a
+ * local one (UNAVAILABLE, DEADLINE_EXCEEDED, NOMEM, TOO_LARGE...). */
+int ctl_live_call(ProtobufCMessage **reply, ctl_status *st, ctl_live *l, rpc_method_id method,
+                  const ProtobufCMessage *req, roster_arena *arena);
+
 /* Reports a failed call (status message and field violations) for command
  * `what` and returns the exit code for err. st may be NULL. */
-int ctl_live_fail(const ctl_args *a, const char *what, int err, const roster_status *st);
-
-/* Fills *out so its pointers borrow the strings of *in (which must outlive
- * *out). */
-void ctl_user_view(Roster__V1__User *out, const roster_v1_User *in);
-void ctl_tenant_view(Roster__V1__Tenant *out, const roster_v1_Tenant *in);
+int ctl_live_fail(const ctl_args *a, const char *what, int err, const ctl_status *st);
 
 /* Parses "true"/"false" for option `name`; returns ROSTER_E_OK or
  * ROSTER_E_INVALID_ARGUMENT with d filled. */

@@ -2,42 +2,53 @@
 
 #include "datadir.h"
 #include "output.h"
+#include "pbfield.h"
 #include "record.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Copies the fields a create request shares with a User record. */
-static void user_create_request(Roster__V1__CreateUserRequest *req, const Roster__V1__User *u)
+/* What a line may be: a record of the model, the create request a line
+ * without id becomes, and the GraphQL fields of its type that are not
+ * record fields (accepted and ignored). */
+typedef struct line_kind {
+    const model_record *r;
+    const ProtobufCMessageDescriptor *create;
+    const char *const *ignored;
+} line_kind;
+
+static const char *const tenant_ignored[] = {"users", NULL};
+static const char *const user_ignored[] = {"synced", "tenant", NULL};
+
+static const line_kind kinds[] = {
+    {&model_tenant, &roster__v1__create_tenant_request__descriptor, tenant_ignored},
+    {&model_user, &roster__v1__create_user_request__descriptor, user_ignored},
+};
+
+/* Fills create request req (of type k->create, initialised here) with the
+ * record's fields that the request has, by name (strings borrowed). */
+static void create_request(ProtobufCMessage *req, const line_kind *k, const ProtobufCMessage *rec)
 {
-    roster__v1__create_user_request__init(req);
-    req->reference = u->reference;
-    req->email = u->email;
-    req->first_name = u->first_name;
-    req->last_name = u->last_name;
-    req->phone = u->phone;
-    req->locale = u->locale;
-    req->timezone = u->timezone;
-    req->has_is_opted_in = u->has_is_opted_in;
-    req->is_opted_in = u->is_opted_in;
-    req->has_active = u->has_active;
-    req->active = u->active;
-    req->has_two_factor_enabled = u->has_two_factor_enabled;
-    req->two_factor_enabled = u->two_factor_enabled;
-    req->tenant_id = u->tenant_id;
-    req->avatar_url = u->avatar_url;
-    req->custom_data = u->custom_data;
+    k->create->message_init(req);
+    for (size_t i = 0; i < k->r->n_fields; i++) {
+        const model_field *mf = &k->r->fields[i];
+        const ProtobufCFieldDescriptor *df =
+            ctl_pbfield_named(k->create, mf->name, strlen(mf->name));
+        if (df != NULL)
+            ctl_pbfield_copy(req, df, rec, model_pb_field(k->r, mf));
+    }
 }
 
-static int need_dates(protobuf_c_boolean has_created, protobuf_c_boolean has_updated,
-                      roster_err_detail *d)
+/* A record restored with its id keeps its dates, so they are required. */
+static int need_dates(const line_kind *k, const ProtobufCMessage *rec, roster_err_detail *d)
 {
-    if (!has_created)
-        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "createdAt",
-                           "createdAt is required when id is given");
-    if (!has_updated)
-        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "updatedAt",
-                           "updatedAt is required when id is given");
+    for (size_t i = 0; i < k->r->n_fields; i++) {
+        const model_field *mf = &k->r->fields[i];
+        if (mf->type == MODEL_T_DATE && (mf->flags & MODEL_SERVER_SET) &&
+            !ctl_pbfield_has(rec, model_pb_field(k->r, mf)))
+            return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, mf->name,
+                               "%s is required when id is given", mf->name);
+    }
     return ROSTER_E_OK;
 }
 
@@ -48,45 +59,41 @@ static int apply_line(store_wtxn *w, const json_t *obj, roster_arena *arena, boo
         return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "", "a line must hold a JSON object");
     const json_t *tn = json_object_get(obj, "__typename");
     const char *type = json_is_string(tn) ? json_string_value(tn) : NULL;
-    int err;
-    if (type != NULL && strcmp(type, CTL_TYPENAME_TENANT) == 0) {
-        Roster__V1__Tenant t;
-        *is_user = false;
-        err = ctl_tenant_from_json(&t, obj, d);
-        if (err != ROSTER_E_OK)
-            return err;
-        if (t.id == NULL) {
-            Roster__V1__CreateTenantRequest req = ROSTER__V1__CREATE_TENANT_REQUEST__INIT;
-            req.name = t.name;
-            req.reference = t.reference;
-            req.has_is_default = t.has_is_default;
-            req.is_default = t.is_default;
-            return store_tenant_create(w, NULL, &req, arena, NULL, d);
-        }
-        err = need_dates(t.has_created_at, t.has_updated_at, d);
-        if (err != ROSTER_E_OK)
-            return err;
-        return store_tenant_restore(w, &t, d);
+    const line_kind *k = NULL;
+    for (size_t i = 0; type != NULL && i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(type, kinds[i].r->gql_type) == 0)
+            k = &kinds[i];
+    if (k == NULL)
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "__typename",
+                           "__typename must be \"%s\" or \"%s\"", kinds[0].r->gql_type,
+                           kinds[1].r->gql_type);
+    *is_user = k->r == &model_user;
+    union {
+        Roster__V1__Tenant tenant;
+        Roster__V1__User user;
+    } rec;
+    union {
+        Roster__V1__CreateTenantRequest tenant;
+        Roster__V1__CreateUserRequest user;
+    } req;
+    /* Either member, through the ProtobufCMessage each one starts with. */
+    ProtobufCMessage *m = (ProtobufCMessage *)&rec;
+    int err = ctl_record_from_json(m, k->r, obj, k->ignored, arena, d);
+    if (err != ROSTER_E_OK)
+        return err;
+    const ProtobufCFieldDescriptor *id = model_pb_field(k->r, model_field_named(k->r, "id", 2));
+    if (!ctl_pbfield_has(m, id)) {
+        create_request((ProtobufCMessage *)&req, k, m);
+        if (*is_user)
+            return store_user_create(w, NULL, &req.user, arena, NULL, d);
+        return store_tenant_create(w, NULL, &req.tenant, arena, NULL, d);
     }
-    if (type != NULL && strcmp(type, CTL_TYPENAME_USER) == 0) {
-        Roster__V1__User u;
-        *is_user = true;
-        err = ctl_user_from_json(&u, obj, arena, d);
-        if (err != ROSTER_E_OK)
-            return err;
-        if (u.id == NULL) {
-            Roster__V1__CreateUserRequest req;
-            user_create_request(&req, &u);
-            return store_user_create(w, NULL, &req, arena, NULL, d);
-        }
-        err = need_dates(u.has_created_at, u.has_updated_at, d);
-        if (err != ROSTER_E_OK)
-            return err;
-        return store_user_restore(w, &u, d);
-    }
-    return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "__typename",
-                       "__typename must be \"" CTL_TYPENAME_TENANT "\" or \"" CTL_TYPENAME_USER
-                       "\"");
+    err = need_dates(k, m, d);
+    if (err != ROSTER_E_OK)
+        return err;
+    if (*is_user)
+        return store_user_restore(w, &rec.user, d);
+    return store_tenant_restore(w, &rec.tenant, d);
 }
 
 static bool blank(const char *s)
@@ -117,6 +124,17 @@ static bool line_error(int err)
     }
 }
 
+/* Batching. All lines run in one LMDB write transaction, so every line is
+ * checked against the data and every earlier line (uniqueness, tenants
+ * before their users) by the store's own code. With --batch N the
+ * transaction is committed after every N non-blank lines and a new one
+ * begun. A bad line marks its batch bad; at the batch's end a bad batch is
+ * not committed, and from then on nothing is: the same transaction simply
+ * goes on (never to be committed) so later lines are still checked against
+ * everything before them, including the bad batch's good lines, and each
+ * bad one is reported. committed_lines is the last line of the last
+ * committed batch, the point from which a fixed input can be loaded
+ * again. A --dry-run checks the same way and never commits. */
 int ctl_load_run(ctl_load_result *result, FILE *in, store *s, const ctl_load_options *o,
                  ctl_load_error_fn fn, void *ctx, roster_err_detail *fatal)
 {

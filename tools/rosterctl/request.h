@@ -1,29 +1,22 @@
-/* Turns parsed --filter/--order/--search (filter.h) into the client
- * library's nanopb list requests. */
+/* Turns parsed --filter/--order/--search (filter.h) into the filter, order
+ * and search of a protobuf-c list request (roster.v1.ListUsersRequest,
+ * ListTenantsRequest). Generic: each condition names its field of the
+ * filter message and the field of its kind's filter message it sets
+ * (ctl_op_field), and values are written through the descriptors. */
 #ifndef ROSTERCTL_REQUEST_H
 #define ROSTERCTL_REQUEST_H
 
+#include "arena.h"
 #include "filter.h"
-#include "roster_client.h"
 
-/* Storage for the value lists a request points to. */
-typedef struct ctl_request_lists {
-    roster_strlist *items; /* owned array */
-    size_t n;
-} ctl_request_lists;
-
-/* Fills req's filter, order and search from f, o and s (each may be empty:
- * f->count 0, o->set false, s->set false). The request borrows the
- * strings of f and s, and lists (allocated here) — all must outlive the
- * call that sends req. Returns ROSTER_E_OK or ROSTER_E_NOMEM. */
-int ctl_user_list_request(roster_v1_ListUsersRequest *req, ctl_request_lists *lists,
-                          const ctl_filter *f, const ctl_order *o, const ctl_search *s);
-
-/* As above for tenants (no search). */
-int ctl_tenant_list_request(roster_v1_ListTenantsRequest *req, ctl_request_lists *lists,
-                            const ctl_filter *f, const ctl_order *o);
-
-/* Frees the lists' storage. Accepts NULL. */
-void ctl_request_lists_free(ctl_request_lists *l);
+/* Sets req's "filter" from f, "order" from o and "search" from s (each may
+ * be empty: f->count 0, o->set false, s == NULL or s->set false; a request
+ * without a search field takes none). Sub-messages are allocated from
+ * `arena`; strings and lists are borrowed from f and s. So req is valid
+ * while the arena's contents, f and s are. Returns ROSTER_E_OK,
+ * ROSTER_E_NOMEM, or ROSTER_E_INVALID_ARGUMENT when req lacks a field the
+ * arguments need (a filter of another entity, a search on tenants). */
+int ctl_list_request(ProtobufCMessage *req, roster_arena *arena, const ctl_filter *f,
+                     const ctl_order *o, const ctl_search *s);
 
 #endif

@@ -9,49 +9,57 @@
 int ctl_cmd_health(const ctl_args *a)
 {
     ctl_live l;
-    roster_status st;
-    roster_v1_HealthResponse h = roster_v1_HealthResponse_init_zero;
-    int err = ctl_live_open(&l, a);
-    if (err != ROSTER_E_OK)
-        return ctl_exit_code(err);
-    err = roster_client_health(&h, &st, l.client, &l.call);
+    ctl_status st;
+    Roster__V1__HealthRequest req = ROSTER__V1__HEALTH_REQUEST__INIT;
+    ProtobufCMessage *reply = NULL;
+    roster_arena arena;
+    roster_arena_init(&arena, 0, 0);
     int code;
+    int err = ctl_live_open(&l, a);
+    if (err != ROSTER_E_OK) {
+        code = ctl_exit_code(err);
+        goto fail;
+    }
+    err = ctl_live_call(&reply, &st, &l, RPC_HEALTH, &req.base, &arena);
     if (err != ROSTER_E_OK) {
         code = ctl_live_fail(a, a->cmd->words, err, &st);
         goto fail;
     }
-    const char *status = h.has_status ? h.status : "UNKNOWN";
+    const Roster__V1__HealthResponse *h = (const Roster__V1__HealthResponse *)reply;
+    const char *status = h->status ? h->status : "UNKNOWN";
     bool serving = strcmp(status, "SERVING") == 0;
     if (a->json) {
         json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "status", status, "version",
-                              h.has_version ? h.version : "", "url", l.url, "uptimeMs",
-                              (json_int_t)h.uptime_ms);
+                              h->version ? h->version : "", "url", l.url, "uptimeMs",
+                              (json_int_t)h->uptime_ms);
         ctl_print_json(stdout, o);
         json_decref(o);
     } else {
-        printf("%s  %s  version %s  up %.3f s\n", status, l.url, h.has_version ? h.version : "-",
-               (double)h.uptime_ms / 1000.0);
+        printf("%s  %s  version %s  up %.3f s\n", status, l.url, h->version ? h->version : "-",
+               (double)h->uptime_ms / 1000.0);
     }
     code = serving ? CTL_EXIT_OK : CTL_EXIT_UNAVAILABLE;
 fail:
     ctl_live_close(&l);
+    roster_arena_free(&arena);
     return code;
 }
 
-static json_t *stats_json(const roster_v1_StatsResponse *s)
+static json_t *stats_json(const Roster__V1__StatsResponse *s)
 {
     json_t *methods = json_array();
-    for (pb_size_t i = 0; i < s->methods_count; i++) {
-        const roster_v1_MethodStats *m = &s->methods[i];
+    for (size_t i = 0; i < s->n_methods; i++) {
+        const Roster__V1__MethodStats *m = s->methods[i];
         json_t *statuses = json_object();
-        for (pb_size_t k = 0; k < m->statuses_count; k++)
-            json_object_set_new(statuses, roster_status_name(m->statuses[k].code),
-                                json_integer((json_int_t)m->statuses[k].count));
-        json_array_append_new(
-            methods, json_pack("{s:s, s:I, s:o, s:I, s:I, s:I, s:I}", "method", m->method, "count",
-                               (json_int_t)m->count, "statuses", statuses, "p50Us",
-                               (json_int_t)m->p50_us, "p90Us", (json_int_t)m->p90_us, "p99Us",
-                               (json_int_t)m->p99_us, "maxUs", (json_int_t)m->max_us));
+        for (size_t k = 0; k < m->n_statuses; k++)
+            json_object_set_new(statuses, roster_status_name(m->statuses[k]->code),
+                                json_integer((json_int_t)m->statuses[k]->count));
+        json_array_append_new(methods,
+                              json_pack("{s:s, s:I, s:o, s:I, s:I, s:I, s:I}", "method",
+                                        m->method ? m->method : "", "count", (json_int_t)m->count,
+                                        "statuses", statuses, "p50Us", (json_int_t)m->p50_us,
+                                        "p90Us", (json_int_t)m->p90_us, "p99Us",
+                                        (json_int_t)m->p99_us, "maxUs", (json_int_t)m->max_us));
     }
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "uptimeMs",
                      (json_int_t)s->uptime_ms, "users", (json_int_t)s->users, "tenants",
@@ -64,24 +72,24 @@ static json_t *stats_json(const roster_v1_StatsResponse *s)
 int ctl_cmd_service_stats(const ctl_args *a)
 {
     ctl_live l;
-    roster_status st;
+    ctl_status st;
     json_t *o = NULL;
-    roster_v1_StatsResponse *s = calloc(1, sizeof *s);
+    Roster__V1__StatsRequest req = ROSTER__V1__STATS_REQUEST__INIT;
+    ProtobufCMessage *reply = NULL;
+    roster_arena arena;
+    roster_arena_init(&arena, 0, 0);
     int code;
     int err = ctl_live_open(&l, a);
     if (err != ROSTER_E_OK) {
         code = ctl_exit_code(err);
         goto fail;
     }
-    if (s == NULL) {
-        code = ctl_live_fail(a, a->cmd->words, ROSTER_E_NOMEM, NULL);
-        goto fail;
-    }
-    err = roster_client_stats(s, &st, l.client, &l.call);
+    err = ctl_live_call(&reply, &st, &l, RPC_STATS, &req.base, &arena);
     if (err != ROSTER_E_OK) {
         code = ctl_live_fail(a, a->cmd->words, err, &st);
         goto fail;
     }
+    const Roster__V1__StatsResponse *s = (const Roster__V1__StatsResponse *)reply;
     o = stats_json(s);
     if (o == NULL) {
         code = ctl_live_fail(a, a->cmd->words, ROSTER_E_NOMEM, NULL);
@@ -126,7 +134,7 @@ int ctl_cmd_service_stats(const ctl_args *a)
     code = CTL_EXIT_OK;
 fail:
     json_decref(o);
-    free(s);
     ctl_live_close(&l);
+    roster_arena_free(&arena);
     return code;
 }

@@ -17,54 +17,69 @@ static int usage(const ctl_args *a, const roster_err_detail *d)
     return CTL_EXIT_USAGE;
 }
 
-static json_t *tenant_json(const roster_v1_Tenant *t)
+/* A tenant as JSON: the model's fields, then "users": {"totalCount": N}
+ * (TenantModel.users) when the service counted them. In tables the count
+ * shows as a plain number. Returns NULL when out of memory. */
+static json_t *tenant_json(const Roster__V1__Tenant *t, bool table)
 {
-    Roster__V1__Tenant view;
-    ctl_tenant_view(&view, t);
-    json_t *o = ctl_tenant_json(&view, false);
-    /* Tables show the count as a number rather than {"totalCount":N}. */
+    json_t *o = NULL;
+    if (ctl_record_json(&o, &model_tenant, &t->base, false) != ROSTER_E_OK)
+        return NULL;
+    if (t->has_user_count) {
+        json_t *n = json_integer((json_int_t)t->user_count);
+        json_t *v = table ? n : json_pack("{s:o}", "totalCount", n);
+        if (v == NULL || json_object_set_new(o, "users", v) != 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
     return o;
 }
 
-static int print_tenant(const ctl_args *a, const roster_v1_Tenant *t)
+static int print_tenant(const ctl_args *a, const ProtobufCMessage *t)
 {
-    json_t *o = tenant_json(t);
+    json_t *o = tenant_json((const Roster__V1__Tenant *)t, !a->json);
     if (o == NULL)
         return ctl_live_fail(a, a->cmd->words, ROSTER_E_NOMEM, NULL);
-    if (a->json) {
+    if (a->json)
         ctl_print_json(stdout, o);
-    } else {
-        json_t *users = json_object_get(o, "users");
-        if (users != NULL)
-            json_object_set(o, "users", json_object_get(users, "totalCount"));
+    else
         ctl_print_object(stdout, o);
-    }
     json_decref(o);
     return CTL_EXIT_OK;
 }
 
-int ctl_cmd_tenants_get(const ctl_args *a)
+/* Opens the service, makes one call that returns a tenant, prints it. */
+static int run_tenant_call(const ctl_args *a, rpc_method_id method, const ProtobufCMessage *req)
 {
     ctl_live l;
-    roster_status st;
-    roster_v1_Tenant t = roster_v1_Tenant_init_zero;
+    ctl_status st;
+    ProtobufCMessage *t = NULL;
+    roster_arena arena;
+    roster_arena_init(&arena, 0, 0);
+    int code;
     int err = ctl_live_open(&l, a);
-    if (err != ROSTER_E_OK)
-        return ctl_exit_code(err);
-    err = roster_client_get_tenant(&t, &st, l.client, &l.call, a->positional,
-                                   ctl_args_get(a, "user-count") != NULL);
-    int code = err == ROSTER_E_OK ? print_tenant(a, &t) : ctl_live_fail(a, a->cmd->words, err, &st);
+    if (err != ROSTER_E_OK) {
+        code = ctl_exit_code(err);
+        goto fail;
+    }
+    err = ctl_live_call(&t, &st, &l, method, req, &arena);
+    code = err == ROSTER_E_OK ? print_tenant(a, t) : ctl_live_fail(a, a->cmd->words, err, &st);
+fail:
     ctl_live_close(&l);
+    roster_arena_free(&arena);
     return code;
 }
 
-static int collect_tenant(void *arg, size_t index, const roster_v1_Tenant *t)
+int ctl_cmd_tenants_get(const ctl_args *a)
 {
-    (void)index;
-    json_t *o = tenant_json(t);
-    if (o == NULL)
-        return 1;
-    return json_array_append_new(arg, o) == 0 ? 0 : 1;
+    Roster__V1__GetTenantRequest req = ROSTER__V1__GET_TENANT_REQUEST__INIT;
+    req.id = (char *)a->positional;
+    if (ctl_args_get(a, "user-count") != NULL) {
+        req.has_include_user_count = true;
+        req.include_user_count = true;
+    }
+    return run_tenant_call(a, RPC_GET_TENANT, &req.base);
 }
 
 int ctl_cmd_tenants_list(const ctl_args *a)
@@ -72,9 +87,12 @@ int ctl_cmd_tenants_list(const ctl_args *a)
     roster_err_detail d = {{0}};
     ctl_filter f = {0};
     ctl_order o = {0};
-    ctl_request_lists lists = {0};
-    roster_v1_ListTenantsRequest req = roster_v1_ListTenantsRequest_init_zero;
+    Roster__V1__ListTenantsRequest req = ROSTER__V1__LIST_TENANTS_REQUEST__INIT;
     ctl_live l = {0};
+    ctl_status st;
+    ProtobufCMessage *reply = NULL;
+    roster_arena arena;
+    roster_arena_init(&arena, 0, 0);
     json_t *data = NULL;
     int code = CTL_EXIT_OK;
     int err = ROSTER_E_OK;
@@ -100,7 +118,7 @@ int ctl_cmd_tenants_list(const ctl_args *a)
         req.include_user_count = true;
     }
     if (err == ROSTER_E_OK)
-        err = ctl_tenant_list_request(&req, &lists, &f, &o);
+        err = ctl_list_request(&req.base, &arena, &f, &o, NULL);
     if (err != ROSTER_E_OK) {
         code = ctl_live_fail(a, a->cmd->words, err, NULL);
         goto fail;
@@ -110,30 +128,30 @@ int ctl_cmd_tenants_list(const ctl_args *a)
         code = ctl_exit_code(err);
         goto fail;
     }
-    data = json_array();
-    int64_t total = 0;
-    roster_status st;
-    err = roster_client_list_tenants_stream(&total, &st, l.client, &l.call, &req, collect_tenant,
-                                            data);
+    err = ctl_live_call(&reply, &st, &l, RPC_LIST_TENANTS, &req.base, &arena);
     if (err != ROSTER_E_OK) {
         code = ctl_live_fail(a, a->cmd->words, err, &st);
         goto fail;
     }
-    if (!a->json) {
-        size_t i;
-        json_t *t;
-        json_array_foreach(data, i, t)
-        {
-            json_t *users = json_object_get(t, "users");
-            if (users != NULL)
-                json_object_set(t, "users", json_object_get(users, "totalCount"));
+    const Roster__V1__ListTenantsResponse *page = (const Roster__V1__ListTenantsResponse *)reply;
+    data = json_array();
+    for (size_t i = 0; data != NULL && i < page->n_tenants; i++) {
+        json_t *t = tenant_json(page->tenants[i], !a->json);
+        if (t == NULL || json_array_append_new(data, t) != 0) {
+            json_decref(data);
+            data = NULL;
         }
     }
-    ctl_print_page(a->json, data, total, req.offset, "tenants", list_columns);
+    if (data == NULL) {
+        code = ctl_live_fail(a, a->cmd->words, ROSTER_E_NOMEM, NULL);
+        goto fail;
+    }
+    ctl_print_page(a->json, data, page->has_total_count ? page->total_count : 0, req.offset,
+                   "tenants", list_columns);
 fail:
     json_decref(data);
     ctl_live_close(&l);
-    ctl_request_lists_free(&lists);
+    roster_arena_free(&arena);
     ctl_filter_free(&f);
     return code;
 }
@@ -141,51 +159,28 @@ fail:
 int ctl_cmd_tenants_create(const ctl_args *a)
 {
     roster_err_detail d = {{0}};
-    roster_v1_CreateTenantRequest req = roster_v1_CreateTenantRequest_init_zero;
+    Roster__V1__CreateTenantRequest req = ROSTER__V1__CREATE_TENANT_REQUEST__INIT;
     const char *name = ctl_args_get(a, "name");
     if (name == NULL) {
         roster_fail(&d, ROSTER_E_INVALID_ARGUMENT, "name", "--name is required");
         return usage(a, &d);
     }
-    roster_pb_str(&req.name, name);
-    roster_pb_str(&req.reference, ctl_args_get(a, "reference"));
+    req.name = (char *)name;
+    req.reference = (char *)ctl_args_get(a, "reference");
     if (ctl_args_get(a, "default") != NULL) {
         req.has_is_default = true;
         req.is_default = true;
     }
-    ctl_live l;
-    roster_status st;
-    roster_v1_Tenant t = roster_v1_Tenant_init_zero;
-    int err = ctl_live_open(&l, a);
-    if (err != ROSTER_E_OK)
-        return ctl_exit_code(err);
-    err = roster_client_create_tenant(&t, &st, l.client, &l.call, &req);
-    int code = err == ROSTER_E_OK ? print_tenant(a, &t) : ctl_live_fail(a, a->cmd->words, err, &st);
-    ctl_live_close(&l);
-    return code;
-}
-
-static int run_update(const ctl_args *a, const roster_v1_UpdateTenantRequest *req)
-{
-    ctl_live l;
-    roster_status st;
-    roster_v1_Tenant t = roster_v1_Tenant_init_zero;
-    int err = ctl_live_open(&l, a);
-    if (err != ROSTER_E_OK)
-        return ctl_exit_code(err);
-    err = roster_client_update_tenant(&t, &st, l.client, &l.call, req);
-    int code = err == ROSTER_E_OK ? print_tenant(a, &t) : ctl_live_fail(a, a->cmd->words, err, &st);
-    ctl_live_close(&l);
-    return code;
+    return run_tenant_call(a, RPC_CREATE_TENANT, &req.base);
 }
 
 int ctl_cmd_tenants_update(const ctl_args *a)
 {
     roster_err_detail d = {{0}};
-    roster_v1_UpdateTenantRequest req = roster_v1_UpdateTenantRequest_init_zero;
-    roster_pb_str(&req.id, a->positional);
-    roster_pb_str(&req.name, ctl_args_get(a, "name"));
-    roster_pb_str(&req.reference, ctl_args_get(a, "reference"));
+    Roster__V1__UpdateTenantRequest req = ROSTER__V1__UPDATE_TENANT_REQUEST__INIT;
+    req.id = (char *)a->positional;
+    req.name = (char *)ctl_args_get(a, "name");
+    req.reference = (char *)ctl_args_get(a, "reference");
     bool any = ctl_args_get(a, "name") || ctl_args_get(a, "reference");
     for (size_t i = 0; i < a->nopts; i++) {
         if (strcmp(a->opts[i].name, "clear") != 0)
@@ -201,9 +196,11 @@ int ctl_cmd_tenants_update(const ctl_args *a)
     }
     const char *def = ctl_args_get(a, "default");
     if (def != NULL) {
-        if (ctl_parse_bool(&req.is_default, "default", def, &d) != ROSTER_E_OK)
+        bool b;
+        if (ctl_parse_bool(&b, "default", def, &d) != ROSTER_E_OK)
             return usage(a, &d);
         req.has_is_default = true;
+        req.is_default = b;
         any = true;
     }
     if (!any) {
@@ -212,14 +209,14 @@ int ctl_cmd_tenants_update(const ctl_args *a)
                     "--default");
         return usage(a, &d);
     }
-    return run_update(a, &req);
+    return run_tenant_call(a, RPC_UPDATE_TENANT, &req.base);
 }
 
 int ctl_cmd_tenants_set_default(const ctl_args *a)
 {
-    roster_v1_UpdateTenantRequest req = roster_v1_UpdateTenantRequest_init_zero;
-    roster_pb_str(&req.id, a->positional);
+    Roster__V1__UpdateTenantRequest req = ROSTER__V1__UPDATE_TENANT_REQUEST__INIT;
+    req.id = (char *)a->positional;
     req.has_is_default = true;
     req.is_default = true;
-    return run_update(a, &req);
+    return run_tenant_call(a, RPC_UPDATE_TENANT, &req.base);
 }

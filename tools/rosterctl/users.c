@@ -3,6 +3,7 @@
 #include "filter.h"
 #include "live.h"
 #include "output.h"
+#include "pbfield.h"
 #include "record.h"
 #include "request.h"
 
@@ -12,13 +13,17 @@
 static const char *const list_columns[] = {
     "id", "reference", "email", "firstName", "lastName", "active", "tenantId", "createdAt", NULL};
 
-/* Prints one user (from the service) and returns the exit code. */
-static int print_user(const ctl_args *a, const roster_v1_User *u)
+static int usage(const ctl_args *a, const roster_err_detail *d)
 {
-    Roster__V1__User view;
-    ctl_user_view(&view, u);
-    json_t *o = ctl_user_json(&view, false);
-    if (o == NULL)
+    ctl_report_error(a->json, a->cmd->words, ROSTER_E_INVALID_ARGUMENT, d->message, NULL);
+    return CTL_EXIT_USAGE;
+}
+
+/* Prints one user (from the service) and returns the exit code. */
+static int print_user(const ctl_args *a, const ProtobufCMessage *u)
+{
+    json_t *o = NULL;
+    if (ctl_record_json(&o, &model_user, u, false) != ROSTER_E_OK)
         return ctl_live_fail(a, a->cmd->words, ROSTER_E_NOMEM, NULL);
     if (a->json)
         ctl_print_json(stdout, o);
@@ -28,42 +33,33 @@ static int print_user(const ctl_args *a, const roster_v1_User *u)
     return CTL_EXIT_OK;
 }
 
-static int usage(const ctl_args *a, const roster_err_detail *d)
+/* Opens the service, makes one call that returns a user, prints it. */
+static int run_user_call(const ctl_args *a, rpc_method_id method, const ProtobufCMessage *req)
 {
-    ctl_report_error(a->json, a->cmd->words, ROSTER_E_INVALID_ARGUMENT, d->message, NULL);
-    return CTL_EXIT_USAGE;
+    ctl_live l;
+    ctl_status st;
+    ProtobufCMessage *u = NULL;
+    roster_arena arena;
+    roster_arena_init(&arena, 0, 0);
+    int code;
+    int err = ctl_live_open(&l, a);
+    if (err != ROSTER_E_OK) {
+        code = ctl_exit_code(err);
+        goto fail;
+    }
+    err = ctl_live_call(&u, &st, &l, method, req, &arena);
+    code = err == ROSTER_E_OK ? print_user(a, u) : ctl_live_fail(a, a->cmd->words, err, &st);
+fail:
+    ctl_live_close(&l);
+    roster_arena_free(&arena);
+    return code;
 }
 
 int ctl_cmd_users_get(const ctl_args *a)
 {
-    ctl_live l;
-    roster_status st;
-    int err = ctl_live_open(&l, a);
-    if (err != ROSTER_E_OK)
-        return ctl_exit_code(err);
-    roster_v1_User *u = calloc(1, sizeof *u);
-    int code;
-    if (u == NULL) {
-        code = ctl_live_fail(a, a->cmd->words, ROSTER_E_NOMEM, NULL);
-        goto fail;
-    }
-    err = roster_client_get_user(u, &st, l.client, &l.call, a->positional);
-    code = err == ROSTER_E_OK ? print_user(a, u) : ctl_live_fail(a, a->cmd->words, err, &st);
-fail:
-    free(u);
-    ctl_live_close(&l);
-    return code;
-}
-
-static int collect_user(void *arg, size_t index, const roster_v1_User *u)
-{
-    (void)index;
-    Roster__V1__User view;
-    ctl_user_view(&view, u);
-    json_t *o = ctl_user_json(&view, false);
-    if (o == NULL)
-        return 1;
-    return json_array_append_new(arg, o) == 0 ? 0 : 1;
+    Roster__V1__GetUserRequest req = ROSTER__V1__GET_USER_REQUEST__INIT;
+    req.id = (char *)a->positional;
+    return run_user_call(a, RPC_GET_USER, &req.base);
 }
 
 /* Parses --limit/--offset into a list request's fields. */
@@ -93,12 +89,16 @@ int ctl_cmd_users_list(const ctl_args *a)
     ctl_filter f = {0};
     ctl_order o = {0};
     ctl_search s = {0};
-    ctl_request_lists lists = {0};
-    roster_v1_ListUsersRequest req = roster_v1_ListUsersRequest_init_zero;
+    Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
     ctl_live l = {0};
+    ctl_status st;
+    ProtobufCMessage *reply = NULL;
+    roster_arena arena;
+    roster_arena_init(&arena, 0, 0);
     json_t *data = NULL;
     int code = CTL_EXIT_OK;
     int err = ROSTER_E_OK;
+    bool has_limit = false, has_offset = false;
     for (size_t i = 0; i < a->nopts && err == ROSTER_E_OK; i++)
         if (strcmp(a->opts[i].name, "filter") == 0)
             err = ctl_filter_parse(&f, &ctl_user_filter_fields, a->opts[i].value, &d);
@@ -107,13 +107,15 @@ int ctl_cmd_users_list(const ctl_args *a)
     if (err == ROSTER_E_OK && ctl_args_get(a, "search"))
         err = ctl_search_parse(&s, ctl_args_get(a, "search"), &d);
     if (err == ROSTER_E_OK)
-        err = paging(&req.has_limit, &req.limit, &req.has_offset, &req.offset, a, &d);
+        err = paging(&has_limit, &req.limit, &has_offset, &req.offset, a, &d);
+    req.has_limit = has_limit;
+    req.has_offset = has_offset;
     if (err == ROSTER_E_INVALID_ARGUMENT) {
         code = usage(a, &d);
         goto fail;
     }
     if (err == ROSTER_E_OK)
-        err = ctl_user_list_request(&req, &lists, &f, &o, &s);
+        err = ctl_list_request(&req.base, &arena, &f, &o, &s);
     if (err != ROSTER_E_OK) {
         code = ctl_live_fail(a, a->cmd->words, err, NULL);
         goto fail;
@@ -123,178 +125,155 @@ int ctl_cmd_users_list(const ctl_args *a)
         code = ctl_exit_code(err);
         goto fail;
     }
-    data = json_array();
-    int64_t total = 0;
-    roster_status st;
-    err = roster_client_list_users_stream(&total, &st, l.client, &l.call, &req, collect_user, data);
+    err = ctl_live_call(&reply, &st, &l, RPC_LIST_USERS, &req.base, &arena);
     if (err != ROSTER_E_OK) {
         code = ctl_live_fail(a, a->cmd->words, err, &st);
         goto fail;
     }
-    ctl_print_page(a->json, data, total, req.offset, "users", list_columns);
+    const Roster__V1__ListUsersResponse *page = (const Roster__V1__ListUsersResponse *)reply;
+    data = json_array();
+    for (size_t i = 0; data != NULL && i < page->n_users; i++) {
+        json_t *u = NULL;
+        if (ctl_record_json(&u, &model_user, &page->users[i]->base, false) != ROSTER_E_OK ||
+            json_array_append_new(data, u) != 0) {
+            json_decref(data);
+            data = NULL;
+        }
+    }
+    if (data == NULL) {
+        code = ctl_live_fail(a, a->cmd->words, ROSTER_E_NOMEM, NULL);
+        goto fail;
+    }
+    ctl_print_page(a->json, data, page->has_total_count ? page->total_count : 0, req.offset,
+                   "users", list_columns);
 fail:
     json_decref(data);
     ctl_live_close(&l);
-    ctl_request_lists_free(&lists);
+    roster_arena_free(&arena);
     ctl_filter_free(&f);
     return code;
 }
 
-/* The string options shared by create and update, and their request
- * fields. */
-typedef struct user_fields {
-    pb_callback_t *email, *first_name, *last_name, *phone, *locale, *timezone, *avatar_url,
-        *tenant_id, *custom_data;
-    bool *has_is_opted_in, *is_opted_in, *has_active, *active, *has_two_factor_enabled,
-        *two_factor_enabled;
-} user_fields;
+/* ------------------------------------------------------------ field options */
 
-static int fill_fields(const user_fields *uf, const ctl_args *a, roster_err_detail *d)
+/* Options whose spelling is not the kebab-case of the field's name. */
+static const struct {
+    const char *field, *option;
+} short_options[] = {{"isOptedIn", "opted-in"}, {"twoFactorEnabled", "two-factor"}};
+
+/* The command-line option of user field `name`: "first-name" for
+ * firstName. */
+static const char *option_name(char *buf, size_t cap, const char *name)
 {
-    const struct {
-        const char *opt;
-        pb_callback_t *cb;
-    } strs[] = {{"email", uf->email},
-                {"first-name", uf->first_name},
-                {"last-name", uf->last_name},
-                {"phone", uf->phone},
-                {"locale", uf->locale},
-                {"timezone", uf->timezone},
-                {"avatar-url", uf->avatar_url},
-                {"tenant-id", uf->tenant_id},
-                {"custom-data", uf->custom_data}};
-    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
-        roster_pb_str(strs[i].cb, ctl_args_get(a, strs[i].opt));
-    const char *cd = ctl_args_get(a, "custom-data");
-    if (cd != NULL) {
+    for (size_t i = 0; i < sizeof short_options / sizeof short_options[0]; i++)
+        if (strcmp(name, short_options[i].field) == 0)
+            return short_options[i].option;
+    model_snake_name(buf, cap, name, strlen(name));
+    for (char *p = buf; *p; p++)
+        if (*p == '_')
+            *p = '-';
+    return buf;
+}
+
+/* Sets one field of a create/update request from its option, if given. */
+static int fill_field(ProtobufCMessage *req, const model_field *mf,
+                      const ProtobufCFieldDescriptor *pf, const ctl_args *a, roster_err_detail *d)
+{
+    char buf[64];
+    const char *opt = option_name(buf, sizeof buf, mf->name);
+    const char *v = ctl_args_get(a, opt);
+    if (v == NULL)
+        return ROSTER_E_OK;
+    if (mf->type == MODEL_T_BOOL) {
+        bool b;
+        int err = ctl_parse_bool(&b, opt, v, d);
+        if (err != ROSTER_E_OK)
+            return err;
+        ctl_pbfield_set_int(req, pf, b);
+        return ROSTER_E_OK;
+    }
+    if (mf->type == MODEL_T_JSON) {
         json_error_t jerr;
-        json_t *j = json_loads(cd, 0, &jerr);
+        json_t *j = json_loads(v, 0, &jerr);
         bool ok = json_is_object(j);
         json_decref(j);
         if (!ok)
-            return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "customData",
-                               "--custom-data must be a JSON object%s%s", j ? "" : ": ",
+            return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, mf->name,
+                               "--%s must be a JSON object%s%s", opt, j ? "" : ": ",
                                j ? "" : jerr.text);
     }
-    const struct {
-        const char *opt;
-        bool *has, *val;
-    } bools[] = {{"opted-in", uf->has_is_opted_in, uf->is_opted_in},
-                 {"active", uf->has_active, uf->active},
-                 {"two-factor", uf->has_two_factor_enabled, uf->two_factor_enabled}};
-    for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++) {
-        const char *v = ctl_args_get(a, bools[i].opt);
-        if (v == NULL)
-            continue;
-        int err = ctl_parse_bool(bools[i].val, bools[i].opt, v, d);
-        if (err != ROSTER_E_OK)
-            return err;
-        *bools[i].has = true;
-    }
+    ctl_pbfield_set_str(req, pf, v);
     return ROSTER_E_OK;
 }
 
-#define USER_FIELDS(r)                                                                             \
-    {                                                                                              \
-        &(r).email, &(r).first_name, &(r).last_name, &(r).phone, &(r).locale, &(r).timezone,       \
-            &(r).avatar_url, &(r).tenant_id, &(r).custom_data, &(r).has_is_opted_in,               \
-            &(r).is_opted_in, &(r).has_active, &(r).active, &(r).has_two_factor_enabled,           \
-            &(r).two_factor_enabled                                                                \
+/* Sets every user field the request message has (by name) from its
+ * option: text fields first, then booleans, each in model order. */
+static int fill_fields(ProtobufCMessage *req, const ctl_args *a, roster_err_detail *d)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < model_user.n_fields; i++) {
+            const model_field *mf = &model_user.fields[i];
+            if ((mf->flags & MODEL_SERVER_SET) || (mf->type == MODEL_T_BOOL) != (pass == 1))
+                continue;
+            const ProtobufCFieldDescriptor *pf =
+                ctl_pbfield_named(req->descriptor, mf->name, strlen(mf->name));
+            if (pf == NULL)
+                continue;
+            int err = fill_field(req, mf, pf, a, d);
+            if (err != ROSTER_E_OK)
+                return err;
+        }
     }
-
-/* Runs a write that returns a user, prints it. */
-typedef int (*user_call_fn)(roster_v1_User *out, roster_status *st, roster_client *c,
-                            const roster_call_options *o, const void *req);
-
-static int call_create(roster_v1_User *out, roster_status *st, roster_client *c,
-                       const roster_call_options *o, const void *req)
-{
-    return roster_client_create_user(out, st, c, o, req);
-}
-
-static int call_update(roster_v1_User *out, roster_status *st, roster_client *c,
-                       const roster_call_options *o, const void *req)
-{
-    return roster_client_update_user(out, st, c, o, req);
-}
-
-static int run_user_write(const ctl_args *a, user_call_fn fn, const void *req)
-{
-    ctl_live l;
-    int err = ctl_live_open(&l, a);
-    if (err != ROSTER_E_OK)
-        return ctl_exit_code(err);
-    roster_v1_User *u = calloc(1, sizeof *u);
-    roster_status st;
-    int code;
-    if (u == NULL) {
-        code = ctl_live_fail(a, a->cmd->words, ROSTER_E_NOMEM, NULL);
-        goto fail;
-    }
-    err = fn(u, &st, l.client, &l.call, req);
-    code = err == ROSTER_E_OK ? print_user(a, u) : ctl_live_fail(a, a->cmd->words, err, &st);
-fail:
-    free(u);
-    ctl_live_close(&l);
-    return code;
+    return ROSTER_E_OK;
 }
 
 int ctl_cmd_users_create(const ctl_args *a)
 {
     roster_err_detail d = {{0}};
-    roster_v1_CreateUserRequest req = roster_v1_CreateUserRequest_init_zero;
+    Roster__V1__CreateUserRequest req = ROSTER__V1__CREATE_USER_REQUEST__INIT;
     const char *ref = ctl_args_get(a, "reference");
     if (ref == NULL || ctl_args_get(a, "email") == NULL) {
         roster_fail(&d, ROSTER_E_INVALID_ARGUMENT, ref ? "email" : "reference", "--%s is required",
                     ref ? "email" : "reference");
         return usage(a, &d);
     }
-    roster_pb_str(&req.reference, ref);
-    user_fields uf = USER_FIELDS(req);
-    if (fill_fields(&uf, a, &d) != ROSTER_E_OK)
+    if (fill_fields(&req.base, a, &d) != ROSTER_E_OK)
         return usage(a, &d);
-    return run_user_write(a, call_create, &req);
+    return run_user_call(a, RPC_CREATE_USER, &req.base);
 }
 
-/* --clear names: GraphQL names and the option spellings. */
-static int clear_field(roster_v1_UserField *out, const char *name, roster_err_detail *d)
+/* --clear names: a UserField value by its GraphQL name or option spelling. */
+static int clear_field(int *out, const char *name, roster_err_detail *d)
 {
-    static const struct {
-        const char *graphql, *option;
-        roster_v1_UserField field;
-    } names[] = {
-        {"email", "email", roster_v1_UserField_USER_FIELD_EMAIL},
-        {"firstName", "first-name", roster_v1_UserField_USER_FIELD_FIRST_NAME},
-        {"lastName", "last-name", roster_v1_UserField_USER_FIELD_LAST_NAME},
-        {"phone", "phone", roster_v1_UserField_USER_FIELD_PHONE},
-        {"locale", "locale", roster_v1_UserField_USER_FIELD_LOCALE},
-        {"timezone", "timezone", roster_v1_UserField_USER_FIELD_TIMEZONE},
-        {"avatarUrl", "avatar-url", roster_v1_UserField_USER_FIELD_AVATAR_URL},
-        {"isOptedIn", "opted-in", roster_v1_UserField_USER_FIELD_IS_OPTED_IN},
-        {"active", "active", roster_v1_UserField_USER_FIELD_ACTIVE},
-        {"twoFactorEnabled", "two-factor", roster_v1_UserField_USER_FIELD_TWO_FACTOR_ENABLED},
-        {"tenantId", "tenant-id", roster_v1_UserField_USER_FIELD_TENANT_ID},
-        {"customData", "custom-data", roster_v1_UserField_USER_FIELD_CUSTOM_DATA},
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (strcmp(name, names[i].graphql) == 0 || strcmp(name, names[i].option) == 0) {
-            *out = names[i].field;
+    const ProtobufCEnumDescriptor *e = &roster__v1__user_field__descriptor;
+    char names[256];
+    size_t n = 0;
+    names[0] = '\0';
+    for (unsigned i = 0; i < e->n_values; i++) {
+        if (e->values[i].value == 0)
+            continue;
+        char camel[64], buf[64];
+        ctl_pbfield_enum_name(camel, sizeof camel, e, &e->values[i]);
+        if (strcmp(name, camel) == 0 || strcmp(name, option_name(buf, sizeof buf, camel)) == 0) {
+            *out = e->values[i].value;
             return ROSTER_E_OK;
         }
+        const model_field *mf = model_field_named(&model_user, camel, strlen(camel));
+        if (mf != NULL && (mf->flags & MODEL_CLEARABLE) && n < sizeof names)
+            n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", n ? " " : "", camel);
     }
-    return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "clear",
-                       "--clear: unknown field '%s' (firstName lastName phone locale timezone "
-                       "avatarUrl isOptedIn active twoFactorEnabled tenantId customData)",
-                       name);
+    return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "clear", "--clear: unknown field '%s' (%s)",
+                       name, names);
 }
 
 int ctl_cmd_users_update(const ctl_args *a)
 {
     roster_err_detail d = {{0}};
-    roster_v1_UpdateUserRequest req = roster_v1_UpdateUserRequest_init_zero;
-    roster_pb_str(&req.id, a->positional);
-    user_fields uf = USER_FIELDS(req);
-    if (fill_fields(&uf, a, &d) != ROSTER_E_OK)
+    Roster__V1__UpdateUserRequest req = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
+    Roster__V1__UserField clear[CTL_MAX_OPTS];
+    req.id = (char *)a->positional;
+    req.clear = clear;
+    if (fill_fields(&req.base, a, &d) != ROSTER_E_OK)
         return usage(a, &d);
     bool any = false;
     for (size_t i = 0; i < a->nopts; i++) {
@@ -302,17 +281,17 @@ int ctl_cmd_users_update(const ctl_args *a)
             any = true;
             continue;
         }
-        roster_v1_UserField fld = roster_v1_UserField_USER_FIELD_UNSPECIFIED;
+        int fld = 0;
         if (clear_field(&fld, a->opts[i].value, &d) != ROSTER_E_OK)
             return usage(a, &d);
-        for (pb_size_t k = 0; k < req.clear_count; k++) {
-            if (req.clear[k] == fld) {
+        for (size_t k = 0; k < req.n_clear; k++) {
+            if ((int)req.clear[k] == fld) {
                 roster_fail(&d, ROSTER_E_INVALID_ARGUMENT, "clear", "--clear %s is given twice",
                             a->opts[i].value);
                 return usage(a, &d);
             }
         }
-        req.clear[req.clear_count++] = fld;
+        req.clear[req.n_clear++] = (Roster__V1__UserField)fld;
         any = true;
     }
     if (!any) {
@@ -320,14 +299,14 @@ int ctl_cmd_users_update(const ctl_args *a)
                     "nothing to change: give at least one field option or --clear");
         return usage(a, &d);
     }
-    return run_user_write(a, call_update, &req);
+    return run_user_call(a, RPC_UPDATE_USER, &req.base);
 }
 
 int ctl_cmd_users_deactivate(const ctl_args *a)
 {
-    roster_v1_UpdateUserRequest req = roster_v1_UpdateUserRequest_init_zero;
-    roster_pb_str(&req.id, a->positional);
+    Roster__V1__UpdateUserRequest req = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
+    req.id = (char *)a->positional;
     req.has_active = true;
     req.active = false;
-    return run_user_write(a, call_update, &req);
+    return run_user_call(a, RPC_UPDATE_USER, &req.base);
 }
