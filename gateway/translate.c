@@ -627,8 +627,10 @@ static void xl_object(xl_run *r, ProtobufCMessage *m, const gw_xl_msg *plan, con
     size_t n_clear = 0;
     for (uint32_t i = 0; i < plan->n_fields; i++) {
         const xl_field *f = &plan->fields[i];
+        if (f->required) /* done by gw_xl_args */
+            continue;
         const gql_value *v = gql_value_get(obj, f->name);
-        if (v == NULL || f->required) /* required: done by gw_xl_args */
+        if (v == NULL)
             continue;
         if (v->kind != GQL_VALUE_NULL) {
             xl_value(r, m, f, v);
