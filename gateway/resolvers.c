@@ -7,16 +7,60 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "error.h"
+#include "rpc_method.h"
 #include "roster.pb-c.h"
 #include "status_map.h"
+#include "translate.h"
+
+/* Root fields: the RPC each one is, with its request and reply messages.
+ * The arguments become the request by translate.h's conventions; the reply
+ * is the field's value, whose object fields are joined to the reply's
+ * fields at start. */
+enum {
+    ROOT_COUNT_USERS = 1u << 0, /* include_user_count when `users` is selected */
+};
+
+typedef struct root_method {
+    const char *type;
+    const char *field;
+    rpc_method_id rpc; /* request and reply messages from rpc_method_get() */
+    unsigned flags;
+} root_method;
+
+static const root_method root_methods[] = {
+    {"Query", "user", RPC_GET_USER, 0},
+    {"Query", "users", RPC_LIST_USERS, 0},
+    {"Query", "tenant", RPC_GET_TENANT, ROOT_COUNT_USERS},
+    {"Query", "tenants", RPC_LIST_TENANTS, 0},
+    {"Mutation", "createUser", RPC_CREATE_USER, 0},
+    {"Mutation", "updateUser", RPC_UPDATE_USER, 0},
+    {"Mutation", "createTenant", RPC_CREATE_TENANT, 0},
+    {"Mutation", "updateTenant", RPC_UPDATE_TENANT, 0},
+};
+enum { N_ROOTS = sizeof root_methods / sizeof root_methods[0] };
+
+/* Object fields with resolvers of their own rather than a protobuf field. */
+static const gw_xl_special specials[] = {
+    {"UserModel", "synced"},           /* always true */
+    {"UserModel", "tenant"},           /* batched BatchGetTenants per level */
+    {"TenantModel", "users"},          /* batched counts per level */
+    {"UsersCountModel", "totalCount"}, /* the tenant's user_count */
+};
+
+typedef struct root {
+    const root_method *m;
+    const gw_xl_msg *plan;
+    const ProtobufCFieldDescriptor *count_users; /* ROOT_COUNT_USERS: include_user_count */
+} root;
 
 struct gw_resolvers {
     gql_resolvers *table;
     gw_upstream *up;
     uint32_t max_page;
     uint32_t max_rpcs;
+    gw_xl *xl;
+    root roots[N_ROOTS];
 };
 
 /* ------------------------------------------------------------ errors */
@@ -83,43 +127,11 @@ static void fail_rpc(gql_call *c, const gw_rpc_reply *r)
     gql_resolve_error(c, code, msg, ext);
 }
 
-/* ------------------------------------------------------------ argument translation */
+/* ------------------------------------------------------------ helpers */
 
 static gw_exec_ctx *ctx_of(gql_call *c)
 {
     return gql_call_context(c);
-}
-
-static int is_null(const gql_value *v)
-{
-    return v == NULL || v->kind == GQL_VALUE_NULL;
-}
-
-/* A NUL-terminated copy of a String/ID value; NULL (and *bad set) when it
- * holds a NUL byte or memory ran out. */
-static char *vstr(gql_call *c, const gql_value *v, int *bad)
-{
-    if (v->kind == GQL_VALUE_INT) {
-        /* An ID given as an integer literal ({tenantId: 4}). */
-        char num[32];
-        int n = snprintf(num, sizeof num, "%lld", (long long)v->u.integer);
-        char *s = gql_strndup(c, num, (size_t)n);
-        if (s == NULL)
-            *bad = 1;
-        return s;
-    }
-    if (v->kind != GQL_VALUE_STRING && v->kind != GQL_VALUE_ENUM) {
-        *bad = 1;
-        return NULL;
-    }
-    if (memchr(v->u.string.ptr, 0, v->u.string.len) != NULL) {
-        *bad = 1;
-        return NULL;
-    }
-    char *s = gql_strndup(c, v->u.string.ptr, v->u.string.len);
-    if (s == NULL)
-        *bad = 1;
-    return s;
 }
 
 static void *zalloc(gql_call *c, size_t n)
@@ -129,263 +141,6 @@ static void *zalloc(gql_call *c, size_t n)
         memset(p, 0, n);
     return p;
 }
-
-/* Translation state: the first error wins and is reported once. */
-typedef struct xl {
-    gql_call *c;
-    int failed;
-    char field[96];
-    char msg[256];
-} xl;
-
-static void xl_fail(xl *x, const char *field, const char *msg)
-{
-    if (x->failed)
-        return;
-    x->failed = 1;
-    snprintf(x->field, sizeof x->field, "%s", field);
-    snprintf(x->msg, sizeof x->msg, "%s", msg);
-}
-
-static char *xl_str(xl *x, const gql_value *v, const char *field)
-{
-    int bad = 0;
-    char *s = vstr(x->c, v, &bad);
-    if (bad)
-        xl_fail(x, field, "must be text without NUL characters");
-    return s;
-}
-
-static Roster__V1__StringList *xl_list(xl *x, const gql_value *v, const char *field)
-{
-    if (is_null(v))
-        return NULL;
-    Roster__V1__StringList *l = zalloc(x->c, sizeof *l);
-    if (l == NULL) {
-        xl_fail(x, field, "out of memory");
-        return NULL;
-    }
-    roster__v1__string_list__init(l);
-    if (v->kind != GQL_VALUE_LIST) {
-        /* A single value where a list is expected was coerced to a list of
-         * one by the engine; accept a bare value the same way. */
-        l->values = gql_alloc(x->c, sizeof(char *));
-        if (l->values) {
-            l->values[0] = xl_str(x, v, field);
-            l->n_values = 1;
-        }
-        return l;
-    }
-    l->n_values = v->u.list.count;
-    l->values = gql_alloc(x->c, sizeof(char *) * (v->u.list.count ? v->u.list.count : 1));
-    if (l->values == NULL) {
-        xl_fail(x, field, "out of memory");
-        return NULL;
-    }
-    for (uint32_t i = 0; i < v->u.list.count; i++)
-        l->values[i] = xl_str(x, v->u.list.items[i], field);
-    return l;
-}
-
-static Roster__V1__StringFilter *xl_string_filter(xl *x, const gql_value *v, const char *field)
-{
-    if (is_null(v))
-        return NULL;
-    Roster__V1__StringFilter *f = zalloc(x->c, sizeof *f);
-    if (f == NULL) {
-        xl_fail(x, field, "out of memory");
-        return NULL;
-    }
-    roster__v1__string_filter__init(f);
-    const gql_value *m;
-    if ((m = gql_value_get(v, "equalTo")) != NULL) {
-        if (is_null(m))
-            f->has_equal_to_null = f->equal_to_null = 1;
-        else
-            f->equal_to = xl_str(x, m, field);
-    }
-    if ((m = gql_value_get(v, "notEqualTo")) != NULL) {
-        if (is_null(m))
-            f->has_not_equal_to_null = f->not_equal_to_null = 1;
-        else
-            f->not_equal_to = xl_str(x, m, field);
-    }
-    if (!is_null(m = gql_value_get(v, "like")))
-        f->like = xl_str(x, m, field);
-    if (!is_null(m = gql_value_get(v, "iLike")))
-        f->i_like = xl_str(x, m, field);
-    f->value_in = xl_list(x, gql_value_get(v, "valueIn"), field);
-    f->value_not_in = xl_list(x, gql_value_get(v, "valueNotIn"), field);
-    return f;
-}
-
-static Roster__V1__IdFilter *xl_id_filter(xl *x, const gql_value *v, const char *field)
-{
-    if (is_null(v))
-        return NULL;
-    Roster__V1__IdFilter *f = zalloc(x->c, sizeof *f);
-    if (f == NULL) {
-        xl_fail(x, field, "out of memory");
-        return NULL;
-    }
-    roster__v1__id_filter__init(f);
-    const gql_value *m;
-    if ((m = gql_value_get(v, "equalTo")) != NULL) {
-        if (is_null(m))
-            f->has_equal_to_null = f->equal_to_null = 1;
-        else
-            f->equal_to = xl_str(x, m, field);
-    }
-    if ((m = gql_value_get(v, "notEqualTo")) != NULL) {
-        if (is_null(m))
-            f->has_not_equal_to_null = f->not_equal_to_null = 1;
-        else
-            f->not_equal_to = xl_str(x, m, field);
-    }
-    f->value_in = xl_list(x, gql_value_get(v, "valueIn"), field);
-    f->value_not_in = xl_list(x, gql_value_get(v, "valueNotIn"), field);
-    return f;
-}
-
-static Roster__V1__BoolFilter *xl_bool_filter(xl *x, const gql_value *v, const char *field)
-{
-    if (is_null(v))
-        return NULL;
-    Roster__V1__BoolFilter *f = zalloc(x->c, sizeof *f);
-    if (f == NULL) {
-        xl_fail(x, field, "out of memory");
-        return NULL;
-    }
-    roster__v1__bool_filter__init(f);
-    const gql_value *m;
-    if ((m = gql_value_get(v, "equalTo")) != NULL) {
-        if (is_null(m))
-            f->has_equal_to_null = f->equal_to_null = 1;
-        else {
-            f->has_equal_to = 1;
-            f->equal_to = m->u.boolean != 0;
-        }
-    }
-    if ((m = gql_value_get(v, "notEqualTo")) != NULL) {
-        if (is_null(m))
-            f->has_not_equal_to_null = f->not_equal_to_null = 1;
-        else {
-            f->has_not_equal_to = 1;
-            f->not_equal_to = m->u.boolean != 0;
-        }
-    }
-    return f;
-}
-
-static int date_of(xl *x, const gql_value *m, const char *field, int64_t *out)
-{
-    if (m->kind == GQL_VALUE_INT) {
-        *out = m->u.integer;
-        return 1;
-    }
-    if (m->kind == GQL_VALUE_STRING &&
-        roster_time_parse_iso(out, m->u.string.ptr, m->u.string.len) == ROSTER_E_OK)
-        return 1;
-    xl_fail(x, field, "must be an ISO-8601 UTC timestamp such as 2026-11-27T04:24:50.123Z");
-    return 0;
-}
-
-static Roster__V1__DateFilter *xl_date_filter(xl *x, const gql_value *v, const char *field)
-{
-    if (is_null(v))
-        return NULL;
-    Roster__V1__DateFilter *f = zalloc(x->c, sizeof *f);
-    if (f == NULL) {
-        xl_fail(x, field, "out of memory");
-        return NULL;
-    }
-    roster__v1__date_filter__init(f);
-    const gql_value *m;
-    if ((m = gql_value_get(v, "equalTo")) != NULL) {
-        if (is_null(m))
-            f->has_equal_to_null = f->equal_to_null = 1;
-        else
-            f->has_equal_to = date_of(x, m, field, &f->equal_to);
-    }
-    if ((m = gql_value_get(v, "notEqualTo")) != NULL) {
-        if (is_null(m))
-            f->has_not_equal_to_null = f->not_equal_to_null = 1;
-        else
-            f->has_not_equal_to = date_of(x, m, field, &f->not_equal_to);
-    }
-    if (!is_null(m = gql_value_get(v, "lessThan")))
-        f->has_less_than = date_of(x, m, field, &f->less_than);
-    if (!is_null(m = gql_value_get(v, "lessThanEqual")))
-        f->has_less_than_equal = date_of(x, m, field, &f->less_than_equal);
-    if (!is_null(m = gql_value_get(v, "moreThan")))
-        f->has_more_than = date_of(x, m, field, &f->more_than);
-    if (!is_null(m = gql_value_get(v, "moreThanEqual")))
-        f->has_more_than_equal = date_of(x, m, field, &f->more_than_equal);
-    return f;
-}
-
-/* limit/offset: returns 0 when absent/null, 1 when set (*out), -1 after
- * reporting an error. */
-static int xl_page_int(xl *x, const gql_value *v, const char *field, int64_t lo, int64_t hi,
-                       int32_t *out)
-{
-    if (is_null(v))
-        return 0;
-    if (v->kind != GQL_VALUE_INT || v->u.integer < lo || v->u.integer > hi) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "must be between %lld and %lld", (long long)lo, (long long)hi);
-        xl_fail(x, field, msg);
-        return -1;
-    }
-    *out = (int32_t)v->u.integer;
-    return 1;
-}
-
-static int name_is(const gql_value *v, const char *a, const char *b)
-{
-    if (v == NULL || (v->kind != GQL_VALUE_ENUM && v->kind != GQL_VALUE_STRING))
-        return 0;
-    size_t n = v->u.string.len;
-    return (strlen(a) == n && memcmp(v->u.string.ptr, a, n) == 0) ||
-           (b && strlen(b) == n && memcmp(v->u.string.ptr, b, n) == 0);
-}
-
-static Roster__V1__SortOrder xl_order(const gql_value *v)
-{
-    if (name_is(v, "ASC", NULL))
-        return ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC;
-    if (name_is(v, "DESC", NULL))
-        return ROSTER__V1__SORT_ORDER__SORT_ORDER_DESC;
-    return ROSTER__V1__SORT_ORDER__SORT_ORDER_UNSPECIFIED;
-}
-
-static const struct {
-    const char *camel;
-    const char *upper;
-    Roster__V1__UserSortField field;
-} user_sorts[] = {
-    {"active", "ACTIVE", ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_ACTIVE},
-    {"createdAt", "CREATED_AT", ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_CREATED_AT},
-    {"email", "EMAIL", ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_EMAIL},
-    {"firstName", "FIRST_NAME", ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_FIRST_NAME},
-    {"lastName", "LAST_NAME", ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_LAST_NAME},
-    {"locale", "LOCALE", ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_LOCALE},
-    {"phone", "PHONE", ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_PHONE},
-    {"timezone", "TIMEZONE", ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_TIMEZONE},
-    {"updatedAt", "UPDATED_AT", ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_UPDATED_AT},
-};
-
-static const struct {
-    const char *name;
-    Roster__V1__UserSearchKey key;
-} search_keys[] = {
-    {"email", ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_EMAIL},
-    {"firstName", ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_FIRST_NAME},
-    {"lastName", ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_LAST_NAME},
-    {"locale", ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_LOCALE},
-    {"phone", ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_PHONE},
-    {"timezone", ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_TIMEZONE},
-};
 
 /* ------------------------------------------------------------ RPC plumbing */
 
@@ -416,7 +171,7 @@ static void rpc_done(const gw_rpc_reply *r, void *ud)
 {
     pend *p = ud;
     gql_call *first = p->call ? p->call : p->calls[0];
-    if (r->status != 0) {
+    if (r->status != ROSTER_STATUS_OK) {
         if (p->call) {
             fail_rpc(p->call, r);
             return;
@@ -431,7 +186,7 @@ static void rpc_done(const gw_rpc_reply *r, void *ud)
     ProtobufCMessage *msg = protobuf_c_message_unpack(p->reply_desc, &a, r->body_len, r->body);
     if (msg == NULL) {
         gw_rpc_reply bad = *r;
-        bad.status = 13;
+        bad.status = ROSTER_STATUS_INTERNAL;
         if (p->call) {
             fail_rpc(p->call, &bad);
             return;
@@ -466,12 +221,12 @@ static void send_rpc(gw_exec_ctx *ctx, rpc_method_id m, const ProtobufCMessage *
             gql_resolve_error(calls[i], "BAD_USER_INPUT", msg, NULL);
         return;
     }
+    p->reply_desc = rpc_method_get(m)->reply;
     gw_upstream_call(R->up, m, req, ctx->deadline_ns, NULL, rpc_done, p);
 }
 
 /* Sends req for a single call; on success on_ok gets the unpacked reply. */
-static void call_rpc(gql_call *c, rpc_method_id m, const ProtobufCMessage *req,
-                     const ProtobufCMessageDescriptor *reply_desc, ok_fn on_ok)
+static void call_rpc(gql_call *c, rpc_method_id m, const ProtobufCMessage *req, ok_fn on_ok)
 {
     gw_exec_ctx *ctx = ctx_of(c);
     pend *p = zalloc(c, sizeof *p);
@@ -480,7 +235,6 @@ static void call_rpc(gql_call *c, rpc_method_id m, const ProtobufCMessage *req,
         return;
     }
     p->call = c;
-    p->reply_desc = reply_desc;
     p->on_ok = on_ok;
     send_rpc(ctx, m, req, p);
 }
@@ -490,454 +244,39 @@ static void ok_object(pend *p, void *msg)
     gql_resolve_done(p->call, gql_r_object(msg));
 }
 
-/* ------------------------------------------------------------ root queries */
+/* ------------------------------------------------------------ root fields */
 
-static const char *arg_id(gql_call *c, const char *name)
+/* Every root field: its arguments translated into the request, one RPC,
+ * the reply as the field's object. */
+static void root_field(gql_call *c, void *ud)
 {
-    const gql_value *v = gql_call_arg(c, name);
-    int bad = 0;
-    if (is_null(v)) {
-        fail_input(c, name, "%s is required", name);
-        return NULL;
+    const root *rt = ud;
+    ProtobufCMessage *req = NULL;
+    gw_xl_error err;
+    int rc = gw_xl_args(&req, &err, c, rt->plan);
+    if (rc == ROSTER_E_NOMEM) {
+        gql_resolve_error(c, "INTERNAL_SERVER_ERROR", "out of memory", NULL);
+        return;
     }
-    char *s = vstr(c, v, &bad);
-    if (bad) {
-        fail_input(c, name, "%s must be text without NUL characters", name);
-        return NULL;
+    if (rc != ROSTER_E_OK) {
+        fail_input(c, err.field, "%s", err.message);
+        return;
     }
-    return s;
+    /* tenant(id): counting the tenant's users costs the service a count, so
+     * only when the selection asks for them. */
+    if (rt->count_users)
+        gw_xl_set_bool(req, rt->count_users, gql_call_selects(c, "users") != 0);
+    call_rpc(c, rt->m->rpc, req, ok_object);
 }
 
-static void q_user(gql_call *c, void *ud)
+/* ------------------------------------------------------------ special object fields */
+
+/* UserModel.synced: kept for ROQ compatibility, always true (the user is
+ * stored in the directory). */
+static void user_synced(gql_call *c, void *ud)
 {
     (void)ud;
-    Roster__V1__GetUserRequest req = ROSTER__V1__GET_USER_REQUEST__INIT;
-    if ((req.id = (char *)arg_id(c, "id")) == NULL)
-        return;
-    call_rpc(c, RPC_GET_USER, &req.base, &roster__v1__user__descriptor, ok_object);
-}
-
-static void q_tenant(gql_call *c, void *ud)
-{
-    (void)ud;
-    Roster__V1__GetTenantRequest req = ROSTER__V1__GET_TENANT_REQUEST__INIT;
-    if ((req.id = (char *)arg_id(c, "id")) == NULL)
-        return;
-    req.has_include_user_count = 1;
-    req.include_user_count = gql_call_selects(c, "users") != 0;
-    call_rpc(c, RPC_GET_TENANT, &req.base, &roster__v1__tenant__descriptor, ok_object);
-}
-
-static void q_users(gql_call *c, void *ud)
-{
-    const gw_resolvers *R = ud;
-    xl x = {.c = c};
-    Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
-    const gql_value *f = gql_call_arg(c, "filter");
-    if (!is_null(f)) {
-        Roster__V1__UserFilter *uf = zalloc(c, sizeof *uf);
-        if (uf == NULL) {
-            gql_resolve_error(c, "INTERNAL_SERVER_ERROR", "out of memory", NULL);
-            return;
-        }
-        roster__v1__user_filter__init(uf);
-        uf->id = xl_id_filter(&x, gql_value_get(f, "id"), "filter.id");
-        uf->reference = xl_string_filter(&x, gql_value_get(f, "reference"), "filter.reference");
-        uf->email = xl_string_filter(&x, gql_value_get(f, "email"), "filter.email");
-        uf->first_name = xl_string_filter(&x, gql_value_get(f, "firstName"), "filter.firstName");
-        uf->last_name = xl_string_filter(&x, gql_value_get(f, "lastName"), "filter.lastName");
-        uf->phone = xl_string_filter(&x, gql_value_get(f, "phone"), "filter.phone");
-        uf->locale = xl_string_filter(&x, gql_value_get(f, "locale"), "filter.locale");
-        uf->timezone = xl_string_filter(&x, gql_value_get(f, "timezone"), "filter.timezone");
-        uf->active = xl_bool_filter(&x, gql_value_get(f, "active"), "filter.active");
-        uf->is_opted_in = xl_bool_filter(&x, gql_value_get(f, "isOptedIn"), "filter.isOptedIn");
-        uf->with_deactivated =
-            xl_bool_filter(&x, gql_value_get(f, "withDeactivated"), "filter.withDeactivated");
-        uf->tenant_id = xl_id_filter(&x, gql_value_get(f, "tenantId"), "filter.tenantId");
-        uf->created_at = xl_date_filter(&x, gql_value_get(f, "createdAt"), "filter.createdAt");
-        uf->updated_at = xl_date_filter(&x, gql_value_get(f, "updatedAt"), "filter.updatedAt");
-        req.filter = uf;
-    }
-    int r = xl_page_int(&x, gql_call_arg(c, "limit"), "limit", 0, R->max_page, &req.limit);
-    req.has_limit = r == 1;
-    r = xl_page_int(&x, gql_call_arg(c, "offset"), "offset", 0, INT32_MAX, &req.offset);
-    req.has_offset = r == 1;
-    const gql_value *o = gql_call_arg(c, "order");
-    Roster__V1__UserOrder order = ROSTER__V1__USER_ORDER__INIT;
-    if (!is_null(o)) {
-        order.has_order = 1;
-        order.order = xl_order(gql_value_get(o, "order"));
-        const gql_value *s = gql_value_get(o, "sort");
-        for (size_t i = 0; i < sizeof user_sorts / sizeof user_sorts[0]; i++)
-            if (name_is(s, user_sorts[i].camel, user_sorts[i].upper)) {
-                order.has_sort = 1;
-                order.sort = user_sorts[i].field;
-            }
-        if (!order.has_sort)
-            xl_fail(&x, "order.sort", "is not a known sort field");
-        req.order = &order;
-    }
-    const gql_value *s = gql_call_arg(c, "search");
-    Roster__V1__UserSearch search = ROSTER__V1__USER_SEARCH__INIT;
-    if (!is_null(s)) {
-        const gql_value *k = gql_value_get(s, "key");
-        for (size_t i = 0; i < sizeof search_keys / sizeof search_keys[0]; i++)
-            if (name_is(k, search_keys[i].name, NULL)) {
-                search.has_key = 1;
-                search.key = search_keys[i].key;
-            }
-        if (!search.has_key)
-            xl_fail(&x, "search.key", "is not a known search key");
-        const gql_value *v = gql_value_get(s, "value");
-        if (!is_null(v))
-            search.value = xl_str(&x, v, "search.value");
-        req.search = &search;
-    }
-    if (x.failed) {
-        fail_input(c, x.field, "Invalid value for %s: %s", x.field, x.msg);
-        return;
-    }
-    call_rpc(c, RPC_LIST_USERS, &req.base, &roster__v1__list_users_response__descriptor, ok_object);
-}
-
-static void q_tenants(gql_call *c, void *ud)
-{
-    const gw_resolvers *R = ud;
-    xl x = {.c = c};
-    Roster__V1__ListTenantsRequest req = ROSTER__V1__LIST_TENANTS_REQUEST__INIT;
-    Roster__V1__TenantFilter tf = ROSTER__V1__TENANT_FILTER__INIT;
-    const gql_value *f = gql_call_arg(c, "filter");
-    if (!is_null(f)) {
-        tf.id = xl_id_filter(&x, gql_value_get(f, "id"), "filter.id");
-        tf.name = xl_string_filter(&x, gql_value_get(f, "name"), "filter.name");
-        tf.reference = xl_string_filter(&x, gql_value_get(f, "reference"), "filter.reference");
-        req.filter = &tf;
-    }
-    int r = xl_page_int(&x, gql_call_arg(c, "limit"), "limit", 0, R->max_page, &req.limit);
-    req.has_limit = r == 1;
-    r = xl_page_int(&x, gql_call_arg(c, "offset"), "offset", 0, INT32_MAX, &req.offset);
-    req.has_offset = r == 1;
-    const gql_value *o = gql_call_arg(c, "order");
-    Roster__V1__TenantOrder order = ROSTER__V1__TENANT_ORDER__INIT;
-    if (!is_null(o)) {
-        order.has_order = 1;
-        order.order = xl_order(gql_value_get(o, "order"));
-        const gql_value *s = gql_value_get(o, "sort");
-        order.has_sort = 1;
-        if (name_is(s, "createdAt", "CREATED_AT"))
-            order.sort = ROSTER__V1__TENANT_SORT_FIELD__TENANT_SORT_FIELD_CREATED_AT;
-        else if (name_is(s, "name", "NAME"))
-            order.sort = ROSTER__V1__TENANT_SORT_FIELD__TENANT_SORT_FIELD_NAME;
-        else
-            xl_fail(&x, "order.sort", "is not a known sort field");
-        req.order = &order;
-    }
-    if (x.failed) {
-        fail_input(c, x.field, "Invalid value for %s: %s", x.field, x.msg);
-        return;
-    }
-    call_rpc(c, RPC_LIST_TENANTS, &req.base, &roster__v1__list_tenants_response__descriptor,
-             ok_object);
-}
-
-/* ------------------------------------------------------------ mutations */
-
-/* JSON text of a JsonObject input value; NULL after xl_fail. */
-static char *xl_json(xl *x, const gql_value *v, const char *field)
-{
-    if (v->kind != GQL_VALUE_OBJECT) {
-        xl_fail(x, field, "must be a JSON object");
-        return NULL;
-    }
-    gql_buf b;
-    gql_jw w;
-    gql_buf_init(&b);
-    gql_jw_init(&w, &b, 0);
-    gql_value_write_json(&w, v);
-    char *s = NULL;
-    if (gql_buf_status(&b) == ROSTER_E_OK)
-        s = gql_strndup(x->c, b.data ? b.data : "{}", b.len);
-    gql_buf_free(&b);
-    if (s == NULL)
-        xl_fail(x, field, "out of memory");
-    return s;
-}
-
-#define OPT_STR(dst, obj, name, field)                                                             \
-    do {                                                                                           \
-        const gql_value *v_ = gql_value_get(obj, name);                                            \
-        if (!is_null(v_))                                                                          \
-            dst = xl_str(&x, v_, field);                                                           \
-    } while (0)
-
-#define OPT_BOOL(has, dst, obj, name)                                                              \
-    do {                                                                                           \
-        const gql_value *v_ = gql_value_get(obj, name);                                            \
-        if (!is_null(v_)) {                                                                        \
-            has = 1;                                                                               \
-            dst = v_->u.boolean != 0;                                                              \
-        }                                                                                          \
-    } while (0)
-
-static void m_create_user(gql_call *c, void *ud)
-{
-    (void)ud;
-    xl x = {.c = c};
-    const gql_value *u = gql_call_arg(c, "user");
-    Roster__V1__CreateUserRequest req = ROSTER__V1__CREATE_USER_REQUEST__INIT;
-    OPT_STR(req.reference, u, "reference", "reference");
-    OPT_STR(req.email, u, "email", "email");
-    OPT_STR(req.first_name, u, "firstName", "firstName");
-    OPT_STR(req.last_name, u, "lastName", "lastName");
-    OPT_STR(req.phone, u, "phone", "phone");
-    OPT_STR(req.locale, u, "locale", "locale");
-    OPT_STR(req.timezone, u, "timezone", "timezone");
-    OPT_STR(req.tenant_id, u, "tenantId", "tenantId");
-    OPT_STR(req.avatar_url, u, "avatarUrl", "avatarUrl");
-    OPT_BOOL(req.has_is_opted_in, req.is_opted_in, u, "isOptedIn");
-    OPT_BOOL(req.has_active, req.active, u, "active");
-    OPT_BOOL(req.has_two_factor_enabled, req.two_factor_enabled, u, "twoFactorEnabled");
-    const gql_value *cd = gql_value_get(u, "customData");
-    if (!is_null(cd))
-        req.custom_data = xl_json(&x, cd, "customData");
-    if (x.failed) {
-        fail_input(c, x.field, "Invalid value for %s: %s", x.field, x.msg);
-        return;
-    }
-    call_rpc(c, RPC_CREATE_USER, &req.base, &roster__v1__user__descriptor, ok_object);
-}
-
-static void m_update_user(gql_call *c, void *ud)
-{
-    (void)ud;
-    xl x = {.c = c};
-    Roster__V1__UpdateUserRequest req = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
-    if ((req.id = (char *)arg_id(c, "id")) == NULL)
-        return;
-    const gql_value *u = gql_call_arg(c, "user");
-    static const struct {
-        const char *name;
-        Roster__V1__UserField field;
-        int kind; /* 0 string, 1 bool, 2 json */
-    } fields[] = {
-        {"email", ROSTER__V1__USER_FIELD__USER_FIELD_EMAIL, 0},
-        {"firstName", ROSTER__V1__USER_FIELD__USER_FIELD_FIRST_NAME, 0},
-        {"lastName", ROSTER__V1__USER_FIELD__USER_FIELD_LAST_NAME, 0},
-        {"phone", ROSTER__V1__USER_FIELD__USER_FIELD_PHONE, 0},
-        {"locale", ROSTER__V1__USER_FIELD__USER_FIELD_LOCALE, 0},
-        {"timezone", ROSTER__V1__USER_FIELD__USER_FIELD_TIMEZONE, 0},
-        {"avatarUrl", ROSTER__V1__USER_FIELD__USER_FIELD_AVATAR_URL, 0},
-        {"isOptedIn", ROSTER__V1__USER_FIELD__USER_FIELD_IS_OPTED_IN, 1},
-        {"active", ROSTER__V1__USER_FIELD__USER_FIELD_ACTIVE, 1},
-        {"twoFactorEnabled", ROSTER__V1__USER_FIELD__USER_FIELD_TWO_FACTOR_ENABLED, 1},
-        {"tenantId", ROSTER__V1__USER_FIELD__USER_FIELD_TENANT_ID, 0},
-        {"customData", ROSTER__V1__USER_FIELD__USER_FIELD_CUSTOM_DATA, 2},
-    };
-    enum { NF = sizeof fields / sizeof fields[0] };
-    Roster__V1__UserField clear[NF];
-    size_t n_clear = 0;
-    char *strs[NF] = {0};
-    for (size_t i = 0; i < NF; i++) {
-        const gql_value *v = gql_value_get(u, fields[i].name);
-        if (v == NULL)
-            continue;
-        if (v->kind == GQL_VALUE_NULL) {
-            clear[n_clear++] = fields[i].field;
-            continue;
-        }
-        if (fields[i].kind == 0)
-            strs[i] = xl_str(&x, v, fields[i].name);
-        else if (fields[i].kind == 2)
-            req.custom_data = xl_json(&x, v, fields[i].name);
-        else if (fields[i].field == ROSTER__V1__USER_FIELD__USER_FIELD_IS_OPTED_IN)
-            req.has_is_opted_in = 1, req.is_opted_in = v->u.boolean != 0;
-        else if (fields[i].field == ROSTER__V1__USER_FIELD__USER_FIELD_ACTIVE)
-            req.has_active = 1, req.active = v->u.boolean != 0;
-        else
-            req.has_two_factor_enabled = 1, req.two_factor_enabled = v->u.boolean != 0;
-    }
-    req.email = strs[0];
-    req.first_name = strs[1];
-    req.last_name = strs[2];
-    req.phone = strs[3];
-    req.locale = strs[4];
-    req.timezone = strs[5];
-    req.avatar_url = strs[6];
-    req.tenant_id = strs[10];
-    req.n_clear = n_clear;
-    req.clear = n_clear ? clear : NULL;
-    if (x.failed) {
-        fail_input(c, x.field, "Invalid value for %s: %s", x.field, x.msg);
-        return;
-    }
-    call_rpc(c, RPC_UPDATE_USER, &req.base, &roster__v1__user__descriptor, ok_object);
-}
-
-static void m_create_tenant(gql_call *c, void *ud)
-{
-    (void)ud;
-    xl x = {.c = c};
-    const gql_value *t = gql_call_arg(c, "tenant");
-    Roster__V1__CreateTenantRequest req = ROSTER__V1__CREATE_TENANT_REQUEST__INIT;
-    OPT_STR(req.name, t, "name", "name");
-    OPT_STR(req.reference, t, "reference", "reference");
-    if (x.failed) {
-        fail_input(c, x.field, "Invalid value for %s: %s", x.field, x.msg);
-        return;
-    }
-    call_rpc(c, RPC_CREATE_TENANT, &req.base, &roster__v1__tenant__descriptor, ok_object);
-}
-
-static void m_update_tenant(gql_call *c, void *ud)
-{
-    (void)ud;
-    xl x = {.c = c};
-    Roster__V1__UpdateTenantRequest req = ROSTER__V1__UPDATE_TENANT_REQUEST__INIT;
-    if ((req.id = (char *)arg_id(c, "id")) == NULL)
-        return;
-    const gql_value *t = gql_call_arg(c, "tenant");
-    const gql_value *v = gql_value_get(t, "name");
-    if (v && v->kind == GQL_VALUE_NULL) {
-        fail_input(c, "name", "Invalid value for name: a tenant's name cannot be null");
-        return;
-    }
-    OPT_STR(req.name, t, "name", "name");
-    v = gql_value_get(t, "reference");
-    if (v && v->kind == GQL_VALUE_NULL) {
-        req.has_clear_reference = 1;
-        req.clear_reference = 1;
-    } else {
-        OPT_STR(req.reference, t, "reference", "reference");
-    }
-    if (x.failed) {
-        fail_input(c, x.field, "Invalid value for %s: %s", x.field, x.msg);
-        return;
-    }
-    call_rpc(c, RPC_UPDATE_TENANT, &req.base, &roster__v1__tenant__descriptor, ok_object);
-}
-
-/* ------------------------------------------------------------ object fields */
-
-enum {
-    UF_ID,
-    UF_REFERENCE,
-    UF_EMAIL,
-    UF_FIRST_NAME,
-    UF_LAST_NAME,
-    UF_PHONE,
-    UF_LOCALE,
-    UF_TIMEZONE,
-    UF_IS_OPTED_IN,
-    UF_ACTIVE,
-    UF_SYNCED,
-    UF_AVATAR_URL,
-    UF_CUSTOM_DATA,
-    UF_TWO_FACTOR,
-    UF_TENANT_ID,
-    UF_CREATED_AT,
-    UF_UPDATED_AT,
-};
-
-static const char *const user_field_names[] = {
-    "id",         "reference",        "email",     "firstName", "lastName",  "phone",
-    "locale",     "timezone",         "isOptedIn", "active",    "synced",    "avatarUrl",
-    "customData", "twoFactorEnabled", "tenantId",  "createdAt", "updatedAt",
-};
-
-static gql_result str_or_null(const char *s)
-{
-    return s ? gql_r_string(s, strlen(s)) : gql_r_null();
-}
-
-static void user_field(gql_call *c, void *ud)
-{
-    const Roster__V1__User *u = gql_call_source(c);
-    gql_result r = gql_r_null();
-    switch ((int)(intptr_t)ud) {
-    case UF_ID:
-        r = str_or_null(u->id);
-        break;
-    case UF_REFERENCE:
-        r = str_or_null(u->reference);
-        break;
-    case UF_EMAIL:
-        r = str_or_null(u->email);
-        break;
-    case UF_FIRST_NAME:
-        r = str_or_null(u->first_name);
-        break;
-    case UF_LAST_NAME:
-        r = str_or_null(u->last_name);
-        break;
-    case UF_PHONE:
-        r = str_or_null(u->phone);
-        break;
-    case UF_LOCALE:
-        r = str_or_null(u->locale);
-        break;
-    case UF_TIMEZONE:
-        r = str_or_null(u->timezone);
-        break;
-    case UF_IS_OPTED_IN:
-        r = u->has_is_opted_in ? gql_r_bool(u->is_opted_in) : gql_r_null();
-        break;
-    case UF_ACTIVE:
-        r = u->has_active ? gql_r_bool(u->active) : gql_r_null();
-        break;
-    case UF_SYNCED:
-        r = gql_r_bool(1);
-        break;
-    case UF_AVATAR_URL:
-        r = str_or_null(u->avatar_url);
-        break;
-    case UF_CUSTOM_DATA:
-        r = u->custom_data ? gql_r_raw_json(u->custom_data, strlen(u->custom_data)) : gql_r_null();
-        break;
-    case UF_TWO_FACTOR:
-        r = u->has_two_factor_enabled ? gql_r_bool(u->two_factor_enabled) : gql_r_null();
-        break;
-    case UF_TENANT_ID:
-        r = str_or_null(u->tenant_id);
-        break;
-    case UF_CREATED_AT:
-        r = u->has_created_at ? gql_r_int(u->created_at) : gql_r_null();
-        break;
-    case UF_UPDATED_AT:
-        r = u->has_updated_at ? gql_r_int(u->updated_at) : gql_r_null();
-        break;
-    }
-    gql_resolve_done(c, r);
-}
-
-enum { TF_ID, TF_NAME, TF_REFERENCE, TF_IS_DEFAULT, TF_CREATED_AT, TF_UPDATED_AT };
-static const char *const tenant_field_names[] = {"id",        "name",      "reference",
-                                                 "isDefault", "createdAt", "updatedAt"};
-
-static void tenant_field(gql_call *c, void *ud)
-{
-    const Roster__V1__Tenant *t = gql_call_source(c);
-    gql_result r = gql_r_null();
-    switch ((int)(intptr_t)ud) {
-    case TF_ID:
-        r = str_or_null(t->id);
-        break;
-    case TF_NAME:
-        r = str_or_null(t->name);
-        break;
-    case TF_REFERENCE:
-        r = str_or_null(t->reference);
-        break;
-    case TF_IS_DEFAULT:
-        r = gql_r_bool(t->has_is_default && t->is_default);
-        break;
-    case TF_CREATED_AT:
-        r = t->has_created_at ? gql_r_int(t->created_at) : gql_r_null();
-        break;
-    case TF_UPDATED_AT:
-        r = t->has_updated_at ? gql_r_int(t->updated_at) : gql_r_null();
-        break;
-    }
-    gql_resolve_done(c, r);
+    gql_resolve_done(c, gql_r_bool(1));
 }
 
 static void users_count_total(gql_call *c, void *ud)
@@ -945,48 +284,6 @@ static void users_count_total(gql_call *c, void *ud)
     (void)ud;
     const Roster__V1__Tenant *t = gql_call_source(c);
     gql_resolve_done(c, t->has_user_count ? gql_r_int(t->user_count) : gql_r_null());
-}
-
-static void user_page_total(gql_call *c, void *ud)
-{
-    (void)ud;
-    const Roster__V1__ListUsersResponse *p = gql_call_source(c);
-    gql_resolve_done(c, gql_r_int(p->has_total_count ? p->total_count : 0));
-}
-
-static void user_page_data(gql_call *c, void *ud)
-{
-    (void)ud;
-    const Roster__V1__ListUsersResponse *p = gql_call_source(c);
-    gql_result *items = gql_alloc(c, sizeof *items * (p->n_users ? p->n_users : 1));
-    if (items == NULL) {
-        gql_resolve_error(c, "INTERNAL_SERVER_ERROR", "out of memory", NULL);
-        return;
-    }
-    for (size_t i = 0; i < p->n_users; i++)
-        items[i] = gql_r_object(p->users[i]);
-    gql_resolve_done(c, gql_r_list(items, p->n_users));
-}
-
-static void tenant_page_total(gql_call *c, void *ud)
-{
-    (void)ud;
-    const Roster__V1__ListTenantsResponse *p = gql_call_source(c);
-    gql_resolve_done(c, gql_r_int(p->has_total_count ? p->total_count : 0));
-}
-
-static void tenant_page_data(gql_call *c, void *ud)
-{
-    (void)ud;
-    const Roster__V1__ListTenantsResponse *p = gql_call_source(c);
-    gql_result *items = gql_alloc(c, sizeof *items * (p->n_tenants ? p->n_tenants : 1));
-    if (items == NULL) {
-        gql_resolve_error(c, "INTERNAL_SERVER_ERROR", "out of memory", NULL);
-        return;
-    }
-    for (size_t i = 0; i < p->n_tenants; i++)
-        items[i] = gql_r_object(p->tenants[i]);
-    gql_resolve_done(c, gql_r_list(items, p->n_tenants));
 }
 
 /* ------------------------------------------------------------ batched lookups */
@@ -1063,7 +360,6 @@ static void user_tenant_batch(gql_call *const *calls, size_t n, void *ud)
     int want_count = 0;
     for (size_t i = 0; i < p->n_calls; i++)
         want_count |= gql_call_selects(p->calls[i], "users");
-    p->reply_desc = &roster__v1__batch_get_tenants_response__descriptor;
     p->on_ok = ok_user_tenants;
     size_t need = p->n_calls;
     /* Users without a tenant are answered now; at least one call stays
@@ -1110,7 +406,6 @@ static void tenant_users_batch(gql_call *const *calls, size_t n, void *ud)
             gql_resolve_error(calls[i], "INTERNAL_SERVER_ERROR", "out of memory", NULL);
         return;
     }
-    p->reply_desc = &roster__v1__batch_get_tenants_response__descriptor;
     p->on_ok = ok_tenant_counts;
     size_t need = p->n_calls;
     for (size_t i = 0; i < n; i++)
@@ -1125,6 +420,12 @@ static void tenant_users_batch(gql_call *const *calls, size_t n, void *ud)
 
 /* ------------------------------------------------------------ table */
 
+static const gql_field *root_schema_field(const gql_schema *schema, const root_method *m)
+{
+    const gql_type *t = strcmp(m->type, "Mutation") == 0 ? schema->mutation : schema->query;
+    return t ? gql_type_field(t, m->field, strlen(m->field)) : NULL;
+}
+
 int gw_resolvers_new(gw_resolvers **out, const gql_schema *schema, gw_upstream *up,
                      uint32_t max_page, uint32_t max_rpcs)
 {
@@ -1135,31 +436,41 @@ int gw_resolvers_new(gw_resolvers **out, const gql_schema *schema, gw_upstream *
     R->max_page = max_page;
     R->max_rpcs = max_rpcs ? max_rpcs : 1;
     int rc = gql_resolvers_new(&R->table, schema);
-    if (rc != ROSTER_E_OK)
+    if (rc != ROSTER_E_OK || (rc = gw_xl_new(&R->xl)) != ROSTER_E_OK)
         goto fail;
     gql_resolvers *t = R->table;
-#define SET(type, field, fn, ud)                                                                   \
-    if ((rc = gql_resolvers_set(t, type, field, fn, ud)) != ROSTER_E_OK)                           \
-        goto fail;
-    SET("Query", "user", q_user, R);
-    SET("Query", "users", q_users, R);
-    SET("Query", "tenant", q_tenant, R);
-    SET("Query", "tenants", q_tenants, R);
-    SET("Mutation", "createUser", m_create_user, R);
-    SET("Mutation", "updateUser", m_update_user, R);
-    SET("Mutation", "createTenant", m_create_tenant, R);
-    SET("Mutation", "updateTenant", m_update_tenant, R);
-    for (size_t i = 0; i < sizeof user_field_names / sizeof user_field_names[0]; i++)
-        SET("UserModel", user_field_names[i], user_field, (void *)(intptr_t)i);
-    for (size_t i = 0; i < sizeof tenant_field_names / sizeof tenant_field_names[0]; i++)
-        SET("TenantModel", tenant_field_names[i], tenant_field, (void *)(intptr_t)i);
-    SET("UsersCountModel", "totalCount", users_count_total, NULL);
-    SET("UserPageModel", "totalCount", user_page_total, NULL);
-    SET("UserPageModel", "data", user_page_data, NULL);
-    SET("TenantPageModel", "totalCount", tenant_page_total, NULL);
-    SET("TenantPageModel", "data", tenant_page_data, NULL);
-#undef SET
-    if ((rc = gql_resolvers_set_batch(t, "UserModel", "tenant", user_tenant_batch, R)) != 0 ||
+    for (size_t i = 0; i < N_ROOTS; i++) {
+        const root_method *m = &root_methods[i];
+        root *rt = &R->roots[i];
+        const gql_field *f = root_schema_field(schema, m);
+        if (f == NULL) {
+            rc = ROSTER_E_NOT_FOUND;
+            goto fail;
+        }
+        const rpc_method *rm = rpc_method_get(m->rpc);
+        rt->m = m;
+        if ((rc = gw_xl_args_plan(&rt->plan, R->xl, f, rm->request, rm->reply, max_page)) !=
+            ROSTER_E_OK)
+            goto fail;
+        if (m->flags & ROOT_COUNT_USERS) {
+            rt->count_users =
+                protobuf_c_message_descriptor_get_field_by_name(rm->request, "include_user_count");
+            if (rt->count_users == NULL) {
+                rc = ROSTER_E_NOT_FOUND;
+                goto fail;
+            }
+        }
+        if ((rc = gql_resolvers_set(t, m->type, m->field, root_field, rt)) != ROSTER_E_OK ||
+            (rc = gw_xl_bind_object(R->xl, t, f->type->named, rm->reply, specials,
+                                    sizeof specials / sizeof specials[0])) != ROSTER_E_OK)
+            goto fail;
+    }
+    /* The special fields. TenantModel.users' object is the tenant itself,
+     * so UsersCountModel.totalCount reads its user_count. */
+    if ((rc = gql_resolvers_set(t, "UserModel", "synced", user_synced, NULL)) != ROSTER_E_OK ||
+        (rc = gql_resolvers_set(t, "UsersCountModel", "totalCount", users_count_total, NULL)) !=
+            ROSTER_E_OK ||
+        (rc = gql_resolvers_set_batch(t, "UserModel", "tenant", user_tenant_batch, R)) != 0 ||
         (rc = gql_resolvers_set_batch(t, "TenantModel", "users", tenant_users_batch, R)) != 0)
         goto fail;
     *out = R;
@@ -1174,6 +485,7 @@ void gw_resolvers_free(gw_resolvers *r)
     if (r == NULL)
         return;
     gql_resolvers_free(r->table);
+    gw_xl_free(r->xl);
     free(r);
 }
 

@@ -1,9 +1,10 @@
 /* Resolvers for every field of schema.graphql: root queries and mutations
- * become RPCs to roster-users (arguments translated field by field into the
- * protobuf requests), objects are the unpacked protobuf messages, and
- * UserModel.tenant / TenantModel.users are batch resolvers issuing one
- * BatchGetTenants per response level. RPC failures become GraphQL errors
- * with extensions.code (see status_map.h). */
+ * become RPCs to roster-users (one table of root field -> method; the
+ * arguments become the protobuf request by translate.h), objects are the
+ * unpacked protobuf messages whose fields are joined to the schema's by
+ * name, and UserModel.tenant / TenantModel.users are batch resolvers
+ * issuing one BatchGetTenants per response level. RPC failures become
+ * GraphQL errors with extensions.code (see status_map.h). */
 #ifndef ROSTER_GW_RESOLVERS_H
 #define ROSTER_GW_RESOLVERS_H
 
@@ -25,9 +26,10 @@ typedef struct gw_exec_ctx {
 
 /* Builds the resolver table for `schema` (borrowed, outlives the result)
  * calling `up` (borrowed). max_page bounds the limit argument; max_rpcs
- * bounds the upstream calls one request may cause (fields past it fail). ROSTER_E_OK
- * with *out, ROSTER_E_NOT_FOUND when the schema lacks a field the
- * resolvers serve, or ROSTER_E_NOMEM. */
+ * bounds the upstream calls one request may cause (fields past it fail).
+ * ROSTER_E_OK with *out, ROSTER_E_NOT_FOUND when the schema lacks a field
+ * the resolvers serve, ROSTER_E_INVALID_ARGUMENT when a field's type cannot
+ * carry the protobuf field it joins, or ROSTER_E_NOMEM. */
 int gw_resolvers_new(gw_resolvers **out, const gql_schema *schema, gw_upstream *up,
                      uint32_t max_page, uint32_t max_rpcs);
 

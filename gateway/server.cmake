@@ -10,7 +10,7 @@ add_custom_command(
             ${CMAKE_CURRENT_SOURCE_DIR}/embed_schema.cmake
     COMMENT "embed schema.graphql")
 
-if(TARGET roster_graphql AND TARGET roster_rpc)
+if(TARGET roster_graphql AND TARGET roster_rpc AND TARGET roster_model)
     # Everything but main.c, so unit suites link the same code.
     add_library(roster_gateway_core STATIC
         config.c
@@ -21,11 +21,12 @@ if(TARGET roster_graphql AND TARGET roster_rpc)
         probes.c
         resolvers.c
         status_map.c
+        translate.c
         upstream.c
         ${GW_SCHEMA_C})
     target_include_directories(roster_gateway_core PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
     target_link_libraries(roster_gateway_core
-        PUBLIC roster_graphql roster_rpc roster_proto roster_common nng::nng
+        PUBLIC roster_graphql roster_rpc roster_proto roster_model roster_common nng::nng
                PkgConfig::JANSSON Threads::Threads
         PRIVATE roster_flags)
 
