@@ -3,7 +3,9 @@
 #ifndef ROSTER_GW_SCHEMA_SDL_H
 #define ROSTER_GW_SCHEMA_SDL_H
 
+#include <stddef.h>
+
 extern const char gw_schema_sdl[];
-extern const unsigned long gw_schema_sdl_len;
+extern const size_t gw_schema_sdl_len;
 
 #endif
