@@ -23,7 +23,8 @@ enum { PHASE_IDLE, PHASE_SEND, PHASE_RECV };
 
 /* The nanopb binding of ROSTER_METHOD_MAP (roster_methods.h). */
 static const roster_client_method methods[RPC_METHOD__COUNT] = {
-#define CLIENT_METHOD_ROW(id, Method, Request, request_snake, Reply, reply_snake, access, repeat)  \
+#define CLIENT_METHOD_ROW(id, Method, Request, request_snake, Reply, reply_snake, access, repeat,  \
+                          auth)                                                                    \
     [RPC_##id] = {ROSTER_METHOD_PATH(Method), #Method, roster_v1_##Request##_fields,               \
                   roster_v1_##Reply##_fields, REPLY_KIND_##Reply},
     ROSTER_METHOD_MAP(CLIENT_METHOD_ROW)
