@@ -20,6 +20,9 @@ enum { PHASE_IDLE, PHASE_SEND, PHASE_RECV };
 #define REPLY_KIND_ListTenantsResponse     ROSTER_REPLY_TENANTS
 #define REPLY_KIND_BatchGetUsersResponse   ROSTER_REPLY_USER_BATCH
 #define REPLY_KIND_BatchGetTenantsResponse ROSTER_REPLY_TENANT_BATCH
+#define REPLY_KIND_ApiKey                  ROSTER_REPLY_MESSAGE
+#define REPLY_KIND_KeySecret               ROSTER_REPLY_MESSAGE
+#define REPLY_KIND_ListKeysResponse        ROSTER_REPLY_MESSAGE
 
 /* The nanopb binding of ROSTER_METHOD_MAP (roster_methods.h). */
 static const roster_client_method methods[RPC_METHOD__COUNT] = {
@@ -314,6 +317,9 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
         ok = pb_decode(&is, m->reply, &k->scratch.stats);
         if (ok)
             memcpy(s->out, &k->scratch.stats, sizeof k->scratch.stats);
+        break;
+    case ROSTER_REPLY_MESSAGE:
+        ok = pb_decode(&is, m->reply, s->out);
         break;
     case ROSTER_REPLY_USERS: {
         roster_v1_ListUsersResponse r = roster_v1_ListUsersResponse_init_zero;

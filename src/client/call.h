@@ -35,6 +35,7 @@ typedef enum roster_reply_kind {
     ROSTER_REPLY_TENANTS,      /* ListTenantsResponse: array/cap/count or tenant_fn, total */
     ROSTER_REPLY_USER_BATCH,   /* BatchGetUsersResponse: n entries, found */
     ROSTER_REPLY_TENANT_BATCH, /* BatchGetTenantsResponse: n entries, found */
+    ROSTER_REPLY_MESSAGE,      /* any other reply -> out: its nanopb struct, decoded whole */
 } roster_reply_kind;
 
 /* The nanopb binding of the method table (roster_methods.h): what the

@@ -169,7 +169,7 @@ START_TEST(method_rows_match_proto)
     const ProtobufCServiceDescriptor *sd = &roster__v1__user_service__descriptor;
     ck_assert_uint_eq(sd->n_methods, RPC_METHOD__COUNT);
     ck_assert_str_eq(sd->name, ROSTER_SERVICE_NAME);
-#define CHECK_ROW(id, Method, Request, request_snake, Reply, reply_snake, access, repeat)          \
+#define CHECK_ROW(id, Method, Request, request_snake, Reply, reply_snake, access, repeat, who)     \
     ck_assert_str_eq(sd->methods[RPC_##id].name, #Method);                                         \
     ck_assert_str_eq(ROSTER_METHOD_PATH(Method), rpc_method_get(RPC_##id)->name);                  \
     ck_assert_str_eq(sd->methods[RPC_##id].input->short_name, #Request);                           \
@@ -177,7 +177,8 @@ START_TEST(method_rows_match_proto)
     ck_assert_ptr_eq(sd->methods[RPC_##id].input, &roster__v1__##request_snake##__descriptor);     \
     ck_assert_ptr_eq(sd->methods[RPC_##id].output, &roster__v1__##reply_snake##__descriptor);      \
     ck_assert_int_eq(rpc_method_get(RPC_##id)->writes, ROSTER_METHOD_WRITES(access));              \
-    ck_assert_int_eq(rpc_method_get(RPC_##id)->idempotent, ROSTER_METHOD_IDEMPOTENT(repeat));
+    ck_assert_int_eq(rpc_method_get(RPC_##id)->idempotent, ROSTER_METHOD_IDEMPOTENT(repeat));      \
+    ck_assert_int_eq(rpc_method_get(RPC_##id)->auth, ROSTER_METHOD_AUTH(who));
     ROSTER_METHOD_MAP(CHECK_ROW)
 #undef CHECK_ROW
 }
