@@ -20,10 +20,14 @@ enum { PHASE_IDLE, PHASE_SEND, PHASE_RECV };
 #define REPLY_KIND_ListTenantsResponse     ROSTER_REPLY_TENANTS
 #define REPLY_KIND_BatchGetUsersResponse   ROSTER_REPLY_USER_BATCH
 #define REPLY_KIND_BatchGetTenantsResponse ROSTER_REPLY_TENANT_BATCH
+#define REPLY_KIND_ApiKey                  ROSTER_REPLY_MESSAGE
+#define REPLY_KIND_KeySecret               ROSTER_REPLY_MESSAGE
+#define REPLY_KIND_ListKeysResponse        ROSTER_REPLY_MESSAGE
 
 /* The nanopb binding of ROSTER_METHOD_MAP (roster_methods.h). */
 static const roster_client_method methods[RPC_METHOD__COUNT] = {
-#define CLIENT_METHOD_ROW(id, Method, Request, request_snake, Reply, reply_snake, access, repeat)  \
+#define CLIENT_METHOD_ROW(id, Method, Request, request_snake, Reply, reply_snake, access, repeat,  \
+                          auth)                                                                    \
     [RPC_##id] = {ROSTER_METHOD_PATH(Method), #Method, roster_v1_##Request##_fields,               \
                   roster_v1_##Reply##_fields, REPLY_KIND_##Reply},
     ROSTER_METHOD_MAP(CLIENT_METHOD_ROW)
@@ -314,6 +318,9 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
         if (ok)
             memcpy(s->out, &k->scratch.stats, sizeof k->scratch.stats);
         break;
+    case ROSTER_REPLY_MESSAGE:
+        ok = pb_decode(&is, m->reply, s->out);
+        break;
     case ROSTER_REPLY_USERS: {
         roster_v1_ListUsersResponse r = roster_v1_ListUsersResponse_init_zero;
         r.users.funcs.decode = decode_user_item;
@@ -494,6 +501,15 @@ static int call_begin(roster_call *k, const roster_call_options *o, const roster
     if (method == NULL) {
         status_local(&k->st, ROSTER_E_INVALID_ARGUMENT, "unknown method");
         return ROSTER_E_INVALID_ARGUMENT;
+    }
+    roster_call_options with_key;
+    if (k->client->credential != NULL && (o == NULL || o->credential == NULL)) {
+        if (o != NULL)
+            with_key = *o;
+        else
+            memset(&with_key, 0, sizeof with_key);
+        with_key.credential = k->client->credential;
+        o = &with_key;
     }
     int err = roster_envelope_encode(&m, method->name, method->request, spec->req, o, timeout);
     if (err != ROSTER_E_OK) {

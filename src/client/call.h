@@ -22,6 +22,7 @@ struct roster_client {
     roster_call *free_calls; /* idle calls ready for reuse */
     roster_call *all_calls;  /* every call ever made, for close */
     uint32_t default_timeout_ms;
+    char *credential; /* sent when a call's options give none; owned, or NULL */
     bool closing;
 };
 
@@ -35,6 +36,7 @@ typedef enum roster_reply_kind {
     ROSTER_REPLY_TENANTS,      /* ListTenantsResponse: array/cap/count or tenant_fn, total */
     ROSTER_REPLY_USER_BATCH,   /* BatchGetUsersResponse: n entries, found */
     ROSTER_REPLY_TENANT_BATCH, /* BatchGetTenantsResponse: n entries, found */
+    ROSTER_REPLY_MESSAGE,      /* any other reply -> out: its nanopb struct, decoded whole */
 } roster_reply_kind;
 
 /* The nanopb binding of the method table (roster_methods.h): what the

@@ -27,38 +27,55 @@
  *   came; ONCE methods must not be (a second CreateUser creates another
  *   user or fails ALREADY_EXISTS, a second UpdateUser moves updatedAt).
  *
- * X(ID, Method, Request, request_snake, Reply, reply_snake, ACCESS, REPEAT)
+ * - Who may call is a column too (AUTH), the least role a caller's key
+ *   must have; roster-users checks it before any handler runs, and the
+ *   handlers then confine writer and reader keys to their own tenant.
+ *
+ * X(ID, Method, Request, request_snake, Reply, reply_snake, ACCESS, REPEAT, AUTH)
  *   ID          enum suffix: RPC_##ID
  *   Method      the gRPC method name; the wire name is ROSTER_METHOD_PATH
  *   Request     request message, CamelCase (nanopb, protobuf-c type names)
  *   request_snake  the same in snake_case (protobuf-c descriptor symbols)
  *   Reply, reply_snake  the reply message, both spellings
  *   ACCESS      READ or WRITE
- *   REPEAT      IDEMPOTENT or ONCE */
+ *   REPEAT      IDEMPOTENT or ONCE
+ *   AUTH        PUBLIC (no key needed), READER, WRITER or ADMIN */
 #ifndef ROSTER_METHODS_H
 #define ROSTER_METHODS_H
 
 #define ROSTER_METHOD_MAP(X)                                                                       \
-    X(CREATE_USER, CreateUser, CreateUserRequest, create_user_request, User, user, WRITE, ONCE)    \
-    X(UPDATE_USER, UpdateUser, UpdateUserRequest, update_user_request, User, user, WRITE, ONCE)    \
-    X(GET_USER, GetUser, GetUserRequest, get_user_request, User, user, READ, IDEMPOTENT)           \
+    X(CREATE_USER, CreateUser, CreateUserRequest, create_user_request, User, user, WRITE, ONCE,    \
+      WRITER)                                                                                      \
+    X(UPDATE_USER, UpdateUser, UpdateUserRequest, update_user_request, User, user, WRITE, ONCE,    \
+      WRITER)                                                                                      \
+    X(GET_USER, GetUser, GetUserRequest, get_user_request, User, user, READ, IDEMPOTENT, READER)   \
     X(BATCH_GET_USERS, BatchGetUsers, BatchGetUsersRequest, batch_get_users_request,               \
-      BatchGetUsersResponse, batch_get_users_response, READ, IDEMPOTENT)                           \
+      BatchGetUsersResponse, batch_get_users_response, READ, IDEMPOTENT, READER)                   \
     X(LIST_USERS, ListUsers, ListUsersRequest, list_users_request, ListUsersResponse,              \
-      list_users_response, READ, IDEMPOTENT)                                                       \
+      list_users_response, READ, IDEMPOTENT, READER)                                               \
     X(CREATE_TENANT, CreateTenant, CreateTenantRequest, create_tenant_request, Tenant, tenant,     \
-      WRITE, ONCE)                                                                                 \
+      WRITE, ONCE, ADMIN)                                                                          \
     X(UPDATE_TENANT, UpdateTenant, UpdateTenantRequest, update_tenant_request, Tenant, tenant,     \
-      WRITE, ONCE)                                                                                 \
+      WRITE, ONCE, ADMIN)                                                                          \
     X(GET_TENANT, GetTenant, GetTenantRequest, get_tenant_request, Tenant, tenant, READ,           \
-      IDEMPOTENT)                                                                                  \
+      IDEMPOTENT, READER)                                                                          \
     X(BATCH_GET_TENANTS, BatchGetTenants, BatchGetTenantsRequest, batch_get_tenants_request,       \
-      BatchGetTenantsResponse, batch_get_tenants_response, READ, IDEMPOTENT)                       \
+      BatchGetTenantsResponse, batch_get_tenants_response, READ, IDEMPOTENT, READER)               \
     X(LIST_TENANTS, ListTenants, ListTenantsRequest, list_tenants_request, ListTenantsResponse,    \
-      list_tenants_response, READ, IDEMPOTENT)                                                     \
+      list_tenants_response, READ, IDEMPOTENT, READER)                                             \
     X(HEALTH, Health, HealthRequest, health_request, HealthResponse, health_response, READ,        \
-      IDEMPOTENT)                                                                                  \
-    X(STATS, Stats, StatsRequest, stats_request, StatsResponse, stats_response, READ, IDEMPOTENT)
+      IDEMPOTENT, PUBLIC)                                                                          \
+    X(STATS, Stats, StatsRequest, stats_request, StatsResponse, stats_response, READ, IDEMPOTENT,  \
+      ADMIN)                                                                                       \
+    X(CREATE_KEY, CreateKey, CreateKeyRequest, create_key_request, KeySecret, key_secret, WRITE,   \
+      ONCE, ADMIN)                                                                                 \
+    X(GET_KEY, GetKey, GetKeyRequest, get_key_request, ApiKey, api_key, READ, IDEMPOTENT, ADMIN)   \
+    X(LIST_KEYS, ListKeys, ListKeysRequest, list_keys_request, ListKeysResponse,                   \
+      list_keys_response, READ, IDEMPOTENT, ADMIN)                                                 \
+    X(REVOKE_KEY, RevokeKey, RevokeKeyRequest, revoke_key_request, ApiKey, api_key, WRITE,         \
+      IDEMPOTENT, ADMIN)                                                                           \
+    X(ROTATE_KEY, RotateKey, RotateKeyRequest, rotate_key_request, KeySecret, key_secret, WRITE,   \
+      ONCE, ADMIN)
 
 /* The protobuf package and service every method belongs to. */
 #define ROSTER_SERVICE_NAME "roster.v1.UserService"
@@ -75,6 +92,16 @@
 #define ROSTER_METHOD_IDEMPOTENT(repeat)    ROSTER_METHOD_IDEMPOTENT_##repeat
 #define ROSTER_METHOD_IDEMPOTENT_IDEMPOTENT 1
 #define ROSTER_METHOD_IDEMPOTENT_ONCE       0
+
+/* The AUTH column as the least role needed, ordered so that a larger value
+ * may do more: ROSTER_METHOD_AUTH(WRITER) is ROSTER_AUTH_WRITER. */
+typedef enum roster_auth_level {
+    ROSTER_AUTH_PUBLIC = 0,
+    ROSTER_AUTH_READER,
+    ROSTER_AUTH_WRITER,
+    ROSTER_AUTH_ADMIN,
+} roster_auth_level;
+#define ROSTER_METHOD_AUTH(auth) ROSTER_AUTH_##auth
 
 /* One id per method, in table order. */
 typedef enum rpc_method_id {

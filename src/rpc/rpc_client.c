@@ -34,6 +34,8 @@ struct slot {
      * nng_sleep_aio leaves its aio marked as sleeping, so a later timeout on
      * that aio would complete with success instead of NNG_ETIMEDOUT. */
     nng_aio *fail_aio;
+    /* Held by the send completion across its nng_ctx_recv (see slot_cb). */
+    pthread_mutex_t mu;
     roster_arena arena;
     slot *next_free;
     enum slot_state state;
@@ -59,6 +61,7 @@ struct rpc_client {
     atomic_int pipes;
     _Atomic int64_t down_since_ns; /* when the last connection went (or open) */
     uint32_t default_timeout_ms;
+    char *credential; /* sent when a call gives none; owned, wiped at close */
     atomic_ullong seq;
 };
 
@@ -79,6 +82,7 @@ static int slot_new(slot **out, rpc_client *cl)
         free(s);
         return ROSTER_E_NOMEM;
     }
+    pthread_mutex_init(&s->mu, NULL);
     *out = s;
     return ROSTER_E_OK;
 }
@@ -176,9 +180,22 @@ static nng_duration remaining_ms(const slot *s)
     return (nng_duration)((left + 999999) / 1000000);
 }
 
+/* Why the send completion holds s->mu across nng_ctx_recv.
+ *
+ * A reply can arrive, and the receive complete on another nng thread,
+ * before the send completion that posted the receive has returned from
+ * nng_ctx_recv (a service answers a refused credential in microseconds).
+ * Answering the call then wakes its caller, which may close the client and
+ * free the socket and the slot while that thread is still inside nng
+ * (nng 1.5.2 then panics in nng_ctx_recv). So the receive's completion
+ * first waits for the send completion to leave nng_ctx_recv. nng finishes
+ * aios on its task threads, never inside nng_ctx_recv, so this cannot
+ * deadlock. */
 static void slot_cb(void *arg)
 {
     slot *s = arg;
+    pthread_mutex_lock(&s->mu);
+    pthread_mutex_unlock(&s->mu);
     int rv = nng_aio_result(s->aio);
     switch (s->state) {
     case SL_SEND:
@@ -188,9 +205,11 @@ static void slot_cb(void *arg)
             slot_fail_nng(s, rv);
             return;
         }
+        pthread_mutex_lock(&s->mu);
         s->state = SL_RECV;
         nng_aio_set_timeout(s->aio, remaining_ms(s));
         nng_ctx_recv(s->ctx, s->aio);
+        pthread_mutex_unlock(&s->mu);
         return;
     case SL_RECV: {
         if (rv != 0) {
@@ -272,6 +291,10 @@ int rpc_client_open(rpc_client **out, const char *url, const rpc_client_options 
     atomic_init(&cl->down_since_ns, roster_mono_ns());
     atomic_init(&cl->seq, 0);
     cl->default_timeout_ms = o.default_timeout_ms ? o.default_timeout_ms : 30000;
+    if (o.credential != NULL && (cl->credential = strdup(o.credential)) == NULL) {
+        err = ROSTER_E_NOMEM;
+        goto fail;
+    }
     if ((rv = nng_req0_open(&cl->sock)) != 0) {
         err = ROSTER_E_NOMEM;
         goto fail;
@@ -337,12 +360,17 @@ void rpc_client_close(rpc_client *cl)
     for (size_t i = 0; i < cl->n_all; i++) {
         nng_aio_free(cl->all[i]->aio);
         nng_aio_free(cl->all[i]->fail_aio);
+        pthread_mutex_destroy(&cl->all[i]->mu);
         roster_arena_free(&cl->all[i]->arena);
         free(cl->all[i]);
     }
     free(cl->all);
     pthread_mutex_destroy(&cl->mu);
     pthread_cond_destroy(&cl->cv);
+    if (cl->credential != NULL) {
+        memset(cl->credential, 0, strlen(cl->credential));
+        free(cl->credential);
+    }
     free(cl);
 }
 
@@ -374,8 +402,7 @@ static void slot_start(slot *s, nng_msg *msg, uint32_t timeout_ms)
 
 static int call_common(rpc_client *cl, const rpc_method *m, const char *method_name,
                        const void *body, size_t body_len, uint32_t timeout_ms,
-                       const char *tenant_scope, const char *request_id, rpc_client_cb cb,
-                       void *arg)
+                       const char *credential, const char *request_id, rpc_client_cb cb, void *arg)
 {
     if (cl == NULL || cb == NULL || method_name == NULL)
         return ROSTER_E_INVALID_ARGUMENT;
@@ -383,6 +410,8 @@ static int call_common(rpc_client *cl, const rpc_method *m, const char *method_n
         return ROSTER_E_TOO_LARGE;
     if (timeout_ms == 0)
         timeout_ms = cl->default_timeout_ms;
+    if (credential == NULL)
+        credential = cl->credential;
     char rid[48];
     if (request_id == NULL) {
         snprintf(rid, sizeof rid, "%ld-%llu", (long)getpid(),
@@ -391,7 +420,7 @@ static int call_common(rpc_client *cl, const rpc_method *m, const char *method_n
     }
     Roster__V1__RpcRequest env;
     Roster__V1__CallContext ctx;
-    rpc_request_init(&env, &ctx, method_name, body, body_len, request_id, timeout_ms, tenant_scope);
+    rpc_request_init(&env, &ctx, method_name, body, body_len, request_id, timeout_ms, credential);
     size_t n = roster__v1__rpc_request__get_packed_size(&env);
     if (n > ROSTER_MAX_RPC_MESSAGE)
         return ROSTER_E_TOO_LARGE;
@@ -413,7 +442,7 @@ static int call_common(rpc_client *cl, const rpc_method *m, const char *method_n
 }
 
 int rpc_client_call(rpc_client *c, rpc_method_id method, const ProtobufCMessage *request,
-                    uint32_t timeout_ms, const char *tenant_scope, rpc_client_cb cb, void *arg)
+                    uint32_t timeout_ms, const char *credential, rpc_client_cb cb, void *arg)
 {
     const rpc_method *m = rpc_method_get(method);
     if (m == NULL || request == NULL || request->descriptor != m->request)
@@ -426,19 +455,19 @@ int rpc_client_call(rpc_client *c, rpc_method_id method, const ProtobufCMessage 
     if (buf == NULL)
         return ROSTER_E_NOMEM;
     protobuf_c_message_pack(request, buf);
-    int err = call_common(c, m, m->name, buf, n, timeout_ms, tenant_scope, NULL, cb, arg);
+    int err = call_common(c, m, m->name, buf, n, timeout_ms, credential, NULL, cb, arg);
     if (buf != stackbuf)
         free(buf);
     return err;
 }
 
 int rpc_client_call_raw(rpc_client *c, const char *method_name, const void *body, size_t body_len,
-                        uint32_t timeout_ms, const char *tenant_scope, const char *request_id,
+                        uint32_t timeout_ms, const char *credential, const char *request_id,
                         rpc_client_cb cb, void *arg)
 {
     const rpc_method *m =
         method_name != NULL ? rpc_method_find(method_name, strlen(method_name)) : NULL;
-    return call_common(c, m, method_name, body, body_len, timeout_ms, tenant_scope, request_id, cb,
+    return call_common(c, m, method_name, body, body_len, timeout_ms, credential, request_id, cb,
                        arg);
 }
 
@@ -489,12 +518,12 @@ static void sync_cb(void *arg, const rpc_result *res)
 }
 
 int rpc_client_call_sync(rpc_client *c, rpc_method_id method, const ProtobufCMessage *request,
-                         uint32_t timeout_ms, const char *tenant_scope, rpc_client_cb fn, void *arg)
+                         uint32_t timeout_ms, const char *credential, rpc_client_cb fn, void *arg)
 {
     sync_wait w = {.done = false, .fn = fn, .arg = arg};
     pthread_mutex_init(&w.mu, NULL);
     pthread_cond_init(&w.cv, NULL);
-    int err = rpc_client_call(c, method, request, timeout_ms, tenant_scope, sync_cb, &w);
+    int err = rpc_client_call(c, method, request, timeout_ms, credential, sync_cb, &w);
     if (err == ROSTER_E_OK) {
         pthread_mutex_lock(&w.mu);
         while (!w.done)

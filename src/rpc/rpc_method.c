@@ -3,14 +3,16 @@
 #include <string.h>
 
 static const rpc_method methods[RPC_METHOD__COUNT] = {
-#define RPC_METHOD_ROW(id, Method, Request, request_snake, Reply, reply_snake, access, repeat)     \
+#define RPC_METHOD_ROW(id, Method, Request, request_snake, Reply, reply_snake, access, repeat,     \
+                       auth)                                                                       \
     [RPC_##id] = {RPC_##id,                                                                        \
                   ROSTER_METHOD_PATH(Method),                                                      \
                   #Method,                                                                         \
                   &roster__v1__##request_snake##__descriptor,                                      \
                   &roster__v1__##reply_snake##__descriptor,                                        \
                   ROSTER_METHOD_WRITES(access),                                                    \
-                  ROSTER_METHOD_IDEMPOTENT(repeat)},
+                  ROSTER_METHOD_IDEMPOTENT(repeat),                                                \
+                  ROSTER_METHOD_AUTH(auth)},
     ROSTER_METHOD_MAP(RPC_METHOD_ROW)
 #undef RPC_METHOD_ROW
 };

@@ -19,8 +19,9 @@ typedef struct rpc_method {
     const char *short_name; /* static: "GetUser" */
     const ProtobufCMessageDescriptor *request;
     const ProtobufCMessageDescriptor *reply;
-    bool writes;     /* handled by the service's single writer */
-    bool idempotent; /* may be sent again when no reply came */
+    bool writes;            /* handled by the service's single writer */
+    bool idempotent;        /* may be sent again when no reply came */
+    roster_auth_level auth; /* the least role a caller needs */
 } rpc_method;
 
 /* The entry for `id`; static, NULL when id is out of range. */
