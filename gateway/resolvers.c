@@ -222,7 +222,7 @@ static void send_rpc(gw_exec_ctx *ctx, rpc_method_id m, const ProtobufCMessage *
         return;
     }
     p->reply_desc = rpc_method_get(m)->reply;
-    gw_upstream_call(R->up, m, req, ctx->deadline_ns, NULL, rpc_done, p);
+    gw_upstream_call(R->up, m, req, ctx->deadline_ns, ctx->credential, rpc_done, p);
 }
 
 /* Sends req for a single call; on success on_ok gets the unpacked reply. */
