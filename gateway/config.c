@@ -2,12 +2,14 @@
 
 #include "error.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define GW_VERSION "0.1.0"
@@ -55,6 +57,42 @@ static int parse_u64(uint64_t *out, const char *s, uint64_t min, uint64_t max)
     return ROSTER_E_OK;
 }
 
+/* Flags: given on the command line they mean "1"; from the environment
+ * 1/true/yes or 0/false/no. */
+static int parse_bool(int *out, const char *s)
+{
+    if (s == NULL || strcmp(s, "1") == 0 || strcasecmp(s, "true") == 0 ||
+        strcasecmp(s, "yes") == 0) {
+        *out = 1;
+        return ROSTER_E_OK;
+    }
+    if (strcmp(s, "0") == 0 || strcasecmp(s, "false") == 0 || strcasecmp(s, "no") == 0) {
+        *out = 0;
+        return ROSTER_E_OK;
+    }
+    return ROSTER_E_INVALID_ARGUMENT;
+}
+
+/* A comma list of non-empty host[:port] entries without spaces or
+ * characters a Host header cannot hold. */
+static int hosts_valid(const char *v)
+{
+    size_t run = 0;
+    for (const char *p = v;; p++) {
+        if (*p == ',' || *p == '\0') {
+            if (run == 0)
+                return 0;
+            run = 0;
+            if (*p == '\0')
+                return 1;
+            continue;
+        }
+        if (!(isalnum((unsigned char)*p) || strchr(".-_:[]", *p) != NULL))
+            return 0;
+        run++;
+    }
+}
+
 enum {
     OPT_LISTEN = 'l',
     OPT_UPSTREAM = 'u',
@@ -75,6 +113,9 @@ enum {
     OPT_UPSTREAM_CA,
     OPT_UPSTREAM_NAME,
     OPT_LOG_LEVEL,
+    OPT_UPSTREAM_TLS_INSECURE,
+    OPT_ALLOWED_HOSTS,
+    OPT_METRICS_REQUIRE_KEY,
 };
 
 /* One table drives options, environment variables and the help text. */
@@ -95,6 +136,15 @@ static const opt_def opts[] = {
      "tls+tcp:// only: PEM CA chain the service's certificate must be signed by"},
     {OPT_UPSTREAM_NAME, "upstream-server-name", "ROSTER_GATEWAY_UPSTREAM_SERVER_NAME", "NAME",
      "tls+tcp:// only: name expected in the service's certificate (default: URL host)"},
+    {OPT_UPSTREAM_TLS_INSECURE, "upstream-tls-insecure", "ROSTER_GATEWAY_UPSTREAM_TLS_INSECURE",
+     NULL,
+     "tls+tcp:// only: allow an upstream without --upstream-ca (encrypted, not authenticated; "
+     "logged at start)"},
+    {OPT_ALLOWED_HOSTS, "allowed-hosts", "ROSTER_GATEWAY_ALLOWED_HOSTS", "LIST",
+     "Host header values served, comma list (default: the listen host, localhost, 127.0.0.1, "
+     "[::1], each with or without the port); others get 421"},
+    {OPT_METRICS_REQUIRE_KEY, "metrics-require-key", "ROSTER_GATEWAY_METRICS_REQUIRE_KEY", NULL,
+     "/metrics answers only requests with an admin API key (Authorization: Bearer)"},
     {OPT_MAX_BODY, "max-body", "ROSTER_GATEWAY_MAX_BODY", "BYTES",
      "largest POST body, k/M suffixes allowed; larger gets 413 (default 1M)"},
     {OPT_MAX_TOKENS, "max-tokens", "ROSTER_GATEWAY_MAX_TOKENS", "N",
@@ -188,6 +238,18 @@ static int apply(gw_config *c, const opt_def *d, const char *v, const char *src,
     case OPT_LOG_LEVEL:
         rc = roster_log_level_parse(&c->log_level, v);
         break;
+    case OPT_UPSTREAM_TLS_INSECURE:
+        rc = parse_bool(&c->upstream_tls_insecure, v);
+        break;
+    case OPT_METRICS_REQUIRE_KEY:
+        rc = parse_bool(&c->metrics_require_key, v);
+        break;
+    case OPT_ALLOWED_HOSTS:
+        if (strlen(v) >= sizeof c->allowed_hosts || !hosts_valid(v))
+            rc = ROSTER_E_INVALID_ARGUMENT;
+        else
+            snprintf(c->allowed_hosts, sizeof c->allowed_hosts, "%s", v);
+        break;
     case OPT_MAX_BODY:
         if ((rc = parse_u64(&n, v, 64, 64u * 1024 * 1024)) == 0)
             c->max_body = (size_t)n;
@@ -237,7 +299,23 @@ static int apply(gw_config *c, const opt_def *d, const char *v, const char *src,
     }
     if (rc != ROSTER_E_OK)
         return roster_fail(detail, rc, d->name, "invalid value for %s%s: \"%s\" (%s%s%s)", src,
-                           d->name, v, d->arg ? d->arg : "", d->arg ? ": " : "", d->help);
+                           d->name, v ? v : "", d->arg ? d->arg : "", d->arg ? ": " : "", d->help);
+    return ROSTER_E_OK;
+}
+
+int gw_config_check(const gw_config *c, roster_err_detail *detail)
+{
+    int tls = strncmp(c->upstream, "tls+tcp://", 10) == 0;
+    if (tls && c->upstream_ca[0] == '\0' && !c->upstream_tls_insecure)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "upstream-ca",
+                           "the upstream %s is tls+tcp:// but no --upstream-ca is given: the "
+                           "service's certificate could not be verified. Give the CA file, or "
+                           "--upstream-tls-insecure to accept any certificate",
+                           c->upstream);
+    if (c->upstream_ca[0] != '\0' && c->upstream_tls_insecure)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "upstream-tls-insecure",
+                           "--upstream-tls-insecure and --upstream-ca exclude each other: the "
+                           "CA verifies the service, insecure skips verification");
     return ROSTER_E_OK;
 }
 
@@ -290,7 +368,7 @@ int gw_config_from_args(gw_config *c, int argc, char **argv, roster_err_detail *
         }
         for (size_t i = 0; i < N_OPTS; i++) {
             if (opts[i].id == ch) {
-                int rc = apply(c, &opts[i], optarg, "--", detail);
+                int rc = apply(c, &opts[i], opts[i].arg ? optarg : NULL, "--", detail);
                 if (rc != ROSTER_E_OK)
                     return rc;
                 break;

@@ -10,22 +10,25 @@
 #include "log.h"
 
 typedef struct gw_config {
-    char listen[512];        /* http://host:port for the HTTP server */
-    char upstream[1024];     /* nng URL of roster-users */
-    char upstream_ca[1024];  /* tls+tcp://: CA file the service's certificate must chain to */
-    char upstream_name[256]; /* tls+tcp://: expected certificate name ("" = URL host) */
-    char schema_path[1024];  /* SDL file served; "" = the built-in copy */
-    size_t max_body;         /* bytes of a POST body (413 past it) */
-    uint32_t max_tokens;     /* lexical tokens of a document */
-    uint32_t max_depth;      /* selection and value nesting of a document */
-    uint32_t max_page;
-    uint32_t max_rpcs; /* upstream calls one request may cause */ /* users/tenants limit argument */
-    uint32_t timeout_ms;   /* per-request deadline, passed to every RPC */
-    uint32_t max_inflight; /* concurrent GraphQL requests (503 past it) */
-    uint32_t rpc_contexts; /* req0 contexts kept for upstream calls */
-    uint32_t rpc_sockets;  /* req0 sockets to the user service */
-    size_t doc_cache;      /* bytes of parsed documents cached; 0 = no cache */
-    uint32_t drain_ms;     /* time in-flight requests get after SIGTERM */
+    char listen[512];          /* http://host:port for the HTTP server */
+    char upstream[1024];       /* nng URL of roster-users */
+    char upstream_ca[1024];    /* tls+tcp://: CA file the service's certificate must chain to */
+    char upstream_name[256];   /* tls+tcp://: expected certificate name ("" = URL host) */
+    int upstream_tls_insecure; /* tls+tcp:// without --upstream-ca allowed (unverified) */
+    char allowed_hosts[1024];  /* Host header allowlist, comma list ("" = the defaults) */
+    int metrics_require_key;   /* /metrics needs an admin key */
+    char schema_path[1024];    /* SDL file served; "" = the built-in copy */
+    size_t max_body;           /* bytes of a POST body (413 past it) */
+    uint32_t max_tokens;       /* lexical tokens of a document */
+    uint32_t max_depth;        /* selection and value nesting of a document */
+    uint32_t max_page;         /* users/tenants limit argument */
+    uint32_t max_rpcs;         /* upstream calls one request may cause */
+    uint32_t timeout_ms;       /* per-request deadline, passed to every RPC */
+    uint32_t max_inflight;     /* concurrent GraphQL requests (503 past it) */
+    uint32_t rpc_contexts;     /* req0 contexts kept for upstream calls */
+    uint32_t rpc_sockets;      /* req0 sockets to the user service */
+    size_t doc_cache;          /* bytes of parsed documents cached; 0 = no cache */
+    uint32_t drain_ms;         /* time in-flight requests get after SIGTERM */
     roster_log_level log_level;
 } gw_config;
 
@@ -44,6 +47,12 @@ int gw_config_from_env(gw_config *c, roster_err_detail *detail);
  * be NULL) naming the option, or ROSTER_E_CANCELLED when --help or
  * --version was printed to stdout (the caller exits 0). */
 int gw_config_from_args(gw_config *c, int argc, char **argv, roster_err_detail *detail);
+
+/* Checks options that only make sense together: a tls+tcp:// upstream
+ * needs --upstream-ca unless --upstream-tls-insecure is given (and not
+ * both). ROSTER_E_INVALID_ARGUMENT with `detail` (may be NULL) naming the
+ * option and saying what to do. */
+int gw_config_check(const gw_config *c, roster_err_detail *detail);
 
 /* Writes the --help text to stdout. */
 void gw_config_usage(void);

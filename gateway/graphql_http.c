@@ -30,6 +30,7 @@ typedef struct gw_exec {
     int graphql_media; /* answer in application/graphql-response+json */
     gw_op_label op;
     gw_exec_ctx ctx;
+    gw_key key; /* the caller's key; wiped when the request ends */
 } gw_exec;
 
 int gw_graphql_new(gw_graphql **out, const gw_graphql_params *p)
@@ -72,6 +73,7 @@ static void finish(gw_exec *x, uint16_t status, const char *body, size_t len, gw
     else if (roster_log_enabled(ROSTER_LOG_DEBUG))
         roster_log(ROSTER_LOG_DEBUG, "request", "status=%u op=%s outcome=%s us=%lld", status,
                    gw_op_label_name(x->op), gw_outcome_name(outcome), (long long)(ns / 1000));
+    gw_key_wipe(&x->key);
     free(x);
 }
 
@@ -115,6 +117,10 @@ static void fail_request(gw_exec *x, uint16_t status, const char *code, const ch
     } else if (status == 503) {
         hdr[0] = "Retry-After";
         hdr[1] = "1";
+        nh = 1;
+    } else if (status == 401) {
+        hdr[0] = "WWW-Authenticate";
+        hdr[1] = "Bearer realm=\"roster\"";
         nh = 1;
     }
     gw_outcome outcome = status == 503 ? GW_OUT_REJECTED : GW_OUT_REQUEST_ERROR;
@@ -161,36 +167,11 @@ static void on_complete(gql_response *resp, void *ud)
 
 /* ------------------------------------------------------------ the route */
 
-void gw_graphql_route(gw_req *r, void *ud)
+/* Reads, prepares and executes the request once its key is verified. */
+static void run(gw_exec *x)
 {
-    gw_graphql *g = ud;
-    gw_exec *x = calloc(1, sizeof *x);
-    if (x == NULL) {
-        gw_req_respond(r, 503, CT_JSON, "{\"errors\":[{\"message\":\"out of memory\"}]}", 40, NULL,
-                       0);
-        return;
-    }
-    x->g = g;
-    x->req = r;
-    x->op = GW_OP_UNKNOWN;
-    gw_metrics_inflight_add(1);
-    int64_t now = atomic_fetch_add(&g->inflight, 1);
-
-    int neg = gw_negotiate(gw_req_header(r, "Accept"));
-    x->graphql_media = neg == 1;
-    if (neg < 0) {
-        fail_request(x, 406, "BAD_REQUEST",
-                     "Accept allows neither application/graphql-response+json nor "
-                     "application/json");
-        return;
-    }
-    if (now >= (int64_t)g->p.max_inflight) {
-        fail_request(x, 503, "UNAVAILABLE",
-                     "the gateway is at its limit of %u concurrent "
-                     "requests; retry shortly",
-                     g->p.max_inflight);
-        return;
-    }
+    gw_graphql *g = x->g;
+    gw_req *r = x->req;
     const char *method = gw_req_method(r);
     int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     if (!is_get && strcmp(method, "POST") != 0) {
@@ -233,8 +214,6 @@ void gw_graphql_route(gw_req *r, void *ud)
         fail_request(x, 405, "BAD_REQUEST", "mutations cannot be sent with GET: use POST");
         goto done;
     }
-    x->ctx.resolvers = g->p.resolvers;
-    x->ctx.deadline_ns = gw_req_start_ns(r) + (int64_t)g->p.timeout_ms * 1000000;
     gql_exec_params ep = {
         .schema = g->p.schema,
         .doc = doc,
@@ -255,4 +234,73 @@ done:
     gql_document_free(doc);
     gql_errors_free(&errs);
     gw_params_free(&p);
+}
+
+/* gw_auth_cb: the key's verdict. */
+static void authed(int err, bool admin, const char *message, void *ud)
+{
+    (void)admin;
+    gw_exec *x = ud;
+    switch (err) {
+    case ROSTER_E_OK:
+        run(x);
+        return;
+    case ROSTER_E_UNAUTHENTICATED:
+        gw_auth_log_failure("rejected", &x->key, gw_req_uri(x->req), message);
+        fail_request(x, 401, "UNAUTHENTICATED", "the API key is not valid");
+        return;
+    case ROSTER_E_UNAVAILABLE:
+        fail_request(x, 503, "UNAVAILABLE",
+                     "the user service is unavailable, so the API key cannot be verified");
+        return;
+    case ROSTER_E_DEADLINE_EXCEEDED:
+        fail_request(x, 504, "DEADLINE_EXCEEDED",
+                     "the user service did not verify the API key within the deadline");
+        return;
+    default:
+        fail_request(x, 500, "INTERNAL_SERVER_ERROR", "internal error");
+    }
+}
+
+void gw_graphql_route(gw_req *r, void *ud)
+{
+    gw_graphql *g = ud;
+    gw_exec *x = calloc(1, sizeof *x);
+    if (x == NULL) {
+        gw_req_respond(r, 503, CT_JSON, "{\"errors\":[{\"message\":\"out of memory\"}]}", 40, NULL,
+                       0);
+        return;
+    }
+    x->g = g;
+    x->req = r;
+    x->op = GW_OP_UNKNOWN;
+    gw_metrics_inflight_add(1);
+    int64_t now = atomic_fetch_add(&g->inflight, 1);
+
+    int neg = gw_negotiate(gw_req_header(r, "Accept"));
+    x->graphql_media = neg == 1;
+    if (neg < 0) {
+        fail_request(x, 406, "BAD_REQUEST",
+                     "Accept allows neither application/graphql-response+json nor "
+                     "application/json");
+        return;
+    }
+    if (now >= (int64_t)g->p.max_inflight) {
+        fail_request(x, 503, "UNAVAILABLE",
+                     "the gateway is at its limit of %u concurrent "
+                     "requests; retry shortly",
+                     g->p.max_inflight);
+        return;
+    }
+    roster_err_detail d = {{0}};
+    if (gw_key_from_header(&x->key, gw_req_header(r, "Authorization"), &d) != ROSTER_E_OK) {
+        gw_metrics_auth(GW_AUTH_REJECTED);
+        gw_auth_log_failure(d.field, NULL, gw_req_uri(r), NULL);
+        fail_request(x, 401, "UNAUTHENTICATED", "%s", d.message);
+        return;
+    }
+    x->ctx.resolvers = g->p.resolvers;
+    x->ctx.deadline_ns = gw_req_start_ns(r) + (int64_t)g->p.timeout_ms * 1000000;
+    x->ctx.credential = x->key.text;
+    gw_auth_check(g->p.auth, &x->key, x->ctx.deadline_ns, authed, x);
 }

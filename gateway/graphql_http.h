@@ -3,13 +3,20 @@
  * bodies or GET query strings, negotiates application/graphql-response+json
  * or application/json, prepares the document through the cache, refuses
  * mutations over GET (405, Allow: POST), runs the operation asynchronously
- * and answers with the status codes the media type calls for. */
+ * and answers with the status codes the media type calls for.
+ *
+ * Every request needs an API key (Authorization: Bearer), verified through
+ * gw_auth before anything else is read; a missing or invalid key gets 401
+ * with WWW-Authenticate: Bearer and an UNAUTHENTICATED error. The key is
+ * the credential of every upstream call the request makes, so roster-users
+ * decides what it may read and change. */
 #ifndef ROSTER_GW_GRAPHQL_HTTP_H
 #define ROSTER_GW_GRAPHQL_HTTP_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "graphql.h"
 #include "http_server.h"
 #include "resolvers.h"
@@ -21,6 +28,7 @@ typedef struct gw_graphql_params {
     gql_cache *cache;              /* borrowed; NULL: parse every request */
     const gql_limits *limits;      /* used when cache is NULL; copied */
     const gw_resolvers *resolvers; /* borrowed */
+    gw_auth *auth;                 /* borrowed; verifies every request's API key */
     uint32_t max_inflight;         /* concurrent requests; more get 503 */
     uint32_t timeout_ms;           /* per-request deadline */
 } gw_graphql_params;

@@ -16,6 +16,8 @@
 #include "metrics.h"
 
 #define MAX_ROUTES    8
+#define MAX_HOSTS     32
+#define HOST_NAME_CAP 256
 #define KEEP_BODY_CAP (64u * 1024u) /* larger body buffers are released after use */
 
 typedef struct route_ctx {
@@ -38,8 +40,17 @@ struct gw_req {
     int continuing; /* rx_aio is writing "100 Continue" before the body */
 };
 
+/* An allowed Host: the name (lower case, IPv6 in brackets) and the port it
+ * must carry, or -1 for "none or the port being served". */
+typedef struct host_entry {
+    char name[HOST_NAME_CAP];
+    int port;
+} host_entry;
+
 struct gw_http {
     nng_http_server *server;
+    host_entry hosts[MAX_HOSTS];
+    size_t n_hosts;
     nng_url *url;
     size_t max_body;
     int port;
@@ -74,6 +85,110 @@ static int from_nng(int rv)
 }
 
 static void rx_done(void *arg);
+
+/* Splits "host", "host:port", "[v6]" or "[v6]:port" (len bytes at s) into
+ * a lower-case name and a port (-1 when absent). 0 when malformed. */
+static int host_split(host_entry *out, const char *s, size_t len)
+{
+    size_t name_len = len;
+    const char *port = NULL;
+    if (len > 0 && s[0] == '[') {
+        const char *close = memchr(s, ']', len);
+        if (close == NULL)
+            return 0;
+        name_len = (size_t)(close - s) + 1;
+        if (name_len < len) {
+            if (s[name_len] != ':')
+                return 0;
+            port = s + name_len + 1;
+        }
+    } else {
+        const char *colon = memchr(s, ':', len);
+        if (colon != NULL) {
+            name_len = (size_t)(colon - s);
+            port = colon + 1;
+        }
+    }
+    if (name_len == 0 || name_len >= HOST_NAME_CAP)
+        return 0;
+    int p = -1;
+    if (port != NULL) {
+        size_t plen = len - (size_t)(port - s);
+        if (plen == 0 || plen > 5)
+            return 0;
+        p = 0;
+        for (size_t i = 0; i < plen; i++) {
+            if (port[i] < '0' || port[i] > '9')
+                return 0;
+            p = p * 10 + (port[i] - '0');
+        }
+        if (p > 65535)
+            return 0;
+    }
+    for (size_t i = 0; i < name_len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= ' ' || c >= 0x7f)
+            return 0;
+        out->name[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    out->name[name_len] = '\0';
+    out->port = p;
+    return 1;
+}
+
+static int hosts_add(gw_http *h, const char *s, size_t len)
+{
+    if (h->n_hosts == MAX_HOSTS || !host_split(&h->hosts[h->n_hosts], s, len))
+        return 0;
+    h->n_hosts++;
+    return 1;
+}
+
+static int hosts_init(gw_http *h, const char *allowed, roster_err_detail *detail)
+{
+    if (allowed != NULL && allowed[0] != '\0') {
+        const char *p = allowed;
+        for (;;) {
+            const char *comma = strchr(p, ',');
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            if (!hosts_add(h, p, len))
+                return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "allowed-hosts",
+                                   "allowed hosts \"%s\": \"%.*s\" is not host or host:port, or "
+                                   "there are more than %d",
+                                   allowed, (int)len, p, MAX_HOSTS);
+            if (comma == NULL)
+                break;
+            p = comma + 1;
+        }
+        return ROSTER_E_OK;
+    }
+    const char *lh = h->url->u_hostname;
+    if (lh != NULL && lh[0] != '\0') {
+        char b[HOST_NAME_CAP];
+        int n = snprintf(b, sizeof b, strchr(lh, ':') && lh[0] != '[' ? "[%s]" : "%s", lh);
+        if (n > 0 && (size_t)n < sizeof b)
+            hosts_add(h, b, (size_t)n);
+    }
+    static const char *const local[] = {"localhost", "127.0.0.1", "[::1]"};
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
+        hosts_add(h, local[i], strlen(local[i]));
+    return ROSTER_E_OK;
+}
+
+static int host_allowed(const gw_http *h, const char *host)
+{
+    host_entry e;
+    if (host == NULL || !host_split(&e, host, strlen(host)))
+        return 0;
+    for (size_t i = 0; i < h->n_hosts; i++) {
+        const host_entry *a = &h->hosts[i];
+        if (strcmp(a->name, e.name) != 0)
+            continue;
+        if (a->port == -1 ? (e.port == -1 || e.port == h->port) : e.port == a->port)
+            return 1;
+    }
+    return 0;
+}
 
 static gw_req *pool_get(gw_http *h)
 {
@@ -245,6 +360,18 @@ static void handle(nng_aio *aio)
     r->conn = conn;
     r->body_len = 0;
 
+    const char *host = nng_http_req_get_header(req, "Host");
+    if (!host_allowed(rc->http, host)) {
+        char q[300];
+        roster_log(ROSTER_LOG_WARN, "host_refused", "host=%s path=%s",
+                   roster_log_quote(q, 100, host ? host : "(none)"),
+                   roster_log_quote(q + 100, 200, rc->route.path));
+        const char *hdr[] = {"Connection", "close"};
+        static const char msg[] = "misdirected request: this gateway does not serve that Host\n";
+        gw_req_respond(r, 421, "text/plain; charset=utf-8", msg, sizeof msg - 1, hdr, 1);
+        return;
+    }
+
     const char *te = nng_http_req_get_header(req, "Transfer-Encoding");
     if (te != NULL) {
         respond_text(r, 411, "chunked request bodies are not supported: send Content-Length", 1);
@@ -296,8 +423,8 @@ static void handle(nng_aio *aio)
     read_body(r);
 }
 
-int gw_http_start(gw_http **out, const char *listen_url, size_t max_body, const gw_route *routes,
-                  size_t n_routes, roster_err_detail *detail)
+int gw_http_start(gw_http **out, const char *listen_url, const char *allowed_hosts, size_t max_body,
+                  const gw_route *routes, size_t n_routes, roster_err_detail *detail)
 {
     int rc = ROSTER_E_OK;
     int rv;
@@ -314,6 +441,8 @@ int gw_http_start(gw_http **out, const char *listen_url, size_t max_body, const 
                          "cannot parse listen URL \"%s\": %s", listen_url, nng_strerror(rv));
         goto fail;
     }
+    if ((rc = hosts_init(h, allowed_hosts, detail)) != ROSTER_E_OK)
+        goto fail;
     if ((rv = nng_http_server_hold(&h->server, h->url)) != 0) {
         rc = roster_fail(detail, from_nng(rv), "listen", "cannot create HTTP server for \"%s\": %s",
                          listen_url, nng_strerror(rv));

@@ -30,14 +30,22 @@ typedef struct gw_route {
 
 /* Starts serving `listen_url` (http://host:port; port 0 picks one) with the
  * given routes (every method goes to the route; the route checks it).
- * listen_url is borrowed for the call; routes are copied. Bodies larger
- * than max_body get 413. On success *out is the running server, owned by
- * the caller until gw_http_free. Returns ROSTER_E_OK,
- * ROSTER_E_INVALID_ARGUMENT (bad URL, too many routes), ROSTER_E_IO
+ * listen_url and allowed_hosts are borrowed for the call; routes are
+ * copied. Bodies larger than max_body get 413.
+ *
+ * Host allowlist (DNS rebinding): a request whose Host header is missing
+ * or not in `allowed_hosts` gets 421 Misdirected Request with a short
+ * plain-text body and Connection: close before anything else is looked
+ * at, on every route. allowed_hosts is a comma list of host or host:port
+ * (IPv6 in brackets), compared without regard to case; an entry without a
+ * port matches the host alone and the host with the port being served.
+ * NULL or "" means the listen URL's host, localhost, 127.0.0.1 and [::1]. On success *out is the
+ * running server, owned by the caller until gw_http_free. Returns ROSTER_E_OK,
+ * ROSTER_E_INVALID_ARGUMENT (bad URL or host list, too many routes), ROSTER_E_IO
  * (cannot listen) or ROSTER_E_NOMEM, with `detail` (may be NULL) saying
  * why. */
-int gw_http_start(gw_http **out, const char *listen_url, size_t max_body, const gw_route *routes,
-                  size_t n_routes, roster_err_detail *detail);
+int gw_http_start(gw_http **out, const char *listen_url, const char *allowed_hosts, size_t max_body,
+                  const gw_route *routes, size_t n_routes, roster_err_detail *detail);
 
 /* The TCP port actually bound. */
 int gw_http_port(const gw_http *h);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth.h"
 #include "clock.h"
 #include "config.h"
 #include "error.h"
@@ -99,11 +100,20 @@ int main(int argc, char **argv)
         rc = gw_config_from_args(&cfg, argc, argv, &d);
     if (rc == ROSTER_E_CANCELLED)
         return 0;
+    if (rc == ROSTER_E_OK)
+        rc = gw_config_check(&cfg, &d);
     if (rc != ROSTER_E_OK) {
         fprintf(stderr, "roster-gateway: %s\n", d.message);
         return 2;
     }
     roster_log_init("gateway", cfg.log_level);
+    if (strncmp(cfg.upstream, "tls+tcp://", 10) == 0 && cfg.upstream_tls_insecure) {
+        char qu[1100];
+        roster_log(ROSTER_LOG_WARN, "upstream_tls_insecure",
+                   "upstream=%s message=\"the user service's certificate is not verified: "
+                   "anyone on the path can impersonate it and read API keys\"",
+                   roster_log_quote(qu, sizeof qu, cfg.upstream));
+    }
 
     /* Signals are taken by sigwait in this thread only; block them before
      * nng starts its threads so they inherit the mask. */
@@ -117,6 +127,7 @@ int main(int argc, char **argv)
     gql_schema *schema = NULL;
     gw_upstream *up = NULL;
     gw_resolvers *res = NULL;
+    gw_auth *auth = NULL;
     gql_cache *cache = NULL;
     gw_graphql *gql = NULL;
     gw_http *http = NULL;
@@ -133,6 +144,8 @@ int main(int argc, char **argv)
                    roster_log_quote(q, sizeof q, d.message));
         goto fail;
     }
+    if ((rc = gw_auth_new(&auth, up)) != ROSTER_E_OK)
+        goto fail;
     if ((rc = gw_resolvers_new(&res, schema, up, cfg.max_page, cfg.max_rpcs)) != ROSTER_E_OK) {
         roster_log(ROSTER_LOG_ERROR, "resolvers_error",
                    "error=\"the schema does not match the resolvers\" code=%s", roster_errname(rc));
@@ -147,19 +160,22 @@ int main(int argc, char **argv)
                             .cache = cache,
                             .limits = &limits,
                             .resolvers = res,
+                            .auth = auth,
                             .max_inflight = cfg.max_inflight,
                             .timeout_ms = cfg.timeout_ms};
     if ((rc = gw_graphql_new(&gql, &gp)) != ROSTER_E_OK)
         goto fail;
     probes.up = up;
     probes.cache = cache;
+    probes.auth = cfg.metrics_require_key ? auth : NULL;
     gw_route routes[] = {
         {"/graphql", gw_graphql_route, gql},
         {"/healthz", gw_probe_healthz, &probes},
         {"/readyz", gw_probe_readyz, &probes},
         {"/metrics", gw_probe_metrics, &probes},
     };
-    if ((rc = gw_http_start(&http, cfg.listen, cfg.max_body, routes, 4, &d)) != ROSTER_E_OK) {
+    if ((rc = gw_http_start(&http, cfg.listen, cfg.allowed_hosts, cfg.max_body, routes, 4, &d)) !=
+        ROSTER_E_OK) {
         char q[600];
         roster_log(ROSTER_LOG_ERROR, "listen_error", "error=%s",
                    roster_log_quote(q, sizeof q, d.message));
@@ -199,6 +215,7 @@ fail:
     gw_graphql_free(gql);
     gql_cache_free(cache);
     gw_resolvers_free(res);
+    gw_auth_free(auth);
     gql_schema_free(schema);
     if (exit_code == 0)
         roster_log(ROSTER_LOG_INFO, "stopped", "exit_code=%d", exit_code);

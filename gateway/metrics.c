@@ -10,6 +10,8 @@
 static const char *const op_names[GW_OP__COUNT] = {"query", "mutation", "unknown"};
 static const char *const outcome_names[GW_OUT__COUNT] = {"ok", "field_errors", "request_error",
                                                          "rejected"};
+static const char *const auth_names[GW_AUTH__COUNT] = {"cache_hit", "verified", "rejected",
+                                                       "error"};
 
 const char *gw_op_label_name(gw_op_label op)
 {
@@ -38,6 +40,7 @@ static struct {
     hist rpc_latency[RPC_METHOD__COUNT];
     atomic_uint_fast64_t rpc_status[RPC_METHOD__COUNT][ROSTER_STATUS__COUNT];
     atomic_uint_fast64_t http[6]; /* by status class 1xx..5xx */
+    atomic_uint_fast64_t auth[GW_AUTH__COUNT];
 } m;
 
 static void hist_observe(hist *h, int64_t ns)
@@ -79,6 +82,12 @@ void gw_metrics_rpc(rpc_method_id method, int status, int64_t ns)
         status = ROSTER_STATUS_UNKNOWN;
     atomic_fetch_add_explicit(&m.rpc_status[method][status], 1, memory_order_relaxed);
     hist_observe(&m.rpc_latency[method], ns);
+}
+
+void gw_metrics_auth(gw_auth_result result)
+{
+    if ((unsigned)result < GW_AUTH__COUNT)
+        atomic_fetch_add_explicit(&m.auth[result], 1, memory_order_relaxed);
 }
 
 void gw_metrics_http_status(int status)
@@ -185,6 +194,11 @@ void gw_metrics_render(gql_buf *b, int ready, uint64_t doc_cache_hits, uint64_t 
         "health check.\n# TYPE roster_gateway_upstream_ready gauge\n"
         "roster_gateway_upstream_ready %d\n",
         ready ? 1 : 0);
+    put(b, "# HELP roster_gateway_auth_total API key checks by result.\n"
+           "# TYPE roster_gateway_auth_total counter\n");
+    for (int i = 0; i < GW_AUTH__COUNT; i++)
+        put(b, "roster_gateway_auth_total{result=\"%s\"} %llu\n", auth_names[i],
+            (unsigned long long)atomic_load_explicit(&m.auth[i], memory_order_relaxed));
     put(b,
         "# HELP roster_gateway_document_cache_total Parsed-document cache lookups.\n"
         "# TYPE roster_gateway_document_cache_total counter\n"

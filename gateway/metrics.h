@@ -27,6 +27,15 @@ typedef enum gw_outcome {
     GW_OUT__COUNT
 } gw_outcome;
 
+/* How a credential check at the gateway ended, as a label. */
+typedef enum gw_auth_result {
+    GW_AUTH_CACHE_HIT, /* verified within the cache's lifetime */
+    GW_AUTH_VERIFIED,  /* the service verified the key just now */
+    GW_AUTH_REJECTED,  /* missing, malformed or refused by the service */
+    GW_AUTH_ERROR,     /* the service could not say (unavailable, timeout) */
+    GW_AUTH__COUNT
+} gw_auth_result;
+
 /* Label values ("query", "field_errors"); static, never NULL. */
 const char *gw_op_label_name(gw_op_label op);
 const char *gw_outcome_name(gw_outcome outcome);
@@ -47,6 +56,9 @@ int64_t gw_metrics_inflight(void);
  * status table count as UNKNOWN) taking `ns`. Methods are labelled by
  * their short name ("GetUser"). */
 void gw_metrics_rpc(rpc_method_id method, int status, int64_t ns);
+
+/* Counts one credential check. */
+void gw_metrics_auth(gw_auth_result result);
 
 /* Counts HTTP responses by status class for non-GraphQL endpoints too. */
 void gw_metrics_http_status(int status);

@@ -82,11 +82,8 @@ void gw_probe_readyz(gw_req *r, void *ud)
                      ready_done, rc);
 }
 
-void gw_probe_metrics(gw_req *r, void *ud)
+static void metrics_answer(gw_req *r, gw_probes *p)
 {
-    gw_probes *p = ud;
-    if (!get_only(r))
-        return;
     gql_cache_stats st = {0};
     if (p->cache)
         gql_cache_get_stats(&st, p->cache);
@@ -99,4 +96,66 @@ void gw_probe_metrics(gw_req *r, void *ud)
         gw_req_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", b.data ? b.data : "",
                        b.len, NULL, 0);
     gql_buf_free(&b);
+}
+
+static void text(gw_req *r, uint16_t status, const char *body)
+{
+    const char *hdr[] = {"WWW-Authenticate", "Bearer realm=\"roster\""};
+    gw_req_respond(r, status, "text/plain; charset=utf-8", body, strlen(body), hdr,
+                   status == 401 ? 1 : 0);
+}
+
+typedef struct metrics_call {
+    gw_req *req;
+    gw_probes *p;
+    gw_key key;
+} metrics_call;
+
+static void metrics_authed(int err, bool admin, const char *message, void *ud)
+{
+    metrics_call *mc = ud;
+    gw_req *r = mc->req;
+    gw_probes *p = mc->p;
+    if (err == ROSTER_E_OK && admin)
+        metrics_answer(r, p);
+    else if (err == ROSTER_E_OK)
+        text(r, 403, "an admin API key is required for /metrics\n");
+    else if (err == ROSTER_E_UNAUTHENTICATED) {
+        gw_auth_log_failure("rejected", &mc->key, gw_req_uri(r), message);
+        text(r, 401, "the API key is not valid\n");
+    } else if (err == ROSTER_E_UNAVAILABLE || err == ROSTER_E_DEADLINE_EXCEEDED)
+        text(r, 503, "the user service cannot verify the API key now\n");
+    else
+        text(r, 500, "internal error\n");
+    gw_key_wipe(&mc->key);
+    free(mc);
+}
+
+void gw_probe_metrics(gw_req *r, void *ud)
+{
+    gw_probes *p = ud;
+    if (!get_only(r))
+        return;
+    if (p->auth == NULL) {
+        metrics_answer(r, p);
+        return;
+    }
+    metrics_call *mc = calloc(1, sizeof *mc);
+    if (mc == NULL) {
+        text(r, 503, "out of memory\n");
+        return;
+    }
+    mc->req = r;
+    mc->p = p;
+    roster_err_detail d = {{0}};
+    if (gw_key_from_header(&mc->key, gw_req_header(r, "Authorization"), &d) != ROSTER_E_OK) {
+        free(mc);
+        gw_metrics_auth(GW_AUTH_REJECTED);
+        gw_auth_log_failure(d.field, NULL, gw_req_uri(r), NULL);
+        char msg[300];
+        snprintf(msg, sizeof msg, "%s\n", d.message);
+        text(r, 401, msg);
+        return;
+    }
+    gw_auth_check(p->auth, &mc->key, roster_mono_ns() + READY_TIMEOUT_NS, metrics_authed, mc);
 }

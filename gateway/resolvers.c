@@ -466,7 +466,7 @@ static void send_rpc(gw_exec_ctx *ctx, rpc_method_id m, const ProtobufCMessage *
             gql_resolve_error(calls[i], "BAD_USER_INPUT", msg, NULL);
         return;
     }
-    gw_upstream_call(R->up, m, req, ctx->deadline_ns, NULL, rpc_done, p);
+    gw_upstream_call(R->up, m, req, ctx->deadline_ns, ctx->credential, rpc_done, p);
 }
 
 /* Sends req for a single call; on success on_ok gets the unpacked reply. */

@@ -19,8 +19,9 @@ typedef struct gw_resolvers gw_resolvers;
  * the request and valid until its completion callback returns. */
 typedef struct gw_exec_ctx {
     const gw_resolvers *resolvers;
-    int64_t deadline_ns; /* monotonic time past which RPCs are not sent */
-    atomic_uint rpcs;    /* upstream calls issued so far (start at 0) */
+    int64_t deadline_ns;    /* monotonic time past which RPCs are not sent */
+    const char *credential; /* the caller's API key text, sent with every RPC; borrowed */
+    atomic_uint rpcs;       /* upstream calls issued so far (start at 0) */
 } gw_exec_ctx;
 
 /* Builds the resolver table for `schema` (borrowed, outlives the result)

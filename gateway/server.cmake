@@ -13,6 +13,7 @@ add_custom_command(
 if(TARGET roster_graphql AND TARGET roster_rpc)
     # Everything but main.c, so unit suites link the same code.
     add_library(roster_gateway_core STATIC
+        auth.c
         config.c
         http_server.c
         graphql_http.c
@@ -25,7 +26,7 @@ if(TARGET roster_graphql AND TARGET roster_rpc)
         ${GW_SCHEMA_C})
     target_include_directories(roster_gateway_core PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
     target_link_libraries(roster_gateway_core
-        PUBLIC roster_graphql roster_rpc roster_proto roster_common nng::nng
+        PUBLIC roster_graphql roster_rpc roster_auth roster_proto roster_common nng::nng
                PkgConfig::JANSSON Threads::Threads
         PRIVATE roster_flags)
 

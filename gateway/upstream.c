@@ -106,9 +106,8 @@ static void fail_now(rpc_method_id method, int status, const char *msg, gw_rpc_c
 }
 
 void gw_upstream_call(gw_upstream *u, rpc_method_id method, const ProtobufCMessage *req,
-                      int64_t deadline_ns, const char *request_id, gw_rpc_cb cb, void *ud)
+                      int64_t deadline_ns, const char *credential, gw_rpc_cb cb, void *ud)
 {
-    (void)request_id;
     uint32_t timeout_ms = 0;
     if (deadline_ns) {
         int64_t left = deadline_ns - roster_mono_ns();
@@ -137,7 +136,7 @@ void gw_upstream_call(gw_upstream *u, rpc_method_id method, const ProtobufCMessa
             break;
         }
     }
-    int rc = rpc_client_call(cl, method, req, timeout_ms, NULL, reply_cb, uc);
+    int rc = rpc_client_call(cl, method, req, timeout_ms, credential, reply_cb, uc);
     if (rc != ROSTER_E_OK) {
         free(uc);
         fail_now(method, roster_err_to_status(rc), roster_strerror(rc), cb, ud);

@@ -54,9 +54,10 @@ int gw_upstream_new(gw_upstream **out, const char *url, uint32_t contexts, uint3
 void gw_upstream_free(gw_upstream *u);
 
 /* Sends `req` (packed now; the caller keeps it) to `method` with a deadline
- * at monotonic time deadline_ns (0 = none) and the request id `request_id`
- * (NULL = none). The reply goes to cb. Never blocks. */
+ * at monotonic time deadline_ns (0 = none) and the caller's API key text
+ * `credential` as the call's credential (NULL = keyless; borrowed for the
+ * call, copied into the request). The reply goes to cb. Never blocks. */
 void gw_upstream_call(gw_upstream *u, rpc_method_id method, const ProtobufCMessage *req,
-                      int64_t deadline_ns, const char *request_id, gw_rpc_cb cb, void *ud);
+                      int64_t deadline_ns, const char *credential, gw_rpc_cb cb, void *ud);
 
 #endif

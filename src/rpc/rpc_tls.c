@@ -4,24 +4,47 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "apikey.h"
+
+#define PEM_MAX (1024 * 1024)
 
 /* Reads a whole PEM file (at most 1 MiB) into a malloc'd NUL-terminated
- * buffer. */
-static int read_pem(char **out, const char *path, const char *field, roster_err_detail *d)
+ * buffer of PEM_MAX + 1 bytes (wiped by free_pem). A private key
+ * (`secret`) must not be readable by group or others: the mode is checked
+ * on the opened file, so it is the file that is read. */
+static int read_pem(char **out, const char *path, const char *field, int secret,
+                    roster_err_detail *d)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, field, "cannot open %s: %s", path,
                            strerror(errno));
-    char *buf = malloc(1024 * 1024 + 1);
+    struct stat st;
+    if (secret && fstat(fileno(f), &st) != 0) {
+        int e = errno;
+        fclose(f);
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, field, "cannot stat %s: %s", path,
+                           strerror(e));
+    }
+    if (secret && (st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
+        fclose(f);
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, field,
+                           "private key file %s has mode %04o: it is readable by group or "
+                           "others; make it private (chmod 600 %s)",
+                           path, (unsigned)(st.st_mode & 07777), path);
+    }
+    char *buf = malloc(PEM_MAX + 1);
     if (buf == NULL) {
         fclose(f);
         return ROSTER_E_NOMEM;
     }
-    size_t n = fread(buf, 1, 1024 * 1024 + 1, f);
+    size_t n = fread(buf, 1, PEM_MAX + 1, f);
     int bad = ferror(f);
     fclose(f);
-    if (bad || n == 0 || n > 1024 * 1024) {
+    if (bad || n == 0 || n > PEM_MAX) {
+        roster_secure_wipe(buf, PEM_MAX + 1);
         free(buf);
         return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, field,
                            "%s is empty, unreadable or larger than 1 MiB", path);
@@ -31,15 +54,25 @@ static int read_pem(char **out, const char *path, const char *field, roster_err_
     return ROSTER_E_OK;
 }
 
+/* Wipes a read_pem buffer (it may hold a private key) and frees it.
+ * Accepts NULL. */
+static void free_pem(char *buf)
+{
+    if (buf == NULL)
+        return;
+    roster_secure_wipe(buf, strlen(buf));
+    free(buf);
+}
+
 int rpc_tls_server_config(nng_tls_config **out, const char *cert_file, const char *key_file,
                           roster_err_detail *detail)
 {
     char *cert = NULL, *key = NULL;
     nng_tls_config *cfg = NULL;
-    int err = read_pem(&cert, cert_file, "tlsCert", detail);
+    int err = read_pem(&cert, cert_file, "tlsCert", 0, detail);
     if (err)
         goto fail;
-    err = read_pem(&key, key_file, "tlsKey", detail);
+    err = read_pem(&key, key_file, "tlsKey", 1, detail);
     if (err)
         goto fail;
     if (nng_tls_config_alloc(&cfg, NNG_TLS_MODE_SERVER) != 0) {
@@ -53,13 +86,13 @@ int rpc_tls_server_config(nng_tls_config **out, const char *cert_file, const cha
                           key_file, nng_strerror(rv));
         goto fail;
     }
-    free(cert);
-    free(key);
+    free_pem(cert);
+    free_pem(key);
     *out = cfg;
     return ROSTER_E_OK;
 fail:
-    free(cert);
-    free(key);
+    free_pem(cert);
+    free_pem(key);
     if (cfg != NULL)
         nng_tls_config_free(cfg);
     return err;

@@ -13,7 +13,9 @@
  * for the call). On success *out is caller-owned: release it with
  * nng_tls_config_free once set on the listener (which keeps its own
  * reference). Errors: ROSTER_E_INVALID_ARGUMENT naming "tlsCert" or
- * "tlsKey" in `detail` (unreadable file, not PEM, key does not match). */
+ * "tlsKey" in `detail` (unreadable file, not PEM, key does not match, or a
+ * key file readable by group or others: the message names the file and
+ * its mode). The key's text is wiped from memory once nng has parsed it. */
 int rpc_tls_server_config(nng_tls_config **out, const char *cert_file, const char *key_file,
                           roster_err_detail *detail);
 

@@ -1,6 +1,6 @@
 /* The gateway's HTTP front (http_server.c) on a real loopback socket:
  * bodies, the size limit, chunked refusal, answers from another thread,
- * keep-alive with pooled requests, draining; plus the status mapping and
+ * keep-alive with pooled requests, draining, the Host allowlist; plus the status mapping and
  * the metrics text. */
 #include <arpa/inet.h>
 #include <check.h>
@@ -54,7 +54,8 @@ static void setup(void)
 {
     gw_route routes[] = {{"/echo", echo_route, NULL}, {"/hello", hello_route, NULL}};
     roster_err_detail d = {{0}};
-    ck_assert_int_eq(gw_http_start(&h, "http://127.0.0.1:0", 1024, routes, 2, &d), ROSTER_E_OK);
+    ck_assert_int_eq(gw_http_start(&h, "http://127.0.0.1:0", "x,localhost", 1024, routes, 2, &d),
+                     ROSTER_E_OK);
     ck_assert_int_gt(gw_http_port(h), 0);
 }
 
@@ -194,7 +195,7 @@ START_TEST(bad_listen_url)
     gw_http *x = NULL;
     roster_err_detail d = {{0}};
     gw_route routes[] = {{"/a", hello_route, NULL}};
-    ck_assert_int_ne(gw_http_start(&x, "not a url", 10, routes, 1, &d), ROSTER_E_OK);
+    ck_assert_int_ne(gw_http_start(&x, "not a url", NULL, 10, routes, 1, &d), ROSTER_E_OK);
     ck_assert_ptr_null(x);
     ck_assert_ptr_nonnull(strstr(d.message, "not a url"));
     ck_assert_str_eq(d.field, "listen");
@@ -259,6 +260,79 @@ START_TEST(metrics_text)
 }
 END_TEST
 
+START_TEST(host_allowlist)
+{
+    char req[256];
+    const char *ok[] = {"x", "X", "localhost", "LocalHost"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        snprintf(req, sizeof req, "GET /hello HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+                 ok[i]);
+        char *r = exchange_str(req);
+        ck_assert_msg(strstr(r, "HTTP/1.1 201") != NULL, "%s: %s", ok[i], r);
+        free(r);
+    }
+    snprintf(req, sizeof req,
+             "GET /hello HTTP/1.1\r\nHost: localhost:%d\r\nConnection: close\r\n\r\n",
+             gw_http_port(h));
+    char *r = exchange_str(req);
+    ck_assert_ptr_nonnull(strstr(r, "HTTP/1.1 201"));
+    free(r);
+    const char *bad[] = {"evil.example", "x:1", "localhost.evil.example",
+                         "127.0.0.1",    "x y", "[::1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(req, sizeof req,
+                 "POST /echo HTTP/1.1\r\nHost: %s\r\nContent-Length: 5\r\n\r\nhello", bad[i]);
+        r = exchange_str(req);
+        ck_assert_msg(strstr(r, "HTTP/1.1 421") != NULL, "%s: %s", bad[i], r);
+        ck_assert_ptr_null(strstr(r, "hello"));
+        ck_assert_ptr_nonnull(strstr(r, "Connection: close"));
+        free(r);
+    }
+    r = exchange_str("GET /hello HTTP/1.0\r\n\r\n");
+    ck_assert_msg(strstr(r, "HTTP/1.1 421") != NULL, "no Host: %s", r);
+    free(r);
+}
+END_TEST
+
+START_TEST(default_hosts)
+{
+    gw_http *x = NULL;
+    roster_err_detail d = {{0}};
+    gw_route routes[] = {{"/hello", hello_route, NULL}};
+    ck_assert_int_eq(gw_http_start(&x, "http://127.0.0.1:0", NULL, 1024, routes, 1, &d),
+                     ROSTER_E_OK);
+    gw_http *keep = h;
+    h = x;
+    char req[256];
+    const char *ok[] = {"127.0.0.1", "localhost", "[::1]", "127.0.0.1:%d", "[::1]:%d"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char host[64];
+        snprintf(host, sizeof host, ok[i], gw_http_port(x));
+        snprintf(req, sizeof req, "GET /hello HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+                 host);
+        char *r = exchange_str(req);
+        ck_assert_msg(strstr(r, "HTTP/1.1 201") != NULL, "%s: %s", host, r);
+        free(r);
+    }
+    char *r = exchange_str("GET /hello HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n");
+    ck_assert_ptr_nonnull(strstr(r, "HTTP/1.1 421"));
+    free(r);
+    r = exchange_str("GET /hello HTTP/1.1\r\nHost: rebind.example\r\n\r\n");
+    ck_assert_ptr_nonnull(strstr(r, "HTTP/1.1 421"));
+    free(r);
+    h = keep;
+    usleep(20000);
+    gw_http_free(x);
+    x = NULL;
+    ck_assert_int_ne(gw_http_start(&x, "http://127.0.0.1:0", "a,,b", 1024, routes, 1, &d),
+                     ROSTER_E_OK);
+    ck_assert_str_eq(d.field, "allowed-hosts");
+    ck_assert_int_ne(gw_http_start(&x, "http://127.0.0.1:0", "a:99999", 1024, routes, 1, &d),
+                     ROSTER_E_OK);
+    ck_assert_ptr_null(x);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("gw_http");
@@ -271,6 +345,8 @@ int main(void)
     tcase_add_test(tc, chunked_and_bad_length_refused);
     tcase_add_test(tc, routes_headers_and_404);
     tcase_add_test(tc, drain_refuses_new_requests);
+    tcase_add_test(tc, host_allowlist);
+    tcase_add_test(tc, default_hosts);
     suite_add_tcase(s, tc);
     TCase *tc2 = tcase_create("plain");
     tcase_add_test(tc2, bad_listen_url);
