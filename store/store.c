@@ -169,6 +169,13 @@ int store_open(store **out, const char *dir, const store_options *opts)
     for (int i = 0; i < SORT__COUNT; i++)
         if ((rc = open_db(txn, sf->sort_db[i], create, &s->sort[i])) != 0)
             goto db_fail;
+    /* Added after the first stores were made: a missing keys database is
+     * created (a compatible change), or read as empty when read-only. */
+    rc = open_db(txn, "keys", create, &s->keys);
+    if (rc == 0)
+        s->has_keys = true;
+    else if (rc != MDB_NOTFOUND)
+        goto mdb_fail;
     if ((rc = mdb_txn_commit(txn)) != 0) {
         txn = NULL;
         goto mdb_fail;
@@ -676,6 +683,8 @@ int store_stat(store_rtxn *r, store_stats *out)
     stat_db(r->txn, s->tenant_name, "tenant_name", &st);
     for (int i = 0; i < SORT__COUNT; i++)
         stat_db(r->txn, s->sort[i], sf->sort_db[i], &st);
+    if (s->has_keys)
+        stat_db(r->txn, s->keys, "keys", &st);
     *out = st;
     return ROSTER_E_OK;
 }
@@ -708,4 +717,11 @@ int store_each_tenant(store_rtxn *r, store_each_fn fn, void *ctx)
 int store_each_user(store_rtxn *r, store_each_fn fn, void *ctx)
 {
     return each(r->txn, r->s->users, fn, ctx);
+}
+
+int store_each_key(store_rtxn *r, store_each_fn fn, void *ctx)
+{
+    if (!r->s->has_keys)
+        return ROSTER_E_OK;
+    return each(r->txn, r->s->keys, fn, ctx);
 }

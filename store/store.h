@@ -255,9 +255,78 @@ int store_tenant_list(store_rtxn *r, const roster_uuid *scope,
  * from a counter, O(1). */
 int store_tenant_user_count(store_rtxn *r, const roster_uuid *tenant, int64_t *out);
 
+/* ------------------------------------------------------------ API keys
+ * Records are roster.v1.ApiKey encodings keyed by the key's 16-byte id
+ * (key text format in src/auth/apikey.h). Only the SHA-256 of a secret is
+ * stored; every ApiKey these functions return has its hashes cleared, and
+ * the one place a secret appears is the KeySecret that create and rotate
+ * return (arena-owned; the caller wipes it with roster_secure_wipe once
+ * sent). Keys are not tenant-scoped records: only unrestricted (admin)
+ * callers reach these functions. */
+
+/* Default and largest grace period of a rotated key's previous secret. */
+#define STORE_KEY_GRACE_DEFAULT_S 3600u
+#define STORE_KEY_GRACE_MAX_S     (30u * 24 * 3600)
+
+/* Mints a key: UUIDv7 id, a new secret, created_at = now. Errors:
+ * INVALID_ARGUMENT ("name" missing or over 255 bytes, "role" missing or
+ * unknown, "tenantId" missing for writer/reader or given for admin or not a
+ * UUID, "expiresAt" not in the future), NOT_FOUND ("tenantId" names no
+ * tenant). *out lives in `arena`. */
+int store_key_create(store_wtxn *w, const Roster__V1__CreateKeyRequest *req, roster_arena *arena,
+                     Roster__V1__KeySecret **out, roster_err_detail *detail);
+
+/* Sets revoked_at = now; a key already revoked keeps its first revoked_at
+ * (idempotent). Errors: INVALID_ARGUMENT ("id" not a UUID), NOT_FOUND. */
+int store_key_revoke(store_wtxn *w, const Roster__V1__RevokeKeyRequest *req, roster_arena *arena,
+                     Roster__V1__ApiKey **out, roster_err_detail *detail);
+
+/* Gives the key a new secret; the old secret's hash becomes
+ * previous_secret_hash, valid until now + grace_seconds (default
+ * STORE_KEY_GRACE_DEFAULT_S, at most STORE_KEY_GRACE_MAX_S; 0 ends it at
+ * once). Errors: INVALID_ARGUMENT ("id", "graceSeconds"), NOT_FOUND,
+ * FAILED_PRECONDITION (the key is revoked). */
+int store_key_rotate(store_wtxn *w, const Roster__V1__RotateKeyRequest *req, roster_arena *arena,
+                     Roster__V1__KeySecret **out, roster_err_detail *detail);
+
+/* Records that key `id` was used at `when` (Unix ms): last_used_at moves
+ * forward only. A key that no longer exists is ignored. */
+int store_key_touch(store_wtxn *w, const roster_uuid *id, int64_t when);
+
+/* The key with text id req->id, hashes cleared; *out lives in `arena`.
+ * Errors: INVALID_ARGUMENT ("id"), NOT_FOUND. */
+int store_key_get(store_rtxn *r, const Roster__V1__GetKeyRequest *req, roster_arena *arena,
+                  Roster__V1__ApiKey **out, roster_err_detail *detail);
+
+/* Every key in id (creation) order, revoked ones only when
+ * req->include_revoked; hashes cleared. *out lives in `arena`. */
+int store_key_list(store_rtxn *r, const Roster__V1__ListKeysRequest *req, roster_arena *arena,
+                   Roster__V1__ListKeysResponse **out, roster_err_detail *detail);
+
+/* Number of keys stored, revoked ones included. */
+int store_key_count(store_rtxn *r, uint64_t *out);
+
+/* Who a valid key speaks for. */
+typedef struct store_principal {
+    roster_uuid key_id;
+    Roster__V1__Role role;
+    bool has_tenant; /* writer and reader keys: tenant is their one tenant */
+    roster_uuid tenant;
+    int64_t last_used_at; /* as stored; 0 when never recorded */
+} store_principal;
+
+/* Checks key text (`len` bytes, borrowed for the call) at time `now`
+ * (Unix ms) and fills *out with the principal it stands for. Errors:
+ * ROSTER_E_UNAUTHENTICATED, with detail->field "credential" and a message
+ * giving the reason for the audit log: "malformed key", "unknown key",
+ * "wrong secret", "key revoked", "key expired", "previous secret past its
+ * grace period". Other errors are the store's (CORRUPT, ...). */
+int store_key_authenticate(store_rtxn *r, const char *text, size_t len, int64_t now,
+                           store_principal *out, roster_err_detail *detail);
+
 /* ------------------------------------------------------------ operations */
 
-#define STORE_MAX_DBS 16
+#define STORE_MAX_DBS 24
 
 typedef struct store_db_stat {
     const char *name; /* static: "users", "tenants", "idx_email", ... */
@@ -290,6 +359,7 @@ typedef enum store_issue_kind {
     STORE_ISSUE_DANGLING_TENANT, /* a user's tenantId names no tenant */
     STORE_ISSUE_COUNT_MISMATCH,  /* a maintained counter disagrees with the records */
     STORE_ISSUE_DEFAULT_TENANT,  /* default-tenant mark inconsistent */
+    STORE_ISSUE_BAD_KEY,         /* an API key record that does not decode or is inconsistent */
 } store_issue_kind;
 
 typedef struct store_issue {
@@ -303,7 +373,9 @@ typedef struct store_issue {
 typedef void (*store_issue_fn)(void *ctx, const store_issue *issue);
 
 /* Checks every record against every index entry both ways, uniqueness,
- * referential integrity, counters and the default tenant. Calls fn for
+ * referential integrity, counters, the default tenant, and every API key
+ * (decodes, id matches, a known role, admin keys without a tenant, writer
+ * and reader keys naming an existing tenant, 32-byte hashes). Calls fn for
  * each mismatch (fn may be NULL) and stores their number in *out_issues.
  * Returns ROSTER_E_OK when the check ran (even if it found issues). */
 int store_verify(store_rtxn *r, store_issue_fn fn, void *ctx, uint64_t *out_issues);
@@ -317,5 +389,8 @@ int store_each_tenant(store_rtxn *r, store_each_fn fn, void *ctx);
 
 /* Every user (roster.v1.User encodings) in id order. */
 int store_each_user(store_rtxn *r, store_each_fn fn, void *ctx);
+
+/* Every key (roster.v1.ApiKey encodings, hashes included) in id order. */
+int store_each_key(store_rtxn *r, store_each_fn fn, void *ctx);
 
 #endif

@@ -14,6 +14,9 @@
  *                   index per sortable field but createdAt: store_fields)
  *                   't' scope(16) value id(16) -> flags(1) per tenant
  *   tenant_name     value id(16) -> ""
+ *   keys            id(16) -> roster.v1.ApiKey encoding (hashes included);
+ *                   created when missing, so a store made before keys
+ *                   existed opens unchanged (read-only: has_keys false)
  * Value encodings keep key order equal to the API order: strings as 0x01
  * bytes 0x00 (null: 0x02, so nulls sort last ascending), booleans as 0x01
  * false / 0x02 true / 0x03 null, int64 as 8 big-endian bytes with the sign
@@ -35,6 +38,8 @@ struct store {
     bool read_only;
     bool writemap; /* bulk_load: every group writes without nested txns */
     MDB_dbi meta, counts, users, tenants, idx_tenant, tenant_name;
+    MDB_dbi keys;
+    bool has_keys;             /* false only for a read-only open of a store without keys */
     MDB_dbi uniq[UNIQ__COUNT]; /* by unique index (store_fields.uniq_field) */
     MDB_dbi sort[SORT__COUNT]; /* by sort index (store_fields.sort_field) */
 };

@@ -355,6 +355,80 @@ static int check_counters(verifier *vf, uint64_t users, uint64_t active)
     return ROSTER_E_OK;
 }
 
+/* One API key record: decodes, its id is its key, a known role, admin
+ * without a tenant, writer and reader bound to an existing tenant, hashes
+ * of the right size. */
+static int check_key(verifier *vf, const roster_uuid *key, const void *bytes, size_t len)
+{
+    const store *s = vf->r->s;
+    Roster__V1__ApiKey *k = roster__v1__api_key__unpack(NULL, len, bytes);
+    if (k == NULL) {
+        report(vf, STORE_ISSUE_BAD_KEY, "keys", key, "key record does not decode");
+        return ROSTER_E_OK;
+    }
+    roster_uuid id, tenant;
+    bool admin = k->has_role && k->role == ROSTER__V1__ROLE__ROLE_ADMIN;
+    bool bound = k->has_role && (k->role == ROSTER__V1__ROLE__ROLE_WRITER ||
+                                 k->role == ROSTER__V1__ROLE__ROLE_READER);
+    if (k->id == NULL || roster_uuid_parse(&id, k->id, strlen(k->id)) != ROSTER_E_OK ||
+        !roster_uuid_eq(&id, key))
+        report(vf, STORE_ISSUE_BAD_KEY, "keys", key, "key record id does not match its key");
+    else if (k->name == NULL || k->name[0] == '\0')
+        report(vf, STORE_ISSUE_BAD_KEY, "keys", key, "key has no name");
+    else if (!admin && !bound)
+        report(vf, STORE_ISSUE_BAD_KEY, "keys", key, "key has no known role");
+    else if (admin && k->tenant_id != NULL)
+        report(vf, STORE_ISSUE_BAD_KEY, "keys", key, "admin key is bound to a tenant");
+    else if (bound &&
+             (k->tenant_id == NULL ||
+              roster_uuid_parse(&tenant, k->tenant_id, strlen(k->tenant_id)) != ROSTER_E_OK))
+        report(vf, STORE_ISSUE_BAD_KEY, "keys", key, "writer or reader key has no tenant");
+    else if (!k->has_secret_hash || k->secret_hash.len != 32 ||
+             (k->has_previous_secret_hash && k->previous_secret_hash.len != 32))
+        report(vf, STORE_ISSUE_BAD_KEY, "keys", key, "key secret hash is not 32 bytes");
+    else if (bound) {
+        MDB_val tk = {16, tenant.b}, tv;
+        int rc = mdb_get(vf->r->txn, s->tenants, &tk, &tv);
+        if (rc == MDB_NOTFOUND)
+            report(vf, STORE_ISSUE_DANGLING_TENANT, "keys", key,
+                   "key names tenant %s, which does not exist", k->tenant_id);
+        else if (rc != 0) {
+            roster__v1__api_key__free_unpacked(k, NULL);
+            return store_mdb_err(rc);
+        }
+    }
+    roster__v1__api_key__free_unpacked(k, NULL);
+    return ROSTER_E_OK;
+}
+
+static int check_keys(verifier *vf)
+{
+    const store *s = vf->r->s;
+    if (!s->has_keys)
+        return ROSTER_E_OK;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(vf->r->txn, s->keys, &c);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    MDB_val k, v;
+    int err = ROSTER_E_OK;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && err == ROSTER_E_OK;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        roster_uuid key;
+        memset(&key, 0, sizeof key);
+        if (k.mv_size != 16) {
+            report(vf, STORE_ISSUE_BAD_KEY, "keys", NULL, "key of %zu bytes (want 16)", k.mv_size);
+            continue;
+        }
+        memcpy(key.b, k.mv_data, 16);
+        err = check_key(vf, &key, v.mv_data, v.mv_size);
+    }
+    mdb_cursor_close(c);
+    if (err == ROSTER_E_OK && rc != 0 && rc != MDB_NOTFOUND)
+        err = store_mdb_err(rc);
+    return err;
+}
+
 int store_verify(store_rtxn *r, store_issue_fn fn, void *ctx, uint64_t *out_issues)
 {
     verifier vf = {.r = r, .fn = fn, .ctx = ctx};
@@ -370,6 +444,8 @@ int store_verify(store_rtxn *r, store_issue_fn fn, void *ctx, uint64_t *out_issu
     }
     if (err == ROSTER_E_OK)
         err = check_counters(&vf, users, active);
+    if (err == ROSTER_E_OK)
+        err = check_keys(&vf);
     /* Entry counts the records account for; a difference means stale
      * entries (duplicates leave one unique entry for two users). */
     typedef struct want_entries {

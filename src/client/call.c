@@ -502,6 +502,15 @@ static int call_begin(roster_call *k, const roster_call_options *o, const roster
         status_local(&k->st, ROSTER_E_INVALID_ARGUMENT, "unknown method");
         return ROSTER_E_INVALID_ARGUMENT;
     }
+    roster_call_options with_key;
+    if (k->client->credential != NULL && (o == NULL || o->credential == NULL)) {
+        if (o != NULL)
+            with_key = *o;
+        else
+            memset(&with_key, 0, sizeof with_key);
+        with_key.credential = k->client->credential;
+        o = &with_key;
+    }
     int err = roster_envelope_encode(&m, method->name, method->request, spec->req, o, timeout);
     if (err != ROSTER_E_OK) {
         status_local(&k->st, err,

@@ -22,6 +22,7 @@ struct roster_client {
     roster_call *free_calls; /* idle calls ready for reuse */
     roster_call *all_calls;  /* every call ever made, for close */
     uint32_t default_timeout_ms;
+    char *credential; /* sent when a call's options give none; owned, or NULL */
     bool closing;
 };
 

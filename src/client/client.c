@@ -91,6 +91,10 @@ int roster_client_open(roster_client **out, const char *url, const roster_client
     c->default_timeout_ms = opts != NULL && opts->default_timeout_ms != 0
                                 ? opts->default_timeout_ms
                                 : ROSTER_CLIENT_DEFAULT_TIMEOUT_MS;
+    if (opts != NULL && opts->api_key != NULL && (c->credential = strdup(opts->api_key)) == NULL) {
+        err = roster_fail(detail, ROSTER_E_NOMEM, "", "out of memory");
+        goto fail;
+    }
     if ((rv = nng_mtx_alloc(&c->mtx)) != 0) {
         err = fail_open(detail, roster_err_from_nng(rv), "", "mutex", rv);
         goto fail;
@@ -127,6 +131,7 @@ fail:
         nng_close(c->sock);
     if (c->mtx != NULL)
         nng_mtx_free(c->mtx);
+    free(c->credential);
     free(c);
     return err;
 }
@@ -141,6 +146,10 @@ void roster_client_close(roster_client *c)
     nng_close(c->sock);
     roster_call_pool_free(c);
     nng_mtx_free(c->mtx);
+    if (c->credential != NULL) {
+        memset(c->credential, 0, strlen(c->credential));
+        free(c->credential);
+    }
     free(c);
 }
 

@@ -77,9 +77,9 @@ static int encode_sized(nng_msg **out, const char *method, const pb_msgdesc_t *f
         env.context.request_id.funcs.encode = roster_pb_encode_cstr;
         env.context.request_id.arg = (void *)o->request_id;
     }
-    if (o != NULL && o->tenant_scope != NULL) {
-        env.context.tenant_scope.funcs.encode = roster_pb_encode_cstr;
-        env.context.tenant_scope.arg = (void *)o->tenant_scope;
+    if (o != NULL && o->credential != NULL) {
+        env.context.credential.funcs.encode = roster_pb_encode_cstr;
+        env.context.credential.arg = (void *)o->credential;
     }
     if (!pb_get_encoded_size(&size, roster_v1_RpcRequest_fields, &env))
         return ROSTER_E_INVALID_ARGUMENT;
@@ -136,9 +136,8 @@ static int encode_small(nng_msg **out, const char *method, const pb_msgdesc_t *f
         !(pb_encode_tag(&cs, PB_WT_VARINT, roster_v1_CallContext_timeout_ms_tag) &&
           pb_encode_varint(&cs, timeout_ms)))
         return ROSTER_E_TOO_LARGE;
-    if (o != NULL && o->tenant_scope != NULL &&
-        !put_bytes(&cs, roster_v1_CallContext_tenant_scope_tag, o->tenant_scope,
-                   strlen(o->tenant_scope)))
+    if (o != NULL && o->credential != NULL &&
+        !put_bytes(&cs, roster_v1_CallContext_credential_tag, o->credential, strlen(o->credential)))
         return ROSTER_E_TOO_LARGE;
     size_t mlen = strlen(method);
     size_t size = 1 + varint_len(mlen) + mlen + 1 + varint_len(bs.bytes_written) +

@@ -68,6 +68,11 @@ typedef struct roster_client_options {
      * service cannot be reached now. true: open returns at once and calls
      * wait (within their timeout) for the connection, which nng retries. */
     bool lazy_connect;
+    /* The API key text ("rstr_...") every call presents
+     * (context.credential) unless the call's options name another; NULL:
+     * such calls are keyless. Copied during roster_client_open (borrowed
+     * for that call only) and wiped by roster_client_close. */
+    const char *api_key;
 } roster_client_options;
 
 /* Opens a client on `url` (ipc://PATH, tcp://HOST:PORT or
@@ -94,9 +99,10 @@ typedef struct roster_call_options {
     uint32_t timeout_ms;
     /* Correlation id sent as context.request_id; NULL sends none. */
     const char *request_id;
-    /* Tenant id a tenant-bound caller is limited to, sent as
-     * context.tenant_scope; NULL calls unscoped (all tenants). */
-    const char *tenant_scope;
+    /* The caller's API key text ("rstr_..."), sent as
+     * context.credential; NULL calls keyless. The service derives the
+     * caller's role and tenant from it. */
+    const char *credential;
 } roster_call_options;
 /* Call options, request structs and every string they point to are
  * borrowed only until the call function returns (synchronous and

@@ -59,6 +59,7 @@ struct rpc_client {
     atomic_int pipes;
     _Atomic int64_t down_since_ns; /* when the last connection went (or open) */
     uint32_t default_timeout_ms;
+    char *credential; /* sent when a call gives none; owned, wiped at close */
     atomic_ullong seq;
 };
 
@@ -272,6 +273,10 @@ int rpc_client_open(rpc_client **out, const char *url, const rpc_client_options 
     atomic_init(&cl->down_since_ns, roster_mono_ns());
     atomic_init(&cl->seq, 0);
     cl->default_timeout_ms = o.default_timeout_ms ? o.default_timeout_ms : 30000;
+    if (o.credential != NULL && (cl->credential = strdup(o.credential)) == NULL) {
+        err = ROSTER_E_NOMEM;
+        goto fail;
+    }
     if ((rv = nng_req0_open(&cl->sock)) != 0) {
         err = ROSTER_E_NOMEM;
         goto fail;
@@ -343,6 +348,10 @@ void rpc_client_close(rpc_client *cl)
     free(cl->all);
     pthread_mutex_destroy(&cl->mu);
     pthread_cond_destroy(&cl->cv);
+    if (cl->credential != NULL) {
+        memset(cl->credential, 0, strlen(cl->credential));
+        free(cl->credential);
+    }
     free(cl);
 }
 
@@ -374,8 +383,7 @@ static void slot_start(slot *s, nng_msg *msg, uint32_t timeout_ms)
 
 static int call_common(rpc_client *cl, const rpc_method *m, const char *method_name,
                        const void *body, size_t body_len, uint32_t timeout_ms,
-                       const char *tenant_scope, const char *request_id, rpc_client_cb cb,
-                       void *arg)
+                       const char *credential, const char *request_id, rpc_client_cb cb, void *arg)
 {
     if (cl == NULL || cb == NULL || method_name == NULL)
         return ROSTER_E_INVALID_ARGUMENT;
@@ -383,6 +391,8 @@ static int call_common(rpc_client *cl, const rpc_method *m, const char *method_n
         return ROSTER_E_TOO_LARGE;
     if (timeout_ms == 0)
         timeout_ms = cl->default_timeout_ms;
+    if (credential == NULL)
+        credential = cl->credential;
     char rid[48];
     if (request_id == NULL) {
         snprintf(rid, sizeof rid, "%ld-%llu", (long)getpid(),
@@ -391,7 +401,7 @@ static int call_common(rpc_client *cl, const rpc_method *m, const char *method_n
     }
     Roster__V1__RpcRequest env;
     Roster__V1__CallContext ctx;
-    rpc_request_init(&env, &ctx, method_name, body, body_len, request_id, timeout_ms, tenant_scope);
+    rpc_request_init(&env, &ctx, method_name, body, body_len, request_id, timeout_ms, credential);
     size_t n = roster__v1__rpc_request__get_packed_size(&env);
     if (n > ROSTER_MAX_RPC_MESSAGE)
         return ROSTER_E_TOO_LARGE;
@@ -413,7 +423,7 @@ static int call_common(rpc_client *cl, const rpc_method *m, const char *method_n
 }
 
 int rpc_client_call(rpc_client *c, rpc_method_id method, const ProtobufCMessage *request,
-                    uint32_t timeout_ms, const char *tenant_scope, rpc_client_cb cb, void *arg)
+                    uint32_t timeout_ms, const char *credential, rpc_client_cb cb, void *arg)
 {
     const rpc_method *m = rpc_method_get(method);
     if (m == NULL || request == NULL || request->descriptor != m->request)
@@ -426,19 +436,19 @@ int rpc_client_call(rpc_client *c, rpc_method_id method, const ProtobufCMessage 
     if (buf == NULL)
         return ROSTER_E_NOMEM;
     protobuf_c_message_pack(request, buf);
-    int err = call_common(c, m, m->name, buf, n, timeout_ms, tenant_scope, NULL, cb, arg);
+    int err = call_common(c, m, m->name, buf, n, timeout_ms, credential, NULL, cb, arg);
     if (buf != stackbuf)
         free(buf);
     return err;
 }
 
 int rpc_client_call_raw(rpc_client *c, const char *method_name, const void *body, size_t body_len,
-                        uint32_t timeout_ms, const char *tenant_scope, const char *request_id,
+                        uint32_t timeout_ms, const char *credential, const char *request_id,
                         rpc_client_cb cb, void *arg)
 {
     const rpc_method *m =
         method_name != NULL ? rpc_method_find(method_name, strlen(method_name)) : NULL;
-    return call_common(c, m, method_name, body, body_len, timeout_ms, tenant_scope, request_id, cb,
+    return call_common(c, m, method_name, body, body_len, timeout_ms, credential, request_id, cb,
                        arg);
 }
 
@@ -489,12 +499,12 @@ static void sync_cb(void *arg, const rpc_result *res)
 }
 
 int rpc_client_call_sync(rpc_client *c, rpc_method_id method, const ProtobufCMessage *request,
-                         uint32_t timeout_ms, const char *tenant_scope, rpc_client_cb fn, void *arg)
+                         uint32_t timeout_ms, const char *credential, rpc_client_cb fn, void *arg)
 {
     sync_wait w = {.done = false, .fn = fn, .arg = arg};
     pthread_mutex_init(&w.mu, NULL);
     pthread_cond_init(&w.cv, NULL);
-    int err = rpc_client_call(c, method, request, timeout_ms, tenant_scope, sync_cb, &w);
+    int err = rpc_client_call(c, method, request, timeout_ms, credential, sync_cb, &w);
     if (err == ROSTER_E_OK) {
         pthread_mutex_lock(&w.mu);
         while (!w.done)

@@ -42,6 +42,9 @@ typedef struct rpc_client_options {
      * NULL uses the host of the URL. Both borrowed for rpc_client_open. */
     const char *tls_ca_file;
     const char *tls_server_name;
+    /* API key text sent with every call that passes no credential of its
+     * own; NULL: such calls are keyless. Copied by rpc_client_open. */
+    const char *credential;
 } rpc_client_options;
 
 /* What a call ended with. Everything is borrowed and valid only during the
@@ -85,21 +88,22 @@ void rpc_client_close(rpc_client *c);
 /* Starts a call of `method` with `request` (a message of type
  * method->request; packed before this returns, so it is borrowed for the
  * call only). timeout_ms 0 uses the default; it is also sent to the
- * service as the call's deadline. tenant_scope (NULL = unrestricted) is the
- * tenant the caller is bound to, copied. Returns ROSTER_E_OK when the
+ * service as the call's deadline. credential is the
+ * caller's API key text, sent in the call context (copied); NULL sends the
+ * client's default (rpc_client_options.credential), keyless when none. Returns ROSTER_E_OK when the
  * callback will be called; otherwise the callback is never called:
  * ROSTER_E_INVALID_ARGUMENT (unknown method, wrong message type),
  * ROSTER_E_TOO_LARGE (request over ROSTER_MAX_RPC_MESSAGE),
  * ROSTER_E_CLOSED (client closing), ROSTER_E_NOMEM. */
 int rpc_client_call(rpc_client *c, rpc_method_id method, const ProtobufCMessage *request,
-                    uint32_t timeout_ms, const char *tenant_scope, rpc_client_cb cb, void *arg);
+                    uint32_t timeout_ms, const char *credential, rpc_client_cb cb, void *arg);
 
 /* Like rpc_client_call with any method name and any body bytes (borrowed
  * for the call only): for forwarding and for tests of bad input. When
  * `method_name` is a known method the reply is unpacked as its reply type.
  * `request_id` may be NULL (the client makes one). */
 int rpc_client_call_raw(rpc_client *c, const char *method_name, const void *body, size_t body_len,
-                        uint32_t timeout_ms, const char *tenant_scope, const char *request_id,
+                        uint32_t timeout_ms, const char *credential, const char *request_id,
                         rpc_client_cb cb, void *arg);
 
 /* Sends `len` arbitrary bytes as the whole request message (no envelope
@@ -116,7 +120,6 @@ bool rpc_client_connected(const rpc_client *c);
  * ROSTER_E_* code, or rpc_client_call's error. Must not be called from an
  * rpc_client_cb. */
 int rpc_client_call_sync(rpc_client *c, rpc_method_id method, const ProtobufCMessage *request,
-                         uint32_t timeout_ms, const char *tenant_scope, rpc_client_cb fn,
-                         void *arg);
+                         uint32_t timeout_ms, const char *credential, rpc_client_cb fn, void *arg);
 
 #endif

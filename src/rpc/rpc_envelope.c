@@ -48,7 +48,7 @@ int rpc_reply_decode(Roster__V1__RpcReply **out, roster_arena *arena, const void
 
 void rpc_request_init(Roster__V1__RpcRequest *req, Roster__V1__CallContext *ctx, const char *method,
                       const void *body, size_t body_len, const char *request_id,
-                      uint32_t timeout_ms, const char *tenant_scope)
+                      uint32_t timeout_ms, const char *credential)
 {
     roster__v1__rpc_request__init(req);
     roster__v1__call_context__init(ctx);
@@ -61,7 +61,7 @@ void rpc_request_init(Roster__V1__RpcRequest *req, Roster__V1__CallContext *ctx,
         ctx->has_timeout_ms = 1;
         ctx->timeout_ms = timeout_ms;
     }
-    ctx->tenant_scope = (char *)tenant_scope;
+    ctx->credential = (char *)credential;
     req->context = ctx;
 }
 

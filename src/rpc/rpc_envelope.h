@@ -32,11 +32,11 @@ int rpc_body_decode(ProtobufCMessage **out, roster_arena *arena,
 
 /* Fills a request envelope that borrows every pointer it is given (they
  * must outlive the envelope's use). `ctx` is caller storage for the call
- * context; request_id and tenant_scope may be NULL (absent); timeout_ms 0
+ * context; request_id and credential (API key text) may be NULL (absent); timeout_ms 0
  * means no deadline. */
 void rpc_request_init(Roster__V1__RpcRequest *req, Roster__V1__CallContext *ctx, const char *method,
                       const void *body, size_t body_len, const char *request_id,
-                      uint32_t timeout_ms, const char *tenant_scope);
+                      uint32_t timeout_ms, const char *credential);
 
 /* Packs a request or reply (any message) into `len` bytes allocated in
  * `arena`; *out_buf is arena-owned. */

@@ -8,10 +8,12 @@
 #include "rpc_status.h"
 #include "rpc_tls.h"
 
+#include <arpa/inet.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -46,8 +48,9 @@ struct rpc_call {
     enum call_state state; /* guarded by srv->mu */
     const rpc_method *method;
     const ProtobufCMessage *request;
-    const char *tenant_scope;
+    const char *credential;
     const char *request_id;
+    nng_pipe pipe; /* the connection the request came on */
     int64_t start_ns;
     int64_t deadline_ns; /* 0 = none */
     int code;            /* status of the reply being sent */
@@ -207,9 +210,40 @@ roster_arena *rpc_call_arena(rpc_call *c)
 {
     return &c->arena;
 }
-const char *rpc_call_tenant_scope(const rpc_call *c)
+const char *rpc_call_credential(const rpc_call *c)
 {
-    return c->tenant_scope;
+    return c->credential;
+}
+
+const char *rpc_call_peer(char buf[RPC_PEER_TEXT_LEN], const rpc_call *c)
+{
+    nng_sockaddr sa;
+    if (nng_pipe_get_addr(c->pipe, NNG_OPT_REMADDR, &sa) != 0) {
+        snprintf(buf, RPC_PEER_TEXT_LEN, "unknown");
+        return buf;
+    }
+    switch (sa.s_family) {
+    case NNG_AF_IPC:
+        snprintf(buf, RPC_PEER_TEXT_LEN, "ipc");
+        break;
+    case NNG_AF_INET: {
+        const uint8_t *a = (const uint8_t *)&sa.s_in.sa_addr;
+        uint16_t port = ntohs(sa.s_in.sa_port);
+        snprintf(buf, RPC_PEER_TEXT_LEN, "%u.%u.%u.%u:%u", a[0], a[1], a[2], a[3], port);
+        break;
+    }
+    case NNG_AF_INET6: {
+        char h[INET6_ADDRSTRLEN];
+        if (inet_ntop(AF_INET6, sa.s_in6.sa_addr, h, sizeof h) == NULL)
+            snprintf(h, sizeof h, "?");
+        snprintf(buf, RPC_PEER_TEXT_LEN, "[%s]:%u", h, ntohs(sa.s_in6.sa_port));
+        break;
+    }
+    default:
+        snprintf(buf, RPC_PEER_TEXT_LEN, "unknown");
+        break;
+    }
+    return buf;
 }
 const char *rpc_call_request_id(const rpc_call *c)
 {
@@ -253,8 +287,9 @@ static void call_dispatch(rpc_call *c, nng_msg *msg)
     Roster__V1__RpcRequest *env = NULL;
     c->start_ns = roster_mono_ns();
     c->deadline_ns = 0;
-    c->tenant_scope = NULL;
+    c->credential = NULL;
     c->request_id = "";
+    c->pipe = nng_msg_get_pipe(msg);
     atomic_fetch_add(&s->in_flight, 1);
     call_set_state(c, ST_BUSY);
 
@@ -267,8 +302,8 @@ static void call_dispatch(rpc_call *c, nng_msg *msg)
     if (env->context != NULL) {
         if (env->context->request_id != NULL)
             c->request_id = env->context->request_id;
-        if (env->context->tenant_scope != NULL && env->context->tenant_scope[0] != '\0')
-            c->tenant_scope = env->context->tenant_scope;
+        if (env->context->credential != NULL && env->context->credential[0] != '\0')
+            c->credential = env->context->credential;
         if (env->context->has_timeout_ms && env->context->timeout_ms > 0)
             c->deadline_ns = c->start_ns + (int64_t)env->context->timeout_ms * 1000000;
     }

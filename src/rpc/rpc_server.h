@@ -90,8 +90,16 @@ const ProtobufCMessage *rpc_call_request(const rpc_call *c);
 /* The call's arena: memory for the reply and scratch, recycled after the
  * reply has been sent. */
 roster_arena *rpc_call_arena(rpc_call *c);
-/* The caller's tenant scope text, NULL when unrestricted; arena-owned. */
-const char *rpc_call_tenant_scope(const rpc_call *c);
+/* The caller's credential (API key text) from the call context, NULL for
+ * a keyless caller; arena-owned. Not checked here: the handler verifies
+ * it. */
+const char *rpc_call_credential(const rpc_call *c);
+/* Room for rpc_call_peer's text: "[v6 address]:port" and a NUL. */
+#define RPC_PEER_TEXT_LEN 56
+/* The caller's address for logs, written into buf (caller storage) and
+ * returned: "ipc" for ipc://, "a.b.c.d:port" or "[v6]:port" for tcp, and
+ * "unknown" when the connection has gone. */
+const char *rpc_call_peer(char buf[RPC_PEER_TEXT_LEN], const rpc_call *c);
 /* The caller's request id, "" when none was sent. */
 const char *rpc_call_request_id(const rpc_call *c);
 /* True when the caller's deadline has passed. */

@@ -44,6 +44,16 @@ void users_config_usage(FILE *f)
             "                      after two failed checks in a row; 0 turns it off,\n"
             "                      otherwise 50..3600000 [ROSTER_LISTENER_CHECK_MS,\n"
             "                      default 1000]\n"
+            "  --allow-keyless-ipc callers that present no API key are admin, on an\n"
+            "                      ipc:// listener only (the socket file's permissions\n"
+            "                      are then the boundary); without it, and always on\n"
+            "                      tcp:// and tls+tcp://, every method but Health needs\n"
+            "                      a key [ROSTER_ALLOW_KEYLESS_IPC=1, default off]\n"
+            "  --init-admin-key FILE\n"
+            "                      when the store holds no API keys, mint an admin key\n"
+            "                      named \"initial-admin\" and write its text to FILE\n"
+            "                      (created with mode 0600; refused if FILE exists)\n"
+            "                      [ROSTER_INIT_ADMIN_KEY]\n"
             "  --log-level LEVEL   debug, info, warn or error; debug logs every request\n"
             "                      [ROSTER_LOG_LEVEL, default info]\n"
             "  --help              print this text and exit\n"
@@ -60,6 +70,13 @@ void users_config_usage(FILE *f)
             "accepted (after up to 500 ms for calls in flight to be answered): clients\n"
             "redial and resend their unanswered requests. Each restore is logged as\n"
             "event=listener_restored.\n"
+            "\n"
+            "Every call's API key (the call context's credential) is checked against\n"
+            "the store on every call, so a revoked key is refused from the next call.\n"
+            "A key's role (reader < writer < admin) must reach the method's level, and\n"
+            "writer and reader keys see only their own tenant. Key changes and every\n"
+            "refused credential are logged (event=key_created, key_rotated,\n"
+            "key_revoked, auth_failed); secrets never are.\n"
             "\n"
             "Logs go to stderr as logfmt lines. SIGTERM or SIGINT stops accepting\n"
             "requests, answers those in flight, closes the store and exits 0.\n"
@@ -154,6 +171,8 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         O_LOG,
         O_IPCMODE,
         O_CHECK,
+        O_KEYLESS,
+        O_INITKEY,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -168,6 +187,8 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         {"log-level", required_argument, NULL, O_LOG},
         {"ipc-mode", required_argument, NULL, O_IPCMODE},
         {"listener-check-ms", required_argument, NULL, O_CHECK},
+        {"allow-keyless-ipc", no_argument, NULL, O_KEYLESS},
+        {"init-admin-key", required_argument, NULL, O_INITKEY},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -184,6 +205,15 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
     const char *nogroup = getenv("ROSTER_NO_GROUP_COMMIT");
     const char *ipcmode = getenv("ROSTER_IPC_MODE");
     const char *check = getenv("ROSTER_LISTENER_CHECK_MS");
+    const char *keyless = getenv("ROSTER_ALLOW_KEYLESS_IPC");
+    const char *initkey = getenv("ROSTER_INIT_ADMIN_KEY");
+    c.allow_keyless_ipc = truthy(keyless);
+    if (keyless != NULL && keyless[0] && !truthy(keyless) && strcmp(keyless, "0") != 0 &&
+        strcmp(keyless, "false") != 0 && strcmp(keyless, "no") != 0) {
+        err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "ROSTER_ALLOW_KEYLESS_IPC",
+                          "ROSTER_ALLOW_KEYLESS_IPC must be 1/true/yes or 0/false/no");
+        goto fail;
+    }
     c.group_commit = !truthy(nogroup);
     if (nogroup != NULL && nogroup[0] && !truthy(nogroup) && strcmp(nogroup, "0") != 0 &&
         strcmp(nogroup, "false") != 0 && strcmp(nogroup, "no") != 0) {
@@ -229,6 +259,12 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
             break;
         case O_CHECK:
             check = optarg;
+            break;
+        case O_KEYLESS:
+            c.allow_keyless_ipc = true;
+            break;
+        case O_INITKEY:
+            initkey = optarg;
             break;
         case O_HELP:
             c.help = true;
@@ -323,6 +359,8 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
     }
     if ((err = set_str(&c.tls_cert, cert)) || (err = set_str(&c.tls_key, key)))
         goto fail;
+    if (initkey != NULL && initkey[0] != '\0' && (err = set_str(&c.init_admin_key, initkey)))
+        goto fail;
     *out = c;
     return ROSTER_E_OK;
 fail:
@@ -338,5 +376,6 @@ void users_config_free(users_config *c)
     free(c->listen);
     free(c->tls_cert);
     free(c->tls_key);
-    c->data_dir = c->listen = c->tls_cert = c->tls_key = NULL;
+    free(c->init_admin_key);
+    c->data_dir = c->listen = c->tls_cert = c->tls_key = c->init_admin_key = NULL;
 }

@@ -14,6 +14,7 @@ typedef struct users_config {
     char *listen;               /* URL; default ipc://<data_dir>/users.ipc; owned */
     char *tls_cert;             /* PEM file or NULL; owned */
     char *tls_key;              /* PEM file or NULL; owned */
+    char *init_admin_key;       /* file for the first admin key, or NULL; owned */
     unsigned workers;           /* requests served at once (nng contexts) */
     unsigned max_group;         /* most write requests in one commit */
     unsigned list_threads;      /* threads for list queries */
@@ -21,7 +22,8 @@ typedef struct users_config {
     int ipc_mode;               /* ipc:// socket file permissions */
     roster_log_level log_level;
     bool group_commit;
-    bool help; /* --help was given: print users_config_usage and exit 0 */
+    bool allow_keyless_ipc; /* keyless callers are admin on an ipc:// listener */
+    bool help;              /* --help was given: print users_config_usage and exit 0 */
 } users_config;
 
 /* Parses argv and the environment into *out (caller-owned; release with

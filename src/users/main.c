@@ -2,6 +2,7 @@
  * service and the RPC server together, then waits for SIGTERM/SIGINT. */
 #include "clock.h"
 #include "config.h"
+#include "initkey.h"
 #include "log.h"
 #include "rpc_server.h"
 #include "service.h"
@@ -12,6 +13,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 int main(int argc, char **argv)
 {
@@ -59,9 +61,27 @@ int main(int argc, char **argv)
             roster_log_quote(q2, sizeof q2, d.message[0] ? d.message : roster_strerror(err)));
         goto done;
     }
+    if (cfg.init_admin_key != NULL) {
+        bool minted = false;
+        if ((err = users_init_admin_key(&minted, st, cfg.init_admin_key, &d)) != 0) {
+            roster_log(ROSTER_LOG_ERROR, "init_admin_key_failed", "file=%s error=%s reason=%s",
+                       roster_log_quote(q1, sizeof q1, cfg.init_admin_key), roster_errname(err),
+                       roster_log_quote(q2, sizeof q2, d.message));
+            fprintf(stderr, "roster-users: %s\n", d.message);
+            goto done;
+        }
+        if (!minted)
+            roster_log(ROSTER_LOG_INFO, "init_admin_key_skipped", "reason=%s",
+                       roster_log_quote(q1, sizeof q1, "the store already holds keys"));
+    }
+    bool ipc = strncmp(cfg.listen, "ipc://", 6) == 0;
+    if (cfg.allow_keyless_ipc && !ipc)
+        roster_log(ROSTER_LOG_WARN, "allow_keyless_ipc_ignored", "reason=%s",
+                   roster_log_quote(q1, sizeof q1, "the listener is not ipc://"));
     if ((err = users_stats_new(&stats)) != 0 ||
         (err = users_writer_start(&writer, st, stats, cfg.group_commit, cfg.max_group)) != 0 ||
-        (err = users_service_new(&svc, st, writer, stats, cfg.list_threads)) != 0) {
+        (err = users_service_new(&svc, st, writer, stats, cfg.list_threads,
+                                 cfg.allow_keyless_ipc && ipc)) != 0) {
         roster_log(ROSTER_LOG_ERROR, "startup_failed", "error=%s", roster_errname(err));
         goto done;
     }
@@ -85,10 +105,11 @@ int main(int argc, char **argv)
     users_service_set_server(svc, srv);
     roster_log(ROSTER_LOG_INFO, "startup",
                "data=%s listen=%s workers=%u list_threads=%u group_commit=%s max_group=%u "
-               "listener_check_ms=%u startup_ms=%.1f",
+               "listener_check_ms=%u keyless_admin=%s startup_ms=%.1f",
                roster_log_quote(q1, sizeof q1, cfg.data_dir),
                roster_log_quote(q2, sizeof q2, cfg.listen), cfg.workers, cfg.list_threads,
                cfg.group_commit ? "true" : "false", cfg.max_group, cfg.listener_check_ms,
+               cfg.allow_keyless_ipc && ipc ? "true" : "false",
                (double)(roster_mono_ns() - t0) / 1e6);
 
     int sig = 0;

@@ -1,5 +1,7 @@
 #include "service.h"
 
+#include "apikey.h"
+#include "clock.h"
 #include "log.h"
 #include "pool.h"
 
@@ -16,8 +18,12 @@ struct users_service {
     users_writer *writer;
     users_stats *stats;
     users_pool *lists;
+    bool keyless_admin; /* keyless callers are admin (ipc:// and allowed) */
     _Atomic(rpc_server *) srv;
 };
+
+/* A key's last use is recorded when the stored time is older than this. */
+#define KEY_TOUCH_MS 60000
 
 /* A list query waiting for a list thread; lives in the call's arena. */
 typedef struct list_job {
@@ -28,7 +34,7 @@ typedef struct list_job {
 static void list_run(void *ctx, rpc_call *call, void *job);
 
 int users_service_new(users_service **out, store *st, users_writer *w, users_stats *stats,
-                      unsigned list_threads)
+                      unsigned list_threads, bool keyless_admin)
 {
     users_service *s = calloc(1, sizeof *s);
     if (s == NULL)
@@ -36,6 +42,7 @@ int users_service_new(users_service **out, store *st, users_writer *w, users_sta
     s->st = st;
     s->writer = w;
     s->stats = stats;
+    s->keyless_admin = keyless_admin;
     atomic_init(&s->srv, NULL);
     int err = users_pool_start(&s->lists, list_threads, list_run, s);
     if (err) {
@@ -202,6 +209,18 @@ static int read_call(users_service *svc, rpc_call *call, const roster_uuid *scop
     case RPC_STATS:
         err = stats_reply(svc, call, rx);
         break;
+    case RPC_GET_KEY: {
+        Roster__V1__ApiKey *o = NULL;
+        err = store_key_get(rx, (const void *)req, a, &o, d);
+        out = (ProtobufCMessage *)o;
+        break;
+    }
+    case RPC_LIST_KEYS: {
+        Roster__V1__ListKeysResponse *o = NULL;
+        err = store_key_list(rx, (const void *)req, a, &o, d);
+        out = (ProtobufCMessage *)o;
+        break;
+    }
     default:
         err = roster_fail(d, ROSTER_E_UNIMPLEMENTED, "method", "%s is not served here",
                           m->short_name);
@@ -228,30 +247,145 @@ static void list_run(void *ctx, rpc_call *call, void *job)
         rpc_call_reply_error(call, err, &d);
 }
 
+static const char *role_name(Roster__V1__Role r)
+{
+    switch (r) {
+    case ROSTER__V1__ROLE__ROLE_ADMIN:
+        return "admin";
+    case ROSTER__V1__ROLE__ROLE_WRITER:
+        return "writer";
+    case ROSTER__V1__ROLE__ROLE_READER:
+        return "reader";
+    default:
+        return "unspecified";
+    }
+}
+
+static roster_auth_level role_level(Roster__V1__Role r)
+{
+    switch (r) {
+    case ROSTER__V1__ROLE__ROLE_ADMIN:
+        return ROSTER_AUTH_ADMIN;
+    case ROSTER__V1__ROLE__ROLE_WRITER:
+        return ROSTER_AUTH_WRITER;
+    case ROSTER__V1__ROLE__ROLE_READER:
+        return ROSTER_AUTH_READER;
+    default:
+        return ROSTER_AUTH_PUBLIC;
+    }
+}
+
+static const char *level_name(roster_auth_level l)
+{
+    switch (l) {
+    case ROSTER_AUTH_ADMIN:
+        return "admin";
+    case ROSTER_AUTH_WRITER:
+        return "writer";
+    case ROSTER_AUTH_READER:
+        return "reader";
+    default:
+        return "public";
+    }
+}
+
+/* The audit line of a refused credential: the reason, the key id when the
+ * text carries one, the peer and the method; never the key text. */
+static void audit_auth_failed(rpc_call *call, const char *reason, const char *cred)
+{
+    char peer[RPC_PEER_TEXT_LEN], qr[160];
+    char key_id[ROSTER_UUID_TEXT_LEN + 1] = "-";
+    if (cred != NULL) {
+        roster_uuid id;
+        uint8_t h[ROSTER_APIKEY_HASH_LEN];
+        if (roster_apikey_parse(&id, h, cred, strlen(cred)) == ROSTER_E_OK)
+            roster_uuid_format(key_id, &id);
+        roster_secure_wipe(h, sizeof h);
+    }
+    roster_log(ROSTER_LOG_WARN, "auth_failed", "reason=%s key_id=%s peer=%s method=%s",
+               roster_log_quote(qr, sizeof qr, reason), key_id, rpc_call_peer(peer, call),
+               rpc_call_method(call)->short_name);
+}
+
+/* Who is calling, decided before any handler runs. `scope` is NULL for an
+ * unrestricted caller; `by` the caller's key id text (NULL = keyless). */
+typedef struct caller {
+    bool scoped;
+    roster_uuid scope;
+    bool keyed;
+    char by[ROSTER_UUID_TEXT_LEN + 1];
+} caller;
+
+/* Verifies the call's credential against the store (on every call, so a
+ * revoked key is refused from the next call) and the method's AUTH level
+ * against the key's role, and derives the caller's tenant scope from the
+ * key alone. Answers nothing; returns the error to answer with. */
+static int authorize(users_service *svc, rpc_call *call, caller *out, roster_err_detail *d)
+{
+    const rpc_method *m = rpc_call_method(call);
+    const char *cred = rpc_call_credential(call);
+    caller c;
+    memset(&c, 0, sizeof c);
+    if (cred == NULL) {
+        if (svc->keyless_admin || m->auth == ROSTER_AUTH_PUBLIC) {
+            *out = c;
+            return ROSTER_E_OK;
+        }
+        audit_auth_failed(call, "no key", NULL);
+        return roster_fail(d, ROSTER_E_UNAUTHENTICATED, "credential", "an API key is required");
+    }
+    store_rtxn *rx = NULL;
+    int err = store_read_begin(svc->st, &rx);
+    if (err)
+        return roster_fail(d, err, "", "cannot read the store: %s", roster_strerror(err));
+    store_principal p;
+    roster_err_detail why = {{0}};
+    int64_t now = roster_now_ms();
+    err = store_key_authenticate(rx, cred, strlen(cred), now, &p, &why);
+    store_read_end(rx);
+    if (err == ROSTER_E_UNAUTHENTICATED) {
+        audit_auth_failed(call, why.message, cred);
+        return roster_fail(d, ROSTER_E_UNAUTHENTICATED, "credential", "API key not accepted");
+    }
+    if (err != ROSTER_E_OK)
+        return roster_fail(d, err, "", "cannot check the API key: %s", roster_strerror(err));
+    roster_uuid_format(c.by, &p.key_id);
+    if (role_level(p.role) < m->auth) {
+        char peer[RPC_PEER_TEXT_LEN];
+        roster_log(ROSTER_LOG_WARN, "permission_denied", "key_id=%s role=%s peer=%s method=%s",
+                   c.by, role_name(p.role), rpc_call_peer(peer, call), m->short_name);
+        return roster_fail(d, ROSTER_E_PERMISSION_DENIED, "",
+                           "%s needs the %s role; this key is %s", m->short_name,
+                           level_name(m->auth), role_name(p.role));
+    }
+    if (now - p.last_used_at >= KEY_TOUCH_MS)
+        users_writer_touch(svc->writer, &p.key_id, now);
+    c.keyed = true;
+    if (p.has_tenant) {
+        c.scoped = true;
+        c.scope = p.tenant;
+    }
+    *out = c;
+    return ROSTER_E_OK;
+}
+
 void users_service_handle(void *arg, rpc_call *call)
 {
     users_service *svc = arg;
     roster_err_detail d = {{0}};
     const rpc_method *m = rpc_call_method(call);
-    roster_uuid scope_id;
-    const roster_uuid *scope = NULL;
-    const char *scope_text = rpc_call_tenant_scope(call);
-    int err;
-    if (scope_text != NULL) {
-        if (roster_uuid_parse(&scope_id, scope_text, strlen(scope_text)) != ROSTER_E_OK) {
-            err = roster_fail(&d, ROSTER_E_INVALID_ARGUMENT, "tenantScope",
-                              "tenant scope is not a UUID");
-            goto fail;
-        }
-        scope = &scope_id;
-    }
+    caller who;
+    int err = authorize(svc, call, &who, &d);
+    if (err)
+        goto fail;
+    const roster_uuid *scope = who.scoped ? &who.scope : NULL;
     if (rpc_call_expired(call)) {
         err = roster_fail(&d, ROSTER_E_DEADLINE_EXCEEDED, "", "deadline exceeded before %s ran",
                           m->short_name);
         goto fail;
     }
     if (m->writes) {
-        users_writer_submit(svc->writer, call, scope);
+        users_writer_submit(svc->writer, call, scope, who.keyed ? who.by : NULL);
         return;
     }
     if (m->id == RPC_HEALTH) {

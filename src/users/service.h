@@ -1,4 +1,6 @@
-/* The user service's request handling: scope and deadline checks,
+/* The user service's request handling: the caller's API key checked on
+ * every call (role against the method's AUTH level, the key's tenant as the
+ * store scope; a scope claimed by the caller is never read), deadline checks,
  * dispatch by method, reads in concurrent read transactions, writes handed
  * to the writer, and the Health and Stats methods. Single-record reads are
  * answered on the nng thread that received them; list queries, which may
@@ -15,11 +17,13 @@
 
 typedef struct users_service users_service;
 
-/* Starts `list_threads` threads for list queries. The other arguments are
- * borrowed and must outlive the service. On success *out is caller-owned
- * until users_service_free. */
+/* Starts `list_threads` threads for list queries. keyless_admin true
+ * makes callers without a credential admin (for an ipc:// listener started
+ * with --allow-keyless-ipc); otherwise they may call PUBLIC methods only.
+ * The other arguments are borrowed and must outlive the service. On
+ * success *out is caller-owned until users_service_free. */
 int users_service_new(users_service **out, store *st, users_writer *w, users_stats *stats,
-                      unsigned list_threads);
+                      unsigned list_threads, bool keyless_admin);
 
 /* Answers every queued list query and stops the list threads; later list
  * queries are answered UNAVAILABLE. Call after the RPC server has stopped

@@ -1,8 +1,10 @@
 #include "writer.h"
 
+#include "apikey.h"
 #include "log.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,12 +25,23 @@
  * itself fails, every request that had applied gets that error. A request
  * whose deadline passed while it queued is answered DEADLINE_EXCEEDED and
  * never applied. */
+/* A key use to record (last_used_at). Uses arrive at most once a minute
+ * per key (the service asks only when the stored time is that old), so a
+ * small table suffices; when it is full a use is dropped, which only
+ * leaves last_used_at coarser. */
+#define WRITER_MAX_TOUCHES 256
+typedef struct key_touch {
+    roster_uuid id;
+    int64_t when;
+} key_touch;
+
 typedef struct write_op write_op;
 struct write_op {
     write_op *next;
     rpc_call *call;
     bool scoped;
     roster_uuid scope;
+    char by[ROSTER_UUID_TEXT_LEN + 1]; /* caller's key id, or "keyless" */
     int err;
     ProtobufCMessage *result;
     roster_err_detail detail;
@@ -43,6 +56,9 @@ struct users_writer {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     write_op *head, *tail;
+    /* last_used_at updates waiting for the next write transaction */
+    key_touch touches[WRITER_MAX_TOUCHES];
+    size_t n_touches;
     bool stopping;
 };
 
@@ -86,6 +102,27 @@ static void apply(store_wtxn *tx, write_op *op)
         op->result = (ProtobufCMessage *)t;
         break;
     }
+    case RPC_CREATE_KEY: {
+        Roster__V1__KeySecret *k = NULL;
+        op->err =
+            store_key_create(tx, (const Roster__V1__CreateKeyRequest *)req, a, &k, &op->detail);
+        op->result = (ProtobufCMessage *)k;
+        break;
+    }
+    case RPC_REVOKE_KEY: {
+        Roster__V1__ApiKey *k = NULL;
+        op->err =
+            store_key_revoke(tx, (const Roster__V1__RevokeKeyRequest *)req, a, &k, &op->detail);
+        op->result = (ProtobufCMessage *)k;
+        break;
+    }
+    case RPC_ROTATE_KEY: {
+        Roster__V1__KeySecret *k = NULL;
+        op->err =
+            store_key_rotate(tx, (const Roster__V1__RotateKeyRequest *)req, a, &k, &op->detail);
+        op->result = (ProtobufCMessage *)k;
+        break;
+    }
     default:
         op->err = roster_fail(&op->detail, ROSTER_E_INTERNAL, "", "%s is not a write",
                               rpc_call_method(call)->short_name);
@@ -93,12 +130,66 @@ static void apply(store_wtxn *tx, write_op *op)
     }
 }
 
-/* Applies one group in one write transaction and answers each request. */
-static void run_group(users_writer *w, write_op *ops)
+static const char *role_name(Roster__V1__Role r)
+{
+    switch (r) {
+    case ROSTER__V1__ROLE__ROLE_ADMIN:
+        return "admin";
+    case ROSTER__V1__ROLE__ROLE_WRITER:
+        return "writer";
+    case ROSTER__V1__ROLE__ROLE_READER:
+        return "reader";
+    default:
+        return "unspecified";
+    }
+}
+
+/* The audit line of a committed key change; never the secret. */
+static void audit_key(const write_op *op)
+{
+    const Roster__V1__ApiKey *k = NULL;
+    const char *event;
+    switch (rpc_call_method(op->call)->id) {
+    case RPC_CREATE_KEY:
+        event = "key_created";
+        k = ((const Roster__V1__KeySecret *)op->result)->key;
+        break;
+    case RPC_ROTATE_KEY:
+        event = "key_rotated";
+        k = ((const Roster__V1__KeySecret *)op->result)->key;
+        break;
+    case RPC_REVOKE_KEY:
+        event = "key_revoked";
+        k = (const Roster__V1__ApiKey *)op->result;
+        break;
+    default:
+        return;
+    }
+    char qn[300];
+    roster_log(ROSTER_LOG_INFO, event, "key_id=%s name=%s role=%s tenant_id=%s by=%s", k->id,
+               roster_log_quote(qn, sizeof qn, k->name ? k->name : ""), role_name(k->role),
+               k->tenant_id ? k->tenant_id : "-", op->by);
+}
+
+/* Wipes the key text of a create or rotate reply once it has been sent. */
+static void wipe_secret(write_op *op, rpc_method_id id)
+{
+    if (op->result != NULL && (id == RPC_CREATE_KEY || id == RPC_ROTATE_KEY)) {
+        char *secret = ((Roster__V1__KeySecret *)op->result)->secret;
+        if (secret != NULL)
+            roster_secure_wipe(secret, strlen(secret));
+    }
+}
+
+/* Applies one group in one write transaction and answers each request;
+ * the key uses queued since the last group are recorded in the same
+ * transaction. */
+static void run_group(users_writer *w, write_op *ops, const key_touch *touches, size_t n_touches)
 {
     store_wtxn *tx = NULL;
     roster_err_detail cd = {{0}};
     unsigned applied = 0;
+    unsigned touched = 0;
     int cerr = store_write_begin(w->st, &tx);
     if (cerr == ROSTER_E_OK) {
         for (write_op *op = ops; op; op = op->next) {
@@ -106,7 +197,10 @@ static void run_group(users_writer *w, write_op *ops)
             if (op->err == ROSTER_E_OK)
                 applied++;
         }
-        if (applied > 0) {
+        for (size_t i = 0; i < n_touches; i++)
+            if (store_key_touch(tx, &touches[i].id, touches[i].when) == ROSTER_E_OK)
+                touched++;
+        if (applied > 0 || touched > 0) {
             cerr = store_write_commit(tx);
         } else {
             store_write_abort(tx);
@@ -122,12 +216,31 @@ static void run_group(users_writer *w, write_op *ops)
     while (ops != NULL) {
         write_op *op = ops;
         ops = op->next;
-        if (op->err != ROSTER_E_OK)
+        rpc_method_id id = rpc_call_method(op->call)->id;
+        if (op->err != ROSTER_E_OK) {
             rpc_call_reply_error(op->call, op->err, &op->detail);
-        else if (cerr != ROSTER_E_OK)
+        } else if (cerr != ROSTER_E_OK) {
+            wipe_secret(op, id);
             rpc_call_reply_error(op->call, cerr, &cd);
-        else
-            rpc_call_reply_message(op->call, op->result);
+        } else {
+            audit_key(op);
+            /* The reply is packed by rpc_call_reply_message before it
+             * returns, so the secret can be wiped from the arena here; the
+             * arena itself is recycled with the call. */
+            ProtobufCMessage *result = op->result;
+            char *secret = NULL;
+            if (id == RPC_CREATE_KEY || id == RPC_ROTATE_KEY)
+                secret = ((Roster__V1__KeySecret *)result)->secret;
+            size_t slen = secret ? strlen(secret) : 0;
+            char copy[ROSTER_APIKEY_TEXT_LEN + 1];
+            if (secret != NULL && slen < sizeof copy) {
+                memcpy(copy, secret, slen + 1);
+                roster_secure_wipe(secret, slen);
+                ((Roster__V1__KeySecret *)result)->secret = copy;
+            }
+            rpc_call_reply_message(op->call, result);
+            roster_secure_wipe(copy, sizeof copy);
+        }
     }
 }
 
@@ -136,20 +249,26 @@ static void *writer_main(void *arg)
     users_writer *w = arg;
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (w->head == NULL && !w->stopping)
+        while (w->head == NULL && w->n_touches == 0 && !w->stopping)
             pthread_cond_wait(&w->cv, &w->mu);
-        if (w->head == NULL)
+        if (w->head == NULL && w->n_touches == 0)
             break;
         unsigned cap = w->group_commit ? w->max_group : 1;
         write_op *group = w->head, *last = w->head;
-        for (unsigned n = 1; n < cap && last->next != NULL; n++)
-            last = last->next;
-        w->head = last->next;
-        if (w->head == NULL)
-            w->tail = NULL;
-        last->next = NULL;
+        if (last != NULL) {
+            for (unsigned n = 1; n < cap && last->next != NULL; n++)
+                last = last->next;
+            w->head = last->next;
+            if (w->head == NULL)
+                w->tail = NULL;
+            last->next = NULL;
+        }
+        key_touch touches[WRITER_MAX_TOUCHES];
+        size_t n_touches = w->n_touches;
+        memcpy(touches, w->touches, n_touches * sizeof touches[0]);
+        w->n_touches = 0;
         pthread_mutex_unlock(&w->mu);
-        run_group(w, group);
+        run_group(w, group, touches, n_touches);
         pthread_mutex_lock(&w->mu);
     }
     pthread_mutex_unlock(&w->mu);
@@ -178,7 +297,26 @@ int users_writer_start(users_writer **out, store *st, users_stats *stats, bool g
     return ROSTER_E_OK;
 }
 
-void users_writer_submit(users_writer *w, rpc_call *call, const roster_uuid *scope)
+void users_writer_touch(users_writer *w, const roster_uuid *key_id, int64_t when)
+{
+    pthread_mutex_lock(&w->mu);
+    bool queued = w->stopping;
+    for (size_t i = 0; i < w->n_touches && !queued; i++)
+        if (roster_uuid_eq(&w->touches[i].id, key_id)) {
+            if (w->touches[i].when < when)
+                w->touches[i].when = when;
+            queued = true;
+        }
+    if (!queued && w->n_touches < WRITER_MAX_TOUCHES) {
+        w->touches[w->n_touches].id = *key_id;
+        w->touches[w->n_touches].when = when;
+        w->n_touches++;
+        pthread_cond_signal(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+}
+
+void users_writer_submit(users_writer *w, rpc_call *call, const roster_uuid *scope, const char *by)
 {
     write_op *op = roster_arena_alloc(rpc_call_arena(call), sizeof *op);
     if (op == NULL) {
@@ -187,6 +325,7 @@ void users_writer_submit(users_writer *w, rpc_call *call, const roster_uuid *sco
     }
     memset(op, 0, sizeof *op);
     op->call = call;
+    snprintf(op->by, sizeof op->by, "%s", by ? by : "keyless");
     if (scope != NULL) {
         op->scoped = true;
         op->scope = *scope;

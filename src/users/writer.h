@@ -1,5 +1,6 @@
 /* The single writer: applies write requests (CreateUser, UpdateUser,
- * CreateTenant, UpdateTenant) on one thread. Requests queued while a
+ * CreateTenant, UpdateTenant, CreateKey, RevokeKey, RotateKey) and the
+ * keys' last-used times on one thread. Requests queued while a
  * commit is in progress are applied together in the next write
  * transaction (group commit), each in its own nested transaction so one
  * failing request does not fail its neighbours, and every request is
@@ -26,9 +27,17 @@ int users_writer_start(users_writer **out, store *st, users_stats *stats, bool g
                        unsigned max_group);
 
 /* Queues a write call; the writer owns `call` from here and answers it.
- * `scope` (NULL = unrestricted) is copied. After users_writer_stop has
- * begun, the call is answered UNAVAILABLE at once. */
-void users_writer_submit(users_writer *w, rpc_call *call, const roster_uuid *scope);
+ * `scope` (NULL = unrestricted) is copied; `by` is the caller's key id
+ * text for the audit log of key changes (NULL = keyless), copied. After
+ * users_writer_stop has begun, the call is answered UNAVAILABLE at once.
+ * The key text in a CreateKey or RotateKey reply is wiped once sent. */
+void users_writer_submit(users_writer *w, rpc_call *call, const roster_uuid *scope, const char *by);
+
+/* Asks the writer to record that key `key_id` (copied) was used at `when`
+ * (Unix ms), in its next write transaction; a transaction is started for
+ * it when no write is waiting. Cheap (a short lock, no I/O): callers on
+ * the read path call it at most once a minute per key. */
+void users_writer_touch(users_writer *w, const roster_uuid *key_id, int64_t when);
 
 /* Applies and answers everything queued, stops the thread and frees the
  * writer. Accepts NULL. */

@@ -16,7 +16,7 @@ trap cleanup EXIT
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 waitsock() { for _ in $(seq 1 100); do [ -S "$1" ] && return 0; sleep 0.05; done; exit 1; }
 
-"$B/src/users/roster-users" --data "$T" --listen "ipc://$T/u.ipc" --log-level warn & U=$!; PIDS+=($U)
+"$B/src/users/roster-users" --data "$T" --listen "ipc://$T/u.ipc" --allow-keyless-ipc --log-level warn & U=$!; PIDS+=($U)
 waitsock "$T/u.ipc"
 "$B/tools/rpcload/roster-rpcload" --url "ipc://$T/u.ipc" --mode get --inflight 1 --seconds 0.2 \
     --warmup 0 --save-reply "$T/r.bin" >/dev/null

@@ -44,7 +44,7 @@ echo "# roster-users $(git rev-parse --short HEAD)"
 # both alike; each side reports its best of ROUNDS.
 ROUNDS=${BENCH_ROUNDS:-2}
 mkdir -p "$TMP/get"
-start "$TMP/get/users.ipc" "$USERS" --data "$TMP/get" --listen "ipc://$TMP/get/users.ipc" --log-level warn
+start "$TMP/get/users.ipc" "$USERS" --data "$TMP/get" --listen "ipc://$TMP/get/users.ipc" --allow-keyless-ipc --log-level warn
 UPID=$PID
 probe=$("$LOAD" --url "ipc://$TMP/get/users.ipc" --mode get --inflight 1 --seconds 0.2 --warmup 0 \
         --save-reply "$TMP/getuser.reply")
@@ -88,11 +88,11 @@ done
 
 # CreateUser, durable, 32 in flight
 mkdir -p "$TMP/gc" "$TMP/nogc"
-start "$TMP/gc/users.ipc" "$USERS" --data "$TMP/gc" --listen "ipc://$TMP/gc/users.ipc" --log-level warn
+start "$TMP/gc/users.ipc" "$USERS" --data "$TMP/gc" --listen "ipc://$TMP/gc/users.ipc" --allow-keyless-ipc --log-level warn
 GC=$("$LOAD" --url "ipc://$TMP/gc/users.ipc" --mode create --inflight 32 --seconds "$SECS" --warmup "$WARM")
 echo "create group-commit 32: $GC"
 stop
-start "$TMP/nogc/users.ipc" "$USERS" --data "$TMP/nogc" --listen "ipc://$TMP/nogc/users.ipc" --no-group-commit --log-level warn
+start "$TMP/nogc/users.ipc" "$USERS" --data "$TMP/nogc" --listen "ipc://$TMP/nogc/users.ipc" --allow-keyless-ipc --no-group-commit --log-level warn
 NGC=$("$LOAD" --url "ipc://$TMP/nogc/users.ipc" --mode create --inflight 32 --seconds "$SECS" --warmup "$WARM")
 echo "create one-commit   32: $NGC"
 stop

@@ -3,6 +3,8 @@
  * loopback. Every method, every status path, async calls with many in
  * flight, streaming list decode. The daemon binary comes from CMake in
  * ROSTER_USERS_BIN. */
+#include "call.h"
+
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -30,6 +32,9 @@
 static char g_dir[256];
 static char g_url[320];
 static pid_t g_pid = -1;
+/* The admin key the tcp:// and tls+tcp:// daemons mint at start
+ * (--init-admin-key); "" for ipc://, where keyless callers are admin. */
+static char g_key[128];
 
 static void msleep(unsigned ms)
 {
@@ -67,15 +72,22 @@ static void daemon_start_tls(const char *url, int port, const char *cert, const 
         snprintf(g_url, sizeof g_url, "ipc://%s/users.ipc", g_dir);
     else
         snprintf(g_url, sizeof g_url, "%s", url);
+    char keyfile[300];
+    snprintf(keyfile, sizeof keyfile, "%s/admin.key", g_dir);
+    bool ipc = strncmp(g_url, "ipc://", 6) == 0;
+    g_key[0] = '\0';
     g_pid = fork();
     ck_assert_int_ge(g_pid, 0);
     if (g_pid == 0) {
         if (cert != NULL)
             execl(bin, bin, "--data", g_dir, "--listen", g_url, "--log-level", "warn", "--tls-cert",
-                  cert, "--tls-key", key, (char *)NULL);
+                  cert, "--tls-key", key, "--init-admin-key", keyfile, (char *)NULL);
+        else if (ipc)
+            execl(bin, bin, "--data", g_dir, "--listen", g_url, "--log-level", "warn",
+                  "--allow-keyless-ipc", (char *)NULL);
         else
             execl(bin, bin, "--data", g_dir, "--listen", g_url, "--log-level", "warn",
-                  (char *)NULL);
+                  "--init-admin-key", keyfile, (char *)NULL);
         _exit(127);
     }
     /* Ready once the address accepts connections. Plain sockets here: nng
@@ -87,6 +99,14 @@ static void daemon_start_tls(const char *url, int port, const char *cert, const 
             msleep(30);
     }
     ck_assert_msg(up, "roster-users did not listen on %s", g_url);
+    if (!ipc) {
+        /* Written before the daemon listens. */
+        FILE *f = fopen(keyfile, "r");
+        ck_assert_msg(f != NULL, "no admin key in %s", keyfile);
+        ck_assert_ptr_nonnull(fgets(g_key, sizeof g_key, f));
+        fclose(f);
+        g_key[strcspn(g_key, "\n")] = '\0';
+    }
 }
 
 static void daemon_stop(void)
@@ -126,7 +146,8 @@ static roster_client *open_client(void)
 {
     roster_client *c = NULL;
     roster_err_detail d = {0};
-    int err = roster_client_open(&c, g_url, NULL, &d);
+    roster_client_options o = {.api_key = g_key[0] ? g_key : NULL};
+    int err = roster_client_open(&c, g_url, &o, &d);
     ck_assert_msg(err == ROSTER_E_OK, "open %s: %s", g_url, d.message);
     return c;
 }
@@ -395,13 +416,26 @@ START_TEST(status_paths)
     ck_assert_int_eq(roster_client_get_user(&got, &st, c, NULL, u.id), ROSTER_E_OK);
     ck_assert_str_eq(got.id, u.id);
 
-    /* a tenant-bound caller does not see another tenant's user */
+    /* a caller whose key is bound to another tenant does not see the user */
     static roster_v1_Tenant other;
     make_tenant(&other, c, "Other");
-    roster_call_options scoped = {.tenant_scope = other.id};
+    roster_v1_CreateKeyRequest kr = roster_v1_CreateKeyRequest_init_zero;
+    snprintf(kr.name, sizeof kr.name, "other-reader");
+    kr.has_name = true;
+    snprintf(kr.tenant_id, sizeof kr.tenant_id, "%s", other.id);
+    kr.has_tenant_id = true;
+    kr.has_role = true;
+    kr.role = roster_v1_Role_ROLE_READER;
+    static roster_v1_KeySecret ks;
+    roster_call_spec spec = {.method = RPC_CREATE_KEY, .req = &kr, .out = &ks};
+    ck_assert_int_eq(roster_call_run(&st, c, NULL, &spec), ROSTER_E_OK);
+    roster_call_options scoped = {.credential = ks.secret};
     err = roster_client_get_user(&got, &st, c, &scoped, u.id);
-    ck_assert_msg(err == ROSTER_E_NOT_FOUND || err == ROSTER_E_PERMISSION_DENIED,
-                  "scoped get returned %s", roster_errname(err));
+    ck_assert_msg(err == ROSTER_E_NOT_FOUND, "scoped get returned %s", roster_errname(err));
+    /* a claimed scope or a made-up key widens nothing */
+    roster_call_options forged = {.credential = "rstr_not-a-key"};
+    err = roster_client_get_user(&got, &st, c, &forged, u.id);
+    ck_assert_int_eq(err, ROSTER_E_UNAUTHENTICATED);
     roster_client_close(c);
 }
 END_TEST
@@ -828,7 +862,7 @@ START_TEST(tls_round_trip)
 {
     char ca[200];
     snprintf(ca, sizeof ca, "%s/server.pem", g_certdir);
-    roster_client_options o = {.tls_ca_file = ca, .tls_server_name = "localhost"};
+    roster_client_options o = {.tls_ca_file = ca, .tls_server_name = "localhost", .api_key = g_key};
     roster_client *c = NULL;
     roster_err_detail d = {0};
     int err = roster_client_open(&c, g_url, &o, &d);

@@ -355,7 +355,7 @@ START_TEST(request_envelope)
     /* client side: the library's encoder */
     roster_v1_GetUserRequest g = roster_v1_GetUserRequest_init_zero;
     roster_pb_str(&g.id, UID);
-    roster_call_options o = {.timeout_ms = 1500, .request_id = "req-7", .tenant_scope = TID};
+    roster_call_options o = {.timeout_ms = 1500, .request_id = "req-7", .credential = TID};
     nng_msg *m = NULL;
     ck_assert_int_eq(roster_envelope_encode(&m, "/roster.v1.UserService/GetUser",
                                             roster_v1_GetUserRequest_fields, &g, &o, 1500),
@@ -373,7 +373,7 @@ START_TEST(request_envelope)
     ctx.request_id = "req-7";
     ctx.has_timeout_ms = true;
     ctx.timeout_ms = 1500;
-    ctx.tenant_scope = TID;
+    ctx.credential = TID;
     Roster__V1__RpcRequest rc = ROSTER__V1__RPC_REQUEST__INIT;
     rc.method = "/roster.v1.UserService/GetUser";
     rc.has_body = true;
@@ -389,7 +389,7 @@ START_TEST(request_envelope)
     ck_assert_ptr_nonnull(d);
     ck_assert_str_eq(d->method, "/roster.v1.UserService/GetUser");
     ck_assert_str_eq(d->context->request_id, "req-7");
-    ck_assert_str_eq(d->context->tenant_scope, TID);
+    ck_assert_str_eq(d->context->credential, TID);
     ck_assert_uint_eq(d->context->timeout_ms, 1500);
     Roster__V1__GetUserRequest *gd =
         roster__v1__get_user_request__unpack(NULL, d->body.len, d->body.data);
@@ -425,7 +425,7 @@ START_TEST(request_envelope_large_body)
     ck_assert_str_eq(d->method, "/roster.v1.UserService/CreateUser");
     ck_assert_str_eq(d->context->request_id, "req-big");
     ck_assert(!d->context->has_timeout_ms);
-    ck_assert_ptr_null(d->context->tenant_scope);
+    ck_assert_ptr_null(d->context->credential);
     Roster__V1__CreateUserRequest *b =
         roster__v1__create_user_request__unpack(NULL, d->body.len, d->body.data);
     ck_assert_ptr_nonnull(b);

@@ -57,7 +57,7 @@ export async function startStack(opts) {
     users: null,
     gateway: null,
     async startUsers() {
-      this.users = startProcess(USERS_BIN, ['--data', dir, '--listen', ipc], 'users');
+      this.users = startProcess(USERS_BIN, ['--data', dir, '--listen', ipc, '--allow-keyless-ipc'], 'users');
       await waitFor(() => existsSync(`${dir}/users.ipc`), 'roster-users to listen');
     },
     async stopUsers(signal = 'SIGTERM') {

@@ -30,7 +30,7 @@ idof() { sed -n 's/^{"id":"\([^"]*\)".*/\1/p' "$T/out"; }
 c() { "$CTL" --data "$D" "$@"; }
 
 mkdir -p "$D"
-"$USERS" --data "$D" >"$T/daemon.log" 2>&1 &
+"$USERS" --data "$D" --allow-keyless-ipc >"$T/daemon.log" 2>&1 &
 PID=$!
 i=0
 until c health >/dev/null 2>&1; do
@@ -238,9 +238,12 @@ stop_daemon() {
     [ "$rc" -eq 0 ] || fail "roster-users exited $rc on SIGTERM"
 }
 
-# ---- over tcp, after a restart: the data is still there.
+# ---- over tcp, after a restart: the data is still there. A key is
+# required over tcp: the daemon mints the first admin key.
 CONNECT_OPTS=
-start_daemon tcp://127.0.0.1:22101
+start_daemon tcp://127.0.0.1:22101 --init-admin-key "$T/admin.key"
+ROSTER_KEY=$(cat "$T/admin.key")
+export ROSTER_KEY
 expect 0 "$CTL" --connect tcp://127.0.0.1:22101 --json users get "$U2"
 has "$T/out" '"active":false'
 has "$T/out" '"lastName":"Lee"'

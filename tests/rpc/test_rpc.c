@@ -43,7 +43,7 @@ START_TEST(envelope_round_trip)
     ck_assert_ptr_nonnull(back->context);
     ck_assert_str_eq(back->context->request_id, "r-1");
     ck_assert_uint_eq(back->context->timeout_ms, 250);
-    ck_assert_str_eq(back->context->tenant_scope, "0190a1b2-c3d4-7e5f-8a9b-000000000001");
+    ck_assert_str_eq(back->context->credential, "0190a1b2-c3d4-7e5f-8a9b-000000000001");
     const rpc_method *m = rpc_method_find(back->method, strlen(back->method));
     ck_assert_ptr_nonnull(m);
     ck_assert_int_eq(m->id, RPC_GET_USER);
@@ -232,7 +232,7 @@ static void handler(void *arg, rpc_call *call)
     if (m->id == RPC_HEALTH) {
         Roster__V1__HealthResponse h = ROSTER__V1__HEALTH_RESPONSE__INIT;
         h.status = (char *)rpc_call_request_id(call);
-        h.version = (char *)(rpc_call_tenant_scope(call) ? rpc_call_tenant_scope(call) : "-");
+        h.version = (char *)(rpc_call_credential(call) ? rpc_call_credential(call) : "-");
         rpc_call_reply_message(call, &h.base);
         return;
     }
@@ -326,19 +326,18 @@ START_TEST(server_client_basic)
     ck_assert_int_eq(call_one(c, "async", 2000, text, sizeof text), 0);
     ck_assert_str_eq(text, "async");
 
-    /* Request id and tenant scope reach the handler. */
+    /* Request id and credential reach the handler. */
     waiter w;
     waiter_init(&w, 1);
     Roster__V1__HealthRequest h = ROSTER__V1__HEALTH_REQUEST__INIT;
     uint8_t hb[8];
     size_t hn = roster__v1__health_request__pack(&h, hb);
     ck_assert_int_eq(rpc_client_call_raw(c, "/roster.v1.UserService/Health", hb, hn, 2000,
-                                         "0190a1b2-c3d4-7e5f-8a9b-000000000001", "req-42",
-                                         record_cb, &w),
+                                         "rstr_credential-text", "req-42", record_cb, &w),
                      ROSTER_E_OK);
     waiter_wait(&w);
     ck_assert_int_eq(w.codes[0], 0);
-    ck_assert_str_eq(w.text[0], "req-42|0190a1b2-c3d4-7e5f-8a9b-000000000001");
+    ck_assert_str_eq(w.text[0], "req-42|rstr_credential-text");
 
     /* Unknown method, wrong body, garbage envelope: status replies. */
     waiter_init(&w, 3);

@@ -66,10 +66,10 @@ static void wait_done(waiter *w)
     waiter name = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, (r)}
 
 int call_sync(rpc_client *c, rpc_method_id m, const ProtobufCMessage *req, uint32_t timeout_ms,
-              const char *scope, call_res *res)
+              const char *credential, call_res *res)
 {
     WAITER(w, res);
-    ck_assert_int_eq(rpc_client_call(c, m, req, timeout_ms, scope, copy_cb, &w), ROSTER_E_OK);
+    ck_assert_int_eq(rpc_client_call(c, m, req, timeout_ms, credential, copy_cb, &w), ROSTER_E_OK);
     wait_done(&w);
     return res->code;
 }
@@ -105,11 +105,60 @@ rpc_client *daemon_client(const test_daemon *d)
 {
     rpc_client *c = NULL;
     roster_err_detail det;
-    ck_assert_int_eq(rpc_client_open(&c, d->url, NULL, &det), ROSTER_E_OK);
+    rpc_client_options o = {.credential = d->key[0] ? d->key : NULL};
+    ck_assert_int_eq(rpc_client_open(&c, d->url, &o, &det), ROSTER_E_OK);
     return c;
 }
 
+char *daemon_mint_key(rpc_client *c, int role, const char *tenant, char *key_id)
+{
+    Roster__V1__CreateKeyRequest req = ROSTER__V1__CREATE_KEY_REQUEST__INIT;
+    req.name = "test key";
+    req.has_role = 1;
+    req.role = (Roster__V1__Role)role;
+    req.tenant_id = (char *)tenant;
+    call_res r;
+    ck_assert_int_eq(call_sync(c, RPC_CREATE_KEY, &req.base, 5000, NULL, &r), 0);
+    Roster__V1__KeySecret *ks = (void *)r.reply;
+    char *text = strdup(ks->secret);
+    ck_assert_ptr_nonnull(text);
+    if (key_id != NULL)
+        snprintf(key_id, 37, "%s", ks->key->id);
+    call_res_free(&r);
+    return text;
+}
+
+static void read_key_file(test_daemon *d, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "no key file %s (see %s)", path, d->log);
+    ck_assert_ptr_nonnull(fgets(d->key, sizeof d->key, f));
+    fclose(f);
+    d->key[strcspn(d->key, "\n")] = '\0';
+}
+
 void daemon_start(test_daemon *d, const char *url, const char *const *extra)
+{
+    const char *all[32];
+    int n = 0;
+    char keyfile[300];
+    bool ipc = url == NULL || strncmp(url, "ipc://", 6) == 0;
+    snprintf(keyfile, sizeof keyfile, "%s/admin.key", d->dir);
+    if (ipc) {
+        all[n++] = "--allow-keyless-ipc";
+    } else {
+        all[n++] = "--init-admin-key";
+        all[n++] = keyfile;
+    }
+    for (int i = 0; extra != NULL && extra[i] != NULL && n < 30; i++)
+        all[n++] = extra[i];
+    all[n] = NULL;
+    daemon_start_plain(d, url, all);
+    if (!ipc)
+        read_key_file(d, keyfile);
+}
+
+void daemon_start_plain(test_daemon *d, const char *url, const char *const *extra)
 {
     ck_assert_ptr_nonnull(roster_users_bin);
     if (url != NULL)

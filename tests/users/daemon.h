@@ -13,6 +13,7 @@ typedef struct test_daemon {
     char dir[256]; /* temporary data directory (owned by the test) */
     char url[320]; /* address it listens on */
     char log[300]; /* its stderr */
+    char key[128]; /* admin key text for tcp:// and tls+tcp://, "" on ipc:// */
 } test_daemon;
 
 /* Path of the roster-users binary: argv[1] of the suite, set by main. */
@@ -23,8 +24,20 @@ void daemon_mkdir(test_daemon *d);
 
 /* Starts the daemon on d->dir listening on `url` (NULL = the ipc default)
  * with extra arguments (NULL-terminated list, may be NULL), and waits
- * until Health answers. Fails the test when it does not come up. */
+ * until Health answers. Fails the test when it does not come up. On ipc://
+ * it adds --allow-keyless-ipc; on tcp:// and tls+tcp:// it adds
+ * --init-admin-key <dir>/admin.key and reads that key into d->key, which
+ * daemon_client then sends with every call. */
 void daemon_start(test_daemon *d, const char *url, const char *const *extra);
+
+/* daemon_start without those additions: only `extra`. */
+void daemon_start_plain(test_daemon *d, const char *url, const char *const *extra);
+
+/* Mints a key of `role` (a Roster__V1__Role) bound to `tenant` (NULL for
+ * admin) through client c, with the client's default credential, and
+ * returns its text (malloc'd; the caller frees it). If key_id is not NULL
+ * the key's id is copied there (37 bytes). Fails the test on error. */
+char *daemon_mint_key(rpc_client *c, int role, const char *tenant, char *key_id);
 
 /* Sends `sig` and waits for the exit; returns the exit status, or 128+N
  * for death by signal N. */
@@ -42,9 +55,10 @@ typedef struct call_res {
     ProtobufCMessage *reply; /* unpacked with the default allocator, or NULL */
 } call_res;
 
-/* Runs one call and waits. Returns res->code. */
+/* Runs one call and waits. `credential` NULL sends the client's default.
+ * Returns res->code. */
 int call_sync(rpc_client *c, rpc_method_id m, const ProtobufCMessage *req, uint32_t timeout_ms,
-              const char *scope, call_res *res);
+              const char *credential, call_res *res);
 
 /* Like call_sync for any method name / raw body. */
 int call_raw_sync(rpc_client *c, const char *method, const void *body, size_t len,
@@ -57,7 +71,7 @@ int send_bytes_sync(rpc_client *c, const void *bytes, size_t len, uint32_t timeo
 /* Frees res->reply. Accepts NULL. */
 void call_res_free(call_res *res);
 
-/* Opens a client on d->url. */
+/* Opens a client on d->url sending d->key (when set) with every call. */
 rpc_client *daemon_client(const test_daemon *d);
 
 #endif

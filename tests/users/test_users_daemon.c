@@ -111,10 +111,12 @@ static void exercise_every_method(rpc_client *c)
     ck_assert_uint_eq(lur->n_users, 2);
     ck_assert_str_eq(lur->users[0]->id, uid2); /* createdAt DESC */
     call_res_free(&r);
-    /* The scope narrows the list to one tenant. */
-    ck_assert_int_eq(call_sync(c, RPC_LIST_USERS, &lu.base, 2000, t2, &r), 0);
+    /* A key bound to one tenant narrows the list to it. */
+    char *k2 = daemon_mint_key(c, ROSTER__V1__ROLE__ROLE_READER, t2, NULL);
+    ck_assert_int_eq(call_sync(c, RPC_LIST_USERS, &lu.base, 2000, k2, &r), 0);
     ck_assert_int_eq(((Roster__V1__ListUsersResponse *)r.reply)->total_count, 1);
     call_res_free(&r);
+    free(k2);
 
     Roster__V1__GetTenantRequest gt = ROSTER__V1__GET_TENANT_REQUEST__INIT;
     gt.id = t1;
@@ -215,7 +217,8 @@ START_TEST(every_method_tls)
     /* daemon_start's own client has no CA: encryption without verification. */
     daemon_start(&d, "tls+tcp://127.0.0.1:20102", extra);
     rpc_client *c = NULL;
-    rpc_client_options o = {.tls_ca_file = cert, .tls_server_name = "localhost"};
+    rpc_client_options o = {
+        .tls_ca_file = cert, .tls_server_name = "localhost", .credential = d.key};
     ck_assert_int_eq(rpc_client_open(&c, d.url, &o, NULL), ROSTER_E_OK);
     exercise_every_method(c);
     rpc_client_close(c);
@@ -242,19 +245,23 @@ START_TEST(status_paths)
     g.id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
     ck_assert_int_eq(call_sync(c, RPC_GET_USER, &g.base, 2000, NULL, &r), 5);
     ck_assert_str_eq(r.field, "id");
-    /* Outside the caller's tenant scope reads as NOT_FOUND. */
+    /* Outside the tenant of the caller's key reads as NOT_FOUND. */
+    char *ka = daemon_mint_key(c, ROSTER__V1__ROLE__ROLE_WRITER, ta, NULL);
+    char *kb = daemon_mint_key(c, ROSTER__V1__ROLE__ROLE_WRITER, tb, NULL);
     g.id = uid;
-    ck_assert_int_eq(call_sync(c, RPC_GET_USER, &g.base, 2000, tb, &r), 5);
-    ck_assert_int_eq(call_sync(c, RPC_GET_USER, &g.base, 2000, ta, &r), 0);
+    ck_assert_int_eq(call_sync(c, RPC_GET_USER, &g.base, 2000, kb, &r), 5);
+    ck_assert_int_eq(call_sync(c, RPC_GET_USER, &g.base, 2000, ka, &r), 0);
     call_res_free(&r);
-    /* Scoped callers cannot create in another tenant or make tenants. */
-    ck_assert_int_eq(create_user(c, "y@example.com", "y", ta, tb, &r), 7);
+    /* Tenant-bound keys cannot create in another tenant or make tenants. */
+    ck_assert_int_eq(create_user(c, "y@example.com", "y", ta, kb, &r), 7);
     Roster__V1__CreateTenantRequest ct = ROSTER__V1__CREATE_TENANT_REQUEST__INIT;
     ct.name = "C";
-    ck_assert_int_eq(call_sync(c, RPC_CREATE_TENANT, &ct.base, 2000, ta, &r), 7);
-    /* A scope that is not a UUID. */
-    ck_assert_int_eq(call_sync(c, RPC_GET_USER, &g.base, 2000, "tenant-a", &r), 3);
-    ck_assert_str_eq(r.field, "tenantScope");
+    ck_assert_int_eq(call_sync(c, RPC_CREATE_TENANT, &ct.base, 2000, ka, &r), 7);
+    /* A credential that is not a key. */
+    ck_assert_int_eq(call_sync(c, RPC_GET_USER, &g.base, 2000, "tenant-a", &r), 16);
+    ck_assert_str_eq(r.field, "credential");
+    free(ka);
+    free(kb);
 
     /* ALREADY_EXISTS names the field. */
     ck_assert_int_eq(create_user(c, "X@example.com", "other", ta, NULL, &r), 6);
@@ -323,7 +330,10 @@ START_TEST(bad_input_keeps_serving)
     env.has_body = 1;
     env.body.data = body;
     env.body.len = blen;
-    uint8_t wire[256];
+    Roster__V1__CallContext cc = ROSTER__V1__CALL_CONTEXT__INIT;
+    cc.credential = d.key;
+    env.context = &cc;
+    uint8_t wire[512];
     size_t wlen = roster__v1__rpc_request__pack(&env, wire);
     ck_assert_int_eq(send_bytes_sync(c, wire, wlen - 5, 2000, &r), 3);
     ck_assert(health_ok(c));

@@ -153,6 +153,9 @@ int ctl_live_open(ctl_live *out, const ctl_args *a)
         o.default_timeout_ms = out->timeout_ms;
         o.tls_ca_file = a->tls_ca;
         o.tls_server_name = a->tls_server_name;
+        /* The API key in ROSTER_KEY, when set, goes with every call. */
+        const char *key = getenv("ROSTER_KEY");
+        o.credential = key != NULL && key[0] != '\0' ? key : NULL;
         err = rpc_client_open(&out->client, out->url, &o, &d);
     }
     if (err == ROSTER_E_OK)

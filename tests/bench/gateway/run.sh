@@ -48,7 +48,7 @@ wait_http() { # url
 }
 
 mkdir -p "$work/data" "$work/nodedb" "$work/nginx/tmp"
-"$build/src/users/roster-users" --data "$work/data" --listen "ipc://$work/users.ipc" \
+"$build/src/users/roster-users" --data "$work/data" --listen "ipc://$work/users.ipc" --allow-keyless-ipc \
     2>"$work/users.log" &
 pids+=($!)
 for _ in $(seq 1 200); do [ -S "$work/users.ipc" ] && break; sleep 0.05; done
