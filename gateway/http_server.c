@@ -275,6 +275,8 @@ void gw_req_respond(gw_req *r, uint16_t status, const char *content_type, const 
     int rv = nng_http_res_alloc(&res);
     if (rv == 0)
         rv = nng_http_res_set_status(res, status);
+    if (rv == 0 && status == 421) /* nng 1.5.2 has no phrase for it */
+        rv = nng_http_res_set_reason(res, "Misdirected Request");
     if (rv == 0 && content_type)
         rv = nng_http_res_set_header(res, "Content-Type", content_type);
     for (size_t i = 0; rv == 0 && i < n_extra; i++)

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildClientSchema, buildSchema, getIntrospectionQuery, printSchema } from 'graphql';
-import { startStack, metricSum, startProcess, stopProcess, waitFor, GATEWAY_BIN } from './lib.mjs';
+import { startStack, metricSum, startProcess, stopProcess, waitFor, authHeaders, GATEWAY_BIN } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SCHEMA = process.env.ROSTER_SCHEMA || join(here, '../../gateway/schema.graphql');
@@ -266,7 +266,7 @@ test('partial data: a failed nullable field is null beside its siblings', async 
     await waitFor(async () => (await fetch(`${url}/healthz`)).status === 200, 'second gateway');
     const res = await fetch(`${url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: authHeaders(s.adminKey, { 'content-type': 'application/json' }),
       body: JSON.stringify({ query: '{ users(filter: {tenantId: {equalTo: "' + tenant.id + '"}}) { totalCount data { reference tenant { name } } } }' }),
     });
     const body = await res.json();

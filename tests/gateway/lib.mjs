@@ -1,13 +1,52 @@
 // Helpers for the gateway's end-to-end tests: start roster-users and
 // roster-gateway on a temporary directory and a loopback port, send
 // GraphQL requests, stop everything.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+//
+// roster-users mints an admin key at its first start (--init-admin-key);
+// every request the helpers send carries it (Authorization: Bearer) unless
+// told otherwise, and keys of other roles are made over RPC with it
+// (gw_keytool).
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const USERS_BIN = process.env.ROSTER_USERS_BIN;
 export const GATEWAY_BIN = process.env.ROSTER_GATEWAY_BIN;
+export const KEYTOOL_BIN = process.env.ROSTER_GW_KEYTOOL;
+
+// Headers with `key` as the bearer credential (none when key is null).
+export function authHeaders(key, headers = {}) {
+  return key ? { ...headers, authorization: `Bearer ${key}` } : { ...headers };
+}
+
+// fetch with the admin key of `stack` unless init.headers already has an
+// authorization header or init.key says otherwise (null: no header).
+export function fetchWithKey(key) {
+  return (url, init = {}) => {
+    const h = new Headers(init.headers || {});
+    if (!h.has('authorization') && key) h.set('authorization', `Bearer ${key}`);
+    return fetch(url, { ...init, headers: h });
+  };
+}
+
+// Waits for roster-users to write its initial admin key and returns it.
+export async function readAdminKey(file) {
+  await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').trim().length > 0, 'the initial admin key');
+  return readFileSync(file, 'utf8').trim();
+}
+
+// Creates a key over RPC (`rpcUrl`, with the admin key in adminKeyFile):
+// returns {id, secret}. tenant may be null; expiresInMs makes it expire.
+export function createKey(rpcUrl, adminKeyFile, name, role, tenant = null, expiresInMs = undefined) {
+  const args = [rpcUrl, adminKeyFile, 'create', name, role, tenant || '-'];
+  if (expiresInMs !== undefined) args.push(String(expiresInMs));
+  return JSON.parse(execFileSync(KEYTOOL_BIN, args, { encoding: 'utf8' }));
+}
+
+export function revokeKey(rpcUrl, adminKeyFile, id) {
+  return JSON.parse(execFileSync(KEYTOOL_BIN, [rpcUrl, adminKeyFile, 'revoke', id], { encoding: 'utf8' }));
+}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -56,9 +95,24 @@ export async function startStack(opts) {
     url: `http://127.0.0.1:${opts.port}`,
     users: null,
     gateway: null,
+    adminKeyFile: join(dir, 'admin.key'),
+    adminKey: null,
     async startUsers() {
-      this.users = startProcess(USERS_BIN, ['--data', dir, '--listen', ipc, '--allow-keyless-ipc'], 'users');
+      const first = this.adminKey === null;
+      this.users = startProcess(
+        USERS_BIN,
+        ['--data', dir, '--listen', ipc, ...(first ? ['--init-admin-key', this.adminKeyFile] : [])],
+        'users',
+      );
       await waitFor(() => existsSync(`${dir}/users.ipc`), 'roster-users to listen');
+      if (first) this.adminKey = await readAdminKey(this.adminKeyFile);
+    },
+    // A new key of `role` ({id, secret}) made with the admin key.
+    createKey(name, role, tenant = null, expiresInMs = undefined) {
+      return createKey(ipc, this.adminKeyFile, name, role, tenant, expiresInMs);
+    },
+    revokeKey(id) {
+      return revokeKey(ipc, this.adminKeyFile, id);
     },
     async stopUsers(signal = 'SIGTERM') {
       const r = await stopProcess(this.users, signal);
@@ -87,11 +141,13 @@ export async function startStack(opts) {
       rmSync(dir, { recursive: true, force: true });
       return { gateway: g, users: u };
     },
-    // POST a GraphQL request; returns {status, headers, body (parsed), text}.
+    // POST a GraphQL request with the admin key (extra.key: another key,
+    // null for none); returns {status, headers, body (parsed), text}.
     async gql(query, variables, extra = {}) {
+      const key = 'key' in extra ? extra.key : this.adminKey;
       const res = await fetch(`${this.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: extra.accept || 'application/json' },
+        headers: authHeaders(key, { 'content-type': 'application/json', accept: extra.accept || 'application/json' }),
         body: JSON.stringify({ query, variables, operationName: extra.operationName }),
       });
       const text = await res.text();
@@ -103,8 +159,11 @@ export async function startStack(opts) {
       }
       return { status: res.status, headers: res.headers, body, text };
     },
+    // Any request; the admin key is added unless init.headers has an
+    // authorization header or init.key is given (null: none).
     async raw(init, path = '/graphql') {
-      const res = await fetch(`${this.url}${path}`, init);
+      const { key, ...rest } = init;
+      const res = await fetchWithKey(key === undefined ? this.adminKey : key)(`${this.url}${path}`, rest);
       const text = await res.text();
       let body;
       try {

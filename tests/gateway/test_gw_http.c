@@ -283,7 +283,7 @@ START_TEST(host_allowlist)
         snprintf(req, sizeof req,
                  "POST /echo HTTP/1.1\r\nHost: %s\r\nContent-Length: 5\r\n\r\nhello", bad[i]);
         r = exchange_str(req);
-        ck_assert_msg(strstr(r, "HTTP/1.1 421") != NULL, "%s: %s", bad[i], r);
+        ck_assert_msg(strstr(r, "HTTP/1.1 421 Misdirected Request") != NULL, "%s: %s", bad[i], r);
         ck_assert_ptr_null(strstr(r, "hello"));
         ck_assert_ptr_nonnull(strstr(r, "Connection: close"));
         free(r);

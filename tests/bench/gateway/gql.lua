@@ -2,6 +2,7 @@
 --   MODE   user | page | create | mix (90% user, 10% create)
 --   IDS    file with one user id per line (user, mix)
 --   TAG    prefix making createUser references and emails unique per run
+--   KEY    API key sent as Authorization: Bearer (optional; "" for none)
 local mode, tag
 local ids = {}
 local counter = 0
@@ -23,6 +24,9 @@ function init(args)
   math.randomseed(os.time() * 1000 + (tid or 0))
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
+  if args[4] and args[4] ~= "" then
+    wrk.headers["Authorization"] = "Bearer " .. args[4]
+  end
 end
 
 local function user_body()

@@ -11,7 +11,8 @@
 # user(id) and createUser. Then the gateway's RSS with 256 connections open.
 #   tests/bench/gateway/run.sh            (prints a Markdown table)
 # Loopback ports 23301-23304; everything runs in a temporary directory and
-# is stopped at the end.
+# is stopped at the end. The gateway's requests carry the admin API key
+# roster-users mints at start (--init-admin-key).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
@@ -48,10 +49,11 @@ wait_http() { # url
 }
 
 mkdir -p "$work/data" "$work/nodedb" "$work/nginx/tmp"
-"$build/src/users/roster-users" --data "$work/data" --listen "ipc://$work/users.ipc" --allow-keyless-ipc \
-    2>"$work/users.log" &
+"$build/src/users/roster-users" --data "$work/data" --listen "ipc://$work/users.ipc" \
+    --init-admin-key "$work/admin.key" 2>"$work/users.log" &
 pids+=($!)
-for _ in $(seq 1 200); do [ -S "$work/users.ipc" ] && break; sleep 0.05; done
+for _ in $(seq 1 200); do [ -S "$work/users.ipc" ] && [ -s "$work/admin.key" ] && break; sleep 0.05; done
+key=$(cat "$work/admin.key")
 "$build/gateway/roster-gateway" --listen "http://127.0.0.1:$P_GW" \
     --upstream "ipc://$work/users.ipc" --log-level warn 2>"$work/gateway.log" &
 gw_pid=$!
@@ -66,13 +68,14 @@ wait_http "http://127.0.0.1:$P_GW/healthz"
 wait_http "http://127.0.0.1:$P_NODE/graphql"
 
 echo "seeding $USERS users into the gateway and the Node server..." >&2
-node "$here/seed.mjs" "http://127.0.0.1:$P_GW/graphql" "$USERS" "$work/gw_ids.txt"
+node "$here/seed.mjs" "http://127.0.0.1:$P_GW/graphql" "$USERS" "$work/gw_ids.txt" "$key"
 node "$here/seed.mjs" "http://127.0.0.1:$P_NODE/graphql" "$USERS" "$work/node_ids.txt"
 
 # The user(id) response, for nginx's static body and the ceiling's payload.
 uid=$(head -1 "$work/gw_ids.txt")
 user_req="{\"query\":\"query U(\$id: ID!) { user(id: \$id) { id email firstName lastName createdAt active } }\",\"variables\":{\"id\":\"$uid\"}}"
-user_res=$(curl -s "http://127.0.0.1:$P_GW/graphql" -H 'content-type: application/json' -d "$user_req")
+user_res=$(curl -s "http://127.0.0.1:$P_GW/graphql" -H 'content-type: application/json' \
+    -H "authorization: Bearer $key" -d "$user_req")
 case "$user_res" in *'"errors"'*) echo "user(id) failed: $user_res" >&2; exit 1 ;; esac
 cat >"$work/nginx/nginx.conf" <<CONF
 worker_processes 2;
@@ -105,7 +108,7 @@ echo "$user_req" >"$work/user_req.json"
 run() {
     local name=$1 url=$2 mode=$3 ids=$4 c=${5:-$CONN}
     local out
-    out=$(wrk -t2 -c"$c" -d"${DUR}s" -s "$here/gql.lua" "$url" -- "$mode" "$ids" "$name-$RANDOM" |
+    out=$(wrk -t2 -c"$c" -d"${DUR}s" -s "$here/gql.lua" "$url" -- "$mode" "$ids" "$name-$RANDOM" "$key" |
         sed -n 's/^RESULT //p')
     echo "$name $mode $out"
 }
@@ -126,7 +129,7 @@ gql_errors=$(curl -s "http://127.0.0.1:$P_GW/metrics" |
 
 # RSS with 256 connections open (and busy on user(id)).
 wrk -t2 -c256 -d4s -s "$here/gql.lua" "http://127.0.0.1:$P_GW/graphql" -- user "$work/gw_ids.txt" \
-    >/dev/null &
+    run "$key" >/dev/null &
 wrk_pid=$!
 sleep 3
 rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$gw_pid/status")

@@ -1,9 +1,10 @@
 // Creates N users through a GraphQL endpoint's createUser (32 in flight)
-// and writes their ids, one per line, to OUT.
-//   node seed.mjs URL N OUT
+// and writes their ids, one per line, to OUT. KEY, when given, is sent as
+// Authorization: Bearer.
+//   node seed.mjs URL N OUT [KEY]
 import { writeFileSync } from 'node:fs';
 
-const [url, nArg, out] = process.argv.slice(2);
+const [url, nArg, out, key] = process.argv.slice(2);
 const n = Number(nArg);
 const ids = new Array(n);
 let next = 0;
@@ -15,7 +16,7 @@ async function worker() {
     if (i >= n) return;
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
       body: JSON.stringify({
         query: q,
         variables: { u: { reference: `seed-${i}`, email: `seed-${i}@bench.example`, firstName: `First${i}`, lastName: `Last${i}`, locale: 'en-US' } },

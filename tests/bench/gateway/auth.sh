@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The cost of API keys on user(id) through the gateway (measures, never
+# fails on time). In one run, against one roster-users (LMDB, USERS users,
+# started with --allow-keyless-ipc and --init-admin-key):
+#   before  roster-gateway built from BASE (the tree before the gateway
+#           checked keys), sending no credential: the service takes the
+#           keyless ipc caller as admin;
+#   key     roster-gateway from the working tree, every request carrying
+#           the admin key: verified through the gateway's key cache (one
+#           GetKey per key per second) and sent with every upstream call,
+#           where roster-users verifies it again.
+# ROUNDS alternating wrk runs of DUR seconds each (2 threads, CONN
+# connections); prints every run, the medians and key/before.
+#   tests/bench/gateway/auth.sh   [BASE=<commit>] [ROUNDS=3] [DUR=5] [CONN=32] [USERS=10000]
+# Loopback ports 23311-23312; everything runs in a temporary directory and
+# is stopped at the end.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../../.." && pwd)"
+cd "$root"
+
+USERS=${USERS:-10000}
+CONN=${CONN:-32}
+DUR=${DUR:-5}
+ROUNDS=${ROUNDS:-3}
+build=${BUILD:-build/gw-rel}
+# Default base: the parent of the commit that added gateway/auth.c.
+BASE=${BASE:-$(git log --format=%H -1 --diff-filter=A -- gateway/auth.c)^}
+P_KEY=23311 P_BEFORE=23312
+
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DROSTER_TESTS=OFF >/dev/null
+cmake --build "$build" --target roster-users roster-gateway -j2 >/dev/null
+
+work="$(mktemp -d /tmp/roster-gw-auth-bench.XXXXXX)"
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+base_rev=$(git rev-parse --short "$BASE")
+echo "building the gateway at $base_rev..." >&2
+mkdir -p "$work/base"
+git archive "$BASE" | tar -x -C "$work/base"
+cmake -S "$work/base" -B "$work/base/build" -DCMAKE_BUILD_TYPE=Release -DROSTER_TESTS=OFF \
+    >/dev/null
+cmake --build "$work/base/build" --target roster-gateway -j2 >/dev/null
+
+wait_http() { # url
+    for _ in $(seq 1 200); do
+        curl -s -o /dev/null "$1" && return 0
+        sleep 0.05
+    done
+    echo "no answer from $1" >&2
+    return 1
+}
+
+mkdir -p "$work/data"
+"$build/src/users/roster-users" --data "$work/data" --listen "ipc://$work/users.ipc" \
+    --allow-keyless-ipc --init-admin-key "$work/admin.key" 2>"$work/users.log" &
+pids+=($!)
+for _ in $(seq 1 200); do [ -S "$work/users.ipc" ] && [ -s "$work/admin.key" ] && break; sleep 0.05; done
+key=$(cat "$work/admin.key")
+"$build/gateway/roster-gateway" --listen "http://127.0.0.1:$P_KEY" \
+    --upstream "ipc://$work/users.ipc" --log-level warn 2>"$work/gateway-key.log" &
+pids+=($!)
+"$work/base/build/gateway/roster-gateway" --listen "http://127.0.0.1:$P_BEFORE" \
+    --upstream "ipc://$work/users.ipc" --log-level warn 2>"$work/gateway-before.log" &
+pids+=($!)
+wait_http "http://127.0.0.1:$P_KEY/healthz"
+wait_http "http://127.0.0.1:$P_BEFORE/healthz"
+
+echo "seeding $USERS users..." >&2
+node "$here/seed.mjs" "http://127.0.0.1:$P_KEY/graphql" "$USERS" "$work/ids.txt" "$key"
+
+run() { # name port key
+    local out
+    out=$(wrk -t2 -c"$CONN" -d"${DUR}s" -s "$here/gql.lua" "http://127.0.0.1:$2/graphql" -- \
+        user "$work/ids.txt" "$1" "$3" | sed -n 's/^RESULT //p')
+    echo "$1 $out"
+}
+
+results="$work/results.txt"
+: >"$results"
+for r in $(seq 1 "$ROUNDS"); do
+    run before "$P_BEFORE" "" | tee -a "$results" >&2
+    run key "$P_KEY" "$key" | tee -a "$results" >&2
+done
+auth=$(curl -s "http://127.0.0.1:$P_KEY/metrics" -H "authorization: Bearer $key" |
+    awk '/^roster_gateway_auth_total/ {print}' | tr '\n' ' ')
+
+node - "$results" "$base_rev" "$auth" <<'JS'
+const fs = require('fs');
+const [file, base, auth] = process.argv.slice(2);
+const rows = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => {
+  const [name, ...rest] = l.split(' ');
+  return { name, ...JSON.parse(rest.join(' ')) };
+});
+const ms = (us) => (us / 1000).toFixed(2);
+const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+console.log('| run | gateway | req/s | p50 ms | p99 ms | errors |');
+console.log('|---:|---|---:|---:|---:|---:|');
+const n = {};
+for (const r of rows) {
+  n[r.name] = (n[r.name] || 0) + 1;
+  const label = r.name === 'key' ? 'with key (cache hit path)' : `before (${base}), no key`;
+  console.log(`| ${n[r.name]} | ${label} | ${r.rps.toFixed(0)} | ${ms(r.p50_us)} | ${ms(r.p99_us)} | ${r.socket_errors + r.non2xx} |`);
+}
+const pick = (name, f) => median(rows.filter((r) => r.name === name).map(f));
+const kb = pick('key', (r) => r.rps), bb = pick('before', (r) => r.rps);
+console.log('');
+console.log('| median | before | with key | key / before |');
+console.log('|---|---:|---:|---:|');
+console.log(`| req/s | ${bb.toFixed(0)} | ${kb.toFixed(0)} | ${(kb / bb).toFixed(3)} |`);
+const kp50 = pick('key', (r) => r.p50_us), bp50 = pick('before', (r) => r.p50_us);
+const kp99 = pick('key', (r) => r.p99_us), bp99 = pick('before', (r) => r.p99_us);
+console.log(`| p50 ms | ${ms(bp50)} | ${ms(kp50)} | ${(kp50 / bp50).toFixed(3)} |`);
+console.log(`| p99 ms | ${ms(bp99)} | ${ms(kp99)} | ${(kp99 / bp99).toFixed(3)} |`);
+console.log('');
+console.log(`Key checks at the gateway: ${auth.trim()}`);
+JS
