@@ -47,6 +47,7 @@
 #define CALL_MS    10000
 #define MAX_USERS  4096
 #define SEED_USERS 40 /* per tenant */
+#define NONE_USERS 8  /* without a tenant */
 
 static const char *gateway_bin;
 
@@ -282,7 +283,7 @@ static void model_put(const urec *u)
 
 /* ---------------------------------------------------------------- actors */
 
-enum { T_A, T_B };
+enum { T_A, T_B, T_NONE }; /* T_NONE: users without a tenant */
 enum { ACT_ADMIN, ACT_A_WRITER, ACT_A_READER, ACT_B_WRITER, ACT_B_READER, ACT__COUNT };
 enum { CH_RPC, CH_GQL };
 static const char *const ch_name[] = {"rpc", "graphql"};
@@ -564,7 +565,7 @@ static int own_users(const urec **out, int cap, int tenant)
 {
     int n = 0;
     for (int i = 0; i < n_model && n < cap; i++)
-        if (str_eq(model[i].s[S_TENANT_ID], tenants[tenant].id))
+        if (str_eq(model[i].s[S_TENANT_ID], tenant == T_NONE ? NULL : tenants[tenant].id))
             out[n++] = &model[i];
     return n;
 }
@@ -1094,7 +1095,7 @@ static const char *pick_target(int tenant, int *kind)
     if (*kind == 0)
         return user_of(tenant)->s[S_ID];
     if (*kind == 1)
-        return user_of(1 - tenant)->s[S_ID];
+        return user_of(r < 84 ? 1 - tenant : T_NONE)->s[S_ID];
     return missing_ids[rnd_below(2)];
 }
 
@@ -1506,6 +1507,8 @@ typedef struct uspec {
     const char *tenant_id;
     int active, opted;    /* -1: leave out */
     bool clear_last_name; /* updates only */
+    bool clear_tenant;    /* updates only: tenantId null */
+    bool null_tenant;     /* GraphQL creates: tenantId given as null */
     char email_buf[96], ref_buf[48], phone_buf[24];
 } uspec;
 
@@ -1549,7 +1552,7 @@ static int write_user(urec *out, int ch, const char *key, const char *update_id,
             code = rpc(&r, RPC_CREATE_USER, &c.base, key);
         } else {
             Roster__V1__UpdateUserRequest u = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
-            Roster__V1__UserField clear[1] = {ROSTER__V1__USER_FIELD__USER_FIELD_LAST_NAME};
+            Roster__V1__UserField clear[2];
             u.id = (char *)update_id;
             u.email = (char *)s->email;
             u.first_name = (char *)s->first_name, u.last_name = (char *)s->last_name;
@@ -1560,7 +1563,10 @@ static int write_user(urec *out, int ch, const char *key, const char *update_id,
             if (s->opted >= 0)
                 u.has_is_opted_in = 1, u.is_opted_in = s->opted;
             if (s->clear_last_name)
-                u.n_clear = 1, u.clear = clear;
+                clear[u.n_clear++] = ROSTER__V1__USER_FIELD__USER_FIELD_LAST_NAME;
+            if (s->clear_tenant)
+                clear[u.n_clear++] = ROSTER__V1__USER_FIELD__USER_FIELD_TENANT_ID;
+            u.clear = clear;
             code = rpc(&r, RPC_UPDATE_USER, &u.base, key);
         }
         snprintf(detail, cap, "%s", r.message);
@@ -1589,6 +1595,8 @@ static int write_user(urec *out, int ch, const char *key, const char *update_id,
         json_object_set_new(u, "isOptedIn", json_boolean(s->opted));
     if (s->clear_last_name)
         json_object_set_new(u, "lastName", json_null());
+    if (s->clear_tenant || s->null_tenant)
+        json_object_set_new(u, "tenantId", json_null());
     json_t *vars = update_id == NULL ? json_pack("{s:o}", "u", u)
                                      : json_pack("{s:s, s:o}", "id", update_id, "u", u);
     json_t *root;
@@ -1660,6 +1668,15 @@ static void op_create_user(int ch, const actor *a)
     int r = rnd_below(100);
     int dest = r < 50 ? a->tenant : r < 85 ? 1 - a->tenant : -1; /* -1: no tenantId */
     s.tenant_id = dest >= 0 ? tenants[dest].id : NULL;
+    char upper[64];
+    if (dest >= 0 && dest != a->tenant && chance(30)) {
+        /* The other tenant's id spelled in capitals. */
+        snprintf(upper, sizeof upper, "%s", tenants[dest].id);
+        for (char *q = upper; *q; q++)
+            *q = (char)toupper((unsigned char)*q);
+        s.tenant_id = upper;
+    }
+    s.null_tenant = dest < 0 && ch == CH_GQL && chance(50);
     serial++;
     snprintf(s.email_buf, sizeof s.email_buf, "u%ld.%llx@iso.example", serial,
              (unsigned long long)(rnd() & 0xffff));
@@ -1693,6 +1710,9 @@ static void op_create_user(int ch, const actor *a)
              dest < 0            ? "without tenantId"
              : dest == a->tenant ? "in own tenant"
                                  : "in the other tenant");
+    if (want == FOREIGN_TENANT_REFUSAL && s.tenant_id == upper &&
+        code == ROSTER_STATUS_INVALID_ARGUMENT)
+        want = code; /* capitals may be refused as a malformed id */
     if (want == FOREIGN_TENANT_REFUSAL && code == ROSTER_STATUS_ALREADY_EXISTS)
         /* Uniqueness judged before scope tells the caller what the other
          * tenant holds. */
@@ -1730,6 +1750,8 @@ static void op_update_user(int ch, const actor *a)
     }
     if (move < 0 && chance(12))
         s.email = user_of(chance(60) ? 1 - a->tenant : a->tenant)->s[S_EMAIL];
+    else if (move < 0 && chance(8))
+        s.clear_tenant = true; /* take the user out of every tenant */
     urec got;
     char det[300];
     int code = write_user(&got, ch, a->key, idbuf, &s, det, sizeof det);
@@ -1738,6 +1760,11 @@ static void op_update_user(int ch, const actor *a)
     if (!a->writer) {
         want = ROSTER_STATUS_PERMISSION_DENIED;
         what = "update by a reader key";
+    } else if (s.clear_tenant) {
+        /* Refused before the user is looked up, so the answer is the same
+         * for every id and says nothing about other tenants. */
+        want = ROSTER_STATUS_PERMISSION_DENIED;
+        what = "clear a user's tenantId";
     } else if (kind != 0) {
         want = ROSTER_STATUS_NOT_FOUND;
         what = kind == 1 ? "update another tenant's user" : "update a missing user";
@@ -1926,6 +1953,43 @@ static void op_keys(const actor *a)
  * secret, a well-formed key that was never issued. */
 static long host_refusals;
 
+/* The envelope's old tenant_scope field, set by the caller to the other
+ * tenant, with the caller's own key or with none: the service must ignore
+ * it (scope comes from the key alone). Sent as hand-made envelope bytes. */
+static void op_claimed_scope(const actor *a)
+{
+    const char *target = user_of(1 - a->tenant)->s[S_ID];
+    Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+    g.id = (char *)target;
+    uint8_t body[256];
+    size_t blen = roster__v1__get_user_request__pack(&g, body);
+    Roster__V1__CallContext ctx = ROSTER__V1__CALL_CONTEXT__INIT;
+    ctx.request_id = "claimed-scope";
+    ctx.has_timeout_ms = 1, ctx.timeout_ms = CALL_MS;
+    ctx.tenant_scope = tenants[1 - a->tenant].id;
+    bool keyed = chance(60);
+    if (keyed)
+        ctx.credential = (char *)a->key;
+    Roster__V1__RpcRequest env = ROSTER__V1__RPC_REQUEST__INIT;
+    env.method = "/roster.v1.UserService/GetUser";
+    env.has_body = 1;
+    env.body.data = body;
+    env.body.len = blen;
+    env.context = &ctx;
+    uint8_t buf[1024];
+    ck_assert_uint_le(roster__v1__rpc_request__get_packed_size(&env), sizeof buf);
+    size_t n = roster__v1__rpc_request__pack(&env, buf);
+    call_res r;
+    int code = send_bytes_sync(cli, buf, n, CALL_MS, &r);
+    if (code == ROSTER_STATUS_OK)
+        foreign_seen++;
+    expect_code(code, keyed ? ROSTER_STATUS_NOT_FOUND : ROSTER_STATUS_UNAUTHENTICATED,
+                keyed ? "GetUser(other tenant's user) claiming its tenant_scope"
+                      : "keyless GetUser claiming a tenant_scope",
+                r.message);
+    call_res_free(&r);
+}
+
 static void op_unauth(int ch, const actor *a)
 {
     if (ch == CH_GQL && chance(25)) {
@@ -1951,9 +2015,15 @@ static void op_unauth(int ch, const actor *a)
         return;
     }
     char bad[160];
-    int v = rnd_below(4);
+    if (ch == CH_RPC && chance(30)) {
+        op_claimed_scope(a);
+        return;
+    }
+    int v = rnd_below(5);
     const char *key = NULL;
-    if (v == 1) {
+    if (v == 4) {
+        key = "";
+    } else if (v == 1) {
         key = "rstr_not-a-key";
     } else if (v >= 2) {
         snprintf(bad, sizeof bad, "%s", a->key);
@@ -2015,25 +2085,6 @@ static int gateway_stop(void)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* Waits for roster-users to write its initial admin key into `path`. */
-static void read_key_file(char *out, size_t cap, const char *path)
-{
-    for (int i = 0; i < 200; i++) {
-        FILE *f = fopen(path, "r");
-        if (f != NULL) {
-            char *line = fgets(out, (int)cap, f);
-            fclose(f);
-            if (line != NULL) {
-                out[strcspn(out, " \t\r\n")] = '\0';
-                if (strncmp(out, "rstr_", 5) == 0 && strlen(out) >= 81)
-                    return;
-            }
-        }
-        usleep(50000);
-    }
-    ck_abort_msg("no admin key in %s", path);
-}
-
 static void create_key(actor *a)
 {
     Roster__V1__CreateKeyRequest c = ROSTER__V1__CREATE_KEY_REQUEST__INIT;
@@ -2083,6 +2134,27 @@ static void seed_users(void)
     }
 }
 
+static void seed_tenantless(void)
+{
+    for (int i = 0; i < NONE_USERS; i++) {
+        uspec s = {0};
+        random_fields(&s, true);
+        snprintf(s.email_buf, sizeof s.email_buf, "nobody.%d@seed.example", i);
+        snprintf(s.ref_buf, sizeof s.ref_buf, "seed-%d", i);
+        s.email = s.email_buf;
+        s.reference = s.ref_buf;
+        urec got;
+        char det[300];
+        int code = write_user(&got, i % 2 ? CH_GQL : CH_RPC, actors[ACT_ADMIN].key, NULL, &s, det,
+                              sizeof det);
+        ck_assert_msg(code == ROSTER_STATUS_OK, "tenantless user %d: %s", i, det);
+        ck_assert_msg(got.s[S_TENANT_ID] == NULL, "user without tenantId got tenant %s",
+                      got.s[S_TENANT_ID]);
+        model_put(&got);
+        urec_clear(&got);
+    }
+}
+
 /* ---------------------------------------------------------------- final checks */
 
 static void final_checks(void)
@@ -2108,11 +2180,14 @@ static void final_checks(void)
     if (all.n != n_model || all.total != n_model)
         report(true, "final admin view: %d users (total %lld), the model has %d", all.n,
                (long long)all.total, n_model);
-    int per[2] = {0, 0};
+    int per[3] = {0, 0, 0};
     for (int i = 0; i < n_model; i++)
-        per[str_eq(model[i].s[S_TENANT_ID], tenants[T_B].id)]++;
-    printf("final admin view: %d users (A %d, B %d), %ld differences from the model\n", all.n,
-           per[0], per[1], violations - before);
+        per[model[i].s[S_TENANT_ID] == NULL                    ? T_NONE
+            : str_eq(model[i].s[S_TENANT_ID], tenants[T_B].id) ? T_B
+                                                               : T_A]++;
+    printf("final admin view: %d users (A %d, B %d, no tenant %d), %ld differences from the "
+           "model\n",
+           all.n, per[T_A], per[T_B], per[T_NONE], violations - before);
     ulist_clear(&all);
     check_tenants_unchanged();
 
@@ -2138,6 +2213,47 @@ static void final_checks(void)
             report(true, "final: ListKeys sends the hash of key %s", k->id);
     }
     call_res_free(&r);
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A key made to expire 1.5 s from now works until then and is refused
+ * afterwards, on both channels. */
+static void expiry_checks(const char *user_id)
+{
+    Roster__V1__CreateKeyRequest c = ROSTER__V1__CREATE_KEY_REQUEST__INIT;
+    c.name = "A-reader-expiring";
+    c.has_role = 1;
+    c.role = ROSTER__V1__ROLE__ROLE_READER;
+    c.tenant_id = tenants[T_A].id;
+    int64_t until = wall_ms() + 1500;
+    c.has_expires_at = 1, c.expires_at = until;
+    call_res r;
+    ck_assert_int_eq(rpc(&r, RPC_CREATE_KEY, &c.base, actors[ACT_ADMIN].key), 0);
+    char key[160];
+    snprintf(key, sizeof key, "%s", ((Roster__V1__KeySecret *)r.reply)->secret);
+    call_res_free(&r);
+    urec got;
+    char det[300];
+    for (int ch = 0; ch < 2; ch++) {
+        cur_ch = ch;
+        expect_code(get_user(&got, ch, key, user_id, det, sizeof det), ROSTER_STATUS_OK,
+                    "key before its expiry", det);
+        urec_clear(&got);
+    }
+    while (wall_ms() <= until + 50)
+        usleep(50000);
+    for (int ch = 0; ch < 2; ch++) {
+        cur_ch = ch;
+        expect_code(get_user(&got, ch, key, user_id, det, sizeof det),
+                    ROSTER_STATUS_UNAUTHENTICATED, "key after its expiry", det);
+        urec_clear(&got);
+    }
 }
 
 /* A revoked key and a rotated secret stop working (the rotated one at once
@@ -2170,6 +2286,7 @@ static long revocation_checks(void)
                     "new secret after RotateKey", det);
         urec_clear(&got);
     }
+    expiry_checks(id);
     Roster__V1__RevokeKeyRequest rv = ROSTER__V1__REVOKE_KEY_REQUEST__INIT;
     rv.id = tmp.key_id;
     struct timespec t0, t1;
@@ -2210,14 +2327,16 @@ START_TEST(tenant_isolation)
            (unsigned long long)seed, (unsigned long long)seed, n_ops);
     fflush(stdout);
 
+    /* On tcp:// daemon_start passes --init-admin-key and reads the key the
+     * service writes at its first start. */
     test_daemon d;
     daemon_mkdir(&d);
-    char key_file[400];
-    snprintf(key_file, sizeof key_file, "%s.admin-key", d.dir);
-    const char *extra[] = {"--init-admin-key", key_file, NULL};
-    daemon_start(&d, USERS_URL, extra);
-    read_key_file(actors[ACT_ADMIN].key, sizeof actors[ACT_ADMIN].key, key_file);
-    cli = daemon_client(&d);
+    daemon_start(&d, USERS_URL, NULL);
+    ck_assert_msg(strncmp(d.key, "rstr_", 5) == 0, "no initial admin key");
+    snprintf(actors[ACT_ADMIN].key, sizeof actors[ACT_ADMIN].key, "%s", d.key);
+    /* A client without a default credential: a call passing none is keyless. */
+    roster_err_detail det;
+    ck_assert_int_eq(rpc_client_open(&cli, d.url, NULL, &det), ROSTER_E_OK);
     gateway_start();
 
     Roster__V1__ListKeysRequest lk = ROSTER__V1__LIST_KEYS_REQUEST__INIT;
@@ -2228,7 +2347,9 @@ START_TEST(tenant_isolation)
              ((Roster__V1__ListKeysResponse *)r.reply)->keys[0]->id);
     call_res_free(&r);
 
+    /* Users without a tenant are made while no tenant is the default. */
     create_tenant(T_A, "Alpha", "alpha", false);
+    seed_tenantless();
     create_tenant(T_B, "Beta", "beta", true); /* the default tenant */
     for (int i = ACT_A_WRITER; i < ACT__COUNT; i++)
         create_key(&actors[i]);
@@ -2328,7 +2449,6 @@ START_TEST(tenant_isolation)
         urec_clear(&model[i]);
     for (int t = 0; t < 2; t++)
         trec_clear(&tenants[t]);
-    unlink(key_file);
     if (violations == 0 && mismatches == 0)
         daemon_rmdir(&d);
     ck_assert_msg(violations == 0, "%ld isolation violations (seed %llu, first ones above)",
