@@ -1179,6 +1179,15 @@ static void op_batch_get(int ch, const actor *a)
 }
 
 /* Nested tenant lookups must give the caller's own tenant and its count. */
+/* Users of `tenant` that count (deactivated ones do not), per the model. */
+static int64_t model_user_count(int tenant)
+{
+    int64_t n = 0;
+    for (int i = 0; i < n_model; i++)
+        n += str_eq(model[i].s[S_TENANT_ID], tenants[tenant].id) && model[i].active != 0;
+    return n;
+}
+
 static int64_t admin_user_count(int tenant)
 {
     Roster__V1__GetTenantRequest g = ROSTER__V1__GET_TENANT_REQUEST__INIT;
@@ -1190,6 +1199,9 @@ static int64_t admin_user_count(int tenant)
     call_res_free(&r);
     if (code != ROSTER_STATUS_OK)
         report(false, "admin GetTenant: %s %s", roster_status_name(code), r.message);
+    else if (n != model_user_count(tenant))
+        report(false, "tenant %s: user count %lld, the model has %lld", tenants[tenant].id,
+               (long long)n, (long long)model_user_count(tenant));
     return n;
 }
 
@@ -1615,7 +1627,8 @@ static bool taken_in(int tenant, const char *email, const char *ref, const char 
 {
     for (int i = 0; i < n_model; i++) {
         const urec *u = &model[i];
-        if (!str_eq(u->s[S_TENANT_ID], tenants[tenant].id) || str_eq(u->s[S_ID], except))
+        if (!str_eq(u->s[S_TENANT_ID], tenant == T_NONE ? NULL : tenants[tenant].id) ||
+            str_eq(u->s[S_ID], except))
             continue;
         if ((email && u->s[S_EMAIL] && strcasecmp(email, u->s[S_EMAIL]) == 0) ||
             (ref && u->s[S_REFERENCE] && strcmp(ref, u->s[S_REFERENCE]) == 0))
@@ -1806,11 +1819,33 @@ static void op_admin_write(int ch)
         s.reference = s.ref_buf;
         s.tenant_id = tenants[rnd_below(2)].id;
         code = write_user(&got, ch, ad->key, NULL, &s, det, sizeof det);
-    } else {
+    } else if (chance(60)) {
         random_fields(&s, false);
         char id[64];
         snprintf(id, sizeof id, "%s", any_user()->s[S_ID]);
         code = write_user(&got, ch, ad->key, id, &s, det, sizeof det);
+    } else {
+        /* Move a user between A, B and no tenant: the per-tenant counts
+         * and indexes must follow. */
+        const urec *u = any_user();
+        int from = u->s[S_TENANT_ID] == NULL                    ? T_NONE
+                   : str_eq(u->s[S_TENANT_ID], tenants[T_A].id) ? T_A
+                                                                : T_B;
+        int to = chance(15) ? T_NONE : from == T_NONE ? rnd_below(2) : 1 - from;
+        if (to == from)
+            to = T_A;
+        char id[64];
+        snprintf(id, sizeof id, "%s", u->s[S_ID]);
+        bool taken = taken_in(to, u->s[S_EMAIL], u->s[S_REFERENCE], id);
+        s.clear_tenant = to == T_NONE;
+        s.tenant_id = to == T_NONE ? NULL : tenants[to].id;
+        code = write_user(&got, ch, ad->key, id, &s, det, sizeof det);
+        expect_code(code, taken ? ROSTER_STATUS_ALREADY_EXISTS : ROSTER_STATUS_OK,
+                    "admin moves a user", det);
+        if (code == ROSTER_STATUS_OK)
+            model_put(&got);
+        urec_clear(&got);
+        return;
     }
     expect_code(code, ROSTER_STATUS_OK, "admin write", det);
     if (code == ROSTER_STATUS_OK)
@@ -2101,6 +2136,48 @@ static void create_key(actor *a)
     call_res_free(&r);
 }
 
+/* Keys that would have no scope, or a scope and the admin role, are not
+ * made: a writer or reader key without a tenant would see every tenant. */
+static void key_contract_checks(void)
+{
+    static const struct {
+        Roster__V1__Role role;
+        int tenant; /* T_A, or -1 none, -2 a missing tenant, -3 not a UUID */
+        int want;
+        const char *what;
+    } cases[] = {
+        {ROSTER__V1__ROLE__ROLE_ADMIN, T_A, ROSTER_STATUS_INVALID_ARGUMENT,
+         "CreateKey(admin bound to a tenant)"},
+        {ROSTER__V1__ROLE__ROLE_WRITER, -1, ROSTER_STATUS_INVALID_ARGUMENT,
+         "CreateKey(writer without a tenant)"},
+        {ROSTER__V1__ROLE__ROLE_READER, -1, ROSTER_STATUS_INVALID_ARGUMENT,
+         "CreateKey(reader without a tenant)"},
+        {ROSTER__V1__ROLE__ROLE_READER, -2, ROSTER_STATUS_NOT_FOUND,
+         "CreateKey(reader of a missing tenant)"},
+        {ROSTER__V1__ROLE__ROLE_WRITER, -3, ROSTER_STATUS_INVALID_ARGUMENT,
+         "CreateKey(writer, tenantId not a UUID)"},
+        {ROSTER__V1__ROLE__ROLE_UNSPECIFIED, T_A, ROSTER_STATUS_INVALID_ARGUMENT,
+         "CreateKey(no role)"},
+    };
+    cur_kind = K_KEYS;
+    cur_actor = ACT_ADMIN;
+    cur_ch = CH_RPC;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Roster__V1__CreateKeyRequest c = ROSTER__V1__CREATE_KEY_REQUEST__INIT;
+        c.name = "contract";
+        c.has_role = 1;
+        c.role = cases[i].role;
+        c.tenant_id = cases[i].tenant == T_A  ? tenants[T_A].id
+                      : cases[i].tenant == -2 ? (char *)missing_ids[0]
+                      : cases[i].tenant == -3 ? "tenant-a"
+                                              : NULL;
+        call_res r;
+        int code = rpc(&r, RPC_CREATE_KEY, &c.base, actors[ACT_ADMIN].key);
+        expect_code(code, cases[i].want, cases[i].what, r.message);
+        call_res_free(&r);
+    }
+}
+
 static void create_tenant(int t, const char *name, const char *ref, bool is_default)
 {
     Roster__V1__CreateTenantRequest c = ROSTER__V1__CREATE_TENANT_REQUEST__INIT;
@@ -2321,7 +2398,7 @@ START_TEST(tenant_isolation)
     uint64_t seed =
         seed_env ? strtoull(seed_env, NULL, 0) : ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid();
     const char *ops_env = getenv("ROSTER_ISO_OPS");
-    long n_ops = ops_env ? strtol(ops_env, NULL, 10) : 2400;
+    long n_ops = ops_env ? strtol(ops_env, NULL, 10) : 4000;
     rng_state = seed;
     printf("tenant isolation: seed %llu (replay with ROSTER_ISO_SEED=%llu), %ld operations\n",
            (unsigned long long)seed, (unsigned long long)seed, n_ops);
@@ -2351,6 +2428,7 @@ START_TEST(tenant_isolation)
     create_tenant(T_A, "Alpha", "alpha", false);
     seed_tenantless();
     create_tenant(T_B, "Beta", "beta", true); /* the default tenant */
+    key_contract_checks();
     for (int i = ACT_A_WRITER; i < ACT__COUNT; i++)
         create_key(&actors[i]);
     seed_users();
