@@ -495,21 +495,22 @@ static void call_cb(void *arg)
 static int call_begin(roster_call *k, const roster_call_options *o, const roster_call_spec *spec)
 {
     nng_msg *m = NULL;
+    roster_call_options keyed;
     uint32_t timeout =
         o != NULL && o->timeout_ms != 0 ? o->timeout_ms : k->client->default_timeout_ms;
+    /* The client's key unless the call names one. */
+    if (k->client->has_credential && (o == NULL || o->credential == NULL)) {
+        if (o != NULL)
+            keyed = *o;
+        else
+            memset(&keyed, 0, sizeof keyed);
+        keyed.credential = k->client->credential;
+        o = &keyed;
+    }
     const roster_client_method *method = roster_client_method_get(spec->method);
     if (method == NULL) {
         status_local(&k->st, ROSTER_E_INVALID_ARGUMENT, "unknown method");
         return ROSTER_E_INVALID_ARGUMENT;
-    }
-    roster_call_options with_key;
-    if (k->client->credential != NULL && (o == NULL || o->credential == NULL)) {
-        if (o != NULL)
-            with_key = *o;
-        else
-            memset(&with_key, 0, sizeof with_key);
-        with_key.credential = k->client->credential;
-        o = &with_key;
     }
     int err = roster_envelope_encode(&m, method->name, method->request, spec->req, o, timeout);
     if (err != ROSTER_E_OK) {

@@ -8,6 +8,7 @@
 #include <nng/nng.h>
 #include <nng/supplemental/util/platform.h>
 
+#include "keyfile.h"
 #include "roster_client.h"
 #include "roster_methods.h"
 
@@ -22,8 +23,11 @@ struct roster_client {
     roster_call *free_calls; /* idle calls ready for reuse */
     roster_call *all_calls;  /* every call ever made, for close */
     uint32_t default_timeout_ms;
-    char *credential; /* sent when a call's options give none; owned, or NULL */
     bool closing;
+    /* The key calls present when their options give none (options, key
+     * file or ROSTER_KEY, read at open); wiped at close. */
+    bool has_credential;
+    char credential[ROSTER_KEYFILE_MAX + 1];
 };
 
 /* What a reply body decodes into; one kind per reply message. */

@@ -70,6 +70,30 @@ fail:
     return err;
 }
 
+/* The client's key: opts->api_key, else the file opts->key_file, else
+ * $ROSTER_KEY, else none. */
+static int load_key(roster_client *c, const roster_client_options *opts, roster_err_detail *d)
+{
+    int err = ROSTER_E_OK;
+    const char *text = NULL;
+    if (opts != NULL && opts->api_key != NULL) {
+        text = opts->api_key;
+        err = roster_keyfile_check_text(text, "api_key", "api_key", d);
+    } else if (opts != NULL && opts->key_file != NULL) {
+        err = roster_keyfile_read(c->credential, opts->key_file, d);
+    } else if ((text = getenv(ROSTER_KEY_ENV)) != NULL && text[0] != '\0') {
+        err = roster_keyfile_check_text(text, ROSTER_KEY_ENV, ROSTER_KEY_ENV, d);
+    } else {
+        text = NULL;
+    }
+    if (err != ROSTER_E_OK)
+        return err;
+    if (text != NULL)
+        snprintf(c->credential, sizeof c->credential, "%s", text);
+    c->has_credential = c->credential[0] != '\0';
+    return ROSTER_E_OK;
+}
+
 int roster_client_open(roster_client **out, const char *url, const roster_client_options *opts,
                        roster_err_detail *detail)
 {
@@ -91,10 +115,8 @@ int roster_client_open(roster_client **out, const char *url, const roster_client
     c->default_timeout_ms = opts != NULL && opts->default_timeout_ms != 0
                                 ? opts->default_timeout_ms
                                 : ROSTER_CLIENT_DEFAULT_TIMEOUT_MS;
-    if (opts != NULL && opts->api_key != NULL && (c->credential = strdup(opts->api_key)) == NULL) {
-        err = roster_fail(detail, ROSTER_E_NOMEM, "", "out of memory");
+    if ((err = load_key(c, opts, detail)) != ROSTER_E_OK)
         goto fail;
-    }
     if ((rv = nng_mtx_alloc(&c->mtx)) != 0) {
         err = fail_open(detail, roster_err_from_nng(rv), "", "mutex", rv);
         goto fail;
@@ -131,7 +153,7 @@ fail:
         nng_close(c->sock);
     if (c->mtx != NULL)
         nng_mtx_free(c->mtx);
-    free(c->credential);
+    roster_keyfile_wipe(c->credential, sizeof c->credential);
     free(c);
     return err;
 }
@@ -146,10 +168,7 @@ void roster_client_close(roster_client *c)
     nng_close(c->sock);
     roster_call_pool_free(c);
     nng_mtx_free(c->mtx);
-    if (c->credential != NULL) {
-        memset(c->credential, 0, strlen(c->credential));
-        free(c->credential);
-    }
+    roster_keyfile_wipe(c->credential, sizeof c->credential);
     free(c);
 }
 

@@ -1,7 +1,10 @@
 /* A microservice's view of Roster: open a client, create a user, fetch it
- * back by id. Usage: roster-client-example [URL]
- * (default ipc://./data/users.ipc). */
+ * back by id. Usage: ROSTER_KEY=rstr_... roster-client-example [URL]
+ * (default ipc://./data/users.ipc). The API key comes from the ROSTER_KEY
+ * environment variable (scripts/run.sh mints an admin key into
+ * ./data/admin.key). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "roster_client.h"
@@ -15,7 +18,15 @@ int main(int argc, char **argv)
     static roster_v1_User created, fetched; /* large fixed-size records */
     int err;
 
-    if ((err = roster_client_open(&client, url, NULL, &detail)) != ROSTER_E_OK) {
+    /* The key every call presents. The library would read ROSTER_KEY by
+     * itself when api_key and key_file are NULL; a service would rather
+     * name its key file: .key_file = "/etc/myservice/roster.key" (mode
+     * 0600, or it is refused). */
+    roster_client_options copts = {.api_key = getenv("ROSTER_KEY")};
+    if (copts.api_key == NULL)
+        fprintf(stderr, "ROSTER_KEY is not set: calling without an API key\n");
+
+    if ((err = roster_client_open(&client, url, &copts, &detail)) != ROSTER_E_OK) {
         fprintf(stderr, "open %s: %s (%s)\n", url, roster_strerror(err), detail.message);
         return 1;
     }
@@ -35,6 +46,9 @@ int main(int argc, char **argv)
     err = roster_client_create_user(&created, &st, client, &opts, &req);
     if (err != ROSTER_E_OK) {
         fprintf(stderr, "create: %s: %s\n", roster_errname(err), st.message);
+        if (err == ROSTER_E_UNAUTHENTICATED)
+            fprintf(stderr, "  set ROSTER_KEY to an API key: export ROSTER_KEY=$(cat "
+                            "./data/admin.key)\n");
         for (size_t i = 0; i < st.violation_count; i++)
             fprintf(stderr, "  %s: %s\n", st.violations[i].field, st.violations[i].message);
         roster_client_close(client);

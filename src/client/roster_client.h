@@ -13,6 +13,8 @@
  * roster_err_from_status() gives (NOT_FOUND, ALREADY_EXISTS,
  * INVALID_ARGUMENT, DEADLINE_EXCEEDED, ...); the server's message and its
  * per-field violations land in a roster_status when the caller passes one.
+ * A call without a key the service accepts fails UNAUTHENTICATED; one
+ * whose key's role or tenant does not allow it, PERMISSION_DENIED.
  * Local failures use the same enum: DEADLINE_EXCEEDED when the call's
  * timeout expires before the reply, UNAVAILABLE when the service cannot be
  * reached, CLOSED after roster_client_close, PROTOCOL for a reply that does
@@ -68,11 +70,19 @@ typedef struct roster_client_options {
      * service cannot be reached now. true: open returns at once and calls
      * wait (within their timeout) for the connection, which nng retries. */
     bool lazy_connect;
-    /* The API key text ("rstr_...") every call presents
-     * (context.credential) unless the call's options name another; NULL:
-     * such calls are keyless. Copied during roster_client_open (borrowed
-     * for that call only) and wiped by roster_client_close. */
+    /* The API key every call presents (context.credential) unless the
+     * call's options name another: api_key is the key text itself;
+     * key_file a file holding it, which must be a regular file only its
+     * owner may read (one the group or others may read is refused with
+     * ROSTER_E_PERMISSION_DENIED, detail field "key_file"). api_key wins
+     * over key_file; when both are NULL the ROSTER_KEY environment
+     * variable is used, and when that is unset or empty the client is
+     * keyless, which the service accepts only over ipc:// and only when
+     * started with --allow-keyless-ipc. The key is read and copied during
+     * roster_client_open (both strings are borrowed for that call only)
+     * and wiped from memory by roster_client_close. */
     const char *api_key;
+    const char *key_file;
 } roster_client_options;
 
 /* Opens a client on `url` (ipc://PATH, tcp://HOST:PORT or

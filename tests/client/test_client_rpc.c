@@ -1,8 +1,9 @@
 /* Integration: the client library against the real roster-users daemon,
  * started on a temporary data directory, over ipc and over tcp on
  * loopback. Every method, every status path, async calls with many in
- * flight, streaming list decode. The daemon binary comes from CMake in
- * ROSTER_USERS_BIN. */
+ * flight, streaming list decode, API keys (the daemon mints an admin key
+ * into <dir>/admin.key, which the clients present). The daemon binary
+ * comes from CMake in ROSTER_USERS_BIN. */
 #include "call.h"
 
 #include <check.h>
@@ -31,10 +32,8 @@
 
 static char g_dir[256];
 static char g_url[320];
+static char g_key[320]; /* the admin key file every daemon writes (--init-admin-key) */
 static pid_t g_pid = -1;
-/* The admin key the tcp:// and tls+tcp:// daemons mint at start
- * (--init-admin-key); "" for ipc://, where keyless callers are admin. */
-static char g_key[128];
 
 static void msleep(unsigned ms)
 {
@@ -72,41 +71,29 @@ static void daemon_start_tls(const char *url, int port, const char *cert, const 
         snprintf(g_url, sizeof g_url, "ipc://%s/users.ipc", g_dir);
     else
         snprintf(g_url, sizeof g_url, "%s", url);
-    char keyfile[300];
-    snprintf(keyfile, sizeof keyfile, "%s/admin.key", g_dir);
-    bool ipc = strncmp(g_url, "ipc://", 6) == 0;
-    g_key[0] = '\0';
+    snprintf(g_key, sizeof g_key, "%s/admin.key", g_dir);
     g_pid = fork();
     ck_assert_int_ge(g_pid, 0);
     if (g_pid == 0) {
         if (cert != NULL)
-            execl(bin, bin, "--data", g_dir, "--listen", g_url, "--log-level", "warn", "--tls-cert",
-                  cert, "--tls-key", key, "--init-admin-key", keyfile, (char *)NULL);
-        else if (ipc)
             execl(bin, bin, "--data", g_dir, "--listen", g_url, "--log-level", "warn",
-                  "--allow-keyless-ipc", (char *)NULL);
+                  "--init-admin-key", g_key, "--tls-cert", cert, "--tls-key", key, (char *)NULL);
         else
             execl(bin, bin, "--data", g_dir, "--listen", g_url, "--log-level", "warn",
-                  "--init-admin-key", keyfile, (char *)NULL);
+                  "--init-admin-key", g_key, (char *)NULL);
         _exit(127);
     }
-    /* Ready once the address accepts connections. Plain sockets here: nng
-     * must not run in this process before Check forks the tests. */
+    /* Ready once the address accepts connections and the key is written.
+     * Plain sockets here: nng must not run in this process before Check
+     * forks the tests. */
     bool up = false;
     for (int i = 0; i < 100 && !up; i++) {
-        up = address_accepts(g_url, port);
+        struct stat sb;
+        up = address_accepts(g_url, port) && stat(g_key, &sb) == 0 && sb.st_size > 0;
         if (!up)
             msleep(30);
     }
-    ck_assert_msg(up, "roster-users did not listen on %s", g_url);
-    if (!ipc) {
-        /* Written before the daemon listens. */
-        FILE *f = fopen(keyfile, "r");
-        ck_assert_msg(f != NULL, "no admin key in %s", keyfile);
-        ck_assert_ptr_nonnull(fgets(g_key, sizeof g_key, f));
-        fclose(f);
-        g_key[strcspn(g_key, "\n")] = '\0';
-    }
+    ck_assert_msg(up, "roster-users did not listen on %s and write %s", g_url, g_key);
 }
 
 static void daemon_stop(void)
@@ -146,7 +133,7 @@ static roster_client *open_client(void)
 {
     roster_client *c = NULL;
     roster_err_detail d = {0};
-    roster_client_options o = {.api_key = g_key[0] ? g_key : NULL};
+    roster_client_options o = {.key_file = g_key};
     int err = roster_client_open(&c, g_url, &o, &d);
     ck_assert_msg(err == ROSTER_E_OK, "open %s: %s", g_url, d.message);
     return c;
@@ -226,6 +213,20 @@ static bool wait_stopped(pid_t pid)
         msleep(5);
     }
     return false;
+}
+
+/* Well-formed key text for a key that does not exist. */
+#define BAD_KEY "rstr_0190b1c4000070008000000000000001_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+/* The admin key's text, read from the file the daemon wrote. */
+static void read_key(char *buf, size_t cap)
+{
+    FILE *f = fopen(g_key, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(buf, (int)cap, f));
+    fclose(f);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    ck_assert_int_eq(strncmp(buf, "rstr_", 5), 0);
 }
 
 static bool has_violation(const roster_status *st, const char *field)
@@ -436,6 +437,11 @@ START_TEST(status_paths)
     roster_call_options forged = {.credential = "rstr_not-a-key"};
     err = roster_client_get_user(&got, &st, c, &forged, u.id);
     ck_assert_int_eq(err, ROSTER_E_UNAUTHENTICATED);
+    /* UNAUTHENTICATED: a call naming a key the service does not know */
+    roster_call_options wrong = {.credential = BAD_KEY};
+    err = roster_client_get_user(&got, &st, c, &wrong, u.id);
+    ck_assert_int_eq(err, ROSTER_E_UNAUTHENTICATED);
+    ck_assert_int_eq(st.code, ROSTER_STATUS_UNAUTHENTICATED);
     roster_client_close(c);
 }
 END_TEST
@@ -862,7 +868,8 @@ START_TEST(tls_round_trip)
 {
     char ca[200];
     snprintf(ca, sizeof ca, "%s/server.pem", g_certdir);
-    roster_client_options o = {.tls_ca_file = ca, .tls_server_name = "localhost", .api_key = g_key};
+    roster_client_options o = {
+        .tls_ca_file = ca, .tls_server_name = "localhost", .key_file = g_key};
     roster_client *c = NULL;
     roster_err_detail d = {0};
     int err = roster_client_open(&c, g_url, &o, &d);
@@ -898,6 +905,142 @@ START_TEST(tls_untrusted_server)
 }
 END_TEST
 
+/* ------------------------------------------------------------ API keys */
+
+/* Opens a client on g_url with `o`; fails the test when it cannot. */
+static roster_client *open_with(const roster_client_options *o)
+{
+    roster_client *c = NULL;
+    roster_err_detail d = {0};
+    int err = roster_client_open(&c, g_url, o, &d);
+    ck_assert_msg(err == ROSTER_E_OK, "open %s: %s", g_url, d.message);
+    return c;
+}
+
+/* Over tcp: a call with the key succeeds, without one or with a wrong one
+ * it is UNAUTHENTICATED; the key comes from api_key, key_file, ROSTER_KEY
+ * or the call's own options, in that order. */
+START_TEST(key_over_tcp)
+{
+    static roster_v1_User got;
+    static roster_v1_HealthResponse h;
+    static roster_v1_Tenant t;
+    roster_status st;
+    char key[256];
+    read_key(key, sizeof key);
+    unsetenv("ROSTER_KEY");
+
+    /* with the key file: every call presents it */
+    roster_client_options with_file = {.key_file = g_key};
+    roster_client *c = open_with(&with_file);
+    make_tenant(&t, c, "Keyed");
+    ck_assert_int_eq(roster_client_get_tenant(&t, &st, c, NULL, t.id, false), ROSTER_E_OK);
+    roster_client_close(c);
+
+    /* without a key: health is public, everything else UNAUTHENTICATED */
+    c = open_with(NULL);
+    ck_assert_int_eq(roster_client_health(&h, &st, c, NULL), ROSTER_E_OK);
+    int err = roster_client_get_tenant(&t, &st, c, NULL, t.id, false);
+    ck_assert_msg(err == ROSTER_E_UNAUTHENTICATED, "keyless call: %s", roster_errname(err));
+    ck_assert_int_eq(st.err, ROSTER_E_UNAUTHENTICATED);
+    ck_assert_int_eq(st.code, ROSTER_STATUS_UNAUTHENTICATED);
+    ck_assert(st.message[0] != '\0');
+    /* the call's own key */
+    roster_call_options own = {.credential = key};
+    ck_assert_int_eq(roster_client_get_tenant(&t, &st, c, &own, t.id, false), ROSTER_E_OK);
+    roster_client_close(c);
+
+    /* a wrong key, and the right id with a wrong secret */
+    roster_client_options wrong = {.api_key = BAD_KEY};
+    c = open_with(&wrong);
+    ck_assert_int_eq(
+        roster_client_get_user(&got, &st, c, NULL, "0190b1c4-0000-7000-8000-000000000001"),
+        ROSTER_E_UNAUTHENTICATED);
+    ck_assert_int_eq(st.code, ROSTER_STATUS_UNAUTHENTICATED);
+    roster_client_close(c);
+    char forged[256];
+    snprintf(forged, sizeof forged, "%.38sAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", key);
+    ck_assert_str_ne(forged, key);
+    roster_client_options forged_opts = {.api_key = forged};
+    c = open_with(&forged_opts);
+    ck_assert_int_eq(roster_client_get_tenant(&t, &st, c, NULL, t.id, false),
+                     ROSTER_E_UNAUTHENTICATED);
+    roster_client_close(c);
+
+    /* api_key wins over key_file */
+    roster_client_options both = {.api_key = BAD_KEY, .key_file = g_key};
+    c = open_with(&both);
+    ck_assert_int_eq(roster_client_get_tenant(&t, &st, c, NULL, t.id, false),
+                     ROSTER_E_UNAUTHENTICATED);
+    roster_client_close(c);
+
+    /* ROSTER_KEY when the options give none, and not when they do */
+    ck_assert_int_eq(setenv("ROSTER_KEY", key, 1), 0);
+    c = open_with(NULL);
+    ck_assert_int_eq(roster_client_get_tenant(&t, &st, c, NULL, t.id, false), ROSTER_E_OK);
+    roster_client_close(c);
+    c = open_with(&wrong);
+    ck_assert_int_eq(roster_client_get_tenant(&t, &st, c, NULL, t.id, false),
+                     ROSTER_E_UNAUTHENTICATED);
+    roster_client_close(c);
+    unsetenv("ROSTER_KEY");
+}
+END_TEST
+
+/* A key file others may read, or that is not a regular file, is refused
+ * at open; so is malformed key text. */
+START_TEST(key_file_checks)
+{
+    char path[400], key[256];
+    read_key(key, sizeof key);
+    roster_client *c = NULL;
+    roster_err_detail d = {0};
+
+    snprintf(path, sizeof path, "%s/open-%ld.key", g_dir, (long)getpid());
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "%s\n", key);
+    fclose(f);
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    roster_client_options o = {.key_file = path};
+    ck_assert_int_eq(roster_client_open(&c, g_url, &o, &d), ROSTER_E_PERMISSION_DENIED);
+    ck_assert_str_eq(d.field, "key_file");
+    ck_assert_ptr_nonnull(strstr(d.message, "group or others"));
+    ck_assert_ptr_null(c);
+    ck_assert_int_eq(chmod(path, 0600), 0);
+    ck_assert_int_eq(roster_client_open(&c, g_url, &o, &d), ROSTER_E_OK);
+    roster_client_close(c);
+    c = NULL;
+
+    o.key_file = g_dir; /* a directory */
+    ck_assert_int_eq(roster_client_open(&c, g_url, &o, &d), ROSTER_E_PERMISSION_DENIED);
+    ck_assert_ptr_nonnull(strstr(d.message, "not a regular file"));
+    snprintf(path, sizeof path, "%s/missing.key", g_dir);
+    o.key_file = path;
+    ck_assert_int_eq(roster_client_open(&c, g_url, &o, &d), ROSTER_E_NOT_FOUND);
+    ck_assert_str_eq(d.field, "key_file");
+    roster_client_options spaced = {.api_key = "rstr_ x"};
+    ck_assert_int_eq(roster_client_open(&c, g_url, &spaced, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "api_key");
+    ck_assert_ptr_null(c);
+}
+END_TEST
+
+/* Over ipc a keyless caller is refused unless the service allows it
+ * (--allow-keyless-ipc, not given here). */
+START_TEST(keyless_ipc_refused)
+{
+    static roster_v1_Tenant t;
+    roster_status st;
+    unsetenv("ROSTER_KEY");
+    roster_client *c = open_with(NULL);
+    ck_assert_int_eq(
+        roster_client_get_tenant(&t, &st, c, NULL, "0190b1c4-0000-7000-8000-000000000001", false),
+        ROSTER_E_UNAUTHENTICATED);
+    roster_client_close(c);
+}
+END_TEST
+
 static TCase *transport_case(const char *name, void (*setup)(void))
 {
     TCase *tc = tcase_create(name);
@@ -928,7 +1071,14 @@ int main(void)
     tcase_add_unchecked_fixture(tc, setup_ipc, daemon_stop);
     tcase_add_test(tc, open_errors);
     tcase_add_test(tc, close_with_calls_in_flight);
+    tcase_add_test(tc, keyless_ipc_refused);
     suite_add_tcase(s, tc);
+    TCase *keys = tcase_create("keys");
+    tcase_add_unchecked_fixture(keys, setup_tcp, daemon_stop);
+    tcase_set_timeout(keys, 30);
+    tcase_add_test(keys, key_over_tcp);
+    tcase_add_test(keys, key_file_checks);
+    suite_add_tcase(s, keys);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

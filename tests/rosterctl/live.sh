@@ -1,7 +1,9 @@
 #!/bin/sh
 # rosterctl live commands against a real roster-users on a temporary data
 # directory (default ipc address derived from --data), plus the offline
-# commands while the daemon runs and the unavailable path.
+# commands while the daemon runs and the unavailable path. The daemon mints
+# an admin key into $T/admin.key (--init-admin-key) and every call presents
+# it, except where the API key checks say otherwise.
 #   live.sh ROSTERCTL ROSTER_USERS
 set -eu
 CTL=$1
@@ -27,10 +29,14 @@ expect() {
 has() { grep -q -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks: $2"; }; }
 hasnt() { if grep -q -- "$2" "$1"; then cat "$1" >&2; fail "$1 has: $2"; fi; }
 idof() { sed -n 's/^{"id":"\([^"]*\)".*/\1/p' "$T/out"; }
-c() { "$CTL" --data "$D" "$@"; }
+K=$T/admin.key
+c() { "$CTL" --data "$D" --key-file "$K" "$@"; }
+# nokey CMD...: runs CMD without ROSTER_KEY in its environment.
+nokey() { env -u ROSTER_KEY "$@"; }
+unset ROSTER_KEY
 
 mkdir -p "$D"
-"$USERS" --data "$D" --allow-keyless-ipc >"$T/daemon.log" 2>&1 &
+"$USERS" --data "$D" --init-admin-key "$K" >"$T/daemon.log" 2>&1 &
 PID=$!
 i=0
 until c health >/dev/null 2>&1; do
@@ -39,6 +45,8 @@ until c health >/dev/null 2>&1; do
     kill -0 "$PID" 2>/dev/null || fail "roster-users exited"
     sleep 0.05
 done
+[ -s "$K" ] || fail "roster-users did not write the admin key to $K"
+[ "$(stat -c %a "$K")" = 600 ] || fail "admin key file mode $(stat -c %a "$K"), wanted 600"
 
 expect 0 c health
 has "$T/out" "^SERVING  ipc://$D/users.ipc"
@@ -188,6 +196,119 @@ expect 0 c --json stats
 has "$T/out" '"users":3,"tenants":2'
 has "$T/out" '"method":"ListUsers","count":'
 
+# ---- API keys
+expect 0 c --json keys create --name ops --role admin
+has "$T/out" '^{"key":{"id":"[0-9a-f-]*","name":"ops","role":"admin","tenantId":null,"status":"active"'
+has "$T/out" '"secret":"rstr_[0-9a-f]\{32\}_[A-Za-z0-9_-]\{43\}"}$'
+has "$T/err" '"warning":"the secret is shown only this once'
+ADMIN2=$(sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' "$T/out")
+expect 0 c keys create --name svc --role WRITER --tenant "$TA" --expires 30d
+has "$T/out" "^secret  *rstr_"
+has "$T/out" "^role  *writer"
+has "$T/out" "^tenantId  *$TA"
+has "$T/out" "^expiresAt  *20"
+has "$T/err" "rosterctl: keys create: the secret is shown only this once"
+WRITER=$(sed -n 's/^secret  *//p' "$T/out")
+WID=$(sed -n 's/^id  *//p' "$T/out")
+[ -n "$WRITER" ] && [ -n "$WID" ] || fail "keys create printed no id or secret"
+expect 0 c keys create --name later --role reader --tenant "$TB" --expires 2999-01-01T00:00:00Z
+has "$T/out" "^expiresAt  *2999-01-01T00:00:00.000Z"
+expect 0 c keys list
+has "$T/out" "^id  *name  *role  *tenantId  *status"
+has "$T/out" "ops  *admin"
+has "$T/out" "svc  *writer  *$TA  *active"
+has "$T/out" "4 of 4 keys"
+hasnt "$T/out" "rstr_"
+expect 0 c --json keys show "$WID"
+has "$T/out" "^{\"id\":\"$WID\",\"name\":\"svc\",\"role\":\"writer\",\"tenantId\":\"$TA\",\"status\":\"active\""
+hasnt "$T/out" "rstr_"
+hasnt "$T/out" "ecret"
+expect 1 c keys show 0190b1c4-0000-7000-8000-000000000001
+has "$T/err" "keys show"
+# usage errors are caught before any call
+expect 2 c keys create --name x
+has "$T/err" "--role is required"
+expect 2 c keys create --role admin
+has "$T/err" "--name is required"
+expect 2 c keys create --name x --role boss
+has "$T/err" "--role takes admin|writer|reader, not 'boss'"
+expect 2 c keys create --name x --role admin --expires soon
+has "$T/err" "--expires takes an ISO-8601 time"
+expect 2 c keys rotate "$WID" --grace forever
+has "$T/err" "--grace takes a duration"
+expect 4 c keys create --name x --role writer
+has "$T/err" "tenantId"
+
+# the second admin key works, given each way: --key, --key-file, ROSTER_KEY
+expect 0 nokey "$CTL" --data "$D" --key "$ADMIN2" keys list
+has "$T/out" "4 of 4 keys"
+expect 0 env ROSTER_KEY="$ADMIN2" "$CTL" --data "$D" --json keys list
+has "$T/out" '"totalCount":4'
+# precedence: --key over --key-file over ROSTER_KEY
+expect 6 env ROSTER_KEY="$ADMIN2" "$CTL" --data "$D" --key "$WRITER" keys list
+expect 0 env ROSTER_KEY="$WRITER" "$CTL" --data "$D" --key-file "$K" keys list
+expect 6 env ROSTER_KEY="$ADMIN2" "$CTL" --data "$D" --key "$WRITER" --key-file "$K" keys list
+
+# a writer key: its tenant's users, not keys or tenants
+expect 0 nokey "$CTL" --data "$D" --key "$WRITER" users get "$U1"
+has "$T/out" "^email  *ann@acme.com"
+expect 6 nokey "$CTL" --data "$D" --key "$WRITER" keys list
+has "$T/err" "rosterctl: keys list: permission denied: ListKeys needs the admin role"
+expect 6 nokey "$CTL" --data "$D" --key "$WRITER" tenants create --name Nope
+has "$T/err" "rosterctl: tenants create: permission denied: "
+expect 6 nokey "$CTL" --data "$D" --key "$WRITER" --json keys list
+has "$T/err" '"code":"PERMISSION_DENIED"'
+# a wrong key, and none at all (the daemon does not allow keyless ipc)
+BAD=rstr_0190b1c4000070008000000000000001_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+expect 6 nokey "$CTL" --data "$D" --key "$BAD" users list
+has "$T/err" "rosterctl: users list: unauthenticated: .*(the key from --key is unknown, revoked, expired or malformed)"
+# the right id with a wrong secret
+expect 6 nokey "$CTL" --data "$D" --key "$(echo "$ADMIN2" | cut -c1-38)AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" users list
+has "$T/err" "the key from --key is unknown"
+expect 6 nokey "$CTL" --data "$D" --json users list
+has "$T/err" '"code":"UNAUTHENTICATED"'
+has "$T/err" "no API key was given: use --key, --key-file or ROSTER_KEY"
+# key files others may read, or that are not files, are refused before any call
+cp "$K" "$T/open.key"
+chmod 644 "$T/open.key"
+expect 2 "$CTL" --data "$D" --key-file "$T/open.key" users list
+has "$T/err" "key file $T/open.key is accessible by group or others (mode 0644)"
+chmod 640 "$T/open.key"
+expect 2 "$CTL" --data "$D" --key-file "$T/open.key" health
+has "$T/err" "chmod 600"
+expect 2 "$CTL" --data "$D" --key-file "$T" users list
+has "$T/err" "is not a regular file"
+expect 2 "$CTL" --data "$D" --key-file "$T/none.key" users list
+has "$T/err" "cannot open key file $T/none.key"
+expect 2 "$CTL" --data "$D" --key "two words" users list
+has "$T/err" "space or control character"
+
+# rotate: the new secret works, the old one until its grace ends (here at once)
+expect 0 c --json keys rotate "$WID" --grace 0
+has "$T/out" "\"rotatedAt\":\"20"
+has "$T/err" '"warning"'
+WRITER2=$(sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' "$T/out")
+[ -n "$WRITER2" ] && [ "$WRITER2" != "$WRITER" ] || fail "rotate printed no new secret"
+expect 0 nokey "$CTL" --data "$D" --key "$WRITER2" users get "$U1"
+expect 6 nokey "$CTL" --data "$D" --key "$WRITER" users get "$U1"
+expect 0 c keys rotate "$WID"
+has "$T/out" "^previousValidUntil  *20"
+has "$T/out" "^secret  *rstr_"
+WRITER3=$(sed -n 's/^secret  *//p' "$T/out")
+expect 0 nokey "$CTL" --data "$D" --key "$WRITER2" users get "$U1"
+expect 0 nokey "$CTL" --data "$D" --key "$WRITER3" users get "$U1"
+# revoke: it stops working at once and leaves the default list
+expect 0 c keys revoke "$WID"
+has "$T/out" "^status  *revoked"
+has "$T/out" "^revokedAt  *20"
+expect 6 nokey "$CTL" --data "$D" --key "$WRITER3" users get "$U1"
+expect 0 c --json keys list
+hasnt "$T/out" "$WID"
+expect 0 c --json keys list --all
+has "$T/out" "\"id\":\"$WID\",\"name\":\"svc\",\"role\":\"writer\",\"tenantId\":\"$TA\",\"status\":\"revoked\""
+expect 0 c keys revoke "$WID"
+expect 4 c keys rotate "$WID"
+
 # ---- offline commands while the daemon runs
 expect 0 c stats --offline
 has "$T/out" "users            3 (2 active)"
@@ -195,6 +316,10 @@ expect 0 c dump
 [ "$(wc -l <"$T/out")" -eq 5 ] || fail "dump while running: $(wc -l <"$T/out") lines"
 has "$T/out" "\"id\":\"$U2\".*\"active\":false"
 expect 0 c verify
+expect 0 c keys list --offline --all
+has "$T/out" "4 of 4 keys"
+expect 0 c --json keys show "$WID" --offline
+has "$T/out" '"status":"revoked"'
 
 # ---- help
 expect 0 c users list --help
@@ -214,6 +339,10 @@ expect 3 c health
 has "$T/err" "cannot reach the service at ipc://$D/users.ipc"
 expect 3 "$CTL" --connect tcp://127.0.0.1:22999 --json users get "$U1"
 has "$T/err" '"code":"UNAVAILABLE"'
+# a key made offline while the service is down
+expect 0 c --json keys create --offline --name offline-admin --role admin --expires 2h
+OFFLINE_ADMIN=$(sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' "$T/out")
+[ -n "$OFFLINE_ADMIN" ] || fail "keys create --offline printed no secret"
 
 # start_daemon URL [options]: starts roster-users on $D, waits for health.
 start_daemon() {
@@ -221,7 +350,7 @@ start_daemon() {
     "$USERS" --data "$D" --listen "$url" "$@" >>"$T/daemon.log" 2>&1 &
     PID=$!
     i=0
-    until "$CTL" --connect "$url" $CONNECT_OPTS health >/dev/null 2>&1; do
+    until nokey "$CTL" --connect "$url" $CONNECT_OPTS health >/dev/null 2>&1; do
         i=$((i + 1))
         [ $i -lt 600 ] || fail "roster-users on $url did not answer health"
         kill -0 "$PID" 2>/dev/null || fail "roster-users on $url exited"
@@ -238,15 +367,20 @@ stop_daemon() {
     [ "$rc" -eq 0 ] || fail "roster-users exited $rc on SIGTERM"
 }
 
-# ---- over tcp, after a restart: the data is still there. A key is
-# required over tcp: the daemon mints the first admin key.
+# ---- over tcp, after a restart: the data and the keys are still there.
 CONNECT_OPTS=
-start_daemon tcp://127.0.0.1:22101 --init-admin-key "$T/admin.key"
-ROSTER_KEY=$(cat "$T/admin.key")
-export ROSTER_KEY
-expect 0 "$CTL" --connect tcp://127.0.0.1:22101 --json users get "$U2"
+start_daemon tcp://127.0.0.1:22101
+expect 0 "$CTL" --connect tcp://127.0.0.1:22101 --key-file "$K" --json users get "$U2"
 has "$T/out" '"active":false'
 has "$T/out" '"lastName":"Lee"'
+# over tcp a key is always required; health alone is public
+expect 0 nokey "$CTL" --connect tcp://127.0.0.1:22101 health
+expect 6 nokey "$CTL" --connect tcp://127.0.0.1:22101 users get "$U2"
+has "$T/err" "rosterctl: users get: unauthenticated: .*(no API key was given"
+expect 6 nokey "$CTL" --connect tcp://127.0.0.1:22101 --key "$BAD" users get "$U2"
+has "$T/err" "the key from --key is unknown"
+expect 0 nokey "$CTL" --connect tcp://127.0.0.1:22101 --key "$OFFLINE_ADMIN" keys list
+has "$T/out" "offline-admin"
 stop_daemon
 
 # ---- over tls+tcp with the CA and server name given.
@@ -256,7 +390,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 CONNECT_OPTS="--tls-ca $T/cert.pem --tls-server-name localhost"
 start_daemon tls+tcp://127.0.0.1:22102 --tls-cert "$T/cert.pem" --tls-key "$T/key.pem"
 expect 0 "$CTL" --connect tls+tcp://127.0.0.1:22102 --tls-ca "$T/cert.pem" \
-    --tls-server-name localhost tenants get "$TB"
+    --tls-server-name localhost --key-file "$K" tenants get "$TB"
 has "$T/out" "isDefault  true"
 expect 4 "$CTL" --connect tls+tcp://127.0.0.1:22102 health
 has "$T/err" "cannot open a client on tls+tcp://127.0.0.1:22102: --tls-ca"

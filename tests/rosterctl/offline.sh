@@ -21,6 +21,7 @@ expect() {
     [ "$got" = "$want" ] || { cat "$T/out" "$T/err" >&2; fail "exit $got, wanted $want: $*"; }
 }
 has() { grep -q -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks: $2"; }; }
+hasnt() { if grep -q -- "$2" "$1"; then cat "$1" >&2; fail "$1 has: $2"; fi; }
 
 # ---- a generated data set: 1500 tenants (one default), 4000 users, half
 # of them with ids and dates given (restore), half created fresh.
@@ -139,7 +140,6 @@ has "$T/err" "1 bad line(s); lines 1-4 were committed (0 tenant(s), 4 user(s)), 
 expect 0 "$CTL" --data "$T/b" dump
 [ "$(wc -l <"$T/out")" -eq 5507 ] || fail "batch load: $(wc -l <"$T/out") lines, wanted 5507"
 has "$T/out" '"reference":"batch-4"'
-hasnt() { if grep -q -- "$2" "$1"; then cat "$1" >&2; fail "$1 has: $2"; fi; }
 hasnt "$T/out" '"reference":"batch-6"'
 expect 2 "$CTL" --data "$T/b" load --batch 0 <"$T/batch.jsonl"
 has "$T/err" "--batch takes a positive number"
@@ -147,6 +147,58 @@ has "$T/err" "--batch takes a positive number"
 expect 0 "$CTL" --data "$T/c" load --batch 700 <"$T/dump1"
 expect 0 "$CTL" --data "$T/c" dump
 cmp "$T/out" "$T/dump1" || fail "batched load -> dump is not byte-identical"
+
+# ---- API keys on the data directory (--offline): no service, no key needed.
+unset ROSTER_KEY
+expect 0 "$CTL" --data "$T/c" keys list --offline
+has "$T/out" "0 of 0 keys"
+expect 0 "$CTL" --data "$T/c" --json keys create --offline --name root --role admin
+has "$T/out" '^{"key":{"id":"[0-9a-f-]*","name":"root","role":"admin","tenantId":null,"status":"active","createdAt":"20[^"]*","expiresAt":null,"revokedAt":null,"lastUsedAt":null,"rotatedAt":null,"previousValidUntil":null},"secret":"rstr_[0-9a-f]\{32\}_[A-Za-z0-9_-]\{43\}"}$'
+has "$T/err" '"warning":"the secret is shown only this once'
+ROOT=$(sed -n 's/^{"key":{"id":"\([^"]*\)".*/\1/p' "$T/out")
+ROOT_SECRET=$(sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' "$T/out")
+echo "$ROOT_SECRET" | grep -q "^rstr_$(echo "$ROOT" | tr -d -)_" || fail "the secret does not carry the key id"
+expect 0 "$CTL" --data "$T/c" keys create --offline --name reader --role reader \
+    --tenant 019a0000-0000-7000-8000-000000000002 --expires 12h
+has "$T/out" "^secret  *rstr_"
+has "$T/err" "rosterctl: keys create: the secret is shown only this once"
+RID=$(sed -n 's/^id  *//p' "$T/out")
+expect 1 "$CTL" --data "$T/c" keys create --offline --name reader --role reader \
+    --tenant 019a0000-0000-7000-8000-0000000fffff
+has "$T/err" "tenantId"
+expect 4 "$CTL" --data "$T/c" keys create --offline --name old --role admin --expires 2000-01-01T00:00:00Z
+has "$T/err" "expiresAt"
+expect 0 "$CTL" --data "$T/c" keys list --offline
+has "$T/out" "root  *admin  *-  *active"
+has "$T/out" "reader  *reader  *019a0000-0000-7000-8000-000000000002  *active"
+has "$T/out" "2 of 2 keys"
+hasnt "$T/out" "rstr_"
+expect 0 "$CTL" --data "$T/c" --json keys show "$RID" --offline
+has "$T/out" "\"id\":\"$RID\",\"name\":\"reader\",\"role\":\"reader\""
+has "$T/out" '"expiresAt":"20'
+expect 0 "$CTL" --data "$T/c" --json keys rotate "$ROOT" --offline --grace 2h
+has "$T/out" '"rotatedAt":"20'
+has "$T/out" '"previousValidUntil":"20'
+NEW_SECRET=$(sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' "$T/out")
+[ -n "$NEW_SECRET" ] && [ "$NEW_SECRET" != "$ROOT_SECRET" ] || fail "rotate --offline gave no new secret"
+expect 0 "$CTL" --data "$T/c" keys revoke "$RID" --offline
+has "$T/out" "^status  *revoked"
+expect 0 "$CTL" --data "$T/c" --json keys list --offline
+has "$T/out" '"totalCount":1'
+expect 0 "$CTL" --data "$T/c" --json keys list --offline --all
+has "$T/out" '"totalCount":2'
+has "$T/out" '"status":"revoked"'
+expect 4 "$CTL" --data "$T/c" keys rotate "$RID" --offline
+expect 1 "$CTL" --data "$T/c" keys show 0190b1c4-0000-7000-8000-000000000001 --offline
+expect 4 "$CTL" --data "$T/c" keys show not-a-uuid --offline
+expect 1 "$CTL" --data "$T/none" keys list --offline
+has "$T/err" "data directory $T/none"
+# offline commands never read a key: not even a bad key file
+expect 0 "$CTL" --data "$T/c" --key-file "$T/none.key" keys list --offline
+# the keys are part of what verify checks, and dump leaves them out
+expect 0 "$CTL" --data "$T/c" verify
+expect 0 "$CTL" --data "$T/c" dump
+hasnt "$T/out" "rstr_"
 
 # ---- verify finds planted damage and reports each item.
 victim=019b0000-0000-7000-8000-000000000002
@@ -172,7 +224,8 @@ has "$T/err" "is not a directory"
 # ---- --help on every command, group and the program.
 for cmd in "users get" "users list" "users create" "users update" "users deactivate" \
     "tenants get" "tenants list" "tenants create" "tenants update" "tenants set-default" \
-    health stats dump load verify; do
+    health stats dump load verify "keys create" "keys list" "keys show" "keys revoke" \
+    "keys rotate"; do
     # shellcheck disable=SC2086
     expect 0 "$CTL" $cmd --help
     has "$T/out" "^usage: rosterctl $cmd"

@@ -94,6 +94,38 @@ START_TEST(options)
 }
 END_TEST
 
+START_TEST(keys_and_credentials)
+{
+    PARSE_OK("keys", "create", "--name", "ops", "--role", "admin", "--expires", "30d");
+    ck_assert_int_eq(a.cmd->id, CTL_CMD_KEYS_CREATE);
+    ck_assert_str_eq(ctl_args_get(&a, "role"), "admin");
+    ck_assert_ptr_null(a.key);
+    ck_assert_ptr_null(a.key_file);
+    ck_assert_ptr_null(a.credential);
+    PARSE_OK("--key", "rstr_x", "keys", "list", "--all");
+    ck_assert_int_eq(a.cmd->id, CTL_CMD_KEYS_LIST);
+    ck_assert_str_eq(a.key, "rstr_x");
+    ck_assert_ptr_nonnull(ctl_args_get(&a, "all"));
+    /* the credential is loaded later, never by the parser */
+    ck_assert_ptr_null(a.credential);
+    PARSE_OK("keys", "show", "K1", "--key-file=/run/k", "--offline");
+    ck_assert_int_eq(a.cmd->id, CTL_CMD_KEYS_SHOW);
+    ck_assert_str_eq(a.positional, "K1");
+    ck_assert_str_eq(a.key_file, "/run/k");
+    PARSE_OK("keys", "revoke", "K1", "--key=rstr_y", "--key-file", "f");
+    ck_assert_int_eq(a.cmd->id, CTL_CMD_KEYS_REVOKE);
+    ck_assert_str_eq(a.key, "rstr_y");
+    PARSE_OK("keys", "rotate", "K1", "--grace", "0");
+    ck_assert_int_eq(a.cmd->id, CTL_CMD_KEYS_ROTATE);
+    ck_assert_str_eq(ctl_args_get(&a, "grace"), "0");
+    PARSE_FAIL("missing ID", "keys", "rotate");
+    PARSE_FAIL("unknown option --grace", "keys", "revoke", "K1", "--grace", "1h");
+    PARSE_FAIL("option --key is given twice", "--key", "a", "health", "--key", "b");
+    PARSE_FAIL("option --key-file needs a value", "health", "--key-file");
+    PARSE_FAIL("keys: which one?", "keys");
+}
+END_TEST
+
 START_TEST(help)
 {
     PARSE_OK("--help");
@@ -198,6 +230,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, commands_and_positionals);
     tcase_add_test(tc, options);
+    tcase_add_test(tc, keys_and_credentials);
     tcase_add_test(tc, help);
     tcase_add_test(tc, help_names_what_the_proto_has);
     suite_add_tcase(s, tc);

@@ -98,6 +98,39 @@ static const ctl_opt_spec load_opts[] = {
      "commit every N lines (default: the whole input in one transaction)"},
     {NULL}};
 
+static const ctl_opt_spec keys_create_opts[] = {
+    {"name", CTL_OPT_VALUE, false, "NAME", "what the key is for (required, 1..255 bytes)"},
+    {"role", CTL_OPT_VALUE, false, "admin|writer|reader", "what the key may do (required)"},
+    {"tenant", CTL_OPT_VALUE, false, "ID", "the tenant a writer or reader key is bound to"},
+    {"expires", CTL_OPT_VALUE, false, "WHEN",
+     "ISO-8601 time or a duration from now (30d, 12h, 90m, 3600s, 2w); default never"},
+    {"offline", CTL_OPT_FLAG, false, NULL, "write to the data directory instead of the service"},
+    {NULL}};
+
+static const ctl_opt_spec keys_list_opts[] = {
+    {"all", CTL_OPT_FLAG, false, NULL, "include revoked keys"},
+    {"offline", CTL_OPT_FLAG, false, NULL, "read the data directory instead of the service"},
+    {NULL}};
+
+static const ctl_opt_spec keys_offline_opts[] = {
+    {"offline", CTL_OPT_FLAG, false, NULL, "use the data directory instead of the service"},
+    {NULL}};
+
+static const ctl_opt_spec keys_rotate_opts[] = {
+    {"grace", CTL_OPT_VALUE, false, "DURATION",
+     "how long the old secret keeps working (default 1h, at most 30d; 0 ends it now)"},
+    {"offline", CTL_OPT_FLAG, false, NULL, "write to the data directory instead of the service"},
+    {NULL}};
+
+#define KEYS_HELP                                                                                  \
+    "Live, the call needs an admin key (--key, --key-file or ROSTER_KEY). With\n"                  \
+    "--offline the data directory (--data) is used directly and no key is needed:\n"               \
+    "whoever can write the data directory owns the service anyway.\n"
+
+#define SECRET_HELP                                                                                \
+    "The secret (the whole key text, rstr_...) is printed once, on stdout, and\n"                  \
+    "cannot be shown again: only its hash is stored.\n"
+
 static const ctl_command commands[] = {
     {CTL_CMD_USERS_GET, "users get", "ID", users_get_opts, "show one user", NULL},
     {CTL_CMD_USERS_LIST, "users list", NULL, users_list_opts,
@@ -153,6 +186,19 @@ static const ctl_command commands[] = {
     {CTL_CMD_VERIFY, "verify", NULL, no_opts,
      "check that every index agrees with the records and uniqueness holds (offline)",
      "Every mismatch is reported; the exit code is 1 when there is any.\n"},
+    {CTL_CMD_KEYS_CREATE, "keys create", NULL, keys_create_opts,
+     "mint an API key (--name and --role required) and print its secret once",
+     "Roles: admin (every tenant, tenants, keys, stats), writer (its tenant's\n"
+     "users; reads its tenant), reader (its tenant, read only). Writer and\n"
+     "reader keys need --tenant.\n" SECRET_HELP KEYS_HELP},
+    {CTL_CMD_KEYS_LIST, "keys list", NULL, keys_list_opts,
+     "list API keys (revoked ones with --all); secrets are never shown", KEYS_HELP},
+    {CTL_CMD_KEYS_SHOW, "keys show", "ID", keys_offline_opts, "show one API key", KEYS_HELP},
+    {CTL_CMD_KEYS_REVOKE, "keys revoke", "ID", keys_offline_opts,
+     "revoke an API key: it stops working at once", KEYS_HELP},
+    {CTL_CMD_KEYS_ROTATE, "keys rotate", "ID", keys_rotate_opts,
+     "give a key a new secret (printed once); the old one works for --grace",
+     SECRET_HELP KEYS_HELP},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -166,6 +212,10 @@ static const ctl_opt_spec global_opts[] = {
      "PEM certificate authorities trusted for a tls+tcp:// service"},
     {"tls-server-name", CTL_OPT_VALUE, false, "NAME",
      "name the service certificate must carry (default: the URL's host)"},
+    {"key", CTL_OPT_VALUE, false, "KEY",
+     "API key for live calls (visible to other local users in ps: prefer --key-file)"},
+    {"key-file", CTL_OPT_VALUE, false, "PATH",
+     "file holding the API key; must be private (chmod 600). Default: $ROSTER_KEY"},
     {"json", CTL_OPT_FLAG, false, NULL, "machine-readable JSON output"},
     {"help", CTL_OPT_FLAG, false, NULL, "show help"},
     {NULL}};
@@ -208,7 +258,7 @@ int ctl_cli_parse(ctl_args *out, int argc, char **argv, roster_err_detail *d)
     int nwords = 0;
     const char *positional[2] = {NULL, NULL};
     int npositional = 0;
-    bool seen_global[8] = {false};
+    bool seen_global[16] = {false};
 
     bool only_positional = false;
     for (int i = 1; i < argc; i++) {
@@ -260,6 +310,10 @@ int ctl_cli_parse(ctl_args *out, int argc, char **argv, roster_err_detail *d)
                     a.tls_ca = value;
                 } else if (strcmp(g->name, "tls-server-name") == 0) {
                     a.tls_server_name = value;
+                } else if (strcmp(g->name, "key") == 0) {
+                    a.key = value;
+                } else if (strcmp(g->name, "key-file") == 0) {
+                    a.key_file = value;
                 } else if (strcmp(g->name, "json") == 0) {
                     a.json = true;
                 } else {
@@ -376,9 +430,12 @@ static void print_globals(FILE *f)
 }
 
 static const char exit_codes[] =
-    "\nExit codes: 0 ok; 1 not found, or verify found a mismatch; 2 usage error;\n"
-    "3 service unavailable or deadline exceeded; 4 invalid input or conflict\n"
-    "(already exists, failed precondition); 5 internal or I/O error.\n";
+    "\nExit codes: 0 ok; 1 not found, or verify found a mismatch; 2 usage error\n"
+    "(also a key file others may read); 3 service unavailable or deadline\n"
+    "exceeded; 4 invalid input or conflict (already exists, failed precondition);\n"
+    "5 internal or I/O error; 6 refused: no key or a key the service does not\n"
+    "accept (unauthenticated), or a key whose role or tenant does not allow the\n"
+    "call (permission denied).\n";
 
 void ctl_cli_help(FILE *f, const ctl_args *a)
 {
@@ -403,7 +460,9 @@ void ctl_cli_help(FILE *f, const ctl_args *a)
         fprintf(f, "usage: rosterctl [global options] COMMAND [ARGS] [options]\n\n"
                    "Roster's operator tool. Live commands talk to the running roster-users\n"
                    "service; offline commands (stats --offline, dump, load, verify) open the\n"
-                   "data directory directly and are safe while the service runs.\n\n"
+                   "data directory directly and are safe while the service runs.\n"
+                   "Live calls present the API key of --key, --key-file or $ROSTER_KEY\n"
+                   "(required over tcp:// and tls+tcp://).\n\n"
                    "Commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++) {
         const ctl_command *k = &commands[i];

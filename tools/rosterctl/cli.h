@@ -1,7 +1,8 @@
 /* The command line of rosterctl: the command table (words, positional
  * arguments, options, help text) and the parser that turns argv into a
- * ctl_args. Global options (--data, --connect, --timeout, --json, --help)
- * are accepted before or after the command words. */
+ * ctl_args. Global options (--data, --connect, --timeout, --key,
+ * --key-file, --json, --help) are accepted before or after the command
+ * words. */
 #ifndef ROSTERCTL_CLI_H
 #define ROSTERCTL_CLI_H
 
@@ -27,6 +28,11 @@ typedef enum ctl_cmd_id {
     CTL_CMD_DUMP,
     CTL_CMD_LOAD,
     CTL_CMD_VERIFY,
+    CTL_CMD_KEYS_CREATE,
+    CTL_CMD_KEYS_LIST,
+    CTL_CMD_KEYS_SHOW,
+    CTL_CMD_KEYS_REVOKE,
+    CTL_CMD_KEYS_ROTATE,
 } ctl_cmd_id;
 
 typedef enum ctl_opt_kind {
@@ -70,7 +76,14 @@ typedef struct ctl_args {
     const char *connect;         /* --connect or NULL */
     const char *tls_ca;          /* --tls-ca or NULL */
     const char *tls_server_name; /* --tls-server-name or NULL */
-    long timeout_ms;             /* --timeout, default 5000 */
+    const char *key;             /* --key or NULL (borrowed from argv) */
+    const char *key_file;        /* --key-file or NULL */
+    /* The API key live calls present: not set by ctl_cli_parse but by
+     * main (ctl_credential_load, from --key, --key-file or ROSTER_KEY);
+     * NULL for a keyless caller. Borrowed from main's wiped buffer. */
+    const char *credential;
+    const char *credential_source; /* static: "--key", "--key-file", "ROSTER_KEY" */
+    long timeout_ms;               /* --timeout, default 5000 */
     bool json;
     bool help;
 } ctl_args;

@@ -1,5 +1,6 @@
 #include "live.h"
 
+#include "apikey.h"
 #include "clock.h"
 #include "datadir.h"
 #include "output.h"
@@ -145,6 +146,7 @@ int ctl_live_open(ctl_live *out, const ctl_args *a)
         return err;
     }
     out->timeout_ms = (uint32_t)a->timeout_ms;
+    out->credential = a->credential;
     roster_err_detail d = {{0}};
     err = probe(out->url, a, &d);
     if (err == ROSTER_E_OK) {
@@ -153,9 +155,6 @@ int ctl_live_open(ctl_live *out, const ctl_args *a)
         o.default_timeout_ms = out->timeout_ms;
         o.tls_ca_file = a->tls_ca;
         o.tls_server_name = a->tls_server_name;
-        /* The API key in ROSTER_KEY, when set, goes with every call. */
-        const char *key = getenv("ROSTER_KEY");
-        o.credential = key != NULL && key[0] != '\0' ? key : NULL;
         err = rpc_client_open(&out->client, out->url, &o, &d);
     }
     if (err == ROSTER_E_OK)
@@ -232,7 +231,7 @@ int ctl_live_call(ProtobufCMessage **reply, ctl_status *st, ctl_live *l, rpc_met
     memset(st, 0, sizeof *st);
     pthread_mutex_init(&w.mu, NULL);
     pthread_cond_init(&w.cv, NULL);
-    int err = rpc_client_call(l->client, method, req, l->timeout_ms, NULL, call_done, &w);
+    int err = rpc_client_call(l->client, method, req, l->timeout_ms, l->credential, call_done, &w);
     if (err != ROSTER_E_OK) {
         st->err = err;
         snprintf(st->message, sizeof st->message, "%s: %s", roster_strerror(err),
@@ -259,6 +258,8 @@ int ctl_live_call(ProtobufCMessage **reply, ctl_status *st, ctl_live *l, rpc_met
     }
     *reply = m;
 fail:
+    /* The body may hold a key's secret (CreateKey, RotateKey). */
+    roster_secure_wipe(w.body, w.body_len);
     free(w.body);
     pthread_mutex_destroy(&w.mu);
     pthread_cond_destroy(&w.cv);
@@ -268,13 +269,33 @@ fail:
 int ctl_live_fail(const ctl_args *a, const char *what, int err, const ctl_status *st)
 {
     json_t *vio = NULL;
-    if (st != NULL && st->violation_count > 0) {
+    const char *msg = st != NULL && st->message[0] ? st->message : roster_strerror(err);
+    bool refused = err == ROSTER_E_UNAUTHENTICATED || err == ROSTER_E_PERMISSION_DENIED;
+    char buf[600];
+    /* A refusal says what to do about the key; its violation (field
+     * "credential") only repeats the message, so tables leave it out. */
+    if (st != NULL && st->violation_count > 0 && (a->json || !refused)) {
         vio = json_array();
         for (size_t i = 0; i < st->violation_count; i++)
             json_array_append_new(vio, json_pack("{s:s, s:s}", "field", st->violations[i].field,
                                                  "description", st->violations[i].message));
     }
-    const char *msg = st != NULL && st->message[0] ? st->message : NULL;
+    if (err == ROSTER_E_PERMISSION_DENIED) {
+        snprintf(buf, sizeof buf, "permission denied: %s", msg);
+        msg = buf;
+    } else if (err == ROSTER_E_UNAUTHENTICATED && a->credential == NULL) {
+        snprintf(buf, sizeof buf,
+                 "unauthenticated: %s (no API key was given: use --key, --key-file or "
+                 "ROSTER_KEY)",
+                 msg);
+        msg = buf;
+    } else if (err == ROSTER_E_UNAUTHENTICATED) {
+        snprintf(buf, sizeof buf,
+                 "unauthenticated: %s (the key from %s is unknown, revoked, expired or "
+                 "malformed)",
+                 msg, a->credential_source);
+        msg = buf;
+    }
     ctl_report_error(a->json, what, err, msg, vio);
     json_decref(vio);
     return ctl_exit_code(err);

@@ -24,6 +24,10 @@
 typedef struct ctl_live {
     rpc_client *client;  /* owned; released by ctl_live_close */
     uint32_t timeout_ms; /* --timeout: sent as the deadline and waited for */
+    /* a->credential, the key each call presents (NULL: keyless). Passed
+     * per call rather than copied into the client, so the one copy is
+     * main's, wiped at exit. */
+    const char *credential;
     char url[4200];
 } ctl_live;
 
@@ -57,7 +61,9 @@ int ctl_live_call(ProtobufCMessage **reply, ctl_status *st, ctl_live *l, rpc_met
                   const ProtobufCMessage *req, roster_arena *arena);
 
 /* Reports a failed call (status message and field violations) for command
- * `what` and returns the exit code for err. st may be NULL. */
+ * `what` and returns the exit code for err. st may be NULL. UNAUTHENTICATED
+ * and PERMISSION_DENIED get a line saying what to do about the key (exit
+ * CTL_EXIT_DENIED). */
 int ctl_live_fail(const ctl_args *a, const char *what, int err, const ctl_status *st);
 
 /* Parses "true"/"false" for option `name`; returns ROSTER_E_OK or

@@ -1,6 +1,9 @@
-/* rosterctl: parses the command line and runs the command it names. */
+/* rosterctl: parses the command line, loads the API key a live command
+ * presents, and runs the command it names. */
 #include "cli.h"
+#include "credential.h"
 #include "dump.h"
+#include "keys.h"
 #include "load.h"
 #include "output.h"
 #include "service.h"
@@ -13,8 +16,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Whether the command talks to the service (and so presents a key). */
+static bool is_live(const ctl_args *a)
+{
+    switch (a->cmd->id) {
+    case CTL_CMD_DUMP:
+    case CTL_CMD_LOAD:
+    case CTL_CMD_VERIFY:
+        return false;
+    default:
+        return ctl_args_get(a, "offline") == NULL;
+    }
+}
+
 int main(int argc, char **argv)
 {
+    static ctl_credential cred; /* wiped before exit */
     signal(SIGPIPE, SIG_IGN);
     ctl_args *a = calloc(1, sizeof *a);
     if (a == NULL) {
@@ -35,6 +52,16 @@ int main(int argc, char **argv)
         ctl_cli_help(stdout, a);
         code = CTL_EXIT_OK;
         goto done;
+    }
+    if (is_live(a)) {
+        /* A key file others may read is a usage error: fix the file. */
+        if (ctl_credential_load(&cred, a, &d) != ROSTER_E_OK) {
+            ctl_report_error(a->json, a->cmd->words, ROSTER_E_INVALID_ARGUMENT, d.message, NULL);
+            code = CTL_EXIT_USAGE;
+            goto done;
+        }
+        a->credential = cred.set ? cred.text : NULL;
+        a->credential_source = cred.source;
     }
     switch (a->cmd->id) {
     case CTL_CMD_USERS_GET:
@@ -82,11 +109,27 @@ int main(int argc, char **argv)
     case CTL_CMD_VERIFY:
         code = ctl_cmd_verify(a);
         break;
+    case CTL_CMD_KEYS_CREATE:
+        code = ctl_cmd_keys_create(a);
+        break;
+    case CTL_CMD_KEYS_LIST:
+        code = ctl_cmd_keys_list(a);
+        break;
+    case CTL_CMD_KEYS_SHOW:
+        code = ctl_cmd_keys_show(a);
+        break;
+    case CTL_CMD_KEYS_REVOKE:
+        code = ctl_cmd_keys_revoke(a);
+        break;
+    case CTL_CMD_KEYS_ROTATE:
+        code = ctl_cmd_keys_rotate(a);
+        break;
     default:
         code = CTL_EXIT_INTERNAL;
         break;
     }
 done:
+    ctl_credential_wipe(&cred);
     free(a);
     if (fflush(stdout) != 0 && code == CTL_EXIT_OK)
         code = CTL_EXIT_INTERNAL;

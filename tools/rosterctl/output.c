@@ -21,8 +21,6 @@ int ctl_exit_code(int err)
     case ROSTER_E_INVALID_ARGUMENT:
     case ROSTER_E_ALREADY_EXISTS:
     case ROSTER_E_FAILED_PRECONDITION:
-    case ROSTER_E_PERMISSION_DENIED:
-    case ROSTER_E_UNAUTHENTICATED:
     case ROSTER_E_OUT_OF_RANGE:
     case ROSTER_E_PROTOCOL:
     case ROSTER_E_LIMIT:
@@ -31,6 +29,9 @@ int ctl_exit_code(int err)
     case ROSTER_E_TOO_LARGE:
     case ROSTER_E_VERSION:
         return CTL_EXIT_INVALID;
+    case ROSTER_E_PERMISSION_DENIED:
+    case ROSTER_E_UNAUTHENTICATED:
+        return CTL_EXIT_DENIED;
     default:
         return CTL_EXIT_INTERNAL;
     }

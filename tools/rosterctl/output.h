@@ -17,6 +17,7 @@ enum {
     CTL_EXIT_UNAVAILABLE = 3,
     CTL_EXIT_INVALID = 4, /* invalid input, already exists, failed precondition */
     CTL_EXIT_INTERNAL = 5,
+    CTL_EXIT_DENIED = 6, /* unauthenticated or permission denied */
 };
 
 /* The exit code for a ROSTER_E_* error. */
