@@ -29,6 +29,7 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -333,11 +334,15 @@ static long ops_done[K__COUNT][2];
 static long refusals[ROSTER_STATUS__COUNT];
 static long records_compared, reads_compared, foreign_seen;
 static long violations, mismatches;
-static long op_no;
-static int cur_kind, cur_actor, cur_ch;
+/* The operation being checked, per thread (the concurrent phase runs
+ * several); the counters above are guarded by report_mu there. */
+static _Thread_local long op_no;
+static _Thread_local int cur_kind, cur_actor, cur_ch;
+static pthread_mutex_t report_mu = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
 static void report(bool isolation, const char *fmt, ...)
 {
+    pthread_mutex_lock(&report_mu);
     va_list ap;
     va_start(ap, fmt);
     char msg[1024];
@@ -351,6 +356,7 @@ static void report(bool isolation, const char *fmt, ...)
         fprintf(stderr, "%s: op #%ld (%s, %s, %s): %s\n",
                 isolation ? "ISOLATION VIOLATION" : "MISMATCH", op_no, k_name[cur_kind],
                 actors[cur_actor].name, ch_name[cur_ch], msg);
+    pthread_mutex_unlock(&report_mu);
 }
 
 /* Checks a refusal (or success) against the expected status. */
@@ -971,19 +977,20 @@ static bool sort_key_eq(const urec *a, const urec *b, int sort)
  * equal the model. */
 static void check_read(const urec *got, int tenant, const char *what)
 {
+    pthread_mutex_lock(&report_mu);
     records_compared++;
     int m = model_find(got->s[S_ID]);
     const char *mt = m >= 0 ? model[m].s[S_TENANT_ID] : NULL;
+    char why[300];
     if (!str_eq(got->s[S_TENANT_ID], tenants[tenant].id) || !str_eq(mt, tenants[tenant].id)) {
         foreign_seen++;
         report(true, "%s: read user %s of tenant %s (model: %s) with a key of tenant %s", what,
                got->s[S_ID], got->s[S_TENANT_ID] ? got->s[S_TENANT_ID] : "(none)",
                mt ? mt : "unknown", tenants[tenant].id);
-        return;
-    }
-    char why[300];
-    if (!urec_eq(got, &model[m], why, sizeof why))
+    } else if (!urec_eq(got, &model[m], why, sizeof why)) {
         report(false, "%s: user %s differs from the model: %s", what, got->s[S_ID], why);
+    }
+    pthread_mutex_unlock(&report_mu);
 }
 
 /* An admin reads a record: it must equal the model. */
@@ -1208,19 +1215,20 @@ static int64_t admin_user_count(int tenant)
 static void check_nested_tenant(const json_t *user, int tenant, int64_t want_count)
 {
     json_t *t = json_object_get(user, "tenant");
-    records_compared++;
     const char *tid = jstr(t, "id");
+    int64_t got =
+        (int64_t)json_integer_value(json_object_get(json_object_get(t, "users"), "totalCount"));
+    pthread_mutex_lock(&report_mu);
+    records_compared++;
     if (!str_eq(jstr(user, "tenantId"), tenants[tenant].id) || !str_eq(tid, tenants[tenant].id)) {
         foreign_seen++;
         report(true, "nested: user %s with tenantId %s and tenant %s, key of tenant %s",
                jstr(user, "id"), jstr(user, "tenantId"), tid ? tid : "(null)", tenants[tenant].id);
-        return;
-    }
-    int64_t got =
-        (int64_t)json_integer_value(json_object_get(json_object_get(t, "users"), "totalCount"));
-    if (got != want_count)
+    } else if (got != want_count) {
         report(got > want_count, "nested: tenant { users { totalCount } } = %lld, admin says %lld",
                (long long)got, (long long)want_count);
+    }
+    pthread_mutex_unlock(&report_mu);
 }
 
 static void op_nested(int ch, const actor *a)
@@ -2232,6 +2240,177 @@ static void seed_tenantless(void)
     }
 }
 
+/* ---------------------------------------------------------------- concurrent reads */
+
+/* All four tenant keys and the admin key at once, on both channels, so
+ * that their requests interleave in the gateway (pooled requests, the key
+ * cache, batched nested lookups) and in the service (recycled contexts,
+ * the list pool). Read only: the model does not change, so every total is
+ * known. A worker never asserts; it reports. */
+typedef struct worker {
+    int actor, ch, ops;
+    uint64_t rng;
+    long reads;
+} worker;
+
+static uint64_t wrnd(worker *w)
+{
+    uint64_t z = (w->rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* A model user of `tenant` (T_NONE: without one), picked at random. */
+static const urec *wpick(worker *w, int tenant)
+{
+    const char *tid = tenant == T_NONE ? NULL : tenants[tenant].id;
+    for (;;) {
+        const urec *u = &model[wrnd(w) % (uint64_t)n_model];
+        if (str_eq(u->s[S_TENANT_ID], tid))
+            return u;
+    }
+}
+
+static int64_t model_all_count(int tenant)
+{
+    int64_t n = 0;
+    for (int i = 0; i < n_model; i++)
+        n += str_eq(model[i].s[S_TENANT_ID], tenants[tenant].id);
+    return n;
+}
+
+static void worker_list(worker *w, const actor *a, int t)
+{
+    uquery q = {0};
+    int v = (int)(wrnd(w) % 4);
+    int64_t want;
+    q.limit = 1000;
+    q.offset = -1;
+    if (v == 0) {
+        want = model_user_count(t); /* deactivated users left out */
+    } else {
+        q.nc = 1;
+        q.c[0].f = QF_WITH_DEACTIVATED;
+        q.c[0].op = QO_EQ;
+        q.c[0].b = true;
+        want = model_all_count(t);
+        if (v >= 2) {
+            /* Name the other tenant (or users without one): nothing matches. */
+            q.nc = 2;
+            q.c[1].f = v == 2 ? QF_TENANT_ID : QF_ID;
+            q.c[1].op = QO_IN;
+            q.c[1].nv = 3;
+            for (int i = 0; i < 3; i++)
+                snprintf(q.c[1].v[i], sizeof q.c[1].v[i], "%s",
+                         v == 2 ? tenants[1 - t].id : wpick(w, i == 2 ? T_NONE : 1 - t)->s[S_ID]);
+            want = 0;
+        }
+    }
+    ulist l;
+    run_list(&l, w->ch, a->key, &q);
+    if (l.code != ROSTER_STATUS_OK) {
+        report(false, "list: %s (%s)", roster_status_name(l.code), l.detail);
+    } else {
+        if (t >= 0) {
+            for (int i = 0; i < l.n; i++)
+                check_read(&l.u[i], t, "concurrent list");
+            if (l.total != want || l.n != want)
+                report(l.total > want || l.n > want,
+                       "concurrent list (variant %d): totalCount %lld, %d users, want %lld", v,
+                       (long long)l.total, l.n, (long long)want);
+        }
+    }
+    ulist_clear(&l);
+}
+
+static void worker_get(worker *w, const actor *a, int t)
+{
+    int r = (int)(wrnd(w) % 10);
+    const urec *u = wpick(w, r < 5 ? t : r < 9 ? 1 - t : T_NONE);
+    urec got;
+    char det[300];
+    int code = get_user(&got, w->ch, a->key, u->s[S_ID], det, sizeof det);
+    if (r < 5) {
+        if (code != ROSTER_STATUS_OK)
+            report(false, "concurrent get own user: %s (%s)", roster_status_name(code), det);
+        else
+            check_read(&got, t, "concurrent get");
+    } else if (code != ROSTER_STATUS_NOT_FOUND) {
+        report(code == ROSTER_STATUS_OK, "concurrent get of a foreign user: %s (%s)",
+               roster_status_name(code), det);
+    }
+    urec_clear(&got);
+}
+
+static void worker_nested(const actor *a, int t)
+{
+    json_t *root;
+    int code;
+    char det[300];
+    json_t *vars = json_pack("{s:{s:{s:b}}, s:i}", "f", "withDeactivated", "equalTo", 1, "l", 1000);
+    json_t *data = gql(&root, &code, det, sizeof det, a->key, Q_NESTED, vars);
+    if (data == NULL) {
+        report(false, "concurrent users { tenant }: %s (%s)", roster_status_name(code), det);
+    } else {
+        json_t *arr = json_object_get(json_object_get(data, "users"), "data");
+        for (size_t i = 0; i < json_array_size(arr); i++)
+            check_nested_tenant(json_array_get(arr, i), t, model_user_count(t));
+        if ((int64_t)json_array_size(arr) != model_all_count(t))
+            report(true, "concurrent users { tenant }: %zu users, the tenant has %lld",
+                   json_array_size(arr), (long long)model_all_count(t));
+    }
+    json_decref(root);
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    const actor *a = &actors[w->actor];
+    cur_actor = w->actor;
+    cur_ch = w->ch;
+    for (op_no = 1; op_no <= w->ops; op_no++) {
+        int k = (int)(wrnd(w) % 3);
+        cur_kind = k == 0 ? K_LIST : k == 1 ? K_GET_USER : K_NESTED;
+        if (w->actor == ACT_ADMIN) {
+            /* The admin reads everything, so that replies worth leaking are
+             * in flight next to the tenant keys' requests. */
+            uquery q = {0};
+            q.limit = 1000;
+            q.offset = -1;
+            ulist l;
+            run_list(&l, w->ch, a->key, &q);
+            ulist_clear(&l);
+        } else if (k == 0) {
+            worker_list(w, a, a->tenant);
+        } else if (k == 1 || w->ch == CH_RPC) {
+            worker_get(w, a, a->tenant);
+        } else {
+            worker_nested(a, a->tenant);
+        }
+        w->reads++;
+    }
+    return NULL;
+}
+
+/* Runs the concurrent phase; returns the number of reads made. */
+static long concurrent_phase(int ops_per_worker)
+{
+    enum { N_WORKERS = 2 * ACT__COUNT };
+    worker ws[N_WORKERS];
+    pthread_t th[N_WORKERS];
+    for (int i = 0; i < N_WORKERS; i++) {
+        ws[i] = (worker){.actor = i / 2, .ch = i % 2, .ops = ops_per_worker, .rng = rnd()};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, worker_main, &ws[i]), 0);
+    }
+    long reads = 0;
+    for (int i = 0; i < N_WORKERS; i++) {
+        pthread_join(th[i], NULL);
+        reads += ws[i].reads;
+    }
+    return reads;
+}
+
 /* ---------------------------------------------------------------- final checks */
 
 static void final_checks(void)
@@ -2500,6 +2679,12 @@ START_TEST(tenant_isolation)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long conc = concurrent_phase(150);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double csecs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    cur_kind = K_ADMIN_WRITE;
+
     final_checks();
     cur_kind = K_KEYS;
     cur_actor = ACT_ADMIN;
@@ -2515,7 +2700,9 @@ START_TEST(tenant_isolation)
     printf(" HTTP-421 %ld", host_refusals);
     printf("\nreads compared with the admin view: %ld (%ld records); foreign records read: %ld\n",
            reads_compared, records_compared, foreign_seen);
-    printf("%ld operations in %.1f s; revoked key refused after %ld ms\n", n_ops, secs, revoke_ms);
+    printf("%ld operations in %.1f s; %ld concurrent reads by %d threads in %.1f s; revoked key "
+           "refused after %ld ms\n",
+           n_ops, secs, conc, 2 * ACT__COUNT, csecs, revoke_ms);
     printf("isolation violations: %ld, other mismatches: %ld (seed %llu)\n", violations, mismatches,
            (unsigned long long)seed);
     fflush(stdout);
