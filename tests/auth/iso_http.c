@@ -45,7 +45,7 @@ int iso_http_request(iso_http_reply *out, int port, const char *method, const ch
                      const char *host, const char *authorization, const char *body)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    char *buf = NULL;
+    char *buf = NULL, *head = NULL;
     if (fd < 0)
         return -1;
     struct timeval tv = {.tv_sec = 20};
@@ -56,23 +56,27 @@ int iso_http_request(iso_http_reply *out, int port, const char *method, const ch
         goto fail;
 
     size_t body_len = body != NULL ? strlen(body) : 0;
-    char head[1024];
+    size_t head_cap =
+        strlen(path) + strlen(host) + (authorization ? strlen(authorization) : 0) + 256;
+    head = malloc(head_cap);
+    if (head == NULL)
+        goto fail;
     int hn =
-        snprintf(head, sizeof head,
+        snprintf(head, head_cap,
                  "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
                  "Accept: application/json\r\n%s%s%s",
                  method, path, host, authorization != NULL ? "Authorization: " : "",
                  authorization != NULL ? authorization : "", authorization != NULL ? "\r\n" : "");
-    if (hn < 0 || (size_t)hn >= sizeof head)
+    if (hn < 0 || (size_t)hn >= head_cap)
         goto fail;
     if (body != NULL) {
-        int m = snprintf(head + hn, sizeof head - (size_t)hn,
+        int m = snprintf(head + hn, head_cap - (size_t)hn,
                          "Content-Type: application/json\r\nContent-Length: %zu\r\n", body_len);
-        if (m < 0 || (size_t)m >= sizeof head - (size_t)hn)
+        if (m < 0 || (size_t)m >= head_cap - (size_t)hn)
             goto fail;
         hn += m;
     }
-    if ((size_t)hn + 2 >= sizeof head)
+    if ((size_t)hn + 3 > head_cap)
         goto fail;
     memcpy(head + hn, "\r\n", 3);
     hn += 2;
@@ -121,12 +125,14 @@ int iso_http_request(iso_http_reply *out, int port, const char *method, const ch
     size_t blen = len - head_end;
     memmove(buf, buf + head_end, blen);
     buf[blen] = '\0';
+    free(head);
     close(fd);
     out->status = status;
     out->body = buf;
     out->body_len = blen;
     return 0;
 fail:
+    free(head);
     free(buf);
     close(fd);
     return -1;
