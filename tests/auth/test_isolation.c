@@ -1144,6 +1144,40 @@ static const char *pick_target(int tenant, int *kind)
     return missing_ids[rnd_below(2)];
 }
 
+/* A refusal for another tenant's record must read exactly like the one
+ * for an id that does not exist (the id itself aside), or the message is an
+ * oracle for what other tenants hold. The first message of each kind is
+ * kept per operation and channel and the others are compared with it. */
+enum { SAME_GET_USER, SAME_UPDATE_USER, SAME_GET_TENANT, SAME__COUNT };
+static char same_msg[SAME__COUNT][2][2][300]; /* [op][channel][foreign] */
+static long same_checked;
+
+static void same_refusal(int op, int ch, bool foreign, const char *id, const char *detail)
+{
+    char norm[300];
+    size_t n = 0, idlen = strlen(id);
+    for (const char *p = detail; *p && n + 5 < sizeof norm;) {
+        if (strncasecmp(p, id, idlen) == 0) {
+            memcpy(norm + n, "<id>", 4);
+            n += 4;
+            p += idlen;
+        } else {
+            norm[n++] = *p++;
+        }
+    }
+    norm[n] = '\0';
+    char *mine = same_msg[op][ch][foreign], *other = same_msg[op][ch][!foreign];
+    if (mine[0] == '\0')
+        snprintf(mine, sizeof same_msg[0][0][0], "%s", norm);
+    if (other[0] != '\0') {
+        same_checked++;
+        if (strcmp(norm, other) != 0)
+            report(true, "the refusal for %s id reads \"%s\", for %s id \"%s\"",
+                   foreign ? "another tenant's" : "a missing", norm,
+                   foreign ? "a missing" : "another tenant's", other);
+    }
+}
+
 static void op_get_user(int ch, const actor *a)
 {
     int kind;
@@ -1161,6 +1195,8 @@ static void op_get_user(int ch, const actor *a)
             foreign_seen++;
         expect_code(code, ROSTER_STATUS_NOT_FOUND,
                     kind == 1 ? "get another tenant's user" : "get a missing user", det);
+        if (code == ROSTER_STATUS_NOT_FOUND)
+            same_refusal(SAME_GET_USER, ch, kind == 1, id, det);
     }
     urec_clear(&got);
 }
@@ -1419,6 +1455,8 @@ static void op_get_tenant(int ch, const actor *a)
             foreign_seen++;
         expect_code(code, ROSTER_STATUS_NOT_FOUND,
                     r < 9 ? "get another tenant" : "get a missing tenant", det);
+        if (code == ROSTER_STATUS_NOT_FOUND)
+            same_refusal(SAME_GET_TENANT, ch, r < 9, id, det);
     }
     trec_clear(&got);
 }
@@ -1838,6 +1876,8 @@ static void op_update_user(int ch, const actor *a)
         what = "update own user";
     }
     expect_code(code, want, what, det);
+    if (want == ROSTER_STATUS_NOT_FOUND && code == want)
+        same_refusal(SAME_UPDATE_USER, ch, kind == 1, idbuf, det);
     if (code == ROSTER_STATUS_OK) {
         if (!str_eq(got.s[S_TENANT_ID], tenants[a->tenant].id) || kind != 0)
             report(true, "%s: user %s now in tenant %s, key of tenant %s", what, got.s[S_ID],
@@ -2736,6 +2776,7 @@ START_TEST(tenant_isolation)
         if (refusals[s] > 0)
             printf(" %s %ld", roster_status_name(s), refusals[s]);
     printf(" HTTP-421 %ld", host_refusals);
+    printf("; refusal messages compared foreign vs missing: %ld", same_checked);
     printf("\nreads compared with the admin view: %ld (%ld records); foreign records read: %ld\n",
            reads_compared, records_compared, foreign_seen);
     printf("%ld operations in %.1f s; %ld concurrent reads by %d threads in %.1f s; revoked key "
