@@ -55,7 +55,7 @@ struct gw_http {
     size_t max_body;
     int port;
     atomic_int draining;
-    route_ctx routes[MAX_ROUTES];
+    route_ctx routes[MAX_ROUTES + 1]; /* the last one answers every other path */
     size_t n_routes;
     pthread_mutex_t pool_mu;
     gw_req *free_list;
@@ -305,6 +305,13 @@ static void respond_text(gw_req *r, uint16_t status, const char *msg, int close)
                    close ? 1 : 0);
 }
 
+static void not_found(gw_req *r, void *ud)
+{
+    (void)ud;
+    static const char msg[] = "not found\n";
+    gw_req_respond(r, 404, "text/plain; charset=utf-8", msg, sizeof msg - 1, NULL, 0);
+}
+
 static void dispatch(gw_req *r)
 {
     if (atomic_load(&r->http->draining)) {
@@ -450,18 +457,22 @@ int gw_http_start(gw_http **out, const char *listen_url, const char *allowed_hos
                          listen_url, nng_strerror(rv));
         goto fail;
     }
-    for (size_t i = 0; i < n_routes; i++) {
+    /* Every other path goes to a tree handler at "/" answering 404, so the
+     * Host check runs on every path (nng prefers exact paths to trees). */
+    for (size_t i = 0; i <= n_routes; i++) {
         nng_http_handler *hh = NULL;
+        gw_route rt = i < n_routes ? routes[i] : (gw_route){"/", not_found, NULL};
         h->routes[i].http = h;
-        h->routes[i].route = routes[i];
-        if ((rv = nng_http_handler_alloc(&hh, routes[i].path, handle)) != 0 ||
+        h->routes[i].route = rt;
+        if ((rv = nng_http_handler_alloc(&hh, rt.path, handle)) != 0 ||
             (rv = nng_http_handler_set_method(hh, NULL)) != 0 ||
             (rv = nng_http_handler_collect_body(hh, false, 0)) != 0 ||
             (rv = nng_http_handler_set_data(hh, &h->routes[i], NULL)) != 0 ||
+            (i == n_routes && (rv = nng_http_handler_set_tree(hh)) != 0) ||
             (rv = nng_http_server_add_handler(h->server, hh)) != 0) {
             nng_http_handler_free(hh);
             rc = roster_fail(detail, from_nng(rv), "routes", "cannot add HTTP handler %s: %s",
-                             routes[i].path, nng_strerror(rv));
+                             rt.path, nng_strerror(rv));
             goto fail;
         }
         h->n_routes++;

@@ -36,7 +36,8 @@ typedef struct gw_route {
  * Host allowlist (DNS rebinding): a request whose Host header is missing
  * or not in `allowed_hosts` gets 421 Misdirected Request with a short
  * plain-text body and Connection: close before anything else is looked
- * at, on every route. allowed_hosts is a comma list of host or host:port
+ * at, on every path (paths without a route get 404 after the check).
+ * allowed_hosts is a comma list of host or host:port
  * (IPv6 in brackets), compared without regard to case; an entry without a
  * port matches the host alone and the host with the port being served.
  * NULL or "" means the listen URL's host, localhost, 127.0.0.1 and [::1]. On success *out is the

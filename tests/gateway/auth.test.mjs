@@ -179,7 +179,7 @@ test('a Host not allowed: 421, nothing served, on every path', async () => {
       r.end();
     });
   const q = `/graphql?query=${encodeURIComponent('{ tenants { totalCount data { name } } }')}`;
-  for (const path of [q, '/healthz', '/readyz', '/metrics']) {
+  for (const path of [q, '/healthz', '/readyz', '/metrics', '/nope']) {
     const r = await req(path, 'rebind.attacker.example');
     assert.equal(r.status, 421, `${path}: ${r.text}`);
     assert.match(r.headers['content-type'], /^text\/plain/);
@@ -191,6 +191,7 @@ test('a Host not allowed: 421, nothing served, on every path', async () => {
     const r = await req(q, host);
     assert.equal(r.status, 200, `${host}: ${r.text}`);
   }
+  assert.equal((await req('/nope', 'localhost')).status, 404);
   assert.match(s.gateway.stderrText, /event=host_refused host="?rebind\.attacker\.example/);
 });
 

@@ -291,6 +291,12 @@ START_TEST(host_allowlist)
     r = exchange_str("GET /hello HTTP/1.0\r\n\r\n");
     ck_assert_msg(strstr(r, "HTTP/1.1 421") != NULL, "no Host: %s", r);
     free(r);
+    r = exchange_str("GET /missing HTTP/1.1\r\nHost: evil.example\r\n\r\n");
+    ck_assert_msg(strstr(r, "HTTP/1.1 421") != NULL, "unrouted path: %s", r);
+    free(r);
+    r = exchange_str("GET /missing/deeper HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ck_assert_msg(strstr(r, "HTTP/1.1 404") != NULL, "unrouted path: %s", r);
+    free(r);
 }
 END_TEST
 

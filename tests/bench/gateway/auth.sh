@@ -10,7 +10,9 @@
 #           GetKey per key per second) and sent with every upstream call,
 #           where roster-users verifies it again.
 # ROUNDS alternating wrk runs of DUR seconds each (2 threads, CONN
-# connections); prints every run, the medians and key/before.
+# connections); prints every run with the CPU time the gateway and
+# roster-users spent per request (from /proc, so it holds on a busy
+# machine where req/s does not), the medians and key/before.
 #   tests/bench/gateway/auth.sh   [BASE=<commit>] [ROUNDS=3] [DUR=5] [CONN=32] [USERS=10000]
 # Loopback ports 23311-23312; everything runs in a temporary directory and
 # is stopped at the end.
@@ -60,33 +62,41 @@ wait_http() { # url
 mkdir -p "$work/data"
 "$build/src/users/roster-users" --data "$work/data" --listen "ipc://$work/users.ipc" \
     --allow-keyless-ipc --init-admin-key "$work/admin.key" 2>"$work/users.log" &
-pids+=($!)
+users_pid=$!
+pids+=($users_pid)
 for _ in $(seq 1 200); do [ -S "$work/users.ipc" ] && [ -s "$work/admin.key" ] && break; sleep 0.05; done
 key=$(cat "$work/admin.key")
 "$build/gateway/roster-gateway" --listen "http://127.0.0.1:$P_KEY" \
     --upstream "ipc://$work/users.ipc" --log-level warn 2>"$work/gateway-key.log" &
-pids+=($!)
+key_pid=$!
+pids+=($key_pid)
 "$work/base/build/gateway/roster-gateway" --listen "http://127.0.0.1:$P_BEFORE" \
     --upstream "ipc://$work/users.ipc" --log-level warn 2>"$work/gateway-before.log" &
-pids+=($!)
+before_pid=$!
+pids+=($before_pid)
 wait_http "http://127.0.0.1:$P_KEY/healthz"
 wait_http "http://127.0.0.1:$P_BEFORE/healthz"
 
 echo "seeding $USERS users..." >&2
 node "$here/seed.mjs" "http://127.0.0.1:$P_KEY/graphql" "$USERS" "$work/ids.txt" "$key"
 
-run() { # name port key
-    local out
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system CPU, clock ticks
+hz=$(getconf CLK_TCK)
+
+run() { # name port key gateway-pid
+    local out g0 u0
+    g0=$(ticks "$4")
+    u0=$(ticks "$users_pid")
     out=$(wrk -t2 -c"$CONN" -d"${DUR}s" -s "$here/gql.lua" "http://127.0.0.1:$2/graphql" -- \
         user "$work/ids.txt" "$1" "$3" | sed -n 's/^RESULT //p')
-    echo "$1 $out"
+    echo "$1 $(($(ticks "$4") - g0)) $(($(ticks "$users_pid") - u0)) $hz $out"
 }
 
 results="$work/results.txt"
 : >"$results"
 for r in $(seq 1 "$ROUNDS"); do
-    run before "$P_BEFORE" "" | tee -a "$results" >&2
-    run key "$P_KEY" "$key" | tee -a "$results" >&2
+    run before "$P_BEFORE" "" "$before_pid" | tee -a "$results" >&2
+    run key "$P_KEY" "$key" "$key_pid" | tee -a "$results" >&2
 done
 auth=$(curl -s "http://127.0.0.1:$P_KEY/metrics" -H "authorization: Bearer $key" |
     awk '/^roster_gateway_auth_total/ {print}' | tr '\n' ' ')
@@ -95,18 +105,21 @@ node - "$results" "$base_rev" "$auth" <<'JS'
 const fs = require('fs');
 const [file, base, auth] = process.argv.slice(2);
 const rows = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => {
-  const [name, ...rest] = l.split(' ');
-  return { name, ...JSON.parse(rest.join(' ')) };
+  const [name, gt, ut, hz, ...rest] = l.split(' ');
+  const r = { name, ...JSON.parse(rest.join(' ')) };
+  r.gw_us = (gt / hz) * 1e6 / r.requests; // CPU per request
+  r.users_us = (ut / hz) * 1e6 / r.requests;
+  return r;
 });
 const ms = (us) => (us / 1000).toFixed(2);
 const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
-console.log('| run | gateway | req/s | p50 ms | p99 ms | errors |');
-console.log('|---:|---|---:|---:|---:|---:|');
+console.log('| run | gateway | req/s | p50 ms | p99 ms | errors | gateway CPU µs/req | roster-users CPU µs/req |');
+console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
 const n = {};
 for (const r of rows) {
   n[r.name] = (n[r.name] || 0) + 1;
   const label = r.name === 'key' ? 'with key (cache hit path)' : `before (${base}), no key`;
-  console.log(`| ${n[r.name]} | ${label} | ${r.rps.toFixed(0)} | ${ms(r.p50_us)} | ${ms(r.p99_us)} | ${r.socket_errors + r.non2xx} |`);
+  console.log(`| ${n[r.name]} | ${label} | ${r.rps.toFixed(0)} | ${ms(r.p50_us)} | ${ms(r.p99_us)} | ${r.socket_errors + r.non2xx} | ${r.gw_us.toFixed(1)} | ${r.users_us.toFixed(1)} |`);
 }
 const pick = (name, f) => median(rows.filter((r) => r.name === name).map(f));
 const kb = pick('key', (r) => r.rps), bb = pick('before', (r) => r.rps);
@@ -118,6 +131,13 @@ const kp50 = pick('key', (r) => r.p50_us), bp50 = pick('before', (r) => r.p50_us
 const kp99 = pick('key', (r) => r.p99_us), bp99 = pick('before', (r) => r.p99_us);
 console.log(`| p50 ms | ${ms(bp50)} | ${ms(kp50)} | ${(kp50 / bp50).toFixed(3)} |`);
 console.log(`| p99 ms | ${ms(bp99)} | ${ms(kp99)} | ${(kp99 / bp99).toFixed(3)} |`);
+for (const [label, f] of [['gateway CPU µs/req', (r) => r.gw_us], ['roster-users CPU µs/req', (r) => r.users_us], ['both, CPU µs/req', (r) => r.gw_us + r.users_us]]) {
+  const b = pick('before', f), k = pick('key', f);
+  console.log(`| ${label} | ${b.toFixed(1)} | ${k.toFixed(1)} | ${(k / b).toFixed(3)} |`);
+}
+const before = rows.filter((r) => r.name === 'before'), keyed = rows.filter((r) => r.name === 'key');
+const ratios = keyed.map((k, i) => k.rps / before[i].rps);
+console.log(`| req/s, median of the per-round ratios | | | ${median(ratios).toFixed(3)} |`);
 console.log('');
 console.log(`Key checks at the gateway: ${auth.trim()}`);
 JS
