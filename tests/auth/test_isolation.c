@@ -599,6 +599,8 @@ static const int search_str[7] = {-1,       S_EMAIL, S_FIRST_NAME, S_LAST_NAME,
 
 static const char *const missing_ids[] = {"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
                                           "01900000-0000-7000-8000-000000000001"};
+/* The store keys users without a tenant under the all-zero id. */
+static const char zero_id[] = "00000000-0000-0000-0000-000000000000";
 
 static const urec *any_user(void)
 {
@@ -640,7 +642,7 @@ static void id_value(char *out, size_t cap, qfield f)
 {
     if (f == QF_TENANT_ID) {
         int r = rnd_below(10);
-        snprintf(out, cap, "%s", r < 9 ? tenants[r % 2].id : missing_ids[0]);
+        snprintf(out, cap, "%s", r < 8 ? tenants[r % 2].id : r < 9 ? missing_ids[0] : zero_id);
     } else {
         snprintf(out, cap, "%s", chance(90) ? any_user()->s[S_ID] : missing_ids[rnd_below(2)]);
     }
@@ -1772,6 +1774,8 @@ static void op_create_user(int ch, const actor *a)
         for (char *q = upper; *q; q++)
             *q = (char)toupper((unsigned char)*q);
         s.tenant_id = upper;
+    } else if (dest >= 0 && dest != a->tenant && chance(15)) {
+        s.tenant_id = zero_id; /* the key of "no tenant" */
     }
     s.null_tenant = dest < 0 && ch == CH_GQL && chance(50);
     serial++;
