@@ -6,9 +6,10 @@
  * created without a tenantId must not fall into it from an A key), a
  * writer and a reader key for each, and seeds users in both. Then it runs
  * a few thousand random operations (seeded PRNG; the seed is printed and
- * ROSTER_ISO_SEED replays it, ROSTER_ISO_OPS sets the count) as the four
- * tenant keys, half over raw RPC (the key as the call's credential), half
- * over GraphQL (the key as an Authorization: Bearer header).
+ * ROSTER_ISO_SEED replays it, ROSTER_ISO_OPS sets the count, at most 20000
+ * so that the admin view stays one page) as the four tenant keys, half over
+ * raw RPC (the key as the call's credential), half over GraphQL (the key as
+ * an Authorization: Bearer header; POST, and GET for every fourth query).
  *
  * Every read is compared with the admin view of the same request on the
  * same channel, cut down to the caller's tenant: a tenant key must read
@@ -18,9 +19,12 @@
  * the caller may not make must be refused with the expected status and
  * change nothing; at the end the admin view of every user, tenant and key
  * must equal the model, so a refused or foreign write that landed anyway
- * is found. Finally a revoked key and a rotated secret are checked to stop
- * working. A summary prints operations per kind, refusals per status and
- * the number of records compared. */
+ * is found. A refusal for another tenant's id must read like the one for a
+ * missing id. A concurrent phase then runs all five keys on both channels
+ * at once against the unchanged data. Finally a rotated secret, an expired
+ * key and a revoked key are checked to stop working. A summary prints
+ * operations per kind, refusals per status and the number of records
+ * compared; every finding is printed with its operation number. */
 #include "daemon.h"
 #include "error.h"
 #include "iso_http.h"
@@ -2660,6 +2664,7 @@ START_TEST(tenant_isolation)
         seed_env ? strtoull(seed_env, NULL, 0) : ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid();
     const char *ops_env = getenv("ROSTER_ISO_OPS");
     long n_ops = ops_env ? strtol(ops_env, NULL, 10) : 4000;
+    ck_assert_msg(n_ops > 0 && n_ops <= 20000, "ROSTER_ISO_OPS must be 1..20000");
     rng_state = seed;
     printf("tenant isolation: seed %llu (replay with ROSTER_ISO_SEED=%llu), %ld operations\n",
            (unsigned long long)seed, (unsigned long long)seed, n_ops);
