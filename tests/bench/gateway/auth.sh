@@ -9,7 +9,8 @@
 #           the admin key: verified through the gateway's key cache (one
 #           GetKey per key per second) and sent with every upstream call,
 #           where roster-users verifies it again.
-# ROUNDS alternating wrk runs of DUR seconds each (2 threads, CONN
+# ROUNDS rounds of two wrk runs (one each, the order alternating) of DUR
+# seconds each (2 threads, CONN
 # connections); prints every run with the CPU time the gateway and
 # roster-users spent per request (from /proc, so it holds on a busy
 # machine where req/s does not), the medians and key/before.
@@ -94,9 +95,16 @@ run() { # name port key gateway-pid
 
 results="$work/results.txt"
 : >"$results"
+# The order alternates, so a load change on the shared machine does not
+# always fall on the same side.
 for r in $(seq 1 "$ROUNDS"); do
-    run before "$P_BEFORE" "" "$before_pid" | tee -a "$results" >&2
-    run key "$P_KEY" "$key" "$key_pid" | tee -a "$results" >&2
+    if [ $((r % 2)) -eq 1 ]; then
+        run before "$P_BEFORE" "" "$before_pid" | tee -a "$results" >&2
+        run key "$P_KEY" "$key" "$key_pid" | tee -a "$results" >&2
+    else
+        run key "$P_KEY" "$key" "$key_pid" | tee -a "$results" >&2
+        run before "$P_BEFORE" "" "$before_pid" | tee -a "$results" >&2
+    fi
 done
 auth=$(curl -s "http://127.0.0.1:$P_KEY/metrics" -H "authorization: Bearer $key" |
     awk '/^roster_gateway_auth_total/ {print}' | tr '\n' ' ')
