@@ -34,6 +34,8 @@ struct slot {
      * nng_sleep_aio leaves its aio marked as sleeping, so a later timeout on
      * that aio would complete with success instead of NNG_ETIMEDOUT. */
     nng_aio *fail_aio;
+    /* Held by the send completion across its nng_ctx_recv (see slot_cb). */
+    pthread_mutex_t mu;
     roster_arena arena;
     slot *next_free;
     enum slot_state state;
@@ -80,6 +82,7 @@ static int slot_new(slot **out, rpc_client *cl)
         free(s);
         return ROSTER_E_NOMEM;
     }
+    pthread_mutex_init(&s->mu, NULL);
     *out = s;
     return ROSTER_E_OK;
 }
@@ -177,9 +180,22 @@ static nng_duration remaining_ms(const slot *s)
     return (nng_duration)((left + 999999) / 1000000);
 }
 
+/* Why the send completion holds s->mu across nng_ctx_recv.
+ *
+ * A reply can arrive, and the receive complete on another nng thread,
+ * before the send completion that posted the receive has returned from
+ * nng_ctx_recv (a service answers a refused credential in microseconds).
+ * Answering the call then wakes its caller, which may close the client and
+ * free the socket and the slot while that thread is still inside nng
+ * (nng 1.5.2 then panics in nng_ctx_recv). So the receive's completion
+ * first waits for the send completion to leave nng_ctx_recv. nng finishes
+ * aios on its task threads, never inside nng_ctx_recv, so this cannot
+ * deadlock. */
 static void slot_cb(void *arg)
 {
     slot *s = arg;
+    pthread_mutex_lock(&s->mu);
+    pthread_mutex_unlock(&s->mu);
     int rv = nng_aio_result(s->aio);
     switch (s->state) {
     case SL_SEND:
@@ -189,9 +205,11 @@ static void slot_cb(void *arg)
             slot_fail_nng(s, rv);
             return;
         }
+        pthread_mutex_lock(&s->mu);
         s->state = SL_RECV;
         nng_aio_set_timeout(s->aio, remaining_ms(s));
         nng_ctx_recv(s->ctx, s->aio);
+        pthread_mutex_unlock(&s->mu);
         return;
     case SL_RECV: {
         if (rv != 0) {
@@ -342,6 +360,7 @@ void rpc_client_close(rpc_client *cl)
     for (size_t i = 0; i < cl->n_all; i++) {
         nng_aio_free(cl->all[i]->aio);
         nng_aio_free(cl->all[i]->fail_aio);
+        pthread_mutex_destroy(&cl->all[i]->mu);
         roster_arena_free(&cl->all[i]->arena);
         free(cl->all[i]);
     }

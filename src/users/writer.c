@@ -171,7 +171,7 @@ static void audit_key(const write_op *op)
                k->tenant_id ? k->tenant_id : "-", op->by);
 }
 
-/* Wipes the key text of a create or rotate reply once it has been sent. */
+/* Wipes the key text of a create or rotate whose commit failed. */
 static void wipe_secret(write_op *op, rpc_method_id id)
 {
     if (op->result != NULL && (id == RPC_CREATE_KEY || id == RPC_ROTATE_KEY)) {
@@ -179,6 +179,27 @@ static void wipe_secret(write_op *op, rpc_method_id id)
         if (secret != NULL)
             roster_secure_wipe(secret, strlen(secret));
     }
+}
+
+/* Answers a write with its result. The key text of a CreateKey or
+ * RotateKey reply is moved to this stack frame and wiped from the arena,
+ * then wiped here once the reply is packed: rpc_call_reply_message packs
+ * before it returns, and afterwards the call and its arena belong to the
+ * server again. */
+static void reply_result(write_op *op, rpc_method_id id)
+{
+    char text[ROSTER_APIKEY_TEXT_LEN + 1];
+    char *secret = NULL;
+    if (id == RPC_CREATE_KEY || id == RPC_ROTATE_KEY)
+        secret = ((Roster__V1__KeySecret *)op->result)->secret;
+    size_t n = secret != NULL ? strlen(secret) : 0;
+    if (secret != NULL && n < sizeof text) {
+        memcpy(text, secret, n + 1);
+        roster_secure_wipe(secret, n);
+        ((Roster__V1__KeySecret *)op->result)->secret = text;
+    }
+    rpc_call_reply_message(op->call, op->result);
+    roster_secure_wipe(text, sizeof text);
 }
 
 /* Applies one group in one write transaction and answers each request;
@@ -224,22 +245,7 @@ static void run_group(users_writer *w, write_op *ops, const key_touch *touches, 
             rpc_call_reply_error(op->call, cerr, &cd);
         } else {
             audit_key(op);
-            /* The reply is packed by rpc_call_reply_message before it
-             * returns, so the secret can be wiped from the arena here; the
-             * arena itself is recycled with the call. */
-            ProtobufCMessage *result = op->result;
-            char *secret = NULL;
-            if (id == RPC_CREATE_KEY || id == RPC_ROTATE_KEY)
-                secret = ((Roster__V1__KeySecret *)result)->secret;
-            size_t slen = secret ? strlen(secret) : 0;
-            char copy[ROSTER_APIKEY_TEXT_LEN + 1];
-            if (secret != NULL && slen < sizeof copy) {
-                memcpy(copy, secret, slen + 1);
-                roster_secure_wipe(secret, slen);
-                ((Roster__V1__KeySecret *)result)->secret = copy;
-            }
-            rpc_call_reply_message(op->call, result);
-            roster_secure_wipe(copy, sizeof copy);
+            reply_result(op, id);
         }
     }
 }

@@ -14,10 +14,19 @@ static void setup(void)
 {
     snprintf(tmp, sizeof tmp, "/tmp/roster-users-config-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(tmp));
-    const char *vars[] = {"ROSTER_DATA",      "ROSTER_LISTEN",           "ROSTER_TLS_CERT",
-                          "ROSTER_TLS_KEY",   "ROSTER_WORKERS",          "ROSTER_MAX_GROUP",
-                          "ROSTER_LOG_LEVEL", "ROSTER_NO_GROUP_COMMIT",  "ROSTER_LIST_THREADS",
-                          "ROSTER_IPC_MODE",  "ROSTER_LISTENER_CHECK_MS"};
+    const char *vars[] = {"ROSTER_DATA",
+                          "ROSTER_LISTEN",
+                          "ROSTER_TLS_CERT",
+                          "ROSTER_TLS_KEY",
+                          "ROSTER_WORKERS",
+                          "ROSTER_MAX_GROUP",
+                          "ROSTER_LOG_LEVEL",
+                          "ROSTER_NO_GROUP_COMMIT",
+                          "ROSTER_LIST_THREADS",
+                          "ROSTER_IPC_MODE",
+                          "ROSTER_LISTENER_CHECK_MS",
+                          "ROSTER_ALLOW_KEYLESS_IPC",
+                          "ROSTER_INIT_ADMIN_KEY"};
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
         unsetenv(vars[i]);
 }
@@ -52,8 +61,42 @@ START_TEST(defaults_and_created_dir)
     ck_assert(c.group_commit);
     ck_assert_int_eq(c.log_level, ROSTER_LOG_INFO);
     ck_assert_ptr_null(c.tls_cert);
+    ck_assert(!c.allow_keyless_ipc);
+    ck_assert_ptr_null(c.init_admin_key);
     users_config_free(&c);
     users_config_free(NULL);
+}
+END_TEST
+
+START_TEST(key_options)
+{
+    users_config c;
+    roster_err_detail d;
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--allow-keyless-ipc", NULL), ROSTER_E_OK);
+    ck_assert(c.allow_keyless_ipc);
+    users_config_free(&c);
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--init-admin-key", "/tmp/k"), ROSTER_E_OK);
+    ck_assert_str_eq(c.init_admin_key, "/tmp/k");
+    ck_assert(!c.allow_keyless_ipc);
+    users_config_free(&c);
+    setenv("ROSTER_ALLOW_KEYLESS_IPC", "yes", 1);
+    setenv("ROSTER_INIT_ADMIN_KEY", "/tmp/env-key", 1);
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--init-admin-key", "/tmp/opt"), ROSTER_E_OK);
+    ck_assert(c.allow_keyless_ipc);
+    ck_assert_str_eq(c.init_admin_key, "/tmp/opt"); /* the option wins */
+    users_config_free(&c);
+    setenv("ROSTER_ALLOW_KEYLESS_IPC", "0", 1);
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, NULL, NULL), ROSTER_E_OK);
+    ck_assert(!c.allow_keyless_ipc);
+    ck_assert_str_eq(c.init_admin_key, "/tmp/env-key");
+    users_config_free(&c);
+    setenv("ROSTER_ALLOW_KEYLESS_IPC", "maybe", 1);
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, NULL, NULL), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "ROSTER_ALLOW_KEYLESS_IPC");
+    unsetenv("ROSTER_ALLOW_KEYLESS_IPC");
+    unsetenv("ROSTER_INIT_ADMIN_KEY");
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--init-admin-key", NULL),
+                     ROSTER_E_INVALID_ARGUMENT);
 }
 END_TEST
 
@@ -209,6 +252,7 @@ int main(void)
     tcase_add_test(tc, bad_values_name_the_option);
     tcase_add_test(tc, ipc_mode_and_listener_check);
     tcase_add_test(tc, help_creates_nothing);
+    tcase_add_test(tc, key_options);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

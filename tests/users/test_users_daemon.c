@@ -855,9 +855,20 @@ START_TEST(options_and_environment)
     char out[8192], cmd[1024];
     snprintf(cmd, sizeof cmd, "'%s' --help", roster_users_bin);
     ck_assert_int_eq(run_cmd(cmd, out, sizeof out), 0);
-    const char *words[] = {"--data",      "--listen",       "--tls-cert",  "--tls-key",
-                           "--workers",   "--list-threads", "--log-level", "--no-group-commit",
-                           "ROSTER_DATA", "ROSTER_LISTEN",  "4 MiB"};
+    const char *words[] = {"--data",
+                           "--listen",
+                           "--tls-cert",
+                           "--tls-key",
+                           "--workers",
+                           "--list-threads",
+                           "--log-level",
+                           "--no-group-commit",
+                           "ROSTER_DATA",
+                           "ROSTER_LISTEN",
+                           "4 MiB",
+                           "--allow-keyless-ipc",
+                           "--init-admin-key",
+                           "ROSTER_INIT_ADMIN_KEY"};
     for (size_t i = 0; i < sizeof words / sizeof *words; i++)
         ck_assert_msg(strstr(out, words[i]) != NULL, "--help lacks %s", words[i]);
     snprintf(cmd, sizeof cmd, "'%s' --frobnicate 2>&1", roster_users_bin);
