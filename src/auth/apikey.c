@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <string.h>
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -15,10 +16,24 @@ static const char hexdig[] = "0123456789abcdef";
 #define B64_OFF (SEP_OFF + 1)
 #define B64_LEN 43
 
+/* SHA-256 fetched from OpenSSL's provider once per process: EVP_sha256()
+ * makes OpenSSL 3 look the algorithm up again on every digest, which cost
+ * more than the digest itself on the per-request authentication path. The
+ * fetched object lives until exit. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 static int sha256(uint8_t out[ROSTER_APIKEY_HASH_LEN], const uint8_t *in, size_t len)
 {
     unsigned int n = 0;
-    if (EVP_Digest(in, len, out, &n, EVP_sha256(), NULL) != 1 || n != ROSTER_APIKEY_HASH_LEN)
+    pthread_once(&sha256_once, sha256_fetch);
+    if (sha256_md == NULL || EVP_Digest(in, len, out, &n, sha256_md, NULL) != 1 ||
+        n != ROSTER_APIKEY_HASH_LEN)
         return ROSTER_E_INTERNAL;
     return ROSTER_E_OK;
 }
