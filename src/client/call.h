@@ -9,6 +9,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "keyfile.h"
+#include "nng_error.h"
 #include "roster_client.h"
 #include "roster_methods.h"
 
@@ -86,8 +87,5 @@ int roster_call_start(roster_client *c, const roster_call_options *o, const rost
 /* Frees every pooled call of a client whose socket is already closed;
  * waits for their callbacks. Accepts NULL. */
 void roster_call_pool_free(roster_client *c);
-
-/* Translates an NNG_* code into a ROSTER_E_* code. */
-int roster_err_from_nng(int rv);
 
 #endif

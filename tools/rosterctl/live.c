@@ -3,6 +3,7 @@
 #include "apikey.h"
 #include "clock.h"
 #include "datadir.h"
+#include "nng_error.h"
 #include "output.h"
 
 #include <errno.h>
@@ -16,36 +17,6 @@
 #include <time.h>
 
 /* ------------------------------------------------------------ opening */
-
-/* An nng failure of the probe dial as a project error. */
-static int err_from_nng(int rv)
-{
-    switch (rv) {
-    case 0:
-        return ROSTER_E_OK;
-    case NNG_ETIMEDOUT:
-        return ROSTER_E_DEADLINE_EXCEEDED;
-    case NNG_ECLOSED:
-        return ROSTER_E_CLOSED;
-    case NNG_ENOMEM:
-        return ROSTER_E_NOMEM;
-    case NNG_EMSGSIZE:
-        return ROSTER_E_TOO_LARGE;
-    case NNG_ECANCELED:
-        return ROSTER_E_CANCELLED;
-    case NNG_EINVAL:
-    case NNG_EADDRINVAL:
-    case NNG_ENOTSUP:
-    case NNG_ENOENT:
-        return ROSTER_E_INVALID_ARGUMENT;
-    case NNG_EPEERAUTH:
-        return ROSTER_E_UNAUTHENTICATED;
-    case NNG_EPERM:
-        return ROSTER_E_PERMISSION_DENIED;
-    default:
-        return ROSTER_E_UNAVAILABLE;
-    }
-}
 
 static int fail_nng(roster_err_detail *d, int err, const char *option, const char *what, int rv)
 {
@@ -63,9 +34,9 @@ static int probe_tls(nng_dialer dialer, const ctl_args *a, roster_err_detail *d)
         return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "--tls-ca",
                            "tls+tcp:// needs a CA file to verify the service");
     if ((rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT)) != 0)
-        return fail_nng(d, err_from_nng(rv), "", "TLS configuration", rv);
+        return fail_nng(d, roster_err_from_nng(rv), "", "TLS configuration", rv);
     if ((rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED)) != 0) {
-        err = fail_nng(d, err_from_nng(rv), "", "TLS configuration", rv);
+        err = fail_nng(d, roster_err_from_nng(rv), "", "TLS configuration", rv);
         goto fail;
     }
     if ((rv = nng_tls_config_ca_file(cfg, a->tls_ca)) != 0) {
@@ -78,7 +49,7 @@ static int probe_tls(nng_dialer dialer, const ctl_args *a, roster_err_detail *d)
         goto fail;
     }
     if ((rv = nng_dialer_set_ptr(dialer, NNG_OPT_TLS_CONFIG, cfg)) != 0)
-        err = fail_nng(d, err_from_nng(rv), "--connect", "TLS on this URL", rv);
+        err = fail_nng(d, roster_err_from_nng(rv), "--connect", "TLS on this URL", rv);
 fail:
     nng_tls_config_free(cfg); /* the dialer holds its own reference */
     return err;
@@ -99,7 +70,7 @@ static int probe(const char *url, const ctl_args *a, roster_err_detail *d)
         return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "--connect",
                            "url must start with ipc://, tcp:// or tls+tcp:// (got \"%.64s\")", url);
     if ((rv = nng_req0_open(&sock)) != 0)
-        return fail_nng(d, err_from_nng(rv), "", "req0 socket", rv);
+        return fail_nng(d, roster_err_from_nng(rv), "", "req0 socket", rv);
     if ((rv = nng_dialer_create(&dialer, sock, url)) != 0) {
         err = fail_nng(d, ROSTER_E_INVALID_ARGUMENT, "--connect", "cannot use this url", rv);
         goto fail;
@@ -107,7 +78,7 @@ static int probe(const char *url, const ctl_args *a, roster_err_detail *d)
     if (strncmp(url, "tls+tcp://", 10) == 0 && (err = probe_tls(dialer, a, d)) != ROSTER_E_OK)
         goto fail;
     if ((rv = nng_dialer_start(dialer, 0)) != 0)
-        err = roster_fail(d, err_from_nng(rv), "--connect", "%s", nng_strerror(rv));
+        err = roster_fail(d, roster_err_from_nng(rv), "--connect", "%s", nng_strerror(rv));
 fail:
     nng_close(sock);
     return err;
