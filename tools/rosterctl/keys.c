@@ -316,7 +316,6 @@ static int run(const ctl_args *a, rpc_method_id method, const ProtobufCMessage *
                int (*print)(const ctl_args *, const ProtobufCMessage *))
 {
     ctl_live l = {0};
-    ctl_status st;
     ProtobufCMessage *reply = NULL;
     roster_arena arena;
     roster_arena_init(&arena, 0, 0);
@@ -336,15 +335,8 @@ static int run(const ctl_args *a, rpc_method_id method, const ProtobufCMessage *
             goto fail;
         }
     } else {
-        if ((err = ctl_live_open(&l, a)) != ROSTER_E_OK) {
-            code = ctl_exit_code(err);
+        if (ctl_live_exchange(&reply, &code, &l, a, method, req, &arena) != ROSTER_E_OK)
             goto fail;
-        }
-        err = ctl_live_call(&reply, &st, &l, method, req, &arena);
-        if (err != ROSTER_E_OK) {
-            code = ctl_live_fail(a, a->cmd->words, err, &st);
-            goto fail;
-        }
     }
     code = print(a, reply);
 fail:

@@ -237,6 +237,21 @@ fail:
     return err;
 }
 
+int ctl_live_exchange(ProtobufCMessage **reply, int *code, ctl_live *l, const ctl_args *a,
+                      rpc_method_id method, const ProtobufCMessage *req, roster_arena *arena)
+{
+    ctl_status st;
+    int err = ctl_live_open(l, a);
+    if (err != ROSTER_E_OK) {
+        *code = ctl_exit_code(err);
+        return err;
+    }
+    err = ctl_live_call(reply, &st, l, method, req, arena);
+    if (err != ROSTER_E_OK)
+        *code = ctl_live_fail(a, a->cmd->words, err, &st);
+    return err;
+}
+
 int ctl_live_fail(const ctl_args *a, const char *what, int err, const ctl_status *st)
 {
     json_t *vio = NULL;

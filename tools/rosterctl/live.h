@@ -66,6 +66,13 @@ int ctl_live_call(ProtobufCMessage **reply, ctl_status *st, ctl_live *l, rpc_met
  * CTL_EXIT_DENIED). */
 int ctl_live_fail(const ctl_args *a, const char *what, int err, const ctl_status *st);
 
+/* Opens *l (ctl_live_open) and makes one call (ctl_live_call). On success
+ * *reply is set as by ctl_live_call and ROSTER_E_OK returned; on failure
+ * the error has been reported (ctl_live_fail) and *code holds the exit code
+ * to return. The caller closes *l either way. */
+int ctl_live_exchange(ProtobufCMessage **reply, int *code, ctl_live *l, const ctl_args *a,
+                      rpc_method_id method, const ProtobufCMessage *req, roster_arena *arena);
+
 /* Parses "true"/"false" for option `name`; returns ROSTER_E_OK or
  * ROSTER_E_INVALID_ARGUMENT with d filled. */
 int ctl_parse_bool(bool *out, const char *name, const char *text, roster_err_detail *d);

@@ -9,22 +9,14 @@
 int ctl_cmd_health(const ctl_args *a)
 {
     ctl_live l;
-    ctl_status st;
     Roster__V1__HealthRequest req = ROSTER__V1__HEALTH_REQUEST__INIT;
     ProtobufCMessage *reply = NULL;
     roster_arena arena;
     roster_arena_init(&arena, 0, 0);
     int code;
-    int err = ctl_live_open(&l, a);
-    if (err != ROSTER_E_OK) {
-        code = ctl_exit_code(err);
+    int err = ctl_live_exchange(&reply, &code, &l, a, RPC_HEALTH, &req.base, &arena);
+    if (err != ROSTER_E_OK)
         goto fail;
-    }
-    err = ctl_live_call(&reply, &st, &l, RPC_HEALTH, &req.base, &arena);
-    if (err != ROSTER_E_OK) {
-        code = ctl_live_fail(a, a->cmd->words, err, &st);
-        goto fail;
-    }
     const Roster__V1__HealthResponse *h = (const Roster__V1__HealthResponse *)reply;
     const char *status = h->status ? h->status : "UNKNOWN";
     bool serving = strcmp(status, "SERVING") == 0;
@@ -72,23 +64,15 @@ static json_t *stats_json(const Roster__V1__StatsResponse *s)
 int ctl_cmd_service_stats(const ctl_args *a)
 {
     ctl_live l;
-    ctl_status st;
     json_t *o = NULL;
     Roster__V1__StatsRequest req = ROSTER__V1__STATS_REQUEST__INIT;
     ProtobufCMessage *reply = NULL;
     roster_arena arena;
     roster_arena_init(&arena, 0, 0);
     int code;
-    int err = ctl_live_open(&l, a);
-    if (err != ROSTER_E_OK) {
-        code = ctl_exit_code(err);
+    int err = ctl_live_exchange(&reply, &code, &l, a, RPC_STATS, &req.base, &arena);
+    if (err != ROSTER_E_OK)
         goto fail;
-    }
-    err = ctl_live_call(&reply, &st, &l, RPC_STATS, &req.base, &arena);
-    if (err != ROSTER_E_OK) {
-        code = ctl_live_fail(a, a->cmd->words, err, &st);
-        goto fail;
-    }
     const Roster__V1__StatsResponse *s = (const Roster__V1__StatsResponse *)reply;
     o = stats_json(s);
     if (o == NULL) {

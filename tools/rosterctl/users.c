@@ -37,19 +37,12 @@ static int print_user(const ctl_args *a, const ProtobufCMessage *u)
 static int run_user_call(const ctl_args *a, rpc_method_id method, const ProtobufCMessage *req)
 {
     ctl_live l;
-    ctl_status st;
     ProtobufCMessage *u = NULL;
     roster_arena arena;
     roster_arena_init(&arena, 0, 0);
     int code;
-    int err = ctl_live_open(&l, a);
-    if (err != ROSTER_E_OK) {
-        code = ctl_exit_code(err);
-        goto fail;
-    }
-    err = ctl_live_call(&u, &st, &l, method, req, &arena);
-    code = err == ROSTER_E_OK ? print_user(a, u) : ctl_live_fail(a, a->cmd->words, err, &st);
-fail:
+    if (ctl_live_exchange(&u, &code, &l, a, method, req, &arena) == ROSTER_E_OK)
+        code = print_user(a, u);
     ctl_live_close(&l);
     roster_arena_free(&arena);
     return code;
@@ -91,7 +84,6 @@ int ctl_cmd_users_list(const ctl_args *a)
     ctl_search s = {0};
     Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
     ctl_live l = {0};
-    ctl_status st;
     ProtobufCMessage *reply = NULL;
     roster_arena arena;
     roster_arena_init(&arena, 0, 0);
@@ -120,16 +112,9 @@ int ctl_cmd_users_list(const ctl_args *a)
         code = ctl_live_fail(a, a->cmd->words, err, NULL);
         goto fail;
     }
-    err = ctl_live_open(&l, a);
-    if (err != ROSTER_E_OK) {
-        code = ctl_exit_code(err);
+    err = ctl_live_exchange(&reply, &code, &l, a, RPC_LIST_USERS, &req.base, &arena);
+    if (err != ROSTER_E_OK)
         goto fail;
-    }
-    err = ctl_live_call(&reply, &st, &l, RPC_LIST_USERS, &req.base, &arena);
-    if (err != ROSTER_E_OK) {
-        code = ctl_live_fail(a, a->cmd->words, err, &st);
-        goto fail;
-    }
     const Roster__V1__ListUsersResponse *page = (const Roster__V1__ListUsersResponse *)reply;
     data = json_array();
     for (size_t i = 0; data != NULL && i < page->n_users; i++) {
