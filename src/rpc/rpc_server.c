@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "roster_limits.h"
 #include "log.h"
+#include "rpc_close.h"
 #include "rpc_envelope.h"
 #include "rpc_listener_guard.h"
 #include "rpc_status.h"
@@ -73,7 +74,6 @@ struct rpc_server {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stopping;
-    bool closed;      /* nng_close returned (close_main) */
     unsigned stopped; /* calls in ST_STOPPED */
     atomic_uint in_flight;
     /* Threads inside call_send: a handler thread may still be in
@@ -553,18 +553,6 @@ fail:
     return err;
 }
 
-static void wait_cv_10ms(rpc_server *s)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += 10 * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
-    pthread_cond_timedwait(&s->cv, &s->mu, &ts);
-}
-
 unsigned rpc_server_stop(rpc_server *s, unsigned grace_ms)
 {
     if (s == NULL || !s->open)
@@ -605,41 +593,6 @@ unsigned rpc_server_stop(rpc_server *s, unsigned grace_ms)
     return left;
 }
 
-static void *close_main(void *arg)
-{
-    rpc_server *s = arg;
-    nng_close(s->sock);
-    pthread_mutex_lock(&s->mu);
-    s->closed = true;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    return NULL;
-}
-
-/* nng_close, given up after 2 s: nng 1.5.2's reaper can be stuck for good
- * (upstream issue #1813), and then nng_close never returns. False when it
- * did not return; the closing thread is left behind. */
-static bool close_socket(rpc_server *s)
-{
-    pthread_t t;
-    if (pthread_create(&t, NULL, close_main, s) != 0) {
-        nng_close(s->sock);
-        return true;
-    }
-    int64_t end = roster_mono_ns() + 2000 * 1000000LL;
-    pthread_mutex_lock(&s->mu);
-    while (!s->closed && roster_mono_ns() < end)
-        wait_cv_10ms(s);
-    bool closed = s->closed;
-    pthread_mutex_unlock(&s->mu);
-    if (!closed) {
-        pthread_detach(t);
-        return false;
-    }
-    pthread_join(t, NULL);
-    return true;
-}
-
 void rpc_server_free(rpc_server *s)
 {
     if (s == NULL)
@@ -652,7 +605,7 @@ void rpc_server_free(rpc_server *s)
         s->stopping = true;
         pthread_mutex_unlock(&s->mu);
         wait_replying(s);
-        if (!close_socket(s)) {
+        if (!rpc_close_bounded(s->sock, 2000)) {
             /* Everything stays allocated: nng may still reach it. Meant
              * for a process on its way out. */
             roster_log(ROSTER_LOG_ERROR, "socket_close_stuck",
