@@ -471,3 +471,17 @@ fail:
     roster_arena_free(&tmp);
     return err;
 }
+
+const char *store_key_role_name(int role)
+{
+    switch (role) {
+    case ROSTER__V1__ROLE__ROLE_ADMIN:
+        return "admin";
+    case ROSTER__V1__ROLE__ROLE_WRITER:
+        return "writer";
+    case ROSTER__V1__ROLE__ROLE_READER:
+        return "reader";
+    default:
+        return "unspecified";
+    }
+}

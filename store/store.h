@@ -268,6 +268,10 @@ int store_tenant_user_count(store_rtxn *r, const roster_uuid *tenant, int64_t *o
 #define STORE_KEY_GRACE_DEFAULT_S 3600u
 #define STORE_KEY_GRACE_MAX_S     (30u * 24 * 3600)
 
+/* The lower-case name of a role ("admin", "writer", "reader"; "unspecified"
+ * for any other value), for logs and messages. Static. */
+const char *store_key_role_name(int role);
+
 /* Mints a key: UUIDv7 id, a new secret, created_at = now. Errors:
  * INVALID_ARGUMENT ("name" missing or over 255 bytes, "role" missing or
  * unknown, "tenantId" missing for writer/reader or given for admin or not a

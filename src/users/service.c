@@ -247,20 +247,6 @@ static void list_run(void *ctx, rpc_call *call, void *job)
         rpc_call_reply_error(call, err, &d);
 }
 
-static const char *role_name(Roster__V1__Role r)
-{
-    switch (r) {
-    case ROSTER__V1__ROLE__ROLE_ADMIN:
-        return "admin";
-    case ROSTER__V1__ROLE__ROLE_WRITER:
-        return "writer";
-    case ROSTER__V1__ROLE__ROLE_READER:
-        return "reader";
-    default:
-        return "unspecified";
-    }
-}
-
 static roster_auth_level role_level(Roster__V1__Role r)
 {
     switch (r) {
@@ -353,10 +339,10 @@ static int authorize(users_service *svc, rpc_call *call, caller *out, roster_err
     if (role_level(p.role) < m->auth) {
         char peer[RPC_PEER_TEXT_LEN];
         roster_log(ROSTER_LOG_WARN, "permission_denied", "key_id=%s role=%s peer=%s method=%s",
-                   c.by, role_name(p.role), rpc_call_peer(peer, call), m->short_name);
+                   c.by, store_key_role_name(p.role), rpc_call_peer(peer, call), m->short_name);
         return roster_fail(d, ROSTER_E_PERMISSION_DENIED, "",
                            "%s needs the %s role; this key is %s", m->short_name,
-                           level_name(m->auth), role_name(p.role));
+                           level_name(m->auth), store_key_role_name(p.role));
     }
     if (now - p.last_used_at >= KEY_TOUCH_MS)
         users_writer_touch(svc->writer, &p.key_id, now);

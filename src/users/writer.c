@@ -130,20 +130,6 @@ static void apply(store_wtxn *tx, write_op *op)
     }
 }
 
-static const char *role_name(Roster__V1__Role r)
-{
-    switch (r) {
-    case ROSTER__V1__ROLE__ROLE_ADMIN:
-        return "admin";
-    case ROSTER__V1__ROLE__ROLE_WRITER:
-        return "writer";
-    case ROSTER__V1__ROLE__ROLE_READER:
-        return "reader";
-    default:
-        return "unspecified";
-    }
-}
-
 /* The audit line of a committed key change; never the secret. */
 static void audit_key(const write_op *op)
 {
@@ -167,8 +153,8 @@ static void audit_key(const write_op *op)
     }
     char qn[300];
     roster_log(ROSTER_LOG_INFO, event, "key_id=%s name=%s role=%s tenant_id=%s by=%s", k->id,
-               roster_log_quote(qn, sizeof qn, k->name ? k->name : ""), role_name(k->role),
-               k->tenant_id ? k->tenant_id : "-", op->by);
+               roster_log_quote(qn, sizeof qn, k->name ? k->name : ""),
+               store_key_role_name(k->role), k->tenant_id ? k->tenant_id : "-", op->by);
 }
 
 /* Wipes the key text of a create or rotate whose commit failed. */
