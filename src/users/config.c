@@ -78,8 +78,9 @@ void users_config_usage(FILE *f)
             "refused credential are logged (event=key_created, key_rotated,\n"
             "key_revoked, auth_failed); secrets never are.\n"
             "\n"
-            "Logs go to stderr as logfmt lines. SIGTERM or SIGINT stops accepting\n"
-            "requests, answers those in flight, closes the store and exits 0.\n"
+            "Logs go to stderr as logfmt lines. SIGTERM, SIGINT or SIGQUIT stops\n"
+            "accepting requests, answers those in flight, closes the store and exits 0.\n"
+            "SIGHUP does not stop the service: it logs event=signal_ignored.\n"
             "Exit status: 0 after a clean stop, 2 for bad options, 1 when the store\n"
             "or the address cannot be opened.\n",
             ROSTER_MAX_RPC_MESSAGE);

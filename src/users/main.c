@@ -1,5 +1,6 @@
 /* roster-users: wires configuration, logging, the store, the writer, the
- * service and the RPC server together, then waits for SIGTERM/SIGINT. */
+ * service and the RPC server together, then waits for SIGTERM, SIGINT or
+ * SIGQUIT (drain and exit); SIGHUP only logs a line. */
 #include "clock.h"
 #include "config.h"
 #include "initkey.h"
@@ -14,6 +15,23 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+
+/* The name of a signal this daemon waits for, for its log lines. */
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGTERM:
+        return "SIGTERM";
+    case SIGINT:
+        return "SIGINT";
+    case SIGQUIT:
+        return "SIGQUIT";
+    case SIGHUP:
+        return "SIGHUP";
+    default:
+        return "other";
+    }
+}
 
 int main(int argc, char **argv)
 {
@@ -33,6 +51,8 @@ int main(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGQUIT);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -112,11 +132,19 @@ int main(int argc, char **argv)
                cfg.allow_keyless_ipc && ipc ? "true" : "false",
                (double)(roster_mono_ns() - t0) / 1e6);
 
+    /* SIGHUP never stops the service: logs go to stderr, so there is no
+     * file to reopen; it leaves a line saying it was seen and ignored. */
     int sig = 0;
-    sigwait(&sigs, &sig);
+    while (sigwait(&sigs, &sig) != 0 || sig == SIGHUP) {
+        if (sig == SIGHUP)
+            roster_log(ROSTER_LOG_INFO, "signal_ignored",
+                       "signal=SIGHUP in_flight=%u reason=\"logs go to stderr; nothing to reopen\"",
+                       rpc_server_in_flight(srv));
+        sig = 0;
+    }
     int64_t t1 = roster_mono_ns();
-    roster_log(ROSTER_LOG_INFO, "shutdown_begin", "signal=%s in_flight=%u",
-               sig == SIGTERM ? "SIGTERM" : "SIGINT", rpc_server_in_flight(srv));
+    roster_log(ROSTER_LOG_INFO, "shutdown_begin", "signal=%s in_flight=%u", signal_name(sig),
+               rpc_server_in_flight(srv));
     unsigned left = rpc_server_stop(srv, 10000);
     unsigned long long restores = rpc_server_listener_restores(srv);
     if (left > 0)

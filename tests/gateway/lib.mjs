@@ -127,8 +127,8 @@ export async function startStack(opts) {
       );
       await waitFor(async () => (await fetch(`${this.url}/healthz`)).status === 200, 'roster-gateway /healthz');
     },
-    async stopGateway() {
-      const r = await stopProcess(this.gateway);
+    async stopGateway(signal = 'SIGTERM') {
+      const r = await stopProcess(this.gateway, signal);
       this.gateway = null;
       return r;
     },

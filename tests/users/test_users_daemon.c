@@ -1,7 +1,8 @@
 /* Integration: the real roster-users binary over ipc and tcp, every
  * method through the protobuf-c async client, every status path, bad
  * input followed by a request that succeeds, group commit, deadlines,
- * durability across SIGKILL, and SIGTERM with requests in flight. */
+ * durability across SIGKILL, SIGTERM, SIGINT and SIGQUIT with requests in
+ * flight, and SIGHUP that leaves the daemon serving. */
 #include "daemon.h"
 #include "roster_limits.h"
 #include "store.h"
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int health_ok(rpc_client *c)
@@ -781,8 +783,32 @@ START_TEST(durable_across_sigkill)
 }
 END_TEST
 
-START_TEST(sigterm_answers_in_flight)
+/* SIGTERM, SIGINT and SIGQUIT each drain: every request received is
+ * answered, and every acknowledged write is there after a restart. */
+static const int stop_signals[] = {SIGTERM, SIGINT, SIGQUIT};
+
+/* Sends N creates (emails prefix0..) and waits until the first answers. */
+static void burst_creates(rpc_client *c, batch *b, batch_slot *slots, int n, const char *prefix)
 {
+    b->want = n;
+    for (int i = 0; i < n; i++) {
+        char email[64];
+        snprintf(email, sizeof email, "%s%d@example.com", prefix, i);
+        batch_create(c, b, slots, i, email, NULL, 10000);
+    }
+    for (int i = 0; i < 500; i++) {
+        pthread_mutex_lock(&b->mu);
+        int done = b->done;
+        pthread_mutex_unlock(&b->mu);
+        if (done > 0)
+            break;
+        usleep(2000);
+    }
+}
+
+START_TEST(stop_signal_answers_in_flight)
+{
+    int sig = stop_signals[_i];
     test_daemon d;
     daemon_mkdir(&d);
     const char *extra[] = {"--no-group-commit", NULL};
@@ -791,24 +817,11 @@ START_TEST(sigterm_answers_in_flight)
     static batch b = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
     static batch_slot slots[512];
     enum { N = 120 };
-    b.want = N;
     ck_assert(health_ok(c)); /* connected before the burst */
-    for (int i = 0; i < N; i++) {
-        char email[64];
-        snprintf(email, sizeof email, "t%d@example.com", i);
-        batch_create(c, &b, slots, i, email, NULL, 10000);
-    }
     /* Signal once the first answers are in: the rest are queued in the
      * service (one durable commit each) or still on their way. */
-    for (int i = 0; i < 500; i++) {
-        pthread_mutex_lock(&b.mu);
-        int done = b.done;
-        pthread_mutex_unlock(&b.mu);
-        if (done > 0)
-            break;
-        usleep(2000);
-    }
-    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    burst_creates(c, &b, slots, N, "t");
+    ck_assert_int_eq(daemon_stop(&d, sig), 0);
     batch_wait(&b);
     int ok = 0;
     for (int i = 0; i < N; i++) {
@@ -820,6 +833,18 @@ START_TEST(sigterm_answers_in_flight)
     }
     ck_assert_int_gt(ok, 0);
     rpc_client_close(c);
+    char text[65536];
+    FILE *f = fopen(d.log, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    char want[64];
+    snprintf(want, sizeof want, "event=shutdown_begin signal=%s",
+             sig == SIGTERM  ? "SIGTERM"
+             : sig == SIGINT ? "SIGINT"
+                             : "SIGQUIT");
+    ck_assert_msg(strstr(text, want) != NULL, "no \"%s\" in the log", want);
 
     daemon_start(&d, NULL, NULL);
     c = daemon_client(&d);
@@ -834,6 +859,49 @@ START_TEST(sigterm_answers_in_flight)
     }
     rpc_client_close(c);
     ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    daemon_rmdir(&d);
+}
+END_TEST
+
+/* SIGHUP with requests in flight: every one is answered OK, the daemon
+ * logs the signal and keeps serving new calls. */
+START_TEST(sighup_keeps_serving)
+{
+    test_daemon d;
+    daemon_mkdir(&d);
+    const char *extra[] = {"--no-group-commit", NULL};
+    daemon_start(&d, NULL, extra);
+    rpc_client *c = daemon_client(&d);
+    static batch b = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+    static batch_slot slots[512];
+    enum { N = 120 };
+    ck_assert(health_ok(c));
+    burst_creates(c, &b, slots, N, "h");
+    ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+    ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+    batch_wait(&b);
+    for (int i = 0; i < N; i++)
+        ck_assert_msg(b.codes[i] == 0, "request %d: code %d (%s)", i, b.codes[i], b.msgs[i]);
+    usleep(100000);
+    ck_assert_int_eq(waitpid(d.pid, NULL, WNOHANG), 0); /* still running */
+    ck_assert(health_ok(c));
+    call_res r;
+    for (int i = 0; i < N; i++) {
+        Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+        g.id = b.ids[i];
+        ck_assert_int_eq(call_sync(c, RPC_GET_USER, &g.base, 2000, NULL, &r), 0);
+        call_res_free(&r);
+    }
+    rpc_client_close(c);
+    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    char text[65536];
+    FILE *f = fopen(d.log, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(text, "event=signal_ignored signal=SIGHUP"));
+    ck_assert_ptr_nonnull(strstr(text, "event=shutdown_begin signal=SIGTERM"));
     daemon_rmdir(&d);
 }
 END_TEST
@@ -942,7 +1010,9 @@ static Suite *users_suite(void)
     tcase_add_test(tc, group_commit_answers_each);
     tcase_add_test(tc, deadline_exceeded_instead_of_late_work);
     tcase_add_test(tc, durable_across_sigkill);
-    tcase_add_test(tc, sigterm_answers_in_flight);
+    tcase_add_loop_test(tc, stop_signal_answers_in_flight, 0,
+                        (int)(sizeof stop_signals / sizeof stop_signals[0]));
+    tcase_add_test(tc, sighup_keeps_serving);
     tcase_add_test(tc, options_and_environment);
     suite_add_tcase(s, tc);
     return s;
