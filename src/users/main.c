@@ -73,7 +73,7 @@ int main(int argc, char **argv)
     roster_log_init("users", cfg.log_level);
 
     char q1[600], q2[600];
-    store_options so = {.detail = &d};
+    store_options so = {.map_size = cfg.map_size, .detail = &d};
     if ((err = store_open(&st, cfg.data_dir, &so)) != 0) {
         roster_log(
             ROSTER_LOG_ERROR, "store_open_failed", "data=%s error=%s reason=%s",
@@ -123,14 +123,22 @@ int main(int argc, char **argv)
         goto done;
     }
     users_service_set_server(svc, srv);
-    roster_log(ROSTER_LOG_INFO, "startup",
-               "data=%s listen=%s workers=%u list_threads=%u group_commit=%s max_group=%u "
-               "listener_check_ms=%u keyless_admin=%s startup_ms=%.1f",
-               roster_log_quote(q1, sizeof q1, cfg.data_dir),
-               roster_log_quote(q2, sizeof q2, cfg.listen), cfg.workers, cfg.list_threads,
-               cfg.group_commit ? "true" : "false", cfg.max_group, cfg.listener_check_ms,
-               cfg.allow_keyless_ipc && ipc ? "true" : "false",
-               (double)(roster_mono_ns() - t0) / 1e6);
+    store_stats ss = {0};
+    store_rtxn *rx = NULL;
+    if (store_read_begin(st, &rx) == ROSTER_E_OK) {
+        if (store_stat(rx, &ss) != ROSTER_E_OK)
+            ss.map_size = ss.used_bytes = 0;
+        store_read_end(rx);
+    }
+    roster_log(
+        ROSTER_LOG_INFO, "startup",
+        "data=%s listen=%s workers=%u list_threads=%u group_commit=%s max_group=%u "
+        "listener_check_ms=%u keyless_admin=%s map_size=%llu used_bytes=%llu startup_ms=%.1f",
+        roster_log_quote(q1, sizeof q1, cfg.data_dir), roster_log_quote(q2, sizeof q2, cfg.listen),
+        cfg.workers, cfg.list_threads, cfg.group_commit ? "true" : "false", cfg.max_group,
+        cfg.listener_check_ms, cfg.allow_keyless_ipc && ipc ? "true" : "false",
+        (unsigned long long)ss.map_size, (unsigned long long)ss.used_bytes,
+        (double)(roster_mono_ns() - t0) / 1e6);
 
     /* SIGHUP never stops the service: logs go to stderr, so there is no
      * file to reopen; it leaves a line saying it was seen and ignored. */
