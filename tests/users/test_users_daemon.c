@@ -1118,6 +1118,32 @@ START_TEST(map_full_refuses_writes_keeps_data)
         snprintf(cmd, sizeof cmd, "'%s' verify --data '%s' 2>&1", ctl, d.dir);
         ck_assert_msg(run_cmd(cmd, out, sizeof out) == 0, "rosterctl verify: %s", out);
     }
+
+    /* Restarted with a larger map, writes go on; restarted with a smaller
+     * one, the larger map is kept. */
+    const char *bigger[] = {"--map-size", "4M", NULL};
+    daemon_start(&d, NULL, bigger);
+    c = daemon_client(&d);
+    Roster__V1__CreateUserRequest u = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+    u.email = "after-growth@example.com";
+    u.reference = "after-growth";
+    ck_assert_int_eq(call_sync(c, RPC_CREATE_USER, &u.base, 5000, NULL, &r), 0);
+    call_res_free(&r);
+    rpc_client_close(c);
+    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    const char *smaller[] = {"--map-size", "1M", NULL};
+    daemon_start(&d, NULL, smaller);
+    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    f = fopen(d.log, "r");
+    ck_assert_ptr_nonnull(f);
+    n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    const char *last = strstr(text, "event=startup"), *next;
+    while (last != NULL && (next = strstr(last + 1, "event=startup")) != NULL)
+        last = next;
+    ck_assert_ptr_nonnull(last);
+    ck_assert_msg(strstr(last, "map_size=4194304") != NULL, "startup: %.300s", last);
     daemon_rmdir(&d);
 }
 END_TEST
