@@ -256,8 +256,8 @@ static void run_group(users_writer *w, write_op *ops, const key_touch *touches, 
     roster_err_detail fd = {{0}};
     if (full > 0)
         map_full_detail(&fd, w, full);
-    if (cerr == ROSTER_E_MAP_FULL) {
-        cd = fd;
+    if (cerr == ROSTER_E_MAP_FULL && full > 0) {
+        cd = fd; /* logged as map_full */
     } else if (cerr != ROSTER_E_OK) {
         roster_log(ROSTER_LOG_ERROR, "commit_failed", "error=%s writes=%u", roster_errname(cerr),
                    applied);
