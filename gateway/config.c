@@ -166,7 +166,8 @@ static const opt_def opts[] = {
     {OPT_DOC_CACHE, "doc-cache", "ROSTER_GATEWAY_DOC_CACHE", "BYTES",
      "memory for parsed documents cached by query text, 0 disables (default 16M)"},
     {OPT_DRAIN, "drain-ms", "ROSTER_GATEWAY_DRAIN_MS", "MS",
-     "on SIGTERM, how long in-flight requests may take to finish (default 10000)"},
+     "on SIGTERM, SIGINT or SIGQUIT, how long in-flight requests may take to finish (default "
+     "10000)"},
     {OPT_SCHEMA, "schema", "ROSTER_GATEWAY_SCHEMA", "FILE",
      "SDL file to serve instead of the built-in schema.graphql"},
     {OPT_LOG_LEVEL, "log-level", "ROSTER_GATEWAY_LOG_LEVEL", "LEVEL",
@@ -193,8 +194,9 @@ void gw_config_usage(void)
         if (opts[i].env)
             printf("  %-22s env %s\n", "", opts[i].env);
     }
-    printf("\nLogs are logfmt lines on stderr. SIGTERM or SIGINT stops accepting work,\n"
-           "lets in-flight requests finish (up to --drain-ms) and exits 0.\n");
+    printf("\nLogs are logfmt lines on stderr. SIGTERM, SIGINT or SIGQUIT stops accepting\n"
+           "work, lets in-flight requests finish (up to --drain-ms) and exits 0.\n"
+           "SIGHUP does not stop the gateway: it logs event=signal_ignored.\n");
 }
 
 static int apply(gw_config *c, const opt_def *d, const char *v, const char *src,

@@ -1,6 +1,7 @@
 /* roster-gateway: wires configuration, the schema, the upstream client,
  * the resolvers, the document cache and the HTTP routes, then waits for
- * SIGTERM/SIGINT and shuts down gracefully. */
+ * SIGTERM, SIGINT or SIGQUIT and shuts down gracefully; SIGHUP only logs a
+ * line. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,6 +22,23 @@
 #include "resolvers.h"
 #include "schema_sdl.h"
 #include "upstream.h"
+
+/* The name of a signal the gateway waits for, for its log lines. */
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGTERM:
+        return "SIGTERM";
+    case SIGINT:
+        return "SIGINT";
+    case SIGQUIT:
+        return "SIGQUIT";
+    case SIGHUP:
+        return "SIGHUP";
+    default:
+        return "other";
+    }
+}
 
 static int load_file(char **out, size_t *len, const char *path)
 {
@@ -121,6 +139,8 @@ int main(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGQUIT);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -191,10 +211,19 @@ int main(int argc, char **argv)
                    cfg.max_depth, cfg.max_page, cfg.timeout_ms, cfg.max_inflight);
     }
 
+    /* SIGTERM, SIGINT and SIGQUIT drain and exit. SIGHUP never stops the
+     * gateway: logs go to stderr, so there is no file to reopen; it leaves
+     * a line saying it was seen and ignored. */
     int sig = 0;
-    while (sigwait(&sigs, &sig) != 0)
-        ;
-    roster_log(ROSTER_LOG_INFO, "shutdown", "signal=%d in_flight=%lld", sig,
+    while (sigwait(&sigs, &sig) != 0 || sig == SIGHUP) {
+        if (sig == SIGHUP)
+            roster_log(
+                ROSTER_LOG_INFO, "signal_ignored",
+                "signal=SIGHUP in_flight=%lld reason=\"logs go to stderr; nothing to reopen\"",
+                (long long)gw_graphql_inflight(gql));
+        sig = 0;
+    }
+    roster_log(ROSTER_LOG_INFO, "shutdown", "signal=%s in_flight=%lld", signal_name(sig),
                (long long)gw_graphql_inflight(gql));
     gw_http_drain(http);
     int64_t until = roster_mono_ns() + (int64_t)cfg.drain_ms * 1000000;

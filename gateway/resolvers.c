@@ -110,6 +110,15 @@ static void fail_rpc(gql_call *c, const gw_rpc_reply *r)
         snprintf(msg, sizeof msg, "the user service did not answer before the deadline");
         break;
     case ROSTER_STATUS_RESOURCE_EXHAUSTED:
+        /* Full storage needs an operator, not a retry: the service names
+         * the map-size option as the violation's field. */
+        if (r->field && strcmp(r->field, ROSTER_MAP_FULL_FIELD) == 0) {
+            code = GW_CODE_STORAGE_FULL;
+            snprintf(msg, sizeof msg, "%s", r->message[0] ? r->message : "storage full");
+            break;
+        }
+        snprintf(msg, sizeof msg, "the user service is unavailable; retry shortly");
+        break;
     case ROSTER_STATUS_UNAVAILABLE:
         snprintf(msg, sizeof msg, "the user service is unavailable; retry shortly");
         break;

@@ -44,6 +44,7 @@ static const struct {
     {"ALREADY_EXISTS", 409},
     {"UNAVAILABLE", 503},
     {"DEADLINE_EXCEEDED", 504},
+    {GW_CODE_STORAGE_FULL, 507},
 };
 
 int gw_code_http_status(const char *code)

@@ -7,6 +7,11 @@
 
 #include "gql_json.h"
 
+/* extensions.code of a write refused because the user service's storage
+ * is full (RESOURCE_EXHAUSTED naming ROSTER_MAP_FULL_FIELD); HTTP-style
+ * status 507 (Insufficient Storage). */
+#define GW_CODE_STORAGE_FULL "STORAGE_FULL"
+
 /* extensions.code for a gRPC status (INVALID_ARGUMENT → "BAD_USER_INPUT",
  * PERMISSION_DENIED → "FORBIDDEN", INTERNAL/unknown → "INTERNAL_SERVER_ERROR",
  * ...). Static string. */
@@ -14,7 +19,8 @@ const char *gw_status_gql_code(int grpc_status);
 
 /* The HTTP-style status number ROQ clients expect for an extensions.code
  * (BAD_USER_INPUT 400, NOT_FOUND 404, ALREADY_EXISTS 409, FORBIDDEN 403,
- * UNAUTHENTICATED 401, UNAVAILABLE 503, DEADLINE_EXCEEDED 504, else 500). */
+ * UNAUTHENTICATED 401, UNAVAILABLE 503, DEADLINE_EXCEEDED 504,
+ * STORAGE_FULL 507, else 500). */
 int gw_code_http_status(const char *code);
 
 /* gql_error_ext_fn: writes "response": {"statusCode","errorCode","message"}

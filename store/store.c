@@ -91,14 +91,21 @@ int store_open(store **out, const char *dir, const store_options *opts)
     s->writemap = o->bulk_load && !o->read_only;
     if ((rc = mdb_env_create(&s->env)) != 0)
         goto mdb_fail;
-    uint64_t map = o->map_size ? o->map_size : STORE_DEFAULT_MAP_SIZE;
-    if ((rc = mdb_env_set_mapsize(s->env, (size_t)map)) != 0 ||
-        (rc = mdb_env_set_maxdbs(s->env, 32)) != 0 ||
+    if ((rc = mdb_env_set_maxdbs(s->env, 32)) != 0 ||
         (rc = mdb_env_set_maxreaders(s->env, o->max_readers ? o->max_readers : 126)) != 0)
         goto mdb_fail;
     unsigned flags = MDB_NOTLS | (o->read_only ? MDB_RDONLY : 0) | (o->no_sync ? MDB_NOSYNC : 0) |
                      (s->writemap ? MDB_WRITEMAP : 0);
     if ((rc = mdb_env_open(s->env, dir, flags, 0640)) != 0)
+        goto mdb_fail;
+    /* Opened without a map size, LMDB takes the one recorded in the
+     * environment (1 MiB for a new one): the map is then raised to the
+     * size asked for, and an environment made larger keeps its size. */
+    uint64_t map = o->map_size ? o->map_size : STORE_DEFAULT_MAP_SIZE;
+    MDB_envinfo info;
+    if (!o->read_only && (rc = mdb_env_info(s->env, &info)) == 0 && info.me_mapsize < map)
+        rc = mdb_env_set_mapsize(s->env, (size_t)map);
+    if (rc != 0)
         goto mdb_fail;
     if ((rc = mdb_txn_begin(s->env, NULL, o->read_only ? MDB_RDONLY : 0, &txn)) != 0)
         goto mdb_fail;

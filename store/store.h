@@ -56,7 +56,9 @@ typedef struct store_rtxn store_rtxn;
 typedef struct store_wtxn store_wtxn;
 
 typedef struct store_options {
-    /* Map size in bytes; 0 picks STORE_DEFAULT_MAP_SIZE. */
+    /* Map size in bytes; 0 picks STORE_DEFAULT_MAP_SIZE. An environment
+     * whose map is already larger keeps its size; read-only opens use the
+     * recorded size. */
     uint64_t map_size;
     /* Most concurrent read transactions; 0 picks 126. */
     unsigned max_readers;

@@ -111,6 +111,12 @@ typedef struct roster_err_detail {
     char message[256]; /* "email is already used in this tenant" */
 } roster_err_detail;
 
+/* The detail field of a ROSTER_E_MAP_FULL answer: the option that sizes
+ * the store's map. A RESOURCE_EXHAUSTED reply whose violation names it
+ * means the storage is full (an operator must act), not a passing
+ * overload. */
+#define ROSTER_MAP_FULL_FIELD "map-size"
+
 /* Fills d (if not NULL) and returns err, so callers can write
  * `return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "email", "...%s", x);` */
 int roster_fail(roster_err_detail *d, int err, const char *field, const char *fmt, ...)

@@ -26,6 +26,13 @@ void users_config_usage(FILE *f)
             "                      [ROSTER_LISTEN, default ipc://<data dir>/users.ipc]\n"
             "  --tls-cert FILE     PEM certificate (chain) for tls+tcp:// [ROSTER_TLS_CERT]\n"
             "  --tls-key FILE      PEM private key for tls+tcp:// [ROSTER_TLS_KEY]\n"
+            "  --map-size SIZE     most bytes the store may hold (its LMDB map): a\n"
+            "                      number with an optional K, M, G or T suffix (powers\n"
+            "                      of 1024), 1M..64T; a store whose map is already\n"
+            "                      larger keeps its size. When it is full, writes are\n"
+            "                      refused RESOURCE_EXHAUSTED (event=map_full) and reads\n"
+            "                      go on; restart with a larger size\n"
+            "                      [ROSTER_MAP_SIZE, default 64G]\n"
             "  --workers N         requests served at once, 1..4096\n"
             "                      [ROSTER_WORKERS, default 64]\n"
             "  --list-threads N    threads for list queries (which may scan), 1..64;\n"
@@ -78,8 +85,9 @@ void users_config_usage(FILE *f)
             "refused credential are logged (event=key_created, key_rotated,\n"
             "key_revoked, auth_failed); secrets never are.\n"
             "\n"
-            "Logs go to stderr as logfmt lines. SIGTERM or SIGINT stops accepting\n"
-            "requests, answers those in flight, closes the store and exits 0.\n"
+            "Logs go to stderr as logfmt lines. SIGTERM, SIGINT or SIGQUIT stops\n"
+            "accepting requests, answers those in flight, closes the store and exits 0.\n"
+            "SIGHUP does not stop the service: it logs event=signal_ignored.\n"
             "Exit status: 0 after a clean stop, 2 for bad options, 1 when the store\n"
             "or the address cannot be opened.\n",
             ROSTER_MAX_RPC_MESSAGE);
@@ -96,6 +104,47 @@ static int parse_uint(unsigned *out, const char *text, unsigned lo, unsigned hi,
                            "%s must be a whole number from %u to %u, not \"%.40s\"", field, lo, hi,
                            text);
     *out = (unsigned)v;
+    return ROSTER_E_OK;
+}
+
+/* A size in bytes: digits with an optional K, M, G or T suffix (powers of
+ * 1024), from 1M to 64T. */
+static int parse_size(uint64_t *out, const char *text, roster_err_detail *d)
+{
+    const uint64_t lo = (uint64_t)1 << 20, hi = (uint64_t)64 << 40;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        shift = 10;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        break;
+    case 't':
+    case 'T':
+        shift = 40;
+        break;
+    default:
+        break;
+    }
+    if (shift > 0)
+        end++;
+    if (errno || end == text || *end != '\0' || text[0] < '0' || text[0] > '9' ||
+        v > (hi >> shift) || (v << shift) < lo)
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, ROSTER_MAP_FULL_FIELD,
+                           "map-size must be a size from 1M to 64T (bytes, or with a K, M, G or T "
+                           "suffix), not \"%.40s\"",
+                           text);
+    *out = (uint64_t)v << shift;
     return ROSTER_E_OK;
 }
 
@@ -173,6 +222,7 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         O_CHECK,
         O_KEYLESS,
         O_INITKEY,
+        O_MAPSIZE,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -189,6 +239,7 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         {"listener-check-ms", required_argument, NULL, O_CHECK},
         {"allow-keyless-ipc", no_argument, NULL, O_KEYLESS},
         {"init-admin-key", required_argument, NULL, O_INITKEY},
+        {"map-size", required_argument, NULL, O_MAPSIZE},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -207,6 +258,7 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
     const char *check = getenv("ROSTER_LISTENER_CHECK_MS");
     const char *keyless = getenv("ROSTER_ALLOW_KEYLESS_IPC");
     const char *initkey = getenv("ROSTER_INIT_ADMIN_KEY");
+    const char *mapsize = getenv("ROSTER_MAP_SIZE");
     c.allow_keyless_ipc = truthy(keyless);
     if (keyless != NULL && keyless[0] && !truthy(keyless) && strcmp(keyless, "0") != 0 &&
         strcmp(keyless, "false") != 0 && strcmp(keyless, "no") != 0) {
@@ -266,6 +318,9 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         case O_INITKEY:
             initkey = optarg;
             break;
+        case O_MAPSIZE:
+            mapsize = optarg;
+            break;
         case O_HELP:
             c.help = true;
             break;
@@ -303,6 +358,8 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
                           c.listener_check_ms);
         goto fail;
     }
+    if (mapsize && (err = parse_size(&c.map_size, mapsize, detail)))
+        goto fail;
     if (ipcmode && (err = parse_mode(&c.ipc_mode, ipcmode, detail)))
         goto fail;
     if (workers && (err = parse_uint(&c.workers, workers, 1, 4096, "workers", detail)))

@@ -7,6 +7,7 @@
 #include "log.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef struct users_config {
@@ -15,6 +16,7 @@ typedef struct users_config {
     char *tls_cert;             /* PEM file or NULL; owned */
     char *tls_key;              /* PEM file or NULL; owned */
     char *init_admin_key;       /* file for the first admin key, or NULL; owned */
+    uint64_t map_size;          /* store map size in bytes, 0 = the store's default */
     unsigned workers;           /* requests served at once (nng contexts) */
     unsigned max_group;         /* most write requests in one commit */
     unsigned list_threads;      /* threads for list queries */

@@ -1,5 +1,6 @@
 /* roster-users: wires configuration, logging, the store, the writer, the
- * service and the RPC server together, then waits for SIGTERM/SIGINT. */
+ * service and the RPC server together, then waits for SIGTERM, SIGINT or
+ * SIGQUIT (drain and exit); SIGHUP only logs a line. */
 #include "clock.h"
 #include "config.h"
 #include "initkey.h"
@@ -14,6 +15,23 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+
+/* The name of a signal this daemon waits for, for its log lines. */
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGTERM:
+        return "SIGTERM";
+    case SIGINT:
+        return "SIGINT";
+    case SIGQUIT:
+        return "SIGQUIT";
+    case SIGHUP:
+        return "SIGHUP";
+    default:
+        return "other";
+    }
+}
 
 int main(int argc, char **argv)
 {
@@ -33,6 +51,8 @@ int main(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGQUIT);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -53,7 +73,7 @@ int main(int argc, char **argv)
     roster_log_init("users", cfg.log_level);
 
     char q1[600], q2[600];
-    store_options so = {.detail = &d};
+    store_options so = {.map_size = cfg.map_size, .detail = &d};
     if ((err = store_open(&st, cfg.data_dir, &so)) != 0) {
         roster_log(
             ROSTER_LOG_ERROR, "store_open_failed", "data=%s error=%s reason=%s",
@@ -103,20 +123,36 @@ int main(int argc, char **argv)
         goto done;
     }
     users_service_set_server(svc, srv);
-    roster_log(ROSTER_LOG_INFO, "startup",
-               "data=%s listen=%s workers=%u list_threads=%u group_commit=%s max_group=%u "
-               "listener_check_ms=%u keyless_admin=%s startup_ms=%.1f",
-               roster_log_quote(q1, sizeof q1, cfg.data_dir),
-               roster_log_quote(q2, sizeof q2, cfg.listen), cfg.workers, cfg.list_threads,
-               cfg.group_commit ? "true" : "false", cfg.max_group, cfg.listener_check_ms,
-               cfg.allow_keyless_ipc && ipc ? "true" : "false",
-               (double)(roster_mono_ns() - t0) / 1e6);
+    store_stats ss = {0};
+    store_rtxn *rx = NULL;
+    if (store_read_begin(st, &rx) == ROSTER_E_OK) {
+        if (store_stat(rx, &ss) != ROSTER_E_OK)
+            ss.map_size = ss.used_bytes = 0;
+        store_read_end(rx);
+    }
+    roster_log(
+        ROSTER_LOG_INFO, "startup",
+        "data=%s listen=%s workers=%u list_threads=%u group_commit=%s max_group=%u "
+        "listener_check_ms=%u keyless_admin=%s map_size=%llu used_bytes=%llu startup_ms=%.1f",
+        roster_log_quote(q1, sizeof q1, cfg.data_dir), roster_log_quote(q2, sizeof q2, cfg.listen),
+        cfg.workers, cfg.list_threads, cfg.group_commit ? "true" : "false", cfg.max_group,
+        cfg.listener_check_ms, cfg.allow_keyless_ipc && ipc ? "true" : "false",
+        (unsigned long long)ss.map_size, (unsigned long long)ss.used_bytes,
+        (double)(roster_mono_ns() - t0) / 1e6);
 
+    /* SIGHUP never stops the service: logs go to stderr, so there is no
+     * file to reopen; it leaves a line saying it was seen and ignored. */
     int sig = 0;
-    sigwait(&sigs, &sig);
+    while (sigwait(&sigs, &sig) != 0 || sig == SIGHUP) {
+        if (sig == SIGHUP)
+            roster_log(ROSTER_LOG_INFO, "signal_ignored",
+                       "signal=SIGHUP in_flight=%u reason=\"logs go to stderr; nothing to reopen\"",
+                       rpc_server_in_flight(srv));
+        sig = 0;
+    }
     int64_t t1 = roster_mono_ns();
-    roster_log(ROSTER_LOG_INFO, "shutdown_begin", "signal=%s in_flight=%u",
-               sig == SIGTERM ? "SIGTERM" : "SIGINT", rpc_server_in_flight(srv));
+    roster_log(ROSTER_LOG_INFO, "shutdown_begin", "signal=%s in_flight=%u", signal_name(sig),
+               rpc_server_in_flight(srv));
     unsigned left = rpc_server_stop(srv, 10000);
     unsigned long long restores = rpc_server_listener_restores(srv);
     if (left > 0)

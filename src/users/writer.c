@@ -188,6 +188,29 @@ static void reply_result(write_op *op, rpc_method_id id)
     roster_secure_wipe(text, sizeof text);
 }
 
+/* The answer to writes refused because the store's map is full: the
+ * message names the map size and the option that raises it, the field is
+ * ROSTER_MAP_FULL_FIELD (so a caller can tell full storage from a passing
+ * overload), and one operator-facing log line per group gives the sizes. */
+static void map_full_detail(roster_err_detail *d, users_writer *w, unsigned refused)
+{
+    store_stats ss = {0};
+    store_rtxn *rx = NULL;
+    if (store_read_begin(w->st, &rx) == ROSTER_E_OK) {
+        if (store_stat(rx, &ss) != ROSTER_E_OK)
+            ss.map_size = ss.used_bytes = 0;
+        store_read_end(rx);
+    }
+    roster_log(ROSTER_LOG_ERROR, "map_full",
+               "map_size=%llu used_bytes=%llu refused_writes=%u reason=%s",
+               (unsigned long long)ss.map_size, (unsigned long long)ss.used_bytes, refused,
+               "\"the store's map is full; restart roster-users with a larger --map-size\"");
+    roster_fail(d, ROSTER_E_MAP_FULL, ROSTER_MAP_FULL_FIELD,
+                "storage full: the store's map of %llu bytes is full; writes are refused until "
+                "roster-users is restarted with a larger --map-size (reads are still served)",
+                (unsigned long long)ss.map_size);
+}
+
 /* Applies one group in one write transaction and answers each request;
  * the key uses queued since the last group are recorded in the same
  * transaction. */
@@ -213,7 +236,15 @@ static void run_group(users_writer *w, write_op *ops, const key_touch *touches, 
             store_write_abort(tx);
         }
     }
-    if (cerr != ROSTER_E_OK) {
+    unsigned full = 0;
+    for (write_op *op = ops; op; op = op->next)
+        full += op->err == ROSTER_E_MAP_FULL || (cerr == ROSTER_E_MAP_FULL && op->err == 0);
+    roster_err_detail fd = {{0}};
+    if (full > 0)
+        map_full_detail(&fd, w, full);
+    if (cerr == ROSTER_E_MAP_FULL && full > 0) {
+        cd = fd; /* logged as map_full */
+    } else if (cerr != ROSTER_E_OK) {
         roster_log(ROSTER_LOG_ERROR, "commit_failed", "error=%s writes=%u", roster_errname(cerr),
                    applied);
         roster_fail(&cd, cerr, "", "write not stored: %s", roster_strerror(cerr));
@@ -224,7 +255,9 @@ static void run_group(users_writer *w, write_op *ops, const key_touch *touches, 
         write_op *op = ops;
         ops = op->next;
         rpc_method_id id = rpc_call_method(op->call)->id;
-        if (op->err != ROSTER_E_OK) {
+        if (op->err == ROSTER_E_MAP_FULL) {
+            rpc_call_reply_error(op->call, op->err, &fd);
+        } else if (op->err != ROSTER_E_OK) {
             rpc_call_reply_error(op->call, op->err, &op->detail);
         } else if (cerr != ROSTER_E_OK) {
             wipe_secret(op, id);

@@ -84,7 +84,8 @@ export async function waitFor(fn, what, timeoutMs = 15000) {
   throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
 }
 
-// Starts both daemons. opts.port: HTTP port; opts.gatewayArgs: extra options.
+// Starts both daemons. opts.port: HTTP port; opts.gatewayArgs,
+// opts.usersArgs: extra options for each.
 export async function startStack(opts) {
   if (!USERS_BIN || !GATEWAY_BIN) throw new Error('ROSTER_USERS_BIN and ROSTER_GATEWAY_BIN must be set');
   const dir = mkdtempSync(join(tmpdir(), 'roster-gw-test-'));
@@ -101,7 +102,14 @@ export async function startStack(opts) {
       const first = this.adminKey === null;
       this.users = startProcess(
         USERS_BIN,
-        ['--data', dir, '--listen', ipc, ...(first ? ['--init-admin-key', this.adminKeyFile] : [])],
+        [
+          '--data',
+          dir,
+          '--listen',
+          ipc,
+          ...(opts.usersArgs || []),
+          ...(first ? ['--init-admin-key', this.adminKeyFile] : []),
+        ],
         'users',
       );
       await waitFor(() => existsSync(`${dir}/users.ipc`), 'roster-users to listen');
@@ -127,8 +135,8 @@ export async function startStack(opts) {
       );
       await waitFor(async () => (await fetch(`${this.url}/healthz`)).status === 200, 'roster-gateway /healthz');
     },
-    async stopGateway() {
-      const r = await stopProcess(this.gateway);
+    async stopGateway(signal = 'SIGTERM') {
+      const r = await stopProcess(this.gateway, signal);
       this.gateway = null;
       return r;
     },

@@ -26,7 +26,8 @@ static void setup(void)
                           "ROSTER_IPC_MODE",
                           "ROSTER_LISTENER_CHECK_MS",
                           "ROSTER_ALLOW_KEYLESS_IPC",
-                          "ROSTER_INIT_ADMIN_KEY"};
+                          "ROSTER_INIT_ADMIN_KEY",
+                          "ROSTER_MAP_SIZE"};
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
         unsetenv(vars[i]);
 }
@@ -223,6 +224,44 @@ START_TEST(ipc_mode_and_listener_check)
 }
 END_TEST
 
+START_TEST(map_size_suffixes_and_bounds)
+{
+    users_config c;
+    roster_err_detail d;
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, NULL, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(c.map_size, 0); /* the store's default */
+    users_config_free(&c);
+    static const struct {
+        const char *text;
+        uint64_t bytes;
+    } ok[] = {{"1M", (uint64_t)1 << 20},
+              {"1048576", (uint64_t)1 << 20},
+              {"4096k", (uint64_t)4 << 20},
+              {"2g", (uint64_t)2 << 30},
+              {"64T", (uint64_t)64 << 40}};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--map-size", ok[i].text), ROSTER_E_OK);
+        ck_assert_uint_eq(c.map_size, ok[i].bytes);
+        users_config_free(&c);
+    }
+    const char *bad[] = {"", "1023K", "65T", "-1M", "1MB", "M", "12Q", "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_msg(parse(&c, &d, "--data", tmp, "--map-size", bad[i]) ==
+                          ROSTER_E_INVALID_ARGUMENT,
+                      "accepted %s", bad[i]);
+        ck_assert_str_eq(d.field, "map-size");
+    }
+    setenv("ROSTER_MAP_SIZE", "3M", 1);
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, NULL, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(c.map_size, (uint64_t)3 << 20);
+    users_config_free(&c);
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--map-size", "5M"), ROSTER_E_OK);
+    ck_assert_uint_eq(c.map_size, (uint64_t)5 << 20); /* the option wins */
+    users_config_free(&c);
+    unsetenv("ROSTER_MAP_SIZE");
+}
+END_TEST
+
 START_TEST(help_creates_nothing)
 {
     users_config c;
@@ -252,6 +291,7 @@ int main(void)
     tcase_add_test(tc, bad_values_name_the_option);
     tcase_add_test(tc, ipc_mode_and_listener_check);
     tcase_add_test(tc, help_creates_nothing);
+    tcase_add_test(tc, map_size_suffixes_and_bounds);
     tcase_add_test(tc, key_options);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -1,7 +1,8 @@
 /* Integration: the real roster-users binary over ipc and tcp, every
  * method through the protobuf-c async client, every status path, bad
  * input followed by a request that succeeds, group commit, deadlines,
- * durability across SIGKILL, and SIGTERM with requests in flight. */
+ * durability across SIGKILL, SIGTERM, SIGINT and SIGQUIT with requests in
+ * flight, and SIGHUP that leaves the daemon serving. */
 #include "daemon.h"
 #include "roster_limits.h"
 #include "store.h"
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int health_ok(rpc_client *c)
@@ -781,8 +783,32 @@ START_TEST(durable_across_sigkill)
 }
 END_TEST
 
-START_TEST(sigterm_answers_in_flight)
+/* SIGTERM, SIGINT and SIGQUIT each drain: every request received is
+ * answered, and every acknowledged write is there after a restart. */
+static const int stop_signals[] = {SIGTERM, SIGINT, SIGQUIT};
+
+/* Sends N creates (emails prefix0..) and waits until the first answers. */
+static void burst_creates(rpc_client *c, batch *b, batch_slot *slots, int n, const char *prefix)
 {
+    b->want = n;
+    for (int i = 0; i < n; i++) {
+        char email[64];
+        snprintf(email, sizeof email, "%s%d@example.com", prefix, i);
+        batch_create(c, b, slots, i, email, NULL, 10000);
+    }
+    for (int i = 0; i < 500; i++) {
+        pthread_mutex_lock(&b->mu);
+        int done = b->done;
+        pthread_mutex_unlock(&b->mu);
+        if (done > 0)
+            break;
+        usleep(2000);
+    }
+}
+
+START_TEST(stop_signal_answers_in_flight)
+{
+    int sig = stop_signals[_i];
     test_daemon d;
     daemon_mkdir(&d);
     const char *extra[] = {"--no-group-commit", NULL};
@@ -791,24 +817,11 @@ START_TEST(sigterm_answers_in_flight)
     static batch b = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
     static batch_slot slots[512];
     enum { N = 120 };
-    b.want = N;
     ck_assert(health_ok(c)); /* connected before the burst */
-    for (int i = 0; i < N; i++) {
-        char email[64];
-        snprintf(email, sizeof email, "t%d@example.com", i);
-        batch_create(c, &b, slots, i, email, NULL, 10000);
-    }
     /* Signal once the first answers are in: the rest are queued in the
      * service (one durable commit each) or still on their way. */
-    for (int i = 0; i < 500; i++) {
-        pthread_mutex_lock(&b.mu);
-        int done = b.done;
-        pthread_mutex_unlock(&b.mu);
-        if (done > 0)
-            break;
-        usleep(2000);
-    }
-    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    burst_creates(c, &b, slots, N, "t");
+    ck_assert_int_eq(daemon_stop(&d, sig), 0);
     batch_wait(&b);
     int ok = 0;
     for (int i = 0; i < N; i++) {
@@ -820,6 +833,18 @@ START_TEST(sigterm_answers_in_flight)
     }
     ck_assert_int_gt(ok, 0);
     rpc_client_close(c);
+    char text[65536];
+    FILE *f = fopen(d.log, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    char want[64];
+    snprintf(want, sizeof want, "event=shutdown_begin signal=%s",
+             sig == SIGTERM  ? "SIGTERM"
+             : sig == SIGINT ? "SIGINT"
+                             : "SIGQUIT");
+    ck_assert_msg(strstr(text, want) != NULL, "no \"%s\" in the log", want);
 
     daemon_start(&d, NULL, NULL);
     c = daemon_client(&d);
@@ -834,6 +859,49 @@ START_TEST(sigterm_answers_in_flight)
     }
     rpc_client_close(c);
     ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    daemon_rmdir(&d);
+}
+END_TEST
+
+/* SIGHUP with requests in flight: every one is answered OK, the daemon
+ * logs the signal and keeps serving new calls. */
+START_TEST(sighup_keeps_serving)
+{
+    test_daemon d;
+    daemon_mkdir(&d);
+    const char *extra[] = {"--no-group-commit", NULL};
+    daemon_start(&d, NULL, extra);
+    rpc_client *c = daemon_client(&d);
+    static batch b = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+    static batch_slot slots[512];
+    enum { N = 120 };
+    ck_assert(health_ok(c));
+    burst_creates(c, &b, slots, N, "h");
+    ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+    ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+    batch_wait(&b);
+    for (int i = 0; i < N; i++)
+        ck_assert_msg(b.codes[i] == 0, "request %d: code %d (%s)", i, b.codes[i], b.msgs[i]);
+    usleep(100000);
+    ck_assert_int_eq(waitpid(d.pid, NULL, WNOHANG), 0); /* still running */
+    ck_assert(health_ok(c));
+    call_res r;
+    for (int i = 0; i < N; i++) {
+        Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+        g.id = b.ids[i];
+        ck_assert_int_eq(call_sync(c, RPC_GET_USER, &g.base, 2000, NULL, &r), 0);
+        call_res_free(&r);
+    }
+    rpc_client_close(c);
+    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    char text[65536];
+    FILE *f = fopen(d.log, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(text, "event=signal_ignored signal=SIGHUP"));
+    ck_assert_ptr_nonnull(strstr(text, "event=shutdown_begin signal=SIGTERM"));
     daemon_rmdir(&d);
 }
 END_TEST
@@ -868,7 +936,9 @@ START_TEST(options_and_environment)
                            "4 MiB",
                            "--allow-keyless-ipc",
                            "--init-admin-key",
-                           "ROSTER_INIT_ADMIN_KEY"};
+                           "ROSTER_INIT_ADMIN_KEY",
+                           "--map-size",
+                           "ROSTER_MAP_SIZE"};
     for (size_t i = 0; i < sizeof words / sizeof *words; i++)
         ck_assert_msg(strstr(out, words[i]) != NULL, "--help lacks %s", words[i]);
     snprintf(cmd, sizeof cmd, "'%s' --frobnicate 2>&1", roster_users_bin);
@@ -877,6 +947,12 @@ START_TEST(options_and_environment)
     snprintf(cmd, sizeof cmd, "'%s' --workers 0 2>&1", roster_users_bin);
     ck_assert_int_eq(run_cmd(cmd, out, sizeof out), 2);
     ck_assert_ptr_nonnull(strstr(out, "workers"));
+    snprintf(cmd, sizeof cmd, "'%s' --map-size 12Q 2>&1", roster_users_bin);
+    ck_assert_int_eq(run_cmd(cmd, out, sizeof out), 2);
+    ck_assert_ptr_nonnull(strstr(out, "map-size"));
+    snprintf(cmd, sizeof cmd, "ROSTER_MAP_SIZE=100K '%s' 2>&1", roster_users_bin);
+    ck_assert_int_eq(run_cmd(cmd, out, sizeof out), 2);
+    ck_assert_ptr_nonnull(strstr(out, "1M to 64T"));
     snprintf(cmd, sizeof cmd, "ROSTER_LOG_LEVEL=loud '%s' 2>&1", roster_users_bin);
     ck_assert_int_eq(run_cmd(cmd, out, sizeof out), 2);
     ck_assert_ptr_nonnull(strstr(out, "log level"));
@@ -929,6 +1005,149 @@ START_TEST(options_and_environment)
 }
 END_TEST
 
+/* ------------------------------------------------------------ map size */
+
+/* A 1 MiB map filled through RPC: the write that does not fit is refused
+ * RESOURCE_EXHAUSTED naming the map size and --map-size, with a map_full
+ * log line; every acknowledged write reads back, reads go on, and the
+ * store verifies clean after the stop. */
+START_TEST(map_full_refuses_writes_keeps_data)
+{
+    test_daemon d;
+    daemon_mkdir(&d);
+    const char *extra[] = {"--map-size", "1M", NULL};
+    daemon_start(&d, NULL, extra);
+    rpc_client *c = daemon_client(&d);
+    static batch b = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+    static batch_slot slots[512];
+    enum { ROUND = 64, MAX_ACKED = 64 * 400 };
+    static char acked[MAX_ACKED][ROSTER_UUID_TEXT_LEN + 1];
+    int n_acked = 0, n_full = 0;
+    for (int round = 0; round < 400 && n_full == 0; round++) {
+        pthread_mutex_lock(&b.mu);
+        b.done = 0;
+        b.want = ROUND;
+        pthread_mutex_unlock(&b.mu);
+        for (int i = 0; i < ROUND; i++) {
+            char email[64];
+            snprintf(email, sizeof email, "fill-%d-%d@example.com", round, i);
+            batch_create(c, &b, slots, i, email, NULL, 10000);
+        }
+        batch_wait(&b);
+        for (int i = 0; i < ROUND; i++) {
+            if (b.codes[i] == 0 && n_acked < MAX_ACKED)
+                memcpy(acked[n_acked++], b.ids[i], sizeof acked[0]);
+            else if (b.codes[i] == 8)
+                n_full++;
+            else
+                ck_abort_msg("create: code %d (%s)", b.codes[i], b.msgs[i]);
+        }
+    }
+    ck_assert_int_gt(n_full, 0);
+    ck_assert_int_gt(n_acked, 0);
+
+    /* Single writes until one is refused (a group that did not fit may
+     * leave room for smaller ones): the whole message and its field. */
+    call_res r;
+    int code = 0;
+    for (int i = 0; i < 4096 && code == 0; i++) {
+        char email[64], ref[64];
+        snprintf(email, sizeof email, "one-%d@example.com", i);
+        snprintf(ref, sizeof ref, "one-%d", i);
+        Roster__V1__CreateUserRequest u = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+        u.email = email;
+        u.reference = ref;
+        code = call_sync(c, RPC_CREATE_USER, &u.base, 5000, NULL, &r);
+        if (code == 0) {
+            ck_assert_int_lt(n_acked, MAX_ACKED);
+            snprintf(acked[n_acked++], sizeof acked[0], "%s", ((Roster__V1__User *)r.reply)->id);
+        }
+        if (code != 8)
+            call_res_free(&r);
+    }
+    ck_assert_int_eq(code, 8);
+    ck_assert_str_eq(r.field, ROSTER_MAP_FULL_FIELD);
+    ck_assert_msg(strstr(r.message, "storage full") && strstr(r.message, "1048576") &&
+                      strstr(r.message, "--map-size"),
+                  "message: %s", r.message);
+    call_res_free(&r);
+
+    /* Reads go on: every acknowledged write is there, and so is Health. */
+    for (int i = 0; i < n_acked; i++) {
+        Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+        g.id = acked[i];
+        ck_assert_int_eq(call_sync(c, RPC_GET_USER, &g.base, 5000, NULL, &r), 0);
+        call_res_free(&r);
+    }
+    Roster__V1__ListUsersRequest l = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    l.has_limit = 1;
+    l.limit = 10;
+    ck_assert_int_eq(call_sync(c, RPC_LIST_USERS, &l.base, 5000, NULL, &r), 0);
+    call_res_free(&r);
+    ck_assert(health_ok(c));
+    rpc_client_close(c);
+    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+
+    char text[65536];
+    FILE *f = fopen(d.log, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(text, "map_size=1048576"));
+    ck_assert_ptr_nonnull(strstr(text, "event=map_full map_size=1048576 used_bytes="));
+
+    /* The store verifies clean, in process and with rosterctl. */
+    store *st = NULL;
+    store_options so = {.read_only = true};
+    ck_assert_int_eq(store_open(&st, d.dir, &so), ROSTER_E_OK);
+    store_rtxn *rx = NULL;
+    ck_assert_int_eq(store_read_begin(st, &rx), ROSTER_E_OK);
+    int issues_seen = 0;
+    uint64_t issues = 99;
+    ck_assert_int_eq(store_verify(rx, count_issue, &issues_seen, &issues), ROSTER_E_OK);
+    ck_assert_uint_eq(issues, 0);
+    store_stats ss;
+    ck_assert_int_eq(store_stat(rx, &ss), ROSTER_E_OK);
+    ck_assert_uint_eq(ss.users, (uint64_t)n_acked);
+    store_read_end(rx);
+    store_close(st);
+    const char *ctl = getenv("ROSTER_CTL_BIN");
+    if (ctl != NULL) {
+        char cmd[800], out[4096];
+        snprintf(cmd, sizeof cmd, "'%s' verify --data '%s' 2>&1", ctl, d.dir);
+        ck_assert_msg(run_cmd(cmd, out, sizeof out) == 0, "rosterctl verify: %s", out);
+    }
+
+    /* Restarted with a larger map, writes go on; restarted with a smaller
+     * one, the larger map is kept. */
+    const char *bigger[] = {"--map-size", "4M", NULL};
+    daemon_start(&d, NULL, bigger);
+    c = daemon_client(&d);
+    Roster__V1__CreateUserRequest u = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+    u.email = "after-growth@example.com";
+    u.reference = "after-growth";
+    ck_assert_int_eq(call_sync(c, RPC_CREATE_USER, &u.base, 5000, NULL, &r), 0);
+    call_res_free(&r);
+    rpc_client_close(c);
+    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    const char *smaller[] = {"--map-size", "1M", NULL};
+    daemon_start(&d, NULL, smaller);
+    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    f = fopen(d.log, "r");
+    ck_assert_ptr_nonnull(f);
+    n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    const char *last = strstr(text, "event=startup"), *next;
+    while (last != NULL && (next = strstr(last + 1, "event=startup")) != NULL)
+        last = next;
+    ck_assert_ptr_nonnull(last);
+    ck_assert_msg(strstr(last, "map_size=4194304") != NULL, "startup: %.300s", last);
+    daemon_rmdir(&d);
+}
+END_TEST
+
 static Suite *users_suite(void)
 {
     Suite *s = suite_create("roster-users");
@@ -942,8 +1161,11 @@ static Suite *users_suite(void)
     tcase_add_test(tc, group_commit_answers_each);
     tcase_add_test(tc, deadline_exceeded_instead_of_late_work);
     tcase_add_test(tc, durable_across_sigkill);
-    tcase_add_test(tc, sigterm_answers_in_flight);
+    tcase_add_loop_test(tc, stop_signal_answers_in_flight, 0,
+                        (int)(sizeof stop_signals / sizeof stop_signals[0]));
+    tcase_add_test(tc, sighup_keeps_serving);
     tcase_add_test(tc, options_and_environment);
+    tcase_add_test(tc, map_full_refuses_writes_keeps_data);
     suite_add_tcase(s, tc);
     return s;
 }
