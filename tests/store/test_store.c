@@ -1,6 +1,7 @@
 /* Store: environment, validation, users, tenants, uniqueness, batches,
  * tenant scope, reopen, verify. */
 #include "store_fixture.h"
+#include "validate.h"
 
 #include <lmdb.h>
 
@@ -800,6 +801,23 @@ START_TEST(validation_messages_and_order)
     up.avatar_url = "\xff";
     up.tenant_id = "nope";
     expect_refusal(op_update, &up, INV, "avatarUrl", "avatarUrl is not valid UTF-8");
+    static const char *const bad_urls[] = {
+        "javascript:alert(1)", "data:image/png;base64,AAAA", "/img/a.png", "img/a.png",
+        "ftp://example.com/a", "//example.com/a.png",        "http://",    "https:///a.png",
+        "http://a b.com/x"};
+    for (size_t i = 0; i < sizeof bad_urls / sizeof bad_urls[0]; i++) {
+        up.avatar_url = (char *)bad_urls[i];
+        roster_err_detail ud = {0};
+        ck_assert_int_eq(validate_url(bad_urls[i], 2048, "avatarUrl", &ud), INV);
+        ck_assert_str_eq(ud.field, "avatarUrl");
+    }
+    up.avatar_url = "javascript:alert(1)";
+    expect_refusal(op_update, &up, INV, "avatarUrl",
+                   "avatarUrl must be an absolute http:// or https:// URL");
+    static const char *const good_urls[] = {"http://example.com", "https://img.example.com/a.png",
+                                            "HTTPS://Example.COM/a?b=c#d", "http://u@h:8080/", ""};
+    for (size_t i = 0; i < sizeof good_urls / sizeof good_urls[0]; i++)
+        ck_assert_int_eq(validate_url(good_urls[i], 2048, "avatarUrl", NULL), ROSTER_E_OK);
     up.avatar_url = NULL;
     expect_refusal(op_update, &up, INV, "tenantId",
                    "tenantId is not a UUID (8-4-4-4-12 hex digits)");
