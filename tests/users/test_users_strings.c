@@ -2,7 +2,8 @@
  * roster-users. A string with an embedded NUL in any field of any request
  * (protobuf-c would hand it over cut at the NUL), invalid UTF-8 in the
  * text of writes and an avatarUrl that is not an absolute http(s) URL are
- * INVALID_ARGUMENT naming the field, and leave the store unchanged. */
+ * INVALID_ARGUMENT naming the field, and leave the store unchanged; emails
+ * differing only by Unicode case are duplicates. */
 #include "daemon.h"
 #include "rpc_method.h"
 
@@ -264,6 +265,62 @@ START_TEST(utf8_and_avatar_url)
 }
 END_TEST
 
+/* Emails that differ only by Unicode case (full folding: ß is ss) are
+ * duplicates through create and update; refusals name email and change
+ * nothing. */
+START_TEST(email_unicode_case_duplicates)
+{
+    test_daemon d;
+    daemon_mkdir(&d);
+    daemon_start(&d, NULL, NULL);
+    rpc_client *c = daemon_client(&d);
+    call_res r;
+    Roster__V1__CreateUserRequest u = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+    u.reference = "e1";
+    u.email = "\xc3\xa9lodie@example.com"; /* élodie */
+    ck_assert_int_eq(create(c, &u, &r), 0);
+    u.reference = "e2";
+    u.email = "\xc3\x89LODIE@example.com"; /* ÉLODIE */
+    ck_assert_int_eq(create(c, &u, &r), 6);
+    ck_assert_str_eq(r.field, "email");
+    u.email = "E\xcc\x81lodie@example.com"; /* E + combining acute */
+    ck_assert_int_eq(create(c, &u, &r), 6);
+    ck_assert_str_eq(r.field, "email");
+    u.reference = "s1";
+    u.email = "STRASSE@example.com";
+    ck_assert_int_eq(call_sync(c, RPC_CREATE_USER, &u.base, 5000, NULL, &r), 0);
+    char *id = strdup(((Roster__V1__User *)r.reply)->id);
+    call_res_free(&r);
+    u.reference = "s2";
+    u.email = "stra\xc3\x9f"
+              "e@example.com"; /* straße */
+    ck_assert_int_eq(create(c, &u, &r), 6);
+    ck_assert_str_eq(r.field, "email");
+    ck_assert_int_eq(count(c, RPC_LIST_USERS), 2);
+
+    Roster__V1__UpdateUserRequest up = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
+    up.id = id;
+    up.email = "\xc3\x89lodie@EXAMPLE.com";
+    up.first_name = "Changed";
+    ck_assert_int_eq(call_sync(c, RPC_UPDATE_USER, &up.base, 5000, NULL, &r), 6);
+    ck_assert_str_eq(r.field, "email");
+    Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+    g.id = id;
+    ck_assert_int_eq(call_sync(c, RPC_GET_USER, &g.base, 5000, NULL, &r), 0);
+    ck_assert_str_eq(((Roster__V1__User *)r.reply)->email, "STRASSE@example.com");
+    ck_assert_ptr_null(((Roster__V1__User *)r.reply)->first_name);
+    call_res_free(&r);
+    up.email = "Stra\xc3\x9f"
+               "e@example.com"; /* its own email in another case */
+    ck_assert_int_eq(call_sync(c, RPC_UPDATE_USER, &up.base, 5000, NULL, &r), 0);
+    call_res_free(&r);
+    free(id);
+    rpc_client_close(c);
+    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    daemon_rmdir(&d);
+}
+END_TEST
+
 static Suite *strings_suite(void)
 {
     Suite *s = suite_create("roster-users strings");
@@ -271,6 +328,7 @@ static Suite *strings_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, nul_in_any_string_field);
     tcase_add_test(tc, utf8_and_avatar_url);
+    tcase_add_test(tc, email_unicode_case_duplicates);
     suite_add_tcase(s, tc);
     return s;
 }
