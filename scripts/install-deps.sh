@@ -7,7 +7,7 @@ packages=(
     build-essential cmake pkg-config
     libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
     libnanopb-dev nanopb
-    libnng-dev liblmdb-dev lmdb-utils libjansson-dev libssl-dev check
+    libnng-dev liblmdb-dev lmdb-utils libjansson-dev libssl-dev check libunistring-dev
     clang libclang-rt-14-dev
     nodejs npm curl openssl
 )

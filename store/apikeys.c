@@ -2,6 +2,7 @@
  * and the lookup that turns key text into a principal. */
 #include "apikey.h"
 #include "store_internal.h"
+#include "text.h"
 
 #include "clock.h"
 
@@ -130,6 +131,8 @@ int store_key_create(store_wtxn *w, const Roster__V1__CreateKeyRequest *req, ros
         if ((unsigned char)req->name[i] < 0x20 || req->name[i] == 0x7f)
             return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "name",
                                "name holds a control character");
+    if (!text_utf8_valid(req->name, nlen))
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "name", "name is not valid UTF-8");
     if (!req->has_role || req->role == ROSTER__V1__ROLE__ROLE_UNSPECIFIED)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "role", "role is required");
     if (!role_known(req->role))

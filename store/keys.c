@@ -86,14 +86,14 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
         e->unique = true;
         e->field = fi;
         e->key = buf;
+        size_t vn = val->n;
         if (fold)
-            for (uint32_t i = 0; i < val->n; i++)
-                e->key[i] = (uint8_t)text_lower(val->p[i]);
-        else if (val->n)
-            memcpy(e->key, val->p, val->n);
-        e->key[val->n] = 0;
-        memcpy(e->key + val->n + 1, scope.b, 16);
-        e->klen = val->n + 17;
+            vn = text_fold_key(e->key, KEY_MAX - 17, val->p, val->n);
+        else if (vn)
+            memcpy(e->key, val->p, vn);
+        e->key[vn] = 0;
+        memcpy(e->key + vn + 1, scope.b, 16);
+        e->klen = vn + 17;
         memcpy(e->data, v->id.b, 16);
         e->dlen = 16;
         buf += KEY_MAX;

@@ -646,8 +646,10 @@ static int unique_candidates(MDB_txn *txn, MDB_dbi dbi, const char *value, bool 
     if (vn + 1 > KEY_MAX - 16)
         return ROSTER_E_OK; /* longer than any stored value */
     uint8_t p[KEY_MAX];
-    for (size_t i = 0; i < vn; i++)
-        p[i] = fold ? (uint8_t)text_lower(value[i]) : (uint8_t)value[i];
+    if (fold)
+        vn = text_fold_key(p, KEY_MAX - 17, value, vn);
+    else
+        memcpy(p, value, vn);
     p[vn] = 0;
     size_t pn = vn + 1;
     MDB_cursor *c;

@@ -9,7 +9,7 @@
  *   tenants         id(16) -> roster.v1.Tenant encoding (user_count never stored)
  *   idx_tenant      scope(16) id(16) -> flags(1)           per-tenant createdAt order
  *   uniq_reference  reference 0x00 scope(16) -> id(16)     unique
- *   uniq_email      lower(email) 0x00 scope(16) -> id(16)  unique
+ *   uniq_email      fold(email) 0x00 scope(16) -> id(16)  unique (text_fold_key)
  *   idx_<field>     'g' value id(16) -> flags(1)           all users (a sort
  *                   index per sortable field but createdAt: store_fields)
  *                   't' scope(16) value id(16) -> flags(1) per tenant

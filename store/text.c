@@ -1,6 +1,9 @@
 #include "text.h"
 
 #include <stdint.h>
+#include <stdlib.h>
+#include <unicase.h>
+#include <uninorm.h>
 #include <string.h>
 
 bool text_utf8_valid(const char *str, size_t n)
@@ -39,6 +42,23 @@ bool text_utf8_valid(const char *str, size_t n)
         s += need + 1;
     }
     return true;
+}
+
+size_t text_fold_key(unsigned char *out, size_t cap, const char *s, size_t n)
+{
+    bool ascii = true;
+    for (size_t i = 0; i < n && ascii; i++)
+        ascii = ((unsigned char)s[i] & 0x80) == 0;
+    if (!ascii && text_utf8_valid(s, n)) {
+        size_t len = cap;
+        uint8_t *r = u8_casefold((const uint8_t *)s, n, NULL, UNINORM_NFC, out, &len);
+        if (r == out)
+            return len;
+        free(r); /* NULL, or a heap result longer than cap */
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = (unsigned char)text_lower(s[i]);
+    return n;
 }
 
 /* Length of the UTF-8 character starting with byte c (1 for stray bytes). */

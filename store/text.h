@@ -17,6 +17,16 @@ static inline char text_lower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 }
 
+/* The key form of a case-insensitive unique value (email), written to out
+ * (cap bytes, cap >= n) and its length returned. ASCII text is ASCII
+ * lower-cased, byte for byte (the key format of every store so far).
+ * Other well-formed UTF-8 gets Unicode full case folding (locale
+ * independent, CaseFolding.txt statuses C and F: "ß" and "SS" both fold
+ * to "ss") followed by NFC normalization, through libunistring's
+ * u8_casefold; when that fails or does not fit in cap bytes, the ASCII
+ * lower-casing is used instead, so the result is always defined. */
+size_t text_fold_key(unsigned char *out, size_t cap, const char *s, size_t n);
+
 /* SQL LIKE: '%' any run (also empty), '_' exactly one character (UTF-8
  * code point), '\' makes the next pattern character literal. `ci` folds
  * ASCII case. */

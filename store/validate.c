@@ -5,14 +5,16 @@
 
 #include <jansson.h>
 #include <string.h>
+#include <strings.h>
 
 static int validate_one(roster_uuid *id, const model_field *f, const char *s,
                         roster_err_detail *detail)
 {
     switch (f->type) {
     case MODEL_T_TEXT:
-    case MODEL_T_URL:
         return validate_text(s, f->max_len, (f->flags & MODEL_NONEMPTY) != 0, f->name, detail);
+    case MODEL_T_URL:
+        return validate_url(s, f->max_len, f->name, detail);
     case MODEL_T_EMAIL:
         return validate_email(s, f->name, detail);
     case MODEL_T_LOCALE:
@@ -103,6 +105,31 @@ int validate_email(const char *s, const char *field, roster_err_detail *detail)
 bad:
     return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field,
                        "%s is not an email address (local@domain)", field);
+}
+
+int validate_url(const char *s, size_t max, const char *field, roster_err_detail *detail)
+{
+    int rc = validate_text(s, max, false, field, detail);
+    if (rc != ROSTER_E_OK || s[0] == '\0')
+        return rc; /* "" clears the field */
+    size_t scheme = strncasecmp(s, "https://", 8) == 0  ? 8
+                    : strncasecmp(s, "http://", 7) == 0 ? 7
+                                                        : 0;
+    if (scheme == 0)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field,
+                           "%s must be an absolute http:// or https:// URL", field);
+    if (strchr(s, ' ') != NULL)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field, "%s contains a space", field);
+    const char *host = s + scheme;
+    size_t hlen = strcspn(host, "/?#");
+    const char *at = memchr(host, '@', hlen); /* userinfo@host */
+    if (at != NULL) {
+        hlen -= (size_t)(at + 1 - host);
+        host = at + 1;
+    }
+    if (hlen == 0 || host[0] == ':')
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field, "%s has no host", field);
+    return ROSTER_E_OK;
 }
 
 static int validate_charset(const char *s, size_t max, const char *extra, const char *what,

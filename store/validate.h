@@ -17,6 +17,11 @@
 int validate_text(const char *s, size_t max, bool nonempty, const char *field,
                   roster_err_detail *detail);
 
+/* An avatar URL: text rules (at most `max` bytes), and, unless empty, an
+ * absolute http:// or https:// URL (scheme in any case) with a non-empty
+ * host and no spaces; javascript:, data: and relative URLs are refused. */
+int validate_url(const char *s, size_t max, const char *field, roster_err_detail *detail);
+
 /* An email address: text rules, at most ROSTER_MAX_EMAIL bytes, exactly
  * one '@' with a local part of 1..64 bytes and a domain of dot-separated
  * non-empty labels, no spaces. */
@@ -40,12 +45,12 @@ enum {
 };
 
 /* Checks the fields of record r that message m holds (sl: the message's
- * check_* slots of store_fields), in model order, each by its model type: TEXT and URL with
- * validate_text (the model's max_len, MODEL_NONEMPTY), EMAIL, LOCALE, TIMEZONE and JSON with their
- * validators above, ID as UUID text; booleans and dates need no check. A field absent from m is
- * refused only when VALIDATE_REQUIRED and the model marks it MODEL_REQUIRED ("reference is
- * required"). Fields the service sets (MODEL_SERVER_SET: id, createdAt, updatedAt) are the
- * caller's: a request's id names its target and a restore keeps them.
+ * check_* slots of store_fields), in model order, each by its model type: TEXT with
+ * validate_text (the model's max_len, MODEL_NONEMPTY), URL with validate_url, EMAIL, LOCALE,
+ * TIMEZONE and JSON with their validators above, ID as UUID text; booleans and dates need no check.
+ * A field absent from m is refused only when VALIDATE_REQUIRED and the model marks it
+ * MODEL_REQUIRED ("reference is required"). Fields the service sets (MODEL_SERVER_SET: id,
+ * createdAt, updatedAt) are the caller's: a request's id names its target and a restore keeps them.
  * `what` selects values, references or both (one pass in model order), so
  * a caller can check other things between the two.
  * On success ids[i] (MODEL_MAX_FIELDS entries, may be NULL) holds the

@@ -215,6 +215,31 @@ has "$T/out" '"ok":false'
 has "$T/out" "\"kind\":\"missing_entry\",\"db\":\"uniq_email\",\"id\":\"$victim\""
 has "$T/out" "\"kind\":\"stale_entry\",\"db\":\"idx_tenant\""
 
+# ---- Unicode case folding of emails, and avatarUrl: duplicates by
+# folding and bad URLs refused by line, nothing written.
+cat >"$T/fold.jsonl" <<'JSONL'
+{"__typename":"UserModel","reference":"e1","email":"élodie@example.com"}
+{"__typename":"UserModel","reference":"e2","email":"ÉLODIE@example.com"}
+{"__typename":"UserModel","reference":"s1","email":"STRASSE@example.com"}
+{"__typename":"UserModel","reference":"s2","email":"straße@example.com"}
+{"__typename":"UserModel","reference":"a1","email":"a1@example.com","avatarUrl":"javascript:alert(1)"}
+{"__typename":"UserModel","reference":"a2","email":"a2@example.com","avatarUrl":"https://cdn.example.com/a2.png"}
+JSONL
+expect 4 "$CTL" --data "$T/u" load <"$T/fold.jsonl"
+has "$T/err" "line 2: email"
+has "$T/err" "line 4: email"
+has "$T/err" "line 5: avatarUrl"
+has "$T/err" "3 bad line(s); nothing was written"
+expect 0 "$CTL" --data "$T/u" dump
+[ ! -s "$T/out" ] || fail "a rejected load wrote records"
+sed -n '1p;3p;6p' "$T/fold.jsonl" >"$T/fold-good.jsonl"
+expect 0 "$CTL" --data "$T/u" load <"$T/fold-good.jsonl"
+has "$T/out" "loaded 0 tenant(s) and 3 user(s)"
+expect 0 "$CTL" --data "$T/u" verify
+printf '%s\n' '{"__typename":"UserModel","reference":"s3","email":"Straße@Example.com"}' >"$T/fold-dup.jsonl"
+expect 4 "$CTL" --data "$T/u" load <"$T/fold-dup.jsonl"
+has "$T/err" "line 1: email"
+
 # ---- errors on the data directory itself.
 expect 1 "$CTL" --data "$T/none" dump
 has "$T/err" "data directory $T/none"

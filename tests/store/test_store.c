@@ -1,6 +1,9 @@
 /* Store: environment, validation, users, tenants, uniqueness, batches,
  * tenant scope, reopen, verify. */
 #include "store_fixture.h"
+#include "keys.h"
+#include "text.h"
+#include "validate.h"
 
 #include <lmdb.h>
 
@@ -135,6 +138,59 @@ START_TEST(uniqueness_per_tenant_case_insensitive)
     ck_assert_int_eq(fx_user(NULL, "ref", "MAIL@x.io", NULL, &u, &d), ROSTER_E_ALREADY_EXISTS);
     /* Reference is case-sensitive. */
     ck_assert_int_eq(fx_user(NULL, "REF", "new@x.io", NULL, &u, NULL), ROSTER_E_OK);
+}
+END_TEST
+
+/* Email uniqueness folds Unicode case (full folding, then NFC); ASCII
+ * emails keep their ASCII lower-case key bytes. */
+START_TEST(email_unicode_case_folding)
+{
+    unsigned char k[KEY_MAX];
+    ck_assert_uint_eq(text_fold_key(k, sizeof k, "Mail@X.io", 9), 9);
+    ck_assert(memcmp(k, "mail@x.io", 9) == 0);
+    size_t n = text_fold_key(k, sizeof k, "\xc3\x89LODIE@x.io", 12); /* ÉLODIE */
+    ck_assert_uint_eq(n, 12);
+    ck_assert(memcmp(k, "\xc3\xa9lodie@x.io", 12) == 0);
+    n = text_fold_key(k, sizeof k, "E\xcc\x81lodie@x.io", 13); /* E + combining acute */
+    ck_assert_uint_eq(n, 12);
+    ck_assert(memcmp(k, "\xc3\xa9lodie@x.io", 12) == 0);
+    n = text_fold_key(k, sizeof k,
+                      "stra\xc3\x9f"
+                      "e@x.io",
+                      12); /* straße */
+    ck_assert_uint_eq(n, 12);
+    ck_assert(memcmp(k, "strasse@x.io", 12) == 0);
+    ck_assert_uint_eq(text_fold_key(k, sizeof k, "\xff@x", 3), 3); /* not UTF-8: bytes */
+
+    char *t1 = fx_tenant("one", false);
+    Roster__V1__User *u;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(fx_user(NULL, "e1", "\xc3\xa9lodie@example.com", t1, &u, NULL), ROSTER_E_OK);
+    char *id = strdup(u->id);
+    ck_assert_int_eq(fx_user(NULL, "e2", "\xc3\x89LODIE@example.com", t1, &u, &d),
+                     ROSTER_E_ALREADY_EXISTS);
+    ck_assert_str_eq(d.field, "email");
+    ck_assert_int_eq(fx_user(NULL, "s1", "STRASSE@example.com", t1, &u, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(fx_user(NULL, "s2",
+                             "stra\xc3\x9f"
+                             "e@example.com",
+                             t1, &u, &d),
+                     ROSTER_E_ALREADY_EXISTS);
+    ck_assert_str_eq(d.field, "email");
+    ck_assert_int_eq(fx_user(NULL, "e3", "\xc3\x89lodie@example.com", NULL, &u, NULL), ROSTER_E_OK);
+
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+    Roster__V1__UpdateUserRequest up = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
+    up.id = id;
+    up.email = "Stra\xc3\x9f"
+               "E@example.com";
+    ck_assert_int_eq(store_user_update(w, NULL, &up, &fx_arena, NULL, &d), ROSTER_E_ALREADY_EXISTS);
+    ck_assert_str_eq(d.field, "email");
+    up.email = "\xc3\x89lodie@example.com"; /* its own email in another case */
+    ck_assert_int_eq(store_user_update(w, NULL, &up, &fx_arena, NULL, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+    free(id);
 }
 END_TEST
 
@@ -800,6 +856,23 @@ START_TEST(validation_messages_and_order)
     up.avatar_url = "\xff";
     up.tenant_id = "nope";
     expect_refusal(op_update, &up, INV, "avatarUrl", "avatarUrl is not valid UTF-8");
+    static const char *const bad_urls[] = {
+        "javascript:alert(1)", "data:image/png;base64,AAAA", "/img/a.png", "img/a.png",
+        "ftp://example.com/a", "//example.com/a.png",        "http://",    "https:///a.png",
+        "http://a b.com/x"};
+    for (size_t i = 0; i < sizeof bad_urls / sizeof bad_urls[0]; i++) {
+        up.avatar_url = (char *)bad_urls[i];
+        roster_err_detail ud = {0};
+        ck_assert_int_eq(validate_url(bad_urls[i], 2048, "avatarUrl", &ud), INV);
+        ck_assert_str_eq(ud.field, "avatarUrl");
+    }
+    up.avatar_url = "javascript:alert(1)";
+    expect_refusal(op_update, &up, INV, "avatarUrl",
+                   "avatarUrl must be an absolute http:// or https:// URL");
+    static const char *const good_urls[] = {"http://example.com", "https://img.example.com/a.png",
+                                            "HTTPS://Example.COM/a?b=c#d", "http://u@h:8080/", ""};
+    for (size_t i = 0; i < sizeof good_urls / sizeof good_urls[0]; i++)
+        ck_assert_int_eq(validate_url(good_urls[i], 2048, "avatarUrl", NULL), ROSTER_E_OK);
     up.avatar_url = NULL;
     expect_refusal(op_update, &up, INV, "tenantId",
                    "tenantId is not a UUID (8-4-4-4-12 hex digits)");
@@ -841,6 +914,7 @@ int main(void)
     tcase_add_test(tc, validation_names_the_field);
     tcase_add_test(tc, validation_messages_and_order);
     tcase_add_test(tc, uniqueness_per_tenant_case_insensitive);
+    tcase_add_test(tc, email_unicode_case_folding);
     tcase_add_test(tc, batch_isolates_failing_op);
     tcase_add_test(tc, bulk_groups_refuse_without_trace);
     tcase_add_test(tc, update_partial_and_clear);

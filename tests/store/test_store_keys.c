@@ -75,6 +75,10 @@ START_TEST(create_validates)
     ck_assert_int_eq(mk_key(long_name, ROSTER__V1__ROLE__ROLE_ADMIN, NULL, 0, &ks, &d),
                      ROSTER_E_INVALID_ARGUMENT);
     ck_assert_str_eq(d.field, "name");
+    ck_assert_int_eq(mk_key("key \xc3", ROSTER__V1__ROLE__ROLE_ADMIN, NULL, 0, &ks, &d),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "name");
+    ck_assert_str_eq(d.message, "name is not valid UTF-8");
     long_name[255] = '\0';
     ck_assert_int_eq(mk_key(long_name, ROSTER__V1__ROLE__ROLE_ADMIN, NULL, 0, &ks, &d),
                      ROSTER_E_OK);
