@@ -50,6 +50,7 @@ typedef struct field_cond {
     model_filter kind;
     uint16_t off;  /* slot in user_fields (rec_user_off) */
     const void *f; /* the Roster__V1__{String,Bool,Date}Filter */
+    str_cond s;    /* the StringFilter compiled (kind MODEL_FILTER_STRING) */
 } field_cond;
 
 typedef struct uquery {
@@ -206,6 +207,10 @@ static int query_prepare(uquery *q, const roster_uuid *scope,
         q->search_field = fi;
         q->search = req->search->value;
         q->search_n = strlen(q->search);
+        if (q->search_n > ROSTER_MAX_PATTERN)
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "search.value",
+                               "search.value is %zu bytes; at most %d are allowed", q->search_n,
+                               ROSTER_MAX_PATTERN);
     }
 
     if ((err = filter_id_parse(&q->id, f->id, "filter.id", arena, detail)) != ROSTER_E_OK ||
@@ -223,12 +228,13 @@ static int query_prepare(uquery *q, const roster_uuid *scope,
         if (fd == NULL || kind == MODEL_FILTER_NONE || kind == MODEL_FILTER_ID)
             continue;
         const void *cf = model_pb_ptr(&f->base, fd);
+        str_cond sc = {NULL, 0, 0, NULL, NULL};
         if (kind == MODEL_FILTER_STRING &&
-            (err = filter_str_check(cf, sf->filter_name[i], detail)) != ROSTER_E_OK)
+            (err = filter_str_compile(&sc, cf, sf->filter_name[i], arena, detail)) != ROSTER_E_OK)
             return err;
         if (cf == NULL)
             continue;
-        q->conds[q->n_conds++] = (field_cond){(int)i, kind, rec_user_off[i], cf};
+        q->conds[q->n_conds++] = (field_cond){(int)i, kind, rec_user_off[i], cf, sc};
     }
     for (int u = 0; u < UNIQ__COUNT && q->cand_uniq < 0; u++) {
         const Roster__V1__StringFilter *uf =
@@ -298,7 +304,7 @@ static bool match_record(const uquery *q, user_view *v)
         bool ok;
         switch (c->kind) {
         case MODEL_FILTER_STRING:
-            ok = filter_str_match(c->f, *(const rec_str *)slot);
+            ok = filter_str_cond_match(&c->s, *(const rec_str *)slot);
             break;
         case MODEL_FILTER_BOOL:
             ok = filter_bool_match(c->f, *(const rec_bool *)slot);

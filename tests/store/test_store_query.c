@@ -331,6 +331,89 @@ START_TEST(like_matcher)
 }
 END_TEST
 
+/* Random strings and patterns over a small alphabet (with a two-byte
+ * character, a stray continuation byte, escapes and both wildcards):
+ * the compiled matcher agrees with text_like on every pair. */
+START_TEST(compiled_pattern_matches_text_like)
+{
+    static const char *const atoms[] = {"a", "b", "A", "%", "_", "\\", "\xc3\xa9", "\xa9"};
+    static const char *const satoms[] = {"a", "b", "A", "B", "\xc3\xa9", "\xa9", "%", "_"};
+    uint32_t rnd = 12345;
+#define RND() (rnd = rnd * 1103515245u + 12345u, (rnd >> 16) & 0x7fff)
+    char pat[64], str[64];
+    text_pattern p;
+    for (int iter = 0; iter < 200000; iter++) {
+        size_t pn = 0, sn = 0;
+        int np = (int)(RND() % 8), ns = (int)(RND() % 10);
+        for (int i = 0; i < np; i++) {
+            const char *a = atoms[RND() % 8];
+            memcpy(pat + pn, a, strlen(a));
+            pn += strlen(a);
+        }
+        for (int i = 0; i < ns; i++) {
+            const char *a = satoms[RND() % 8];
+            memcpy(str + sn, a, strlen(a));
+            sn += strlen(a);
+        }
+        for (int ci = 0; ci < 2; ci++) {
+            ck_assert(text_pattern_compile(&p, pat, pn, ci));
+            bool want = text_like(str, sn, pat, pn, ci);
+            ck_assert_msg(text_pattern_match(&p, str, sn) == want, "like(%.*s, %.*s, %d)", (int)sn,
+                          str, (int)pn, pat, ci);
+        }
+    }
+#undef RND
+    char big[ROSTER_MAX_PATTERN + 1];
+    memset(big, '%', sizeof big);
+    ck_assert(text_pattern_compile(&p, big, ROSTER_MAX_PATTERN, false));
+    ck_assert(text_pattern_match(&p, "x", 1));
+    ck_assert(!text_pattern_compile(&p, big, sizeof big, false));
+}
+END_TEST
+
+/* like, iLike and search values longer than ROSTER_MAX_PATTERN are
+ * refused naming the field; the limit itself is accepted. */
+START_TEST(pattern_length_limit)
+{
+    Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+    Roster__V1__StringFilter sf = ROSTER__V1__STRING_FILTER__INIT;
+    Roster__V1__UserSearch search = ROSTER__V1__USER_SEARCH__INIT;
+    char big[ROSTER_MAX_PATTERN + 2];
+    memset(big, '%', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    roster_err_detail d = {0};
+    int err;
+    int64_t total, all;
+    run(&req, &all, &err, &d);
+    ck_assert_int_eq(err, ROSTER_E_OK);
+    req.filter = &f;
+    f.email = &sf;
+    sf.like = big;
+    run(&req, &total, &err, &d);
+    ck_assert_int_eq(err, ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "filter.email.like");
+    sf.like = NULL;
+    sf.i_like = big;
+    run(&req, &total, &err, &d);
+    ck_assert_int_eq(err, ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "filter.email.iLike");
+    big[ROSTER_MAX_PATTERN] = 0; /* exactly the limit */
+    run(&req, &total, &err, &d);
+    ck_assert_int_eq(err, ROSTER_E_OK);
+    ck_assert_int_eq(total, all); /* every user has an email */
+    f.email = NULL;
+    big[ROSTER_MAX_PATTERN] = 'x';
+    search.value = big;
+    search.has_key = 1;
+    search.key = ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_EMAIL;
+    req.search = &search;
+    run(&req, &total, &err, &d);
+    ck_assert_int_eq(err, ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "search.value");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store_query");
@@ -343,6 +426,8 @@ int main(void)
     tcase_add_test(tc, paging_and_argument_errors);
     tcase_add_test(tc, default_page_is_twenty);
     tcase_add_test(tc, like_matcher);
+    tcase_add_test(tc, compiled_pattern_matches_text_like);
+    tcase_add_test(tc, pattern_length_limit);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
