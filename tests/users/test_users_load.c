@@ -178,10 +178,12 @@ START_TEST(slow_scan_stops_at_its_deadline)
     slow_req q;
     slow_init(&q, slow_pattern);
     call_res r;
-    /* Unbounded, the scan takes a while (reported, not asserted). */
+    /* With 1.5 s the scan either ends (and takes a while) or is stopped. */
     int64_t t0 = roster_mono_ns();
-    ck_assert_int_eq(call_sync(cl, RPC_LIST_USERS, &q.lu.base, 60000, NULL, &r), 0);
-    ck_assert_int_eq(((Roster__V1__ListUsersResponse *)r.reply)->total_count, 0);
+    int code = call_sync(cl, RPC_LIST_USERS, &q.lu.base, 1500, NULL, &r);
+    ck_assert_msg(code == 0 || code == 4, "code %d", code);
+    if (code == 0)
+        ck_assert_int_eq(((Roster__V1__ListUsersResponse *)r.reply)->total_count, 0);
     call_res_free(&r);
     double full = ms_since(t0);
     /* With 100 ms it is stopped in the scan: the service itself answers
@@ -203,9 +205,9 @@ START_TEST(slow_scan_stops_at_its_deadline)
     ck_assert_int_eq(call_sync(cl, RPC_LIST_USERS, &one.base, 2000, NULL, &r), 0);
     call_res_free(&r);
     fprintf(stderr,
-            "scan of %d users: unbounded %.0f ms; 100 ms deadline answered in %.0f ms; "
+            "scan of %d users: %.0f ms (%s); 100 ms deadline answered in %.0f ms; "
             "next scan after %.0f ms\n",
-            N_USERS, full, stopped, next);
+            N_USERS, full, code == 0 ? "whole" : "stopped at 1.5 s", stopped, next);
     ck_assert_msg(full > 300, "the scan is too fast (%.0f ms) to test its deadline", full);
     ck_assert_msg(next < 200, "the next scan waited %.0f ms", next);
     finish();
