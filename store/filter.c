@@ -3,6 +3,7 @@
 #include "roster_limits.h"
 #include "text.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int parse_list(roster_uuid **out, size_t *n_out, const Roster__V1__StringList *l,
@@ -70,6 +71,49 @@ int filter_str_check(const Roster__V1__StringFilter *f, const char *field,
         (f->value_not_in && f->value_not_in->n_values > ROSTER_MAX_FILTER_VALUES))
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field, "%s lists more than %d values",
                            field, ROSTER_MAX_FILTER_VALUES);
+    const char *pat[2] = {f->like, f->i_like};
+    const char *op[2] = {"like", "iLike"};
+    for (int i = 0; i < 2; i++) {
+        if (pat[i] == NULL)
+            continue;
+        size_t n = strlen(pat[i]);
+        if (n > ROSTER_MAX_PATTERN) {
+            char name[sizeof(((roster_err_detail *)0)->field)];
+            snprintf(name, sizeof name, "%s.%s", field, op[i]);
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, name,
+                               "%s is %zu bytes; at most %d are allowed", name, n,
+                               ROSTER_MAX_PATTERN);
+        }
+    }
+    return ROSTER_E_OK;
+}
+
+int filter_str_compile(str_cond *out, const Roster__V1__StringFilter *f, const char *field,
+                       roster_arena *arena, roster_err_detail *detail)
+{
+    str_cond c = {f, 0, 0, NULL, NULL};
+    int err = filter_str_check(f, field, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    if (f == NULL) {
+        *out = c;
+        return ROSTER_E_OK;
+    }
+    c.eq_n = f->equal_to ? strlen(f->equal_to) : 0;
+    c.neq_n = f->not_equal_to ? strlen(f->not_equal_to) : 0;
+    const char *pat[2] = {f->like, f->i_like};
+    text_pattern **dst[2] = {&c.like, &c.i_like};
+    for (int i = 0; i < 2; i++) {
+        if (pat[i] == NULL)
+            continue;
+        text_pattern *p = roster_arena_alloc(arena, sizeof *p);
+        if (p == NULL)
+            return ROSTER_E_NOMEM;
+        if (!text_pattern_compile(p, pat[i], strlen(pat[i]), i == 1))
+            return ROSTER_E_INVALID_ARGUMENT; /* checked above */
+        *dst[i] = p;
+    }
+    *out = c;
     return ROSTER_E_OK;
 }
 
@@ -135,6 +179,39 @@ bool filter_str_match(const Roster__V1__StringFilter *f, rec_str v)
     if (f->like && !text_like(v.p, v.n, f->like, strlen(f->like), false))
         return false;
     if (f->i_like && !text_like(v.p, v.n, f->i_like, strlen(f->i_like), true))
+        return false;
+    if (f->value_in && !str_in(v, f->value_in))
+        return false;
+    if (f->value_not_in && str_in(v, f->value_not_in))
+        return false;
+    return true;
+}
+
+static bool str_eq_n(rec_str v, const char *s, size_t n)
+{
+    return v.n == n && (n == 0 || memcmp(v.p, s, n) == 0);
+}
+
+bool filter_str_cond_match(const str_cond *c, rec_str v)
+{
+    const Roster__V1__StringFilter *f = c->f;
+    if (f == NULL)
+        return true;
+    if (f->has_equal_to_null && f->equal_to_null && v.set)
+        return false;
+    if (f->has_not_equal_to_null && f->not_equal_to_null && !v.set)
+        return false;
+    bool value_ops = f->equal_to || f->not_equal_to || f->like || f->i_like || f->value_in ||
+                     (f->value_not_in && f->value_not_in->n_values);
+    if (!v.set)
+        return !value_ops;
+    if (f->equal_to && !str_eq_n(v, f->equal_to, c->eq_n))
+        return false;
+    if (f->not_equal_to && str_eq_n(v, f->not_equal_to, c->neq_n))
+        return false;
+    if (c->like && !text_pattern_match(c->like, v.p, v.n))
+        return false;
+    if (c->i_like && !text_pattern_match(c->i_like, v.p, v.n))
         return false;
     if (f->value_in && !str_in(v, f->value_in))
         return false;

@@ -7,6 +7,7 @@
 #define ROSTER_STORE_FILTER_H
 
 #include "record.h"
+#include "text.h"
 
 #include "arena.h"
 #include "error.h"
@@ -27,9 +28,26 @@ int filter_id_parse(id_cond *out, const Roster__V1__IdFilter *f, const char *fie
                     roster_arena *arena, roster_err_detail *detail);
 
 /* Checks a StringFilter (may be NULL): list sizes at most
- * ROSTER_MAX_FILTER_VALUES. */
+ * ROSTER_MAX_FILTER_VALUES, like and iLike at most ROSTER_MAX_PATTERN
+ * bytes (INVALID_ARGUMENT naming `field`.like or `field`.iLike). */
 int filter_str_check(const Roster__V1__StringFilter *f, const char *field,
                      roster_err_detail *detail);
+
+/* A StringFilter ready to match: its like and iLike patterns compiled
+ * and the lengths of its equalTo / notEqualTo values taken once. */
+typedef struct str_cond {
+    const Roster__V1__StringFilter *f; /* borrowed from the request */
+    size_t eq_n, neq_n;
+    text_pattern *like, *i_like; /* NULL when not given; arena-owned */
+} str_cond;
+
+/* Checks f (as filter_str_check) and compiles it into *out; NULL f is no
+ * condition. Patterns live in arena. */
+int filter_str_compile(str_cond *out, const Roster__V1__StringFilter *f, const char *field,
+                       roster_arena *arena, roster_err_detail *detail);
+
+/* filter_str_match for a compiled filter. */
+bool filter_str_cond_match(const str_cond *c, rec_str value);
 
 /* Whether value (null when !present) satisfies the condition. */
 bool filter_id_match(const id_cond *c, const roster_uuid *value, bool present);

@@ -37,7 +37,10 @@
 #include "store_internal.h"
 #include "text.h"
 
+#include "clock.h"
 #include "roster_limits.h"
+
+#include <stdatomic.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +53,7 @@ typedef struct field_cond {
     model_filter kind;
     uint16_t off;  /* slot in user_fields (rec_user_off) */
     const void *f; /* the Roster__V1__{String,Bool,Date}Filter */
+    str_cond s;    /* the StringFilter compiled (kind MODEL_FILTER_STRING) */
 } field_cond;
 
 typedef struct uquery {
@@ -79,7 +83,29 @@ typedef struct uquery {
     int range_field;
     uint8_t range_val[KEY_MAX];
     size_t range_len;
+    /* limits of the read transaction (store_read_set_limits) */
+    int64_t deadline_ns;
+    const _Atomic int64_t *stop_ns;
+    unsigned steps; /* records and entries visited since the last check */
 } uquery;
+
+/* Counts one step of a walk or scan; every STORE_CHECK_EVERY steps checks
+ * the deadline and the stop time. */
+static int query_step(uquery *q)
+{
+    if (++q->steps < STORE_CHECK_EVERY)
+        return ROSTER_E_OK;
+    q->steps = 0;
+    if (q->deadline_ns == 0 && q->stop_ns == NULL)
+        return ROSTER_E_OK;
+    int64_t now = roster_mono_ns();
+    if (q->deadline_ns != 0 && now >= q->deadline_ns)
+        return ROSTER_E_DEADLINE_EXCEEDED;
+    int64_t stop = q->stop_ns ? atomic_load(q->stop_ns) : 0;
+    if (stop != 0 && now >= stop)
+        return ROSTER_E_UNAVAILABLE;
+    return ROSTER_E_OK;
+}
 
 static const Roster__V1__UserFilter empty_filter = ROSTER__V1__USER_FILTER__INIT;
 
@@ -206,6 +232,10 @@ static int query_prepare(uquery *q, const roster_uuid *scope,
         q->search_field = fi;
         q->search = req->search->value;
         q->search_n = strlen(q->search);
+        if (q->search_n > ROSTER_MAX_PATTERN)
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "search.value",
+                               "search.value is %zu bytes; at most %d are allowed", q->search_n,
+                               ROSTER_MAX_PATTERN);
     }
 
     if ((err = filter_id_parse(&q->id, f->id, "filter.id", arena, detail)) != ROSTER_E_OK ||
@@ -223,12 +253,13 @@ static int query_prepare(uquery *q, const roster_uuid *scope,
         if (fd == NULL || kind == MODEL_FILTER_NONE || kind == MODEL_FILTER_ID)
             continue;
         const void *cf = model_pb_ptr(&f->base, fd);
+        str_cond sc = {NULL, 0, 0, NULL, NULL};
         if (kind == MODEL_FILTER_STRING &&
-            (err = filter_str_check(cf, sf->filter_name[i], detail)) != ROSTER_E_OK)
+            (err = filter_str_compile(&sc, cf, sf->filter_name[i], arena, detail)) != ROSTER_E_OK)
             return err;
         if (cf == NULL)
             continue;
-        q->conds[q->n_conds++] = (field_cond){(int)i, kind, rec_user_off[i], cf};
+        q->conds[q->n_conds++] = (field_cond){(int)i, kind, rec_user_off[i], cf, sc};
     }
     for (int u = 0; u < UNIQ__COUNT && q->cand_uniq < 0; u++) {
         const Roster__V1__StringFilter *uf =
@@ -298,7 +329,7 @@ static bool match_record(const uquery *q, user_view *v)
         bool ok;
         switch (c->kind) {
         case MODEL_FILTER_STRING:
-            ok = filter_str_match(c->f, *(const rec_str *)slot);
+            ok = filter_str_cond_match(&c->s, *(const rec_str *)slot);
             break;
         case MODEL_FILTER_BOOL:
             ok = filter_bool_match(c->f, *(const rec_bool *)slot);
@@ -388,7 +419,7 @@ static int walk_first(MDB_cursor *c, const uint8_t *p, size_t pn, bool desc, MDB
     return mdb_cursor_get(c, k, v, MDB_PREV);
 }
 
-static int walk_index(const uquery *q, MDB_txn *txn, const store *s, page_acc *a)
+static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
 {
     uint8_t prefix[KEY_MAX];
     size_t pn = 0;
@@ -469,6 +500,8 @@ static int walk_index(const uquery *q, MDB_txn *txn, const store *s, page_acc *a
         if (k.mv_size < pn + 16 || memcmp(k.mv_data, prefix, pn) != 0)
             break;
         if (skip_false && ((const uint8_t *)k.mv_data)[pn] == 0x01)
+            break;
+        if ((err = query_step(q)) != ROSTER_E_OK)
             break;
         roster_uuid id;
         memcpy(id.b, (const uint8_t *)k.mv_data + k.mv_size - 16, 16);
@@ -679,7 +712,7 @@ static int unique_candidates(MDB_txn *txn, MDB_dbi dbi, const char *value, bool 
     return rc == 0 || rc == MDB_NOTFOUND ? ROSTER_E_OK : store_mdb_err(rc);
 }
 
-static int run_topk(const uquery *q, MDB_txn *txn, const store *s, bool candidates, page_acc *a)
+static int run_topk(uquery *q, MDB_txn *txn, const store *s, bool candidates, page_acc *a)
 {
     topk t = {.desc = q->desc, .k = q->offset + q->limit};
     roster_uuid *ids = NULL;
@@ -739,7 +772,8 @@ static int run_topk(const uquery *q, MDB_txn *txn, const store *s, bool candidat
         MDB_val k, v;
         for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-            if ((err = offer(q, &t, &total, v.mv_data, v.mv_size)) != ROSTER_E_OK)
+            if ((err = query_step(q)) != ROSTER_E_OK ||
+                (err = offer(q, &t, &total, v.mv_data, v.mv_size)) != ROSTER_E_OK)
                 break;
         mdb_cursor_close(c);
         if (err == ROSTER_E_OK && rc != MDB_NOTFOUND)
@@ -761,6 +795,26 @@ out:
     return err;
 }
 
+/* The candidates plan: a few users named by id or a unique value. */
+static bool query_candidates(const uquery *q)
+{
+    return q->id.has_eq || q->id.has_in || q->cand_uniq >= 0;
+}
+
+/* The scan plan: every user record read into a top-k. */
+static bool query_scans(const uquery *q)
+{
+    return q->need_record && !q->one_tenant && q->sort != MODEL_USER_createdAt;
+}
+
+bool store_user_list_scans(const roster_uuid *scope, const Roster__V1__ListUsersRequest *req,
+                           roster_arena *arena)
+{
+    uquery q;
+    return query_prepare(&q, scope, req, arena, NULL) == ROSTER_E_OK && !q.empty &&
+           !query_candidates(&q) && q.need_record && q.range_field < 0;
+}
+
 int store_user_list_raw(store_rtxn *r, const roster_uuid *scope,
                         const Roster__V1__ListUsersRequest *req, roster_arena *arena,
                         store_page *out, roster_err_detail *detail)
@@ -769,16 +823,17 @@ int store_user_list_raw(store_rtxn *r, const roster_uuid *scope,
     int err = query_prepare(&q, scope, req, arena, detail);
     if (err != ROSTER_E_OK)
         return err;
+    q.deadline_ns = r->deadline_ns;
+    q.stop_ns = r->stop_ns;
     page_acc a = {.q = &q};
     a.items = roster_arena_alloc(arena, (q.limit ? q.limit : 1) * sizeof *a.items);
     a.ids = roster_arena_alloc(arena, (q.limit ? q.limit : 1) * sizeof *a.ids);
     if (a.items == NULL || a.ids == NULL)
         return ROSTER_E_NOMEM;
     if (!q.empty) {
-        bool candidates = q.id.has_eq || q.id.has_in || q.cand_uniq >= 0;
-        if (candidates)
+        if (query_candidates(&q))
             err = run_topk(&q, r->txn, r->s, true, &a);
-        else if (q.need_record && !q.one_tenant && q.sort != MODEL_USER_createdAt)
+        else if (query_scans(&q))
             err = run_topk(&q, r->txn, r->s, false, &a);
         else
             err = walk_index(&q, r->txn, r->s, &a);

@@ -228,8 +228,16 @@ int store_read_begin(store *s, store_rtxn **out)
         return store_mdb_err(rc);
     }
     r->s = s;
+    r->deadline_ns = 0;
+    r->stop_ns = NULL;
     *out = r;
     return ROSTER_E_OK;
+}
+
+void store_read_set_limits(store_rtxn *r, int64_t deadline_ns, const _Atomic int64_t *stop_ns)
+{
+    r->deadline_ns = deadline_ns;
+    r->stop_ns = stop_ns;
 }
 
 void store_read_end(store_rtxn *r)

@@ -111,6 +111,24 @@ int store_read_begin(store *s, store_rtxn **out);
 /* Ends a read transaction. Accepts NULL. */
 void store_read_end(store_rtxn *r);
 
+/* Records a list query of r checks between records: every
+ * STORE_CHECK_EVERY records an index walk or scan of store_user_list
+ * compares the monotonic clock (roster_mono_ns) with deadline_ns (0: none)
+ * and stops with ROSTER_E_DEADLINE_EXCEEDED past it, and with
+ * ROSTER_E_UNAVAILABLE once *stop_ns (may be NULL; 0: not stopping) is
+ * set and passed. stop_ns is borrowed until store_read_end. */
+#define STORE_CHECK_EVERY 64
+void store_read_set_limits(store_rtxn *r, int64_t deadline_ns, const _Atomic int64_t *stop_ns);
+
+/* Whether store_user_list would answer req by reading the record of every
+ * user of the store or of one tenant: the scan plan of docs/store.md, or
+ * an index walk with conditions only records answer (which visits every
+ * entry for the exact total). Such a query costs time in the number of
+ * users rather than the page. False for a request it refuses. Temporary
+ * allocations live in `arena`. */
+bool store_user_list_scans(const roster_uuid *scope, const Roster__V1__ListUsersRequest *req,
+                           roster_arena *arena);
+
 /* Begins the write transaction used for a group of write operations. Each
  * operation below runs in its own nested LMDB transaction: when one fails,
  * it leaves nothing behind and the others in the group are unaffected.

@@ -47,6 +47,8 @@ struct store {
 struct store_rtxn {
     store *s;
     MDB_txn *txn;
+    int64_t deadline_ns;            /* 0: none (store_read_set_limits) */
+    const _Atomic int64_t *stop_ns; /* NULL: never stopped */
 };
 
 /* Counter changes of a write group, applied at commit (so the hot counter

@@ -149,3 +149,94 @@ bool text_eq_ci(const char *a, size_t an, const char *b, size_t bn)
             return false;
     return true;
 }
+
+bool text_pattern_compile(text_pattern *out, const char *pat, size_t pn, bool ci)
+{
+    if (pn > ROSTER_MAX_PATTERN)
+        return false;
+    text_pattern p;
+    p.ci = ci;
+    p.n_tok = 0;
+    p.n_seg = 0;
+    for (size_t i = 0; i < pn; i++) {
+        char c = pat[i];
+        if (c == '%') {
+            p.seg_end[p.n_seg++] = p.n_tok;
+            while (i + 1 < pn && pat[i + 1] == '%')
+                i++;
+            continue;
+        }
+        if (c == '_') {
+            p.tok[p.n_tok++] = TEXT_PAT_ANY;
+            continue;
+        }
+        if (c == '\\' && i + 1 < pn)
+            c = pat[++i];
+        p.tok[p.n_tok++] = (uint8_t)(ci ? text_lower(c) : c);
+    }
+    p.seg_end[p.n_seg++] = p.n_tok;
+    *out = p;
+    return true;
+}
+
+enum { SEG_MATCH, SEG_MISMATCH, SEG_RUNOUT };
+
+/* Matches tokens [b, e) of p as a prefix of s[at..n); on SEG_MATCH *end is
+ * the position after them. */
+static int seg_at(size_t *end, const text_pattern *p, size_t b, size_t e, const char *s, size_t n,
+                  size_t at)
+{
+    size_t i = at;
+    for (size_t t = b; t < e; t++) {
+        if (i == n)
+            return SEG_RUNOUT;
+        uint16_t k = p->tok[t];
+        if (k == TEXT_PAT_ANY) {
+            size_t l = u8len((uint8_t)s[i]);
+            i += l <= n - i ? l : n - i;
+        } else if ((uint8_t)(p->ci ? text_lower(s[i]) : s[i]) == k) {
+            i++;
+        } else {
+            return SEG_MISMATCH;
+        }
+    }
+    *end = i;
+    return SEG_MATCH;
+}
+
+/* The segments are matched left to right, each at its first position (in
+ * steps of one code point) after the previous one: the leftmost place is
+ * always the best, since everything after it can still be reached by the
+ * next '%'. The first segment is anchored at the start, the last must end
+ * the text. */
+bool text_pattern_match(const text_pattern *p, const char *s, size_t n)
+{
+    size_t cur = 0, end = 0;
+    if (seg_at(&end, p, 0, p->seg_end[0], s, n, 0) != SEG_MATCH)
+        return false;
+    if (p->n_seg == 1)
+        return end == n;
+    cur = end;
+    for (size_t g = 1; g < p->n_seg; g++) {
+        size_t b = p->seg_end[g - 1], e = p->seg_end[g];
+        bool last = g + 1 == p->n_seg;
+        if (b == e) /* a trailing '%' */
+            return true;
+        if (cur == n)
+            return false;
+        size_t at = cur;
+        for (;;) {
+            int r = seg_at(&end, p, b, e, s, n, at);
+            if (r == SEG_RUNOUT)
+                return false;
+            if (r == SEG_MATCH && (!last || end == n))
+                break;
+            size_t l = u8len((uint8_t)s[at]);
+            at += l <= n - at ? l : n - at;
+            if (at == n)
+                return false;
+        }
+        cur = end;
+    }
+    return true;
+}

@@ -6,6 +6,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "roster_limits.h"
 
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or
  * code points above U+10FFFF). */
@@ -31,6 +34,28 @@ size_t text_fold_key(unsigned char *out, size_t cap, const char *s, size_t n);
  * code point), '\' makes the next pattern character literal. `ci` folds
  * ASCII case. */
 bool text_like(const char *s, size_t n, const char *pat, size_t pn, bool ci);
+
+/* A LIKE pattern compiled once per query: its tokens (literal bytes,
+ * ASCII-folded for iLike, and '_') split into the segments between '%'.
+ * Matching reads each record byte against one segment at a time, with no
+ * pass over the pattern text; patterns are at most ROSTER_MAX_PATTERN
+ * bytes, so a record costs at most its length times one segment. */
+#define TEXT_PAT_ANY 0x100 /* token: '_' (one UTF-8 code point) */
+typedef struct text_pattern {
+    bool ci;
+    uint16_t n_tok; /* tokens in tok */
+    uint16_t n_seg; /* segments: n_seg - 1 '%' runs between them */
+    uint16_t tok[ROSTER_MAX_PATTERN];
+    uint16_t seg_end[ROSTER_MAX_PATTERN + 1]; /* segment i: tok[seg_end[i-1] .. seg_end[i]) */
+} text_pattern;
+
+/* Compiles pat[0..pn) into *out (caller-owned, not kept). False when pn is
+ * over ROSTER_MAX_PATTERN; *out is then untouched. */
+bool text_pattern_compile(text_pattern *out, const char *pat, size_t pn, bool ci);
+
+/* The same result as text_like(s, n, pattern, ci) for the pattern p was
+ * compiled from. */
+bool text_pattern_match(const text_pattern *p, const char *s, size_t n);
 
 /* True when `needle` occurs in `hay`, ASCII case folded. An empty needle
  * occurs everywhere. */

@@ -14,6 +14,7 @@
 #define ROSTER_MAX_AVATAR_URL    2048
 #define ROSTER_MAX_CUSTOM_DATA   16384 /* encoded JSON object */
 #define ROSTER_MAX_FILTER_VALUES 1000  /* entries in valueIn / valueNotIn */
+#define ROSTER_MAX_PATTERN       256   /* like, iLike and search values */
 #define ROSTER_MAX_BATCH         1000  /* ids in one batch get */
 #define ROSTER_DEFAULT_PAGE      20
 #define ROSTER_MAX_PAGE          1000

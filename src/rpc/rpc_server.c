@@ -74,6 +74,8 @@ struct rpc_server {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stopping;
+    void (*on_stop)(void *arg); /* rpc_server_on_stop */
+    void *on_stop_arg;
     unsigned stopped; /* calls in ST_STOPPED */
     atomic_uint in_flight;
     /* Threads inside call_send: a handler thread may still be in
@@ -253,6 +255,19 @@ const char *rpc_call_request_id(const rpc_call *c)
 bool rpc_call_expired(const rpc_call *c)
 {
     return c->deadline_ns != 0 && roster_mono_ns() >= c->deadline_ns;
+}
+
+int64_t rpc_call_deadline_ns(const rpc_call *c)
+{
+    return c->deadline_ns;
+}
+
+void rpc_server_on_stop(rpc_server *s, void (*fn)(void *arg), void *arg)
+{
+    pthread_mutex_lock(&s->mu);
+    s->on_stop = fn;
+    s->on_stop_arg = arg;
+    pthread_mutex_unlock(&s->mu);
 }
 
 unsigned rpc_server_in_flight(const rpc_server *s)
@@ -559,6 +574,12 @@ unsigned rpc_server_stop(rpc_server *s, unsigned grace_ms)
 {
     if (s == NULL || !s->open)
         return 0;
+    pthread_mutex_lock(&s->mu);
+    void (*on_stop)(void *) = s->on_stop;
+    void *on_stop_arg = s->on_stop_arg;
+    pthread_mutex_unlock(&s->mu);
+    if (on_stop)
+        on_stop(on_stop_arg);
     rpc_listener_guard_free(s->guard);
     s->guard = NULL;
     pthread_mutex_lock(&s->mu);

@@ -67,6 +67,11 @@ int rpc_server_start(rpc_server **out, const rpc_server_options *opts, roster_er
  * a handler or observer. */
 unsigned rpc_server_stop(rpc_server *s, unsigned grace_ms);
 
+/* Has rpc_server_stop call fn(arg) once, first thing, so that work the
+ * handler queued elsewhere can start winding down while the server waits
+ * for it. Set before rpc_server_stop; `arg` borrowed until then. */
+void rpc_server_on_stop(rpc_server *s, void (*fn)(void *arg), void *arg);
+
 /* Closes the socket and frees the server (stopping it first if needed).
  * Accepts NULL. Not from a handler or observer. When nng_close does not
  * return within 2 s (nng 1.5.2's reaper stuck for good, upstream issue
@@ -104,6 +109,9 @@ const char *rpc_call_peer(char buf[RPC_PEER_TEXT_LEN], const rpc_call *c);
 const char *rpc_call_request_id(const rpc_call *c);
 /* True when the caller's deadline has passed. */
 bool rpc_call_expired(const rpc_call *c);
+/* The caller's deadline on the monotonic clock (roster_mono_ns), 0 when
+ * none was sent. */
+int64_t rpc_call_deadline_ns(const rpc_call *c);
 
 /* Each of these answers the call and gives it back to the server: `c` must
  * not be used afterwards. */

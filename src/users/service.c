@@ -17,7 +17,8 @@ struct users_service {
     store *st;
     users_writer *writer;
     users_stats *stats;
-    users_pool *lists;
+    users_pool *lists;  /* list queries served from an index */
+    users_pool *scans;  /* list queries that read every record (store_user_list_scans) */
     bool keyless_admin; /* keyless callers are admin (ipc:// and allowed) */
     _Atomic(rpc_server *) srv;
 };
@@ -29,6 +30,7 @@ struct users_service {
 typedef struct list_job {
     bool scoped;
     roster_uuid scope;
+    const _Atomic int64_t *stop_ns; /* the pool's drain end */
 } list_job;
 
 static void list_run(void *ctx, rpc_call *call, void *job);
@@ -44,13 +46,32 @@ int users_service_new(users_service **out, store *st, users_writer *w, users_sta
     s->stats = stats;
     s->keyless_admin = keyless_admin;
     atomic_init(&s->srv, NULL);
-    int err = users_pool_start(&s->lists, list_threads, list_run, s);
+    /* Scans get their own threads, half of the list threads (at least
+     * one), so however many are queued an indexed query finds a thread
+     * of its own. */
+    unsigned scan_threads = (list_threads + 1) / 2;
+    unsigned index_threads = list_threads > scan_threads ? list_threads - scan_threads : 1;
+    int err = users_pool_start(&s->lists, index_threads, list_run, s);
+    if (err == ROSTER_E_OK)
+        err = users_pool_start(&s->scans, scan_threads ? scan_threads : 1, list_run, s);
     if (err) {
+        users_pool_stop(s->lists);
         free(s);
         return err;
     }
     *out = s;
     return ROSTER_E_OK;
+}
+
+/* Called first thing by rpc_server_stop: list work gets USERS_DRAIN_MS
+ * to finish, and what is still queued then is answered UNAVAILABLE, so
+ * the server's wait for calls in flight ends soon after. */
+static void service_stopping(void *arg)
+{
+    users_service *svc = arg;
+    int64_t end = roster_mono_ns() + (int64_t)USERS_DRAIN_MS * 1000000;
+    users_pool_close(svc->lists, end);
+    users_pool_close(svc->scans, end);
 }
 
 void users_service_drain(users_service *svc)
@@ -59,11 +80,15 @@ void users_service_drain(users_service *svc)
         return;
     users_pool_stop(svc->lists);
     svc->lists = NULL;
+    users_pool_stop(svc->scans);
+    svc->scans = NULL;
 }
 
 void users_service_set_server(users_service *svc, rpc_server *srv)
 {
     atomic_store(&svc->srv, srv);
+    if (srv != NULL)
+        rpc_server_on_stop(srv, service_stopping, svc);
 }
 
 void users_service_free(users_service *svc)
@@ -151,7 +176,7 @@ static int stats_reply(users_service *svc, rpc_call *call, store_rtxn *rx)
 /* Runs one read method in a read transaction. Returns ROSTER_E_OK once the
  * call has been answered; otherwise the caller answers with the error. */
 static int read_call(users_service *svc, rpc_call *call, const roster_uuid *scope,
-                     roster_err_detail *d)
+                     const _Atomic int64_t *stop_ns, roster_err_detail *d)
 {
     const rpc_method *m = rpc_call_method(call);
     const ProtobufCMessage *req = rpc_call_request(call);
@@ -160,6 +185,7 @@ static int read_call(users_service *svc, rpc_call *call, const roster_uuid *scop
     int err = store_read_begin(svc->st, &rx);
     if (err)
         return roster_fail(d, err, "", "cannot read the store: %s", roster_strerror(err));
+    store_read_set_limits(rx, rpc_call_deadline_ns(call), stop_ns);
     ProtobufCMessage *out = NULL;
     switch (m->id) {
     case RPC_GET_USER: {
@@ -242,7 +268,12 @@ static void list_run(void *ctx, rpc_call *call, void *job)
         err = roster_fail(&d, ROSTER_E_DEADLINE_EXCEEDED, "", "deadline exceeded before %s ran",
                           rpc_call_method(call)->short_name);
     else
-        err = read_call(svc, call, j->scoped ? &j->scope : NULL, &d);
+        err = read_call(svc, call, j->scoped ? &j->scope : NULL, j->stop_ns, &d);
+    if (err == ROSTER_E_DEADLINE_EXCEEDED && d.message[0] == 0)
+        roster_fail(&d, err, "", "deadline exceeded while %s ran",
+                    rpc_call_method(call)->short_name);
+    else if (err == ROSTER_E_UNAVAILABLE && d.message[0] == 0)
+        roster_fail(&d, err, "", "service is shutting down");
     if (err != ROSTER_E_OK)
         rpc_call_reply_error(call, err, &d);
 }
@@ -393,14 +424,20 @@ void users_service_handle(void *arg, rpc_call *call)
         job->scoped = scope != NULL;
         if (scope != NULL)
             job->scope = *scope;
-        if (svc->lists == NULL) {
+        users_pool *pool = svc->lists;
+        if (m->id == RPC_LIST_USERS &&
+            store_user_list_scans(scope, (const void *)rpc_call_request(call),
+                                  rpc_call_arena(call)))
+            pool = svc->scans;
+        if (pool == NULL) {
             err = roster_fail(&d, ROSTER_E_UNAVAILABLE, "", "service is shutting down");
             goto fail;
         }
-        users_pool_submit(svc->lists, call, job);
+        job->stop_ns = users_pool_stop_ns(pool);
+        users_pool_submit(pool, call, job);
         return;
     }
-    err = read_call(svc, call, scope, &d);
+    err = read_call(svc, call, scope, NULL, &d);
     if (err == ROSTER_E_OK)
         return;
 fail:

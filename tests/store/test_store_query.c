@@ -1,8 +1,12 @@
 /* Store list queries: every operator with its null semantics, the
  * deactivated rule, search, order, paging and argument errors, on a small
- * hand-checked data set; plus the LIKE matcher. */
+ * hand-checked data set; plus the LIKE matcher (the compiled one against
+ * text_like), pattern length limits and read-transaction limits. */
 #include "store_fixture.h"
+#include "clock.h"
 #include "text.h"
+
+#include <stdatomic.h>
 
 typedef struct seed_user {
     const char *ref, *email, *first, *phone;
@@ -331,6 +335,152 @@ START_TEST(like_matcher)
 }
 END_TEST
 
+/* Random strings and patterns over a small alphabet (with a two-byte
+ * character, a stray continuation byte, escapes and both wildcards):
+ * the compiled matcher agrees with text_like on every pair. */
+START_TEST(compiled_pattern_matches_text_like)
+{
+    static const char *const atoms[] = {"a", "b", "A", "%", "_", "\\", "\xc3\xa9", "\xa9"};
+    static const char *const satoms[] = {"a", "b", "A", "B", "\xc3\xa9", "\xa9", "%", "_"};
+    uint32_t rnd = 12345;
+#define RND() (rnd = rnd * 1103515245u + 12345u, (rnd >> 16) & 0x7fff)
+    char pat[64], str[64];
+    text_pattern p;
+    for (int iter = 0; iter < 200000; iter++) {
+        size_t pn = 0, sn = 0;
+        int np = (int)(RND() % 8), ns = (int)(RND() % 10);
+        for (int i = 0; i < np; i++) {
+            const char *a = atoms[RND() % 8];
+            memcpy(pat + pn, a, strlen(a));
+            pn += strlen(a);
+        }
+        for (int i = 0; i < ns; i++) {
+            const char *a = satoms[RND() % 8];
+            memcpy(str + sn, a, strlen(a));
+            sn += strlen(a);
+        }
+        for (int ci = 0; ci < 2; ci++) {
+            ck_assert(text_pattern_compile(&p, pat, pn, ci));
+            bool want = text_like(str, sn, pat, pn, ci);
+            ck_assert_msg(text_pattern_match(&p, str, sn) == want, "like(%.*s, %.*s, %d)", (int)sn,
+                          str, (int)pn, pat, ci);
+        }
+    }
+#undef RND
+    char big[ROSTER_MAX_PATTERN + 1];
+    memset(big, '%', sizeof big);
+    ck_assert(text_pattern_compile(&p, big, ROSTER_MAX_PATTERN, false));
+    ck_assert(text_pattern_match(&p, "x", 1));
+    ck_assert(!text_pattern_compile(&p, big, sizeof big, false));
+}
+END_TEST
+
+/* like, iLike and search values longer than ROSTER_MAX_PATTERN are
+ * refused naming the field; the limit itself is accepted. */
+START_TEST(pattern_length_limit)
+{
+    Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+    Roster__V1__StringFilter sf = ROSTER__V1__STRING_FILTER__INIT;
+    Roster__V1__UserSearch search = ROSTER__V1__USER_SEARCH__INIT;
+    char big[ROSTER_MAX_PATTERN + 2];
+    memset(big, '%', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    roster_err_detail d = {0};
+    int err;
+    int64_t total, all;
+    run(&req, &all, &err, &d);
+    ck_assert_int_eq(err, ROSTER_E_OK);
+    req.filter = &f;
+    f.email = &sf;
+    sf.like = big;
+    run(&req, &total, &err, &d);
+    ck_assert_int_eq(err, ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "filter.email.like");
+    sf.like = NULL;
+    sf.i_like = big;
+    run(&req, &total, &err, &d);
+    ck_assert_int_eq(err, ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "filter.email.iLike");
+    big[ROSTER_MAX_PATTERN] = 0; /* exactly the limit */
+    run(&req, &total, &err, &d);
+    ck_assert_int_eq(err, ROSTER_E_OK);
+    ck_assert_int_eq(total, all); /* every user has an email */
+    f.email = NULL;
+    big[ROSTER_MAX_PATTERN] = 'x';
+    search.value = big;
+    search.has_key = 1;
+    search.key = ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_EMAIL;
+    req.search = &search;
+    run(&req, &total, &err, &d);
+    ck_assert_int_eq(err, ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "search.value");
+}
+END_TEST
+
+/* A read transaction's limits stop walks and scans: a deadline already
+ * past is DEADLINE_EXCEEDED, a stop time already past UNAVAILABLE, for the
+ * scan plan and for a walk that reads records; without limits the same
+ * queries answer. store_user_list_scans tells those from indexed ones. */
+START_TEST(limits_stop_walks_and_scans)
+{
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin_bulk(fx_store, &w), ROSTER_E_OK);
+    for (int i = 0; i < 3 * STORE_CHECK_EVERY; i++) {
+        char email[32], ref[16];
+        snprintf(email, sizeof email, "m%d@x.io", i);
+        snprintf(ref, sizeof ref, "m%d", i);
+        Roster__V1__CreateUserRequest req = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+        req.reference = ref;
+        req.email = email;
+        Roster__V1__User *u;
+        ck_assert_int_eq(store_user_create(w, NULL, &req, &fx_arena, &u, NULL), ROSTER_E_OK);
+    }
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+    Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+    Roster__V1__StringFilter sf = ROSTER__V1__STRING_FILTER__INIT;
+    Roster__V1__UserOrder order = ROSTER__V1__USER_ORDER__INIT;
+    sf.like = "%zz";
+    f.email = &sf;
+    req.filter = &f;
+    ck_assert(!store_user_list_scans(
+        NULL, &(Roster__V1__ListUsersRequest)ROSTER__V1__LIST_USERS_REQUEST__INIT, &fx_arena));
+    _Atomic int64_t past = 1, none = 0;
+    for (int plan = 0; plan < 2; plan++) {
+        if (plan == 1) { /* the scan plan: an order other than createdAt */
+            order.has_sort = 1;
+            order.sort = ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_EMAIL;
+            req.order = &order;
+        }
+        ck_assert(store_user_list_scans(NULL, &req, &fx_arena));
+        struct {
+            int64_t deadline;
+            _Atomic int64_t *stop;
+            int want;
+        } cases[] = {
+            {0, NULL, ROSTER_E_OK},
+            {0, &none, ROSTER_E_OK},
+            {roster_mono_ns() + 60 * 1000000000LL, &none, ROSTER_E_OK},
+            {1, NULL, ROSTER_E_DEADLINE_EXCEEDED},
+            {0, &past, ROSTER_E_UNAVAILABLE},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            store_rtxn *r;
+            ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+            store_read_set_limits(r, cases[i].deadline, cases[i].stop);
+            store_page page;
+            int err = store_user_list_raw(r, NULL, &req, &fx_arena, &page, NULL);
+            ck_assert_msg(err == cases[i].want, "plan %d case %zu: %s", plan, i,
+                          roster_errname(err));
+            if (err == ROSTER_E_OK)
+                ck_assert_int_eq(page.total_count, 0);
+            store_read_end(r);
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store_query");
@@ -343,6 +493,9 @@ int main(void)
     tcase_add_test(tc, paging_and_argument_errors);
     tcase_add_test(tc, default_page_is_twenty);
     tcase_add_test(tc, like_matcher);
+    tcase_add_test(tc, compiled_pattern_matches_text_like);
+    tcase_add_test(tc, pattern_length_limit);
+    tcase_add_test(tc, limits_stop_walks_and_scans);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
