@@ -23,23 +23,6 @@
 #include "schema_sdl.h"
 #include "upstream.h"
 
-/* The name of a signal the gateway waits for, for its log lines. */
-static const char *signal_name(int sig)
-{
-    switch (sig) {
-    case SIGTERM:
-        return "SIGTERM";
-    case SIGINT:
-        return "SIGINT";
-    case SIGQUIT:
-        return "SIGQUIT";
-    case SIGHUP:
-        return "SIGHUP";
-    default:
-        return "other";
-    }
-}
-
 static int load_file(char **out, size_t *len, const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -223,7 +206,7 @@ int main(int argc, char **argv)
                 (long long)gw_graphql_inflight(gql));
         sig = 0;
     }
-    roster_log(ROSTER_LOG_INFO, "shutdown", "signal=%s in_flight=%lld", signal_name(sig),
+    roster_log(ROSTER_LOG_INFO, "shutdown", "signal=SIG%s in_flight=%lld", sigabbrev_np(sig),
                (long long)gw_graphql_inflight(gql));
     gw_http_drain(http);
     int64_t until = roster_mono_ns() + (int64_t)cfg.drain_ms * 1000000;

@@ -16,23 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The name of a signal this daemon waits for, for its log lines. */
-static const char *signal_name(int sig)
-{
-    switch (sig) {
-    case SIGTERM:
-        return "SIGTERM";
-    case SIGINT:
-        return "SIGINT";
-    case SIGQUIT:
-        return "SIGQUIT";
-    case SIGHUP:
-        return "SIGHUP";
-    default:
-        return "other";
-    }
-}
-
 int main(int argc, char **argv)
 {
     int64_t t0 = roster_mono_ns();
@@ -151,7 +134,7 @@ int main(int argc, char **argv)
         sig = 0;
     }
     int64_t t1 = roster_mono_ns();
-    roster_log(ROSTER_LOG_INFO, "shutdown_begin", "signal=%s in_flight=%u", signal_name(sig),
+    roster_log(ROSTER_LOG_INFO, "shutdown_begin", "signal=SIG%s in_flight=%u", sigabbrev_np(sig),
                rpc_server_in_flight(srv));
     unsigned left = rpc_server_stop(srv, 10000);
     unsigned long long restores = rpc_server_listener_restores(srv);
