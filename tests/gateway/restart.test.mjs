@@ -3,6 +3,7 @@
 // restarting the gateway.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { startStack, startProcess, stopProcess, waitFor, authHeaders, GATEWAY_BIN } from './lib.mjs';
 
 let s;
@@ -44,12 +45,20 @@ test('service down: UNAVAILABLE, /readyz 503, then recovery', async () => {
   assert.deepEqual(back.body, { data: { tenants: { totalCount: 1 } } });
 });
 
+// SIGSTOP takes effect asynchronously: wait until the kernel reports the
+// process stopped ("T" in /proc/PID/stat), so no reply can still slip out.
+async function stopAndWait(p) {
+  p.kill('SIGSTOP');
+  await waitFor(() => readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1][0] === 'T', 'roster-users to stop');
+}
+
 test('service hung: DEADLINE_EXCEEDED within the per-request deadline', async () => {
-  s.users.kill('SIGSTOP');
+  await stopAndWait(s.users);
   try {
     const t0 = Date.now();
     const r = await s.gql('{ tenants { totalCount } }');
     const ms = Date.now() - t0;
+    assert.ok(r.body && r.body.errors, r.text);
     assert.equal(r.body.errors[0].extensions.code, 'DEADLINE_EXCEEDED', r.text);
     assert.equal(r.body.errors[0].extensions.response.statusCode, 504);
     assert.ok(ms < 3000, `answered in ${ms} ms`);
@@ -73,7 +82,7 @@ test('over --max-inflight: 503 with Retry-After, then served again', async () =>
         headers: authHeaders(s.adminKey, { 'content-type': 'application/json' }),
         body: '{"query":"{ tenants { totalCount } }"}',
       });
-    s.users.kill('SIGSTOP');
+    await stopAndWait(s.users);
     let first;
     try {
       first = post();
