@@ -498,12 +498,6 @@ END_TEST
 
 int main(int argc, char **argv)
 {
-    roster_users_bin = argc > 1 ? argv[1] : getenv("ROSTER_USERS_BIN");
-    if (roster_users_bin == NULL) {
-        fprintf(stderr, "usage: %s PATH-TO-roster-users\n", argv[0]);
-        return EXIT_FAILURE;
-    }
-    signal(SIGPIPE, SIG_IGN);
     Suite *s = suite_create("auth_daemon");
     TCase *tc = tcase_create("daemon");
     tcase_set_timeout(tc, 60);
@@ -512,9 +506,5 @@ int main(int argc, char **argv)
     tcase_add_test(tc, keyless_ipc);
     tcase_add_test(tc, init_admin_key);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return daemon_test_main(argc, argv, s);
 }

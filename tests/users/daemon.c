@@ -218,3 +218,19 @@ int daemon_stop(test_daemon *d, int sig)
         return WEXITSTATUS(st);
     return 128 + WTERMSIG(st);
 }
+
+int daemon_test_main(int argc, char **argv, Suite *s)
+{
+    roster_users_bin = argc > 1 ? argv[1] : getenv("ROSTER_USERS_BIN");
+    if (roster_users_bin == NULL) {
+        fprintf(stderr, "usage: %s PATH-TO-roster-users\n", argv[0]);
+        srunner_free(srunner_create(s)); /* releases the suite */
+        return EXIT_FAILURE;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

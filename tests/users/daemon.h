@@ -5,6 +5,8 @@
 
 #include "rpc_client.h"
 
+#include <check.h>
+
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -70,6 +72,12 @@ int send_bytes_sync(rpc_client *c, const void *bytes, size_t len, uint32_t timeo
 
 /* Frees res->reply. Accepts NULL. */
 void call_res_free(call_res *res);
+
+/* The main of a suite that starts roster-users: takes its path from argv[1]
+ * or ROSTER_USERS_BIN (usage and EXIT_FAILURE when neither), ignores
+ * SIGPIPE, runs `s` (ownership passes) and returns EXIT_SUCCESS when no
+ * test failed. */
+int daemon_test_main(int argc, char **argv, Suite *s);
 
 /* Opens a client on d->url sending d->key (when set) with every call. */
 rpc_client *daemon_client(const test_daemon *d);

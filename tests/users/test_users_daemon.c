@@ -1172,15 +1172,5 @@ static Suite *users_suite(void)
 
 int main(int argc, char **argv)
 {
-    roster_users_bin = argc > 1 ? argv[1] : getenv("ROSTER_USERS_BIN");
-    if (roster_users_bin == NULL) {
-        fprintf(stderr, "usage: %s PATH-TO-roster-users\n", argv[0]);
-        return EXIT_FAILURE;
-    }
-    signal(SIGPIPE, SIG_IGN);
-    SRunner *sr = srunner_create(users_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return daemon_test_main(argc, argv, users_suite());
 }

@@ -284,12 +284,6 @@ END_TEST
 
 int main(int argc, char **argv)
 {
-    roster_users_bin = argc > 1 ? argv[1] : getenv("ROSTER_USERS_BIN");
-    if (roster_users_bin == NULL) {
-        fprintf(stderr, "usage: %s PATH-TO-roster-users\n", argv[0]);
-        return EXIT_FAILURE;
-    }
-    signal(SIGPIPE, SIG_IGN);
     Suite *s = suite_create("users_load");
     TCase *tc = tcase_create("load");
     tcase_set_timeout(tc, 120);
@@ -298,9 +292,5 @@ int main(int argc, char **argv)
     tcase_add_test(tc, indexed_query_answers_while_scans_run);
     tcase_add_test(tc, sigterm_with_queued_scans_exits_in_bound);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return daemon_test_main(argc, argv, s);
 }
