@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "error.h"
+#include "field_mask.h"
+#include "mask.h"
+#include "roster_limits.h"
 #include "rpc_method.h"
 #include "roster.pb-c.h"
 #include "status_map.h"
@@ -52,6 +55,8 @@ typedef struct root {
     const root_method *m;
     const gw_xl_msg *plan;
     const ProtobufCFieldDescriptor *count_users; /* ROOT_COUNT_USERS: include_user_count */
+    const ProtobufCFieldDescriptor *field_mask;  /* reads of records: the request's field_mask */
+    const gw_mask *mask;                         /* ... computed by this record's table */
 } root;
 
 struct gw_resolvers {
@@ -60,6 +65,8 @@ struct gw_resolvers {
     uint32_t max_page;
     uint32_t max_rpcs;
     gw_xl *xl;
+    gw_mask *user_mask;
+    gw_mask *tenant_mask;
     root roots[N_ROOTS];
 };
 
@@ -115,6 +122,16 @@ static void fail_rpc(gql_call *c, const gw_rpc_reply *r)
         if (r->field && strcmp(r->field, ROSTER_MAP_FULL_FIELD) == 0) {
             code = GW_CODE_STORAGE_FULL;
             snprintf(msg, sizeof msg, "%s", r->message[0] ? r->message : "storage full");
+            break;
+        }
+        /* A reply over the reply limit: only a smaller request helps. */
+        if (r->field && strcmp(r->field, ROSTER_REPLY_LIMIT_FIELD) == 0) {
+            code = GW_CODE_REPLY_TOO_LARGE;
+            snprintf(msg, sizeof msg,
+                     "the records asked for are over the reply limit of %u bytes; select fewer "
+                     "fields or ask for fewer records (a smaller limit)",
+                     (unsigned)ROSTER_MAX_REPLY_BODY);
+            ext = json_pack("{s:s}", "field", "limit");
             break;
         }
         snprintf(msg, sizeof msg, "the user service is unavailable; retry shortly");
@@ -275,6 +292,16 @@ static void root_field(gql_call *c, void *ud)
      * only when the selection asks for them. */
     if (rt->count_users)
         gw_xl_set_bool(req, rt->count_users, gql_call_selects(c, "users") != 0);
+    /* Only the fields the selection needs travel: a page of ids stays
+     * small however large the records are. */
+    if (rt->field_mask) {
+        uint64_t mask;
+        if (gw_mask_select(&mask, c, rt->mask) != ROSTER_E_OK) {
+            gql_resolve_error(c, "INTERNAL_SERVER_ERROR", "out of memory", NULL);
+            return;
+        }
+        gw_xl_set_u64(req, rt->field_mask, mask);
+    }
     call_rpc(c, rt->m->rpc, req, ok_object);
 }
 
@@ -357,7 +384,7 @@ static void ok_user_tenants(pend *p, void *msg)
 
 static void user_tenant_batch(gql_call *const *calls, size_t n, void *ud)
 {
-    (void)ud;
+    const gw_resolvers *R = ud;
     Roster__V1__BatchGetTenantsRequest req = ROSTER__V1__BATCH_GET_TENANTS_REQUEST__INIT;
     gw_exec_ctx *ctx = ctx_of(calls[0]);
     pend *p = batch_prepare(calls, n, user_tenant_id, &req);
@@ -367,8 +394,18 @@ static void user_tenant_batch(gql_call *const *calls, size_t n, void *ud)
         return;
     }
     int want_count = 0;
-    for (size_t i = 0; i < p->n_calls; i++)
+    uint64_t mask = 0;
+    const void *walked = NULL;
+    for (size_t i = 0; i < p->n_calls; i++) {
         want_count |= gql_call_selects(p->calls[i], "users");
+        /* Calls of one selection need the same fields: walk it once. */
+        const void *sel = gql_call_selection(p->calls[i]);
+        uint64_t m = 0;
+        if (sel != walked && gw_mask_select(&m, p->calls[i], R->tenant_mask) != ROSTER_E_OK)
+            m = FIELD_MASK_ALL;
+        walked = sel;
+        mask |= m;
+    }
     p->on_ok = ok_user_tenants;
     size_t need = p->n_calls;
     /* Users without a tenant are answered now; at least one call stays
@@ -380,6 +417,8 @@ static void user_tenant_batch(gql_call *const *calls, size_t n, void *ud)
         return;
     req.has_include_user_count = 1;
     req.include_user_count = want_count != 0;
+    req.has_field_mask = 1;
+    req.field_mask = mask;
     send_rpc(ctx, RPC_BATCH_GET_TENANTS, &req.base, p);
 }
 
@@ -424,6 +463,9 @@ static void tenant_users_batch(gql_call *const *calls, size_t n, void *ud)
         return;
     req.has_include_user_count = 1;
     req.include_user_count = 1;
+    /* Only the counts are read. */
+    req.has_field_mask = 1;
+    req.field_mask = field_mask_of(&model_tenant, 1, 0);
     send_rpc(ctx, RPC_BATCH_GET_TENANTS, &req.base, p);
 }
 
@@ -433,6 +475,23 @@ static const gql_field *root_schema_field(const gql_schema *schema, const root_m
 {
     const gql_type *t = strcmp(m->type, "Mutation") == 0 ? schema->mutation : schema->query;
     return t ? gql_type_field(t, m->field, strlen(m->field)) : NULL;
+}
+
+/* The mask table of the records `reply` carries: the record itself or a
+ * repeated field of them (a page, a batch); NULL when it carries none. */
+static const gw_mask *reply_mask(const gw_resolvers *R, const ProtobufCMessageDescriptor *reply)
+{
+    const gw_mask *masks[] = {R->user_mask, R->tenant_mask};
+    for (size_t k = 0; k < sizeof masks / sizeof masks[0]; k++) {
+        const ProtobufCMessageDescriptor *rec = gw_mask_record(masks[k])->pb;
+        if (reply == rec)
+            return masks[k];
+        for (unsigned i = 0; i < reply->n_fields; i++)
+            if (reply->fields[i].type == PROTOBUF_C_TYPE_MESSAGE &&
+                reply->fields[i].descriptor == rec)
+                return masks[k];
+    }
+    return NULL;
 }
 
 int gw_resolvers_new(gw_resolvers **out, const gql_schema *schema, gw_upstream *up,
@@ -445,7 +504,9 @@ int gw_resolvers_new(gw_resolvers **out, const gql_schema *schema, gw_upstream *
     R->max_page = max_page;
     R->max_rpcs = max_rpcs ? max_rpcs : 1;
     int rc = gql_resolvers_new(&R->table, schema);
-    if (rc != ROSTER_E_OK || (rc = gw_xl_new(&R->xl)) != ROSTER_E_OK)
+    if (rc != ROSTER_E_OK || (rc = gw_xl_new(&R->xl)) != ROSTER_E_OK ||
+        (rc = gw_mask_new(&R->user_mask, schema, &model_user)) != ROSTER_E_OK ||
+        (rc = gw_mask_new(&R->tenant_mask, schema, &model_tenant)) != ROSTER_E_OK)
         goto fail;
     gql_resolvers *t = R->table;
     for (size_t i = 0; i < N_ROOTS; i++) {
@@ -468,6 +529,11 @@ int gw_resolvers_new(gw_resolvers **out, const gql_schema *schema, gw_upstream *
                 rc = ROSTER_E_NOT_FOUND;
                 goto fail;
             }
+        }
+        rt->field_mask = protobuf_c_message_descriptor_get_field_by_name(rm->request, "field_mask");
+        if (rt->field_mask != NULL && (rt->mask = reply_mask(R, rm->reply)) == NULL) {
+            rc = ROSTER_E_NOT_FOUND;
+            goto fail;
         }
         if ((rc = gql_resolvers_set(t, m->type, m->field, root_field, rt)) != ROSTER_E_OK ||
             (rc = gw_xl_bind_object(R->xl, t, f->type->named, rm->reply, specials,
@@ -495,6 +561,8 @@ void gw_resolvers_free(gw_resolvers *r)
         return;
     gql_resolvers_free(r->table);
     gw_xl_free(r->xl);
+    gw_mask_free(r->user_mask);
+    gw_mask_free(r->tenant_mask);
     free(r);
 }
 

@@ -45,6 +45,7 @@ static const struct {
     {"UNAVAILABLE", 503},
     {"DEADLINE_EXCEEDED", 504},
     {GW_CODE_STORAGE_FULL, 507},
+    {GW_CODE_REPLY_TOO_LARGE, 400},
 };
 
 int gw_code_http_status(const char *code)

@@ -539,6 +539,12 @@ void gw_xl_set_bool(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, int 
     *AT(m, f->offset, protobuf_c_boolean) = v != 0;
 }
 
+void gw_xl_set_u64(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, uint64_t v)
+{
+    *AT(m, f->quantifier_offset, protobuf_c_boolean) = 1;
+    *AT(m, f->offset, uint64_t) = v;
+}
+
 static void set_has(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
     *AT(m, f->quantifier_offset, protobuf_c_boolean) = 1;

@@ -69,6 +69,9 @@ int gw_xl_args(ProtobufCMessage **out, gw_xl_error *err, gql_call *c, const gw_x
 /* Sets optional bool field f (of m's message type) to v, with its has_. */
 void gw_xl_set_bool(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, int v);
 
+/* Sets optional uint64 field f (of m's message type) to v, with its has_. */
+void gw_xl_set_u64(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, uint64_t v);
+
 /* Registers in t a resolver for every field of object type `type` that
  * joins a field of `desc`, and recursively for the object types of joined
  * message fields. Fields listed in specials (n entries, borrowed for the

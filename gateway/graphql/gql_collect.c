@@ -262,3 +262,66 @@ int gql_call_selects(const gql_call *c, const char *name)
     }
     return 0;
 }
+
+/* gql_call_walk's state: each fragment is walked once per walk. */
+typedef struct walker {
+    exec *ex;
+    gql_walk_fn fn;
+    void *ud;
+    const gql_fragment **seen;
+    uint32_t n_seen;
+    uint32_t cap_seen;
+} walker;
+
+static int walk_seen(walker *w, const gql_fragment *f)
+{
+    for (uint32_t k = 0; k < w->n_seen; k++)
+        if (w->seen[k] == f)
+            return 1;
+    if (w->n_seen == w->cap_seen) {
+        uint32_t cap = w->cap_seen ? w->cap_seen * 2 : 8;
+        const gql_fragment **ns = xalloc(w->ex, cap * sizeof *ns);
+        if (ns == NULL)
+            return 1;
+        if (w->n_seen)
+            memcpy(ns, w->seen, w->n_seen * sizeof *ns);
+        w->seen = ns;
+        w->cap_seen = cap;
+    }
+    w->seen[w->n_seen++] = f;
+    return 0;
+}
+
+static void walk_set(walker *w, const gql_type *type, const gql_selection_set *ss)
+{
+    for (uint32_t i = 0; i < ss->count && !w->ex->nomem; i++) {
+        const gql_selection *sel = &ss->items[i];
+        if (!gqlx_should_include(w->ex, sel->dirs, sel->n_dirs))
+            continue;
+        if (sel->kind == GQL_SEL_FIELD) {
+            if (sel->def != NULL && w->fn(w->ud, type, sel->def) && sel->sel != NULL)
+                walk_set(w, sel->def->type->named, sel->sel);
+        } else if (sel->kind == GQL_SEL_INLINE_FRAGMENT) {
+            if (sel->type_cond.len == 0 || gql_str_eq(sel->type_cond, type->name))
+                walk_set(w, type, sel->sel);
+        } else if (sel->fragment != NULL && gql_str_eq(sel->fragment->type_cond, type->name) &&
+                   !walk_seen(w, sel->fragment)) {
+            walk_set(w, type, sel->fragment->sel);
+        }
+    }
+}
+
+int gql_call_walk(gql_call *c, gql_walk_fn fn, void *ud)
+{
+    const cfield *cf = c->g->cf;
+    walker w = {.ex = c->ex, .fn = fn, .ud = ud};
+    for (uint32_t i = 0; i < cf->n_nodes && !c->ex->nomem; i++)
+        if (cf_nodes(cf)[i]->sel)
+            walk_set(&w, cf->def->type->named, cf_nodes(cf)[i]->sel);
+    return c->ex->nomem ? ROSTER_E_NOMEM : ROSTER_E_OK;
+}
+
+const void *gql_call_selection(const gql_call *c)
+{
+    return c->g->cf;
+}

@@ -94,6 +94,24 @@ void *gql_call_context(const gql_call *c);
  * requests field `name` directly, else 0. */
 int gql_call_selects(const gql_call *c, const char *name);
 
+/* A visitor of gql_call_walk: `def` is a field selected on an object of
+ * type `parent` (both borrowed from the schema; def may be __typename's
+ * meta field). Return non-zero to walk def's own sub-selection too. */
+typedef int (*gql_walk_fn)(void *ud, const gql_type *parent, const gql_field *def);
+
+/* Calls fn for every field the sub-selection of c's field selects, at
+ * every depth fn asks for: fragments and inline fragments are followed
+ * (those whose type condition matches), @skip/@include applied, aliases
+ * and repeated selections of a field visited each time. Each named
+ * fragment is walked at most once per walk, so fn should depend only on
+ * its arguments (the walk is for what a selection needs, not for its
+ * shape). ROSTER_E_OK, or ROSTER_E_NOMEM (fn may have seen some fields). */
+int gql_call_walk(gql_call *c, gql_walk_fn fn, void *ud);
+
+/* The collected field c resolves, as an opaque key: calls of one batch
+ * with equal keys have the same sub-selection. */
+const void *gql_call_selection(const gql_call *c);
+
 /* Memory that lives until the execution's completion callback returns.
  * Thread-safe (serialised by the execution). NULL when out of memory. */
 void *gql_alloc(gql_call *c, size_t size);

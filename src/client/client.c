@@ -127,7 +127,7 @@ int roster_client_open(roster_client **out, const char *url, const roster_client
     }
     sock_open = true;
     size_t maxsz =
-        opts != NULL && opts->max_reply_bytes != 0 ? opts->max_reply_bytes : ROSTER_MAX_RPC_MESSAGE;
+        opts != NULL && opts->max_reply_bytes != 0 ? opts->max_reply_bytes : ROSTER_MAX_REPLY;
     if ((rv = nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, maxsz)) != 0 ||
         (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 20)) != 0 ||
         (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000)) != 0) {

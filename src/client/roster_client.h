@@ -64,7 +64,8 @@ typedef struct roster_client_options {
     /* Timeout for calls whose options give none; 0 means
      * ROSTER_CLIENT_DEFAULT_TIMEOUT_MS. */
     uint32_t default_timeout_ms;
-    /* Largest reply accepted, in bytes; 0 means ROSTER_MAX_RPC_MESSAGE. */
+    /* Largest reply accepted, in bytes; 0 means ROSTER_MAX_REPLY, the reply
+     * limit the service keeps to. */
     size_t max_reply_bytes;
     /* false (default): roster_client_open fails with UNAVAILABLE when the
      * service cannot be reached now. true: open returns at once and calls

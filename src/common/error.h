@@ -117,6 +117,12 @@ typedef struct roster_err_detail {
  * overload. */
 #define ROSTER_MAP_FULL_FIELD "map-size"
 
+/* The detail field of a reply refused for its size (ROSTER_E_TOO_LARGE,
+ * RESOURCE_EXHAUSTED): the reply would pass the reply limit
+ * (ROSTER_MAX_REPLY_BODY); the caller asks for fewer records or fewer
+ * fields and tries again. */
+#define ROSTER_REPLY_LIMIT_FIELD "reply-limit"
+
 /* Fills d (if not NULL) and returns err, so callers can write
  * `return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "email", "...%s", x);` */
 int roster_fail(roster_err_detail *d, int err, const char *field, const char *fmt, ...)

@@ -20,4 +20,15 @@
 #define ROSTER_MAX_PAGE          1000
 #define ROSTER_MAX_RPC_MESSAGE   (4u * 1024u * 1024u) /* nng recv limit, bytes */
 
+/* The reply limit: the most bytes of one reply message. Every client sets
+ * its nng receive limit (NNG_OPT_RECVMAXSZ) to it, and the service never
+ * sends a reply whose body is over ROSTER_MAX_REPLY_BODY: it answers
+ * RESOURCE_EXHAUSTED instead, so an oversize reply never reaches nng's
+ * limit, which would close the connection every call on it shares. */
+#define ROSTER_MAX_REPLY ROSTER_MAX_RPC_MESSAGE
+/* Room kept for the RpcReply envelope around a body: an OK reply's code
+ * and body header take at most 8 bytes; the rest is margin. */
+#define ROSTER_REPLY_ENVELOPE 1024u
+#define ROSTER_MAX_REPLY_BODY (ROSTER_MAX_REPLY - ROSTER_REPLY_ENVELOPE)
+
 #endif

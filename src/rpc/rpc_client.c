@@ -300,7 +300,7 @@ int rpc_client_open(rpc_client **out, const char *url, const rpc_client_options 
         goto fail;
     }
     cl->open = true;
-    nng_socket_set_size(cl->sock, NNG_OPT_RECVMAXSZ, ROSTER_MAX_RPC_MESSAGE);
+    nng_socket_set_size(cl->sock, NNG_OPT_RECVMAXSZ, ROSTER_MAX_REPLY);
     nng_socket_set_ms(cl->sock, NNG_OPT_RECONNMINT, o.reconnect_min_ms ? o.reconnect_min_ms : 50);
     nng_socket_set_ms(cl->sock, NNG_OPT_RECONNMAXT, o.reconnect_max_ms ? o.reconnect_max_ms : 1000);
     /* A request is resent only when its connection drops (handled by req0

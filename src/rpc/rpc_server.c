@@ -144,10 +144,23 @@ static size_t varint_len(size_t v)
     return n;
 }
 
+int rpc_reply_limit_fail(roster_err_detail *d, size_t body_len)
+{
+    return roster_fail(
+        d, ROSTER_E_TOO_LARGE, ROSTER_REPLY_LIMIT_FIELD,
+        "the reply would be about %zu bytes, over the reply limit of %u bytes; ask for "
+        "fewer records (limit, ids) or fewer fields (field_mask)",
+        body_len, (unsigned)ROSTER_MAX_REPLY_BODY);
+}
+
 /* A new OK reply message with room for `body_len` body bytes at *body.
- * On success *out is the caller's to send or free. */
+ * On success *out is the caller's to send or free. A body over the reply
+ * limit is ROSTER_E_TOO_LARGE: sent, it would pass the caller's receive
+ * limit and nng would close the connection every call on it shares. */
 static int ok_msg(nng_msg **out, uint8_t **body, size_t body_len)
 {
+    if (body_len > ROSTER_MAX_REPLY_BODY)
+        return ROSTER_E_TOO_LARGE;
     size_t head = 2 + 1 + varint_len(body_len);
     nng_msg *msg;
     if (nng_msg_alloc(&msg, head + body_len) != 0)
@@ -167,13 +180,24 @@ static int ok_msg(nng_msg **out, uint8_t **body, size_t body_len)
     return ROSTER_E_OK;
 }
 
+/* Answers a call whose OK reply of body_len bytes could not be made. */
+static void call_send_failed(rpc_call *c, size_t body_len)
+{
+    if (body_len > ROSTER_MAX_REPLY_BODY) {
+        roster_err_detail d;
+        call_send_status(c, rpc_reply_limit_fail(&d, body_len), &d);
+        return;
+    }
+    call_send_status(c, ROSTER_E_NOMEM, NULL);
+}
+
 void rpc_call_reply_message(rpc_call *c, const ProtobufCMessage *reply)
 {
     size_t n = protobuf_c_message_get_packed_size(reply);
     uint8_t *body;
     nng_msg *msg;
     if (ok_msg(&msg, &body, n) != ROSTER_E_OK) {
-        call_send_status(c, ROSTER_E_NOMEM, NULL);
+        call_send_failed(c, n);
         return;
     }
     protobuf_c_message_pack(reply, body);
@@ -185,7 +209,7 @@ void rpc_call_reply_bytes(rpc_call *c, const void *bytes, size_t len)
     uint8_t *body;
     nng_msg *msg;
     if (ok_msg(&msg, &body, len) != ROSTER_E_OK) {
-        call_send_status(c, ROSTER_E_NOMEM, NULL);
+        call_send_failed(c, len);
         return;
     }
     if (len)

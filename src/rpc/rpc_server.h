@@ -116,6 +116,9 @@ int64_t rpc_call_deadline_ns(const rpc_call *c);
 /* Each of these answers the call and gives it back to the server: `c` must
  * not be used afterwards. */
 
+/* A reply body over ROSTER_MAX_REPLY_BODY is never sent: the call is
+ * answered RESOURCE_EXHAUSTED by rpc_reply_limit_fail instead. */
+
 /* OK with `reply` (borrowed for the call) packed as the body. */
 void rpc_call_reply_message(rpc_call *c, const ProtobufCMessage *reply);
 /* OK with `len` bytes (an already encoded reply message, copied) as the
@@ -124,5 +127,10 @@ void rpc_call_reply_bytes(rpc_call *c, const void *body, size_t len);
 /* The status of `err` (not ROSTER_E_OK) with `detail` (may be NULL) as
  * message and field violation. */
 void rpc_call_reply_error(rpc_call *c, int err, const roster_err_detail *detail);
+
+/* Fills d (may be NULL) for a reply of body_len bytes over the reply limit
+ * (field ROSTER_REPLY_LIMIT_FIELD, naming the limit and what to ask for
+ * instead) and returns ROSTER_E_TOO_LARGE. */
+int rpc_reply_limit_fail(roster_err_detail *d, size_t body_len);
 
 #endif

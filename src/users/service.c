@@ -2,6 +2,7 @@
 
 #include "apikey.h"
 #include "clock.h"
+#include "field_mask.h"
 #include "log.h"
 #include "pool.h"
 
@@ -122,18 +123,34 @@ static size_t varint_put(uint8_t *p, uint64_t v)
 }
 
 /* ListUsersResponse built from the stored record encodings, without
- * unpacking them: total_count (field 1) then each user (field 2). */
+ * unpacking them: total_count (field 1) then each user (field 2), each
+ * cut to the request's field mask. Its size is bounded before anything is
+ * copied, so a page over the reply limit is refused without building it. */
 static int list_users_raw(rpc_call *call, store_rtxn *rx, const roster_uuid *scope,
                           const Roster__V1__ListUsersRequest *req, roster_err_detail *d)
 {
     roster_arena *a = rpc_call_arena(call);
+    uint64_t mask = field_mask_of(&model_user, req->has_field_mask, req->field_mask);
     store_page page;
     int err = store_user_list_raw(rx, scope, req, a, &page, d);
     if (err)
         return err;
+    size_t *lens = NULL;
+    if (mask != FIELD_MASK_ALL && page.n > 0 &&
+        (lens = roster_arena_alloc(a, page.n * sizeof *lens)) == NULL)
+        return ROSTER_E_NOMEM;
     size_t size = 11;
-    for (size_t i = 0; i < page.n; i++)
-        size += 1 + 10 + page.items[i].len;
+    for (size_t i = 0; i < page.n; i++) {
+        size_t len = page.items[i].len;
+        if (lens != NULL && (err = field_mask_encoded(&lens[i], NULL, page.items[i].data,
+                                                      page.items[i].len, mask)) != 0)
+            return roster_fail(d, err, "", "a stored user record does not decode");
+        if (lens != NULL)
+            len = lens[i];
+        size += 1 + 10 + len; /* tag, length (at most 10 bytes), record */
+    }
+    if (size > ROSTER_MAX_REPLY_BODY)
+        return rpc_reply_limit_fail(d, size);
     uint8_t *buf = roster_arena_alloc(a, size);
     if (buf == NULL)
         return ROSTER_E_NOMEM;
@@ -142,12 +159,55 @@ static int list_users_raw(rpc_call *call, store_rtxn *rx, const roster_uuid *sco
     n += varint_put(buf + n, (uint64_t)page.total_count);
     for (size_t i = 0; i < page.n; i++) {
         buf[n++] = 0x12;
-        n += varint_put(buf + n, page.items[i].len);
-        memcpy(buf + n, page.items[i].data, page.items[i].len);
-        n += page.items[i].len;
+        if (lens == NULL) {
+            n += varint_put(buf + n, page.items[i].len);
+            memcpy(buf + n, page.items[i].data, page.items[i].len);
+            n += page.items[i].len;
+            continue;
+        }
+        n += varint_put(buf + n, lens[i]);
+        size_t w;
+        field_mask_encoded(&w, buf + n, page.items[i].data, page.items[i].len, mask);
+        n += w;
     }
     rpc_call_reply_bytes(call, buf, n);
     return ROSTER_E_OK;
+}
+
+/* GetUser's reply: the stored encoding forwarded as is, or cut to the
+ * request's field mask. */
+static int get_user_raw(rpc_call *call, const Roster__V1__GetUserRequest *r, const void *bytes,
+                        size_t len, roster_err_detail *d)
+{
+    uint64_t mask = field_mask_of(&model_user, r->has_field_mask, r->field_mask);
+    if (mask == FIELD_MASK_ALL) {
+        rpc_call_reply_bytes(call, bytes, len);
+        return ROSTER_E_OK;
+    }
+    uint8_t *buf = roster_arena_alloc(rpc_call_arena(call), len ? len : 1);
+    if (buf == NULL)
+        return ROSTER_E_NOMEM;
+    size_t n;
+    int err = field_mask_encoded(&n, buf, bytes, len, mask);
+    if (err)
+        return roster_fail(d, err, "", "a stored user record does not decode");
+    rpc_call_reply_bytes(call, buf, n);
+    return ROSTER_E_OK;
+}
+
+/* Cuts the records of a message-built reply to the request's mask. */
+static void mask_users(Roster__V1__User **users, size_t n, int has, uint64_t mask)
+{
+    uint64_t m = field_mask_of(&model_user, has, mask);
+    for (size_t i = 0; m != FIELD_MASK_ALL && i < n; i++)
+        field_mask_message(&users[i]->base, &model_user, m);
+}
+
+static void mask_tenants(Roster__V1__Tenant **tenants, size_t n, int has, uint64_t mask)
+{
+    uint64_t m = field_mask_of(&model_tenant, has, mask);
+    for (size_t i = 0; m != FIELD_MASK_ALL && i < n; i++)
+        field_mask_message(&tenants[i]->base, &model_tenant, m);
 }
 
 static int stats_reply(users_service *svc, rpc_call *call, store_rtxn *rx)
@@ -202,12 +262,15 @@ static int read_call(users_service *svc, rpc_call *call, const roster_uuid *scop
         else if (err == ROSTER_E_INVALID_ARGUMENT)
             roster_fail(d, err, "id", "id is not a UUID");
         if (err == ROSTER_E_OK)
-            rpc_call_reply_bytes(call, bytes, len);
+            err = get_user_raw(call, r, bytes, len, d);
         break;
     }
     case RPC_BATCH_GET_USERS: {
         Roster__V1__BatchGetUsersResponse *o = NULL;
-        err = store_user_batch_get(rx, scope, (const void *)req, a, &o, d);
+        const Roster__V1__BatchGetUsersRequest *r = (const void *)req;
+        err = store_user_batch_get(rx, scope, r, a, &o, d);
+        if (err == ROSTER_E_OK)
+            mask_users(o->users, o->n_users, r->has_field_mask, r->field_mask);
         out = (ProtobufCMessage *)o;
         break;
     }
@@ -216,19 +279,28 @@ static int read_call(users_service *svc, rpc_call *call, const roster_uuid *scop
         break;
     case RPC_GET_TENANT: {
         Roster__V1__Tenant *o = NULL;
-        err = store_tenant_get(rx, scope, (const void *)req, a, &o, d);
+        const Roster__V1__GetTenantRequest *r = (const void *)req;
+        err = store_tenant_get(rx, scope, r, a, &o, d);
+        if (err == ROSTER_E_OK)
+            mask_tenants(&o, 1, r->has_field_mask, r->field_mask);
         out = (ProtobufCMessage *)o;
         break;
     }
     case RPC_BATCH_GET_TENANTS: {
         Roster__V1__BatchGetTenantsResponse *o = NULL;
-        err = store_tenant_batch_get(rx, scope, (const void *)req, a, &o, d);
+        const Roster__V1__BatchGetTenantsRequest *r = (const void *)req;
+        err = store_tenant_batch_get(rx, scope, r, a, &o, d);
+        if (err == ROSTER_E_OK)
+            mask_tenants(o->tenants, o->n_tenants, r->has_field_mask, r->field_mask);
         out = (ProtobufCMessage *)o;
         break;
     }
     case RPC_LIST_TENANTS: {
         Roster__V1__ListTenantsResponse *o = NULL;
-        err = store_tenant_list(rx, scope, (const void *)req, a, &o, d);
+        const Roster__V1__ListTenantsRequest *r = (const void *)req;
+        err = store_tenant_list(rx, scope, r, a, &o, d);
+        if (err == ROSTER_E_OK)
+            mask_tenants(o->tenants, o->n_tenants, r->has_field_mask, r->field_mask);
         out = (ProtobufCMessage *)o;
         break;
     }

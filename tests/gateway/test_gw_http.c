@@ -218,6 +218,7 @@ START_TEST(status_mapping)
     ck_assert_int_eq(gw_code_http_status("GRAPHQL_PARSE_FAILED"), 400);
     ck_assert_int_eq(gw_code_http_status("whatever"), 500);
     ck_assert_int_eq(gw_code_http_status(GW_CODE_STORAGE_FULL), 507);
+    ck_assert_int_eq(gw_code_http_status(GW_CODE_REPLY_TOO_LARGE), 400);
     gql_buf b;
     gql_jw w;
     gql_buf_init(&b);

@@ -68,6 +68,7 @@ static const exception exceptions[] = {
      "the ROQ schema cannot set the default tenant; rosterctl does"},
     {'p', "UpdateTenantRequest", "is_default", NULL,
      "the ROQ schema cannot set the default tenant; rosterctl does"},
+    {'p', "*", "field_mask", NULL, "computed from the selection set (gateway/mask.c)"},
     {'p', "GetTenantRequest", "include_user_count", NULL,
      "set when the selection asks for TenantModel.users"},
     {'p', "ListTenantsRequest", "include_user_count", NULL,
