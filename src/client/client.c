@@ -183,6 +183,16 @@ static roster_call_spec spec_one(rpc_method_id method, const void *req, void *ou
     return s;
 }
 
+/* Applies the call options' field mask to a request's field_mask unless
+ * the request sets its own. */
+static void mask_apply(bool *has, uint64_t *mask, const roster_call_options *o)
+{
+    if (o != NULL && o->field_mask != 0 && !*has) {
+        *has = true;
+        *mask = o->field_mask;
+    }
+}
+
 static int need(roster_status *st, const void *p, const char *what)
 {
     if (p != NULL)
@@ -226,15 +236,17 @@ int roster_client_get_user(roster_v1_User *out, roster_status *st, roster_client
         return err;
     roster_v1_GetUserRequest req = roster_v1_GetUserRequest_init_zero;
     roster_pb_str(&req.id, id);
+    mask_apply(&req.has_field_mask, &req.field_mask, o);
     roster_call_spec s = spec_one(RPC_GET_USER, &req, out);
     return roster_call_run(st, c, o, &s);
 }
 
 static roster_call_spec spec_batch_users(roster_v1_BatchGetUsersRequest *req,
-                                         const roster_strlist *ids, roster_v1_User *users,
-                                         bool *found)
+                                         const roster_call_options *o, const roster_strlist *ids,
+                                         roster_v1_User *users, bool *found)
 {
     roster_pb_strlist(&req->ids, ids);
+    mask_apply(&req->has_field_mask, &req->field_mask, o);
     roster_call_spec s = spec_one(RPC_BATCH_GET_USERS, req, NULL);
     s.array = users;
     s.cap = ids->count;
@@ -251,7 +263,7 @@ int roster_client_batch_get_users(roster_v1_User *users, bool *found, roster_sta
         return err;
     roster_strlist list = {ids, n};
     roster_v1_BatchGetUsersRequest req = roster_v1_BatchGetUsersRequest_init_zero;
-    roster_call_spec s = spec_batch_users(&req, &list, users, found);
+    roster_call_spec s = spec_batch_users(&req, o, &list, users, found);
     return roster_call_run(st, c, o, &s);
 }
 
@@ -264,10 +276,23 @@ int roster_client_batch_get_users_stream(bool *found, roster_status *st, roster_
         return err;
     roster_strlist list = {ids, n};
     roster_v1_BatchGetUsersRequest req = roster_v1_BatchGetUsersRequest_init_zero;
-    roster_call_spec s = spec_batch_users(&req, &list, NULL, found);
+    roster_call_spec s = spec_batch_users(&req, o, &list, NULL, found);
     s.user_fn = fn;
     s.fn_arg = arg;
     return roster_call_run(st, c, o, &s);
+}
+
+/* The request the call sends: *req, or a copy of it in *tmp (caller
+ * storage, alive until the call function returns) with the options' mask. */
+static const roster_v1_ListUsersRequest *list_users_masked(roster_v1_ListUsersRequest *tmp,
+                                                           const roster_v1_ListUsersRequest *req,
+                                                           const roster_call_options *o)
+{
+    if (o == NULL || o->field_mask == 0 || req->has_field_mask)
+        return req;
+    *tmp = *req;
+    mask_apply(&tmp->has_field_mask, &tmp->field_mask, o);
+    return tmp;
 }
 
 static roster_call_spec spec_list_users(const roster_v1_ListUsersRequest *req,
@@ -289,7 +314,8 @@ int roster_client_list_users(roster_v1_User *users, size_t *count, int64_t *tota
     int err;
     if ((err = NEED(count)) || (err = NEED(req)) || (cap > 0 && (err = NEED(users))))
         return err;
-    roster_call_spec s = spec_list_users(req, users, count, total, cap);
+    roster_v1_ListUsersRequest tmp;
+    roster_call_spec s = spec_list_users(list_users_masked(&tmp, req, o), users, count, total, cap);
     return roster_call_run(st, c, o, &s);
 }
 
@@ -301,7 +327,8 @@ int roster_client_list_users_stream(int64_t *total, roster_status *st, roster_cl
     int err;
     if ((err = NEED(req)) || (err = NEED(fn)))
         return err;
-    roster_call_spec s = spec_list_users(req, NULL, NULL, total, 0);
+    roster_v1_ListUsersRequest tmp;
+    roster_call_spec s = spec_list_users(list_users_masked(&tmp, req, o), NULL, NULL, total, 0);
     s.user_fn = fn;
     s.fn_arg = arg;
     return roster_call_run(st, c, o, &s);
@@ -337,6 +364,7 @@ int roster_client_get_tenant(roster_v1_Tenant *out, roster_status *st, roster_cl
         return err;
     roster_v1_GetTenantRequest req = roster_v1_GetTenantRequest_init_zero;
     roster_pb_str(&req.id, id);
+    mask_apply(&req.has_field_mask, &req.field_mask, o);
     req.has_include_user_count = include_user_count;
     req.include_user_count = include_user_count;
     roster_call_spec s = spec_one(RPC_GET_TENANT, &req, out);
@@ -344,10 +372,12 @@ int roster_client_get_tenant(roster_v1_Tenant *out, roster_status *st, roster_cl
 }
 
 static roster_call_spec spec_batch_tenants(roster_v1_BatchGetTenantsRequest *req,
-                                           const roster_strlist *ids, bool include_user_count,
-                                           roster_v1_Tenant *tenants, bool *found)
+                                           const roster_call_options *o, const roster_strlist *ids,
+                                           bool include_user_count, roster_v1_Tenant *tenants,
+                                           bool *found)
 {
     roster_pb_strlist(&req->ids, ids);
+    mask_apply(&req->has_field_mask, &req->field_mask, o);
     req->has_include_user_count = include_user_count;
     req->include_user_count = include_user_count;
     roster_call_spec s = spec_one(RPC_BATCH_GET_TENANTS, req, NULL);
@@ -366,7 +396,7 @@ int roster_client_batch_get_tenants(roster_v1_Tenant *tenants, bool *found, rost
         return err;
     roster_strlist list = {ids, n};
     roster_v1_BatchGetTenantsRequest req = roster_v1_BatchGetTenantsRequest_init_zero;
-    roster_call_spec s = spec_batch_tenants(&req, &list, include_user_count, tenants, found);
+    roster_call_spec s = spec_batch_tenants(&req, o, &list, include_user_count, tenants, found);
     return roster_call_run(st, c, o, &s);
 }
 
@@ -380,10 +410,23 @@ int roster_client_batch_get_tenants_stream(bool *found, roster_status *st, roste
         return err;
     roster_strlist list = {ids, n};
     roster_v1_BatchGetTenantsRequest req = roster_v1_BatchGetTenantsRequest_init_zero;
-    roster_call_spec s = spec_batch_tenants(&req, &list, include_user_count, NULL, found);
+    roster_call_spec s = spec_batch_tenants(&req, o, &list, include_user_count, NULL, found);
     s.tenant_fn = fn;
     s.fn_arg = arg;
     return roster_call_run(st, c, o, &s);
+}
+
+/* The request the call sends: *req, or a copy of it in *tmp (caller
+ * storage, alive until the call function returns) with the options' mask. */
+static const roster_v1_ListTenantsRequest *
+list_tenants_masked(roster_v1_ListTenantsRequest *tmp, const roster_v1_ListTenantsRequest *req,
+                    const roster_call_options *o)
+{
+    if (o == NULL || o->field_mask == 0 || req->has_field_mask)
+        return req;
+    *tmp = *req;
+    mask_apply(&tmp->has_field_mask, &tmp->field_mask, o);
+    return tmp;
 }
 
 static roster_call_spec spec_list_tenants(const roster_v1_ListTenantsRequest *req,
@@ -405,7 +448,9 @@ int roster_client_list_tenants(roster_v1_Tenant *tenants, size_t *count, int64_t
     int err;
     if ((err = NEED(count)) || (err = NEED(req)) || (cap > 0 && (err = NEED(tenants))))
         return err;
-    roster_call_spec s = spec_list_tenants(req, tenants, count, total, cap);
+    roster_v1_ListTenantsRequest tmp;
+    roster_call_spec s =
+        spec_list_tenants(list_tenants_masked(&tmp, req, o), tenants, count, total, cap);
     return roster_call_run(st, c, o, &s);
 }
 
@@ -417,7 +462,8 @@ int roster_client_list_tenants_stream(int64_t *total, roster_status *st, roster_
     int err;
     if ((err = NEED(req)) || (err = NEED(fn)))
         return err;
-    roster_call_spec s = spec_list_tenants(req, NULL, NULL, total, 0);
+    roster_v1_ListTenantsRequest tmp;
+    roster_call_spec s = spec_list_tenants(list_tenants_masked(&tmp, req, o), NULL, NULL, total, 0);
     s.tenant_fn = fn;
     s.fn_arg = arg;
     return roster_call_run(st, c, o, &s);
@@ -483,6 +529,7 @@ int roster_client_get_user_async(roster_v1_User *out, roster_client *c,
     ASYNC_NEED(id);
     roster_v1_GetUserRequest req = roster_v1_GetUserRequest_init_zero;
     roster_pb_str(&req.id, id);
+    mask_apply(&req.has_field_mask, &req.field_mask, o);
     roster_call_spec s = spec_one(RPC_GET_USER, &req, out);
     return roster_call_start(c, o, &s, done, arg);
 }
@@ -498,7 +545,7 @@ int roster_client_batch_get_users_async(roster_v1_User *users, bool *found, rost
     }
     roster_strlist list = {ids, n};
     roster_v1_BatchGetUsersRequest req = roster_v1_BatchGetUsersRequest_init_zero;
-    roster_call_spec s = spec_batch_users(&req, &list, users, found);
+    roster_call_spec s = spec_batch_users(&req, o, &list, users, found);
     return roster_call_start(c, o, &s, done, arg);
 }
 
@@ -511,7 +558,8 @@ int roster_client_list_users_async(roster_v1_User *users, size_t *count, int64_t
     ASYNC_NEED(req);
     if (cap > 0)
         ASYNC_NEED(users);
-    roster_call_spec s = spec_list_users(req, users, count, total, cap);
+    roster_v1_ListUsersRequest tmp;
+    roster_call_spec s = spec_list_users(list_users_masked(&tmp, req, o), users, count, total, cap);
     return roster_call_start(c, o, &s, done, arg);
 }
 
@@ -522,7 +570,8 @@ int roster_client_list_users_stream_async(int64_t *total, roster_client *c,
 {
     ASYNC_NEED(req);
     ASYNC_NEED(fn);
-    roster_call_spec s = spec_list_users(req, NULL, NULL, total, 0);
+    roster_v1_ListUsersRequest tmp;
+    roster_call_spec s = spec_list_users(list_users_masked(&tmp, req, o), NULL, NULL, total, 0);
     s.user_fn = fn;
     s.fn_arg = fn_arg;
     return roster_call_start(c, o, &s, done, arg);
@@ -558,6 +607,7 @@ int roster_client_get_tenant_async(roster_v1_Tenant *out, roster_client *c,
     ASYNC_NEED(id);
     roster_v1_GetTenantRequest req = roster_v1_GetTenantRequest_init_zero;
     roster_pb_str(&req.id, id);
+    mask_apply(&req.has_field_mask, &req.field_mask, o);
     req.has_include_user_count = include_user_count;
     req.include_user_count = include_user_count;
     roster_call_spec s = spec_one(RPC_GET_TENANT, &req, out);
@@ -576,7 +626,7 @@ int roster_client_batch_get_tenants_async(roster_v1_Tenant *tenants, bool *found
     }
     roster_strlist list = {ids, n};
     roster_v1_BatchGetTenantsRequest req = roster_v1_BatchGetTenantsRequest_init_zero;
-    roster_call_spec s = spec_batch_tenants(&req, &list, include_user_count, tenants, found);
+    roster_call_spec s = spec_batch_tenants(&req, o, &list, include_user_count, tenants, found);
     return roster_call_start(c, o, &s, done, arg);
 }
 
@@ -589,7 +639,9 @@ int roster_client_list_tenants_async(roster_v1_Tenant *tenants, size_t *count, i
     ASYNC_NEED(req);
     if (cap > 0)
         ASYNC_NEED(tenants);
-    roster_call_spec s = spec_list_tenants(req, tenants, count, total, cap);
+    roster_v1_ListTenantsRequest tmp;
+    roster_call_spec s =
+        spec_list_tenants(list_tenants_masked(&tmp, req, o), tenants, count, total, cap);
     return roster_call_start(c, o, &s, done, arg);
 }
 

@@ -114,7 +114,19 @@ typedef struct roster_call_options {
      * context.credential; NULL calls keyless. The service derives the
      * caller's role and tenant from it. */
     const char *credential;
+    /* The record fields wanted from a read that returns users or tenants
+     * (get, batch get, list): ROSTER_FIELD of each field's nanopb tag,
+     * ORed, e.g. ROSTER_FIELD(roster_v1_User_email_tag). The service then
+     * encodes only those fields and id; the others decode as absent
+     * (has_ false, empty strings). 0 asks for every field. A list request
+     * whose own has_field_mask is set keeps its own mask. Ignored by other
+     * methods. */
+    uint64_t field_mask;
 } roster_call_options;
+
+/* The field_mask bit of the record field whose nanopb tag (protobuf field
+ * number) is `tag`. */
+#define ROSTER_FIELD(tag) (UINT64_C(1) << (tag))
 /* Call options, request structs and every string they point to are
  * borrowed only until the call function returns (synchronous and
  * asynchronous alike): the request is encoded before it returns. A NULL

@@ -1041,6 +1041,72 @@ START_TEST(keyless_ipc_refused)
 }
 END_TEST
 
+/* Checks every streamed record carries its id and no customData. */
+static int on_masked_user(void *arg, size_t index, const roster_v1_User *u)
+{
+    size_t *n = arg;
+    (void)index;
+    ck_assert(u->has_id && !u->has_custom_data && !u->has_email);
+    (*n)++;
+    return 0;
+}
+
+/* Field masks from the call options, and a page over the reply limit:
+ * RESOURCE_EXHAUSTED naming it, and the same connection serves the next
+ * call. */
+START_TEST(field_masks_and_reply_limit)
+{
+    enum { USERS = 315, CUSTOM = 15000 }; /* about 4.7 MB of records */
+    roster_client *c = open_client();
+    static roster_v1_Tenant t;
+    static roster_v1_User u;
+    static char custom[CUSTOM + 1];
+    memset(custom, 'x', CUSTOM);
+    memcpy(custom, "{\"b\":\"", 6);
+    memcpy(custom + CUSTOM - 2, "\"}", 3);
+    roster_status st;
+    make_tenant(&t, c, "Big");
+    for (int i = 0; i < USERS; i++) {
+        char email[64], ref[32];
+        snprintf(email, sizeof email, "big%d-%s@example.com", i, uniq());
+        snprintf(ref, sizeof ref, "big-%d", i);
+        roster_v1_CreateUserRequest req = roster_v1_CreateUserRequest_init_zero;
+        roster_pb_str(&req.email, email);
+        roster_pb_str(&req.reference, ref);
+        roster_pb_str(&req.tenant_id, t.id);
+        roster_pb_str(&req.custom_data, custom);
+        ck_assert_int_eq(roster_client_create_user(&u, &st, c, NULL, &req), ROSTER_E_OK);
+    }
+    roster_v1_ListUsersRequest lr = roster_v1_ListUsersRequest_init_zero;
+    lr.has_filter = true;
+    lr.filter.has_tenant_id = true;
+    roster_pb_str(&lr.filter.tenant_id.equal_to, t.id);
+    lr.has_limit = true;
+    lr.limit = 1000;
+    size_t n = 0;
+    int64_t total = 0;
+    int err = roster_client_list_users_stream(&total, &st, c, NULL, &lr, on_masked_user, &n);
+    ck_assert_int_eq(st.code, ROSTER_STATUS_RESOURCE_EXHAUSTED);
+    ck_assert_int_eq(err, roster_err_from_status(ROSTER_STATUS_RESOURCE_EXHAUSTED));
+    ck_assert_msg(has_violation(&st, ROSTER_REPLY_LIMIT_FIELD), "%s", st.message);
+    ck_assert_uint_eq(n, 0);
+
+    /* The same connection: one user, email only. */
+    static roster_v1_User got;
+    roster_call_options o = {.field_mask = ROSTER_FIELD(roster_v1_User_email_tag)};
+    ck_assert_int_eq(roster_client_get_user(&got, &st, c, &o, u.id), ROSTER_E_OK);
+    ck_assert(got.has_id && got.has_email && !got.has_custom_data && !got.has_created_at);
+
+    /* The page by id only: every user. */
+    o.field_mask = ROSTER_FIELD(roster_v1_User_id_tag);
+    ck_assert_int_eq(roster_client_list_users_stream(&total, &st, c, &o, &lr, on_masked_user, &n),
+                     ROSTER_E_OK);
+    ck_assert_uint_eq(n, USERS);
+    ck_assert_int_eq(total, USERS);
+    roster_client_close(c);
+}
+END_TEST
+
 static TCase *transport_case(const char *name, void (*setup)(void))
 {
     TCase *tc = tcase_create(name);
@@ -1069,9 +1135,11 @@ int main(void)
     suite_add_tcase(s, tls);
     TCase *tc = tcase_create("open");
     tcase_add_unchecked_fixture(tc, setup_ipc, daemon_stop);
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, open_errors);
     tcase_add_test(tc, close_with_calls_in_flight);
     tcase_add_test(tc, keyless_ipc_refused);
+    tcase_add_test(tc, field_masks_and_reply_limit);
     suite_add_tcase(s, tc);
     TCase *keys = tcase_create("keys");
     tcase_add_unchecked_fixture(keys, setup_tcp, daemon_stop);

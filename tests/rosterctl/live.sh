@@ -121,6 +121,23 @@ has "$T/err" '{"error":{"code":"NOT_FOUND"'
 
 expect 0 c --json users list --filter 'email~%@acme.com'
 has "$T/out" '^{"totalCount":2,'
+# --fields: the service sends only those fields (and id); tables show them.
+expect 0 c --json users list --filter 'email~%@acme.com' --fields email
+has "$T/out" '^{"totalCount":2,"data":\[{"id":"[^"]*","email":"[^"]*"},{'
+hasnt "$T/out" 'firstName'
+expect 0 c users list --fields email,firstName --filter "id=[$U1]"
+has "$T/out" '^email  *firstName'
+has "$T/out" '^ann@acme.com  *Ann'
+expect 0 c --json users get "$U1" --fields createdAt
+has "$T/out" "^{\"id\":\"$U1\",\"createdAt\":\"[^\"]*\"}$"
+expect 2 c users list --fields id,mail
+has "$T/err" 'a user has no field "mail"; its fields: id reference email'
+expect 2 c users get "$U1" --fields email,email
+has "$T/err" 'email is named twice'
+expect 0 c --json tenants list --fields name --filter "id=[$TA]"
+has "$T/out" "^{\"totalCount\":1,\"data\":\[{\"id\":\"$TA\",\"name\":\"Acme Corp\"}\]"
+expect 2 c tenants get "$TA" --fields users
+has "$T/err" 'a tenant has no field "users"'
 expect 0 c --json users list --filter "tenantId=$TB"
 has "$T/out" '"totalCount":1'
 has "$T/out" "$U3"

@@ -23,7 +23,13 @@
 
 static const ctl_opt_spec no_opts[] = {{NULL}};
 
-static const ctl_opt_spec users_get_opts[] = {{NULL}};
+#define FIELDS_OPT(record)                                                                         \
+    {                                                                                              \
+        "fields", CTL_OPT_VALUE, false, "F1,F2,...",                                               \
+            "only these " record " fields (and id), e.g. id,email: the service sends no others"    \
+    }
+
+static const ctl_opt_spec users_get_opts[] = {FIELDS_OPT("user"), {NULL}};
 
 static const ctl_opt_spec users_list_opts[] = {
     {"filter", CTL_OPT_VALUE, true, "EXPR", "condition, see the filter syntax below"},
@@ -34,6 +40,7 @@ static const ctl_opt_spec users_list_opts[] = {
      "(default createdAt:desc; direction defaults to asc)"},
     {"limit", CTL_OPT_VALUE, false, "N", "page size, 0..1000 (default 20; 0 gives the count)"},
     {"offset", CTL_OPT_VALUE, false, "N", "records to skip (default 0)"},
+    FIELDS_OPT("user"),
     {NULL}};
 
 #define USER_FIELD_OPTS                                                                            \
@@ -63,7 +70,9 @@ static const ctl_opt_spec users_update_opts[] = {
     {NULL}};
 
 static const ctl_opt_spec tenants_get_opts[] = {
-    {"user-count", CTL_OPT_FLAG, false, NULL, "also show the tenant's user count"}, {NULL}};
+    {"user-count", CTL_OPT_FLAG, false, NULL, "also show the tenant's user count"},
+    FIELDS_OPT("tenant"),
+    {NULL}};
 
 static const ctl_opt_spec tenants_list_opts[] = {
     {"filter", CTL_OPT_VALUE, true, "EXPR", "condition on id|name|reference, see below"},
@@ -72,6 +81,7 @@ static const ctl_opt_spec tenants_list_opts[] = {
     {"limit", CTL_OPT_VALUE, false, "N", "page size, 0..1000 (default 20; 0 gives the count)"},
     {"offset", CTL_OPT_VALUE, false, "N", "records to skip (default 0)"},
     {"user-count", CTL_OPT_FLAG, false, NULL, "also show each tenant's user count"},
+    FIELDS_OPT("tenant"),
     {NULL}};
 
 static const ctl_opt_spec tenants_create_opts[] = {

@@ -1,5 +1,6 @@
 #include "tenants.h"
 
+#include "fields.h"
 #include "filter.h"
 #include "live.h"
 #include "output.h"
@@ -11,6 +12,9 @@
 static const char *const list_columns[] = {"id",        "name",      "reference", "isDefault",
                                            "createdAt", "updatedAt", "users",     NULL};
 
+/* Writes answer whole records. */
+static const ctl_fields all_fields;
+
 static int usage(const ctl_args *a, const roster_err_detail *d)
 {
     ctl_report_error(a->json, a->cmd->words, ROSTER_E_INVALID_ARGUMENT, d->message, NULL);
@@ -19,12 +23,14 @@ static int usage(const ctl_args *a, const roster_err_detail *d)
 
 /* A tenant as JSON: the model's fields, then "users": {"totalCount": N}
  * (TenantModel.users) when the service counted them. In tables the count
- * shows as a plain number. Returns NULL when out of memory. */
-static json_t *tenant_json(const Roster__V1__Tenant *t, bool table)
+ * shows as a plain number; only the fields asked for. Returns NULL when
+ * out of memory. */
+static json_t *tenant_json(const Roster__V1__Tenant *t, bool table, const ctl_fields *fields)
 {
     json_t *o = NULL;
     if (ctl_record_json(&o, &model_tenant, &t->base, false) != ROSTER_E_OK)
         return NULL;
+    ctl_fields_trim(o, &model_tenant, fields);
     if (t->has_user_count) {
         json_t *n = json_integer((json_int_t)t->user_count);
         json_t *v = table ? n : json_pack("{s:o}", "totalCount", n);
@@ -36,9 +42,9 @@ static json_t *tenant_json(const Roster__V1__Tenant *t, bool table)
     return o;
 }
 
-static int print_tenant(const ctl_args *a, const ProtobufCMessage *t)
+static int print_tenant(const ctl_args *a, const ProtobufCMessage *t, const ctl_fields *fields)
 {
-    json_t *o = tenant_json((const Roster__V1__Tenant *)t, !a->json);
+    json_t *o = tenant_json((const Roster__V1__Tenant *)t, !a->json, fields);
     if (o == NULL)
         return ctl_live_fail(a, a->cmd->words, ROSTER_E_NOMEM, NULL);
     if (a->json)
@@ -50,7 +56,8 @@ static int print_tenant(const ctl_args *a, const ProtobufCMessage *t)
 }
 
 /* Opens the service, makes one call that returns a tenant, prints it. */
-static int run_tenant_call(const ctl_args *a, rpc_method_id method, const ProtobufCMessage *req)
+static int run_tenant_call(const ctl_args *a, rpc_method_id method, const ProtobufCMessage *req,
+                           const ctl_fields *fields)
 {
     ctl_live l;
     ProtobufCMessage *t = NULL;
@@ -58,7 +65,7 @@ static int run_tenant_call(const ctl_args *a, rpc_method_id method, const Protob
     roster_arena_init(&arena, 0, 0);
     int code;
     if (ctl_live_exchange(&t, &code, &l, a, method, req, &arena) == ROSTER_E_OK)
-        code = print_tenant(a, t);
+        code = print_tenant(a, t, fields);
     ctl_live_close(&l);
     roster_arena_free(&arena);
     return code;
@@ -68,11 +75,17 @@ int ctl_cmd_tenants_get(const ctl_args *a)
 {
     Roster__V1__GetTenantRequest req = ROSTER__V1__GET_TENANT_REQUEST__INIT;
     req.id = (char *)a->positional;
+    roster_err_detail d = {{0}};
+    ctl_fields fields;
+    if (ctl_fields_parse(&fields, &model_tenant, ctl_args_get(a, "fields"), &d) != ROSTER_E_OK)
+        return usage(a, &d);
+    req.has_field_mask = fields.given;
+    req.field_mask = fields.mask;
     if (ctl_args_get(a, "user-count") != NULL) {
         req.has_include_user_count = true;
         req.include_user_count = true;
     }
-    return run_tenant_call(a, RPC_GET_TENANT, &req.base);
+    return run_tenant_call(a, RPC_GET_TENANT, &req.base, &fields);
 }
 
 int ctl_cmd_tenants_list(const ctl_args *a)
@@ -80,6 +93,7 @@ int ctl_cmd_tenants_list(const ctl_args *a)
     roster_err_detail d = {{0}};
     ctl_filter f = {0};
     ctl_order o = {0};
+    ctl_fields fields = {0};
     Roster__V1__ListTenantsRequest req = ROSTER__V1__LIST_TENANTS_REQUEST__INIT;
     ctl_live l = {0};
     ProtobufCMessage *reply = NULL;
@@ -101,10 +115,14 @@ int ctl_cmd_tenants_list(const ctl_args *a)
         err = ctl_parse_count(&req.offset, "offset", ctl_args_get(a, "offset"), &d);
         req.has_offset = true;
     }
+    if (err == ROSTER_E_OK)
+        err = ctl_fields_parse(&fields, &model_tenant, ctl_args_get(a, "fields"), &d);
     if (err == ROSTER_E_INVALID_ARGUMENT) {
         code = usage(a, &d);
         goto fail;
     }
+    req.has_field_mask = fields.given;
+    req.field_mask = fields.mask;
     if (ctl_args_get(a, "user-count") != NULL) {
         req.has_include_user_count = true;
         req.include_user_count = true;
@@ -121,7 +139,7 @@ int ctl_cmd_tenants_list(const ctl_args *a)
     const Roster__V1__ListTenantsResponse *page = (const Roster__V1__ListTenantsResponse *)reply;
     data = json_array();
     for (size_t i = 0; data != NULL && i < page->n_tenants; i++) {
-        json_t *t = tenant_json(page->tenants[i], !a->json);
+        json_t *t = tenant_json(page->tenants[i], !a->json, &fields);
         if (t == NULL || json_array_append_new(data, t) != 0) {
             json_decref(data);
             data = NULL;
@@ -132,7 +150,7 @@ int ctl_cmd_tenants_list(const ctl_args *a)
         goto fail;
     }
     ctl_print_page(a->json, data, page->has_total_count ? page->total_count : 0, req.offset,
-                   "tenants", list_columns);
+                   "tenants", fields.given ? fields.columns : list_columns);
 fail:
     json_decref(data);
     ctl_live_close(&l);
@@ -156,7 +174,7 @@ int ctl_cmd_tenants_create(const ctl_args *a)
         req.has_is_default = true;
         req.is_default = true;
     }
-    return run_tenant_call(a, RPC_CREATE_TENANT, &req.base);
+    return run_tenant_call(a, RPC_CREATE_TENANT, &req.base, &all_fields);
 }
 
 int ctl_cmd_tenants_update(const ctl_args *a)
@@ -194,7 +212,7 @@ int ctl_cmd_tenants_update(const ctl_args *a)
                     "--default");
         return usage(a, &d);
     }
-    return run_tenant_call(a, RPC_UPDATE_TENANT, &req.base);
+    return run_tenant_call(a, RPC_UPDATE_TENANT, &req.base, &all_fields);
 }
 
 int ctl_cmd_tenants_set_default(const ctl_args *a)
@@ -203,5 +221,5 @@ int ctl_cmd_tenants_set_default(const ctl_args *a)
     req.id = (char *)a->positional;
     req.has_is_default = true;
     req.is_default = true;
-    return run_tenant_call(a, RPC_UPDATE_TENANT, &req.base);
+    return run_tenant_call(a, RPC_UPDATE_TENANT, &req.base, &all_fields);
 }

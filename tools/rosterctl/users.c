@@ -1,5 +1,6 @@
 #include "users.h"
 
+#include "fields.h"
 #include "filter.h"
 #include "live.h"
 #include "output.h"
@@ -13,18 +14,23 @@
 static const char *const list_columns[] = {
     "id", "reference", "email", "firstName", "lastName", "active", "tenantId", "createdAt", NULL};
 
+/* Writes answer whole records. */
+static const ctl_fields all_fields;
+
 static int usage(const ctl_args *a, const roster_err_detail *d)
 {
     ctl_report_error(a->json, a->cmd->words, ROSTER_E_INVALID_ARGUMENT, d->message, NULL);
     return CTL_EXIT_USAGE;
 }
 
-/* Prints one user (from the service) and returns the exit code. */
-static int print_user(const ctl_args *a, const ProtobufCMessage *u)
+/* Prints one user (from the service), only the fields asked for, and
+ * returns the exit code. */
+static int print_user(const ctl_args *a, const ProtobufCMessage *u, const ctl_fields *fields)
 {
     json_t *o = NULL;
     if (ctl_record_json(&o, &model_user, u, false) != ROSTER_E_OK)
         return ctl_live_fail(a, a->cmd->words, ROSTER_E_NOMEM, NULL);
+    ctl_fields_trim(o, &model_user, fields);
     if (a->json)
         ctl_print_json(stdout, o);
     else
@@ -34,7 +40,8 @@ static int print_user(const ctl_args *a, const ProtobufCMessage *u)
 }
 
 /* Opens the service, makes one call that returns a user, prints it. */
-static int run_user_call(const ctl_args *a, rpc_method_id method, const ProtobufCMessage *req)
+static int run_user_call(const ctl_args *a, rpc_method_id method, const ProtobufCMessage *req,
+                         const ctl_fields *fields)
 {
     ctl_live l;
     ProtobufCMessage *u = NULL;
@@ -42,7 +49,7 @@ static int run_user_call(const ctl_args *a, rpc_method_id method, const Protobuf
     roster_arena_init(&arena, 0, 0);
     int code;
     if (ctl_live_exchange(&u, &code, &l, a, method, req, &arena) == ROSTER_E_OK)
-        code = print_user(a, u);
+        code = print_user(a, u, fields);
     ctl_live_close(&l);
     roster_arena_free(&arena);
     return code;
@@ -52,7 +59,13 @@ int ctl_cmd_users_get(const ctl_args *a)
 {
     Roster__V1__GetUserRequest req = ROSTER__V1__GET_USER_REQUEST__INIT;
     req.id = (char *)a->positional;
-    return run_user_call(a, RPC_GET_USER, &req.base);
+    roster_err_detail d = {{0}};
+    ctl_fields fields;
+    if (ctl_fields_parse(&fields, &model_user, ctl_args_get(a, "fields"), &d) != ROSTER_E_OK)
+        return usage(a, &d);
+    req.has_field_mask = fields.given;
+    req.field_mask = fields.mask;
+    return run_user_call(a, RPC_GET_USER, &req.base, &fields);
 }
 
 /* Parses --limit/--offset into a list request's fields. */
@@ -82,6 +95,7 @@ int ctl_cmd_users_list(const ctl_args *a)
     ctl_filter f = {0};
     ctl_order o = {0};
     ctl_search s = {0};
+    ctl_fields fields = {0};
     Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
     ctl_live l = {0};
     ProtobufCMessage *reply = NULL;
@@ -100,8 +114,12 @@ int ctl_cmd_users_list(const ctl_args *a)
         err = ctl_search_parse(&s, ctl_args_get(a, "search"), &d);
     if (err == ROSTER_E_OK)
         err = paging(&has_limit, &req.limit, &has_offset, &req.offset, a, &d);
+    if (err == ROSTER_E_OK)
+        err = ctl_fields_parse(&fields, &model_user, ctl_args_get(a, "fields"), &d);
     req.has_limit = has_limit;
     req.has_offset = has_offset;
+    req.has_field_mask = fields.given;
+    req.field_mask = fields.mask;
     if (err == ROSTER_E_INVALID_ARGUMENT) {
         code = usage(a, &d);
         goto fail;
@@ -119,8 +137,9 @@ int ctl_cmd_users_list(const ctl_args *a)
     data = json_array();
     for (size_t i = 0; data != NULL && i < page->n_users; i++) {
         json_t *u = NULL;
-        if (ctl_record_json(&u, &model_user, &page->users[i]->base, false) != ROSTER_E_OK ||
-            json_array_append_new(data, u) != 0) {
+        if (ctl_record_json(&u, &model_user, &page->users[i]->base, false) == ROSTER_E_OK)
+            ctl_fields_trim(u, &model_user, &fields);
+        if (u == NULL || json_array_append_new(data, u) != 0) {
             json_decref(data);
             data = NULL;
         }
@@ -130,7 +149,7 @@ int ctl_cmd_users_list(const ctl_args *a)
         goto fail;
     }
     ctl_print_page(a->json, data, page->has_total_count ? page->total_count : 0, req.offset,
-                   "users", list_columns);
+                   "users", fields.given ? fields.columns : list_columns);
 fail:
     json_decref(data);
     ctl_live_close(&l);
@@ -224,7 +243,7 @@ int ctl_cmd_users_create(const ctl_args *a)
     }
     if (fill_fields(&req.base, a, &d) != ROSTER_E_OK)
         return usage(a, &d);
-    return run_user_call(a, RPC_CREATE_USER, &req.base);
+    return run_user_call(a, RPC_CREATE_USER, &req.base, &all_fields);
 }
 
 /* --clear names: a UserField value by its GraphQL name or option spelling. */
@@ -284,7 +303,7 @@ int ctl_cmd_users_update(const ctl_args *a)
                     "nothing to change: give at least one field option or --clear");
         return usage(a, &d);
     }
-    return run_user_call(a, RPC_UPDATE_USER, &req.base);
+    return run_user_call(a, RPC_UPDATE_USER, &req.base, &all_fields);
 }
 
 int ctl_cmd_users_deactivate(const ctl_args *a)
@@ -293,5 +312,5 @@ int ctl_cmd_users_deactivate(const ctl_args *a)
     req.id = (char *)a->positional;
     req.has_active = true;
     req.active = false;
-    return run_user_call(a, RPC_UPDATE_USER, &req.base);
+    return run_user_call(a, RPC_UPDATE_USER, &req.base, &all_fields);
 }
