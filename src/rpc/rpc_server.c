@@ -191,20 +191,7 @@ static void call_send_failed(rpc_call *c, size_t body_len)
     call_send_status(c, ROSTER_E_NOMEM, NULL);
 }
 
-void rpc_call_reply_message(rpc_call *c, const ProtobufCMessage *reply)
-{
-    size_t n = protobuf_c_message_get_packed_size(reply);
-    uint8_t *body;
-    nng_msg *msg;
-    if (ok_msg(&msg, &body, n) != ROSTER_E_OK) {
-        call_send_failed(c, n);
-        return;
-    }
-    protobuf_c_message_pack(reply, body);
-    call_send(c, msg, ROSTER_STATUS_OK);
-}
-
-void rpc_call_reply_bytes(rpc_call *c, const void *bytes, size_t len)
+void rpc_call_reply_fill(rpc_call *c, size_t len, rpc_body_fill_fn fill, void *arg)
 {
     uint8_t *body;
     nng_msg *msg;
@@ -212,9 +199,37 @@ void rpc_call_reply_bytes(rpc_call *c, const void *bytes, size_t len)
         call_send_failed(c, len);
         return;
     }
-    if (len)
-        memcpy(body, bytes, len);
+    fill(arg, body);
     call_send(c, msg, ROSTER_STATUS_OK);
+}
+
+static void pack_fill(void *arg, uint8_t *body)
+{
+    protobuf_c_message_pack(arg, body);
+}
+
+void rpc_call_reply_message(rpc_call *c, const ProtobufCMessage *reply)
+{
+    rpc_call_reply_fill(c, protobuf_c_message_get_packed_size(reply), pack_fill, (void *)reply);
+}
+
+/* The bytes to copy, for rpc_call_reply_fill. */
+typedef struct span {
+    const void *p;
+    size_t len;
+} span;
+
+static void copy_fill(void *arg, uint8_t *body)
+{
+    const span *s = arg;
+    if (s->len)
+        memcpy(body, s->p, s->len);
+}
+
+void rpc_call_reply_bytes(rpc_call *c, const void *bytes, size_t len)
+{
+    span s = {bytes, len};
+    rpc_call_reply_fill(c, len, copy_fill, &s);
 }
 
 void rpc_call_reply_error(rpc_call *c, int err, const roster_err_detail *detail)

@@ -124,6 +124,13 @@ void rpc_call_reply_message(rpc_call *c, const ProtobufCMessage *reply);
 /* OK with `len` bytes (an already encoded reply message, copied) as the
  * body: replies forwarded from LMDB without re-encoding. */
 void rpc_call_reply_bytes(rpc_call *c, const void *body, size_t len);
+/* Writes a reply body of exactly `len` bytes at `body` (the reply
+ * message's own memory). */
+typedef void (*rpc_body_fill_fn)(void *arg, uint8_t *body);
+/* OK with a body of `len` bytes that fill(arg, body) writes straight into
+ * the reply message, during this call: encodings assembled from borrowed
+ * bytes (LMDB pages) without a copy in between. */
+void rpc_call_reply_fill(rpc_call *c, size_t len, rpc_body_fill_fn fill, void *arg);
 /* The status of `err` (not ROSTER_E_OK) with `detail` (may be NULL) as
  * message and field violation. */
 void rpc_call_reply_error(rpc_call *c, int err, const roster_err_detail *detail);

@@ -122,76 +122,101 @@ static size_t varint_put(uint8_t *p, uint64_t v)
     return n;
 }
 
-/* ListUsersResponse built from the stored record encodings, without
- * unpacking them: total_count (field 1) then each user (field 2), each
- * cut to the request's field mask. Its size is bounded before anything is
- * copied, so a page over the reply limit is refused without building it. */
+/* A ListUsersResponse assembled from stored record encodings: total_count
+ * (field 1) then each user (field 2), each cut to `mask` when lens is set
+ * (lens[i]: record i's masked length). */
+typedef struct list_body {
+    const store_page *page;
+    const size_t *lens;
+    uint64_t mask;
+} list_body;
+
+static void list_fill(void *arg, uint8_t *buf)
+{
+    const list_body *b = arg;
+    const store_page *page = b->page;
+    size_t n = 0;
+    buf[n++] = 0x08;
+    n += varint_put(buf + n, (uint64_t)page->total_count);
+    for (size_t i = 0; i < page->n; i++) {
+        buf[n++] = 0x12;
+        if (b->lens == NULL) {
+            n += varint_put(buf + n, page->items[i].len);
+            memcpy(buf + n, page->items[i].data, page->items[i].len);
+            n += page->items[i].len;
+            continue;
+        }
+        n += varint_put(buf + n, b->lens[i]);
+        size_t w;
+        field_mask_encoded(&w, buf + n, page->items[i].data, page->items[i].len, b->mask);
+        n += w;
+    }
+}
+
+/* ListUsers answered from the stored encodings without unpacking them,
+ * written straight into the reply message. The size is known before a
+ * byte is copied, so a page over the reply limit is refused unbuilt. */
 static int list_users_raw(rpc_call *call, store_rtxn *rx, const roster_uuid *scope,
                           const Roster__V1__ListUsersRequest *req, roster_err_detail *d)
 {
     roster_arena *a = rpc_call_arena(call);
-    uint64_t mask = field_mask_of(&model_user, req->has_field_mask, req->field_mask);
+    list_body b = {.mask = field_mask_of(&model_user, req->has_field_mask, req->field_mask)};
     store_page page;
     int err = store_user_list_raw(rx, scope, req, a, &page, d);
     if (err)
         return err;
     size_t *lens = NULL;
-    if (mask != FIELD_MASK_ALL && page.n > 0 &&
+    if (b.mask != FIELD_MASK_ALL && page.n > 0 &&
         (lens = roster_arena_alloc(a, page.n * sizeof *lens)) == NULL)
         return ROSTER_E_NOMEM;
-    size_t size = 11;
+    uint8_t head[10];
+    size_t size = 1 + varint_put(head, (uint64_t)page.total_count);
     for (size_t i = 0; i < page.n; i++) {
         size_t len = page.items[i].len;
-        if (lens != NULL && (err = field_mask_encoded(&lens[i], NULL, page.items[i].data,
-                                                      page.items[i].len, mask)) != 0)
-            return roster_fail(d, err, "", "a stored user record does not decode");
-        if (lens != NULL)
+        if (lens != NULL) {
+            if ((err = field_mask_encoded(&lens[i], NULL, page.items[i].data, len, b.mask)) != 0)
+                return roster_fail(d, err, "", "a stored user record does not decode");
             len = lens[i];
-        size += 1 + 10 + len; /* tag, length (at most 10 bytes), record */
+        }
+        size += 1 + varint_put(head, len) + len;
     }
     if (size > ROSTER_MAX_REPLY_BODY)
         return rpc_reply_limit_fail(d, size);
-    uint8_t *buf = roster_arena_alloc(a, size);
-    if (buf == NULL)
-        return ROSTER_E_NOMEM;
-    size_t n = 0;
-    buf[n++] = 0x08;
-    n += varint_put(buf + n, (uint64_t)page.total_count);
-    for (size_t i = 0; i < page.n; i++) {
-        buf[n++] = 0x12;
-        if (lens == NULL) {
-            n += varint_put(buf + n, page.items[i].len);
-            memcpy(buf + n, page.items[i].data, page.items[i].len);
-            n += page.items[i].len;
-            continue;
-        }
-        n += varint_put(buf + n, lens[i]);
-        size_t w;
-        field_mask_encoded(&w, buf + n, page.items[i].data, page.items[i].len, mask);
-        n += w;
-    }
-    rpc_call_reply_bytes(call, buf, n);
+    b.page = &page;
+    b.lens = lens;
+    rpc_call_reply_fill(call, size, list_fill, &b);
     return ROSTER_E_OK;
 }
 
+/* A stored record cut to a mask, for rpc_call_reply_fill. */
+typedef struct record_body {
+    const void *bytes;
+    size_t len;
+    uint64_t mask;
+} record_body;
+
+static void record_fill(void *arg, uint8_t *buf)
+{
+    const record_body *b = arg;
+    size_t w;
+    field_mask_encoded(&w, buf, b->bytes, b->len, b->mask);
+}
+
 /* GetUser's reply: the stored encoding forwarded as is, or cut to the
- * request's field mask. */
+ * request's field mask on its way into the reply message. */
 static int get_user_raw(rpc_call *call, const Roster__V1__GetUserRequest *r, const void *bytes,
                         size_t len, roster_err_detail *d)
 {
-    uint64_t mask = field_mask_of(&model_user, r->has_field_mask, r->field_mask);
-    if (mask == FIELD_MASK_ALL) {
+    record_body b = {bytes, len, field_mask_of(&model_user, r->has_field_mask, r->field_mask)};
+    if (b.mask == FIELD_MASK_ALL) {
         rpc_call_reply_bytes(call, bytes, len);
         return ROSTER_E_OK;
     }
-    uint8_t *buf = roster_arena_alloc(rpc_call_arena(call), len ? len : 1);
-    if (buf == NULL)
-        return ROSTER_E_NOMEM;
     size_t n;
-    int err = field_mask_encoded(&n, buf, bytes, len, mask);
+    int err = field_mask_encoded(&n, NULL, bytes, len, b.mask);
     if (err)
         return roster_fail(d, err, "", "a stored user record does not decode");
-    rpc_call_reply_bytes(call, buf, n);
+    rpc_call_reply_fill(call, n, record_fill, &b);
     return ROSTER_E_OK;
 }
 
