@@ -1,5 +1,6 @@
 -- wrk script for the gateway benchmark. Arguments (after --):
---   MODE   user | page | create | mix (90% user, 10% create)
+--   MODE   user | page | create | mix (90% user, 10% create) | ids (a page
+--          of 100 users, id only)
 --   IDS    file with one user id per line (user, mix)
 --   TAG    prefix making createUser references and emails unique per run
 --   KEY    API key sent as Authorization: Bearer (optional; "" for none)
@@ -39,6 +40,10 @@ local function page_body()
     .. math.random(0, 1000) .. '}}'
 end
 
+local function ids_body()
+  return '{"query":"{ users(limit: 100) { data { id } } }"}'
+end
+
 local function create_body()
   counter = counter + 1
   local k = tag .. "-" .. tid .. "-" .. counter
@@ -54,6 +59,8 @@ function request()
     b = page_body()
   elseif mode == "create" then
     b = create_body()
+  elseif mode == "ids" then
+    b = ids_body()
   elseif math.random(10) == 1 then
     b = create_body()
   else

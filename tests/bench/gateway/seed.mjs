@@ -1,10 +1,12 @@
 // Creates N users through a GraphQL endpoint's createUser (32 in flight)
 // and writes their ids, one per line, to OUT. KEY, when given, is sent as
-// Authorization: Bearer.
-//   node seed.mjs URL N OUT [KEY]
+// Authorization: Bearer. CUSTOM, when given, adds customData of about that
+// many bytes to each user.
+//   node seed.mjs URL N OUT [KEY] [CUSTOM]
 import { writeFileSync } from 'node:fs';
 
-const [url, nArg, out, key] = process.argv.slice(2);
+const [url, nArg, out, key, customArg] = process.argv.slice(2);
+const custom = Number(customArg || 0) > 0 ? { pad: 'x'.repeat(Number(customArg) - 10) } : undefined;
 const n = Number(nArg);
 const ids = new Array(n);
 let next = 0;
@@ -19,7 +21,7 @@ async function worker() {
       headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
       body: JSON.stringify({
         query: q,
-        variables: { u: { reference: `seed-${i}`, email: `seed-${i}@bench.example`, firstName: `First${i}`, lastName: `Last${i}`, locale: 'en-US' } },
+        variables: { u: { reference: `seed-${i}`, email: `seed-${i}@bench.example`, firstName: `First${i}`, lastName: `Last${i}`, locale: 'en-US', customData: custom } },
       }),
     });
     const body = await res.json();
