@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/evp.h>
+
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
@@ -35,6 +37,20 @@ typedef struct auth_call {
     void *ud;
 } auth_call;
 
+/* A token's cache identity: its key's id and the hash of the whole text. */
+static int token_key(gw_key *k, const char *p, size_t len, roster_err_detail *detail)
+{
+    roster_jwt_claims c;
+    if (len > ROSTER_JWT_MAX_LEN || roster_jwt_decode(&c, p, len, NULL) != ROSTER_E_OK ||
+        roster_sha256(k->hash, p, len) != ROSTER_E_OK)
+        return roster_fail(detail, ROSTER_E_UNAUTHENTICATED, "malformed",
+                           "the bearer credential is not a well-formed access token");
+    k->id = c.key_id;
+    k->env = c.env;
+    k->token = true;
+    return ROSTER_E_OK;
+}
+
 int gw_key_from_header(gw_key *out, const char *authorization, roster_err_detail *detail)
 {
     if (authorization == NULL)
@@ -53,14 +69,54 @@ int gw_key_from_header(gw_key *out, const char *authorization, roster_err_detail
     while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
         len--;
     gw_key k;
-    if (len != ROSTER_APIKEY_TEXT_LEN || roster_apikey_parse(&k.id, k.hash, p, len) != ROSTER_E_OK)
+    memset(&k, 0, sizeof k);
+    if (roster_jwt_shaped(p, len)) {
+        int err = token_key(&k, p, len, detail);
+        if (err != ROSTER_E_OK)
+            return err;
+    } else if (len != ROSTER_APIKEY_TEXT_LEN ||
+               roster_apikey_parse(&k.id, k.hash, p, len) != ROSTER_E_OK) {
         return roster_fail(detail, ROSTER_E_UNAUTHENTICATED, "malformed",
                            "the bearer credential is not a well-formed API key");
+    }
     memcpy(k.text, p, len);
     k.text[len] = '\0';
     *out = k;
     roster_secure_wipe(&k, sizeof k);
     return ROSTER_E_OK;
+}
+
+const char *gw_key_header(const gw_req *r)
+{
+    const char *roq = gw_req_header(r, "roq-platform-authorization");
+    return roq != NULL ? roq : gw_req_header(r, "Authorization");
+}
+
+int gw_key_check_basic(const gw_key *key, const char *basic, roster_err_detail *detail)
+{
+    if (basic == NULL || !key->token)
+        return ROSTER_E_OK;
+    while (*basic == ' ')
+        basic++;
+    uint8_t raw[512];
+    size_t len = strlen(basic);
+    int n = -1;
+    if (len > 6 && strncasecmp(basic, "Basic ", 6) == 0 && len - 6 < sizeof raw * 4 / 3)
+        n = EVP_DecodeBlock(raw, (const unsigned char *)basic + 6, (int)(len - 6));
+    const uint8_t *colon = n > 0 ? memchr(raw, ':', (size_t)n) : NULL;
+    roster_uuid id;
+    int err = ROSTER_E_OK;
+    if (colon == NULL)
+        err = roster_fail(detail, ROSTER_E_UNAUTHENTICATED, "basic",
+                          "roq-platform-server-authorization must be Basic "
+                          "base64(environmentId:apiKey)");
+    else if (roster_uuid_parse(&id, (const char *)raw, (size_t)(colon - raw)) != ROSTER_E_OK ||
+             !roster_uuid_eq(&id, &key->env))
+        err = roster_fail(detail, ROSTER_E_UNAUTHENTICATED, "environment",
+                          "the environment id in roq-platform-server-authorization is not the "
+                          "token's");
+    roster_secure_wipe(raw, sizeof raw);
+    return err;
 }
 
 void gw_key_wipe(gw_key *k)
