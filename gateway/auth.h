@@ -43,9 +43,10 @@
 typedef struct gw_auth gw_auth;
 
 /* A presented credential: its text (sent upstream as the credential), the
- * key id and the hash of its secret (for a token: the id of the key that
- * obtained it and the hash of the whole token, whose claims are read but
- * not yet verified). Holds a secret: wipe it with gw_key_wipe. */
+ * key id and the hash of its secret. For a token: the hash of the whole
+ * token; the id of the key that obtained it and the environment id are
+ * filled by gw_auth_check (from the cache, or from the claims, read but not
+ * verified, when it misses). Holds a secret: wipe it with gw_key_wipe. */
 typedef struct gw_key {
     char text[ROSTER_JWT_MAX_LEN + 1];
     roster_uuid id;
@@ -62,6 +63,11 @@ typedef struct gw_key {
  * and message says what is wrong without repeating the header. */
 int gw_key_from_header(gw_key *out, const char *authorization, roster_err_detail *detail);
 
+/* Reads a token's claims (k->text) into k->id and k->env, without
+ * verifying them. ROSTER_E_UNAUTHENTICATED ("malformed") when they cannot
+ * be read. */
+int gw_key_read_claims(gw_key *k, roster_err_detail *detail);
+
 /* The bearer header of `r` (borrowed): roq-platform-authorization, as the
  * ROQ SDK sends it, when present, else Authorization. Borrowed from r;
  * NULL when neither is there. */
@@ -69,8 +75,8 @@ const char *gw_key_header(const gw_req *r);
 
 /* Checks a ROQ SDK roq-platform-server-authorization value
  * (`basic`, borrowed; NULL: absent, nothing to check): "Basic" and
- * base64 of "<environment id>:<api key>". When `key` (borrowed) is a token
- * the environment id must be the token's. ROSTER_E_OK, or
+ * base64 of "<environment id>:<api key>". When `key` (borrowed, checked by
+ * gw_auth_check) is a token the environment id must be the token's. ROSTER_E_OK, or
  * ROSTER_E_UNAUTHENTICATED with `detail` saying what is wrong. */
 int gw_key_check_basic(const gw_key *key, const char *basic, roster_err_detail *detail);
 
@@ -92,12 +98,14 @@ void gw_auth_free(gw_auth *a);
  * hit), borrowed for the duration of the callback. */
 typedef void (*gw_auth_cb)(int err, bool admin, const char *message, void *ud);
 
-/* Checks `key` (borrowed for the call): from the cache when it was
- * verified less than GW_AUTH_TTL_MS ago (cb runs before this returns),
- * else with a GetKey RPC carrying the key, sent with the deadline
- * deadline_ns (monotonic; cb runs on an nng thread or, when the call
- * cannot be sent, before this returns). cb is called exactly once. */
-void gw_auth_check(gw_auth *a, const gw_key *key, int64_t deadline_ns, gw_auth_cb cb, void *ud);
+/* Checks `key` (borrowed for the call; a token's id and env are filled
+ * in): from the cache when it was verified less than GW_AUTH_TTL_MS ago
+ * (cb runs before this returns), else with a GetKey RPC carrying the key,
+ * sent with the deadline deadline_ns (monotonic; cb runs on an nng thread
+ * or, when the call cannot be sent, before this returns). A token whose
+ * claims cannot be read is refused (UNAUTHENTICATED) without a call. cb
+ * is called exactly once. */
+void gw_auth_check(gw_auth *a, gw_key *key, int64_t deadline_ns, gw_auth_cb cb, void *ud);
 
 /* Logs a refused credential: event=auth_failed with the reason, the key
  * id when the key was well formed (`key` may be NULL), the request path

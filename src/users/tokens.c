@@ -9,11 +9,13 @@
 #include "log.h"
 #include "roster.pb-c.h"
 #include "signkeys.h"
+#include "tokencache.h"
 
 struct users_tokens {
     store *st;
     roster_uuid env;
     roster_signkeys *keys;
+    users_token_cache *verified;
 };
 
 int users_tokens_open(users_tokens **out, store *st, const char *data_dir, roster_err_detail *d)
@@ -32,6 +34,8 @@ int users_tokens_open(users_tokens **out, store *st, const char *data_dir, roste
         roster_fail(d, err, "data", "cannot read the environment id: %s", roster_strerror(err));
     else
         err = roster_signkeys_open(&t->keys, data_dir, true, roster_now_ms() / 1000, d);
+    if (err == ROSTER_E_OK)
+        err = users_token_cache_new(&t->verified);
     if (err != ROSTER_E_OK) {
         users_tokens_free(t);
         return err;
@@ -45,6 +49,7 @@ void users_tokens_free(users_tokens *t)
     if (t == NULL)
         return;
     roster_signkeys_free(t->keys);
+    users_token_cache_free(t->verified);
     free(t);
 }
 
@@ -59,9 +64,15 @@ int users_tokens_authenticate(store_principal *p, users_token_who *who, users_to
 {
     roster_jwt_claims c;
     int64_t now_s = now_ms / 1000;
-    int err = roster_jwt_decode(&c, text, len, why);
-    if (err == ROSTER_E_OK)
-        err = roster_signkeys_check(t->keys, text, len, &c, now_s, why);
+    uint8_t hash[ROSTER_APIKEY_HASH_LEN];
+    int err = roster_sha256(hash, text, len);
+    if (err == ROSTER_E_OK && !users_token_cache_get(&c, t->verified, hash, now_s)) {
+        err = roster_jwt_decode(&c, text, len, why);
+        if (err == ROSTER_E_OK)
+            err = roster_signkeys_check(t->keys, text, len, &c, now_s, why);
+        if (err == ROSTER_E_OK)
+            users_token_cache_put(t->verified, hash, &c);
+    }
     if (err != ROSTER_E_OK)
         return err;
     if (!roster_uuid_eq(&c.env, &t->env))
