@@ -192,14 +192,21 @@ bool users_tokens_serves(const rpc_method *m)
            m->id == RPC_GET_ENVIRONMENT || m->id == RPC_ROTATE_SIGNING_KEY;
 }
 
-static int env_check(const users_tokens *t, const char *env, roster_err_detail *d)
+static int env_check(const users_tokens *t, rpc_call *call, const users_token_caller *who,
+                     const char *env, roster_err_detail *d)
 {
     if (env == NULL)
         return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "environmentId",
                            "environmentId is required");
-    if (!is_id(env, &t->env))
+    if (!is_id(env, &t->env)) {
+        char peer[RPC_PEER_TEXT_LEN], key_id[ROSTER_UUID_TEXT_LEN + 1];
+        roster_uuid_format(key_id, &who->key.key_id);
+        roster_log(ROSTER_LOG_WARN, "auth_failed",
+                   "reason=\"wrong environment id\" key_id=%s peer=%s method=%s", key_id,
+                   rpc_call_peer(peer, call), rpc_call_method(call)->short_name);
         return roster_fail(d, ROSTER_E_UNAUTHENTICATED, "environmentId",
                            "environmentId is not this deployment's");
+    }
     return ROSTER_E_OK;
 }
 
@@ -306,11 +313,11 @@ int users_tokens_call(users_tokens *t, rpc_call *call, const users_token_caller 
     c.iat = roster_now_ms() / 1000;
     if (m->id == RPC_ISSUE_USER_TOKEN) {
         const Roster__V1__IssueUserTokenRequest *r = (const void *)rpc_call_request(call);
-        int err = env_check(t, r->environment_id, d);
+        int err = env_check(t, call, who, r->environment_id, d);
         return err ? err : issue_user(t, call, who, &c, d);
     }
     const Roster__V1__IssueServiceTokenRequest *r = (const void *)rpc_call_request(call);
-    int err = env_check(t, r->environment_id, d);
+    int err = env_check(t, call, who, r->environment_id, d);
     if (err != ROSTER_E_OK)
         return err;
     snprintf(c.role, sizeof c.role, "%s", store_key_role_name(who->key.role));

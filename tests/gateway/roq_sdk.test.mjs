@@ -179,7 +179,9 @@ test('a wrong API key or environment id: JSON 401 at the exchange, logged, HttpE
     apiKey: s.adminKey,
   });
   assert.equal(e.status, 401, e.text);
-  assert.match(s.users.stderrText, /event=auth_failed|environmentId/);
+  assert.equal(e.body.message, r.body.message); // the same answer for either
+  await waitFor(() => /event=auth_failed reason="wrong environment id" key_id=[0-9a-f-]{36}/.test(s.users.stderrText), 'the wrong environment in the service log');
+  assert.match(s.gateway.stderrText, /path=\/v01\/authorize\/serviceAccount message="environmentId is not this deployment's"/);
 
   await httpException(platform(wrong).asSuperAdmin().createUser({ user: { reference: 'w1', email: 'w1@example.com' } }), 401, 'UNAUTHENTICATED');
   await httpException(
@@ -271,6 +273,10 @@ test('token methods: wrong role, wrong tenant, no key', async () => {
   assert.equal(asReader.body.errorCode, 'FORBIDDEN');
   const otherTenant = await postJson('/v01/authorize', { environmentId: env, apiKey: writer.secret, userId: userB });
   assert.equal(otherTenant.status, 404, otherTenant.text);
+  const wrongKey = await postJson('/v01/authorize', { environmentId: env, apiKey: writer.secret.slice(0, -1) + (writer.secret.at(-1) === 'A' ? 'B' : 'A'), userId: userB });
+  assert.equal(wrongKey.status, 401, wrongKey.text);
+  const wrongEnv = await postJson('/v01/authorize', { environmentId: '00000000-0000-4000-8000-000000000000', apiKey: s.adminKey, userId: userB });
+  assert.equal(wrongEnv.status, 401, wrongEnv.text);
   const noKey = await postJson('/v01/authorize', { environmentId: env, userId: userB });
   assert.equal(noKey.status, 400);
   assert.equal(noKey.body.message, 'apiKey is required');
@@ -283,6 +289,9 @@ test('token methods: wrong role, wrong tenant, no key', async () => {
   // Environment and rotation: any key reads, only admin rotates.
   assert.throws(() => execFileSync(CTL, ['--connect', s.ipc, '--key', writer.secret, 'environment', 'rotate-signing-key'], { stdio: 'pipe' }), (e) => e.status === 6);
   assert.throws(() => execFileSync(CTL, ['--connect', s.ipc, 'environment'], { stdio: 'pipe' }), (e) => e.status === 6);
+  assert.throws(() => execFileSync(CTL, ['--connect', s.ipc, 'environment', 'rotate-signing-key'], { stdio: 'pipe' }), (e) => e.status === 6);
+  const badKey = reader.secret.slice(0, -1) + (reader.secret.at(-1) === 'A' ? 'B' : 'A');
+  assert.throws(() => execFileSync(CTL, ['--connect', s.ipc, '--key', badKey, 'environment'], { stdio: 'pipe' }), (e) => e.status === 6);
   const seen = JSON.parse(execFileSync(CTL, ['--connect', s.ipc, '--key', reader.secret, '--json', 'environment'], { encoding: 'utf8' }));
   assert.equal(seen.environmentId, env);
 });
@@ -315,6 +324,18 @@ test('rotating the signing key: old tokens still verify, new ones use the new ke
   await s.waitReady();
   const g = await postJson('/v01/server/graphql', { query: '{ tenants { totalCount } }' }, { 'roq-platform-authorization': `Bearer ${before.body.accessToken}` });
   assert.equal(g.status, 200, g.text);
+  // Rotated offline while the service is stopped: used from its next start,
+  // and tokens of both earlier keys still verify.
+  await s.stopUsers();
+  const off = JSON.parse(execFileSync(CTL, ['--data', s.dir, '--json', 'environment', 'rotate-signing-key', '--offline'], { encoding: 'utf8' }));
+  assert.notEqual(off.signingKeyId, rotated.signingKeyId);
+  await s.startUsers();
+  await s.waitReady();
+  assert.equal(ctl('environment').signingKeyId, off.signingKeyId);
+  for (const t of [before.body.accessToken, after.body.accessToken]) {
+    const r = await postJson('/v01/server/graphql', { query: '{ __typename }' }, { 'roq-platform-authorization': `Bearer ${t}` });
+    assert.equal(r.status, 200, r.text);
+  }
   // A token with a changed signature is refused.
   const forged = before.body.accessToken.slice(0, -4) + (before.body.accessToken.at(-4) === 'A' ? 'B' : 'A') + before.body.accessToken.slice(-3);
   const f = await postJson('/v01/server/graphql', { query: '{ __typename }' }, { 'roq-platform-authorization': `Bearer ${forged}` });
