@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/evp.h>
+
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
@@ -13,8 +15,11 @@
 
 #define TTL_NS ((int64_t)GW_AUTH_TTL_MS * 1000000)
 
+/* A token's entry has the all-zero id: the hash of the whole token is
+ * its identity, and its claims are read only on a miss. */
 typedef struct cache_entry {
     roster_uuid id;
+    roster_uuid env; /* a token's environment id */
     uint8_t hash[ROSTER_APIKEY_HASH_LEN];
     int64_t verified_ns; /* 0: empty */
     bool admin;
@@ -29,11 +34,23 @@ struct gw_auth {
 /* One GetKey in flight. */
 typedef struct auth_call {
     gw_auth *auth;
-    roster_uuid id;
+    roster_uuid id; /* the cache entry's id */
+    roster_uuid env;
     uint8_t hash[ROSTER_APIKEY_HASH_LEN];
     gw_auth_cb cb;
     void *ud;
 } auth_call;
+
+int gw_key_read_claims(gw_key *k, roster_err_detail *detail)
+{
+    roster_jwt_claims c;
+    if (roster_jwt_decode(&c, k->text, strlen(k->text), NULL) != ROSTER_E_OK)
+        return roster_fail(detail, ROSTER_E_UNAUTHENTICATED, "malformed",
+                           "the bearer credential is not a well-formed access token");
+    k->id = c.key_id;
+    k->env = c.env;
+    return ROSTER_E_OK;
+}
 
 int gw_key_from_header(gw_key *out, const char *authorization, roster_err_detail *detail)
 {
@@ -53,14 +70,55 @@ int gw_key_from_header(gw_key *out, const char *authorization, roster_err_detail
     while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
         len--;
     gw_key k;
-    if (len != ROSTER_APIKEY_TEXT_LEN || roster_apikey_parse(&k.id, k.hash, p, len) != ROSTER_E_OK)
+    memset(&k, 0, sizeof k);
+    if (roster_jwt_shaped(p, len)) {
+        /* Only hashed here: the claims are read when the cache misses. */
+        k.token = true;
+        if (roster_sha256(k.hash, p, len) != ROSTER_E_OK)
+            return roster_fail(detail, ROSTER_E_INTERNAL, "malformed", "cannot hash the token");
+    } else if (len != ROSTER_APIKEY_TEXT_LEN ||
+               roster_apikey_parse(&k.id, k.hash, p, len) != ROSTER_E_OK) {
         return roster_fail(detail, ROSTER_E_UNAUTHENTICATED, "malformed",
                            "the bearer credential is not a well-formed API key");
+    }
     memcpy(k.text, p, len);
     k.text[len] = '\0';
     *out = k;
     roster_secure_wipe(&k, sizeof k);
     return ROSTER_E_OK;
+}
+
+const char *gw_key_header(const gw_req *r)
+{
+    const char *roq = gw_req_header(r, "roq-platform-authorization");
+    return roq != NULL ? roq : gw_req_header(r, "Authorization");
+}
+
+int gw_key_check_basic(const gw_key *key, const char *basic, roster_err_detail *detail)
+{
+    if (basic == NULL || !key->token)
+        return ROSTER_E_OK;
+    while (*basic == ' ')
+        basic++;
+    uint8_t raw[512];
+    size_t len = strlen(basic);
+    int n = -1;
+    if (len > 6 && strncasecmp(basic, "Basic ", 6) == 0 && len - 6 < sizeof raw * 4 / 3)
+        n = EVP_DecodeBlock(raw, (const unsigned char *)basic + 6, (int)(len - 6));
+    const uint8_t *colon = n > 0 ? memchr(raw, ':', (size_t)n) : NULL;
+    roster_uuid id;
+    int err = ROSTER_E_OK;
+    if (colon == NULL)
+        err = roster_fail(detail, ROSTER_E_UNAUTHENTICATED, "basic",
+                          "roq-platform-server-authorization must be Basic "
+                          "base64(environmentId:apiKey)");
+    else if (roster_uuid_parse(&id, (const char *)raw, (size_t)(colon - raw)) != ROSTER_E_OK ||
+             !roster_uuid_eq(&id, &key->env))
+        err = roster_fail(detail, ROSTER_E_UNAUTHENTICATED, "environment",
+                          "the environment id in roq-platform-server-authorization is not the "
+                          "token's");
+    roster_secure_wipe(raw, sizeof raw);
+    return err;
 }
 
 void gw_key_wipe(gw_key *k)
@@ -102,8 +160,9 @@ static bool entry_is(const cache_entry *e, const roster_uuid *id,
            roster_apikey_hash_eq(e->hash, hash);
 }
 
-/* Looks the key up; 1 with *admin when it was verified within the TTL. */
-static int cache_get(bool *admin, gw_auth *a, const roster_uuid *id,
+/* Looks the key up; 1 with *admin and *env when it was verified within
+ * the TTL. */
+static int cache_get(bool *admin, roster_uuid *env, gw_auth *a, const roster_uuid *id,
                      const uint8_t hash[ROSTER_APIKEY_HASH_LEN], int64_t now)
 {
     int hit = 0;
@@ -112,6 +171,7 @@ static int cache_get(bool *admin, gw_auth *a, const roster_uuid *id,
     for (int i = 0; i < GW_AUTH_WAYS; i++) {
         if (entry_is(&set[i], id, hash) && now - set[i].verified_ns < TTL_NS) {
             *admin = set[i].admin;
+            *env = set[i].env;
             hit = 1;
             break;
         }
@@ -122,8 +182,9 @@ static int cache_get(bool *admin, gw_auth *a, const roster_uuid *id,
 
 /* Remembers a verified key (valid = true) in its entry, an empty one or
  * the oldest of its set; forgets it (valid = false). */
-static void cache_put(gw_auth *a, const roster_uuid *id, const uint8_t hash[ROSTER_APIKEY_HASH_LEN],
-                      bool valid, bool admin, int64_t now)
+static void cache_put(gw_auth *a, const roster_uuid *id, const roster_uuid *env,
+                      const uint8_t hash[ROSTER_APIKEY_HASH_LEN], bool valid, bool admin,
+                      int64_t now)
 {
     pthread_mutex_lock(&a->mu);
     cache_entry *set = set_of(a, hash);
@@ -150,6 +211,7 @@ static void cache_put(gw_auth *a, const roster_uuid *id, const uint8_t hash[ROST
                 slot = &set[i];
     }
     slot->id = *id;
+    slot->env = *env;
     memcpy(slot->hash, hash, ROSTER_APIKEY_HASH_LEN);
     slot->verified_ns = now;
     slot->admin = admin;
@@ -183,7 +245,7 @@ static void get_key_done(const gw_rpc_reply *reply, void *ud)
         err = ROSTER_E_INTERNAL;
     }
     if (err == ROSTER_E_OK || err == ROSTER_E_UNAUTHENTICATED)
-        cache_put(c->auth, &c->id, c->hash, err == ROSTER_E_OK, admin, roster_mono_ns());
+        cache_put(c->auth, &c->id, &c->env, c->hash, err == ROSTER_E_OK, admin, roster_mono_ns());
     gw_metrics_auth(err == ROSTER_E_OK                ? GW_AUTH_VERIFIED
                     : err == ROSTER_E_UNAUTHENTICATED ? GW_AUTH_REJECTED
                                                       : GW_AUTH_ERROR);
@@ -194,12 +256,22 @@ static void get_key_done(const gw_rpc_reply *reply, void *ud)
     cb(err, admin, reply->message, cud);
 }
 
-void gw_auth_check(gw_auth *a, const gw_key *key, int64_t deadline_ns, gw_auth_cb cb, void *ud)
+void gw_auth_check(gw_auth *a, gw_key *key, int64_t deadline_ns, gw_auth_cb cb, void *ud)
 {
     bool admin = false;
-    if (cache_get(&admin, a, &key->id, key->hash, roster_mono_ns())) {
+    roster_uuid entry_id = {{0}}, env = {{0}};
+    if (!key->token)
+        entry_id = key->id;
+    if (cache_get(&admin, &env, a, &entry_id, key->hash, roster_mono_ns())) {
+        key->env = env;
         gw_metrics_auth(GW_AUTH_CACHE_HIT);
         cb(ROSTER_E_OK, admin, "", ud);
+        return;
+    }
+    roster_err_detail d = {{0}};
+    if (key->token && gw_key_read_claims(key, &d) != ROSTER_E_OK) {
+        gw_metrics_auth(GW_AUTH_REJECTED);
+        cb(ROSTER_E_UNAUTHENTICATED, false, d.message, ud);
         return;
     }
     auth_call *c = malloc(sizeof *c);
@@ -209,7 +281,8 @@ void gw_auth_check(gw_auth *a, const gw_key *key, int64_t deadline_ns, gw_auth_c
         return;
     }
     c->auth = a;
-    c->id = key->id;
+    c->id = entry_id;
+    c->env = key->env;
     memcpy(c->hash, key->hash, sizeof c->hash);
     c->cb = cb;
     c->ud = ud;

@@ -241,8 +241,15 @@ static void authed(int err, bool admin, const char *message, void *ud)
 {
     (void)admin;
     gw_exec *x = ud;
+    roster_err_detail d = {{0}};
     switch (err) {
     case ROSTER_E_OK:
+        if (gw_key_check_basic(&x->key, gw_req_header(x->req, "roq-platform-server-authorization"),
+                               &d) != ROSTER_E_OK) {
+            gw_auth_log_failure(d.field, &x->key, gw_req_uri(x->req), NULL);
+            fail_request(x, 401, "UNAUTHENTICATED", "%s", d.message);
+            return;
+        }
         run(x);
         return;
     case ROSTER_E_UNAUTHENTICATED:
@@ -293,7 +300,7 @@ void gw_graphql_route(gw_req *r, void *ud)
         return;
     }
     roster_err_detail d = {{0}};
-    if (gw_key_from_header(&x->key, gw_req_header(r, "Authorization"), &d) != ROSTER_E_OK) {
+    if (gw_key_from_header(&x->key, gw_key_header(r), &d) != ROSTER_E_OK) {
         gw_metrics_auth(GW_AUTH_REJECTED);
         gw_auth_log_failure(d.field, NULL, gw_req_uri(r), NULL);
         fail_request(x, 401, "UNAUTHENTICATED", "%s", d.message);

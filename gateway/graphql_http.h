@@ -5,7 +5,8 @@
  * mutations over GET (405, Allow: POST), runs the operation asynchronously
  * and answers with the status codes the media type calls for.
  *
- * Every request needs an API key (Authorization: Bearer), verified through
+ * Every request needs an API key or an access token (Authorization: Bearer,
+ * or roq-platform-authorization: Bearer as the ROQ SDK sends it), verified through
  * gw_auth before anything else is read; a missing or invalid key gets 401
  * with WWW-Authenticate: Bearer and an UNAUTHENTICATED error. The key is
  * the credential of every upstream call the request makes, so roster-users

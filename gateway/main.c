@@ -21,6 +21,7 @@
 #include "probes.h"
 #include "resolvers.h"
 #include "schema_sdl.h"
+#include "token_http.h"
 #include "upstream.h"
 
 static int load_file(char **out, size_t *len, const char *path)
@@ -171,14 +172,19 @@ int main(int argc, char **argv)
     probes.up = up;
     probes.cache = cache;
     probes.auth = cfg.metrics_require_key ? auth : NULL;
+    gw_token_http tokens = {.up = up, .timeout_ms = cfg.timeout_ms};
     gw_route routes[] = {
         {"/graphql", gw_graphql_route, gql},
+        /* The ROQ platform's paths, for its SDKs. */
+        {"/v01/server/graphql", gw_graphql_route, gql},
+        {"/v01/authorize/serviceAccount", gw_token_service_route, &tokens},
+        {"/v01/authorize", gw_token_user_route, &tokens},
         {"/healthz", gw_probe_healthz, &probes},
         {"/readyz", gw_probe_readyz, &probes},
         {"/metrics", gw_probe_metrics, &probes},
     };
-    if ((rc = gw_http_start(&http, cfg.listen, cfg.allowed_hosts, cfg.max_body, routes, 4, &d)) !=
-        ROSTER_E_OK) {
+    if ((rc = gw_http_start(&http, cfg.listen, cfg.allowed_hosts, cfg.max_body, routes,
+                            sizeof routes / sizeof routes[0], &d)) != ROSTER_E_OK) {
         char q[600];
         roster_log(ROSTER_LOG_ERROR, "listen_error", "error=%s",
                    roster_log_quote(q, sizeof q, d.message));

@@ -42,6 +42,7 @@ static const struct {
     {"FORBIDDEN", 403},
     {"NOT_FOUND", 404},
     {"ALREADY_EXISTS", 409},
+    {"PAYLOAD_TOO_LARGE", 413},
     {"UNAVAILABLE", 503},
     {"DEADLINE_EXCEEDED", 504},
     {GW_CODE_STORAGE_FULL, 507},

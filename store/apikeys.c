@@ -404,6 +404,37 @@ static bool hash_matches(const ProtobufCBinaryData *stored, const uint8_t *hash)
     return stored->len == ROSTER_APIKEY_HASH_LEN && roster_apikey_hash_eq(stored->data, hash);
 }
 
+/* The principal key record `k` (id `id`) stands for at `now`, when it is
+ * neither revoked nor expired. `current` says whether the presented
+ * secret was the current one (a token stands for the key itself: true). */
+static int principal_of(store_principal *out, const Roster__V1__ApiKey *k, const roster_uuid *id,
+                        bool current, int64_t now, roster_err_detail *detail)
+{
+    store_principal p;
+    memset(&p, 0, sizeof p);
+    if (k->has_revoked_at)
+        return roster_fail(detail, ROSTER_E_UNAUTHENTICATED, "credential", "key revoked");
+    if (k->has_expires_at && k->expires_at <= now)
+        return roster_fail(detail, ROSTER_E_UNAUTHENTICATED, "credential", "key expired");
+    if (!current && (!k->has_previous_valid_until || k->previous_valid_until <= now))
+        return roster_fail(detail, ROSTER_E_UNAUTHENTICATED, "credential",
+                           "previous secret past its grace period");
+    if (!k->has_role || !role_known(k->role))
+        return ROSTER_E_CORRUPT;
+    p.key_id = *id;
+    p.role = k->role;
+    if (k->tenant_id != NULL) {
+        if (roster_uuid_parse(&p.tenant, k->tenant_id, strlen(k->tenant_id)) != ROSTER_E_OK)
+            return ROSTER_E_CORRUPT;
+        p.has_tenant = true;
+    }
+    if (p.role != ROSTER__V1__ROLE__ROLE_ADMIN && !p.has_tenant)
+        return ROSTER_E_CORRUPT;
+    p.last_used_at = k->has_last_used_at ? k->last_used_at : 0;
+    *out = p;
+    return ROSTER_E_OK;
+}
+
 int store_key_authenticate(store_rtxn *r, const char *text, size_t len, int64_t now,
                            store_principal *out, roster_err_detail *detail)
 {
@@ -412,8 +443,6 @@ int store_key_authenticate(store_rtxn *r, const char *text, size_t len, int64_t 
     roster_arena tmp;
     roster_arena_init(&tmp, 512, 0);
     Roster__V1__ApiKey *k = NULL;
-    store_principal p;
-    memset(&p, 0, sizeof p);
     int err = roster_apikey_parse(&id, hash, text, len);
     if (err != ROSTER_E_OK) {
         err = roster_fail(detail, ROSTER_E_UNAUTHENTICATED, "credential", "malformed key");
@@ -434,43 +463,28 @@ int store_key_authenticate(store_rtxn *r, const char *text, size_t len, int64_t 
         err = roster_fail(detail, ROSTER_E_UNAUTHENTICATED, "credential", "wrong secret");
         goto fail;
     }
-    if (k->has_revoked_at) {
-        err = roster_fail(detail, ROSTER_E_UNAUTHENTICATED, "credential", "key revoked");
-        goto fail;
-    }
-    if (k->has_expires_at && k->expires_at <= now) {
-        err = roster_fail(detail, ROSTER_E_UNAUTHENTICATED, "credential", "key expired");
-        goto fail;
-    }
-    if (!current && (!k->has_previous_valid_until || k->previous_valid_until <= now)) {
-        err = roster_fail(detail, ROSTER_E_UNAUTHENTICATED, "credential",
-                          "previous secret past its grace period");
-        goto fail;
-    }
-    if (!k->has_role || !role_known(k->role)) {
-        err = ROSTER_E_CORRUPT;
-        goto fail;
-    }
-    p.key_id = id;
-    p.role = k->role;
-    if (k->tenant_id != NULL) {
-        if (roster_uuid_parse(&p.tenant, k->tenant_id, strlen(k->tenant_id)) != ROSTER_E_OK) {
-            err = ROSTER_E_CORRUPT;
-            goto fail;
-        }
-        p.has_tenant = true;
-    }
-    if (p.role != ROSTER__V1__ROLE__ROLE_ADMIN && !p.has_tenant) {
-        err = ROSTER_E_CORRUPT;
-        goto fail;
-    }
-    p.last_used_at = k->has_last_used_at ? k->last_used_at : 0;
-    *out = p;
-    err = ROSTER_E_OK;
+    err = principal_of(out, k, &id, current, now, detail);
 fail:
     if (k != NULL)
         clear_hashes(k);
     roster_secure_wipe(hash, sizeof hash);
+    roster_arena_free(&tmp);
+    return err;
+}
+
+int store_key_principal(store_rtxn *r, const roster_uuid *id, int64_t now, store_principal *out,
+                        roster_err_detail *detail)
+{
+    roster_arena tmp;
+    roster_arena_init(&tmp, 512, 0);
+    Roster__V1__ApiKey *k = NULL;
+    int err = load_key(r->txn, r->s, id, &tmp, &k);
+    if (err == ROSTER_E_NOT_FOUND)
+        err = roster_fail(detail, ROSTER_E_UNAUTHENTICATED, "credential", "unknown key");
+    else if (err == ROSTER_E_OK)
+        err = principal_of(out, k, id, true, now, detail);
+    if (k != NULL)
+        clear_hashes(k);
     roster_arena_free(&tmp);
     return err;
 }

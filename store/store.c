@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 int store_mdb_err(int rc)
@@ -65,6 +66,43 @@ static int open_fail(const store_options *o, int err, const char *fmt, ...)
 static int open_db(MDB_txn *txn, const char *name, bool create, MDB_dbi *out)
 {
     return mdb_dbi_open(txn, name, create ? MDB_CREATE : 0, out);
+}
+
+#define META_ENV_KEY "environment_id"
+
+/* Gives a store without an environment id a random one (a UUIDv4). */
+static int ensure_environment_id(MDB_txn *txn, MDB_dbi meta)
+{
+    MDB_val k = {strlen(META_ENV_KEY), META_ENV_KEY}, v;
+    int rc = mdb_get(txn, meta, &k, &v);
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    uint8_t id[16];
+    if (getrandom(id, sizeof id, 0) != (ssize_t)sizeof id)
+        return EIO;
+    id[6] = (uint8_t)((id[6] & 0x0f) | 0x40);
+    id[8] = (uint8_t)((id[8] & 0x3f) | 0x80);
+    v.mv_size = sizeof id;
+    v.mv_data = id;
+    return mdb_put(txn, meta, &k, &v, 0);
+}
+
+/* The 16-byte id kept in the meta database under `name`. */
+static int meta_uuid(MDB_txn *txn, const store *s, const char *name, roster_uuid *out)
+{
+    MDB_val k = {strlen(name), (void *)name}, v;
+    int rc = mdb_get(txn, s->meta, &k, &v);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    if (v.mv_size != 16)
+        return ROSTER_E_CORRUPT;
+    memcpy(out->b, v.mv_data, 16);
+    return ROSTER_E_OK;
+}
+
+int store_environment_id(store_rtxn *r, roster_uuid *out)
+{
+    return meta_uuid(r->txn, r->s, META_ENV_KEY, out);
 }
 
 int store_open(store **out, const char *dir, const store_options *opts)
@@ -155,6 +193,8 @@ int store_open(store **out, const char *dir, const store_options *opts)
             goto fail;
         }
     }
+    if (create && (rc = ensure_environment_id(txn, s->meta)) != 0)
+        goto mdb_fail;
     struct {
         const char *name;
         MDB_dbi *dbi;
@@ -627,14 +667,7 @@ static int deltas_flush(store_wtxn *w)
 
 int store_default_tenant(MDB_txn *txn, const store *s, roster_uuid *out)
 {
-    MDB_val k = {14, "default_tenant"}, v;
-    int rc = mdb_get(txn, s->meta, &k, &v);
-    if (rc != 0)
-        return store_mdb_err(rc);
-    if (v.mv_size != 16)
-        return ROSTER_E_CORRUPT;
-    memcpy(out->b, v.mv_data, 16);
-    return ROSTER_E_OK;
+    return meta_uuid(txn, s, "default_tenant", out);
 }
 
 int store_tenant_user_count(store_rtxn *r, const roster_uuid *tenant, int64_t *out)

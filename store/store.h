@@ -348,6 +348,19 @@ typedef struct store_principal {
 int store_key_authenticate(store_rtxn *r, const char *text, size_t len, int64_t now,
                            store_principal *out, roster_err_detail *detail);
 
+/* The principal of the key `id` (borrowed) at `now` (Unix ms), without a
+ * secret: for an access token whose signature the caller has checked, so
+ * that a revoked or expired key stops its tokens. Errors as
+ * store_key_authenticate's ("unknown key", "key revoked", "key expired"). */
+int store_key_principal(store_rtxn *r, const roster_uuid *id, int64_t now, store_principal *out,
+                        roster_err_detail *detail);
+
+/* The deployment's environment id, made with the store (a random UUID
+ * kept in the meta database; a store made before it had one gets it at its
+ * next writable open). ROSTER_E_NOT_FOUND when a read-only open found
+ * none; otherwise the store's errors. */
+int store_environment_id(store_rtxn *r, roster_uuid *out);
+
 /* ------------------------------------------------------------ operations */
 
 #define STORE_MAX_DBS 24

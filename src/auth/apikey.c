@@ -1,5 +1,6 @@
 #include "apikey.h"
 
+#include "b64url.h"
 #include "error.h"
 
 #include <openssl/crypto.h>
@@ -8,7 +9,6 @@
 #include <pthread.h>
 #include <string.h>
 
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 static const char hexdig[] = "0123456789abcdef";
 
 #define HEX_OFF (ROSTER_APIKEY_PREFIX_LEN)
@@ -28,7 +28,7 @@ static void sha256_fetch(void)
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
-static int sha256(uint8_t out[ROSTER_APIKEY_HASH_LEN], const uint8_t *in, size_t len)
+int roster_sha256(uint8_t out[ROSTER_APIKEY_HASH_LEN], const void *in, size_t len)
 {
     unsigned int n = 0;
     pthread_once(&sha256_once, sha256_fetch);
@@ -36,71 +36,6 @@ static int sha256(uint8_t out[ROSTER_APIKEY_HASH_LEN], const uint8_t *in, size_t
         n != ROSTER_APIKEY_HASH_LEN)
         return ROSTER_E_INTERNAL;
     return ROSTER_E_OK;
-}
-
-/* 32 bytes as 43 base64url characters, no padding. */
-static void b64url_encode(char *out, const uint8_t in[ROSTER_APIKEY_SECRET_LEN])
-{
-    size_t o = 0, i = 0;
-    for (; i + 3 <= ROSTER_APIKEY_SECRET_LEN; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = b64url[(v >> 18) & 63];
-        out[o++] = b64url[(v >> 12) & 63];
-        out[o++] = b64url[(v >> 6) & 63];
-        out[o++] = b64url[v & 63];
-    }
-    /* 32 = 30 + 2: the last two bytes give three characters. */
-    uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-    out[o++] = b64url[(v >> 18) & 63];
-    out[o++] = b64url[(v >> 12) & 63];
-    out[o++] = b64url[(v >> 6) & 63];
-}
-
-static int b64url_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
-/* 43 characters back to 32 bytes; false on a character outside the
- * alphabet or non-zero trailing bits (a non-canonical spelling). */
-static bool b64url_decode(uint8_t out[ROSTER_APIKEY_SECRET_LEN], const char *in)
-{
-    size_t o = 0, i = 0;
-    for (; i + 4 <= B64_LEN; i += 4) {
-        uint32_t v = 0;
-        for (size_t k = 0; k < 4; k++) {
-            int x = b64url_value(in[i + k]);
-            if (x < 0)
-                return false;
-            v = v << 6 | (uint32_t)x;
-        }
-        out[o++] = (uint8_t)(v >> 16);
-        out[o++] = (uint8_t)(v >> 8);
-        out[o++] = (uint8_t)v;
-    }
-    uint32_t v = 0;
-    for (size_t k = 0; k < 3; k++) {
-        int x = b64url_value(in[i + k]);
-        if (x < 0)
-            return false;
-        v = v << 6 | (uint32_t)x;
-    }
-    if ((v & 3) != 0)
-        return false;
-    v >>= 2;
-    out[o++] = (uint8_t)(v >> 8);
-    out[o++] = (uint8_t)v;
-    return true;
 }
 
 static int hex_value(char c)
@@ -120,7 +55,7 @@ int roster_apikey_mint(char text[ROSTER_APIKEY_TEXT_LEN + 1], uint8_t hash[ROSTE
     int err = ROSTER_E_INTERNAL;
     if (RAND_bytes(secret, sizeof secret) != 1)
         goto fail;
-    if ((err = sha256(h, secret, sizeof secret)) != 0)
+    if ((err = roster_sha256(h, secret, sizeof secret)) != 0)
         goto fail;
     memcpy(text, ROSTER_APIKEY_PREFIX, ROSTER_APIKEY_PREFIX_LEN);
     for (size_t i = 0; i < 16; i++) {
@@ -128,7 +63,7 @@ int roster_apikey_mint(char text[ROSTER_APIKEY_TEXT_LEN + 1], uint8_t hash[ROSTE
         text[HEX_OFF + 2 * i + 1] = hexdig[id->b[i] & 15];
     }
     text[SEP_OFF] = '_';
-    b64url_encode(text + B64_OFF, secret);
+    roster_b64url_encode(text + B64_OFF, secret, sizeof secret);
     text[ROSTER_APIKEY_TEXT_LEN] = '\0';
     memcpy(hash, h, sizeof h);
     err = ROSTER_E_OK;
@@ -154,9 +89,10 @@ int roster_apikey_parse(roster_uuid *id, uint8_t hash[ROSTER_APIKEY_HASH_LEN], c
             return ROSTER_E_UNAUTHENTICATED;
         k.b[i] = (uint8_t)(hi << 4 | lo);
     }
-    if (!b64url_decode(secret, text + B64_OFF))
+    size_t n = 0;
+    if (!roster_b64url_decode(secret, &n, text + B64_OFF, B64_LEN) || n != sizeof secret)
         goto fail;
-    if ((err = sha256(h, secret, sizeof secret)) != 0)
+    if ((err = roster_sha256(h, secret, sizeof secret)) != 0)
         goto fail;
     *id = k;
     memcpy(hash, h, sizeof h);

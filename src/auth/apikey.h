@@ -44,6 +44,10 @@ int roster_apikey_parse(roster_uuid *id, uint8_t hash[ROSTER_APIKEY_HASH_LEN], c
 bool roster_apikey_hash_eq(const uint8_t a[ROSTER_APIKEY_HASH_LEN],
                            const uint8_t b[ROSTER_APIKEY_HASH_LEN]);
 
+/* SHA-256 of `len` bytes at `in` (borrowed for the call) into out.
+ * ROSTER_E_OK, or ROSTER_E_INTERNAL when OpenSSL cannot digest. */
+int roster_sha256(uint8_t out[ROSTER_APIKEY_HASH_LEN], const void *in, size_t len);
+
 /* Wipes n bytes at p in a way the compiler cannot drop. Accepts NULL. */
 void roster_secure_wipe(void *p, size_t n);
 

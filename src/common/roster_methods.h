@@ -37,7 +37,8 @@
  *   Request     request message, CamelCase (nanopb, protobuf-c type names)
  *   request_snake  the same in snake_case (protobuf-c descriptor symbols)
  *   Reply, reply_snake  the reply message, both spellings
- *   ACCESS      READ or WRITE
+ *   ACCESS      READ or WRITE (WRITE: a store write, through the single
+ *               writer; RotateSigningKey writes only key files, so READ)
  *   REPEAT      IDEMPOTENT or ONCE
  *   AUTH        PUBLIC (no key needed), READER, WRITER or ADMIN */
 #ifndef ROSTER_METHODS_H
@@ -75,7 +76,15 @@
     X(REVOKE_KEY, RevokeKey, RevokeKeyRequest, revoke_key_request, ApiKey, api_key, WRITE,         \
       IDEMPOTENT, ADMIN)                                                                           \
     X(ROTATE_KEY, RotateKey, RotateKeyRequest, rotate_key_request, KeySecret, key_secret, WRITE,   \
-      ONCE, ADMIN)
+      ONCE, ADMIN)                                                                                 \
+    X(ISSUE_SERVICE_TOKEN, IssueServiceToken, IssueServiceTokenRequest,                            \
+      issue_service_token_request, AccessToken, access_token, READ, ONCE, READER)                  \
+    X(ISSUE_USER_TOKEN, IssueUserToken, IssueUserTokenRequest, issue_user_token_request,           \
+      AccessToken, access_token, READ, ONCE, WRITER)                                               \
+    X(GET_ENVIRONMENT, GetEnvironment, GetEnvironmentRequest, get_environment_request,             \
+      Environment, environment, READ, IDEMPOTENT, READER)                                          \
+    X(ROTATE_SIGNING_KEY, RotateSigningKey, RotateSigningKeyRequest, rotate_signing_key_request,   \
+      Environment, environment, READ, ONCE, ADMIN)
 
 /* The protobuf package and service every method belongs to. */
 #define ROSTER_SERVICE_NAME "roster.v1.UserService"

@@ -25,6 +25,7 @@ int main(int argc, char **argv)
     users_stats *stats = NULL;
     users_writer *writer = NULL;
     users_service *svc = NULL;
+    users_tokens *tokens = NULL;
     rpc_server *srv = NULL;
     int status = 1;
 
@@ -77,13 +78,19 @@ int main(int argc, char **argv)
             roster_log(ROSTER_LOG_INFO, "init_admin_key_skipped", "reason=%s",
                        roster_log_quote(q1, sizeof q1, "the store already holds keys"));
     }
+    if ((err = users_tokens_open(&tokens, st, cfg.data_dir, &d)) != 0) {
+        roster_log(ROSTER_LOG_ERROR, "signing_key_failed", "error=%s reason=%s",
+                   roster_errname(err), roster_log_quote(q2, sizeof q2, d.message));
+        fprintf(stderr, "roster-users: %s\n", d.message);
+        goto done;
+    }
     bool ipc = strncmp(cfg.listen, "ipc://", 6) == 0;
     if (cfg.allow_keyless_ipc && !ipc)
         roster_log(ROSTER_LOG_WARN, "allow_keyless_ipc_ignored", "reason=%s",
                    roster_log_quote(q1, sizeof q1, "the listener is not ipc://"));
     if ((err = users_stats_new(&stats)) != 0 ||
         (err = users_writer_start(&writer, st, stats, cfg.group_commit, cfg.max_group)) != 0 ||
-        (err = users_service_new(&svc, st, writer, stats, cfg.list_threads,
+        (err = users_service_new(&svc, st, writer, stats, tokens, cfg.list_threads,
                                  cfg.allow_keyless_ipc && ipc)) != 0) {
         roster_log(ROSTER_LOG_ERROR, "startup_failed", "error=%s", roster_errname(err));
         goto done;
@@ -152,6 +159,7 @@ done:
     rpc_server_free(srv);
     users_writer_stop(writer);
     users_service_free(svc);
+    users_tokens_free(tokens);
     users_stats_free(stats);
     store_close(st);
     users_config_free(&cfg);

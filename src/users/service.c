@@ -21,6 +21,7 @@ struct users_service {
     users_pool *lists;  /* list queries served from an index */
     users_pool *scans;  /* list queries that read every record (store_user_list_scans) */
     bool keyless_admin; /* keyless callers are admin (ipc:// and allowed) */
+    users_tokens *tokens;
     _Atomic(rpc_server *) srv;
 };
 
@@ -37,7 +38,7 @@ typedef struct list_job {
 static void list_run(void *ctx, rpc_call *call, void *job);
 
 int users_service_new(users_service **out, store *st, users_writer *w, users_stats *stats,
-                      unsigned list_threads, bool keyless_admin)
+                      users_tokens *tokens, unsigned list_threads, bool keyless_admin)
 {
     users_service *s = calloc(1, sizeof *s);
     if (s == NULL)
@@ -46,6 +47,7 @@ int users_service_new(users_service **out, store *st, users_writer *w, users_sta
     s->writer = w;
     s->stats = stats;
     s->keyless_admin = keyless_admin;
+    s->tokens = tokens;
     atomic_init(&s->srv, NULL);
     /* Scans get their own threads, half of the list threads (at least
      * one), so however many are queued an indexed query finds a thread
@@ -428,6 +430,9 @@ typedef struct caller {
     roster_uuid scope;
     bool keyed;
     char by[ROSTER_UUID_TEXT_LEN + 1];
+    bool token;          /* the credential was an access token */
+    users_token_who tok; /* what the token stands for */
+    store_principal key; /* the API key the call stands for */
 } caller;
 
 /* Verifies the call's credential against the store (on every call, so a
@@ -455,11 +460,17 @@ static int authorize(users_service *svc, rpc_call *call, caller *out, roster_err
     store_principal p;
     roster_err_detail why = {{0}};
     int64_t now = roster_now_ms();
-    err = store_key_authenticate(rx, cred, strlen(cred), now, &p, &why);
+    size_t cred_len = strlen(cred);
+    c.token = users_tokens_is_token(cred, cred_len);
+    if (c.token)
+        err = users_tokens_authenticate(&p, &c.tok, svc->tokens, rx, cred, cred_len, now, &why);
+    else
+        err = store_key_authenticate(rx, cred, cred_len, now, &p, &why);
     store_read_end(rx);
     if (err == ROSTER_E_UNAUTHENTICATED) {
         audit_auth_failed(call, why.message, cred);
-        return roster_fail(d, ROSTER_E_UNAUTHENTICATED, "credential", "API key not accepted");
+        return roster_fail(d, ROSTER_E_UNAUTHENTICATED, "credential",
+                           c.token ? "access token not accepted" : "API key not accepted");
     }
     if (err != ROSTER_E_OK)
         return roster_fail(d, err, "", "cannot check the API key: %s", roster_strerror(err));
@@ -475,7 +486,11 @@ static int authorize(users_service *svc, rpc_call *call, caller *out, roster_err
     if (now - p.last_used_at >= KEY_TOUCH_MS)
         users_writer_touch(svc->writer, &p.key_id, now);
     c.keyed = true;
-    if (p.has_tenant) {
+    c.key = p;
+    if (c.tok.user) {
+        c.scoped = c.tok.has_tenant;
+        c.scope = c.tok.tenant;
+    } else if (p.has_tenant) {
         c.scoped = true;
         c.scope = p.tenant;
     }
@@ -493,9 +508,23 @@ void users_service_handle(void *arg, rpc_call *call)
     if (err)
         goto fail;
     const roster_uuid *scope = who.scoped ? &who.scope : NULL;
+    if (who.tok.user &&
+        (err = users_tokens_user_allows(&who.tok, m, rpc_call_request(call), &d)) != 0) {
+        char peer[RPC_PEER_TEXT_LEN];
+        roster_log(ROSTER_LOG_WARN, "permission_denied", "key_id=%s role=user peer=%s method=%s",
+                   who.by, rpc_call_peer(peer, call), m->short_name);
+        goto fail;
+    }
     if (rpc_call_expired(call)) {
         err = roster_fail(&d, ROSTER_E_DEADLINE_EXCEEDED, "", "deadline exceeded before %s ran",
                           m->short_name);
+        goto fail;
+    }
+    if (users_tokens_serves(m)) {
+        users_token_caller tc = {
+            .keyed = who.keyed, .token = who.token, .key = who.key, .scope = scope};
+        if ((err = users_tokens_call(svc->tokens, call, &tc, &d)) == ROSTER_E_OK)
+            return;
         goto fail;
     }
     if (m->writes) {

@@ -13,6 +13,7 @@
 #include "rpc_server.h"
 #include "stats.h"
 #include "store.h"
+#include "tokens.h"
 #include "writer.h"
 
 typedef struct users_service users_service;
@@ -20,10 +21,11 @@ typedef struct users_service users_service;
 /* Starts `list_threads` threads for list queries. keyless_admin true
  * makes callers without a credential admin (for an ipc:// listener started
  * with --allow-keyless-ipc); otherwise they may call PUBLIC methods only.
+ * `tokens` checks access-token credentials and answers the token methods.
  * The other arguments are borrowed and must outlive the service. On
  * success *out is caller-owned until users_service_free. */
 int users_service_new(users_service **out, store *st, users_writer *w, users_stats *stats,
-                      unsigned list_threads, bool keyless_admin);
+                      users_tokens *tokens, unsigned list_threads, bool keyless_admin);
 
 /* Answers every queued list query and stops the list threads; later list
  * queries are answered UNAVAILABLE. Call after the RPC server has stopped

@@ -8,8 +8,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+#include <unistd.h>
+
 #include "auth.h"
 #include "config.h"
+#include "signkeys.h"
 #include "error.h"
 #include "upstream.h"
 
@@ -72,6 +76,72 @@ START_TEST(bearer_refusals)
     snprintf(h, sizeof h, "Bearer %s x", key_text);
     ck_assert_int_eq(gw_key_from_header(&k, h, &d), ROSTER_E_UNAUTHENTICATED);
     ck_assert_int_eq((unsigned char)k.text[0], 0x5a); /* untouched on failure */
+}
+END_TEST
+
+/* An access token: hashed whole, its claims read (not verified) into the
+ * key id and the environment; the ROQ SDK's Basic header must name the
+ * token's environment. */
+START_TEST(bearer_token)
+{
+    char dir[] = "/tmp/roster-gw-auth-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    roster_signkeys *sk = NULL;
+    ck_assert_int_eq(roster_signkeys_open(&sk, dir, true, 1000, NULL), ROSTER_E_OK);
+    roster_jwt_claims c;
+    memset(&c, 0, sizeof c);
+    roster_uuid_v7(&c.key_id, 1700000000000);
+    c.env.b[0] = 0xee;
+    snprintf(c.role, sizeof c.role, "admin");
+    c.iat = 1000;
+    c.exp = 1900;
+    char tok[ROSTER_JWT_MAX_LEN + 1], h[ROSTER_JWT_MAX_LEN + 16];
+    size_t len = 0;
+    ck_assert_int_eq(roster_signkeys_sign(tok, &len, sk, &c), ROSTER_E_OK);
+    roster_signkeys_free(sk);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+
+    gw_key k;
+    roster_err_detail d = {{0}};
+    snprintf(h, sizeof h, "Bearer %s", tok);
+    ck_assert_int_eq(gw_key_from_header(&k, h, &d), ROSTER_E_OK);
+    ck_assert(k.token);
+    ck_assert_str_eq(k.text, tok);
+    ck_assert_int_eq(gw_key_read_claims(&k, &d), ROSTER_E_OK);
+    ck_assert(roster_uuid_eq(&k.id, &c.key_id));
+    ck_assert(roster_uuid_eq(&k.env, &c.env));
+    uint8_t hash[ROSTER_APIKEY_HASH_LEN];
+    ck_assert_int_eq(roster_sha256(hash, tok, len), ROSTER_E_OK);
+    ck_assert(roster_apikey_hash_eq(hash, k.hash));
+
+    char env[ROSTER_UUID_TEXT_LEN + 1], pair[128], basic[200];
+    roster_uuid_format(env, &c.env);
+    snprintf(pair, sizeof pair, "%s:rstr_whatever", env);
+    memcpy(basic, "Basic ", 6);
+    EVP_EncodeBlock((unsigned char *)basic + 6, (const unsigned char *)pair, (int)strlen(pair));
+    ck_assert_int_eq(gw_key_check_basic(&k, NULL, &d), ROSTER_E_OK);
+    ck_assert_int_eq(gw_key_check_basic(&k, basic, &d), ROSTER_E_OK);
+    pair[0] = pair[0] == '0' ? '1' : '0';
+    EVP_EncodeBlock((unsigned char *)basic + 6, (const unsigned char *)pair, (int)strlen(pair));
+    ck_assert_int_eq(gw_key_check_basic(&k, basic, &d), ROSTER_E_UNAUTHENTICATED);
+    ck_assert_str_eq(d.field, "environment");
+    ck_assert_int_eq(gw_key_check_basic(&k, "Basic !!!", &d), ROSTER_E_UNAUTHENTICATED);
+    ck_assert_str_eq(d.field, "basic");
+    ck_assert_int_eq(gw_key_check_basic(&k, "Bearer x", &d), ROSTER_E_UNAUTHENTICATED);
+    gw_key_wipe(&k);
+
+    /* A key's Basic header is not looked at; a broken token is malformed. */
+    mint();
+    snprintf(h, sizeof h, "Bearer %s", key_text);
+    ck_assert_int_eq(gw_key_from_header(&k, h, &d), ROSTER_E_OK);
+    ck_assert(!k.token);
+    ck_assert_int_eq(gw_key_check_basic(&k, "Basic !!!", &d), ROSTER_E_OK);
+    ck_assert_int_eq(gw_key_from_header(&k, "Bearer eyJhbGciOiJub25lIn0.e30.AA", &d), ROSTER_E_OK);
+    ck_assert_int_eq(gw_key_read_claims(&k, &d), ROSTER_E_UNAUTHENTICATED);
+    ck_assert_str_eq(d.field, "malformed");
+    ck_assert_ptr_nonnull(strstr(d.message, "access token"));
 }
 END_TEST
 
@@ -171,6 +241,7 @@ int main(void)
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, bearer_header);
     tcase_add_test(tc, bearer_refusals);
+    tcase_add_test(tc, bearer_token);
     tcase_add_test(tc, unreachable_service_fails_closed);
     tcase_add_test(tc, auth_options);
     suite_add_tcase(s, tc);

@@ -209,6 +209,16 @@ static const ctl_command commands[] = {
     {CTL_CMD_KEYS_ROTATE, "keys rotate", "ID", keys_rotate_opts,
      "give a key a new secret (printed once); the old one works for --grace",
      SECRET_HELP KEYS_HELP},
+    {CTL_CMD_ENVIRONMENT_ROTATE, "environment rotate-signing-key", NULL, keys_offline_opts,
+     "make a new key for signing access tokens; the old one verifies for 24 h",
+     "Live (admin key): the service signs with the new key at once. With\n"
+     "--offline the data directory's key is replaced and the service uses it\n"
+     "from its next start. Tokens signed with the old key keep working until\n"
+     "they expire (at most 24 hours).\n"},
+    {CTL_CMD_ENVIRONMENT, "environment", NULL, keys_offline_opts,
+     "show the environment id (the ROQ SDK's environmentId) and the token signing key's id",
+     "Made with the data directory at the service's first start. Live with\n"
+     "any valid key, or --offline on the data directory.\n"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -368,6 +378,16 @@ int ctl_cli_parse(ctl_args *out, int argc, char **argv, roster_err_detail *d)
         bool group = false;
         const ctl_command *c =
             nwords > 0 ? find_command(words[0], nwords > 1 ? words[1] : NULL, &group) : NULL;
+        /* A command that is also a group ("environment" and "environment
+         * rotate-signing-key"): a second word naming a subcommand wins. */
+        if (c != NULL && nwords == 1 && group && !only_positional) {
+            bool g2 = false;
+            const ctl_command *sub = find_command(words[0], arg, &g2);
+            if (sub != NULL && sub != c) {
+                words[nwords++] = arg;
+                continue;
+            }
+        }
         if (c == NULL && nwords < 2 && !only_positional) {
             words[nwords++] = arg;
             c = find_command(words[0], nwords > 1 ? words[1] : NULL, &group);

@@ -33,6 +33,8 @@ typedef enum ctl_cmd_id {
     CTL_CMD_KEYS_SHOW,
     CTL_CMD_KEYS_REVOKE,
     CTL_CMD_KEYS_ROTATE,
+    CTL_CMD_ENVIRONMENT,
+    CTL_CMD_ENVIRONMENT_ROTATE,
 } ctl_cmd_id;
 
 typedef enum ctl_opt_kind {

@@ -175,14 +175,7 @@ static json_t *key_json(const Roster__V1__ApiKey *k, int64_t now)
 static int print_key(const ctl_args *a, const ProtobufCMessage *m)
 {
     json_t *o = key_json((const Roster__V1__ApiKey *)m, roster_now_ms());
-    if (o == NULL)
-        return ctl_live_fail(a, a->cmd->words, ROSTER_E_NOMEM, NULL);
-    if (a->json)
-        ctl_print_json(stdout, o);
-    else
-        ctl_print_object(stdout, o);
-    json_decref(o);
-    return CTL_EXIT_OK;
+    return ctl_print_record(a, o);
 }
 
 static int print_list(const ctl_args *a, const ProtobufCMessage *m)

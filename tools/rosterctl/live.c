@@ -314,3 +314,15 @@ int ctl_parse_count(int32_t *out, const char *name, const char *text, roster_err
     *out = (int32_t)v;
     return ROSTER_E_OK;
 }
+
+int ctl_print_record(const ctl_args *a, json_t *o)
+{
+    if (o == NULL)
+        return ctl_live_fail(a, a->cmd->words, ROSTER_E_NOMEM, NULL);
+    if (a->json)
+        ctl_print_json(stdout, o);
+    else
+        ctl_print_object(stdout, o);
+    json_decref(o);
+    return CTL_EXIT_OK;
+}

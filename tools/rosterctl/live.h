@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "rpc_client.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -65,6 +66,11 @@ int ctl_live_call(ProtobufCMessage **reply, ctl_status *st, ctl_live *l, rpc_met
  * and PERMISSION_DENIED get a line saying what to do about the key (exit
  * CTL_EXIT_DENIED). */
 int ctl_live_fail(const ctl_args *a, const char *what, int err, const ctl_status *st);
+
+/* Prints one record `o` (owned; freed here; NULL means it could not be
+ * made) on stdout: JSON with --json, else aligned "key  value" lines.
+ * Returns the exit code. */
+int ctl_print_record(const ctl_args *a, json_t *o);
 
 /* Opens *l (ctl_live_open) and makes one call (ctl_live_call). On success
  * *reply is set as by ctl_live_call and ROSTER_E_OK returned; on failure

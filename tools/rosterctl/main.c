@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "credential.h"
 #include "dump.h"
+#include "environment.h"
 #include "keys.h"
 #include "load.h"
 #include "output.h"
@@ -123,6 +124,12 @@ int main(int argc, char **argv)
         break;
     case CTL_CMD_KEYS_ROTATE:
         code = ctl_cmd_keys_rotate(a);
+        break;
+    case CTL_CMD_ENVIRONMENT:
+        code = ctl_cmd_environment(a);
+        break;
+    case CTL_CMD_ENVIRONMENT_ROTATE:
+        code = ctl_cmd_environment_rotate(a);
         break;
     default:
         code = CTL_EXIT_INTERNAL;

@@ -45,14 +45,7 @@ static json_t *tenant_json(const Roster__V1__Tenant *t, bool table, const ctl_fi
 static int print_tenant(const ctl_args *a, const ProtobufCMessage *t, const ctl_fields *fields)
 {
     json_t *o = tenant_json((const Roster__V1__Tenant *)t, !a->json, fields);
-    if (o == NULL)
-        return ctl_live_fail(a, a->cmd->words, ROSTER_E_NOMEM, NULL);
-    if (a->json)
-        ctl_print_json(stdout, o);
-    else
-        ctl_print_object(stdout, o);
-    json_decref(o);
-    return CTL_EXIT_OK;
+    return ctl_print_record(a, o);
 }
 
 /* Opens the service, makes one call that returns a tenant, prints it. */

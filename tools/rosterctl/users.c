@@ -31,12 +31,7 @@ static int print_user(const ctl_args *a, const ProtobufCMessage *u, const ctl_fi
     if (ctl_record_json(&o, &model_user, u, false) != ROSTER_E_OK)
         return ctl_live_fail(a, a->cmd->words, ROSTER_E_NOMEM, NULL);
     ctl_fields_trim(o, &model_user, fields);
-    if (a->json)
-        ctl_print_json(stdout, o);
-    else
-        ctl_print_object(stdout, o);
-    json_decref(o);
-    return CTL_EXIT_OK;
+    return ctl_print_record(a, o);
 }
 
 /* Opens the service, makes one call that returns a user, prints it. */
