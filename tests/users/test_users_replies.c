@@ -99,7 +99,7 @@ static void *small_calls(void *arg)
             l->ok++;
         } else {
             l->failed++;
-            snprintf(l->last, sizeof l->last, "%d %s", r.code, r.message);
+            snprintf(l->last, sizeof l->last, "%d %.200s", r.code, r.message);
         }
         call_res_free(&r);
     }
