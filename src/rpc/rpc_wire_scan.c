@@ -6,6 +6,10 @@
 
 bool rpc_wire_varint(uint64_t *out, const uint8_t **p, const uint8_t *end)
 {
+    if (*p < end && !(**p & 0x80)) { /* one byte: most tags and lengths */
+        *out = *(*p)++;
+        return true;
+    }
     uint64_t v = 0;
     for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
         uint8_t b = *(*p)++;
@@ -136,20 +140,37 @@ static bool is_packable(const ProtobufCFieldDescriptor *f)
 
 enum { SCAN_MAX_FIELDS = 64 }; /* fields counted per message; roster.proto has fewer */
 
+/* The fields leading to the message being scanned; the path naming a
+ * field is only written when a limit is passed. */
 typedef struct scan {
-    char path[96];
+    const ProtobufCMessageDescriptor *msgs[ROSTER_MAX_WIRE_DEPTH + 2];
+    const ProtobufCFieldDescriptor *fields[ROSTER_MAX_WIRE_DEPTH + 2];
     roster_err_detail *detail;
 } scan;
 
-static int scan_message(scan *s, const ProtobufCMessageDescriptor *desc, const uint8_t *p,
-                        const uint8_t *end, size_t plen, unsigned depth)
+/* The GraphQL path of field f at `depth` (NULL f: the message itself, by
+ * its type name). A one-field wrapper's field (StringList.values) is named
+ * by the field holding the wrapper. */
+static void scan_path(char *path, size_t cap, const scan *s, unsigned depth,
+                      const ProtobufCFieldDescriptor *f)
 {
-    size_t counts[SCAN_MAX_FIELDS] = {0};
+    size_t n = 0;
+    path[0] = '\0';
+    for (unsigned i = 0; i < depth; i++)
+        rpc_wire_path_push(path, cap, &n, s->fields[i]->name);
+    if (f == NULL)
+        rpc_wire_path_push(path, cap, &n, s->msgs[depth]->short_name);
+    else if (!(depth > 0 && s->msgs[depth]->n_fields == 1))
+        rpc_wire_path_push(path, cap, &n, f->name);
+}
+
+static int scan_message(scan *s, const uint8_t *p, const uint8_t *end, unsigned depth)
+{
+    const ProtobufCMessageDescriptor *desc = s->msgs[depth];
+    size_t counts[SCAN_MAX_FIELDS], limits[SCAN_MAX_FIELDS];
+    memset(counts, 0, sizeof counts);
     size_t unknown = 0;
-    if (depth > ROSTER_MAX_WIRE_DEPTH)
-        return roster_fail(s->detail, ROSTER_E_INVALID_ARGUMENT, s->path,
-                           "%s nests messages more than %d deep (ROSTER_MAX_WIRE_DEPTH)",
-                           plen ? s->path : "the request", ROSTER_MAX_WIRE_DEPTH);
+    char path[96];
     while (p < end) {
         rpc_wire_field w;
         if (!rpc_wire_next(&w, &p, end))
@@ -158,38 +179,47 @@ static int scan_message(scan *s, const ProtobufCMessageDescriptor *desc, const u
             w.number <= UINT32_MAX
                 ? protobuf_c_message_descriptor_get_field(desc, (unsigned)w.number)
                 : NULL;
-        size_t n = plen;
         if (f == NULL) {
             if (++unknown > ROSTER_MAX_UNKNOWN_FIELDS) {
-                rpc_wire_path_push(s->path, sizeof s->path, &n, desc->short_name);
-                return roster_fail(s->detail, ROSTER_E_INVALID_ARGUMENT, s->path,
+                scan_path(path, sizeof path, s, depth, NULL);
+                return roster_fail(s->detail, ROSTER_E_INVALID_ARGUMENT, path,
                                    "%s holds more than %d unknown fields "
                                    "(ROSTER_MAX_UNKNOWN_FIELDS)",
-                                   s->path, ROSTER_MAX_UNKNOWN_FIELDS);
+                                   path, ROSTER_MAX_UNKNOWN_FIELDS);
             }
             continue;
         }
         size_t idx = (size_t)(f - desc->fields);
-        /* A one-field wrapper (StringList) is named by the field holding it. */
-        if (!(plen > 0 && desc->n_fields == 1))
-            rpc_wire_path_push(s->path, sizeof s->path, &n, f->name);
-        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+        if (idx >= SCAN_MAX_FIELDS) {
+            /* not counted: wire_scan_covers_requests keeps requests below */
+        } else if (f->label == PROTOBUF_C_LABEL_REPEATED) {
             size_t add = w.wire_type == 2 && is_packable(f) ? packed_count(f, w.body, w.len) : 1;
-            size_t lim = rpc_wire_repeated_limit(f);
-            if (idx < SCAN_MAX_FIELDS && (counts[idx] += add) > lim)
-                return roster_fail(s->detail, ROSTER_E_INVALID_ARGUMENT, s->path,
-                                   "%s holds more than %zu entries (%s)", s->path, lim,
+            if (counts[idx] == 0)
+                limits[idx] = rpc_wire_repeated_limit(f);
+            if ((counts[idx] += add) > limits[idx]) {
+                scan_path(path, sizeof path, s, depth, f);
+                return roster_fail(s->detail, ROSTER_E_INVALID_ARGUMENT, path,
+                                   "%s holds more than %zu entries (%s)", path, limits[idx],
                                    rpc_wire_repeated_limit_name(f));
-        } else if (idx < SCAN_MAX_FIELDS && ++counts[idx] > 1) {
-            return roster_fail(s->detail, ROSTER_E_INVALID_ARGUMENT, s->path,
-                               "%s appears more than once; it holds one value", s->path);
+            }
+        } else if (++counts[idx] > 1) {
+            scan_path(path, sizeof path, s, depth, f);
+            return roster_fail(s->detail, ROSTER_E_INVALID_ARGUMENT, path,
+                               "%s appears more than once; it holds one value", path);
         }
         if (f->type == PROTOBUF_C_TYPE_MESSAGE && w.wire_type == 2) {
-            int err = scan_message(s, f->descriptor, w.body, w.body + w.len, n, depth + 1);
+            if (depth + 1 > ROSTER_MAX_WIRE_DEPTH) {
+                scan_path(path, sizeof path, s, depth, f);
+                return roster_fail(s->detail, ROSTER_E_INVALID_ARGUMENT, path,
+                                   "%s nests messages more than %d deep (ROSTER_MAX_WIRE_DEPTH)",
+                                   path, ROSTER_MAX_WIRE_DEPTH);
+            }
+            s->fields[depth] = f;
+            s->msgs[depth + 1] = f->descriptor;
+            int err = scan_message(s, w.body, w.body + w.len, depth + 1);
             if (err != ROSTER_E_OK)
                 return err;
         }
-        s->path[plen] = '\0';
     }
     return ROSTER_E_OK;
 }
@@ -197,8 +227,9 @@ static int scan_message(scan *s, const ProtobufCMessageDescriptor *desc, const u
 int rpc_wire_scan(const ProtobufCMessageDescriptor *desc, const void *buf, size_t len,
                   roster_err_detail *detail)
 {
-    scan s = {.path = "", .detail = detail};
     if (buf == NULL)
         return ROSTER_E_OK;
-    return scan_message(&s, desc, buf, (const uint8_t *)buf + len, 0, 0);
+    scan s = {.detail = detail};
+    s.msgs[0] = desc;
+    return scan_message(&s, buf, (const uint8_t *)buf + len, 0);
 }
