@@ -1,7 +1,5 @@
 #include "rpc_envelope.h"
 
-#include "rpc_wire_scan.h"
-
 #include <stdbool.h>
 #include <string.h>
 
@@ -28,44 +26,6 @@ int rpc_body_decode(ProtobufCMessage **out, roster_arena *arena,
                            "body is not a valid %s message (%zu bytes)", desc->name, len);
     *out = m;
     return ROSTER_E_OK;
-}
-
-static int check_strings(const ProtobufCMessageDescriptor *desc, const uint8_t *p,
-                         const uint8_t *end, char *path, size_t cap, size_t plen,
-                         roster_err_detail *detail)
-{
-    while (p < end) {
-        rpc_wire_field w;
-        if (!rpc_wire_next(&w, &p, end))
-            return ROSTER_E_OK; /* unpack already judged the framing */
-        if (w.wire_type != 2 || w.number > UINT32_MAX)
-            continue;
-        const ProtobufCFieldDescriptor *f =
-            protobuf_c_message_descriptor_get_field(desc, (unsigned)w.number);
-        if (f == NULL)
-            continue;
-        size_t n = plen;
-        rpc_wire_path_push(path, cap, &n, f->name);
-        if (f->type == PROTOBUF_C_TYPE_STRING && memchr(w.body, '\0', w.len) != NULL)
-            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, path,
-                               "%s contains a NUL character", path);
-        if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-            int err = check_strings(f->descriptor, w.body, w.body + w.len, path, cap, n, detail);
-            if (err != ROSTER_E_OK)
-                return err;
-        }
-        path[plen] = '\0';
-    }
-    return ROSTER_E_OK;
-}
-
-int rpc_body_check_strings(const ProtobufCMessageDescriptor *desc, const void *buf, size_t len,
-                           roster_err_detail *detail)
-{
-    char path[64] = "";
-    if (buf == NULL)
-        return ROSTER_E_OK;
-    return check_strings(desc, buf, (const uint8_t *)buf + len, path, sizeof path, 0, detail);
 }
 
 int rpc_request_decode(Roster__V1__RpcRequest **out, roster_arena *arena, const void *buf,

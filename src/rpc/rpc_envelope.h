@@ -33,16 +33,6 @@ int rpc_body_decode(ProtobufCMessage **out, roster_arena *arena,
                     const ProtobufCMessageDescriptor *desc, const void *buf, size_t len,
                     roster_err_detail *detail);
 
-/* Walks the wire bytes of a `desc` message (already decoded successfully by
- * rpc_body_decode) and refuses any string field, at any depth, whose bytes
- * hold a NUL: protobuf-c hands strings over as C strings, so such a value
- * would otherwise be silently cut at the NUL. Errors:
- * ROSTER_E_INVALID_ARGUMENT with `detail` naming the field by its GraphQL
- * path (first_name -> "firstName"; nested fields joined by dots, e.g.
- * "filter.reference.equalTo"). */
-int rpc_body_check_strings(const ProtobufCMessageDescriptor *desc, const void *buf, size_t len,
-                           roster_err_detail *detail);
-
 /* Fills a request envelope that borrows every pointer it is given (they
  * must outlive the envelope's use). `ctx` is caller storage for the call
  * context; request_id and credential (API key text) may be NULL (absent); timeout_ms 0

@@ -342,8 +342,6 @@ static void call_dispatch(rpc_call *c, nng_msg *msg)
         err = rpc_body_decode(&req, &c->arena, c->method->request,
                               env->has_body ? env->body.data : NULL,
                               env->has_body ? env->body.len : 0, &d);
-    if (err == ROSTER_E_OK && env->has_body)
-        err = rpc_body_check_strings(c->method->request, env->body.data, env->body.len, &d);
     if (err) {
         call_send_status(c, err, &d);
         return;

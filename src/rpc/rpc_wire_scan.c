@@ -149,10 +149,10 @@ typedef struct scan {
 } scan;
 
 /* The GraphQL path of field f at `depth` (NULL f: the message itself, by
- * its type name). A one-field wrapper's field (StringList.values) is named
- * by the field holding the wrapper. */
+ * its type name). With `collapse`, a one-field wrapper's field
+ * (StringList.values) is named by the field holding the wrapper. */
 static void scan_path(char *path, size_t cap, const scan *s, unsigned depth,
-                      const ProtobufCFieldDescriptor *f)
+                      const ProtobufCFieldDescriptor *f, bool collapse)
 {
     size_t n = 0;
     path[0] = '\0';
@@ -160,7 +160,7 @@ static void scan_path(char *path, size_t cap, const scan *s, unsigned depth,
         rpc_wire_path_push(path, cap, &n, s->fields[i]->name);
     if (f == NULL)
         rpc_wire_path_push(path, cap, &n, s->msgs[depth]->short_name);
-    else if (!(depth > 0 && s->msgs[depth]->n_fields == 1))
+    else if (!(collapse && depth > 0 && s->msgs[depth]->n_fields == 1))
         rpc_wire_path_push(path, cap, &n, f->name);
 }
 
@@ -181,7 +181,7 @@ static int scan_message(scan *s, const uint8_t *p, const uint8_t *end, unsigned 
                 : NULL;
         if (f == NULL) {
             if (++unknown > ROSTER_MAX_UNKNOWN_FIELDS) {
-                scan_path(path, sizeof path, s, depth, NULL);
+                scan_path(path, sizeof path, s, depth, NULL, true);
                 return roster_fail(s->detail, ROSTER_E_INVALID_ARGUMENT, path,
                                    "%s holds more than %d unknown fields "
                                    "(ROSTER_MAX_UNKNOWN_FIELDS)",
@@ -197,19 +197,27 @@ static int scan_message(scan *s, const uint8_t *p, const uint8_t *end, unsigned 
             if (counts[idx] == 0)
                 limits[idx] = rpc_wire_repeated_limit(f);
             if ((counts[idx] += add) > limits[idx]) {
-                scan_path(path, sizeof path, s, depth, f);
+                scan_path(path, sizeof path, s, depth, f, true);
                 return roster_fail(s->detail, ROSTER_E_INVALID_ARGUMENT, path,
                                    "%s holds more than %zu entries (%s)", path, limits[idx],
                                    rpc_wire_repeated_limit_name(f));
             }
         } else if (++counts[idx] > 1) {
-            scan_path(path, sizeof path, s, depth, f);
+            scan_path(path, sizeof path, s, depth, f, true);
             return roster_fail(s->detail, ROSTER_E_INVALID_ARGUMENT, path,
                                "%s appears more than once; it holds one value", path);
         }
+        /* protobuf-c hands strings over as C strings: one holding a NUL
+         * would be cut there without a word. */
+        if (f->type == PROTOBUF_C_TYPE_STRING && w.wire_type == 2 &&
+            memchr(w.body, '\0', w.len) != NULL) {
+            scan_path(path, sizeof path, s, depth, f, false);
+            return roster_fail(s->detail, ROSTER_E_INVALID_ARGUMENT, path,
+                               "%s contains a NUL character", path);
+        }
         if (f->type == PROTOBUF_C_TYPE_MESSAGE && w.wire_type == 2) {
             if (depth + 1 > ROSTER_MAX_WIRE_DEPTH) {
-                scan_path(path, sizeof path, s, depth, f);
+                scan_path(path, sizeof path, s, depth, f, true);
                 return roster_fail(s->detail, ROSTER_E_INVALID_ARGUMENT, path,
                                    "%s nests messages more than %d deep (ROSTER_MAX_WIRE_DEPTH)",
                                    path, ROSTER_MAX_WIRE_DEPTH);

@@ -7,7 +7,9 @@
  * descriptors: a singular field once, a repeated enum at most its number of
  * values, other repeated fields their ROSTER_REPEATED_LIMIT_MAP entry
  * (roster_limits.h), unknown fields ROSTER_MAX_UNKNOWN_FIELDS, nesting
- * ROSTER_MAX_WIRE_DEPTH. Pure protobuf-c descriptors; allocates nothing. */
+ * ROSTER_MAX_WIRE_DEPTH. The same pass refuses a string field holding a
+ * NUL (protobuf-c would hand it over cut at the NUL). Pure protobuf-c
+ * descriptors; allocates nothing. */
 #ifndef ROSTER_RPC_WIRE_SCAN_H
 #define ROSTER_RPC_WIRE_SCAN_H
 
@@ -50,9 +52,11 @@ const char *rpc_wire_repeated_limit_name(const ProtobufCFieldDescriptor *f);
 
 /* Scans the `len` bytes at `buf` (borrowed for the call; NULL with len 0 is
  * an empty message) as a `desc` message. ROSTER_E_OK when every count is
- * within its limit (malformed framing is left to the unpacker to refuse);
- * ROSTER_E_INVALID_ARGUMENT with `detail` naming the field by its GraphQL
- * path ("ids", "filter.email.valueIn") and the limit. */
+ * within its limit and no string holds a NUL (malformed framing is left to
+ * the unpacker to refuse); ROSTER_E_INVALID_ARGUMENT with `detail` naming
+ * the field by its GraphQL path and the limit ("ids holds more than 1000
+ * entries (ROSTER_MAX_BATCH)", "filter.email.valueIn ...", "firstName
+ * contains a NUL character", "filter.email.valueIn.values contains ..."). */
 int rpc_wire_scan(const ProtobufCMessageDescriptor *desc, const void *buf, size_t len,
                   roster_err_detail *detail);
 

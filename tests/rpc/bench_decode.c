@@ -1,6 +1,7 @@
 /* The service's decode path for one request, repeated: the wire scans
- * (rpc_wire_scan on the envelope and the body), unpacking both into a
- * per-call arena and the NUL check, as rpc_server's dispatch runs them.
+ * (rpc_wire_scan on the envelope and the body, which also refuses strings
+ * holding a NUL) and unpacking both into a per-call arena, as rpc_server's
+ * dispatch runs them.
  * For instruction counts under callgrind (docs/bench/rpc.md):
  *   rpc-decode-bench batch|create ITERATIONS [--no-scan] */
 #include "arena.h"
@@ -43,9 +44,7 @@ static int decode(roster_arena *a, const uint8_t *buf, size_t len, int scan)
     ProtobufCMessage *body;
     if (scan && rpc_wire_scan(m->request, env->body.data, env->body.len, &d) != ROSTER_E_OK)
         return 1;
-    if (rpc_body_decode(&body, a, m->request, env->body.data, env->body.len, &d) != ROSTER_E_OK)
-        return 1;
-    return rpc_body_check_strings(m->request, env->body.data, env->body.len, &d) != ROSTER_E_OK;
+    return rpc_body_decode(&body, a, m->request, env->body.data, env->body.len, &d) != ROSTER_E_OK;
 }
 
 int main(int argc, char **argv)

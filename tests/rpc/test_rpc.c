@@ -132,37 +132,33 @@ END_TEST
 
 /* A NUL inside a string field at any depth is refused by field path; other
  * bytes, other wire types and framing cut short are left alone. */
-START_TEST(body_check_strings)
+START_TEST(wire_scan_strings)
 {
     roster_err_detail d = {0};
     /* UpdateUserRequest: id "a", first_name (3) "x\0y", a varint field. */
     const uint8_t upd[] = {0x0a, 0x01, 'a', 0x1a, 0x03, 'x', 0x00, 'y', 0x48, 0x01};
     ck_assert_int_eq(
-        rpc_body_check_strings(&roster__v1__update_user_request__descriptor, upd, sizeof upd, &d),
+        rpc_wire_scan(&roster__v1__update_user_request__descriptor, upd, sizeof upd, &d),
         ROSTER_E_INVALID_ARGUMENT);
     ck_assert_str_eq(d.field, "firstName");
     ck_assert_str_eq(d.message, "firstName contains a NUL character");
-    ck_assert_int_eq(
-        rpc_body_check_strings(&roster__v1__update_user_request__descriptor, upd, 3, NULL),
-        ROSTER_E_OK);
+    ck_assert_int_eq(rpc_wire_scan(&roster__v1__update_user_request__descriptor, upd, 3, NULL),
+                     ROSTER_E_OK);
     /* Cut inside the string: not this check's business. */
-    ck_assert_int_eq(
-        rpc_body_check_strings(&roster__v1__update_user_request__descriptor, upd, 6, NULL),
-        ROSTER_E_OK);
+    ck_assert_int_eq(rpc_wire_scan(&roster__v1__update_user_request__descriptor, upd, 6, NULL),
+                     ROSTER_E_OK);
     /* ListUsersRequest.filter(1).email(3).value_in(5).values(1) = "a\0". */
     const uint8_t list[] = {0x0a, 0x08, 0x1a, 0x06, 0x2a, 0x04, 0x0a, 0x02, 'a', 0x00};
     ck_assert_int_eq(
-        rpc_body_check_strings(&roster__v1__list_users_request__descriptor, list, sizeof list, &d),
+        rpc_wire_scan(&roster__v1__list_users_request__descriptor, list, sizeof list, &d),
         ROSTER_E_INVALID_ARGUMENT);
     ck_assert_str_eq(d.field, "filter.email.valueIn.values");
     /* Bytes fields may hold NULs: the envelope's body. */
     const uint8_t env[] = {0x12, 0x02, 0x00, 0x00};
-    ck_assert_int_eq(
-        rpc_body_check_strings(&roster__v1__rpc_request__descriptor, env, sizeof env, NULL),
-        ROSTER_E_OK);
-    ck_assert_int_eq(
-        rpc_body_check_strings(&roster__v1__get_user_request__descriptor, NULL, 0, NULL),
-        ROSTER_E_OK);
+    ck_assert_int_eq(rpc_wire_scan(&roster__v1__rpc_request__descriptor, env, sizeof env, NULL),
+                     ROSTER_E_OK);
+    ck_assert_int_eq(rpc_wire_scan(&roster__v1__get_user_request__descriptor, NULL, 0, NULL),
+                     ROSTER_E_OK);
 }
 END_TEST
 
@@ -757,7 +753,7 @@ static Suite *rpc_suite(void)
     tcase_add_test(codec, envelope_round_trip);
     tcase_add_test(codec, status_without_detail);
     tcase_add_test(codec, decode_rejects_garbage_and_truncation);
-    tcase_add_test(codec, body_check_strings);
+    tcase_add_test(codec, wire_scan_strings);
     tcase_add_test(codec, wire_scan_limits);
     tcase_add_test(codec, wire_scan_covers_requests);
     tcase_add_test(codec, arena_cap_is_resource_exhausted);
