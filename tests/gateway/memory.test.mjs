@@ -93,6 +93,25 @@ function worst() {
   return list;
 }
 
+// Runs first: VmHWM only grows, so this one's growth is its own.
+test('a variable repeated in a list is not copied per item (one 201 KB request)', async () => {
+  const r0 = await s.gql('{ users(limit: 1) { totalCount } }');
+  assert.equal(r0.status, 200, r0.text);
+  const base = hwmMB(s.gateway.pid);
+  const p = 'p'.repeat(180 * 1024);
+  const body = JSON.stringify({
+    query: `query($p: String!) { users(filter: {email: {valueIn: [${refs(7000)}]}}) { totalCount } }`,
+    variables: { p },
+  });
+  assert.ok(body.length < 210 * 1024);
+  const r = await post(body);
+  assert.equal(r.status, 200, r.text);
+  assert.match(r.body.errors[0].message, /lists 7000 values; at most 1000 are allowed/);
+  const grew = hwmMB(s.gateway.pid) - base;
+  console.log(`one reused-variable request: VmHWM grew ${grew.toFixed(1)} MB`);
+  assert.ok(grew < 16, `VmHWM grew ${grew.toFixed(1)} MB for one 201 KB request`);
+});
+
 test('the worst requests at the body limit, several at once, stay within the memory bound', async () => {
   // Warm-up: a few ordinary requests, so the baseline holds the gateway's
   // steady state (threads, caches, the first arenas).

@@ -169,14 +169,54 @@ static void *client_thread(void *arg)
     return NULL;
 }
 
-START_TEST(worst_requests_bounded)
+/* ASan keeps freed memory in a quarantine (256 MB by default) that would
+ * count towards VmHWM however well a request is bounded. */
+static void small_quarantine(void)
 {
-    /* ASan keeps freed memory in a quarantine (256 MB by default) that
-     * would count towards VmHWM however well a request is bounded. */
     char asan[512];
     snprintf(asan, sizeof asan, "%s:quarantine_size_mb=16",
              getenv("ASAN_OPTIONS") ? getenv("ASAN_OPTIONS") : "");
     setenv("ASAN_OPTIONS", asan, 1);
+}
+
+/* One 4 MiB BatchGetUsers of two million empty ids is refused before it
+ * is unpacked: the daemon's peak grows by less than 16 MB (about 100 MB
+ * when it was unpacked first). */
+START_TEST(batch_of_empty_ids)
+{
+    small_quarantine();
+    test_daemon d;
+    daemon_mkdir(&d);
+    daemon_start(&d, "tcp://127.0.0.1:20107", NULL);
+    rpc_client *c = daemon_client(&d);
+    call_res res;
+    Roster__V1__HealthRequest h = ROSTER__V1__HEALTH_REQUEST__INIT;
+    ck_assert_int_eq(call_sync(c, RPC_HEALTH, &h.base, 5000, NULL, &res), 0);
+    call_res_free(&res);
+    double base = hwm_mb(d.pid);
+    uint8_t *b = malloc(BODY_MAX);
+    ck_assert_ptr_nonnull(b);
+    size_t n = fill_empty(b, 1, BODY_MAX);
+    ck_assert_int_eq(call_raw_sync(c, m_name(RPC_BATCH_GET_USERS), b, n, 30000, &res),
+                     ROSTER_STATUS_INVALID_ARGUMENT);
+    ck_assert_str_eq(res.field, "ids");
+    ck_assert_str_eq(res.message, "ids holds more than 1000 entries (ROSTER_MAX_BATCH)");
+    call_res_free(&res);
+    double grew = hwm_mb(d.pid) - base;
+    fprintf(stderr, "one BatchGetUsers of %zu empty ids: VmHWM grew %.1f MB\n", n / 2, grew);
+    ck_assert_msg(grew < 16, "VmHWM grew %.1f MB", grew);
+    ck_assert_int_eq(call_sync(c, RPC_HEALTH, &h.base, 5000, NULL, &res), 0);
+    call_res_free(&res);
+    free(b);
+    rpc_client_close(c);
+    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    daemon_rmdir(&d);
+}
+END_TEST
+
+START_TEST(worst_requests_bounded)
+{
+    small_quarantine();
     test_daemon d;
     daemon_mkdir(&d);
     daemon_start(&d, "tcp://127.0.0.1:20106", NULL);
@@ -248,6 +288,7 @@ static Suite *memory_suite(void)
     Suite *s = suite_create("users_memory");
     TCase *tc = tcase_create("memory");
     tcase_set_timeout(tc, 200);
+    tcase_add_test(tc, batch_of_empty_ids);
     tcase_add_test(tc, worst_requests_bounded);
     suite_add_tcase(s, tc);
     return s;
