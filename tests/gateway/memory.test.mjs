@@ -93,7 +93,10 @@ function worst() {
   return list;
 }
 
-// Runs first: VmHWM only grows, so this one's growth is its own.
+// Runs first: VmHWM only grows, so this one's growth is its own. When it
+// fails, the next test is skipped: 8 such requests at once could take
+// gigabytes (one took 1.5 GB before the budget).
+let oneRequestBounded = false;
 test('a variable repeated in a list is not copied per item (one 201 KB request)', async () => {
   const r0 = await s.gql('{ users(limit: 1) { totalCount } }');
   assert.equal(r0.status, 200, r0.text);
@@ -105,14 +108,19 @@ test('a variable repeated in a list is not copied per item (one 201 KB request)'
   });
   assert.ok(body.length < 210 * 1024);
   const r = await post(body);
-  assert.equal(r.status, 200, r.text);
-  assert.match(r.body.errors[0].message, /lists 7000 values; at most 1000 are allowed/);
   const grew = hwmMB(s.gateway.pid) - base;
   console.log(`one reused-variable request: VmHWM grew ${grew.toFixed(1)} MB`);
   assert.ok(grew < 16, `VmHWM grew ${grew.toFixed(1)} MB for one 201 KB request`);
+  assert.equal(r.status, 200, r.text);
+  assert.match(r.body.errors[0].message, /lists 7000 values; at most 1000 are allowed/);
+  oneRequestBounded = true;
 });
 
-test('the worst requests at the body limit, several at once, stay within the memory bound', async () => {
+test('the worst requests at the body limit, several at once, stay within the memory bound', async (t) => {
+  if (!oneRequestBounded) {
+    t.skip('one request is not bounded: not sending several');
+    return;
+  }
   // Warm-up: a few ordinary requests, so the baseline holds the gateway's
   // steady state (threads, caches, the first arenas).
   for (let i = 0; i < 20; i++) {
