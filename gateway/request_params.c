@@ -1,5 +1,7 @@
 #include "request_params.h"
 
+#include "json_budget.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -179,6 +181,15 @@ static int http_fail(roster_err_detail *d, int http_status, const char *field, c
     return http_status;
 }
 
+/* 400 for JSON whose tree would pass GW_JSON_MAX_MEMORY. */
+static int json_over_budget(roster_err_detail *d, const char *field, const char *what)
+{
+    return http_fail(d, 400, field,
+                     "%s needs more than the JSON memory limit of %u bytes (max-json-memory) "
+                     "once parsed: send fewer values",
+                     what, GW_JSON_MAX_MEMORY);
+}
+
 int gw_params_from_get(gw_params *p, const char *uri, roster_err_detail *detail)
 {
     const char *qs = strchr(uri, '?');
@@ -248,8 +259,11 @@ int gw_params_from_get(gw_params *p, const char *uri, roster_err_detail *detail)
     }
     json_error_t jerr;
     if (vars && vars_len) {
-        p->owned_vars = json_loadb(vars, vars_len, JSON_DECODE_ANY, &jerr);
-        if (p->owned_vars == NULL) {
+        int err = gw_json_loadb_bounded(&p->owned_vars, &jerr, vars, vars_len, JSON_DECODE_ANY,
+                                        GW_JSON_MAX_MEMORY);
+        if (err == ROSTER_E_LIMIT)
+            return json_over_budget(detail, "variables", "the variables parameter");
+        if (err != ROSTER_E_OK) {
             return http_fail(detail, 400, "variables",
                              "the variables parameter is not valid JSON: %s", jerr.text);
         }
@@ -329,8 +343,11 @@ int gw_params_from_post(gw_params *p, const char *ct, const char *body, size_t l
                          "the request body is empty: send {\"query\": \"...\"}");
     }
     json_error_t jerr;
-    p->root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-    if (p->root == NULL) {
+    int err = gw_json_loadb_bounded(&p->root, &jerr, body, len,
+                                    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, GW_JSON_MAX_MEMORY);
+    if (err == ROSTER_E_LIMIT)
+        return json_over_budget(detail, "", "the request body");
+    if (err != ROSTER_E_OK) {
         return http_fail(detail, 400, "",
                          "the request body is not valid JSON: %s (line %d, column %d)", jerr.text,
                          jerr.line, jerr.column);

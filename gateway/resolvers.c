@@ -226,8 +226,22 @@ static void rpc_done(const gw_rpc_reply *r, void *ud)
     p->on_ok(p, msg);
 }
 
+/* Fails every call of p with BAD_USER_INPUT and msg. */
+static void fail_pend(pend *p, const char *msg)
+{
+    if (p->call) {
+        gql_resolve_error(p->call, "BAD_USER_INPUT", msg, NULL);
+        return;
+    }
+    size_t n = p->n_calls;
+    gql_call **calls = p->calls;
+    for (size_t i = 0; i < n; i++)
+        gql_resolve_error(calls[i], "BAD_USER_INPUT", msg, NULL);
+}
+
 /* Sends req for p's call(s) unless the request has used up its budget of
- * upstream calls (then every call of p fails, naming the limit). */
+ * upstream calls or of input memory (then every call of p fails, naming
+ * the limit). */
 static void send_rpc(gw_exec_ctx *ctx, rpc_method_id m, const ProtobufCMessage *req, pend *p)
 {
     const gw_resolvers *R = ctx->resolvers;
@@ -237,14 +251,14 @@ static void send_rpc(gw_exec_ctx *ctx, rpc_method_id m, const ProtobufCMessage *
                  "this request needs more than %u calls to the user service; split it into "
                  "several requests",
                  R->max_rpcs);
-        if (p->call) {
-            gql_resolve_error(p->call, "BAD_USER_INPUT", msg, NULL);
-            return;
-        }
-        size_t n = p->n_calls;
-        gql_call **calls = p->calls;
-        for (size_t i = 0; i < n; i++)
-            gql_resolve_error(calls[i], "BAD_USER_INPUT", msg, NULL);
+        fail_pend(p, msg);
+        return;
+    }
+    /* The packed request is copied twice on its way out (a buffer and the
+     * nng message): count it against the request's input budget. */
+    gql_call *first = p->call ? p->call : p->calls[0];
+    if (gql_call_charge(first, 2 * protobuf_c_message_get_packed_size(req)) != ROSTER_E_OK) {
+        fail_pend(p, gql_call_input_limit_message(first));
         return;
     }
     p->reply_desc = rpc_method_get(m)->reply;
@@ -285,7 +299,7 @@ static void root_field(gql_call *c, void *ud)
         return;
     }
     if (rc != ROSTER_E_OK) {
-        fail_input(c, err.field, "%s", err.message);
+        fail_input(c, err.field[0] ? err.field : NULL, "%s", err.message);
         return;
     }
     /* tenant(id): counting the tenant's users costs the service a count, so

@@ -49,6 +49,7 @@
 #include "clock.h"
 #include "error.h"
 #include "model.h"
+#include "rpc_wire_scan.h"
 
 /* What a plan entry does with its value. */
 enum {
@@ -463,8 +464,25 @@ static char *vstr(gql_call *c, const gql_value *v, int *bad)
     return s;
 }
 
+/* Counts n bytes copied from the request's input against its budget
+ * (gql_call_charge); 0 after failing the translation naming the limit. */
+static int xl_charge(xl_run *r, size_t n)
+{
+    if (gql_call_charge(r->c, n) == ROSTER_E_OK)
+        return 1;
+    if (!r->failed) {
+        r->failed = 1;
+        r->err->field[0] = '\0';
+        snprintf(r->err->message, sizeof r->err->message, "%s", gql_call_input_limit_message(r->c));
+    }
+    return 0;
+}
+
 static char *xl_str(xl_run *r, const gql_value *v, const char *field)
 {
+    if ((v->kind == GQL_VALUE_STRING || v->kind == GQL_VALUE_ENUM) &&
+        !xl_charge(r, (size_t)v->u.string.len + 1))
+        return NULL;
     int bad = 0;
     char *s = vstr(r->c, v, &bad);
     if (bad)
@@ -512,6 +530,18 @@ static void xl_list(xl_run *r, ProtobufCMessage *m, const ProtobufCFieldDescript
                     const gql_value *v, const char *field)
 {
     uint32_t n = v->kind == GQL_VALUE_LIST ? v->u.list.count : 1;
+    /* Counted before anything is copied: a list of one variable repeated
+     * (valueIn: [$p, $p, ...]) costs n pointers, and its copies the budget. */
+    size_t most = rpc_wire_repeated_limit(lf);
+    if (n > most) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "lists %u values; at most %zu are allowed (%s)", n, most,
+                 rpc_wire_repeated_limit_name(lf));
+        xl_fail(r, field, msg);
+        return;
+    }
+    if (!xl_charge(r, sizeof(char *) * n))
+        return;
     char **values = gql_alloc(r->c, sizeof(char *) * (n ? n : 1));
     if (values == NULL) {
         xl_fail(r, field, "out of memory");
@@ -519,8 +549,12 @@ static void xl_list(xl_run *r, ProtobufCMessage *m, const ProtobufCFieldDescript
     }
     if (v->kind != GQL_VALUE_LIST)
         values[0] = xl_str(r, v, field);
-    for (uint32_t i = 0; v->kind == GQL_VALUE_LIST && i < n; i++)
-        values[i] = xl_str(r, v->u.list.items[i], field);
+    for (uint32_t i = 0; v->kind == GQL_VALUE_LIST && i < n && !r->failed; i++)
+        values[i] = i > 0 && v->u.list.items[i] == v->u.list.items[i - 1]
+                        ? values[i - 1] /* the same value again: the same copy */
+                        : xl_str(r, v->u.list.items[i], field);
+    if (r->failed)
+        return;
     *AT(m, lf->quantifier_offset, size_t) = n;
     *AT(m, lf->offset, char **) = values;
 }

@@ -208,6 +208,18 @@ void *gql_alloc(gql_call *c, size_t size)
     return p;
 }
 
+int gql_call_charge(gql_call *c, size_t n)
+{
+    exec *ex = c->ex;
+    size_t before = atomic_fetch_add(&ex->input_used, n);
+    return before + n < before || before + n > ex->max_input ? ROSTER_E_LIMIT : ROSTER_E_OK;
+}
+
+const char *gql_call_input_limit_message(gql_call *c)
+{
+    return c->ex->input_limit_msg;
+}
+
 char *gql_strndup(gql_call *c, const char *s, size_t len)
 {
     char *p = len < SIZE_MAX ? gql_alloc(c, len + 1) : NULL;
@@ -731,13 +743,20 @@ int gql_execute(const gql_exec_params *p)
     }
     memset(ex, 0, sizeof *ex);
     ex->max_memory = p->max_memory ? p->max_memory : GQL_DEFAULT_MAX_MEMORY;
+    ex->max_input = p->max_input ? p->max_input : GQL_DEFAULT_MAX_INPUT;
+    snprintf(ex->input_limit_msg, sizeof ex->input_limit_msg,
+             "The request's input needs more than the input memory limit of %zu bytes "
+             "(max_input).",
+             ex->max_input);
     arena.limit = ex->max_memory;
     ex->a = arena;
     if (pthread_mutex_init(&ex->mu, NULL) != 0) {
         roster_arena_free(&arena);
         return ROSTER_E_NOMEM;
     }
-    roster_arena_init(&ex->shared, 4096, 0);
+    /* Completions on other threads (and the driver past its own limit)
+     * allocate here: bounded by the same figure, so no path is unbounded. */
+    roster_arena_init(&ex->shared, 4096, ex->max_memory);
     ex->s = p->schema;
     ex->doc = gql_document_ref(p->doc);
     ex->r = p->resolvers;
@@ -765,7 +784,27 @@ int gql_execute(const gql_exec_params *p)
         request_error(ex, &errs);
         return ROSTER_E_OK;
     }
+    /* Coerced variables may take max_input bytes (beyond what the
+     * execution holds already); the arena refuses past that. */
+    size_t full_limit = ex->a.limit;
+    if (ex->a.used + ex->max_input < full_limit)
+        ex->a.limit = ex->a.used + ex->max_input;
     int rc = gqlx_coerce_variables(ex, &errs, p->variables);
+    int over_input = rc == ROSTER_E_NOMEM && ex->a.over_limit && ex->a.limit < full_limit;
+    ex->a.limit = full_limit;
+    if (over_input) {
+        gql_errors_free(&errs);
+        gql_errors_init(&errs);
+        gql_errors_add(&errs, GQL_CODE_BAD_USER_INPUT, NULL, 0,
+                       "Variables need more than the input memory limit of %zu bytes "
+                       "(max_input).",
+                       ex->max_input);
+        ex->nomem = 0;
+        ex->over_limit = 0;
+        ex->a.over_limit = 0;
+        request_error(ex, &errs);
+        return ROSTER_E_OK;
+    }
     if (rc == ROSTER_E_NOMEM) {
         gql_errors_free(&errs);
         exec_free(ex);

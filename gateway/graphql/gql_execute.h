@@ -117,6 +117,19 @@ const void *gql_call_selection(const gql_call *c);
 void *gql_alloc(gql_call *c, size_t size);
 char *gql_strndup(gql_call *c, const char *s, size_t len);
 
+/* Counts `n` bytes a resolver is about to derive from the request's input
+ * (copies of argument values, the messages it sends) against the
+ * execution's input budget (gql_exec_params.max_input). ROSTER_E_OK, or
+ * ROSTER_E_LIMIT once the request's charges pass the budget: the resolver
+ * should then fail the field with gql_call_input_limit_message. Any
+ * thread. */
+int gql_call_charge(gql_call *c, size_t n);
+
+/* The message for a field refused by gql_call_charge, naming the limit
+ * ("... the input memory limit of 8388608 bytes (max_input)"): static or
+ * in the execution's memory, valid until the execution completes. */
+const char *gql_call_input_limit_message(gql_call *c);
+
 /* Completes the handle with a value (copied by value; strings, lists and
  * JSON it points to stay borrowed until the execution completes). The
  * handle must not be used afterwards. Any thread. */
@@ -163,9 +176,17 @@ typedef struct gql_exec_params {
      * GQL_DEFAULT_MAX_MEMORY. Past it the response is {"data":null,
      * "errors":[...]} with a message naming the limit. */
     size_t max_memory;
+    /* Bytes the request's input may expand to: its coerced variables, and
+     * what resolvers derive from arguments (gql_call_charge); 0 =
+     * GQL_DEFAULT_MAX_INPUT. Variables past it are a request error, a
+     * resolver's charge past it fails that field; both name the limit.
+     * A variable used many times is referenced, not copied, so only what
+     * resolvers copy from it counts each time. */
+    size_t max_input;
 } gql_exec_params;
 
 #define GQL_DEFAULT_MAX_MEMORY (64u * 1024u * 1024u)
+#define GQL_DEFAULT_MAX_INPUT  (8u * 1024u * 1024u)
 
 /* Starts an execution. Returns ROSTER_E_OK, and then `complete` is called
  * exactly once (possibly before gql_execute returns); request errors

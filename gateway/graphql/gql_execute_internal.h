@@ -15,6 +15,7 @@
 #define ROSTER_GQL_EXECUTE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -147,6 +148,9 @@ struct exec {
     int nomem;
     int over_limit; /* nomem because of max_memory */
     size_t max_memory;
+    size_t max_input;          /* gql_exec_params.max_input */
+    _Atomic size_t input_used; /* gql_call_charge, from any thread */
+    char input_limit_msg[128]; /* gql_call_input_limit_message */
 };
 
 /* Execution memory (the driver's). Most allocations are a few dozen bytes:

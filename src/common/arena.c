@@ -19,6 +19,7 @@ void roster_arena_init(roster_arena *a, size_t first_block, size_t limit)
     a->block_size = first_block ? first_block : 4096;
     a->limit = limit;
     a->used = 0;
+    a->over_limit = 0;
 }
 
 static roster_arena_block *arena_grow(roster_arena *a, size_t need)
@@ -27,8 +28,10 @@ static roster_arena_block *arena_grow(roster_arena *a, size_t need)
     while (size < need)
         size *= 2;
     if (a->limit && a->used + size > a->limit) {
-        if (a->used + need > a->limit)
+        if (a->used + need > a->limit) {
+            a->over_limit = 1;
             return NULL;
+        }
         size = need;
     }
     roster_arena_block *b = malloc(sizeof *b + size);
@@ -76,6 +79,7 @@ char *roster_arena_strndup(roster_arena *a, const char *s, size_t len)
 void roster_arena_reset(roster_arena *a)
 {
     roster_arena_block *b = a->head;
+    a->over_limit = 0;
     if (b == NULL)
         return;
     while (b->prev) {
@@ -100,6 +104,7 @@ void roster_arena_free(roster_arena *a)
     }
     a->head = NULL;
     a->used = 0;
+    a->over_limit = 0;
 }
 
 static void *arena_pb_alloc(void *data, size_t size)

@@ -15,6 +15,7 @@ typedef struct roster_arena {
     size_t block_size;        /* size of the next ordinary block */
     size_t limit;             /* most bytes it may hold in all; 0 = no limit */
     size_t used;              /* bytes in all blocks */
+    int over_limit;           /* an allocation was refused by `limit` since init or reset */
 } roster_arena;
 
 /* Initialises an arena whose first block is `first_block` bytes (0 picks 4
@@ -24,7 +25,7 @@ void roster_arena_init(roster_arena *a, size_t first_block, size_t limit);
 
 /* Returns `size` bytes aligned to 16, owned by the arena and valid until
  * roster_arena_reset or roster_arena_free; NULL when out of memory or over
- * the limit. */
+ * the limit (then over_limit is set). */
 void *roster_arena_alloc(roster_arena *a, size_t size);
 
 /* Copies `len` bytes of s and appends a NUL; arena-owned. NULL on failure. */

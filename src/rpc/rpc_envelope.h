@@ -15,7 +15,9 @@
  * the call only). On success *out and everything it points to live in
  * `arena` until it is reset or freed. Errors: ROSTER_E_PROTOCOL (not a
  * decodable roster.v1.RpcRequest, or no method), ROSTER_E_NOMEM; `detail`
- * (may be NULL) says what was wrong. */
+ * (may be NULL) says what was wrong. ROSTER_E_NOMEM when the arena's limit
+ * refused an allocation says so, naming the limit. Run rpc_wire_scan on
+ * bytes from a peer first: it bounds what unpacking allocates. */
 int rpc_request_decode(Roster__V1__RpcRequest **out, roster_arena *arena, const void *buf,
                        size_t len, roster_err_detail *detail);
 
@@ -25,20 +27,11 @@ int rpc_reply_decode(Roster__V1__RpcReply **out, roster_arena *arena, const void
                      roster_err_detail *detail);
 
 /* Unpacks a message body of type `desc` into `arena`. Errors:
- * ROSTER_E_PROTOCOL naming the expected type in `detail`. */
+ * ROSTER_E_PROTOCOL naming the expected type in `detail`; ROSTER_E_NOMEM
+ * (RESOURCE_EXHAUSTED) naming the arena's limit when it refused. */
 int rpc_body_decode(ProtobufCMessage **out, roster_arena *arena,
                     const ProtobufCMessageDescriptor *desc, const void *buf, size_t len,
                     roster_err_detail *detail);
-
-/* Walks the wire bytes of a `desc` message (already decoded successfully by
- * rpc_body_decode) and refuses any string field, at any depth, whose bytes
- * hold a NUL: protobuf-c hands strings over as C strings, so such a value
- * would otherwise be silently cut at the NUL. Errors:
- * ROSTER_E_INVALID_ARGUMENT with `detail` naming the field by its GraphQL
- * path (first_name -> "firstName"; nested fields joined by dots, e.g.
- * "filter.reference.equalTo"). */
-int rpc_body_check_strings(const ProtobufCMessageDescriptor *desc, const void *buf, size_t len,
-                           roster_err_detail *detail);
 
 /* Fills a request envelope that borrows every pointer it is given (they
  * must outlive the envelope's use). `ctx` is caller storage for the call

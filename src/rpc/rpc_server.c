@@ -8,6 +8,7 @@
 #include "rpc_listener_guard.h"
 #include "rpc_status.h"
 #include "rpc_tls.h"
+#include "rpc_wire_scan.h"
 
 #include <arpa/inet.h>
 #include <nng/nng.h>
@@ -347,7 +348,11 @@ static void call_dispatch(rpc_call *c, nng_msg *msg)
     atomic_fetch_add(&s->in_flight, 1);
     call_set_state(c, ST_BUSY);
 
-    int err = rpc_request_decode(&env, &c->arena, nng_msg_body(msg), nng_msg_len(msg), &d);
+    /* The wire scans bound what unpacking may allocate before it does. */
+    int err = rpc_wire_scan(&roster__v1__rpc_request__descriptor, nng_msg_body(msg),
+                            nng_msg_len(msg), &d);
+    if (err == ROSTER_E_OK)
+        err = rpc_request_decode(&env, &c->arena, nng_msg_body(msg), nng_msg_len(msg), &d);
     nng_msg_free(msg);
     if (err) {
         call_send_status(c, err, &d);
@@ -370,11 +375,12 @@ static void call_dispatch(rpc_call *c, nng_msg *msg)
         return;
     }
     ProtobufCMessage *req = NULL;
-    err =
-        rpc_body_decode(&req, &c->arena, c->method->request, env->has_body ? env->body.data : NULL,
-                        env->has_body ? env->body.len : 0, &d);
-    if (err == ROSTER_E_OK && env->has_body)
-        err = rpc_body_check_strings(c->method->request, env->body.data, env->body.len, &d);
+    if (env->has_body)
+        err = rpc_wire_scan(c->method->request, env->body.data, env->body.len, &d);
+    if (err == ROSTER_E_OK)
+        err = rpc_body_decode(&req, &c->arena, c->method->request,
+                              env->has_body ? env->body.data : NULL,
+                              env->has_body ? env->body.len : 0, &d);
     if (err) {
         call_send_status(c, err, &d);
         return;
@@ -580,7 +586,7 @@ int rpc_server_start(rpc_server **out, const rpc_server_options *opts, roster_er
         rpc_call *c = &s->calls[i];
         c->srv = s;
         c->state = ST_IDLE;
-        roster_arena_init(&c->arena, 8192, 0);
+        roster_arena_init(&c->arena, 8192, ROSTER_MAX_CALL_ARENA);
         if ((rv = nng_ctx_open(&c->ctx, s->sock)) != 0 ||
             (rv = nng_aio_alloc(&c->aio, call_cb, c)) != 0) {
             err = ROSTER_E_NOMEM;

@@ -591,6 +591,67 @@ START_TEST(memory_limit)
 }
 END_TEST
 
+/* Charges what its argument would cost to copy, as the gateway's
+ * translation does, and fails the field past the input budget. */
+static void charge_arg(gql_call *c, void *ud)
+{
+    (void)ud;
+    const gql_value *v = gql_call_arg(c, "filter");
+    size_t n = v ? 5000 : 0;
+    if (gql_call_charge(c, n) != ROSTER_E_OK) {
+        gql_resolve_error(c, "BAD_USER_INPUT", gql_call_input_limit_message(c), NULL);
+        return;
+    }
+    gql_resolve_done(c, gql_r_null());
+}
+
+START_TEST(input_limit)
+{
+    gql_errors e;
+    gql_errors_init(&e);
+    gql_document *doc;
+    const char *q = "query($v: [String!]) { users(filter: {email: {valueIn: $v}}) { totalCount } }";
+    ck_assert_int_eq(gql_prepare(&doc, &e, schema, q, strlen(q), NULL), ROSTER_E_OK);
+    json_t *vars = json_pack("{s:[]}", "v");
+    for (int i = 0; i < 1000; i++)
+        json_array_append_new(json_object_get(vars, "v"), json_string("some@example.com"));
+    gql_resolvers *r;
+    ck_assert_int_eq(gql_resolvers_new(&r, schema), ROSTER_E_OK);
+    ck_assert_int_eq(gql_resolvers_set(r, "Query", "users", charge_arg, NULL), ROSTER_E_OK);
+    tu_result res = {0};
+    gql_exec_params p = {.schema = schema,
+                         .doc = doc,
+                         .resolvers = r,
+                         .variables = vars,
+                         .complete = tu_done,
+                         .complete_ud = &res,
+                         .max_input = 4096};
+    /* Coerced variables past the budget: a request error naming it. */
+    ck_assert_int_eq(gql_execute(&p), ROSTER_E_OK);
+    ck_assert_int_eq(res.request_error, 1);
+    ck_assert_ptr_nonnull(strstr(res.body, "Variables need more than the input memory limit of "
+                                           "4096 bytes (max_input)."));
+    free(res.body);
+    /* Within it, a resolver's charge past it fails the field, naming it. */
+    memset(&res, 0, sizeof res);
+    p.max_input = 256 * 1024;
+    ck_assert_int_eq(gql_execute(&p), ROSTER_E_OK);
+    ck_assert_int_eq(res.request_error, 0);
+    ck_assert_ptr_null(strstr(res.body, "max_input"));
+    free(res.body);
+    memset(&res, 0, sizeof res);
+    json_object_set_new(vars, "v", json_array());
+    p.max_input = 4096;
+    ck_assert_int_eq(gql_execute(&p), ROSTER_E_OK);
+    ck_assert_ptr_nonnull(strstr(res.body, "the input memory limit of 4096 bytes (max_input)"));
+    free(res.body);
+    json_decref(vars);
+    gql_resolvers_free(r);
+    gql_document_free(doc);
+    gql_errors_free(&e);
+}
+END_TEST
+
 static Suite *make(void)
 {
     Suite *s = suite_create("gql_execute");
@@ -608,6 +669,7 @@ static Suite *make(void)
     tcase_add_test(tc, resolver_errors_and_extensions);
     tcase_add_test(tc, missing_resolvers_and_bad_calls);
     tcase_add_test(tc, memory_limit);
+    tcase_add_test(tc, input_limit);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,6 +6,7 @@
 #include "arena.h"
 #include "rpc_envelope.h"
 #include "rpc_method.h"
+#include "rpc_wire_scan.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,19 +20,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     roster_arena_init(&a, 0, 64u << 20);
     roster_err_detail d;
     Roster__V1__RpcRequest *req = NULL;
+    int scan = rpc_wire_scan(&roster__v1__rpc_request__descriptor, data, size, &d);
+    if (scan != ROSTER_E_OK && scan != ROSTER_E_INVALID_ARGUMENT)
+        abort();
     int err = rpc_request_decode(&req, &a, data, size, &d);
     if (err == ROSTER_E_OK) {
         const rpc_method *m = rpc_method_find(req->method, strlen(req->method));
         if (m != NULL) {
             ProtobufCMessage *body = NULL;
+            scan = rpc_wire_scan(m->request, req->has_body ? req->body.data : NULL,
+                                 req->has_body ? req->body.len : 0, &d);
+            if (scan != ROSTER_E_OK && scan != ROSTER_E_INVALID_ARGUMENT)
+                abort();
             if (rpc_body_decode(&body, &a, m->request, req->has_body ? req->body.data : NULL,
                                 req->has_body ? req->body.len : 0, &d) == ROSTER_E_OK) {
                 uint8_t *buf;
                 size_t len;
                 if (rpc_message_pack(&buf, &len, &a, body) != ROSTER_E_OK)
                     abort();
-                if (req->has_body)
-                    (void)rpc_body_check_strings(m->request, req->body.data, req->body.len, &d);
             }
         }
         uint8_t *buf;

@@ -8,6 +8,7 @@
 #include "rpc_method.h"
 #include "rpc_server.h"
 #include "rpc_status.h"
+#include "rpc_wire_scan.h"
 
 #include <check.h>
 #include <pthread.h>
@@ -131,37 +132,189 @@ END_TEST
 
 /* A NUL inside a string field at any depth is refused by field path; other
  * bytes, other wire types and framing cut short are left alone. */
-START_TEST(body_check_strings)
+START_TEST(wire_scan_strings)
 {
     roster_err_detail d = {0};
     /* UpdateUserRequest: id "a", first_name (3) "x\0y", a varint field. */
     const uint8_t upd[] = {0x0a, 0x01, 'a', 0x1a, 0x03, 'x', 0x00, 'y', 0x48, 0x01};
     ck_assert_int_eq(
-        rpc_body_check_strings(&roster__v1__update_user_request__descriptor, upd, sizeof upd, &d),
+        rpc_wire_scan(&roster__v1__update_user_request__descriptor, upd, sizeof upd, &d),
         ROSTER_E_INVALID_ARGUMENT);
     ck_assert_str_eq(d.field, "firstName");
     ck_assert_str_eq(d.message, "firstName contains a NUL character");
-    ck_assert_int_eq(
-        rpc_body_check_strings(&roster__v1__update_user_request__descriptor, upd, 3, NULL),
-        ROSTER_E_OK);
+    ck_assert_int_eq(rpc_wire_scan(&roster__v1__update_user_request__descriptor, upd, 3, NULL),
+                     ROSTER_E_OK);
     /* Cut inside the string: not this check's business. */
-    ck_assert_int_eq(
-        rpc_body_check_strings(&roster__v1__update_user_request__descriptor, upd, 6, NULL),
-        ROSTER_E_OK);
+    ck_assert_int_eq(rpc_wire_scan(&roster__v1__update_user_request__descriptor, upd, 6, NULL),
+                     ROSTER_E_OK);
     /* ListUsersRequest.filter(1).email(3).value_in(5).values(1) = "a\0". */
     const uint8_t list[] = {0x0a, 0x08, 0x1a, 0x06, 0x2a, 0x04, 0x0a, 0x02, 'a', 0x00};
     ck_assert_int_eq(
-        rpc_body_check_strings(&roster__v1__list_users_request__descriptor, list, sizeof list, &d),
+        rpc_wire_scan(&roster__v1__list_users_request__descriptor, list, sizeof list, &d),
         ROSTER_E_INVALID_ARGUMENT);
     ck_assert_str_eq(d.field, "filter.email.valueIn.values");
     /* Bytes fields may hold NULs: the envelope's body. */
     const uint8_t env[] = {0x12, 0x02, 0x00, 0x00};
+    ck_assert_int_eq(rpc_wire_scan(&roster__v1__rpc_request__descriptor, env, sizeof env, NULL),
+                     ROSTER_E_OK);
+    ck_assert_int_eq(rpc_wire_scan(&roster__v1__get_user_request__descriptor, NULL, 0, NULL),
+                     ROSTER_E_OK);
+}
+END_TEST
+
+/* ------------------------------------------------------------ wire scan */
+
+/* Appends tag (field, wire type) and, for length-delimited, len; returns
+ * the new end. */
+static size_t put_varint(uint8_t *b, size_t n, uint64_t v)
+{
+    while (v >= 0x80) {
+        b[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    b[n++] = (uint8_t)v;
+    return n;
+}
+
+static size_t put_string(uint8_t *b, size_t n, unsigned field, const char *s, size_t len)
+{
+    n = put_varint(b, n, (uint64_t)field << 3 | 2);
+    n = put_varint(b, n, len);
+    memcpy(b + n, s, len);
+    return n + len;
+}
+
+/* `limit` empty entries of field `number` pass the scan of desc; one more
+ * is refused, with *d saying why. */
+static void scan_at_limit(const ProtobufCMessageDescriptor *desc, unsigned number, size_t limit,
+                          roster_err_detail *d)
+{
+    uint8_t *b = malloc(3 * (limit + 1));
+    size_t n = 0;
+    for (size_t i = 0; i < limit; i++)
+        n = put_string(b, n, number, "", 0);
+    ck_assert_int_eq(rpc_wire_scan(desc, b, n, d), ROSTER_E_OK);
+    n = put_string(b, n, number, "", 0);
+    ck_assert_int_eq(rpc_wire_scan(desc, b, n, d), ROSTER_E_INVALID_ARGUMENT);
+    free(b);
+}
+
+START_TEST(wire_scan_limits)
+{
+    roster_err_detail d = {0};
+    size_t n, cap = 8 * (ROSTER_MAX_BATCH + 100);
+    uint8_t *b = malloc(cap);
+    /* BatchGetUsersRequest.ids: ROSTER_MAX_BATCH empty ids pass, one more
+     * is refused naming the field and the limit. */
+    scan_at_limit(&roster__v1__batch_get_users_request__descriptor, 1, ROSTER_MAX_BATCH, &d);
+    ck_assert_str_eq(d.field, "ids");
+    ck_assert_str_eq(d.message, "ids holds more than 1000 entries (ROSTER_MAX_BATCH)");
+
+    /* ListUsersRequest.filter(1).email(3).value_in(5).values(1), one too
+     * many: named by the filter field, not the wrapper's `values`. */
+    size_t m = 0;
+    for (int i = 0; i <= ROSTER_MAX_FILTER_VALUES; i++)
+        m = put_string(b + 16, m, 1, "a", 1);
+    uint8_t *inner = malloc(m + 64), *mid = malloc(m + 64), *outer = malloc(m + 64);
+    size_t k = put_string(inner, 0, 5, (const char *)b + 16, m);
+    size_t j = put_string(mid, 0, 3, (const char *)inner, k);
+    size_t o = put_string(outer, 0, 1, (const char *)mid, j);
+    ck_assert_int_eq(rpc_wire_scan(&roster__v1__list_users_request__descriptor, outer, o, &d),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "filter.email.valueIn");
+    ck_assert_str_eq(
+        d.message, "filter.email.valueIn holds more than 1000 entries (ROSTER_MAX_FILTER_VALUES)");
+    free(inner);
+    free(mid);
+    free(outer);
+
+    /* UpdateUserRequest.clear: a packed enum, at most its number of values. */
+    const ProtobufCMessageDescriptor *upd = &roster__v1__update_user_request__descriptor;
+    const ProtobufCFieldDescriptor *clear =
+        protobuf_c_message_descriptor_get_field_by_name(upd, "clear");
+    size_t n_values = ((const ProtobufCEnumDescriptor *)clear->descriptor)->n_values;
+    uint8_t packed[256];
+    memset(packed, 1, sizeof packed);
+    n = put_string(b, 0, 14, (const char *)packed, n_values);
+    ck_assert_int_eq(rpc_wire_scan(upd, b, n, &d), ROSTER_E_OK);
+    n = put_string(b, 0, 14, (const char *)packed, n_values + 1);
+    ck_assert_int_eq(rpc_wire_scan(upd, b, n, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "clear");
+
+    /* A singular field given twice. */
+    n = put_string(b, 0, 1, "x", 1);
+    n = put_string(b, n, 3, "y", 1);
+    ck_assert_int_eq(rpc_wire_scan(upd, b, n, &d), ROSTER_E_OK);
+    n = put_string(b, n, 3, "z", 1);
+    ck_assert_int_eq(rpc_wire_scan(upd, b, n, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "firstName");
+    ck_assert_str_eq(d.message, "firstName appears more than once; it holds one value");
+
+    /* Unknown fields: ROSTER_MAX_UNKNOWN_FIELDS kept, one more refused. */
+    const ProtobufCMessageDescriptor *get = &roster__v1__get_user_request__descriptor;
+    scan_at_limit(get, 99, ROSTER_MAX_UNKNOWN_FIELDS, &d);
+    ck_assert(strstr(d.message, "ROSTER_MAX_UNKNOWN_FIELDS") != NULL);
+
+    /* Framing errors are the unpacker's; the envelope is scanned too. */
+    const uint8_t cut[] = {0x0a, 0x05, 'a'};
+    ck_assert_int_eq(rpc_wire_scan(get, cut, sizeof cut, &d), ROSTER_E_OK);
+    ck_assert_int_eq(rpc_wire_scan(get, NULL, 0, &d), ROSTER_E_OK);
+    n = put_string(b, 0, 1, "/m", 2);
+    n = put_string(b, n, 1, "/m", 2);
+    ck_assert_int_eq(rpc_wire_scan(&roster__v1__rpc_request__descriptor, b, n, &d),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "method");
+    free(b);
+}
+END_TEST
+
+/* Every repeated field a request can hold has a limit of its own (a row
+ * of ROSTER_REPEATED_LIMIT_MAP or an enum's values), not the default. */
+static void check_repeated_limits(const ProtobufCMessageDescriptor *desc, int depth)
+{
+    ck_assert_int_lt(depth, ROSTER_MAX_WIRE_DEPTH);
+    ck_assert_uint_le(desc->n_fields, 64);
+    for (unsigned i = 0; i < desc->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &desc->fields[i];
+        if (f->label == PROTOBUF_C_LABEL_REPEATED)
+            ck_assert_msg(strcmp(rpc_wire_repeated_limit_name(f), "ROSTER_MAX_REPEATED_DEFAULT") !=
+                              0,
+                          "%s.%s has no limit in ROSTER_REPEATED_LIMIT_MAP", desc->name, f->name);
+        if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+            check_repeated_limits(f->descriptor, depth + 1);
+    }
+}
+
+START_TEST(wire_scan_covers_requests)
+{
+    for (int i = 0; i < RPC_METHOD__COUNT; i++)
+        check_repeated_limits(rpc_method_get((rpc_method_id)i)->request, 0);
+    check_repeated_limits(&roster__v1__rpc_request__descriptor, 0);
+}
+END_TEST
+
+START_TEST(arena_cap_is_resource_exhausted)
+{
+    roster_err_detail d = {0};
+    uint8_t b[8 * 1000];
+    size_t n = 0;
+    for (int i = 0; i < 1000; i++)
+        n = put_string(b, n, 1, "", 0);
+    roster_arena a;
+    roster_arena_init(&a, 1024, 16384);
+    ProtobufCMessage *m = NULL;
     ck_assert_int_eq(
-        rpc_body_check_strings(&roster__v1__rpc_request__descriptor, env, sizeof env, NULL),
-        ROSTER_E_OK);
+        rpc_body_decode(&m, &a, &roster__v1__batch_get_users_request__descriptor, b, n, &d),
+        ROSTER_E_NOMEM);
+    ck_assert_int_eq(roster_err_to_status(ROSTER_E_NOMEM), ROSTER_STATUS_RESOURCE_EXHAUSTED);
+    ck_assert(strstr(d.message, "per-call memory limit of 16384 bytes (ROSTER_MAX_CALL_ARENA)"));
+    roster_arena_reset(&a);
+    ck_assert_int_eq(a.over_limit, 0);
+    a.limit = 0;
     ck_assert_int_eq(
-        rpc_body_check_strings(&roster__v1__get_user_request__descriptor, NULL, 0, NULL),
+        rpc_body_decode(&m, &a, &roster__v1__batch_get_users_request__descriptor, b, n, &d),
         ROSTER_E_OK);
+    roster_arena_free(&a);
 }
 END_TEST
 
@@ -600,7 +753,10 @@ static Suite *rpc_suite(void)
     tcase_add_test(codec, envelope_round_trip);
     tcase_add_test(codec, status_without_detail);
     tcase_add_test(codec, decode_rejects_garbage_and_truncation);
-    tcase_add_test(codec, body_check_strings);
+    tcase_add_test(codec, wire_scan_strings);
+    tcase_add_test(codec, wire_scan_limits);
+    tcase_add_test(codec, wire_scan_covers_requests);
+    tcase_add_test(codec, arena_cap_is_resource_exhausted);
     tcase_add_test(codec, method_table);
     tcase_add_test(codec, method_rows_match_proto);
     suite_add_tcase(s, codec);
