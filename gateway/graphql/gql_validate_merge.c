@@ -5,10 +5,12 @@
  * recursively through their sub-selections.
  *
  * The rule is quadratic in the fields sharing a key and can be made
- * exponential through fragments, so two bounds keep hostile documents
- * cheap: groups of more than PAIRWISE_MAX fields with one key are compared
- * against their first field only, and after MERGE_BUDGET comparisons in a
- * document the rule stops with one error saying so. */
+ * exponential through fragments, so bounds keep hostile documents cheap:
+ * groups of more than PAIRWISE_MAX fields with one key are compared against
+ * their first field only; comparisons and the fields gathered for them are
+ * charged to MERGE_BUDGET per document, past which the rule stops with one
+ * error saying so; and a conflict's explanation is capped (REASON_MAX,
+ * LOCATIONS_MAX). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,11 @@
 /* Response-name groups larger than this are compared against their first
  * field only (keeps hostile documents linear). */
 #define PAIRWISE_MAX 32u
+/* A conflict's explanation nests the reasons of its subfields; past these
+ * sizes the rest is summarised, so that explanations cannot grow with the
+ * product of nesting and fan-out. */
+#define REASON_MAX    1024u
+#define LOCATIONS_MAX 64u
 
 /* A field of a selection set with its fragments expanded. */
 typedef struct gathered {
@@ -179,6 +186,14 @@ static int spend(vctx *c)
     return 1;
 }
 
+/* Charges the fields gathered for one comparison, which cost as much as the
+ * comparisons themselves when fragments expand to large sets. */
+static int spend_gathered(vctx *c, uint32_t n)
+{
+    c->budget += n;
+    return spend(c);
+}
+
 static void sub_conflicts(vctx *c, vvec *out, const gathered *a, uint32_t na, const gathered *b,
                           uint32_t nb, int exclusive);
 
@@ -234,7 +249,7 @@ static int find_conflict(vctx *c, gql_str key, const gathered *g1, const gathere
     gather(c, &s1, f1->sel, t1 ? t1->named : NULL, 0, 1);
     c->epoch++;
     gather(c, &s2, f2->sel, t2 ? t2->named : NULL, 0, 1);
-    if (c->nomem)
+    if (c->nomem || !spend_gathered(c, s1.count + s2.count))
         return 0;
     vvec subs = {0};
     c->merge_depth++;
@@ -253,9 +268,19 @@ static int find_conflict(vctx *c, gql_str key, const gathered *g1, const gathere
         gql_buf_append(&rb, sc[i].key.ptr, sc[i].key.len);
         gql_buf_append(&rb, "\" conflict because ", 19);
         gql_buf_append(&rb, sc[i].reason, strlen(sc[i].reason));
+        if (rb.len > REASON_MAX) {
+            /* Names and messages here are ASCII, so any cut is a whole character. */
+            rb.len = REASON_MAX;
+            gql_buf_append(&rb, " (and more)", 11);
+            break;
+        }
+    }
+    for (uint32_t i = 0; i < subs.count; i++) {
         n1 += sc[i].n1;
         n2 += sc[i].n2;
     }
+    n1 = n1 > LOCATIONS_MAX ? LOCATIONS_MAX : n1;
+    n2 = n2 > LOCATIONS_MAX ? LOCATIONS_MAX : n2;
     out->key = key;
     out->reason = rb.oom ? NULL : roster_arena_strndup(&c->a, rb.data, rb.len);
     gql_buf_free(&rb);
@@ -269,10 +294,12 @@ static int find_conflict(vctx *c, gql_str key, const gathered *g1, const gathere
     out->l2[0] = f2->loc;
     out->n1 = out->n2 = 1;
     for (uint32_t i = 0; i < subs.count; i++) {
-        memcpy(out->l1 + out->n1, sc[i].l1, sc[i].n1 * sizeof *out->l1);
-        out->n1 += sc[i].n1;
-        memcpy(out->l2 + out->n2, sc[i].l2, sc[i].n2 * sizeof *out->l2);
-        out->n2 += sc[i].n2;
+        uint32_t k1 = sc[i].n1 < n1 - out->n1 ? sc[i].n1 : n1 - out->n1;
+        uint32_t k2 = sc[i].n2 < n2 - out->n2 ? sc[i].n2 : n2 - out->n2;
+        memcpy(out->l1 + out->n1, sc[i].l1, k1 * sizeof *out->l1);
+        out->n1 += k1;
+        memcpy(out->l2 + out->n2, sc[i].l2, k2 * sizeof *out->l2);
+        out->n2 += k2;
     }
     return 1;
 }

@@ -296,6 +296,38 @@ START_TEST(hostile_documents_stay_linear)
 }
 END_TEST
 
+START_TEST(conflict_explanations_are_capped)
+{
+    /* Two fragment chains with four aliases per level that conflict only
+     * at the bottom: each level's explanation would hold four of the level
+     * below (4^8 leaf reasons, megabytes). It is cut short instead. */
+    char *q = malloc(64 * 1024);
+    size_t o = (size_t)sprintf(q, "{ __type(name: \"UserModel\") { ...A0 ...B0 } }");
+    for (int side = 0; side < 2; side++) {
+        char c = side ? 'B' : 'A';
+        for (int d = 0; d < 8; d++) {
+            o += (size_t)sprintf(q + o, " fragment %c%d on __Type {", c, d);
+            for (int k = 0; k < 4; k++)
+                o += (size_t)sprintf(q + o, " t%d: ofType { ...%c%d }", k, c, d + 1);
+            o += (size_t)sprintf(q + o, " }");
+        }
+        o += (size_t)sprintf(q + o, " fragment %c8 on __Type { f: %s }", c, side ? "kind" : "name");
+    }
+    gql_errors e;
+    gql_errors_init(&e);
+    gql_document *doc = NULL;
+    ck_assert_int_eq(gql_prepare(&doc, &e, schema, q, o, NULL), ROSTER_E_VALIDATION);
+    ck_assert_ptr_nonnull(e.head);
+    for (gql_error *x = e.head; x; x = x->next) {
+        ck_assert_uint_lt(strlen(x->message), 2048);
+        ck_assert_uint_le(x->n_locations, 128);
+    }
+    ck_assert_ptr_nonnull(strstr(e.head->message, "(and more)"));
+    gql_errors_free(&e);
+    free(q);
+}
+END_TEST
+
 START_TEST(depth_limit_with_fragments)
 {
     /* Every definition is shallow, but the spreads compose 22 levels. */
@@ -332,6 +364,7 @@ static Suite *make(void)
     tcase_add_test(tc, error_counts);
     tcase_add_test(tc, hostile_documents_stay_linear);
     tcase_add_test(tc, depth_limit_with_fragments);
+    tcase_add_test(tc, conflict_explanations_are_capped);
     suite_add_tcase(s, tc);
     return s;
 }
