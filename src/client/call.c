@@ -28,9 +28,12 @@ enum { PHASE_IDLE, PHASE_SEND, PHASE_RECV };
 static const roster_client_method methods[RPC_METHOD__COUNT] = {
 #define CLIENT_METHOD_ROW(id, Method, Request, request_snake, Reply, reply_snake, access, repeat,  \
                           auth)                                                                    \
-    [RPC_##id] = {ROSTER_METHOD_PATH(Method),   #Method,                                           \
-                  roster_v1_##Request##_fields, roster_v1_##Reply##_fields,                        \
-                  REPLY_KIND_##Reply,           ROSTER_METHOD_IDEMPOTENT(repeat)},
+    [RPC_##id] = {ROSTER_METHOD_PATH(Method),                                                      \
+                  #Method,                                                                         \
+                  roster_v1_##Request##_fields,                                                    \
+                  roster_v1_##Reply##_fields,                                                      \
+                  REPLY_KIND_##Reply,                                                              \
+                  !ROSTER_METHOD_WRITES(access) && ROSTER_METHOD_IDEMPOTENT(repeat)},
     ROSTER_METHOD_MAP(CLIENT_METHOD_ROW)
 #undef CLIENT_METHOD_ROW
 };
@@ -387,10 +390,11 @@ static void copy_status(roster_status *dst, const roster_status *src)
  * Retry: the contexts have nng's resend timer off, and req0 then fails a
  * request whose connection closed before its reply with NNG_ECONNRESET
  * (a service restart, or roster-users re-creating its listener). An
- * idempotent method (roster_methods.h) keeps a copy of its request and
- * sends it once more when that happens and its deadline has time left; a
- * timeout or an error reply is never retried. A write is never sent
- * twice: it ends UNAVAILABLE, saying that its outcome is unknown. */
+ * idempotent read (READ and IDEMPOTENT in roster_methods.h) keeps a copy
+ * of its request and sends it once more when that happens and its
+ * deadline has time left; a timeout or an error reply is never retried.
+ * A write (RevokeKey too, idempotent as it is) is never sent twice: it
+ * ends UNAVAILABLE, saying that its outcome is unknown. */
 
 /* Ends an asynchronous call: decodes the reply (consumed) and runs done. */
 static void call_finish(roster_call *k, int err, nng_msg *reply)
@@ -501,7 +505,7 @@ static int recv_failed(roster_call *k, int rv)
         why = "no reply in time";
     else if (err == ROSTER_E_CLOSED)
         why = "the client was closed";
-    else if (rv == NNG_ECONNRESET && !k->method->idempotent)
+    else if (rv == NNG_ECONNRESET && !k->method->retry_read)
         why = "connection lost before the reply: the outcome of this write is unknown";
     else if (rv == NNG_ECONNRESET)
         why = "connection lost before the reply";
@@ -589,7 +593,7 @@ static int call_prepare(nng_msg **out, roster_call *k, const roster_call_options
     /* The copy a retry sends; without memory for it the call just goes
      * without the retry. */
     k->resend = NULL;
-    if (method->idempotent && nng_msg_dup(&k->resend, m) != 0)
+    if (method->retry_read && nng_msg_dup(&k->resend, m) != 0)
         k->resend = NULL;
     k->spec = *spec;
     k->spec.req = NULL;

@@ -58,7 +58,7 @@ typedef struct roster_client_method {
     const pb_msgdesc_t *request; /* nanopb descriptor of the request message */
     const pb_msgdesc_t *reply;   /* nanopb descriptor of the reply message */
     roster_reply_kind kind;      /* what the reply body decodes into */
-    bool idempotent;             /* may be sent again when its connection was reset */
+    bool retry_read;             /* an idempotent read: sent again once after a reset */
 } roster_client_method;
 
 /* The entry for `id`; static, NULL when id is out of range. */
@@ -92,7 +92,7 @@ int roster_call_start(roster_client *c, const roster_call_options *o, const rost
                       roster_done_fn done, void *arg);
 
 /* How many calls this client has sent a second time because their
- * connection was reset before the reply (idempotent methods only). */
+ * connection was reset before the reply (idempotent reads only). */
 uint64_t roster_call_retries(roster_client *c);
 
 /* Frees every pooled call of a client whose socket is already closed;

@@ -170,7 +170,7 @@ static void slot_fail_nng(slot *s, int rv)
             slot_fail(s, ROSTER_E_DEADLINE_EXCEEDED, "deadline exceeded: no reply in time");
     } else if (rv == NNG_ECLOSED) {
         slot_fail(s, ROSTER_E_UNAVAILABLE, "client closed");
-    } else if (rv == NNG_ECONNRESET && (s->method == NULL || !s->method->idempotent)) {
+    } else if (rv == NNG_ECONNRESET && (s->method == NULL || s->method->writes)) {
         slot_fail(s, ROSTER_E_UNAVAILABLE,
                   "service unavailable: connection lost before the reply; the outcome of this "
                   "write is unknown");
@@ -447,10 +447,11 @@ static void slot_start(slot *s, nng_msg *msg, uint32_t timeout_ms)
         nng_sleep_aio(0, s->fail_aio);
         return;
     }
-    /* An idempotent request keeps a copy for one retry (without memory for
-     * it, the call goes without). */
+    /* An idempotent read keeps a copy for one retry (without memory for it,
+     * the call goes without); writes, RevokeKey included, never do. */
     s->resend = NULL;
-    if (s->method != NULL && s->method->idempotent && nng_msg_dup(&s->resend, msg) != 0)
+    if (s->method != NULL && !s->method->writes && s->method->idempotent &&
+        nng_msg_dup(&s->resend, msg) != 0)
         s->resend = NULL;
     if (!slot_send(s, msg)) {
         /* Closing since the slot was taken: fail it on the fail aio, so

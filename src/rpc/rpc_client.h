@@ -115,7 +115,7 @@ int rpc_client_send_bytes(rpc_client *c, const void *bytes, size_t len, uint32_t
 bool rpc_client_connected(const rpc_client *c);
 
 /* How many calls `c` has sent a second time because their connection was
- * reset before the reply (idempotent methods only, once per call). */
+ * reset before the reply (idempotent reads only, once per call). */
 uint64_t rpc_client_retries(const rpc_client *c);
 
 /* The synchronous form, for tools and tests: runs one rpc_client_call and
