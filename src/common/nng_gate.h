@@ -28,7 +28,8 @@ typedef struct roster_nng_gate {
     bool closed;
 } roster_nng_gate;
 
-/* Initializes a gate (open). */
+/* Initializes a gate (open) in caller-owned storage `g`, which must
+ * outlive every use until roster_nng_gate_destroy. */
 void roster_nng_gate_init(roster_nng_gate *g);
 
 /* Releases a gate's mutex and condition variable; nothing may use it after. */
