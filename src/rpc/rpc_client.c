@@ -19,6 +19,11 @@
 /* A disconnected client fails calls at once after this long without any
  * connection (before that, calls wait for the dial in progress). */
 #define UNAVAILABLE_AFTER_NS (1000 * 1000000LL)
+/* How long a retry waits for a connection to come back before the call
+ * ends UNAVAILABLE (within its deadline): a service that restarts or
+ * re-creates its listener is back well within it, one that stopped is
+ * not waited for until the deadline. */
+#define RETRY_CONNECT_MS 2000
 /* Extra wait beyond the deadline sent to the service, so that the
  * service's own DEADLINE_EXCEEDED reply (it stops work at the deadline)
  * arrives before the local timer fires. */
@@ -208,12 +213,14 @@ static bool slot_post(slot *s, bool send)
     return true;
 }
 
-/* Sends `msg` (consumed) within the slot's deadline; false when closing. */
-static bool slot_send(slot *s, nng_msg *msg)
+/* Sends `msg` (consumed), waiting for a connection at most `wait_ms` and
+ * never past the slot's deadline; false when closing. */
+static bool slot_send(slot *s, nng_msg *msg, nng_duration wait_ms)
 {
+    nng_duration left = remaining_ms(s);
     s->state = SL_SEND;
     nng_aio_set_msg(s->aio, msg);
-    nng_aio_set_timeout(s->aio, remaining_ms(s));
+    nng_aio_set_timeout(s->aio, wait_ms < left ? wait_ms : left);
     if (slot_post(s, true))
         return true;
     nng_aio_set_msg(s->aio, NULL);
@@ -257,7 +264,7 @@ static void slot_cb(void *arg)
             nng_msg *again = slot_retry_take(s, rv);
             if (again == NULL)
                 slot_fail_nng(s, rv);
-            else if (!slot_send(s, again))
+            else if (!slot_send(s, again, RETRY_CONNECT_MS))
                 slot_fail(s, ROSTER_E_UNAVAILABLE, "client closed");
             return;
         }
@@ -453,7 +460,7 @@ static void slot_start(slot *s, nng_msg *msg, uint32_t timeout_ms)
     if (s->method != NULL && !s->method->writes && s->method->idempotent &&
         nng_msg_dup(&s->resend, msg) != 0)
         s->resend = NULL;
-    if (!slot_send(s, msg)) {
+    if (!slot_send(s, msg, remaining_ms(s))) {
         /* Closing since the slot was taken: fail it on the fail aio, so
          * the callback still runs on an nng thread, never in the call. */
         nng_msg_free(s->resend);
