@@ -62,7 +62,10 @@ static roster_client *open_client(worker *w)
 {
     roster_client *c = NULL;
     roster_err_detail d = {0};
-    int err = roster_client_open(&c, w->url, NULL, &d);
+    /* Lazy: a dial that meets the listener while the service re-creates it
+     * (its listener check) is retried by nng within the call's timeout. */
+    roster_client_options o = {.lazy_connect = true};
+    int err = roster_client_open(&c, w->url, &o, &d);
     if (err != ROSTER_E_OK) {
         w->failures++;
         snprintf(w->last, sizeof w->last, "open: %.200s", d.message);
