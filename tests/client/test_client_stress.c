@@ -192,6 +192,10 @@ static void make_user(char id[40], roster_client *c)
 
 START_TEST(calls_and_rounds_under_load)
 {
+    /* Rounds of open/close under load can stop nng 1.5.2's ipc accept loop
+     * (#1518) like a bare connect+close; the service then re-creates its
+     * listener, and nng leaves the old one behind. */
+    daemon_allow_nng_listener_leak();
     test_daemon d;
     daemon_mkdir(&d);
     daemon_start(&d, NULL, NULL);
