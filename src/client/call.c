@@ -30,8 +30,12 @@ enum { PHASE_IDLE, PHASE_SEND, PHASE_RECV };
 static const roster_client_method methods[RPC_METHOD__COUNT] = {
 #define CLIENT_METHOD_ROW(id, Method, Request, request_snake, Reply, reply_snake, access, repeat,  \
                           auth)                                                                    \
-    [RPC_##id] = {ROSTER_METHOD_PATH(Method), #Method, roster_v1_##Request##_fields,               \
-                  roster_v1_##Reply##_fields, REPLY_KIND_##Reply},
+    [RPC_##id] = {ROSTER_METHOD_PATH(Method),                                                      \
+                  #Method,                                                                         \
+                  roster_v1_##Request##_fields,                                                    \
+                  roster_v1_##Reply##_fields,                                                      \
+                  REPLY_KIND_##Reply,                                                              \
+                  !ROSTER_METHOD_WRITES(access) && ROSTER_METHOD_IDEMPOTENT(repeat)},
     ROSTER_METHOD_MAP(CLIENT_METHOD_ROW)
 #undef CLIENT_METHOD_ROW
 };
@@ -43,9 +47,8 @@ const roster_client_method *roster_client_method_get(rpc_method_id id)
     return &methods[id];
 }
 
-/* Why calls are pooled. Each roster_call is one req0 context with its aio,
- * its decode scratch (a User is about 20 KiB) and a mutex and condition
- * variable for synchronous waits. They are made on first need and never
+/* Why calls are pooled. Each roster_call is one req0 context with its aio
+ * and its decode scratch (a User is about 20 KiB). They are made on first need and never
  * freed while the client is open: a finished call goes back to the free
  * list (last in, first out, so the warmest is reused) before its `done`
  * runs, and roster_call_pool_free releases them all after the socket has
@@ -58,13 +61,10 @@ struct roster_call {
     roster_call *next_all;
     nng_ctx ctx;
     nng_aio *aio;
-    nng_mtx *mtx; /* guards finished, for synchronous waits */
-    nng_cv *cv;
     int phase;
     bool sync;
-    bool finished;
     nng_time deadline;
-    nng_msg *reply; /* synchronous calls: the reply, decoded by the waiter */
+    nng_msg *resend; /* idempotent methods: a copy of the request for one retry */
     roster_call_spec spec;
     const roster_client_method *method; /* spec.method's entry */
     size_t index;                       /* records decoded so far */
@@ -103,10 +103,6 @@ static void call_free(roster_call *k)
     if (k->aio != NULL)
         nng_aio_free(k->aio);
     nng_ctx_close(k->ctx);
-    if (k->cv != NULL)
-        nng_cv_free(k->cv);
-    if (k->mtx != NULL)
-        nng_mtx_free(k->mtx);
     free(k);
 }
 
@@ -124,10 +120,6 @@ static int call_new(roster_call **out, roster_client *c)
     if ((rv = nng_ctx_set_ms(k->ctx, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE)) != 0)
         goto fail;
     if ((rv = nng_aio_alloc(&k->aio, call_cb, k)) != 0)
-        goto fail;
-    if ((rv = nng_mtx_alloc(&k->mtx)) != 0)
-        goto fail;
-    if ((rv = nng_cv_alloc(&k->cv, k->mtx)) != 0)
         goto fail;
     *out = k;
     return ROSTER_E_OK;
@@ -180,7 +172,7 @@ void roster_call_pool_free(roster_client *c)
     while (k != NULL) {
         roster_call *next = k->next_all;
         nng_aio_stop(k->aio);
-        nng_msg_free(k->reply);
+        nng_msg_free(k->resend);
         call_free(k);
         k = next;
     }
@@ -387,18 +379,30 @@ static void copy_status(roster_status *dst, const roster_status *src)
     memcpy(dst->violations, src->violations, src->violation_count * sizeof dst->violations[0]);
 }
 
+/* Why the exchange is shaped this way (nng 1.5.2). A call is a send and
+ * then a receive on the call's req0 context. Every nng_ctx_send and
+ * nng_ctx_recv goes through the client's gate, so that close never frees
+ * the socket under a thread still inside one of them (nng_gate.h). A
+ * synchronous call does both on the calling thread, waiting on the aio in
+ * between (its callback does nothing), so no nng thread ever posts for
+ * it. An asynchronous call posts the receive from the send's completion
+ * and, for one retry, the send again from the receive's; through the
+ * gate, neither is posted once the client is closing.
+ *
+ * Retry: the contexts have nng's resend timer off, and req0 then fails a
+ * request whose connection closed before its reply with NNG_ECONNRESET
+ * (a service restart, or roster-users re-creating its listener). An
+ * idempotent read (READ and IDEMPOTENT in roster_methods.h) keeps a copy
+ * of its request and sends it once more when that happens and its
+ * deadline has time left; a timeout or an error reply is never retried.
+ * A write (RevokeKey too, idempotent as it is) is never sent twice: it
+ * ends UNAVAILABLE, saying that its outcome is unknown. */
+
+/* Ends an asynchronous call: decodes the reply (consumed) and runs done. */
 static void call_finish(roster_call *k, int err, nng_msg *reply)
 {
-    if (k->sync) {
-        nng_mtx_lock(k->mtx);
-        if (err != ROSTER_E_OK)
-            k->st.err = err;
-        k->reply = reply;
-        k->finished = true;
-        nng_cv_wake(k->cv);
-        nng_mtx_unlock(k->mtx);
-        return;
-    }
+    nng_msg_free(k->resend);
+    k->resend = NULL;
     if (reply != NULL)
         err = decode_reply(k, reply);
     k->st.err = err;
@@ -424,48 +428,144 @@ static int failure(roster_call *k, int rv)
     return closing ? ROSTER_E_CLOSED : roster_err_from_nng(rv);
 }
 
+static nng_duration remaining_ms(const roster_call *k)
+{
+    nng_time now = nng_clock();
+    return now >= k->deadline ? 1 : (nng_duration)(k->deadline - now);
+}
+
+/* Posts a send (or a receive) on the call's context through the gate:
+ * ROSTER_E_CLOSED, with nothing posted, once the client is closing. */
+static int ctx_post(roster_call *k, bool send)
+{
+    roster_client *c = k->client;
+    if (!roster_nng_gate_enter(&c->gate)) {
+        status_local(&k->st, ROSTER_E_CLOSED, "the client was closed");
+        return ROSTER_E_CLOSED;
+    }
+    if (send)
+        nng_ctx_send(k->ctx, k->aio);
+    else
+        nng_ctx_recv(k->ctx, k->aio);
+    roster_nng_gate_leave(&c->gate);
+    return ROSTER_E_OK;
+}
+
+/* Starts sending `m` (consumed) within the call's deadline. */
+static int send_start(roster_call *k, nng_msg *m)
+{
+    k->phase = PHASE_SEND;
+    nng_aio_set_msg(k->aio, m);
+    nng_aio_set_timeout(k->aio, remaining_ms(k));
+    int err = ctx_post(k, true);
+    if (err != ROSTER_E_OK) {
+        nng_aio_set_msg(k->aio, NULL);
+        nng_msg_free(m);
+    }
+    return err;
+}
+
+/* After the send completed with `rv`: starts the receive, or says why not. */
+static int recv_start(roster_call *k, int rv)
+{
+    if (rv != 0) {
+        nng_msg_free(nng_aio_get_msg(k->aio));
+        nng_aio_set_msg(k->aio, NULL);
+        int err = failure(k, rv);
+        status_local(&k->st, err,
+                     err == ROSTER_E_DEADLINE_EXCEEDED ? "no connection to the service in time"
+                                                       : nng_strerror(rv));
+        return err;
+    }
+    if (nng_clock() >= k->deadline) {
+        status_local(&k->st, ROSTER_E_DEADLINE_EXCEEDED, "timeout spent before the reply");
+        return ROSTER_E_DEADLINE_EXCEEDED;
+    }
+    k->phase = PHASE_RECV;
+    nng_aio_set_timeout(k->aio, remaining_ms(k));
+    return ctx_post(k, false);
+}
+
+/* The request to send again after the receive failed with `rv`: the kept
+ * copy, once, when the connection was reset and time is left; else NULL. */
+static nng_msg *retry_take(roster_call *k, int rv)
+{
+    if (rv != NNG_ECONNRESET || k->resend == NULL || nng_clock() >= k->deadline)
+        return NULL;
+    nng_msg *m = k->resend;
+    k->resend = NULL;
+    atomic_fetch_add(&k->client->retries, 1);
+    return m;
+}
+
+/* The receive failed with `rv` and is not retried: the call's code. */
+static int recv_failed(roster_call *k, int rv)
+{
+    int err = failure(k, rv);
+    const char *why = nng_strerror(rv);
+    if (err == ROSTER_E_DEADLINE_EXCEEDED)
+        why = "no reply in time";
+    else if (err == ROSTER_E_CLOSED)
+        why = "the client was closed";
+    else if (rv == NNG_ECONNRESET && !k->method->retry_read)
+        why = "connection lost before the reply: the outcome of this write is unknown";
+    else if (rv == NNG_ECONNRESET)
+        why = "connection lost before the reply";
+    status_local(&k->st, err, why);
+    return err;
+}
+
 static void call_cb(void *arg)
 {
     roster_call *k = arg;
+    if (k->sync)
+        return; /* the calling thread waits on the aio and goes on itself */
     int rv = nng_aio_result(k->aio);
-
+    int err;
     if (k->phase == PHASE_SEND) {
-        if (rv != 0) {
-            nng_msg_free(nng_aio_get_msg(k->aio));
-            nng_aio_set_msg(k->aio, NULL);
-            int err = failure(k, rv);
-            status_local(&k->st, err,
-                         err == ROSTER_E_DEADLINE_EXCEEDED ? "no connection to the service in time"
-                                                           : nng_strerror(rv));
+        if ((err = recv_start(k, rv)) != ROSTER_E_OK)
             call_finish(k, err, NULL);
-            return;
-        }
-        nng_time now = nng_clock();
-        if (now >= k->deadline) {
-            status_local(&k->st, ROSTER_E_DEADLINE_EXCEEDED, "timeout spent before the reply");
-            call_finish(k, ROSTER_E_DEADLINE_EXCEEDED, NULL);
-            return;
-        }
-        k->phase = PHASE_RECV;
-        nng_aio_set_timeout(k->aio, (nng_duration)(k->deadline - now));
-        nng_ctx_recv(k->ctx, k->aio);
         return;
     }
-    if (rv != 0) {
-        int err = failure(k, rv);
-        status_local(&k->st, err,
-                     err == ROSTER_E_DEADLINE_EXCEEDED ? "no reply in time"
-                     : err == ROSTER_E_CLOSED          ? "the client was closed"
-                                                       : nng_strerror(rv));
+    if (rv == 0) {
+        nng_msg *m = nng_aio_get_msg(k->aio);
+        nng_aio_set_msg(k->aio, NULL);
+        call_finish(k, ROSTER_E_OK, m);
+        return;
+    }
+    nng_msg *again = retry_take(k, rv);
+    if (again == NULL)
+        call_finish(k, recv_failed(k, rv), NULL);
+    else if ((err = send_start(k, again)) != ROSTER_E_OK)
         call_finish(k, err, NULL);
-        return;
-    }
-    nng_msg *m = nng_aio_get_msg(k->aio);
-    nng_aio_set_msg(k->aio, NULL);
-    call_finish(k, ROSTER_E_OK, m);
 }
 
-static int call_begin(roster_call *k, const roster_call_options *o, const roster_call_spec *spec)
+/* A synchronous exchange on the calling thread; on ROSTER_E_OK the reply
+ * is in *reply (the caller frees it). Consumes `m`. */
+static int exchange_sync(nng_msg **reply, roster_call *k, nng_msg *m)
+{
+    for (;;) {
+        int err = send_start(k, m);
+        if (err != ROSTER_E_OK)
+            return err;
+        nng_aio_wait(k->aio);
+        if ((err = recv_start(k, nng_aio_result(k->aio))) != ROSTER_E_OK)
+            return err;
+        nng_aio_wait(k->aio);
+        int rv = nng_aio_result(k->aio);
+        if (rv == 0) {
+            *reply = nng_aio_get_msg(k->aio);
+            nng_aio_set_msg(k->aio, NULL);
+            return ROSTER_E_OK;
+        }
+        if ((m = retry_take(k, rv)) == NULL)
+            return recv_failed(k, rv);
+    }
+}
+
+/* Encodes the call's envelope into *out and resets the call's state. */
+static int call_prepare(nng_msg **out, roster_call *k, const roster_call_options *o,
+                        const roster_call_spec *spec)
 {
     nng_msg *m = NULL;
     roster_call_options keyed;
@@ -492,20 +592,20 @@ static int call_begin(roster_call *k, const roster_call_options *o, const roster
                                                : "request does not encode");
         return err;
     }
+    /* The copy a retry sends; without memory for it the call just goes
+     * without the retry. */
+    k->resend = NULL;
+    if (method->retry_read && nng_msg_dup(&k->resend, m) != 0)
+        k->resend = NULL;
     k->spec = *spec;
     k->spec.req = NULL;
     k->method = method;
-    k->reply = NULL;
-    k->finished = false;
-    k->phase = PHASE_SEND;
     k->deadline = nng_clock() + timeout;
     k->st.err = ROSTER_E_OK;
     k->st.code = -1;
     k->st.message[0] = '\0';
     k->st.violation_count = k->st.violations_total = 0;
-    nng_aio_set_msg(k->aio, m);
-    nng_aio_set_timeout(k->aio, (nng_duration)timeout);
-    nng_ctx_send(k->ctx, k->aio);
+    *out = m;
     return ROSTER_E_OK;
 }
 
@@ -513,6 +613,8 @@ int roster_call_run(roster_status *st, roster_client *c, const roster_call_optio
                     const roster_call_spec *spec)
 {
     roster_call *k = NULL;
+    nng_msg *m = NULL;
+    nng_msg *reply = NULL;
     int err;
     if (c == NULL || spec == NULL) {
         if (st != NULL)
@@ -525,20 +627,13 @@ int roster_call_run(roster_status *st, roster_client *c, const roster_call_optio
         return err;
     }
     k->sync = true;
-    if ((err = call_begin(k, o, spec)) != ROSTER_E_OK)
+    if ((err = call_prepare(&m, k, o, spec)) != ROSTER_E_OK)
         goto done;
-    nng_mtx_lock(k->mtx);
-    while (!k->finished)
-        nng_cv_wait(k->cv);
-    nng_mtx_unlock(k->mtx);
-    if (k->reply != NULL) {
-        nng_msg *m = k->reply;
-        k->reply = NULL;
-        err = decode_reply(k, m);
-    } else {
-        err = k->st.err;
-    }
+    if ((err = exchange_sync(&reply, k, m)) == ROSTER_E_OK)
+        err = decode_reply(k, reply);
 done:
+    nng_msg_free(k->resend);
+    k->resend = NULL;
     k->st.err = err;
     copy_status(st, &k->st);
     call_release(k);
@@ -549,6 +644,7 @@ int roster_call_start(roster_client *c, const roster_call_options *o, const rost
                       roster_done_fn done, void *arg)
 {
     roster_call *k = NULL;
+    nng_msg *m = NULL;
     int err;
     if (c == NULL || spec == NULL || done == NULL)
         return ROSTER_E_INVALID_ARGUMENT;
@@ -557,9 +653,17 @@ int roster_call_start(roster_client *c, const roster_call_options *o, const rost
     k->sync = false;
     k->done = done;
     k->done_arg = arg;
-    if ((err = call_begin(k, o, spec)) != ROSTER_E_OK) {
+    if ((err = call_prepare(&m, k, o, spec)) == ROSTER_E_OK)
+        err = send_start(k, m);
+    if (err != ROSTER_E_OK) {
+        nng_msg_free(k->resend);
+        k->resend = NULL;
         call_release(k);
-        return err;
     }
-    return ROSTER_E_OK;
+    return err;
+}
+
+uint64_t roster_call_retries(roster_client *c)
+{
+    return c == NULL ? 0 : atomic_load(&c->retries);
 }

@@ -7,22 +7,28 @@
 
 #include <nng/nng.h>
 #include <nng/supplemental/util/platform.h>
+#include <stdatomic.h>
 
 #include "keyfile.h"
 #include "nng_error.h"
+#include "nng_gate.h"
 #include "roster_client.h"
 #include "roster_methods.h"
 
 typedef struct roster_call roster_call;
 
 /* The handle behind roster_client: one req0 socket and a pool of calls.
- * Pool lists are guarded by mtx. */
+ * Pool lists are guarded by mtx. Every nng_ctx_send/nng_ctx_recv goes
+ * through `gate`, which close shuts before it closes the socket
+ * (nng_gate.h says why). */
 struct roster_client {
     nng_socket sock;
     nng_dialer dialer;
     nng_mtx *mtx;
-    roster_call *free_calls; /* idle calls ready for reuse */
-    roster_call *all_calls;  /* every call ever made, for close */
+    roster_nng_gate gate;
+    atomic_uint_fast64_t retries; /* idempotent calls sent again after a reset */
+    roster_call *free_calls;      /* idle calls ready for reuse */
+    roster_call *all_calls;       /* every call ever made, for close */
     uint32_t default_timeout_ms;
     bool closing;
     /* The key calls present when their options give none (options, key
@@ -52,6 +58,7 @@ typedef struct roster_client_method {
     const pb_msgdesc_t *request; /* nanopb descriptor of the request message */
     const pb_msgdesc_t *reply;   /* nanopb descriptor of the reply message */
     roster_reply_kind kind;      /* what the reply body decodes into */
+    bool retry_read;             /* an idempotent read: sent again once after a reset */
 } roster_client_method;
 
 /* The entry for `id`; static, NULL when id is out of range. */
@@ -83,6 +90,10 @@ int roster_call_run(roster_status *st, roster_client *c, const roster_call_optio
  * an nng thread after decoding. */
 int roster_call_start(roster_client *c, const roster_call_options *o, const roster_call_spec *spec,
                       roster_done_fn done, void *arg);
+
+/* How many calls this client has sent a second time because their
+ * connection was reset before the reply (idempotent reads only). */
+uint64_t roster_call_retries(roster_client *c);
 
 /* Frees every pooled call of a client whose socket is already closed;
  * waits for their callbacks. Accepts NULL. */

@@ -112,6 +112,7 @@ int roster_client_open(roster_client **out, const char *url, const roster_client
                            "url must start with ipc://, tcp:// or tls+tcp:// (got \"%.64s\")", url);
     if ((c = calloc(1, sizeof *c)) == NULL)
         return roster_fail(detail, ROSTER_E_NOMEM, "", "out of memory");
+    roster_nng_gate_init(&c->gate);
     c->default_timeout_ms = opts != NULL && opts->default_timeout_ms != 0
                                 ? opts->default_timeout_ms
                                 : ROSTER_CLIENT_DEFAULT_TIMEOUT_MS;
@@ -153,6 +154,7 @@ fail:
         nng_close(c->sock);
     if (c->mtx != NULL)
         nng_mtx_free(c->mtx);
+    roster_nng_gate_destroy(&c->gate);
     roster_keyfile_wipe(c->credential, sizeof c->credential);
     free(c);
     return err;
@@ -165,8 +167,12 @@ void roster_client_close(roster_client *c)
     nng_mtx_lock(c->mtx);
     c->closing = true;
     nng_mtx_unlock(c->mtx);
+    /* No thread may be inside nng_ctx_send/recv when the socket closes
+     * (nng_gate.h); calls in flight then end CLOSED. */
+    roster_nng_gate_close(&c->gate);
     nng_close(c->sock);
     roster_call_pool_free(c);
+    roster_nng_gate_destroy(&c->gate);
     nng_mtx_free(c->mtx);
     roster_keyfile_wipe(c->credential, sizeof c->credential);
     free(c);

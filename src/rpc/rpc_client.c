@@ -2,6 +2,7 @@
 
 #include "arena.h"
 #include "clock.h"
+#include "nng_gate.h"
 #include "roster_limits.h"
 #include "rpc_envelope.h"
 #include "rpc_tls.h"
@@ -18,6 +19,11 @@
 /* A disconnected client fails calls at once after this long without any
  * connection (before that, calls wait for the dial in progress). */
 #define UNAVAILABLE_AFTER_NS (1000 * 1000000LL)
+/* How long a retry waits for a connection to come back before the call
+ * ends UNAVAILABLE (within its deadline): a service that restarts or
+ * re-creates its listener is back well within it, one that stopped is
+ * not waited for until the deadline. */
+#define RETRY_CONNECT_MS 2000
 /* Extra wait beyond the deadline sent to the service, so that the
  * service's own DEADLINE_EXCEEDED reply (it stops work at the deadline)
  * arrives before the local timer fires. */
@@ -34,8 +40,7 @@ struct slot {
      * nng_sleep_aio leaves its aio marked as sleeping, so a later timeout on
      * that aio would complete with success instead of NNG_ETIMEDOUT. */
     nng_aio *fail_aio;
-    /* Held by the send completion across its nng_ctx_recv (see slot_cb). */
-    pthread_mutex_t mu;
+    nng_msg *resend; /* idempotent methods: a copy of the request for one retry */
     roster_arena arena;
     slot *next_free;
     enum slot_state state;
@@ -58,6 +63,10 @@ struct rpc_client {
     size_t n_all, cap_all;
     unsigned busy;
     bool closing;
+    /* Every nng_ctx_send/recv goes through it; close shuts it before
+     * closing the socket (nng_gate.h says why). */
+    roster_nng_gate gate;
+    atomic_ullong retries; /* idempotent calls sent again after a reset */
     atomic_int pipes;
     _Atomic int64_t down_since_ns; /* when the last connection went (or open) */
     uint32_t default_timeout_ms;
@@ -82,7 +91,6 @@ static int slot_new(slot **out, rpc_client *cl)
         free(s);
         return ROSTER_E_NOMEM;
     }
-    pthread_mutex_init(&s->mu, NULL);
     *out = s;
     return ROSTER_E_OK;
 }
@@ -137,6 +145,8 @@ static void slot_release(slot *s)
 
 static void slot_finish(slot *s, rpc_result *res)
 {
+    nng_msg_free(s->resend);
+    s->resend = NULL;
     res->method = s->method;
     res->err = roster_err_from_status(res->code);
     if (res->message == NULL)
@@ -165,6 +175,10 @@ static void slot_fail_nng(slot *s, int rv)
             slot_fail(s, ROSTER_E_DEADLINE_EXCEEDED, "deadline exceeded: no reply in time");
     } else if (rv == NNG_ECLOSED) {
         slot_fail(s, ROSTER_E_UNAVAILABLE, "client closed");
+    } else if (rv == NNG_ECONNRESET && (s->method == NULL || s->method->writes)) {
+        slot_fail(s, ROSTER_E_UNAVAILABLE,
+                  "service unavailable: connection lost before the reply; the outcome of this "
+                  "write is unknown");
     } else {
         char msg[128];
         snprintf(msg, sizeof msg, "service unavailable: %s", nng_strerror(rv));
@@ -180,22 +194,57 @@ static nng_duration remaining_ms(const slot *s)
     return (nng_duration)((left + 999999) / 1000000);
 }
 
-/* Why the send completion holds s->mu across nng_ctx_recv.
- *
- * A reply can arrive, and the receive complete on another nng thread,
- * before the send completion that posted the receive has returned from
- * nng_ctx_recv (a service answers a refused credential in microseconds).
- * Answering the call then wakes its caller, which may close the client and
- * free the socket and the slot while that thread is still inside nng
- * (nng 1.5.2 then panics in nng_ctx_recv). So the receive's completion
- * first waits for the send completion to leave nng_ctx_recv. nng finishes
- * aios on its task threads, never inside nng_ctx_recv, so this cannot
- * deadlock. */
+/* Posts a send (or a receive) on the slot's context through the client's
+ * gate: false, with nothing posted, once the client is closing. A send
+ * completion posts the receive and a failed receive may post the send
+ * again (below), both on nng's threads; the gate keeps close from freeing
+ * the socket under them (nng_gate.h). nng finishes aios on its task
+ * threads, never inside nng_ctx_send/recv, so the gate never waits on a
+ * callback. */
+static bool slot_post(slot *s, bool send)
+{
+    if (!roster_nng_gate_enter(&s->cl->gate))
+        return false;
+    if (send)
+        nng_ctx_send(s->ctx, s->aio);
+    else
+        nng_ctx_recv(s->ctx, s->aio);
+    roster_nng_gate_leave(&s->cl->gate);
+    return true;
+}
+
+/* Sends `msg` (consumed), waiting for a connection at most `wait_ms` and
+ * never past the slot's deadline; false when closing. */
+static bool slot_send(slot *s, nng_msg *msg, nng_duration wait_ms)
+{
+    nng_duration left = remaining_ms(s);
+    s->state = SL_SEND;
+    nng_aio_set_msg(s->aio, msg);
+    nng_aio_set_timeout(s->aio, wait_ms < left ? wait_ms : left);
+    if (slot_post(s, true))
+        return true;
+    nng_aio_set_msg(s->aio, NULL);
+    nng_msg_free(msg);
+    return false;
+}
+
+/* The request to send again after the receive failed with `rv`: the kept
+ * copy, once, when the connection was reset before the reply (req0 with
+ * its resend timer off reports NNG_ECONNRESET) and the deadline has time
+ * left; else NULL. Timeouts and error replies are never retried. */
+static nng_msg *slot_retry_take(slot *s, int rv)
+{
+    if (rv != NNG_ECONNRESET || s->resend == NULL || roster_mono_ns() >= s->end_ns)
+        return NULL;
+    nng_msg *m = s->resend;
+    s->resend = NULL;
+    atomic_fetch_add(&s->cl->retries, 1);
+    return m;
+}
+
 static void slot_cb(void *arg)
 {
     slot *s = arg;
-    pthread_mutex_lock(&s->mu);
-    pthread_mutex_unlock(&s->mu);
     int rv = nng_aio_result(s->aio);
     switch (s->state) {
     case SL_SEND:
@@ -205,15 +254,18 @@ static void slot_cb(void *arg)
             slot_fail_nng(s, rv);
             return;
         }
-        pthread_mutex_lock(&s->mu);
         s->state = SL_RECV;
         nng_aio_set_timeout(s->aio, remaining_ms(s));
-        nng_ctx_recv(s->ctx, s->aio);
-        pthread_mutex_unlock(&s->mu);
+        if (!slot_post(s, false))
+            slot_fail(s, ROSTER_E_UNAVAILABLE, "client closed");
         return;
     case SL_RECV: {
         if (rv != 0) {
-            slot_fail_nng(s, rv);
+            nng_msg *again = slot_retry_take(s, rv);
+            if (again == NULL)
+                slot_fail_nng(s, rv);
+            else if (!slot_send(s, again, RETRY_CONNECT_MS))
+                slot_fail(s, ROSTER_E_UNAVAILABLE, "client closed");
             return;
         }
         nng_msg *msg = nng_aio_get_msg(s->aio);
@@ -287,6 +339,8 @@ int rpc_client_open(rpc_client **out, const char *url, const rpc_client_options 
         return ROSTER_E_NOMEM;
     pthread_mutex_init(&cl->mu, NULL);
     pthread_cond_init(&cl->cv, NULL);
+    roster_nng_gate_init(&cl->gate);
+    atomic_init(&cl->retries, 0);
     atomic_init(&cl->pipes, 0);
     atomic_init(&cl->down_since_ns, roster_mono_ns());
     atomic_init(&cl->seq, 0);
@@ -351,6 +405,7 @@ void rpc_client_close(rpc_client *cl)
     pthread_mutex_lock(&cl->mu);
     cl->closing = true;
     pthread_mutex_unlock(&cl->mu);
+    roster_nng_gate_close(&cl->gate);
     if (cl->open)
         nng_close(cl->sock);
     pthread_mutex_lock(&cl->mu);
@@ -360,13 +415,13 @@ void rpc_client_close(rpc_client *cl)
     for (size_t i = 0; i < cl->n_all; i++) {
         nng_aio_free(cl->all[i]->aio);
         nng_aio_free(cl->all[i]->fail_aio);
-        pthread_mutex_destroy(&cl->all[i]->mu);
         roster_arena_free(&cl->all[i]->arena);
         free(cl->all[i]);
     }
     free(cl->all);
     pthread_mutex_destroy(&cl->mu);
     pthread_cond_destroy(&cl->cv);
+    roster_nng_gate_destroy(&cl->gate);
     if (cl->credential != NULL) {
         memset(cl->credential, 0, strlen(cl->credential));
         free(cl->credential);
@@ -377,6 +432,11 @@ void rpc_client_close(rpc_client *cl)
 bool rpc_client_connected(const rpc_client *c)
 {
     return atomic_load(&((rpc_client *)c)->pipes) > 0;
+}
+
+uint64_t rpc_client_retries(const rpc_client *c)
+{
+    return c == NULL ? 0 : atomic_load(&((rpc_client *)c)->retries);
 }
 
 /* Starts the exchange for a packed request in `msg` (ownership passes). */
@@ -394,10 +454,22 @@ static void slot_start(slot *s, nng_msg *msg, uint32_t timeout_ms)
         nng_sleep_aio(0, s->fail_aio);
         return;
     }
-    s->state = SL_SEND;
-    nng_aio_set_msg(s->aio, msg);
-    nng_aio_set_timeout(s->aio, remaining_ms(s));
-    nng_ctx_send(s->ctx, s->aio);
+    /* An idempotent read keeps a copy for one retry (without memory for it,
+     * the call goes without); writes, RevokeKey included, never do. */
+    s->resend = NULL;
+    if (s->method != NULL && !s->method->writes && s->method->idempotent &&
+        nng_msg_dup(&s->resend, msg) != 0)
+        s->resend = NULL;
+    if (!slot_send(s, msg, remaining_ms(s))) {
+        /* Closing since the slot was taken: fail it on the fail aio, so
+         * the callback still runs on an nng thread, never in the call. */
+        nng_msg_free(s->resend);
+        s->resend = NULL;
+        s->state = SL_FAIL;
+        s->fail_err = ROSTER_E_UNAVAILABLE;
+        s->fail_msg = "client closed";
+        nng_sleep_aio(0, s->fail_aio);
+    }
 }
 
 static int call_common(rpc_client *cl, const rpc_method *m, const char *method_name,

@@ -114,6 +114,10 @@ int rpc_client_send_bytes(rpc_client *c, const void *bytes, size_t len, uint32_t
 /* True while at least one connection to the service is up. */
 bool rpc_client_connected(const rpc_client *c);
 
+/* How many calls `c` has sent a second time because their connection was
+ * reset before the reply (idempotent reads only, once per call). */
+uint64_t rpc_client_retries(const rpc_client *c);
+
 /* The synchronous form, for tools and tests: runs one rpc_client_call and
  * waits for it. `fn` is called with the result before this returns (on
  * the nng thread); it must copy what it keeps. Returns the result's

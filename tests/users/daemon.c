@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -233,4 +235,42 @@ int daemon_test_main(int argc, char **argv, Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+void daemon_allow_nng_listener_leak(void)
+{
+    const char *supp = getenv("ROSTER_LSAN_NNG_SUPP");
+    if (supp == NULL)
+        return;
+    char opts[600];
+    snprintf(opts, sizeof opts, "suppressions=%s:print_suppressions=0", supp);
+    setenv("LSAN_OPTIONS", opts, 1);
+}
+
+int daemon_log_count(const test_daemon *d, const char *word)
+{
+    FILE *f = fopen(d->log, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[1024];
+    int n = 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        n += strstr(line, word) != NULL;
+    fclose(f);
+    return n;
+}
+
+bool daemon_log_has(const test_daemon *d, const char *word)
+{
+    return daemon_log_count(d, word) > 0;
+}
+
+void daemon_ipc_connect_close(const test_daemon *d)
+{
+    ck_assert(strncmp(d->url, "ipc://", 6) == 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", d->url + 6);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    close(fd);
 }

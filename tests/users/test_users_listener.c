@@ -107,23 +107,9 @@ static void assert_served(const test_daemon *d, rpc_client *before, const char *
                   d->url);
 }
 
-/* Under LeakSanitizer, a daemon whose listener was restored exits 1 for
- * what nng 1.5.2 leaves behind (see lsan-nng-listener.supp); the daemons
- * of the tests that may restore run with those nng allocations
- * suppressed. Check runs each test in its own process. */
-static void allow_nng_listener_leak(void)
-{
-    const char *supp = getenv("ROSTER_LSAN_NNG_SUPP");
-    if (supp == NULL)
-        return;
-    char opts[600];
-    snprintf(opts, sizeof opts, "suppressions=%s:print_suppressions=0", supp);
-    setenv("LSAN_OPTIONS", opts, 1);
-}
-
 static void attacks_then_served(const char *url, const char *const *tls_extra)
 {
-    allow_nng_listener_leak();
+    daemon_allow_nng_listener_leak();
     test_daemon d;
     daemon_mkdir(&d);
     const char *extra[8] = {"--listener-check-ms", CHECK_MS};
@@ -180,38 +166,27 @@ START_TEST(tls_keeps_accepting)
 }
 END_TEST
 
-static bool log_has(const test_daemon *d, const char *word)
-{
-    FILE *f = fopen(d->log, "r");
-    ck_assert_ptr_nonnull(f);
-    char line[1024];
-    bool found = false;
-    while (!found && fgets(line, sizeof line, f) != NULL)
-        found = strstr(line, word) != NULL;
-    fclose(f);
-    return found;
-}
-
 /* The ipc connect+close that stops nng 1.5.2's accept loop (most tries do):
  * the listener is re-created and logged, and clients are served again. */
 START_TEST(ipc_listener_restored)
 {
-    allow_nng_listener_leak();
+    daemon_allow_nng_listener_leak();
     test_daemon d;
     daemon_mkdir(&d);
     const char *extra[] = {"--listener-check-ms", CHECK_MS, NULL};
     daemon_start(&d, NULL, extra);
     rpc_client *before = daemon_client(&d);
     ck_assert(health_ok(before, 2000));
-    for (int round = 0; round < 10 && !log_has(&d, "event=listener_restored"); round++) {
+    for (int round = 0; round < 10 && !daemon_log_has(&d, "event=listener_restored"); round++) {
         attack_once(&d, CONNECT_CLOSE);
         usleep(2500000); /* long enough for two failed checks and a restore */
         assert_served(&d, before, "connect+close");
     }
-    ck_assert_msg(log_has(&d, "event=listener_restored"), "no listener_restored in %s", d.log);
+    ck_assert_msg(daemon_log_has(&d, "event=listener_restored"), "no listener_restored in %s",
+                  d.log);
     rpc_client_close(before);
     ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
-    ck_assert(log_has(&d, "listener_restores="));
+    ck_assert(daemon_log_has(&d, "listener_restores="));
     daemon_rmdir(&d);
 }
 END_TEST
@@ -309,7 +284,7 @@ START_TEST(sigterm_after_stop_with_abandoned_calls)
         usleep(wait_before_term * 1000);
         ck_assert_int_eq(kill(d.pid, SIGTERM), 0);
         ck_assert_msg(wait_exit(&d, 5000) == 0, "no clean exit within 5 s (see %s)", d.log);
-        if (log_has(&d, "event=socket_close_stuck"))
+        if (daemon_log_has(&d, "event=socket_close_stuck"))
             fprintf(stderr, "sigterm_after_stop: nng_close was stuck and given up on\n");
     }
     daemon_rmdir(&d);

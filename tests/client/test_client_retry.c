@@ -1,0 +1,248 @@
+/* Retries across a dropped connection, against the real roster-users:
+ * its ipc listener is broken (a plain connect+close, nng 1.5.2 #1518) and
+ * restored by the service, which closes every accepted connection. Reads
+ * in flight through libroster-client and through the gateway's upstream
+ * client (rpc_client) must all succeed, by their one retry; writes in
+ * flight must never be applied twice: each succeeds, or fails UNAVAILABLE
+ * saying its outcome is unknown, and none comes back ALREADY_EXISTS (what
+ * a second application of the same CreateUser would answer). */
+#include <check.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "call.h"
+#include "daemon.h"
+#include "roster_client.h"
+
+/* Long enough for a redial that lands on the listener mid-restore (and may
+ * break it again) to be answered by the next restore. */
+#define CALL_TIMEOUT_MS 15000
+
+static atomic_bool g_stop;
+
+typedef struct counts {
+    int ok;
+    int unknown; /* writes: UNAVAILABLE, outcome unknown */
+    int failed;  /* anything else */
+    char last[256];
+} counts;
+
+typedef struct reader {
+    roster_client *lib; /* one of lib / gw */
+    rpc_client *gw;
+    const char *user_id;
+    counts n;
+} reader;
+
+static void *read_loop(void *arg)
+{
+    reader *r = arg;
+    roster_v1_User *u = malloc(sizeof *u);
+    roster_call_options o = {.timeout_ms = CALL_TIMEOUT_MS};
+    while (!atomic_load(&g_stop)) {
+        roster_status st;
+        call_res res;
+        int err;
+        const char *msg;
+        if (r->lib != NULL) {
+            err = roster_client_get_user(u, &st, r->lib, &o, r->user_id);
+            msg = st.message;
+        } else {
+            Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+            g.id = (char *)r->user_id;
+            err = call_sync(r->gw, RPC_GET_USER, &g.base, CALL_TIMEOUT_MS, NULL, &res);
+            msg = res.message;
+            call_res_free(&res);
+        }
+        if (err == 0) {
+            r->n.ok++;
+        } else {
+            r->n.failed++;
+            snprintf(r->n.last, sizeof r->n.last, "%d: %.150s", err, msg);
+        }
+    }
+    free(u);
+    return NULL;
+}
+
+typedef struct writer {
+    roster_client *lib; /* one of lib / gw */
+    rpc_client *gw;
+    const char *tenant_id;
+    const char *prefix;
+    counts n;
+} writer;
+
+static void *write_loop(void *arg)
+{
+    writer *w = arg;
+    roster_v1_User *u = malloc(sizeof *u);
+    roster_call_options o = {.timeout_ms = CALL_TIMEOUT_MS};
+    for (int i = 0; !atomic_load(&g_stop); i++) {
+        char ref[64], email[96];
+        snprintf(ref, sizeof ref, "%s-%d", w->prefix, i);
+        snprintf(email, sizeof email, "%s-%d@example.com", w->prefix, i);
+        char msg[256] = "";
+        bool unavailable;
+        int err;
+        if (w->lib != NULL) {
+            roster_status st;
+            roster_v1_CreateUserRequest req = roster_v1_CreateUserRequest_init_zero;
+            roster_pb_str(&req.tenant_id, w->tenant_id);
+            roster_pb_str(&req.reference, ref);
+            roster_pb_str(&req.email, email);
+            err = roster_client_create_user(u, &st, w->lib, &o, &req);
+            unavailable = err == ROSTER_E_UNAVAILABLE;
+            snprintf(msg, sizeof msg, "%s", st.message);
+        } else {
+            call_res res;
+            Roster__V1__CreateUserRequest req = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+            req.tenant_id = (char *)w->tenant_id;
+            req.reference = ref;
+            req.email = email;
+            err = call_sync(w->gw, RPC_CREATE_USER, &req.base, CALL_TIMEOUT_MS, NULL, &res);
+            unavailable = err == ROSTER_STATUS_UNAVAILABLE;
+            snprintf(msg, sizeof msg, "%s", res.message);
+            call_res_free(&res);
+        }
+        if (err == 0) {
+            w->n.ok++;
+        } else if (unavailable && strstr(msg, "outcome") != NULL) {
+            w->n.unknown++;
+        } else {
+            w->n.failed++;
+            snprintf(w->n.last, sizeof w->n.last, "%.40s: %d: %.150s", ref, err, msg);
+        }
+    }
+    free(u);
+    return NULL;
+}
+
+/* Users in `tenant`, by count only. */
+static int64_t users_in(roster_client *c, const char *tenant)
+{
+    roster_status st;
+    size_t n = 0;
+    int64_t total = -1;
+    roster_v1_ListUsersRequest lr = roster_v1_ListUsersRequest_init_zero;
+    lr.has_filter = true;
+    lr.filter.has_tenant_id = true;
+    roster_pb_str(&lr.filter.tenant_id.equal_to, tenant);
+    lr.has_limit = true;
+    lr.limit = 0;
+    ck_assert_int_eq(roster_client_list_users(NULL, &n, &total, &st, c, NULL, &lr, 0), ROSTER_E_OK);
+    return total;
+}
+
+START_TEST(reads_retried_writes_never_twice)
+{
+    daemon_allow_nng_listener_leak();
+    test_daemon d;
+    daemon_mkdir(&d);
+    const char *extra[] = {"--listener-check-ms", "100", NULL};
+    daemon_start(&d, NULL, extra);
+    roster_client *lib = NULL;
+    roster_err_detail det = {0};
+    ck_assert_int_eq(roster_client_open(&lib, d.url, NULL, &det), ROSTER_E_OK);
+    rpc_client *gw = daemon_client(&d);
+
+    static roster_v1_Tenant t;
+    static roster_v1_User u;
+    roster_status st;
+    roster_v1_CreateTenantRequest tr = roster_v1_CreateTenantRequest_init_zero;
+    roster_pb_str(&tr.name, "Retry Ltd");
+    roster_pb_str(&tr.reference, "retry");
+    ck_assert_int_eq(roster_client_create_tenant(&t, &st, lib, NULL, &tr), ROSTER_E_OK);
+    roster_v1_CreateUserRequest ur = roster_v1_CreateUserRequest_init_zero;
+    roster_pb_str(&ur.tenant_id, t.id);
+    roster_pb_str(&ur.reference, "reader");
+    roster_pb_str(&ur.email, "reader@example.com");
+    ck_assert_int_eq(roster_client_create_user(&u, &st, lib, NULL, &ur), ROSTER_E_OK);
+
+    enum { NR = 6, NWR = 2 };
+    reader r[NR] = {
+        {.lib = lib, .user_id = u.id}, {.lib = lib, .user_id = u.id}, {.lib = lib, .user_id = u.id},
+        {.gw = gw, .user_id = u.id},   {.gw = gw, .user_id = u.id},   {.gw = gw, .user_id = u.id},
+    };
+    writer w[NWR] = {
+        {.lib = lib, .tenant_id = t.id, .prefix = "lib"},
+        {.gw = gw, .tenant_id = t.id, .prefix = "gw"},
+    };
+    pthread_t tr_[NR], tw[NWR];
+    atomic_store(&g_stop, false);
+    for (int i = 0; i < NR; i++)
+        pthread_create(&tr_[i], NULL, read_loop, &r[i]);
+    for (int i = 0; i < NWR; i++)
+        pthread_create(&tw[i], NULL, write_loop, &w[i]);
+
+    /* Break the listener, wait for its restore and for both clients to be
+     * served again; repeat until both clients have retried (a restore
+     * that finds nothing in flight does not count), at most 5 times. */
+    for (int round = 0; round < 5; round++) {
+        if (roster_call_retries(lib) > 0 && rpc_client_retries(gw) > 0)
+            break;
+        int before = daemon_log_count(&d, "event=listener_restored");
+        daemon_ipc_connect_close(&d);
+        for (int i = 0; i < 100 && daemon_log_count(&d, "event=listener_restored") == before; i++)
+            usleep(50000);
+        int lib_ok = r[0].n.ok, gw_ok = r[NR - 1].n.ok;
+        for (int i = 0; i < 100 && (r[0].n.ok == lib_ok || r[NR - 1].n.ok == gw_ok); i++)
+            usleep(50000);
+    }
+    usleep(300000);
+    atomic_store(&g_stop, true);
+    for (int i = 0; i < NR; i++)
+        pthread_join(tr_[i], NULL);
+    for (int i = 0; i < NWR; i++)
+        pthread_join(tw[i], NULL);
+
+    ck_assert_msg(daemon_log_has(&d, "event=listener_restored"), "no restore (see %s)", d.log);
+    ck_assert_msg(roster_call_retries(lib) > 0, "libroster-client never retried");
+    ck_assert_msg(rpc_client_retries(gw) > 0, "rpc_client never retried");
+    for (int i = 0; i < NR; i++) {
+        ck_assert_msg(r[i].n.failed == 0, "reader %d: %d of %d reads failed, last %s", i,
+                      r[i].n.failed, r[i].n.failed + r[i].n.ok, r[i].n.last);
+        ck_assert_int_gt(r[i].n.ok, 0);
+    }
+    int ok = 0, unknown = 0;
+    for (int i = 0; i < NWR; i++) {
+        ck_assert_msg(w[i].n.failed == 0, "writer %d: %d failed, last %s", i, w[i].n.failed,
+                      w[i].n.last);
+        ok += w[i].n.ok;
+        unknown += w[i].n.unknown;
+    }
+    /* Every write that succeeded is there once; one whose outcome was
+     * unknown may or may not be. */
+    int64_t total = users_in(lib, t.id) - 1; /* less the reader's user */
+    ck_assert_int_ge(total, ok);
+    ck_assert_int_le(total, ok + unknown);
+    fprintf(stderr, "retry: restores seen, retries lib=%llu gw=%llu, writes ok=%d unknown=%d\n",
+            (unsigned long long)roster_call_retries(lib),
+            (unsigned long long)rpc_client_retries(gw), ok, unknown);
+
+    roster_client_close(lib);
+    rpc_client_close(gw);
+    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    daemon_rmdir(&d);
+}
+END_TEST
+
+static Suite *retry_suite(void)
+{
+    Suite *s = suite_create("client_retry");
+    TCase *tc = tcase_create("listener");
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, reads_retried_writes_never_twice);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    return daemon_test_main(argc, argv, retry_suite());
+}
