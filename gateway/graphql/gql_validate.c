@@ -12,11 +12,38 @@
 #include "error.h"
 #include "gql_validate_internal.h"
 
+/* Counts one more error; past GQLV_MAX_ERRORS reports the limit once and
+ * stops validation (graphql-js's message), which also bounds the work a
+ * document full of mistakes costs (suggestions, locations). Returns
+ * whether the error may be reported. */
+static int error_allowed(vctx *c)
+{
+    c->failed = 1;
+    if (c->aborted)
+        return 0;
+    if (c->n_errors >= GQLV_MAX_ERRORS) {
+        c->aborted = 1;
+        /* The list itself keeps 100 errors; this one goes past that. */
+        size_t keep = c->errs->max;
+        c->errs->max = c->errs->count + 1;
+        if (gql_errors_add(c->errs, GQL_CODE_VALIDATION_FAILED, NULL, 0,
+                           "Too many validation errors, error limit reached. Validation "
+                           "aborted.") == NULL &&
+            c->errs->nomem)
+            c->nomem = 1;
+        c->errs->max = keep;
+        return 0;
+    }
+    c->n_errors++;
+    return 1;
+}
+
 void gqlv_err(vctx *c, const gql_location *locs, uint32_t n, const char *fmt, ...)
 {
+    if (!error_allowed(c))
+        return;
     va_list ap;
     va_start(ap, fmt);
-    c->failed = 1;
     if (gql_errors_vadd(c->errs, GQL_CODE_VALIDATION_FAILED, locs, n, fmt, ap) == NULL &&
         c->errs->nomem)
         c->nomem = 1;
@@ -25,9 +52,10 @@ void gqlv_err(vctx *c, const gql_location *locs, uint32_t n, const char *fmt, ..
 
 void gqlv_err1(vctx *c, gql_location loc, const char *fmt, ...)
 {
+    if (!error_allowed(c))
+        return;
     va_list ap;
     va_start(ap, fmt);
-    c->failed = 1;
     if (gql_errors_vadd(c->errs, GQL_CODE_VALIDATION_FAILED, &loc, 1, fmt, ap) == NULL &&
         c->errs->nomem)
         c->nomem = 1;
@@ -393,7 +421,7 @@ int gql_validate(gql_errors *errs, const gql_schema *s, gql_document *doc)
     c.info_ops = gqlv_alloc(&c, (doc->n_ops + 1) * sizeof *c.info_ops);
     c.info_frags = gqlv_alloc(&c, (nf + 1) * sizeof *c.info_frags);
     c.frag_epoch = gqlv_alloc(&c, (nf + 1) * sizeof *c.frag_epoch);
-    for (size_t i = 0; i < sizeof phases / sizeof phases[0] && !c.nomem; i++)
+    for (size_t i = 0; i < sizeof phases / sizeof phases[0] && !gqlv_stopped(&c); i++)
         phases[i].run(&c);
     int rc = c.nomem ? ROSTER_E_NOMEM : c.failed ? ROSTER_E_VALIDATION : ROSTER_E_OK;
     roster_arena_free(&c.a);

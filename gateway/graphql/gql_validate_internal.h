@@ -65,9 +65,20 @@ typedef struct vctx {
     uint64_t budget; /* field merging: comparisons made */
     int budget_reported;
     uint32_t merge_depth;
+    uint32_t n_errors; /* validation errors reported so far */
     int nomem;
+    int aborted; /* GQLV_MAX_ERRORS reached: every rule stops */
     int failed;
 } vctx;
+
+/* Errors reported before validation stops, as graphql-js's maxErrors. */
+#define GQLV_MAX_ERRORS 100u
+
+/* Whether the rules should stop: out of memory, or too many errors. */
+static inline int gqlv_stopped(const vctx *c)
+{
+    return c->nomem || c->aborted;
+}
 #define PS(s) (int)(s).len, (s).ptr
 
 /* n zeroed bytes from the validation arena (valid until gql_validate

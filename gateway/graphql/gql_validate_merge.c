@@ -50,7 +50,7 @@ typedef struct conflict {
 static void gather(vctx *c, vvec *out, const gql_selection_set *ss, const gql_type *parent,
                    uint32_t origin, int top)
 {
-    for (uint32_t i = 0; i < ss->count && !c->nomem; i++) {
+    for (uint32_t i = 0; i < ss->count && !gqlv_stopped(c); i++) {
         const gql_selection *sel = &ss->items[i];
         if (sel->kind == GQL_SEL_FIELD) {
             gathered *g = gqlv_push(c, out, sizeof *g);
@@ -309,8 +309,8 @@ static int find_conflict(vctx *c, gql_str key, const gathered *g1, const gathere
 static void sub_conflicts(vctx *c, vvec *out, const gathered *a, uint32_t na, const gathered *b,
                           uint32_t nb, int exclusive)
 {
-    for (uint32_t i = 0; i < na && !c->nomem; i++)
-        for (uint32_t j = 0; j < nb && !c->nomem; j++) {
+    for (uint32_t i = 0; i < na && !gqlv_stopped(c); i++)
+        for (uint32_t j = 0; j < nb && !gqlv_stopped(c); j++) {
             if (!gql_str_eq(a[i].key, b[j].key) || a[i].field == b[j].field)
                 continue;
             /* A fragment is not compared with itself (graphql-js). */
@@ -352,7 +352,7 @@ static void merge_check_set(vctx *c, const gql_selection_set *ss, const gql_type
     gathered *items = g.items;
     qsort(items, g.count, sizeof *items, gathered_cmp);
     uint32_t i = 0;
-    while (i < g.count && !c->nomem && !c->budget_reported) {
+    while (i < g.count && !gqlv_stopped(c) && !c->budget_reported) {
         uint32_t j = i + 1;
         while (j < g.count && gql_str_eq(items[j].key, items[i].key))
             j++;
@@ -361,7 +361,7 @@ static void merge_check_set(vctx *c, const gql_selection_set *ss, const gql_type
             uint32_t ylimit = n > PAIRWISE_MAX ? (x == i ? j : x + 1) : j;
             if (n > PAIRWISE_MAX && x != i)
                 break;
-            for (uint32_t y = x + 1; y < ylimit && !c->nomem; y++) {
+            for (uint32_t y = x + 1; y < ylimit && !gqlv_stopped(c); y++) {
                 if (items[x].field == items[y].field)
                     continue;
                 if (items[x].origin && items[x].origin == items[y].origin)
@@ -378,7 +378,7 @@ static void merge_check_set(vctx *c, const gql_selection_set *ss, const gql_type
 static void merge_walk(vctx *c, const gql_selection_set *ss, const gql_type *parent)
 {
     merge_check_set(c, ss, parent);
-    for (uint32_t i = 0; i < ss->count && !c->nomem && !c->budget_reported; i++) {
+    for (uint32_t i = 0; i < ss->count && !gqlv_stopped(c) && !c->budget_reported; i++) {
         const gql_selection *sel = &ss->items[i];
         if (sel->kind == GQL_SEL_FIELD && sel->sel)
             merge_walk(c, sel->sel, sel->def ? sel->def->type->named : NULL);
@@ -395,7 +395,7 @@ void gqlv_rule_field_selection_merging(vctx *c)
 {
     const gql_document *doc = c->doc;
     const gql_schema *s = c->s;
-    for (uint32_t i = 0; i < doc->n_defs && !c->nomem && !c->budget_reported; i++) {
+    for (uint32_t i = 0; i < doc->n_defs && !gqlv_stopped(c) && !c->budget_reported; i++) {
         const gql_definition *d = &doc->defs[i];
         if (d->kind == GQL_DEF_OPERATION) {
             const gql_operation *op = d->u.op;

@@ -152,7 +152,7 @@ static uint32_t rule_fragment_spread(vctx *c, gql_selection *sel, const gql_type
 
 static void visit_selection_set(vctx *c, const gql_selection_set *ss, const gql_type *parent)
 {
-    for (uint32_t i = 0; i < ss->count && !c->nomem; i++) {
+    for (uint32_t i = 0; i < ss->count && !gqlv_stopped(c); i++) {
         gql_selection *sel = &ss->items[i];
         switch (sel->kind) {
         case GQL_SEL_FIELD:
@@ -283,7 +283,7 @@ static const gql_type *rule_fragment_type_condition(vctx *c, const gql_fragment 
 void gqlv_walk_definitions(vctx *c)
 {
     const gql_document *doc = c->doc;
-    for (uint32_t i = 0; i < doc->n_defs && !c->nomem; i++) {
+    for (uint32_t i = 0; i < doc->n_defs && !gqlv_stopped(c); i++) {
         const gql_definition *d = &doc->defs[i];
         if (d->kind == GQL_DEF_OPERATION) {
             uint32_t oi = 0;

@@ -41,7 +41,7 @@ static void order_spreads_like_graphql_js(vctx *c, uint32_t f)
         return;
     *top = c->doc->frags[f]->sel;
     uint32_t k = 0;
-    while (sets.count && !c->nomem) {
+    while (sets.count && !gqlv_stopped(c)) {
         const gql_selection_set *ss = ((const gql_selection_set **)sets.items)[--sets.count];
         for (uint32_t i = 0; ss && i < ss->count; i++) {
             const gql_selection *sel = &ss->items[i];
@@ -67,7 +67,7 @@ static void order_spreads_like_graphql_js(vctx *c, uint32_t f)
             }
         }
     }
-    if (k == n && !c->nomem)
+    if (k == n && !gqlv_stopped(c))
         inf->spreads.items = out;
 }
 
@@ -77,7 +77,7 @@ static void detect_cycle(vctx *c, cycle_state *cs, uint32_t f)
     defn_info *inf = &c->info_frags[f];
     cs->path_index[f] = (int32_t)cs->path_len;
     spread_ref *sp = inf->spreads.items;
-    for (uint32_t i = 0; i < inf->spreads.count && !c->nomem; i++) {
+    for (uint32_t i = 0; i < inf->spreads.count && !gqlv_stopped(c); i++) {
         uint32_t t = sp[i].frag;
         if (t == UINT32_MAX)
             continue;
@@ -289,7 +289,7 @@ void gqlv_rule_fragment_cycles(vctx *c)
         cs.path_index[i] = -1;
         order_spreads_like_graphql_js(c, i);
     }
-    for (uint32_t i = 0; i < nf && !c->nomem; i++)
+    for (uint32_t i = 0; i < nf && !gqlv_stopped(c); i++)
         if (!cs.visited[i] && gqlv_find_frag(c, doc->frags[i]->name) == i)
             detect_cycle(c, &cs, i);
 }
@@ -301,7 +301,7 @@ void gqlv_rule_variables(vctx *c)
 {
     if (reach_scratch(c))
         return;
-    for (uint32_t oi = 0; oi < c->doc->n_ops && !c->nomem; oi++)
+    for (uint32_t oi = 0; oi < c->doc->n_ops && !gqlv_stopped(c); oi++)
         check_operation_variables(c, oi, c->reach_mark, c->reach_stack);
 }
 

@@ -328,6 +328,36 @@ START_TEST(conflict_explanations_are_capped)
 }
 END_TEST
 
+START_TEST(error_limit_stops_validation)
+{
+    /* graphql-js's maxErrors: 100 errors, then one saying validation stopped. */
+    char *q = malloc(64 * 1024);
+    size_t o = (size_t)sprintf(q, "{ user(id: 1) {");
+    for (int i = 0; i < 5000; i++)
+        o += (size_t)sprintf(q + o, " nope%d", i);
+    o += (size_t)sprintf(q + o, " } }");
+    ck_assert_uint_eq(count_errors(q), 101);
+    gql_errors e;
+    gql_errors_init(&e);
+    gql_document *doc = NULL;
+    ck_assert_int_eq(gql_prepare(&doc, &e, schema, q, o, NULL), ROSTER_E_VALIDATION);
+    gql_error *last = e.head;
+    while (last->next)
+        last = last->next;
+    ck_assert_str_eq(last->message,
+                     "Too many validation errors, error limit reached. Validation aborted.");
+    ck_assert_uint_eq(last->n_locations, 0);
+    gql_errors_free(&e);
+    /* 100 errors exactly: no such message. */
+    o = (size_t)sprintf(q, "{ user(id: 1) {");
+    for (int i = 0; i < 100; i++)
+        o += (size_t)sprintf(q + o, " nope%d", i);
+    o += (size_t)sprintf(q + o, " } }");
+    ck_assert_uint_eq(count_errors(q), 100);
+    free(q);
+}
+END_TEST
+
 START_TEST(depth_limit_with_fragments)
 {
     /* Every definition is shallow, but the spreads compose 22 levels. */
@@ -365,6 +395,7 @@ static Suite *make(void)
     tcase_add_test(tc, hostile_documents_stay_linear);
     tcase_add_test(tc, depth_limit_with_fragments);
     tcase_add_test(tc, conflict_explanations_are_capped);
+    tcase_add_test(tc, error_limit_stops_validation);
     suite_add_tcase(s, tc);
     return s;
 }
