@@ -1,6 +1,7 @@
 #include "metrics.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -138,6 +139,19 @@ static void hist_render(gql_buf *b, const char *name, const char *labels, hist *
         (unsigned long long)atomic_load_explicit(&h->count, memory_order_relaxed));
 }
 
+/* One sample per (method, status) seen so far; with_ok false leaves OK out. */
+static void rpc_status_render(gql_buf *b, const char *name, bool with_ok)
+{
+    for (int i = 0; i < RPC_METHOD__COUNT; i++)
+        for (int s = 0; s < ROSTER_STATUS__COUNT; s++) {
+            uint64_t v = atomic_load_explicit(&m.rpc_status[i][s], memory_order_relaxed);
+            if (v == 0 || (!with_ok && s == ROSTER_STATUS_OK))
+                continue;
+            put(b, "%s{method=\"%s\",status=\"%s\"} %llu\n", name, method_label(i),
+                roster_status_name(s), (unsigned long long)v);
+        }
+}
+
 void gw_metrics_render(gql_buf *b, int ready, uint64_t doc_cache_hits, uint64_t doc_cache_misses)
 {
     put(b, "# HELP roster_gateway_requests_total GraphQL requests by operation type and "
@@ -170,25 +184,15 @@ void gw_metrics_render(gql_buf *b, int ready, uint64_t doc_cache_hits, uint64_t 
         snprintf(labels, sizeof labels, "method=\"%s\"", method_label(i));
         hist_render(b, "roster_gateway_upstream_rpc_duration_seconds", labels, &m.rpc_latency[i]);
     }
+    /* Each family's samples are one group after its HELP and TYPE lines,
+     * as the text format requires: the calls, then the errors among them. */
     put(b, "# HELP roster_gateway_upstream_rpc_total Upstream RPCs by method and status.\n"
            "# TYPE roster_gateway_upstream_rpc_total counter\n");
+    rpc_status_render(b, "roster_gateway_upstream_rpc_total", true);
     put(b, "# HELP roster_gateway_upstream_rpc_errors_total Upstream RPCs that did not "
            "return OK, by method and status.\n# TYPE roster_gateway_upstream_rpc_errors_total "
            "counter\n");
-    for (int i = 0; i < RPC_METHOD__COUNT; i++)
-        for (int s = 0; s < ROSTER_STATUS__COUNT; s++) {
-            const char *method = method_label(i);
-            uint64_t v = atomic_load_explicit(&m.rpc_status[i][s], memory_order_relaxed);
-            if (v == 0)
-                continue;
-            put(b, "roster_gateway_upstream_rpc_total{method=\"%s\",status=\"%s\"} %llu\n", method,
-                roster_status_name(s), (unsigned long long)v);
-            if (s != ROSTER_STATUS_OK)
-                put(b,
-                    "roster_gateway_upstream_rpc_errors_total{method=\"%s\",status=\"%s\"} "
-                    "%llu\n",
-                    method, roster_status_name(s), (unsigned long long)v);
-        }
+    rpc_status_render(b, "roster_gateway_upstream_rpc_errors_total", false);
     put(b,
         "# HELP roster_gateway_upstream_ready 1 when the user service answered the last "
         "health check.\n# TYPE roster_gateway_upstream_ready gauge\n"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package Roster needs to build, test and benchmark.
+# Installs every Debian 12 package Roster needs to build, test and benchmark
+# (prometheus for promtool: a test checks the gateway's /metrics with it).
 # Idempotent; run as root (or with sudo available).
 set -euo pipefail
 
@@ -10,6 +11,7 @@ packages=(
     libnng-dev liblmdb-dev lmdb-utils libjansson-dev libssl-dev check libunistring-dev
     clang libclang-rt-14-dev
     nodejs npm curl openssl
+    prometheus
 )
 bench_packages=(wrk nginx-light hyperfine)
 
@@ -33,6 +35,23 @@ for p in "${missing[@]}"; do [ -n "$p" ] && trimmed+=("$p"); done
 if [ ${#trimmed[@]} -gt 0 ]; then
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    # The tests need only promtool from the prometheus package, never its
+    # server: without systemd running, the package's postinst would start
+    # the server from /etc/init.d. A policy-rc.d that refuses every start
+    # (the one Debian's container images ship, or a temporary one) keeps
+    # it stopped; the server is also kept from starting at boot.
+    policy=/usr/sbin/policy-rc.d
+    made_policy=""
+    if [[ " ${trimmed[*]} " == *" prometheus "* ]] && [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+        $SUDO chmod 0755 "$policy"
+        made_policy=1
+    fi
     $SUDO apt-get update
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${trimmed[@]}"
+    [ -z "$made_policy" ] || $SUDO rm -f "$policy"
+    if [[ " ${trimmed[*]} " == *" prometheus "* ]]; then
+        $SUDO update-rc.d prometheus disable >/dev/null 2>&1 || true
+        $SUDO systemctl disable prometheus.service >/dev/null 2>&1 || true
+    fi
 fi
