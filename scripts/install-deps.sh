@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package Roster needs to build, test and benchmark
-# (prometheus for promtool: a test checks the gateway's /metrics with it).
+# (systemd for systemd-analyze and prometheus for promtool: the tests check
+# the unit files and the gateway's /metrics with them).
 # Idempotent; run as root (or with sudo available).
 set -euo pipefail
 
@@ -11,7 +12,7 @@ packages=(
     libnng-dev liblmdb-dev lmdb-utils libjansson-dev libssl-dev check libunistring-dev
     clang libclang-rt-14-dev
     nodejs npm curl openssl
-    prometheus
+    systemd prometheus
 )
 bench_packages=(wrk nginx-light hyperfine)
 
