@@ -1,7 +1,9 @@
 #include "filter.h"
 
-#include "roster_limits.h"
+#include "keys.h"
 #include "text.h"
+
+#include "roster_limits.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -88,10 +90,46 @@ int filter_str_check(const Roster__V1__StringFilter *f, const char *field,
     return ROSTER_E_OK;
 }
 
-int filter_str_compile(str_cond *out, const Roster__V1__StringFilter *f, const char *field,
-                       roster_arena *arena, roster_err_detail *detail)
+/* The value v[0..n) as a comparison value: measured, and folded into
+ * the arena when `fold` (a value too long to fold is kept as it is, as
+ * the unique index keeps nothing longer). */
+static int str_val_make(str_val *out, const char *v, bool fold, roster_arena *arena)
 {
-    str_cond c = {f, 0, 0, NULL, NULL};
+    size_t n = strlen(v);
+    if (!fold || n > KEY_FOLD_CAP) {
+        *out = (str_val){v, n};
+        return ROSTER_E_OK;
+    }
+    unsigned char *k = roster_arena_alloc(arena, KEY_FOLD_CAP);
+    if (k == NULL)
+        return ROSTER_E_NOMEM;
+    *out = (str_val){(const char *)k, text_fold_key(k, KEY_FOLD_CAP, v, n)};
+    return ROSTER_E_OK;
+}
+
+static int str_list_make(str_val **out, size_t *n_out, const Roster__V1__StringList *l, bool fold,
+                         roster_arena *arena)
+{
+    str_val *vals = roster_arena_alloc(arena, (l->n_values ? l->n_values : 1) * sizeof *vals);
+    if (vals == NULL)
+        return ROSTER_E_NOMEM;
+    for (size_t i = 0; i < l->n_values; i++) {
+        int err = str_val_make(&vals[i], l->values[i], fold, arena);
+        if (err != ROSTER_E_OK)
+            return err;
+    }
+    *out = vals;
+    *n_out = l->n_values;
+    return ROSTER_E_OK;
+}
+
+int filter_str_compile(str_cond *out, const Roster__V1__StringFilter *f, const char *field,
+                       bool fold, roster_arena *arena, roster_err_detail *detail)
+{
+    str_cond c;
+    memset(&c, 0, sizeof c);
+    c.f = f;
+    c.fold = fold;
     int err = filter_str_check(f, field, detail);
     if (err != ROSTER_E_OK)
         return err;
@@ -99,8 +137,14 @@ int filter_str_compile(str_cond *out, const Roster__V1__StringFilter *f, const c
         *out = c;
         return ROSTER_E_OK;
     }
-    c.eq_n = f->equal_to ? strlen(f->equal_to) : 0;
-    c.neq_n = f->not_equal_to ? strlen(f->not_equal_to) : 0;
+    if ((f->equal_to && (err = str_val_make(&c.eq, f->equal_to, fold, arena)) != ROSTER_E_OK) ||
+        (f->not_equal_to &&
+         (err = str_val_make(&c.neq, f->not_equal_to, fold, arena)) != ROSTER_E_OK) ||
+        (f->value_in &&
+         (err = str_list_make(&c.in, &c.n_in, f->value_in, fold, arena)) != ROSTER_E_OK) ||
+        (f->value_not_in && (err = str_list_make(&c.not_in, &c.n_not_in, f->value_not_in, fold,
+                                                 arena)) != ROSTER_E_OK))
+        return err;
     const char *pat[2] = {f->like, f->i_like};
     text_pattern **dst[2] = {&c.like, &c.i_like};
     for (int i = 0; i < 2; i++) {
@@ -146,50 +190,17 @@ bool filter_id_match(const id_cond *c, const roster_uuid *value, bool present)
     return true;
 }
 
-static bool str_eq(rec_str v, const char *s)
+static bool val_eq(const char *p, size_t n, str_val v)
 {
-    size_t n = strlen(s);
-    return v.n == n && (n == 0 || memcmp(v.p, s, n) == 0);
+    return v.n == n && (n == 0 || memcmp(v.p, p, n) == 0);
 }
 
-static bool str_in(rec_str v, const Roster__V1__StringList *l)
+static bool val_in(const char *p, size_t n, const str_val *list, size_t count)
 {
-    for (size_t i = 0; i < l->n_values; i++)
-        if (str_eq(v, l->values[i]))
+    for (size_t i = 0; i < count; i++)
+        if (val_eq(p, n, list[i]))
             return true;
     return false;
-}
-
-bool filter_str_match(const Roster__V1__StringFilter *f, rec_str v)
-{
-    if (f == NULL)
-        return true;
-    if (f->has_equal_to_null && f->equal_to_null && v.set)
-        return false;
-    if (f->has_not_equal_to_null && f->not_equal_to_null && !v.set)
-        return false;
-    bool value_ops = f->equal_to || f->not_equal_to || f->like || f->i_like || f->value_in ||
-                     (f->value_not_in && f->value_not_in->n_values);
-    if (!v.set)
-        return !value_ops;
-    if (f->equal_to && !str_eq(v, f->equal_to))
-        return false;
-    if (f->not_equal_to && str_eq(v, f->not_equal_to))
-        return false;
-    if (f->like && !text_like(v.p, v.n, f->like, strlen(f->like), false))
-        return false;
-    if (f->i_like && !text_like(v.p, v.n, f->i_like, strlen(f->i_like), true))
-        return false;
-    if (f->value_in && !str_in(v, f->value_in))
-        return false;
-    if (f->value_not_in && str_in(v, f->value_not_in))
-        return false;
-    return true;
-}
-
-static bool str_eq_n(rec_str v, const char *s, size_t n)
-{
-    return v.n == n && (n == 0 || memcmp(v.p, s, n) == 0);
 }
 
 bool filter_str_cond_match(const str_cond *c, rec_str v)
@@ -205,17 +216,26 @@ bool filter_str_cond_match(const str_cond *c, rec_str v)
                      (f->value_not_in && f->value_not_in->n_values);
     if (!v.set)
         return !value_ops;
-    if (f->equal_to && !str_eq_n(v, f->equal_to, c->eq_n))
+    /* The value the equality operators compare: folded for a fold field. */
+    const char *e = v.p;
+    size_t en = v.n;
+    unsigned char folded[KEY_FOLD_CAP];
+    if (c->fold && v.n <= KEY_FOLD_CAP &&
+        (f->equal_to || f->not_equal_to || f->value_in || f->value_not_in)) {
+        en = text_fold_key(folded, sizeof folded, v.p, v.n);
+        e = (const char *)folded;
+    }
+    if (f->equal_to && !val_eq(e, en, c->eq))
         return false;
-    if (f->not_equal_to && str_eq_n(v, f->not_equal_to, c->neq_n))
+    if (f->not_equal_to && val_eq(e, en, c->neq))
         return false;
     if (c->like && !text_pattern_match(c->like, v.p, v.n))
         return false;
     if (c->i_like && !text_pattern_match(c->i_like, v.p, v.n))
         return false;
-    if (f->value_in && !str_in(v, f->value_in))
+    if (f->value_in && !val_in(e, en, c->in, c->n_in))
         return false;
-    if (f->value_not_in && str_in(v, f->value_not_in))
+    if (f->value_not_in && val_in(e, en, c->not_in, c->n_not_in))
         return false;
     return true;
 }

@@ -7,7 +7,7 @@
 #define ROSTER_STORE_FILTER_H
 
 #include "record.h"
-#include "text.h"
+#include "text_pattern.h"
 
 #include "arena.h"
 #include "error.h"
@@ -33,25 +33,38 @@ int filter_id_parse(id_cond *out, const Roster__V1__IdFilter *f, const char *fie
 int filter_str_check(const Roster__V1__StringFilter *f, const char *field,
                      roster_err_detail *detail);
 
-/* A StringFilter ready to match: its like and iLike patterns compiled
- * and the lengths of its equalTo / notEqualTo values taken once. */
+/* A value of an equality operator, its length taken once. */
+typedef struct str_val {
+    const char *p; /* borrowed from the request, or arena-owned when folded */
+    size_t n;
+} str_val;
+
+/* A StringFilter ready to match: its like and iLike patterns compiled,
+ * the values of its equality operators measured once and, for a field
+ * compared case-insensitively (MODEL_FOLD_CASE: email), folded as the
+ * unique index folds them (text_fold_key), so equalTo, notEqualTo,
+ * valueIn and valueNotIn agree with uniqueness. */
 typedef struct str_cond {
-    const Roster__V1__StringFilter *f; /* borrowed from the request */
-    size_t eq_n, neq_n;
+    const Roster__V1__StringFilter *f; /* borrowed from the request; NULL: no condition */
+    bool fold;
+    str_val eq, neq;      /* p NULL when not given */
+    str_val *in, *not_in; /* arena arrays; NULL when not given */
+    size_t n_in, n_not_in;
     text_pattern *like, *i_like; /* NULL when not given; arena-owned */
 } str_cond;
 
 /* Checks f (as filter_str_check) and compiles it into *out; NULL f is no
- * condition. Patterns live in arena. */
+ * condition. `fold` compares equality through text_fold_key. Everything
+ * compiled lives in arena. */
 int filter_str_compile(str_cond *out, const Roster__V1__StringFilter *f, const char *field,
-                       roster_arena *arena, roster_err_detail *detail);
+                       bool fold, roster_arena *arena, roster_err_detail *detail);
 
-/* filter_str_match for a compiled filter. */
+/* Whether value (null when !value.set) satisfies the compiled filter c
+ * (borrowed for the call). */
 bool filter_str_cond_match(const str_cond *c, rec_str value);
 
 /* Whether value (null when !present) satisfies the condition. */
 bool filter_id_match(const id_cond *c, const roster_uuid *value, bool present);
-bool filter_str_match(const Roster__V1__StringFilter *f, rec_str value);
 bool filter_bool_match(const Roster__V1__BoolFilter *f, rec_bool value);
 bool filter_date_match(const Roster__V1__DateFilter *f, int64_t value);
 

@@ -88,7 +88,7 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
         e->key = buf;
         size_t vn = val->n;
         if (fold)
-            vn = text_fold_key(e->key, KEY_MAX - 17, val->p, val->n);
+            vn = text_fold_key(e->key, KEY_FOLD_CAP, val->p, val->n);
         else if (vn)
             memcpy(e->key, val->p, vn);
         e->key[vn] = 0;

@@ -9,6 +9,10 @@
 /* Longest encoded key: 't' scope value(0x01 + 255 + 0x00) id. */
 #define KEY_MAX 320
 
+/* Room for a folded unique value (text_fold_key's cap): a key less its
+ * 0x00 separator and scope. */
+#define KEY_FOLD_CAP (KEY_MAX - 17)
+
 /* Encoded sort value of model_user field `field` of v into buf (the
  * encoding its type takes); returns bytes. */
 size_t key_sort_value(uint8_t *buf, int field, const user_view *v);

@@ -63,11 +63,10 @@ typedef struct uquery {
     bool hide_inactive;
     field_cond conds[MODEL_USER__COUNT]; /* the fields' filters given, in model order */
     size_t n_conds;
-    int search_field; /* -1: none, else the searched field (model_user index) */
-    const char *search;
-    size_t search_n;
-    int sort;      /* the sort field (model_user index) */
-    int cand_uniq; /* unique index whose field has an equalTo value, or -1 */
+    int search_field;     /* -1: none, else the searched field (model_user index) */
+    text_pattern *search; /* the search value compiled; arena-owned */
+    int sort;             /* the sort field (model_user index) */
+    int cand_uniq;        /* unique index whose field has an equalTo value, or -1 */
     bool desc;
     size_t limit, offset;
     /* plan */
@@ -93,18 +92,7 @@ typedef struct uquery {
  * the deadline and the stop time. */
 static int query_step(uquery *q)
 {
-    if (++q->steps < STORE_CHECK_EVERY)
-        return ROSTER_E_OK;
-    q->steps = 0;
-    if (q->deadline_ns == 0 && q->stop_ns == NULL)
-        return ROSTER_E_OK;
-    int64_t now = roster_mono_ns();
-    if (q->deadline_ns != 0 && now >= q->deadline_ns)
-        return ROSTER_E_DEADLINE_EXCEEDED;
-    int64_t stop = q->stop_ns ? atomic_load(q->stop_ns) : 0;
-    if (stop != 0 && now >= stop)
-        return ROSTER_E_UNAVAILABLE;
-    return ROSTER_E_OK;
+    return store_limits_step(&q->steps, q->deadline_ns, q->stop_ns);
 }
 
 static const Roster__V1__UserFilter empty_filter = ROSTER__V1__USER_FILTER__INIT;
@@ -229,13 +217,15 @@ static int query_prepare(uquery *q, const roster_uuid *scope,
         if (req->search->value == NULL)
             return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "search.value",
                                "search.value is required");
-        q->search_field = fi;
-        q->search = req->search->value;
-        q->search_n = strlen(q->search);
-        if (q->search_n > ROSTER_MAX_PATTERN)
+        size_t n = strlen(req->search->value);
+        if (n > ROSTER_MAX_PATTERN)
             return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "search.value",
-                               "search.value is %zu bytes; at most %d are allowed", q->search_n,
+                               "search.value is %zu bytes; at most %d are allowed", n,
                                ROSTER_MAX_PATTERN);
+        if ((q->search = roster_arena_alloc(arena, sizeof *q->search)) == NULL)
+            return ROSTER_E_NOMEM;
+        text_pattern_compile_search(q->search, req->search->value, n);
+        q->search_field = fi;
     }
 
     if ((err = filter_id_parse(&q->id, f->id, "filter.id", arena, detail)) != ROSTER_E_OK ||
@@ -253,9 +243,12 @@ static int query_prepare(uquery *q, const roster_uuid *scope,
         if (fd == NULL || kind == MODEL_FILTER_NONE || kind == MODEL_FILTER_ID)
             continue;
         const void *cf = model_pb_ptr(&f->base, fd);
-        str_cond sc = {NULL, 0, 0, NULL, NULL};
+        str_cond sc;
+        memset(&sc, 0, sizeof sc);
         if (kind == MODEL_FILTER_STRING &&
-            (err = filter_str_compile(&sc, cf, sf->filter_name[i], arena, detail)) != ROSTER_E_OK)
+            (err = filter_str_compile(&sc, cf, sf->filter_name[i],
+                                      model_user.fields[i].flags & MODEL_FOLD_CASE, arena,
+                                      detail)) != ROSTER_E_OK)
             return err;
         if (cf == NULL)
             continue;
@@ -343,7 +336,7 @@ static bool match_record(const uquery *q, user_view *v)
     }
     if (q->search_field >= 0) {
         const rec_str *s = rec_user_slot(v, q->search_field);
-        if (!s->set || !text_contains_ci(s->p, s->n, q->search, q->search_n))
+        if (!s->set || !text_pattern_match(q->search, s->p, s->n))
             return false;
     }
     return true;
@@ -680,7 +673,7 @@ static int unique_candidates(MDB_txn *txn, MDB_dbi dbi, const char *value, bool 
         return ROSTER_E_OK; /* longer than any stored value */
     uint8_t p[KEY_MAX];
     if (fold)
-        vn = text_fold_key(p, KEY_MAX - 17, value, vn);
+        vn = text_fold_key(p, KEY_FOLD_CAP, value, vn);
     else
         memcpy(p, value, vn);
     p[vn] = 0;

@@ -2,8 +2,11 @@
 
 #include "record.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,6 +281,22 @@ void store_read_set_limits(store_rtxn *r, int64_t deadline_ns, const _Atomic int
 {
     r->deadline_ns = deadline_ns;
     r->stop_ns = stop_ns;
+}
+
+int store_limits_step(unsigned *steps, int64_t deadline_ns, const _Atomic int64_t *stop_ns)
+{
+    if (++*steps < STORE_CHECK_EVERY)
+        return ROSTER_E_OK;
+    *steps = 0;
+    if (deadline_ns == 0 && stop_ns == NULL)
+        return ROSTER_E_OK;
+    int64_t now = roster_mono_ns();
+    if (deadline_ns != 0 && now >= deadline_ns)
+        return ROSTER_E_DEADLINE_EXCEEDED;
+    int64_t stop = stop_ns ? atomic_load(stop_ns) : 0;
+    if (stop != 0 && now >= stop)
+        return ROSTER_E_UNAVAILABLE;
+    return ROSTER_E_OK;
 }
 
 void store_read_end(store_rtxn *r)

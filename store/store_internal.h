@@ -91,6 +91,13 @@ typedef struct store_counter {
     uint64_t active; /* not deactivated */
 } store_counter;
 
+/* Counts one step (an entry or record visited) of a walk or scan under
+ * the limits of a read transaction (store_read_set_limits: deadline_ns 0
+ * and stop_ns NULL for none); every STORE_CHECK_EVERY steps checks them.
+ * Returns ROSTER_E_DEADLINE_EXCEEDED past the deadline,
+ * ROSTER_E_UNAVAILABLE past the stop time, else ROSTER_E_OK. */
+int store_limits_step(unsigned *steps, int64_t deadline_ns, const _Atomic int64_t *stop_ns);
+
 /* Translates an MDB_* or errno code to ROSTER_E_*. */
 int store_mdb_err(int rc);
 

@@ -422,24 +422,24 @@ int store_tenant_list(store_rtxn *r, const roster_uuid *scope,
     int err = filter_id_parse(&idc, f ? f->id : NULL, "filter.id", arena, detail);
     if (err != ROSTER_E_OK)
         return err;
-    /* The StringFilters of the tenant's fields, checked in model order and
-     * kept with the view slot each reads. */
-    const Roster__V1__StringFilter *sfl[MODEL_TENANT__COUNT];
+    /* The StringFilters of the tenant's fields, compiled in model order
+     * and kept with the view slot each reads. */
+    str_cond conds[MODEL_TENANT__COUNT];
     const rec_str *slot_of[MODEL_TENANT__COUNT];
     tenant_view tv;
-    size_t n_sfl = 0;
+    size_t n_conds = 0;
     for (size_t i = 0; f && i < model_tenant.n_fields; i++) {
         const ProtobufCFieldDescriptor *fd = sf->tenant_filter.fields[i];
         if (fd == NULL || model_tenant.fields[i].filter != MODEL_FILTER_STRING)
             continue;
         const Roster__V1__StringFilter *one = model_pb_ptr(&f->base, fd);
-        if ((err = filter_str_check(one, sf->tenant_filter_name[i], detail)) != ROSTER_E_OK)
+        if ((err = filter_str_compile(&conds[n_conds], one, sf->tenant_filter_name[i],
+                                      model_tenant.fields[i].flags & MODEL_FOLD_CASE, arena,
+                                      detail)) != ROSTER_E_OK)
             return err;
-        if (one) {
-            sfl[n_sfl] = one;
-            slot_of[n_sfl++] =
+        if (one)
+            slot_of[n_conds++] =
                 (const rec_str *)(const void *)((const char *)&tv.f + rec_tenant_off[i]);
-        }
     }
 
     Roster__V1__ListTenantsResponse *resp = roster_arena_alloc(arena, sizeof *resp);
@@ -456,8 +456,11 @@ int store_tenant_list(store_rtxn *r, const roster_uuid *scope,
     size_t n = 0;
     MDB_val k, v;
     MDB_cursor_op step = desc ? MDB_PREV : MDB_NEXT;
+    unsigned steps = 0;
     for (rc = mdb_cursor_get(c, &k, &v, desc ? MDB_LAST : MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(c, &k, &v, step)) {
+        if ((err = store_limits_step(&steps, r->deadline_ns, r->stop_ns)) != ROSTER_E_OK)
+            break;
         MDB_val rec = v;
         if (by_name) {
             if (k.mv_size < 16)
@@ -473,9 +476,9 @@ int store_tenant_list(store_rtxn *r, const roster_uuid *scope,
         if (!filter_id_match(&idc, &tv.id, true))
             continue;
         size_t j = 0;
-        while (j < n_sfl && filter_str_match(sfl[j], *slot_of[j]))
+        while (j < n_conds && filter_str_cond_match(&conds[j], *slot_of[j]))
             j++;
-        if (j < n_sfl)
+        if (j < n_conds)
             continue;
         if (total++ < offset || n >= (size_t)limit)
             continue;

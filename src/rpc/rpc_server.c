@@ -15,6 +15,7 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,9 @@ struct rpc_call {
     int64_t start_ns;
     int64_t deadline_ns; /* 0 = none */
     int code;            /* status of the reply being sent */
+    /* In-process calls (rpc_local_call) only: where the reply goes. */
+    rpc_local_done_fn local_done;
+    void *local_arg;
 };
 
 struct rpc_server {
@@ -94,10 +98,17 @@ static void call_set_state(rpc_call *c, enum call_state st)
     pthread_mutex_unlock(&c->srv->mu);
 }
 
+static void local_finish(rpc_call *c, nng_msg *reply);
+
 /* Hands the packed message to nng; the send completion recycles the call. */
 static void call_send(rpc_call *c, nng_msg *msg, int code)
 {
     rpc_server *s = c->srv;
+    if (c->local_done != NULL) {
+        c->code = code;
+        local_finish(c, msg);
+        return;
+    }
     atomic_fetch_add(&s->replying, 1);
     c->code = code;
     call_set_state(c, ST_SEND);
@@ -319,6 +330,10 @@ unsigned rpc_server_in_flight(const rpc_server *s)
 static void call_recv(rpc_call *c)
 {
     rpc_server *s = c->srv;
+    if (c->local_done != NULL) { /* dropped without a reply */
+        local_finish(c, NULL);
+        return;
+    }
     roster_arena_reset(&c->arena);
     c->method = NULL;
     c->request = NULL;
@@ -335,7 +350,10 @@ static void call_recv(rpc_call *c)
     nng_ctx_recv(c->ctx, c->aio);
 }
 
-static void call_dispatch(rpc_call *c, nng_msg *msg)
+/* Decodes the request envelope buf[0..len) (copied into the call's arena)
+ * and hands the call to the handler, or answers it with a status. `owned`
+ * (may be NULL) is the message holding buf, freed once decoded. */
+static void call_dispatch_bytes(rpc_call *c, const void *buf, size_t len, nng_msg *owned)
 {
     rpc_server *s = c->srv;
     roster_err_detail d = {{0}};
@@ -344,16 +362,17 @@ static void call_dispatch(rpc_call *c, nng_msg *msg)
     c->deadline_ns = 0;
     c->credential = NULL;
     c->request_id = "";
-    c->pipe = nng_msg_get_pipe(msg);
     atomic_fetch_add(&s->in_flight, 1);
     call_set_state(c, ST_BUSY);
 
     /* The wire scans bound what unpacking may allocate before it does. */
-    int err = rpc_wire_scan(&roster__v1__rpc_request__descriptor, nng_msg_body(msg),
-                            nng_msg_len(msg), &d);
+    int err = rpc_wire_scan(&roster__v1__rpc_request__descriptor, buf, len, &d);
     if (err == ROSTER_E_OK)
-        err = rpc_request_decode(&env, &c->arena, nng_msg_body(msg), nng_msg_len(msg), &d);
-    nng_msg_free(msg);
+        err = rpc_request_decode(&env, &c->arena, buf, len, &d);
+    /* Decoding copied what the call needs: the message goes now, not after
+     * the handler, so a big request does not stay held twice. */
+    if (owned != NULL)
+        nng_msg_free(owned);
     if (err) {
         call_send_status(c, err, &d);
         return;
@@ -392,6 +411,66 @@ static void call_dispatch(rpc_call *c, nng_msg *msg)
                    c->method->short_name, roster_log_quote(q, sizeof q, c->request_id));
     }
     s->opts.handler(s->opts.arg, c);
+}
+
+static void call_dispatch(rpc_call *c, nng_msg *msg)
+{
+    c->pipe = nng_msg_get_pipe(msg);
+    call_dispatch_bytes(c, nng_msg_body(msg), nng_msg_len(msg), msg);
+}
+
+/* An in-process call: the call and a server of its own (no socket; its
+ * lock, counters and options are what the dispatch path reads). */
+typedef struct local_call {
+    rpc_server srv;
+    rpc_call call;
+} local_call;
+
+/* Frees an in-process call, then hands its reply (NULL: none) over:
+ * nothing of the call is left once `done` runs, so a caller waiting for
+ * it sees every allocation of the call released. */
+static void local_finish(rpc_call *c, nng_msg *reply)
+{
+    local_call *l = (local_call *)(void *)((char *)c - offsetof(local_call, call));
+    uint8_t *copy = NULL;
+    size_t len = 0;
+    if (reply != NULL) {
+        len = nng_msg_len(reply);
+        if ((copy = malloc(len ? len : 1)) != NULL)
+            memcpy(copy, nng_msg_body(reply), len);
+        else
+            len = 0;
+        nng_msg_free(reply);
+        if (l->srv.opts.observer != NULL)
+            l->srv.opts.observer(l->srv.opts.arg, c->method, c->code,
+                                 roster_mono_ns() - c->start_ns);
+    }
+    rpc_local_done_fn done = c->local_done;
+    void *arg = c->local_arg;
+    roster_arena_free(&c->arena);
+    pthread_mutex_destroy(&l->srv.mu);
+    pthread_cond_destroy(&l->srv.cv);
+    free(l);
+    done(arg, copy, len);
+}
+
+int rpc_local_call(const rpc_server_options *opts, const void *buf, size_t len,
+                   rpc_local_done_fn done, void *done_arg)
+{
+    local_call *l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return ROSTER_E_NOMEM;
+    l->srv.opts = *opts;
+    l->srv.opts.url = NULL;
+    pthread_mutex_init(&l->srv.mu, NULL);
+    pthread_cond_init(&l->srv.cv, NULL);
+    rpc_call *c = &l->call;
+    c->srv = &l->srv;
+    c->local_done = done;
+    c->local_arg = done_arg;
+    roster_arena_init(&c->arena, 8192, ROSTER_MAX_CALL_ARENA);
+    call_dispatch_bytes(c, buf, len, NULL);
+    return ROSTER_E_OK;
 }
 
 static void call_cb(void *arg)

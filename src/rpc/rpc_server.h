@@ -140,4 +140,25 @@ void rpc_call_reply_error(rpc_call *c, int err, const roster_err_detail *detail)
  * instead) and returns ROSTER_E_TOO_LARGE. */
 int rpc_reply_limit_fail(roster_err_detail *d, size_t body_len);
 
+/* ------------------------------------------------------------ in-process
+ * A request run through the server's decoding and dispatch without a
+ * socket, for tests and fuzz harnesses that drive a handler directly. */
+
+/* Receives the packed reply envelope of an in-process call, malloc'd and
+ * owned by the callee from here (free it), or NULL and 0 when the call was
+ * dropped without a reply (no memory). Called once, from whichever thread
+ * answered the call, after everything else the call held is freed. */
+typedef void (*rpc_local_done_fn)(void *arg, const void *reply, size_t len);
+
+/* Decodes the request envelope buf[0..len) (borrowed for the call) as a
+ * server started with `opts` would (only handler, observer and arg are
+ * read; opts is copied): undecodable envelopes and bodies and unknown
+ * methods are answered here, every other request goes to opts->handler
+ * with an rpc_call that works as usual (rpc_call_peer says "unknown").
+ * done(done_arg, ...) gets the reply, now or later; the observer is told
+ * of it first. Returns ROSTER_E_NOMEM, without calling done, when the call
+ * cannot be set up. */
+int rpc_local_call(const rpc_server_options *opts, const void *buf, size_t len,
+                   rpc_local_done_fn done, void *done_arg);
+
 #endif

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Builds the GraphQL fuzzers with clang (libFuzzer, ASan, UBSan) in
-# build/fuzz and runs each for SECONDS, starting from the committed seeds.
+# Builds the fuzzers with clang (libFuzzer, ASan, UBSan) in build/fuzz and
+# runs each for SECONDS, one after the other, starting from the committed
+# seeds: the GraphQL engine's (parse, validate, execute), the gateway's
+# request decoding (gw_request), roster-users' request handling
+# (service), rosterctl's filter parser (ctl_filter) and loader (ctl_load).
+# CI runs `tests/fuzz/run.sh 20` (about two and a half minutes).
 # New interesting inputs go to build/fuzz/corpus/<harness>/ (never into the
 # committed seeds); crashing inputs are written to tests/fuzz/crashes/.
 # Exit status 1 when a fuzzer found a crash.
@@ -11,21 +15,26 @@ seconds=${1:?usage: tests/fuzz/run.sh SECONDS}
 build=build/fuzz
 cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DROSTER_FUZZ=ON -DROSTER_SANITIZE=ON >/dev/null
-cmake --build "$build" --target fuzz_parse fuzz_validate fuzz_execute -j2 >/dev/null
+harnesses="parse validate execute gw_request service ctl_filter ctl_load"
+targets=""
+for h in $harnesses; do targets="$targets fuzz_$h"; done
+cmake --build "$build" --target $targets -j2 >/dev/null
 mkdir -p tests/fuzz/crashes
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 # -fork=1 with -ignore_*: a crash does not end the run, so each fuzzer gets
 # its whole time; every crash found is written to tests/fuzz/crashes/.
 status=0
-for h in parse validate execute; do
+for h in $harnesses; do
     work=$build/corpus/$h
     mkdir -p "$work"
     log=$build/fuzz_$h.log
     before=$(ls tests/fuzz/crashes | wc -l)
     echo "== fuzz_$h for ${seconds}s"
+    dict=()
+    case $h in parse | validate | execute) dict=(-dict=tests/fuzz/graphql.dict) ;; esac
     "$build/tests/fuzz/fuzz_$h" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-        -max_total_time="$seconds" -dict=tests/fuzz/graphql.dict -timeout=10 -rss_limit_mb=2048 \
+        -max_total_time="$seconds" "${dict[@]}" -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="tests/fuzz/crashes/$h-" "$work" "tests/fuzz/seeds/$h" >"$log" 2>&1 || status=1
     # The last status line: "#<execs>: cov: ... oom/timeout/crash: a/b/c time: Ns ..."
     grep -E '^#[0-9]+:' "$log" | tail -1

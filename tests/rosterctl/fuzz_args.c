@@ -7,6 +7,7 @@
  * record re-encodes to the same JSON, and a failed parse leaves its
  * outputs untouched and names what was wrong. */
 #include "cli.h"
+#include "fuzz_filter_check.h"
 #include "filter.h"
 #include "record.h"
 #include "request.h"
@@ -21,41 +22,6 @@ static void check(int cond)
 {
     if (!cond)
         abort();
-}
-
-static void fuzz_filter(const char *text, bool tenant)
-{
-    ctl_filter f = {0};
-    roster_err_detail d = {{0}};
-    /* Parse twice: the second parse meets the first's condition. */
-    for (int i = 0; i < 2; i++) {
-        size_t before = f.count;
-        int err = ctl_filter_parse(&f, tenant ? &ctl_tenant_filter_fields : &ctl_user_filter_fields,
-                                   text, &d);
-        if (err != ROSTER_E_OK) {
-            check(f.count == before);
-            check(err == ROSTER_E_INVALID_ARGUMENT || err == ROSTER_E_NOMEM);
-            check(d.message[0] != '\0');
-        } else {
-            check(f.count == before + 1);
-        }
-    }
-    static uint8_t buf[1 << 20];
-    ctl_order o = {0};
-    roster_arena arena;
-    roster_arena_init(&arena, 0, 0);
-    Roster__V1__ListTenantsRequest treq = ROSTER__V1__LIST_TENANTS_REQUEST__INIT;
-    Roster__V1__ListUsersRequest ureq = ROSTER__V1__LIST_USERS_REQUEST__INIT;
-    ProtobufCMessage *req = tenant ? &treq.base : &ureq.base;
-    check(ctl_list_request(req, &arena, &f, &o, NULL) == ROSTER_E_OK);
-    size_t n = protobuf_c_message_get_packed_size(req);
-    check(n <= sizeof buf);
-    protobuf_c_message_pack(req, buf);
-    ProtobufCMessage *back = protobuf_c_message_unpack(req->descriptor, NULL, n, buf);
-    check(back != NULL);
-    protobuf_c_message_free_unpacked(back, NULL);
-    roster_arena_free(&arena);
-    ctl_filter_free(&f);
 }
 
 static void fuzz_order_search(const char *text)
@@ -162,10 +128,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size - 1] = '\0';
     switch (data[0] % 7) {
     case 0:
-        fuzz_filter(text, false);
+        fuzz_ctl_filter(text, false);
         break;
     case 1:
-        fuzz_filter(text, true);
+        fuzz_ctl_filter(text, true);
         break;
     case 2:
     case 3:

@@ -322,24 +322,31 @@ typedef struct mstr {
     int n_list; /* 0..2 for in/notin */
 } mstr;
 
-static bool mstr_match(const mstr *c, const char *v)
+/* The model's string equality: email compares case-insensitively (the
+ * emails here are ASCII), as its unique index does; others exactly. */
+static bool mstr_eq(const char *v, const char *a, bool ci)
+{
+    return ci ? strcasecmp(v, a) == 0 : strcmp(v, a) == 0;
+}
+
+static bool mstr_match(const mstr *c, const char *v, bool ci)
 {
     switch (c->op) {
     case 0:
-        return v && strcmp(v, c->a) == 0;
+        return v && mstr_eq(v, c->a, ci);
     case 1:
-        return v && strcmp(v, c->a) != 0;
+        return v && !mstr_eq(v, c->a, ci);
     case 2:
         return v && like_match(v, c->a, false);
     case 3:
         return v && like_match(v, c->a, true);
     case 4:
         return v &&
-               ((c->n_list > 0 && strcmp(v, c->a) == 0) || (c->n_list > 1 && strcmp(v, c->b) == 0));
+               ((c->n_list > 0 && mstr_eq(v, c->a, ci)) || (c->n_list > 1 && mstr_eq(v, c->b, ci)));
     case 5:
         if (c->n_list == 0)
             return true;
-        return v && strcmp(v, c->a) != 0 && (c->n_list < 2 || strcmp(v, c->b) != 0);
+        return v && !mstr_eq(v, c->a, ci) && (c->n_list < 2 || !mstr_eq(v, c->b, ci));
     case 6:
         return v == NULL;
     default:
@@ -485,7 +492,7 @@ static bool model_match(const mquery *q, const muser *u)
     if (q->scope >= 0 && u->tenant != q->scope)
         return false;
     for (int f = 0; f < F__STR; f++)
-        if (q->has_str[f] && !mstr_match(&q->str[f], mfield(u, f)))
+        if (q->has_str[f] && !mstr_match(&q->str[f], mfield(u, f), f == F_EMAIL))
             return false;
     if (q->active_op >= 0 && !mbool_match(q->active_op, q->active_v, u->active))
         return false;

@@ -5,6 +5,7 @@
  * INVALID_ARGUMENT naming the field, and leave the store unchanged; emails
  * differing only by Unicode case are duplicates. */
 #include "daemon.h"
+#include "roster_limits.h"
 #include "rpc_method.h"
 
 #include <check.h>
@@ -12,6 +13,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Every test gets a fresh roster-users on a temporary directory and a
+ * client to it; the daemon must stop cleanly. */
+static test_daemon fx_d;
+static rpc_client *fx_c;
+
+static void fx_up(void)
+{
+    daemon_mkdir(&fx_d);
+    daemon_start(&fx_d, NULL, NULL);
+    fx_c = daemon_client(&fx_d);
+}
+
+static void fx_down(void)
+{
+    rpc_client_close(fx_c);
+    fx_c = NULL;
+    ck_assert_int_eq(daemon_stop(&fx_d, SIGTERM), 0);
+    daemon_rmdir(&fx_d);
+}
 
 /* "first_name" -> "firstName" into out. */
 static void camel(char *out, size_t cap, const char *name)
@@ -70,10 +91,7 @@ static int64_t count(rpc_client *c, rpc_method_id id)
  * and the nested string fields of the list filters. */
 START_TEST(nul_in_any_string_field)
 {
-    test_daemon d;
-    daemon_mkdir(&d);
-    daemon_start(&d, NULL, NULL);
-    rpc_client *c = daemon_client(&d);
+    rpc_client *c = fx_c;
     call_res r;
     int64_t users = count(c, RPC_LIST_USERS), tenants = count(c, RPC_LIST_TENANTS);
     size_t checked = 0;
@@ -175,9 +193,6 @@ START_TEST(nul_in_any_string_field)
     ct.name = "Acme";
     ck_assert_int_eq(call_sync(c, RPC_CREATE_TENANT, &ct.base, 5000, NULL, &r), 0);
     call_res_free(&r);
-    rpc_client_close(c);
-    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
-    daemon_rmdir(&d);
 }
 END_TEST
 
@@ -190,10 +205,7 @@ static int create(rpc_client *c, Roster__V1__CreateUserRequest *u, call_res *r)
 
 START_TEST(utf8_and_avatar_url)
 {
-    test_daemon d;
-    daemon_mkdir(&d);
-    daemon_start(&d, NULL, NULL);
-    rpc_client *c = daemon_client(&d);
+    rpc_client *c = fx_c;
     call_res r;
     Roster__V1__CreateTenantRequest ct = ROSTER__V1__CREATE_TENANT_REQUEST__INIT;
     ct.name = "Acme\xc3";
@@ -259,9 +271,6 @@ START_TEST(utf8_and_avatar_url)
     ck_assert_str_eq(((Roster__V1__User *)r.reply)->avatar_url, "http://img.example.com/a.png");
     call_res_free(&r);
     free(id);
-    rpc_client_close(c);
-    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
-    daemon_rmdir(&d);
 }
 END_TEST
 
@@ -270,10 +279,7 @@ END_TEST
  * nothing. */
 START_TEST(email_unicode_case_duplicates)
 {
-    test_daemon d;
-    daemon_mkdir(&d);
-    daemon_start(&d, NULL, NULL);
-    rpc_client *c = daemon_client(&d);
+    rpc_client *c = fx_c;
     call_res r;
     Roster__V1__CreateUserRequest u = ROSTER__V1__CREATE_USER_REQUEST__INIT;
     u.reference = "e1";
@@ -315,9 +321,97 @@ START_TEST(email_unicode_case_duplicates)
     ck_assert_int_eq(call_sync(c, RPC_UPDATE_USER, &up.base, 5000, NULL, &r), 0);
     call_res_free(&r);
     free(id);
-    rpc_client_close(c);
-    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
-    daemon_rmdir(&d);
+}
+END_TEST
+
+/* Total of ListUsers with filter {email: {equalTo: email}}. */
+static int64_t users_with_email(rpc_client *c, const char *email)
+{
+    Roster__V1__ListUsersRequest q = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+    Roster__V1__StringFilter sf = ROSTER__V1__STRING_FILTER__INIT;
+    q.filter = &f;
+    f.email = &sf;
+    sf.equal_to = (char *)email;
+    call_res r;
+    ck_assert_int_eq(call_sync(c, RPC_LIST_USERS, &q.base, 5000, NULL, &r), 0);
+    int64_t n = ((Roster__V1__ListUsersResponse *)r.reply)->total_count;
+    call_res_free(&r);
+    return n;
+}
+
+/* email.equalTo finds a user by any spelling its uniqueness calls the
+ * same (Unicode full case folding, then NFC), and by no other. */
+START_TEST(email_equal_to_folds_unicode_case)
+{
+    rpc_client *c = fx_c;
+    call_res r;
+    Roster__V1__CreateUserRequest u = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+    u.reference = "e1";
+    u.email = "\xc3\xa9lodie.stra\xc3\x9f"
+              "e@example.com"; /* élodie.straße */
+    ck_assert_int_eq(create(c, &u, &r), 0);
+    u.reference = "e2";
+    u.email = "other@example.com";
+    ck_assert_int_eq(create(c, &u, &r), 0);
+    static const char *const same[] = {
+        "\xc3\xa9lodie.stra\xc3\x9f"
+        "e@example.com",
+        "\xc3\x89LODIE.STRASSE@EXAMPLE.COM",  /* ÉLODIE.STRASSE */
+        "E\xcc\x81lodie.Strasse@Example.com", /* E + combining acute */
+        "\xc3\xa9lodie.stra\xe1\xba\x9e"
+        "e@example.com", /* capital sharp s */
+    };
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+        ck_assert_msg(users_with_email(c, same[i]) == 1, "equalTo %s", same[i]);
+    ck_assert_int_eq(users_with_email(c, "elodie.strasse@example.com"), 0);
+    ck_assert_int_eq(users_with_email(c, "OTHER@example.COM"), 1);
+}
+END_TEST
+
+/* Tenant name LIKE and iLike with a pattern that is a backtracking
+ * matcher's worst case (many '%' before a missing last character: a retry
+ * per '%' per position) against names of the longest length answer within
+ * a short deadline and with the right counts. */
+START_TEST(tenant_like_hostile_pattern)
+{
+    rpc_client *c = fx_c;
+    call_res r;
+    char name[ROSTER_MAX_NAME + 1];
+    memset(name, 'a', ROSTER_MAX_NAME);
+    name[ROSTER_MAX_NAME] = '\0';
+    for (int i = 0; i < 20; i++) {
+        Roster__V1__CreateTenantRequest t = ROSTER__V1__CREATE_TENANT_REQUEST__INIT;
+        name[0] = (char)('A' + i);
+        t.name = name;
+        ck_assert_int_eq(call_sync(c, RPC_CREATE_TENANT, &t.base, 5000, NULL, &r), 0);
+        call_res_free(&r);
+    }
+    char hostile[ROSTER_MAX_PATTERN + 1];
+    size_t i;
+    for (i = 0; i + 3 <= ROSTER_MAX_PATTERN - 1; i += 2)
+        memcpy(hostile + i, "%a", 2);
+    strcpy(hostile + i, "b");
+    struct {
+        const char *like;
+        bool ci;
+        int64_t want;
+    } cases[] = {{hostile, false, 0}, {hostile, true, 0}, {"B%a_a%a", false, 1}, {"%A%", true, 20}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        Roster__V1__ListTenantsRequest q = ROSTER__V1__LIST_TENANTS_REQUEST__INIT;
+        Roster__V1__TenantFilter f = ROSTER__V1__TENANT_FILTER__INIT;
+        Roster__V1__StringFilter sf = ROSTER__V1__STRING_FILTER__INIT;
+        q.filter = &f;
+        f.name = &sf;
+        if (cases[k].ci)
+            sf.i_like = (char *)cases[k].like;
+        else
+            sf.like = (char *)cases[k].like;
+        ck_assert_int_eq(call_sync(c, RPC_LIST_TENANTS, &q.base, 2000, NULL, &r), 0);
+        ck_assert_msg(((Roster__V1__ListTenantsResponse *)r.reply)->total_count == cases[k].want,
+                      "case %zu", k);
+        call_res_free(&r);
+    }
 }
 END_TEST
 
@@ -326,9 +420,12 @@ static Suite *strings_suite(void)
     Suite *s = suite_create("roster-users strings");
     TCase *tc = tcase_create("strings");
     tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, fx_up, fx_down);
     tcase_add_test(tc, nul_in_any_string_field);
     tcase_add_test(tc, utf8_and_avatar_url);
     tcase_add_test(tc, email_unicode_case_duplicates);
+    tcase_add_test(tc, email_equal_to_folds_unicode_case);
+    tcase_add_test(tc, tenant_like_hostile_pattern);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,196 @@
+#include "text_pattern.h"
+
+#include "text.h"
+
+#include <string.h>
+
+/* The character at s[i] (i < n): its length in bytes, and in *key its code
+ * point (a well-formed sequence) or its byte (any other byte, alone). */
+static size_t char_at(uint32_t *key, const uint8_t *s, size_t n, size_t i)
+{
+    size_t len = text_utf8_char(key, s + i, n - i);
+    if (len == 0) {
+        *key = s[i];
+        len = 1;
+    }
+    return len;
+}
+
+static size_t slot_of(uint32_t cp)
+{
+    return ((cp * 2654435761u) >> 16) & (TEXT_PAT_SLOTS - 1);
+}
+
+/* The token mask of multi-byte character cp, or NULL when no literal
+ * token is that character. */
+static const uint64_t *multi_mask(const text_pattern *p, uint32_t cp)
+{
+    for (size_t h = slot_of(cp);; h = (h + 1) & (TEXT_PAT_SLOTS - 1)) {
+        if (p->slot_cp[h] == cp)
+            return p->multi[p->slot_multi[h]];
+        if (p->slot_cp[h] == 0)
+            return NULL;
+    }
+}
+
+static void set_bit(uint64_t *mask, size_t t)
+{
+    mask[t / 64] |= (uint64_t)1 << (t % 64);
+}
+
+/* Adds literal token t: the character of length len and key key. The
+ * pattern holds at most TEXT_PAT_MULTI multi-byte characters (two bytes
+ * each at least), so the table (half full at most) always has room. */
+static void add_literal(text_pattern *p, size_t t, uint32_t key, size_t len, bool ci)
+{
+    if (len == 1) {
+        set_bit(p->byte[key], t);
+        if (ci && key >= 'a' && key <= 'z')
+            set_bit(p->byte[key - 32], t);
+        else if (ci && key >= 'A' && key <= 'Z')
+            set_bit(p->byte[key + 32], t);
+        return;
+    }
+    size_t h = slot_of(key);
+    while (p->slot_cp[h] != 0 && p->slot_cp[h] != key)
+        h = (h + 1) & (TEXT_PAT_SLOTS - 1);
+    if (p->slot_cp[h] == 0) {
+        p->slot_cp[h] = key;
+        p->slot_multi[h] = (uint8_t)p->n_multi++;
+    }
+    set_bit(p->multi[p->slot_multi[h]], t);
+}
+
+/* Compiles a LIKE pattern, or with `search` every character literal
+ * between an implicit leading and trailing '%'. */
+static bool compile(text_pattern *p, const char *pat, size_t pn, bool ci, bool search)
+{
+    if (pn > ROSTER_MAX_PATTERN)
+        return false;
+    memset(p, 0, sizeof *p);
+    const uint8_t *s = (const uint8_t *)pat;
+    if (search)
+        p->seg_end[p->n_seg++] = 0;
+    for (size_t i = 0; i < pn;) {
+        uint32_t key;
+        size_t len = char_at(&key, s, pn, i);
+        if (!search && len == 1 && key == '%') {
+            p->seg_end[p->n_seg++] = p->n_tok;
+            while (i < pn && s[i] == '%')
+                i++;
+            continue;
+        }
+        if (!search && len == 1 && key == '_') {
+            set_bit(p->any, p->n_tok++);
+            i++;
+            continue;
+        }
+        if (!search && len == 1 && key == '\\' && i + 1 < pn) {
+            i++;
+            len = char_at(&key, s, pn, i);
+        }
+        add_literal(p, p->n_tok++, key, len, ci);
+        i += len;
+    }
+    p->seg_end[p->n_seg++] = p->n_tok;
+    if (search && p->n_tok > 0)
+        p->seg_end[p->n_seg++] = p->n_tok;
+    return true;
+}
+
+bool text_pattern_compile(text_pattern *out, const char *pat, size_t pn, bool ci)
+{
+    return compile(out, pat, pn, ci, false);
+}
+
+bool text_pattern_compile_search(text_pattern *out, const char *needle, size_t nn)
+{
+    return compile(out, needle, nn, true, true);
+}
+
+static bool has_bit(const uint64_t *mask, size_t t)
+{
+    return (mask[t / 64] >> (t % 64)) & 1;
+}
+
+/* Whether the character of length len and key key matches token t. */
+static bool token_matches(const text_pattern *p, size_t t, uint32_t key, size_t len)
+{
+    if (has_bit(p->any, t))
+        return true;
+    const uint64_t *m = len == 1 ? p->byte[key] : multi_mask(p, key);
+    return m != NULL && has_bit(m, t);
+}
+
+/* Finds segment [b, e) (b < e) in s[*pos..n) with a shift-and automaton
+ * over the segment's tokens: bit t of the state is set when tokens
+ * [b, t] match the characters ending at the current one. Without
+ * `at_end` it stops at the first match, the one ending leftmost, and sets
+ * *pos after it; with `at_end` the match must end the text. */
+static bool seg_find(size_t *pos, const text_pattern *p, size_t b, size_t e, const uint8_t *s,
+                     size_t n, bool at_end, uint64_t *steps)
+{
+    size_t wb = b / 64, we = (e - 1) / 64;
+    uint64_t d[TEXT_PAT_WORDS] = {0};
+    static const uint64_t none[TEXT_PAT_WORDS] = {0};
+    bool accepted = false;
+    for (size_t i = *pos; i < n;) {
+        uint32_t key;
+        size_t len = char_at(&key, s, n, i);
+        const uint64_t *m = len == 1 ? p->byte[key] : multi_mask(p, key);
+        if (m == NULL)
+            m = none;
+        for (size_t w = we; w > wb; w--)
+            d[w] = ((d[w] << 1) | (d[w - 1] >> 63)) & (m[w] | p->any[w]);
+        d[wb] = ((d[wb] << 1) | ((uint64_t)1 << (b % 64))) & (m[wb] | p->any[wb]);
+        *steps += 1 + (we - wb + 1);
+        i += len;
+        accepted = has_bit(d, e - 1);
+        if (accepted && !at_end) {
+            *pos = i;
+            return true;
+        }
+    }
+    return at_end && accepted;
+}
+
+/* Segments are matched left to right, each at the place where its match
+ * ends first: a segment has a fixed length in characters, so that leaves
+ * the longest rest of the text for the segments after it, and the '%'
+ * before the next segment absorbs whatever lies between. The first
+ * segment is anchored at the start; the last must end the text. */
+bool text_pattern_match_steps(const text_pattern *p, const char *str, size_t n, uint64_t *steps)
+{
+    const uint8_t *s = (const uint8_t *)str;
+    size_t pos = 0;
+    for (size_t t = 0; t < p->seg_end[0]; t++) {
+        if (pos == n)
+            return false;
+        uint32_t key;
+        size_t len = char_at(&key, s, n, pos);
+        ++*steps;
+        if (!token_matches(p, t, key, len))
+            return false;
+        pos += len;
+    }
+    if (p->n_seg == 1)
+        return pos == n;
+    for (size_t g = 1; g < p->n_seg; g++) {
+        size_t b = p->seg_end[g - 1], e = p->seg_end[g];
+        bool last = g + 1 == p->n_seg;
+        if (b == e) {
+            if (last)
+                return true; /* a trailing '%' */
+            continue;
+        }
+        if (!seg_find(&pos, p, b, e, s, n, last, steps))
+            return false;
+    }
+    return true;
+}
+
+bool text_pattern_match(const text_pattern *p, const char *s, size_t n)
+{
+    uint64_t steps = 0;
+    return text_pattern_match_steps(p, s, n, &steps);
+}
