@@ -40,10 +40,12 @@
 #include "stats.h"
 #include "writer.h"
 
+#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -51,6 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static users_stats *stats;
 static users_writer *writer;
 static users_service *svc;
+static users_tokens *tokens;
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
@@ -82,15 +85,43 @@ static void service_stop(void)
     writer = NULL;
     users_service_free(svc);
     svc = NULL;
+    users_tokens_free(tokens);
+    tokens = NULL;
     users_stats_free(stats);
     stats = NULL;
 }
 
+/* The signing keys live in a directory of their own, made once per
+ * process (the store's directory is emptied at each reset) and removed at
+ * exit with whatever rotations added to it. */
+static char keys_dir[64];
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void remove_keys_dir(void)
+{
+    nftw(keys_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 static void service_start(store *st)
 {
+    if (keys_dir[0] == '\0') {
+        snprintf(keys_dir, sizeof keys_dir, "/tmp/roster-fuzz-keys-XXXXXX");
+        check(mkdtemp(keys_dir) != NULL, "mkdtemp for the signing keys");
+        atexit(remove_keys_dir);
+    }
     check(users_stats_new(&stats) == ROSTER_E_OK, "users_stats_new");
     check(users_writer_start(&writer, st, stats, true, 64) == ROSTER_E_OK, "users_writer_start");
-    check(users_service_new(&svc, st, writer, stats, 1, true) == ROSTER_E_OK, "users_service_new");
+    roster_err_detail d = {{0}};
+    check(users_tokens_open(&tokens, st, keys_dir, &d) == ROSTER_E_OK, "users_tokens_open");
+    check(users_service_new(&svc, st, writer, stats, tokens, 1, true) == ROSTER_E_OK,
+          "users_service_new");
 }
 
 static void remember(int kind, const char *id)
