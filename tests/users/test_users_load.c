@@ -21,9 +21,9 @@
 
 /* Enough that one scan of the slow pattern takes well over the 100 ms
  * deadline without sanitizers too (about 0.6 s; 6 s with them). */
-enum { N_USERS = 25000 };
+enum { N_USERS = 50000 };
 
-static char slow_pattern[160];
+static char slow_pattern[ROSTER_MAX_PATTERN + 1];
 
 static void seed(const test_daemon *d)
 {
@@ -52,11 +52,13 @@ static void seed(const test_daemon *d)
     ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
     roster_arena_free(&a);
     store_close(st);
-    /* "%" then 127 'a's and a 'b' then "%": never matches a record. */
+    /* "%" then 'a's and a 'b' then "%", as long as a pattern may be: never
+     * matches a record, and costs the most a linear matcher spends on one
+     * (a word of state per 64 pattern characters, per record byte). */
     size_t n = 0;
     slow_pattern[n++] = '%';
-    memset(slow_pattern + n, 'a', 127);
-    n += 127;
+    memset(slow_pattern + n, 'a', ROSTER_MAX_PATTERN - 3);
+    n += ROSTER_MAX_PATTERN - 3;
     slow_pattern[n++] = 'b';
     slow_pattern[n++] = '%';
     slow_pattern[n] = 0;
