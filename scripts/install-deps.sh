@@ -11,7 +11,7 @@ packages=(
     clang libclang-rt-14-dev
     nodejs npm curl openssl
 )
-bench_packages=(wrk nginx-light hyperfine)
+bench_packages=(wrk nginx-light hyperfine libh2o-evloop-dev libmicrohttpd-dev)
 
 want=("${packages[@]}")
 if [ "${1:-}" = "--bench" ]; then
