@@ -3,8 +3,9 @@
  *
  *   idle_conns PORT N HOLD_S
  *
- * Prints "open K" (K connections that got a response) once all are
- * open, then sleeps HOLD_S seconds and exits, closing them. Used by run.sh
+ * Prints "open K failed F" (K connections that got a response within 10 s,
+ * F that did not) once all are tried, then sleeps HOLD_S seconds and
+ * exits, closing them. Used by run.sh
  * to measure a server's memory per idle connection. */
 #define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static const char request[] = "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -55,22 +57,25 @@ int main(int argc, char **argv)
     a.sin_family = AF_INET;
     a.sin_port = htons((uint16_t)port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int ok = 0;
+    int ok = 0, failed = 0;
+    struct timeval limit = {10, 0};
     for (int i = 0; i < n; i++) {
         int fd = socket(AF_INET, SOCK_STREAM, 0);
         if (fd < 0) {
             perror("idle_conns: socket");
             break;
         }
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
         if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
             write(fd, request, sizeof request - 1) != (ssize_t)(sizeof request - 1) ||
             read_response(fd) != 0) {
             close(fd);
+            failed++;
             continue;
         }
         ok++; /* the descriptor stays open until exit */
     }
-    printf("open %d\n", ok);
+    printf("open %d failed %d\n", ok, failed);
     fflush(stdout);
     sleep((unsigned)hold);
     return 0;

@@ -139,7 +139,7 @@ hz=$(getconf CLK_TCK)
 : >"$OUT"
 echo "# $(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg) ROUNDS=$ROUNDS DUR=$DUR" >>"$OUT"
 echo "# round conns server rps p50_us p99_us errors vcsw_per_req ivcsw_per_req cpu_us_per_req echo_vcsw_per_req echo_cpu_us_per_req rss_kb" >>"$OUT"
-for r in $(seq 1 "$ROUNDS"); do
+for r in $(seq 1 "$ROUNDS"); do # ROUNDS=0: only the idle measurement
     echo "round $r/$ROUNDS, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
     for c in $CONNS; do
         for s in "${servers[@]}"; do
@@ -176,12 +176,18 @@ done
 echo "# end $(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT"
 
 # Memory per idle keep-alive connection, on a freshly started server (the
-# load runs leave freed memory in the heap): RSS after 100 requests on 100
-# connections, then with IDLE connections open and idle.
-echo "# idle server base_kb with_idle_kb opened per_conn_bytes" >>"$OUT"
+# load runs leave freed memory in the heap) with an echo of its own (a
+# restarted peer must not meet an echo listener hit by nng #1518): RSS
+# after 100 requests on 100 connections, then with IDLE connections open
+# and idle.
+echo "# idle server base_kb with_idle_kb opened failed per_conn_bytes" >>"$OUT"
 for s in "${servers[@]}"; do
     kill -TERM "${pid[$s]}"
     wait "${pid[$s]}" 2>/dev/null || true
+    echo_url="ipc://$work/echo-$s.ipc"
+    "$bin/ceiling" echo "$echo_url" &
+    pids+=($!)
+    for _ in $(seq 1 100); do [ -S "$work/echo-$s.ipc" ] && break; sleep 0.05; done
     start "$s"
     wait_port "${port[$s]}"
     "$bin/idle_conns" "${port[$s]}" 100 0 >/dev/null
@@ -190,12 +196,12 @@ for s in "${servers[@]}"; do
     base=$(rss_kb "${ps_[@]}")
     "$bin/idle_conns" "${port[$s]}" "$IDLE" 4 >"$work/idle.out" &
     ipid=$!
-    for _ in $(seq 1 600); do grep -q '^open' "$work/idle.out" && break; sleep 0.1; done
+    for _ in $(seq 1 1800); do grep -q '^open' "$work/idle.out" && break; sleep 0.1; done
     sleep 0.5
     with=$(rss_kb "${ps_[@]}")
-    opened=$(sed -n 's/^open //p' "$work/idle.out")
+    read -r opened failed < <(awk '/^open/ {print $2, $4}' "$work/idle.out")
     wait $ipid || true
-    echo "idle $s $base $with $opened $(((with - base) * 1024 / (opened > 0 ? opened : 1)))" | tee -a "$OUT" >&2
+    echo "idle $s $base $with ${opened:-0} ${failed:--} $(((with - base) * 1024 / (${opened:-0} > 0 ? opened : 1)))" | tee -a "$OUT" >&2
 done
 
 python3 - "$OUT" <<'PY'
@@ -214,7 +220,7 @@ for f in rows:
     if f[2] not in names:
         names.append(f[2])
 med = lambda xs: st.median(float(x) for x in xs)
-print(head[0].lstrip("# "), "/", head[-1].lstrip("# "))
+print(head[0].lstrip("# "), "/", next((h for h in head if h.startswith("# end")), "").lstrip("# "))
 for c in sorted({int(f[1]) for f in rows}):
     print(f"\n{c} connections, median of {max(int(f[0]) for f in rows)} rounds:\n")
     hdr = "| server | req/s | vs nginx | p50 ms | p99 ms | errors | ctx switches/req (vol + invol) | CPU µs/req | echo ctx sw/req | echo CPU µs/req |"
@@ -236,8 +242,8 @@ for c in sorted({int(f[1]) for f in rows}):
         print(line)
 if idle:
     print(f"\nIdle keep-alive connections:\n")
-    print("| server | RSS before MB | RSS with idle MB | connections | bytes per idle connection |")
-    print("|---|---:|---:|---:|---:|")
+    print("| server | RSS before MB | RSS with idle MB | connections open | failed | bytes per idle connection |")
+    print("|---|---:|---:|---:|---:|---:|")
     for f in idle:
-        print(f"| {f[0]} | {int(f[1]) / 1024:.1f} | {int(f[2]) / 1024:.1f} | {f[3]} | {f[4]} |")
+        print(f"| {f[0]} | {int(f[1]) / 1024:.1f} | {int(f[2]) / 1024:.1f} | {f[3]} | {f[4]} | {f[5]} |")
 PY
