@@ -81,8 +81,11 @@ def read_response(s, limit=5.0):
 
 def post(port, body, extra=b""):
     s = conn(port)
-    s.sendall(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + extra
-              + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    try:
+        s.sendall(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + extra
+                  + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    except OSError:
+        pass  # a server may answer early and close: read what it sent
     st, data = read_response(s)
     s.close()
     return st, data
@@ -96,6 +99,16 @@ def probe_chunked(port):
     s.close()
     echoed = "echoed" if data.endswith(b'{"a":12}') else "NOT echoed"
     return f"{st}; body {echoed}"
+
+
+def probe_te_and_cl(port):
+    """Transfer-Encoding and Content-Length together (request smuggling)."""
+    s = conn(port)
+    s.sendall(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+              b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
+    st, _ = read_response(s, 2.0)
+    s.close()
+    return st
 
 
 def probe_expect(port, length):
@@ -210,8 +223,9 @@ def probe_cap(port, cap, n):
             s.sendall(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
         except OSError:
             pass
-    for s in socks:
+    for s in socks:  # every connection stays open until all are read
         results.append(read_response(s, 2.0)[0])
+    for s in socks:
         s.close()
     counts = {}
     for r in results:
@@ -273,6 +287,7 @@ def main():
     probes = [
         ("POST, Content-Length", lambda p: post(p, b'{"a":1}')[0]),
         ("chunked request body", probe_chunked),
+        ("Transfer-Encoding and Content-Length together", probe_te_and_cl),
         ("Expect: 100-continue, 10 B body", lambda p: probe_expect(p, 10)),
         ("Expect: 100-continue, Content-Length 2 MiB", lambda p: probe_expect(p, 2 << 20)),
         ("body 2 MiB, Content-Length", lambda p: post(p, b"x" * (2 << 20))[0]),
