@@ -16,7 +16,8 @@
  * Environment: FRONT_MAX_CONNS (MHD's connection limit, default 20000),
  * FRONT_MAX_BODY (bytes, default 1 MiB; larger gets 413),
  * FRONT_TIMEOUT_MS (MHD's connection timeout, whole seconds, default
- * 10000). SIGTERM/SIGINT: stop listening (MHD_quiesce_daemon), answer the
+ * 10000), FRONT_MEM_LIMIT (MHD's per-connection memory pool, which holds
+ * the request line, the headers and the read buffer; default 32 KiB). SIGTERM/SIGINT: stop listening (MHD_quiesce_daemon), answer the
  * requests in flight with Connection: close, then stop (at most 10 s). */
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -299,7 +300,8 @@ int main(int argc, char **argv)
         port, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)WORKERS, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)env_size("FRONT_MAX_CONNS", 20000), MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        env_size("FRONT_MEM_LIMIT", 32u << 10), MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, "mhd_front: cannot start on port %u\n", port);
