@@ -177,7 +177,8 @@ echo "# end $(date -u +%FT%TZ) load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT"
 
 # Memory per idle keep-alive connection, on a freshly started server (the
 # load runs leave freed memory in the heap) with an echo of its own (a
-# restarted peer must not meet an echo listener hit by nng #1518): RSS
+# restarted front dialing the echo the stopped ones had used once stalled;
+# nng 1.5.2's ipc listener bug #1518 is a candidate cause): RSS
 # after 100 requests on 100 connections, then with IDLE connections open
 # and idle.
 echo "# idle server base_kb with_idle_kb opened failed per_conn_bytes" >>"$OUT"
