@@ -311,7 +311,8 @@ int main(int argc, char **argv)
     h2o_config_init(&config);
     config.max_request_entity_size = env_size("FRONT_MAX_BODY", 1u << 20);
     config.http1.req_timeout = env_size("FRONT_TIMEOUT_MS", 10000);
-    h2o_hostconf_t *host = h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_hostconf_t *host =
+        h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *path = h2o_config_register_path(host, "/graphql", 0);
     h2o_handler_t *h = h2o_create_handler(path, sizeof *h);
     h->on_req = on_graphql;

@@ -17,8 +17,9 @@
  * FRONT_MAX_BODY (bytes, default 1 MiB; larger gets 413),
  * FRONT_TIMEOUT_MS (MHD's connection timeout, whole seconds, default
  * 10000), FRONT_MEM_LIMIT (MHD's per-connection memory pool, which holds
- * the request line, the headers and the read buffer; default 32 KiB). SIGTERM/SIGINT: stop listening (MHD_quiesce_daemon), answer the
- * requests in flight with Connection: close, then stop (at most 10 s). */
+ * the request line, the headers and the read buffer; default 32 KiB).
+ * SIGTERM/SIGINT: stop listening (MHD_quiesce_daemon), answer the requests
+ * in flight with Connection: close, then stop (at most 10 s). */
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <nng/nng.h>
@@ -176,9 +177,8 @@ static enum MHD_Result start_rpc(request *r)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)cls;
     (void)version;
