@@ -76,13 +76,13 @@ static h2o_globalconf_t config;
 static loop_thread loops[LOOPS];
 static const char *rpc_url; /* NULL: answer without the RPC */
 static size_t max_conns = 10000;
-static volatile sig_atomic_t stop_flag;
-static atomic_int loops_done;
+/* Read by the loop threads: an atomic, not only a sig_atomic_t. */
+static atomic_int stop_flag;
 
 static void on_term(int sig)
 {
     (void)sig;
-    stop_flag = 1;
+    atomic_store(&stop_flag, 1);
 }
 
 static void respond(h2o_req_t *req, const void *body, size_t len)
@@ -272,7 +272,7 @@ static void *loop_main(void *arg)
     t->listener = h2o_evloop_socket_create(t->loop, t->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     t->listener->data = t;
     h2o_socket_read_start(t->listener, on_accept);
-    while (!stop_flag)
+    while (!atomic_load(&stop_flag))
         h2o_evloop_run(t->loop, 100);
 
     /* Drain: no new connections; keep-alive connections close after the
@@ -285,7 +285,6 @@ static void *loop_main(void *arg)
         h2o_evloop_run(t->loop, 50);
     fprintf(stderr, "h2o_front: loop %ld drained, %zu connections left\n", (long)(t - loops),
             t->conns);
-    atomic_fetch_add(&loops_done, 1);
     return NULL;
 }
 
