@@ -107,8 +107,16 @@ def probe_te_and_cl(port):
     s.sendall(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
               b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
     st, _ = read_response(s, 2.0)
+    # RFC 9112 6.1: the server must close the connection after answering.
+    s.settimeout(1.0)
+    try:
+        after = "connection closed" if s.recv(1) == b"" else "more data"
+    except socket.timeout:
+        after = "connection kept open"
+    except ConnectionResetError:
+        after = "connection reset"
     s.close()
-    return st
+    return f"{st}; {after}"
 
 
 def probe_expect(port, length):
