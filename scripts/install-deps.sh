@@ -14,7 +14,7 @@ packages=(
     nodejs npm curl openssl
     systemd prometheus
 )
-bench_packages=(wrk nginx-light hyperfine)
+bench_packages=(wrk nginx-light hyperfine libh2o-evloop-dev libmicrohttpd-dev)
 
 want=("${packages[@]}")
 if [ "${1:-}" = "--bench" ]; then
