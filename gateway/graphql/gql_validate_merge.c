@@ -33,7 +33,7 @@
  * of fragments as long as the token limit allows costs about 15,000; the
  * documents that reach the budget nest fragment cycles in sub-selections
  * (which graphql-js recurses into without end). */
-#define MERGE_BUDGET 50000u
+#define MERGE_BUDGET 30000u
 /* Response-name groups larger than this are compared against their first
  * field only (keeps hostile documents linear). */
 #define PAIRWISE_MAX 32u
