@@ -442,7 +442,7 @@ int gql_validate(gql_errors *errs, const gql_schema *s, gql_document *doc)
  * each fragment is computed once and memoized: linear in the document.
  * The breadth of what fragments expand to is bounded elsewhere: field
  * collection spreads each fragment once per selection set, and field
- * merging stops after MERGE_BUDGET comparisons (gql_validate_merge.c).
+ * merging stops after MERGE_BUDGET units of work (gql_validate_merge.c).
  *
  * Nesting of selection sets with fragment spreads expanded, counted the way
  * the parser counts braces. memo holds each fragment's depth + 1 (0 = not

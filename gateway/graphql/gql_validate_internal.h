@@ -60,9 +60,9 @@ typedef struct vctx {
     defn_info *cur;        /* the definition being walked */
     uint8_t *reach_mark;   /* scratch of n_frags + 1 for reach() (gql_validate_usage.c) */
     uint32_t *reach_stack; /* idem */
-    uint32_t *frag_epoch;  /* field merging: fragment already gathered */
+    uint32_t *frag_epoch;  /* field merging: fragment already collected */
     uint32_t epoch;
-    uint64_t budget; /* field merging: comparisons made */
+    uint64_t budget; /* field merging: work done (MERGE_BUDGET units) */
     int budget_reported;
     uint32_t merge_depth;
     uint32_t n_errors; /* validation errors reported so far */

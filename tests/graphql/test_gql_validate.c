@@ -296,11 +296,38 @@ START_TEST(hostile_documents_stay_linear)
 }
 END_TEST
 
+START_TEST(shared_fragments_are_collected_once)
+{
+    /* 32 fields with one key, each spreading a fragment of 300 fields: 496
+     * comparisons of the same two sub-selections. Collecting the fragment
+     * for each of them would cost 496 * 600 fields, past the budget (the
+     * rule would give up with an error); collected once per document and
+     * compared once as a pair, the document is cheap and valid. */
+    char *q = malloc(64 * 1024);
+    size_t o = (size_t)sprintf(q, "{");
+    for (int i = 0; i < 32; i++)
+        o += (size_t)sprintf(q + o, " user(id: 1) { ...F }");
+    o += (size_t)sprintf(q + o, " } fragment F on UserModel {");
+    for (int i = 0; i < 300; i++)
+        o += (size_t)sprintf(q + o, " a%d: id", i);
+    o += (size_t)sprintf(q + o, " }");
+    gql_errors e;
+    gql_errors_init(&e);
+    gql_document *doc = NULL;
+    ck_assert_int_eq(gql_parse(&doc, &e, q, o, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(gql_validate(&e, schema, doc), ROSTER_E_OK);
+    gql_document_free(doc);
+    gql_errors_free(&e);
+    free(q);
+}
+END_TEST
+
 START_TEST(conflict_explanations_are_capped)
 {
     /* Two fragment chains with four aliases per level that conflict only
-     * at the bottom: each level's explanation would hold four of the level
-     * below (4^8 leaf reasons, megabytes). It is cut short instead. */
+     * at the bottom: each level's explanation could hold four of the level
+     * below (4^8 leaf reasons, megabytes). Each pair of fragments is
+     * compared once, so the explanation stays short. */
     char *q = malloc(64 * 1024);
     size_t o = (size_t)sprintf(q, "{ __type(name: \"UserModel\") { ...A0 ...B0 } }");
     for (int side = 0; side < 2; side++) {
@@ -322,6 +349,23 @@ START_TEST(conflict_explanations_are_capped)
         ck_assert_uint_lt(strlen(x->message), 2048);
         ck_assert_uint_le(x->n_locations, 128);
     }
+    gql_errors_free(&e);
+    /* One conflict with 200 conflicting subfields: the explanation is cut
+     * short and its locations capped. */
+    o = (size_t)sprintf(q, "{ __type(name: \"UserModel\") { ...A ...B } }");
+    for (int side = 0; side < 2; side++) {
+        o += (size_t)sprintf(q + o, " fragment %c on __Type { x: ofType {", side ? 'B' : 'A');
+        for (int k = 0; k < 200; k++)
+            o += (size_t)sprintf(q + o, " f%d: %s", k, side ? "kind" : "name");
+        o += (size_t)sprintf(q + o, " } }");
+    }
+    gql_errors_init(&e);
+    doc = NULL;
+    ck_assert_int_eq(gql_prepare(&doc, &e, schema, q, o, NULL), ROSTER_E_VALIDATION);
+    ck_assert_ptr_nonnull(e.head);
+    ck_assert_ptr_null(e.head->next);
+    ck_assert_uint_lt(strlen(e.head->message), 2048);
+    ck_assert_uint_le(e.head->n_locations, 128);
     ck_assert_ptr_nonnull(strstr(e.head->message, "(and more)"));
     gql_errors_free(&e);
     free(q);
@@ -394,6 +438,7 @@ static Suite *make(void)
     tcase_add_test(tc, error_counts);
     tcase_add_test(tc, hostile_documents_stay_linear);
     tcase_add_test(tc, depth_limit_with_fragments);
+    tcase_add_test(tc, shared_fragments_are_collected_once);
     tcase_add_test(tc, conflict_explanations_are_capped);
     tcase_add_test(tc, error_limit_stops_validation);
     suite_add_tcase(s, tc);
