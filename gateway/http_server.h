@@ -26,6 +26,11 @@ typedef struct gw_route {
     const char *path; /* "/graphql"; copied by nng */
     gw_route_fn fn;
     void *ud;
+    int tree; /* also every path below path ("/graphiql/..."), when no other route is exact */
+    /* CORS for this path (cors.h), borrowed until gw_http_free; NULL: none.
+     * The server answers preflights itself and adds the CORS headers to
+     * every other answer of the route. */
+    const struct gw_cors *cors;
 } gw_route;
 
 /* Starts serving `listen_url` (http://host:port; port 0 picks one) with the
