@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "cors.h"
 
 static const char *header(const gw_cors_answer *a, const char *name)
@@ -133,6 +134,32 @@ START_TEST(actual_requests)
 }
 END_TEST
 
+/* --cors-origins and ROSTER_GATEWAY_CORS_ORIGINS. */
+START_TEST(options)
+{
+    gw_config c;
+    roster_err_detail d = {{0}};
+    gw_config_defaults(&c);
+    ck_assert_str_eq(c.cors_origins, "");
+    char *argv[] = {"roster-gateway", "--cors-origins", "https://app.example,http://localhost:3000",
+                    NULL};
+    ck_assert_int_eq(gw_config_from_args(&c, 3, argv, &d), ROSTER_E_OK);
+    ck_assert_str_eq(c.cors_origins, "https://app.example,http://localhost:3000");
+    char *bad[] = {"roster-gateway", "--cors-origins", "*", NULL};
+    ck_assert_int_eq(gw_config_from_args(&c, 3, bad, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "cors-origins");
+    ck_assert_str_eq(c.cors_origins, "https://app.example,http://localhost:3000");
+
+    gw_config_defaults(&c);
+    setenv("ROSTER_GATEWAY_CORS_ORIGINS", "https://env.example", 1);
+    ck_assert_int_eq(gw_config_from_env(&c, &d), ROSTER_E_OK);
+    ck_assert_str_eq(c.cors_origins, "https://env.example");
+    setenv("ROSTER_GATEWAY_CORS_ORIGINS", "https://env.example/path", 1);
+    ck_assert_int_eq(gw_config_from_env(&c, &d), ROSTER_E_INVALID_ARGUMENT);
+    unsetenv("ROSTER_GATEWAY_CORS_ORIGINS");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("gw_cors");
@@ -140,6 +167,7 @@ int main(void)
     tcase_add_test(tc, origin_lists);
     tcase_add_test(tc, preflight);
     tcase_add_test(tc, actual_requests);
+    tcase_add_test(tc, options);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
