@@ -144,9 +144,7 @@ void gw_graphiql_asset(gw_static_answer *out, const char *method, const char *ur
 
 void gw_static_answer_send(gw_req *r, const gw_static_answer *a)
 {
-    int head = strcmp(gw_req_method(r), "HEAD") == 0;
-    gw_req_respond(r, a->status, a->content_type, head ? NULL : a->body, head ? 0 : a->len,
-                   a->headers, a->n_headers);
+    gw_req_respond(r, a->status, a->content_type, a->body, a->len, a->headers, a->n_headers);
 }
 
 void gw_graphiql_route(gw_req *r, void *ud)

@@ -51,7 +51,7 @@ void gw_graphiql_page(gw_static_answer *out);
  * than GET and HEAD. Borrowed for the call. */
 void gw_graphiql_asset(gw_static_answer *out, const char *method, const char *uri);
 
-/* Answers r with a (HEAD gets the headers and no body). */
+/* Answers r with a (a HEAD request gets the headers alone). */
 void gw_static_answer_send(gw_req *r, const gw_static_answer *a);
 
 /* gw_route_fn for gw_graphiql_prefix (a tree route); ud is unused. */

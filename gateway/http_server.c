@@ -291,7 +291,7 @@ void gw_req_respond(gw_req *r, uint16_t status, const char *content_type, const 
         rv = nng_http_res_set_header(res, "Connection", "close");
     /* nng cannot copy 0 bytes (it allocates them); an empty body needs
      * Content-Length: 0, except on a 204, which must not carry one
-     * (RFC 9110 8.6). */
+     * (RFC 9110 8.6). nng itself sends a HEAD answer without its body. */
     if (rv == 0 && len > 0)
         rv = nng_http_res_copy_data(res, body, len);
     else if (rv == 0 && status != 204)

@@ -78,8 +78,8 @@ int64_t gw_req_start_ns(const gw_req *r);
 
 /* Answers r with `status`, a Content-Type (NULL for none), `len` bytes of
  * body (copied) and optional extra headers given as name/value pairs
- * (n_extra pairs in `extra`, copied). r must not be used afterwards. Any
- * thread. */
+ * (n_extra pairs in `extra`, copied); a 204 gets no Content-Length, and
+ * a HEAD request no body. r must not be used afterwards. Any thread. */
 void gw_req_respond(gw_req *r, uint16_t status, const char *content_type, const char *body,
                     size_t len, const char *const *extra, size_t n_extra);
 

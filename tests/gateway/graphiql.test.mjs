@@ -93,6 +93,15 @@ test('assets: content types, cache headers, licenses, 404 and 405', async () => 
     const cache = /\d+\.\d+\.\d+/.test(ref) ? 'public, max-age=31536000, immutable' : 'no-cache';
     assert.equal(r.headers.get('cache-control'), cache, ref);
   }
+  // HEAD: the headers a GET gets, the GET's length, no body.
+  const head = await fetch(`${s.url}/graphiql/roster.js`, { method: 'HEAD' });
+  const js = await (await fetch(`${s.url}/graphiql/roster.js`)).arrayBuffer();
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('content-length'), String(js.byteLength));
+  assert.equal((await head.arrayBuffer()).byteLength, 0);
+  const pageHead = await fetch(`${s.url}/graphql`, { method: 'HEAD', headers: { accept: BROWSER } });
+  assert.equal(pageHead.headers.get('content-type'), 'text/html; charset=utf-8');
+  assert.equal(pageHead.headers.get('content-length'), String(Buffer.byteLength(page.text)));
   const lic = await fetch(`${s.url}/graphiql/LICENSES.txt`);
   assert.equal(lic.status, 200);
   assert.match(await lic.text(), /graphiql 3\.8\.3 MIT[\s\S]*react 18\.3\.1 MIT[\s\S]*react-dom 18\.3\.1 MIT/);
