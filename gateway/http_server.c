@@ -497,7 +497,7 @@ int gw_http_start(gw_http **out, const char *listen_url, const char *allowed_hos
      * Host check runs on every path (nng prefers exact paths to trees). */
     for (size_t i = 0; i <= n_routes; i++) {
         nng_http_handler *hh = NULL;
-        gw_route rt = i < n_routes ? routes[i] : (gw_route){"/", not_found, NULL};
+        gw_route rt = i < n_routes ? routes[i] : (gw_route){.path = "/", .fn = not_found};
         h->routes[i].http = h;
         h->routes[i].route = rt;
         if ((rv = nng_http_handler_alloc(&hh, rt.path, handle)) != 0 ||

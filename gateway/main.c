@@ -179,15 +179,18 @@ int main(int argc, char **argv)
         goto fail;
     gw_token_http tokens = {.up = up, .timeout_ms = cfg.timeout_ms};
     gw_route routes[] = {
-        {"/graphql", gw_graphql_route, gql, 0, cors},
+        {.path = "/graphql", .fn = gw_graphql_route, .ud = gql, .cors = cors},
         /* The ROQ platform's paths, for its SDKs. */
-        {"/v01/server/graphql", gw_graphql_route, gql, 0, cors},
-        {"/v01/authorize/serviceAccount", gw_token_service_route, &tokens, 0, cors},
-        {"/v01/authorize", gw_token_user_route, &tokens, 0, cors},
-        {"/healthz", gw_probe_healthz, &probes},
-        {"/readyz", gw_probe_readyz, &probes},
-        {"/metrics", gw_probe_metrics, &probes},
-        {gw_graphiql_prefix, gw_graphiql_route, NULL, 1},
+        {.path = "/v01/server/graphql", .fn = gw_graphql_route, .ud = gql, .cors = cors},
+        {.path = "/v01/authorize/serviceAccount",
+         .fn = gw_token_service_route,
+         .ud = &tokens,
+         .cors = cors},
+        {.path = "/v01/authorize", .fn = gw_token_user_route, .ud = &tokens, .cors = cors},
+        {.path = "/healthz", .fn = gw_probe_healthz, .ud = &probes},
+        {.path = "/readyz", .fn = gw_probe_readyz, .ud = &probes},
+        {.path = "/metrics", .fn = gw_probe_metrics, .ud = &probes},
+        {.path = gw_graphiql_prefix, .fn = gw_graphiql_route, .tree = 1},
     };
     if ((rc = gw_http_start(&http, cfg.listen, cfg.allowed_hosts, cfg.max_body, routes,
                             sizeof routes / sizeof routes[0], &d)) != ROSTER_E_OK) {
