@@ -403,7 +403,8 @@ static void handle(nng_aio *aio)
             /* A preflight has no body; if one was sent, close rather than
              * read it as the next request. */
             const char *hdr[] = {"Connection", "close"};
-            int body = nng_http_req_get_header(req, "Content-Length") != NULL ||
+            const char *cl = nng_http_req_get_header(req, "Content-Length");
+            int body = (cl != NULL && strcmp(cl, "0") != 0) ||
                        nng_http_req_get_header(req, "Transfer-Encoding") != NULL;
             r->cors = ca;
             static const char refused[] = "cross-origin request not allowed\n";

@@ -385,6 +385,17 @@ START_TEST(tree_routes_cors_and_empty_bodies)
     ck_assert_msg(strstr(r, "HTTP/1.1 403") != NULL, "%s", r);
     ck_assert_ptr_null(strstr(r, "Access-Control-"));
     free(r);
+    /* Content-Length: 0 keeps the connection; a body closes it. */
+    r = exchange_str("OPTIONS /api HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n"
+                     "Access-Control-Request-Method: GET\r\nContent-Length: 0\r\n\r\n"
+                     "GET /api HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ck_assert_msg(strstr(r, "HTTP/1.1 204") != NULL && strstr(r, "HTTP/1.1 201") != NULL, "%s", r);
+    free(r);
+    r = exchange_str("OPTIONS /api HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n"
+                     "Access-Control-Request-Method: GET\r\nContent-Length: 4\r\n\r\nbody");
+    ck_assert_msg(strstr(r, "HTTP/1.1 204") != NULL, "%s", r);
+    ck_assert_ptr_nonnull(strstr(r, "Connection: close"));
+    free(r);
     /* An answer of the route gets the headers; other routes do not. */
     r = exchange_str("GET /api HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n"
                      "Connection: close\r\n\r\n");
