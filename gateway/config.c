@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "cors.h"
+
 #include "error.h"
 
 #include <ctype.h>
@@ -116,6 +118,7 @@ enum {
     OPT_UPSTREAM_TLS_INSECURE,
     OPT_ALLOWED_HOSTS,
     OPT_METRICS_REQUIRE_KEY,
+    OPT_CORS_ORIGINS,
 };
 
 /* One table drives options, environment variables and the help text. */
@@ -143,6 +146,9 @@ static const opt_def opts[] = {
     {OPT_ALLOWED_HOSTS, "allowed-hosts", "ROSTER_GATEWAY_ALLOWED_HOSTS", "LIST",
      "Host header values served, comma list (default: the listen host, localhost, 127.0.0.1, "
      "[::1], each with or without the port); others get 421"},
+    {OPT_CORS_ORIGINS, "cors-origins", "ROSTER_GATEWAY_CORS_ORIGINS", "LIST",
+     "origins whose pages may call the API paths (CORS), comma list of exact "
+     "scheme://host[:port]; default none"},
     {OPT_METRICS_REQUIRE_KEY, "metrics-require-key", "ROSTER_GATEWAY_METRICS_REQUIRE_KEY", NULL,
      "/metrics answers only requests with an admin API key (Authorization: Bearer)"},
     {OPT_MAX_BODY, "max-body", "ROSTER_GATEWAY_MAX_BODY", "BYTES",
@@ -252,6 +258,15 @@ static int apply(gw_config *c, const opt_def *d, const char *v, const char *src,
         else
             snprintf(c->allowed_hosts, sizeof c->allowed_hosts, "%s", v);
         break;
+    case OPT_CORS_ORIGINS: {
+        gw_cors *cors = NULL;
+        if (strlen(v) >= sizeof c->cors_origins || gw_cors_new(&cors, v, NULL) != ROSTER_E_OK)
+            rc = ROSTER_E_INVALID_ARGUMENT;
+        else
+            snprintf(c->cors_origins, sizeof c->cors_origins, "%s", v);
+        gw_cors_free(cors);
+        break;
+    }
     case OPT_MAX_BODY:
         if ((rc = parse_u64(&n, v, 64, 64u * 1024 * 1024)) == 0)
             c->max_body = (size_t)n;

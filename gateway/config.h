@@ -16,6 +16,7 @@ typedef struct gw_config {
     char upstream_name[256];   /* tls+tcp://: expected certificate name ("" = URL host) */
     int upstream_tls_insecure; /* tls+tcp:// without --upstream-ca allowed (unverified) */
     char allowed_hosts[1024];  /* Host header allowlist, comma list ("" = the defaults) */
+    char cors_origins[2048];   /* CORS origins, comma list ("" = none) */
     int metrics_require_key;   /* /metrics needs an admin key */
     char schema_path[1024];    /* SDL file served; "" = the built-in copy */
     size_t max_body;           /* bytes of a POST body (413 past it) */

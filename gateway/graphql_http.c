@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "error.h"
+#include "graphiql.h"
 #include "log.h"
 #include "metrics.h"
 #include "request_params.h"
@@ -272,6 +273,12 @@ static void authed(int err, bool admin, const char *message, void *ud)
 void gw_graphql_route(gw_req *r, void *ud)
 {
     gw_graphql *g = ud;
+    if (gw_graphiql_page_wanted(gw_req_method(r), gw_req_uri(r), gw_req_header(r, "Accept"))) {
+        gw_static_answer page;
+        gw_graphiql_page(&page);
+        gw_static_answer_send(r, &page);
+        return;
+    }
     gw_exec *x = calloc(1, sizeof *x);
     if (x == NULL) {
         gw_req_respond(r, 503, CT_JSON, "{\"errors\":[{\"message\":\"out of memory\"}]}", 40, NULL,

@@ -11,11 +11,12 @@
 #include <strings.h>
 
 #include "clock.h"
+#include "cors.h"
 #include "error.h"
 #include "log.h"
 #include "metrics.h"
 
-#define MAX_ROUTES    8
+#define MAX_ROUTES    16
 #define MAX_HOSTS     32
 #define HOST_NAME_CAP 256
 #define KEEP_BODY_CAP (64u * 1024u) /* larger body buffers are released after use */
@@ -37,7 +38,8 @@ struct gw_req {
     size_t body_len;
     size_t body_cap;
     int64_t start_ns;
-    int continuing; /* rx_aio is writing "100 Continue" before the body */
+    int continuing;      /* rx_aio is writing "100 Continue" before the body */
+    gw_cors_answer cors; /* headers added to the answer (borrowed from req) */
 };
 
 /* An allowed Host: the name (lower case, IPv6 in brackets) and the port it
@@ -231,6 +233,7 @@ static void pool_put(gw_req *r)
     }
     r->body_len = 0;
     r->continuing = 0;
+    r->cors.n_headers = 0;
     r->req = NULL;
     r->conn = NULL;
     r->http_aio = NULL;
@@ -281,10 +284,18 @@ void gw_req_respond(gw_req *r, uint16_t status, const char *content_type, const 
         rv = nng_http_res_set_header(res, "Content-Type", content_type);
     for (size_t i = 0; rv == 0 && i < n_extra; i++)
         rv = nng_http_res_set_header(res, extra[2 * i], extra[2 * i + 1]);
+    /* Added, not set: Vary may already name Accept. */
+    for (size_t i = 0; rv == 0 && i < r->cors.n_headers; i++)
+        rv = nng_http_res_add_header(res, r->cors.headers[2 * i], r->cors.headers[2 * i + 1]);
     if (rv == 0 && atomic_load(&r->http->draining))
         rv = nng_http_res_set_header(res, "Connection", "close");
-    if (rv == 0)
-        rv = nng_http_res_copy_data(res, body ? body : "", len);
+    /* nng cannot copy 0 bytes (it allocates them); an empty body needs
+     * Content-Length: 0, except on a 204, which must not carry one
+     * (RFC 9110 8.6). nng itself sends a HEAD answer without its body. */
+    if (rv == 0 && len > 0)
+        rv = nng_http_res_copy_data(res, body, len);
+    else if (rv == 0 && status != 204)
+        rv = nng_http_res_set_header(res, "Content-Length", "0");
     gw_metrics_http_status(status);
     pool_put(r);
     if (rv != 0) {
@@ -368,6 +379,7 @@ static void handle(nng_aio *aio)
     r->req = req;
     r->conn = conn;
     r->body_len = 0;
+    r->cors.n_headers = 0;
 
     const char *host = nng_http_req_get_header(req, "Host");
     if (!host_allowed(rc->http, host)) {
@@ -379,6 +391,31 @@ static void handle(nng_aio *aio)
         static const char msg[] = "misdirected request: this gateway does not serve that Host\n";
         gw_req_respond(r, 421, "text/plain; charset=utf-8", msg, sizeof msg - 1, hdr, 1);
         return;
+    }
+
+    if (rc->route.cors != NULL) {
+        gw_cors_answer ca;
+        gw_cors_decide(&ca, rc->route.cors, nng_http_req_get_method(req),
+                       nng_http_req_get_header(req, "Origin"),
+                       nng_http_req_get_header(req, "Access-Control-Request-Method"),
+                       nng_http_req_get_header(req, "Access-Control-Request-Headers"));
+        if (ca.preflight) {
+            /* A preflight has no body; if one was sent, close rather than
+             * read it as the next request. */
+            const char *hdr[] = {"Connection", "close"};
+            const char *cl = nng_http_req_get_header(req, "Content-Length");
+            int body = (cl != NULL && strcmp(cl, "0") != 0) ||
+                       nng_http_req_get_header(req, "Transfer-Encoding") != NULL;
+            r->cors = ca;
+            static const char refused[] = "cross-origin request not allowed\n";
+            if (ca.status == 204)
+                gw_req_respond(r, 204, NULL, NULL, 0, hdr, body ? 1 : 0);
+            else
+                gw_req_respond(r, ca.status, "text/plain; charset=utf-8", refused,
+                               sizeof refused - 1, hdr, body ? 1 : 0);
+            return;
+        }
+        r->cors = ca;
     }
 
     const char *te = nng_http_req_get_header(req, "Transfer-Encoding");
@@ -461,14 +498,14 @@ int gw_http_start(gw_http **out, const char *listen_url, const char *allowed_hos
      * Host check runs on every path (nng prefers exact paths to trees). */
     for (size_t i = 0; i <= n_routes; i++) {
         nng_http_handler *hh = NULL;
-        gw_route rt = i < n_routes ? routes[i] : (gw_route){"/", not_found, NULL};
+        gw_route rt = i < n_routes ? routes[i] : (gw_route){.path = "/", .fn = not_found};
         h->routes[i].http = h;
         h->routes[i].route = rt;
         if ((rv = nng_http_handler_alloc(&hh, rt.path, handle)) != 0 ||
             (rv = nng_http_handler_set_method(hh, NULL)) != 0 ||
             (rv = nng_http_handler_collect_body(hh, false, 0)) != 0 ||
             (rv = nng_http_handler_set_data(hh, &h->routes[i], NULL)) != 0 ||
-            (i == n_routes && (rv = nng_http_handler_set_tree(hh)) != 0) ||
+            ((i == n_routes || rt.tree) && (rv = nng_http_handler_set_tree(hh)) != 0) ||
             (rv = nng_http_server_add_handler(h->server, hh)) != 0) {
             nng_http_handler_free(hh);
             rc = roster_fail(detail, from_nng(rv), "routes", "cannot add HTTP handler %s: %s",

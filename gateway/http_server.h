@@ -26,6 +26,11 @@ typedef struct gw_route {
     const char *path; /* "/graphql"; copied by nng */
     gw_route_fn fn;
     void *ud;
+    int tree; /* also every path below path ("/graphiql/..."), when no other route is exact */
+    /* CORS for this path (cors.h), borrowed until gw_http_free; NULL: none.
+     * The server answers preflights itself and adds the CORS headers to
+     * every other answer of the route. */
+    const struct gw_cors *cors;
 } gw_route;
 
 /* Starts serving `listen_url` (http://host:port; port 0 picks one) with the
@@ -73,8 +78,8 @@ int64_t gw_req_start_ns(const gw_req *r);
 
 /* Answers r with `status`, a Content-Type (NULL for none), `len` bytes of
  * body (copied) and optional extra headers given as name/value pairs
- * (n_extra pairs in `extra`, copied). r must not be used afterwards. Any
- * thread. */
+ * (n_extra pairs in `extra`, copied); a 204 gets no Content-Length, and
+ * a HEAD request no body. r must not be used afterwards. Any thread. */
 void gw_req_respond(gw_req *r, uint16_t status, const char *content_type, const char *body,
                     size_t len, const char *const *extra, size_t n_extra);
 

@@ -13,7 +13,9 @@
 #include "auth.h"
 #include "clock.h"
 #include "config.h"
+#include "cors.h"
 #include "error.h"
+#include "graphiql.h"
 #include "graphql.h"
 #include "graphql_http.h"
 #include "http_server.h"
@@ -135,6 +137,7 @@ int main(int argc, char **argv)
     gql_cache *cache = NULL;
     gw_graphql *gql = NULL;
     gw_http *http = NULL;
+    gw_cors *cors = NULL;
     gw_probes probes = {0};
     int exit_code = 1;
 
@@ -172,16 +175,22 @@ int main(int argc, char **argv)
     probes.up = up;
     probes.cache = cache;
     probes.auth = cfg.metrics_require_key ? auth : NULL;
+    if ((rc = gw_cors_new(&cors, cfg.cors_origins, &d)) != ROSTER_E_OK)
+        goto fail;
     gw_token_http tokens = {.up = up, .timeout_ms = cfg.timeout_ms};
     gw_route routes[] = {
-        {"/graphql", gw_graphql_route, gql},
+        {.path = "/graphql", .fn = gw_graphql_route, .ud = gql, .cors = cors},
         /* The ROQ platform's paths, for its SDKs. */
-        {"/v01/server/graphql", gw_graphql_route, gql},
-        {"/v01/authorize/serviceAccount", gw_token_service_route, &tokens},
-        {"/v01/authorize", gw_token_user_route, &tokens},
-        {"/healthz", gw_probe_healthz, &probes},
-        {"/readyz", gw_probe_readyz, &probes},
-        {"/metrics", gw_probe_metrics, &probes},
+        {.path = "/v01/server/graphql", .fn = gw_graphql_route, .ud = gql, .cors = cors},
+        {.path = "/v01/authorize/serviceAccount",
+         .fn = gw_token_service_route,
+         .ud = &tokens,
+         .cors = cors},
+        {.path = "/v01/authorize", .fn = gw_token_user_route, .ud = &tokens, .cors = cors},
+        {.path = "/healthz", .fn = gw_probe_healthz, .ud = &probes},
+        {.path = "/readyz", .fn = gw_probe_readyz, .ud = &probes},
+        {.path = "/metrics", .fn = gw_probe_metrics, .ud = &probes},
+        {.path = gw_graphiql_prefix, .fn = gw_graphiql_route, .tree = 1},
     };
     if ((rc = gw_http_start(&http, cfg.listen, cfg.allowed_hosts, cfg.max_body, routes,
                             sizeof routes / sizeof routes[0], &d)) != ROSTER_E_OK) {
@@ -230,6 +239,7 @@ fail:
      * new requests are already refused, so none reaches the closed client. */
     gw_upstream_free(up);
     gw_http_free(http);
+    gw_cors_free(cors);
     gw_graphql_free(gql);
     gql_cache_free(cache);
     gw_resolvers_free(res);

@@ -9,10 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* Quality the Accept header gives `type` ("application/json"): the q of the
- * most specific matching range, 0 when none matches. *exact is set when a
- * range names the type itself. */
-static double accept_quality(const char *accept, const char *type, int *exact)
+double gw_accept_quality(const char *accept, const char *type, int *exact)
 {
     double best_q = 0;
     int best_spec = -1;
@@ -66,8 +63,8 @@ int gw_negotiate(const char *accept)
     if (accept == NULL || *accept == '\0')
         return 0;
     int gr_exact, js_exact;
-    double gr = accept_quality(accept, "application/graphql-response+json", &gr_exact);
-    double js = accept_quality(accept, "application/json", &js_exact);
+    double gr = gw_accept_quality(accept, "application/graphql-response+json", &gr_exact);
+    double js = gw_accept_quality(accept, "application/json", &js_exact);
     if (gr <= 0 && js <= 0)
         return -1;
     if (gr > js)

@@ -25,6 +25,12 @@ typedef struct gw_params {
     char *get_buf; /* decoded GET parameters (owned) */
 } gw_params;
 
+/* The quality the Accept header `accept` gives the media type `type`
+ * ("application/json"): the q of the most specific matching range, 0 when
+ * none matches. *exact is set to 1 when a range names the type itself, else
+ * 0. Both strings are borrowed for the call. */
+double gw_accept_quality(const char *accept, const char *type, int *exact);
+
 /* The response media type for an Accept header (NULL = absent):
  * 1 application/graphql-response+json (asked for by name, with a q-value
  * at least application/json's), 0 application/json, -1 neither is

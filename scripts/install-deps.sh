@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package Roster needs to build, test and benchmark
 # (systemd for systemd-analyze and prometheus for promtool: the tests check
-# the unit files and the gateway's /metrics with them).
+# the unit files and the gateway's /metrics with them; chromium and
+# chromium-driver for the GraphiQL page's test in a headless browser).
 # Idempotent; run as root (or with sudo available).
 set -euo pipefail
 
@@ -13,6 +14,7 @@ packages=(
     clang libclang-rt-14-dev
     nodejs npm curl openssl
     systemd prometheus
+    chromium chromium-driver
 )
 bench_packages=(wrk nginx-light hyperfine libh2o-evloop-dev libmicrohttpd-dev)
 

@@ -1,7 +1,8 @@
 /* The gateway's HTTP front (http_server.c) on a real loopback socket:
  * bodies, the size limit, chunked refusal, answers from another thread,
- * keep-alive with pooled requests, draining, the Host allowlist; plus the status mapping and
- * the metrics text. */
+ * keep-alive with pooled requests, draining, the Host allowlist, prefix
+ * routes, CORS preflights and headers, empty bodies; plus the status
+ * mapping and the metrics text. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -12,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cors.h"
 #include "error.h"
 #include "http_server.h"
 #include "metrics.h"
@@ -52,7 +54,8 @@ static gw_http *h;
 
 static void setup(void)
 {
-    gw_route routes[] = {{"/echo", echo_route, NULL}, {"/hello", hello_route, NULL}};
+    gw_route routes[] = {{.path = "/echo", .fn = echo_route},
+                         {.path = "/hello", .fn = hello_route}};
     roster_err_detail d = {{0}};
     ck_assert_int_eq(gw_http_start(&h, "http://127.0.0.1:0", "x,localhost", 1024, routes, 2, &d),
                      ROSTER_E_OK);
@@ -194,7 +197,7 @@ START_TEST(bad_listen_url)
 {
     gw_http *x = NULL;
     roster_err_detail d = {{0}};
-    gw_route routes[] = {{"/a", hello_route, NULL}};
+    gw_route routes[] = {{.path = "/a", .fn = hello_route}};
     ck_assert_int_ne(gw_http_start(&x, "not a url", NULL, 10, routes, 1, &d), ROSTER_E_OK);
     ck_assert_ptr_null(x);
     ck_assert_ptr_nonnull(strstr(d.message, "not a url"));
@@ -306,7 +309,7 @@ START_TEST(default_hosts)
 {
     gw_http *x = NULL;
     roster_err_detail d = {{0}};
-    gw_route routes[] = {{"/hello", hello_route, NULL}};
+    gw_route routes[] = {{.path = "/hello", .fn = hello_route}};
     ck_assert_int_eq(gw_http_start(&x, "http://127.0.0.1:0", NULL, 1024, routes, 1, &d),
                      ROSTER_E_OK);
     gw_http *keep = h;
@@ -341,6 +344,83 @@ START_TEST(default_hosts)
 }
 END_TEST
 
+static void empty_route(gw_req *r, void *ud)
+{
+    (void)ud;
+    gw_req_respond(r, 200, NULL, NULL, 0, NULL, 0);
+}
+
+START_TEST(tree_routes_cors_and_empty_bodies)
+{
+    gw_http *x = NULL;
+    gw_cors *cors = NULL;
+    roster_err_detail d = {{0}};
+    ck_assert_int_eq(gw_cors_new(&cors, "https://app.example", &d), ROSTER_E_OK);
+    gw_route routes[] = {
+        {.path = "/api", .fn = hello_route, .cors = cors},
+        {.path = "/files", .fn = hello_route, .tree = 1},
+        {.path = "/empty", .fn = empty_route},
+    };
+    ck_assert_int_eq(gw_http_start(&x, "http://127.0.0.1:0", "x", 1024, routes, 3, &d),
+                     ROSTER_E_OK);
+    gw_http *keep = h;
+    h = x;
+    char *r = exchange_str("GET /files/a/b.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ck_assert_msg(strstr(r, "HTTP/1.1 201") != NULL, "%s", r);
+    free(r);
+    r = exchange_str("GET /filesx HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ck_assert_msg(strstr(r, "HTTP/1.1 404") != NULL, "%s", r);
+    free(r);
+    /* A granted preflight: 204, no body, no Content-Length, the route not run. */
+    r = exchange_str("OPTIONS /api HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n"
+                     "Access-Control-Request-Method: POST\r\n"
+                     "Access-Control-Request-Headers: authorization\r\nConnection: close\r\n\r\n");
+    ck_assert_msg(strstr(r, "HTTP/1.1 204") != NULL, "%s", r);
+    ck_assert_ptr_nonnull(strstr(r, "Access-Control-Allow-Origin: https://app.example\r\n"));
+    ck_assert_ptr_null(strstr(r, "Content-Length"));
+    ck_assert_ptr_null(strstr(r, "none"));
+    free(r);
+    r = exchange_str("OPTIONS /api HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n"
+                     "Access-Control-Request-Method: POST\r\nConnection: close\r\n\r\n");
+    ck_assert_msg(strstr(r, "HTTP/1.1 403") != NULL, "%s", r);
+    ck_assert_ptr_null(strstr(r, "Access-Control-"));
+    free(r);
+    /* Content-Length: 0 keeps the connection; a body closes it. */
+    r = exchange_str("OPTIONS /api HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n"
+                     "Access-Control-Request-Method: GET\r\nContent-Length: 0\r\n\r\n"
+                     "GET /api HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ck_assert_msg(strstr(r, "HTTP/1.1 204") != NULL && strstr(r, "HTTP/1.1 201") != NULL, "%s", r);
+    free(r);
+    r = exchange_str("OPTIONS /api HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n"
+                     "Access-Control-Request-Method: GET\r\nContent-Length: 4\r\n\r\nbody");
+    ck_assert_msg(strstr(r, "HTTP/1.1 204") != NULL, "%s", r);
+    ck_assert_ptr_nonnull(strstr(r, "Connection: close"));
+    free(r);
+    /* An answer of the route gets the headers; other routes do not. */
+    r = exchange_str("GET /api HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n"
+                     "Connection: close\r\n\r\n");
+    ck_assert_msg(strstr(r, "HTTP/1.1 201") != NULL, "%s", r);
+    ck_assert_ptr_nonnull(strstr(r, "Access-Control-Allow-Origin: https://app.example\r\n"));
+    ck_assert_ptr_nonnull(strstr(r, "Vary: Origin\r\n"));
+    free(r);
+    r = exchange_str("GET /files/x HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n"
+                     "Connection: close\r\n\r\n");
+    ck_assert_ptr_null(strstr(r, "Access-Control-"));
+    free(r);
+    /* An empty body is sent with Content-Length: 0, on a kept-alive
+     * connection. */
+    r = exchange_str("GET /empty HTTP/1.1\r\nHost: x\r\n\r\n"
+                     "GET /empty HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ck_assert_int_eq(count(r, "HTTP/1.1 200"), 2);
+    ck_assert_int_eq(count(r, "Content-Length: 0\r\n"), 2);
+    free(r);
+    h = keep;
+    usleep(20000);
+    gw_http_free(x);
+    gw_cors_free(cors);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("gw_http");
@@ -355,6 +435,7 @@ int main(void)
     tcase_add_test(tc, drain_refuses_new_requests);
     tcase_add_test(tc, host_allowlist);
     tcase_add_test(tc, default_hosts);
+    tcase_add_test(tc, tree_routes_cors_and_empty_bodies);
     suite_add_tcase(s, tc);
     TCase *tc2 = tcase_create("plain");
     tcase_add_test(tc2, bad_listen_url);
