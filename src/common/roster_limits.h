@@ -30,10 +30,11 @@
  * and body header take at most 8 bytes; the rest is margin. */
 #define ROSTER_REPLY_ENVELOPE 1024u
 #define ROSTER_MAX_REPLY_BODY (ROSTER_MAX_REPLY - ROSTER_REPLY_ENVELOPE)
+
 /* What one request may make the service allocate, checked on the wire
  * bytes before protobuf-c unpacks them (src/rpc/rpc_wire_scan.c). */
-#define ROSTER_MAX_UNKNOWN_FIELDS   64 /* fields of unknown number in one message */
-#define ROSTER_MAX_WIRE_DEPTH       16 /* messages nested in a request */
+#define ROSTER_MAX_UNKNOWN_FIELDS   64   /* fields of unknown number in one message */
+#define ROSTER_MAX_WIRE_DEPTH       16   /* messages nested in a request */
 #define ROSTER_MAX_REPEATED_DEFAULT 1000 /* a repeated field with no row below */
 #define ROSTER_MAX_CALL_ARENA       (64u * 1024u * 1024u) /* per-call arena, bytes */
 
