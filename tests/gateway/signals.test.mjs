@@ -24,7 +24,7 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT']) {
     const exit = s.stopGateway(signal);
     const results = await Promise.allSettled(pending);
     const r = await exit;
-    assert.deepEqual(r, { code: 0, signal: null });
+    assert.deepEqual(r, { code: 0, signal: null }, g.stderrText);
     for (const p of results) {
       if (p.status === 'fulfilled') assert.ok([200, 503].includes(p.value.status), String(p.value.status));
     }
@@ -41,7 +41,7 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT']) {
     const exit = s.stopUsers(signal);
     const results = await Promise.allSettled(pending);
     const r = await exit;
-    assert.deepEqual(r, { code: 0, signal: null });
+    assert.deepEqual(r, { code: 0, signal: null }, u.stderrText);
     assert.match(u.stderrText, new RegExp(`event=shutdown_begin signal=${signal}`));
     const created = [];
     for (const p of results) {
