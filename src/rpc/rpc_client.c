@@ -5,6 +5,7 @@
 #include "nng_gate.h"
 #include "roster_limits.h"
 #include "rpc_envelope.h"
+#include "rpc_pipe_set.h"
 #include "rpc_tls.h"
 
 #include <nng/nng.h>
@@ -66,8 +67,8 @@ struct rpc_client {
     /* Every nng_ctx_send/recv goes through it; close shuts it before
      * closing the socket (nng_gate.h says why). */
     roster_nng_gate gate;
-    atomic_ullong retries; /* idempotent calls sent again after a reset */
-    atomic_int pipes;
+    atomic_ullong retries;         /* idempotent calls sent again after a reset */
+    rpc_pipe_set pipes;            /* open connections (counted by id: rpc_pipe_set.h) */
     _Atomic int64_t down_since_ns; /* when the last connection went (or open) */
     uint32_t default_timeout_ms;
     char *credential; /* sent when a call gives none; owned, wiped at close */
@@ -169,7 +170,7 @@ static void slot_fail_nng(slot *s, int rv)
 {
     rpc_client *cl = s->cl;
     if (rv == NNG_ETIMEDOUT) {
-        if (atomic_load(&cl->pipes) == 0)
+        if (rpc_pipe_set_count(&cl->pipes) == 0)
             slot_fail(s, ROSTER_E_UNAVAILABLE, "service unavailable: no connection");
         else
             slot_fail(s, ROSTER_E_DEADLINE_EXCEEDED, "deadline exceeded: no reply in time");
@@ -312,12 +313,12 @@ static void slot_fail_cb(void *arg)
 
 static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
-    (void)p;
     rpc_client *cl = arg;
+    uint32_t id = (uint32_t)nng_pipe_id(p);
     if (ev == NNG_PIPE_EV_ADD_POST) {
-        atomic_fetch_add(&cl->pipes, 1);
+        rpc_pipe_set_added(&cl->pipes, id);
     } else if (ev == NNG_PIPE_EV_REM_POST) {
-        if (atomic_fetch_sub(&cl->pipes, 1) == 1)
+        if (rpc_pipe_set_removed(&cl->pipes, id) == 0)
             atomic_store(&cl->down_since_ns, roster_mono_ns());
     }
 }
@@ -341,7 +342,7 @@ int rpc_client_open(rpc_client **out, const char *url, const rpc_client_options 
     pthread_cond_init(&cl->cv, NULL);
     roster_nng_gate_init(&cl->gate);
     atomic_init(&cl->retries, 0);
-    atomic_init(&cl->pipes, 0);
+    rpc_pipe_set_init(&cl->pipes);
     atomic_init(&cl->down_since_ns, roster_mono_ns());
     atomic_init(&cl->seq, 0);
     cl->default_timeout_ms = o.default_timeout_ms ? o.default_timeout_ms : 30000;
@@ -422,6 +423,7 @@ void rpc_client_close(rpc_client *cl)
     pthread_mutex_destroy(&cl->mu);
     pthread_cond_destroy(&cl->cv);
     roster_nng_gate_destroy(&cl->gate);
+    rpc_pipe_set_fini(&cl->pipes);
     if (cl->credential != NULL) {
         memset(cl->credential, 0, strlen(cl->credential));
         free(cl->credential);
@@ -431,7 +433,7 @@ void rpc_client_close(rpc_client *cl)
 
 bool rpc_client_connected(const rpc_client *c)
 {
-    return atomic_load(&((rpc_client *)c)->pipes) > 0;
+    return rpc_pipe_set_count(&((rpc_client *)c)->pipes) > 0;
 }
 
 uint64_t rpc_client_retries(const rpc_client *c)
@@ -445,7 +447,7 @@ static void slot_start(slot *s, nng_msg *msg, uint32_t timeout_ms)
     rpc_client *cl = s->cl;
     s->start_ns = roster_mono_ns();
     s->end_ns = s->start_ns + ((int64_t)timeout_ms + DEADLINE_GRACE_MS) * 1000000;
-    if (atomic_load(&cl->pipes) == 0 &&
+    if (rpc_pipe_set_count(&cl->pipes) == 0 &&
         s->start_ns - atomic_load(&cl->down_since_ns) > UNAVAILABLE_AFTER_NS) {
         nng_msg_free(msg);
         s->state = SL_FAIL;

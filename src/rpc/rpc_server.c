@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Why the server is a fixed pool of recycled (context, aio) pairs.
  *
@@ -558,6 +559,13 @@ static int listener_restore(void *arg)
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
     }
+    /* Clients whose connections the close drops redial within
+     * milliseconds; one that reaches the old ipc socket before nng has
+     * let go of it is left waiting for nng's 10-second handshake timeout.
+     * Removing the socket file first makes such a dial fail at once
+     * (ENOENT), and the client dials again once the new listener is up. */
+    if (strncmp(s->url, "ipc://", 6) == 0)
+        unlink(s->url + 6);
     nng_listener_close(s->listener);
     int err = ROSTER_E_UNAVAILABLE;
     /* The address is free again at once; retry briefly in case not. */
