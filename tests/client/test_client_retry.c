@@ -290,8 +290,13 @@ START_TEST(reads_retried_writes_never_twice)
         pthread_join(tw[i], NULL);
 
     ck_assert_msg(daemon_log_has(&d, "event=listener_restored"), "no restore (see %s)", d.log);
-    ck_assert_msg(roster_call_retries(lib) > 0, "libroster-client never retried");
-    ck_assert_msg(rpc_client_retries(gw) > 0, "rpc_client never retried");
+    int restores = daemon_log_count(&d, "event=listener_restored");
+    ck_assert_msg(roster_call_retries(lib) > 0,
+                  "libroster-client never retried (%d restores; reader 0: %d ok, %d unavailable)",
+                  restores, r[0].n.ok, r[0].n.unavailable);
+    ck_assert_msg(rpc_client_retries(gw) > 0,
+                  "rpc_client never retried (%d restores; reader %d: %d ok, %d unavailable)",
+                  restores, NR - 1, r[NR - 1].n.ok, r[NR - 1].n.unavailable);
     for (int i = 0; i < NR; i++) {
         ck_assert_msg(r[i].n.failed == 0, "reader %d: %d of %d reads failed, last %s", i,
                       r[i].n.failed, r[i].n.failed + r[i].n.ok, r[i].n.last);
@@ -318,8 +323,7 @@ START_TEST(reads_retried_writes_never_twice)
     fprintf(stderr,
             "retry: %d restores, retries lib=%llu gw=%llu, writes ok=%d unknown=%d, "
             "unavailable %d\n",
-            daemon_log_count(&d, "event=listener_restored"),
-            (unsigned long long)roster_call_retries(lib),
+            restores, (unsigned long long)roster_call_retries(lib),
             (unsigned long long)rpc_client_retries(gw), ok, unknown, n_unavailable);
 
     roster_client_close(lib);
