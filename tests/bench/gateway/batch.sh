@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Cross-request batching (measures, never fails on time): user(id) through
+# two roster-gateways on one roster-users, one with --batch-lookups yes and
+# one with no, in the same run. For each connection count in CONNS
+# (default "32 256") the two are run ROUNDS times (default 3), alternating
+# which goes first, so drift on a shared machine hits both alike. Prints
+# one row per run (req/s, p50, p99, and upstream RPCs and shared lookups
+# per HTTP request from the gateway's /metrics) and the on/off ratios of
+# the medians.
+#   tests/bench/gateway/batch.sh
+# USERS users (default 10000) seeded through the gateway; DUR seconds per
+# run (default 5); BUILD a Release build (default build/gw-rel, configured
+# and built here). Loopback ports 23321-23322; set NETNS=1 to run in a
+# private network namespace (unshare -n) so no other process's ports
+# collide. The requests carry the admin key roster-users mints at start.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../../.." && pwd)"
+cd "$root"
+
+if [ "${NETNS:-0}" = 1 ] && [ -z "${ROSTER_IN_NETNS:-}" ]; then
+    build=${BUILD:-build/gw-rel}
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DROSTER_TESTS=OFF >/dev/null
+    cmake --build "$build" --target roster-users roster-gateway -j2 >/dev/null
+    exec unshare -n bash -c 'ip link set lo up && ROSTER_IN_NETNS=1 BUILT=1 exec "$0"' "$0"
+fi
+
+USERS=${USERS:-10000}
+DUR=${DUR:-5}
+ROUNDS=${ROUNDS:-3}
+CONNS=${CONNS:-"32 256"}
+build=${BUILD:-build/gw-rel}
+P_ON=23321 P_OFF=23322
+
+if [ -z "${BUILT:-}" ]; then
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DROSTER_TESTS=OFF >/dev/null
+    cmake --build "$build" --target roster-users roster-gateway -j2 >/dev/null
+fi
+
+work="$(mktemp -d /tmp/roster-batch-bench.XXXXXX)"
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+wait_http() { # url
+    for _ in $(seq 1 200); do
+        curl -s -o /dev/null "$1" && return 0
+        sleep 0.05
+    done
+    echo "no answer from $1" >&2
+    return 1
+}
+
+mkdir -p "$work/data"
+"$build/src/users/roster-users" --data "$work/data" --listen "ipc://$work/users.ipc" \
+    --init-admin-key "$work/admin.key" 2>"$work/users.log" &
+pids+=($!)
+for _ in $(seq 1 200); do [ -S "$work/users.ipc" ] && [ -s "$work/admin.key" ] && break; sleep 0.05; done
+key=$(cat "$work/admin.key")
+for p in on off; do
+    port=$P_ON batch=yes
+    [ $p = off ] && port=$P_OFF batch=no
+    "$build/gateway/roster-gateway" --listen "http://127.0.0.1:$port" \
+        --upstream "ipc://$work/users.ipc" --batch-lookups $batch --log-level warn \
+        2>"$work/gateway-$p.log" &
+    pids+=($!)
+    wait_http "http://127.0.0.1:$port/healthz"
+done
+
+echo "seeding $USERS users..." >&2
+node "$here/seed.mjs" "http://127.0.0.1:$P_ON/graphql" "$USERS" "$work/ids.txt" "$key"
+
+# Sum of a metric's samples whose line matches a pattern, from one gateway.
+metric() { # port name [pattern]
+    curl -s "http://127.0.0.1:$1/metrics" | awk -v n="$2" -v pat="${3:-}" \
+        'index($0, n) == 1 && (pat == "" || index($0, pat)) {s += $NF} END {printf "%d\n", s}'
+}
+
+# One run: prints "name conns rps p50_us p99_us rpcs_per_req shared_per_req errors".
+run() { # name port conns
+    local name=$1 port=$2 c=$3 r0 q0 s0 r1 q1 s1 out
+    r0=$(metric "$port" roster_gateway_upstream_rpc_total)
+    q0=$(metric "$port" roster_gateway_requests_total)
+    s0=$(metric "$port" roster_gateway_upstream_batched_lookups_total)
+    out=$(wrk -t2 -c"$c" -d"${DUR}s" -s "$here/gql.lua" "http://127.0.0.1:$port/graphql" -- \
+        user "$work/ids.txt" run "$key" | sed -n 's/^RESULT //p')
+    r1=$(metric "$port" roster_gateway_upstream_rpc_total)
+    q1=$(metric "$port" roster_gateway_requests_total)
+    s1=$(metric "$port" roster_gateway_upstream_batched_lookups_total)
+    node -e '
+const [name, c, o, r, q, s] = process.argv.slice(1);
+const x = JSON.parse(o);
+console.log([name, c, x.rps.toFixed(0), x.p50_us, x.p99_us, (r / q).toFixed(3), (s / q).toFixed(3),
+  x.socket_errors + x.non2xx].join(" "));' "$name" "$c" "$out" $((r1 - r0)) $((q1 - q0)) $((s1 - s0))
+}
+
+# Warm both (page cache, document caches, connections).
+DUR=2 run on $P_ON 32 >/dev/null
+DUR=2 run off $P_OFF 32 >/dev/null
+
+results="$work/results.txt"
+: >"$results"
+for c in $CONNS; do
+    for i in $(seq 1 "$ROUNDS"); do
+        if [ $((i % 2)) = 1 ]; then order="on off"; else order="off on"; fi
+        for p in $order; do
+            port=$P_ON
+            [ $p = off ] && port=$P_OFF
+            run $p $port "$c" | tee -a "$results" >&2
+        done
+    done
+done
+
+node - "$results" <<'JS'
+const fs = require('fs');
+const rows = fs.readFileSync(process.argv[2], 'utf8').trim().split('\n').map((l) => {
+  const [name, conns, rps, p50, p99, rpcs, shared, errors] = l.split(' ');
+  return { name, conns: +conns, rps: +rps, p50: +p50, p99: +p99, rpcs: +rpcs, shared: +shared, errors: +errors };
+});
+const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[(s.length - 1) >> 1]; };
+console.log('| connections | batching | run | req/s | p50 ms | p99 ms | upstream RPCs / request | shared lookups / request | errors |');
+console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+const seen = {};
+for (const r of rows) {
+  const k = `${r.conns}-${r.name}`;
+  seen[k] = (seen[k] || 0) + 1;
+  console.log(`| ${r.conns} | ${r.name} | ${seen[k]} | ${r.rps} | ${(r.p50 / 1000).toFixed(2)} | ${(r.p99 / 1000).toFixed(2)} | ${r.rpcs.toFixed(3)} | ${r.shared.toFixed(3)} | ${r.errors} |`);
+}
+console.log('');
+console.log('| connections | on/off req/s (median) | on/off p99 (median) | RPCs / request on | off |');
+console.log('|---:|---:|---:|---:|---:|');
+for (const c of [...new Set(rows.map((r) => r.conns))]) {
+  const on = rows.filter((r) => r.conns === c && r.name === 'on');
+  const off = rows.filter((r) => r.conns === c && r.name === 'off');
+  const m = (xs, f) => med(xs.map(f));
+  console.log(`| ${c} | ${(m(on, (r) => r.rps) / m(off, (r) => r.rps)).toFixed(2)} | ${(m(on, (r) => r.p99) / m(off, (r) => r.p99)).toFixed(2)} | ${m(on, (r) => r.rpcs).toFixed(3)} | ${m(off, (r) => r.rpcs).toFixed(3)} |`);
+}
+JS
