@@ -157,6 +157,7 @@ int main(int argc, char **argv)
         goto fail;
     gw_batcher_options bo = gw_batcher_defaults();
     bo.batch_max = cfg.batch_max;
+    bo.max_in_flight = cfg.batch_in_flight;
     if (cfg.batch_lookups && (rc = gw_batcher_new(&batcher, &bo, gw_upstream_send, up)) != 0)
         goto fail;
     if ((rc = gw_resolvers_new(&res, schema, up, batcher, cfg.max_page, cfg.max_rpcs)) !=

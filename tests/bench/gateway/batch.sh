@@ -10,7 +10,8 @@
 #   tests/bench/gateway/batch.sh
 # USERS users (default 10000) seeded through the gateway; DUR seconds per
 # run (default 5); BUILD a Release build (default build/gw-rel, configured
-# and built here). Loopback ports 23321-23322; set NETNS=1 to run in a
+# and built here); ON_ARGS more options for the gateway with batching
+# (e.g. "--batch-in-flight 2"). Loopback ports 23321-23322; set NETNS=1 to run in a
 # private network namespace (unshare -n) so no other process's ports
 # collide. The requests carry the admin key roster-users mints at start.
 set -euo pipefail
@@ -62,10 +63,10 @@ pids+=($!)
 for _ in $(seq 1 200); do [ -S "$work/users.ipc" ] && [ -s "$work/admin.key" ] && break; sleep 0.05; done
 key=$(cat "$work/admin.key")
 for p in on off; do
-    port=$P_ON batch=yes
-    [ $p = off ] && port=$P_OFF batch=no
+    port=$P_ON batch=(--batch-lookups yes ${ON_ARGS:-})
+    [ $p = off ] && port=$P_OFF batch=(--batch-lookups no)
     "$build/gateway/roster-gateway" --listen "http://127.0.0.1:$port" \
-        --upstream "ipc://$work/users.ipc" --batch-lookups $batch --log-level warn \
+        --upstream "ipc://$work/users.ipc" "${batch[@]}" --log-level warn \
         2>"$work/gateway-$p.log" &
     pids+=($!)
     wait_http "http://127.0.0.1:$port/healthz"
