@@ -11,9 +11,10 @@
 # USERS users (default 10000) seeded through the gateway; DUR seconds per
 # run (default 5); BUILD a Release build (default build/gw-rel, configured
 # and built here); ON_ARGS more options for the gateway with batching
-# (e.g. "--batch-in-flight 2"). Loopback ports 23321-23322; set NETNS=1 to run in a
-# private network namespace (unshare -n) so no other process's ports
-# collide. The requests carry the admin key roster-users mints at start.
+# (e.g. "--batch-in-flight 2"). Loopback ports 23321-23322; NETNS=1 runs
+# everything in a private network namespace (unshare -n), so no other
+# process's ports collide. The requests carry the admin key roster-users
+# mints at start.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
