@@ -13,6 +13,9 @@
 #include "rpc_wire_scan.h"
 
 #define GROUP_BUCKETS 64
+/* How much later than its own deadline a lookup may be answered because it
+ * waited in a queue: the millisecond RPC timeouts are rounded up to. */
+#define QUEUE_SLACK_NS 1000000LL
 
 static const char *const kind_names[GW_LOOKUP__COUNT] = {"user", "tenant", "tenant_count"};
 
@@ -31,6 +34,11 @@ struct group {
     gw_lookup *head, *tail; /* the queue */
     size_t queued;          /* ids in the queue */
     unsigned in_flight;
+    /* Upper bounds on when the queued lookups' batch, and every batch in
+     * flight, ends: the latest deadline among their lookups (INT64_MAX for
+     * none); 0 when there are none. A batch's RPC deadline is the earliest
+     * of its lookups', so it ends by then. */
+    int64_t queued_by, flight_by;
     bool keyless;
     size_t cred_len;
     char cred[]; /* NUL-terminated copy of the credential */
@@ -145,11 +153,23 @@ static void group_drop(kind_state *k, group *g)
     free(g);
 }
 
+static int64_t until(const gw_lookup *l)
+{
+    return l->deadline_ns ? l->deadline_ns : INT64_MAX;
+}
+
+static int64_t later(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+
 /* Takes g's whole queue as the next batch's lookups and counts that batch
  * in flight. Under k->mu. */
 static gw_lookup *group_take(kind_state *k, group *g)
 {
     gw_lookup *l = g->head;
+    g->flight_by = later(g->flight_by, g->queued_by);
+    g->queued_by = 0;
     k->queued -= g->queued;
     g->head = g->tail = NULL;
     g->queued = 0;
@@ -305,7 +325,8 @@ static void batch_reply(const gw_rpc_reply *r, void *ud)
     if (g != NULL) {
         kind_state *k = &b->kinds[bt->kind];
         pthread_mutex_lock(&k->mu);
-        g->in_flight--;
+        if (--g->in_flight == 0)
+            g->flight_by = 0;
         if (g->head != NULL)
             next = group_take(k, g);
         else if (g->in_flight == 0)
@@ -354,14 +375,18 @@ void gw_batcher_get(gw_batcher *b, gw_lookup *l)
     gw_lookup *full = NULL;
     pthread_mutex_lock(&k->mu);
     group *g = group_find(k, l);
-    if (g == NULL || (g->in_flight > 0 && k->queued + l->n_ids > b->o.max_queued)) {
-        /* Out of memory, or the queue bound: sent alone, at once. */
+    if (g == NULL || (g->in_flight > 0 &&
+                      (k->queued + l->n_ids > b->o.max_queued ||
+                       (l->deadline_ns && l->deadline_ns + QUEUE_SLACK_NS < g->flight_by)))) {
+        /* Out of memory, the queue bound, or a deadline before the batches
+         * in flight may end: sent alone, at once. */
         pthread_mutex_unlock(&k->mu);
         batch_send(b, l->kind, NULL, l);
         return;
     }
     if (g->in_flight < b->o.max_in_flight && g->head == NULL) {
         g->in_flight++;
+        g->flight_by = later(g->flight_by, until(l));
         pthread_mutex_unlock(&k->mu);
         batch_send(b, l->kind, g, l);
         return;
@@ -374,6 +399,7 @@ void gw_batcher_get(gw_batcher *b, gw_lookup *l)
     else
         g->head = l;
     g->tail = l;
+    g->queued_by = later(g->queued_by, until(l));
     g->queued += l->n_ids;
     k->queued += l->n_ids;
     gw_lookup *also = NULL;

@@ -366,22 +366,24 @@ START_TEST(deadlines)
 {
     gw_batcher *b = fresh(0, 0);
     int64_t now = roster_mono_ns();
-    gw_lookup l[4];
-    got g[4];
+    const int64_t ms = 1000000LL;
+    struct timespec ts = {0, 5 * 1000000L};
+    gw_lookup l[6];
+    got g[6];
     lookup(&l[0], &g[0], GW_LOOKUP_USER, "k", 1, id_a, 1);
-    l[0].deadline_ns = now + 60 * 1000000000LL;
+    l[0].deadline_ns = now + 1 * ms;
     gw_batcher_get(b, &l[0]);
     ck_assert_uint_eq(n_calls, 1);
     ck_assert(calls[0].deadline_ns == l[0].deadline_ns);
     /* Queued: one expiring very soon, one later, one with none. */
     lookup(&l[1], &g[1], GW_LOOKUP_USER, "k", 1, id_b, 1);
-    l[1].deadline_ns = now + 2 * 1000000LL;
+    l[1].deadline_ns = now + 2 * ms;
     lookup(&l[2], &g[2], GW_LOOKUP_USER, "k", 1, id_c, 1);
-    l[2].deadline_ns = now + 30 * 1000000000LL;
+    l[2].deadline_ns = now + 30000 * ms;
     lookup(&l[3], &g[3], GW_LOOKUP_USER, "k", 1, id_d, 1);
     for (int i = 1; i < 4; i++)
         gw_batcher_get(b, &l[i]);
-    struct timespec ts = {0, 5 * 1000000L};
+    ck_assert_uint_eq(n_calls, 1);
     nanosleep(&ts, NULL);
     answer(0);
     /* The expired lookup failed without being sent; the batch carries
@@ -392,23 +394,43 @@ START_TEST(deadlines)
     ck_assert_uint_eq(n_calls, 2);
     ck_assert_uint_eq(calls[1].n_ids, 2);
     ck_assert(calls[1].deadline_ns == l[2].deadline_ns);
+    /* That batch may run until its lookups' latest deadline (none): a
+     * lookup due before then does not wait behind it but leaves alone. */
+    lookup(&l[4], &g[4], GW_LOOKUP_USER, "k", 1, id_a, 1);
+    l[4].deadline_ns = now + 60000 * ms;
+    gw_batcher_get(b, &l[4]);
+    ck_assert_uint_eq(n_calls, 3);
+    ck_assert(calls[2].deadline_ns == l[4].deadline_ns);
+    /* One without a deadline may wait. */
+    lookup(&l[5], &g[5], GW_LOOKUP_USER, "k", 1, id_b, 1);
+    gw_batcher_get(b, &l[5]);
+    ck_assert_uint_eq(n_calls, 3);
     answer(1);
     ck_assert_str_eq(g[2].email[0], "u-c");
     ck_assert_str_eq(g[3].email[0], "u-d");
+    ck_assert_uint_eq(n_calls, 4);
+    ck_assert(calls[3].deadline_ns == 0);
+    answer(2);
+    answer(3);
+    ck_assert_str_eq(g[4].email[0], "u-a");
+    ck_assert_str_eq(g[5].email[0], "u-b");
     /* All queued lookups expired: nothing is sent and the group is free. */
+    now = roster_mono_ns();
     lookup(&l[0], &g[0], GW_LOOKUP_USER, "k", 1, id_a, 1);
+    l[0].deadline_ns = now + 1 * ms;
     gw_batcher_get(b, &l[0]);
     lookup(&l[1], &g[1], GW_LOOKUP_USER, "k", 1, id_b, 1);
-    l[1].deadline_ns = roster_mono_ns() + 1000000LL;
+    l[1].deadline_ns = now + 1 * ms;
     gw_batcher_get(b, &l[1]);
+    ck_assert_uint_eq(n_calls, 5);
     nanosleep(&ts, NULL);
-    answer(2);
+    answer(4);
     ck_assert_int_eq(g[1].status, ROSTER_STATUS_DEADLINE_EXCEEDED);
-    ck_assert_uint_eq(n_calls, 3);
+    ck_assert_uint_eq(n_calls, 5);
     lookup(&l[2], &g[2], GW_LOOKUP_USER, "k", 1, id_c, 1);
     gw_batcher_get(b, &l[2]);
-    ck_assert_uint_eq(n_calls, 4);
-    answer(3);
+    ck_assert_uint_eq(n_calls, 6);
+    answer(5);
     ck_assert_int_eq(g[2].called, 1);
     gw_batcher_free(b);
 }
