@@ -263,13 +263,8 @@ static void batch_send(gw_batcher *b, gw_lookup_kind kind, group *g, gw_lookup *
     *tail = NULL;
     batch *bt = live ? malloc(sizeof *bt + n_ids * sizeof bt->ids[0]) : NULL;
     if (bt != NULL) {
-        bt->b = b;
-        bt->kind = kind;
-        bt->g = g;
-        bt->head = live;
-        bt->n_lookups = n_lookups;
-        bt->n_ids = n_ids;
-        bt->on_stack = false;
+        *bt = (batch){
+            .b = b, .kind = kind, .g = g, .head = live, .n_lookups = n_lookups, .n_ids = n_ids};
         for (gw_lookup *l = live; l; l = l->next)
             for (size_t i = 0; i < l->n_ids; i++)
                 bt->ids[l->first + i] = l->ids[i];
@@ -278,18 +273,14 @@ static void batch_send(gw_batcher *b, gw_lookup_kind kind, group *g, gw_lookup *
         next = l->next;
         lookup_fail(l, ROSTER_STATUS_DEADLINE_EXCEEDED, "deadline exceeded");
     }
-    if (live == NULL) {
-        /* Nothing to send: the slot this batch held in g is free again. */
-        gw_rpc_reply none = {.status = ROSTER_STATUS_OK};
-        batch empty = {.b = b, .kind = kind, .g = g, .on_stack = true};
-        batch_reply(&none, &empty);
-        return;
-    }
     if (bt == NULL) {
-        batch failed = {
+        /* Nothing left to send, or no memory for it (those left fail): the
+         * slot this batch held in g is free again either way. */
+        batch stand = {
             .b = b, .kind = kind, .g = g, .head = live, .n_lookups = n_lookups, .on_stack = true};
-        gw_rpc_reply r = {.status = ROSTER_STATUS_RESOURCE_EXHAUSTED, .message = "out of memory"};
-        batch_reply(&r, &failed);
+        gw_rpc_reply r = {.status = live ? ROSTER_STATUS_RESOURCE_EXHAUSTED : ROSTER_STATUS_OK,
+                          .message = live ? "out of memory" : ""};
+        batch_reply(&r, &stand);
         return;
     }
     gw_metrics_batch(kind, n_lookups);
