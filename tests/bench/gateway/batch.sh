@@ -101,7 +101,7 @@ run() { # name port conns
     r0=$(metric "$port" roster_gateway_upstream_rpc_total)
     q0=$(metric "$port" roster_gateway_requests_total)
     s0=$(metric "$port" roster_gateway_upstream_batched_lookups_total)
-    out=$(wrk -t2 -c"$c" -d"${DUR}s" -s "$here/gql.lua" "http://127.0.0.1:$port/graphql" -- \
+    out=$(wrk -t"$((c < 2 ? 1 : 2))" -c"$c" -d"${DUR}s" -s "$here/gql.lua" "http://127.0.0.1:$port/graphql" -- \
         user "$work/ids.txt" run "$key" | sed -n 's/^RESULT //p')
     r1=$(metric "$port" roster_gateway_upstream_rpc_total)
     q1=$(metric "$port" roster_gateway_requests_total)
