@@ -14,8 +14,10 @@
  * during one round trip leave together on the next.
  *
  * Deadlines: a batch is sent with the earliest deadline of its lookups
- * (so no lookup waits past its own), and a lookup whose deadline has
- * passed when its batch leaves fails DEADLINE_EXCEEDED without being sent.
+ * (so no lookup in it waits past its own); a lookup queues only behind
+ * batches that end by its own deadline (within 1 ms), else it is sent at
+ * once, alone; and a queued lookup whose deadline has passed when its
+ * batch leaves fails DEADLINE_EXCEEDED without being sent.
  * A failed batch is reported to each lookup with `shared` set when it
  * carried other lookups; the caller then sends its own request alone, so
  * a failure caused by one request (or a batch deadline earlier than its
