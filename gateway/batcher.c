@@ -181,7 +181,7 @@ static gw_lookup *group_take(kind_state *k, group *g)
 
 int gw_batch_split(gw_batch_item *items, size_t n, const uint8_t *body, size_t len)
 {
-    const uint8_t *p = body, *end = body + len;
+    const uint8_t *p = body, *end = len ? body + len : body;
     size_t n_rec = 0, n_found = 0;
     gw_batch_item tmp[64];
     gw_batch_item *it = n <= 64 ? tmp : malloc(n * sizeof *it);
