@@ -9,6 +9,9 @@
 // admin's requests in the same burst succeed; a user token asking for
 // another user gets FORBIDDEN while its own lookups succeed). /metrics
 // shows lookups that shared an RPC with batching on, and none with it off.
+// With roster-users stopped (SIGSTOP), waves of requests queued behind one
+// another's batches each end at their own deadline, not before and not at
+// a later request's.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -217,4 +220,45 @@ test('batching off: the same answers, body for body, and no batch RPCs', async (
 test('batch-max 2, and two batches in flight: answers unchanged', async () => {
   await sameAnswersWith(['--batch-max', '2']);
   await sameAnswersWith(['--batch-in-flight', '2']);
+});
+
+test('deadlines stay per request: a stalled service answers each request at its own deadline', async () => {
+  const timeout = 1500;
+  await s.stopGateway();
+  await s.startGateway(['--timeout-ms', String(timeout)]);
+  await s.waitReady();
+  // The key is verified now and cached for a second: the lookups below
+  // reach the batcher rather than a key check.
+  assert.equal((await s.gql(Q_USER, { id: usersA[0] })).status, 200);
+  s.users.kill('SIGSTOP');
+  try {
+    const one = async (id) => {
+      const t0 = Date.now();
+      const r = await s.gql(Q_USER, { id });
+      return { r, ms: Date.now() - t0 };
+    };
+    // Four waves 250 ms apart: the later waves queue behind the first
+    // wave's batch, whose RPC deadline is the first wave's.
+    const waves = [];
+    for (let w = 0; w < 4; w++) {
+      waves.push(Promise.all(usersA.slice(0, 6).map((id) => one(id))));
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    const all = (await Promise.all(waves)).flat();
+    let fieldLevel = 0;
+    for (const { r, ms } of all) {
+      assert.equal(r.body.errors[0].extensions.code, 'DEADLINE_EXCEEDED', r.text);
+      if (r.status === 200) fieldLevel++;
+      // Not before its own deadline, and not long after it (the RPC
+      // client waits 50 ms past a deadline for the service's own answer).
+      assert.ok(ms >= timeout - 50, `answered after ${ms} ms, before its deadline`);
+      assert.ok(ms <= timeout + 350, `answered after ${ms} ms, well past its deadline`);
+    }
+    assert.ok(fieldLevel > 0, 'some lookups went through the batcher');
+  } finally {
+    s.users.kill('SIGCONT');
+  }
+  await s.waitReady();
+  const r = await s.gql(Q_USER, { id: usersA[1] });
+  assert.equal(r.body.data.user.id, usersA[1]);
 });
