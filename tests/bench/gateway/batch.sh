@@ -150,12 +150,18 @@ for (const r of rows) {
   console.log(`| ${r.conns} | ${r.name} | ${seen[k]} | ${r.rps} | ${(r.p50 / 1000).toFixed(2)} | ${(r.p99 / 1000).toFixed(2)} | ${r.rpcs.toFixed(3)} | ${r.shared.toFixed(3)} | ${r.gcpu} | ${r.ucpu} | ${r.errors} |`);
 }
 console.log('');
-console.log('| connections | on/off req/s (median) | on/off p99 (median) | RPCs / request on | off | on/off gateway CPU / request | on/off roster-users CPU / request |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| connections | on/off req/s (median) | on/off req/s (geometric mean of the rounds) | on/off p99 (median) | RPCs / request on | off | on/off gateway CPU / request | on/off roster-users CPU / request |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const c of [...new Set(rows.map((r) => r.conns))]) {
   const on = rows.filter((r) => r.conns === c && r.name === 'on');
   const off = rows.filter((r) => r.conns === c && r.name === 'off');
   const m = (xs, f) => med(xs.map(f));
-  console.log(`| ${c} | ${(m(on, (r) => r.rps) / m(off, (r) => r.rps)).toFixed(2)} | ${(m(on, (r) => r.p99) / m(off, (r) => r.p99)).toFixed(2)} | ${m(on, (r) => r.rpcs).toFixed(3)} | ${m(off, (r) => r.rpcs).toFixed(3)} | ${(m(on, (r) => r.gcpu) / m(off, (r) => r.gcpu)).toFixed(2)} | ${(m(on, (r) => r.ucpu) / m(off, (r) => r.ucpu)).toFixed(2)} |`);
+  // Round i's two runs are next to each other in time: their ratio
+  // cancels the machine's drift between rounds.
+  const n = Math.min(on.length, off.length);
+  let lg = 0;
+  for (let i = 0; i < n; i++) lg += Math.log(on[i].rps / off[i].rps);
+  const gm = Math.exp(lg / n);
+  console.log(`| ${c} | ${(m(on, (r) => r.rps) / m(off, (r) => r.rps)).toFixed(2)} | ${gm.toFixed(2)} | ${(m(on, (r) => r.p99) / m(off, (r) => r.p99)).toFixed(2)} | ${m(on, (r) => r.rpcs).toFixed(3)} | ${m(off, (r) => r.rpcs).toFixed(3)} | ${(m(on, (r) => r.gcpu) / m(off, (r) => r.gcpu)).toFixed(2)} | ${(m(on, (r) => r.ucpu) / m(off, (r) => r.ucpu)).toFixed(2)} |`);
 }
 JS
