@@ -15,7 +15,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { startStack, metricSum } from './lib.mjs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { startStack, metricSum, waitFor } from './lib.mjs';
 
 const port = Number(process.env.GW_TEST_PORT || 23116);
 const CTL = process.env.ROSTER_CTL_BIN;
@@ -231,6 +232,13 @@ test('deadlines stay per request: a stalled service answers each request at its 
   // reach the batcher rather than a key check.
   assert.equal((await s.gql(Q_USER, { id: usersA[0] })).status, 200);
   s.users.kill('SIGSTOP');
+  // Stopped once every thread is (one in the middle of a disk read stops
+  // when it returns from it).
+  const stopped = () =>
+    readdirSync(`/proc/${s.users.pid}/task`).every(
+      (t) => readFileSync(`/proc/${s.users.pid}/task/${t}/stat`, 'utf8').split(') ')[1][0] === 'T',
+    );
+  await waitFor(stopped, 'roster-users to stop', 5000);
   try {
     const one = async (id) => {
       const t0 = Date.now();
@@ -247,6 +255,7 @@ test('deadlines stay per request: a stalled service answers each request at its 
     const all = (await Promise.all(waves)).flat();
     let fieldLevel = 0;
     for (const { r, ms } of all) {
+      assert.ok(r.body && r.body.errors, `${r.status} after ${ms} ms: ${r.text}`);
       assert.equal(r.body.errors[0].extensions.code, 'DEADLINE_EXCEEDED', r.text);
       if (r.status === 200) fieldLevel++;
       // Not before its own deadline, and not long after it (the RPC
