@@ -3,6 +3,7 @@
 #include "cors.h"
 
 #include "error.h"
+#include "roster_limits.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -33,6 +34,9 @@ void gw_config_defaults(gw_config *c)
     c->max_inflight = 1024;
     c->rpc_contexts = 256;
     c->rpc_sockets = 4;
+    c->batch_lookups = 1;
+    c->batch_max = ROSTER_MAX_BATCH;
+    c->batch_in_flight = 1;
     c->doc_cache = 16u * 1024 * 1024;
     c->drain_ms = 10000;
     c->log_level = ROSTER_LOG_INFO;
@@ -119,6 +123,9 @@ enum {
     OPT_ALLOWED_HOSTS,
     OPT_METRICS_REQUIRE_KEY,
     OPT_CORS_ORIGINS,
+    OPT_BATCH_LOOKUPS,
+    OPT_BATCH_MAX,
+    OPT_BATCH_IN_FLIGHT,
 };
 
 /* One table drives options, environment variables and the help text. */
@@ -169,6 +176,13 @@ static const opt_def opts[] = {
      "req0 contexts for concurrent upstream calls (default 256)"},
     {OPT_RPC_SOCKETS, "rpc-sockets", "ROSTER_GATEWAY_RPC_SOCKETS", "N",
      "req0 sockets (connections) to the user service, 1-16 (default 4)"},
+    {OPT_BATCH_LOOKUPS, "batch-lookups", "ROSTER_GATEWAY_BATCH_LOOKUPS", "BOOL",
+     "share lookups by id (users, tenants, user counts) between concurrent requests with the "
+     "same key in one batch RPC; yes or no (default yes)"},
+    {OPT_BATCH_MAX, "batch-max", "ROSTER_GATEWAY_BATCH_MAX", "N",
+     "most ids in one shared lookup RPC, 1-1000 (default 1000)"},
+    {OPT_BATCH_IN_FLIGHT, "batch-in-flight", "ROSTER_GATEWAY_BATCH_IN_FLIGHT", "N",
+     "shared lookup RPCs of one key and kind in flight before lookups queue, 1-64 (default 1)"},
     {OPT_DOC_CACHE, "doc-cache", "ROSTER_GATEWAY_DOC_CACHE", "BYTES",
      "memory for parsed documents cached by query text, 0 disables (default 16M)"},
     {OPT_DRAIN, "drain-ms", "ROSTER_GATEWAY_DRAIN_MS", "MS",
@@ -302,6 +316,17 @@ static int apply(gw_config *c, const opt_def *d, const char *v, const char *src,
     case OPT_RPC_SOCKETS:
         if ((rc = parse_u64(&n, v, 1, 16)) == 0)
             c->rpc_sockets = (uint32_t)n;
+        break;
+    case OPT_BATCH_LOOKUPS:
+        rc = v ? parse_bool(&c->batch_lookups, v) : ROSTER_E_INVALID_ARGUMENT;
+        break;
+    case OPT_BATCH_MAX:
+        if ((rc = parse_u64(&n, v, 1, ROSTER_MAX_BATCH)) == 0)
+            c->batch_max = (uint32_t)n;
+        break;
+    case OPT_BATCH_IN_FLIGHT:
+        if ((rc = parse_u64(&n, v, 1, 64)) == 0)
+            c->batch_in_flight = (uint32_t)n;
         break;
     case OPT_DOC_CACHE:
         if ((rc = parse_u64(&n, v, 0, 1024u * 1024 * 1024)) == 0)

@@ -28,6 +28,9 @@ typedef struct gw_config {
     uint32_t max_inflight;     /* concurrent GraphQL requests (503 past it) */
     uint32_t rpc_contexts;     /* req0 contexts kept for upstream calls */
     uint32_t rpc_sockets;      /* req0 sockets to the user service */
+    int batch_lookups;         /* share lookup RPCs between concurrent requests */
+    uint32_t batch_max;        /* most ids in one shared lookup RPC */
+    uint32_t batch_in_flight;  /* shared lookup RPCs of one group before lookups queue */
     size_t doc_cache;          /* bytes of parsed documents cached; 0 = no cache */
     uint32_t drain_ms;         /* time in-flight requests get after SIGTERM */
     roster_log_level log_level;

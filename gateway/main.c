@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "auth.h"
+#include "batcher.h"
 #include "clock.h"
 #include "config.h"
 #include "cors.h"
@@ -133,6 +134,7 @@ int main(int argc, char **argv)
     gql_schema *schema = NULL;
     gw_upstream *up = NULL;
     gw_resolvers *res = NULL;
+    gw_batcher *batcher = NULL;
     gw_auth *auth = NULL;
     gql_cache *cache = NULL;
     gw_graphql *gql = NULL;
@@ -153,7 +155,13 @@ int main(int argc, char **argv)
     }
     if ((rc = gw_auth_new(&auth, up)) != ROSTER_E_OK)
         goto fail;
-    if ((rc = gw_resolvers_new(&res, schema, up, cfg.max_page, cfg.max_rpcs)) != ROSTER_E_OK) {
+    gw_batcher_options bo = gw_batcher_defaults();
+    bo.batch_max = cfg.batch_max;
+    bo.max_in_flight = cfg.batch_in_flight;
+    if (cfg.batch_lookups && (rc = gw_batcher_new(&batcher, &bo, gw_upstream_send, up)) != 0)
+        goto fail;
+    if ((rc = gw_resolvers_new(&res, schema, up, batcher, cfg.max_page, cfg.max_rpcs)) !=
+        ROSTER_E_OK) {
         roster_log(ROSTER_LOG_ERROR, "resolvers_error",
                    "error=\"the schema does not match the resolvers\" code=%s", roster_errname(rc));
         goto fail;
@@ -203,10 +211,11 @@ int main(int argc, char **argv)
         char ql[600], qu[1100];
         roster_log(ROSTER_LOG_INFO, "startup",
                    "listen=%s port=%d upstream=%s max_body=%zu max_tokens=%u max_depth=%u "
-                   "max_page=%u timeout_ms=%u max_inflight=%u",
+                   "max_page=%u timeout_ms=%u max_inflight=%u batch_lookups=%s batch_max=%u",
                    roster_log_quote(ql, sizeof ql, cfg.listen), gw_http_port(http),
                    roster_log_quote(qu, sizeof qu, cfg.upstream), cfg.max_body, cfg.max_tokens,
-                   cfg.max_depth, cfg.max_page, cfg.timeout_ms, cfg.max_inflight);
+                   cfg.max_depth, cfg.max_page, cfg.timeout_ms, cfg.max_inflight,
+                   cfg.batch_lookups ? "yes" : "no", cfg.batch_max);
     }
 
     /* SIGTERM, SIGINT and SIGQUIT drain and exit. SIGHUP never stops the
@@ -243,6 +252,7 @@ fail:
     gw_graphql_free(gql);
     gql_cache_free(cache);
     gw_resolvers_free(res);
+    gw_batcher_free(batcher);
     gw_auth_free(auth);
     gql_schema_free(schema);
     if (exit_code == 0)

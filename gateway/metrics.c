@@ -42,6 +42,10 @@ static struct {
     atomic_uint_fast64_t rpc_status[RPC_METHOD__COUNT][ROSTER_STATUS__COUNT];
     atomic_uint_fast64_t http[6]; /* by status class 1xx..5xx */
     atomic_uint_fast64_t auth[GW_AUTH__COUNT];
+    atomic_uint_fast64_t batches[GW_LOOKUP__COUNT];
+    atomic_uint_fast64_t batch_lookups[GW_LOOKUP__COUNT];
+    atomic_uint_fast64_t batched_lookups[GW_LOOKUP__COUNT]; /* in batches of 2 or more */
+    atomic_uint_fast64_t batch_resends[GW_LOOKUP__COUNT];
 } m;
 
 static void hist_observe(hist *h, int64_t ns)
@@ -83,6 +87,22 @@ void gw_metrics_rpc(rpc_method_id method, int status, int64_t ns)
         status = ROSTER_STATUS_UNKNOWN;
     atomic_fetch_add_explicit(&m.rpc_status[method][status], 1, memory_order_relaxed);
     hist_observe(&m.rpc_latency[method], ns);
+}
+
+void gw_metrics_batch(gw_lookup_kind kind, size_t lookups)
+{
+    if ((unsigned)kind >= GW_LOOKUP__COUNT)
+        return;
+    atomic_fetch_add_explicit(&m.batches[kind], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m.batch_lookups[kind], lookups, memory_order_relaxed);
+    if (lookups > 1)
+        atomic_fetch_add_explicit(&m.batched_lookups[kind], lookups, memory_order_relaxed);
+}
+
+void gw_metrics_batch_resend(gw_lookup_kind kind)
+{
+    if ((unsigned)kind < GW_LOOKUP__COUNT)
+        atomic_fetch_add_explicit(&m.batch_resends[kind], 1, memory_order_relaxed);
 }
 
 void gw_metrics_auth(gw_auth_result result)
@@ -152,6 +172,15 @@ static void rpc_status_render(gql_buf *b, const char *name, bool with_ok)
         }
 }
 
+/* One counter family with a sample per lookup kind. */
+static void kind_render(gql_buf *b, const char *name, const char *help, atomic_uint_fast64_t *v)
+{
+    put(b, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    for (int k = 0; k < GW_LOOKUP__COUNT; k++)
+        put(b, "%s{kind=\"%s\"} %llu\n", name, gw_lookup_kind_name((gw_lookup_kind)k),
+            (unsigned long long)atomic_load_explicit(&v[k], memory_order_relaxed));
+}
+
 void gw_metrics_render(gql_buf *b, int ready, uint64_t doc_cache_hits, uint64_t doc_cache_misses)
 {
     put(b, "# HELP roster_gateway_requests_total GraphQL requests by operation type and "
@@ -193,6 +222,17 @@ void gw_metrics_render(gql_buf *b, int ready, uint64_t doc_cache_hits, uint64_t 
            "return OK, by method and status.\n# TYPE roster_gateway_upstream_rpc_errors_total "
            "counter\n");
     rpc_status_render(b, "roster_gateway_upstream_rpc_errors_total", false);
+    kind_render(b, "roster_gateway_upstream_batches_total",
+                "Batch RPCs sent by the cross-request batcher, by lookup kind.", m.batches);
+    kind_render(b, "roster_gateway_upstream_batch_lookups_total",
+                "Lookups sent in the cross-request batcher's RPCs, by kind.", m.batch_lookups);
+    kind_render(b, "roster_gateway_upstream_batched_lookups_total",
+                "Lookups that shared their batch RPC with other lookups, by kind.",
+                m.batched_lookups);
+    kind_render(b, "roster_gateway_upstream_batch_resends_total",
+                "Lookups sent again alone after their batch (a failed shared batch, or a "
+                "record not found), by kind.",
+                m.batch_resends);
     put(b,
         "# HELP roster_gateway_upstream_ready 1 when the user service answered the last "
         "health check.\n# TYPE roster_gateway_upstream_ready gauge\n"

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "batcher.h"
 #include "gql_json.h"
 #include "roster_methods.h"
 
@@ -56,6 +57,14 @@ int64_t gw_metrics_inflight(void);
  * status table count as UNKNOWN) taking `ns`. Methods are labelled by
  * their short name ("GetUser"). */
 void gw_metrics_rpc(rpc_method_id method, int status, int64_t ns);
+
+/* Counts one batch RPC of `kind` sent by the cross-request batcher,
+ * carrying `lookups` lookups (more than one: they shared the RPC). */
+void gw_metrics_batch(gw_lookup_kind kind, size_t lookups);
+
+/* Counts one lookup of `kind` sent again alone after its batch (its own
+ * single RPC): a failed shared batch, or a root lookup not found. */
+void gw_metrics_batch_resend(gw_lookup_kind kind);
 
 /* Counts one credential check. */
 void gw_metrics_auth(gw_auth_result result);

@@ -1,6 +1,7 @@
 #include "resolvers.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,11 +11,13 @@
 #include "error.h"
 #include "field_mask.h"
 #include "mask.h"
+#include "metrics.h"
 #include "roster_limits.h"
 #include "rpc_method.h"
 #include "roster.pb-c.h"
 #include "status_map.h"
 #include "translate.h"
+#include "uuid.h"
 
 /* Root fields: the RPC each one is, with its request and reply messages.
  * The arguments become the request by translate.h's conventions; the reply
@@ -62,6 +65,7 @@ typedef struct root {
 struct gw_resolvers {
     gql_resolvers *table;
     gw_upstream *up;
+    gw_batcher *batcher; /* NULL: no cross-request batching */
     uint32_t max_page;
     uint32_t max_rpcs;
     gw_xl *xl;
@@ -180,6 +184,12 @@ struct pend {
     uint32_t *index;
     const ProtobufCMessageDescriptor *reply_desc;
     ok_fn on_ok;
+    /* The request as sent without cross-request batching, kept while a
+     * lookup of it waits in the batcher (sent alone when the batch cannot
+     * answer it). */
+    rpc_method_id method;
+    const ProtobufCMessage *req;
+    gw_lookup lookup;
 };
 
 static void *pa_alloc(void *data, size_t size)
@@ -226,6 +236,134 @@ static void rpc_done(const gw_rpc_reply *r, void *ud)
     p->on_ok(p, msg);
 }
 
+/* ------------------------------------------------------------ cross-request batching */
+
+static bool is_uuid(const char *id)
+{
+    roster_uuid u;
+    return id != NULL && roster_uuid_parse(&u, id, strlen(id)) == ROSTER_E_OK;
+}
+
+/* The batcher's lookup for request `req` of method m, when it is a lookup
+ * by id whose ids are all UUIDs (anything else goes as it is, so the
+ * service's answer to a malformed id stays the request's own). */
+static bool lookup_prepare(gw_lookup *l, const gw_exec_ctx *ctx, rpc_method_id m,
+                           const ProtobufCMessage *req)
+{
+    int has_mask, count;
+    uint64_t mask;
+    switch (m) {
+    case RPC_GET_USER: {
+        Roster__V1__GetUserRequest *r = (void *)req;
+        l->kind = GW_LOOKUP_USER;
+        l->ids = (const char *const *)&r->id;
+        l->n_ids = 1;
+        has_mask = r->has_field_mask, mask = r->field_mask, count = 0;
+        break;
+    }
+    case RPC_GET_TENANT: {
+        Roster__V1__GetTenantRequest *r = (void *)req;
+        l->ids = (const char *const *)&r->id;
+        l->n_ids = 1;
+        has_mask = r->has_field_mask, mask = r->field_mask;
+        count = r->has_include_user_count && r->include_user_count;
+        break;
+    }
+    case RPC_BATCH_GET_TENANTS: {
+        Roster__V1__BatchGetTenantsRequest *r = (void *)req;
+        l->ids = (const char *const *)r->ids;
+        l->n_ids = r->n_ids;
+        has_mask = r->has_field_mask, mask = r->field_mask;
+        count = r->has_include_user_count && r->include_user_count;
+        break;
+    }
+    default:
+        return false;
+    }
+    if (m != RPC_GET_USER)
+        l->kind = count ? GW_LOOKUP_TENANT_COUNT : GW_LOOKUP_TENANT;
+    for (size_t i = 0; i < l->n_ids; i++)
+        if (!is_uuid(l->ids[i]))
+            return false;
+    l->mask = has_mask ? mask : FIELD_MASK_ALL;
+    l->credential = ctx->credential;
+    l->deadline_ns = ctx->deadline_ns;
+    return l->n_ids > 0;
+}
+
+/* Sends p's own request, as it would go without cross-request batching. */
+static void send_alone(pend *p)
+{
+    gql_call *first = p->call ? p->call : p->calls[0];
+    gw_exec_ctx *ctx = ctx_of(first);
+    gw_metrics_batch_resend(p->lookup.kind);
+    gw_upstream_call(ctx->resolvers->up, p->method, p->req, ctx->deadline_ns, ctx->credential,
+                     rpc_done, p);
+}
+
+/* Unpacks one record of a batch reply into the request's memory. */
+static void *record_unpack(gql_call *c, const ProtobufCMessageDescriptor *d,
+                           const gw_batch_item *it)
+{
+    ProtobufCAllocator a = {.alloc = pa_alloc, .free = pa_free, .allocator_data = c};
+    return protobuf_c_message_unpack(d, &a, it->len, it->bytes);
+}
+
+/* gw_lookup_cb: a root lookup gets its record, or sends its own GetUser /
+ * GetTenant when the batch could not answer it (failed, or not found: the
+ * service's own error, word for word). A per-level batch gets its records
+ * as the BatchGetTenantsResponse it would have had; a failure is its own
+ * unless the batch carried other requests' lookups. */
+static void lookup_done(gw_lookup *l, const gw_rpc_reply *failed, bool shared,
+                        const gw_batch_item *items)
+{
+    pend *p = l->ud;
+    if (failed != NULL) {
+        if (p->call != NULL || shared)
+            send_alone(p);
+        else
+            rpc_done(failed, p);
+        return;
+    }
+    gw_rpc_reply bad = {.status = ROSTER_STATUS_INTERNAL, .message = "undecodable record"};
+    if (p->call != NULL) {
+        if (!items[0].found) {
+            send_alone(p);
+            return;
+        }
+        void *msg = record_unpack(p->call, p->reply_desc, &items[0]);
+        if (msg == NULL)
+            fail_rpc(p->call, &bad);
+        else
+            p->on_ok(p, msg);
+        return;
+    }
+    gql_call *c0 = p->calls[0];
+    size_t n = l->n_ids;
+    Roster__V1__BatchGetTenantsResponse *resp = zalloc(c0, sizeof *resp);
+    Roster__V1__Tenant **ts = zalloc(c0, n * sizeof *ts);
+    protobuf_c_boolean *found = zalloc(c0, n * sizeof *found);
+    if (resp == NULL || ts == NULL || found == NULL) {
+        bad.message = "out of memory";
+        rpc_done(&bad, p);
+        return;
+    }
+    roster__v1__batch_get_tenants_response__init(resp);
+    for (size_t i = 0; i < n; i++) {
+        if (!items[i].found)
+            continue;
+        if ((ts[i] = record_unpack(c0, &roster__v1__tenant__descriptor, &items[i])) == NULL) {
+            rpc_done(&bad, p);
+            return;
+        }
+        found[i] = 1;
+    }
+    resp->n_tenants = resp->n_found = n;
+    resp->tenants = ts;
+    resp->found = found;
+    p->on_ok(p, resp);
+}
+
 /* Fails every call of p with BAD_USER_INPUT and msg. */
 static void fail_pend(pend *p, const char *msg)
 {
@@ -262,6 +400,14 @@ static void send_rpc(gw_exec_ctx *ctx, rpc_method_id m, const ProtobufCMessage *
         return;
     }
     p->reply_desc = rpc_method_get(m)->reply;
+    p->method = m;
+    p->req = req;
+    if (R->batcher != NULL && lookup_prepare(&p->lookup, ctx, m, req)) {
+        p->lookup.cb = lookup_done;
+        p->lookup.ud = p;
+        gw_batcher_get(R->batcher, &p->lookup);
+        return;
+    }
     gw_upstream_call(R->up, m, req, ctx->deadline_ns, ctx->credential, rpc_done, p);
 }
 
@@ -399,9 +545,12 @@ static void ok_user_tenants(pend *p, void *msg)
 static void user_tenant_batch(gql_call *const *calls, size_t n, void *ud)
 {
     const gw_resolvers *R = ud;
-    Roster__V1__BatchGetTenantsRequest req = ROSTER__V1__BATCH_GET_TENANTS_REQUEST__INIT;
+    /* In the request's memory: a lookup of it may wait in the batcher. */
+    Roster__V1__BatchGetTenantsRequest *req = gql_alloc(calls[0], sizeof *req);
     gw_exec_ctx *ctx = ctx_of(calls[0]);
-    pend *p = batch_prepare(calls, n, user_tenant_id, &req);
+    if (req != NULL)
+        roster__v1__batch_get_tenants_request__init(req);
+    pend *p = req ? batch_prepare(calls, n, user_tenant_id, req) : NULL;
     if (p == NULL) {
         for (size_t i = 0; i < n; i++)
             gql_resolve_error(calls[i], "INTERNAL_SERVER_ERROR", "out of memory", NULL);
@@ -429,11 +578,11 @@ static void user_tenant_batch(gql_call *const *calls, size_t n, void *ud)
             gql_resolve_done(calls[i], gql_r_null());
     if (need == 0)
         return;
-    req.has_include_user_count = 1;
-    req.include_user_count = want_count != 0;
-    req.has_field_mask = 1;
-    req.field_mask = mask;
-    send_rpc(ctx, RPC_BATCH_GET_TENANTS, &req.base, p);
+    req->has_include_user_count = 1;
+    req->include_user_count = want_count != 0;
+    req->has_field_mask = 1;
+    req->field_mask = mask;
+    send_rpc(ctx, RPC_BATCH_GET_TENANTS, &req->base, p);
 }
 
 static void ok_tenant_counts(pend *p, void *msg)
@@ -460,9 +609,12 @@ static void ok_tenant_counts(pend *p, void *msg)
 static void tenant_users_batch(gql_call *const *calls, size_t n, void *ud)
 {
     (void)ud;
-    Roster__V1__BatchGetTenantsRequest req = ROSTER__V1__BATCH_GET_TENANTS_REQUEST__INIT;
+    /* In the request's memory: a lookup of it may wait in the batcher. */
+    Roster__V1__BatchGetTenantsRequest *req = gql_alloc(calls[0], sizeof *req);
     gw_exec_ctx *ctx = ctx_of(calls[0]);
-    pend *p = batch_prepare(calls, n, tenant_needing_count, &req);
+    if (req != NULL)
+        roster__v1__batch_get_tenants_request__init(req);
+    pend *p = req ? batch_prepare(calls, n, tenant_needing_count, req) : NULL;
     if (p == NULL) {
         for (size_t i = 0; i < n; i++)
             gql_resolve_error(calls[i], "INTERNAL_SERVER_ERROR", "out of memory", NULL);
@@ -475,12 +627,12 @@ static void tenant_users_batch(gql_call *const *calls, size_t n, void *ud)
             gql_resolve_done(calls[i], gql_r_object(gql_call_source(calls[i])));
     if (need == 0)
         return;
-    req.has_include_user_count = 1;
-    req.include_user_count = 1;
+    req->has_include_user_count = 1;
+    req->include_user_count = 1;
     /* Only the counts are read. */
-    req.has_field_mask = 1;
-    req.field_mask = field_mask_of(&model_tenant, 1, 0);
-    send_rpc(ctx, RPC_BATCH_GET_TENANTS, &req.base, p);
+    req->has_field_mask = 1;
+    req->field_mask = field_mask_of(&model_tenant, 1, 0);
+    send_rpc(ctx, RPC_BATCH_GET_TENANTS, &req->base, p);
 }
 
 /* ------------------------------------------------------------ table */
@@ -509,12 +661,13 @@ static const gw_mask *reply_mask(const gw_resolvers *R, const ProtobufCMessageDe
 }
 
 int gw_resolvers_new(gw_resolvers **out, const gql_schema *schema, gw_upstream *up,
-                     uint32_t max_page, uint32_t max_rpcs)
+                     gw_batcher *batcher, uint32_t max_page, uint32_t max_rpcs)
 {
     gw_resolvers *R = calloc(1, sizeof *R);
     if (R == NULL)
         return ROSTER_E_NOMEM;
     R->up = up;
+    R->batcher = batcher;
     R->max_page = max_page;
     R->max_rpcs = max_rpcs ? max_rpcs : 1;
     int rc = gql_resolvers_new(&R->table, schema);

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "batcher.h"
 #include "graphql.h"
 #include "upstream.h"
 
@@ -26,13 +27,16 @@ typedef struct gw_exec_ctx {
 } gw_exec_ctx;
 
 /* Builds the resolver table for `schema` (borrowed, outlives the result)
- * calling `up` (borrowed). max_page bounds the limit argument; max_rpcs
- * bounds the upstream calls one request may cause (fields past it fail).
- * ROSTER_E_OK with *out, ROSTER_E_NOT_FOUND when the schema lacks a field
- * the resolvers serve, ROSTER_E_INVALID_ARGUMENT when a field's type cannot
- * carry the protobuf field it joins, or ROSTER_E_NOMEM. */
+ * calling `up` (borrowed). Lookups by id (user(id), tenant(id), the
+ * tenants of a level's users, the user counts of a level's tenants) go
+ * through `batcher` (borrowed, outlives the result; NULL: each is its own
+ * RPC), which shares their RPCs between concurrent requests. max_page bounds the limit argument;
+ * max_rpcs bounds the upstream calls one request may cause (fields past it fail). ROSTER_E_OK with
+ * *out, ROSTER_E_NOT_FOUND when the schema lacks a field the resolvers serve,
+ * ROSTER_E_INVALID_ARGUMENT when a field's type cannot carry the protobuf field it joins, or
+ * ROSTER_E_NOMEM. */
 int gw_resolvers_new(gw_resolvers **out, const gql_schema *schema, gw_upstream *up,
-                     uint32_t max_page, uint32_t max_rpcs);
+                     gw_batcher *batcher, uint32_t max_page, uint32_t max_rpcs);
 
 /* Accepts NULL. */
 void gw_resolvers_free(gw_resolvers *r);

@@ -142,3 +142,9 @@ void gw_upstream_call(gw_upstream *u, rpc_method_id method, const ProtobufCMessa
         fail_now(method, roster_err_to_status(rc), roster_strerror(rc), cb, ud);
     }
 }
+
+void gw_upstream_send(void *u, rpc_method_id method, const ProtobufCMessage *req,
+                      int64_t deadline_ns, const char *credential, gw_rpc_cb cb, void *ud)
+{
+    gw_upstream_call(u, method, req, deadline_ns, credential, cb, ud);
+}

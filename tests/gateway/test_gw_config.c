@@ -119,6 +119,43 @@ START_TEST(environment)
 }
 END_TEST
 
+START_TEST(batching)
+{
+    gw_config c;
+    roster_err_detail d = {{0}};
+    gw_config_defaults(&c);
+    ck_assert_int_eq(c.batch_lookups, 1);
+    ck_assert_uint_eq(c.batch_max, 1000);
+    ck_assert_uint_eq(c.batch_in_flight, 1);
+    char *off[] = {"roster-gateway",
+                   "--batch-lookups",
+                   "no",
+                   "--batch-max",
+                   "16",
+                   "--batch-in-flight",
+                   "2",
+                   NULL};
+    ck_assert_int_eq(gw_config_from_args(&c, 7, off, &d), ROSTER_E_OK);
+    ck_assert_int_eq(c.batch_lookups, 0);
+    ck_assert_uint_eq(c.batch_max, 16);
+    ck_assert_uint_eq(c.batch_in_flight, 2);
+    setenv("ROSTER_GATEWAY_BATCH_LOOKUPS", "yes", 1);
+    ck_assert_int_eq(gw_config_from_env(&c, &d), ROSTER_E_OK);
+    ck_assert_int_eq(c.batch_lookups, 1);
+    setenv("ROSTER_GATEWAY_BATCH_LOOKUPS", "maybe", 1);
+    ck_assert_int_eq(gw_config_from_env(&c, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "ROSTER_GATEWAY_BATCH_LOOKUPS");
+    unsetenv("ROSTER_GATEWAY_BATCH_LOOKUPS");
+    char *bad_max[] = {"roster-gateway", "--batch-max", "1001", NULL};
+    ck_assert_int_eq(gw_config_from_args(&c, 3, bad_max, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "batch-max");
+    char *zero[] = {"roster-gateway", "--batch-in-flight", "0", NULL};
+    ck_assert_int_eq(gw_config_from_args(&c, 3, zero, &d), ROSTER_E_INVALID_ARGUMENT);
+    char *bare[] = {"roster-gateway", "--batch-lookups", NULL};
+    ck_assert_int_eq(gw_config_from_args(&c, 2, bare, &d), ROSTER_E_INVALID_ARGUMENT);
+}
+END_TEST
+
 START_TEST(help)
 {
     roster_err_detail d = {{0}};
@@ -135,6 +172,7 @@ int main(void)
     tcase_add_test(tc, options);
     tcase_add_test(tc, bad_options);
     tcase_add_test(tc, environment);
+    tcase_add_test(tc, batching);
     tcase_add_test(tc, help);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -455,7 +455,7 @@ END_TEST
 START_TEST(resolvers_build_for_the_schema)
 {
     gw_resolvers *r = NULL;
-    ck_assert_int_eq(gw_resolvers_new(&r, schema, NULL, 1000, 100), ROSTER_E_OK);
+    ck_assert_int_eq(gw_resolvers_new(&r, schema, NULL, NULL, 1000, 100), ROSTER_E_OK);
     gw_resolvers_free(r);
 }
 END_TEST
@@ -475,7 +475,7 @@ START_TEST(resolvers_refuse_a_mismatched_schema)
     gql_errors_init(&e);
     ck_assert_int_eq(gql_schema_build(&s, &e, sdl, strlen(sdl)), ROSTER_E_OK);
     gw_resolvers *r = NULL;
-    ck_assert_int_eq(gw_resolvers_new(&r, s, NULL, 1000, 100), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(gw_resolvers_new(&r, s, NULL, NULL, 1000, 100), ROSTER_E_INVALID_ARGUMENT);
     gql_schema_free(s);
     gql_errors_free(&e);
     free(sdl);
