@@ -192,8 +192,16 @@ int main(int argc, char **argv)
         {.path = "/metrics", .fn = gw_probe_metrics, .ud = &probes},
         {.path = gw_graphiql_prefix, .fn = gw_graphiql_route, .tree = 1},
     };
-    if ((rc = gw_http_start(&http, cfg.listen, cfg.allowed_hosts, cfg.max_body, routes,
-                            sizeof routes / sizeof routes[0], &d)) != ROSTER_E_OK) {
+    gw_http_params hp = {.listen_url = cfg.listen,
+                         .allowed_hosts = cfg.allowed_hosts,
+                         .max_body = cfg.max_body,
+                         .threads = cfg.http_threads,
+                         .max_conns = cfg.max_conns,
+                         .conn_memory = cfg.conn_memory,
+                         .header_timeout_s = (cfg.header_timeout_ms + 999) / 1000,
+                         .idle_timeout_s = (cfg.idle_timeout_ms + 999) / 1000};
+    if ((rc = gw_http_start(&http, &hp, routes, sizeof routes / sizeof routes[0], &d)) !=
+        ROSTER_E_OK) {
         char q[600];
         roster_log(ROSTER_LOG_ERROR, "listen_error", "error=%s",
                    roster_log_quote(q, sizeof q, d.message));
@@ -203,10 +211,11 @@ int main(int argc, char **argv)
         char ql[600], qu[1100];
         roster_log(ROSTER_LOG_INFO, "startup",
                    "listen=%s port=%d upstream=%s max_body=%zu max_tokens=%u max_depth=%u "
-                   "max_page=%u timeout_ms=%u max_inflight=%u",
+                   "max_page=%u timeout_ms=%u max_inflight=%u max_conns=%u conn_memory=%zu",
                    roster_log_quote(ql, sizeof ql, cfg.listen), gw_http_port(http),
                    roster_log_quote(qu, sizeof qu, cfg.upstream), cfg.max_body, cfg.max_tokens,
-                   cfg.max_depth, cfg.max_page, cfg.timeout_ms, cfg.max_inflight);
+                   cfg.max_depth, cfg.max_page, cfg.timeout_ms, cfg.max_inflight,
+                   gw_http_max_conns(http), cfg.conn_memory);
     }
 
     /* SIGTERM, SIGINT and SIGQUIT drain and exit. SIGHUP never stops the
