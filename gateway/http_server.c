@@ -60,7 +60,8 @@ struct gw_req {
     char *body;
     size_t body_len;
     size_t body_cap;
-    size_t dropped; /* bytes of a body past max_body, read and dropped */
+    size_t dropped;              /* bytes of a body past max_body, read and dropped */
+    unsigned long long declared; /* Content-Length when it is over max_body, else 0 */
     int too_big;
     int64_t start_ns;
     enum stage stage;
@@ -144,6 +145,7 @@ static void pool_put(gw_req *r)
     r->res = NULL;
     r->body_len = 0;
     r->dropped = 0;
+    r->declared = 0;
     r->too_big = 0;
     r->cors.n_headers = 0;
     r->conn = NULL;
@@ -302,6 +304,18 @@ static enum MHD_Result refuse(gw_req *r, uint16_t status, const char *msg, int r
     return answer_now(r, status, CT_JSON, body, n > 0 ? (size_t)n : 0, hdr, retry ? 2 : 1);
 }
 
+/* 413 with Connection: close, naming the declared length if there was one. */
+static enum MHD_Result refuse_too_big(gw_req *r)
+{
+    char msg[128];
+    if (r->declared > 0)
+        snprintf(msg, sizeof msg, "request body of %llu bytes is larger than the %zu allowed",
+                 r->declared, r->http->max_body);
+    else
+        snprintf(msg, sizeof msg, "request body is larger than the %zu allowed", r->http->max_body);
+    return refuse(r, 413, msg, 0);
+}
+
 /* After the route's call, or when the connection is resumed: queue the
  * answer if there is one, else suspend until gw_req_respond resumes it. */
 static enum MHD_Result queue_or_wait(gw_req *r)
@@ -391,10 +405,19 @@ static enum MHD_Result on_headers(gw_req *r)
         /* libmicrohttpd has checked that it is a number. */
         unsigned long long len = strtoull(cl, NULL, 10);
         if (len > h->max_body) {
-            char msg[128];
-            snprintf(msg, sizeof msg, "request body of %llu bytes is larger than the %zu allowed",
-                     len, h->max_body);
-            return refuse(r, 413, msg, 0);
+            /* Refused from the headers (and the connection closed) when
+             * the client waits for "100 Continue" or the body is larger
+             * than what is read and dropped; otherwise the body is read
+             * and dropped first, so a client still sending it sees the
+             * answer rather than a reset. */
+            const char *ex = gw_req_header(r, MHD_HTTP_HEADER_EXPECT);
+            r->too_big = 1;
+            r->declared = len;
+            if ((ex != NULL && strcasecmp(ex, "100-continue") == 0) || len > 2 * h->max_body)
+                return refuse_too_big(r);
+            r->route = rt;
+            r->stage = ST_BODY;
+            return MHD_YES;
         }
         if (len > r->body_cap) {
             char *nb = realloc(r->body, (size_t)len);
@@ -413,12 +436,11 @@ static enum MHD_Result on_body(gw_req *r, const char *data, size_t n)
 {
     size_t max = r->http->max_body;
     if (r->too_big || n > max - r->body_len) {
-        /* Only a chunked body gets here: its length was not known. The
-         * rest is read and dropped, up to as much again; then the
-         * connection is closed. */
+        /* Past the limit: the rest is read and dropped, up to twice the
+         * limit in all; then the connection is closed unanswered. */
         r->too_big = 1;
         r->dropped += n;
-        return r->dropped > max ? MHD_NO : MHD_YES;
+        return r->body_len + r->dropped > 2 * max ? MHD_NO : MHD_YES;
     }
     if (r->body_len + n > r->body_cap) {
         size_t cap = r->body_cap ? r->body_cap : 1024;
@@ -444,11 +466,8 @@ static enum MHD_Result on_complete_body(gw_req *r)
         r->stage = ST_ROUTED;
         return queue(r);
     }
-    if (r->too_big) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "request body is larger than the %zu allowed", h->max_body);
-        return refuse(r, 413, msg, 0);
-    }
+    if (r->too_big)
+        return refuse_too_big(r);
     if (atomic_load(&h->draining))
         return refuse(r, 503, "the gateway is shutting down", 1);
     if (r->route == NULL) {
