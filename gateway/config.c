@@ -37,7 +37,7 @@ void gw_config_defaults(gw_config *c)
     c->drain_ms = 10000;
     c->http_threads = 0;
     c->max_conns = 10000;
-    c->conn_memory = 6 * 1024;
+    c->conn_memory = 4 * 1024;
     c->header_timeout_ms = 10000;
     c->idle_timeout_ms = 60000;
     c->log_level = ROSTER_LOG_INFO;
@@ -167,9 +167,9 @@ static const opt_def opts[] = {
      "open HTTP connections served; past it a new connection gets 503 and is closed "
      "(default 10000, lowered to what ulimit -n allows)"},
     {OPT_CONN_MEMORY, "conn-memory", "ROSTER_GATEWAY_CONN_MEMORY", "BYTES",
-     "memory per HTTP connection for the request line and headers, k suffix allowed; "
-     "a request line or headers that do not fit get 414 or 431 (default 6k: headers up to "
-     "about 4.5 KB)"},
+     "memory per HTTP connection for the request line and headers, k suffix allowed (default "
+     "4k: 3 KB of request line and headers always served, 431 or 414 past about 3.8 KB; see "
+     "docs/gateway.md)"},
     {OPT_HEADER_TIMEOUT, "header-timeout-ms", "ROSTER_GATEWAY_HEADER_TIMEOUT_MS", "MS",
      "close a connection silent this long while its request is being read, rounded up to "
      "whole seconds (default 10000)"},

@@ -49,7 +49,7 @@ typedef struct gw_http_params {
     unsigned idle_timeout_s;   /* an idle keep-alive connection is closed after; 0 = 60 */
 } gw_http_params;
 
-#define GW_HTTP_CONN_MEMORY_DEFAULT (6u * 1024u)
+#define GW_HTTP_CONN_MEMORY_DEFAULT (4u * 1024u)
 
 /* Starts serving p->listen_url with the given routes (every method goes to
  * the route; the route checks it); routes are copied. Bodies larger than
