@@ -349,15 +349,46 @@ static const gw_route *route_for(const gw_http *h, const char *uri)
     return NULL;
 }
 
+/* Counts the headers named like the one looked for; differ is set when
+ * their values are not all the same. */
+typedef struct header_count {
+    const char *name;
+    const char *first;
+    unsigned n;
+    int differ;
+} header_count;
+
+static enum MHD_Result count_one(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    (void)kind;
+    header_count *c = cls;
+    if (key == NULL || strcasecmp(key, c->name) != 0)
+        return MHD_YES;
+    if (c->n++ == 0)
+        c->first = value;
+    else if (value == NULL || c->first == NULL || strcmp(value, c->first) != 0)
+        c->differ = 1;
+    return MHD_YES;
+}
+
+static header_count count_header(const gw_req *r, const char *name)
+{
+    header_count c = {.name = name};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_one, &c);
+    return c;
+}
+
 static enum MHD_Result on_headers(gw_req *r)
 {
     gw_http *h = r->http;
     const char *host = gw_req_header(r, MHD_HTTP_HEADER_HOST);
     if (!gw_hosts_allowed(&h->hosts, host, h->port)) {
-        char q[300];
+        char q[300], path[200];
+        snprintf(path, sizeof path, "%.*s", (int)strcspn(r->uri, "?"), r->uri);
         roster_log(ROSTER_LOG_WARN, "host_refused", "host=%s path=%s peer=%s",
                    roster_log_quote(q, 100, host ? host : "(none)"),
-                   roster_log_quote(q + 100, 200, r->uri), gw_req_peer(r));
+                   roster_log_quote(q + 100, 200, path), gw_req_peer(r));
         const char *hdr[] = {"Connection", "close"};
         static const char msg[] = "misdirected request: this gateway does not serve that Host\n";
         return answer_now(r, 421, CT_TEXT, msg, sizeof msg - 1, hdr, 1);
@@ -393,12 +424,18 @@ static enum MHD_Result on_headers(gw_req *r)
     if (atomic_load(&h->draining))
         return refuse(r, 503, "the gateway is shutting down", 1);
 
-    /* Request smuggling (RFC 9112 6.3): a message with both framings is
-     * refused before any of its body is read, and the connection closed. */
+    /* Request smuggling (RFC 9112 6.3): a message with both framings, or
+     * whose framing headers repeat (libmicrohttpd would read the first),
+     * is refused before any of its body is read, and the connection
+     * closed. */
     const char *te = gw_req_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     const char *cl = gw_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (te != NULL && cl != NULL)
         return refuse(r, 400, "Transfer-Encoding and Content-Length together are not allowed", 0);
+    if (te != NULL && count_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING).n > 1)
+        return refuse(r, 400, "Transfer-Encoding is given more than once", 0);
+    if (cl != NULL && count_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH).differ)
+        return refuse(r, 400, "Content-Length is given more than once with different values", 0);
     if (te != NULL && strcasecmp(te, "chunked") != 0)
         return refuse(r, 501, "only the chunked transfer coding is supported", 0);
     if (cl != NULL) {

@@ -193,6 +193,20 @@ START_TEST(chunked_bodies_and_framing)
     ck_assert_ptr_nonnull(strstr(r, "Connection: close"));
     ck_assert_ptr_null(strstr(r, "abc"));
     free(r);
+    r = exchange_str("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                     "Content-Length: 30\r\n\r\nabc");
+    ck_assert_msg(strstr(r, "HTTP/1.1 400") != NULL, "%s", r);
+    ck_assert_ptr_nonnull(strstr(r, "more than once"));
+    free(r);
+    r = exchange_str("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    ck_assert_msg(strstr(r, "HTTP/1.1 400") != NULL, "%s", r);
+    free(r);
+    /* The same length twice is one length. */
+    r = exchange_str("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                     "Content-Length: 3\r\nConnection: close\r\n\r\nabc");
+    ck_assert_msg(strstr(r, "HTTP/1.1 200") != NULL, "%s", r);
+    free(r);
     r = exchange_str("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n");
     ck_assert_msg(strstr(r, "HTTP/1.1 501") != NULL, "%s", r);
     free(r);
