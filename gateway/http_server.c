@@ -76,7 +76,7 @@ struct gw_http {
     struct MHD_Daemon *daemon;
     gw_hosts hosts;
     size_t max_body;
-    int port;
+    atomic_int port; /* from the URL before the start; read back when it was 0 */
     unsigned max_conns;
     unsigned header_timeout_s;
     unsigned idle_timeout_s;
@@ -383,7 +383,7 @@ static enum MHD_Result on_headers(gw_req *r)
 {
     gw_http *h = r->http;
     const char *host = gw_req_header(r, MHD_HTTP_HEADER_HOST);
-    if (!gw_hosts_allowed(&h->hosts, host, h->port)) {
+    if (!gw_hosts_allowed(&h->hosts, host, atomic_load(&h->port))) {
         char q[300], path[200];
         snprintf(path, sizeof path, "%.*s", (int)strcspn(r->uri, "?"), r->uri);
         roster_log(ROSTER_LOG_WARN, "host_refused", "host=%s path=%s peer=%s",
@@ -697,6 +697,9 @@ int gw_http_start(gw_http **out, const gw_http_params *p, const gw_route *routes
         return roster_fail(detail, ROSTER_E_NOMEM, "", "out of memory");
     pthread_mutex_init(&h->pool_mu, NULL);
     h->max_body = p->max_body;
+    atomic_store(&h->port, ntohs(sa.ss_family == AF_INET6
+                                     ? ((const struct sockaddr_in6 *)(const void *)&sa)->sin6_port
+                                     : ((const struct sockaddr_in *)(const void *)&sa)->sin_port));
     h->header_timeout_s = p->header_timeout_s ? p->header_timeout_s : 10;
     h->idle_timeout_s = p->idle_timeout_s ? p->idle_timeout_s : 60;
     {
@@ -737,8 +740,10 @@ int gw_http_start(gw_http **out, const gw_http_params *p, const gw_route *routes
                          p->listen_url);
         goto fail;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    h->port = di != NULL ? di->port : 0;
+    if (atomic_load(&h->port) == 0) {
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+        atomic_store(&h->port, di != NULL ? di->port : 0);
+    }
     *out = h;
     return ROSTER_E_OK;
 fail:
@@ -749,7 +754,7 @@ fail:
 
 int gw_http_port(const gw_http *h)
 {
-    return h->port;
+    return atomic_load(&h->port);
 }
 
 unsigned gw_http_max_conns(const gw_http *h)
