@@ -168,7 +168,7 @@ static const opt_def opts[] = {
      "(default 10000, lowered to what ulimit -n allows)"},
     {OPT_CONN_MEMORY, "conn-memory", "ROSTER_GATEWAY_CONN_MEMORY", "BYTES",
      "memory per HTTP connection for the request line and headers, k suffix allowed (default "
-     "4k: 3 KB of request line and headers always served, 431 or 414 past about 3.8 KB; see "
+     "4k: 3 KB of request line and headers always served, 431 or 414 from about 3.5 KB; see "
      "docs/gateway.md)"},
     {OPT_HEADER_TIMEOUT, "header-timeout-ms", "ROSTER_GATEWAY_HEADER_TIMEOUT_MS", "MS",
      "close a connection silent this long while its request is being read, rounded up to "

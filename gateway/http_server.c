@@ -523,6 +523,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                                  size_t *upload_data_size, void **con_cls)
 {
     (void)cls;
+    (void)conn; /* r->conn, set with the request line */
     (void)url;
     (void)version;
     gw_req *r = *con_cls;
@@ -540,7 +541,6 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         }
         return on_complete_body(r);
     case ST_ROUTED:
-        (void)conn;
         return queue_or_wait(r);
     }
     return MHD_NO;
