@@ -85,9 +85,8 @@ struct gw_http {
     atomic_long outstanding; /* requests handed to routes and not yet answered */
     gw_route routes[MAX_ROUTES];
     size_t n_routes;
-    pthread_mutex_t pool_mu;
-    gw_req *free_list;
-    gw_req **all; /* every request object ever made, for the final free */
+    pthread_mutex_t pool_mu; /* guards all, n_all, cap_all */
+    gw_req **all;            /* every request object ever made, for the final free */
     size_t n_all;
     size_t cap_all;
 };
@@ -97,15 +96,23 @@ static char over_cap;
 
 /* ------------------------------------------------------------ request pool */
 
+/* A request is taken (with its request line) and given back (when
+ * libmicrohttpd is done with it) on the worker thread that owns its
+ * connection, so each worker keeps its own free list and the request path
+ * takes no lock; h->pool_mu guards only the registry of objects, touched
+ * when a new one is made. A worker thread serves one server all its life;
+ * tl_owner says which. */
+static __thread gw_http *tl_owner;
+static __thread gw_req *tl_free;
+
 static gw_req *pool_get(gw_http *h)
 {
-    pthread_mutex_lock(&h->pool_mu);
-    gw_req *r = h->free_list;
-    if (r) {
-        h->free_list = r->next_free;
-        pthread_mutex_unlock(&h->pool_mu);
+    if (tl_owner == h && tl_free != NULL) {
+        gw_req *r = tl_free;
+        tl_free = r->next_free;
         return r;
     }
+    pthread_mutex_lock(&h->pool_mu);
     if (h->n_all == h->cap_all) {
         size_t nc = h->cap_all ? h->cap_all * 2 : 64;
         gw_req **na = realloc(h->all, nc * sizeof *na);
@@ -116,7 +123,7 @@ static gw_req *pool_get(gw_http *h)
         h->all = na;
         h->cap_all = nc;
     }
-    r = calloc(1, sizeof *r);
+    gw_req *r = calloc(1, sizeof *r);
     if (r == NULL) {
         pthread_mutex_unlock(&h->pool_mu);
         return NULL;
@@ -129,7 +136,6 @@ static gw_req *pool_get(gw_http *h)
 
 static void pool_put(gw_req *r)
 {
-    gw_http *h = r->http;
     if (r->body_cap > KEEP_BODY_CAP) {
         free(r->body);
         r->body = NULL;
@@ -153,10 +159,12 @@ static void pool_put(gw_req *r)
     r->method = NULL;
     r->peer[0] = '\0';
     atomic_store(&r->phase, PH_IDLE);
-    pthread_mutex_lock(&h->pool_mu);
-    r->next_free = h->free_list;
-    h->free_list = r;
-    pthread_mutex_unlock(&h->pool_mu);
+    if (tl_owner != r->http) {
+        tl_owner = r->http;
+        tl_free = NULL;
+    }
+    r->next_free = tl_free;
+    tl_free = r;
 }
 
 /* ------------------------------------------------------------ accessors */
@@ -505,14 +513,20 @@ static enum MHD_Result on_complete_body(gw_req *r)
     }
     if (r->too_big)
         return refuse_too_big(r);
-    if (atomic_load(&h->draining))
+    /* Counted before the draining flag is read: gw_http_drain sets the
+     * flag before its caller reads the count, so a request is either
+     * refused here or waited for (both sequentially consistent). */
+    atomic_fetch_add(&h->outstanding, 1);
+    if (atomic_load(&h->draining)) {
+        atomic_fetch_sub(&h->outstanding, 1);
         return refuse(r, 503, "the gateway is shutting down", 1);
+    }
     if (r->route == NULL) {
+        atomic_fetch_sub(&h->outstanding, 1);
         static const char msg[] = "not found\n";
         return answer_now(r, 404, CT_TEXT, msg, sizeof msg - 1, NULL, 0);
     }
     r->stage = ST_ROUTED;
-    atomic_fetch_add(&h->outstanding, 1);
     atomic_store(&r->phase, PH_ROUTE);
     r->route->fn(r, r->route->ud);
     return queue_or_wait(r);
@@ -766,6 +780,11 @@ void gw_http_drain(gw_http *h)
 {
     if (h)
         atomic_store(&h->draining, 1);
+}
+
+int64_t gw_http_inflight(const gw_http *h)
+{
+    return h ? (int64_t)atomic_load(&h->outstanding) : 0;
 }
 
 void gw_http_free(gw_http *h)

@@ -89,6 +89,11 @@ int gw_http_port(const gw_http *h);
  * Connection: close. Any thread. */
 void gw_http_drain(gw_http *h);
 
+/* Requests handed to a route and not yet answered. After gw_http_drain
+ * returns it only goes down: a request is either refused or counted. Any
+ * thread; h may be NULL (0). */
+int64_t gw_http_inflight(const gw_http *h);
+
 /* Stops listening, closes every connection (idle keep-alive ones at once)
  * and frees the server. Call when every gw_req handed to a route has been
  * answered (it waits up to 5 s for stragglers), and not from an nng or

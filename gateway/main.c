@@ -234,11 +234,13 @@ int main(int argc, char **argv)
                (long long)gw_graphql_inflight(gql));
     gw_http_drain(http);
     int64_t until = roster_mono_ns() + (int64_t)cfg.drain_ms * 1000000;
-    while (gw_graphql_inflight(gql) > 0 && roster_mono_ns() < until) {
+    /* Every admitted request: GraphQL, token exchanges, probes. */
+    while ((gw_http_inflight(http) > 0 || gw_graphql_inflight(gql) > 0) &&
+           roster_mono_ns() < until) {
         struct timespec ts = {0, 5 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    int64_t left = gw_graphql_inflight(gql);
+    int64_t left = gw_http_inflight(http);
     if (left > 0)
         roster_log(ROSTER_LOG_WARN, "shutdown_timeout", "in_flight=%lld", (long long)left);
     exit_code = 0;
