@@ -285,6 +285,9 @@ test('connection cap: /healthz answers with idle sockets below it; past it 503 a
 });
 
 test('drain: new requests get 503 and close while an admitted one finishes; idle connections closed', async () => {
+  // A long idle timeout: on a loaded machine the steps below must not race it.
+  await s.stopGateway();
+  await s.startGateway(['--idle-timeout-ms', '60000']);
   const busy = await open();
   const kept = await open();
   const idle = await open();
@@ -298,6 +301,7 @@ test('drain: new requests get 503 and close while an admitted one finishes; idle
     await sleep(300);
     const exit = s.stopGateway('SIGTERM');
     await sleep(300);
+    assert.equal(kept.closed, false, 'the kept-alive connection is still open');
     await kept.send(post());
     await until(() => responses(kept.buf).length === 2, 'the refusal');
     const refused = responses(kept.buf)[1];
