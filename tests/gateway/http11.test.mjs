@@ -282,18 +282,22 @@ test('connection cap: /healthz answers with idle sockets below it; past it 503 a
   assert.equal(again.status, 200);
   await s.stopGateway();
   await s.startGateway();
+  await s.waitReady();
 });
 
 test('drain: new requests get 503 and close while an admitted one finishes; idle connections closed', async () => {
   // A long idle timeout: on a loaded machine the steps below must not race it.
   await s.stopGateway();
   await s.startGateway(['--idle-timeout-ms', '60000']);
+  await s.waitReady(); // connected to the user service, so the key is verified and cached below
   const busy = await open();
   const kept = await open();
   const idle = await open();
   await kept.send(post());
   await idle.send(post());
   await until(() => responses(kept.buf).length === 1 && responses(idle.buf).length === 1, 'warm-up answers');
+  assert.equal(responses(kept.buf)[0].status, 200);
+  assert.equal(responses(idle.buf)[0].status, 200);
   // The user service stops answering: the next query waits in flight.
   process.kill(s.users.pid, 'SIGSTOP');
   try {
