@@ -85,8 +85,7 @@ int main(int argc, char **argv)
         }
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
         if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-            write(fd, request, req_len) != (ssize_t)req_len ||
-            read_response(fd) != 0) {
+            write(fd, request, req_len) != (ssize_t)req_len || read_response(fd) != 0) {
             close(fd);
             failed++;
             continue;
