@@ -293,7 +293,7 @@ void gw_auth_check(gw_auth *a, gw_key *key, int64_t deadline_ns, gw_auth_cb cb, 
     gw_upstream_call(a->up, RPC_GET_KEY, &req.base, deadline_ns, key->text, get_key_done, c);
 }
 
-void gw_auth_log_failure(const char *reason, const gw_key *key, const char *uri,
+void gw_auth_log_failure(const char *reason, const gw_key *key, const char *uri, const char *peer,
                          const char *message)
 {
     char path[256];
@@ -304,13 +304,12 @@ void gw_auth_log_failure(const char *reason, const gw_key *key, const char *uri,
             n++;
         }
     path[n] = '\0';
-    char qp[300], qm[600];
+    char qp[300], qm[600], qa[100];
     char id[ROSTER_UUID_TEXT_LEN + 1] = "-";
     if (key != NULL)
         roster_uuid_format(id, &key->id);
-    /* nng's HTTP server (1.5.2) does not tell handlers the peer's address,
-     * so the line carries what the request itself says. */
-    roster_log(ROSTER_LOG_WARN, "auth_failed", "reason=%s key_id=%s path=%s%s%s", reason, id,
-               roster_log_quote(qp, sizeof qp, path), message && message[0] ? " message=" : "",
-               message && message[0] ? roster_log_quote(qm, sizeof qm, message) : "");
+    roster_log(ROSTER_LOG_WARN, "auth_failed", "reason=%s key_id=%s path=%s%s%s peer=%s", reason,
+               id, roster_log_quote(qp, sizeof qp, path), message && message[0] ? " message=" : "",
+               message && message[0] ? roster_log_quote(qm, sizeof qm, message) : "",
+               roster_log_quote(qa, sizeof qa, peer != NULL ? peer : "-"));
 }

@@ -109,9 +109,11 @@ void gw_auth_check(gw_auth *a, gw_key *key, int64_t deadline_ns, gw_auth_cb cb, 
 
 /* Logs a refused credential: event=auth_failed with the reason, the key
  * id when the key was well formed (`key` may be NULL), the request path
- * (`uri` without its query) and the service's message when there is one
- * (`message` may be NULL). Never logs the key text. All borrowed. */
-void gw_auth_log_failure(const char *reason, const gw_key *key, const char *uri,
+ * (`uri` without its query), the service's message when there is one
+ * (`message` may be NULL) and, last, the client's address (`peer`,
+ * "ip:port"; NULL logs "-"). Never logs the key text. All borrowed for
+ * the call. */
+void gw_auth_log_failure(const char *reason, const gw_key *key, const char *uri, const char *peer,
                          const char *message);
 
 #endif

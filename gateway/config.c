@@ -39,6 +39,11 @@ void gw_config_defaults(gw_config *c)
     c->batch_in_flight = 1;
     c->doc_cache = 16u * 1024 * 1024;
     c->drain_ms = 10000;
+    c->http_threads = 0;
+    c->max_conns = 10000;
+    c->conn_memory = 4 * 1024;
+    c->header_timeout_ms = 10000;
+    c->idle_timeout_ms = 60000;
     c->log_level = ROSTER_LOG_INFO;
 }
 
@@ -126,6 +131,11 @@ enum {
     OPT_BATCH_LOOKUPS,
     OPT_BATCH_MAX,
     OPT_BATCH_IN_FLIGHT,
+    OPT_HTTP_THREADS,
+    OPT_MAX_CONNS,
+    OPT_CONN_MEMORY,
+    OPT_HEADER_TIMEOUT,
+    OPT_IDLE_TIMEOUT,
 };
 
 /* One table drives options, environment variables and the help text. */
@@ -160,6 +170,21 @@ static const opt_def opts[] = {
      "/metrics answers only requests with an admin API key (Authorization: Bearer)"},
     {OPT_MAX_BODY, "max-body", "ROSTER_GATEWAY_MAX_BODY", "BYTES",
      "largest POST body, k/M suffixes allowed; larger gets 413 (default 1M)"},
+    {OPT_MAX_CONNS, "max-conns", "ROSTER_GATEWAY_MAX_CONNS", "N",
+     "open HTTP connections served; past it a new connection gets 503 and is closed "
+     "(default 10000, lowered to what ulimit -n allows)"},
+    {OPT_CONN_MEMORY, "conn-memory", "ROSTER_GATEWAY_CONN_MEMORY", "BYTES",
+     "memory per HTTP connection for the request line and headers, k suffix allowed (default "
+     "4k: 3 KB of request line and headers always served, 431 or 414 from about 3.5 KB; see "
+     "docs/gateway.md)"},
+    {OPT_HEADER_TIMEOUT, "header-timeout-ms", "ROSTER_GATEWAY_HEADER_TIMEOUT_MS", "MS",
+     "close a connection silent this long while its request is being read, rounded up to "
+     "whole seconds (default 10000)"},
+    {OPT_IDLE_TIMEOUT, "idle-timeout-ms", "ROSTER_GATEWAY_IDLE_TIMEOUT_MS", "MS",
+     "close a keep-alive connection idle this long between requests, rounded up to whole "
+     "seconds (default 60000)"},
+    {OPT_HTTP_THREADS, "http-threads", "ROSTER_GATEWAY_HTTP_THREADS", "N",
+     "HTTP worker threads, each owning its connections; 0 = one per CPU (default 0)"},
     {OPT_MAX_TOKENS, "max-tokens", "ROSTER_GATEWAY_MAX_TOKENS", "N",
      "most lexical tokens in a GraphQL document (default 15000)"},
     {OPT_MAX_DEPTH, "max-depth", "ROSTER_GATEWAY_MAX_DEPTH", "N",
@@ -335,6 +360,26 @@ static int apply(gw_config *c, const opt_def *d, const char *v, const char *src,
     case OPT_DRAIN:
         if ((rc = parse_u64(&n, v, 0, 3600000)) == 0)
             c->drain_ms = (uint32_t)n;
+        break;
+    case OPT_HTTP_THREADS:
+        if ((rc = parse_u64(&n, v, 0, 64)) == 0)
+            c->http_threads = (uint32_t)n;
+        break;
+    case OPT_MAX_CONNS:
+        if ((rc = parse_u64(&n, v, 1, 1000000)) == 0)
+            c->max_conns = (uint32_t)n;
+        break;
+    case OPT_CONN_MEMORY:
+        if ((rc = parse_u64(&n, v, 2048, 1024u * 1024)) == 0)
+            c->conn_memory = (size_t)n;
+        break;
+    case OPT_HEADER_TIMEOUT:
+        if ((rc = parse_u64(&n, v, 1, 3600000)) == 0)
+            c->header_timeout_ms = (uint32_t)n;
+        break;
+    case OPT_IDLE_TIMEOUT:
+        if ((rc = parse_u64(&n, v, 1, 3600000)) == 0)
+            c->idle_timeout_ms = (uint32_t)n;
         break;
     default:
         rc = ROSTER_E_INVALID_ARGUMENT;

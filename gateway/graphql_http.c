@@ -247,14 +247,14 @@ static void authed(int err, bool admin, const char *message, void *ud)
     case ROSTER_E_OK:
         if (gw_key_check_basic(&x->key, gw_req_header(x->req, "roq-platform-server-authorization"),
                                &d) != ROSTER_E_OK) {
-            gw_auth_log_failure(d.field, &x->key, gw_req_uri(x->req), NULL);
+            gw_auth_log_failure(d.field, &x->key, gw_req_uri(x->req), gw_req_peer(x->req), NULL);
             fail_request(x, 401, "UNAUTHENTICATED", "%s", d.message);
             return;
         }
         run(x);
         return;
     case ROSTER_E_UNAUTHENTICATED:
-        gw_auth_log_failure("rejected", &x->key, gw_req_uri(x->req), message);
+        gw_auth_log_failure("rejected", &x->key, gw_req_uri(x->req), gw_req_peer(x->req), message);
         fail_request(x, 401, "UNAUTHENTICATED", "the API key is not valid");
         return;
     case ROSTER_E_UNAVAILABLE:
@@ -309,7 +309,7 @@ void gw_graphql_route(gw_req *r, void *ud)
     roster_err_detail d = {{0}};
     if (gw_key_from_header(&x->key, gw_key_header(r), &d) != ROSTER_E_OK) {
         gw_metrics_auth(GW_AUTH_REJECTED);
-        gw_auth_log_failure(d.field, NULL, gw_req_uri(r), NULL);
+        gw_auth_log_failure(d.field, NULL, gw_req_uri(r), gw_req_peer(r), NULL);
         fail_request(x, 401, "UNAUTHENTICATED", "%s", d.message);
         return;
     }

@@ -1,206 +1,118 @@
 #include "http_server.h"
 
 #include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <nng/nng.h>
-#include <nng/supplemental/http/http.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "cors.h"
 #include "error.h"
+#include "host_allow.h"
 #include "log.h"
 #include "metrics.h"
 
-#define MAX_ROUTES    16
-#define MAX_HOSTS     32
-#define HOST_NAME_CAP 256
-#define KEEP_BODY_CAP (64u * 1024u) /* larger body buffers are released after use */
+#define MAX_ROUTES        16
+#define KEEP_BODY_CAP     (64u * 1024u) /* larger body buffers are released after use */
+#define KEEP_URI_CAP      1024u         /* larger target copies too */
+#define DEFAULT_MAX_CONNS 10000u
+#define FD_RESERVE        64u /* descriptors kept for nng, logs and files */
+#define FREE_WAIT_NS      (5LL * 1000 * 1000 * 1000)
 
-typedef struct route_ctx {
-    gw_http *http;
-    gw_route route;
-} route_ctx;
+#define CT_JSON "application/json; charset=utf-8"
+#define CT_TEXT "text/plain; charset=utf-8"
+
+/* Where a request is in the access handler's calls. */
+enum stage {
+    ST_HEADERS, /* the next call is the first: headers read, no body yet */
+    ST_BODY,    /* body pieces arrive; a call without data ends the body */
+    ST_ROUTED,  /* the route has it; the next call queues the answer */
+};
+
+/* Who is done with the answer, between the route's call and the queue. */
+enum phase {
+    PH_IDLE,      /* no route has the request */
+    PH_ROUTE,     /* the route has it and the worker is still in its call */
+    PH_SUSPENDED, /* the connection is suspended until gw_req_respond */
+    PH_ANSWERED,  /* r->res holds the answer */
+};
 
 struct gw_req {
     gw_req *next_free;
     gw_http *http;
-    route_ctx *route;
-    nng_aio *http_aio; /* the server's handler aio; finished by gw_req_respond */
-    nng_http_req *req; /* borrowed from the server until answered */
-    nng_http_conn *conn;
-    nng_aio *rx_aio; /* owned: reads the body; lives as long as the pool */
+    struct MHD_Connection *conn;
+    const gw_route *route;
+    const char *method; /* libmicrohttpd's, valid until the request ends */
+    char *uri;          /* the request target as sent */
+    size_t uri_cap;
     char *body;
     size_t body_len;
     size_t body_cap;
+    size_t dropped;              /* bytes of a body past max_body, read and dropped */
+    unsigned long long declared; /* Content-Length when it is over max_body, else 0 */
+    int too_big;
     int64_t start_ns;
-    int continuing;      /* rx_aio is writing "100 Continue" before the body */
-    gw_cors_answer cors; /* headers added to the answer (borrowed from req) */
+    enum stage stage;
+    atomic_int phase;
+    struct MHD_Response *res; /* the answer, until queued */
+    unsigned status;
+    gw_cors_answer cors; /* headers added to the answer (borrowed from the request) */
+    char peer[64];
 };
 
-/* An allowed Host: the name (lower case, IPv6 in brackets) and the port it
- * must carry, or -1 for "none or the port being served". */
-typedef struct host_entry {
-    char name[HOST_NAME_CAP];
-    int port;
-} host_entry;
-
 struct gw_http {
-    nng_http_server *server;
-    host_entry hosts[MAX_HOSTS];
-    size_t n_hosts;
-    nng_url *url;
+    struct MHD_Daemon *daemon;
+    gw_hosts hosts;
     size_t max_body;
-    int port;
+    atomic_int port; /* from the URL before the start; read back when it was 0 */
+    unsigned max_conns;
+    unsigned header_timeout_s;
+    unsigned idle_timeout_s;
     atomic_int draining;
-    route_ctx routes[MAX_ROUTES + 1]; /* the last one answers every other path */
+    atomic_uint conns;       /* open connections */
+    atomic_long outstanding; /* requests handed to routes and not yet answered */
+    gw_route routes[MAX_ROUTES];
     size_t n_routes;
-    pthread_mutex_t pool_mu;
-    gw_req *free_list;
-    gw_req **all; /* every request object ever made, for the final free */
+    pthread_mutex_t pool_mu; /* guards all, n_all, cap_all */
+    gw_req **all;            /* every request object ever made, for the final free */
     size_t n_all;
     size_t cap_all;
 };
 
-static int from_nng(int rv)
-{
-    switch (rv) {
-    case 0:
-        return ROSTER_E_OK;
-    case NNG_ENOMEM:
-        return ROSTER_E_NOMEM;
-    case NNG_EINVAL:
-    case NNG_EADDRINVAL:
-    case NNG_ENOTSUP:
-        return ROSTER_E_INVALID_ARGUMENT;
-    case NNG_ETIMEDOUT:
-        return ROSTER_E_DEADLINE_EXCEEDED;
-    case NNG_ECLOSED:
-        return ROSTER_E_CLOSED;
-    default:
-        return ROSTER_E_IO;
-    }
-}
+/* socket_context of a connection accepted past the cap. */
+static char over_cap;
 
-static void rx_done(void *arg);
+/* ------------------------------------------------------------ request pool */
 
-/* Splits "host", "host:port", "[v6]" or "[v6]:port" (len bytes at s) into
- * a lower-case name and a port (-1 when absent). 0 when malformed. */
-static int host_split(host_entry *out, const char *s, size_t len)
-{
-    size_t name_len = len;
-    const char *port = NULL;
-    if (len > 0 && s[0] == '[') {
-        const char *close = memchr(s, ']', len);
-        if (close == NULL)
-            return 0;
-        name_len = (size_t)(close - s) + 1;
-        if (name_len < len) {
-            if (s[name_len] != ':')
-                return 0;
-            port = s + name_len + 1;
-        }
-    } else {
-        const char *colon = memchr(s, ':', len);
-        if (colon != NULL) {
-            name_len = (size_t)(colon - s);
-            port = colon + 1;
-        }
-    }
-    if (name_len == 0 || name_len >= HOST_NAME_CAP)
-        return 0;
-    int p = -1;
-    if (port != NULL) {
-        size_t plen = len - (size_t)(port - s);
-        if (plen == 0 || plen > 5)
-            return 0;
-        p = 0;
-        for (size_t i = 0; i < plen; i++) {
-            if (port[i] < '0' || port[i] > '9')
-                return 0;
-            p = p * 10 + (port[i] - '0');
-        }
-        if (p > 65535)
-            return 0;
-    }
-    for (size_t i = 0; i < name_len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= ' ' || c >= 0x7f)
-            return 0;
-        out->name[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    }
-    out->name[name_len] = '\0';
-    out->port = p;
-    return 1;
-}
-
-static int hosts_add(gw_http *h, const char *s, size_t len)
-{
-    if (h->n_hosts == MAX_HOSTS || !host_split(&h->hosts[h->n_hosts], s, len))
-        return 0;
-    h->n_hosts++;
-    return 1;
-}
-
-static int hosts_init(gw_http *h, const char *allowed, roster_err_detail *detail)
-{
-    if (allowed != NULL && allowed[0] != '\0') {
-        const char *p = allowed;
-        for (;;) {
-            const char *comma = strchr(p, ',');
-            size_t len = comma ? (size_t)(comma - p) : strlen(p);
-            if (!hosts_add(h, p, len))
-                return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "allowed-hosts",
-                                   "allowed hosts \"%s\": \"%.*s\" is not host or host:port, or "
-                                   "there are more than %d",
-                                   allowed, (int)len, p, MAX_HOSTS);
-            if (comma == NULL)
-                break;
-            p = comma + 1;
-        }
-        return ROSTER_E_OK;
-    }
-    const char *lh = h->url->u_hostname;
-    if (lh != NULL && lh[0] != '\0') {
-        char b[HOST_NAME_CAP];
-        int n = snprintf(b, sizeof b, strchr(lh, ':') && lh[0] != '[' ? "[%s]" : "%s", lh);
-        if (n > 0 && (size_t)n < sizeof b)
-            hosts_add(h, b, (size_t)n);
-    }
-    static const char *const local[] = {"localhost", "127.0.0.1", "[::1]"};
-    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
-        hosts_add(h, local[i], strlen(local[i]));
-    return ROSTER_E_OK;
-}
-
-static int host_allowed(const gw_http *h, const char *host)
-{
-    host_entry e;
-    if (host == NULL || !host_split(&e, host, strlen(host)))
-        return 0;
-    for (size_t i = 0; i < h->n_hosts; i++) {
-        const host_entry *a = &h->hosts[i];
-        if (strcmp(a->name, e.name) != 0)
-            continue;
-        if (a->port == -1 ? (e.port == -1 || e.port == h->port) : e.port == a->port)
-            return 1;
-    }
-    return 0;
-}
+/* A request is taken (with its request line) and given back (when
+ * libmicrohttpd is done with it) on the worker thread that owns its
+ * connection, so each worker keeps its own free list and the request path
+ * takes no lock; h->pool_mu guards only the registry of objects, touched
+ * when a new one is made. A worker thread serves one server all its life;
+ * tl_owner says which. */
+static __thread gw_http *tl_owner;
+static __thread gw_req *tl_free;
 
 static gw_req *pool_get(gw_http *h)
 {
-    pthread_mutex_lock(&h->pool_mu);
-    gw_req *r = h->free_list;
-    if (r) {
-        h->free_list = r->next_free;
-        pthread_mutex_unlock(&h->pool_mu);
+    if (tl_owner == h && tl_free != NULL) {
+        gw_req *r = tl_free;
+        tl_free = r->next_free;
         return r;
     }
+    pthread_mutex_lock(&h->pool_mu);
     if (h->n_all == h->cap_all) {
         size_t nc = h->cap_all ? h->cap_all * 2 : 64;
         gw_req **na = realloc(h->all, nc * sizeof *na);
@@ -211,9 +123,8 @@ static gw_req *pool_get(gw_http *h)
         h->all = na;
         h->cap_all = nc;
     }
-    r = calloc(1, sizeof *r);
-    if (r == NULL || nng_aio_alloc(&r->rx_aio, rx_done, r) != 0) {
-        free(r);
+    gw_req *r = calloc(1, sizeof *r);
+    if (r == NULL) {
         pthread_mutex_unlock(&h->pool_mu);
         return NULL;
     }
@@ -225,38 +136,52 @@ static gw_req *pool_get(gw_http *h)
 
 static void pool_put(gw_req *r)
 {
-    gw_http *h = r->http;
     if (r->body_cap > KEEP_BODY_CAP) {
         free(r->body);
         r->body = NULL;
         r->body_cap = 0;
     }
+    if (r->uri_cap > KEEP_URI_CAP) {
+        free(r->uri);
+        r->uri = NULL;
+        r->uri_cap = 0;
+    }
+    if (r->res != NULL)
+        MHD_destroy_response(r->res);
+    r->res = NULL;
     r->body_len = 0;
-    r->continuing = 0;
+    r->dropped = 0;
+    r->declared = 0;
+    r->too_big = 0;
     r->cors.n_headers = 0;
-    r->req = NULL;
     r->conn = NULL;
-    r->http_aio = NULL;
     r->route = NULL;
-    pthread_mutex_lock(&h->pool_mu);
-    r->next_free = h->free_list;
-    h->free_list = r;
-    pthread_mutex_unlock(&h->pool_mu);
+    r->method = NULL;
+    r->peer[0] = '\0';
+    atomic_store(&r->phase, PH_IDLE);
+    if (tl_owner != r->http) {
+        tl_owner = r->http;
+        tl_free = NULL;
+    }
+    r->next_free = tl_free;
+    tl_free = r;
 }
+
+/* ------------------------------------------------------------ accessors */
 
 const char *gw_req_method(const gw_req *r)
 {
-    return nng_http_req_get_method(r->req);
+    return r->method;
 }
 
 const char *gw_req_uri(const gw_req *r)
 {
-    return nng_http_req_get_uri(r->req);
+    return r->uri;
 }
 
 const char *gw_req_header(const gw_req *r, const char *name)
 {
-    return nng_http_req_get_header(r->req, name);
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
 void gw_req_body(const char **body, size_t *len, const gw_req *r)
@@ -270,266 +195,572 @@ int64_t gw_req_start_ns(const gw_req *r)
     return r->start_ns;
 }
 
+const char *gw_req_peer(gw_req *r)
+{
+    if (r->peer[0] != '\0')
+        return r->peer;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+    char ip[INET6_ADDRSTRLEN] = "";
+    if (sa != NULL && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
+        snprintf(r->peer, sizeof r->peer, "%s:%u", ip, ntohs(in->sin_port));
+    } else if (sa != NULL && sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+        snprintf(r->peer, sizeof r->peer, "[%s]:%u", ip, ntohs(in6->sin6_port));
+    } else {
+        snprintf(r->peer, sizeof r->peer, "unknown");
+    }
+    return r->peer;
+}
+
+/* ------------------------------------------------------------ answers */
+
+/* Builds the answer; any thread (no connection is touched). NULL when out
+ * of memory. */
+static struct MHD_Response *build(const gw_req *r, const char *content_type, const char *body,
+                                  size_t len, const char *const *extra, size_t n_extra)
+{
+    struct MHD_Response *res = MHD_create_response_from_buffer(
+        len, len ? (void *)body : (void *)"", len ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
+    if (res == NULL)
+        return NULL;
+    int ok = 1;
+    if (content_type != NULL)
+        ok &= MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) == MHD_YES;
+    for (size_t i = 0; i < n_extra; i++)
+        ok &= MHD_add_response_header(res, extra[2 * i], extra[2 * i + 1]) == MHD_YES;
+    /* Added, not replaced: Vary may already name Accept. */
+    for (size_t i = 0; i < r->cors.n_headers; i++)
+        ok &= MHD_add_response_header(res, r->cors.headers[2 * i], r->cors.headers[2 * i + 1]) ==
+              MHD_YES;
+    if (atomic_load(&r->http->draining))
+        MHD_add_response_header(res, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (!ok) {
+        MHD_destroy_response(res);
+        return NULL;
+    }
+    return res;
+}
+
+/* Queues r's answer on its connection; on the connection's worker only. */
+static enum MHD_Result queue(gw_req *r)
+{
+    struct MHD_Response *res = r->res;
+    r->res = NULL;
+    if (res == NULL)
+        return MHD_NO; /* out of memory while answering: close */
+    enum MHD_Result ok = MHD_queue_response(r->conn, r->status, res);
+    MHD_destroy_response(res);
+    return ok;
+}
+
 void gw_req_respond(gw_req *r, uint16_t status, const char *content_type, const char *body,
                     size_t len, const char *const *extra, size_t n_extra)
 {
-    nng_aio *aio = r->http_aio;
-    nng_http_res *res = NULL;
-    int rv = nng_http_res_alloc(&res);
-    if (rv == 0)
-        rv = nng_http_res_set_status(res, status);
-    if (rv == 0 && status == 421) /* nng 1.5.2 has no phrase for it */
-        rv = nng_http_res_set_reason(res, "Misdirected Request");
-    if (rv == 0 && content_type)
-        rv = nng_http_res_set_header(res, "Content-Type", content_type);
-    for (size_t i = 0; rv == 0 && i < n_extra; i++)
-        rv = nng_http_res_set_header(res, extra[2 * i], extra[2 * i + 1]);
-    /* Added, not set: Vary may already name Accept. */
-    for (size_t i = 0; rv == 0 && i < r->cors.n_headers; i++)
-        rv = nng_http_res_add_header(res, r->cors.headers[2 * i], r->cors.headers[2 * i + 1]);
-    if (rv == 0 && atomic_load(&r->http->draining))
-        rv = nng_http_res_set_header(res, "Connection", "close");
-    /* nng cannot copy 0 bytes (it allocates them); an empty body needs
-     * Content-Length: 0, except on a 204, which must not carry one
-     * (RFC 9110 8.6). nng itself sends a HEAD answer without its body. */
-    if (rv == 0 && len > 0)
-        rv = nng_http_res_copy_data(res, body, len);
-    else if (rv == 0 && status != 204)
-        rv = nng_http_res_set_header(res, "Content-Length", "0");
+    gw_http *h = r->http;
+    r->res = build(r, content_type, body, len, extra, n_extra);
+    r->status = status;
     gw_metrics_http_status(status);
-    pool_put(r);
-    if (rv != 0) {
-        nng_http_res_free(res);
-        nng_aio_finish(aio, rv); /* the server closes the connection */
+    int expect = PH_ROUTE;
+    if (atomic_compare_exchange_strong(&r->phase, &expect, PH_ANSWERED)) {
+        /* The worker is still in the route's call and queues it. */
+        atomic_fetch_sub(&h->outstanding, 1);
         return;
     }
-    nng_aio_set_output(aio, 0, res);
-    nng_aio_finish(aio, 0);
+    /* PH_SUSPENDED: wake the connection; its worker queues the answer. */
+    struct MHD_Connection *conn = r->conn;
+    atomic_store(&r->phase, PH_ANSWERED);
+    MHD_resume_connection(conn);
+    atomic_fetch_sub(&h->outstanding, 1); /* after the resume: gw_http_free waits for it */
 }
 
-static void respond_text(gw_req *r, uint16_t status, const char *msg, int close)
+/* Answers from the worker, in a handler call (no route involved). */
+static enum MHD_Result answer_now(gw_req *r, uint16_t status, const char *content_type,
+                                  const char *body, size_t len, const char *const *extra,
+                                  size_t n_extra)
+{
+    r->res = build(r, content_type, body, len, extra, n_extra);
+    r->status = status;
+    gw_metrics_http_status(status);
+    r->stage = ST_ROUTED;
+    return queue(r);
+}
+
+/* Answers a request that has no body once libmicrohttpd has read its end:
+ * an answer queued from the headers' call would close the connection. */
+static enum MHD_Result answer_after_body(gw_req *r, uint16_t status, const char *content_type,
+                                         const char *body, size_t len)
+{
+    r->res = build(r, content_type, body, len, NULL, 0);
+    r->status = status;
+    gw_metrics_http_status(status);
+    r->stage = ST_BODY;
+    return r->res != NULL ? MHD_YES : MHD_NO;
+}
+
+/* A JSON error answer with Connection: close (and Retry-After when
+ * retry). */
+static enum MHD_Result refuse(gw_req *r, uint16_t status, const char *msg, int retry)
 {
     char body[512];
     int n = snprintf(body, sizeof body, "{\"errors\":[{\"message\":\"%s\"}]}", msg);
-    const char *hdr[] = {"Connection", "close"};
-    gw_req_respond(r, status, "application/json; charset=utf-8", body, n > 0 ? (size_t)n : 0, hdr,
-                   close ? 1 : 0);
+    const char *hdr[] = {"Connection", "close", "Retry-After", "1"};
+    return answer_now(r, status, CT_JSON, body, n > 0 ? (size_t)n : 0, hdr, retry ? 2 : 1);
 }
 
-static void not_found(gw_req *r, void *ud)
+/* 413 with Connection: close, naming the declared length if there was one. */
+static enum MHD_Result refuse_too_big(gw_req *r)
 {
-    (void)ud;
-    static const char msg[] = "not found\n";
-    gw_req_respond(r, 404, "text/plain; charset=utf-8", msg, sizeof msg - 1, NULL, 0);
+    char msg[128];
+    if (r->declared > 0)
+        snprintf(msg, sizeof msg, "request body of %llu bytes is larger than the %zu allowed",
+                 r->declared, r->http->max_body);
+    else
+        snprintf(msg, sizeof msg, "request body is larger than the %zu allowed", r->http->max_body);
+    return refuse(r, 413, msg, 0);
 }
 
-static void dispatch(gw_req *r)
+/* After the route's call, or when the connection is resumed: queue the
+ * answer if there is one, else suspend until gw_req_respond resumes it. */
+static enum MHD_Result queue_or_wait(gw_req *r)
 {
-    if (atomic_load(&r->http->draining)) {
-        const char *hdr[] = {"Retry-After", "1"};
-        char body[] = "{\"errors\":[{\"message\":\"the gateway is shutting down\"}]}";
-        gw_req_respond(r, 503, "application/json; charset=utf-8", body, sizeof body - 1, hdr, 1);
-        return;
+    if (atomic_load(&r->phase) == PH_ANSWERED)
+        return queue(r);
+    MHD_suspend_connection(r->conn);
+    int expect = PH_ROUTE;
+    if (!atomic_compare_exchange_strong(&r->phase, &expect, PH_SUSPENDED))
+        MHD_resume_connection(r->conn); /* answered in between: it did not resume */
+    return MHD_YES;
+}
+
+/* ------------------------------------------------------------ handler */
+
+static const gw_route *route_for(const gw_http *h, const char *uri)
+{
+    size_t len = strcspn(uri, "?#");
+    for (size_t i = 0; i < h->n_routes; i++) {
+        const char *p = h->routes[i].path;
+        if (strlen(p) == len && memcmp(p, uri, len) == 0)
+            return &h->routes[i];
     }
-    r->route->route.fn(r, r->route->route.ud);
+    for (size_t i = 0; i < h->n_routes; i++) {
+        const char *p = h->routes[i].path;
+        size_t pl = strlen(p);
+        if (h->routes[i].tree && pl < len && memcmp(p, uri, pl) == 0 &&
+            (uri[pl] == '/' || (pl > 0 && p[pl - 1] == '/')))
+            return &h->routes[i];
+    }
+    return NULL;
 }
 
-static void read_body(gw_req *r)
+/* Counts the headers named like the one looked for; differ is set when
+ * their values are not all the same. */
+typedef struct header_count {
+    const char *name;
+    const char *first;
+    unsigned n;
+    int differ;
+} header_count;
+
+static enum MHD_Result count_one(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
 {
-    nng_iov iov = {.iov_buf = r->body, .iov_len = r->body_len};
-    nng_aio_set_iov(r->rx_aio, 1, &iov);
-    nng_aio_set_timeout(r->rx_aio, 30000);
-    nng_http_conn_read_all(r->conn, r->rx_aio);
+    (void)kind;
+    header_count *c = cls;
+    if (key == NULL || strcasecmp(key, c->name) != 0)
+        return MHD_YES;
+    if (c->n++ == 0)
+        c->first = value;
+    else if (value == NULL || c->first == NULL || strcmp(value, c->first) != 0)
+        c->differ = 1;
+    return MHD_YES;
 }
 
-static char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
-
-static void rx_done(void *arg)
+static header_count count_header(const gw_req *r, const char *name)
 {
-    gw_req *r = arg;
-    int rv = nng_aio_result(r->rx_aio);
-    if (rv != 0) {
-        nng_aio *aio = r->http_aio;
-        pool_put(r);
-        nng_aio_finish(aio, rv);
-        return;
-    }
-    if (r->continuing) {
-        r->continuing = 0;
-        read_body(r);
-        return;
-    }
-    dispatch(r);
+    header_count c = {.name = name};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_one, &c);
+    return c;
 }
 
-static void handle(nng_aio *aio)
+static enum MHD_Result on_headers(gw_req *r)
 {
-    nng_http_req *req = nng_aio_get_input(aio, 0);
-    nng_http_handler *hh = nng_aio_get_input(aio, 1);
-    nng_http_conn *conn = nng_aio_get_input(aio, 2);
-    route_ctx *rc = nng_http_handler_get_data(hh);
-    gw_req *r = pool_get(rc->http);
-    if (r == NULL) {
-        nng_aio_finish(aio, NNG_ENOMEM);
-        return;
-    }
-    r->start_ns = roster_mono_ns();
-    r->route = rc;
-    r->http_aio = aio;
-    r->req = req;
-    r->conn = conn;
-    r->body_len = 0;
-    r->cors.n_headers = 0;
-
-    const char *host = nng_http_req_get_header(req, "Host");
-    if (!host_allowed(rc->http, host)) {
-        char q[300];
-        roster_log(ROSTER_LOG_WARN, "host_refused", "host=%s path=%s",
+    gw_http *h = r->http;
+    const char *host = gw_req_header(r, MHD_HTTP_HEADER_HOST);
+    if (!gw_hosts_allowed(&h->hosts, host, atomic_load(&h->port))) {
+        char q[300], path[200];
+        snprintf(path, sizeof path, "%.*s", (int)strcspn(r->uri, "?"), r->uri);
+        roster_log(ROSTER_LOG_WARN, "host_refused", "host=%s path=%s peer=%s",
                    roster_log_quote(q, 100, host ? host : "(none)"),
-                   roster_log_quote(q + 100, 200, rc->route.path));
+                   roster_log_quote(q + 100, 200, path), gw_req_peer(r));
         const char *hdr[] = {"Connection", "close"};
         static const char msg[] = "misdirected request: this gateway does not serve that Host\n";
-        gw_req_respond(r, 421, "text/plain; charset=utf-8", msg, sizeof msg - 1, hdr, 1);
-        return;
+        return answer_now(r, 421, CT_TEXT, msg, sizeof msg - 1, hdr, 1);
     }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (ci != NULL && ci->socket_context == &over_cap)
+        return refuse(r, 503, "the gateway is at its connection limit; retry shortly", 1);
 
-    if (rc->route.cors != NULL) {
+    const gw_route *rt = route_for(h, r->uri);
+    if (rt != NULL && rt->cors != NULL) {
         gw_cors_answer ca;
-        gw_cors_decide(&ca, rc->route.cors, nng_http_req_get_method(req),
-                       nng_http_req_get_header(req, "Origin"),
-                       nng_http_req_get_header(req, "Access-Control-Request-Method"),
-                       nng_http_req_get_header(req, "Access-Control-Request-Headers"));
-        if (ca.preflight) {
-            /* A preflight has no body; if one was sent, close rather than
-             * read it as the next request. */
-            const char *hdr[] = {"Connection", "close"};
-            const char *cl = nng_http_req_get_header(req, "Content-Length");
-            int body = (cl != NULL && strcmp(cl, "0") != 0) ||
-                       nng_http_req_get_header(req, "Transfer-Encoding") != NULL;
-            r->cors = ca;
-            static const char refused[] = "cross-origin request not allowed\n";
-            if (ca.status == 204)
-                gw_req_respond(r, 204, NULL, NULL, 0, hdr, body ? 1 : 0);
-            else
-                gw_req_respond(r, ca.status, "text/plain; charset=utf-8", refused,
-                               sizeof refused - 1, hdr, body ? 1 : 0);
-            return;
-        }
+        gw_cors_decide(&ca, rt->cors, r->method, gw_req_header(r, "Origin"),
+                       gw_req_header(r, "Access-Control-Request-Method"),
+                       gw_req_header(r, "Access-Control-Request-Headers"));
         r->cors = ca;
-    }
-
-    const char *te = nng_http_req_get_header(req, "Transfer-Encoding");
-    if (te != NULL) {
-        respond_text(r, 411, "chunked request bodies are not supported: send Content-Length", 1);
-        return;
-    }
-    const char *cl = nng_http_req_get_header(req, "Content-Length");
-    if (cl == NULL) {
-        dispatch(r);
-        return;
-    }
-    char *end = NULL;
-    unsigned long long len = strtoull(cl, &end, 10);
-    if (end == cl || *end != '\0' || cl[0] == '-') {
-        respond_text(r, 400, "Content-Length is not a number", 1);
-        return;
-    }
-    if (len > rc->http->max_body) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "request body of %llu bytes is larger than the %zu allowed", len,
-                 rc->http->max_body);
-        respond_text(r, 413, msg, 1);
-        return;
-    }
-    if (len == 0) {
-        dispatch(r);
-        return;
-    }
-    if (r->body_cap < len) {
-        char *nb = realloc(r->body, (size_t)len);
-        if (nb == NULL) {
-            respond_text(r, 503, "out of memory", 1);
-            return;
+        if (ca.preflight) {
+            /* A preflight has no body; if one was announced, the answer is
+             * sent without reading it and the connection closed. */
+            const char *hdr[] = {"Connection", "close"};
+            const char *cl = gw_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            int body = (cl != NULL && strcmp(cl, "0") != 0) ||
+                       gw_req_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+            static const char refused[] = "cross-origin request not allowed\n";
+            int granted = ca.status == 204;
+            if (body)
+                return answer_now(r, ca.status, granted ? NULL : CT_TEXT, granted ? NULL : refused,
+                                  granted ? 0 : sizeof refused - 1, hdr, 1);
+            return answer_after_body(r, ca.status, granted ? NULL : CT_TEXT,
+                                     granted ? NULL : refused, granted ? 0 : sizeof refused - 1);
         }
-        r->body = nb;
-        r->body_cap = (size_t)len;
     }
-    r->body_len = (size_t)len;
-    const char *expect = nng_http_req_get_header(req, "Expect");
-    if (expect != NULL && strcasecmp(expect, "100-continue") == 0) {
-        /* The client waits for this before sending the body (curl does
-         * for bodies over 1 KiB). */
-        r->continuing = 1;
-        nng_iov iov = {.iov_buf = continue_line, .iov_len = sizeof continue_line - 1};
-        nng_aio_set_iov(r->rx_aio, 1, &iov);
-        nng_aio_set_timeout(r->rx_aio, 30000);
-        nng_http_conn_write_all(conn, r->rx_aio);
-        return;
+    if (atomic_load(&h->draining))
+        return refuse(r, 503, "the gateway is shutting down", 1);
+
+    /* Request smuggling (RFC 9112 6.3): a message with both framings, or
+     * whose framing headers repeat (libmicrohttpd would read the first),
+     * is refused before any of its body is read, and the connection
+     * closed. */
+    const char *te = gw_req_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *cl = gw_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (te != NULL && cl != NULL)
+        return refuse(r, 400, "Transfer-Encoding and Content-Length together are not allowed", 0);
+    if (te != NULL && count_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING).n > 1)
+        return refuse(r, 400, "Transfer-Encoding is given more than once", 0);
+    if (cl != NULL && count_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH).differ)
+        return refuse(r, 400, "Content-Length is given more than once with different values", 0);
+    if (te != NULL && strcasecmp(te, "chunked") != 0)
+        return refuse(r, 501, "only the chunked transfer coding is supported", 0);
+    if (cl != NULL) {
+        /* libmicrohttpd has checked that it is a number. */
+        unsigned long long len = strtoull(cl, NULL, 10);
+        if (len > h->max_body) {
+            /* Refused from the headers (and the connection closed) when
+             * the client waits for "100 Continue" or the body is larger
+             * than what is read and dropped; otherwise the body is read
+             * and dropped first, so a client still sending it sees the
+             * answer rather than a reset. */
+            const char *ex = gw_req_header(r, MHD_HTTP_HEADER_EXPECT);
+            r->too_big = 1;
+            r->declared = len;
+            if ((ex != NULL && strcasecmp(ex, "100-continue") == 0) || len > 2 * h->max_body)
+                return refuse_too_big(r);
+            r->route = rt;
+            r->stage = ST_BODY;
+            return MHD_YES;
+        }
+        if (len > r->body_cap) {
+            char *nb = realloc(r->body, (size_t)len);
+            if (nb == NULL)
+                return refuse(r, 503, "out of memory", 1);
+            r->body = nb;
+            r->body_cap = (size_t)len;
+        }
     }
-    read_body(r);
+    r->route = rt;
+    r->stage = ST_BODY;
+    return MHD_YES; /* "100 Continue" goes out now if the client waits for it */
 }
 
-int gw_http_start(gw_http **out, const char *listen_url, const char *allowed_hosts, size_t max_body,
-                  const gw_route *routes, size_t n_routes, roster_err_detail *detail)
+static enum MHD_Result on_body(gw_req *r, const char *data, size_t n)
 {
-    int rc = ROSTER_E_OK;
-    int rv;
+    size_t max = r->http->max_body;
+    if (r->too_big || n > max - r->body_len) {
+        /* Past the limit: the rest is read and dropped, up to twice the
+         * limit in all; then the connection is closed unanswered. */
+        r->too_big = 1;
+        r->dropped += n;
+        return r->body_len + r->dropped > 2 * max ? MHD_NO : MHD_YES;
+    }
+    if (r->body_len + n > r->body_cap) {
+        size_t cap = r->body_cap ? r->body_cap : 1024;
+        while (cap < r->body_len + n)
+            cap *= 2;
+        if (cap > max)
+            cap = max;
+        char *nb = realloc(r->body, cap);
+        if (nb == NULL)
+            return MHD_NO;
+        r->body = nb;
+        r->body_cap = cap;
+    }
+    memcpy(r->body + r->body_len, data, n);
+    r->body_len += n;
+    return MHD_YES;
+}
+
+static enum MHD_Result on_complete_body(gw_req *r)
+{
+    gw_http *h = r->http;
+    if (r->res != NULL) { /* decided from the headers (answer_after_body) */
+        r->stage = ST_ROUTED;
+        return queue(r);
+    }
+    if (r->too_big)
+        return refuse_too_big(r);
+    /* Counted before the draining flag is read: gw_http_drain sets the
+     * flag before its caller reads the count, so a request is either
+     * refused here or waited for (both sequentially consistent). */
+    atomic_fetch_add(&h->outstanding, 1);
+    if (atomic_load(&h->draining)) {
+        atomic_fetch_sub(&h->outstanding, 1);
+        return refuse(r, 503, "the gateway is shutting down", 1);
+    }
+    if (r->route == NULL) {
+        atomic_fetch_sub(&h->outstanding, 1);
+        static const char msg[] = "not found\n";
+        return answer_now(r, 404, CT_TEXT, msg, sizeof msg - 1, NULL, 0);
+    }
+    r->stage = ST_ROUTED;
+    atomic_store(&r->phase, PH_ROUTE);
+    r->route->fn(r, r->route->ud);
+    return queue_or_wait(r);
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
+{
+    (void)cls;
+    (void)conn; /* r->conn, set with the request line */
+    (void)url;
+    (void)version;
+    gw_req *r = *con_cls;
+    if (r == NULL)
+        return MHD_NO; /* no request object (out of memory): close */
+    switch (r->stage) {
+    case ST_HEADERS:
+        r->method = method;
+        return on_headers(r);
+    case ST_BODY:
+        if (*upload_data_size != 0) {
+            size_t n = *upload_data_size;
+            *upload_data_size = 0;
+            return on_body(r, upload_data, n);
+        }
+        return on_complete_body(r);
+    case ST_ROUTED:
+        return queue_or_wait(r);
+    }
+    return MHD_NO;
+}
+
+/* ------------------------------------------------------------ daemon callbacks */
+
+/* The request line has been read: a request object for it, with a copy of
+ * the target as sent (libmicrohttpd splits and decodes its own). */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    gw_http *h = cls;
+    gw_req *r = pool_get(h);
+    if (r == NULL)
+        return NULL;
+    size_t len = strlen(uri);
+    if (len + 1 > r->uri_cap) {
+        char *nu = realloc(r->uri, len + 1);
+        if (nu == NULL) {
+            pool_put(r);
+            return NULL;
+        }
+        r->uri = nu;
+        r->uri_cap = len + 1;
+    }
+    memcpy(r->uri, uri, len + 1);
+    r->conn = conn;
+    r->start_ns = roster_mono_ns();
+    r->stage = ST_HEADERS;
+    atomic_store(&r->phase, PH_IDLE);
+    if (h->header_timeout_s != h->idle_timeout_s)
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, h->header_timeout_s);
+    return r;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    gw_http *h = cls;
+    gw_req *r = *con_cls;
+    *con_cls = NULL;
+    if (r != NULL)
+        pool_put(r);
+    /* The connection waits for its next request: the idle timeout. */
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && h->header_timeout_s != h->idle_timeout_s)
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, h->idle_timeout_s);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    gw_http *h = cls;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        atomic_fetch_sub(&h->conns, 1);
+        return;
+    }
+    if (atomic_fetch_add(&h->conns, 1) >= h->max_conns)
+        *socket_context = &over_cap;
+    /* Until its first request line, a new connection is reading a request. */
+    if (h->header_timeout_s != h->idle_timeout_s)
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, h->header_timeout_s);
+}
+
+static void on_library_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512], q[600];
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    if (n <= 0)
+        return;
+    size_t len = strlen(msg);
+    while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
+        msg[--len] = '\0';
+    roster_log(ROSTER_LOG_INFO, "http_library", "message=%s", roster_log_quote(q, sizeof q, msg));
+}
+
+/* ------------------------------------------------------------ start and stop */
+
+/* The cap in force: at most what the descriptor limit leaves once the
+ * listener's slack and FD_RESERVE are kept (the soft limit is raised to
+ * the hard one first). */
+static unsigned fit_conns(unsigned want, unsigned *slack)
+{
+    struct rlimit rl;
+    *slack = want / 8 > 16 ? want / 8 : 16;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return want;
+    rlim_t need = (rlim_t)want + *slack + FD_RESERVE;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return want;
+    rlim_t room = rl.rlim_cur > FD_RESERVE + 32 ? rl.rlim_cur - FD_RESERVE : 32;
+    unsigned cap = (unsigned)(room * 8 / 9);
+    *slack = (unsigned)room - cap;
+    roster_log(ROSTER_LOG_WARN, "connection_cap_lowered",
+               "wanted=%u cap=%u nofile=%llu message=\"the descriptor limit (ulimit -n) is too "
+               "low for the connection cap\"",
+               want, cap, (unsigned long long)rl.rlim_cur);
+    return cap;
+}
+
+static unsigned cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1u : n > 64 ? 64u : (unsigned)n;
+}
+
+/* The listen address of an http://host:port URL; *v6 set for IPv6. */
+static int listen_addr(struct sockaddr_storage *out, int *v6, const char *listen_url,
+                       roster_err_detail *detail)
+{
+    nng_url *u = NULL;
+    int rv = nng_url_parse(&u, listen_url);
+    if (rv != 0 || strcmp(u->u_scheme, "http") != 0) {
+        nng_url_free(u);
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "listen",
+                           "cannot parse listen URL \"%s\": %s", listen_url,
+                           rv ? nng_strerror(rv) : "not http://host:port");
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    const char *host = u->u_hostname[0] ? u->u_hostname : NULL;
+    int g = getaddrinfo(host, u->u_port[0] ? u->u_port : "80", &hints, &ai);
+    nng_url_free(u);
+    if (g != 0)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "listen",
+                           "cannot resolve the listen URL \"%s\": %s", listen_url, gai_strerror(g));
+    memset(out, 0, sizeof *out);
+    memcpy(out, ai->ai_addr, ai->ai_addrlen);
+    *v6 = ai->ai_family == AF_INET6;
+    freeaddrinfo(ai);
+    return ROSTER_E_OK;
+}
+
+int gw_http_start(gw_http **out, const gw_http_params *p, const gw_route *routes, size_t n_routes,
+                  roster_err_detail *detail)
+{
+    int rc;
     if (n_routes > MAX_ROUTES)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "routes", "more than %d routes",
                            MAX_ROUTES);
+    struct sockaddr_storage sa;
+    int v6 = 0;
+    if ((rc = listen_addr(&sa, &v6, p->listen_url, detail)) != ROSTER_E_OK)
+        return rc;
     gw_http *h = calloc(1, sizeof *h);
     if (h == NULL)
         return roster_fail(detail, ROSTER_E_NOMEM, "", "out of memory");
     pthread_mutex_init(&h->pool_mu, NULL);
-    h->max_body = max_body;
-    if ((rv = nng_url_parse(&h->url, listen_url)) != 0) {
-        rc = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "listen",
-                         "cannot parse listen URL \"%s\": %s", listen_url, nng_strerror(rv));
-        goto fail;
-    }
-    if ((rc = hosts_init(h, allowed_hosts, detail)) != ROSTER_E_OK)
-        goto fail;
-    if ((rv = nng_http_server_hold(&h->server, h->url)) != 0) {
-        rc = roster_fail(detail, from_nng(rv), "listen", "cannot create HTTP server for \"%s\": %s",
-                         listen_url, nng_strerror(rv));
-        goto fail;
-    }
-    /* Every other path goes to a tree handler at "/" answering 404, so the
-     * Host check runs on every path (nng prefers exact paths to trees). */
-    for (size_t i = 0; i <= n_routes; i++) {
-        nng_http_handler *hh = NULL;
-        gw_route rt = i < n_routes ? routes[i] : (gw_route){.path = "/", .fn = not_found};
-        h->routes[i].http = h;
-        h->routes[i].route = rt;
-        if ((rv = nng_http_handler_alloc(&hh, rt.path, handle)) != 0 ||
-            (rv = nng_http_handler_set_method(hh, NULL)) != 0 ||
-            (rv = nng_http_handler_collect_body(hh, false, 0)) != 0 ||
-            (rv = nng_http_handler_set_data(hh, &h->routes[i], NULL)) != 0 ||
-            ((i == n_routes || rt.tree) && (rv = nng_http_handler_set_tree(hh)) != 0) ||
-            (rv = nng_http_server_add_handler(h->server, hh)) != 0) {
-            nng_http_handler_free(hh);
-            rc = roster_fail(detail, from_nng(rv), "routes", "cannot add HTTP handler %s: %s",
-                             rt.path, nng_strerror(rv));
+    h->max_body = p->max_body;
+    atomic_store(&h->port, ntohs(sa.ss_family == AF_INET6
+                                     ? ((const struct sockaddr_in6 *)(const void *)&sa)->sin6_port
+                                     : ((const struct sockaddr_in *)(const void *)&sa)->sin_port));
+    h->header_timeout_s = p->header_timeout_s ? p->header_timeout_s : 10;
+    h->idle_timeout_s = p->idle_timeout_s ? p->idle_timeout_s : 60;
+    {
+        nng_url *u = NULL;
+        if (nng_url_parse(&u, p->listen_url) == 0)
+            rc = gw_hosts_init(&h->hosts, p->allowed_hosts, u->u_hostname, detail);
+        nng_url_free(u);
+        if (rc != ROSTER_E_OK)
             goto fail;
-        }
-        h->n_routes++;
     }
-    if ((rv = nng_http_server_start(h->server)) != 0) {
-        rc = roster_fail(detail, ROSTER_E_IO, "listen", "cannot listen on \"%s\": %s", listen_url,
-                         nng_strerror(rv));
+    memcpy(h->routes, routes, n_routes * sizeof *routes);
+    h->n_routes = n_routes;
+    unsigned slack = 0;
+    h->max_conns = fit_conns(p->max_conns ? p->max_conns : DEFAULT_MAX_CONNS, &slack);
+    unsigned threads = p->threads ? p->threads : cpus();
+    size_t mem = p->conn_memory ? p->conn_memory : GW_HTTP_CONN_MEMORY_DEFAULT;
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_library_log, NULL},
+        {MHD_OPTION_SOCK_ADDR, 0, &sa},
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)(h->max_conns + slack), NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)mem, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)h->idle_timeout_s, NULL},
+        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_request_line, h},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, h},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, h},
+        {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)threads, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_ARRAY, opts,
+                                 MHD_OPTION_END);
+    if (h->daemon == NULL) {
+        rc = roster_fail(detail, ROSTER_E_IO, "listen",
+                         "cannot listen on \"%s\" (address in use, or not this host's)",
+                         p->listen_url);
         goto fail;
     }
-    nng_sockaddr sa;
-    if (nng_http_server_get_addr(h->server, &sa) == 0 && sa.s_family == NNG_AF_INET)
-        h->port = ntohs(sa.s_in.sa_port);
-    else
-        h->port = atoi(h->url->u_port);
+    if (atomic_load(&h->port) == 0) {
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+        atomic_store(&h->port, di != NULL ? di->port : 0);
+    }
     *out = h;
     return ROSTER_E_OK;
 fail:
-    if (h->server)
-        nng_http_server_release(h->server);
-    nng_url_free(h->url);
     pthread_mutex_destroy(&h->pool_mu);
     free(h);
     return rc;
@@ -537,7 +768,12 @@ fail:
 
 int gw_http_port(const gw_http *h)
 {
-    return h->port;
+    return atomic_load(&h->port);
+}
+
+unsigned gw_http_max_conns(const gw_http *h)
+{
+    return h->max_conns;
 }
 
 void gw_http_drain(gw_http *h)
@@ -546,19 +782,39 @@ void gw_http_drain(gw_http *h)
         atomic_store(&h->draining, 1);
 }
 
+int64_t gw_http_inflight(const gw_http *h)
+{
+    return h ? (int64_t)atomic_load(&h->outstanding) : 0;
+}
+
 void gw_http_free(gw_http *h)
 {
     if (h == NULL)
         return;
-    nng_http_server_stop(h->server);
-    nng_http_server_release(h->server);
+    atomic_store(&h->draining, 1);
+    int fd = MHD_quiesce_daemon(h->daemon);
+    if (fd >= 0)
+        close(fd);
+    /* libmicrohttpd aborts the process when stopped with a connection
+     * suspended and not resumed: wait for every route to answer. */
+    int64_t until = roster_mono_ns() + FREE_WAIT_NS;
+    while (atomic_load(&h->outstanding) > 0 && roster_mono_ns() < until) {
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    long left = atomic_load(&h->outstanding);
+    if (left > 0) {
+        /* Leaving the daemon running beats aborting; the process exits. */
+        roster_log(ROSTER_LOG_ERROR, "http_stop_skipped", "unanswered=%ld", left);
+        return;
+    }
+    MHD_stop_daemon(h->daemon);
     for (size_t i = 0; i < h->n_all; i++) {
-        nng_aio_free(h->all[i]->rx_aio);
         free(h->all[i]->body);
+        free(h->all[i]->uri);
         free(h->all[i]);
     }
     free(h->all);
-    nng_url_free(h->url);
     pthread_mutex_destroy(&h->pool_mu);
     free(h);
 }

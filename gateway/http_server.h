@@ -1,11 +1,14 @@
-/* The gateway's HTTP front: nng's HTTP server with one handler per path,
- * request bodies read with a size limit (413 past it), and responses that
- * may be sent later from any thread. No nng thread ever waits for a
- * response: a route callback keeps the gw_req and answers it whenever its
- * work completes (for GraphQL, from an RPC callback).
+/* The gateway's HTTP front: libmicrohttpd (epoll, a pool of worker
+ * threads each owning its connections) with one handler per path, request
+ * bodies collected up to a size limit (413 past it, Content-Length or
+ * chunked), and responses that may be sent later from any thread. No
+ * worker ever waits for a response: a route callback keeps the gw_req and
+ * answers it whenever its work completes (for GraphQL, from an RPC
+ * callback); meanwhile the connection is suspended, and the answer resumes
+ * it on its own worker, which sends it.
  *
- * Request objects come from a pool and carry their own nng aio for reading
- * the body, so nothing is freed inside an aio callback. */
+ * Request objects come from a pool and are recycled when libmicrohttpd
+ * has finished with the request. */
 #ifndef ROSTER_GW_HTTP_SERVER_H
 #define ROSTER_GW_HTTP_SERVER_H
 
@@ -17,13 +20,13 @@
 typedef struct gw_http gw_http;
 typedef struct gw_req gw_req;
 
-/* Called on an nng thread with a request whose body has been read. The
- * callee owns `r` until it calls gw_req_respond (exactly once, from any
- * thread). */
+/* Called on an HTTP worker thread with a request whose body has been
+ * read. The callee owns `r` until it calls gw_req_respond (exactly once,
+ * from any thread, during the call or later). */
 typedef void (*gw_route_fn)(gw_req *r, void *ud);
 
 typedef struct gw_route {
-    const char *path; /* "/graphql"; copied by nng */
+    const char *path; /* "/graphql"; static or outliving the server */
     gw_route_fn fn;
     void *ud;
     int tree; /* also every path below path ("/graphiql/..."), when no other route is exact */
@@ -33,10 +36,26 @@ typedef struct gw_route {
     const struct gw_cors *cors;
 } gw_route;
 
-/* Starts serving `listen_url` (http://host:port; port 0 picks one) with the
- * given routes (every method goes to the route; the route checks it).
- * listen_url and allowed_hosts are borrowed for the call; routes are
- * copied. Bodies larger than max_body get 413.
+/* What gw_http_start needs; strings are borrowed for the call. */
+typedef struct gw_http_params {
+    const char *listen_url;    /* http://host:port; port 0 picks one */
+    const char *allowed_hosts; /* Host allowlist (below); NULL or "" for the defaults */
+    size_t max_body;           /* bytes of a request body; larger gets 413 */
+    unsigned threads;          /* worker threads; 0 = one per CPU */
+    unsigned max_conns;        /* open connections served; past it 503 (0 = 10000) */
+    size_t conn_memory;        /* per-connection pool for the request line and headers
+                                  (431/414 past it); 0 = GW_HTTP_CONN_MEMORY_DEFAULT */
+    unsigned header_timeout_s; /* silence while a request is being read; 0 = 10 */
+    unsigned idle_timeout_s;   /* an idle keep-alive connection is closed after; 0 = 60 */
+} gw_http_params;
+
+#define GW_HTTP_CONN_MEMORY_DEFAULT (4u * 1024u)
+
+/* Starts serving p->listen_url with the given routes (every method goes to
+ * the route; the route checks it); routes are copied. Bodies larger than
+ * p->max_body get 413; a request with both Transfer-Encoding and
+ * Content-Length gets 400, and a Transfer-Encoding other than chunked 501
+ * (both with Connection: close).
  *
  * Host allowlist (DNS rebinding): a request whose Host header is missing
  * or not in `allowed_hosts` gets 421 Misdirected Request with a short
@@ -45,23 +64,40 @@ typedef struct gw_route {
  * allowed_hosts is a comma list of host or host:port
  * (IPv6 in brackets), compared without regard to case; an entry without a
  * port matches the host alone and the host with the port being served.
- * NULL or "" means the listen URL's host, localhost, 127.0.0.1 and [::1]. On success *out is the
- * running server, owned by the caller until gw_http_free. Returns ROSTER_E_OK,
- * ROSTER_E_INVALID_ARGUMENT (bad URL or host list, too many routes), ROSTER_E_IO
- * (cannot listen) or ROSTER_E_NOMEM, with `detail` (may be NULL) saying
- * why. */
-int gw_http_start(gw_http **out, const char *listen_url, const char *allowed_hosts, size_t max_body,
-                  const gw_route *routes, size_t n_routes, roster_err_detail *detail);
+ * NULL or "" means the listen URL's host, localhost, 127.0.0.1 and [::1].
+ *
+ * Connections past p->max_conns are served one 503 with Retry-After and
+ * Connection: close; the listener stops accepting a little above it. The
+ * cap is lowered (and logged) to what RLIMIT_NOFILE allows. On success
+ * *out is the running server, owned by the caller until gw_http_free.
+ * Returns ROSTER_E_OK, ROSTER_E_INVALID_ARGUMENT (bad URL or host list,
+ * too many routes), ROSTER_E_IO (cannot listen) or ROSTER_E_NOMEM, with
+ * `detail` (may be NULL) saying why. */
+int gw_http_start(gw_http **out, const gw_http_params *p, const gw_route *routes, size_t n_routes,
+                  roster_err_detail *detail);
+
+/* The connection cap in force (p->max_conns, or lower when the descriptor
+ * limit is). */
+unsigned gw_http_max_conns(const gw_http *h);
 
 /* The TCP port actually bound. */
 int gw_http_port(const gw_http *h);
 
-/* From now on new requests are answered 503 with Connection: close;
- * requests already admitted finish normally. Any thread. */
+/* From now on new requests are answered 503 with Connection: close (the
+ * listener stays open so new clients get that answer rather than a reset);
+ * requests already admitted finish normally and their answers carry
+ * Connection: close. Any thread. */
 void gw_http_drain(gw_http *h);
 
-/* Stops the server (closing every connection) and frees it. Call when no
- * gw_req is outstanding, and not from an nng callback. Accepts NULL. */
+/* Requests handed to a route and not yet answered. After gw_http_drain
+ * returns it only goes down: a request is either refused or counted. Any
+ * thread; h may be NULL (0). */
+int64_t gw_http_inflight(const gw_http *h);
+
+/* Stops listening, closes every connection (idle keep-alive ones at once)
+ * and frees the server. Call when every gw_req handed to a route has been
+ * answered (it waits up to 5 s for stragglers), and not from an nng or
+ * HTTP callback. Accepts NULL. */
 void gw_http_free(gw_http *h);
 
 /* --- Request accessors; results are borrowed from r until it is answered. */
@@ -73,13 +109,17 @@ const char *gw_req_header(const gw_req *r, const char *name);
 /* The body in *body and *len (not NUL-terminated; NULL with len 0 when
  * there is none). */
 void gw_req_body(const char **body, size_t *len, const gw_req *r);
-/* roster_mono_ns() when the request's headers had been read. */
+/* roster_mono_ns() when the request line had been read. */
 int64_t gw_req_start_ns(const gw_req *r);
+/* The client's address, "192.0.2.1:50000" or "[2001:db8::1]:50000"
+ * ("unknown" when it cannot be read). */
+const char *gw_req_peer(gw_req *r);
 
 /* Answers r with `status`, a Content-Type (NULL for none), `len` bytes of
  * body (copied) and optional extra headers given as name/value pairs
- * (n_extra pairs in `extra`, copied); a 204 gets no Content-Length, and
- * a HEAD request no body. r must not be used afterwards. Any thread. */
+ * (n_extra pairs in `extra`, copied; "Connection", "close" closes the
+ * connection after the answer); a 204 gets no Content-Length, and a HEAD
+ * request no body. r must not be used afterwards. Any thread. */
 void gw_req_respond(gw_req *r, uint16_t status, const char *content_type, const char *body,
                     size_t len, const char *const *extra, size_t n_extra);
 

@@ -200,8 +200,16 @@ int main(int argc, char **argv)
         {.path = "/metrics", .fn = gw_probe_metrics, .ud = &probes},
         {.path = gw_graphiql_prefix, .fn = gw_graphiql_route, .tree = 1},
     };
-    if ((rc = gw_http_start(&http, cfg.listen, cfg.allowed_hosts, cfg.max_body, routes,
-                            sizeof routes / sizeof routes[0], &d)) != ROSTER_E_OK) {
+    gw_http_params hp = {.listen_url = cfg.listen,
+                         .allowed_hosts = cfg.allowed_hosts,
+                         .max_body = cfg.max_body,
+                         .threads = cfg.http_threads,
+                         .max_conns = cfg.max_conns,
+                         .conn_memory = cfg.conn_memory,
+                         .header_timeout_s = (cfg.header_timeout_ms + 999) / 1000,
+                         .idle_timeout_s = (cfg.idle_timeout_ms + 999) / 1000};
+    if ((rc = gw_http_start(&http, &hp, routes, sizeof routes / sizeof routes[0], &d)) !=
+        ROSTER_E_OK) {
         char q[600];
         roster_log(ROSTER_LOG_ERROR, "listen_error", "error=%s",
                    roster_log_quote(q, sizeof q, d.message));
@@ -211,11 +219,13 @@ int main(int argc, char **argv)
         char ql[600], qu[1100];
         roster_log(ROSTER_LOG_INFO, "startup",
                    "listen=%s port=%d upstream=%s max_body=%zu max_tokens=%u max_depth=%u "
-                   "max_page=%u timeout_ms=%u max_inflight=%u batch_lookups=%s batch_max=%u",
+                   "max_page=%u timeout_ms=%u max_inflight=%u max_conns=%u conn_memory=%zu "
+                   "batch_lookups=%s batch_max=%u",
                    roster_log_quote(ql, sizeof ql, cfg.listen), gw_http_port(http),
                    roster_log_quote(qu, sizeof qu, cfg.upstream), cfg.max_body, cfg.max_tokens,
                    cfg.max_depth, cfg.max_page, cfg.timeout_ms, cfg.max_inflight,
-                   cfg.batch_lookups ? "yes" : "no", cfg.batch_max);
+                   gw_http_max_conns(http), cfg.conn_memory, cfg.batch_lookups ? "yes" : "no",
+                   cfg.batch_max);
     }
 
     /* SIGTERM, SIGINT and SIGQUIT drain and exit. SIGHUP never stops the
@@ -234,11 +244,13 @@ int main(int argc, char **argv)
                (long long)gw_graphql_inflight(gql));
     gw_http_drain(http);
     int64_t until = roster_mono_ns() + (int64_t)cfg.drain_ms * 1000000;
-    while (gw_graphql_inflight(gql) > 0 && roster_mono_ns() < until) {
+    /* Every admitted request: GraphQL, token exchanges, probes. */
+    while ((gw_http_inflight(http) > 0 || gw_graphql_inflight(gql) > 0) &&
+           roster_mono_ns() < until) {
         struct timespec ts = {0, 5 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    int64_t left = gw_graphql_inflight(gql);
+    int64_t left = gw_http_inflight(http);
     if (left > 0)
         roster_log(ROSTER_LOG_WARN, "shutdown_timeout", "in_flight=%lld", (long long)left);
     exit_code = 0;

@@ -121,7 +121,7 @@ static void metrics_authed(int err, bool admin, const char *message, void *ud)
     else if (err == ROSTER_E_OK)
         text(r, 403, "an admin API key is required for /metrics\n");
     else if (err == ROSTER_E_UNAUTHENTICATED) {
-        gw_auth_log_failure("rejected", &mc->key, gw_req_uri(r), message);
+        gw_auth_log_failure("rejected", &mc->key, gw_req_uri(r), gw_req_peer(r), message);
         text(r, 401, "the API key is not valid\n");
     } else if (err == ROSTER_E_UNAVAILABLE || err == ROSTER_E_DEADLINE_EXCEEDED)
         text(r, 503, "the user service cannot verify the API key now\n");
@@ -151,7 +151,7 @@ void gw_probe_metrics(gw_req *r, void *ud)
     if (gw_key_from_header(&mc->key, gw_req_header(r, "Authorization"), &d) != ROSTER_E_OK) {
         free(mc);
         gw_metrics_auth(GW_AUTH_REJECTED);
-        gw_auth_log_failure(d.field, NULL, gw_req_uri(r), NULL);
+        gw_auth_log_failure(d.field, NULL, gw_req_uri(r), gw_req_peer(r), NULL);
         char msg[300];
         snprintf(msg, sizeof msg, "%s\n", d.message);
         text(r, 401, msg);

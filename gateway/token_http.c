@@ -49,7 +49,7 @@ static void done(const gw_rpc_reply *reply, void *ud)
         const char *code = gw_status_gql_code(reply->status);
         if (reply->status == ROSTER_STATUS_UNAUTHENTICATED)
             gw_auth_log_failure("rejected", x->key.token ? NULL : &x->key, gw_req_uri(x->req),
-                                reply->message);
+                                gw_req_peer(x->req), reply->message);
         fail(x->req, code, "%s",
              reply->status == ROSTER_STATUS_UNAUTHENTICATED
                  ? "the API key or the environment id is not valid"

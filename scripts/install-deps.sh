@@ -10,13 +10,14 @@ packages=(
     build-essential cmake pkg-config
     libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
     libnanopb-dev nanopb
-    libnng-dev liblmdb-dev lmdb-utils libjansson-dev libssl-dev check libunistring-dev
+    libnng-dev liblmdb-dev lmdb-utils libjansson-dev libmicrohttpd-dev libssl-dev check
+    libunistring-dev
     clang libclang-rt-14-dev
     nodejs npm curl openssl
     systemd prometheus
     chromium chromium-driver
 )
-bench_packages=(wrk nginx-light hyperfine libh2o-evloop-dev libmicrohttpd-dev)
+bench_packages=(wrk nginx-light hyperfine libh2o-evloop-dev)
 
 want=("${packages[@]}")
 if [ "${1:-}" = "--bench" ]; then

@@ -232,7 +232,7 @@ test('/metrics with --metrics-require-key: an admin key only', async () => {
   assert.ok(metricSum(open.text, 'roster_gateway_auth_total', { result: 'rejected' }) >= 1);
 });
 
-test('every refused credential is logged, never the secret', async () => {
+test('every refused credential is logged with the client address, never the secret', async () => {
   const log = s.gateway.stderrText;
   for (const reason of ['missing', 'scheme', 'malformed', 'rejected'])
     assert.match(log, new RegExp(`event=auth_failed reason=${reason} `), reason);
@@ -241,6 +241,7 @@ test('every refused credential is logged, never the secret', async () => {
   for (const l of rejected) {
     assert.match(l, /key_id=[0-9a-f-]{36} /);
     assert.match(l, /path="?\/graphql/);
+    assert.match(l, / peer=127\.0\.0\.1:\d+( |$)/, 'the client address');
   }
   const secrets = [s.adminKey, wrongSecret(s.adminKey), readerA.secret, writerA.secret];
   for (const k of secrets) {

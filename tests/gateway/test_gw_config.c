@@ -8,6 +8,8 @@
 #include "config.h"
 #include "error.h"
 
+static int run(const char *a, const char *b, roster_err_detail *d);
+
 START_TEST(defaults)
 {
     gw_config c;
@@ -23,6 +25,46 @@ START_TEST(defaults)
     ck_assert_uint_eq(c.max_page, 1000);
     ck_assert_uint_gt(c.timeout_ms, 0);
     ck_assert_uint_gt(c.max_inflight, 0);
+    ck_assert_uint_eq(c.http_threads, 0);
+    ck_assert_uint_eq(c.max_conns, 10000);
+    ck_assert_uint_eq(c.conn_memory, 4 * 1024);
+    ck_assert_uint_eq(c.header_timeout_ms, 10000);
+    ck_assert_uint_eq(c.idle_timeout_ms, 60000);
+}
+END_TEST
+
+START_TEST(http_options)
+{
+    gw_config c;
+    roster_err_detail d = {{0}};
+    gw_config_defaults(&c);
+    setenv("ROSTER_GATEWAY_MAX_CONNS", "500", 1);
+    setenv("ROSTER_GATEWAY_IDLE_TIMEOUT_MS", "2500", 1);
+    ck_assert_int_eq(gw_config_from_env(&c, &d), ROSTER_E_OK);
+    unsetenv("ROSTER_GATEWAY_MAX_CONNS");
+    unsetenv("ROSTER_GATEWAY_IDLE_TIMEOUT_MS");
+    ck_assert_uint_eq(c.max_conns, 500);
+    ck_assert_uint_eq(c.idle_timeout_ms, 2500);
+    char *argv[] = {"roster-gateway",
+                    "--http-threads",
+                    "3",
+                    "--conn-memory",
+                    "8k",
+                    "--header-timeout-ms",
+                    "1500",
+                    "--max-conns",
+                    "20",
+                    NULL};
+    ck_assert_int_eq(gw_config_from_args(&c, 9, argv, &d), ROSTER_E_OK);
+    ck_assert_uint_eq(c.http_threads, 3);
+    ck_assert_uint_eq(c.conn_memory, 8 * 1024);
+    ck_assert_uint_eq(c.header_timeout_ms, 1500);
+    ck_assert_uint_eq(c.max_conns, 20);
+    ck_assert_int_eq(run("--conn-memory", "1k", &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "conn-memory");
+    ck_assert_int_eq(run("--max-conns", "0", &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(run("--http-threads", "65", &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(run("--idle-timeout-ms", "0", &d), ROSTER_E_INVALID_ARGUMENT);
 }
 END_TEST
 
@@ -170,6 +212,7 @@ int main(void)
     TCase *tc = tcase_create("config");
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, options);
+    tcase_add_test(tc, http_options);
     tcase_add_test(tc, bad_options);
     tcase_add_test(tc, environment);
     tcase_add_test(tc, batching);

@@ -1,5 +1,6 @@
 /* The gateway's HTTP front (http_server.c) on a real loopback socket:
- * bodies, the size limit, chunked refusal, answers from another thread,
+ * bodies, the size limit, chunked bodies and framing refusals, answers
+ * from another thread,
  * keep-alive with pooled requests, draining, the Host allowlist, prefix
  * routes, CORS preflights and headers, empty bodies; plus the status
  * mapping and the metrics text. */
@@ -52,13 +53,24 @@ static void hello_route(gw_req *r, void *ud)
 
 static gw_http *h;
 
+/* Starts a server on an ephemeral loopback port. */
+static int start(gw_http **out, const char *hosts, size_t max_body, const gw_route *routes,
+                 size_t n, roster_err_detail *d)
+{
+    gw_http_params p = {.listen_url = "http://127.0.0.1:0",
+                        .allowed_hosts = hosts,
+                        .max_body = max_body,
+                        .threads = 2,
+                        .max_conns = 64};
+    return gw_http_start(out, &p, routes, n, d);
+}
+
 static void setup(void)
 {
     gw_route routes[] = {{.path = "/echo", .fn = echo_route},
                          {.path = "/hello", .fn = hello_route}};
     roster_err_detail d = {{0}};
-    ck_assert_int_eq(gw_http_start(&h, "http://127.0.0.1:0", "x,localhost", 1024, routes, 2, &d),
-                     ROSTER_E_OK);
+    ck_assert_int_eq(start(&h, "x,localhost", 1024, routes, 2, &d), ROSTER_E_OK);
     ck_assert_int_gt(gw_http_port(h), 0);
 }
 
@@ -157,11 +169,46 @@ START_TEST(body_over_limit_is_413)
 }
 END_TEST
 
-START_TEST(chunked_and_bad_length_refused)
+START_TEST(chunked_bodies_and_framing)
 {
-    char *r = exchange_str("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                           "3\r\nabc\r\n0\r\n\r\n");
-    ck_assert_ptr_nonnull(strstr(r, "HTTP/1.1 411"));
+    char *r = exchange_str("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                           "Connection: close\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n");
+    ck_assert_msg(strstr(r, "HTTP/1.1 200") != NULL, "%s", r);
+    ck_assert_ptr_nonnull(strstr(r, "\r\n\r\nabcdefg"));
+    free(r);
+    /* Over the limit: 413 once the body has been counted. */
+    char big[2048];
+    int n = snprintf(big, sizeof big,
+                     "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "400\r\n%01024d\r\n10\r\n%016d\r\n0\r\n\r\n",
+                     0, 0);
+    r = exchange(big, (size_t)n);
+    ck_assert_msg(strstr(r, "HTTP/1.1 413") != NULL, "%s", r);
+    ck_assert_ptr_nonnull(strstr(r, "larger than the 1024 allowed"));
+    free(r);
+    /* Both framings: 400 before the body is read, and the connection closed. */
+    r = exchange_str("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                     "Content-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    ck_assert_msg(strstr(r, "HTTP/1.1 400") != NULL, "%s", r);
+    ck_assert_ptr_nonnull(strstr(r, "Connection: close"));
+    ck_assert_ptr_null(strstr(r, "abc"));
+    free(r);
+    r = exchange_str("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                     "Content-Length: 30\r\n\r\nabc");
+    ck_assert_msg(strstr(r, "HTTP/1.1 400") != NULL, "%s", r);
+    ck_assert_ptr_nonnull(strstr(r, "more than once"));
+    free(r);
+    r = exchange_str("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    ck_assert_msg(strstr(r, "HTTP/1.1 400") != NULL, "%s", r);
+    free(r);
+    /* The same length twice is one length. */
+    r = exchange_str("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                     "Content-Length: 3\r\nConnection: close\r\n\r\nabc");
+    ck_assert_msg(strstr(r, "HTTP/1.1 200") != NULL, "%s", r);
+    free(r);
+    r = exchange_str("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n");
+    ck_assert_msg(strstr(r, "HTTP/1.1 501") != NULL, "%s", r);
     free(r);
     r = exchange_str("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n");
     ck_assert_ptr_nonnull(strstr(r, "HTTP/1.1 400"));
@@ -198,7 +245,8 @@ START_TEST(bad_listen_url)
     gw_http *x = NULL;
     roster_err_detail d = {{0}};
     gw_route routes[] = {{.path = "/a", .fn = hello_route}};
-    ck_assert_int_ne(gw_http_start(&x, "not a url", NULL, 10, routes, 1, &d), ROSTER_E_OK);
+    gw_http_params p = {.listen_url = "not a url", .max_body = 10};
+    ck_assert_int_ne(gw_http_start(&x, &p, routes, 1, &d), ROSTER_E_OK);
     ck_assert_ptr_null(x);
     ck_assert_ptr_nonnull(strstr(d.message, "not a url"));
     ck_assert_str_eq(d.field, "listen");
@@ -310,8 +358,7 @@ START_TEST(default_hosts)
     gw_http *x = NULL;
     roster_err_detail d = {{0}};
     gw_route routes[] = {{.path = "/hello", .fn = hello_route}};
-    ck_assert_int_eq(gw_http_start(&x, "http://127.0.0.1:0", NULL, 1024, routes, 1, &d),
-                     ROSTER_E_OK);
+    ck_assert_int_eq(start(&x, NULL, 1024, routes, 1, &d), ROSTER_E_OK);
     gw_http *keep = h;
     h = x;
     char req[256];
@@ -335,11 +382,9 @@ START_TEST(default_hosts)
     usleep(20000);
     gw_http_free(x);
     x = NULL;
-    ck_assert_int_ne(gw_http_start(&x, "http://127.0.0.1:0", "a,,b", 1024, routes, 1, &d),
-                     ROSTER_E_OK);
+    ck_assert_int_ne(start(&x, "a,,b", 1024, routes, 1, &d), ROSTER_E_OK);
     ck_assert_str_eq(d.field, "allowed-hosts");
-    ck_assert_int_ne(gw_http_start(&x, "http://127.0.0.1:0", "a:99999", 1024, routes, 1, &d),
-                     ROSTER_E_OK);
+    ck_assert_int_ne(start(&x, "a:99999", 1024, routes, 1, &d), ROSTER_E_OK);
     ck_assert_ptr_null(x);
 }
 END_TEST
@@ -361,8 +406,7 @@ START_TEST(tree_routes_cors_and_empty_bodies)
         {.path = "/files", .fn = hello_route, .tree = 1},
         {.path = "/empty", .fn = empty_route},
     };
-    ck_assert_int_eq(gw_http_start(&x, "http://127.0.0.1:0", "x", 1024, routes, 3, &d),
-                     ROSTER_E_OK);
+    ck_assert_int_eq(start(&x, "x", 1024, routes, 3, &d), ROSTER_E_OK);
     gw_http *keep = h;
     h = x;
     char *r = exchange_str("GET /files/a/b.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
@@ -430,7 +474,7 @@ int main(void)
     tcase_add_test(tc, keep_alive_reuses_requests);
     tcase_add_test(tc, expect_100_continue);
     tcase_add_test(tc, body_over_limit_is_413);
-    tcase_add_test(tc, chunked_and_bad_length_refused);
+    tcase_add_test(tc, chunked_bodies_and_framing);
     tcase_add_test(tc, routes_headers_and_404);
     tcase_add_test(tc, drain_refuses_new_requests);
     tcase_add_test(tc, host_allowlist);

@@ -2,7 +2,11 @@
 # Gateway benchmark (measures, never fails on time): wrk against
 # roster-gateway and, in the same run, three references:
 #   node     fastify + mercurius (graphql-jit) + lmdb-js, same schema subset
-#   ceiling  nng HTTP -> one req0/rep0 ipc round trip -> echo process
+#   ceiling  libmicrohttpd (the gateway's HTTP library, in the shape of its
+#            front: tests/bench/http-front/mhd_front.c) -> one req0/rep0 ipc
+#            round trip -> echo process
+#   ceiling-nng  the same with nng's HTTP server (ceiling.c; the gateway's
+#            HTTP front before libmicrohttpd), for comparison
 #   nginx    nginx-light returning a static body the size of user(id)'s
 # Store of USERS users (default 10000) in each GraphQL server; CONN
 # connections (default 32); DUR seconds per run (default 5).
@@ -10,7 +14,7 @@
 # ordered by createdAt DESC with totalCount; createUser; 90/10 mix of
 # user(id) and createUser. Then the gateway's RSS with 256 connections open.
 #   tests/bench/gateway/run.sh            (prints a Markdown table)
-# Loopback ports 23301-23304; everything runs in a temporary directory and
+# Loopback ports 23301-23305; everything runs in a temporary directory and
 # is stopped at the end. The gateway's requests carry the admin API key
 # roster-users mints at start (--init-admin-key).
 set -euo pipefail
@@ -22,7 +26,7 @@ USERS=${USERS:-10000}
 CONN=${CONN:-32}
 DUR=${DUR:-5}
 build=${BUILD:-build/gw-rel}
-P_GW=23301 P_NODE=23302 P_CEIL=23303 P_NGINX=23304
+P_GW=23301 P_NODE=23302 P_CEIL=23303 P_NGINX=23304 P_CEIL_NNG=23305
 
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DROSTER_TESTS=OFF >/dev/null
 cmake --build "$build" --target roster-users roster-gateway -j2 >/dev/null
@@ -37,6 +41,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 cc -O2 -o "$work/ceiling" "$here/ceiling.c" -lnng -lpthread
+cc -O2 -o "$work/mhd_front" "$root/tests/bench/http-front/mhd_front.c" \
+    $(pkg-config --cflags --libs libmicrohttpd) -lnng -lpthread
 (cd "$here/node-server" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
 wait_http() { # url
@@ -62,7 +68,9 @@ node "$here/node-server/server.mjs" "$P_NODE" "$work/nodedb" "${NODE_WORKERS:-2}
 pids+=($!)
 "$work/ceiling" echo "ipc://$work/echo.ipc" &
 pids+=($!)
-"$work/ceiling" http "$P_CEIL" "ipc://$work/echo.ipc" &
+"$work/ceiling" http "$P_CEIL_NNG" "ipc://$work/echo.ipc" &
+pids+=($!)
+"$work/mhd_front" "$P_CEIL" "ipc://$work/echo.ipc" &
 pids+=($!)
 wait_http "http://127.0.0.1:$P_GW/healthz"
 wait_http "http://127.0.0.1:$P_NODE/graphql"
@@ -121,6 +129,7 @@ for mode in user page create mix; do
 done
 # The ceiling echoes the user(id) request body; nginx returns the user(id) body.
 run ceiling "http://127.0.0.1:$P_CEIL/graphql" user "$work/gw_ids.txt" | tee -a "$results" >&2
+run ceiling-nng "http://127.0.0.1:$P_CEIL_NNG/graphql" user "$work/gw_ids.txt" | tee -a "$results" >&2
 run nginx "http://127.0.0.1:$P_NGINX/" user "$work/gw_ids.txt" | tee -a "$results" >&2
 
 # GraphQL-level errors the gateway reported while under load (must be 0).
