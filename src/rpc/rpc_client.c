@@ -17,9 +17,12 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A disconnected client fails calls at once after this long without any
+/* A disconnected client fails calls quickly after this long without any
  * connection (before that, calls wait for the dial in progress). */
 #define UNAVAILABLE_AFTER_NS (1000 * 1000000LL)
+/* How long a call waits for a connection once there has been none for
+ * UNAVAILABLE_AFTER_NS. */
+#define NO_CONNECTION_WAIT_MS 100
 /* How long a retry waits for a connection to come back before the call
  * ends UNAVAILABLE (within its deadline): a service that restarts or
  * re-creates its listener is back well within it, one that stopped is
@@ -252,7 +255,10 @@ static void slot_cb(void *arg)
         if (rv != 0) {
             nng_msg_free(nng_aio_get_msg(s->aio));
             nng_aio_set_msg(s->aio, NULL);
-            slot_fail_nng(s, rv);
+            if (rv == NNG_ETIMEDOUT && roster_mono_ns() < s->end_ns)
+                slot_fail(s, ROSTER_E_UNAVAILABLE, "service unavailable: no connection");
+            else
+                slot_fail_nng(s, rv);
             return;
         }
         s->state = SL_RECV;
@@ -447,22 +453,22 @@ static void slot_start(slot *s, nng_msg *msg, uint32_t timeout_ms)
     rpc_client *cl = s->cl;
     s->start_ns = roster_mono_ns();
     s->end_ns = s->start_ns + ((int64_t)timeout_ms + DEADLINE_GRACE_MS) * 1000000;
+    /* Without a connection for a while, a call waits only briefly for
+     * one, so callers learn at once that the service is down. It is
+     * still sent: should nng have a connection the count missed, the
+     * call goes through and the client cannot stay stuck refusing. */
+    nng_duration wait = remaining_ms(s);
     if (rpc_pipe_set_count(&cl->pipes) == 0 &&
-        s->start_ns - atomic_load(&cl->down_since_ns) > UNAVAILABLE_AFTER_NS) {
-        nng_msg_free(msg);
-        s->state = SL_FAIL;
-        s->fail_err = ROSTER_E_UNAVAILABLE;
-        s->fail_msg = "service unavailable: no connection";
-        nng_sleep_aio(0, s->fail_aio);
-        return;
-    }
+        s->start_ns - atomic_load(&cl->down_since_ns) > UNAVAILABLE_AFTER_NS &&
+        wait > NO_CONNECTION_WAIT_MS)
+        wait = NO_CONNECTION_WAIT_MS;
     /* An idempotent read keeps a copy for one retry (without memory for it,
      * the call goes without); writes, RevokeKey included, never do. */
     s->resend = NULL;
     if (s->method != NULL && !s->method->writes && s->method->idempotent &&
         nng_msg_dup(&s->resend, msg) != 0)
         s->resend = NULL;
-    if (!slot_send(s, msg, remaining_ms(s))) {
+    if (!slot_send(s, msg, wait)) {
         /* Closing since the slot was taken: fail it on the fail aio, so
          * the callback still runs on an nng thread, never in the call. */
         nng_msg_free(s->resend);

@@ -151,7 +151,8 @@ static void *write_loop(void *arg)
 
 /* True once a read of `user_id` through `lib` (or, when NULL, `gw`)
  * succeeds, trying for up to 30 s. */
-static bool served_again(roster_client *lib, rpc_client *gw, const char *user_id)
+static bool served_again(roster_client *lib, rpc_client *gw, const char *user_id, char *last,
+                         size_t last_size)
 {
     roster_v1_User *u = malloc(sizeof *u);
     bool ok = false;
@@ -162,11 +163,13 @@ static bool served_again(roster_client *lib, rpc_client *gw, const char *user_id
             roster_status st;
             roster_call_options o = {.timeout_ms = 500};
             ok = roster_client_get_user(u, &st, lib, &o, user_id) == ROSTER_E_OK;
+            snprintf(last, last_size, "%s", st.message);
         } else {
             call_res res;
             Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
             g.id = (char *)user_id;
             ok = call_sync(gw, RPC_GET_USER, &g.base, 500, NULL, &res) == 0;
+            snprintf(last, last_size, "%s", res.message);
             call_res_free(&res);
         }
         if (!ok)
@@ -313,8 +316,11 @@ START_TEST(reads_retried_writes_never_twice)
         n_unavailable += w[i].n.unavailable;
     }
     /* Both clients are served again, whatever nng went through. */
-    ck_assert_msg(served_again(lib, NULL, u.id), "libroster-client not served again");
-    ck_assert_msg(served_again(NULL, gw, u.id), "rpc_client not served again");
+    char last[256] = "";
+    ck_assert_msg(served_again(lib, NULL, u.id, last, sizeof last),
+                  "libroster-client not served again: %s", last);
+    ck_assert_msg(served_again(NULL, gw, u.id, last, sizeof last),
+                  "rpc_client not served again: %s", last);
     /* Every write that succeeded is there once; one whose outcome was
      * unknown may or may not be. */
     int64_t total = users_in(lib, t.id) - 1; /* less the reader's user */
