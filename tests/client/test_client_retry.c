@@ -14,8 +14,9 @@
  * ends with "no connection" or a timeout ("unavailable" below): the test
  * allows that, and a write that ends so counts as one whose outcome is
  * unknown. It allows nothing else: any other failure, or a wrong answer,
- * fails it, and both clients must be served again afterwards. */
+ * fails it, and a new client must be served afterwards. */
 #include <check.h>
+#include <nng/nng.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -150,15 +151,16 @@ static void *write_loop(void *arg)
 }
 
 /* True once a read of `user_id` through `lib` (or, when NULL, `gw`)
- * succeeds, trying for up to 30 s. */
-static bool served_again(roster_client *lib, rpc_client *gw, const char *user_id, char *last,
-                         size_t last_size)
+ * succeeds, trying for up to `seconds`; `last` gets the last answer. */
+static bool served_again(roster_client *lib, rpc_client *gw, const char *user_id, int seconds,
+                         char *last, size_t last_size)
 {
     roster_v1_User *u = malloc(sizeof *u);
     bool ok = false;
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    for (now = start; !ok && now.tv_sec - start.tv_sec < 30; clock_gettime(CLOCK_MONOTONIC, &now)) {
+    for (now = start; !ok && now.tv_sec - start.tv_sec < seconds;
+         clock_gettime(CLOCK_MONOTONIC, &now)) {
         if (lib != NULL) {
             roster_status st;
             roster_call_options o = {.timeout_ms = 500};
@@ -177,6 +179,18 @@ static bool served_again(roster_client *lib, rpc_client *gw, const char *user_id
     }
     free(u);
     return ok;
+}
+
+/* nng's counters for every socket, dialer and pipe of this process, on
+ * stdout: what a client that was not served again was doing. */
+static void dump_nng_stats(void)
+{
+    nng_stat *st = NULL;
+    if (nng_stats_get(&st) == 0) {
+        nng_stats_dump(st);
+        nng_stats_free(st);
+    }
+    fflush(stdout);
 }
 
 /* Users in `tenant`, by count only. */
@@ -316,14 +330,27 @@ START_TEST(reads_retried_writes_never_twice)
         n_unavailable += w[i].n.unavailable;
     }
     /* Both clients are served again, whatever nng went through. */
+    /* The service serves new clients again: a fresh client must get in. */
+    roster_client *fresh = NULL;
+    ck_assert_int_eq(roster_client_open(&fresh, d.url, NULL, &det), ROSTER_E_OK);
     char last[256] = "";
-    ck_assert_msg(served_again(lib, NULL, u.id, last, sizeof last),
-                  "libroster-client not served again: %s", last);
-    ck_assert_msg(served_again(NULL, gw, u.id, last, sizeof last),
-                  "rpc_client not served again: %s", last);
+    ck_assert_msg(served_again(fresh, NULL, u.id, 30, last, sizeof last),
+                  "a new client was not served after the restores: %s", last);
+    /* The clients that lived through the restores are served again too.
+     * nng 1.5.2 can leave one with a connection nothing answers on
+     * (docs/client.md); nng's counters are printed before failing, since
+     * closing such a client would hang. */
+    bool lib_back = served_again(lib, NULL, u.id, 15, last, sizeof last);
+    if (!lib_back)
+        dump_nng_stats();
+    ck_assert_msg(lib_back, "libroster-client not served again within 15 s: %s", last);
+    bool gw_back = served_again(NULL, gw, u.id, 15, last, sizeof last);
+    if (!gw_back)
+        dump_nng_stats();
+    ck_assert_msg(gw_back, "rpc_client not served again within 15 s: %s", last);
     /* Every write that succeeded is there once; one whose outcome was
      * unknown may or may not be. */
-    int64_t total = users_in(lib, t.id) - 1; /* less the reader's user */
+    int64_t total = users_in(fresh, t.id) - 1; /* less the reader's user */
     ck_assert_int_ge(total, ok);
     ck_assert_int_le(total, ok + unknown);
     fprintf(stderr,
@@ -332,6 +359,7 @@ START_TEST(reads_retried_writes_never_twice)
             restores, (unsigned long long)roster_call_retries(lib),
             (unsigned long long)rpc_client_retries(gw), ok, unknown, n_unavailable);
 
+    roster_client_close(fresh);
     roster_client_close(lib);
     rpc_client_close(gw);
     ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
