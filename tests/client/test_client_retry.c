@@ -60,28 +60,36 @@ typedef struct reader {
     counts n;
 } reader;
 
+/* One GetUser of `user_id` through `lib` or, when NULL, `gw`, within
+ * timeout_ms: 0 or the error (ROSTER_E_* from lib, a status from gw), and
+ * the answer's message in msg. */
+static int read_once(roster_client *lib, rpc_client *gw, const char *user_id, uint32_t timeout_ms,
+                     roster_v1_User *u, char *msg, size_t msg_size)
+{
+    int err;
+    if (lib != NULL) {
+        roster_status st;
+        roster_call_options o = {.timeout_ms = timeout_ms};
+        err = roster_client_get_user(u, &st, lib, &o, user_id);
+        snprintf(msg, msg_size, "%s", st.message);
+    } else {
+        call_res res;
+        Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+        g.id = (char *)user_id;
+        err = call_sync(gw, RPC_GET_USER, &g.base, timeout_ms, NULL, &res);
+        snprintf(msg, msg_size, "%s", res.message);
+        call_res_free(&res);
+    }
+    return err;
+}
+
 static void *read_loop(void *arg)
 {
     reader *r = arg;
     roster_v1_User *u = malloc(sizeof *u);
-    roster_call_options o = {.timeout_ms = CALL_TIMEOUT_MS};
     while (!atomic_load(&g_stop)) {
-        roster_status st;
-        call_res res;
-        int err;
-        const char *msg;
-        char gw_msg[256];
-        if (r->lib != NULL) {
-            err = roster_client_get_user(u, &st, r->lib, &o, r->user_id);
-            msg = st.message;
-        } else {
-            Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
-            g.id = (char *)r->user_id;
-            err = call_sync(r->gw, RPC_GET_USER, &g.base, CALL_TIMEOUT_MS, NULL, &res);
-            snprintf(gw_msg, sizeof gw_msg, "%s", res.message);
-            msg = gw_msg;
-            call_res_free(&res);
-        }
+        char msg[256];
+        int err = read_once(r->lib, r->gw, r->user_id, CALL_TIMEOUT_MS, u, msg, sizeof msg);
         if (err == 0) {
             r->n.ok++;
         } else if (unavailable(r->lib != NULL, err)) {
@@ -161,19 +169,7 @@ static bool served_again(roster_client *lib, rpc_client *gw, const char *user_id
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (now = start; !ok && now.tv_sec - start.tv_sec < seconds;
          clock_gettime(CLOCK_MONOTONIC, &now)) {
-        if (lib != NULL) {
-            roster_status st;
-            roster_call_options o = {.timeout_ms = 500};
-            ok = roster_client_get_user(u, &st, lib, &o, user_id) == ROSTER_E_OK;
-            snprintf(last, last_size, "%s", st.message);
-        } else {
-            call_res res;
-            Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
-            g.id = (char *)user_id;
-            ok = call_sync(gw, RPC_GET_USER, &g.base, 500, NULL, &res) == 0;
-            snprintf(last, last_size, "%s", res.message);
-            call_res_free(&res);
-        }
+        ok = read_once(lib, gw, user_id, 500, u, last, last_size) == 0;
         if (!ok)
             usleep(100000);
     }
