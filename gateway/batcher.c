@@ -375,7 +375,7 @@ void gw_batcher_get(gw_batcher *b, gw_lookup *l)
         batch_send(b, l->kind, NULL, l);
         return;
     }
-    if (g->in_flight < b->o.max_in_flight && g->head == NULL) {
+    if (!b->o.defer && g->in_flight < b->o.max_in_flight && g->head == NULL) {
         g->in_flight++;
         g->flight_by = later(g->flight_by, until(l));
         pthread_mutex_unlock(&k->mu);
@@ -401,4 +401,36 @@ void gw_batcher_get(gw_batcher *b, gw_lookup *l)
         batch_send(b, l->kind, g, full);
     if (also != NULL)
         batch_send(b, l->kind, g, also);
+}
+
+void gw_batcher_flush(gw_batcher *b)
+{
+    for (int kind = 0; kind < GW_LOOKUP__COUNT; kind++) {
+        kind_state *k = &b->kinds[kind];
+        for (;;) {
+            /* Taken under the lock, sent after it (a send may call back). */
+            group *gs[16];
+            gw_lookup *heads[16];
+            size_t n = 0;
+            pthread_mutex_lock(&k->mu);
+            for (int i = 0; i < GROUP_BUCKETS && n < 16; i++)
+                for (group *g = k->buckets[i]; g && n < 16; g = g->next)
+                    if (g->head != NULL && g->in_flight < b->o.max_in_flight) {
+                        gs[n] = g;
+                        heads[n] = group_take(k, g);
+                        n++;
+                    }
+            pthread_mutex_unlock(&k->mu);
+            for (size_t i = 0; i < n; i++)
+                batch_send(b, (gw_lookup_kind)kind, gs[i], heads[i]);
+            if (n < 16)
+                break;
+        }
+    }
+}
+
+void gw_batcher_undefer(gw_batcher *b)
+{
+    b->o.defer = false;
+    gw_batcher_flush(b);
 }

@@ -13,6 +13,11 @@
  * `batch_max` ids. Idle, nothing waits; under load, lookups that arrive
  * during one round trip leave together on the next.
  *
+ * Deferred (`defer`, a batcher owned by one event loop): a lookup that
+ * would be sent at once joins the queue instead, and gw_batcher_flush,
+ * called at the end of each loop iteration, sends every queue whose group
+ * has room in flight, so the lookups of one iteration leave together.
+ *
  * Deadlines: a batch is sent with the earliest deadline of its lookups
  * (so no lookup in it waits past its own); a lookup queues only behind
  * batches that end by its own deadline (within 1 ms), else it is sent at
@@ -99,10 +104,11 @@ typedef struct gw_batcher_options {
     uint32_t batch_max;     /* most ids in one batch RPC (1..ROSTER_MAX_BATCH) */
     uint32_t max_queued;    /* most ids waiting per kind (at least batch_max) */
     uint32_t max_in_flight; /* batches of one group sent before lookups queue (>= 1) */
+    bool defer;             /* queue until gw_batcher_flush (above) */
 } gw_batcher_options;
 
 /* The defaults: batch_max ROSTER_MAX_BATCH, max_queued 8 * that,
- * max_in_flight 1. */
+ * max_in_flight 1, not deferred. */
 gw_batcher_options gw_batcher_defaults(void);
 
 /* A batcher sending through send(send_ud, ...) (send_ud borrowed, must
@@ -118,6 +124,15 @@ void gw_batcher_free(gw_batcher *b);
 /* Looks up l->ids (1..batch_max of them; more are sent alone) as the
  * flush rule above says; the answer goes to l->cb. Never blocks on I/O. */
 void gw_batcher_get(gw_batcher *b, gw_lookup *l);
+
+/* Sends every queued lookup whose group has fewer than max_in_flight
+ * batches in flight. Any thread. */
+void gw_batcher_flush(gw_batcher *b);
+
+/* Stops deferring and flushes: for a loop's batcher once the loops are
+ * stopped and nothing flushes it any more. Not concurrently with
+ * gw_batcher_get or gw_batcher_flush. */
+void gw_batcher_undefer(gw_batcher *b);
 
 /* Splits a BatchGetUsersResponse or BatchGetTenantsResponse body (`body`,
  * `len`, borrowed) into its n records: items[i] answers the i-th id

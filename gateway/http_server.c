@@ -1,6 +1,7 @@
 #include "http_server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -22,6 +23,7 @@
 #include "error.h"
 #include "host_allow.h"
 #include "log.h"
+#include "loop.h"
 #include "metrics.h"
 
 #define MAX_ROUTES        16
@@ -73,7 +75,11 @@ struct gw_req {
 };
 
 struct gw_http {
-    struct MHD_Daemon *daemon;
+    /* One libmicrohttpd daemon per event loop (external epoll mode), all on
+     * one listening socket: each loop owns the connections it accepts. */
+    struct MHD_Daemon **daemons;
+    unsigned n_daemons;
+    int listen_fd;
     gw_hosts hosts;
     size_t max_body;
     atomic_int port; /* from the URL before the start; read back when it was 0 */
@@ -660,12 +666,6 @@ static unsigned fit_conns(unsigned want, unsigned *slack)
     return cap;
 }
 
-static unsigned cpus(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1u : n > 64 ? 64u : (unsigned)n;
-}
-
 /* The listen address of an http://host:port URL; *v6 set for IPv6. */
 static int listen_addr(struct sockaddr_storage *out, int *v6, const char *listen_url,
                        roster_err_detail *detail)
@@ -695,8 +695,55 @@ static int listen_addr(struct sockaddr_storage *out, int *v6, const char *listen
     return ROSTER_E_OK;
 }
 
+/* A listening TCP socket on `sa`, non-blocking (every loop's daemon
+ * accepts from it); -1 with errno set. */
+static int listen_socket(const struct sockaddr_storage *sa, int v6)
+{
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (bind(fd, (const struct sockaddr *)sa, len) != 0 || listen(fd, 1024) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/* The loop's turn: libmicrohttpd reads, writes, accepts, resumes and
+ * times out what is ready on this loop's daemon. */
+static int64_t http_turn(void *ud, unsigned index)
+{
+    gw_http *h = ud;
+    if (index >= h->n_daemons)
+        return -1;
+    struct MHD_Daemon *d = h->daemons[index];
+    MHD_run(d);
+    MHD_UNSIGNED_LONG_LONG ms = 0;
+    if (MHD_get_timeout(d, &ms) != MHD_YES)
+        return -1;
+    return ms > INT64_MAX ? INT64_MAX : (int64_t)ms;
+}
+
+static void free_objects(gw_http *h)
+{
+    for (size_t i = 0; i < h->n_all; i++) {
+        free(h->all[i]->body);
+        free(h->all[i]->uri);
+        free(h->all[i]);
+    }
+    free(h->all);
+    free(h->daemons);
+    pthread_mutex_destroy(&h->pool_mu);
+    free(h);
+}
+
 int gw_http_start(gw_http **out, const gw_http_params *p, const gw_route *routes, size_t n_routes,
-                  roster_err_detail *detail)
+                  gw_loops *loops, roster_err_detail *detail)
 {
     int rc;
     if (n_routes > MAX_ROUTES)
@@ -710,10 +757,8 @@ int gw_http_start(gw_http **out, const gw_http_params *p, const gw_route *routes
     if (h == NULL)
         return roster_fail(detail, ROSTER_E_NOMEM, "", "out of memory");
     pthread_mutex_init(&h->pool_mu, NULL);
+    h->listen_fd = -1;
     h->max_body = p->max_body;
-    atomic_store(&h->port, ntohs(sa.ss_family == AF_INET6
-                                     ? ((const struct sockaddr_in6 *)(const void *)&sa)->sin6_port
-                                     : ((const struct sockaddr_in *)(const void *)&sa)->sin_port));
     h->header_timeout_s = p->header_timeout_s ? p->header_timeout_s : 10;
     h->idle_timeout_s = p->idle_timeout_s ? p->idle_timeout_s : 60;
     {
@@ -728,41 +773,69 @@ int gw_http_start(gw_http **out, const gw_http_params *p, const gw_route *routes
     h->n_routes = n_routes;
     unsigned slack = 0;
     h->max_conns = fit_conns(p->max_conns ? p->max_conns : DEFAULT_MAX_CONNS, &slack);
-    unsigned threads = p->threads ? p->threads : cpus();
     size_t mem = p->conn_memory ? p->conn_memory : GW_HTTP_CONN_MEMORY_DEFAULT;
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    h->listen_fd = listen_socket(&sa, v6);
+    if (h->listen_fd < 0) {
+        rc = roster_fail(detail, ROSTER_E_IO, "listen", "cannot listen on \"%s\": %s",
+                         p->listen_url, strerror(errno));
+        goto fail;
+    }
+    {
+        struct sockaddr_storage bound;
+        socklen_t bl = sizeof bound;
+        int port = 0;
+        if (getsockname(h->listen_fd, (struct sockaddr *)&bound, &bl) == 0)
+            port = ntohs(bound.ss_family == AF_INET6
+                             ? ((const struct sockaddr_in6 *)(const void *)&bound)->sin6_port
+                             : ((const struct sockaddr_in *)(const void *)&bound)->sin_port);
+        atomic_store(&h->port, port);
+    }
+    h->n_daemons = gw_loops_count(loops);
+    h->daemons = calloc(h->n_daemons, sizeof *h->daemons);
+    if (h->daemons == NULL) {
+        rc = roster_fail(detail, ROSTER_E_NOMEM, "", "out of memory");
+        goto fail;
+    }
+    /* No polling thread: each loop runs its daemon (http_turn). */
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_library_log, NULL},
-        {MHD_OPTION_SOCK_ADDR, 0, &sa},
+        {MHD_OPTION_LISTEN_SOCKET, h->listen_fd, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)(h->max_conns + slack), NULL},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)mem, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)h->idle_timeout_s, NULL},
-        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
         {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_request_line, h},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, h},
         {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, h},
-        {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
-    h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_ARRAY, opts,
-                                 MHD_OPTION_END);
-    if (h->daemon == NULL) {
-        rc = roster_fail(detail, ROSTER_E_IO, "listen",
-                         "cannot listen on \"%s\" (address in use, or not this host's)",
-                         p->listen_url);
-        goto fail;
+    for (unsigned i = 0; i < h->n_daemons; i++) {
+        h->daemons[i] = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_ARRAY, opts,
+                                         MHD_OPTION_END);
+        const union MHD_DaemonInfo *di =
+            h->daemons[i] ? MHD_get_daemon_info(h->daemons[i], MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+        if (di == NULL || gw_loops_watch(loops, i, di->epoll_fd) != ROSTER_E_OK) {
+            rc = roster_fail(detail, ROSTER_E_IO, "listen",
+                             "cannot serve \"%s\": the HTTP library did not start", p->listen_url);
+            goto fail;
+        }
     }
-    if (atomic_load(&h->port) == 0) {
-        const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
-        atomic_store(&h->port, di != NULL ? di->port : 0);
+    if ((rc = gw_loops_add_turn(loops, http_turn, h)) != ROSTER_E_OK) {
+        roster_fail(detail, rc, "loops", "no room for the HTTP server's turn");
+        goto fail;
     }
     *out = h;
     return ROSTER_E_OK;
 fail:
-    pthread_mutex_destroy(&h->pool_mu);
-    free(h);
+    for (unsigned i = 0; h->daemons && i < h->n_daemons; i++)
+        if (h->daemons[i] != NULL) {
+            MHD_quiesce_daemon(h->daemons[i]);
+            MHD_stop_daemon(h->daemons[i]);
+        }
+    if (h->listen_fd >= 0)
+        close(h->listen_fd);
+    free_objects(h);
     return rc;
 }
 
@@ -792,9 +865,9 @@ void gw_http_free(gw_http *h)
     if (h == NULL)
         return;
     atomic_store(&h->draining, 1);
-    int fd = MHD_quiesce_daemon(h->daemon);
-    if (fd >= 0)
-        close(fd);
+    for (unsigned i = 0; i < h->n_daemons; i++)
+        MHD_quiesce_daemon(h->daemons[i]);
+    close(h->listen_fd);
     /* libmicrohttpd aborts the process when stopped with a connection
      * suspended and not resumed: wait for every route to answer. */
     int64_t until = roster_mono_ns() + FREE_WAIT_NS;
@@ -804,17 +877,11 @@ void gw_http_free(gw_http *h)
     }
     long left = atomic_load(&h->outstanding);
     if (left > 0) {
-        /* Leaving the daemon running beats aborting; the process exits. */
+        /* Leaving the daemons in place beats aborting; the process exits. */
         roster_log(ROSTER_LOG_ERROR, "http_stop_skipped", "unanswered=%ld", left);
         return;
     }
-    MHD_stop_daemon(h->daemon);
-    for (size_t i = 0; i < h->n_all; i++) {
-        free(h->all[i]->body);
-        free(h->all[i]->uri);
-        free(h->all[i]);
-    }
-    free(h->all);
-    pthread_mutex_destroy(&h->pool_mu);
-    free(h);
+    for (unsigned i = 0; i < h->n_daemons; i++)
+        MHD_stop_daemon(h->daemons[i]);
+    free_objects(h);
 }

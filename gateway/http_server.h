@@ -1,11 +1,13 @@
-/* The gateway's HTTP front: libmicrohttpd (epoll, a pool of worker
- * threads each owning its connections) with one handler per path, request
- * bodies collected up to a size limit (413 past it, Content-Length or
- * chunked), and responses that may be sent later from any thread. No
- * worker ever waits for a response: a route callback keeps the gw_req and
- * answers it whenever its work completes (for GraphQL, from an RPC
- * callback); meanwhile the connection is suspended, and the answer resumes
- * it on its own worker, which sends it.
+/* The gateway's HTTP front: libmicrohttpd, one daemon per event loop
+ * (loop.h; external epoll mode, all daemons accepting from one listening
+ * socket), so each loop thread owns the connections it accepted; one
+ * handler per path, request bodies collected up to a size limit (413 past
+ * it, Content-Length or chunked), and responses that may be sent later.
+ * No loop ever waits for a response: a route callback keeps the gw_req and
+ * answers it whenever its work completes (for GraphQL, when the RPC
+ * replies are handed back to the loop); meanwhile the connection is
+ * suspended, and the answer resumes it, to be sent on the loop's next
+ * turn.
  *
  * Request objects come from a pool and are recycled when libmicrohttpd
  * has finished with the request. */
@@ -16,11 +18,12 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "loop.h"
 
 typedef struct gw_http gw_http;
 typedef struct gw_req gw_req;
 
-/* Called on an HTTP worker thread with a request whose body has been
+/* Called on the loop thread that owns the connection, with a request whose body has been
  * read. The callee owns `r` until it calls gw_req_respond (exactly once,
  * from any thread, during the call or later). */
 typedef void (*gw_route_fn)(gw_req *r, void *ud);
@@ -41,7 +44,6 @@ typedef struct gw_http_params {
     const char *listen_url;    /* http://host:port; port 0 picks one */
     const char *allowed_hosts; /* Host allowlist (below); NULL or "" for the defaults */
     size_t max_body;           /* bytes of a request body; larger gets 413 */
-    unsigned threads;          /* worker threads; 0 = one per CPU */
     unsigned max_conns;        /* open connections served; past it 503 (0 = 10000) */
     size_t conn_memory;        /* per-connection pool for the request line and headers
                                   (431/414 past it); 0 = GW_HTTP_CONN_MEMORY_DEFAULT */
@@ -72,9 +74,13 @@ typedef struct gw_http_params {
  * *out is the running server, owned by the caller until gw_http_free.
  * Returns ROSTER_E_OK, ROSTER_E_INVALID_ARGUMENT (bad URL or host list,
  * too many routes), ROSTER_E_IO (cannot listen) or ROSTER_E_NOMEM, with
- * `detail` (may be NULL) saying why. */
+ * `detail` (may be NULL) saying why.
+ *
+ * The server runs on `loops` (borrowed until gw_http_free; not started
+ * yet): one daemon per loop, watched by it, and a turn hook added, so
+ * start the server before hooks that should run after libmicrohttpd's. */
 int gw_http_start(gw_http **out, const gw_http_params *p, const gw_route *routes, size_t n_routes,
-                  roster_err_detail *detail);
+                  gw_loops *loops, roster_err_detail *detail);
 
 /* The connection cap in force (p->max_conns, or lower when the descriptor
  * limit is). */
@@ -95,9 +101,9 @@ void gw_http_drain(gw_http *h);
 int64_t gw_http_inflight(const gw_http *h);
 
 /* Stops listening, closes every connection (idle keep-alive ones at once)
- * and frees the server. Call when every gw_req handed to a route has been
- * answered (it waits up to 5 s for stragglers), and not from an nng or
- * HTTP callback. Accepts NULL. */
+ * and frees the server. Call after gw_loops_stop, when every gw_req handed
+ * to a route has been answered (it waits up to 5 s for stragglers), and
+ * not from an nng or HTTP callback. Accepts NULL. */
 void gw_http_free(gw_http *h);
 
 /* --- Request accessors; results are borrowed from r until it is answered. */

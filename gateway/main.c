@@ -21,6 +21,7 @@
 #include "graphql_http.h"
 #include "http_server.h"
 #include "log.h"
+#include "loop.h"
 #include "probes.h"
 #include "resolvers.h"
 #include "schema_sdl.h"
@@ -94,6 +95,15 @@ static int build_schema(gql_schema **out, const gw_config *cfg)
     return rc;
 }
 
+/* A loop's turn after libmicrohttpd's: the lookups its requests made in
+ * this iteration leave together. */
+static int64_t flush_turn(void *ud, unsigned index)
+{
+    gw_batcher *const *batchers = ud;
+    gw_batcher_flush(batchers[index]);
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     gw_config cfg;
@@ -135,6 +145,9 @@ int main(int argc, char **argv)
     gw_upstream *up = NULL;
     gw_resolvers *res = NULL;
     gw_batcher *batcher = NULL;
+    gw_batcher *loop_batchers[64] = {0};
+    unsigned n_loop_batchers = 0;
+    gw_loops *loops = NULL;
     gw_auth *auth = NULL;
     gql_cache *cache = NULL;
     gw_graphql *gql = NULL;
@@ -165,6 +178,19 @@ int main(int argc, char **argv)
         roster_log(ROSTER_LOG_ERROR, "resolvers_error",
                    "error=\"the schema does not match the resolvers\" code=%s", roster_errname(rc));
         goto fail;
+    }
+    if ((rc = gw_loops_new(&loops, cfg.http_threads)) != ROSTER_E_OK)
+        goto fail;
+    if (cfg.batch_lookups) {
+        /* Each loop batches its own lookups, sent at the end of its
+         * iteration; the shared batcher serves lookups made elsewhere. */
+        gw_batcher_options lo = bo;
+        lo.defer = true;
+        for (; n_loop_batchers < gw_loops_count(loops); n_loop_batchers++)
+            if ((rc = gw_batcher_new(&loop_batchers[n_loop_batchers], &lo, gw_upstream_send, up)) !=
+                ROSTER_E_OK)
+                goto fail;
+        gw_resolvers_set_loop_batchers(res, loop_batchers, n_loop_batchers);
     }
     gql_limits limits = {
         .max_bytes = cfg.max_body, .max_tokens = cfg.max_tokens, .max_depth = cfg.max_depth};
@@ -203,16 +229,22 @@ int main(int argc, char **argv)
     gw_http_params hp = {.listen_url = cfg.listen,
                          .allowed_hosts = cfg.allowed_hosts,
                          .max_body = cfg.max_body,
-                         .threads = cfg.http_threads,
                          .max_conns = cfg.max_conns,
                          .conn_memory = cfg.conn_memory,
                          .header_timeout_s = (cfg.header_timeout_ms + 999) / 1000,
                          .idle_timeout_s = (cfg.idle_timeout_ms + 999) / 1000};
-    if ((rc = gw_http_start(&http, &hp, routes, sizeof routes / sizeof routes[0], &d)) !=
+    if ((rc = gw_http_start(&http, &hp, routes, sizeof routes / sizeof routes[0], loops, &d)) !=
         ROSTER_E_OK) {
         char q[600];
         roster_log(ROSTER_LOG_ERROR, "listen_error", "error=%s",
                    roster_log_quote(q, sizeof q, d.message));
+        goto fail;
+    }
+    /* After libmicrohttpd's turn, which reads the requests. */
+    if (n_loop_batchers > 0 && (rc = gw_loops_add_turn(loops, flush_turn, loop_batchers)) != 0)
+        goto fail;
+    if ((rc = gw_loops_start(loops)) != ROSTER_E_OK) {
+        roster_log(ROSTER_LOG_ERROR, "listen_error", "error=\"cannot start the event loops\"");
         goto fail;
     }
     {
@@ -256,8 +288,13 @@ int main(int argc, char **argv)
     exit_code = 0;
 fail:
     /* Requests still running after the drain time wait on upstream calls:
-     * closing the client fails those calls, which answers the requests;
-     * new requests are already refused, so none reaches the closed client. */
+     * with the loops stopped, replies run on nng's threads; the loops'
+     * queued lookups are sent; closing the client fails the calls left,
+     * which answers the requests; new requests are already refused, so
+     * none reaches the closed client. */
+    gw_loops_stop(loops);
+    for (unsigned i = 0; i < n_loop_batchers; i++)
+        gw_batcher_undefer(loop_batchers[i]);
     gw_upstream_free(up);
     gw_http_free(http);
     gw_cors_free(cors);
@@ -265,6 +302,9 @@ fail:
     gql_cache_free(cache);
     gw_resolvers_free(res);
     gw_batcher_free(batcher);
+    for (unsigned i = 0; i < n_loop_batchers; i++)
+        gw_batcher_free(loop_batchers[i]);
+    gw_loops_free(loops);
     gw_auth_free(auth);
     gql_schema_free(schema);
     if (exit_code == 0)

@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "field_mask.h"
+#include "loop.h"
 #include "mask.h"
 #include "metrics.h"
 #include "roster_limits.h"
@@ -65,7 +66,9 @@ typedef struct root {
 struct gw_resolvers {
     gql_resolvers *table;
     gw_upstream *up;
-    gw_batcher *batcher; /* NULL: no cross-request batching */
+    gw_batcher *batcher;              /* NULL: no cross-request batching */
+    gw_batcher *const *loop_batchers; /* one per event loop, or NULL */
+    unsigned n_loop_batchers;
     uint32_t max_page;
     uint32_t max_rpcs;
     gw_xl *xl;
@@ -377,6 +380,16 @@ static void fail_pend(pend *p, const char *msg)
         gql_resolve_error(calls[i], "BAD_USER_INPUT", msg, NULL);
 }
 
+/* The batcher for a lookup made on this thread: its event loop's own (no
+ * other thread touches it), else the shared one. */
+static gw_batcher *batcher_here(const gw_resolvers *R)
+{
+    gw_loop *l = gw_loop_current();
+    if (l != NULL && gw_loop_index(l) < R->n_loop_batchers)
+        return R->loop_batchers[gw_loop_index(l)];
+    return R->batcher;
+}
+
 /* Sends req for p's call(s) unless the request has used up its budget of
  * upstream calls or of input memory (then every call of p fails, naming
  * the limit). */
@@ -402,10 +415,11 @@ static void send_rpc(gw_exec_ctx *ctx, rpc_method_id m, const ProtobufCMessage *
     p->reply_desc = rpc_method_get(m)->reply;
     p->method = m;
     p->req = req;
-    if (R->batcher != NULL && lookup_prepare(&p->lookup, ctx, m, req)) {
+    gw_batcher *b = batcher_here(R);
+    if (b != NULL && lookup_prepare(&p->lookup, ctx, m, req)) {
         p->lookup.cb = lookup_done;
         p->lookup.ud = p;
-        gw_batcher_get(R->batcher, &p->lookup);
+        gw_batcher_get(b, &p->lookup);
         return;
     }
     gw_upstream_call(R->up, m, req, ctx->deadline_ns, ctx->credential, rpc_done, p);
@@ -658,6 +672,12 @@ static const gw_mask *reply_mask(const gw_resolvers *R, const ProtobufCMessageDe
                 return masks[k];
     }
     return NULL;
+}
+
+void gw_resolvers_set_loop_batchers(gw_resolvers *r, gw_batcher *const *batchers, unsigned n)
+{
+    r->loop_batchers = batchers;
+    r->n_loop_batchers = batchers ? n : 0;
 }
 
 int gw_resolvers_new(gw_resolvers **out, const gql_schema *schema, gw_upstream *up,

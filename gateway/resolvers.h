@@ -38,6 +38,11 @@ typedef struct gw_exec_ctx {
 int gw_resolvers_new(gw_resolvers **out, const gql_schema *schema, gw_upstream *up,
                      gw_batcher *batcher, uint32_t max_page, uint32_t max_rpcs);
 
+/* Lookups made on event loop i (loop.h) go through batchers[i] instead of
+ * the shared batcher, for i < n; `batchers` is borrowed until
+ * gw_resolvers_free (NULL: none). Before the loops start. */
+void gw_resolvers_set_loop_batchers(gw_resolvers *r, gw_batcher *const *batchers, unsigned n);
+
 /* Accepts NULL. */
 void gw_resolvers_free(gw_resolvers *r);
 

@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "error.h"
+#include "loop.h"
 #include "metrics.h"
 #include "rpc_client.h"
 
@@ -21,10 +22,26 @@ struct gw_upstream {
     atomic_uint next;
 };
 
+#define MAX_VIOLATIONS 16
+
+/* One call. Made on a loop, its reply is copied here on the nng thread
+ * and the call is posted back to that loop, which runs the callback. */
 typedef struct up_call {
+    gw_loop_item item; /* first: the posted item is the call */
     rpc_method_id method;
     gw_rpc_cb cb;
     void *ud;
+    gw_loop *loop; /* NULL: called back on the nng thread */
+    /* The reply, for the loop: strings and body point into `copy`. */
+    int status;
+    int64_t elapsed_ns;
+    const char *message;
+    size_t n_violations;
+    const char *vf[MAX_VIOLATIONS];
+    const char *vd[MAX_VIOLATIONS];
+    const uint8_t *body;
+    size_t body_len;
+    char *copy;
 } up_call;
 
 int gw_upstream_new(gw_upstream **out, const char *url, uint32_t contexts, uint32_t sockets,
@@ -70,15 +87,103 @@ void gw_upstream_free(gw_upstream *u)
     free(u);
 }
 
+/* Hands the reply (which may point into uc) to the caller: counts it,
+ * calls back, frees the call. */
+static void deliver(up_call *uc, const gw_rpc_reply *r, int64_t elapsed_ns)
+{
+    gw_metrics_rpc(uc->method, r->status, elapsed_ns);
+    uc->cb(r, uc->ud);
+    free(uc->copy);
+    free(uc);
+}
+
+static void reply_view(gw_rpc_reply *r, const up_call *uc)
+{
+    *r = (gw_rpc_reply){.status = uc->status,
+                        .message = uc->message,
+                        .n_violations = uc->n_violations,
+                        .violation_fields = uc->vf,
+                        .violation_descriptions = uc->vd,
+                        .body = uc->body,
+                        .body_len = uc->body_len};
+    if (r->n_violations) {
+        r->field = uc->vf[0];
+        r->violation = uc->vd[0];
+    }
+}
+
+/* On the loop that made the call. */
+static void run_on_loop(gw_loop_item *it)
+{
+    up_call *uc = (up_call *)it;
+    gw_rpc_reply r;
+    reply_view(&r, uc);
+    deliver(uc, &r, uc->elapsed_ns);
+}
+
+static const char *text(const char *s)
+{
+    return s ? s : "";
+}
+
+/* Keeps what the loop needs of `res` (borrowed only during the nng
+ * callback) in one allocation; on failure the call ends
+ * RESOURCE_EXHAUSTED. */
+static void keep_reply(up_call *uc, const rpc_result *res)
+{
+    size_t nv = res->n_violations < MAX_VIOLATIONS ? res->n_violations : MAX_VIOLATIONS;
+    const char *msg = res->message ? res->message : "";
+    size_t need = strlen(msg) + 1 + res->body_len;
+    for (size_t i = 0; i < nv; i++)
+        need += strlen(text(res->violations[i]->field)) +
+                strlen(text(res->violations[i]->description)) + 2;
+    uc->elapsed_ns = res->elapsed_ns;
+    uc->copy = malloc(need);
+    if (uc->copy == NULL) {
+        uc->status = ROSTER_STATUS_RESOURCE_EXHAUSTED;
+        uc->message = "out of memory";
+        return;
+    }
+    char *p = uc->copy;
+    if (res->body_len) {
+        memcpy(p, res->body, res->body_len);
+        uc->body = (const uint8_t *)p;
+        uc->body_len = res->body_len;
+        p += res->body_len;
+    }
+    size_t n = strlen(msg) + 1;
+    memcpy(p, msg, n);
+    uc->message = p;
+    p += n;
+    for (size_t i = 0; i < nv; i++) {
+        n = strlen(text(res->violations[i]->field)) + 1;
+        memcpy(p, text(res->violations[i]->field), n);
+        uc->vf[i] = p;
+        p += n;
+        n = strlen(text(res->violations[i]->description)) + 1;
+        memcpy(p, text(res->violations[i]->description), n);
+        uc->vd[i] = p;
+        p += n;
+    }
+    uc->n_violations = nv;
+    uc->status = res->code;
+}
+
 static void reply_cb(void *arg, const rpc_result *res)
 {
     up_call *uc = arg;
+    if (uc->loop != NULL) {
+        keep_reply(uc, res);
+        uc->item.fn = run_on_loop;
+        gw_loop_post(uc->loop, &uc->item);
+        return;
+    }
     gw_rpc_reply r = {0};
-    const char *vf[16];
-    const char *vd[16];
+    const char *vf[MAX_VIOLATIONS];
+    const char *vd[MAX_VIOLATIONS];
     r.status = res->code;
     r.message = res->message ? res->message : "";
-    r.n_violations = res->n_violations < 16 ? res->n_violations : 16;
+    r.n_violations = res->n_violations < MAX_VIOLATIONS ? res->n_violations : MAX_VIOLATIONS;
     for (size_t i = 0; i < r.n_violations; i++) {
         vf[i] = res->violations[i]->field;
         vd[i] = res->violations[i]->description;
@@ -91,11 +196,7 @@ static void reply_cb(void *arg, const rpc_result *res)
     }
     r.body = res->body;
     r.body_len = res->body_len;
-    gw_metrics_rpc(uc->method, res->code, res->elapsed_ns);
-    gw_rpc_cb cb = uc->cb;
-    void *ud = uc->ud;
-    free(uc);
-    cb(&r, ud);
+    deliver(uc, &r, res->elapsed_ns);
 }
 
 static void fail_now(rpc_method_id method, int status, const char *msg, gw_rpc_cb cb, void *ud)
@@ -117,7 +218,7 @@ void gw_upstream_call(gw_upstream *u, rpc_method_id method, const ProtobufCMessa
         }
         timeout_ms = (uint32_t)((left + 999999) / 1000000);
     }
-    up_call *uc = malloc(sizeof *uc);
+    up_call *uc = calloc(1, sizeof *uc);
     if (uc == NULL) {
         fail_now(method, ROSTER_STATUS_RESOURCE_EXHAUSTED, "out of memory", cb, ud);
         return;
@@ -125,6 +226,7 @@ void gw_upstream_call(gw_upstream *u, rpc_method_id method, const ProtobufCMessa
     uc->method = method;
     uc->cb = cb;
     uc->ud = ud;
+    uc->loop = gw_loop_current();
     /* Round robin over the sockets that are connected (while the service
      * restarts, some reconnect before others); any one when none is. */
     unsigned start = atomic_fetch_add_explicit(&u->next, 1, memory_order_relaxed);

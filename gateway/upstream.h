@@ -27,8 +27,11 @@ typedef struct gw_rpc_reply {
     size_t body_len;
 } gw_rpc_reply;
 
-/* Called exactly once per gw_upstream_call, from an nng thread or, when the
- * call fails before anything is sent, from inside gw_upstream_call. */
+/* Called exactly once per gw_upstream_call: when the call fails before
+ * anything is sent, from inside gw_upstream_call; otherwise, for a call
+ * made on an event loop (loop.h), on that loop's thread (the reply is
+ * handed back through its inbox), and for any other caller on an nng
+ * thread. */
 typedef void (*gw_rpc_cb)(const gw_rpc_reply *reply, void *ud);
 
 /* Options for tls+tcp:// (both borrowed for gw_upstream_new, NULL or ""

@@ -17,6 +17,7 @@
 #include "cors.h"
 #include "error.h"
 #include "http_server.h"
+#include "loop.h"
 #include "metrics.h"
 #include "status_map.h"
 
@@ -53,16 +54,50 @@ static void hello_route(gw_req *r, void *ud)
 
 static gw_http *h;
 
-/* Starts a server on an ephemeral loopback port. */
+/* The loops of each running server (a test runs at most a few). */
+static struct {
+    gw_http *h;
+    gw_loops *loops;
+} running[4];
+
+/* Starts a server on an ephemeral loopback port, on two loops of its own. */
 static int start(gw_http **out, const char *hosts, size_t max_body, const gw_route *routes,
                  size_t n, roster_err_detail *d)
 {
     gw_http_params p = {.listen_url = "http://127.0.0.1:0",
                         .allowed_hosts = hosts,
                         .max_body = max_body,
-                        .threads = 2,
                         .max_conns = 64};
-    return gw_http_start(out, &p, routes, n, d);
+    gw_loops *loops = NULL;
+    ck_assert_int_eq(gw_loops_new(&loops, 2), ROSTER_E_OK);
+    int rc = gw_http_start(out, &p, routes, n, loops, d);
+    if (rc != ROSTER_E_OK) {
+        gw_loops_free(loops);
+        return rc;
+    }
+    ck_assert_int_eq(gw_loops_start(loops), ROSTER_E_OK);
+    for (size_t i = 0; i < 4; i++)
+        if (running[i].h == NULL) {
+            running[i].h = *out;
+            running[i].loops = loops;
+            return rc;
+        }
+    ck_abort_msg("too many servers");
+    return rc;
+}
+
+/* Stops the loops of x, then frees it and them. */
+static void stop(gw_http *x)
+{
+    for (size_t i = 0; i < 4; i++)
+        if (running[i].h == x) {
+            gw_loops_stop(running[i].loops);
+            gw_http_free(x);
+            gw_loops_free(running[i].loops);
+            running[i].h = NULL;
+            return;
+        }
+    ck_abort_msg("not a running server");
 }
 
 static void setup(void)
@@ -77,7 +112,7 @@ static void setup(void)
 static void teardown(void)
 {
     usleep(20000);
-    gw_http_free(h);
+    stop(h);
     h = NULL;
 }
 
@@ -246,7 +281,10 @@ START_TEST(bad_listen_url)
     roster_err_detail d = {{0}};
     gw_route routes[] = {{.path = "/a", .fn = hello_route}};
     gw_http_params p = {.listen_url = "not a url", .max_body = 10};
-    ck_assert_int_ne(gw_http_start(&x, &p, routes, 1, &d), ROSTER_E_OK);
+    gw_loops *loops = NULL;
+    ck_assert_int_eq(gw_loops_new(&loops, 1), ROSTER_E_OK);
+    ck_assert_int_ne(gw_http_start(&x, &p, routes, 1, loops, &d), ROSTER_E_OK);
+    gw_loops_free(loops);
     ck_assert_ptr_null(x);
     ck_assert_ptr_nonnull(strstr(d.message, "not a url"));
     ck_assert_str_eq(d.field, "listen");
@@ -380,7 +418,7 @@ START_TEST(default_hosts)
     free(r);
     h = keep;
     usleep(20000);
-    gw_http_free(x);
+    stop(x);
     x = NULL;
     ck_assert_int_ne(start(&x, "a,,b", 1024, routes, 1, &d), ROSTER_E_OK);
     ck_assert_str_eq(d.field, "allowed-hosts");
@@ -460,7 +498,7 @@ START_TEST(tree_routes_cors_and_empty_bodies)
     free(r);
     h = keep;
     usleep(20000);
-    gw_http_free(x);
+    stop(x);
     gw_cors_free(cors);
 }
 END_TEST
