@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "loop.h"
 #include "rpc_method.h"
 
 static const char *const op_names[GW_OP__COUNT] = {"query", "mutation", "unknown"};
@@ -249,4 +250,14 @@ void gw_metrics_render(gql_buf *b, int ready, uint64_t doc_cache_hits, uint64_t 
         "roster_gateway_document_cache_total{result=\"hit\"} %llu\n"
         "roster_gateway_document_cache_total{result=\"miss\"} %llu\n",
         (unsigned long long)doc_cache_hits, (unsigned long long)doc_cache_misses);
+    put(b,
+        "# HELP roster_gateway_loop_wakeups_total Event loop iterations woken by work handed "
+        "back from other threads (RPC replies).\n"
+        "# TYPE roster_gateway_loop_wakeups_total counter\n"
+        "roster_gateway_loop_wakeups_total %llu\n"
+        "# HELP roster_gateway_loop_handbacks_total Pieces of work handed back to the event "
+        "loops (RPC replies); more than one per wake-up means they were merged.\n"
+        "# TYPE roster_gateway_loop_handbacks_total counter\n"
+        "roster_gateway_loop_handbacks_total %llu\n",
+        (unsigned long long)gw_loop_inbox_wakeups(), (unsigned long long)gw_loop_inbox_items());
 }

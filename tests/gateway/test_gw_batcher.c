@@ -533,6 +533,66 @@ START_TEST(split_replies)
 }
 END_TEST
 
+/* A loop's batcher: nothing leaves before the flush, the lookups of one
+ * iteration leave together, a group with a batch in flight waits for it,
+ * a full batch leaves at once, and undefer sends what is left. */
+START_TEST(deferred_until_flush)
+{
+    n_calls = 0;
+    gw_batcher_options o = gw_batcher_defaults();
+    o.batch_max = 4;
+    o.max_queued = 16;
+    o.defer = true;
+    gw_batcher *b = NULL;
+    ck_assert_int_eq(gw_batcher_new(&b, &o, fake_send, NULL), ROSTER_E_OK);
+    gw_lookup l[8];
+    got g[8];
+    const char *const *ids[] = {id_a, id_b, id_c, id_d};
+    for (int i = 0; i < 3; i++) {
+        lookup(&l[i], &g[i], GW_LOOKUP_USER, "key-1", FIELD_MASK_ALL, ids[i], 1);
+        gw_batcher_get(b, &l[i]);
+    }
+    lookup(&l[3], &g[3], GW_LOOKUP_TENANT, "key-1", FIELD_MASK_ALL, id_d, 1);
+    gw_batcher_get(b, &l[3]);
+    ck_assert_uint_eq(n_calls, 0);
+    gw_batcher_flush(b);
+    /* One batch per group: the three users together, the tenant alone. */
+    ck_assert_uint_eq(n_calls, 2);
+    size_t users = calls[0].method == RPC_BATCH_GET_USERS ? 0 : 1;
+    ck_assert_uint_eq(calls[users].n_ids, 3);
+    ck_assert_uint_eq(calls[1 - users].n_ids, 1);
+    /* The next iteration's user lookup waits for the batch in flight. */
+    lookup(&l[4], &g[4], GW_LOOKUP_USER, "key-1", FIELD_MASK_ALL, id_d, 1);
+    gw_batcher_get(b, &l[4]);
+    gw_batcher_flush(b);
+    ck_assert_uint_eq(n_calls, 2);
+    answer(users);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(g[i].called, 1);
+    ck_assert_str_eq(g[1].email[0], "u-b");
+    ck_assert_uint_eq(n_calls, 3); /* sent on the completion */
+    ck_assert_str_eq(calls[2].ids[0], "u-d");
+    /* A full batch leaves at once, without a flush. */
+    lookup(&l[5], &g[5], GW_LOOKUP_USER, "key-2", FIELD_MASK_ALL, id_a, 1);
+    gw_batcher_get(b, &l[5]);
+    static const char *four[] = {"u-1", "u-2", "u-3"};
+    lookup(&l[6], &g[6], GW_LOOKUP_USER, "key-2", FIELD_MASK_ALL, four, 3);
+    gw_batcher_get(b, &l[6]);
+    ck_assert_uint_eq(n_calls, 4);
+    ck_assert_uint_eq(calls[3].n_ids, 4);
+    /* Undefer: sent at once from now on. */
+    lookup(&l[7], &g[7], GW_LOOKUP_USER, "key-3", FIELD_MASK_ALL, id_c, 1);
+    gw_batcher_get(b, &l[7]);
+    ck_assert_uint_eq(n_calls, 4);
+    gw_batcher_undefer(b);
+    ck_assert_uint_eq(n_calls, 5);
+    answer_pending();
+    for (int i = 0; i < 8; i++)
+        ck_assert_int_eq(g[i].called, 1);
+    gw_batcher_free(b);
+}
+END_TEST
+
 START_TEST(options)
 {
     gw_batcher *b = NULL;
@@ -564,6 +624,7 @@ int main(void)
     tcase_add_test(tc, failures_say_shared);
     tcase_add_test(tc, lookup_from_callback);
     tcase_add_test(tc, split_replies);
+    tcase_add_test(tc, deferred_until_flush);
     tcase_add_test(tc, options);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
