@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,8 @@ enum phase {
 struct gw_req {
     gw_req *next_free;
     gw_http *http;
+    gw_loop *loop;            /* the loop that owns the connection */
+    gw_loop_item resume_item; /* an answer from another thread, handed to it */
     struct MHD_Connection *conn;
     const gw_route *route;
     const char *method; /* libmicrohttpd's, valid until the request ends */
@@ -264,6 +267,12 @@ static enum MHD_Result queue(gw_req *r)
     return ok;
 }
 
+static void resume_on_loop(gw_loop_item *it)
+{
+    gw_req *r = (gw_req *)(void *)((char *)it - offsetof(gw_req, resume_item));
+    MHD_resume_connection(r->conn);
+}
+
 void gw_req_respond(gw_req *r, uint16_t status, const char *content_type, const char *body,
                     size_t len, const char *const *extra, size_t n_extra)
 {
@@ -277,10 +286,17 @@ void gw_req_respond(gw_req *r, uint16_t status, const char *content_type, const 
         atomic_fetch_sub(&h->outstanding, 1);
         return;
     }
-    /* PH_SUSPENDED: wake the connection; its worker queues the answer. */
-    struct MHD_Connection *conn = r->conn;
+    /* PH_SUSPENDED: wake the connection; its loop queues the answer. The
+     * resume is made on the owning loop: libmicrohttpd's external mode
+     * does not wake the loop for a resume made on another thread (r stays
+     * valid until the answer is sent, after the resume). */
     atomic_store(&r->phase, PH_ANSWERED);
-    MHD_resume_connection(conn);
+    if (r->loop != NULL && gw_loop_current() != r->loop) {
+        r->resume_item.fn = resume_on_loop;
+        gw_loop_post(r->loop, &r->resume_item);
+    } else {
+        MHD_resume_connection(r->conn);
+    }
     atomic_fetch_sub(&h->outstanding, 1); /* after the resume: gw_http_free waits for it */
 }
 
@@ -588,6 +604,7 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
     }
     memcpy(r->uri, uri, len + 1);
     r->conn = conn;
+    r->loop = gw_loop_current();
     r->start_ns = roster_mono_ns();
     r->stage = ST_HEADERS;
     atomic_store(&r->phase, PH_IDLE);

@@ -62,7 +62,7 @@ static void *post_all(void *arg)
 }
 
 /* Finds each loop's gw_loop by posting a probe that records it. */
-static gw_loop *found[2];
+static _Atomic(gw_loop *) found[2];
 typedef struct probe {
     gw_loop_item item;
     unsigned index;
