@@ -582,6 +582,11 @@ int store_changes_pending(const store_wtxn *w, uint64_t *first, uint64_t *last)
 
 /* ------------------------------------------------------------ reading */
 
+bool store_changes_recording(const store *s)
+{
+    return s->has_changes && !s->changes_off;
+}
+
 int store_changes_bounds(store_rtxn *r, uint64_t *oldest_seq, uint64_t *latest_seq)
 {
     uint64_t latest, floor;

@@ -416,6 +416,9 @@ int store_changes_list(store_rtxn *r, const roster_uuid *scope, uint64_t after, 
                        size_t max_bytes, roster_arena *arena, store_changes_page *out,
                        roster_err_detail *detail);
 
+/* Whether writes to s record events (false: opened with changes_off). */
+bool store_changes_recording(const store *s);
+
 /* The oldest kept and the latest seq in the snapshot of r. */
 int store_changes_bounds(store_rtxn *r, uint64_t *oldest_seq, uint64_t *latest_seq);
 

@@ -1,0 +1,103 @@
+#include "feed.h"
+
+#include "rpc_tls.h"
+
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/pub.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct users_feed {
+    nng_socket sock;
+};
+
+int users_feed_default_url(char *out, size_t cap, const char *listen, roster_err_detail *detail)
+{
+    int n = -1;
+    if (strncmp(listen, "ipc://", 6) == 0) {
+        size_t len = strlen(listen);
+        if (len > 4 && strcmp(listen + len - 4, ".ipc") == 0)
+            n = snprintf(out, cap, "%.*s-changes.ipc", (int)(len - 4), listen);
+        else
+            n = snprintf(out, cap, "%s-changes", listen);
+    } else {
+        const char *colon = strrchr(listen, ':');
+        char *end = NULL;
+        long port = colon ? strtol(colon + 1, &end, 10) : 0;
+        if (colon != NULL && end != colon + 1 && *end == '\0' && port > 0 && port < 65535)
+            n = snprintf(out, cap, "%.*s:%ld", (int)(colon - listen), listen, port + 1);
+    }
+    if (n < 0 || (size_t)n >= cap)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "changes-listen",
+                           "no change-feed address can be made from %.80s; give "
+                           "--changes-listen",
+                           listen);
+    return ROSTER_E_OK;
+}
+
+int users_feed_open(users_feed **out, const char *url, int ipc_mode, const char *tls_cert,
+                    const char *tls_key, roster_err_detail *detail)
+{
+    users_feed *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return ROSTER_E_NOMEM;
+    nng_listener l = NNG_LISTENER_INITIALIZER;
+    nng_tls_config *tls = NULL;
+    int err = ROSTER_E_OK, rv;
+    if ((rv = nng_pub0_open(&f->sock)) != 0) {
+        free(f);
+        return roster_fail(detail, ROSTER_E_INTERNAL, "changes-listen", "cannot open: %s",
+                           nng_strerror(rv));
+    }
+    if ((rv = nng_listener_create(&l, f->sock, url)) != 0) {
+        err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "changes-listen",
+                          "cannot listen on %.200s: %s", url, nng_strerror(rv));
+        goto fail;
+    }
+    if (strncmp(url, "tls+", 4) == 0) {
+        if ((err = rpc_tls_server_config(&tls, tls_cert, tls_key, detail)) != ROSTER_E_OK)
+            goto fail;
+        rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, tls);
+    } else if (strncmp(url, "ipc://", 6) == 0) {
+        rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, ipc_mode ? ipc_mode : 0600);
+    }
+    if (rv == 0)
+        rv = nng_listener_start(l, 0);
+    if (rv != 0) {
+        err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "changes-listen",
+                          "cannot listen on %.200s: %s", url, nng_strerror(rv));
+        goto fail;
+    }
+    if (tls != NULL)
+        nng_tls_config_free(tls);
+    *out = f;
+    return ROSTER_E_OK;
+fail:
+    if (tls != NULL)
+        nng_tls_config_free(tls);
+    nng_close(f->sock);
+    free(f);
+    return err;
+}
+
+void users_feed_publish(users_feed *f, uint64_t first, uint64_t last)
+{
+    if (f == NULL)
+        return;
+    uint8_t b[USERS_FEED_MSG_LEN];
+    for (int i = 7; i >= 0; i--, first >>= 8, last >>= 8) {
+        b[i] = (uint8_t)first;
+        b[8 + i] = (uint8_t)last;
+    }
+    /* pub0 never blocks a sender; it drops for a full subscriber. */
+    nng_send(f->sock, b, sizeof b, NNG_FLAG_NONBLOCK);
+}
+
+void users_feed_close(users_feed *f)
+{
+    if (f == NULL)
+        return;
+    nng_close(f->sock);
+    free(f);
+}
