@@ -1,5 +1,6 @@
 #include "feed.h"
 
+#include "feed_url.h"
 #include "rpc_tls.h"
 
 #include <nng/nng.h>
@@ -14,21 +15,7 @@ struct users_feed {
 
 int users_feed_default_url(char *out, size_t cap, const char *listen, roster_err_detail *detail)
 {
-    int n = -1;
-    if (strncmp(listen, "ipc://", 6) == 0) {
-        size_t len = strlen(listen);
-        if (len > 4 && strcmp(listen + len - 4, ".ipc") == 0)
-            n = snprintf(out, cap, "%.*s-changes.ipc", (int)(len - 4), listen);
-        else
-            n = snprintf(out, cap, "%s-changes", listen);
-    } else {
-        const char *colon = strrchr(listen, ':');
-        char *end = NULL;
-        long port = colon ? strtol(colon + 1, &end, 10) : 0;
-        if (colon != NULL && end != colon + 1 && *end == '\0' && port > 0 && port < 65535)
-            n = snprintf(out, cap, "%.*s:%ld", (int)(colon - listen), listen, port + 1);
-    }
-    if (n < 0 || (size_t)n >= cap)
+    if (roster_feed_url(out, cap, listen) != ROSTER_E_OK)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "changes-listen",
                            "no change-feed address can be made from %.80s; give "
                            "--changes-listen",

@@ -26,11 +26,9 @@
 typedef struct users_feed users_feed;
 
 /* The publish address beside the RPC address `listen` (borrowed), into
- * out (cap bytes): ipc://DIR/NAME.ipc -> ipc://DIR/NAME-changes.ipc (any
- * other ipc path gets "-changes" appended), tcp://HOST:PORT and
- * tls+tcp://HOST:PORT -> the same host, PORT + 1. ROSTER_E_INVALID_ARGUMENT
- * naming "changes-listen" when none can be made (a port of 0 or 65535, an
- * address too long). */
+ * out (cap bytes), by roster_feed_url's rule (feed_url.h).
+ * ROSTER_E_INVALID_ARGUMENT naming "changes-listen" when none can be
+ * made. */
 int users_feed_default_url(char *out, size_t cap, const char *listen, roster_err_detail *detail);
 
 /* Listens on `url` (borrowed): ipc:// with socket file mode ipc_mode,
