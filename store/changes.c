@@ -589,7 +589,7 @@ bool store_changes_recording(const store *s)
 
 int store_changes_bounds(store_rtxn *r, uint64_t *oldest_seq, uint64_t *latest_seq)
 {
-    uint64_t latest, floor;
+    uint64_t latest = 0, floor = 0;
     int err = meta_u64(r->txn, r->s, META_LATEST, &latest);
     if (err == ROSTER_E_OK)
         err = meta_u64(r->txn, r->s, META_FLOOR, &floor);

@@ -90,7 +90,7 @@ final=$(records "$TMP/watch.rec")
 kill "$SPID"; wait "$SPID" 2>/dev/null || true; SPID=""
 stop
 echo "feed on, watched: $w"
-echo "watcher: $at_stop events when the writes stopped, $final in all, caught up $(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.0f", (b-a)*1000}') ms after"
+echo "watcher: $at_stop events in its file when the load generator returned ($ok writes acknowledged in the window, more while it drained), $final in all; last check $(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.0f", (b-a)*1000}') ms after (mostly counting the file)"
 
 med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 mo=$(med "${OFF[@]}"); mn=$(med "${ON[@]}")
