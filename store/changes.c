@@ -35,6 +35,7 @@
 
 #include "clock.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -743,4 +744,101 @@ int store_changes_list(store_rtxn *r, const roster_uuid *scope, uint64_t after, 
     out->n = n;
     out->items = items;
     return ROSTER_E_OK;
+}
+
+/* ------------------------------------------------------------ verify */
+
+int changes_verify(store_rtxn *r, changes_issue_fn fn, void *ctx)
+{
+    const store *s = r->s;
+    if (!s->has_changes)
+        return ROSTER_E_OK;
+    uint64_t oldest = 0, latest = 0;
+    int err = store_changes_bounds(r, &oldest, &latest);
+    if (err == ROSTER_E_CORRUPT) {
+        fn(ctx, STORE_ISSUE_COUNT_MISMATCH, "meta", NULL,
+           "changes_floor is past changes_latest, or a counter is not 8 bytes");
+        return ROSTER_E_OK;
+    }
+    if (err != ROSTER_E_OK)
+        return err;
+    char msg[160];
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(r->txn, s->changes, &c);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        change_head h;
+        uint64_t seq = k.mv_size == 8 ? be64_get(k.mv_data) : 0;
+        if (k.mv_size != 8 || peek(&h, v.mv_data, v.mv_size) != ROSTER_E_OK || h.seq != seq) {
+            snprintf(msg, sizeof msg, "event %llu does not decode or holds another seq",
+                     (unsigned long long)seq);
+            fn(ctx, STORE_ISSUE_BAD_RECORD, "changes", NULL, msg);
+            continue;
+        }
+        if (seq > latest) {
+            snprintf(msg, sizeof msg, "event %llu is past changes_latest %llu",
+                     (unsigned long long)seq, (unsigned long long)latest);
+            fn(ctx, STORE_ISSUE_COUNT_MISMATCH, "changes", NULL, msg);
+        }
+        roster_uuid uid;
+        if (!is_user_kind(h.kind) || h.kind == ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_DELETED)
+            continue;
+        if (h.id == NULL || roster_uuid_parse(&uid, h.id, h.id_n) != ROSTER_E_OK) {
+            snprintf(msg, sizeof msg, "user event %llu has no user id", (unsigned long long)seq);
+            fn(ctx, STORE_ISSUE_BAD_RECORD, "changes", NULL, msg);
+            continue;
+        }
+        uint8_t kb[24];
+        memcpy(kb, uid.b, 16);
+        be64_put(kb + 16, seq);
+        MDB_val uk = {24, kb}, uv;
+        int grc = mdb_get(r->txn, s->changes_user, &uk, &uv);
+        if (grc == MDB_NOTFOUND) {
+            snprintf(msg, sizeof msg, "user event %llu has no changes_user entry",
+                     (unsigned long long)seq);
+            fn(ctx, STORE_ISSUE_MISSING_ENTRY, "changes_user", &uid, msg);
+        } else if (grc != 0) {
+            rc = grc;
+            break;
+        }
+    }
+    mdb_cursor_close(c);
+    if (rc != MDB_NOTFOUND)
+        return store_mdb_err(rc);
+    if ((rc = mdb_cursor_open(r->txn, s->changes_user, &c)) != 0)
+        return store_mdb_err(rc);
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        roster_uuid uid;
+        if (k.mv_size != 24) {
+            fn(ctx, STORE_ISSUE_STALE_ENTRY, "changes_user", NULL, "an entry is not 24 bytes");
+            continue;
+        }
+        memcpy(uid.b, k.mv_data, 16);
+        uint64_t seq = be64_get((const uint8_t *)k.mv_data + 16);
+        uint8_t kb[8];
+        be64_put(kb, seq);
+        MDB_val ek = {8, kb}, ev;
+        int grc = mdb_get(r->txn, s->changes, &ek, &ev);
+        change_head h;
+        roster_uuid eid;
+        bool ok = grc == 0 && peek(&h, ev.mv_data, ev.mv_size) == ROSTER_E_OK &&
+                  is_user_kind(h.kind) && h.id != NULL &&
+                  roster_uuid_parse(&eid, h.id, h.id_n) == ROSTER_E_OK &&
+                  roster_uuid_eq(&eid, &uid);
+        if (grc != 0 && grc != MDB_NOTFOUND) {
+            rc = grc;
+            break;
+        }
+        if (!ok) {
+            snprintf(msg, sizeof msg, "entry for seq %llu names no event of this user",
+                     (unsigned long long)seq);
+            fn(ctx, STORE_ISSUE_STALE_ENTRY, "changes_user", &uid, msg);
+        }
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? ROSTER_E_OK : store_mdb_err(rc);
 }

@@ -59,4 +59,16 @@ void changes_op_failed(store_wtxn *w);
  * events) and writes the counters to the meta database. */
 int changes_commit(store_wtxn *w);
 
+/* One mismatch store_verify reports: `db` static, `id` may be NULL,
+ * `message` valid during the call. */
+typedef void (*changes_issue_fn)(void *ctx, store_issue_kind kind, const char *db,
+                                 const roster_uuid *id, const char *message);
+
+/* Checks the feed of r's snapshot: the counters (floor <= latest), every
+ * event (decodes, its seq is its key, not past latest, a user event has
+ * its changes_user entry) and every changes_user entry (names a kept
+ * event of that user). Calls fn per mismatch. Returns ROSTER_E_OK when
+ * the check ran. */
+int changes_verify(store_rtxn *r, changes_issue_fn fn, void *ctx);
+
 #endif

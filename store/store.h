@@ -481,7 +481,9 @@ typedef struct store_issue {
 typedef void (*store_issue_fn)(void *ctx, const store_issue *issue);
 
 /* Checks every record against every index entry both ways, uniqueness,
- * referential integrity, counters, the default tenant, and every API key
+ * referential integrity, counters, the default tenant, the change feed
+ * (every event decodes under its seq, none past the counter, each user
+ * event and its changes_user entry both ways), and every API key
  * (decodes, id matches, a known role, admin keys without a tenant, writer
  * and reader keys naming an existing tenant, 32-byte hashes). Calls fn for
  * each mismatch (fn may be NULL) and stores their number in *out_issues.

@@ -49,10 +49,10 @@ struct store {
     MDB_dbi keys;
     bool has_keys;
     MDB_dbi changes, changes_user;
-    bool has_changes;     /* false only for a read-only open of a store without the feed */
-    bool changes_off;     /* store_options.changes_off */
-    uint64_t keep_events; /* retention, STORE_CHANGES_UNLIMITED: none */
-    uint64_t keep_ms;             /* false only for a read-only open of a store without keys */
+    bool has_changes;          /* false only for a read-only open of a store without the feed */
+    bool changes_off;          /* store_options.changes_off */
+    uint64_t keep_events;      /* retention, STORE_CHANGES_UNLIMITED: none */
+    uint64_t keep_ms;          /* false only for a read-only open of a store without keys */
     MDB_dbi uniq[UNIQ__COUNT]; /* by unique index (store_fields.uniq_field) */
     MDB_dbi sort[SORT__COUNT]; /* by sort index (store_fields.sort_field) */
 };

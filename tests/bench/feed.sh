@@ -38,6 +38,10 @@ start() { # start DIR EXTRA-ARGS... ; waits for the ipc socket file
     echo "did not start" >&2; exit 1
 }
 stop() { kill "$PID"; wait "$PID" || true; PID=""; }
+# CPU time roster-users has used, in microseconds (utime + stime): steadier
+# than rates on a shared machine, where other loads take turns on the cores
+# and the disk.
+cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.0f", ($14 + $15) * 1e6 / hz}' "/proc/$PID/stat"; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 # Records in a subscriber file and the last seq (python: 4-byte LE lengths).
 records() {
@@ -57,18 +61,25 @@ PY
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, ${SECS}s per measurement, ${INFLIGHT} in flight, durable commits"
 echo "# roster-users $(git rev-parse --short HEAD)"
-OFF=(); ON=()
+OFF=(); ON=(); COFF=(); CON=()
+measure() { # measure DIR LABEL EXTRA... ; appends rate and CPU us/write
+    local dir=$1 label=$2; shift 2
+    start "$dir" "$@"
+    local c0 c1 o ok
+    c0=$(cpu_us)
+    o=$("$LOAD" --url "ipc://$dir/users.ipc" --mode create --inflight "$INFLIGHT" --seconds "$SECS" --warmup 0)
+    c1=$(cpu_us)
+    stop
+    ok=$(echo "$o" | field ok)
+    cpu=$(awk -v a="$c0" -v b="$c1" -v n="$ok" 'BEGIN{printf "%.1f", (b-a)/n}')
+    echo "$label: $o cpu_us_per_write=$cpu"
+    RATE=$(echo "$o" | field rate)
+}
 for r in $(seq 1 "$ROUNDS"); do
-    start "$TMP/off$r" --no-change-feed
-    o=$("$LOAD" --url "ipc://$TMP/off$r/users.ipc" --mode create --inflight "$INFLIGHT" --seconds "$SECS" --warmup 1)
-    stop
-    echo "round $r feed off: $o"
-    OFF+=("$(echo "$o" | field rate)")
-    start "$TMP/on$r"
-    o=$("$LOAD" --url "ipc://$TMP/on$r/users.ipc" --mode create --inflight "$INFLIGHT" --seconds "$SECS" --warmup 1)
-    stop
-    echo "round $r feed on:  $o"
-    ON+=("$(echo "$o" | field rate)")
+    measure "$TMP/off$r" "round $r feed off" --no-change-feed
+    OFF+=("$RATE"); COFF+=("$cpu")
+    measure "$TMP/on$r" "round $r feed on " 
+    ON+=("$RATE"); CON+=("$cpu")
 done
 
 # The feed on with a watcher following it from seq 0.
@@ -96,4 +107,6 @@ med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)
 mo=$(med "${OFF[@]}"); mn=$(med "${ON[@]}")
 wr=$(echo "$w" | field rate)
 awk -v o="$mo" -v n="$mn" 'BEGIN{printf "CreateUser/s, median of rounds: feed off %.0f, feed on %.0f (%.1f%% of off)\n", o, n, 100*n/o}'
+co=$(med "${COFF[@]}"); cn=$(med "${CON[@]}")
+awk -v o="$co" -v n="$cn" 'BEGIN{printf "roster-users CPU per CreateUser, median of rounds: feed off %.1f us, feed on %.1f us (+%.1f us, %.0f%%)\n", o, n, n-o, 100*(n-o)/o}'
 awk -v w="$wr" -v s="$at_stop" -v t0="$t0" -v t1="$t1" 'BEGIN{printf "with a watcher: CreateUser %.0f/s; events delivered to the watcher during the writes %.0f/s\n", w, s/(t1-t0)}'

@@ -496,6 +496,44 @@ START_TEST(restore_records_events)
 }
 END_TEST
 
+static void count_issue(void *ctx, const store_issue *is)
+{
+    (void)is;
+    ++*(int *)ctx;
+}
+
+START_TEST(verify_checks_the_feed)
+{
+    Roster__V1__User *a;
+    ck_assert_int_eq(fx_user(NULL, "ra", "ada@x.io", NULL, &a, NULL), ROSTER_E_OK);
+    update(a->id, set_name);
+    store_rtxn *r;
+    uint64_t issues = 9;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    ck_assert_int_eq(store_verify(r, NULL, NULL, &issues), ROSTER_E_OK);
+    store_read_end(r);
+    ck_assert_uint_eq(issues, 0);
+    /* Drop the index entry of event 2 behind the store's back. */
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+    uint8_t kb[24];
+    roster_uuid id;
+    ck_assert_int_eq(roster_uuid_parse(&id, a->id, strlen(a->id)), ROSTER_E_OK);
+    memcpy(kb, id.b, 16);
+    memset(kb + 16, 0, 8);
+    kb[23] = 2;
+    MDB_val k = {24, kb};
+    ck_assert_int_eq(mdb_del(w->txn, fx_store->changes_user, &k, NULL), 0);
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+    int seen = 0;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    ck_assert_int_eq(store_verify(r, count_issue, &seen, &issues), ROSTER_E_OK);
+    store_read_end(r);
+    ck_assert_uint_eq(issues, 1);
+    ck_assert_int_eq(seen, 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store_changes");
@@ -510,6 +548,7 @@ int main(void)
     tcase_add_test(tc, scope);
     tcase_add_test(tc, feed_off_leaves_a_gap);
     tcase_add_test(tc, restore_records_events);
+    tcase_add_test(tc, verify_checks_the_feed);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
