@@ -272,10 +272,11 @@ int roster_client_list_changes(roster_changes_info *info, roster_status *st, ros
 
 typedef struct roster_watch_options {
     /* Where the service announces commits (its --changes-listen); NULL
-     * derives it from the client's URL as roster-users does
-     * (ipc://DIR/users.ipc -> ipc://DIR/users-changes.ipc, tcp port + 1;
-     * tls+tcp:// uses the client's TLS settings); "off" polls only.
-     * Borrowed for the call. */
+     * derives it from an ipc:// client URL as roster-users does
+     * (ipc://DIR/users.ipc -> ipc://DIR/users-changes.ipc) and polls over
+     * tcp:// (name the service's tcp:// --changes-listen here; tls+tcp://
+     * uses the client's TLS settings); "off" polls only. Borrowed for the
+     * call. */
     const char *notify_url;
     /* Events asked for per call, 1..1000; 0 means 500. */
     int32_t limit;

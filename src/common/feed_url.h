@@ -8,11 +8,13 @@
 
 #include <stddef.h>
 
-/* Writes into out (cap bytes) the address beside `listen` (borrowed):
- * ipc://DIR/NAME.ipc -> ipc://DIR/NAME-changes.ipc (any other ipc path
- * gets "-changes" appended); tcp://HOST:PORT and tls+tcp://HOST:PORT ->
- * the same host with PORT + 1. ROSTER_E_INVALID_ARGUMENT when none can be
- * made (no port, port 0 or 65535, out too small); out is then untouched. */
+/* Writes into out (cap bytes) the address beside the ipc:// address
+ * `listen` (borrowed): ipc://DIR/NAME.ipc -> ipc://DIR/NAME-changes.ipc,
+ * any other ipc path with "-changes" appended. There is no such rule for
+ * tcp:// and tls+tcp://: a port next to the service's may belong to
+ * something else (a gateway on port + 1 is common), so the address is
+ * named explicitly there. ROSTER_E_INVALID_ARGUMENT for those, and when
+ * out is too small; out is then untouched. */
 int roster_feed_url(char *out, size_t cap, const char *listen);
 
 #endif

@@ -79,8 +79,9 @@ void users_config_usage(FILE *f)
             "                      pub0 address announcing each committed group of\n"
             "                      change events (seqs only; events are read with\n"
             "                      ListChanges and a key), or off\n"
-            "                      [ROSTER_CHANGES_LISTEN, default beside --listen:\n"
-            "                      ipc://<dir>/users-changes.ipc, tcp port + 1]\n"
+            "                      [ROSTER_CHANGES_LISTEN, default beside an ipc://\n"
+            "                      --listen (users.ipc -> users-changes.ipc), else\n"
+            "                      ipc://<data dir>/users-changes.ipc]\n"
             "  --log-level LEVEL   debug, info, warn or error; debug logs every request\n"
             "                      [ROSTER_LOG_LEVEL, default info]\n"
             "  --help              print this text and exit\n"
@@ -539,7 +540,7 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
             goto fail;
     } else if (chlisten == NULL || chlisten[0] == '\0') {
         char url[PATH_MAX + 32];
-        if ((err = users_feed_default_url(url, sizeof url, c.listen, detail)) ||
+        if ((err = users_feed_default_url(url, sizeof url, c.listen, c.data_dir, detail)) ||
             (err = set_str(&c.changes_listen, url)))
             goto fail;
     }

@@ -1,6 +1,8 @@
 #include "feed.h"
 
 #include "feed_url.h"
+#include "log.h"
+#include "rpc_close.h"
 #include "rpc_tls.h"
 
 #include <nng/nng.h>
@@ -13,14 +15,19 @@ struct users_feed {
     nng_socket sock;
 };
 
-int users_feed_default_url(char *out, size_t cap, const char *listen, roster_err_detail *detail)
+int users_feed_default_url(char *out, size_t cap, const char *listen, const char *data_dir,
+                           roster_err_detail *detail)
 {
-    if (roster_feed_url(out, cap, listen) != ROSTER_E_OK)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "changes-listen",
-                           "no change-feed address can be made from %.80s; give "
-                           "--changes-listen",
-                           listen);
-    return ROSTER_E_OK;
+    if (strncmp(listen, "ipc://", 6) == 0 && roster_feed_url(out, cap, listen) == ROSTER_E_OK)
+        return ROSTER_E_OK;
+    if (strncmp(listen, "ipc://", 6) != 0) {
+        int n = snprintf(out, cap, "ipc://%s/users-changes.ipc", data_dir);
+        if (n > 0 && (size_t)n < cap)
+            return ROSTER_E_OK;
+    }
+    return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "changes-listen",
+                       "no change-feed address can be made beside %.80s; give --changes-listen",
+                       listen);
 }
 
 int users_feed_open(users_feed **out, const char *url, int ipc_mode, const char *tls_cert,
@@ -85,6 +92,12 @@ void users_feed_close(users_feed *f)
 {
     if (f == NULL)
         return;
-    nng_close(f->sock);
+    /* Bounded like the RPC socket's: nng 1.5.2's reaper can stick for
+     * good (upstream #1813), and nng_close would then never return. A
+     * pub0 socket's close has nothing to wait for but that reaper, so the
+     * bound is short; nng never holds f itself (the socket is passed by
+     * value), so f is freed either way. */
+    if (!rpc_close_bounded(f->sock, 500))
+        roster_log(ROSTER_LOG_WARN, "socket_close_stuck", "socket=changes");
     free(f);
 }

@@ -9,9 +9,10 @@
  * events with ListChanges, where its key is checked and its tenant scope
  * applied; a dropped or missed wake-up only delays it until its next poll.
  * What a listener without a key learns is how many events were committed
- * and when. Over ipc:// the socket file has the RPC socket's mode
- * (--ipc-mode); over tcp:// bind it to an address only the services may
- * reach, or turn it off (--changes-listen off) and let subscribers poll. */
+ * and when. Over ipc:// (the default, also for a tcp:// service) the
+ * socket file has the RPC socket's mode (--ipc-mode); a tcp:// address is
+ * only ever one given with --changes-listen: bind it where only the
+ * services reach, or turn it off and let subscribers poll. */
 #ifndef ROSTER_USERS_FEED_H
 #define ROSTER_USERS_FEED_H
 
@@ -25,11 +26,14 @@
 
 typedef struct users_feed users_feed;
 
-/* The publish address beside the RPC address `listen` (borrowed), into
- * out (cap bytes), by roster_feed_url's rule (feed_url.h).
- * ROSTER_E_INVALID_ARGUMENT naming "changes-listen" when none can be
- * made. */
-int users_feed_default_url(char *out, size_t cap, const char *listen, roster_err_detail *detail);
+/* The default publish address into out (cap bytes): beside an ipc://
+ * RPC address `listen` by roster_feed_url's rule (feed_url.h), and for
+ * tcp:// or tls+tcp:// the ipc socket ipc://<data_dir>/users-changes.ipc:
+ * local-only, guarded by the file's mode, and never a port someone else
+ * may hold. ROSTER_E_INVALID_ARGUMENT naming "changes-listen" when out is
+ * too small. Both strings borrowed. */
+int users_feed_default_url(char *out, size_t cap, const char *listen, const char *data_dir,
+                           roster_err_detail *detail);
 
 /* Listens on `url` (borrowed): ipc:// with socket file mode ipc_mode,
  * tcp://, or tls+tcp:// presenting tls_cert/tls_key (borrowed for the
@@ -41,7 +45,9 @@ int users_feed_open(users_feed **out, const char *url, int ipc_mode, const char 
  * that cannot keep up loses announcements (and polls). Accepts NULL. */
 void users_feed_publish(users_feed *f, uint64_t first, uint64_t last);
 
-/* Closes the socket and frees f. Accepts NULL. */
+/* Closes the socket (waiting at most 500 ms for nng, then logging
+ * event=socket_close_stuck and leaving the close to the exiting process)
+ * and frees f. Accepts NULL. */
 void users_feed_close(users_feed *f);
 
 #endif

@@ -510,7 +510,8 @@ START_TEST(scope_and_refusals)
 {
     test_daemon d = {0};
     daemon_mkdir(&d);
-    daemon_start(&d, "tcp://127.0.0.1:20141", NULL);
+    const char *notify[] = {"--changes-listen", "tcp://127.0.0.1:20142", NULL};
+    daemon_start(&d, "tcp://127.0.0.1:20141", notify);
     rpc_client *c = daemon_client(&d);
     /* Someone listening on the announcements, without a key. */
     nng_socket sub;

@@ -281,8 +281,17 @@ START_TEST(change_feed_options)
     snprintf(want, sizeof want, "ipc://%s/users-changes.ipc", dir);
     ck_assert_str_eq(c.changes_listen, want);
     users_config_free(&c);
+    /* Never a port beside a tcp service: the data directory's ipc socket. */
     ck_assert_int_eq(parse(&c, &d, "--listen", "tcp://127.0.0.1:7000", NULL, NULL), ROSTER_E_OK);
-    ck_assert_str_eq(c.changes_listen, "tcp://127.0.0.1:7001");
+    ck_assert_str_eq(c.changes_listen, want);
+    users_config_free(&c);
+    ck_assert_int_eq(parse(&c, &d, "--listen", "ipc:///run/roster/api.sock", NULL, NULL),
+                     ROSTER_E_OK);
+    ck_assert_str_eq(c.changes_listen, "ipc:///run/roster/api.sock-changes");
+    users_config_free(&c);
+    ck_assert_int_eq(parse(&c, &d, "--changes-listen", "tcp://127.0.0.1:7005", NULL, NULL),
+                     ROSTER_E_OK);
+    ck_assert_str_eq(c.changes_listen, "tcp://127.0.0.1:7005");
     users_config_free(&c);
     ck_assert_int_eq(parse(&c, &d, "--changes-keep-events", "none", "--changes-keep-age", "90m"),
                      ROSTER_E_OK);
@@ -312,9 +321,9 @@ START_TEST(change_feed_options)
     ck_assert_int_eq(parse(&c, &d, "--changes-listen", "http://x", NULL, NULL),
                      ROSTER_E_INVALID_ARGUMENT);
     ck_assert_str_eq(d.field, "changes-listen");
-    ck_assert_int_eq(parse(&c, &d, "--listen", "tcp://127.0.0.1:65535", NULL, NULL),
+    ck_assert_int_eq(parse(&c, &d, "--changes-listen", "tls+tcp://127.0.0.1:7005", NULL, NULL),
                      ROSTER_E_INVALID_ARGUMENT);
-    ck_assert_str_eq(d.field, "changes-listen");
+    ck_assert_str_eq(d.field, "tls-cert");
 }
 END_TEST
 

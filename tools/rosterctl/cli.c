@@ -128,7 +128,7 @@ static const ctl_opt_spec watch_opts[] = {
     {"count", CTL_OPT_VALUE, false, "N", "stop after N events"},
     {"notify", CTL_OPT_VALUE, false, "URL",
      "the service's announcement address (--changes-listen), or off to poll; default beside "
-     "--connect"},
+     "an ipc:// address (users-changes.ipc), none over tcp (polls each second)"},
     {NULL}};
 
 static const ctl_opt_spec keys_offline_opts[] = {
