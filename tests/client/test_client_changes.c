@@ -13,6 +13,7 @@
  *   other; the announcement socket carries only seqs. */
 #include "daemon.h"
 #include "model.h"
+#include "roster_client.h"
 
 #include <check.h>
 #include <nng/nng.h>
@@ -616,6 +617,75 @@ START_TEST(scope_and_refusals)
 }
 END_TEST
 
+/* What roster_client_watch hands back: a gap ends it OUT_OF_RANGE with
+ * *last at the caller's seq; *stop ends it OK; a callback that stops it
+ * ends it CANCELLED at the event it stopped on. */
+typedef struct seen {
+    uint64_t seqs[64];
+    size_t n, stop_after;
+    volatile int *stop;
+} seen;
+
+static int collect(void *arg, const roster_v1_Change *ch)
+{
+    seen *s = arg;
+    if (s->n < 64)
+        s->seqs[s->n++] = ch->seq;
+    if (s->stop != NULL && s->n == s->stop_after)
+        *s->stop = 1;
+    return s->stop == NULL && s->n == s->stop_after;
+}
+
+START_TEST(client_watch_results)
+{
+    test_daemon d = {0};
+    daemon_mkdir(&d);
+    const char *keep[] = {"--changes-keep-events", "5", NULL};
+    daemon_start(&d, NULL, keep);
+    rpc_client *c = daemon_client(&d);
+    for (int i = 0; i < 8; i++)
+        free(create_tenant(c, "t"));
+    roster_client *rc = NULL;
+    roster_err_detail det;
+    ck_assert_int_eq(roster_client_open(&rc, d.url, NULL, &det), ROSTER_E_OK);
+    roster_status st;
+    uint64_t last = 99;
+    seen s = {.stop_after = 2};
+    roster_watch_options wo = {.poll_ms = 100};
+    ck_assert_int_eq(roster_client_watch(&last, &st, rc, NULL, &wo, 0, collect, &s),
+                     ROSTER_E_OUT_OF_RANGE);
+    ck_assert_uint_eq(last, 0);
+    ck_assert_uint_eq(s.n, 0);
+    ck_assert_ptr_nonnull(strstr(st.message, "oldest retained sequence is 4"));
+    ck_assert_int_eq(roster_client_watch(&last, &st, rc, NULL, &wo, 3, collect, &s),
+                     ROSTER_E_CANCELLED);
+    ck_assert_uint_eq(last, 5);
+    ck_assert_uint_eq(s.n, 2);
+    ck_assert_uint_eq(s.seqs[0], 4);
+    ck_assert_uint_eq(s.seqs[1], 5);
+    /* Resumed from 5 and stopped by the flag once caught up. */
+    volatile int stop = 0;
+    seen t = {.stop_after = 3, .stop = &stop};
+    wo.stop = &stop;
+    ck_assert_int_eq(roster_client_watch(&last, &st, rc, NULL, &wo, last, collect, &t),
+                     ROSTER_E_OK);
+    ck_assert_uint_eq(last, 8);
+    ck_assert_uint_eq(t.n, 3);
+    ck_assert_uint_eq(t.seqs[0], 6);
+    ck_assert_uint_eq(t.seqs[2], 8);
+    roster_changes_info info;
+    ck_assert_int_eq(roster_client_list_changes(&info, &st, rc, NULL, 8, 0, NULL, NULL),
+                     ROSTER_E_OK);
+    ck_assert_uint_eq(info.oldest_seq, 4);
+    ck_assert_uint_eq(info.latest_seq, 8);
+    ck_assert_uint_eq(info.count, 0);
+    roster_client_close(rc);
+    rpc_client_close(c);
+    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    daemon_rmdir(&d);
+}
+END_TEST
+
 START_TEST(feed_off)
 {
     test_daemon d = {0};
@@ -660,6 +730,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, retention_by_count_and_age);
     tcase_add_test(tc, scope_and_refusals);
     tcase_add_test(tc, feed_off);
+    tcase_add_test(tc, client_watch_results);
     suite_add_tcase(s, tc);
     return daemon_test_main(argc, argv, s);
 }
