@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "model.h"
 #include "roster_client.h"
+#include "store.h"
 
 #include <check.h>
 #include <nng/nng.h>
@@ -73,6 +74,33 @@ static void read_feed(events *e, rpc_client *c, uint64_t after, uint64_t *latest
         }
         after = next;
     }
+}
+
+/* Every event of a stopped daemon's data directory, read offline. */
+static void read_feed_offline(events *e, const char *dir)
+{
+    store *st = NULL;
+    store_options o = {.read_only = true};
+    ck_assert_int_eq(store_open(&st, dir, &o), ROSTER_E_OK);
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(st, &r), ROSTER_E_OK);
+    roster_arena a;
+    roster_arena_init(&a, 0, 0);
+    store_changes_page p = {0};
+    uint64_t after = 0;
+    do {
+        ck_assert_int_eq(store_changes_list(r, NULL, after, 1000, 0, &a, &p, NULL), ROSTER_E_OK);
+        for (size_t i = 0; i < p.n; i++) {
+            ck_assert_uint_lt(e->n, MAX_EVENTS);
+            e->ev[e->n] = roster__v1__change__unpack(NULL, p.items[i].len, p.items[i].data);
+            ck_assert_ptr_nonnull(e->ev[e->n]);
+            e->n++;
+        }
+        after = p.next_after;
+    } while (after < p.latest_seq);
+    roster_arena_free(&a);
+    store_read_end(r);
+    store_close(st);
 }
 
 /* The records roster-feed-subscriber wrote. */
@@ -224,6 +252,54 @@ static void compare(const replica *rp, rpc_client *c)
         ck_assert(same(w->m, &tenants->tenants[i]->base));
     }
     call_res_free(&r);
+}
+
+/* The same against the data directory itself, read offline the way
+ * rosterctl dump reads it (the daemon stopped). */
+typedef struct dump_check {
+    const replica *rp;
+    const model_record *r;
+    size_t n;
+} dump_check;
+
+static int dump_one(void *ctx, const void *bytes, size_t len)
+{
+    dump_check *dc = ctx;
+    ProtobufCMessage *m = protobuf_c_message_unpack(dc->r->pb, NULL, len, bytes);
+    ck_assert_ptr_nonnull(m);
+    const char *id =
+        *(char *const *)(const void *)((const char *)m +
+                                       model_pb_field(dc->r, &dc->r->fields[0])->offset);
+    const row *rows = dc->r == &model_user ? dc->rp->users : dc->rp->tenants;
+    size_t n = dc->r == &model_user ? dc->rp->n_users : dc->rp->n_tenants;
+    const row *w = NULL;
+    for (size_t k = 0; k < n && w == NULL; k++)
+        if (strcmp(rows[k].id, id) == 0)
+            w = &rows[k];
+    ck_assert_msg(w != NULL, "%s %s of the dump is not in the feed", dc->r->name, id);
+    ck_assert_msg(same(w->m, m), "%s %s of the dump differs from its replay", dc->r->name, id);
+    protobuf_c_message_free_unpacked(m, NULL);
+    dc->n++;
+    return 0;
+}
+
+static void compare_dump(const replica *rp, const char *dir)
+{
+    store *st = NULL;
+    store_options o = {.read_only = true};
+    ck_assert_int_eq(store_open(&st, dir, &o), ROSTER_E_OK);
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(st, &r), ROSTER_E_OK);
+    dump_check users = {rp, &model_user, 0}, tenants = {rp, &model_tenant, 0};
+    ck_assert_int_eq(store_each_user(r, dump_one, &users), ROSTER_E_OK);
+    ck_assert_int_eq(store_each_tenant(r, dump_one, &tenants), ROSTER_E_OK);
+    ck_assert_uint_eq(users.n, rp->n_users);
+    ck_assert_uint_eq(tenants.n, rp->n_tenants);
+    uint64_t issues = 1;
+    ck_assert_int_eq(store_verify(r, NULL, NULL, &issues), ROSTER_E_OK);
+    ck_assert_uint_eq(issues, 0);
+    store_read_end(r);
+    store_close(st);
 }
 
 static void assert_sequence(const events *e, uint64_t first, uint64_t latest)
@@ -433,13 +509,20 @@ START_TEST(kill9_feed_and_data_agree)
     ck_assert_uint_eq(after, latest + 1);
     ck_assert_uint_eq(e.n, 1);
     ck_assert_str_eq(e.ev[0]->id, t3);
-    replica_free(&rp);
-    events_free(&e);
     free(t[0]);
     free(t[1]);
     free(t3);
     rpc_client_close(c);
     ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    /* The killed daemon's data directory, offline: every record is its
+     * replay (the tenant made after the restart included). */
+    events_free(&e);
+    read_feed_offline(&e, d.dir);
+    replica_free(&rp);
+    replay(&rp, &e);
+    compare_dump(&rp, d.dir);
+    replica_free(&rp);
+    events_free(&e);
     daemon_rmdir(&d);
 }
 END_TEST
