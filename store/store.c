@@ -1,5 +1,6 @@
 #include "store_internal.h"
 
+#include "changes.h"
 #include "record.h"
 
 #include "clock.h"
@@ -129,6 +130,9 @@ int store_open(store **out, const char *dir, const store_options *opts)
     if (s == NULL)
         return open_fail(o, ROSTER_E_NOMEM, "out of memory");
     s->read_only = o->read_only;
+    s->changes_off = o->changes_off;
+    s->keep_events = o->changes_keep_events ? o->changes_keep_events : STORE_CHANGES_DEFAULT_EVENTS;
+    s->keep_ms = o->changes_keep_ms ? o->changes_keep_ms : STORE_CHANGES_DEFAULT_MS;
     s->writemap = o->bulk_load && !o->read_only;
     if ((rc = mdb_env_create(&s->env)) != 0)
         goto mdb_fail;
@@ -224,6 +228,14 @@ int store_open(store **out, const char *dir, const store_options *opts)
     rc = open_db(txn, "keys", create, &s->keys);
     if (rc == 0)
         s->has_keys = true;
+    else if (rc != MDB_NOTFOUND)
+        goto mdb_fail;
+    /* The change feed came later still: the same. */
+    rc = open_db(txn, "changes", create, &s->changes);
+    if (rc == 0)
+        rc = open_db(txn, "changes_user", create, &s->changes_user);
+    if (rc == 0)
+        s->has_changes = true;
     else if (rc != MDB_NOTFOUND)
         goto mdb_fail;
     if ((rc = mdb_txn_commit(txn)) != 0) {
@@ -345,6 +357,7 @@ int store_op_begin(store_wtxn *w, MDB_txn **out)
     w->n_op_delta = 0;
     w->op_pending = w->n_pending;
     w->op_pbuf = w->pbuf_len;
+    changes_op_begin(w);
     if (w->bulk) {
         *out = w->txn;
         return ROSTER_E_OK;
@@ -393,6 +406,7 @@ int store_op_end(store_wtxn *w, MDB_txn *txn, int err)
             err = w->failed = store_mdb_err(rc);
     }
     if (err != ROSTER_E_OK) {
+        changes_op_failed(w);
         w->n_op_delta = 0;
         w->n_pending = w->op_pending;
         w->pbuf_len = w->op_pbuf;
@@ -503,6 +517,7 @@ static void wtxn_free(store_wtxn *w)
     free(w->pbuf);
     free(w->deltas);
     free(w->buf);
+    free(w->cbuf);
     free(w);
 }
 
@@ -510,7 +525,8 @@ int store_write_commit(store_wtxn *w)
 {
     int err;
     if (!w->failed &&
-        ((err = store_pending_flush(w)) != ROSTER_E_OK || (err = deltas_flush(w)) != ROSTER_E_OK))
+        ((err = store_pending_flush(w)) != ROSTER_E_OK || (err = deltas_flush(w)) != ROSTER_E_OK ||
+         (err = changes_commit(w)) != ROSTER_E_OK))
         w->failed = err;
     if (w->failed) {
         mdb_txn_abort(w->txn);
@@ -752,6 +768,10 @@ int store_stat(store_rtxn *r, store_stats *out)
         stat_db(r->txn, s->sort[i], sf->sort_db[i], &st);
     if (s->has_keys)
         stat_db(r->txn, s->keys, "keys", &st);
+    if (s->has_changes) {
+        stat_db(r->txn, s->changes, "changes", &st);
+        stat_db(r->txn, s->changes_user, "changes_user", &st);
+    }
     *out = st;
     return ROSTER_E_OK;
 }

@@ -76,6 +76,16 @@ typedef struct store_options {
      * writable map). For offline loads and benchmarks; reopen without it
      * for service. The data file is sized to the map (sparse). */
     bool bulk_load;
+    /* The change feed (see "change feed" below). changes_off: writes
+     * record no events (the store then answers every `after` from before
+     * the first unrecorded write OUT_OF_RANGE, so no reader can miss
+     * them silently). Retention: at most changes_keep_events events and
+     * none older than changes_keep_ms; 0 picks the defaults
+     * (STORE_CHANGES_DEFAULT_EVENTS, STORE_CHANGES_DEFAULT_MS),
+     * STORE_CHANGES_UNLIMITED keeps that measure from trimming. */
+    bool changes_off;
+    uint64_t changes_keep_events;
+    uint64_t changes_keep_ms;
     /* Optional, caller-owned: filled with the reason when store_open fails
      * (e.g. "store schema version 9 is not supported (this build reads
      * version 1)"). */
@@ -361,6 +371,67 @@ int store_key_principal(store_rtxn *r, const roster_uuid *id, int64_t now, store
  * none; otherwise the store's errors. */
 int store_environment_id(store_rtxn *r, roster_uuid *out);
 
+/* ------------------------------------------------------------ change feed
+ * Every committed change to a user or tenant is an event (a
+ * roster.v1.Change encoding) numbered by a sequence that only grows,
+ * written in the same transaction as the change: the feed and the data
+ * never disagree, crash or not. Events are kept until retention trims
+ * them, oldest first, at most what the group appended plus
+ * STORE_CHANGES_TRIM_EXTRA per write transaction (store_changes_trim
+ * trims more when no writes come). A deleted user's earlier events lose
+ * their personal fields in the transaction of the delete. */
+
+#define STORE_CHANGES_DEFAULT_EVENTS 1000000u
+#define STORE_CHANGES_DEFAULT_MS     ((uint64_t)7 * 24 * 3600 * 1000)
+#define STORE_CHANGES_UNLIMITED      UINT64_MAX
+#define STORE_CHANGES_TRIM_EXTRA     256u
+/* Default and largest page of store_changes_list. */
+#define STORE_CHANGES_PAGE_DEFAULT 100
+#define STORE_CHANGES_PAGE_MAX     1000
+/* Most events one store_changes_list examines (a scoped caller's page
+ * skips other tenants' events; next_after says where to go on). */
+#define STORE_CHANGES_SCAN_MAX 10000u
+
+/* Events of one answer. items[i] is a roster.v1.Change encoding, borrowed
+ * from LMDB until store_read_end, or made in the arena (an event a scoped
+ * caller sees only as a user leaving its tenant). */
+typedef struct store_changes_page {
+    uint64_t oldest_seq; /* the oldest event kept: `after` >= oldest_seq - 1 */
+    uint64_t latest_seq; /* the last committed seq, 0 when none */
+    uint64_t next_after; /* pass as the next `after` */
+    size_t n;
+    store_slice *items; /* array in the arena */
+} store_changes_page;
+
+/* Events with seq > after, in seq order: at most `limit` (0: none, only
+ * the seqs), and no more than max_bytes of encodings (0: no cap; at least
+ * one event when any is due). A scoped caller sees the events of its
+ * tenant (tenant_id == scope) and, reduced to id and tenants, those of
+ * users that left it (previous_tenant_id == scope). Errors:
+ * OUT_OF_RANGE naming "after" when after < oldest_seq - 1 (retention
+ * trimmed events after it, or the feed was off for a while) or after >
+ * latest_seq; FAILED_PRECONDITION when the store has no feed (a
+ * read-only open of a store made before it). */
+int store_changes_list(store_rtxn *r, const roster_uuid *scope, uint64_t after, uint32_t limit,
+                       size_t max_bytes, roster_arena *arena, store_changes_page *out,
+                       roster_err_detail *detail);
+
+/* Whether writes to s record events (false: opened with changes_off). */
+bool store_changes_recording(const store *s);
+
+/* The oldest kept and the latest seq in the snapshot of r. */
+int store_changes_bounds(store_rtxn *r, uint64_t *oldest_seq, uint64_t *latest_seq);
+
+/* The seqs the operations of w appended so far: ROSTER_E_OK with [*first,
+ * *last] when there are any, ROSTER_E_NOT_FOUND when none. For the writer,
+ * which publishes them once the group has committed. */
+int store_changes_pending(const store_wtxn *w, uint64_t *first, uint64_t *last);
+
+/* Trims at most `max` events that retention no longer keeps, in w;
+ * *trimmed (may be NULL) says how many. For a periodic task when no
+ * writes come (commits trim on their own). */
+int store_changes_trim(store_wtxn *w, unsigned max, unsigned *trimmed);
+
 /* ------------------------------------------------------------ operations */
 
 #define STORE_MAX_DBS 24
@@ -410,7 +481,9 @@ typedef struct store_issue {
 typedef void (*store_issue_fn)(void *ctx, const store_issue *issue);
 
 /* Checks every record against every index entry both ways, uniqueness,
- * referential integrity, counters, the default tenant, and every API key
+ * referential integrity, counters, the default tenant, the change feed
+ * (every event decodes under its seq, none past the counter, each user
+ * event and its changes_user entry both ways), and every API key
  * (decodes, id matches, a known role, admin keys without a tenant, writer
  * and reader keys naming an existing tenant, 32-byte hashes). Calls fn for
  * each mismatch (fn may be NULL) and stores their number in *out_issues.

@@ -17,6 +17,14 @@
  *   keys            id(16) -> roster.v1.ApiKey encoding (hashes included);
  *                   created when missing, so a store made before keys
  *                   existed opens unchanged (read-only: has_keys false)
+ *   changes         seq(8, big-endian) -> roster.v1.Change encoding (seq included)
+ *   changes_user    user id(16) seq(8) -> ""    the events of each user, so a
+ *                   delete finds the events to scrub without a scan
+ *   meta            "changes_latest" -> u64 BE: the last seq given out;
+ *                   "changes_floor" -> u64 BE: every event with floor < seq
+ *                   <= latest is kept (oldest_seq = floor + 1); events at
+ *                   or below the floor are trimmed or being trimmed
+ *   (changes and changes_user are created when missing, like keys)
  * Value encodings keep key order equal to the API order: strings as 0x01
  * bytes 0x00 (null: 0x02, so nulls sort last ascending), booleans as 0x01
  * false / 0x02 true / 0x03 null, int64 as 8 big-endian bytes with the sign
@@ -39,7 +47,12 @@ struct store {
     bool writemap; /* bulk_load: every group writes without nested txns */
     MDB_dbi meta, counts, users, tenants, idx_tenant, tenant_name;
     MDB_dbi keys;
-    bool has_keys;             /* false only for a read-only open of a store without keys */
+    bool has_keys;
+    MDB_dbi changes, changes_user;
+    bool has_changes;          /* false only for a read-only open of a store without the feed */
+    bool changes_off;          /* store_options.changes_off */
+    uint64_t keep_events;      /* retention, STORE_CHANGES_UNLIMITED: none */
+    uint64_t keep_ms;          /* false only for a read-only open of a store without keys */
     MDB_dbi uniq[UNIQ__COUNT]; /* by unique index (store_fields.uniq_field) */
     MDB_dbi sort[SORT__COUNT]; /* by sort index (store_fields.sort_field) */
 };
@@ -84,6 +97,14 @@ struct store_wtxn {
     bool bulk;    /* operations write straight into txn (no nested txn) */
     uint8_t *buf; /* scratch for packing records */
     size_t buf_cap;
+    /* The change feed (changes.c). ch_latest and ch_floor are the meta
+     * values as this group left them, read on first use (ch_loaded);
+     * ch_start is ch_latest then. op_ch_* are their values when the
+     * current operation began, restored if it fails. */
+    bool ch_loaded, ch_dirty, ch_hole, op_ch_loaded, op_ch_hole;
+    uint64_t ch_latest, ch_floor, ch_start, op_ch_latest;
+    uint8_t *cbuf; /* scratch for packing events */
+    size_t cbuf_cap;
 };
 
 typedef struct store_counter {

@@ -1,5 +1,6 @@
 /* Tenants: writes, point reads and lists. Tenants are few, so lists walk
  * the createdAt (id) or name order and filter each record. */
+#include "changes.h"
 #include "fields.h"
 #include "filter.h"
 #include "keys.h"
@@ -23,8 +24,20 @@ static int pack_put_tenant(store_wtxn *w, MDB_txn *txn, const Roster__V1__Tenant
     if (err != ROSTER_E_OK)
         return err;
     protobuf_c_message_pack(&t->base, bytes);
-    MDB_val k = {16, (void *)id->b}, v = {len, bytes};
-    int rc = mdb_put(txn, w->s->tenants, &k, &v, 0);
+    /* The feed's event, diffed against the stored record before it is
+     * overwritten: one place for creates, updates, restores and the
+     * previous default losing its mark. */
+    MDB_val k = {16, (void *)id->b}, v;
+    int rc = mdb_get(txn, w->s->tenants, &k, &v);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return store_mdb_err(rc);
+    err = changes_append_tenant(w, txn, rc == 0 ? v.mv_data : NULL, rc == 0 ? v.mv_size : 0, t,
+                                bytes, len);
+    if (err != ROSTER_E_OK)
+        return err;
+    v.mv_size = len;
+    v.mv_data = bytes;
+    rc = mdb_put(txn, w->s->tenants, &k, &v, 0);
     if (rc != 0)
         return store_mdb_err(rc);
     if (out_bytes) {

@@ -1,4 +1,5 @@
 /* User writes (create, update, restore) and point reads. */
+#include "changes.h"
 #include "fields.h"
 #include "keys.h"
 #include "record.h"
@@ -98,6 +99,10 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
                            "%s is already used in this tenant", name);
     }
 
+    /* The feed's event, before the old record is overwritten (old's
+     * slices point into it). */
+    if ((err = changes_append_user(w, txn, old, &nv, u)) != ROSTER_E_OK)
+        return err;
     MDB_val k = {16, nv.id.b}, v = {len, bytes};
     int rc = mdb_put(txn, s->users, &k, &v, 0);
     if (rc != 0)

@@ -25,6 +25,7 @@ enum { PHASE_IDLE, PHASE_SEND, PHASE_RECV };
 #define REPLY_KIND_ListKeysResponse        ROSTER_REPLY_MESSAGE
 #define REPLY_KIND_AccessToken             ROSTER_REPLY_MESSAGE
 #define REPLY_KIND_Environment             ROSTER_REPLY_MESSAGE
+#define REPLY_KIND_ListChangesResponse     ROSTER_REPLY_CHANGES
 
 /* The nanopb binding of ROSTER_METHOD_MAP (roster_methods.h). */
 static const roster_client_method methods[RPC_METHOD__COUNT] = {
@@ -79,6 +80,7 @@ struct roster_call {
         roster_v1_Tenant tenant;
         roster_v1_HealthResponse health;
         roster_v1_StatsResponse stats;
+        roster_v1_Change change;
     } scratch;
 };
 
@@ -232,6 +234,21 @@ static bool decode_tenant_item(pb_istream_t *stream, const pb_field_t *field, vo
     return true;
 }
 
+static bool decode_change_item(pb_istream_t *stream, const pb_field_t *field, void **arg)
+{
+    (void)field;
+    roster_call *k = *arg;
+    roster_v1_Change *ch = &k->scratch.change;
+    if (!pb_decode(stream, roster_v1_Change_fields, ch))
+        return false;
+    k->index++;
+    if (k->spec.change_fn != NULL && k->spec.change_fn(k->spec.fn_arg, ch) != 0) {
+        k->stopped = true;
+        return false;
+    }
+    return true;
+}
+
 static bool decode_found(pb_istream_t *stream, const pb_field_t *field, void **arg)
 {
     (void)field;
@@ -302,6 +319,20 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
         ok = pb_decode(&is, m->reply, &r);
         has_total = r.has_total_count;
         total = r.total_count;
+        break;
+    }
+    case ROSTER_REPLY_CHANGES: {
+        roster_v1_ListChangesResponse r = roster_v1_ListChangesResponse_init_zero;
+        r.changes.funcs.decode = decode_change_item;
+        r.changes.arg = k;
+        ok = pb_decode(&is, m->reply, &r);
+        if (ok && s->out != NULL) {
+            roster_changes_info *info = s->out;
+            info->oldest_seq = r.oldest_seq;
+            info->latest_seq = r.latest_seq;
+            info->next_after = r.next_after;
+            info->count = k->index;
+        }
         break;
     }
     case ROSTER_REPLY_USER_BATCH: {

@@ -30,6 +30,7 @@ struct roster_client {
     roster_call *free_calls;      /* idle calls ready for reuse */
     roster_call *all_calls;       /* every call ever made, for close */
     uint32_t default_timeout_ms;
+    char *url; /* the service's URL (owned), for the watch's default announcement address */
     bool closing;
     /* The key calls present when their options give none (options, key
      * file or ROSTER_KEY, read at open); wiped at close. */
@@ -47,7 +48,8 @@ typedef enum roster_reply_kind {
     ROSTER_REPLY_TENANTS,      /* ListTenantsResponse: array/cap/count or tenant_fn, total */
     ROSTER_REPLY_USER_BATCH,   /* BatchGetUsersResponse: n entries, found */
     ROSTER_REPLY_TENANT_BATCH, /* BatchGetTenantsResponse: n entries, found */
-    ROSTER_REPLY_MESSAGE,      /* any other reply -> out: its nanopb struct, decoded whole */
+    ROSTER_REPLY_CHANGES, /* ListChangesResponse: change_fn per event, out: roster_changes_info */
+    ROSTER_REPLY_MESSAGE, /* any other reply -> out: its nanopb struct, decoded whole */
 } roster_reply_kind;
 
 /* The nanopb binding of the method table (roster_methods.h): what the
@@ -78,6 +80,7 @@ typedef struct roster_call_spec {
     bool *found;     /* batch: n flags */
     roster_user_fn user_fn;
     roster_tenant_fn tenant_fn;
+    roster_change_fn change_fn;
     void *fn_arg;
 } roster_call_spec;
 

@@ -113,6 +113,10 @@ int roster_client_open(roster_client **out, const char *url, const roster_client
     if ((c = calloc(1, sizeof *c)) == NULL)
         return roster_fail(detail, ROSTER_E_NOMEM, "", "out of memory");
     roster_nng_gate_init(&c->gate);
+    if ((c->url = strdup(url)) == NULL) {
+        free(c);
+        return roster_fail(detail, ROSTER_E_NOMEM, "", "out of memory");
+    }
     c->default_timeout_ms = opts != NULL && opts->default_timeout_ms != 0
                                 ? opts->default_timeout_ms
                                 : ROSTER_CLIENT_DEFAULT_TIMEOUT_MS;
@@ -156,6 +160,7 @@ fail:
         nng_mtx_free(c->mtx);
     roster_nng_gate_destroy(&c->gate);
     roster_keyfile_wipe(c->credential, sizeof c->credential);
+    free(c->url);
     free(c);
     return err;
 }
@@ -175,6 +180,7 @@ void roster_client_close(roster_client *c)
     roster_nng_gate_destroy(&c->gate);
     nng_mtx_free(c->mtx);
     roster_keyfile_wipe(c->credential, sizeof c->credential);
+    free(c->url);
     free(c);
 }
 

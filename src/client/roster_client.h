@@ -240,6 +240,76 @@ int roster_client_health(roster_v1_HealthResponse *out, roster_status *st, roste
 int roster_client_stats(roster_v1_StatsResponse *out, roster_status *st, roster_client *c,
                         const roster_call_options *o);
 
+/* ------------------------------------------------------------ change feed
+ * Every committed change to a user or tenant is an event numbered by a
+ * sequence that only grows (roster.v1.Change; proto/roster.proto says
+ * what each kind carries). A writer or reader key sees its own tenant's
+ * events only. docs/client.md, "Change feed", shows a replica kept with
+ * roster_client_watch. */
+
+/* Receives one event, borrowed for the duration of the callback. Return 0
+ * to go on, non-zero to stop. */
+typedef int (*roster_change_fn)(void *arg, const roster_v1_Change *change);
+
+/* The seqs of a ListChanges answer. */
+typedef struct roster_changes_info {
+    uint64_t oldest_seq; /* the oldest event the service still keeps */
+    uint64_t latest_seq; /* the last committed seq (0: none yet) */
+    uint64_t next_after; /* the `after` that continues where this answer ended */
+    size_t count;        /* events delivered */
+} roster_changes_info;
+
+/* One page of events with seq > after (at most `limit`, 1..1000; 0 asks
+ * for the seqs only), each passed to fn (may be NULL) in seq order.
+ * *info (may be NULL) is written on success. Errors as the service's:
+ * OUT_OF_RANGE when events after `after` are no longer kept (the message
+ * names the oldest kept seq) or after is past the latest seq;
+ * FAILED_PRECONDITION when the service records no feed; CANCELLED when fn
+ * stopped the decode. */
+int roster_client_list_changes(roster_changes_info *info, roster_status *st, roster_client *c,
+                               const roster_call_options *o, uint64_t after, int32_t limit,
+                               roster_change_fn fn, void *arg);
+
+typedef struct roster_watch_options {
+    /* Where the service announces commits (its --changes-listen); NULL
+     * derives it from an ipc:// client URL as roster-users does
+     * (ipc://DIR/users.ipc -> ipc://DIR/users-changes.ipc) and polls over
+     * tcp:// (name the service's tcp:// --changes-listen here; tls+tcp://
+     * uses the client's TLS settings); "off" polls only. Borrowed for the
+     * call. */
+    const char *notify_url;
+    /* Events asked for per call, 1..1000; 0 means 500. */
+    int32_t limit;
+    /* Longest wait for an announcement before asking anyway, in ms; 0
+     * means 1000. Bounds the delay when announcements are lost. */
+    uint32_t poll_ms;
+    /* Wait after a call failed for a reason that may pass (UNAVAILABLE,
+     * DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, a reply that does not decode),
+     * in ms; 0 means 200. */
+    uint32_t retry_ms;
+    /* Checked between calls and at least every poll_ms: non-zero makes
+     * the watch return ROSTER_E_OK. May be NULL; a signal handler may set
+     * it. */
+    const volatile int *stop;
+} roster_watch_options;
+
+/* Follows the feed from `after` (0: from the first event; pass the last
+ * seq a previous watch delivered to resume): every event with seq >
+ * after that the key may see goes to fn once, in seq order, with no gap
+ * and no duplicate, across lost connections and service restarts (calls
+ * that fail for a passing reason are retried after retry_ms; the
+ * announcement socket redials by itself). Blocks the calling thread
+ * until *stop is set (ROSTER_E_OK), fn returns non-zero
+ * (ROSTER_E_CANCELLED), or an error retrying cannot mend: OUT_OF_RANGE
+ * (the events after *last are no longer kept: read the data afresh and
+ * watch from the latest seq), UNAUTHENTICATED, PERMISSION_DENIED,
+ * FAILED_PRECONDITION, INVALID_ARGUMENT, CLOSED. *last (may be NULL) is
+ * written whatever the result: the seq of the last event delivered, or
+ * `after`. `st` holds the last call's status. `wo` may be NULL. */
+int roster_client_watch(uint64_t *last, roster_status *st, roster_client *c,
+                        const roster_call_options *o, const roster_watch_options *wo,
+                        uint64_t after, roster_change_fn fn, void *arg);
+
 /* ------------------------------------------------------------ asynchronous calls */
 
 /* Completion of an asynchronous call: `err` is the call's ROSTER_E_* code

@@ -1,6 +1,8 @@
 #include "config.h"
 
+#include "feed.h"
 #include "roster_limits.h"
+#include "store.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -61,6 +63,25 @@ void users_config_usage(FILE *f)
             "                      named \"initial-admin\" and write its text to FILE\n"
             "                      (created with mode 0600; refused if FILE exists)\n"
             "                      [ROSTER_INIT_ADMIN_KEY]\n"
+            "  --no-change-feed    record no change feed: ListChanges answers\n"
+            "                      FAILED_PRECONDITION, and readers that had read up to\n"
+            "                      a seq before the first unrecorded write are answered\n"
+            "                      OUT_OF_RANGE once it is back on\n"
+            "                      [ROSTER_NO_CHANGE_FEED=1, default: recorded]\n"
+            "  --changes-keep-events N\n"
+            "                      keep at most N change events (1..1000000000000,\n"
+            "                      or none) [ROSTER_CHANGES_KEEP_EVENTS, default 1000000]\n"
+            "  --changes-keep-age AGE\n"
+            "                      keep no change event older than AGE: a number with\n"
+            "                      ms, s, m, h or d (100ms..3650d), or none\n"
+            "                      [ROSTER_CHANGES_KEEP_AGE, default 7d]\n"
+            "  --changes-listen URL\n"
+            "                      pub0 address announcing each committed group of\n"
+            "                      change events (seqs only; events are read with\n"
+            "                      ListChanges and a key), or off\n"
+            "                      [ROSTER_CHANGES_LISTEN, default beside an ipc://\n"
+            "                      --listen (users.ipc -> users-changes.ipc), else\n"
+            "                      ipc://<data dir>/users-changes.ipc]\n"
             "  --log-level LEVEL   debug, info, warn or error; debug logs every request\n"
             "                      [ROSTER_LOG_LEVEL, default info]\n"
             "  --help              print this text and exit\n"
@@ -169,6 +190,54 @@ static int parse_mode(int *out, const char *text, roster_err_detail *d)
     return ROSTER_E_OK;
 }
 
+/* A count of events, or "none" (STORE_CHANGES_UNLIMITED). */
+static int parse_events(uint64_t *out, const char *text, roster_err_detail *d)
+{
+    if (strcmp(text, "none") == 0) {
+        *out = STORE_CHANGES_UNLIMITED;
+        return ROSTER_E_OK;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || end == text || *end != '\0' || text[0] < '0' || text[0] > '9' || v < 1 ||
+        v > 1000000000000ULL)
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "changes-keep-events",
+                           "changes-keep-events must be a whole number from 1 to 1000000000000 "
+                           "or none, not \"%.40s\"",
+                           text);
+    *out = v;
+    return ROSTER_E_OK;
+}
+
+/* An age: digits and ms, s, m, h or d (100ms..3650d), or "none". */
+static int parse_age(uint64_t *out, const char *text, roster_err_detail *d)
+{
+    if (strcmp(text, "none") == 0) {
+        *out = STORE_CHANGES_UNLIMITED;
+        return ROSTER_E_OK;
+    }
+    static const struct {
+        const char *suffix;
+        uint64_t ms;
+    } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    uint64_t ms = 0;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(end, units[i].suffix) == 0 && v <= UINT64_MAX / units[i].ms)
+            ms = v * units[i].ms;
+    if (errno || end == text || text[0] < '0' || text[0] > '9' || ms < 100 ||
+        ms > (uint64_t)3650 * 86400000)
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "changes-keep-age",
+                           "changes-keep-age must be a number with ms, s, m, h or d from 100ms "
+                           "to 3650d, or none, not \"%.40s\"",
+                           text);
+    *out = ms;
+    return ROSTER_E_OK;
+}
+
 static bool truthy(const char *v)
 {
     return v != NULL && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0);
@@ -223,6 +292,10 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         O_KEYLESS,
         O_INITKEY,
         O_MAPSIZE,
+        O_NOFEED,
+        O_KEEPEVENTS,
+        O_KEEPAGE,
+        O_CHLISTEN,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -240,6 +313,10 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         {"allow-keyless-ipc", no_argument, NULL, O_KEYLESS},
         {"init-admin-key", required_argument, NULL, O_INITKEY},
         {"map-size", required_argument, NULL, O_MAPSIZE},
+        {"no-change-feed", no_argument, NULL, O_NOFEED},
+        {"changes-keep-events", required_argument, NULL, O_KEEPEVENTS},
+        {"changes-keep-age", required_argument, NULL, O_KEEPAGE},
+        {"changes-listen", required_argument, NULL, O_CHLISTEN},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -259,6 +336,17 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
     const char *keyless = getenv("ROSTER_ALLOW_KEYLESS_IPC");
     const char *initkey = getenv("ROSTER_INIT_ADMIN_KEY");
     const char *mapsize = getenv("ROSTER_MAP_SIZE");
+    const char *nofeed = getenv("ROSTER_NO_CHANGE_FEED");
+    const char *keepevents = getenv("ROSTER_CHANGES_KEEP_EVENTS");
+    const char *keepage = getenv("ROSTER_CHANGES_KEEP_AGE");
+    const char *chlisten = getenv("ROSTER_CHANGES_LISTEN");
+    c.changes_off = truthy(nofeed);
+    if (nofeed != NULL && nofeed[0] && !truthy(nofeed) && strcmp(nofeed, "0") != 0 &&
+        strcmp(nofeed, "false") != 0 && strcmp(nofeed, "no") != 0) {
+        err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "ROSTER_NO_CHANGE_FEED",
+                          "ROSTER_NO_CHANGE_FEED must be 1/true/yes or 0/false/no");
+        goto fail;
+    }
     c.allow_keyless_ipc = truthy(keyless);
     if (keyless != NULL && keyless[0] && !truthy(keyless) && strcmp(keyless, "0") != 0 &&
         strcmp(keyless, "false") != 0 && strcmp(keyless, "no") != 0) {
@@ -321,6 +409,18 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         case O_MAPSIZE:
             mapsize = optarg;
             break;
+        case O_NOFEED:
+            c.changes_off = true;
+            break;
+        case O_KEEPEVENTS:
+            keepevents = optarg;
+            break;
+        case O_KEEPAGE:
+            keepage = optarg;
+            break;
+        case O_CHLISTEN:
+            chlisten = optarg;
+            break;
         case O_HELP:
             c.help = true;
             break;
@@ -359,6 +459,12 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         goto fail;
     }
     if (mapsize && (err = parse_size(&c.map_size, mapsize, detail)))
+        goto fail;
+    c.changes_keep_events = STORE_CHANGES_DEFAULT_EVENTS;
+    c.changes_keep_ms = STORE_CHANGES_DEFAULT_MS;
+    if (keepevents && (err = parse_events(&c.changes_keep_events, keepevents, detail)))
+        goto fail;
+    if (keepage && (err = parse_age(&c.changes_keep_ms, keepage, detail)))
         goto fail;
     if (ipcmode && (err = parse_mode(&c.ipc_mode, ipcmode, detail)))
         goto fail;
@@ -416,6 +522,32 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
     }
     if ((err = set_str(&c.tls_cert, cert)) || (err = set_str(&c.tls_key, key)))
         goto fail;
+    if (chlisten != NULL && chlisten[0] != '\0' && strcmp(chlisten, "off") != 0) {
+        if (strncmp(chlisten, "ipc://", 6) != 0 && strncmp(chlisten, "tcp://", 6) != 0 &&
+            strncmp(chlisten, "tls+tcp://", 10) != 0) {
+            err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "changes-listen",
+                              "changes-listen must start with ipc://, tcp:// or tls+tcp://, or "
+                              "be off, not \"%.60s\"",
+                              chlisten);
+            goto fail;
+        }
+        if (strncmp(chlisten, "tls+tcp://", 10) == 0 && cert == NULL) {
+            err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "tls-cert",
+                              "a tls+tcp:// changes-listen needs --tls-cert and --tls-key");
+            goto fail;
+        }
+        if ((err = set_str(&c.changes_listen, chlisten)))
+            goto fail;
+    } else if (chlisten == NULL || chlisten[0] == '\0') {
+        char url[PATH_MAX + 32];
+        if ((err = users_feed_default_url(url, sizeof url, c.listen, c.data_dir, detail)) ||
+            (err = set_str(&c.changes_listen, url)))
+            goto fail;
+    }
+    if (c.changes_off) {
+        free(c.changes_listen);
+        c.changes_listen = NULL;
+    }
     if (initkey != NULL && initkey[0] != '\0' && (err = set_str(&c.init_admin_key, initkey)))
         goto fail;
     *out = c;
@@ -434,5 +566,7 @@ void users_config_free(users_config *c)
     free(c->tls_cert);
     free(c->tls_key);
     free(c->init_admin_key);
+    free(c->changes_listen);
+    c->changes_listen = NULL;
     c->data_dir = c->listen = c->tls_cert = c->tls_key = c->init_admin_key = NULL;
 }

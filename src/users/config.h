@@ -22,6 +22,14 @@ typedef struct users_config {
     unsigned list_threads;      /* threads for list queries */
     unsigned listener_check_ms; /* listener check period, 0 = off */
     int ipc_mode;               /* ipc:// socket file permissions */
+    /* The change feed: changes_off stops recording (--no-change-feed);
+     * retention in events and ms (STORE_CHANGES_UNLIMITED: "none");
+     * changes_listen the pub0 address of its announcements, NULL when
+     * off (owned). */
+    bool changes_off;
+    uint64_t changes_keep_events;
+    uint64_t changes_keep_ms;
+    char *changes_listen;
     roster_log_level log_level;
     bool group_commit;
     bool allow_keyless_ipc; /* keyless callers are admin on an ipc:// listener */

@@ -26,6 +26,7 @@ int main(int argc, char **argv)
     users_writer *writer = NULL;
     users_service *svc = NULL;
     users_tokens *tokens = NULL;
+    users_feed *feed = NULL;
     rpc_server *srv = NULL;
     int status = 1;
 
@@ -56,8 +57,12 @@ int main(int argc, char **argv)
     }
     roster_log_init("users", cfg.log_level);
 
-    char q1[600], q2[600];
-    store_options so = {.map_size = cfg.map_size, .detail = &d};
+    char q1[600], q2[600], q3[600];
+    store_options so = {.map_size = cfg.map_size,
+                        .changes_off = cfg.changes_off,
+                        .changes_keep_events = cfg.changes_keep_events,
+                        .changes_keep_ms = cfg.changes_keep_ms,
+                        .detail = &d};
     if ((err = store_open(&st, cfg.data_dir, &so)) != 0) {
         roster_log(
             ROSTER_LOG_ERROR, "store_open_failed", "data=%s error=%s reason=%s",
@@ -95,6 +100,22 @@ int main(int argc, char **argv)
         roster_log(ROSTER_LOG_ERROR, "startup_failed", "error=%s", roster_errname(err));
         goto done;
     }
+    if (cfg.changes_listen != NULL &&
+        (err = users_feed_open(&feed, cfg.changes_listen, cfg.ipc_mode, cfg.tls_cert, cfg.tls_key,
+                               &d)) != 0) {
+        roster_log(ROSTER_LOG_ERROR, "listen_failed", "changes_listen=%s error=%s reason=%s",
+                   roster_log_quote(q1, sizeof q1, cfg.changes_listen), roster_errname(err),
+                   roster_log_quote(q2, sizeof q2, d.message));
+        goto done;
+    }
+    /* Idle trims keep age retention within a quarter of the age (between
+     * 100 ms and a minute late) when no writes come; commits trim too. */
+    uint64_t trim_ms = cfg.changes_keep_ms == STORE_CHANGES_UNLIMITED ? 0 : cfg.changes_keep_ms / 4;
+    if (trim_ms > 0 && trim_ms < 100)
+        trim_ms = 100;
+    if (trim_ms > 60000)
+        trim_ms = 60000;
+    users_writer_set_feed(writer, feed, cfg.changes_off ? 0 : (unsigned)trim_ms);
     rpc_server_options ro = {
         .url = cfg.listen,
         .contexts = cfg.workers,
@@ -120,15 +141,17 @@ int main(int argc, char **argv)
             ss.map_size = ss.used_bytes = 0;
         store_read_end(rx);
     }
-    roster_log(
-        ROSTER_LOG_INFO, "startup",
-        "data=%s listen=%s workers=%u list_threads=%u group_commit=%s max_group=%u "
-        "listener_check_ms=%u keyless_admin=%s map_size=%llu used_bytes=%llu startup_ms=%.1f",
-        roster_log_quote(q1, sizeof q1, cfg.data_dir), roster_log_quote(q2, sizeof q2, cfg.listen),
-        cfg.workers, cfg.list_threads, cfg.group_commit ? "true" : "false", cfg.max_group,
-        cfg.listener_check_ms, cfg.allow_keyless_ipc && ipc ? "true" : "false",
-        (unsigned long long)ss.map_size, (unsigned long long)ss.used_bytes,
-        (double)(roster_mono_ns() - t0) / 1e6);
+    roster_log(ROSTER_LOG_INFO, "startup",
+               "data=%s listen=%s workers=%u list_threads=%u group_commit=%s max_group=%u "
+               "listener_check_ms=%u keyless_admin=%s map_size=%llu used_bytes=%llu change_feed=%s "
+               "changes_listen=%s startup_ms=%.1f",
+               roster_log_quote(q1, sizeof q1, cfg.data_dir),
+               roster_log_quote(q2, sizeof q2, cfg.listen), cfg.workers, cfg.list_threads,
+               cfg.group_commit ? "true" : "false", cfg.max_group, cfg.listener_check_ms,
+               cfg.allow_keyless_ipc && ipc ? "true" : "false", (unsigned long long)ss.map_size,
+               (unsigned long long)ss.used_bytes, cfg.changes_off ? "off" : "on",
+               roster_log_quote(q3, sizeof q3, cfg.changes_listen ? cfg.changes_listen : "off"),
+               (double)(roster_mono_ns() - t0) / 1e6);
 
     /* SIGHUP never stops the service: logs go to stderr, so there is no
      * file to reopen; it leaves a line saying it was seen and ignored. */
@@ -149,6 +172,8 @@ int main(int argc, char **argv)
         roster_log(ROSTER_LOG_WARN, "shutdown_unanswered", "calls=%u", left);
     users_writer_stop(writer);
     writer = NULL;
+    users_feed_close(feed);
+    feed = NULL;
     users_service_drain(svc);
     rpc_server_free(srv);
     srv = NULL;
@@ -158,6 +183,7 @@ int main(int argc, char **argv)
 done:
     rpc_server_free(srv);
     users_writer_stop(writer);
+    users_feed_close(feed);
     users_service_free(svc);
     users_tokens_free(tokens);
     users_stats_free(stats);

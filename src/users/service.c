@@ -237,6 +237,61 @@ static void mask_tenants(Roster__V1__Tenant **tenants, size_t n, int has, uint64
         field_mask_message(&tenants[i]->base, &model_tenant, m);
 }
 
+/* ListChanges: the stored event encodings forwarded as they are (field
+ * 1 of ListChangesResponse each), then the seqs. The page stops short of
+ * the reply limit. */
+typedef struct changes_body {
+    const store_changes_page *page;
+} changes_body;
+
+static void changes_fill(void *arg, uint8_t *buf)
+{
+    const store_changes_page *p = ((const changes_body *)arg)->page;
+    size_t n = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        buf[n++] = 0x0a;
+        n += varint_put(buf + n, p->items[i].len);
+        memcpy(buf + n, p->items[i].data, p->items[i].len);
+        n += p->items[i].len;
+    }
+    buf[n++] = 0x10;
+    n += varint_put(buf + n, p->oldest_seq);
+    buf[n++] = 0x18;
+    n += varint_put(buf + n, p->latest_seq);
+    buf[n++] = 0x20;
+    varint_put(buf + n, p->next_after);
+}
+
+static int list_changes(users_service *svc, rpc_call *call, store_rtxn *rx,
+                        const roster_uuid *scope, const Roster__V1__ListChangesRequest *req,
+                        roster_err_detail *d)
+{
+    if (!store_changes_recording(svc->st))
+        return roster_fail(d, ROSTER_E_FAILED_PRECONDITION, "",
+                           "the change feed is off (roster-users --no-change-feed)");
+    int32_t limit = req->has_limit ? req->limit : STORE_CHANGES_PAGE_DEFAULT;
+    if (limit < 0 || limit > STORE_CHANGES_PAGE_MAX)
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "limit",
+                           "limit must be from 0 to %d, not %d", STORE_CHANGES_PAGE_MAX,
+                           (int)limit);
+    store_changes_page page;
+    /* Room for the seqs: three varints of at most 10 bytes and their tags. */
+    int err = store_changes_list(rx, scope, req->after, (uint32_t)limit, ROSTER_MAX_REPLY_BODY - 64,
+                                 rpc_call_arena(call), &page, d);
+    if (err != ROSTER_E_OK)
+        return err;
+    uint8_t head[10];
+    size_t size = 3 + varint_put(head, page.oldest_seq) + varint_put(head, page.latest_seq) +
+                  varint_put(head, page.next_after);
+    for (size_t i = 0; i < page.n; i++)
+        size += 1 + varint_put(head, page.items[i].len) + page.items[i].len;
+    if (size > ROSTER_MAX_REPLY_BODY)
+        return rpc_reply_limit_fail(d, size);
+    changes_body b = {&page};
+    rpc_call_reply_fill(call, size, changes_fill, &b);
+    return ROSTER_E_OK;
+}
+
 static int stats_reply(users_service *svc, rpc_call *call, store_rtxn *rx)
 {
     roster_arena *a = rpc_call_arena(call);
@@ -333,6 +388,9 @@ static int read_call(users_service *svc, rpc_call *call, const roster_uuid *scop
     }
     case RPC_STATS:
         err = stats_reply(svc, call, rx);
+        break;
+    case RPC_LIST_CHANGES:
+        err = list_changes(svc, call, rx, scope, (const void *)req, d);
         break;
     case RPC_GET_KEY: {
         Roster__V1__ApiKey *o = NULL;

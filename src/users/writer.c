@@ -3,10 +3,12 @@
 #include "apikey.h"
 #include "log.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Why writes go through one thread and are committed in groups.
  *
@@ -60,6 +62,8 @@ struct users_writer {
     key_touch touches[WRITER_MAX_TOUCHES];
     size_t n_touches;
     bool stopping;
+    users_feed *feed; /* change-feed announcements, or NULL */
+    unsigned trim_ms; /* idle retention trim period, 0: none */
 };
 
 static void apply(store_wtxn *tx, write_op *op)
@@ -220,6 +224,8 @@ static void run_group(users_writer *w, write_op *ops, const key_touch *touches, 
     roster_err_detail cd = {{0}};
     unsigned applied = 0;
     unsigned touched = 0;
+    bool events = false;
+    uint64_t first = 0, last = 0;
     int cerr = store_write_begin(w->st, &tx);
     if (cerr == ROSTER_E_OK) {
         for (write_op *op = ops; op; op = op->next) {
@@ -231,6 +237,7 @@ static void run_group(users_writer *w, write_op *ops, const key_touch *touches, 
             if (store_key_touch(tx, &touches[i].id, touches[i].when) == ROSTER_E_OK)
                 touched++;
         if (applied > 0 || touched > 0) {
+            events = store_changes_pending(tx, &first, &last) == ROSTER_E_OK;
             cerr = store_write_commit(tx);
         } else {
             store_write_abort(tx);
@@ -251,6 +258,10 @@ static void run_group(users_writer *w, write_op *ops, const key_touch *touches, 
     } else if (applied > 0) {
         users_stats_commit(w->stats, applied);
     }
+    /* Announced once durable, before the replies: a writer told OK can
+     * count on its event being announced already. */
+    if (cerr == ROSTER_E_OK && events)
+        users_feed_publish(w->feed, first, last);
     while (ops != NULL) {
         write_op *op = ops;
         ops = op->next;
@@ -269,13 +280,61 @@ static void run_group(users_writer *w, write_op *ops, const key_touch *touches, 
     }
 }
 
+/* Trims what retention no longer keeps, a transaction of at most
+ * STORE_CHANGES_TRIM_EXTRA events at a time, while there is more and no
+ * write is waiting (called without the lock). */
+static void trim_idle(users_writer *w)
+{
+    for (;;) {
+        store_wtxn *tx = NULL;
+        unsigned n = 0;
+        int err = store_write_begin(w->st, &tx);
+        if (err == ROSTER_E_OK &&
+            (err = store_changes_trim(tx, STORE_CHANGES_TRIM_EXTRA, &n)) == ROSTER_E_OK && n > 0)
+            err = store_write_commit(tx);
+        else
+            store_write_abort(tx);
+        if (err != ROSTER_E_OK)
+            roster_log(ROSTER_LOG_ERROR, "changes_trim_failed", "error=%s", roster_errname(err));
+        pthread_mutex_lock(&w->mu);
+        bool busy = w->head != NULL || w->stopping;
+        pthread_mutex_unlock(&w->mu);
+        if (err != ROSTER_E_OK || n < STORE_CHANGES_TRIM_EXTRA || busy)
+            return;
+    }
+}
+
+/* Waits for work; true when the wait ended with the trim period passed
+ * and nothing to do. Called with the lock held. */
+static bool wait_work(users_writer *w)
+{
+    if (w->trim_ms == 0) {
+        pthread_cond_wait(&w->cv, &w->mu);
+        return false;
+    }
+    struct timespec at;
+    clock_gettime(CLOCK_REALTIME, &at);
+    at.tv_sec += w->trim_ms / 1000;
+    at.tv_nsec += (long)(w->trim_ms % 1000) * 1000000L;
+    if (at.tv_nsec >= 1000000000L) {
+        at.tv_sec++;
+        at.tv_nsec -= 1000000000L;
+    }
+    return pthread_cond_timedwait(&w->cv, &w->mu, &at) == ETIMEDOUT;
+}
+
 static void *writer_main(void *arg)
 {
     users_writer *w = arg;
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (w->head == NULL && w->n_touches == 0 && !w->stopping)
-            pthread_cond_wait(&w->cv, &w->mu);
+        while (w->head == NULL && w->n_touches == 0 && !w->stopping) {
+            if (wait_work(w) && w->head == NULL && w->n_touches == 0 && !w->stopping) {
+                pthread_mutex_unlock(&w->mu);
+                trim_idle(w);
+                pthread_mutex_lock(&w->mu);
+            }
+        }
         if (w->head == NULL && w->n_touches == 0)
             break;
         unsigned cap = w->group_commit ? w->max_group : 1;
@@ -320,6 +379,15 @@ int users_writer_start(users_writer **out, store *st, users_stats *stats, bool g
     }
     *out = w;
     return ROSTER_E_OK;
+}
+
+void users_writer_set_feed(users_writer *w, users_feed *feed, unsigned trim_ms)
+{
+    pthread_mutex_lock(&w->mu);
+    w->feed = feed;
+    w->trim_ms = trim_ms;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
 }
 
 void users_writer_touch(users_writer *w, const roster_uuid *key_id, int64_t when)

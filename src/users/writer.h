@@ -10,6 +10,7 @@
 #define ROSTER_USERS_WRITER_H
 
 #include "error.h"
+#include "feed.h"
 #include "rpc_server.h"
 #include "stats.h"
 #include "store.h"
@@ -25,6 +26,13 @@ typedef struct users_writer users_writer;
  * caller-owned until users_writer_stop. */
 int users_writer_start(users_writer **out, store *st, users_stats *stats, bool group_commit,
                        unsigned max_group);
+
+/* Hands the writer the change feed's publisher (borrowed; may be NULL):
+ * the seqs a group appended are announced on it once its commit is
+ * durable. Every trim_ms (0: never) without writes, the writer trims what
+ * retention no longer keeps, STORE_CHANGES_TRIM_EXTRA events per
+ * transaction. Call before the first write is queued. */
+void users_writer_set_feed(users_writer *w, users_feed *feed, unsigned trim_ms);
 
 /* Queues a write call; the writer owns `call` from here and answers it.
  * `scope` (NULL = unrestricted) is copied; `by` is the caller's key id

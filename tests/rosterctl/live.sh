@@ -338,6 +338,32 @@ has "$T/out" "4 of 4 keys"
 expect 0 c --json keys show "$WID" --offline
 has "$T/out" '"status":"revoked"'
 
+# ---- watch: the change feed
+expect 0 c --json watch --after 0 --count 3
+has "$T/out" '^{"seq":1,"kind":"TENANT_CREATED"'
+[ "$(wc -l <"$T/out")" -eq 3 ] || fail "watch --count 3 printed $(wc -l <"$T/out") lines"
+expect 0 c watch --after 1 --count 1
+has "$T/out" "^2 TENANT_CREATED $TB tenant=$TB"
+# From now on: the next change only (the watcher reads the latest seq first).
+timeout 30 "$CTL" --data "$D" --key-file "$K" --json watch --count 1 >"$T/watch.out" 2>&1 &
+WPID=$!
+sleep 1
+expect 0 c users update "$U1" --last-name Watched
+wait "$WPID" || { cat "$T/watch.out" >&2; fail "watch exited $?"; }
+has "$T/watch.out" '"kind":"USER_UPDATED"'
+has "$T/watch.out" '"fields":{"id":"[^"]*","lastName":"Watched","updatedAt"'
+# A reader of Beta sees Beta's events, nothing of Acme.
+expect 0 c --json keys create --name feed-reader --role reader --tenant "$TB"
+FEEDREADER=$(sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' "$T/out")
+expect 0 nokey "$CTL" --data "$D" --key "$FEEDREADER" --json watch --after 0 --count 2
+has "$T/out" "\"tenantId\":\"$TB\""
+hasnt "$T/out" "$TA"
+expect 6 nokey "$CTL" --data "$D" watch --after 0 --count 1
+has "$T/err" "unauthenticated"
+expect 4 c watch --after 999999 --count 1
+has "$T/err" "past the latest sequence"
+expect 2 c watch --after x
+
 # ---- help
 expect 0 c users list --help
 has "$T/out" "iLike"

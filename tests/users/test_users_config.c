@@ -1,5 +1,6 @@
 /* roster-users options and their environment variables. */
 #include "config.h"
+#include "store.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -27,7 +28,11 @@ static void setup(void)
                           "ROSTER_LISTENER_CHECK_MS",
                           "ROSTER_ALLOW_KEYLESS_IPC",
                           "ROSTER_INIT_ADMIN_KEY",
-                          "ROSTER_MAP_SIZE"};
+                          "ROSTER_MAP_SIZE",
+                          "ROSTER_NO_CHANGE_FEED",
+                          "ROSTER_CHANGES_KEEP_EVENTS",
+                          "ROSTER_CHANGES_KEEP_AGE",
+                          "ROSTER_CHANGES_LISTEN"};
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
         unsetenv(vars[i]);
 }
@@ -262,6 +267,66 @@ START_TEST(map_size_suffixes_and_bounds)
 }
 END_TEST
 
+START_TEST(change_feed_options)
+{
+    users_config c;
+    roster_err_detail d;
+    char dir[200], want[300];
+    snprintf(dir, sizeof dir, "%s/f", tmp);
+    setenv("ROSTER_DATA", dir, 1);
+    ck_assert_int_eq(parse(&c, &d, NULL, NULL, NULL, NULL), ROSTER_E_OK);
+    ck_assert(!c.changes_off);
+    ck_assert_uint_eq(c.changes_keep_events, 1000000);
+    ck_assert_uint_eq(c.changes_keep_ms, 7ull * 24 * 3600 * 1000);
+    snprintf(want, sizeof want, "ipc://%s/users-changes.ipc", dir);
+    ck_assert_str_eq(c.changes_listen, want);
+    users_config_free(&c);
+    /* Never a port beside a tcp service: the data directory's ipc socket. */
+    ck_assert_int_eq(parse(&c, &d, "--listen", "tcp://127.0.0.1:7000", NULL, NULL), ROSTER_E_OK);
+    ck_assert_str_eq(c.changes_listen, want);
+    users_config_free(&c);
+    ck_assert_int_eq(parse(&c, &d, "--listen", "ipc:///run/roster/api.sock", NULL, NULL),
+                     ROSTER_E_OK);
+    ck_assert_str_eq(c.changes_listen, "ipc:///run/roster/api.sock-changes");
+    users_config_free(&c);
+    ck_assert_int_eq(parse(&c, &d, "--changes-listen", "tcp://127.0.0.1:7005", NULL, NULL),
+                     ROSTER_E_OK);
+    ck_assert_str_eq(c.changes_listen, "tcp://127.0.0.1:7005");
+    users_config_free(&c);
+    ck_assert_int_eq(parse(&c, &d, "--changes-keep-events", "none", "--changes-keep-age", "90m"),
+                     ROSTER_E_OK);
+    ck_assert_uint_eq(c.changes_keep_events, STORE_CHANGES_UNLIMITED);
+    ck_assert_uint_eq(c.changes_keep_ms, 90ull * 60000);
+    users_config_free(&c);
+    ck_assert_int_eq(parse(&c, &d, "--changes-keep-age", "none", "--changes-listen", "off"),
+                     ROSTER_E_OK);
+    ck_assert_uint_eq(c.changes_keep_ms, STORE_CHANGES_UNLIMITED);
+    ck_assert_ptr_null(c.changes_listen);
+    users_config_free(&c);
+    setenv("ROSTER_NO_CHANGE_FEED", "1", 1);
+    ck_assert_int_eq(parse(&c, &d, "--changes-keep-events", "5", NULL, NULL), ROSTER_E_OK);
+    ck_assert(c.changes_off);
+    ck_assert_ptr_null(c.changes_listen);
+    ck_assert_uint_eq(c.changes_keep_events, 5);
+    users_config_free(&c);
+    unsetenv("ROSTER_NO_CHANGE_FEED");
+    ck_assert_int_eq(parse(&c, &d, "--changes-keep-events", "0", NULL, NULL),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "changes-keep-events");
+    ck_assert_int_eq(parse(&c, &d, "--changes-keep-age", "10", NULL, NULL),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "changes-keep-age");
+    ck_assert_int_eq(parse(&c, &d, "--changes-keep-age", "50ms", NULL, NULL),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(parse(&c, &d, "--changes-listen", "http://x", NULL, NULL),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "changes-listen");
+    ck_assert_int_eq(parse(&c, &d, "--changes-listen", "tls+tcp://127.0.0.1:7005", NULL, NULL),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "tls-cert");
+}
+END_TEST
+
 START_TEST(help_creates_nothing)
 {
     users_config c;
@@ -272,7 +337,7 @@ START_TEST(help_creates_nothing)
     ck_assert(c.help);
     ck_assert_int_ne(access(dir, F_OK), 0);
     users_config_free(&c);
-    char buf[4096];
+    char buf[8192];
     FILE *m = fmemopen(buf, sizeof buf, "w");
     users_config_usage(m);
     fclose(m);
@@ -291,6 +356,7 @@ int main(void)
     tcase_add_test(tc, bad_values_name_the_option);
     tcase_add_test(tc, ipc_mode_and_listener_check);
     tcase_add_test(tc, help_creates_nothing);
+    tcase_add_test(tc, change_feed_options);
     tcase_add_test(tc, map_size_suffixes_and_bounds);
     tcase_add_test(tc, key_options);
     suite_add_tcase(s, tc);

@@ -122,6 +122,15 @@ static const ctl_opt_spec keys_list_opts[] = {
     {"offline", CTL_OPT_FLAG, false, NULL, "read the data directory instead of the service"},
     {NULL}};
 
+static const ctl_opt_spec watch_opts[] = {
+    {"after", CTL_OPT_VALUE, false, "SEQ",
+     "print the events after SEQ (0: from the first kept); default: from now on"},
+    {"count", CTL_OPT_VALUE, false, "N", "stop after N events"},
+    {"notify", CTL_OPT_VALUE, false, "URL",
+     "the service's announcement address (--changes-listen), or off to poll; default beside "
+     "an ipc:// address (users-changes.ipc), none over tcp (polls each second)"},
+    {NULL}};
+
 static const ctl_opt_spec keys_offline_opts[] = {
     {"offline", CTL_OPT_FLAG, false, NULL, "use the data directory instead of the service"},
     {NULL}};
@@ -219,6 +228,16 @@ static const ctl_command commands[] = {
      "show the environment id (the ROQ SDK's environmentId) and the token signing key's id",
      "Made with the data directory at the service's first start. Live with\n"
      "any valid key, or --offline on the data directory.\n"},
+    {CTL_CMD_WATCH, "watch", NULL, watch_opts,
+     "follow the change feed: print each committed user and tenant change as it comes",
+     "Events come in sequence order, each once, from ListChanges (any key; a\n"
+     "writer or reader key sees its own tenant's events only), woken by the\n"
+     "service's announcements. A lost connection or a restart of the service\n"
+     "is waited out. Give --after with the last seq printed to resume without a\n"
+     "gap; when those events are no longer kept the watch ends OUT_OF_RANGE\n"
+     "(exit 4) naming the oldest kept seq. --json prints one JSON object per\n"
+     "line: seq, kind, id, committedAt, tenantId, previousTenantId, fields (the\n"
+     "new values), cleared (fields made null), scrubbed.\n"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -35,6 +35,7 @@ typedef enum ctl_cmd_id {
     CTL_CMD_KEYS_ROTATE,
     CTL_CMD_ENVIRONMENT,
     CTL_CMD_ENVIRONMENT_ROTATE,
+    CTL_CMD_WATCH,
 } ctl_cmd_id;
 
 typedef enum ctl_opt_kind {

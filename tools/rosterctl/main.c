@@ -12,6 +12,7 @@
 #include "tenants.h"
 #include "users.h"
 #include "verify.h"
+#include "watch.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -130,6 +131,9 @@ int main(int argc, char **argv)
         break;
     case CTL_CMD_ENVIRONMENT_ROTATE:
         code = ctl_cmd_environment_rotate(a);
+        break;
+    case CTL_CMD_WATCH:
+        code = ctl_cmd_watch(a);
         break;
     default:
         code = CTL_EXIT_INTERNAL;
