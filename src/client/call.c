@@ -257,6 +257,7 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
     bool ok = false;
     bool has_total = false;
     int64_t total = 0;
+    roster_v1_PageInfo page = roster_v1_PageInfo_init_zero;
 
     k->index = 0;
     k->nfound = 0;
@@ -293,6 +294,8 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
         ok = pb_decode(&is, m->reply, &r);
         has_total = r.has_total_count;
         total = r.total_count;
+        if (r.has_page_info)
+            page = r.page_info;
         break;
     }
     case ROSTER_REPLY_TENANTS: {
@@ -302,6 +305,8 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
         ok = pb_decode(&is, m->reply, &r);
         has_total = r.has_total_count;
         total = r.total_count;
+        if (r.has_page_info)
+            page = r.page_info;
         break;
     }
     case ROSTER_REPLY_USER_BATCH: {
@@ -347,6 +352,8 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
         *s->count = k->index;
     if (s->total != NULL)
         *s->total = has_total ? total : 0;
+    if (s->page != NULL)
+        *s->page = page;
     return ROSTER_E_OK;
 }
 

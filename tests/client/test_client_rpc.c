@@ -290,7 +290,7 @@ START_TEST(tenant_methods)
     roster_v1_ListTenantsRequest lr = roster_v1_ListTenantsRequest_init_zero;
     lr.has_limit = true;
     lr.limit = 50;
-    ck_assert_int_eq(roster_client_list_tenants(page, &n, &total, &st, c, NULL, &lr, 50),
+    ck_assert_int_eq(roster_client_list_tenants(page, &n, &total, NULL, &st, c, NULL, &lr, 50),
                      ROSTER_E_OK);
     ck_assert_uint_ge(n, 1);
     ck_assert_int_ge(total, (int64_t)n);
@@ -353,13 +353,13 @@ START_TEST(user_methods)
     roster_pb_str(&lr.filter.tenant_id.equal_to, t.id);
     lr.has_limit = true;
     lr.limit = 10;
-    ck_assert_int_eq(roster_client_list_users(page, &n, &total, &st, c, NULL, &lr, 10),
+    ck_assert_int_eq(roster_client_list_users(page, &n, &total, NULL, &st, c, NULL, &lr, 10),
                      ROSTER_E_OK);
     ck_assert_uint_eq(n, 2);
     ck_assert_int_eq(total, 2);
 
     /* a page larger than the caller's array */
-    ck_assert_int_eq(roster_client_list_users(page, &n, &total, &st, c, NULL, &lr, 1),
+    ck_assert_int_eq(roster_client_list_users(page, &n, &total, NULL, &st, c, NULL, &lr, 1),
                      ROSTER_E_TOO_LARGE);
     roster_client_close(c);
 }
@@ -617,7 +617,7 @@ START_TEST(streaming_list)
     lr.limit = 100;
     struct stream_seen s = {0, 0, true};
     int64_t total = 0;
-    ck_assert_int_eq(roster_client_list_users_stream(&total, &st, c, NULL, &lr, on_user, &s),
+    ck_assert_int_eq(roster_client_list_users_stream(&total, NULL, &st, c, NULL, &lr, on_user, &s),
                      ROSTER_E_OK);
     ck_assert_uint_eq(s.n, USERS);
     ck_assert(s.in_order);
@@ -625,8 +625,9 @@ START_TEST(streaming_list)
 
     /* the callback stops the decode */
     struct stream_seen stop = {0, 5, true};
-    ck_assert_int_eq(roster_client_list_users_stream(&total, &st, c, NULL, &lr, on_user, &stop),
-                     ROSTER_E_CANCELLED);
+    ck_assert_int_eq(
+        roster_client_list_users_stream(&total, NULL, &st, c, NULL, &lr, on_user, &stop),
+        ROSTER_E_CANCELLED);
     ck_assert_uint_eq(stop.n, 5);
 
     /* batch, streamed: the missing id arrives as an empty record */
@@ -641,8 +642,9 @@ START_TEST(streaming_list)
     /* count only */
     lr.limit = 0;
     struct stream_seen none = {0, 0, true};
-    ck_assert_int_eq(roster_client_list_users_stream(&total, &st, c, NULL, &lr, on_user, &none),
-                     ROSTER_E_OK);
+    ck_assert_int_eq(
+        roster_client_list_users_stream(&total, NULL, &st, c, NULL, &lr, on_user, &none),
+        ROSTER_E_OK);
     ck_assert_uint_eq(none.n, 0);
     ck_assert_int_eq(total, USERS);
 
@@ -653,17 +655,17 @@ START_TEST(streaming_list)
     static roster_v1_User page[USERS];
     size_t count = 0;
     lr.limit = USERS;
-    ck_assert_int_eq(
-        roster_client_list_users_async(page, &count, &total, c, NULL, &lr, USERS, list_done, &w),
-        ROSTER_E_OK);
+    ck_assert_int_eq(roster_client_list_users_async(page, &count, &total, NULL, c, NULL, &lr, USERS,
+                                                    list_done, &w),
+                     ROSTER_E_OK);
     ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
     ck_assert_uint_eq(count, USERS);
     ck_assert_int_eq(total, USERS);
     ck_assert_str_eq(page[0].tenant_id, t.id);
     struct stream_seen as = {0, 0, true};
-    ck_assert_int_eq(
-        roster_client_list_users_stream_async(&total, c, NULL, &lr, on_user, &as, list_done, &w),
-        ROSTER_E_OK);
+    ck_assert_int_eq(roster_client_list_users_stream_async(&total, NULL, c, NULL, &lr, on_user, &as,
+                                                           list_done, &w),
+                     ROSTER_E_OK);
     ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
     ck_assert_uint_eq(as.n, USERS);
     ck_assert(as.in_order);
@@ -674,7 +676,7 @@ START_TEST(streaming_list)
     roster_v1_ListTenantsRequest tr = roster_v1_ListTenantsRequest_init_zero;
     size_t tn = 0;
     static roster_v1_Tenant tp[100];
-    ck_assert_int_eq(roster_client_list_tenants(tp, &tn, &total, &st, c, NULL, &tr, 100),
+    ck_assert_int_eq(roster_client_list_tenants(tp, &tn, &total, NULL, &st, c, NULL, &tr, 100),
                      ROSTER_E_OK);
     ck_assert_uint_ge(tn, 1);
     roster_client_close(c);
@@ -766,7 +768,7 @@ START_TEST(async_forms)
     size_t n = 0;
     int64_t total = 0;
     ck_assert_int_eq(
-        roster_client_list_tenants_async(tl, &n, &total, c, NULL, &lt, 50, list_done, &w),
+        roster_client_list_tenants_async(tl, &n, &total, NULL, c, NULL, &lt, 50, list_done, &w),
         ROSTER_E_OK);
     ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
     ck_assert_uint_eq(n, 1);
@@ -782,8 +784,9 @@ START_TEST(async_forms)
     /* tenant streams */
     roster_status rs;
     struct stream_seen sl = {0, 0, true};
-    ck_assert_int_eq(roster_client_list_tenants_stream(&total, &rs, c, NULL, &lt, on_tenant, &sl),
-                     ROSTER_E_OK);
+    ck_assert_int_eq(
+        roster_client_list_tenants_stream(&total, NULL, &rs, c, NULL, &lt, on_tenant, &sl),
+        ROSTER_E_OK);
     ck_assert_uint_eq(sl.n, 1);
     struct stream_seen sb = {0, 0, true};
     ck_assert_int_eq(
@@ -1085,7 +1088,7 @@ START_TEST(field_masks_and_reply_limit)
     lr.limit = 1000;
     size_t n = 0;
     int64_t total = 0;
-    int err = roster_client_list_users_stream(&total, &st, c, NULL, &lr, on_masked_user, &n);
+    int err = roster_client_list_users_stream(&total, NULL, &st, c, NULL, &lr, on_masked_user, &n);
     ck_assert_int_eq(st.code, ROSTER_STATUS_RESOURCE_EXHAUSTED);
     ck_assert_int_eq(err, roster_err_from_status(ROSTER_STATUS_RESOURCE_EXHAUSTED));
     ck_assert_msg(has_violation(&st, ROSTER_REPLY_LIMIT_FIELD), "%s", st.message);
@@ -1099,8 +1102,9 @@ START_TEST(field_masks_and_reply_limit)
 
     /* The page by id only: every user. */
     o.field_mask = ROSTER_FIELD(roster_v1_User_id_tag);
-    ck_assert_int_eq(roster_client_list_users_stream(&total, &st, c, &o, &lr, on_masked_user, &n),
-                     ROSTER_E_OK);
+    ck_assert_int_eq(
+        roster_client_list_users_stream(&total, NULL, &st, c, &o, &lr, on_masked_user, &n),
+        ROSTER_E_OK);
     ck_assert_uint_eq(n, USERS);
     ck_assert_int_eq(total, USERS);
     roster_client_close(c);
