@@ -365,6 +365,147 @@ START_TEST(user_methods)
 }
 END_TEST
 
+/* Cursor paging through the library and the real service: every page of 7
+ * by cursor, in the array and the streaming forms, gives the one big page's
+ * users in its order, with exact has_next_page and an end_cursor on every
+ * page that has users; a cursor under another order or with an offset, and
+ * garbage, come back INVALID_ARGUMENT naming "after". Tenants likewise. */
+struct cursor_stream {
+    const roster_v1_User *big;
+    size_t at;
+};
+
+static int on_paged_user(void *arg, size_t index, const roster_v1_User *user)
+{
+    (void)index;
+    struct cursor_stream *s = arg;
+    ck_assert_str_eq(user->id, s->big[s->at].id);
+    s->at++;
+    return 0;
+}
+
+START_TEST(cursor_paging)
+{
+    enum { USERS = 25 };
+    roster_client *c = open_client();
+    static roster_v1_Tenant t;
+    static roster_v1_User u, big[100], page[7];
+    roster_status st;
+    make_tenant(&t, c, "Pages");
+    for (int i = 0; i < USERS; i++) {
+        char tag[16];
+        snprintf(tag, sizeof tag, "p%02d", (i * 7) % USERS);
+        ck_assert_int_eq(make_user(&u, &st, c, t.id, tag), ROSTER_E_OK);
+    }
+    roster_v1_ListUsersRequest lr = roster_v1_ListUsersRequest_init_zero;
+    lr.has_filter = true;
+    lr.filter.has_tenant_id = true;
+    roster_pb_str(&lr.filter.tenant_id.equal_to, t.id);
+    lr.has_order = true;
+    lr.order.has_sort = lr.order.has_order = true;
+    lr.order.sort = roster_v1_UserSortField_USER_SORT_FIELD_LAST_NAME;
+    lr.order.order = roster_v1_SortOrder_SORT_ORDER_ASC;
+    lr.has_limit = true;
+    lr.limit = 100;
+    size_t n = 0;
+    int64_t total = 0;
+    roster_v1_PageInfo info;
+    ck_assert_int_eq(roster_client_list_users(big, &n, &total, &info, &st, c, NULL, &lr, 100),
+                     ROSTER_E_OK);
+    ck_assert_uint_eq(n, USERS);
+    ck_assert(info.has_has_next_page && !info.has_next_page && info.has_end_cursor);
+    for (size_t i = 1; i < n; i++)
+        ck_assert_str_lt(big[i - 1].last_name, big[i].last_name);
+
+    /* every page of 7 by cursor */
+    static char cursor[sizeof info.end_cursor];
+    lr.limit = 7;
+    size_t seen = 0;
+    int pages = 0;
+    for (;;) {
+        roster_pb_str(&lr.after, pages > 0 ? cursor : NULL);
+        ck_assert_int_eq(roster_client_list_users(page, &n, &total, &info, &st, c, NULL, &lr, 7),
+                         ROSTER_E_OK);
+        pages++;
+        ck_assert_int_eq(total, USERS);
+        for (size_t i = 0; i < n; i++)
+            ck_assert_str_eq(page[i].id, big[seen + i].id);
+        seen += n;
+        ck_assert(info.has_has_next_page);
+        ck_assert_int_eq(info.has_next_page, seen < USERS);
+        ck_assert_int_eq(info.has_end_cursor, n > 0);
+        if (!info.has_next_page)
+            break;
+        snprintf(cursor, sizeof cursor, "%s", info.end_cursor);
+    }
+    ck_assert_uint_eq(seen, USERS);
+    ck_assert_int_eq(pages, 4);
+    /* the page after the last one: empty, no cursor */
+    snprintf(cursor, sizeof cursor, "%s", info.end_cursor);
+    roster_pb_str(&lr.after, cursor);
+    ck_assert_int_eq(roster_client_list_users(page, &n, &total, &info, &st, c, NULL, &lr, 7),
+                     ROSTER_E_OK);
+    ck_assert(n == 0 && !info.has_next_page && !info.has_end_cursor);
+
+    /* streaming: from the first page's cursor on, in one page of 100 */
+    roster_pb_str(&lr.after, NULL);
+    ck_assert_int_eq(roster_client_list_users(page, &n, &total, &info, &st, c, NULL, &lr, 7),
+                     ROSTER_E_OK);
+    snprintf(cursor, sizeof cursor, "%s", info.end_cursor);
+    roster_pb_str(&lr.after, cursor);
+    lr.limit = 100;
+    struct cursor_stream cs = {big, 7};
+    ck_assert_int_eq(
+        roster_client_list_users_stream(&total, &info, &st, c, NULL, &lr, on_paged_user, &cs),
+        ROSTER_E_OK);
+    ck_assert_uint_eq(cs.at, USERS);
+    ck_assert(!info.has_next_page && info.has_end_cursor);
+
+    /* refused: another order, an offset, garbage */
+    lr.order.order = roster_v1_SortOrder_SORT_ORDER_DESC;
+    ck_assert_int_eq(roster_client_list_users(page, &n, &total, &info, &st, c, NULL, &lr, 100),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert(has_violation(&st, "after"));
+    lr.order.order = roster_v1_SortOrder_SORT_ORDER_ASC;
+    lr.has_offset = true;
+    lr.offset = 3;
+    ck_assert_int_eq(roster_client_list_users(page, &n, &total, &info, &st, c, NULL, &lr, 100),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert(has_violation(&st, "after"));
+    lr.offset = 0;
+    roster_pb_str(&lr.after, "AAAA-not-a-cursor_");
+    ck_assert_int_eq(roster_client_list_users(page, &n, &total, &info, &st, c, NULL, &lr, 100),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert(has_violation(&st, "after"));
+
+    /* tenants: one a page, by cursor, every tenant once */
+    static roster_v1_Tenant tall[1000], tp[1];
+    roster_v1_ListTenantsRequest tr = roster_v1_ListTenantsRequest_init_zero;
+    tr.has_limit = true;
+    tr.limit = 1000;
+    size_t tn = 0;
+    ck_assert_int_eq(roster_client_list_tenants(tall, &tn, &total, &info, &st, c, NULL, &tr, 1000),
+                     ROSTER_E_OK);
+    ck_assert_uint_gt(tn, 0);
+    tr.limit = 1;
+    size_t tseen = 0;
+    for (;;) {
+        roster_pb_str(&tr.after, tseen > 0 ? cursor : NULL);
+        ck_assert_int_eq(roster_client_list_tenants(tp, &n, &total, &info, &st, c, NULL, &tr, 1),
+                         ROSTER_E_OK);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_str_eq(tp[0].id, tall[tseen].id);
+        tseen++;
+        ck_assert_int_eq(info.has_next_page, tseen < tn);
+        if (!info.has_next_page)
+            break;
+        snprintf(cursor, sizeof cursor, "%s", info.end_cursor);
+    }
+    ck_assert_uint_eq(tseen, tn);
+    roster_client_close(c);
+}
+END_TEST
+
 START_TEST(status_paths)
 {
     roster_client *c = open_client();
@@ -1119,6 +1260,7 @@ static TCase *transport_case(const char *name, void (*setup)(void))
     tcase_add_test(tc, health_and_stats);
     tcase_add_test(tc, tenant_methods);
     tcase_add_test(tc, user_methods);
+    tcase_add_test(tc, cursor_paging);
     tcase_add_test(tc, status_paths);
     tcase_add_test(tc, async_many_in_flight);
     tcase_add_test(tc, streaming_list);
