@@ -116,9 +116,14 @@ static bool value_valid(int type, const uint8_t *v, size_t vn)
     }
 }
 
-int cursor_decode(uint8_t *pos, size_t *n, const char *text, uint64_t shape, int value_type,
-                  roster_err_detail *detail)
+int cursor_decode(uint8_t *pos, size_t *n, const char *text, int64_t offset, uint64_t shape,
+                  int value_type, roster_err_detail *detail)
 {
+    if (offset > 0)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "after",
+                           "after cannot be combined with a non-zero offset (%lld): the cursor "
+                           "says where the page starts",
+                           (long long)offset);
     size_t tn = strnlen(text, ROSTER_MAX_CURSOR + 1);
     if (tn > ROSTER_MAX_CURSOR)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "after",

@@ -49,16 +49,17 @@
 uint64_t cursor_shape(char kind, const roster_uuid *scope, int sort, bool desc,
                       const ProtobufCMessage *filter, const ProtobufCMessage *search);
 
-/* Reads cursor `text` (NUL-terminated, borrowed) made for a query of
- * fingerprint `shape` into pos[0..*n) (pos holds CURSOR_POS_MAX bytes).
- * value_type is the model type (MODEL_T_*) of the sort field, or -1 for
- * createdAt, whose order key is the id alone. INVALID_ARGUMENT with
- * `detail` naming "after" when the text is longer than ROSTER_MAX_CURSOR,
+/* Reads cursor `text` (NUL-terminated, borrowed), the `after` of a list
+ * request whose offset is `offset`, made for a query of fingerprint
+ * `shape`, into pos[0..*n) (pos holds CURSOR_POS_MAX bytes). value_type is
+ * the model type (MODEL_T_*) of the sort field, or -1 for createdAt, whose
+ * order key is the id alone. INVALID_ARGUMENT with `detail` naming "after"
+ * when the offset is not 0, or the text is longer than ROSTER_MAX_CURSOR,
  * does not decode, fails its check, has another version, holds an order
  * key that is not a value of that type and an id, or was made for a query
  * of another shape. *n is written only on success. */
-int cursor_decode(uint8_t *pos, size_t *n, const char *text, uint64_t shape, int value_type,
-                  roster_err_detail *detail);
+int cursor_decode(uint8_t *pos, size_t *n, const char *text, int64_t offset, uint64_t shape,
+                  int value_type, roster_err_detail *detail);
 
 /* The cursor of order key pos[0..n) (n <= CURSOR_POS_MAX) for a query of
  * fingerprint `shape`, as NUL-terminated text in `arena`. ROSTER_E_NOMEM

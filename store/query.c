@@ -325,13 +325,8 @@ static int query_prepare(uquery *q, const roster_uuid *scope,
             q->need_record = true;
     q->entry_conds = q->id.active || f->active || q->hide_inactive;
     if (req->after) {
-        if (q->offset > 0)
-            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "after",
-                               "after cannot be combined with a non-zero offset (%d): the cursor "
-                               "says where the page starts",
-                               offset);
         int type = q->sort == MODEL_USER_createdAt ? -1 : (int)model_user.fields[q->sort].type;
-        if ((err = cursor_decode(q->after, &q->after_len, req->after, query_shape(q), type,
+        if ((err = cursor_decode(q->after, &q->after_len, req->after, offset, query_shape(q), type,
                                  detail)) != ROSTER_E_OK)
             return err;
         q->has_after = true;

@@ -453,12 +453,7 @@ int store_tenant_list(store_rtxn *r, const roster_uuid *scope,
         shape = cursor_shape('t', scope, sort, desc, f ? &f->base : NULL, NULL);
     }
     if (req->after) {
-        if (offset > 0)
-            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "after",
-                               "after cannot be combined with a non-zero offset (%d): the cursor "
-                               "says where the page starts",
-                               offset);
-        if ((err = cursor_decode(after, &after_len, req->after, shape,
+        if ((err = cursor_decode(after, &after_len, req->after, offset, shape,
                                  by_name ? (int)model_tenant.fields[MODEL_TENANT_name].type : -1,
                                  detail)) != ROSTER_E_OK)
             return err;

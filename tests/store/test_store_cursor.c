@@ -393,7 +393,7 @@ static void order_keys(uint8_t (*keys)[CURSOR_POS_MAX], size_t *lens, uint64_t s
         Roster__V1__ListUsersResponse *p = list_users(scope, &one, NULL, NULL);
         ck_assert_uint_eq(p->n_users, 1);
         ck_assert_int_eq(
-            cursor_decode(keys[i], &lens[i], p->page_info->end_cursor, shape, type, NULL),
+            cursor_decode(keys[i], &lens[i], p->page_info->end_cursor, 0, shape, type, NULL),
             ROSTER_E_OK);
         one.after = p->page_info->end_cursor;
     }
