@@ -30,7 +30,17 @@
  *    order; reading the records in key order once and keeping the best
  *    offset + limit in a heap is the cheaper way to visit everyone. This
  *    is the unindexed case the benchmark measures.
+ *
+ * Cursors (after, cursor.h): a cursor holds the order key (sort value and
+ * id) of the record a page ended with. An index walk whose total comes
+ * from the counters seeks its index to that key and stops one match past
+ * the page (has_next_page), so a page after a cursor costs what the first
+ * page costs however deep it is. A walk that counts its total visits its
+ * whole range anyway: the matches up to the cursor are only counted, and
+ * the page is collected after it. The top-k plans keep only records after
+ * the cursor, so the heap holds limit records instead of offset + limit.
  */
+#include "cursor.h"
 #include "filter.h"
 #include "keys.h"
 #include "record.h"
@@ -57,6 +67,7 @@ typedef struct field_cond {
 } field_cond;
 
 typedef struct uquery {
+    const Roster__V1__ListUsersRequest *req;
     const Roster__V1__UserFilter *f; /* never NULL (an empty filter when absent) */
     const roster_uuid *scope;
     id_cond id, tenant;
@@ -69,6 +80,13 @@ typedef struct uquery {
     int cand_uniq;        /* unique index whose field has an equalTo value, or -1 */
     bool desc;
     size_t limit, offset;
+    /* after: the page starts right after the record of this order key
+     * (cursor.h: sort value, none for createdAt, then id) */
+    bool has_after;
+    uint8_t after[CURSOR_POS_MAX];
+    size_t after_len;
+    bool has_shape;
+    uint64_t shape; /* the query's fingerprint, once computed (query_shape) */
     /* plan */
     bool one_tenant; /* walk the per-tenant part of an index */
     roster_uuid tenant_key;
@@ -87,6 +105,19 @@ typedef struct uquery {
     const _Atomic int64_t *stop_ns;
     unsigned steps; /* records and entries visited since the last check */
 } uquery;
+
+/* The query's fingerprint (cursor.h), computed once. */
+static uint64_t query_shape(uquery *q)
+{
+    if (!q->has_shape) {
+        const Roster__V1__ListUsersRequest *r = q->req;
+        q->shape =
+            cursor_shape('u', q->scope, q->sort, q->desc, r->filter ? &r->filter->base : NULL,
+                         r->search ? &r->search->base : NULL);
+        q->has_shape = true;
+    }
+    return q->shape;
+}
 
 /* Counts one step of a walk or scan; every STORE_CHECK_EVERY steps checks
  * the deadline and the stop time. */
@@ -168,6 +199,7 @@ static int query_prepare(uquery *q, const roster_uuid *scope,
                          roster_err_detail *detail)
 {
     memset(q, 0, sizeof *q);
+    q->req = req;
     q->scope = scope;
     q->f = req->filter ? req->filter : &empty_filter;
     const Roster__V1__UserFilter *f = q->f;
@@ -292,6 +324,13 @@ static int query_prepare(uquery *q, const roster_uuid *scope,
         if (q->conds[i].field != MODEL_USER_active && q->conds[i].field != q->range_field)
             q->need_record = true;
     q->entry_conds = q->id.active || f->active || q->hide_inactive;
+    if (req->after) {
+        int type = q->sort == MODEL_USER_createdAt ? -1 : (int)model_user.fields[q->sort].type;
+        if ((err = cursor_decode(q->after, &q->after_len, req->after, offset, query_shape(q), type,
+                                 detail)) != ROSTER_E_OK)
+            return err;
+        q->has_after = true;
+    }
     return ROSTER_E_OK;
 }
 
@@ -346,24 +385,29 @@ static bool match_record(const uquery *q, user_view *v)
 
 typedef struct page_acc {
     const uquery *q;
-    int64_t total;
+    int64_t total;  /* matches counted so far */
+    int64_t before; /* of those, matches up to the cursor (not in the page) */
+    bool more;      /* a match after the page was seen: has_next_page */
     size_t n;
     store_slice *items; /* q->limit entries, arena */
     roster_uuid *ids;   /* id of each item whose bytes are fetched later */
 } page_acc;
 
-/* Counts one match in walk order; keeps it when inside the page. Returns
- * true when the page is full. */
-static bool acc_add(page_acc *a, const roster_uuid *id, const void *bytes, size_t len)
+/* Counts one match in walk order after the cursor (if any); keeps it when
+ * inside the page, and notes a match past the page in a->more. */
+static void acc_add(page_acc *a, const roster_uuid *id, const void *bytes, size_t len)
 {
-    uint64_t pos = (uint64_t)a->total++;
-    if (pos >= a->q->offset && a->n < a->q->limit) {
+    uint64_t pos = (uint64_t)(a->total++ - a->before);
+    if (pos < a->q->offset)
+        return;
+    if (a->n < a->q->limit) {
         a->items[a->n].data = bytes;
         a->items[a->n].len = len;
         a->ids[a->n] = *id;
         a->n++;
+    } else {
+        a->more = true;
     }
-    return a->n == a->q->limit && pos + 1 >= a->q->offset + a->q->limit;
 }
 
 /* Fills items whose bytes were not at hand during the walk. */
@@ -460,18 +504,34 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
     /* Sorting by active with deactivated users left out: their entries
      * (value 0x01) form one run that the walk skips or stops at. */
     bool skip_false = q->sort == MODEL_USER_active && q->hide_inactive && q->range_field < 0;
+    int64_t counter_total = 0;
     if (counted) {
         store_counter c;
         int err = store_counter_get(txn, s, &q->tenant_key, !q->one_tenant, &c);
         if (err != ROSTER_E_OK)
             return err;
-        int64_t total = (int64_t)(q->hide_inactive ? c.active : c.users);
-        if (q->limit == 0 || q->offset >= (uint64_t)total) {
-            a->total = total;
+        counter_total = (int64_t)(q->hide_inactive ? c.active : c.users);
+        if (!q->has_after && (q->limit == 0 || q->offset >= (uint64_t)counter_total)) {
+            a->total = counter_total;
+            a->more = q->offset < (uint64_t)counter_total;
             return ROSTER_E_OK;
         }
-        a->total = 0;
     }
+    /* After a cursor: the index key of its record, the prefix walked with
+     * the order key in place of the range value when the order key holds
+     * it (a range of the sort field itself). */
+    uint8_t seek[KEY_MAX];
+    size_t sn = 0;
+    if (q->has_after) {
+        size_t base =
+            q->range_field >= 0 && q->sort != MODEL_USER_createdAt ? pn - q->range_len : pn;
+        memcpy(seek, prefix, base);
+        memcpy(seek + base, q->after, q->after_len);
+        sn = base + q->after_len;
+    }
+    /* A counted walk seeks past the cursor; one that counts its total
+     * walks from the start and only counts the matches up to it. */
+    bool before = q->has_after && !counted;
     MDB_cursor *c;
     int rc = mdb_cursor_open(txn, dbi, &c);
     if (rc != 0)
@@ -479,12 +539,15 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
     MDB_val k, v;
     int err = ROSTER_E_OK;
     MDB_cursor_op step = q->desc ? MDB_PREV : MDB_NEXT;
-    if (skip_false && !q->desc) {
-        uint8_t start[KEY_MAX];
-        memcpy(start, prefix, pn);
-        start[pn] = 0x02;
-        k.mv_data = start;
-        k.mv_size = pn + 1;
+    uint8_t start[KEY_MAX];
+    memcpy(start, prefix, pn);
+    start[pn] = 0x02; /* the first entry that is not deactivated (skip_false) */
+    MDB_val sv = {pn + 1, start};
+    if (q->has_after && counted &&
+        !(skip_false && !q->desc && cursor_key_past(&sv, seek, sn, false)))
+        rc = cursor_seek_after(c, seek, sn, q->desc, &k, &v);
+    else if (skip_false && !q->desc) {
+        k = sv;
         rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     } else {
         rc = walk_first(c, prefix, pn, q->desc, &k, &v);
@@ -496,6 +559,10 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
             break;
         if ((err = query_step(q)) != ROSTER_E_OK)
             break;
+        if (before && cursor_key_past(&k, seek, sn, q->desc)) {
+            before = false;
+            a->before = a->total;
+        }
         roster_uuid id;
         memcpy(id.b, (const uint8_t *)k.mv_data + k.mv_size - 16, 16);
         const void *bytes = NULL;
@@ -525,7 +592,14 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
                 len = rv.mv_size;
             }
         }
-        if (acc_add(a, &id, bytes, len) && counted)
+        if (before) {
+            a->total++;
+            continue;
+        }
+        acc_add(a, &id, bytes, len);
+        /* The counters know the total: stop at the first match past the
+         * page, which says there is a next page. */
+        if (counted && a->more)
             break;
     }
     mdb_cursor_close(c);
@@ -533,12 +607,10 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
         return err;
     if (rc != 0 && rc != MDB_NOTFOUND)
         return store_mdb_err(rc);
-    if (counted) {
-        store_counter cn;
-        if ((err = store_counter_get(txn, s, &q->tenant_key, !q->one_tenant, &cn)) != ROSTER_E_OK)
-            return err;
-        a->total = (int64_t)(q->hide_inactive ? cn.active : cn.users);
-    }
+    if (before) /* nothing came after the cursor */
+        a->before = a->total;
+    if (counted)
+        a->total = counter_total;
     return ROSTER_E_OK;
 }
 
@@ -641,8 +713,11 @@ static void topk_free(topk *t)
     free(t->h);
 }
 
-/* Offers one record to the top-k when it matches. */
-static int offer(const uquery *q, topk *t, int64_t *total, const void *bytes, size_t len)
+/* Offers one record to the top-k when it matches: every match counts in
+ * *total, and one after the cursor (every match without one) in *past and
+ * the heap. */
+static int offer(const uquery *q, topk *t, int64_t *total, int64_t *past, const void *bytes,
+                 size_t len)
 {
     user_view uv;
     int err = user_view_parse_lazy(&uv, bytes, len);
@@ -656,6 +731,10 @@ static int offer(const uquery *q, topk *t, int64_t *total, const void *bytes, si
     uint8_t key[KEY_MAX];
     size_t kl = q->sort == MODEL_USER_createdAt ? 0 : key_sort_value(key, q->sort, &uv);
     memcpy(key + kl, uv.id.b, 16);
+    MDB_val kv = {kl + 16, key};
+    if (q->has_after && !cursor_key_past(&kv, q->after, q->after_len, q->desc))
+        return ROSTER_E_OK;
+    (*past)++;
     return topk_add(t, key, kl + 16, bytes, len);
 }
 
@@ -711,7 +790,7 @@ static int run_topk(uquery *q, MDB_txn *txn, const store *s, bool candidates, pa
     roster_uuid *ids = NULL;
     size_t n_ids = 0, cap = 0;
     int err = ROSTER_E_OK, rc;
-    int64_t total = 0;
+    int64_t total = 0, past = 0;
     if (candidates) {
         const Roster__V1__UserFilter *f = q->f;
         if (q->id.has_eq) {
@@ -753,7 +832,7 @@ static int run_topk(uquery *q, MDB_txn *txn, const store *s, bool candidates, pa
                 err = store_mdb_err(rc);
                 goto out;
             }
-            if ((err = offer(q, &t, &total, v.mv_data, v.mv_size)) != ROSTER_E_OK)
+            if ((err = offer(q, &t, &total, &past, v.mv_data, v.mv_size)) != ROSTER_E_OK)
                 goto out;
         }
     } else {
@@ -766,7 +845,7 @@ static int run_topk(uquery *q, MDB_txn *txn, const store *s, bool candidates, pa
         for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
             if ((err = query_step(q)) != ROSTER_E_OK ||
-                (err = offer(q, &t, &total, v.mv_data, v.mv_size)) != ROSTER_E_OK)
+                (err = offer(q, &t, &total, &past, v.mv_data, v.mv_size)) != ROSTER_E_OK)
                 break;
         mdb_cursor_close(c);
         if (err == ROSTER_E_OK && rc != MDB_NOTFOUND)
@@ -782,6 +861,7 @@ static int run_topk(uquery *q, MDB_txn *txn, const store *s, bool candidates, pa
         a->n++;
     }
     a->total = total;
+    a->more = (uint64_t)past > q->offset + a->n;
 out:
     free(ids);
     topk_free(&t);
@@ -806,6 +886,21 @@ bool store_user_list_scans(const roster_uuid *scope, const Roster__V1__ListUsers
     uquery q;
     return query_prepare(&q, scope, req, arena, NULL) == ROSTER_E_OK && !q.empty &&
            !query_candidates(&q) && q.need_record && q.range_field < 0;
+}
+
+/* The cursor of a page ending with the record `last`: its order key. */
+static int end_cursor(char **out, uquery *q, const store_slice *last, roster_arena *arena)
+{
+    user_view uv;
+    int err = user_view_parse_lazy(&uv, last->data, last->len);
+    if (err == ROSTER_E_OK)
+        err = user_view_ids(&uv);
+    if (err != ROSTER_E_OK)
+        return err;
+    uint8_t pos[KEY_MAX];
+    size_t n = q->sort == MODEL_USER_createdAt ? 0 : key_sort_value(pos, q->sort, &uv);
+    memcpy(pos + n, uv.id.b, 16);
+    return cursor_encode(out, query_shape(q), pos, n + 16, arena);
 }
 
 int store_user_list_raw(store_rtxn *r, const roster_uuid *scope,
@@ -835,9 +930,14 @@ int store_user_list_raw(store_rtxn *r, const roster_uuid *scope,
         if (err != ROSTER_E_OK)
             return err;
     }
+    char *cursor = NULL;
+    if (a.n > 0 && (err = end_cursor(&cursor, &q, &a.items[a.n - 1], arena)) != ROSTER_E_OK)
+        return err;
     out->total_count = a.total;
     out->n = a.n;
     out->items = a.items;
+    out->has_next_page = a.more;
+    out->end_cursor = cursor;
     return ROSTER_E_OK;
 }
 
@@ -850,10 +950,16 @@ int store_user_list(store_rtxn *r, const roster_uuid *scope,
     if (err != ROSTER_E_OK)
         return err;
     Roster__V1__ListUsersResponse *resp = roster_arena_alloc(arena, sizeof *resp);
+    Roster__V1__PageInfo *info = roster_arena_alloc(arena, sizeof *info);
     Roster__V1__User **users = roster_arena_alloc(arena, (page.n ? page.n : 1) * sizeof *users);
-    if (resp == NULL || users == NULL)
+    if (resp == NULL || info == NULL || users == NULL)
         return ROSTER_E_NOMEM;
     roster__v1__list_users_response__init(resp);
+    roster__v1__page_info__init(info);
+    info->has_has_next_page = 1;
+    info->has_next_page = page.has_next_page;
+    info->end_cursor = (char *)page.end_cursor;
+    resp->page_info = info;
     ProtobufCAllocator alloc;
     roster_arena_protobuf_allocator(&alloc, arena);
     for (size_t i = 0; i < page.n; i++) {

@@ -223,8 +223,11 @@ int store_user_batch_get(store_rtxn *r, const roster_uuid *scope,
  * schema.graphql users(): filter fields ANDed, deactivated users left out
  * unless filter.withDeactivated is {equalTo: true} or an `active` filter is
  * given, search, order (default createdAt DESC, id as tie-break), limit
- * (default 20, at most 1000, 0 = count only), offset. Errors name "limit",
- * "offset", "filter.<field>", "search", "order". *out lives in `arena`. */
+ * (default 20, at most 1000, 0 = count only), offset, after (a cursor: the
+ * page starts right after the record it names, see roster.proto "Cursor
+ * paging"). page_info is always set: has_next_page exactly, end_cursor
+ * when the page holds a record. Errors name "limit", "offset",
+ * "filter.<field>", "search", "order", "after". *out lives in `arena`. */
 int store_user_list(store_rtxn *r, const roster_uuid *scope,
                     const Roster__V1__ListUsersRequest *req, roster_arena *arena,
                     Roster__V1__ListUsersResponse **out, roster_err_detail *detail);
@@ -233,8 +236,10 @@ int store_user_list(store_rtxn *r, const roster_uuid *scope,
  * forward them without unpacking. */
 typedef struct store_page {
     int64_t total_count;
-    size_t n;           /* entries in items */
-    store_slice *items; /* array in the arena; each slice borrowed from LMDB */
+    size_t n;               /* entries in items */
+    store_slice *items;     /* array in the arena; each slice borrowed from LMDB */
+    bool has_next_page;     /* a record follows the page */
+    const char *end_cursor; /* the page's cursor (arena); NULL when n == 0 */
 } store_page;
 
 /* Same query as store_user_list. out->items is allocated in `arena`; the
@@ -275,7 +280,8 @@ int store_tenant_batch_get(store_rtxn *r, const roster_uuid *scope,
 
 /* Tenants per schema.graphql tenants(): filter (id, name, reference),
  * order (createdAt or name, default createdAt DESC, id tie-break), limit,
- * offset, exact total count. */
+ * offset, after (a cursor, as store_user_list's), exact total count and
+ * page_info. */
 int store_tenant_list(store_rtxn *r, const roster_uuid *scope,
                       const Roster__V1__ListTenantsRequest *req, roster_arena *arena,
                       Roster__V1__ListTenantsResponse **out, roster_err_detail *detail);

@@ -1,6 +1,7 @@
 /* Tenants: writes, point reads and lists. Tenants are few, so lists walk
  * the createdAt (id) or name order and filter each record. */
 #include "changes.h"
+#include "cursor.h"
 #include "fields.h"
 #include "filter.h"
 #include "keys.h"
@@ -455,56 +456,122 @@ int store_tenant_list(store_rtxn *r, const roster_uuid *scope,
                 (const rec_str *)(const void *)((const char *)&tv.f + rec_tenant_off[i]);
     }
 
+    /* after: the order key of a tenant is the key of the database walked
+     * (its id, or tenant_name's value and id). */
+    uint8_t after[CURSOR_POS_MAX];
+    size_t after_len = 0;
+    uint64_t shape = 0;
+    if (req->after || limit > 0) {
+        int sort = by_name ? MODEL_TENANT_name : MODEL_TENANT_createdAt;
+        shape = cursor_shape('t', scope, sort, desc, f ? &f->base : NULL, NULL);
+    }
+    if (req->after) {
+        if ((err = cursor_decode(after, &after_len, req->after, offset, shape,
+                                 by_name ? (int)model_tenant.fields[MODEL_TENANT_name].type : -1,
+                                 detail)) != ROSTER_E_OK)
+            return err;
+    }
+    /* With no condition every tenant matches: the total is the entry count
+     * of `tenants`, and the walk seeks past the cursor and stops one match
+     * past the page. Otherwise it visits every tenant for the exact total,
+     * only counting the matches up to the cursor. */
+    bool counted = scope == NULL && !idc.active && n_conds == 0;
+    int64_t total = 0;
+    if (counted) {
+        MDB_stat st;
+        int rc = mdb_stat(r->txn, r->s->tenants, &st);
+        if (rc != 0)
+            return store_mdb_err(rc);
+        total = (int64_t)st.ms_entries;
+    }
+
     Roster__V1__ListTenantsResponse *resp = roster_arena_alloc(arena, sizeof *resp);
+    Roster__V1__PageInfo *info = roster_arena_alloc(arena, sizeof *info);
     Roster__V1__Tenant **ts = roster_arena_alloc(arena, (limit ? (size_t)limit : 1) * sizeof *ts);
-    if (resp == NULL || ts == NULL)
+    if (resp == NULL || info == NULL || ts == NULL)
         return ROSTER_E_NOMEM;
     roster__v1__list_tenants_response__init(resp);
+    roster__v1__page_info__init(info);
     bool with_count = req->has_include_user_count && req->include_user_count;
+    size_t n = 0;
+    bool more = false;
+    MDB_val last = {0, NULL}; /* order key of the page's last tenant */
+    if (counted && !req->after && (limit == 0 || offset >= total)) {
+        more = offset < total;
+        goto done;
+    }
     MDB_cursor *c;
     int rc = mdb_cursor_open(r->txn, by_name ? r->s->tenant_name : r->s->tenants, &c);
     if (rc != 0)
         return store_mdb_err(rc);
-    int64_t total = 0;
-    size_t n = 0;
+    int64_t matched = 0, before = 0;
+    bool pre = req->after && !counted; /* matches up to the cursor only count */
     MDB_val k, v;
     MDB_cursor_op step = desc ? MDB_PREV : MDB_NEXT;
     unsigned steps = 0;
-    for (rc = mdb_cursor_get(c, &k, &v, desc ? MDB_LAST : MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(c, &k, &v, step)) {
+    if (req->after && counted)
+        rc = cursor_seek_after(c, after, after_len, desc, &k, &v);
+    else
+        rc = mdb_cursor_get(c, &k, &v, desc ? MDB_LAST : MDB_FIRST);
+    for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, step)) {
         if ((err = store_limits_step(&steps, r->deadline_ns, r->stop_ns)) != ROSTER_E_OK)
             break;
+        if (k.mv_size < 16)
+            continue;
+        if (pre && cursor_key_past(&k, after, after_len, desc)) {
+            pre = false;
+            before = matched;
+        }
+        /* A counted walk reads only the records it returns. */
+        bool take = !pre && matched - before >= offset && n < (size_t)limit;
         MDB_val rec = v;
-        if (by_name) {
-            if (k.mv_size < 16)
-                continue;
+        if (by_name && (take || !counted)) {
             MDB_val ik = {16, (uint8_t *)k.mv_data + k.mv_size - 16};
             if ((rc = mdb_get(r->txn, r->s->tenants, &ik, &rec)) != 0)
                 break;
         }
-        if ((err = tenant_view_parse(&tv, rec.mv_data, rec.mv_size)) != ROSTER_E_OK)
-            break;
-        if (scope && !roster_uuid_eq(scope, &tv.id))
+        if (!counted) {
+            if ((err = tenant_view_parse(&tv, rec.mv_data, rec.mv_size)) != ROSTER_E_OK)
+                break;
+            if (scope && !roster_uuid_eq(scope, &tv.id))
+                continue;
+            if (!filter_id_match(&idc, &tv.id, true))
+                continue;
+            size_t j = 0;
+            while (j < n_conds && filter_str_cond_match(&conds[j], *slot_of[j]))
+                j++;
+            if (j < n_conds)
+                continue;
+        }
+        matched++;
+        if (!take) {
+            if (!pre && matched - before > offset) {
+                more = true; /* a match past the page */
+                if (counted)
+                    break;
+            }
             continue;
-        if (!filter_id_match(&idc, &tv.id, true))
-            continue;
-        size_t j = 0;
-        while (j < n_conds && filter_str_cond_match(&conds[j], *slot_of[j]))
-            j++;
-        if (j < n_conds)
-            continue;
-        if (total++ < offset || n >= (size_t)limit)
-            continue;
+        }
         if ((err = tenant_out(r, rec.mv_data, rec.mv_size, with_count, arena, &ts[n])) !=
             ROSTER_E_OK)
             break;
         n++;
+        last = k;
     }
     mdb_cursor_close(c);
     if (err != ROSTER_E_OK)
         return err;
     if (rc != 0 && rc != MDB_NOTFOUND)
         return store_mdb_err(rc);
+    if (!counted)
+        total = matched;
+done:
+    info->has_has_next_page = 1;
+    info->has_next_page = more;
+    if (n > 0 && (err = cursor_encode(&info->end_cursor, shape, last.mv_data, last.mv_size,
+                                      arena)) != ROSTER_E_OK)
+        return err;
+    resp->page_info = info;
     resp->has_total_count = 1;
     resp->total_count = total;
     resp->n_tenants = n;

@@ -274,6 +274,7 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
     bool ok = false;
     bool has_total = false;
     int64_t total = 0;
+    roster_v1_PageInfo page = roster_v1_PageInfo_init_zero;
 
     k->index = 0;
     k->nfound = 0;
@@ -310,6 +311,8 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
         ok = pb_decode(&is, m->reply, &r);
         has_total = r.has_total_count;
         total = r.total_count;
+        if (r.has_page_info)
+            page = r.page_info;
         break;
     }
     case ROSTER_REPLY_TENANTS: {
@@ -319,6 +322,8 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
         ok = pb_decode(&is, m->reply, &r);
         has_total = r.has_total_count;
         total = r.total_count;
+        if (r.has_page_info)
+            page = r.page_info;
         break;
     }
     case ROSTER_REPLY_CHANGES: {
@@ -378,6 +383,8 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
         *s->count = k->index;
     if (s->total != NULL)
         *s->total = has_total ? total : 0;
+    if (s->page != NULL)
+        *s->page = page;
     return ROSTER_E_OK;
 }
 

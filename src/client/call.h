@@ -71,13 +71,14 @@ const roster_client_method *roster_client_method_get(rpc_method_id id);
  * outputs are NULL. */
 typedef struct roster_call_spec {
     rpc_method_id method;
-    const void *req; /* the method's request message (nanopb struct) */
-    void *out;       /* single-record replies */
-    void *array;     /* list/batch convenience: roster_v1_User or _Tenant entries */
-    size_t cap;      /* entries in array (batch: n ids) */
-    size_t *count;   /* list: records stored */
-    int64_t *total;  /* list: total_count */
-    bool *found;     /* batch: n flags */
+    const void *req;          /* the method's request message (nanopb struct) */
+    void *out;                /* single-record replies */
+    void *array;              /* list/batch convenience: roster_v1_User or _Tenant entries */
+    size_t cap;               /* entries in array (batch: n ids) */
+    size_t *count;            /* list: records stored */
+    int64_t *total;           /* list: total_count */
+    roster_v1_PageInfo *page; /* list: page_info */
+    bool *found;              /* batch: n flags */
     roster_user_fn user_fn;
     roster_tenant_fn tenant_fn;
     roster_change_fn change_fn;

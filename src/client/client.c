@@ -309,30 +309,33 @@ static const roster_v1_ListUsersRequest *list_users_masked(roster_v1_ListUsersRe
 
 static roster_call_spec spec_list_users(const roster_v1_ListUsersRequest *req,
                                         roster_v1_User *users, size_t *count, int64_t *total,
-                                        size_t cap)
+                                        roster_v1_PageInfo *page, size_t cap)
 {
     roster_call_spec s = spec_one(RPC_LIST_USERS, req, NULL);
     s.array = users;
     s.count = count;
     s.total = total;
+    s.page = page;
     s.cap = cap;
     return s;
 }
 
 int roster_client_list_users(roster_v1_User *users, size_t *count, int64_t *total,
-                             roster_status *st, roster_client *c, const roster_call_options *o,
-                             const roster_v1_ListUsersRequest *req, size_t cap)
+                             roster_v1_PageInfo *page, roster_status *st, roster_client *c,
+                             const roster_call_options *o, const roster_v1_ListUsersRequest *req,
+                             size_t cap)
 {
     int err;
     if ((err = NEED(count)) || (err = NEED(req)) || (cap > 0 && (err = NEED(users))))
         return err;
     roster_v1_ListUsersRequest tmp;
-    roster_call_spec s = spec_list_users(list_users_masked(&tmp, req, o), users, count, total, cap);
+    roster_call_spec s =
+        spec_list_users(list_users_masked(&tmp, req, o), users, count, total, page, cap);
     return roster_call_run(st, c, o, &s);
 }
 
-int roster_client_list_users_stream(int64_t *total, roster_status *st, roster_client *c,
-                                    const roster_call_options *o,
+int roster_client_list_users_stream(int64_t *total, roster_v1_PageInfo *page, roster_status *st,
+                                    roster_client *c, const roster_call_options *o,
                                     const roster_v1_ListUsersRequest *req, roster_user_fn fn,
                                     void *arg)
 {
@@ -340,7 +343,8 @@ int roster_client_list_users_stream(int64_t *total, roster_status *st, roster_cl
     if ((err = NEED(req)) || (err = NEED(fn)))
         return err;
     roster_v1_ListUsersRequest tmp;
-    roster_call_spec s = spec_list_users(list_users_masked(&tmp, req, o), NULL, NULL, total, 0);
+    roster_call_spec s =
+        spec_list_users(list_users_masked(&tmp, req, o), NULL, NULL, total, page, 0);
     s.user_fn = fn;
     s.fn_arg = arg;
     return roster_call_run(st, c, o, &s);
@@ -443,18 +447,20 @@ list_tenants_masked(roster_v1_ListTenantsRequest *tmp, const roster_v1_ListTenan
 
 static roster_call_spec spec_list_tenants(const roster_v1_ListTenantsRequest *req,
                                           roster_v1_Tenant *tenants, size_t *count, int64_t *total,
-                                          size_t cap)
+                                          roster_v1_PageInfo *page, size_t cap)
 {
     roster_call_spec s = spec_one(RPC_LIST_TENANTS, req, NULL);
     s.array = tenants;
     s.count = count;
     s.total = total;
+    s.page = page;
     s.cap = cap;
     return s;
 }
 
 int roster_client_list_tenants(roster_v1_Tenant *tenants, size_t *count, int64_t *total,
-                               roster_status *st, roster_client *c, const roster_call_options *o,
+                               roster_v1_PageInfo *page, roster_status *st, roster_client *c,
+                               const roster_call_options *o,
                                const roster_v1_ListTenantsRequest *req, size_t cap)
 {
     int err;
@@ -462,12 +468,12 @@ int roster_client_list_tenants(roster_v1_Tenant *tenants, size_t *count, int64_t
         return err;
     roster_v1_ListTenantsRequest tmp;
     roster_call_spec s =
-        spec_list_tenants(list_tenants_masked(&tmp, req, o), tenants, count, total, cap);
+        spec_list_tenants(list_tenants_masked(&tmp, req, o), tenants, count, total, page, cap);
     return roster_call_run(st, c, o, &s);
 }
 
-int roster_client_list_tenants_stream(int64_t *total, roster_status *st, roster_client *c,
-                                      const roster_call_options *o,
+int roster_client_list_tenants_stream(int64_t *total, roster_v1_PageInfo *page, roster_status *st,
+                                      roster_client *c, const roster_call_options *o,
                                       const roster_v1_ListTenantsRequest *req, roster_tenant_fn fn,
                                       void *arg)
 {
@@ -475,7 +481,8 @@ int roster_client_list_tenants_stream(int64_t *total, roster_status *st, roster_
     if ((err = NEED(req)) || (err = NEED(fn)))
         return err;
     roster_v1_ListTenantsRequest tmp;
-    roster_call_spec s = spec_list_tenants(list_tenants_masked(&tmp, req, o), NULL, NULL, total, 0);
+    roster_call_spec s =
+        spec_list_tenants(list_tenants_masked(&tmp, req, o), NULL, NULL, total, page, 0);
     s.tenant_fn = fn;
     s.fn_arg = arg;
     return roster_call_run(st, c, o, &s);
@@ -562,7 +569,8 @@ int roster_client_batch_get_users_async(roster_v1_User *users, bool *found, rost
 }
 
 int roster_client_list_users_async(roster_v1_User *users, size_t *count, int64_t *total,
-                                   roster_client *c, const roster_call_options *o,
+                                   roster_v1_PageInfo *page, roster_client *c,
+                                   const roster_call_options *o,
                                    const roster_v1_ListUsersRequest *req, size_t cap,
                                    roster_done_fn done, void *arg)
 {
@@ -571,19 +579,21 @@ int roster_client_list_users_async(roster_v1_User *users, size_t *count, int64_t
     if (cap > 0)
         ASYNC_NEED(users);
     roster_v1_ListUsersRequest tmp;
-    roster_call_spec s = spec_list_users(list_users_masked(&tmp, req, o), users, count, total, cap);
+    roster_call_spec s =
+        spec_list_users(list_users_masked(&tmp, req, o), users, count, total, page, cap);
     return roster_call_start(c, o, &s, done, arg);
 }
 
-int roster_client_list_users_stream_async(int64_t *total, roster_client *c,
-                                          const roster_call_options *o,
+int roster_client_list_users_stream_async(int64_t *total, roster_v1_PageInfo *page,
+                                          roster_client *c, const roster_call_options *o,
                                           const roster_v1_ListUsersRequest *req, roster_user_fn fn,
                                           void *fn_arg, roster_done_fn done, void *arg)
 {
     ASYNC_NEED(req);
     ASYNC_NEED(fn);
     roster_v1_ListUsersRequest tmp;
-    roster_call_spec s = spec_list_users(list_users_masked(&tmp, req, o), NULL, NULL, total, 0);
+    roster_call_spec s =
+        spec_list_users(list_users_masked(&tmp, req, o), NULL, NULL, total, page, 0);
     s.user_fn = fn;
     s.fn_arg = fn_arg;
     return roster_call_start(c, o, &s, done, arg);
@@ -643,7 +653,8 @@ int roster_client_batch_get_tenants_async(roster_v1_Tenant *tenants, bool *found
 }
 
 int roster_client_list_tenants_async(roster_v1_Tenant *tenants, size_t *count, int64_t *total,
-                                     roster_client *c, const roster_call_options *o,
+                                     roster_v1_PageInfo *page, roster_client *c,
+                                     const roster_call_options *o,
                                      const roster_v1_ListTenantsRequest *req, size_t cap,
                                      roster_done_fn done, void *arg)
 {
@@ -653,7 +664,7 @@ int roster_client_list_tenants_async(roster_v1_Tenant *tenants, size_t *count, i
         ASYNC_NEED(tenants);
     roster_v1_ListTenantsRequest tmp;
     roster_call_spec s =
-        spec_list_tenants(list_tenants_masked(&tmp, req, o), tenants, count, total, cap);
+        spec_list_tenants(list_tenants_masked(&tmp, req, o), tenants, count, total, page, cap);
     return roster_call_start(c, o, &s, done, arg);
 }
 

@@ -199,16 +199,25 @@ int roster_client_batch_get_users(roster_v1_User *users, bool *found, roster_sta
 int roster_client_batch_get_users_stream(bool *found, roster_status *st, roster_client *c,
                                          const roster_call_options *o, const char *const *ids,
                                          size_t n, roster_user_fn fn, void *arg);
-/* Fills users[0..*count) (cap entries, caller-owned) and *total (may be
- * NULL) with the exact number of matches. A reply holding more than cap
- * records fails with ROSTER_E_TOO_LARGE: ask for limit <= cap. */
+/* Fills users[0..*count) (cap entries, caller-owned), *total (may be
+ * NULL) with the exact number of matches and *page (may be NULL) with
+ * where the page ends: page->has_next_page says whether a record follows
+ * it, and page->end_cursor (has_end_cursor; "" for an empty page) is the
+ * text to pass as the next request's `after` (roster_pb_str(&req.after,
+ * page->end_cursor)), which continues right after this page at a cost that
+ * does not grow with the depth. A cursor belongs to the filter, search and
+ * order that made it, and goes with offset 0 (roster.proto, "Cursor
+ * paging"). A reply holding more than cap records fails with
+ * ROSTER_E_TOO_LARGE: ask for limit <= cap. */
 int roster_client_list_users(roster_v1_User *users, size_t *count, int64_t *total,
-                             roster_status *st, roster_client *c, const roster_call_options *o,
-                             const roster_v1_ListUsersRequest *req, size_t cap);
+                             roster_v1_PageInfo *page, roster_status *st, roster_client *c,
+                             const roster_call_options *o, const roster_v1_ListUsersRequest *req,
+                             size_t cap);
 /* Streaming form: each record goes to fn as it is decoded; the page is
- * never held whole. *total (may be NULL) is written on success. */
-int roster_client_list_users_stream(int64_t *total, roster_status *st, roster_client *c,
-                                    const roster_call_options *o,
+ * never held whole. *total and *page (each may be NULL) are written on
+ * success. */
+int roster_client_list_users_stream(int64_t *total, roster_v1_PageInfo *page, roster_status *st,
+                                    roster_client *c, const roster_call_options *o,
                                     const roster_v1_ListUsersRequest *req, roster_user_fn fn,
                                     void *arg);
 
@@ -227,11 +236,13 @@ int roster_client_batch_get_tenants_stream(bool *found, roster_status *st, roste
                                            const roster_call_options *o, const char *const *ids,
                                            size_t n, bool include_user_count, roster_tenant_fn fn,
                                            void *arg);
+/* As the user lists, with tenants (and ListTenantsRequest.after). */
 int roster_client_list_tenants(roster_v1_Tenant *tenants, size_t *count, int64_t *total,
-                               roster_status *st, roster_client *c, const roster_call_options *o,
+                               roster_v1_PageInfo *page, roster_status *st, roster_client *c,
+                               const roster_call_options *o,
                                const roster_v1_ListTenantsRequest *req, size_t cap);
-int roster_client_list_tenants_stream(int64_t *total, roster_status *st, roster_client *c,
-                                      const roster_call_options *o,
+int roster_client_list_tenants_stream(int64_t *total, roster_v1_PageInfo *page, roster_status *st,
+                                      roster_client *c, const roster_call_options *o,
                                       const roster_v1_ListTenantsRequest *req, roster_tenant_fn fn,
                                       void *arg);
 
@@ -338,11 +349,12 @@ int roster_client_batch_get_users_async(roster_v1_User *users, bool *found, rost
                                         const roster_call_options *o, const char *const *ids,
                                         size_t n, roster_done_fn done, void *arg);
 int roster_client_list_users_async(roster_v1_User *users, size_t *count, int64_t *total,
-                                   roster_client *c, const roster_call_options *o,
+                                   roster_v1_PageInfo *page, roster_client *c,
+                                   const roster_call_options *o,
                                    const roster_v1_ListUsersRequest *req, size_t cap,
                                    roster_done_fn done, void *arg);
-int roster_client_list_users_stream_async(int64_t *total, roster_client *c,
-                                          const roster_call_options *o,
+int roster_client_list_users_stream_async(int64_t *total, roster_v1_PageInfo *page,
+                                          roster_client *c, const roster_call_options *o,
                                           const roster_v1_ListUsersRequest *req, roster_user_fn fn,
                                           void *fn_arg, roster_done_fn done, void *arg);
 int roster_client_create_tenant_async(roster_v1_Tenant *out, roster_client *c,
@@ -361,7 +373,8 @@ int roster_client_batch_get_tenants_async(roster_v1_Tenant *tenants, bool *found
                                           size_t n, bool include_user_count, roster_done_fn done,
                                           void *arg);
 int roster_client_list_tenants_async(roster_v1_Tenant *tenants, size_t *count, int64_t *total,
-                                     roster_client *c, const roster_call_options *o,
+                                     roster_v1_PageInfo *page, roster_client *c,
+                                     const roster_call_options *o,
                                      const roster_v1_ListTenantsRequest *req, size_t cap,
                                      roster_done_fn done, void *arg);
 int roster_client_health_async(roster_v1_HealthResponse *out, roster_client *c,

@@ -18,6 +18,7 @@
 #define ROSTER_MAX_BATCH         1000  /* ids in one batch get */
 #define ROSTER_DEFAULT_PAGE      20
 #define ROSTER_MAX_PAGE          1000
+#define ROSTER_MAX_CURSOR        512 /* characters of a list cursor (after, end_cursor) */
 #define ROSTER_MAX_RPC_MESSAGE   (4u * 1024u * 1024u) /* nng recv limit, bytes */
 
 /* The reply limit: the most bytes of one reply message. Every client sets

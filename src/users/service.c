@@ -125,13 +125,22 @@ static size_t varint_put(uint8_t *p, uint64_t v)
 }
 
 /* A ListUsersResponse assembled from stored record encodings: total_count
- * (field 1) then each user (field 2), each cut to `mask` when lens is set
- * (lens[i]: record i's masked length). */
+ * (field 1), each user (field 2), each cut to `mask` when lens is set
+ * (lens[i]: record i's masked length), then page_info (field 3:
+ * has_next_page, and end_cursor when the page has one). */
 typedef struct list_body {
     const store_page *page;
     const size_t *lens;
     uint64_t mask;
 } list_body;
+
+/* Bytes of a PageInfo with has_next_page and, when has_cursor, an
+ * end_cursor of cn bytes. */
+static size_t page_info_len(size_t cn, bool has_cursor)
+{
+    uint8_t head[10];
+    return 2 + (has_cursor ? 1 + varint_put(head, cn) + cn : 0);
+}
 
 static void list_fill(void *arg, uint8_t *buf)
 {
@@ -152,6 +161,16 @@ static void list_fill(void *arg, uint8_t *buf)
         size_t w;
         field_mask_encoded(&w, buf + n, page->items[i].data, page->items[i].len, b->mask);
         n += w;
+    }
+    size_t cn = page->end_cursor ? strlen(page->end_cursor) : 0;
+    buf[n++] = 0x1a;
+    n += varint_put(buf + n, page_info_len(cn, page->end_cursor != NULL));
+    buf[n++] = 0x08;
+    buf[n++] = page->has_next_page ? 1 : 0;
+    if (page->end_cursor) {
+        buf[n++] = 0x12;
+        n += varint_put(buf + n, cn);
+        memcpy(buf + n, page->end_cursor, cn);
     }
 }
 
@@ -182,6 +201,9 @@ static int list_users_raw(rpc_call *call, store_rtxn *rx, const roster_uuid *sco
         }
         size += 1 + varint_put(head, len) + len;
     }
+    size_t info =
+        page_info_len(page.end_cursor ? strlen(page.end_cursor) : 0, page.end_cursor != NULL);
+    size += 1 + varint_put(head, info) + info;
     if (size > ROSTER_MAX_REPLY_BODY)
         return rpc_reply_limit_fail(d, size);
     b.page = &page;

@@ -201,7 +201,8 @@ static int64_t users_in(roster_client *c, const char *tenant)
     roster_pb_str(&lr.filter.tenant_id.equal_to, tenant);
     lr.has_limit = true;
     lr.limit = 0;
-    ck_assert_int_eq(roster_client_list_users(NULL, &n, &total, &st, c, NULL, &lr, 0), ROSTER_E_OK);
+    ck_assert_int_eq(roster_client_list_users(NULL, &n, &total, NULL, &st, c, NULL, &lr, 0),
+                     ROSTER_E_OK);
     return total;
 }
 
@@ -225,7 +226,7 @@ static void setup_records(roster_client *lib, roster_v1_Tenant *t, roster_v1_Use
         lr.filter.has_reference = true;
         roster_pb_str(&lr.filter.reference.equal_to, "retry");
         size_t n = 0;
-        err = roster_client_list_tenants(t, &n, NULL, &st, lib, NULL, &lr, 1);
+        err = roster_client_list_tenants(t, &n, NULL, NULL, &st, lib, NULL, &lr, 1);
         ck_assert_uint_eq(n, 1);
     }
     ck_assert_msg(err == ROSTER_E_OK, "create tenant: %s", st.message);
@@ -243,7 +244,7 @@ static void setup_records(roster_client *lib, roster_v1_Tenant *t, roster_v1_Use
         lr.filter.has_reference = true;
         roster_pb_str(&lr.filter.reference.equal_to, "reader");
         size_t n = 0;
-        err = roster_client_list_users(u, &n, NULL, &st, lib, NULL, &lr, 1);
+        err = roster_client_list_users(u, &n, NULL, NULL, &st, lib, NULL, &lr, 1);
         ck_assert_uint_eq(n, 1);
     }
     ck_assert_msg(err == ROSTER_E_OK, "create user: %s", st.message);

@@ -290,7 +290,7 @@ START_TEST(tenant_methods)
     roster_v1_ListTenantsRequest lr = roster_v1_ListTenantsRequest_init_zero;
     lr.has_limit = true;
     lr.limit = 50;
-    ck_assert_int_eq(roster_client_list_tenants(page, &n, &total, &st, c, NULL, &lr, 50),
+    ck_assert_int_eq(roster_client_list_tenants(page, &n, &total, NULL, &st, c, NULL, &lr, 50),
                      ROSTER_E_OK);
     ck_assert_uint_ge(n, 1);
     ck_assert_int_ge(total, (int64_t)n);
@@ -353,14 +353,155 @@ START_TEST(user_methods)
     roster_pb_str(&lr.filter.tenant_id.equal_to, t.id);
     lr.has_limit = true;
     lr.limit = 10;
-    ck_assert_int_eq(roster_client_list_users(page, &n, &total, &st, c, NULL, &lr, 10),
+    ck_assert_int_eq(roster_client_list_users(page, &n, &total, NULL, &st, c, NULL, &lr, 10),
                      ROSTER_E_OK);
     ck_assert_uint_eq(n, 2);
     ck_assert_int_eq(total, 2);
 
     /* a page larger than the caller's array */
-    ck_assert_int_eq(roster_client_list_users(page, &n, &total, &st, c, NULL, &lr, 1),
+    ck_assert_int_eq(roster_client_list_users(page, &n, &total, NULL, &st, c, NULL, &lr, 1),
                      ROSTER_E_TOO_LARGE);
+    roster_client_close(c);
+}
+END_TEST
+
+/* Cursor paging through the library and the real service: every page of 7
+ * by cursor, in the array and the streaming forms, gives the one big page's
+ * users in its order, with exact has_next_page and an end_cursor on every
+ * page that has users; a cursor under another order or with an offset, and
+ * garbage, come back INVALID_ARGUMENT naming "after". Tenants likewise. */
+struct cursor_stream {
+    const roster_v1_User *big;
+    size_t at;
+};
+
+static int on_paged_user(void *arg, size_t index, const roster_v1_User *user)
+{
+    (void)index;
+    struct cursor_stream *s = arg;
+    ck_assert_str_eq(user->id, s->big[s->at].id);
+    s->at++;
+    return 0;
+}
+
+START_TEST(cursor_paging)
+{
+    enum { USERS = 25 };
+    roster_client *c = open_client();
+    static roster_v1_Tenant t;
+    static roster_v1_User u, big[100], page[7];
+    roster_status st;
+    make_tenant(&t, c, "Pages");
+    for (int i = 0; i < USERS; i++) {
+        char tag[16];
+        snprintf(tag, sizeof tag, "p%02d", (i * 7) % USERS);
+        ck_assert_int_eq(make_user(&u, &st, c, t.id, tag), ROSTER_E_OK);
+    }
+    roster_v1_ListUsersRequest lr = roster_v1_ListUsersRequest_init_zero;
+    lr.has_filter = true;
+    lr.filter.has_tenant_id = true;
+    roster_pb_str(&lr.filter.tenant_id.equal_to, t.id);
+    lr.has_order = true;
+    lr.order.has_sort = lr.order.has_order = true;
+    lr.order.sort = roster_v1_UserSortField_USER_SORT_FIELD_LAST_NAME;
+    lr.order.order = roster_v1_SortOrder_SORT_ORDER_ASC;
+    lr.has_limit = true;
+    lr.limit = 100;
+    size_t n = 0;
+    int64_t total = 0;
+    roster_v1_PageInfo info;
+    ck_assert_int_eq(roster_client_list_users(big, &n, &total, &info, &st, c, NULL, &lr, 100),
+                     ROSTER_E_OK);
+    ck_assert_uint_eq(n, USERS);
+    ck_assert(info.has_has_next_page && !info.has_next_page && info.has_end_cursor);
+    for (size_t i = 1; i < n; i++)
+        ck_assert_str_lt(big[i - 1].last_name, big[i].last_name);
+
+    /* every page of 7 by cursor */
+    static char cursor[sizeof info.end_cursor];
+    lr.limit = 7;
+    size_t seen = 0;
+    int pages = 0;
+    for (;;) {
+        roster_pb_str(&lr.after, pages > 0 ? cursor : NULL);
+        ck_assert_int_eq(roster_client_list_users(page, &n, &total, &info, &st, c, NULL, &lr, 7),
+                         ROSTER_E_OK);
+        pages++;
+        ck_assert_int_eq(total, USERS);
+        for (size_t i = 0; i < n; i++)
+            ck_assert_str_eq(page[i].id, big[seen + i].id);
+        seen += n;
+        ck_assert(info.has_has_next_page);
+        ck_assert_int_eq(info.has_next_page, seen < USERS);
+        ck_assert_int_eq(info.has_end_cursor, n > 0);
+        if (!info.has_next_page)
+            break;
+        snprintf(cursor, sizeof cursor, "%s", info.end_cursor);
+    }
+    ck_assert_uint_eq(seen, USERS);
+    ck_assert_int_eq(pages, 4);
+    /* the page after the last one: empty, no cursor */
+    snprintf(cursor, sizeof cursor, "%s", info.end_cursor);
+    roster_pb_str(&lr.after, cursor);
+    ck_assert_int_eq(roster_client_list_users(page, &n, &total, &info, &st, c, NULL, &lr, 7),
+                     ROSTER_E_OK);
+    ck_assert(n == 0 && !info.has_next_page && !info.has_end_cursor);
+
+    /* streaming: from the first page's cursor on, in one page of 100 */
+    roster_pb_str(&lr.after, NULL);
+    ck_assert_int_eq(roster_client_list_users(page, &n, &total, &info, &st, c, NULL, &lr, 7),
+                     ROSTER_E_OK);
+    snprintf(cursor, sizeof cursor, "%s", info.end_cursor);
+    roster_pb_str(&lr.after, cursor);
+    lr.limit = 100;
+    struct cursor_stream cs = {big, 7};
+    ck_assert_int_eq(
+        roster_client_list_users_stream(&total, &info, &st, c, NULL, &lr, on_paged_user, &cs),
+        ROSTER_E_OK);
+    ck_assert_uint_eq(cs.at, USERS);
+    ck_assert(!info.has_next_page && info.has_end_cursor);
+
+    /* refused: another order, an offset, garbage */
+    lr.order.order = roster_v1_SortOrder_SORT_ORDER_DESC;
+    ck_assert_int_eq(roster_client_list_users(page, &n, &total, &info, &st, c, NULL, &lr, 100),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert(has_violation(&st, "after"));
+    lr.order.order = roster_v1_SortOrder_SORT_ORDER_ASC;
+    lr.has_offset = true;
+    lr.offset = 3;
+    ck_assert_int_eq(roster_client_list_users(page, &n, &total, &info, &st, c, NULL, &lr, 100),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert(has_violation(&st, "after"));
+    lr.offset = 0;
+    roster_pb_str(&lr.after, "AAAA-not-a-cursor_");
+    ck_assert_int_eq(roster_client_list_users(page, &n, &total, &info, &st, c, NULL, &lr, 100),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert(has_violation(&st, "after"));
+
+    /* tenants: one a page, by cursor, every tenant once */
+    static roster_v1_Tenant tall[1000], tp[1];
+    roster_v1_ListTenantsRequest tr = roster_v1_ListTenantsRequest_init_zero;
+    tr.has_limit = true;
+    tr.limit = 1000;
+    size_t tn = 0;
+    ck_assert_int_eq(roster_client_list_tenants(tall, &tn, &total, &info, &st, c, NULL, &tr, 1000),
+                     ROSTER_E_OK);
+    ck_assert_uint_gt(tn, 0);
+    tr.limit = 1;
+    size_t tseen = 0;
+    for (;;) {
+        roster_pb_str(&tr.after, tseen > 0 ? cursor : NULL);
+        ck_assert_int_eq(roster_client_list_tenants(tp, &n, &total, &info, &st, c, NULL, &tr, 1),
+                         ROSTER_E_OK);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_str_eq(tp[0].id, tall[tseen].id);
+        tseen++;
+        ck_assert_int_eq(info.has_next_page, tseen < tn);
+        if (!info.has_next_page)
+            break;
+        snprintf(cursor, sizeof cursor, "%s", info.end_cursor);
+    }
+    ck_assert_uint_eq(tseen, tn);
     roster_client_close(c);
 }
 END_TEST
@@ -617,7 +758,7 @@ START_TEST(streaming_list)
     lr.limit = 100;
     struct stream_seen s = {0, 0, true};
     int64_t total = 0;
-    ck_assert_int_eq(roster_client_list_users_stream(&total, &st, c, NULL, &lr, on_user, &s),
+    ck_assert_int_eq(roster_client_list_users_stream(&total, NULL, &st, c, NULL, &lr, on_user, &s),
                      ROSTER_E_OK);
     ck_assert_uint_eq(s.n, USERS);
     ck_assert(s.in_order);
@@ -625,8 +766,9 @@ START_TEST(streaming_list)
 
     /* the callback stops the decode */
     struct stream_seen stop = {0, 5, true};
-    ck_assert_int_eq(roster_client_list_users_stream(&total, &st, c, NULL, &lr, on_user, &stop),
-                     ROSTER_E_CANCELLED);
+    ck_assert_int_eq(
+        roster_client_list_users_stream(&total, NULL, &st, c, NULL, &lr, on_user, &stop),
+        ROSTER_E_CANCELLED);
     ck_assert_uint_eq(stop.n, 5);
 
     /* batch, streamed: the missing id arrives as an empty record */
@@ -641,8 +783,9 @@ START_TEST(streaming_list)
     /* count only */
     lr.limit = 0;
     struct stream_seen none = {0, 0, true};
-    ck_assert_int_eq(roster_client_list_users_stream(&total, &st, c, NULL, &lr, on_user, &none),
-                     ROSTER_E_OK);
+    ck_assert_int_eq(
+        roster_client_list_users_stream(&total, NULL, &st, c, NULL, &lr, on_user, &none),
+        ROSTER_E_OK);
     ck_assert_uint_eq(none.n, 0);
     ck_assert_int_eq(total, USERS);
 
@@ -653,17 +796,17 @@ START_TEST(streaming_list)
     static roster_v1_User page[USERS];
     size_t count = 0;
     lr.limit = USERS;
-    ck_assert_int_eq(
-        roster_client_list_users_async(page, &count, &total, c, NULL, &lr, USERS, list_done, &w),
-        ROSTER_E_OK);
+    ck_assert_int_eq(roster_client_list_users_async(page, &count, &total, NULL, c, NULL, &lr, USERS,
+                                                    list_done, &w),
+                     ROSTER_E_OK);
     ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
     ck_assert_uint_eq(count, USERS);
     ck_assert_int_eq(total, USERS);
     ck_assert_str_eq(page[0].tenant_id, t.id);
     struct stream_seen as = {0, 0, true};
-    ck_assert_int_eq(
-        roster_client_list_users_stream_async(&total, c, NULL, &lr, on_user, &as, list_done, &w),
-        ROSTER_E_OK);
+    ck_assert_int_eq(roster_client_list_users_stream_async(&total, NULL, c, NULL, &lr, on_user, &as,
+                                                           list_done, &w),
+                     ROSTER_E_OK);
     ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
     ck_assert_uint_eq(as.n, USERS);
     ck_assert(as.in_order);
@@ -674,7 +817,7 @@ START_TEST(streaming_list)
     roster_v1_ListTenantsRequest tr = roster_v1_ListTenantsRequest_init_zero;
     size_t tn = 0;
     static roster_v1_Tenant tp[100];
-    ck_assert_int_eq(roster_client_list_tenants(tp, &tn, &total, &st, c, NULL, &tr, 100),
+    ck_assert_int_eq(roster_client_list_tenants(tp, &tn, &total, NULL, &st, c, NULL, &tr, 100),
                      ROSTER_E_OK);
     ck_assert_uint_ge(tn, 1);
     roster_client_close(c);
@@ -766,7 +909,7 @@ START_TEST(async_forms)
     size_t n = 0;
     int64_t total = 0;
     ck_assert_int_eq(
-        roster_client_list_tenants_async(tl, &n, &total, c, NULL, &lt, 50, list_done, &w),
+        roster_client_list_tenants_async(tl, &n, &total, NULL, c, NULL, &lt, 50, list_done, &w),
         ROSTER_E_OK);
     ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
     ck_assert_uint_eq(n, 1);
@@ -782,8 +925,9 @@ START_TEST(async_forms)
     /* tenant streams */
     roster_status rs;
     struct stream_seen sl = {0, 0, true};
-    ck_assert_int_eq(roster_client_list_tenants_stream(&total, &rs, c, NULL, &lt, on_tenant, &sl),
-                     ROSTER_E_OK);
+    ck_assert_int_eq(
+        roster_client_list_tenants_stream(&total, NULL, &rs, c, NULL, &lt, on_tenant, &sl),
+        ROSTER_E_OK);
     ck_assert_uint_eq(sl.n, 1);
     struct stream_seen sb = {0, 0, true};
     ck_assert_int_eq(
@@ -1085,7 +1229,7 @@ START_TEST(field_masks_and_reply_limit)
     lr.limit = 1000;
     size_t n = 0;
     int64_t total = 0;
-    int err = roster_client_list_users_stream(&total, &st, c, NULL, &lr, on_masked_user, &n);
+    int err = roster_client_list_users_stream(&total, NULL, &st, c, NULL, &lr, on_masked_user, &n);
     ck_assert_int_eq(st.code, ROSTER_STATUS_RESOURCE_EXHAUSTED);
     ck_assert_int_eq(err, roster_err_from_status(ROSTER_STATUS_RESOURCE_EXHAUSTED));
     ck_assert_msg(has_violation(&st, ROSTER_REPLY_LIMIT_FIELD), "%s", st.message);
@@ -1099,8 +1243,9 @@ START_TEST(field_masks_and_reply_limit)
 
     /* The page by id only: every user. */
     o.field_mask = ROSTER_FIELD(roster_v1_User_id_tag);
-    ck_assert_int_eq(roster_client_list_users_stream(&total, &st, c, &o, &lr, on_masked_user, &n),
-                     ROSTER_E_OK);
+    ck_assert_int_eq(
+        roster_client_list_users_stream(&total, NULL, &st, c, &o, &lr, on_masked_user, &n),
+        ROSTER_E_OK);
     ck_assert_uint_eq(n, USERS);
     ck_assert_int_eq(total, USERS);
     roster_client_close(c);
@@ -1115,6 +1260,7 @@ static TCase *transport_case(const char *name, void (*setup)(void))
     tcase_add_test(tc, health_and_stats);
     tcase_add_test(tc, tenant_methods);
     tcase_add_test(tc, user_methods);
+    tcase_add_test(tc, cursor_paging);
     tcase_add_test(tc, status_paths);
     tcase_add_test(tc, async_many_in_flight);
     tcase_add_test(tc, streaming_list);

@@ -13,6 +13,7 @@
 #include "envelope.h"
 #include "roster.pb-c.h"
 #include "roster_client.h"
+#include "roster_limits.h"
 
 static void hexdump(const char *name, const uint8_t *b, size_t n)
 {
@@ -664,6 +665,72 @@ START_TEST(method_table_matches_proto)
 }
 END_TEST
 
+/* ------------------------------------------------------------ cursor paging */
+
+#define CURSOR_TEXT "AZFNWJREDzujAXBhZ2UxOEBwYWdlcy5pbwABoj17yuhwVakLLnRjp7qCjuj6qQ"
+
+/* after on both list requests and page_info on both replies: the same
+ * bytes from either side, and each side reads the other's. */
+START_TEST(cursor_fields)
+{
+    static uint8_t a[4096], b[4096];
+    Roster__V1__ListUsersRequest c = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    c.has_limit = true;
+    c.limit = 7;
+    c.after = CURSOR_TEXT;
+    roster_v1_ListUsersRequest p = roster_v1_ListUsersRequest_init_zero;
+    p.has_limit = true;
+    p.limit = 7;
+    roster_pb_str(&p.after, CURSOR_TEXT);
+    size_t na = pack_c(&c.base, a, sizeof a);
+    size_t nb = pack_nanopb(roster_v1_ListUsersRequest_fields, &p, b, sizeof b);
+    expect_bytes("nanopb list_users_request with after", b, nb, a, na);
+    Roster__V1__ListUsersRequest *d = roster__v1__list_users_request__unpack(NULL, nb, b);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(d->after, CURSOR_TEXT);
+    roster__v1__list_users_request__free_unpacked(d, NULL);
+
+    Roster__V1__ListTenantsRequest ct = ROSTER__V1__LIST_TENANTS_REQUEST__INIT;
+    ct.after = CURSOR_TEXT;
+    roster_v1_ListTenantsRequest pt = roster_v1_ListTenantsRequest_init_zero;
+    roster_pb_str(&pt.after, CURSOR_TEXT);
+    na = pack_c(&ct.base, a, sizeof a);
+    nb = pack_nanopb(roster_v1_ListTenantsRequest_fields, &pt, b, sizeof b);
+    expect_bytes("nanopb list_tenants_request with after", b, nb, a, na);
+
+    /* replies: protobuf-c writes, nanopb reads; and the other way round */
+    Roster__V1__PageInfo info = ROSTER__V1__PAGE_INFO__INIT;
+    info.has_has_next_page = true;
+    info.has_next_page = true;
+    info.end_cursor = CURSOR_TEXT;
+    Roster__V1__ListUsersResponse r = ROSTER__V1__LIST_USERS_RESPONSE__INIT;
+    r.has_total_count = true;
+    r.total_count = 99;
+    r.page_info = &info;
+    na = pack_c(&r.base, a, sizeof a);
+    roster_v1_ListUsersResponse pr = roster_v1_ListUsersResponse_init_zero;
+    pb_istream_t is = pb_istream_from_buffer(a, na);
+    ck_assert(pb_decode(&is, roster_v1_ListUsersResponse_fields, &pr));
+    ck_assert(pr.has_page_info && pr.page_info.has_has_next_page && pr.page_info.has_next_page);
+    ck_assert(pr.page_info.has_end_cursor);
+    ck_assert_str_eq(pr.page_info.end_cursor, CURSOR_TEXT);
+    ck_assert_uint_ge(sizeof pr.page_info.end_cursor, ROSTER_MAX_CURSOR + 1);
+    nb = pack_nanopb(roster_v1_ListUsersResponse_fields, &pr, b, sizeof b);
+    expect_bytes("nanopb list_users_response with page_info", b, nb, a, na);
+
+    Roster__V1__ListTenantsResponse rt = ROSTER__V1__LIST_TENANTS_RESPONSE__INIT;
+    info.has_next_page = false;
+    info.end_cursor = NULL;
+    rt.page_info = &info;
+    na = pack_c(&rt.base, a, sizeof a);
+    roster_v1_ListTenantsResponse prt = roster_v1_ListTenantsResponse_init_zero;
+    is = pb_istream_from_buffer(a, na);
+    ck_assert(pb_decode(&is, roster_v1_ListTenantsResponse_fields, &prt));
+    ck_assert(prt.has_page_info && prt.page_info.has_has_next_page);
+    ck_assert(!prt.page_info.has_next_page && !prt.page_info.has_end_cursor);
+}
+END_TEST
+
 static Suite *wire_suite(void)
 {
     Suite *s = suite_create("client_wire");
@@ -677,6 +744,7 @@ static Suite *wire_suite(void)
     tcase_add_test(tc, reply_envelope_with_violations);
     tcase_add_test(tc, reply_envelope_ok_body_and_garbage);
     tcase_add_test(tc, list_users_response);
+    tcase_add_test(tc, cursor_fields);
     tcase_add_test(tc, batch_get_users_response);
     tcase_add_test(tc, method_table_matches_proto);
     suite_add_tcase(s, tc);

@@ -339,3 +339,52 @@ test('/healthz, /readyz and /metrics', async () => {
   assert.ok(metricSum(m.text, 'roster_gateway_requests_total', { operation: 'query', outcome: 'field_errors' }) >= 1);
   assert.ok(metricSum(m.text, 'roster_gateway_upstream_rpc_errors_total', { method: 'GetUser', status: 'NOT_FOUND' }) >= 1);
 });
+
+test('cursor paging: users and tenants walked by after/pageInfo match one big page', async () => {
+  for (let i = 0; i < 7; i++)
+    ok(await s.gql(`mutation($u: UserCreateDto!) { createUser(user: $u) { id } }`, {
+      u: { email: `cursor${i}@example.com`, reference: `cursor-${i}`, firstName: `C${i % 3}` },
+    }));
+  for (const order of [
+    { order: 'DESC', sort: 'CREATED_AT' },
+    { order: 'ASC', sort: 'EMAIL' },
+    { order: 'DESC', sort: 'FIRST_NAME' },
+  ]) {
+    const all = ok(await s.gql(`query($o: UserOrderArgType) { users(limit: 1000, order: $o) { totalCount data { id } pageInfo { hasNextPage endCursor } } }`, { o: order })).users;
+    assert.equal(all.pageInfo.hasNextPage, false);
+    const seen = [];
+    let after = null;
+    for (let guard = 0; guard < 100; guard++) {
+      const p = ok(await s.gql(`query($o: UserOrderArgType, $a: String) { users(limit: 3, order: $o, after: $a) { totalCount data { id } pageInfo { hasNextPage endCursor } } }`, { o: order, a: after })).users;
+      assert.equal(p.totalCount, all.totalCount, 'totalCount stays exact on every page');
+      seen.push(...p.data.map((u) => u.id));
+      if (!p.pageInfo.hasNextPage) break;
+      assert.ok(p.pageInfo.endCursor, 'a page with a next page has an endCursor');
+      after = p.pageInfo.endCursor;
+    }
+    assert.deepEqual(seen, all.data.map((u) => u.id), `every user once, in order (${order.sort} ${order.order})`);
+  }
+  const first = ok(await s.gql(`{ users(limit: 2) { pageInfo { endCursor } } }`)).users.pageInfo.endCursor;
+  // With an offset, another order, another filter, or not a cursor: BAD_USER_INPUT naming after.
+  for (const [q, v] of [
+    [`query($a: String) { users(limit: 2, offset: 1, after: $a) { data { id } } }`, { a: first }],
+    [`query($a: String) { users(limit: 2, order: {order: ASC, sort: EMAIL}, after: $a) { data { id } } }`, { a: first }],
+    [`query($a: String) { users(limit: 2, filter: {active: {equalTo: true}}, after: $a) { data { id } } }`, { a: first }],
+    [`query($a: String) { users(after: $a) { data { id } } }`, { a: 'not-a-cursor' }],
+    [`query($a: String) { users(after: $a) { data { id } } }`, { a: first.slice(0, -2) }],
+  ]) {
+    const r = await s.gql(q, v);
+    assert.equal(r.body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', r.text);
+    assert.equal(r.body.errors[0].extensions.field, 'after', r.text);
+  }
+  // Tenants: the empty page has no endCursor and no next page.
+  const t = ok(await s.gql(`{ tenants(limit: 1) { totalCount data { id } pageInfo { hasNextPage endCursor } } }`)).tenants;
+  if (t.totalCount > 1) {
+    assert.equal(t.pageInfo.hasNextPage, true);
+    const t2 = ok(await s.gql(`query($a: String) { tenants(limit: 1000, after: $a) { data { id } pageInfo { hasNextPage } } }`, { a: t.pageInfo.endCursor })).tenants;
+    assert.equal(t2.data.length, t.totalCount - 1);
+    assert.equal(t2.pageInfo.hasNextPage, false);
+  }
+  const none = ok(await s.gql(`{ users(filter: {email: {equalTo: "nobody@nowhere.example"}}) { data { id } pageInfo { hasNextPage endCursor } } }`)).users;
+  assert.deepEqual(none.pageInfo, { hasNextPage: false, endCursor: null });
+});

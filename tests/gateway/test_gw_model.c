@@ -342,6 +342,7 @@ static const struct {
     {"TenantModel", &roster__v1__tenant__descriptor, NULL, true},
     {"UserPageModel", &roster__v1__list_users_response__descriptor, NULL, true},
     {"TenantPageModel", &roster__v1__list_tenants_response__descriptor, NULL, true},
+    {"PageInfo", &roster__v1__page_info__descriptor, NULL, true},
     {"UserCreateDto", &roster__v1__create_user_request__descriptor, NULL, false},
     {"UserUpdateDto", &roster__v1__update_user_request__descriptor, NULL, false},
     {"TenantCreateDto", &roster__v1__create_tenant_request__descriptor, NULL, false},

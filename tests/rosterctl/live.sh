@@ -370,6 +370,81 @@ has "$T/out" "iLike"
 expect 0 "$CTL" --help
 has "$T/out" "Exit codes"
 
+# ---- cursor paging: --after, and --all walking every page by cursor
+i=0
+while [ $i -lt 23 ]; do
+    c users create --reference "page$i" --email "page$i@pages.io" --tenant-id "$TA" >/dev/null ||
+        fail "users create page$i"
+    i=$((i + 1))
+done
+P="--filter email~%@pages.io --order email:asc"
+# shellcheck disable=SC2086
+expect 0 c --json users list $P --limit 1000
+has "$T/out" '^{"totalCount":23,"data":\[{"id":'
+has "$T/out" '"pageInfo":{"hasNextPage":false,"endCursor":"[A-Za-z0-9_-]*"}}$'
+cp "$T/out" "$T/big.json"
+# every page of 4 by cursor prints the same object as the one big page
+# shellcheck disable=SC2086
+expect 0 c --json users list $P --all --limit 4
+cmp -s "$T/out" "$T/big.json" || { cat "$T/out" "$T/big.json" >&2; fail "--all --json differs"; }
+# shellcheck disable=SC2086
+expect 0 c users list $P --all --limit 5
+has "$T/out" "^23 of 23 users (every page, 5 by cursor)$"
+[ "$(grep -c "@pages.io" "$T/out")" -eq 23 ] || fail "--all table: $(grep -c "@pages.io" "$T/out") rows"
+# one page, then the next one after its cursor
+# shellcheck disable=SC2086
+expect 0 c --json users list $P --limit 5
+has "$T/out" '"pageInfo":{"hasNextPage":true,"endCursor":"'
+CUR=$(sed -n 's/.*"endCursor":"\([^"]*\)".*/\1/p' "$T/out")
+[ -n "$CUR" ] || fail "no endCursor"
+# shellcheck disable=SC2086
+expect 0 c --json users list $P --limit 5 --after "$CUR"
+# (bytewise: page0 page10 page11 page12 page13, then page14)
+has "$T/out" '^{"totalCount":23,"data":\[{"id":"[^"]*","reference":"page14"'
+hasnt "$T/out" '"email":"page13@pages.io"'
+# shellcheck disable=SC2086
+expect 0 c users list $P --limit 5
+has "$T/out" "^5 of 23 users (offset 0)$"
+has "$T/out" "^next page: --after $CUR$"
+# the rest from the cursor on, every page
+# shellcheck disable=SC2086
+expect 0 c users list $P --all --limit 7 --after "$CUR"
+has "$T/out" "^18 of 23 users (every page, 3 by cursor)$"
+# refused: another order or filter, an offset, garbage, --all with --offset or --limit 0
+expect 4 c users list --filter 'email~%@pages.io' --order email:desc --after "$CUR"
+has "$T/err" "after belongs to another query"
+expect 4 c --json users list --filter 'email~%@pages.io' --after "$CUR"
+has "$T/err" '"field":"after"'
+# shellcheck disable=SC2086
+expect 4 c users list $P --after "$CUR" --offset 2
+has "$T/err" "non-zero offset"
+# shellcheck disable=SC2086
+expect 4 c users list $P --after "not-a-cursor"
+has "$T/err" "after is not a cursor"
+# shellcheck disable=SC2086
+expect 2 c users list $P --all --offset 3
+has "$T/err" "start it with --after"
+# shellcheck disable=SC2086
+expect 2 c users list $P --all --limit 0
+has "$T/err" "page size"
+# a writer key walks its own tenant; an admin's cursor is not its query
+expect 0 c keys create --name pager --role writer --tenant "$TA"
+PAGER=$(sed -n 's/^secret  *//p' "$T/out")
+# shellcheck disable=SC2086
+expect 0 nokey "$CTL" --data "$D" --key "$PAGER" --json users list $P --all --limit 6
+cmp -s "$T/out" "$T/big.json" && fail "a writer's cursors are the admin's"
+has "$T/out" '^{"totalCount":23,'
+# shellcheck disable=SC2086
+expect 4 nokey "$CTL" --data "$D" --key "$PAGER" users list $P --after "$CUR"
+has "$T/err" "another query"
+# tenants: every page of one by cursor is the one big page
+expect 0 c --json tenants list --order name:asc --limit 1000
+cp "$T/out" "$T/big.json"
+expect 0 c --json tenants list --order name:asc --all --limit 1
+cmp -s "$T/out" "$T/big.json" || { cat "$T/out" "$T/big.json" >&2; fail "tenants --all differs"; }
+expect 0 c tenants list --all --limit 1 --user-count
+has "$T/out" "^2 of 2 tenants (every page, 2 by cursor)$"
+
 # ---- the daemon stops cleanly; then the service is unavailable.
 kill -TERM "$PID"
 set +e

@@ -1,6 +1,7 @@
 /* Differential test: thousands of random creates, updates (in batches that
  * commit or abort) and list queries run against the store and against a
- * naive in-memory model; every result, page and totalCount must agree.
+ * naive in-memory model; every result, page, totalCount and page info must
+ * agree, and so must the pages reached by cursor from a page's end.
  * Seeded and deterministic (ROSTER_DIFF_SEED overrides the seed). */
 #include "store_fixture.h"
 
@@ -851,6 +852,52 @@ static void print_issue(void *ctx, const store_issue *is)
     fprintf(stderr, "verify: %d %s %s %s\n", is->kind, is->db, is->id, is->message);
 }
 
+static int cursor_walks, cursor_pages;
+
+/* Checks a page's info: has_next_page exact, end_cursor iff it has records. */
+static void info_same(const Roster__V1__ListUsersResponse *resp, bool has_next)
+{
+    ck_assert_ptr_nonnull(resp->page_info);
+    ck_assert(resp->page_info->has_has_next_page);
+    ck_assert_int_eq(resp->page_info->has_next_page, has_next);
+    if (resp->n_users > 0)
+        ck_assert_ptr_nonnull(resp->page_info->end_cursor);
+    else
+        ck_assert_ptr_null(resp->page_info->end_cursor);
+}
+
+/* Follows cursors from `cursor` (the end of a page that ended before
+ * matches[from]) for at most `pages` pages of random sizes, or to the end
+ * when pages < 0: every page must be the next records of matches[0..n). */
+static void walk_on(store_rtxn *r, const mquery *q, const Roster__V1__ListUsersRequest *req,
+                    const muser *const *matches, int n, int from, const char *cursor, int pages)
+{
+    Roster__V1__ListUsersRequest next = *req;
+    next.has_offset = rn(2); /* an explicit offset 0 goes with a cursor */
+    next.offset = 0;
+    cursor_walks++;
+    for (; cursor != NULL && pages != 0; pages--) {
+        next.after = (char *)cursor;
+        next.has_limit = 1;
+        next.limit = pages < 0 ? 40 + rn(200) : 1 + rn(30);
+        Roster__V1__ListUsersResponse *resp;
+        roster_err_detail d = {0};
+        int err = store_user_list(r, q->scope >= 0 ? &tenant_uuid[q->scope] : NULL, &next,
+                                  &fx_arena, &resp, &d);
+        ck_assert_msg(err == ROSTER_E_OK, "list after a cursor failed: %d %s %s", err, d.field,
+                      d.message);
+        ck_assert_int_eq(resp->total_count, n);
+        int want = n - from < next.limit ? n - from : next.limit;
+        ck_assert_int_eq((int)resp->n_users, want);
+        for (int i = 0; i < want; i++)
+            user_same(matches[from + i], resp->users[i]);
+        from += want;
+        info_same(resp, from < n);
+        cursor = resp->page_info->end_cursor;
+        cursor_pages++;
+    }
+}
+
 static void run_query(store_rtxn *r)
 {
     mquery q = random_query();
@@ -898,6 +945,11 @@ static void run_query(store_rtxn *r)
     ck_assert_int_eq((int)resp->n_users, want);
     for (int i = 0; i < want; i++)
         user_same(matches[offset + i], resp->users[i]);
+    info_same(resp, offset + want < n);
+    /* From the page's end on by cursor: a few pages, or now and then all. */
+    if (want > 0 && rn(3) == 0)
+        walk_on(r, &q, req, matches, n, offset + want, resp->page_info->end_cursor,
+                rn(20) == 0 ? -1 : 1 + rn(3));
 }
 
 START_TEST(random_operations_match_model)
@@ -945,9 +997,13 @@ START_TEST(random_operations_match_model)
         }
         roster_arena_reset(&fx_arena);
     }
+    fprintf(stderr, "store_diff: %d writes, %d queries, %d cursor walks, %d pages by cursor\n",
+            writes, queries, cursor_walks, cursor_pages);
     ck_assert_int_gt(n_model, 1000);
     ck_assert_int_gt(writes, 4000);
     ck_assert_int_gt(queries, 2000);
+    ck_assert_int_gt(cursor_walks, 400);
+    ck_assert_int_gt(cursor_pages, 1000);
     store_rtxn *r;
     ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
     uint64_t issues = 1;

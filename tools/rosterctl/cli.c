@@ -31,6 +31,17 @@ static const ctl_opt_spec no_opts[] = {{NULL}};
 
 static const ctl_opt_spec users_get_opts[] = {FIELDS_OPT("user"), {NULL}};
 
+#define LIST_PAGING_OPTS                                                                           \
+    {"limit", CTL_OPT_VALUE, false, "N",                                                           \
+     "page size, 0..1000 (default 20; 0 gives the count; with --all 1..1000, default 1000)"},      \
+        {"offset", CTL_OPT_VALUE, false, "N", "records to skip (default 0)"},                      \
+        {"after", CTL_OPT_VALUE, false, "CURSOR",                                                  \
+         "the page right after this cursor (a page's endCursor, same filter and order)"},          \
+    {                                                                                              \
+        "all", CTL_OPT_FLAG, false, NULL,                                                          \
+            "every page, walked by cursor and printed as each arrives"                             \
+    }
+
 static const ctl_opt_spec users_list_opts[] = {
     {"filter", CTL_OPT_VALUE, true, "EXPR", "condition, see the filter syntax below"},
     {"search", CTL_OPT_VALUE, false, "KEY:VALUE",
@@ -38,8 +49,7 @@ static const ctl_opt_spec users_list_opts[] = {
     {"order", CTL_OPT_VALUE, false, "FIELD[:asc|desc]",
      "active|createdAt|email|firstName|lastName|locale|phone|timezone|updatedAt "
      "(default createdAt:desc; direction defaults to asc)"},
-    {"limit", CTL_OPT_VALUE, false, "N", "page size, 0..1000 (default 20; 0 gives the count)"},
-    {"offset", CTL_OPT_VALUE, false, "N", "records to skip (default 0)"},
+    LIST_PAGING_OPTS,
     FIELDS_OPT("user"),
     {NULL}};
 
@@ -78,8 +88,7 @@ static const ctl_opt_spec tenants_list_opts[] = {
     {"filter", CTL_OPT_VALUE, true, "EXPR", "condition on id|name|reference, see below"},
     {"order", CTL_OPT_VALUE, false, "FIELD[:asc|desc]",
      "createdAt|name (default createdAt:desc; direction defaults to asc)"},
-    {"limit", CTL_OPT_VALUE, false, "N", "page size, 0..1000 (default 20; 0 gives the count)"},
-    {"offset", CTL_OPT_VALUE, false, "N", "records to skip (default 0)"},
+    LIST_PAGING_OPTS,
     {"user-count", CTL_OPT_FLAG, false, NULL, "also show each tenant's user count"},
     FIELDS_OPT("tenant"),
     {NULL}};

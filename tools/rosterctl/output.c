@@ -82,14 +82,17 @@ static void pad(FILE *f, const char *s, size_t w, bool last)
         fputc(' ', f);
 }
 
-void ctl_print_table(FILE *f, const json_t *records, const char *const *columns)
+static size_t column_count(const char *const *columns)
 {
     size_t ncols = 0;
-    while (columns[ncols])
+    while (columns[ncols] && ncols < CTL_TABLE_MAX_COLUMNS)
         ncols++;
-    size_t widths[32] = {0};
-    if (ncols > 32)
-        ncols = 32;
+    return ncols;
+}
+
+void ctl_table_widths(size_t *widths, const json_t *records, const char *const *columns)
+{
+    size_t ncols = column_count(columns);
     char cell[512];
     for (size_t c = 0; c < ncols; c++)
         widths[c] = width(columns[c]);
@@ -103,15 +106,36 @@ void ctl_print_table(FILE *f, const json_t *records, const char *const *columns)
                 widths[c] = w;
         }
     }
+}
+
+void ctl_table_header(FILE *f, const char *const *columns, const size_t *widths)
+{
+    size_t ncols = column_count(columns);
     for (size_t c = 0; c < ncols; c++)
         pad(f, columns[c], widths[c], c + 1 == ncols);
     fputc('\n', f);
+}
+
+void ctl_table_row(FILE *f, const json_t *rec, const char *const *columns, const size_t *widths)
+{
+    size_t ncols = column_count(columns);
+    char cell[512];
+    for (size_t c = 0; c < ncols; c++)
+        pad(f, ctl_cell_text(cell, sizeof cell, json_object_get(rec, columns[c])), widths[c],
+            c + 1 == ncols);
+    fputc('\n', f);
+}
+
+void ctl_print_table(FILE *f, const json_t *records, const char *const *columns)
+{
+    size_t widths[CTL_TABLE_MAX_COLUMNS] = {0};
+    ctl_table_widths(widths, records, columns);
+    ctl_table_header(f, columns, widths);
+    size_t i;
+    const json_t *rec;
     json_array_foreach(records, i, rec)
     {
-        for (size_t c = 0; c < ncols; c++)
-            pad(f, ctl_cell_text(cell, sizeof cell, json_object_get(rec, columns[c])), widths[c],
-                c + 1 == ncols);
-        fputc('\n', f);
+        ctl_table_row(f, rec, columns, widths);
     }
 }
 

@@ -36,6 +36,16 @@ const char *ctl_cell_text(char *buf, size_t cap, const json_t *v);
  * columns padded to the widest cell. */
 void ctl_print_table(FILE *f, const json_t *records, const char *const *columns);
 
+/* The parts of ctl_print_table, for a table printed as its rows arrive:
+ * the widths (widths[CTL_TABLE_MAX_COLUMNS], caller's) of `columns` over
+ * `records` (at least each column's name), the header row, and one row
+ * (`rec` borrowed) padded to `widths`. Columns past the first
+ * CTL_TABLE_MAX_COLUMNS are left out. */
+#define CTL_TABLE_MAX_COLUMNS 32
+void ctl_table_widths(size_t *widths, const json_t *records, const char *const *columns);
+void ctl_table_header(FILE *f, const char *const *columns, const size_t *widths);
+void ctl_table_row(FILE *f, const json_t *rec, const char *const *columns, const size_t *widths);
+
 /* A list page: with json, {"totalCount":N,"data":[...]} on stdout;
  * otherwise a table of `columns` and "n of N <noun> (offset k)". */
 void ctl_print_page(bool json, const json_t *data, int64_t total, int32_t offset, const char *noun,

@@ -2,6 +2,7 @@
 
 #include "fields.h"
 #include "filter.h"
+#include "listing.h"
 #include "live.h"
 #include "output.h"
 #include "record.h"
@@ -81,6 +82,11 @@ int ctl_cmd_tenants_get(const ctl_args *a)
     return run_tenant_call(a, RPC_GET_TENANT, &req.base, &fields);
 }
 
+static json_t *tenant_row(const ProtobufCMessage *t, bool table, const void *ctx)
+{
+    return tenant_json((const Roster__V1__Tenant *)t, table, ctx);
+}
+
 int ctl_cmd_tenants_list(const ctl_args *a)
 {
     roster_err_detail d = {{0}};
@@ -88,11 +94,8 @@ int ctl_cmd_tenants_list(const ctl_args *a)
     ctl_order o = {0};
     ctl_fields fields = {0};
     Roster__V1__ListTenantsRequest req = ROSTER__V1__LIST_TENANTS_REQUEST__INIT;
-    ctl_live l = {0};
-    ProtobufCMessage *reply = NULL;
     roster_arena arena;
     roster_arena_init(&arena, 0, 0);
-    json_t *data = NULL;
     int code = CTL_EXIT_OK;
     int err = ROSTER_E_OK;
     for (size_t i = 0; i < a->nopts && err == ROSTER_E_OK; i++)
@@ -100,19 +103,11 @@ int ctl_cmd_tenants_list(const ctl_args *a)
             err = ctl_filter_parse(&f, &ctl_tenant_filter_fields, a->opts[i].value, &d);
     if (err == ROSTER_E_OK && ctl_args_get(a, "order"))
         err = ctl_order_parse(&o, true, ctl_args_get(a, "order"), &d);
-    if (err == ROSTER_E_OK && ctl_args_get(a, "limit")) {
-        err = ctl_parse_count(&req.limit, "limit", ctl_args_get(a, "limit"), &d);
-        req.has_limit = true;
-    }
-    if (err == ROSTER_E_OK && ctl_args_get(a, "offset")) {
-        err = ctl_parse_count(&req.offset, "offset", ctl_args_get(a, "offset"), &d);
-        req.has_offset = true;
-    }
     if (err == ROSTER_E_OK)
         err = ctl_fields_parse(&fields, &model_tenant, ctl_args_get(a, "fields"), &d);
     if (err == ROSTER_E_INVALID_ARGUMENT) {
         code = usage(a, &d);
-        goto fail;
+        goto out;
     }
     req.has_field_mask = fields.given;
     req.field_mask = fields.mask;
@@ -124,29 +119,13 @@ int ctl_cmd_tenants_list(const ctl_args *a)
         err = ctl_list_request(&req.base, &arena, &f, &o, NULL);
     if (err != ROSTER_E_OK) {
         code = ctl_live_fail(a, a->cmd->words, err, NULL);
-        goto fail;
+        goto out;
     }
-    err = ctl_live_exchange(&reply, &code, &l, a, RPC_LIST_TENANTS, &req.base, &arena);
-    if (err != ROSTER_E_OK)
-        goto fail;
-    const Roster__V1__ListTenantsResponse *page = (const Roster__V1__ListTenantsResponse *)reply;
-    data = json_array();
-    for (size_t i = 0; data != NULL && i < page->n_tenants; i++) {
-        json_t *t = tenant_json(page->tenants[i], !a->json, &fields);
-        if (t == NULL || json_array_append_new(data, t) != 0) {
-            json_decref(data);
-            data = NULL;
-        }
-    }
-    if (data == NULL) {
-        code = ctl_live_fail(a, a->cmd->words, ROSTER_E_NOMEM, NULL);
-        goto fail;
-    }
-    ctl_print_page(a->json, data, page->has_total_count ? page->total_count : 0, req.offset,
-                   "tenants", fields.given ? fields.columns : list_columns);
-fail:
-    json_decref(data);
-    ctl_live_close(&l);
+    ctl_listing l = {RPC_LIST_TENANTS, &req.base,
+                     "tenants",        fields.given ? fields.columns : list_columns,
+                     tenant_row,       &fields};
+    code = ctl_listing_run(a, &l);
+out:
     roster_arena_free(&arena);
     ctl_filter_free(&f);
     return code;

@@ -2,6 +2,7 @@
 
 #include "fields.h"
 #include "filter.h"
+#include "listing.h"
 #include "live.h"
 #include "output.h"
 #include "pbfield.h"
@@ -63,25 +64,15 @@ int ctl_cmd_users_get(const ctl_args *a)
     return run_user_call(a, RPC_GET_USER, &req.base, &fields);
 }
 
-/* Parses --limit/--offset into a list request's fields. */
-static int paging(bool *has_limit, int32_t *limit, bool *has_offset, int32_t *offset,
-                  const ctl_args *a, roster_err_detail *d)
+/* A user of a list reply as JSON, cut to the fields asked for (ctx). */
+static json_t *user_row(const ProtobufCMessage *u, bool table, const void *ctx)
 {
-    const char *v = ctl_args_get(a, "limit");
-    if (v != NULL) {
-        int err = ctl_parse_count(limit, "limit", v, d);
-        if (err != ROSTER_E_OK)
-            return err;
-        *has_limit = true;
-    }
-    v = ctl_args_get(a, "offset");
-    if (v != NULL) {
-        int err = ctl_parse_count(offset, "offset", v, d);
-        if (err != ROSTER_E_OK)
-            return err;
-        *has_offset = true;
-    }
-    return ROSTER_E_OK;
+    (void)table;
+    json_t *o = NULL;
+    if (ctl_record_json(&o, &model_user, u, false) != ROSTER_E_OK)
+        return NULL;
+    ctl_fields_trim(o, &model_user, ctx);
+    return o;
 }
 
 int ctl_cmd_users_list(const ctl_args *a)
@@ -92,14 +83,10 @@ int ctl_cmd_users_list(const ctl_args *a)
     ctl_search s = {0};
     ctl_fields fields = {0};
     Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
-    ctl_live l = {0};
-    ProtobufCMessage *reply = NULL;
     roster_arena arena;
     roster_arena_init(&arena, 0, 0);
-    json_t *data = NULL;
     int code = CTL_EXIT_OK;
     int err = ROSTER_E_OK;
-    bool has_limit = false, has_offset = false;
     for (size_t i = 0; i < a->nopts && err == ROSTER_E_OK; i++)
         if (strcmp(a->opts[i].name, "filter") == 0)
             err = ctl_filter_parse(&f, &ctl_user_filter_fields, a->opts[i].value, &d);
@@ -108,46 +95,24 @@ int ctl_cmd_users_list(const ctl_args *a)
     if (err == ROSTER_E_OK && ctl_args_get(a, "search"))
         err = ctl_search_parse(&s, ctl_args_get(a, "search"), &d);
     if (err == ROSTER_E_OK)
-        err = paging(&has_limit, &req.limit, &has_offset, &req.offset, a, &d);
-    if (err == ROSTER_E_OK)
         err = ctl_fields_parse(&fields, &model_user, ctl_args_get(a, "fields"), &d);
-    req.has_limit = has_limit;
-    req.has_offset = has_offset;
     req.has_field_mask = fields.given;
     req.field_mask = fields.mask;
     if (err == ROSTER_E_INVALID_ARGUMENT) {
         code = usage(a, &d);
-        goto fail;
+        goto out;
     }
     if (err == ROSTER_E_OK)
         err = ctl_list_request(&req.base, &arena, &f, &o, &s);
     if (err != ROSTER_E_OK) {
         code = ctl_live_fail(a, a->cmd->words, err, NULL);
-        goto fail;
+        goto out;
     }
-    err = ctl_live_exchange(&reply, &code, &l, a, RPC_LIST_USERS, &req.base, &arena);
-    if (err != ROSTER_E_OK)
-        goto fail;
-    const Roster__V1__ListUsersResponse *page = (const Roster__V1__ListUsersResponse *)reply;
-    data = json_array();
-    for (size_t i = 0; data != NULL && i < page->n_users; i++) {
-        json_t *u = NULL;
-        if (ctl_record_json(&u, &model_user, &page->users[i]->base, false) == ROSTER_E_OK)
-            ctl_fields_trim(u, &model_user, &fields);
-        if (u == NULL || json_array_append_new(data, u) != 0) {
-            json_decref(data);
-            data = NULL;
-        }
-    }
-    if (data == NULL) {
-        code = ctl_live_fail(a, a->cmd->words, ROSTER_E_NOMEM, NULL);
-        goto fail;
-    }
-    ctl_print_page(a->json, data, page->has_total_count ? page->total_count : 0, req.offset,
-                   "users", fields.given ? fields.columns : list_columns);
-fail:
-    json_decref(data);
-    ctl_live_close(&l);
+    ctl_listing l = {RPC_LIST_USERS, &req.base,
+                     "users",        fields.given ? fields.columns : list_columns,
+                     user_row,       &fields};
+    code = ctl_listing_run(a, &l);
+out:
     roster_arena_free(&arena);
     ctl_filter_free(&f);
     return code;

@@ -313,6 +313,121 @@ static const struct {
     {ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_TIMEZONE, "timezone"},
 };
 
+/* Walks the pages of req (pages of up to 1000 records) by cursor until
+ * `skip` records lie before the cursor, which it copies to `out` (arena
+ * text; NULL when the walk ended first). Counts the pages walked. */
+static int walk_to(char **out, size_t *pages, store *s, const Roster__V1__ListUsersRequest *req,
+                   int64_t skip, roster_arena *arena)
+{
+    Roster__V1__ListUsersRequest w = *req;
+    w.has_offset = 0;
+    w.after = NULL;
+    w.has_limit = 1;
+    int64_t seen = 0;
+    int err = ROSTER_E_OK;
+    *out = NULL;
+    roster_arena scratch;
+    roster_arena_init(&scratch, 64 * 1024, 0);
+    while (err == ROSTER_E_OK && seen < skip) {
+        store_rtxn *r;
+        if ((err = store_read_begin(s, &r)) != ROSTER_E_OK)
+            break;
+        w.limit = skip - seen < 1000 ? (int32_t)(skip - seen) : 1000;
+        store_page page;
+        roster_err_detail d = {0};
+        err = store_user_list_raw(r, NULL, &w, &scratch, &page, &d);
+        if (err == ROSTER_E_OK && page.end_cursor == NULL)
+            err = ROSTER_E_NOT_FOUND;
+        if (err == ROSTER_E_OK) {
+            seen += (int64_t)page.n;
+            (*pages)++;
+            size_t n = strlen(page.end_cursor) + 1;
+            char *c = roster_arena_alloc(arena, n);
+            if (c == NULL)
+                err = ROSTER_E_NOMEM;
+            else
+                w.after = *out = memcpy(c, page.end_cursor, n);
+        }
+        store_read_end(r);
+        roster_arena_reset(&scratch);
+    }
+    roster_arena_free(&scratch);
+    return err;
+}
+
+/* Cursor paging: for every order over all users and over one tenant
+ * ({tenantId: X}), a page of 20 at offset 0, at offset 1,000 and at the
+ * middle, then the page of 20 after a cursor reached by walking to the
+ * middle and to the last 20 records (that one page timed, after the walk). */
+static int cursor_pages(const bench_config *cfg, store *s, const char *tenant_text)
+{
+    int err = ROSTER_E_OK;
+    char label[160];
+    roster_arena arena;
+    roster_arena_init(&arena, 4096, 0);
+    printf("\ncursor paging, pages of 20 (deactivated users left out, exact totalCount):\n");
+    for (size_t i = 0; i < sizeof sorts / sizeof sorts[0] && err == ROSTER_E_OK; i++) {
+        for (int scoped = 0; scoped < 2 && err == ROSTER_E_OK; scoped++) {
+            Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+            Roster__V1__UserOrder o = ROSTER__V1__USER_ORDER__INIT;
+            Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+            Roster__V1__IdFilter tf = ROSTER__V1__ID_FILTER__INIT;
+            tf.equal_to = (char *)tenant_text;
+            f.tenant_id = &tf;
+            o.has_sort = o.has_order = 1;
+            o.sort = sorts[i].f;
+            o.order = i % 2 ? ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC
+                            : ROSTER__V1__SORT_ORDER__SORT_ORDER_DESC;
+            req.order = &o;
+            req.filter = scoped ? &f : NULL;
+            req.has_limit = 1;
+            req.limit = 0;
+            store_rtxn *r;
+            store_page page;
+            if ((err = store_read_begin(s, &r)) != ROSTER_E_OK)
+                break;
+            err = store_user_list_raw(r, NULL, &req, &arena, &page, NULL);
+            store_read_end(r);
+            if (err != ROSTER_E_OK)
+                break;
+            int64_t total = page.total_count;
+            const char *what = scoped ? "one tenant" : "all";
+            const char *dir = i % 2 ? "ASC " : "DESC";
+            req.limit = 20;
+            req.has_offset = 1;
+            int32_t offs[] = {0, 1000, (int32_t)(total / 2)};
+            const char *names[] = {"first page", "offset 1000", "offset middle"};
+            for (int k = 0; k < 3 && err == ROSTER_E_OK; k++) {
+                req.offset = offs[k];
+                snprintf(label, sizeof label, "%-9s %s %-10s %-22s", sorts[i].name, dir, what,
+                         names[k]);
+                err = time_list(s, label, NULL, &req, k == 2 ? cfg->scans : cfg->pages, false);
+            }
+            req.has_offset = 0;
+            int64_t at[] = {total / 2, total > 20 ? total - 20 : 0};
+            const char *cnames[] = {"cursor at the middle", "cursor at the end"};
+            for (int k = 0; k < 2 && err == ROSTER_E_OK; k++) {
+                char *cur = NULL;
+                size_t pages = 0;
+                int64_t t0 = roster_mono_ns();
+                if ((err = walk_to(&cur, &pages, s, &req, at[k], &arena)) != ROSTER_E_OK)
+                    break;
+                double walk_ms = (double)(roster_mono_ns() - t0) / 1e6;
+                req.after = cur;
+                snprintf(label, sizeof label, "%-9s %s %-10s %-22s", sorts[i].name, dir, what,
+                         cnames[k]);
+                err = time_list(s, label, NULL, &req, cfg->pages, false);
+                printf("          (walked %lld records in %zu pages by cursor: %.1f ms)\n",
+                       (long long)at[k], pages, walk_ms);
+                req.after = NULL;
+            }
+            roster_arena_reset(&arena);
+        }
+    }
+    roster_arena_free(&arena);
+    return err;
+}
+
 static int lists(const bench_config *cfg, store *s, const char *tenant_text)
 {
     roster_uuid tenant;
@@ -473,7 +588,8 @@ int bench_run(const bench_config *cfg)
     if ((err = raw_gets(cfg, bkeys, cfg->gets, "reference")) != ROSTER_E_OK ||
         (err = open_store(cfg, false, &s)) != ROSTER_E_OK)
         goto out;
-    err = lists(cfg, s, tenants[0]);
+    if (cfg->cursors_only || (err = lists(cfg, s, tenants[0])) == ROSTER_E_OK)
+        err = cursor_pages(cfg, s, tenants[0]);
 out:
     store_close(s);
     free(tenants);

@@ -11,7 +11,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: storebench --dir DIR [--users N] [--tenants N] [--batch N]\n"
                     "                  [--gets N] [--pages N] [--scans N] [--no-sync]\n"
-                    "                  [--map-mib N]\n"
+                    "                  [--map-mib N] [--cursors-only]\n"
                     "DIR must exist and be empty; the store is left there.\n");
 }
 
@@ -55,6 +55,8 @@ int main(int argc, char **argv)
             bad = num(v, &cfg.map_mib), i++;
         else if (strcmp(a, "--no-sync") == 0)
             cfg.durable = false;
+        else if (strcmp(a, "--cursors-only") == 0)
+            cfg.cursors_only = true;
         else
             bad = -1;
         if (bad) {
