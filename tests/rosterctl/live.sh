@@ -461,6 +461,16 @@ has "$T/err" '"code":"UNAVAILABLE"'
 expect 0 c --json keys create --offline --name offline-admin --role admin --expires 2h
 OFFLINE_ADMIN=$(sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' "$T/out")
 [ -n "$OFFLINE_ADMIN" ] || fail "keys create --offline printed no secret"
+# 270 users of 16 KB, loaded while the service is down: more than one
+# reply (4 MiB) holds, for the --all check over tcp below
+BLOB=$(head -c 16000 /dev/zero | tr '\0' x)
+i=0
+while [ $i -lt 270 ]; do
+    printf '{"__typename":"UserModel","reference":"big%d","email":"big%d@big.io","tenantId":"%s","customData":{"blob":"%s"}}\n' \
+        $i $i "$TB" "$BLOB"
+    i=$((i + 1))
+done >"$T/big.jsonl"
+expect 0 c load <"$T/big.jsonl"
 
 # start_daemon URL [options]: starts roster-users on $D, waits for health.
 start_daemon() {
@@ -499,6 +509,21 @@ expect 6 nokey "$CTL" --connect tcp://127.0.0.1:22101 --key "$BAD" users get "$U
 has "$T/err" "the key from --key is unknown"
 expect 0 nokey "$CTL" --connect tcp://127.0.0.1:22101 --key "$OFFLINE_ADMIN" keys list
 has "$T/out" "offline-admin"
+# --all over pages the reply limit refuses: 1000 a page, then 500, then 250
+B="--connect tcp://127.0.0.1:22101 --key-file $K"
+# shellcheck disable=SC2086
+expect 5 "$CTL" $B users list --filter 'email~%@big.io' --limit 1000
+has "$T/err" "over the reply limit"
+# shellcheck disable=SC2086
+expect 0 "$CTL" $B --json users list --filter 'email~%@big.io' --all
+has "$T/out" '^{"totalCount":270,'
+[ "$(grep -o '"reference":"big' "$T/out" | wc -l)" -eq 270 ] || fail "--all over the reply limit"
+# shellcheck disable=SC2086
+expect 0 "$CTL" $B users list --filter 'email~%@big.io' --all
+has "$T/out" "^270 of 270 users (every page, 2 by cursor)$"
+# shellcheck disable=SC2086
+expect 0 "$CTL" $B users list --filter 'email~%@big.io' --all --fields email
+has "$T/out" "^270 of 270 users (every page, 1 by cursor)$"
 stop_daemon
 
 # ---- over tls+tcp with the CA and server name given.
