@@ -294,6 +294,49 @@ done:
     return store_op_end(w, txn, err);
 }
 
+int store_key_count_live_for_tenant(MDB_txn *txn, const store *s, const roster_uuid *tenant,
+                                    uint64_t *out, roster_uuid *example)
+{
+    uint64_t n = 0;
+    if (!s->has_keys) {
+        *out = 0;
+        return ROSTER_E_OK;
+    }
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->keys, &c);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    roster_arena tmp;
+    roster_arena_init(&tmp, 1024, 0);
+    int err = ROSTER_E_OK;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        Roster__V1__ApiKey *key;
+        roster_uuid t;
+        if ((err = unpack_key(&tmp, v.mv_data, v.mv_size, &key)) != ROSTER_E_OK)
+            break;
+        if (!key->has_revoked_at && key->tenant_id != NULL &&
+            roster_uuid_parse(&t, key->tenant_id, strlen(key->tenant_id)) == ROSTER_E_OK &&
+            roster_uuid_eq(&t, tenant)) {
+            if (n++ == 0 && example != NULL && k.mv_size == 16)
+                memcpy(example->b, k.mv_data, 16);
+        }
+        if (key->has_secret_hash)
+            roster_secure_wipe(key->secret_hash.data, key->secret_hash.len);
+        if (key->has_previous_secret_hash)
+            roster_secure_wipe(key->previous_secret_hash.data, key->previous_secret_hash.len);
+        roster_arena_reset(&tmp);
+    }
+    mdb_cursor_close(c);
+    roster_arena_free(&tmp);
+    if (err == ROSTER_E_OK && rc != MDB_NOTFOUND)
+        err = store_mdb_err(rc);
+    if (err == ROSTER_E_OK)
+        *out = n;
+    return err;
+}
+
 int store_key_touch(store_wtxn *w, const roster_uuid *id, int64_t when)
 {
     if (w->s->read_only)

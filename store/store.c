@@ -134,15 +134,27 @@ int store_open(store **out, const char *dir, const store_options *opts)
     s->keep_events = o->changes_keep_events ? o->changes_keep_events : STORE_CHANGES_DEFAULT_EVENTS;
     s->keep_ms = o->changes_keep_ms ? o->changes_keep_ms : STORE_CHANGES_DEFAULT_MS;
     s->writemap = o->bulk_load && !o->read_only;
-    if ((rc = mdb_env_create(&s->env)) != 0)
-        goto mdb_fail;
-    if ((rc = mdb_env_set_maxdbs(s->env, 32)) != 0 ||
-        (rc = mdb_env_set_maxreaders(s->env, o->max_readers ? o->max_readers : 126)) != 0)
-        goto mdb_fail;
     unsigned flags = MDB_NOTLS | (o->read_only ? MDB_RDONLY : 0) | (o->no_sync ? MDB_NOSYNC : 0) |
                      (s->writemap ? MDB_WRITEMAP : 0);
-    if ((rc = mdb_env_open(s->env, dir, flags, 0640)) != 0)
-        goto mdb_fail;
+    /* store_compact leaves lock.mdb empty when it has replaced data.mdb,
+     * so that a process that waited for it in mdb_env_open does not go on
+     * with the lock state of the old file (compact.c): LMDB then fails with
+     * EINVAL, and opening again sets the lock file up anew. */
+    for (int tries = 0;; tries++) {
+        if ((rc = mdb_env_create(&s->env)) != 0)
+            goto mdb_fail;
+        if ((rc = mdb_env_set_maxdbs(s->env, 32)) != 0 ||
+            (rc = mdb_env_set_maxreaders(s->env, o->max_readers ? o->max_readers : 126)) != 0)
+            goto mdb_fail;
+        if ((rc = mdb_env_open(s->env, dir, flags, 0640)) == 0)
+            break;
+        struct stat lst;
+        snprintf(path, sizeof path, "%s/lock.mdb", dir);
+        if (rc != EINVAL || tries == 3 || stat(path, &lst) != 0 || lst.st_size != 0)
+            goto mdb_fail;
+        mdb_env_close(s->env);
+        s->env = NULL;
+    }
     /* Opened without a map size, LMDB takes the one recorded in the
      * environment (1 MiB for a new one): the map is then raised to the
      * size asked for, and an environment made larger keeps its size. */
@@ -369,7 +381,8 @@ int store_op_begin(store_wtxn *w, MDB_txn **out)
 static bool refusal(int err)
 {
     return err == ROSTER_E_INVALID_ARGUMENT || err == ROSTER_E_ALREADY_EXISTS ||
-           err == ROSTER_E_NOT_FOUND || err == ROSTER_E_PERMISSION_DENIED;
+           err == ROSTER_E_NOT_FOUND || err == ROSTER_E_PERMISSION_DENIED ||
+           err == ROSTER_E_FAILED_PRECONDITION;
 }
 
 /* How an operation ends, and why bulk mode can do without a nested
@@ -384,8 +397,9 @@ static bool refusal(int err)
  * In bulk mode the operation wrote straight into the group's transaction,
  * which cannot be rolled back alone. That is safe for the errors in
  * refusal(): every write operation makes each check that can refuse it
- * (validation, uniqueness, tenant existence, scope) before its first
- * write, so a refused operation has written nothing and the group goes on.
+ * (validation, uniqueness, tenant existence, scope, a tenant delete's
+ * preconditions) before its first write, so a refused operation has
+ * written nothing and the group goes on.
  * Any other error (map full, out of memory, a damaged record met halfway)
  * may have come after some writes, so it fails the whole group.
  *
@@ -606,6 +620,14 @@ static int counter_add1(MDB_txn *txn, const store *s, const roster_uuid *scope, 
     return store_mdb_err(mdb_put(txn, s->counts, &k, &v, 0));
 }
 
+int store_counter_del(MDB_txn *txn, const store *s, const roster_uuid *scope)
+{
+    uint8_t kb[17];
+    MDB_val k = {counter_key(kb, scope, false), kb};
+    int rc = mdb_del(txn, s->counts, &k, NULL);
+    return rc == MDB_NOTFOUND ? ROSTER_E_OK : store_mdb_err(rc);
+}
+
 /* Counters.
  *
  * `counts` holds, per scope (a tenant, or the all-zero scope of users
@@ -698,6 +720,17 @@ static int deltas_flush(store_wtxn *w)
     if (err == ROSTER_E_OK && (gu || ga))
         err = counter_add1(w->txn, w->s, NULL, true, gu, ga);
     return err;
+}
+
+int store_counters_flush(store_wtxn *w)
+{
+    int err = deltas_flush(w);
+    if (err != ROSTER_E_OK)
+        return err;
+    if (w->cap_deltas)
+        memset(w->deltas, 0, w->cap_deltas * sizeof *w->deltas);
+    w->n_deltas = 0;
+    return ROSTER_E_OK;
 }
 
 int store_default_tenant(MDB_txn *txn, const store *s, roster_uuid *out)

@@ -199,6 +199,21 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
  * The tenant must already exist (load tenants first). */
 int store_user_restore(store_wtxn *w, const Roster__V1__User *user, roster_err_detail *detail);
 
+/* Deletes the user req->id: its record, every index entry it owns
+ * (idx_tenant, the unique reference and email entries, both entries of
+ * every sort index) and its part of the counters (its tenant's and the
+ * global users and not-deactivated counts), as one operation of the
+ * group: nothing of it is visible before the group commits, and a failed
+ * delete leaves the user whole. Its reference and email are free at once,
+ * for later operations of the same group too. A scoped caller deletes
+ * only users of its tenant. Errors: INVALID_ARGUMENT ("id" missing or not
+ * a UUID), NOT_FOUND ("id": no such user visible in the scope, which is
+ * also what deleting a deleted user answers). *out (may be NULL) holds the
+ * deleted id in canonical form, in `arena`. */
+int store_user_delete(store_wtxn *w, const roster_uuid *scope,
+                      const Roster__V1__DeleteUserRequest *req, roster_arena *arena,
+                      Roster__V1__DeleteUserResponse **out, roster_err_detail *detail);
+
 /* ------------------------------------------------------------ users: reads */
 
 /* The stored protobuf encoding of the roster.v1.User with text id `id`
@@ -268,6 +283,22 @@ int store_tenant_update(store_wtxn *w, const roster_uuid *scope,
 /* Stores a complete tenant record as given (for loading a dump). */
 int store_tenant_restore(store_wtxn *w, const Roster__V1__Tenant *tenant,
                          roster_err_detail *detail);
+
+/* Deletes the tenant req->id: its record, its tenant_name entry and its
+ * (zero) user counter, as one operation of the group. Refused with
+ * FAILED_PRECONDITION, changing nothing, while the tenant
+ * - has users, deactivated ones included (delete or move them first),
+ * - is the default tenant (users created without tenantId would silently
+ *   land nowhere: drop the mark first with an update, is_default false),
+ * - is named by an API key that is not revoked (revoke it first; revoked
+ *   keys keep naming the deleted tenant, as an audit record).
+ * A scoped caller may not delete tenants, its own included
+ * (PERMISSION_DENIED). Errors: INVALID_ARGUMENT ("id"), NOT_FOUND ("id":
+ * no such tenant, also what deleting a deleted tenant answers). *out (may
+ * be NULL) holds the deleted id in canonical form, in `arena`. */
+int store_tenant_delete(store_wtxn *w, const roster_uuid *scope,
+                        const Roster__V1__DeleteTenantRequest *req, roster_arena *arena,
+                        Roster__V1__DeleteTenantResponse **out, roster_err_detail *detail);
 
 /* The tenant; user_count is filled when req->include_user_count. */
 int store_tenant_get(store_rtxn *r, const roster_uuid *scope,
@@ -495,6 +526,30 @@ typedef void (*store_issue_fn)(void *ctx, const store_issue *issue);
  * each mismatch (fn may be NULL) and stores their number in *out_issues.
  * Returns ROSTER_E_OK when the check ran (even if it found issues). */
 int store_verify(store_rtxn *r, store_issue_fn fn, void *ctx, uint64_t *out_issues);
+
+typedef struct store_compact_stats {
+    uint64_t bytes_before; /* size of data.mdb before */
+    uint64_t bytes_after;  /* size of the data.mdb that replaced it */
+    uint64_t entries;      /* key/value pairs written, every database */
+} store_compact_stats;
+
+/* Rewrites data.mdb of the store in `dir` so that it holds only its live
+ * entries: every database written anew in key order into a temporary file
+ * in `dir`, that compacted with mdb_env_copy2(MDB_CP_COMPACT), compared
+ * entry by entry with the store, given data.mdb's owner and mode, synced
+ * and renamed over data.mdb. Afterwards no byte of a deleted record or
+ * index entry is in data.mdb (freed pages, unused parts of pages and the
+ * separator keys of branch pages included; compact.c says why the rebuild
+ * is needed for the last). No process may have the store open: that is
+ * checked with the lock LMDB itself takes, and held until the end (a
+ * process opening the store meanwhile waits). Needs free space in `dir`
+ * for twice the live data. On any failure data.mdb is left untouched and
+ * the temporary files are removed. Fills *out (may be NULL). Errors:
+ * FAILED_PRECONDITION (the store is open in another process; the message
+ * names it), NOT_FOUND (no data.mdb in dir), VERSION or CORRUPT (not a
+ * store this build reads), PERMISSION_DENIED, IO, NOMEM, INTERNAL (the
+ * copy differs), each with detail. */
+int store_compact(const char *dir, store_compact_stats *out, roster_err_detail *detail);
 
 /* Called with one record's encoding, borrowed for the call. A non-zero
  * return stops the iteration and is returned by store_each_*. */

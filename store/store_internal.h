@@ -126,6 +126,11 @@ int store_mdb_err(int rc);
 int store_counter_get(MDB_txn *txn, const store *s, const roster_uuid *scope, bool global,
                       store_counter *out);
 
+/* Removes the stored counter of `scope` (a deleted tenant's) in txn; a
+ * missing one is no error. Only once the group's changes to it are
+ * written (store_counters_flush). */
+int store_counter_del(MDB_txn *txn, const store *s, const roster_uuid *scope);
+
 /* Records a change to the counter of `scope` (and the global one) made by
  * the current operation of w; it reaches the database at commit, and only
  * if the operation succeeds. */
@@ -150,13 +155,25 @@ int store_op_end(store_wtxn *w, MDB_txn *txn, int err);
 int store_pending_add(store_wtxn *w, MDB_dbi dbi, const void *key, size_t klen, const void *data,
                       size_t dlen);
 
-/* Writes the queued entries now (before an update changes entries). */
+/* Writes the queued entries now (before an update or a delete changes
+ * entries). */
 int store_pending_flush(store_wtxn *w);
+
+/* Writes the group's counter changes so far into its transaction and
+ * empties the table, so that the stored counters are exact from here on
+ * (before a tenant delete reads and removes its tenant's counter). Only
+ * between operations. Errors are resource errors, which fail the group. */
+int store_counters_flush(store_wtxn *w);
 
 /* Grows w->buf to at least n bytes. */
 int store_wtxn_scratch(store_wtxn *w, size_t n, uint8_t **out);
 
 /* Default tenant id from meta; ROSTER_E_NOT_FOUND if none. */
 int store_default_tenant(MDB_txn *txn, const store *s, roster_uuid *out);
+
+/* Counts in *out the API keys bound to `tenant` that are not revoked
+ * (apikeys.c); *example (may be NULL) gets the id of the first of them. */
+int store_key_count_live_for_tenant(MDB_txn *txn, const store *s, const roster_uuid *tenant,
+                                    uint64_t *out, roster_uuid *example);
 
 #endif

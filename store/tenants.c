@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "roster_limits.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char default_key[] = "default_tenant";
@@ -299,6 +300,140 @@ int store_tenant_restore(store_wtxn *w, const Roster__V1__Tenant *tenant, roster
         err = name_index(txn, w->s, NULL, &tv);
 done:
     return store_op_end(w, txn, err);
+}
+
+/* Removes tenant t from the store in txn: its tenant_name entry, its
+ * user counter (zero: a tenant with users is never erased) and its
+ * record. The one place a tenant leaves the store: a change feed records
+ * "tenant deleted (id)" here, in the same transaction (t->id). t borrows
+ * the stored record; its tenant_name key is made before the first write. */
+static int tenant_erase(store_wtxn *w, MDB_txn *txn, const tenant_view *t)
+{
+    uint8_t kb[KEY_MAX];
+    roster_uuid id = t->id;
+    MDB_val nk = {key_tenant_name(kb, t), kb};
+    int rc = mdb_del(txn, w->s->tenant_name, &nk, NULL);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return store_mdb_err(rc);
+    int err = store_counter_del(txn, w->s, &id);
+    if (err != ROSTER_E_OK)
+        return err;
+    MDB_val k = {16, id.b};
+    return store_mdb_err(mdb_del(txn, w->s->tenants, &k, NULL));
+}
+
+/* Whether idx_tenant holds an entry of a user of `tenant`. */
+static int tenant_has_users(MDB_txn *txn, const store *s, const roster_uuid *tenant, bool *out)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->idx_tenant, &c);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    MDB_val k = {16, (void *)tenant->b}, v;
+    rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    bool found = rc == 0 && k.mv_size >= 16 && memcmp(k.mv_data, tenant->b, 16) == 0;
+    mdb_cursor_close(c);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return store_mdb_err(rc);
+    *out = found;
+    return ROSTER_E_OK;
+}
+
+int store_tenant_delete(store_wtxn *w, const roster_uuid *scope,
+                        const Roster__V1__DeleteTenantRequest *req, roster_arena *arena,
+                        Roster__V1__DeleteTenantResponse **out, roster_err_detail *detail)
+{
+    roster_uuid id;
+    if (req->id == NULL)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id", "id is required");
+    if (roster_uuid_parse(&id, req->id, strlen(req->id)) != ROSTER_E_OK)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id",
+                           "id is not a UUID (8-4-4-4-12 hex digits)");
+    if (scope)
+        return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "",
+                           "a tenant-bound caller cannot delete tenants");
+    char id_text[ROSTER_UUID_TEXT_LEN + 1];
+    roster_uuid_format(id_text, &id);
+    Roster__V1__DeleteTenantResponse *resp = NULL;
+    if (out) {
+        resp = roster_arena_alloc(arena, sizeof *resp);
+        char *text = roster_arena_alloc(arena, sizeof id_text);
+        if (resp == NULL || text == NULL)
+            return ROSTER_E_NOMEM;
+        roster__v1__delete_tenant_response__init(resp);
+        memcpy(text, id_text, sizeof id_text);
+        resp->id = text;
+    }
+    /* Whether the tenant has users is read from idx_tenant and the
+     * counters, so the group's queued entries and counter changes (users
+     * created, moved or deleted earlier in the group) are written first. */
+    int err;
+    if (!w->failed && ((err = store_pending_flush(w)) != ROSTER_E_OK ||
+                       (err = store_counters_flush(w)) != ROSTER_E_OK))
+        return w->failed = err;
+    MDB_txn *txn;
+    if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
+        return err;
+    MDB_val k = {16, id.b}, v;
+    int rc = mdb_get(txn, w->s->tenants, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        err = roster_fail(detail, ROSTER_E_NOT_FOUND, "id", "tenant %s does not exist", id_text);
+        goto done;
+    }
+    if (rc != 0) {
+        err = store_mdb_err(rc);
+        goto done;
+    }
+    tenant_view t;
+    if ((err = tenant_view_parse(&t, v.mv_data, v.mv_size)) != ROSTER_E_OK)
+        goto done;
+    store_counter c;
+    bool has_users = false;
+    if ((err = store_counter_get(txn, w->s, &id, false, &c)) != ROSTER_E_OK ||
+        (err = tenant_has_users(txn, w->s, &id, &has_users)) != ROSTER_E_OK)
+        goto done;
+    if (c.users > 0 || has_users) {
+        char n[32] = "";
+        if (c.users > 0)
+            snprintf(n, sizeof n, " %llu", (unsigned long long)c.users);
+        err = roster_fail(detail, ROSTER_E_FAILED_PRECONDITION, "id",
+                          "tenant %s still has%s user(s), deactivated ones included; delete "
+                          "them or move them to another tenant first",
+                          id_text, n);
+        goto done;
+    }
+    roster_uuid def;
+    int derr = store_default_tenant(txn, w->s, &def);
+    if (derr != ROSTER_E_OK && derr != ROSTER_E_NOT_FOUND) {
+        err = derr;
+        goto done;
+    }
+    if (t.f.isDefault > 0 || (derr == ROSTER_E_OK && roster_uuid_eq(&def, &id))) {
+        err = roster_fail(detail, ROSTER_E_FAILED_PRECONDITION, "id",
+                          "tenant %s is the default tenant; make it an ordinary one first "
+                          "(update it with isDefault false)",
+                          id_text);
+        goto done;
+    }
+    uint64_t keys = 0;
+    roster_uuid key;
+    if ((err = store_key_count_live_for_tenant(txn, w->s, &id, &keys, &key)) != ROSTER_E_OK)
+        goto done;
+    if (keys > 0) {
+        char key_text[ROSTER_UUID_TEXT_LEN + 1];
+        roster_uuid_format(key_text, &key);
+        err = roster_fail(detail, ROSTER_E_FAILED_PRECONDITION, "id",
+                          "tenant %s is named by %llu API key(s) that are not revoked (such as "
+                          "%s); revoke them first",
+                          id_text, (unsigned long long)keys, key_text);
+        goto done;
+    }
+    err = tenant_erase(w, txn, &t);
+done:
+    err = store_op_end(w, txn, err);
+    if (err == ROSTER_E_OK && out)
+        *out = resp;
+    return err;
 }
 
 /* ------------------------------------------------------------ reads */

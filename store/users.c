@@ -1,4 +1,4 @@
-/* User writes (create, update, restore) and point reads. */
+/* User writes (create, update, restore, delete) and point reads. */
 #include "changes.h"
 #include "fields.h"
 #include "keys.h"
@@ -53,6 +53,28 @@ static int tenant_exists(MDB_txn *txn, const store *s, const roster_uuid *id,
                            text);
     }
     return store_mdb_err(rc);
+}
+
+/* The stored record of user `id` (id_text as the caller wrote it, for the
+ * message) in txn, borrowed until txn ends, and its view, when the user is
+ * visible in `scope`; otherwise NOT_FOUND naming "id", alike for a user of
+ * another tenant and for an id no user has. */
+static int user_load(MDB_val *rec, user_view *view, MDB_txn *txn, const store *s,
+                     const roster_uuid *scope, const roster_uuid *id, const char *id_text,
+                     roster_err_detail *detail)
+{
+    MDB_val k = {16, (void *)id->b};
+    int rc = mdb_get(txn, s->users, &k, rec);
+    if (rc == MDB_NOTFOUND)
+        return roster_fail(detail, ROSTER_E_NOT_FOUND, "id", "user %s does not exist", id_text);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    int err = user_view_parse(view, rec->mv_data, rec->mv_size);
+    if (err != ROSTER_E_OK)
+        return err;
+    if (scope && (!view->has_tenant || !roster_uuid_eq(&view->tenant, scope)))
+        return roster_fail(detail, ROSTER_E_NOT_FOUND, "id", "user %s does not exist", id_text);
+    return ROSTER_E_OK;
 }
 
 /* Writes user record u (replacing the record `old` when not NULL) and its
@@ -275,23 +297,10 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
     MDB_txn *txn;
     if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
         return err;
-    MDB_val k = {16, id.b}, v;
-    int rc = mdb_get(txn, w->s->users, &k, &v);
+    MDB_val v;
     user_view old;
-    if (rc == MDB_NOTFOUND) {
-        err = roster_fail(detail, ROSTER_E_NOT_FOUND, "id", "user %s does not exist", req->id);
+    if ((err = user_load(&v, &old, txn, w->s, scope, &id, req->id, detail)) != ROSTER_E_OK)
         goto done;
-    }
-    if (rc != 0) {
-        err = store_mdb_err(rc);
-        goto done;
-    }
-    if ((err = user_view_parse(&old, v.mv_data, v.mv_size)) != ROSTER_E_OK)
-        goto done;
-    if (scope && (!old.has_tenant || !roster_uuid_eq(&old.tenant, scope))) {
-        err = roster_fail(detail, ROSTER_E_NOT_FOUND, "id", "user %s does not exist", req->id);
-        goto done;
-    }
     if (req->tenant_id && (err = tenant_exists(txn, w->s, &tenant, detail)) != ROSTER_E_OK)
         goto done;
 
@@ -380,6 +389,86 @@ int store_user_restore(store_wtxn *w, const Roster__V1__User *user, roster_err_d
     err = user_put(w, txn, &u, NULL, &bytes, &len, detail);
 done:
     return store_op_end(w, txn, err);
+}
+
+/* Removes user u from the store in txn: every index entry it owns, its
+ * record, and its part of the counters. The one place a user leaves the
+ * store: a change feed records "user deleted (id, tenant)" here, in the
+ * same transaction (u->id; u->has_tenant and u->tenant, or no tenant).
+ *
+ * u borrows the stored record, which the deletes below move within its
+ * page: everything needed from it (the entries' keys, the scope, the
+ * active flag) is copied out before the first write. A unique entry is
+ * removed only while it names this user (a damaged store may have given
+ * it to another); an entry already missing is no error, so a user whose
+ * entries a damaged store lost can still be deleted. */
+static int user_erase(store_wtxn *w, MDB_txn *txn, const user_view *u)
+{
+    store *s = w->s;
+    key_entry e[USER_ENTRIES];
+    static _Thread_local uint8_t buf[USER_ENTRIES * KEY_MAX];
+    size_t n = key_user_entries(e, buf, s, u);
+    roster_uuid id = u->id, scope;
+    key_scope(&scope, u);
+    int64_t active = u->f.active != 0;
+    for (size_t i = 0; i < n; i++) {
+        MDB_val k = {e[i].klen, e[i].key}, v;
+        int rc;
+        if (e[i].unique) {
+            rc = mdb_get(txn, e[i].dbi, &k, &v);
+            if (rc == MDB_NOTFOUND)
+                continue;
+            if (rc != 0)
+                return store_mdb_err(rc);
+            if (v.mv_size != sizeof id.b || !roster_uuid_eq(v.mv_data, &id))
+                continue;
+        }
+        rc = mdb_del(txn, e[i].dbi, &k, NULL);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            return store_mdb_err(rc);
+    }
+    MDB_val k = {16, id.b};
+    int rc = mdb_del(txn, s->users, &k, NULL);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    return store_counter_add(w, &scope, -1, -active);
+}
+
+int store_user_delete(store_wtxn *w, const roster_uuid *scope,
+                      const Roster__V1__DeleteUserRequest *req, roster_arena *arena,
+                      Roster__V1__DeleteUserResponse **out, roster_err_detail *detail)
+{
+    int err;
+    roster_uuid id;
+    if ((err = parse_id(&id, req->id, "id", detail)) != ROSTER_E_OK)
+        return err;
+    /* The reply is made before the first write: in a bulk group a failure
+     * after it would fail the whole group. */
+    Roster__V1__DeleteUserResponse *resp = NULL;
+    if (out) {
+        resp = roster_arena_alloc(arena, sizeof *resp);
+        char *text = roster_arena_alloc(arena, ROSTER_UUID_TEXT_LEN + 1);
+        if (resp == NULL || text == NULL)
+            return ROSTER_E_NOMEM;
+        roster__v1__delete_user_response__init(resp);
+        roster_uuid_format(text, &id);
+        resp->id = text;
+    }
+    /* A user created earlier in the group has its non-unique entries
+     * queued: they must be in place to be removed (as for an update). */
+    if (w->n_pending && !w->failed && (err = store_pending_flush(w)) != ROSTER_E_OK)
+        return w->failed = err;
+    MDB_txn *txn;
+    if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
+        return err;
+    MDB_val v;
+    user_view u;
+    if ((err = user_load(&v, &u, txn, w->s, scope, &id, req->id, detail)) == ROSTER_E_OK)
+        err = user_erase(w, txn, &u);
+    err = store_op_end(w, txn, err);
+    if (err == ROSTER_E_OK && out)
+        *out = resp;
+    return err;
 }
 
 int store_user_get_raw(store_rtxn *r, const roster_uuid *scope, const char *id, const void **bytes,

@@ -2,7 +2,12 @@
  * referential integrity, counters and the default-tenant mark. Stale
  * entries are looked for only in databases whose entry count differs from
  * what the records account for, so a healthy store is checked in one pass
- * over the records. */
+ * over the records. That misses no stale entry (one a deleted record left
+ * behind, say): in a database whose count is right, a stale entry stands
+ * in for an entry some record lacks, which is reported as missing (or, in
+ * a unique index, for a duplicate, reported as one). The counters are
+ * walked whole: one left over for a tenant that no longer exists is
+ * reported as stale. */
 #include "changes.h"
 #include "keys.h"
 #include "record.h"
@@ -328,16 +333,33 @@ static int check_counters(verifier *vf, uint64_t users, uint64_t active)
         return store_mdb_err(rc);
     MDB_val k, v;
     size_t seen = 0;
+    static const roster_uuid no_tenant;
     for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != 17 || ((const uint8_t *)k.mv_data)[0] != 't')
+        const uint8_t *kb = k.mv_data;
+        if (k.mv_size == 1 && kb[0] == 'g')
             continue;
+        if (k.mv_size != 17 || kb[0] != 't') {
+            report(vf, STORE_ISSUE_STALE_ENTRY, "counts", NULL,
+                   "counts holds a %zu-byte key that is no counter", k.mv_size);
+            continue;
+        }
         roster_uuid scope;
-        memcpy(scope.b, (const uint8_t *)k.mv_data + 1, 16);
+        memcpy(scope.b, kb + 1, 16);
         store_counter cn = {0, 0};
         if (v.mv_size == sizeof cn)
             memcpy(&cn, v.mv_data, sizeof cn);
         scope_count *sc = scope_find(vf, &scope, false);
+        /* A deleted tenant's counter goes with it; one left over for a
+         * tenant no record names (dangling users are reported with their
+         * own kind) is a stale entry. */
+        MDB_val tk = {16, scope.b}, tv;
+        if (sc == NULL && !roster_uuid_eq(&scope, &no_tenant) &&
+            mdb_get(vf->r->txn, s->tenants, &tk, &tv) == MDB_NOTFOUND) {
+            report(vf, STORE_ISSUE_STALE_ENTRY, "counts", &scope,
+                   "counts holds a counter of a tenant that does not exist");
+            continue;
+        }
         uint64_t want_u = sc ? sc->users : 0, want_a = sc ? sc->active : 0;
         if (sc)
             seen++;
@@ -390,10 +412,13 @@ static int check_key(verifier *vf, const roster_uuid *key, const void *bytes, si
     else if (bound) {
         MDB_val tk = {16, tenant.b}, tv;
         int rc = mdb_get(vf->r->txn, s->tenants, &tk, &tv);
-        if (rc == MDB_NOTFOUND)
+        /* A revoked key may name a deleted tenant (store_tenant_delete
+         * refuses while a key that is not revoked names it): it can never
+         * be used again and is kept as a record. */
+        if (rc == MDB_NOTFOUND && !k->has_revoked_at)
             report(vf, STORE_ISSUE_DANGLING_TENANT, "keys", key,
                    "key names tenant %s, which does not exist", k->tenant_id);
-        else if (rc != 0) {
+        else if (rc != 0 && rc != MDB_NOTFOUND) {
             roster__v1__api_key__free_unpacked(k, NULL);
             return store_mdb_err(rc);
         }

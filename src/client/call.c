@@ -26,6 +26,8 @@ enum { PHASE_IDLE, PHASE_SEND, PHASE_RECV };
 #define REPLY_KIND_AccessToken             ROSTER_REPLY_MESSAGE
 #define REPLY_KIND_Environment             ROSTER_REPLY_MESSAGE
 #define REPLY_KIND_ListChangesResponse     ROSTER_REPLY_CHANGES
+#define REPLY_KIND_DeleteUserResponse      ROSTER_REPLY_MESSAGE
+#define REPLY_KIND_DeleteTenantResponse    ROSTER_REPLY_MESSAGE
 
 /* The nanopb binding of ROSTER_METHOD_MAP (roster_methods.h). */
 static const roster_client_method methods[RPC_METHOD__COUNT] = {

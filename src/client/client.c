@@ -253,6 +253,18 @@ int roster_client_get_user(roster_v1_User *out, roster_status *st, roster_client
     return roster_call_run(st, c, o, &s);
 }
 
+int roster_client_delete_user(roster_v1_DeleteUserResponse *out, roster_status *st,
+                              roster_client *c, const roster_call_options *o, const char *id)
+{
+    int err;
+    if ((err = NEED(out)) || (err = NEED(id)))
+        return err;
+    roster_v1_DeleteUserRequest req = roster_v1_DeleteUserRequest_init_zero;
+    roster_pb_str(&req.id, id);
+    roster_call_spec s = spec_one(RPC_DELETE_USER, &req, out);
+    return roster_call_run(st, c, o, &s);
+}
+
 static roster_call_spec spec_batch_users(roster_v1_BatchGetUsersRequest *req,
                                          const roster_call_options *o, const roster_strlist *ids,
                                          roster_v1_User *users, bool *found)
@@ -369,6 +381,18 @@ int roster_client_update_tenant(roster_v1_Tenant *out, roster_status *st, roster
     if ((err = NEED(out)) || (err = NEED(req)))
         return err;
     roster_call_spec s = spec_one(RPC_UPDATE_TENANT, req, out);
+    return roster_call_run(st, c, o, &s);
+}
+
+int roster_client_delete_tenant(roster_v1_DeleteTenantResponse *out, roster_status *st,
+                                roster_client *c, const roster_call_options *o, const char *id)
+{
+    int err;
+    if ((err = NEED(out)) || (err = NEED(id)))
+        return err;
+    roster_v1_DeleteTenantRequest req = roster_v1_DeleteTenantRequest_init_zero;
+    roster_pb_str(&req.id, id);
+    roster_call_spec s = spec_one(RPC_DELETE_TENANT, &req, out);
     return roster_call_run(st, c, o, &s);
 }
 
@@ -553,6 +577,18 @@ int roster_client_get_user_async(roster_v1_User *out, roster_client *c,
     return roster_call_start(c, o, &s, done, arg);
 }
 
+int roster_client_delete_user_async(roster_v1_DeleteUserResponse *out, roster_client *c,
+                                    const roster_call_options *o, const char *id,
+                                    roster_done_fn done, void *arg)
+{
+    ASYNC_NEED(out);
+    ASYNC_NEED(id);
+    roster_v1_DeleteUserRequest req = roster_v1_DeleteUserRequest_init_zero;
+    roster_pb_str(&req.id, id);
+    roster_call_spec s = spec_one(RPC_DELETE_USER, &req, out);
+    return roster_call_start(c, o, &s, done, arg);
+}
+
 int roster_client_batch_get_users_async(roster_v1_User *users, bool *found, roster_client *c,
                                         const roster_call_options *o, const char *const *ids,
                                         size_t n, roster_done_fn done, void *arg)
@@ -618,6 +654,18 @@ int roster_client_update_tenant_async(roster_v1_Tenant *out, roster_client *c,
     ASYNC_NEED(out);
     ASYNC_NEED(req);
     roster_call_spec s = spec_one(RPC_UPDATE_TENANT, req, out);
+    return roster_call_start(c, o, &s, done, arg);
+}
+
+int roster_client_delete_tenant_async(roster_v1_DeleteTenantResponse *out, roster_client *c,
+                                      const roster_call_options *o, const char *id,
+                                      roster_done_fn done, void *arg)
+{
+    ASYNC_NEED(out);
+    ASYNC_NEED(id);
+    roster_v1_DeleteTenantRequest req = roster_v1_DeleteTenantRequest_init_zero;
+    roster_pb_str(&req.id, id);
+    roster_call_spec s = spec_one(RPC_DELETE_TENANT, &req, out);
     return roster_call_start(c, o, &s, done, arg);
 }
 

@@ -189,6 +189,16 @@ int roster_client_update_user(roster_v1_User *out, roster_status *st, roster_cli
 /* `id` borrowed until return. */
 int roster_client_get_user(roster_v1_User *out, roster_status *st, roster_client *c,
                            const roster_call_options *o, const char *id);
+/* Deletes the user `id` (borrowed until return) with every index entry it
+ * owns; its reference and email are free at once. out->id is the deleted
+ * id, canonical. A writer key deletes only its tenant's users (another's
+ * fail NOT_FOUND); a reader key is refused (PERMISSION_DENIED).
+ * ROSTER_E_NOT_FOUND for an id no user has, which is also what a delete
+ * that already went through answers: the client never resends a delete,
+ * and when one ends UNAVAILABLE without a reply, calling again and
+ * getting NOT_FOUND means the user is gone. */
+int roster_client_delete_user(roster_v1_DeleteUserResponse *out, roster_status *st,
+                              roster_client *c, const roster_call_options *o, const char *id);
 /* users[i] and found[i] answer ids[i]; both arrays hold n entries and are
  * caller-owned. n may be 0. */
 int roster_client_batch_get_users(roster_v1_User *users, bool *found, roster_status *st,
@@ -227,6 +237,13 @@ int roster_client_create_tenant(roster_v1_Tenant *out, roster_status *st, roster
 int roster_client_update_tenant(roster_v1_Tenant *out, roster_status *st, roster_client *c,
                                 const roster_call_options *o,
                                 const roster_v1_UpdateTenantRequest *req);
+/* Deletes the tenant `id` (borrowed until return); admin keys only.
+ * ROSTER_E_FAILED_PRECONDITION while the tenant has users (deactivated
+ * ones included), is the default tenant, or is named by an API key that
+ * is not revoked (st->message says which); ROSTER_E_NOT_FOUND as for
+ * roster_client_delete_user. */
+int roster_client_delete_tenant(roster_v1_DeleteTenantResponse *out, roster_status *st,
+                                roster_client *c, const roster_call_options *o, const char *id);
 int roster_client_get_tenant(roster_v1_Tenant *out, roster_status *st, roster_client *c,
                              const roster_call_options *o, const char *id, bool include_user_count);
 int roster_client_batch_get_tenants(roster_v1_Tenant *tenants, bool *found, roster_status *st,
@@ -345,6 +362,9 @@ int roster_client_update_user_async(roster_v1_User *out, roster_client *c,
 int roster_client_get_user_async(roster_v1_User *out, roster_client *c,
                                  const roster_call_options *o, const char *id, roster_done_fn done,
                                  void *arg);
+int roster_client_delete_user_async(roster_v1_DeleteUserResponse *out, roster_client *c,
+                                    const roster_call_options *o, const char *id,
+                                    roster_done_fn done, void *arg);
 int roster_client_batch_get_users_async(roster_v1_User *users, bool *found, roster_client *c,
                                         const roster_call_options *o, const char *const *ids,
                                         size_t n, roster_done_fn done, void *arg);
@@ -365,6 +385,9 @@ int roster_client_update_tenant_async(roster_v1_Tenant *out, roster_client *c,
                                       const roster_call_options *o,
                                       const roster_v1_UpdateTenantRequest *req, roster_done_fn done,
                                       void *arg);
+int roster_client_delete_tenant_async(roster_v1_DeleteTenantResponse *out, roster_client *c,
+                                      const roster_call_options *o, const char *id,
+                                      roster_done_fn done, void *arg);
 int roster_client_get_tenant_async(roster_v1_Tenant *out, roster_client *c,
                                    const roster_call_options *o, const char *id,
                                    bool include_user_count, roster_done_fn done, void *arg);

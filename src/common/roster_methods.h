@@ -39,7 +39,9 @@
  *   Reply, reply_snake  the reply message, both spellings
  *   ACCESS      READ or WRITE (WRITE: a store write, through the single
  *               writer; RotateSigningKey writes only key files, so READ)
- *   REPEAT      IDEMPOTENT or ONCE
+ *   REPEAT      IDEMPOTENT or ONCE (DeleteUser and DeleteTenant are ONCE:
+ *               a retry of an applied delete answers NOT_FOUND, so the
+ *               caller could not tell it from an unknown id)
  *   AUTH        PUBLIC (no key needed), READER, WRITER or ADMIN */
 #ifndef ROSTER_METHODS_H
 #define ROSTER_METHODS_H
@@ -49,6 +51,8 @@
       WRITER)                                                                                      \
     X(UPDATE_USER, UpdateUser, UpdateUserRequest, update_user_request, User, user, WRITE, ONCE,    \
       WRITER)                                                                                      \
+    X(DELETE_USER, DeleteUser, DeleteUserRequest, delete_user_request, DeleteUserResponse,         \
+      delete_user_response, WRITE, ONCE, WRITER)                                                   \
     X(GET_USER, GetUser, GetUserRequest, get_user_request, User, user, READ, IDEMPOTENT, READER)   \
     X(BATCH_GET_USERS, BatchGetUsers, BatchGetUsersRequest, batch_get_users_request,               \
       BatchGetUsersResponse, batch_get_users_response, READ, IDEMPOTENT, READER)                   \
@@ -58,6 +62,8 @@
       WRITE, ONCE, ADMIN)                                                                          \
     X(UPDATE_TENANT, UpdateTenant, UpdateTenantRequest, update_tenant_request, Tenant, tenant,     \
       WRITE, ONCE, ADMIN)                                                                          \
+    X(DELETE_TENANT, DeleteTenant, DeleteTenantRequest, delete_tenant_request,                     \
+      DeleteTenantResponse, delete_tenant_response, WRITE, ONCE, ADMIN)                            \
     X(GET_TENANT, GetTenant, GetTenantRequest, get_tenant_request, Tenant, tenant, READ,           \
       IDEMPOTENT, READER)                                                                          \
     X(BATCH_GET_TENANTS, BatchGetTenants, BatchGetTenantsRequest, batch_get_tenants_request,       \

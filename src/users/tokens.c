@@ -85,6 +85,18 @@ int users_tokens_authenticate(store_principal *p, users_token_who *who, users_to
         return err;
     users_token_who w = {.user = c.is_user, .user_id = c.user};
     if (c.is_user) {
+        /* A token acting for a user stops with its user: once the user is
+         * deleted its tokens are refused from the next call. */
+        char uid[ROSTER_UUID_TEXT_LEN + 1];
+        const void *rec;
+        size_t rec_len;
+        roster_uuid_format(uid, &c.user);
+        err = store_user_get_raw(rx, NULL, uid, &rec, &rec_len);
+        if (err == ROSTER_E_NOT_FOUND)
+            return roster_fail(why, ROSTER_E_UNAUTHENTICATED, "credential",
+                               "the token's user does not exist");
+        if (err != ROSTER_E_OK)
+            return err;
         /* A user token keeps its user's tenant as scope, within its key's. */
         if (k.has_tenant && !(c.has_tenant && roster_uuid_eq(&c.tenant, &k.tenant)))
             return roster_fail(why, ROSTER_E_UNAUTHENTICATED, "credential",

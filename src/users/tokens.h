@@ -9,7 +9,9 @@
  * deployment's, it has not expired, and the API key that obtained it is
  * still known, unrevoked and unexpired (read from the store on every
  * call, so revoking the key stops its tokens from the next call). A
- * service token then acts as that key. A user token acts for one user:
+ * service token then acts as that key. A user token is accepted only
+ * while its user exists (deleting the user stops its tokens from the next
+ * call) and acts for that one user:
  * GetUser and BatchGetUsers of that user, GetTenant and BatchGetTenants of
  * the user's tenant, UpdateUser of that user's profile fields (firstName,
  * lastName, phone, locale, timezone, avatarUrl); anything else is

@@ -92,6 +92,13 @@ static void apply(store_wtxn *tx, write_op *op)
         op->result = (ProtobufCMessage *)u;
         break;
     }
+    case RPC_DELETE_USER: {
+        Roster__V1__DeleteUserResponse *r = NULL;
+        op->err = store_user_delete(tx, scope, (const Roster__V1__DeleteUserRequest *)req, a, &r,
+                                    &op->detail);
+        op->result = (ProtobufCMessage *)r;
+        break;
+    }
     case RPC_CREATE_TENANT: {
         Roster__V1__Tenant *t = NULL;
         op->err = store_tenant_create(tx, scope, (const Roster__V1__CreateTenantRequest *)req, a,
@@ -104,6 +111,13 @@ static void apply(store_wtxn *tx, write_op *op)
         op->err = store_tenant_update(tx, scope, (const Roster__V1__UpdateTenantRequest *)req, a,
                                       &t, &op->detail);
         op->result = (ProtobufCMessage *)t;
+        break;
+    }
+    case RPC_DELETE_TENANT: {
+        Roster__V1__DeleteTenantResponse *r = NULL;
+        op->err = store_tenant_delete(tx, scope, (const Roster__V1__DeleteTenantRequest *)req, a,
+                                      &r, &op->detail);
+        op->result = (ProtobufCMessage *)r;
         break;
     }
     case RPC_CREATE_KEY: {
@@ -134,12 +148,21 @@ static void apply(store_wtxn *tx, write_op *op)
     }
 }
 
-/* The audit line of a committed key change; never the secret. */
-static void audit_key(const write_op *op)
+/* The audit line of a committed key change (never the secret) or
+ * delete (ids only: what was erased is not written anywhere else). */
+static void audit(const write_op *op)
 {
     const Roster__V1__ApiKey *k = NULL;
     const char *event;
     switch (rpc_call_method(op->call)->id) {
+    case RPC_DELETE_USER:
+        roster_log(ROSTER_LOG_INFO, "user_deleted", "user_id=%s by=%s",
+                   ((const Roster__V1__DeleteUserResponse *)op->result)->id, op->by);
+        return;
+    case RPC_DELETE_TENANT:
+        roster_log(ROSTER_LOG_INFO, "tenant_deleted", "tenant_id=%s by=%s",
+                   ((const Roster__V1__DeleteTenantResponse *)op->result)->id, op->by);
+        return;
     case RPC_CREATE_KEY:
         event = "key_created";
         k = ((const Roster__V1__KeySecret *)op->result)->key;
@@ -274,7 +297,7 @@ static void run_group(users_writer *w, write_op *ops, const key_touch *touches, 
             wipe_secret(op, id);
             rpc_call_reply_error(op->call, cerr, &cd);
         } else {
-            audit_key(op);
+            audit(op);
             reply_result(op, id);
         }
     }

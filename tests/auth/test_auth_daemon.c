@@ -2,7 +2,8 @@
  * nng. Every refusal (no key, malformed, wrong secret, unknown id,
  * expired, revoked, a role below the method's level, another tenant's
  * record), a claimed tenant scope ignored, keyless ipc, rotation grace,
- * last use, --init-admin-key, and the audit log. */
+ * last use, --init-admin-key, deletes by role and tenant, and the audit
+ * log. */
 #include "apikey.h"
 #include "clock.h"
 #include "daemon.h"
@@ -319,6 +320,185 @@ START_TEST(tcp_refusals)
 }
 END_TEST
 
+static int delete_user(rpc_client *c, const char *key, const char *id, call_res *r)
+{
+    Roster__V1__DeleteUserRequest q = ROSTER__V1__DELETE_USER_REQUEST__INIT;
+    q.id = (char *)id;
+    int code = call_sync(c, RPC_DELETE_USER, &q.base, 5000, key, r);
+    if (code == 0)
+        ck_assert_str_eq(((Roster__V1__DeleteUserResponse *)r->reply)->id, id);
+    call_res_free(r);
+    return code;
+}
+
+static int delete_tenant(rpc_client *c, const char *key, const char *id, call_res *r)
+{
+    Roster__V1__DeleteTenantRequest q = ROSTER__V1__DELETE_TENANT_REQUEST__INIT;
+    q.id = (char *)id;
+    int code = call_sync(c, RPC_DELETE_TENANT, &q.base, 5000, key, r);
+    if (code == 0)
+        ck_assert_str_eq(((Roster__V1__DeleteTenantResponse *)r->reply)->id, id);
+    call_res_free(r);
+    return code;
+}
+
+/* A user token for `user`, obtained with API key `key`. */
+static char *user_token(rpc_client *c, const char *key, const char *user)
+{
+    call_res r;
+    Roster__V1__GetEnvironmentRequest ge = ROSTER__V1__GET_ENVIRONMENT_REQUEST__INIT;
+    ck_assert_int_eq(call_sync(c, RPC_GET_ENVIRONMENT, &ge.base, 5000, key, &r), 0);
+    char env[37];
+    snprintf(env, sizeof env, "%s", ((Roster__V1__Environment *)r.reply)->id);
+    call_res_free(&r);
+    Roster__V1__IssueUserTokenRequest it = ROSTER__V1__ISSUE_USER_TOKEN_REQUEST__INIT;
+    it.environment_id = env;
+    it.user_id = (char *)user;
+    ck_assert_int_eq(call_sync(c, RPC_ISSUE_USER_TOKEN, &it.base, 5000, key, &r), 0);
+    char *tok = strdup(((Roster__V1__AccessToken *)r.reply)->access_token);
+    call_res_free(&r);
+    return tok;
+}
+
+/* DeleteUser and DeleteTenant: who may, within which tenant, and what a
+ * refusal changes (nothing). */
+START_TEST(delete_refusals)
+{
+    test_daemon d;
+    daemon_mkdir(&d);
+    daemon_start(&d, "tcp://127.0.0.1:20136", NULL);
+    rpc_client *c = daemon_client(&d);
+    call_res r;
+    char *ta = create_tenant(c, "A");
+    char *tb = create_tenant(c, "B");
+    char *ua1 = NULL, *ua2 = NULL, *ua3 = NULL, *ub = NULL, *unone = NULL;
+    ck_assert_int_eq(create_user(c, NULL, "a1@example.com", ta, &ua1, NULL), 0);
+    ck_assert_int_eq(create_user(c, NULL, "a2@example.com", ta, &ua2, NULL), 0);
+    ck_assert_int_eq(create_user(c, NULL, "a3@example.com", ta, &ua3, NULL), 0);
+    ck_assert_int_eq(create_user(c, NULL, "b@example.com", tb, &ub, NULL), 0);
+    ck_assert_int_eq(create_user(c, NULL, "none@example.com", NULL, &unone, NULL), 0);
+    char admin_id[37], reader_id[37], writer_id[37], writer_b_id[37];
+    roster_uuid aid;
+    uint8_t h[ROSTER_APIKEY_HASH_LEN];
+    ck_assert_int_eq(roster_apikey_parse(&aid, h, d.key, strlen(d.key)), ROSTER_E_OK);
+    roster_uuid_format(admin_id, &aid);
+    char *reader = daemon_mint_key(c, ROSTER__V1__ROLE__ROLE_READER, ta, reader_id);
+    char *writer = daemon_mint_key(c, ROSTER__V1__ROLE__ROLE_WRITER, ta, writer_id);
+    char *writer_b = daemon_mint_key(c, ROSTER__V1__ROLE__ROLE_WRITER, tb, writer_b_id);
+
+    /* No key, a malformed key, a wrong secret, an unknown key. */
+    rpc_client *keyless = NULL;
+    ck_assert_int_eq(rpc_client_open(&keyless, d.url, NULL, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(delete_user(keyless, NULL, ua1, &r), ROSTER_STATUS_UNAUTHENTICATED);
+    ck_assert_str_eq(r.message, "an API key is required");
+    ck_assert_int_eq(delete_tenant(keyless, NULL, tb, &r), ROSTER_STATUS_UNAUTHENTICATED);
+    rpc_client_close(keyless);
+    ck_assert_int_eq(delete_user(c, "rstr_bad", ua1, &r), ROSTER_STATUS_UNAUTHENTICATED);
+    char wrong[ROSTER_APIKEY_TEXT_LEN + 1];
+    memcpy(wrong, d.key, sizeof wrong);
+    wrong[ROSTER_APIKEY_TEXT_LEN - 3] = wrong[ROSTER_APIKEY_TEXT_LEN - 3] == 'x' ? 'y' : 'x';
+    ck_assert_int_eq(delete_user(c, wrong, ua1, &r), ROSTER_STATUS_UNAUTHENTICATED);
+    ck_assert_int_eq(delete_tenant(c, wrong, tb, &r), ROSTER_STATUS_UNAUTHENTICATED);
+    char unknown[ROSTER_APIKEY_TEXT_LEN + 1];
+    unknown_key(unknown);
+    ck_assert_int_eq(delete_user(c, unknown, ua1, &r), ROSTER_STATUS_UNAUTHENTICATED);
+
+    /* Roles: a reader deletes nothing; tenants need admin. */
+    ck_assert_int_eq(delete_user(c, reader, ua1, &r), ROSTER_STATUS_PERMISSION_DENIED);
+    ck_assert_ptr_nonnull(strstr(r.message, "DeleteUser needs the writer role"));
+    ck_assert_int_eq(delete_tenant(c, reader, ta, &r), ROSTER_STATUS_PERMISSION_DENIED);
+    ck_assert_int_eq(delete_tenant(c, writer, ta, &r), ROSTER_STATUS_PERMISSION_DENIED);
+    ck_assert_ptr_nonnull(strstr(r.message, "DeleteTenant needs the admin role"));
+    ck_assert_int_eq(delete_tenant(c, writer_b, tb, &r), ROSTER_STATUS_PERMISSION_DENIED);
+
+    /* Tenant scope: another tenant's user, and a user without a tenant,
+     * read as missing (the same message as an id nobody has). */
+    ck_assert_int_eq(delete_user(c, writer, ub, &r), ROSTER_STATUS_NOT_FOUND);
+    char other_msg[256];
+    snprintf(other_msg, sizeof other_msg, "%s", r.message);
+    ck_assert_int_eq(delete_user(c, writer, unone, &r), ROSTER_STATUS_NOT_FOUND);
+    char missing[37];
+    snprintf(missing, sizeof missing, "%s", ub);
+    missing[35] = missing[35] == '0' ? '1' : '0';
+    ck_assert_int_eq(delete_user(c, writer, missing, &r), ROSTER_STATUS_NOT_FOUND);
+    char want[300];
+    snprintf(want, sizeof want, "user %s does not exist", ub);
+    ck_assert_str_eq(other_msg, want);
+    ck_assert_int_eq(get_user(c, NULL, ub, &r), 0);
+    ck_assert_int_eq(get_user(c, NULL, unone, &r), 0);
+
+    /* A user token deletes nothing, its own user neither. */
+    char *tok = user_token(c, writer, ua2);
+    ck_assert_int_eq(get_user(c, tok, ua2, &r), 0);
+    ck_assert_int_eq(delete_user(c, tok, ua2, &r), ROSTER_STATUS_PERMISSION_DENIED);
+    ck_assert_int_eq(get_user(c, NULL, ua2, &r), 0);
+
+    /* The writer deletes its tenant's user; a second delete (a retry)
+     * answers NOT_FOUND; the email is free again. */
+    ck_assert_int_eq(delete_user(c, writer, ua1, &r), 0);
+    ck_assert_int_eq(get_user(c, NULL, ua1, &r), ROSTER_STATUS_NOT_FOUND);
+    ck_assert_int_eq(delete_user(c, writer, ua1, &r), ROSTER_STATUS_NOT_FOUND);
+    ck_assert_str_eq(r.field, "id");
+    ck_assert_int_eq(create_user(c, writer, "a1@example.com", NULL, NULL, NULL), 0);
+    ck_assert_int_eq(delete_user(c, writer, "not-a-uuid", &r), ROSTER_STATUS_INVALID_ARGUMENT);
+    ck_assert_str_eq(r.field, "id");
+    /* Deleting the user stops its tokens from the next call. */
+    ck_assert_int_eq(delete_user(c, NULL, ua2, &r), 0);
+    ck_assert_int_eq(get_user(c, tok, ua2, &r), ROSTER_STATUS_UNAUTHENTICATED);
+
+    /* A revoked writer key deletes nothing. */
+    ck_assert_int_eq(revoke_key(c, writer_id), 0);
+    ck_assert_int_eq(delete_user(c, writer, ua3, &r), ROSTER_STATUS_UNAUTHENTICATED);
+    ck_assert_int_eq(get_user(c, NULL, ua3, &r), 0);
+
+    /* Tenants: refused while users, a live key or the default mark remain. */
+    ck_assert_int_eq(delete_tenant(c, NULL, tb, &r), ROSTER_STATUS_FAILED_PRECONDITION);
+    ck_assert_ptr_nonnull(strstr(r.message, "user"));
+    ck_assert_int_eq(delete_user(c, NULL, ub, &r), 0);
+    ck_assert_int_eq(delete_tenant(c, NULL, tb, &r), ROSTER_STATUS_FAILED_PRECONDITION);
+    ck_assert_ptr_nonnull(strstr(r.message, writer_b_id));
+    ck_assert_int_eq(revoke_key(c, writer_b_id), 0);
+    ck_assert_int_eq(delete_tenant(c, NULL, tb, &r), 0);
+    ck_assert_int_eq(delete_tenant(c, NULL, tb, &r), ROSTER_STATUS_NOT_FOUND);
+    Roster__V1__GetTenantRequest gt = ROSTER__V1__GET_TENANT_REQUEST__INIT;
+    gt.id = tb;
+    ck_assert_int_eq(call_sync(c, RPC_GET_TENANT, &gt.base, 5000, NULL, &r), 5);
+    call_res_free(&r);
+    ck_assert_int_eq(delete_tenant(c, NULL, "nope", &r), ROSTER_STATUS_INVALID_ARGUMENT);
+
+    /* What a refused delete leaves: every user of A the admin expects. */
+    Roster__V1__ListUsersRequest lu = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    ck_assert_int_eq(call_sync(c, RPC_LIST_USERS, &lu.base, 5000, NULL, &r), 0);
+    ck_assert_int_eq(((Roster__V1__ListUsersResponse *)r.reply)->total_count,
+                     3); /* a3, none, a1' */
+    call_res_free(&r);
+
+    rpc_client_close(c);
+    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    static char log[1 << 20];
+    read_log(&d, log, sizeof log);
+    char line[256];
+    snprintf(line, sizeof line, "event=user_deleted user_id=%s by=%s", ua1, writer_id);
+    ck_assert_ptr_nonnull(strstr(log, line));
+    snprintf(line, sizeof line, "event=tenant_deleted tenant_id=%s by=%s", tb, admin_id);
+    ck_assert_ptr_nonnull(strstr(log, line));
+    ck_assert_ptr_null(strstr(log, "a1@example.com"));
+    ck_assert_ptr_nonnull(strstr(log, "reason=\"the token's user does not exist\""));
+    daemon_rmdir(&d);
+    free(ta);
+    free(tb);
+    free(ua1);
+    free(ua2);
+    free(ua3);
+    free(ub);
+    free(unone);
+    free(reader);
+    free(writer);
+    free(writer_b);
+    free(tok);
+}
+END_TEST
+
 START_TEST(rotation_grace)
 {
     test_daemon d;
@@ -503,6 +683,7 @@ int main(int argc, char **argv)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, tcp_refusals);
     tcase_add_test(tc, rotation_grace);
+    tcase_add_test(tc, delete_refusals);
     tcase_add_test(tc, keyless_ipc);
     tcase_add_test(tc, init_admin_key);
     suite_add_tcase(s, tc);

@@ -15,7 +15,8 @@
  * same channel, cut down to the caller's tenant: a tenant key must read
  * exactly its tenant's records (same totals, same page under the same
  * order, no record of the other tenant) and each record must equal the
- * suite's model, which is updated on every successful write. Every write
+ * suite's model, which is updated on every successful write (deletes, over
+ * RPC only, included). Every write
  * the caller may not make must be refused with the expected status and
  * change nothing; at the end the admin view of every user, tenant and key
  * must equal the model, so a refused or foreign write that landed anyway
@@ -286,6 +287,27 @@ static void model_put(const urec *u)
     htab[h] = ++n_model;
 }
 
+/* Drops user `id` from the model (a delete went through). */
+static void model_remove(const char *id)
+{
+    int i = model_find(id);
+    if (i < 0)
+        return;
+    urec_clear(&model[i]);
+    if (i != n_model - 1) {
+        model[i] = model[n_model - 1];
+        memset(&model[n_model - 1], 0, sizeof model[0]);
+    }
+    n_model--;
+    memset(htab, 0, sizeof htab);
+    for (int j = 0; j < n_model; j++) {
+        uint32_t h = hash_str(model[j].s[S_ID]) % (2 * MAX_USERS);
+        while (htab[h] != 0)
+            h = (h + 1) % (2 * MAX_USERS);
+        htab[h] = j + 1;
+    }
+}
+
 /* ---------------------------------------------------------------- actors */
 
 enum { T_A, T_B, T_NONE }; /* T_NONE: users without a tenant */
@@ -321,6 +343,7 @@ enum {
     K_LIST_TENANTS,
     K_CREATE_USER,
     K_UPDATE_USER,
+    K_DELETE_USER,
     K_TENANT_WRITE,
     K_STATS,
     K_KEYS,
@@ -329,10 +352,10 @@ enum {
     K__COUNT
 };
 static const char *const k_name[K__COUNT] = {
-    "get user",   "batch get",    "list users",  "count users", "nested tenant",
-    "get tenant", "list tenants", "create user", "update user", "tenant write",
-    "stats",      "key methods",  "admin write", "no/bad key"};
-static const int k_weight[K__COUNT] = {13, 8, 24, 6, 7, 6, 5, 9, 10, 3, 2, 2, 3, 2};
+    "get user",     "batch get",    "list users",  "count users", "nested tenant",
+    "get tenant",   "list tenants", "create user", "update user", "delete user",
+    "tenant write", "stats",        "key methods", "admin write", "no/bad key"};
+static const int k_weight[K__COUNT] = {13, 8, 24, 6, 7, 6, 5, 9, 10, 3, 3, 2, 2, 3, 2};
 
 static long ops_done[K__COUNT][2];
 static long refusals[ROSTER_STATUS__COUNT];
@@ -1159,7 +1182,7 @@ static const char *pick_target(int tenant, int *kind)
  * for an id that does not exist (the id itself aside), or the message is an
  * oracle for what other tenants hold. The first message of each kind is
  * kept per operation and channel and the others are compared with it. */
-enum { SAME_GET_USER, SAME_UPDATE_USER, SAME_GET_TENANT, SAME__COUNT };
+enum { SAME_GET_USER, SAME_UPDATE_USER, SAME_DELETE_USER, SAME_GET_TENANT, SAME__COUNT };
 static char same_msg[SAME__COUNT][2][2][300]; /* [op][channel][foreign] */
 static long same_checked;
 
@@ -1902,6 +1925,60 @@ static void op_update_user(int ch, const actor *a)
     urec_clear(&got);
 }
 
+/* DeleteUser (RPC only: the gateway has no delete mutation yet). A writer
+ * deletes its own tenant's users; another tenant's user, a user without a
+ * tenant and an id nobody has are NOT_FOUND, alike; a reader is refused.
+ * A refused delete changes nothing; one that went through leaves the
+ * model, and the final admin view must agree. */
+static void op_delete_user(const actor *a)
+{
+    int kind;
+    char id[64];
+    snprintf(id, sizeof id, "%s", pick_target(a->tenant, &kind));
+    int at = model_find(id);
+    if (at >= 0) /* user_of falls back to any user when a tenant has none */
+        kind = str_eq(model[at].s[S_TENANT_ID], tenants[a->tenant].id) ? 0 : 1;
+    Roster__V1__DeleteUserRequest q = ROSTER__V1__DELETE_USER_REQUEST__INIT;
+    q.id = id;
+    call_res r;
+    int code = rpc(&r, RPC_DELETE_USER, &q.base, a->key);
+    char det[300];
+    snprintf(det, sizeof det, "%s", r.message);
+    if (code == ROSTER_STATUS_OK && !str_eq(((Roster__V1__DeleteUserResponse *)r.reply)->id, id))
+        report(false, "DeleteUser answered id %s for %s",
+               ((Roster__V1__DeleteUserResponse *)r.reply)->id, id);
+    call_res_free(&r);
+    int want;
+    const char *what;
+    if (!a->writer) {
+        want = ROSTER_STATUS_PERMISSION_DENIED;
+        what = "delete by a reader key";
+    } else if (kind != 0) {
+        want = ROSTER_STATUS_NOT_FOUND;
+        what = kind == 1 ? "delete another tenant's user" : "delete a missing user";
+    } else {
+        want = ROSTER_STATUS_OK;
+        what = "delete own user";
+    }
+    expect_code(code, want, what, det);
+    if (want == ROSTER_STATUS_NOT_FOUND && code == want)
+        same_refusal(SAME_DELETE_USER, CH_RPC, kind == 1, id, det);
+    if (code == ROSTER_STATUS_OK) {
+        if (kind != 0)
+            report(true, "%s: user %s deleted by a key of tenant %s", what, id,
+                   tenants[a->tenant].id);
+        model_remove(id);
+        urec gone;
+        char gdet[300];
+        int g = get_user(&gone, CH_RPC, actors[ACT_ADMIN].key, id, gdet, sizeof gdet);
+        if (g != ROSTER_STATUS_NOT_FOUND)
+            report(false, "a deleted user still reads as %s", roster_status_name(g));
+        urec_clear(&gone);
+    } else {
+        verify_unchanged(CH_RPC, id, NULL);
+    }
+}
+
 static void op_admin_write(int ch)
 {
     const actor *ad = &actors[ACT_ADMIN];
@@ -1977,17 +2054,23 @@ static void check_tenants_unchanged(void)
 
 static void op_tenant_write(int ch, const actor *a)
 {
-    int r = rnd_below(ch == CH_RPC ? 4 : 2); /* GraphQL has no default or clear */
+    /* GraphQL has no default, clear or delete */
+    int r = rnd_below(ch == CH_RPC ? 5 : 2);
     int t = chance(50) ? a->tenant : 1 - a->tenant;
     int code;
     char det[300] = "";
     const char *what = r == 0   ? "create tenant"
                        : r == 1 ? "rename a tenant"
                        : r == 2 ? "make a tenant the default"
-                                : "clear a tenant's reference";
+                       : r == 3 ? "clear a tenant's reference"
+                                : "delete a tenant";
     if (ch == CH_RPC) {
         call_res cr;
-        if (r == 0) {
+        if (r == 4) {
+            Roster__V1__DeleteTenantRequest dt = ROSTER__V1__DELETE_TENANT_REQUEST__INIT;
+            dt.id = tenants[t].id;
+            code = rpc(&cr, RPC_DELETE_TENANT, &dt.base, a->key);
+        } else if (r == 0) {
             Roster__V1__CreateTenantRequest c = ROSTER__V1__CREATE_TENANT_REQUEST__INIT;
             c.name = "Mallory";
             c.has_is_default = c.is_default = chance(50);
@@ -2716,7 +2799,7 @@ START_TEST(tenant_isolation)
         cur_kind = k;
         cur_actor = ACT_A_WRITER + rnd_below(4);
         cur_ch = rnd_below(2);
-        if (k == K_STATS || k == K_KEYS)
+        if (k == K_STATS || k == K_KEYS || k == K_DELETE_USER)
             cur_ch = CH_RPC; /* RPC-only methods */
         if (k == K_ADMIN_WRITE)
             cur_actor = ACT_ADMIN;
@@ -2750,6 +2833,9 @@ START_TEST(tenant_isolation)
             break;
         case K_UPDATE_USER:
             op_update_user(cur_ch, a);
+            break;
+        case K_DELETE_USER:
+            op_delete_user(a);
             break;
         case K_TENANT_WRITE:
             op_tenant_write(cur_ch, a);

@@ -1,6 +1,6 @@
 /* Integration: the client library against the real roster-users daemon,
  * started on a temporary data directory, over ipc and over tcp on
- * loopback. Every method, every status path, async calls with many in
+ * loopback. Every method (deletes included), every status path, async calls with many in
  * flight, streaming list decode, API keys (the daemon mints an admin key
  * into <dir>/admin.key, which the clients present). The daemon binary
  * comes from CMake in ROSTER_USERS_BIN. */
@@ -1252,6 +1252,100 @@ START_TEST(field_masks_and_reply_limit)
 }
 END_TEST
 
+/* Deletes: the reply, NOT_FOUND afterwards (what a retry answers), the
+ * freed email, counts and pages, tenants refused while they have users,
+ * and the asynchronous forms. */
+START_TEST(delete_methods)
+{
+    roster_client *c = open_client();
+    struct list_wait w = {0};
+    ck_assert_int_eq(nng_mtx_alloc(&w.mtx), 0);
+    ck_assert_int_eq(nng_cv_alloc(&w.cv, w.mtx), 0);
+    static roster_v1_Tenant t, got;
+    static roster_v1_User u[3], again, page[10];
+    roster_status st;
+    make_tenant(&t, c, "Deletes");
+    const char *tags[] = {"del-a", "del-b", "del-c"};
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(make_user(&u[i], &st, c, t.id, tags[i]), ROSTER_E_OK);
+
+    roster_v1_DeleteUserResponse du;
+    memset(&du, 0, sizeof du);
+    ck_assert_int_eq(roster_client_delete_user(&du, &st, c, NULL, u[1].id), ROSTER_E_OK);
+    ck_assert(du.has_id);
+    ck_assert_str_eq(du.id, u[1].id);
+    ck_assert_int_eq(roster_client_get_user(&again, &st, c, NULL, u[1].id), ROSTER_E_NOT_FOUND);
+    ck_assert_int_eq(roster_client_delete_user(&du, &st, c, NULL, u[1].id), ROSTER_E_NOT_FOUND);
+    ck_assert_int_eq(st.code, 5);
+    ck_assert(has_violation(&st, "id"));
+    ck_assert_int_eq(roster_client_delete_user(&du, &st, c, NULL, "nope"),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(roster_client_delete_user(NULL, &st, c, NULL, u[0].id),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(roster_client_delete_user(&du, &st, c, NULL, NULL), ROSTER_E_INVALID_ARGUMENT);
+
+    /* Counts and pages close up. */
+    ck_assert_int_eq(roster_client_get_tenant(&got, &st, c, NULL, t.id, true), ROSTER_E_OK);
+    ck_assert_int_eq(got.user_count, 2);
+    roster_v1_ListUsersRequest lr = roster_v1_ListUsersRequest_init_zero;
+    lr.has_filter = true;
+    lr.filter.has_tenant_id = true;
+    roster_pb_str(&lr.filter.tenant_id.equal_to, t.id);
+    lr.has_order = true;
+    lr.order.has_sort = lr.order.has_order = true;
+    lr.order.sort = roster_v1_UserSortField_USER_SORT_FIELD_CREATED_AT;
+    lr.order.order = roster_v1_SortOrder_SORT_ORDER_ASC;
+    lr.has_limit = lr.has_offset = true;
+    lr.limit = 1;
+    const char *want[] = {u[0].id, u[2].id};
+    for (int off = 0; off < 3; off++) {
+        size_t n = 0;
+        int64_t total = 0;
+        lr.offset = off;
+        ck_assert_int_eq(roster_client_list_users(page, &n, &total, &st, c, NULL, &lr, 10),
+                         ROSTER_E_OK);
+        ck_assert_int_eq(total, 2);
+        ck_assert_uint_eq(n, off < 2 ? 1 : 0);
+        if (off < 2)
+            ck_assert_str_eq(page[0].id, want[off]);
+    }
+    /* The deleted user's reference and email are free. */
+    ck_assert_int_eq(make_user(&again, &st, c, t.id, "del-b"), ROSTER_E_OK);
+    ck_assert_str_eq(again.email, u[1].email);
+
+    /* A tenant with users is refused and keeps them. */
+    roster_v1_DeleteTenantResponse dt;
+    memset(&dt, 0, sizeof dt);
+    ck_assert_int_eq(roster_client_delete_tenant(&dt, &st, c, NULL, t.id),
+                     ROSTER_E_FAILED_PRECONDITION);
+    ck_assert_int_eq(st.code, 9);
+    ck_assert_ptr_nonnull(strstr(st.message, "3 user"));
+    /* The asynchronous forms empty it and delete it. */
+    const char *rest[] = {u[0].id, u[2].id, again.id};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(roster_client_delete_user_async(&du, c, NULL, rest[i], list_done, &w),
+                         ROSTER_E_OK);
+        ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
+        ck_assert_str_eq(du.id, rest[i]);
+    }
+    ck_assert_int_eq(roster_client_delete_tenant_async(&dt, c, NULL, t.id, list_done, &w),
+                     ROSTER_E_OK);
+    ck_assert_int_eq(list_wait_for(&w), ROSTER_E_OK);
+    ck_assert_str_eq(dt.id, t.id);
+    ck_assert_int_eq(roster_client_get_tenant(&got, &st, c, NULL, t.id, false), ROSTER_E_NOT_FOUND);
+    ck_assert_int_eq(roster_client_delete_tenant(&dt, &st, c, NULL, t.id), ROSTER_E_NOT_FOUND);
+    ck_assert_int_eq(roster_client_delete_tenant_async(&dt, c, NULL, t.id, list_done, &w),
+                     ROSTER_E_OK);
+    ck_assert_int_eq(list_wait_for(&w), ROSTER_E_NOT_FOUND);
+    ck_assert_int_eq(roster_client_delete_tenant_async(NULL, c, NULL, t.id, list_done, &w),
+                     ROSTER_E_INVALID_ARGUMENT);
+
+    nng_cv_free(w.cv);
+    nng_mtx_free(w.mtx);
+    roster_client_close(c);
+}
+END_TEST
+
 static TCase *transport_case(const char *name, void (*setup)(void))
 {
     TCase *tc = tcase_create(name);
@@ -1265,6 +1359,7 @@ static TCase *transport_case(const char *name, void (*setup)(void))
     tcase_add_test(tc, async_many_in_flight);
     tcase_add_test(tc, streaming_list);
     tcase_add_test(tc, async_forms);
+    tcase_add_test(tc, delete_methods);
     return tc;
 }
 

@@ -49,7 +49,22 @@ START_TEST(commands_and_positionals)
     PARSE_FAIL("unexpected argument 'extra'", "users", "get", "A", "extra");
     PARSE_FAIL("unexpected argument 'x'", "dump", "x");
     PARSE_FAIL("unknown command 'frobnicate'", "frobnicate");
-    PARSE_FAIL("unknown command 'users delete'", "users", "delete", "X");
+    PARSE_FAIL("unknown command 'users purge'", "users", "purge", "X");
+    PARSE_OK("users", "delete", "X");
+    ck_assert_int_eq(a.cmd->id, CTL_CMD_USERS_DELETE);
+    ck_assert_str_eq(a.positional, "X");
+    PARSE_FAIL("missing ID", "users", "delete");
+    PARSE_OK("tenants", "delete", "T");
+    ck_assert_int_eq(a.cmd->id, CTL_CMD_TENANTS_DELETE);
+    PARSE_FAIL("missing ID", "tenants", "delete");
+    /* compact's data directory is optional: the word or --data. */
+    PARSE_OK("compact", "/var/lib/roster");
+    ck_assert_int_eq(a.cmd->id, CTL_CMD_COMPACT);
+    ck_assert_str_eq(a.positional, "/var/lib/roster");
+    PARSE_OK("--data", "/srv/d", "compact");
+    ck_assert_ptr_null(a.positional);
+    ck_assert_str_eq(a.data, "/srv/d");
+    PARSE_FAIL("unexpected argument 'b'", "compact", "a", "b");
     PARSE_FAIL("users: which one?", "users");
     PARSE_FAIL("no command given");
 }

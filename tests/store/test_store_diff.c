@@ -1,7 +1,8 @@
-/* Differential test: thousands of random creates, updates (in batches that
- * commit or abort) and list queries run against the store and against a
- * naive in-memory model; every result, page, totalCount and page info must
- * agree, and so must the pages reached by cursor from a page's end.
+/* Differential test: thousands of random creates, updates, deletes (in
+ * batches that commit or abort) and list queries run against the store and
+ * against a naive in-memory model; every result, page, totalCount and page
+ * info must agree, and so must the pages reached by cursor from a page's
+ * end.
  * Seeded and deterministic (ROSTER_DIFF_SEED overrides the seed). */
 #include "store_fixture.h"
 
@@ -293,6 +294,45 @@ static void op_update(store_wtxn *w)
     m.updated = out->updated_at;
     *target = m;
     user_same(target, out);
+}
+
+/* Deletes a random user of the model (or one deleted before, or an id
+ * that never existed), as an admin or a scoped caller. */
+static char deleted_ids[256][37];
+static int n_deleted;
+
+static void op_delete(store_wtxn *w)
+{
+    Roster__V1__DeleteUserRequest req = ROSTER__V1__DELETE_USER_REQUEST__INIT;
+    int pick = rn(10);
+    int idx = -1;
+    if (pick == 0 && n_deleted > 0) {
+        /* Deleted before, unless that group was aborted. */
+        req.id = deleted_ids[rn(n_deleted < 256 ? n_deleted : 256)];
+        for (int i = 0; i < n_model; i++)
+            if (strcmp(model[i].id, req.id) == 0)
+                idx = i;
+    } else if (pick == 1 || n_model == 0)
+        req.id = "0190b3c2-7d1e-7a00-8000-0000000000aa";
+    else {
+        idx = rn(n_model);
+        req.id = model[idx].id;
+    }
+    int scope = rn(5) == 0 ? rn(N_TENANTS) : -1;
+    int want =
+        idx < 0 || (scope >= 0 && model[idx].tenant != scope) ? ROSTER_E_NOT_FOUND : ROSTER_E_OK;
+    Roster__V1__DeleteUserResponse *out = NULL;
+    roster_err_detail d = {0};
+    int err =
+        store_user_delete(w, scope >= 0 ? &tenant_uuid[scope] : NULL, &req, &fx_arena, &out, &d);
+    ck_assert_int_eq(err, want);
+    if (err != ROSTER_E_OK) {
+        ck_assert_str_eq(d.field, "id");
+        return;
+    }
+    ck_assert_str_eq(out->id, model[idx].id);
+    strcpy(deleted_ids[n_deleted++ % 256], model[idx].id);
+    model[idx] = model[--n_model];
 }
 
 /* ------------------------------------------------------------ queries */
@@ -976,10 +1016,13 @@ START_TEST(random_operations_match_model)
                              ROSTER_E_OK);
             int ops = 1 + rn(8);
             for (int i = 0; i < ops; i++, writes++) {
-                if (rn(10) < 6)
+                int op = rn(20);
+                if (op < 12)
                     op_create(w);
-                else
+                else if (op < 17)
                     op_update(w);
+                else
+                    op_delete(w);
             }
             if (rn(10) == 0) {
                 store_write_abort(w);

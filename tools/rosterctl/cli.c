@@ -177,6 +177,14 @@ static const ctl_command commands[] = {
      "change the given fields of a user; --clear FIELD sets one to null", NULL},
     {CTL_CMD_USERS_DEACTIVATE, "users deactivate", "ID", no_opts,
      "deactivate a user (active: false)", NULL},
+    {CTL_CMD_USERS_DELETE, "users delete", "ID", no_opts,
+     "delete a user and every index entry it has; its reference and email are free at once",
+     "The user is gone from every query and index when the call returns. Its\n"
+     "bytes may stay in the data file (freed pages, unused parts of pages)\n"
+     "until LMDB reuses them or rosterctl compact rewrites the file, and in\n"
+     "every backup or dump made before. A writer key deletes its tenant's\n"
+     "users only. Deleting a user that is already gone is not found (exit 1),\n"
+     "which is also what repeating a delete that went through answers.\n"},
     {CTL_CMD_TENANTS_GET, "tenants get", "ID", tenants_get_opts, "show one tenant", NULL},
     {CTL_CMD_TENANTS_LIST, "tenants list", NULL, tenants_list_opts,
      "list tenants with filters, order and paging",
@@ -187,6 +195,12 @@ static const ctl_command commands[] = {
      "change the given fields of a tenant", NULL},
     {CTL_CMD_TENANTS_SET_DEFAULT, "tenants set-default", "ID", no_opts,
      "make a tenant the default one (users created without tenantId join it)", NULL},
+    {CTL_CMD_TENANTS_DELETE, "tenants delete", "ID", no_opts,
+     "delete a tenant that has no users, is not the default and no live key names",
+     "Needs an admin key. Refused (exit 4, failed precondition) while the\n"
+     "tenant has users (deactivated ones included), is the default tenant\n"
+     "(tenants update ID --default false first) or is named by an API key\n"
+     "that is not revoked (keys revoke KEY first).\n"},
     {CTL_CMD_HEALTH, "health", NULL, no_opts, "ask the service whether it is serving", NULL},
     {CTL_CMD_STATS, "stats", NULL, stats_opts,
      "service counters; --offline: the data directory's tables, indexes and map use",
@@ -214,6 +228,16 @@ static const ctl_command commands[] = {
     {CTL_CMD_VERIFY, "verify", NULL, no_opts,
      "check that every index agrees with the records and uniqueness holds (offline)",
      "Every mismatch is reported; the exit code is 1 when there is any.\n"},
+    {CTL_CMD_COMPACT, "compact", "[DATADIR]", no_opts,
+     "rewrite the data file with only live data, erasing deleted records' bytes (offline)",
+     "DATADIR defaults to --data. Every database is written anew into a\n"
+     "temporary file in DATADIR, compacted (mdb_env_copy2, MDB_CP_COMPACT),\n"
+     "compared entry by entry with the store, synced and renamed over\n"
+     "data.mdb. Afterwards no byte of a deleted user or tenant is in data.mdb.\n"
+     "Needs free space for twice the live data. Refused (exit 4) while\n"
+     "roster-users or any other process has the store open: stop the service\n"
+     "first (systemctl stop roster-users), compact, start it again. On any\n"
+     "failure data.mdb is left as it was.\n"},
     {CTL_CMD_KEYS_CREATE, "keys create", NULL, keys_create_opts,
      "mint an API key (--name and --role required) and print its secret once",
      "Roles: admin (every tenant, tenants, keys, stats), writer (its tenant's\n"
@@ -455,7 +479,7 @@ int ctl_cli_parse(ctl_args *out, int argc, char **argv, roster_err_detail *d)
         if (c == NULL)
             return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "",
                                "no command given (see rosterctl --help)");
-        if (c->positional != NULL && a.positional == NULL)
+        if (c->positional != NULL && c->positional[0] != '[' && a.positional == NULL)
             return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "", "%s: missing %s", c->words,
                                c->positional);
     }
@@ -518,7 +542,8 @@ void ctl_cli_help(FILE *f, const ctl_args *a)
         fprintf(f, "usage: rosterctl [global options] COMMAND [ARGS] [options]\n\n"
                    "Roster's operator tool. Live commands talk to the running roster-users\n"
                    "service; offline commands (stats --offline, dump, load, verify) open the\n"
-                   "data directory directly and are safe while the service runs.\n"
+                   "data directory directly and are safe while the service runs; compact\n"
+                   "needs the service stopped.\n"
                    "Live calls present the API key of --key, --key-file or $ROSTER_KEY\n"
                    "(required over tcp:// and tls+tcp://).\n\n"
                    "Commands:\n");

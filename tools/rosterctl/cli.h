@@ -18,16 +18,19 @@ typedef enum ctl_cmd_id {
     CTL_CMD_USERS_CREATE,
     CTL_CMD_USERS_UPDATE,
     CTL_CMD_USERS_DEACTIVATE,
+    CTL_CMD_USERS_DELETE,
     CTL_CMD_TENANTS_GET,
     CTL_CMD_TENANTS_LIST,
     CTL_CMD_TENANTS_CREATE,
     CTL_CMD_TENANTS_UPDATE,
     CTL_CMD_TENANTS_SET_DEFAULT,
+    CTL_CMD_TENANTS_DELETE,
     CTL_CMD_HEALTH,
     CTL_CMD_STATS,
     CTL_CMD_DUMP,
     CTL_CMD_LOAD,
     CTL_CMD_VERIFY,
+    CTL_CMD_COMPACT,
     CTL_CMD_KEYS_CREATE,
     CTL_CMD_KEYS_LIST,
     CTL_CMD_KEYS_SHOW,
@@ -54,7 +57,7 @@ typedef struct ctl_opt_spec {
 typedef struct ctl_command {
     ctl_cmd_id id;
     const char *words;        /* "users list" */
-    const char *positional;   /* "ID" or NULL: exactly one or none */
+    const char *positional;   /* "ID": exactly one; "[DATADIR]": at most one; NULL: none */
     const ctl_opt_spec *opts; /* terminated by an entry with name NULL */
     const char *summary;      /* one line */
     const char *details;      /* more text for --help, or NULL */

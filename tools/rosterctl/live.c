@@ -252,6 +252,44 @@ int ctl_live_exchange(ProtobufCMessage **reply, int *code, ctl_live *l, const ct
     return err;
 }
 
+int ctl_live_delete(const ctl_args *a, rpc_method_id method, const char *noun)
+{
+    const rpc_method *m = rpc_method_get(method);
+    roster_arena arena;
+    roster_arena_init(&arena, 0, 0);
+    ProtobufCMessage *req = roster_arena_alloc(&arena, m->request->sizeof_message);
+    const ProtobufCFieldDescriptor *id_in =
+        protobuf_c_message_descriptor_get_field_by_name(m->request, "id");
+    const ProtobufCFieldDescriptor *id_out =
+        protobuf_c_message_descriptor_get_field_by_name(m->reply, "id");
+    int code = CTL_EXIT_INTERNAL;
+    if (req == NULL || id_in == NULL || id_out == NULL) {
+        ctl_report_error(a->json, a->cmd->words, ROSTER_E_INTERNAL, NULL, NULL);
+        goto done;
+    }
+    protobuf_c_message_init(m->request, req);
+    *(const char **)(void *)((char *)req + id_in->offset) = a->positional;
+    ctl_live l;
+    ProtobufCMessage *reply = NULL;
+    if (ctl_live_exchange(&reply, &code, &l, a, method, req, &arena) == ROSTER_E_OK) {
+        const char *id = *(const char **)(void *)((char *)reply + id_out->offset);
+        if (id == NULL)
+            id = a->positional;
+        if (a->json) {
+            json_t *o = json_pack("{s:s}", "id", id);
+            ctl_print_json(stdout, o);
+            json_decref(o);
+        } else {
+            printf("deleted %s %s\n", noun, id);
+        }
+        code = CTL_EXIT_OK;
+    }
+    ctl_live_close(&l);
+done:
+    roster_arena_free(&arena);
+    return code;
+}
+
 int ctl_live_fail(const ctl_args *a, const char *what, int err, const ctl_status *st)
 {
     json_t *vio = NULL;

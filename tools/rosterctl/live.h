@@ -72,6 +72,11 @@ int ctl_live_fail(const ctl_args *a, const char *what, int err, const ctl_status
  * Returns the exit code. */
 int ctl_print_record(const ctl_args *a, json_t *o);
 
+/* Makes the one call of a delete command (`method`, whose request and
+ * reply are {id}) for a->positional and reports it: {"id": ID} with
+ * --json, else "deleted <noun> ID". Returns the exit code. */
+int ctl_live_delete(const ctl_args *a, rpc_method_id method, const char *noun);
+
 /* Opens *l (ctl_live_open) and makes one call (ctl_live_call). On success
  * *reply is set as by ctl_live_call and ROSTER_E_OK returned; on failure
  * the error has been reported (ctl_live_fail) and *code holds the exit code

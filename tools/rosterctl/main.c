@@ -1,6 +1,7 @@
 /* rosterctl: parses the command line, loads the API key a live command
  * presents, and runs the command it names. */
 #include "cli.h"
+#include "compact.h"
 #include "credential.h"
 #include "dump.h"
 #include "environment.h"
@@ -25,6 +26,7 @@ static bool is_live(const ctl_args *a)
     case CTL_CMD_DUMP:
     case CTL_CMD_LOAD:
     case CTL_CMD_VERIFY:
+    case CTL_CMD_COMPACT:
         return false;
     default:
         return ctl_args_get(a, "offline") == NULL;
@@ -81,6 +83,9 @@ int main(int argc, char **argv)
     case CTL_CMD_USERS_DEACTIVATE:
         code = ctl_cmd_users_deactivate(a);
         break;
+    case CTL_CMD_USERS_DELETE:
+        code = ctl_cmd_users_delete(a);
+        break;
     case CTL_CMD_TENANTS_GET:
         code = ctl_cmd_tenants_get(a);
         break;
@@ -96,6 +101,9 @@ int main(int argc, char **argv)
     case CTL_CMD_TENANTS_SET_DEFAULT:
         code = ctl_cmd_tenants_set_default(a);
         break;
+    case CTL_CMD_TENANTS_DELETE:
+        code = ctl_cmd_tenants_delete(a);
+        break;
     case CTL_CMD_HEALTH:
         code = ctl_cmd_health(a);
         break;
@@ -110,6 +118,9 @@ int main(int argc, char **argv)
         break;
     case CTL_CMD_VERIFY:
         code = ctl_cmd_verify(a);
+        break;
+    case CTL_CMD_COMPACT:
+        code = ctl_cmd_compact(a);
         break;
     case CTL_CMD_KEYS_CREATE:
         code = ctl_cmd_keys_create(a);

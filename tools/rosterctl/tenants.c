@@ -195,3 +195,8 @@ int ctl_cmd_tenants_set_default(const ctl_args *a)
     req.is_default = true;
     return run_tenant_call(a, RPC_UPDATE_TENANT, &req.base, &all_fields);
 }
+
+int ctl_cmd_tenants_delete(const ctl_args *a)
+{
+    return ctl_live_delete(a, RPC_DELETE_TENANT, "tenant");
+}

@@ -274,3 +274,8 @@ int ctl_cmd_users_deactivate(const ctl_args *a)
     req.active = false;
     return run_user_call(a, RPC_UPDATE_USER, &req.base, &all_fields);
 }
+
+int ctl_cmd_users_delete(const ctl_args *a)
+{
+    return ctl_live_delete(a, RPC_DELETE_USER, "user");
+}

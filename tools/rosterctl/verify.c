@@ -21,6 +21,8 @@ const char *ctl_issue_kind_name(int kind)
         return "count_mismatch";
     case STORE_ISSUE_DEFAULT_TENANT:
         return "default_tenant";
+    case STORE_ISSUE_BAD_KEY:
+        return "bad_key";
     }
     return "unknown";
 }

@@ -1,0 +1,28 @@
+#include "compact.h"
+
+#include "output.h"
+#include "store.h"
+
+int ctl_cmd_compact(const ctl_args *a)
+{
+    const char *dir = a->positional != NULL ? a->positional : a->data;
+    roster_err_detail d = {{0}};
+    store_compact_stats st = {0};
+    int err = store_compact(dir, &st, &d);
+    if (err != ROSTER_E_OK) {
+        ctl_report_error(a->json, "compact", err, d.message[0] ? d.message : NULL, NULL);
+        return ctl_exit_code(err);
+    }
+    if (a->json) {
+        json_t *o = json_pack("{s:s, s:I, s:I, s:I}", "data", dir, "bytesBefore",
+                              (json_int_t)st.bytes_before, "bytesAfter", (json_int_t)st.bytes_after,
+                              "entries", (json_int_t)st.entries);
+        ctl_print_json(stdout, o);
+        json_decref(o);
+    } else {
+        printf("compacted %s/data.mdb: %llu bytes before, %llu after (%llu entries)\n", dir,
+               (unsigned long long)st.bytes_before, (unsigned long long)st.bytes_after,
+               (unsigned long long)st.entries);
+    }
+    return CTL_EXIT_OK;
+}

@@ -1,0 +1,10 @@
+/* rosterctl compact [DATADIR]: the offline rewrite of a data directory's
+ * data file (store_compact), refused while a process has the store open. */
+#ifndef ROSTERCTL_COMPACT_H
+#define ROSTERCTL_COMPACT_H
+
+#include "cli.h"
+
+int ctl_cmd_compact(const ctl_args *a);
+
+#endif
