@@ -31,6 +31,7 @@
  *    offset + limit in a heap is the cheaper way to visit everyone. This
  *    is the unindexed case the benchmark measures.
  */
+#include "custom_index.h"
 #include "filter.h"
 #include "keys.h"
 #include "record.h"
@@ -86,6 +87,11 @@ typedef struct uquery {
     int64_t deadline_ns;
     const _Atomic int64_t *stop_ns;
     unsigned steps; /* records and entries visited since the last check */
+    /* customData conditions and order (custom_query.c); NULL: none */
+    custom_query *cq;
+    bool cand_custom;      /* run_topk takes its candidates from cand_ids */
+    roster_uuid *cand_ids; /* malloc'd; run_topk frees them */
+    size_t n_cand_ids;
 } uquery;
 
 /* Counts one step of a walk or scan; every STORE_CHECK_EVERY steps checks
@@ -339,7 +345,7 @@ static bool match_record(const uquery *q, user_view *v)
         if (!s->set || !text_pattern_match(q->search, s->p, s->n))
             return false;
     }
-    return true;
+    return q->cq == NULL || custom_query_match(q->cq, v);
 }
 
 /* ------------------------------------------------------------ page builder */
@@ -419,7 +425,10 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
     MDB_dbi dbi;
     bool records; /* entries are the user records themselves */
     const store_fields *sf = store_fields_get();
-    if (q->range_field >= 0) {
+    if (q->cq && custom_query_order(q->cq, q->one_tenant, &q->tenant_key, prefix, &pn)) {
+        dbi = s->custom;
+        records = false;
+    } else if (q->range_field >= 0) {
         dbi = s->sort[sf->sort_slot[q->range_field]];
         records = false;
         if (q->one_tenant) {
@@ -456,7 +465,8 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
     }
     /* The total comes from counters when only tenant and the deactivated
      * rule apply. */
-    bool counted = !q->need_record && !q->id.active && q->f->active == NULL && q->range_field < 0;
+    bool counted = !q->need_record && !q->id.active && q->f->active == NULL && q->range_field < 0 &&
+                   q->cq == NULL;
     /* Sorting by active with deactivated users left out: their entries
      * (value 0x01) form one run that the walk skips or stops at. */
     bool skip_false = q->sort == MODEL_USER_active && q->hide_inactive && q->range_field < 0;
@@ -653,8 +663,10 @@ static int offer(const uquery *q, topk *t, int64_t *total, const void *bytes, si
     if ((err = user_view_ids(&uv)) != ROSTER_E_OK)
         return err;
     (*total)++;
-    uint8_t key[KEY_MAX];
-    size_t kl = q->sort == MODEL_USER_createdAt ? 0 : key_sort_value(key, q->sort, &uv);
+    uint8_t key[CDX_KEY_MAX];
+    size_t kl = q->cq ? custom_query_order_value(q->cq, &uv, key) : 0;
+    if (kl == 0 && q->sort != MODEL_USER_createdAt)
+        kl = key_sort_value(key, q->sort, &uv);
     memcpy(key + kl, uv.id.b, 16);
     return topk_add(t, key, kl + 16, bytes, len);
 }
@@ -714,7 +726,11 @@ static int run_topk(uquery *q, MDB_txn *txn, const store *s, bool candidates, pa
     int64_t total = 0;
     if (candidates) {
         const Roster__V1__UserFilter *f = q->f;
-        if (q->id.has_eq) {
+        if (q->cand_custom) {
+            ids = q->cand_ids;
+            n_ids = q->n_cand_ids;
+            q->cand_ids = NULL;
+        } else if (q->id.has_eq) {
             ids = malloc(sizeof *ids);
             if (ids == NULL) {
                 err = ROSTER_E_NOMEM;
@@ -800,6 +816,27 @@ static bool query_scans(const uquery *q)
     return q->need_record && !q->one_tenant && q->sort != MODEL_USER_createdAt;
 }
 
+/* Adds the customData conditions and order of req to q (custom_query.c):
+ * they are checked on every record, an order by a customData path walks
+ * its index, and otherwise the most selective indexed condition names
+ * the candidates (candidates plan). */
+static int query_custom(uquery *q, store_rtxn *r, const Roster__V1__ListUsersRequest *req,
+                        roster_arena *arena, roster_err_detail *detail)
+{
+    int err = custom_query_prepare(&q->cq, r->s, req, arena, detail);
+    if (err != ROSTER_E_OK || q->cq == NULL || q->empty)
+        return err;
+    q->need_record = true;
+    bool ordered = custom_query_ordered(q->cq);
+    if (ordered)
+        q->range_field = -1;
+    if (ordered || query_candidates(q) || !custom_query_drives(q->cq))
+        return ROSTER_E_OK;
+    q->cand_custom = true;
+    return custom_query_candidates(q->cq, r->txn, r->s, q->one_tenant, &q->tenant_key, &q->cand_ids,
+                                   &q->n_cand_ids);
+}
+
 bool store_user_list_scans(const roster_uuid *scope, const Roster__V1__ListUsersRequest *req,
                            roster_arena *arena)
 {
@@ -814,6 +851,8 @@ int store_user_list_raw(store_rtxn *r, const roster_uuid *scope,
 {
     uquery q;
     int err = query_prepare(&q, scope, req, arena, detail);
+    if (err == ROSTER_E_OK)
+        err = query_custom(&q, r, req, arena, detail);
     if (err != ROSTER_E_OK)
         return err;
     q.deadline_ns = r->deadline_ns;
@@ -821,10 +860,12 @@ int store_user_list_raw(store_rtxn *r, const roster_uuid *scope,
     page_acc a = {.q = &q};
     a.items = roster_arena_alloc(arena, (q.limit ? q.limit : 1) * sizeof *a.items);
     a.ids = roster_arena_alloc(arena, (q.limit ? q.limit : 1) * sizeof *a.ids);
-    if (a.items == NULL || a.ids == NULL)
+    if (a.items == NULL || a.ids == NULL) {
+        free(q.cand_ids);
         return ROSTER_E_NOMEM;
+    }
     if (!q.empty) {
-        if (query_candidates(&q))
+        if (query_candidates(&q) || q.cand_custom)
             err = run_topk(&q, r->txn, r->s, true, &a);
         else if (query_scans(&q))
             err = run_topk(&q, r->txn, r->s, false, &a);

@@ -1,4 +1,5 @@
 /* User writes (create, update, restore) and point reads. */
+#include "custom_index.h"
 #include "fields.h"
 #include "keys.h"
 #include "record.h"
@@ -65,6 +66,10 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
     int err;
     static _Thread_local uint8_t old_buf[USER_ENTRIES * KEY_MAX], new_buf[USER_ENTRIES * KEY_MAX];
     size_t n_old = old ? key_user_entries(old_e, old_buf, s, old) : 0;
+    /* The customData entries of the stored record, taken before it is
+     * replaced (old borrows from it). */
+    static _Thread_local cdx_entry old_cdx[CDX_USER_ENTRIES];
+    size_t n_old_cdx = old ? custom_index_entries(old_cdx, s, old) : 0;
     roster_uuid old_scope;
     rec_bool old_active = -1;
     if (old) {
@@ -126,6 +131,8 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
         if ((rc = mdb_put(txn, new_e[i].dbi, &nk, &nd, 0)) != 0)
             return store_mdb_err(rc);
     }
+    if ((err = custom_index_user_update(s, txn, old_cdx, n_old_cdx, &nv)) != ROSTER_E_OK)
+        return err;
 
     roster_uuid new_scope;
     key_scope(&new_scope, &nv);

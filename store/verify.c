@@ -3,6 +3,7 @@
  * entries are looked for only in databases whose entry count differs from
  * what the records account for, so a healthy store is checked in one pass
  * over the records. */
+#include "custom_index.h"
 #include "keys.h"
 #include "record.h"
 #include "store_internal.h"
@@ -429,6 +430,12 @@ static int check_keys(verifier *vf)
     return err;
 }
 
+static void custom_issue(void *ctx, store_issue_kind kind, const roster_uuid *id,
+                         const char *message)
+{
+    report(ctx, kind, "idx_custom", id, "%s", message);
+}
+
 int store_verify(store_rtxn *r, store_issue_fn fn, void *ctx, uint64_t *out_issues)
 {
     verifier vf = {.r = r, .fn = fn, .ctx = ctx};
@@ -446,6 +453,8 @@ int store_verify(store_rtxn *r, store_issue_fn fn, void *ctx, uint64_t *out_issu
         err = check_counters(&vf, users, active);
     if (err == ROSTER_E_OK)
         err = check_keys(&vf);
+    if (err == ROSTER_E_OK)
+        err = custom_index_verify(s, r->txn, custom_issue, &vf);
     /* Entry counts the records account for; a difference means stale
      * entries (duplicates leave one unique entry for two users). */
     typedef struct want_entries {

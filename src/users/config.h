@@ -22,6 +22,8 @@ typedef struct users_config {
     unsigned list_threads;      /* threads for list queries */
     unsigned listener_check_ms; /* listener check period, 0 = off */
     int ipc_mode;               /* ipc:// socket file permissions */
+    char **custom_index;        /* declared "path:type" customData indexes; owned */
+    size_t n_custom_index;
     roster_log_level log_level;
     bool group_commit;
     bool allow_keyless_ipc; /* keyless callers are admin on an ipc:// listener */

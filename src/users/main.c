@@ -57,7 +57,11 @@ int main(int argc, char **argv)
     roster_log_init("users", cfg.log_level);
 
     char q1[600], q2[600];
-    store_options so = {.map_size = cfg.map_size, .detail = &d};
+    store_options so = {.map_size = cfg.map_size,
+                        .custom_index = (const char *const *)cfg.custom_index,
+                        .n_custom_index = cfg.n_custom_index,
+                        .declare_custom_index = true,
+                        .detail = &d};
     if ((err = store_open(&st, cfg.data_dir, &so)) != 0) {
         roster_log(
             ROSTER_LOG_ERROR, "store_open_failed", "data=%s error=%s reason=%s",
