@@ -118,10 +118,15 @@ bool custom_query_order(const custom_query *q, bool one_tenant, const roster_uui
 bool custom_query_drives(const custom_query *q);
 
 /* Collects the ids of the entries of the most selective condition's ranges
- * (one tenant's part or all users), unsorted, possibly repeated, into a
- * malloc'd array *ids (caller frees) of *n. */
+ * (one tenant's part or all users), unsorted, possibly repeated, into
+ * malloc'd arrays *ids and *flags (each entry's flags byte) of *n; the
+ * caller frees both (NULL when *n is 0). */
 int custom_query_candidates(const custom_query *q, MDB_txn *txn, const store *s, bool one_tenant,
-                            const roster_uuid *tenant, roster_uuid **ids, size_t *n);
+                            const roster_uuid *tenant, roster_uuid **ids, uint8_t **flags,
+                            size_t *n);
+
+/* The number of customData conditions of q. */
+size_t custom_query_conditions(const custom_query *q);
 
 /* The encoded value of q's order path in v into buf (CDX_MAX_STRING + 1
  * bytes); 0 when q is not ordered by one or v has no value there. */

@@ -273,6 +273,11 @@ bool custom_query_ordered(const custom_query *q)
     return q->order != NULL;
 }
 
+size_t custom_query_conditions(const custom_query *q)
+{
+    return q->n;
+}
+
 bool custom_query_order(const custom_query *q, bool one_tenant, const roster_uuid *tenant,
                         uint8_t *prefix, size_t *pn)
 {
@@ -299,6 +304,7 @@ bool custom_query_drives(const custom_query *q)
 
 typedef struct idlist {
     roster_uuid *ids;
+    uint8_t *flags;
     size_t n, cap;
 } idlist;
 
@@ -340,8 +346,13 @@ static int walk_range(idlist *l, MDB_cursor *c, const uint8_t *prefix, size_t pn
             if (x == NULL)
                 return ROSTER_E_NOMEM;
             l->ids = x;
+            uint8_t *fl = realloc(l->flags, nc);
+            if (fl == NULL)
+                return ROSTER_E_NOMEM;
+            l->flags = fl;
             l->cap = nc;
         }
+        l->flags[l->n] = v.mv_size ? *(const uint8_t *)v.mv_data : 0;
         memcpy(l->ids[l->n++].b, kb + k.mv_size - 16, 16);
     }
     return rc == 0 || rc == MDB_NOTFOUND ? ROSTER_E_OK : store_mdb_err(rc);
@@ -368,7 +379,8 @@ static int cond_candidates(idlist *l, const ccond *cd, MDB_cursor *c, bool one_t
 }
 
 int custom_query_candidates(const custom_query *q, MDB_txn *txn, const store *s, bool one_tenant,
-                            const roster_uuid *tenant, roster_uuid **ids, size_t *n)
+                            const roster_uuid *tenant, roster_uuid **ids, uint8_t **flags,
+                            size_t *n)
 {
     MDB_cursor *c;
     int rc = mdb_cursor_open(txn, s->custom, &c);
@@ -385,18 +397,22 @@ int custom_query_candidates(const custom_query *q, MDB_txn *txn, const store *s,
         err = cond_candidates(&l, &q->c[i], c, one_tenant, tenant, have ? best.n : SIZE_MAX, &over);
         if (err != ROSTER_E_OK || over) {
             free(l.ids);
+            free(l.flags);
             continue;
         }
         free(best.ids);
+        free(best.flags);
         best = l;
         have = true;
     }
     mdb_cursor_close(c);
     if (err != ROSTER_E_OK) {
         free(best.ids);
+        free(best.flags);
         return err;
     }
     *ids = best.ids;
+    *flags = best.flags;
     *n = best.n;
     return ROSTER_E_OK;
 }

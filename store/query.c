@@ -90,7 +90,9 @@ typedef struct uquery {
     /* customData conditions and order (custom_query.c); NULL: none */
     custom_query *cq;
     bool cand_custom;      /* run_topk takes its candidates from cand_ids */
-    roster_uuid *cand_ids; /* malloc'd; run_topk frees them */
+    bool cand_entries;     /* run_ids answers from cand_ids and cand_flags alone */
+    roster_uuid *cand_ids; /* malloc'd; run_topk or run_ids frees them */
+    uint8_t *cand_flags;   /* malloc'd: the flags byte of each candidate's entry */
     size_t n_cand_ids;
 } uquery;
 
@@ -800,8 +802,35 @@ static int run_topk(uquery *q, MDB_txn *txn, const store *s, bool candidates, pa
     a->total = total;
 out:
     free(ids);
+    free(q->cand_flags);
+    q->cand_flags = NULL;
     topk_free(&t);
     return err;
+}
+
+/* The ids plan: candidates whose index entries answer every condition
+ * (cand_entries), in id (createdAt) order; the page's records are read by
+ * acc_fetch. Frees the candidates. */
+static void run_ids(uquery *q, page_acc *a)
+{
+    roster_uuid *ids = q->cand_ids;
+    size_t m = 0;
+    for (size_t i = 0; i < q->n_cand_ids; i++)
+        if (!q->entry_conds || match_entry(q, &ids[i], rec_flags_active(q->cand_flags[i])))
+            ids[m++] = ids[i];
+    if (m > 1)
+        qsort(ids, m, sizeof *ids, cmp_uuid);
+    for (size_t j = 0; j < m; j++) {
+        size_t i = q->desc ? m - 1 - j : j;
+        /* a valueIn naming one value twice names its users twice */
+        if ((q->desc ? i + 1 < m : i > 0) && roster_uuid_eq(&ids[i], &ids[q->desc ? i + 1 : i - 1]))
+            continue;
+        acc_add(a, &ids[i], NULL, 0);
+    }
+    free(q->cand_ids);
+    free(q->cand_flags);
+    q->cand_ids = NULL;
+    q->cand_flags = NULL;
 }
 
 /* The candidates plan: a few users named by id or a unique value. */
@@ -826,15 +855,26 @@ static int query_custom(uquery *q, store_rtxn *r, const Roster__V1__ListUsersReq
     int err = custom_query_prepare(&q->cq, r->s, req, arena, detail);
     if (err != ROSTER_E_OK || q->cq == NULL || q->empty)
         return err;
-    q->need_record = true;
+    size_t n = custom_query_conditions(q->cq);
     bool ordered = custom_query_ordered(q->cq);
-    if (ordered)
-        q->range_field = -1;
-    if (ordered || query_candidates(q) || !custom_query_drives(q->cq))
+    /* One condition, default order and nothing else only a record
+     * answers: the driving index's entries (ids and flags) are the
+     * answer, and only the page's records are read. */
+    q->cand_entries = n == 1 && !ordered && !q->need_record && q->sort == MODEL_USER_createdAt &&
+                      (q->range_field < 0 || q->range_field == MODEL_USER_active);
+    if (ordered && q->range_field >= 0) {
+        q->range_field = -1; /* the order's index is walked instead */
+        q->need_record = true;
+    }
+    if (n)
+        q->need_record = true;
+    if (ordered || query_candidates(q) || !custom_query_drives(q->cq)) {
+        q->cand_entries = false;
         return ROSTER_E_OK;
-    q->cand_custom = true;
-    return custom_query_candidates(q->cq, r->txn, r->s, q->one_tenant, &q->tenant_key, &q->cand_ids,
-                                   &q->n_cand_ids);
+    }
+    q->cand_custom = !q->cand_entries;
+    return custom_query_candidates(q->cq, r->txn, r->s, q->one_tenant, &q->tenant_key,
+                                   &q->cand_ids, &q->cand_flags, &q->n_cand_ids);
 }
 
 bool store_user_list_scans(const roster_uuid *scope, const Roster__V1__ListUsersRequest *req,
@@ -862,10 +902,13 @@ int store_user_list_raw(store_rtxn *r, const roster_uuid *scope,
     a.ids = roster_arena_alloc(arena, (q.limit ? q.limit : 1) * sizeof *a.ids);
     if (a.items == NULL || a.ids == NULL) {
         free(q.cand_ids);
+        free(q.cand_flags);
         return ROSTER_E_NOMEM;
     }
     if (!q.empty) {
-        if (query_candidates(&q) || q.cand_custom)
+        if (q.cand_entries)
+            run_ids(&q, &a);
+        else if (query_candidates(&q) || q.cand_custom)
             err = run_topk(&q, r->txn, r->s, true, &a);
         else if (query_scans(&q))
             err = run_topk(&q, r->txn, r->s, false, &a);
