@@ -118,12 +118,13 @@ bool custom_query_order(const custom_query *q, bool one_tenant, const roster_uui
 bool custom_query_drives(const custom_query *q);
 
 /* Collects the ids of the entries of the most selective condition's ranges
- * (one tenant's part or all users), unsorted, possibly repeated, into
- * malloc'd arrays *ids and *flags (each entry's flags byte) of *n; the
- * caller frees both (NULL when *n is 0). */
+ * (one tenant's part or all users), each user once, into malloc'd arrays
+ * *ids and *flags (each entry's flags byte) of *n; the caller frees both
+ * (NULL when *n is 0). *sorted is true when one value drove, whose
+ * entries are in id order; otherwise the ids are in value order. */
 int custom_query_candidates(const custom_query *q, MDB_txn *txn, const store *s, bool one_tenant,
                             const roster_uuid *tenant, roster_uuid **ids, uint8_t **flags,
-                            size_t *n);
+                            size_t *n, bool *sorted);
 
 /* The number of customData conditions of q. */
 size_t custom_query_conditions(const custom_query *q);

@@ -48,6 +48,12 @@ static int cval_cmp(const uint8_t *a, size_t an, const cval *b)
     return c;
 }
 
+static int cval_sort_cmp(const void *a, const void *b)
+{
+    const cval *x = a;
+    return cval_cmp(x->b, x->n, b);
+}
+
 static const cdx_def *find_def(const store *s, const char *path)
 {
     for (size_t i = 0; i < s->n_cdx; i++)
@@ -148,6 +154,14 @@ static int compile_cond(ccond *c, const store *s, const Roster__V1__CustomDataCo
                 0)
                 return err;
         c->n_in = in->n_value_in;
+        /* Sorted and each value once: the values' entry ranges are then
+         * disjoint, so no user is a candidate twice. */
+        qsort(c->in, c->n_in, sizeof *c->in, cval_sort_cmp);
+        size_t u = 0;
+        for (size_t i = 0; i < c->n_in; i++)
+            if (u == 0 || cval_cmp(c->in[i].b, c->in[i].n, &c->in[u - 1]) != 0)
+                c->in[u++] = c->in[i];
+        c->n_in = u;
     }
     const struct {
         const char *text, *op;
@@ -380,14 +394,14 @@ static int cond_candidates(idlist *l, const ccond *cd, MDB_cursor *c, bool one_t
 
 int custom_query_candidates(const custom_query *q, MDB_txn *txn, const store *s, bool one_tenant,
                             const roster_uuid *tenant, roster_uuid **ids, uint8_t **flags,
-                            size_t *n)
+                            size_t *n, bool *sorted)
 {
     MDB_cursor *c;
     int rc = mdb_cursor_open(txn, s->custom, &c);
     if (rc != 0)
         return store_mdb_err(rc);
     idlist best = {0};
-    bool have = false;
+    bool have = false, one_value = false;
     int err = ROSTER_E_OK;
     for (size_t i = 0; i < q->n && err == ROSTER_E_OK; i++) {
         if (!drivable(&q->c[i]))
@@ -404,6 +418,7 @@ int custom_query_candidates(const custom_query *q, MDB_txn *txn, const store *s,
         free(best.flags);
         best = l;
         have = true;
+        one_value = q->c[i].has_eq || (q->c[i].in && q->c[i].n_in == 1);
     }
     mdb_cursor_close(c);
     if (err != ROSTER_E_OK) {
@@ -414,5 +429,6 @@ int custom_query_candidates(const custom_query *q, MDB_txn *txn, const store *s,
     *ids = best.ids;
     *flags = best.flags;
     *n = best.n;
+    *sorted = one_value;
     return ROSTER_E_OK;
 }

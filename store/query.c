@@ -91,6 +91,7 @@ typedef struct uquery {
     custom_query *cq;
     bool cand_custom;      /* run_topk takes its candidates from cand_ids */
     bool cand_entries;     /* run_ids answers from cand_ids and cand_flags alone */
+    bool cand_sorted;      /* cand_ids are in id order (one value drove) */
     roster_uuid *cand_ids; /* malloc'd; run_topk or run_ids frees them */
     uint8_t *cand_flags;   /* malloc'd: the flags byte of each candidate's entry */
     size_t n_cand_ids;
@@ -808,9 +809,74 @@ out:
     return err;
 }
 
+/* <0 when id a comes before b in the requested order. */
+static int id_order(bool desc, const roster_uuid *a, const roster_uuid *b)
+{
+    int c = roster_uuid_cmp(a, b);
+    return desc ? -c : c;
+}
+
+/* Moves the k first of ids[m] in the requested order to ids[0..k), in
+ * order: a heap of k whose root is the last kept, O(m log k). */
+static void ids_first_k(roster_uuid *ids, size_t m, size_t k, bool desc)
+{
+    for (size_t i = 0; i < m; i++) {
+        roster_uuid x = ids[i];
+        size_t n = i < k ? i : k, j;
+        if (i < k) {
+            /* sift up */
+            j = n;
+            while (j > 0 && id_order(desc, &x, &ids[(j - 1) / 2]) > 0) {
+                ids[j] = ids[(j - 1) / 2];
+                j = (j - 1) / 2;
+            }
+            ids[j] = x;
+            continue;
+        }
+        if (k == 0 || id_order(desc, &x, &ids[0]) >= 0)
+            continue;
+        /* replace the root, sift down */
+        j = 0;
+        for (;;) {
+            size_t l = 2 * j + 1, r = l + 1, w = j;
+            const roster_uuid *wv = &x;
+            if (l < k && id_order(desc, &ids[l], wv) > 0)
+                w = l, wv = &ids[l];
+            if (r < k && id_order(desc, &ids[r], wv) > 0)
+                w = r, wv = &ids[r];
+            if (w == j)
+                break;
+            ids[j] = ids[w];
+            j = w;
+        }
+        ids[j] = x;
+    }
+    /* heap sort of the k kept */
+    for (size_t n = k < m ? k : m; n > 1; n--) {
+        roster_uuid top = ids[0], x = ids[n - 1];
+        size_t j = 0, h = n - 1;
+        for (;;) {
+            size_t l = 2 * j + 1, r = l + 1, w = j;
+            const roster_uuid *wv = &x;
+            if (l < h && id_order(desc, &ids[l], wv) > 0)
+                w = l, wv = &ids[l];
+            if (r < h && id_order(desc, &ids[r], wv) > 0)
+                w = r, wv = &ids[r];
+            if (w == j)
+                break;
+            ids[j] = ids[w];
+            j = w;
+        }
+        ids[j] = x;
+        ids[n - 1] = top;
+    }
+}
+
 /* The ids plan: candidates whose index entries answer every condition
- * (cand_entries), in id (createdAt) order; the page's records are read by
- * acc_fetch. Frees the candidates. */
+ * (cand_entries), each user once, in id (createdAt) order when one value
+ * drives (cand_sorted); the total is their number, the page the first
+ * offset + limit (a bounded heap when they are not in order), and only
+ * the page's records are read (acc_fetch). Frees the candidates. */
 static void run_ids(uquery *q, page_acc *a)
 {
     roster_uuid *ids = q->cand_ids;
@@ -818,15 +884,21 @@ static void run_ids(uquery *q, page_acc *a)
     for (size_t i = 0; i < q->n_cand_ids; i++)
         if (!q->entry_conds || match_entry(q, &ids[i], rec_flags_active(q->cand_flags[i])))
             ids[m++] = ids[i];
-    if (m > 1)
-        qsort(ids, m, sizeof *ids, cmp_uuid);
-    for (size_t j = 0; j < m; j++) {
-        size_t i = q->desc ? m - 1 - j : j;
-        /* a valueIn naming one value twice names its users twice */
-        if ((q->desc ? i + 1 < m : i > 0) && roster_uuid_eq(&ids[i], &ids[q->desc ? i + 1 : i - 1]))
-            continue;
-        acc_add(a, &ids[i], NULL, 0);
+    size_t k = q->offset + q->limit < m ? q->offset + q->limit : m;
+    if (q->cand_sorted && q->desc)
+        for (size_t i = 0; i < m / 2; i++) {
+            roster_uuid t = ids[i];
+            ids[i] = ids[m - 1 - i];
+            ids[m - 1 - i] = t;
+        }
+    else if (!q->cand_sorted)
+        ids_first_k(ids, m, k, q->desc);
+    for (size_t i = q->offset; i < k; i++) {
+        a->items[a->n].data = NULL;
+        a->items[a->n].len = 0;
+        a->ids[a->n++] = ids[i];
     }
+    a->total = (int64_t)m;
     free(q->cand_ids);
     free(q->cand_flags);
     q->cand_ids = NULL;
@@ -873,8 +945,8 @@ static int query_custom(uquery *q, store_rtxn *r, const Roster__V1__ListUsersReq
         return ROSTER_E_OK;
     }
     q->cand_custom = !q->cand_entries;
-    return custom_query_candidates(q->cq, r->txn, r->s, q->one_tenant, &q->tenant_key,
-                                   &q->cand_ids, &q->cand_flags, &q->n_cand_ids);
+    return custom_query_candidates(q->cq, r->txn, r->s, q->one_tenant, &q->tenant_key, &q->cand_ids,
+                                   &q->cand_flags, &q->n_cand_ids, &q->cand_sorted);
 }
 
 bool store_user_list_scans(const roster_uuid *scope, const Roster__V1__ListUsersRequest *req,

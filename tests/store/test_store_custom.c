@@ -430,6 +430,104 @@ START_TEST(tenant_scope_and_scan_agree)
 }
 END_TEST
 
+/* Lists with one condition (or none) and createdAt in the order asked;
+ * fills the references into out. */
+static void list_created(const cond_spec *c, bool desc, int limit, int offset, char *out,
+                         int64_t *total)
+{
+    Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+    Roster__V1__CustomDataCondition cc = ROSTER__V1__CUSTOM_DATA_CONDITION__INIT, *cp = &cc;
+    cc.path = (char *)c->path;
+    cc.equal_to = (char *)c->eq;
+    cc.more_than_equal = (char *)c->gte;
+    size_t n = 0;
+    while (n < 4 && c->in[n])
+        n++;
+    cc.n_value_in = n;
+    cc.value_in = (char **)c->in;
+    f.n_custom_data = 1;
+    f.custom_data = &cp;
+    req.filter = &f;
+    Roster__V1__UserOrder o = ROSTER__V1__USER_ORDER__INIT;
+    o.has_order = 1;
+    o.order =
+        desc ? ROSTER__V1__SORT_ORDER__SORT_ORDER_DESC : ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC;
+    req.order = &o;
+    req.has_limit = req.has_offset = 1;
+    req.limit = limit;
+    req.offset = offset;
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    Roster__V1__ListUsersResponse *resp;
+    roster_err_detail d = {0};
+    ck_assert_msg(store_user_list(r, NULL, &req, &fx_arena, &resp, &d) == ROSTER_E_OK, "%s",
+                  d.message);
+    *total = resp->total_count;
+    out[0] = 0;
+    for (size_t i = 0; i < resp->n_users; i++) {
+        if (i)
+            strcat(out, ",");
+        strcat(out, resp->users[i]->reference);
+    }
+    store_read_end(r);
+}
+
+START_TEST(pages_in_both_orders)
+{
+    /* 40 users, seats (7 i) mod 40 (all different), plan "x" for even i;
+     * user 12 deactivated. */
+    for (int i = 0; i < 40; i++) {
+        char ref[8], js[64];
+        snprintf(ref, sizeof ref, "r%02d", i);
+        snprintf(js, sizeof js, "{\"plan\":\"%s\",\"billing\":{\"seats\":%d}}", i % 2 ? "y" : "x",
+                 (7 * i) % 40);
+        mk(i % 16, ref, NULL, js);
+        if (i == 12) {
+            store_wtxn *w;
+            ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+            Roster__V1__UpdateUserRequest up = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
+            up.id = uid[i % 16];
+            up.has_active = 1;
+            up.active = 0;
+            ck_assert_int_eq(store_user_update(w, NULL, &up, &fx_arena, NULL, NULL), ROSTER_E_OK);
+            ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+        }
+    }
+    const cond_spec conds[] = {{.path = "billing.seats", .gte = "10"},
+                               {.path = "plan", .eq = "\"x\""},
+                               {.path = "plan", .in = {"\"x\"", "\"x\""}},
+                               {.path = "billing.seats", .in = {"30", "3", "10", "30"}}};
+    for (size_t ci = 0; ci < sizeof conds / sizeof conds[0]; ci++) {
+        int match[40], m = 0;
+        for (int i = 0; i < 40; i++) {
+            int seats = (7 * i) % 40;
+            bool ok = ci == 0   ? seats >= 10
+                      : ci == 3 ? seats == 30 || seats == 3 || seats == 10
+                                : i % 2 == 0;
+            if (ok && i != 12)
+                match[m++] = i;
+        }
+        for (int desc = 0; desc < 2; desc++)
+            for (int off = 0; off < 3; off++) {
+                int offset = off * 3, limit = off == 2 ? 100 : 5;
+                char want[512] = "", got[512];
+                for (int j = offset; j < m && j < offset + limit; j++) {
+                    char ref[8];
+                    snprintf(ref, sizeof ref, "%sr%02d", want[0] ? "," : "",
+                             match[desc ? m - 1 - j : j]);
+                    strcat(want, ref);
+                }
+                int64_t total;
+                list_created(&conds[ci], desc, limit, offset, got, &total);
+                ck_assert_int_eq(total, m);
+                ck_assert_msg(strcmp(got, want) == 0, "cond %zu desc %d offset %d: %s, want %s", ci,
+                              desc, offset, got, want);
+            }
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store_custom");
@@ -443,6 +541,7 @@ int main(void)
     tcase_add_test(tc, declare_builds_undeclare_drops_retype_rebuilds);
     tcase_add_test(tc, argument_errors_name_the_path);
     tcase_add_test(tc, tenant_scope_and_scan_agree);
+    tcase_add_test(tc, pages_in_both_orders);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

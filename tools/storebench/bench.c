@@ -82,9 +82,8 @@ int open_store(const bench_config *cfg, bool bulk_load, store **s)
     return err;
 }
 
-int insert_users(const bench_config *cfg, store *s,
-                        char (*tenants)[ROSTER_UUID_TEXT_LEN + 1], size_t from, size_t n,
-                        size_t batch, bool bulk, const char *mode)
+int insert_users(const bench_config *cfg, store *s, char (*tenants)[ROSTER_UUID_TEXT_LEN + 1],
+                 size_t from, size_t n, size_t batch, bool bulk, const char *mode)
 {
     int64_t t0 = roster_mono_ns(), c0 = cpu_ns();
     size_t done = from, last = from + n;
@@ -115,8 +114,8 @@ int insert_users(const bench_config *cfg, store *s,
             req.tenant_id = tenants[rnd() % cfg->tenants];
             /* customData: plan drawn like firstName, seats 0..999 */
             char custom[64];
-            snprintf(custom, sizeof custom, "{\"plan\":\"%s\",\"seats\":%u}",
-                     PICK(first_names), (unsigned)(rnd() % 1000));
+            snprintf(custom, sizeof custom, "{\"plan\":\"%s\",\"seats\":%u}", PICK(first_names),
+                     (unsigned)(rnd() % 1000));
             req.custom_data = custom;
             if ((err = store_user_create(w, NULL, &req, NULL, NULL, &d)) != ROSTER_E_OK) {
                 fprintf(stderr, "storebench: create %zu: %s\n", done, d.message);
@@ -264,7 +263,7 @@ static int store_gets(store *s, char (*keys)[ROSTER_UUID_TEXT_LEN + 1], size_t n
 }
 
 int time_list(store *s, const char *label, const roster_uuid *scope,
-                     const Roster__V1__ListUsersRequest *req, size_t reps, bool unpack)
+              const Roster__V1__ListUsersRequest *req, size_t reps, bool unpack)
 {
     store_rtxn *r;
     int err = store_read_begin(s, &r);

@@ -99,7 +99,8 @@ int bench_custom(const bench_config *cfg, char (*tenants)[ROSTER_UUID_TEXT_LEN +
     roster_uuid_parse(&tenant, tenants[0], 36);
     size_t extra = cfg->users / 50 ? cfg->users / 50 : 1;
     store *s = NULL;
-    printf("\ncustomData indexes (every user has {\"plan\": <a first name>, \"seats\": 0..999}):\n");
+    printf(
+        "\ncustomData indexes (every user has {\"plan\": <a first name>, \"seats\": 0..999}):\n");
     int err = open_declared(cfg, NULL, 0, false, &s, NULL);
     if (err == ROSTER_E_OK)
         err = insert_users(cfg, s, tenants, next, extra, 100, false, "no customData index");
