@@ -69,16 +69,6 @@ int store_custom_index_parse(char *path, store_custom_type *type, const char *sp
 
 /* ------------------------------------------------------------ values */
 
-static size_t enc_i64(uint8_t *buf, int64_t v)
-{
-    uint64_t u = (uint64_t)v ^ ((uint64_t)1 << 63);
-    for (int i = 7; i >= 0; i--) {
-        buf[i] = (uint8_t)u;
-        u >>= 8;
-    }
-    return 8;
-}
-
 static size_t enc_double(uint8_t *buf, double d)
 {
     if (d == 0)
@@ -108,7 +98,7 @@ size_t custom_index_encode(uint8_t *buf, store_custom_type t, const json_t *j)
         return n + 1;
     }
     case STORE_CUSTOM_INTEGER:
-        return json_is_integer(j) ? enc_i64(buf, json_integer_value(j)) : 0;
+        return json_is_integer(j) ? key_i64(buf, json_integer_value(j)) : 0;
     case STORE_CUSTOM_NUMBER:
         return json_is_number(j) ? enc_double(buf, json_number_value(j)) : 0;
     case STORE_CUSTOM_BOOLEAN:
@@ -121,7 +111,7 @@ size_t custom_index_encode(uint8_t *buf, store_custom_type t, const json_t *j)
         if (!json_is_string(j) ||
             roster_time_parse_iso(&ms, json_string_value(j), json_string_length(j)) != ROSTER_E_OK)
             return 0;
-        return enc_i64(buf, ms);
+        return key_i64(buf, ms);
     }
     }
     return 0;

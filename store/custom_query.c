@@ -196,10 +196,10 @@ int custom_query_prepare(custom_query **out, const store *s,
         *out = NULL;
         return ROSTER_E_OK;
     }
-    if (n > STORE_MAX_CUSTOM_INDEXES)
+    if (n > ROSTER_MAX_CUSTOM_CONDITIONS)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "filter.customData",
                            "filter.customData holds %zu conditions; at most %d are allowed", n,
-                           STORE_MAX_CUSTOM_INDEXES);
+                           ROSTER_MAX_CUSTOM_CONDITIONS);
     custom_query *q = roster_arena_alloc(arena, sizeof *q);
     if (q == NULL || (q->c = roster_arena_alloc(arena, (n ? n : 1) * sizeof *q->c)) == NULL ||
         (q->defs = roster_arena_alloc(arena, (n + 1) * sizeof *q->defs)) == NULL)
@@ -255,8 +255,8 @@ static bool cond_match(const ccond *c, const uint8_t *v, size_t vn)
 bool custom_query_match(const custom_query *q, const user_view *v)
 {
     size_t n = q->n + (q->order != NULL);
-    uint8_t vals[STORE_MAX_CUSTOM_INDEXES + 1][CDX_MAX_STRING + 1];
-    size_t lens[STORE_MAX_CUSTOM_INDEXES + 1];
+    uint8_t vals[ROSTER_MAX_CUSTOM_CONDITIONS + 1][CDX_MAX_STRING + 1];
+    size_t lens[ROSTER_MAX_CUSTOM_CONDITIONS + 1];
     custom_index_user_values(vals, lens, q->defs, n, v);
     for (size_t i = 0; i < n; i++)
         if (lens[i] == 0 || (i < q->n && !cond_match(&q->c[i], vals[i], lens[i])))

@@ -816,58 +816,46 @@ static int id_order(bool desc, const roster_uuid *a, const roster_uuid *b)
     return desc ? -c : c;
 }
 
+/* Puts x at hole j of the heap ids[0..n) (root: the last in the
+ * requested order), moving later children up. */
+static void ids_sift_down(roster_uuid *ids, size_t n, size_t j, roster_uuid x, bool desc)
+{
+    for (;;) {
+        size_t l = 2 * j + 1, r = l + 1, w = j;
+        const roster_uuid *wv = &x;
+        if (l < n && id_order(desc, &ids[l], wv) > 0)
+            w = l, wv = &ids[l];
+        if (r < n && id_order(desc, &ids[r], wv) > 0)
+            w = r, wv = &ids[r];
+        if (w == j)
+            break;
+        ids[j] = ids[w];
+        j = w;
+    }
+    ids[j] = x;
+}
+
 /* Moves the k first of ids[m] in the requested order to ids[0..k), in
  * order: a heap of k whose root is the last kept, O(m log k). */
 static void ids_first_k(roster_uuid *ids, size_t m, size_t k, bool desc)
 {
     for (size_t i = 0; i < m; i++) {
         roster_uuid x = ids[i];
-        size_t n = i < k ? i : k, j;
         if (i < k) {
-            /* sift up */
-            j = n;
+            size_t j = i; /* sift up */
             while (j > 0 && id_order(desc, &x, &ids[(j - 1) / 2]) > 0) {
                 ids[j] = ids[(j - 1) / 2];
                 j = (j - 1) / 2;
             }
             ids[j] = x;
-            continue;
+        } else if (k > 0 && id_order(desc, &x, &ids[0]) < 0) {
+            ids_sift_down(ids, k, 0, x, desc); /* replaces the root */
         }
-        if (k == 0 || id_order(desc, &x, &ids[0]) >= 0)
-            continue;
-        /* replace the root, sift down */
-        j = 0;
-        for (;;) {
-            size_t l = 2 * j + 1, r = l + 1, w = j;
-            const roster_uuid *wv = &x;
-            if (l < k && id_order(desc, &ids[l], wv) > 0)
-                w = l, wv = &ids[l];
-            if (r < k && id_order(desc, &ids[r], wv) > 0)
-                w = r, wv = &ids[r];
-            if (w == j)
-                break;
-            ids[j] = ids[w];
-            j = w;
-        }
-        ids[j] = x;
     }
     /* heap sort of the k kept */
     for (size_t n = k < m ? k : m; n > 1; n--) {
-        roster_uuid top = ids[0], x = ids[n - 1];
-        size_t j = 0, h = n - 1;
-        for (;;) {
-            size_t l = 2 * j + 1, r = l + 1, w = j;
-            const roster_uuid *wv = &x;
-            if (l < h && id_order(desc, &ids[l], wv) > 0)
-                w = l, wv = &ids[l];
-            if (r < h && id_order(desc, &ids[r], wv) > 0)
-                w = r, wv = &ids[r];
-            if (w == j)
-                break;
-            ids[j] = ids[w];
-            j = w;
-        }
-        ids[j] = x;
+        roster_uuid top = ids[0];
+        ids_sift_down(ids, n - 1, 0, ids[n - 1], desc);
         ids[n - 1] = top;
     }
 }
