@@ -941,8 +941,24 @@ bool store_user_list_scans(const roster_uuid *scope, const Roster__V1__ListUsers
                            roster_arena *arena)
 {
     uquery q;
-    return query_prepare(&q, scope, req, arena, NULL) == ROSTER_E_OK && !q.empty &&
-           !query_candidates(&q) && q.need_record && q.range_field < 0;
+    if (query_prepare(&q, scope, req, arena, NULL) != ROSTER_E_OK || q.empty ||
+        query_candidates(&q))
+        return false;
+    /* customData: an order by a path with conditions reads every entry's
+     * record, and conditions no index drives (notEqualTo alone) read
+     * every record; conditions an index drives read their candidates. */
+    size_t n = req->filter ? req->filter->n_custom_data : 0;
+    bool ordered = req->order && req->order->custom_data;
+    if (n || ordered) {
+        bool drives = false;
+        for (size_t i = 0; i < n; i++) {
+            const Roster__V1__CustomDataCondition *c = req->filter->custom_data[i];
+            drives |= c->equal_to || c->n_value_in || c->less_than || c->less_than_equal ||
+                      c->more_than || c->more_than_equal;
+        }
+        return ordered ? n > 0 || q.need_record : !drives;
+    }
+    return q.need_record && q.range_field < 0;
 }
 
 int store_user_list_raw(store_rtxn *r, const roster_uuid *scope,

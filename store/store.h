@@ -158,8 +158,10 @@ void store_read_set_limits(store_rtxn *r, int64_t deadline_ns, const _Atomic int
 /* Whether store_user_list would answer req by reading the record of every
  * user of the store or of one tenant: the scan plan of docs/store.md, or
  * an index walk with conditions only records answer (which visits every
- * entry for the exact total). Such a query costs time in the number of
- * users rather than the page. False for a request it refuses. Temporary
+ * entry for the exact total), or customData conditions no index drives,
+ * or an order by a customData path with conditions. Such a query costs
+ * time in the number of users rather than the page. False for a request
+ * it refuses. Temporary
  * allocations live in `arena`. */
 bool store_user_list_scans(const roster_uuid *scope, const Roster__V1__ListUsersRequest *req,
                            roster_arena *arena);
