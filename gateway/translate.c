@@ -26,10 +26,12 @@
  *   text holding a NUL is refused), Boolean -> bool, Int -> int32 between 0
  *   and INT32_MAX (`limit`: at most max_page), Date -> int64 Unix ms (the
  *   engine's Date scalar already gives an Int; ISO text is parsed too),
- *   JsonObject -> the JSON text of the object, an enum -> the protobuf
- *   value of the same name (model_enum_value), an input object -> a
- *   sub-message, a list -> a one-field wrapper message (StringList) or a
- *   repeated field.
+ *   JsonObject -> the JSON text of the object, JsonValue -> the JSON text
+ *   of any value (a string quoted: "pro" -> "\"pro\""), an enum -> the
+ *   protobuf value of the same name (model_enum_value), an input object ->
+ *   a sub-message, a list -> a one-field wrapper message (StringList) or a
+ *   repeated field (of strings, JSON texts, or sub-messages for a list of
+ *   input objects).
  * - A non-null scalar root argument (`id: ID!`) is checked before the rest
  *   and its errors read "id is required" / "id must be text without NUL
  *   characters".
@@ -55,13 +57,15 @@
 enum {
     K_STRING,
     K_JSON,
+    K_JSON_VALUE, /* JsonValue -> JSON text of any value */
     K_BOOL,
     K_DATE,
     K_INT32,
     K_ENUM,
     K_MESSAGE,  /* input object -> sub-message */
     K_LIST_MSG, /* list -> wrapper message holding one repeated string */
-    K_LIST,     /* list -> repeated string */
+    K_LIST,     /* list -> repeated string (JSON texts when json_items) */
+    K_LIST_OBJ, /* list of input objects -> repeated message */
     K_SPREAD,   /* root input object argument spread into the request */
 };
 
@@ -85,7 +89,8 @@ typedef struct xl_field {
     const xl_enum_name *enums;                  /* K_ENUM: GraphQL value -> protobuf value */
     uint32_t n_enums;
     const char *enum_error; /* K_ENUM: "is not a known sort field" */
-    const gw_xl_msg *sub;   /* K_MESSAGE, K_SPREAD */
+    const gw_xl_msg *sub;   /* K_MESSAGE, K_SPREAD, K_LIST_OBJ */
+    bool json_items;        /* K_LIST: items are JsonValue */
 } xl_field;
 
 struct gw_xl_msg {
@@ -254,9 +259,22 @@ static int build_field(xl_field *f, gw_xl *x, const gw_xl_msg *m, const gql_inpu
         if (!repeated && pb->type == PROTOBUF_C_TYPE_MESSAGE &&
             list_wrapper_field(pb->descriptor) != NULL)
             f->kind = K_LIST_MSG;
-        else if (repeated && pb->type == PROTOBUF_C_TYPE_STRING)
+        else if (repeated && pb->type == PROTOBUF_C_TYPE_STRING) {
             f->kind = K_LIST;
-        else
+            const gql_type *item = nullable_of(t->of)->named;
+            f->json_items = item && item->kind == GQL_KIND_SCALAR &&
+                            item->builtin == GQL_SCALAR_CUSTOM && str_is(item->name, "JsonValue");
+        } else if (repeated && pb->type == PROTOBUF_C_TYPE_MESSAGE && nullable_of(t->of)->named &&
+                   nullable_of(t->of)->named->kind == GQL_KIND_INPUT_OBJECT) {
+            const gql_type *item = nullable_of(t->of)->named;
+            gw_xl_msg *sub;
+            int rc = build_msg(&sub, x, pb->descriptor, item->input_fields, item->n_input_fields,
+                               f->path, true, NULL, record, max_page);
+            if (rc != ROSTER_E_OK)
+                return rc;
+            f->kind = K_LIST_OBJ;
+            f->sub = sub;
+        } else
             return ROSTER_E_INVALID_ARGUMENT;
     } else if (repeated) {
         return ROSTER_E_INVALID_ARGUMENT;
@@ -305,6 +323,9 @@ static int build_field(xl_field *f, gw_xl *x, const gw_xl_msg *m, const gql_inpu
         else if (b == GQL_SCALAR_CUSTOM && str_is(named->name, "JsonObject") &&
                  pb->type == PROTOBUF_C_TYPE_STRING)
             f->kind = K_JSON;
+        else if (b == GQL_SCALAR_CUSTOM && str_is(named->name, "JsonValue") &&
+                 pb->type == PROTOBUF_C_TYPE_STRING)
+            f->kind = K_JSON_VALUE;
         else
             return ROSTER_E_INVALID_ARGUMENT;
         f->required = at_root && g->type->kind == GQL_KIND_NON_NULL && f->kind == K_STRING;
@@ -490,10 +511,11 @@ static char *xl_str(xl_run *r, const gql_value *v, const char *field)
     return s;
 }
 
-/* JSON text of a JsonObject input value; NULL after xl_fail. */
-static char *xl_json(xl_run *r, const gql_value *v, const char *field)
+/* JSON text of a JsonObject input value (any JSON value when !object);
+ * NULL after xl_fail. */
+static char *xl_json(xl_run *r, const gql_value *v, const char *field, bool object)
 {
-    if (v->kind != GQL_VALUE_OBJECT) {
+    if (object && v->kind != GQL_VALUE_OBJECT) {
         xl_fail(r, field, "must be a JSON object");
         return NULL;
     }
@@ -504,7 +526,7 @@ static char *xl_json(xl_run *r, const gql_value *v, const char *field)
     gql_value_write_json(&w, v);
     char *s = NULL;
     if (gql_buf_status(&b) == ROSTER_E_OK)
-        s = gql_strndup(r->c, b.data ? b.data : "{}", b.len);
+        s = gql_strndup(r->c, b.data ? b.data : object ? "{}" : "null", b.len);
     gql_buf_free(&b);
     if (s == NULL)
         xl_fail(r, field, "out of memory");
@@ -527,7 +549,7 @@ static int date_of(xl_run *r, const gql_value *m, const char *field, int64_t *ou
 /* Fills repeated string field lf of m from a list value (a bare value is a
  * list of one, as the engine's input coercion makes it). */
 static void xl_list(xl_run *r, ProtobufCMessage *m, const ProtobufCFieldDescriptor *lf,
-                    const gql_value *v, const char *field)
+                    const gql_value *v, const char *field, bool json)
 {
     uint32_t n = v->kind == GQL_VALUE_LIST ? v->u.list.count : 1;
     /* Counted before anything is copied: a list of one variable repeated
@@ -548,11 +570,12 @@ static void xl_list(xl_run *r, ProtobufCMessage *m, const ProtobufCFieldDescript
         return;
     }
     if (v->kind != GQL_VALUE_LIST)
-        values[0] = xl_str(r, v, field);
+        values[0] = json ? xl_json(r, v, field, false) : xl_str(r, v, field);
     for (uint32_t i = 0; v->kind == GQL_VALUE_LIST && i < n && !r->failed; i++)
         values[i] = i > 0 && v->u.list.items[i] == v->u.list.items[i - 1]
                         ? values[i - 1] /* the same value again: the same copy */
-                        : xl_str(r, v->u.list.items[i], field);
+                    : json ? xl_json(r, v->u.list.items[i], field, false)
+                           : xl_str(r, v->u.list.items[i], field);
     if (r->failed)
         return;
     *AT(m, lf->quantifier_offset, size_t) = n;
@@ -586,6 +609,40 @@ static void set_has(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 
 static void xl_object(xl_run *r, ProtobufCMessage *m, const gw_xl_msg *plan, const gql_value *obj);
 
+/* Fills repeated message field f of m from a list of input objects (a
+ * bare object is a list of one, as input coercion makes it). */
+static void xl_objects(xl_run *r, ProtobufCMessage *m, const xl_field *f, const gql_value *v)
+{
+    uint32_t n = v->kind == GQL_VALUE_LIST ? v->u.list.count : 1;
+    size_t most = rpc_wire_repeated_limit(f->pb);
+    if (n > most) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "lists %u values; at most %zu are allowed (%s)", n, most,
+                 rpc_wire_repeated_limit_name(f->pb));
+        xl_fail(r, f->path, msg);
+        return;
+    }
+    if (!xl_charge(r, sizeof(ProtobufCMessage *) * n))
+        return;
+    ProtobufCMessage **subs = gql_alloc(r->c, sizeof *subs * (n ? n : 1));
+    if (subs == NULL) {
+        xl_fail(r, f->path, "out of memory");
+        return;
+    }
+    for (uint32_t i = 0; i < n && !r->failed; i++) {
+        const gql_value *item = v->kind == GQL_VALUE_LIST ? v->u.list.items[i] : v;
+        if ((subs[i] = new_msg(r->c, f->pb->descriptor)) == NULL) {
+            xl_fail(r, f->path, "out of memory");
+            return;
+        }
+        xl_object(r, subs[i], f->sub, item);
+    }
+    if (r->failed)
+        return;
+    *AT(m, f->pb->quantifier_offset, size_t) = n;
+    *AT(m, f->pb->offset, ProtobufCMessage **) = subs;
+}
+
 /* Translates value v (present, not null) of plan entry f into m. */
 static void xl_value(xl_run *r, ProtobufCMessage *m, const xl_field *f, const gql_value *v)
 {
@@ -595,7 +652,10 @@ static void xl_value(xl_run *r, ProtobufCMessage *m, const xl_field *f, const gq
         *AT(m, pb->offset, char *) = xl_str(r, v, f->path);
         break;
     case K_JSON:
-        *AT(m, pb->offset, char *) = xl_json(r, v, f->path);
+        *AT(m, pb->offset, char *) = xl_json(r, v, f->path, true);
+        break;
+    case K_JSON_VALUE:
+        *AT(m, pb->offset, char *) = xl_json(r, v, f->path, false);
         break;
     case K_BOOL:
         gw_xl_set_bool(m, pb, v->u.boolean);
@@ -647,12 +707,15 @@ static void xl_value(xl_run *r, ProtobufCMessage *m, const xl_field *f, const gq
             xl_fail(r, f->path, "out of memory");
             break;
         }
-        xl_list(r, sub, list_wrapper_field(pb->descriptor), v, f->path);
+        xl_list(r, sub, list_wrapper_field(pb->descriptor), v, f->path, false);
         *AT(m, pb->offset, ProtobufCMessage *) = sub;
         break;
     }
     case K_LIST:
-        xl_list(r, m, pb, v, f->path);
+        xl_list(r, m, pb, v, f->path, f->json_items);
+        break;
+    case K_LIST_OBJ:
+        xl_objects(r, m, f, v);
         break;
     case K_SPREAD:
         xl_object(r, m, f->sub, v);

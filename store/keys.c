@@ -23,7 +23,7 @@ static size_t key_bool(uint8_t *buf, rec_bool b)
     return 1;
 }
 
-static size_t key_i64(uint8_t *buf, int64_t v)
+size_t key_i64(uint8_t *buf, int64_t v)
 {
     uint64_t u = (uint64_t)v ^ ((uint64_t)1 << 63);
     for (int i = 7; i >= 0; i--) {

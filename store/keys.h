@@ -17,6 +17,10 @@
  * encoding its type takes); returns bytes. */
 size_t key_sort_value(uint8_t *buf, int field, const user_view *v);
 
+/* An int64 as 8 big-endian bytes with the sign bit flipped (byte order is
+ * numeric order) into buf; returns 8. */
+size_t key_i64(uint8_t *buf, int64_t v);
+
 /* Scope of a user: its tenant id, or all zeros when it has none. */
 void key_scope(roster_uuid *out, const user_view *v);
 

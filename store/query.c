@@ -41,6 +41,7 @@
  * the cursor, so the heap holds limit records instead of offset + limit.
  */
 #include "cursor.h"
+#include "custom_index.h"
 #include "filter.h"
 #include "keys.h"
 #include "record.h"
@@ -104,6 +105,14 @@ typedef struct uquery {
     int64_t deadline_ns;
     const _Atomic int64_t *stop_ns;
     unsigned steps; /* records and entries visited since the last check */
+    /* customData conditions and order (custom_query.c); NULL: none */
+    custom_query *cq;
+    bool cand_custom;      /* run_topk takes its candidates from cand_ids */
+    bool cand_entries;     /* run_ids answers from cand_ids and cand_flags alone */
+    bool cand_sorted;      /* cand_ids are in id order (one value drove) */
+    roster_uuid *cand_ids; /* malloc'd; run_topk or run_ids frees them */
+    uint8_t *cand_flags;   /* malloc'd: the flags byte of each candidate's entry */
+    size_t n_cand_ids;
 } uquery;
 
 /* The query's fingerprint (cursor.h), computed once. */
@@ -378,7 +387,7 @@ static bool match_record(const uquery *q, user_view *v)
         if (!s->set || !text_pattern_match(q->search, s->p, s->n))
             return false;
     }
-    return true;
+    return q->cq == NULL || custom_query_match(q->cq, v);
 }
 
 /* ------------------------------------------------------------ page builder */
@@ -463,7 +472,10 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
     MDB_dbi dbi;
     bool records; /* entries are the user records themselves */
     const store_fields *sf = store_fields_get();
-    if (q->range_field >= 0) {
+    if (q->cq && custom_query_order(q->cq, q->one_tenant, &q->tenant_key, prefix, &pn)) {
+        dbi = s->custom;
+        records = false;
+    } else if (q->range_field >= 0) {
         dbi = s->sort[sf->sort_slot[q->range_field]];
         records = false;
         if (q->one_tenant) {
@@ -500,7 +512,8 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
     }
     /* The total comes from counters when only tenant and the deactivated
      * rule apply. */
-    bool counted = !q->need_record && !q->id.active && q->f->active == NULL && q->range_field < 0;
+    bool counted = !q->need_record && !q->id.active && q->f->active == NULL && q->range_field < 0 &&
+                   q->cq == NULL;
     /* Sorting by active with deactivated users left out: their entries
      * (value 0x01) form one run that the walk skips or stops at. */
     bool skip_false = q->sort == MODEL_USER_active && q->hide_inactive && q->range_field < 0;
@@ -728,8 +741,10 @@ static int offer(const uquery *q, topk *t, int64_t *total, int64_t *past, const 
     if ((err = user_view_ids(&uv)) != ROSTER_E_OK)
         return err;
     (*total)++;
-    uint8_t key[KEY_MAX];
-    size_t kl = q->sort == MODEL_USER_createdAt ? 0 : key_sort_value(key, q->sort, &uv);
+    uint8_t key[CDX_KEY_MAX];
+    size_t kl = q->cq ? custom_query_order_value(q->cq, &uv, key) : 0;
+    if (kl == 0 && q->sort != MODEL_USER_createdAt)
+        kl = key_sort_value(key, q->sort, &uv);
     memcpy(key + kl, uv.id.b, 16);
     MDB_val kv = {kl + 16, key};
     if (q->has_after && !cursor_key_past(&kv, q->after, q->after_len, q->desc))
@@ -793,7 +808,11 @@ static int run_topk(uquery *q, MDB_txn *txn, const store *s, bool candidates, pa
     int64_t total = 0, past = 0;
     if (candidates) {
         const Roster__V1__UserFilter *f = q->f;
-        if (q->id.has_eq) {
+        if (q->cand_custom) {
+            ids = q->cand_ids;
+            n_ids = q->n_cand_ids;
+            q->cand_ids = NULL;
+        } else if (q->id.has_eq) {
             ids = malloc(sizeof *ids);
             if (ids == NULL) {
                 err = ROSTER_E_NOMEM;
@@ -864,8 +883,94 @@ static int run_topk(uquery *q, MDB_txn *txn, const store *s, bool candidates, pa
     a->more = (uint64_t)past > q->offset + a->n;
 out:
     free(ids);
+    free(q->cand_flags);
+    q->cand_flags = NULL;
     topk_free(&t);
     return err;
+}
+
+/* <0 when id a comes before b in the requested order. */
+static int id_order(bool desc, const roster_uuid *a, const roster_uuid *b)
+{
+    int c = roster_uuid_cmp(a, b);
+    return desc ? -c : c;
+}
+
+/* Puts x at hole j of the heap ids[0..n) (root: the last in the
+ * requested order), moving later children up. */
+static void ids_sift_down(roster_uuid *ids, size_t n, size_t j, roster_uuid x, bool desc)
+{
+    for (;;) {
+        size_t l = 2 * j + 1, r = l + 1, w = j;
+        const roster_uuid *wv = &x;
+        if (l < n && id_order(desc, &ids[l], wv) > 0)
+            w = l, wv = &ids[l];
+        if (r < n && id_order(desc, &ids[r], wv) > 0)
+            w = r, wv = &ids[r];
+        if (w == j)
+            break;
+        ids[j] = ids[w];
+        j = w;
+    }
+    ids[j] = x;
+}
+
+/* Moves the k first of ids[m] in the requested order to ids[0..k), in
+ * order: a heap of k whose root is the last kept, O(m log k). */
+static void ids_first_k(roster_uuid *ids, size_t m, size_t k, bool desc)
+{
+    for (size_t i = 0; i < m; i++) {
+        roster_uuid x = ids[i];
+        if (i < k) {
+            size_t j = i; /* sift up */
+            while (j > 0 && id_order(desc, &x, &ids[(j - 1) / 2]) > 0) {
+                ids[j] = ids[(j - 1) / 2];
+                j = (j - 1) / 2;
+            }
+            ids[j] = x;
+        } else if (k > 0 && id_order(desc, &x, &ids[0]) < 0) {
+            ids_sift_down(ids, k, 0, x, desc); /* replaces the root */
+        }
+    }
+    /* heap sort of the k kept */
+    for (size_t n = k < m ? k : m; n > 1; n--) {
+        roster_uuid top = ids[0];
+        ids_sift_down(ids, n - 1, 0, ids[n - 1], desc);
+        ids[n - 1] = top;
+    }
+}
+
+/* The ids plan: candidates whose index entries answer every condition
+ * (cand_entries), each user once, in id (createdAt) order when one value
+ * drives (cand_sorted); the total is their number, the page the first
+ * offset + limit (a bounded heap when they are not in order), and only
+ * the page's records are read (acc_fetch). Frees the candidates. */
+static void run_ids(uquery *q, page_acc *a)
+{
+    roster_uuid *ids = q->cand_ids;
+    size_t m = 0;
+    for (size_t i = 0; i < q->n_cand_ids; i++)
+        if (!q->entry_conds || match_entry(q, &ids[i], rec_flags_active(q->cand_flags[i])))
+            ids[m++] = ids[i];
+    size_t k = q->offset + q->limit < m ? q->offset + q->limit : m;
+    if (q->cand_sorted && q->desc)
+        for (size_t i = 0; i < m / 2; i++) {
+            roster_uuid t = ids[i];
+            ids[i] = ids[m - 1 - i];
+            ids[m - 1 - i] = t;
+        }
+    else if (!q->cand_sorted)
+        ids_first_k(ids, m, k, q->desc);
+    for (size_t i = q->offset; i < k; i++) {
+        a->items[a->n].data = NULL;
+        a->items[a->n].len = 0;
+        a->ids[a->n++] = ids[i];
+    }
+    a->total = (int64_t)m;
+    free(q->cand_ids);
+    free(q->cand_flags);
+    q->cand_ids = NULL;
+    q->cand_flags = NULL;
 }
 
 /* The candidates plan: a few users named by id or a unique value. */
@@ -880,12 +985,60 @@ static bool query_scans(const uquery *q)
     return q->need_record && !q->one_tenant && q->sort != MODEL_USER_createdAt;
 }
 
+/* Adds the customData conditions and order of req to q (custom_query.c):
+ * they are checked on every record, an order by a customData path walks
+ * its index, and otherwise the most selective indexed condition names
+ * the candidates (candidates plan). */
+static int query_custom(uquery *q, store_rtxn *r, const Roster__V1__ListUsersRequest *req,
+                        roster_arena *arena, roster_err_detail *detail)
+{
+    int err = custom_query_prepare(&q->cq, r->s, req, arena, detail);
+    if (err != ROSTER_E_OK || q->cq == NULL || q->empty)
+        return err;
+    size_t n = custom_query_conditions(q->cq);
+    bool ordered = custom_query_ordered(q->cq);
+    /* One condition, default order and nothing else only a record
+     * answers: the driving index's entries (ids and flags) are the
+     * answer, and only the page's records are read. */
+    q->cand_entries = n == 1 && !ordered && !q->need_record && q->sort == MODEL_USER_createdAt &&
+                      (q->range_field < 0 || q->range_field == MODEL_USER_active);
+    if (ordered && q->range_field >= 0) {
+        q->range_field = -1; /* the order's index is walked instead */
+        q->need_record = true;
+    }
+    if (n)
+        q->need_record = true;
+    if (ordered || query_candidates(q) || !custom_query_drives(q->cq)) {
+        q->cand_entries = false;
+        return ROSTER_E_OK;
+    }
+    q->cand_custom = !q->cand_entries;
+    return custom_query_candidates(q->cq, r->txn, r->s, q->one_tenant, &q->tenant_key, &q->cand_ids,
+                                   &q->cand_flags, &q->n_cand_ids, &q->cand_sorted);
+}
+
 bool store_user_list_scans(const roster_uuid *scope, const Roster__V1__ListUsersRequest *req,
                            roster_arena *arena)
 {
     uquery q;
-    return query_prepare(&q, scope, req, arena, NULL) == ROSTER_E_OK && !q.empty &&
-           !query_candidates(&q) && q.need_record && q.range_field < 0;
+    if (query_prepare(&q, scope, req, arena, NULL) != ROSTER_E_OK || q.empty ||
+        query_candidates(&q))
+        return false;
+    /* customData: an order by a path with conditions reads every entry's
+     * record, and conditions no index drives (notEqualTo alone) read
+     * every record; conditions an index drives read their candidates. */
+    size_t n = req->filter ? req->filter->n_custom_data : 0;
+    bool ordered = req->order && req->order->custom_data;
+    if (n || ordered) {
+        bool drives = false;
+        for (size_t i = 0; i < n; i++) {
+            const Roster__V1__CustomDataCondition *c = req->filter->custom_data[i];
+            drives |= c->equal_to || c->n_value_in || c->less_than || c->less_than_equal ||
+                      c->more_than || c->more_than_equal;
+        }
+        return ordered ? n > 0 || q.need_record : !drives;
+    }
+    return q.need_record && q.range_field < 0;
 }
 
 /* The cursor of a page ending with the record `last`: its order key. */
@@ -909,6 +1062,8 @@ int store_user_list_raw(store_rtxn *r, const roster_uuid *scope,
 {
     uquery q;
     int err = query_prepare(&q, scope, req, arena, detail);
+    if (err == ROSTER_E_OK)
+        err = query_custom(&q, r, req, arena, detail);
     if (err != ROSTER_E_OK)
         return err;
     q.deadline_ns = r->deadline_ns;
@@ -916,10 +1071,15 @@ int store_user_list_raw(store_rtxn *r, const roster_uuid *scope,
     page_acc a = {.q = &q};
     a.items = roster_arena_alloc(arena, (q.limit ? q.limit : 1) * sizeof *a.items);
     a.ids = roster_arena_alloc(arena, (q.limit ? q.limit : 1) * sizeof *a.ids);
-    if (a.items == NULL || a.ids == NULL)
+    if (a.items == NULL || a.ids == NULL) {
+        free(q.cand_ids);
+        free(q.cand_flags);
         return ROSTER_E_NOMEM;
+    }
     if (!q.empty) {
-        if (query_candidates(&q))
+        if (q.cand_entries)
+            run_ids(&q, &a);
+        else if (query_candidates(&q) || q.cand_custom)
             err = run_topk(&q, r->txn, r->s, true, &a);
         else if (query_scans(&q))
             err = run_topk(&q, r->txn, r->s, false, &a);

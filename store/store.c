@@ -1,6 +1,8 @@
 #include "store_internal.h"
 
 #include "changes.h"
+#include "custom_index.h"
+
 #include "record.h"
 
 #include "clock.h"
@@ -250,9 +252,25 @@ int store_open(store **out, const char *dir, const store_options *opts)
         s->has_changes = true;
     else if (rc != MDB_NOTFOUND)
         goto mdb_fail;
+    rc = open_db(txn, "idx_custom", create, &s->custom);
+    if (rc == 0)
+        s->has_custom = true;
+    else if (rc != MDB_NOTFOUND)
+        goto mdb_fail;
+    s->custom_scan = o->custom_index_scan;
     if ((rc = mdb_txn_commit(txn)) != 0) {
         txn = NULL;
         goto mdb_fail;
+    }
+    txn = NULL;
+    roster_err_detail cd = {0};
+    if ((err = custom_index_open(s, o->custom_index, o->n_custom_index, o->declare_custom_index,
+                                 &cd)) != ROSTER_E_OK) {
+        if (cd.message[0] == 0)
+            open_fail(o, err, "customData indexes in %s: %s", dir, roster_strerror(err));
+        else if (o->detail)
+            *o->detail = cd;
+        goto fail;
     }
     *out = s;
     return ROSTER_E_OK;
@@ -805,6 +823,8 @@ int store_stat(store_rtxn *r, store_stats *out)
         stat_db(r->txn, s->changes, "changes", &st);
         stat_db(r->txn, s->changes_user, "changes_user", &st);
     }
+    if (s->has_custom)
+        stat_db(r->txn, s->custom, "idx_custom", &st);
     *out = st;
     return ROSTER_E_OK;
 }

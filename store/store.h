@@ -86,11 +86,46 @@ typedef struct store_options {
     bool changes_off;
     uint64_t changes_keep_events;
     uint64_t changes_keep_ms;
+    /* customData indexes (store/custom_index.h): when declare_custom_index
+     * is set, custom_index holds the declared "path:type" specs (borrowed
+     * for the call; see store_custom_index_parse) and the open reconciles
+     * the store with them: undeclared indexes are dropped, new ones built
+     * over the existing users before store_open returns (logged). Unset,
+     * the indexes recorded in the store are kept and maintained as they
+     * are (offline tools). */
+    const char *const *custom_index;
+    size_t n_custom_index;
+    bool declare_custom_index;
+    /* Answer customData conditions by reading every record rather than
+     * through their indexes (for benchmarks comparing the two). */
+    bool custom_index_scan;
     /* Optional, caller-owned: filled with the reason when store_open fails
      * (e.g. "store schema version 9 is not supported (this build reads
      * version 1)"). */
     roster_err_detail *detail;
 } store_options;
+
+/* customData indexes: at most this many declared paths, each at most
+ * STORE_CUSTOM_PATH_MAX bytes of dot-separated names ([A-Za-z0-9_-]). */
+#define STORE_MAX_CUSTOM_INDEXES 32
+#define STORE_CUSTOM_PATH_MAX    128
+
+typedef enum store_custom_type {
+    STORE_CUSTOM_STRING = 1,
+    STORE_CUSTOM_INTEGER,
+    STORE_CUSTOM_NUMBER,
+    STORE_CUSTOM_BOOLEAN,
+    STORE_CUSTOM_DATE,
+} store_custom_type;
+
+/* Parses a declaration "path:type" (type: string, integer, number,
+ * boolean, date) into path (STORE_CUSTOM_PATH_MAX + 1 bytes) and *type.
+ * INVALID_ARGUMENT with detail field "custom-index" naming what is wrong. */
+int store_custom_index_parse(char *path, store_custom_type *type, const char *spec,
+                             roster_err_detail *detail);
+
+/* The name of a store_custom_type ("integer"); static. */
+const char *store_custom_type_name(store_custom_type type);
 
 /* A borrowed byte slice. */
 typedef struct store_slice {
@@ -133,8 +168,10 @@ void store_read_set_limits(store_rtxn *r, int64_t deadline_ns, const _Atomic int
 /* Whether store_user_list would answer req by reading the record of every
  * user of the store or of one tenant: the scan plan of docs/store.md, or
  * an index walk with conditions only records answer (which visits every
- * entry for the exact total). Such a query costs time in the number of
- * users rather than the page. False for a request it refuses. Temporary
+ * entry for the exact total), or customData conditions no index drives,
+ * or an order by a customData path with conditions. Such a query costs
+ * time in the number of users rather than the page. False for a request
+ * it refuses. Temporary
  * allocations live in `arena`. */
 bool store_user_list_scans(const roster_uuid *scope, const Roster__V1__ListUsersRequest *req,
                            roster_arena *arena);

@@ -25,6 +25,7 @@
  *                   <= latest is kept (oldest_seq = floor + 1); events at
  *                   or below the floor are trimmed or being trimmed
  *   (changes and changes_user are created when missing, like keys)
+ *   idx_custom      customData indexes (layout in custom_index.h)
  * Value encodings keep key order equal to the API order: strings as 0x01
  * bytes 0x00 (null: 0x02, so nulls sort last ascending), booleans as 0x01
  * false / 0x02 true / 0x03 null, int64 as 8 big-endian bytes with the sign
@@ -41,6 +42,14 @@
 #define FLAG_INACTIVE    0x01u
 #define FLAG_ACTIVE_NULL 0x02u
 
+/* A declared customData index (custom_index.h). */
+typedef struct cdx_def {
+    uint8_t id; /* key prefix byte, 1..255 */
+    store_custom_type type;
+    bool building; /* recorded, its build not finished */
+    char path[STORE_CUSTOM_PATH_MAX + 1];
+} cdx_def;
+
 struct store {
     MDB_env *env;
     bool read_only;
@@ -55,6 +64,11 @@ struct store {
     uint64_t keep_ms;          /* false only for a read-only open of a store without keys */
     MDB_dbi uniq[UNIQ__COUNT]; /* by unique index (store_fields.uniq_field) */
     MDB_dbi sort[SORT__COUNT]; /* by sort index (store_fields.sort_field) */
+    MDB_dbi custom;            /* idx_custom */
+    bool has_custom;           /* false only for a read-only open of a store without it */
+    bool custom_scan;          /* store_options.custom_index_scan */
+    size_t n_cdx;
+    cdx_def cdx[STORE_MAX_CUSTOM_INDEXES]; /* the recorded customData indexes */
 };
 
 struct store_rtxn {

@@ -304,8 +304,8 @@ done:
 
 /* Removes tenant t from the store in txn: its tenant_name entry, its
  * user counter (zero: a tenant with users is never erased) and its
- * record. The one place a tenant leaves the store: a change feed records
- * "tenant deleted (id)" here, in the same transaction (t->id). t borrows
+ * record. The one place a tenant leaves the store: the change feed records
+ * "tenant deleted (id)" here, in the same transaction. t borrows
  * the stored record; its tenant_name key is made before the first write. */
 static int tenant_erase(store_wtxn *w, MDB_txn *txn, const tenant_view *t)
 {
@@ -319,7 +319,9 @@ static int tenant_erase(store_wtxn *w, MDB_txn *txn, const tenant_view *t)
     if (err != ROSTER_E_OK)
         return err;
     MDB_val k = {16, id.b};
-    return store_mdb_err(mdb_del(txn, w->s->tenants, &k, NULL));
+    if ((rc = mdb_del(txn, w->s->tenants, &k, NULL)) != 0)
+        return store_mdb_err(rc);
+    return changes_append_tenant_deleted(w, txn, &id);
 }
 
 /* Whether idx_tenant holds an entry of a user of `tenant`. */

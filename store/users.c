@@ -1,5 +1,6 @@
 /* User writes (create, update, restore, delete) and point reads. */
 #include "changes.h"
+#include "custom_index.h"
 #include "fields.h"
 #include "keys.h"
 #include "record.h"
@@ -88,6 +89,10 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
     int err;
     static _Thread_local uint8_t old_buf[USER_ENTRIES * KEY_MAX], new_buf[USER_ENTRIES * KEY_MAX];
     size_t n_old = old ? key_user_entries(old_e, old_buf, s, old) : 0;
+    /* The customData entries of the stored record, taken before it is
+     * replaced (old borrows from it). */
+    static _Thread_local cdx_entry old_cdx[CDX_USER_ENTRIES];
+    size_t n_old_cdx = old ? custom_index_entries(old_cdx, s, old) : 0;
     roster_uuid old_scope;
     rec_bool old_active = -1;
     if (old) {
@@ -153,6 +158,8 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
         if ((rc = mdb_put(txn, new_e[i].dbi, &nk, &nd, 0)) != 0)
             return store_mdb_err(rc);
     }
+    if ((err = custom_index_user_update(s, txn, old_cdx, n_old_cdx, &nv)) != ROSTER_E_OK)
+        return err;
 
     roster_uuid new_scope;
     key_scope(&new_scope, &nv);
@@ -393,8 +400,9 @@ done:
 
 /* Removes user u from the store in txn: every index entry it owns, its
  * record, and its part of the counters. The one place a user leaves the
- * store: a change feed records "user deleted (id, tenant)" here, in the
- * same transaction (u->id; u->has_tenant and u->tenant, or no tenant).
+ * store: its customData index entries go, and the change feed records
+ * "user deleted (id, tenant)" and scrubs the user's earlier events, all in
+ * the same transaction.
  *
  * u borrows the stored record, which the deletes below move within its
  * page: everything needed from it (the entries' keys, the scope, the
@@ -408,9 +416,14 @@ static int user_erase(store_wtxn *w, MDB_txn *txn, const user_view *u)
     key_entry e[USER_ENTRIES];
     static _Thread_local uint8_t buf[USER_ENTRIES * KEY_MAX];
     size_t n = key_user_entries(e, buf, s, u);
-    roster_uuid id = u->id, scope;
+    roster_uuid id = u->id, scope, tenant = u->tenant;
+    bool has_tenant = u->has_tenant;
     key_scope(&scope, u);
     int64_t active = u->f.active != 0;
+    /* Its customData index entries, while u still reads the record. */
+    int err = custom_index_user_remove(s, txn, u);
+    if (err != ROSTER_E_OK)
+        return err;
     for (size_t i = 0; i < n; i++) {
         MDB_val k = {e[i].klen, e[i].key}, v;
         int rc;
@@ -431,7 +444,10 @@ static int user_erase(store_wtxn *w, MDB_txn *txn, const user_view *u)
     int rc = mdb_del(txn, s->users, &k, NULL);
     if (rc != 0)
         return store_mdb_err(rc);
-    return store_counter_add(w, &scope, -1, -active);
+    if ((err = store_counter_add(w, &scope, -1, -active)) != ROSTER_E_OK)
+        return err;
+    /* The feed: the deletion, and no personal data of this user left. */
+    return changes_append_user_deleted(w, txn, &id, has_tenant ? &tenant : NULL);
 }
 
 int store_user_delete(store_wtxn *w, const roster_uuid *scope,

@@ -9,6 +9,7 @@
  * walked whole: one left over for a tenant that no longer exists is
  * reported as stale. */
 #include "changes.h"
+#include "custom_index.h"
 #include "keys.h"
 #include "record.h"
 #include "store_internal.h"
@@ -461,6 +462,12 @@ static void feed_issue(void *ctx, store_issue_kind kind, const char *db, const r
     report(ctx, kind, db, id, "%s", message);
 }
 
+static void custom_issue(void *ctx, store_issue_kind kind, const roster_uuid *id,
+                         const char *message)
+{
+    report(ctx, kind, "idx_custom", id, "%s", message);
+}
+
 int store_verify(store_rtxn *r, store_issue_fn fn, void *ctx, uint64_t *out_issues)
 {
     verifier vf = {.r = r, .fn = fn, .ctx = ctx};
@@ -480,6 +487,8 @@ int store_verify(store_rtxn *r, store_issue_fn fn, void *ctx, uint64_t *out_issu
         err = check_keys(&vf);
     if (err == ROSTER_E_OK)
         err = changes_verify(r, feed_issue, &vf);
+    if (err == ROSTER_E_OK)
+        err = custom_index_verify(s, r->txn, custom_issue, &vf);
     /* Entry counts the records account for; a difference means stale
      * entries (duplicates leave one unique entry for two users). */
     typedef struct want_entries {

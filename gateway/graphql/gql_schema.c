@@ -749,13 +749,42 @@ static int json_object_out(gql_jw *w, const gql_result *in, const char **message
     return ROSTER_E_INVALID_ARGUMENT;
 }
 
+/* JsonValue: any JSON value in (kept as given), any out. */
+static int json_value_in(gql_value *out, const gql_value *in, roster_arena *arena,
+                         const char **message, void *ud)
+{
+    (void)arena;
+    (void)message;
+    (void)ud;
+    *out = *in;
+    return ROSTER_E_OK;
+}
+
+static int json_value_out(gql_jw *w, const gql_result *in, const char **message, void *ud)
+{
+    (void)ud;
+    if (in->kind == GQL_RESULT_RAW_JSON) {
+        gql_jw_raw(w, in->u.string.ptr, in->u.string.len);
+        return ROSTER_E_OK;
+    }
+    if (in->kind == GQL_RESULT_JSON) {
+        gql_jw_json(w, in->u.json);
+        return ROSTER_E_OK;
+    }
+    *message = "JsonValue cannot represent this value.";
+    return ROSTER_E_INVALID_ARGUMENT;
+}
+
 int gql_schema_use_standard_scalars(gql_schema *s)
 {
     gql_scalar_hooks date = {date_in, date_out, NULL};
     gql_scalar_hooks obj = {json_object_in, json_object_out, NULL};
+    gql_scalar_hooks any = {json_value_in, json_value_out, NULL};
     int rc1 = gql_schema_set_scalar(s, "Date", &date);
     int rc2 = gql_schema_set_scalar(s, "JsonObject", &obj);
+    int rc3 = gql_schema_set_scalar(s, "JsonValue", &any);
     (void)rc1;
     (void)rc2;
+    (void)rc3;
     return ROSTER_E_OK;
 }

@@ -194,8 +194,9 @@ int gql_schema_set_scalar(gql_schema *s, const char *name, const gql_scalar_hook
 /* Registers the project's standard scalars if the schema declares them:
  * Date (input: ISO-8601 string → GQL_VALUE_INT Unix milliseconds; output:
  * GQL_RESULT_INT milliseconds or a valid ISO string →
- * "2026-11-27T04:24:50.123Z") and JsonObject (input: any object →
- * GQL_VALUE_OBJECT; output: RAW_JSON/JSON that is an object). */
+ * "2026-11-27T04:24:50.123Z"), JsonObject (input: any object →
+ * GQL_VALUE_OBJECT; output: RAW_JSON/JSON that is an object) and
+ * JsonValue (input: any value, kept as given; output: RAW_JSON/JSON). */
 int gql_schema_use_standard_scalars(gql_schema *s);
 
 /* Named type lookup; NULL when absent. Borrowed from the schema. */

@@ -39,11 +39,16 @@
 #define ROSTER_MAX_REPEATED_DEFAULT 1000 /* a repeated field with no row below */
 #define ROSTER_MAX_CALL_ARENA       (64u * 1024u * 1024u) /* per-call arena, bytes */
 
+/* customData conditions in one filter (ListUsersRequest.filter.custom_data). */
+#define ROSTER_MAX_CUSTOM_CONDITIONS 32
+
 /* Most entries of a repeated request field, by protobuf field name; a
  * repeated enum may hold at most its number of values.
  * X(field name, limit) */
 #define ROSTER_REPEATED_LIMIT_MAP(X)                                                               \
     X(ids, ROSTER_MAX_BATCH)                                                                       \
-    X(values, ROSTER_MAX_FILTER_VALUES)
+    X(values, ROSTER_MAX_FILTER_VALUES)                                                            \
+    X(value_in, ROSTER_MAX_FILTER_VALUES)                                                          \
+    X(custom_data, ROSTER_MAX_CUSTOM_CONDITIONS)
 
 #endif

@@ -82,6 +82,17 @@ void users_config_usage(FILE *f)
             "                      [ROSTER_CHANGES_LISTEN, default beside an ipc://\n"
             "                      --listen (users.ipc -> users-changes.ipc), else\n"
             "                      ipc://<data dir>/users-changes.ipc]\n"
+            "  --custom-index PATH:TYPE\n"
+            "                      index the customData value at dot path PATH, of\n"
+            "                      TYPE string, integer, number, boolean or date, so\n"
+            "                      users can be filtered and ordered by it; repeat for\n"
+            "                      more paths (at most 32). At start, a declared index\n"
+            "                      the store lacks is built over the existing users\n"
+            "                      before the service listens (event=custom_index_build\n"
+            "                      every 10000 users); one the store has but is no\n"
+            "                      longer declared, or declared with another type, is\n"
+            "                      dropped [ROSTER_CUSTOM_INDEX, declarations separated\n"
+            "                      by commas; the options replace it when given]\n"
             "  --log-level LEVEL   debug, info, warn or error; debug logs every request\n"
             "                      [ROSTER_LOG_LEVEL, default info]\n"
             "  --help              print this text and exit\n"
@@ -276,6 +287,42 @@ static int make_dirs(const char *path, roster_err_detail *d)
     return ROSTER_E_OK;
 }
 
+static void free_custom(users_config *c)
+{
+    for (size_t i = 0; i < c->n_custom_index; i++)
+        free(c->custom_index[i]);
+    free(c->custom_index);
+    c->custom_index = NULL;
+    c->n_custom_index = 0;
+}
+
+/* Appends the declaration text[0..n) after checking it. */
+static int add_custom(users_config *c, const char *text, size_t n, roster_err_detail *d)
+{
+    char *spec = strndup(text, n);
+    if (spec == NULL)
+        return ROSTER_E_NOMEM;
+    char path[STORE_CUSTOM_PATH_MAX + 1];
+    store_custom_type type;
+    int err = store_custom_index_parse(path, &type, spec, d);
+    if (err == ROSTER_E_OK && c->n_custom_index == STORE_MAX_CUSTOM_INDEXES)
+        err = roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "custom-index",
+                          "at most %d custom-index declarations are allowed",
+                          STORE_MAX_CUSTOM_INDEXES);
+    char **x = err == ROSTER_E_OK
+                   ? realloc(c->custom_index, (c->n_custom_index + 1) * sizeof *c->custom_index)
+                   : NULL;
+    if (err == ROSTER_E_OK && x == NULL)
+        err = ROSTER_E_NOMEM;
+    if (err != ROSTER_E_OK) {
+        free(spec);
+        return err;
+    }
+    c->custom_index = x;
+    c->custom_index[c->n_custom_index++] = spec;
+    return ROSTER_E_OK;
+}
+
 int users_config_parse(users_config *out, int argc, char **argv, roster_err_detail *detail)
 {
     enum {
@@ -297,6 +344,7 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         O_KEEPEVENTS,
         O_KEEPAGE,
         O_CHLISTEN,
+        O_CUSTOM,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -318,6 +366,7 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         {"changes-keep-events", required_argument, NULL, O_KEEPEVENTS},
         {"changes-keep-age", required_argument, NULL, O_KEEPAGE},
         {"changes-listen", required_argument, NULL, O_CHLISTEN},
+        {"custom-index", required_argument, NULL, O_CUSTOM},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -348,6 +397,8 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
                           "ROSTER_NO_CHANGE_FEED must be 1/true/yes or 0/false/no");
         goto fail;
     }
+    const char *custom_env = getenv("ROSTER_CUSTOM_INDEX");
+    bool custom_opt = false;
     c.allow_keyless_ipc = truthy(keyless);
     if (keyless != NULL && keyless[0] && !truthy(keyless) && strcmp(keyless, "0") != 0 &&
         strcmp(keyless, "false") != 0 && strcmp(keyless, "no") != 0) {
@@ -422,6 +473,13 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         case O_CHLISTEN:
             chlisten = optarg;
             break;
+        case O_CUSTOM:
+            if (!custom_opt)
+                free_custom(&c);
+            custom_opt = true;
+            if ((err = add_custom(&c, optarg, strlen(optarg), detail)))
+                goto fail;
+            break;
         case O_HELP:
             c.help = true;
             break;
@@ -467,6 +525,13 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         goto fail;
     if (keepage && (err = parse_age(&c.changes_keep_ms, keepage, detail)))
         goto fail;
+    for (const char *p = custom_env; !custom_opt && p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (n && (err = add_custom(&c, p, n, detail)))
+            goto fail;
+        p = comma ? comma + 1 : p + n;
+    }
     if (ipcmode && (err = parse_mode(&c.ipc_mode, ipcmode, detail)))
         goto fail;
     if (workers && (err = parse_uint(&c.workers, workers, 1, 4096, "workers", detail)))
@@ -569,5 +634,6 @@ void users_config_free(users_config *c)
     free(c->init_admin_key);
     free(c->changes_listen);
     c->changes_listen = NULL;
+    free_custom(c);
     c->data_dir = c->listen = c->tls_cert = c->tls_key = c->init_admin_key = NULL;
 }

@@ -62,6 +62,9 @@ int main(int argc, char **argv)
                         .changes_off = cfg.changes_off,
                         .changes_keep_events = cfg.changes_keep_events,
                         .changes_keep_ms = cfg.changes_keep_ms,
+                        .custom_index = (const char *const *)cfg.custom_index,
+                        .n_custom_index = cfg.n_custom_index,
+                        .declare_custom_index = true,
                         .detail = &d};
     if ((err = store_open(&st, cfg.data_dir, &so)) != 0) {
         roster_log(

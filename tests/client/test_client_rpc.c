@@ -1302,7 +1302,7 @@ START_TEST(delete_methods)
         size_t n = 0;
         int64_t total = 0;
         lr.offset = off;
-        ck_assert_int_eq(roster_client_list_users(page, &n, &total, &st, c, NULL, &lr, 10),
+        ck_assert_int_eq(roster_client_list_users(page, &n, &total, NULL, &st, c, NULL, &lr, 10),
                          ROSTER_E_OK);
         ck_assert_int_eq(total, 2);
         ck_assert_uint_eq(n, off < 2 ? 1 : 0);

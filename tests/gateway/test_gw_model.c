@@ -78,6 +78,10 @@ static const exception exceptions[] = {
     {'g', "createTenant", "tenant", NULL, "spread: its fields are CreateTenantRequest's"},
     {'g', "updateTenant", "tenant", NULL, "spread: its fields are UpdateTenantRequest's"},
     {'t', "UsersCountModel", NULL, NULL, "TenantModel.users: the tenant seen as its user count"},
+    {'p', "UserFilter", "custom_data", NULL,
+     "UserFilterArgType.customData (CustomDataFilterArgType) where the schema declares it"},
+    {'p', "UserOrder", "custom_data", NULL,
+     "UserOrderArgType.customData where the schema declares it"},
 };
 
 static const exception *exception_for(char side, const char *where, const char *name, size_t len)
@@ -626,6 +630,59 @@ START_TEST(users_arguments)
 }
 END_TEST
 
+/* customData conditions and order, on a schema that declares them:
+ * JsonValue values become JSON text, a list of input objects a repeated
+ * message. */
+static const char custom_sdl[] =
+    "scalar JsonValue\n"
+    "enum OrderEnum { ASC DESC }\n"
+    "input CustomDataFilterArgType { path: String!, equalTo: JsonValue, notEqualTo: JsonValue,\n"
+    "  valueIn: [JsonValue!], lessThan: JsonValue, lessThanEqual: JsonValue,\n"
+    "  moreThan: JsonValue, moreThanEqual: JsonValue }\n"
+    "input UserFilterArgType { customData: [CustomDataFilterArgType!] }\n"
+    "input UserOrderArgType { order: OrderEnum!, customData: String }\n"
+    "type UserPageModel { totalCount: Int! }\n"
+    "type Query { users(filter: UserFilterArgType, order: UserOrderArgType): UserPageModel! }\n";
+
+START_TEST(custom_data_arguments)
+{
+    gql_schema *standard = schema;
+    gql_errors e;
+    gql_errors_init(&e);
+    ck_assert_int_eq(gql_schema_build(&schema, &e, custom_sdl, sizeof custom_sdl - 1), ROSTER_E_OK);
+    ck_assert_int_eq(gql_schema_use_standard_scalars(schema), ROSTER_E_OK);
+    gql_errors_free(&e);
+    translate("Query", "users", &roster__v1__list_users_request__descriptor,
+              &roster__v1__list_users_response__descriptor,
+              "{ users(filter: {customData: [{path: \"plan\", equalTo: \"pro\"}, "
+              "{path: \"billing.seats\", moreThanEqual: 10, valueIn: [1, true, {a: [\"x\"]}]}]}, "
+              "order: {order: DESC, customData: \"billing.seats\"}) { totalCount } }");
+    Roster__V1__CustomDataCondition a = ROSTER__V1__CUSTOM_DATA_CONDITION__INIT,
+                                    b = ROSTER__V1__CUSTOM_DATA_CONDITION__INIT;
+    a.path = "plan";
+    a.equal_to = "\"pro\"";
+    char *in[] = {"1", "true", "{\"a\":[\"x\"]}"};
+    b.path = "billing.seats";
+    b.more_than_equal = "10";
+    b.n_value_in = 3;
+    b.value_in = in;
+    Roster__V1__CustomDataCondition *conds[] = {&a, &b};
+    Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+    f.n_custom_data = 2;
+    f.custom_data = conds;
+    Roster__V1__UserOrder o = ROSTER__V1__USER_ORDER__INIT;
+    o.has_order = 1;
+    o.order = ROSTER__V1__SORT_ORDER__SORT_ORDER_DESC;
+    o.custom_data = "billing.seats";
+    Roster__V1__ListUsersRequest want = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    want.filter = &f;
+    want.order = &o;
+    expect_message(&want.base);
+    gql_schema_free(schema);
+    schema = standard;
+}
+END_TEST
+
 START_TEST(users_errors)
 {
     const ProtobufCMessageDescriptor *req = &roster__v1__list_users_request__descriptor,
@@ -784,6 +841,7 @@ int main(void)
     tcase_add_test(tc, resolvers_refuse_a_mismatched_schema);
     tcase_add_test(tc, users_arguments);
     tcase_add_test(tc, users_errors);
+    tcase_add_test(tc, custom_data_arguments);
     tcase_add_test(tc, update_user_arguments);
     tcase_add_test(tc, tenant_arguments);
     tcase_add_test(tc, reply_fields_show_by_type);

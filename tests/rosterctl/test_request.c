@@ -236,6 +236,54 @@ START_TEST(filter_kinds_agree_with_the_model)
 }
 END_TEST
 
+START_TEST(custom_data_conditions_and_order)
+{
+    const char *exprs[] = {
+        "customData.plan=pro",  "customData.billing.seats>=10", "customData.billing.seats<40",
+        "customData.vip!=true", "customData.code=\"10\"",       "customData.tier=[gold,2,\"x y\"]",
+        "email~%@acme.com"};
+    Roster__V1__ListUsersRequest *r =
+        users_request(exprs, sizeof exprs / sizeof exprs[0], "customData.billing.seats:desc", NULL);
+    ck_assert_ptr_nonnull(r->filter);
+    ck_assert_uint_eq(r->filter->n_custom_data, 6);
+    Roster__V1__CustomDataCondition **c = r->filter->custom_data;
+    ck_assert_str_eq(c[0]->path, "plan");
+    ck_assert_str_eq(c[0]->equal_to, "\"pro\"");
+    ck_assert_str_eq(c[1]->path, "billing.seats");
+    ck_assert_str_eq(c[1]->more_than_equal, "10");
+    ck_assert_str_eq(c[2]->less_than, "40");
+    ck_assert_str_eq(c[3]->not_equal_to, "true");
+    ck_assert_str_eq(c[4]->equal_to, "\"10\"");
+    ck_assert_uint_eq(c[5]->n_value_in, 3);
+    ck_assert_str_eq(c[5]->value_in[0], "\"gold\"");
+    ck_assert_str_eq(c[5]->value_in[1], "2");
+    ck_assert_str_eq(c[5]->value_in[2], "\"x y\"");
+    ck_assert_ptr_nonnull(r->filter->email);
+    ck_assert_ptr_nonnull(r->order);
+    ck_assert_str_eq(r->order->custom_data, "billing.seats");
+    ck_assert(!r->order->has_sort);
+    ck_assert_int_eq(r->order->order, ROSTER__V1__SORT_ORDER__SORT_ORDER_DESC);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+
+    ctl_filter f = {0};
+    roster_err_detail d = {{0}};
+    ck_assert_int_eq(ctl_filter_parse(&f, &ctl_user_filter_fields, "customData.plan~x", &d),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(ctl_filter_parse(&f, &ctl_user_filter_fields, "customData.=1", &d),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(ctl_filter_parse(&f, &ctl_tenant_filter_fields, "customData.a=1", &d),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(ctl_filter_parse(&f, &ctl_user_filter_fields, "customData.a=1", &d),
+                     ROSTER_E_OK);
+    ck_assert_int_eq(ctl_filter_parse(&f, &ctl_user_filter_fields, "customData.a=2", &d),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(d.message, "given twice"));
+    ctl_filter_free(&f);
+    ctl_order o = {0};
+    ck_assert_int_eq(ctl_order_parse(&o, true, "customData.a", &d), ROSTER_E_INVALID_ARGUMENT);
+}
+END_TEST
+
 START_TEST(no_filter_sends_no_filter)
 {
     Roster__V1__ListUsersRequest *r = users_request(NULL, 0, NULL, NULL);
@@ -254,6 +302,7 @@ int main(void)
     tcase_add_test(tc, sort_numbers_match_the_proto);
     tcase_add_test(tc, tenant_request);
     tcase_add_test(tc, no_filter_sends_no_filter);
+    tcase_add_test(tc, custom_data_conditions_and_order);
     tcase_add_test(tc, conditions_of_another_entity_are_refused);
     tcase_add_test(tc, filter_kinds_agree_with_the_model);
     suite_add_tcase(s, tc);

@@ -88,4 +88,15 @@ static inline int fx_user(const roster_uuid *scope, const char *ref, const char 
     return err;
 }
 
+/* Runs store_verify on the store; returns the number of issues found. */
+static inline uint64_t fx_verify_issues(void)
+{
+    store_rtxn *r;
+    uint64_t n = 99;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    ck_assert_int_eq(store_verify(r, NULL, NULL, &n), ROSTER_E_OK);
+    store_read_end(r);
+    return n;
+}
+
 #endif

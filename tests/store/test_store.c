@@ -707,7 +707,7 @@ START_TEST(stats_and_batch_limits)
         "meta",           "counts",        "users",       "tenants",     "idx_tenant",
         "uniq_reference", "uniq_email",    "tenant_name", "idx_active",  "idx_email",
         "idx_first_name", "idx_last_name", "idx_locale",  "idx_phone",   "idx_timezone",
-        "idx_updated_at", "keys",          "changes",     "changes_user"};
+        "idx_updated_at", "keys",          "changes",     "changes_user", "idx_custom"};
     ck_assert_uint_eq(st.n_dbs, sizeof dbs / sizeof dbs[0]);
     for (size_t i = 0; i < st.n_dbs; i++)
         ck_assert_str_eq(st.dbs[i].name, dbs[i]);

@@ -51,16 +51,6 @@ static void expect_refused(const char *text, int64_t now, const char *reason)
     ck_assert_str_eq(d.message, reason);
 }
 
-static uint64_t verify_issues(void)
-{
-    store_rtxn *r;
-    uint64_t n = 99;
-    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
-    ck_assert_int_eq(store_verify(r, NULL, NULL, &n), ROSTER_E_OK);
-    store_read_end(r);
-    return n;
-}
-
 START_TEST(create_validates)
 {
     char *t = fx_tenant("Acme", false);
@@ -117,7 +107,7 @@ START_TEST(create_validates)
     char tt[ROSTER_UUID_TEXT_LEN + 1];
     roster_uuid_format(tt, &p.tenant);
     ck_assert_str_eq(tt, t);
-    ck_assert_uint_eq(verify_issues(), 0);
+    ck_assert_uint_eq(fx_verify_issues(), 0);
 }
 END_TEST
 
@@ -251,7 +241,7 @@ START_TEST(rotation_grace)
     ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
     expect_refused(second, roster_now_ms(), "key revoked");
     expect_refused(old, roster_now_ms(), "wrong secret"); /* two rotations ago */
-    ck_assert_uint_eq(verify_issues(), 0);
+    ck_assert_uint_eq(fx_verify_issues(), 0);
 }
 END_TEST
 
@@ -279,7 +269,7 @@ START_TEST(touch_and_reopen)
     ck_assert_int_eq(auth(secret, roster_now_ms(), &p, NULL), ROSTER_E_OK);
     ck_assert_int_eq(p.last_used_at, 5000);
     ck_assert_int_eq(p.role, ROSTER__V1__ROLE__ROLE_READER);
-    ck_assert_uint_eq(verify_issues(), 0);
+    ck_assert_uint_eq(fx_verify_issues(), 0);
 }
 END_TEST
 

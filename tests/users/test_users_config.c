@@ -32,7 +32,8 @@ static void setup(void)
                           "ROSTER_NO_CHANGE_FEED",
                           "ROSTER_CHANGES_KEEP_EVENTS",
                           "ROSTER_CHANGES_KEEP_AGE",
-                          "ROSTER_CHANGES_LISTEN"};
+                          "ROSTER_CHANGES_LISTEN",
+                          "ROSTER_CUSTOM_INDEX"};
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
         unsetenv(vars[i]);
 }
@@ -327,6 +328,39 @@ START_TEST(change_feed_options)
 }
 END_TEST
 
+START_TEST(custom_index_declarations)
+{
+    users_config c;
+    roster_err_detail d;
+    char dir[200];
+    snprintf(dir, sizeof dir, "%s/d", tmp);
+    setenv("ROSTER_DATA", dir, 1);
+    setenv("ROSTER_CUSTOM_INDEX", "plan:string,,billing.seats:integer", 1);
+    ck_assert_int_eq(parse(&c, &d, NULL, NULL, NULL, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(c.n_custom_index, 2);
+    ck_assert_str_eq(c.custom_index[0], "plan:string");
+    ck_assert_str_eq(c.custom_index[1], "billing.seats:integer");
+    users_config_free(&c);
+    /* the options replace the environment's list */
+    ck_assert_int_eq(parse(&c, &d, "--custom-index", "since:date", "--custom-index", "vip:boolean"),
+                     ROSTER_E_OK);
+    ck_assert_uint_eq(c.n_custom_index, 2);
+    ck_assert_str_eq(c.custom_index[0], "since:date");
+    ck_assert_str_eq(c.custom_index[1], "vip:boolean");
+    users_config_free(&c);
+    const char *bad[] = {"plan",         "plan:text",  ".plan:string",
+                         "a..b:integer", "a b:number", ":string"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(&d, 0, sizeof d);
+        ck_assert_int_eq(parse(&c, &d, "--custom-index", bad[i], NULL, NULL),
+                         ROSTER_E_INVALID_ARGUMENT);
+        ck_assert_str_eq(d.field, "custom-index");
+    }
+    unsetenv("ROSTER_CUSTOM_INDEX");
+    unsetenv("ROSTER_DATA");
+}
+END_TEST
+
 START_TEST(help_creates_nothing)
 {
     users_config c;
@@ -359,6 +393,7 @@ int main(void)
     tcase_add_test(tc, change_feed_options);
     tcase_add_test(tc, map_size_suffixes_and_bounds);
     tcase_add_test(tc, key_options);
+    tcase_add_test(tc, custom_index_declarations);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

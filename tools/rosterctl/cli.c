@@ -19,7 +19,11 @@
     "  null, starts with [ (a list; items separated by commas, [] is empty) or\n"                  \
     "  starts with \" (a quoted string where \\\" and \\\\ escape; write \"null\" or\n"            \
     "  \"[x]\" for those literal strings). Operators match longest first. Dates are\n"             \
-    "  ISO-8601; booleans true or false. Each operator once per field.\n"
+    "  ISO-8601; booleans true or false. Each operator once per field.\n"                          \
+    "  Users: customData.PATH OP VALUE on a path roster-users indexes\n"                           \
+    "  (--custom-index), OP one of = != < <= > >= =[..], VALUE JSON or else a\n"                   \
+    "  string: customData.plan=pro  customData.billing.seats>=10; and\n"                           \
+    "  --order customData.PATH[:asc|desc].\n"
 
 static const ctl_opt_spec no_opts[] = {{NULL}};
 
@@ -167,7 +171,7 @@ static const ctl_command commands[] = {
      "active filter is given.\n\n" FILTER_HELP
      "  Fields: id tenantId (id); reference email firstName lastName phone locale\n"
      "  timezone (string); active isOptedIn withDeactivated (boolean); createdAt\n"
-     "  updatedAt (date).\n\n"
+     "  updatedAt (date); customData.PATH (a path roster-users indexes).\n\n"
      "Example:\n"
      "  rosterctl users list --filter email~%@acme.com --filter active=true \\\n"
      "      --filter createdAt>2026-01-01T00:00:00Z --order createdAt:desc --limit 50\n"},

@@ -4,6 +4,7 @@
 #include "pbfield.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,7 @@ static const ProtobufCFieldDescriptor *find_field(const ctl_field_table *t, cons
 
 static void cond_free(ctl_cond *c)
 {
+    free(c->path);
     free(c->text);
     for (size_t i = 0; i < c->list_len; i++)
         free(c->list[i]);
@@ -260,9 +262,133 @@ fail:
  * operators and spaces. The operator is checked against the field's kind
  * after that rewriting, and the slot it fills (equalTo for both `=v` and
  * `=null`) may be used once per field. */
+/* Appends c to f, taking what it owns (freed on failure): refused when
+ * the same operator of the same field (or customData path) is given
+ * twice. */
+static int cond_append(ctl_filter *f, ctl_cond *c, const char *expr, roster_err_detail *d)
+{
+    const char *field = c->path ? c->path : c->name;
+    for (size_t i = 0; i < f->count; i++) {
+        const ctl_cond *o = &f->conds[i];
+        bool same = c->path ? o->path && strcmp(o->path, c->path) == 0 : o->field == c->field;
+        if (same && strcmp(ctl_op_slot(o->op), ctl_op_slot(c->op)) == 0) {
+            int err =
+                roster_fail(d, ROSTER_E_INVALID_ARGUMENT, c->path ? "customData" : field,
+                            "filter '%s': %s.%s is given twice", expr, field, ctl_op_slot(c->op));
+            cond_free(c);
+            return err;
+        }
+    }
+    if (f->count == f->cap) {
+        size_t ncap = f->cap ? f->cap * 2 : 8;
+        ctl_cond *grown = realloc(f->conds, ncap * sizeof *grown);
+        if (grown == NULL) {
+            cond_free(c);
+            return ROSTER_E_NOMEM;
+        }
+        f->conds = grown;
+        f->cap = ncap;
+    }
+    f->conds[f->count++] = *c;
+    return ROSTER_E_OK;
+}
+
+/* A customData value as JSON text: v when it parses as JSON, else v as a
+ * JSON string. Heap-owned; NULL when out of memory. */
+static char *json_text(const char *v, bool quoted)
+{
+    json_t *j = quoted ? NULL : json_loads(v, JSON_DECODE_ANY, NULL);
+    if (j != NULL) {
+        json_decref(j);
+        return strdup(v);
+    }
+    json_t *str = json_string(v);
+    char *out = str ? json_dumps(str, JSON_ENCODE_ANY) : NULL;
+    json_decref(str);
+    return out;
+}
+
+#define CUSTOM_PREFIX "customData."
+
+/* customData.PATH OP VALUE (see filter.h). */
+static int custom_parse(ctl_filter *f, const ctl_field_table *table, const char *expr,
+                        roster_err_detail *d)
+{
+    ctl_cond c;
+    memset(&c, 0, sizeof c);
+    if (table != &ctl_user_filter_fields)
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "filter",
+                           "filter '%s': customData conditions are for users", expr);
+    const char *path = expr + strlen(CUSTOM_PREFIX), *p = path;
+    while (isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '.')
+        p++;
+    if (p == path)
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "customData",
+                           "filter '%s': expected customData.PATH OP VALUE, e.g. "
+                           "customData.plan=pro",
+                           expr);
+    static const struct {
+        const char *text;
+        ctl_op op;
+    } spelled[] = {{"!=", CTL_OP_NE}, {"<=", CTL_OP_LE}, {">=", CTL_OP_GE},
+                   {"=", CTL_OP_EQ},  {"<", CTL_OP_LT},  {">", CTL_OP_GT}};
+    const char *v = NULL;
+    for (size_t i = 0; i < sizeof spelled / sizeof spelled[0] && v == NULL; i++)
+        if (strncmp(p, spelled[i].text, strlen(spelled[i].text)) == 0) {
+            c.op = spelled[i].op;
+            v = p + strlen(spelled[i].text);
+        }
+    if (v == NULL)
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "customData",
+                           "filter '%s': expected an operator after customData.%.*s (one of = "
+                           "!= < <= > >= =[..])",
+                           expr, (int)(p - path), path);
+    if ((c.path = strndup(path, (size_t)(p - path))) == NULL)
+        return ROSTER_E_NOMEM;
+    int err = ROSTER_E_OK;
+    if (*v == '[' && c.op == CTL_OP_EQ) {
+        c.op = CTL_OP_IN;
+        if ((err = parse_list(&c, v, c.path, d)) != ROSTER_E_OK) {
+            free(c.path);
+            return err;
+        }
+        for (size_t i = 0; i < c.list_len && err == ROSTER_E_OK; i++) {
+            char *j = json_text(c.list[i], false);
+            if (j == NULL)
+                err = ROSTER_E_NOMEM;
+            free(c.list[i]);
+            c.list[i] = j;
+        }
+    } else {
+        char *text = NULL;
+        bool quoted = *v == '"';
+        if (quoted) {
+            const char *q = v;
+            if ((err = read_quoted(&text, &q, c.path, d)) == ROSTER_E_OK && *q != '\0') {
+                free(text);
+                text = NULL;
+                err = roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "customData",
+                                  "filter '%s': unexpected text after the quoted string", expr);
+            }
+        } else if ((text = strdup(v)) == NULL) {
+            err = ROSTER_E_NOMEM;
+        }
+        if (err == ROSTER_E_OK && (c.text = json_text(text, quoted)) == NULL)
+            err = ROSTER_E_NOMEM;
+        free(text);
+    }
+    if (err != ROSTER_E_OK) {
+        cond_free(&c);
+        return err;
+    }
+    return cond_append(f, &c, expr, d);
+}
+
 int ctl_filter_parse(ctl_filter *f, const ctl_field_table *table, const char *expr,
                      roster_err_detail *d)
 {
+    if (strncmp(expr, CUSTOM_PREFIX, strlen(CUSTOM_PREFIX)) == 0)
+        return custom_parse(f, table, expr, d);
     ctl_cond c;
     memset(&c, 0, sizeof c);
     int err;
@@ -395,26 +521,7 @@ int ctl_filter_parse(ctl_filter *f, const ctl_field_table *table, const char *ex
     }
     }
 
-    for (size_t i = 0; i < f->count; i++) {
-        if (f->conds[i].field == c.field &&
-            strcmp(ctl_op_slot(f->conds[i].op), ctl_op_slot(c.op)) == 0) {
-            cond_free(&c);
-            return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, field,
-                               "filter '%s': %s.%s is given twice", expr, field, ctl_op_slot(c.op));
-        }
-    }
-    if (f->count == f->cap) {
-        size_t ncap = f->cap ? f->cap * 2 : 8;
-        ctl_cond *grown = realloc(f->conds, ncap * sizeof *grown);
-        if (grown == NULL) {
-            cond_free(&c);
-            return ROSTER_E_NOMEM;
-        }
-        f->conds = grown;
-        f->cap = ncap;
-    }
-    f->conds[f->count++] = c;
-    return ROSTER_E_OK;
+    return cond_append(f, &c, expr, d);
 }
 
 /* "active createdAt email ..." : every value of e but UNSPECIFIED. */
@@ -439,8 +546,13 @@ int ctl_order_parse(ctl_order *out, bool tenant, const char *text, roster_err_de
     const ProtobufCEnumDescriptor *dir = &roster__v1__sort_order__descriptor;
     const char *colon = strchr(text, ':');
     size_t flen = colon ? (size_t)(colon - text) : strlen(text);
-    const ProtobufCEnumValue *sort = model_enum_value(e, text, flen);
-    if (sort == NULL) {
+    size_t pn = strlen(CUSTOM_PREFIX);
+    bool custom = !tenant && flen > pn && strncmp(text, CUSTOM_PREFIX, pn) == 0;
+    if (custom && flen - pn >= sizeof out->custom)
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "order",
+                           "order '%s': the customData path is too long", text);
+    const ProtobufCEnumValue *sort = custom ? NULL : model_enum_value(e, text, flen);
+    if (sort == NULL && !custom) {
         char names[256];
         return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "order",
                            "order '%s': unknown sort field '%.*s' (one of %s)", text, (int)flen,
@@ -459,8 +571,11 @@ int ctl_order_parse(ctl_order *out, bool tenant, const char *text, roster_err_de
                                colon + 1);
     }
     out->set = true;
-    out->sort = sort->value;
+    out->sort = sort ? sort->value : 0;
     out->order = order->value;
+    out->custom[0] = '\0';
+    if (custom)
+        snprintf(out->custom, sizeof out->custom, "%.*s", (int)(flen - pn), text + pn);
     return ROSTER_E_OK;
 }
 

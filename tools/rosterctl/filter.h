@@ -21,6 +21,12 @@
  * commas; an item may be quoted to hold a comma or a bracket; `[]` is an
  * empty list. Booleans are `true` or `false`; dates are ISO-8601.
  *
+ * customData: `customData.PATH OP VALUE` with PATH a dot path declared as
+ * an index by roster-users (--custom-index) and OP one of = != < <= > >=
+ * =[..]; VALUE is JSON (10, true, "pro") or, when it does not parse as
+ * JSON, a string (customData.plan=pro is "pro"). Each such expression is
+ * one CustomDataCondition, ANDed with the rest.
+ *
  * Nothing here names a field. The fields are those of the filter message
  * (roster.v1.UserFilter, TenantFilter), in its order, with their GraphQL
  * names; a field's kind is the filter message it holds (IdFilter,
@@ -78,6 +84,8 @@ typedef struct ctl_cond {
     size_t list_len;
     bool boolean;
     int64_t ms;
+    char *path; /* customData condition: the dot path (owned); text and
+                 * list hold JSON texts; field is NULL */
 } ctl_cond;
 
 /* A set of conditions, ANDed. Zero-initialise before the first parse. */
@@ -113,11 +121,13 @@ typedef struct ctl_order {
     bool set;
     int sort;
     int order;
+    char custom[136]; /* customData.PATH given: PATH (sort unset), else "" */
 } ctl_order;
 
 /* Parses a user (`tenant` false) or tenant order. FIELD is a camelCase or
  * UPPER_SNAKE name of UserSortField / TenantSortField (the GraphQL
- * UserOrderSortEnum / TenantOrderSortEnum); direction is asc or desc in
+ * UserOrderSortEnum / TenantOrderSortEnum), or for users customData.PATH
+ * (a declared customData index); direction is asc or desc in
  * any case and defaults to asc. Returns ROSTER_E_OK or
  * ROSTER_E_INVALID_ARGUMENT with d filled; *out written only on success. */
 int ctl_order_parse(ctl_order *out, bool tenant, const char *text, roster_err_detail *d);

@@ -10,9 +10,42 @@ static const ProtobufCFieldDescriptor *named(const ProtobufCMessage *m, const ch
     return ctl_pbfield_named(m->descriptor, name, strlen(name));
 }
 
+/* Appends customData condition c to the filter's repeated customData. */
+static int set_custom(ProtobufCMessage *filter, const ctl_cond *c, roster_arena *arena)
+{
+    const ProtobufCFieldDescriptor *cf = named(filter, "customData");
+    if (cf == NULL || cf->label != PROTOBUF_C_LABEL_REPEATED || cf->type != PROTOBUF_C_TYPE_MESSAGE)
+        return ROSTER_E_INVALID_ARGUMENT;
+    size_t *n = (size_t *)(void *)((char *)filter + cf->quantifier_offset);
+    ProtobufCMessage ***items = (ProtobufCMessage ***)(void *)((char *)filter + cf->offset);
+    const ProtobufCMessageDescriptor *md = cf->descriptor;
+    ProtobufCMessage **grown = roster_arena_alloc(arena, (*n + 1) * sizeof *grown);
+    ProtobufCMessage *cond = roster_arena_alloc(arena, md->sizeof_message);
+    if (grown == NULL || cond == NULL)
+        return ROSTER_E_NOMEM;
+    protobuf_c_message_init(md, cond);
+    if (*n)
+        memcpy(grown, *items, *n * sizeof *grown);
+    grown[*n] = cond;
+    const ProtobufCFieldDescriptor *path = named(cond, "path"),
+                                   *slot = named(cond, ctl_op_slot(c->op));
+    if (path == NULL || slot == NULL)
+        return ROSTER_E_INVALID_ARGUMENT;
+    ctl_pbfield_set_str(cond, path, c->path);
+    if (c->op == CTL_OP_IN)
+        ctl_pbfield_set_strs(cond, slot, c->list, c->list_len);
+    else
+        ctl_pbfield_set_str(cond, slot, c->text);
+    *items = grown;
+    (*n)++;
+    return ROSTER_E_OK;
+}
+
 /* Sets the operator slot of one condition in the filter message. */
 static int set_cond(ProtobufCMessage *filter, const ctl_cond *c, roster_arena *arena)
 {
+    if (c->path)
+        return set_custom(filter, c, arena);
     const ProtobufCMessageDescriptor *fd = filter->descriptor;
     if (c->field < fd->fields || c->field >= fd->fields + fd->n_fields)
         return ROSTER_E_INVALID_ARGUMENT; /* a condition on another entity */
@@ -80,10 +113,14 @@ int ctl_list_request(ProtobufCMessage *req, roster_arena *arena, const ctl_filte
             return ROSTER_E_INVALID_ARGUMENT;
         if (order == NULL)
             return ROSTER_E_NOMEM;
-        const ProtobufCFieldDescriptor *sort = named(order, "sort"), *dir = named(order, "order");
-        if (sort == NULL || dir == NULL)
+        const ProtobufCFieldDescriptor *sort = named(order, "sort"), *dir = named(order, "order"),
+                                       *custom = named(order, "customData");
+        if (sort == NULL || dir == NULL || (o->custom[0] && custom == NULL))
             return ROSTER_E_INVALID_ARGUMENT;
-        ctl_pbfield_set_int(order, sort, o->sort);
+        if (o->custom[0])
+            ctl_pbfield_set_str(order, custom, o->custom);
+        else
+            ctl_pbfield_set_int(order, sort, o->sort);
         ctl_pbfield_set_int(order, dir, o->order);
     }
     if (s != NULL && s->set) {

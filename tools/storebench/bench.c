@@ -69,7 +69,7 @@ static double per_op_us(int64_t ns, size_t n)
     return (double)ns / 1000.0 / (double)(n ? n : 1);
 }
 
-static int open_store(const bench_config *cfg, bool bulk_load, store **s)
+int open_store(const bench_config *cfg, bool bulk_load, store **s)
 {
     roster_err_detail d = {0};
     store_options o = {.no_sync = !cfg->durable,
@@ -82,10 +82,8 @@ static int open_store(const bench_config *cfg, bool bulk_load, store **s)
     return err;
 }
 
-/* Inserts users [from, from + n) in groups of `batch`, timing them. */
-static int insert_users(const bench_config *cfg, store *s,
-                        char (*tenants)[ROSTER_UUID_TEXT_LEN + 1], size_t from, size_t n,
-                        size_t batch, bool bulk, const char *mode)
+int insert_users(const bench_config *cfg, store *s, char (*tenants)[ROSTER_UUID_TEXT_LEN + 1],
+                 size_t from, size_t n, size_t batch, bool bulk, const char *mode)
 {
     int64_t t0 = roster_mono_ns(), c0 = cpu_ns();
     size_t done = from, last = from + n;
@@ -114,8 +112,11 @@ static int insert_users(const bench_config *cfg, store *s,
             req.has_is_opted_in = 1;
             req.is_opted_in = rnd() % 2;
             req.tenant_id = tenants[rnd() % cfg->tenants];
-            if (done % 10 == 0)
-                req.custom_data = "{\"plan\":\"pro\",\"seats\":5}";
+            /* customData: plan drawn like firstName, seats 0..999 */
+            char custom[64];
+            snprintf(custom, sizeof custom, "{\"plan\":\"%s\",\"seats\":%u}", PICK(first_names),
+                     (unsigned)(rnd() % 1000));
+            req.custom_data = custom;
             if ((err = store_user_create(w, NULL, &req, NULL, NULL, &d)) != ROSTER_E_OK) {
                 fprintf(stderr, "storebench: create %zu: %s\n", done, d.message);
                 store_write_abort(w);
@@ -261,9 +262,8 @@ static int store_gets(store *s, char (*keys)[ROSTER_UUID_TEXT_LEN + 1], size_t n
     return ROSTER_E_OK;
 }
 
-/* Times `reps` runs of one list request; prints one line. */
-static int time_list(store *s, const char *label, const roster_uuid *scope,
-                     const Roster__V1__ListUsersRequest *req, size_t reps, bool unpack)
+int time_list(store *s, const char *label, const roster_uuid *scope,
+              const Roster__V1__ListUsersRequest *req, size_t reps, bool unpack)
 {
     store_rtxn *r;
     int err = store_read_begin(s, &r);
@@ -588,8 +588,13 @@ int bench_run(const bench_config *cfg)
     if ((err = raw_gets(cfg, bkeys, cfg->gets, "reference")) != ROSTER_E_OK ||
         (err = open_store(cfg, false, &s)) != ROSTER_E_OK)
         goto out;
-    if (cfg->cursors_only || (err = lists(cfg, s, tenants[0])) == ROSTER_E_OK)
-        err = cursor_pages(cfg, s, tenants[0]);
+    if (!cfg->cursors_only && (err = lists(cfg, s, tenants[0])) != ROSTER_E_OK)
+        goto out;
+    if ((err = cursor_pages(cfg, s, tenants[0])) != ROSTER_E_OK || cfg->cursors_only)
+        goto out;
+    store_close(s);
+    s = NULL;
+    err = bench_custom(cfg, tenants, n_users);
 out:
     store_close(s);
     free(tenants);

@@ -23,4 +23,30 @@ typedef struct bench_config {
  * first store error. */
 int bench_run(const bench_config *cfg);
 
+/* Shared by the phases (bench.c). */
+#include "store.h"
+
+/* Opens cfg->dir with cfg's sync and map options (bulk_load as given);
+ * *s is caller-owned until store_close. */
+int open_store(const bench_config *cfg, bool bulk_load, store **s);
+
+/* Inserts users numbered [from, from + n) (references and emails derive
+ * from the number) into random tenants of tenants[cfg->tenants], `batch`
+ * per write group (bulk: store_write_begin_bulk), timing them on one
+ * line labelled with `mode`. */
+int insert_users(const bench_config *cfg, store *s, char (*tenants)[ROSTER_UUID_TEXT_LEN + 1],
+                 size_t from, size_t n, size_t batch, bool bulk, const char *mode);
+
+/* Times `reps` runs of one list request (req and scope borrowed); prints
+ * one line with `label`. */
+int time_list(store *s, const char *label, const roster_uuid *scope,
+              const Roster__V1__ListUsersRequest *req, size_t reps, bool unpack);
+
+/* The customData phase (custom.c): builds indexes on the store in
+ * cfg->dir (closed), times a write with one index, then customData
+ * filters and orders through the indexes, by scan, and the built-in
+ * field filter of the same selectivity. `next` is the number of the next
+ * user to insert. */
+int bench_custom(const bench_config *cfg, char (*tenants)[ROSTER_UUID_TEXT_LEN + 1], size_t next);
+
 #endif

@@ -1,0 +1,512 @@
+/* Typed indexes on declared customData paths: declaration, entries,
+ * maintenance, build and drop (layout in custom_index.h). */
+#include "custom_index.h"
+
+#include "keys.h"
+
+#include "clock.h"
+#include "log.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define META_CDX_KEY "custom_index"
+
+static const char *const type_names[] = {
+    [STORE_CUSTOM_STRING] = "string", [STORE_CUSTOM_INTEGER] = "integer",
+    [STORE_CUSTOM_NUMBER] = "number", [STORE_CUSTOM_BOOLEAN] = "boolean",
+    [STORE_CUSTOM_DATE] = "date",
+};
+
+const char *store_custom_type_name(store_custom_type type)
+{
+    if (type < STORE_CUSTOM_STRING || type > STORE_CUSTOM_DATE)
+        return "unknown";
+    return type_names[type];
+}
+
+static bool path_valid(const char *p, size_t n)
+{
+    if (n == 0 || n > STORE_CUSTOM_PATH_MAX || p[0] == '.' || p[n - 1] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-' || (c == '.' && p[i + 1] != '.');
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+int store_custom_index_parse(char *path, store_custom_type *type, const char *spec,
+                             roster_err_detail *detail)
+{
+    const char *colon = spec ? strrchr(spec, ':') : NULL;
+    if (colon == NULL)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "custom-index",
+                           "custom-index \"%s\" is not path:type", spec ? spec : "");
+    size_t n = (size_t)(colon - spec);
+    if (!path_valid(spec, n))
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "custom-index",
+                           "custom-index path \"%.*s\" is not a dot path of names "
+                           "([A-Za-z0-9_-], at most %d bytes)",
+                           (int)(n > 200 ? 200 : n), spec, STORE_CUSTOM_PATH_MAX);
+    for (int t = STORE_CUSTOM_STRING; t <= STORE_CUSTOM_DATE; t++)
+        if (strcmp(colon + 1, type_names[t]) == 0) {
+            memcpy(path, spec, n);
+            path[n] = 0;
+            *type = (store_custom_type)t;
+            return ROSTER_E_OK;
+        }
+    return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "custom-index",
+                       "custom-index type \"%s\" of %.*s is not string, integer, number, "
+                       "boolean or date",
+                       colon + 1, (int)(n > 200 ? 200 : n), spec);
+}
+
+/* ------------------------------------------------------------ values */
+
+static size_t enc_double(uint8_t *buf, double d)
+{
+    if (d == 0)
+        d = 0; /* -0.0 and 0.0 are one value */
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    u = (u >> 63) ? ~u : u ^ ((uint64_t)1 << 63);
+    for (int i = 7; i >= 0; i--) {
+        buf[i] = (uint8_t)u;
+        u >>= 8;
+    }
+    return 8;
+}
+
+size_t custom_index_encode(uint8_t *buf, store_custom_type t, const json_t *j)
+{
+    switch (t) {
+    case STORE_CUSTOM_STRING: {
+        if (!json_is_string(j))
+            return 0;
+        size_t n = json_string_length(j);
+        const char *p = json_string_value(j);
+        if (n > CDX_MAX_STRING || memchr(p, 0, n) != NULL)
+            return 0;
+        memcpy(buf, p, n);
+        buf[n] = 0;
+        return n + 1;
+    }
+    case STORE_CUSTOM_INTEGER:
+        return json_is_integer(j) ? key_i64(buf, json_integer_value(j)) : 0;
+    case STORE_CUSTOM_NUMBER:
+        return json_is_number(j) ? enc_double(buf, json_number_value(j)) : 0;
+    case STORE_CUSTOM_BOOLEAN:
+        if (!json_is_boolean(j))
+            return 0;
+        buf[0] = json_is_true(j) ? 1 : 0;
+        return 1;
+    case STORE_CUSTOM_DATE: {
+        int64_t ms;
+        if (!json_is_string(j) ||
+            roster_time_parse_iso(&ms, json_string_value(j), json_string_length(j)) != ROSTER_E_OK)
+            return 0;
+        return key_i64(buf, ms);
+    }
+    }
+    return 0;
+}
+
+/* The value at dot path `path` of object root, or NULL. */
+static const json_t *at_path(const json_t *root, const char *path)
+{
+    const json_t *j = root;
+    const char *p = path;
+    while (j && json_is_object(j)) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        j = json_object_getn(j, p, n);
+        if (dot == NULL)
+            return j;
+        p = dot + 1;
+    }
+    return NULL;
+}
+
+static json_t *load_custom(const user_view *v)
+{
+    if (!v->f.customData.set || v->f.customData.n == 0)
+        return NULL;
+    return json_loadb(v->f.customData.p, v->f.customData.n, 0, NULL);
+}
+
+/* Value of index d in root into buf; bytes or 0. */
+static size_t user_value(uint8_t *buf, const cdx_def *d, const json_t *root)
+{
+    const json_t *j = root ? at_path(root, d->path) : NULL;
+    return j ? custom_index_encode(buf, d->type, j) : 0;
+}
+
+/* The two entries (all users, the user's tenant) of one value. */
+static size_t put_entries(cdx_entry *out, const cdx_def *d, const user_view *v, const uint8_t *val,
+                          size_t vn)
+{
+    roster_uuid scope;
+    key_scope(&scope, v);
+    uint8_t flags = rec_active_flags(v->f.active);
+    cdx_entry *g = &out[0], *t = &out[1];
+    g->key[0] = d->id;
+    g->key[1] = 'g';
+    memcpy(g->key + 2, val, vn);
+    memcpy(g->key + 2 + vn, v->id.b, 16);
+    g->klen = 2 + vn + 16;
+    g->flags = flags;
+    t->key[0] = d->id;
+    t->key[1] = 't';
+    memcpy(t->key + 2, scope.b, 16);
+    memcpy(t->key + 18, val, vn);
+    memcpy(t->key + 18 + vn, v->id.b, 16);
+    t->klen = 18 + vn + 16;
+    t->flags = flags;
+    return 2;
+}
+
+static size_t entries_of(cdx_entry *out, const cdx_def *defs, size_t n_defs, const user_view *v)
+{
+    json_t *root = load_custom(v);
+    if (root == NULL)
+        return 0;
+    size_t n = 0;
+    uint8_t val[CDX_MAX_STRING + 1];
+    for (size_t i = 0; i < n_defs; i++) {
+        size_t vn = user_value(val, &defs[i], root);
+        if (vn)
+            n += put_entries(out + n, &defs[i], v, val, vn);
+    }
+    json_decref(root);
+    return n;
+}
+
+size_t custom_index_user_value(uint8_t *buf, const cdx_def *d, const user_view *v)
+{
+    json_t *root = load_custom(v);
+    size_t n = user_value(buf, d, root);
+    json_decref(root);
+    return n;
+}
+
+void custom_index_user_values(uint8_t (*vals)[CDX_MAX_STRING + 1], size_t *lens,
+                              const cdx_def *const *defs, size_t n, const user_view *v)
+{
+    json_t *root = load_custom(v);
+    for (size_t i = 0; i < n; i++)
+        lens[i] = user_value(vals[i], defs[i], root);
+    json_decref(root);
+}
+
+size_t custom_index_entries(cdx_entry *out, const store *s, const user_view *v)
+{
+    return s->n_cdx ? entries_of(out, s->cdx, s->n_cdx, v) : 0;
+}
+
+static bool has_entry(const cdx_entry *e, size_t n, const cdx_entry *x, bool same_flags)
+{
+    for (size_t i = 0; i < n; i++)
+        if (e[i].klen == x->klen && memcmp(e[i].key, x->key, x->klen) == 0)
+            return !same_flags || e[i].flags == x->flags;
+    return false;
+}
+
+int custom_index_user_update(const store *s, MDB_txn *txn, const cdx_entry *old_e, size_t n_old,
+                             const user_view *nv)
+{
+    if (s->n_cdx == 0)
+        return ROSTER_E_OK;
+    static _Thread_local cdx_entry new_e[CDX_USER_ENTRIES];
+    size_t n_new = custom_index_entries(new_e, s, nv);
+    int rc;
+    for (size_t i = 0; i < n_old; i++) {
+        if (has_entry(new_e, n_new, &old_e[i], false))
+            continue;
+        MDB_val k = {old_e[i].klen, (void *)old_e[i].key};
+        if ((rc = mdb_del(txn, s->custom, &k, NULL)) != 0 && rc != MDB_NOTFOUND)
+            return store_mdb_err(rc);
+    }
+    for (size_t i = 0; i < n_new; i++) {
+        if (has_entry(old_e, n_old, &new_e[i], true))
+            continue;
+        MDB_val k = {new_e[i].klen, new_e[i].key}, d = {1, &new_e[i].flags};
+        if ((rc = mdb_put(txn, s->custom, &k, &d, 0)) != 0)
+            return store_mdb_err(rc);
+    }
+    return ROSTER_E_OK;
+}
+
+int custom_index_user_remove(const store *s, MDB_txn *txn, const user_view *v)
+{
+    if (s->n_cdx == 0)
+        return ROSTER_E_OK;
+    static _Thread_local cdx_entry old_e[CDX_USER_ENTRIES];
+    size_t n = custom_index_entries(old_e, s, v);
+    for (size_t i = 0; i < n; i++) {
+        MDB_val k = {old_e[i].klen, old_e[i].key};
+        int rc = mdb_del(txn, s->custom, &k, NULL);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            return store_mdb_err(rc);
+    }
+    return ROSTER_E_OK;
+}
+
+/* ------------------------------------------------------------ declared set */
+
+static int meta_load(store *s, MDB_txn *txn)
+{
+    s->n_cdx = 0;
+    MDB_val k = {strlen(META_CDX_KEY), META_CDX_KEY}, v;
+    int rc = mdb_get(txn, s->meta, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return ROSTER_E_OK;
+    if (rc != 0)
+        return store_mdb_err(rc);
+    const char *p = v.mv_data, *end = p + v.mv_size;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl == NULL || s->n_cdx == STORE_MAX_CUSTOM_INDEXES)
+            return ROSTER_E_CORRUPT;
+        unsigned id, type;
+        char state;
+        int used = 0;
+        char line[STORE_CUSTOM_PATH_MAX + 32];
+        size_t ln = (size_t)(nl - p);
+        if (ln >= sizeof line)
+            return ROSTER_E_CORRUPT;
+        memcpy(line, p, ln);
+        line[ln] = 0;
+        if (sscanf(line, "%u %u %c %n", &id, &type, &state, &used) != 3 || used == 0 || id == 0 ||
+            id > 255 || type < STORE_CUSTOM_STRING || type > STORE_CUSTOM_DATE ||
+            !path_valid(line + used, ln - (size_t)used))
+            return ROSTER_E_CORRUPT;
+        cdx_def *d = &s->cdx[s->n_cdx++];
+        d->id = (uint8_t)id;
+        d->type = (store_custom_type)type;
+        d->building = state == 'b';
+        snprintf(d->path, sizeof d->path, "%s", line + used);
+        p = nl + 1;
+    }
+    return ROSTER_E_OK;
+}
+
+static int meta_save(const store *s, MDB_txn *txn)
+{
+    char buf[STORE_MAX_CUSTOM_INDEXES * (STORE_CUSTOM_PATH_MAX + 16)];
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_cdx; i++) {
+        const cdx_def *d = &s->cdx[i];
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%u %u %c %s\n", d->id, (unsigned)d->type,
+                              d->building ? 'b' : 'r', d->path);
+    }
+    MDB_val k = {strlen(META_CDX_KEY), META_CDX_KEY}, v = {n, buf};
+    int rc = n ? mdb_put(txn, s->meta, &k, &v, 0) : mdb_del(txn, s->meta, &k, NULL);
+    return rc == 0 || rc == MDB_NOTFOUND ? ROSTER_E_OK : store_mdb_err(rc);
+}
+
+static int save_set(store *s)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    int err = meta_save(s, txn);
+    if (err != ROSTER_E_OK) {
+        mdb_txn_abort(txn);
+        return err;
+    }
+    return store_mdb_err(mdb_txn_commit(txn));
+}
+
+/* Begins a write transaction with a cursor on dbi; an MDB_* code. */
+static int write_cursor(store *s, MDB_dbi dbi, MDB_txn **txn, MDB_cursor **c)
+{
+    int rc = mdb_txn_begin(s->env, NULL, 0, txn);
+    if (rc == 0 && (rc = mdb_cursor_open(*txn, dbi, c)) != 0)
+        mdb_txn_abort(*txn);
+    return rc;
+}
+
+/* Deletes every entry of index `id`, CDX_BUILD_BATCH per transaction. */
+static int drop_entries(store *s, uint8_t id)
+{
+    for (;;) {
+        MDB_txn *txn;
+        MDB_cursor *c;
+        int rc = write_cursor(s, s->custom, &txn, &c);
+        if (rc != 0)
+            return store_mdb_err(rc);
+        MDB_val k = {1, &id}, v;
+        size_t n = 0;
+        for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && n < CDX_BUILD_BATCH;
+             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT), n++) {
+            if (((const uint8_t *)k.mv_data)[0] != id)
+                break;
+            if ((rc = mdb_cursor_del(c, 0)) != 0)
+                break;
+        }
+        mdb_cursor_close(c);
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+            mdb_txn_abort(txn);
+            return store_mdb_err(rc);
+        }
+        if ((rc = mdb_txn_commit(txn)) != 0)
+            return store_mdb_err(rc);
+        if (n < CDX_BUILD_BATCH)
+            return ROSTER_E_OK;
+    }
+}
+
+/* Builds index d over every user, CDX_BUILD_BATCH users per transaction. */
+static int build_entries(store *s, const cdx_def *d)
+{
+    uint8_t last[16];
+    bool started = false;
+    uint64_t done = 0, entries = 0;
+    int64_t t0 = roster_mono_ns();
+    for (;;) {
+        MDB_txn *txn;
+        MDB_cursor *c;
+        int rc = write_cursor(s, s->users, &txn, &c);
+        if (rc != 0)
+            return store_mdb_err(rc);
+        MDB_val k = {16, last}, v;
+        rc = started ? mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)
+                     : mdb_cursor_get(c, &k, &v, MDB_FIRST);
+        if (rc == 0 && started && k.mv_size == 16 && memcmp(k.mv_data, last, 16) == 0)
+            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+        size_t n = 0;
+        int err = ROSTER_E_OK;
+        for (; rc == 0 && n < CDX_BUILD_BATCH; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT), n++) {
+            user_view uv;
+            if ((err = user_view_parse(&uv, v.mv_data, v.mv_size)) != ROSTER_E_OK)
+                break;
+            cdx_entry e[2];
+            size_t ne = entries_of(e, d, 1, &uv);
+            for (size_t i = 0; i < ne && err == ROSTER_E_OK; i++) {
+                MDB_val ek = {e[i].klen, e[i].key}, ed = {1, &e[i].flags};
+                int prc = mdb_put(txn, s->custom, &ek, &ed, 0);
+                if (prc != 0)
+                    err = store_mdb_err(prc);
+            }
+            entries += ne;
+            memcpy(last, k.mv_data, 16);
+            started = true;
+            if (err != ROSTER_E_OK)
+                break;
+        }
+        mdb_cursor_close(c);
+        if (err == ROSTER_E_OK && rc != 0 && rc != MDB_NOTFOUND)
+            err = store_mdb_err(rc);
+        if (err != ROSTER_E_OK) {
+            mdb_txn_abort(txn);
+            return err;
+        }
+        if ((rc = mdb_txn_commit(txn)) != 0)
+            return store_mdb_err(rc);
+        done += n;
+        roster_log(ROSTER_LOG_INFO, "custom_index_build", "path=%s users=%llu entries=%llu ms=%lld",
+                   d->path, (unsigned long long)done, (unsigned long long)entries,
+                   (long long)((roster_mono_ns() - t0) / 1000000));
+        if (n < CDX_BUILD_BATCH)
+            return ROSTER_E_OK;
+    }
+}
+
+static int parse_declared(cdx_def *out, size_t *n_out, const char *const *declared, size_t n,
+                          roster_err_detail *detail)
+{
+    if (n > STORE_MAX_CUSTOM_INDEXES)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "custom-index",
+                           "%zu custom indexes declared; at most %d are allowed", n,
+                           STORE_MAX_CUSTOM_INDEXES);
+    for (size_t i = 0; i < n; i++) {
+        int err = store_custom_index_parse(out[i].path, &out[i].type, declared[i], detail);
+        if (err != ROSTER_E_OK)
+            return err;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(out[j].path, out[i].path) == 0)
+                return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "custom-index",
+                                   "custom-index path %s is declared twice", out[i].path);
+    }
+    *n_out = n;
+    return ROSTER_E_OK;
+}
+
+int custom_index_open(store *s, const char *const *declared, size_t n_declared, bool declare,
+                      roster_err_detail *detail)
+{
+    static _Thread_local cdx_def want[STORE_MAX_CUSTOM_INDEXES];
+    size_t n_want = 0;
+    int err;
+    s->n_cdx = 0;
+    if (!s->has_custom)
+        return ROSTER_E_OK;
+    if (declare &&
+        (err = parse_declared(want, &n_want, declared, n_declared, detail)) != ROSTER_E_OK)
+        return err;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    err = meta_load(s, txn);
+    mdb_txn_abort(txn);
+    if (err != ROSTER_E_OK || !declare || s->read_only)
+        return err;
+    /* Drop what is no longer declared as recorded (another type, or a
+     * build that did not finish). */
+    for (size_t i = 0; i < s->n_cdx;) {
+        const cdx_def *d = &s->cdx[i];
+        bool keep = false;
+        for (size_t j = 0; j < n_want; j++)
+            if (strcmp(want[j].path, d->path) == 0 && want[j].type == d->type && !d->building)
+                keep = true;
+        if (keep) {
+            i++;
+            continue;
+        }
+        roster_log(ROSTER_LOG_INFO, "custom_index_drop", "path=%s type=%s", d->path,
+                   store_custom_type_name(d->type));
+        uint8_t id = d->id;
+        s->cdx[i] = s->cdx[--s->n_cdx];
+        if ((err = save_set(s)) != ROSTER_E_OK || (err = drop_entries(s, id)) != ROSTER_E_OK)
+            return err;
+    }
+    for (size_t j = 0; j < n_want; j++) {
+        bool have = false;
+        for (size_t i = 0; i < s->n_cdx; i++)
+            have |= strcmp(s->cdx[i].path, want[j].path) == 0;
+        if (have)
+            continue;
+        uint8_t id = 1;
+        for (bool used = true; used; id++) {
+            used = false;
+            for (size_t i = 0; i < s->n_cdx; i++)
+                used |= s->cdx[i].id == id;
+            if (!used)
+                break;
+        }
+        cdx_def *d = &s->cdx[s->n_cdx++];
+        *d = want[j];
+        d->id = id;
+        d->building = true;
+        roster_log(ROSTER_LOG_INFO, "custom_index_declare", "path=%s type=%s", d->path,
+                   store_custom_type_name(d->type));
+        /* Recorded as building first, so an interrupted build is dropped
+         * and started again at the next open. Leftovers of an earlier
+         * index with this id are cleared first. */
+        if ((err = save_set(s)) != ROSTER_E_OK || (err = drop_entries(s, id)) != ROSTER_E_OK ||
+            (err = build_entries(s, d)) != ROSTER_E_OK)
+            return err;
+        d->building = false;
+        if ((err = save_set(s)) != ROSTER_E_OK)
+            return err;
+    }
+    return ROSTER_E_OK;
+}

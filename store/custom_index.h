@@ -1,0 +1,136 @@
+/* Typed indexes on declared customData paths.
+ *
+ * An operator declares paths with a type (store_options.custom_index,
+ * "billing.seats:integer"); each gets an index id (1..255) and its entries
+ * in the idx_custom database:
+ *   id(1) 'g' value id(16)            -> flags(1)   all users
+ *   id(1) 't' scope(16) value id(16)  -> flags(1)   per tenant
+ * Values keep key order equal to the value order: strings as their bytes
+ * then 0x00 (byte order, case-sensitive; strings holding a NUL byte or
+ * longer than CDX_MAX_STRING bytes are not indexed), integers as int64
+ * big-endian with the sign bit flipped, numbers as the order-preserving
+ * transform of an IEEE double, booleans 0x00 false / 0x01 true, dates
+ * (ISO 8601 UTC text in the JSON) as integer Unix milliseconds. A user
+ * whose customData lacks the path, or holds another type there, has no
+ * entry. The declared set is recorded in meta under "custom_index" as
+ * lines "id type state path" (state 'r' ready, 'b' building). */
+#ifndef ROSTER_STORE_CUSTOM_INDEX_H
+#define ROSTER_STORE_CUSTOM_INDEX_H
+
+#include "filter.h"
+#include "record.h"
+#include "store_internal.h"
+
+#define CDX_MAX_STRING 256 /* longest indexed string value, bytes */
+#define CDX_KEY_MAX    (2 + 16 + CDX_MAX_STRING + 1 + 16)
+/* Entries one user has at most: two per declared index. */
+#define CDX_USER_ENTRIES (2 * STORE_MAX_CUSTOM_INDEXES)
+
+/* One customData index entry of a user: key and its flags byte. */
+typedef struct cdx_entry {
+    uint8_t key[CDX_KEY_MAX];
+    size_t klen;
+    uint8_t flags;
+} cdx_entry;
+
+/* Loads the recorded set into s->cdx (read at open, in txn). When
+ * `declared` (borrowed for the call) is given (declare true), reconciles:
+ * recorded indexes no longer declared, or declared with another type, are
+ * dropped; declared ones not recorded are built over the existing users in
+ * write transactions of CDX_BUILD_BATCH users, with progress in the log.
+ * Runs after the open transaction committed. */
+int custom_index_open(store *s, const char *const *declared, size_t n_declared, bool declare,
+                      roster_err_detail *detail);
+
+#define CDX_BUILD_BATCH 10000
+
+struct json_t;
+
+/* Encodes JSON value j (borrowed) as a value of type t into buf
+ * (CDX_MAX_STRING + 1 bytes), as the index keys hold it; returns bytes, or
+ * 0 when j is not of that type (or is a string the index leaves out). */
+size_t custom_index_encode(uint8_t *buf, store_custom_type t, const struct json_t *j);
+
+/* Encoded value (as custom_index_encode) at index d's path in the
+ * customData of v into buf; 0 when v has none there. */
+size_t custom_index_user_value(uint8_t *buf, const cdx_def *d, const user_view *v);
+
+/* The same for n indexes at once (customData parsed once): vals[i]
+ * (CDX_MAX_STRING + 1 bytes each) and lens[i] (0: none) for defs[i]. */
+void custom_index_user_values(uint8_t (*vals)[CDX_MAX_STRING + 1], size_t *lens,
+                              const cdx_def *const *defs, size_t n, const user_view *v);
+
+/* Fills out (CDX_USER_ENTRIES entries) with the customData index entries
+ * of user v under the store's declared set; returns the count. */
+size_t custom_index_entries(cdx_entry *out, const store *s, const user_view *v);
+
+/* Keeps the customData indexes of one user in step with a write in txn:
+ * old_e[n_old] (borrowed; taken with custom_index_entries from the stored
+ * record before it was replaced, none for a new user) are its entries
+ * until now, nv the record written. */
+int custom_index_user_update(const store *s, MDB_txn *txn, const cdx_entry *old_e, size_t n_old,
+                             const user_view *nv);
+
+/* Removes every customData index entry of user v (its stored record), in
+ * txn: what deleting the user calls before the record goes. */
+int custom_index_user_remove(const store *s, MDB_txn *txn, const user_view *v);
+
+/* Called once per issue found by custom_index_verify; id may be NULL,
+ * message is valid during the call only. */
+typedef void (*cdx_issue_fn)(void *ctx, store_issue_kind kind, const roster_uuid *id,
+                             const char *message);
+
+/* Checks (custom_verify.c) that every user has the entries of its
+ * customData in every built index, with the right flags, and that every
+ * entry belongs to a recorded index and to a user whose customData holds
+ * that value. Indexes still building are skipped. */
+int custom_index_verify(const store *s, MDB_txn *txn, cdx_issue_fn fn, void *ctx);
+
+/* ------------------------------------------------------------ queries
+ * (custom_query.c) */
+
+typedef struct custom_query custom_query;
+
+/* Checks and compiles req's customData conditions and order against the
+ * declared set of s. *out is NULL when the request has neither; else it
+ * lives in arena. Errors: INVALID_ARGUMENT naming "filter.customData" or
+ * "order.customData" with the path (undeclared, wrong value type, both
+ * order.sort and order.customData); FAILED_PRECONDITION when an index
+ * named is still being built. */
+int custom_query_prepare(custom_query **out, const store *s,
+                         const Roster__V1__ListUsersRequest *req, roster_arena *arena,
+                         roster_err_detail *detail);
+
+/* Whether the customData of v satisfies every condition of q and, when q
+ * orders by a customData path, has a value there. */
+bool custom_query_match(const custom_query *q, const user_view *v);
+
+/* Whether q orders by a customData path. */
+bool custom_query_ordered(const custom_query *q);
+
+/* The ordering index of q: true and the walk prefix (index id, part and
+ * scope) into prefix when q orders by a customData path. */
+bool custom_query_order(const custom_query *q, bool one_tenant, const roster_uuid *tenant,
+                        uint8_t *prefix, size_t *pn);
+
+/* Whether q has conditions an index can drive (false when the store
+ * answers customData conditions by scan: store_options.custom_index_scan). */
+bool custom_query_drives(const custom_query *q);
+
+/* Collects the ids of the entries of the most selective condition's ranges
+ * (one tenant's part or all users), each user once, into malloc'd arrays
+ * *ids and *flags (each entry's flags byte) of *n; the caller frees both
+ * (NULL when *n is 0). *sorted is true when one value drove, whose
+ * entries are in id order; otherwise the ids are in value order. */
+int custom_query_candidates(const custom_query *q, MDB_txn *txn, const store *s, bool one_tenant,
+                            const roster_uuid *tenant, roster_uuid **ids, uint8_t **flags,
+                            size_t *n, bool *sorted);
+
+/* The number of customData conditions of q. */
+size_t custom_query_conditions(const custom_query *q);
+
+/* The encoded value of q's order path in v into buf (CDX_MAX_STRING + 1
+ * bytes); 0 when q is not ordered by one or v has no value there. */
+size_t custom_query_order_value(const custom_query *q, const user_view *v, uint8_t *buf);
+
+#endif

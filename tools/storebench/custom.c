@@ -1,0 +1,128 @@
+/* The customData phase of storebench: the cost of building and keeping
+ * one customData index, and customData filters and orders through the
+ * indexes against the same queries answered by a scan and against the
+ * built-in field filter of the same selectivity (plan is drawn like
+ * firstName). */
+#include "bench.h"
+
+#include "clock.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int open_declared(const bench_config *cfg, const char *const *specs, size_t n, bool scan,
+                         store **s, const char *what)
+{
+    roster_err_detail d = {0};
+    store_options o = {.no_sync = !cfg->durable,
+                       .map_size = (uint64_t)cfg->map_mib << 20,
+                       .custom_index = specs,
+                       .n_custom_index = n,
+                       .declare_custom_index = true,
+                       .custom_index_scan = scan,
+                       .detail = &d};
+    int64_t t0 = roster_mono_ns();
+    int err = store_open(s, cfg->dir, &o);
+    if (err != ROSTER_E_OK) {
+        fprintf(stderr, "storebench: open: %s\n", d.message);
+        return err;
+    }
+    if (what)
+        printf("build     %-48s %9.2f s\n", what, (double)(roster_mono_ns() - t0) / 1e9);
+    return ROSTER_E_OK;
+}
+
+typedef struct cq {
+    const char *label;
+    const char *path, *eq, *lt, *gte, *order;
+    bool builtin_ann; /* firstName: {equalTo: Ann} instead */
+    bool tenant;      /* scoped to tenants[0] */
+} cq;
+
+static const cq queries[] = {
+    {"filter    {firstName: {equalTo: Ann}} (built-in)", .builtin_ann = true},
+    {"filter    customData plan equalTo \"Ann\"", "plan", "\"Ann\""},
+    {"filter    customData seats lessThan 40", "seats", NULL, "40"},
+    {"filter    customData seats moreThanEqual 960", "seats", NULL, NULL, "960"},
+    {"filter    {firstName: {equalTo: Ann}} one tenant (built-in)", .builtin_ann = true,
+     .tenant = true},
+    {"filter    customData plan equalTo \"Ann\" one tenant", "plan", "\"Ann\"", .tenant = true},
+    {"page      order customData seats ASC offset 0", .order = "seats"},
+    {"page      order customData seats ASC one tenant", .order = "seats", .tenant = true},
+};
+
+static int run_queries(const bench_config *cfg, store *s, const roster_uuid *tenant, bool scan)
+{
+    int err = ROSTER_E_OK;
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0] && err == ROSTER_E_OK; i++) {
+        const cq *q = &queries[i];
+        if (scan && (q->builtin_ann || q->order))
+            continue;
+        Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+        Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+        Roster__V1__StringFilter fn = ROSTER__V1__STRING_FILTER__INIT;
+        Roster__V1__CustomDataCondition c = ROSTER__V1__CUSTOM_DATA_CONDITION__INIT, *cp = &c;
+        Roster__V1__UserOrder o = ROSTER__V1__USER_ORDER__INIT;
+        req.has_limit = 1;
+        req.limit = 20;
+        req.filter = &f;
+        if (q->builtin_ann) {
+            fn.equal_to = "Ann";
+            f.first_name = &fn;
+        } else if (q->path) {
+            c.path = (char *)q->path;
+            c.equal_to = (char *)q->eq;
+            c.less_than = (char *)q->lt;
+            c.more_than_equal = (char *)q->gte;
+            f.n_custom_data = 1;
+            f.custom_data = &cp;
+        }
+        if (q->order) {
+            o.custom_data = (char *)q->order;
+            o.has_order = 1;
+            o.order = ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC;
+            req.order = &o;
+        }
+        char label[128];
+        snprintf(label, sizeof label, "%s%s", q->label, scan ? " (scan)" : "");
+        size_t reps = scan ? cfg->scans : cfg->pages / 10 + 1;
+        err = time_list(s, label, q->tenant ? tenant : NULL, &req, reps, false);
+    }
+    return err;
+}
+
+int bench_custom(const bench_config *cfg, char (*tenants)[ROSTER_UUID_TEXT_LEN + 1], size_t next)
+{
+    static const char *const one[] = {"plan:string"};
+    static const char *const two[] = {"plan:string", "seats:integer"};
+    roster_uuid tenant;
+    roster_uuid_parse(&tenant, tenants[0], 36);
+    size_t extra = cfg->users / 50 ? cfg->users / 50 : 1;
+    store *s = NULL;
+    printf(
+        "\ncustomData indexes (every user has {\"plan\": <a first name>, \"seats\": 0..999}):\n");
+    int err = open_declared(cfg, NULL, 0, false, &s, NULL);
+    if (err == ROSTER_E_OK)
+        err = insert_users(cfg, s, tenants, next, extra, 100, false, "no customData index");
+    store_close(s);
+    s = NULL;
+    if (err == ROSTER_E_OK)
+        err = open_declared(cfg, one, 1, false, &s, "index plan:string over the store");
+    if (err == ROSTER_E_OK)
+        err = insert_users(cfg, s, tenants, next + extra, extra, 100, false,
+                           "with index plan:string");
+    store_close(s);
+    s = NULL;
+    if (err == ROSTER_E_OK)
+        err = open_declared(cfg, two, 2, false, &s, "index seats:integer over the store");
+    if (err == ROSTER_E_OK)
+        err = run_queries(cfg, s, &tenant, false);
+    store_close(s);
+    s = NULL;
+    if (err == ROSTER_E_OK)
+        err = open_declared(cfg, two, 2, true, &s, NULL);
+    if (err == ROSTER_E_OK)
+        err = run_queries(cfg, s, &tenant, true);
+    store_close(s);
+    return err;
+}
