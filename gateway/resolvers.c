@@ -26,6 +26,7 @@
  * fields at start. */
 enum {
     ROOT_COUNT_USERS = 1u << 0, /* include_user_count when `users` is selected */
+    ROOT_RETURNS_ID = 1u << 1,  /* the field's value is the reply's `id` (ID!), not an object */
 };
 
 typedef struct root_method {
@@ -44,6 +45,8 @@ static const root_method root_methods[] = {
     {"Mutation", "updateUser", RPC_UPDATE_USER, 0},
     {"Mutation", "createTenant", RPC_CREATE_TENANT, 0},
     {"Mutation", "updateTenant", RPC_UPDATE_TENANT, 0},
+    {"Mutation", "deleteUser", RPC_DELETE_USER, ROOT_RETURNS_ID},
+    {"Mutation", "deleteTenant", RPC_DELETE_TENANT, ROOT_RETURNS_ID},
 };
 enum { N_ROOTS = sizeof root_methods / sizeof root_methods[0] };
 
@@ -444,6 +447,20 @@ static void ok_object(pend *p, void *msg)
     gql_resolve_done(p->call, gql_r_object(msg));
 }
 
+/* The reply's `id` string (checked at start to be one) as the value. */
+static void ok_id(pend *p, void *msg)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(p->reply_desc, "id");
+    const char *id = *(const char *const *)(const void *)((const char *)msg + f->offset);
+    if (id == NULL || id[0] == '\0') {
+        gql_resolve_error(p->call, "INTERNAL_SERVER_ERROR",
+                          "the user service's reply carries no id", NULL);
+        return;
+    }
+    gql_resolve_done(p->call, gql_r_string(id, strlen(id)));
+}
+
 /* ------------------------------------------------------------ root fields */
 
 /* Every root field: its arguments translated into the request, one RPC,
@@ -462,6 +479,16 @@ static void root_field(gql_call *c, void *ud)
         fail_input(c, err.field[0] ? err.field : NULL, "%s", err.message);
         return;
     }
+    /* The schema's UserOrderArgType takes exactly one of sort and
+     * customData (the RPC orders by createdAt when neither is given). */
+    if (rt->m->rpc == RPC_LIST_USERS) {
+        const Roster__V1__ListUsersRequest *lr = (const void *)req;
+        if (lr->order != NULL && !lr->order->has_sort &&
+            (lr->order->custom_data == NULL || lr->order->custom_data[0] == '\0')) {
+            fail_input(c, "order", "order takes one of sort and customData; it has neither");
+            return;
+        }
+    }
     /* tenant(id): counting the tenant's users costs the service a count, so
      * only when the selection asks for them. */
     if (rt->count_users)
@@ -476,7 +503,7 @@ static void root_field(gql_call *c, void *ud)
         }
         gw_xl_set_u64(req, rt->field_mask, mask);
     }
-    call_rpc(c, rt->m->rpc, req, ok_object);
+    call_rpc(c, rt->m->rpc, req, (rt->m->flags & ROOT_RETURNS_ID) ? ok_id : ok_object);
 }
 
 /* ------------------------------------------------------------ special object fields */
@@ -722,10 +749,20 @@ int gw_resolvers_new(gw_resolvers **out, const gql_schema *schema, gw_upstream *
             rc = ROSTER_E_NOT_FOUND;
             goto fail;
         }
-        if ((rc = gql_resolvers_set(t, m->type, m->field, root_field, rt)) != ROSTER_E_OK ||
-            (rc = gw_xl_bind_object(R->xl, t, f->type->named, rm->reply, specials,
-                                    sizeof specials / sizeof specials[0])) != ROSTER_E_OK)
+        if ((rc = gql_resolvers_set(t, m->type, m->field, root_field, rt)) != ROSTER_E_OK)
             goto fail;
+        if (m->flags & ROOT_RETURNS_ID) {
+            const ProtobufCFieldDescriptor *id =
+                protobuf_c_message_descriptor_get_field_by_name(rm->reply, "id");
+            if (id == NULL || id->type != PROTOBUF_C_TYPE_STRING ||
+                id->label == PROTOBUF_C_LABEL_REPEATED) {
+                rc = ROSTER_E_INVALID_ARGUMENT;
+                goto fail;
+            }
+        } else if ((rc = gw_xl_bind_object(R->xl, t, f->type->named, rm->reply, specials,
+                                           sizeof specials / sizeof specials[0])) != ROSTER_E_OK) {
+            goto fail;
+        }
     }
     /* The special fields. TenantModel.users' object is the tenant itself,
      * so UsersCountModel.totalCount reads its user_count. */

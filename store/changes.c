@@ -62,6 +62,7 @@ typedef struct change_head {
     int64_t at;
     const char *id, *tenant, *prev;
     size_t id_n, tenant_n, prev_n;
+    bool scrubbed; /* its user was deleted: no personal data, no changes_user entry */
 } change_head;
 
 static bool varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
@@ -98,6 +99,8 @@ static int peek(change_head *h, const void *bytes, size_t len)
                 h->kind = (int)v;
             else if (num == 5)
                 h->at = (int64_t)v;
+            else if (num == 10)
+                h->scrubbed = v != 0;
         } else if (wt == 2) {
             if (!varint(&p, end, &v) || v > (uint64_t)(end - p))
                 return ROSTER_E_CORRUPT;
@@ -784,7 +787,9 @@ int changes_verify(store_rtxn *r, changes_issue_fn fn, void *ctx)
             fn(ctx, STORE_ISSUE_COUNT_MISMATCH, "changes", NULL, msg);
         }
         roster_uuid uid;
-        if (!is_user_kind(h.kind) || h.kind == ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_DELETED)
+        /* A deleted user's events hold nothing to scrub, so no entry. */
+        if (!is_user_kind(h.kind) || h.kind == ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_DELETED ||
+            h.scrubbed)
             continue;
         if (h.id == NULL || roster_uuid_parse(&uid, h.id, h.id_n) != ROSTER_E_OK) {
             snprintf(msg, sizeof msg, "user event %llu has no user id", (unsigned long long)seq);

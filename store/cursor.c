@@ -106,6 +106,8 @@ static bool value_valid(int type, const uint8_t *v, size_t vn)
     switch (type) {
     case -1:
         return vn == 0;
+    case CURSOR_VALUE_ANY:
+        return true;
     case MODEL_T_BOOL:
         return vn == 1 && v[0] >= 0x01 && v[0] <= 0x03;
     case MODEL_T_DATE:

@@ -37,6 +37,9 @@
 #include <stdint.h>
 
 #define CURSOR_VERSION 1
+/* cursor_decode's value_type for an order by a customData path: any value
+ * bytes (the index's own encoding, custom_index.h) before the id. */
+#define CURSOR_VALUE_ANY (-2)
 /* Longest order key: an index key less its longest prefix ('t' scope). */
 #define CURSOR_POS_MAX (KEY_MAX - 17)
 
@@ -52,8 +55,8 @@ uint64_t cursor_shape(char kind, const roster_uuid *scope, int sort, bool desc,
 /* Reads cursor `text` (NUL-terminated, borrowed), the `after` of a list
  * request whose offset is `offset`, made for a query of fingerprint
  * `shape`, into pos[0..*n) (pos holds CURSOR_POS_MAX bytes). value_type is
- * the model type (MODEL_T_*) of the sort field, or -1 for createdAt, whose
- * order key is the id alone. INVALID_ARGUMENT with `detail` naming "after"
+ * the model type (MODEL_T_*) of the sort field, -1 for createdAt, whose
+ * order key is the id alone, or CURSOR_VALUE_ANY. INVALID_ARGUMENT with `detail` naming "after"
  * when the offset is not 0, or the text is longer than ROSTER_MAX_CURSOR,
  * does not decode, fails its check, has another version, holds an order
  * key that is not a value of that type and an id, or was made for a query

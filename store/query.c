@@ -115,6 +115,14 @@ typedef struct uquery {
     size_t n_cand_ids;
 } uquery;
 
+/* The customData path req orders by, or NULL. */
+static const char *custom_order_path(const Roster__V1__ListUsersRequest *req)
+{
+    return req->order && req->order->custom_data && req->order->custom_data[0]
+               ? req->order->custom_data
+               : NULL;
+}
+
 /* The query's fingerprint (cursor.h), computed once. */
 static uint64_t query_shape(uquery *q)
 {
@@ -123,6 +131,12 @@ static uint64_t query_shape(uquery *q)
         q->shape =
             cursor_shape('u', q->scope, q->sort, q->desc, r->filter ? &r->filter->base : NULL,
                          r->search ? &r->search->base : NULL);
+        /* An order by a customData path: the path is part of the shape. */
+        const char *path = custom_order_path(r);
+        for (const char *c = path; c != NULL && *c; c++)
+            q->shape = (q->shape ^ (uint8_t)*c) * 1099511628211ull;
+        if (path != NULL)
+            q->shape ^= q->shape >> 29;
         q->has_shape = true;
     }
     return q->shape;
@@ -334,7 +348,9 @@ static int query_prepare(uquery *q, const roster_uuid *scope,
             q->need_record = true;
     q->entry_conds = q->id.active || f->active || q->hide_inactive;
     if (req->after) {
-        int type = q->sort == MODEL_USER_createdAt ? -1 : (int)model_user.fields[q->sort].type;
+        int type = custom_order_path(req)            ? CURSOR_VALUE_ANY
+                   : q->sort == MODEL_USER_createdAt ? -1
+                                                     : (int)model_user.fields[q->sort].type;
         if ((err = cursor_decode(q->after, &q->after_len, req->after, offset, query_shape(q), type,
                                  detail)) != ROSTER_E_OK)
             return err;
@@ -1051,7 +1067,9 @@ static int end_cursor(char **out, uquery *q, const store_slice *last, roster_are
     if (err != ROSTER_E_OK)
         return err;
     uint8_t pos[KEY_MAX];
-    size_t n = q->sort == MODEL_USER_createdAt ? 0 : key_sort_value(pos, q->sort, &uv);
+    size_t n = q->cq ? custom_query_order_value(q->cq, &uv, pos) : 0;
+    if (n == 0 && q->sort != MODEL_USER_createdAt)
+        n = key_sort_value(pos, q->sort, &uv);
     memcpy(pos + n, uv.id.b, 16);
     return cursor_encode(out, query_shape(q), pos, n + 16, arena);
 }

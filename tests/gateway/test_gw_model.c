@@ -78,10 +78,6 @@ static const exception exceptions[] = {
     {'g', "createTenant", "tenant", NULL, "spread: its fields are CreateTenantRequest's"},
     {'g', "updateTenant", "tenant", NULL, "spread: its fields are UpdateTenantRequest's"},
     {'t', "UsersCountModel", NULL, NULL, "TenantModel.users: the tenant seen as its user count"},
-    {'p', "UserFilter", "custom_data", NULL,
-     "UserFilterArgType.customData (CustomDataFilterArgType) where the schema declares it"},
-    {'p', "UserOrder", "custom_data", NULL,
-     "UserOrderArgType.customData where the schema declares it"},
 };
 
 static const exception *exception_for(char side, const char *where, const char *name, size_t len)
@@ -143,7 +139,8 @@ static bool compatible(const gql_wtype *t, const ProtobufCFieldDescriptor *pb)
     if (t->kind == GQL_KIND_LIST) {
         if (repeated)
             return pb->type != PROTOBUF_C_TYPE_MESSAGE ||
-                   nullable_of(t->of)->named->kind == GQL_KIND_OBJECT;
+                   nullable_of(t->of)->named->kind == GQL_KIND_OBJECT ||
+                   nullable_of(t->of)->named->kind == GQL_KIND_INPUT_OBJECT;
         /* A list in a wrapper message (StringList). */
         const ProtobufCMessageDescriptor *d =
             pb->type == PROTOBUF_C_TYPE_MESSAGE ? pb->descriptor : NULL;
@@ -170,8 +167,8 @@ static bool compatible(const gql_wtype *t, const ProtobufCFieldDescriptor *pb)
         case GQL_SCALAR_CUSTOM:
             if (str_is(n->name, "Date"))
                 return pb->type == PROTOBUF_C_TYPE_INT64;
-            if (str_is(n->name, "JsonObject"))
-                return pb->type == PROTOBUF_C_TYPE_STRING;
+            if (str_is(n->name, "JsonObject") || str_is(n->name, "JsonValue"))
+                return pb->type == PROTOBUF_C_TYPE_STRING; /* JSON text */
         }
     }
     return false;
@@ -347,6 +344,7 @@ static const struct {
     {"UserPageModel", &roster__v1__list_users_response__descriptor, NULL, true},
     {"TenantPageModel", &roster__v1__list_tenants_response__descriptor, NULL, true},
     {"PageInfo", &roster__v1__page_info__descriptor, NULL, true},
+    {"CustomDataFilterArgType", &roster__v1__custom_data_condition__descriptor, NULL, false},
     {"UserCreateDto", &roster__v1__create_user_request__descriptor, NULL, false},
     {"UserUpdateDto", &roster__v1__update_user_request__descriptor, NULL, false},
     {"TenantCreateDto", &roster__v1__create_tenant_request__descriptor, NULL, false},
@@ -378,6 +376,8 @@ static const struct {
     {"updateUser", &roster__v1__update_user_request__descriptor},
     {"createTenant", &roster__v1__create_tenant_request__descriptor},
     {"updateTenant", &roster__v1__update_tenant_request__descriptor},
+    {"deleteUser", &roster__v1__delete_user_request__descriptor},
+    {"deleteTenant", &roster__v1__delete_tenant_request__descriptor},
 };
 
 START_TEST(schema_joins_proto)

@@ -80,7 +80,7 @@ START_TEST(full_introspection_query)
                      "Mutation");
     ck_assert(json_is_null(json_object_get(s, "subscriptionType")));
     json_t *types = json_object_get(s, "types");
-    ck_assert_uint_eq(json_array_size(types), 38);
+    ck_assert_uint_eq(json_array_size(types), 41);
     json_t *user = find_named(types, "UserModel");
     ck_assert_ptr_nonnull(user);
     ck_assert_str_eq(json_string_value(json_object_get(user, "kind")), "OBJECT");

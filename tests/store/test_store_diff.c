@@ -1050,7 +1050,7 @@ START_TEST(random_operations_match_model)
     store_rtxn *r;
     ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
     uint64_t issues = 1;
-    ck_assert_int_eq(store_verify(r, NULL, NULL, &issues), ROSTER_E_OK);
+    ck_assert_int_eq(store_verify(r, print_issue, NULL, &issues), ROSTER_E_OK);
     ck_assert_uint_eq(issues, 0);
     store_stats st;
     ck_assert_int_eq(store_stat(r, &st), ROSTER_E_OK);
