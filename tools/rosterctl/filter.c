@@ -293,19 +293,23 @@ static int cond_append(ctl_filter *f, ctl_cond *c, const char *expr, roster_err_
     return ROSTER_E_OK;
 }
 
-/* A customData value as JSON text: v when it parses as JSON, else v as a
- * JSON string. Heap-owned; NULL when out of memory. */
-static char *json_text(const char *v, bool quoted)
+/* A customData value as JSON text in *out (heap-owned): v when it parses
+ * as JSON, else v as a JSON string. INVALID_ARGUMENT naming the path when
+ * v is not UTF-8 (no JSON string can hold it), ROSTER_E_NOMEM. */
+static int json_text(char **out, const char *v, bool quoted, const char *path, roster_err_detail *d)
 {
     json_t *j = quoted ? NULL : json_loads(v, JSON_DECODE_ANY, NULL);
     if (j != NULL) {
         json_decref(j);
-        return strdup(v);
+        return (*out = strdup(v)) != NULL ? ROSTER_E_OK : ROSTER_E_NOMEM;
     }
     json_t *str = json_string(v);
-    char *out = str ? json_dumps(str, JSON_ENCODE_ANY) : NULL;
+    if (str == NULL)
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "customData",
+                           "filter customData.%s: the value is not valid UTF-8", path);
+    *out = json_dumps(str, JSON_ENCODE_ANY);
     json_decref(str);
-    return out;
+    return *out != NULL ? ROSTER_E_OK : ROSTER_E_NOMEM;
 }
 
 #define CUSTOM_PREFIX "customData."
@@ -353,9 +357,8 @@ static int custom_parse(ctl_filter *f, const ctl_field_table *table, const char 
             return err;
         }
         for (size_t i = 0; i < c.list_len && err == ROSTER_E_OK; i++) {
-            char *j = json_text(c.list[i], false);
-            if (j == NULL)
-                err = ROSTER_E_NOMEM;
+            char *j = NULL;
+            err = json_text(&j, c.list[i], false, c.path, d);
             free(c.list[i]);
             c.list[i] = j;
         }
@@ -373,8 +376,8 @@ static int custom_parse(ctl_filter *f, const ctl_field_table *table, const char 
         } else if ((text = strdup(v)) == NULL) {
             err = ROSTER_E_NOMEM;
         }
-        if (err == ROSTER_E_OK && (c.text = json_text(text, quoted)) == NULL)
-            err = ROSTER_E_NOMEM;
+        if (err == ROSTER_E_OK)
+            err = json_text(&c.text, text, quoted, c.path, d);
         free(text);
     }
     if (err != ROSTER_E_OK) {
