@@ -32,6 +32,7 @@
 #include "changes.h"
 
 #include "fields.h"
+#include "keys.h"
 
 #include "clock.h"
 
@@ -40,20 +41,6 @@
 #include <string.h>
 
 /* ------------------------------------------------------------ encodings */
-
-static void be64_put(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t be64_get(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
 
 /* What peek() reads off an event's encoding; strings borrowed from it. */
 typedef struct change_head {
@@ -147,14 +134,14 @@ static int meta_u64(MDB_txn *txn, const store *s, const char *name, uint64_t *ou
         return store_mdb_err(rc);
     if (v.mv_size != 8)
         return ROSTER_E_CORRUPT;
-    *out = be64_get(v.mv_data);
+    *out = key_u64_get(v.mv_data);
     return ROSTER_E_OK;
 }
 
 static int meta_put_u64(MDB_txn *txn, const store *s, const char *name, uint64_t val)
 {
     uint8_t b[8];
-    be64_put(b, val);
+    key_u64_put(b, val);
     MDB_val k = {strlen(name), (void *)name}, v = {8, b};
     return store_mdb_err(mdb_put(txn, s->meta, &k, &v, 0));
 }
@@ -217,13 +204,13 @@ static int put_event(store_wtxn *w, MDB_txn *txn, Roster__V1__Change *ch, const 
     }
     protobuf_c_message_pack(&ch->base, w->cbuf);
     uint8_t kb[24];
-    be64_put(kb, seq);
+    key_u64_put(kb, seq);
     MDB_val k = {8, kb}, v = {len, w->cbuf};
     /* Keys only grow: MDB_APPEND writes at the end without a search. */
     int rc = mdb_put(txn, w->s->changes, &k, &v, MDB_APPEND);
     if (rc == 0 && user != NULL) {
         memcpy(kb, user->b, 16);
-        be64_put(kb + 16, seq);
+        key_u64_put(kb + 16, seq);
         MDB_val uk = {24, kb}, uv = {0, ""};
         rc = mdb_put(txn, w->s->changes_user, &uk, &uv, 0);
     }
@@ -365,7 +352,7 @@ int changes_append_tenant(store_wtxn *w, MDB_txn *txn, const void *old, size_t o
 static int scrub_event(store_wtxn *w, MDB_txn *txn, uint64_t seq)
 {
     uint8_t kb[8];
-    be64_put(kb, seq);
+    key_u64_put(kb, seq);
     MDB_val k = {8, kb}, v;
     int rc = mdb_get(txn, w->s->changes, &k, &v);
     if (rc == MDB_NOTFOUND)
@@ -429,7 +416,7 @@ int changes_append_user_deleted(store_wtxn *w, MDB_txn *txn, const roster_uuid *
                 rc = MDB_NOTFOUND;
                 break;
             }
-            uint64_t seq = be64_get((const uint8_t *)k.mv_data + 16);
+            uint64_t seq = key_u64_get((const uint8_t *)k.mv_data + 16);
             if ((rc = mdb_cursor_del(c, 0)) != 0)
                 break;
             if ((err = scrub_event(w, txn, seq)) != ROSTER_E_OK)
@@ -501,7 +488,7 @@ static int trim(store_wtxn *w, unsigned max, unsigned *trimmed)
             err = ROSTER_E_CORRUPT;
             break;
         }
-        uint64_t seq = be64_get(k.mv_data);
+        uint64_t seq = key_u64_get(k.mv_data);
         change_head h;
         if ((err = peek(&h, v.mv_data, v.mv_size)) != ROSTER_E_OK)
             break;
@@ -517,7 +504,7 @@ static int trim(store_wtxn *w, unsigned max, unsigned *trimmed)
             roster_uuid_parse(&uid, h.id, h.id_n) == ROSTER_E_OK) {
             uint8_t kb[24];
             memcpy(kb, uid.b, 16);
-            be64_put(kb + 16, seq);
+            key_u64_put(kb + 16, seq);
             MDB_val uk = {24, kb};
             rc = mdb_del(w->txn, s->changes_user, &uk, NULL);
             if (rc != 0 && rc != MDB_NOTFOUND)
@@ -691,7 +678,7 @@ int store_changes_list(store_rtxn *r, const roster_uuid *scope, uint64_t after, 
     if (more && (rc = mdb_cursor_open(r->txn, r->s->changes, &c)) != 0)
         return store_mdb_err(rc);
     uint8_t kb[8];
-    be64_put(kb, after + 1);
+    key_u64_put(kb, after + 1);
     MDB_val k = {8, kb}, v;
     unsigned examined = 0, steps = 0;
     bool end = !more;
@@ -701,7 +688,7 @@ int store_changes_list(store_rtxn *r, const roster_uuid *scope, uint64_t after, 
             err = ROSTER_E_CORRUPT;
             break;
         }
-        uint64_t seq = be64_get(k.mv_data);
+        uint64_t seq = key_u64_get(k.mv_data);
         if (n == limit || examined == STORE_CHANGES_SCAN_MAX)
             break;
         if ((err = store_limits_step(&steps, r->deadline_ns, r->stop_ns)) != ROSTER_E_OK)
@@ -774,7 +761,7 @@ int changes_verify(store_rtxn *r, changes_issue_fn fn, void *ctx)
     for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         change_head h;
-        uint64_t seq = k.mv_size == 8 ? be64_get(k.mv_data) : 0;
+        uint64_t seq = k.mv_size == 8 ? key_u64_get(k.mv_data) : 0;
         if (k.mv_size != 8 || peek(&h, v.mv_data, v.mv_size) != ROSTER_E_OK || h.seq != seq) {
             snprintf(msg, sizeof msg, "event %llu does not decode or holds another seq",
                      (unsigned long long)seq);
@@ -798,7 +785,7 @@ int changes_verify(store_rtxn *r, changes_issue_fn fn, void *ctx)
         }
         uint8_t kb[24];
         memcpy(kb, uid.b, 16);
-        be64_put(kb + 16, seq);
+        key_u64_put(kb + 16, seq);
         MDB_val uk = {24, kb}, uv;
         int grc = mdb_get(r->txn, s->changes_user, &uk, &uv);
         if (grc == MDB_NOTFOUND) {
@@ -823,9 +810,9 @@ int changes_verify(store_rtxn *r, changes_issue_fn fn, void *ctx)
             continue;
         }
         memcpy(uid.b, k.mv_data, 16);
-        uint64_t seq = be64_get((const uint8_t *)k.mv_data + 16);
+        uint64_t seq = key_u64_get((const uint8_t *)k.mv_data + 16);
         uint8_t kb[8];
-        be64_put(kb, seq);
+        key_u64_put(kb, seq);
         MDB_val ek = {8, kb}, ev;
         int grc = mdb_get(r->txn, s->changes, &ek, &ev);
         change_head h;

@@ -35,20 +35,6 @@ static uint64_t mix(uint64_t h)
     return h;
 }
 
-static void put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 /* A protobuf-c output buffer that hashes what is packed into it. */
 typedef struct hash_buffer {
     ProtobufCBuffer base;
@@ -74,7 +60,7 @@ static void hash_message(hash_buffer *hb, const ProtobufCMessage *m)
     uint64_t before = hb->n;
     protobuf_c_message_pack_to_buffer(m, &hb->base);
     uint8_t len[8];
-    put_u64(len, hb->n - before);
+    key_u64_put(len, hb->n - before);
     hb->h = fnv(hb->h, len, sizeof len);
 }
 
@@ -142,7 +128,7 @@ int cursor_decode(uint8_t *pos, size_t *n, const char *text, int64_t offset, uin
     const uint8_t *c = b + body;
     if (((uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | (uint32_t)c[2] << 8 | c[3]) != check)
         goto bad;
-    if (get_u64(b + 1) != shape)
+    if (key_u64_get(b + 1) != shape)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "after",
                            "after belongs to another query: a cursor continues only the "
                            "filter, search and order it came from");
@@ -163,7 +149,7 @@ int cursor_encode(char **out, uint64_t shape, const uint8_t *pos, size_t n, rost
     if (n > CURSOR_POS_MAX)
         return ROSTER_E_INTERNAL;
     b[0] = CURSOR_VERSION;
-    put_u64(b + 1, shape);
+    key_u64_put(b + 1, shape);
     memcpy(b + 1 + CURSOR_SHAPE_LEN, pos, n);
     size_t body = 1 + CURSOR_SHAPE_LEN + n;
     uint32_t check = check_of(b, body);

@@ -23,13 +23,23 @@ static size_t key_bool(uint8_t *buf, rec_bool b)
     return 1;
 }
 
+void key_u64_put(uint8_t *buf, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        buf[i] = (uint8_t)v;
+}
+
+uint64_t key_u64_get(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
 size_t key_i64(uint8_t *buf, int64_t v)
 {
-    uint64_t u = (uint64_t)v ^ ((uint64_t)1 << 63);
-    for (int i = 7; i >= 0; i--) {
-        buf[i] = (uint8_t)u;
-        u >>= 8;
-    }
+    key_u64_put(buf, (uint64_t)v ^ ((uint64_t)1 << 63));
     return 8;
 }
 

@@ -17,6 +17,11 @@
  * encoding its type takes); returns bytes. */
 size_t key_sort_value(uint8_t *buf, int field, const user_view *v);
 
+/* A uint64 as 8 big-endian bytes into buf (byte order is numeric order),
+ * and back from p (8 bytes). */
+void key_u64_put(uint8_t *buf, uint64_t v);
+uint64_t key_u64_get(const uint8_t *p);
+
 /* An int64 as 8 big-endian bytes with the sign bit flipped (byte order is
  * numeric order) into buf; returns 8. */
 size_t key_i64(uint8_t *buf, int64_t v);
