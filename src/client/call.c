@@ -67,6 +67,7 @@ struct roster_call {
     int phase;
     bool sync;
     nng_time deadline;
+    nng_time sent;   /* when the request last went out */
     nng_msg *resend; /* idempotent methods: a copy of the request for one retry */
     roster_call_spec spec;
     const roster_client_method *method; /* spec.method's entry */
@@ -522,6 +523,7 @@ static int recv_start(roster_call *k, int rv)
         return ROSTER_E_DEADLINE_EXCEEDED;
     }
     k->phase = PHASE_RECV;
+    k->sent = nng_clock();
     nng_aio_set_timeout(k->aio, remaining_ms(k));
     return ctx_post(k, false);
 }
@@ -536,6 +538,34 @@ static nng_msg *retry_take(roster_call *k, int rv)
     k->resend = NULL;
     atomic_fetch_add(&k->client->retries, 1);
     return m;
+}
+
+/* The receive ended with `rv`: keeps the client's view of whether its
+ * connection answers (pipe_set.h). When calls show it silent, closes it so
+ * that nng dials again; calls waiting on it end as on any reset.
+ * nng_pipe_close does not block and may be called from a completion; the
+ * gate keeps it off a closing socket. */
+static void note_reply(roster_call *k, int rv)
+{
+    roster_client *c = k->client;
+    if (rv == 0) {
+        roster_pipe_set_replied(&c->pipes, (int64_t)nng_clock());
+        return;
+    }
+    if (rv != NNG_ETIMEDOUT)
+        return;
+    uint32_t ids[4];
+    size_t n =
+        roster_pipe_set_unanswered(&c->pipes, (int64_t)k->sent, (int64_t)nng_clock(), ids, 4);
+    if (n == 0 || !roster_nng_gate_enter(&c->gate))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        nng_pipe p = NNG_PIPE_INITIALIZER;
+        p.id = ids[i];
+        if (nng_pipe_close(p) == 0)
+            atomic_fetch_add(&c->silent_closed, 1);
+    }
+    roster_nng_gate_leave(&c->gate);
 }
 
 /* The receive failed with `rv` and is not retried: the call's code. */
@@ -567,6 +597,7 @@ static void call_cb(void *arg)
             call_finish(k, err, NULL);
         return;
     }
+    note_reply(k, rv);
     if (rv == 0) {
         nng_msg *m = nng_aio_get_msg(k->aio);
         nng_aio_set_msg(k->aio, NULL);
@@ -593,6 +624,7 @@ static int exchange_sync(nng_msg **reply, roster_call *k, nng_msg *m)
             return err;
         nng_aio_wait(k->aio);
         int rv = nng_aio_result(k->aio);
+        note_reply(k, rv);
         if (rv == 0) {
             *reply = nng_aio_get_msg(k->aio);
             nng_aio_set_msg(k->aio, NULL);
@@ -706,4 +738,9 @@ int roster_call_start(roster_client *c, const roster_call_options *o, const rost
 uint64_t roster_call_retries(roster_client *c)
 {
     return c == NULL ? 0 : atomic_load(&c->retries);
+}
+
+uint64_t roster_call_silent_closes(roster_client *c)
+{
+    return c == NULL ? 0 : atomic_load(&c->silent_closed);
 }

@@ -12,6 +12,7 @@
 #include "keyfile.h"
 #include "nng_error.h"
 #include "nng_gate.h"
+#include "pipe_set.h"
 #include "roster_client.h"
 #include "roster_methods.h"
 
@@ -26,9 +27,11 @@ struct roster_client {
     nng_dialer dialer;
     nng_mtx *mtx;
     roster_nng_gate gate;
-    atomic_uint_fast64_t retries; /* idempotent calls sent again after a reset */
-    roster_call *free_calls;      /* idle calls ready for reuse */
-    roster_call *all_calls;       /* every call ever made, for close */
+    atomic_uint_fast64_t retries;       /* idempotent calls sent again after a reset */
+    atomic_uint_fast64_t silent_closed; /* silent connections closed (pipe_set.h) */
+    roster_pipe_set pipes;   /* open connections, and whether they answer (nng_clock ms) */
+    roster_call *free_calls; /* idle calls ready for reuse */
+    roster_call *all_calls;  /* every call ever made, for close */
     uint32_t default_timeout_ms;
     char *url; /* the service's URL (owned), for the watch's default announcement address */
     bool closing;
@@ -98,6 +101,10 @@ int roster_call_start(roster_client *c, const roster_call_options *o, const rost
 /* How many calls this client has sent a second time because their
  * connection was reset before the reply (idempotent reads only). */
 uint64_t roster_call_retries(roster_client *c);
+
+/* How many connections this client has closed because they took calls and
+ * answered none (a silent connection: pipe_set.h). */
+uint64_t roster_call_silent_closes(roster_client *c);
 
 /* Frees every pooled call of a client whose socket is already closed;
  * waits for their callbacks. Accepts NULL. */

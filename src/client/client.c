@@ -94,6 +94,18 @@ static int load_key(roster_client *c, const roster_client_options *opts, roster_
     return ROSTER_E_OK;
 }
 
+/* Keeps the client's set of open connections (pipe_set.h); runs on nng's
+ * threads and calls nothing of nng's but the clock. */
+static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    roster_client *c = arg;
+    uint32_t id = (uint32_t)nng_pipe_id(p);
+    if (ev == NNG_PIPE_EV_ADD_POST)
+        roster_pipe_set_added(&c->pipes, id, (int64_t)nng_clock());
+    else if (ev == NNG_PIPE_EV_REM_POST)
+        roster_pipe_set_removed(&c->pipes, id);
+}
+
 int roster_client_open(roster_client **out, const char *url, const roster_client_options *opts,
                        roster_err_detail *detail)
 {
@@ -113,7 +125,10 @@ int roster_client_open(roster_client **out, const char *url, const roster_client
     if ((c = calloc(1, sizeof *c)) == NULL)
         return roster_fail(detail, ROSTER_E_NOMEM, "", "out of memory");
     roster_nng_gate_init(&c->gate);
+    roster_pipe_set_init(&c->pipes);
     if ((c->url = strdup(url)) == NULL) {
+        roster_pipe_set_fini(&c->pipes);
+        roster_nng_gate_destroy(&c->gate);
         free(c);
         return roster_fail(detail, ROSTER_E_NOMEM, "", "out of memory");
     }
@@ -139,6 +154,8 @@ int roster_client_open(roster_client **out, const char *url, const roster_client
         err = fail_open(detail, roster_err_from_nng(rv), "", "socket options", rv);
         goto fail;
     }
+    nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, pipe_event, c);
+    nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, pipe_event, c);
     if ((rv = nng_dialer_create(&c->dialer, c->sock, url)) != 0) {
         err = fail_open(detail, ROSTER_E_INVALID_ARGUMENT, "url", "cannot use this url", rv);
         goto fail;
@@ -159,6 +176,7 @@ fail:
     if (c->mtx != NULL)
         nng_mtx_free(c->mtx);
     roster_nng_gate_destroy(&c->gate);
+    roster_pipe_set_fini(&c->pipes);
     roster_keyfile_wipe(c->credential, sizeof c->credential);
     free(c->url);
     free(c);
@@ -178,6 +196,7 @@ void roster_client_close(roster_client *c)
     nng_close(c->sock);
     roster_call_pool_free(c);
     roster_nng_gate_destroy(&c->gate);
+    roster_pipe_set_fini(&c->pipes);
     nng_mtx_free(c->mtx);
     roster_keyfile_wipe(c->credential, sizeof c->credential);
     free(c->url);

@@ -2,10 +2,11 @@
 
 #include "arena.h"
 #include "clock.h"
+#include "log.h"
 #include "nng_gate.h"
 #include "roster_limits.h"
+#include "pipe_set.h"
 #include "rpc_envelope.h"
-#include "rpc_pipe_set.h"
 #include "rpc_tls.h"
 
 #include <nng/nng.h>
@@ -52,7 +53,8 @@ struct slot {
     rpc_client_cb cb;
     void *arg;
     int64_t start_ns;
-    int64_t end_ns; /* local deadline */
+    int64_t end_ns;  /* local deadline */
+    int64_t sent_ms; /* when the request last went out (roster_mono_ns in ms) */
     int fail_err;
     const char *fail_msg;
 };
@@ -71,7 +73,8 @@ struct rpc_client {
      * closing the socket (nng_gate.h says why). */
     roster_nng_gate gate;
     atomic_ullong retries;         /* idempotent calls sent again after a reset */
-    rpc_pipe_set pipes;            /* open connections (counted by id: rpc_pipe_set.h) */
+    atomic_ullong silent_closed;   /* silent connections closed (pipe_set.h) */
+    roster_pipe_set pipes;         /* open connections (counted by id: pipe_set.h) */
     _Atomic int64_t down_since_ns; /* when the last connection went (or open) */
     uint32_t default_timeout_ms;
     char *credential; /* sent when a call gives none; owned, wiped at close */
@@ -173,7 +176,7 @@ static void slot_fail_nng(slot *s, int rv)
 {
     rpc_client *cl = s->cl;
     if (rv == NNG_ETIMEDOUT) {
-        if (rpc_pipe_set_count(&cl->pipes) == 0)
+        if (roster_pipe_set_count(&cl->pipes) == 0)
             slot_fail(s, ROSTER_E_UNAVAILABLE, "service unavailable: no connection");
         else
             slot_fail(s, ROSTER_E_DEADLINE_EXCEEDED, "deadline exceeded: no reply in time");
@@ -188,6 +191,36 @@ static void slot_fail_nng(slot *s, int rv)
         snprintf(msg, sizeof msg, "service unavailable: %s", nng_strerror(rv));
         slot_fail(s, ROSTER_E_UNAVAILABLE, msg);
     }
+}
+
+static int64_t now_ms(void)
+{
+    return roster_mono_ns() / 1000000;
+}
+
+/* A call got no reply in time: when the calls so far show the connection
+ * silent (pipe_set.h), closes it so that nng dials again; the calls
+ * waiting on it end as on any reset. nng_pipe_close does not block and
+ * may be called from a completion; the gate keeps it off a closing
+ * socket. */
+static void close_if_silent(slot *s)
+{
+    rpc_client *cl = s->cl;
+    uint32_t ids[4];
+    size_t n = roster_pipe_set_unanswered(&cl->pipes, s->sent_ms, now_ms(), ids, 4);
+    if (n == 0 || !roster_nng_gate_enter(&cl->gate))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        nng_pipe p = NNG_PIPE_INITIALIZER;
+        p.id = ids[i];
+        if (nng_pipe_close(p) == 0)
+            atomic_fetch_add(&cl->silent_closed, 1);
+    }
+    roster_nng_gate_leave(&cl->gate);
+    roster_log(ROSTER_LOG_WARN, "upstream_silent_connection",
+               "closed=%zu reason=\"calls unanswered for %d ms with no reply at all; dialling "
+               "again (nng 1.5.2, upstream #1518)\"",
+               n, ROSTER_PIPE_SET_SILENCE_MS);
 }
 
 static nng_duration remaining_ms(const slot *s)
@@ -262,11 +295,14 @@ static void slot_cb(void *arg)
             return;
         }
         s->state = SL_RECV;
+        s->sent_ms = now_ms();
         nng_aio_set_timeout(s->aio, remaining_ms(s));
         if (!slot_post(s, false))
             slot_fail(s, ROSTER_E_UNAVAILABLE, "client closed");
         return;
     case SL_RECV: {
+        if (rv == NNG_ETIMEDOUT)
+            close_if_silent(s);
         if (rv != 0) {
             nng_msg *again = slot_retry_take(s, rv);
             if (again == NULL)
@@ -275,6 +311,7 @@ static void slot_cb(void *arg)
                 slot_fail(s, ROSTER_E_UNAVAILABLE, "client closed");
             return;
         }
+        roster_pipe_set_replied(&s->cl->pipes, now_ms());
         nng_msg *msg = nng_aio_get_msg(s->aio);
         nng_aio_set_msg(s->aio, NULL);
         Roster__V1__RpcReply *reply = NULL;
@@ -322,9 +359,9 @@ static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
     rpc_client *cl = arg;
     uint32_t id = (uint32_t)nng_pipe_id(p);
     if (ev == NNG_PIPE_EV_ADD_POST) {
-        rpc_pipe_set_added(&cl->pipes, id);
+        roster_pipe_set_added(&cl->pipes, id, now_ms());
     } else if (ev == NNG_PIPE_EV_REM_POST) {
-        if (rpc_pipe_set_removed(&cl->pipes, id) == 0)
+        if (roster_pipe_set_removed(&cl->pipes, id) == 0)
             atomic_store(&cl->down_since_ns, roster_mono_ns());
     }
 }
@@ -348,7 +385,8 @@ int rpc_client_open(rpc_client **out, const char *url, const rpc_client_options 
     pthread_cond_init(&cl->cv, NULL);
     roster_nng_gate_init(&cl->gate);
     atomic_init(&cl->retries, 0);
-    rpc_pipe_set_init(&cl->pipes);
+    atomic_init(&cl->silent_closed, 0);
+    roster_pipe_set_init(&cl->pipes);
     atomic_init(&cl->down_since_ns, roster_mono_ns());
     atomic_init(&cl->seq, 0);
     cl->default_timeout_ms = o.default_timeout_ms ? o.default_timeout_ms : 30000;
@@ -429,7 +467,7 @@ void rpc_client_close(rpc_client *cl)
     pthread_mutex_destroy(&cl->mu);
     pthread_cond_destroy(&cl->cv);
     roster_nng_gate_destroy(&cl->gate);
-    rpc_pipe_set_fini(&cl->pipes);
+    roster_pipe_set_fini(&cl->pipes);
     if (cl->credential != NULL) {
         memset(cl->credential, 0, strlen(cl->credential));
         free(cl->credential);
@@ -439,12 +477,17 @@ void rpc_client_close(rpc_client *cl)
 
 bool rpc_client_connected(const rpc_client *c)
 {
-    return rpc_pipe_set_count(&((rpc_client *)c)->pipes) > 0;
+    return roster_pipe_set_count(&((rpc_client *)c)->pipes) > 0;
 }
 
 uint64_t rpc_client_retries(const rpc_client *c)
 {
     return c == NULL ? 0 : atomic_load(&((rpc_client *)c)->retries);
+}
+
+uint64_t rpc_client_silent_closes(const rpc_client *c)
+{
+    return c == NULL ? 0 : atomic_load(&((rpc_client *)c)->silent_closed);
 }
 
 /* Starts the exchange for a packed request in `msg` (ownership passes). */
@@ -458,7 +501,7 @@ static void slot_start(slot *s, nng_msg *msg, uint32_t timeout_ms)
      * still sent: should nng have a connection the count missed, the
      * call goes through and the client cannot stay stuck refusing. */
     nng_duration wait = remaining_ms(s);
-    if (rpc_pipe_set_count(&cl->pipes) == 0 &&
+    if (roster_pipe_set_count(&cl->pipes) == 0 &&
         s->start_ns - atomic_load(&cl->down_since_ns) > UNAVAILABLE_AFTER_NS &&
         wait > NO_CONNECTION_WAIT_MS)
         wait = NO_CONNECTION_WAIT_MS;

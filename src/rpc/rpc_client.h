@@ -118,6 +118,10 @@ bool rpc_client_connected(const rpc_client *c);
  * reset before the reply (idempotent reads only, once per call). */
 uint64_t rpc_client_retries(const rpc_client *c);
 
+/* How many connections `c` has closed because they took calls and
+ * answered none (a silent connection: pipe_set.h). */
+uint64_t rpc_client_silent_closes(const rpc_client *c);
+
 /* The synchronous form, for tools and tests: runs one rpc_client_call and
  * waits for it. `fn` is called with the result before this returns (on
  * the nng thread); it must copy what it keeps. Returns the result's

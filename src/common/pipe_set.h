@@ -1,0 +1,84 @@
+/* The connections (nng pipes) a socket has open, counted from its
+ * NNG_PIPE_EV_ADD_POST and NNG_PIPE_EV_REM_POST events by pipe id, so that
+ * the count stays right when nng 1.5.2 delivers them out of step: a pipe
+ * closed while it was being added gets REM_POST without ever getting
+ * ADD_POST (the dialer gives up on it after ADD_PRE), or gets REM_POST
+ * before its ADD_POST (the close runs on another thread while the dialer
+ * starts it). A plain counter drifts one lower each time, and a socket
+ * that is connected then looks disconnected.
+ *
+ * The set also spots a silent connection: one that takes requests and
+ * answers none. nng 1.5.2 can leave a client with such a pipe when the
+ * service's listener stops accepting (upstream #1518): the transport has
+ * finished its handshake, so the client sends, but the service's socket
+ * never took the connection and nothing reads it; no error ever comes,
+ * and every call on it waits out its deadline (docs/client.md). The
+ * clients report each reply and each call that got none in time; after
+ * ROSTER_PIPE_SET_STRIKES unanswered calls in a row, spanning at least
+ * ROSTER_PIPE_SET_SILENCE_MS with no reply at all, the set names the pipes
+ * that took them, and the client closes those so that nng dials again.
+ *
+ * Events may arrive on any nng thread; every function takes the set's
+ * lock briefly and never calls nng. Times are milliseconds on one
+ * monotonic clock of the caller's choice. */
+#ifndef ROSTER_PIPE_SET_H
+#define ROSTER_PIPE_SET_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Open pipes tracked by id; past this many, further ones are not counted. */
+#define ROSTER_PIPE_SET_LIVE 64
+/* Ids removed before they were added, remembered so that their late
+ * ADD_POST is ignored; the oldest are forgotten first. */
+#define ROSTER_PIPE_SET_GONE 64
+/* Unanswered calls in a row, and the least time they must span with no
+ * reply, before the pipes that took them count as silent. Two calls, so
+ * that one slow request is never enough; a second, so that a service busy
+ * for a moment is not taken for a dead connection. */
+#define ROSTER_PIPE_SET_STRIKES    2
+#define ROSTER_PIPE_SET_SILENCE_MS 1000
+
+typedef struct roster_pipe_set {
+    pthread_mutex_t mu;
+    uint32_t live[ROSTER_PIPE_SET_LIVE];
+    int64_t live_since[ROSTER_PIPE_SET_LIVE]; /* when each live pipe was added */
+    size_t n_live;
+    uint32_t gone[ROSTER_PIPE_SET_GONE];
+    size_t gone_next;          /* next slot of the ring to overwrite */
+    atomic_size_t n_open;      /* n_live, for readers that take no lock */
+    int64_t last_reply;        /* when a reply last arrived (INT64_MIN: never) */
+    unsigned strikes;          /* unanswered calls since the last reply */
+    int64_t first_strike_sent; /* when the first of them was sent */
+} roster_pipe_set;
+
+/* Initialises an empty set, owned by the caller (embedded). */
+void roster_pipe_set_init(roster_pipe_set *s);
+
+/* Releases what init made. No event may be in progress. */
+void roster_pipe_set_fini(roster_pipe_set *s);
+
+/* Pipe `id` (nng_pipe_id; never 0) was added at `now`. Returns the number
+ * of open pipes after the event. */
+size_t roster_pipe_set_added(roster_pipe_set *s, uint32_t id, int64_t now);
+
+/* Pipe `id` was removed. Returns the number of open pipes after the
+ * event. */
+size_t roster_pipe_set_removed(roster_pipe_set *s, uint32_t id);
+
+/* The number of open pipes now. */
+size_t roster_pipe_set_count(roster_pipe_set *s);
+
+/* A reply (of any status) arrived at `now`: the connection is alive. */
+void roster_pipe_set_replied(roster_pipe_set *s, int64_t now);
+
+/* A call whose request went out at `sent` got no reply by `now`. Returns
+ * the number of silent pipes written to out[cap] (0 when the calls so far
+ * do not show silence): the pipes open since before the first unanswered
+ * call was sent. The strikes start again afterwards. */
+size_t roster_pipe_set_unanswered(roster_pipe_set *s, int64_t sent, int64_t now, uint32_t *out,
+                                  size_t cap);
+
+#endif
