@@ -36,10 +36,12 @@
 #define ROSTER_PIPE_SET_GONE 64
 /* Unanswered calls in a row, and the least time they must span with no
  * reply, before the pipes that took them count as silent. Two calls, so
- * that one slow request is never enough; a second, so that a service busy
- * for a moment is not taken for a dead connection. */
+ * that one slow request is never enough; five seconds, so that a service
+ * that is only slow or stalled for a moment (a long commit, a paused
+ * process) is not taken for a dead connection: its callers get their
+ * deadlines as usual. */
 #define ROSTER_PIPE_SET_STRIKES    2
-#define ROSTER_PIPE_SET_SILENCE_MS 1000
+#define ROSTER_PIPE_SET_SILENCE_MS 5000
 
 typedef struct roster_pipe_set {
     pthread_mutex_t mu;

@@ -68,6 +68,9 @@ START_TEST(bounded)
 }
 END_TEST
 
+/* The silence the set waits for, in the times below. */
+#define S ROSTER_PIPE_SET_SILENCE_MS
+
 START_TEST(silent_after_two_unanswered)
 {
     roster_pipe_set s;
@@ -78,12 +81,12 @@ START_TEST(silent_after_two_unanswered)
     /* Sent at 300, no reply by 800: one strike is not enough. */
     ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 300, 800, out, 4), 0);
     /* A second one, but the two span less than the silence: still none. */
-    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 900, 1250, out, 4), 0);
-    /* A third, a second after the first went out: pipe 7 is silent. */
-    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 1300, 1400, out, 4), 1);
+    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 900, 300 + S - 1, out, 4), 0);
+    /* A third, the silence after the first went out: pipe 7 is silent. */
+    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 1300, 300 + S, out, 4), 1);
     ck_assert_uint_eq(out[0], 7);
     /* The strikes start again. */
-    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 1500, 2600, out, 4), 0);
+    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 400 + S, 500 + 2 * S, out, 4), 0);
     roster_pipe_set_fini(&s);
 }
 END_TEST
@@ -94,14 +97,15 @@ START_TEST(reply_clears_strikes)
     roster_pipe_set_init(&s);
     uint32_t out[4];
     roster_pipe_set_added(&s, 7, 0);
-    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 100, 1200, out, 4), 0);
-    /* Any reply in between shows the connection alive. */
-    roster_pipe_set_replied(&s, 1300);
-    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 1250, 2500, out, 4), 0);
+    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 100, 200 + S, out, 4), 0);
+    /* Any reply in between shows the connection alive... */
+    roster_pipe_set_replied(&s, 300 + S);
+    /* ...and a call sent before it was merely slow. */
+    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 250 + S, 400 + 2 * S, out, 4), 0);
     /* Silence counts from the first call unanswered after it. */
-    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 1400, 1900, out, 4), 0);
-    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 1950, 2300, out, 4), 0);
-    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 2400, 2500, out, 4), 1);
+    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 400 + S, 500 + S, out, 4), 0);
+    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 600 + S, 399 + 2 * S, out, 4), 0);
+    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 700 + S, 400 + 2 * S, out, 4), 1);
     roster_pipe_set_fini(&s);
 }
 END_TEST
@@ -115,12 +119,13 @@ START_TEST(only_pipes_that_took_the_calls)
     ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 100, 600, out, 4), 0);
     /* Pipe 2 came after the first unanswered call went out: not named. */
     roster_pipe_set_added(&s, 2, 700);
-    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 650, 1200, out, 4), 1);
+    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 650, 100 + S, out, 4), 1);
     ck_assert_uint_eq(out[0], 1);
-    /* A pipe removed since is not named either. */
-    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 1300, 1800, out, 4), 0);
+    /* Later calls: pipe 2, open before them, is named too unless it has
+     * gone meanwhile. */
+    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 200 + S, 300 + S, out, 4), 0);
     roster_pipe_set_removed(&s, 2);
-    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 1400, 2400, out, 4), 1);
+    ck_assert_uint_eq(roster_pipe_set_unanswered(&s, 300 + S, 200 + 2 * S, out, 4), 1);
     ck_assert_uint_eq(out[0], 1);
     roster_pipe_set_fini(&s);
 }
