@@ -28,6 +28,7 @@ enum { PHASE_IDLE, PHASE_SEND, PHASE_RECV };
 #define REPLY_KIND_ListChangesResponse     ROSTER_REPLY_CHANGES
 #define REPLY_KIND_DeleteUserResponse      ROSTER_REPLY_MESSAGE
 #define REPLY_KIND_DeleteTenantResponse    ROSTER_REPLY_MESSAGE
+#define REPLY_KIND_BulkWriteResponse       ROSTER_REPLY_BULK
 
 /* The nanopb binding of ROSTER_METHOD_MAP (roster_methods.h). */
 static const roster_client_method methods[RPC_METHOD__COUNT] = {
@@ -252,6 +253,22 @@ static bool decode_change_item(pb_istream_t *stream, const pb_field_t *field, vo
     return true;
 }
 
+static bool decode_bulk_item(pb_istream_t *stream, const pb_field_t *field, void **arg)
+{
+    (void)field;
+    roster_call *k = *arg;
+    const roster_call_spec *s = &k->spec;
+    if (k->index >= s->cap) {
+        k->decode_error = "more results than operations sent";
+        return false;
+    }
+    roster_v1_BulkResult *r = &((roster_v1_BulkResult *)s->array)[k->index];
+    if (!pb_decode(stream, roster_v1_BulkResult_fields, r))
+        return false;
+    k->index++;
+    return true;
+}
+
 static bool decode_found(pb_istream_t *stream, const pb_field_t *field, void **arg)
 {
     (void)field;
@@ -341,6 +358,19 @@ static int decode_body(roster_call *k, const uint8_t *body, size_t len)
             info->next_after = r.next_after;
             info->count = k->index;
         }
+        break;
+    }
+    case ROSTER_REPLY_BULK: {
+        roster_v1_BulkWriteResponse r = roster_v1_BulkWriteResponse_init_zero;
+        r.results.funcs.decode = decode_bulk_item;
+        r.results.arg = k;
+        ok = pb_decode(&is, m->reply, &r);
+        if (ok && k->index != s->cap) {
+            k->decode_error = "not one result per operation sent";
+            ok = false;
+        }
+        if (ok && s->count != NULL)
+            *s->count = k->index;
         break;
     }
     case ROSTER_REPLY_USER_BATCH: {

@@ -52,6 +52,7 @@ typedef enum roster_reply_kind {
     ROSTER_REPLY_USER_BATCH,   /* BatchGetUsersResponse: n entries, found */
     ROSTER_REPLY_TENANT_BATCH, /* BatchGetTenantsResponse: n entries, found */
     ROSTER_REPLY_CHANGES, /* ListChangesResponse: change_fn per event, out: roster_changes_info */
+    ROSTER_REPLY_BULK,    /* BulkWriteResponse: cap roster_v1_BulkResult in array, count */
     ROSTER_REPLY_MESSAGE, /* any other reply -> out: its nanopb struct, decoded whole */
 } roster_reply_kind;
 

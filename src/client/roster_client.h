@@ -338,6 +338,63 @@ int roster_client_watch(uint64_t *last, roster_status *st, roster_client *c,
                         const roster_call_options *o, const roster_watch_options *wo,
                         uint64_t after, roster_change_fn fn, void *arg);
 
+/* ------------------------------------------------------------ bulk writes
+ * Any number of user creates, updates and deletes streamed through the
+ * BulkWrite method, ROSTER_MAX_BULK operations (or about 1 MiB) per call
+ * with a few calls in flight, in bounded memory. docs/client.md, "Bulk
+ * writes", has an example. */
+
+/* Supplies the next operation: fill *op (zeroed before each call; set
+ * which_operation and the chosen member, strings with roster_pb_str) and
+ * return 1; return 0 when there are no more, or a negative value to stop
+ * (the bulk then ends ROSTER_E_CANCELLED once what was sent is answered).
+ * What *op points to is borrowed until next is called again or the bulk
+ * returns: each operation is encoded before the next is asked for. Runs
+ * on the calling thread. */
+typedef int (*roster_bulk_next_fn)(void *arg, roster_v1_BulkOperation *op);
+
+/* Receives one operation's outcome (code 0: applied; otherwise code,
+ * message and field say why nothing of it was applied). `index` counts
+ * operations from 0 in the order next supplied them; results arrive in
+ * that order. Borrowed for the callback only; runs on the calling thread.
+ * Return 0 to go on, non-zero to stop as next's negative return does. */
+typedef int (*roster_bulk_result_fn)(void *arg, uint64_t index, const roster_v1_BulkResult *result);
+
+typedef struct roster_bulk_options {
+    /* Check every operation and report what would happen, storing nothing. */
+    bool dry_run;
+    /* Operations per BulkWrite call, 1..ROSTER_MAX_BULK; 0 means
+     * ROSTER_MAX_BULK. A call also closes at about 1 MiB of operations. */
+    uint32_t batch;
+    /* BulkWrite calls outstanding at once, 1..16; 0 means 4. Each call's
+     * operations apply in order, but two calls in flight may apply in
+     * either order: an operation that needs an earlier one of another call
+     * (an update of a user created a batch before, by id) needs 1. */
+    uint32_t in_flight;
+} roster_bulk_options;
+
+typedef struct roster_bulk_summary {
+    uint64_t sent;    /* operations sent */
+    uint64_t applied; /* results with code 0 */
+    uint64_t failed;  /* results with another code */
+} roster_bulk_summary;
+
+/* Streams operations from next through BulkWrite until next returns 0,
+ * passing each result to result_fn (may be NULL) in order. Returns
+ * ROSTER_E_OK when every operation was answered (some may have failed:
+ * see the summary); a call that fails as a whole (UNAVAILABLE,
+ * DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED when the store is full,
+ * UNAUTHENTICATED, PERMISSION_DENIED, ...) ends the stream with its error
+ * in st, after the calls already in flight are answered; operations of a
+ * failed call were not applied unless its error was UNAVAILABLE or
+ * DEADLINE_EXCEEDED after sending, when they may have been (BulkWrite is
+ * not retried). *sum (may be NULL) is written whatever the result. `bo`
+ * may be NULL. Memory: in_flight encoded calls and their results. */
+int roster_client_bulk_write(roster_bulk_summary *sum, roster_status *st, roster_client *c,
+                             const roster_call_options *o, const roster_bulk_options *bo,
+                             roster_bulk_next_fn next, void *next_arg,
+                             roster_bulk_result_fn result_fn, void *result_arg);
+
 /* ------------------------------------------------------------ asynchronous calls */
 
 /* Completion of an asynchronous call: `err` is the call's ROSTER_E_* code

@@ -16,6 +16,7 @@
 #define ROSTER_MAX_FILTER_VALUES 1000  /* entries in valueIn / valueNotIn */
 #define ROSTER_MAX_PATTERN       256   /* like, iLike and search values */
 #define ROSTER_MAX_BATCH         1000  /* ids in one batch get */
+#define ROSTER_MAX_BULK          1000  /* operations in one BulkWrite */
 #define ROSTER_DEFAULT_PAGE      20
 #define ROSTER_MAX_PAGE          1000
 #define ROSTER_MAX_CURSOR        512 /* characters of a list cursor (after, end_cursor) */
@@ -49,6 +50,7 @@
     X(ids, ROSTER_MAX_BATCH)                                                                       \
     X(values, ROSTER_MAX_FILTER_VALUES)                                                            \
     X(value_in, ROSTER_MAX_FILTER_VALUES)                                                          \
-    X(custom_data, ROSTER_MAX_CUSTOM_CONDITIONS)
+    X(custom_data, ROSTER_MAX_CUSTOM_CONDITIONS)                                                   \
+    X(operations, ROSTER_MAX_BULK)
 
 #endif

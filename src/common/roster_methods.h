@@ -90,9 +90,11 @@
     X(GET_ENVIRONMENT, GetEnvironment, GetEnvironmentRequest, get_environment_request,             \
       Environment, environment, READ, IDEMPOTENT, READER)                                          \
     X(ROTATE_SIGNING_KEY, RotateSigningKey, RotateSigningKeyRequest, rotate_signing_key_request,   \
-      Environment, environment, READ, ONCE, ADMIN)                                               \
+      Environment, environment, READ, ONCE, ADMIN)                                                 \
     X(LIST_CHANGES, ListChanges, ListChangesRequest, list_changes_request, ListChangesResponse,    \
-      list_changes_response, READ, IDEMPOTENT, READER)
+      list_changes_response, READ, IDEMPOTENT, READER)                                             \
+    X(BULK_WRITE, BulkWrite, BulkWriteRequest, bulk_write_request, BulkWriteResponse,              \
+      bulk_write_response, WRITE, ONCE, WRITER)
 
 /* The protobuf package and service every method belongs to. */
 #define ROSTER_SERVICE_NAME "roster.v1.UserService"

@@ -66,6 +66,103 @@ struct users_writer {
     unsigned trim_ms; /* idle retention trim period, 0: none */
 };
 
+/* Most operations one group applies, counting each operation of a
+ * BulkWrite and each single write as one: it bounds the pages one LMDB
+ * transaction dirties (a few dozen per created user) well below what a
+ * transaction without a writable map may hold. */
+#define WRITER_MAX_GROUP_WEIGHT 4096u
+
+static const Roster__V1__BulkWriteRequest *bulk_request(const write_op *op)
+{
+    if (rpc_call_method(op->call)->id != RPC_BULK_WRITE)
+        return NULL;
+    return (const Roster__V1__BulkWriteRequest *)rpc_call_request(op->call);
+}
+
+/* How much of a group's budget an operation takes. */
+static size_t op_weight(const write_op *op)
+{
+    const Roster__V1__BulkWriteRequest *b = bulk_request(op);
+    return b != NULL && b->n_operations > 1 ? b->n_operations : 1;
+}
+
+/* Applies one operation of a BulkWrite; *id is the user's id on success. */
+static int apply_bulk_operation(store_wtxn *tx, const roster_uuid *scope,
+                                const Roster__V1__BulkOperation *o, roster_arena *a,
+                                const char **id, roster_err_detail *d)
+{
+    int err;
+    switch (o->operation_case) {
+    case ROSTER__V1__BULK_OPERATION__OPERATION_CREATE_USER: {
+        Roster__V1__User *u = NULL;
+        if ((err = store_user_create(tx, scope, o->create_user, a, &u, d)) == ROSTER_E_OK)
+            *id = u->id;
+        return err;
+    }
+    case ROSTER__V1__BULK_OPERATION__OPERATION_UPDATE_USER: {
+        Roster__V1__User *u = NULL;
+        if ((err = store_user_update(tx, scope, o->update_user, a, &u, d)) == ROSTER_E_OK)
+            *id = u->id;
+        return err;
+    }
+    case ROSTER__V1__BULK_OPERATION__OPERATION_DELETE_USER: {
+        Roster__V1__DeleteUserResponse *r = NULL;
+        if ((err = store_user_delete(tx, scope, o->delete_user, a, &r, d)) == ROSTER_E_OK)
+            *id = r->id;
+        return err;
+    }
+    default:
+        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "operation",
+                           "an operation must hold one of createUser, updateUser or deleteUser");
+    }
+}
+
+/* A BulkWrite: every operation applied alone, in order (the store rolls a
+ * failed one back whole), each outcome in the reply. A full map ends the
+ * bulk with that error, as it would a single write; any other resource
+ * error has failed the group, whose commit then answers for the bulk. */
+static void apply_bulk(store_wtxn *tx, write_op *op, const roster_uuid *scope, roster_arena *a)
+{
+    const Roster__V1__BulkWriteRequest *req = bulk_request(op);
+    size_t n = req->n_operations;
+    Roster__V1__BulkWriteResponse *r = roster_arena_alloc(a, sizeof *r);
+    Roster__V1__BulkResult *cells = roster_arena_alloc(a, (n ? n : 1) * sizeof *cells);
+    Roster__V1__BulkResult **results = roster_arena_alloc(a, (n ? n : 1) * sizeof *results);
+    if (r == NULL || cells == NULL || results == NULL) {
+        op->err = roster_fail(&op->detail, ROSTER_E_NOMEM, "", "out of memory for the results");
+        return;
+    }
+    roster__v1__bulk_write_response__init(r);
+    r->n_results = n;
+    r->results = results;
+    r->has_applied = r->has_failed = 1;
+    for (size_t i = 0; i < n; i++) {
+        Roster__V1__BulkResult *c = &cells[i];
+        roster__v1__bulk_result__init(c);
+        results[i] = c;
+        roster_err_detail d = {{0}};
+        const char *id = NULL;
+        int err = apply_bulk_operation(tx, scope, req->operations[i], a, &id, &d);
+        if (err == ROSTER_E_MAP_FULL) {
+            op->err = err;
+            return;
+        }
+        c->has_code = 1;
+        c->code = roster_err_to_status(err);
+        if (err == ROSTER_E_OK) {
+            c->id = (char *)id;
+            r->applied++;
+            continue;
+        }
+        r->failed++;
+        const char *msg = d.message[0] ? d.message : roster_strerror(err);
+        c->message = roster_arena_strndup(a, msg, strlen(msg));
+        if (d.field[0])
+            c->field = roster_arena_strndup(a, d.field, strlen(d.field));
+    }
+    op->result = (ProtobufCMessage *)r;
+}
+
 static void apply(store_wtxn *tx, write_op *op)
 {
     rpc_call *call = op->call;
@@ -120,6 +217,9 @@ static void apply(store_wtxn *tx, write_op *op)
         op->result = (ProtobufCMessage *)r;
         break;
     }
+    case RPC_BULK_WRITE:
+        apply_bulk(tx, op, scope, a);
+        break;
     case RPC_CREATE_KEY: {
         Roster__V1__KeySecret *k = NULL;
         op->err =
@@ -159,6 +259,17 @@ static void audit(const write_op *op)
         roster_log(ROSTER_LOG_INFO, "user_deleted", "user_id=%s by=%s",
                    ((const Roster__V1__DeleteUserResponse *)op->result)->id, op->by);
         return;
+    case RPC_BULK_WRITE: {
+        const Roster__V1__BulkWriteRequest *req = bulk_request(op);
+        const Roster__V1__BulkWriteResponse *r = (const void *)op->result;
+        for (size_t i = 0; i < r->n_results && !req->dry_run; i++)
+            if (req->operations[i]->operation_case ==
+                    ROSTER__V1__BULK_OPERATION__OPERATION_DELETE_USER &&
+                r->results[i]->code == 0)
+                roster_log(ROSTER_LOG_INFO, "user_deleted", "user_id=%s by=%s", r->results[i]->id,
+                           op->by);
+        return;
+    }
     case RPC_DELETE_TENANT:
         roster_log(ROSTER_LOG_INFO, "tenant_deleted", "tenant_id=%s by=%s",
                    ((const Roster__V1__DeleteTenantResponse *)op->result)->id, op->by);
@@ -238,11 +349,57 @@ static void map_full_detail(roster_err_detail *d, users_writer *w, unsigned refu
                 (unsigned long long)ss.map_size);
 }
 
+/* Answers a write that was not applied, or whose group did not commit. */
+static void reply_failed(write_op *op, int cerr, const roster_err_detail *cd,
+                         const roster_err_detail *fd)
+{
+    if (op->err == ROSTER_E_MAP_FULL)
+        rpc_call_reply_error(op->call, op->err, fd);
+    else if (op->err != ROSTER_E_OK)
+        rpc_call_reply_error(op->call, op->err, &op->detail);
+    else
+        rpc_call_reply_error(op->call, cerr, cd);
+}
+
+/* A dry-run BulkWrite: applied in a write transaction of its own, which
+ * is then aborted, so its results are exactly those a real run would have
+ * had at this point and nothing of it is stored or announced. */
+static void run_dry(users_writer *w, write_op *op)
+{
+    store_wtxn *tx = NULL;
+    roster_err_detail cd = {{0}}, fd = {{0}};
+    int err = store_write_begin(w->st, &tx);
+    if (err == ROSTER_E_OK) {
+        apply(tx, op);
+        store_write_abort(tx);
+    } else {
+        roster_fail(&cd, err, "", "dry run not possible: %s", roster_strerror(err));
+    }
+    if (op->err == ROSTER_E_MAP_FULL)
+        map_full_detail(&fd, w, 1);
+    if (err == ROSTER_E_OK && op->err == ROSTER_E_OK)
+        rpc_call_reply_message(op->call, op->result);
+    else
+        reply_failed(op, err, &cd, &fd);
+}
+
 /* Applies one group in one write transaction and answers each request;
  * the key uses queued since the last group are recorded in the same
  * transaction. */
 static void run_group(users_writer *w, write_op *ops, const key_touch *touches, size_t n_touches)
 {
+    for (write_op **pp = &ops; *pp != NULL;) {
+        write_op *op = *pp;
+        const Roster__V1__BulkWriteRequest *b = bulk_request(op);
+        if (b != NULL && b->dry_run) {
+            *pp = op->next;
+            run_dry(w, op);
+        } else {
+            pp = &op->next;
+        }
+    }
+    if (ops == NULL && n_touches == 0)
+        return;
     store_wtxn *tx = NULL;
     roster_err_detail cd = {{0}};
     unsigned applied = 0;
@@ -289,13 +446,9 @@ static void run_group(users_writer *w, write_op *ops, const key_touch *touches, 
         write_op *op = ops;
         ops = op->next;
         rpc_method_id id = rpc_call_method(op->call)->id;
-        if (op->err == ROSTER_E_MAP_FULL) {
-            rpc_call_reply_error(op->call, op->err, &fd);
-        } else if (op->err != ROSTER_E_OK) {
-            rpc_call_reply_error(op->call, op->err, &op->detail);
-        } else if (cerr != ROSTER_E_OK) {
+        if (op->err != ROSTER_E_OK || cerr != ROSTER_E_OK) {
             wipe_secret(op, id);
-            rpc_call_reply_error(op->call, cerr, &cd);
+            reply_failed(op, cerr, &cd, &fd);
         } else {
             audit(op);
             reply_result(op, id);
@@ -363,8 +516,13 @@ static void *writer_main(void *arg)
         unsigned cap = w->group_commit ? w->max_group : 1;
         write_op *group = w->head, *last = w->head;
         if (last != NULL) {
-            for (unsigned n = 1; n < cap && last->next != NULL; n++)
+            size_t weight = op_weight(last);
+            for (unsigned n = 1; n < cap && last->next != NULL &&
+                                 weight + op_weight(last->next) <= WRITER_MAX_GROUP_WEIGHT;
+                 n++) {
                 last = last->next;
+                weight += op_weight(last);
+            }
             w->head = last->next;
             if (w->head == NULL)
                 w->tail = NULL;
