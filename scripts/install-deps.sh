@@ -11,7 +11,7 @@ packages=(
     libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
     libnanopb-dev nanopb
     libnng-dev liblmdb-dev lmdb-utils libjansson-dev libmicrohttpd-dev libssl-dev check
-    libunistring-dev
+    libunistring-dev libcsv-dev
     clang libclang-rt-14-dev
     nodejs npm curl openssl
     systemd prometheus

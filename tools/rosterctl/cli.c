@@ -121,6 +121,13 @@ static const ctl_opt_spec load_opts[] = {
      "commit every N lines (default: the whole input in one transaction)"},
     {NULL}};
 
+static const ctl_opt_spec users_import_opts[] = {
+    {"format", CTL_OPT_VALUE, false, "jsonl|csv",
+     "the file's format (default: csv for a name ending .csv, else jsonl)"},
+    {"dry-run", CTL_OPT_FLAG, false, NULL, "check every record with the service, store nothing"},
+    {"batch", CTL_OPT_VALUE, false, "N", "records per BulkWrite call, 1..1000 (default 1000)"},
+    {NULL}};
+
 static const ctl_opt_spec keys_create_opts[] = {
     {"name", CTL_OPT_VALUE, false, "NAME", "what the key is for (required, 1..255 bytes)"},
     {"role", CTL_OPT_VALUE, false, "admin|writer|reader", "what the key may do (required)"},
@@ -189,6 +196,21 @@ static const ctl_command commands[] = {
      "every backup or dump made before. A writer key deletes its tenant's\n"
      "users only. Deleting a user that is already gone is not found (exit 1),\n"
      "which is also what repeating a delete that went through answers.\n"},
+    {CTL_CMD_USERS_IMPORT, "users import", "FILE", users_import_opts,
+     "create and update users from a JSON Lines or CSV file (- reads stdin)",
+     "Records go to the service in BulkWrite calls of --batch records, a few\n"
+     "calls at a time. JSON Lines: one UserModel object per line, as dump\n"
+     "writes them (GraphQL field names; blank lines skipped). CSV: a header row\n"
+     "of UserModel field names, then one user per row; an empty cell leaves\n"
+     "the field absent, booleans are true or false, customData is the text of\n"
+     "a JSON object. A record without id is created; one with id updates that\n"
+     "user's fields the record has (createdAt, updatedAt and synced are\n"
+     "ignored). Each record is applied or refused alone: every refused one is\n"
+     "reported on stderr with its line (CSV: row) and the field at fault, and\n"
+     "the exit code is then 4. A summary of created, updated and failed\n"
+     "records ends the output. Updates that depend on a create of the same\n"
+     "file need --batch large enough to hold both (calls may apply in either\n"
+     "order).\n"},
     {CTL_CMD_TENANTS_GET, "tenants get", "ID", tenants_get_opts, "show one tenant", NULL},
     {CTL_CMD_TENANTS_LIST, "tenants list", NULL, tenants_list_opts,
      "list tenants with filters, order and paging",

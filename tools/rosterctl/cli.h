@@ -39,6 +39,7 @@ typedef enum ctl_cmd_id {
     CTL_CMD_ENVIRONMENT,
     CTL_CMD_ENVIRONMENT_ROTATE,
     CTL_CMD_WATCH,
+    CTL_CMD_USERS_IMPORT,
 } ctl_cmd_id;
 
 typedef enum ctl_opt_kind {

@@ -25,20 +25,6 @@ static const line_kind kinds[] = {
     {&model_user, &roster__v1__create_user_request__descriptor, user_ignored},
 };
 
-/* Fills create request req (of type k->create, initialised here) with the
- * record's fields that the request has, by name (strings borrowed). */
-static void create_request(ProtobufCMessage *req, const line_kind *k, const ProtobufCMessage *rec)
-{
-    k->create->message_init(req);
-    for (size_t i = 0; i < k->r->n_fields; i++) {
-        const model_field *mf = &k->r->fields[i];
-        const ProtobufCFieldDescriptor *df =
-            ctl_pbfield_named(k->create, mf->name, strlen(mf->name));
-        if (df != NULL)
-            ctl_pbfield_copy(req, df, rec, model_pb_field(k->r, mf));
-    }
-}
-
 /* A record restored with its id keeps its dates, so they are required. */
 static int need_dates(const line_kind *k, const ProtobufCMessage *rec, roster_err_detail *d)
 {
@@ -83,7 +69,7 @@ static int apply_line(store_wtxn *w, const json_t *obj, roster_arena *arena, boo
         return err;
     const ProtobufCFieldDescriptor *id = model_pb_field(k->r, model_field_named(k->r, "id", 2));
     if (!ctl_pbfield_has(m, id)) {
-        create_request((ProtobufCMessage *)&req, k, m);
+        ctl_record_to_request((ProtobufCMessage *)&req, k->create, k->r, m);
         if (*is_user)
             return store_user_create(w, NULL, &req.user, arena, NULL, d);
         return store_tenant_create(w, NULL, &req.tenant, arena, NULL, d);

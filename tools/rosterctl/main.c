@@ -4,6 +4,7 @@
 #include "compact.h"
 #include "credential.h"
 #include "dump.h"
+#include "import.h"
 #include "environment.h"
 #include "keys.h"
 #include "load.h"
@@ -85,6 +86,9 @@ int main(int argc, char **argv)
         break;
     case CTL_CMD_USERS_DELETE:
         code = ctl_cmd_users_delete(a);
+        break;
+    case CTL_CMD_USERS_IMPORT:
+        code = ctl_cmd_users_import(a);
         break;
     case CTL_CMD_TENANTS_GET:
         code = ctl_cmd_tenants_get(a);

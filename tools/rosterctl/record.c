@@ -162,3 +162,15 @@ int ctl_record_unpack(ProtobufCMessage **out, const model_record *r, const void 
     *out = m;
     return ROSTER_E_OK;
 }
+
+void ctl_record_to_request(ProtobufCMessage *req, const ProtobufCMessageDescriptor *desc,
+                           const model_record *r, const ProtobufCMessage *rec)
+{
+    desc->message_init(req);
+    for (size_t i = 0; i < r->n_fields; i++) {
+        const model_field *mf = &r->fields[i];
+        const ProtobufCFieldDescriptor *df = ctl_pbfield_named(desc, mf->name, strlen(mf->name));
+        if (df != NULL)
+            ctl_pbfield_copy(req, df, rec, model_pb_field(r, mf));
+    }
+}

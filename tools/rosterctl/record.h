@@ -38,6 +38,13 @@ int ctl_record_json(json_t **out, const model_record *r, const ProtobufCMessage 
 int ctl_record_from_json(ProtobufCMessage *out, const model_record *r, const json_t *obj,
                          const char *const *ignored, roster_arena *arena, roster_err_detail *d);
 
+/* Initialises *req, a message of type `desc` (caller storage), and copies
+ * into it each field of record `rec` (a message of type r->pb) that desc
+ * has under the same name: a record turned into its create or update
+ * request. Strings are borrowed from rec. */
+void ctl_record_to_request(ProtobufCMessage *req, const ProtobufCMessageDescriptor *desc,
+                           const model_record *r, const ProtobufCMessage *rec);
+
 /* Record r from its stored protobuf encoding, unpacked into `arena` (the
  * result lives as long as the arena's contents). ROSTER_E_CORRUPT when the
  * bytes do not decode. */
