@@ -68,7 +68,7 @@ struct roster_call {
     int phase;
     bool sync;
     nng_time deadline;
-    nng_time sent;   /* when the request last went out */
+    nng_time sent;   /* when the request last went out (posted, until its send completes) */
     nng_msg *resend; /* idempotent methods: a copy of the request for one retry */
     roster_call_spec spec;
     const roster_client_method *method; /* spec.method's entry */
@@ -101,6 +101,7 @@ static void status_local(roster_status *st, int err, const char *why)
 }
 
 static void call_cb(void *arg);
+static void note_silence(roster_call *k);
 
 static void call_free(roster_call *k)
 {
@@ -526,6 +527,7 @@ static int ctx_post(roster_call *k, bool send)
 static int send_start(roster_call *k, nng_msg *m)
 {
     k->phase = PHASE_SEND;
+    k->sent = nng_clock(); /* until the send completes: when it was posted */
     nng_aio_set_msg(k->aio, m);
     nng_aio_set_timeout(k->aio, remaining_ms(k));
     int err = ctx_post(k, true);
@@ -542,6 +544,13 @@ static int recv_start(roster_call *k, int rv)
     if (rv != 0) {
         nng_msg_free(nng_aio_get_msg(k->aio));
         nng_aio_set_msg(k->aio, NULL);
+        /* A send that waits out its deadline while connections are open:
+         * req0 hands a request only to a pipe whose previous send has
+         * finished, so a connection whose transport send never finishes
+         * holds every later request back. That is a silent connection too
+         * (pipe_set.h), seen before anything reached it. */
+        if (rv == NNG_ETIMEDOUT && roster_pipe_set_count(&k->client->pipes) > 0)
+            note_silence(k);
         int err = failure(k, rv);
         status_local(&k->st, err,
                      err == ROSTER_E_DEADLINE_EXCEEDED ? "no connection to the service in time"
@@ -575,15 +584,9 @@ static nng_msg *retry_take(roster_call *k, int rv)
  * that nng dials again; calls waiting on it end as on any reset.
  * nng_pipe_close does not block and may be called from a completion; the
  * gate keeps it off a closing socket. */
-static void note_reply(roster_call *k, int rv)
+static void note_silence(roster_call *k)
 {
     roster_client *c = k->client;
-    if (rv == 0) {
-        roster_pipe_set_replied(&c->pipes, (int64_t)nng_clock());
-        return;
-    }
-    if (rv != NNG_ETIMEDOUT)
-        return;
     uint32_t ids[4];
     size_t n =
         roster_pipe_set_unanswered(&c->pipes, (int64_t)k->sent, (int64_t)nng_clock(), ids, 4);
@@ -596,6 +599,14 @@ static void note_reply(roster_call *k, int rv)
             atomic_fetch_add(&c->silent_closed, 1);
     }
     roster_nng_gate_leave(&c->gate);
+}
+
+static void note_reply(roster_call *k, int rv)
+{
+    if (rv == 0)
+        roster_pipe_set_replied(&k->client->pipes, (int64_t)nng_clock());
+    else if (rv == NNG_ETIMEDOUT)
+        note_silence(k);
 }
 
 /* The receive failed with `rv` and is not retried: the call's code. */

@@ -256,6 +256,7 @@ static bool slot_send(slot *s, nng_msg *msg, nng_duration wait_ms)
 {
     nng_duration left = remaining_ms(s);
     s->state = SL_SEND;
+    s->sent_ms = now_ms(); /* until the send completes: when it was posted */
     nng_aio_set_msg(s->aio, msg);
     nng_aio_set_timeout(s->aio, wait_ms < left ? wait_ms : left);
     if (slot_post(s, true))
@@ -288,6 +289,11 @@ static void slot_cb(void *arg)
         if (rv != 0) {
             nng_msg_free(nng_aio_get_msg(s->aio));
             nng_aio_set_msg(s->aio, NULL);
+            /* Connections open but none took the request in time: req0
+             * waits for a pipe whose previous send has finished, which a
+             * connection nothing reads may never do (pipe_set.h). */
+            if (rv == NNG_ETIMEDOUT && roster_pipe_set_count(&s->cl->pipes) > 0)
+                close_if_silent(s);
             if (rv == NNG_ETIMEDOUT && roster_mono_ns() < s->end_ns)
                 slot_fail(s, ROSTER_E_UNAVAILABLE, "service unavailable: no connection");
             else
