@@ -26,6 +26,9 @@ static rpc_client *g_rpc;
 static void setup(void)
 {
     daemon_mkdir(&g_d);
+    /* Under load the daemon's listener guard may restore its listener,
+     * which nng 1.5.2 never frees (#1518): not what this test is about. */
+    daemon_allow_nng_listener_leak();
     daemon_start(&g_d, TCP_URL, NULL);
     g_rpc = daemon_client(&g_d);
 }

@@ -75,6 +75,15 @@ static void daemon_start_tls(const char *url, int port, const char *cert, const 
     g_pid = fork();
     ck_assert_int_ge(g_pid, 0);
     if (g_pid == 0) {
+        /* Under load the daemon's listener guard may restore its listener,
+         * which nng 1.5.2 never frees (#1518): not what these tests are
+         * about, so the daemon's LeakSanitizer skips nng's own objects. */
+        const char *supp = getenv("ROSTER_LSAN_NNG_SUPP");
+        if (supp != NULL) {
+            char opts[600];
+            snprintf(opts, sizeof opts, "suppressions=%s:print_suppressions=0", supp);
+            setenv("LSAN_OPTIONS", opts, 1);
+        }
         if (cert != NULL)
             execl(bin, bin, "--data", g_dir, "--listen", g_url, "--log-level", "warn",
                   "--init-admin-key", g_key, "--tls-cert", cert, "--tls-key", key, (char *)NULL);

@@ -33,6 +33,9 @@ static double now_s(void)
 static silent_relay *start(test_daemon *d, char *relay_url, size_t size)
 {
     daemon_mkdir(d);
+    /* Under load the daemon's listener guard may restore its listener,
+     * which nng 1.5.2 never frees (#1518): not what this test is about. */
+    daemon_allow_nng_listener_leak();
     daemon_start(d, NULL, NULL);
     char path[300];
     snprintf(path, sizeof path, "%s/relay.ipc", d->dir);

@@ -370,17 +370,20 @@ START_TEST(deadlines)
     gw_batcher *b = fresh(0, 0);
     int64_t now = roster_mono_ns();
     const int64_t ms = 1000000LL;
-    struct timespec ts = {0, 5 * 1000000L};
+    /* "Soon" leaves room for a descheduled test thread on a loaded
+     * machine; the sleep outlasts it. */
+    const int64_t soon = 200 * ms;
+    struct timespec ts = {0, 300 * 1000000L};
     gw_lookup l[6];
     got g[6];
     lookup(&l[0], &g[0], GW_LOOKUP_USER, "k", 1, id_a, 1);
-    l[0].deadline_ns = now + 1 * ms;
+    l[0].deadline_ns = now + soon;
     gw_batcher_get(b, &l[0]);
     ck_assert_uint_eq(n_calls, 1);
     ck_assert(calls[0].deadline_ns == l[0].deadline_ns);
     /* Queued: one expiring very soon, one later, one with none. */
     lookup(&l[1], &g[1], GW_LOOKUP_USER, "k", 1, id_b, 1);
-    l[1].deadline_ns = now + 2 * ms;
+    l[1].deadline_ns = now + soon + 1 * ms;
     lookup(&l[2], &g[2], GW_LOOKUP_USER, "k", 1, id_c, 1);
     l[2].deadline_ns = now + 30000 * ms;
     lookup(&l[3], &g[3], GW_LOOKUP_USER, "k", 1, id_d, 1);
@@ -420,10 +423,10 @@ START_TEST(deadlines)
     /* All queued lookups expired: nothing is sent and the group is free. */
     now = roster_mono_ns();
     lookup(&l[0], &g[0], GW_LOOKUP_USER, "k", 1, id_a, 1);
-    l[0].deadline_ns = now + 1 * ms;
+    l[0].deadline_ns = now + soon;
     gw_batcher_get(b, &l[0]);
     lookup(&l[1], &g[1], GW_LOOKUP_USER, "k", 1, id_b, 1);
-    l[1].deadline_ns = now + 1 * ms;
+    l[1].deadline_ns = now + soon;
     gw_batcher_get(b, &l[1]);
     ck_assert_uint_eq(n_calls, 5);
     nanosleep(&ts, NULL);
