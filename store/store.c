@@ -522,6 +522,9 @@ int store_pending_flush(store_wtxn *w)
     qsort_r(w->pending, w->n_pending, sizeof *w->pending, pending_cmp, w->pbuf);
     MDB_cursor *c = NULL;
     MDB_dbi cur = 0;
+    uint8_t last_buf[512]; /* LMDB keys are at most 511 bytes */
+    MDB_val last_key = {0, last_buf};
+    bool appending = false;
     int rc = 0;
     for (size_t i = 0; i < w->n_pending && rc == 0; i++) {
         const pending_entry *e = &w->pending[i];
@@ -531,11 +534,34 @@ int store_pending_flush(store_wtxn *w)
             if ((rc = mdb_cursor_open(w->txn, e->dbi, &c)) != 0)
                 break;
             cur = e->dbi;
+            /* Entries past the database's last key (all of them in an
+             * empty database, new ids and times in the append-only ones)
+             * go on with MDB_APPEND: no search, and pages filled to the
+             * brim instead of split in half. The entries are sorted, so
+             * once one is past the end every later one is too. */
+            MDB_val lk, ld;
+            int lrc = mdb_cursor_get(c, &lk, &ld, MDB_LAST);
+            if (lrc != 0 && lrc != MDB_NOTFOUND) {
+                rc = lrc;
+                break;
+            }
+            appending = lrc == MDB_NOTFOUND;
+            /* Copied: a put may move the key's bytes on its page. */
+            if (!appending) {
+                if (lk.mv_size > sizeof last_buf) {
+                    rc = MDB_BAD_VALSIZE;
+                    break;
+                }
+                memcpy(last_buf, lk.mv_data, lk.mv_size);
+                last_key.mv_size = lk.mv_size;
+            }
         }
-        /* A cursor left on the previous key finds the next one on the same
-         * page without searching from the root. */
         MDB_val k = {e->klen, w->pbuf + e->off}, d = {e->dlen, w->pbuf + e->off + e->klen};
-        rc = mdb_cursor_put(c, &k, &d, 0);
+        if (!appending && mdb_cmp(w->txn, cur, &k, &last_key) > 0)
+            appending = true;
+        /* Otherwise a cursor left on the previous key finds the next one
+         * on the same page without searching from the root. */
+        rc = mdb_cursor_put(c, &k, &d, appending ? MDB_APPEND : 0);
     }
     mdb_cursor_close(c);
     w->n_pending = 0;

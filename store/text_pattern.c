@@ -6,8 +6,12 @@
 
 /* The character at s[i] (i < n): its length in bytes, and in *key its code
  * point (a well-formed sequence) or its byte (any other byte, alone). */
-static size_t char_at(uint32_t *key, const uint8_t *s, size_t n, size_t i)
+static inline size_t char_at(uint32_t *key, const uint8_t *s, size_t n, size_t i)
 {
+    if (s[i] < 0x80) { /* ASCII, most of what is matched: no decoding */
+        *key = s[i];
+        return 1;
+    }
     size_t len = text_utf8_char(key, s + i, n - i);
     if (len == 0) {
         *key = s[i];
@@ -127,10 +131,47 @@ static bool token_matches(const text_pattern *p, size_t t, uint32_t key, size_t 
  * [b, t] match the characters ending at the current one. Without
  * `at_end` it stops at the first match, the one ending leftmost, and sets
  * *pos after it; with `at_end` the match must end the text. */
+/* seg_find for a segment within one word of the state (at most 64
+ * tokens, nearly every pattern): the same automaton in a register. */
+static bool seg_find_word(size_t *pos, const text_pattern *p, size_t b, size_t e, const uint8_t *s,
+                          size_t n, bool at_end, uint64_t *steps)
+{
+    size_t w = b / 64;
+    const uint64_t start = (uint64_t)1 << (b % 64), accept = (uint64_t)1 << ((e - 1) % 64);
+    const uint64_t any = p->any[w];
+    uint64_t d = 0;
+    bool accepted = false;
+    size_t i = *pos;
+    while (i < n) {
+        uint64_t m;
+        if (s[i] < 0x80) {
+            m = p->byte[s[i]][w];
+            i++;
+        } else {
+            uint32_t key;
+            size_t len = char_at(&key, s, n, i);
+            const uint64_t *mm = len == 1 ? p->byte[key] : multi_mask(p, key);
+            m = mm != NULL ? mm[w] : 0;
+            i += len;
+        }
+        d = ((d << 1) | start) & (m | any);
+        accepted = (d & accept) != 0;
+        if (accepted && !at_end) {
+            *steps += 2 * (i - *pos);
+            *pos = i;
+            return true;
+        }
+    }
+    *steps += 2 * (n - *pos);
+    return at_end && accepted;
+}
+
 static bool seg_find(size_t *pos, const text_pattern *p, size_t b, size_t e, const uint8_t *s,
                      size_t n, bool at_end, uint64_t *steps)
 {
     size_t wb = b / 64, we = (e - 1) / 64;
+    if (wb == we)
+        return seg_find_word(pos, p, b, e, s, n, at_end, steps);
     uint64_t d[TEXT_PAT_WORDS] = {0};
     static const uint64_t none[TEXT_PAT_WORDS] = {0};
     bool accepted = false;

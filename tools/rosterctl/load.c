@@ -120,7 +120,14 @@ static bool line_error(int err)
  * everything before them, including the bad batch's good lines, and each
  * bad one is reported. committed_lines is the last line of the last
  * committed batch, the point from which a fixed input can be loaded
- * again. A --dry-run checks the same way and never commits. */
+ * again. A --dry-run checks the same way and never commits.
+ *
+ * Lines are applied without a nested transaction each
+ * (store_write_begin_bulk): the store refuses a bad line before its first
+ * write, so it leaves nothing, and a nested transaction per line would copy
+ * the batch's whole dirty-page list each time (quadratic in the batch, and
+ * a large enough single-transaction load ran out of dirty-page room
+ * altogether). */
 int ctl_load_run(ctl_load_result *result, FILE *in, store *s, const ctl_load_options *o,
                  ctl_load_error_fn fn, void *ctx, roster_err_detail *fatal)
 {
@@ -135,7 +142,7 @@ int ctl_load_run(ctl_load_result *result, FILE *in, store *s, const ctl_load_opt
     bool batch_bad = false;
     roster_arena arena;
     roster_arena_init(&arena, 64 * 1024, 0);
-    int err = store_write_begin(s, &w);
+    int err = store_write_begin_bulk(s, &w);
     if (err != ROSTER_E_OK) {
         roster_fail(fatal, err, "", "cannot begin a write transaction: %s", roster_strerror(err));
         goto fail;
@@ -197,7 +204,7 @@ int ctl_load_run(ctl_load_result *result, FILE *in, store *s, const ctl_load_opt
         res.committed_users += batch_users;
         res.committed_lines = lineno;
         batch_lines = batch_tenants = batch_users = 0;
-        err = store_write_begin(s, &w);
+        err = store_write_begin_bulk(s, &w);
         if (err != ROSTER_E_OK) {
             roster_fail(fatal, err, "", "cannot begin a write transaction: %s",
                         roster_strerror(err));

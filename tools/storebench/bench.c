@@ -168,12 +168,25 @@ static int insert_more(const bench_config *cfg, store *s, char (*tenants)[ROSTER
 {
     size_t extra = cfg->users / 50 ? cfg->users / 50 : 1, at = cfg->users;
     int err;
-    /* The service's path: one nested transaction per operation, alone in
-     * its commit or grouped. */
+    /* One nested transaction per operation, alone in its commit or
+     * grouped, against the service's path (no nested transaction: a
+     * refused operation has written nothing) at the same group sizes. */
     if ((err = insert_users(cfg, s, tenants, at, 200, 1, false, "")) != ROSTER_E_OK)
         return err;
     at += 200;
+    if ((err = insert_users(cfg, s, tenants, at, 200, 1, true, "")) != ROSTER_E_OK)
+        return err;
+    at += 200;
     if ((err = insert_users(cfg, s, tenants, at, extra, 100, false, "")) != ROSTER_E_OK)
+        return err;
+    at += extra;
+    if ((err = insert_users(cfg, s, tenants, at, extra, 100, true, "")) != ROSTER_E_OK)
+        return err;
+    at += extra;
+    if ((err = insert_users(cfg, s, tenants, at, extra, 1000, false, "")) != ROSTER_E_OK)
+        return err;
+    at += extra;
+    if ((err = insert_users(cfg, s, tenants, at, extra, 1000, true, "")) != ROSTER_E_OK)
         return err;
     at += extra;
     if ((err = insert_users(cfg, s, tenants, at, extra, cfg->batch, false, "")) != ROSTER_E_OK)
@@ -181,7 +194,7 @@ static int insert_more(const bench_config *cfg, store *s, char (*tenants)[ROSTER
     at += extra;
     if ((err = insert_users(cfg, s, tenants, at, extra, cfg->batch, true, "")) != ROSTER_E_OK)
         return err;
-    *total = cfg->users + 200 + 3 * extra;
+    *total = cfg->users + 400 + 6 * extra;
     return ROSTER_E_OK;
 }
 
