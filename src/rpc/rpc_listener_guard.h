@@ -17,7 +17,7 @@
  * handshake and then parks the connection, never handing it to the
  * socket. Two failed checks in a row call `restore`.
  *
- * After a successful check the guard also waits (same timeout) for the
+ * After a successful check the guard also waits (up to 10 s) for the
  * socket to remove the check's closed pipe. nng 1.5.2 can leave its reaper
  * thread waiting forever on an aio (upstream issue #1813, fixed by PR
  * #1824 in 1.8.0; seen when a client closes while replies to it are being
