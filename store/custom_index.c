@@ -623,6 +623,7 @@ int store_index_build_step(store_index_build *b, size_t max_users, bool *done)
         return ROSTER_E_OK;
     }
     bool ready = false;
+    bool first = !b->started;
     if ((err = walk_some(b, d, max_users, &ready)) != ROSTER_E_OK)
         return err;
     now = roster_mono_ns();
@@ -637,7 +638,8 @@ int store_index_build_step(store_index_build *b, size_t max_users, bool *done)
         *done = !next_building(b);
         return ROSTER_E_OK;
     }
-    if (now - b->logged >= 1000000000) {
+    /* the first step's line says the build runs and at what pace */
+    if (first || now - b->logged >= 1000000000) {
         roster_log(ROSTER_LOG_INFO, "custom_index_build", "path=%s users=%llu entries=%llu ms=%lld",
                    d->path, (unsigned long long)b->users, (unsigned long long)b->entries,
                    (long long)((now - b->t0) / 1000000));

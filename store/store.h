@@ -140,8 +140,9 @@ const char *store_custom_type_name(store_custom_type type);
  * walked in key order and the entries of each user's current record are
  * written; the last step of the walk records the index ready in the same
  * transaction, and queries use it from then on. Progress is logged
- * (event=custom_index_build path= users= entries= ms=, at most once a
- * second, and event=custom_index_ready path= users= ms= at the end). A
+ * (event=custom_index_build path= users= entries= ms= after the first
+ * walk step, then at most once a second, and event=custom_index_ready
+ * path= users= entries= ms= at the end). A
  * build stopped between steps (store_index_build_free) leaves its indexes
  * recorded as building: the next build starts them again from the start.
  * One build per store at a time. */
