@@ -508,12 +508,11 @@ static bool next_building(store_index_build *b)
 
 int store_index_build_new(store_index_build **out, store *s)
 {
-    *out = NULL;
-    if (s->read_only || !s->has_custom)
-        return ROSTER_E_OK;
     store_index_build b = {.s = s};
-    if (!next_building(&b))
+    if (s->read_only || !s->has_custom || !next_building(&b)) {
+        *out = NULL; /* nothing to build */
         return ROSTER_E_OK;
+    }
     store_index_build *p = malloc(sizeof *p);
     if (p == NULL)
         return ROSTER_E_NOMEM;

@@ -35,11 +35,14 @@ static void *builder_main(void *arg)
 
 int users_cdx_builder_start(users_cdx_builder **out, store *st)
 {
-    *out = NULL;
     store_index_build *build;
     int err = store_index_build_new(&build, st);
-    if (err != ROSTER_E_OK || build == NULL)
+    if (err != ROSTER_E_OK)
         return err;
+    if (build == NULL) {
+        *out = NULL; /* nothing to build */
+        return ROSTER_E_OK;
+    }
     users_cdx_builder *b = calloc(1, sizeof *b);
     if (b == NULL) {
         store_index_build_free(build);
