@@ -378,6 +378,83 @@ START_TEST(stopped_build_starts_again)
 }
 END_TEST
 
+/* Pages of an order by n (both directions, limit 7), each page after the
+ * previous one's cursor; the build runs to its end after the third page,
+ * so the pages before it come from a scan and those after from the index:
+ * together they are the whole order, each user once. */
+START_TEST(cursor_pages_span_the_build)
+{
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+    n_model = 0;
+    for (int i = 0; i < 60; i++)
+        create(w, i % 7, (i * 37) % 25); /* n repeats: ties broken by id */
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+    for (int desc = 0; desc < 2; desc++) {
+        open_with(decl, desc ? 1 : 2, false); /* desc: n newly declared */
+        if (desc)
+            open_with(decl, 2, false);
+        store_index_build *b;
+        ck_assert_int_eq(store_index_build_new(&b, fx_store), ROSTER_E_OK);
+        ck_assert_ptr_nonnull(b);
+        qspec q = {.order = "n", .desc = desc};
+        char want[1024] = "", got[1024] = "";
+        size_t n = 0;
+        for (int i = 0; i < n_model; i++)
+            if (model_match(&model[i], &q))
+                sorted[n++] = &model[i];
+        sort_q = &q;
+        qsort(sorted, n, sizeof *sorted, model_cmp);
+        want[0] = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                strcat(want, ",");
+            strcat(want, sorted[i]->ref);
+        }
+        char *after = NULL, cursor[600];
+        for (int page = 0;; page++) {
+            if (page == 3) {
+                bool done = false;
+                while (!done)
+                    ck_assert_int_eq(store_index_build_step(b, 10, &done), ROSTER_E_OK);
+            }
+            Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+            Roster__V1__UserOrder o = ROSTER__V1__USER_ORDER__INIT;
+            o.has_order = 1;
+            o.order = desc ? ROSTER__V1__SORT_ORDER__SORT_ORDER_DESC
+                           : ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC;
+            o.custom_data = "n";
+            req.order = &o;
+            req.has_limit = 1;
+            req.limit = 7;
+            req.after = after;
+            store_rtxn *r;
+            ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+            Roster__V1__ListUsersResponse *resp = NULL;
+            roster_err_detail d = {0};
+            ck_assert_msg(store_user_list(r, NULL, &req, &fx_arena, &resp, &d) == ROSTER_E_OK, "%s",
+                          d.message);
+            ck_assert_int_eq(resp->total_count, (int64_t)n);
+            for (size_t i = 0; i < resp->n_users; i++) {
+                if (got[0])
+                    strcat(got, ",");
+                strcat(got, resp->users[i]->reference);
+            }
+            bool more = resp->page_info->has_next_page;
+            if (more)
+                snprintf(cursor, sizeof cursor, "%s", resp->page_info->end_cursor);
+            after = cursor;
+            store_read_end(r);
+            if (!more)
+                break;
+            ck_assert_int_lt(page, 20);
+        }
+        ck_assert_str_eq(got, want);
+        store_index_build_free(b);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store_custom_build");
@@ -386,6 +463,7 @@ int main(void)
     tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
     tcase_add_test(tc, build_races_writes);
     tcase_add_test(tc, stopped_build_starts_again);
+    tcase_add_test(tc, cursor_pages_span_the_build);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
