@@ -8,6 +8,7 @@
 #include "log.h"
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +260,28 @@ int custom_index_user_remove(const store *s, MDB_txn *txn, const user_view *v)
 
 /* ------------------------------------------------------------ declared set */
 
+bool cdx_built(const cdx_def *d, MDB_txn *txn)
+{
+    uint64_t ready = atomic_load_explicit(&d->ready_txn, memory_order_acquire);
+    return ready != CDX_BUILDING && (uint64_t)mdb_txn_id(txn) >= ready;
+}
+
+bool cdx_building_now(const cdx_def *d)
+{
+    return atomic_load_explicit(&d->ready_txn, memory_order_relaxed) == CDX_BUILDING;
+}
+
+/* Sets def slot d from id, type, path and ready_txn (the atomic field is
+ * written with an atomic store, never by struct assignment). */
+static void def_set(cdx_def *d, uint8_t id, store_custom_type type, const char *path,
+                    uint64_t ready)
+{
+    d->id = id;
+    d->type = type;
+    snprintf(d->path, sizeof d->path, "%s", path);
+    atomic_store_explicit(&d->ready_txn, ready, memory_order_relaxed);
+}
+
 static int meta_load(store *s, MDB_txn *txn)
 {
     s->n_cdx = 0;
@@ -284,26 +307,27 @@ static int meta_load(store *s, MDB_txn *txn)
         line[ln] = 0;
         if (sscanf(line, "%u %u %c %n", &id, &type, &state, &used) != 3 || used == 0 || id == 0 ||
             id > 255 || type < STORE_CUSTOM_STRING || type > STORE_CUSTOM_DATE ||
-            !path_valid(line + used, ln - (size_t)used))
+            (state != 'r' && state != 'b') || !path_valid(line + used, ln - (size_t)used))
             return ROSTER_E_CORRUPT;
-        cdx_def *d = &s->cdx[s->n_cdx++];
-        d->id = (uint8_t)id;
-        d->type = (store_custom_type)type;
-        d->building = state == 'b';
-        snprintf(d->path, sizeof d->path, "%s", line + used);
+        def_set(&s->cdx[s->n_cdx++], (uint8_t)id, (store_custom_type)type, line + used,
+                state == 'b' ? CDX_BUILDING : 0);
         p = nl + 1;
     }
     return ROSTER_E_OK;
 }
 
-static int meta_save(const store *s, MDB_txn *txn)
+/* Writes the declared set into meta in txn; the index of id `ready_id` (0:
+ * none) is recorded ready whatever its flag says (the last step of its
+ * build, before the flag is set). */
+static int meta_save(const store *s, MDB_txn *txn, uint8_t ready_id)
 {
     char buf[STORE_MAX_CUSTOM_INDEXES * (STORE_CUSTOM_PATH_MAX + 16)];
     size_t n = 0;
     for (size_t i = 0; i < s->n_cdx; i++) {
         const cdx_def *d = &s->cdx[i];
+        bool building = d->id != ready_id && cdx_building_now(d);
         n += (size_t)snprintf(buf + n, sizeof buf - n, "%u %u %c %s\n", d->id, (unsigned)d->type,
-                              d->building ? 'b' : 'r', d->path);
+                              building ? 'b' : 'r', d->path);
     }
     MDB_val k = {strlen(META_CDX_KEY), META_CDX_KEY}, v = {n, buf};
     int rc = n ? mdb_put(txn, s->meta, &k, &v, 0) : mdb_del(txn, s->meta, &k, NULL);
@@ -316,7 +340,7 @@ static int save_set(store *s)
     int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (rc != 0)
         return store_mdb_err(rc);
-    int err = meta_save(s, txn);
+    int err = meta_save(s, txn, 0);
     if (err != ROSTER_E_OK) {
         mdb_txn_abort(txn);
         return err;
@@ -333,89 +357,44 @@ static int write_cursor(store *s, MDB_dbi dbi, MDB_txn **txn, MDB_cursor **c)
     return rc;
 }
 
-/* Deletes every entry of index `id`, CDX_BUILD_BATCH per transaction. */
+/* Deletes up to max entries of index `id` in one write transaction; *n
+ * gets the number deleted (fewer than max: none is left). */
+static int drop_some(store *s, uint8_t id, size_t max, size_t *n_out)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    int rc = write_cursor(s, s->custom, &txn, &c);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    MDB_val k = {1, &id}, v;
+    size_t n = 0;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && n < max;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (((const uint8_t *)k.mv_data)[0] != id)
+            break;
+        if ((rc = mdb_cursor_del(c, 0)) != 0)
+            break;
+        n++;
+    }
+    mdb_cursor_close(c);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        return store_mdb_err(rc);
+    }
+    if ((rc = mdb_txn_commit(txn)) != 0)
+        return store_mdb_err(rc);
+    *n_out = n;
+    return ROSTER_E_OK;
+}
+
+/* Deletes every entry of index `id`, CDX_DROP_BATCH per transaction. */
 static int drop_entries(store *s, uint8_t id)
 {
     for (;;) {
-        MDB_txn *txn;
-        MDB_cursor *c;
-        int rc = write_cursor(s, s->custom, &txn, &c);
-        if (rc != 0)
-            return store_mdb_err(rc);
-        MDB_val k = {1, &id}, v;
-        size_t n = 0;
-        for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && n < CDX_BUILD_BATCH;
-             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT), n++) {
-            if (((const uint8_t *)k.mv_data)[0] != id)
-                break;
-            if ((rc = mdb_cursor_del(c, 0)) != 0)
-                break;
-        }
-        mdb_cursor_close(c);
-        if (rc != 0 && rc != MDB_NOTFOUND) {
-            mdb_txn_abort(txn);
-            return store_mdb_err(rc);
-        }
-        if ((rc = mdb_txn_commit(txn)) != 0)
-            return store_mdb_err(rc);
-        if (n < CDX_BUILD_BATCH)
-            return ROSTER_E_OK;
-    }
-}
-
-/* Builds index d over every user, CDX_BUILD_BATCH users per transaction. */
-static int build_entries(store *s, const cdx_def *d)
-{
-    uint8_t last[16];
-    bool started = false;
-    uint64_t done = 0, entries = 0;
-    int64_t t0 = roster_mono_ns();
-    for (;;) {
-        MDB_txn *txn;
-        MDB_cursor *c;
-        int rc = write_cursor(s, s->users, &txn, &c);
-        if (rc != 0)
-            return store_mdb_err(rc);
-        MDB_val k = {16, last}, v;
-        rc = started ? mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)
-                     : mdb_cursor_get(c, &k, &v, MDB_FIRST);
-        if (rc == 0 && started && k.mv_size == 16 && memcmp(k.mv_data, last, 16) == 0)
-            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-        size_t n = 0;
-        int err = ROSTER_E_OK;
-        for (; rc == 0 && n < CDX_BUILD_BATCH; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT), n++) {
-            user_view uv;
-            if ((err = user_view_parse(&uv, v.mv_data, v.mv_size)) != ROSTER_E_OK)
-                break;
-            cdx_entry e[2];
-            size_t ne = entries_of(e, d, 1, &uv);
-            for (size_t i = 0; i < ne && err == ROSTER_E_OK; i++) {
-                MDB_val ek = {e[i].klen, e[i].key}, ed = {1, &e[i].flags};
-                int prc = mdb_put(txn, s->custom, &ek, &ed, 0);
-                if (prc != 0)
-                    err = store_mdb_err(prc);
-            }
-            entries += ne;
-            memcpy(last, k.mv_data, 16);
-            started = true;
-            if (err != ROSTER_E_OK)
-                break;
-        }
-        mdb_cursor_close(c);
-        if (err == ROSTER_E_OK && rc != 0 && rc != MDB_NOTFOUND)
-            err = store_mdb_err(rc);
-        if (err != ROSTER_E_OK) {
-            mdb_txn_abort(txn);
+        size_t n;
+        int err = drop_some(s, id, CDX_DROP_BATCH, &n);
+        if (err != ROSTER_E_OK || n < CDX_DROP_BATCH)
             return err;
-        }
-        if ((rc = mdb_txn_commit(txn)) != 0)
-            return store_mdb_err(rc);
-        done += n;
-        roster_log(ROSTER_LOG_INFO, "custom_index_build", "path=%s users=%llu entries=%llu ms=%lld",
-                   d->path, (unsigned long long)done, (unsigned long long)entries,
-                   (long long)((roster_mono_ns() - t0) / 1000000));
-        if (n < CDX_BUILD_BATCH)
-            return ROSTER_E_OK;
     }
 }
 
@@ -459,13 +438,13 @@ int custom_index_open(store *s, const char *const *declared, size_t n_declared, 
     mdb_txn_abort(txn);
     if (err != ROSTER_E_OK || !declare || s->read_only)
         return err;
-    /* Drop what is no longer declared as recorded (another type, or a
-     * build that did not finish). */
+    /* Drop what is no longer declared as recorded (another type). One
+     * recorded as building stays building: its build starts again. */
     for (size_t i = 0; i < s->n_cdx;) {
         const cdx_def *d = &s->cdx[i];
         bool keep = false;
         for (size_t j = 0; j < n_want; j++)
-            if (strcmp(want[j].path, d->path) == 0 && want[j].type == d->type && !d->building)
+            if (strcmp(want[j].path, d->path) == 0 && want[j].type == d->type)
                 keep = true;
         if (keep) {
             i++;
@@ -474,10 +453,14 @@ int custom_index_open(store *s, const char *const *declared, size_t n_declared, 
         roster_log(ROSTER_LOG_INFO, "custom_index_drop", "path=%s type=%s", d->path,
                    store_custom_type_name(d->type));
         uint8_t id = d->id;
-        s->cdx[i] = s->cdx[--s->n_cdx];
+        const cdx_def *last = &s->cdx[--s->n_cdx];
+        if (last != d)
+            def_set(&s->cdx[i], last->id, last->type, last->path,
+                    atomic_load_explicit(&last->ready_txn, memory_order_relaxed));
         if ((err = save_set(s)) != ROSTER_E_OK || (err = drop_entries(s, id)) != ROSTER_E_OK)
             return err;
     }
+    bool added = false;
     for (size_t j = 0; j < n_want; j++) {
         bool have = false;
         for (size_t i = 0; i < s->n_cdx; i++)
@@ -492,21 +475,175 @@ int custom_index_open(store *s, const char *const *declared, size_t n_declared, 
             if (!used)
                 break;
         }
-        cdx_def *d = &s->cdx[s->n_cdx++];
-        *d = want[j];
-        d->id = id;
-        d->building = true;
-        roster_log(ROSTER_LOG_INFO, "custom_index_declare", "path=%s type=%s", d->path,
-                   store_custom_type_name(d->type));
-        /* Recorded as building first, so an interrupted build is dropped
-         * and started again at the next open. Leftovers of an earlier
-         * index with this id are cleared first. */
-        if ((err = save_set(s)) != ROSTER_E_OK || (err = drop_entries(s, id)) != ROSTER_E_OK ||
-            (err = build_entries(s, d)) != ROSTER_E_OK)
-            return err;
-        d->building = false;
-        if ((err = save_set(s)) != ROSTER_E_OK)
-            return err;
+        /* Recorded as building: writes keep its entries from now on, and
+         * store_index_build_step builds it (leftovers of an earlier
+         * index with this id are deleted first). */
+        def_set(&s->cdx[s->n_cdx++], id, want[j].type, want[j].path, CDX_BUILDING);
+        roster_log(ROSTER_LOG_INFO, "custom_index_declare", "path=%s type=%s", want[j].path,
+                   store_custom_type_name(want[j].type));
+        added = true;
     }
+    return added ? save_set(s) : ROSTER_E_OK;
+}
+
+/* ------------------------------------------------------------ online build */
+
+struct store_index_build {
+    store *s;
+    size_t at;    /* the slot of s->cdx being built */
+    bool walking; /* its leftovers are gone: walking the users */
+    bool started; /* last holds the last user walked */
+    uint8_t last[16];
+    uint64_t users, entries;
+    int64_t t0, logged; /* the index's start, the last progress line */
+};
+
+/* Moves b->at to the next building index from b->at; false when none. */
+static bool next_building(store_index_build *b)
+{
+    while (b->at < b->s->n_cdx && !cdx_building_now(&b->s->cdx[b->at]))
+        b->at++;
+    return b->at < b->s->n_cdx;
+}
+
+int store_index_build_new(store_index_build **out, store *s)
+{
+    store_index_build b = {.s = s};
+    if (s->read_only || !s->has_custom || !next_building(&b)) {
+        *out = NULL; /* nothing to build */
+        return ROSTER_E_OK;
+    }
+    store_index_build *p = malloc(sizeof *p);
+    if (p == NULL)
+        return ROSTER_E_NOMEM;
+    *p = b;
+    p->t0 = p->logged = roster_mono_ns();
+    *out = p;
+    return ROSTER_E_OK;
+}
+
+size_t store_index_build_left(const store_index_build *b)
+{
+    size_t n = 0;
+    for (size_t i = b->at; i < b->s->n_cdx; i++)
+        n += cdx_building_now(&b->s->cdx[i]);
+    return n;
+}
+
+void store_index_build_free(store_index_build *b)
+{
+    free(b);
+}
+
+/* One walk step over index d: up to max users after b->last, their
+ * entries written; the step that reaches the end records d ready in the
+ * same transaction and then publishes it (*ready). */
+static int walk_some(store_index_build *b, cdx_def *d, size_t max, bool *ready)
+{
+    store *s = b->s;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    int rc = write_cursor(s, s->users, &txn, &c);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    MDB_val k = {16, b->last}, v;
+    rc = b->started ? mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)
+                    : mdb_cursor_get(c, &k, &v, MDB_FIRST);
+    if (rc == 0 && b->started && k.mv_size == 16 && memcmp(k.mv_data, b->last, 16) == 0)
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    size_t n = 0;
+    uint64_t entries = 0;
+    uint8_t last[16];
+    memcpy(last, b->last, 16);
+    int err = ROSTER_E_OK;
+    for (; rc == 0 && n < max; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 16) {
+            err = ROSTER_E_CORRUPT;
+            break;
+        }
+        user_view uv;
+        if ((err = user_view_parse(&uv, v.mv_data, v.mv_size)) != ROSTER_E_OK)
+            break;
+        cdx_entry e[2];
+        size_t ne = entries_of(e, d, 1, &uv);
+        for (size_t i = 0; i < ne && err == ROSTER_E_OK; i++) {
+            MDB_val ek = {e[i].klen, e[i].key}, ed = {1, &e[i].flags};
+            int prc = mdb_put(txn, s->custom, &ek, &ed, 0);
+            if (prc != 0)
+                err = store_mdb_err(prc);
+        }
+        if (err != ROSTER_E_OK)
+            break;
+        entries += ne;
+        memcpy(last, k.mv_data, 16);
+        n++;
+    }
+    mdb_cursor_close(c);
+    if (err == ROSTER_E_OK && rc != 0 && rc != MDB_NOTFOUND)
+        err = store_mdb_err(rc);
+    bool end = err == ROSTER_E_OK && rc == MDB_NOTFOUND;
+    if (end)
+        err = meta_save(s, txn, d->id);
+    if (err != ROSTER_E_OK) {
+        mdb_txn_abort(txn);
+        return err;
+    }
+    uint64_t id = (uint64_t)mdb_txn_id(txn);
+    if ((rc = mdb_txn_commit(txn)) != 0)
+        return store_mdb_err(rc);
+    /* Snapshots from the commit above on hold the whole index. */
+    if (end)
+        atomic_store_explicit(&d->ready_txn, id, memory_order_release);
+    memcpy(b->last, last, 16);
+    b->started |= n > 0;
+    b->users += n;
+    b->entries += entries;
+    *ready = end;
+    return ROSTER_E_OK;
+}
+
+int store_index_build_step(store_index_build *b, size_t max_users, bool *done)
+{
+    if (max_users == 0)
+        max_users = 1;
+    if (!next_building(b)) {
+        *done = true;
+        return ROSTER_E_OK;
+    }
+    cdx_def *d = &b->s->cdx[b->at];
+    int err;
+    int64_t now;
+    if (!b->walking) {
+        size_t n;
+        if ((err = drop_some(b->s, d->id, max_users, &n)) != ROSTER_E_OK)
+            return err;
+        b->walking = n < max_users;
+        *done = false;
+        return ROSTER_E_OK;
+    }
+    bool ready = false;
+    bool first = !b->started;
+    if ((err = walk_some(b, d, max_users, &ready)) != ROSTER_E_OK)
+        return err;
+    now = roster_mono_ns();
+    if (ready) {
+        roster_log(ROSTER_LOG_INFO, "custom_index_ready", "path=%s users=%llu entries=%llu ms=%lld",
+                   d->path, (unsigned long long)b->users, (unsigned long long)b->entries,
+                   (long long)((now - b->t0) / 1000000));
+        b->at++;
+        b->walking = b->started = false;
+        b->users = b->entries = 0;
+        b->t0 = b->logged = now;
+        *done = !next_building(b);
+        return ROSTER_E_OK;
+    }
+    /* the first step's line says the build runs and at what pace */
+    if (first || now - b->logged >= 1000000000) {
+        roster_log(ROSTER_LOG_INFO, "custom_index_build", "path=%s users=%llu entries=%llu ms=%lld",
+                   d->path, (unsigned long long)b->users, (unsigned long long)b->entries,
+                   (long long)((now - b->t0) / 1000000));
+        b->logged = now;
+    }
+    *done = false;
     return ROSTER_E_OK;
 }

@@ -33,16 +33,25 @@ typedef struct cdx_entry {
     uint8_t flags;
 } cdx_entry;
 
-/* Loads the recorded set into s->cdx (read at open, in txn). When
- * `declared` (borrowed for the call) is given (declare true), reconciles:
- * recorded indexes no longer declared, or declared with another type, are
- * dropped; declared ones not recorded are built over the existing users in
- * write transactions of CDX_BUILD_BATCH users, with progress in the log.
- * Runs after the open transaction committed. */
+/* Loads the recorded set into s->cdx (read at open). When `declared`
+ * (borrowed for the call) is given (declare true), reconciles: recorded
+ * indexes no longer declared, or declared with another type, are dropped
+ * (their entries deleted, CDX_DROP_BATCH per write transaction); declared
+ * ones not recorded are recorded as building, and ones recorded as
+ * building stay so. Builds nothing: store_index_build_step does that
+ * online. Runs after the open transaction committed. */
 int custom_index_open(store *s, const char *const *declared, size_t n_declared, bool declare,
                       roster_err_detail *detail);
 
-#define CDX_BUILD_BATCH 10000
+#define CDX_DROP_BATCH 10000
+
+/* Whether index d is complete in the snapshot of txn (store_internal.h:
+ * ready_txn). */
+bool cdx_built(const cdx_def *d, MDB_txn *txn);
+
+/* Whether index d is still building as far as this thread has seen (no
+ * snapshot: for planning only, never for correctness). */
+bool cdx_building_now(const cdx_def *d);
 
 struct json_t;
 
@@ -61,18 +70,23 @@ void custom_index_user_values(uint8_t (*vals)[CDX_MAX_STRING + 1], size_t *lens,
                               const cdx_def *const *defs, size_t n, const user_view *v);
 
 /* Fills out (CDX_USER_ENTRIES entries) with the customData index entries
- * of user v under the store's declared set; returns the count. */
+ * of user v under the store's declared set, building indexes included
+ * (writes keep those in step too); returns the count. */
 size_t custom_index_entries(cdx_entry *out, const store *s, const user_view *v);
 
 /* Keeps the customData indexes of one user in step with a write in txn:
  * old_e[n_old] (borrowed; taken with custom_index_entries from the stored
  * record before it was replaced, none for a new user) are its entries
- * until now, nv the record written. */
+ * until now, nv the record written. An old entry that is not there (an
+ * index building, whose walk has not reached the user) is no error; a new
+ * entry equal to an old one is not written again, and the walk writes it
+ * when it reaches the user. */
 int custom_index_user_update(const store *s, MDB_txn *txn, const cdx_entry *old_e, size_t n_old,
                              const user_view *nv);
 
 /* Removes every customData index entry of user v (its stored record), in
- * txn: what deleting the user calls before the record goes. */
+ * txn: what deleting the user calls before the record goes. Entries that
+ * are not there (a building index) are no error. */
 int custom_index_user_remove(const store *s, MDB_txn *txn, const user_view *v);
 
 /* Called once per issue found by custom_index_verify; id may be NULL,
@@ -83,7 +97,8 @@ typedef void (*cdx_issue_fn)(void *ctx, store_issue_kind kind, const roster_uuid
 /* Checks (custom_verify.c) that every user has the entries of its
  * customData in every built index, with the right flags, and that every
  * entry belongs to a recorded index and to a user whose customData holds
- * that value. Indexes still building are skipped. */
+ * that value. Indexes not complete in txn's snapshot (cdx_built) are
+ * skipped. */
 int custom_index_verify(const store *s, MDB_txn *txn, cdx_issue_fn fn, void *ctx);
 
 /* ------------------------------------------------------------ queries
@@ -95,11 +110,17 @@ typedef struct custom_query custom_query;
  * declared set of s. *out is NULL when the request has neither; else it
  * lives in arena. Errors: INVALID_ARGUMENT naming "filter.customData" or
  * "order.customData" with the path (undeclared, wrong value type, both
- * order.sort and order.customData); FAILED_PRECONDITION when an index
- * named is still being built. */
-int custom_query_prepare(custom_query **out, const store *s,
+ * order.sort and order.customData). An index not complete in txn's
+ * snapshot (cdx_built) is not used: its conditions are checked on the
+ * records (custom_query_drives false) and its order is a scan
+ * (custom_query_order false, custom_query_order_scans true). */
+int custom_query_prepare(custom_query **out, const store *s, MDB_txn *txn,
                          const Roster__V1__ListUsersRequest *req, roster_arena *arena,
                          roster_err_detail *detail);
+
+/* Whether q orders by a customData path whose index it may not walk (still
+ * building): every record is read and sorted instead. */
+bool custom_query_order_scans(const custom_query *q);
 
 /* Whether the customData of v satisfies every condition of q and, when q
  * orders by a customData path, has a value there. */
@@ -109,12 +130,14 @@ bool custom_query_match(const custom_query *q, const user_view *v);
 bool custom_query_ordered(const custom_query *q);
 
 /* The ordering index of q: true and the walk prefix (index id, part and
- * scope) into prefix when q orders by a customData path. */
+ * scope) into prefix when q orders by a customData path whose index is
+ * complete (false for one still building: custom_query_order_scans). */
 bool custom_query_order(const custom_query *q, bool one_tenant, const roster_uuid *tenant,
                         uint8_t *prefix, size_t *pn);
 
 /* Whether q has conditions an index can drive (false when the store
- * answers customData conditions by scan: store_options.custom_index_scan). */
+ * answers customData conditions by scan, store_options.custom_index_scan,
+ * or when one of q's indexes is still building). */
 bool custom_query_drives(const custom_query *q);
 
 /* Collects the ids of the entries of the most selective condition's ranges

@@ -9,7 +9,14 @@
  * ranges of its index; the one with the fewest entries drives (each is
  * counted only up to the best count so far, so this costs at most a few
  * times the winner's walk). Its entries are the candidates; the query
- * reads their records and checks every condition there. */
+ * reads their records and checks every condition there.
+ *
+ * An index still building (its online build not complete in the query's
+ * snapshot, cdx_built) drives nothing: its conditions are checked on the
+ * records the plan reads anyway, and an order by its path reads every
+ * record into a top-k keyed by the value read from customData (the key a
+ * walk of the index would give, so cursors agree). The answers, exact
+ * totals included, are those the complete index gives, only slower. */
 #include "custom_index.h"
 
 #include "roster_limits.h"
@@ -25,6 +32,7 @@ typedef struct cval {
 
 typedef struct ccond {
     const cdx_def *d;
+    bool indexed; /* d is complete in the query's snapshot: it may drive */
     bool has_eq, has_neq, has_lo, lo_incl, has_hi, hi_incl;
     cval eq, neq, lo, hi;
     cval *in; /* arena; NULL when no valueIn */
@@ -35,8 +43,8 @@ struct custom_query {
     ccond *c; /* arena */
     size_t n;
     const cdx_def *order; /* NULL: not ordered by a customData path */
+    bool order_indexed;   /* order's index is complete in the snapshot */
     const cdx_def **defs; /* the conditions' indexes, then the order's (arena) */
-    bool scan_only;
 };
 
 static int cval_cmp(const uint8_t *a, size_t an, const cval *b)
@@ -62,7 +70,7 @@ static const cdx_def *find_def(const store *s, const char *path)
     return NULL;
 }
 
-/* The index of `path` as a query may use it: declared and built. */
+/* The index of `path`, declared (complete or still building). */
 static int use_def(const cdx_def **out, const store *s, const char *where, const char *path,
                    roster_err_detail *detail)
 {
@@ -72,9 +80,6 @@ static int use_def(const cdx_def **out, const store *s, const char *where, const
     if (d == NULL)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, where,
                            "%s path \"%.128s\" is not a declared customData index", where, path);
-    if (d->building)
-        return roster_fail(detail, ROSTER_E_FAILED_PRECONDITION, where,
-                           "%s path \"%.128s\": its index is building", where, path);
     *out = d;
     return ROSTER_E_OK;
 }
@@ -123,13 +128,15 @@ static void bound(bool *has, bool *incl, cval *b, const cval *v, bool v_incl, bo
     *b = *v;
 }
 
-static int compile_cond(ccond *c, const store *s, const Roster__V1__CustomDataCondition *in,
-                        roster_arena *arena, roster_err_detail *detail)
+static int compile_cond(ccond *c, const store *s, MDB_txn *txn,
+                        const Roster__V1__CustomDataCondition *in, roster_arena *arena,
+                        roster_err_detail *detail)
 {
     memset(c, 0, sizeof *c);
     int err = use_def(&c->d, s, "filter.customData", in->path, detail);
     if (err != ROSTER_E_OK)
         return err;
+    c->indexed = !s->custom_scan && cdx_built(c->d, txn);
     cval v;
     if (in->equal_to) {
         if ((err = parse_value(&c->eq, c->d, in->equal_to, "equalTo", arena, detail)) != 0)
@@ -185,7 +192,7 @@ static int compile_cond(ccond *c, const store *s, const Roster__V1__CustomDataCo
     return ROSTER_E_OK;
 }
 
-int custom_query_prepare(custom_query **out, const store *s,
+int custom_query_prepare(custom_query **out, const store *s, MDB_txn *txn,
                          const Roster__V1__ListUsersRequest *req, roster_arena *arena,
                          roster_err_detail *detail)
 {
@@ -206,10 +213,10 @@ int custom_query_prepare(custom_query **out, const store *s,
         return ROSTER_E_NOMEM;
     q->n = n;
     q->order = NULL;
-    q->scan_only = s->custom_scan;
+    q->order_indexed = false;
     int err;
     for (size_t i = 0; i < n; i++) {
-        if ((err = compile_cond(&q->c[i], s, f->custom_data[i], arena, detail)) != ROSTER_E_OK)
+        if ((err = compile_cond(&q->c[i], s, txn, f->custom_data[i], arena, detail)) != ROSTER_E_OK)
             return err;
         q->defs[i] = q->c[i].d;
     }
@@ -220,6 +227,7 @@ int custom_query_prepare(custom_query **out, const store *s,
                                "order takes one of sort and customData, not both");
         if ((err = use_def(&q->order, s, "order.customData", order, detail)) != ROSTER_E_OK)
             return err;
+        q->order_indexed = cdx_built(q->order, txn);
         q->defs[n] = q->order;
     }
     *out = q;
@@ -292,24 +300,28 @@ size_t custom_query_conditions(const custom_query *q)
     return q->n;
 }
 
+bool custom_query_order_scans(const custom_query *q)
+{
+    return q->order != NULL && !q->order_indexed;
+}
+
 bool custom_query_order(const custom_query *q, bool one_tenant, const roster_uuid *tenant,
                         uint8_t *prefix, size_t *pn)
 {
-    if (q->order == NULL)
+    if (q->order == NULL || !q->order_indexed)
         return false;
     *pn = part_prefix(prefix, q->order, one_tenant, tenant);
     return true;
 }
 
+/* Whether c's index may drive c: complete, and c names key ranges. */
 static bool drivable(const ccond *c)
 {
-    return c->has_eq || c->in || c->has_lo || c->has_hi;
+    return c->indexed && (c->has_eq || c->in || c->has_lo || c->has_hi);
 }
 
 bool custom_query_drives(const custom_query *q)
 {
-    if (q->scan_only)
-        return false;
     for (size_t i = 0; i < q->n; i++)
         if (drivable(&q->c[i]))
             return true;

@@ -12,14 +12,15 @@ static const cdx_def *def_of(const store *s, uint8_t id)
     return NULL;
 }
 
-/* Entries of the built indexes only (a building index is incomplete). */
-static size_t built_entries(cdx_entry *out, const store *s, const user_view *v)
+/* Entries of the indexes complete in txn's snapshot only (a building
+ * index misses entries until its walk is done). */
+static size_t built_entries(cdx_entry *out, const store *s, MDB_txn *txn, const user_view *v)
 {
     static _Thread_local cdx_entry all[CDX_USER_ENTRIES];
     size_t n = custom_index_entries(all, s, v), k = 0;
     for (size_t i = 0; i < n; i++) {
         const cdx_def *d = def_of(s, all[i].key[0]);
-        if (d && !d->building)
+        if (d && cdx_built(d, txn))
             out[k++] = all[i];
     }
     return k;
@@ -39,7 +40,7 @@ static int check_records(const store *s, MDB_txn *txn, cdx_issue_fn fn, void *ct
         user_view uv;
         if (user_view_parse(&uv, v.mv_data, v.mv_size) != ROSTER_E_OK)
             continue; /* reported as a bad record */
-        size_t n = built_entries(e, s, &uv);
+        size_t n = built_entries(e, s, txn, &uv);
         for (size_t i = 0; i < n; i++) {
             MDB_val ek = {e[i].klen, e[i].key}, ed;
             int grc = mdb_get(txn, s->custom, &ek, &ed);
@@ -76,7 +77,7 @@ static int check_entries(const store *s, MDB_txn *txn, cdx_issue_fn fn, void *ct
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         const uint8_t *kb = k.mv_data;
         const cdx_def *d = k.mv_size >= 2 ? def_of(s, kb[0]) : NULL;
-        if (d && d->building)
+        if (d && !cdx_built(d, txn))
             continue;
         roster_uuid id;
         bool has_id = k.mv_size >= 18;
@@ -92,7 +93,7 @@ static int check_entries(const store *s, MDB_txn *txn, cdx_issue_fn fn, void *ct
         bool found = false;
         user_view uv;
         if (grc == 0 && user_view_parse(&uv, uvv.mv_data, uvv.mv_size) == ROSTER_E_OK) {
-            size_t n = built_entries(e, s, &uv);
+            size_t n = built_entries(e, s, txn, &uv);
             for (size_t i = 0; i < n && !found; i++)
                 found = e[i].klen == k.mv_size && memcmp(e[i].key, kb, k.mv_size) == 0;
         } else if (grc != 0 && grc != MDB_NOTFOUND) {

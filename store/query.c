@@ -108,6 +108,7 @@ typedef struct uquery {
     /* customData conditions and order (custom_query.c); NULL: none */
     custom_query *cq;
     bool cand_custom;      /* run_topk takes its candidates from cand_ids */
+    bool custom_scan;      /* ordered by a building customData index: scan */
     bool cand_entries;     /* run_ids answers from cand_ids and cand_flags alone */
     bool cand_sorted;      /* cand_ids are in id order (one value drove) */
     roster_uuid *cand_ids; /* malloc'd; run_topk or run_ids frees them */
@@ -1003,16 +1004,19 @@ static bool query_scans(const uquery *q)
 
 /* Adds the customData conditions and order of req to q (custom_query.c):
  * they are checked on every record, an order by a customData path walks
- * its index, and otherwise the most selective indexed condition names
- * the candidates (candidates plan). */
+ * its index (or, while that index is building, is a scan), and otherwise
+ * the most selective indexed condition names the candidates (candidates
+ * plan). */
 static int query_custom(uquery *q, store_rtxn *r, const Roster__V1__ListUsersRequest *req,
                         roster_arena *arena, roster_err_detail *detail)
 {
-    int err = custom_query_prepare(&q->cq, r->s, req, arena, detail);
+    int err = custom_query_prepare(&q->cq, r->s, r->txn, req, arena, detail);
     if (err != ROSTER_E_OK || q->cq == NULL || q->empty)
         return err;
     size_t n = custom_query_conditions(q->cq);
     bool ordered = custom_query_ordered(q->cq);
+    /* An order by an index still building: every record into a top-k. */
+    q->custom_scan = custom_query_order_scans(q->cq);
     /* One condition, default order and nothing else only a record
      * answers: the driving index's entries (ids and flags) are the
      * answer, and only the page's records are read. */
@@ -1033,8 +1037,17 @@ static int query_custom(uquery *q, store_rtxn *r, const Roster__V1__ListUsersReq
                                    &q->cand_flags, &q->n_cand_ids, &q->cand_sorted);
 }
 
-bool store_user_list_scans(const roster_uuid *scope, const Roster__V1__ListUsersRequest *req,
-                           roster_arena *arena)
+/* Whether s (NULL: none) holds an index of `path` that is building. */
+static bool custom_building(const store *s, const char *path)
+{
+    for (size_t i = 0; s != NULL && path != NULL && i < s->n_cdx; i++)
+        if (strcmp(s->cdx[i].path, path) == 0)
+            return cdx_building_now(&s->cdx[i]);
+    return false;
+}
+
+bool store_user_list_scans(const store *s, const roster_uuid *scope,
+                           const Roster__V1__ListUsersRequest *req, roster_arena *arena)
 {
     uquery q;
     if (query_prepare(&q, scope, req, arena, NULL) != ROSTER_E_OK || q.empty ||
@@ -1049,9 +1062,12 @@ bool store_user_list_scans(const roster_uuid *scope, const Roster__V1__ListUsers
         bool drives = false;
         for (size_t i = 0; i < n; i++) {
             const Roster__V1__CustomDataCondition *c = req->filter->custom_data[i];
-            drives |= c->equal_to || c->n_value_in || c->less_than || c->less_than_equal ||
-                      c->more_than || c->more_than_equal;
+            drives |= (c->equal_to || c->n_value_in || c->less_than || c->less_than_equal ||
+                       c->more_than || c->more_than_equal) &&
+                      !custom_building(s, c->path) && !(s && s->custom_scan);
         }
+        if (ordered && custom_building(s, req->order->custom_data))
+            return true;
         return ordered ? n > 0 || q.need_record : !drives;
     }
     return q.need_record && q.range_field < 0;
@@ -1099,7 +1115,7 @@ int store_user_list_raw(store_rtxn *r, const roster_uuid *scope,
             run_ids(&q, &a);
         else if (query_candidates(&q) || q.cand_custom)
             err = run_topk(&q, r->txn, r->s, true, &a);
-        else if (query_scans(&q))
+        else if (query_scans(&q) || q.custom_scan)
             err = run_topk(&q, r->txn, r->s, false, &a);
         else
             err = walk_index(&q, r->txn, r->s, &a);

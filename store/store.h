@@ -89,10 +89,11 @@ typedef struct store_options {
     /* customData indexes (store/custom_index.h): when declare_custom_index
      * is set, custom_index holds the declared "path:type" specs (borrowed
      * for the call; see store_custom_index_parse) and the open reconciles
-     * the store with them: undeclared indexes are dropped, new ones built
-     * over the existing users before store_open returns (logged). Unset,
-     * the indexes recorded in the store are kept and maintained as they
-     * are (offline tools). */
+     * the store with them: undeclared indexes (or ones declared with
+     * another type) are dropped, new ones are recorded as building and
+     * store_open returns without building them (store_index_build_new).
+     * Unset, the indexes recorded in the store are kept and maintained as
+     * they are, building ones included (offline tools). */
     const char *const *custom_index;
     size_t n_custom_index;
     bool declare_custom_index;
@@ -126,6 +127,44 @@ int store_custom_index_parse(char *path, store_custom_type *type, const char *sp
 
 /* The name of a store_custom_type ("integer"); static. */
 const char *store_custom_type_name(store_custom_type type);
+
+/* Online build of the customData indexes recorded as building (declared
+ * at this open, or left building by a run that stopped before its build
+ * ended). While an index builds, every write keeps its entries as for a
+ * complete index, queries naming its path read the records instead (same
+ * answers, exact totals, slower) and store_verify skips it. A build runs
+ * in steps, each one write transaction of at most max_users users (so a
+ * writer of the same store waits at most that long), any number of them
+ * concurrently with the store's readers and writers: for each building
+ * index in turn, its leftover entries are deleted, then the users table is
+ * walked in key order and the entries of each user's current record are
+ * written; the last step of the walk records the index ready in the same
+ * transaction, and queries use it from then on. Progress is logged
+ * (event=custom_index_build path= users= entries= ms= after the first
+ * walk step, then at most once a second, and event=custom_index_ready
+ * path= users= entries= ms= at the end). A
+ * build stopped between steps (store_index_build_free) leaves its indexes
+ * recorded as building: the next build starts them again from the start.
+ * One build per store at a time. */
+typedef struct store_index_build store_index_build;
+
+/* Starts a build of s's building indexes into *out (caller-owned, freed
+ * with store_index_build_free before store_close; s borrowed for its
+ * life); *out is NULL when no index is building (and for a read-only
+ * store). ROSTER_E_NOMEM. */
+int store_index_build_new(store_index_build **out, store *s);
+
+/* Runs one step of b (max_users >= 1 users or leftover entries in one
+ * write transaction); *done is true once every index of b is ready (no
+ * step is then left). Errors are the store's (resource errors): the step's
+ * transaction is rolled back and the build may be retried or dropped. */
+int store_index_build_step(store_index_build *b, size_t max_users, bool *done);
+
+/* The number of indexes b has left to make ready (0 when done). */
+size_t store_index_build_left(const store_index_build *b);
+
+/* Frees b (NULL is fine); a build not done stays recorded as building. */
+void store_index_build_free(store_index_build *b);
 
 /* A borrowed byte slice. */
 typedef struct store_slice {
@@ -168,13 +207,14 @@ void store_read_set_limits(store_rtxn *r, int64_t deadline_ns, const _Atomic int
 /* Whether store_user_list would answer req by reading the record of every
  * user of the store or of one tenant: the scan plan of docs/store.md, or
  * an index walk with conditions only records answer (which visits every
- * entry for the exact total), or customData conditions no index drives,
- * or an order by a customData path with conditions. Such a query costs
- * time in the number of users rather than the page. False for a request
- * it refuses. Temporary
- * allocations live in `arena`. */
-bool store_user_list_scans(const roster_uuid *scope, const Roster__V1__ListUsersRequest *req,
-                           roster_arena *arena);
+ * entry for the exact total), or customData conditions no index drives
+ * (s, borrowed and may be NULL, tells which indexes are still building),
+ * or an order by a customData path with conditions or whose index is
+ * building. Such a query costs time in the number of users rather than
+ * the page. False for a request it refuses. Temporary allocations live in
+ * `arena`. */
+bool store_user_list_scans(const store *s, const roster_uuid *scope,
+                           const Roster__V1__ListUsersRequest *req, roster_arena *arena);
 
 /* Begins the write transaction used for a group of write operations. Each
  * operation below runs in its own nested LMDB transaction: when one fails,

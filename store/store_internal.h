@@ -38,15 +38,28 @@
 
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #define FLAG_INACTIVE    0x01u
 #define FLAG_ACTIVE_NULL 0x02u
 
-/* A declared customData index (custom_index.h). */
+/* A declared customData index (custom_index.h).
+ *
+ * ready_txn says from which LMDB snapshot on the index is complete: 0 for
+ * an index recorded as ready when the store opened, CDX_BUILDING while it
+ * is built online (store_index_build_step). The builder commits the
+ * transaction that records the index ready (its last batch), then stores
+ * that transaction's id here with release order; a reader loads it with
+ * acquire order and uses the index only when its own snapshot is at least
+ * that transaction (cdx_built), so a snapshot taken before the last batch
+ * committed never sees a half-built index as ready, whenever it loads the
+ * flag. The index id, type and path never change while the store is open
+ * (the declared set changes only in store_open). */
+#define CDX_BUILDING UINT64_MAX
 typedef struct cdx_def {
     uint8_t id; /* key prefix byte, 1..255 */
     store_custom_type type;
-    bool building; /* recorded, its build not finished */
+    _Atomic uint64_t ready_txn; /* see above */
     char path[STORE_CUSTOM_PATH_MAX + 1];
 } cdx_def;
 

@@ -1,6 +1,8 @@
 /* roster-users: wires configuration, logging, the store, the writer, the
- * service and the RPC server together, then waits for SIGTERM, SIGINT or
- * SIGQUIT (drain and exit); SIGHUP only logs a line. */
+ * service, the RPC server and the customData index build together, then
+ * waits for SIGTERM, SIGINT or SIGQUIT (drain and exit); SIGHUP only logs
+ * a line. */
+#include "cdx_builder.h"
 #include "clock.h"
 #include "config.h"
 #include "initkey.h"
@@ -28,6 +30,7 @@ int main(int argc, char **argv)
     users_tokens *tokens = NULL;
     users_feed *feed = NULL;
     rpc_server *srv = NULL;
+    users_cdx_builder *builder = NULL;
     int status = 1;
 
     /* Signals are taken by sigwait below; every thread (nng's included,
@@ -155,6 +158,13 @@ int main(int argc, char **argv)
                (unsigned long long)ss.used_bytes, cfg.changes_off ? "off" : "on",
                roster_log_quote(q3, sizeof q3, cfg.changes_listen ? cfg.changes_listen : "off"),
                (double)(roster_mono_ns() - t0) / 1e6);
+    /* customData indexes declared but not built yet: built online, now
+     * that the service answers. */
+    if ((err = users_cdx_builder_start(&builder, st)) != 0) {
+        roster_log(ROSTER_LOG_ERROR, "startup_failed", "error=%s reason=%s", roster_errname(err),
+                   roster_log_quote(q1, sizeof q1, "cannot start the customData index build"));
+        goto done;
+    }
 
     /* SIGHUP never stops the service: logs go to stderr, so there is no
      * file to reopen; it leaves a line saying it was seen and ignored. */
@@ -169,6 +179,8 @@ int main(int argc, char **argv)
     int64_t t1 = roster_mono_ns();
     roster_log(ROSTER_LOG_INFO, "shutdown_begin", "signal=SIG%s in_flight=%u", sigabbrev_np(sig),
                rpc_server_in_flight(srv));
+    users_cdx_builder_stop(builder); /* between two steps: at most one step's wait */
+    builder = NULL;
     unsigned left = rpc_server_stop(srv, 10000);
     unsigned long long restores = rpc_server_listener_restores(srv);
     if (left > 0)
@@ -184,6 +196,7 @@ int main(int argc, char **argv)
     roster_log(ROSTER_LOG_INFO, "shutdown", "ms=%.1f listener_restores=%llu",
                (double)(roster_mono_ns() - t1) / 1e6, restores);
 done:
+    users_cdx_builder_stop(builder);
     rpc_server_free(srv);
     users_writer_stop(writer);
     users_feed_close(feed);

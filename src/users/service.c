@@ -632,7 +632,7 @@ void users_service_handle(void *arg, rpc_call *call)
             job->scope = *scope;
         users_pool *pool = svc->lists;
         if (m->id == RPC_LIST_USERS &&
-            store_user_list_scans(scope, (const void *)rpc_call_request(call),
+            store_user_list_scans(svc->st, scope, (const void *)rpc_call_request(call),
                                   rpc_call_arena(call)))
             pool = svc->scans;
         if (pool == NULL) {

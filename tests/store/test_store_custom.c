@@ -20,6 +20,13 @@ static void open_declared(const char *const *specs, size_t n, bool scan)
                        .declare_custom_index = true,
                        .custom_index_scan = scan};
     ck_assert_int_eq(store_open(&fx_store, fx_dir, &o), ROSTER_E_OK);
+    /* declared indexes are built online: run the build to its end */
+    store_index_build *b;
+    bool done = false;
+    ck_assert_int_eq(store_index_build_new(&b, fx_store), ROSTER_E_OK);
+    while (b != NULL && !done)
+        ck_assert_int_eq(store_index_build_step(b, 7, &done), ROSTER_E_OK);
+    store_index_build_free(b);
 }
 
 static void reopen(const char *const *specs, size_t n, bool scan)

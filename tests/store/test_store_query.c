@@ -380,7 +380,8 @@ START_TEST(limits_stop_walks_and_scans)
     f.email = &sf;
     req.filter = &f;
     ck_assert(!store_user_list_scans(
-        NULL, &(Roster__V1__ListUsersRequest)ROSTER__V1__LIST_USERS_REQUEST__INIT, &fx_arena));
+        fx_store, NULL, &(Roster__V1__ListUsersRequest)ROSTER__V1__LIST_USERS_REQUEST__INIT,
+        &fx_arena));
     _Atomic int64_t past = 1, none = 0;
     for (int plan = 0; plan < 2; plan++) {
         if (plan == 1) { /* the scan plan: an order other than createdAt */
@@ -388,7 +389,7 @@ START_TEST(limits_stop_walks_and_scans)
             order.sort = ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_EMAIL;
             req.order = &order;
         }
-        ck_assert(store_user_list_scans(NULL, &req, &fx_arena));
+        ck_assert(store_user_list_scans(fx_store, NULL, &req, &fx_arena));
         struct {
             int64_t deadline;
             _Atomic int64_t *stop;
