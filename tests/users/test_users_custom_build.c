@@ -219,6 +219,9 @@ START_TEST(build_while_serving)
     test_daemon d;
     daemon_mkdir(&d);
     seed(d.dir);
+    /* Under load the daemon's listener guard may restore its listener,
+     * which nng 1.5.2 never frees (#1518): not what this test is about. */
+    daemon_allow_nng_listener_leak();
     const char *extra[] = {"--custom-index", "plan:string", "--custom-index", "seats:integer",
                            NULL};
     struct timespec t0, t1;
