@@ -278,7 +278,11 @@ static void def_set(cdx_def *d, uint8_t id, store_custom_type type, const char *
 {
     d->id = id;
     d->type = type;
-    snprintf(d->path, sizeof d->path, "%s", path);
+    if (path != d->path) { /* callers may pass the slot's own path */
+        size_t n = strnlen(path, sizeof d->path - 1);
+        memmove(d->path, path, n);
+        d->path[n] = '\0';
+    }
     atomic_store_explicit(&d->ready_txn, ready, memory_order_relaxed);
 }
 
