@@ -293,6 +293,8 @@ static const ctl_opt_spec global_opts[] = {
     {"key-file", CTL_OPT_VALUE, false, "PATH",
      "file holding the API key; must be private (chmod 600). Default: $ROSTER_KEY"},
     {"json", CTL_OPT_FLAG, false, NULL, "machine-readable JSON output"},
+    {"no-progress", CTL_OPT_FLAG, false, NULL,
+     "no progress report on stderr from dump, load and verify"},
     {"help", CTL_OPT_FLAG, false, NULL, "show help"},
     {NULL}};
 
@@ -330,11 +332,13 @@ int ctl_cli_parse(ctl_args *out, int argc, char **argv, roster_err_detail *d)
     memset(&a, 0, sizeof a);
     a.data = "./data";
     a.timeout_ms = 5000;
+    a.progress = true;
     const char *words[2] = {NULL, NULL};
     int nwords = 0;
     const char *positional[2] = {NULL, NULL};
     int npositional = 0;
     bool seen_global[16] = {false};
+    _Static_assert(sizeof global_opts / sizeof global_opts[0] <= 16, "seen_global too small");
 
     bool only_positional = false;
     for (int i = 1; i < argc; i++) {
@@ -392,6 +396,8 @@ int ctl_cli_parse(ctl_args *out, int argc, char **argv, roster_err_detail *d)
                     a.key_file = value;
                 } else if (strcmp(g->name, "json") == 0) {
                     a.json = true;
+                } else if (strcmp(g->name, "no-progress") == 0) {
+                    a.progress = false;
                 } else {
                     a.help = true;
                 }
