@@ -111,9 +111,10 @@ size_t ctl_meter_line(char *buf, size_t cap, const ctl_meter *m, unsigned width)
     ctl_meter_duration(text[P_ELAPSED], sizeof text[0], m->elapsed_ms);
 
     /* Most important first, each where it still fits after a space. */
-    size_t used = strlen(m->label);
-    if (used > avail)
-        used = avail;
+    size_t label = strlen(m->label);
+    if (label > avail)
+        label = avail;
+    size_t used = label;
     for (int i = 0; i < P_COUNT; i++) {
         size_t need = 1 + (i == P_BAR ? 2 + BAR_MIN : strlen(text[i]));
         if (want[i] && used + need <= avail)
@@ -128,7 +129,7 @@ size_t ctl_meter_line(char *buf, size_t cap, const ctl_meter *m, unsigned width)
     size_t len = 0;
     if (cap > 0)
         buf[0] = '\0';
-    put(buf, cap, &len, "%.*s", (int)(used < strlen(m->label) ? used : strlen(m->label)), m->label);
+    put(buf, cap, &len, "%.*s", (int)label, m->label);
     if (want[P_BAR]) {
         size_t fill = (size_t)((double)bar * f.percent / 100);
         put(buf, cap, &len, " [");

@@ -90,16 +90,16 @@ static void draw(ctl_progress *p, uint64_t done, uint64_t records, int64_t now)
         emit(buf, n);
         return;
     }
-    /* '\r', the line, and blanks over what is left of the longer line
-     * drawn before. */
+    /* '\r', the line, and blanks over what is left of a longer line drawn
+     * before (within the width: a window made narrower has already wrapped
+     * that one). */
     buf[0] = '\r';
     unsigned width = terminal_width();
     if (width > sizeof buf / 2)
         width = sizeof buf / 2;
-    size_t n = ctl_meter_line(buf + 1, sizeof buf / 2, &m, width);
-    size_t len = n;
-    n++;
-    for (size_t i = len; i < p->drawn && n < sizeof buf; i++)
+    size_t len = ctl_meter_line(buf + 1, sizeof buf / 2, &m, width);
+    size_t n = 1 + len;
+    for (size_t i = len; i < p->drawn && i + 1 < width; i++)
         buf[n++] = ' ';
     emit(buf, n);
     p->drawn = len;
@@ -122,8 +122,9 @@ void ctl_progress_clear(ctl_progress *p)
         return;
     char buf[1024];
     size_t n = 0;
+    unsigned width = terminal_width();
     buf[n++] = '\r';
-    for (size_t i = 0; i < p->drawn && n < sizeof buf - 1; i++)
+    for (size_t i = 0; i < p->drawn && i + 1 < width && n < sizeof buf - 1; i++)
         buf[n++] = ' ';
     buf[n++] = '\r';
     emit(buf, n);
