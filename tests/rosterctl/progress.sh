@@ -70,11 +70,13 @@ hasnt "$T/dumpout.tty" "dump: 1001 records"
 onpty "$T/quiet.tty" "ROSTERCTL_PROGRESS_INTERVAL_MS=1 '$CTL' --data '$T/a' --no-progress verify"
 hasnt "$T/quiet.tty" "verify \["
 hasnt "$T/quiet.tty" "verify: "
-# A run shorter than the interval (100 ms on a terminal): no bar.
+# A run shorter than the interval (a minute here, so that a slow machine
+# cannot make it longer): no bar, no summary.
 head -n 3 "$T/gen.jsonl" >"$T/three.jsonl"
-onpty "$T/short.tty" "'$CTL' --data '$T/short' load <'$T/three.jsonl'"
+onpty "$T/short.tty" "ROSTERCTL_PROGRESS_INTERVAL_MS=60000 '$CTL' --data '$T/short' load <'$T/three.jsonl'"
 hasnt "$T/short.tty" "load \["
 hasnt "$T/short.tty" "load: "
+has "$T/short.tty" "loaded 1 tenant(s) and 2 user(s)"
 # Bad lines are printed on a line of their own, the bar cleared first.
 { sed -n 1,60p "$T/gen.jsonl"; echo '{"__typename":"UserModel","reference":"no-email"}'
   sed -n 61,120p "$T/gen.jsonl"; } >"$T/bad.jsonl"
