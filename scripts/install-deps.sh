@@ -2,7 +2,9 @@
 # Installs every Debian 12 package Roster needs to build, test and benchmark
 # (systemd for systemd-analyze and prometheus for promtool: the tests check
 # the unit files and the gateway's /metrics with them; chromium and
-# chromium-driver for the GraphiQL page's test in a headless browser).
+# chromium-driver for the GraphiQL page's test in a headless browser;
+# bsdutils, essential in Debian, for util-linux's script, which runs
+# rosterctl on a pseudo-terminal in its progress test).
 # Idempotent; run as root (or with sudo available).
 set -euo pipefail
 
@@ -14,7 +16,7 @@ packages=(
     libunistring-dev libcsv-dev
     clang libclang-rt-14-dev
     nodejs npm curl openssl
-    systemd prometheus
+    systemd prometheus bsdutils
     chromium chromium-driver
 )
 bench_packages=(wrk nginx-light hyperfine libh2o-evloop-dev)

@@ -604,6 +604,17 @@ typedef void (*store_issue_fn)(void *ctx, const store_issue *issue);
  * Returns ROSTER_E_OK when the check ran (even if it found issues). */
 int store_verify(store_rtxn *r, store_issue_fn fn, void *ctx, uint64_t *out_issues);
 
+/* Called with the number of records a long operation has reached. */
+typedef void (*store_progress_fn)(void *ctx, uint64_t records);
+
+/* store_verify that also calls progress (may be NULL) with progress_ctx as
+ * it reaches each tenant and user record, with the number reached so far
+ * (tenants first, then users: at most store_stat's tenants + users when
+ * the counters are right). The checks that follow the records (counters,
+ * keys, the change feed, stale entries) report nothing. */
+int store_verify_progress(store_rtxn *r, store_issue_fn fn, void *ctx, store_progress_fn progress,
+                          void *progress_ctx, uint64_t *out_issues);
+
 typedef struct store_compact_stats {
     uint64_t bytes_before; /* size of data.mdb before */
     uint64_t bytes_after;  /* size of the data.mdb that replaced it */

@@ -28,6 +28,9 @@ typedef struct verifier {
     store_rtxn *r;
     store_issue_fn fn;
     void *ctx;
+    store_progress_fn progress;
+    void *progress_ctx;
+    uint64_t reached; /* tenant and user records */
     uint64_t issues;
     scope_count *sc;
     size_t n_sc, cap_sc;
@@ -53,6 +56,13 @@ static void report(verifier *vf, store_issue_kind kind, const char *db, const ro
     vsnprintf(is.message, sizeof is.message, fmt, ap);
     va_end(ap);
     vf->fn(vf->ctx, &is);
+}
+
+static void reach_record(verifier *vf)
+{
+    vf->reached++;
+    if (vf->progress)
+        vf->progress(vf->progress_ctx, vf->reached);
 }
 
 static scope_count *scope_find(verifier *vf, const roster_uuid *scope, bool add)
@@ -195,6 +205,7 @@ static int check_tenants(verifier *vf)
     MDB_val k, v;
     for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        reach_record(vf);
         n++;
         tenant_view t;
         if (tenant_view_parse(&t, v.mv_data, v.mv_size) != ROSTER_E_OK || k.mv_size != 16 ||
@@ -261,6 +272,7 @@ static int check_users(verifier *vf, uint64_t *dup)
     int err = ROSTER_E_OK;
     for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        reach_record(vf);
         user_view u;
         if (user_view_parse(&u, v.mv_data, v.mv_size) != ROSTER_E_OK || k.mv_size != 16 ||
             !roster_uuid_eq(k.mv_data, &u.id) || !has_required(&u)) {
@@ -470,7 +482,14 @@ static void custom_issue(void *ctx, store_issue_kind kind, const roster_uuid *id
 
 int store_verify(store_rtxn *r, store_issue_fn fn, void *ctx, uint64_t *out_issues)
 {
-    verifier vf = {.r = r, .fn = fn, .ctx = ctx};
+    return store_verify_progress(r, fn, ctx, NULL, NULL, out_issues);
+}
+
+int store_verify_progress(store_rtxn *r, store_issue_fn fn, void *ctx, store_progress_fn progress,
+                          void *progress_ctx, uint64_t *out_issues)
+{
+    verifier vf = {
+        .r = r, .fn = fn, .ctx = ctx, .progress = progress, .progress_ctx = progress_ctx};
     const store *s = r->s;
     uint64_t dup = 0;
     int err = check_tenants(&vf);

@@ -35,6 +35,8 @@ as() { key=$1; shift; env -u ROSTER_KEY "$CTL" --data "$D" --key "$key" --timeou
 secret() { sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' "$T/out"; }
 total() { c users list --filter withDeactivated=true "$@" --json --limit 1 | sed -n 's/.*"totalCount":\([0-9]*\).*/\1/p'; }
 unset ROSTER_KEY
+# Progress lines only where a check asks for them (below).
+export ROSTERCTL_PROGRESS_INTERVAL_MS=3600000
 
 "$USERS" --data "$D" --init-admin-key "$K" >>"$T/daemon.log" 2>&1 &
 PID=$!
@@ -127,6 +129,15 @@ has "$T/out" '"a":1'
 # stdin with --format.
 printf 'reference,email,tenantId\nc7,c7@example.com,%s\n' "$A" | { expect 0 c users import - --format csv; }
 has "$T/out" "1 created, 0 updated, 0 failed"
+
+# Progress: plain lines on stderr when it is not a terminal, counting users.
+awk -v t="$A" 'BEGIN { for (i = 1; i <= 300; i++) printf "{\"reference\":\"p%d\",\"email\":\"p%d@example.com\",\"tenantId\":\"%s\"}\n", i, i, t }' >"$T/prog.jsonl"
+ROSTERCTL_PROGRESS_INTERVAL_MS=1 expect 0 c users import "$T/prog.jsonl" --batch 50
+has "$T/out" "300 created, 0 updated, 0 failed"
+has "$T/err" "^import: .* users"
+if grep -q "$(printf '\r')" "$T/err"; then fail "a bar drawn on a file"; fi
+expect 4 c users import "$T/prog.jsonl" --batch 50 --dry-run --no-progress
+hasnt "$T/err" "^import:"
 
 # Unusable input: nothing is sent.
 printf 'reference,colour\nx,red\n' >"$T/bad.csv"

@@ -90,6 +90,18 @@ START_TEST(options)
     ck_assert_str_eq(ctl_args_get(&a, "dry-run"), "");
     ck_assert_str_eq(a.connect, "tcp://127.0.0.1:22001");
     ck_assert_str_eq(a.data, "./x");
+    ck_assert(a.progress);
+
+    /* --no-progress: a global flag, before or after the command. */
+    PARSE_OK("--no-progress", "verify");
+    ck_assert(!a.progress);
+    PARSE_OK("load", "--batch", "10", "--no-progress");
+    ck_assert(!a.progress);
+    ck_assert_str_eq(ctl_args_get(&a, "batch"), "10");
+    PARSE_OK("dump");
+    ck_assert(a.progress);
+    PARSE_FAIL("--no-progress takes no value", "dump", "--no-progress=yes");
+    PARSE_FAIL("--no-progress is given twice", "--no-progress", "dump", "--no-progress");
 
     /* A value that looks like an option is still the option's value. */
     PARSE_OK("users", "create", "--reference", "--odd", "--email", "a@b.c");
@@ -163,14 +175,25 @@ START_TEST(help)
     ck_assert_ptr_nonnull(f);
     ctl_cli_help(f, &a);
     fclose(f);
-    const char *needles[] = {"equalTo",         "notEqualTo",    "like",         "iLike",
-                             "valueIn",         "valueNotIn",    "lessThan",     "lessThanEqual",
-                             "moreThan",        "moreThanEqual", "IS NULL",      "IS NOT NULL",
-                             "withDeactivated", "--search",      "--order",      "--limit",
-                             "--offset",        "Exit codes",    "2 usage error"};
+    const char *needles[] = {"equalTo",         "notEqualTo",    "like",          "iLike",
+                             "valueIn",         "valueNotIn",    "lessThan",      "lessThanEqual",
+                             "moreThan",        "moreThanEqual", "IS NULL",       "IS NOT NULL",
+                             "withDeactivated", "--search",      "--order",       "--limit",
+                             "--offset",        "Exit codes",    "2 usage error", "--no-progress"};
     for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++)
         ck_assert_msg(strstr(buf, needles[i]) != NULL, "help lacks %s", needles[i]);
     free(buf);
+    /* The long offline commands say what they report on stderr. */
+    const char *offline[] = {"dump", "load", "verify"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *v[] = {"rosterctl", offline[i], "--help"};
+        ck_assert_int_eq(parse(3, v), ROSTER_E_OK);
+        f = open_memstream(&buf, &len);
+        ctl_cli_help(f, &a);
+        fclose(f);
+        ck_assert_msg(strstr(buf, "ROSTERCTL_PROGRESS_INTERVAL_MS") != NULL, "%s", offline[i]);
+        free(buf);
+    }
 }
 END_TEST
 

@@ -648,6 +648,46 @@ START_TEST(verify_reports_damage)
 }
 END_TEST
 
+typedef struct reached {
+    uint64_t calls, last;
+    bool increasing;
+} reached;
+
+static void on_reached(void *ctx, uint64_t records)
+{
+    reached *x = ctx;
+    x->increasing = x->increasing && records == x->last + 1;
+    x->last = records;
+    x->calls++;
+}
+
+START_TEST(verify_reports_progress)
+{
+    char *t = fx_tenant("T", false);
+    fx_tenant("U", false);
+    Roster__V1__User *u;
+    ck_assert_int_eq(fx_user(NULL, "r", "e@x.io", t, &u, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(fx_user(NULL, "r2", "f@x.io", NULL, &u, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(fx_user(NULL, "r3", "g@x.io", t, &u, NULL), ROSTER_E_OK);
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    /* Once per tenant and user record, counting up to what store_stat has. */
+    reached x = {.increasing = true};
+    uint64_t issues = 9;
+    ck_assert_int_eq(store_verify_progress(r, NULL, NULL, on_reached, &x, &issues), ROSTER_E_OK);
+    ck_assert_uint_eq(issues, 0);
+    ck_assert(x.increasing);
+    ck_assert_uint_eq(x.calls, 5);
+    store_stats st;
+    ck_assert_int_eq(store_stat(r, &st), ROSTER_E_OK);
+    ck_assert_uint_eq(x.last, st.tenants + st.users);
+    /* No callback: store_verify's check. */
+    ck_assert_int_eq(store_verify_progress(r, NULL, NULL, NULL, NULL, &issues), ROSTER_E_OK);
+    ck_assert_uint_eq(issues, 0);
+    store_read_end(r);
+}
+END_TEST
+
 START_TEST(restore_round_trip)
 {
     char *t = fx_tenant("T", false);
@@ -704,9 +744,9 @@ START_TEST(stats_and_batch_limits)
     ck_assert(saw_email);
     /* The databases (their names are the on-disk layout) and their order. */
     static const char *const dbs[] = {
-        "meta",           "counts",        "users",       "tenants",     "idx_tenant",
-        "uniq_reference", "uniq_email",    "tenant_name", "idx_active",  "idx_email",
-        "idx_first_name", "idx_last_name", "idx_locale",  "idx_phone",   "idx_timezone",
+        "meta",           "counts",        "users",       "tenants",      "idx_tenant",
+        "uniq_reference", "uniq_email",    "tenant_name", "idx_active",   "idx_email",
+        "idx_first_name", "idx_last_name", "idx_locale",  "idx_phone",    "idx_timezone",
         "idx_updated_at", "keys",          "changes",     "changes_user", "idx_custom"};
     ck_assert_uint_eq(st.n_dbs, sizeof dbs / sizeof dbs[0]);
     for (size_t i = 0; i < st.n_dbs; i++)
@@ -922,6 +962,7 @@ int main(void)
     tcase_add_test(tc, tenant_scope_enforced);
     tcase_add_test(tc, reopen_keeps_data);
     tcase_add_test(tc, verify_reports_damage);
+    tcase_add_test(tc, verify_reports_progress);
     tcase_add_test(tc, restore_round_trip);
     tcase_add_test(tc, stats_and_batch_limits);
     suite_add_tcase(s, tc);

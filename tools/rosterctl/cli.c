@@ -25,6 +25,14 @@
     "  string: customData.plan=pro  customData.billing.seats>=10; and\n"                           \
     "  --order customData.PATH[:asc|desc].\n"
 
+#define PROGRESS_HELP                                                                              \
+    "\nProgress goes to stderr: on a terminal a bar with percent, records, rate,\n"                \
+    "elapsed time and ETA, redrawn up to 10 times a second; otherwise a plain\n"                   \
+    "line every 5 seconds (ROSTERCTL_PROGRESS_INTERVAL_MS sets the interval, in\n"                 \
+    "milliseconds), and a summary line at the end. A run shorter than the\n"                       \
+    "interval prints none of it. --no-progress turns it off; so does --json\n"                     \
+    "when stderr is not a terminal.\n"
+
 static const ctl_opt_spec no_opts[] = {{NULL}};
 
 #define FIELDS_OPT(record)                                                                         \
@@ -240,7 +248,9 @@ static const ctl_command commands[] = {
      "write every tenant then every user as JSON Lines to stdout (offline, read-only)",
      "Each line is one JSON object: {\"__typename\":\"TenantModel\",...} or\n"
      "{\"__typename\":\"UserModel\",...} with the GraphQL field names; every field\n"
-     "is present (null when unset); dates are ISO-8601 UTC with milliseconds.\n"},
+     "is present (null when unset); dates are ISO-8601 UTC with milliseconds.\n"
+     "The percent counts records against the store's counts; with stdout a\n"
+     "terminal the records are the progress and no bar is drawn.\n" PROGRESS_HELP},
     {CTL_CMD_LOAD, "load", NULL, load_opts,
      "read JSON Lines (the dump format) from stdin into the data directory (offline)",
      "All lines are validated with the service's rules and written in one\n"
@@ -250,10 +260,14 @@ static const ctl_command commands[] = {
      "checked and reported), and the report names the last committed line.\n"
      "Records keep their id, createdAt, updatedAt and isDefault.\n"
      "Lines for users may omit id and the dates (new ones are made); the\n"
-     "__typename field says what a line is. Blank lines are skipped.\n"},
+     "__typename field says what a line is. Blank lines are skipped.\n"
+     "The percent and ETA count the bytes read of a file on stdin (none from a\n"
+     "pipe).\n" PROGRESS_HELP},
     {CTL_CMD_VERIFY, "verify", NULL, no_opts,
      "check that every index agrees with the records and uniqueness holds (offline)",
-     "Every mismatch is reported; the exit code is 1 when there is any.\n"},
+     "Every mismatch is reported; the exit code is 1 when there is any.\n"
+     "The percent counts the tenant and user records checked; the counters,\n"
+     "keys and change feed are checked after them.\n" PROGRESS_HELP},
     {CTL_CMD_COMPACT, "compact", "[DATADIR]", no_opts,
      "rewrite the data file with only live data, erasing deleted records' bytes (offline)",
      "DATADIR defaults to --data. Every database is written anew into a\n"
@@ -315,6 +329,8 @@ static const ctl_opt_spec global_opts[] = {
     {"key-file", CTL_OPT_VALUE, false, "PATH",
      "file holding the API key; must be private (chmod 600). Default: $ROSTER_KEY"},
     {"json", CTL_OPT_FLAG, false, NULL, "machine-readable JSON output"},
+    {"no-progress", CTL_OPT_FLAG, false, NULL,
+     "no progress report on stderr from dump, load and verify"},
     {"help", CTL_OPT_FLAG, false, NULL, "show help"},
     {NULL}};
 
@@ -352,11 +368,13 @@ int ctl_cli_parse(ctl_args *out, int argc, char **argv, roster_err_detail *d)
     memset(&a, 0, sizeof a);
     a.data = "./data";
     a.timeout_ms = 5000;
+    a.progress = true;
     const char *words[2] = {NULL, NULL};
     int nwords = 0;
     const char *positional[2] = {NULL, NULL};
     int npositional = 0;
     bool seen_global[16] = {false};
+    _Static_assert(sizeof global_opts / sizeof global_opts[0] <= 16, "seen_global too small");
 
     bool only_positional = false;
     for (int i = 1; i < argc; i++) {
@@ -414,6 +432,8 @@ int ctl_cli_parse(ctl_args *out, int argc, char **argv, roster_err_detail *d)
                     a.key_file = value;
                 } else if (strcmp(g->name, "json") == 0) {
                     a.json = true;
+                } else if (strcmp(g->name, "no-progress") == 0) {
+                    a.progress = false;
                 } else {
                     a.help = true;
                 }

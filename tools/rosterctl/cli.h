@@ -1,8 +1,8 @@
 /* The command line of rosterctl: the command table (words, positional
  * arguments, options, help text) and the parser that turns argv into a
  * ctl_args. Global options (--data, --connect, --timeout, --key,
- * --key-file, --json, --help) are accepted before or after the command
- * words. */
+ * --key-file, --json, --no-progress, --help) are accepted before or after
+ * the command words. */
 #ifndef ROSTERCTL_CLI_H
 #define ROSTERCTL_CLI_H
 
@@ -92,6 +92,10 @@ typedef struct ctl_args {
     const char *credential_source; /* static: "--key", "--key-file", "ROSTER_KEY" */
     long timeout_ms;               /* --timeout, default 5000 */
     bool json;
+    /* Whether long offline commands report progress on stderr (progress.h):
+     * true unless --no-progress; main also turns it off for --json when
+     * stderr is not a terminal, so that stderr holds only JSON. */
+    bool progress;
     bool help;
 } ctl_args;
 

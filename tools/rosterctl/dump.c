@@ -4,10 +4,14 @@
 #include "output.h"
 #include "record.h"
 
+#include <unistd.h>
+
 typedef struct dump_ctx {
     FILE *f;
+    ctl_progress *progress;
     roster_arena arena;
-    uint64_t count;
+    uint64_t count;   /* of the current table */
+    uint64_t written; /* of both */
 } dump_ctx;
 
 /* Writes one stored record of type r as a JSON line. */
@@ -25,6 +29,8 @@ static int emit(dump_ctx *c, const model_record *r, const void *bytes, size_t le
     if (rc != 0 || fputc('\n', c->f) == EOF)
         return ROSTER_E_IO;
     c->count++;
+    c->written++;
+    ctl_progress_step(c->progress, c->written, c->written);
     roster_arena_reset(&c->arena);
     return ROSTER_E_OK;
 }
@@ -39,9 +45,10 @@ static int each_user(void *ctx, const void *bytes, size_t len)
     return emit(ctx, &model_user, bytes, len);
 }
 
-int ctl_dump_write(FILE *f, store_rtxn *r, uint64_t *tenants, uint64_t *users)
+int ctl_dump_write(FILE *f, store_rtxn *r, ctl_progress *progress, uint64_t *tenants,
+                   uint64_t *users)
 {
-    dump_ctx c = {.f = f};
+    dump_ctx c = {.f = f, .progress = progress};
     roster_arena_init(&c.arena, 64 * 1024, 0);
     int err = store_each_tenant(r, each_tenant, &c);
     if (err != ROSTER_E_OK)
@@ -71,8 +78,17 @@ int ctl_cmd_dump(const ctl_args *a)
         goto fail;
     }
     err = store_read_begin(s, &r);
+    /* On a terminal the records themselves show the progress (and a bar
+     * would be drawn over them). */
+    ctl_progress *p = NULL;
+    if (err == ROSTER_E_OK && a->progress && !isatty(STDOUT_FILENO)) {
+        store_stats st;
+        uint64_t total = store_stat(r, &st) == ROSTER_E_OK ? st.tenants + st.users : 0;
+        p = ctl_progress_begin("dump", total, "records");
+    }
     if (err == ROSTER_E_OK)
-        err = ctl_dump_write(stdout, r, &tenants, &users);
+        err = ctl_dump_write(stdout, r, p, &tenants, &users);
+    ctl_progress_end(p, tenants + users, err == ROSTER_E_OK);
     if (err != ROSTER_E_OK)
         ctl_report_error(a->json, "dump", err,
                          err == ROSTER_E_IO ? "writing to stdout failed" : NULL, NULL);

@@ -14,6 +14,7 @@
 #include "live.h"
 #include "model.h"
 #include "output.h"
+#include "progress.h"
 #include "record.h"
 
 #include "roster_limits.h"
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #define IMPORT_IN_FLIGHT  4
 #define IMPORT_CALL_BYTES (1u << 20)
@@ -58,7 +60,8 @@ struct importer {
     pthread_cond_t cv;
     import_call calls[IMPORT_IN_FLIGHT];
     uint64_t created, updated, failed;
-    const char *unit; /* "line" or "row" */
+    const char *unit;       /* "line" or "row" */
+    ctl_progress *progress; /* NULL: none (--no-progress, --json) */
 };
 
 static const char *const user_ignored[] = {"synced", "tenant", NULL};
@@ -151,6 +154,7 @@ static void report_item(importer *imp, const import_item *it)
         json_decref(o);
         return;
     }
+    ctl_progress_clear(imp->progress); /* the report gets a line of its own */
     if (it->d.field[0] != '\0')
         fprintf(stderr, "users import: %s %llu: %s: %s (%s)\n", imp->unit,
                 (unsigned long long)it->where, it->d.field, it->d.message, status);
@@ -300,6 +304,8 @@ static int run(importer *imp, ctl_import_source *src)
         int e = call_finish(imp, c);
         head = (head + 1) % IMPORT_IN_FLIGHT;
         busy--;
+        ctl_progress_step(imp->progress, ctl_import_source_bytes(src),
+                          imp->created + imp->updated + imp->failed);
         if (e != ROSTER_E_OK && err == ROSTER_E_OK) {
             err = e;
             ctl_live_fail(imp->a, imp->a->cmd->words, e, &c->st);
@@ -378,7 +384,17 @@ int ctl_cmd_users_import(const ctl_args *a)
         code = ctl_exit_code(err);
         goto destroy;
     }
+    if (a->progress) {
+        /* The bar counts bytes of the file when it is a regular one. */
+        struct stat st;
+        uint64_t total =
+            fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+        imp->progress = ctl_progress_begin("import", total, "users");
+    }
     err = run(imp, src);
+    ctl_progress_end(imp->progress, imp->created + imp->updated + imp->failed,
+                     err == ROSTER_E_OK && imp->failed == 0);
+    imp->progress = NULL;
     ctl_live_close(&imp->live);
     if (err == ROSTER_E_OK) {
         print_summary(imp);

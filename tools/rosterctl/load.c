@@ -7,6 +7,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* What a line may be: a record of the model, the create request a line
  * without id becomes, and the GraphQL fields of its type that are not
@@ -135,7 +137,7 @@ int ctl_load_run(ctl_load_result *result, FILE *in, store *s, const ctl_load_opt
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
-    uint64_t lineno = 0;
+    uint64_t lineno = 0, bytes = 0;
     store_wtxn *w = NULL;
     bool writing = !o->dry_run;
     uint64_t batch_lines = 0, batch_tenants = 0, batch_users = 0;
@@ -148,6 +150,8 @@ int ctl_load_run(ctl_load_result *result, FILE *in, store *s, const ctl_load_opt
         goto fail;
     }
     while ((len = getline(&line, &cap, in)) >= 0) {
+        ctl_progress_step(o->progress, bytes, res.tenants + res.users + res.bad_lines);
+        bytes += (uint64_t)len;
         lineno++;
         if (blank(line))
             continue;
@@ -238,7 +242,8 @@ fail:
 
 typedef struct report_ctx {
     bool json;
-    json_t *errors; /* --json: collected {line, field, message} */
+    json_t *errors;         /* --json: collected {line, field, message} */
+    ctl_progress *progress; /* cleared before a line is reported */
 } report_ctx;
 
 static void report_line(void *ctx, uint64_t line, const char *field, const char *message)
@@ -249,6 +254,7 @@ static void report_line(void *ctx, uint64_t line, const char *field, const char 
                                                     "field", field, "message", message));
         return;
     }
+    ctl_progress_clear(rc->progress);
     if (field && *field)
         fprintf(stderr, "rosterctl: load: line %llu: %s: %s\n", (unsigned long long)line, field,
                 message);
@@ -284,7 +290,19 @@ int ctl_cmd_load(const ctl_args *a)
         code = ctl_exit_code(err);
         goto done;
     }
+    if (a->progress) {
+        /* The size of the input when it is a file: what is left of it. */
+        struct stat st;
+        uint64_t total = 0;
+        if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
+            off_t at = lseek(STDIN_FILENO, 0, SEEK_CUR);
+            total = (uint64_t)st.st_size - (at > 0 && at <= st.st_size ? (uint64_t)at : 0);
+        }
+        o.progress = rc.progress = ctl_progress_begin("load", total, "records");
+    }
     err = ctl_load_run(&res, stdin, s, &o, report_line, &rc, &d);
+    ctl_progress_end(o.progress, res.tenants + res.users + res.bad_lines,
+                     err == ROSTER_E_OK && res.bad_lines == 0);
     if (err != ROSTER_E_OK) {
         ctl_report_error(a->json, "load", err, d.message, a->json ? rc.errors : NULL);
         code = ctl_exit_code(err);

@@ -4,6 +4,7 @@
 #define ROSTERCTL_LOAD_H
 
 #include "cli.h"
+#include "progress.h"
 #include "store.h"
 
 #include <stdbool.h>
@@ -13,6 +14,10 @@
 typedef struct ctl_load_options {
     uint64_t batch; /* non-blank lines per transaction; 0 = one for the whole input */
     bool dry_run;   /* check everything, commit nothing */
+    /* Stepped before each line by the bytes of the lines before it and
+     * the records among them (accepted and rejected); borrowed, may be
+     * NULL. */
+    ctl_progress *progress;
 } ctl_load_options;
 
 typedef struct ctl_load_result {

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Whether the command talks to the service (and so presents a key). */
 static bool is_live(const ctl_args *a)
@@ -58,6 +59,9 @@ int main(int argc, char **argv)
         code = CTL_EXIT_OK;
         goto done;
     }
+    /* --json keeps stderr machine-readable: no plain progress lines. */
+    if (a->json && !isatty(STDERR_FILENO))
+        a->progress = false;
     if (is_live(a)) {
         /* A key file others may read is a usage error: fix the file. */
         if (ctl_credential_load(&cred, a, &d) != ROSTER_E_OK) {

@@ -2,7 +2,10 @@
 
 #include "datadir.h"
 #include "output.h"
+#include "progress.h"
 #include "store.h"
+
+#include <unistd.h>
 
 const char *ctl_issue_kind_name(int kind)
 {
@@ -30,7 +33,17 @@ const char *ctl_issue_kind_name(int kind)
 typedef struct verify_ctx {
     bool json;
     json_t *issues;
+    ctl_progress *progress;
+    bool stdout_terminal; /* an issue line clears the bar first */
+    uint64_t records;     /* reached */
 } verify_ctx;
+
+static void on_progress(void *ctx, uint64_t records)
+{
+    verify_ctx *c = ctx;
+    c->records = records;
+    ctl_progress_step(c->progress, records, records);
+}
 
 static void on_issue(void *ctx, const store_issue *is)
 {
@@ -41,6 +54,8 @@ static void on_issue(void *ctx, const store_issue *is)
                                  "db", is->db ? is->db : "", "id", is->id, "message", is->message));
         return;
     }
+    if (c->stdout_terminal)
+        ctl_progress_clear(c->progress);
     printf("%-16s %-14s %-36s %s\n", ctl_issue_kind_name(is->kind), is->db ? is->db : "-",
            is->id[0] ? is->id : "-", is->message);
 }
@@ -60,8 +75,15 @@ int ctl_cmd_verify(const ctl_args *a)
         goto fail;
     }
     err = store_read_begin(s, &r);
+    if (err == ROSTER_E_OK && a->progress) {
+        store_stats st;
+        uint64_t total = store_stat(r, &st) == ROSTER_E_OK ? st.tenants + st.users : 0;
+        c.progress = ctl_progress_begin("verify", total, "records");
+        c.stdout_terminal = isatty(STDOUT_FILENO) == 1;
+    }
     if (err == ROSTER_E_OK)
-        err = store_verify(r, on_issue, &c, &n);
+        err = store_verify_progress(r, on_issue, &c, on_progress, &c, &n);
+    ctl_progress_end(c.progress, c.records, err == ROSTER_E_OK);
     if (err != ROSTER_E_OK) {
         ctl_report_error(a->json, "verify", err, NULL, NULL);
         code = ctl_exit_code(err);
