@@ -108,15 +108,7 @@ static void call_done(void *arg, const rpc_result *res)
 {
     import_call *c = arg;
     ctl_status *st = &c->st;
-    st->err = res->err;
-    snprintf(st->message, sizeof st->message, "%s", res->message);
-    st->violation_count = 0;
-    for (size_t i = 0; i < res->n_violations && i < CTL_LIVE_MAX_VIOLATIONS; i++) {
-        const Roster__V1__FieldViolation *v = res->violations[i];
-        roster_err_detail *o = &st->violations[st->violation_count++];
-        snprintf(o->field, sizeof o->field, "%s", v->field ? v->field : "");
-        snprintf(o->message, sizeof o->message, "%s", v->description ? v->description : "");
-    }
+    ctl_status_from_result(st, res);
     const Roster__V1__BulkWriteResponse *r = (const void *)res->reply;
     if (res->err == ROSTER_E_OK && (r == NULL || r->n_results != c->n_ops)) {
         st->err = ROSTER_E_PROTOCOL;

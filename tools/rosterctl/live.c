@@ -166,10 +166,8 @@ typedef struct call_wait {
     size_t body_len;
 } call_wait;
 
-static void call_done(void *arg, const rpc_result *res)
+void ctl_status_from_result(ctl_status *st, const rpc_result *res)
 {
-    call_wait *w = arg;
-    ctl_status *st = w->st;
     st->err = res->err;
     snprintf(st->message, sizeof st->message, "%s", res->message);
     st->violation_count = 0;
@@ -179,6 +177,13 @@ static void call_done(void *arg, const rpc_result *res)
         snprintf(out->field, sizeof out->field, "%s", v->field ? v->field : "");
         snprintf(out->message, sizeof out->message, "%s", v->description ? v->description : "");
     }
+}
+
+static void call_done(void *arg, const rpc_result *res)
+{
+    call_wait *w = arg;
+    ctl_status *st = w->st;
+    ctl_status_from_result(st, res);
     if (res->err == ROSTER_E_OK) {
         w->body = malloc(res->body_len ? res->body_len : 1);
         if (w->body == NULL) {

@@ -43,6 +43,10 @@ typedef struct ctl_status {
     roster_err_detail violations[CTL_LIVE_MAX_VIOLATIONS]; /* field (GraphQL name), description */
 } ctl_status;
 
+/* Copies a call's outcome (borrowed for an rpc_client_cb) into *st:
+ * error, message and the first CTL_LIVE_MAX_VIOLATIONS violations. */
+void ctl_status_from_result(ctl_status *st, const rpc_result *res);
+
 /* Opens a client on a->connect, or on ipc://<absolute a->data>/users.ipc,
  * after checking that the service can be reached. On failure reports the
  * error on stderr (naming the URL) and returns it; *out is then closed. */
