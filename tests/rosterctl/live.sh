@@ -17,17 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-fail() { echo "FAIL: $*" >&2; [ -f "$T/daemon.log" ] && tail -n 20 "$T/daemon.log" >&2; exit 1; }
-expect() {
-    want=$1; shift
-    set +e
-    "$@" >"$T/out" 2>"$T/err"
-    got=$?
-    set -e
-    [ "$got" = "$want" ] || { cat "$T/out" "$T/err" >&2; fail "exit $got, wanted $want: $*"; }
-}
-has() { grep -q -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks: $2"; }; }
-hasnt() { if grep -q -- "$2" "$1"; then cat "$1" >&2; fail "$1 has: $2"; fi; }
+. "$(dirname "$0")/lib.sh"
 idof() { sed -n 's/^{"id":"\([^"]*\)".*/\1/p' "$T/out"; }
 K=$T/admin.key
 c() { "$CTL" --data "$D" --key-file "$K" "$@"; }

@@ -10,18 +10,7 @@ PLANT=$2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT INT TERM
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# expect CODE cmd...: runs cmd with stdout/stderr in $T/out $T/err.
-expect() {
-    want=$1; shift
-    set +e
-    "$@" >"$T/out" 2>"$T/err"
-    got=$?
-    set -e
-    [ "$got" = "$want" ] || { cat "$T/out" "$T/err" >&2; fail "exit $got, wanted $want: $*"; }
-}
-has() { grep -q -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks: $2"; }; }
-hasnt() { if grep -q -- "$2" "$1"; then cat "$1" >&2; fail "$1 has: $2"; fi; }
+. "$(dirname "$0")/lib.sh"
 
 # ---- a generated data set: 1500 tenants (one default), 4000 users, half
 # of them with ids and dates given (restore), half created fresh.

@@ -1,0 +1,19 @@
+# Helpers shared by the rosterctl integration scripts (sourced once $T, the
+# script's temporary directory, is set).
+#   fail MSG          report and exit 1, with the daemon's last log lines
+#                     when the script keeps one in $T/daemon.log
+#   expect CODE CMD   run CMD with stdout and stderr in $T/out and $T/err,
+#                     and fail unless it exits CODE
+#   has FILE RE       fail unless FILE has a line matching RE
+#   hasnt FILE RE     fail if FILE has a line matching RE
+fail() { echo "FAIL: $*" >&2; [ -f "$T/daemon.log" ] && tail -n 20 "$T/daemon.log" >&2; exit 1; }
+expect() {
+    want=$1; shift
+    set +e
+    "$@" >"$T/out" 2>"$T/err"
+    got=$?
+    set -e
+    [ "$got" = "$want" ] || { cat "$T/out" "$T/err" >&2; fail "exit $got, wanted $want: $*"; }
+}
+has() { grep -q -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks: $2"; }; }
+hasnt() { if grep -q -- "$2" "$1"; then cat "$1" >&2; fail "$1 has: $2"; fi; }
