@@ -13,13 +13,8 @@ USERS=$2
 T=$(mktemp -d)
 D=$T/data
 PID=
-cleanup() {
-    if [ -n "$PID" ]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-    rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
 . "$(dirname "$0")/lib.sh"
+trap cleanup EXIT INT TERM
 # occurrences FILE TEXT: how many times TEXT is in the bytes of FILE.
 occurrences() { grep -a -o -F -- "$2" "$1" | wc -l; }
 K=$T/admin.key

@@ -6,6 +6,8 @@
 #                     and fail unless it exits CODE
 #   has FILE RE       fail unless FILE has a line matching RE
 #   hasnt FILE RE     fail if FILE has a line matching RE
+#   cleanup           stop the daemon whose pid is in $PID (when set) and
+#                     remove $T: the EXIT trap of the scripts that run one
 fail() { echo "FAIL: $*" >&2; [ -f "$T/daemon.log" ] && tail -n 20 "$T/daemon.log" >&2; exit 1; }
 expect() {
     want=$1; shift
@@ -17,3 +19,7 @@ expect() {
 }
 has() { grep -q -- "$2" "$1" || { cat "$1" >&2; fail "$1 lacks: $2"; }; }
 hasnt() { if grep -q -- "$2" "$1"; then cat "$1" >&2; fail "$1 has: $2"; fi; }
+cleanup() {
+    if [ -n "${PID:-}" ]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+    rm -rf "$T"
+}

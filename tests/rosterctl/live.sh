@@ -11,13 +11,8 @@ USERS=$2
 T=$(mktemp -d)
 D=$T/data
 PID=
-cleanup() {
-    if [ -n "$PID" ]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-    rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
 . "$(dirname "$0")/lib.sh"
+trap cleanup EXIT INT TERM
 idof() { sed -n 's/^{"id":"\([^"]*\)".*/\1/p' "$T/out"; }
 K=$T/admin.key
 c() { "$CTL" --data "$D" --key-file "$K" "$@"; }
