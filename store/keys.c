@@ -76,13 +76,14 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
     e->dbi = s->idx_tenant;
     e->db = "idx_tenant";
     e->unique = false;
+    e->dup = true;
     e->field = -1;
     e->key = buf;
     memcpy(e->key, scope.b, 16);
-    memcpy(e->key + 16, v->id.b, 16);
-    e->klen = 32;
-    e->data[0] = flags;
-    e->dlen = 1;
+    e->klen = 16;
+    memcpy(e->data, v->id.b, 16);
+    e->data[16] = flags;
+    e->dlen = KEY_DUP_DATA;
     buf += KEY_MAX;
 
     const store_fields *sf = store_fields_get();
@@ -94,6 +95,7 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
         e->dbi = s->uniq[u];
         e->db = sf->uniq_db[u];
         e->unique = true;
+        e->dup = false;
         e->field = fi;
         e->key = buf;
         size_t vn = val->n;
@@ -115,32 +117,36 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
         e->dbi = s->sort[f];
         e->db = sf->sort_db[f];
         e->unique = false;
+        e->dup = true;
         e->field = -1;
         e->key = buf;
-        e->key[0] = 'g';
-        size_t vn = key_sort_value(e->key + 1, fi, v);
-        memcpy(e->key + 1 + vn, v->id.b, 16);
-        e->klen = 1 + vn + 16;
-        e->data[0] = flags;
-        e->dlen = 1;
-        buf += KEY_MAX;
-
-        e = &out[n++];
-        e->dbi = s->sort[f];
-        e->db = sf->sort_db[f];
-        e->unique = false;
-        e->field = -1;
-        e->key = buf;
-        e->key[0] = 't';
-        memcpy(e->key + 1, scope.b, 16);
-        /* The same value and id as the 'g' key, encoded once. */
-        memcpy(e->key + 17, out[n - 2].key + 1, vn + 16);
-        e->klen = 17 + vn + 16;
-        e->data[0] = flags;
-        e->dlen = 1;
+        memcpy(e->key, scope.b, 16);
+        e->klen = 16 + key_sort_value(e->key + 16, fi, v);
+        memcpy(e->data, v->id.b, 16);
+        e->data[16] = flags;
+        e->dlen = KEY_DUP_DATA;
         buf += KEY_MAX;
     }
     return n;
+}
+
+int key_entry_del(MDB_txn *txn, const key_entry *e)
+{
+    MDB_val k = {e->klen, e->key};
+    if (!e->dup)
+        return mdb_del(txn, e->dbi, &k, NULL);
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, e->dbi, &c);
+    if (rc != 0)
+        return rc;
+    MDB_val d = {16, (void *)e->data};
+    rc = mdb_cursor_get(c, &k, &d, MDB_GET_BOTH_RANGE);
+    if (rc == 0 && (d.mv_size < 16 || memcmp(d.mv_data, e->data, 16) != 0))
+        rc = MDB_NOTFOUND;
+    if (rc == 0)
+        rc = mdb_cursor_del(c, 0);
+    mdb_cursor_close(c);
+    return rc;
 }
 
 size_t key_tenant_name(uint8_t *buf, const tenant_view *t)

@@ -6,8 +6,13 @@
 #include "record.h"
 #include "store_internal.h"
 
-/* Longest encoded key: 't' scope value(0x01 + 255 + 0x00) id. */
+/* Longest encoded key: a customData index's 't' scope value id, or a
+ * sort index's scope value (0x01 + 255 + 0x00). */
 #define KEY_MAX 320
+
+/* The data of an entry of a duplicate-sorted index (idx_tenant and the
+ * sort indexes): the user's id then its flags byte. */
+#define KEY_DUP_DATA 17
 
 /* Room for a folded unique value (text_fold_key's cap): a key less its
  * 0x00 separator and scope. */
@@ -36,20 +41,30 @@ typedef struct key_entry {
     MDB_dbi dbi;
     const char *db; /* static name, for verify */
     bool unique;    /* data is the id; key must not belong to another user */
+    bool dup;       /* a duplicate-sorted database: the entry is key and data
+                       (id then flags), several users share a key */
     int field;      /* unique entries: index in model_user.fields; else -1 */
     uint8_t *key;
     size_t klen;
-    uint8_t data[16];
+    uint8_t data[KEY_DUP_DATA];
     size_t dlen;
 } key_entry;
 
-#define USER_ENTRIES (1 + UNIQ__COUNT + 2 * SORT__COUNT)
+#define USER_ENTRIES (1 + UNIQ__COUNT + SORT__COUNT)
 
 /* Fills out[USER_ENTRIES] with the index entries of user v, keys stored in
- * buf (USER_ENTRIES * KEY_MAX bytes): idx_tenant, then a unique entry per
- * unique field (store_fields.uniq_field order), then two entries (all
- * users, per tenant) per sort index. Returns the count. */
+ * buf (USER_ENTRIES * KEY_MAX bytes): idx_tenant (key scope, data id and
+ * flags), then a unique entry per unique field (store_fields.uniq_field
+ * order), then one entry per sort index (key scope and value, data id and
+ * flags). Returns the count. */
 size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user_view *v);
+
+/* Deletes entry e in txn: a unique or single entry by its key, an entry of
+ * a duplicate-sorted database by its key and the id its data starts with
+ * (whatever flags byte follows, so an entry a damaged store wrote with
+ * other flags goes too). MDB_NOTFOUND when there is no such entry, else
+ * the MDB_* code. */
+int key_entry_del(MDB_txn *txn, const key_entry *e);
 
 /* tenant_name key of a tenant into buf; returns bytes. */
 size_t key_tenant_name(uint8_t *buf, const tenant_view *t);

@@ -42,6 +42,7 @@
  */
 #include "cursor.h"
 #include "custom_index.h"
+#include "ewalk.h"
 #include "filter.h"
 #include "keys.h"
 #include "record.h"
@@ -53,6 +54,7 @@
 
 #include <stdatomic.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -454,79 +456,46 @@ static int acc_fetch(page_acc *a, MDB_txn *txn, const store *s)
 
 /* ------------------------------------------------------------ index walk */
 
-/* Positions c at the first (asc) or last (desc) key starting with p[0..pn). */
-static int walk_first(MDB_cursor *c, const uint8_t *p, size_t pn, bool desc, MDB_val *k, MDB_val *v)
+/* The walk of an index plan (see the top): which database, which key
+ * ranges (one scope, or every scope merged, for the duplicate-sorted
+ * indexes), and whether its entries are the records themselves. */
+static int open_walk(ewalk *w, bool *records, uquery *q, MDB_txn *txn, const store *s)
 {
-    if (!desc) {
-        if (pn == 0)
-            return mdb_cursor_get(c, k, v, MDB_FIRST);
-        k->mv_data = (void *)p;
-        k->mv_size = pn;
-        return mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+    uint8_t part[KEY_MAX];
+    size_t pn = 0;
+    const store_fields *sf = store_fields_get();
+    *records = false;
+    if (q->cq && custom_query_order(q->cq, q->one_tenant, &q->tenant_key, part, &pn))
+        return ewalk_open(w, txn, s->custom, false, NULL, 0, part, pn, q->desc);
+    MDB_dbi dbi;
+    if (q->range_field >= 0) {
+        dbi = s->sort[sf->sort_slot[q->range_field]];
+        memcpy(part, q->range_val, q->range_len);
+        pn = q->range_len;
+    } else if (q->sort == MODEL_USER_createdAt) {
+        if (!q->one_tenant) {
+            *records = true;
+            return ewalk_open(w, txn, s->users, false, NULL, 0, NULL, 0, q->desc);
+        }
+        dbi = s->idx_tenant;
+    } else {
+        dbi = s->sort[sf->sort_slot[q->sort]];
     }
-    uint8_t up[KEY_MAX];
-    size_t un = pn;
-    memcpy(up, p, pn);
-    while (un > 0 && up[un - 1] == 0xff)
-        un--;
-    if (un == 0)
-        return mdb_cursor_get(c, k, v, MDB_LAST);
-    up[un - 1]++;
-    k->mv_data = up;
-    k->mv_size = un;
-    int rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
-    if (rc == MDB_NOTFOUND)
-        return mdb_cursor_get(c, k, v, MDB_LAST);
-    if (rc != 0)
-        return rc;
-    return mdb_cursor_get(c, k, v, MDB_PREV);
+    if (q->one_tenant)
+        return ewalk_open(w, txn, dbi, true, (const uint8_t(*)[16])q->tenant_key.b, 1, part, pn,
+                          q->desc);
+    /* Every user: the merge of every scope's range. */
+    uint8_t(*scopes)[16];
+    size_t n;
+    int rc = ewalk_scopes(txn, s->idx_tenant, &scopes, &n);
+    if (rc == 0)
+        rc = ewalk_open(w, txn, dbi, true, (const uint8_t(*)[16])scopes, n, part, pn, q->desc);
+    free(scopes);
+    return rc;
 }
 
 static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
 {
-    uint8_t prefix[KEY_MAX];
-    size_t pn = 0;
-    MDB_dbi dbi;
-    bool records; /* entries are the user records themselves */
-    const store_fields *sf = store_fields_get();
-    if (q->cq && custom_query_order(q->cq, q->one_tenant, &q->tenant_key, prefix, &pn)) {
-        dbi = s->custom;
-        records = false;
-    } else if (q->range_field >= 0) {
-        dbi = s->sort[sf->sort_slot[q->range_field]];
-        records = false;
-        if (q->one_tenant) {
-            prefix[0] = 't';
-            memcpy(prefix + 1, q->tenant_key.b, 16);
-            pn = 17;
-        } else {
-            prefix[0] = 'g';
-            pn = 1;
-        }
-        memcpy(prefix + pn, q->range_val, q->range_len);
-        pn += q->range_len;
-    } else if (q->sort == MODEL_USER_createdAt) {
-        if (q->one_tenant) {
-            dbi = s->idx_tenant;
-            memcpy(prefix, q->tenant_key.b, 16);
-            pn = 16;
-            records = false;
-        } else {
-            dbi = s->users;
-            records = true;
-        }
-    } else {
-        dbi = s->sort[sf->sort_slot[q->sort]];
-        records = false;
-        if (q->one_tenant) {
-            prefix[0] = 't';
-            memcpy(prefix + 1, q->tenant_key.b, 16);
-            pn = 17;
-        } else {
-            prefix[0] = 'g';
-            pn = 1;
-        }
-    }
     /* The total comes from counters when only tenant and the deactivated
      * rule apply. */
     bool counted = !q->need_record && !q->id.active && q->f->active == NULL && q->range_field < 0 &&
@@ -547,66 +516,61 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
             return ROSTER_E_OK;
         }
     }
-    /* After a cursor: the index key of its record, the prefix walked with
-     * the order key in place of the range value when the order key holds
-     * it (a range of the sort field itself). */
-    uint8_t seek[KEY_MAX];
+    /* After a cursor: the order key of its record, with the range value
+     * in front when the order (createdAt) leaves it out. */
+    uint8_t seek[EWALK_ORD_MAX];
     size_t sn = 0;
     if (q->has_after) {
-        size_t base =
-            q->range_field >= 0 && q->sort != MODEL_USER_createdAt ? pn - q->range_len : pn;
-        memcpy(seek, prefix, base);
-        memcpy(seek + base, q->after, q->after_len);
-        sn = base + q->after_len;
+        if (q->range_field >= 0 && q->sort == MODEL_USER_createdAt) {
+            memcpy(seek, q->range_val, q->range_len);
+            sn = q->range_len;
+        }
+        memcpy(seek + sn, q->after, q->after_len);
+        sn += q->after_len;
     }
     /* A counted walk seeks past the cursor; one that counts its total
      * walks from the start and only counts the matches up to it. */
     bool before = q->has_after && !counted;
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, dbi, &c);
-    if (rc != 0)
-        return store_mdb_err(rc);
-    MDB_val k, v;
+    ewalk w;
+    bool records;
+    int rc = open_walk(&w, &records, q, txn, s);
     int err = ROSTER_E_OK;
-    MDB_cursor_op step = q->desc ? MDB_PREV : MDB_NEXT;
-    uint8_t start[KEY_MAX];
-    memcpy(start, prefix, pn);
-    start[pn] = 0x02; /* the first entry that is not deactivated (skip_false) */
-    MDB_val sv = {pn + 1, start};
-    if (q->has_after && counted &&
-        !(skip_false && !q->desc && cursor_key_past(&sv, seek, sn, false)))
-        rc = cursor_seek_after(c, seek, sn, q->desc, &k, &v);
-    else if (skip_false && !q->desc) {
-        k = sv;
-        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    static const uint8_t not_false = 0x02; /* the first value that is not deactivated */
+    MDB_val sv = {1, (void *)&not_false};
+    if (rc != 0) {
+        /* reported below */
+    } else if (q->has_after && counted &&
+               !(skip_false && !q->desc && cursor_key_past(&sv, seek, sn, false))) {
+        rc = ewalk_seek_after(&w, seek, sn);
+    } else if (skip_false && !q->desc) {
+        rc = ewalk_seek_value(&w, &not_false, 1);
     } else {
-        rc = walk_first(c, prefix, pn, q->desc, &k, &v);
+        rc = ewalk_first(&w);
     }
-    for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, step)) {
-        if (k.mv_size < pn + 16 || memcmp(k.mv_data, prefix, pn) != 0)
-            break;
-        if (skip_false && ((const uint8_t *)k.mv_data)[pn] == 0x01)
+    for (; rc == 0 && ewalk_valid(&w); rc = ewalk_next(&w)) {
+        if (skip_false && w.ord[0] == 0x01)
             break;
         if ((err = query_step(q)) != ROSTER_E_OK)
             break;
-        if (before && cursor_key_past(&k, seek, sn, q->desc)) {
+        MDB_val ok = {w.on, w.ord};
+        if (before && cursor_key_past(&ok, seek, sn, q->desc)) {
             before = false;
             a->before = a->total;
         }
         roster_uuid id;
-        memcpy(id.b, (const uint8_t *)k.mv_data + k.mv_size - 16, 16);
+        memcpy(id.b, w.ord + w.on - 16, 16);
         const void *bytes = NULL;
         size_t len = 0;
         if (records) {
             user_view uv;
-            if ((err = user_view_parse_lazy(&uv, v.mv_data, v.mv_size)) != ROSTER_E_OK)
+            if ((err = user_view_parse_lazy(&uv, w.data.mv_data, w.data.mv_size)) != ROSTER_E_OK)
                 break;
             if (!match_record(q, &uv))
                 continue;
-            bytes = v.mv_data;
-            len = v.mv_size;
+            bytes = w.data.mv_data;
+            len = w.data.mv_size;
         } else {
-            rec_bool act = rec_flags_active(v.mv_size ? *(const uint8_t *)v.mv_data : 0);
+            rec_bool act = rec_flags_active(ewalk_flags(&w));
             if (q->entry_conds && !match_entry(q, &id, act))
                 continue;
             if (q->need_record) {
@@ -632,7 +596,7 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
         if (counted && a->more)
             break;
     }
-    mdb_cursor_close(c);
+    ewalk_close(&w);
     if (err != ROSTER_E_OK)
         return err;
     if (rc != 0 && rc != MDB_NOTFOUND)

@@ -74,6 +74,12 @@ static int open_db(MDB_txn *txn, const char *name, bool create, MDB_dbi *out)
     return mdb_dbi_open(txn, name, create ? MDB_CREATE : 0, out);
 }
 
+/* A database of duplicate-sorted entries (STORE_DUP_DB_FLAGS). */
+static int open_dup_db(MDB_txn *txn, const char *name, bool create, MDB_dbi *out)
+{
+    return mdb_dbi_open(txn, name, STORE_DUP_DB_FLAGS | (create ? MDB_CREATE : 0), out);
+}
+
 #define META_ENV_KEY "environment_id"
 
 /* Gives a store without an environment id a random one (a UUIDv4). */
@@ -206,6 +212,14 @@ int store_open(store **out, const char *dir, const store_options *opts)
         uint32_t ver = v.mv_size == 4 ? (uint32_t)b[0] | (uint32_t)b[1] << 8 |
                                             (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24
                                       : 0;
+        if (ver >= STORE_SCHEMA_OLDEST && ver < STORE_SCHEMA_VERSION) {
+            err = open_fail(o, ROSTER_E_VERSION,
+                            "store schema version %u in %s is older than this build's (%d): "
+                            "upgrade it first with `rosterctl upgrade --data %s` (the service "
+                            "stopped)",
+                            ver, dir, STORE_SCHEMA_VERSION, dir);
+            goto fail;
+        }
         if (ver != STORE_SCHEMA_VERSION) {
             err = open_fail(o, ROSTER_E_VERSION,
                             "store schema version %u in %s is not supported (this build "
@@ -223,19 +237,20 @@ int store_open(store **out, const char *dir, const store_options *opts)
         {"counts", &s->counts},
         {"users", &s->users},
         {"tenants", &s->tenants},
-        {"idx_tenant", &s->idx_tenant},
     };
     const store_fields *sf = store_fields_get();
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++)
         if ((rc = open_db(txn, dbs[i].name, create, dbs[i].dbi)) != 0)
             goto db_fail;
+    if ((rc = open_dup_db(txn, "idx_tenant", create, &s->idx_tenant)) != 0)
+        goto db_fail;
     for (int i = 0; i < UNIQ__COUNT; i++)
         if ((rc = open_db(txn, sf->uniq_db[i], create, &s->uniq[i])) != 0)
             goto db_fail;
     if ((rc = open_db(txn, "tenant_name", create, &s->tenant_name)) != 0)
         goto db_fail;
     for (int i = 0; i < SORT__COUNT; i++)
-        if ((rc = open_db(txn, sf->sort_db[i], create, &s->sort[i])) != 0)
+        if ((rc = open_dup_db(txn, sf->sort_db[i], create, &s->sort[i])) != 0)
             goto db_fail;
     /* Added after the first stores were made: a missing keys database is
      * created (a compatible change), or read as empty when read-only. */
@@ -502,17 +517,49 @@ int store_pending_add(store_wtxn *w, MDB_dbi dbi, const void *key, size_t klen, 
     return ROSTER_E_OK;
 }
 
+static int bytes_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    return c ? c : (an > bn) - (an < bn);
+}
+
+/* Database, then key, then data: the order of a duplicate-sorted
+ * database's entries too. */
 static int pending_cmp(const void *pa, const void *pb, void *ctx)
 {
     const pending_entry *a = pa, *b = pb;
     const uint8_t *buf = ctx;
     if (a->dbi != b->dbi)
         return a->dbi < b->dbi ? -1 : 1;
-    size_t n = a->klen < b->klen ? a->klen : b->klen;
-    int c = memcmp(buf + a->off, buf + b->off, n);
+    int c = bytes_cmp(buf + a->off, a->klen, buf + b->off, b->klen);
     if (c == 0)
-        c = (a->klen > b->klen) - (a->klen < b->klen);
+        c = bytes_cmp(buf + a->off + a->klen, a->dlen, buf + b->off + b->klen, b->dlen);
     return c;
+}
+
+/* For the first pending entry (k, d) of a run of entries with key k in a
+ * duplicate-sorted database: whether the run can go on with MDB_APPENDDUP
+ * (no search inside the key's duplicates, their pages filled to the brim
+ * instead of split in half). True when k has no duplicates yet (the run's
+ * first put makes the key; every later one of the sorted run is greater)
+ * or when d sorts after its last one (new ids do). Moves c. */
+static int dup_run_appends(MDB_cursor *c, const MDB_val *k, const MDB_val *d, bool *appends,
+                           bool *key_exists)
+{
+    MDB_val kk = *k, last;
+    int rc = mdb_cursor_get(c, &kk, &last, MDB_SET);
+    if (rc == MDB_NOTFOUND) {
+        *appends = true;
+        *key_exists = false;
+        return 0;
+    }
+    if (rc == 0)
+        rc = mdb_cursor_get(c, &kk, &last, MDB_LAST_DUP);
+    if (rc != 0)
+        return rc;
+    *key_exists = true;
+    *appends = bytes_cmp(d->mv_data, d->mv_size, last.mv_data, last.mv_size) > 0;
+    return 0;
 }
 
 int store_pending_flush(store_wtxn *w)
@@ -524,16 +571,21 @@ int store_pending_flush(store_wtxn *w)
     MDB_dbi cur = 0;
     uint8_t last_buf[512]; /* LMDB keys are at most 511 bytes */
     MDB_val last_key = {0, last_buf};
-    bool appending = false;
+    bool appending = false, dup = false, run_appends = false;
+    const pending_entry *prev = NULL;
     int rc = 0;
     for (size_t i = 0; i < w->n_pending && rc == 0; i++) {
         const pending_entry *e = &w->pending[i];
         if (c == NULL || e->dbi != cur) {
             mdb_cursor_close(c);
             c = NULL;
-            if ((rc = mdb_cursor_open(w->txn, e->dbi, &c)) != 0)
+            prev = NULL;
+            unsigned dbflags;
+            if ((rc = mdb_dbi_flags(w->txn, e->dbi, &dbflags)) != 0 ||
+                (rc = mdb_cursor_open(w->txn, e->dbi, &c)) != 0)
                 break;
             cur = e->dbi;
+            dup = (dbflags & MDB_DUPSORT) != 0;
             /* Entries past the database's last key (all of them in an
              * empty database, new ids and times in the append-only ones)
              * go on with MDB_APPEND: no search, and pages filled to the
@@ -557,11 +609,31 @@ int store_pending_flush(store_wtxn *w)
             }
         }
         MDB_val k = {e->klen, w->pbuf + e->off}, d = {e->dlen, w->pbuf + e->off + e->klen};
+        bool same_key = prev != NULL && prev->klen == e->klen &&
+                        memcmp(w->pbuf + prev->off, k.mv_data, k.mv_size) == 0;
+        prev = e;
         if (!appending && mdb_cmp(w->txn, cur, &k, &last_key) > 0)
             appending = true;
+        unsigned flags = 0;
+        if (!dup) {
+            flags = appending ? MDB_APPEND : 0;
+        } else if (appending) {
+            /* A new key past the end, then its sorted duplicates. */
+            flags = same_key ? MDB_APPENDDUP : MDB_APPEND;
+        } else {
+            if (!same_key) {
+                bool exists;
+                if ((rc = dup_run_appends(c, &k, &d, &run_appends, &exists)) != 0)
+                    break;
+                /* A key not there yet is made by a plain put. */
+                flags = exists && run_appends ? MDB_APPENDDUP : 0;
+            } else {
+                flags = run_appends ? MDB_APPENDDUP : 0;
+            }
+        }
         /* Otherwise a cursor left on the previous key finds the next one
          * on the same page without searching from the root. */
-        rc = mdb_cursor_put(c, &k, &d, appending ? MDB_APPEND : 0);
+        rc = mdb_cursor_put(c, &k, &d, flags);
     }
     mdb_cursor_close(c);
     w->n_pending = 0;

@@ -41,8 +41,13 @@
 
 /* The record/index layout this build reads and writes. Stored in the meta
  * database under STORE_META_VERSION_KEY as a 4-byte little-endian integer;
- * any other value is refused at open with ROSTER_E_VERSION. */
-#define STORE_SCHEMA_VERSION   1
+ * any other value is refused at open with ROSTER_E_VERSION, a version from
+ * STORE_SCHEMA_OLDEST on with a message naming `rosterctl upgrade`
+ * (store_upgrade). Version 1 kept a global and a per-tenant entry per
+ * user in every sort index, one key per entry; version 2 keeps the
+ * per-tenant ones only, duplicate-sorted (store_internal.h). */
+#define STORE_SCHEMA_VERSION   2
+#define STORE_SCHEMA_OLDEST    1
 #define STORE_META_DB          "meta"
 #define STORE_META_VERSION_KEY "schema_version"
 

@@ -7,12 +7,16 @@
  *                   the all-zero scope is users without a tenant)
  *   users           id(16) -> roster.v1.User encoding
  *   tenants         id(16) -> roster.v1.Tenant encoding (user_count never stored)
- *   idx_tenant      scope(16) id(16) -> flags(1)           per-tenant createdAt order
+ *   idx_tenant      scope(16) -> id(16) flags(1)           per-tenant createdAt order
+ *                   (MDB_DUPSORT | MDB_DUPFIXED: the users of a scope are
+ *                   the sorted duplicates of its one key)
  *   uniq_reference  reference 0x00 scope(16) -> id(16)     unique
  *   uniq_email      fold(email) 0x00 scope(16) -> id(16)  unique (text_fold_key)
- *   idx_<field>     'g' value id(16) -> flags(1)           all users (a sort
- *                   index per sortable field but createdAt: store_fields)
- *                   't' scope(16) value id(16) -> flags(1) per tenant
+ *   idx_<field>     scope(16) value -> id(16) flags(1)     a sort index per
+ *                   sortable field but createdAt (store_fields), per tenant
+ *                   only (MDB_DUPSORT | MDB_DUPFIXED: users with the same
+ *                   value share one key); an order over all users merges
+ *                   the tenants' ranges (ewalk.h)
  *   tenant_name     value id(16) -> ""
  *   keys            id(16) -> roster.v1.ApiKey encoding (hashes included);
  *                   created when missing, so a store made before keys
@@ -39,6 +43,10 @@
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
+
+/* Databases whose users share keys: an entry is a key and a duplicate
+ * (id(16) flags(1), KEY_DUP_DATA bytes, in id order under each key). */
+#define STORE_DUP_DB_FLAGS (MDB_DUPSORT | MDB_DUPFIXED)
 
 #define FLAG_INACTIVE    0x01u
 #define FLAG_ACTIVE_NULL 0x02u

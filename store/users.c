@@ -141,9 +141,10 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
             if (same_key && old_e[i].dlen == new_e[i].dlen &&
                 memcmp(old_e[i].data, new_e[i].data, new_e[i].dlen) == 0)
                 continue;
-            if (!same_key) {
-                MDB_val ok = {old_e[i].klen, old_e[i].key};
-                rc = mdb_del(txn, old_e[i].dbi, &ok, NULL);
+            /* A duplicate-sorted entry is its key and data: one whose
+             * flags changed is replaced too. */
+            if (!same_key || old_e[i].dup) {
+                rc = key_entry_del(txn, &old_e[i]);
                 if (rc != 0 && rc != MDB_NOTFOUND)
                     return store_mdb_err(rc);
             }
@@ -436,7 +437,7 @@ static int user_erase(store_wtxn *w, MDB_txn *txn, const user_view *u)
             if (v.mv_size != sizeof id.b || !roster_uuid_eq(v.mv_data, &id))
                 continue;
         }
-        rc = mdb_del(txn, e[i].dbi, &k, NULL);
+        rc = key_entry_del(txn, &e[i]);
         if (rc != 0 && rc != MDB_NOTFOUND)
             return store_mdb_err(rc);
     }

@@ -95,22 +95,17 @@ static scope_count *scope_find(verifier *vf, const roster_uuid *scope, bool add)
     return &vf->sc[lo];
 }
 
-/* Whether key k of database dbi belongs to the user whose id is in the
- * key (or, for unique indexes, in the data). */
+/* Whether key k of database dbi belongs to the user whose id is in its
+ * data (first 16 bytes: an id for unique indexes, id and flags for the
+ * duplicate-sorted ones). */
 static bool entry_accounted(verifier *vf, MDB_dbi dbi, const MDB_val *k, const MDB_val *d,
                             bool unique)
 {
     const store *s = vf->r->s;
     roster_uuid id;
-    if (unique) {
-        if (d->mv_size != 16)
-            return false;
-        memcpy(id.b, d->mv_data, 16);
-    } else {
-        if (k->mv_size < 16)
-            return false;
-        memcpy(id.b, (const uint8_t *)k->mv_data + k->mv_size - 16, 16);
-    }
+    if (d->mv_size != (unique ? 16 : KEY_DUP_DATA))
+        return false;
+    memcpy(id.b, d->mv_data, 16);
     MDB_val rk = {16, id.b}, rv;
     if (mdb_get(vf->r->txn, s->users, &rk, &rv) != 0)
         return false;
@@ -258,6 +253,27 @@ static bool has_required(const user_view *v)
     return true;
 }
 
+/* The data of a user's entry e as stored, in *out: a unique entry's by its
+ * key, a duplicate-sorted one's by its key and id. MDB_NOTFOUND when the
+ * store has none. */
+static int entry_lookup(MDB_txn *txn, const key_entry *e, MDB_val *out)
+{
+    MDB_val k = {e->klen, e->key};
+    if (!e->dup)
+        return mdb_get(txn, e->dbi, &k, out);
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, e->dbi, &c);
+    if (rc != 0)
+        return rc;
+    MDB_val d = {16, (void *)e->data};
+    rc = mdb_cursor_get(c, &k, &d, MDB_GET_BOTH_RANGE);
+    if (rc == 0 && (d.mv_size < 16 || memcmp(d.mv_data, e->data, 16) != 0))
+        rc = MDB_NOTFOUND;
+    mdb_cursor_close(c);
+    *out = d;
+    return rc;
+}
+
 static int check_users(verifier *vf, uint64_t *dup)
 {
     const store *s = vf->r->s;
@@ -298,8 +314,8 @@ static int check_users(verifier *vf, uint64_t *dup)
         sc->active += u.f.active != 0;
         size_t n = key_user_entries(e, buf, s, &u);
         for (size_t i = 0; i < n; i++) {
-            MDB_val ek = {e[i].klen, e[i].key}, ed;
-            if (mdb_get(txn, e[i].dbi, &ek, &ed) != 0) {
+            MDB_val ed;
+            if (entry_lookup(txn, &e[i], &ed) != 0) {
                 report(vf, STORE_ISSUE_MISSING_ENTRY, e[i].db, &u.id, "user lacks its %s entry",
                        e[i].db);
                 continue;
@@ -523,7 +539,7 @@ int store_verify_progress(store_rtxn *r, store_issue_fn fn, void *ctx, store_pro
     for (int i = 0; i < UNIQ__COUNT; i++)
         dbs[nd++] = (want_entries){s->uniq[i], sf->uniq_db[i], users, true};
     for (int i = 0; i < SORT__COUNT; i++)
-        dbs[nd++] = (want_entries){s->sort[i], sf->sort_db[i], 2 * users, false};
+        dbs[nd++] = (want_entries){s->sort[i], sf->sort_db[i], users, false};
     for (size_t i = 0; i < nd && err == ROSTER_E_OK; i++) {
         uint64_t have = db_entries(&vf, dbs[i].dbi);
         if (have != dbs[i].want && !(dbs[i].unique && dup && have + dup >= dbs[i].want))

@@ -1,0 +1,98 @@
+/* Ordered walks over index entries by their order key.
+ *
+ * The order key of an entry is what a list orders by: the sort value and
+ * the id for a sort index, the id alone for idx_tenant and the records
+ * (cursor.h keeps the same bytes in a cursor). An entry of a
+ * duplicate-sorted database (store_internal.h: idx_tenant, the sort
+ * indexes) has it split between its key, after the scope, and its data,
+ * which starts with the id; an entry of any other database has it as the
+ * part of its key after a fixed prefix.
+ *
+ * A walk has one or more sources, each a range of keys of one database
+ * (a scope and maybe a value, or a customData index's part), and yields
+ * the entries of all of them in order-key order (merged through a heap
+ * when there are several: an order over all users of a per-tenant index
+ * is the merge of its tenants' ranges). Everything read is borrowed from
+ * the read transaction's map and stays valid until the transaction ends. */
+#ifndef ROSTER_STORE_EWALK_H
+#define ROSTER_STORE_EWALK_H
+
+#include "keys.h"
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The longest order key: a sort value and an id. */
+#define EWALK_ORD_MAX KEY_MAX
+
+typedef struct ewalk_src {
+    MDB_cursor *c;
+    uint8_t scope[16]; /* duplicate-sorted sources: the scope their keys start with */
+    MDB_val k, d;      /* the current entry, when valid */
+    bool valid;
+} ewalk_src;
+
+typedef struct ewalk {
+    bool dup;  /* a duplicate-sorted database */
+    bool desc; /* walking from the greatest order key down */
+    /* Keys walked start with a source's scope (dup) then part[0..pn); for
+     * other databases with part[0..pn) alone. The order key is the key
+     * after `strip` bytes, then (dup) the first 16 bytes of the data. */
+    uint8_t part[KEY_MAX];
+    size_t pn, strip;
+    ewalk_src *src; /* n sources, malloc'd */
+    size_t n;
+    size_t *heap; /* indexes of valid sources, best first (n > 1) */
+    size_t hn;
+    /* The current entry (ewalk_valid): its order key, id and data. */
+    uint8_t ord[EWALK_ORD_MAX];
+    size_t on;
+    MDB_val data;
+} ewalk;
+
+/* Opens a walk over database dbi in txn. dup: a duplicate-sorted database,
+ * with one source per scope of scopes[0..n_scopes) (16 bytes each), whose
+ * keys are scope then part[0..pn) then the rest of the order key; the
+ * order key excludes the scope. Not dup: one source, keys part[0..pn)
+ * then the order key (scopes unused, n_scopes ignored). The walk is not
+ * positioned: call ewalk_first or ewalk_seek. ROSTER_E_OK, or
+ * ROSTER_E_NOMEM / an LMDB error (ewalk_close is safe either way). */
+int ewalk_open(ewalk *w, MDB_txn *txn, MDB_dbi dbi, bool dup, const uint8_t (*scopes)[16],
+               size_t n_scopes, const uint8_t *part, size_t pn, bool desc);
+
+/* Closes the cursors and frees what ewalk_open allocated. */
+void ewalk_close(ewalk *w);
+
+/* Positions at the first entry in walk order. MDB_* code of a failure
+ * (an empty walk is 0, and ewalk_valid false). */
+int ewalk_first(ewalk *w);
+
+/* Positions at the first entry whose order key comes strictly after
+ * ord[0..on) in walk order (on >= 16: the key ends with an id). */
+int ewalk_seek_after(ewalk *w, const uint8_t *ord, size_t on);
+
+/* Ascending walks only: positions at the first entry whose order key is
+ * at least val[0..vn) (a value prefix without id). */
+int ewalk_seek_value(ewalk *w, const uint8_t *val, size_t vn);
+
+/* Moves to the next entry in walk order. */
+int ewalk_next(ewalk *w);
+
+/* Whether the walk is on an entry: w->ord[0..on) its order key (the id
+ * its last 16 bytes), w->data its data. */
+static inline bool ewalk_valid(const ewalk *w)
+{
+    return w->on > 0;
+}
+
+/* The flags byte of the current entry (0 when the entry has none). */
+uint8_t ewalk_flags(const ewalk *w);
+
+/* The distinct scopes of idx_tenant (every scope with at least one user),
+ * in key order, as a malloc'd array of 16-byte scopes in *out (NULL when
+ * none) with their count in *n. */
+int ewalk_scopes(MDB_txn *txn, MDB_dbi idx_tenant, uint8_t (**out)[16], size_t *n);
+
+#endif
