@@ -39,6 +39,7 @@
  * between the two; an empty lock file is as harmless with the old file.
  * Any failure before the rename removes the temporary files and leaves
  * data.mdb untouched. */
+#include "keys.h"
 #include "store_internal.h"
 
 #include <errno.h>
@@ -149,8 +150,11 @@ static int open_ro(MDB_env **out, const char *path, unsigned flags, roster_err_d
 }
 
 /* The names of the named databases of txn's environment, and whether it
- * is a store this build reads (a meta database with our schema version). */
-static int list_dbs(compact_dbs *out, MDB_txn *txn, const char *dir, roster_err_detail *d)
+ * is a store of schema version `want` (a meta database saying so), or,
+ * when want is 0, of a version store_upgrade rewrites (*version says
+ * which). */
+static int list_dbs(compact_dbs *out, MDB_txn *txn, const char *dir, uint32_t want,
+                    uint32_t *version, roster_err_detail *d)
 {
     MDB_dbi main_db, meta;
     int rc = mdb_dbi_open(txn, NULL, 0, &main_db);
@@ -164,13 +168,23 @@ static int list_dbs(compact_dbs *out, MDB_txn *txn, const char *dir, roster_err_
     MDB_val k = {strlen(STORE_META_VERSION_KEY), STORE_META_VERSION_KEY}, v;
     rc = mdb_get(txn, meta, &k, &v);
     const uint8_t *b = v.mv_data;
-    if (rc != 0 || v.mv_size != 4 ||
-        ((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24) !=
-            STORE_SCHEMA_VERSION)
+    uint32_t ver = rc == 0 && v.mv_size == 4 ? (uint32_t)b[0] | (uint32_t)b[1] << 8 |
+                                                   (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24
+                                             : 0;
+    if (want != 0 && ver != want)
         return roster_fail(d, ROSTER_E_VERSION, "data",
-                           "%s does not hold a store of schema version %d, which this build "
-                           "compacts",
-                           dir, STORE_SCHEMA_VERSION);
+                           "%s does not hold a store of schema version %u, which this build "
+                           "compacts%s",
+                           dir, want,
+                           ver >= STORE_SCHEMA_OLDEST && ver < STORE_SCHEMA_VERSION
+                               ? " (upgrade it first: rosterctl upgrade)"
+                               : "");
+    if (want == 0 && (ver < STORE_SCHEMA_OLDEST || ver > STORE_SCHEMA_VERSION))
+        return roster_fail(d, ROSTER_E_VERSION, "data",
+                           "%s holds a store of schema version %u; this build upgrades versions "
+                           "%d to %d",
+                           dir, ver, STORE_SCHEMA_OLDEST, STORE_SCHEMA_VERSION);
+    *version = ver;
     MDB_cursor *c;
     if ((rc = mdb_cursor_open(txn, main_db, &c)) != 0)
         return mdb_fail(d, rc, "cannot read", dir);
@@ -200,31 +214,124 @@ static int list_dbs(compact_dbs *out, MDB_txn *txn, const char *dir, roster_err_
 #define COMPACT_DB_FLAGS                                                                           \
     (MDB_REVERSEKEY | MDB_DUPSORT | MDB_INTEGERKEY | MDB_DUPFIXED | MDB_INTEGERDUP | MDB_REVERSEDUP)
 
-/* Writes every entry of every database of src (read in rt) into the new
- * environment dst, in key order, COMPACT_CHUNK entries per transaction. */
+/* What a database becomes in an upgrade from schema version 1 (store.h):
+ * idx_tenant and the sort indexes turn duplicate-sorted, keeping only
+ * their per-tenant entries; meta gets the new version. */
+typedef enum { DB_AS_IS, DB_META, DB_TO_DUP_TENANT, DB_TO_DUP_SORT } db_kind;
+
+static db_kind upgrade_kind(const char *name, uint32_t from)
+{
+    if (from == STORE_SCHEMA_VERSION)
+        return DB_AS_IS;
+    if (strcmp(name, STORE_META_DB) == 0)
+        return DB_META;
+    if (strcmp(name, "idx_tenant") == 0)
+        return DB_TO_DUP_TENANT;
+    const store_fields *sf = store_fields_get();
+    for (int i = 0; i < SORT__COUNT; i++)
+        if (strcmp(name, sf->sort_db[i]) == 0)
+            return DB_TO_DUP_SORT;
+    return DB_AS_IS;
+}
+
+/* The entry (k, v) of a database of kind `kind` as written anew into
+ * (*nk, *nv), which may point into kb and vb (KEY_MAX bytes each). False
+ * when the entry is left out (a version 1 sort index's entry for all
+ * users); CORRUPT when it does not have its layout's shape. */
+static int transform(db_kind kind, const MDB_val *k, const MDB_val *v, MDB_val *nk, MDB_val *nv,
+                     uint8_t *kb, uint8_t *vb, bool *keep)
+{
+    const uint8_t *key = k->mv_data;
+    uint8_t flags = v->mv_size ? *(const uint8_t *)v->mv_data : 0;
+    *keep = true;
+    *nk = *k;
+    *nv = *v;
+    switch (kind) {
+    case DB_AS_IS:
+        return ROSTER_E_OK;
+    case DB_META:
+        if (k->mv_size == strlen(STORE_META_VERSION_KEY) &&
+            memcmp(key, STORE_META_VERSION_KEY, k->mv_size) == 0) {
+            vb[0] = STORE_SCHEMA_VERSION & 0xff;
+            vb[1] = vb[2] = vb[3] = 0;
+            *nv = (MDB_val){4, vb};
+        }
+        return ROSTER_E_OK;
+    case DB_TO_DUP_TENANT: /* scope(16) id(16) -> flags */
+        if (k->mv_size != 32)
+            return ROSTER_E_CORRUPT;
+        memcpy(kb, key, 16);
+        memcpy(vb, key + 16, 16);
+        vb[16] = flags;
+        *nk = (MDB_val){16, kb};
+        *nv = (MDB_val){KEY_DUP_DATA, vb};
+        return ROSTER_E_OK;
+    case DB_TO_DUP_SORT: /* 'g' value id, or 't' scope(16) value id -> flags */
+        if (k->mv_size >= 1 && key[0] == 'g') {
+            *keep = false;
+            return ROSTER_E_OK;
+        }
+        if (k->mv_size < 1 + 16 + 1 + 16 || key[0] != 't' || k->mv_size - 1 - 16 > KEY_MAX)
+            return ROSTER_E_CORRUPT;
+        memcpy(kb, key + 1, k->mv_size - 17);
+        memcpy(vb, key + k->mv_size - 16, 16);
+        vb[16] = flags;
+        *nk = (MDB_val){k->mv_size - 17, kb};
+        *nv = (MDB_val){KEY_DUP_DATA, vb};
+        return ROSTER_E_OK;
+    }
+    return ROSTER_E_OK;
+}
+
+/* Writes every entry of every database of src (read in rt, schema version
+ * `from`) into the new environment dst, in key order, COMPACT_CHUNK
+ * entries per transaction, transformed to this build's layout. */
 static int rebuild(uint64_t *entries, MDB_env *dst, MDB_txn *rt, const compact_dbs *dbs,
-                   const char *path, roster_err_detail *d)
+                   uint32_t from, const char *path, roster_err_detail *d)
 {
     MDB_txn *wt = NULL;
     MDB_cursor *sc = NULL, *dc = NULL;
     uint64_t n = 0;
+    int err = ROSTER_E_OK;
+    uint8_t kb[KEY_MAX + 16], vb[KEY_MAX], last[KEY_MAX + 16];
     int rc = mdb_txn_begin(dst, NULL, 0, &wt);
-    for (size_t i = 0; rc == 0 && i < dbs->n; i++) {
+    for (size_t i = 0; rc == 0 && err == ROSTER_E_OK && i < dbs->n; i++) {
         MDB_dbi sdbi, ddbi;
         unsigned flags;
+        db_kind kind = upgrade_kind(dbs->name[i], from);
         if ((rc = mdb_dbi_open(rt, dbs->name[i], 0, &sdbi)) != 0 ||
-            (rc = mdb_dbi_flags(rt, sdbi, &flags)) != 0 ||
-            (rc = mdb_dbi_open(wt, dbs->name[i], MDB_CREATE | (flags & COMPACT_DB_FLAGS), &ddbi)) !=
-                0 ||
+            (rc = mdb_dbi_flags(rt, sdbi, &flags)) != 0)
+            break;
+        flags &= COMPACT_DB_FLAGS;
+        if (kind == DB_TO_DUP_TENANT || kind == DB_TO_DUP_SORT)
+            flags = STORE_DUP_DB_FLAGS;
+        if ((rc = mdb_dbi_open(wt, dbs->name[i], MDB_CREATE | flags, &ddbi)) != 0 ||
             (rc = mdb_cursor_open(rt, sdbi, &sc)) != 0 ||
             (rc = mdb_cursor_open(wt, ddbi, &dc)) != 0)
             break;
-        unsigned put = flags & MDB_DUPSORT ? MDB_APPENDDUP : MDB_APPEND;
+        bool dup = flags & MDB_DUPSORT;
+        size_t last_n = 0;
+        bool have_last = false;
         MDB_val k, v;
         for (rc = mdb_cursor_get(sc, &k, &v, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(sc, &k, &v, MDB_NEXT)) {
-            if ((rc = mdb_cursor_put(dc, &k, &v, put)) != 0)
+            MDB_val nk, nv;
+            bool keep;
+            if ((err = transform(kind, &k, &v, &nk, &nv, kb, vb, &keep)) != ROSTER_E_OK)
                 break;
+            if (!keep)
+                continue;
+            /* A new key goes at the end (MDB_APPEND); the next duplicates
+             * of a duplicate-sorted key after its last one. */
+            bool same =
+                dup && have_last && nk.mv_size == last_n && memcmp(nk.mv_data, last, last_n) == 0;
+            if ((rc = mdb_cursor_put(dc, &nk, &nv, same ? MDB_APPENDDUP : MDB_APPEND)) != 0)
+                break;
+            if (dup && !same) {
+                memcpy(last, nk.mv_data, nk.mv_size);
+                last_n = nk.mv_size;
+                have_last = true;
+            }
             if (++n % COMPACT_CHUNK == 0) {
                 mdb_cursor_close(dc);
                 dc = NULL;
@@ -247,12 +354,16 @@ static int rebuild(uint64_t *entries, MDB_env *dst, MDB_txn *rt, const compact_d
     }
     mdb_cursor_close(sc);
     mdb_cursor_close(dc);
-    if (rc == 0 && wt != NULL) {
+    if (rc == 0 && err == ROSTER_E_OK && wt != NULL) {
         rc = mdb_txn_commit(wt);
         wt = NULL;
     }
     if (wt != NULL)
         mdb_txn_abort(wt);
+    if (err != ROSTER_E_OK)
+        return roster_fail(d, err, "data",
+                           "an entry of the store does not have its database's layout; run "
+                           "rosterctl verify with the build that wrote it");
     if (rc != 0)
         return mdb_fail(d, rc, "cannot write", path);
     *entries = n;
@@ -261,7 +372,7 @@ static int rebuild(uint64_t *entries, MDB_env *dst, MDB_txn *rt, const compact_d
 
 /* Whether the environment at `path` (a file) holds exactly the databases
  * and entries src holds in rt. */
-static int same_contents(MDB_txn *rt, const compact_dbs *dbs, const char *path,
+static int same_contents(MDB_txn *rt, const compact_dbs *dbs, uint32_t from, const char *path,
                          roster_err_detail *d)
 {
     MDB_env *env = NULL;
@@ -271,12 +382,13 @@ static int same_contents(MDB_txn *rt, const compact_dbs *dbs, const char *path,
     if (err != ROSTER_E_OK)
         return err;
     compact_dbs copy;
+    uint32_t copy_version;
     int rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &ct);
     if (rc != 0) {
         err = mdb_fail(d, rc, "cannot read", path);
         goto done;
     }
-    if ((err = list_dbs(&copy, ct, path, d)) != ROSTER_E_OK)
+    if ((err = list_dbs(&copy, ct, path, STORE_SCHEMA_VERSION, &copy_version, d)) != ROSTER_E_OK)
         goto done;
     bool same = copy.n == dbs->n;
     for (size_t i = 0; same && i < dbs->n; i++)
@@ -287,15 +399,26 @@ static int same_contents(MDB_txn *rt, const compact_dbs *dbs, const char *path,
             (rc = mdb_dbi_open(ct, dbs->name[i], 0, &y)) != 0 ||
             (rc = mdb_cursor_open(rt, x, &a)) != 0 || (rc = mdb_cursor_open(ct, y, &b)) != 0)
             break;
-        MDB_val ka, va, kb, vb;
-        int ra = mdb_cursor_get(a, &ka, &va, MDB_FIRST),
+        db_kind kind = upgrade_kind(dbs->name[i], from);
+        MDB_val sa, sva, ka, va, kb, vb;
+        uint8_t tk[KEY_MAX + 16], tv[KEY_MAX];
+        bool keep = true;
+        int ra = mdb_cursor_get(a, &sa, &sva, MDB_FIRST),
             rb = mdb_cursor_get(b, &kb, &vb, MDB_FIRST);
+        /* The store's entries as the rebuild wrote them (transform),
+         * against the copy's. */
+        while (ra == 0 && transform(kind, &sa, &sva, &ka, &va, tk, tv, &keep) == ROSTER_E_OK &&
+               !keep)
+            ra = mdb_cursor_get(a, &sa, &sva, MDB_NEXT);
         while (ra == 0 && rb == 0) {
             if (ka.mv_size != kb.mv_size || va.mv_size != vb.mv_size ||
                 memcmp(ka.mv_data, kb.mv_data, ka.mv_size) != 0 ||
                 memcmp(va.mv_data, vb.mv_data, va.mv_size) != 0)
                 break;
-            ra = mdb_cursor_get(a, &ka, &va, MDB_NEXT);
+            do
+                ra = mdb_cursor_get(a, &sa, &sva, MDB_NEXT);
+            while (ra == 0 && transform(kind, &sa, &sva, &ka, &va, tk, tv, &keep) == ROSTER_E_OK &&
+                   !keep);
             rb = mdb_cursor_get(b, &kb, &vb, MDB_NEXT);
         }
         same = ra == MDB_NOTFOUND && rb == MDB_NOTFOUND;
@@ -345,7 +468,10 @@ static int settle(const char *path, const struct stat *like, uint64_t *size, ros
     return ROSTER_E_OK;
 }
 
-int store_compact(const char *dir, store_compact_stats *out, roster_err_detail *detail)
+/* store_compact (want: this build's version) and store_upgrade (want 0:
+ * any version this build upgrades). */
+static int rewrite_store(const char *dir, uint32_t want, store_compact_stats *out,
+                         roster_err_detail *detail)
 {
     char data[COMPACT_PATH_MAX], work[COMPACT_PATH_MAX], final[COMPACT_PATH_MAX + 8];
     struct stat st;
@@ -381,8 +507,19 @@ int store_compact(const char *dir, store_compact_stats *out, roster_err_detail *
         err = mdb_fail(detail, rc, "cannot read", data);
         goto fail;
     }
-    if ((err = list_dbs(dbs, rt, dir, detail)) != ROSTER_E_OK)
+    uint32_t from;
+    if ((err = list_dbs(dbs, rt, dir, want, &from, detail)) != ROSTER_E_OK)
         goto fail;
+    if (want == 0 && from == STORE_SCHEMA_VERSION) {
+        /* Nothing to upgrade. */
+        mdb_txn_abort(rt);
+        mdb_env_close(src);
+        close(lfd);
+        free(dbs);
+        if (out != NULL)
+            *out = (store_compact_stats){(uint64_t)st.st_size, (uint64_t)st.st_size, 0, from};
+        return ROSTER_E_OK;
+    }
 
     /* The rebuild, in a file of its own (mkstemp: a name no one else
      * uses), then its compacting copy beside it. */
@@ -407,7 +544,7 @@ int store_compact(const char *dir, store_compact_stats *out, roster_err_detail *
         err = mdb_fail(detail, rc, "cannot make", work);
         goto fail;
     }
-    if ((err = rebuild(&entries, dst, rt, dbs, work, detail)) != ROSTER_E_OK)
+    if ((err = rebuild(&entries, dst, rt, dbs, from, work, detail)) != ROSTER_E_OK)
         goto fail;
     snprintf(final, sizeof final, "%s.new", work);
     rc = mdb_env_copy2(dst, final, MDB_CP_COMPACT);
@@ -421,7 +558,7 @@ int store_compact(const char *dir, store_compact_stats *out, roster_err_detail *
     unlink(work);
     have_work = false;
 
-    if ((err = same_contents(rt, dbs, final, detail)) != ROSTER_E_OK ||
+    if ((err = same_contents(rt, dbs, from, final, detail)) != ROSTER_E_OK ||
         (err = settle(final, &st, &size_after, detail)) != ROSTER_E_OK)
         goto fail;
     /* Stale lock state must never meet the new file (see the top), not
@@ -454,6 +591,7 @@ int store_compact(const char *dir, store_compact_stats *out, roster_err_detail *
         out->bytes_before = (uint64_t)st.st_size;
         out->bytes_after = size_after;
         out->entries = entries;
+        out->from_version = from;
     }
     return err;
 
@@ -472,4 +610,14 @@ fail:
         close(lfd);
     free(dbs);
     return err;
+}
+
+int store_compact(const char *dir, store_compact_stats *out, roster_err_detail *detail)
+{
+    return rewrite_store(dir, STORE_SCHEMA_VERSION, out, detail);
+}
+
+int store_upgrade(const char *dir, store_compact_stats *out, roster_err_detail *detail)
+{
+    return rewrite_store(dir, 0, out, detail);
 }

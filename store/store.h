@@ -624,6 +624,7 @@ typedef struct store_compact_stats {
     uint64_t bytes_before; /* size of data.mdb before */
     uint64_t bytes_after;  /* size of the data.mdb that replaced it */
     uint64_t entries;      /* key/value pairs written, every database */
+    uint32_t from_version; /* the store's schema version before */
 } store_compact_stats;
 
 /* Rewrites data.mdb of the store in `dir` so that it holds only its live
@@ -643,6 +644,20 @@ typedef struct store_compact_stats {
  * store this build reads), PERMISSION_DENIED, IO, NOMEM, INTERNAL (the
  * copy differs), each with detail. */
 int store_compact(const char *dir, store_compact_stats *out, roster_err_detail *detail);
+
+/* store_compact for a store of an older schema version (STORE_SCHEMA_OLDEST
+ * on): the same rewrite, lock, comparison and atomic replacement, with
+ * every entry written in this build's layout (from version 1: idx_tenant
+ * and the sort indexes become duplicate-sorted and keep their per-tenant
+ * entries only; records, unique indexes, keys, the change feed and
+ * customData indexes are copied as they are) and the new version
+ * recorded. The comparison checks the new file against the store's
+ * entries as transformed. A store already at STORE_SCHEMA_VERSION is left
+ * alone (ROSTER_E_OK, out->entries 0, from_version the current one).
+ * Errors as store_compact's; VERSION for a version this build does not
+ * upgrade. Afterwards `rosterctl verify` checks every index against the
+ * records. */
+int store_upgrade(const char *dir, store_compact_stats *out, roster_err_detail *detail);
 
 /* Called with one record's encoding, borrowed for the call. A non-zero
  * return stops the iteration and is returned by store_each_*. */

@@ -278,6 +278,18 @@ static const ctl_command commands[] = {
      "roster-users or any other process has the store open: stop the service\n"
      "first (systemctl stop roster-users), compact, start it again. On any\n"
      "failure data.mdb is left as it was.\n"},
+    {CTL_CMD_UPGRADE, "upgrade", "[DATADIR]", no_opts,
+     "rewrite a data directory of an older schema version in this build's layout (offline)",
+     "DATADIR defaults to --data. A store written by an older Roster (schema\n"
+     "version 1) is refused by roster-users and the offline commands until it\n"
+     "is upgraded. The upgrade rewrites it the way compact does (a temporary\n"
+     "file in DATADIR, compared entry by entry with the store, synced and\n"
+     "renamed over data.mdb): records, unique indexes, keys and the change feed\n"
+     "are copied, the sort indexes rewritten in the new layout. A store already\n"
+     "at this build's version is left alone. Needs free space for twice the\n"
+     "live data. Refused (exit 4) while roster-users or any other process has\n"
+     "the store open. On any failure data.mdb is left as it was. Run\n"
+     "rosterctl verify afterwards.\n"},
     {CTL_CMD_KEYS_CREATE, "keys create", NULL, keys_create_opts,
      "mint an API key (--name and --role required) and print its secret once",
      "Roles: admin (every tenant, tenants, keys, stats), writer (its tenant's\n"

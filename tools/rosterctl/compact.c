@@ -26,3 +26,33 @@ int ctl_cmd_compact(const ctl_args *a)
     }
     return CTL_EXIT_OK;
 }
+
+int ctl_cmd_upgrade(const ctl_args *a)
+{
+    const char *dir = a->positional != NULL ? a->positional : a->data;
+    roster_err_detail d = {{0}};
+    store_compact_stats st = {0};
+    int err = store_upgrade(dir, &st, &d);
+    if (err != ROSTER_E_OK) {
+        ctl_report_error(a->json, "upgrade", err, d.message[0] ? d.message : NULL, NULL);
+        return ctl_exit_code(err);
+    }
+    bool done = st.from_version != STORE_SCHEMA_VERSION;
+    if (a->json) {
+        json_t *o = json_pack("{s:s, s:i, s:i, s:b, s:I, s:I, s:I}", "data", dir, "fromVersion",
+                              (int)st.from_version, "toVersion", STORE_SCHEMA_VERSION, "upgraded",
+                              done, "bytesBefore", (json_int_t)st.bytes_before, "bytesAfter",
+                              (json_int_t)st.bytes_after, "entries", (json_int_t)st.entries);
+        ctl_print_json(stdout, o);
+        json_decref(o);
+    } else if (done) {
+        printf("upgraded %s/data.mdb from schema version %u to %d: %llu bytes before, %llu "
+               "after (%llu entries)\n",
+               dir, st.from_version, STORE_SCHEMA_VERSION, (unsigned long long)st.bytes_before,
+               (unsigned long long)st.bytes_after, (unsigned long long)st.entries);
+    } else {
+        printf("%s/data.mdb is at schema version %d already: nothing to do\n", dir,
+               STORE_SCHEMA_VERSION);
+    }
+    return CTL_EXIT_OK;
+}

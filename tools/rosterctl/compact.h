@@ -7,4 +7,8 @@
 
 int ctl_cmd_compact(const ctl_args *a);
 
+/* rosterctl upgrade [DATADIR]: the same rewrite for a store of an older
+ * schema version, in this build's layout (store_upgrade). */
+int ctl_cmd_upgrade(const ctl_args *a);
+
 #endif

@@ -29,6 +29,7 @@ static bool is_live(const ctl_args *a)
     case CTL_CMD_LOAD:
     case CTL_CMD_VERIFY:
     case CTL_CMD_COMPACT:
+    case CTL_CMD_UPGRADE:
         return false;
     default:
         return ctl_args_get(a, "offline") == NULL;
@@ -129,6 +130,9 @@ int main(int argc, char **argv)
         break;
     case CTL_CMD_COMPACT:
         code = ctl_cmd_compact(a);
+        break;
+    case CTL_CMD_UPGRADE:
+        code = ctl_cmd_upgrade(a);
         break;
     case CTL_CMD_KEYS_CREATE:
         code = ctl_cmd_keys_create(a);
