@@ -130,21 +130,43 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
     return n;
 }
 
-int key_entry_del(MDB_txn *txn, const key_entry *e)
+/* Positions c (on e's database) at the duplicate of e's key whose data
+ * starts with e's id, into *d; MDB_NOTFOUND when there is none. */
+static int dup_find(MDB_cursor *c, const key_entry *e, MDB_val *d)
 {
     MDB_val k = {e->klen, e->key};
+    *d = (MDB_val){16, (void *)e->data};
+    int rc = mdb_cursor_get(c, &k, d, MDB_GET_BOTH_RANGE);
+    if (rc == 0 && (d->mv_size < 16 || memcmp(d->mv_data, e->data, 16) != 0))
+        rc = MDB_NOTFOUND;
+    return rc;
+}
+
+int key_entry_del(MDB_txn *txn, const key_entry *e)
+{
+    MDB_val k = {e->klen, e->key}, d;
     if (!e->dup)
         return mdb_del(txn, e->dbi, &k, NULL);
     MDB_cursor *c;
     int rc = mdb_cursor_open(txn, e->dbi, &c);
     if (rc != 0)
         return rc;
-    MDB_val d = {16, (void *)e->data};
-    rc = mdb_cursor_get(c, &k, &d, MDB_GET_BOTH_RANGE);
-    if (rc == 0 && (d.mv_size < 16 || memcmp(d.mv_data, e->data, 16) != 0))
-        rc = MDB_NOTFOUND;
-    if (rc == 0)
+    if ((rc = dup_find(c, e, &d)) == 0)
         rc = mdb_cursor_del(c, 0);
+    mdb_cursor_close(c);
+    return rc;
+}
+
+int key_entry_lookup(MDB_txn *txn, const key_entry *e, MDB_val *out)
+{
+    MDB_val k = {e->klen, e->key};
+    if (!e->dup)
+        return mdb_get(txn, e->dbi, &k, out);
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, e->dbi, &c);
+    if (rc != 0)
+        return rc;
+    rc = dup_find(c, e, out);
     mdb_cursor_close(c);
     return rc;
 }

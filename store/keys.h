@@ -66,6 +66,11 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
  * the MDB_* code. */
 int key_entry_del(MDB_txn *txn, const key_entry *e);
 
+/* The data of entry e as stored in txn (borrowed from the map until txn
+ * ends), found as key_entry_del finds it: a duplicate-sorted entry by its
+ * key and id, whatever its flags. MDB_NOTFOUND when there is none. */
+int key_entry_lookup(MDB_txn *txn, const key_entry *e, MDB_val *out);
+
 /* tenant_name key of a tenant into buf; returns bytes. */
 size_t key_tenant_name(uint8_t *buf, const tenant_view *t);
 

@@ -253,27 +253,6 @@ static bool has_required(const user_view *v)
     return true;
 }
 
-/* The data of a user's entry e as stored, in *out: a unique entry's by its
- * key, a duplicate-sorted one's by its key and id. MDB_NOTFOUND when the
- * store has none. */
-static int entry_lookup(MDB_txn *txn, const key_entry *e, MDB_val *out)
-{
-    MDB_val k = {e->klen, e->key};
-    if (!e->dup)
-        return mdb_get(txn, e->dbi, &k, out);
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, e->dbi, &c);
-    if (rc != 0)
-        return rc;
-    MDB_val d = {16, (void *)e->data};
-    rc = mdb_cursor_get(c, &k, &d, MDB_GET_BOTH_RANGE);
-    if (rc == 0 && (d.mv_size < 16 || memcmp(d.mv_data, e->data, 16) != 0))
-        rc = MDB_NOTFOUND;
-    mdb_cursor_close(c);
-    *out = d;
-    return rc;
-}
-
 static int check_users(verifier *vf, uint64_t *dup)
 {
     const store *s = vf->r->s;
@@ -315,7 +294,7 @@ static int check_users(verifier *vf, uint64_t *dup)
         size_t n = key_user_entries(e, buf, s, &u);
         for (size_t i = 0; i < n; i++) {
             MDB_val ed;
-            if (entry_lookup(txn, &e[i], &ed) != 0) {
+            if (key_entry_lookup(txn, &e[i], &ed) != 0) {
                 report(vf, STORE_ISSUE_MISSING_ENTRY, e[i].db, &u.id, "user lacks its %s entry",
                        e[i].db);
                 continue;

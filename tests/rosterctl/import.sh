@@ -25,13 +25,7 @@ export ROSTERCTL_PROGRESS_INTERVAL_MS=3600000
 
 "$USERS" --data "$D" --init-admin-key "$K" >>"$T/daemon.log" 2>&1 &
 PID=$!
-i=0
-until c health >/dev/null 2>&1; do
-    i=$((i + 1))
-    [ $i -lt 600 ] || fail "roster-users did not answer health"
-    kill -0 "$PID" 2>/dev/null || fail "roster-users exited"
-    sleep 0.05
-done
+wait_health
 
 expect 0 c tenants create --name Acme --json
 A=$(sed -n 's/^{"id":"\([^"]*\)".*/\1/p' "$T/out")

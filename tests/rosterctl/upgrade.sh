@@ -59,13 +59,7 @@ chmod 600 "$K"
 "$USERS" --data "$D" --custom-index plan:string --custom-index seats:integer \
     >"$T/daemon.log" 2>&1 &
 PID=$!
-i=0
-until c health >/dev/null 2>&1; do
-    i=$((i + 1))
-    [ $i -lt 600 ] || fail "roster-users did not answer health"
-    kill -0 "$PID" 2>/dev/null || fail "roster-users exited"
-    sleep 0.05
-done
+wait_health
 # refused while the service has it open
 expect 4 "$CTL" upgrade "$D"
 has "$T/err" "roster-users"
