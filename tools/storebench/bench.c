@@ -69,6 +69,34 @@ static double per_op_us(int64_t ns, size_t n)
     return (double)ns / 1000.0 / (double)(n ? n : 1);
 }
 
+/* Bytes and B-tree entries per user: in all, and without the change
+ * feed's databases (whose size retention bounds, not the user count).
+ * Entries count the records and every user index but customData's; the
+ * feed's pages are exact (it is not duplicate-sorted), so the bytes
+ * without it are the used bytes less its pages. */
+static void print_per_user(const store_stats *st)
+{
+    if (st->users == 0)
+        return;
+    uint64_t entries = 0, feed_pages = 0;
+    for (size_t i = 0; i < st->n_dbs; i++) {
+        const store_db_stat *d = &st->dbs[i];
+        if (strcmp(d->name, "changes") == 0 || strcmp(d->name, "changes_user") == 0)
+            feed_pages += d->branch_pages + d->leaf_pages + d->overflow_pages;
+        else if (strcmp(d->name, "users") == 0 || strcmp(d->name, "idx_tenant") == 0 ||
+                 strncmp(d->name, "uniq_", 5) == 0 ||
+                 (strncmp(d->name, "idx_", 4) == 0 && strcmp(d->name, "idx_custom") != 0))
+            entries += d->entries;
+    }
+    double users = (double)st->users;
+    uint64_t feed = feed_pages * st->page_size;
+    printf("per user  %.1f B-tree entries (record and indexes), %.0f bytes in all, %.0f bytes "
+           "without the change feed's %.1f MiB (schema version %u)\n",
+           (double)entries / users, (double)st->used_bytes / users,
+           (double)(st->used_bytes - (feed < st->used_bytes ? feed : 0)) / users,
+           (double)feed / 1048576.0, st->schema_version);
+}
+
 int open_store(const bench_config *cfg, bool bulk_load, store **s)
 {
     roster_err_detail d = {0};
@@ -584,6 +612,7 @@ int bench_run(const bench_config *cfg)
     printf("store     %llu users, %llu tenants, %.1f MiB used of a %.0f GiB map\n",
            (unsigned long long)st.users, (unsigned long long)st.tenants,
            (double)st.used_bytes / 1048576.0, (double)st.map_size / 1073741824.0);
+    print_per_user(&st);
     for (size_t i = 0; i < cfg->gets; i++) {
         size_t j = rnd() % all.n;
         memcpy(keys[i], all.text[j], sizeof keys[i]);
