@@ -7,7 +7,9 @@
 # rosterctl on a pseudo-terminal in its progress test; grpc-proto and
 # libprotobuf-dev for the .proto files of gRPC's reflection and health
 # services and of google.protobuf, which the gateway's gRPC front is built
-# from).
+# from; Go, grpc-go, the protobuf Go runtimes, genproto and the Go protoc
+# plugins for the Go client test, tests/gateway/grpc/go: its
+# golang-github-golang-protobuf-1-5-dev replaces the 1.3 API package).
 # Idempotent; run as root (or with sudo available).
 set -euo pipefail
 
@@ -19,6 +21,8 @@ packages=(
     libunistring-dev libcsv-dev
     clang libclang-rt-14-dev
     nodejs npm curl openssl
+    golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
+    golang-google-genproto-dev protoc-gen-go protoc-gen-go-grpc
     systemd prometheus bsdutils
     chromium chromium-driver
 )
