@@ -38,6 +38,11 @@ typedef struct gw_config {
     size_t conn_memory;         /* bytes per connection for the request line and headers */
     uint32_t header_timeout_ms; /* silence allowed while a request is read (whole seconds) */
     uint32_t idle_timeout_ms;   /* idle keep-alive connections closed after (whole seconds) */
+    char grpc_listen[256];      /* host:port for gRPC ("" = off) */
+    char grpc_tls_cert[1024];   /* gRPC over TLS: PEM certificate chain ("" = cleartext) */
+    char grpc_tls_key[1024];    /* gRPC over TLS: PEM private key */
+    size_t grpc_max_message;    /* largest gRPC request message (RESOURCE_EXHAUSTED past it) */
+    uint32_t grpc_max_streams;  /* open gRPC server streams */
     roster_log_level log_level;
 } gw_config;
 
@@ -59,7 +64,8 @@ int gw_config_from_args(gw_config *c, int argc, char **argv, roster_err_detail *
 
 /* Checks options that only make sense together: a tls+tcp:// upstream
  * needs --upstream-ca unless --upstream-tls-insecure is given (and not
- * both). ROSTER_E_INVALID_ARGUMENT with `detail` (may be NULL) naming the
+ * both); --grpc-tls-cert and --grpc-tls-key go together, with
+ * --grpc-listen. ROSTER_E_INVALID_ARGUMENT with `detail` (may be NULL) naming the
  * option and saying what to do. */
 int gw_config_check(const gw_config *c, roster_err_detail *detail);
 

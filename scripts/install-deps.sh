@@ -14,6 +14,7 @@ packages=(
     libnanopb-dev nanopb
     libnng-dev liblmdb-dev lmdb-utils libjansson-dev libmicrohttpd-dev libssl-dev check
     libunistring-dev libcsv-dev
+    libgrpc-dev grpc-proto
     clang libclang-rt-14-dev
     nodejs npm curl openssl
     systemd prometheus bsdutils
