@@ -4,17 +4,20 @@
 # the unit files and the gateway's /metrics with them; chromium and
 # chromium-driver for the GraphiQL page's test in a headless browser;
 # bsdutils, essential in Debian, for util-linux's script, which runs
-# rosterctl on a pseudo-terminal in its progress test).
+# rosterctl on a pseudo-terminal in its progress test; grpc-proto and
+# libprotobuf-dev for the .proto files of gRPC's reflection and health
+# services and of google.protobuf, which the gateway's gRPC front is built
+# from).
 # Idempotent; run as root (or with sudo available).
 set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config
-    libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
+    libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev grpc-proto
     libnanopb-dev nanopb
     libnng-dev liblmdb-dev lmdb-utils libjansson-dev libmicrohttpd-dev libssl-dev check
     libunistring-dev libcsv-dev
-    libgrpc-dev grpc-proto
+    libgrpc-dev
     clang libclang-rt-14-dev
     nodejs npm curl openssl
     systemd prometheus bsdutils
