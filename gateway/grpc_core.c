@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "grpc_status_details.h"
 #include "log.h"
 #include "metrics.h"
 #include "roster_methods.h"
@@ -420,11 +421,11 @@ static grpc_status_code to_grpc(int roster_status)
 static void unary_replied(const gw_rpc_reply *r, void *ud)
 {
     gcall *c = ud;
-    gw_grpc *g = c->g;
     uint8_t *details = NULL;
     size_t details_len = 0;
-    if (r->status != ROSTER_STATUS_OK && r->n_violations > 0 && g->o.status_details != NULL &&
-        g->o.status_details(&details, &details_len, r) != ROSTER_E_OK) {
+    if (r->status != ROSTER_STATUS_OK &&
+        grpc_status_details_encode(&details, &details_len, r->status, r->message, r->n_violations,
+                                   r->violation_fields, r->violation_descriptions) != ROSTER_E_OK) {
         details = NULL;
         details_len = 0;
     }

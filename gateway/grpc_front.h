@@ -7,9 +7,10 @@
  *   they are (never decoded and encoded again) with the caller's
  *   `authorization: Bearer <key>` metadata as the call's credential, checked
  *   as for GraphQL (gw_auth); the reply's bytes come back. The service's
- *   status and message become grpc-status and grpc-message; its field
- *   violations go in grpc-status-details-bin (google.rpc.Status with
- *   BadRequest, through gw_grpc_options.status_details). The call's
+ *   status and message become grpc-status and grpc-message, and
+ *   grpc-status-details-bin carries them as google.rpc.Status with a
+ *   BadRequest listing the field violations when there are any
+ *   (grpc_status_details.h). The call's
  *   deadline (grpc-timeout) is the RPC's deadline.
  * - /grpc.health.v1.Health/Check and Watch, for "" and
  *   "roster.v1.UserService": SERVING while roster-users answers a Health
@@ -34,12 +35,6 @@
 
 typedef struct gw_grpc gw_grpc;
 
-/* Encodes the grpc-status-details-bin value (google.rpc.Status) for a
- * failed upstream reply (`reply`, borrowed for the call). ROSTER_E_OK with
- * *out malloc'd (the caller frees it) and *out_len set, or an error (the
- * trailer is then left out). */
-typedef int (*gw_grpc_details_fn)(uint8_t **out, size_t *out_len, const gw_rpc_reply *reply);
-
 /* Answers one ServerReflectionRequest (`request`, request_len bytes,
  * borrowed for the call) with one ServerReflectionResponse: ROSTER_E_OK
  * with *out malloc'd (the caller frees it), or an error (the stream then
@@ -48,17 +43,16 @@ typedef int (*gw_grpc_reflect_fn)(uint8_t **out, size_t *out_len, const uint8_t 
                                   size_t request_len);
 
 typedef struct gw_grpc_options {
-    const char *listen;   /* host:port (port 0: any free port); borrowed for gw_grpc_start */
-    const char *tls_cert; /* PEM certificate chain file; NULL or "": cleartext */
-    const char *tls_key;  /* PEM private key file, with tls_cert */
-    size_t max_message;   /* largest request message; larger: RESOURCE_EXHAUSTED */
-    uint32_t timeout_ms;  /* deadline of a call whose client sets none */
-    uint32_t max_calls;   /* unary calls in flight; more: RESOURCE_EXHAUSTED */
-    uint32_t max_streams; /* open server streams (Health/Watch); more: RESOURCE_EXHAUSTED */
-    gw_upstream *up;      /* borrowed; outlives the front */
-    gw_auth *auth;        /* borrowed; outlives the front */
-    gw_grpc_details_fn status_details; /* NULL: no grpc-status-details-bin */
-    gw_grpc_reflect_fn reflect;        /* NULL: reflection answered UNIMPLEMENTED */
+    const char *listen;         /* host:port (port 0: any free port); borrowed for gw_grpc_start */
+    const char *tls_cert;       /* PEM certificate chain file; NULL or "": cleartext */
+    const char *tls_key;        /* PEM private key file, with tls_cert */
+    size_t max_message;         /* largest request message; larger: RESOURCE_EXHAUSTED */
+    uint32_t timeout_ms;        /* deadline of a call whose client sets none */
+    uint32_t max_calls;         /* unary calls in flight; more: RESOURCE_EXHAUSTED */
+    uint32_t max_streams;       /* open server streams (Health/Watch); more: RESOURCE_EXHAUSTED */
+    gw_upstream *up;            /* borrowed; outlives the front */
+    gw_auth *auth;              /* borrowed; outlives the front */
+    gw_grpc_reflect_fn reflect; /* NULL: reflection answered UNIMPLEMENTED */
 } gw_grpc_options;
 
 /* Listens on o->listen and starts the front's completion-queue thread.

@@ -12,11 +12,14 @@ import { startStack } from './lib.mjs';
 const require = createRequire(import.meta.url);
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
+// protobufjs comes with @grpc/proto-loader; it decodes grpc-status-details-bin.
+const protobuf = require('protobufjs');
 
 const PORT = Number(process.env.GW_TEST_PORT || 23190);
 const GRPC_PORT = PORT + 1000;
 const PROTO = process.env.ROSTER_PROTO;
 const HEALTH_PROTO = process.env.GRPC_HEALTH_PROTO;
+const RPC_PROTO_DIR = process.env.GOOGLE_RPC_PROTO_DIR; // status.proto, error_details.proto
 const loaderOpts = { keepCase: true, longs: String, enums: String, defaults: false, oneofs: true };
 
 const roster = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO, loaderOpts)).roster.v1;
@@ -109,9 +112,32 @@ test('every unary method answers through the gateway', async () => {
   assert.equal(ch.changes[0].seq, '1');
 });
 
+// The google.rpc.Status in an error's grpc-status-details-bin, with its
+// BadRequest (if any) unpacked: {code, message, violations: [{field, description}]}.
+function statusDetails(error) {
+  const root = protobuf.loadSync([`${RPC_PROTO_DIR}/status.proto`, `${RPC_PROTO_DIR}/error_details.proto`]);
+  const bin = error.metadata.get('grpc-status-details-bin');
+  assert.equal(bin.length, 1, 'one grpc-status-details-bin trailer');
+  const st = root.lookupType('google.rpc.Status').decode(bin[0]);
+  const violations = [];
+  for (const any of st.details) {
+    assert.equal(any.type_url ?? any.typeUrl, 'type.googleapis.com/google.rpc.BadRequest');
+    const br = root.lookupType('google.rpc.BadRequest').decode(any.value);
+    for (const v of br.field_violations ?? br.fieldViolations) violations.push({ field: v.field, description: v.description });
+  }
+  return { code: st.code, message: st.message, violations };
+}
+
 test('the service status codes and messages reach the client', async () => {
   const e = await fails('CreateUser', { reference: 'bad-email', email: 'not an email' }, grpc.status.INVALID_ARGUMENT, undefined, /email/i);
-  assert.ok(e.metadata instanceof grpc.Metadata);
+  const st = statusDetails(e);
+  assert.equal(st.code, grpc.status.INVALID_ARGUMENT);
+  assert.equal(st.message, e.details);
+  assert.equal(st.violations.length, 1);
+  assert.equal(st.violations[0].field, 'email');
+  assert.match(st.violations[0].description, /email/i);
+  const nf = await fails('GetUser', { id: 'not-a-uuid' }, grpc.status.INVALID_ARGUMENT);
+  assert.equal(statusDetails(nf).violations[0].field, 'id');
   await fails('GetUser', { id: '0190d7a0-0000-7000-8000-000000000000' }, grpc.status.NOT_FOUND);
   await ok('CreateUser', { reference: 'dup@example.com', email: 'dup@example.com' });
   await fails('CreateUser', { reference: 'dup@example.com', email: 'dup@example.com' }, grpc.status.ALREADY_EXISTS);
