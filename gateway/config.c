@@ -139,6 +139,7 @@ enum {
     OPT_HEADER_TIMEOUT,
     OPT_IDLE_TIMEOUT,
     OPT_GRPC_LISTEN,
+    OPT_UPSTREAM_CHANGES,
     OPT_GRPC_TLS_CERT,
     OPT_GRPC_TLS_KEY,
     OPT_GRPC_MAX_MESSAGE,
@@ -193,6 +194,10 @@ static const opt_def opts[] = {
     {OPT_GRPC_LISTEN, "grpc-listen", "ROSTER_GATEWAY_GRPC_LISTEN", "ADDR",
      "serve gRPC (HTTP/2) on host:port; off when not given (see docs/grpc.md: keep this port "
      "on an internal network)"},
+    {OPT_UPSTREAM_CHANGES, "upstream-changes", "ROSTER_GATEWAY_UPSTREAM_CHANGES", "URL",
+     "roster-users' change announcements (its --changes-listen), which wake gRPC WatchChanges "
+     "streams: ipc:// or tcp://; default beside an ipc:// upstream, none for tcp:// (streams "
+     "then ask every second); off for none"},
     {OPT_GRPC_TLS_CERT, "grpc-tls-cert", "ROSTER_GATEWAY_GRPC_TLS_CERT", "FILE",
      "gRPC over TLS: PEM certificate chain (with --grpc-tls-key; default cleartext)"},
     {OPT_GRPC_TLS_KEY, "grpc-tls-key", "ROSTER_GATEWAY_GRPC_TLS_KEY", "FILE",
@@ -312,6 +317,14 @@ static int apply(gw_config *c, const opt_def *d, const char *v, const char *src,
             rc = ROSTER_E_INVALID_ARGUMENT;
         else
             snprintf(c->grpc_listen, sizeof c->grpc_listen, "%s", v);
+        break;
+    case OPT_UPSTREAM_CHANGES:
+        if ((strcmp(v, "off") != 0 && strncmp(v, "ipc://", 6) != 0 &&
+             strncmp(v, "tcp://", 6) != 0) ||
+            strlen(v) >= sizeof c->upstream_changes)
+            rc = ROSTER_E_INVALID_ARGUMENT;
+        else
+            snprintf(c->upstream_changes, sizeof c->upstream_changes, "%s", v);
         break;
     case OPT_GRPC_TLS_CERT:
         if (strlen(v) >= sizeof c->grpc_tls_cert)

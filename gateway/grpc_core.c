@@ -25,6 +25,8 @@
 #include <grpc/slice.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/sub.h>
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -32,8 +34,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
+#include "feed_url.h"
 #include "grpc_status_details.h"
 #include "log.h"
 #include "metrics.h"
@@ -69,7 +73,19 @@ typedef struct outmsg {
     struct outmsg *next;
 } outmsg;
 
-typedef enum { K_UNARY, K_HEALTH_CHECK, K_HEALTH_WATCH, K_REFLECTION, K_UNKNOWN } call_kind;
+typedef enum {
+    K_UNARY,
+    K_WATCH_CHANGES,
+    K_HEALTH_CHECK,
+    K_HEALTH_WATCH,
+    K_REFLECTION,
+    K_UNKNOWN
+} call_kind;
+
+/* A WatchChanges stream between pages: waiting for an announcement or the
+ * poll time, a ListChanges in flight, or a page being sent with more to
+ * ask for once the send queue is empty. */
+typedef enum { C_NONE, C_WAIT, C_FETCHING, C_DRAIN } changes_state;
 
 struct gcall {
     gw_grpc *g;
@@ -106,6 +122,15 @@ struct gcall {
     int watch_sent;
     bool watching;
     gcall *watch_next;
+    /* WatchChanges (under mu): the feed cursor, the state, when to ask
+     * again without an announcement, the announcement count when the last
+     * ListChanges left; link in the changers list (under g->mu). */
+    uint64_t cursor;
+    changes_state cstate;
+    int64_t next_poll_ns;
+    uint64_t gen_at_fetch;
+    bool changing;
+    gcall *changes_next;
     bool counted_stream;
     bool counted_unary;
     /* The list of live calls (under g->mu). */
@@ -138,7 +163,20 @@ struct gw_grpc {
      * mu): gw_grpc_cancel closes the gate before the upstream is freed. */
     int up_users;
     bool up_closed;
+    /* WatchChanges streams (under mu), and the feed announcements that
+     * wake them: a thread receiving on a sub0 socket dialled to
+     * roster-users' --changes-listen; each message bumps feed_gen. */
+    gcall *changers;
+    size_t n_changers;
+    atomic_uint_fast64_t feed_gen;
+    nng_socket feed;
+    bool feed_open;
+    atomic_bool feed_stop;
+    pthread_t feed_thread;
+    bool feed_thread_started;
 };
+
+static void changes_after_send(gcall *c);
 
 /* Enters the upstream gate: false when the upstream is closing. */
 static bool up_enter(gw_grpc *g)
@@ -305,6 +343,8 @@ static void on_send(gcall *c, bool ok)
         c->dead = true;
     pump_locked(c);
     pthread_mutex_unlock(&c->mu);
+    if (c->kind == K_WATCH_CHANGES)
+        changes_after_send(c);
     call_unref(c);
 }
 
@@ -452,6 +492,269 @@ static void forward(gcall *c)
     up_leave(g);
 }
 
+/* ------------------------------------------------------------ WatchChanges */
+
+/* Events asked for per ListChanges of a WatchChanges stream. */
+#define CHANGES_PAGE 500
+/* Wait before asking again after a failure that may pass. */
+#define CHANGES_RETRY_NS (200LL * 1000 * 1000)
+
+static void changes_fetch(gcall *c);
+
+/* Ends a stream that could not go on (c->mu not held). */
+static void changes_end(gcall *c, grpc_status_code code, const char *msg)
+{
+    finish(c, code, msg);
+}
+
+/* gw_rpc_cb of a stream's ListChanges: the page's Change messages are sent
+ * as they came (each one the bytes of field 1 of ListChangesResponse),
+ * and the cursor moves to the page's next_after. */
+static void changes_replied(const gw_rpc_reply *r, void *ud)
+{
+    gcall *c = ud;
+    gw_grpc *g = c->g;
+    bool fetch_now = false;
+    pthread_mutex_lock(&c->mu);
+    if (c->dead || c->finish_pending) {
+        c->cstate = C_NONE;
+        pthread_mutex_unlock(&c->mu);
+        call_unref(c);
+        return;
+    }
+    int64_t now = roster_mono_ns();
+    if (r->status == ROSTER_STATUS_UNAVAILABLE || r->status == ROSTER_STATUS_DEADLINE_EXCEEDED) {
+        /* The service restarts or is slow: ask again shortly. */
+        c->cstate = C_WAIT;
+        c->next_poll_ns = now + CHANGES_RETRY_NS;
+        pthread_mutex_unlock(&c->mu);
+        call_unref(c);
+        return;
+    }
+    if (r->status != ROSTER_STATUS_OK) {
+        uint8_t *details = NULL;
+        size_t details_len = 0;
+        if (grpc_status_details_encode(&details, &details_len, r->status, r->message,
+                                       r->n_violations, r->violation_fields,
+                                       r->violation_descriptions) != ROSTER_E_OK)
+            details = NULL;
+        c->cstate = C_NONE;
+        finish_locked(c, to_grpc(r->status), r->message, details, details ? details_len : 0);
+        pthread_mutex_unlock(&c->mu);
+        free(details);
+        call_unref(c);
+        return;
+    }
+    /* One pass over ListChangesResponse: changes (1) go out as they are,
+     * latest_seq (3) and next_after (4) are kept. */
+    const uint8_t *p = r->body, *end = r->body + r->body_len;
+    uint64_t next_after = c->cursor, latest = 0;
+    bool bad = false;
+    while (!bad && p < end) {
+        uint64_t key, v;
+        if (!rpc_wire_varint(&key, &p, end)) {
+            bad = true;
+        } else if ((key & 7) == 0) {
+            if (!rpc_wire_varint(&v, &p, end))
+                bad = true;
+            else if (key >> 3 == 3)
+                latest = v;
+            else if (key >> 3 == 4)
+                next_after = v;
+        } else if ((key & 7) == 2) {
+            if (!rpc_wire_varint(&v, &p, end) || v > (uint64_t)(end - p))
+                bad = true;
+            else if (key >> 3 == 1)
+                send_locked(c, p, (size_t)v);
+            if (!bad)
+                p += v;
+        } else if ((key & 7) == 1 && end - p >= 8) {
+            p += 8;
+        } else if ((key & 7) == 5 && end - p >= 4) {
+            p += 4;
+        } else {
+            bad = true;
+        }
+    }
+    if (bad) {
+        c->cstate = C_NONE;
+        finish_locked(c, GRPC_STATUS_INTERNAL,
+                      "the user service's ListChanges reply cannot be read", NULL, 0);
+        pthread_mutex_unlock(&c->mu);
+        call_unref(c);
+        return;
+    }
+    if (next_after > c->cursor)
+        c->cursor = next_after;
+    if (c->cursor < latest || atomic_load(&g->feed_gen) != c->gen_at_fetch) {
+        /* More is there: ask once this page has left. */
+        c->cstate = C_DRAIN;
+        if (!c->sending && c->head == NULL) {
+            c->cstate = C_FETCHING;
+            fetch_now = true;
+        }
+    } else {
+        c->cstate = C_WAIT;
+        c->next_poll_ns = now + (int64_t)g->o.changes_poll_ms * 1000000;
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (fetch_now)
+        changes_fetch(c); /* takes over this reference */
+    else
+        call_unref(c);
+}
+
+/* Sends the next ListChanges of a stream whose state is C_FETCHING. The
+ * caller passes one reference on to the call. */
+static void changes_fetch(gcall *c)
+{
+    gw_grpc *g = c->g;
+    uint8_t req[24];
+    size_t n = 0;
+    pthread_mutex_lock(&c->mu);
+    uint64_t after = c->cursor;
+    c->gen_at_fetch = atomic_load(&g->feed_gen);
+    pthread_mutex_unlock(&c->mu);
+    req[n++] = 0x08; /* ListChangesRequest.after */
+    for (uint64_t v = after;; v >>= 7) {
+        if (v < 0x80) {
+            req[n++] = (uint8_t)v;
+            break;
+        }
+        req[n++] = (uint8_t)(v | 0x80);
+    }
+    req[n++] = 0x10; /* limit */
+    for (uint64_t v = CHANGES_PAGE;; v >>= 7) {
+        if (v < 0x80) {
+            req[n++] = (uint8_t)v;
+            break;
+        }
+        req[n++] = (uint8_t)(v | 0x80);
+    }
+    if (!up_enter(g)) {
+        changes_end(c, GRPC_STATUS_UNAVAILABLE, SHUTTING_DOWN);
+        call_unref(c);
+        return;
+    }
+    gw_upstream_call_bytes(g->o.up, RPC_LIST_CHANGES, req, n,
+                           roster_mono_ns() + (int64_t)g->o.timeout_ms * 1000000, c->key.text,
+                           changes_replied, c);
+    up_leave(g);
+}
+
+/* Asks again for every waiting stream that an announcement or its poll
+ * time says should. Any thread but one holding a call's or g's lock. */
+static void changes_kick(gw_grpc *g)
+{
+    pthread_mutex_lock(&g->mu);
+    if (g->n_changers == 0 || g->up_closed) {
+        pthread_mutex_unlock(&g->mu);
+        return;
+    }
+    gcall **due = malloc(g->n_changers * sizeof *due);
+    size_t n = 0;
+    uint64_t gen = atomic_load(&g->feed_gen);
+    int64_t now = roster_mono_ns();
+    for (gcall *c = g->changers; c != NULL && due != NULL; c = c->changes_next) {
+        pthread_mutex_lock(&c->mu);
+        if (c->cstate == C_WAIT && !c->dead && (gen != c->gen_at_fetch || now >= c->next_poll_ns)) {
+            c->cstate = C_FETCHING;
+            call_ref(c);
+            due[n++] = c;
+        }
+        pthread_mutex_unlock(&c->mu);
+    }
+    pthread_mutex_unlock(&g->mu);
+    for (size_t i = 0; i < n; i++)
+        changes_fetch(due[i]);
+    free(due);
+}
+
+/* After a send completed: a stream with more to ask for asks once its
+ * queue is empty. c->mu not held; a reference held. */
+static void changes_after_send(gcall *c)
+{
+    bool fetch = false;
+    pthread_mutex_lock(&c->mu);
+    if (c->cstate == C_DRAIN && !c->sending && c->head == NULL && !c->dead && !c->finish_pending) {
+        c->cstate = C_FETCHING;
+        fetch = true;
+        call_ref(c);
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (fetch)
+        changes_fetch(c);
+}
+
+/* The key is valid: the stream starts at the request's `after`. The
+ * dispatch reference stays with the stream until it closes. */
+static void changes_begin(gcall *c)
+{
+    gw_grpc *g = c->g;
+    uint64_t after = 0;
+    const uint8_t *p = c->body, *end = c->body + c->body_len;
+    while (p < end) {
+        uint64_t key, v;
+        if (!rpc_wire_varint(&key, &p, end) || (key & 7) != 0 || !rpc_wire_varint(&v, &p, end)) {
+            changes_end(c, GRPC_STATUS_INVALID_ARGUMENT,
+                        "the WatchChangesRequest cannot be read (after is its only field)");
+            call_unref(c);
+            return;
+        }
+        if (key >> 3 == 1)
+            after = v;
+    }
+    pthread_mutex_lock(&g->mu);
+    pthread_mutex_lock(&c->mu);
+    bool gone = c->dead || c->closed || g->draining;
+    if (!gone) {
+        c->cursor = after;
+        c->cstate = C_FETCHING;
+        c->changing = true;
+        c->changes_next = g->changers;
+        g->changers = c;
+        g->n_changers++;
+    }
+    pthread_mutex_unlock(&c->mu);
+    pthread_mutex_unlock(&g->mu);
+    if (gone) {
+        changes_end(c, GRPC_STATUS_UNAVAILABLE, SHUTTING_DOWN);
+        call_unref(c);
+        return;
+    }
+    call_ref(c);
+    changes_fetch(c);
+}
+
+/* Takes a stream off the changers list (it is over) and drops the
+ * stream's reference. */
+static void unchange(gcall *c)
+{
+    gw_grpc *g = c->g;
+    bool was = false;
+    pthread_mutex_lock(&g->mu);
+    for (gcall **p = &g->changers; *p != NULL; p = &(*p)->changes_next) {
+        if (*p == c) {
+            *p = c->changes_next;
+            g->n_changers--;
+            was = true;
+            break;
+        }
+    }
+    c->changing = false;
+    pthread_mutex_unlock(&g->mu);
+    if (was)
+        call_unref(c);
+}
+
+static void proceed(gcall *c)
+{
+    if (c->kind == K_WATCH_CHANGES)
+        changes_begin(c);
+    else
+        forward(c);
+}
+
 /* Logs a refused credential with the client's address. */
 static void log_refused(gcall *c, const char *reason, const gw_key *key, const char *message)
 {
@@ -467,7 +770,7 @@ static void authed(int err, bool admin, const char *message, void *ud)
     gcall *c = ud;
     switch (err) {
     case ROSTER_E_OK:
-        forward(c);
+        proceed(c);
         return;
     case ROSTER_E_UNAUTHENTICATED:
         log_refused(c, "rejected", &c->key, message);
@@ -508,7 +811,7 @@ static const char *metadata(char *buf, size_t cap, const gcall *c, const char *k
 }
 
 static const roster_auth_level method_auth[] = {
-#define X_AUTH(id, M, Rq, rqs, Rp, rps, access, repeat, auth) ROSTER_METHOD_AUTH(auth),
+#define X_AUTH(id, M, Rq, rqs, Rp, rps, access, repeat, auth, shape) ROSTER_METHOD_AUTH(auth),
     ROSTER_METHOD_MAP(X_AUTH)
 #undef X_AUTH
 };
@@ -537,7 +840,7 @@ static void unary_received(gcall *c, bool ok)
     if (authz == NULL && method_auth[c->method] == ROSTER_AUTH_PUBLIC) {
         free(hdr);
         c->keyless = true;
-        forward(c);
+        proceed(c);
         return;
     }
     roster_err_detail d = {{0}};
@@ -810,11 +1113,13 @@ static void on_close(gcall *c, bool ok)
     if (c->cancelled_flag)
         c->dead = true;
     /* A stream ends with its call: nothing more to send. */
-    if (c->kind == K_HEALTH_WATCH)
+    if (c->kind == K_HEALTH_WATCH || c->kind == K_WATCH_CHANGES)
         c->dead = true;
     pthread_mutex_unlock(&c->mu);
     if (c->kind == K_HEALTH_WATCH)
         unwatch(c);
+    if (c->kind == K_WATCH_CHANGES)
+        unchange(c);
     call_unref(c);
 }
 
@@ -825,6 +1130,13 @@ static bool method_is(const grpc_slice *m, const char *name)
     size_t n = strlen(name);
     return GRPC_SLICE_LENGTH(*m) == n && memcmp(GRPC_SLICE_START_PTR(*m), name, n) == 0;
 }
+
+static const bool method_streams[] = {
+#define X_STREAMS(id, M, Rq, rqs, Rp, rps, access, repeat, auth, shape)                            \
+    ROSTER_METHOD_STREAMS(shape),
+    ROSTER_METHOD_MAP(X_STREAMS)
+#undef X_STREAMS
+};
 
 static const char *const method_names[] = {
 #define X_NAME(id, M, ...) #M,
@@ -843,7 +1155,7 @@ static void classify(gcall *c)
         for (int i = 0; i < RPC_METHOD__COUNT; i++) {
             size_t ml = strlen(method_names[i]);
             if (n - plen == ml && memcmp(p + plen, method_names[i], ml) == 0) {
-                c->kind = K_UNARY;
+                c->kind = method_streams[i] ? K_WATCH_CHANGES : K_UNARY;
                 c->method = (rpc_method_id)i;
                 return;
             }
@@ -912,6 +1224,7 @@ static void on_accept(gcall *c, bool ok)
     case K_HEALTH_CHECK:
         start_recv(c, health_check_received);
         return;
+    case K_WATCH_CHANGES:
     case K_HEALTH_WATCH:
     case K_REFLECTION:
         if (atomic_fetch_add(&g->streams, 1) >= g->o.max_streams) {
@@ -922,7 +1235,9 @@ static void on_accept(gcall *c, bool ok)
             return;
         }
         c->counted_stream = true;
-        start_recv(c, c->kind == K_HEALTH_WATCH ? health_watch_received : reflection_received);
+        start_recv(c, c->kind == K_WATCH_CHANGES  ? unary_received
+                      : c->kind == K_HEALTH_WATCH ? health_watch_received
+                                                  : reflection_received);
         return;
     case K_UNKNOWN: {
         char msg[300];
@@ -999,8 +1314,62 @@ static void *cq_thread(void *arg)
         pthread_mutex_unlock(&g->mu);
         if (due)
             probe(g);
+        /* WatchChanges streams whose poll time came. */
+        changes_kick(g);
     }
     return NULL;
+}
+
+/* Receives roster-users' commit announcements; each wakes the waiting
+ * WatchChanges streams. A plain thread blocking in nng_recvmsg (with a
+ * timeout, to see feed_stop), never an nng callback. */
+static void *feed_thread(void *arg)
+{
+    gw_grpc *g = arg;
+    while (!atomic_load(&g->feed_stop)) {
+        nng_msg *m = NULL;
+        int rv = nng_recvmsg(g->feed, &m, 0);
+        if (rv == 0) {
+            nng_msg_free(m);
+            atomic_fetch_add(&g->feed_gen, 1);
+            changes_kick(g);
+        } else if (rv != NNG_ETIMEDOUT) {
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return NULL;
+}
+
+/* Dials the announcement address: o->changes_url, else the one beside an
+ * ipc:// upstream; none (polling only) for "off" or a tcp:// upstream
+ * without one. */
+static int feed_open(gw_grpc *g, const gw_grpc_options *o, roster_err_detail *detail)
+{
+    char url[1100];
+    if (o->changes_url != NULL && strcmp(o->changes_url, "off") == 0)
+        return ROSTER_E_OK;
+    if (o->changes_url != NULL && o->changes_url[0] != '\0')
+        snprintf(url, sizeof url, "%s", o->changes_url);
+    else if (o->upstream_url == NULL ||
+             roster_feed_url(url, sizeof url, o->upstream_url) != ROSTER_E_OK)
+        return ROSTER_E_OK;
+    int rv;
+    if ((rv = nng_sub0_open(&g->feed)) != 0)
+        return roster_fail(detail, ROSTER_E_NOMEM, "", "cannot open the feed socket: %s",
+                           nng_strerror(rv));
+    g->feed_open = true;
+    if ((rv = nng_socket_set(g->feed, NNG_OPT_SUB_SUBSCRIBE, "", 0)) != 0 ||
+        (rv = nng_socket_set_ms(g->feed, NNG_OPT_RECVTIMEO, 200)) != 0 ||
+        (rv = nng_socket_set_ms(g->feed, NNG_OPT_RECONNMINT, 20)) != 0 ||
+        (rv = nng_socket_set_ms(g->feed, NNG_OPT_RECONNMAXT, 500)) != 0 ||
+        (rv = nng_dial(g->feed, url, NULL, NNG_FLAG_NONBLOCK)) != 0)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "upstream-changes",
+                           "cannot dial the change announcements at %s: %s", url, nng_strerror(rv));
+    if (pthread_create(&g->feed_thread, NULL, feed_thread, g) != 0)
+        return roster_fail(detail, ROSTER_E_NOMEM, "", "cannot start the feed thread");
+    g->feed_thread_started = true;
+    return ROSTER_E_OK;
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -1075,6 +1444,9 @@ int gw_grpc_start(gw_grpc **out, const gw_grpc_options *o, roster_err_detail *de
     g->o = *o;
     g->o.listen = NULL;
     g->o.tls_cert = g->o.tls_key = NULL;
+    g->o.upstream_url = g->o.changes_url = NULL;
+    if (g->o.changes_poll_ms == 0)
+        g->o.changes_poll_ms = 1000;
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->cv, NULL);
     g->t_shutdown = (gtag){on_shutdown, NULL};
@@ -1106,6 +1478,8 @@ int gw_grpc_start(gw_grpc **out, const gw_grpc_options *o, roster_err_detail *de
                           "cannot listen on %s (host:port, free port)", o->listen);
         goto fail;
     }
+    if ((err = feed_open(g, o, detail)) != ROSTER_E_OK)
+        goto fail;
     grpc_server_start(g->server);
     for (int i = 0; i < PENDING_REQUESTS; i++)
         request_one(g);
@@ -1131,6 +1505,19 @@ int64_t gw_grpc_inflight(const gw_grpc *g)
     return atomic_load(&((gw_grpc *)g)->inflight);
 }
 
+static void feed_close(gw_grpc *g)
+{
+    if (g->feed_thread_started) {
+        atomic_store(&g->feed_stop, true);
+        pthread_join(g->feed_thread, NULL);
+        g->feed_thread_started = false;
+    }
+    if (g->feed_open) {
+        nng_close(g->feed);
+        g->feed_open = false;
+    }
+}
+
 static void start_shutdown(gw_grpc *g)
 {
     pthread_mutex_lock(&g->mu);
@@ -1154,6 +1541,11 @@ void gw_grpc_drain(gw_grpc *g)
         finish_locked(w, GRPC_STATUS_UNAVAILABLE, SHUTTING_DOWN, NULL, 0);
         pthread_mutex_unlock(&w->mu);
     }
+    for (gcall *w = g->changers; w != NULL; w = w->changes_next) {
+        pthread_mutex_lock(&w->mu);
+        finish_locked(w, GRPC_STATUS_UNAVAILABLE, SHUTTING_DOWN, NULL, 0);
+        pthread_mutex_unlock(&w->mu);
+    }
     pthread_mutex_unlock(&g->mu);
 }
 
@@ -1168,6 +1560,7 @@ void gw_grpc_cancel(gw_grpc *g)
     while (g->up_users > 0)
         pthread_cond_wait(&g->cv, &g->mu);
     pthread_mutex_unlock(&g->mu);
+    feed_close(g);
 }
 
 void gw_grpc_free(gw_grpc *g)
@@ -1205,6 +1598,7 @@ void gw_grpc_free(gw_grpc *g)
                GRPC_QUEUE_SHUTDOWN) {
         }
     }
+    feed_close(g);
     if (g->server != NULL)
         grpc_server_destroy(g->server);
     if (g->cq != NULL)

@@ -12,6 +12,13 @@
  *   BadRequest listing the field violations when there are any
  *   (grpc_status_details.h). The call's
  *   deadline (grpc-timeout) is the RPC's deadline.
+ * - /roster.v1.UserService/WatchChanges, the server stream (the SHAPE
+ *   column of ROSTER_METHOD_MAP): ListChanges pages from the request's
+ *   `after` with the caller's key, each Change sent as the bytes the
+ *   service sent, then new events as roster-users announces commits (or
+ *   every changes_poll_ms); the cursor is each page's next_after, so there
+ *   is no gap and no duplicate, and a page is asked for only once the
+ *   previous one has left (memory bounded by one page per stream).
  * - /grpc.health.v1.Health/Check and Watch, for "" and
  *   "roster.v1.UserService": SERVING while roster-users answers a Health
  *   RPC within a second (as /readyz). No key needed.
@@ -53,6 +60,14 @@ typedef struct gw_grpc_options {
     gw_upstream *up;            /* borrowed; outlives the front */
     gw_auth *auth;              /* borrowed; outlives the front */
     gw_grpc_reflect_fn reflect; /* NULL: reflection answered UNIMPLEMENTED */
+    /* WatchChanges: roster-users' address (`upstream_url`) and its commit
+     * announcements' (`changes_url`: its --changes-listen; NULL or "" =
+     * beside an ipc:// upstream_url, none for tcp://; "off" = none). With
+     * no announcements a caught-up stream asks every changes_poll_ms (0 =
+     * 1000). Both strings borrowed for gw_grpc_start. */
+    const char *upstream_url;
+    const char *changes_url;
+    uint32_t changes_poll_ms;
 } gw_grpc_options;
 
 /* Listens on o->listen and starts the front's completion-queue thread.

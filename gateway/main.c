@@ -251,7 +251,9 @@ int main(int argc, char **argv)
                               .max_calls = cfg.max_inflight,
                               .max_streams = cfg.grpc_max_streams,
                               .up = up,
-                              .auth = auth};
+                              .auth = auth,
+                              .upstream_url = cfg.upstream,
+                              .changes_url = cfg.upstream_changes};
         if ((rc = gw_grpc_start(&grpc, &go, &d)) != ROSTER_E_OK) {
             char q[600];
             roster_log(ROSTER_LOG_ERROR, "listen_error", "error=%s",
