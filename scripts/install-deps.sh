@@ -19,6 +19,7 @@ packages=(
     libnanopb-dev nanopb
     libnng-dev liblmdb-dev lmdb-utils libjansson-dev libmicrohttpd-dev libssl-dev check
     libunistring-dev libcsv-dev
+    libgrpc-dev
     clang libclang-rt-14-dev
     nodejs npm curl openssl
     golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
