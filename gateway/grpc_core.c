@@ -1087,9 +1087,14 @@ static void reflection_received(gcall *c, bool ok)
     }
     uint8_t *body = NULL, *ans = NULL;
     size_t len = 0, ans_len = 0;
-    if (!take_message(&body, &len, c) || g->o.reflect(&ans, &ans_len, body, len) != ROSTER_E_OK) {
+    int rc =
+        take_message(&body, &len, c) ? g->o.reflect(&ans, &ans_len, body, len) : ROSTER_E_NOMEM;
+    if (rc != ROSTER_E_OK) {
         free(body);
-        finish(c, GRPC_STATUS_INTERNAL, "cannot answer the reflection request");
+        if (rc == ROSTER_E_PROTOCOL)
+            finish(c, GRPC_STATUS_INVALID_ARGUMENT, "the message is not a ServerReflectionRequest");
+        else
+            finish(c, GRPC_STATUS_INTERNAL, "cannot answer the reflection request");
         call_unref(c);
         call_unref(c);
         return;

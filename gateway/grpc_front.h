@@ -44,8 +44,9 @@ typedef struct gw_grpc gw_grpc;
 
 /* Answers one ServerReflectionRequest (`request`, request_len bytes,
  * borrowed for the call) with one ServerReflectionResponse: ROSTER_E_OK
- * with *out malloc'd (the caller frees it), or an error (the stream then
- * ends INTERNAL). */
+ * with *out malloc'd (the caller frees it), or an error: the stream then
+ * ends INVALID_ARGUMENT for ROSTER_E_PROTOCOL (not a request), INTERNAL
+ * otherwise. grpc_reflection_answer (grpc_reflection.h) is one. */
 typedef int (*gw_grpc_reflect_fn)(uint8_t **out, size_t *out_len, const uint8_t *request,
                                   size_t request_len);
 

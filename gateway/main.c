@@ -20,6 +20,7 @@
 #include "graphql.h"
 #include "graphql_http.h"
 #include "grpc_front.h"
+#include "grpc_reflection.h"
 #include "http_server.h"
 #include "log.h"
 #include "loop.h"
@@ -252,6 +253,7 @@ int main(int argc, char **argv)
                               .max_streams = cfg.grpc_max_streams,
                               .up = up,
                               .auth = auth,
+                              .reflect = grpc_reflection_answer,
                               .upstream_url = cfg.upstream,
                               .changes_url = cfg.upstream_changes};
         if ((rc = gw_grpc_start(&grpc, &go, &d)) != ROSTER_E_OK) {

@@ -24,6 +24,8 @@ const loaderOpts = { keepCase: true, longs: String, enums: String, defaults: fal
 
 const roster = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO, loaderOpts)).roster.v1;
 const health = grpc.loadPackageDefinition(protoLoader.loadSync(HEALTH_PROTO, loaderOpts)).grpc.health.v1;
+const reflection = grpc.loadPackageDefinition(protoLoader.loadSync(process.env.GRPC_REFLECTION_PROTO, loaderOpts)).grpc
+  .reflection.v1alpha;
 
 let stack;
 let client; // UserService on one connection
@@ -244,6 +246,31 @@ test('health: Check and Watch without a key', async () => {
     });
   });
   assert.equal(unknown, 'SERVICE_UNKNOWN');
+});
+
+test('reflection lists the services and serves their files, without a key', async () => {
+  const rc = new reflection.ServerReflection(`127.0.0.1:${GRPC_PORT}`, grpc.credentials.createInsecure());
+  const answers = await new Promise((resolve, reject) => {
+    const got = [];
+    const s = rc.ServerReflectionInfo();
+    s.on('data', (m) => got.push(m));
+    s.on('error', reject);
+    s.on('end', () => resolve(got));
+    s.write({ host: '', list_services: '' });
+    s.write({ host: '', file_containing_symbol: 'roster.v1.UserService.WatchChanges' });
+    s.write({ host: '', file_by_filename: 'no/such.proto' });
+    s.end();
+  });
+  rc.close();
+  assert.equal(answers.length, 3);
+  const names = answers[0].list_services_response.service.map((x) => x.name).sort();
+  assert.deepEqual(names, ['grpc.health.v1.Health', 'grpc.reflection.v1alpha.ServerReflection', 'roster.v1.UserService']);
+  const files = answers[1].file_descriptor_response.file_descriptor_proto;
+  assert.ok(files.length >= 1);
+  // The first file is roster.proto and it declares the stream.
+  assert.ok(files[0].includes(Buffer.from('roster.proto')));
+  assert.ok(files[0].includes(Buffer.from('WatchChanges')));
+  assert.equal(answers[2].error_response.error_code, grpc.status.NOT_FOUND);
 });
 
 // Reads `n` messages of a WatchChanges stream, then cancels it.
