@@ -963,25 +963,35 @@ static void check_replied(const gw_rpc_reply *r, void *ud)
     call_unref(c);
 }
 
-static void health_check_received(gcall *c, bool ok)
+/* The service a Check or Watch names, read from the received message
+ * into `service`. False when the call was ended instead (no message, or
+ * one that cannot be read): the receive's and the dispatch references
+ * are then dropped; otherwise only the receive's. */
+static bool health_request(char *service, size_t cap, gcall *c, bool ok)
 {
     uint8_t *body = NULL;
     size_t len = 0;
-    char service[256];
     if (!ok || c->recv_buf == NULL || !take_message(&body, &len, c)) {
         finish(c, GRPC_STATUS_INTERNAL, "the call carries no request message");
         call_unref(c);
         call_unref(c);
-        return;
+        return false;
     }
     call_unref(c);
-    bool read = health_service(service, sizeof service, body, len);
+    bool read = health_service(service, cap, body, len);
     free(body);
     if (!read) {
         finish(c, GRPC_STATUS_INVALID_ARGUMENT, "the HealthCheckRequest cannot be read");
         call_unref(c);
-        return;
     }
+    return read;
+}
+
+static void health_check_received(gcall *c, bool ok)
+{
+    char service[256];
+    if (!health_request(service, sizeof service, c, ok))
+        return;
     if (!service_known(service)) {
         finish(c, GRPC_STATUS_NOT_FOUND, "unknown service");
         call_unref(c);
@@ -1003,23 +1013,9 @@ static void health_check_received(gcall *c, bool ok)
 static void health_watch_received(gcall *c, bool ok)
 {
     gw_grpc *g = c->g;
-    uint8_t *body = NULL;
-    size_t len = 0;
     char service[256];
-    if (!ok || c->recv_buf == NULL || !take_message(&body, &len, c)) {
-        finish(c, GRPC_STATUS_INTERNAL, "the call carries no request message");
-        call_unref(c);
-        call_unref(c);
+    if (!health_request(service, sizeof service, c, ok))
         return;
-    }
-    call_unref(c);
-    bool read = health_service(service, sizeof service, body, len);
-    free(body);
-    if (!read) {
-        finish(c, GRPC_STATUS_INVALID_ARGUMENT, "the HealthCheckRequest cannot be read");
-        call_unref(c);
-        return;
-    }
     /* The dispatch reference stays with the stream until it closes. */
     pthread_mutex_lock(&g->mu);
     if (g->draining) {
