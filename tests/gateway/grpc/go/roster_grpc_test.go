@@ -6,7 +6,7 @@
 // check the status codes a client meets: INVALID_ARGUMENT with its
 // google.rpc.BadRequest, NOT_FOUND, ALREADY_EXISTS, PERMISSION_DENIED,
 // UNAUTHENTICATED, DEADLINE_EXCEEDED, UNIMPLEMENTED, RESOURCE_EXHAUSTED,
-// then the health service and server reflection.
+// then the health service, server reflection and the WatchChanges stream.
 //
 // Environment: ROSTER_USERS_BIN, ROSTER_GATEWAY_BIN, GW_TEST_PORT (the
 // HTTP port; gRPC listens on GW_TEST_PORT + 1000).
@@ -560,4 +560,46 @@ func TestReflection(t *testing.T) {
 		t.Fatalf("unknown symbol: %v", r)
 	}
 	must(t, "CloseSend", stream.CloseSend())
+}
+
+func TestWatchChanges(t *testing.T) {
+	ctx, cancel := admin()
+	defer cancel()
+	stream, err := client.WatchChanges(ctx, &pb.WatchChangesRequest{After: proto.Uint64(0)})
+	must(t, "WatchChanges", err)
+	first, err := stream.Recv()
+	must(t, "Recv", err)
+	if first.GetSeq() != 1 || first.GetKind() == pb.ChangeKind_CHANGE_KIND_UNSPECIFIED {
+		t.Fatalf("first event: %v", first)
+	}
+	// A user created now arrives on the open stream, after every older event.
+	ref, email := fresh("watch")
+	u, err := client.CreateUser(ctx, &pb.CreateUserRequest{Reference: proto.String(ref), Email: proto.String(email)})
+	must(t, "CreateUser", err)
+	last := first.GetSeq()
+	for {
+		ch, err := stream.Recv()
+		must(t, "Recv", err)
+		if ch.GetSeq() != last+1 {
+			t.Fatalf("seq %d after %d", ch.GetSeq(), last)
+		}
+		last = ch.GetSeq()
+		if ch.GetKind() == pb.ChangeKind_CHANGE_KIND_USER_CREATED && ch.GetId() == u.GetId() {
+			if ch.GetUser().GetEmail() != email {
+				t.Fatalf("created event: %v", ch)
+			}
+			break
+		}
+	}
+	cancel()
+	if _, err := stream.Recv(); status.Code(err) != codes.Canceled {
+		t.Fatalf("after cancel: %v", err)
+	}
+	// Without a key the stream is refused.
+	nctx, ncancel := as("")
+	defer ncancel()
+	s2, err := client.WatchChanges(nctx, &pb.WatchChangesRequest{After: proto.Uint64(0)})
+	must(t, "WatchChanges without a key", err)
+	_, err = s2.Recv()
+	wantCode(t, "WatchChanges without a key", err, codes.Unauthenticated)
 }
