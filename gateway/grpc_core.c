@@ -51,6 +51,9 @@
 /* Health probe: a Health RPC within this time means SERVING. */
 #define PROBE_TIMEOUT_NS (1000LL * 1000 * 1000)
 #define PROBE_EVERY_NS   (1000LL * 1000 * 1000)
+/* How often the queue's thread looks for WatchChanges streams whose poll
+ * time came (announcements wake them at once). */
+#define KICK_NS (50LL * 1000 * 1000)
 
 #define HEALTH_CHECK   "/grpc.health.v1.Health/Check"
 #define HEALTH_WATCH   "/grpc.health.v1.Health/Watch"
@@ -791,7 +794,7 @@ static void authed(int err, bool admin, const char *message, void *ud)
 }
 
 /* The value of metadata `key` (borrowed from c->md), NUL-terminated into
- * buf; NULL when absent or too long. */
+ * buf (cut to cap - 1 bytes); NULL when absent. */
 static const char *metadata(char *buf, size_t cap, const gcall *c, const char *key)
 {
     size_t klen = strlen(key);
@@ -800,9 +803,11 @@ static const char *metadata(char *buf, size_t cap, const gcall *c, const char *k
         if (GRPC_SLICE_LENGTH(m->key) != klen ||
             memcmp(GRPC_SLICE_START_PTR(m->key), key, klen) != 0)
             continue;
+        /* A value too long for any credential is cut: it then reads as
+         * malformed, not as absent. */
         size_t n = GRPC_SLICE_LENGTH(m->value);
         if (n >= cap)
-            return NULL;
+            n = cap - 1;
         memcpy(buf, GRPC_SLICE_START_PTR(m->value), n);
         buf[n] = '\0';
         return buf;
@@ -1291,6 +1296,7 @@ static void on_shutdown(gcall *c, bool ok)
 static void *cq_thread(void *arg)
 {
     gw_grpc *g = arg;
+    int64_t kicked_ns = 0;
     for (;;) {
         gpr_timespec until =
             gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(TICK_MS, GPR_TIMESPAN));
@@ -1316,7 +1322,11 @@ static void *cq_thread(void *arg)
         if (due)
             probe(g);
         /* WatchChanges streams whose poll time came. */
-        changes_kick(g);
+        int64_t now = roster_mono_ns();
+        if (now - kicked_ns >= KICK_NS) {
+            kicked_ns = now;
+            changes_kick(g);
+        }
     }
     return NULL;
 }
@@ -1503,7 +1513,8 @@ int gw_grpc_port(const gw_grpc *g)
 
 int64_t gw_grpc_inflight(const gw_grpc *g)
 {
-    return atomic_load(&((gw_grpc *)g)->inflight);
+    gw_grpc *m = (gw_grpc *)g;
+    return atomic_load(&m->inflight) - (int64_t)atomic_load(&m->streams);
 }
 
 static void feed_close(gw_grpc *g)
