@@ -24,6 +24,7 @@
 #include <grpc/grpc_security.h>
 #include <grpc/slice.h>
 #include <grpc/support/alloc.h>
+#include <grpc/support/log.h>
 #include <grpc/support/time.h>
 #include <nng/nng.h>
 #include <nng/protocol/pubsub0/sub.h>
@@ -1447,6 +1448,19 @@ static int make_credentials(grpc_server_credentials **out, const gw_grpc_options
     return err;
 }
 
+/* The core's own log lines (errors it meets, such as a port in use) as
+ * logfmt lines like the gateway's. */
+static void core_log(gpr_log_func_args *a)
+{
+    char qm[1100], qf[300];
+    roster_log(a->severity == GPR_LOG_SEVERITY_ERROR  ? ROSTER_LOG_WARN
+               : a->severity == GPR_LOG_SEVERITY_INFO ? ROSTER_LOG_INFO
+                                                      : ROSTER_LOG_DEBUG,
+               "grpc_core", "file=%s line=%d message=%s",
+               roster_log_quote(qf, sizeof qf, a->file ? a->file : ""), a->line,
+               roster_log_quote(qm, sizeof qm, a->message ? a->message : ""));
+}
+
 int gw_grpc_start(gw_grpc **out, const gw_grpc_options *o, roster_err_detail *detail)
 {
     gw_grpc *g = calloc(1, sizeof *g);
@@ -1461,10 +1475,11 @@ int gw_grpc_start(gw_grpc **out, const gw_grpc_options *o, roster_err_detail *de
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->cv, NULL);
     g->t_shutdown = (gtag){on_shutdown, NULL};
+    gpr_set_log_function(core_log);
     grpc_init();
     int err = ROSTER_E_OK;
     grpc_server_credentials *creds = NULL;
-    grpc_arg args[2];
+    grpc_arg args[3];
     memset(args, 0, sizeof args);
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
@@ -1472,7 +1487,12 @@ int gw_grpc_start(gw_grpc **out, const gw_grpc_options *o, roster_err_detail *de
     args[1].type = GRPC_ARG_INTEGER;
     args[1].key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;
     args[1].value.integer = -1;
-    grpc_channel_args ca = {.num_args = 2, .args = args};
+    /* The core sets SO_REUSEPORT by default: a second gateway on the same
+     * port would then share it silently instead of failing to start. */
+    args[2].type = GRPC_ARG_INTEGER;
+    args[2].key = GRPC_ARG_ALLOW_REUSEPORT;
+    args[2].value.integer = 0;
+    grpc_channel_args ca = {.num_args = 3, .args = args};
     g->server = grpc_server_create(&ca, NULL);
     g->cq = grpc_completion_queue_create_for_next(NULL);
     if (g->server == NULL || g->cq == NULL) {
