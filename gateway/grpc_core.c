@@ -277,6 +277,17 @@ static int64_t mono_deadline(gpr_timespec d, uint32_t default_ms)
     return now + ns;
 }
 
+/* Frees the messages queued and not yet handed to the core. c->mu held. */
+static void drop_queue_locked(gcall *c)
+{
+    for (outmsg *m = c->head; m != NULL;) {
+        outmsg *n = m->next;
+        outmsg_free(m);
+        m = n;
+    }
+    c->head = c->tail = NULL;
+}
+
 /* Starts the next send batch when none is outstanding: the head of the
  * queue, with the status when it is the last message and the call is
  * finishing, or the status alone. c->mu held. */
@@ -285,12 +296,7 @@ static void pump_locked(gcall *c)
     if (c->sending || c->status_started)
         return;
     if (c->dead) {
-        for (outmsg *m = c->head; m != NULL;) {
-            outmsg *n = m->next;
-            outmsg_free(m);
-            m = n;
-        }
-        c->head = c->tail = NULL;
+        drop_queue_locked(c);
         return;
     }
     if (c->head == NULL && !c->finish_pending)
@@ -918,6 +924,9 @@ static void notify_watchers_locked(gw_grpc *g)
     for (gcall *w = g->watchers; w != NULL; w = w->watch_next) {
         pthread_mutex_lock(&w->mu);
         if (w->watch_sent != st && w->watch_sent != HS_SERVICE_UNKNOWN) {
+            /* A client that does not read keeps at most one status
+             * queued behind the one being sent: the newest. */
+            drop_queue_locked(w);
             uint8_t msg[2] = {0x08, (uint8_t)st};
             send_locked(w, msg, sizeof msg);
             w->watch_sent = st;
