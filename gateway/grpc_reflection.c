@@ -8,6 +8,7 @@
 #include "error.h"
 #include "google/protobuf/descriptor.pb-c.h"
 #include "grpc/reflection/v1alpha/reflection.pb-c.h"
+#include "pb_pack.h"
 
 typedef Google__Protobuf__FileDescriptorSet desc_set;
 typedef Google__Protobuf__FileDescriptorProto file_desc;
@@ -156,14 +157,9 @@ static int pack_with_imports(ProtobufCBinaryData **files_out, size_t *n_files_ou
     files = calloc(n, sizeof *files);
     if (files == NULL)
         goto fail;
-    for (size_t i = 0; i < n; i++) {
-        const file_desc *f = set->file[order[i]];
-        size_t len = google__protobuf__file_descriptor_proto__get_packed_size(f);
-        files[i].data = malloc(len ? len : 1);
-        if (files[i].data == NULL)
+    for (size_t i = 0; i < n; i++)
+        if (gw_pb_pack(&files[i].data, &files[i].len, &set->file[order[i]]->base) != ROSTER_E_OK)
             goto fail;
-        files[i].len = google__protobuf__file_descriptor_proto__pack(f, files[i].data);
-    }
     *files_out = files;
     *n_files_out = n;
     files = NULL;
@@ -198,7 +194,6 @@ int grpc_reflection_answer_from(uint8_t **out, size_t *out_len, const uint8_t *s
     Grpc__Reflection__V1alpha__ServiceResponse *services = NULL;
     Grpc__Reflection__V1alpha__ServiceResponse **service_ptrs = NULL;
     char *error_message = NULL;
-    uint8_t *buf = NULL;
     refl_response resp = GRPC__REFLECTION__V1ALPHA__SERVER_REFLECTION_RESPONSE__INIT;
     Grpc__Reflection__V1alpha__ListServiceResponse list =
         GRPC__REFLECTION__V1ALPHA__LIST_SERVICE_RESPONSE__INIT;
@@ -298,14 +293,7 @@ int grpc_reflection_answer_from(uint8_t **out, size_t *out_len, const uint8_t *s
         resp.file_descriptor_response = &fdr;
     }
 
-    size_t len = grpc__reflection__v1alpha__server_reflection_response__get_packed_size(&resp);
-    buf = malloc(len ? len : 1);
-    if (buf == NULL)
-        goto fail;
-    grpc__reflection__v1alpha__server_reflection_response__pack(&resp, buf);
-    *out = buf;
-    *out_len = len;
-    err = ROSTER_E_OK;
+    err = gw_pb_pack(out, out_len, &resp.base);
 fail:
     if (services != NULL)
         for (size_t i = 0; i < list.n_service; i++)

@@ -6,6 +6,7 @@
 #include "google/protobuf/any.pb-c.h"
 #include "google/rpc/error_details.pb-c.h"
 #include "google/rpc/status.pb-c.h"
+#include "pb_pack.h"
 
 /* protobuf-c's generated structs hold char * for strings it never writes
  * through when packing; the casts below drop the const of borrowed text. */
@@ -21,7 +22,6 @@ int grpc_status_details_encode(uint8_t **out, size_t *out_len, int code, const c
     Google__Rpc__BadRequest__FieldViolation *violations = NULL;
     Google__Rpc__BadRequest__FieldViolation **violation_ptrs = NULL;
     uint8_t *bad_request = NULL;
-    uint8_t *buf = NULL;
 
     Google__Rpc__Status status = GOOGLE__RPC__STATUS__INIT;
     status.code = code;
@@ -43,11 +43,9 @@ int grpc_status_details_encode(uint8_t **out, size_t *out_len, int code, const c
         Google__Rpc__BadRequest br = GOOGLE__RPC__BAD_REQUEST__INIT;
         br.n_field_violations = n;
         br.field_violations = violation_ptrs;
-        size_t br_len = google__rpc__bad_request__get_packed_size(&br);
-        bad_request = malloc(br_len ? br_len : 1);
-        if (bad_request == NULL)
+        size_t br_len = 0;
+        if (gw_pb_pack(&bad_request, &br_len, &br.base) != ROSTER_E_OK)
             goto fail;
-        google__rpc__bad_request__pack(&br, bad_request);
         any.type_url = borrowed(GW_GRPC_BAD_REQUEST_TYPE_URL);
         any.value.data = bad_request;
         any.value.len = br_len;
@@ -55,17 +53,8 @@ int grpc_status_details_encode(uint8_t **out, size_t *out_len, int code, const c
         status.details = &any_ptr;
     }
 
-    size_t len = google__rpc__status__get_packed_size(&status);
-    buf = malloc(len ? len : 1);
-    if (buf == NULL)
-        goto fail;
-    google__rpc__status__pack(&status, buf);
-    *out = buf;
-    *out_len = len;
-    buf = NULL;
-    err = ROSTER_E_OK;
+    err = gw_pb_pack(out, out_len, &status.base);
 fail:
-    free(buf);
     free(bad_request);
     free(violation_ptrs);
     free(violations);
