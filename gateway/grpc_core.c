@@ -24,6 +24,7 @@
 #include <grpc/grpc_security.h>
 #include <grpc/slice.h>
 #include <grpc/support/alloc.h>
+#include <grpc/support/log.h>
 #include <grpc/support/time.h>
 #include <nng/nng.h>
 #include <nng/protocol/pubsub0/sub.h>
@@ -51,6 +52,9 @@
 /* Health probe: a Health RPC within this time means SERVING. */
 #define PROBE_TIMEOUT_NS (1000LL * 1000 * 1000)
 #define PROBE_EVERY_NS   (1000LL * 1000 * 1000)
+/* How often the queue's thread looks for WatchChanges streams whose poll
+ * time came (announcements wake them at once). */
+#define KICK_NS (50LL * 1000 * 1000)
 
 #define HEALTH_CHECK   "/grpc.health.v1.Health/Check"
 #define HEALTH_WATCH   "/grpc.health.v1.Health/Watch"
@@ -273,6 +277,17 @@ static int64_t mono_deadline(gpr_timespec d, uint32_t default_ms)
     return now + ns;
 }
 
+/* Frees the messages queued and not yet handed to the core. c->mu held. */
+static void drop_queue_locked(gcall *c)
+{
+    for (outmsg *m = c->head; m != NULL;) {
+        outmsg *n = m->next;
+        outmsg_free(m);
+        m = n;
+    }
+    c->head = c->tail = NULL;
+}
+
 /* Starts the next send batch when none is outstanding: the head of the
  * queue, with the status when it is the last message and the call is
  * finishing, or the status alone. c->mu held. */
@@ -281,12 +296,7 @@ static void pump_locked(gcall *c)
     if (c->sending || c->status_started)
         return;
     if (c->dead) {
-        for (outmsg *m = c->head; m != NULL;) {
-            outmsg *n = m->next;
-            outmsg_free(m);
-            m = n;
-        }
-        c->head = c->tail = NULL;
+        drop_queue_locked(c);
         return;
     }
     if (c->head == NULL && !c->finish_pending)
@@ -791,7 +801,7 @@ static void authed(int err, bool admin, const char *message, void *ud)
 }
 
 /* The value of metadata `key` (borrowed from c->md), NUL-terminated into
- * buf; NULL when absent or too long. */
+ * buf (cut to cap - 1 bytes); NULL when absent. */
 static const char *metadata(char *buf, size_t cap, const gcall *c, const char *key)
 {
     size_t klen = strlen(key);
@@ -800,9 +810,11 @@ static const char *metadata(char *buf, size_t cap, const gcall *c, const char *k
         if (GRPC_SLICE_LENGTH(m->key) != klen ||
             memcmp(GRPC_SLICE_START_PTR(m->key), key, klen) != 0)
             continue;
+        /* A value too long for any credential is cut: it then reads as
+         * malformed, not as absent. */
         size_t n = GRPC_SLICE_LENGTH(m->value);
         if (n >= cap)
-            return NULL;
+            n = cap - 1;
         memcpy(buf, GRPC_SLICE_START_PTR(m->value), n);
         buf[n] = '\0';
         return buf;
@@ -912,6 +924,9 @@ static void notify_watchers_locked(gw_grpc *g)
     for (gcall *w = g->watchers; w != NULL; w = w->watch_next) {
         pthread_mutex_lock(&w->mu);
         if (w->watch_sent != st && w->watch_sent != HS_SERVICE_UNKNOWN) {
+            /* A client that does not read keeps at most one status
+             * queued behind the one being sent: the newest. */
+            drop_queue_locked(w);
             uint8_t msg[2] = {0x08, (uint8_t)st};
             send_locked(w, msg, sizeof msg);
             w->watch_sent = st;
@@ -963,25 +978,35 @@ static void check_replied(const gw_rpc_reply *r, void *ud)
     call_unref(c);
 }
 
-static void health_check_received(gcall *c, bool ok)
+/* The service a Check or Watch names, read from the received message
+ * into `service`. False when the call was ended instead (no message, or
+ * one that cannot be read): the receive's and the dispatch references
+ * are then dropped; otherwise only the receive's. */
+static bool health_request(char *service, size_t cap, gcall *c, bool ok)
 {
     uint8_t *body = NULL;
     size_t len = 0;
-    char service[256];
     if (!ok || c->recv_buf == NULL || !take_message(&body, &len, c)) {
         finish(c, GRPC_STATUS_INTERNAL, "the call carries no request message");
         call_unref(c);
         call_unref(c);
-        return;
+        return false;
     }
     call_unref(c);
-    bool read = health_service(service, sizeof service, body, len);
+    bool read = health_service(service, cap, body, len);
     free(body);
     if (!read) {
         finish(c, GRPC_STATUS_INVALID_ARGUMENT, "the HealthCheckRequest cannot be read");
         call_unref(c);
-        return;
     }
+    return read;
+}
+
+static void health_check_received(gcall *c, bool ok)
+{
+    char service[256];
+    if (!health_request(service, sizeof service, c, ok))
+        return;
     if (!service_known(service)) {
         finish(c, GRPC_STATUS_NOT_FOUND, "unknown service");
         call_unref(c);
@@ -1003,23 +1028,9 @@ static void health_check_received(gcall *c, bool ok)
 static void health_watch_received(gcall *c, bool ok)
 {
     gw_grpc *g = c->g;
-    uint8_t *body = NULL;
-    size_t len = 0;
     char service[256];
-    if (!ok || c->recv_buf == NULL || !take_message(&body, &len, c)) {
-        finish(c, GRPC_STATUS_INTERNAL, "the call carries no request message");
-        call_unref(c);
-        call_unref(c);
+    if (!health_request(service, sizeof service, c, ok))
         return;
-    }
-    call_unref(c);
-    bool read = health_service(service, sizeof service, body, len);
-    free(body);
-    if (!read) {
-        finish(c, GRPC_STATUS_INVALID_ARGUMENT, "the HealthCheckRequest cannot be read");
-        call_unref(c);
-        return;
-    }
     /* The dispatch reference stays with the stream until it closes. */
     pthread_mutex_lock(&g->mu);
     if (g->draining) {
@@ -1295,6 +1306,7 @@ static void on_shutdown(gcall *c, bool ok)
 static void *cq_thread(void *arg)
 {
     gw_grpc *g = arg;
+    int64_t kicked_ns = 0;
     for (;;) {
         gpr_timespec until =
             gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(TICK_MS, GPR_TIMESPAN));
@@ -1320,7 +1332,11 @@ static void *cq_thread(void *arg)
         if (due)
             probe(g);
         /* WatchChanges streams whose poll time came. */
-        changes_kick(g);
+        int64_t now = roster_mono_ns();
+        if (now - kicked_ns >= KICK_NS) {
+            kicked_ns = now;
+            changes_kick(g);
+        }
     }
     return NULL;
 }
@@ -1441,6 +1457,19 @@ static int make_credentials(grpc_server_credentials **out, const gw_grpc_options
     return err;
 }
 
+/* The core's own log lines (errors it meets, such as a port in use) as
+ * logfmt lines like the gateway's. */
+static void core_log(gpr_log_func_args *a)
+{
+    char qm[1100], qf[300];
+    roster_log(a->severity == GPR_LOG_SEVERITY_ERROR  ? ROSTER_LOG_WARN
+               : a->severity == GPR_LOG_SEVERITY_INFO ? ROSTER_LOG_INFO
+                                                      : ROSTER_LOG_DEBUG,
+               "grpc_core", "file=%s line=%d message=%s",
+               roster_log_quote(qf, sizeof qf, a->file ? a->file : ""), a->line,
+               roster_log_quote(qm, sizeof qm, a->message ? a->message : ""));
+}
+
 int gw_grpc_start(gw_grpc **out, const gw_grpc_options *o, roster_err_detail *detail)
 {
     gw_grpc *g = calloc(1, sizeof *g);
@@ -1455,10 +1484,11 @@ int gw_grpc_start(gw_grpc **out, const gw_grpc_options *o, roster_err_detail *de
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->cv, NULL);
     g->t_shutdown = (gtag){on_shutdown, NULL};
+    gpr_set_log_function(core_log);
     grpc_init();
     int err = ROSTER_E_OK;
     grpc_server_credentials *creds = NULL;
-    grpc_arg args[2];
+    grpc_arg args[3];
     memset(args, 0, sizeof args);
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
@@ -1466,7 +1496,12 @@ int gw_grpc_start(gw_grpc **out, const gw_grpc_options *o, roster_err_detail *de
     args[1].type = GRPC_ARG_INTEGER;
     args[1].key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;
     args[1].value.integer = -1;
-    grpc_channel_args ca = {.num_args = 2, .args = args};
+    /* The core sets SO_REUSEPORT by default: a second gateway on the same
+     * port would then share it silently instead of failing to start. */
+    args[2].type = GRPC_ARG_INTEGER;
+    args[2].key = GRPC_ARG_ALLOW_REUSEPORT;
+    args[2].value.integer = 0;
+    grpc_channel_args ca = {.num_args = 3, .args = args};
     g->server = grpc_server_create(&ca, NULL);
     g->cq = grpc_completion_queue_create_for_next(NULL);
     if (g->server == NULL || g->cq == NULL) {
@@ -1507,7 +1542,8 @@ int gw_grpc_port(const gw_grpc *g)
 
 int64_t gw_grpc_inflight(const gw_grpc *g)
 {
-    return atomic_load(&((gw_grpc *)g)->inflight);
+    gw_grpc *m = (gw_grpc *)g;
+    return atomic_load(&m->inflight) - (int64_t)atomic_load(&m->streams);
 }
 
 static void feed_close(gw_grpc *g)

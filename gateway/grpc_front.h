@@ -85,7 +85,9 @@ int gw_grpc_port(const gw_grpc *g);
  * flight go on. Accepts NULL. */
 void gw_grpc_drain(gw_grpc *g);
 
-/* Calls and streams accepted and not yet finished. */
+/* Calls accepted and not yet finished, streams left out (gw_grpc_drain
+ * ends the server streams; a reflection stream lasts as long as its client
+ * keeps it open, until gw_grpc_cancel). */
 int64_t gw_grpc_inflight(const gw_grpc *g);
 
 /* Cancels every call left and stops starting upstream calls (a call that

@@ -4,7 +4,8 @@
 # the unit files and the gateway's /metrics with them; chromium and
 # chromium-driver for the GraphiQL page's test in a headless browser;
 # bsdutils, essential in Debian, for util-linux's script, which runs
-# rosterctl on a pseudo-terminal in its progress test; grpc-proto and
+# rosterctl on a pseudo-terminal in its progress test; libgrpc-dev, the
+# gRPC C core the gateway's gRPC front is built on; grpc-proto and
 # libprotobuf-dev for the .proto files of gRPC's reflection and health
 # services and of google.protobuf, which the gateway's gRPC front is built
 # from; Go, grpc-go, the protobuf Go runtimes, genproto and the Go protoc

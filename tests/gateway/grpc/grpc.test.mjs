@@ -142,11 +142,15 @@ test('the service status codes and messages reach the client', async () => {
   assert.equal(statusDetails(nf).violations[0].field, 'id');
   await fails('GetUser', { id: '0190d7a0-0000-7000-8000-000000000000' }, grpc.status.NOT_FOUND);
   await ok('CreateUser', { reference: 'dup@example.com', email: 'dup@example.com' });
-  await fails('CreateUser', { reference: 'dup@example.com', email: 'dup@example.com' }, grpc.status.ALREADY_EXISTS);
+  const dup = await fails('CreateUser', { reference: 'dup@example.com', email: 'dup@example.com' }, grpc.status.ALREADY_EXISTS);
+  assert.ok(['email', 'reference'].includes(statusDetails(dup).violations[0]?.field));
   const t = await ok('CreateTenant', { name: 'Busy' });
   await ok('CreateUser', { reference: 'busy@example.com', email: 'busy@example.com', tenant_id: t.id });
-  await fails('DeleteTenant', { id: t.id }, grpc.status.FAILED_PRECONDITION, undefined, /still has/);
-  await fails('ListChanges', { after: '999999999' }, grpc.status.OUT_OF_RANGE, undefined, /past the latest/);
+  const fp = await fails('DeleteTenant', { id: t.id }, grpc.status.FAILED_PRECONDITION, undefined, /still has/);
+  assert.equal(statusDetails(fp).violations[0]?.field, 'id');
+  const oor = await fails('ListChanges', { after: '999999999' }, grpc.status.OUT_OF_RANGE, undefined, /past the latest/);
+  assert.equal(statusDetails(oor).code, grpc.status.OUT_OF_RANGE);
+  assert.equal(statusDetails(oor).violations[0]?.field, 'after');
 });
 
 test('keys: none, malformed, unknown, wrong role, wrong tenant', async () => {

@@ -100,6 +100,34 @@ test('WatchChanges without announcements: live events within the poll time', asy
   got.forEach((e, i) => assert.equal(BigInt(e.seq), BigInt(head.latest_seq || '0') + BigInt(i + 1)));
 });
 
+test('roster-users down: calls UNAVAILABLE, health NOT_SERVING; back: SERVING again', async () => {
+  const hc = new health.Health(`localhost:${GRPC_PORT}`, grpc.credentials.createSsl(readFileSync(join(certDir, 'cert.pem'))));
+  const check = () => new Promise((resolve) => hc.Check({ service: '' }, (error, value) => resolve(error ? { error } : { value })));
+  assert.equal((await check()).value?.status, 'SERVING');
+  // A Watch sees the changes as they happen.
+  const seen = [];
+  const watch = hc.Watch({ service: 'roster.v1.UserService' });
+  watch.on('data', (m) => seen.push(m.status));
+  watch.on('error', () => {});
+  await new Promise((t) => setTimeout(t, 200));
+  await stack.stopUsers();
+  const r = await new Promise((resolve) =>
+    client.ListUsers({ limit: 1 }, md(stack.adminKey), { deadline: Date.now() + 3000 }, (error) => resolve(error)),
+  );
+  assert.ok([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED].includes(r?.code), `${r?.code} ${r?.details}`);
+  assert.equal((await check()).value?.status, 'NOT_SERVING');
+  await stack.startUsers();
+  const until = Date.now() + 10000;
+  let st;
+  while (Date.now() < until && (st = (await check()).value?.status) !== 'SERVING') await new Promise((t) => setTimeout(t, 100));
+  assert.equal(st, 'SERVING');
+  const untilWatch = Date.now() + 5000;
+  while (Date.now() < untilWatch && seen.at(-1) !== 'SERVING') await new Promise((t) => setTimeout(t, 100));
+  watch.cancel();
+  assert.deepEqual(seen, ['SERVING', 'NOT_SERVING', 'SERVING'], 'each change once');
+  hc.close();
+});
+
 test('SIGTERM ends open streams UNAVAILABLE and the gateway exits 0', async () => {
   const hc = new health.Health(`localhost:${GRPC_PORT}`, grpc.credentials.createSsl(readFileSync(join(certDir, 'cert.pem'))));
   const ended = (stream) =>
