@@ -1,4 +1,5 @@
-# Embeds a file in the program as a C array.
+# Embeds a file in the program as a C array (and, below, a protoc
+# descriptor set the same way: roster_embed_descriptor_set).
 #
 #   include(RosterEmbed)
 #   roster_embed_file(OUT_C <path.c> SYMBOL <name> INPUT <file>)
@@ -35,6 +36,45 @@ function(roster_embed_file)
                 -P ${CMAKE_CURRENT_FUNCTION_LIST_FILE}
         DEPENDS ${in} ${CMAKE_CURRENT_FUNCTION_LIST_FILE}
         COMMENT "Embedding ${shown} as ${E_SYMBOL}"
+        VERBATIM)
+endfunction()
+
+# Embeds the serialized google.protobuf.FileDescriptorSet protoc makes of
+# PROTOS (absolute paths, each under one of PROTO_PATHS) and every file
+# they import, as roster_embed_file does with a file:
+#
+#   roster_embed_descriptor_set(OUT_C <path.c> SYMBOL <name>
+#                               PROTO_PATHS <dir>... PROTOS <file>... [SOURCE_INFO])
+#
+# SOURCE_INFO keeps the comments (--include_source_info). Needs PROTOC (the
+# protoc program).
+function(roster_embed_descriptor_set)
+    cmake_parse_arguments(E "SOURCE_INFO" "OUT_C;SYMBOL" "PROTO_PATHS;PROTOS" ${ARGN})
+    if(E_UNPARSED_ARGUMENTS OR NOT E_OUT_C OR NOT E_SYMBOL OR NOT E_PROTO_PATHS OR NOT E_PROTOS)
+        message(FATAL_ERROR "usage: roster_embed_descriptor_set(OUT_C <path.c> SYMBOL <name> "
+                            "PROTO_PATHS <dir>... PROTOS <file>... [SOURCE_INFO])")
+    endif()
+    get_filename_component(out ${E_OUT_C} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_BINARY_DIR})
+    set(set_file ${out}.pb)
+    set(args --include_imports --descriptor_set_out=${set_file})
+    if(E_SOURCE_INFO)
+        list(APPEND args --include_source_info)
+    endif()
+    foreach(dir ${E_PROTO_PATHS})
+        list(APPEND args --proto_path=${dir})
+    endforeach()
+    add_custom_command(
+        OUTPUT ${set_file}
+        COMMAND ${PROTOC} ${args} ${E_PROTOS}
+        DEPENDS ${E_PROTOS}
+        COMMENT "protoc descriptor set for ${E_SYMBOL}"
+        VERBATIM)
+    add_custom_command(
+        OUTPUT ${out}
+        COMMAND ${CMAKE_COMMAND} -DINPUT=${set_file} -DOUT_C=${out} -DSYMBOL=${E_SYMBOL}
+                -P ${CMAKE_CURRENT_FUNCTION_LIST_FILE}
+        DEPENDS ${set_file} ${CMAKE_CURRENT_FUNCTION_LIST_FILE}
+        COMMENT "Embedding the descriptor set as ${E_SYMBOL}"
         VERBATIM)
 endfunction()
 

@@ -44,6 +44,8 @@ void gw_config_defaults(gw_config *c)
     c->conn_memory = 4 * 1024;
     c->header_timeout_ms = 10000;
     c->idle_timeout_ms = 60000;
+    c->grpc_max_message = 4u * 1024 * 1024;
+    c->grpc_max_streams = 1000;
     c->log_level = ROSTER_LOG_INFO;
 }
 
@@ -136,6 +138,12 @@ enum {
     OPT_CONN_MEMORY,
     OPT_HEADER_TIMEOUT,
     OPT_IDLE_TIMEOUT,
+    OPT_GRPC_LISTEN,
+    OPT_UPSTREAM_CHANGES,
+    OPT_GRPC_TLS_CERT,
+    OPT_GRPC_TLS_KEY,
+    OPT_GRPC_MAX_MESSAGE,
+    OPT_GRPC_MAX_STREAMS,
 };
 
 /* One table drives options, environment variables and the help text. */
@@ -183,6 +191,23 @@ static const opt_def opts[] = {
     {OPT_IDLE_TIMEOUT, "idle-timeout-ms", "ROSTER_GATEWAY_IDLE_TIMEOUT_MS", "MS",
      "close a keep-alive connection idle this long between requests, rounded up to whole "
      "seconds (default 60000)"},
+    {OPT_GRPC_LISTEN, "grpc-listen", "ROSTER_GATEWAY_GRPC_LISTEN", "ADDR",
+     "serve gRPC (HTTP/2) on host:port; off when not given (see docs/grpc.md: keep this port "
+     "on an internal network)"},
+    {OPT_UPSTREAM_CHANGES, "upstream-changes", "ROSTER_GATEWAY_UPSTREAM_CHANGES", "URL",
+     "roster-users' change announcements (its --changes-listen), which wake gRPC WatchChanges "
+     "streams: ipc:// or tcp://; default beside an ipc:// upstream, none for tcp:// (streams "
+     "then ask every second); off for none"},
+    {OPT_GRPC_TLS_CERT, "grpc-tls-cert", "ROSTER_GATEWAY_GRPC_TLS_CERT", "FILE",
+     "gRPC over TLS: PEM certificate chain (with --grpc-tls-key; default cleartext)"},
+    {OPT_GRPC_TLS_KEY, "grpc-tls-key", "ROSTER_GATEWAY_GRPC_TLS_KEY", "FILE",
+     "gRPC over TLS: PEM private key of --grpc-tls-cert"},
+    {OPT_GRPC_MAX_MESSAGE, "grpc-max-message", "ROSTER_GATEWAY_GRPC_MAX_MESSAGE", "BYTES",
+     "largest gRPC request message, k/M suffixes allowed; larger gets RESOURCE_EXHAUSTED "
+     "(default 4M)"},
+    {OPT_GRPC_MAX_STREAMS, "grpc-max-streams", "ROSTER_GATEWAY_GRPC_MAX_STREAMS", "N",
+     "open gRPC server streams (health watches, reflection); more get RESOURCE_EXHAUSTED "
+     "(default 1000)"},
     {OPT_HTTP_THREADS, "http-threads", "ROSTER_GATEWAY_HTTP_THREADS", "N",
      "HTTP worker threads, each owning its connections; 0 = one per CPU (default 0)"},
     {OPT_MAX_TOKENS, "max-tokens", "ROSTER_GATEWAY_MAX_TOKENS", "N",
@@ -284,6 +309,42 @@ static int apply(gw_config *c, const opt_def *d, const char *v, const char *src,
         break;
     case OPT_LOG_LEVEL:
         rc = roster_log_level_parse(&c->log_level, v);
+        break;
+    case OPT_GRPC_LISTEN:
+        /* host:port, [v6]:port or unix:path, as the gRPC core takes it. */
+        if (v[0] == '\0' || strlen(v) >= sizeof c->grpc_listen || strchr(v, ':') == NULL ||
+            strpbrk(v, " \t") != NULL)
+            rc = ROSTER_E_INVALID_ARGUMENT;
+        else
+            snprintf(c->grpc_listen, sizeof c->grpc_listen, "%s", v);
+        break;
+    case OPT_UPSTREAM_CHANGES:
+        if ((strcmp(v, "off") != 0 && strncmp(v, "ipc://", 6) != 0 &&
+             strncmp(v, "tcp://", 6) != 0) ||
+            strlen(v) >= sizeof c->upstream_changes)
+            rc = ROSTER_E_INVALID_ARGUMENT;
+        else
+            snprintf(c->upstream_changes, sizeof c->upstream_changes, "%s", v);
+        break;
+    case OPT_GRPC_TLS_CERT:
+        if (strlen(v) >= sizeof c->grpc_tls_cert)
+            rc = ROSTER_E_INVALID_ARGUMENT;
+        else
+            snprintf(c->grpc_tls_cert, sizeof c->grpc_tls_cert, "%s", v);
+        break;
+    case OPT_GRPC_TLS_KEY:
+        if (strlen(v) >= sizeof c->grpc_tls_key)
+            rc = ROSTER_E_INVALID_ARGUMENT;
+        else
+            snprintf(c->grpc_tls_key, sizeof c->grpc_tls_key, "%s", v);
+        break;
+    case OPT_GRPC_MAX_MESSAGE:
+        if ((rc = parse_u64(&n, v, 1024, 64u * 1024 * 1024)) == 0)
+            c->grpc_max_message = (size_t)n;
+        break;
+    case OPT_GRPC_MAX_STREAMS:
+        if ((rc = parse_u64(&n, v, 1, 1000000)) == 0)
+            c->grpc_max_streams = (uint32_t)n;
         break;
     case OPT_UPSTREAM_TLS_INSECURE:
         rc = parse_bool(&c->upstream_tls_insecure, v);
@@ -403,6 +464,15 @@ int gw_config_check(const gw_config *c, roster_err_detail *detail)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "upstream-tls-insecure",
                            "--upstream-tls-insecure and --upstream-ca exclude each other: the "
                            "CA verifies the service, insecure skips verification");
+    if ((c->grpc_tls_cert[0] != '\0') != (c->grpc_tls_key[0] != '\0'))
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT,
+                           c->grpc_tls_cert[0] ? "grpc-tls-key" : "grpc-tls-cert",
+                           "--grpc-tls-cert and --grpc-tls-key go together: give both for gRPC "
+                           "over TLS, or neither for cleartext");
+    if (c->grpc_tls_cert[0] != '\0' && c->grpc_listen[0] == '\0')
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "grpc-listen",
+                           "--grpc-tls-cert is given but gRPC is off: add --grpc-listen "
+                           "host:port");
     return ROSTER_E_OK;
 }
 

@@ -19,6 +19,8 @@
 #include "graphiql.h"
 #include "graphql.h"
 #include "graphql_http.h"
+#include "grpc_front.h"
+#include "grpc_reflection.h"
 #include "http_server.h"
 #include "log.h"
 #include "loop.h"
@@ -154,6 +156,7 @@ int main(int argc, char **argv)
     gw_http *http = NULL;
     gw_cors *cors = NULL;
     gw_probes probes = {0};
+    gw_grpc *grpc = NULL;
     int exit_code = 1;
 
     if ((rc = build_schema(&schema, &cfg)) != ROSTER_E_OK)
@@ -240,6 +243,30 @@ int main(int argc, char **argv)
                    roster_log_quote(q, sizeof q, d.message));
         goto fail;
     }
+    if (cfg.grpc_listen[0]) {
+        gw_grpc_options go = {.listen = cfg.grpc_listen,
+                              .tls_cert = cfg.grpc_tls_cert,
+                              .tls_key = cfg.grpc_tls_key,
+                              .max_message = cfg.grpc_max_message,
+                              .timeout_ms = cfg.timeout_ms,
+                              .max_calls = cfg.max_inflight,
+                              .max_streams = cfg.grpc_max_streams,
+                              .up = up,
+                              .auth = auth,
+                              .reflect = grpc_reflection_answer,
+                              .upstream_url = cfg.upstream,
+                              .changes_url = cfg.upstream_changes};
+        if ((rc = gw_grpc_start(&grpc, &go, &d)) != ROSTER_E_OK) {
+            char q[600];
+            roster_log(ROSTER_LOG_ERROR, "listen_error", "error=%s",
+                       roster_log_quote(q, sizeof q, d.message));
+            goto fail;
+        }
+        char qg[600];
+        roster_log(ROSTER_LOG_INFO, "grpc_listen", "listen=%s port=%d tls=%s max_message=%zu",
+                   roster_log_quote(qg, sizeof qg, cfg.grpc_listen), gw_grpc_port(grpc),
+                   cfg.grpc_tls_cert[0] ? "yes" : "no", cfg.grpc_max_message);
+    }
     /* After libmicrohttpd's turn, which reads the requests. */
     if (n_loop_batchers > 0 && (rc = gw_loops_add_turn(loops, flush_turn, loop_batchers)) != 0)
         goto fail;
@@ -275,9 +302,11 @@ int main(int argc, char **argv)
     roster_log(ROSTER_LOG_INFO, "shutdown", "signal=SIG%s in_flight=%lld", sigabbrev_np(sig),
                (long long)gw_graphql_inflight(gql));
     gw_http_drain(http);
+    gw_grpc_drain(grpc);
     int64_t until = roster_mono_ns() + (int64_t)cfg.drain_ms * 1000000;
-    /* Every admitted request: GraphQL, token exchanges, probes. */
-    while ((gw_http_inflight(http) > 0 || gw_graphql_inflight(gql) > 0) &&
+    /* Every admitted request: GraphQL, token exchanges, probes, gRPC calls. */
+    while ((gw_http_inflight(http) > 0 || gw_graphql_inflight(gql) > 0 ||
+            (grpc != NULL && gw_grpc_inflight(grpc) > 0)) &&
            roster_mono_ns() < until) {
         struct timespec ts = {0, 5 * 1000 * 1000};
         nanosleep(&ts, NULL);
@@ -295,7 +324,11 @@ fail:
     gw_loops_stop(loops);
     for (unsigned i = 0; i < n_loop_batchers; i++)
         gw_batcher_undefer(loop_batchers[i]);
+    /* gRPC calls left are cancelled; their upstream calls fail when the
+     * client closes, and the front then frees them. */
+    gw_grpc_cancel(grpc);
     gw_upstream_free(up);
+    gw_grpc_free(grpc);
     gw_http_free(http);
     gw_cors_free(cors);
     gw_graphql_free(gql);

@@ -206,22 +206,24 @@ static void fail_now(rpc_method_id method, int status, const char *msg, gw_rpc_c
     cb(&r, ud);
 }
 
-void gw_upstream_call(gw_upstream *u, rpc_method_id method, const ProtobufCMessage *req,
-                      int64_t deadline_ns, const char *credential, gw_rpc_cb cb, void *ud)
+/* The call's timeout and record, and the socket to send on; false when
+ * the call has already ended (cb called). */
+static bool prepare(up_call **ucp, rpc_client **clp, uint32_t *timeout_ms, gw_upstream *u,
+                    rpc_method_id method, int64_t deadline_ns, gw_rpc_cb cb, void *ud)
 {
-    uint32_t timeout_ms = 0;
+    *timeout_ms = 0;
     if (deadline_ns) {
         int64_t left = deadline_ns - roster_mono_ns();
         if (left <= 0) {
             fail_now(method, ROSTER_STATUS_DEADLINE_EXCEEDED, "deadline exceeded", cb, ud);
-            return;
+            return false;
         }
-        timeout_ms = (uint32_t)((left + 999999) / 1000000);
+        *timeout_ms = (uint32_t)((left + 999999) / 1000000);
     }
     up_call *uc = calloc(1, sizeof *uc);
     if (uc == NULL) {
         fail_now(method, ROSTER_STATUS_RESOURCE_EXHAUSTED, "out of memory", cb, ud);
-        return;
+        return false;
     }
     uc->method = method;
     uc->cb = cb;
@@ -238,11 +240,44 @@ void gw_upstream_call(gw_upstream *u, rpc_method_id method, const ProtobufCMessa
             break;
         }
     }
-    int rc = rpc_client_call(cl, method, req, timeout_ms, credential, reply_cb, uc);
-    if (rc != ROSTER_E_OK) {
-        free(uc);
-        fail_now(method, roster_err_to_status(rc), roster_strerror(rc), cb, ud);
-    }
+    *ucp = uc;
+    *clp = cl;
+    return true;
+}
+
+/* After rpc_client_call*: a call that was not accepted ends now. */
+static void sent(int rc, up_call *uc)
+{
+    if (rc == ROSTER_E_OK)
+        return;
+    rpc_method_id method = uc->method;
+    gw_rpc_cb cb = uc->cb;
+    void *ud = uc->ud;
+    free(uc);
+    fail_now(method, roster_err_to_status(rc), roster_strerror(rc), cb, ud);
+}
+
+void gw_upstream_call(gw_upstream *u, rpc_method_id method, const ProtobufCMessage *req,
+                      int64_t deadline_ns, const char *credential, gw_rpc_cb cb, void *ud)
+{
+    up_call *uc;
+    rpc_client *cl;
+    uint32_t timeout_ms;
+    if (prepare(&uc, &cl, &timeout_ms, u, method, deadline_ns, cb, ud))
+        sent(rpc_client_call(cl, method, req, timeout_ms, credential, reply_cb, uc), uc);
+}
+
+void gw_upstream_call_bytes(gw_upstream *u, rpc_method_id method, const uint8_t *body,
+                            size_t body_len, int64_t deadline_ns, const char *credential,
+                            gw_rpc_cb cb, void *ud)
+{
+    up_call *uc;
+    rpc_client *cl;
+    uint32_t timeout_ms;
+    if (prepare(&uc, &cl, &timeout_ms, u, method, deadline_ns, cb, ud))
+        sent(
+            rpc_client_call_bytes(cl, method, body, body_len, timeout_ms, credential, reply_cb, uc),
+            uc);
 }
 
 void gw_upstream_send(void *u, rpc_method_id method, const ProtobufCMessage *req,

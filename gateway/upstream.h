@@ -63,6 +63,14 @@ void gw_upstream_free(gw_upstream *u);
 void gw_upstream_call(gw_upstream *u, rpc_method_id method, const ProtobufCMessage *req,
                       int64_t deadline_ns, const char *credential, gw_rpc_cb cb, void *ud);
 
+/* gw_upstream_call with the request already serialized: `body`
+ * (borrowed for the call only) is sent as it is, never decoded, and the
+ * reply's body comes back as bytes (gw_rpc_reply.body). For forwarding
+ * (the gRPC front). Never blocks. */
+void gw_upstream_call_bytes(gw_upstream *u, rpc_method_id method, const uint8_t *body,
+                            size_t body_len, int64_t deadline_ns, const char *credential,
+                            gw_rpc_cb cb, void *ud);
+
 /* gw_upstream_call with the upstream as a void pointer (`u`, a
  * gw_upstream *), for callers that take a send function (gw_batcher). */
 void gw_upstream_send(void *u, rpc_method_id method, const ProtobufCMessage *req,

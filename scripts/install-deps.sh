@@ -4,18 +4,27 @@
 # the unit files and the gateway's /metrics with them; chromium and
 # chromium-driver for the GraphiQL page's test in a headless browser;
 # bsdutils, essential in Debian, for util-linux's script, which runs
-# rosterctl on a pseudo-terminal in its progress test).
+# rosterctl on a pseudo-terminal in its progress test; libgrpc-dev, the
+# gRPC C core the gateway's gRPC front is built on; grpc-proto and
+# libprotobuf-dev for the .proto files of gRPC's reflection and health
+# services and of google.protobuf, which the gateway's gRPC front is built
+# from; Go, grpc-go, the protobuf Go runtimes, genproto and the Go protoc
+# plugins for the Go client test, tests/gateway/grpc/go: its
+# golang-github-golang-protobuf-1-5-dev replaces the 1.3 API package).
 # Idempotent; run as root (or with sudo available).
 set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config
-    libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
+    libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev grpc-proto
     libnanopb-dev nanopb
     libnng-dev liblmdb-dev lmdb-utils libjansson-dev libmicrohttpd-dev libssl-dev check
     libunistring-dev libcsv-dev
+    libgrpc-dev
     clang libclang-rt-14-dev
     nodejs npm curl openssl
+    golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
+    golang-google-genproto-dev protoc-gen-go protoc-gen-go-grpc
     systemd prometheus bsdutils
     chromium chromium-driver
 )

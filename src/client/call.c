@@ -29,11 +29,14 @@ enum { PHASE_IDLE, PHASE_SEND, PHASE_RECV };
 #define REPLY_KIND_DeleteUserResponse      ROSTER_REPLY_MESSAGE
 #define REPLY_KIND_DeleteTenantResponse    ROSTER_REPLY_MESSAGE
 #define REPLY_KIND_BulkWriteResponse       ROSTER_REPLY_BULK
+/* WatchChanges' stream message; roster-users answers the method
+ * UNIMPLEMENTED over nng (the client follows the feed with ListChanges). */
+#define REPLY_KIND_Change ROSTER_REPLY_MESSAGE
 
 /* The nanopb binding of ROSTER_METHOD_MAP (roster_methods.h). */
 static const roster_client_method methods[RPC_METHOD__COUNT] = {
 #define CLIENT_METHOD_ROW(id, Method, Request, request_snake, Reply, reply_snake, access, repeat,  \
-                          auth)                                                                    \
+                          auth, shape)                                                             \
     [RPC_##id] = {ROSTER_METHOD_PATH(Method),                                                      \
                   #Method,                                                                         \
                   roster_v1_##Request##_fields,                                                    \

@@ -31,7 +31,14 @@
  *   must have; roster-users checks it before any handler runs, and the
  *   handlers then confine writer and reader keys to their own tenant.
  *
- * X(ID, Method, Request, request_snake, Reply, reply_snake, ACCESS, REPEAT, AUTH)
+ * - The call's shape is a column (SHAPE): UNARY methods are served by
+ *   roster-users over nng and forwarded by the gateway; SERVER_STREAM
+ *   methods (WatchChanges) are served by roster-gateway over gRPC only,
+ *   built on unary methods (ListChanges), and roster-users answers them
+ *   UNIMPLEMENTED. protobuf-c's service descriptor does not say which
+ *   methods stream, so the column is the one place that does.
+ *
+ * X(ID, Method, Request, request_snake, Reply, reply_snake, ACCESS, REPEAT, AUTH, SHAPE)
  *   ID          enum suffix: RPC_##ID
  *   Method      the gRPC method name; the wire name is ROSTER_METHOD_PATH
  *   Request     request message, CamelCase (nanopb, protobuf-c type names)
@@ -42,59 +49,65 @@
  *   REPEAT      IDEMPOTENT or ONCE (DeleteUser and DeleteTenant are ONCE:
  *               a retry of an applied delete answers NOT_FOUND, so the
  *               caller could not tell it from an unknown id)
- *   AUTH        PUBLIC (no key needed), READER, WRITER or ADMIN */
+ *   AUTH        PUBLIC (no key needed), READER, WRITER or ADMIN
+ *   SHAPE       UNARY or SERVER_STREAM (the reply type is the stream's
+ *               message type) */
 #ifndef ROSTER_METHODS_H
 #define ROSTER_METHODS_H
 
 #define ROSTER_METHOD_MAP(X)                                                                       \
     X(CREATE_USER, CreateUser, CreateUserRequest, create_user_request, User, user, WRITE, ONCE,    \
-      WRITER)                                                                                      \
+      WRITER, UNARY)                                                                               \
     X(UPDATE_USER, UpdateUser, UpdateUserRequest, update_user_request, User, user, WRITE, ONCE,    \
-      WRITER)                                                                                      \
+      WRITER, UNARY)                                                                               \
     X(DELETE_USER, DeleteUser, DeleteUserRequest, delete_user_request, DeleteUserResponse,         \
-      delete_user_response, WRITE, ONCE, WRITER)                                                   \
-    X(GET_USER, GetUser, GetUserRequest, get_user_request, User, user, READ, IDEMPOTENT, READER)   \
+      delete_user_response, WRITE, ONCE, WRITER, UNARY)                                            \
+    X(GET_USER, GetUser, GetUserRequest, get_user_request, User, user, READ, IDEMPOTENT, READER,   \
+      UNARY)                                                                                       \
     X(BATCH_GET_USERS, BatchGetUsers, BatchGetUsersRequest, batch_get_users_request,               \
-      BatchGetUsersResponse, batch_get_users_response, READ, IDEMPOTENT, READER)                   \
+      BatchGetUsersResponse, batch_get_users_response, READ, IDEMPOTENT, READER, UNARY)            \
     X(LIST_USERS, ListUsers, ListUsersRequest, list_users_request, ListUsersResponse,              \
-      list_users_response, READ, IDEMPOTENT, READER)                                               \
+      list_users_response, READ, IDEMPOTENT, READER, UNARY)                                        \
     X(CREATE_TENANT, CreateTenant, CreateTenantRequest, create_tenant_request, Tenant, tenant,     \
-      WRITE, ONCE, ADMIN)                                                                          \
+      WRITE, ONCE, ADMIN, UNARY)                                                                   \
     X(UPDATE_TENANT, UpdateTenant, UpdateTenantRequest, update_tenant_request, Tenant, tenant,     \
-      WRITE, ONCE, ADMIN)                                                                          \
+      WRITE, ONCE, ADMIN, UNARY)                                                                   \
     X(DELETE_TENANT, DeleteTenant, DeleteTenantRequest, delete_tenant_request,                     \
-      DeleteTenantResponse, delete_tenant_response, WRITE, ONCE, ADMIN)                            \
+      DeleteTenantResponse, delete_tenant_response, WRITE, ONCE, ADMIN, UNARY)                     \
     X(GET_TENANT, GetTenant, GetTenantRequest, get_tenant_request, Tenant, tenant, READ,           \
-      IDEMPOTENT, READER)                                                                          \
+      IDEMPOTENT, READER, UNARY)                                                                   \
     X(BATCH_GET_TENANTS, BatchGetTenants, BatchGetTenantsRequest, batch_get_tenants_request,       \
-      BatchGetTenantsResponse, batch_get_tenants_response, READ, IDEMPOTENT, READER)               \
+      BatchGetTenantsResponse, batch_get_tenants_response, READ, IDEMPOTENT, READER, UNARY)        \
     X(LIST_TENANTS, ListTenants, ListTenantsRequest, list_tenants_request, ListTenantsResponse,    \
-      list_tenants_response, READ, IDEMPOTENT, READER)                                             \
+      list_tenants_response, READ, IDEMPOTENT, READER, UNARY)                                      \
     X(HEALTH, Health, HealthRequest, health_request, HealthResponse, health_response, READ,        \
-      IDEMPOTENT, PUBLIC)                                                                          \
+      IDEMPOTENT, PUBLIC, UNARY)                                                                   \
     X(STATS, Stats, StatsRequest, stats_request, StatsResponse, stats_response, READ, IDEMPOTENT,  \
-      ADMIN)                                                                                       \
+      ADMIN, UNARY)                                                                                \
     X(CREATE_KEY, CreateKey, CreateKeyRequest, create_key_request, KeySecret, key_secret, WRITE,   \
-      ONCE, ADMIN)                                                                                 \
-    X(GET_KEY, GetKey, GetKeyRequest, get_key_request, ApiKey, api_key, READ, IDEMPOTENT, ADMIN)   \
+      ONCE, ADMIN, UNARY)                                                                          \
+    X(GET_KEY, GetKey, GetKeyRequest, get_key_request, ApiKey, api_key, READ, IDEMPOTENT, ADMIN,   \
+      UNARY)                                                                                       \
     X(LIST_KEYS, ListKeys, ListKeysRequest, list_keys_request, ListKeysResponse,                   \
-      list_keys_response, READ, IDEMPOTENT, ADMIN)                                                 \
+      list_keys_response, READ, IDEMPOTENT, ADMIN, UNARY)                                          \
     X(REVOKE_KEY, RevokeKey, RevokeKeyRequest, revoke_key_request, ApiKey, api_key, WRITE,         \
-      IDEMPOTENT, ADMIN)                                                                           \
+      IDEMPOTENT, ADMIN, UNARY)                                                                    \
     X(ROTATE_KEY, RotateKey, RotateKeyRequest, rotate_key_request, KeySecret, key_secret, WRITE,   \
-      ONCE, ADMIN)                                                                                 \
+      ONCE, ADMIN, UNARY)                                                                          \
     X(ISSUE_SERVICE_TOKEN, IssueServiceToken, IssueServiceTokenRequest,                            \
-      issue_service_token_request, AccessToken, access_token, READ, ONCE, READER)                  \
+      issue_service_token_request, AccessToken, access_token, READ, ONCE, READER, UNARY)           \
     X(ISSUE_USER_TOKEN, IssueUserToken, IssueUserTokenRequest, issue_user_token_request,           \
-      AccessToken, access_token, READ, ONCE, WRITER)                                               \
+      AccessToken, access_token, READ, ONCE, WRITER, UNARY)                                        \
     X(GET_ENVIRONMENT, GetEnvironment, GetEnvironmentRequest, get_environment_request,             \
-      Environment, environment, READ, IDEMPOTENT, READER)                                          \
+      Environment, environment, READ, IDEMPOTENT, READER, UNARY)                                   \
     X(ROTATE_SIGNING_KEY, RotateSigningKey, RotateSigningKeyRequest, rotate_signing_key_request,   \
-      Environment, environment, READ, ONCE, ADMIN)                                                 \
+      Environment, environment, READ, ONCE, ADMIN, UNARY)                                          \
     X(LIST_CHANGES, ListChanges, ListChangesRequest, list_changes_request, ListChangesResponse,    \
-      list_changes_response, READ, IDEMPOTENT, READER)                                             \
+      list_changes_response, READ, IDEMPOTENT, READER, UNARY)                                      \
     X(BULK_WRITE, BulkWrite, BulkWriteRequest, bulk_write_request, BulkWriteResponse,              \
-      bulk_write_response, WRITE, ONCE, WRITER)
+      bulk_write_response, WRITE, ONCE, WRITER, UNARY)                                             \
+    X(WATCH_CHANGES, WatchChanges, WatchChangesRequest, watch_changes_request, Change, change,     \
+      READ, IDEMPOTENT, READER, SERVER_STREAM)
 
 /* The protobuf package and service every method belongs to. */
 #define ROSTER_SERVICE_NAME "roster.v1.UserService"
@@ -111,6 +124,12 @@
 #define ROSTER_METHOD_IDEMPOTENT(repeat)    ROSTER_METHOD_IDEMPOTENT_##repeat
 #define ROSTER_METHOD_IDEMPOTENT_IDEMPOTENT 1
 #define ROSTER_METHOD_IDEMPOTENT_ONCE       0
+
+/* The SHAPE column as a boolean: ROSTER_METHOD_STREAMS(SERVER_STREAM) is
+ * 1, ROSTER_METHOD_STREAMS(UNARY) is 0. */
+#define ROSTER_METHOD_STREAMS(shape)        ROSTER_METHOD_STREAMS_##shape
+#define ROSTER_METHOD_STREAMS_UNARY         0
+#define ROSTER_METHOD_STREAMS_SERVER_STREAM 1
 
 /* The AUTH column as the least role needed, ordered so that a larger value
  * may do more: ROSTER_METHOD_AUTH(WRITER) is ROSTER_AUTH_WRITER. */

@@ -50,6 +50,7 @@ struct slot {
     slot *next_free;
     enum slot_state state;
     const rpc_method *method;
+    bool keep_bytes; /* the reply body is handed over as bytes, not unpacked */
     rpc_client_cb cb;
     void *arg;
     int64_t start_ns;
@@ -337,7 +338,7 @@ static void slot_cb(void *arg)
             res.body = reply->body.data;
             res.body_len = reply->body.len;
         }
-        if (reply->code == ROSTER_STATUS_OK && s->method != NULL) {
+        if (reply->code == ROSTER_STATUS_OK && s->method != NULL && !s->keep_bytes) {
             ProtobufCMessage *m = NULL;
             if (rpc_body_decode(&m, &s->arena, s->method->reply, res.body, res.body_len, &d)) {
                 slot_fail(s, ROSTER_E_INTERNAL, d.message);
@@ -531,7 +532,8 @@ static void slot_start(slot *s, nng_msg *msg, uint32_t timeout_ms)
 
 static int call_common(rpc_client *cl, const rpc_method *m, const char *method_name,
                        const void *body, size_t body_len, uint32_t timeout_ms,
-                       const char *credential, const char *request_id, rpc_client_cb cb, void *arg)
+                       const char *credential, const char *request_id, bool keep_bytes,
+                       rpc_client_cb cb, void *arg)
 {
     if (cl == NULL || cb == NULL || method_name == NULL)
         return ROSTER_E_INVALID_ARGUMENT;
@@ -564,6 +566,7 @@ static int call_common(rpc_client *cl, const rpc_method *m, const char *method_n
         return err;
     }
     s->method = m;
+    s->keep_bytes = keep_bytes;
     s->cb = cb;
     s->arg = arg;
     slot_start(s, msg, timeout_ms);
@@ -584,7 +587,7 @@ int rpc_client_call(rpc_client *c, rpc_method_id method, const ProtobufCMessage 
     if (buf == NULL)
         return ROSTER_E_NOMEM;
     protobuf_c_message_pack(request, buf);
-    int err = call_common(c, m, m->name, buf, n, timeout_ms, credential, NULL, cb, arg);
+    int err = call_common(c, m, m->name, buf, n, timeout_ms, credential, NULL, false, cb, arg);
     if (buf != stackbuf)
         free(buf);
     return err;
@@ -596,8 +599,17 @@ int rpc_client_call_raw(rpc_client *c, const char *method_name, const void *body
 {
     const rpc_method *m =
         method_name != NULL ? rpc_method_find(method_name, strlen(method_name)) : NULL;
-    return call_common(c, m, method_name, body, body_len, timeout_ms, credential, request_id, cb,
-                       arg);
+    return call_common(c, m, method_name, body, body_len, timeout_ms, credential, request_id, false,
+                       cb, arg);
+}
+
+int rpc_client_call_bytes(rpc_client *c, rpc_method_id method, const void *body, size_t body_len,
+                          uint32_t timeout_ms, const char *credential, rpc_client_cb cb, void *arg)
+{
+    const rpc_method *m = rpc_method_get(method);
+    if (m == NULL)
+        return ROSTER_E_INVALID_ARGUMENT;
+    return call_common(c, m, m->name, body, body_len, timeout_ms, credential, NULL, true, cb, arg);
 }
 
 int rpc_client_send_bytes(rpc_client *cl, const void *bytes, size_t len, uint32_t timeout_ms,

@@ -106,6 +106,14 @@ int rpc_client_call_raw(rpc_client *c, const char *method_name, const void *body
                         uint32_t timeout_ms, const char *credential, const char *request_id,
                         rpc_client_cb cb, void *arg);
 
+/* Like rpc_client_call with the request already serialized (`body`,
+ * borrowed for the call only; sent as it is, never decoded here): for
+ * forwarding. The method's retry rules apply as for rpc_client_call; the
+ * reply body is handed over as bytes only (rpc_result.reply is NULL).
+ * Errors as rpc_client_call's. */
+int rpc_client_call_bytes(rpc_client *c, rpc_method_id method, const void *body, size_t body_len,
+                          uint32_t timeout_ms, const char *credential, rpc_client_cb cb, void *arg);
+
 /* Sends `len` arbitrary bytes as the whole request message (no envelope
  * is added): for tests of the service's handling of garbage. */
 int rpc_client_send_bytes(rpc_client *c, const void *bytes, size_t len, uint32_t timeout_ms,

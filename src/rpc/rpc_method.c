@@ -4,7 +4,7 @@
 
 static const rpc_method methods[RPC_METHOD__COUNT] = {
 #define RPC_METHOD_ROW(id, Method, Request, request_snake, Reply, reply_snake, access, repeat,     \
-                       auth)                                                                       \
+                       auth, shape)                                                                \
     [RPC_##id] = {RPC_##id,                                                                        \
                   ROSTER_METHOD_PATH(Method),                                                      \
                   #Method,                                                                         \
@@ -12,7 +12,8 @@ static const rpc_method methods[RPC_METHOD__COUNT] = {
                   &roster__v1__##reply_snake##__descriptor,                                        \
                   ROSTER_METHOD_WRITES(access),                                                    \
                   ROSTER_METHOD_IDEMPOTENT(repeat),                                                \
-                  ROSTER_METHOD_AUTH(auth)},
+                  ROSTER_METHOD_AUTH(auth),                                                        \
+                  ROSTER_METHOD_STREAMS(shape)},
     ROSTER_METHOD_MAP(RPC_METHOD_ROW)
 #undef RPC_METHOD_ROW
 };

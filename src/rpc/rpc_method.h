@@ -22,6 +22,7 @@ typedef struct rpc_method {
     bool writes;            /* handled by the service's single writer */
     bool idempotent;        /* may be sent again when no reply came */
     roster_auth_level auth; /* the least role a caller needs */
+    bool server_stream;     /* served by the gateway over gRPC only (WatchChanges) */
 } rpc_method;
 
 /* The entry for `id`; static, NULL when id is out of range. */

@@ -584,7 +584,15 @@ void users_service_handle(void *arg, rpc_call *call)
     roster_err_detail d = {{0}};
     const rpc_method *m = rpc_call_method(call);
     caller who;
-    int err = authorize(svc, call, &who, &d);
+    int err;
+    if (m->server_stream) {
+        err = roster_fail(&d, ROSTER_E_UNIMPLEMENTED, "method",
+                          "%s is a server-streaming method served by roster-gateway over gRPC "
+                          "only; over nng, follow the feed with ListChanges",
+                          m->short_name);
+        goto fail;
+    }
+    err = authorize(svc, call, &who, &d);
     if (err)
         goto fail;
     const roster_uuid *scope = who.scoped ? &who.scope : NULL;

@@ -117,6 +117,49 @@ static int run(const char *a, const char *b, roster_err_detail *d)
     return gw_config_from_args(&c, b ? 3 : 2, argv, d);
 }
 
+START_TEST(grpc_options)
+{
+    gw_config c;
+    roster_err_detail d = {{0}};
+    gw_config_defaults(&c);
+    ck_assert_str_eq(c.grpc_listen, "");
+    ck_assert_uint_eq(c.grpc_max_message, 4u * 1024 * 1024);
+    ck_assert_uint_eq(c.grpc_max_streams, 1000);
+    ck_assert_int_eq(gw_config_check(&c, &d), ROSTER_E_OK);
+    char *argv[] = {"roster-gateway",
+                    "--grpc-listen",
+                    "127.0.0.1:9090",
+                    "--grpc-max-message",
+                    "1M",
+                    "--grpc-max-streams",
+                    "7",
+                    "--upstream-changes",
+                    "tcp://127.0.0.1:7001",
+                    NULL};
+    ck_assert_int_eq(gw_config_from_args(&c, 9, argv, &d), ROSTER_E_OK);
+    ck_assert_str_eq(c.grpc_listen, "127.0.0.1:9090");
+    ck_assert_uint_eq(c.grpc_max_message, 1024 * 1024);
+    ck_assert_uint_eq(c.grpc_max_streams, 7);
+    ck_assert_str_eq(c.upstream_changes, "tcp://127.0.0.1:7001");
+    /* TLS needs both files, and gRPC on. */
+    snprintf(c.grpc_tls_cert, sizeof c.grpc_tls_cert, "/etc/cert.pem");
+    ck_assert_int_eq(gw_config_check(&c, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "grpc-tls-key");
+    snprintf(c.grpc_tls_key, sizeof c.grpc_tls_key, "/etc/key.pem");
+    ck_assert_int_eq(gw_config_check(&c, &d), ROSTER_E_OK);
+    c.grpc_listen[0] = '\0';
+    ck_assert_int_eq(gw_config_check(&c, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "grpc-listen");
+    ck_assert_int_eq(run("--grpc-listen", "9090", &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "grpc-listen");
+    ck_assert_int_eq(run("--grpc-listen", "a b:1", &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(run("--grpc-max-message", "10", &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(run("--grpc-max-streams", "0", &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(run("--upstream-changes", "http://x", &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(run("--upstream-changes", "off", &d), ROSTER_E_OK);
+}
+END_TEST
+
 START_TEST(bad_options)
 {
     roster_err_detail d = {{0}};
@@ -214,6 +257,7 @@ int main(void)
     tcase_add_test(tc, options);
     tcase_add_test(tc, http_options);
     tcase_add_test(tc, bad_options);
+    tcase_add_test(tc, grpc_options);
     tcase_add_test(tc, environment);
     tcase_add_test(tc, batching);
     tcase_add_test(tc, help);

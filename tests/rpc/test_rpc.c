@@ -358,7 +358,8 @@ START_TEST(method_rows_match_proto)
     const ProtobufCServiceDescriptor *sd = &roster__v1__user_service__descriptor;
     ck_assert_uint_eq(sd->n_methods, RPC_METHOD__COUNT);
     ck_assert_str_eq(sd->name, ROSTER_SERVICE_NAME);
-#define CHECK_ROW(id, Method, Request, request_snake, Reply, reply_snake, access, repeat, who)     \
+#define CHECK_ROW(id, Method, Request, request_snake, Reply, reply_snake, access, repeat, who,     \
+                  shape)                                                                           \
     ck_assert_str_eq(sd->methods[RPC_##id].name, #Method);                                         \
     ck_assert_str_eq(ROSTER_METHOD_PATH(Method), rpc_method_get(RPC_##id)->name);                  \
     ck_assert_str_eq(sd->methods[RPC_##id].input->short_name, #Request);                           \
@@ -367,9 +368,14 @@ START_TEST(method_rows_match_proto)
     ck_assert_ptr_eq(sd->methods[RPC_##id].output, &roster__v1__##reply_snake##__descriptor);      \
     ck_assert_int_eq(rpc_method_get(RPC_##id)->writes, ROSTER_METHOD_WRITES(access));              \
     ck_assert_int_eq(rpc_method_get(RPC_##id)->idempotent, ROSTER_METHOD_IDEMPOTENT(repeat));      \
-    ck_assert_int_eq(rpc_method_get(RPC_##id)->auth, ROSTER_METHOD_AUTH(who));
+    ck_assert_int_eq(rpc_method_get(RPC_##id)->auth, ROSTER_METHOD_AUTH(who));                     \
+    ck_assert_int_eq(rpc_method_get(RPC_##id)->server_stream, ROSTER_METHOD_STREAMS(shape));
     ROSTER_METHOD_MAP(CHECK_ROW)
 #undef CHECK_ROW
+    /* The one streaming method, and only it. */
+    ck_assert(rpc_method_get(RPC_WATCH_CHANGES)->server_stream);
+    for (int i = 0; i < RPC_METHOD__COUNT; i++)
+        ck_assert_int_eq(rpc_method_get((rpc_method_id)i)->server_stream, i == RPC_WATCH_CHANGES);
 }
 END_TEST
 

@@ -299,6 +299,12 @@ START_TEST(status_paths)
     ck_assert_int_eq(call_raw_sync(c, "/roster.v1.UserService/DeleteEverything", "", 0, 2000, &r),
                      12);
     ck_assert_int_eq(call_raw_sync(c, "GetUser", "", 0, 2000, &r), 12);
+    /* A server stream is roster-gateway's, over gRPC; over nng it is
+     * UNIMPLEMENTED with a message saying where it is served. */
+    Roster__V1__WatchChangesRequest wc = ROSTER__V1__WATCH_CHANGES_REQUEST__INIT;
+    ck_assert_int_eq(call_sync(c, RPC_WATCH_CHANGES, &wc.base, 2000, NULL, &r), 12);
+    ck_assert_msg(strstr(r.message, "served by roster-gateway over gRPC only") != NULL, "%s",
+                  r.message);
     ck_assert(health_ok(c));
     rpc_client_close(c);
     ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
