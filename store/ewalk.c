@@ -317,11 +317,16 @@ int ewalk_next(ewalk *w)
     if (w->n > 1) {
         if (!s->valid)
             w->heap[0] = w->heap[--w->hn];
-        if (w->hn > 0)
+        if (w->hn > 0 && !w->unordered)
             heap_down(w, 0);
     }
     settle_current(w);
     return 0;
+}
+
+void ewalk_unordered(ewalk *w)
+{
+    w->unordered = true;
 }
 
 uint8_t ewalk_flags(const ewalk *w)

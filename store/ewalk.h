@@ -46,6 +46,7 @@ typedef struct ewalk {
     size_t n;
     size_t *heap; /* indexes of valid sources, best first (n > 1) */
     size_t hn;
+    bool unordered; /* ewalk_unordered: heap[0] is drained first, no sifting */
     /* The current entry (ewalk_valid): its order key, id and data. */
     uint8_t ord[EWALK_ORD_MAX];
     size_t on;
@@ -77,8 +78,15 @@ int ewalk_seek_after(ewalk *w, const uint8_t *ord, size_t on);
  * at least val[0..vn) (a value prefix without id). */
 int ewalk_seek_value(ewalk *w, const uint8_t *val, size_t vn);
 
-/* Moves to the next entry in walk order. */
+/* Moves to the next entry in walk order, or, once ewalk_unordered was
+ * called, to any entry not visited yet. */
 int ewalk_next(ewalk *w);
+
+/* From now on ewalk_next visits every entry the walk has not reached yet
+ * exactly once, in no particular order across sources (each source in its
+ * own order): for counting the matches past a page, which need no order,
+ * without a heap step per entry. */
+void ewalk_unordered(ewalk *w);
 
 /* Whether the walk is on an entry: w->ord[0..on) its order key (the id
  * its last 16 bytes), w->data its data. */

@@ -590,11 +590,16 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
             a->total++;
             continue;
         }
+        bool was_more = a->more;
         acc_add(a, &id, bytes, len);
         /* The counters know the total: stop at the first match past the
          * page, which says there is a next page. */
         if (counted && a->more)
             break;
+        /* Past the page only the total is left to count, which needs no
+         * order: the merge of several ranges stops sorting. */
+        if (a->more && !was_more)
+            ewalk_unordered(&w);
     }
     ewalk_close(&w);
     if (err != ROSTER_E_OK)
