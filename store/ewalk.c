@@ -329,6 +329,21 @@ void ewalk_unordered(ewalk *w)
     w->unordered = true;
 }
 
+void ewalk_drop_current(ewalk *w)
+{
+    if (w->on == 0)
+        return;
+    if (w->n == 1) {
+        w->src[0].valid = false;
+    } else {
+        w->src[w->heap[0]].valid = false;
+        w->heap[0] = w->heap[--w->hn];
+        if (w->hn > 0 && !w->unordered)
+            heap_down(w, 0);
+    }
+    settle_current(w);
+}
+
 uint8_t ewalk_flags(const ewalk *w)
 {
     if (w->dup)

@@ -88,6 +88,11 @@ int ewalk_next(ewalk *w);
  * without a heap step per entry. */
 void ewalk_unordered(ewalk *w);
 
+/* Leaves out the rest of the current entry's source (it is on the next
+ * source's entry afterwards, which ewalk_next has not visited): for a walk
+ * that knows nothing further in that source is wanted. */
+void ewalk_drop_current(ewalk *w);
+
 /* Whether the walk is on an entry: w->ord[0..on) its order key (the id
  * its last 16 bytes), w->data its data. */
 static inline bool ewalk_valid(const ewalk *w)

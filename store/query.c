@@ -548,7 +548,11 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
         rc = ewalk_first(&w);
     }
     for (; rc == 0 && ewalk_valid(&w); rc = ewalk_next(&w)) {
-        if (skip_false && w.ord[0] == 0x01)
+        /* The deactivated run: in walk order nothing after it is wanted;
+         * counting unordered, only this source's rest is left out. */
+        while (skip_false && ewalk_valid(&w) && w.ord[0] == 0x01 && w.unordered)
+            ewalk_drop_current(&w);
+        if (!ewalk_valid(&w) || (skip_false && w.ord[0] == 0x01))
             break;
         if ((err = query_step(q)) != ROSTER_E_OK)
             break;
