@@ -214,8 +214,15 @@ int grpc_reflection_answer_from(uint8_t **out, size_t *out_len, const uint8_t *s
         err = oom ? ROSTER_E_NOMEM : ROSTER_E_INVALID_ARGUMENT;
         goto fail;
     }
+    /* The request is echoed without the fields it held that reflection
+     * does not know: protobuf-c keeps those as they came (a field number 0
+     * among them), and packing them back would make a response that does
+     * not decode. */
+    refl_request echo = *rq;
+    echo.base.n_unknown_fields = 0;
+    echo.base.unknown_fields = NULL;
     resp.valid_host = rq->host;
-    resp.original_request = rq;
+    resp.original_request = &echo;
 
     switch (rq->message_request_case) {
     case GRPC__REFLECTION__V1ALPHA__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_LIST_SERVICES: {
