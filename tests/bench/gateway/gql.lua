@@ -1,10 +1,11 @@
 -- wrk script for the gateway benchmark. Arguments (after --):
 --   MODE   user | page | create | mix (90% user, 10% create) | ids (a page
---          of 100 users, id only)
---   IDS    file with one user id per line (user, mix)
+--          of 100 users, id only) | body (the same request body every time)
+--   IDS    file with one user id per line (user, mix), or the file holding
+--          the request body (body)
 --   TAG    prefix making createUser references and emails unique per run
 --   KEY    API key sent as Authorization: Bearer (optional; "" for none)
-local mode, tag
+local mode, tag, fixed_body
 local ids = {}
 local counter = 0
 local threads = 0
@@ -17,7 +18,11 @@ end
 function init(args)
   mode = args[1] or "user"
   tag = args[3] or "run"
-  if args[2] and args[2] ~= "" then
+  if mode == "body" then
+    local f = assert(io.open(args[2], "rb"))
+    fixed_body = f:read("*a")
+    f:close()
+  elseif args[2] and args[2] ~= "" then
     for line in io.lines(args[2]) do
       ids[#ids + 1] = line
     end
@@ -53,7 +58,9 @@ end
 
 function request()
   local b
-  if mode == "user" then
+  if mode == "body" then
+    b = fixed_body
+  elseif mode == "user" then
     b = user_body()
   elseif mode == "page" then
     b = page_body()
