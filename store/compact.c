@@ -214,10 +214,20 @@ static int list_dbs(compact_dbs *out, MDB_txn *txn, const char *dir, uint32_t wa
 #define COMPACT_DB_FLAGS                                                                           \
     (MDB_REVERSEKEY | MDB_DUPSORT | MDB_INTEGERKEY | MDB_DUPFIXED | MDB_INTEGERDUP | MDB_REVERSEDUP)
 
-/* What a database becomes in an upgrade from schema version 1 (store.h):
- * idx_tenant and the sort indexes turn duplicate-sorted, keeping only
- * their per-tenant entries; meta gets the new version. */
-typedef enum { DB_AS_IS, DB_META, DB_TO_DUP_TENANT, DB_TO_DUP_SORT } db_kind;
+/* What a database becomes in an upgrade (store.h): from schema version
+ * 1, idx_tenant and the sort indexes turn duplicate-sorted, keeping only
+ * their per-tenant entries, those of the mostly distinct fields in the
+ * "values in data" layout (store_internal.h); from version 2, the sort
+ * indexes of those fields move their values from keys into data; meta
+ * gets the new version. */
+typedef enum {
+    DB_AS_IS,
+    DB_META,
+    DB_TO_DUP_TENANT, /* v1 idx_tenant */
+    DB_TO_DUP_SORT,   /* v1 sort index */
+    DB_TO_VDATA_SORT, /* v1 sort index of a field in the vdata layout */
+    DB_DUP_TO_VDATA,  /* v2 sort index of a field in the vdata layout */
+} db_kind;
 
 static db_kind upgrade_kind(const char *name, uint32_t from)
 {
@@ -226,16 +236,21 @@ static db_kind upgrade_kind(const char *name, uint32_t from)
     if (strcmp(name, STORE_META_DB) == 0)
         return DB_META;
     if (strcmp(name, "idx_tenant") == 0)
-        return DB_TO_DUP_TENANT;
+        return from == 1 ? DB_TO_DUP_TENANT : DB_AS_IS;
     const store_fields *sf = store_fields_get();
-    for (int i = 0; i < SORT__COUNT; i++)
-        if (strcmp(name, sf->sort_db[i]) == 0)
-            return DB_TO_DUP_SORT;
+    for (int i = 0; i < SORT__COUNT; i++) {
+        if (strcmp(name, sf->sort_db[i]) != 0)
+            continue;
+        if (from == 1)
+            return sf->sort_vdata[i] ? DB_TO_VDATA_SORT : DB_TO_DUP_SORT;
+        return sf->sort_vdata[i] ? DB_DUP_TO_VDATA : DB_AS_IS;
+    }
     return DB_AS_IS;
 }
 
 /* The entry (k, v) of a database of kind `kind` as written anew into
- * (*nk, *nv), which may point into kb and vb (KEY_MAX bytes each). False
+ * (*nk, *nv), which may point into kb (KEY_MAX bytes) and vb
+ * (KEY_DATA_MAX bytes). False
  * when the entry is left out (a version 1 sort index's entry for all
  * users); CORRUPT when it does not have its layout's shape. */
 static int transform(db_kind kind, const MDB_val *k, const MDB_val *v, MDB_val *nk, MDB_val *nv,
@@ -279,6 +294,28 @@ static int transform(db_kind kind, const MDB_val *k, const MDB_val *v, MDB_val *
         *nk = (MDB_val){k->mv_size - 17, kb};
         *nv = (MDB_val){KEY_DUP_DATA, vb};
         return ROSTER_E_OK;
+    case DB_TO_VDATA_SORT: /* 'g' value id, or 't' scope(16) value id -> flags */
+        if (k->mv_size >= 1 && key[0] == 'g') {
+            *keep = false;
+            return ROSTER_E_OK;
+        }
+        if (k->mv_size < 1 + 16 + 1 + 16 || key[0] != 't' || k->mv_size - 1 - 16 > KEY_MAX)
+            return ROSTER_E_CORRUPT;
+        memcpy(kb, key + 1, 16);
+        memcpy(vb, key + 17, k->mv_size - 17);
+        vb[k->mv_size - 17] = flags;
+        *nk = (MDB_val){16, kb};
+        *nv = (MDB_val){k->mv_size - 17 + 1, vb};
+        return ROSTER_E_OK;
+    case DB_DUP_TO_VDATA: /* scope(16) value -> id(16) flags(1) */
+        if (k->mv_size < 16 + 1 || k->mv_size - 16 > KEY_MAX || v->mv_size != KEY_DUP_DATA)
+            return ROSTER_E_CORRUPT;
+        memcpy(kb, key, 16);
+        memcpy(vb, key + 16, k->mv_size - 16);
+        memcpy(vb + k->mv_size - 16, v->mv_data, KEY_DUP_DATA);
+        *nk = (MDB_val){16, kb};
+        *nv = (MDB_val){k->mv_size - 16 + KEY_DUP_DATA, vb};
+        return ROSTER_E_OK;
     }
     return ROSTER_E_OK;
 }
@@ -293,7 +330,7 @@ static int rebuild(uint64_t *entries, MDB_env *dst, MDB_txn *rt, const compact_d
     MDB_cursor *sc = NULL, *dc = NULL;
     uint64_t n = 0;
     int err = ROSTER_E_OK;
-    uint8_t kb[KEY_MAX + 16], vb[KEY_MAX], last[KEY_MAX + 16];
+    uint8_t kb[KEY_MAX + 16], vb[KEY_DATA_MAX], last[KEY_MAX + 16];
     int rc = mdb_txn_begin(dst, NULL, 0, &wt);
     for (size_t i = 0; rc == 0 && err == ROSTER_E_OK && i < dbs->n; i++) {
         MDB_dbi sdbi, ddbi;
@@ -305,6 +342,8 @@ static int rebuild(uint64_t *entries, MDB_env *dst, MDB_txn *rt, const compact_d
         flags &= COMPACT_DB_FLAGS;
         if (kind == DB_TO_DUP_TENANT || kind == DB_TO_DUP_SORT)
             flags = STORE_DUP_DB_FLAGS;
+        else if (kind == DB_TO_VDATA_SORT || kind == DB_DUP_TO_VDATA)
+            flags = STORE_VDATA_DB_FLAGS;
         if ((rc = mdb_dbi_open(wt, dbs->name[i], MDB_CREATE | flags, &ddbi)) != 0 ||
             (rc = mdb_cursor_open(rt, sdbi, &sc)) != 0 ||
             (rc = mdb_cursor_open(wt, ddbi, &dc)) != 0)
@@ -401,7 +440,7 @@ static int same_contents(MDB_txn *rt, const compact_dbs *dbs, uint32_t from, con
             break;
         db_kind kind = upgrade_kind(dbs->name[i], from);
         MDB_val sa, sva, ka, va, kb, vb;
-        uint8_t tk[KEY_MAX + 16], tv[KEY_MAX];
+        uint8_t tk[KEY_MAX + 16], tv[KEY_DATA_MAX];
         bool keep = true;
         int ra = mdb_cursor_get(a, &sa, &sva, MDB_FIRST),
             rb = mdb_cursor_get(b, &kb, &vb, MDB_FIRST);

@@ -43,7 +43,10 @@ static int cat_cmp(const uint8_t *a1, size_t an1, const uint8_t *a2, size_t an2,
 static int src_cmp(const ewalk *w, const ewalk_src *a, const ewalk_src *b)
 {
     int c;
-    if (w->dup)
+    if (w->layout == EWALK_VDATA)
+        c = cat_cmp(a->d.mv_data, a->d.mv_size - 1, NULL, 0, b->d.mv_data, b->d.mv_size - 1, NULL,
+                    0);
+    else if (w->dup)
         c = cat_cmp((const uint8_t *)a->k.mv_data + w->strip, a->k.mv_size - w->strip, a->d.mv_data,
                     16, (const uint8_t *)b->k.mv_data + w->strip, b->k.mv_size - w->strip,
                     b->d.mv_data, 16);
@@ -75,7 +78,11 @@ static int src_settle(const ewalk *w, ewalk_src *s, int rc)
     if (rc != 0)
         return rc;
     const uint8_t *k = s->k.mv_data;
-    if (w->dup) {
+    if (w->layout == EWALK_VDATA) {
+        if (s->k.mv_size != 16 || memcmp(k, s->scope, 16) != 0 || s->d.mv_size < w->pn + 17 ||
+            memcmp(s->d.mv_data, w->part, w->pn) != 0)
+            return 0;
+    } else if (w->dup) {
         if (s->k.mv_size < 16 + w->pn || memcmp(k, s->scope, 16) != 0 ||
             memcmp(k + 16, w->part, w->pn) != 0 || s->d.mv_size < 16)
             return 0;
@@ -86,8 +93,75 @@ static int src_settle(const ewalk *w, ewalk_src *s, int rc)
     return 0;
 }
 
+/* ---------------------------------------------- values in data (VDATA) */
+
+/* Positions a values-in-data source on the last duplicate of its scope. */
+static int vdata_last(ewalk_src *s)
+{
+    s->k = (MDB_val){16, s->scope};
+    int rc = mdb_cursor_get(s->c, &s->k, &s->d, MDB_SET_KEY);
+    if (rc == 0)
+        rc = mdb_cursor_get(s->c, &s->k, &s->d, MDB_LAST_DUP);
+    return rc;
+}
+
+/* Positions a values-in-data source on the first duplicate of its scope
+ * not below d[0..dn) (MDB_NOTFOUND: none). */
+static int vdata_at_least(ewalk_src *s, const uint8_t *d, size_t dn)
+{
+    s->k = (MDB_val){16, s->scope};
+    if (dn == 0)
+        return mdb_cursor_get(s->c, &s->k, &s->d, MDB_SET_KEY);
+    s->d = (MDB_val){dn, (void *)d};
+    return mdb_cursor_get(s->c, &s->k, &s->d, MDB_GET_BOTH_RANGE);
+}
+
+/* Positions a values-in-data source on the last duplicate of its scope
+ * below d[0..dn) (dn > 0). */
+static int vdata_below(ewalk_src *s, const uint8_t *d, size_t dn)
+{
+    int rc = vdata_at_least(s, d, dn);
+    if (rc == 0)
+        return mdb_cursor_get(s->c, &s->k, &s->d, MDB_PREV_DUP);
+    if (rc == MDB_NOTFOUND)
+        return vdata_last(s); /* every duplicate is below, or none */
+    return rc;
+}
+
+static int vdata_first(const ewalk *w, ewalk_src *s)
+{
+    if (!w->desc)
+        return src_settle(w, s, vdata_at_least(s, w->part, w->pn));
+    /* The last duplicate starting with part: the one before the first
+     * duplicate past every one starting with it (as in src_first). */
+    uint8_t p[KEY_MAX];
+    size_t pn = w->pn;
+    memcpy(p, w->part, pn);
+    while (pn > 0 && p[pn - 1] == 0xff)
+        pn--;
+    if (pn == 0)
+        return src_settle(w, s, vdata_last(s));
+    p[pn - 1]++;
+    return src_settle(w, s, vdata_below(s, p, pn));
+}
+
+/* Strictly after order key ord[0..on) in walk order. */
+static int vdata_seek_after(const ewalk *w, ewalk_src *s, const uint8_t *ord, size_t on)
+{
+    if (w->desc)
+        return src_settle(w, s, vdata_below(s, ord, on));
+    int rc = vdata_at_least(s, ord, on);
+    if (rc == 0 && s->d.mv_size == on + 1 && memcmp(s->d.mv_data, ord, on) == 0)
+        rc = mdb_cursor_get(s->c, &s->k, &s->d, MDB_NEXT_DUP);
+    return src_settle(w, s, rc);
+}
+
+/* ------------------------------------------------------------ a source */
+
 static int src_first(const ewalk *w, ewalk_src *s)
 {
+    if (w->layout == EWALK_VDATA)
+        return vdata_first(w, s);
     uint8_t p[KEY_MAX + 16];
     size_t pn = src_prefix(w, s, p);
     int rc;
@@ -157,6 +231,8 @@ static int dup_seek_after(const ewalk *w, ewalk_src *s, const uint8_t *key, size
 static int src_seek_after(const ewalk *w, ewalk_src *s, const uint8_t *ord, size_t on)
 {
     uint8_t key[KEY_MAX + EWALK_ORD_MAX];
+    if (w->layout == EWALK_VDATA)
+        return vdata_seek_after(w, s, ord, on);
     if (w->dup) {
         memcpy(key, s->scope, 16);
         memcpy(key + 16, ord, on - 16);
@@ -171,6 +247,11 @@ static int src_seek_after(const ewalk *w, ewalk_src *s, const uint8_t *ord, size
 static int src_seek_value(const ewalk *w, ewalk_src *s, const uint8_t *val, size_t vn)
 {
     uint8_t key[KEY_MAX + EWALK_ORD_MAX];
+    if (w->layout == EWALK_VDATA) {
+        memcpy(key, w->part, w->pn);
+        memcpy(key + w->pn, val, vn);
+        return src_settle(w, s, vdata_at_least(s, key, w->pn + vn));
+    }
     size_t n = src_prefix(w, s, key);
     memcpy(key + n, val, vn);
     s->k = (MDB_val){n + vn, key};
@@ -208,6 +289,12 @@ static void settle_current(ewalk *w)
         s = &w->src[w->heap[0]];
     if (s == NULL)
         return;
+    if (w->layout == EWALK_VDATA) {
+        w->on = s->d.mv_size - 1;
+        memcpy(w->ord, s->d.mv_data, w->on);
+        w->data = s->d;
+        return;
+    }
     size_t kn = s->k.mv_size - w->strip;
     memcpy(w->ord, (const uint8_t *)s->k.mv_data + w->strip, kn);
     if (w->dup) {
@@ -234,10 +321,13 @@ static void heap_build(ewalk *w)
     settle_current(w);
 }
 
-int ewalk_open(ewalk *w, MDB_txn *txn, MDB_dbi dbi, bool dup, const uint8_t (*scopes)[16],
-               size_t n_scopes, const uint8_t *part, size_t pn, bool desc)
+int ewalk_open(ewalk *w, MDB_txn *txn, MDB_dbi dbi, ewalk_layout layout,
+               const uint8_t (*scopes)[16], size_t n_scopes, const uint8_t *part, size_t pn,
+               bool desc)
 {
     memset(w, 0, sizeof *w);
+    bool dup = layout != EWALK_PLAIN;
+    w->layout = layout;
     w->dup = dup;
     w->desc = desc;
     if (pn)
@@ -311,7 +401,10 @@ int ewalk_next(ewalk *w)
     if (w->on == 0)
         return 0;
     ewalk_src *s = w->n == 1 ? &w->src[0] : &w->src[w->heap[0]];
-    int rc = mdb_cursor_get(s->c, &s->k, &s->d, w->desc ? MDB_PREV : MDB_NEXT);
+    MDB_cursor_op op = w->desc ? MDB_PREV : MDB_NEXT;
+    if (w->layout == EWALK_VDATA)
+        op = w->desc ? MDB_PREV_DUP : MDB_NEXT_DUP;
+    int rc = mdb_cursor_get(s->c, &s->k, &s->d, op);
     if ((rc = src_settle(w, s, rc)) != 0)
         return rc;
     if (w->n > 1) {
@@ -346,6 +439,8 @@ void ewalk_drop_current(ewalk *w)
 
 uint8_t ewalk_flags(const ewalk *w)
 {
+    if (w->layout == EWALK_VDATA)
+        return w->data.mv_size ? ((const uint8_t *)w->data.mv_data)[w->data.mv_size - 1] : 0;
     if (w->dup)
         return w->data.mv_size > 16 ? ((const uint8_t *)w->data.mv_data)[16] : 0;
     return w->data.mv_size ? *(const uint8_t *)w->data.mv_data : 0;

@@ -13,7 +13,11 @@
  * the entries of all of them in order-key order (merged through a heap
  * when there are several: an order over all users of a per-tenant index
  * is the merge of its tenants' ranges). Everything read is borrowed from
- * the read transaction's map and stays valid until the transaction ends. */
+ * the read transaction's map and stays valid until the transaction ends.
+ *
+ * A database of the "values in data" layout (store_internal.h) keeps the
+ * whole order key, value then id, in each entry's data before the flags
+ * byte, under the scope as the only key. */
 #ifndef ROSTER_STORE_EWALK_H
 #define ROSTER_STORE_EWALK_H
 
@@ -27,6 +31,15 @@
 /* The longest order key: a sort value and an id. */
 #define EWALK_ORD_MAX KEY_MAX
 
+/* How a database keeps its entries' order keys. */
+typedef enum {
+    EWALK_PLAIN, /* in the key, after a fixed prefix */
+    EWALK_DUP,   /* duplicate-sorted: in the key after the scope, then the
+                    first 16 bytes (the id) of the data */
+    EWALK_VDATA, /* duplicate-sorted, values in data: the data but its last
+                    (flags) byte, under the scope's key */
+} ewalk_layout;
+
 typedef struct ewalk_src {
     MDB_cursor *c;
     uint8_t scope[16]; /* duplicate-sorted sources: the scope their keys start with */
@@ -35,11 +48,14 @@ typedef struct ewalk_src {
 } ewalk_src;
 
 typedef struct ewalk {
-    bool dup;  /* a duplicate-sorted database */
+    ewalk_layout layout;
+    bool dup;  /* a duplicate-sorted database (EWALK_DUP or EWALK_VDATA) */
     bool desc; /* walking from the greatest order key down */
     /* Keys walked start with a source's scope (dup) then part[0..pn); for
-     * other databases with part[0..pn) alone. The order key is the key
-     * after `strip` bytes, then (dup) the first 16 bytes of the data. */
+     * EWALK_PLAIN databases with part[0..pn) alone; for EWALK_VDATA the
+     * key is the scope and the data starts with part[0..pn). The order
+     * key is the key after `strip` bytes, then (EWALK_DUP) the first 16
+     * bytes of the data. */
     uint8_t part[KEY_MAX];
     size_t pn, strip;
     ewalk_src *src; /* n sources, malloc'd */
@@ -53,15 +69,19 @@ typedef struct ewalk {
     MDB_val data;
 } ewalk;
 
-/* Opens a walk over database dbi in txn. dup: a duplicate-sorted database,
- * with one source per scope of scopes[0..n_scopes) (16 bytes each), whose
- * keys are scope then part[0..pn) then the rest of the order key; the
- * order key excludes the scope. Not dup: one source, keys part[0..pn)
- * then the order key (scopes unused, n_scopes ignored). The walk is not
+/* Opens a walk over database dbi in txn, of layout `layout`. EWALK_DUP: a
+ * duplicate-sorted database, with one source per scope of
+ * scopes[0..n_scopes) (16 bytes each), whose keys are scope then
+ * part[0..pn) then the rest of the order key; the order key excludes the
+ * scope. EWALK_VDATA: the same sources, whose keys are the scope and
+ * whose data are part[0..pn), the rest of the order key, then flags.
+ * EWALK_PLAIN: one source, keys part[0..pn) then the order key (scopes
+ * unused, n_scopes ignored). The walk is not
  * positioned: call ewalk_first or ewalk_seek. ROSTER_E_OK, or
  * ROSTER_E_NOMEM / an LMDB error (ewalk_close is safe either way). */
-int ewalk_open(ewalk *w, MDB_txn *txn, MDB_dbi dbi, bool dup, const uint8_t (*scopes)[16],
-               size_t n_scopes, const uint8_t *part, size_t pn, bool desc);
+int ewalk_open(ewalk *w, MDB_txn *txn, MDB_dbi dbi, ewalk_layout layout,
+               const uint8_t (*scopes)[16], size_t n_scopes, const uint8_t *part, size_t pn,
+               bool desc);
 
 /* Closes the cursors and frees what ewalk_open allocated. */
 void ewalk_close(ewalk *w);

@@ -134,6 +134,7 @@ static void fields_make(void)
         memcpy(sf->sort_db[k], names[order[k]], FIELDS_NAME_MAX);
         sf->sort_field[k] = field_of[order[k]];
         sf->sort_slot[field_of[order[k]]] = (int8_t)k;
+        sf->sort_vdata[k] = (model_user.fields[field_of[order[k]]].flags & MODEL_DISTINCT) != 0;
     }
 
     enum_table(sf->user_field, &model_user, &roster__v1__user_field__descriptor);

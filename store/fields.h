@@ -76,6 +76,10 @@ typedef struct store_fields {
     int8_t sort_field[SORT__COUNT];
     char sort_db[SORT__COUNT][FIELDS_NAME_MAX];
     int8_t sort_slot[MODEL_USER__COUNT];
+    /* Whether sort index i keeps values in its entries' data (a field
+     * flagged MODEL_DISTINCT: store_internal.h's "values in data"
+     * layout) rather than in its keys. */
+    bool sort_vdata[SORT__COUNT];
 
     /* Unique index i holds field uniq_field[i], named uniq_db[i]
      * ("uniq_reference"), in model order (reference is checked first). */

@@ -77,6 +77,7 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
     e->db = "idx_tenant";
     e->unique = false;
     e->dup = true;
+    e->vdata = false;
     e->field = -1;
     e->key = buf;
     memcpy(e->key, scope.b, 16);
@@ -96,6 +97,7 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
         e->db = sf->uniq_db[u];
         e->unique = true;
         e->dup = false;
+        e->vdata = false;
         e->field = fi;
         e->key = buf;
         size_t vn = val->n;
@@ -118,26 +120,37 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
         e->db = sf->sort_db[f];
         e->unique = false;
         e->dup = true;
+        e->vdata = sf->sort_vdata[f];
         e->field = -1;
         e->key = buf;
         memcpy(e->key, scope.b, 16);
-        e->klen = 16 + key_sort_value(e->key + 16, fi, v);
-        memcpy(e->data, v->id.b, 16);
-        e->data[16] = flags;
-        e->dlen = KEY_DUP_DATA;
+        if (e->vdata) {
+            e->klen = 16;
+            size_t vn = key_sort_value(e->data, fi, v);
+            memcpy(e->data + vn, v->id.b, 16);
+            e->data[vn + 16] = flags;
+            e->dlen = vn + KEY_DUP_DATA;
+        } else {
+            e->klen = 16 + key_sort_value(e->key + 16, fi, v);
+            memcpy(e->data, v->id.b, 16);
+            e->data[16] = flags;
+            e->dlen = KEY_DUP_DATA;
+        }
         buf += KEY_MAX;
     }
     return n;
 }
 
 /* Positions c (on e's database) at the duplicate of e's key whose data
- * starts with e's id, into *d; MDB_NOTFOUND when there is none. */
+ * is e's data but for the flags byte (the id, or value and id), into *d;
+ * MDB_NOTFOUND when there is none. */
 static int dup_find(MDB_cursor *c, const key_entry *e, MDB_val *d)
 {
+    size_t n = e->dlen - 1;
     MDB_val k = {e->klen, e->key};
-    *d = (MDB_val){16, (void *)e->data};
+    *d = (MDB_val){n, (void *)e->data};
     int rc = mdb_cursor_get(c, &k, d, MDB_GET_BOTH_RANGE);
-    if (rc == 0 && (d->mv_size < 16 || memcmp(d->mv_data, e->data, 16) != 0))
+    if (rc == 0 && (d->mv_size != e->dlen || memcmp(d->mv_data, e->data, n) != 0))
         rc = MDB_NOTFOUND;
     return rc;
 }

@@ -14,6 +14,10 @@
  * sort indexes): the user's id then its flags byte. */
 #define KEY_DUP_DATA 17
 
+/* Longest data of an index entry: a "values in data" sort index's value
+ * (at most KEY_MAX bytes) then id and flags. */
+#define KEY_DATA_MAX (KEY_MAX + KEY_DUP_DATA)
+
 /* Room for a folded unique value (text_fold_key's cap): a key less its
  * 0x00 separator and scope. */
 #define KEY_FOLD_CAP (KEY_MAX - 17)
@@ -42,11 +46,14 @@ typedef struct key_entry {
     const char *db; /* static name, for verify */
     bool unique;    /* data is the id; key must not belong to another user */
     bool dup;       /* a duplicate-sorted database: the entry is key and data
-                       (id then flags), several users share a key */
+                       (id then flags, or with vdata value, id, flags),
+                       several users share a key */
+    bool vdata;     /* a "values in data" sort index (store_internal.h):
+                       key scope, data value id flags */
     int field;      /* unique entries: index in model_user.fields; else -1 */
     uint8_t *key;
     size_t klen;
-    uint8_t data[KEY_DUP_DATA];
+    uint8_t data[KEY_DATA_MAX];
     size_t dlen;
 } key_entry;
 
@@ -56,19 +63,20 @@ typedef struct key_entry {
  * buf (USER_ENTRIES * KEY_MAX bytes): idx_tenant (key scope, data id and
  * flags), then a unique entry per unique field (store_fields.uniq_field
  * order), then one entry per sort index (key scope and value, data id and
+ * flags; for a "values in data" index key scope, data value, id and
  * flags). Returns the count. */
 size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user_view *v);
 
 /* Deletes entry e in txn: a unique or single entry by its key, an entry of
- * a duplicate-sorted database by its key and the id its data starts with
- * (whatever flags byte follows, so an entry a damaged store wrote with
- * other flags goes too). MDB_NOTFOUND when there is no such entry, else
+ * a duplicate-sorted database by its key and its data up to the flags
+ * byte (the id, or value and id; whatever flags byte follows, so an entry
+ * a damaged store wrote with other flags goes too). MDB_NOTFOUND when there is no such entry, else
  * the MDB_* code. */
 int key_entry_del(MDB_txn *txn, const key_entry *e);
 
 /* The data of entry e as stored in txn (borrowed from the map until txn
  * ends), found as key_entry_del finds it: a duplicate-sorted entry by its
- * key and id, whatever its flags. MDB_NOTFOUND when there is none. */
+ * key and data up to the flags, whatever its flags. MDB_NOTFOUND when there is none. */
 int key_entry_lookup(MDB_txn *txn, const key_entry *e, MDB_val *out);
 
 /* tenant_name key of a tenant into buf; returns bytes. */

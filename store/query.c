@@ -466,30 +466,35 @@ static int open_walk(ewalk *w, bool *records, uquery *q, MDB_txn *txn, const sto
     const store_fields *sf = store_fields_get();
     *records = false;
     if (q->cq && custom_query_order(q->cq, q->one_tenant, &q->tenant_key, part, &pn))
-        return ewalk_open(w, txn, s->custom, false, NULL, 0, part, pn, q->desc);
+        return ewalk_open(w, txn, s->custom, EWALK_PLAIN, NULL, 0, part, pn, q->desc);
     MDB_dbi dbi;
+    ewalk_layout layout = EWALK_DUP;
     if (q->range_field >= 0) {
         dbi = s->sort[sf->sort_slot[q->range_field]];
+        if (sf->sort_vdata[sf->sort_slot[q->range_field]])
+            layout = EWALK_VDATA;
         memcpy(part, q->range_val, q->range_len);
         pn = q->range_len;
     } else if (q->sort == MODEL_USER_createdAt) {
         if (!q->one_tenant) {
             *records = true;
-            return ewalk_open(w, txn, s->users, false, NULL, 0, NULL, 0, q->desc);
+            return ewalk_open(w, txn, s->users, EWALK_PLAIN, NULL, 0, NULL, 0, q->desc);
         }
         dbi = s->idx_tenant;
     } else {
         dbi = s->sort[sf->sort_slot[q->sort]];
+        if (sf->sort_vdata[sf->sort_slot[q->sort]])
+            layout = EWALK_VDATA;
     }
     if (q->one_tenant)
-        return ewalk_open(w, txn, dbi, true, (const uint8_t(*)[16])q->tenant_key.b, 1, part, pn,
+        return ewalk_open(w, txn, dbi, layout, (const uint8_t(*)[16])q->tenant_key.b, 1, part, pn,
                           q->desc);
     /* Every user: the merge of every scope's range. */
     uint8_t(*scopes)[16];
     size_t n;
     int rc = ewalk_scopes(txn, s->idx_tenant, &scopes, &n);
     if (rc == 0)
-        rc = ewalk_open(w, txn, dbi, true, (const uint8_t(*)[16])scopes, n, part, pn, q->desc);
+        rc = ewalk_open(w, txn, dbi, layout, (const uint8_t(*)[16])scopes, n, part, pn, q->desc);
     free(scopes);
     return rc;
 }

@@ -74,10 +74,12 @@ static int open_db(MDB_txn *txn, const char *name, bool create, MDB_dbi *out)
     return mdb_dbi_open(txn, name, create ? MDB_CREATE : 0, out);
 }
 
-/* A database of duplicate-sorted entries (STORE_DUP_DB_FLAGS). */
-static int open_dup_db(MDB_txn *txn, const char *name, bool create, MDB_dbi *out)
+/* A database of duplicate-sorted entries (STORE_DUP_DB_FLAGS, or with
+ * vdata STORE_VDATA_DB_FLAGS). */
+static int open_dup_db(MDB_txn *txn, const char *name, bool vdata, bool create, MDB_dbi *out)
 {
-    return mdb_dbi_open(txn, name, STORE_DUP_DB_FLAGS | (create ? MDB_CREATE : 0), out);
+    unsigned flags = vdata ? STORE_VDATA_DB_FLAGS : STORE_DUP_DB_FLAGS;
+    return mdb_dbi_open(txn, name, flags | (create ? MDB_CREATE : 0), out);
 }
 
 #define META_ENV_KEY "environment_id"
@@ -242,7 +244,7 @@ int store_open(store **out, const char *dir, const store_options *opts)
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++)
         if ((rc = open_db(txn, dbs[i].name, create, dbs[i].dbi)) != 0)
             goto db_fail;
-    if ((rc = open_dup_db(txn, "idx_tenant", create, &s->idx_tenant)) != 0)
+    if ((rc = open_dup_db(txn, "idx_tenant", false, create, &s->idx_tenant)) != 0)
         goto db_fail;
     for (int i = 0; i < UNIQ__COUNT; i++)
         if ((rc = open_db(txn, sf->uniq_db[i], create, &s->uniq[i])) != 0)
@@ -250,7 +252,7 @@ int store_open(store **out, const char *dir, const store_options *opts)
     if ((rc = open_db(txn, "tenant_name", create, &s->tenant_name)) != 0)
         goto db_fail;
     for (int i = 0; i < SORT__COUNT; i++)
-        if ((rc = open_dup_db(txn, sf->sort_db[i], create, &s->sort[i])) != 0)
+        if ((rc = open_dup_db(txn, sf->sort_db[i], sf->sort_vdata[i], create, &s->sort[i])) != 0)
             goto db_fail;
     /* Added after the first stores were made: a missing keys database is
      * created (a compatible change), or read as empty when read-only. */

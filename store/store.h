@@ -45,8 +45,10 @@
  * STORE_SCHEMA_OLDEST on with a message naming `rosterctl upgrade`
  * (store_upgrade). Version 1 kept a global and a per-tenant entry per
  * user in every sort index, one key per entry; version 2 keeps the
- * per-tenant ones only, duplicate-sorted (store_internal.h). */
-#define STORE_SCHEMA_VERSION   2
+ * per-tenant ones only, duplicate-sorted; version 3 keeps the value of
+ * the mostly distinct fields (email, phone, updatedAt) in each entry's
+ * data instead of its key (store_internal.h). */
+#define STORE_SCHEMA_VERSION   3
 #define STORE_SCHEMA_OLDEST    1
 #define STORE_META_DB          "meta"
 #define STORE_META_VERSION_KEY "schema_version"
@@ -649,8 +651,10 @@ int store_compact(const char *dir, store_compact_stats *out, roster_err_detail *
  * on): the same rewrite, lock, comparison and atomic replacement, with
  * every entry written in this build's layout (from version 1: idx_tenant
  * and the sort indexes become duplicate-sorted and keep their per-tenant
- * entries only; records, unique indexes, keys, the change feed and
- * customData indexes are copied as they are) and the new version
+ * entries only; from versions 1 and 2: the sort indexes of email, phone
+ * and updatedAt move their values from keys into data; records, unique
+ * indexes, keys, the change feed and customData indexes are copied as
+ * they are) and the new version
  * recorded. The comparison checks the new file against the store's
  * entries as transformed. A store already at STORE_SCHEMA_VERSION is left
  * alone (ROSTER_E_OK, out->entries 0, from_version the current one).

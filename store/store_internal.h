@@ -17,6 +17,17 @@
  *                   only (MDB_DUPSORT | MDB_DUPFIXED: users with the same
  *                   value share one key); an order over all users merges
  *                   the tenants' ranges (ewalk.h)
+ *   idx_<field>     scope(16) -> value id(16) flags(1)     the sort index of
+ *                   a field whose values are mostly distinct (MODEL_DISTINCT:
+ *                   email, phone, updatedAt; store_fields.sort_vdata): the
+ *                   "values in data" layout (MDB_DUPSORT only: the users of
+ *                   a scope are the duplicates of its one key, ordered by
+ *                   value then id). One key per user would put each
+ *                   tenant's range in the middle of pages shared with the
+ *                   next tenant, where LMDB splits full pages in half; a
+ *                   scope's own duplicate tree grows at its end, where
+ *                   LMDB fills pages before splitting them
+ *                   (docs/store.md has the measurements)
  *   tenant_name     value id(16) -> ""
  *   keys            id(16) -> roster.v1.ApiKey encoding (hashes included);
  *                   created when missing, so a store made before keys
@@ -47,6 +58,10 @@
 /* Databases whose users share keys: an entry is a key and a duplicate
  * (id(16) flags(1), KEY_DUP_DATA bytes, in id order under each key). */
 #define STORE_DUP_DB_FLAGS (MDB_DUPSORT | MDB_DUPFIXED)
+
+/* Databases in the "values in data" layout: an entry is a scope key and a
+ * duplicate value id(16) flags(1) of variable length. */
+#define STORE_VDATA_DB_FLAGS MDB_DUPSORT
 
 #define FLAG_INACTIVE    0x01u
 #define FLAG_ACTIVE_NULL 0x02u

@@ -95,17 +95,33 @@ static scope_count *scope_find(verifier *vf, const roster_uuid *scope, bool add)
     return &vf->sc[lo];
 }
 
+/* Whether dbi is a sort index of the "values in data" layout. */
+static bool dbi_vdata(const store *s, MDB_dbi dbi)
+{
+    const store_fields *sf = store_fields_get();
+    for (int i = 0; i < SORT__COUNT; i++)
+        if (s->sort[i] == dbi)
+            return sf->sort_vdata[i];
+    return false;
+}
+
 /* Whether key k of database dbi belongs to the user whose id is in its
- * data (first 16 bytes: an id for unique indexes, id and flags for the
- * duplicate-sorted ones). */
+ * data (an id for unique indexes, id and flags for the duplicate-sorted
+ * ones, value, id and flags for the "values in data" ones). */
 static bool entry_accounted(verifier *vf, MDB_dbi dbi, const MDB_val *k, const MDB_val *d,
                             bool unique)
 {
     const store *s = vf->r->s;
     roster_uuid id;
-    if (d->mv_size != (unique ? 16 : KEY_DUP_DATA))
+    size_t id_at = 0;
+    if (!unique && dbi_vdata(s, dbi)) {
+        if (d->mv_size < KEY_DUP_DATA)
+            return false;
+        id_at = d->mv_size - KEY_DUP_DATA;
+    } else if (d->mv_size != (unique ? 16 : KEY_DUP_DATA)) {
         return false;
-    memcpy(id.b, d->mv_data, 16);
+    }
+    memcpy(id.b, (const uint8_t *)d->mv_data + id_at, 16);
     MDB_val rk = {16, id.b}, rv;
     if (mdb_get(vf->r->txn, s->users, &rk, &rv) != 0)
         return false;

@@ -58,6 +58,10 @@ enum {
     MODEL_SEARCHABLE = 1u << 7, /* a search key */
     MODEL_NULLABLE = 1u << 8,   /* may be absent in a stored record (GraphQL nullable) */
     MODEL_NONEMPTY = 1u << 9,   /* a value given must not be empty */
+    /* Values are mostly distinct across users (a sortable field's index
+     * then keeps the value in the entry's data, not its key: see the
+     * store's layout in store/store_internal.h). */
+    MODEL_DISTINCT = 1u << 10,
 };
 
 typedef struct model_field {
@@ -84,13 +88,13 @@ typedef struct model_record {
       MODEL_REQUIRED | MODEL_NONEMPTY | MODEL_UNIQUE)                                              \
     X(email, EMAIL, ROSTER_MAX_EMAIL, STRING,                                                      \
       MODEL_REQUIRED | MODEL_NONEMPTY | MODEL_UPDATABLE | MODEL_UNIQUE | MODEL_FOLD_CASE |         \
-          MODEL_SORTABLE | MODEL_SEARCHABLE)                                                       \
+          MODEL_SORTABLE | MODEL_SEARCHABLE | MODEL_DISTINCT)                                                       \
     X(firstName, TEXT, ROSTER_MAX_NAME, STRING,                                                    \
       MODEL_USER_OPTIONAL | MODEL_SORTABLE | MODEL_SEARCHABLE)                                     \
     X(lastName, TEXT, ROSTER_MAX_NAME, STRING,                                                     \
       MODEL_USER_OPTIONAL | MODEL_SORTABLE | MODEL_SEARCHABLE)                                     \
     X(phone, TEXT, ROSTER_MAX_PHONE, STRING,                                                       \
-      MODEL_USER_OPTIONAL | MODEL_SORTABLE | MODEL_SEARCHABLE)                                     \
+      MODEL_USER_OPTIONAL | MODEL_SORTABLE | MODEL_SEARCHABLE | MODEL_DISTINCT)                                     \
     X(locale, LOCALE, ROSTER_MAX_LOCALE, STRING,                                                   \
       MODEL_USER_OPTIONAL | MODEL_NONEMPTY | MODEL_SORTABLE | MODEL_SEARCHABLE)                    \
     X(timezone, TIMEZONE, ROSTER_MAX_TIMEZONE, STRING,                                             \
@@ -102,7 +106,7 @@ typedef struct model_record {
     X(twoFactorEnabled, BOOL, 0, NONE, MODEL_USER_OPTIONAL)                                        \
     X(tenantId, ID, ROSTER_ID_LEN, ID, MODEL_USER_OPTIONAL)                                        \
     X(createdAt, DATE, 0, DATE, MODEL_SERVER_SET | MODEL_SORTABLE)                                 \
-    X(updatedAt, DATE, 0, DATE, MODEL_SERVER_SET | MODEL_SORTABLE)
+    X(updatedAt, DATE, 0, DATE, MODEL_SERVER_SET | MODEL_SORTABLE | MODEL_DISTINCT)
 
 /* The flags every optional, updatable user field shares. */
 #define MODEL_USER_OPTIONAL (MODEL_UPDATABLE | MODEL_CLEARABLE | MODEL_NULLABLE)

@@ -1,17 +1,20 @@
 #!/bin/sh
-# rosterctl upgrade on a store written by the previous schema version
+# rosterctl upgrade on a store written by an older schema version
 # (tests/store/fixtures/store-v1.dump.gz: an mdb_dump of a version 1 data
 # directory with three tenants, 239 users among them deactivated, updated
 # and deleted ones, customData indexes, API keys and the change feed;
-# store-v1.jsonl: its rosterctl dump). The old store is refused with a
+# store-v2.dump.gz: the same store as schema version 2 wrote it;
+# store-v1.jsonl: their rosterctl dump). The old store is refused with a
 # message naming the upgrade, the upgrade keeps every record, verify is
 # clean, and roster-users serves it: lists over every tenant (orders that
 # merge the tenants' index ranges) and per tenant agree with the records.
-#   upgrade.sh ROSTERCTL ROSTER_USERS FIXTURE_DIR
+#   upgrade.sh ROSTERCTL ROSTER_USERS FIXTURE_DIR FROM_VERSION
 set -eu
 CTL=$1
 USERS=$2
 FX=$3
+FROM=$4
+TO=3
 T=$(mktemp -d)
 D=$T/data
 PID=
@@ -21,34 +24,34 @@ K=$T/admin.key
 c() { "$CTL" --data "$D" --key-file "$K" "$@"; }
 
 mkdir -p "$D"
-gzip -dc "$FX/store-v1.dump.gz" | mdb_load "$D" 2>"$T/load.err" || { cat "$T/load.err" >&2; fail "mdb_load"; }
+gzip -dc "$FX/store-v$FROM.dump.gz" | mdb_load "$D" 2>"$T/load.err" || { cat "$T/load.err" >&2; fail "mdb_load"; }
 
 # ---- the old format is refused, naming the way out
 expect 4 "$CTL" --data "$D" verify
-has "$T/err" "schema version 1 .* older than this build's (2): upgrade it first with .rosterctl upgrade --data $D"
+has "$T/err" "schema version $FROM .* older than this build's ($TO): upgrade it first with .rosterctl upgrade --data $D"
 expect 4 "$CTL" --data "$D" dump
 set +e
 "$USERS" --data "$D" >"$T/daemon.log" 2>&1
 rc=$?
 set -e
-[ "$rc" != 0 ] || fail "roster-users served a version 1 store"
+[ "$rc" != 0 ] || fail "roster-users served a version $FROM store"
 has "$T/daemon.log" "rosterctl upgrade"
 
 
 # ---- the upgrade
 expect 0 "$CTL" --json upgrade "$D"
-has "$T/out" '"fromVersion":1,"toVersion":2,"upgraded":true'
+has "$T/out" "\"fromVersion\":$FROM,\"toVersion\":$TO,\"upgraded\":true"
 expect 0 "$CTL" --data "$D" verify
 has "$T/out" "ok: every index agrees with the records"
 expect 0 "$CTL" --data "$D" dump
 cmp -s "$T/out" "$FX/store-v1.jsonl" || { diff "$T/out" "$FX/store-v1.jsonl" | head >&2; fail "dump after the upgrade differs from before"; }
 expect 0 "$CTL" --data "$D" stats --offline
-has "$T/out" "^schema version   2"
+has "$T/out" "^schema version   $TO"
 has "$T/out" "^users            239 (214 active)"
 # sort indexes hold one entry per user now (no all-users copy)
 has "$T/out" "^idx_email  *239 "
 expect 0 "$CTL" upgrade "$D"
-has "$T/out" "at schema version 2 already: nothing to do"
+has "$T/out" "at schema version $TO already: nothing to do"
 
 # ---- roster-users serves the upgraded store (the store has keys: an
 # admin key is minted offline)
