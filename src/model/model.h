@@ -88,13 +88,13 @@ typedef struct model_record {
       MODEL_REQUIRED | MODEL_NONEMPTY | MODEL_UNIQUE)                                              \
     X(email, EMAIL, ROSTER_MAX_EMAIL, STRING,                                                      \
       MODEL_REQUIRED | MODEL_NONEMPTY | MODEL_UPDATABLE | MODEL_UNIQUE | MODEL_FOLD_CASE |         \
-          MODEL_SORTABLE | MODEL_SEARCHABLE | MODEL_DISTINCT)                                                       \
+          MODEL_SORTABLE | MODEL_SEARCHABLE | MODEL_DISTINCT)                                      \
     X(firstName, TEXT, ROSTER_MAX_NAME, STRING,                                                    \
       MODEL_USER_OPTIONAL | MODEL_SORTABLE | MODEL_SEARCHABLE)                                     \
     X(lastName, TEXT, ROSTER_MAX_NAME, STRING,                                                     \
       MODEL_USER_OPTIONAL | MODEL_SORTABLE | MODEL_SEARCHABLE)                                     \
     X(phone, TEXT, ROSTER_MAX_PHONE, STRING,                                                       \
-      MODEL_USER_OPTIONAL | MODEL_SORTABLE | MODEL_SEARCHABLE | MODEL_DISTINCT)                                     \
+      MODEL_USER_OPTIONAL | MODEL_SORTABLE | MODEL_SEARCHABLE | MODEL_DISTINCT)                    \
     X(locale, LOCALE, ROSTER_MAX_LOCALE, STRING,                                                   \
       MODEL_USER_OPTIONAL | MODEL_NONEMPTY | MODEL_SORTABLE | MODEL_SEARCHABLE)                    \
     X(timezone, TIMEZONE, ROSTER_MAX_TIMEZONE, STRING,                                             \
