@@ -50,7 +50,7 @@ cmp "$T/out" "$T/dump1" || fail "dump -> load -> dump is not byte-identical"
 expect 0 "$CTL" --data "$T/b" stats --offline
 has "$T/out" "users            4000"
 has "$T/out" "tenants          1500"
-has "$T/out" "schema version   2"
+has "$T/out" "schema version   3"
 has "$T/out" "uniq_email"
 expect 0 "$CTL" --data "$T/b" --json stats --offline
 has "$T/out" '"users":4000'
