@@ -641,6 +641,66 @@ int store_pending_flush(store_wtxn *w)
     return store_mdb_err(rc);
 }
 
+/* The append cursors.
+ *
+ * MDB_APPEND through one cursor kept at the end of a database is how
+ * mdb_load fills one: LMDB finds the last page from the cursor instead of
+ * searching from the root, and splits it at the end, so pages are filled
+ * to the brim. It needs the key to be greater than the database's last;
+ * `last` keeps that key (a copy: a put may move the bytes on their page),
+ * read when the cursor is opened and moved by each append. A key not past
+ * it is put by mdb_put, and the cursor is closed (as by any delete or
+ * overwrite of the database, store_append_forget), so that it is reopened
+ * at the true end rather than trusted after a write that may have split
+ * or merged the pages it stood on. */
+void store_append_forget(store_wtxn *w, int which)
+{
+    append_cursor *a = &w->append[which];
+    mdb_cursor_close(a->c);
+    a->c = NULL;
+}
+
+static void append_close_all(store_wtxn *w)
+{
+    for (int i = 0; i < STORE_APPEND__COUNT; i++)
+        store_append_forget(w, i);
+}
+
+int store_put_append(store_wtxn *w, MDB_txn *txn, int which, MDB_dbi dbi, MDB_val *k, MDB_val *v)
+{
+    append_cursor *a = &w->append[which];
+    if (!w->bulk || txn != w->txn || k->mv_size > STORE_APPEND_KEY_MAX)
+        return mdb_put(txn, dbi, k, v, 0);
+    int rc;
+    if (a->c == NULL) {
+        MDB_val lk, ld;
+        if ((rc = mdb_cursor_open(txn, dbi, &a->c)) != 0)
+            return rc;
+        rc = mdb_cursor_get(a->c, &lk, &ld, MDB_LAST);
+        a->empty = rc == MDB_NOTFOUND;
+        if (rc == 0 && lk.mv_size <= STORE_APPEND_KEY_MAX) {
+            memcpy(a->last, lk.mv_data, lk.mv_size);
+            a->last_len = lk.mv_size;
+        } else if (rc == 0) {
+            rc = MDB_BAD_VALSIZE;
+        }
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+            store_append_forget(w, which);
+            return rc;
+        }
+    }
+    if (a->empty || bytes_cmp(k->mv_data, k->mv_size, a->last, a->last_len) > 0) {
+        if ((rc = mdb_cursor_put(a->c, k, v, MDB_APPEND)) != 0)
+            return rc;
+        a->empty = false;
+        memcpy(a->last, k->mv_data, k->mv_size);
+        a->last_len = k->mv_size;
+        return 0;
+    }
+    store_append_forget(w, which);
+    return mdb_put(txn, dbi, k, v, 0);
+}
+
 static void wtxn_free(store_wtxn *w)
 {
     free(w->pending);
@@ -658,6 +718,7 @@ int store_write_commit(store_wtxn *w)
         ((err = store_pending_flush(w)) != ROSTER_E_OK || (err = deltas_flush(w)) != ROSTER_E_OK ||
          (err = changes_commit(w)) != ROSTER_E_OK))
         w->failed = err;
+    append_close_all(w);
     if (w->failed) {
         mdb_txn_abort(w->txn);
         err = w->failed;
@@ -672,6 +733,7 @@ void store_write_abort(store_wtxn *w)
 {
     if (w == NULL)
         return;
+    append_close_all(w);
     mdb_txn_abort(w->txn);
     wtxn_free(w);
 }
