@@ -525,16 +525,154 @@ static int bytes_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 
 /* Database, then key, then data: the order of a duplicate-sorted
  * database's entries too. */
-static int pending_cmp(const void *pa, const void *pb, void *ctx)
+static int pending_cmp(const pending_entry *a, const pending_entry *b, const uint8_t *buf)
 {
-    const pending_entry *a = pa, *b = pb;
-    const uint8_t *buf = ctx;
     if (a->dbi != b->dbi)
         return a->dbi < b->dbi ? -1 : 1;
     int c = bytes_cmp(buf + a->off, a->klen, buf + b->off, b->klen);
     if (c == 0)
         c = bytes_cmp(buf + a->off + a->klen, a->dlen, buf + b->off + b->klen, b->dlen);
     return c;
+}
+
+/* Sorting the queue.
+ *
+ * The queue is sorted as strings: an entry is the string of its database
+ * (position 0), its key bytes, an end-of-key mark, its data bytes and an
+ * end mark, and pending_char gives the symbol at a position, chosen so
+ * that the strings' order is pending_cmp's (a key that is a prefix of
+ * another sorts first whatever the data: the end-of-key mark, 1, is below
+ * every byte, 2..257; the end mark, 0, below that). A multikey quicksort
+ * (Bentley and Sedgewick) partitions on one symbol at a time three ways
+ * and goes on with the next position only inside the equal part, so the
+ * long common prefixes of index keys (a tenant's 16-byte scope, the same
+ * value) are read once per level instead of by every comparison of a
+ * qsort. */
+static int pending_char(const pending_entry *e, size_t d, const uint8_t *buf)
+{
+    if (d == 0)
+        return (int)e->dbi;
+    d--;
+    if (d < e->klen)
+        return buf[e->off + d] + 2;
+    if (d == e->klen)
+        return 1;
+    d -= (size_t)e->klen + 1;
+    return d < e->dlen ? buf[e->off + e->klen + d] + 2 : 0;
+}
+
+static void pending_swap(pending_entry *a, pending_entry *b)
+{
+    pending_entry t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static int median3(int a, int b, int c)
+{
+    if (a < b)
+        return b < c ? b : (a < c ? c : a);
+    return a < c ? a : (b < c ? c : b);
+}
+
+/* Sorts a[0..n), whose entries agree on their first d symbols. */
+static void pending_mkqs(pending_entry *a, size_t n, size_t d, const uint8_t *buf)
+{
+    for (;;) {
+        if (n < 12) {
+            for (size_t i = 1; i < n; i++)
+                for (size_t j = i; j > 0 && pending_cmp(&a[j - 1], &a[j], buf) > 0; j--)
+                    pending_swap(&a[j - 1], &a[j]);
+            return;
+        }
+        int v = median3(pending_char(&a[0], d, buf), pending_char(&a[n / 2], d, buf),
+                        pending_char(&a[n - 1], d, buf));
+        size_t lt = 0, i = 0, gt = n;
+        while (i < gt) {
+            int c = pending_char(&a[i], d, buf);
+            if (c < v)
+                pending_swap(&a[lt++], &a[i++]);
+            else if (c > v)
+                pending_swap(&a[i], &a[--gt]);
+            else
+                i++;
+        }
+        /* [0, lt) below v, [lt, gt) equal (equal strings when v is the
+         * end mark, past the database), [gt, n) above. The largest part
+         * is sorted by the loop, the others by recursion, so the stack
+         * grows with the key length and the logarithm of n only. */
+        struct {
+            pending_entry *a;
+            size_t n, d;
+        } part[3] = {{a, lt, d}, {a + lt, gt - lt, d + 1}, {a + gt, n - gt, d}};
+        if (v == 0 && d > 0)
+            part[1].n = 0;
+        int big = 0;
+        for (int k = 1; k < 3; k++)
+            if (part[k].n > part[big].n)
+                big = k;
+        for (int k = 0; k < 3; k++)
+            if (k != big && part[k].n > 1)
+                pending_mkqs(part[k].a, part[k].n, part[k].d, buf);
+        a = part[big].a;
+        n = part[big].n;
+        d = part[big].d;
+    }
+}
+
+/* From this many entries the queue is sorted in two threads: one sorts
+ * the databases below a split, the other those above. Low in debug
+ * builds, so that the tests take the threaded path. */
+#ifdef NDEBUG
+#define PENDING_THREAD_SORT ((size_t)1 << 20)
+#else
+#define PENDING_THREAD_SORT ((size_t)16384)
+#endif
+
+typedef struct sort_job {
+    pending_entry *a;
+    size_t n;
+    const uint8_t *buf;
+} sort_job;
+
+static void *sort_job_run(void *arg)
+{
+    sort_job *j = arg;
+    pending_mkqs(j->a, j->n, 0, j->buf);
+    return NULL;
+}
+
+static void pending_sort(pending_entry *a, size_t n, const uint8_t *buf)
+{
+    if (n < PENDING_THREAD_SORT) {
+        pending_mkqs(a, n, 0, buf);
+        return;
+    }
+    /* The smallest database id that leaves at least half of the entries
+     * below it, then one pass moving the entries below it first. */
+    size_t count[256] = {0};
+    MDB_dbi max = 0;
+    for (size_t i = 0; i < n; i++) {
+        MDB_dbi dbi = a[i].dbi < 255 ? a[i].dbi : 255;
+        count[dbi]++;
+        if (dbi > max)
+            max = dbi;
+    }
+    MDB_dbi split = 0;
+    for (size_t below = 0; split < max && 2 * below < n; split++)
+        below += count[split];
+    size_t lo = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((a[i].dbi < 255 ? a[i].dbi : 255) < split)
+            pending_swap(&a[lo++], &a[i]);
+    sort_job hi = {a + lo, n - lo, buf};
+    pthread_t t;
+    bool threaded = lo > 0 && lo < n && pthread_create(&t, NULL, sort_job_run, &hi) == 0;
+    pending_mkqs(a, lo, 0, buf);
+    if (threaded)
+        pthread_join(t, NULL);
+    else
+        pending_mkqs(hi.a, hi.n, 0, buf);
 }
 
 /* For the first pending entry (k, d) of a run of entries with key k in a
@@ -566,7 +704,7 @@ int store_pending_flush(store_wtxn *w)
 {
     if (w->n_pending == 0)
         return ROSTER_E_OK;
-    qsort_r(w->pending, w->n_pending, sizeof *w->pending, pending_cmp, w->pbuf);
+    pending_sort(w->pending, w->n_pending, w->pbuf);
     MDB_cursor *c = NULL;
     MDB_dbi cur = 0;
     uint8_t last_buf[512]; /* LMDB keys are at most 511 bytes */
