@@ -537,28 +537,69 @@ static int pending_cmp(const pending_entry *a, const pending_entry *b, const uin
 
 /* Sorting the queue.
  *
- * The queue is sorted as strings: an entry is the string of its database
- * (position 0), its key bytes, an end-of-key mark, its data bytes and an
- * end mark, and pending_char gives the symbol at a position, chosen so
- * that the strings' order is pending_cmp's (a key that is a prefix of
- * another sorts first whatever the data: the end-of-key mark, 1, is below
- * every byte, 2..257; the end mark, 0, below that). A multikey quicksort
- * (Bentley and Sedgewick) partitions on one symbol at a time three ways
- * and goes on with the next position only inside the equal part, so the
- * long common prefixes of index keys (a tenant's 16-byte scope, the same
- * value) are read once per level instead of by every comparison of a
- * qsort. */
-static int pending_char(const pending_entry *e, size_t d, const uint8_t *buf)
+ * The queue is sorted as strings: an entry is its database, then the
+ * string of its key bytes, an end-of-key mark, its data bytes and an end
+ * mark, where pending_pos gives the symbol at a position, chosen so that
+ * the strings' order is pending_cmp's (a key that is a prefix of another
+ * sorts first whatever the data: the end-of-key mark, 1, is below every
+ * byte, 2..257; the end mark, 0, below that, and every position past the
+ * end is 0 too). A multikey quicksort (Bentley and Sedgewick) partitions
+ * three ways on one symbol and goes on with the next one only inside the
+ * equal part, so the long common prefixes of index keys (a tenant's
+ * 16-byte scope, a shared value) are read once per level rather than by
+ * every comparison of a qsort. The symbol is three positions at a time,
+ * packed in base 258 into the entry's `sym` (pending_sym): partitions read
+ * it from the queue in order, and only the step into an equal part reads
+ * the entries' bytes in pbuf (scattered once sorting has moved them). */
+static unsigned pending_pos(const pending_entry *e, size_t p, const uint8_t *buf)
 {
-    if (d == 0)
-        return (int)e->dbi;
-    d--;
-    if (d < e->klen)
-        return buf[e->off + d] + 2;
-    if (d == e->klen)
+    if (p < e->klen)
+        return buf[e->off + p] + 2u;
+    if (p == e->klen)
         return 1;
-    d -= (size_t)e->klen + 1;
-    return d < e->dlen ? buf[e->off + e->klen + d] + 2 : 0;
+    p -= (size_t)e->klen + 1;
+    return p < e->dlen ? buf[e->off + e->klen + p] + 2u : 0;
+}
+
+/* Compares two entries of one database that agree on their first d
+ * positions. */
+static int pending_cmp_from(const pending_entry *a, const pending_entry *b, size_t d,
+                            const uint8_t *buf)
+{
+    for (;; d++) {
+        unsigned x = pending_pos(a, d, buf), y = pending_pos(b, d, buf);
+        if (x != y)
+            return x < y ? -1 : 1;
+        if (x == 0)
+            return 0;
+    }
+}
+
+/* How many positions from d on every entry of a[0..n) shares with a[0]
+ * (at most 64): an equal part whose strings share a long prefix (a
+ * tenant's scope, a common value, the time bits of ids) skips it in one
+ * pass instead of one pass per symbol. */
+static size_t pending_common(const pending_entry *a, size_t n, size_t d, const uint8_t *buf)
+{
+    size_t lcp = 64;
+    for (size_t i = 1; i < n && lcp > 0; i++) {
+        size_t l = 0;
+        while (l < lcp) {
+            unsigned x = pending_pos(&a[0], d + l, buf);
+            if (x != pending_pos(&a[i], d + l, buf) || x == 0)
+                break;
+            l++;
+        }
+        lcp = l;
+    }
+    return lcp;
+}
+
+static void pending_sym(pending_entry *a, size_t n, size_t d, const uint8_t *buf)
+{
+    for (size_t i = 0; i < n; i++)
+        a[i].sym = (pending_pos(&a[i], d, buf) * 258u + pending_pos(&a[i], d + 1, buf)) * 258u +
+                   pending_pos(&a[i], d + 2, buf);
 }
 
 static void pending_swap(pending_entry *a, pending_entry *b)
@@ -568,28 +609,33 @@ static void pending_swap(pending_entry *a, pending_entry *b)
     *b = t;
 }
 
-static int median3(int a, int b, int c)
+static uint32_t median3(uint32_t a, uint32_t b, uint32_t c)
 {
     if (a < b)
         return b < c ? b : (a < c ? c : a);
     return a < c ? a : (b < c ? c : b);
 }
 
-/* Sorts a[0..n), whose entries agree on their first d symbols. */
-static void pending_mkqs(pending_entry *a, size_t n, size_t d, const uint8_t *buf)
+/* Sorts a[0..n), whose entries are in one database and agree on their
+ * first d positions, with `sym` holding positions d..d+2; or, with
+ * by_dbi, entries to be ordered by database first (d is then 0). */
+static void pending_mkqs(pending_entry *a, size_t n, size_t d, bool by_dbi, const uint8_t *buf)
 {
     for (;;) {
         if (n < 12) {
             for (size_t i = 1; i < n; i++)
-                for (size_t j = i; j > 0 && pending_cmp(&a[j - 1], &a[j], buf) > 0; j--)
+                for (size_t j = i;
+                     j > 0 && (by_dbi ? pending_cmp(&a[j - 1], &a[j], buf)
+                                      : pending_cmp_from(&a[j - 1], &a[j], d, buf)) > 0;
+                     j--)
                     pending_swap(&a[j - 1], &a[j]);
             return;
         }
-        int v = median3(pending_char(&a[0], d, buf), pending_char(&a[n / 2], d, buf),
-                        pending_char(&a[n - 1], d, buf));
+#define PENDING_KEY(e) (by_dbi ? (uint32_t)(e)->dbi : (e)->sym)
+        uint32_t v = median3(PENDING_KEY(&a[0]), PENDING_KEY(&a[n / 2]), PENDING_KEY(&a[n - 1]));
         size_t lt = 0, i = 0, gt = n;
         while (i < gt) {
-            int c = pending_char(&a[i], d, buf);
+            uint32_t c = PENDING_KEY(&a[i]);
             if (c < v)
                 pending_swap(&a[lt++], &a[i++]);
             else if (c > v)
@@ -597,26 +643,36 @@ static void pending_mkqs(pending_entry *a, size_t n, size_t d, const uint8_t *bu
             else
                 i++;
         }
-        /* [0, lt) below v, [lt, gt) equal (equal strings when v is the
-         * end mark, past the database), [gt, n) above. The largest part
-         * is sorted by the loop, the others by recursion, so the stack
-         * grows with the key length and the logarithm of n only. */
+#undef PENDING_KEY
+        /* [0, lt) below v, [lt, gt) equal, [gt, n) above. The equal part
+         * goes on with the next symbol (the first one after the
+         * database), unless its strings have ended: then they are equal.
+         * The largest part is sorted by the loop, the others by
+         * recursion, so the stack grows with the logarithm of n only. */
         struct {
             pending_entry *a;
             size_t n, d;
-        } part[3] = {{a, lt, d}, {a + lt, gt - lt, d + 1}, {a + gt, n - gt, d}};
-        if (v == 0 && d > 0)
+            bool by_dbi;
+        } part[3] = {{a, lt, d, by_dbi},
+                     {a + lt, gt - lt, by_dbi ? 0 : d + 3, false},
+                     {a + gt, n - gt, d, by_dbi}};
+        if (!by_dbi && v % 258u == 0) {
             part[1].n = 0;
+        } else if (part[1].n >= 12) {
+            part[1].d += pending_common(part[1].a, part[1].n, part[1].d, buf);
+            pending_sym(part[1].a, part[1].n, part[1].d, buf);
+        }
         int big = 0;
         for (int k = 1; k < 3; k++)
             if (part[k].n > part[big].n)
                 big = k;
         for (int k = 0; k < 3; k++)
             if (k != big && part[k].n > 1)
-                pending_mkqs(part[k].a, part[k].n, part[k].d, buf);
+                pending_mkqs(part[k].a, part[k].n, part[k].d, part[k].by_dbi, buf);
         a = part[big].a;
         n = part[big].n;
         d = part[big].d;
+        by_dbi = part[big].by_dbi;
     }
 }
 
@@ -629,50 +685,86 @@ static void pending_mkqs(pending_entry *a, size_t n, size_t d, const uint8_t *bu
 #define PENDING_THREAD_SORT ((size_t)16384)
 #endif
 
+/* Sorts the runs of databases [from, to) of a queue grouped by database
+ * (the run of dbi is a[start[dbi]..start[dbi + 1])). A run already in
+ * order (a load's ids, times and shared values arrive in order) is left
+ * as it is after one pass over neighbours. */
+static void pending_sort_runs(pending_entry *a, const size_t *start, size_t from, size_t to,
+                              const uint8_t *buf)
+{
+    for (size_t dbi = from; dbi < to; dbi++) {
+        pending_entry *run = a + start[dbi];
+        size_t n = start[dbi + 1] - start[dbi], i = 1;
+        while (i < n && pending_cmp(&run[i - 1], &run[i], buf) <= 0)
+            i++;
+        if (i >= n)
+            continue;
+        size_t d = pending_common(run, n, 0, buf);
+        pending_sym(run, n, d, buf);
+        pending_mkqs(run, n, d, false, buf);
+    }
+}
+
 typedef struct sort_job {
     pending_entry *a;
-    size_t n;
+    const size_t *start;
+    size_t from, to;
     const uint8_t *buf;
 } sort_job;
 
 static void *sort_job_run(void *arg)
 {
     sort_job *j = arg;
-    pending_mkqs(j->a, j->n, 0, j->buf);
+    pending_sort_runs(j->a, j->start, j->from, j->to, j->buf);
     return NULL;
 }
 
-static void pending_sort(pending_entry *a, size_t n, const uint8_t *buf)
+#define PENDING_MAX_DBI 256
+
+/* Sorts w's queue: grouped by database with a stable counting pass into a
+ * new array (so each run keeps the order its entries were queued in),
+ * then each run on its own; without memory for the new array, in place
+ * by the multikey quicksort alone. */
+static void pending_sort(store_wtxn *w)
 {
-    if (n < PENDING_THREAD_SORT) {
-        pending_mkqs(a, n, 0, buf);
+    pending_entry *a = w->pending;
+    size_t n = w->n_pending;
+    size_t start[PENDING_MAX_DBI + 1] = {0};
+    bool small_dbis = true;
+    for (size_t i = 0; i < n && small_dbis; i++) {
+        if (a[i].dbi >= PENDING_MAX_DBI)
+            small_dbis = false;
+        else
+            start[a[i].dbi + 1]++;
+    }
+    pending_entry *t = small_dbis ? malloc(n * sizeof *t) : NULL;
+    if (t == NULL) {
+        pending_mkqs(a, n, 0, true, w->pbuf);
         return;
     }
-    /* The smallest database id that leaves at least half of the entries
-     * below it, then one pass moving the entries below it first. */
-    size_t count[256] = {0};
-    MDB_dbi max = 0;
-    for (size_t i = 0; i < n; i++) {
-        MDB_dbi dbi = a[i].dbi < 255 ? a[i].dbi : 255;
-        count[dbi]++;
-        if (dbi > max)
-            max = dbi;
-    }
-    MDB_dbi split = 0;
-    for (size_t below = 0; split < max && 2 * below < n; split++)
-        below += count[split];
-    size_t lo = 0;
+    for (size_t dbi = 0; dbi < PENDING_MAX_DBI; dbi++)
+        start[dbi + 1] += start[dbi];
+    size_t at[PENDING_MAX_DBI];
+    memcpy(at, start, sizeof at);
     for (size_t i = 0; i < n; i++)
-        if ((a[i].dbi < 255 ? a[i].dbi : 255) < split)
-            pending_swap(&a[lo++], &a[i]);
-    sort_job hi = {a + lo, n - lo, buf};
-    pthread_t t;
-    bool threaded = lo > 0 && lo < n && pthread_create(&t, NULL, sort_job_run, &hi) == 0;
-    pending_mkqs(a, lo, 0, buf);
+        t[at[a[i].dbi]++] = a[i];
+    free(a);
+    w->pending = t;
+    w->cap_pending = n;
+    /* Two threads: the databases below `split` (about half the entries)
+     * here, the others in a second thread. */
+    size_t split = PENDING_MAX_DBI;
+    if (n >= PENDING_THREAD_SORT)
+        for (split = 0; split < PENDING_MAX_DBI && 2 * start[split] < n; split++)
+            ;
+    sort_job hi = {t, start, split, PENDING_MAX_DBI, w->pbuf};
+    pthread_t th;
+    bool threaded = split < PENDING_MAX_DBI && pthread_create(&th, NULL, sort_job_run, &hi) == 0;
+    pending_sort_runs(t, start, 0, split, w->pbuf);
     if (threaded)
-        pthread_join(t, NULL);
+        pthread_join(th, NULL);
     else
-        pending_mkqs(hi.a, hi.n, 0, buf);
+        sort_job_run(&hi);
 }
 
 /* For the first pending entry (k, d) of a run of entries with key k in a
@@ -704,7 +796,7 @@ int store_pending_flush(store_wtxn *w)
 {
     if (w->n_pending == 0)
         return ROSTER_E_OK;
-    pending_sort(w->pending, w->n_pending, w->pbuf);
+    pending_sort(w);
     MDB_cursor *c = NULL;
     MDB_dbi cur = 0;
     uint8_t last_buf[512]; /* LMDB keys are at most 511 bytes */

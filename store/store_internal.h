@@ -125,6 +125,7 @@ typedef struct pending_entry {
     uint32_t off; /* key then data, in store_wtxn.pbuf */
     uint16_t klen;
     uint16_t dlen;
+    uint32_t sym; /* sorting's cache of three positions (store.c) */
 } pending_entry;
 
 struct store_wtxn {
