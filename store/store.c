@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int store_mdb_err(int rc)
 {
@@ -81,6 +82,8 @@ static int open_dup_db(MDB_txn *txn, const char *name, bool create, MDB_dbi *out
 }
 
 #define META_ENV_KEY "environment_id"
+/* Present while a load into an empty store is under way (store_load_mark). */
+#define META_LOADING_KEY "load_unfinished"
 
 /* Gives a store without an environment id a random one (a UUIDv4). */
 static int ensure_environment_id(MDB_txn *txn, MDB_dbi meta)
@@ -228,6 +231,18 @@ int store_open(store **out, const char *dir, const store_options *opts)
             goto fail;
         }
     }
+    k.mv_size = strlen(META_LOADING_KEY);
+    k.mv_data = META_LOADING_KEY;
+    if ((rc = mdb_get(txn, s->meta, &k, &v)) == 0) {
+        err = open_fail(o, ROSTER_E_FAILED_PRECONDITION,
+                        "%s holds an unfinished load (rosterctl load stopped before its end, "
+                        "so any part of its records may be missing): remove the directory's "
+                        "data.mdb and lock.mdb and load again",
+                        dir);
+        goto fail;
+    }
+    if (rc != MDB_NOTFOUND)
+        goto mdb_fail;
     if (create && (rc = ensure_environment_id(txn, s->meta)) != 0)
         goto mdb_fail;
     struct {
@@ -313,8 +328,52 @@ void store_close(store *s)
         return;
     if (!s->read_only)
         mdb_env_sync(s->env, 1); /* no_sync commits become durable here */
+    /* A writable map made the data file as large as the map (sparse):
+     * cut it back to the last page in use, which no later write of this
+     * environment depends on (the next open without MDB_WRITEMAP grows
+     * the file as it writes). */
+    char path[4096] = "";
+    off_t used = 0;
+    const char *dir;
+    MDB_envinfo info;
+    MDB_stat st;
+    if (s->writemap && mdb_env_get_path(s->env, &dir) == 0 && mdb_env_info(s->env, &info) == 0 &&
+        mdb_env_stat(s->env, &st) == 0 &&
+        snprintf(path, sizeof path, "%s/data.mdb", dir) < (int)sizeof path)
+        used = (off_t)(info.me_last_pgno + 1) * (off_t)st.ms_psize;
     mdb_env_close(s->env);
+    if (used > 0 && truncate(path, used) != 0)
+        fprintf(stderr, "store: cannot truncate %s to its %lld bytes in use: %s\n", path,
+                (long long)used, strerror(errno));
     free(s);
+}
+
+int store_sync(store *s)
+{
+    int rc = mdb_env_sync(s->env, 1);
+    return rc == 0 ? ROSTER_E_OK : store_mdb_err(rc);
+}
+
+int store_load_mark(store *s, bool loading)
+{
+    if (s->read_only)
+        return ROSTER_E_PERMISSION_DENIED;
+    int err;
+    if (!loading && (err = store_sync(s)) != ROSTER_E_OK)
+        return err;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    MDB_val k = {strlen(META_LOADING_KEY), META_LOADING_KEY}, v = {1, "1"};
+    rc = loading ? mdb_put(txn, s->meta, &k, &v, 0) : mdb_del(txn, s->meta, &k, NULL);
+    if (rc != 0 && !(rc == MDB_NOTFOUND && !loading)) {
+        mdb_txn_abort(txn);
+        return store_mdb_err(rc);
+    }
+    if ((rc = mdb_txn_commit(txn)) != 0)
+        return store_mdb_err(rc);
+    return store_sync(s);
 }
 
 int store_read_begin(store *s, store_rtxn **out)

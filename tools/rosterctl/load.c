@@ -399,6 +399,35 @@ static void report_line(void *ctx, uint64_t line, const char *field, const char 
         fprintf(stderr, "rosterctl: load: line %llu: %s\n", (unsigned long long)line, message);
 }
 
+/* Loading into an empty store.
+ *
+ * A store that holds nothing yet (no record, key, counter or change-feed
+ * event) is loaded through a writable map without a flush per commit
+ * (ctl_datadir_open_bulk): LMDB writes the pages in place and nothing
+ * reaches the disk until store_load_mark(s, false) flushes it all once at
+ * the end, before the load is reported done. In between, the store holds
+ * the unfinished-load record (store_load_mark(s, true), itself flushed
+ * first), so a load that never reaches its end (killed, a crash, a power
+ * cut), whatever it had committed, leaves a store that every later open
+ * refuses, saying to remove it and load again; never one that looks
+ * complete and is not. A load into a store that already holds data keeps
+ * durable commits, so a crash leaves that data as it was. */
+static bool store_empty(store *s)
+{
+    store_rtxn *r;
+    store_stats st;
+    if (store_read_begin(s, &r) != ROSTER_E_OK)
+        return false;
+    int err = store_stat(r, &st);
+    store_read_end(r);
+    if (err != ROSTER_E_OK)
+        return false;
+    for (size_t i = 0; i < st.n_dbs; i++)
+        if (strcmp(st.dbs[i].name, "meta") != 0 && st.dbs[i].entries != 0)
+            return false;
+    return true;
+}
+
 int ctl_cmd_load(const ctl_args *a)
 {
     roster_err_detail d = {{0}};
@@ -406,6 +435,7 @@ int ctl_cmd_load(const ctl_args *a)
     report_ctx rc = {.json = a->json, .errors = json_array()};
     ctl_load_result res = {0};
     ctl_load_options o = {0};
+    bool bulk = false;
     o.dry_run = ctl_args_get(a, "dry-run") != NULL;
     const char *batch = ctl_args_get(a, "batch");
     int code;
@@ -422,6 +452,16 @@ int ctl_cmd_load(const ctl_args *a)
         o.batch = n;
     }
     err = ctl_datadir_open(&s, a->data, false, &d);
+    if (err == ROSTER_E_OK && !o.dry_run && store_empty(s)) {
+        /* See "Loading into an empty store" above. */
+        store_close(s);
+        s = NULL;
+        err = ctl_datadir_open_bulk(&s, a->data, &d);
+        if (err == ROSTER_E_OK && (err = store_load_mark(s, true)) != ROSTER_E_OK)
+            roster_fail(&d, err, "", "cannot record the load's start in %s: %s", a->data,
+                        roster_strerror(err));
+        bulk = err == ROSTER_E_OK;
+    }
     if (err != ROSTER_E_OK) {
         ctl_report_error(a->json, "load", err, d.message, NULL);
         code = ctl_exit_code(err);
@@ -440,6 +480,15 @@ int ctl_cmd_load(const ctl_args *a)
     err = ctl_load_run(&res, stdin, s, &o, report_line, &rc, &d);
     ctl_progress_end(o.progress, res.tenants + res.users + res.bad_lines,
                      err == ROSTER_E_OK && res.bad_lines == 0);
+    if (bulk) {
+        /* Whatever was committed reaches the disk before the mark goes. */
+        int serr = store_load_mark(s, false);
+        if (serr != ROSTER_E_OK && err == ROSTER_E_OK) {
+            err = serr;
+            roster_fail(&d, err, "", "cannot flush the load to disk in %s: %s", a->data,
+                        roster_strerror(err));
+        }
+    }
     if (err != ROSTER_E_OK) {
         ctl_report_error(a->json, "load", err, d.message, a->json ? rc.errors : NULL);
         code = ctl_exit_code(err);
