@@ -206,13 +206,13 @@ static int put_event(store_wtxn *w, MDB_txn *txn, Roster__V1__Change *ch, const 
     uint8_t kb[24];
     key_u64_put(kb, seq);
     MDB_val k = {8, kb}, v = {len, w->cbuf};
-    /* Keys only grow: MDB_APPEND writes at the end without a search. */
-    int rc = mdb_put(txn, w->s->changes, &k, &v, MDB_APPEND);
+    /* Keys only grow: appended at the end without a search. */
+    int rc = store_put_append(w, txn, STORE_APPEND_CHANGES, w->s->changes, &k, &v);
     if (rc == 0 && user != NULL) {
         memcpy(kb, user->b, 16);
         key_u64_put(kb + 16, seq);
         MDB_val uk = {24, kb}, uv = {0, ""};
-        rc = mdb_put(txn, w->s->changes_user, &uk, &uv, 0);
+        rc = store_put_append(w, txn, STORE_APPEND_CHANGES_USER, w->s->changes_user, &uk, &uv);
     }
     if (rc != 0)
         return store_mdb_err(rc);
@@ -380,6 +380,7 @@ static int scrub_event(store_wtxn *w, MDB_txn *txn, uint64_t seq)
         MDB_val nv;
         nv.mv_size = len;
         /* MDB_RESERVE: pack straight into the page. */
+        store_append_forget(w, STORE_APPEND_CHANGES);
         rc = mdb_put(txn, w->s->changes, &k, &nv, MDB_RESERVE);
         if (rc == 0) {
             protobuf_c_message_pack(&ch->base, nv.mv_data);
@@ -399,6 +400,7 @@ int changes_append_user_deleted(store_wtxn *w, MDB_txn *txn, const roster_uuid *
      * not outlive the user. */
     if (w->s->has_changes) {
         MDB_cursor *c;
+        store_append_forget(w, STORE_APPEND_CHANGES_USER);
         int rc = mdb_cursor_open(txn, w->s->changes_user, &c);
         if (rc != 0)
             return store_mdb_err(rc);
@@ -478,6 +480,8 @@ static int trim(store_wtxn *w, unsigned max, unsigned *trimmed)
             ? INT64_MIN
             : roster_now_ms() - (int64_t)(s->keep_ms > INT64_MAX ? INT64_MAX : s->keep_ms);
     MDB_cursor *c;
+    store_append_forget(w, STORE_APPEND_CHANGES);
+    store_append_forget(w, STORE_APPEND_CHANGES_USER);
     int rc = mdb_cursor_open(w->txn, s->changes, &c);
     if (rc != 0)
         return store_mdb_err(rc);

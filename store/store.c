@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int store_mdb_err(int rc)
 {
@@ -83,6 +84,8 @@ static int open_dup_db(MDB_txn *txn, const char *name, bool vdata, bool create, 
 }
 
 #define META_ENV_KEY "environment_id"
+/* Present while a load into an empty store is under way (store_load_mark). */
+#define META_LOADING_KEY "load_unfinished"
 
 /* Gives a store without an environment id a random one (a UUIDv4). */
 static int ensure_environment_id(MDB_txn *txn, MDB_dbi meta)
@@ -230,6 +233,18 @@ int store_open(store **out, const char *dir, const store_options *opts)
             goto fail;
         }
     }
+    k.mv_size = strlen(META_LOADING_KEY);
+    k.mv_data = META_LOADING_KEY;
+    if ((rc = mdb_get(txn, s->meta, &k, &v)) == 0) {
+        err = open_fail(o, ROSTER_E_FAILED_PRECONDITION,
+                        "%s holds an unfinished load (rosterctl load stopped before its end, "
+                        "so any part of its records may be missing): remove the directory's "
+                        "data.mdb and lock.mdb and load again",
+                        dir);
+        goto fail;
+    }
+    if (rc != MDB_NOTFOUND)
+        goto mdb_fail;
     if (create && (rc = ensure_environment_id(txn, s->meta)) != 0)
         goto mdb_fail;
     struct {
@@ -315,8 +330,52 @@ void store_close(store *s)
         return;
     if (!s->read_only)
         mdb_env_sync(s->env, 1); /* no_sync commits become durable here */
+    /* A writable map made the data file as large as the map (sparse):
+     * cut it back to the last page in use, which no later write of this
+     * environment depends on (the next open without MDB_WRITEMAP grows
+     * the file as it writes). */
+    char path[4096] = "";
+    off_t used = 0;
+    const char *dir;
+    MDB_envinfo info;
+    MDB_stat st;
+    if (s->writemap && mdb_env_get_path(s->env, &dir) == 0 && mdb_env_info(s->env, &info) == 0 &&
+        mdb_env_stat(s->env, &st) == 0 &&
+        snprintf(path, sizeof path, "%s/data.mdb", dir) < (int)sizeof path)
+        used = (off_t)(info.me_last_pgno + 1) * (off_t)st.ms_psize;
     mdb_env_close(s->env);
+    if (used > 0 && truncate(path, used) != 0)
+        fprintf(stderr, "store: cannot truncate %s to its %lld bytes in use: %s\n", path,
+                (long long)used, strerror(errno));
     free(s);
+}
+
+int store_sync(store *s)
+{
+    int rc = mdb_env_sync(s->env, 1);
+    return rc == 0 ? ROSTER_E_OK : store_mdb_err(rc);
+}
+
+int store_load_mark(store *s, bool loading)
+{
+    if (s->read_only)
+        return ROSTER_E_PERMISSION_DENIED;
+    int err;
+    if (!loading && (err = store_sync(s)) != ROSTER_E_OK)
+        return err;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    MDB_val k = {strlen(META_LOADING_KEY), META_LOADING_KEY}, v = {1, "1"};
+    rc = loading ? mdb_put(txn, s->meta, &k, &v, 0) : mdb_del(txn, s->meta, &k, NULL);
+    if (rc != 0 && !(rc == MDB_NOTFOUND && !loading)) {
+        mdb_txn_abort(txn);
+        return store_mdb_err(rc);
+    }
+    if ((rc = mdb_txn_commit(txn)) != 0)
+        return store_mdb_err(rc);
+    return store_sync(s);
 }
 
 int store_read_begin(store *s, store_rtxn **out)
@@ -527,16 +586,246 @@ static int bytes_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 
 /* Database, then key, then data: the order of a duplicate-sorted
  * database's entries too. */
-static int pending_cmp(const void *pa, const void *pb, void *ctx)
+static int pending_cmp(const pending_entry *a, const pending_entry *b, const uint8_t *buf)
 {
-    const pending_entry *a = pa, *b = pb;
-    const uint8_t *buf = ctx;
     if (a->dbi != b->dbi)
         return a->dbi < b->dbi ? -1 : 1;
     int c = bytes_cmp(buf + a->off, a->klen, buf + b->off, b->klen);
     if (c == 0)
         c = bytes_cmp(buf + a->off + a->klen, a->dlen, buf + b->off + b->klen, b->dlen);
     return c;
+}
+
+/* Sorting the queue.
+ *
+ * The queue is sorted as strings: an entry is its database, then the
+ * string of its key bytes, an end-of-key mark, its data bytes and an end
+ * mark, where pending_pos gives the symbol at a position, chosen so that
+ * the strings' order is pending_cmp's (a key that is a prefix of another
+ * sorts first whatever the data: the end-of-key mark, 1, is below every
+ * byte, 2..257; the end mark, 0, below that, and every position past the
+ * end is 0 too). A multikey quicksort (Bentley and Sedgewick) partitions
+ * three ways on one symbol and goes on with the next one only inside the
+ * equal part, so the long common prefixes of index keys (a tenant's
+ * 16-byte scope, a shared value) are read once per level rather than by
+ * every comparison of a qsort. The symbol is three positions at a time,
+ * packed in base 258 into the entry's `sym` (pending_sym): partitions read
+ * it from the queue in order, and only the step into an equal part reads
+ * the entries' bytes in pbuf (scattered once sorting has moved them). */
+static unsigned pending_pos(const pending_entry *e, size_t p, const uint8_t *buf)
+{
+    if (p < e->klen)
+        return buf[e->off + p] + 2u;
+    if (p == e->klen)
+        return 1;
+    p -= (size_t)e->klen + 1;
+    return p < e->dlen ? buf[e->off + e->klen + p] + 2u : 0;
+}
+
+/* Compares two entries of one database that agree on their first d
+ * positions. */
+static int pending_cmp_from(const pending_entry *a, const pending_entry *b, size_t d,
+                            const uint8_t *buf)
+{
+    for (;; d++) {
+        unsigned x = pending_pos(a, d, buf), y = pending_pos(b, d, buf);
+        if (x != y)
+            return x < y ? -1 : 1;
+        if (x == 0)
+            return 0;
+    }
+}
+
+/* How many positions from d on every entry of a[0..n) shares with a[0]
+ * (at most 64): an equal part whose strings share a long prefix (a
+ * tenant's scope, a common value, the time bits of ids) skips it in one
+ * pass instead of one pass per symbol. */
+static size_t pending_common(const pending_entry *a, size_t n, size_t d, const uint8_t *buf)
+{
+    size_t lcp = 64;
+    for (size_t i = 1; i < n && lcp > 0; i++) {
+        size_t l = 0;
+        while (l < lcp) {
+            unsigned x = pending_pos(&a[0], d + l, buf);
+            if (x != pending_pos(&a[i], d + l, buf) || x == 0)
+                break;
+            l++;
+        }
+        lcp = l;
+    }
+    return lcp;
+}
+
+static void pending_sym(pending_entry *a, size_t n, size_t d, const uint8_t *buf)
+{
+    for (size_t i = 0; i < n; i++)
+        a[i].sym = (pending_pos(&a[i], d, buf) * 258u + pending_pos(&a[i], d + 1, buf)) * 258u +
+                   pending_pos(&a[i], d + 2, buf);
+}
+
+static void pending_swap(pending_entry *a, pending_entry *b)
+{
+    pending_entry t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static uint32_t median3(uint32_t a, uint32_t b, uint32_t c)
+{
+    if (a < b)
+        return b < c ? b : (a < c ? c : a);
+    return a < c ? a : (b < c ? c : b);
+}
+
+/* Sorts a[0..n), whose entries are in one database and agree on their
+ * first d positions, with `sym` holding positions d..d+2; or, with
+ * by_dbi, entries to be ordered by database first (d is then 0). */
+static void pending_mkqs(pending_entry *a, size_t n, size_t d, bool by_dbi, const uint8_t *buf)
+{
+    for (;;) {
+        if (n < 12) {
+            for (size_t i = 1; i < n; i++)
+                for (size_t j = i;
+                     j > 0 && (by_dbi ? pending_cmp(&a[j - 1], &a[j], buf)
+                                      : pending_cmp_from(&a[j - 1], &a[j], d, buf)) > 0;
+                     j--)
+                    pending_swap(&a[j - 1], &a[j]);
+            return;
+        }
+#define PENDING_KEY(e) (by_dbi ? (uint32_t)(e)->dbi : (e)->sym)
+        uint32_t v = median3(PENDING_KEY(&a[0]), PENDING_KEY(&a[n / 2]), PENDING_KEY(&a[n - 1]));
+        size_t lt = 0, i = 0, gt = n;
+        while (i < gt) {
+            uint32_t c = PENDING_KEY(&a[i]);
+            if (c < v)
+                pending_swap(&a[lt++], &a[i++]);
+            else if (c > v)
+                pending_swap(&a[i], &a[--gt]);
+            else
+                i++;
+        }
+#undef PENDING_KEY
+        /* [0, lt) below v, [lt, gt) equal, [gt, n) above. The equal part
+         * goes on with the next symbol (the first one after the
+         * database), unless its strings have ended: then they are equal.
+         * The largest part is sorted by the loop, the others by
+         * recursion, so the stack grows with the logarithm of n only. */
+        struct {
+            pending_entry *a;
+            size_t n, d;
+            bool by_dbi;
+        } part[3] = {{a, lt, d, by_dbi},
+                     {a + lt, gt - lt, by_dbi ? 0 : d + 3, false},
+                     {a + gt, n - gt, d, by_dbi}};
+        if (!by_dbi && v % 258u == 0) {
+            part[1].n = 0;
+        } else if (part[1].n >= 12) {
+            part[1].d += pending_common(part[1].a, part[1].n, part[1].d, buf);
+            pending_sym(part[1].a, part[1].n, part[1].d, buf);
+        }
+        int big = 0;
+        for (int k = 1; k < 3; k++)
+            if (part[k].n > part[big].n)
+                big = k;
+        for (int k = 0; k < 3; k++)
+            if (k != big && part[k].n > 1)
+                pending_mkqs(part[k].a, part[k].n, part[k].d, part[k].by_dbi, buf);
+        a = part[big].a;
+        n = part[big].n;
+        d = part[big].d;
+        by_dbi = part[big].by_dbi;
+    }
+}
+
+/* From this many entries the queue is sorted in two threads: one sorts
+ * the databases below a split, the other those above. Low in debug
+ * builds, so that the tests take the threaded path. */
+#ifdef NDEBUG
+#define PENDING_THREAD_SORT ((size_t)1 << 20)
+#else
+#define PENDING_THREAD_SORT ((size_t)16384)
+#endif
+
+/* Sorts the runs of databases [from, to) of a queue grouped by database
+ * (the run of dbi is a[start[dbi]..start[dbi + 1])). A run already in
+ * order (a load's ids, times and shared values arrive in order) is left
+ * as it is after one pass over neighbours. */
+static void pending_sort_runs(pending_entry *a, const size_t *start, size_t from, size_t to,
+                              const uint8_t *buf)
+{
+    for (size_t dbi = from; dbi < to; dbi++) {
+        pending_entry *run = a + start[dbi];
+        size_t n = start[dbi + 1] - start[dbi], i = 1;
+        while (i < n && pending_cmp(&run[i - 1], &run[i], buf) <= 0)
+            i++;
+        if (i >= n)
+            continue;
+        size_t d = pending_common(run, n, 0, buf);
+        pending_sym(run, n, d, buf);
+        pending_mkqs(run, n, d, false, buf);
+    }
+}
+
+typedef struct sort_job {
+    pending_entry *a;
+    const size_t *start;
+    size_t from, to;
+    const uint8_t *buf;
+} sort_job;
+
+static void *sort_job_run(void *arg)
+{
+    sort_job *j = arg;
+    pending_sort_runs(j->a, j->start, j->from, j->to, j->buf);
+    return NULL;
+}
+
+#define PENDING_MAX_DBI 256
+
+/* Sorts w's queue: grouped by database with a stable counting pass into a
+ * new array (so each run keeps the order its entries were queued in),
+ * then each run on its own; without memory for the new array, in place
+ * by the multikey quicksort alone. */
+static void pending_sort(store_wtxn *w)
+{
+    pending_entry *a = w->pending;
+    size_t n = w->n_pending;
+    size_t start[PENDING_MAX_DBI + 1] = {0};
+    bool small_dbis = true;
+    for (size_t i = 0; i < n && small_dbis; i++) {
+        if (a[i].dbi >= PENDING_MAX_DBI)
+            small_dbis = false;
+        else
+            start[a[i].dbi + 1]++;
+    }
+    pending_entry *t = small_dbis ? malloc(n * sizeof *t) : NULL;
+    if (t == NULL) {
+        pending_mkqs(a, n, 0, true, w->pbuf);
+        return;
+    }
+    for (size_t dbi = 0; dbi < PENDING_MAX_DBI; dbi++)
+        start[dbi + 1] += start[dbi];
+    size_t at[PENDING_MAX_DBI];
+    memcpy(at, start, sizeof at);
+    for (size_t i = 0; i < n; i++)
+        t[at[a[i].dbi]++] = a[i];
+    free(a);
+    w->pending = t;
+    w->cap_pending = n;
+    /* Two threads: the databases below `split` (about half the entries)
+     * here, the others in a second thread. */
+    size_t split = PENDING_MAX_DBI;
+    if (n >= PENDING_THREAD_SORT)
+        for (split = 0; split < PENDING_MAX_DBI && 2 * start[split] < n; split++)
+            ;
+    sort_job hi = {t, start, split, PENDING_MAX_DBI, w->pbuf};
+    pthread_t th;
+    bool threaded = split < PENDING_MAX_DBI && pthread_create(&th, NULL, sort_job_run, &hi) == 0;
+    pending_sort_runs(t, start, 0, split, w->pbuf);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        sort_job_run(&hi);
 }
 
 /* For the first pending entry (k, d) of a run of entries with key k in a
@@ -568,7 +857,7 @@ int store_pending_flush(store_wtxn *w)
 {
     if (w->n_pending == 0)
         return ROSTER_E_OK;
-    qsort_r(w->pending, w->n_pending, sizeof *w->pending, pending_cmp, w->pbuf);
+    pending_sort(w);
     MDB_cursor *c = NULL;
     MDB_dbi cur = 0;
     uint8_t last_buf[512]; /* LMDB keys are at most 511 bytes */
@@ -643,6 +932,66 @@ int store_pending_flush(store_wtxn *w)
     return store_mdb_err(rc);
 }
 
+/* The append cursors.
+ *
+ * MDB_APPEND through one cursor kept at the end of a database is how
+ * mdb_load fills one: LMDB finds the last page from the cursor instead of
+ * searching from the root, and splits it at the end, so pages are filled
+ * to the brim. It needs the key to be greater than the database's last;
+ * `last` keeps that key (a copy: a put may move the bytes on their page),
+ * read when the cursor is opened and moved by each append. A key not past
+ * it is put by mdb_put, and the cursor is closed (as by any delete or
+ * overwrite of the database, store_append_forget), so that it is reopened
+ * at the true end rather than trusted after a write that may have split
+ * or merged the pages it stood on. */
+void store_append_forget(store_wtxn *w, int which)
+{
+    append_cursor *a = &w->append[which];
+    mdb_cursor_close(a->c);
+    a->c = NULL;
+}
+
+static void append_close_all(store_wtxn *w)
+{
+    for (int i = 0; i < STORE_APPEND__COUNT; i++)
+        store_append_forget(w, i);
+}
+
+int store_put_append(store_wtxn *w, MDB_txn *txn, int which, MDB_dbi dbi, MDB_val *k, MDB_val *v)
+{
+    append_cursor *a = &w->append[which];
+    if (!w->bulk || txn != w->txn || k->mv_size > STORE_APPEND_KEY_MAX)
+        return mdb_put(txn, dbi, k, v, 0);
+    int rc;
+    if (a->c == NULL) {
+        MDB_val lk, ld;
+        if ((rc = mdb_cursor_open(txn, dbi, &a->c)) != 0)
+            return rc;
+        rc = mdb_cursor_get(a->c, &lk, &ld, MDB_LAST);
+        a->empty = rc == MDB_NOTFOUND;
+        if (rc == 0 && lk.mv_size <= STORE_APPEND_KEY_MAX) {
+            memcpy(a->last, lk.mv_data, lk.mv_size);
+            a->last_len = lk.mv_size;
+        } else if (rc == 0) {
+            rc = MDB_BAD_VALSIZE;
+        }
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+            store_append_forget(w, which);
+            return rc;
+        }
+    }
+    if (a->empty || bytes_cmp(k->mv_data, k->mv_size, a->last, a->last_len) > 0) {
+        if ((rc = mdb_cursor_put(a->c, k, v, MDB_APPEND)) != 0)
+            return rc;
+        a->empty = false;
+        memcpy(a->last, k->mv_data, k->mv_size);
+        a->last_len = k->mv_size;
+        return 0;
+    }
+    store_append_forget(w, which);
+    return mdb_put(txn, dbi, k, v, 0);
+}
+
 static void wtxn_free(store_wtxn *w)
 {
     free(w->pending);
@@ -660,6 +1009,7 @@ int store_write_commit(store_wtxn *w)
         ((err = store_pending_flush(w)) != ROSTER_E_OK || (err = deltas_flush(w)) != ROSTER_E_OK ||
          (err = changes_commit(w)) != ROSTER_E_OK))
         w->failed = err;
+    append_close_all(w);
     if (w->failed) {
         mdb_txn_abort(w->txn);
         err = w->failed;
@@ -674,6 +1024,7 @@ void store_write_abort(store_wtxn *w)
 {
     if (w == NULL)
         return;
+    append_close_all(w);
     mdb_txn_abort(w->txn);
     wtxn_free(w);
 }

@@ -80,8 +80,10 @@ typedef struct store_options {
     /* Bulk-load mode (MDB_WRITEMAP): write transactions modify the map in
      * place instead of copying pages, and every write group behaves as
      * store_write_begin_bulk (LMDB has no nested transactions with a
-     * writable map). For offline loads and benchmarks; reopen without it
-     * for service. The data file is sized to the map (sparse). */
+     * writable map). For offline loads and benchmarks, with no other
+     * process using the directory; reopen without it for service. The
+     * data file is sized to the map (sparse) while open, and store_close
+     * truncates it to the pages in use. */
     bool bulk_load;
     /* The change feed (see "change feed" below). changes_off: writes
      * record no events (the store then answers every `after` from before
@@ -189,8 +191,28 @@ typedef struct store_slice {
 int store_open(store **out, const char *dir, const store_options *opts);
 
 /* Flushes commits made with no_sync and closes the store. All
- * transactions must have ended. Accepts NULL. */
+ * transactions must have ended. A bulk_load store's data file is then
+ * truncated to the pages in use. Accepts NULL. */
 void store_close(store *s);
+
+/* Flushes every commit made so far to disk (mdb_env_sync, forced): the
+ * data pages and the meta page that points at them. What no_sync and
+ * bulk_load stores do before reporting their writes done. Returns
+ * ROSTER_E_OK, or ROSTER_E_IO when the flush failed. */
+int store_sync(store *s);
+
+/* Unfinished loads. A load into an empty store may commit without
+ * flushing (no_sync, bulk_load), and a crash then could leave any part of
+ * its writes on disk, or pages the meta page points at never written.
+ * store_load_mark(s, true) records in the store that a load is under way
+ * and flushes that record before it returns; store_load_mark(s, false)
+ * flushes every commit (store_sync), then removes the record and flushes
+ * again. store_open refuses a store that holds the record
+ * (ROSTER_E_FAILED_PRECONDITION, saying to remove the directory and load
+ * again), so a load stopped halfway (killed, a crash, a power cut) is
+ * never mistaken for a complete one. Errors: ROSTER_E_IO,
+ * ROSTER_E_MAP_FULL, ROSTER_E_PERMISSION_DENIED (read-only). */
+int store_load_mark(store *s, bool loading);
 
 /* ------------------------------------------------------------ transactions */
 

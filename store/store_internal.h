@@ -122,12 +122,25 @@ typedef struct counter_delta {
     bool used;
 } counter_delta;
 
+/* The databases a bulk group writes through an append cursor
+ * (store_put_append): their keys mostly arrive in increasing order. */
+enum { STORE_APPEND_USERS, STORE_APPEND_CHANGES, STORE_APPEND_CHANGES_USER, STORE_APPEND__COUNT };
+#define STORE_APPEND_KEY_MAX 32
+
+typedef struct append_cursor {
+    MDB_cursor *c; /* on the group's txn; NULL: none open */
+    bool empty;    /* the database had no key when c was opened */
+    size_t last_len;
+    uint8_t last[STORE_APPEND_KEY_MAX]; /* the database's greatest key */
+} append_cursor;
+
 /* An index entry whose write a bulk group defers to commit. */
 typedef struct pending_entry {
     MDB_dbi dbi;
     uint32_t off; /* key then data, in store_wtxn.pbuf */
     uint16_t klen;
     uint16_t dlen;
+    uint32_t sym; /* sorting's cache of three positions (store.c) */
 } pending_entry;
 
 struct store_wtxn {
@@ -155,6 +168,7 @@ struct store_wtxn {
     uint64_t ch_latest, ch_floor, ch_start, op_ch_latest;
     uint8_t *cbuf; /* scratch for packing events */
     size_t cbuf_cap;
+    append_cursor append[STORE_APPEND__COUNT]; /* bulk groups only */
 };
 
 typedef struct store_counter {
@@ -208,6 +222,20 @@ int store_pending_add(store_wtxn *w, MDB_dbi dbi, const void *key, size_t klen, 
 /* Writes the queued entries now (before an update or a delete changes
  * entries). */
 int store_pending_flush(store_wtxn *w);
+
+/* Puts (k, v) into database `dbi`, which is append-cursor database
+ * `which` (STORE_APPEND_*), in txn (w's transaction or an operation's
+ * nested one). In a bulk group a key greater than every key of the
+ * database is appended through a cursor kept open for the group
+ * (MDB_APPEND: no search from the root, pages filled to the brim); any
+ * other key is put normally. Both overwrite an existing key. Returns an
+ * MDB_* code. */
+int store_put_append(store_wtxn *w, MDB_txn *txn, int which, MDB_dbi dbi, MDB_val *k, MDB_val *v);
+
+/* Closes the append cursor of `which`, if one is open: called before any
+ * other write (delete, overwrite) to its database in w's transaction, so
+ * that the cursor never appends after a position another write moved. */
+void store_append_forget(store_wtxn *w, int which);
 
 /* Writes the group's counter changes so far into its transaction and
  * empties the table, so that the stored counters are exact from here on

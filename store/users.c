@@ -131,7 +131,7 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
     if ((err = changes_append_user(w, txn, old, &nv, u)) != ROSTER_E_OK)
         return err;
     MDB_val k = {16, nv.id.b}, v = {len, bytes};
-    int rc = mdb_put(txn, s->users, &k, &v, 0);
+    int rc = store_put_append(w, txn, STORE_APPEND_USERS, s->users, &k, &v);
     if (rc != 0)
         return store_mdb_err(rc);
     for (size_t i = 0; i < n_new; i++) {
@@ -442,6 +442,7 @@ static int user_erase(store_wtxn *w, MDB_txn *txn, const user_view *u)
             return store_mdb_err(rc);
     }
     MDB_val k = {16, id.b};
+    store_append_forget(w, STORE_APPEND_USERS);
     int rc = mdb_del(txn, s->users, &k, NULL);
     if (rc != 0)
         return store_mdb_err(rc);

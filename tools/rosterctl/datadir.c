@@ -57,7 +57,7 @@ int ctl_datadir_default_url(char *buf, size_t cap, const char *dir)
     return ROSTER_E_OK;
 }
 
-int ctl_datadir_open(store **out, const char *dir, bool read_only, roster_err_detail *d)
+static int open_with(store **out, const char *dir, bool read_only, bool bulk, roster_err_detail *d)
 {
     struct stat st;
     if (stat(dir, &st) != 0) {
@@ -72,6 +72,7 @@ int ctl_datadir_open(store **out, const char *dir, bool read_only, roster_err_de
     }
     store_options opts = {0};
     opts.read_only = read_only;
+    opts.bulk_load = opts.no_sync = bulk;
     opts.detail = d;
     store *s = NULL;
     int err = store_open(&s, dir, &opts);
@@ -85,4 +86,14 @@ int ctl_datadir_open(store **out, const char *dir, bool read_only, roster_err_de
     }
     *out = s;
     return ROSTER_E_OK;
+}
+
+int ctl_datadir_open(store **out, const char *dir, bool read_only, roster_err_detail *d)
+{
+    return open_with(out, dir, read_only, false, d);
+}
+
+int ctl_datadir_open_bulk(store **out, const char *dir, roster_err_detail *d)
+{
+    return open_with(out, dir, false, true, d);
 }

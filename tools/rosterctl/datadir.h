@@ -24,4 +24,10 @@ int ctl_datadir_default_url(char *buf, size_t cap, const char *dir);
  * caller-owned until store_close. On failure d says why. */
 int ctl_datadir_open(store **out, const char *dir, bool read_only, roster_err_detail *d);
 
+/* Opens the store in `dir` read-write for a load into it while nothing
+ * else uses it: bulk_load and no_sync (commits reach the disk at
+ * store_sync, store_load_mark or store_close). As ctl_datadir_open
+ * otherwise. */
+int ctl_datadir_open_bulk(store **out, const char *dir, roster_err_detail *d);
+
 #endif
