@@ -433,16 +433,17 @@ static bool match_record(const uquery *q, user_view *v)
 }
 
 /* Whether the record bytes[0..len) matches q: its fields parsed with q->rd
- * alone, and when it matches, the whole record into *v (so a match is
- * checked as fully as every record once was, and *v has every field for
- * the order key). ROSTER_E_CORRUPT for a damaged record. */
-static int match_bytes(bool *match, user_view *v, const uquery *q, const void *bytes, size_t len)
+ * alone, and with `whole`, when it matches, the whole record into *v (for
+ * an order key, which may be any field). ROSTER_E_CORRUPT for a damaged
+ * record. */
+static int match_bytes(bool *match, user_view *v, const uquery *q, bool whole, const void *bytes,
+                       size_t len)
 {
     int err = user_view_parse_some(v, &q->rd, bytes, len);
     if (err != ROSTER_E_OK)
         return err;
     *match = match_record(q, v);
-    if (*match)
+    if (*match && whole)
         err = user_view_parse_lazy(v, bytes, len);
     return err;
 }
@@ -497,10 +498,16 @@ static int acc_fetch(page_acc *a, MDB_txn *txn, const store *s)
 /* A scan reads the records in key order, page after page of the map, and
  * each record would cost a cache miss of its own. When the scan reaches a
  * new page it asks the CPU to load the whole page at once, so the records
- * after the current one arrive while it is matched. A hint only: it
- * changes no result. *last is the page last prefetched (0: none yet). */
-#define SCAN_PREFETCH_PAGE 4096
-static inline void scan_prefetch(const void *rec, uintptr_t *last)
+ * after the current one arrive while it is matched, and the first line of
+ * each of the SCAN_PREFETCH_AHEAD pages that follow in walk direction:
+ * LMDB takes a growing database's new leaf pages from the end of the file,
+ * so the next leaf in key order is most often a few pages further on,
+ * and its header is then at hand when the cursor moves there. Hints
+ * only: a wrong guess costs a wasted load, never a result. *last is the
+ * page last prefetched (0: none yet). */
+#define SCAN_PREFETCH_PAGE  4096
+#define SCAN_PREFETCH_AHEAD 16
+static inline void scan_prefetch(const void *rec, bool desc, uintptr_t *last)
 {
     uintptr_t page = (uintptr_t)rec & ~(uintptr_t)(SCAN_PREFETCH_PAGE - 1);
     if (page == *last)
@@ -508,6 +515,10 @@ static inline void scan_prefetch(const void *rec, uintptr_t *last)
     *last = page;
     for (uintptr_t a = page; a < page + SCAN_PREFETCH_PAGE; a += 64)
         __builtin_prefetch((const void *)a, 0, 3);
+    for (uintptr_t j = 1; j <= SCAN_PREFETCH_AHEAD; j++)
+        __builtin_prefetch(
+            (const void *)(desc ? page - j * SCAN_PREFETCH_PAGE : page + j * SCAN_PREFETCH_PAGE), 0,
+            3);
 }
 
 /* The walk of an index plan (see the top): which database, which key
@@ -621,10 +632,12 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
         const void *bytes = NULL;
         size_t len = 0;
         if (records) {
-            scan_prefetch(w.data.mv_data, &last_page);
+            if (!counted)
+                scan_prefetch(w.data.mv_data, q->desc, &last_page);
             user_view uv;
             bool m;
-            if ((err = match_bytes(&m, &uv, q, w.data.mv_data, w.data.mv_size)) != ROSTER_E_OK)
+            if ((err = match_bytes(&m, &uv, q, false, w.data.mv_data, w.data.mv_size)) !=
+                ROSTER_E_OK)
                 break;
             if (!m)
                 continue;
@@ -640,7 +653,7 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
                     break;
                 user_view uv;
                 bool m;
-                if ((err = match_bytes(&m, &uv, q, rv.mv_data, rv.mv_size)) != ROSTER_E_OK)
+                if ((err = match_bytes(&m, &uv, q, false, rv.mv_data, rv.mv_size)) != ROSTER_E_OK)
                     break;
                 if (!m)
                     continue;
@@ -782,7 +795,7 @@ static int offer(const uquery *q, topk *t, int64_t *total, int64_t *past, const 
 {
     user_view uv;
     bool m;
-    int err = match_bytes(&m, &uv, q, bytes, len);
+    int err = match_bytes(&m, &uv, q, true, bytes, len);
     if (err != ROSTER_E_OK || !m)
         return err;
     if ((err = user_view_ids(&uv)) != ROSTER_E_OK)
@@ -911,7 +924,7 @@ static int run_topk(uquery *q, MDB_txn *txn, const store *s, bool candidates, pa
         uintptr_t last_page = 0;
         for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-            if ((scan_prefetch(v.mv_data, &last_page), err = query_step(q)) != ROSTER_E_OK ||
+            if ((scan_prefetch(v.mv_data, false, &last_page), err = query_step(q)) != ROSTER_E_OK ||
                 (err = offer(q, &t, &total, &past, v.mv_data, v.mv_size)) != ROSTER_E_OK)
                 break;
         mdb_cursor_close(c);
