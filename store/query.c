@@ -103,6 +103,9 @@ typedef struct uquery {
     int range_field;
     uint8_t range_val[KEY_MAX];
     size_t range_len;
+    /* The fields match_record reads (query_reader): a record is parsed for
+     * its conditions with only these, and parsed whole once it matches. */
+    user_reader rd;
     /* limits of the read transaction (store_read_set_limits) */
     int64_t deadline_ns;
     const _Atomic int64_t *stop_ns;
@@ -362,6 +365,26 @@ static int query_prepare(uquery *q, const roster_uuid *scope,
     return ROSTER_E_OK;
 }
 
+/* Sets q->rd to the fields match_record reads: the id and tenant when an
+ * id, scope or tenant condition applies, active for the deactivated rule,
+ * the conditions' and the search's fields, and every field for customData
+ * conditions (which read the record through its customData). */
+static void query_reader(uquery *q)
+{
+    uint64_t fields = 0;
+    if (q->id.active || q->scope || q->tenant.active)
+        fields |= (uint64_t)1 << MODEL_USER_tenantId;
+    if (q->hide_inactive)
+        fields |= (uint64_t)1 << MODEL_USER_active;
+    for (size_t i = 0; i < q->n_conds; i++)
+        fields |= (uint64_t)1 << q->conds[i].field;
+    if (q->search_field >= 0)
+        fields |= (uint64_t)1 << q->search_field;
+    if (q->cq != NULL)
+        fields = ~(uint64_t)0;
+    user_reader_init(&q->rd, fields);
+}
+
 static bool match_entry(const uquery *q, const roster_uuid *id, rec_bool active)
 {
     if (!filter_id_match(&q->id, id, true))
@@ -407,6 +430,22 @@ static bool match_record(const uquery *q, user_view *v)
             return false;
     }
     return q->cq == NULL || custom_query_match(q->cq, v);
+}
+
+/* Whether the record bytes[0..len) matches q: its fields parsed with q->rd
+ * alone, and with `whole`, when it matches, the whole record into *v (for
+ * an order key, which may be any field). ROSTER_E_CORRUPT for a damaged
+ * record. */
+static int match_bytes(bool *match, user_view *v, const uquery *q, bool whole, const void *bytes,
+                       size_t len)
+{
+    int err = user_view_parse_some(v, &q->rd, bytes, len);
+    if (err != ROSTER_E_OK)
+        return err;
+    *match = match_record(q, v);
+    if (*match && whole)
+        err = user_view_parse_lazy(v, bytes, len);
+    return err;
 }
 
 /* ------------------------------------------------------------ page builder */
@@ -455,6 +494,32 @@ static int acc_fetch(page_acc *a, MDB_txn *txn, const store *s)
 }
 
 /* ------------------------------------------------------------ index walk */
+
+/* A scan reads the records in key order, page after page of the map, and
+ * each record would cost a cache miss of its own. When the scan reaches a
+ * new page it asks the CPU to load the whole page at once, so the records
+ * after the current one arrive while it is matched, and the first line of
+ * each of the SCAN_PREFETCH_AHEAD pages that follow in walk direction:
+ * LMDB takes a growing database's new leaf pages from the end of the file,
+ * so the next leaf in key order is most often a few pages further on,
+ * and its header is then at hand when the cursor moves there. Hints
+ * only: a wrong guess costs a wasted load, never a result. *last is the
+ * page last prefetched (0: none yet). */
+#define SCAN_PREFETCH_PAGE  4096
+#define SCAN_PREFETCH_AHEAD 16
+static inline void scan_prefetch(const void *rec, bool desc, uintptr_t *last)
+{
+    uintptr_t page = (uintptr_t)rec & ~(uintptr_t)(SCAN_PREFETCH_PAGE - 1);
+    if (page == *last)
+        return;
+    *last = page;
+    for (uintptr_t a = page; a < page + SCAN_PREFETCH_PAGE; a += 64)
+        __builtin_prefetch((const void *)a, 0, 3);
+    for (uintptr_t j = 1; j <= SCAN_PREFETCH_AHEAD; j++)
+        __builtin_prefetch(
+            (const void *)(desc ? page - j * SCAN_PREFETCH_PAGE : page + j * SCAN_PREFETCH_PAGE), 0,
+            3);
+}
 
 /* The walk of an index plan (see the top): which database, which key
  * ranges (one scope, or every scope merged, for the duplicate-sorted
@@ -540,6 +605,7 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
     bool records;
     int rc = open_walk(&w, &records, q, txn, s);
     int err = ROSTER_E_OK;
+    uintptr_t last_page = 0;
     static const uint8_t not_false = 0x02; /* the first value that is not deactivated */
     MDB_val sv = {1, (void *)&not_false};
     if (rc != 0) {
@@ -571,10 +637,14 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
         const void *bytes = NULL;
         size_t len = 0;
         if (records) {
+            if (!counted)
+                scan_prefetch(w.data.mv_data, q->desc, &last_page);
             user_view uv;
-            if ((err = user_view_parse_lazy(&uv, w.data.mv_data, w.data.mv_size)) != ROSTER_E_OK)
+            bool m;
+            if ((err = match_bytes(&m, &uv, q, false, w.data.mv_data, w.data.mv_size)) !=
+                ROSTER_E_OK)
                 break;
-            if (!match_record(q, &uv))
+            if (!m)
                 continue;
             bytes = w.data.mv_data;
             len = w.data.mv_size;
@@ -587,9 +657,10 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
                 if ((rc = mdb_get(txn, s->users, &rk, &rv)) != 0)
                     break;
                 user_view uv;
-                if ((err = user_view_parse_lazy(&uv, rv.mv_data, rv.mv_size)) != ROSTER_E_OK)
+                bool m;
+                if ((err = match_bytes(&m, &uv, q, false, rv.mv_data, rv.mv_size)) != ROSTER_E_OK)
                     break;
-                if (!match_record(q, &uv))
+                if (!m)
                     continue;
                 bytes = rv.mv_data;
                 len = rv.mv_size;
@@ -728,11 +799,10 @@ static int offer(const uquery *q, topk *t, int64_t *total, int64_t *past, const 
                  size_t len)
 {
     user_view uv;
-    int err = user_view_parse_lazy(&uv, bytes, len);
-    if (err != ROSTER_E_OK)
+    bool m;
+    int err = match_bytes(&m, &uv, q, true, bytes, len);
+    if (err != ROSTER_E_OK || !m)
         return err;
-    if (!match_record(q, &uv))
-        return ROSTER_E_OK;
     if ((err = user_view_ids(&uv)) != ROSTER_E_OK)
         return err;
     (*total)++;
@@ -856,9 +926,10 @@ static int run_topk(uquery *q, MDB_txn *txn, const store *s, bool candidates, pa
             goto out;
         }
         MDB_val k, v;
+        uintptr_t last_page = 0;
         for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-            if ((err = query_step(q)) != ROSTER_E_OK ||
+            if ((scan_prefetch(v.mv_data, false, &last_page), err = query_step(q)) != ROSTER_E_OK ||
                 (err = offer(q, &t, &total, &past, v.mv_data, v.mv_size)) != ROSTER_E_OK)
                 break;
         mdb_cursor_close(c);
@@ -1078,6 +1149,7 @@ int store_user_list_raw(store_rtxn *r, const roster_uuid *scope,
         err = query_custom(&q, r, req, arena, detail);
     if (err != ROSTER_E_OK)
         return err;
+    query_reader(&q);
     q.deadline_ns = r->deadline_ns;
     q.stop_ns = r->stop_ns;
     page_acc a = {.q = &q};

@@ -35,6 +35,7 @@ enum { SLOT_NONE, SLOT_STR, SLOT_BOOL, SLOT_I64 };
 typedef struct rec_slot {
     uint16_t off; /* in user_fields / tenant_fields */
     uint8_t kind; /* SLOT_* */
+    uint8_t tag;  /* its protobuf field number (REC_MAX_TAG when larger) */
     uint32_t max; /* longest value a valid record holds (index keys), 0: any */
 } rec_slot;
 
@@ -65,7 +66,7 @@ static void layout_make(rec_layout *l, void *blank, const model_record *r, const
     for (size_t i = 0; i < r->n_fields; i++) {
         const model_field *f = &r->fields[i];
         const ProtobufCFieldDescriptor *fd = model_pb_field(r, f);
-        rec_slot sl = {.off = off[i]};
+        rec_slot sl = {.off = off[i], .tag = fd && fd->id < REC_MAX_TAG ? fd->id : REC_MAX_TAG};
         switch (f->type) {
         case MODEL_T_BOOL:
             sl.kind = SLOT_BOOL;
@@ -106,11 +107,13 @@ static inline bool wire_varint1(const uint8_t **p, const uint8_t *end, uint64_t 
 
 /* Decodes the fields of a record into the slots of `fields` (which holds
  * the blank values): the protobuf wire format walked once, each known
- * field number stored into its slot, the others skipped. Zero-copy:
- * strings point into the bytes. Returns false on malformed wire data or
- * an over-long indexed value. This is the hot path of every list and
- * scan: one table look-up per field, no calls. */
-static inline bool decode(void *fields, const rec_layout *l, const void *bytes, size_t len)
+ * field number in `tags` (bit n: field number n) stored into its slot,
+ * the others skipped. Zero-copy: strings point into the bytes. Returns
+ * false on malformed wire data anywhere in the record or an over-long
+ * indexed value among the fields stored. This is the hot path of every
+ * list and scan: one table look-up per field, no calls. */
+static inline bool decode(void *fields, const rec_layout *l, uint64_t tags, const void *bytes,
+                          size_t len)
 {
     const uint8_t *p = bytes, *end = p + len;
     while (p < end) {
@@ -118,8 +121,9 @@ static inline bool decode(void *fields, const rec_layout *l, const void *bytes, 
         if (!wire_varint1(&p, end, &key))
             return false;
         uint32_t tag = (uint32_t)(key >> 3);
-        /* by_tag[0] is never a field (protobuf numbers start at 1). */
-        const rec_slot *sl = &l->by_tag[tag < REC_MAX_TAG ? tag : 0];
+        /* by_tag[0] is never a field (protobuf numbers start at 1): the
+         * slot of every field that is skipped. */
+        const rec_slot *sl = &l->by_tag[tag < REC_MAX_TAG && ((tags >> tag) & 1) ? tag : 0];
         char *at = (char *)fields + sl->off;
         switch (key & 7) {
         case 0:
@@ -156,24 +160,53 @@ static inline bool decode(void *fields, const rec_layout *l, const void *bytes, 
         }
     }
     for (size_t i = 0; i < l->n_limited; i++)
-        if (((const rec_str *)(const void *)((const char *)fields + l->limited[i].off))->n >
-            l->limited[i].max)
+        if (((tags >> l->limited[i].tag) & 1) &&
+            ((const rec_str *)(const void *)((const char *)fields + l->limited[i].off))->n >
+                l->limited[i].max)
             return false;
     return true;
 }
 
-static int view_parse(user_view *out, const void *bytes, size_t len)
+/* Every field number a record can have. */
+#define REC_ALL_TAGS (~(uint64_t)0)
+
+/* Parses the fields of `tags` into *v in place (a scan's hot path: no
+ * copy of the view); *v is meaningless when it fails. */
+static inline int parse_into(user_view *v, uint64_t tags, const void *bytes, size_t len)
 {
     pthread_once(&layout_once, layouts_make);
-    user_view v;
-    v.f = user_blank;
-    v.ids_parsed = v.has_tenant = false;
-    memset(&v.id, 0, sizeof v.id);
-    memset(&v.tenant, 0, sizeof v.tenant);
-    if (!decode(&v.f, &user_layout, bytes, len) || !v.f.id.set)
+    v->f = user_blank;
+    v->ids_parsed = v->has_tenant = false;
+    memset(&v->id, 0, sizeof v->id);
+    memset(&v->tenant, 0, sizeof v->tenant);
+    if (!decode(&v->f, &user_layout, tags, bytes, len) || !v->f.id.set)
         return ROSTER_E_CORRUPT;
-    *out = v;
     return ROSTER_E_OK;
+}
+
+static int view_parse(user_view *out, uint64_t tags, const void *bytes, size_t len)
+{
+    user_view v;
+    int err = parse_into(&v, tags, bytes, len);
+    if (err == ROSTER_E_OK)
+        *out = v;
+    return err;
+}
+
+void user_reader_init(user_reader *r, uint64_t fields)
+{
+    uint64_t tags = 0;
+    for (size_t i = 0; i < model_user.n_fields; i++) {
+        const ProtobufCFieldDescriptor *fd = model_pb_field(&model_user, &model_user.fields[i]);
+        if (fd != NULL && fd->id < REC_MAX_TAG && (i == MODEL_USER_id || ((fields >> i) & 1)))
+            tags |= (uint64_t)1 << fd->id;
+    }
+    r->tags = tags;
+}
+
+int user_view_parse_some(user_view *out, const user_reader *r, const void *bytes, size_t len)
+{
+    return parse_into(out, r->tags, bytes, len);
 }
 
 int user_view_ids(user_view *v)
@@ -193,13 +226,13 @@ int user_view_ids(user_view *v)
 
 int user_view_parse_lazy(user_view *out, const void *bytes, size_t len)
 {
-    return view_parse(out, bytes, len);
+    return view_parse(out, REC_ALL_TAGS, bytes, len);
 }
 
 int user_view_parse(user_view *out, const void *bytes, size_t len)
 {
     user_view v;
-    int err = view_parse(&v, bytes, len);
+    int err = view_parse(&v, REC_ALL_TAGS, bytes, len);
     if (err == ROSTER_E_OK)
         err = user_view_ids(&v);
     if (err == ROSTER_E_OK)
@@ -212,7 +245,7 @@ int tenant_view_parse(tenant_view *out, const void *bytes, size_t len)
     pthread_once(&layout_once, layouts_make);
     tenant_view v;
     v.f = tenant_blank;
-    if (!decode(&v.f, &tenant_layout, bytes, len) || !v.f.id.set ||
+    if (!decode(&v.f, &tenant_layout, REC_ALL_TAGS, bytes, len) || !v.f.id.set ||
         roster_uuid_parse(&v.id, v.f.id.p, v.f.id.n) != ROSTER_E_OK)
         return ROSTER_E_CORRUPT;
     *out = v;

@@ -79,6 +79,26 @@ int user_view_parse(user_view *out, const void *bytes, size_t len);
  * ROSTER_E_CORRUPT on bad wire data or a missing id. */
 int user_view_parse_lazy(user_view *out, const void *bytes, size_t len);
 
+/* Which fields user_view_parse_some reads: a scan that tests one or two
+ * fields of every record reads only those (and the id), skipping the
+ * others' bytes without storing them. Plain data, owned by the caller. */
+typedef struct user_reader {
+    uint64_t tags; /* bit n: protobuf field number n is read */
+} user_reader;
+
+/* Sets r to read the model_user fields of `fields` (bit i:
+ * model_user.fields[i]) and the id, which every view has. */
+void user_reader_init(user_reader *r, uint64_t fields);
+
+/* Like user_view_parse_lazy, but stores only the fields r reads: every
+ * other slot keeps its blank value (null), whatever the record holds. The whole
+ * record is still walked, so bad wire data anywhere, a missing id or an
+ * over-long indexed value among the fields read is ROSTER_E_CORRUPT; an
+ * over-long value of a field not read is not seen. Unlike the other
+ * parsers it decodes into *out in place (a scan's hot path), so *out is
+ * written, and meaningless, when it fails. */
+int user_view_parse_some(user_view *out, const user_reader *r, const void *bytes, size_t len);
+
 /* Parses the id and tenant of a lazily parsed view (no-op when done).
  * ROSTER_E_OK or ROSTER_E_CORRUPT. */
 int user_view_ids(user_view *v);
