@@ -10,7 +10,10 @@
 # services and of google.protobuf, which the gateway's gRPC front is built
 # from; Go, grpc-go, the protobuf Go runtimes, genproto and the Go protoc
 # plugins for the Go client test, tests/gateway/grpc/go: its
-# golang-github-golang-protobuf-1-5-dev replaces the 1.3 API package).
+# golang-github-golang-protobuf-1-5-dev replaces the 1.3 API package;
+# libpq-dev for the PostgreSQL store backend and postgresql-15 for the
+# throwaway clusters its tests start with scripts/pg-cluster.sh: the
+# package's own cluster is kept from starting, like prometheus).
 # Idempotent; run as root (or with sudo available).
 set -euo pipefail
 
@@ -20,6 +23,7 @@ packages=(
     libnanopb-dev nanopb
     libnng-dev liblmdb-dev lmdb-utils libjansson-dev libmicrohttpd-dev libssl-dev check
     libunistring-dev libcsv-dev
+    libpq-dev postgresql-15
     libgrpc-dev
     clang libclang-rt-14-dev
     nodejs npm curl openssl
@@ -57,7 +61,8 @@ if [ ${#trimmed[@]} -gt 0 ]; then
     # it stopped; the server is also kept from starting at boot.
     policy=/usr/sbin/policy-rc.d
     made_policy=""
-    if [[ " ${trimmed[*]} " == *" prometheus "* ]] && [ ! -e "$policy" ]; then
+    if [[ " ${trimmed[*]} " == *" prometheus "* || " ${trimmed[*]} " == *" postgresql-15 "* ]] &&
+        [ ! -e "$policy" ]; then
         printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
         $SUDO chmod 0755 "$policy"
         made_policy=1
@@ -68,5 +73,9 @@ if [ ${#trimmed[@]} -gt 0 ]; then
     if [[ " ${trimmed[*]} " == *" prometheus "* ]]; then
         $SUDO update-rc.d prometheus disable >/dev/null 2>&1 || true
         $SUDO systemctl disable prometheus.service >/dev/null 2>&1 || true
+    fi
+    if [[ " ${trimmed[*]} " == *" postgresql-15 "* ]]; then
+        $SUDO update-rc.d postgresql disable >/dev/null 2>&1 || true
+        $SUDO systemctl disable postgresql.service >/dev/null 2>&1 || true
     fi
 fi
