@@ -5,7 +5,9 @@
 # for its one role `roster` (a superuser, so tests may create and drop
 # databases), stopped and removed by `stop`.
 #
-#   scripts/pg-cluster.sh start DIR PORT   initdb DIR if empty, start, wait
+#   scripts/pg-cluster.sh start DIR PORT   a new cluster in DIR (one left
+#                                          there by an earlier run is
+#                                          stopped and removed), started
 #   scripts/pg-cluster.sh stop DIR         fast shutdown, then remove DIR
 #   scripts/pg-cluster.sh url DIR PORT     prints the connection URL
 #
@@ -47,20 +49,23 @@ case "$cmd" in
 start)
     port=${3:-}
     [ -n "$port" ] || usage
+    if [ -e "$dir" ]; then
+        "$0" stop "$dir"
+    fi
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     if [ "$(id -u)" -eq 0 ]; then
         chown postgres: "$dir"
         chmod 700 "$dir"
     fi
-    if [ ! -s "$dir/PG_VERSION" ]; then
-        as_owner "$PG_BIN/initdb" -D "$dir" -U roster --auth=trust --encoding=UTF8 \
-            --locale=C.UTF-8 --no-sync >"$dir.initdb.log" 2>&1 || {
-            cat "$dir.initdb.log" >&2
-            exit 1
-        }
-        rm -f "$dir.initdb.log"
-    fi
+    log=$(mktemp)
+    as_owner "$PG_BIN/initdb" -D "$dir" -U roster --auth=trust --encoding=UTF8 \
+        --locale=C.UTF-8 --no-sync >"$log" 2>&1 || {
+        cat "$log" >&2
+        rm -f "$log"
+        exit 1
+    }
+    rm -f "$log"
     # The socket goes in the data directory: nothing is shared with a
     # system cluster.
     as_owner "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \

@@ -64,6 +64,17 @@ void key_scope(roster_uuid *out, const user_view *v)
         memset(out, 0, sizeof *out);
 }
 
+size_t key_unique_value(uint8_t *buf, int u, const user_view *v)
+{
+    int fi = store_fields_get()->uniq_field[u];
+    const rec_str *val = rec_user_slot(v, fi);
+    if (model_user.fields[fi].flags & MODEL_FOLD_CASE)
+        return text_fold_key(buf, KEY_FOLD_CAP, val->p, val->n);
+    if (val->n)
+        memcpy(buf, val->p, val->n);
+    return val->n;
+}
+
 size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user_view *v)
 {
     roster_uuid scope;
@@ -90,8 +101,6 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
     const store_fields *sf = store_fields_get();
     for (int u = 0; u < UNIQ__COUNT; u++) {
         int fi = sf->uniq_field[u];
-        const rec_str *val = rec_user_slot(v, fi);
-        bool fold = model_user.fields[fi].flags & MODEL_FOLD_CASE;
         e = &out[n++];
         e->dbi = s->uniq[u];
         e->db = sf->uniq_db[u];
@@ -100,11 +109,7 @@ size_t key_user_entries(key_entry *out, uint8_t *buf, const store *s, const user
         e->vdata = false;
         e->field = fi;
         e->key = buf;
-        size_t vn = val->n;
-        if (fold)
-            vn = text_fold_key(e->key, KEY_FOLD_CAP, val->p, val->n);
-        else if (vn)
-            memcpy(e->key, val->p, vn);
+        size_t vn = key_unique_value(e->key, u, v);
         e->key[vn] = 0;
         memcpy(e->key + vn + 1, scope.b, 16);
         e->klen = vn + 17;

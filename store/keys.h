@@ -41,6 +41,11 @@ void key_scope(roster_uuid *out, const user_view *v);
 /* Encoded string value (0x01 bytes 0x00, or 0x02 for null). */
 size_t key_str(uint8_t *buf, rec_str s);
 
+/* The value unique index u (store_fields.uniq_field order) keeps for
+ * user v, into buf (at least KEY_FOLD_CAP bytes): the field's bytes, or
+ * their text_fold_key for a case-folded field (email). Returns bytes. */
+size_t key_unique_value(uint8_t *buf, int u, const user_view *v);
+
 typedef struct key_entry {
     MDB_dbi dbi;
     const char *db; /* static name, for verify */

@@ -1,0 +1,78 @@
+/* Connections to PostgreSQL for the PostgreSQL store backend: a pool of
+ * libpq connections to one database, and the translation of libpq's
+ * failures into ROSTER_E_* codes.
+ *
+ * A pool holds at most `size` connections, made on first use. A thread
+ * takes one with pg_pool_acquire (waiting while all are taken) and gives
+ * it back with pg_pool_release. A connection that failed (the server went
+ * away, the network broke) is reported by pg_conn_err as
+ * ROSTER_E_UNAVAILABLE and marked broken; the pool closes it on release
+ * and the next acquire connects afresh, so a lost database is recovered
+ * from without restarting anything. Every connection runs with
+ * synchronous_commit on (an acknowledged commit is durable) and its
+ * server notices discarded (they would go to stderr). */
+#ifndef ROSTER_STORE_PG_CONN_H
+#define ROSTER_STORE_PG_CONN_H
+
+#include "error.h"
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct pg_pool pg_pool;
+
+/* One connection of a pool, owned by the thread that acquired it until
+ * pg_pool_release. */
+typedef struct pg_conn {
+    PGconn *c;
+    bool broken; /* set by pg_conn_err on a connection failure */
+    /* The constraint the last failed command broke (a unique index's or
+     * a foreign key's name), "" when none; set by pg_conn_err. */
+    char constraint[64];
+    size_t slot; /* its place in the pool */
+} pg_conn;
+
+/* Makes a pool of at most `size` (>= 1) connections to the database that
+ * `url` names (a postgres:// or postgresql:// URL, or any libpq conninfo;
+ * copied) into *out (caller-owned, pg_pool_close). Connects once to check
+ * the URL: ROSTER_E_UNAVAILABLE with the server's reason in detail when
+ * that fails, ROSTER_E_INVALID_ARGUMENT for a URL libpq cannot parse,
+ * ROSTER_E_NOMEM. */
+int pg_pool_open(pg_pool **out, const char *url, size_t size, roster_err_detail *detail);
+
+/* Closes every connection and frees p. No connection may be taken.
+ * Accepts NULL. */
+void pg_pool_close(pg_pool *p);
+
+/* Takes a connection of p into *out (connecting it when needed), waiting
+ * while all are taken. ROSTER_E_UNAVAILABLE (with the reason in detail)
+ * when the database cannot be reached; *out is then untouched. */
+int pg_pool_acquire(pg_pool *p, pg_conn **out, roster_err_detail *detail);
+
+/* Gives c back to p; a broken connection, or one left inside a
+ * transaction, is closed (the next acquire of its slot connects again). */
+void pg_pool_release(pg_pool *p, pg_conn *c);
+
+/* The ROSTER_E_* code for result `res` of a command on c (res may be
+ * NULL: libpq could not send it): ROSTER_E_OK for PGRES_COMMAND_OK and
+ * PGRES_TUPLES_OK; otherwise by SQLSTATE: a connection failure (class 08,
+ * the server shutting down, too many connections, or c no longer
+ * connected) UNAVAILABLE and c marked broken; unique_violation
+ * ALREADY_EXISTS; foreign_key_violation FAILED_PRECONDITION;
+ * serialization failure and deadlock BUSY (the caller may retry);
+ * query_canceled (a statement timeout) DEADLINE_EXCEEDED; disk_full and
+ * out_of_memory RESOURCE_EXHAUSTED; anything else INTERNAL. The server's
+ * message goes into detail (field "store") for failures. Does not clear
+ * res. */
+int pg_conn_err(pg_conn *c, const PGresult *res, roster_err_detail *detail);
+
+/* The SQLSTATE of a failed result, "" when there is none. Borrowed from
+ * res. */
+const char *pg_sqlstate(const PGresult *res);
+
+/* Runs `sql` (one or more commands, no parameters) on c and returns
+ * pg_conn_err of its result. */
+int pg_exec(pg_conn *c, const char *sql, roster_err_detail *detail);
+
+#endif

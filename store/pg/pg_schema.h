@@ -1,0 +1,56 @@
+/* The PostgreSQL store's schema and its versioned migrations.
+ *
+ * The database records its schema version in roster_schema (one row).
+ * Migrations run in order, each once, all of them in one transaction
+ * that holds an advisory lock: several roster-users starting at once on
+ * one database migrate it exactly once (the others wait for the lock,
+ * then find it done), and a migration that fails leaves the database as
+ * it was. A database newer than this build is refused, never changed.
+ *
+ * Tables (every name starts with roster_; the columns after `record` are
+ * derived from it and exist for the indexes):
+ *   roster_schema   version
+ *   roster_meta     key -> value: environment id, ...
+ *   roster_tenants  id, record (roster.v1.Tenant), name_key (the LMDB
+ *                   tenant_name order), is_default (at most one true)
+ *   roster_users    id, record (roster.v1.User), tenant_id (foreign key),
+ *                   scope (tenant or all zeros), flags (active), and the
+ *                   same key bytes the LMDB store orders and compares by:
+ *                   u_<field> per unique index (u_reference, u_email
+ *                   case-folded), unique per scope, and s_<field> per sort index of the model
+ *                   (store_fields), each indexed per scope and over all
+ *                   users with the id as tie-break. bytea compares as
+ *                   memcmp, so PostgreSQL orders exactly as LMDB does.
+ *   roster_counts   scope -> users, active: the users of each scope (the
+ *                   all-zero scope: users without a tenant), kept by every
+ *                   write in its transaction, so totals are O(1) as in LMDB
+ *   roster_keys     id, tenant_id (no foreign key: revoked keys keep
+ *                   naming deleted tenants), record (roster.v1.ApiKey) */
+#ifndef ROSTER_STORE_PG_SCHEMA_H
+#define ROSTER_STORE_PG_SCHEMA_H
+
+#include "pg_conn.h"
+
+#include <stdint.h>
+
+/* The schema version this build reads and writes. */
+#define PG_SCHEMA_VERSION 1
+
+/* The column of sort index i (store_fields order): "s_first_name" for
+ * idx_first_name. Static. */
+const char *pg_sort_column(int sort);
+
+/* The column of unique index u (store_fields order): "u_email" for
+ * uniq_email; its index is "roster_users_" and the column. Static. */
+const char *pg_uniq_column(int uniq);
+
+/* Brings the database of c (no transaction open) to PG_SCHEMA_VERSION:
+ * *from (may be NULL) gets the version found (0: an empty database).
+ * read_only: nothing is created or changed, and a database not at
+ * PG_SCHEMA_VERSION is refused (ROSTER_E_NOT_FOUND when it holds no
+ * Roster schema, ROSTER_E_VERSION when another version). Errors:
+ * ROSTER_E_VERSION (the database is newer than this build, with both
+ * versions in detail), pg_conn_err's. */
+int pg_schema_migrate(pg_conn *c, bool read_only, uint32_t *from, roster_err_detail *detail);
+
+#endif

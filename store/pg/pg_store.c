@@ -1,0 +1,356 @@
+/* The PostgreSQL store: open, transactions and the helpers its modules
+ * share (pg_store.h, pg_internal.h). */
+#include "pg_internal.h"
+#include "pg_schema.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+static const char env_key[] = "environment_id";
+
+bool pgstore_is_url(const char *location)
+{
+    return location && (strncmp(location, "postgres://", 11) == 0 ||
+                        strncmp(location, "postgresql://", 13) == 0);
+}
+
+void pg_i64_put(uint8_t *buf, int64_t v)
+{
+    uint64_t u = (uint64_t)v;
+    for (int i = 7; i >= 0; i--, u >>= 8)
+        buf[i] = (uint8_t)u;
+}
+
+int64_t pg_i64_get(const char *p)
+{
+    uint64_t u = 0;
+    for (int i = 0; i < 8; i++)
+        u = (u << 8) | (uint8_t)p[i];
+    return (int64_t)u;
+}
+
+int pg_run(pg_conn *c, const char *sql, int n, const pg_param *params, PGresult **out,
+           roster_err_detail *detail)
+{
+    Oid types[16];
+    const char *values[16];
+    int lens[16], formats[16];
+    if (n > 16)
+        return ROSTER_E_INTERNAL;
+    for (int i = 0; i < n; i++) {
+        types[i] = params[i].type;
+        values[i] = params[i].p;
+        lens[i] = params[i].len;
+        formats[i] = 1;
+    }
+    PGresult *res = PQexecParams(c->c, sql, n, types, values, lens, formats, 1);
+    int err = pg_conn_err(c, res, detail);
+    if (err != ROSTER_E_OK) {
+        PQclear(res);
+        res = NULL;
+    }
+    *out = res;
+    return err;
+}
+
+int pg_run0(pg_conn *c, const char *sql, int n, const pg_param *params, roster_err_detail *detail)
+{
+    PGresult *res;
+    int err = pg_run(c, sql, n, params, &res, detail);
+    PQclear(res);
+    return err;
+}
+
+int pg_hold(pgstore_rtxn *r, PGresult *res)
+{
+    if (r->n_held == r->cap_held) {
+        size_t cap = r->cap_held ? r->cap_held * 2 : 8;
+        PGresult **h = realloc(r->held, cap * sizeof *h);
+        if (h == NULL)
+            return ROSTER_E_NOMEM;
+        r->held = h;
+        r->cap_held = cap;
+    }
+    r->held[r->n_held++] = res;
+    return ROSTER_E_OK;
+}
+
+int pg_scratch(pgstore_wtxn *w, size_t n, uint8_t **out)
+{
+    if (n > w->buf_cap) {
+        size_t cap = n < 4096 ? 4096 : n * 2;
+        uint8_t *b = realloc(w->buf, cap);
+        if (b == NULL)
+            return ROSTER_E_NOMEM;
+        w->buf = b;
+        w->buf_cap = cap;
+    }
+    *out = w->buf;
+    return ROSTER_E_OK;
+}
+
+/* Makes the environment id when the database has none (the first
+ * process to start on it; a concurrent one keeps the first one's). */
+static int ensure_environment(pgstore *p, roster_err_detail *detail)
+{
+    pg_conn *c;
+    int err = pg_pool_acquire(p->pool, &c, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    roster_uuid id;
+    if (getrandom(id.b, sizeof id.b, 0) != (ssize_t)sizeof id.b) {
+        pg_pool_release(p->pool, c);
+        return roster_fail(detail, ROSTER_E_IO, "store", "no random bytes for the environment id");
+    }
+    id.b[6] = (uint8_t)((id.b[6] & 0x0f) | 0x40); /* a UUIDv4 */
+    id.b[8] = (uint8_t)((id.b[8] & 0x3f) | 0x80);
+    pg_param params[] = {{env_key, sizeof env_key - 1, PG_OID_TEXT},
+                         {id.b, 16, PG_OID_BYTEA}};
+    err = pg_run0(c,
+                  "INSERT INTO roster_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO "
+                  "NOTHING",
+                  2, params, detail);
+    pg_pool_release(p->pool, c);
+    return err;
+}
+
+int pgstore_open(pgstore **out, const char *url, const pgstore_options *opts)
+{
+    pgstore_options defaults = {0};
+    if (opts == NULL)
+        opts = &defaults;
+    roster_err_detail *detail = opts->detail;
+    pgstore *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return ROSTER_E_NOMEM;
+    p->read_only = opts->read_only;
+    int err = pg_pool_open(&p->pool, url, opts->pool_size ? opts->pool_size : PGSTORE_DEFAULT_POOL,
+                           detail);
+    if (err != ROSTER_E_OK) {
+        free(p);
+        return err;
+    }
+    pg_conn *c;
+    if ((err = pg_pool_acquire(p->pool, &c, detail)) == ROSTER_E_OK) {
+        err = pg_schema_migrate(c, p->read_only, NULL, detail);
+        pg_pool_release(p->pool, c);
+    }
+    if (err == ROSTER_E_OK && !p->read_only)
+        err = ensure_environment(p, detail);
+    if (err != ROSTER_E_OK) {
+        pgstore_close(p);
+        return err;
+    }
+    *out = p;
+    return ROSTER_E_OK;
+}
+
+void pgstore_close(pgstore *p)
+{
+    if (p == NULL)
+        return;
+    pg_pool_close(p->pool);
+    free(p);
+}
+
+int pgstore_read_begin(pgstore *p, pgstore_rtxn **out)
+{
+    pgstore_rtxn *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return ROSTER_E_NOMEM;
+    r->p = p;
+    int err = pg_pool_acquire(p->pool, &r->c, NULL);
+    if (err == ROSTER_E_OK) {
+        err = pg_exec(r->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL);
+        if (err != ROSTER_E_OK)
+            pg_pool_release(p->pool, r->c);
+    }
+    if (err != ROSTER_E_OK) {
+        free(r);
+        return err;
+    }
+    *out = r;
+    return ROSTER_E_OK;
+}
+
+void pgstore_read_end(pgstore_rtxn *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->n_held; i++)
+        PQclear(r->held[i]);
+    free(r->held);
+    if (!r->c->broken)
+        pg_exec(r->c, "COMMIT", NULL);
+    pg_pool_release(r->p->pool, r->c);
+    free(r);
+}
+
+int pgstore_write_begin(pgstore *p, pgstore_wtxn **out)
+{
+    if (p->read_only)
+        return ROSTER_E_PERMISSION_DENIED;
+    pgstore_wtxn *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return ROSTER_E_NOMEM;
+    w->p = p;
+    int err = pg_pool_acquire(p->pool, &w->c, NULL);
+    if (err == ROSTER_E_OK) {
+        err = pg_exec(w->c, "BEGIN", NULL);
+        if (err != ROSTER_E_OK)
+            pg_pool_release(p->pool, w->c);
+    }
+    if (err != ROSTER_E_OK) {
+        free(w);
+        return err;
+    }
+    *out = w;
+    return ROSTER_E_OK;
+}
+
+static void wtxn_free(pgstore_wtxn *w)
+{
+    pg_pool_release(w->p->pool, w->c);
+    free(w->buf);
+    free(w);
+}
+
+int pgstore_write_commit(pgstore_wtxn *w)
+{
+    int err = w->failed;
+    if (err == ROSTER_E_OK) {
+        err = pg_exec(w->c, "COMMIT", NULL);
+    } else if (!w->c->broken) {
+        pg_exec(w->c, "ROLLBACK", NULL);
+    }
+    wtxn_free(w);
+    return err;
+}
+
+void pgstore_write_abort(pgstore_wtxn *w)
+{
+    if (w == NULL)
+        return;
+    if (!w->c->broken)
+        pg_exec(w->c, "ROLLBACK", NULL);
+    wtxn_free(w);
+}
+
+int pg_op_begin(pgstore_wtxn *w, roster_err_detail *detail)
+{
+    if (w->failed)
+        return roster_fail(detail, w->failed, "store",
+                           "the connection to PostgreSQL failed earlier in this write group");
+    int err = pg_exec(w->c, "SAVEPOINT op", detail);
+    if (err != ROSTER_E_OK) {
+        if (w->c->broken)
+            w->failed = err;
+        return err;
+    }
+    w->in_op = true;
+    return ROSTER_E_OK;
+}
+
+int pg_op_end(pgstore_wtxn *w, int err)
+{
+    w->in_op = false;
+    if (w->c->broken) {
+        w->failed = ROSTER_E_UNAVAILABLE;
+        return err != ROSTER_E_OK ? err : ROSTER_E_UNAVAILABLE;
+    }
+    int rc = pg_exec(w->c, err == ROSTER_E_OK ? "RELEASE SAVEPOINT op"
+                                              : "ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op",
+                     NULL);
+    if (rc != ROSTER_E_OK) {
+        /* The group's transaction is unusable past this point. */
+        w->failed = w->c->broken ? ROSTER_E_UNAVAILABLE : rc;
+        return err != ROSTER_E_OK ? err : rc;
+    }
+    return err;
+}
+
+int pg_counter_add(pgstore_wtxn *w, const roster_uuid *scope, int64_t d_users, int64_t d_active,
+                   roster_err_detail *detail)
+{
+    if (d_users == 0 && d_active == 0)
+        return ROSTER_E_OK;
+    uint8_t du[8], da[8];
+    pg_i64_put(du, d_users);
+    pg_i64_put(da, d_active);
+    pg_param params[] = {{scope->b, 16, PG_OID_UUID}, {du, 8, PG_OID_INT8}, {da, 8, PG_OID_INT8}};
+    return pg_run0(w->c,
+                   "INSERT INTO roster_counts (scope, users, active) VALUES ($1, $2, $3) "
+                   "ON CONFLICT (scope) DO UPDATE SET users = roster_counts.users + $2, "
+                   "active = roster_counts.active + $3",
+                   3, params, detail);
+}
+
+int pg_default_tenant(pg_conn *c, roster_uuid *out, roster_err_detail *detail)
+{
+    PGresult *res;
+    int err = pg_run(c, "SELECT id FROM roster_tenants WHERE is_default", 0, NULL, &res, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    if (PQntuples(res) == 1 && PQgetlength(res, 0, 0) == 16)
+        memcpy(out->b, PQgetvalue(res, 0, 0), 16);
+    else
+        err = ROSTER_E_NOT_FOUND;
+    PQclear(res);
+    return err;
+}
+
+int pg_tenant_exists(pg_conn *c, const roster_uuid *id, roster_err_detail *detail)
+{
+    pg_param params[] = {{id->b, 16, PG_OID_UUID}};
+    PGresult *res;
+    /* KEY SHARE: a concurrent delete of the tenant waits for this group
+     * (and the foreign key then refuses it). */
+    int err = pg_run(c, "SELECT 1 FROM roster_tenants WHERE id = $1 FOR KEY SHARE", 1, params,
+                     &res, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    bool found = PQntuples(res) == 1;
+    PQclear(res);
+    if (!found) {
+        char text[ROSTER_UUID_TEXT_LEN + 1];
+        roster_uuid_format(text, id);
+        return roster_fail(detail, ROSTER_E_NOT_FOUND, "tenantId", "tenant %s does not exist",
+                           text);
+    }
+    return ROSTER_E_OK;
+}
+
+int pgstore_environment_id(pgstore_rtxn *r, roster_uuid *out)
+{
+    pg_param params[] = {{env_key, sizeof env_key - 1, PG_OID_TEXT}};
+    PGresult *res;
+    int err = pg_run(r->c, "SELECT value FROM roster_meta WHERE key = $1", 1, params, &res, NULL);
+    if (err != ROSTER_E_OK)
+        return err;
+    if (PQntuples(res) == 1 && PQgetlength(res, 0, 0) == 16)
+        memcpy(out->b, PQgetvalue(res, 0, 0), 16);
+    else
+        err = PQntuples(res) == 0 ? ROSTER_E_NOT_FOUND : ROSTER_E_CORRUPT;
+    PQclear(res);
+    return err;
+}
+
+int pgstore_user_counts(pgstore_rtxn *r, const roster_uuid *tenant, int64_t *users,
+                        int64_t *active)
+{
+    roster_uuid none = {{0}};
+    pg_param params[] = {{(tenant ? tenant : &none)->b, 16, PG_OID_UUID}};
+    PGresult *res;
+    int err = pg_run(r->c, "SELECT users, active FROM roster_counts WHERE scope = $1", 1, params,
+                     &res, NULL);
+    if (err != ROSTER_E_OK)
+        return err;
+    *users = *active = 0;
+    if (PQntuples(res) == 1) {
+        *users = pg_i64_get(PQgetvalue(res, 0, 0));
+        *active = pg_i64_get(PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return ROSTER_E_OK;
+}
