@@ -60,8 +60,8 @@ int user_build_check_create(const roster_uuid *scope, const Roster__V1__CreateUs
 }
 
 void user_build_create(Roster__V1__User *u, const Roster__V1__CreateUserRequest *req,
-                       const roster_uuid *id, const roster_uuid *tenant, int64_t now,
-                       char *id_text, char *tenant_text)
+                       const roster_uuid *id, const roster_uuid *tenant, int64_t now, char *id_text,
+                       char *tenant_text)
 {
     roster_uuid_format(id_text, id);
     copy_fields(u, req, store_fields_get());

@@ -32,8 +32,8 @@ int user_build_check_create(const roster_uuid *scope, const Roster__V1__CreateUs
  * are shared with req; the ids' text goes into id_text and tenant_text
  * (caller's buffers of ROSTER_UUID_TEXT_LEN + 1), which must outlive u. */
 void user_build_create(Roster__V1__User *u, const Roster__V1__CreateUserRequest *req,
-                       const roster_uuid *id, const roster_uuid *tenant, int64_t now,
-                       char *id_text, char *tenant_text);
+                       const roster_uuid *id, const roster_uuid *tenant, int64_t now, char *id_text,
+                       char *tenant_text);
 
 /* Checks update request req for a caller of `scope`: *id the user's id,
  * *cleared the model fields req clears (bit i: model_user.fields[i]),

@@ -191,8 +191,8 @@ int pg_conn_err(pg_conn *c, const PGresult *res, roster_err_detail *detail)
         msg = PQerrorMessage(c->c);
     int err;
     if (PQstatus(c->c) != CONNECTION_OK || strncmp(state, "08", 2) == 0 ||
-        strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
-        strcmp(state, "57P03") == 0 || strcmp(state, "53300") == 0 || state[0] == '\0') {
+        strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0 ||
+        strcmp(state, "53300") == 0 || state[0] == '\0') {
         /* No SQLSTATE at all means libpq itself failed: the connection. */
         c->broken = true;
         err = ROSTER_E_UNAVAILABLE;

@@ -30,9 +30,9 @@ struct pgstore_rtxn {
 struct pgstore_wtxn {
     pgstore *p;
     pg_conn *c;
-    int failed;  /* the connection failed: every later operation and the
-                    commit answer this */
-    bool in_op;  /* between pg_op_begin and pg_op_end */
+    int failed;   /* the connection failed: every later operation and the
+                     commit answer this */
+    bool in_op;   /* between pg_op_begin and pg_op_end */
     uint8_t *buf; /* scratch for packing records */
     size_t buf_cap;
 };
@@ -52,8 +52,7 @@ int pg_run(pg_conn *c, const char *sql, int n, const pg_param *params, PGresult 
            roster_err_detail *detail);
 
 /* pg_run that keeps nothing of the result. */
-int pg_run0(pg_conn *c, const char *sql, int n, const pg_param *params,
-            roster_err_detail *detail);
+int pg_run0(pg_conn *c, const char *sql, int n, const pg_param *params, roster_err_detail *detail);
 
 /* Begins one operation of group w (a savepoint); the group's failure if
  * it has one. */

@@ -105,8 +105,7 @@ static int ensure_environment(pgstore *p, roster_err_detail *detail)
     }
     id.b[6] = (uint8_t)((id.b[6] & 0x0f) | 0x40); /* a UUIDv4 */
     id.b[8] = (uint8_t)((id.b[8] & 0x3f) | 0x80);
-    pg_param params[] = {{env_key, sizeof env_key - 1, PG_OID_TEXT},
-                         {id.b, 16, PG_OID_BYTEA}};
+    pg_param params[] = {{env_key, sizeof env_key - 1, PG_OID_TEXT}, {id.b, 16, PG_OID_BYTEA}};
     err = pg_run0(c,
                   "INSERT INTO roster_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO "
                   "NOTHING",
@@ -259,8 +258,9 @@ int pg_op_end(pgstore_wtxn *w, int err)
         w->failed = ROSTER_E_UNAVAILABLE;
         return err != ROSTER_E_OK ? err : ROSTER_E_UNAVAILABLE;
     }
-    int rc = pg_exec(w->c, err == ROSTER_E_OK ? "RELEASE SAVEPOINT op"
-                                              : "ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op",
+    int rc = pg_exec(w->c,
+                     err == ROSTER_E_OK ? "RELEASE SAVEPOINT op"
+                                        : "ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op",
                      NULL);
     if (rc != ROSTER_E_OK) {
         /* The group's transaction is unusable past this point. */
@@ -306,8 +306,8 @@ int pg_tenant_exists(pg_conn *c, const roster_uuid *id, roster_err_detail *detai
     PGresult *res;
     /* KEY SHARE: a concurrent delete of the tenant waits for this group
      * (and the foreign key then refuses it). */
-    int err = pg_run(c, "SELECT 1 FROM roster_tenants WHERE id = $1 FOR KEY SHARE", 1, params,
-                     &res, detail);
+    int err = pg_run(c, "SELECT 1 FROM roster_tenants WHERE id = $1 FOR KEY SHARE", 1, params, &res,
+                     detail);
     if (err != ROSTER_E_OK)
         return err;
     bool found = PQntuples(res) == 1;
@@ -336,8 +336,7 @@ int pgstore_environment_id(pgstore_rtxn *r, roster_uuid *out)
     return err;
 }
 
-int pgstore_user_counts(pgstore_rtxn *r, const roster_uuid *tenant, int64_t *users,
-                        int64_t *active)
+int pgstore_user_counts(pgstore_rtxn *r, const roster_uuid *tenant, int64_t *users, int64_t *active)
 {
     roster_uuid none = {{0}};
     pg_param params[] = {{(tenant ? tenant : &none)->b, 16, PG_OID_UUID}};

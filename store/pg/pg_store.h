@@ -95,8 +95,7 @@ int pgstore_user_create(pgstore_wtxn *w, const roster_uuid *scope,
 int pgstore_user_update(pgstore_wtxn *w, const roster_uuid *scope,
                         const Roster__V1__UpdateUserRequest *req, roster_arena *arena,
                         Roster__V1__User **out, roster_err_detail *detail);
-int pgstore_user_restore(pgstore_wtxn *w, const Roster__V1__User *user,
-                         roster_err_detail *detail);
+int pgstore_user_restore(pgstore_wtxn *w, const Roster__V1__User *user, roster_err_detail *detail);
 int pgstore_user_delete(pgstore_wtxn *w, const roster_uuid *scope,
                         const Roster__V1__DeleteUserRequest *req, roster_arena *arena,
                         Roster__V1__DeleteUserResponse **out, roster_err_detail *detail);

@@ -172,8 +172,8 @@ static int user_lock(pg_conn *c, const roster_uuid *scope, const roster_uuid *id
                      roster_err_detail *detail)
 {
     pg_param params[] = {{id->b, 16, PG_OID_UUID}};
-    int err = pg_run(c, "SELECT record FROM roster_users WHERE id = $1 FOR UPDATE", 1, params,
-                     res, detail);
+    int err = pg_run(c, "SELECT record FROM roster_users WHERE id = $1 FOR UPDATE", 1, params, res,
+                     detail);
     if (err != ROSTER_E_OK)
         return err;
     if (PQntuples(*res) == 1) {

@@ -1,0 +1,320 @@
+/* The PostgreSQL store on a real PostgreSQL 15: connecting, schema
+ * migrations (fresh, repeated, concurrent, a newer database refused),
+ * user writes and reads with their uniqueness, counters and savepoints,
+ * and a lost connection recovered from. */
+#include "pg_fixture.h"
+
+#include "pg_conn.h"
+#include "pg_schema.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+static pgstore *st;
+static roster_arena arena;
+
+static void setup(void)
+{
+    pgfx_create_db();
+    roster_arena_init(&arena, 0, 0);
+    st = NULL;
+}
+
+static void teardown(void)
+{
+    pgstore_close(st);
+    st = NULL;
+    roster_arena_free(&arena);
+    pgfx_drop_db();
+}
+
+static void open_store(void)
+{
+    roster_err_detail d = {0};
+    pgstore_options o = {.pool_size = 4, .detail = &d};
+    ck_assert_msg(pgstore_open(&st, pgfx_url, &o) == ROSTER_E_OK, "%s", d.message);
+}
+
+START_TEST(migrates_an_empty_database_once)
+{
+    open_store();
+    ck_assert_int_eq(pgfx_sql("SELECT version FROM roster_schema"), PG_SCHEMA_VERSION);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM pg_indexes WHERE tablename = 'roster_users'"),
+                     /* pkey, tenant, scope, unique ones, two per sort index */
+                     3 + 2 + 2 * 8);
+    pgstore_close(st);
+    st = NULL;
+    /* A second open finds the schema current and changes nothing. */
+    long tables = pgfx_sql("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'roster_%'");
+    open_store();
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'roster_%'"),
+                     tables);
+    /* And the environment id stays the one made first. */
+    pgstore_rtxn *r;
+    roster_uuid a, b;
+    ck_assert_int_eq(pgstore_read_begin(st, &r), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_environment_id(r, &a), ROSTER_E_OK);
+    pgstore_read_end(r);
+    pgstore_close(st);
+    open_store();
+    ck_assert_int_eq(pgstore_read_begin(st, &r), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_environment_id(r, &b), ROSTER_E_OK);
+    pgstore_read_end(r);
+    ck_assert(roster_uuid_eq(&a, &b));
+}
+END_TEST
+
+START_TEST(newer_schema_is_refused_untouched)
+{
+    open_store();
+    pgstore_close(st);
+    st = NULL;
+    pgfx_sql("UPDATE roster_schema SET version = 99");
+    roster_err_detail d = {0};
+    pgstore_options o = {.detail = &d};
+    ck_assert_int_eq(pgstore_open(&st, pgfx_url, &o), ROSTER_E_VERSION);
+    ck_assert_ptr_null(st);
+    ck_assert_ptr_nonnull(strstr(d.message, "version 99"));
+    ck_assert_int_eq(pgfx_sql("SELECT version FROM roster_schema"), 99);
+}
+END_TEST
+
+START_TEST(read_only_needs_a_current_store)
+{
+    roster_err_detail d = {0};
+    pgstore_options o = {.read_only = true, .detail = &d};
+    ck_assert_int_eq(pgstore_open(&st, pgfx_url, &o), ROSTER_E_NOT_FOUND);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'roster_%'"), 0);
+    open_store();
+    pgstore_close(st);
+    st = NULL;
+    ck_assert_int_eq(pgstore_open(&st, pgfx_url, &o), ROSTER_E_OK);
+    pgstore_wtxn *w;
+    ck_assert_int_eq(pgstore_write_begin(st, &w), ROSTER_E_PERMISSION_DENIED);
+}
+END_TEST
+
+/* Several processes starting on one new database at once: each opens,
+ * the schema is made once. */
+START_TEST(concurrent_first_opens_migrate_once)
+{
+    enum { N = 6 };
+    pid_t kids[N];
+    for (int i = 0; i < N; i++) {
+        kids[i] = fork();
+        ck_assert_int_ge(kids[i], 0);
+        if (kids[i] == 0) {
+            pgstore *p;
+            int err = pgstore_open(&p, pgfx_url, NULL);
+            pgstore_close(p);
+            _exit(err == ROSTER_E_OK ? 0 : 10 + err);
+        }
+    }
+    for (int i = 0; i < N; i++) {
+        int status;
+        ck_assert_int_eq(waitpid(kids[i], &status, 0), kids[i]);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d: status %d", i,
+                      status);
+    }
+    ck_assert_int_eq(pgfx_sql("SELECT version FROM roster_schema"), PG_SCHEMA_VERSION);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_meta"), 1);
+}
+END_TEST
+
+START_TEST(unreachable_and_malformed_urls)
+{
+    roster_err_detail d = {0};
+    pgstore_options o = {.detail = &d};
+    /* Port 1 on loopback: nothing listens there. */
+    ck_assert_int_eq(pgstore_open(&st, "postgres://roster@127.0.0.1:1/roster", &o),
+                     ROSTER_E_UNAVAILABLE);
+    ck_assert_ptr_nonnull(strstr(d.message, "cannot connect"));
+    ck_assert_int_eq(pgstore_open(&st, "postgres://roster@127.0.0.1/x?nosuchoption=1", &o),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert(pgstore_is_url("postgres://h/db"));
+    ck_assert(pgstore_is_url("postgresql://h/db"));
+    ck_assert(!pgstore_is_url("/var/lib/roster"));
+}
+END_TEST
+
+static int create_user(pgstore_wtxn *w, const char *ref, const char *email, const char *tenant,
+                       Roster__V1__User **out, roster_err_detail *d)
+{
+    Roster__V1__CreateUserRequest req = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+    req.reference = (char *)ref;
+    req.email = (char *)email;
+    req.tenant_id = (char *)tenant;
+    return pgstore_user_create(w, NULL, &req, &arena, out, d);
+}
+
+START_TEST(user_writes_reads_and_uniqueness)
+{
+    open_store();
+    pgstore_wtxn *w;
+    roster_err_detail d = {0};
+    Roster__V1__User *a, *b;
+    ck_assert_int_eq(pgstore_write_begin(st, &w), ROSTER_E_OK);
+    ck_assert_int_eq(create_user(w, "r1", "Ann@X.io", NULL, &a, &d), ROSTER_E_OK);
+    ck_assert_str_eq(a->email, "Ann@X.io");
+    ck_assert(a->has_active && a->active);
+    /* Uniqueness inside the group: reference first, then email folded. */
+    ck_assert_int_eq(create_user(w, "r1", "other@x.io", NULL, NULL, &d), ROSTER_E_ALREADY_EXISTS);
+    ck_assert_str_eq(d.field, "reference");
+    ck_assert_int_eq(create_user(w, "r2", "ann@x.IO", NULL, NULL, &d), ROSTER_E_ALREADY_EXISTS);
+    ck_assert_str_eq(d.field, "email");
+    /* A failed operation leaves its neighbours alone. */
+    ck_assert_int_eq(create_user(w, "r2", "bob@x.io", NULL, &b, &d), ROSTER_E_OK);
+    ck_assert_int_eq(
+        create_user(w, "r3", "c@x.io", "0190c1a2-0000-7000-8000-000000000001", NULL, &d),
+        ROSTER_E_NOT_FOUND);
+    ck_assert_str_eq(d.field, "tenantId");
+    ck_assert_int_eq(create_user(w, "", "d@x.io", NULL, NULL, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+
+    pgstore_rtxn *r;
+    ck_assert_int_eq(pgstore_read_begin(st, &r), ROSTER_E_OK);
+    Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+    g.id = a->id;
+    Roster__V1__User *got;
+    ck_assert_int_eq(pgstore_user_get(r, NULL, &g, &arena, &got, &d), ROSTER_E_OK);
+    ck_assert_str_eq(got->reference, "r1");
+    ck_assert_int_eq(got->created_at, a->created_at);
+    /* A scoped caller sees no user outside its tenant. */
+    roster_uuid scope = {{1}};
+    ck_assert_int_eq(pgstore_user_get(r, &scope, &g, &arena, &got, &d), ROSTER_E_NOT_FOUND);
+    g.id = "nope";
+    ck_assert_int_eq(pgstore_user_get(r, NULL, &g, &arena, &got, &d), ROSTER_E_INVALID_ARGUMENT);
+    int64_t users, active;
+    ck_assert_int_eq(pgstore_user_counts(r, NULL, &users, &active), ROSTER_E_OK);
+    ck_assert_int_eq(users, 2);
+    ck_assert_int_eq(active, 2);
+    char *ids[] = {b->id, "0190c1a2-0000-7000-8000-000000000009", a->id};
+    Roster__V1__BatchGetUsersRequest bg = ROSTER__V1__BATCH_GET_USERS_REQUEST__INIT;
+    bg.ids = ids;
+    bg.n_ids = 3;
+    Roster__V1__BatchGetUsersResponse *br;
+    ck_assert_int_eq(pgstore_user_batch_get(r, NULL, &bg, &arena, &br, &d), ROSTER_E_OK);
+    ck_assert_int_eq(br->n_users, 3);
+    ck_assert(br->found[0] && !br->found[1] && br->found[2]);
+    ck_assert_str_eq(br->users[0]->reference, "r2");
+    ck_assert_str_eq(br->users[2]->reference, "r1");
+    pgstore_read_end(r);
+
+    /* Update: a field cleared, one changed, active off; counters follow. */
+    ck_assert_int_eq(pgstore_write_begin(st, &w), ROSTER_E_OK);
+    Roster__V1__UpdateUserRequest u = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
+    u.id = a->id;
+    u.first_name = "Ann";
+    u.has_active = 1;
+    u.active = 0;
+    Roster__V1__User *a2;
+    ck_assert_int_eq(pgstore_user_update(w, NULL, &u, &arena, &a2, &d), ROSTER_E_OK);
+    ck_assert_str_eq(a2->first_name, "Ann");
+    ck_assert(a2->updated_at >= a->updated_at);
+    /* Taking another user's email is refused; the email freed by a
+     * delete is free at once. */
+    Roster__V1__UpdateUserRequest u2 = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
+    u2.id = b->id;
+    u2.email = "ANN@x.io";
+    ck_assert_int_eq(pgstore_user_update(w, NULL, &u2, &arena, NULL, &d), ROSTER_E_ALREADY_EXISTS);
+    ck_assert_str_eq(d.field, "email");
+    Roster__V1__DeleteUserRequest del = ROSTER__V1__DELETE_USER_REQUEST__INIT;
+    del.id = a->id;
+    Roster__V1__DeleteUserResponse *dr;
+    ck_assert_int_eq(pgstore_user_delete(w, NULL, &del, &arena, &dr, &d), ROSTER_E_OK);
+    ck_assert_str_eq(dr->id, a->id);
+    ck_assert_int_eq(pgstore_user_update(w, NULL, &u2, &arena, NULL, &d), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_user_delete(w, NULL, &del, &arena, &dr, &d), ROSTER_E_NOT_FOUND);
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    ck_assert_int_eq(pgfx_sql("SELECT users FROM roster_counts"), 1);
+    ck_assert_int_eq(pgfx_sql("SELECT active FROM roster_counts"), 1);
+
+    /* An aborted group leaves nothing. */
+    ck_assert_int_eq(pgstore_write_begin(st, &w), ROSTER_E_OK);
+    ck_assert_int_eq(create_user(w, "r9", "z@x.io", NULL, NULL, &d), ROSTER_E_OK);
+    pgstore_write_abort(w);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_users"), 1);
+    ck_assert_int_eq(pgfx_sql("SELECT users FROM roster_counts"), 1);
+}
+END_TEST
+
+/* Restore keeps ids and times; an existing id is ALREADY_EXISTS "id". */
+START_TEST(user_restore)
+{
+    open_store();
+    Roster__V1__User u = ROSTER__V1__USER__INIT;
+    u.id = "0190C1A2-0000-7000-8000-0000000000AA";
+    u.reference = "r";
+    u.email = "r@x.io";
+    u.has_created_at = u.has_updated_at = 1;
+    u.created_at = 1700000000000;
+    u.updated_at = 1700000000500;
+    pgstore_wtxn *w;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(pgstore_write_begin(st, &w), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_user_restore(w, &u, &d), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_user_restore(w, &u, &d), ROSTER_E_ALREADY_EXISTS);
+    ck_assert_str_eq(d.field, "id");
+    u.has_updated_at = 0;
+    ck_assert_int_eq(pgstore_user_restore(w, &u, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    pgstore_rtxn *r;
+    ck_assert_int_eq(pgstore_read_begin(st, &r), ROSTER_E_OK);
+    Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+    g.id = "0190c1a2-0000-7000-8000-0000000000aa";
+    Roster__V1__User *got;
+    ck_assert_int_eq(pgstore_user_get(r, NULL, &g, &arena, &got, &d), ROSTER_E_OK);
+    ck_assert_str_eq(got->id, g.id); /* canonical lower case */
+    ck_assert_int_eq(got->updated_at, 1700000000500);
+    pgstore_read_end(r);
+}
+END_TEST
+
+/* The server ends the pool's connections: the operation that finds its
+ * connection gone answers UNAVAILABLE, and the next transaction works
+ * on a new connection. */
+START_TEST(lost_connection_is_unavailable_then_recovered)
+{
+    open_store();
+    pgstore_wtxn *w;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(pgstore_write_begin(st, &w), ROSTER_E_OK);
+    ck_assert_int_eq(create_user(w, "r1", "a@x.io", NULL, NULL, &d), ROSTER_E_OK);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+             "WHERE datname = '%s' AND pid <> pg_backend_pid()",
+             pgfx_db);
+    ck_assert_int_ge(pgfx_sql(sql), 1);
+    ck_assert_int_eq(create_user(w, "r2", "b@x.io", NULL, NULL, &d), ROSTER_E_UNAVAILABLE);
+    ck_assert_int_eq(create_user(w, "r3", "c@x.io", NULL, NULL, &d), ROSTER_E_UNAVAILABLE);
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_UNAVAILABLE);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_users"), 0);
+
+    ck_assert_int_eq(pgstore_write_begin(st, &w), ROSTER_E_OK);
+    ck_assert_int_eq(create_user(w, "r1", "a@x.io", NULL, NULL, &d), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_users"), 1);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("pg_store");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, migrates_an_empty_database_once);
+    tcase_add_test(tc, newer_schema_is_refused_untouched);
+    tcase_add_test(tc, read_only_needs_a_current_store);
+    tcase_add_test(tc, concurrent_first_opens_migrate_once);
+    tcase_add_test(tc, unreachable_and_malformed_urls);
+    tcase_add_test(tc, user_writes_reads_and_uniqueness);
+    tcase_add_test(tc, user_restore);
+    tcase_add_test(tc, lost_connection_is_unavailable_then_recovered);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
