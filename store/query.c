@@ -43,6 +43,7 @@
 #include "cursor.h"
 #include "custom_index.h"
 #include "ewalk.h"
+#include "query_internal.h"
 #include "filter.h"
 #include "keys.h"
 #include "record.h"
@@ -58,69 +59,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A condition on one field that only the record answers: the filter of a
- * model field with a StringFilter, BoolFilter or DateFilter, and the slot
- * of the view it reads. */
-typedef struct field_cond {
-    int field; /* index in model_user.fields */
-    model_filter kind;
-    uint16_t off;  /* slot in user_fields (rec_user_off) */
-    const void *f; /* the Roster__V1__{String,Bool,Date}Filter */
-    str_cond s;    /* the StringFilter compiled (kind MODEL_FILTER_STRING) */
-} field_cond;
-
-typedef struct uquery {
-    const Roster__V1__ListUsersRequest *req;
-    const Roster__V1__UserFilter *f; /* never NULL (an empty filter when absent) */
-    const roster_uuid *scope;
-    id_cond id, tenant;
-    bool hide_inactive;
-    field_cond conds[MODEL_USER__COUNT]; /* the fields' filters given, in model order */
-    size_t n_conds;
-    int search_field;     /* -1: none, else the searched field (model_user index) */
-    text_pattern *search; /* the search value compiled; arena-owned */
-    int sort;             /* the sort field (model_user index) */
-    int cand_uniq;        /* unique index whose field has an equalTo value, or -1 */
-    bool desc;
-    size_t limit, offset;
-    /* after: the page starts right after the record of this order key
-     * (cursor.h: sort value, none for createdAt, then id) */
-    bool has_after;
-    uint8_t after[CURSOR_POS_MAX];
-    size_t after_len;
-    bool has_shape;
-    uint64_t shape; /* the query's fingerprint, once computed (query_shape) */
-    /* plan */
-    bool one_tenant; /* walk the per-tenant part of an index */
-    roster_uuid tenant_key;
-    bool tenant_covered; /* the tenant conditions hold for every entry walked */
-    bool need_record;    /* conditions only the record answers */
-    bool entry_conds;    /* conditions the index entry answers (id, active) */
-    bool empty;          /* the conditions contradict: nothing matches */
-    /* Equality plan: an equalTo (or equalTo: null) on an indexed field
-     * walks only that value's range of the field's index, whose entries
-     * are in id (createdAt) order. A model_user index, -1 when not used. */
-    int range_field;
-    uint8_t range_val[KEY_MAX];
-    size_t range_len;
-    /* The fields match_record reads (query_reader): a record is parsed for
-     * its conditions with only these, and parsed whole once it matches. */
-    user_reader rd;
-    /* limits of the read transaction (store_read_set_limits) */
-    int64_t deadline_ns;
-    const _Atomic int64_t *stop_ns;
-    unsigned steps; /* records and entries visited since the last check */
-    /* customData conditions and order (custom_query.c); NULL: none */
-    custom_query *cq;
-    bool cand_custom;      /* run_topk takes its candidates from cand_ids */
-    bool custom_scan;      /* ordered by a building customData index: scan */
-    bool cand_entries;     /* run_ids answers from cand_ids and cand_flags alone */
-    bool cand_sorted;      /* cand_ids are in id order (one value drove) */
-    roster_uuid *cand_ids; /* malloc'd; run_topk or run_ids frees them */
-    uint8_t *cand_flags;   /* malloc'd: the flags byte of each candidate's entry */
-    size_t n_cand_ids;
-} uquery;
-
 /* The customData path req orders by, or NULL. */
 static const char *custom_order_path(const Roster__V1__ListUsersRequest *req)
 {
@@ -130,7 +68,7 @@ static const char *custom_order_path(const Roster__V1__ListUsersRequest *req)
 }
 
 /* The query's fingerprint (cursor.h), computed once. */
-static uint64_t query_shape(uquery *q)
+uint64_t query_shape(uquery *q)
 {
     if (!q->has_shape) {
         const Roster__V1__ListUsersRequest *r = q->req;
@@ -223,9 +161,8 @@ static void choose_range(uquery *q)
     }
 }
 
-static int query_prepare(uquery *q, const roster_uuid *scope,
-                         const Roster__V1__ListUsersRequest *req, roster_arena *arena,
-                         roster_err_detail *detail)
+int query_prepare(uquery *q, const roster_uuid *scope, const Roster__V1__ListUsersRequest *req,
+                  roster_arena *arena, roster_err_detail *detail)
 {
     memset(q, 0, sizeof *q);
     q->req = req;
@@ -369,7 +306,7 @@ static int query_prepare(uquery *q, const roster_uuid *scope,
  * id, scope or tenant condition applies, active for the deactivated rule,
  * the conditions' and the search's fields, and every field for customData
  * conditions (which read the record through its customData). */
-static void query_reader(uquery *q)
+void query_reader(uquery *q)
 {
     uint64_t fields = 0;
     if (q->id.active || q->scope || q->tenant.active)
@@ -436,8 +373,8 @@ static bool match_record(const uquery *q, user_view *v)
  * alone, and with `whole`, when it matches, the whole record into *v (for
  * an order key, which may be any field). ROSTER_E_CORRUPT for a damaged
  * record. */
-static int match_bytes(bool *match, user_view *v, const uquery *q, bool whole, const void *bytes,
-                       size_t len)
+int query_match_bytes(bool *match, user_view *v, const uquery *q, bool whole, const void *bytes,
+                      size_t len)
 {
     int err = user_view_parse_some(v, &q->rd, bytes, len);
     if (err != ROSTER_E_OK)
@@ -641,7 +578,7 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
                 scan_prefetch(w.data.mv_data, q->desc, &last_page);
             user_view uv;
             bool m;
-            if ((err = match_bytes(&m, &uv, q, false, w.data.mv_data, w.data.mv_size)) !=
+            if ((err = query_match_bytes(&m, &uv, q, false, w.data.mv_data, w.data.mv_size)) !=
                 ROSTER_E_OK)
                 break;
             if (!m)
@@ -658,7 +595,8 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
                     break;
                 user_view uv;
                 bool m;
-                if ((err = match_bytes(&m, &uv, q, false, rv.mv_data, rv.mv_size)) != ROSTER_E_OK)
+                if ((err = query_match_bytes(&m, &uv, q, false, rv.mv_data, rv.mv_size)) !=
+                    ROSTER_E_OK)
                     break;
                 if (!m)
                     continue;
@@ -800,7 +738,7 @@ static int offer(const uquery *q, topk *t, int64_t *total, int64_t *past, const 
 {
     user_view uv;
     bool m;
-    int err = match_bytes(&m, &uv, q, true, bytes, len);
+    int err = query_match_bytes(&m, &uv, q, true, bytes, len);
     if (err != ROSTER_E_OK || !m)
         return err;
     if ((err = user_view_ids(&uv)) != ROSTER_E_OK)
@@ -1040,7 +978,7 @@ static void run_ids(uquery *q, page_acc *a)
 }
 
 /* The candidates plan: a few users named by id or a unique value. */
-static bool query_candidates(const uquery *q)
+bool query_candidates(const uquery *q)
 {
     return q->id.has_eq || q->id.has_in || q->cand_uniq >= 0;
 }
@@ -1123,7 +1061,7 @@ bool store_user_list_scans(const store *s, const roster_uuid *scope,
 }
 
 /* The cursor of a page ending with the record `last`: its order key. */
-static int end_cursor(char **out, uquery *q, const store_slice *last, roster_arena *arena)
+int query_end_cursor(char **out, uquery *q, const store_slice *last, roster_arena *arena)
 {
     user_view uv;
     int err = user_view_parse_lazy(&uv, last->data, last->len);
@@ -1175,13 +1113,42 @@ int store_user_list_raw(store_rtxn *r, const roster_uuid *scope,
             return err;
     }
     char *cursor = NULL;
-    if (a.n > 0 && (err = end_cursor(&cursor, &q, &a.items[a.n - 1], arena)) != ROSTER_E_OK)
+    if (a.n > 0 && (err = query_end_cursor(&cursor, &q, &a.items[a.n - 1], arena)) != ROSTER_E_OK)
         return err;
     out->total_count = a.total;
     out->n = a.n;
     out->items = a.items;
     out->has_next_page = a.more;
     out->end_cursor = cursor;
+    return ROSTER_E_OK;
+}
+
+int query_page_response(const store_page *page, roster_arena *arena,
+                        Roster__V1__ListUsersResponse **out)
+{
+    Roster__V1__ListUsersResponse *resp = roster_arena_alloc(arena, sizeof *resp);
+    Roster__V1__PageInfo *info = roster_arena_alloc(arena, sizeof *info);
+    Roster__V1__User **users = roster_arena_alloc(arena, (page->n ? page->n : 1) * sizeof *users);
+    if (resp == NULL || info == NULL || users == NULL)
+        return ROSTER_E_NOMEM;
+    roster__v1__list_users_response__init(resp);
+    roster__v1__page_info__init(info);
+    info->has_has_next_page = 1;
+    info->has_next_page = page->has_next_page;
+    info->end_cursor = (char *)page->end_cursor;
+    resp->page_info = info;
+    ProtobufCAllocator alloc;
+    roster_arena_protobuf_allocator(&alloc, arena);
+    for (size_t i = 0; i < page->n; i++) {
+        users[i] = roster__v1__user__unpack(&alloc, page->items[i].len, page->items[i].data);
+        if (users[i] == NULL)
+            return ROSTER_E_NOMEM;
+    }
+    resp->has_total_count = 1;
+    resp->total_count = page->total_count;
+    resp->n_users = page->n;
+    resp->users = users;
+    *out = resp;
     return ROSTER_E_OK;
 }
 
@@ -1193,28 +1160,5 @@ int store_user_list(store_rtxn *r, const roster_uuid *scope,
     int err = store_user_list_raw(r, scope, req, arena, &page, detail);
     if (err != ROSTER_E_OK)
         return err;
-    Roster__V1__ListUsersResponse *resp = roster_arena_alloc(arena, sizeof *resp);
-    Roster__V1__PageInfo *info = roster_arena_alloc(arena, sizeof *info);
-    Roster__V1__User **users = roster_arena_alloc(arena, (page.n ? page.n : 1) * sizeof *users);
-    if (resp == NULL || info == NULL || users == NULL)
-        return ROSTER_E_NOMEM;
-    roster__v1__list_users_response__init(resp);
-    roster__v1__page_info__init(info);
-    info->has_has_next_page = 1;
-    info->has_next_page = page.has_next_page;
-    info->end_cursor = (char *)page.end_cursor;
-    resp->page_info = info;
-    ProtobufCAllocator alloc;
-    roster_arena_protobuf_allocator(&alloc, arena);
-    for (size_t i = 0; i < page.n; i++) {
-        users[i] = roster__v1__user__unpack(&alloc, page.items[i].len, page.items[i].data);
-        if (users[i] == NULL)
-            return ROSTER_E_NOMEM;
-    }
-    resp->has_total_count = 1;
-    resp->total_count = page.total_count;
-    resp->n_users = page.n;
-    resp->users = users;
-    *out = resp;
-    return ROSTER_E_OK;
+    return query_page_response(&page, arena, out);
 }

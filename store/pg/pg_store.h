@@ -27,10 +27,7 @@
 #ifndef ROSTER_STORE_PG_STORE_H
 #define ROSTER_STORE_PG_STORE_H
 
-#include "arena.h"
-#include "error.h"
-#include "roster.pb-c.h"
-#include "uuid.h"
+#include "store.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -109,6 +106,18 @@ int pgstore_user_get(pgstore_rtxn *r, const roster_uuid *scope,
 int pgstore_user_batch_get(pgstore_rtxn *r, const roster_uuid *scope,
                            const Roster__V1__BatchGetUsersRequest *req, roster_arena *arena,
                            Roster__V1__BatchGetUsersResponse **out, roster_err_detail *detail);
+
+/* A page of users, as store_user_list: the same validation, errors,
+ * filters, search, order, paging, cursors and exact totals (pg_query.c
+ * says which conditions PostgreSQL's indexes answer). customData
+ * conditions and orders are refused as naming no declared index (this
+ * store declares none yet). The items' bytes live in `arena`. */
+int pgstore_user_list_raw(pgstore_rtxn *r, const roster_uuid *scope,
+                          const Roster__V1__ListUsersRequest *req, roster_arena *arena,
+                          store_page *out, roster_err_detail *detail);
+int pgstore_user_list(pgstore_rtxn *r, const roster_uuid *scope,
+                      const Roster__V1__ListUsersRequest *req, roster_arena *arena,
+                      Roster__V1__ListUsersResponse **out, roster_err_detail *detail);
 
 /* Users of `tenant` (NULL: without a tenant) that are not deactivated,
  * and all of them, from the counters. */
