@@ -3,7 +3,12 @@
 #define ROSTER_STORE_PG_INTERNAL_H
 
 #include "pg_conn.h"
+
+#include <stdatomic.h>
 #include "pg_store.h"
+
+#include "keys.h"
+#include "record.h"
 
 /* Type OIDs of the parameters the store sends (binary format). */
 #define PG_OID_BOOL  16
@@ -25,6 +30,8 @@ struct pgstore_rtxn {
      * at pgstore_read_end. */
     PGresult **held;
     size_t n_held, cap_held;
+    int64_t deadline_ns;            /* 0: none (pgstore_read_set_limits) */
+    const _Atomic int64_t *stop_ns; /* NULL: never stopped */
 };
 
 struct pgstore_wtxn {
@@ -63,6 +70,17 @@ int pg_op_begin(pgstore_wtxn *w, roster_err_detail *detail);
  * (the connection lost: the group fails). */
 int pg_op_end(pgstore_wtxn *w, int err);
 
+/* The limits of r (pgstore_read_set_limits): DEADLINE_EXCEEDED past the
+ * deadline, UNAVAILABLE once stopping, else OK. Walks check it between
+ * batches of rows. */
+int pg_read_check(pgstore_rtxn *r);
+
+/* Runs `select` (with params) through a server-side cursor of r and calls
+ * row(ctx, res, i) for every row, in batches; stops at the first error
+ * row returns, or when pg_read_check fails. */
+int pg_walk(pgstore_rtxn *r, const char *select, int n, const pg_param *params,
+            int (*row)(void *ctx, PGresult *res, int i), void *ctx);
+
 /* Keeps res until r ends (its bytes are lent to the caller). */
 int pg_hold(pgstore_rtxn *r, PGresult *res);
 
@@ -81,6 +99,20 @@ int pg_default_tenant(pg_conn *c, roster_uuid *out, roster_err_detail *detail);
 /* Whether tenant `id` exists (locked against a concurrent delete until
  * the group ends): NOT_FOUND naming "tenantId" when not. */
 int pg_tenant_exists(pg_conn *c, const roster_uuid *id, roster_err_detail *detail);
+
+/* The derived columns of a roster_users row (pg_schema.h), from the
+ * user's record: what its indexes order and compare by. */
+typedef struct user_row {
+    roster_uuid scope;
+    uint8_t flags[2]; /* int2, big-endian: the LMDB entries' flags byte */
+    uint8_t uniq[UNIQ__COUNT][KEY_MAX];
+    size_t uniq_len[UNIQ__COUNT];
+    uint8_t sort[SORT__COUNT][KEY_MAX];
+    size_t sort_len[SORT__COUNT];
+} user_row;
+
+/* Fills *r from user v. */
+void pg_user_row(user_row *r, const user_view *v);
 
 /* A big-endian int64 as PostgreSQL sends int8 in binary, and back. */
 void pg_i64_put(uint8_t *buf, int64_t v);

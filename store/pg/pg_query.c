@@ -220,7 +220,8 @@ static int run_walked(pgstore_rtxn *r, uquery *q, roster_arena *arena, store_pag
     snprintf(fetch, sizeof fetch, "FETCH %d FROM roster_walk", WALK_BATCH);
     for (;;) {
         PGresult *res;
-        if ((err = pg_run(r->c, fetch, 0, NULL, &res, NULL)) != ROSTER_E_OK)
+        if ((err = pg_read_check(r)) != ROSTER_E_OK ||
+            (err = pg_run(r->c, fetch, 0, NULL, &res, NULL)) != ROSTER_E_OK)
             break;
         int rows = PQntuples(res);
         for (int i = 0; i < rows && err == ROSTER_E_OK; i++) {

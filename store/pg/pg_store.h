@@ -69,6 +69,11 @@ void pgstore_close(pgstore *p);
 int pgstore_read_begin(pgstore *p, pgstore_rtxn **out);
 void pgstore_read_end(pgstore_rtxn *r);
 
+/* As store_read_set_limits: list walks check the deadline and the stop
+ * time between batches of rows, and every later statement of r is also
+ * cut at the deadline (statement_timeout). */
+void pgstore_read_set_limits(pgstore_rtxn *r, int64_t deadline_ns, const _Atomic int64_t *stop_ns);
+
 /* A write group. ROSTER_E_PERMISSION_DENIED for a read_only store. */
 int pgstore_write_begin(pgstore *p, pgstore_wtxn **out);
 
@@ -123,5 +128,26 @@ int pgstore_user_list(pgstore_rtxn *r, const roster_uuid *scope,
  * and all of them, from the counters. */
 int pgstore_user_counts(pgstore_rtxn *r, const roster_uuid *tenant, int64_t *users,
                         int64_t *active);
+
+/* ------------------------------------------------------------ operations */
+
+/* As store_stat: users from the counters, tenants, the database's size
+ * as used_bytes, and each roster_ table and index as a "database" (rows,
+ * estimated for indexes, and 8 KiB pages as leaf_pages). */
+int pgstore_stat(pgstore_rtxn *r, store_stats *out);
+
+/* As store_verify: every record decodes and holds its row's id, every
+ * derived column (tenant, scope, flags, unique and sort keys, the
+ * tenant's name key and default mark) agrees with the record, API keys
+ * decode, and the counters agree with the records. Uniqueness and the
+ * users' tenants are enforced by PostgreSQL's constraints. */
+int pgstore_verify(pgstore_rtxn *r, store_issue_fn fn, void *ctx, uint64_t *out_issues);
+int pgstore_verify_progress(pgstore_rtxn *r, store_issue_fn fn, void *ctx,
+                            store_progress_fn progress, void *progress_ctx, uint64_t *out_issues);
+
+/* Every tenant, user and key record in id order. */
+int pgstore_each_tenant(pgstore_rtxn *r, store_each_fn fn, void *ctx);
+int pgstore_each_user(pgstore_rtxn *r, store_each_fn fn, void *ctx);
+int pgstore_each_key(pgstore_rtxn *r, store_each_fn fn, void *ctx);
 
 #endif

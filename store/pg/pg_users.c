@@ -17,16 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The columns of a row past id and record, from the user's view. */
-typedef struct user_row {
-    roster_uuid scope;
-    uint8_t flags[2]; /* int2, big-endian */
-    uint8_t uniq[UNIQ__COUNT][KEY_MAX];
-    size_t uniq_len[UNIQ__COUNT];
-    uint8_t sort[SORT__COUNT][KEY_MAX];
-    size_t sort_len[SORT__COUNT];
-} user_row;
-
 #define ROW_PARAMS (4 + UNIQ__COUNT + SORT__COUNT + 1)
 
 static char insert_sql[1024], update_sql[1024];
@@ -54,7 +44,7 @@ static void make_sql(void)
              sets, p);
 }
 
-static void row_make(user_row *r, const user_view *v)
+void pg_user_row(user_row *r, const user_view *v)
 {
     const store_fields *sf = store_fields_get();
     key_scope(&r->scope, v);
@@ -123,7 +113,7 @@ static int user_put(pgstore_wtxn *w, const Roster__V1__User *u, const user_view 
     if (user_view_parse(&nv, bytes, len) != ROSTER_E_OK)
         return ROSTER_E_INTERNAL;
     static _Thread_local user_row row;
-    row_make(&row, &nv);
+    pg_user_row(&row, &nv);
     pg_param params[ROW_PARAMS];
     row_params(params, &row, &nv, bytes, len);
     err = pg_run0(w->c, old ? update_sql : insert_sql, ROW_PARAMS, params, detail);

@@ -7,6 +7,8 @@
 #include "pg_conn.h"
 #include "pg_schema.h"
 
+#include "clock.h"
+
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -298,6 +300,81 @@ START_TEST(lost_connection_is_unavailable_then_recovered)
 }
 END_TEST
 
+static void count_issue(void *ctx, const store_issue *is)
+{
+    int *kinds = ctx;
+    kinds[is->kind]++;
+}
+
+static int count_record(void *ctx, const void *bytes, size_t len)
+{
+    (void)bytes;
+    ck_assert_uint_gt(len, 0);
+    (*(int *)ctx)++;
+    return ROSTER_E_OK;
+}
+
+/* stat, each and verify on a store of a few users; verify finds a
+ * derived column and a counter changed behind the store's back. */
+START_TEST(stat_each_verify)
+{
+    open_store();
+    pgstore_wtxn *w;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(pgstore_write_begin(st, &w), ROSTER_E_OK);
+    char ref[16], email[32];
+    for (int i = 0; i < 2500; i++) {
+        snprintf(ref, sizeof ref, "r%d", i);
+        snprintf(email, sizeof email, "u%d@x.io", i);
+        ck_assert_int_eq(create_user(w, ref, email, NULL, NULL, &d), ROSTER_E_OK);
+    }
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    pgstore_rtxn *r;
+    ck_assert_int_eq(pgstore_read_begin(st, &r), ROSTER_E_OK);
+    store_stats ss;
+    ck_assert_int_eq(pgstore_stat(r, &ss), ROSTER_E_OK);
+    ck_assert_uint_eq(ss.users, 2500);
+    ck_assert_uint_eq(ss.users_active, 2500);
+    ck_assert_uint_eq(ss.schema_version, PG_SCHEMA_VERSION);
+    ck_assert_uint_gt(ss.n_dbs, 4);
+    int n = 0;
+    ck_assert_int_eq(pgstore_each_user(r, count_record, &n), ROSTER_E_OK);
+    ck_assert_int_eq(n, 2500);
+    int kinds[16] = {0};
+    uint64_t issues = 99;
+    ck_assert_int_eq(pgstore_verify(r, count_issue, kinds, &issues), ROSTER_E_OK);
+    ck_assert_uint_eq(issues, 0);
+    pgstore_read_end(r);
+
+    pgfx_sql("UPDATE roster_users SET s_first_name = '\\x02ff' WHERE u_reference = 'r7'");
+    pgfx_sql("UPDATE roster_counts SET active = active - 1");
+    ck_assert_int_eq(pgstore_read_begin(st, &r), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_verify(r, count_issue, kinds, &issues), ROSTER_E_OK);
+    ck_assert_uint_eq(issues, 2);
+    ck_assert_int_eq(kinds[STORE_ISSUE_STALE_ENTRY], 1);
+    ck_assert_int_eq(kinds[STORE_ISSUE_COUNT_MISMATCH], 1);
+    pgstore_read_end(r);
+
+    /* A read past its deadline stops a walk. */
+    ck_assert_int_eq(pgstore_read_begin(st, &r), ROSTER_E_OK);
+    pgstore_read_set_limits(r, roster_mono_ns() - 1, NULL);
+    Roster__V1__ListUsersRequest lr = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+    Roster__V1__StringFilter sf = ROSTER__V1__STRING_FILTER__INIT;
+    sf.i_like = "%9%";
+    f.email = &sf;
+    lr.filter = &f;
+    Roster__V1__ListUsersResponse *resp;
+    ck_assert_int_eq(pgstore_user_list(r, NULL, &lr, &arena, &resp, &d),
+                     ROSTER_E_DEADLINE_EXCEEDED);
+    pgstore_read_end(r);
+    ck_assert_int_eq(pgstore_read_begin(st, &r), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_user_list(r, NULL, &lr, &arena, &resp, &d), ROSTER_E_OK);
+    ck_assert_int_gt(resp->total_count, 500);
+    pgstore_read_end(r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pg_store");
@@ -311,6 +388,7 @@ int main(void)
     tcase_add_test(tc, user_writes_reads_and_uniqueness);
     tcase_add_test(tc, user_restore);
     tcase_add_test(tc, lost_connection_is_unavailable_then_recovered);
+    tcase_add_test(tc, stat_each_verify);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
