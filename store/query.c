@@ -1081,6 +1081,8 @@ int store_user_list_raw(store_rtxn *r, const roster_uuid *scope,
                         const Roster__V1__ListUsersRequest *req, roster_arena *arena,
                         store_page *out, roster_err_detail *detail)
 {
+    if (r->pg)
+        return pgstore_user_list_raw(r->pg, scope, req, arena, out, detail);
     uquery q;
     int err = query_prepare(&q, scope, req, arena, detail);
     if (err == ROSTER_E_OK)

@@ -119,7 +119,30 @@ static int meta_uuid(MDB_txn *txn, const store *s, const char *name, roster_uuid
 
 int store_environment_id(store_rtxn *r, roster_uuid *out)
 {
+    if (r->pg)
+        return pgstore_environment_id(r->pg, out);
     return meta_uuid(r->txn, r->s, META_ENV_KEY, out);
+}
+
+/* store_open of a postgres:// URL: the PostgreSQL backend. */
+static int open_pg(store **out, const char *url, const store_options *o)
+{
+    if (o->n_custom_index > 0 && o->declare_custom_index)
+        return open_fail(o, ROSTER_E_INVALID_ARGUMENT,
+                         "customData indexes are not available on the PostgreSQL store");
+    store *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return open_fail(o, ROSTER_E_NOMEM, "out of memory");
+    roster_err_detail d = {0};
+    pgstore_options po = {.read_only = o->read_only, .detail = &d};
+    int err = pgstore_open(&s->pg, url, &po);
+    if (err != ROSTER_E_OK) {
+        free(s);
+        return open_fail(o, err, "%s", d.message);
+    }
+    s->read_only = o->read_only;
+    *out = s;
+    return ROSTER_E_OK;
 }
 
 int store_open(store **out, const char *dir, const store_options *opts)
@@ -133,6 +156,8 @@ int store_open(store **out, const char *dir, const store_options *opts)
 
     if (dir == NULL)
         return open_fail(o, ROSTER_E_INVALID_ARGUMENT, "no data directory given");
+    if (pgstore_is_url(dir))
+        return open_pg(out, dir, o);
     if (o->read_only) {
         struct stat st;
         snprintf(path, sizeof path, "%s/data.mdb", dir);
@@ -328,6 +353,11 @@ void store_close(store *s)
 {
     if (s == NULL)
         return;
+    if (s->pg) {
+        pgstore_close(s->pg);
+        free(s);
+        return;
+    }
     if (!s->read_only)
         mdb_env_sync(s->env, 1); /* no_sync commits become durable here */
     /* A writable map made the data file as large as the map (sparse):
@@ -352,12 +382,16 @@ void store_close(store *s)
 
 int store_sync(store *s)
 {
+    if (s->pg)
+        return ROSTER_E_OK; /* every commit is durable already */
     int rc = mdb_env_sync(s->env, 1);
     return rc == 0 ? ROSTER_E_OK : store_mdb_err(rc);
 }
 
 int store_load_mark(store *s, bool loading)
 {
+    if (s->pg)
+        return pgstore_load_mark(s->pg, loading);
     if (s->read_only)
         return ROSTER_E_PERMISSION_DENIED;
     int err;
@@ -380,9 +414,19 @@ int store_load_mark(store *s, bool loading)
 
 int store_read_begin(store *s, store_rtxn **out)
 {
-    store_rtxn *r = malloc(sizeof *r);
+    store_rtxn *r = calloc(1, sizeof *r);
     if (r == NULL)
         return ROSTER_E_NOMEM;
+    if (s->pg) {
+        int err = pgstore_read_begin(s->pg, &r->pg);
+        if (err != ROSTER_E_OK) {
+            free(r);
+            return err;
+        }
+        r->s = s;
+        *out = r;
+        return ROSTER_E_OK;
+    }
     int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &r->txn);
     if (rc != 0) {
         free(r);
@@ -399,6 +443,8 @@ void store_read_set_limits(store_rtxn *r, int64_t deadline_ns, const _Atomic int
 {
     r->deadline_ns = deadline_ns;
     r->stop_ns = stop_ns;
+    if (r->pg)
+        pgstore_read_set_limits(r->pg, deadline_ns, stop_ns);
 }
 
 int store_limits_step(unsigned *steps, int64_t deadline_ns, const _Atomic int64_t *stop_ns)
@@ -421,7 +467,10 @@ void store_read_end(store_rtxn *r)
 {
     if (r == NULL)
         return;
-    mdb_txn_abort(r->txn);
+    if (r->pg)
+        pgstore_read_end(r->pg);
+    else
+        mdb_txn_abort(r->txn);
     free(r);
 }
 
@@ -435,6 +484,16 @@ static int write_begin(store *s, bool bulk, store_wtxn **out)
     store_wtxn *w = calloc(1, sizeof *w);
     if (w == NULL)
         return ROSTER_E_NOMEM;
+    if (s->pg) {
+        int err = pgstore_write_begin(s->pg, &w->pg);
+        if (err != ROSTER_E_OK) {
+            free(w);
+            return err;
+        }
+        w->s = s;
+        *out = w;
+        return ROSTER_E_OK;
+    }
     int rc = mdb_txn_begin(s->env, NULL, 0, &w->txn);
     if (rc != 0) {
         free(w);
@@ -1005,6 +1064,11 @@ static void wtxn_free(store_wtxn *w)
 int store_write_commit(store_wtxn *w)
 {
     int err;
+    if (w->pg) {
+        err = pgstore_write_commit(w->pg);
+        free(w);
+        return err;
+    }
     if (!w->failed &&
         ((err = store_pending_flush(w)) != ROSTER_E_OK || (err = deltas_flush(w)) != ROSTER_E_OK ||
          (err = changes_commit(w)) != ROSTER_E_OK))
@@ -1024,6 +1088,11 @@ void store_write_abort(store_wtxn *w)
 {
     if (w == NULL)
         return;
+    if (w->pg) {
+        pgstore_write_abort(w->pg);
+        free(w);
+        return;
+    }
     append_close_all(w);
     mdb_txn_abort(w->txn);
     wtxn_free(w);
@@ -1232,6 +1301,8 @@ static void stat_db(MDB_txn *txn, MDB_dbi dbi, const char *name, store_stats *st
 
 int store_stat(store_rtxn *r, store_stats *out)
 {
+    if (r->pg)
+        return pgstore_stat(r->pg, out);
     store_stats st;
     memset(&st, 0, sizeof st);
     store *s = r->s;
@@ -1302,16 +1373,22 @@ static int each(MDB_txn *txn, MDB_dbi dbi, store_each_fn fn, void *ctx)
 
 int store_each_tenant(store_rtxn *r, store_each_fn fn, void *ctx)
 {
+    if (r->pg)
+        return pgstore_each_tenant(r->pg, fn, ctx);
     return each(r->txn, r->s->tenants, fn, ctx);
 }
 
 int store_each_user(store_rtxn *r, store_each_fn fn, void *ctx)
 {
+    if (r->pg)
+        return pgstore_each_user(r->pg, fn, ctx);
     return each(r->txn, r->s->users, fn, ctx);
 }
 
 int store_each_key(store_rtxn *r, store_each_fn fn, void *ctx)
 {
+    if (r->pg)
+        return pgstore_each_key(r->pg, fn, ctx);
     if (!r->s->has_keys)
         return ROSTER_E_OK;
     return each(r->txn, r->s->keys, fn, ctx);

@@ -49,6 +49,7 @@
 #define ROSTER_STORE_INTERNAL_H
 
 #include "fields.h"
+#include "pg_store.h"
 #include "store.h"
 
 #include <lmdb.h>
@@ -87,6 +88,7 @@ typedef struct cdx_def {
 } cdx_def;
 
 struct store {
+    pgstore *pg; /* the PostgreSQL backend: every function goes to it */
     MDB_env *env;
     bool read_only;
     bool writemap; /* bulk_load: every group writes without nested txns */
@@ -108,6 +110,7 @@ struct store {
 };
 
 struct store_rtxn {
+    pgstore_rtxn *pg; /* a PostgreSQL store's read */
     store *s;
     MDB_txn *txn;
     int64_t deadline_ns;            /* 0: none (store_read_set_limits) */
@@ -144,6 +147,7 @@ typedef struct pending_entry {
 } pending_entry;
 
 struct store_wtxn {
+    pgstore_wtxn *pg; /* a PostgreSQL store's write group */
     store *s;
     MDB_txn *txn;
     pending_entry *pending; /* non-unique index entries of created users */

@@ -166,6 +166,8 @@ int store_user_create(store_wtxn *w, const roster_uuid *scope,
                       const Roster__V1__CreateUserRequest *req, roster_arena *arena,
                       Roster__V1__User **out, roster_err_detail *detail)
 {
+    if (w->pg)
+        return pgstore_user_create(w->pg, scope, req, arena, out, detail);
     roster_uuid tenant;
     bool has_tenant;
     int err = user_build_check_create(scope, req, &tenant, &has_tenant, detail);
@@ -204,6 +206,8 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
                       const Roster__V1__UpdateUserRequest *req, roster_arena *arena,
                       Roster__V1__User **out, roster_err_detail *detail)
 {
+    if (w->pg)
+        return pgstore_user_update(w->pg, scope, req, arena, out, detail);
     int err;
     roster_uuid id, tenant;
     uint32_t cleared;
@@ -248,6 +252,8 @@ done:
 
 int store_user_restore(store_wtxn *w, const Roster__V1__User *user, roster_err_detail *detail)
 {
+    if (w->pg)
+        return pgstore_user_restore(w->pg, user, detail);
     int err;
     roster_uuid id, tenant;
     bool has_tenant;
@@ -337,6 +343,8 @@ int store_user_delete(store_wtxn *w, const roster_uuid *scope,
                       const Roster__V1__DeleteUserRequest *req, roster_arena *arena,
                       Roster__V1__DeleteUserResponse **out, roster_err_detail *detail)
 {
+    if (w->pg)
+        return pgstore_user_delete(w->pg, scope, req, arena, out, detail);
     int err;
     roster_uuid id;
     if ((err = user_build_parse_id(&id, req->id, "id", detail)) != ROSTER_E_OK)
@@ -373,6 +381,8 @@ int store_user_delete(store_wtxn *w, const roster_uuid *scope,
 int store_user_get_raw(store_rtxn *r, const roster_uuid *scope, const char *id, const void **bytes,
                        size_t *len)
 {
+    if (r->pg)
+        return pgstore_user_get_raw(r->pg, scope, id, bytes, len);
     roster_uuid uid;
     if (id == NULL || roster_uuid_parse(&uid, id, strlen(id)) != ROSTER_E_OK)
         return ROSTER_E_INVALID_ARGUMENT;
@@ -396,6 +406,8 @@ int store_user_get_raw(store_rtxn *r, const roster_uuid *scope, const char *id, 
 int store_user_get(store_rtxn *r, const roster_uuid *scope, const Roster__V1__GetUserRequest *req,
                    roster_arena *arena, Roster__V1__User **out, roster_err_detail *detail)
 {
+    if (r->pg)
+        return pgstore_user_get(r->pg, scope, req, arena, out, detail);
     const void *bytes;
     size_t len = 0;
     int err = store_user_get_raw(r, scope, req->id, &bytes, &len);
@@ -412,6 +424,8 @@ int store_user_batch_get(store_rtxn *r, const roster_uuid *scope,
                          const Roster__V1__BatchGetUsersRequest *req, roster_arena *arena,
                          Roster__V1__BatchGetUsersResponse **out, roster_err_detail *detail)
 {
+    if (r->pg)
+        return pgstore_user_batch_get(r->pg, scope, req, arena, out, detail);
     if (req->n_ids > ROSTER_MAX_BATCH)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "ids",
                            "ids holds %zu ids; at most %d are allowed", req->n_ids,

@@ -499,6 +499,8 @@ int store_verify(store_rtxn *r, store_issue_fn fn, void *ctx, uint64_t *out_issu
 int store_verify_progress(store_rtxn *r, store_issue_fn fn, void *ctx, store_progress_fn progress,
                           void *progress_ctx, uint64_t *out_issues)
 {
+    if (r->pg)
+        return pgstore_verify_progress(r->pg, fn, ctx, progress, progress_ctx, out_issues);
     verifier vf = {
         .r = r, .fn = fn, .ctx = ctx, .progress = progress, .progress_ctx = progress_ctx};
     const store *s = r->s;

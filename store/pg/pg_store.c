@@ -8,6 +8,7 @@
 #include <sys/random.h>
 
 static const char env_key[] = "environment_id";
+static const char loading_key[] = "load_unfinished";
 
 bool pgstore_is_url(const char *location)
 {
@@ -114,6 +115,45 @@ static int ensure_environment(pgstore *p, roster_err_detail *detail)
     return err;
 }
 
+/* A load that never finished (pgstore_load_mark) leaves its mark. */
+static int refuse_unfinished_load(pgstore *p, roster_err_detail *detail)
+{
+    pg_conn *c;
+    int err = pg_pool_acquire(p->pool, &c, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    pg_param params[] = {{loading_key, sizeof loading_key - 1, PG_OID_TEXT}};
+    PGresult *res;
+    err = pg_run(c, "SELECT 1 FROM roster_meta WHERE key = $1", 1, params, &res, detail);
+    bool marked = err == ROSTER_E_OK && PQntuples(res) > 0;
+    PQclear(res);
+    pg_pool_release(p->pool, c);
+    if (marked)
+        return roster_fail(detail, ROSTER_E_FAILED_PRECONDITION, "store",
+                           "a load into this database did not finish: drop its roster_ tables "
+                           "(or the database) and load again");
+    return err;
+}
+
+int pgstore_load_mark(pgstore *p, bool loading)
+{
+    if (p->read_only)
+        return ROSTER_E_PERMISSION_DENIED;
+    pg_conn *c;
+    int err = pg_pool_acquire(p->pool, &c, NULL);
+    if (err != ROSTER_E_OK)
+        return err;
+    pg_param params[] = {{loading_key, sizeof loading_key - 1, PG_OID_TEXT},
+                         {"1", 1, PG_OID_BYTEA}};
+    err = pg_run0(c,
+                  loading ? "INSERT INTO roster_meta (key, value) VALUES ($1, $2) "
+                            "ON CONFLICT (key) DO NOTHING"
+                          : "DELETE FROM roster_meta WHERE key = $1",
+                  loading ? 2 : 1, params, NULL);
+    pg_pool_release(p->pool, c);
+    return err;
+}
+
 int pgstore_open(pgstore **out, const char *url, const pgstore_options *opts)
 {
     pgstore_options defaults = {0};
@@ -137,6 +177,8 @@ int pgstore_open(pgstore **out, const char *url, const pgstore_options *opts)
     }
     if (err == ROSTER_E_OK && !p->read_only)
         err = ensure_environment(p, detail);
+    if (err == ROSTER_E_OK)
+        err = refuse_unfinished_load(p, detail);
     if (err != ROSTER_E_OK) {
         pgstore_close(p);
         return err;

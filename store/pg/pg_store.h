@@ -66,6 +66,11 @@ int pgstore_open(pgstore **out, const char *url, const pgstore_options *opts);
  * NULL. */
 void pgstore_close(pgstore *p);
 
+/* As store_load_mark: the mark is a roster_meta row, and pgstore_open
+ * refuses a database that holds it (FAILED_PRECONDITION). Each write
+ * group of a load commits durably on its own, so no flush is needed. */
+int pgstore_load_mark(pgstore *p, bool loading);
+
 int pgstore_read_begin(pgstore *p, pgstore_rtxn **out);
 void pgstore_read_end(pgstore_rtxn *r);
 

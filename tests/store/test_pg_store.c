@@ -5,6 +5,7 @@
 #include "pg_fixture.h"
 
 #include "pg_conn.h"
+#include "store.h"
 #include "pg_schema.h"
 
 #include "clock.h"
@@ -375,6 +376,48 @@ START_TEST(stat_each_verify)
 }
 END_TEST
 
+/* store_open of a postgres:// URL serves the store API from PostgreSQL;
+ * a load left unfinished makes the next open refuse the database. */
+START_TEST(store_api_on_a_url)
+{
+    store *s;
+    roster_err_detail d = {0};
+    store_options o = {.detail = &d};
+    ck_assert_msg(store_open(&s, pgfx_url, &o) == ROSTER_E_OK, "%s", d.message);
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin(s, &w), ROSTER_E_OK);
+    Roster__V1__CreateUserRequest req = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+    req.reference = "r1";
+    req.email = "a@x.io";
+    Roster__V1__User *u;
+    ck_assert_int_eq(store_user_create(w, NULL, &req, &arena, &u, &d), ROSTER_E_OK);
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_users"), 1);
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(s, &r), ROSTER_E_OK);
+    Roster__V1__ListUsersRequest lr = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    Roster__V1__ListUsersResponse *resp;
+    ck_assert_int_eq(store_user_list(r, NULL, &lr, &arena, &resp, &d), ROSTER_E_OK);
+    ck_assert_int_eq(resp->total_count, 1);
+    ck_assert_str_eq(resp->users[0]->id, u->id);
+    store_stats ss;
+    ck_assert_int_eq(store_stat(r, &ss), ROSTER_E_OK);
+    ck_assert_uint_eq(ss.users, 1);
+    store_read_end(r);
+    ck_assert_int_eq(store_load_mark(s, true), ROSTER_E_OK);
+    store_close(s);
+    ck_assert_int_eq(store_open(&s, pgfx_url, &o), ROSTER_E_FAILED_PRECONDITION);
+    ck_assert_ptr_nonnull(strstr(d.message, "did not finish"));
+    pgfx_sql("DELETE FROM roster_meta WHERE key = 'load_unfinished'");
+    ck_assert_int_eq(store_open(&s, pgfx_url, &o), ROSTER_E_OK);
+    ck_assert_int_eq(store_load_mark(s, true), ROSTER_E_OK);
+    ck_assert_int_eq(store_load_mark(s, false), ROSTER_E_OK);
+    store_close(s);
+    ck_assert_int_eq(store_open(&s, pgfx_url, &o), ROSTER_E_OK);
+    store_close(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pg_store");
@@ -389,6 +432,7 @@ int main(void)
     tcase_add_test(tc, user_restore);
     tcase_add_test(tc, lost_connection_is_unavailable_then_recovered);
     tcase_add_test(tc, stat_each_verify);
+    tcase_add_test(tc, store_api_on_a_url);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
