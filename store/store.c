@@ -124,6 +124,11 @@ int store_environment_id(store_rtxn *r, roster_uuid *out)
     return meta_uuid(r->txn, r->s, META_ENV_KEY, out);
 }
 
+bool store_is_postgres(const char *location)
+{
+    return pgstore_is_url(location);
+}
+
 /* store_open of a postgres:// URL: the PostgreSQL backend. */
 static int open_pg(store **out, const char *url, const store_options *o)
 {

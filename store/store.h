@@ -183,8 +183,15 @@ typedef struct store_slice {
 
 /* ------------------------------------------------------------ environment */
 
+/* Whether `location` names a PostgreSQL database (a postgres:// or
+ * postgresql:// URL) rather than a data directory. */
+bool store_is_postgres(const char *location);
+
 /* Opens (creating when missing, unless read_only) the store in directory
- * `dir`, which must exist. opts may be NULL for defaults. On success *out
+ * `dir`, which must exist; or, when `dir` is a postgres:// URL, the
+ * PostgreSQL store of that database (store/pg/pg_store.h: schema created
+ * or migrated unless read_only; map_size, no_sync and bulk_load do not
+ * apply). opts may be NULL for defaults. On success *out
  * is caller-owned until store_close. Errors: ROSTER_E_VERSION (unknown
  * schema version), ROSTER_E_NOT_FOUND (read_only and no store in dir),
  * ROSTER_E_CORRUPT (not a Roster store), ROSTER_E_IO, ROSTER_E_NOMEM. */

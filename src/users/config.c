@@ -21,8 +21,15 @@ void users_config_usage(FILE *f)
             "\n"
             "Options (each also read from the environment variable shown; the\n"
             "option wins when both are set):\n"
-            "  --data DIR          data directory, created if missing\n"
+            "  --data DIR          data directory, created if missing: the LMDB store,\n"
+            "                      the token signing keys and the default ipc sockets\n"
             "                      [ROSTER_DATA, default ./data]\n"
+            "  --store URL         keep users, tenants, keys and the change feed in\n"
+            "                      PostgreSQL instead of the data directory's LMDB\n"
+            "                      store: a postgres:// or postgresql:// URL (libpq's\n"
+            "                      syntax); the schema is created or migrated at start.\n"
+            "                      Several roster-users may serve one database\n"
+            "                      [ROSTER_STORE, default: LMDB in the data directory]\n"
             "  --listen URL        address to serve: ipc:///path, tcp://host:port or\n"
             "                      tls+tcp://host:port\n"
             "                      [ROSTER_LISTEN, default ipc://<data dir>/users.ipc]\n"
@@ -347,6 +354,7 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         O_KEEPAGE,
         O_CHLISTEN,
         O_CUSTOM,
+        O_STORE,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -369,12 +377,14 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         {"changes-keep-age", required_argument, NULL, O_KEEPAGE},
         {"changes-listen", required_argument, NULL, O_CHLISTEN},
         {"custom-index", required_argument, NULL, O_CUSTOM},
+        {"store", required_argument, NULL, O_STORE},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
     users_config c = {0};
     int err = ROSTER_E_OK;
     const char *data = getenv("ROSTER_DATA");
+    const char *store_url = getenv("ROSTER_STORE");
     const char *listen = getenv("ROSTER_LISTEN");
     const char *cert = getenv("ROSTER_TLS_CERT");
     const char *key = getenv("ROSTER_TLS_KEY");
@@ -423,6 +433,9 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         switch (ch) {
         case O_DATA:
             data = optarg;
+            break;
+        case O_STORE:
+            store_url = optarg;
             break;
         case O_LISTEN:
             listen = optarg;
@@ -552,6 +565,15 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
                           "--tls-cert and --tls-key go together");
         goto fail;
     }
+    if (store_url != NULL && store_url[0] != '\0') {
+        if (!store_is_postgres(store_url)) {
+            err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "store",
+                              "--store takes a postgres:// or postgresql:// URL");
+            goto fail;
+        }
+        if ((err = set_str(&c.store_url, store_url)))
+            goto fail;
+    }
     if (data == NULL || data[0] == '\0')
         data = "./data";
     if ((err = make_dirs(data, detail)))
@@ -630,6 +652,7 @@ void users_config_free(users_config *c)
     if (c == NULL)
         return;
     free(c->data_dir);
+    free(c->store_url);
     free(c->listen);
     free(c->tls_cert);
     free(c->tls_key);
@@ -637,5 +660,6 @@ void users_config_free(users_config *c)
     free(c->changes_listen);
     c->changes_listen = NULL;
     free_custom(c);
+    c->store_url = NULL;
     c->data_dir = c->listen = c->tls_cert = c->tls_key = c->init_admin_key = NULL;
 }

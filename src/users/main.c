@@ -69,10 +69,13 @@ int main(int argc, char **argv)
                         .n_custom_index = cfg.n_custom_index,
                         .declare_custom_index = true,
                         .detail = &d};
-    if ((err = store_open(&st, cfg.data_dir, &so)) != 0) {
+    /* The URL is not logged: it may carry a password. */
+    const char *where = cfg.store_url ? cfg.store_url : cfg.data_dir;
+    if ((err = store_open(&st, where, &so)) != 0) {
         roster_log(
-            ROSTER_LOG_ERROR, "store_open_failed", "data=%s error=%s reason=%s",
-            roster_log_quote(q1, sizeof q1, cfg.data_dir), roster_errname(err),
+            ROSTER_LOG_ERROR, "store_open_failed", "data=%s store=%s error=%s reason=%s",
+            roster_log_quote(q1, sizeof q1, cfg.data_dir), cfg.store_url ? "postgresql" : "lmdb",
+            roster_errname(err),
             roster_log_quote(q2, sizeof q2, d.message[0] ? d.message : roster_strerror(err)));
         goto done;
     }
