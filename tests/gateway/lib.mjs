@@ -84,11 +84,34 @@ export async function waitFor(fn, what, timeoutMs = 15000) {
   throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
 }
 
+// With ROSTER_TEST_STORE=postgres, each stack's roster-users keeps its
+// store in a database of its own on the test cluster (ROSTER_TEST_PG_URL),
+// made here with psql and dropped by stop().
+const PG_BASE = process.env.ROSTER_TEST_STORE === 'postgres' ? process.env.ROSTER_TEST_PG_URL : null;
+if (process.env.ROSTER_TEST_STORE === 'postgres' && !PG_BASE) {
+  throw new Error('ROSTER_TEST_STORE=postgres needs ROSTER_TEST_PG_URL');
+}
+
+function pgAdmin(sql) {
+  execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', PG_BASE, '-c', sql], { stdio: 'pipe' });
+}
+
+function pgDatabase(dir) {
+  const name = `g_${dir.slice(dir.lastIndexOf('-') + 1).toLowerCase().replace(/[^a-z0-9]/g, '_')}`;
+  pgAdmin(`CREATE DATABASE ${name}`);
+  return { name, url: `${PG_BASE.slice(0, PG_BASE.lastIndexOf('/'))}/${name}` };
+}
+
 // Starts both daemons. opts.port: HTTP port; opts.gatewayArgs,
-// opts.usersArgs: extra options for each.
+// opts.usersArgs: extra options for each. opts.shareWith: another stack
+// whose PostgreSQL database this one's roster-users serves too (its admin
+// key included); the database then stays until that stack stops.
 export async function startStack(opts) {
   if (!USERS_BIN || !GATEWAY_BIN) throw new Error('ROSTER_USERS_BIN and ROSTER_GATEWAY_BIN must be set');
   const dir = mkdtempSync(join(tmpdir(), 'roster-gw-test-'));
+  const shared = opts.shareWith ? opts.shareWith.pg : null;
+  if (opts.shareWith && !shared) throw new Error('shareWith needs a stack on a PostgreSQL store');
+  const pg = shared || (PG_BASE ? pgDatabase(dir) : null);
   const ipc = `ipc://${dir}/users.ipc`;
   const stack = {
     dir,
@@ -96,8 +119,9 @@ export async function startStack(opts) {
     url: `http://127.0.0.1:${opts.port}`,
     users: null,
     gateway: null,
-    adminKeyFile: join(dir, 'admin.key'),
-    adminKey: null,
+    adminKeyFile: opts.shareWith ? opts.shareWith.adminKeyFile : join(dir, 'admin.key'),
+    adminKey: opts.shareWith ? opts.shareWith.adminKey : null,
+    pg,
     async startUsers() {
       const first = this.adminKey === null;
       this.users = startProcess(
@@ -105,6 +129,7 @@ export async function startStack(opts) {
         [
           '--data',
           dir,
+          ...(pg ? ['--store', pg.url] : []),
           '--listen',
           ipc,
           ...(opts.usersArgs || []),
@@ -147,6 +172,7 @@ export async function startStack(opts) {
       const g = await this.stopGateway();
       const u = await this.stopUsers();
       rmSync(dir, { recursive: true, force: true });
+      if (pg && !shared) pgAdmin(`DROP DATABASE IF EXISTS ${pg.name} WITH (FORCE)`);
       return { gateway: g, users: u };
     },
     // POST a GraphQL request with the admin key (extra.key: another key,

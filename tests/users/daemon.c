@@ -2,6 +2,7 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,15 +16,55 @@
 
 const char *roster_users_bin;
 
+/* Runs sql on the test cluster's administration database. */
+static void pg_admin(const char *sql)
+{
+    const char *base = getenv("ROSTER_TEST_PG_URL");
+    ck_assert_msg(base && *base, "ROSTER_TEST_STORE=postgres needs ROSTER_TEST_PG_URL");
+    PGconn *c = PQconnectdb(base);
+    ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s: %s", sql, PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(c);
+}
+
+/* The database of d: "d_" and the directory's random suffix. */
+static void pg_db_name(const test_daemon *d, char *out, size_t cap)
+{
+    const char *suffix = strrchr(d->dir, '-');
+    snprintf(out, cap, "d_%s", suffix ? suffix + 1 : "x");
+    for (char *p = out; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+}
+
 void daemon_mkdir(test_daemon *d)
 {
     memset(d, 0, sizeof *d);
     snprintf(d->dir, sizeof d->dir, "/tmp/roster-users-test-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(d->dir));
+    const char *backend = getenv("ROSTER_TEST_STORE");
+    if (backend && strcmp(backend, "postgres") == 0) {
+        char db[64], sql[128];
+        pg_db_name(d, db, sizeof db);
+        snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
+        pg_admin(sql);
+        const char *base = getenv("ROSTER_TEST_PG_URL");
+        const char *slash = strrchr(base, '/');
+        snprintf(d->store, sizeof d->store, "%.*s/%s", (int)(slash - base), base, db);
+    }
 }
 
 void daemon_rmdir(test_daemon *d)
 {
+    if (d->store[0]) {
+        char db[64], sql[128];
+        pg_db_name(d, db, sizeof db);
+        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", db);
+        pg_admin(sql);
+        d->store[0] = '\0';
+    }
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.log'", d->dir, d->dir);
     ck_assert_int_eq(system(cmd), 0);
@@ -173,6 +214,10 @@ void daemon_start_plain(test_daemon *d, const char *url, const char *const *extr
     argv[n++] = roster_users_bin;
     argv[n++] = "--data";
     argv[n++] = d->dir;
+    if (d->store[0]) {
+        argv[n++] = "--store";
+        argv[n++] = d->store;
+    }
     if (url != NULL) {
         argv[n++] = "--listen";
         argv[n++] = url;

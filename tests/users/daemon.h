@@ -16,12 +16,18 @@ typedef struct test_daemon {
     char url[320]; /* address it listens on */
     char log[300]; /* its stderr */
     char key[128]; /* admin key text for tcp:// and tls+tcp://, "" on ipc:// */
+    /* With ROSTER_TEST_STORE=postgres: the daemon's store is this URL, a
+     * database made for d by daemon_mkdir and dropped by daemon_rmdir;
+     * "" for the LMDB store in d->dir. */
+    char store[512];
 } test_daemon;
 
 /* Path of the roster-users binary: argv[1] of the suite, set by main. */
 extern const char *roster_users_bin;
 
-/* Makes a fresh temporary directory in d->dir. */
+/* Makes a fresh temporary directory in d->dir, and when the environment
+ * says ROSTER_TEST_STORE=postgres, a fresh database on the test cluster
+ * (ROSTER_TEST_PG_URL) named after it, for every daemon_start of d. */
 void daemon_mkdir(test_daemon *d);
 
 /* Starts the daemon on d->dir listening on `url` (NULL = the ipc default)
