@@ -327,8 +327,18 @@ static const ctl_command commands[] = {
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
+/* The URLs store_open takes for a PostgreSQL store (store_is_postgres;
+ * the command line is parsed without the store library). */
+static bool is_postgres_url(const char *v)
+{
+    return strncmp(v, "postgres://", 11) == 0 || strncmp(v, "postgresql://", 13) == 0;
+}
+
 static const ctl_opt_spec global_opts[] = {
     {"data", CTL_OPT_VALUE, false, "DIR", "data directory (default ./data)"},
+    {"store", CTL_OPT_VALUE, false, "URL",
+     "a PostgreSQL store (postgres://...) for the offline commands instead of the data "
+     "directory's LMDB store (ROSTER_STORE)"},
     {"connect", CTL_OPT_VALUE, false, "URL",
      "service address (default ipc://<absolute data dir>/users.ipc)"},
     {"timeout", CTL_OPT_VALUE, false, "MS", "RPC deadline in milliseconds (default 5000)"},
@@ -379,6 +389,9 @@ int ctl_cli_parse(ctl_args *out, int argc, char **argv, roster_err_detail *d)
     ctl_args a;
     memset(&a, 0, sizeof a);
     a.data = "./data";
+    a.store = getenv("ROSTER_STORE");
+    if (a.store != NULL && !is_postgres_url(a.store))
+        a.store = NULL;
     a.timeout_ms = 5000;
     a.progress = true;
     const char *words[2] = {NULL, NULL};
@@ -423,6 +436,13 @@ int ctl_cli_parse(ctl_args *out, int argc, char **argv, roster_err_detail *d)
                 seen_global[gi] = true;
                 if (strcmp(g->name, "data") == 0) {
                     a.data = value;
+                } else if (strcmp(g->name, "store") == 0) {
+                    if (!is_postgres_url(value))
+                        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "store",
+                                           "--store takes a postgres:// or postgresql:// URL, "
+                                           "not '%s'",
+                                           value);
+                    a.store = value;
                 } else if (strcmp(g->name, "connect") == 0) {
                     a.connect = value;
                 } else if (strcmp(g->name, "timeout") == 0) {

@@ -81,6 +81,7 @@ typedef struct ctl_args {
     ctl_opt_value opts[CTL_MAX_OPTS];
     size_t nopts;
     const char *data;            /* --data, default "./data" */
+    const char *store;           /* --store (a postgres:// URL) or NULL */
     const char *connect;         /* --connect or NULL */
     const char *tls_ca;          /* --tls-ca or NULL */
     const char *tls_server_name; /* --tls-server-name or NULL */

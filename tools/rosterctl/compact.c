@@ -3,8 +3,21 @@
 #include "output.h"
 #include "store.h"
 
+/* compact and upgrade rewrite an LMDB data file; a PostgreSQL store has
+ * neither (refused before anything is opened). */
+static int refuse_postgres(const ctl_args *a, const char *cmd, const char *instead)
+{
+    ctl_report_error(a->json, cmd, ROSTER_E_FAILED_PRECONDITION, instead, NULL);
+    return ctl_exit_code(ROSTER_E_FAILED_PRECONDITION);
+}
+
 int ctl_cmd_compact(const ctl_args *a)
 {
+    if (a->store)
+        return refuse_postgres(a, "compact",
+                               "compact rewrites an LMDB data directory; a PostgreSQL store "
+                               "gives deleted rows' space back with VACUUM (FULL rewrites the "
+                               "tables without their old bytes)");
     const char *dir = a->positional != NULL ? a->positional : a->data;
     roster_err_detail d = {{0}};
     store_compact_stats st = {0};
@@ -29,6 +42,10 @@ int ctl_cmd_compact(const ctl_args *a)
 
 int ctl_cmd_upgrade(const ctl_args *a)
 {
+    if (a->store)
+        return refuse_postgres(a, "upgrade",
+                               "upgrade rewrites an LMDB data directory; roster-users migrates a "
+                               "PostgreSQL store's schema itself when it starts");
     const char *dir = a->positional != NULL ? a->positional : a->data;
     roster_err_detail d = {{0}};
     store_compact_stats st = {0};

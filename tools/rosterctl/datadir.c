@@ -60,6 +60,15 @@ int ctl_datadir_default_url(char *buf, size_t cap, const char *dir)
 static int open_with(store **out, const char *dir, bool read_only, bool bulk, roster_err_detail *d)
 {
     struct stat st;
+    if (store_is_postgres(dir)) {
+        /* The URL is not repeated in messages: it may hold a password. */
+        store_options opts = {.read_only = read_only, .detail = d};
+        int err = store_open(out, dir, &opts);
+        if (err != ROSTER_E_OK && d != NULL && d->message[0] == '\0')
+            roster_fail(d, err, "store", "cannot open the PostgreSQL store: %s",
+                        roster_strerror(err));
+        return err;
+    }
     if (stat(dir, &st) != 0) {
         if (errno != ENOENT || read_only)
             return roster_fail(d, errno == ENOENT ? ROSTER_E_NOT_FOUND : ROSTER_E_IO, "data",

@@ -4,6 +4,7 @@
 #ifndef ROSTERCTL_DATADIR_H
 #define ROSTERCTL_DATADIR_H
 
+#include "cli.h"
 #include "error.h"
 #include "store.h"
 
@@ -19,7 +20,15 @@ int ctl_datadir_abs(char *buf, size_t cap, const char *dir);
 /* The default service address: "ipc://<absolute dir>/users.ipc". */
 int ctl_datadir_default_url(char *buf, size_t cap, const char *dir);
 
-/* Opens the store in `dir`: read-only (the directory must hold a store) or
+/* Where the offline commands find the store: --store (ROSTER_STORE) when
+ * given, else the data directory. Borrowed from a. */
+static inline const char *ctl_store_location(const ctl_args *a)
+{
+    return a->store ? a->store : a->data;
+}
+
+/* Opens the store in `dir` (or, for a postgres:// URL, the PostgreSQL
+ * store it names): read-only (the directory must hold a store) or
  * read-write (the directory is created when missing, one level). *out is
  * caller-owned until store_close. On failure d says why. */
 int ctl_datadir_open(store **out, const char *dir, bool read_only, roster_err_detail *d);

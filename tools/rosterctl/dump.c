@@ -72,7 +72,7 @@ int ctl_cmd_dump(const ctl_args *a)
     store *s = NULL;
     store_rtxn *r = NULL;
     uint64_t tenants = 0, users = 0;
-    int err = ctl_datadir_open(&s, a->data, true, &d);
+    int err = ctl_datadir_open(&s, ctl_store_location(a), true, &d);
     if (err != ROSTER_E_OK) {
         ctl_report_error(a->json, "dump", err, d.message, NULL);
         goto fail;

@@ -24,7 +24,7 @@ static int offline(char id[ROSTER_UUID_TEXT_LEN + 1], char kid[ROSTER_JWT_KID_LE
     store_rtxn *r = NULL;
     roster_signkeys *k = NULL;
     roster_uuid env;
-    int err = ctl_datadir_open(&s, a->data, true, d);
+    int err = ctl_datadir_open(&s, ctl_store_location(a), true, d);
     if (err == ROSTER_E_OK && (err = store_read_begin(s, &r)) == ROSTER_E_OK &&
         (err = store_environment_id(r, &env)) != ROSTER_E_OK)
         roster_fail(d, err, "data",

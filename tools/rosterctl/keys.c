@@ -264,7 +264,7 @@ static int offline_call(ProtobufCMessage **out, const ctl_args *a, rpc_method_id
     store *s = NULL;
     store_rtxn *r = NULL;
     store_wtxn *w = NULL;
-    int err = ctl_datadir_open(&s, a->data, !writes, d);
+    int err = ctl_datadir_open(&s, ctl_store_location(a), !writes, d);
     if (err != ROSTER_E_OK)
         goto fail;
     err = writes ? store_write_begin(s, &w) : store_read_begin(s, &r);

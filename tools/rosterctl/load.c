@@ -455,12 +455,12 @@ int ctl_cmd_load(const ctl_args *a)
         }
         o.batch = n;
     }
-    err = ctl_datadir_open(&s, a->data, false, &d);
+    err = ctl_datadir_open(&s, ctl_store_location(a), false, &d);
     if (err == ROSTER_E_OK && !o.dry_run && store_empty(s)) {
         /* See "Loading into an empty store" above. */
         store_close(s);
         s = NULL;
-        err = ctl_datadir_open_bulk(&s, a->data, &d);
+        err = ctl_datadir_open_bulk(&s, ctl_store_location(a), &d);
         if (err == ROSTER_E_OK && (err = store_load_mark(s, true)) != ROSTER_E_OK)
             roster_fail(&d, err, "", "cannot record the load's start in %s: %s", a->data,
                         roster_strerror(err));

@@ -11,7 +11,7 @@ int ctl_cmd_store_stats(const ctl_args *a)
     store_rtxn *r = NULL;
     store_stats st;
     json_t *o = NULL;
-    int err = ctl_datadir_open(&s, a->data, true, &d);
+    int err = ctl_datadir_open(&s, ctl_store_location(a), true, &d);
     if (err != ROSTER_E_OK) {
         ctl_report_error(a->json, "stats", err, d.message, NULL);
         goto fail;

@@ -68,7 +68,7 @@ int ctl_cmd_verify(const ctl_args *a)
     verify_ctx c = {.json = a->json, .issues = json_array()};
     uint64_t n = 0;
     int code;
-    int err = ctl_datadir_open(&s, a->data, true, &d);
+    int err = ctl_datadir_open(&s, ctl_store_location(a), true, &d);
     if (err != ROSTER_E_OK) {
         ctl_report_error(a->json, "verify", err, d.message, NULL);
         code = ctl_exit_code(err);
