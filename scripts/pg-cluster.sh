@@ -16,9 +16,11 @@
 # package creates, and every server command runs as that user; DIR's
 # parent must then let that user in (the script makes DIR itself).
 #
-# fsync is off: a test cluster's data is thrown away, and the tests check
-# Roster's transactions, not the disk. The server's other settings are its
-# defaults; synchronous_commit, which Roster relies on, stays on.
+# fsync is off unless PG_FSYNC=on: a test cluster's data is thrown away,
+# and the tests check Roster's transactions, not the disk (benchmarks set
+# PG_FSYNC=on, so commits cost what they cost in service). The server's
+# other settings are its defaults; synchronous_commit, which Roster relies
+# on, stays on.
 set -euo pipefail
 
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || true)}
@@ -66,10 +68,15 @@ start)
         exit 1
     }
     rm -f "$log"
+    if [ "${PG_FSYNC:-off}" = on ]; then
+        durability="-c fsync=on"
+    else
+        durability="-c fsync=off -c full_page_writes=off"
+    fi
     # The socket goes in the data directory: nothing is shared with a
     # system cluster.
     as_owner "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c full_page_writes=off -c max_connections=200" \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir $durability -c max_connections=200" \
         start >/dev/null || {
         cat "$dir/server.log" >&2
         exit 1
