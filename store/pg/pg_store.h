@@ -128,8 +128,11 @@ int pgstore_tenant_create(pgstore_wtxn *w, const roster_uuid *scope,
                           const Roster__V1__CreateTenantRequest *req, roster_arena *arena,
                           Roster__V1__Tenant **out, roster_err_detail *detail);
 
-/* As store_tenant_update. The tenant is locked (FOR NO KEY UPDATE) for
- * the rest of the group; groups adding users or keys to it go on. */
+/* As store_tenant_update. The tenant is locked for the rest of the
+ * group: groups adding users or keys to it go on, unless req renames it
+ * (its name_key changes, a column of a unique index, which PostgreSQL
+ * locks FOR UPDATE): then they wait for the renaming group to end, and
+ * it for those already under way. */
 int pgstore_tenant_update(pgstore_wtxn *w, const roster_uuid *scope,
                           const Roster__V1__UpdateTenantRequest *req, roster_arena *arena,
                           Roster__V1__Tenant **out, roster_err_detail *detail);

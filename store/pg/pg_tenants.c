@@ -66,18 +66,21 @@ static int tenant_put(pgstore_wtxn *w, const Roster__V1__Tenant *t, const roster
 }
 
 /* The record of tenant `id`, locked for the rest of the group against
- * other changes (for_delete: against every lock, KEY SHARE included, so
- * that groups adding users or keys to it finish first): *res holds it
- * (caller clears). ROSTER_E_NOT_FOUND, without detail, when there is
- * none. */
-static int tenant_lock(pg_conn *c, const roster_uuid *id, bool for_delete, PGresult **res,
+ * other changes: *res holds it (caller clears). `strong` locks it against
+ * KEY SHARE too (FOR UPDATE), so that groups adding users or keys to it
+ * (pg_tenant_exists) finish first and later ones wait: for a delete, and
+ * for a rename, whose UPDATE changes name_key, a column of a unique index,
+ * and so takes that lock anyway (taken first, it is never an upgrade that
+ * could deadlock with them). ROSTER_E_NOT_FOUND, without detail, when
+ * there is none. */
+static int tenant_lock(pg_conn *c, const roster_uuid *id, bool strong, PGresult **res,
                        roster_err_detail *detail)
 {
     pg_param params[] = {{id->b, 16, PG_OID_UUID}};
     int err = pg_run(c,
-                     for_delete ? "SELECT record FROM roster_tenants WHERE id = $1 FOR UPDATE"
-                                : "SELECT record FROM roster_tenants WHERE id = $1 "
-                                  "FOR NO KEY UPDATE",
+                     strong ? "SELECT record FROM roster_tenants WHERE id = $1 FOR UPDATE"
+                            : "SELECT record FROM roster_tenants WHERE id = $1 "
+                              "FOR NO KEY UPDATE",
                      1, params, res, detail);
     if (err != ROSTER_E_OK)
         return err;
@@ -173,7 +176,7 @@ int pgstore_tenant_update(pgstore_wtxn *w, const roster_uuid *scope,
      * takes them, so two groups never wait for each other. */
     if (make_default && (err = lock_default(w, detail)) != ROSTER_E_OK)
         goto done;
-    if ((err = tenant_lock(w->c, &id, false, &res, detail)) != ROSTER_E_OK) {
+    if ((err = tenant_lock(w->c, &id, req->name != NULL, &res, detail)) != ROSTER_E_OK) {
         if (err == ROSTER_E_NOT_FOUND)
             err = tenant_build_not_found(req->id, detail);
         goto done;

@@ -14,6 +14,8 @@
 #include "roster_limits.h"
 
 #include <protobuf-c/protobuf-c.h>
+#include <pthread.h>
+#include <time.h>
 
 static pgstore *pg;
 
@@ -1503,6 +1505,165 @@ START_TEST(keys_match)
 }
 END_TEST
 
+/* ------------------------------------------------------------ PostgreSQL only */
+
+/* A write group of its own on another thread. */
+typedef struct side_group {
+    const char *tenant; /* the tenant operated on (PostgreSQL id text) */
+    const char *ref;    /* op 2: the user's reference and email's local part */
+    int op;             /* 0: create a default tenant; 1: delete `tenant`; 2: a user in it */
+    int err;
+    roster_err_detail d;
+    char id[ROSTER_UUID_TEXT_LEN + 1]; /* what op 0 created */
+} side_group;
+
+static void *side_run(void *arg)
+{
+    side_group *g = arg;
+    roster_arena a;
+    roster_arena_init(&a, 0, 0);
+    pgstore_wtxn *w;
+    g->err = pgstore_write_begin(pg, &w);
+    if (g->err != ROSTER_E_OK)
+        return NULL;
+    if (g->op == 0) {
+        Roster__V1__CreateTenantRequest req = ROSTER__V1__CREATE_TENANT_REQUEST__INIT;
+        req.name = "Second";
+        req.has_is_default = req.is_default = 1;
+        Roster__V1__Tenant *t = NULL;
+        g->err = pgstore_tenant_create(w, NULL, &req, &a, &t, &g->d);
+        if (g->err == ROSTER_E_OK)
+            snprintf(g->id, sizeof g->id, "%s", t->id);
+    } else if (g->op == 1) {
+        Roster__V1__DeleteTenantRequest req = ROSTER__V1__DELETE_TENANT_REQUEST__INIT;
+        req.id = (char *)g->tenant;
+        g->err = pgstore_tenant_delete(w, NULL, &req, &a, NULL, &g->d);
+    } else {
+        Roster__V1__CreateUserRequest req = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+        char email[64];
+        snprintf(email, sizeof email, "%s@example.org", g->ref);
+        req.reference = (char *)g->ref;
+        req.email = email;
+        req.tenant_id = (char *)g->tenant;
+        g->err = pgstore_user_create(w, NULL, &req, &a, NULL, &g->d);
+    }
+    int cerr = pgstore_write_commit(w);
+    if (g->err == ROSTER_E_OK)
+        g->err = cerr;
+    roster_arena_free(&a);
+    return NULL;
+}
+
+/* Whether thread th ends within ms milliseconds (joined if so). */
+static bool ends_within(pthread_t th, long ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    return pthread_timedjoin_np(th, NULL, &until) == 0;
+}
+
+static char *pg_tenant(pgstore_wtxn *w, const char *name, bool def)
+{
+    Roster__V1__CreateTenantRequest req = ROSTER__V1__CREATE_TENANT_REQUEST__INIT;
+    req.name = (char *)name;
+    req.has_is_default = req.is_default = def;
+    Roster__V1__Tenant *t;
+    ck_assert_int_eq(pgstore_tenant_create(w, NULL, &req, &fx_arena, &t, NULL), ROSTER_E_OK);
+    return t->id;
+}
+
+static bool pg_is_default(const char *id)
+{
+    pgstore_rtxn *r;
+    Roster__V1__GetTenantRequest g = ROSTER__V1__GET_TENANT_REQUEST__INIT;
+    g.id = (char *)id;
+    Roster__V1__Tenant *t;
+    ck_assert_int_eq(pgstore_read_begin(pg, &r), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_tenant_get(r, NULL, &g, &fx_arena, &t, NULL), ROSTER_E_OK);
+    pgstore_read_end(r);
+    return t->has_is_default && t->is_default;
+}
+
+/* Groups at once on PostgreSQL (the LMDB store has one writer): two
+ * defaults made at once take turns and leave one; a delete waits for a
+ * group adding an API key to the tenant and then refuses; a group adding
+ * a user waits for a rename of its tenant, not for other changes. */
+START_TEST(concurrent_groups)
+{
+    pgstore_wtxn *w;
+    ck_assert_int_eq(pgstore_write_begin(pg, &w), ROSTER_E_OK);
+    char *first = pg_tenant(w, "First", true);
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+
+    ck_assert_int_eq(pgstore_write_begin(pg, &w), ROSTER_E_OK);
+    char *mine = pg_tenant(w, "Mine", true);
+    side_group g = {.op = 0};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, side_run, &g), 0);
+    ck_assert(!ends_within(th, 300)); /* waits for this group's default */
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    ck_assert(ends_within(th, 10000));
+    ck_assert_msg(g.err == ROSTER_E_OK, "%s", g.d.message);
+    ck_assert(!pg_is_default(first));
+    ck_assert(!pg_is_default(mine));
+    ck_assert(pg_is_default(g.id));
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_tenants WHERE is_default"), 1);
+
+    ck_assert_int_eq(pgstore_write_begin(pg, &w), ROSTER_E_OK);
+    Roster__V1__CreateKeyRequest kr = ROSTER__V1__CREATE_KEY_REQUEST__INIT;
+    kr.name = "k";
+    kr.has_role = 1;
+    kr.role = ROSTER__V1__ROLE__ROLE_READER;
+    kr.tenant_id = first;
+    Roster__V1__KeySecret *ks;
+    ck_assert_int_eq(pgstore_key_create(w, &kr, &fx_arena, &ks, NULL), ROSTER_E_OK);
+    side_group del = {.op = 1, .tenant = first};
+    ck_assert_int_eq(pthread_create(&th, NULL, side_run, &del), 0);
+    ck_assert(!ends_within(th, 300)); /* the key's group holds the tenant */
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    ck_assert(ends_within(th, 10000));
+    ck_assert_int_eq(del.err, ROSTER_E_FAILED_PRECONDITION);
+    ck_assert_ptr_nonnull(strstr(del.d.message, "API key"));
+
+    /* A change that is not a rename holds up no group adding a user;
+     * a rename makes it wait until the renaming group ends. */
+    ck_assert_int_eq(pgstore_write_begin(pg, &w), ROSTER_E_OK);
+    Roster__V1__UpdateTenantRequest u = ROSTER__V1__UPDATE_TENANT_REQUEST__INIT;
+    u.id = mine;
+    u.reference = "mine";
+    ck_assert_int_eq(pgstore_tenant_update(w, NULL, &u, &fx_arena, NULL, NULL), ROSTER_E_OK);
+    side_group usr = {.op = 2, .tenant = mine, .ref = "side1"};
+    ck_assert_int_eq(pthread_create(&th, NULL, side_run, &usr), 0);
+    ck_assert(ends_within(th, 10000));
+    ck_assert_msg(usr.err == ROSTER_E_OK, "%s", usr.d.message);
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_write_begin(pg, &w), ROSTER_E_OK);
+    u.reference = NULL;
+    u.name = "Renamed";
+    ck_assert_int_eq(pgstore_tenant_update(w, NULL, &u, &fx_arena, NULL, NULL), ROSTER_E_OK);
+    side_group usr2 = {.op = 2, .tenant = mine, .ref = "side2"};
+    ck_assert_int_eq(pthread_create(&th, NULL, side_run, &usr2), 0);
+    ck_assert(!ends_within(th, 300));
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    ck_assert(ends_within(th, 10000));
+    ck_assert_msg(usr2.err == ROSTER_E_OK, "%s", usr2.d.message);
+    pgstore_rtxn *r;
+    int64_t n = 0;
+    roster_uuid mid;
+    ck_assert_int_eq(roster_uuid_parse(&mid, mine, strlen(mine)), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_read_begin(pg, &r), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_tenant_user_count(r, &mid, &n), ROSTER_E_OK);
+    pgstore_read_end(r);
+    ck_assert_int_eq(n, 2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pg_tenants");
@@ -1513,6 +1674,7 @@ int main(void)
     tcase_add_test(tc, tenant_reads_match);
     tcase_add_test(tc, tenant_lists_match);
     tcase_add_test(tc, keys_match);
+    tcase_add_test(tc, concurrent_groups);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
