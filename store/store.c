@@ -1283,6 +1283,8 @@ int store_default_tenant(MDB_txn *txn, const store *s, roster_uuid *out)
 
 int store_tenant_user_count(store_rtxn *r, const roster_uuid *tenant, int64_t *out)
 {
+    if (r->pg)
+        return pgstore_tenant_user_count(r->pg, tenant, out);
     store_counter c;
     int err = store_counter_get(r->txn, r->s, tenant, false, &c);
     if (err == ROSTER_E_OK)

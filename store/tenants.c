@@ -2,17 +2,15 @@
  * the createdAt (id) or name order and filter each record. */
 #include "changes.h"
 #include "cursor.h"
-#include "fields.h"
-#include "filter.h"
 #include "keys.h"
 #include "record.h"
 #include "store_internal.h"
-#include "validate.h"
+#include "tenant_build.h"
+#include "tenant_list.h"
 
 #include "clock.h"
 #include "roster_limits.h"
 
-#include <stdio.h>
 #include <string.h>
 
 static const char default_key[] = "default_tenant";
@@ -81,11 +79,7 @@ static int set_default(store_wtxn *w, MDB_txn *txn, const roster_uuid *id, int64
                 roster_arena_free(&tmp);
                 return ROSTER_E_CORRUPT;
             }
-            t->has_is_default = 1;
-            t->is_default = 0;
-            t->has_updated_at = 1;
-            if (now > t->updated_at)
-                t->updated_at = now;
+            tenant_build_undefault(t, now);
             err = pack_put_tenant(w, txn, t, &prev, NULL, NULL);
             roster_arena_free(&tmp);
             if (err != ROSTER_E_OK)
@@ -114,27 +108,13 @@ static int unset_default(store_wtxn *w, MDB_txn *txn, const roster_uuid *id)
     return store_mdb_err(mdb_del(txn, w->s->meta, &k, NULL));
 }
 
-static int unpack_tenant(roster_arena *arena, const void *bytes, size_t len,
-                         Roster__V1__Tenant **out)
-{
-    ProtobufCAllocator alloc;
-    roster_arena_protobuf_allocator(&alloc, arena);
-    Roster__V1__Tenant *t = roster__v1__tenant__unpack(&alloc, len, bytes);
-    if (t == NULL)
-        return ROSTER_E_NOMEM;
-    *out = t;
-    return ROSTER_E_OK;
-}
-
 int store_tenant_create(store_wtxn *w, const roster_uuid *scope,
                         const Roster__V1__CreateTenantRequest *req, roster_arena *arena,
                         Roster__V1__Tenant **out, roster_err_detail *detail)
 {
-    if (scope)
-        return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "",
-                           "a tenant-bound caller cannot create tenants");
-    int err = validate_fields(NULL, &model_tenant, &store_fields_get()->check_create_tenant,
-                              &req->base, VALIDATE_REQUIRED | VALIDATE_VALUES, detail);
+    if (w->pg)
+        return pgstore_tenant_create(w->pg, scope, req, arena, out, detail);
+    int err = tenant_build_check_create(scope, req, detail);
     if (err != ROSTER_E_OK)
         return err;
     MDB_txn *txn;
@@ -144,15 +124,8 @@ int store_tenant_create(store_wtxn *w, const roster_uuid *scope,
     roster_uuid id;
     roster_uuid_v7(&id, now);
     char id_text[ROSTER_UUID_TEXT_LEN + 1];
-    roster_uuid_format(id_text, &id);
     Roster__V1__Tenant t = ROSTER__V1__TENANT__INIT;
-    t.id = id_text;
-    t.name = req->name;
-    t.reference = req->reference;
-    t.has_is_default = 1;
-    t.is_default = req->has_is_default && req->is_default;
-    t.has_created_at = t.has_updated_at = 1;
-    t.created_at = t.updated_at = now;
+    tenant_build_create(&t, req, &id, now, id_text);
     if (t.is_default && (err = set_default(w, txn, &id, now)) != ROSTER_E_OK)
         goto done;
     const uint8_t *bytes = NULL;
@@ -164,7 +137,7 @@ int store_tenant_create(store_wtxn *w, const roster_uuid *scope,
         (err = name_index(txn, w->s, NULL, &tv)) != ROSTER_E_OK)
         goto done;
     if (out)
-        err = unpack_tenant(arena, bytes, len, out);
+        err = tenant_build_unpack(arena, bytes, len, out);
 done:
     return store_op_end(w, txn, err);
 }
@@ -173,29 +146,19 @@ int store_tenant_update(store_wtxn *w, const roster_uuid *scope,
                         const Roster__V1__UpdateTenantRequest *req, roster_arena *arena,
                         Roster__V1__Tenant **out, roster_err_detail *detail)
 {
+    if (w->pg)
+        return pgstore_tenant_update(w->pg, scope, req, arena, out, detail);
     roster_uuid id;
-    if (req->id == NULL || roster_uuid_parse(&id, req->id, strlen(req->id)) != ROSTER_E_OK)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id",
-                           "id is not a UUID (8-4-4-4-12 hex digits)");
-    int err = validate_fields(NULL, &model_tenant, &store_fields_get()->check_update_tenant,
-                              &req->base, VALIDATE_VALUES, detail);
+    int err = tenant_build_check_update(scope, req, &id, detail);
     if (err != ROSTER_E_OK)
         return err;
-    if (req->reference && req->has_clear_reference && req->clear_reference)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "reference",
-                           "reference is both given and cleared");
-    if (scope && !roster_uuid_eq(scope, &id))
-        return roster_fail(detail, ROSTER_E_NOT_FOUND, "id", "tenant %s does not exist", req->id);
-    if (scope && req->has_is_default)
-        return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "isDefault",
-                           "a tenant-bound caller cannot change the default tenant");
     MDB_txn *txn;
     if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
         return err;
     MDB_val k = {16, id.b}, v;
     int rc = mdb_get(txn, w->s->tenants, &k, &v);
     if (rc == MDB_NOTFOUND) {
-        err = roster_fail(detail, ROSTER_E_NOT_FOUND, "id", "tenant %s does not exist", req->id);
+        err = tenant_build_not_found(req->id, detail);
         goto done;
     }
     if (rc != 0) {
@@ -207,27 +170,16 @@ int store_tenant_update(store_wtxn *w, const roster_uuid *scope,
     Roster__V1__Tenant *t;
     tenant_view old;
     if ((err = tenant_view_parse(&old, v.mv_data, v.mv_size)) != ROSTER_E_OK ||
-        (err = unpack_tenant(&tmp, v.mv_data, v.mv_size, &t)) != ROSTER_E_OK) {
+        (err = tenant_build_unpack(&tmp, v.mv_data, v.mv_size, &t)) != ROSTER_E_OK) {
         roster_arena_free(&tmp);
         goto done;
     }
     uint8_t old_name_key[KEY_MAX];
     size_t old_name_len = key_tenant_name(old_name_key, &old);
     int64_t now = roster_now_ms();
-    if (req->name)
-        t->name = req->name;
-    if (req->reference)
-        t->reference = req->reference;
-    else if (req->has_clear_reference && req->clear_reference)
-        t->reference = NULL;
-    if (req->has_is_default) {
-        t->has_is_default = 1;
-        t->is_default = req->is_default;
+    tenant_build_update(t, req, now);
+    if (req->has_is_default)
         err = req->is_default ? set_default(w, txn, &id, now) : unset_default(w, txn, &id);
-    }
-    t->has_updated_at = 1;
-    if (now > t->updated_at)
-        t->updated_at = now;
     const uint8_t *bytes = NULL;
     size_t len = 0;
     if (err == ROSTER_E_OK)
@@ -247,48 +199,35 @@ int store_tenant_update(store_wtxn *w, const roster_uuid *scope,
     if ((err = name_index(txn, w->s, NULL, &nv)) != ROSTER_E_OK)
         goto done;
     if (out)
-        err = unpack_tenant(arena, bytes, len, out);
+        err = tenant_build_unpack(arena, bytes, len, out);
 done:
     return store_op_end(w, txn, err);
 }
 
 int store_tenant_restore(store_wtxn *w, const Roster__V1__Tenant *tenant, roster_err_detail *detail)
 {
+    if (w->pg)
+        return pgstore_tenant_restore(w->pg, tenant, detail);
     roster_uuid id;
-    if (tenant->id == NULL || roster_uuid_parse(&id, tenant->id, strlen(tenant->id)) != ROSTER_E_OK)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id",
-                           "id is not a UUID (8-4-4-4-12 hex digits)");
-    static const roster_uuid nil;
-    if (roster_uuid_eq(&id, &nil))
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id", "id must not be the nil UUID");
-    int err = validate_fields(NULL, &model_tenant, &store_fields_get()->check_tenant, &tenant->base,
-                              VALIDATE_REQUIRED | VALIDATE_VALUES, detail);
+    int err = tenant_build_check_restore(tenant, &id, detail);
     if (err != ROSTER_E_OK)
         return err;
-    if (!tenant->has_created_at || !tenant->has_updated_at)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "createdAt",
-                           "createdAt and updatedAt are required");
     MDB_txn *txn;
     if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
         return err;
     MDB_val k = {16, id.b}, v;
     int rc = mdb_get(txn, w->s->tenants, &k, &v);
     if (rc == 0) {
-        err = roster_fail(detail, ROSTER_E_ALREADY_EXISTS, "id", "tenant %s already exists",
-                          tenant->id);
+        err = tenant_build_exists(tenant->id, detail);
         goto done;
     }
     if (rc != MDB_NOTFOUND) {
         err = store_mdb_err(rc);
         goto done;
     }
-    Roster__V1__Tenant t = *tenant;
+    Roster__V1__Tenant t;
     char id_text[ROSTER_UUID_TEXT_LEN + 1];
-    roster_uuid_format(id_text, &id);
-    t.id = id_text;
-    t.has_user_count = 0;
-    t.has_is_default = 1;
-    t.is_default = tenant->has_is_default && tenant->is_default;
+    tenant_build_restore(&t, tenant, &id, id_text);
     if (t.is_default && (err = set_default(w, txn, &id, t.updated_at)) != ROSTER_E_OK)
         goto done;
     const uint8_t *bytes = NULL;
@@ -345,31 +284,18 @@ int store_tenant_delete(store_wtxn *w, const roster_uuid *scope,
                         const Roster__V1__DeleteTenantRequest *req, roster_arena *arena,
                         Roster__V1__DeleteTenantResponse **out, roster_err_detail *detail)
 {
+    if (w->pg)
+        return pgstore_tenant_delete(w->pg, scope, req, arena, out, detail);
     roster_uuid id;
-    if (req->id == NULL)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id", "id is required");
-    if (roster_uuid_parse(&id, req->id, strlen(req->id)) != ROSTER_E_OK)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id",
-                           "id is not a UUID (8-4-4-4-12 hex digits)");
-    if (scope)
-        return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "",
-                           "a tenant-bound caller cannot delete tenants");
     char id_text[ROSTER_UUID_TEXT_LEN + 1];
-    roster_uuid_format(id_text, &id);
     Roster__V1__DeleteTenantResponse *resp = NULL;
-    if (out) {
-        resp = roster_arena_alloc(arena, sizeof *resp);
-        char *text = roster_arena_alloc(arena, sizeof id_text);
-        if (resp == NULL || text == NULL)
-            return ROSTER_E_NOMEM;
-        roster__v1__delete_tenant_response__init(resp);
-        memcpy(text, id_text, sizeof id_text);
-        resp->id = text;
-    }
+    int err =
+        tenant_build_check_delete(scope, req, &id, id_text, arena, out ? &resp : NULL, detail);
+    if (err != ROSTER_E_OK)
+        return err;
     /* Whether the tenant has users is read from idx_tenant and the
      * counters, so the group's queued entries and counter changes (users
      * created, moved or deleted earlier in the group) are written first. */
-    int err;
     if (!w->failed && ((err = store_pending_flush(w)) != ROSTER_E_OK ||
                        (err = store_counters_flush(w)) != ROSTER_E_OK))
         return w->failed = err;
@@ -379,7 +305,7 @@ int store_tenant_delete(store_wtxn *w, const roster_uuid *scope,
     MDB_val k = {16, id.b}, v;
     int rc = mdb_get(txn, w->s->tenants, &k, &v);
     if (rc == MDB_NOTFOUND) {
-        err = roster_fail(detail, ROSTER_E_NOT_FOUND, "id", "tenant %s does not exist", id_text);
+        err = tenant_build_not_found(id_text, detail);
         goto done;
     }
     if (rc != 0) {
@@ -395,13 +321,7 @@ int store_tenant_delete(store_wtxn *w, const roster_uuid *scope,
         (err = tenant_has_users(txn, w->s, &id, &has_users)) != ROSTER_E_OK)
         goto done;
     if (c.users > 0 || has_users) {
-        char n[32] = "";
-        if (c.users > 0)
-            snprintf(n, sizeof n, " %llu", (unsigned long long)c.users);
-        err = roster_fail(detail, ROSTER_E_FAILED_PRECONDITION, "id",
-                          "tenant %s still has%s user(s), deactivated ones included; delete "
-                          "them or move them to another tenant first",
-                          id_text, n);
+        err = tenant_build_refuse_users(id_text, c.users, detail);
         goto done;
     }
     roster_uuid def;
@@ -411,10 +331,7 @@ int store_tenant_delete(store_wtxn *w, const roster_uuid *scope,
         goto done;
     }
     if (t.f.isDefault > 0 || (derr == ROSTER_E_OK && roster_uuid_eq(&def, &id))) {
-        err = roster_fail(detail, ROSTER_E_FAILED_PRECONDITION, "id",
-                          "tenant %s is the default tenant; make it an ordinary one first "
-                          "(update it with isDefault false)",
-                          id_text);
+        err = tenant_build_refuse_default(id_text, detail);
         goto done;
     }
     uint64_t keys = 0;
@@ -422,12 +339,7 @@ int store_tenant_delete(store_wtxn *w, const roster_uuid *scope,
     if ((err = store_key_count_live_for_tenant(txn, w->s, &id, &keys, &key)) != ROSTER_E_OK)
         goto done;
     if (keys > 0) {
-        char key_text[ROSTER_UUID_TEXT_LEN + 1];
-        roster_uuid_format(key_text, &key);
-        err = roster_fail(detail, ROSTER_E_FAILED_PRECONDITION, "id",
-                          "tenant %s is named by %llu API key(s) that are not revoked (such as "
-                          "%s); revoke them first",
-                          id_text, (unsigned long long)keys, key_text);
+        err = tenant_build_refuse_keys(id_text, keys, &key, detail);
         goto done;
     }
     err = tenant_erase(w, txn, &t);
@@ -444,7 +356,7 @@ static int tenant_out(store_rtxn *r, const void *bytes, size_t len, bool with_co
                       roster_arena *arena, Roster__V1__Tenant **out)
 {
     Roster__V1__Tenant *t;
-    int err = unpack_tenant(arena, bytes, len, &t);
+    int err = tenant_build_unpack(arena, bytes, len, &t);
     if (err != ROSTER_E_OK)
         return err;
     if (with_count) {
@@ -474,14 +386,16 @@ int store_tenant_get(store_rtxn *r, const roster_uuid *scope,
                      const Roster__V1__GetTenantRequest *req, roster_arena *arena,
                      Roster__V1__Tenant **out, roster_err_detail *detail)
 {
+    if (r->pg)
+        return pgstore_tenant_get(r->pg, scope, req, arena, out, detail);
     roster_uuid id;
-    if (req->id == NULL || roster_uuid_parse(&id, req->id, strlen(req->id)) != ROSTER_E_OK)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "id",
-                           "id is not a UUID (8-4-4-4-12 hex digits)");
+    int err = tenant_build_parse_id(&id, req->id, detail);
+    if (err != ROSTER_E_OK)
+        return err;
     MDB_val v;
-    int err = tenant_raw(r, scope, &id, &v);
+    err = tenant_raw(r, scope, &id, &v);
     if (err == ROSTER_E_NOT_FOUND)
-        return roster_fail(detail, err, "id", "tenant %s does not exist", req->id);
+        return tenant_build_not_found(req->id, detail);
     if (err != ROSTER_E_OK)
         return err;
     return tenant_out(r, v.mv_data, v.mv_size,
@@ -492,6 +406,8 @@ int store_tenant_batch_get(store_rtxn *r, const roster_uuid *scope,
                            const Roster__V1__BatchGetTenantsRequest *req, roster_arena *arena,
                            Roster__V1__BatchGetTenantsResponse **out, roster_err_detail *detail)
 {
+    if (r->pg)
+        return pgstore_tenant_batch_get(r->pg, scope, req, arena, out, detail);
     size_t n = req->n_ids;
     if (n > ROSTER_MAX_BATCH)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "ids",
@@ -535,84 +451,21 @@ int store_tenant_list(store_rtxn *r, const roster_uuid *scope,
                       const Roster__V1__ListTenantsRequest *req, roster_arena *arena,
                       Roster__V1__ListTenantsResponse **out, roster_err_detail *detail)
 {
-    int32_t limit = req->has_limit ? req->limit : ROSTER_DEFAULT_PAGE;
-    if (limit < 0 || limit > ROSTER_MAX_PAGE)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "limit",
-                           "limit must be between 0 and %d, got %d", ROSTER_MAX_PAGE, limit);
-    int32_t offset = req->has_offset ? req->offset : 0;
-    if (offset < 0)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "offset",
-                           "offset must not be negative, got %d", offset);
-    /* Tenants are few: a list walks the records (createdAt order) or
-     * tenant_name (the name order, the one sortable tenant field with an
-     * index) and filters each record. */
-    const store_fields *sf = store_fields_get();
-    bool by_name = false, desc = true;
-    if (req->order) {
-        if (req->order->has_sort) {
-            int v = (int)req->order->sort;
-            int fi = v == ROSTER__V1__TENANT_SORT_FIELD__TENANT_SORT_FIELD_UNSPECIFIED
-                         ? MODEL_TENANT_createdAt
-                         : store_fields_enum(sf->tenant_sort, v);
-            if (fi < 0)
-                return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "order.sort",
-                                   "order.sort %d is not a tenant sort field", v);
-            by_name = fi == MODEL_TENANT_name;
-        }
-        if (req->order->has_order) {
-            if (req->order->order == ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC)
-                desc = false;
-            else if (req->order->order != ROSTER__V1__SORT_ORDER__SORT_ORDER_DESC &&
-                     req->order->order != ROSTER__V1__SORT_ORDER__SORT_ORDER_UNSPECIFIED)
-                return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "order.order",
-                                   "order.order %d is not ASC or DESC", (int)req->order->order);
-        }
-    }
-    const Roster__V1__TenantFilter *f = req->filter;
-    id_cond idc;
-    int err = filter_id_parse(&idc, f ? f->id : NULL, "filter.id", arena, detail);
+    if (r->pg)
+        return pgstore_tenant_list(r->pg, scope, req, arena, out, detail);
+    tenant_list_plan p;
+    int err = tenant_list_plan_make(&p, scope, req, arena, detail);
     if (err != ROSTER_E_OK)
         return err;
-    /* The StringFilters of the tenant's fields, compiled in model order
-     * and kept with the view slot each reads. */
-    str_cond conds[MODEL_TENANT__COUNT];
-    const rec_str *slot_of[MODEL_TENANT__COUNT];
-    tenant_view tv;
-    size_t n_conds = 0;
-    for (size_t i = 0; f && i < model_tenant.n_fields; i++) {
-        const ProtobufCFieldDescriptor *fd = sf->tenant_filter.fields[i];
-        if (fd == NULL || model_tenant.fields[i].filter != MODEL_FILTER_STRING)
-            continue;
-        const Roster__V1__StringFilter *one = model_pb_ptr(&f->base, fd);
-        if ((err = filter_str_compile(&conds[n_conds], one, sf->tenant_filter_name[i],
-                                      model_tenant.fields[i].flags & MODEL_FOLD_CASE, arena,
-                                      detail)) != ROSTER_E_OK)
-            return err;
-        if (one)
-            slot_of[n_conds++] =
-                (const rec_str *)(const void *)((const char *)&tv.f + rec_tenant_off[i]);
-    }
-
-    /* after: the order key of a tenant is the key of the database walked
-     * (its id, or tenant_name's value and id). */
-    uint8_t after[CURSOR_POS_MAX];
-    size_t after_len = 0;
-    uint64_t shape = 0;
-    if (req->after || limit > 0) {
-        int sort = by_name ? MODEL_TENANT_name : MODEL_TENANT_createdAt;
-        shape = cursor_shape('t', scope, sort, desc, f ? &f->base : NULL, NULL);
-    }
-    if (req->after) {
-        if ((err = cursor_decode(after, &after_len, req->after, offset, shape,
-                                 by_name ? (int)model_tenant.fields[MODEL_TENANT_name].type : -1,
-                                 detail)) != ROSTER_E_OK)
-            return err;
-    }
-    /* With no condition every tenant matches: the total is the entry count
-     * of `tenants`, and the walk seeks past the cursor and stops one match
-     * past the page. Otherwise it visits every tenant for the exact total,
-     * only counting the matches up to the cursor. */
-    bool counted = scope == NULL && !idc.active && n_conds == 0;
+    /* Tenants are few: a list walks the records (createdAt order) or
+     * tenant_name (the name order, the one sortable tenant field with an
+     * index) and filters each record. With no condition every tenant
+     * matches: the total is the entry count of `tenants`, and the walk
+     * seeks past the cursor and stops one match past the page. Otherwise
+     * it visits every tenant for the exact total, only counting the
+     * matches up to the cursor. The order key of a tenant is the key of
+     * the database walked (its id, or tenant_name's value and id). */
+    bool counted = tenant_list_counted(&p);
     int64_t total = 0;
     if (counted) {
         MDB_stat st;
@@ -621,98 +474,55 @@ int store_tenant_list(store_rtxn *r, const roster_uuid *scope,
             return store_mdb_err(rc);
         total = (int64_t)st.ms_entries;
     }
-
-    Roster__V1__ListTenantsResponse *resp = roster_arena_alloc(arena, sizeof *resp);
-    Roster__V1__PageInfo *info = roster_arena_alloc(arena, sizeof *info);
-    Roster__V1__Tenant **ts = roster_arena_alloc(arena, (limit ? (size_t)limit : 1) * sizeof *ts);
-    if (resp == NULL || info == NULL || ts == NULL)
-        return ROSTER_E_NOMEM;
-    roster__v1__list_tenants_response__init(resp);
-    roster__v1__page_info__init(info);
-    bool with_count = req->has_include_user_count && req->include_user_count;
-    size_t n = 0;
-    bool more = false;
-    MDB_val last = {0, NULL}; /* order key of the page's last tenant */
-    if (counted && !req->after && (limit == 0 || offset >= total)) {
-        more = offset < total;
-        goto done;
-    }
+    tenant_walk wk;
+    if ((err = tenant_walk_begin(&wk, &p, counted, arena)) != ROSTER_E_OK)
+        return err;
+    if (tenant_walk_short(&wk, total))
+        return tenant_walk_end(&wk, total, arena, out);
     MDB_cursor *c;
-    int rc = mdb_cursor_open(r->txn, by_name ? r->s->tenant_name : r->s->tenants, &c);
+    int rc = mdb_cursor_open(r->txn, p.by_name ? r->s->tenant_name : r->s->tenants, &c);
     if (rc != 0)
         return store_mdb_err(rc);
-    int64_t matched = 0, before = 0;
-    bool pre = req->after && !counted; /* matches up to the cursor only count */
     MDB_val k, v;
-    MDB_cursor_op step = desc ? MDB_PREV : MDB_NEXT;
+    MDB_cursor_op step = p.desc ? MDB_PREV : MDB_NEXT;
     unsigned steps = 0;
-    if (req->after && counted)
-        rc = cursor_seek_after(c, after, after_len, desc, &k, &v);
+    if (p.has_after && counted)
+        rc = cursor_seek_after(c, p.after, p.after_len, p.desc, &k, &v);
     else
-        rc = mdb_cursor_get(c, &k, &v, desc ? MDB_LAST : MDB_FIRST);
+        rc = mdb_cursor_get(c, &k, &v, p.desc ? MDB_LAST : MDB_FIRST);
     for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, step)) {
         if ((err = store_limits_step(&steps, r->deadline_ns, r->stop_ns)) != ROSTER_E_OK)
             break;
         if (k.mv_size < 16)
             continue;
-        if (pre && cursor_key_past(&k, after, after_len, desc)) {
-            pre = false;
-            before = matched;
-        }
         /* A counted walk reads only the records it returns. */
-        bool take = !pre && matched - before >= offset && n < (size_t)limit;
+        bool take = tenant_walk_at(&wk, k.mv_data, k.mv_size);
         MDB_val rec = v;
-        if (by_name && (take || !counted)) {
+        if (p.by_name && (take || !counted)) {
             MDB_val ik = {16, (uint8_t *)k.mv_data + k.mv_size - 16};
             if ((rc = mdb_get(r->txn, r->s->tenants, &ik, &rec)) != 0)
                 break;
         }
         if (!counted) {
+            tenant_view tv;
             if ((err = tenant_view_parse(&tv, rec.mv_data, rec.mv_size)) != ROSTER_E_OK)
                 break;
-            if (scope && !roster_uuid_eq(scope, &tv.id))
-                continue;
-            if (!filter_id_match(&idc, &tv.id, true))
-                continue;
-            size_t j = 0;
-            while (j < n_conds && filter_str_cond_match(&conds[j], *slot_of[j]))
-                j++;
-            if (j < n_conds)
+            if (!tenant_list_match(&p, &tv))
                 continue;
         }
-        matched++;
-        if (!take) {
-            if (!pre && matched - before > offset) {
-                more = true; /* a match past the page */
-                if (counted)
-                    break;
-            }
-            continue;
-        }
-        if ((err = tenant_out(r, rec.mv_data, rec.mv_size, with_count, arena, &ts[n])) !=
-            ROSTER_E_OK)
+        tenant_walk_step act = tenant_walk_match(&wk, take, k.mv_data, k.mv_size);
+        if (act == TENANT_WALK_STOP)
             break;
-        n++;
-        last = k;
+        if (act == TENANT_WALK_SKIP)
+            continue;
+        if ((err = tenant_out(r, rec.mv_data, rec.mv_size, p.with_count, arena,
+                              &wk.resp->tenants[wk.n - 1])) != ROSTER_E_OK)
+            break;
     }
     mdb_cursor_close(c);
     if (err != ROSTER_E_OK)
         return err;
     if (rc != 0 && rc != MDB_NOTFOUND)
         return store_mdb_err(rc);
-    if (!counted)
-        total = matched;
-done:
-    info->has_has_next_page = 1;
-    info->has_next_page = more;
-    if (n > 0 && (err = cursor_encode(&info->end_cursor, shape, last.mv_data, last.mv_size,
-                                      arena)) != ROSTER_E_OK)
-        return err;
-    resp->page_info = info;
-    resp->has_total_count = 1;
-    resp->total_count = total;
-    resp->n_tenants = n;
-    resp->tenants = ts;
-    *out = resp;
-    return ROSTER_E_OK;
+    return tenant_walk_end(&wk, total, arena, out);
 }

@@ -134,6 +134,96 @@ int pgstore_user_list(pgstore_rtxn *r, const roster_uuid *scope,
 int pgstore_user_counts(pgstore_rtxn *r, const roster_uuid *tenant, int64_t *users,
                         int64_t *active);
 
+/* ------------------------------------------------------------ tenants
+ * Tenants are rows of roster_tenants; the default mark is a column a
+ * unique partial index keeps on one row, and a group changing it holds
+ * an advisory lock until it ends, so concurrent groups take turns. */
+
+/* As store_tenant_create: the previous default, if any, loses its mark
+ * (its updatedAt moves to now) in the same operation. */
+int pgstore_tenant_create(pgstore_wtxn *w, const roster_uuid *scope,
+                          const Roster__V1__CreateTenantRequest *req, roster_arena *arena,
+                          Roster__V1__Tenant **out, roster_err_detail *detail);
+
+/* As store_tenant_update. The tenant is locked for the rest of the
+ * group: groups adding users or keys to it go on, unless req renames it
+ * (its name_key changes, a column of a unique index, which PostgreSQL
+ * locks FOR UPDATE): then they wait for the renaming group to end, and
+ * it for those already under way. */
+int pgstore_tenant_update(pgstore_wtxn *w, const roster_uuid *scope,
+                          const Roster__V1__UpdateTenantRequest *req, roster_arena *arena,
+                          Roster__V1__Tenant **out, roster_err_detail *detail);
+
+/* As store_tenant_restore. */
+int pgstore_tenant_restore(pgstore_wtxn *w, const Roster__V1__Tenant *tenant,
+                           roster_err_detail *detail);
+
+/* As store_tenant_delete: refused while users (from the counter or a row
+ * naming it), the default mark or an API key that is not revoked name
+ * it. The tenant is locked (FOR UPDATE) first, so a group still adding a
+ * user or key to it finishes before the checks read. */
+int pgstore_tenant_delete(pgstore_wtxn *w, const roster_uuid *scope,
+                          const Roster__V1__DeleteTenantRequest *req, roster_arena *arena,
+                          Roster__V1__DeleteTenantResponse **out, roster_err_detail *detail);
+
+/* As store_tenant_get. */
+int pgstore_tenant_get(pgstore_rtxn *r, const roster_uuid *scope,
+                       const Roster__V1__GetTenantRequest *req, roster_arena *arena,
+                       Roster__V1__Tenant **out, roster_err_detail *detail);
+
+/* As store_tenant_batch_get (one statement for every id). */
+int pgstore_tenant_batch_get(pgstore_rtxn *r, const roster_uuid *scope,
+                             const Roster__V1__BatchGetTenantsRequest *req, roster_arena *arena,
+                             Roster__V1__BatchGetTenantsResponse **out, roster_err_detail *detail);
+
+/* As store_tenant_list: the same pages, totals and cursors (the name
+ * order is name_key's, key_tenant_name's bytes). */
+int pgstore_tenant_list(pgstore_rtxn *r, const roster_uuid *scope,
+                        const Roster__V1__ListTenantsRequest *req, roster_arena *arena,
+                        Roster__V1__ListTenantsResponse **out, roster_err_detail *detail);
+
+/* As store_tenant_user_count, from roster_counts. */
+int pgstore_tenant_user_count(pgstore_rtxn *r, const roster_uuid *tenant, int64_t *out);
+
+/* ------------------------------------------------------------ API keys
+ * Rows of roster_keys: the record (hashes included) and the tenant a
+ * writer or reader key names. A key being changed is locked (FOR UPDATE)
+ * for the rest of its group. */
+
+/* As store_key_create. */
+int pgstore_key_create(pgstore_wtxn *w, const Roster__V1__CreateKeyRequest *req,
+                       roster_arena *arena, Roster__V1__KeySecret **out, roster_err_detail *detail);
+
+/* As store_key_revoke. */
+int pgstore_key_revoke(pgstore_wtxn *w, const Roster__V1__RevokeKeyRequest *req,
+                       roster_arena *arena, Roster__V1__ApiKey **out, roster_err_detail *detail);
+
+/* As store_key_rotate. */
+int pgstore_key_rotate(pgstore_wtxn *w, const Roster__V1__RotateKeyRequest *req,
+                       roster_arena *arena, Roster__V1__KeySecret **out, roster_err_detail *detail);
+
+/* As store_key_touch. */
+int pgstore_key_touch(pgstore_wtxn *w, const roster_uuid *id, int64_t when);
+
+/* As store_key_get. */
+int pgstore_key_get(pgstore_rtxn *r, const Roster__V1__GetKeyRequest *req, roster_arena *arena,
+                    Roster__V1__ApiKey **out, roster_err_detail *detail);
+
+/* As store_key_list. */
+int pgstore_key_list(pgstore_rtxn *r, const Roster__V1__ListKeysRequest *req, roster_arena *arena,
+                     Roster__V1__ListKeysResponse **out, roster_err_detail *detail);
+
+/* As store_key_count. */
+int pgstore_key_count(pgstore_rtxn *r, uint64_t *out);
+
+/* As store_key_authenticate. */
+int pgstore_key_authenticate(pgstore_rtxn *r, const char *text, size_t len, int64_t now,
+                             store_principal *out, roster_err_detail *detail);
+
+/* As store_key_principal. */
+int pgstore_key_principal(pgstore_rtxn *r, const roster_uuid *id, int64_t now, store_principal *out,
+                          roster_err_detail *detail);
+
 /* ------------------------------------------------------------ operations */
 
 /* As store_stat: users from the counters, tenants, the database's size
