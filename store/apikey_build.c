@@ -283,3 +283,30 @@ int apikey_build_principal(const Roster__V1__ApiKey *k, const roster_uuid *id, i
         return unknown_key(detail);
     return principal_of(out, k, id, true, now, detail);
 }
+
+int apikey_build_check_restore(const Roster__V1__ApiKey *k, roster_uuid *id,
+                               roster_err_detail *detail)
+{
+    int err = apikey_build_parse_id(id, k->id, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    if (k->name == NULL || k->name[0] == '\0' || strlen(k->name) > APIKEY_NAME_MAX)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "name",
+                           "name is required, at most %d bytes", APIKEY_NAME_MAX);
+    bool admin = k->role == ROSTER__V1__ROLE__ROLE_ADMIN;
+    if (!k->has_role || (!admin && k->role != ROSTER__V1__ROLE__ROLE_WRITER &&
+                         k->role != ROSTER__V1__ROLE__ROLE_READER))
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "role",
+                           "role must be admin, writer or reader");
+    roster_uuid tenant;
+    if (admin != (k->tenant_id == NULL) ||
+        (k->tenant_id != NULL &&
+         roster_uuid_parse(&tenant, k->tenant_id, strlen(k->tenant_id)) != ROSTER_E_OK))
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "tenantId",
+                           "writer and reader keys name a tenant (a UUID), admin keys none");
+    if (k->secret_hash.len != ROSTER_APIKEY_HASH_LEN ||
+        (k->previous_secret_hash.len != 0 && k->previous_secret_hash.len != ROSTER_APIKEY_HASH_LEN))
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "secretHash",
+                           "secret hashes are %d bytes", ROSTER_APIKEY_HASH_LEN);
+    return ROSTER_E_OK;
+}

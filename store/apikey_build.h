@@ -43,6 +43,13 @@ void apikey_build_clear_hashes(Roster__V1__ApiKey *k);
 int apikey_build_check_create(const Roster__V1__CreateKeyRequest *req, int64_t now,
                               roster_uuid *tenant, bool *has_tenant, roster_err_detail *detail);
 
+/* Checks complete key record k for a restore (a copy from another
+ * store): its id (*id), a name, a known role, a tenant for writer and
+ * reader keys and none for admin keys, a 32-byte secret hash and a
+ * previous one of 0 or 32 bytes. INVALID_ARGUMENT naming the field. */
+int apikey_build_check_restore(const Roster__V1__ApiKey *k, roster_uuid *id,
+                               roster_err_detail *detail);
+
 /* NOT_FOUND naming "tenantId": the tenant req names does not exist. */
 int apikey_build_tenant_missing(const Roster__V1__CreateKeyRequest *req, roster_err_detail *detail);
 

@@ -194,6 +194,33 @@ int store_key_count_live_for_tenant(MDB_txn *txn, const store *s, const roster_u
     return err;
 }
 
+int store_key_restore(store_wtxn *w, const Roster__V1__ApiKey *key, roster_err_detail *detail)
+{
+    if (w->pg)
+        return pgstore_key_restore(w->pg, key, detail);
+    if (w->s->read_only)
+        return ROSTER_E_PERMISSION_DENIED;
+    roster_uuid id;
+    int err = apikey_build_check_restore(key, &id, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    MDB_dbi dbi;
+    if ((err = key_db(w->s, &dbi)) != ROSTER_E_OK)
+        return err;
+    MDB_txn *txn;
+    if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
+        return err;
+    MDB_val k = {16, id.b}, v;
+    int rc = mdb_get(txn, dbi, &k, &v);
+    if (rc == 0)
+        err = roster_fail(detail, ROSTER_E_ALREADY_EXISTS, "id", "key %s already exists", key->id);
+    else if (rc != MDB_NOTFOUND)
+        err = store_mdb_err(rc);
+    else
+        err = put_key(w, txn, &id, key);
+    return store_op_end(w, txn, err);
+}
+
 int store_key_touch(store_wtxn *w, const roster_uuid *id, int64_t when)
 {
     if (w->pg)

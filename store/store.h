@@ -473,6 +473,12 @@ int store_key_revoke(store_wtxn *w, const Roster__V1__RevokeKeyRequest *req, ros
 int store_key_rotate(store_wtxn *w, const Roster__V1__RotateKeyRequest *req, roster_arena *arena,
                      Roster__V1__KeySecret **out, roster_err_detail *detail);
 
+/* Stores a complete key record as given, hashes included (a copy from
+ * another store: rosterctl migrate). Its tenant need not exist (a revoked
+ * key may name a deleted tenant). Errors: INVALID_ARGUMENT
+ * (apikey_build_check_restore), ALREADY_EXISTS ("id"). */
+int store_key_restore(store_wtxn *w, const Roster__V1__ApiKey *key, roster_err_detail *detail);
+
 /* Records that key `id` was used at `when` (Unix ms): last_used_at moves
  * forward only. A key that no longer exists is ignored. */
 int store_key_touch(store_wtxn *w, const roster_uuid *id, int64_t when);

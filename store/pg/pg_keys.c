@@ -36,6 +36,20 @@ static int key_put(pgstore_wtxn *w, const roster_uuid *id, const Roster__V1__Api
     return err;
 }
 
+int pgstore_key_restore(pgstore_wtxn *w, const Roster__V1__ApiKey *key, roster_err_detail *detail)
+{
+    roster_uuid id;
+    int err = apikey_build_check_restore(key, &id, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    if ((err = pg_op_begin(w, detail)) != ROSTER_E_OK)
+        return err;
+    err = key_put(w, &id, key, true, detail);
+    if (err == ROSTER_E_ALREADY_EXISTS)
+        err = roster_fail(detail, err, "id", "key %s already exists", key->id);
+    return pg_op_end(w, err);
+}
+
 /* Reads key `id` on c into `arena` (hashes included); for_update locks
  * it for the rest of the group. ROSTER_E_NOT_FOUND, without detail, when
  * there is none. */

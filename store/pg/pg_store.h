@@ -202,6 +202,9 @@ int pgstore_key_revoke(pgstore_wtxn *w, const Roster__V1__RevokeKeyRequest *req,
 int pgstore_key_rotate(pgstore_wtxn *w, const Roster__V1__RotateKeyRequest *req,
                        roster_arena *arena, Roster__V1__KeySecret **out, roster_err_detail *detail);
 
+/* As store_key_restore. */
+int pgstore_key_restore(pgstore_wtxn *w, const Roster__V1__ApiKey *key, roster_err_detail *detail);
+
 /* As store_key_touch. */
 int pgstore_key_touch(pgstore_wtxn *w, const roster_uuid *id, int64_t when);
 

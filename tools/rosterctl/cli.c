@@ -129,6 +129,12 @@ static const ctl_opt_spec load_opts[] = {
      "commit every N lines (default: the whole input in one transaction)"},
     {NULL}};
 
+static const ctl_opt_spec migrate_opts[] = {
+    {"from", CTL_OPT_VALUE, false, "DIR", "the data directory whose LMDB store is copied"},
+    {"to", CTL_OPT_VALUE, false, "URL", "the PostgreSQL store (postgres://...) copied into"},
+    {"batch", CTL_OPT_VALUE, false, "N", "records per write group (default 1000)"},
+    {NULL}};
+
 static const ctl_opt_spec users_import_opts[] = {
     {"format", CTL_OPT_VALUE, false, "jsonl|csv",
      "the file's format (default: csv for a name ending .csv, else jsonl)"},
@@ -290,6 +296,17 @@ static const ctl_command commands[] = {
      "live data. Refused (exit 4) while roster-users or any other process has\n"
      "the store open. On any failure data.mdb is left as it was. Run\n"
      "rosterctl verify afterwards.\n"},
+    {CTL_CMD_MIGRATE, "migrate", NULL, migrate_opts,
+     "copy an LMDB data directory into an empty PostgreSQL store and check the copy (offline)",
+     "Copies the tenants, users and API keys of --from's store into the empty\n"
+     "PostgreSQL store --to names (roster-users must not be running on\n"
+     "either), in write groups of --batch records, then checks the copy: the\n"
+     "same tenants and keys, every user record byte for byte, and verify\n"
+     "finding nothing. Until the check passes the database is marked as an\n"
+     "unfinished load, which roster-users refuses; after a failure drop the\n"
+     "database's roster_ tables and migrate again. The change feed is not\n"
+     "copied: subscribers start again from the new store's first event.\n"
+     "Refused (exit 4) when the target already holds data.\n"},
     {CTL_CMD_KEYS_CREATE, "keys create", NULL, keys_create_opts,
      "mint an API key (--name and --role required) and print its secret once",
      "Roles: admin (every tenant, tenants, keys, stats), writer (its tenant's\n"

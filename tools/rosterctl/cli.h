@@ -32,6 +32,7 @@ typedef enum ctl_cmd_id {
     CTL_CMD_VERIFY,
     CTL_CMD_COMPACT,
     CTL_CMD_UPGRADE,
+    CTL_CMD_MIGRATE,
     CTL_CMD_KEYS_CREATE,
     CTL_CMD_KEYS_LIST,
     CTL_CMD_KEYS_SHOW,

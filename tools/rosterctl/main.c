@@ -8,6 +8,7 @@
 #include "environment.h"
 #include "keys.h"
 #include "load.h"
+#include "migrate.h"
 #include "output.h"
 #include "service.h"
 #include "storestat.h"
@@ -30,6 +31,7 @@ static bool is_live(const ctl_args *a)
     case CTL_CMD_VERIFY:
     case CTL_CMD_COMPACT:
     case CTL_CMD_UPGRADE:
+    case CTL_CMD_MIGRATE:
         return false;
     default:
         return ctl_args_get(a, "offline") == NULL;
@@ -133,6 +135,9 @@ int main(int argc, char **argv)
         break;
     case CTL_CMD_UPGRADE:
         code = ctl_cmd_upgrade(a);
+        break;
+    case CTL_CMD_MIGRATE:
+        code = ctl_cmd_migrate(a);
         break;
     case CTL_CMD_KEYS_CREATE:
         code = ctl_cmd_keys_create(a);
