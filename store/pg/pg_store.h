@@ -13,8 +13,12 @@
  * nested transactions do. Nothing assumes this process is the only
  * writer: uniqueness comes from unique indexes, a user's tenant from a
  * foreign key, and a user being changed is locked (SELECT ... FOR UPDATE)
- * for the rest of its group. A commit is acknowledged once PostgreSQL
- * has made it durable (synchronous_commit on).
+ * for the rest of its group. Every write operation first locks the change
+ * feed's counter (pg_internal.h), so write groups, across processes too,
+ * run one after the other from their first operation to their commit, as
+ * LMDB's single writer does: that is what numbers the feed in commit
+ * order. A commit is acknowledged once PostgreSQL has made it durable
+ * (synchronous_commit on).
  *
  * Threads: a pgstore may be shared by threads; a transaction belongs to
  * the thread that began it. Several transactions may be open at once, up
