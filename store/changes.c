@@ -11,9 +11,9 @@
  *   committed feed has no holes. The counter lives in meta, not in the
  *   last key of `changes`, because retention may trim every event.
  * - Events are roster.v1.Change encodings with their seq inside, so
- *   ListChanges forwards them as stored. What trimming, scoping and the
- *   scrub need (kind, id, tenants, time) is read off the wire by peek()
- *   without unpacking.
+ *   ListChanges forwards them as stored. Building them, reading their
+ *   head, the scrub and the pages are change_event.h's, shared with the
+ *   PostgreSQL feed; this file keeps them in LMDB.
  * - Scrubbing a deleted user: `changes_user` maps (user id, seq) to
  *   nothing, one entry per user event. A delete walks the user's prefix,
  *   rewrites each event without the personal fields and drops the
@@ -21,17 +21,13 @@
  *   the feed's length. The alternative, rewriting on read, would leave the
  *   data on disk; a scan per delete would cost the whole feed. Trimming an
  *   event drops its entry.
- * - "Personal" fields are every user field the service does not set,
- *   except tenantId (MODEL_SERVER_SET in src/model/model.h): a scrubbed
- *   event keeps id, tenantId, createdAt and updatedAt, so a replica still
- *   orders it, and nothing a person gave.
  * - Retention trims from the oldest event at commit, at most what the
  *   group appended plus STORE_CHANGES_TRIM_EXTRA, so the work per
  *   transaction is bounded and the feed keeps pace with writes; the
  *   writer trims an idle store's old events with store_changes_trim. */
 #include "changes.h"
 
-#include "fields.h"
+#include "change_event.h"
 #include "keys.h"
 
 #include "clock.h"
@@ -39,83 +35,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ------------------------------------------------------------ encodings */
-
-/* What peek() reads off an event's encoding; strings borrowed from it. */
-typedef struct change_head {
-    uint64_t seq;
-    int kind;
-    int64_t at;
-    const char *id, *tenant, *prev;
-    size_t id_n, tenant_n, prev_n;
-    bool scrubbed; /* its user was deleted: no personal data, no changes_user entry */
-} change_head;
-
-static bool varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
-        uint8_t b = *(*p)++;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = v;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* The top-level fields of a Change encoding that the feed's own work
- * reads. ROSTER_E_CORRUPT when the bytes are not one. */
-static int peek(change_head *h, const void *bytes, size_t len)
-{
-    const uint8_t *p = bytes, *end = p + len;
-    memset(h, 0, sizeof *h);
-    while (p < end) {
-        uint64_t key, v;
-        if (!varint(&p, end, &key))
-            return ROSTER_E_CORRUPT;
-        unsigned wt = (unsigned)(key & 7), num = (unsigned)(key >> 3);
-        if (wt == 0) {
-            if (!varint(&p, end, &v))
-                return ROSTER_E_CORRUPT;
-            if (num == 1)
-                h->seq = v;
-            else if (num == 2)
-                h->kind = (int)v;
-            else if (num == 5)
-                h->at = (int64_t)v;
-            else if (num == 10)
-                h->scrubbed = v != 0;
-        } else if (wt == 2) {
-            if (!varint(&p, end, &v) || v > (uint64_t)(end - p))
-                return ROSTER_E_CORRUPT;
-            const char *s = (const char *)p;
-            if (num == 3)
-                h->id = s, h->id_n = (size_t)v;
-            else if (num == 4)
-                h->tenant = s, h->tenant_n = (size_t)v;
-            else if (num == 9)
-                h->prev = s, h->prev_n = (size_t)v;
-            p += v;
-        } else if (wt == 1 || wt == 5) {
-            size_t n = wt == 1 ? 8 : 4;
-            if ((size_t)(end - p) < n)
-                return ROSTER_E_CORRUPT;
-            p += n;
-        } else {
-            return ROSTER_E_CORRUPT;
-        }
-    }
-    return ROSTER_E_OK;
-}
-
-static bool is_user_kind(int kind)
-{
-    return kind >= ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_CREATED &&
-           kind <= ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_DELETED;
-}
 
 /* ------------------------------------------------------------ counters */
 
@@ -181,19 +100,16 @@ void changes_op_failed(store_wtxn *w)
 
 /* ------------------------------------------------------------ appending */
 
-/* Packs ch (seq set here) and stores it in txn, with its changes_user
- * entry when `user` is not NULL. */
-static int put_event(store_wtxn *w, MDB_txn *txn, Roster__V1__Change *ch, const roster_uuid *user)
+/* Stamps e, packs it and stores it in txn, with its changes_user entry
+ * when it carries a user's personal data. */
+static int put_event(store_wtxn *w, MDB_txn *txn, change_event *e)
 {
     int err = load(w, txn);
     if (err != ROSTER_E_OK)
         return err;
     uint64_t seq = w->ch_latest + 1;
-    ch->has_seq = 1;
-    ch->seq = seq;
-    ch->has_committed_at = 1;
-    ch->committed_at = roster_now_ms();
-    size_t len = protobuf_c_message_get_packed_size(&ch->base);
+    change_event_stamp(e, seq, roster_now_ms());
+    size_t len = protobuf_c_message_get_packed_size(&e->ch.base);
     if (len > w->cbuf_cap) {
         size_t cap = len < 4096 ? 4096 : len * 2;
         uint8_t *b = realloc(w->cbuf, cap);
@@ -202,14 +118,14 @@ static int put_event(store_wtxn *w, MDB_txn *txn, Roster__V1__Change *ch, const 
         w->cbuf = b;
         w->cbuf_cap = cap;
     }
-    protobuf_c_message_pack(&ch->base, w->cbuf);
+    protobuf_c_message_pack(&e->ch.base, w->cbuf);
     uint8_t kb[24];
     key_u64_put(kb, seq);
     MDB_val k = {8, kb}, v = {len, w->cbuf};
     /* Keys only grow: appended at the end without a search. */
     int rc = store_put_append(w, txn, STORE_APPEND_CHANGES, w->s->changes, &k, &v);
-    if (rc == 0 && user != NULL) {
-        memcpy(kb, user->b, 16);
+    if (rc == 0 && e->personal != NULL) {
+        memcpy(kb, e->personal->b, 16);
         key_u64_put(kb + 16, seq);
         MDB_val uk = {24, kb}, uv = {0, ""};
         rc = store_put_append(w, txn, STORE_APPEND_CHANGES_USER, w->s->changes_user, &uk, &uv);
@@ -220,33 +136,6 @@ static int put_event(store_wtxn *w, MDB_txn *txn, Roster__V1__Change *ch, const 
     return ROSTER_E_OK;
 }
 
-/* Whether a model field's slots differ between two views. */
-static bool slot_differs(model_type type, const void *a, const void *b)
-{
-    switch (type) {
-    case MODEL_T_BOOL:
-        return *(const rec_bool *)a != *(const rec_bool *)b;
-    case MODEL_T_DATE:
-        return *(const int64_t *)a != *(const int64_t *)b;
-    default: {
-        const rec_str *x = a, *y = b;
-        return x->set != y->set || (x->set && (x->n != y->n || memcmp(x->p, y->p, x->n) != 0));
-    }
-    }
-}
-
-static bool slot_set(model_type type, const void *a)
-{
-    switch (type) {
-    case MODEL_T_BOOL:
-        return *(const rec_bool *)a >= 0;
-    case MODEL_T_DATE:
-        return true;
-    default:
-        return ((const rec_str *)a)->set;
-    }
-}
-
 int changes_append_user(store_wtxn *w, MDB_txn *txn, const user_view *old, const user_view *nv,
                         const Roster__V1__User *u)
 {
@@ -254,51 +143,9 @@ int changes_append_user(store_wtxn *w, MDB_txn *txn, const user_view *old, const
         w->ch_hole = true;
         return ROSTER_E_OK;
     }
-    const store_fields *sf = store_fields_get();
-    Roster__V1__Change ch = ROSTER__V1__CHANGE__INIT;
-    Roster__V1__User ev = ROSTER__V1__USER__INIT;
-    char tenant_text[ROSTER_UUID_TEXT_LEN + 1], prev_text[ROSTER_UUID_TEXT_LEN + 1];
-    ch.has_kind = 1;
-    ch.id = u->id;
-    if (nv->has_tenant) {
-        roster_uuid_format(tenant_text, &nv->tenant);
-        ch.tenant_id = tenant_text;
-    }
-    if (old == NULL) {
-        ch.kind = ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_CREATED;
-        ch.user = (Roster__V1__User *)u;
-    } else {
-        uint64_t cleared = 0;
-        ev.id = u->id;
-        for (size_t i = 0; i < model_user.n_fields; i++) {
-            model_type type = model_user.fields[i].type;
-            const void *a = rec_user_slot(old, (int)i), *b = rec_user_slot(nv, (int)i);
-            const ProtobufCFieldDescriptor *fd = sf->user.fields[i];
-            if (i == MODEL_USER_id || fd == NULL || !slot_differs(type, a, b))
-                continue;
-            if (slot_set(type, b))
-                model_pb_copy(&ev.base, fd, &u->base, fd);
-            else if (fd->id < 64)
-                cleared |= UINT64_C(1) << fd->id;
-        }
-        if (cleared) {
-            ch.has_cleared = 1;
-            ch.cleared = cleared;
-        }
-        ch.user = &ev;
-        rec_bool was = old->f.active, now = nv->f.active;
-        if (was != 0 && now == 0)
-            ch.kind = ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_DEACTIVATED;
-        else if (was == 0 && now != 0)
-            ch.kind = ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_REACTIVATED;
-        else
-            ch.kind = ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_UPDATED;
-        if (old->has_tenant && (!nv->has_tenant || !roster_uuid_eq(&old->tenant, &nv->tenant))) {
-            roster_uuid_format(prev_text, &old->tenant);
-            ch.previous_tenant_id = prev_text;
-        }
-    }
-    return put_event(w, txn, &ch, &nv->id);
+    change_event e;
+    change_event_user(&e, old, nv, u);
+    return put_event(w, txn, &e);
 }
 
 int changes_append_tenant(store_wtxn *w, MDB_txn *txn, const void *old, size_t old_len,
@@ -308,44 +155,11 @@ int changes_append_tenant(store_wtxn *w, MDB_txn *txn, const void *old, size_t o
         w->ch_hole = true;
         return ROSTER_E_OK;
     }
-    const store_fields *sf = store_fields_get();
-    Roster__V1__Change ch = ROSTER__V1__CHANGE__INIT;
-    Roster__V1__Tenant ev = ROSTER__V1__TENANT__INIT;
-    ch.has_kind = 1;
-    ch.id = t->id;
-    ch.tenant_id = t->id;
-    if (old == NULL) {
-        ch.kind = ROSTER__V1__CHANGE_KIND__CHANGE_KIND_TENANT_CREATED;
-        ch.tenant = (Roster__V1__Tenant *)t;
-        return put_event(w, txn, &ch, NULL);
-    }
-    tenant_view ov, nv;
-    int err = tenant_view_parse(&ov, old, old_len);
-    if (err == ROSTER_E_OK)
-        err = tenant_view_parse(&nv, bytes, len);
+    change_event e;
+    int err = change_event_tenant(&e, old, old_len, t, bytes, len);
     if (err != ROSTER_E_OK)
         return err;
-    uint64_t cleared = 0;
-    ev.id = t->id;
-    for (size_t i = 0; i < model_tenant.n_fields; i++) {
-        model_type type = model_tenant.fields[i].type;
-        const void *a = (const char *)&ov.f + rec_tenant_off[i];
-        const void *b = (const char *)&nv.f + rec_tenant_off[i];
-        const ProtobufCFieldDescriptor *fd = sf->tenant.fields[i];
-        if (i == MODEL_TENANT_id || fd == NULL || !slot_differs(type, a, b))
-            continue;
-        if (slot_set(type, b))
-            model_pb_copy(&ev.base, fd, &t->base, fd);
-        else if (fd->id < 64)
-            cleared |= UINT64_C(1) << fd->id;
-    }
-    if (cleared) {
-        ch.has_cleared = 1;
-        ch.cleared = cleared;
-    }
-    ch.kind = ROSTER__V1__CHANGE_KIND__CHANGE_KIND_TENANT_UPDATED;
-    ch.tenant = &ev;
-    return put_event(w, txn, &ch, NULL);
+    return put_event(w, txn, &e);
 }
 
 /* Rewrites the event at `seq` without the personal fields of its user. */
@@ -361,33 +175,19 @@ static int scrub_event(store_wtxn *w, MDB_txn *txn, uint64_t seq)
         return store_mdb_err(rc);
     roster_arena tmp;
     roster_arena_init(&tmp, 4096, 0);
-    ProtobufCAllocator alloc;
-    roster_arena_protobuf_allocator(&alloc, &tmp);
-    Roster__V1__Change *ch = roster__v1__change__unpack(&alloc, v.mv_size, v.mv_data);
-    int err = ROSTER_E_CORRUPT;
-    if (ch != NULL) {
-        const store_fields *sf = store_fields_get();
-        for (size_t i = 0; ch->user != NULL && i < model_user.n_fields; i++) {
-            const ProtobufCFieldDescriptor *fd = sf->user.fields[i];
-            if (fd != NULL && !(model_user.fields[i].flags & MODEL_SERVER_SET) &&
-                i != MODEL_USER_tenantId)
-                model_pb_clear(&ch->user->base, fd);
-        }
-        ch->has_cleared = 0;
-        ch->cleared = 0;
-        ch->has_scrubbed = ch->scrubbed = 1;
+    Roster__V1__Change *ch;
+    int err = change_scrub(&ch, v.mv_data, v.mv_size, &tmp);
+    if (err == ROSTER_E_OK) {
         size_t len = protobuf_c_message_get_packed_size(&ch->base);
         MDB_val nv;
         nv.mv_size = len;
         /* MDB_RESERVE: pack straight into the page. */
         store_append_forget(w, STORE_APPEND_CHANGES);
         rc = mdb_put(txn, w->s->changes, &k, &nv, MDB_RESERVE);
-        if (rc == 0) {
+        if (rc == 0)
             protobuf_c_message_pack(&ch->base, nv.mv_data);
-            err = ROSTER_E_OK;
-        } else {
+        else
             err = store_mdb_err(rc);
-        }
     }
     roster_arena_free(&tmp);
     return err;
@@ -434,18 +234,10 @@ int changes_append_user_deleted(store_wtxn *w, MDB_txn *txn, const roster_uuid *
         w->ch_hole = true;
         return ROSTER_E_OK;
     }
-    Roster__V1__Change ch = ROSTER__V1__CHANGE__INIT;
-    char id_text[ROSTER_UUID_TEXT_LEN + 1], tenant_text[ROSTER_UUID_TEXT_LEN + 1];
-    roster_uuid_format(id_text, id);
-    ch.has_kind = 1;
-    ch.kind = ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_DELETED;
-    ch.id = id_text;
-    if (tenant != NULL) {
-        roster_uuid_format(tenant_text, tenant);
-        ch.tenant_id = tenant_text;
-    }
+    change_event e;
+    change_event_user_deleted(&e, id, tenant);
     /* No changes_user entry: the event holds nothing to scrub. */
-    return put_event(w, txn, &ch, NULL);
+    return put_event(w, txn, &e);
 }
 
 int changes_append_tenant_deleted(store_wtxn *w, MDB_txn *txn, const roster_uuid *id)
@@ -454,14 +246,9 @@ int changes_append_tenant_deleted(store_wtxn *w, MDB_txn *txn, const roster_uuid
         w->ch_hole = true;
         return ROSTER_E_OK;
     }
-    Roster__V1__Change ch = ROSTER__V1__CHANGE__INIT;
-    char id_text[ROSTER_UUID_TEXT_LEN + 1];
-    roster_uuid_format(id_text, id);
-    ch.has_kind = 1;
-    ch.kind = ROSTER__V1__CHANGE_KIND__CHANGE_KIND_TENANT_DELETED;
-    ch.id = id_text;
-    ch.tenant_id = id_text;
-    return put_event(w, txn, &ch, NULL);
+    change_event e;
+    change_event_tenant_deleted(&e, id);
+    return put_event(w, txn, &e);
 }
 
 /* ------------------------------------------------------------ retention */
@@ -475,10 +262,7 @@ static int trim(store_wtxn *w, unsigned max, unsigned *trimmed)
     if (err != ROSTER_E_OK)
         return err;
     const store *s = w->s;
-    int64_t cutoff =
-        s->keep_ms == STORE_CHANGES_UNLIMITED
-            ? INT64_MIN
-            : roster_now_ms() - (int64_t)(s->keep_ms > INT64_MAX ? INT64_MAX : s->keep_ms);
+    int64_t cutoff = change_age_cutoff(s->keep_ms);
     MDB_cursor *c;
     store_append_forget(w, STORE_APPEND_CHANGES);
     store_append_forget(w, STORE_APPEND_CHANGES_USER);
@@ -494,17 +278,12 @@ static int trim(store_wtxn *w, unsigned max, unsigned *trimmed)
         }
         uint64_t seq = key_u64_get(k.mv_data);
         change_head h;
-        if ((err = peek(&h, v.mv_data, v.mv_size)) != ROSTER_E_OK)
+        if ((err = change_peek(&h, v.mv_data, v.mv_size)) != ROSTER_E_OK)
             break;
-        bool drop = seq <= w->ch_floor;
-        if (!drop && s->keep_events != STORE_CHANGES_UNLIMITED)
-            drop = w->ch_latest - w->ch_floor > s->keep_events;
-        if (!drop)
-            drop = h.at < cutoff;
-        if (!drop)
+        if (!change_trim_drops(&w->ch_floor, w->ch_latest, s->keep_events, cutoff, seq, h.at))
             break;
         roster_uuid uid;
-        if (is_user_kind(h.kind) && h.id != NULL &&
+        if (change_is_user_kind(h.kind) && h.id != NULL &&
             roster_uuid_parse(&uid, h.id, h.id_n) == ROSTER_E_OK) {
             uint8_t kb[24];
             memcpy(kb, uid.b, 16);
@@ -516,8 +295,6 @@ static int trim(store_wtxn *w, unsigned max, unsigned *trimmed)
         }
         if ((rc = mdb_cursor_del(c, 0)) != 0)
             break;
-        if (seq > w->ch_floor)
-            w->ch_floor = seq;
         w->ch_dirty = true;
         n++;
     }
@@ -559,6 +336,8 @@ int changes_commit(store_wtxn *w)
 
 int store_changes_trim(store_wtxn *w, unsigned max, unsigned *trimmed)
 {
+    if (w->pg)
+        return pgstore_changes_trim(w->pg, max, trimmed);
     unsigned n = 0;
     int err = w->failed ? w->failed : trim(w, max, &n);
     if (err == ROSTER_E_OK && trimmed != NULL)
@@ -568,6 +347,8 @@ int store_changes_trim(store_wtxn *w, unsigned max, unsigned *trimmed)
 
 int store_changes_pending(const store_wtxn *w, uint64_t *first, uint64_t *last)
 {
+    if (w->pg)
+        return pgstore_changes_pending(w->pg, first, last);
     if (!w->ch_loaded || w->ch_latest == w->ch_start || w->s->changes_off)
         return ROSTER_E_NOT_FOUND;
     *first = w->ch_start + 1;
@@ -579,11 +360,15 @@ int store_changes_pending(const store_wtxn *w, uint64_t *first, uint64_t *last)
 
 bool store_changes_recording(const store *s)
 {
+    if (s->pg)
+        return pgstore_changes_recording(s->pg);
     return s->has_changes && !s->changes_off;
 }
 
 int store_changes_bounds(store_rtxn *r, uint64_t *oldest_seq, uint64_t *latest_seq)
 {
+    if (r->pg)
+        return pgstore_changes_bounds(r->pg, oldest_seq, latest_seq);
     uint64_t latest = 0, floor = 0;
     int err = meta_u64(r->txn, r->s, META_LATEST, &latest);
     if (err == ROSTER_E_OK)
@@ -597,86 +382,25 @@ int store_changes_bounds(store_rtxn *r, uint64_t *oldest_seq, uint64_t *latest_s
     return ROSTER_E_OK;
 }
 
-static bool text_is(const char *p, size_t n, const char *want)
-{
-    return p != NULL && n == ROSTER_UUID_TEXT_LEN && memcmp(p, want, n) == 0;
-}
-
-/* The event reduced to what a caller of the tenant a user left may see:
- * kind, id and both tenants. Packed into `arena`. */
-static int reduced(store_slice *out, const change_head *h, roster_arena *arena)
-{
-    Roster__V1__Change ch = ROSTER__V1__CHANGE__INIT;
-    char id[ROSTER_UUID_TEXT_LEN + 1] = "", tenant[ROSTER_UUID_TEXT_LEN + 1] = "",
-                                   prev[ROSTER_UUID_TEXT_LEN + 1] = "";
-    if (h->id_n > ROSTER_UUID_TEXT_LEN || h->tenant_n > ROSTER_UUID_TEXT_LEN ||
-        h->prev_n > ROSTER_UUID_TEXT_LEN)
-        return ROSTER_E_CORRUPT;
-    ch.has_seq = ch.has_kind = ch.has_committed_at = 1;
-    ch.seq = h->seq;
-    ch.kind = (Roster__V1__ChangeKind)h->kind;
-    ch.committed_at = h->at;
-    memcpy(id, h->id, h->id_n);
-    ch.id = id;
-    if (h->tenant != NULL) {
-        memcpy(tenant, h->tenant, h->tenant_n);
-        ch.tenant_id = tenant;
-    }
-    memcpy(prev, h->prev, h->prev_n);
-    ch.previous_tenant_id = prev;
-    size_t len = protobuf_c_message_get_packed_size(&ch.base);
-    uint8_t *b = roster_arena_alloc(arena, len ? len : 1);
-    if (b == NULL)
-        return ROSTER_E_NOMEM;
-    protobuf_c_message_pack(&ch.base, b);
-    out->data = b;
-    out->len = len;
-    return ROSTER_E_OK;
-}
-
-static size_t varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
 int store_changes_list(store_rtxn *r, const roster_uuid *scope, uint64_t after, uint32_t limit,
                        size_t max_bytes, roster_arena *arena, store_changes_page *out,
                        roster_err_detail *detail)
 {
+    if (r->pg)
+        return pgstore_changes_list(r->pg, scope, after, limit, max_bytes, arena, out, detail);
     if (!r->s->has_changes)
         return roster_fail(detail, ROSTER_E_FAILED_PRECONDITION, "",
                            "this store has no change feed yet (open it writable once)");
     uint64_t oldest, latest;
     int err = store_changes_bounds(r, &oldest, &latest);
+    if (err == ROSTER_E_OK)
+        err = change_check_after(after, oldest, latest, detail);
     if (err != ROSTER_E_OK)
         return err;
-    if (after + 1 < oldest)
-        return roster_fail(detail, ROSTER_E_OUT_OF_RANGE, "after",
-                           "after %llu is older than the change feed keeps: the oldest retained "
-                           "sequence is %llu; read the data afresh and resume from latest "
-                           "sequence %llu",
-                           (unsigned long long)after, (unsigned long long)oldest,
-                           (unsigned long long)latest);
-    if (after > latest)
-        return roster_fail(detail, ROSTER_E_OUT_OF_RANGE, "after",
-                           "after %llu is past the latest sequence %llu of this store",
-                           (unsigned long long)after, (unsigned long long)latest);
-    if (limit > STORE_CHANGES_PAGE_MAX)
-        limit = STORE_CHANGES_PAGE_MAX;
-    store_slice *items = roster_arena_alloc(arena, (limit ? limit : 1) * sizeof *items);
-    if (items == NULL)
-        return ROSTER_E_NOMEM;
-    char scope_text[ROSTER_UUID_TEXT_LEN + 1];
-    if (scope != NULL)
-        roster_uuid_format(scope_text, scope);
-    size_t n = 0, bytes = 0;
-    uint64_t next = after;
-    bool more = limit > 0 && after < latest;
+    change_pager pg;
+    if ((err = change_pager_init(&pg, scope, after, limit, max_bytes, arena)) != ROSTER_E_OK)
+        return err;
+    bool more = pg.limit > 0 && after < latest;
     MDB_cursor *c = NULL;
     int rc = 0;
     if (more && (rc = mdb_cursor_open(r->txn, r->s->changes, &c)) != 0)
@@ -684,7 +408,7 @@ int store_changes_list(store_rtxn *r, const roster_uuid *scope, uint64_t after, 
     uint8_t kb[8];
     key_u64_put(kb, after + 1);
     MDB_val k = {8, kb}, v;
-    unsigned examined = 0, steps = 0;
+    unsigned steps = 0;
     bool end = !more;
     for (rc = more ? mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) : MDB_NOTFOUND; rc == 0;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
@@ -692,35 +416,14 @@ int store_changes_list(store_rtxn *r, const roster_uuid *scope, uint64_t after, 
             err = ROSTER_E_CORRUPT;
             break;
         }
-        uint64_t seq = key_u64_get(k.mv_data);
-        if (n == limit || examined == STORE_CHANGES_SCAN_MAX)
+        if (change_pager_full(&pg))
             break;
         if ((err = store_limits_step(&steps, r->deadline_ns, r->stop_ns)) != ROSTER_E_OK)
             break;
-        examined++;
-        store_slice item = {v.mv_data, v.mv_size};
-        bool take = true;
-        if (scope != NULL) {
-            change_head h;
-            if ((err = peek(&h, v.mv_data, v.mv_size)) != ROSTER_E_OK)
-                break;
-            if (text_is(h.tenant, h.tenant_n, scope_text))
-                take = true;
-            else if (text_is(h.prev, h.prev_n, scope_text))
-                take = (err = reduced(&item, &h, arena)) == ROSTER_E_OK;
-            else
-                take = false;
-            if (err != ROSTER_E_OK)
-                break;
-        }
-        if (take) {
-            size_t cost = 1 + varint_len(item.len) + item.len;
-            if (max_bytes != 0 && n > 0 && bytes + cost > max_bytes)
-                break;
-            bytes += cost;
-            items[n++] = item;
-        }
-        next = seq;
+        bool stop;
+        err = change_pager_offer(&pg, key_u64_get(k.mv_data), v.mv_data, v.mv_size, &stop);
+        if (err != ROSTER_E_OK || stop)
+            break;
     }
     if (rc == MDB_NOTFOUND)
         end = true;
@@ -729,14 +432,7 @@ int store_changes_list(store_rtxn *r, const roster_uuid *scope, uint64_t after, 
     mdb_cursor_close(c);
     if (err != ROSTER_E_OK)
         return err;
-    /* Having walked to the end, everything up to latest is covered. */
-    if (end && limit > 0)
-        next = latest;
-    out->oldest_seq = oldest;
-    out->latest_seq = latest;
-    out->next_after = next;
-    out->n = n;
-    out->items = items;
+    change_pager_finish(&pg, end, oldest, latest, out);
     return ROSTER_E_OK;
 }
 
@@ -766,7 +462,8 @@ int changes_verify(store_rtxn *r, changes_issue_fn fn, void *ctx)
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         change_head h;
         uint64_t seq = k.mv_size == 8 ? key_u64_get(k.mv_data) : 0;
-        if (k.mv_size != 8 || peek(&h, v.mv_data, v.mv_size) != ROSTER_E_OK || h.seq != seq) {
+        if (k.mv_size != 8 || change_peek(&h, v.mv_data, v.mv_size) != ROSTER_E_OK ||
+            h.seq != seq) {
             snprintf(msg, sizeof msg, "event %llu does not decode or holds another seq",
                      (unsigned long long)seq);
             fn(ctx, STORE_ISSUE_BAD_RECORD, "changes", NULL, msg);
@@ -779,8 +476,8 @@ int changes_verify(store_rtxn *r, changes_issue_fn fn, void *ctx)
         }
         roster_uuid uid;
         /* A deleted user's events hold nothing to scrub, so no entry. */
-        if (!is_user_kind(h.kind) || h.kind == ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_DELETED ||
-            h.scrubbed)
+        if (!change_is_user_kind(h.kind) ||
+            h.kind == ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_DELETED || h.scrubbed)
             continue;
         if (h.id == NULL || roster_uuid_parse(&uid, h.id, h.id_n) != ROSTER_E_OK) {
             snprintf(msg, sizeof msg, "user event %llu has no user id", (unsigned long long)seq);
@@ -821,8 +518,8 @@ int changes_verify(store_rtxn *r, changes_issue_fn fn, void *ctx)
         int grc = mdb_get(r->txn, s->changes, &ek, &ev);
         change_head h;
         roster_uuid eid;
-        bool ok = grc == 0 && peek(&h, ev.mv_data, ev.mv_size) == ROSTER_E_OK &&
-                  is_user_kind(h.kind) && h.id != NULL &&
+        bool ok = grc == 0 && change_peek(&h, ev.mv_data, ev.mv_size) == ROSTER_E_OK &&
+                  change_is_user_kind(h.kind) && h.id != NULL &&
                   roster_uuid_parse(&eid, h.id, h.id_n) == ROSTER_E_OK &&
                   roster_uuid_eq(&eid, &uid);
         if (grc != 0 && grc != MDB_NOTFOUND) {

@@ -139,13 +139,18 @@ static int open_pg(store **out, const char *url, const store_options *o)
     if (s == NULL)
         return open_fail(o, ROSTER_E_NOMEM, "out of memory");
     roster_err_detail d = {0};
-    pgstore_options po = {.read_only = o->read_only, .detail = &d};
+    pgstore_options po = {.read_only = o->read_only,
+                          .changes_off = o->changes_off,
+                          .changes_keep_events = o->changes_keep_events,
+                          .changes_keep_ms = o->changes_keep_ms,
+                          .detail = &d};
     int err = pgstore_open(&s->pg, url, &po);
     if (err != ROSTER_E_OK) {
         free(s);
         return open_fail(o, err, "%s", d.message);
     }
     s->read_only = o->read_only;
+    s->changes_off = o->changes_off;
     *out = s;
     return ROSTER_E_OK;
 }

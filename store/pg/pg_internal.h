@@ -6,6 +6,7 @@
 
 #include <stdatomic.h>
 #include "pg_store.h"
+#include "record.h"
 
 #include "keys.h"
 #include "record.h"
@@ -21,6 +22,9 @@
 struct pgstore {
     pg_pool *pool;
     bool read_only;
+    bool changes_off;     /* pgstore_options.changes_off */
+    uint64_t keep_events; /* retention, STORE_CHANGES_UNLIMITED: none */
+    uint64_t keep_ms;
 };
 
 struct pgstore_rtxn {
@@ -42,6 +46,17 @@ struct pgstore_wtxn {
     bool in_op;   /* between pg_op_begin and pg_op_end */
     uint8_t *buf; /* scratch for packing records */
     size_t buf_cap;
+    /* The change feed (pg_changes.c): the roster_feed counters as this
+     * group left them, read (and the row locked) by the group's first
+     * operation (ch_loaded); ch_start is ch_latest then. op_ch is their
+     * state when the current operation began, restored if it fails. */
+    struct pg_feed_state {
+        bool loaded, dirty, hole;
+        uint64_t latest, floor;
+    } ch, op_ch;
+    uint64_t ch_start;
+    uint8_t *cbuf; /* scratch for packing events */
+    size_t cbuf_cap;
 };
 
 /* One parameter of a statement, sent in binary: `len` bytes at `p` of
@@ -113,6 +128,65 @@ typedef struct user_row {
 
 /* Fills *r from user v. */
 void pg_user_row(user_row *r, const user_view *v);
+/* ------------------------------------------------------------ change feed
+ * pg_changes.c. Sequence numbers grow in commit order however many
+ * processes write one database: every write operation first locks the
+ * roster_feed row (pg_op_begin calls pg_changes_op_begin), which its
+ * group then holds until it commits, so feed writers commit one after
+ * the other and each reads the counter its predecessor committed. The
+ * lock is the first one an operation takes, so it orders writers without
+ * deadlocks against the row locks they take after it. An operation that
+ * fails is rolled back to its savepoint, counter lock included, and its
+ * seqs are given back (pg_changes_op_failed): a committed feed has no
+ * holes.
+ *
+ * The hooks below are called inside an operation (between pg_op_begin
+ * and pg_op_end): whatever refuses the operation later rolls its event
+ * back with it. A hook that fails fails the operation. With the feed off
+ * (pgstore_options.changes_off) they record nothing and only remember
+ * that the group changed data unrecorded. */
+
+/* Operation bookkeeping, called by pg_op_begin (inside the operation's
+ * savepoint) and pg_op_end: the feed's state is saved, the counters read
+ * and locked on the group's first operation; the state is restored when
+ * the operation fails. */
+int pg_changes_op_begin(pgstore_wtxn *w, roster_err_detail *detail);
+void pg_changes_op_failed(pgstore_wtxn *w);
+
+/* At group commit, before COMMIT: trims what retention allows (at most
+ * what the group appended plus STORE_CHANGES_TRIM_EXTRA events) and
+ * writes the counters. */
+int pg_changes_commit(pgstore_wtxn *w);
+
+/* A user record is being written: `old` the stored record it replaces
+ * (NULL for a create or restore), `nv` the view of the new encoding, `u`
+ * the new record (all borrowed for the call). Appends USER_CREATED,
+ * USER_UPDATED, USER_DEACTIVATED or USER_REACTIVATED with the fields that
+ * changed. */
+int pg_changes_append_user(pgstore_wtxn *w, const user_view *old, const user_view *nv,
+                           const Roster__V1__User *u, roster_err_detail *detail);
+
+/* User `id` of tenant `tenant` (NULL: none) is being deleted: erases the
+ * personal fields of every earlier event of that user still in the feed
+ * (with the feed off too) and appends USER_DELETED with the id and the
+ * tenant only. Once per delete, in its operation. */
+int pg_changes_append_user_deleted(pgstore_wtxn *w, const roster_uuid *id,
+                                   const roster_uuid *tenant, roster_err_detail *detail);
+
+/* A tenant record is being written: `old`/`old_len` the stored encoding
+ * it replaces (NULL for a new tenant), `t` the new record and
+ * `bytes`/`len` its encoding (borrowed for the call). Appends
+ * TENANT_CREATED or TENANT_UPDATED with the fields that changed. For
+ * every tenant write: create, update, restore, and the previous default
+ * losing its mark. */
+int pg_changes_append_tenant(pgstore_wtxn *w, const void *old, size_t old_len,
+                             const Roster__V1__Tenant *t, const void *bytes, size_t len,
+                             roster_err_detail *detail);
+
+/* Tenant `id` is being deleted: appends TENANT_DELETED (the id). Users
+ * deleted with it each need pg_changes_append_user_deleted. */
+int pg_changes_append_tenant_deleted(pgstore_wtxn *w, const roster_uuid *id,
+                                     roster_err_detail *detail);
 
 /* A big-endian int64 as PostgreSQL sends int8 in binary, and back. */
 void pg_i64_put(uint8_t *buf, int64_t v);

@@ -128,8 +128,31 @@ static void migration_1(sqlbuf *b)
                " record bytea NOT NULL);");
 }
 
+/* Version 2: the change feed. A store migrated from version 1 starts its
+ * feed empty at seq 0, as an LMDB store made before the feed does. */
+static void migration_2(sqlbuf *b)
+{
+    sql_add(b, "CREATE TABLE roster_changes ("
+               " seq bigint PRIMARY KEY,"
+               " user_id uuid,"
+               " tenant_id uuid,"
+               " prev_tenant_id uuid,"
+               " at_ms bigint NOT NULL,"
+               " record bytea NOT NULL);"
+               "CREATE INDEX roster_changes_user ON roster_changes (user_id)"
+               " WHERE user_id IS NOT NULL;"
+               "CREATE INDEX roster_changes_tenant ON roster_changes (tenant_id, seq);"
+               "CREATE INDEX roster_changes_prev ON roster_changes (prev_tenant_id, seq)"
+               " WHERE prev_tenant_id IS NOT NULL;"
+               "CREATE TABLE roster_feed (one boolean PRIMARY KEY DEFAULT true CHECK (one),"
+               " latest bigint NOT NULL,"
+               " floor bigint NOT NULL,"
+               " CHECK (0 <= floor AND floor <= latest));"
+               "INSERT INTO roster_feed (latest, floor) VALUES (0, 0);");
+}
+
 typedef void (*migration_fn)(sqlbuf *b);
-static const migration_fn migrations[PG_SCHEMA_VERSION] = {migration_1};
+static const migration_fn migrations[PG_SCHEMA_VERSION] = {migration_1, migration_2};
 
 /* The version recorded in the database, 0 when it has no roster_schema. */
 static int read_version(pg_conn *c, uint32_t *out, roster_err_detail *detail)

@@ -25,7 +25,18 @@
  *                   all-zero scope: users without a tenant), kept by every
  *                   write in its transaction, so totals are O(1) as in LMDB
  *   roster_keys     id, tenant_id (no foreign key: revoked keys keep
- *                   naming deleted tenants), record (roster.v1.ApiKey) */
+ *                   naming deleted tenants), record (roster.v1.ApiKey)
+ * Version 2, the change feed (pg_changes.c):
+ *   roster_changes  seq -> record (roster.v1.Change, seq inside), at_ms
+ *                   (its committedAt, for retention by age), tenant_id and
+ *                   prev_tenant_id (its tenantId and previousTenantId, for
+ *                   a scoped ListChanges), user_id (the user whose personal
+ *                   data it holds; NULL once scrubbed, and for tenant events
+ *                   and deletions: the scrub of a delete finds its rows by
+ *                   this index)
+ *   roster_feed     one row: latest (the last seq given out), floor (every
+ *                   event with floor < seq <= latest is kept). Its row lock
+ *                   is what orders the feed's writers (pg_changes.c) */
 #ifndef ROSTER_STORE_PG_SCHEMA_H
 #define ROSTER_STORE_PG_SCHEMA_H
 
@@ -34,7 +45,7 @@
 #include <stdint.h>
 
 /* The schema version this build reads and writes. */
-#define PG_SCHEMA_VERSION 1
+#define PG_SCHEMA_VERSION 2
 
 /* The column of sort index i (store_fields order): "s_first_name" for
  * idx_first_name. Static. */

@@ -164,6 +164,10 @@ int pgstore_open(pgstore **out, const char *url, const pgstore_options *opts)
     if (p == NULL)
         return ROSTER_E_NOMEM;
     p->read_only = opts->read_only;
+    p->changes_off = opts->changes_off;
+    p->keep_events =
+        opts->changes_keep_events ? opts->changes_keep_events : STORE_CHANGES_DEFAULT_EVENTS;
+    p->keep_ms = opts->changes_keep_ms ? opts->changes_keep_ms : STORE_CHANGES_DEFAULT_MS;
     int err = pg_pool_open(&p->pool, url, opts->pool_size ? opts->pool_size : PGSTORE_DEFAULT_POOL,
                            detail);
     if (err != ROSTER_E_OK) {
@@ -254,12 +258,15 @@ static void wtxn_free(pgstore_wtxn *w)
 {
     pg_pool_release(w->p->pool, w->c);
     free(w->buf);
+    free(w->cbuf);
     free(w);
 }
 
 int pgstore_write_commit(pgstore_wtxn *w)
 {
     int err = w->failed;
+    if (err == ROSTER_E_OK)
+        err = pg_changes_commit(w);
     if (err == ROSTER_E_OK) {
         err = pg_exec(w->c, "COMMIT", NULL);
     } else if (!w->c->broken) {
@@ -290,12 +297,17 @@ int pg_op_begin(pgstore_wtxn *w, roster_err_detail *detail)
         return err;
     }
     w->in_op = true;
+    /* The feed's counter row: the first lock of every operation. */
+    if ((err = pg_changes_op_begin(w, detail)) != ROSTER_E_OK)
+        return pg_op_end(w, err);
     return ROSTER_E_OK;
 }
 
 int pg_op_end(pgstore_wtxn *w, int err)
 {
     w->in_op = false;
+    if (err != ROSTER_E_OK)
+        pg_changes_op_failed(w);
     if (w->c->broken) {
         w->failed = ROSTER_E_UNAVAILABLE;
         return err != ROSTER_E_OK ? err : ROSTER_E_UNAVAILABLE;

@@ -13,8 +13,12 @@
  * nested transactions do. Nothing assumes this process is the only
  * writer: uniqueness comes from unique indexes, a user's tenant from a
  * foreign key, and a user being changed is locked (SELECT ... FOR UPDATE)
- * for the rest of its group. A commit is acknowledged once PostgreSQL
- * has made it durable (synchronous_commit on).
+ * for the rest of its group. Every write operation first locks the change
+ * feed's counter (pg_internal.h), so write groups, across processes too,
+ * run one after the other from their first operation to their commit, as
+ * LMDB's single writer does: that is what numbers the feed in commit
+ * order. A commit is acknowledged once PostgreSQL has made it durable
+ * (synchronous_commit on).
  *
  * Threads: a pgstore may be shared by threads; a transaction belongs to
  * the thread that began it. Several transactions may be open at once, up
@@ -45,6 +49,15 @@ typedef struct pgstore_options {
     /* Nothing is created, migrated or written (offline inspection); the
      * database must hold a store of this build's schema version. */
     bool read_only;
+    /* The change feed, as store_options' fields of the same names: with
+     * changes_off writes record no events (an `after` from before them
+     * is then OUT_OF_RANGE); retention keeps at most changes_keep_events
+     * events and none older than changes_keep_ms (0: the defaults,
+     * STORE_CHANGES_UNLIMITED: that measure does not trim). Each process
+     * applies its own when it commits. */
+    bool changes_off;
+    uint64_t changes_keep_events;
+    uint64_t changes_keep_ms;
     /* Optional, caller-owned: the reason when pgstore_open fails. */
     roster_err_detail *detail;
 } pgstore_options;
@@ -247,5 +260,35 @@ int pgstore_verify_progress(pgstore_rtxn *r, store_issue_fn fn, void *ctx,
 int pgstore_each_tenant(pgstore_rtxn *r, store_each_fn fn, void *ctx);
 int pgstore_each_user(pgstore_rtxn *r, store_each_fn fn, void *ctx);
 int pgstore_each_key(pgstore_rtxn *r, store_each_fn fn, void *ctx);
+
+/* ------------------------------------------------------------ change feed
+ * As store.h's, with the same events, numbering, retention, scrub and
+ * pages (change_event.h builds and pages them for both). Sequence numbers
+ * grow in commit order with any number of processes writing the database
+ * (pg_internal.h says how), so a reader resuming after seq N never misses
+ * an event committed later. */
+
+/* Events with seq > after: store_changes_list's semantics (limit,
+ * max_bytes, scope with the reduced view of a user that left the
+ * tenant, STORE_CHANGES_SCAN_MAX, OUT_OF_RANGE naming "after"). Items
+ * are borrowed until pgstore_read_end or made in `arena`. */
+int pgstore_changes_list(pgstore_rtxn *r, const roster_uuid *scope, uint64_t after, uint32_t limit,
+                         size_t max_bytes, roster_arena *arena, store_changes_page *out,
+                         roster_err_detail *detail);
+
+/* Whether writes through p record events (false: changes_off). */
+bool pgstore_changes_recording(const pgstore *p);
+
+/* The oldest kept and the latest seq in the snapshot of r. */
+int pgstore_changes_bounds(pgstore_rtxn *r, uint64_t *oldest_seq, uint64_t *latest_seq);
+
+/* The seqs the operations of w appended so far: ROSTER_E_OK with [*first,
+ * *last], ROSTER_E_NOT_FOUND when none. */
+int pgstore_changes_pending(const pgstore_wtxn *w, uint64_t *first, uint64_t *last);
+
+/* Trims at most `max` events that retention no longer keeps, in w (an
+ * operation of its own: a failure leaves the group as it was); *trimmed
+ * (may be NULL) says how many. */
+int pgstore_changes_trim(pgstore_wtxn *w, unsigned max, unsigned *trimmed);
 
 #endif

@@ -43,6 +43,14 @@ static int tenant_put(pgstore_wtxn *w, const Roster__V1__Tenant *t, const roster
     uint8_t name_key[KEY_MAX];
     size_t nk = key_tenant_name(name_key, &tv);
     uint8_t def = t->has_is_default && t->is_default;
+    /* The record it replaces, for the feed's event (the caller holds the
+     * row's lock). */
+    PGresult *prev = NULL;
+    pg_param key[] = {{id->b, 16, PG_OID_UUID}};
+    if (!insert && (err = pg_run(w->c, "SELECT record FROM roster_tenants WHERE id = $1", 1, key,
+                                 &prev, detail)) != ROSTER_E_OK)
+        return err;
+    bool had = prev && PQntuples(prev) == 1;
     pg_param params[] = {{id->b, 16, PG_OID_UUID},
                          {name_key, (int)nk, PG_OID_BYTEA},
                          {&def, 1, PG_OID_BOOL},
@@ -53,6 +61,11 @@ static int tenant_put(pgstore_wtxn *w, const Roster__V1__Tenant *t, const roster
                          : "UPDATE roster_tenants SET name_key = $2, is_default = $3, record = $4 "
                            "WHERE id = $1",
                   4, params, detail);
+    if (err == ROSTER_E_OK)
+        err = pg_changes_append_tenant(w, had ? PQgetvalue(prev, 0, 0) : NULL,
+                                       had ? (size_t)PQgetlength(prev, 0, 0) : 0, t, bytes, len,
+                                       detail);
+    PQclear(prev);
     if (err == ROSTER_E_ALREADY_EXISTS && strcmp(w->c->constraint, "roster_tenants_pkey") == 0) {
         char text[ROSTER_UUID_TEXT_LEN + 1];
         roster_uuid_format(text, id);
@@ -329,6 +342,8 @@ int pgstore_tenant_delete(pgstore_wtxn *w, const roster_uuid *scope,
     if ((err = pg_run0(w->c, "DELETE FROM roster_tenants WHERE id = $1", 1, params, detail)) ==
         ROSTER_E_OK)
         err = pg_run0(w->c, "DELETE FROM roster_counts WHERE scope = $1", 1, params, detail);
+    if (err == ROSTER_E_OK)
+        err = pg_changes_append_tenant_deleted(w, &id, detail);
 done:
     PQclear(res);
     err = pg_op_end(w, err);

@@ -97,7 +97,8 @@ static int unique_failure(pg_conn *c, int err, const char *id_text, roster_err_d
 }
 
 /* Packs u into w's scratch, writes its row (insert, or update of the row
- * whose record `old` was) and its counters, in w's current operation.
+ * whose record `old` was), its counters and its change event, in w's
+ * current operation.
  * *out_bytes and *out_len: the record written (w's scratch). */
 static int user_put(pgstore_wtxn *w, const Roster__V1__User *u, const user_view *old,
                     const uint8_t **out_bytes, size_t *out_len, roster_err_detail *detail)
@@ -136,6 +137,9 @@ static int user_put(pgstore_wtxn *w, const Roster__V1__User *u, const user_view 
     } else {
         err = pg_counter_add(w, &row.scope, 0, new_act - old_act, detail);
     }
+    /* The change feed's event (pg_changes.c). */
+    if (err == ROSTER_E_OK)
+        err = pg_changes_append_user(w, old, &nv, u, detail);
     if (err == ROSTER_E_OK) {
         *out_bytes = bytes;
         *out_len = len;
@@ -300,6 +304,10 @@ int pgstore_user_delete(pgstore_wtxn *w, const roster_uuid *scope,
         ROSTER_E_OK)
         goto done;
     err = pg_counter_add(w, &old_scope, -1, -(int64_t)(u.f.active != 0), detail);
+    /* The change feed: the deletion, and no personal data of this user
+     * left in it (pg_changes.c). */
+    if (err == ROSTER_E_OK)
+        err = pg_changes_append_user_deleted(w, &id, u.has_tenant ? &u.tenant : NULL, detail);
 done:
     PQclear(res);
     err = pg_op_end(w, err);

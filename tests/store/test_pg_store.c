@@ -273,6 +273,51 @@ START_TEST(user_restore)
 }
 END_TEST
 
+/* A version 1 database (users, no change feed) is brought to version 2:
+ * its data kept, its feed empty at seq 0, the next write numbered 1. */
+START_TEST(migrates_version_1_to_2)
+{
+    open_store();
+    pgstore_wtxn *w;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(pgstore_write_begin(st, &w), ROSTER_E_OK);
+    ck_assert_int_eq(create_user(w, "r1", "a@x.io", NULL, NULL, &d), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    pgstore_close(st);
+    st = NULL;
+    /* What version 1 was: the same tables but the feed's. */
+    pgfx_sql("DROP TABLE roster_changes; DROP TABLE roster_feed; "
+             "UPDATE roster_schema SET version = 1");
+    pgstore_options ro = {.read_only = true, .detail = &d};
+    ck_assert_int_eq(pgstore_open(&st, pgfx_url, &ro), ROSTER_E_VERSION);
+    ck_assert_ptr_nonnull(strstr(d.message, "version 1"));
+    open_store();
+    ck_assert_int_eq(pgfx_sql("SELECT version FROM roster_schema"), 2);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_users"), 1);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_changes"), 0);
+    ck_assert_int_eq(pgfx_sql("SELECT latest + 10 * floor FROM roster_feed"), 0);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM pg_indexes WHERE tablename = "
+                              "'roster_changes'"),
+                     4);
+    ck_assert_int_eq(pgstore_write_begin(st, &w), ROSTER_E_OK);
+    ck_assert_int_eq(create_user(w, "r2", "b@x.io", NULL, NULL, &d), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    pgstore_rtxn *r;
+    store_changes_page p;
+    ck_assert_int_eq(pgstore_read_begin(st, &r), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_changes_list(r, NULL, 0, 10, 0, &arena, &p, &d), ROSTER_E_OK);
+    ck_assert_uint_eq(p.n, 1);
+    ck_assert_uint_eq(p.oldest_seq, 1);
+    ck_assert_uint_eq(p.latest_seq, 1);
+    Roster__V1__Change *c = roster__v1__change__unpack(NULL, p.items[0].len, p.items[0].data);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_uint_eq(c->seq, 1);
+    ck_assert_str_eq(c->user->reference, "r2");
+    roster__v1__change__free_unpacked(c, NULL);
+    pgstore_read_end(r);
+}
+END_TEST
+
 /* The server ends the pool's connections: the operation that finds its
  * connection gone answers UNAVAILABLE, and the next transaction works
  * on a new connection. */
@@ -430,6 +475,7 @@ int main(void)
     tcase_add_test(tc, unreachable_and_malformed_urls);
     tcase_add_test(tc, user_writes_reads_and_uniqueness);
     tcase_add_test(tc, user_restore);
+    tcase_add_test(tc, migrates_version_1_to_2);
     tcase_add_test(tc, lost_connection_is_unavailable_then_recovered);
     tcase_add_test(tc, stat_each_verify);
     tcase_add_test(tc, store_api_on_a_url);
