@@ -90,7 +90,7 @@ static int run_queries(const bench_config *cfg, store *s, const roster_uuid *ten
         char label[128];
         snprintf(label, sizeof label, "%s%s", q->label, scan ? " (scan)" : "");
         size_t reps = scan ? cfg->scans : cfg->pages / 10 + 1;
-        err = time_list(s, label, q->tenant ? tenant : NULL, &req, reps, false);
+        err = time_list_warm(s, label, q->tenant ? tenant : NULL, &req, reps);
     }
     return err;
 }
