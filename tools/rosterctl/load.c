@@ -41,48 +41,81 @@ static int need_dates(const line_kind *k, const ProtobufCMessage *rec, roster_er
     return ROSTER_E_OK;
 }
 
-static int apply_line(store_wtxn *w, const json_t *obj, roster_arena *arena, bool *is_user,
-                      roster_err_detail *d)
+/* A line made ready to apply: everything about it that does not depend
+ * on the store, worked out by the reading thread (prepare_line). */
+typedef struct parsed_line {
+    json_t *obj; /* owned by the ring; NULL for a blank line or invalid JSON */
+    size_t len;  /* bytes of the line, newline included */
+    bool blank;
+    int err;             /* ROSTER_E_OK: ready for the store */
+    roster_err_detail d; /* why not, when err is not ROSTER_E_OK */
+    const line_kind *k;  /* the line's type, when err is ROSTER_E_OK */
+    bool restore;        /* with an id: rec is restored as it is */
+    union {
+        Roster__V1__Tenant tenant;
+        Roster__V1__User user;
+    } rec; /* strings borrow from obj and the chunk's arena */
+    union {
+        Roster__V1__CreateTenantRequest tenant;
+        Roster__V1__CreateUserRequest user;
+    } req; /* without an id: the create request rec becomes */
+} parsed_line;
+
+/* Fills p->err and p->d, or the record or request to apply, from p->obj
+ * (jerr: why it is NULL). Strings are borrowed from p->obj; customData is
+ * re-encoded into arena. */
+static void prepare_line(parsed_line *p, const json_error_t *jerr, roster_arena *arena)
 {
-    if (!json_is_object(obj))
-        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "", "a line must hold a JSON object");
+    roster_err_detail *d = &p->d;
+    const json_t *obj = p->obj;
+    if (obj == NULL) {
+        p->err = roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "", "invalid JSON at column %d: %s",
+                             jerr->column, jerr->text);
+        return;
+    }
+    if (!json_is_object(obj)) {
+        p->err = roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "", "a line must hold a JSON object");
+        return;
+    }
     const json_t *tn = json_object_get(obj, "__typename");
     const char *type = json_is_string(tn) ? json_string_value(tn) : NULL;
     const line_kind *k = NULL;
     for (size_t i = 0; type != NULL && i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(type, kinds[i].r->gql_type) == 0)
             k = &kinds[i];
-    if (k == NULL)
-        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "__typename",
-                           "__typename must be \"%s\" or \"%s\"", kinds[0].r->gql_type,
-                           kinds[1].r->gql_type);
-    *is_user = k->r == &model_user;
-    union {
-        Roster__V1__Tenant tenant;
-        Roster__V1__User user;
-    } rec;
-    union {
-        Roster__V1__CreateTenantRequest tenant;
-        Roster__V1__CreateUserRequest user;
-    } req;
-    /* Either member, through the ProtobufCMessage each one starts with. */
-    ProtobufCMessage *m = (ProtobufCMessage *)&rec;
-    int err = ctl_record_from_json(m, k->r, obj, k->ignored, arena, d);
-    if (err != ROSTER_E_OK)
-        return err;
-    const ProtobufCFieldDescriptor *id = model_pb_field(k->r, model_field_named(k->r, "id", 2));
-    if (!ctl_pbfield_has(m, id)) {
-        ctl_record_to_request((ProtobufCMessage *)&req, k->create, k->r, m);
-        if (*is_user)
-            return store_user_create(w, NULL, &req.user, arena, NULL, d);
-        return store_tenant_create(w, NULL, &req.tenant, arena, NULL, d);
+    if (k == NULL) {
+        p->err = roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "__typename",
+                             "__typename must be \"%s\" or \"%s\"", kinds[0].r->gql_type,
+                             kinds[1].r->gql_type);
+        return;
     }
-    err = need_dates(k, m, d);
-    if (err != ROSTER_E_OK)
-        return err;
-    if (*is_user)
-        return store_user_restore(w, &rec.user, d);
-    return store_tenant_restore(w, &rec.tenant, d);
+    /* Either member, through the ProtobufCMessage each one starts with. */
+    ProtobufCMessage *m = (ProtobufCMessage *)&p->rec;
+    int err = ctl_record_from_json(m, k->r, obj, k->ignored, arena, d);
+    if (err != ROSTER_E_OK) {
+        p->err = err;
+        return;
+    }
+    const ProtobufCFieldDescriptor *id = model_pb_field(k->r, model_field_named(k->r, "id", 2));
+    p->restore = ctl_pbfield_has(m, id);
+    if (!p->restore)
+        ctl_record_to_request((ProtobufCMessage *)&p->req, k->create, k->r, m);
+    else if ((err = need_dates(k, m, d)) != ROSTER_E_OK) {
+        p->err = err;
+        return;
+    }
+    p->k = k;
+    p->err = ROSTER_E_OK;
+}
+
+/* Applies prepared line p (p->err ROSTER_E_OK) in w. */
+static int apply_line(store_wtxn *w, parsed_line *p, roster_arena *arena, roster_err_detail *d)
+{
+    if (p->k->r == &model_user)
+        return p->restore ? store_user_restore(w, &p->rec.user, d)
+                          : store_user_create(w, NULL, &p->req.user, arena, NULL, d);
+    return p->restore ? store_tenant_restore(w, &p->rec.tenant, d)
+                      : store_tenant_create(w, NULL, &p->req.tenant, arena, NULL, d);
 }
 
 static bool blank(const char *s)
@@ -114,9 +147,11 @@ static bool line_error(int err)
 }
 
 /* Reading and parsing overlap the store's work: a reading thread reads
- * lines and parses them with jansson, and hands them in chunks through a
- * ring of QUEUE_CHUNKS chunks to the thread that applies them (the
- * caller's). At most QUEUE_CHUNKS * CHUNK_LINES parsed lines are held at
+ * lines, parses them with jansson and turns each into the record or
+ * create request the store takes, or the error that refuses it
+ * (prepare_line), and hands them in chunks through a ring of QUEUE_CHUNKS
+ * chunks to the thread that applies them (the caller's), which is left
+ * with the store's work. At most QUEUE_CHUNKS * CHUNK_LINES parsed lines are held at
  * a time, whatever the input's size. The reading thread fills only the
  * slot after the last one handed over, and frees the objects a slot held
  * before it fills it again: objects are freed by the thread that
@@ -126,15 +161,9 @@ static bool line_error(int err)
 #define CHUNK_LINES  128
 #define QUEUE_CHUNKS 8
 
-typedef struct parsed_line {
-    json_t *obj; /* owned by the ring; NULL for a blank line or invalid JSON */
-    size_t len;  /* bytes of the line, newline included */
-    bool blank;
-    json_error_t jerr; /* why obj is NULL when the line is not blank */
-} parsed_line;
-
 typedef struct line_chunk {
     size_t n;
+    roster_arena arena; /* the lines' re-encoded customData */
     parsed_line line[CHUNK_LINES];
 } line_chunk;
 
@@ -167,13 +196,17 @@ static void *read_lines(void *arg)
         for (size_t i = 0; i < c->n; i++)
             json_decref(c->line[i].obj);
         c->n = 0;
+        roster_arena_reset(&c->arena);
         while (c->n < CHUNK_LINES && (len = getline(&line, &cap, rd->in)) >= 0) {
             parsed_line *p = &c->line[c->n++];
             p->len = (size_t)len;
             p->blank = blank(line);
-            p->obj = p->blank ? NULL
-                              : json_loadb(line, (size_t)len,
-                                           JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &p->jerr);
+            p->obj = NULL;
+            if (p->blank)
+                continue;
+            json_error_t jerr;
+            p->obj = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+            prepare_line(p, &jerr, &c->arena);
         }
         bool end = c->n < CHUNK_LINES;
         pthread_mutex_lock(&rd->mu);
@@ -227,6 +260,7 @@ static void reader_finish(line_reader *rd, pthread_t thread)
         for (size_t j = 0; j < c->n; j++)
             json_decref(c->line[j].obj);
         c->n = 0;
+        roster_arena_free(&c->arena);
     }
     rd->count = 0;
 }
@@ -250,8 +284,9 @@ static void reader_finish(line_reader *rd, pthread_t thread)
  * a large enough single-transaction load ran out of dirty-page room
  * altogether).
  *
- * Lines are read and parsed by a second thread (read_lines) while this
- * one applies the ones before them; every line keeps its number. */
+ * Lines are read, parsed and converted by a second thread (read_lines)
+ * while this one applies the ones before them; every line keeps its
+ * number, and its errors are reported in line order. */
 int ctl_load_run(ctl_load_result *result, FILE *in, store *s, const ctl_load_options *o,
                  ctl_load_error_fn fn, void *ctx, roster_err_detail *fatal)
 {
@@ -275,6 +310,8 @@ int ctl_load_run(ctl_load_result *result, FILE *in, store *s, const ctl_load_opt
         err = roster_fail(fatal, ROSTER_E_NOMEM, "", "out of memory");
         goto fail;
     }
+    for (size_t i = 0; i < QUEUE_CHUNKS; i++)
+        roster_arena_init(&rd.chunks[i].arena, 16 * 1024, 0);
     err = store_write_begin_bulk(s, &w);
     if (err != ROSTER_E_OK) {
         roster_fail(fatal, err, "", "cannot begin a write transaction: %s", roster_strerror(err));
@@ -296,12 +333,12 @@ int ctl_load_run(ctl_load_result *result, FILE *in, store *s, const ctl_load_opt
                 continue;
             roster_err_detail d = {{0}};
             bool is_user = false;
-            int rc;
-            if (p->obj == NULL) {
-                rc = roster_fail(&d, ROSTER_E_INVALID_ARGUMENT, "", "invalid JSON at column %d: %s",
-                                 p->jerr.column, p->jerr.text);
+            int rc = p->err;
+            if (rc != ROSTER_E_OK) {
+                d = p->d;
             } else {
-                rc = apply_line(w, p->obj, &arena, &is_user, &d);
+                is_user = p->k->r == &model_user;
+                rc = apply_line(w, p, &arena, &d);
                 roster_arena_reset(&arena);
             }
             if (rc != ROSTER_E_OK && !line_error(rc)) {
