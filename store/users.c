@@ -300,7 +300,7 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
     /* Entries queued by earlier creates of the group must be in place
      * before an update replaces entries; they go into the group's own
      * transaction, outside this operation's. */
-    if (w->n_pending && !w->failed && (err = store_pending_flush(w)) != ROSTER_E_OK)
+    if (!w->failed && (err = store_pending_flush(w)) != ROSTER_E_OK)
         return w->failed = err;
     MDB_txn *txn;
     if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
@@ -474,7 +474,7 @@ int store_user_delete(store_wtxn *w, const roster_uuid *scope,
     }
     /* A user created earlier in the group has its non-unique entries
      * queued: they must be in place to be removed (as for an update). */
-    if (w->n_pending && !w->failed && (err = store_pending_flush(w)) != ROSTER_E_OK)
+    if (!w->failed && (err = store_pending_flush(w)) != ROSTER_E_OK)
         return w->failed = err;
     MDB_txn *txn;
     if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
