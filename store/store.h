@@ -290,6 +290,27 @@ int store_user_create(store_wtxn *w, const roster_uuid *scope,
                       const Roster__V1__CreateUserRequest *req, roster_arena *arena,
                       Roster__V1__User **out, roster_err_detail *detail);
 
+/* What store_user_create checks of a request before it reads the store,
+ * kept by store_user_create_check for store_user_create_checked. */
+typedef struct store_user_checked {
+    bool has_tenant;    /* req->tenant_id is given */
+    roster_uuid tenant; /* the tenant it names (whether it exists is not checked) */
+} store_user_checked;
+
+/* store_user_create in two steps, so that a caller can run the first one
+ * on another thread than its write group's: store_user_create_check makes
+ * every check that needs no store (validation: INVALID_ARGUMENT) and
+ * fills *out, touching nothing shared; store_user_create_checked does the
+ * rest, for a request that store_user_create_check accepted into *chk and
+ * that has not changed since. Together they do what store_user_create
+ * does, in the same order, with the same errors. */
+int store_user_create_check(store_user_checked *out, const Roster__V1__CreateUserRequest *req,
+                            roster_err_detail *detail);
+int store_user_create_checked(store_wtxn *w, const roster_uuid *scope,
+                              const Roster__V1__CreateUserRequest *req,
+                              const store_user_checked *chk, roster_arena *arena,
+                              Roster__V1__User **out, roster_err_detail *detail);
+
 /* Partial update: fields present change, fields listed in req->clear
  * become null, everything else is kept; updatedAt is bumped. Email cannot
  * be cleared; a field both present and cleared is INVALID_ARGUMENT. Moving

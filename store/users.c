@@ -192,9 +192,8 @@ static int unpack_user(roster_arena *arena, const void *bytes, size_t len, Roste
     return ROSTER_E_OK;
 }
 
-int store_user_create(store_wtxn *w, const roster_uuid *scope,
-                      const Roster__V1__CreateUserRequest *req, roster_arena *arena,
-                      Roster__V1__User **out, roster_err_detail *detail)
+int store_user_create_check(store_user_checked *out, const Roster__V1__CreateUserRequest *req,
+                            roster_err_detail *detail)
 {
     const store_fields *sf = store_fields_get();
     roster_uuid ids[MODEL_MAX_FIELDS];
@@ -202,10 +201,34 @@ int store_user_create(store_wtxn *w, const roster_uuid *scope,
                               VALIDATE_REQUIRED | VALIDATE_VALUES | VALIDATE_REFS, detail);
     if (err != ROSTER_E_OK)
         return err;
+    out->has_tenant = req->tenant_id != NULL;
+    if (out->has_tenant)
+        out->tenant = ids[MODEL_USER_tenantId];
+    return ROSTER_E_OK;
+}
+
+int store_user_create(store_wtxn *w, const roster_uuid *scope,
+                      const Roster__V1__CreateUserRequest *req, roster_arena *arena,
+                      Roster__V1__User **out, roster_err_detail *detail)
+{
+    store_user_checked chk;
+    int err = store_user_create_check(&chk, req, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    return store_user_create_checked(w, scope, req, &chk, arena, out, detail);
+}
+
+int store_user_create_checked(store_wtxn *w, const roster_uuid *scope,
+                              const Roster__V1__CreateUserRequest *req,
+                              const store_user_checked *chk, roster_arena *arena,
+                              Roster__V1__User **out, roster_err_detail *detail)
+{
+    const store_fields *sf = store_fields_get();
+    int err;
     roster_uuid tenant;
     bool has_tenant = false;
-    if (req->tenant_id) {
-        tenant = ids[MODEL_USER_tenantId];
+    if (chk->has_tenant) {
+        tenant = chk->tenant;
         if (scope && !roster_uuid_eq(scope, &tenant))
             return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "tenantId",
                                "tenantId is outside the caller's tenant");

@@ -58,12 +58,14 @@ typedef struct parsed_line {
     union {
         Roster__V1__CreateTenantRequest tenant;
         Roster__V1__CreateUserRequest user;
-    } req; /* without an id: the create request rec becomes */
+    } req;                  /* without an id: the create request rec becomes */
+    store_user_checked chk; /* a user's create request as checked */
 } parsed_line;
 
 /* Fills p->err and p->d, or the record or request to apply, from p->obj
- * (jerr: why it is NULL). Strings are borrowed from p->obj; customData is
- * re-encoded into arena. */
+ * (jerr: why it is NULL); a user's create request also goes through the
+ * store's checks that need no store (store_user_create_check). Strings
+ * are borrowed from p->obj; customData is re-encoded into arena. */
 static void prepare_line(parsed_line *p, const json_error_t *jerr, roster_arena *arena)
 {
     roster_err_detail *d = &p->d;
@@ -98,9 +100,14 @@ static void prepare_line(parsed_line *p, const json_error_t *jerr, roster_arena 
     }
     const ProtobufCFieldDescriptor *id = model_pb_field(k->r, model_field_named(k->r, "id", 2));
     p->restore = ctl_pbfield_has(m, id);
-    if (!p->restore)
+    if (p->restore) {
+        err = need_dates(k, m, d);
+    } else {
         ctl_record_to_request((ProtobufCMessage *)&p->req, k->create, k->r, m);
-    else if ((err = need_dates(k, m, d)) != ROSTER_E_OK) {
+        if (k->r == &model_user)
+            err = store_user_create_check(&p->chk, &p->req.user, d);
+    }
+    if (err != ROSTER_E_OK) {
         p->err = err;
         return;
     }
@@ -112,8 +119,9 @@ static void prepare_line(parsed_line *p, const json_error_t *jerr, roster_arena 
 static int apply_line(store_wtxn *w, parsed_line *p, roster_arena *arena, roster_err_detail *d)
 {
     if (p->k->r == &model_user)
-        return p->restore ? store_user_restore(w, &p->rec.user, d)
-                          : store_user_create(w, NULL, &p->req.user, arena, NULL, d);
+        return p->restore
+                   ? store_user_restore(w, &p->rec.user, d)
+                   : store_user_create_checked(w, NULL, &p->req.user, &p->chk, arena, NULL, d);
     return p->restore ? store_tenant_restore(w, &p->rec.tenant, d)
                       : store_tenant_create(w, NULL, &p->req.tenant, arena, NULL, d);
 }
