@@ -1,6 +1,7 @@
 #include "load.h"
 
 #include "datadir.h"
+#include "fastline.h"
 #include "output.h"
 #include "pbfield.h"
 #include "record.h"
@@ -11,30 +12,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* What a line may be: a record of the model, the create request a line
- * without id becomes, and the GraphQL fields of its type that are not
- * record fields (accepted and ignored). */
-typedef struct line_kind {
-    const model_record *r;
-    const ProtobufCMessageDescriptor *create;
-    const char *const *ignored;
-} line_kind;
-
+/* What a line may be: a record of the model and the GraphQL fields of
+ * its type that are not record fields (accepted and ignored), and the
+ * create request a line without id becomes. */
 static const char *const tenant_ignored[] = {"users", NULL};
 static const char *const user_ignored[] = {"synced", "tenant", NULL};
 
-static const line_kind kinds[] = {
-    {&model_tenant, &roster__v1__create_tenant_request__descriptor, tenant_ignored},
-    {&model_user, &roster__v1__create_user_request__descriptor, user_ignored},
+enum { KIND_TENANT, KIND_USER, KINDS };
+
+static const ctl_line_kind kinds[KINDS] = {
+    [KIND_TENANT] = {&model_tenant, tenant_ignored},
+    [KIND_USER] = {&model_user, user_ignored},
+};
+static const ProtobufCMessageDescriptor *const kind_create[KINDS] = {
+    [KIND_TENANT] = &roster__v1__create_tenant_request__descriptor,
+    [KIND_USER] = &roster__v1__create_user_request__descriptor,
 };
 
 /* A record restored with its id keeps its dates, so they are required. */
-static int need_dates(const line_kind *k, const ProtobufCMessage *rec, roster_err_detail *d)
+static int need_dates(const model_record *r, const ProtobufCMessage *rec, roster_err_detail *d)
 {
-    for (size_t i = 0; i < k->r->n_fields; i++) {
-        const model_field *mf = &k->r->fields[i];
+    for (size_t i = 0; i < r->n_fields; i++) {
+        const model_field *mf = &r->fields[i];
         if (mf->type == MODEL_T_DATE && (mf->flags & MODEL_SERVER_SET) &&
-            !ctl_pbfield_has(rec, model_pb_field(k->r, mf)))
+            !ctl_pbfield_has(rec, model_pb_field(r, mf)))
             return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, mf->name,
                                "%s is required when id is given", mf->name);
     }
@@ -44,17 +45,17 @@ static int need_dates(const line_kind *k, const ProtobufCMessage *rec, roster_er
 /* A line made ready to apply: everything about it that does not depend
  * on the store, worked out by the reading thread (prepare_line). */
 typedef struct parsed_line {
-    json_t *obj; /* owned by the ring; NULL for a blank line or invalid JSON */
+    json_t *obj; /* owned by the ring; NULL for a blank line, invalid JSON or the fast path */
     size_t len;  /* bytes of the line, newline included */
     bool blank;
     int err;             /* ROSTER_E_OK: ready for the store */
     roster_err_detail d; /* why not, when err is not ROSTER_E_OK */
-    const line_kind *k;  /* the line's type, when err is ROSTER_E_OK */
+    size_t kind;         /* KIND_*, when err is ROSTER_E_OK */
     bool restore;        /* with an id: rec is restored as it is */
     union {
         Roster__V1__Tenant tenant;
         Roster__V1__User user;
-    } rec; /* strings borrow from obj and the chunk's arena */
+    } rec; /* strings borrow from obj or the chunk's arena */
     union {
         Roster__V1__CreateTenantRequest tenant;
         Roster__V1__CreateUserRequest user;
@@ -62,17 +63,47 @@ typedef struct parsed_line {
     store_user_checked chk; /* a user's create request as checked */
 } parsed_line;
 
-/* Fills p->err and p->d, or the record or request to apply, from p->obj
- * (jerr: why it is NULL); a user's create request also goes through the
- * store's checks that need no store (store_user_create_check). Strings
- * are borrowed from p->obj; customData is re-encoded into arena. */
-static void prepare_line(parsed_line *p, const json_error_t *jerr, roster_arena *arena)
+/* p->rec of type `kind` is read: fills p->err and p->d, or the rest of
+ * what applying it takes. A user's create request goes through the
+ * store's checks that need no store (store_user_create_check). */
+static void finish_line(parsed_line *p, size_t kind)
 {
+    const model_record *r = kinds[kind].r;
+    ProtobufCMessage *m = (ProtobufCMessage *)&p->rec;
+    const ProtobufCFieldDescriptor *id = model_pb_field(r, model_field_named(r, "id", 2));
+    int err = ROSTER_E_OK;
+    p->restore = ctl_pbfield_has(m, id);
+    if (p->restore) {
+        err = need_dates(r, m, &p->d);
+    } else {
+        ctl_record_to_request((ProtobufCMessage *)&p->req, kind_create[kind], r, m);
+        if (kind == KIND_USER)
+            err = store_user_create_check(&p->chk, &p->req.user, &p->d);
+    }
+    p->kind = kind;
+    p->err = err;
+}
+
+/* Fills p->err and p->d, or the record or request to apply, from the
+ * `len` bytes at `line`: through the fast path when the line is in its
+ * form (fastline.h), else parsed by jansson into p->obj and read by
+ * ctl_record_from_json, which say what is wrong with a bad line. Strings
+ * are borrowed from p->obj or copied into arena; customData is encoded
+ * into arena. */
+static void prepare_line(parsed_line *p, const char *line, size_t len, roster_arena *arena)
+{
+    size_t kind;
+    if (ctl_fastline_parse(&p->rec, &kind, kinds, KINDS, line, len, arena)) {
+        finish_line(p, kind);
+        return;
+    }
     roster_err_detail *d = &p->d;
-    const json_t *obj = p->obj;
+    json_error_t jerr;
+    const json_t *obj = p->obj =
+        json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     if (obj == NULL) {
         p->err = roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "", "invalid JSON at column %d: %s",
-                             jerr->column, jerr->text);
+                             jerr.column, jerr.text);
         return;
     }
     if (!json_is_object(obj)) {
@@ -81,44 +112,29 @@ static void prepare_line(parsed_line *p, const json_error_t *jerr, roster_arena 
     }
     const json_t *tn = json_object_get(obj, "__typename");
     const char *type = json_is_string(tn) ? json_string_value(tn) : NULL;
-    const line_kind *k = NULL;
-    for (size_t i = 0; type != NULL && i < sizeof kinds / sizeof kinds[0]; i++)
-        if (strcmp(type, kinds[i].r->gql_type) == 0)
-            k = &kinds[i];
-    if (k == NULL) {
+    for (kind = 0; type != NULL && kind < KINDS; kind++)
+        if (strcmp(type, kinds[kind].r->gql_type) == 0)
+            break;
+    if (type == NULL || kind == KINDS) {
         p->err = roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "__typename",
                              "__typename must be \"%s\" or \"%s\"", kinds[0].r->gql_type,
                              kinds[1].r->gql_type);
         return;
     }
     /* Either member, through the ProtobufCMessage each one starts with. */
-    ProtobufCMessage *m = (ProtobufCMessage *)&p->rec;
-    int err = ctl_record_from_json(m, k->r, obj, k->ignored, arena, d);
+    int err = ctl_record_from_json((ProtobufCMessage *)&p->rec, kinds[kind].r, obj,
+                                   kinds[kind].ignored, arena, d);
     if (err != ROSTER_E_OK) {
         p->err = err;
         return;
     }
-    const ProtobufCFieldDescriptor *id = model_pb_field(k->r, model_field_named(k->r, "id", 2));
-    p->restore = ctl_pbfield_has(m, id);
-    if (p->restore) {
-        err = need_dates(k, m, d);
-    } else {
-        ctl_record_to_request((ProtobufCMessage *)&p->req, k->create, k->r, m);
-        if (k->r == &model_user)
-            err = store_user_create_check(&p->chk, &p->req.user, d);
-    }
-    if (err != ROSTER_E_OK) {
-        p->err = err;
-        return;
-    }
-    p->k = k;
-    p->err = ROSTER_E_OK;
+    finish_line(p, kind);
 }
 
 /* Applies prepared line p (p->err ROSTER_E_OK) in w. */
 static int apply_line(store_wtxn *w, parsed_line *p, roster_arena *arena, roster_err_detail *d)
 {
-    if (p->k->r == &model_user)
+    if (p->kind == KIND_USER)
         return p->restore
                    ? store_user_restore(w, &p->rec.user, d)
                    : store_user_create_checked(w, NULL, &p->req.user, &p->chk, arena, NULL, d);
@@ -210,11 +226,8 @@ static void *read_lines(void *arg)
             p->len = (size_t)len;
             p->blank = blank(line);
             p->obj = NULL;
-            if (p->blank)
-                continue;
-            json_error_t jerr;
-            p->obj = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-            prepare_line(p, &jerr, &c->arena);
+            if (!p->blank)
+                prepare_line(p, line, (size_t)len, &c->arena);
         }
         bool end = c->n < CHUNK_LINES;
         pthread_mutex_lock(&rd->mu);
@@ -345,7 +358,7 @@ int ctl_load_run(ctl_load_result *result, FILE *in, store *s, const ctl_load_opt
             if (rc != ROSTER_E_OK) {
                 d = p->d;
             } else {
-                is_user = p->k->r == &model_user;
+                is_user = p->kind == KIND_USER;
                 rc = apply_line(w, p, &arena, &d);
                 roster_arena_reset(&arena);
             }
