@@ -304,6 +304,9 @@ int store_open(store **out, const char *dir, const store_options *opts)
             *o->detail = cd;
         goto fail;
     }
+    MDB_stat ms;
+    if (s->writemap && mdb_env_stat(s->env, &ms) == 0)
+        prefault_start(&s->prefault, ms.ms_psize);
     *out = s;
     return ROSTER_E_OK;
 
@@ -328,6 +331,7 @@ void store_close(store *s)
 {
     if (s == NULL)
         return;
+    prefault_stop(s->prefault);
     if (!s->read_only)
         mdb_env_sync(s->env, 1); /* no_sync commits become durable here */
     /* A writable map made the data file as large as the map (sparse):
@@ -550,6 +554,17 @@ static void append_close_all(store_wtxn *w)
     store_pending_close(w);
 }
 
+/* Tells the prefault thread where the record c stands on is: in a
+ * writable map a record just appended is on one of the last pages LMDB
+ * took, in the map itself (new pages are taken in order from the end of
+ * the file). */
+static void note_page(const store *s, MDB_cursor *c)
+{
+    MDB_val k, v;
+    if (mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT) == 0)
+        prefault_note(s->prefault, v.mv_data);
+}
+
 int store_put_append(store_wtxn *w, MDB_txn *txn, int which, MDB_dbi dbi, MDB_val *k, MDB_val *v)
 {
     append_cursor *a = &w->append[which];
@@ -576,6 +591,8 @@ int store_put_append(store_wtxn *w, MDB_txn *txn, int which, MDB_dbi dbi, MDB_va
     if (a->empty || store_bytes_cmp(k->mv_data, k->mv_size, a->last, a->last_len) > 0) {
         if ((rc = mdb_cursor_put(a->c, k, v, MDB_APPEND)) != 0)
             return rc;
+        if (w->s->prefault != NULL && ++a->puts % 16 == 0)
+            note_page(w->s, a->c);
         a->empty = false;
         memcpy(a->last, k->mv_data, k->mv_size);
         a->last_len = k->mv_size;

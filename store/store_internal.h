@@ -49,6 +49,7 @@
 #define ROSTER_STORE_INTERNAL_H
 
 #include "fields.h"
+#include "prefault.h"
 #include "store.h"
 
 #include <lmdb.h>
@@ -106,6 +107,7 @@ struct store {
     bool custom_scan;          /* store_options.custom_index_scan */
     size_t n_cdx;
     cdx_def cdx[STORE_MAX_CUSTOM_INDEXES]; /* the recorded customData indexes */
+    prefault *prefault; /* writemap: the pages ahead of the writer (NULL: none) */
 };
 
 struct store_rtxn {
@@ -130,6 +132,7 @@ enum { STORE_APPEND_USERS, STORE_APPEND_CHANGES, STORE_APPEND_CHANGES_USER, STOR
 
 typedef struct append_cursor {
     MDB_cursor *c; /* on the group's txn; NULL: none open */
+    unsigned puts; /* appends through c, counted for prefault_note */
     bool empty;    /* the database had no key when c was opened */
     size_t last_len;
     uint8_t last[STORE_APPEND_KEY_MAX]; /* the database's greatest key */
