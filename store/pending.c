@@ -42,6 +42,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+/* Queue memory (grow): its first size, and from which size it asks for
+ * transparent huge pages. */
+#define PENDING_FIRST ((size_t)64 << 10)
+#define PENDING_HUGE  ((size_t)4 << 20)
 
 /* Entries in order past the end of a database before it goes direct. */
 #define PENDING_PROBATION 1024
@@ -65,9 +71,9 @@ typedef struct pending_entry {
 /* A database's queue, and its end when it is appended to directly. */
 struct pending_db {
     MDB_dbi dbi;
-    pending_entry *e;
-    size_t n, cap;
-    uint8_t *buf;
+    pending_entry *e; /* a mapping of e_cap bytes, or NULL (grow) */
+    size_t n, e_cap;
+    uint8_t *buf; /* a mapping of buf_cap bytes, or NULL */
     size_t len, buf_cap;
     /* n and len when the operation op_gen began (store_pending_op_begin):
      * what an operation that fails is cut back to. */
@@ -187,27 +193,44 @@ static pending_db *db_get(store_wtxn *w, MDB_dbi dbi)
     return p;
 }
 
+/* Queue memory: its own mappings, grown by doubling (mremap moves pages,
+ * never copies them) and asking for transparent huge pages. A load's
+ * queues reach hundreds of megabytes, filled once and read back at
+ * commit; in 4 KiB pages their fresh memory costs a page fault each, a
+ * large part of queueing an entry. *mem is NULL or a mapping of *cap
+ * bytes; grows it to at least `need` bytes. */
+static bool grow(void **mem, size_t *cap, size_t need)
+{
+    size_t c = *cap ? *cap : PENDING_FIRST;
+    while (c < need)
+        c *= 2;
+    void *m = *mem == NULL
+                  ? mmap(NULL, c, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                  : mremap(*mem, *cap, c, MREMAP_MAYMOVE);
+    if (m == MAP_FAILED)
+        return false;
+    if (c >= PENDING_HUGE)
+        madvise(m, c, MADV_HUGEPAGE); /* advice: a failure changes nothing */
+    *mem = m;
+    *cap = c;
+    return true;
+}
+
+static void unmap(void *mem, size_t cap)
+{
+    if (mem != NULL)
+        munmap(mem, cap);
+}
+
 static int queue_add(store_wtxn *w, pending_db *p, const void *key, size_t klen, const void *data,
                      size_t dlen)
 {
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 1024;
-        pending_entry *e = realloc(p->e, cap * sizeof *e);
-        if (e == NULL)
-            return ROSTER_E_NOMEM;
-        p->e = e;
-        p->cap = cap;
-    }
-    if (p->len + klen + dlen > p->buf_cap) {
-        size_t cap = p->buf_cap ? p->buf_cap * 2 : 64 * 1024;
-        while (cap < p->len + klen + dlen)
-            cap *= 2;
-        uint8_t *b = realloc(p->buf, cap);
-        if (b == NULL)
-            return ROSTER_E_NOMEM;
-        p->buf = b;
-        p->buf_cap = cap;
-    }
+    if ((p->n + 1) * sizeof *p->e > p->e_cap &&
+        !grow((void **)&p->e, &p->e_cap, (p->n + 1) * sizeof *p->e))
+        return ROSTER_E_NOMEM;
+    if (p->len + klen + dlen > p->buf_cap &&
+        !grow((void **)&p->buf, &p->buf_cap, p->len + klen + dlen))
+        return ROSTER_E_NOMEM;
     if (p->op_gen != w->op_gen) {
         p->op_gen = w->op_gen;
         p->op_n = p->n;
@@ -655,8 +678,8 @@ void store_pending_free(store_wtxn *w)
         pending_db *p = w->pdb[i];
         if (p == NULL)
             continue;
-        free(p->e);
-        free(p->buf);
+        unmap(p->e, p->e_cap);
+        unmap(p->buf, p->buf_cap);
         free(p);
         w->pdb[i] = NULL;
     }
