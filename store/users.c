@@ -128,7 +128,7 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
 
     /* The feed's event, before the old record is overwritten (old's
      * slices point into it). */
-    if ((err = changes_append_user(w, txn, old, &nv, u)) != ROSTER_E_OK)
+    if ((err = changes_append_user(w, txn, old, &nv, u, bytes, len)) != ROSTER_E_OK)
         return err;
     MDB_val k = {16, nv.id.b}, v = {len, bytes};
     int rc = store_put_append(w, txn, STORE_APPEND_USERS, s->users, &k, &v);
