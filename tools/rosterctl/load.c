@@ -59,14 +59,16 @@ typedef struct parsed_line {
     union {
         Roster__V1__CreateTenantRequest tenant;
         Roster__V1__CreateUserRequest user;
-    } req;                  /* without an id: the create request rec becomes */
-    store_user_checked chk; /* a user's create request as checked */
+    } req;                     /* without an id: the create request rec becomes */
+    store_user_checked chk;    /* a user's create request as checked */
+    store_user_prepared *prep; /* and its record, made ahead (in the chunk's arena) */
 } parsed_line;
 
 /* p->rec of type `kind` is read: fills p->err and p->d, or the rest of
  * what applying it takes. A user's create request goes through the
- * store's checks that need no store (store_user_create_check). */
-static void finish_line(parsed_line *p, size_t kind)
+ * store's checks that need no store (store_user_create_check), and its
+ * record is made (store_user_prepare, into arena). */
+static void finish_line(parsed_line *p, size_t kind, roster_arena *arena)
 {
     const model_record *r = kinds[kind].r;
     ProtobufCMessage *m = (ProtobufCMessage *)&p->rec;
@@ -77,8 +79,12 @@ static void finish_line(parsed_line *p, size_t kind)
         err = need_dates(r, m, &p->d);
     } else {
         ctl_record_to_request((ProtobufCMessage *)&p->req, kind_create[kind], r, m);
-        if (kind == KIND_USER)
+        if (kind == KIND_USER) {
             err = store_user_create_check(&p->chk, &p->req.user, &p->d);
+            if (err == ROSTER_E_OK &&
+                (err = store_user_prepare(&p->prep, &p->req.user, &p->chk, arena)) != ROSTER_E_OK)
+                roster_fail(&p->d, err, "", "%s", roster_strerror(err));
+        }
     }
     p->kind = kind;
     p->err = err;
@@ -94,7 +100,7 @@ static void prepare_line(parsed_line *p, const char *line, size_t len, roster_ar
 {
     size_t kind;
     if (ctl_fastline_parse(&p->rec, &kind, kinds, KINDS, line, len, arena)) {
-        finish_line(p, kind);
+        finish_line(p, kind, arena);
         return;
     }
     roster_err_detail *d = &p->d;
@@ -128,7 +134,7 @@ static void prepare_line(parsed_line *p, const char *line, size_t len, roster_ar
         p->err = err;
         return;
     }
-    finish_line(p, kind);
+    finish_line(p, kind, arena);
 }
 
 /* Applies prepared line p (p->err ROSTER_E_OK) in w. */
@@ -137,7 +143,7 @@ static int apply_line(store_wtxn *w, parsed_line *p, roster_arena *arena, roster
     if (p->kind == KIND_USER)
         return p->restore
                    ? store_user_restore(w, &p->rec.user, d)
-                   : store_user_create_checked(w, NULL, &p->req.user, &p->chk, arena, NULL, d);
+                   : store_user_create_prepared(w, p->prep, &p->req.user, &p->chk, arena, NULL, d);
     return p->restore ? store_tenant_restore(w, &p->rec.tenant, d)
                       : store_tenant_create(w, NULL, &p->req.tenant, arena, NULL, d);
 }
