@@ -181,9 +181,19 @@ void changes_op_failed(store_wtxn *w)
 
 /* ------------------------------------------------------------ appending */
 
+/* The tag of Change.user (field 6, length-delimited): the created
+ * event's record, appended as its encoding (put_event). */
+#define CHANGE_USER_TAG ((6u << 3) | 2u)
+
 /* Packs ch (seq set here) and stores it in txn, with its changes_user
- * entry when `user` is not NULL. */
-static int put_event(store_wtxn *w, MDB_txn *txn, Roster__V1__Change *ch, const roster_uuid *user)
+ * entry when `user` is not NULL. `record`/`record_len`, when not NULL,
+ * is the encoding of the created user the event carries as ch->user
+ * (which is then NULL): appended as field 6 after the packed fields, the
+ * bytes protobuf-c writes for ch->user (fields are written in number
+ * order, and a created user event sets none above 6), without packing
+ * the record a second time. */
+static int put_event(store_wtxn *w, MDB_txn *txn, Roster__V1__Change *ch, const roster_uuid *user,
+                     const void *record, size_t record_len)
 {
     int err = load(w, txn);
     if (err != ROSTER_E_OK)
@@ -193,7 +203,17 @@ static int put_event(store_wtxn *w, MDB_txn *txn, Roster__V1__Change *ch, const 
     ch->seq = seq;
     ch->has_committed_at = 1;
     ch->committed_at = roster_now_ms();
-    size_t len = protobuf_c_message_get_packed_size(&ch->base);
+    size_t head = protobuf_c_message_get_packed_size(&ch->base), len = head;
+    uint8_t field[1 + 10];
+    size_t field_len = 0;
+    if (record != NULL) {
+        uint64_t v = record_len;
+        field[field_len++] = CHANGE_USER_TAG;
+        for (; v >= 0x80; v >>= 7)
+            field[field_len++] = (uint8_t)(v | 0x80);
+        field[field_len++] = (uint8_t)v;
+        len += field_len + record_len;
+    }
     if (len > w->cbuf_cap) {
         size_t cap = len < 4096 ? 4096 : len * 2;
         uint8_t *b = realloc(w->cbuf, cap);
@@ -203,6 +223,10 @@ static int put_event(store_wtxn *w, MDB_txn *txn, Roster__V1__Change *ch, const 
         w->cbuf_cap = cap;
     }
     protobuf_c_message_pack(&ch->base, w->cbuf);
+    if (record != NULL) {
+        memcpy(w->cbuf + head, field, field_len);
+        memcpy(w->cbuf + head + field_len, record, record_len);
+    }
     uint8_t kb[24];
     key_u64_put(kb, seq);
     MDB_val k = {8, kb}, v = {len, w->cbuf};
@@ -248,7 +272,7 @@ static bool slot_set(model_type type, const void *a)
 }
 
 int changes_append_user(store_wtxn *w, MDB_txn *txn, const user_view *old, const user_view *nv,
-                        const Roster__V1__User *u)
+                        const Roster__V1__User *u, const void *bytes, size_t len)
 {
     if (w->s->changes_off) {
         w->ch_hole = true;
@@ -266,39 +290,38 @@ int changes_append_user(store_wtxn *w, MDB_txn *txn, const user_view *old, const
     }
     if (old == NULL) {
         ch.kind = ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_CREATED;
-        ch.user = (Roster__V1__User *)u;
-    } else {
-        uint64_t cleared = 0;
-        ev.id = u->id;
-        for (size_t i = 0; i < model_user.n_fields; i++) {
-            model_type type = model_user.fields[i].type;
-            const void *a = rec_user_slot(old, (int)i), *b = rec_user_slot(nv, (int)i);
-            const ProtobufCFieldDescriptor *fd = sf->user.fields[i];
-            if (i == MODEL_USER_id || fd == NULL || !slot_differs(type, a, b))
-                continue;
-            if (slot_set(type, b))
-                model_pb_copy(&ev.base, fd, &u->base, fd);
-            else if (fd->id < 64)
-                cleared |= UINT64_C(1) << fd->id;
-        }
-        if (cleared) {
-            ch.has_cleared = 1;
-            ch.cleared = cleared;
-        }
-        ch.user = &ev;
-        rec_bool was = old->f.active, now = nv->f.active;
-        if (was != 0 && now == 0)
-            ch.kind = ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_DEACTIVATED;
-        else if (was == 0 && now != 0)
-            ch.kind = ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_REACTIVATED;
-        else
-            ch.kind = ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_UPDATED;
-        if (old->has_tenant && (!nv->has_tenant || !roster_uuid_eq(&old->tenant, &nv->tenant))) {
-            roster_uuid_format(prev_text, &old->tenant);
-            ch.previous_tenant_id = prev_text;
-        }
+        return put_event(w, txn, &ch, &nv->id, bytes, len); /* the whole record */
     }
-    return put_event(w, txn, &ch, &nv->id);
+    uint64_t cleared = 0;
+    ev.id = u->id;
+    for (size_t i = 0; i < model_user.n_fields; i++) {
+        model_type type = model_user.fields[i].type;
+        const void *a = rec_user_slot(old, (int)i), *b = rec_user_slot(nv, (int)i);
+        const ProtobufCFieldDescriptor *fd = sf->user.fields[i];
+        if (i == MODEL_USER_id || fd == NULL || !slot_differs(type, a, b))
+            continue;
+        if (slot_set(type, b))
+            model_pb_copy(&ev.base, fd, &u->base, fd);
+        else if (fd->id < 64)
+            cleared |= UINT64_C(1) << fd->id;
+    }
+    if (cleared) {
+        ch.has_cleared = 1;
+        ch.cleared = cleared;
+    }
+    ch.user = &ev;
+    rec_bool was = old->f.active, now = nv->f.active;
+    if (was != 0 && now == 0)
+        ch.kind = ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_DEACTIVATED;
+    else if (was == 0 && now != 0)
+        ch.kind = ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_REACTIVATED;
+    else
+        ch.kind = ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_UPDATED;
+    if (old->has_tenant && (!nv->has_tenant || !roster_uuid_eq(&old->tenant, &nv->tenant))) {
+        roster_uuid_format(prev_text, &old->tenant);
+        ch.previous_tenant_id = prev_text;
+    }
+    return put_event(w, txn, &ch, &nv->id, NULL, 0);
 }
 
 int changes_append_tenant(store_wtxn *w, MDB_txn *txn, const void *old, size_t old_len,
@@ -317,7 +340,7 @@ int changes_append_tenant(store_wtxn *w, MDB_txn *txn, const void *old, size_t o
     if (old == NULL) {
         ch.kind = ROSTER__V1__CHANGE_KIND__CHANGE_KIND_TENANT_CREATED;
         ch.tenant = (Roster__V1__Tenant *)t;
-        return put_event(w, txn, &ch, NULL);
+        return put_event(w, txn, &ch, NULL, NULL, 0);
     }
     tenant_view ov, nv;
     int err = tenant_view_parse(&ov, old, old_len);
@@ -345,7 +368,7 @@ int changes_append_tenant(store_wtxn *w, MDB_txn *txn, const void *old, size_t o
     }
     ch.kind = ROSTER__V1__CHANGE_KIND__CHANGE_KIND_TENANT_UPDATED;
     ch.tenant = &ev;
-    return put_event(w, txn, &ch, NULL);
+    return put_event(w, txn, &ch, NULL, NULL, 0);
 }
 
 /* Rewrites the event at `seq` without the personal fields of its user. */
@@ -445,7 +468,7 @@ int changes_append_user_deleted(store_wtxn *w, MDB_txn *txn, const roster_uuid *
         ch.tenant_id = tenant_text;
     }
     /* No changes_user entry: the event holds nothing to scrub. */
-    return put_event(w, txn, &ch, NULL);
+    return put_event(w, txn, &ch, NULL, NULL, 0);
 }
 
 int changes_append_tenant_deleted(store_wtxn *w, MDB_txn *txn, const roster_uuid *id)
@@ -461,7 +484,7 @@ int changes_append_tenant_deleted(store_wtxn *w, MDB_txn *txn, const roster_uuid
     ch.kind = ROSTER__V1__CHANGE_KIND__CHANGE_KIND_TENANT_DELETED;
     ch.id = id_text;
     ch.tenant_id = id_text;
-    return put_event(w, txn, &ch, NULL);
+    return put_event(w, txn, &ch, NULL, NULL, 0);
 }
 
 /* ------------------------------------------------------------ retention */

@@ -24,11 +24,12 @@
 
 /* A user record is about to be written in txn (an operation of w): `old`
  * is the stored record it replaces (NULL for a create or restore), `nv`
- * the view of the new encoding and `u` the new record. Appends
- * USER_CREATED, USER_UPDATED, USER_DEACTIVATED or USER_REACTIVATED with
- * the fields that changed. */
+ * the view of the new encoding `bytes`/`len` (borrowed for the call) and
+ * `u` the new record. Appends USER_CREATED (with the whole record, its
+ * encoding copied as it is), USER_UPDATED, USER_DEACTIVATED or
+ * USER_REACTIVATED with the fields that changed. */
 int changes_append_user(store_wtxn *w, MDB_txn *txn, const user_view *old, const user_view *nv,
-                        const Roster__V1__User *u);
+                        const Roster__V1__User *u, const void *bytes, size_t len);
 
 /* A tenant record is about to be written: `old`/`old_len` the stored
  * encoding it replaces (NULL for a new tenant), `t` the new record and

@@ -78,10 +78,12 @@ static int user_load(MDB_val *rec, user_view *view, MDB_txn *txn, const store *s
     return ROSTER_E_OK;
 }
 
-/* Writes user record u (replacing the record `old` when not NULL) and its
+/* Writes user record u, encoded as `bytes`/`len` (borrowed for the call)
+ * whose view is nv, replacing the record `old` when not NULL, and its
  * index entries and counters, in txn. */
-static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, const user_view *old,
-                    const uint8_t **out_bytes, size_t *out_len, roster_err_detail *detail)
+static int user_write(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, const user_view *old,
+                      const uint8_t *bytes, size_t len, const user_view *nv,
+                      roster_err_detail *detail)
 {
     store *s = w->s;
     key_entry old_e[USER_ENTRIES], new_e[USER_ENTRIES];
@@ -99,16 +101,7 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
         key_scope(&old_scope, old);
         old_active = old->f.active;
     }
-
-    size_t len = protobuf_c_message_get_packed_size(&u->base);
-    uint8_t *bytes;
-    if ((err = store_wtxn_scratch(w, len, &bytes)) != ROSTER_E_OK)
-        return err;
-    protobuf_c_message_pack(&u->base, bytes);
-    user_view nv;
-    if ((err = user_view_parse(&nv, bytes, len)) != ROSTER_E_OK)
-        return ROSTER_E_INTERNAL;
-    size_t n_new = key_user_entries(new_e, new_buf, s, &nv);
+    size_t n_new = key_user_entries(new_e, new_buf, s, nv);
 
     for (size_t i = 0; i < n_new; i++) {
         if (!new_e[i].unique)
@@ -119,7 +112,7 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
             continue;
         if (rc != 0)
             return store_mdb_err(rc);
-        if (v.mv_size == sizeof nv.id && roster_uuid_eq(v.mv_data, &nv.id))
+        if (v.mv_size == sizeof nv->id && roster_uuid_eq(v.mv_data, &nv->id))
             continue;
         const char *name = model_user.fields[new_e[i].field].name;
         return roster_fail(detail, ROSTER_E_ALREADY_EXISTS, name,
@@ -128,9 +121,9 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
 
     /* The feed's event, before the old record is overwritten (old's
      * slices point into it). */
-    if ((err = changes_append_user(w, txn, old, &nv, u)) != ROSTER_E_OK)
+    if ((err = changes_append_user(w, txn, old, nv, u, bytes, len)) != ROSTER_E_OK)
         return err;
-    MDB_val k = {16, nv.id.b}, v = {len, bytes};
+    MDB_val k = {16, (void *)nv->id.b}, v = {len, (void *)bytes};
     int rc = store_put_append(w, txn, STORE_APPEND_USERS, s->users, &k, &v);
     if (rc != 0)
         return store_mdb_err(rc);
@@ -159,12 +152,12 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
         if ((rc = mdb_put(txn, new_e[i].dbi, &nk, &nd, 0)) != 0)
             return store_mdb_err(rc);
     }
-    if ((err = custom_index_user_update(s, txn, old_cdx, n_old_cdx, &nv)) != ROSTER_E_OK)
+    if ((err = custom_index_user_update(s, txn, old_cdx, n_old_cdx, nv)) != ROSTER_E_OK)
         return err;
 
     roster_uuid new_scope;
-    key_scope(&new_scope, &nv);
-    int64_t new_act = nv.f.active != 0, old_act = old_active != 0;
+    key_scope(&new_scope, nv);
+    int64_t new_act = nv->f.active != 0, old_act = old_active != 0;
     if (old == NULL) {
         err = store_counter_add(w, &new_scope, 1, new_act);
     } else if (!roster_uuid_eq(&old_scope, &new_scope)) {
@@ -174,7 +167,24 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
     } else {
         err = store_counter_add(w, &new_scope, 0, new_act - old_act);
     }
+    return err;
+}
+
+/* Writes user record u as user_write does, encoding it first into w's
+ * scratch buffer, which *out_bytes (*out_len bytes) is afterwards. */
+static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, const user_view *old,
+                    const uint8_t **out_bytes, size_t *out_len, roster_err_detail *detail)
+{
+    size_t len = protobuf_c_message_get_packed_size(&u->base);
+    uint8_t *bytes;
+    int err = store_wtxn_scratch(w, len, &bytes);
     if (err != ROSTER_E_OK)
+        return err;
+    protobuf_c_message_pack(&u->base, bytes);
+    user_view nv;
+    if (user_view_parse(&nv, bytes, len) != ROSTER_E_OK)
+        return ROSTER_E_INTERNAL;
+    if ((err = user_write(w, txn, u, old, bytes, len, &nv, detail)) != ROSTER_E_OK)
         return err;
     *out_bytes = bytes;
     *out_len = len;
@@ -192,9 +202,37 @@ static int unpack_user(roster_arena *arena, const void *bytes, size_t len, Roste
     return ROSTER_E_OK;
 }
 
-int store_user_create(store_wtxn *w, const roster_uuid *scope,
-                      const Roster__V1__CreateUserRequest *req, roster_arena *arena,
-                      Roster__V1__User **out, roster_err_detail *detail)
+/* The record of a new user made of create request req: a new UUIDv7 id
+ * and createdAt = updatedAt = now, the request's fields, the create's
+ * defaults, and `tenant` (NULL: none). Its id and tenant texts are
+ * written into id_text and tenant_text, its strings shared with req. */
+static void user_new(Roster__V1__User *u, char *id_text, char *tenant_text,
+                     const Roster__V1__CreateUserRequest *req, const roster_uuid *tenant)
+{
+    int64_t now = roster_now_ms();
+    roster_uuid id;
+    roster_uuid_v7(&id, now);
+    roster_uuid_format(id_text, &id);
+    *u = (Roster__V1__User)ROSTER__V1__USER__INIT;
+    copy_fields(u, req, store_fields_get());
+    u->id = id_text;
+    /* Defaults of a create: isOptedIn and twoFactorEnabled false, active
+     * true. */
+    u->has_is_opted_in = u->has_two_factor_enabled = 1;
+    if (!u->has_active) {
+        u->has_active = 1;
+        u->active = 1;
+    }
+    if (tenant != NULL) {
+        roster_uuid_format(tenant_text, tenant);
+        u->tenant_id = tenant_text;
+    }
+    u->has_created_at = u->has_updated_at = 1;
+    u->created_at = u->updated_at = now;
+}
+
+int store_user_create_check(store_user_checked *out, const Roster__V1__CreateUserRequest *req,
+                            roster_err_detail *detail)
 {
     const store_fields *sf = store_fields_get();
     roster_uuid ids[MODEL_MAX_FIELDS];
@@ -202,10 +240,33 @@ int store_user_create(store_wtxn *w, const roster_uuid *scope,
                               VALIDATE_REQUIRED | VALIDATE_VALUES | VALIDATE_REFS, detail);
     if (err != ROSTER_E_OK)
         return err;
+    out->has_tenant = req->tenant_id != NULL;
+    if (out->has_tenant)
+        out->tenant = ids[MODEL_USER_tenantId];
+    return ROSTER_E_OK;
+}
+
+int store_user_create(store_wtxn *w, const roster_uuid *scope,
+                      const Roster__V1__CreateUserRequest *req, roster_arena *arena,
+                      Roster__V1__User **out, roster_err_detail *detail)
+{
+    store_user_checked chk;
+    int err = store_user_create_check(&chk, req, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    return store_user_create_checked(w, scope, req, &chk, arena, out, detail);
+}
+
+int store_user_create_checked(store_wtxn *w, const roster_uuid *scope,
+                              const Roster__V1__CreateUserRequest *req,
+                              const store_user_checked *chk, roster_arena *arena,
+                              Roster__V1__User **out, roster_err_detail *detail)
+{
+    int err;
     roster_uuid tenant;
     bool has_tenant = false;
-    if (req->tenant_id) {
-        tenant = ids[MODEL_USER_tenantId];
+    if (chk->has_tenant) {
+        tenant = chk->tenant;
         if (scope && !roster_uuid_eq(scope, &tenant))
             return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "tenantId",
                                "tenantId is outside the caller's tenant");
@@ -228,32 +289,71 @@ int store_user_create(store_wtxn *w, const roster_uuid *scope,
     if (has_tenant && (err = tenant_exists(txn, w->s, &tenant, detail)) != ROSTER_E_OK)
         goto done;
 
-    int64_t now = roster_now_ms();
-    roster_uuid id;
-    roster_uuid_v7(&id, now);
     char id_text[ROSTER_UUID_TEXT_LEN + 1], tenant_text[ROSTER_UUID_TEXT_LEN + 1];
-    roster_uuid_format(id_text, &id);
-    Roster__V1__User u = ROSTER__V1__USER__INIT;
-    copy_fields(&u, req, sf);
-    u.id = id_text;
-    /* Defaults of a create: isOptedIn and twoFactorEnabled false, active
-     * true. */
-    u.has_is_opted_in = u.has_two_factor_enabled = 1;
-    if (!u.has_active) {
-        u.has_active = 1;
-        u.active = 1;
-    }
-    if (has_tenant) {
-        roster_uuid_format(tenant_text, &tenant);
-        u.tenant_id = tenant_text;
-    }
-    u.has_created_at = u.has_updated_at = 1;
-    u.created_at = u.updated_at = now;
+    Roster__V1__User u;
+    user_new(&u, id_text, tenant_text, req, has_tenant ? &tenant : NULL);
     const uint8_t *bytes = NULL;
     size_t len = 0;
     err = user_put(w, txn, &u, NULL, &bytes, &len, detail);
     if (err == ROSTER_E_OK && out)
         err = unpack_user(arena, bytes, len, out);
+done:
+    return store_op_end(w, txn, err);
+}
+
+/* A create worked out ahead (store_user_prepare): the record made for a
+ * user without a tenant or with the one its request names, and its
+ * encoding and view. */
+struct store_user_prepared {
+    Roster__V1__User u;
+    char id_text[ROSTER_UUID_TEXT_LEN + 1], tenant_text[ROSTER_UUID_TEXT_LEN + 1];
+    const uint8_t *bytes;
+    size_t len;
+    user_view view;
+};
+
+int store_user_prepare(store_user_prepared **out, const Roster__V1__CreateUserRequest *req,
+                       const store_user_checked *chk, roster_arena *arena)
+{
+    store_user_prepared *p = roster_arena_alloc(arena, sizeof *p);
+    if (p == NULL)
+        return ROSTER_E_NOMEM;
+    user_new(&p->u, p->id_text, p->tenant_text, req, chk->has_tenant ? &chk->tenant : NULL);
+    size_t len = protobuf_c_message_get_packed_size(&p->u.base);
+    uint8_t *bytes = roster_arena_alloc(arena, len ? len : 1);
+    if (bytes == NULL)
+        return ROSTER_E_NOMEM;
+    protobuf_c_message_pack(&p->u.base, bytes);
+    if (user_view_parse(&p->view, bytes, len) != ROSTER_E_OK)
+        return ROSTER_E_INTERNAL;
+    p->bytes = bytes;
+    p->len = len;
+    *out = p;
+    return ROSTER_E_OK;
+}
+
+int store_user_create_prepared(store_wtxn *w, const store_user_prepared *p,
+                               const Roster__V1__CreateUserRequest *req,
+                               const store_user_checked *chk, roster_arena *arena,
+                               Roster__V1__User **out, roster_err_detail *detail)
+{
+    /* The default tenant, if the store has one, is the user's: the
+     * prepared record (without a tenant) does not apply. Read between
+     * operations, in the group's transaction; a failed read is met again
+     * by the create afresh. */
+    roster_uuid tenant;
+    if (!chk->has_tenant && !w->failed &&
+        store_default_tenant(w->txn, w->s, &tenant) != ROSTER_E_NOT_FOUND)
+        return store_user_create_checked(w, NULL, req, chk, arena, out, detail);
+    MDB_txn *txn;
+    int err = store_op_begin(w, &txn);
+    if (err != ROSTER_E_OK)
+        return err;
+    if (chk->has_tenant && (err = tenant_exists(txn, w->s, &chk->tenant, detail)) != ROSTER_E_OK)
+        goto done;
+    err = user_write(w, txn, &p->u, NULL, p->bytes, p->len, &p->view, detail);
+    if (err == ROSTER_E_OK && out)
+        err = unpack_user(arena, p->bytes, p->len, out);
 done:
     return store_op_end(w, txn, err);
 }
@@ -300,7 +400,7 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
     /* Entries queued by earlier creates of the group must be in place
      * before an update replaces entries; they go into the group's own
      * transaction, outside this operation's. */
-    if (w->n_pending && !w->failed && (err = store_pending_flush(w)) != ROSTER_E_OK)
+    if (!w->failed && (err = store_pending_flush(w)) != ROSTER_E_OK)
         return w->failed = err;
     MDB_txn *txn;
     if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
@@ -474,7 +574,7 @@ int store_user_delete(store_wtxn *w, const roster_uuid *scope,
     }
     /* A user created earlier in the group has its non-unique entries
      * queued: they must be in place to be removed (as for an update). */
-    if (w->n_pending && !w->failed && (err = store_pending_flush(w)) != ROSTER_E_OK)
+    if (!w->failed && (err = store_pending_flush(w)) != ROSTER_E_OK)
         return w->failed = err;
     MDB_txn *txn;
     if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
