@@ -24,9 +24,10 @@
 
 /* A user record is about to be written in txn (an operation of w): `old`
  * is the stored record it replaces (NULL for a create or restore), `nv`
- * the view of the new encoding and `u` the new record. Appends
- * USER_CREATED, USER_UPDATED, USER_DEACTIVATED or USER_REACTIVATED with
- * the fields that changed. */
+ * the view of the new encoding (borrowed for the call) and `u` the new
+ * record. Appends USER_CREATED (with the whole record), USER_UPDATED,
+ * USER_DEACTIVATED or USER_REACTIVATED with the fields that changed
+ * (change_event.h builds them). */
 int changes_append_user(store_wtxn *w, MDB_txn *txn, const user_view *old, const user_view *nv,
                         const Roster__V1__User *u);
 

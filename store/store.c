@@ -339,6 +339,9 @@ int store_open(store **out, const char *dir, const store_options *opts)
             *o->detail = cd;
         goto fail;
     }
+    MDB_stat ms;
+    if (s->writemap && mdb_env_stat(s->env, &ms) == 0)
+        prefault_start(&s->prefault, ms.ms_psize);
     *out = s;
     return ROSTER_E_OK;
 
@@ -368,6 +371,7 @@ void store_close(store *s)
         free(s);
         return;
     }
+    prefault_stop(s->prefault);
     if (!s->read_only)
         mdb_env_sync(s->env, 1); /* no_sync commits become durable here */
     /* A writable map made the data file as large as the map (sparse):
@@ -530,8 +534,7 @@ int store_op_begin(store_wtxn *w, MDB_txn **out)
     if (w->failed)
         return w->failed;
     w->n_op_delta = 0;
-    w->op_pending = w->n_pending;
-    w->op_pbuf = w->pbuf_len;
+    store_pending_op_begin(w);
     changes_op_begin(w);
     if (w->bulk) {
         *out = w->txn;
@@ -568,7 +571,7 @@ static bool refusal(int err)
  *
  * Either way, a failed operation drops what it added to the group's
  * queues: its counter changes (op_delta) and the index entries it queued
- * for the commit (pending, pbuf back to their lengths at store_op_begin).
+ * for the commit (store_pending_op_failed).
  * A successful one merges its counter changes into the group's table. */
 int store_op_end(store_wtxn *w, MDB_txn *txn, int err)
 {
@@ -585,420 +588,12 @@ int store_op_end(store_wtxn *w, MDB_txn *txn, int err)
     if (err != ROSTER_E_OK) {
         changes_op_failed(w);
         w->n_op_delta = 0;
-        w->n_pending = w->op_pending;
-        w->pbuf_len = w->op_pbuf;
+        store_pending_op_failed(w);
         return err;
     }
     if ((err = deltas_merge(w)) != ROSTER_E_OK)
         w->failed = err;
     return err;
-}
-
-/* The deferred index entries of a group.
- *
- * A created user owns ~20 index entries; the non-unique ones (idx_tenant,
- * the sort indexes) are not written by the create but queued here (key
- * and data bytes appended to pbuf, a pending_entry pointing at them) and
- * written at commit by store_pending_flush, sorted by database and key:
- * through one cursor per database, each entry then lands next to the one
- * before, usually on the same leaf page, instead of a search from the root
- * to a random page per entry. It also keeps the nested transaction of a
- * create small (the record and its unique entries only), which is what
- * nested transactions pay for per page.
- *
- * This is correct because nothing reads those entries before the commit:
- * lists run in read transactions, which never see an uncommitted group,
- * and the operations of the group read only the records and the unique
- * indexes (uniqueness, existence), which are written at once. The one
- * exception is an update, which deletes and replaces a user's entries: it
- * flushes the queue into the group's transaction first
- * (store_user_update), so the entries it replaces are in place. The
- * queued writes can fail only for lack of resources, which fails the
- * commit as any commit can. */
-int store_pending_add(store_wtxn *w, MDB_dbi dbi, const void *key, size_t klen, const void *data,
-                      size_t dlen)
-{
-    if (w->n_pending == w->cap_pending) {
-        size_t cap = w->cap_pending ? w->cap_pending * 2 : 4096;
-        pending_entry *p = realloc(w->pending, cap * sizeof *p);
-        if (p == NULL)
-            return ROSTER_E_NOMEM;
-        w->pending = p;
-        w->cap_pending = cap;
-    }
-    if (w->pbuf_len + klen + dlen > w->pbuf_cap) {
-        size_t cap = w->pbuf_cap ? w->pbuf_cap * 2 : 256 * 1024;
-        while (cap < w->pbuf_len + klen + dlen)
-            cap *= 2;
-        uint8_t *b = realloc(w->pbuf, cap);
-        if (b == NULL)
-            return ROSTER_E_NOMEM;
-        w->pbuf = b;
-        w->pbuf_cap = cap;
-    }
-    pending_entry *e = &w->pending[w->n_pending++];
-    e->dbi = dbi;
-    e->off = (uint32_t)w->pbuf_len;
-    e->klen = (uint16_t)klen;
-    e->dlen = (uint16_t)dlen;
-    memcpy(w->pbuf + w->pbuf_len, key, klen);
-    memcpy(w->pbuf + w->pbuf_len + klen, data, dlen);
-    w->pbuf_len += klen + dlen;
-    return ROSTER_E_OK;
-}
-
-static int bytes_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
-{
-    int c = memcmp(a, b, an < bn ? an : bn);
-    return c ? c : (an > bn) - (an < bn);
-}
-
-/* Database, then key, then data: the order of a duplicate-sorted
- * database's entries too. */
-static int pending_cmp(const pending_entry *a, const pending_entry *b, const uint8_t *buf)
-{
-    if (a->dbi != b->dbi)
-        return a->dbi < b->dbi ? -1 : 1;
-    int c = bytes_cmp(buf + a->off, a->klen, buf + b->off, b->klen);
-    if (c == 0)
-        c = bytes_cmp(buf + a->off + a->klen, a->dlen, buf + b->off + b->klen, b->dlen);
-    return c;
-}
-
-/* Sorting the queue.
- *
- * The queue is sorted as strings: an entry is its database, then the
- * string of its key bytes, an end-of-key mark, its data bytes and an end
- * mark, where pending_pos gives the symbol at a position, chosen so that
- * the strings' order is pending_cmp's (a key that is a prefix of another
- * sorts first whatever the data: the end-of-key mark, 1, is below every
- * byte, 2..257; the end mark, 0, below that, and every position past the
- * end is 0 too). A multikey quicksort (Bentley and Sedgewick) partitions
- * three ways on one symbol and goes on with the next one only inside the
- * equal part, so the long common prefixes of index keys (a tenant's
- * 16-byte scope, a shared value) are read once per level rather than by
- * every comparison of a qsort. The symbol is three positions at a time,
- * packed in base 258 into the entry's `sym` (pending_sym): partitions read
- * it from the queue in order, and only the step into an equal part reads
- * the entries' bytes in pbuf (scattered once sorting has moved them). */
-static unsigned pending_pos(const pending_entry *e, size_t p, const uint8_t *buf)
-{
-    if (p < e->klen)
-        return buf[e->off + p] + 2u;
-    if (p == e->klen)
-        return 1;
-    p -= (size_t)e->klen + 1;
-    return p < e->dlen ? buf[e->off + e->klen + p] + 2u : 0;
-}
-
-/* Compares two entries of one database that agree on their first d
- * positions. */
-static int pending_cmp_from(const pending_entry *a, const pending_entry *b, size_t d,
-                            const uint8_t *buf)
-{
-    for (;; d++) {
-        unsigned x = pending_pos(a, d, buf), y = pending_pos(b, d, buf);
-        if (x != y)
-            return x < y ? -1 : 1;
-        if (x == 0)
-            return 0;
-    }
-}
-
-/* How many positions from d on every entry of a[0..n) shares with a[0]
- * (at most 64): an equal part whose strings share a long prefix (a
- * tenant's scope, a common value, the time bits of ids) skips it in one
- * pass instead of one pass per symbol. */
-static size_t pending_common(const pending_entry *a, size_t n, size_t d, const uint8_t *buf)
-{
-    size_t lcp = 64;
-    for (size_t i = 1; i < n && lcp > 0; i++) {
-        size_t l = 0;
-        while (l < lcp) {
-            unsigned x = pending_pos(&a[0], d + l, buf);
-            if (x != pending_pos(&a[i], d + l, buf) || x == 0)
-                break;
-            l++;
-        }
-        lcp = l;
-    }
-    return lcp;
-}
-
-static void pending_sym(pending_entry *a, size_t n, size_t d, const uint8_t *buf)
-{
-    for (size_t i = 0; i < n; i++)
-        a[i].sym = (pending_pos(&a[i], d, buf) * 258u + pending_pos(&a[i], d + 1, buf)) * 258u +
-                   pending_pos(&a[i], d + 2, buf);
-}
-
-static void pending_swap(pending_entry *a, pending_entry *b)
-{
-    pending_entry t = *a;
-    *a = *b;
-    *b = t;
-}
-
-static uint32_t median3(uint32_t a, uint32_t b, uint32_t c)
-{
-    if (a < b)
-        return b < c ? b : (a < c ? c : a);
-    return a < c ? a : (b < c ? c : b);
-}
-
-/* Sorts a[0..n), whose entries are in one database and agree on their
- * first d positions, with `sym` holding positions d..d+2; or, with
- * by_dbi, entries to be ordered by database first (d is then 0). */
-static void pending_mkqs(pending_entry *a, size_t n, size_t d, bool by_dbi, const uint8_t *buf)
-{
-    for (;;) {
-        if (n < 12) {
-            for (size_t i = 1; i < n; i++)
-                for (size_t j = i;
-                     j > 0 && (by_dbi ? pending_cmp(&a[j - 1], &a[j], buf)
-                                      : pending_cmp_from(&a[j - 1], &a[j], d, buf)) > 0;
-                     j--)
-                    pending_swap(&a[j - 1], &a[j]);
-            return;
-        }
-#define PENDING_KEY(e) (by_dbi ? (uint32_t)(e)->dbi : (e)->sym)
-        uint32_t v = median3(PENDING_KEY(&a[0]), PENDING_KEY(&a[n / 2]), PENDING_KEY(&a[n - 1]));
-        size_t lt = 0, i = 0, gt = n;
-        while (i < gt) {
-            uint32_t c = PENDING_KEY(&a[i]);
-            if (c < v)
-                pending_swap(&a[lt++], &a[i++]);
-            else if (c > v)
-                pending_swap(&a[i], &a[--gt]);
-            else
-                i++;
-        }
-#undef PENDING_KEY
-        /* [0, lt) below v, [lt, gt) equal, [gt, n) above. The equal part
-         * goes on with the next symbol (the first one after the
-         * database), unless its strings have ended: then they are equal.
-         * The largest part is sorted by the loop, the others by
-         * recursion, so the stack grows with the logarithm of n only. */
-        struct {
-            pending_entry *a;
-            size_t n, d;
-            bool by_dbi;
-        } part[3] = {{a, lt, d, by_dbi},
-                     {a + lt, gt - lt, by_dbi ? 0 : d + 3, false},
-                     {a + gt, n - gt, d, by_dbi}};
-        if (!by_dbi && v % 258u == 0) {
-            part[1].n = 0;
-        } else if (part[1].n >= 12) {
-            part[1].d += pending_common(part[1].a, part[1].n, part[1].d, buf);
-            pending_sym(part[1].a, part[1].n, part[1].d, buf);
-        }
-        int big = 0;
-        for (int k = 1; k < 3; k++)
-            if (part[k].n > part[big].n)
-                big = k;
-        for (int k = 0; k < 3; k++)
-            if (k != big && part[k].n > 1)
-                pending_mkqs(part[k].a, part[k].n, part[k].d, part[k].by_dbi, buf);
-        a = part[big].a;
-        n = part[big].n;
-        d = part[big].d;
-        by_dbi = part[big].by_dbi;
-    }
-}
-
-/* From this many entries the queue is sorted in two threads: one sorts
- * the databases below a split, the other those above. Low in debug
- * builds, so that the tests take the threaded path. */
-#ifdef NDEBUG
-#define PENDING_THREAD_SORT ((size_t)1 << 20)
-#else
-#define PENDING_THREAD_SORT ((size_t)16384)
-#endif
-
-/* Sorts the runs of databases [from, to) of a queue grouped by database
- * (the run of dbi is a[start[dbi]..start[dbi + 1])). A run already in
- * order (a load's ids, times and shared values arrive in order) is left
- * as it is after one pass over neighbours. */
-static void pending_sort_runs(pending_entry *a, const size_t *start, size_t from, size_t to,
-                              const uint8_t *buf)
-{
-    for (size_t dbi = from; dbi < to; dbi++) {
-        pending_entry *run = a + start[dbi];
-        size_t n = start[dbi + 1] - start[dbi], i = 1;
-        while (i < n && pending_cmp(&run[i - 1], &run[i], buf) <= 0)
-            i++;
-        if (i >= n)
-            continue;
-        size_t d = pending_common(run, n, 0, buf);
-        pending_sym(run, n, d, buf);
-        pending_mkqs(run, n, d, false, buf);
-    }
-}
-
-typedef struct sort_job {
-    pending_entry *a;
-    const size_t *start;
-    size_t from, to;
-    const uint8_t *buf;
-} sort_job;
-
-static void *sort_job_run(void *arg)
-{
-    sort_job *j = arg;
-    pending_sort_runs(j->a, j->start, j->from, j->to, j->buf);
-    return NULL;
-}
-
-#define PENDING_MAX_DBI 256
-
-/* Sorts w's queue: grouped by database with a stable counting pass into a
- * new array (so each run keeps the order its entries were queued in),
- * then each run on its own; without memory for the new array, in place
- * by the multikey quicksort alone. */
-static void pending_sort(store_wtxn *w)
-{
-    pending_entry *a = w->pending;
-    size_t n = w->n_pending;
-    size_t start[PENDING_MAX_DBI + 1] = {0};
-    bool small_dbis = true;
-    for (size_t i = 0; i < n && small_dbis; i++) {
-        if (a[i].dbi >= PENDING_MAX_DBI)
-            small_dbis = false;
-        else
-            start[a[i].dbi + 1]++;
-    }
-    pending_entry *t = small_dbis ? malloc(n * sizeof *t) : NULL;
-    if (t == NULL) {
-        pending_mkqs(a, n, 0, true, w->pbuf);
-        return;
-    }
-    for (size_t dbi = 0; dbi < PENDING_MAX_DBI; dbi++)
-        start[dbi + 1] += start[dbi];
-    size_t at[PENDING_MAX_DBI];
-    memcpy(at, start, sizeof at);
-    for (size_t i = 0; i < n; i++)
-        t[at[a[i].dbi]++] = a[i];
-    free(a);
-    w->pending = t;
-    w->cap_pending = n;
-    /* Two threads: the databases below `split` (about half the entries)
-     * here, the others in a second thread. */
-    size_t split = PENDING_MAX_DBI;
-    if (n >= PENDING_THREAD_SORT)
-        for (split = 0; split < PENDING_MAX_DBI && 2 * start[split] < n; split++)
-            ;
-    sort_job hi = {t, start, split, PENDING_MAX_DBI, w->pbuf};
-    pthread_t th;
-    bool threaded = split < PENDING_MAX_DBI && pthread_create(&th, NULL, sort_job_run, &hi) == 0;
-    pending_sort_runs(t, start, 0, split, w->pbuf);
-    if (threaded)
-        pthread_join(th, NULL);
-    else
-        sort_job_run(&hi);
-}
-
-/* For the first pending entry (k, d) of a run of entries with key k in a
- * duplicate-sorted database: whether the run can go on with MDB_APPENDDUP
- * (no search inside the key's duplicates, their pages filled to the brim
- * instead of split in half). True when k has no duplicates yet (the run's
- * first put makes the key; every later one of the sorted run is greater)
- * or when d sorts after its last one (new ids do). Moves c. */
-static int dup_run_appends(MDB_cursor *c, const MDB_val *k, const MDB_val *d, bool *appends,
-                           bool *key_exists)
-{
-    MDB_val kk = *k, last;
-    int rc = mdb_cursor_get(c, &kk, &last, MDB_SET);
-    if (rc == MDB_NOTFOUND) {
-        *appends = true;
-        *key_exists = false;
-        return 0;
-    }
-    if (rc == 0)
-        rc = mdb_cursor_get(c, &kk, &last, MDB_LAST_DUP);
-    if (rc != 0)
-        return rc;
-    *key_exists = true;
-    *appends = bytes_cmp(d->mv_data, d->mv_size, last.mv_data, last.mv_size) > 0;
-    return 0;
-}
-
-int store_pending_flush(store_wtxn *w)
-{
-    if (w->n_pending == 0)
-        return ROSTER_E_OK;
-    pending_sort(w);
-    MDB_cursor *c = NULL;
-    MDB_dbi cur = 0;
-    uint8_t last_buf[512]; /* LMDB keys are at most 511 bytes */
-    MDB_val last_key = {0, last_buf};
-    bool appending = false, dup = false, run_appends = false;
-    const pending_entry *prev = NULL;
-    int rc = 0;
-    for (size_t i = 0; i < w->n_pending && rc == 0; i++) {
-        const pending_entry *e = &w->pending[i];
-        if (c == NULL || e->dbi != cur) {
-            mdb_cursor_close(c);
-            c = NULL;
-            prev = NULL;
-            unsigned dbflags;
-            if ((rc = mdb_dbi_flags(w->txn, e->dbi, &dbflags)) != 0 ||
-                (rc = mdb_cursor_open(w->txn, e->dbi, &c)) != 0)
-                break;
-            cur = e->dbi;
-            dup = (dbflags & MDB_DUPSORT) != 0;
-            /* Entries past the database's last key (all of them in an
-             * empty database, new ids and times in the append-only ones)
-             * go on with MDB_APPEND: no search, and pages filled to the
-             * brim instead of split in half. The entries are sorted, so
-             * once one is past the end every later one is too. */
-            MDB_val lk, ld;
-            int lrc = mdb_cursor_get(c, &lk, &ld, MDB_LAST);
-            if (lrc != 0 && lrc != MDB_NOTFOUND) {
-                rc = lrc;
-                break;
-            }
-            appending = lrc == MDB_NOTFOUND;
-            /* Copied: a put may move the key's bytes on its page. */
-            if (!appending) {
-                if (lk.mv_size > sizeof last_buf) {
-                    rc = MDB_BAD_VALSIZE;
-                    break;
-                }
-                memcpy(last_buf, lk.mv_data, lk.mv_size);
-                last_key.mv_size = lk.mv_size;
-            }
-        }
-        MDB_val k = {e->klen, w->pbuf + e->off}, d = {e->dlen, w->pbuf + e->off + e->klen};
-        bool same_key = prev != NULL && prev->klen == e->klen &&
-                        memcmp(w->pbuf + prev->off, k.mv_data, k.mv_size) == 0;
-        prev = e;
-        if (!appending && mdb_cmp(w->txn, cur, &k, &last_key) > 0)
-            appending = true;
-        unsigned flags = 0;
-        if (!dup) {
-            flags = appending ? MDB_APPEND : 0;
-        } else if (appending) {
-            /* A new key past the end, then its sorted duplicates. */
-            flags = same_key ? MDB_APPENDDUP : MDB_APPEND;
-        } else {
-            if (!same_key) {
-                bool exists;
-                if ((rc = dup_run_appends(c, &k, &d, &run_appends, &exists)) != 0)
-                    break;
-                /* A key not there yet is made by a plain put. */
-                flags = exists && run_appends ? MDB_APPENDDUP : 0;
-            } else {
-                flags = run_appends ? MDB_APPENDDUP : 0;
-            }
-        }
-        /* Otherwise a cursor left on the previous key finds the next one
-         * on the same page without searching from the root. */
-        rc = mdb_cursor_put(c, &k, &d, flags);
-    }
-    mdb_cursor_close(c);
-    w->n_pending = 0;
-    w->pbuf_len = 0;
-    return store_mdb_err(rc);
 }
 
 /* The append cursors.
@@ -1020,10 +615,23 @@ void store_append_forget(store_wtxn *w, int which)
     a->c = NULL;
 }
 
+/* Closes every cursor the group keeps, before its transaction ends. */
 static void append_close_all(store_wtxn *w)
 {
     for (int i = 0; i < STORE_APPEND__COUNT; i++)
         store_append_forget(w, i);
+    store_pending_close(w);
+}
+
+/* Tells the prefault thread where the record c stands on is: in a
+ * writable map a record just appended is on one of the last pages LMDB
+ * took, in the map itself (new pages are taken in order from the end of
+ * the file). */
+static void note_page(const store *s, MDB_cursor *c)
+{
+    MDB_val k, v;
+    if (mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT) == 0)
+        prefault_note(s->prefault, v.mv_data);
 }
 
 int store_put_append(store_wtxn *w, MDB_txn *txn, int which, MDB_dbi dbi, MDB_val *k, MDB_val *v)
@@ -1049,9 +657,11 @@ int store_put_append(store_wtxn *w, MDB_txn *txn, int which, MDB_dbi dbi, MDB_va
             return rc;
         }
     }
-    if (a->empty || bytes_cmp(k->mv_data, k->mv_size, a->last, a->last_len) > 0) {
+    if (a->empty || store_bytes_cmp(k->mv_data, k->mv_size, a->last, a->last_len) > 0) {
         if ((rc = mdb_cursor_put(a->c, k, v, MDB_APPEND)) != 0)
             return rc;
+        if (w->s->prefault != NULL && ++a->puts % 16 == 0)
+            note_page(w->s, a->c);
         a->empty = false;
         memcpy(a->last, k->mv_data, k->mv_size);
         a->last_len = k->mv_size;
@@ -1063,8 +673,7 @@ int store_put_append(store_wtxn *w, MDB_txn *txn, int which, MDB_dbi dbi, MDB_va
 
 static void wtxn_free(store_wtxn *w)
 {
-    free(w->pending);
-    free(w->pbuf);
+    store_pending_free(w);
     free(w->deltas);
     free(w->buf);
     free(w->cbuf);

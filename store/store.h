@@ -297,6 +297,49 @@ int store_user_create(store_wtxn *w, const roster_uuid *scope,
                       const Roster__V1__CreateUserRequest *req, roster_arena *arena,
                       Roster__V1__User **out, roster_err_detail *detail);
 
+/* What store_user_create checks of a request before it reads the store,
+ * kept by store_user_create_check for store_user_create_checked. */
+typedef struct store_user_checked {
+    bool has_tenant;    /* req->tenant_id is given */
+    roster_uuid tenant; /* the tenant it names (whether it exists is not checked) */
+} store_user_checked;
+
+/* store_user_create in two steps, so that a caller can run the first one
+ * on another thread than its write group's: store_user_create_check makes
+ * every check that needs no store (validation: INVALID_ARGUMENT) and
+ * fills *out, touching nothing shared; store_user_create_checked does the
+ * rest, for a request that store_user_create_check accepted into *chk and
+ * that has not changed since. Together they do what store_user_create
+ * does, in the same order, with the same errors. */
+int store_user_create_check(store_user_checked *out, const Roster__V1__CreateUserRequest *req,
+                            roster_err_detail *detail);
+int store_user_create_checked(store_wtxn *w, const roster_uuid *scope,
+                              const Roster__V1__CreateUserRequest *req,
+                              const store_user_checked *chk, roster_arena *arena,
+                              Roster__V1__User **out, roster_err_detail *detail);
+
+/* A create without a scope worked out before its write group, so that a
+ * caller can do that work on another thread: store_user_prepare makes,
+ * from a request store_user_create_check accepted into *chk, the new
+ * user's id and times (taken now), its record, encoding and view, for a
+ * user without a tenant or with the one the request names; it touches no
+ * store and nothing shared but the id generator, and allocates *out in
+ * `arena` (which, like req, must outlive its use). Errors: NOMEM.
+ * store_user_create_prepared then does, in w, what
+ * store_user_create_checked(w, NULL, req, chk, ...) does after its
+ * validation, with that record and the same errors, in the same order;
+ * when the request names no tenant and the store has a default tenant,
+ * the user is the default tenant's and the create is made afresh by
+ * store_user_create_checked (a new id and time). req and chk must be the
+ * ones the record was prepared from. */
+typedef struct store_user_prepared store_user_prepared;
+int store_user_prepare(store_user_prepared **out, const Roster__V1__CreateUserRequest *req,
+                       const store_user_checked *chk, roster_arena *arena);
+int store_user_create_prepared(store_wtxn *w, const store_user_prepared *p,
+                               const Roster__V1__CreateUserRequest *req,
+                               const store_user_checked *chk, roster_arena *arena,
+                               Roster__V1__User **out, roster_err_detail *detail);
+
 /* Partial update: fields present change, fields listed in req->clear
  * become null, everything else is kept; updatedAt is bumped. Email cannot
  * be cleared; a field both present and cleared is INVALID_ARGUMENT. Moving

@@ -50,11 +50,13 @@
 
 #include "fields.h"
 #include "pg_store.h"
+#include "prefault.h"
 #include "store.h"
 
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
 
 /* Databases whose users share keys: an entry is a key and a duplicate
  * (id(16) flags(1), KEY_DUP_DATA bytes, in id order under each key). */
@@ -107,6 +109,7 @@ struct store {
     bool custom_scan;          /* store_options.custom_index_scan */
     size_t n_cdx;
     cdx_def cdx[STORE_MAX_CUSTOM_INDEXES]; /* the recorded customData indexes */
+    prefault *prefault; /* writemap: the pages ahead of the writer (NULL: none) */
 };
 
 struct store_rtxn {
@@ -132,29 +135,39 @@ enum { STORE_APPEND_USERS, STORE_APPEND_CHANGES, STORE_APPEND_CHANGES_USER, STOR
 
 typedef struct append_cursor {
     MDB_cursor *c; /* on the group's txn; NULL: none open */
+    unsigned puts; /* appends through c, counted for prefault_note */
     bool empty;    /* the database had no key when c was opened */
     size_t last_len;
     uint8_t last[STORE_APPEND_KEY_MAX]; /* the database's greatest key */
 } append_cursor;
 
-/* An index entry whose write a bulk group defers to commit. */
-typedef struct pending_entry {
-    MDB_dbi dbi;
-    uint32_t off; /* key then data, in store_wtxn.pbuf */
-    uint16_t klen;
-    uint16_t dlen;
-    uint32_t sym; /* sorting's cache of three positions (store.c) */
-} pending_entry;
+/* LMDB's longest key, and longest data item of a duplicate-sorted
+ * database. */
+#define STORE_MDB_VAL_MAX 511
+
+/* The deferred index entries of one database in a write group, and its
+ * end when they are appended directly (pending.c). Databases with a dbi
+ * below STORE_PENDING_DBS can be deferred to (LMDB gives small dbis:
+ * the store opens at most 32 databases). */
+typedef struct pending_db pending_db;
+#define STORE_PENDING_DBS 64
+
+/* LMDB's default order of keys (and of duplicates): bytes, then length. */
+static inline int store_bytes_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    return c ? c : (an > bn) - (an < bn);
+}
 
 struct store_wtxn {
     pgstore_wtxn *pg; /* a PostgreSQL store's write group */
     store *s;
     MDB_txn *txn;
-    pending_entry *pending; /* non-unique index entries of created users */
-    size_t n_pending, cap_pending;
-    size_t op_pending, op_pbuf; /* queue length when the operation began */
-    uint8_t *pbuf;
-    size_t pbuf_len, pbuf_cap;
+    /* Non-unique index entries of created users (pending.c): by dbi,
+     * NULL until the group defers to that database. */
+    pending_db *pdb[STORE_PENDING_DBS];
+    size_t n_pending;          /* entries queued in all of them */
+    uint64_t op_gen;           /* counts the group's operations */
     counter_delta op_delta[4]; /* the current operation's changes */
     size_t n_op_delta;
     counter_delta *deltas; /* the group's changes: hash table by scope */
@@ -217,15 +230,35 @@ int store_op_end(store_wtxn *w, MDB_txn *txn, int err);
 
 /* Queues an index entry of a created user for the commit of group w, where
  * entries are written sorted by database and key (cheaper than writing
- * them in arrival order, and outside the operations' nested transactions).
- * Only for entries nothing reads before commit: the non-unique indexes. An
- * operation that fails drops what it queued (store_op_end). */
+ * them in arrival order, and outside the operations' nested transactions);
+ * in a bulk group, an entry of a database whose entries arrive in order
+ * past its end is appended at once instead (pending.c). Only for entries
+ * nothing reads before commit or store_pending_flush: the non-unique
+ * indexes; and only after every check that can refuse the operation. An
+ * operation that fails drops what it queued (store_op_end). Errors:
+ * ROSTER_E_NOMEM, and LMDB's (translated) from a direct append. */
 int store_pending_add(store_wtxn *w, MDB_dbi dbi, const void *key, size_t klen, const void *data,
                       size_t dlen);
 
-/* Writes the queued entries now (before an update or a delete changes
- * entries). */
+/* Writes the queued entries now, and forgets the ends kept for direct
+ * appends: before anything else writes to or reads the deferred
+ * databases in the group (an update or delete of a user, a tenant's
+ * delete) and at commit. Errors are resource errors. */
 int store_pending_flush(store_wtxn *w);
+
+/* Marks the start of an operation of w, whose queued entries
+ * store_pending_op_failed drops. */
+void store_pending_op_begin(store_wtxn *w);
+
+/* Drops the entries queued since store_pending_op_begin. */
+void store_pending_op_failed(store_wtxn *w);
+
+/* Closes the cursors of direct appends, before w's transaction ends
+ * without a flush. */
+void store_pending_close(store_wtxn *w);
+
+/* Frees the queues of w. */
+void store_pending_free(store_wtxn *w);
 
 /* Puts (k, v) into database `dbi`, which is append-cursor database
  * `which` (STORE_APPEND_*), in txn (w's transaction or an operation's

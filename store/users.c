@@ -5,12 +5,42 @@
 #include "keys.h"
 #include "record.h"
 #include "store_internal.h"
-#include "user_build.h"
+#include "validate.h"
 
 #include "clock.h"
 #include "roster_limits.h"
 
 #include <string.h>
+
+/* Copies into the new record u every field of create request req that
+ * the request holds (store_fields.copy_from/copy_to). Strings are shared
+ * with req. */
+static void copy_fields(Roster__V1__User *u, const Roster__V1__CreateUserRequest *req,
+                        const store_fields *sf)
+{
+    const char *src = (const char *)req;
+    char *dst = (char *)u;
+    for (size_t i = 0; i < sf->copy_from.n; i++) {
+        const msg_slot *a = &sf->copy_from.s[i], *b = &sf->copy_to.s[i];
+        if (a->ptr) {
+            *(char **)(void *)(dst + b->off) = *(char *const *)(const void *)(src + a->off);
+        } else if (*(const protobuf_c_boolean *)(const void *)(src + a->has_off)) {
+            memcpy(dst + b->off, src + a->off, a->size);
+            *(protobuf_c_boolean *)(void *)(dst + b->has_off) = 1;
+        }
+    }
+}
+
+static int parse_id(roster_uuid *out, const char *text, const char *field,
+                    roster_err_detail *detail)
+{
+    if (text == NULL)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field, "%s is required", field);
+    if (roster_uuid_parse(out, text, strlen(text)) != ROSTER_E_OK)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field,
+                           "%s is not a UUID (8-4-4-4-12 hex digits)", field);
+    return ROSTER_E_OK;
+}
 
 static int tenant_exists(MDB_txn *txn, const store *s, const roster_uuid *id,
                          roster_err_detail *detail)
@@ -48,10 +78,12 @@ static int user_load(MDB_val *rec, user_view *view, MDB_txn *txn, const store *s
     return ROSTER_E_OK;
 }
 
-/* Writes user record u (replacing the record `old` when not NULL) and its
+/* Writes user record u, encoded as `bytes`/`len` (borrowed for the call)
+ * whose view is nv, replacing the record `old` when not NULL, and its
  * index entries and counters, in txn. */
-static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, const user_view *old,
-                    const uint8_t **out_bytes, size_t *out_len, roster_err_detail *detail)
+static int user_write(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, const user_view *old,
+                      const uint8_t *bytes, size_t len, const user_view *nv,
+                      roster_err_detail *detail)
 {
     store *s = w->s;
     key_entry old_e[USER_ENTRIES], new_e[USER_ENTRIES];
@@ -69,16 +101,7 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
         key_scope(&old_scope, old);
         old_active = old->f.active;
     }
-
-    size_t len = protobuf_c_message_get_packed_size(&u->base);
-    uint8_t *bytes;
-    if ((err = store_wtxn_scratch(w, len, &bytes)) != ROSTER_E_OK)
-        return err;
-    protobuf_c_message_pack(&u->base, bytes);
-    user_view nv;
-    if ((err = user_view_parse(&nv, bytes, len)) != ROSTER_E_OK)
-        return ROSTER_E_INTERNAL;
-    size_t n_new = key_user_entries(new_e, new_buf, s, &nv);
+    size_t n_new = key_user_entries(new_e, new_buf, s, nv);
 
     for (size_t i = 0; i < n_new; i++) {
         if (!new_e[i].unique)
@@ -89,7 +112,7 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
             continue;
         if (rc != 0)
             return store_mdb_err(rc);
-        if (v.mv_size == sizeof nv.id && roster_uuid_eq(v.mv_data, &nv.id))
+        if (v.mv_size == sizeof nv->id && roster_uuid_eq(v.mv_data, &nv->id))
             continue;
         const char *name = model_user.fields[new_e[i].field].name;
         return roster_fail(detail, ROSTER_E_ALREADY_EXISTS, name,
@@ -98,9 +121,9 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
 
     /* The feed's event, before the old record is overwritten (old's
      * slices point into it). */
-    if ((err = changes_append_user(w, txn, old, &nv, u)) != ROSTER_E_OK)
+    if ((err = changes_append_user(w, txn, old, nv, u)) != ROSTER_E_OK)
         return err;
-    MDB_val k = {16, nv.id.b}, v = {len, bytes};
+    MDB_val k = {16, (void *)nv->id.b}, v = {len, (void *)bytes};
     int rc = store_put_append(w, txn, STORE_APPEND_USERS, s->users, &k, &v);
     if (rc != 0)
         return store_mdb_err(rc);
@@ -129,12 +152,12 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
         if ((rc = mdb_put(txn, new_e[i].dbi, &nk, &nd, 0)) != 0)
             return store_mdb_err(rc);
     }
-    if ((err = custom_index_user_update(s, txn, old_cdx, n_old_cdx, &nv)) != ROSTER_E_OK)
+    if ((err = custom_index_user_update(s, txn, old_cdx, n_old_cdx, nv)) != ROSTER_E_OK)
         return err;
 
     roster_uuid new_scope;
-    key_scope(&new_scope, &nv);
-    int64_t new_act = nv.f.active != 0, old_act = old_active != 0;
+    key_scope(&new_scope, nv);
+    int64_t new_act = nv->f.active != 0, old_act = old_active != 0;
     if (old == NULL) {
         err = store_counter_add(w, &new_scope, 1, new_act);
     } else if (!roster_uuid_eq(&old_scope, &new_scope)) {
@@ -144,7 +167,24 @@ static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, cons
     } else {
         err = store_counter_add(w, &new_scope, 0, new_act - old_act);
     }
+    return err;
+}
+
+/* Writes user record u as user_write does, encoding it first into w's
+ * scratch buffer, which *out_bytes (*out_len bytes) is afterwards. */
+static int user_put(store_wtxn *w, MDB_txn *txn, const Roster__V1__User *u, const user_view *old,
+                    const uint8_t **out_bytes, size_t *out_len, roster_err_detail *detail)
+{
+    size_t len = protobuf_c_message_get_packed_size(&u->base);
+    uint8_t *bytes;
+    int err = store_wtxn_scratch(w, len, &bytes);
     if (err != ROSTER_E_OK)
+        return err;
+    protobuf_c_message_pack(&u->base, bytes);
+    user_view nv;
+    if (user_view_parse(&nv, bytes, len) != ROSTER_E_OK)
+        return ROSTER_E_INTERNAL;
+    if ((err = user_write(w, txn, u, old, bytes, len, &nv, detail)) != ROSTER_E_OK)
         return err;
     *out_bytes = bytes;
     *out_len = len;
@@ -162,17 +202,83 @@ static int unpack_user(roster_arena *arena, const void *bytes, size_t len, Roste
     return ROSTER_E_OK;
 }
 
+/* The record of a new user made of create request req: a new UUIDv7 id
+ * and createdAt = updatedAt = now, the request's fields, the create's
+ * defaults, and `tenant` (NULL: none). Its id and tenant texts are
+ * written into id_text and tenant_text, its strings shared with req. */
+static void user_new(Roster__V1__User *u, char *id_text, char *tenant_text,
+                     const Roster__V1__CreateUserRequest *req, const roster_uuid *tenant)
+{
+    int64_t now = roster_now_ms();
+    roster_uuid id;
+    roster_uuid_v7(&id, now);
+    roster_uuid_format(id_text, &id);
+    *u = (Roster__V1__User)ROSTER__V1__USER__INIT;
+    copy_fields(u, req, store_fields_get());
+    u->id = id_text;
+    /* Defaults of a create: isOptedIn and twoFactorEnabled false, active
+     * true. */
+    u->has_is_opted_in = u->has_two_factor_enabled = 1;
+    if (!u->has_active) {
+        u->has_active = 1;
+        u->active = 1;
+    }
+    if (tenant != NULL) {
+        roster_uuid_format(tenant_text, tenant);
+        u->tenant_id = tenant_text;
+    }
+    u->has_created_at = u->has_updated_at = 1;
+    u->created_at = u->updated_at = now;
+}
+
+int store_user_create_check(store_user_checked *out, const Roster__V1__CreateUserRequest *req,
+                            roster_err_detail *detail)
+{
+    const store_fields *sf = store_fields_get();
+    roster_uuid ids[MODEL_MAX_FIELDS];
+    int err = validate_fields(ids, &model_user, &sf->check_create_user, &req->base,
+                              VALIDATE_REQUIRED | VALIDATE_VALUES | VALIDATE_REFS, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    out->has_tenant = req->tenant_id != NULL;
+    if (out->has_tenant)
+        out->tenant = ids[MODEL_USER_tenantId];
+    return ROSTER_E_OK;
+}
+
 int store_user_create(store_wtxn *w, const roster_uuid *scope,
                       const Roster__V1__CreateUserRequest *req, roster_arena *arena,
                       Roster__V1__User **out, roster_err_detail *detail)
 {
     if (w->pg)
         return pgstore_user_create(w->pg, scope, req, arena, out, detail);
-    roster_uuid tenant;
-    bool has_tenant;
-    int err = user_build_check_create(scope, req, &tenant, &has_tenant, detail);
+    store_user_checked chk;
+    int err = store_user_create_check(&chk, req, detail);
     if (err != ROSTER_E_OK)
         return err;
+    return store_user_create_checked(w, scope, req, &chk, arena, out, detail);
+}
+
+int store_user_create_checked(store_wtxn *w, const roster_uuid *scope,
+                              const Roster__V1__CreateUserRequest *req,
+                              const store_user_checked *chk, roster_arena *arena,
+                              Roster__V1__User **out, roster_err_detail *detail)
+{
+    if (w->pg)
+        return pgstore_user_create(w->pg, scope, req, arena, out, detail);
+    int err;
+    roster_uuid tenant;
+    bool has_tenant = false;
+    if (chk->has_tenant) {
+        tenant = chk->tenant;
+        if (scope && !roster_uuid_eq(scope, &tenant))
+            return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "tenantId",
+                               "tenantId is outside the caller's tenant");
+        has_tenant = true;
+    } else if (scope) {
+        tenant = *scope;
+        has_tenant = true;
+    }
 
     MDB_txn *txn;
     if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
@@ -187,17 +293,73 @@ int store_user_create(store_wtxn *w, const roster_uuid *scope,
     if (has_tenant && (err = tenant_exists(txn, w->s, &tenant, detail)) != ROSTER_E_OK)
         goto done;
 
-    int64_t now = roster_now_ms();
-    roster_uuid id;
-    roster_uuid_v7(&id, now);
     char id_text[ROSTER_UUID_TEXT_LEN + 1], tenant_text[ROSTER_UUID_TEXT_LEN + 1];
-    Roster__V1__User u = ROSTER__V1__USER__INIT;
-    user_build_create(&u, req, &id, has_tenant ? &tenant : NULL, now, id_text, tenant_text);
+    Roster__V1__User u;
+    user_new(&u, id_text, tenant_text, req, has_tenant ? &tenant : NULL);
     const uint8_t *bytes = NULL;
     size_t len = 0;
     err = user_put(w, txn, &u, NULL, &bytes, &len, detail);
     if (err == ROSTER_E_OK && out)
         err = unpack_user(arena, bytes, len, out);
+done:
+    return store_op_end(w, txn, err);
+}
+
+/* A create worked out ahead (store_user_prepare): the record made for a
+ * user without a tenant or with the one its request names, and its
+ * encoding and view. */
+struct store_user_prepared {
+    Roster__V1__User u;
+    char id_text[ROSTER_UUID_TEXT_LEN + 1], tenant_text[ROSTER_UUID_TEXT_LEN + 1];
+    const uint8_t *bytes;
+    size_t len;
+    user_view view;
+};
+
+int store_user_prepare(store_user_prepared **out, const Roster__V1__CreateUserRequest *req,
+                       const store_user_checked *chk, roster_arena *arena)
+{
+    store_user_prepared *p = roster_arena_alloc(arena, sizeof *p);
+    if (p == NULL)
+        return ROSTER_E_NOMEM;
+    user_new(&p->u, p->id_text, p->tenant_text, req, chk->has_tenant ? &chk->tenant : NULL);
+    size_t len = protobuf_c_message_get_packed_size(&p->u.base);
+    uint8_t *bytes = roster_arena_alloc(arena, len ? len : 1);
+    if (bytes == NULL)
+        return ROSTER_E_NOMEM;
+    protobuf_c_message_pack(&p->u.base, bytes);
+    if (user_view_parse(&p->view, bytes, len) != ROSTER_E_OK)
+        return ROSTER_E_INTERNAL;
+    p->bytes = bytes;
+    p->len = len;
+    *out = p;
+    return ROSTER_E_OK;
+}
+
+int store_user_create_prepared(store_wtxn *w, const store_user_prepared *p,
+                               const Roster__V1__CreateUserRequest *req,
+                               const store_user_checked *chk, roster_arena *arena,
+                               Roster__V1__User **out, roster_err_detail *detail)
+{
+    if (w->pg) /* the record is built anew in the PostgreSQL group */
+        return pgstore_user_create(w->pg, NULL, req, arena, out, detail);
+    /* The default tenant, if the store has one, is the user's: the
+     * prepared record (without a tenant) does not apply. Read between
+     * operations, in the group's transaction; a failed read is met again
+     * by the create afresh. */
+    roster_uuid tenant;
+    if (!chk->has_tenant && !w->failed &&
+        store_default_tenant(w->txn, w->s, &tenant) != ROSTER_E_NOT_FOUND)
+        return store_user_create_checked(w, NULL, req, chk, arena, out, detail);
+    MDB_txn *txn;
+    int err = store_op_begin(w, &txn);
+    if (err != ROSTER_E_OK)
+        return err;
+    if (chk->has_tenant && (err = tenant_exists(txn, w->s, &chk->tenant, detail)) != ROSTER_E_OK)
+        goto done;
+    err = user_write(w, txn, &p->u, NULL, p->bytes, p->len, &p->view, detail);
+    if (err == ROSTER_E_OK && out)
+        err = unpack_user(arena, p->bytes, p->len, out);
 done:
     return store_op_end(w, txn, err);
 }
@@ -208,16 +370,45 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
 {
     if (w->pg)
         return pgstore_user_update(w->pg, scope, req, arena, out, detail);
+    const store_fields *sf = store_fields_get();
     int err;
-    roster_uuid id, tenant;
-    uint32_t cleared;
-    if ((err = user_build_check_update(scope, req, &id, &cleared, &tenant, detail)) != ROSTER_E_OK)
+    roster_uuid id, tenant, ids[MODEL_MAX_FIELDS];
+    if ((err = parse_id(&id, req->id, "id", detail)) != ROSTER_E_OK)
         return err;
+    uint32_t cleared = 0; /* bit i: model_user.fields[i] is cleared */
+    for (size_t i = 0; i < req->n_clear; i++) {
+        int fi = store_fields_enum(sf->user_field, req->clear[i]);
+        if (fi < 0)
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "clear",
+                               "clear names an unknown field (%d)", (int)req->clear[i]);
+        const model_field *f = &model_user.fields[fi];
+        if (!(f->flags & MODEL_CLEARABLE))
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, f->name, "%s cannot be null",
+                               f->name);
+        const ProtobufCFieldDescriptor *rfd = sf->update_user.fields[fi];
+        if (rfd && model_pb_has(&req->base, rfd))
+            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, f->name,
+                               "%s is both given and cleared", f->name);
+        cleared |= 1u << fi;
+    }
+    if ((err = validate_fields(ids, &model_user, &sf->check_update_user, &req->base,
+                               VALIDATE_VALUES | VALIDATE_REFS, detail)) != ROSTER_E_OK)
+        return err;
+    bool clear_tenant = cleared & (1u << MODEL_USER_tenantId);
+    if (req->tenant_id) {
+        tenant = ids[MODEL_USER_tenantId];
+        if (scope && !roster_uuid_eq(scope, &tenant))
+            return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "tenantId",
+                               "tenantId is outside the caller's tenant");
+    }
+    if (clear_tenant && scope)
+        return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "tenantId",
+                           "a tenant-bound caller cannot remove a user from its tenant");
 
     /* Entries queued by earlier creates of the group must be in place
      * before an update replaces entries; they go into the group's own
      * transaction, outside this operation's. */
-    if (w->n_pending && !w->failed && (err = store_pending_flush(w)) != ROSTER_E_OK)
+    if (!w->failed && (err = store_pending_flush(w)) != ROSTER_E_OK)
         return w->failed = err;
     MDB_txn *txn;
     if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
@@ -238,8 +429,23 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
         roster_arena_free(&tmp);
         goto done;
     }
+    for (size_t i = 0; i < model_user.n_fields; i++) {
+        const ProtobufCFieldDescriptor *ufd = sf->user.fields[i], *rfd = sf->update_user.fields[i];
+        if (!(model_user.fields[i].flags & MODEL_UPDATABLE) || ufd == NULL || rfd == NULL)
+            continue;
+        if (model_pb_has(&req->base, rfd))
+            model_pb_copy(&u->base, ufd, &req->base, rfd);
+        else if (cleared & (1u << i))
+            model_pb_clear(&u->base, ufd);
+    }
     char tenant_text[ROSTER_UUID_TEXT_LEN + 1];
-    user_build_update(u, req, cleared, &tenant, tenant_text, roster_now_ms());
+    if (req->tenant_id) {
+        roster_uuid_format(tenant_text, &tenant); /* canonical lower case */
+        u->tenant_id = tenant_text;
+    }
+    int64_t now = roster_now_ms();
+    u->has_updated_at = 1;
+    u->updated_at = now > old.f.updatedAt ? now : old.f.updatedAt;
     const uint8_t *bytes = NULL;
     size_t len = 0;
     err = user_put(w, txn, u, &old, &bytes, &len, detail);
@@ -256,9 +462,21 @@ int store_user_restore(store_wtxn *w, const Roster__V1__User *user, roster_err_d
         return pgstore_user_restore(w->pg, user, detail);
     int err;
     roster_uuid id, tenant;
-    bool has_tenant;
-    if ((err = user_build_check_restore(user, &id, &tenant, &has_tenant, detail)) != ROSTER_E_OK)
+    if ((err = parse_id(&id, user->id, "id", detail)) != ROSTER_E_OK)
         return err;
+    const store_fields *sf = store_fields_get();
+    roster_uuid ids[MODEL_MAX_FIELDS];
+    if ((err = validate_fields(NULL, &model_user, &sf->check_user, &user->base,
+                               VALIDATE_REQUIRED | VALIDATE_VALUES, detail)) != ROSTER_E_OK)
+        return err;
+    if (!user->has_created_at || !user->has_updated_at)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "createdAt",
+                           "createdAt and updatedAt are required");
+    if ((err = validate_fields(ids, &model_user, &sf->check_user, &user->base, VALIDATE_REFS,
+                               detail)) != ROSTER_E_OK)
+        return err;
+    if (user->tenant_id)
+        tenant = ids[MODEL_USER_tenantId];
 
     MDB_txn *txn;
     if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
@@ -274,11 +492,16 @@ int store_user_restore(store_wtxn *w, const Roster__V1__User *user, roster_err_d
         err = store_mdb_err(rc);
         goto done;
     }
-    if (has_tenant && (err = tenant_exists(txn, w->s, &tenant, detail)) != ROSTER_E_OK)
+    if (user->tenant_id && (err = tenant_exists(txn, w->s, &tenant, detail)) != ROSTER_E_OK)
         goto done;
-    Roster__V1__User u;
+    Roster__V1__User u = *user;
     char id_text[ROSTER_UUID_TEXT_LEN + 1], tenant_text[ROSTER_UUID_TEXT_LEN + 1];
-    user_build_restore(&u, user, &id, has_tenant ? &tenant : NULL, id_text, tenant_text);
+    roster_uuid_format(id_text, &id);
+    u.id = id_text;
+    if (user->tenant_id) {
+        roster_uuid_format(tenant_text, &tenant);
+        u.tenant_id = tenant_text;
+    }
     const uint8_t *bytes = NULL;
     size_t len = 0;
     err = user_put(w, txn, &u, NULL, &bytes, &len, detail);
@@ -347,7 +570,7 @@ int store_user_delete(store_wtxn *w, const roster_uuid *scope,
         return pgstore_user_delete(w->pg, scope, req, arena, out, detail);
     int err;
     roster_uuid id;
-    if ((err = user_build_parse_id(&id, req->id, "id", detail)) != ROSTER_E_OK)
+    if ((err = parse_id(&id, req->id, "id", detail)) != ROSTER_E_OK)
         return err;
     /* The reply is made before the first write: in a bulk group a failure
      * after it would fail the whole group. */
@@ -363,7 +586,7 @@ int store_user_delete(store_wtxn *w, const roster_uuid *scope,
     }
     /* A user created earlier in the group has its non-unique entries
      * queued: they must be in place to be removed (as for an update). */
-    if (w->n_pending && !w->failed && (err = store_pending_flush(w)) != ROSTER_E_OK)
+    if (!w->failed && (err = store_pending_flush(w)) != ROSTER_E_OK)
         return w->failed = err;
     MDB_txn *txn;
     if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)

@@ -4,9 +4,11 @@
  * target; the rest is its text. Invariants checked beyond "no crash":
  * a parsed filter always builds a ListUsersRequest / ListTenantsRequest that
  * packs and unpacks again, a parsed
- * record re-encodes to the same JSON, and a failed parse leaves its
- * outputs untouched and names what was wrong. */
+ * record re-encodes to the same JSON, a record line the load's fast path
+ * reads is read by jansson into the same record, and a failed parse
+ * leaves its outputs untouched and names what was wrong. */
 #include "cli.h"
+#include "fastline_check.h"
 #include "fuzz_filter_check.h"
 #include "filter.h"
 #include "record.h"
@@ -139,9 +141,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case 4:
         fuzz_record(data + 1, size - 1, false);
+        check(fastline_check((const char *)data + 1, size - 1) >= 0);
         break;
     case 5:
         fuzz_record(data + 1, size - 1, true);
+        check(fastline_check((const char *)data + 1, size - 1) >= 0);
         break;
     case 6:
         fuzz_cli(text);

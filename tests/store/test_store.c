@@ -5,6 +5,8 @@
 #include "text.h"
 #include "validate.h"
 
+#include "clock.h"
+
 #include <lmdb.h>
 
 START_TEST(create_and_get)
@@ -296,6 +298,163 @@ START_TEST(bulk_groups_refuse_without_trace)
         ck_assert_uint_eq(issues, 0);
         store_read_end(r);
     }
+}
+END_TEST
+
+/* Creates req through store_user_prepare and store_user_create_prepared
+ * in group w; returns the error and the user in *out (arena). */
+static int create_prepared(store_wtxn *w, const Roster__V1__CreateUserRequest *req,
+                           Roster__V1__User **out, roster_err_detail *d)
+{
+    store_user_checked chk;
+    int err = store_user_create_check(&chk, req, d);
+    if (err != ROSTER_E_OK)
+        return err;
+    store_user_prepared *p;
+    ck_assert_int_eq(store_user_prepare(&p, req, &chk, &fx_arena), ROSTER_E_OK);
+    return store_user_create_prepared(w, p, req, &chk, &fx_arena, out, d);
+}
+
+/* A create prepared ahead writes what store_user_create writes and
+ * refuses what it refuses, in nested and in bulk groups; without a tenant
+ * in a store with a default tenant, the user is the default tenant's. */
+START_TEST(prepared_create_as_create)
+{
+    for (int bulk = 0; bulk < 2; bulk++) {
+        store_wtxn *w;
+        ck_assert_int_eq((bulk ? store_write_begin_bulk : store_write_begin)(fx_store, &w),
+                         ROSTER_E_OK);
+        char ref[8], email[16];
+        snprintf(ref, sizeof ref, "p%d", bulk);
+        snprintf(email, sizeof email, "p%d@x.io", bulk);
+        Roster__V1__CreateUserRequest a = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+        a.reference = ref;
+        a.email = email;
+        a.first_name = "Ada";
+        Roster__V1__User *u = NULL;
+        int64_t before = roster_now_ms();
+        ck_assert_int_eq(create_prepared(w, &a, &u, NULL), ROSTER_E_OK);
+        ck_assert_str_eq(u->reference, ref);
+        ck_assert_str_eq(u->first_name, "Ada");
+        ck_assert_ptr_null(u->tenant_id);
+        ck_assert(u->has_active && u->active && u->has_is_opted_in && !u->is_opted_in);
+        ck_assert(u->created_at >= before && u->updated_at == u->created_at);
+        /* Refused as a create is, leaving nothing behind. */
+        roster_err_detail d = {0};
+        Roster__V1__CreateUserRequest dup = a;
+        dup.email = "other@x.io";
+        ck_assert_int_eq(create_prepared(w, &dup, NULL, &d), ROSTER_E_ALREADY_EXISTS);
+        ck_assert_str_eq(d.field, "reference");
+        Roster__V1__CreateUserRequest lost = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+        lost.reference = "lost";
+        lost.email = "lost@x.io";
+        lost.tenant_id = "0190b1c4-0000-7000-8000-000000000001";
+        ck_assert_int_eq(create_prepared(w, &lost, NULL, &d), ROSTER_E_NOT_FOUND);
+        ck_assert_str_eq(d.field, "tenantId");
+        Roster__V1__CreateUserRequest bad = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+        bad.reference = "bad";
+        ck_assert_int_eq(create_prepared(w, &bad, NULL, &d), ROSTER_E_INVALID_ARGUMENT);
+        ck_assert_str_eq(d.field, "email");
+        ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+        store_rtxn *r;
+        ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+        Roster__V1__GetUserRequest g = ROSTER__V1__GET_USER_REQUEST__INIT;
+        g.id = u->id;
+        Roster__V1__User *got;
+        ck_assert_int_eq(store_user_get(r, NULL, &g, &fx_arena, &got, NULL), ROSTER_E_OK);
+        ck_assert_int_eq(got->created_at, u->created_at);
+        store_read_end(r);
+    }
+    /* A tenant named, and the default tenant for a user without one. */
+    char *t1 = fx_tenant("one", false);
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin_bulk(fx_store, &w), ROSTER_E_OK);
+    Roster__V1__CreateUserRequest a = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+    a.reference = "t1";
+    a.email = "t1@x.io";
+    a.tenant_id = t1;
+    Roster__V1__User *u;
+    ck_assert_int_eq(create_prepared(w, &a, &u, NULL), ROSTER_E_OK);
+    ck_assert_str_eq(u->tenant_id, t1);
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+    char *t2 = fx_tenant("two", true);
+    ck_assert_int_eq(store_write_begin_bulk(fx_store, &w), ROSTER_E_OK);
+    Roster__V1__CreateUserRequest b = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+    b.reference = "t2";
+    b.email = "t2@x.io";
+    ck_assert_int_eq(create_prepared(w, &b, &u, NULL), ROSTER_E_OK);
+    ck_assert_str_eq(u->tenant_id, t2);
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+    ck_assert_uint_eq(fx_verify_issues(), 0);
+}
+END_TEST
+
+/* A bulk group appends the entries of an index whose entries arrive in
+ * order past its end directly (store_pending_add): after its probation,
+ * when an entry then arrives out of order, around an update and a delete
+ * (which flush the queues) and into a database that already holds
+ * entries; every index still agrees with the records, and an index read
+ * in order gives the users in order. */
+START_TEST(bulk_direct_appends)
+{
+    store_wtxn *w;
+    ck_assert_int_eq(fx_user(NULL, "first", "first@x.io", NULL, NULL, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(store_write_begin_bulk(fx_store, &w), ROSTER_E_OK);
+    char ref[16], email[32], first[16], last[16];
+    char *ids[5000];
+    for (int i = 0; i < 5000; i++) {
+        /* First names in order for 3000 users, then from the top down;
+         * last names in order throughout; emails in no order. */
+        int f = i < 3000 ? i : 9999 - i;
+        snprintf(ref, sizeof ref, "r%d", i);
+        snprintf(email, sizeof email, "u%d@x.io", (i * 7919) % 5000);
+        snprintf(first, sizeof first, "n%05d", f);
+        snprintf(last, sizeof last, "l%05d", i);
+        Roster__V1__CreateUserRequest a = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+        a.reference = ref;
+        a.email = email;
+        a.first_name = first;
+        a.last_name = last;
+        Roster__V1__User *u;
+        ck_assert_int_eq(store_user_create(w, NULL, &a, &fx_arena, &u, NULL), ROSTER_E_OK);
+        ids[i] = u->id;
+        if (i == 2000) {
+            /* An update in the middle: the queues are written first. */
+            Roster__V1__UpdateUserRequest up = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
+            up.id = ids[1500];
+            up.first_name = "zzz";
+            up.last_name = "a";
+            ck_assert_int_eq(store_user_update(w, NULL, &up, &fx_arena, NULL, NULL), ROSTER_E_OK);
+        }
+        if (i == 4000) {
+            Roster__V1__DeleteUserRequest del = ROSTER__V1__DELETE_USER_REQUEST__INIT;
+            del.id = ids[3999];
+            ck_assert_int_eq(store_user_delete(w, NULL, &del, &fx_arena, NULL, NULL), ROSTER_E_OK);
+        }
+    }
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+    ck_assert_uint_eq(fx_verify_issues(), 0);
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    store_stats st;
+    ck_assert_int_eq(store_stat(r, &st), ROSTER_E_OK);
+    ck_assert_uint_eq(st.users, 5000);
+    /* By last name: the updated user first, then l00000 on. */
+    Roster__V1__ListUsersRequest q = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    Roster__V1__UserOrder o = ROSTER__V1__USER_ORDER__INIT;
+    o.has_sort = o.has_order = 1;
+    o.sort = ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_LAST_NAME;
+    o.order = ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC;
+    q.order = &o;
+    q.has_limit = 1;
+    q.limit = 3;
+    Roster__V1__ListUsersResponse *resp;
+    ck_assert_int_eq(store_user_list(r, NULL, &q, &fx_arena, &resp, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(resp->n_users, 3);
+    ck_assert_str_eq(resp->users[0]->id, ids[1500]);
+    ck_assert_str_eq(resp->users[1]->last_name, "l00000");
+    ck_assert_str_eq(resp->users[2]->last_name, "l00001");
+    store_read_end(r);
 }
 END_TEST
 
@@ -953,6 +1112,8 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
     tcase_add_test(tc, create_and_get);
+    tcase_add_test(tc, prepared_create_as_create);
+    tcase_add_test(tc, bulk_direct_appends);
     tcase_add_test(tc, validation_names_the_field);
     tcase_add_test(tc, validation_messages_and_order);
     tcase_add_test(tc, uniqueness_per_tenant_case_insensitive);

@@ -154,6 +154,50 @@ START_TEST(events_for_every_write)
 }
 END_TEST
 
+/* A created user's event carries the record's encoding as it was
+ * stored, and is the encoding protobuf-c makes of the event: the bytes a
+ * packer of the same event writes. */
+START_TEST(created_event_encoding)
+{
+    char *t1 = fx_tenant("one", false);
+    /* A record longer than 127 bytes (a length of two bytes), and a
+     * short one. */
+    ck_assert_int_eq(fx_user(NULL,
+                             "a-reference-long-enough-to-take-the-record-past-127-bytes-"
+                             "0123456789",
+                             "ann@example.com", t1, NULL, NULL),
+                     ROSTER_E_OK);
+    ck_assert_int_eq(fx_user(NULL, "r2", "b@x.io", NULL, NULL, NULL), ROSTER_E_OK);
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    store_changes_page p;
+    ck_assert_int_eq(store_changes_list(r, NULL, 0, 1000, 0, &fx_arena, &p, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(p.n, 3);
+    ProtobufCAllocator alloc;
+    roster_arena_protobuf_allocator(&alloc, &fx_arena);
+    size_t long_records = 0;
+    for (size_t i = 1; i < p.n; i++) {
+        Roster__V1__Change *ch =
+            roster__v1__change__unpack(&alloc, p.items[i].len, p.items[i].data);
+        ck_assert_ptr_nonnull(ch);
+        ck_assert_int_eq(ch->kind, ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_CREATED);
+        uint8_t packed[4096];
+        ck_assert_uint_eq(roster__v1__change__get_packed_size(ch), p.items[i].len);
+        roster__v1__change__pack(ch, packed);
+        ck_assert_mem_eq(packed, p.items[i].data, p.items[i].len);
+        const void *rec;
+        size_t rec_len;
+        ck_assert_int_eq(store_user_get_raw(r, NULL, ch->user->id, &rec, &rec_len), ROSTER_E_OK);
+        ck_assert_uint_eq(roster__v1__user__get_packed_size(ch->user), rec_len);
+        roster__v1__user__pack(ch->user, packed);
+        ck_assert_mem_eq(packed, rec, rec_len);
+        long_records += rec_len >= 128;
+    }
+    ck_assert_uint_ge(long_records, 1);
+    store_read_end(r);
+}
+END_TEST
+
 START_TEST(failed_operations_leave_no_event)
 {
     Roster__V1__User *u;
@@ -540,6 +584,7 @@ int main(void)
     TCase *tc = tcase_create("changes");
     tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
     tcase_add_test(tc, events_for_every_write);
+    tcase_add_test(tc, created_event_encoding);
     tcase_add_test(tc, failed_operations_leave_no_event);
     tcase_add_test(tc, gap_and_paging);
     tcase_add_test(tc, retention_by_age);

@@ -1,6 +1,7 @@
 #include "load.h"
 
 #include "datadir.h"
+#include "fastline.h"
 #include "output.h"
 #include "pbfield.h"
 #include "record.h"
@@ -11,78 +12,140 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* What a line may be: a record of the model, the create request a line
- * without id becomes, and the GraphQL fields of its type that are not
- * record fields (accepted and ignored). */
-typedef struct line_kind {
-    const model_record *r;
-    const ProtobufCMessageDescriptor *create;
-    const char *const *ignored;
-} line_kind;
-
+/* What a line may be: a record of the model and the GraphQL fields of
+ * its type that are not record fields (accepted and ignored), and the
+ * create request a line without id becomes. */
 static const char *const tenant_ignored[] = {"users", NULL};
 static const char *const user_ignored[] = {"synced", "tenant", NULL};
 
-static const line_kind kinds[] = {
-    {&model_tenant, &roster__v1__create_tenant_request__descriptor, tenant_ignored},
-    {&model_user, &roster__v1__create_user_request__descriptor, user_ignored},
+enum { KIND_TENANT, KIND_USER, KINDS };
+
+static const ctl_line_kind kinds[KINDS] = {
+    [KIND_TENANT] = {&model_tenant, tenant_ignored},
+    [KIND_USER] = {&model_user, user_ignored},
+};
+static const ProtobufCMessageDescriptor *const kind_create[KINDS] = {
+    [KIND_TENANT] = &roster__v1__create_tenant_request__descriptor,
+    [KIND_USER] = &roster__v1__create_user_request__descriptor,
 };
 
 /* A record restored with its id keeps its dates, so they are required. */
-static int need_dates(const line_kind *k, const ProtobufCMessage *rec, roster_err_detail *d)
+static int need_dates(const model_record *r, const ProtobufCMessage *rec, roster_err_detail *d)
 {
-    for (size_t i = 0; i < k->r->n_fields; i++) {
-        const model_field *mf = &k->r->fields[i];
+    for (size_t i = 0; i < r->n_fields; i++) {
+        const model_field *mf = &r->fields[i];
         if (mf->type == MODEL_T_DATE && (mf->flags & MODEL_SERVER_SET) &&
-            !ctl_pbfield_has(rec, model_pb_field(k->r, mf)))
+            !ctl_pbfield_has(rec, model_pb_field(r, mf)))
             return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, mf->name,
                                "%s is required when id is given", mf->name);
     }
     return ROSTER_E_OK;
 }
 
-static int apply_line(store_wtxn *w, const json_t *obj, roster_arena *arena, bool *is_user,
-                      roster_err_detail *d)
-{
-    if (!json_is_object(obj))
-        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "", "a line must hold a JSON object");
-    const json_t *tn = json_object_get(obj, "__typename");
-    const char *type = json_is_string(tn) ? json_string_value(tn) : NULL;
-    const line_kind *k = NULL;
-    for (size_t i = 0; type != NULL && i < sizeof kinds / sizeof kinds[0]; i++)
-        if (strcmp(type, kinds[i].r->gql_type) == 0)
-            k = &kinds[i];
-    if (k == NULL)
-        return roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "__typename",
-                           "__typename must be \"%s\" or \"%s\"", kinds[0].r->gql_type,
-                           kinds[1].r->gql_type);
-    *is_user = k->r == &model_user;
+/* A line made ready to apply: everything about it that does not depend
+ * on the store, worked out by the reading thread (prepare_line). */
+typedef struct parsed_line {
+    json_t *obj; /* owned by the ring; NULL for a blank line, invalid JSON or the fast path */
+    size_t len;  /* bytes of the line, newline included */
+    bool blank;
+    int err;             /* ROSTER_E_OK: ready for the store */
+    roster_err_detail d; /* why not, when err is not ROSTER_E_OK */
+    size_t kind;         /* KIND_*, when err is ROSTER_E_OK */
+    bool restore;        /* with an id: rec is restored as it is */
     union {
         Roster__V1__Tenant tenant;
         Roster__V1__User user;
-    } rec;
+    } rec; /* strings borrow from obj or the chunk's arena */
     union {
         Roster__V1__CreateTenantRequest tenant;
         Roster__V1__CreateUserRequest user;
-    } req;
-    /* Either member, through the ProtobufCMessage each one starts with. */
-    ProtobufCMessage *m = (ProtobufCMessage *)&rec;
-    int err = ctl_record_from_json(m, k->r, obj, k->ignored, arena, d);
-    if (err != ROSTER_E_OK)
-        return err;
-    const ProtobufCFieldDescriptor *id = model_pb_field(k->r, model_field_named(k->r, "id", 2));
-    if (!ctl_pbfield_has(m, id)) {
-        ctl_record_to_request((ProtobufCMessage *)&req, k->create, k->r, m);
-        if (*is_user)
-            return store_user_create(w, NULL, &req.user, arena, NULL, d);
-        return store_tenant_create(w, NULL, &req.tenant, arena, NULL, d);
+    } req;                     /* without an id: the create request rec becomes */
+    store_user_checked chk;    /* a user's create request as checked */
+    store_user_prepared *prep; /* and its record, made ahead (in the chunk's arena) */
+} parsed_line;
+
+/* p->rec of type `kind` is read: fills p->err and p->d, or the rest of
+ * what applying it takes. A user's create request goes through the
+ * store's checks that need no store (store_user_create_check), and its
+ * record is made (store_user_prepare, into arena). */
+static void finish_line(parsed_line *p, size_t kind, roster_arena *arena)
+{
+    const model_record *r = kinds[kind].r;
+    ProtobufCMessage *m = (ProtobufCMessage *)&p->rec;
+    const ProtobufCFieldDescriptor *id = model_pb_field(r, model_field_named(r, "id", 2));
+    int err = ROSTER_E_OK;
+    p->restore = ctl_pbfield_has(m, id);
+    if (p->restore) {
+        err = need_dates(r, m, &p->d);
+    } else {
+        ctl_record_to_request((ProtobufCMessage *)&p->req, kind_create[kind], r, m);
+        if (kind == KIND_USER) {
+            err = store_user_create_check(&p->chk, &p->req.user, &p->d);
+            if (err == ROSTER_E_OK &&
+                (err = store_user_prepare(&p->prep, &p->req.user, &p->chk, arena)) != ROSTER_E_OK)
+                roster_fail(&p->d, err, "", "%s", roster_strerror(err));
+        }
     }
-    err = need_dates(k, m, d);
-    if (err != ROSTER_E_OK)
-        return err;
-    if (*is_user)
-        return store_user_restore(w, &rec.user, d);
-    return store_tenant_restore(w, &rec.tenant, d);
+    p->kind = kind;
+    p->err = err;
+}
+
+/* Fills p->err and p->d, or the record or request to apply, from the
+ * `len` bytes at `line`: through the fast path when the line is in its
+ * form (fastline.h), else parsed by jansson into p->obj and read by
+ * ctl_record_from_json, which say what is wrong with a bad line. Strings
+ * are borrowed from p->obj or copied into arena; customData is encoded
+ * into arena. */
+static void prepare_line(parsed_line *p, const char *line, size_t len, roster_arena *arena)
+{
+    size_t kind;
+    if (ctl_fastline_parse(&p->rec, &kind, kinds, KINDS, line, len, arena)) {
+        finish_line(p, kind, arena);
+        return;
+    }
+    roster_err_detail *d = &p->d;
+    json_error_t jerr;
+    const json_t *obj = p->obj =
+        json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    if (obj == NULL) {
+        p->err = roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "", "invalid JSON at column %d: %s",
+                             jerr.column, jerr.text);
+        return;
+    }
+    if (!json_is_object(obj)) {
+        p->err = roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "", "a line must hold a JSON object");
+        return;
+    }
+    const json_t *tn = json_object_get(obj, "__typename");
+    const char *type = json_is_string(tn) ? json_string_value(tn) : NULL;
+    for (kind = 0; type != NULL && kind < KINDS; kind++)
+        if (strcmp(type, kinds[kind].r->gql_type) == 0)
+            break;
+    if (type == NULL || kind == KINDS) {
+        p->err = roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "__typename",
+                             "__typename must be \"%s\" or \"%s\"", kinds[0].r->gql_type,
+                             kinds[1].r->gql_type);
+        return;
+    }
+    /* Either member, through the ProtobufCMessage each one starts with. */
+    int err = ctl_record_from_json((ProtobufCMessage *)&p->rec, kinds[kind].r, obj,
+                                   kinds[kind].ignored, arena, d);
+    if (err != ROSTER_E_OK) {
+        p->err = err;
+        return;
+    }
+    finish_line(p, kind, arena);
+}
+
+/* Applies prepared line p (p->err ROSTER_E_OK) in w. */
+static int apply_line(store_wtxn *w, parsed_line *p, roster_arena *arena, roster_err_detail *d)
+{
+    if (p->kind == KIND_USER)
+        return p->restore
+                   ? store_user_restore(w, &p->rec.user, d)
+                   : store_user_create_prepared(w, p->prep, &p->req.user, &p->chk, arena, NULL, d);
+    return p->restore ? store_tenant_restore(w, &p->rec.tenant, d)
+                      : store_tenant_create(w, NULL, &p->req.tenant, arena, NULL, d);
 }
 
 static bool blank(const char *s)
@@ -114,9 +177,11 @@ static bool line_error(int err)
 }
 
 /* Reading and parsing overlap the store's work: a reading thread reads
- * lines and parses them with jansson, and hands them in chunks through a
- * ring of QUEUE_CHUNKS chunks to the thread that applies them (the
- * caller's). At most QUEUE_CHUNKS * CHUNK_LINES parsed lines are held at
+ * lines, parses them with jansson and turns each into the record or
+ * create request the store takes, or the error that refuses it
+ * (prepare_line), and hands them in chunks through a ring of QUEUE_CHUNKS
+ * chunks to the thread that applies them (the caller's), which is left
+ * with the store's work. At most QUEUE_CHUNKS * CHUNK_LINES parsed lines are held at
  * a time, whatever the input's size. The reading thread fills only the
  * slot after the last one handed over, and frees the objects a slot held
  * before it fills it again: objects are freed by the thread that
@@ -126,15 +191,9 @@ static bool line_error(int err)
 #define CHUNK_LINES  128
 #define QUEUE_CHUNKS 8
 
-typedef struct parsed_line {
-    json_t *obj; /* owned by the ring; NULL for a blank line or invalid JSON */
-    size_t len;  /* bytes of the line, newline included */
-    bool blank;
-    json_error_t jerr; /* why obj is NULL when the line is not blank */
-} parsed_line;
-
 typedef struct line_chunk {
     size_t n;
+    roster_arena arena; /* the lines' re-encoded customData */
     parsed_line line[CHUNK_LINES];
 } line_chunk;
 
@@ -167,13 +226,14 @@ static void *read_lines(void *arg)
         for (size_t i = 0; i < c->n; i++)
             json_decref(c->line[i].obj);
         c->n = 0;
+        roster_arena_reset(&c->arena);
         while (c->n < CHUNK_LINES && (len = getline(&line, &cap, rd->in)) >= 0) {
             parsed_line *p = &c->line[c->n++];
             p->len = (size_t)len;
             p->blank = blank(line);
-            p->obj = p->blank ? NULL
-                              : json_loadb(line, (size_t)len,
-                                           JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &p->jerr);
+            p->obj = NULL;
+            if (!p->blank)
+                prepare_line(p, line, (size_t)len, &c->arena);
         }
         bool end = c->n < CHUNK_LINES;
         pthread_mutex_lock(&rd->mu);
@@ -227,6 +287,7 @@ static void reader_finish(line_reader *rd, pthread_t thread)
         for (size_t j = 0; j < c->n; j++)
             json_decref(c->line[j].obj);
         c->n = 0;
+        roster_arena_free(&c->arena);
     }
     rd->count = 0;
 }
@@ -250,8 +311,9 @@ static void reader_finish(line_reader *rd, pthread_t thread)
  * a large enough single-transaction load ran out of dirty-page room
  * altogether).
  *
- * Lines are read and parsed by a second thread (read_lines) while this
- * one applies the ones before them; every line keeps its number. */
+ * Lines are read, parsed and converted by a second thread (read_lines)
+ * while this one applies the ones before them; every line keeps its
+ * number, and its errors are reported in line order. */
 int ctl_load_run(ctl_load_result *result, FILE *in, store *s, const ctl_load_options *o,
                  ctl_load_error_fn fn, void *ctx, roster_err_detail *fatal)
 {
@@ -275,6 +337,8 @@ int ctl_load_run(ctl_load_result *result, FILE *in, store *s, const ctl_load_opt
         err = roster_fail(fatal, ROSTER_E_NOMEM, "", "out of memory");
         goto fail;
     }
+    for (size_t i = 0; i < QUEUE_CHUNKS; i++)
+        roster_arena_init(&rd.chunks[i].arena, 16 * 1024, 0);
     err = store_write_begin_bulk(s, &w);
     if (err != ROSTER_E_OK) {
         roster_fail(fatal, err, "", "cannot begin a write transaction: %s", roster_strerror(err));
@@ -296,12 +360,12 @@ int ctl_load_run(ctl_load_result *result, FILE *in, store *s, const ctl_load_opt
                 continue;
             roster_err_detail d = {{0}};
             bool is_user = false;
-            int rc;
-            if (p->obj == NULL) {
-                rc = roster_fail(&d, ROSTER_E_INVALID_ARGUMENT, "", "invalid JSON at column %d: %s",
-                                 p->jerr.column, p->jerr.text);
+            int rc = p->err;
+            if (rc != ROSTER_E_OK) {
+                d = p->d;
             } else {
-                rc = apply_line(w, p->obj, &arena, &is_user, &d);
+                is_user = p->kind == KIND_USER;
+                rc = apply_line(w, p, &arena, &d);
                 roster_arena_reset(&arena);
             }
             if (rc != ROSTER_E_OK && !line_error(rc)) {

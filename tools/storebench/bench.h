@@ -42,6 +42,15 @@ int insert_users(const bench_config *cfg, store *s, char (*tenants)[ROSTER_UUID_
 int time_list(store *s, const char *label, const roster_uuid *scope,
               const Roster__V1__ListUsersRequest *req, size_t reps, bool unpack);
 
+/* time_list's line for one pass alone first, labelled "(first pass)",
+ * then for `reps` more: the first pass maps into the process the pages of
+ * the store's map it has not touched yet (a page fault per 16 pages,
+ * dearer on the 2-core VM of docs/bench than the query itself on a big
+ * store), the later ones run on pages already mapped, as a running
+ * service's are. */
+int time_list_warm(store *s, const char *label, const roster_uuid *scope,
+                   const Roster__V1__ListUsersRequest *req, size_t reps);
+
 /* The customData phase (custom.c): builds indexes on the store in
  * cfg->dir (closed), times a write with one index, then customData
  * filters and orders through the indexes, by scan, and the built-in

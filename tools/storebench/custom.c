@@ -2,7 +2,7 @@
  * one customData index, and customData filters and orders through the
  * indexes against the same queries answered by a scan and against the
  * built-in field filter of the same selectivity (plan is drawn like
- * firstName). */
+ * firstName), and pages ordered by a customData index. */
 #include "bench.h"
 
 #include "clock.h"
@@ -47,7 +47,7 @@ static int open_declared(const bench_config *cfg, const char *const *specs, size
 
 typedef struct cq {
     const char *label;
-    const char *path, *eq, *lt, *gte, *order;
+    const char *path, *eq, *lt, *gte;
     bool builtin_ann; /* firstName: {equalTo: Ann} instead */
     bool tenant;      /* scoped to tenants[0] */
 } cq;
@@ -60,8 +60,6 @@ static const cq queries[] = {
     {"filter    {firstName: {equalTo: Ann}} one tenant (built-in)", .builtin_ann = true,
      .tenant = true},
     {"filter    customData plan equalTo \"Ann\" one tenant", "plan", "\"Ann\"", .tenant = true},
-    {"page      order customData seats ASC offset 0", .order = "seats"},
-    {"page      order customData seats ASC one tenant", .order = "seats", .tenant = true},
 };
 
 static int run_queries(const bench_config *cfg, store *s, const roster_uuid *tenant, bool scan)
@@ -69,13 +67,12 @@ static int run_queries(const bench_config *cfg, store *s, const roster_uuid *ten
     int err = ROSTER_E_OK;
     for (size_t i = 0; i < sizeof queries / sizeof queries[0] && err == ROSTER_E_OK; i++) {
         const cq *q = &queries[i];
-        if (scan && (q->builtin_ann || q->order))
+        if (scan && q->builtin_ann)
             continue;
         Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
         Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
         Roster__V1__StringFilter fn = ROSTER__V1__STRING_FILTER__INIT;
         Roster__V1__CustomDataCondition c = ROSTER__V1__CUSTOM_DATA_CONDITION__INIT, *cp = &c;
-        Roster__V1__UserOrder o = ROSTER__V1__USER_ORDER__INIT;
         req.has_limit = 1;
         req.limit = 20;
         req.filter = &f;
@@ -90,17 +87,83 @@ static int run_queries(const bench_config *cfg, store *s, const roster_uuid *ten
             f.n_custom_data = 1;
             f.custom_data = &cp;
         }
-        if (q->order) {
-            o.custom_data = (char *)q->order;
-            o.has_order = 1;
-            o.order = ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC;
-            req.order = &o;
-        }
         char label[128];
         snprintf(label, sizeof label, "%s%s", q->label, scan ? " (scan)" : "");
         size_t reps = scan ? cfg->scans : cfg->pages / 10 + 1;
-        err = time_list(s, label, q->tenant ? tenant : NULL, &req, reps, false);
+        err = time_list_warm(s, label, q->tenant ? tenant : NULL, &req, reps);
     }
+    return err;
+}
+
+/* The page of 20 ordered by customData seats ASC (all users, or the
+ * tenant `scope`) at offset 0 and 1,000 and after cursors at the middle
+ * and at the end. Each cursor is the end cursor of the one page before it
+ * taken by offset (a walk by cursor would read every page before it; the
+ * cursor is the same), then the page after it is timed. */
+static int custom_order_pages(const bench_config *cfg, store *s, const roster_uuid *scope)
+{
+    Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    Roster__V1__UserOrder o = ROSTER__V1__USER_ORDER__INIT;
+    o.custom_data = "seats";
+    o.has_order = 1;
+    o.order = ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC;
+    req.order = &o;
+    req.has_limit = 1;
+    roster_arena arena;
+    roster_arena_init(&arena, 64 * 1024, 0);
+    store_rtxn *r;
+    store_page page;
+    roster_err_detail d = {0};
+    int err = store_read_begin(s, &r);
+    if (err == ROSTER_E_OK) {
+        err = store_user_list_raw(r, scope, &req, &arena, &page, &d);
+        store_read_end(r);
+    }
+    if (err != ROSTER_E_OK) {
+        fprintf(stderr, "storebench: customData order total: %s\n", d.message);
+        roster_arena_free(&arena);
+        return err;
+    }
+    int64_t total = page.total_count;
+    const char *what = scope ? "one tenant" : "all";
+    size_t reps = cfg->pages / 10 + 1;
+    char label[160];
+    req.limit = 20;
+    req.has_offset = 1;
+    for (int32_t off = 0; off <= 1000 && err == ROSTER_E_OK; off += 1000) {
+        req.offset = off;
+        snprintf(label, sizeof label, "page      order customData seats ASC %-10s offset %d", what,
+                 off);
+        err = time_list(s, label, scope, &req, reps, false);
+    }
+    int64_t at[] = {total / 2, total > 20 ? total - 20 : 0};
+    const char *names[] = {"middle", "end"};
+    for (int k = 0; k < 2 && err == ROSTER_E_OK && at[k] > 0; k++) {
+        req.has_offset = 1;
+        req.offset = (int32_t)(at[k] - 1);
+        req.limit = 1;
+        req.after = NULL;
+        if ((err = store_read_begin(s, &r)) != ROSTER_E_OK)
+            break;
+        err = store_user_list_raw(r, scope, &req, &arena, &page, &d);
+        store_read_end(r);
+        if (err == ROSTER_E_OK && page.end_cursor == NULL)
+            err = ROSTER_E_NOT_FOUND;
+        if (err != ROSTER_E_OK) {
+            fprintf(stderr, "storebench: customData order cursor: %s\n",
+                    d.message[0] ? d.message : roster_strerror(err));
+            break;
+        }
+        req.has_offset = 0;
+        req.limit = 20;
+        req.after = (char *)page.end_cursor; /* arena: kept until the reset below */
+        snprintf(label, sizeof label, "page      order customData seats ASC %-10s cursor %s", what,
+                 names[k]);
+        err = time_list(s, label, scope, &req, reps, false);
+        printf("          (cursor after %lld of %lld)\n", (long long)at[k], (long long)total);
+        roster_arena_reset(&arena);
+    }
+    roster_arena_free(&arena);
     return err;
 }
 
@@ -130,6 +193,10 @@ int bench_custom(const bench_config *cfg, char (*tenants)[ROSTER_UUID_TEXT_LEN +
         err = open_declared(cfg, two, 2, false, &s, "index seats:integer over the store");
     if (err == ROSTER_E_OK)
         err = run_queries(cfg, s, &tenant, false);
+    if (err == ROSTER_E_OK)
+        err = custom_order_pages(cfg, s, NULL);
+    if (err == ROSTER_E_OK)
+        err = custom_order_pages(cfg, s, &tenant);
     store_close(s);
     s = NULL;
     if (err == ROSTER_E_OK)
