@@ -31,7 +31,7 @@ typedef struct users_config {
     uint64_t changes_keep_events;
     uint64_t changes_keep_ms;
     char *changes_listen;
-    char **custom_index;        /* declared "path:type" customData indexes; owned */
+    char **custom_index; /* declared "path:type" customData indexes; owned */
     size_t n_custom_index;
     roster_log_level log_level;
     bool group_commit;
