@@ -678,8 +678,8 @@ static int k_revoke(const char *id, Roster__V1__ApiKey **lo, Roster__V1__ApiKey 
     return le;
 }
 
-/* Rotates key pair `slot` (grace < 0: the default); the secrets before
- * it move to lm_old/pg_old. */
+/* Rotates the key `id` names ("@n" for pair n; grace < 0: the default);
+ * on success pair n's secrets before it move to lm_old/pg_old. */
 static int k_rotate(const char *id, int64_t grace)
 {
     Roster__V1__RotateKeyRequest lq = ROSTER__V1__ROTATE_KEY_REQUEST__INIT;
