@@ -5,42 +5,13 @@
 #include "keys.h"
 #include "record.h"
 #include "store_internal.h"
+#include "user_build.h"
 #include "validate.h"
 
 #include "clock.h"
 #include "roster_limits.h"
 
 #include <string.h>
-
-/* Copies into the new record u every field of create request req that
- * the request holds (store_fields.copy_from/copy_to). Strings are shared
- * with req. */
-static void copy_fields(Roster__V1__User *u, const Roster__V1__CreateUserRequest *req,
-                        const store_fields *sf)
-{
-    const char *src = (const char *)req;
-    char *dst = (char *)u;
-    for (size_t i = 0; i < sf->copy_from.n; i++) {
-        const msg_slot *a = &sf->copy_from.s[i], *b = &sf->copy_to.s[i];
-        if (a->ptr) {
-            *(char **)(void *)(dst + b->off) = *(char *const *)(const void *)(src + a->off);
-        } else if (*(const protobuf_c_boolean *)(const void *)(src + a->has_off)) {
-            memcpy(dst + b->off, src + a->off, a->size);
-            *(protobuf_c_boolean *)(void *)(dst + b->has_off) = 1;
-        }
-    }
-}
-
-static int parse_id(roster_uuid *out, const char *text, const char *field,
-                    roster_err_detail *detail)
-{
-    if (text == NULL)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field, "%s is required", field);
-    if (roster_uuid_parse(out, text, strlen(text)) != ROSTER_E_OK)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, field,
-                           "%s is not a UUID (8-4-4-4-12 hex digits)", field);
-    return ROSTER_E_OK;
-}
 
 static int tenant_exists(MDB_txn *txn, const store *s, const roster_uuid *id,
                          roster_err_detail *detail)
@@ -212,23 +183,8 @@ static void user_new(Roster__V1__User *u, char *id_text, char *tenant_text,
     int64_t now = roster_now_ms();
     roster_uuid id;
     roster_uuid_v7(&id, now);
-    roster_uuid_format(id_text, &id);
     *u = (Roster__V1__User)ROSTER__V1__USER__INIT;
-    copy_fields(u, req, store_fields_get());
-    u->id = id_text;
-    /* Defaults of a create: isOptedIn and twoFactorEnabled false, active
-     * true. */
-    u->has_is_opted_in = u->has_two_factor_enabled = 1;
-    if (!u->has_active) {
-        u->has_active = 1;
-        u->active = 1;
-    }
-    if (tenant != NULL) {
-        roster_uuid_format(tenant_text, tenant);
-        u->tenant_id = tenant_text;
-    }
-    u->has_created_at = u->has_updated_at = 1;
-    u->created_at = u->updated_at = now;
+    user_build_create(u, req, &id, tenant, now, id_text, tenant_text);
 }
 
 int store_user_create_check(store_user_checked *out, const Roster__V1__CreateUserRequest *req,
@@ -370,40 +326,11 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
 {
     if (w->pg)
         return pgstore_user_update(w->pg, scope, req, arena, out, detail);
-    const store_fields *sf = store_fields_get();
     int err;
-    roster_uuid id, tenant, ids[MODEL_MAX_FIELDS];
-    if ((err = parse_id(&id, req->id, "id", detail)) != ROSTER_E_OK)
+    roster_uuid id, tenant;
+    uint32_t cleared;
+    if ((err = user_build_check_update(scope, req, &id, &cleared, &tenant, detail)) != ROSTER_E_OK)
         return err;
-    uint32_t cleared = 0; /* bit i: model_user.fields[i] is cleared */
-    for (size_t i = 0; i < req->n_clear; i++) {
-        int fi = store_fields_enum(sf->user_field, req->clear[i]);
-        if (fi < 0)
-            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "clear",
-                               "clear names an unknown field (%d)", (int)req->clear[i]);
-        const model_field *f = &model_user.fields[fi];
-        if (!(f->flags & MODEL_CLEARABLE))
-            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, f->name, "%s cannot be null",
-                               f->name);
-        const ProtobufCFieldDescriptor *rfd = sf->update_user.fields[fi];
-        if (rfd && model_pb_has(&req->base, rfd))
-            return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, f->name,
-                               "%s is both given and cleared", f->name);
-        cleared |= 1u << fi;
-    }
-    if ((err = validate_fields(ids, &model_user, &sf->check_update_user, &req->base,
-                               VALIDATE_VALUES | VALIDATE_REFS, detail)) != ROSTER_E_OK)
-        return err;
-    bool clear_tenant = cleared & (1u << MODEL_USER_tenantId);
-    if (req->tenant_id) {
-        tenant = ids[MODEL_USER_tenantId];
-        if (scope && !roster_uuid_eq(scope, &tenant))
-            return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "tenantId",
-                               "tenantId is outside the caller's tenant");
-    }
-    if (clear_tenant && scope)
-        return roster_fail(detail, ROSTER_E_PERMISSION_DENIED, "tenantId",
-                           "a tenant-bound caller cannot remove a user from its tenant");
 
     /* Entries queued by earlier creates of the group must be in place
      * before an update replaces entries; they go into the group's own
@@ -429,23 +356,8 @@ int store_user_update(store_wtxn *w, const roster_uuid *scope,
         roster_arena_free(&tmp);
         goto done;
     }
-    for (size_t i = 0; i < model_user.n_fields; i++) {
-        const ProtobufCFieldDescriptor *ufd = sf->user.fields[i], *rfd = sf->update_user.fields[i];
-        if (!(model_user.fields[i].flags & MODEL_UPDATABLE) || ufd == NULL || rfd == NULL)
-            continue;
-        if (model_pb_has(&req->base, rfd))
-            model_pb_copy(&u->base, ufd, &req->base, rfd);
-        else if (cleared & (1u << i))
-            model_pb_clear(&u->base, ufd);
-    }
     char tenant_text[ROSTER_UUID_TEXT_LEN + 1];
-    if (req->tenant_id) {
-        roster_uuid_format(tenant_text, &tenant); /* canonical lower case */
-        u->tenant_id = tenant_text;
-    }
-    int64_t now = roster_now_ms();
-    u->has_updated_at = 1;
-    u->updated_at = now > old.f.updatedAt ? now : old.f.updatedAt;
+    user_build_update(u, req, cleared, &tenant, tenant_text, roster_now_ms());
     const uint8_t *bytes = NULL;
     size_t len = 0;
     err = user_put(w, txn, u, &old, &bytes, &len, detail);
@@ -462,21 +374,9 @@ int store_user_restore(store_wtxn *w, const Roster__V1__User *user, roster_err_d
         return pgstore_user_restore(w->pg, user, detail);
     int err;
     roster_uuid id, tenant;
-    if ((err = parse_id(&id, user->id, "id", detail)) != ROSTER_E_OK)
+    bool has_tenant;
+    if ((err = user_build_check_restore(user, &id, &tenant, &has_tenant, detail)) != ROSTER_E_OK)
         return err;
-    const store_fields *sf = store_fields_get();
-    roster_uuid ids[MODEL_MAX_FIELDS];
-    if ((err = validate_fields(NULL, &model_user, &sf->check_user, &user->base,
-                               VALIDATE_REQUIRED | VALIDATE_VALUES, detail)) != ROSTER_E_OK)
-        return err;
-    if (!user->has_created_at || !user->has_updated_at)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "createdAt",
-                           "createdAt and updatedAt are required");
-    if ((err = validate_fields(ids, &model_user, &sf->check_user, &user->base, VALIDATE_REFS,
-                               detail)) != ROSTER_E_OK)
-        return err;
-    if (user->tenant_id)
-        tenant = ids[MODEL_USER_tenantId];
 
     MDB_txn *txn;
     if ((err = store_op_begin(w, &txn)) != ROSTER_E_OK)
@@ -492,16 +392,11 @@ int store_user_restore(store_wtxn *w, const Roster__V1__User *user, roster_err_d
         err = store_mdb_err(rc);
         goto done;
     }
-    if (user->tenant_id && (err = tenant_exists(txn, w->s, &tenant, detail)) != ROSTER_E_OK)
+    if (has_tenant && (err = tenant_exists(txn, w->s, &tenant, detail)) != ROSTER_E_OK)
         goto done;
-    Roster__V1__User u = *user;
+    Roster__V1__User u;
     char id_text[ROSTER_UUID_TEXT_LEN + 1], tenant_text[ROSTER_UUID_TEXT_LEN + 1];
-    roster_uuid_format(id_text, &id);
-    u.id = id_text;
-    if (user->tenant_id) {
-        roster_uuid_format(tenant_text, &tenant);
-        u.tenant_id = tenant_text;
-    }
+    user_build_restore(&u, user, &id, has_tenant ? &tenant : NULL, id_text, tenant_text);
     const uint8_t *bytes = NULL;
     size_t len = 0;
     err = user_put(w, txn, &u, NULL, &bytes, &len, detail);
@@ -570,7 +465,7 @@ int store_user_delete(store_wtxn *w, const roster_uuid *scope,
         return pgstore_user_delete(w->pg, scope, req, arena, out, detail);
     int err;
     roster_uuid id;
-    if ((err = parse_id(&id, req->id, "id", detail)) != ROSTER_E_OK)
+    if ((err = user_build_parse_id(&id, req->id, "id", detail)) != ROSTER_E_OK)
         return err;
     /* The reply is made before the first write: in a bulk group a failure
      * after it would fail the whole group. */
