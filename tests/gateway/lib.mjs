@@ -141,7 +141,10 @@ export async function startStack(opts) {
         ],
         'users',
       );
-      await waitFor(() => existsSync(`${dir}/users.ipc`), 'roster-users to listen');
+      const p = this.users;
+      const gone = () => p.exitCode !== null || p.signalCode !== null;
+      await waitFor(() => gone() || existsSync(`${dir}/users.ipc`), 'roster-users to listen', 30000);
+      if (gone()) throw new Error(`roster-users exited before listening:\n${p.stderrText}`);
       if (first) this.adminKey = await readAdminKey(this.adminKeyFile);
     },
     // A new key of `role` ({id, secret}) made with the admin key.
