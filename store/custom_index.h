@@ -33,6 +33,15 @@ typedef struct cdx_entry {
     uint8_t flags;
 } cdx_entry;
 
+/* The declared set of a store that keeps no customData index entries
+ * (the PostgreSQL store): declared[n_declared] ("path:type", borrowed for
+ * the call) parsed into out[*n_out] (STORE_MAX_CUSTOM_INDEXES slots), each
+ * never built (CDX_BUILDING), so that queries answer their conditions and
+ * orders from the records, as an LMDB store does while an index builds.
+ * INVALID_ARGUMENT naming "custom-index" as custom_index_open. */
+int custom_index_declare_unbuilt(cdx_def *out, size_t *n_out, const char *const *declared,
+                                 size_t n_declared, roster_err_detail *detail);
+
 /* Loads the recorded set into s->cdx (read at open). When `declared`
  * (borrowed for the call) is given (declare true), reconciles: recorded
  * indexes no longer declared, or declared with another type, are dropped
@@ -107,15 +116,18 @@ int custom_index_verify(const store *s, MDB_txn *txn, cdx_issue_fn fn, void *ctx
 typedef struct custom_query custom_query;
 
 /* Checks and compiles req's customData conditions and order against the
- * declared set of s. *out is NULL when the request has neither; else it
- * lives in arena. Errors: INVALID_ARGUMENT naming "filter.customData" or
- * "order.customData" with the path (undeclared, wrong value type, both
- * order.sort and order.customData). An index not complete in txn's
- * snapshot (cdx_built) is not used: its conditions are checked on the
- * records (custom_query_drives false) and its order is a scan
- * (custom_query_order false, custom_query_order_scans true). */
-int custom_query_prepare(custom_query **out, const store *s, MDB_txn *txn,
-                         const Roster__V1__ListUsersRequest *req, roster_arena *arena,
+ * declared set defs[n_defs] (borrowed for the query's life: a store's
+ * s->cdx, or a PostgreSQL store's). *out is NULL when the request has
+ * neither; else it lives in arena. Errors: INVALID_ARGUMENT naming
+ * "filter.customData" or "order.customData" with the path (undeclared,
+ * wrong value type, both order.sort and order.customData). An index not
+ * complete in txn's snapshot (cdx_built) is not used: its conditions are
+ * checked on the records (custom_query_drives false) and its order is a
+ * scan (custom_query_order false, custom_query_order_scans true). With
+ * `scan` (store_options.custom_index_scan) no condition drives. txn may
+ * be NULL when every def is CDX_BUILDING (never built). */
+int custom_query_prepare(custom_query **out, const cdx_def *defs, size_t n_defs, bool scan,
+                         MDB_txn *txn, const Roster__V1__ListUsersRequest *req, roster_arena *arena,
                          roster_err_detail *detail);
 
 /* Whether q orders by a customData path whose index it may not walk (still

@@ -62,21 +62,21 @@ static int cval_sort_cmp(const void *a, const void *b)
     return cval_cmp(x->b, x->n, b);
 }
 
-static const cdx_def *find_def(const store *s, const char *path)
+static const cdx_def *find_def(const cdx_def *defs, size_t n_defs, const char *path)
 {
-    for (size_t i = 0; i < s->n_cdx; i++)
-        if (strcmp(s->cdx[i].path, path) == 0)
-            return &s->cdx[i];
+    for (size_t i = 0; i < n_defs; i++)
+        if (strcmp(defs[i].path, path) == 0)
+            return &defs[i];
     return NULL;
 }
 
 /* The index of `path`, declared (complete or still building). */
-static int use_def(const cdx_def **out, const store *s, const char *where, const char *path,
-                   roster_err_detail *detail)
+static int use_def(const cdx_def **out, const cdx_def *defs, size_t n_defs, const char *where,
+                   const char *path, roster_err_detail *detail)
 {
     if (path == NULL || *path == 0)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, where, "%s needs a path", where);
-    const cdx_def *d = find_def(s, path);
+    const cdx_def *d = find_def(defs, n_defs, path);
     if (d == NULL)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, where,
                            "%s path \"%.128s\" is not a declared customData index", where, path);
@@ -128,15 +128,15 @@ static void bound(bool *has, bool *incl, cval *b, const cval *v, bool v_incl, bo
     *b = *v;
 }
 
-static int compile_cond(ccond *c, const store *s, MDB_txn *txn,
+static int compile_cond(ccond *c, const cdx_def *defs, size_t n_defs, bool scan, MDB_txn *txn,
                         const Roster__V1__CustomDataCondition *in, roster_arena *arena,
                         roster_err_detail *detail)
 {
     memset(c, 0, sizeof *c);
-    int err = use_def(&c->d, s, "filter.customData", in->path, detail);
+    int err = use_def(&c->d, defs, n_defs, "filter.customData", in->path, detail);
     if (err != ROSTER_E_OK)
         return err;
-    c->indexed = !s->custom_scan && cdx_built(c->d, txn);
+    c->indexed = !scan && cdx_built(c->d, txn);
     cval v;
     if (in->equal_to) {
         if ((err = parse_value(&c->eq, c->d, in->equal_to, "equalTo", arena, detail)) != 0)
@@ -192,8 +192,8 @@ static int compile_cond(ccond *c, const store *s, MDB_txn *txn,
     return ROSTER_E_OK;
 }
 
-int custom_query_prepare(custom_query **out, const store *s, MDB_txn *txn,
-                         const Roster__V1__ListUsersRequest *req, roster_arena *arena,
+int custom_query_prepare(custom_query **out, const cdx_def *defs, size_t n_defs, bool scan,
+                         MDB_txn *txn, const Roster__V1__ListUsersRequest *req, roster_arena *arena,
                          roster_err_detail *detail)
 {
     const Roster__V1__UserFilter *f = req->filter;
@@ -216,7 +216,8 @@ int custom_query_prepare(custom_query **out, const store *s, MDB_txn *txn,
     q->order_indexed = false;
     int err;
     for (size_t i = 0; i < n; i++) {
-        if ((err = compile_cond(&q->c[i], s, txn, f->custom_data[i], arena, detail)) != ROSTER_E_OK)
+        if ((err = compile_cond(&q->c[i], defs, n_defs, scan, txn, f->custom_data[i], arena,
+                                detail)) != ROSTER_E_OK)
             return err;
         q->defs[i] = q->c[i].d;
     }
@@ -225,7 +226,8 @@ int custom_query_prepare(custom_query **out, const store *s, MDB_txn *txn,
             req->order->sort != ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_UNSPECIFIED)
             return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "order.customData",
                                "order takes one of sort and customData, not both");
-        if ((err = use_def(&q->order, s, "order.customData", order, detail)) != ROSTER_E_OK)
+        if ((err = use_def(&q->order, defs, n_defs, "order.customData", order, detail)) !=
+            ROSTER_E_OK)
             return err;
         q->order_indexed = cdx_built(q->order, txn);
         q->defs[n] = q->order;

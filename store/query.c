@@ -633,108 +633,8 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
 
 /* ------------------------------------------------------------ top-k */
 
-typedef struct topk_item {
-    uint8_t *key;
-    size_t klen;
-    const void *bytes;
-    size_t len;
-} topk_item;
-
-typedef struct topk {
-    bool desc;
-    size_t k, n, cap;
-    topk_item *h; /* max-heap on order: h[0] is the worst kept */
-} topk;
-
-/* <0 when a comes first in the requested order. */
-static int order_cmp(bool desc, const topk_item *a, const topk_item *b)
-{
-    size_t n = a->klen < b->klen ? a->klen : b->klen;
-    int c = memcmp(a->key, b->key, n);
-    if (c == 0)
-        c = a->klen < b->klen ? -1 : a->klen > b->klen;
-    return desc ? -c : c;
-}
-
-static void heap_down(topk *t, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < t->n && order_cmp(t->desc, &t->h[l], &t->h[m]) > 0)
-            m = l;
-        if (r < t->n && order_cmp(t->desc, &t->h[r], &t->h[m]) > 0)
-            m = r;
-        if (m == i)
-            return;
-        topk_item x = t->h[i];
-        t->h[i] = t->h[m];
-        t->h[m] = x;
-        i = m;
-    }
-}
-
-static int topk_add(topk *t, const uint8_t *key, size_t klen, const void *bytes, size_t len)
-{
-    if (t->k == 0)
-        return ROSTER_E_OK;
-    topk_item it = {(uint8_t *)key, klen, bytes, len};
-    if (t->n == t->k) {
-        if (order_cmp(t->desc, &it, &t->h[0]) >= 0)
-            return ROSTER_E_OK;
-        uint8_t *kb = realloc(t->h[0].key, klen);
-        if (kb == NULL)
-            return ROSTER_E_NOMEM;
-        memcpy(kb, key, klen);
-        t->h[0] = (topk_item){kb, klen, bytes, len};
-        heap_down(t, 0);
-        return ROSTER_E_OK;
-    }
-    if (t->n == t->cap) {
-        /* Grows as matches arrive, so a large offset costs only what matches. */
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        if (cap > t->k)
-            cap = t->k;
-        topk_item *h = realloc(t->h, cap * sizeof *h);
-        if (h == NULL)
-            return ROSTER_E_NOMEM;
-        t->h = h;
-        t->cap = cap;
-    }
-    uint8_t *kb = malloc(klen);
-    if (kb == NULL)
-        return ROSTER_E_NOMEM;
-    memcpy(kb, key, klen);
-    size_t i = t->n++;
-    t->h[i] = (topk_item){kb, klen, bytes, len};
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (order_cmp(t->desc, &t->h[i], &t->h[p]) <= 0)
-            break;
-        topk_item x = t->h[i];
-        t->h[i] = t->h[p];
-        t->h[p] = x;
-        i = p;
-    }
-    return ROSTER_E_OK;
-}
-
-static int topk_qsort_cmp(const void *a, const void *b, void *desc)
-{
-    return order_cmp(*(const bool *)desc, a, b);
-}
-
-static void topk_free(topk *t)
-{
-    for (size_t i = 0; i < t->n; i++)
-        free(t->h[i].key);
-    free(t->h);
-}
-
-/* Offers one record to the top-k when it matches: every match counts in
- * *total, and one after the cursor (every match without one) in *past and
- * the heap. */
-static int offer(const uquery *q, topk *t, int64_t *total, int64_t *past, const void *bytes,
-                 size_t len)
+int query_offer(const uquery *q, topk *t, int64_t *total, int64_t *past, const void *bytes,
+                size_t len)
 {
     user_view uv;
     bool m;
@@ -854,7 +754,7 @@ static int run_topk(uquery *q, MDB_txn *txn, const store *s, bool candidates, pa
                 err = store_mdb_err(rc);
                 goto out;
             }
-            if ((err = offer(q, &t, &total, &past, v.mv_data, v.mv_size)) != ROSTER_E_OK)
+            if ((err = query_offer(q, &t, &total, &past, v.mv_data, v.mv_size)) != ROSTER_E_OK)
                 goto out;
         }
     } else {
@@ -868,7 +768,7 @@ static int run_topk(uquery *q, MDB_txn *txn, const store *s, bool candidates, pa
         for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
             if ((scan_prefetch(v.mv_data, false, &last_page), err = query_step(q)) != ROSTER_E_OK ||
-                (err = offer(q, &t, &total, &past, v.mv_data, v.mv_size)) != ROSTER_E_OK)
+                (err = query_offer(q, &t, &total, &past, v.mv_data, v.mv_size)) != ROSTER_E_OK)
                 break;
         mdb_cursor_close(c);
         if (err == ROSTER_E_OK && rc != MDB_NOTFOUND)
@@ -876,8 +776,7 @@ static int run_topk(uquery *q, MDB_txn *txn, const store *s, bool candidates, pa
         if (err != ROSTER_E_OK)
             goto out;
     }
-    if (t.n > 1)
-        qsort_r(t.h, t.n, sizeof *t.h, topk_qsort_cmp, &t.desc);
+    topk_sort(&t);
     for (size_t i = q->offset; i < t.n && a->n < q->limit; i++) {
         a->items[a->n].data = t.h[i].bytes;
         a->items[a->n].len = t.h[i].len;
@@ -947,8 +846,10 @@ static void ids_first_k(roster_uuid *ids, size_t m, size_t k, bool desc)
 /* The ids plan: candidates whose index entries answer every condition
  * (cand_entries), each user once, in id (createdAt) order when one value
  * drives (cand_sorted); the total is their number, the page the first
- * offset + limit (a bounded heap when they are not in order), and only
- * the page's records are read (acc_fetch). Frees the candidates. */
+ * offset + limit of those after the cursor (whose order key is an id; a
+ * bounded heap when they are not in order), has_next_page whether more
+ * follow, and only the page's records are read (acc_fetch). Frees the
+ * candidates. */
 static void run_ids(uquery *q, page_acc *a)
 {
     roster_uuid *ids = q->cand_ids;
@@ -956,6 +857,16 @@ static void run_ids(uquery *q, page_acc *a)
     for (size_t i = 0; i < q->n_cand_ids; i++)
         if (!q->entry_conds || match_entry(q, &ids[i], rec_flags_active(q->cand_flags[i])))
             ids[m++] = ids[i];
+    a->total = (int64_t)m;
+    if (q->has_after) {
+        roster_uuid at;
+        memcpy(at.b, q->after + q->after_len - 16, 16);
+        size_t past = 0;
+        for (size_t i = 0; i < m; i++)
+            if (id_order(q->desc, &ids[i], &at) > 0)
+                ids[past++] = ids[i];
+        m = past;
+    }
     size_t k = q->offset + q->limit < m ? q->offset + q->limit : m;
     if (q->cand_sorted && q->desc)
         for (size_t i = 0; i < m / 2; i++) {
@@ -970,7 +881,7 @@ static void run_ids(uquery *q, page_acc *a)
         a->items[a->n].len = 0;
         a->ids[a->n++] = ids[i];
     }
-    a->total = (int64_t)m;
+    a->more = m > q->offset + a->n;
     free(q->cand_ids);
     free(q->cand_flags);
     q->cand_ids = NULL;
@@ -997,7 +908,8 @@ static bool query_scans(const uquery *q)
 static int query_custom(uquery *q, store_rtxn *r, const Roster__V1__ListUsersRequest *req,
                         roster_arena *arena, roster_err_detail *detail)
 {
-    int err = custom_query_prepare(&q->cq, r->s, r->txn, req, arena, detail);
+    int err = custom_query_prepare(&q->cq, r->s->cdx, r->s->n_cdx, r->s->custom_scan, r->txn, req,
+                                   arena, detail);
     if (err != ROSTER_E_OK || q->cq == NULL || q->empty)
         return err;
     size_t n = custom_query_conditions(q->cq);

@@ -11,6 +11,7 @@
 #include "record.h"
 #include "store_internal.h"
 #include "text_pattern.h"
+#include "topk.h"
 
 /* A condition on one field that only the record answers: the filter of a
  * model field with a StringFilter, BoolFilter or DateFilter, and the slot
@@ -93,6 +94,14 @@ uint64_t query_shape(uquery *q);
  * for a damaged record. */
 int query_match_bytes(bool *match, user_view *v, const uquery *q, bool whole, const void *bytes,
                       size_t len);
+
+/* Offers record bytes[0..len) to top-k t (t->k = q's offset + limit)
+ * when it matches q: every match counts in *total, and one after q's
+ * cursor (every match without one) in *past and the heap, keyed by its
+ * order key (the customData order value or sort value, then the id).
+ * ROSTER_E_CORRUPT for a damaged record, ROSTER_E_NOMEM. */
+int query_offer(const uquery *q, topk *t, int64_t *total, int64_t *past, const void *bytes,
+                size_t len);
 
 /* The candidates plan applies: an id equalTo/valueIn or a unique field's
  * equalTo names a few users. */

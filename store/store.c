@@ -129,24 +129,31 @@ bool store_is_postgres(const char *location)
     return pgstore_is_url(location);
 }
 
-/* store_open of a postgres:// URL: the PostgreSQL backend. */
+/* store_open of a postgres:// URL: the PostgreSQL backend. Declared
+ * customData paths go to it (it answers them from the rows); without
+ * declare_custom_index none is declared, as there is no recorded set to
+ * keep. */
 static int open_pg(store **out, const char *url, const store_options *o)
 {
-    if (o->n_custom_index > 0 && o->declare_custom_index)
-        return open_fail(o, ROSTER_E_INVALID_ARGUMENT,
-                         "customData indexes are not available on the PostgreSQL store");
     store *s = calloc(1, sizeof *s);
     if (s == NULL)
         return open_fail(o, ROSTER_E_NOMEM, "out of memory");
     roster_err_detail d = {0};
+    bool declare = o->declare_custom_index;
     pgstore_options po = {.read_only = o->read_only,
                           .changes_off = o->changes_off,
                           .changes_keep_events = o->changes_keep_events,
                           .changes_keep_ms = o->changes_keep_ms,
+                          .custom_index = declare ? o->custom_index : NULL,
+                          .n_custom_index = declare ? o->n_custom_index : 0,
                           .detail = &d};
     int err = pgstore_open(&s->pg, url, &po);
     if (err != ROSTER_E_OK) {
         free(s);
+        if (d.field[0] != 0 && o->detail) {
+            *o->detail = d; /* a bad declaration names "custom-index" */
+            return err;
+        }
         return open_fail(o, err, "%s", d.message);
     }
     s->read_only = o->read_only;

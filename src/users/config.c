@@ -100,6 +100,8 @@ void users_config_usage(FILE *f)
             "                      event=custom_index_build, then custom_index_ready);\n"
             "                      one the store has but is no longer declared, or\n"
             "                      declared with another type, is dropped at start\n"
+            "                      (on a PostgreSQL --store nothing is built or\n"
+            "                      dropped: queries on declared paths read the rows)\n"
             "                      [ROSTER_CUSTOM_INDEX, declarations separated by\n"
             "                      commas; the options replace it when given]\n"
             "  --log-level LEVEL   debug, info, warn or error; debug logs every request\n"

@@ -10,6 +10,7 @@
 
 #include "keys.h"
 #include "record.h"
+#include "store_internal.h"
 
 /* Type OIDs of the parameters the store sends (binary format). */
 #define PG_OID_BOOL  16
@@ -25,6 +26,10 @@ struct pgstore {
     bool changes_off;     /* pgstore_options.changes_off */
     uint64_t keep_events; /* retention, STORE_CHANGES_UNLIMITED: none */
     uint64_t keep_ms;
+    /* The declared customData paths (pgstore_options.custom_index), each
+     * never built (custom_index_declare_unbuilt); fixed while open. */
+    size_t n_cdx;
+    cdx_def cdx[STORE_MAX_CUSTOM_INDEXES];
 };
 
 struct pgstore_rtxn {

@@ -20,9 +20,16 @@
  *    match, the page keeps those after the cursor and the offset. As in
  *    LMDB, a query with conditions only records answer costs time in the
  *    users it reads.
- * customData conditions and orders name declared customData indexes;
- * this store declares none yet, so they are refused as for a store
- * without any (BAD_USER_INPUT naming the path). */
+ *  - ranked: an order by a customData path. No column holds the path's
+ *    values, so the rows the pushed conditions select are read in any
+ *    order, matched, and the page kept in a top-k on the order key an
+ *    LMDB index of the path would hold.
+ * customData conditions and orders name the paths declared at open
+ * (pgstore_options.custom_index; others are refused naming the path, as
+ * by the LMDB store). Nothing indexes them here: their conditions are
+ * matched in C on the rows read, as the LMDB store does while an index
+ * builds, so their answers (totals, pages, cursors) are the LMDB store's
+ * and their cost is the rows the other conditions select. */
 #include "pg_internal.h"
 #include "pg_schema.h"
 
@@ -206,16 +213,22 @@ static bool past_cursor(const uquery *q, const uint8_t *k, size_t kn)
     return q->desc ? c < 0 : c > 0;
 }
 
-static int run_walked(pgstore_rtxn *r, uquery *q, roster_arena *arena, store_page *out)
+/* Reads the rows the pushed conditions select through a server-side
+ * cursor, WALK_BATCH at a time (in q's order when `ordered`), and hands
+ * each record to row(ctx, bytes, len) (bytes valid during the call), until
+ * the rows end or row fails. The read's deadline is checked between
+ * batches. */
+static int walk_rows(pgstore_rtxn *r, uquery *q, bool ordered,
+                     int (*row)(void *ctx, const char *bytes, size_t len), void *ctx)
 {
     sql_q s = {0};
     sq_add(&s, "DECLARE roster_walk NO SCROLL CURSOR FOR SELECT record FROM roster_users");
     add_pushed(&s, q);
-    add_order(&s, q);
+    if (ordered)
+        add_order(&s, q);
     int err = pg_run0(r->c, s.text, s.np, s.p, NULL);
     if (err != ROSTER_E_OK)
         return err;
-    int64_t before = 0; /* matches up to the cursor */
     char fetch[64];
     snprintf(fetch, sizeof fetch, "FETCH %d FROM roster_walk", WALK_BATCH);
     for (;;) {
@@ -224,32 +237,8 @@ static int run_walked(pgstore_rtxn *r, uquery *q, roster_arena *arena, store_pag
             (err = pg_run(r->c, fetch, 0, NULL, &res, NULL)) != ROSTER_E_OK)
             break;
         int rows = PQntuples(res);
-        for (int i = 0; i < rows && err == ROSTER_E_OK; i++) {
-            const char *bytes = PQgetvalue(res, i, 0);
-            size_t len = (size_t)PQgetlength(res, i, 0);
-            user_view v;
-            bool match;
-            if ((err = query_match_bytes(&match, &v, q, q->has_after, bytes, len)) != ROSTER_E_OK ||
-                !match)
-                continue;
-            out->total_count++;
-            if (q->has_after) {
-                uint8_t k[KEY_MAX + 16];
-                if ((err = user_view_ids(&v)) != ROSTER_E_OK)
-                    break;
-                if (!past_cursor(q, k, order_key(q, &v, k))) {
-                    before++;
-                    continue;
-                }
-            }
-            uint64_t pos = (uint64_t)(out->total_count - before - 1);
-            if (pos < q->offset)
-                continue;
-            if (out->n < q->limit)
-                err = keep(out, arena, bytes, len);
-            else
-                out->has_next_page = true;
-        }
+        for (int i = 0; i < rows && err == ROSTER_E_OK; i++)
+            err = row(ctx, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
         PQclear(res);
         if (err != ROSTER_E_OK || rows < WALK_BATCH)
             break;
@@ -262,6 +251,81 @@ static int run_walked(pgstore_rtxn *r, uquery *q, roster_arena *arena, store_pag
     return err;
 }
 
+/* The walked plan's state: rows arrive in q's order. */
+typedef struct walked {
+    uquery *q;
+    roster_arena *arena;
+    store_page *out;
+    int64_t before; /* matches up to the cursor */
+} walked;
+
+static int walked_row(void *ctx, const char *bytes, size_t len)
+{
+    walked *w = ctx;
+    const uquery *q = w->q;
+    user_view v;
+    bool match;
+    int err = query_match_bytes(&match, &v, q, q->has_after, bytes, len);
+    if (err != ROSTER_E_OK || !match)
+        return err;
+    w->out->total_count++;
+    if (q->has_after) {
+        uint8_t k[KEY_MAX + 16];
+        if ((err = user_view_ids(&v)) != ROSTER_E_OK)
+            return err;
+        if (!past_cursor(q, k, order_key(q, &v, k))) {
+            w->before++;
+            return ROSTER_E_OK;
+        }
+    }
+    uint64_t pos = (uint64_t)(w->out->total_count - w->before - 1);
+    if (pos < q->offset)
+        return ROSTER_E_OK;
+    if (w->out->n < q->limit)
+        return keep(w->out, w->arena, bytes, len);
+    w->out->has_next_page = true;
+    return ROSTER_E_OK;
+}
+
+static int run_walked(pgstore_rtxn *r, uquery *q, roster_arena *arena, store_page *out)
+{
+    walked w = {q, arena, out, 0};
+    return walk_rows(r, q, true, walked_row, &w);
+}
+
+/* The customData order's state: rows arrive in any order. */
+typedef struct ranked {
+    const uquery *q;
+    topk t;
+    int64_t total, past; /* matches, and of those after the cursor */
+} ranked;
+
+static int ranked_row(void *ctx, const char *bytes, size_t len)
+{
+    ranked *k = ctx;
+    return query_offer(k->q, &k->t, &k->total, &k->past, bytes, len);
+}
+
+/* An order by a customData path: no column holds the path's values, so
+ * every row the pushed conditions select is read and matched, and the
+ * first offset + limit matches after the cursor are kept in a top-k keyed
+ * by the order key an LMDB index of the path holds (the value, then the
+ * id), as the LMDB store orders while that index builds. */
+static int run_ranked(pgstore_rtxn *r, uquery *q, roster_arena *arena, store_page *out)
+{
+    ranked k = {.q = q, .t = {.desc = q->desc, .copy = true, .k = q->offset + q->limit}};
+    int err = walk_rows(r, q, false, ranked_row, &k);
+    if (err == ROSTER_E_OK) {
+        topk_sort(&k.t);
+        for (size_t i = q->offset; i < k.t.n && out->n < q->limit && err == ROSTER_E_OK; i++)
+            err = keep(out, arena, k.t.h[i].bytes, k.t.h[i].len);
+        out->total_count = k.total;
+        out->has_next_page = (uint64_t)k.past > q->offset + out->n;
+    }
+    topk_free(&k.t);
+    return err;
+}
+
 int pgstore_user_list_raw(pgstore_rtxn *r, const roster_uuid *scope,
                           const Roster__V1__ListUsersRequest *req, roster_arena *arena,
                           store_page *out, roster_err_detail *detail)
@@ -270,10 +334,11 @@ int pgstore_user_list_raw(pgstore_rtxn *r, const roster_uuid *scope,
     int err = query_prepare(&q, scope, req, arena, detail);
     if (err != ROSTER_E_OK)
         return err;
-    /* No customData index is declared on this store: every path is
-     * refused as undeclared, with the LMDB store's words. */
-    static const store no_indexes;
-    if ((err = custom_query_prepare(&q.cq, &no_indexes, NULL, req, arena, detail)) != ROSTER_E_OK)
+    /* The declared customData paths: none is built, so their conditions
+     * are matched on the rows read (counted() is then false) and an order
+     * by one ranks them. */
+    if ((err = custom_query_prepare(&q.cq, r->p->cdx, r->p->n_cdx, true, NULL, req, arena,
+                                    detail)) != ROSTER_E_OK)
         return err;
     query_reader(&q);
     memset(out, 0, sizeof *out);
@@ -281,7 +346,12 @@ int pgstore_user_list_raw(pgstore_rtxn *r, const roster_uuid *scope,
     if (out->items == NULL)
         return ROSTER_E_NOMEM;
     if (!q.empty) {
-        err = counted(&q) ? run_counted(r, &q, arena, out) : run_walked(r, &q, arena, out);
+        if (q.cq != NULL && custom_query_ordered(q.cq))
+            err = run_ranked(r, &q, arena, out);
+        else if (counted(&q))
+            err = run_counted(r, &q, arena, out);
+        else
+            err = run_walked(r, &q, arena, out);
         if (err != ROSTER_E_OK)
             return err;
     }

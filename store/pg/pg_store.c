@@ -3,6 +3,8 @@
 #include "pg_internal.h"
 #include "pg_schema.h"
 
+#include "custom_index.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -168,8 +170,14 @@ int pgstore_open(pgstore **out, const char *url, const pgstore_options *opts)
     p->keep_events =
         opts->changes_keep_events ? opts->changes_keep_events : STORE_CHANGES_DEFAULT_EVENTS;
     p->keep_ms = opts->changes_keep_ms ? opts->changes_keep_ms : STORE_CHANGES_DEFAULT_MS;
-    int err = pg_pool_open(&p->pool, url, opts->pool_size ? opts->pool_size : PGSTORE_DEFAULT_POOL,
-                           detail);
+    int err = custom_index_declare_unbuilt(p->cdx, &p->n_cdx, opts->custom_index,
+                                           opts->n_custom_index, detail);
+    if (err != ROSTER_E_OK) {
+        free(p);
+        return err;
+    }
+    err = pg_pool_open(&p->pool, url, opts->pool_size ? opts->pool_size : PGSTORE_DEFAULT_POOL,
+                       detail);
     if (err != ROSTER_E_OK) {
         free(p);
         return err;

@@ -58,6 +58,15 @@ typedef struct pgstore_options {
     bool changes_off;
     uint64_t changes_keep_events;
     uint64_t changes_keep_ms;
+    /* Declared customData paths, "path:type" as store_options.custom_index
+     * (borrowed for the call). Nothing is stored or built for them:
+     * ListUsers answers their conditions and orders from the rows the
+     * other conditions select (pg_query.c), with the LMDB store's
+     * validation, errors, matching, totals and cursors. Each process
+     * declares its own; processes on one database should declare the
+     * same. */
+    const char *const *custom_index;
+    size_t n_custom_index;
     /* Optional, caller-owned: the reason when pgstore_open fails. */
     roster_err_detail *detail;
 } pgstore_options;
@@ -133,8 +142,9 @@ int pgstore_user_batch_get(pgstore_rtxn *r, const roster_uuid *scope,
 /* A page of users, as store_user_list: the same validation, errors,
  * filters, search, order, paging, cursors and exact totals (pg_query.c
  * says which conditions PostgreSQL's indexes answer). customData
- * conditions and orders are refused as naming no declared index (this
- * store declares none yet). The items' bytes live in `arena`. */
+ * conditions and orders may name the paths declared at open
+ * (pgstore_options.custom_index); others are refused as undeclared. The
+ * items' bytes live in `arena`. */
 int pgstore_user_list_raw(pgstore_rtxn *r, const roster_uuid *scope,
                           const Roster__V1__ListUsersRequest *req, roster_arena *arena,
                           store_page *out, roster_err_detail *detail);

@@ -122,14 +122,18 @@ export async function startStack(opts) {
     adminKeyFile: opts.shareWith ? opts.shareWith.adminKeyFile : join(dir, 'admin.key'),
     adminKey: opts.shareWith ? opts.shareWith.adminKey : null,
     pg,
+    // roster-users' and offline rosterctl's options naming this stack's
+    // store: the data directory, and the database when on PostgreSQL.
+    storeArgs: ['--data', dir, ...(pg ? ['--store', pg.url] : [])],
     async startUsers() {
       const first = this.adminKey === null;
+      // Readiness below is the socket file appearing; one left behind by a
+      // roster-users killed with SIGKILL would say so at once.
+      rmSync(`${dir}/users.ipc`, { force: true });
       this.users = startProcess(
         USERS_BIN,
         [
-          '--data',
-          dir,
-          ...(pg ? ['--store', pg.url] : []),
+          ...this.storeArgs,
           '--listen',
           ipc,
           ...(opts.usersArgs || []),
@@ -137,7 +141,10 @@ export async function startStack(opts) {
         ],
         'users',
       );
-      await waitFor(() => existsSync(`${dir}/users.ipc`), 'roster-users to listen');
+      const p = this.users;
+      const gone = () => p.exitCode !== null || p.signalCode !== null;
+      await waitFor(() => gone() || existsSync(`${dir}/users.ipc`), 'roster-users to listen', 30000);
+      if (gone()) throw new Error(`roster-users exited before listening:\n${p.stderrText}`);
       if (first) this.adminKey = await readAdminKey(this.adminKeyFile);
     },
     // A new key of `role` ({id, secret}) made with the admin key.

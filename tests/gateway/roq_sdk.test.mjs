@@ -80,7 +80,7 @@ after(async () => {
 
 test('rosterctl environment: the same id live and offline', () => {
   assert.match(env, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  const off = JSON.parse(execFileSync(CTL, ['--data', s.dir, '--json', 'environment', '--offline'], { encoding: 'utf8' }));
+  const off = JSON.parse(execFileSync(CTL, [...s.storeArgs, '--json', 'environment', '--offline'], { encoding: 'utf8' }));
   assert.equal(off.environmentId, env);
   assert.match(off.signingKeyId, /^[0-9a-f]{16}$/);
 });
@@ -327,7 +327,7 @@ test('rotating the signing key: old tokens still verify, new ones use the new ke
   // Rotated offline while the service is stopped: used from its next start,
   // and tokens of both earlier keys still verify.
   await s.stopUsers();
-  const off = JSON.parse(execFileSync(CTL, ['--data', s.dir, '--json', 'environment', 'rotate-signing-key', '--offline'], { encoding: 'utf8' }));
+  const off = JSON.parse(execFileSync(CTL, [...s.storeArgs, '--json', 'environment', 'rotate-signing-key', '--offline'], { encoding: 'utf8' }));
   assert.notEqual(off.signingKeyId, rotated.signingKeyId);
   await s.startUsers();
   await s.waitReady();

@@ -9,6 +9,9 @@
  * Users are made by restore with the same ids and creation times on both
  * sides; updates stamp updatedAt with each backend's own clock, so
  * updatedAt is the one field neither compared nor filtered or ordered by.
+ * Both stores declare the same customData paths: the LMDB store answers
+ * their conditions and orders from its built indexes, the PostgreSQL
+ * store from the rows, and the answers must still be the same.
  * Seeded and deterministic (ROSTER_DIFF_SEED overrides the seed). */
 #include "pg_fixture.h"
 #include "store_fixture.h"
@@ -20,7 +23,7 @@
 #define N_IDS     900
 
 static pgstore *pg;
-static long n_ok_lists, n_items, n_errs, n_walk_cursor;
+static long n_ok_lists, n_items, n_errs, n_walk_cursor, n_custom_lists, n_custom_items;
 static uint64_t rng_state;
 static char tenant_ids[N_TENANTS][ROSTER_UUID_TEXT_LEN + 1];
 static roster_uuid tenant_uuid[N_TENANTS];
@@ -72,6 +75,37 @@ static const char *locales[] = {NULL, "en-US", "th-TH", "de", "en"};
 static const char *tzs[] = {NULL, "Asia/Bangkok", "Europe/Berlin", "UTC", "Asia/Tokyo"};
 static const char *patterns[] = {"A%",   "%n",  "%o%", "_o%", "%",  "a_n",   "%e%e%", "r%",
                                  "%.io", "a%b", "x_",  "%_",  "R%", "%Lee%", "__"};
+/* The declared customData paths, customData values (wrong types, absent
+ * paths and ties included) and condition values per path. */
+static const char *const decl[] = {"plan:string", "seats:integer", "score:number", "vip:boolean",
+                                   "since:date"};
+#define N_DECL (sizeof decl / sizeof decl[0])
+static const char *customs[] = {
+    NULL,
+    "{}",
+    "{\"plan\":\"pro\",\"seats\":3}",
+    "{\"plan\":\"free\",\"seats\":10,\"score\":1.5}",
+    "{\"plan\":\"team\",\"vip\":true,\"since\":\"2024-01-02T03:04:05Z\"}",
+    "{\"seats\":\"many\",\"vip\":\"yes\",\"plan\":7}",
+    "{\"plan\":\"Pro\",\"score\":-2,\"seats\":-7}",
+    "{\"vip\":false,\"seats\":0,\"since\":\"2023-12-31T23:59:59.999Z\",\"score\":0}",
+    "{\"plan\":\"pro\",\"seats\":3,\"score\":1e3,\"vip\":true}",
+    "{\"plan\":\"\",\"since\":\"2024-06-01T00:00:00Z\",\"score\":-0.25}",
+};
+static const char *const cond_vals[N_DECL][4] = {
+    {"\"pro\"", "\"free\"", "\"\"", "\"team\""},
+    {"3", "0", "-7", "10"},
+    {"1.5", "0", "-2", "1000"},
+    {"true", "false", "true", "false"},
+    {"\"2024-01-02T03:04:05Z\"", "\"2023-12-31T23:59:59.999Z\"", "\"2024-06-01T00:00:00Z\"",
+     "\"2020-01-01T00:00:00Z\""},
+};
+static const char *decl_path(int i)
+{
+    static const char *const paths[N_DECL] = {"plan", "seats", "score", "vip", "since"};
+    return paths[i];
+}
+
 static const char *searches[] = {"an", "LEE", "", "bang", "+1", "o", "X.IO", "zz"};
 
 /* Tenants go into PostgreSQL as the LMDB store keeps them: the same
@@ -101,9 +135,25 @@ static void setup(void)
 {
     make_pools();
     fx_setup();
+    /* Reopened with the customData paths declared, their (empty) indexes
+     * built to the end, so the LMDB side answers from its indexes. */
+    store_close(fx_store);
+    store_options lo = {.no_sync = true,
+                        .map_size = (uint64_t)1 << 30,
+                        .custom_index = decl,
+                        .n_custom_index = N_DECL,
+                        .declare_custom_index = true};
+    ck_assert_int_eq(store_open(&fx_store, fx_dir, &lo), ROSTER_E_OK);
+    store_index_build *b;
+    bool done = false;
+    ck_assert_int_eq(store_index_build_new(&b, fx_store), ROSTER_E_OK);
+    while (b != NULL && !done)
+        ck_assert_int_eq(store_index_build_step(b, 100, &done), ROSTER_E_OK);
+    store_index_build_free(b);
     pgfx_create_db();
     roster_err_detail d = {0};
-    pgstore_options o = {.pool_size = 2, .detail = &d};
+    pgstore_options o = {
+        .pool_size = 2, .custom_index = decl, .n_custom_index = N_DECL, .detail = &d};
     ck_assert_msg(pgstore_open(&pg, pgfx_url, &o) == ROSTER_E_OK, "%s", d.message);
     for (int i = 0; i < N_TENANTS; i++) {
         store_wtxn *w;
@@ -172,6 +222,7 @@ static void op_restore(store_wtxn *lw, pgstore_wtxn *pw)
     u.phone = (char *)PICK(phones);
     u.locale = (char *)PICK(locales);
     u.timezone = (char *)PICK(tzs);
+    u.custom_data = (char *)PICK(customs);
     u.has_active = rn(3) > 0;
     u.active = rn(2);
     u.has_is_opted_in = 1;
@@ -193,9 +244,16 @@ static void op_update(store_wtxn *lw, pgstore_wtxn *pw)
     Roster__V1__UpdateUserRequest req = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
     req.id = user_ids[rn(N_IDS)];
     Roster__V1__UserField clear[3];
-    switch (rn(6)) {
+    switch (rn(7)) {
     case 0:
         req.email = (char *)PICK(emails);
+        break;
+    case 6:
+        req.custom_data = (char *)PICK(customs);
+        if (req.custom_data == NULL) {
+            clear[req.n_clear++] = ROSTER__V1__USER_FIELD__USER_FIELD_CUSTOM_DATA;
+            req.clear = clear;
+        }
         break;
     case 1:
         req.first_name = (char *)PICK(firsts);
@@ -304,6 +362,48 @@ static const Roster__V1__UserSortField sorts[] = {
     ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_ACTIVE,
 };
 
+/* A condition on a declared path (now and then an undeclared path or a
+ * value of the wrong type, refused naming filter.customData). */
+static Roster__V1__CustomDataCondition *random_custom_condition(void)
+{
+    Roster__V1__CustomDataCondition *c = roster_arena_alloc(&fx_arena, sizeof *c);
+    roster__v1__custom_data_condition__init(c);
+    int p = rn(N_DECL);
+    c->path = (char *)decl_path(p);
+    const char *v = cond_vals[p][rn(4)];
+    switch (rn(7)) {
+    case 0:
+        c->not_equal_to = (char *)v;
+        break;
+    case 1: {
+        c->n_value_in = 1 + (size_t)rn(3);
+        c->value_in = roster_arena_alloc(&fx_arena, c->n_value_in * sizeof *c->value_in);
+        for (size_t i = 0; i < c->n_value_in; i++)
+            c->value_in[i] = (char *)cond_vals[p][rn(4)];
+        break;
+    }
+    case 2:
+        c->more_than = (char *)v;
+        if (rn(2))
+            c->less_than_equal = (char *)cond_vals[p][rn(4)];
+        break;
+    case 3:
+        c->more_than_equal = (char *)v;
+        break;
+    case 4:
+        c->less_than = (char *)v;
+        break;
+    default:
+        c->equal_to = (char *)v;
+        break;
+    }
+    if (rn(30) == 0)
+        c->path = "colour"; /* undeclared */
+    else if (rn(30) == 0)
+        c->equal_to = p == 0 ? "3" : "\"x\""; /* the wrong type */
+    return c;
+}
+
 static void random_list_request(Roster__V1__ListUsersRequest *req)
 {
     roster__v1__list_users_request__init(req);
@@ -375,6 +475,13 @@ static void random_list_request(Roster__V1__ListUsersRequest *req)
         f->id = idf;
         any = true;
     }
+    if (rn(4) == 0) {
+        f->n_custom_data = 1 + (size_t)rn(2);
+        f->custom_data = roster_arena_alloc(&fx_arena, f->n_custom_data * sizeof *f->custom_data);
+        for (size_t i = 0; i < f->n_custom_data; i++)
+            f->custom_data[i] = random_custom_condition();
+        any = true;
+    }
     if (any)
         req->filter = f;
     if (rn(5) == 0) {
@@ -388,8 +495,12 @@ static void random_list_request(Roster__V1__ListUsersRequest *req)
     if (rn(4)) {
         Roster__V1__UserOrder *o = roster_arena_alloc(&fx_arena, sizeof *o);
         roster__v1__user_order__init(o);
-        o->has_sort = 1;
-        o->sort = PICK(sorts);
+        if (rn(4) == 0)
+            o->custom_data = rn(40) ? (char *)decl_path(rn(N_DECL)) : "colour";
+        else {
+            o->has_sort = 1;
+            o->sort = PICK(sorts);
+        }
         o->has_order = 1;
         o->order = rn(2) ? ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC
                          : ROSTER__V1__SORT_ORDER__SORT_ORDER_DESC;
@@ -423,6 +534,10 @@ static void list_same(store_rtxn *lr, pgstore_rtxn *pr, const roster_uuid *scope
     }
     n_ok_lists++;
     n_items += (long)a.n;
+    if ((req->filter && req->filter->n_custom_data) || (req->order && req->order->custom_data)) {
+        n_custom_lists++;
+        n_custom_items += (long)a.n;
+    }
     if (req->after)
         n_walk_cursor++;
     ck_assert_int_eq(a.total_count, b.total_count);
@@ -489,10 +604,14 @@ START_TEST(backends_agree)
             op_list();
         roster_arena_reset(&fx_arena);
     }
-    fprintf(stderr, "lists ok %ld items %ld errors %ld after-cursor %ld users %ld\n", n_ok_lists,
-            n_items, n_errs, n_walk_cursor, pgfx_sql("SELECT count(*) FROM roster_users"));
+    fprintf(stderr,
+            "lists ok %ld items %ld errors %ld after-cursor %ld customData lists %ld items %ld "
+            "users %ld\n",
+            n_ok_lists, n_items, n_errs, n_walk_cursor, n_custom_lists, n_custom_items,
+            pgfx_sql("SELECT count(*) FROM roster_users"));
     /* The run compared real pages, cursors and refusals, not empty ones. */
     ck_assert_int_gt(n_items, 5000);
+    ck_assert_int_gt(n_custom_items, 1000);
     ck_assert_int_gt(n_walk_cursor, 500);
     ck_assert_int_gt(n_errs, 10);
     /* The counters agree with the rows. */

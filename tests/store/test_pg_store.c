@@ -463,6 +463,88 @@ START_TEST(store_api_on_a_url)
 }
 END_TEST
 
+/* customData paths declared on a URL: a bad declaration refused naming
+ * "custom-index" as on LMDB; declared paths filter and order (from the
+ * rows), undeclared ones refused naming the path; nothing is declared by
+ * an open that does not declare (offline tools). */
+START_TEST(custom_index_declared_on_a_url)
+{
+    store *s;
+    roster_err_detail d = {0};
+    const char *bad[] = {"plan:colour"};
+    store_options o = {
+        .custom_index = bad, .n_custom_index = 1, .declare_custom_index = true, .detail = &d};
+    ck_assert_int_eq(store_open(&s, pgfx_url, &o), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "custom-index");
+    const char *twice[] = {"plan:string", "plan:integer"};
+    o.custom_index = twice;
+    o.n_custom_index = 2;
+    ck_assert_int_eq(store_open(&s, pgfx_url, &o), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(d.message, "declared twice"));
+    const char *good[] = {"plan:string", "seats:integer"};
+    o.custom_index = good;
+    ck_assert_msg(store_open(&s, pgfx_url, &o) == ROSTER_E_OK, "%s", d.message);
+    const char *data[] = {"{\"plan\":\"pro\",\"seats\":5}", "{\"plan\":\"free\",\"seats\":50}",
+                          "{\"plan\":\"pro\",\"seats\":20}", "{\"seats\":\"many\"}"};
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin(s, &w), ROSTER_E_OK);
+    for (int i = 0; i < 4; i++) {
+        Roster__V1__CreateUserRequest req = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+        char ref[8], email[16];
+        snprintf(ref, sizeof ref, "c%d", i);
+        snprintf(email, sizeof email, "c%d@x.io", i);
+        req.reference = ref;
+        req.email = email;
+        req.custom_data = (char *)data[i];
+        ck_assert_int_eq(store_user_create(w, NULL, &req, &arena, NULL, &d), ROSTER_E_OK);
+    }
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(s, &r), ROSTER_E_OK);
+    Roster__V1__ListUsersRequest lr = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+    Roster__V1__CustomDataCondition c = ROSTER__V1__CUSTOM_DATA_CONDITION__INIT, *cp = &c;
+    c.path = "plan";
+    c.equal_to = "\"pro\"";
+    f.n_custom_data = 1;
+    f.custom_data = &cp;
+    lr.filter = &f;
+    Roster__V1__UserOrder ord = ROSTER__V1__USER_ORDER__INIT;
+    ord.custom_data = "seats";
+    ord.has_order = 1;
+    ord.order = ROSTER__V1__SORT_ORDER__SORT_ORDER_DESC;
+    lr.order = &ord;
+    Roster__V1__ListUsersResponse *resp;
+    ck_assert_msg(store_user_list(r, NULL, &lr, &arena, &resp, &d) == ROSTER_E_OK, "%s", d.message);
+    ck_assert_int_eq(resp->total_count, 2);
+    ck_assert_uint_eq(resp->n_users, 2);
+    ck_assert_str_eq(resp->users[0]->reference, "c2"); /* seats 20, then 5 */
+    ck_assert_str_eq(resp->users[1]->reference, "c0");
+    /* Ordered by seats alone: users without an integer there are left out. */
+    lr.filter = NULL;
+    ck_assert_int_eq(store_user_list(r, NULL, &lr, &arena, &resp, &d), ROSTER_E_OK);
+    ck_assert_int_eq(resp->total_count, 3);
+    ck_assert_str_eq(resp->users[0]->reference, "c1");
+    c.path = "colour";
+    lr.filter = &f;
+    lr.order = NULL;
+    ck_assert_int_eq(store_user_list(r, NULL, &lr, &arena, &resp, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "filter.customData");
+    ck_assert_ptr_nonnull(strstr(d.message, "\"colour\" is not a declared customData index"));
+    store_read_end(r);
+    store_close(s);
+    /* An open that declares nothing knows no path. */
+    store_options plain = {.detail = &d};
+    ck_assert_int_eq(store_open(&s, pgfx_url, &plain), ROSTER_E_OK);
+    ck_assert_int_eq(store_read_begin(s, &r), ROSTER_E_OK);
+    c.path = "plan";
+    ck_assert_int_eq(store_user_list(r, NULL, &lr, &arena, &resp, &d), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "filter.customData");
+    store_read_end(r);
+    store_close(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pg_store");
@@ -479,6 +561,7 @@ int main(void)
     tcase_add_test(tc, lost_connection_is_unavailable_then_recovered);
     tcase_add_test(tc, stat_each_verify);
     tcase_add_test(tc, store_api_on_a_url);
+    tcase_add_test(tc, custom_index_declared_on_a_url);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -9,7 +9,10 @@
 // then the health service, server reflection and the WatchChanges stream.
 //
 // Environment: ROSTER_USERS_BIN, ROSTER_GATEWAY_BIN, GW_TEST_PORT (the
-// HTTP port; gRPC listens on GW_TEST_PORT + 1000).
+// HTTP port; gRPC listens on GW_TEST_PORT + 1000). With
+// ROSTER_TEST_STORE=postgres, roster-users keeps its store in a database
+// of its own on the cluster ROSTER_TEST_PG_URL names (made and dropped
+// here with psql).
 package rostergrpc_test
 
 import (
@@ -73,7 +76,17 @@ func run(m *testing.M) int {
 	httpURL := fmt.Sprintf("http://127.0.0.1:%d", port)
 	grpcAddr = fmt.Sprintf("127.0.0.1:%d", port+1000)
 
-	users := start(usersBin, "--data", dir, "--listen", ipc, "--init-admin-key", keyFile)
+	usersArgs := []string{"--data", dir, "--listen", ipc, "--init-admin-key", keyFile}
+	if os.Getenv("ROSTER_TEST_STORE") == "postgres" {
+		url, drop, err := pgDatabase(filepath.Base(dir))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		defer drop()
+		usersArgs = append(usersArgs, "--store", url)
+	}
+	users := start(usersBin, usersArgs...)
 	defer stop(users, "roster-users")
 	if !waitFor(func() bool {
 		b, err := ioutil.ReadFile(keyFile)
@@ -108,6 +121,41 @@ func run(m *testing.M) int {
 	defer conn.Close()
 	client = pb.NewUserServiceClient(conn)
 	return m.Run()
+}
+
+// Makes a database named after tag on the cluster of ROSTER_TEST_PG_URL;
+// returns its URL and a function that drops it.
+func pgDatabase(tag string) (string, func(), error) {
+	base := os.Getenv("ROSTER_TEST_PG_URL")
+	cut := strings.LastIndex(base, "/")
+	if cut < 0 {
+		return "", nil, fmt.Errorf("ROSTER_TEST_STORE=postgres needs ROSTER_TEST_PG_URL")
+	}
+	name := "grpcgo_" + strings.Map(func(r rune) rune {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			return r
+		}
+		if r >= 'A' && r <= 'Z' {
+			return r - 'A' + 'a'
+		}
+		return '_'
+	}, tag)
+	psql := func(sql string) error {
+		out, err := exec.Command("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", base, "-c", sql).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("psql %q: %v: %s", sql, err, out)
+		}
+		return nil
+	}
+	if err := psql("CREATE DATABASE " + name); err != nil {
+		return "", nil, err
+	}
+	drop := func() {
+		if err := psql("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}
+	return base[:cut+1] + name, drop, nil
 }
 
 func start(bin string, args ...string) *exec.Cmd {
