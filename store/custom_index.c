@@ -425,13 +425,12 @@ static int parse_declared(cdx_def *out, size_t *n_out, const char *const *declar
 int custom_index_declare_unbuilt(cdx_def *out, size_t *n_out, const char *const *declared,
                                  size_t n_declared, roster_err_detail *detail)
 {
-    static _Thread_local cdx_def want[STORE_MAX_CUSTOM_INDEXES];
     size_t n = 0;
-    int err = parse_declared(want, &n, declared, n_declared, detail);
+    int err = parse_declared(out, &n, declared, n_declared, detail);
     if (err != ROSTER_E_OK)
         return err;
     for (size_t i = 0; i < n; i++)
-        def_set(&out[i], (uint8_t)(i + 1), want[i].type, want[i].path, CDX_BUILDING);
+        def_set(&out[i], (uint8_t)(i + 1), out[i].type, out[i].path, CDX_BUILDING);
     *n_out = n;
     return ROSTER_E_OK;
 }

@@ -38,7 +38,8 @@ typedef struct cdx_entry {
  * the call) parsed into out[*n_out] (STORE_MAX_CUSTOM_INDEXES slots), each
  * never built (CDX_BUILDING), so that queries answer their conditions and
  * orders from the records, as an LMDB store does while an index builds.
- * INVALID_ARGUMENT naming "custom-index" as custom_index_open. */
+ * INVALID_ARGUMENT naming "custom-index" as custom_index_open; *n_out is
+ * then untouched and out's slots hold nothing usable. */
 int custom_index_declare_unbuilt(cdx_def *out, size_t *n_out, const char *const *declared,
                                  size_t n_declared, roster_err_detail *detail);
 
