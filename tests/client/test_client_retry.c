@@ -347,11 +347,16 @@ START_TEST(reads_retried_writes_never_twice)
     bool lib_back = served_again(lib, NULL, u.id, 15, last, sizeof last);
     if (!lib_back)
         dump_nng_stats();
-    ck_assert_msg(lib_back, "libroster-client not served again within 15 s: %s", last);
+    ck_assert_msg(lib_back,
+                  "libroster-client not served again within 15 s: %s (open connections %zu, "
+                  "silent ones closed %llu)",
+                  last, roster_pipe_set_count(&lib->pipes),
+                  (unsigned long long)roster_call_silent_closes(lib));
     bool gw_back = served_again(NULL, gw, u.id, 15, last, sizeof last);
     if (!gw_back)
         dump_nng_stats();
-    ck_assert_msg(gw_back, "rpc_client not served again within 15 s: %s", last);
+    ck_assert_msg(gw_back, "rpc_client not served again within 15 s: %s (silent ones closed %llu)",
+                  last, (unsigned long long)rpc_client_silent_closes(gw));
     /* Every write that succeeded is there once; one whose outcome was
      * unknown may or may not be. */
     int64_t total = users_in(fresh, t.id) - 1; /* less the reader's user */
