@@ -407,7 +407,13 @@ int pgstore_changes_list(pgstore_rtxn *r, const roster_uuid *scope, uint64_t aft
                          roster_err_detail *detail)
 {
     uint64_t latest = 0, floor = 0;
-    int err = read_counters(r->c, false, &latest, &floor, detail);
+    /* The read's limits, as the other lists check them between batches:
+     * a page is one statement (cut at the deadline by the read's
+     * statement_timeout), checked before it runs and before its rows are
+     * decoded. */
+    int err = pg_read_check(r);
+    if (err == ROSTER_E_OK)
+        err = read_counters(r->c, false, &latest, &floor, detail);
     if (err == ROSTER_E_OK)
         err = change_check_after(after, floor + 1, latest, detail);
     if (err != ROSTER_E_OK)
@@ -437,6 +443,8 @@ int pgstore_changes_list(pgstore_rtxn *r, const roster_uuid *scope, uint64_t aft
                        : "SELECT seq, record FROM roster_changes WHERE seq > $1 AND seq <= $2 "
                          "ORDER BY seq LIMIT $3",
                  scope ? 4 : 3, params, &res, detail);
+    if (err == ROSTER_E_OK && (err = pg_read_check(r)) != ROSTER_E_OK)
+        PQclear(res);
     if (err != ROSTER_E_OK)
         return err;
     if ((err = pg_hold(r, res)) != ROSTER_E_OK) {

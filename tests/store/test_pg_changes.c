@@ -1114,6 +1114,54 @@ START_TEST(verify_checks_the_feed)
 }
 END_TEST
 
+/* A page of the feed stops at the read's limits as the other lists do: a
+ * deadline already past (DEADLINE_EXCEEDED), a stop time already past
+ * (UNAVAILABLE), and a page statement still waiting at the deadline (a
+ * lock held on roster_changes elsewhere) cut by the statement timeout. */
+START_TEST(changes_list_honours_the_deadline)
+{
+    create1("r1", "a@x.io", NULL);
+    create1("r2", "b@x.io", NULL);
+    store_changes_page p;
+    roster_err_detail d = {0};
+    pgstore_rtxn *r;
+    ck_assert_int_eq(pgstore_read_begin(pg, &r), ROSTER_E_OK);
+    pgstore_read_set_limits(r, roster_mono_ns() - 1, NULL);
+    ck_assert_int_eq(pgstore_changes_list(r, NULL, 0, 100, 0, &fx_arena, &p, &d),
+                     ROSTER_E_DEADLINE_EXCEEDED);
+    pgstore_read_end(r);
+    _Atomic int64_t stop = roster_mono_ns() - 1;
+    ck_assert_int_eq(pgstore_read_begin(pg, &r), ROSTER_E_OK);
+    pgstore_read_set_limits(r, 0, &stop);
+    ck_assert_int_eq(pgstore_changes_list(r, NULL, 0, 100, 0, &fx_arena, &p, &d),
+                     ROSTER_E_UNAVAILABLE);
+    pgstore_read_end(r);
+
+    PGconn *locker = PQconnectdb(pgfx_url);
+    ck_assert_int_eq(PQstatus(locker), CONNECTION_OK);
+    PGresult *res = PQexec(locker, "BEGIN; LOCK TABLE roster_changes IN ACCESS EXCLUSIVE MODE");
+    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    ck_assert_int_eq(pgstore_read_begin(pg, &r), ROSTER_E_OK);
+    int64_t t0 = roster_mono_ns();
+    pgstore_read_set_limits(r, t0 + 300 * 1000000LL, NULL);
+    ck_assert_int_eq(pgstore_changes_list(r, NULL, 0, 100, 0, &fx_arena, &p, &d),
+                     ROSTER_E_DEADLINE_EXCEEDED);
+    int64_t took_ms = (roster_mono_ns() - t0) / 1000000;
+    pgstore_read_end(r);
+    res = PQexec(locker, "ROLLBACK");
+    PQclear(res);
+    PQfinish(locker);
+    ck_assert_int_ge(took_ms, 250);
+    ck_assert_int_lt(took_ms, 5000);
+    /* Without limits the same page is read. */
+    ck_assert_int_eq(pgstore_read_begin(pg, &r), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_changes_list(r, NULL, 0, 100, 0, &fx_arena, &p, &d), ROSTER_E_OK);
+    ck_assert_uint_eq(p.n, 2);
+    pgstore_read_end(r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pg_changes");
@@ -1128,6 +1176,7 @@ int main(void)
     tcase_add_test(tc, scope_and_tenant_events);
     tcase_add_test(tc, concurrent_writers_commit_order);
     tcase_add_test(tc, verify_checks_the_feed);
+    tcase_add_test(tc, changes_list_honours_the_deadline);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
