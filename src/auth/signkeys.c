@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -222,6 +223,9 @@ int roster_signkeys_check(roster_signkeys *k, const char *text, size_t len,
 int roster_signkeys_rotate(roster_signkeys *k, int64_t now_s, char new_kid[ROSTER_JWT_KID_LEN + 1],
                            char old_kid[ROSTER_JWT_KID_LEN + 1], roster_err_detail *d)
 {
+    if (k->dir[0] == '\0')
+        return roster_fail(d, ROSTER_E_FAILED_PRECONDITION, "signing-key",
+                           "these signing keys are kept by the store: rotate them through it");
     pthread_rwlock_wrlock(&k->mu);
     pubkey old = k->current, fresh;
     old.until = now_s + ROSTER_JWT_MAX_LIFETIME_S;
@@ -255,4 +259,167 @@ int roster_signkeys_rotate(roster_signkeys *k, int64_t now_s, char new_kid[ROSTE
         memcpy(old_kid, old.kid, ROSTER_JWT_KID_LEN + 1);
     pthread_rwlock_unlock(&k->mu);
     return ROSTER_E_OK;
+}
+
+/* ------------------------------------------------------------ PEM text */
+
+/* The bytes written to memory BIO b, copied into *out and *len (malloc). */
+static int bio_take(char **out, size_t *len, BIO *b)
+{
+    char *data;
+    long n = BIO_get_mem_data(b, &data);
+    if (n <= 0)
+        return ROSTER_E_INTERNAL;
+    char *copy = malloc((size_t)n + 1);
+    if (copy == NULL)
+        return ROSTER_E_NOMEM;
+    memcpy(copy, data, (size_t)n);
+    copy[n] = '\0';
+    *out = copy;
+    *len = (size_t)n;
+    return ROSTER_E_OK;
+}
+
+/* Writes key (private or public) as PEM text into *out and *len. */
+static int key_to_pem(char **out, size_t *len, EVP_PKEY *key, bool private_key)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    if (b == NULL)
+        return ROSTER_E_NOMEM;
+    int ok = private_key ? PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL)
+                         : PEM_write_bio_PUBKEY(b, key);
+    int err = ok == 1 ? bio_take(out, len, b) : ROSTER_E_INTERNAL;
+    BIO_free_all(b); /* a memory BIO's buffer is cleared when freed */
+    return err;
+}
+
+/* Reads an Ed25519 key (private or public) from PEM text. */
+static int key_from_pem(EVP_PKEY **out, const char *pem, size_t len, bool private_key,
+                        roster_err_detail *d)
+{
+    if (len > INT_MAX)
+        return roster_fail(d, ROSTER_E_CORRUPT, "signing-key", "a signing key is too long");
+    BIO *b = BIO_new_mem_buf(pem, (int)len);
+    if (b == NULL)
+        return ROSTER_E_NOMEM;
+    EVP_PKEY *key = private_key ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)
+                                : PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
+    BIO_free(b);
+    if (key == NULL || EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
+        EVP_PKEY_free(key);
+        return roster_fail(d, ROSTER_E_CORRUPT, "signing-key",
+                           "a stored %s signing key is not "
+                           "an Ed25519 key",
+                           private_key ? "current" : "retired");
+    }
+    *out = key;
+    return ROSTER_E_OK;
+}
+
+int roster_signkeys_from_pem(roster_signkeys **out, const char *current, size_t len,
+                             const roster_signkey_pem *retired, size_t n_retired, int64_t now_s,
+                             roster_err_detail *d)
+{
+    roster_signkeys *k = calloc(1, sizeof *k);
+    if (k == NULL)
+        return ROSTER_E_NOMEM;
+    pthread_rwlock_init(&k->mu, NULL);
+    int err = key_from_pem(&k->current.key, current, len, true, d);
+    if (err == ROSTER_E_OK)
+        err = roster_jwt_kid(k->current.kid, k->current.key);
+    k->current.until = INT64_MAX;
+    /* The latest to end first, while there is room. */
+    bool used[64] = {false};
+    while (err == ROSTER_E_OK && k->n_retired < ROSTER_SIGNKEYS_MAX_RETIRED) {
+        size_t best = n_retired;
+        for (size_t i = 0; i < n_retired && i < 64; i++)
+            if (!used[i] && retired[i].until > now_s &&
+                (best == n_retired || retired[i].until > retired[best].until))
+                best = i;
+        if (best == n_retired)
+            break;
+        used[best] = true;
+        pubkey *p = &k->retired[k->n_retired];
+        if ((err = key_from_pem(&p->key, retired[best].pem, retired[best].len, false, d)) !=
+            ROSTER_E_OK)
+            break;
+        k->n_retired++;
+        p->until = retired[best].until;
+        err = roster_jwt_kid(p->kid, p->key);
+    }
+    if (err != ROSTER_E_OK) {
+        roster_signkeys_free(k);
+        return err;
+    }
+    *out = k;
+    return ROSTER_E_OK;
+}
+
+int roster_signkeys_new_pem(char **pem, size_t *len, roster_err_detail *d)
+{
+    EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    if (key == NULL)
+        return roster_fail(d, ROSTER_E_INTERNAL, "signing-key", "cannot generate an Ed25519 key");
+    int err = key_to_pem(pem, len, key, true);
+    EVP_PKEY_free(key);
+    return err;
+}
+
+int roster_signkeys_current_pem(roster_signkeys *k, char **pem, size_t *len)
+{
+    pthread_rwlock_rdlock(&k->mu);
+    int err = key_to_pem(pem, len, k->current.key, true);
+    pthread_rwlock_unlock(&k->mu);
+    return err;
+}
+
+int roster_signkeys_public_pem(char **pub, size_t *pub_len, char kid[ROSTER_JWT_KID_LEN + 1],
+                               const char *priv, size_t len, roster_err_detail *d)
+{
+    EVP_PKEY *key;
+    int err = key_from_pem(&key, priv, len, true, d);
+    if (err != ROSTER_E_OK)
+        return err;
+    char id[ROSTER_JWT_KID_LEN + 1];
+    if ((err = roster_jwt_kid(id, key)) == ROSTER_E_OK &&
+        (err = key_to_pem(pub, pub_len, key, false)) == ROSTER_E_OK)
+        memcpy(kid, id, sizeof id);
+    EVP_PKEY_free(key);
+    return err;
+}
+
+void roster_signkeys_pem_free(char *pem, size_t len)
+{
+    if (pem == NULL)
+        return;
+    OPENSSL_cleanse(pem, len);
+    free(pem);
+}
+
+bool roster_signkeys_knows(roster_signkeys *k, const char *kid, int64_t now_s)
+{
+    pthread_rwlock_rdlock(&k->mu);
+    bool known = strcmp(kid, k->current.kid) == 0;
+    for (size_t i = 0; !known && i < k->n_retired; i++)
+        known = strcmp(kid, k->retired[i].kid) == 0 && k->retired[i].until > now_s;
+    pthread_rwlock_unlock(&k->mu);
+    return known;
+}
+
+void roster_signkeys_replace(roster_signkeys *k, roster_signkeys *from)
+{
+    pthread_rwlock_wrlock(&k->mu);
+    pubkey cur = k->current;
+    pubkey old[ROSTER_SIGNKEYS_MAX_RETIRED];
+    size_t n_old = k->n_retired;
+    memcpy(old, k->retired, sizeof old);
+    k->current = from->current;
+    memcpy(k->retired, from->retired, sizeof k->retired);
+    k->n_retired = from->n_retired;
+    pthread_rwlock_unlock(&k->mu);
+    /* from now holds k's old keys, freed with it. */
+    from->current = cur;
+    memcpy(from->retired, old, sizeof old);
+    from->n_retired = n_old;
+    roster_signkeys_free(from);
 }

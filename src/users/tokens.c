@@ -1,5 +1,7 @@
 #include "tokens.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 #include "jwt.h"
 #include "log.h"
 #include "roster.pb-c.h"
+#include "signing.h"
 #include "signkeys.h"
 #include "tokencache.h"
 
@@ -16,7 +19,43 @@ struct users_tokens {
     roster_uuid env;
     roster_signkeys *keys;
     users_token_cache *verified;
+    /* Keys kept by the store (PostgreSQL: shared with other processes):
+     * when they were last read (roster_mono_ns), and the lock of the one
+     * thread reading them again. */
+    bool shared;
+    _Atomic int64_t read_ns;
+    pthread_mutex_t reload_mu;
 };
+
+/* Reads the keys kept by the store again, unless a read that began at or
+ * after `since` (roster_mono_ns) has ended meanwhile: one thread reads at
+ * a time, and those that waited for it use what it read. A failure is
+ * logged and the old keys kept. */
+static void keys_reload(users_tokens *t, int64_t since)
+{
+    pthread_mutex_lock(&t->reload_mu);
+    if (atomic_load(&t->read_ns) < since) {
+        int64_t began = roster_mono_ns();
+        roster_err_detail d = {{0}};
+        int err = store_signkeys_reload(t->keys, t->st, roster_now_ms() / 1000, &d);
+        atomic_store(&t->read_ns, began);
+        if (err != ROSTER_E_OK)
+            roster_log(ROSTER_LOG_WARN, "signing_keys_unread", "error=%s reason=\"%s\"",
+                       roster_errname(err), d.message);
+    }
+    pthread_mutex_unlock(&t->reload_mu);
+}
+
+/* Before signing or naming the current key: reads the keys again when
+ * they are kept by the store and the copy here is STORE_SIGNKEYS_RELOAD_S
+ * old, so a rotation by another process is followed within that time. */
+static void keys_refresh(users_tokens *t)
+{
+    int64_t now = roster_mono_ns();
+    if (t->shared &&
+        now - atomic_load(&t->read_ns) >= (int64_t)STORE_SIGNKEYS_RELOAD_S * 1000000000)
+        keys_reload(t, now - (int64_t)STORE_SIGNKEYS_RELOAD_S * 1000000000);
+}
 
 int users_tokens_open(users_tokens **out, store *st, const char *data_dir, roster_err_detail *d)
 {
@@ -24,6 +63,9 @@ int users_tokens_open(users_tokens **out, store *st, const char *data_dir, roste
     if (t == NULL)
         return ROSTER_E_NOMEM;
     t->st = st;
+    t->shared = store_signkeys_shared(st);
+    atomic_store(&t->read_ns, roster_mono_ns());
+    pthread_mutex_init(&t->reload_mu, NULL);
     store_rtxn *rx = NULL;
     int err = store_read_begin(st, &rx);
     if (err == ROSTER_E_OK) {
@@ -33,7 +75,7 @@ int users_tokens_open(users_tokens **out, store *st, const char *data_dir, roste
     if (err != ROSTER_E_OK)
         roster_fail(d, err, "data", "cannot read the environment id: %s", roster_strerror(err));
     else
-        err = roster_signkeys_open(&t->keys, data_dir, true, roster_now_ms() / 1000, d);
+        err = store_signkeys_open(&t->keys, st, data_dir, true, roster_now_ms() / 1000, d);
     if (err == ROSTER_E_OK)
         err = users_token_cache_new(&t->verified);
     if (err != ROSTER_E_OK) {
@@ -50,6 +92,7 @@ void users_tokens_free(users_tokens *t)
         return;
     roster_signkeys_free(t->keys);
     users_token_cache_free(t->verified);
+    pthread_mutex_destroy(&t->reload_mu);
     free(t);
 }
 
@@ -68,6 +111,12 @@ int users_tokens_authenticate(store_principal *p, users_token_who *who, users_to
     int err = roster_sha256(hash, text, len);
     if (err == ROSTER_E_OK && !users_token_cache_get(&c, t->verified, hash, now_s)) {
         err = roster_jwt_decode(&c, text, len, why);
+        /* A key this process does not hold may be another's newer one:
+         * read the keys (as an unknown API key costs a read of the keys
+         * table, an unknown signing key costs a read of the few rows of
+         * signing keys; concurrent misses share one read). */
+        if (err == ROSTER_E_OK && t->shared && !roster_signkeys_knows(t->keys, c.kid, now_s))
+            keys_reload(t, roster_mono_ns());
         if (err == ROSTER_E_OK)
             err = roster_signkeys_check(t->keys, text, len, &c, now_s, why);
         if (err == ROSTER_E_OK)
@@ -231,6 +280,7 @@ static int reply_token(users_tokens *t, rpc_call *call, roster_jwt_claims *c)
     size_t len = 0;
     if (text == NULL || kid == NULL)
         return ROSTER_E_NOMEM;
+    keys_refresh(t);
     int err = roster_signkeys_sign(text, &len, t->keys, c);
     if (err != ROSTER_E_OK)
         return err;
@@ -292,6 +342,7 @@ static int environment_reply(users_tokens *t, rpc_call *call)
     if (id == NULL || kid == NULL)
         return ROSTER_E_NOMEM;
     roster_uuid_format(id, &t->env);
+    keys_refresh(t);
     roster_signkeys_kid(kid, t->keys);
     Roster__V1__Environment e = ROSTER__V1__ENVIRONMENT__INIT;
     e.id = id;
@@ -308,7 +359,9 @@ int users_tokens_call(users_tokens *t, rpc_call *call, const users_token_caller 
         return environment_reply(t, call);
     if (m->id == RPC_ROTATE_SIGNING_KEY) {
         char fresh[ROSTER_JWT_KID_LEN + 1], old[ROSTER_JWT_KID_LEN + 1];
-        int err = roster_signkeys_rotate(t->keys, roster_now_ms() / 1000, fresh, old, d);
+        int err = store_signkeys_rotate(t->keys, t->st, roster_now_ms() / 1000, fresh, old, d);
+        if (err == ROSTER_E_OK)
+            atomic_store(&t->read_ns, roster_mono_ns());
         if (err != ROSTER_E_OK)
             return err;
         roster_log(ROSTER_LOG_INFO, "signing_key_rotated", "kid=%s previous_kid=%s", fresh, old);

@@ -1,5 +1,7 @@
 /* Access tokens at the service: the environment id and the signing keys
- * (src/auth/signkeys.h) of this data directory, the token methods
+ * (src/auth/signkeys.h: the data directory's, or a PostgreSQL store's,
+ * shared by every process on its database: store/signing.h), the token
+ * methods
  * (IssueServiceToken, IssueUserToken, GetEnvironment, RotateSigningKey),
  * the checks a token credential passes on every call, and what a user
  * token may do.
@@ -50,9 +52,15 @@ typedef struct users_token_caller {
 } users_token_caller;
 
 /* Reads the environment id of `st` (borrowed; outlives the result) and
- * opens the signing keys of data_dir (borrowed for the call), generating
- * the first at first start. *out is caller-owned until users_tokens_free.
- * Errors of store_environment_id and roster_signkeys_open, with `detail`. */
+ * opens the signing keys of st (store_signkeys_open: data_dir's files,
+ * borrowed for the call, or the PostgreSQL database's), generating the
+ * first at first start. On PostgreSQL the keys are read again when a
+ * token names a key not held (a newer key of another process), and
+ * before signing when the copy is STORE_SIGNKEYS_RELOAD_S old, so tokens
+ * of every process on the database verify and a rotation by any of them
+ * is followed. *out is caller-owned
+ * until users_tokens_free. Errors of store_environment_id and
+ * store_signkeys_open, with `detail`. */
 int users_tokens_open(users_tokens **out, store *st, const char *data_dir,
                       roster_err_detail *detail);
 

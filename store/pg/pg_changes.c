@@ -36,6 +36,7 @@
 
 #include "clock.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -392,7 +393,7 @@ bool pgstore_changes_recording(const pgstore *p)
 
 int pgstore_changes_bounds(pgstore_rtxn *r, uint64_t *oldest_seq, uint64_t *latest_seq)
 {
-    uint64_t latest, floor;
+    uint64_t latest = 0, floor = 0;
     int err = read_counters(r->c, false, &latest, &floor, NULL);
     if (err != ROSTER_E_OK)
         return err;
@@ -405,8 +406,14 @@ int pgstore_changes_list(pgstore_rtxn *r, const roster_uuid *scope, uint64_t aft
                          size_t max_bytes, roster_arena *arena, store_changes_page *out,
                          roster_err_detail *detail)
 {
-    uint64_t latest, floor;
-    int err = read_counters(r->c, false, &latest, &floor, detail);
+    uint64_t latest = 0, floor = 0;
+    /* The read's limits, as the other lists check them between batches:
+     * a page is one statement (cut at the deadline by the read's
+     * statement_timeout), checked before it runs and before its rows are
+     * decoded. */
+    int err = pg_read_check(r);
+    if (err == ROSTER_E_OK)
+        err = read_counters(r->c, false, &latest, &floor, detail);
     if (err == ROSTER_E_OK)
         err = change_check_after(after, floor + 1, latest, detail);
     if (err != ROSTER_E_OK)
@@ -436,6 +443,8 @@ int pgstore_changes_list(pgstore_rtxn *r, const roster_uuid *scope, uint64_t aft
                        : "SELECT seq, record FROM roster_changes WHERE seq > $1 AND seq <= $2 "
                          "ORDER BY seq LIMIT $3",
                  scope ? 4 : 3, params, &res, detail);
+    if (err == ROSTER_E_OK && (err = pg_read_check(r)) != ROSTER_E_OK)
+        PQclear(res);
     if (err != ROSTER_E_OK)
         return err;
     if ((err = pg_hold(r, res)) != ROSTER_E_OK) {
@@ -467,4 +476,143 @@ int pgstore_changes_list(pgstore_rtxn *r, const roster_uuid *scope, uint64_t aft
     }
     change_pager_finish(&pg, end, floor + 1, latest, out);
     return ROSTER_E_OK;
+}
+
+/* ------------------------------------------------------------ verify */
+
+typedef struct feed_check {
+    pg_issue_fn fn;
+    void *ctx;
+    uint64_t floor, latest;
+    uint64_t next; /* the seq of (floor, latest] the walk expects next */
+} feed_check;
+
+/* Whether uuid column `col` of row i is `want` (NULL: SQL NULL). */
+static bool uuid_col_is(PGresult *res, int i, int col, const roster_uuid *want)
+{
+    if (want == NULL)
+        return PQgetisnull(res, i, col);
+    return !PQgetisnull(res, i, col) && PQgetlength(res, i, col) == 16 &&
+           memcmp(PQgetvalue(res, i, col), want->b, 16) == 0;
+}
+
+/* The uuid in an event's text field (`text`/`n`, text NULL: absent) into
+ * *out; false when absent. *bad is set when present but not a UUID. */
+static bool head_uuid(roster_uuid *out, const char *text, size_t n, bool *bad)
+{
+    if (text == NULL || n == 0)
+        return false;
+    if (roster_uuid_parse(out, text, n) != ROSTER_E_OK) {
+        *bad = true;
+        return false;
+    }
+    return true;
+}
+
+/* Columns: seq, user_id, tenant_id, prev_tenant_id, at_ms, record, and
+ * whether user_id names an existing user. */
+static int check_event(void *ctx, PGresult *res, int i)
+{
+    feed_check *v = ctx;
+    char msg[200];
+    int64_t raw = pg_i64_get(PQgetvalue(res, i, 0));
+    uint64_t seq = raw < 0 ? 0 : (uint64_t)raw;
+    if (seq <= v->floor) {
+        snprintf(msg, sizeof msg, "event %lld is at or below the floor %llu (retention dropped it)",
+                 (long long)raw, (unsigned long long)v->floor);
+        v->fn(v->ctx, STORE_ISSUE_STALE_ENTRY, "roster_changes", NULL, msg);
+    } else if (seq > v->latest) {
+        snprintf(msg, sizeof msg, "event %llu is past roster_feed.latest %llu",
+                 (unsigned long long)seq, (unsigned long long)v->latest);
+        v->fn(v->ctx, STORE_ISSUE_COUNT_MISMATCH, "roster_changes", NULL, msg);
+    } else {
+        if (seq > v->next) {
+            snprintf(msg, sizeof msg, "events %llu to %llu are missing (the feed has a hole)",
+                     (unsigned long long)v->next, (unsigned long long)seq - 1);
+            v->fn(v->ctx, STORE_ISSUE_MISSING_ENTRY, "roster_changes", NULL, msg);
+        }
+        v->next = seq + 1;
+    }
+    change_head h;
+    if (change_peek(&h, PQgetvalue(res, i, 5), (size_t)PQgetlength(res, i, 5)) != ROSTER_E_OK ||
+        h.seq != seq) {
+        snprintf(msg, sizeof msg, "event %lld does not decode or holds another seq",
+                 (long long)raw);
+        v->fn(v->ctx, STORE_ISSUE_BAD_RECORD, "roster_changes", NULL, msg);
+        return ROSTER_E_OK;
+    }
+    bool bad = false;
+    roster_uuid user, tenant, prev;
+    /* The user whose personal data the event still holds: a user event
+     * other than the deletion, not yet scrubbed. */
+    bool personal = change_is_user_kind(h.kind) &&
+                    h.kind != ROSTER__V1__CHANGE_KIND__CHANGE_KIND_USER_DELETED && !h.scrubbed;
+    bool has_user = personal && head_uuid(&user, h.id, h.id_n, &bad);
+    bool has_tenant = head_uuid(&tenant, h.tenant, h.tenant_n, &bad);
+    bool has_prev = head_uuid(&prev, h.prev, h.prev_n, &bad);
+    if (bad || (change_is_user_kind(h.kind) && h.id == NULL) || (personal && !has_user)) {
+        snprintf(msg, sizeof msg,
+                 "event %llu has a missing or malformed id, tenantId or "
+                 "previousTenantId",
+                 (unsigned long long)seq);
+        v->fn(v->ctx, STORE_ISSUE_BAD_RECORD, "roster_changes", NULL, msg);
+        return ROSTER_E_OK;
+    }
+    bool user_col_ok = uuid_col_is(res, i, 1, has_user ? &user : NULL);
+    if (!user_col_ok) {
+        snprintf(msg, sizeof msg,
+                 "user_id of event %llu disagrees with the event (%s): a delete finds the events "
+                 "to scrub by it",
+                 (unsigned long long)seq,
+                 has_user ? "it holds this user's personal data" : "it holds no personal data");
+        v->fn(v->ctx, STORE_ISSUE_STALE_ENTRY, "roster_changes", has_user ? &user : NULL, msg);
+    }
+    if (!uuid_col_is(res, i, 2, has_tenant ? &tenant : NULL) ||
+        !uuid_col_is(res, i, 3, has_prev ? &prev : NULL)) {
+        snprintf(msg, sizeof msg,
+                 "tenant_id or prev_tenant_id of event %llu disagrees with its tenantId or "
+                 "previousTenantId",
+                 (unsigned long long)seq);
+        v->fn(v->ctx, STORE_ISSUE_STALE_ENTRY, "roster_changes", NULL, msg);
+    }
+    if (pg_i64_get(PQgetvalue(res, i, 4)) != h.at) {
+        snprintf(msg, sizeof msg, "at_ms of event %llu disagrees with its committedAt",
+                 (unsigned long long)seq);
+        v->fn(v->ctx, STORE_ISSUE_STALE_ENTRY, "roster_changes", NULL, msg);
+    }
+    /* The join found the user by user_id, so only when it is right. */
+    if (has_user && user_col_ok && PQgetvalue(res, i, 6)[0] == 0) {
+        snprintf(msg, sizeof msg,
+                 "event %llu still holds the personal data of a user that no longer exists "
+                 "(its delete did not scrub it)",
+                 (unsigned long long)seq);
+        v->fn(v->ctx, STORE_ISSUE_STALE_ENTRY, "roster_changes", &user, msg);
+    }
+    return ROSTER_E_OK;
+}
+
+int pg_changes_verify(pgstore_rtxn *r, pg_issue_fn fn, void *ctx)
+{
+    roster_err_detail d = {0};
+    feed_check v = {.fn = fn, .ctx = ctx};
+    int err = read_counters(r->c, false, &v.latest, &v.floor, &d);
+    if (err == ROSTER_E_CORRUPT) {
+        fn(ctx, STORE_ISSUE_COUNT_MISMATCH, "roster_feed", NULL, d.message);
+        return ROSTER_E_OK;
+    }
+    if (err != ROSTER_E_OK)
+        return err;
+    v.next = v.floor + 1;
+    err = pg_walk(r,
+                  "SELECT c.seq, c.user_id, c.tenant_id, c.prev_tenant_id, c.at_ms, c.record, "
+                  "u.id IS NOT NULL FROM roster_changes c LEFT JOIN roster_users u "
+                  "ON u.id = c.user_id ORDER BY c.seq",
+                  0, NULL, check_event, &v);
+    if (err == ROSTER_E_OK && v.next <= v.latest) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "events %llu to %llu are missing (the feed has a hole)",
+                 (unsigned long long)v.next, (unsigned long long)v.latest);
+        fn(ctx, STORE_ISSUE_MISSING_ENTRY, "roster_changes", NULL, msg);
+    }
+    return err;
 }

@@ -193,6 +193,22 @@ int pg_changes_append_tenant(pgstore_wtxn *w, const void *old, size_t old_len,
 int pg_changes_append_tenant_deleted(pgstore_wtxn *w, const roster_uuid *id,
                                      roster_err_detail *detail);
 
+/* One mismatch pg_changes_verify finds: `db` static, `id` may be NULL,
+ * `message` valid during the call. */
+typedef void (*pg_issue_fn)(void *ctx, store_issue_kind kind, const char *db, const roster_uuid *id,
+                            const char *message);
+
+/* Checks the feed in the snapshot of r, as changes.c's changes_verify
+ * checks the LMDB feed: the roster_feed row (one, 0 <= floor <= latest);
+ * every event decodes and holds its row's seq; none is past latest or at
+ * or below the floor, and none of (floor, latest] is missing (the feed
+ * has no holes); the columns derived from an event (user_id, tenant_id,
+ * prev_tenant_id, at_ms) agree with it, user_id naming the user of every
+ * user event that still holds personal data and no other; and no such
+ * event names a user that no longer exists (a delete scrubs them).
+ * Calls fn per mismatch. Returns ROSTER_E_OK when the check ran. */
+int pg_changes_verify(pgstore_rtxn *r, pg_issue_fn fn, void *ctx);
+
 /* A big-endian int64 as PostgreSQL sends int8 in binary, and back. */
 void pg_i64_put(uint8_t *buf, int64_t v);
 int64_t pg_i64_get(const char *p);

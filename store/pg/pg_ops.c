@@ -238,6 +238,12 @@ static int count_scope(pverifier *v, const roster_uuid *scope, bool active)
     return ROSTER_E_OK;
 }
 
+static void feed_issue(void *ctx, store_issue_kind kind, const char *db, const roster_uuid *id,
+                       const char *message)
+{
+    report(ctx, kind, db, id, "%s", message);
+}
+
 static bool col_is(PGresult *res, int i, int col, const void *want, size_t n)
 {
     return !PQgetisnull(res, i, col) && (size_t)PQgetlength(res, i, col) == n &&
@@ -346,6 +352,8 @@ int pgstore_verify_progress(pgstore_rtxn *r, store_issue_fn fn, void *ctx,
         err = pg_walk(r, sql, 0, NULL, verify_user, &v);
     if (err == ROSTER_E_OK)
         err = pg_walk(r, "SELECT id, record FROM roster_keys ORDER BY id", 0, NULL, verify_key, &v);
+    if (err == ROSTER_E_OK)
+        err = pg_changes_verify(r, feed_issue, &v);
     /* The counters against the records, both ways. */
     PGresult *res = NULL;
     if (err == ROSTER_E_OK)

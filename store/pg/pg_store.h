@@ -260,8 +260,11 @@ int pgstore_stat(pgstore_rtxn *r, store_stats *out);
 /* As store_verify: every record decodes and holds its row's id, every
  * derived column (tenant, scope, flags, unique and sort keys, the
  * tenant's name key and default mark) agrees with the record, API keys
- * decode, and the counters agree with the records. Uniqueness and the
- * users' tenants are enforced by PostgreSQL's constraints. */
+ * decode, the counters agree with the records, and the change feed holds
+ * together (pg_internal.h, pg_changes_verify: every event decodes under
+ * its seq, (floor, latest] without holes, the derived columns agree with
+ * the events, no personal data left of a deleted user). Uniqueness and
+ * the users' tenants are enforced by PostgreSQL's constraints. */
 int pgstore_verify(pgstore_rtxn *r, store_issue_fn fn, void *ctx, uint64_t *out_issues);
 int pgstore_verify_progress(pgstore_rtxn *r, store_issue_fn fn, void *ctx,
                             store_progress_fn progress, void *progress_ctx, uint64_t *out_issues);
@@ -270,6 +273,56 @@ int pgstore_verify_progress(pgstore_rtxn *r, store_issue_fn fn, void *ctx,
 int pgstore_each_tenant(pgstore_rtxn *r, store_each_fn fn, void *ctx);
 int pgstore_each_user(pgstore_rtxn *r, store_each_fn fn, void *ctx);
 int pgstore_each_key(pgstore_rtxn *r, store_each_fn fn, void *ctx);
+
+/* ------------------------------------------------------------ signing keys
+ * The keys that sign access tokens, kept in roster_meta so that every
+ * process on the database signs and verifies with the same ones (an LMDB
+ * store's are files in its data directory, src/auth/signkeys.h):
+ *   signing_key                        the current private key (PEM)
+ *   signing_retired_<until>_<kid>      a retired public key (PEM) that
+ *                                      verifies until Unix second <until>
+ *                                      (20 digits, so the keys sort by it)
+ * The store keeps the text and does not parse it (store/signing.h does). */
+
+/* Retired keys pgstore_signing_get returns at most (the latest to end). */
+#define PGSTORE_SIGNING_MAX_RETIRED 8
+
+/* The keys as stored; every pointer caller-owned (pgstore_signing_clear). */
+typedef struct pgstore_signing {
+    char *current;
+    size_t current_len;
+    struct {
+        char *pem;
+        size_t len;
+        int64_t until;
+    } retired[PGSTORE_SIGNING_MAX_RETIRED];
+    size_t n_retired;
+} pgstore_signing;
+
+/* Reads the keys into *out, after making `init` (`init_len` bytes of PEM,
+ * borrowed; NULL: none) the current key when the database has none: an
+ * INSERT ... ON CONFLICT DO NOTHING, so of processes starting at once on
+ * a new database one key wins and every one reads it. Retired keys whose
+ * time is past now_s are left out. Errors: ROSTER_E_NOT_FOUND (no current
+ * key and init NULL), ROSTER_E_PERMISSION_DENIED (init on a read_only
+ * store), ROSTER_E_NOMEM, pg_conn_err's. */
+int pgstore_signing_get(pgstore *p, const char *init, size_t init_len, int64_t now_s,
+                        pgstore_signing *out, roster_err_detail *detail);
+
+/* Frees what *s holds (wiping the private key) and zeroes it. */
+void pgstore_signing_clear(pgstore_signing *s);
+
+/* In one transaction: replaces the current key, if it is still `old`
+ * (the text pgstore_signing_get read), with `fresh`; keeps `old_pub`
+ * (old's public key, kid `old_kid`) verifying until Unix second `until`;
+ * drops retired keys whose time is past now_s. All text borrowed.
+ * ROSTER_E_BUSY, nothing changed, when the current key is no longer
+ * `old` (another process rotated it first: read again and retry);
+ * ROSTER_E_PERMISSION_DENIED for a read_only store; pg_conn_err's. */
+int pgstore_signing_rotate(pgstore *p, const char *old, size_t old_len, const char *fresh,
+                           size_t fresh_len, const char *old_kid, const char *old_pub,
+                           size_t old_pub_len, int64_t until, int64_t now_s,
+                           roster_err_detail *detail);
 
 /* ------------------------------------------------------------ change feed
  * As store.h's, with the same events, numbering, retention, scrub and

@@ -1,5 +1,8 @@
 // Two roster-users and two gateways on one PostgreSQL database (run with
 // ROSTER_TEST_STORE=postgres): what is written through one is read through
+// the other, an access token minted by either is accepted by both (the
+// signing keys live in the database; each roster-users has a data
+// directory of its own), a signing key rotated through one is followed by
 // the other, and when one roster-users is killed (SIGKILL) under write load
 // through both, the other goes on serving and every write that was
 // acknowledged is there exactly once.
@@ -9,6 +12,7 @@
 // sleeps.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { startStack, waitFor } from './lib.mjs';
 
 const port = Number(process.env.GW_TEST_PORT || 23210);
@@ -80,6 +84,66 @@ test('a tenant and a user written through one stack are read through the other',
   // A tenant made through b is seen by a.
   const t2 = ok(await b.gql(`mutation { createTenant(tenant: {name: "Made via B"}) { id } }`)).createTenant;
   assert.equal(ok(await a.gql(`query($id: ID!) { tenant(id: $id) { name } }`, { id: t2.id })).tenant.name, 'Made via B');
+});
+
+const CTL = process.env.ROSTER_CTL_BIN;
+
+// rosterctl against `stack`'s roster-users with the admin key; parsed --json.
+function ctl(stack, ...args) {
+  return JSON.parse(
+    execFileSync(CTL, ['--connect', stack.ipc, '--key', stack.adminKey, '--json', ...args], { encoding: 'utf8' }),
+  );
+}
+
+// A service token minted through `stack` (the ROQ SDK's exchange).
+async function serviceToken(stack, environmentId) {
+  const r = await stack.raw({
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ environmentId, apiKey: stack.adminKey }),
+    key: null,
+  }, '/v01/authorize/serviceAccount');
+  assert.equal(r.status, 200, r.text);
+  return r.body.accessToken;
+}
+
+const kidOf = (token) => JSON.parse(Buffer.from(token.split('.')[0], 'base64url')).kid;
+
+// Whether `stack` accepts `token` as the credential of a query.
+async function accepts(stack, token) {
+  const r = await stack.gql('{ tenants { totalCount } }', undefined, { key: token });
+  return r.status === 200 && r.body.errors === undefined;
+}
+
+test('access tokens minted by either roster-users are accepted by both, across a rotation', async () => {
+  const ea = ctl(a, 'environment');
+  const eb = ctl(b, 'environment');
+  assert.equal(ea.environmentId, eb.environmentId);
+  assert.equal(ea.signingKeyId, eb.signingKeyId, 'one signing key for the database');
+  const env = ea.environmentId;
+  const ta = await serviceToken(a, env);
+  const tb = await serviceToken(b, env);
+  assert.equal(kidOf(ta), ea.signingKeyId);
+  assert.equal(kidOf(tb), ea.signingKeyId);
+  for (const [stack, token] of [[a, ta], [a, tb], [b, ta], [b, tb]]) assert.ok(await accepts(stack, token));
+
+  // Rotated through b: b signs with the new key at once; a, which has not
+  // read the keys since, reads them when a token names a key it lacks.
+  const rotated = ctl(b, 'environment', 'rotate-signing-key');
+  assert.notEqual(rotated.signingKeyId, ea.signingKeyId);
+  const tb2 = await serviceToken(b, env);
+  assert.equal(kidOf(tb2), rotated.signingKeyId);
+  assert.ok(await accepts(a, tb2), "a accepts a token of b's new key");
+  // Tokens of the retired key verify on both.
+  for (const stack of [a, b]) for (const token of [ta, tb]) assert.ok(await accepts(stack, token));
+  // Within a second a signs with the new key too, and says so.
+  await waitFor(async () => kidOf(await serviceToken(a, env)) === rotated.signingKeyId, 'a signing with the new key', 10000);
+  assert.equal(ctl(a, 'environment').signingKeyId, rotated.signingKeyId);
+  // A token naming a key neither holds is refused by both.
+  const [h, p, sig] = tb2.split('.');
+  const head = JSON.parse(Buffer.from(h, 'base64url'));
+  const forged = [Buffer.from(JSON.stringify({ ...head, kid: '0123456789abcdef' })).toString('base64url'), p, sig].join('.');
+  for (const stack of [a, b]) assert.equal(await accepts(stack, forged), false);
 });
 
 test('kill -9 of one roster-users under writes: the other serves, no acknowledged write is lost', async (t) => {

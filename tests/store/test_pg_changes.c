@@ -15,6 +15,7 @@
 
 #include "pg_internal.h"
 
+#include "clock.h"
 #include "keys.h"
 #include "record.h"
 
@@ -989,6 +990,178 @@ START_TEST(concurrent_writers_commit_order)
 }
 END_TEST
 
+/* ------------------------------------------------------------ verify */
+
+/* The issues one pgstore_verify found: how many, and their messages. */
+typedef struct issues {
+    uint64_t n;
+    int kinds[16];
+    char text[4096];
+} issues;
+
+static void note_issue(void *ctx, const store_issue *is)
+{
+    issues *v = ctx;
+    v->kinds[is->kind]++;
+    size_t used = strlen(v->text);
+    snprintf(v->text + used, sizeof v->text - used, "[%s %s] %s\n", is->db, is->id, is->message);
+}
+
+static issues verify_now(void)
+{
+    issues v;
+    memset(&v, 0, sizeof v);
+    pgstore_rtxn *r;
+    ck_assert_int_eq(pgstore_read_begin(pg, &r), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_verify(r, note_issue, &v, &v.n), ROSTER_E_OK);
+    pgstore_read_end(r);
+    return v;
+}
+
+/* Puts the feed back as saved in feed_copy (roster_feed in feed_row). */
+static void restore_feed(void)
+{
+    pgfx_sql("DELETE FROM roster_changes");
+    pgfx_sql("INSERT INTO roster_changes SELECT * FROM feed_copy");
+    pgfx_sql("DELETE FROM roster_feed");
+    pgfx_sql("INSERT INTO roster_feed SELECT * FROM feed_row");
+    ck_assert_uint_eq(verify_now().n, 0);
+}
+
+/* pgstore_verify checks the change feed as the LMDB verify checks its
+ * own: a feed corrupted through SQL, one way at a time, is reported,
+ * naming what is wrong. */
+START_TEST(verify_checks_the_feed)
+{
+    Roster__V1__User *a = create1("ra", "ada@x.io", NULL);
+    Roster__V1__User *b = create1("rb", "bob@x.io", NULL);
+    update1(a->id, "Ada", NULL, -1);
+    update1(b->id, "Bob", NULL, -1);
+    create1("rc", "cy@x.io", NULL);
+    issues v = verify_now();
+    ck_assert_msg(v.n == 0, "%s", v.text);
+    pgfx_sql("CREATE TABLE feed_copy AS SELECT * FROM roster_changes");
+    pgfx_sql("CREATE TABLE feed_row AS SELECT * FROM roster_feed");
+
+    /* An event that lost its user_id: a delete of its user would not
+     * find it to scrub. */
+    pgfx_sql("UPDATE roster_changes SET user_id = NULL WHERE seq = 1");
+    v = verify_now();
+    ck_assert_msg(v.n == 1 && v.kinds[STORE_ISSUE_STALE_ENTRY] == 1 &&
+                      strstr(v.text, "user_id of event 1 disagrees") != NULL,
+                  "%s", v.text);
+    restore_feed();
+
+    /* A hole in (floor, latest]. */
+    pgfx_sql("DELETE FROM roster_changes WHERE seq = 2");
+    v = verify_now();
+    ck_assert_msg(v.n == 1 && v.kinds[STORE_ISSUE_MISSING_ENTRY] == 1 &&
+                      strstr(v.text, "events 2 to 2 are missing") != NULL,
+                  "%s", v.text);
+    restore_feed();
+
+    /* The last event moved past the counter: past latest, under another
+     * seq than its own, and missing where it was. */
+    pgfx_sql("UPDATE roster_changes SET seq = 100 WHERE seq = 5");
+    v = verify_now();
+    ck_assert_msg(v.n == 3 && v.kinds[STORE_ISSUE_COUNT_MISMATCH] == 1 &&
+                      v.kinds[STORE_ISSUE_BAD_RECORD] == 1 &&
+                      v.kinds[STORE_ISSUE_MISSING_ENTRY] == 1 &&
+                      strstr(v.text, "event 100 is past roster_feed.latest 5") != NULL &&
+                      strstr(v.text, "events 5 to 5 are missing") != NULL,
+                  "%s", v.text);
+    restore_feed();
+
+    /* An event that does not decode, and one whose tenant column lies. */
+    pgfx_sql("UPDATE roster_changes SET record = '\\xff' WHERE seq = 3");
+    pgfx_sql("UPDATE roster_changes SET tenant_id = gen_random_uuid() WHERE seq = 4");
+    v = verify_now();
+    ck_assert_msg(v.n == 2 && v.kinds[STORE_ISSUE_BAD_RECORD] == 1 &&
+                      v.kinds[STORE_ISSUE_STALE_ENTRY] == 1 &&
+                      strstr(v.text, "event 3 does not decode") != NULL &&
+                      strstr(v.text, "tenant_id or prev_tenant_id of event 4") != NULL,
+                  "%s", v.text);
+    restore_feed();
+
+    /* An event the floor says retention dropped, and a feed without its
+     * counter row. */
+    pgfx_sql("UPDATE roster_feed SET floor = 1");
+    v = verify_now();
+    ck_assert_msg(v.n == 1 && strstr(v.text, "event 1 is at or below the floor 1") != NULL, "%s",
+                  v.text);
+    pgfx_sql("DELETE FROM roster_feed");
+    v = verify_now();
+    ck_assert_msg(v.n == 1 && v.kinds[STORE_ISSUE_COUNT_MISMATCH] == 1 &&
+                      strstr(v.text, "roster_feed holds no row") != NULL,
+                  "%s", v.text);
+    restore_feed();
+
+    /* Bob deleted, then his events given their personal data back: the
+     * feed still holds the data of a user who no longer exists. */
+    pgstore_wtxn *w;
+    ck_assert_int_eq(pgstore_write_begin(pg, &w), ROSTER_E_OK);
+    ck_assert_int_eq(delete (w, b->id), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    v = verify_now();
+    ck_assert_msg(v.n == 0, "%s", v.text);
+    pgfx_sql("UPDATE roster_changes c SET record = f.record, user_id = f.user_id "
+             "FROM feed_copy f WHERE c.seq = f.seq");
+    v = verify_now();
+    char want[128];
+    snprintf(want, sizeof want, "[roster_changes %s] event 2 still holds the personal data", b->id);
+    ck_assert_msg(v.n == 2 && v.kinds[STORE_ISSUE_STALE_ENTRY] == 2 && strstr(v.text, want) != NULL,
+                  "%s", v.text);
+}
+END_TEST
+
+/* A page of the feed stops at the read's limits as the other lists do: a
+ * deadline already past (DEADLINE_EXCEEDED), a stop time already past
+ * (UNAVAILABLE), and a page statement still waiting at the deadline (a
+ * lock held on roster_changes elsewhere) cut by the statement timeout. */
+START_TEST(changes_list_honours_the_deadline)
+{
+    create1("r1", "a@x.io", NULL);
+    create1("r2", "b@x.io", NULL);
+    store_changes_page p;
+    roster_err_detail d = {0};
+    pgstore_rtxn *r;
+    ck_assert_int_eq(pgstore_read_begin(pg, &r), ROSTER_E_OK);
+    pgstore_read_set_limits(r, roster_mono_ns() - 1, NULL);
+    ck_assert_int_eq(pgstore_changes_list(r, NULL, 0, 100, 0, &fx_arena, &p, &d),
+                     ROSTER_E_DEADLINE_EXCEEDED);
+    pgstore_read_end(r);
+    _Atomic int64_t stop = roster_mono_ns() - 1;
+    ck_assert_int_eq(pgstore_read_begin(pg, &r), ROSTER_E_OK);
+    pgstore_read_set_limits(r, 0, &stop);
+    ck_assert_int_eq(pgstore_changes_list(r, NULL, 0, 100, 0, &fx_arena, &p, &d),
+                     ROSTER_E_UNAVAILABLE);
+    pgstore_read_end(r);
+
+    PGconn *locker = PQconnectdb(pgfx_url);
+    ck_assert_int_eq(PQstatus(locker), CONNECTION_OK);
+    PGresult *res = PQexec(locker, "BEGIN; LOCK TABLE roster_changes IN ACCESS EXCLUSIVE MODE");
+    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    ck_assert_int_eq(pgstore_read_begin(pg, &r), ROSTER_E_OK);
+    int64_t t0 = roster_mono_ns();
+    pgstore_read_set_limits(r, t0 + 300 * 1000000LL, NULL);
+    ck_assert_int_eq(pgstore_changes_list(r, NULL, 0, 100, 0, &fx_arena, &p, &d),
+                     ROSTER_E_DEADLINE_EXCEEDED);
+    int64_t took_ms = (roster_mono_ns() - t0) / 1000000;
+    pgstore_read_end(r);
+    res = PQexec(locker, "ROLLBACK");
+    PQclear(res);
+    PQfinish(locker);
+    ck_assert_int_ge(took_ms, 250);
+    ck_assert_int_lt(took_ms, 5000);
+    /* Without limits the same page is read. */
+    ck_assert_int_eq(pgstore_read_begin(pg, &r), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_changes_list(r, NULL, 0, 100, 0, &fx_arena, &p, &d), ROSTER_E_OK);
+    ck_assert_uint_eq(p.n, 2);
+    pgstore_read_end(r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pg_changes");
@@ -1002,6 +1175,8 @@ int main(void)
     tcase_add_test(tc, retention_by_age);
     tcase_add_test(tc, scope_and_tenant_events);
     tcase_add_test(tc, concurrent_writers_commit_order);
+    tcase_add_test(tc, verify_checks_the_feed);
+    tcase_add_test(tc, changes_list_honours_the_deadline);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -7,6 +7,7 @@
 #include "datadir.h"
 #include "live.h"
 #include "output.h"
+#include "signing.h"
 #include "signkeys.h"
 #include "store.h"
 
@@ -16,7 +17,8 @@ static int print_env(const ctl_args *a, const char *id, const char *kid)
     return ctl_print_record(a, o);
 }
 
-/* Reads (and with `rotate` rotates) the data directory's environment. */
+/* Reads (and with `rotate` rotates) the environment of the store: its id
+ * and the signing keys (the data directory's, or a PostgreSQL database's). */
 static int offline(char id[ROSTER_UUID_TEXT_LEN + 1], char kid[ROSTER_JWT_KID_LEN + 1],
                    const ctl_args *a, bool rotate, roster_err_detail *d)
 {
@@ -24,15 +26,18 @@ static int offline(char id[ROSTER_UUID_TEXT_LEN + 1], char kid[ROSTER_JWT_KID_LE
     store_rtxn *r = NULL;
     roster_signkeys *k = NULL;
     roster_uuid env;
-    int err = ctl_datadir_open(&s, ctl_store_location(a), true, d);
+    /* A PostgreSQL store keeps the keys in its database: rotating them
+     * writes to it. */
+    const char *loc = ctl_store_location(a);
+    int err = ctl_datadir_open(&s, loc, !(rotate && store_is_postgres(loc)), d);
     if (err == ROSTER_E_OK && (err = store_read_begin(s, &r)) == ROSTER_E_OK &&
         (err = store_environment_id(r, &env)) != ROSTER_E_OK)
         roster_fail(d, err, "data",
                     "the store has no environment id yet: start roster-users on it once");
     if (err == ROSTER_E_OK)
-        err = roster_signkeys_open(&k, a->data, false, roster_now_ms() / 1000, d);
+        err = store_signkeys_open(&k, s, a->data, false, roster_now_ms() / 1000, d);
     if (err == ROSTER_E_OK && rotate)
-        err = roster_signkeys_rotate(k, roster_now_ms() / 1000, kid, NULL, d);
+        err = store_signkeys_rotate(k, s, roster_now_ms() / 1000, kid, NULL, d);
     else if (err == ROSTER_E_OK)
         roster_signkeys_kid(kid, k);
     if (err == ROSTER_E_OK)
