@@ -104,6 +104,25 @@ static int new_current(pubkey *out, const roster_signkeys *k, roster_err_detail 
     return ROSTER_E_OK;
 }
 
+/* Adds p (ownership moves to k) to k's retired keys; when the table is
+ * full, the key that ends first is dropped, p itself if it ends first. */
+static void keep_retired(roster_signkeys *k, pubkey p)
+{
+    if (k->n_retired == ROSTER_SIGNKEYS_MAX_RETIRED) {
+        size_t first = 0;
+        for (size_t i = 1; i < k->n_retired; i++)
+            if (k->retired[i].until < k->retired[first].until)
+                first = i;
+        if (p.until <= k->retired[first].until) {
+            EVP_PKEY_free(p.key);
+            return;
+        }
+        EVP_PKEY_free(k->retired[first].key);
+        k->retired[first] = k->retired[--k->n_retired];
+    }
+    k->retired[k->n_retired++] = p;
+}
+
 /* Loads retired-<kid>-<until>.pem files still verifying at now_s. */
 static int load_retired(roster_signkeys *k, int64_t now_s, roster_err_detail *d)
 {
@@ -117,17 +136,14 @@ static int load_retired(roster_signkeys *k, int64_t now_s, roster_err_detail *d)
         long long until = 0;
         int used = 0;
         if (sscanf(e->d_name, "retired-%16[0-9a-f]-%lld.pem%n", kid, &until, &used) != 2 ||
-            e->d_name[used] != '\0' || until <= now_s ||
-            k->n_retired == ROSTER_SIGNKEYS_MAX_RETIRED)
+            e->d_name[used] != '\0' || until <= now_s)
             continue;
         char path[PATH_MAX];
-        pubkey *p = &k->retired[k->n_retired];
+        pubkey p = {.until = until};
+        memcpy(p.kid, kid, sizeof kid);
         if ((err = path_of(path, sizeof path, k, e->d_name)) == ROSTER_E_OK &&
-            (err = read_pem(&p->key, path, false, d)) == ROSTER_E_OK) {
-            memcpy(p->kid, kid, sizeof kid);
-            p->until = until;
-            k->n_retired++;
-        }
+            (err = read_pem(&p.key, path, false, d)) == ROSTER_E_OK)
+            keep_retired(k, p);
     }
     closedir(dir);
     return err;
@@ -242,16 +258,7 @@ int roster_signkeys_rotate(roster_signkeys *k, int64_t now_s, char new_kid[ROSTE
         pthread_rwlock_unlock(&k->mu);
         return err;
     }
-    /* Drop the retired key that ends first when the table is full. */
-    if (k->n_retired == ROSTER_SIGNKEYS_MAX_RETIRED) {
-        size_t first = 0;
-        for (size_t i = 1; i < k->n_retired; i++)
-            if (k->retired[i].until < k->retired[first].until)
-                first = i;
-        EVP_PKEY_free(k->retired[first].key);
-        k->retired[first] = k->retired[--k->n_retired];
-    }
-    k->retired[k->n_retired++] = old;
+    keep_retired(k, old);
     k->current = fresh;
     if (new_kid != NULL)
         memcpy(new_kid, fresh.kid, ROSTER_JWT_KID_LEN + 1);
@@ -328,24 +335,15 @@ int roster_signkeys_from_pem(roster_signkeys **out, const char *current, size_t 
     if (err == ROSTER_E_OK)
         err = roster_jwt_kid(k->current.kid, k->current.key);
     k->current.until = INT64_MAX;
-    /* The latest to end first, while there is room. */
-    bool used[64] = {false};
-    while (err == ROSTER_E_OK && k->n_retired < ROSTER_SIGNKEYS_MAX_RETIRED) {
-        size_t best = n_retired;
-        for (size_t i = 0; i < n_retired && i < 64; i++)
-            if (!used[i] && retired[i].until > now_s &&
-                (best == n_retired || retired[i].until > retired[best].until))
-                best = i;
-        if (best == n_retired)
-            break;
-        used[best] = true;
-        pubkey *p = &k->retired[k->n_retired];
-        if ((err = key_from_pem(&p->key, retired[best].pem, retired[best].len, false, d)) !=
-            ROSTER_E_OK)
-            break;
-        k->n_retired++;
-        p->until = retired[best].until;
-        err = roster_jwt_kid(p->kid, p->key);
+    for (size_t i = 0; err == ROSTER_E_OK && i < n_retired; i++) {
+        pubkey p = {.until = retired[i].until};
+        if (p.until <= now_s)
+            continue;
+        if ((err = key_from_pem(&p.key, retired[i].pem, retired[i].len, false, d)) == ROSTER_E_OK &&
+            (err = roster_jwt_kid(p.kid, p.key)) != ROSTER_E_OK)
+            EVP_PKEY_free(p.key);
+        if (err == ROSTER_E_OK)
+            keep_retired(k, p);
     }
     if (err != ROSTER_E_OK) {
         roster_signkeys_free(k);

@@ -181,6 +181,57 @@ START_TEST(key_file_mode_and_rotation)
 }
 END_TEST
 
+/* More retired keys than a set holds: the ones that end latest are kept,
+ * whatever order they come in, from files or from PEM text. */
+START_TEST(retired_keys_latest_kept)
+{
+    enum { N = ROSTER_SIGNKEYS_MAX_RETIRED + 3 };
+    make_dir();
+    roster_signkeys *k = NULL;
+    ck_assert_int_eq(roster_signkeys_open(&k, dir, true, 1000, NULL), ROSTER_E_OK);
+    char kids[N][ROSTER_JWT_KID_LEN + 1], fresh[ROSTER_JWT_KID_LEN + 1];
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(roster_signkeys_rotate(k, 1000 + i, fresh, kids[i], NULL), ROSTER_E_OK);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < N; i++)
+            ck_assert_int_eq(roster_signkeys_knows(k, kids[i], 1000),
+                             i >= N - ROSTER_SIGNKEYS_MAX_RETIRED);
+        roster_signkeys_free(k);
+        /* Read back from the files, in directory order. */
+        ck_assert_int_eq(roster_signkeys_open(&k, dir, false, 1000, NULL), ROSTER_E_OK);
+    }
+    roster_signkeys_free(k);
+    remove_dir();
+
+    /* From PEM text: retired keys in no particular order, one past its time. */
+    char *cur, *priv[N], *pub[N];
+    size_t cur_len, priv_len[N], pub_len[N];
+    ck_assert_int_eq(roster_signkeys_new_pem(&cur, &cur_len, NULL), ROSTER_E_OK);
+    roster_signkey_pem retired[N];
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(roster_signkeys_new_pem(&priv[i], &priv_len[i], NULL), ROSTER_E_OK);
+        ck_assert_int_eq(
+            roster_signkeys_public_pem(&pub[i], &pub_len[i], kids[i], priv[i], priv_len[i], NULL),
+            ROSTER_E_OK);
+        int64_t until = i == 0 ? 999 : 2000 + (i * 7) % N; /* a permutation of 2000.. */
+        retired[i] = (roster_signkey_pem){pub[i], pub_len[i], until};
+    }
+    ck_assert_int_eq(roster_signkeys_from_pem(&k, cur, cur_len, retired, N, 1000, NULL),
+                     ROSTER_E_OK);
+    for (int i = 0; i < N; i++) {
+        int rank = 0; /* how many live keys end later than key i */
+        for (int j = 1; j < N; j++)
+            rank += retired[j].until > retired[i].until;
+        ck_assert_int_eq(roster_signkeys_knows(k, kids[i], 1000),
+                         i != 0 && rank < ROSTER_SIGNKEYS_MAX_RETIRED);
+        roster_signkeys_pem_free(priv[i], priv_len[i]);
+        roster_signkeys_pem_free(pub[i], pub_len[i]);
+    }
+    roster_signkeys_pem_free(cur, cur_len);
+    roster_signkeys_free(k);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("jwt");
@@ -189,6 +240,7 @@ int main(void)
     tcase_add_test(tc, sign_decode_verify);
     tcase_add_test(tc, malformed_refused);
     tcase_add_test(tc, key_file_mode_and_rotation);
+    tcase_add_test(tc, retired_keys_latest_kept);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
