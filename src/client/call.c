@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "envelope.h"
+#include "nng_redial.h"
 #include "record.h"
 
 enum { PHASE_IDLE, PHASE_SEND, PHASE_RECV };
@@ -105,6 +106,7 @@ static void status_local(roster_status *st, int err, const char *why)
 
 static void call_cb(void *arg);
 static void note_silence(roster_call *k);
+static void redial_if_due(roster_client *c);
 
 static void call_free(roster_call *k)
 {
@@ -554,6 +556,7 @@ static int recv_start(roster_call *k, int rv)
          * (pipe_set.h), seen before anything reached it. */
         if (rv == NNG_ETIMEDOUT && roster_pipe_set_count(&k->client->pipes) > 0)
             note_silence(k);
+        redial_if_due(k->client);
         int err = failure(k, rv);
         status_local(&k->st, err,
                      err == ROSTER_E_DEADLINE_EXCEEDED ? "no connection to the service in time"
@@ -604,12 +607,36 @@ static void note_silence(roster_call *k)
     roster_nng_gate_leave(&c->gate);
 }
 
+/* A call failed for want of a working connection: when the client has
+ * been without one too long (pipe_set.h), replaces its dialer, for nng may
+ * never dial again with the old one. Neither step blocks; the gate keeps
+ * them off a closing socket. */
+static void redial_if_due(roster_client *c)
+{
+    if (!roster_pipe_set_redial_due(&c->pipes, (int64_t)nng_clock()) ||
+        !roster_nng_gate_enter(&c->gate))
+        return;
+    nng_mtx_lock(c->mtx);
+    nng_dialer old = c->dialer, fresh;
+    int rv = roster_nng_redial(&fresh, c->sock, old);
+    if (rv == 0)
+        c->dialer = fresh;
+    nng_mtx_unlock(c->mtx);
+    if (rv == 0) {
+        nng_dialer_close(old);
+        atomic_fetch_add(&c->redials, 1);
+    }
+    roster_nng_gate_leave(&c->gate);
+}
+
 static void note_reply(roster_call *k, int rv)
 {
     if (rv == 0)
         roster_pipe_set_replied(&k->client->pipes, (int64_t)nng_clock());
     else if (rv == NNG_ETIMEDOUT)
         note_silence(k);
+    if (rv != 0)
+        redial_if_due(k->client);
 }
 
 /* The receive failed with `rv` and is not retried: the call's code. */
@@ -787,4 +814,9 @@ uint64_t roster_call_retries(roster_client *c)
 uint64_t roster_call_silent_closes(roster_client *c)
 {
     return c == NULL ? 0 : atomic_load(&c->silent_closed);
+}
+
+uint64_t roster_call_redials(roster_client *c)
+{
+    return c == NULL ? 0 : atomic_load(&c->redials);
 }

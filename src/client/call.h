@@ -24,11 +24,12 @@ typedef struct roster_call roster_call;
  * (nng_gate.h says why). */
 struct roster_client {
     nng_socket sock;
-    nng_dialer dialer;
+    nng_dialer dialer; /* the current one (a redial replaces it), under mtx */
     nng_mtx *mtx;
     roster_nng_gate gate;
     atomic_uint_fast64_t retries;       /* idempotent calls sent again after a reset */
     atomic_uint_fast64_t silent_closed; /* silent connections closed (pipe_set.h) */
+    atomic_uint_fast64_t redials;       /* dialers replaced (pipe_set.h, nng_redial.h) */
     roster_pipe_set pipes;   /* open connections, and whether they answer (nng_clock ms) */
     roster_call *free_calls; /* idle calls ready for reuse */
     roster_call *all_calls;  /* every call ever made, for close */
@@ -106,6 +107,10 @@ uint64_t roster_call_retries(roster_client *c);
 /* How many connections this client has closed because they took calls and
  * answered none (a silent connection: pipe_set.h). */
 uint64_t roster_call_silent_closes(roster_client *c);
+
+/* How many times the client replaced its dialer after being without a
+ * working connection too long (pipe_set.h, nng_redial.h). */
+uint64_t roster_call_redials(roster_client *c);
 
 /* Frees every pooled call of a client whose socket is already closed;
  * waits for their callbacks. Accepts NULL. */

@@ -103,7 +103,7 @@ static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
     if (ev == NNG_PIPE_EV_ADD_POST)
         roster_pipe_set_added(&c->pipes, id, (int64_t)nng_clock());
     else if (ev == NNG_PIPE_EV_REM_POST)
-        roster_pipe_set_removed(&c->pipes, id);
+        roster_pipe_set_removed(&c->pipes, id, (int64_t)nng_clock());
 }
 
 int roster_client_open(roster_client **out, const char *url, const roster_client_options *opts,

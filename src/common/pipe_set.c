@@ -8,6 +8,7 @@ void roster_pipe_set_init(roster_pipe_set *s)
     pthread_mutex_init(&s->mu, NULL);
     atomic_init(&s->n_open, 0);
     s->last_reply = INT64_MIN;
+    s->lost_since = INT64_MIN;
 }
 
 void roster_pipe_set_fini(roster_pipe_set *s)
@@ -34,6 +35,7 @@ size_t roster_pipe_set_added(roster_pipe_set *s, uint32_t id, int64_t now)
                find(s->live, s->n_live, id) == s->n_live) {
         s->live_since[s->n_live] = now;
         s->live[s->n_live++] = id;
+        s->lost_since = INT64_MIN;
     }
     size_t n = s->n_live;
     atomic_store(&s->n_open, n);
@@ -41,7 +43,7 @@ size_t roster_pipe_set_added(roster_pipe_set *s, uint32_t id, int64_t now)
     return n;
 }
 
-size_t roster_pipe_set_removed(roster_pipe_set *s, uint32_t id)
+size_t roster_pipe_set_removed(roster_pipe_set *s, uint32_t id, int64_t now)
 {
     pthread_mutex_lock(&s->mu);
     size_t i = find(s->live, s->n_live, id);
@@ -49,6 +51,8 @@ size_t roster_pipe_set_removed(roster_pipe_set *s, uint32_t id)
         s->n_live--;
         s->live[i] = s->live[s->n_live];
         s->live_since[i] = s->live_since[s->n_live];
+        if (s->n_live == 0 && s->lost_since == INT64_MIN)
+            s->lost_since = now;
     } else if (id != 0) {
         /* Removed before (or without) being added. */
         s->gone[s->gone_next] = id;
@@ -97,7 +101,20 @@ size_t roster_pipe_set_unanswered(roster_pipe_set *s, int64_t sent, int64_t now,
         if (s->live_since[i] <= s->first_strike_sent)
             out[n++] = s->live[i];
     s->strikes = 0;
+    /* The client closes them: the connection counts as lost from now. */
+    if (n > 0 && s->lost_since == INT64_MIN)
+        s->lost_since = now;
 done:
     pthread_mutex_unlock(&s->mu);
     return n;
+}
+
+bool roster_pipe_set_redial_due(roster_pipe_set *s, int64_t now)
+{
+    pthread_mutex_lock(&s->mu);
+    bool due = s->lost_since != INT64_MIN && now - s->lost_since >= ROSTER_PIPE_SET_REDIAL_MS;
+    if (due)
+        s->lost_since = now;
+    pthread_mutex_unlock(&s->mu);
+    return due;
 }

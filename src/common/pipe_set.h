@@ -18,6 +18,19 @@
  * ROSTER_PIPE_SET_SILENCE_MS with no reply at all, the set names the pipes
  * that took them, and the client closes those so that nng dials again.
  *
+ * Last, the set says when to dial afresh. nng 1.5.2 can leave its reaper
+ * thread (one per process) waiting forever to destroy a closed pipe: a
+ * transport read resubmitted after the pipe was closed is dropped without
+ * its callback (nni_aio_begin on a stopped aio), and the protocol's
+ * pipe_stop then waits on it. A dialer redials only once the reaper has
+ * removed its pipe, so from then on a client whose connection is lost
+ * (the service restarted, or the client closed a silent one) is never
+ * dialled again, however many calls it makes. When the set has been
+ * without a working connection for ROSTER_PIPE_SET_REDIAL_MS (its last
+ * pipe removed, or its pipes named silent, and none added since), it
+ * tells the client, once per that period, to replace its dialer
+ * (nng_redial.h): a new dialer connects without the reaper.
+ *
  * Events may arrive on any nng thread; every function takes the set's
  * lock briefly and never calls nng. Times are milliseconds on one
  * monotonic clock of the caller's choice. */
@@ -26,6 +39,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +56,11 @@
  * deadlines as usual. */
 #define ROSTER_PIPE_SET_STRIKES    2
 #define ROSTER_PIPE_SET_SILENCE_MS 5000
+/* How long a client is without a working connection before it replaces
+ * its dialer, and the least time between two replacements: several times
+ * the clients' longest reconnect interval (1 s), so that a dialer that
+ * works is never replaced while it redials. */
+#define ROSTER_PIPE_SET_REDIAL_MS 3000
 
 typedef struct roster_pipe_set {
     pthread_mutex_t mu;
@@ -54,6 +73,7 @@ typedef struct roster_pipe_set {
     int64_t last_reply;        /* when a reply last arrived (INT64_MIN: never) */
     unsigned strikes;          /* unanswered calls since the last reply */
     int64_t first_strike_sent; /* when the first of them was sent */
+    int64_t lost_since;        /* without a working connection since (INT64_MIN: not) */
 } roster_pipe_set;
 
 /* Initialises an empty set, owned by the caller (embedded). */
@@ -66,9 +86,9 @@ void roster_pipe_set_fini(roster_pipe_set *s);
  * of open pipes after the event. */
 size_t roster_pipe_set_added(roster_pipe_set *s, uint32_t id, int64_t now);
 
-/* Pipe `id` was removed. Returns the number of open pipes after the
- * event. */
-size_t roster_pipe_set_removed(roster_pipe_set *s, uint32_t id);
+/* Pipe `id` was removed at `now`. Returns the number of open pipes after
+ * the event. */
+size_t roster_pipe_set_removed(roster_pipe_set *s, uint32_t id, int64_t now);
 
 /* The number of open pipes now. */
 size_t roster_pipe_set_count(roster_pipe_set *s);
@@ -82,5 +102,10 @@ void roster_pipe_set_replied(roster_pipe_set *s, int64_t now);
  * call was sent. The strikes start again afterwards. */
 size_t roster_pipe_set_unanswered(roster_pipe_set *s, int64_t sent, int64_t now, uint32_t *out,
                                   size_t cap);
+
+/* Whether the client should replace its dialer now: true when it has been
+ * without a working connection for ROSTER_PIPE_SET_REDIAL_MS at `now`, and
+ * then not again for that long (the period starts anew). */
+bool roster_pipe_set_redial_due(roster_pipe_set *s, int64_t now);
 
 #endif

@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "log.h"
 #include "nng_gate.h"
+#include "nng_redial.h"
 #include "roster_limits.h"
 #include "pipe_set.h"
 #include "rpc_envelope.h"
@@ -62,6 +63,7 @@ struct slot {
 
 struct rpc_client {
     nng_socket sock;
+    nng_dialer dialer; /* the current one (redial replaces it), under mu */
     bool open;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -75,6 +77,7 @@ struct rpc_client {
     roster_nng_gate gate;
     atomic_ullong retries;         /* idempotent calls sent again after a reset */
     atomic_ullong silent_closed;   /* silent connections closed (pipe_set.h) */
+    atomic_ullong redials;         /* dialers replaced (pipe_set.h, nng_redial.h) */
     roster_pipe_set pipes;         /* open connections (counted by id: pipe_set.h) */
     _Atomic int64_t down_since_ns; /* when the last connection went (or open) */
     uint32_t default_timeout_ms;
@@ -224,6 +227,31 @@ static void close_if_silent(slot *s)
                n, ROSTER_PIPE_SET_SILENCE_MS);
 }
 
+/* A call failed for want of a working connection: when the client has
+ * been without one too long (pipe_set.h), replaces its dialer, for nng may
+ * never dial again with the old one. Neither step blocks; the gate keeps
+ * them off a closing socket. */
+static void redial_if_due(rpc_client *cl)
+{
+    if (!roster_pipe_set_redial_due(&cl->pipes, now_ms()) || !roster_nng_gate_enter(&cl->gate))
+        return;
+    pthread_mutex_lock(&cl->mu);
+    nng_dialer old = cl->dialer, fresh;
+    int rv = roster_nng_redial(&fresh, cl->sock, old);
+    if (rv == 0)
+        cl->dialer = fresh;
+    pthread_mutex_unlock(&cl->mu);
+    if (rv == 0) {
+        nng_dialer_close(old);
+        atomic_fetch_add(&cl->redials, 1);
+    }
+    roster_nng_gate_leave(&cl->gate);
+    roster_log(rv == 0 ? ROSTER_LOG_WARN : ROSTER_LOG_ERROR, "upstream_redial",
+               "result=%s reason=\"no working connection for %d ms; dialling with a new dialer "
+               "(nng 1.5.2 may never redial a lost one)\"",
+               rv == 0 ? "ok" : nng_strerror(rv), ROSTER_PIPE_SET_REDIAL_MS);
+}
+
 static nng_duration remaining_ms(const slot *s)
 {
     int64_t left = s->end_ns - roster_mono_ns();
@@ -290,6 +318,7 @@ static void slot_cb(void *arg)
         if (rv != 0) {
             nng_msg_free(nng_aio_get_msg(s->aio));
             nng_aio_set_msg(s->aio, NULL);
+            redial_if_due(s->cl);
             /* Connections open but none took the request in time: req0
              * waits for a pipe whose previous send has finished, which a
              * connection nothing reads may never do (pipe_set.h). */
@@ -311,6 +340,7 @@ static void slot_cb(void *arg)
         if (rv == NNG_ETIMEDOUT)
             close_if_silent(s);
         if (rv != 0) {
+            redial_if_due(s->cl);
             nng_msg *again = slot_retry_take(s, rv);
             if (again == NULL)
                 slot_fail_nng(s, rv);
@@ -368,7 +398,7 @@ static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
     if (ev == NNG_PIPE_EV_ADD_POST) {
         roster_pipe_set_added(&cl->pipes, id, now_ms());
     } else if (ev == NNG_PIPE_EV_REM_POST) {
-        if (roster_pipe_set_removed(&cl->pipes, id) == 0)
+        if (roster_pipe_set_removed(&cl->pipes, id, now_ms()) == 0)
             atomic_store(&cl->down_since_ns, roster_mono_ns());
     }
 }
@@ -381,7 +411,6 @@ int rpc_client_open(rpc_client **out, const char *url, const rpc_client_options 
         o = *opts;
     int err;
     int rv;
-    nng_dialer dialer;
     nng_tls_config *tls = NULL;
     if (url == NULL)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "url", "no service address");
@@ -393,6 +422,7 @@ int rpc_client_open(rpc_client **out, const char *url, const rpc_client_options 
     roster_nng_gate_init(&cl->gate);
     atomic_init(&cl->retries, 0);
     atomic_init(&cl->silent_closed, 0);
+    atomic_init(&cl->redials, 0);
     roster_pipe_set_init(&cl->pipes);
     atomic_init(&cl->down_since_ns, roster_mono_ns());
     atomic_init(&cl->seq, 0);
@@ -415,7 +445,7 @@ int rpc_client_open(rpc_client **out, const char *url, const rpc_client_options 
     nng_socket_set_ms(cl->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
     nng_pipe_notify(cl->sock, NNG_PIPE_EV_ADD_POST, pipe_event, cl);
     nng_pipe_notify(cl->sock, NNG_PIPE_EV_REM_POST, pipe_event, cl);
-    if ((rv = nng_dialer_create(&dialer, cl->sock, url)) != 0) {
+    if ((rv = nng_dialer_create(&cl->dialer, cl->sock, url)) != 0) {
         err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "url", "cannot dial %s: %s", url,
                           nng_strerror(rv));
         goto fail;
@@ -423,7 +453,7 @@ int rpc_client_open(rpc_client **out, const char *url, const rpc_client_options 
     if (strncmp(url, "tls+", 4) == 0) {
         if ((err = rpc_tls_client_config(&tls, o.tls_ca_file, o.tls_server_name, detail)) != 0)
             goto fail;
-        rv = nng_dialer_set_ptr(dialer, NNG_OPT_TLS_CONFIG, tls);
+        rv = nng_dialer_set_ptr(cl->dialer, NNG_OPT_TLS_CONFIG, tls);
         nng_tls_config_free(tls);
         if (rv != 0) {
             err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "url",
@@ -431,7 +461,7 @@ int rpc_client_open(rpc_client **out, const char *url, const rpc_client_options 
             goto fail;
         }
     }
-    if ((rv = nng_dialer_start(dialer, NNG_FLAG_NONBLOCK)) != 0) {
+    if ((rv = nng_dialer_start(cl->dialer, NNG_FLAG_NONBLOCK)) != 0) {
         err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "url", "cannot dial %s: %s", url,
                           nng_strerror(rv));
         goto fail;
@@ -495,6 +525,11 @@ uint64_t rpc_client_retries(const rpc_client *c)
 uint64_t rpc_client_silent_closes(const rpc_client *c)
 {
     return c == NULL ? 0 : atomic_load(&((rpc_client *)c)->silent_closed);
+}
+
+uint64_t rpc_client_redials(const rpc_client *c)
+{
+    return c == NULL ? 0 : atomic_load(&((rpc_client *)c)->redials);
 }
 
 /* Starts the exchange for a packed request in `msg` (ownership passes). */

@@ -130,6 +130,10 @@ uint64_t rpc_client_retries(const rpc_client *c);
  * answered none (a silent connection: pipe_set.h). */
 uint64_t rpc_client_silent_closes(const rpc_client *c);
 
+/* How many times `c` has replaced its dialer after being without a
+ * working connection too long (pipe_set.h, nng_redial.h). */
+uint64_t rpc_client_redials(const rpc_client *c);
+
 /* The synchronous form, for tools and tests: runs one rpc_client_call and
  * waits for it. `fn` is called with the result before this returns (on
  * the nng thread); it must copy what it keeps. Returns the result's
