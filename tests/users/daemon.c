@@ -201,7 +201,7 @@ void daemon_start(test_daemon *d, const char *url, const char *const *extra)
         read_key_file(d, keyfile);
 }
 
-void daemon_start_plain(test_daemon *d, const char *url, const char *const *extra)
+void daemon_spawn(test_daemon *d, const char *url, const char *const *extra)
 {
     ck_assert_ptr_nonnull(roster_users_bin);
     if (url != NULL)
@@ -239,6 +239,11 @@ void daemon_start_plain(test_daemon *d, const char *url, const char *const *extr
         _exit(127);
     }
     d->pid = pid;
+}
+
+void daemon_start_plain(test_daemon *d, const char *url, const char *const *extra)
+{
+    daemon_spawn(d, url, extra);
     rpc_client *c = daemon_client(d);
     Roster__V1__HealthRequest h = ROSTER__V1__HEALTH_REQUEST__INIT;
     call_res res;

@@ -41,6 +41,10 @@ void daemon_start(test_daemon *d, const char *url, const char *const *extra);
 /* daemon_start without those additions: only `extra`. */
 void daemon_start_plain(test_daemon *d, const char *url, const char *const *extra);
 
+/* daemon_start_plain without waiting for Health: the process is started,
+ * nothing more (for a test whose own clients wait for it). */
+void daemon_spawn(test_daemon *d, const char *url, const char *const *extra);
+
 /* Mints a key of `role` (a Roster__V1__Role) bound to `tenant` (NULL for
  * admin) through client c, with the client's default credential, and
  * returns its text (malloc'd; the caller frees it). If key_id is not NULL
