@@ -98,7 +98,10 @@ int roster_client_open(roster_client **out, const char *url, const roster_client
 /* Closes the connection and frees the handle. Calls still in flight finish
  * with ROSTER_E_CLOSED (their callbacks run) before this returns. Accepts
  * NULL. Must not be called from an asynchronous callback of the same
- * client, and no other thread may use the handle during or after it. */
+ * client, and no other thread may use the handle during or after it.
+ * Waits at most 2 s for nng to close the socket: when nng 1.5.2's reaper
+ * is stuck for good (docs/client.md) it gives up, leaving the socket and
+ * the handle allocated, as nng may still reach them. */
 void roster_client_close(roster_client *c);
 
 /* ------------------------------------------------------------ per call */

@@ -3,6 +3,7 @@
 #include "arena.h"
 #include "clock.h"
 #include "log.h"
+#include "nng_close.h"
 #include "nng_gate.h"
 #include "nng_redial.h"
 #include "roster_limits.h"
@@ -34,6 +35,8 @@
  * service's own DEADLINE_EXCEEDED reply (it stops work at the deadline)
  * arrives before the local timer fires. */
 #define DEADLINE_GRACE_MS 50
+/* The longest a close waits for nng_close (nng_close.h). */
+#define CLOSE_BOUND_MS 2000
 
 enum slot_state { SL_FREE, SL_SEND, SL_RECV, SL_FAIL };
 
@@ -488,8 +491,11 @@ void rpc_client_close(rpc_client *cl)
     cl->closing = true;
     pthread_mutex_unlock(&cl->mu);
     roster_nng_gate_close(&cl->gate);
-    if (cl->open)
-        nng_close(cl->sock);
+    /* nng 1.5.2's reaper may be stuck for good (docs/client.md): then the
+     * socket is left open, and the client with it, since nng may still
+     * reach its slots and its pipe set. */
+    if (cl->open && !roster_nng_close_bounded(cl->sock, CLOSE_BOUND_MS))
+        return;
     pthread_mutex_lock(&cl->mu);
     while (cl->busy > 0)
         pthread_cond_wait(&cl->cv, &cl->mu);

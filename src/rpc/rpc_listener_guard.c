@@ -2,7 +2,7 @@
 
 #include "clock.h"
 #include "log.h"
-#include "rpc_close.h"
+#include "nng_close.h"
 #include "rpc_tls.h"
 
 #include <nng/nng.h>
@@ -261,7 +261,7 @@ void rpc_listener_guard_free(rpc_listener_guard *g)
     /* The check dials the service like any client, so its close can hang
      * the same way the service's does; given up on, what nng may still
      * reach stays allocated. */
-    if (g->sock_open && !rpc_close_bounded(g->sock, 2000)) {
+    if (g->sock_open && !roster_nng_close_bounded(g->sock, 2000)) {
         roster_log(ROSTER_LOG_ERROR, "listener_check_close_stuck",
                    "reason=\"nng_close did not return within 2 s (nng 1.5.2, upstream #1813)\"");
         abandoned = g; /* still reachable: not reported as a leak at exit */

@@ -3,7 +3,7 @@
 #include "clock.h"
 #include "roster_limits.h"
 #include "log.h"
-#include "rpc_close.h"
+#include "nng_close.h"
 #include "rpc_envelope.h"
 #include "rpc_listener_guard.h"
 #include "rpc_status.h"
@@ -760,7 +760,7 @@ void rpc_server_free(rpc_server *s)
         s->stopping = true;
         pthread_mutex_unlock(&s->mu);
         wait_replying(s);
-        if (!rpc_close_bounded(s->sock, 2000)) {
+        if (!roster_nng_close_bounded(s->sock, 2000)) {
             /* Everything stays allocated: nng may still reach it. Meant
              * for a process on its way out. */
             roster_log(ROSTER_LOG_ERROR, "socket_close_stuck",

@@ -2,7 +2,7 @@
 
 #include "feed_url.h"
 #include "log.h"
-#include "rpc_close.h"
+#include "nng_close.h"
 #include "rpc_tls.h"
 
 #include <nng/nng.h>
@@ -97,7 +97,7 @@ void users_feed_close(users_feed *f)
      * pub0 socket's close has nothing to wait for but that reaper, so the
      * bound is short; nng never holds f itself (the socket is passed by
      * value), so f is freed either way. */
-    if (!rpc_close_bounded(f->sock, 500))
+    if (!roster_nng_close_bounded(f->sock, 500))
         roster_log(ROSTER_LOG_WARN, "socket_close_stuck", "socket=changes");
     free(f);
 }

@@ -1,4 +1,4 @@
-#include "rpc_close.h"
+#include "nng_close.h"
 
 #include "clock.h"
 
@@ -40,7 +40,7 @@ static void *close_main(void *arg)
     return NULL;
 }
 
-bool rpc_close_bounded(nng_socket sock, uint32_t timeout_ms)
+bool roster_nng_close_bounded(nng_socket sock, uint32_t timeout_ms)
 {
     close_job *j = calloc(1, sizeof *j);
     if (j == NULL) {
