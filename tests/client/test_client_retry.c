@@ -349,14 +349,18 @@ START_TEST(reads_retried_writes_never_twice)
         dump_nng_stats();
     ck_assert_msg(lib_back,
                   "libroster-client not served again within 15 s: %s (open connections %zu, "
-                  "silent ones closed %llu)",
+                  "silent ones closed %llu, dialers replaced %llu)",
                   last, roster_pipe_set_count(&lib->pipes),
-                  (unsigned long long)roster_call_silent_closes(lib));
+                  (unsigned long long)roster_call_silent_closes(lib),
+                  (unsigned long long)roster_call_redials(lib));
     bool gw_back = served_again(NULL, gw, u.id, 15, last, sizeof last);
     if (!gw_back)
         dump_nng_stats();
-    ck_assert_msg(gw_back, "rpc_client not served again within 15 s: %s (silent ones closed %llu)",
-                  last, (unsigned long long)rpc_client_silent_closes(gw));
+    ck_assert_msg(gw_back,
+                  "rpc_client not served again within 15 s: %s (silent ones closed %llu, dialers "
+                  "replaced %llu)",
+                  last, (unsigned long long)rpc_client_silent_closes(gw),
+                  (unsigned long long)rpc_client_redials(gw));
     /* Every write that succeeded is there once; one whose outcome was
      * unknown may or may not be. */
     int64_t total = users_in(fresh, t.id) - 1; /* less the reader's user */
@@ -364,11 +368,14 @@ START_TEST(reads_retried_writes_never_twice)
     ck_assert_int_le(total, ok + unknown);
     fprintf(stderr,
             "retry: %d restores, retries lib=%llu gw=%llu, silent connections closed "
-            "lib=%llu gw=%llu, writes ok=%d unknown=%d, unavailable %d\n",
+            "lib=%llu gw=%llu, dialers replaced lib=%llu gw=%llu, writes ok=%d unknown=%d, "
+            "unavailable %d\n",
             restores, (unsigned long long)roster_call_retries(lib),
             (unsigned long long)rpc_client_retries(gw),
             (unsigned long long)roster_call_silent_closes(lib),
-            (unsigned long long)rpc_client_silent_closes(gw), ok, unknown, n_unavailable);
+            (unsigned long long)rpc_client_silent_closes(gw),
+            (unsigned long long)roster_call_redials(lib),
+            (unsigned long long)rpc_client_redials(gw), ok, unknown, n_unavailable);
 
     roster_client_close(fresh);
     roster_client_close(lib);
