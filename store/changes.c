@@ -497,6 +497,19 @@ int changes_verify(store_rtxn *r, changes_issue_fn fn, void *ctx)
             rc = grc;
             break;
         }
+        /* Deleting a user scrubs its events: one that still holds personal
+         * data must name a user that exists. */
+        MDB_val rk = {16, uid.b};
+        if ((grc = mdb_get(r->txn, s->users, &rk, &uv)) == MDB_NOTFOUND) {
+            snprintf(msg, sizeof msg,
+                     "event %llu still holds the personal data of a user that no longer "
+                     "exists (its delete did not scrub it)",
+                     (unsigned long long)seq);
+            fn(ctx, STORE_ISSUE_STALE_ENTRY, "changes", &uid, msg);
+        } else if (grc != 0) {
+            rc = grc;
+            break;
+        }
     }
     mdb_cursor_close(c);
     if (rc != MDB_NOTFOUND)
