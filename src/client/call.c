@@ -609,24 +609,12 @@ static void note_silence(roster_call *k)
 
 /* A call failed for want of a working connection: when the client has
  * been without one too long (pipe_set.h), replaces its dialer, for nng may
- * never dial again with the old one. Neither step blocks; the gate keeps
- * them off a closing socket. */
+ * never dial again with the old one (on a thread of its own: nng_redial.h
+ * says why). */
 static void redial_if_due(roster_client *c)
 {
-    if (!roster_pipe_set_redial_due(&c->pipes, (int64_t)nng_clock()) ||
-        !roster_nng_gate_enter(&c->gate))
-        return;
-    nng_mtx_lock(c->mtx);
-    nng_dialer old = c->dialer, fresh;
-    int rv = roster_nng_redial(&fresh, c->sock, old);
-    if (rv == 0)
-        c->dialer = fresh;
-    nng_mtx_unlock(c->mtx);
-    if (rv == 0) {
-        nng_dialer_close(old);
-        atomic_fetch_add(&c->redials, 1);
-    }
-    roster_nng_gate_leave(&c->gate);
+    if (roster_pipe_set_redial_due(&c->pipes, (int64_t)nng_clock()))
+        roster_redialer_start(&c->redial);
 }
 
 static void note_reply(roster_call *k, int rv)
@@ -818,5 +806,5 @@ uint64_t roster_call_silent_closes(roster_client *c)
 
 uint64_t roster_call_redials(roster_client *c)
 {
-    return c == NULL ? 0 : atomic_load(&c->redials);
+    return c == NULL ? 0 : roster_redialer_count(&c->redial);
 }

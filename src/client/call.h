@@ -12,6 +12,7 @@
 #include "keyfile.h"
 #include "nng_error.h"
 #include "nng_gate.h"
+#include "nng_redial.h"
 #include "pipe_set.h"
 #include "roster_client.h"
 #include "roster_methods.h"
@@ -24,12 +25,12 @@ typedef struct roster_call roster_call;
  * (nng_gate.h says why). */
 struct roster_client {
     nng_socket sock;
-    nng_dialer dialer; /* the current one (a redial replaces it), under mtx */
+    nng_dialer dialer;      /* the first one; redial's is the current one */
+    roster_redialer redial; /* replaces the dialer (nng_redial.h) */
     nng_mtx *mtx;
     roster_nng_gate gate;
     atomic_uint_fast64_t retries;       /* idempotent calls sent again after a reset */
     atomic_uint_fast64_t silent_closed; /* silent connections closed (pipe_set.h) */
-    atomic_uint_fast64_t redials;       /* dialers replaced (pipe_set.h, nng_redial.h) */
     roster_pipe_set pipes;   /* open connections, and whether they answer (nng_clock ms) */
     roster_call *free_calls; /* idle calls ready for reuse */
     roster_call *all_calls;  /* every call ever made, for close */

@@ -164,6 +164,7 @@ int roster_client_open(roster_client **out, const char *url, const roster_client
         err = fail_open(detail, ROSTER_E_INVALID_ARGUMENT, "url", "cannot use this url", rv);
         goto fail;
     }
+    roster_redialer_init(&c->redial, c->sock, c->dialer, &c->gate);
     if (strncmp(url, "tls+tcp://", 10) == 0 &&
         (err = tls_setup(c, url, opts, detail)) != ROSTER_E_OK)
         goto fail;

@@ -100,10 +100,8 @@ static bool sub_open(nng_socket *out, roster_client *c, const char *url, uint32_
               nng_dialer_create(&d, s, url) == 0;
     if (ok && strncmp(url, "tls+", 4) == 0) {
         nng_tls_config *cfg = NULL;
-        nng_mtx_lock(c->mtx);
-        nng_dialer cd = c->dialer; /* a redial may replace it */
-        nng_mtx_unlock(c->mtx);
-        ok = nng_dialer_get_ptr(cd, NNG_OPT_TLS_CONFIG, (void **)&cfg) == 0 &&
+        ok = nng_dialer_get_ptr(roster_redialer_current(&c->redial), NNG_OPT_TLS_CONFIG,
+                                (void **)&cfg) == 0 &&
              nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg) == 0;
     }
     /* Non-blocking: a service not up yet is redialled in the background. */

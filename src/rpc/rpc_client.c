@@ -66,7 +66,8 @@ struct slot {
 
 struct rpc_client {
     nng_socket sock;
-    nng_dialer dialer; /* the current one (redial replaces it), under mu */
+    nng_dialer dialer; /* the first one; redial's is the current one */
+    roster_redialer redial;
     bool open;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -80,7 +81,6 @@ struct rpc_client {
     roster_nng_gate gate;
     atomic_ullong retries;         /* idempotent calls sent again after a reset */
     atomic_ullong silent_closed;   /* silent connections closed (pipe_set.h) */
-    atomic_ullong redials;         /* dialers replaced (pipe_set.h, nng_redial.h) */
     roster_pipe_set pipes;         /* open connections (counted by id: pipe_set.h) */
     _Atomic int64_t down_since_ns; /* when the last connection went (or open) */
     uint32_t default_timeout_ms;
@@ -232,27 +232,16 @@ static void close_if_silent(slot *s)
 
 /* A call failed for want of a working connection: when the client has
  * been without one too long (pipe_set.h), replaces its dialer, for nng may
- * never dial again with the old one. Neither step blocks; the gate keeps
- * them off a closing socket. */
+ * never dial again with the old one (on a thread of its own: nng_redial.h
+ * says why). */
 static void redial_if_due(rpc_client *cl)
 {
-    if (!roster_pipe_set_redial_due(&cl->pipes, now_ms()) || !roster_nng_gate_enter(&cl->gate))
+    if (!roster_pipe_set_redial_due(&cl->pipes, now_ms()) || !roster_redialer_start(&cl->redial))
         return;
-    pthread_mutex_lock(&cl->mu);
-    nng_dialer old = cl->dialer, fresh;
-    int rv = roster_nng_redial(&fresh, cl->sock, old);
-    if (rv == 0)
-        cl->dialer = fresh;
-    pthread_mutex_unlock(&cl->mu);
-    if (rv == 0) {
-        nng_dialer_close(old);
-        atomic_fetch_add(&cl->redials, 1);
-    }
-    roster_nng_gate_leave(&cl->gate);
-    roster_log(rv == 0 ? ROSTER_LOG_WARN : ROSTER_LOG_ERROR, "upstream_redial",
-               "result=%s reason=\"no working connection for %d ms; dialling with a new dialer "
-               "(nng 1.5.2 may never redial a lost one)\"",
-               rv == 0 ? "ok" : nng_strerror(rv), ROSTER_PIPE_SET_REDIAL_MS);
+    roster_log(ROSTER_LOG_WARN, "upstream_redial",
+               "reason=\"no working connection for %d ms; dialling with a new dialer (nng 1.5.2 "
+               "may never redial a lost one)\"",
+               ROSTER_PIPE_SET_REDIAL_MS);
 }
 
 static nng_duration remaining_ms(const slot *s)
@@ -425,7 +414,6 @@ int rpc_client_open(rpc_client **out, const char *url, const rpc_client_options 
     roster_nng_gate_init(&cl->gate);
     atomic_init(&cl->retries, 0);
     atomic_init(&cl->silent_closed, 0);
-    atomic_init(&cl->redials, 0);
     roster_pipe_set_init(&cl->pipes);
     atomic_init(&cl->down_since_ns, roster_mono_ns());
     atomic_init(&cl->seq, 0);
@@ -464,6 +452,7 @@ int rpc_client_open(rpc_client **out, const char *url, const rpc_client_options 
             goto fail;
         }
     }
+    roster_redialer_init(&cl->redial, cl->sock, cl->dialer, &cl->gate);
     if ((rv = nng_dialer_start(cl->dialer, NNG_FLAG_NONBLOCK)) != 0) {
         err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "url", "cannot dial %s: %s", url,
                           nng_strerror(rv));
@@ -535,7 +524,7 @@ uint64_t rpc_client_silent_closes(const rpc_client *c)
 
 uint64_t rpc_client_redials(const rpc_client *c)
 {
-    return c == NULL ? 0 : atomic_load(&((rpc_client *)c)->redials);
+    return c == NULL ? 0 : roster_redialer_count(&c->redial);
 }
 
 /* Starts the exchange for a packed request in `msg` (ownership passes). */
