@@ -18,6 +18,7 @@ typedef struct bench_config {
     size_t map_mib;    /* map size in MiB; 0: the store's default */
     bool cursors_only; /* of the list measurements, only the cursor paging ones */
     bool scans_only;   /* only the scans, on the store a previous run left in dir */
+    const char *only;  /* with scans_only: only the scans whose label holds this */
 } bench_config;
 
 /* Runs every phase, printing results to stdout. Returns ROSTER_E_OK or the
@@ -49,6 +50,7 @@ int time_list(store *s, const char *label, const roster_uuid *scope,
 typedef struct scan_ref {
     double cpu_us;
     size_t records;
+    const char *only; /* time only the scans whose label holds it; NULL: every one */
 } scan_ref;
 
 /* time_list's line for one pass alone first, labelled "(first pass)",
@@ -58,7 +60,7 @@ typedef struct scan_ref {
  * store), the later ones run on pages already mapped, as a running
  * service's are. With a reference (ref may be NULL), a third line gives
  * the later passes' CPU per million records and as a multiple of the
- * bare walk's. */
+ * bare walk's; a scan whose label does not hold ref->only is skipped. */
 int time_list_warm(store *s, const char *label, const roster_uuid *scope,
                    const Roster__V1__ListUsersRequest *req, size_t reps, const scan_ref *ref);
 
