@@ -458,6 +458,54 @@ static inline void scan_prefetch(const void *rec, bool desc, uintptr_t *last)
             3);
 }
 
+/* A scan of the users database in key order reads its records
+ * SCAN_AHEAD ahead of the one it matches: each record's lines are
+ * prefetched when the cursor reaches it, so they arrive while the records
+ * before it are matched (the matcher's first load of a record was the
+ * scan's largest stall), and each new page is prefetched as above. The
+ * cursor's values point into the map and stay valid for the read
+ * transaction, so holding a few is free. */
+#define SCAN_AHEAD 4
+
+typedef struct scan_ahead {
+    MDB_cursor *c;
+    MDB_cursor_op op; /* the cursor's next move */
+    int rc;           /* its last result: 0, or MDB_NOTFOUND at the end, or an error */
+    MDB_val ring[SCAN_AHEAD];
+    size_t head, n; /* the records read and not yet returned */
+    uintptr_t last_page;
+} scan_ahead;
+
+static void scan_ahead_init(scan_ahead *a, MDB_cursor *c)
+{
+    memset(a, 0, sizeof *a);
+    a->c = c;
+    a->op = MDB_FIRST;
+}
+
+/* The next record of the scan into *v: 0, MDB_NOTFOUND past the last, or
+ * the cursor's error. */
+static int scan_ahead_next(scan_ahead *a, MDB_val *v)
+{
+    while (a->rc == 0 && a->n < SCAN_AHEAD) {
+        MDB_val k, r;
+        if ((a->rc = mdb_cursor_get(a->c, &k, &r, a->op)) != 0)
+            break;
+        a->op = MDB_NEXT;
+        scan_prefetch(r.mv_data, false, &a->last_page);
+        uintptr_t at = (uintptr_t)r.mv_data, end = at + r.mv_size;
+        for (uintptr_t l = at & ~(uintptr_t)63; l < end; l += 64)
+            __builtin_prefetch((const void *)l, 0, 3);
+        a->ring[(a->head + a->n++) % SCAN_AHEAD] = r;
+    }
+    if (a->n == 0)
+        return a->rc;
+    *v = a->ring[a->head];
+    a->head = (a->head + 1) % SCAN_AHEAD;
+    a->n--;
+    return 0;
+}
+
 /* The walk of an index plan (see the top): which database, which key
  * ranges (one scope, or every scope merged, for the duplicate-sorted
  * indexes), and whether its entries are the records themselves. */
@@ -763,11 +811,11 @@ static int run_topk(uquery *q, MDB_txn *txn, const store *s, bool candidates, pa
             err = store_mdb_err(rc);
             goto out;
         }
-        MDB_val k, v;
-        uintptr_t last_page = 0;
-        for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-            if ((scan_prefetch(v.mv_data, false, &last_page), err = query_step(q)) != ROSTER_E_OK ||
+        MDB_val v;
+        scan_ahead sa;
+        scan_ahead_init(&sa, c);
+        while ((rc = scan_ahead_next(&sa, &v)) == 0)
+            if ((err = query_step(q)) != ROSTER_E_OK ||
                 (err = query_offer(q, &t, &total, &past, v.mv_data, v.mv_size)) != ROSTER_E_OK)
                 break;
         mdb_cursor_close(c);
