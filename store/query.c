@@ -304,8 +304,8 @@ int query_prepare(uquery *q, const roster_uuid *scope, const Roster__V1__ListUse
 
 /* Sets q->rd to the fields match_record reads: the id and tenant when an
  * id, scope or tenant condition applies, active for the deactivated rule,
- * the conditions' and the search's fields, and every field for customData
- * conditions (which read the record through its customData). */
+ * the conditions' and the search's fields, and customData for customData
+ * conditions and orders. */
 void query_reader(uquery *q)
 {
     uint64_t fields = 0;
@@ -318,7 +318,7 @@ void query_reader(uquery *q)
     if (q->search_field >= 0)
         fields |= (uint64_t)1 << q->search_field;
     if (q->cq != NULL)
-        fields = ~(uint64_t)0;
+        fields |= (uint64_t)1 << MODEL_USER_customData;
     user_reader_init(&q->rd, fields);
 }
 
