@@ -462,10 +462,16 @@ static inline void scan_prefetch(const void *rec, bool desc, uintptr_t *last)
  * records SCAN_AHEAD ahead of the one it matches: each record's lines are
  * prefetched when the cursor reaches it, so they arrive while the records
  * before it are matched (the matcher's first load of a record was the
- * scan's largest stall), and the pages ahead as above. The
- * cursor's keys and values point into the map and stay valid for the read
- * transaction, so holding a few is free. */
+ * scan's largest stall), and the pages ahead as above. LMDB fills a leaf
+ * from its end down, so in ascending key order a page's nodes lie at
+ * descending addresses, which the hardware's prefetcher (following
+ * ascending streams) leaves alone, and the cursor's first load of each
+ * next node stalled: an ascending scan also prefetches the SCAN_BELOW
+ * bytes below the node it reached. The cursor's keys and values point
+ * into the map and stay valid for the read transaction, so holding a few
+ * is free. */
 #define SCAN_AHEAD 4
+#define SCAN_BELOW 512
 
 typedef struct scan_ahead {
     MDB_cursor *c;
@@ -497,9 +503,15 @@ static int scan_ahead_next(scan_ahead *a, MDB_val *k, MDB_val *v)
         a->n++;
         const MDB_val *r = &a->val[at];
         scan_prefetch(r->mv_data, a->desc, &a->last_page);
-        uintptr_t line = (uintptr_t)r->mv_data & ~(uintptr_t)63, end = line + r->mv_size;
+        uintptr_t line = (uintptr_t)r->mv_data & ~(uintptr_t)63,
+                  end = (uintptr_t)r->mv_data + r->mv_size;
         for (; line < end; line += 64)
             __builtin_prefetch((const void *)line, 0, 3);
+        if (!a->desc) { /* the nodes below, which the cursor reads next */
+            uintptr_t node = (uintptr_t)a->key[at].mv_data;
+            for (line = node - SCAN_BELOW; line < node; line += 64)
+                __builtin_prefetch((const void *)line, 0, 3);
+        }
     }
     if (a->n == 0)
         return a->rc;
