@@ -170,10 +170,16 @@ static bool scan_value(scan *s, int depth, json_path_value *v)
     }
 }
 
-/* Whether key b[0..n) of a member is k[0..kn). */
+/* Whether key b[0..n) of a member is k[0..kn) (keys are short: a loop,
+ * not a call). */
 static inline bool key_is(const uint8_t *b, size_t n, const char *k, size_t kn)
 {
-    return n == kn && (n == 0 || (b[0] == (uint8_t)k[0] && memcmp(b, k, n) == 0));
+    if (n != kn)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (b[i] != (uint8_t)k[i])
+            return false;
+    return true;
 }
 
 /* The value of the last member named key[0..kn) of object obj (plain,
@@ -204,8 +210,10 @@ static void member(json_path_value *out, json_path_value obj, const char *key, s
 /* The length of the first step of path. */
 static size_t step_len(const char *path)
 {
-    const char *dot = strchr(path, '.');
-    return dot ? (size_t)(dot - path) : strlen(path);
+    size_t n = 0;
+    while (path[n] != 0 && path[n] != '.')
+        n++;
+    return n;
 }
 
 bool json_path_read(json_path_value *out, const char *const *paths, size_t np, const char *text,
