@@ -136,6 +136,21 @@ START_TEST(hand_checked_cases)
 }
 END_TEST
 
+/* Checks that pat[0..pn) compiled into p, as like and as iLike, answers
+ * for str[0..sn) what the reference does; the number of matches. */
+static int agrees(text_pattern *p, const char *str, size_t sn, const char *pat, size_t pn)
+{
+    int matched = 0;
+    for (int ci = 0; ci < 2; ci++) {
+        ck_assert(text_pattern_compile(p, pat, pn, ci));
+        bool want = ref_like(str, sn, pat, pn, ci);
+        matched += want;
+        ck_assert_msg(text_pattern_match(p, str, sn) == want, "like(%.*s, %.*s, %d) != %d", (int)sn,
+                      str, (int)pn, pat, ci, want);
+    }
+    return matched;
+}
+
 /* Random patterns and strings over a small alphabet with one-, two-,
  * three- and four-byte characters, a stray lead and a stray continuation
  * byte, a surrogate encoding, escapes and both wildcards: the compiled
@@ -200,13 +215,7 @@ START_TEST(agrees_with_reference)
                     str[sn++] = pat[i];
             }
         }
-        for (int ci = 0; ci < 2; ci++) {
-            ck_assert(text_pattern_compile(p, pat, pn, ci));
-            bool want = ref_like(str, sn, pat, pn, ci);
-            matched += want;
-            ck_assert_msg(text_pattern_match(p, str, sn) == want, "like(%.*s, %.*s, %d) != %d",
-                          (int)sn, str, (int)pn, pat, ci, want);
-        }
+        matched += agrees(p, str, sn, pat, pn);
     }
 #undef RND
     ck_assert_int_gt(matched, 10000); /* the generator exercises matches too */
@@ -292,13 +301,7 @@ START_TEST(literal_segments_agree_with_reference)
                 sn += strlen(a);
             }
         }
-        for (int ci = 0; ci < 2; ci++) {
-            ck_assert(text_pattern_compile(p, pat, pn, ci));
-            bool want = ref_like(str, sn, pat, pn, ci);
-            matched += want;
-            ck_assert_msg(text_pattern_match(p, str, sn) == want, "like(%.*s, %.*s, %d) != %d",
-                          (int)sn, str, (int)pn, pat, ci, want);
-        }
+        matched += agrees(p, str, sn, pat, pn);
         /* search for the planted text */
         ck_assert(text_pattern_compile_search(p, seg, gn));
         char sp[48];
