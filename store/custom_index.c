@@ -211,6 +211,14 @@ static void values_of(uint8_t (*vals)[CDX_MAX_STRING + 1], size_t *lens, const c
     json_decref(root);
 }
 
+size_t custom_index_tree_value(uint8_t *buf, const cdx_def *d, const char *text, size_t n)
+{
+    json_t *root = json_loadb(text, n, 0, NULL);
+    size_t len = user_value(buf, d, root);
+    json_decref(root);
+    return len;
+}
+
 /* The two entries (all users, the user's tenant) of one value. */
 static size_t put_entries(cdx_entry *out, const cdx_def *d, const user_view *v, const uint8_t *val,
                           size_t vn)
