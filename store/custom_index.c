@@ -2,6 +2,7 @@
  * maintenance, build and drop (layout in custom_index.h). */
 #include "custom_index.h"
 
+#include "json_path.h"
 #include "keys.h"
 
 #include "clock.h"
@@ -134,18 +135,88 @@ static const json_t *at_path(const json_t *root, const char *path)
     return NULL;
 }
 
-static json_t *load_custom(const user_view *v)
-{
-    if (!v->f.customData.set || v->f.customData.n == 0)
-        return NULL;
-    return json_loadb(v->f.customData.p, v->f.customData.n, 0, NULL);
-}
-
 /* Value of index d in root into buf; bytes or 0. */
 static size_t user_value(uint8_t *buf, const cdx_def *d, const json_t *root)
 {
     const json_t *j = root ? at_path(root, d->path) : NULL;
     return j ? custom_index_encode(buf, d->type, j) : 0;
+}
+
+/* custom_index_encode of the value v the plain reader found
+ * (json_path.h): the same bytes for the same JSON value. */
+static size_t encode_plain(uint8_t *buf, store_custom_type t, const json_path_value *v)
+{
+    switch (t) {
+    case STORE_CUSTOM_STRING:
+        /* The plain form holds no escapes and no NUL byte. */
+        if (v->kind != JSON_PATH_STRING || v->n > CDX_MAX_STRING)
+            return 0;
+        memcpy(buf, v->p, v->n);
+        buf[v->n] = 0;
+        return v->n + 1;
+    case STORE_CUSTOM_INTEGER:
+        return v->kind == JSON_PATH_INTEGER ? key_i64(buf, json_path_integer(v)) : 0;
+    case STORE_CUSTOM_NUMBER:
+        return v->kind == JSON_PATH_INTEGER || v->kind == JSON_PATH_REAL
+                   ? enc_double(buf, json_path_number(v))
+                   : 0;
+    case STORE_CUSTOM_BOOLEAN:
+        if (v->kind != JSON_PATH_TRUE && v->kind != JSON_PATH_FALSE)
+            return 0;
+        buf[0] = v->kind == JSON_PATH_TRUE;
+        return 1;
+    case STORE_CUSTOM_DATE: {
+        int64_t ms;
+        if (v->kind != JSON_PATH_STRING || roster_time_parse_iso(&ms, v->p, v->n) != ROSTER_E_OK)
+            return 0;
+        return key_i64(buf, ms);
+    }
+    }
+    return 0;
+}
+
+/* Texts longer than this are first searched for the paths' keys
+ * (json_path_surely_absent): cheaper than reading them when the keys are
+ * missing, dearer than the read when the text is short. */
+#define PRECHECK_OVER 64
+
+/* The encoded values at the paths of defs[n] in v's customData into
+ * vals[i] and lens[i] (0: none). The plain form is read in place
+ * (json_path.h); any other text is parsed with jansson: both give the
+ * same values. */
+static void values_of(uint8_t (*vals)[CDX_MAX_STRING + 1], size_t *lens, const cdx_def *const *defs,
+                      size_t n, const user_view *v)
+{
+    const char *text = v->f.customData.p;
+    size_t tn = v->f.customData.set ? v->f.customData.n : 0;
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        lens[i] = 0;
+        any |= tn > 0 && (tn <= PRECHECK_OVER || !json_path_surely_absent(text, tn, defs[i]->path));
+    }
+    if (!any)
+        return;
+    const char *paths[JSON_PATH_MAX];
+    json_path_value jv[JSON_PATH_MAX];
+    for (size_t i = 0; i < n && i < JSON_PATH_MAX; i++)
+        paths[i] = defs[i]->path;
+    if (json_path_read(jv, paths, n, text, tn)) {
+        for (size_t i = 0; i < n; i++)
+            lens[i] = encode_plain(vals[i], defs[i]->type, &jv[i]);
+        return;
+    }
+    json_t *root = json_loadb(text, tn, 0, NULL);
+    for (size_t i = 0; i < n; i++)
+        lens[i] = user_value(vals[i], defs[i], root);
+    json_decref(root);
+}
+
+size_t custom_index_tree_value(uint8_t *buf, const cdx_def *d, const char *text, size_t n)
+{
+    json_t *root = json_loadb(text, n, 0, NULL);
+    size_t len = user_value(buf, d, root);
+    json_decref(root);
+    return len;
 }
 
 /* The two entries (all users, the user's tenant) of one value. */
@@ -174,35 +245,30 @@ static size_t put_entries(cdx_entry *out, const cdx_def *d, const user_view *v, 
 
 static size_t entries_of(cdx_entry *out, const cdx_def *defs, size_t n_defs, const user_view *v)
 {
-    json_t *root = load_custom(v);
-    if (root == NULL)
-        return 0;
+    const cdx_def *d[STORE_MAX_CUSTOM_INDEXES] = {0};
+    uint8_t vals[STORE_MAX_CUSTOM_INDEXES][CDX_MAX_STRING + 1];
+    size_t lens[STORE_MAX_CUSTOM_INDEXES];
+    for (size_t i = 0; i < n_defs; i++)
+        d[i] = &defs[i];
+    values_of(vals, lens, d, n_defs, v);
     size_t n = 0;
-    uint8_t val[CDX_MAX_STRING + 1];
-    for (size_t i = 0; i < n_defs; i++) {
-        size_t vn = user_value(val, &defs[i], root);
-        if (vn)
-            n += put_entries(out + n, &defs[i], v, val, vn);
-    }
-    json_decref(root);
+    for (size_t i = 0; i < n_defs; i++)
+        if (lens[i])
+            n += put_entries(out + n, &defs[i], v, vals[i], lens[i]);
     return n;
 }
 
 size_t custom_index_user_value(uint8_t *buf, const cdx_def *d, const user_view *v)
 {
-    json_t *root = load_custom(v);
-    size_t n = user_value(buf, d, root);
-    json_decref(root);
+    size_t n;
+    values_of((uint8_t(*)[CDX_MAX_STRING + 1]) buf, &n, &d, 1, v);
     return n;
 }
 
 void custom_index_user_values(uint8_t (*vals)[CDX_MAX_STRING + 1], size_t *lens,
                               const cdx_def *const *defs, size_t n, const user_view *v)
 {
-    json_t *root = load_custom(v);
-    for (size_t i = 0; i < n; i++)
-        lens[i] = user_value(vals[i], defs[i], root);
-    json_decref(root);
+    values_of(vals, lens, defs, n, v);
 }
 
 size_t custom_index_entries(cdx_entry *out, const store *s, const user_view *v)

@@ -74,6 +74,11 @@ size_t custom_index_encode(uint8_t *buf, store_custom_type t, const struct json_
  * customData of v into buf; 0 when v has none there. */
 size_t custom_index_user_value(uint8_t *buf, const cdx_def *d, const user_view *v);
 
+/* custom_index_user_value of customData text[0..n), always through
+ * jansson's tree: what the in-place reader (json_path.h) must agree with,
+ * for tests and fuzzing. */
+size_t custom_index_tree_value(uint8_t *buf, const cdx_def *d, const char *text, size_t n);
+
 /* The same for n indexes at once (customData parsed once): vals[i]
  * (CDX_MAX_STRING + 1 bytes each) and lens[i] (0: none) for defs[i]. */
 void custom_index_user_values(uint8_t (*vals)[CDX_MAX_STRING + 1], size_t *lens,

@@ -304,8 +304,8 @@ int query_prepare(uquery *q, const roster_uuid *scope, const Roster__V1__ListUse
 
 /* Sets q->rd to the fields match_record reads: the id and tenant when an
  * id, scope or tenant condition applies, active for the deactivated rule,
- * the conditions' and the search's fields, and every field for customData
- * conditions (which read the record through its customData). */
+ * the conditions' and the search's fields, and customData for customData
+ * conditions and orders. */
 void query_reader(uquery *q)
 {
     uint64_t fields = 0;
@@ -318,7 +318,7 @@ void query_reader(uquery *q)
     if (q->search_field >= 0)
         fields |= (uint64_t)1 << q->search_field;
     if (q->cq != NULL)
-        fields = ~(uint64_t)0;
+        fields |= (uint64_t)1 << MODEL_USER_customData;
     user_reader_init(&q->rd, fields);
 }
 
@@ -434,14 +434,16 @@ static int acc_fetch(page_acc *a, MDB_txn *txn, const store *s)
 
 /* A scan reads the records in key order, page after page of the map, and
  * each record would cost a cache miss of its own. When the scan reaches a
- * new page it asks the CPU to load the whole page at once, so the records
- * after the current one arrive while it is matched, and the first line of
- * each of the SCAN_PREFETCH_AHEAD pages that follow in walk direction:
- * LMDB takes a growing database's new leaf pages from the end of the file,
- * so the next leaf in key order is most often a few pages further on,
- * and its header is then at hand when the cursor moves there. Hints
- * only: a wrong guess costs a wasted load, never a result. *last is the
- * page last prefetched (0: none yet). */
+ * new page it asks the CPU for the first line of each of the
+ * SCAN_PREFETCH_AHEAD pages that follow in walk direction: LMDB takes a
+ * growing database's new leaf pages from the end of the file, so the
+ * next leaf in key order is most often a few pages further on (2 to 16
+ * for 82% of the leaves of storebench's store), and its header is then at
+ * hand when the cursor moves there. The records themselves are
+ * prefetched one by one (scan_ahead); asking for the whole page too, 64
+ * lines at once, cost more than it saved. Hints only: a wrong guess
+ * costs a wasted load, never a result. *last is the page last seen (0:
+ * none yet). */
 #define SCAN_PREFETCH_PAGE  4096
 #define SCAN_PREFETCH_AHEAD 16
 static inline void scan_prefetch(const void *rec, bool desc, uintptr_t *last)
@@ -450,12 +452,74 @@ static inline void scan_prefetch(const void *rec, bool desc, uintptr_t *last)
     if (page == *last)
         return;
     *last = page;
-    for (uintptr_t a = page; a < page + SCAN_PREFETCH_PAGE; a += 64)
-        __builtin_prefetch((const void *)a, 0, 3);
     for (uintptr_t j = 1; j <= SCAN_PREFETCH_AHEAD; j++)
         __builtin_prefetch(
             (const void *)(desc ? page - j * SCAN_PREFETCH_PAGE : page + j * SCAN_PREFETCH_PAGE), 0,
             3);
+}
+
+/* A scan of the users database in key order (either way) reads its
+ * records SCAN_AHEAD ahead of the one it matches: each record's lines are
+ * prefetched when the cursor reaches it, so they arrive while the records
+ * before it are matched (the matcher's first load of a record was the
+ * scan's largest stall), and the pages ahead as above. LMDB fills a leaf
+ * from its end down, so in ascending key order a page's nodes lie at
+ * descending addresses, which the hardware's prefetcher (following
+ * ascending streams) leaves alone, and the cursor's first load of each
+ * next node stalled: an ascending scan also prefetches the SCAN_BELOW
+ * bytes below the node it reached. The cursor's keys and values point
+ * into the map and stay valid for the read transaction, so holding a few
+ * is free. */
+#define SCAN_AHEAD 4
+#define SCAN_BELOW 512
+
+typedef struct scan_ahead {
+    MDB_cursor *c;
+    bool desc;
+    MDB_cursor_op op; /* the cursor's next move */
+    int rc;           /* its last result: 0, or MDB_NOTFOUND at the end, or an error */
+    MDB_val key[SCAN_AHEAD], val[SCAN_AHEAD];
+    size_t head, n; /* the records read and not yet returned */
+    uintptr_t last_page;
+} scan_ahead;
+
+static void scan_ahead_init(scan_ahead *a, MDB_cursor *c, bool desc)
+{
+    memset(a, 0, sizeof *a);
+    a->c = c;
+    a->desc = desc;
+    a->op = desc ? MDB_LAST : MDB_FIRST;
+}
+
+/* The next record of the scan into *k, *v: 0, MDB_NOTFOUND past the
+ * last, or the cursor's error. */
+static int scan_ahead_next(scan_ahead *a, MDB_val *k, MDB_val *v)
+{
+    while (a->rc == 0 && a->n < SCAN_AHEAD) {
+        size_t at = (a->head + a->n) % SCAN_AHEAD;
+        if ((a->rc = mdb_cursor_get(a->c, &a->key[at], &a->val[at], a->op)) != 0)
+            break;
+        a->op = a->desc ? MDB_PREV : MDB_NEXT;
+        a->n++;
+        const MDB_val *r = &a->val[at];
+        scan_prefetch(r->mv_data, a->desc, &a->last_page);
+        uintptr_t line = (uintptr_t)r->mv_data & ~(uintptr_t)63,
+                  end = (uintptr_t)r->mv_data + r->mv_size;
+        for (; line < end; line += 64)
+            __builtin_prefetch((const void *)line, 0, 3);
+        if (!a->desc) { /* the nodes below, which the cursor reads next */
+            uintptr_t node = (uintptr_t)a->key[at].mv_data;
+            for (line = node - SCAN_BELOW; line < node; line += 64)
+                __builtin_prefetch((const void *)line, 0, 3);
+        }
+    }
+    if (a->n == 0)
+        return a->rc;
+    *k = a->key[a->head];
+    *v = a->val[a->head];
+    a->head = (a->head + 1) % SCAN_AHEAD;
+    a->n--;
+    return 0;
 }
 
 /* The walk of an index plan (see the top): which database, which key
@@ -501,6 +565,51 @@ static int open_walk(ewalk *w, bool *records, uquery *q, MDB_txn *txn, const sto
     return rc;
 }
 
+/* The walk of the records themselves in createdAt order (open_walk's
+ * `records`) when their conditions need every record read (the total is
+ * counted): walk_index's loop over a scan_ahead. Matches up to the cursor
+ * are only counted. */
+static int walk_records(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->users, &c), err = ROSTER_E_OK;
+    if (rc != 0)
+        return store_mdb_err(rc);
+    bool before = q->has_after;
+    scan_ahead sa;
+    scan_ahead_init(&sa, c, q->desc);
+    MDB_val k, v;
+    while ((rc = scan_ahead_next(&sa, &k, &v)) == 0) {
+        if ((err = query_step(q)) != ROSTER_E_OK)
+            break;
+        if (before && cursor_key_past(&k, q->after, q->after_len, q->desc)) {
+            before = false;
+            a->before = a->total;
+        }
+        user_view uv;
+        bool m;
+        if ((err = query_match_bytes(&m, &uv, q, false, v.mv_data, v.mv_size)) != ROSTER_E_OK)
+            break;
+        if (!m)
+            continue;
+        if (before) {
+            a->total++;
+            continue;
+        }
+        roster_uuid id;
+        memcpy(id.b, (const uint8_t *)k.mv_data + k.mv_size - 16, 16);
+        acc_add(a, &id, v.mv_data, v.mv_size);
+    }
+    mdb_cursor_close(c);
+    if (err != ROSTER_E_OK)
+        return err;
+    if (rc != MDB_NOTFOUND)
+        return store_mdb_err(rc);
+    if (before) /* nothing came after the cursor */
+        a->before = a->total;
+    return ROSTER_E_OK;
+}
+
 static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
 {
     /* The total comes from counters when only tenant and the deactivated
@@ -541,8 +650,11 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
     ewalk w;
     bool records;
     int rc = open_walk(&w, &records, q, txn, s);
+    if (rc == 0 && records && !counted) {
+        ewalk_close(&w);
+        return walk_records(q, txn, s, a);
+    }
     int err = ROSTER_E_OK;
-    uintptr_t last_page = 0;
     static const uint8_t not_false = 0x02; /* the first value that is not deactivated */
     MDB_val sv = {1, (void *)&not_false};
     if (rc != 0) {
@@ -574,8 +686,6 @@ static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
         const void *bytes = NULL;
         size_t len = 0;
         if (records) {
-            if (!counted)
-                scan_prefetch(w.data.mv_data, q->desc, &last_page);
             user_view uv;
             bool m;
             if ((err = query_match_bytes(&m, &uv, q, false, w.data.mv_data, w.data.mv_size)) !=
@@ -764,10 +874,10 @@ static int run_topk(uquery *q, MDB_txn *txn, const store *s, bool candidates, pa
             goto out;
         }
         MDB_val k, v;
-        uintptr_t last_page = 0;
-        for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-            if ((scan_prefetch(v.mv_data, false, &last_page), err = query_step(q)) != ROSTER_E_OK ||
+        scan_ahead sa;
+        scan_ahead_init(&sa, c, false);
+        while ((rc = scan_ahead_next(&sa, &k, &v)) == 0)
+            if ((err = query_step(q)) != ROSTER_E_OK ||
                 (err = query_offer(q, &t, &total, &past, v.mv_data, v.mv_size)) != ROSTER_E_OK)
                 break;
         mdb_cursor_close(c);

@@ -3,6 +3,9 @@
 #include "text.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* The character at s[i] (i < n): its length in bytes, and in *key its code
  * point (a well-formed sequence) or its byte (any other byte, alone). */
@@ -72,6 +75,7 @@ static bool compile(text_pattern *p, const char *pat, size_t pn, bool ci, bool s
     if (pn > ROSTER_MAX_PATTERN)
         return false;
     memset(p, 0, sizeof *p);
+    uint64_t lit_tok[TEXT_PAT_WORDS] = {0}; /* the ASCII literal tokens */
     const uint8_t *s = (const uint8_t *)pat;
     if (search)
         p->seg_end[p->n_seg++] = 0;
@@ -93,12 +97,23 @@ static bool compile(text_pattern *p, const char *pat, size_t pn, bool ci, bool s
             i++;
             len = char_at(&key, s, pn, i);
         }
+        if (len == 1 && key < 0x80) {
+            set_bit(lit_tok, p->n_tok);
+            p->lit[p->n_tok] = ci ? (uint8_t)text_lower((char)key) : (uint8_t)key;
+        }
         add_literal(p, p->n_tok++, key, len, ci);
         i += len;
     }
     p->seg_end[p->n_seg++] = p->n_tok;
     if (search && p->n_tok > 0)
         p->seg_end[p->n_seg++] = p->n_tok;
+    for (size_t c = 0; c < 256; c++)
+        p->fold[c] = ci ? (uint8_t)text_lower((char)c) : (uint8_t)c;
+    for (size_t g = 0, b = 0; g < p->n_seg; b = p->seg_end[g++]) {
+        p->seg_lit[g] = true;
+        for (size_t t = b; t < p->seg_end[g]; t++)
+            p->seg_lit[g] &= (lit_tok[t / 64] >> (t % 64)) & 1;
+    }
     return true;
 }
 
@@ -195,6 +210,71 @@ static bool seg_find(size_t *pos, const text_pattern *p, size_t b, size_t e, con
     return at_end && accepted;
 }
 
+/* Whether the m bytes at s are the literal tokens from t on. */
+static inline bool lit_at(const text_pattern *p, size_t t, const uint8_t *s, size_t m)
+{
+    for (size_t i = 0; i < m; i++)
+        if (p->fold[s[i]] != p->lit[t + i])
+            return false;
+    return true;
+}
+
+/* The first i in [from, n) with fold[s[i]] == c, or n. */
+static size_t find_byte(const text_pattern *p, uint8_t c, const uint8_t *s, size_t from, size_t n)
+{
+    size_t i = from;
+#ifdef __SSE2__
+    uint8_t other = c;
+    if (p->fold['A'] == 'a' && c >= 'a' && c <= 'z')
+        other = (uint8_t)(c - 32);
+    const __m128i lo = _mm_set1_epi8((char)c), up = _mm_set1_epi8((char)other);
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, lo), _mm_cmpeq_epi8(x, up)));
+        if (m)
+            return i + (size_t)__builtin_ctz((unsigned)m);
+    }
+#endif
+    for (; i < n; i++)
+        if (p->fold[s[i]] == c)
+            return i;
+    return n;
+}
+
+/* seg_find for a segment of ASCII literals (seg_lit) [b, e): its first
+ * byte looked for, the rest compared where it occurs. Comparisons past
+ * the length of the text left hand the rest to the automaton. */
+static bool seg_find_lit(size_t *pos, const text_pattern *p, size_t b, size_t e, const uint8_t *s,
+                         size_t n, bool at_end, uint64_t *steps)
+{
+    size_t m = e - b;
+    if (at_end) {
+        *steps += m;
+        return n - *pos >= m && lit_at(p, b, s + n - m, m);
+    }
+    size_t budget = n - *pos, compared = 0;
+    for (size_t i = *pos; n - i >= m;) {
+        size_t at = find_byte(p, p->lit[b], s, i, n - m + 1);
+        *steps += at - i + 1;
+        if (at > n - m)
+            break;
+        size_t k = 1;
+        while (k < m && p->fold[s[at + k]] == p->lit[b + k])
+            k++;
+        *steps += k;
+        if (k == m) {
+            *pos = at + m;
+            return true;
+        }
+        i = at + 1;
+        if ((compared += k) > budget) {
+            *pos = i;
+            return seg_find(pos, p, b, e, s, n, false, steps);
+        }
+    }
+    return false;
+}
+
 /* Segments are matched left to right, each at the place where its match
  * ends first: a segment has a fixed length in characters, so that leaves
  * the longest rest of the text for the segments after it, and the '%'
@@ -204,7 +284,13 @@ bool text_pattern_match_steps(const text_pattern *p, const char *str, size_t n, 
 {
     const uint8_t *s = (const uint8_t *)str;
     size_t pos = 0;
-    for (size_t t = 0; t < p->seg_end[0]; t++) {
+    if (p->seg_lit[0]) {     /* anchored at the start: compared in place */
+        pos = p->seg_end[0]; /* a byte a token */
+        *steps += pos;
+        if (n < pos || !lit_at(p, 0, s, pos))
+            return false;
+    }
+    for (size_t t = p->seg_lit[0] ? p->seg_end[0] : 0; t < p->seg_end[0]; t++) {
         if (pos == n)
             return false;
         uint32_t key;
@@ -224,7 +310,7 @@ bool text_pattern_match_steps(const text_pattern *p, const char *str, size_t n, 
                 return true; /* a trailing '%' */
             continue;
         }
-        if (!seg_find(&pos, p, b, e, s, n, last, steps))
+        if (!(p->seg_lit[g] ? seg_find_lit : seg_find)(&pos, p, b, e, s, n, last, steps))
             return false;
     }
     return true;

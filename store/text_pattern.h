@@ -13,7 +13,18 @@
  * segment by one step: at most ceil(segment tokens / 64) + 1 machine
  * words. A record of n bytes therefore costs O(n * ceil(m / 64)) for a
  * pattern of m bytes (m <= ROSTER_MAX_PATTERN, so at most 5 words a
- * step), whatever the pattern, with no pass over the pattern text. */
+ * step), whatever the pattern, with no pass over the pattern text.
+ *
+ * A segment of ASCII literals alone (no '_', no other character: the
+ * usual iLike '%text%' and every search of ASCII text) is compared in
+ * place instead: anchored at the start or the end, byte for byte; between
+ * '%'s, by looking for its first byte (either case under iLike) 16 bytes
+ * at a time and comparing the rest where it occurs. An ASCII byte is
+ * always a character of its own in UTF-8 and in the ill-formed bytes
+ * above, so this finds what the automaton finds. When the comparisons
+ * exceed twice the text left (a text that nearly matches everywhere) the
+ * automaton takes over where the search stopped, which keeps the cost
+ * linear. */
 #ifndef ROSTER_STORE_TEXT_PATTERN_H
 #define ROSTER_STORE_TEXT_PATTERN_H
 
@@ -40,6 +51,12 @@ typedef struct text_pattern {
     uint32_t slot_cp[TEXT_PAT_SLOTS];               /* code point in a hash slot; 0: empty */
     uint8_t slot_multi[TEXT_PAT_SLOTS];             /* its index in multi */
     uint16_t n_multi;
+    /* The in-place comparison of ASCII literal segments: seg_lit[i] when
+     * segment i is ASCII literals only, lit[t] the byte of token t (lower
+     * case under iLike) and fold the byte a text byte compares as. */
+    bool seg_lit[ROSTER_MAX_PATTERN + 1];
+    uint8_t lit[ROSTER_MAX_PATTERN];
+    uint8_t fold[256];
 } text_pattern;
 
 /* Compiles pat[0..pn) into *out (caller-owned, not kept; about 14 KiB,

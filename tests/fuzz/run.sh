@@ -4,7 +4,8 @@
 # seeds: the GraphQL engine's (parse, validate, execute), the gateway's
 # request decoding (gw_request), its CORS and GraphiQL decisions
 # (gw_browser), its gRPC reflection answers (gw_grpc_reflection),
-# roster-users' request handling (service), rosterctl's filter parser (ctl_filter) and loader (ctl_load).
+# roster-users' request handling (service), rosterctl's filter parser (ctl_filter) and loader (ctl_load),
+# and the store's in-place customData reader (json_path).
 # CI runs `tests/fuzz/run.sh 20` (about three minutes).
 # New interesting inputs go to build/fuzz/corpus/<harness>/ (never into the
 # committed seeds); crashing inputs are written to tests/fuzz/crashes/.
@@ -16,7 +17,7 @@ seconds=${1:?usage: tests/fuzz/run.sh SECONDS}
 build=build/fuzz
 cmake -S . -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DROSTER_FUZZ=ON -DROSTER_SANITIZE=ON >/dev/null
-harnesses="parse validate execute gw_request gw_browser gw_grpc_reflection service ctl_filter ctl_load"
+harnesses="parse validate execute gw_request gw_browser gw_grpc_reflection service ctl_filter ctl_load json_path"
 targets=""
 for h in $harnesses; do targets="$targets fuzz_$h"; done
 cmake --build "$build" --target $targets -j2 >/dev/null

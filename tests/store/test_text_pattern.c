@@ -136,6 +136,21 @@ START_TEST(hand_checked_cases)
 }
 END_TEST
 
+/* Checks that pat[0..pn) compiled into p, as like and as iLike, answers
+ * for str[0..sn) what the reference does; the number of matches. */
+static int agrees(text_pattern *p, const char *str, size_t sn, const char *pat, size_t pn)
+{
+    int matched = 0;
+    for (int ci = 0; ci < 2; ci++) {
+        ck_assert(text_pattern_compile(p, pat, pn, ci));
+        bool want = ref_like(str, sn, pat, pn, ci);
+        matched += want;
+        ck_assert_msg(text_pattern_match(p, str, sn) == want, "like(%.*s, %.*s, %d) != %d", (int)sn,
+                      str, (int)pn, pat, ci, want);
+    }
+    return matched;
+}
+
 /* Random patterns and strings over a small alphabet with one-, two-,
  * three- and four-byte characters, a stray lead and a stray continuation
  * byte, a surrogate encoding, escapes and both wildcards: the compiled
@@ -200,13 +215,7 @@ START_TEST(agrees_with_reference)
                     str[sn++] = pat[i];
             }
         }
-        for (int ci = 0; ci < 2; ci++) {
-            ck_assert(text_pattern_compile(p, pat, pn, ci));
-            bool want = ref_like(str, sn, pat, pn, ci);
-            matched += want;
-            ck_assert_msg(text_pattern_match(p, str, sn) == want, "like(%.*s, %.*s, %d) != %d",
-                          (int)sn, str, (int)pn, pat, ci, want);
-        }
+        matched += agrees(p, str, sn, pat, pn);
     }
 #undef RND
     ck_assert_int_gt(matched, 10000); /* the generator exercises matches too */
@@ -224,6 +233,109 @@ START_TEST(agrees_with_reference)
     ck_assert(text_pattern_compile(p, multi, sizeof multi, true));
     ck_assert(text_pattern_match(p, multi, sizeof multi));
     ck_assert(!text_pattern_match(p, multi, sizeof multi - 2));
+    free(p);
+}
+END_TEST
+
+/* Patterns whose segments are ASCII literals (compared in place, their
+ * first byte looked for 16 bytes at a time) against long texts of both
+ * cases, digits, multi-byte characters and stray bytes, each with a
+ * planted copy of a segment now and then: the matcher agrees with the
+ * reference, iLike and like, searches too. Near-matches everywhere make
+ * the search hand over to the automaton. */
+START_TEST(literal_segments_agree_with_reference)
+{
+    static const char *const tatoms[] = {
+        "a",    "b", "A", "B", "u", "U", "0", "1", "@", ".", "\xc3\xa9", "\xa9", "\xe2\x82\xac",
+        "\xc3", "%", "_"};
+    static const char *const lits[] = {"a", "b", "A", "u", "U", "0", "1", "@", ".", "\\%", "\\_"};
+    enum { NT = sizeof tatoms / sizeof tatoms[0], NL = sizeof lits / sizeof lits[0] };
+    uint32_t rnd = 777;
+#define RND() (rnd = rnd * 1103515245u + 12345u, (rnd >> 16) & 0x7fff)
+    text_pattern *p = malloc(sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    char pat[ROSTER_MAX_PATTERN], str[600], seg[40];
+    long matched = 0;
+    for (int iter = 0; iter < 40000; iter++) {
+        size_t pn = 0, sn = 0, gn = 0;
+        int nseg = 1 + (int)(RND() % 3);
+        bool lead = RND() % 2, trail = RND() % 2;
+        if (lead)
+            pat[pn++] = '%';
+        for (int g = 0; g < nseg; g++) {
+            if (g)
+                pat[pn++] = '%';
+            int len = 1 + (int)(RND() % 6);
+            for (int i = 0; i < len; i++) {
+                const char *a = lits[RND() % NL];
+                memcpy(pat + pn, a, strlen(a));
+                pn += strlen(a);
+            }
+        }
+        if (trail)
+            pat[pn++] = '%';
+        /* one segment's text, to plant */
+        for (size_t i = 0; i < pn && gn < sizeof seg - 1; i++) {
+            if (pat[i] == '%') {
+                if (gn && RND() % 2)
+                    break;
+                gn = 0;
+                continue;
+            }
+            if (pat[i] == '\\')
+                i++;
+            seg[gn++] = RND() % 2
+                            ? pat[i]
+                            : (char)(pat[i] ^
+                                     ((pat[i] | 0x20) >= 'a' && (pat[i] | 0x20) <= 'z' ? 0x20 : 0));
+        }
+        int ns = (int)(RND() % 200);
+        for (int i = 0; i < ns; i++) {
+            if (RND() % 25 == 0 && sn + gn < sizeof str) {
+                memcpy(str + sn, seg, gn);
+                sn += gn;
+            }
+            const char *a = tatoms[RND() % NT];
+            if (sn + strlen(a) < sizeof str) {
+                memcpy(str + sn, a, strlen(a));
+                sn += strlen(a);
+            }
+        }
+        matched += agrees(p, str, sn, pat, pn);
+        /* search for the planted text */
+        ck_assert(text_pattern_compile_search(p, seg, gn));
+        char sp[48];
+        size_t spn = 0;
+        sp[spn++] = '%';
+        for (size_t i = 0; i < gn; i++) {
+            if (seg[i] == '%' || seg[i] == '_' || seg[i] == '\\')
+                sp[spn++] = '\\';
+            sp[spn++] = seg[i];
+        }
+        sp[spn++] = '%';
+        ck_assert_msg(text_pattern_match(p, str, sn) == ref_like(str, sn, sp, spn, true),
+                      "search %.*s in %.*s", (int)gn, seg, (int)sn, str);
+    }
+    ck_assert_int_gt(matched, 2000);
+    /* near-matches everywhere, the match at the very end */
+    char hay[4000];
+    memset(hay, 'a', sizeof hay);
+    hay[sizeof hay - 1] = 'b';
+    char needle[60];
+    needle[0] = '%';
+    memset(needle + 1, 'a', 50);
+    strcpy(needle + 51, "b%");
+    for (int ci = 0; ci < 2; ci++) {
+        ck_assert(text_pattern_compile(p, needle, strlen(needle), ci));
+        ck_assert(text_pattern_match(p, hay, sizeof hay));
+        ck_assert(!text_pattern_match(p, hay, sizeof hay - 1));
+        needle[53] = 'A'; /* %a...ab%A: the automaton's find, then the next segment */
+        needle[54] = 0;
+        ck_assert(text_pattern_compile(p, needle, strlen(needle), ci));
+        ck_assert(!text_pattern_match(p, hay, sizeof hay));
+        needle[53] = 0;
+    }
+#undef RND
     free(p);
 }
 END_TEST
@@ -326,6 +438,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, hand_checked_cases);
     tcase_add_test(tc, agrees_with_reference);
+    tcase_add_test(tc, literal_segments_agree_with_reference);
     tcase_add_test(tc, search_is_a_literal_substring);
     tcase_add_test(tc, cost_is_linear_on_hostile_patterns);
     suite_add_tcase(s, tc);

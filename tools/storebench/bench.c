@@ -97,6 +97,30 @@ static void print_per_user(const store_stats *st)
            (double)feed / 1048576.0, st->schema_version);
 }
 
+/* Opens the users database of the store in cfg->dir read-only with bare
+ * LMDB, in a read transaction; ROSTER_E_IO (reported) when it cannot. */
+static int raw_open(const bench_config *cfg, MDB_env **env, MDB_txn **txn, MDB_dbi *dbi)
+{
+    int rc = mdb_env_create(env);
+    if (rc != 0) {
+        fprintf(stderr, "storebench: lmdb: %s\n", mdb_strerror(rc));
+        return ROSTER_E_IO;
+    }
+    rc = mdb_env_set_maxdbs(*env, 32);
+    if (rc == 0)
+        rc = mdb_env_open(*env, cfg->dir, MDB_RDONLY, 0640);
+    if (rc == 0)
+        rc = mdb_txn_begin(*env, NULL, MDB_RDONLY, txn);
+    if (rc == 0 && (rc = mdb_dbi_open(*txn, "users", 0, dbi)) != 0)
+        mdb_txn_abort(*txn);
+    if (rc != 0) {
+        fprintf(stderr, "storebench: lmdb: %s\n", mdb_strerror(rc));
+        mdb_env_close(*env);
+        return ROSTER_E_IO;
+    }
+    return ROSTER_E_OK;
+}
+
 int open_store(const bench_config *cfg, bool bulk_load, store **s)
 {
     roster_err_detail d = {0};
@@ -232,20 +256,9 @@ static int raw_gets(const bench_config *cfg, const roster_uuid *keys, size_t n, 
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi dbi;
-    int rc = mdb_env_create(&env);
-    if (rc == 0)
-        rc = mdb_env_set_maxdbs(env, 32);
-    if (rc == 0)
-        rc = mdb_env_open(env, cfg->dir, MDB_RDONLY, 0640);
-    if (rc == 0)
-        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
-    if (rc == 0)
-        rc = mdb_dbi_open(txn, "users", 0, &dbi);
-    if (rc != 0) {
-        fprintf(stderr, "storebench: lmdb: %s\n", mdb_strerror(rc));
-        mdb_env_close(env);
-        return ROSTER_E_IO;
-    }
+    int err = raw_open(cfg, &env, &txn, &dbi);
+    if (err != ROSTER_E_OK)
+        return err;
     size_t sum = 0;
     int64_t t0 = roster_mono_ns(), c0 = cpu_ns();
     for (size_t i = 0; i < n; i++) {
@@ -258,6 +271,75 @@ static int raw_gets(const bench_config *cfg, const roster_uuid *keys, size_t n, 
            label, per_op_us(ns, n), per_op_us(cns, n), n, sum);
     mdb_txn_abort(txn);
     mdb_env_close(env);
+    return ROSTER_E_OK;
+}
+
+/* One bare cursor walk (MDB_NEXT) over every record of the users
+ * database, reading a byte of every cache line of each record: the least
+ * any scan of every record costs. Adds the bytes to *sum, counts the
+ * records in *n. */
+static int raw_walk_once(MDB_txn *txn, MDB_dbi dbi, size_t *n, uint64_t *sum)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, dbi, &c);
+    if (rc != 0)
+        return rc;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const volatile uint8_t *p = v.mv_data;
+        for (size_t i = 0; i < v.mv_size; i += 64)
+            *sum += p[i];
+        if (v.mv_size)
+            *sum += p[v.mv_size - 1];
+        (*n)++;
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The bare walk timed: one pass alone (it maps the pages), then `reps`
+ * more, whose CPU time per pass and record count go to *ref. */
+static int raw_walk(const bench_config *cfg, size_t reps, const char *label, scan_ref *ref)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    int err = raw_open(cfg, &env, &txn, &dbi);
+    if (err != ROSTER_E_OK)
+        return err;
+    uint64_t sum = 0;
+    size_t n = 0;
+    int64_t t0 = roster_mono_ns(), c0 = cpu_ns();
+    int rc = raw_walk_once(txn, dbi, &n, &sum);
+    int64_t ns = roster_mono_ns() - t0, cns = cpu_ns() - c0;
+    if (rc == 0)
+        printf("%-58s %9.1f us/op  CPU %9.1f us/op  (%zu records)\n",
+               "walk      bare MDB_NEXT, a byte a line (first pass)", per_op_us(ns, 1),
+               per_op_us(cns, 1), n);
+    size_t runs = reps ? reps : 1;
+    t0 = roster_mono_ns();
+    c0 = cpu_ns();
+    for (size_t i = 0; i < runs && rc == 0; i++) {
+        n = 0;
+        rc = raw_walk_once(txn, dbi, &n, &sum);
+    }
+    ns = roster_mono_ns() - t0;
+    cns = cpu_ns() - c0;
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    if (rc != 0) {
+        fprintf(stderr, "storebench: lmdb walk: %s\n", mdb_strerror(rc));
+        return ROSTER_E_IO;
+    }
+    char line[96];
+    snprintf(line, sizeof line, "walk      bare MDB_NEXT, a byte a line (%s)", label);
+    printf("%-58s %9.1f us/op  CPU %9.1f us/op  (%zu records, sum %llu)\n", line,
+           per_op_us(ns, runs), per_op_us(cns, runs), n, (unsigned long long)(sum & 0xffff));
+    printf("          = %.1f ms CPU per million records\n",
+           per_op_us(cns, runs) / 1000.0 / ((double)(n ? n : 1) / 1e6));
+    ref->cpu_us = per_op_us(cns, runs);
+    ref->records = n;
     return ROSTER_E_OK;
 }
 
@@ -303,8 +385,10 @@ static int store_gets(store *s, char (*keys)[ROSTER_UUID_TEXT_LEN + 1], size_t n
     return ROSTER_E_OK;
 }
 
-int time_list(store *s, const char *label, const roster_uuid *scope,
-              const Roster__V1__ListUsersRequest *req, size_t reps, bool unpack)
+/* time_list, with the CPU time per run in *cpu_us (may be NULL). */
+static int time_list_cpu(store *s, const char *label, const roster_uuid *scope,
+                         const Roster__V1__ListUsersRequest *req, size_t reps, bool unpack,
+                         double *cpu_us)
 {
     store_rtxn *r;
     int err = store_read_begin(s, &r);
@@ -334,9 +418,17 @@ int time_list(store *s, const char *label, const roster_uuid *scope,
                per_op_us(ns, reps), per_op_us(cns, reps), page.n, (long long)page.total_count);
     else
         fprintf(stderr, "storebench: %s: %s\n", label, d.message);
+    if (cpu_us)
+        *cpu_us = per_op_us(cns, reps);
     roster_arena_free(&arena);
     store_read_end(r);
     return err;
+}
+
+int time_list(store *s, const char *label, const roster_uuid *scope,
+              const Roster__V1__ListUsersRequest *req, size_t reps, bool unpack)
+{
+    return time_list_cpu(s, label, scope, req, reps, unpack, NULL);
 }
 
 static const struct {
@@ -469,13 +561,28 @@ static int cursor_pages(const bench_config *cfg, store *s, const char *tenant_te
     return err;
 }
 
-int time_list_warm(store *s, const char *label, const roster_uuid *scope,
-                   const Roster__V1__ListUsersRequest *req, size_t reps)
+/* The line comparing a scan's CPU time per run with the bare walk's. */
+static void print_vs_walk(double cpu_us, const scan_ref *ref)
 {
+    if (ref == NULL || ref->cpu_us <= 0 || ref->records == 0)
+        return;
+    printf("          = %.1f ms CPU per million records, %.2fx the bare walk\n",
+           cpu_us / 1000.0 / ((double)ref->records / 1e6), cpu_us / ref->cpu_us);
+}
+
+int time_list_warm(store *s, const char *label, const roster_uuid *scope,
+                   const Roster__V1__ListUsersRequest *req, size_t reps, const scan_ref *ref)
+{
+    if (ref && ref->only && strstr(label, ref->only) == NULL)
+        return ROSTER_E_OK;
     char first[160];
     snprintf(first, sizeof first, "%s (first pass)", label);
+    double cpu_us = 0;
     int err = time_list(s, first, scope, req, 1, false);
-    return err != ROSTER_E_OK ? err : time_list(s, label, scope, req, reps, false);
+    if (err == ROSTER_E_OK &&
+        (err = time_list_cpu(s, label, scope, req, reps, false, &cpu_us)) == ROSTER_E_OK)
+        print_vs_walk(cpu_us, ref);
+    return err;
 }
 
 static int lists(const bench_config *cfg, store *s, const char *tenant_text)
@@ -553,14 +660,24 @@ static int lists(const bench_config *cfg, store *s, const char *tenant_text)
     if ((err = time_list(s, "filter    {email: {equalTo: ...}}", NULL, &req, cfg->pages, false)) !=
         ROSTER_E_OK)
         return err;
-    f.email = NULL;
+    return ROSTER_E_OK;
+}
 
+/* The three unindexed scans of every user (ref may be NULL). */
+static int unindexed_scans(const bench_config *cfg, store *s, const scan_ref *ref)
+{
+    int err;
+    Roster__V1__ListUsersRequest req = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    req.has_limit = 1;
+    req.limit = 20;
+    Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+    req.filter = &f;
     printf("\nunindexed scans of every user:\n");
     Roster__V1__StringFilter il = ROSTER__V1__STRING_FILTER__INIT;
     il.i_like = "%USER00012%";
     f.email = &il;
     if ((err = time_list_warm(s, "scan      {email: {iLike: %USER00012%}} createdAt DESC", NULL,
-                              &req, cfg->scans)) != ROSTER_E_OK)
+                              &req, cfg->scans, ref)) != ROSTER_E_OK)
         return err;
     f.email = NULL;
     Roster__V1__StringFilter fl = ROSTER__V1__STRING_FILTER__INIT;
@@ -572,7 +689,7 @@ static int lists(const bench_config *cfg, store *s, const char *tenant_text)
     o.order = ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC;
     req.order = &o;
     if ((err = time_list_warm(s, "scan      {firstName: {iLike: %ann%}} lastName ASC", NULL, &req,
-                              cfg->scans)) != ROSTER_E_OK)
+                              cfg->scans, ref)) != ROSTER_E_OK)
         return err;
     f.first_name = NULL;
     req.order = NULL;
@@ -582,11 +699,80 @@ static int lists(const bench_config *cfg, store *s, const char *tenant_text)
     se.key = ROSTER__V1__USER_SEARCH_KEY__USER_SEARCH_KEY_PHONE;
     se.value = "555 12345";
     req.search = &se;
-    return time_list_warm(s, "scan      search {phone: \"555 12345\"}", NULL, &req, cfg->scans);
+    return time_list_warm(s, "scan      search {phone: \"555 12345\"}", NULL, &req, cfg->scans,
+                          ref);
+}
+
+/* The first tenant created (createdAt ASC), whose users the one-tenant
+ * queries read, into *out. */
+static int first_tenant(store *s, roster_uuid *out)
+{
+    store_rtxn *r;
+    int err = store_read_begin(s, &r);
+    if (err != ROSTER_E_OK)
+        return err;
+    roster_arena arena;
+    roster_arena_init(&arena, 4096, 0);
+    Roster__V1__ListTenantsRequest req = ROSTER__V1__LIST_TENANTS_REQUEST__INIT;
+    Roster__V1__TenantOrder o = ROSTER__V1__TENANT_ORDER__INIT;
+    o.has_order = 1;
+    o.order = ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC;
+    req.order = &o;
+    req.has_limit = 1;
+    req.limit = 1;
+    Roster__V1__ListTenantsResponse *resp;
+    err = store_tenant_list(r, NULL, &req, &arena, &resp, NULL);
+    if (err == ROSTER_E_OK && resp->n_tenants == 0)
+        err = ROSTER_E_NOT_FOUND;
+    if (err == ROSTER_E_OK &&
+        roster_uuid_parse(out, resp->tenants[0]->id, strlen(resp->tenants[0]->id)) != ROSTER_E_OK)
+        err = ROSTER_E_CORRUPT;
+    roster_arena_free(&arena);
+    store_read_end(r);
+    return err;
+}
+
+/* --scans-only: the unindexed scans and the customData scans on the
+ * store a previous run left in cfg->dir, each beside the bare walk of
+ * the same records, timed before them and again after. */
+static int bench_scans(const bench_config *cfg)
+{
+    scan_ref ref = {.only = cfg->only}, after = {0};
+    printf("bare walk of the users database (the floor of a scan):\n");
+    int err = raw_walk(cfg, cfg->scans, "reference", &ref);
+    if (err != ROSTER_E_OK)
+        return err;
+    store *s = NULL;
+    if ((err = open_store(cfg, false, &s)) != ROSTER_E_OK)
+        return err;
+    store_rtxn *r;
+    store_stats st;
+    roster_uuid tenant;
+    if ((err = store_read_begin(s, &r)) == ROSTER_E_OK) {
+        err = store_stat(r, &st);
+        store_read_end(r);
+    }
+    if (err == ROSTER_E_OK)
+        err = first_tenant(s, &tenant);
+    if (err == ROSTER_E_OK) {
+        printf("store     %llu users, %llu tenants, %.1f MiB used\n", (unsigned long long)st.users,
+               (unsigned long long)st.tenants, (double)st.used_bytes / 1048576.0);
+        err = unindexed_scans(cfg, s, &ref);
+    }
+    store_close(s);
+    if (err == ROSTER_E_OK)
+        err = bench_custom_scans(cfg, &tenant, &ref);
+    if (err == ROSTER_E_OK) {
+        printf("\n");
+        err = raw_walk(cfg, cfg->scans, "again, after the scans", &after);
+    }
+    return err;
 }
 
 int bench_run(const bench_config *cfg)
 {
+    if (cfg->scans_only)
+        return bench_scans(cfg);
     store *s = NULL;
     int err = open_store(cfg, true, &s);
     if (err != ROSTER_E_OK)
@@ -639,7 +825,8 @@ int bench_run(const bench_config *cfg)
     if ((err = raw_gets(cfg, bkeys, cfg->gets, "reference")) != ROSTER_E_OK ||
         (err = open_store(cfg, false, &s)) != ROSTER_E_OK)
         goto out;
-    if (!cfg->cursors_only && (err = lists(cfg, s, tenants[0])) != ROSTER_E_OK)
+    if (!cfg->cursors_only && ((err = lists(cfg, s, tenants[0])) != ROSTER_E_OK ||
+                               (err = unindexed_scans(cfg, s, NULL)) != ROSTER_E_OK))
         goto out;
     if ((err = cursor_pages(cfg, s, tenants[0])) != ROSTER_E_OK || cfg->cursors_only)
         goto out;

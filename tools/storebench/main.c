@@ -9,10 +9,14 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: storebench --dir DIR [--users N] [--tenants N] [--batch N]\n"
-                    "                  [--gets N] [--pages N] [--scans N] [--no-sync]\n"
-                    "                  [--map-mib N] [--cursors-only]\n"
-                    "DIR must exist and be empty; the store is left there.\n");
+    fprintf(stderr,
+            "usage: storebench --dir DIR [--users N] [--tenants N] [--batch N]\n"
+            "                  [--gets N] [--pages N] [--scans N] [--no-sync]\n"
+            "                  [--map-mib N] [--cursors-only] [--scans-only [--only TEXT]]\n"
+            "DIR must exist and be empty; the store is left there.\n"
+            "--scans-only times only the scans (--scans N passes each), beside a bare\n"
+            "LMDB walk of the same records, on the store a previous run left in DIR;\n"
+            "--only TEXT runs only the scans whose label holds TEXT.\n");
 }
 
 static int num(const char *s, size_t *out)
@@ -57,6 +61,10 @@ int main(int argc, char **argv)
             cfg.durable = false;
         else if (strcmp(a, "--cursors-only") == 0)
             cfg.cursors_only = true;
+        else if (strcmp(a, "--scans-only") == 0)
+            cfg.scans_only = true;
+        else if (strcmp(a, "--only") == 0 && v)
+            cfg.only = v, i++;
         else
             bad = -1;
         if (bad) {
