@@ -15,7 +15,9 @@
  * reports the count through `accepted`). The dialing side alone cannot
  * tell: with the accept loop stopped, nng's transport still completes the
  * handshake and then parks the connection, never handing it to the
- * socket. Two failed checks in a row call `restore`.
+ * socket. Two failed checks in a row call `restore`; the second waits twice
+ * `timeout_ms`, so that a handshake merely slow on a loaded machine is not
+ * taken for a stopped listener (a restore closes every connection).
  *
  * After a successful check the guard also waits (up to 10 s) for the
  * socket to remove the check's closed pipe. nng 1.5.2 can leave its reaper
