@@ -435,27 +435,31 @@ int store_load_mark(store *s, bool loading)
 
 int store_read_begin(store *s, store_rtxn **out)
 {
+    return store_read_begin_limited(s, out, 0, NULL);
+}
+
+int store_read_begin_limited(store *s, store_rtxn **out, int64_t deadline_ns,
+                             const _Atomic int64_t *stop_ns)
+{
     store_rtxn *r = calloc(1, sizeof *r);
     if (r == NULL)
         return ROSTER_E_NOMEM;
     if (s->pg) {
-        int err = pgstore_read_begin(s->pg, &r->pg);
+        int err = pgstore_read_begin_limited(s->pg, &r->pg, deadline_ns, stop_ns);
         if (err != ROSTER_E_OK) {
             free(r);
             return err;
         }
-        r->s = s;
-        *out = r;
-        return ROSTER_E_OK;
-    }
-    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &r->txn);
-    if (rc != 0) {
-        free(r);
-        return store_mdb_err(rc);
+    } else {
+        int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &r->txn);
+        if (rc != 0) {
+            free(r);
+            return store_mdb_err(rc);
+        }
     }
     r->s = s;
-    r->deadline_ns = 0;
-    r->stop_ns = NULL;
+    r->deadline_ns = deadline_ns;
+    r->stop_ns = stop_ns;
     *out = r;
     return ROSTER_E_OK;
 }

@@ -346,10 +346,9 @@ static int read_call(users_service *svc, rpc_call *call, const roster_uuid *scop
     const ProtobufCMessage *req = rpc_call_request(call);
     roster_arena *a = rpc_call_arena(call);
     store_rtxn *rx = NULL;
-    int err = store_read_begin(svc->st, &rx);
+    int err = store_read_begin_limited(svc->st, &rx, rpc_call_deadline_ns(call), stop_ns);
     if (err)
         return roster_fail(d, err, "", "cannot read the store: %s", roster_strerror(err));
-    store_read_set_limits(rx, rpc_call_deadline_ns(call), stop_ns);
     ProtobufCMessage *out = NULL;
     switch (m->id) {
     case RPC_GET_USER: {

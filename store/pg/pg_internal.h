@@ -209,6 +209,10 @@ typedef void (*pg_issue_fn)(void *ctx, store_issue_kind kind, const char *db, co
  * Calls fn per mismatch. Returns ROSTER_E_OK when the check ran. */
 int pg_changes_verify(pgstore_rtxn *r, pg_issue_fn fn, void *ctx);
 
+/* The statement that cuts every later statement of a transaction at
+ * deadline_ns (roster_mono_ns; at least 1 ms from now), into out[cap]. */
+void pg_timeout_sql(char *out, size_t cap, int64_t deadline_ns);
+
 /* A big-endian int64 as PostgreSQL sends int8 in binary, and back. */
 void pg_i64_put(uint8_t *buf, int64_t v);
 int64_t pg_i64_get(const char *p);

@@ -13,6 +13,13 @@
 /* Rows per round trip of the walks below. */
 #define EACH_BATCH 1000
 
+void pg_timeout_sql(char *out, size_t cap, int64_t deadline_ns)
+{
+    int64_t left_ms = (deadline_ns - roster_mono_ns()) / 1000000;
+    snprintf(out, cap, "SET LOCAL statement_timeout = %lld",
+             (long long)(left_ms > 1 ? left_ms : 1));
+}
+
 void pgstore_read_set_limits(pgstore_rtxn *r, int64_t deadline_ns, const _Atomic int64_t *stop_ns)
 {
     r->deadline_ns = deadline_ns;
@@ -20,10 +27,8 @@ void pgstore_read_set_limits(pgstore_rtxn *r, int64_t deadline_ns, const _Atomic
     if (deadline_ns > 0) {
         /* Each statement of the read stops at the deadline too, so one
          * long query cannot outlive it. */
-        int64_t left_ms = (deadline_ns - roster_mono_ns()) / 1000000;
         char sql[80];
-        snprintf(sql, sizeof sql, "SET LOCAL statement_timeout = %lld",
-                 (long long)(left_ms > 1 ? left_ms : 1));
+        pg_timeout_sql(sql, sizeof sql, deadline_ns);
         pg_exec(r->c, sql, NULL);
     }
 }

@@ -209,13 +209,29 @@ void pgstore_close(pgstore *p)
 
 int pgstore_read_begin(pgstore *p, pgstore_rtxn **out)
 {
+    return pgstore_read_begin_limited(p, out, 0, NULL);
+}
+
+int pgstore_read_begin_limited(pgstore *p, pgstore_rtxn **out, int64_t deadline_ns,
+                               const _Atomic int64_t *stop_ns)
+{
     pgstore_rtxn *r = calloc(1, sizeof *r);
     if (r == NULL)
         return ROSTER_E_NOMEM;
     r->p = p;
+    r->deadline_ns = deadline_ns;
+    r->stop_ns = stop_ns;
+    /* The timeout goes with BEGIN, in one round trip. */
+    char sql[160] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    if (deadline_ns > 0) {
+        size_t n = strlen(sql);
+        sql[n++] = ';';
+        sql[n++] = ' ';
+        pg_timeout_sql(sql + n, sizeof sql - n, deadline_ns);
+    }
     int err = pg_pool_acquire(p->pool, &r->c, NULL);
     if (err == ROSTER_E_OK) {
-        err = pg_exec(r->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL);
+        err = pg_exec(r->c, sql, NULL);
         if (err != ROSTER_E_OK)
             pg_pool_release(p->pool, r->c);
     }

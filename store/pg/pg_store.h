@@ -96,6 +96,11 @@ int pgstore_load_mark(pgstore *p, bool loading);
 int pgstore_read_begin(pgstore *p, pgstore_rtxn **out);
 void pgstore_read_end(pgstore_rtxn *r);
 
+/* pgstore_read_begin and pgstore_read_set_limits in one round trip (the
+ * statement timeout sent with BEGIN). */
+int pgstore_read_begin_limited(pgstore *p, pgstore_rtxn **out, int64_t deadline_ns,
+                               const _Atomic int64_t *stop_ns);
+
 /* As store_read_set_limits: list walks check the deadline and the stop
  * time between batches of rows, and every later statement of r is also
  * cut at the deadline (statement_timeout). */

@@ -1149,11 +1149,25 @@ START_TEST(changes_list_honours_the_deadline)
                      ROSTER_E_DEADLINE_EXCEEDED);
     int64_t took_ms = (roster_mono_ns() - t0) / 1000000;
     pgstore_read_end(r);
+    /* The same with the limits set by the begin itself (the timeout sent
+     * with BEGIN), and the deadline checked as by set_limits. */
+    t0 = roster_mono_ns();
+    ck_assert_int_eq(pgstore_read_begin_limited(pg, &r, t0 + 300 * 1000000LL, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_changes_list(r, NULL, 0, 100, 0, &fx_arena, &p, &d),
+                     ROSTER_E_DEADLINE_EXCEEDED);
+    int64_t took2_ms = (roster_mono_ns() - t0) / 1000000;
+    pgstore_read_end(r);
+    ck_assert_int_eq(pgstore_read_begin_limited(pg, &r, roster_mono_ns() - 1, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_changes_list(r, NULL, 0, 100, 0, &fx_arena, &p, &d),
+                     ROSTER_E_DEADLINE_EXCEEDED);
+    pgstore_read_end(r);
     res = PQexec(locker, "ROLLBACK");
     PQclear(res);
     PQfinish(locker);
     ck_assert_int_ge(took_ms, 250);
     ck_assert_int_lt(took_ms, 5000);
+    ck_assert_int_ge(took2_ms, 250);
+    ck_assert_int_lt(took2_ms, 5000);
     /* Without limits the same page is read. */
     ck_assert_int_eq(pgstore_read_begin(pg, &r), ROSTER_E_OK);
     ck_assert_int_eq(pgstore_changes_list(r, NULL, 0, 100, 0, &fx_arena, &p, &d), ROSTER_E_OK);
