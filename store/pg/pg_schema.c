@@ -181,7 +181,7 @@ static int read_version(pg_conn *c, uint32_t *out, roster_err_detail *detail)
 
 static int migrate_locked(pg_conn *c, bool read_only, uint32_t *from, roster_err_detail *detail)
 {
-    uint32_t v;
+    uint32_t v = 0; /* read_version sets it on success; a Release build cannot tell */
     int err = read_version(c, &v, detail);
     if (err != ROSTER_E_OK)
         return err;
