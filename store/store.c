@@ -438,6 +438,23 @@ int store_read_begin(store *s, store_rtxn **out)
     return store_read_begin_limited(s, out, 0, NULL);
 }
 
+int store_read_begin_single(store *s, store_rtxn **out)
+{
+    if (s->pg == NULL)
+        return store_read_begin(s, out);
+    store_rtxn *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return ROSTER_E_NOMEM;
+    int err = pgstore_read_begin_single(s->pg, &r->pg);
+    if (err != ROSTER_E_OK) {
+        free(r);
+        return err;
+    }
+    r->s = s;
+    *out = r;
+    return ROSTER_E_OK;
+}
+
 int store_read_begin_limited(store *s, store_rtxn **out, int64_t deadline_ns,
                              const _Atomic int64_t *stop_ns)
 {

@@ -240,6 +240,12 @@ void store_read_end(store_rtxn *r);
 #define STORE_CHECK_EVERY 64
 void store_read_set_limits(store_rtxn *r, int64_t deadline_ns, const _Atomic int64_t *stop_ns);
 
+/* A read transaction for one lookup, or for lookups that need no common
+ * snapshot: on PostgreSQL each statement runs alone, without BEGIN and
+ * COMMIT (two round trips fewer); on LMDB store_read_begin. Ended by
+ * store_read_end. */
+int store_read_begin_single(store *s, store_rtxn **out);
+
 /* store_read_begin then store_read_set_limits, which on PostgreSQL costs
  * one round trip fewer (the statement timeout goes with BEGIN). */
 int store_read_begin_limited(store *s, store_rtxn **out, int64_t deadline_ns,

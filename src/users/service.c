@@ -532,8 +532,10 @@ static int authorize(users_service *svc, rpc_call *call, caller *out, roster_err
         audit_auth_failed(call, "no key", NULL);
         return roster_fail(d, ROSTER_E_UNAUTHENTICATED, "credential", "an API key is required");
     }
+    /* The key (or token's key, then its user) is looked up on its own,
+     * with no snapshot shared with the method's own read. */
     store_rtxn *rx = NULL;
-    int err = store_read_begin(svc->st, &rx);
+    int err = store_read_begin_single(svc->st, &rx);
     if (err)
         return roster_fail(d, err, "", "cannot read the store: %s", roster_strerror(err));
     store_principal p;

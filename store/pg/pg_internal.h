@@ -41,7 +41,12 @@ struct pgstore_rtxn {
     size_t n_held, cap_held;
     int64_t deadline_ns;            /* 0: none (pgstore_read_set_limits) */
     const _Atomic int64_t *stop_ns; /* NULL: never stopped */
+    bool autocommit;                /* no transaction open (pgstore_read_begin_single) */
 };
+
+/* Opens r's transaction when it has none yet (pgstore_read_begin_single):
+ * before what needs one (a cursor, SET LOCAL). */
+int pg_read_need_txn(pgstore_rtxn *r);
 
 struct pgstore_wtxn {
     pgstore *p;

@@ -24,7 +24,7 @@ void pgstore_read_set_limits(pgstore_rtxn *r, int64_t deadline_ns, const _Atomic
 {
     r->deadline_ns = deadline_ns;
     r->stop_ns = stop_ns;
-    if (deadline_ns > 0) {
+    if (deadline_ns > 0 && pg_read_need_txn(r) == ROSTER_E_OK) {
         /* Each statement of the read stops at the deadline too, so one
          * long query cannot outlive it. */
         char sql[80];
@@ -51,11 +51,14 @@ int pg_read_check(pgstore_rtxn *r)
 int pg_walk(pgstore_rtxn *r, const char *select, int n, const pg_param *params,
             int (*row)(void *ctx, PGresult *res, int i), void *ctx)
 {
+    int err = pg_read_need_txn(r); /* a cursor lives in a transaction */
+    if (err != ROSTER_E_OK)
+        return err;
     char *sql = malloc(strlen(select) + 64);
     if (sql == NULL)
         return ROSTER_E_NOMEM;
     sprintf(sql, "DECLARE roster_each NO SCROLL CURSOR FOR %s", select);
-    int err = pg_run0(r->c, sql, n, params, NULL);
+    err = pg_run0(r->c, sql, n, params, NULL);
     free(sql);
     if (err != ROSTER_E_OK)
         return err;

@@ -243,6 +243,32 @@ int pgstore_read_begin_limited(pgstore *p, pgstore_rtxn **out, int64_t deadline_
     return ROSTER_E_OK;
 }
 
+int pgstore_read_begin_single(pgstore *p, pgstore_rtxn **out)
+{
+    pgstore_rtxn *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return ROSTER_E_NOMEM;
+    r->p = p;
+    r->autocommit = true;
+    int err = pg_pool_acquire(p->pool, &r->c, NULL);
+    if (err != ROSTER_E_OK) {
+        free(r);
+        return err;
+    }
+    *out = r;
+    return ROSTER_E_OK;
+}
+
+int pg_read_need_txn(pgstore_rtxn *r)
+{
+    if (!r->autocommit)
+        return ROSTER_E_OK;
+    int err = pg_exec(r->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL);
+    if (err == ROSTER_E_OK)
+        r->autocommit = false;
+    return err;
+}
+
 void pgstore_read_end(pgstore_rtxn *r)
 {
     if (r == NULL)
@@ -250,7 +276,7 @@ void pgstore_read_end(pgstore_rtxn *r)
     for (size_t i = 0; i < r->n_held; i++)
         PQclear(r->held[i]);
     free(r->held);
-    if (!r->c->broken)
+    if (!r->c->broken && !r->autocommit)
         pg_exec(r->c, "COMMIT", NULL);
     pg_pool_release(r->p->pool, r->c);
     free(r);

@@ -96,6 +96,14 @@ int pgstore_load_mark(pgstore *p, bool loading);
 int pgstore_read_begin(pgstore *p, pgstore_rtxn **out);
 void pgstore_read_end(pgstore_rtxn *r);
 
+/* A read without a transaction of its own: each statement runs alone
+ * (autocommit) on a snapshot of its own, which saves BEGIN and COMMIT, two
+ * round trips. For a read of one statement, or of statements that need no
+ * common snapshot (checking a key, then its user). What needs a
+ * transaction (a walk's cursor, the limits' statement timeout) opens one
+ * first. */
+int pgstore_read_begin_single(pgstore *p, pgstore_rtxn **out);
+
 /* pgstore_read_begin and pgstore_read_set_limits in one round trip (the
  * statement timeout sent with BEGIN). */
 int pgstore_read_begin_limited(pgstore *p, pgstore_rtxn **out, int64_t deadline_ns,

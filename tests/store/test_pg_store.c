@@ -421,6 +421,40 @@ START_TEST(stat_each_verify)
 }
 END_TEST
 
+/* A read without a transaction (pgstore_read_begin_single): lookups run
+ * alone, each seeing what was committed before it; a walk opens the
+ * transaction its cursor needs; no connection goes back to the pool with
+ * a transaction open. */
+START_TEST(single_statement_reads)
+{
+    open_store();
+    pgstore_wtxn *w;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(pgstore_write_begin(st, &w), ROSTER_E_OK);
+    ck_assert_int_eq(create_user(w, "s1", "s1@x.io", NULL, NULL, &d), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    pgstore_rtxn *r;
+    uint64_t keys = 9;
+    ck_assert_int_eq(pgstore_read_begin_single(st, &r), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_key_count(r, &keys), ROSTER_E_OK);
+    ck_assert_uint_eq(keys, 0);
+    /* Committed meanwhile, seen by the next statement of the same read. */
+    ck_assert_int_eq(pgstore_write_begin(st, &w), ROSTER_E_OK);
+    ck_assert_int_eq(create_user(w, "s2", "s2@x.io", NULL, NULL, &d), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    int n = 0;
+    ck_assert_int_eq(pgstore_each_user(r, count_record, &n), ROSTER_E_OK);
+    ck_assert_int_eq(n, 2);
+    pgstore_read_end(r);
+    ck_assert_int_eq(pgstore_read_begin_single(st, &r), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_key_count(r, &keys), ROSTER_E_OK);
+    pgstore_read_end(r);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                              "'roster' AND state LIKE 'idle in transaction%'"),
+                     0);
+}
+END_TEST
+
 /* store_open of a postgres:// URL serves the store API from PostgreSQL;
  * a load left unfinished makes the next open refuse the database. */
 START_TEST(store_api_on_a_url)
@@ -560,6 +594,7 @@ int main(void)
     tcase_add_test(tc, migrates_version_1_to_2);
     tcase_add_test(tc, lost_connection_is_unavailable_then_recovered);
     tcase_add_test(tc, stat_each_verify);
+    tcase_add_test(tc, single_statement_reads);
     tcase_add_test(tc, store_api_on_a_url);
     tcase_add_test(tc, custom_index_declared_on_a_url);
     suite_add_tcase(s, tc);
