@@ -9,7 +9,6 @@ void roster_redialer_init(roster_redialer *r, nng_socket sock, nng_dialer d, ros
     r->gate = gate;
     atomic_init(&r->dialer, d.id);
     atomic_init(&r->replaced, 0);
-    atomic_init(&r->failed, 0);
 }
 
 nng_dialer roster_redialer_current(const roster_redialer *r)
@@ -57,12 +56,12 @@ static void *redial_main(void *arg)
 {
     roster_redialer *r = arg;
     nng_dialer old = roster_redialer_current(r), fresh;
+    /* When nng refuses (no memory), the old dialer stays and the next
+     * period tries again. */
     if (dial_again(&fresh, r->sock, old) == 0) {
         old.id = atomic_exchange(&r->dialer, fresh.id);
         nng_dialer_close(old);
         atomic_fetch_add(&r->replaced, 1);
-    } else {
-        atomic_fetch_add(&r->failed, 1);
     }
     roster_nng_gate_leave(r->gate);
     return NULL;

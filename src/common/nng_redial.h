@@ -29,7 +29,6 @@ typedef struct roster_redialer {
     roster_nng_gate *gate;   /* the client's; borrowed */
     _Atomic uint32_t dialer; /* id of the current dialer */
     atomic_ullong replaced;  /* replacements made */
-    atomic_ullong failed;    /* replacements nng refused */
 } roster_redialer;
 
 /* Sets up r (caller-owned, embedded in the client) for the socket `sock`
