@@ -449,8 +449,10 @@ START_TEST(single_statement_reads)
     ck_assert_int_eq(pgstore_read_begin_single(st, &r), ROSTER_E_OK);
     ck_assert_int_eq(pgstore_key_count(r, &keys), ROSTER_E_OK);
     pgstore_read_end(r);
+    /* This test's database only: other suites share the cluster. */
     ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                              "'roster' AND state LIKE 'idle in transaction%'"),
+                              "'roster' AND datname = current_database() AND state LIKE "
+                              "'idle in transaction%'"),
                      0);
 }
 END_TEST
