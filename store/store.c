@@ -433,52 +433,46 @@ int store_load_mark(store *s, bool loading)
     return store_sync(s);
 }
 
-int store_read_begin(store *s, store_rtxn **out)
+/* A read transaction; on PostgreSQL without a transaction of its own when
+ * `single` (store_read_begin_single). */
+static int read_open(store *s, store_rtxn **out, bool single, int64_t deadline_ns,
+                     const _Atomic int64_t *stop_ns)
 {
-    return store_read_begin_limited(s, out, 0, NULL);
-}
-
-int store_read_begin_single(store *s, store_rtxn **out)
-{
-    if (s->pg == NULL)
-        return store_read_begin(s, out);
     store_rtxn *r = calloc(1, sizeof *r);
     if (r == NULL)
         return ROSTER_E_NOMEM;
-    int err = pgstore_read_begin_single(s->pg, &r->pg);
+    int err = ROSTER_E_OK;
+    if (s->pg && single)
+        err = pgstore_read_begin_single(s->pg, &r->pg);
+    else if (s->pg)
+        err = pgstore_read_begin_limited(s->pg, &r->pg, deadline_ns, stop_ns);
+    else
+        err = store_mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &r->txn));
     if (err != ROSTER_E_OK) {
         free(r);
         return err;
-    }
-    r->s = s;
-    *out = r;
-    return ROSTER_E_OK;
-}
-
-int store_read_begin_limited(store *s, store_rtxn **out, int64_t deadline_ns,
-                             const _Atomic int64_t *stop_ns)
-{
-    store_rtxn *r = calloc(1, sizeof *r);
-    if (r == NULL)
-        return ROSTER_E_NOMEM;
-    if (s->pg) {
-        int err = pgstore_read_begin_limited(s->pg, &r->pg, deadline_ns, stop_ns);
-        if (err != ROSTER_E_OK) {
-            free(r);
-            return err;
-        }
-    } else {
-        int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &r->txn);
-        if (rc != 0) {
-            free(r);
-            return store_mdb_err(rc);
-        }
     }
     r->s = s;
     r->deadline_ns = deadline_ns;
     r->stop_ns = stop_ns;
     *out = r;
     return ROSTER_E_OK;
+}
+
+int store_read_begin(store *s, store_rtxn **out)
+{
+    return read_open(s, out, false, 0, NULL);
+}
+
+int store_read_begin_single(store *s, store_rtxn **out)
+{
+    return read_open(s, out, true, 0, NULL);
+}
+
+int store_read_begin_limited(store *s, store_rtxn **out, int64_t deadline_ns,
+                             const _Atomic int64_t *stop_ns)
+{
+    return read_open(s, out, false, deadline_ns, stop_ns);
 }
 
 void store_read_set_limits(store_rtxn *r, int64_t deadline_ns, const _Atomic int64_t *stop_ns)

@@ -44,8 +44,10 @@ struct pgstore_rtxn {
     bool autocommit;                /* no transaction open (pgstore_read_begin_single) */
 };
 
-/* Opens r's transaction when it has none yet (pgstore_read_begin_single):
- * before what needs one (a cursor, SET LOCAL). */
+/* Opens r's transaction when it has none yet (at the begin of a read, and
+ * for pgstore_read_begin_single before what needs one: a cursor, a
+ * statement timeout): BEGIN and, when r has a deadline, the statement
+ * timeout in the same round trip. */
 int pg_read_need_txn(pgstore_rtxn *r);
 
 struct pgstore_wtxn {

@@ -24,13 +24,18 @@ void pgstore_read_set_limits(pgstore_rtxn *r, int64_t deadline_ns, const _Atomic
 {
     r->deadline_ns = deadline_ns;
     r->stop_ns = stop_ns;
-    if (deadline_ns > 0 && pg_read_need_txn(r) == ROSTER_E_OK) {
-        /* Each statement of the read stops at the deadline too, so one
-         * long query cannot outlive it. */
-        char sql[80];
-        pg_timeout_sql(sql, sizeof sql, deadline_ns);
-        pg_exec(r->c, sql, NULL);
+    if (deadline_ns <= 0)
+        return;
+    /* Each statement of the read stops at the deadline too, so one long
+     * query cannot outlive it: a read without its transaction yet opens it
+     * with the timeout (pg_read_need_txn), one already open sets it. */
+    if (r->autocommit) {
+        pg_read_need_txn(r);
+        return;
     }
+    char sql[80];
+    pg_timeout_sql(sql, sizeof sql, deadline_ns);
+    pg_exec(r->c, sql, NULL);
 }
 
 int pg_read_check(pgstore_rtxn *r)

@@ -207,13 +207,11 @@ void pgstore_close(pgstore *p)
     free(p);
 }
 
-int pgstore_read_begin(pgstore *p, pgstore_rtxn **out)
-{
-    return pgstore_read_begin_limited(p, out, 0, NULL);
-}
-
-int pgstore_read_begin_limited(pgstore *p, pgstore_rtxn **out, int64_t deadline_ns,
-                               const _Atomic int64_t *stop_ns)
+/* A read on a pooled connection, with its transaction opened (BEGIN and,
+ * with a deadline, the statement timeout, in one round trip) unless
+ * `single`. */
+static int read_open(pgstore *p, pgstore_rtxn **out, bool single, int64_t deadline_ns,
+                     const _Atomic int64_t *stop_ns)
 {
     pgstore_rtxn *r = calloc(1, sizeof *r);
     if (r == NULL)
@@ -221,20 +219,10 @@ int pgstore_read_begin_limited(pgstore *p, pgstore_rtxn **out, int64_t deadline_
     r->p = p;
     r->deadline_ns = deadline_ns;
     r->stop_ns = stop_ns;
-    /* The timeout goes with BEGIN, in one round trip. */
-    char sql[160] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-    if (deadline_ns > 0) {
-        size_t n = strlen(sql);
-        sql[n++] = ';';
-        sql[n++] = ' ';
-        pg_timeout_sql(sql + n, sizeof sql - n, deadline_ns);
-    }
+    r->autocommit = true;
     int err = pg_pool_acquire(p->pool, &r->c, NULL);
-    if (err == ROSTER_E_OK) {
-        err = pg_exec(r->c, sql, NULL);
-        if (err != ROSTER_E_OK)
-            pg_pool_release(p->pool, r->c);
-    }
+    if (err == ROSTER_E_OK && !single && (err = pg_read_need_txn(r)) != ROSTER_E_OK)
+        pg_pool_release(p->pool, r->c);
     if (err != ROSTER_E_OK) {
         free(r);
         return err;
@@ -243,27 +231,34 @@ int pgstore_read_begin_limited(pgstore *p, pgstore_rtxn **out, int64_t deadline_
     return ROSTER_E_OK;
 }
 
+int pgstore_read_begin(pgstore *p, pgstore_rtxn **out)
+{
+    return read_open(p, out, false, 0, NULL);
+}
+
+int pgstore_read_begin_limited(pgstore *p, pgstore_rtxn **out, int64_t deadline_ns,
+                               const _Atomic int64_t *stop_ns)
+{
+    return read_open(p, out, false, deadline_ns, stop_ns);
+}
+
 int pgstore_read_begin_single(pgstore *p, pgstore_rtxn **out)
 {
-    pgstore_rtxn *r = calloc(1, sizeof *r);
-    if (r == NULL)
-        return ROSTER_E_NOMEM;
-    r->p = p;
-    r->autocommit = true;
-    int err = pg_pool_acquire(p->pool, &r->c, NULL);
-    if (err != ROSTER_E_OK) {
-        free(r);
-        return err;
-    }
-    *out = r;
-    return ROSTER_E_OK;
+    return read_open(p, out, true, 0, NULL);
 }
 
 int pg_read_need_txn(pgstore_rtxn *r)
 {
     if (!r->autocommit)
         return ROSTER_E_OK;
-    int err = pg_exec(r->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL);
+    char sql[160] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    if (r->deadline_ns > 0) {
+        size_t n = strlen(sql);
+        sql[n++] = ';';
+        sql[n++] = ' ';
+        pg_timeout_sql(sql + n, sizeof sql - n, r->deadline_ns);
+    }
+    int err = pg_exec(r->c, sql, NULL);
     if (err == ROSTER_E_OK)
         r->autocommit = false;
     return err;
