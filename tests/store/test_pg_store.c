@@ -150,6 +150,16 @@ static int create_user(pgstore_wtxn *w, const char *ref, const char *email, cons
     return pgstore_user_create(w, NULL, &req, &arena, out, d);
 }
 
+/* One user created and committed in a write group of its own. */
+static void commit_user(const char *ref, const char *email)
+{
+    pgstore_wtxn *w;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(pgstore_write_begin(st, &w), ROSTER_E_OK);
+    ck_assert_int_eq(create_user(w, ref, email, NULL, NULL, &d), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+}
+
 START_TEST(user_writes_reads_and_uniqueness)
 {
     open_store();
@@ -278,11 +288,9 @@ END_TEST
 START_TEST(migrates_version_1_to_2)
 {
     open_store();
+    commit_user("r1", "a@x.io");
     pgstore_wtxn *w;
     roster_err_detail d = {0};
-    ck_assert_int_eq(pgstore_write_begin(st, &w), ROSTER_E_OK);
-    ck_assert_int_eq(create_user(w, "r1", "a@x.io", NULL, NULL, &d), ROSTER_E_OK);
-    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
     pgstore_close(st);
     st = NULL;
     /* What version 1 was: the same tables but the feed's. */
@@ -428,20 +436,14 @@ END_TEST
 START_TEST(single_statement_reads)
 {
     open_store();
-    pgstore_wtxn *w;
-    roster_err_detail d = {0};
-    ck_assert_int_eq(pgstore_write_begin(st, &w), ROSTER_E_OK);
-    ck_assert_int_eq(create_user(w, "s1", "s1@x.io", NULL, NULL, &d), ROSTER_E_OK);
-    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    commit_user("s1", "s1@x.io");
     pgstore_rtxn *r;
     uint64_t keys = 9;
     ck_assert_int_eq(pgstore_read_begin_single(st, &r), ROSTER_E_OK);
     ck_assert_int_eq(pgstore_key_count(r, &keys), ROSTER_E_OK);
     ck_assert_uint_eq(keys, 0);
     /* Committed meanwhile, seen by the next statement of the same read. */
-    ck_assert_int_eq(pgstore_write_begin(st, &w), ROSTER_E_OK);
-    ck_assert_int_eq(create_user(w, "s2", "s2@x.io", NULL, NULL, &d), ROSTER_E_OK);
-    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    commit_user("s2", "s2@x.io");
     int n = 0;
     ck_assert_int_eq(pgstore_each_user(r, count_record, &n), ROSTER_E_OK);
     ck_assert_int_eq(n, 2);
