@@ -25,7 +25,6 @@ typedef struct roster_call roster_call;
  * (nng_gate.h says why). */
 struct roster_client {
     nng_socket sock;
-    nng_dialer dialer;      /* the first one; redial's is the current one */
     roster_redialer redial; /* replaces the dialer (nng_redial.h) */
     nng_mtx *mtx;
     roster_nng_gate gate;

@@ -38,7 +38,7 @@ static int fail_open(roster_err_detail *d, int err, const char *field, const cha
     return roster_fail(d, err, field, "%s", what);
 }
 
-static int tls_setup(roster_client *c, const char *url, const roster_client_options *opts,
+static int tls_setup(nng_dialer dialer, const char *url, const roster_client_options *opts,
                      roster_err_detail *d)
 {
     nng_tls_config *cfg = NULL;
@@ -62,7 +62,7 @@ static int tls_setup(roster_client *c, const char *url, const roster_client_opti
         err = fail_open(d, ROSTER_E_INVALID_ARGUMENT, "tls_server_name", "bad server name", rv);
         goto fail;
     }
-    if ((rv = nng_dialer_set_ptr(c->dialer, NNG_OPT_TLS_CONFIG, cfg)) != 0) {
+    if ((rv = nng_dialer_set_ptr(dialer, NNG_OPT_TLS_CONFIG, cfg)) != 0) {
         err = fail_open(d, roster_err_from_nng(rv), "url", "TLS on this URL", rv);
         goto fail;
     }
@@ -114,6 +114,7 @@ int roster_client_open(roster_client **out, const char *url, const roster_client
                        roster_err_detail *detail)
 {
     roster_client *c = NULL;
+    nng_dialer dialer;
     int rv;
     int err;
     bool sock_open = false;
@@ -160,16 +161,16 @@ int roster_client_open(roster_client **out, const char *url, const roster_client
     }
     nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, pipe_event, c);
     nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, pipe_event, c);
-    if ((rv = nng_dialer_create(&c->dialer, c->sock, url)) != 0) {
+    if ((rv = nng_dialer_create(&dialer, c->sock, url)) != 0) {
         err = fail_open(detail, ROSTER_E_INVALID_ARGUMENT, "url", "cannot use this url", rv);
         goto fail;
     }
-    roster_redialer_init(&c->redial, c->sock, c->dialer, &c->gate);
+    roster_redialer_init(&c->redial, c->sock, dialer, &c->gate);
     if (strncmp(url, "tls+tcp://", 10) == 0 &&
-        (err = tls_setup(c, url, opts, detail)) != ROSTER_E_OK)
+        (err = tls_setup(dialer, url, opts, detail)) != ROSTER_E_OK)
         goto fail;
     bool lazy = opts != NULL && opts->lazy_connect;
-    if ((rv = nng_dialer_start(c->dialer, lazy ? NNG_FLAG_NONBLOCK : 0)) != 0) {
+    if ((rv = nng_dialer_start(dialer, lazy ? NNG_FLAG_NONBLOCK : 0)) != 0) {
         err = fail_open(detail, roster_err_from_nng(rv), "url", "cannot reach the service", rv);
         goto fail;
     }

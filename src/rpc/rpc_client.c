@@ -66,7 +66,6 @@ struct slot {
 
 struct rpc_client {
     nng_socket sock;
-    nng_dialer dialer; /* the first one; redial's is the current one */
     roster_redialer redial;
     bool open;
     pthread_mutex_t mu;
@@ -403,6 +402,7 @@ int rpc_client_open(rpc_client **out, const char *url, const rpc_client_options 
         o = *opts;
     int err;
     int rv;
+    nng_dialer dialer;
     nng_tls_config *tls = NULL;
     if (url == NULL)
         return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "url", "no service address");
@@ -436,7 +436,7 @@ int rpc_client_open(rpc_client **out, const char *url, const rpc_client_options 
     nng_socket_set_ms(cl->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
     nng_pipe_notify(cl->sock, NNG_PIPE_EV_ADD_POST, pipe_event, cl);
     nng_pipe_notify(cl->sock, NNG_PIPE_EV_REM_POST, pipe_event, cl);
-    if ((rv = nng_dialer_create(&cl->dialer, cl->sock, url)) != 0) {
+    if ((rv = nng_dialer_create(&dialer, cl->sock, url)) != 0) {
         err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "url", "cannot dial %s: %s", url,
                           nng_strerror(rv));
         goto fail;
@@ -444,7 +444,7 @@ int rpc_client_open(rpc_client **out, const char *url, const rpc_client_options 
     if (strncmp(url, "tls+", 4) == 0) {
         if ((err = rpc_tls_client_config(&tls, o.tls_ca_file, o.tls_server_name, detail)) != 0)
             goto fail;
-        rv = nng_dialer_set_ptr(cl->dialer, NNG_OPT_TLS_CONFIG, tls);
+        rv = nng_dialer_set_ptr(dialer, NNG_OPT_TLS_CONFIG, tls);
         nng_tls_config_free(tls);
         if (rv != 0) {
             err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "url",
@@ -452,8 +452,8 @@ int rpc_client_open(rpc_client **out, const char *url, const rpc_client_options 
             goto fail;
         }
     }
-    roster_redialer_init(&cl->redial, cl->sock, cl->dialer, &cl->gate);
-    if ((rv = nng_dialer_start(cl->dialer, NNG_FLAG_NONBLOCK)) != 0) {
+    roster_redialer_init(&cl->redial, cl->sock, dialer, &cl->gate);
+    if ((rv = nng_dialer_start(dialer, NNG_FLAG_NONBLOCK)) != 0) {
         err = roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "url", "cannot dial %s: %s", url,
                           nng_strerror(rv));
         goto fail;
