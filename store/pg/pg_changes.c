@@ -48,11 +48,10 @@
 static int read_counters(pg_conn *c, bool lock, uint64_t *latest, uint64_t *floor,
                          roster_err_detail *detail)
 {
+    static pg_stmt get_locked = PG_STMT("SELECT latest, floor FROM roster_feed FOR NO KEY UPDATE"),
+                   get = PG_STMT("SELECT latest, floor FROM roster_feed");
     PGresult *res;
-    int err = pg_run(c,
-                     lock ? "SELECT latest, floor FROM roster_feed FOR NO KEY UPDATE"
-                          : "SELECT latest, floor FROM roster_feed",
-                     0, NULL, &res, detail);
+    int err = pg_run_stmt(c, lock ? &get_locked : &get, 0, NULL, &res, detail);
     if (err != ROSTER_E_OK)
         return err;
     if (PQntuples(res) != 1) {
@@ -98,7 +97,9 @@ static bool text_uuid(roster_uuid *out, const char *text)
     return text != NULL && roster_uuid_parse(out, text, strlen(text)) == ROSTER_E_OK;
 }
 
-/* Stamps e, packs it and inserts its row, in w's current operation. */
+/* Stamps e, packs it and inserts its row, in w's current operation
+ * (queued: a failure is read at the operation's sync, and the operation's
+ * failure gives its seq back, pg_changes_op_failed). */
 static int put_event(pgstore_wtxn *w, change_event *e, roster_err_detail *detail)
 {
     if (!w->in_op || !w->ch.loaded)
@@ -131,10 +132,10 @@ static int put_event(pgstore_wtxn *w, change_event *e, roster_err_detail *detail
         {at_b, 8, PG_OID_INT8},
         {w->cbuf, (int)len, PG_OID_BYTEA},
     };
-    int err = pg_run0(w->c,
-                      "INSERT INTO roster_changes (seq, user_id, tenant_id, prev_tenant_id, "
-                      "at_ms, record) VALUES ($1, $2, $3, $4, $5, $6)",
-                      6, params, detail);
+    static pg_stmt insert =
+        PG_STMT("INSERT INTO roster_changes (seq, user_id, tenant_id, prev_tenant_id, "
+                "at_ms, record) VALUES ($1, $2, $3, $4, $5, $6)");
+    int err = pg_defer(w->c, &insert, 6, params, NULL, NULL, NULL, 0);
     if (err != ROSTER_E_OK)
         return err;
     w->ch.latest = seq;
@@ -300,10 +301,10 @@ static int trim(pgstore_wtxn *w, unsigned max, unsigned *trimmed, roster_err_det
         pg_i64_put(after_b, (int64_t)last);
         pg_i64_put(lim_b, want);
         pg_param params[] = {{after_b, 8, PG_OID_INT8}, {lim_b, 8, PG_OID_INT8}};
+        static pg_stmt oldest =
+            PG_STMT("SELECT seq, at_ms FROM roster_changes WHERE seq > $1 ORDER BY seq LIMIT $2");
         PGresult *res;
-        err = pg_run(w->c,
-                     "SELECT seq, at_ms FROM roster_changes WHERE seq > $1 ORDER BY seq LIMIT $2",
-                     2, params, &res, detail);
+        err = pg_run_stmt(w->c, &oldest, 2, params, &res, detail);
         if (err != ROSTER_E_OK)
             return err;
         int rows = PQntuples(res);
@@ -359,8 +360,10 @@ int pg_changes_commit(pgstore_wtxn *w)
     uint8_t l[8], f[8];
     pg_i64_put(l, (int64_t)w->ch.latest);
     pg_i64_put(f, (int64_t)w->ch.floor);
+    static pg_stmt set = PG_STMT("UPDATE roster_feed SET latest = $1, floor = $2");
     pg_param params[] = {{l, 8, PG_OID_INT8}, {f, 8, PG_OID_INT8}};
-    return pg_run0(w->c, "UPDATE roster_feed SET latest = $1, floor = $2", 2, params, NULL);
+    /* Queued: it goes with the group's COMMIT. */
+    return pg_defer(w->c, &set, 2, params, NULL, NULL, NULL, 0);
 }
 
 int pgstore_changes_trim(pgstore_wtxn *w, unsigned max, unsigned *trimmed)
@@ -369,7 +372,7 @@ int pgstore_changes_trim(pgstore_wtxn *w, unsigned max, unsigned *trimmed)
     int err = pg_op_begin(w, NULL);
     if (err != ROSTER_E_OK)
         return err;
-    err = pg_op_end(w, trim(w, max, &n, NULL));
+    err = pg_op_end(w, trim(w, max, &n, NULL), NULL);
     if (err == ROSTER_E_OK && trimmed != NULL)
         *trimmed = n;
     return err;

@@ -1,5 +1,6 @@
 /* The connection pool and libpq error translation (pg_conn.h). */
 #include "pg_conn.h"
+#include "pg_pipe.h"
 
 #include "log.h"
 
@@ -49,6 +50,8 @@ static int conn_open(pg_pool *p, pg_conn *c, roster_err_detail *detail)
     PQsetNoticeProcessor(pc, discard_notice, NULL);
     c->c = pc;
     c->broken = false;
+    c->prepared = 0; /* a new session: nothing is prepared on it */
+    c->n_queued = 0;
     /* Acknowledged writes are durable whatever the server's default, and
      * the time zone and encoding never change what the store reads. */
     int err = pg_exec(c,
@@ -160,8 +163,8 @@ int pg_pool_acquire(pg_pool *p, pg_conn **out, roster_err_detail *detail)
 
 void pg_pool_release(pg_pool *p, pg_conn *c)
 {
-    if (c->c && (c->broken || PQstatus(c->c) != CONNECTION_OK ||
-                 PQtransactionStatus(c->c) != PQTRANS_IDLE)) {
+    if (c->c && (c->broken || c->n_queued > 0 || PQpipelineStatus(c->c) != PQ_PIPELINE_OFF ||
+                 PQstatus(c->c) != CONNECTION_OK || PQtransactionStatus(c->c) != PQTRANS_IDLE)) {
         PQfinish(c->c);
         c->c = NULL;
     }
@@ -218,8 +221,11 @@ int pg_conn_err(pg_conn *c, const PGresult *res, roster_err_detail *detail)
 
 int pg_exec(pg_conn *c, const char *sql, roster_err_detail *detail)
 {
+    int err = pg_sync(c, detail);
+    if (err != ROSTER_E_OK)
+        return err;
     PGresult *res = PQexec(c->c, sql);
-    int err = pg_conn_err(c, res, detail);
+    err = pg_conn_err(c, res, detail);
     PQclear(res);
     return err;
 }

@@ -19,19 +19,43 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct pg_pool pg_pool;
+typedef struct pg_conn pg_conn;
+
+/* Statements queued on a connection in pipeline mode, at most
+ * (pg_pipe.h). */
+#define PG_PIPE_MAX 48
+/* Bytes of context a queued statement's check gets, at most. */
+#define PG_CHECK_CTX 64
+
+/* Translates the failure `err` of a queued statement (pg_pipe.h). */
+typedef int (*pg_check_fn)(pg_conn *c, int err, const void *ctx, roster_err_detail *detail);
+
+/* A statement sent in pipeline mode whose result is still to be read
+ * (pg_pipe.c). */
+typedef struct pg_queued {
+    PGresult **out;    /* receives the result; NULL: dropped */
+    pg_check_fn check; /* NULL: pg_conn_err's code stands */
+    int prepares;      /* the statement number this prepares, plus one;
+                          0: not a prepare */
+    unsigned char ctx[PG_CHECK_CTX];
+} pg_queued;
 
 /* One connection of a pool, owned by the thread that acquired it until
  * pg_pool_release. */
-typedef struct pg_conn {
+struct pg_conn {
     PGconn *c;
     bool broken; /* set by pg_conn_err on a connection failure */
     /* The constraint the last failed command broke (a unique index's or
      * a foreign key's name), "" when none; set by pg_conn_err. */
     char constraint[64];
-    size_t slot; /* its place in the pool */
-} pg_conn;
+    size_t slot;       /* its place in the pool */
+    uint64_t prepared; /* bit i: statement number i is prepared on it */
+    pg_queued queue[PG_PIPE_MAX];
+    size_t n_queued;
+};
 
 /* Makes a pool of at most `size` (>= 1) connections to the database that
  * `url` names (a postgres:// or postgresql:// URL, or any libpq conninfo;
@@ -51,7 +75,8 @@ void pg_pool_close(pg_pool *p);
 int pg_pool_acquire(pg_pool *p, pg_conn **out, roster_err_detail *detail);
 
 /* Gives c back to p; a broken connection, or one left inside a
- * transaction, is closed (the next acquire of its slot connects again). */
+ * transaction or with statements queued (pg_pipe.h), is closed (the next
+ * acquire of its slot connects again). */
 void pg_pool_release(pg_pool *p, pg_conn *c);
 
 /* The ROSTER_E_* code for result `res` of a command on c (res may be
@@ -71,7 +96,8 @@ int pg_conn_err(pg_conn *c, const PGresult *res, roster_err_detail *detail);
  * res. */
 const char *pg_sqlstate(const PGresult *res);
 
-/* Runs `sql` (one or more commands, no parameters) on c and returns
+/* Runs `sql` (one or more commands, no parameters) on c, after whatever
+ * is queued on it (pg_sync), and returns the first failure's code or
  * pg_conn_err of its result. */
 int pg_exec(pg_conn *c, const char *sql, roster_err_detail *detail);
 

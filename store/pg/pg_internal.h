@@ -3,6 +3,7 @@
 #define ROSTER_STORE_PG_INTERNAL_H
 
 #include "pg_conn.h"
+#include "pg_pipe.h"
 
 #include <stdatomic.h>
 #include "pg_store.h"
@@ -47,7 +48,7 @@ struct pgstore_rtxn {
 /* Opens r's transaction when it has none yet (at the begin of a read, and
  * for pgstore_read_begin_single before what needs one: a cursor, a
  * statement timeout): BEGIN and, when r has a deadline, the statement
- * timeout in the same round trip. */
+ * timeout, queued (pg_pipe.h) to go with r's first statement. */
 int pg_read_need_txn(pgstore_rtxn *r);
 
 struct pgstore_wtxn {
@@ -71,31 +72,26 @@ struct pgstore_wtxn {
     size_t cbuf_cap;
 };
 
-/* One parameter of a statement, sent in binary: `len` bytes at `p` of
- * type `type` (a PG_OID_*); p NULL is SQL NULL. */
-typedef struct pg_param {
-    const void *p;
-    int len;
-    unsigned type;
-} pg_param;
-
-/* Runs `sql` with params[0..n) on c; results in binary format. On
- * success *out (caller clears it with PQclear) holds the result; on
- * failure it is cleared and pg_conn_err's code returned (*out NULL). */
+/* Runs `sql` with params[0..n) on c, unprepared, after whatever is
+ * queued on it (pg_sync); results in binary format. On success *out
+ * (caller clears it with PQclear) holds the result; on failure it is
+ * cleared and the first failure's code returned (*out NULL). */
 int pg_run(pg_conn *c, const char *sql, int n, const pg_param *params, PGresult **out,
            roster_err_detail *detail);
 
 /* pg_run that keeps nothing of the result. */
 int pg_run0(pg_conn *c, const char *sql, int n, const pg_param *params, roster_err_detail *detail);
 
-/* Begins one operation of group w (a savepoint); the group's failure if
- * it has one. */
+/* Begins one operation of group w (a savepoint, queued); the group's
+ * failure if it has one. */
 int pg_op_begin(pgstore_wtxn *w, roster_err_detail *detail);
 
-/* Ends the operation with result err: released when ROSTER_E_OK, rolled
- * back to its savepoint otherwise. Returns err, or the failure ending it
- * (the connection lost: the group fails). */
-int pg_op_end(pgstore_wtxn *w, int err);
+/* Ends the operation with result err: what it queued is synced first
+ * (a failure there, described in detail, becomes its result); then its
+ * savepoint is released when ROSTER_E_OK, rolled back to otherwise (both
+ * queued, sent with the group's next statements). Returns err, or the
+ * failure ending it (the connection lost: the group fails). */
+int pg_op_end(pgstore_wtxn *w, int err, roster_err_detail *detail);
 
 /* The limits of r (pgstore_read_set_limits): DEADLINE_EXCEEDED past the
  * deadline, UNAVAILABLE once stopping, else OK. Walks check it between
@@ -115,9 +111,9 @@ int pg_hold(pgstore_rtxn *r, PGresult *res);
 int pg_scratch(pgstore_wtxn *w, size_t n, uint8_t **out);
 
 /* Adds d_users and d_active to the counters of scope (all zeros: no
- * tenant) in w's current operation. */
-int pg_counter_add(pgstore_wtxn *w, const roster_uuid *scope, int64_t d_users, int64_t d_active,
-                   roster_err_detail *detail);
+ * tenant) in w's current operation: queued, its failure read at the
+ * operation's sync. */
+int pg_counter_add(pgstore_wtxn *w, const roster_uuid *scope, int64_t d_users, int64_t d_active);
 
 /* The default tenant's id in w's transaction: ROSTER_E_NOT_FOUND when
  * none. */
@@ -167,7 +163,7 @@ void pg_changes_op_failed(pgstore_wtxn *w);
 
 /* At group commit, before COMMIT: trims what retention allows (at most
  * what the group appended plus STORE_CHANGES_TRIM_EXTRA events) and
- * writes the counters. */
+ * writes the counters (queued, to go with the COMMIT). */
 int pg_changes_commit(pgstore_wtxn *w);
 
 /* A user record is being written: `old` the stored record it replaces

@@ -47,7 +47,7 @@ int pgstore_key_restore(pgstore_wtxn *w, const Roster__V1__ApiKey *key, roster_e
     err = key_put(w, &id, key, true, detail);
     if (err == ROSTER_E_ALREADY_EXISTS)
         err = roster_fail(detail, err, "id", "key %s already exists", key->id);
-    return pg_op_end(w, err);
+    return pg_op_end(w, err, detail);
 }
 
 /* Reads key `id` on c into `arena` (hashes included); for_update locks
@@ -56,12 +56,11 @@ int pgstore_key_restore(pgstore_wtxn *w, const Roster__V1__ApiKey *key, roster_e
 static int key_load(pg_conn *c, const roster_uuid *id, bool for_update, roster_arena *arena,
                     Roster__V1__ApiKey **out, roster_err_detail *detail)
 {
+    static pg_stmt get_locked = PG_STMT("SELECT record FROM roster_keys WHERE id = $1 FOR UPDATE"),
+                   get = PG_STMT("SELECT record FROM roster_keys WHERE id = $1");
     pg_param params[] = {{id->b, 16, PG_OID_UUID}};
     PGresult *res;
-    int err = pg_run(c,
-                     for_update ? "SELECT record FROM roster_keys WHERE id = $1 FOR UPDATE"
-                                : "SELECT record FROM roster_keys WHERE id = $1",
-                     1, params, &res, detail);
+    int err = pg_run_stmt(c, for_update ? &get_locked : &get, 1, params, &res, detail);
     if (err != ROSTER_E_OK)
         return err;
     if (PQntuples(res) != 1) {
@@ -109,7 +108,7 @@ int pgstore_key_create(pgstore_wtxn *w, const Roster__V1__CreateKeyRequest *req,
     ks->key = k;
     *out = ks;
 done:
-    return pg_op_end(w, err);
+    return pg_op_end(w, err, detail);
 }
 
 /* Loads key `id` (text id_text) locked for a change in w's operation. */
@@ -140,7 +139,7 @@ int pgstore_key_revoke(pgstore_wtxn *w, const Roster__V1__RevokeKeyRequest *req,
     if (err == ROSTER_E_OK)
         *out = k;
 done:
-    return pg_op_end(w, err);
+    return pg_op_end(w, err, detail);
 }
 
 int pgstore_key_rotate(pgstore_wtxn *w, const Roster__V1__RotateKeyRequest *req,
@@ -169,7 +168,7 @@ int pgstore_key_rotate(pgstore_wtxn *w, const Roster__V1__RotateKeyRequest *req,
 done:
     if (k != NULL)
         apikey_build_clear_hashes(k);
-    return pg_op_end(w, err);
+    return pg_op_end(w, err, detail);
 }
 
 int pgstore_key_touch(pgstore_wtxn *w, const roster_uuid *id, int64_t when)
@@ -188,7 +187,7 @@ int pgstore_key_touch(pgstore_wtxn *w, const roster_uuid *id, int64_t when)
     if (k != NULL)
         apikey_build_clear_hashes(k);
     roster_arena_free(&tmp);
-    return pg_op_end(w, err);
+    return pg_op_end(w, err, NULL);
 }
 
 int pgstore_key_get(pgstore_rtxn *r, const Roster__V1__GetKeyRequest *req, roster_arena *arena,

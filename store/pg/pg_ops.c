@@ -35,7 +35,7 @@ void pgstore_read_set_limits(pgstore_rtxn *r, int64_t deadline_ns, const _Atomic
     }
     char sql[80];
     pg_timeout_sql(sql, sizeof sql, deadline_ns);
-    pg_exec(r->c, sql, NULL);
+    pg_defer_sql(r->c, sql, NULL, NULL, NULL, 0); /* goes with the next statement */
 }
 
 int pg_read_check(pgstore_rtxn *r)

@@ -135,20 +135,16 @@ static bool counted(const uquery *q)
            q->f->active == NULL && q->range_field < 0 && q->cand_uniq < 0 && q->cq == NULL;
 }
 
-static int count_from_counters(pgstore_rtxn *r, const uquery *q, int64_t *total)
+/* Queues the count of q's matches read from the counters; the result
+ * lands in *res (one int8) at the sync. */
+static int queue_count(pgstore_rtxn *r, const uquery *q, PGresult **res)
 {
     sql_q s = {0};
     sq_add(&s, "SELECT COALESCE(sum(%s), 0)::int8 FROM roster_counts",
            q->hide_inactive ? "active" : "users");
     if (q->one_tenant)
         sq_add(&s, " WHERE scope = $%d", sq_param(&s, q->tenant_key.b, 16, PG_OID_UUID));
-    PGresult *res;
-    int err = pg_run(r->c, s.text, s.np, s.p, &res, NULL);
-    if (err != ROSTER_E_OK)
-        return err;
-    *total = pg_i64_get(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return ROSTER_E_OK;
+    return pg_defer_query(r->c, s.text, s.np, s.p, res);
 }
 
 /* Copies a record into the arena as a page item. */
@@ -162,41 +158,48 @@ static int keep(store_page *out, roster_arena *arena, const char *bytes, size_t 
     return ROSTER_E_OK;
 }
 
+/* The count and the page go in one round trip (pg_pipe.h). */
 static int run_counted(pgstore_rtxn *r, uquery *q, roster_arena *arena, store_page *out)
 {
-    int err = count_from_counters(r, q, &out->total_count);
-    if (err != ROSTER_E_OK)
-        return err;
-    if (q->limit == 0) {
-        /* Count only: a next page when a match lies past the offset. */
-        out->has_next_page = out->total_count > (int64_t)q->offset;
-        return ROSTER_E_OK;
+    PGresult *count = NULL, *res = NULL;
+    int err = queue_count(r, q, &count);
+    if (err == ROSTER_E_OK && q->limit > 0) {
+        sql_q s = {0};
+        sq_add(&s, "SELECT record FROM roster_users");
+        add_pushed(&s, q);
+        if (q->has_after) {
+            const char *col = order_column(q);
+            const char *op = q->desc ? "<" : ">";
+            size_t vn = q->after_len - 16;
+            int pid = sq_param(&s, q->after + vn, 16, PG_OID_UUID);
+            if (strcmp(col, "id") == 0)
+                sq_add(&s, " AND id %s $%d", op, pid);
+            else
+                sq_add(&s, " AND (%s, id) %s ($%d, $%d)", col, op,
+                       sq_param(&s, q->after, vn, PG_OID_BYTEA), pid);
+        }
+        add_order(&s, q);
+        char lim[64];
+        snprintf(lim, sizeof lim, " LIMIT %zu OFFSET %zu", q->limit + 1, q->offset);
+        sq_add(&s, "%s", lim);
+        err = pg_defer_query(r->c, s.text, s.np, s.p, &res);
     }
-    sql_q s = {0};
-    sq_add(&s, "SELECT record FROM roster_users");
-    add_pushed(&s, q);
-    if (q->has_after) {
-        const char *col = order_column(q);
-        const char *op = q->desc ? "<" : ">";
-        size_t vn = q->after_len - 16;
-        int pid = sq_param(&s, q->after + vn, 16, PG_OID_UUID);
-        if (strcmp(col, "id") == 0)
-            sq_add(&s, " AND id %s $%d", op, pid);
-        else
-            sq_add(&s, " AND (%s, id) %s ($%d, $%d)", col, op,
-                   sq_param(&s, q->after, vn, PG_OID_BYTEA), pid);
+    int synced = pg_sync(r->c, NULL);
+    if (err == ROSTER_E_OK)
+        err = synced;
+    if (err == ROSTER_E_OK) {
+        out->total_count = pg_i64_get(PQgetvalue(count, 0, 0));
+        if (q->limit == 0) {
+            /* Count only: a next page when a match lies past the offset. */
+            out->has_next_page = out->total_count > (int64_t)q->offset;
+        } else {
+            int rows = PQntuples(res);
+            for (int i = 0; i < rows && out->n < q->limit && err == ROSTER_E_OK; i++)
+                err = keep(out, arena, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
+            out->has_next_page = (size_t)rows > q->limit;
+        }
     }
-    add_order(&s, q);
-    char lim[64];
-    snprintf(lim, sizeof lim, " LIMIT %zu OFFSET %zu", q->limit + 1, q->offset);
-    sq_add(&s, "%s", lim);
-    PGresult *res;
-    if ((err = pg_run(r->c, s.text, s.np, s.p, &res, NULL)) != ROSTER_E_OK)
-        return err;
-    int rows = PQntuples(res);
-    for (int i = 0; i < rows && out->n < q->limit && err == ROSTER_E_OK; i++)
-        err = keep(out, arena, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
-    out->has_next_page = (size_t)rows > q->limit;
+    PQclear(count);
     PQclear(res);
     return err;
 }

@@ -36,11 +36,15 @@ int64_t pg_i64_get(const char *p)
 int pg_run(pg_conn *c, const char *sql, int n, const pg_param *params, PGresult **out,
            roster_err_detail *detail)
 {
-    Oid types[16];
-    const char *values[16];
-    int lens[16], formats[16];
-    if (n > 16)
+    Oid types[PG_PARAMS_MAX];
+    const char *values[PG_PARAMS_MAX];
+    int lens[PG_PARAMS_MAX], formats[PG_PARAMS_MAX];
+    *out = NULL;
+    if (n > PG_PARAMS_MAX)
         return ROSTER_E_INTERNAL;
+    int err = pg_sync(c, detail);
+    if (err != ROSTER_E_OK)
+        return err;
     for (int i = 0; i < n; i++) {
         types[i] = params[i].type;
         values[i] = params[i].p;
@@ -48,7 +52,7 @@ int pg_run(pg_conn *c, const char *sql, int n, const pg_param *params, PGresult 
         formats[i] = 1;
     }
     PGresult *res = PQexecParams(c->c, sql, n, types, values, lens, formats, 1);
-    int err = pg_conn_err(c, res, detail);
+    err = pg_conn_err(c, res, detail);
     if (err != ROSTER_E_OK) {
         PQclear(res);
         res = NULL;
@@ -208,8 +212,8 @@ void pgstore_close(pgstore *p)
 }
 
 /* A read on a pooled connection, with its transaction opened (BEGIN and,
- * with a deadline, the statement timeout, in one round trip) unless
- * `single`. */
+ * with a deadline, the statement timeout, queued to go with its first
+ * statement) unless `single`. */
 static int read_open(pgstore *p, pgstore_rtxn **out, bool single, int64_t deadline_ns,
                      const _Atomic int64_t *stop_ns)
 {
@@ -251,14 +255,13 @@ int pg_read_need_txn(pgstore_rtxn *r)
 {
     if (!r->autocommit)
         return ROSTER_E_OK;
-    char sql[160] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-    if (r->deadline_ns > 0) {
-        size_t n = strlen(sql);
-        sql[n++] = ';';
-        sql[n++] = ' ';
-        pg_timeout_sql(sql + n, sizeof sql - n, r->deadline_ns);
+    int err =
+        pg_defer_sql(r->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL, NULL, NULL, 0);
+    if (err == ROSTER_E_OK && r->deadline_ns > 0) {
+        char sql[80];
+        pg_timeout_sql(sql, sizeof sql, r->deadline_ns);
+        err = pg_defer_sql(r->c, sql, NULL, NULL, NULL, 0);
     }
-    int err = pg_exec(r->c, sql, NULL);
     if (err == ROSTER_E_OK)
         r->autocommit = false;
     return err;
@@ -271,8 +274,13 @@ void pgstore_read_end(pgstore_rtxn *r)
     for (size_t i = 0; i < r->n_held; i++)
         PQclear(r->held[i]);
     free(r->held);
-    if (!r->c->broken && !r->autocommit)
-        pg_exec(r->c, "COMMIT", NULL);
+    /* A read-only transaction: COMMIT only ends it (and a failure leaves
+     * the connection in a transaction, which the pool then closes). */
+    if (!r->c->broken && !r->autocommit &&
+        pg_defer_sql(r->c, "COMMIT", NULL, NULL, NULL, 0) == ROSTER_E_OK)
+        pg_sync(r->c, NULL);
+    else if (!r->c->broken)
+        pg_sync(r->c, NULL);
     pg_pool_release(r->p->pool, r->c);
     free(r);
 }
@@ -287,7 +295,8 @@ int pgstore_write_begin(pgstore *p, pgstore_wtxn **out)
     w->p = p;
     int err = pg_pool_acquire(p->pool, &w->c, NULL);
     if (err == ROSTER_E_OK) {
-        err = pg_exec(w->c, "BEGIN", NULL);
+        /* Sent with the group's first statements. */
+        err = pg_defer_sql(w->c, "BEGIN", NULL, NULL, NULL, 0);
         if (err != ROSTER_E_OK)
             pg_pool_release(p->pool, w->c);
     }
@@ -307,16 +316,42 @@ static void wtxn_free(pgstore_wtxn *w)
     free(w);
 }
 
+/* Marks w failed when a statement that every later one of the group
+ * depends on (a savepoint's begin, release or rollback) fails: the
+ * group's transaction is unusable from there on. ctx holds w. */
+static int group_step_check(pg_conn *c, int err, const void *ctx, roster_err_detail *detail)
+{
+    (void)detail;
+    pgstore_wtxn *w;
+    memcpy(&w, ctx, sizeof w);
+    w->failed = c->broken ? ROSTER_E_UNAVAILABLE : err;
+    return err;
+}
+
+/* Queues a group step of w (group_step_check). */
+static int defer_group_step(pgstore_wtxn *w, const char *sql)
+{
+    return pg_defer_sql(w->c, sql, NULL, group_step_check, &w, sizeof w);
+}
+
 int pgstore_write_commit(pgstore_wtxn *w)
 {
     int err = w->failed;
     if (err == ROSTER_E_OK)
         err = pg_changes_commit(w);
-    if (err == ROSTER_E_OK) {
-        err = pg_exec(w->c, "COMMIT", NULL);
-    } else if (!w->c->broken) {
-        pg_exec(w->c, "ROLLBACK", NULL);
-    }
+    PGresult *res = NULL;
+    if (err == ROSTER_E_OK &&
+        (err = pg_defer_sql(w->c, "COMMIT", &res, NULL, NULL, 0)) == ROSTER_E_OK)
+        err = pg_sync(w->c, NULL);
+    if (err == ROSTER_E_OK && w->failed)
+        err = w->failed;
+    /* COMMIT of a transaction that an unnoticed failure aborted answers
+     * ROLLBACK: never an acknowledgement. */
+    if (err == ROSTER_E_OK && (res == NULL || strcmp(PQcmdStatus(res), "COMMIT") != 0))
+        err = ROSTER_E_INTERNAL;
+    PQclear(res);
+    if (err != ROSTER_E_OK)
+        pg_rollback(w->c);
     wtxn_free(w);
     return err;
 }
@@ -325,8 +360,7 @@ void pgstore_write_abort(pgstore_wtxn *w)
 {
     if (w == NULL)
         return;
-    if (!w->c->broken)
-        pg_exec(w->c, "ROLLBACK", NULL);
+    pg_rollback(w->c);
     wtxn_free(w);
 }
 
@@ -335,32 +369,38 @@ int pg_op_begin(pgstore_wtxn *w, roster_err_detail *detail)
     if (w->failed)
         return roster_fail(detail, w->failed, "store",
                            "the connection to PostgreSQL failed earlier in this write group");
-    int err = pg_exec(w->c, "SAVEPOINT op", detail);
+    int err = defer_group_step(w, "SAVEPOINT op");
     if (err != ROSTER_E_OK) {
-        if (w->c->broken)
-            w->failed = err;
+        w->failed = err;
         return err;
     }
     w->in_op = true;
     /* The feed's counter row: the first lock of every operation. */
     if ((err = pg_changes_op_begin(w, detail)) != ROSTER_E_OK)
-        return pg_op_end(w, err);
+        return pg_op_end(w, err, detail);
     return ROSTER_E_OK;
 }
 
-int pg_op_end(pgstore_wtxn *w, int err)
+int pg_op_end(pgstore_wtxn *w, int err, roster_err_detail *detail)
 {
     w->in_op = false;
+    /* The rollback to the savepoint must not be queued behind a failure
+     * still unread: the server would skip it. */
+    int synced = pg_sync(w->c, err == ROSTER_E_OK ? detail : NULL);
+    if (err == ROSTER_E_OK)
+        err = synced;
     if (err != ROSTER_E_OK)
         pg_changes_op_failed(w);
     if (w->c->broken) {
         w->failed = ROSTER_E_UNAVAILABLE;
         return err != ROSTER_E_OK ? err : ROSTER_E_UNAVAILABLE;
     }
-    int rc = pg_exec(w->c,
-                     err == ROSTER_E_OK ? "RELEASE SAVEPOINT op"
-                                        : "ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op",
-                     NULL);
+    if (w->failed)
+        return err != ROSTER_E_OK ? err : w->failed;
+    int rc = err == ROSTER_E_OK ? defer_group_step(w, "RELEASE SAVEPOINT op")
+                                : defer_group_step(w, "ROLLBACK TO SAVEPOINT op");
+    if (rc == ROSTER_E_OK && err != ROSTER_E_OK)
+        rc = defer_group_step(w, "RELEASE SAVEPOINT op");
     if (rc != ROSTER_E_OK) {
         /* The group's transaction is unusable past this point. */
         w->failed = w->c->broken ? ROSTER_E_UNAVAILABLE : rc;
@@ -369,26 +409,26 @@ int pg_op_end(pgstore_wtxn *w, int err)
     return err;
 }
 
-int pg_counter_add(pgstore_wtxn *w, const roster_uuid *scope, int64_t d_users, int64_t d_active,
-                   roster_err_detail *detail)
+int pg_counter_add(pgstore_wtxn *w, const roster_uuid *scope, int64_t d_users, int64_t d_active)
 {
     if (d_users == 0 && d_active == 0)
         return ROSTER_E_OK;
     uint8_t du[8], da[8];
     pg_i64_put(du, d_users);
     pg_i64_put(da, d_active);
+    static pg_stmt add =
+        PG_STMT("INSERT INTO roster_counts (scope, users, active) VALUES ($1, $2, $3) "
+                "ON CONFLICT (scope) DO UPDATE SET users = roster_counts.users + $2, "
+                "active = roster_counts.active + $3");
     pg_param params[] = {{scope->b, 16, PG_OID_UUID}, {du, 8, PG_OID_INT8}, {da, 8, PG_OID_INT8}};
-    return pg_run0(w->c,
-                   "INSERT INTO roster_counts (scope, users, active) VALUES ($1, $2, $3) "
-                   "ON CONFLICT (scope) DO UPDATE SET users = roster_counts.users + $2, "
-                   "active = roster_counts.active + $3",
-                   3, params, detail);
+    return pg_defer(w->c, &add, 3, params, NULL, NULL, NULL, 0);
 }
 
 int pg_default_tenant(pg_conn *c, roster_uuid *out, roster_err_detail *detail)
 {
+    static pg_stmt get = PG_STMT("SELECT id FROM roster_tenants WHERE is_default");
     PGresult *res;
-    int err = pg_run(c, "SELECT id FROM roster_tenants WHERE is_default", 0, NULL, &res, detail);
+    int err = pg_run_stmt(c, &get, 0, NULL, &res, detail);
     if (err != ROSTER_E_OK)
         return err;
     if (PQntuples(res) == 1 && PQgetlength(res, 0, 0) == 16)
@@ -401,12 +441,12 @@ int pg_default_tenant(pg_conn *c, roster_uuid *out, roster_err_detail *detail)
 
 int pg_tenant_exists(pg_conn *c, const roster_uuid *id, roster_err_detail *detail)
 {
-    pg_param params[] = {{id->b, 16, PG_OID_UUID}};
-    PGresult *res;
     /* KEY SHARE: a concurrent delete of the tenant waits for this group
      * (and the foreign key then refuses it). */
-    int err = pg_run(c, "SELECT 1 FROM roster_tenants WHERE id = $1 FOR KEY SHARE", 1, params, &res,
-                     detail);
+    static pg_stmt lock = PG_STMT("SELECT 1 FROM roster_tenants WHERE id = $1 FOR KEY SHARE");
+    pg_param params[] = {{id->b, 16, PG_OID_UUID}};
+    PGresult *res;
+    int err = pg_run_stmt(c, &lock, 1, params, &res, detail);
     if (err != ROSTER_E_OK)
         return err;
     bool found = PQntuples(res) == 1;
@@ -439,9 +479,9 @@ int pgstore_user_counts(pgstore_rtxn *r, const roster_uuid *tenant, int64_t *use
 {
     roster_uuid none = {{0}};
     pg_param params[] = {{(tenant ? tenant : &none)->b, 16, PG_OID_UUID}};
+    static pg_stmt get = PG_STMT("SELECT users, active FROM roster_counts WHERE scope = $1");
     PGresult *res;
-    int err = pg_run(r->c, "SELECT users, active FROM roster_counts WHERE scope = $1", 1, params,
-                     &res, NULL);
+    int err = pg_run_stmt(r->c, &get, 1, params, &res, NULL);
     if (err != ROSTER_E_OK)
         return err;
     *users = *active = 0;

@@ -89,12 +89,12 @@ static int tenant_put(pgstore_wtxn *w, const Roster__V1__Tenant *t, const roster
 static int tenant_lock(pg_conn *c, const roster_uuid *id, bool strong, PGresult **res,
                        roster_err_detail *detail)
 {
+    static pg_stmt get_strong =
+                       PG_STMT("SELECT record FROM roster_tenants WHERE id = $1 FOR UPDATE"),
+                   get = PG_STMT("SELECT record FROM roster_tenants WHERE id = $1 "
+                                 "FOR NO KEY UPDATE");
     pg_param params[] = {{id->b, 16, PG_OID_UUID}};
-    int err = pg_run(c,
-                     strong ? "SELECT record FROM roster_tenants WHERE id = $1 FOR UPDATE"
-                            : "SELECT record FROM roster_tenants WHERE id = $1 "
-                              "FOR NO KEY UPDATE",
-                     1, params, res, detail);
+    int err = pg_run_stmt(c, strong ? &get_strong : &get, 1, params, res, detail);
     if (err != ROSTER_E_OK)
         return err;
     if (PQntuples(*res) != 1) {
@@ -168,7 +168,7 @@ int pgstore_tenant_create(pgstore_wtxn *w, const roster_uuid *scope,
     if (err == ROSTER_E_OK && out)
         err = tenant_build_unpack(arena, bytes, len, out);
 done:
-    return pg_op_end(w, err);
+    return pg_op_end(w, err, detail);
 }
 
 int pgstore_tenant_update(pgstore_wtxn *w, const roster_uuid *scope,
@@ -210,7 +210,7 @@ int pgstore_tenant_update(pgstore_wtxn *w, const roster_uuid *scope,
 done:
     PQclear(res);
     roster_arena_free(&tmp);
-    return pg_op_end(w, err);
+    return pg_op_end(w, err, detail);
 }
 
 int pgstore_tenant_restore(pgstore_wtxn *w, const Roster__V1__Tenant *tenant,
@@ -240,7 +240,7 @@ int pgstore_tenant_restore(pgstore_wtxn *w, const Roster__V1__Tenant *tenant,
         goto done;
     err = tenant_put(w, &t, &id, true, NULL, NULL, detail);
 done:
-    return pg_op_end(w, err);
+    return pg_op_end(w, err, detail);
 }
 
 /* The users tenant `id` still has: *users from its counter, *any whether
@@ -248,12 +248,11 @@ done:
 static int tenant_users(pg_conn *c, const roster_uuid *id, uint64_t *users, bool *any,
                         roster_err_detail *detail)
 {
+    static pg_stmt count = PG_STMT("SELECT (SELECT users FROM roster_counts WHERE scope = $1), "
+                                   "EXISTS (SELECT 1 FROM roster_users WHERE tenant_id = $1)");
     pg_param params[] = {{id->b, 16, PG_OID_UUID}};
     PGresult *res;
-    int err = pg_run(c,
-                     "SELECT (SELECT users FROM roster_counts WHERE scope = $1), "
-                     "EXISTS (SELECT 1 FROM roster_users WHERE tenant_id = $1)",
-                     1, params, &res, detail);
+    int err = pg_run_stmt(c, &count, 1, params, &res, detail);
     if (err != ROSTER_E_OK)
         return err;
     int64_t n = PQgetisnull(res, 0, 0) ? 0 : pg_i64_get(PQgetvalue(res, 0, 0));
@@ -346,7 +345,7 @@ int pgstore_tenant_delete(pgstore_wtxn *w, const roster_uuid *scope,
         err = pg_changes_append_tenant_deleted(w, &id, detail);
 done:
     PQclear(res);
-    err = pg_op_end(w, err);
+    err = pg_op_end(w, err, detail);
     if (err == ROSTER_E_OK && out)
         *out = resp;
     return err;

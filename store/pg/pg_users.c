@@ -21,6 +21,8 @@
 
 static char insert_sql[1024], update_sql[1024];
 static pthread_once_t sql_once = PTHREAD_ONCE_INIT;
+/* Their texts are made before either is first run (pthread_once). */
+static pg_stmt insert_stmt = PG_STMT(insert_sql), update_stmt = PG_STMT(update_sql);
 
 /* INSERT and UPDATE of every column, parameters in row_params order. */
 static void make_sql(void)
@@ -73,11 +75,27 @@ static void row_params(pg_param *out, const user_row *r, const user_view *v, con
     out[n++] = (pg_param){rec, (int)len, PG_OID_BYTEA};
 }
 
-/* The unique index a failed write broke, as the field the LMDB store
- * names: ALREADY_EXISTS "<field> is already used in this tenant", or
- * "id" for the primary key. Any other constraint: err unchanged. */
-static int unique_failure(pg_conn *c, int err, const char *id_text, roster_err_detail *detail)
+/* What a row write's failure names (row_check). */
+typedef struct row_ctx {
+    roster_uuid tenant; /* the row's tenant (all zeros: none) */
+    char id_text[ROSTER_UUID_TEXT_LEN + 1];
+} row_ctx;
+
+/* A failed row write as the LMDB store reports it: the unique index it
+ * broke, ALREADY_EXISTS "<field> is already used in this tenant" (or "id"
+ * for the primary key); the tenant foreign key, NOT_FOUND naming
+ * "tenantId" (the row's tenant does not exist). Any other failure: err
+ * unchanged. ctx is a row_ctx. */
+static int row_check(pg_conn *c, int err, const void *ctx, roster_err_detail *detail)
 {
+    const row_ctx *rc = ctx;
+    if (err == ROSTER_E_FAILED_PRECONDITION &&
+        strcmp(c->constraint, "roster_users_tenant_id_fkey") == 0) {
+        char text[ROSTER_UUID_TEXT_LEN + 1];
+        roster_uuid_format(text, &rc->tenant);
+        return roster_fail(detail, ROSTER_E_NOT_FOUND, "tenantId", "tenant %s does not exist",
+                           text);
+    }
     if (err != ROSTER_E_ALREADY_EXISTS)
         return err;
     const store_fields *sf = store_fields_get();
@@ -92,13 +110,15 @@ static int unique_failure(pg_conn *c, int err, const char *id_text, roster_err_d
     }
     if (strcmp(c->constraint, "roster_users_pkey") == 0)
         return roster_fail(detail, ROSTER_E_ALREADY_EXISTS, "id", "user %s already exists",
-                           id_text);
+                           rc->id_text);
     return err;
 }
 
 /* Packs u into w's scratch, writes its row (insert, or update of the row
  * whose record `old` was), its counters and its change event, in w's
- * current operation.
+ * current operation: all queued, then synced in one round trip (with
+ * whatever the operation queued before). A tenant that does not exist
+ * fails on the row's foreign key (row_check).
  * *out_bytes and *out_len: the record written (w's scratch). */
 static int user_put(pgstore_wtxn *w, const Roster__V1__User *u, const user_view *old,
                     const uint8_t **out_bytes, size_t *out_len, roster_err_detail *detail)
@@ -117,9 +137,12 @@ static int user_put(pgstore_wtxn *w, const Roster__V1__User *u, const user_view 
     pg_user_row(&row, &nv);
     pg_param params[ROW_PARAMS];
     row_params(params, &row, &nv, bytes, len);
-    err = pg_run0(w->c, old ? update_sql : insert_sql, ROW_PARAMS, params, detail);
+    row_ctx ctx = {.tenant = nv.has_tenant ? nv.tenant : (roster_uuid){{0}}};
+    snprintf(ctx.id_text, sizeof ctx.id_text, "%s", u->id ? u->id : "");
+    err = pg_defer(w->c, old ? &update_stmt : &insert_stmt, ROW_PARAMS, params, NULL, row_check,
+                   &ctx, sizeof ctx);
     if (err != ROSTER_E_OK)
-        return unique_failure(w->c, err, u->id, detail);
+        return err;
 
     int64_t new_act = nv.f.active != 0;
     roster_uuid old_scope;
@@ -129,17 +152,19 @@ static int user_put(pgstore_wtxn *w, const Roster__V1__User *u, const user_view 
         old_act = old->f.active != 0;
     }
     if (old == NULL) {
-        err = pg_counter_add(w, &row.scope, 1, new_act, detail);
+        err = pg_counter_add(w, &row.scope, 1, new_act);
     } else if (!roster_uuid_eq(&old_scope, &row.scope)) {
-        err = pg_counter_add(w, &old_scope, -1, -old_act, detail);
+        err = pg_counter_add(w, &old_scope, -1, -old_act);
         if (err == ROSTER_E_OK)
-            err = pg_counter_add(w, &row.scope, 1, new_act, detail);
+            err = pg_counter_add(w, &row.scope, 1, new_act);
     } else {
-        err = pg_counter_add(w, &row.scope, 0, new_act - old_act, detail);
+        err = pg_counter_add(w, &row.scope, 0, new_act - old_act);
     }
     /* The change feed's event (pg_changes.c). */
     if (err == ROSTER_E_OK)
         err = pg_changes_append_user(w, old, &nv, u, detail);
+    if (err == ROSTER_E_OK)
+        err = pg_sync(w->c, detail);
     if (err == ROSTER_E_OK) {
         *out_bytes = bytes;
         *out_len = len;
@@ -165,9 +190,9 @@ static int user_lock(pg_conn *c, const roster_uuid *scope, const roster_uuid *id
                      const char *id_text, PGresult **res, user_view *view,
                      roster_err_detail *detail)
 {
+    static pg_stmt lock = PG_STMT("SELECT record FROM roster_users WHERE id = $1 FOR UPDATE");
     pg_param params[] = {{id->b, 16, PG_OID_UUID}};
-    int err = pg_run(c, "SELECT record FROM roster_users WHERE id = $1 FOR UPDATE", 1, params, res,
-                     detail);
+    int err = pg_run_stmt(c, &lock, 1, params, res, detail);
     if (err != ROSTER_E_OK)
         return err;
     if (PQntuples(*res) == 1) {
@@ -199,8 +224,6 @@ int pgstore_user_create(pgstore_wtxn *w, const roster_uuid *scope,
             goto done;
         err = ROSTER_E_OK;
     }
-    if (has_tenant && (err = pg_tenant_exists(w->c, &tenant, detail)) != ROSTER_E_OK)
-        goto done;
     int64_t now = roster_now_ms();
     roster_uuid id;
     roster_uuid_v7(&id, now);
@@ -213,7 +236,7 @@ int pgstore_user_create(pgstore_wtxn *w, const roster_uuid *scope,
     if (err == ROSTER_E_OK && out)
         err = unpack_user(arena, bytes, len, out);
 done:
-    return pg_op_end(w, err);
+    return pg_op_end(w, err, detail);
 }
 
 int pgstore_user_update(pgstore_wtxn *w, const roster_uuid *scope,
@@ -233,8 +256,6 @@ int pgstore_user_update(pgstore_wtxn *w, const roster_uuid *scope,
     roster_arena_init(&tmp, 4096, 0);
     if ((err = user_lock(w->c, scope, &id, req->id, &res, &old, detail)) != ROSTER_E_OK)
         goto done;
-    if (req->tenant_id && (err = pg_tenant_exists(w->c, &tenant, detail)) != ROSTER_E_OK)
-        goto done;
     Roster__V1__User *u;
     if ((err = unpack_user(&tmp, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), &u)) !=
         ROSTER_E_OK)
@@ -249,7 +270,7 @@ int pgstore_user_update(pgstore_wtxn *w, const roster_uuid *scope,
 done:
     PQclear(res);
     roster_arena_free(&tmp);
-    return pg_op_end(w, err);
+    return pg_op_end(w, err, detail);
 }
 
 int pgstore_user_restore(pgstore_wtxn *w, const Roster__V1__User *user, roster_err_detail *detail)
@@ -270,7 +291,7 @@ int pgstore_user_restore(pgstore_wtxn *w, const Roster__V1__User *user, roster_e
     size_t len = 0;
     err = user_put(w, &u, NULL, &bytes, &len, detail);
 done:
-    return pg_op_end(w, err);
+    return pg_op_end(w, err, detail);
 }
 
 int pgstore_user_delete(pgstore_wtxn *w, const roster_uuid *scope,
@@ -299,18 +320,18 @@ int pgstore_user_delete(pgstore_wtxn *w, const roster_uuid *scope,
         goto done;
     roster_uuid old_scope;
     key_scope(&old_scope, &u);
+    static pg_stmt del = PG_STMT("DELETE FROM roster_users WHERE id = $1");
     pg_param params[] = {{id.b, 16, PG_OID_UUID}};
-    if ((err = pg_run0(w->c, "DELETE FROM roster_users WHERE id = $1", 1, params, detail)) !=
-        ROSTER_E_OK)
+    if ((err = pg_defer(w->c, &del, 1, params, NULL, NULL, NULL, 0)) != ROSTER_E_OK)
         goto done;
-    err = pg_counter_add(w, &old_scope, -1, -(int64_t)(u.f.active != 0), detail);
+    err = pg_counter_add(w, &old_scope, -1, -(int64_t)(u.f.active != 0));
     /* The change feed: the deletion, and no personal data of this user
      * left in it (pg_changes.c). */
     if (err == ROSTER_E_OK)
         err = pg_changes_append_user_deleted(w, &id, u.has_tenant ? &u.tenant : NULL, detail);
 done:
     PQclear(res);
-    err = pg_op_end(w, err);
+    err = pg_op_end(w, err, detail);
     if (err == ROSTER_E_OK && out)
         *out = resp;
     return err;
@@ -322,12 +343,11 @@ int pgstore_user_get_raw(pgstore_rtxn *r, const roster_uuid *scope, const char *
     roster_uuid uid;
     if (id == NULL || roster_uuid_parse(&uid, id, strlen(id)) != ROSTER_E_OK)
         return ROSTER_E_INVALID_ARGUMENT;
+    static pg_stmt get = PG_STMT("SELECT record FROM roster_users WHERE id = $1 AND "
+                                 "($2::uuid IS NULL OR tenant_id = $2)");
     pg_param params[] = {{uid.b, 16, PG_OID_UUID}, {scope ? scope->b : NULL, 16, PG_OID_UUID}};
     PGresult *res;
-    int err = pg_run(r->c,
-                     "SELECT record FROM roster_users WHERE id = $1 AND "
-                     "($2::uuid IS NULL OR tenant_id = $2)",
-                     2, params, &res, NULL);
+    int err = pg_run_stmt(r->c, &get, 2, params, &res, NULL);
     if (err != ROSTER_E_OK)
         return err;
     if (PQntuples(res) != 1) {
@@ -403,10 +423,9 @@ int pgstore_user_batch_get(pgstore_rtxn *r, const roster_uuid *scope,
     if (n) {
         pg_param params[] = {{arr, (int)alen, 2951 /* uuid[] */},
                              {scope ? scope->b : NULL, 16, PG_OID_UUID}};
-        err = pg_run(r->c,
-                     "SELECT id, record FROM roster_users WHERE id = ANY($1) AND "
-                     "($2::uuid IS NULL OR tenant_id = $2)",
-                     2, params, &res, detail);
+        static pg_stmt get = PG_STMT("SELECT id, record FROM roster_users WHERE id = ANY($1) AND "
+                                     "($2::uuid IS NULL OR tenant_id = $2)");
+        err = pg_run_stmt(r->c, &get, 2, params, &res, detail);
         if (err != ROSTER_E_OK)
             return err;
     }
