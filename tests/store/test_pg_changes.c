@@ -104,7 +104,7 @@ static void pg_tenant_put(const Roster__V1__Tenant *t, const uint8_t *old, size_
                       4, params, NULL);
     if (err == ROSTER_E_OK)
         err = pg_changes_append_tenant(w, old, old_len, t, rec, len, NULL);
-    ck_assert_int_eq(pg_op_end(w, err), ROSTER_E_OK);
+    ck_assert_int_eq(pg_op_end(w, err, NULL), ROSTER_E_OK);
     ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
 }
 
@@ -120,7 +120,7 @@ static void pg_tenant_delete(const char *id_text)
     int err = pg_run0(w->c, "DELETE FROM roster_tenants WHERE id = $1", 1, params, NULL);
     if (err == ROSTER_E_OK)
         err = pg_changes_append_tenant_deleted(w, &id, NULL);
-    ck_assert_int_eq(pg_op_end(w, err), ROSTER_E_OK);
+    ck_assert_int_eq(pg_op_end(w, err, NULL), ROSTER_E_OK);
     ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
 }
 

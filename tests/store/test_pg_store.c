@@ -181,6 +181,7 @@ START_TEST(user_writes_reads_and_uniqueness)
         create_user(w, "r3", "c@x.io", "0190c1a2-0000-7000-8000-000000000001", NULL, &d),
         ROSTER_E_NOT_FOUND);
     ck_assert_str_eq(d.field, "tenantId");
+    ck_assert_str_eq(d.message, "tenant 0190c1a2-0000-7000-8000-000000000001 does not exist");
     ck_assert_int_eq(create_user(w, "", "d@x.io", NULL, NULL, &d), ROSTER_E_INVALID_ARGUMENT);
     ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
 
@@ -231,6 +232,14 @@ START_TEST(user_writes_reads_and_uniqueness)
     u2.email = "ANN@x.io";
     ck_assert_int_eq(pgstore_user_update(w, NULL, &u2, &arena, NULL, &d), ROSTER_E_ALREADY_EXISTS);
     ck_assert_str_eq(d.field, "email");
+    /* Moving a user to a tenant that does not exist: the foreign key
+     * refuses it, reported as the LMDB store reports it. */
+    Roster__V1__UpdateUserRequest u3 = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
+    u3.id = b->id;
+    u3.tenant_id = "0190c1a2-0000-7000-8000-000000000002";
+    ck_assert_int_eq(pgstore_user_update(w, NULL, &u3, &arena, NULL, &d), ROSTER_E_NOT_FOUND);
+    ck_assert_str_eq(d.field, "tenantId");
+    ck_assert_str_eq(d.message, "tenant 0190c1a2-0000-7000-8000-000000000002 does not exist");
     Roster__V1__DeleteUserRequest del = ROSTER__V1__DELETE_USER_REQUEST__INIT;
     del.id = a->id;
     Roster__V1__DeleteUserResponse *dr;
