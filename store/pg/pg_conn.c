@@ -52,7 +52,6 @@ static int conn_open(pg_pool *p, pg_conn *c, roster_err_detail *detail)
     c->broken = false;
     c->prepared = 0; /* a new session: nothing is prepared on it */
     c->n_queued = 0;
-    c->n_sent = 0;
     /* Acknowledged writes are durable whatever the server's default, and
      * the time zone and encoding never change what the store reads. */
     int err = pg_exec(c,
@@ -162,21 +161,10 @@ int pg_pool_acquire(pg_pool *p, pg_conn **out, roster_err_detail *detail)
     return ROSTER_E_OK;
 }
 
-/* Whether c can serve the next taker as it is. */
-static bool reusable(pg_conn *c)
-{
-    if (c->broken || PQstatus(c->c) != CONNECTION_OK)
-        return false;
-    if (c->n_queued > 0)
-        /* Only statements sent with their sync point (pg_send), which end
-         * the transaction; libpq calls it active until they are read. */
-        return c->n_sent == c->n_queued;
-    return PQpipelineStatus(c->c) == PQ_PIPELINE_OFF && PQtransactionStatus(c->c) == PQTRANS_IDLE;
-}
-
 void pg_pool_release(pg_pool *p, pg_conn *c)
 {
-    if (c->c && !reusable(c)) {
+    if (c->c && (c->broken || c->n_queued > 0 || PQpipelineStatus(c->c) != PQ_PIPELINE_OFF ||
+                 PQstatus(c->c) != CONNECTION_OK || PQtransactionStatus(c->c) != PQTRANS_IDLE)) {
         PQfinish(c->c);
         c->c = NULL;
     }

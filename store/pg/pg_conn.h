@@ -55,9 +55,6 @@ struct pg_conn {
     uint64_t prepared; /* bit i: statement number i is prepared on it */
     pg_queued queue[PG_PIPE_MAX];
     size_t n_queued;
-    /* The first n_sent of them went out with a sync point nobody waited
-     * for (pg_send): their results are read by the next pg_sync. */
-    size_t n_sent;
 };
 
 /* Makes a pool of at most `size` (>= 1) connections to the database that
@@ -78,10 +75,8 @@ void pg_pool_close(pg_pool *p);
 int pg_pool_acquire(pg_pool *p, pg_conn **out, roster_err_detail *detail);
 
 /* Gives c back to p; a broken connection, or one left inside a
- * transaction or with statements queued and not sent (pg_pipe.h), is
- * closed (the next acquire of its slot connects again). One whose last
- * statements went out with pg_send is kept: the next user reads their
- * results first. */
+ * transaction or with statements queued (pg_pipe.h), is closed (the next
+ * acquire of its slot connects again). */
 void pg_pool_release(pg_pool *p, pg_conn *c);
 
 /* The ROSTER_E_* code for result `res` of a command on c (res may be

@@ -152,9 +152,9 @@ static PGresult *command_result(pg_conn *c)
     return NULL;
 }
 
-/* Reads up to a sync point's result; c is marked broken when that
- * fails. */
-static void read_sync_point(pg_conn *c)
+/* Reads up to the sync point's result and leaves pipeline mode; c is
+ * marked broken when either fails. */
+static void finish_pipeline(pg_conn *c)
 {
     for (int i = 0; !c->broken; i++) {
         PGresult *res = PQgetResult(c->c);
@@ -165,14 +165,20 @@ static void read_sync_point(pg_conn *c)
         if (res == NULL || i >= DRAIN_MAX)
             c->broken = true;
     }
+    if (!c->broken && PQexitPipelineMode(c->c) != 1)
+        c->broken = true;
 }
 
-/* Reads the results of queue[from..to) and their sync point: the first
- * failure's code (after its check), described in detail. */
-static int read_results(pg_conn *c, size_t from, size_t to, roster_err_detail *detail)
+int pg_sync(pg_conn *c, roster_err_detail *detail)
 {
+    size_t n = c->n_queued;
+    if (n == 0)
+        return ROSTER_E_OK;
+    c->n_queued = 0;
+    if (!c->broken && PQpipelineSync(c->c) != 1)
+        c->broken = true;
     int first = ROSTER_E_OK;
-    for (size_t i = from; i < to; i++) {
+    for (size_t i = 0; i < n; i++) {
         pg_queued *q = &c->queue[i];
         PGresult *res = c->broken ? NULL : command_result(c);
         ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
@@ -198,51 +204,10 @@ static int read_results(pg_conn *c, size_t from, size_t to, roster_err_detail *d
         }
         PQclear(res);
     }
-    read_sync_point(c);
-    return first;
-}
-
-int pg_sync(pg_conn *c, roster_err_detail *detail)
-{
-    size_t n = c->n_queued, sent = c->n_sent;
-    if (n == 0)
-        return ROSTER_E_OK;
-    c->n_queued = c->n_sent = 0;
-    if (n > sent && !c->broken && PQpipelineSync(c->c) != 1)
-        c->broken = true;
-    /* What went out with pg_send first: its statements answered someone
-     * who no longer waits; only a lost connection matters (below). */
-    if (sent > 0)
-        read_results(c, 0, sent, NULL);
-    int first = ROSTER_E_OK;
-    if (n > sent)
-        first = read_results(c, sent, n, detail);
-    if (!c->broken && PQexitPipelineMode(c->c) != 1)
-        c->broken = true;
+    finish_pipeline(c);
     if (c->broken && first == ROSTER_E_OK)
         first = pg_conn_err(c, NULL, detail);
     return first;
-}
-
-void pg_send(pg_conn *c)
-{
-    if (c->broken || c->n_queued == c->n_sent)
-        return;
-    /* One sync point in flight unread at most (pg_sync reads one before
-     * what follows it), and nobody waiting among what is sent. */
-    bool now = c->n_sent > 0;
-    for (size_t i = c->n_sent; i < c->n_queued && !now; i++)
-        now = c->queue[i].out || c->queue[i].check;
-    if (now) {
-        pg_sync(c, NULL);
-        return;
-    }
-    /* PQpipelineSync flushes: the server runs them at once. */
-    if (PQpipelineSync(c->c) != 1) {
-        c->broken = true;
-        return;
-    }
-    c->n_sent = c->n_queued;
 }
 
 int pg_run_stmt(pg_conn *c, pg_stmt *s, int n, const pg_param *params, PGresult **out,

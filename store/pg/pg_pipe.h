@@ -84,16 +84,6 @@ int pg_defer_query(pg_conn *c, const char *sql, int n, const pg_param *params, P
  * Leaves c out of pipeline mode. */
 int pg_sync(pg_conn *c, roster_err_detail *detail);
 
-/* Sends what is queued on c with a sync point and returns without
- * waiting for the results: the next pg_sync on c (by whoever uses it
- * next) reads them first, dropping their failures but for a lost
- * connection. For statements whose outcome nobody waits for, the COMMIT
- * that ends a read-only transaction: the server runs it at once, and the
- * caller saves the round trip. Statements with an `out` or a `check`
- * among them are synced instead. c may go back to the pool so (a
- * pg_send is the last thing done with it). */
-void pg_send(pg_conn *c);
-
 /* Queues s and syncs: on success *out (caller clears) holds its result;
  * on failure *out is NULL and the first failure's code is returned. */
 int pg_run_stmt(pg_conn *c, pg_stmt *s, int n, const pg_param *params, PGresult **out,

@@ -1,6 +1,5 @@
 /* Schema versions and migrations of the PostgreSQL store (pg_schema.h). */
 #include "pg_schema.h"
-#include "pg_pipe.h"
 
 #include "fields.h"
 
@@ -158,11 +157,8 @@ static const migration_fn migrations[PG_SCHEMA_VERSION] = {migration_1, migratio
 /* The version recorded in the database, 0 when it has no roster_schema. */
 static int read_version(pg_conn *c, uint32_t *out, roster_err_detail *detail)
 {
-    int err = pg_sync(c, detail); /* nothing may be in flight for PQexec */
-    if (err != ROSTER_E_OK)
-        return err;
     PGresult *res = PQexec(c->c, "SELECT to_regclass('roster_schema') IS NOT NULL");
-    err = pg_conn_err(c, res, detail);
+    int err = pg_conn_err(c, res, detail);
     bool exists = err == ROSTER_E_OK && PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
     if (err != ROSTER_E_OK)

@@ -274,11 +274,11 @@ void pgstore_read_end(pgstore_rtxn *r)
     for (size_t i = 0; i < r->n_held; i++)
         PQclear(r->held[i]);
     free(r->held);
-    /* A read-only transaction: COMMIT only ends it, so nobody waits for
-     * its answer (pg_send); the connection's next user reads it. */
+    /* A read-only transaction: COMMIT only ends it (and a failure leaves
+     * the connection in a transaction, which the pool then closes). */
     if (!r->c->broken && !r->autocommit &&
         pg_defer_sql(r->c, "COMMIT", NULL, NULL, NULL, 0) == ROSTER_E_OK)
-        pg_send(r->c);
+        pg_sync(r->c, NULL);
     else if (!r->c->broken)
         pg_sync(r->c, NULL);
     pg_pool_release(r->p->pool, r->c);

@@ -2,8 +2,7 @@
  * (store/pg/pg_pipe.h) on a real PostgreSQL 15: results in order, the
  * first failure reported and the rest skipped, a statement prepared once
  * per connection (and again after a prepare that did not take), a queue
- * longer than its room, a connection lost with statements queued, and
- * statements sent without waiting for their results. */
+ * longer than its room, and a connection lost with statements queued. */
 #include "pg_fixture.h"
 
 #include "pg_internal.h"
@@ -298,76 +297,6 @@ START_TEST(release_with_statements_queued_closes)
 }
 END_TEST
 
-/* pg_send: the server runs what was sent without anyone waiting; the
- * connection goes back to the pool so and its next user reads those
- * results first (a failure among them not reported to it). Statements
- * someone waits for are synced instead. */
-START_TEST(sent_without_waiting)
-{
-    roster_err_detail d = {0};
-    ck_assert_int_eq(pg_defer_sql(conn, "BEGIN", NULL, NULL, NULL, 0), ROSTER_E_OK);
-    ck_assert_int_eq(defer_insert(1, "a", NULL, NULL, 0), ROSTER_E_OK);
-    ck_assert_int_eq(pg_defer_sql(conn, "COMMIT", NULL, NULL, NULL, 0), ROSTER_E_OK);
-    pg_send(conn);
-    ck_assert_uint_gt(conn->n_sent, 0);
-    ck_assert_uint_eq(conn->n_sent, conn->n_queued);
-    /* Committed without its results read: another session sees it. */
-    long visible = 0;
-    for (int i = 0; i < 200 && visible == 0; i++) {
-        visible = pgfx_sql("SELECT count(*) FROM t");
-        if (visible == 0)
-            usleep(10000);
-    }
-    ck_assert_int_eq(visible, 1);
-    /* Back to the pool and taken again: kept, its results still pending. */
-    pg_conn *slot = conn;
-    PGconn *session = conn->c;
-    pg_pool_release(pool, conn);
-    ck_assert_ptr_eq(slot->c, session);
-    /* (the pool takes a connected free slot first: this one) */
-    ck_assert_int_eq(pg_pool_acquire(pool, &conn, &d), ROSTER_E_OK);
-    ck_assert_ptr_eq(conn, slot);
-    ck_assert_int_eq(rows_in_t(), 1);
-    ck_assert_uint_eq(conn->n_queued, 0);
-    ck_assert_uint_eq(conn->n_sent, 0);
-    ck_assert_int_eq(PQpipelineStatus(conn->c), PQ_PIPELINE_OFF);
-
-    /* A failure among what was sent is not the next user's. */
-    ck_assert_int_eq(defer_insert(1, "dup", NULL, NULL, 0), ROSTER_E_OK);
-    pg_send(conn);
-    ck_assert_int_eq(rows_in_t(), 1);
-    ck_assert(!conn->broken);
-
-    /* With a result awaited among them, pg_send syncs. */
-    PGresult *count;
-    ck_assert_int_eq(pg_defer(conn, &count_t, 0, NULL, &count, NULL, NULL, 0), ROSTER_E_OK);
-    pg_send(conn);
-    ck_assert_uint_eq(conn->n_queued, 0);
-    ck_assert_ptr_nonnull(count);
-    ck_assert_int_eq(pg_i64_get(PQgetvalue(count, 0, 0)), 1);
-    PQclear(count);
-
-    /* Sent twice with nothing read between: the second reads the first
-     * (one sync point unread at most). */
-    ck_assert_int_eq(defer_insert(4, "d", NULL, NULL, 0), ROSTER_E_OK);
-    pg_send(conn);
-    ck_assert_uint_eq(conn->n_sent, 1);
-    ck_assert_int_eq(defer_insert(5, "e", NULL, NULL, 0), ROSTER_E_OK);
-    pg_send(conn);
-    ck_assert_uint_eq(conn->n_sent, 0);
-    ck_assert_uint_eq(conn->n_queued, 0);
-    ck_assert_int_eq(rows_in_t(), 3);
-    ck_assert_int_eq(pg_exec(conn, "DELETE FROM t WHERE k > 3", &d), ROSTER_E_OK);
-
-    /* Sent, then more queued behind it: one pg_sync reads both. */
-    ck_assert_int_eq(defer_insert(2, "b", NULL, NULL, 0), ROSTER_E_OK);
-    pg_send(conn);
-    ck_assert_int_eq(defer_insert(3, "c", NULL, NULL, 0), ROSTER_E_OK);
-    ck_assert_int_eq(pg_sync(conn, &d), ROSTER_E_OK);
-    ck_assert_int_eq(rows_in_t(), 3);
-}
-END_TEST
-
 static Suite *suite(void)
 {
     Suite *s = suite_create("pg_pipe");
@@ -381,7 +310,6 @@ static Suite *suite(void)
     tcase_add_test(tc, queue_longer_than_its_room);
     tcase_add_test(tc, lost_connection_with_statements_queued);
     tcase_add_test(tc, release_with_statements_queued_closes);
-    tcase_add_test(tc, sent_without_waiting);
     suite_add_tcase(s, tc);
     return s;
 }
