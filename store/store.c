@@ -141,6 +141,7 @@ static int open_pg(store **out, const char *url, const store_options *o)
     roster_err_detail d = {0};
     bool declare = o->declare_custom_index;
     pgstore_options po = {.read_only = o->read_only,
+                          .pool_size = o->pg_pool_size,
                           .changes_off = o->changes_off,
                           .changes_keep_events = o->changes_keep_events,
                           .changes_keep_ms = o->changes_keep_ms,

@@ -69,6 +69,9 @@ typedef struct store_options {
     uint64_t map_size;
     /* Most concurrent read transactions; 0 picks 126. */
     unsigned max_readers;
+    /* A PostgreSQL store: most connections it keeps; 0 picks
+     * PGSTORE_DEFAULT_POOL. */
+    unsigned pg_pool_size;
     /* Open read-only (MDB_RDONLY): nothing is created or modified; the
      * directory must already hold a store. Write functions then return
      * ROSTER_E_PERMISSION_DENIED. For offline inspection (rosterctl). */

@@ -30,6 +30,10 @@ void users_config_usage(FILE *f)
             "                      syntax); the schema is created or migrated at start.\n"
             "                      Several roster-users may serve one database\n"
             "                      [ROSTER_STORE, default: LMDB in the data directory]\n"
+            "  --store-pool N      connections to PostgreSQL this process keeps at most,\n"
+            "                      1..256 (with --store; the writer takes one while it\n"
+            "                      commits, reads share the rest)\n"
+            "                      [ROSTER_STORE_POOL, default 8]\n"
             "  --listen URL        address to serve: ipc:///path, tcp://host:port or\n"
             "                      tls+tcp://host:port\n"
             "                      [ROSTER_LISTEN, default ipc://<data dir>/users.ipc]\n"
@@ -357,6 +361,7 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         O_CHLISTEN,
         O_CUSTOM,
         O_STORE,
+        O_STOREPOOL,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -380,6 +385,7 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         {"changes-listen", required_argument, NULL, O_CHLISTEN},
         {"custom-index", required_argument, NULL, O_CUSTOM},
         {"store", required_argument, NULL, O_STORE},
+        {"store-pool", required_argument, NULL, O_STOREPOOL},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -387,6 +393,7 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
     int err = ROSTER_E_OK;
     const char *data = getenv("ROSTER_DATA");
     const char *store_url = getenv("ROSTER_STORE");
+    const char *store_pool = getenv("ROSTER_STORE_POOL");
     const char *listen = getenv("ROSTER_LISTEN");
     const char *cert = getenv("ROSTER_TLS_CERT");
     const char *key = getenv("ROSTER_TLS_KEY");
@@ -438,6 +445,9 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
             break;
         case O_STORE:
             store_url = optarg;
+            break;
+        case O_STOREPOOL:
+            store_pool = optarg;
             break;
         case O_LISTEN:
             listen = optarg;
@@ -554,6 +564,9 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
     if (workers && (err = parse_uint(&c.workers, workers, 1, 4096, "workers", detail)))
         goto fail;
     if (lists && (err = parse_uint(&c.list_threads, lists, 1, 64, "list-threads", detail)))
+        goto fail;
+    c.store_pool = 8;
+    if (store_pool && (err = parse_uint(&c.store_pool, store_pool, 1, 256, "store-pool", detail)))
         goto fail;
     if (group && (err = parse_uint(&c.max_group, group, 1, 4096, "max-group", detail)))
         goto fail;

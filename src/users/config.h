@@ -13,6 +13,7 @@
 typedef struct users_config {
     char *data_dir;             /* absolute path, created if missing; owned */
     char *store_url;            /* postgres:// URL of the store, NULL: LMDB in data_dir; owned */
+    unsigned store_pool;        /* most connections to the PostgreSQL store */
     char *listen;               /* URL; default ipc://<data_dir>/users.ipc; owned */
     char *tls_cert;             /* PEM file or NULL; owned */
     char *tls_key;              /* PEM file or NULL; owned */

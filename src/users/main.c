@@ -62,6 +62,7 @@ int main(int argc, char **argv)
 
     char q1[600], q2[600], q3[600];
     store_options so = {.map_size = cfg.map_size,
+                        .pg_pool_size = cfg.store_pool,
                         .changes_off = cfg.changes_off,
                         .changes_keep_events = cfg.changes_keep_events,
                         .changes_keep_ms = cfg.changes_keep_ms,
@@ -151,14 +152,15 @@ int main(int argc, char **argv)
         store_read_end(rx);
     }
     roster_log(ROSTER_LOG_INFO, "startup",
-               "data=%s listen=%s workers=%u list_threads=%u group_commit=%s max_group=%u "
-               "listener_check_ms=%u keyless_admin=%s map_size=%llu used_bytes=%llu change_feed=%s "
-               "changes_listen=%s startup_ms=%.1f",
-               roster_log_quote(q1, sizeof q1, cfg.data_dir),
-               roster_log_quote(q2, sizeof q2, cfg.listen), cfg.workers, cfg.list_threads,
-               cfg.group_commit ? "true" : "false", cfg.max_group, cfg.listener_check_ms,
-               cfg.allow_keyless_ipc && ipc ? "true" : "false", (unsigned long long)ss.map_size,
-               (unsigned long long)ss.used_bytes, cfg.changes_off ? "off" : "on",
+               "data=%s store=%s store_pool=%u listen=%s workers=%u list_threads=%u "
+               "group_commit=%s max_group=%u listener_check_ms=%u keyless_admin=%s map_size=%llu "
+               "used_bytes=%llu change_feed=%s changes_listen=%s startup_ms=%.1f",
+               roster_log_quote(q1, sizeof q1, cfg.data_dir), cfg.store_url ? "postgresql" : "lmdb",
+               cfg.store_url ? cfg.store_pool : 0, roster_log_quote(q2, sizeof q2, cfg.listen),
+               cfg.workers, cfg.list_threads, cfg.group_commit ? "true" : "false", cfg.max_group,
+               cfg.listener_check_ms, cfg.allow_keyless_ipc && ipc ? "true" : "false",
+               (unsigned long long)ss.map_size, (unsigned long long)ss.used_bytes,
+               cfg.changes_off ? "off" : "on",
                roster_log_quote(q3, sizeof q3, cfg.changes_listen ? cfg.changes_listen : "off"),
                (double)(roster_mono_ns() - t0) / 1e6);
     /* customData indexes declared but not built yet: built online, now

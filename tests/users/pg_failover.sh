@@ -6,6 +6,7 @@
 #     PORT+1 (scripts/pg-cluster.sh start, standby);
 #   - roster-users on both hosts in one URL with
 #     target_session_attrs=read-write: it writes wherever the primary is;
+#     its pool held to 2 connections (--store-pool), never more open;
 #   - users created one at a time by rosterctl, each acknowledged one
 #     recorded with the id it was acknowledged with;
 #   - the primary crashes (immediate shutdown) in the middle: while no host
@@ -56,7 +57,7 @@ done
 
 URL="postgresql://roster@127.0.0.1:$PORT,127.0.0.1:$SPORT/roster?target_session_attrs=read-write&connect_timeout=2"
 mkdir -p "$D"
-"$USERS" --data "$D" --init-admin-key "$K" --store "$URL" >"$T/daemon.log" 2>&1 &
+"$USERS" --data "$D" --init-admin-key "$K" --store "$URL" --store-pool 2 >"$T/daemon.log" 2>&1 &
 PID=$!
 wait_health
 
@@ -93,7 +94,25 @@ wait_acked() { # count
     done
 }
 
+wait_acked 10
+# Reads beside the writes: the pool serves both within its 2 connections.
+reader() {
+    for _ in 1 2 3 4 5 6 7 8; do
+        c users list --limit 5 >/dev/null 2>&1 || return 1
+        c users get "$(sed -n 's/^ok [^ ]* //p' "$T/attempts" | head -n 1)" >/dev/null 2>&1 ||
+            return 1
+    done
+}
+readers=
+for _ in 1 2 3 4 5 6 7 8; do
+    reader &
+    readers="$readers $!"
+done
+for r in $readers; do wait "$r" || fail "a read beside the writes failed"; done
 wait_acked 20
+conns=$(q "$PORT" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'roster'")
+[ "$conns" -ge 1 ] && [ "$conns" -le 2 ] || fail "$conns connections open, wanted 1 or 2"
+has "$T/daemon.log" "store=postgresql store_pool=2"
 [ "$(failed)" = 0 ] || fail "creates failed before the failover"
 "$PGC" crash "$T/primary"
 before=$(acked)

@@ -33,7 +33,8 @@ static void setup(void)
                           "ROSTER_CHANGES_KEEP_EVENTS",
                           "ROSTER_CHANGES_KEEP_AGE",
                           "ROSTER_CHANGES_LISTEN",
-                          "ROSTER_CUSTOM_INDEX"};
+                          "ROSTER_CUSTOM_INDEX",
+                          "ROSTER_STORE_POOL"};
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
         unsetenv(vars[i]);
 }
@@ -65,6 +66,7 @@ START_TEST(defaults_and_created_dir)
     ck_assert_uint_eq(c.workers, 64);
     ck_assert_uint_eq(c.max_group, 512);
     ck_assert_uint_eq(c.list_threads, 2);
+    ck_assert_uint_eq(c.store_pool, 8);
     ck_assert(c.group_commit);
     ck_assert_int_eq(c.log_level, ROSTER_LOG_INFO);
     ck_assert_ptr_null(c.tls_cert);
@@ -118,7 +120,9 @@ START_TEST(environment_and_precedence)
     setenv("ROSTER_LIST_THREADS", "5", 1);
     setenv("ROSTER_LOG_LEVEL", "debug", 1);
     setenv("ROSTER_NO_GROUP_COMMIT", "1", 1);
+    setenv("ROSTER_STORE_POOL", "3", 1);
     ck_assert_int_eq(parse(&c, &d, NULL, NULL, NULL, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(c.store_pool, 3);
     ck_assert_str_eq(c.listen, "tcp://127.0.0.1:20110");
     ck_assert_uint_eq(c.workers, 8);
     ck_assert_uint_eq(c.max_group, 16);
@@ -131,6 +135,9 @@ START_TEST(environment_and_precedence)
                      ROSTER_E_OK);
     ck_assert_uint_eq(c.workers, 3);
     ck_assert_str_eq(c.listen, "tcp://127.0.0.1:20111");
+    users_config_free(&c);
+    ck_assert_int_eq(parse(&c, &d, "--store-pool", "12", NULL, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(c.store_pool, 12);
     users_config_free(&c);
     setenv("ROSTER_NO_GROUP_COMMIT", "maybe", 1);
     ck_assert_int_eq(parse(&c, &d, NULL, NULL, NULL, NULL), ROSTER_E_INVALID_ARGUMENT);
@@ -150,6 +157,11 @@ START_TEST(bad_values_name_the_option)
     ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--list-threads", "65"),
                      ROSTER_E_INVALID_ARGUMENT);
     ck_assert_str_eq(d.field, "list-threads");
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--store-pool", "0"), ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "store-pool");
+    ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--store-pool", "257"),
+                     ROSTER_E_INVALID_ARGUMENT);
+    ck_assert_str_eq(d.field, "store-pool");
     ck_assert_int_eq(parse(&c, &d, "--data", tmp, "--log-level", "chatty"),
                      ROSTER_E_INVALID_ARGUMENT);
     ck_assert_str_eq(d.field, "log-level");
