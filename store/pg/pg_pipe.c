@@ -77,15 +77,23 @@ static void wire(wire_params *w, int n, const pg_param *params)
     }
 }
 
+/* The checks, libpq's arrays and the queue's room (`room` statements)
+ * that sending a statement with params[0..n) needs. */
+static int ready_to_send(pg_conn *c, int n, const pg_param *params, size_t ctx_len, size_t room,
+                         wire_params *wp)
+{
+    if (n < 0 || n > PG_PARAMS_MAX || ctx_len > PG_CHECK_CTX)
+        return ROSTER_E_INTERNAL;
+    wire(wp, n, params);
+    return make_room(c, room);
+}
+
 /* Queues `sql` unprepared. */
 static int send_text(pg_conn *c, const char *sql, int n, const pg_param *params, PGresult **out,
                      pg_check_fn check, const void *ctx, size_t ctx_len)
 {
-    if (n < 0 || n > PG_PARAMS_MAX || ctx_len > PG_CHECK_CTX)
-        return ROSTER_E_INTERNAL;
     wire_params wp;
-    wire(&wp, n, params);
-    int err = make_room(c, 1);
+    int err = ready_to_send(c, n, params, ctx_len, 1, &wp);
     if (err != ROSTER_E_OK)
         return err;
     if (PQsendQueryParams(c->c, sql, n, wp.types, wp.values, wp.lens, wp.formats, 1) != 1)
@@ -100,11 +108,8 @@ int pg_defer(pg_conn *c, pg_stmt *s, int n, const pg_param *params, PGresult **o
     int number = stmt_number(s);
     if (number >= PG_STMT_MAX)
         return send_text(c, s->sql, n, params, out, check, ctx, ctx_len);
-    if (n < 0 || n > PG_PARAMS_MAX || ctx_len > PG_CHECK_CTX)
-        return ROSTER_E_INTERNAL;
     wire_params wp;
-    wire(&wp, n, params);
-    int err = make_room(c, 2);
+    int err = ready_to_send(c, n, params, ctx_len, 2, &wp);
     if (err != ROSTER_E_OK)
         return err;
     char name[24];

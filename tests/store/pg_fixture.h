@@ -75,4 +75,16 @@ static inline long pgfx_sql(const char *sql)
     return v;
 }
 
+/* Ends every other session on the test database, as a server restart or
+ * a broken network would; returns how many there were. */
+static inline long pgfx_end_sessions(void)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+             "WHERE datname = '%s' AND pid <> pg_backend_pid()",
+             pgfx_db);
+    return pgfx_sql(sql);
+}
+
 #endif

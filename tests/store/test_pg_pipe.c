@@ -257,12 +257,7 @@ START_TEST(lost_connection_with_statements_queued)
 {
     roster_err_detail d = {0};
     ck_assert_int_eq(rows_in_t(), 0); /* count_t prepared on this session */
-    char sql[256];
-    snprintf(sql, sizeof sql,
-             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-             "WHERE datname = '%s' AND pid <> pg_backend_pid()",
-             pgfx_db);
-    ck_assert_int_ge(pgfx_sql(sql), 1);
+    ck_assert_int_ge(pgfx_end_sessions(), 1);
     ck_assert_int_eq(defer_insert(1, "a", NULL, NULL, 0), ROSTER_E_OK);
     PGresult *res;
     int err = pg_defer(conn, &count_t, 0, NULL, &res, NULL, NULL, 0);
