@@ -276,11 +276,11 @@ void pgstore_read_end(pgstore_rtxn *r)
     free(r->held);
     /* A read-only transaction: COMMIT only ends it (and a failure leaves
      * the connection in a transaction, which the pool then closes). */
-    if (!r->c->broken && !r->autocommit &&
-        pg_defer_sql(r->c, "COMMIT", NULL, NULL, NULL, 0) == ROSTER_E_OK)
+    if (!r->c->broken) {
+        if (!r->autocommit)
+            pg_defer_sql(r->c, "COMMIT", NULL, NULL, NULL, 0);
         pg_sync(r->c, NULL);
-    else if (!r->c->broken)
-        pg_sync(r->c, NULL);
+    }
     pg_pool_release(r->p->pool, r->c);
     free(r);
 }
@@ -343,8 +343,6 @@ int pgstore_write_commit(pgstore_wtxn *w)
     if (err == ROSTER_E_OK &&
         (err = pg_defer_sql(w->c, "COMMIT", &res, NULL, NULL, 0)) == ROSTER_E_OK)
         err = pg_sync(w->c, NULL);
-    if (err == ROSTER_E_OK && w->failed)
-        err = w->failed;
     /* COMMIT of a transaction that an unnoticed failure aborted answers
      * ROLLBACK: never an acknowledgement. */
     if (err == ROSTER_E_OK && (res == NULL || strcmp(PQcmdStatus(res), "COMMIT") != 0))
