@@ -38,7 +38,7 @@ trap finish EXIT INT TERM
 
 D=$T/data
 K=$T/admin.key
-c() { "$CTL" --data "$D" --key-file "$K" --timeout 3000 "$@"; }
+c() { "$CTL" --data "$D" --key-file "$K" --timeout 10000 "$@"; }
 q() { # port sql: one value
     psql -X -q -h 127.0.0.1 -p "$1" -U roster -d roster -tAc "$2"
 }
@@ -68,7 +68,7 @@ writer() {
     while [ ! -e "$T/stop" ]; do
         n=$((n + 1))
         rc=0
-        "$CTL" --data "$D" --key-file "$K" --timeout 3000 --json users create \
+        "$CTL" --data "$D" --key-file "$K" --timeout 10000 --json users create \
             --reference "u$n" --email "u$n@example.com" >"$T/w.out" 2>"$T/w.err" || rc=$?
         if [ $rc = 0 ]; then
             id=$(sed -n 's/^{"id":"\([^"]*\)".*/\1/p' "$T/w.out")
