@@ -45,15 +45,37 @@
 
 /* ------------------------------------------------------------ counters */
 
-static int read_counters(pg_conn *c, bool lock, uint64_t *latest, uint64_t *floor,
+/* The oldest events retention may drop first, read with a group's
+ * counters: trim's first batch (TRIM_HEAD of them; the text for SQL). */
+#define TRIM_HEAD      16
+#define TRIM_HEAD_TEXT "16"
+
+/* The counters (with lock: the row locked for the group) into *latest and
+ * *floor. With head non-NULL, the TRIM_HEAD oldest events (seq, at_ms) go
+ * into *head in the same round trip, read after the lock is held (the
+ * caller clears it; NULL on failure). */
+static int read_counters(pg_conn *c, bool lock, PGresult **head, uint64_t *latest, uint64_t *floor,
                          roster_err_detail *detail)
 {
     static pg_stmt get_locked = PG_STMT("SELECT latest, floor FROM roster_feed FOR NO KEY UPDATE"),
-                   get = PG_STMT("SELECT latest, floor FROM roster_feed");
+                   get = PG_STMT("SELECT latest, floor FROM roster_feed"),
+                   oldest = PG_STMT(
+                       "SELECT seq, at_ms FROM roster_changes ORDER BY seq LIMIT " TRIM_HEAD_TEXT);
     PGresult *res;
-    int err = pg_run_stmt(c, lock ? &get_locked : &get, 0, NULL, &res, detail);
-    if (err != ROSTER_E_OK)
+    int err = pg_defer(c, lock ? &get_locked : &get, 0, NULL, &res, NULL, NULL, 0);
+    if (err == ROSTER_E_OK && head)
+        err = pg_defer(c, &oldest, 0, NULL, head, NULL, NULL, 0);
+    int synced = pg_sync(c, detail);
+    if (err == ROSTER_E_OK)
+        err = synced;
+    if (err != ROSTER_E_OK) {
+        PQclear(res);
+        if (head) {
+            PQclear(*head);
+            *head = NULL;
+        }
         return err;
+    }
     if (PQntuples(res) != 1) {
         PQclear(res);
         return roster_fail(detail, ROSTER_E_CORRUPT, "store", "roster_feed holds no row");
@@ -74,7 +96,9 @@ int pg_changes_op_begin(pgstore_wtxn *w, roster_err_detail *detail)
     w->op_ch = w->ch;
     if (w->ch.loaded)
         return ROSTER_E_OK;
-    int err = read_counters(w->c, true, &w->ch.latest, &w->ch.floor, detail);
+    PQclear(w->trim_head);
+    w->trim_head = NULL;
+    int err = read_counters(w->c, true, &w->trim_head, &w->ch.latest, &w->ch.floor, detail);
     if (err != ROSTER_E_OK)
         return err;
     w->ch_start = w->ch.latest;
@@ -85,8 +109,13 @@ int pg_changes_op_begin(pgstore_wtxn *w, roster_err_detail *detail)
 void pg_changes_op_failed(pgstore_wtxn *w)
 {
     /* The savepoint's rollback released a counter lock this operation
-     * took: then the next operation reads and locks it again. */
+     * took: then the next operation reads and locks it again (and the
+     * oldest events with it: others may have trimmed them meanwhile). */
     w->ch = w->op_ch;
+    if (!w->ch.loaded) {
+        PQclear(w->trim_head);
+        w->trim_head = NULL;
+    }
 }
 
 /* ------------------------------------------------------------ appending */
@@ -291,7 +320,7 @@ static int trim(pgstore_wtxn *w, unsigned max, unsigned *trimmed, roster_err_det
         return ROSTER_E_OK;
     const pgstore *p = w->p;
     int64_t cutoff = change_age_cutoff(p->keep_ms);
-    unsigned n = 0, batch = 16;
+    unsigned n = 0, batch = TRIM_HEAD;
     uint64_t last = 0;
     bool more = true;
     int err = ROSTER_E_OK;
@@ -304,10 +333,19 @@ static int trim(pgstore_wtxn *w, unsigned max, unsigned *trimmed, roster_err_det
         static pg_stmt oldest =
             PG_STMT("SELECT seq, at_ms FROM roster_changes WHERE seq > $1 ORDER BY seq LIMIT $2");
         PGresult *res;
-        err = pg_run_stmt(w->c, &oldest, 2, params, &res, detail);
-        if (err != ROSTER_E_OK)
-            return err;
-        int rows = PQntuples(res);
+        int rows;
+        if (last == 0 && w->trim_head && PQntuples(w->trim_head) == TRIM_HEAD) {
+            /* The first batch was read with the counters: the group has
+             * only appended since (newer seqs), so the oldest are the
+             * same. Used once: a trim changes them. */
+            res = w->trim_head;
+            w->trim_head = NULL;
+            rows = PQntuples(res) < (int)want ? PQntuples(res) : (int)want;
+        } else {
+            if ((err = pg_run_stmt(w->c, &oldest, 2, params, &res, detail)) != ROSTER_E_OK)
+                return err;
+            rows = PQntuples(res);
+        }
         more = rows == (int)want;
         for (int i = 0; i < rows; i++) {
             uint64_t seq = (uint64_t)pg_i64_get(PQgetvalue(res, i, 0));
@@ -327,8 +365,9 @@ static int trim(pgstore_wtxn *w, unsigned max, unsigned *trimmed, roster_err_det
         uint8_t last_b[8];
         pg_i64_put(last_b, (int64_t)last);
         pg_param params[] = {{last_b, 8, PG_OID_INT8}};
-        err = pg_run0(w->c, "DELETE FROM roster_changes WHERE seq <= $1", 1, params, detail);
-        if (err != ROSTER_E_OK)
+        static pg_stmt drop = PG_STMT("DELETE FROM roster_changes WHERE seq <= $1");
+        /* Queued: it goes with the counter update and the COMMIT. */
+        if ((err = pg_defer(w->c, &drop, 1, params, NULL, NULL, NULL, 0)) != ROSTER_E_OK)
             return err;
         w->ch.dirty = true;
     }
@@ -397,7 +436,7 @@ bool pgstore_changes_recording(const pgstore *p)
 int pgstore_changes_bounds(pgstore_rtxn *r, uint64_t *oldest_seq, uint64_t *latest_seq)
 {
     uint64_t latest = 0, floor = 0;
-    int err = read_counters(r->c, false, &latest, &floor, NULL);
+    int err = read_counters(r->c, false, NULL, &latest, &floor, NULL);
     if (err != ROSTER_E_OK)
         return err;
     *oldest_seq = floor + 1;
@@ -416,7 +455,7 @@ int pgstore_changes_list(pgstore_rtxn *r, const roster_uuid *scope, uint64_t aft
      * decoded. */
     int err = pg_read_check(r);
     if (err == ROSTER_E_OK)
-        err = read_counters(r->c, false, &latest, &floor, detail);
+        err = read_counters(r->c, false, NULL, &latest, &floor, detail);
     if (err == ROSTER_E_OK)
         err = change_check_after(after, floor + 1, latest, detail);
     if (err != ROSTER_E_OK)
@@ -598,7 +637,7 @@ int pg_changes_verify(pgstore_rtxn *r, pg_issue_fn fn, void *ctx)
 {
     roster_err_detail d = {0};
     feed_check v = {.fn = fn, .ctx = ctx};
-    int err = read_counters(r->c, false, &v.latest, &v.floor, &d);
+    int err = read_counters(r->c, false, NULL, &v.latest, &v.floor, &d);
     if (err == ROSTER_E_CORRUPT) {
         fn(ctx, STORE_ISSUE_COUNT_MISMATCH, "roster_feed", NULL, d.message);
         return ROSTER_E_OK;

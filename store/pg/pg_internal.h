@@ -68,6 +68,9 @@ struct pgstore_wtxn {
         uint64_t latest, floor;
     } ch, op_ch;
     uint64_t ch_start;
+    /* The oldest events (seq, at_ms) as read with the counters, for the
+     * commit's retention check (pg_changes.c); NULL when none or used. */
+    PGresult *trim_head;
     uint8_t *cbuf; /* scratch for packing events */
     size_t cbuf_cap;
 };

@@ -310,6 +310,7 @@ int pgstore_write_begin(pgstore *p, pgstore_wtxn **out)
 
 static void wtxn_free(pgstore_wtxn *w)
 {
+    PQclear(w->trim_head);
     pg_pool_release(w->p->pool, w->c);
     free(w->buf);
     free(w->cbuf);

@@ -1031,6 +1031,73 @@ static void restore_feed(void)
 /* pgstore_verify checks the change feed as the LMDB verify checks its
  * own: a feed corrupted through SQL, one way at a time, is reported,
  * naming what is wrong. */
+/* The feed as (count, oldest seq, latest seq, the recorded floor). */
+static void feed_is(long count, long oldest, long latest, long floor)
+{
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_changes"), count);
+    ck_assert_int_eq(pgfx_sql("SELECT min(seq) FROM roster_changes"), oldest);
+    ck_assert_int_eq(pgfx_sql("SELECT max(seq) FROM roster_changes"), latest);
+    ck_assert_int_eq(pgfx_sql("SELECT latest FROM roster_feed"), latest);
+    ck_assert_int_eq(pgfx_sql("SELECT floor FROM roster_feed"), floor);
+}
+
+/* Retention on a feed long enough that a group's first batch of oldest
+ * events is read with its counters: each group of one create drops one;
+ * a trim earlier in the group uses that batch and the commit reads
+ * afresh; a failed first operation reads it again; a group of several
+ * creates drops as many. */
+START_TEST(retention_by_count_on_a_longer_feed)
+{
+    pgstore_close(pg);
+    open_pg(&pg, false, 20, 0);
+    char ref[16], email[32];
+    for (int i = 0; i < 60; i++) {
+        snprintf(ref, sizeof ref, "r%d", i);
+        snprintf(email, sizeof email, "u%d@x.io", i);
+        create1(ref, email, NULL);
+    }
+    feed_is(20, 41, 60, 40);
+
+    pgstore_wtxn *w;
+    unsigned n = 9;
+    ck_assert_int_eq(pgstore_write_begin(pg, &w), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_changes_trim(w, 5, &n), ROSTER_E_OK);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(create(w, "t1", "t1@x.io", NULL, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    feed_is(20, 42, 61, 41);
+
+    ck_assert_int_eq(pgstore_write_begin(pg, &w), ROSTER_E_OK);
+    ck_assert_int_eq(create(w, "r0", "dup@x.io", NULL, NULL), ROSTER_E_ALREADY_EXISTS);
+    ck_assert_int_eq(create(w, "t2", "t2@x.io", NULL, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    feed_is(20, 43, 62, 42);
+
+    ck_assert_int_eq(pgstore_write_begin(pg, &w), ROSTER_E_OK);
+    for (int i = 0; i < 7; i++) {
+        snprintf(ref, sizeof ref, "g%d", i);
+        snprintf(email, sizeof email, "g%d@x.io", i);
+        ck_assert_int_eq(create(w, ref, email, NULL, NULL), ROSTER_E_OK);
+    }
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    feed_is(20, 50, 69, 49);
+
+    /* A trim that drops in the middle of a group, then more creates: the
+     * commit's check reads what the trim left. */
+    ck_assert_int_eq(pgstore_write_begin(pg, &w), ROSTER_E_OK);
+    ck_assert_int_eq(create(w, "m1", "m1@x.io", NULL, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_changes_trim(w, 5, &n), ROSTER_E_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(create(w, "m2", "m2@x.io", NULL, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(create(w, "m3", "m3@x.io", NULL, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    feed_is(20, 53, 72, 52);
+
+    issues v = verify_now();
+    ck_assert_msg(v.n == 0, "%s", v.text);
+}
+END_TEST
+
 START_TEST(verify_checks_the_feed)
 {
     Roster__V1__User *a = create1("ra", "ada@x.io", NULL);
@@ -1186,6 +1253,7 @@ int main(void)
     tcase_add_test(tc, failed_operations_leave_no_seq);
     tcase_add_test(tc, delete_scrubs_the_users_events);
     tcase_add_test(tc, retention_by_count);
+    tcase_add_test(tc, retention_by_count_on_a_longer_feed);
     tcase_add_test(tc, retention_by_age);
     tcase_add_test(tc, scope_and_tenant_events);
     tcase_add_test(tc, concurrent_writers_commit_order);
