@@ -101,9 +101,11 @@ int pg_op_end(pgstore_wtxn *w, int err, roster_err_detail *detail);
  * batches of rows. */
 int pg_read_check(pgstore_rtxn *r);
 
-/* Runs `select` (with params) through a server-side cursor of r and calls
- * row(ctx, res, i) for every row, in batches; stops at the first error
- * row returns, or when pg_read_check fails. */
+/* Runs `select` (with params) through a server-side cursor of r (opening
+ * r's transaction when it has none) and calls row(ctx, res, i) for every
+ * row, in batches of 1,000; stops at the first error row returns, or when
+ * pg_read_check fails. The cursor's declaration goes with the first batch
+ * and its CLOSE with r's next statement or its end. */
 int pg_walk(pgstore_rtxn *r, const char *select, int n, const pg_param *params,
             int (*row)(void *ctx, PGresult *res, int i), void *ctx);
 

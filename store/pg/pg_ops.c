@@ -63,18 +63,22 @@ int pg_walk(pgstore_rtxn *r, const char *select, int n, const pg_param *params,
     if (sql == NULL)
         return ROSTER_E_NOMEM;
     sprintf(sql, "DECLARE roster_each NO SCROLL CURSOR FOR %s", select);
-    err = pg_run0(r->c, sql, n, params, NULL);
+    /* Queued (libpq copies it): it goes with the read's BEGIN and the
+     * first FETCH. */
+    err = pg_defer_query(r->c, sql, n, params, NULL);
     free(sql);
     if (err != ROSTER_E_OK)
         return err;
     char fetch[64];
     snprintf(fetch, sizeof fetch, "FETCH %d FROM roster_each", EACH_BATCH);
     for (;;) {
-        if ((err = pg_read_check(r)) != ROSTER_E_OK)
+        PGresult *res = NULL;
+        if ((err = pg_read_check(r)) != ROSTER_E_OK ||
+            (err = pg_defer_query(r->c, fetch, 0, NULL, &res)) != ROSTER_E_OK ||
+            (err = pg_sync(r->c, NULL)) != ROSTER_E_OK) {
+            PQclear(res);
             break;
-        PGresult *res;
-        if ((err = pg_run(r->c, fetch, 0, NULL, &res, NULL)) != ROSTER_E_OK)
-            break;
+        }
         int rows = PQntuples(res);
         for (int i = 0; i < rows && err == ROSTER_E_OK; i++)
             err = row(ctx, res, i);
@@ -82,8 +86,10 @@ int pg_walk(pgstore_rtxn *r, const char *select, int n, const pg_param *params,
         if (err != ROSTER_E_OK || rows < EACH_BATCH)
             break;
     }
+    /* Queued too: it goes with the read's next statement or its COMMIT
+     * (the name is free again for a walk after this one). */
     if (!r->c->broken) {
-        int cerr = pg_run0(r->c, "CLOSE roster_each", 0, NULL, NULL);
+        int cerr = pg_defer_sql(r->c, "CLOSE roster_each", NULL, NULL, NULL, 0);
         if (err == ROSTER_E_OK)
             err = cerr;
     }

@@ -45,7 +45,6 @@
 #include <string.h>
 
 /* Rows fetched per round trip by the walked plan. */
-#define WALK_BATCH 1000
 
 /* The statement text and parameters being built. */
 typedef struct sql_q {
@@ -222,42 +221,32 @@ static bool past_cursor(const uquery *q, const uint8_t *k, size_t kn)
     return q->desc ? c < 0 : c > 0;
 }
 
+/* A walk's row handler, as pg_walk calls it. */
+typedef struct walk_adapter {
+    int (*row)(void *ctx, const char *bytes, size_t len);
+    void *ctx;
+} walk_adapter;
+
+static int walk_adapt(void *ctx, PGresult *res, int i)
+{
+    walk_adapter *a = ctx;
+    return a->row(a->ctx, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
+}
+
 /* Reads the rows the pushed conditions select through a server-side
- * cursor, WALK_BATCH at a time (in q's order when `ordered`), and hands
- * each record to row(ctx, bytes, len) (bytes valid during the call), until
- * the rows end or row fails. The read's deadline is checked between
- * batches. */
+ * cursor (pg_walk: in batches, the read's deadline checked between them;
+ * in q's order when `ordered`), and hands each record to row(ctx, bytes,
+ * len) (bytes valid during the call), until the rows end or row fails. */
 static int walk_rows(pgstore_rtxn *r, uquery *q, bool ordered,
                      int (*row)(void *ctx, const char *bytes, size_t len), void *ctx)
 {
     sql_q s = {0};
-    sq_add(&s, "DECLARE roster_walk NO SCROLL CURSOR FOR SELECT record FROM roster_users");
+    sq_add(&s, "SELECT record FROM roster_users");
     add_pushed(&s, q);
     if (ordered)
         add_order(&s, q);
-    int err = pg_run0(r->c, s.text, s.np, s.p, NULL);
-    if (err != ROSTER_E_OK)
-        return err;
-    char fetch[64];
-    snprintf(fetch, sizeof fetch, "FETCH %d FROM roster_walk", WALK_BATCH);
-    for (;;) {
-        PGresult *res;
-        if ((err = pg_read_check(r)) != ROSTER_E_OK ||
-            (err = pg_run(r->c, fetch, 0, NULL, &res, NULL)) != ROSTER_E_OK)
-            break;
-        int rows = PQntuples(res);
-        for (int i = 0; i < rows && err == ROSTER_E_OK; i++)
-            err = row(ctx, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
-        PQclear(res);
-        if (err != ROSTER_E_OK || rows < WALK_BATCH)
-            break;
-    }
-    if (!r->c->broken) {
-        int cerr = pg_run0(r->c, "CLOSE roster_walk", 0, NULL, NULL);
-        if (err == ROSTER_E_OK)
-            err = cerr;
-    }
-    return err;
+    walk_adapter a = {row, ctx};
+    return pg_walk(r, s.text, s.np, s.p, walk_adapt, &a);
 }
 
 /* The walked plan's state: rows arrive in q's order. */
