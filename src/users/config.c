@@ -50,7 +50,9 @@ void users_config_usage(FILE *f)
             "                      [ROSTER_WORKERS, default 64]\n"
             "  --list-threads N    threads for list queries (which may scan), 1..64;\n"
             "                      single-record reads run on the I/O threads\n"
-            "                      [ROSTER_LIST_THREADS, default 2]\n"
+            "                      [ROSTER_LIST_THREADS, default 2; with --store, the\n"
+            "                      --store-pool size up to 64: on PostgreSQL a list\n"
+            "                      query mostly waits for the database]\n"
             "  --max-group N       most write requests committed together, 1..4096\n"
             "                      [ROSTER_MAX_GROUP, default 512]\n"
             "  --no-group-commit   one durable commit per write request\n"
@@ -563,10 +565,12 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         goto fail;
     if (workers && (err = parse_uint(&c.workers, workers, 1, 4096, "workers", detail)))
         goto fail;
-    if (lists && (err = parse_uint(&c.list_threads, lists, 1, 64, "list-threads", detail)))
-        goto fail;
     c.store_pool = 8;
     if (store_pool && (err = parse_uint(&c.store_pool, store_pool, 1, 256, "store-pool", detail)))
+        goto fail;
+    if (store_url != NULL && store_url[0] != '\0')
+        c.list_threads = c.store_pool < 64 ? c.store_pool : 64;
+    if (lists && (err = parse_uint(&c.list_threads, lists, 1, 64, "list-threads", detail)))
         goto fail;
     if (group && (err = parse_uint(&c.max_group, group, 1, 4096, "max-group", detail)))
         goto fail;

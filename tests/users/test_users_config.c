@@ -139,6 +139,22 @@ START_TEST(environment_and_precedence)
     ck_assert_int_eq(parse(&c, &d, "--store-pool", "12", NULL, NULL), ROSTER_E_OK);
     ck_assert_uint_eq(c.store_pool, 12);
     users_config_free(&c);
+    /* On PostgreSQL list threads default to the pool's size (they mostly
+     * wait for the database); an explicit count wins. */
+    ck_assert_int_eq(parse(&c, &d, "--store", "postgres://h/db", NULL, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(c.list_threads, 5); /* ROSTER_LIST_THREADS above */
+    users_config_free(&c);
+    unsetenv("ROSTER_LIST_THREADS");
+    ck_assert_int_eq(parse(&c, &d, "--store", "postgres://h/db", NULL, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(c.list_threads, 3); /* ROSTER_STORE_POOL above */
+    users_config_free(&c);
+    ck_assert_int_eq(parse(&c, &d, "--store", "postgres://h/db", "--store-pool", "100"),
+                     ROSTER_E_OK);
+    ck_assert_uint_eq(c.list_threads, 64);
+    users_config_free(&c);
+    ck_assert_int_eq(parse(&c, &d, "--store-pool", "100", NULL, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(c.list_threads, 2);
+    users_config_free(&c);
     setenv("ROSTER_NO_GROUP_COMMIT", "maybe", 1);
     ck_assert_int_eq(parse(&c, &d, NULL, NULL, NULL, NULL), ROSTER_E_INVALID_ARGUMENT);
     ck_assert_str_eq(d.field, "ROSTER_NO_GROUP_COMMIT");
