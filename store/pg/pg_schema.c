@@ -151,8 +151,23 @@ static void migration_2(sqlbuf *b)
                "INSERT INTO roster_feed (latest, floor) VALUES (0, 0);");
 }
 
+/* Version 3: the unique indexes lead with the value, then the scope, as
+ * the LMDB store's do (value, scope), so a value is found in every tenant
+ * at once (a reference or email equalTo over all users) and not by a scan.
+ * Made again in model order, under the same names (their names are what
+ * a uniqueness failure reports, and the first one made is the one a row
+ * breaking both is refused for). */
+static void migration_3(sqlbuf *b)
+{
+    for (int i = 0; i < UNIQ__COUNT; i++)
+        sql_add(b, "DROP INDEX roster_users_%s;", pg_uniq_column(i));
+    for (int i = 0; i < UNIQ__COUNT; i++)
+        sql_add(b, "CREATE UNIQUE INDEX roster_users_%s ON roster_users (%s, scope);",
+                pg_uniq_column(i), pg_uniq_column(i));
+}
+
 typedef void (*migration_fn)(sqlbuf *b);
-static const migration_fn migrations[PG_SCHEMA_VERSION] = {migration_1, migration_2};
+static const migration_fn migrations[PG_SCHEMA_VERSION] = {migration_1, migration_2, migration_3};
 
 /* The version recorded in the database, 0 when it has no roster_schema. */
 static int read_version(pg_conn *c, uint32_t *out, roster_err_detail *detail)

@@ -45,7 +45,7 @@
 #include <stdint.h>
 
 /* The schema version this build reads and writes. */
-#define PG_SCHEMA_VERSION 2
+#define PG_SCHEMA_VERSION 3
 
 /* The column of sort index i (store_fields order): "s_first_name" for
  * idx_first_name. Static. */

@@ -38,10 +38,27 @@ static void open_store(void)
     ck_assert_msg(pgstore_open(&st, pgfx_url, &o) == ROSTER_E_OK, "%s", d.message);
 }
 
+/* Whether index `name` of the test database is made on `columns` (as
+ * "(u_email, scope)"). */
+static bool index_on(const char *name, const char *columns)
+{
+    PGconn *c = PQconnectdb(pgfx_url);
+    ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+    const char *params[] = {name};
+    PGresult *r = PQexecParams(c, "SELECT indexdef FROM pg_indexes WHERE indexname = $1", 1, NULL,
+                               params, NULL, NULL, 0);
+    ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+    bool on = PQntuples(r) == 1 && strstr(PQgetvalue(r, 0, 0), columns) != NULL;
+    PQclear(r);
+    PQfinish(c);
+    return on;
+}
+
 START_TEST(migrates_an_empty_database_once)
 {
     open_store();
     ck_assert_int_eq(pgfx_sql("SELECT version FROM roster_schema"), PG_SCHEMA_VERSION);
+    ck_assert(index_on("roster_users_u_email", "(u_email, scope)"));
     ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM pg_indexes WHERE tablename = 'roster_users'"),
                      /* pkey, tenant, scope, unique ones, two per sort index */
                      3 + 2 + 2 * 8);
@@ -260,6 +277,42 @@ START_TEST(user_writes_reads_and_uniqueness)
 }
 END_TEST
 
+/* Version 2's unique indexes led with the scope: a reference or email over
+ * every tenant was a scan. Version 3 leads with the value; uniqueness per
+ * tenant, and the field a failure names, stay. */
+START_TEST(migrates_version_2_to_3)
+{
+    open_store();
+    commit_user("r1", "a@x.io");
+    pgstore_close(st);
+    st = NULL;
+    pgfx_sql("DROP INDEX roster_users_u_reference; DROP INDEX roster_users_u_email; "
+             "CREATE UNIQUE INDEX roster_users_u_reference ON roster_users (scope, u_reference); "
+             "CREATE UNIQUE INDEX roster_users_u_email ON roster_users (scope, u_email); "
+             "UPDATE roster_schema SET version = 2");
+    ck_assert(index_on("roster_users_u_reference", "(scope, u_reference)"));
+    open_store();
+    ck_assert_int_eq(pgfx_sql("SELECT version FROM roster_schema"), PG_SCHEMA_VERSION);
+    ck_assert(index_on("roster_users_u_reference", "UNIQUE INDEX"));
+    ck_assert(index_on("roster_users_u_reference", "(u_reference, scope)"));
+    ck_assert(index_on("roster_users_u_email", "(u_email, scope)"));
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM pg_indexes WHERE tablename = 'roster_users'"),
+                     3 + 2 + 2 * 8);
+    pgstore_wtxn *w;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(pgstore_write_begin(st, &w), ROSTER_E_OK);
+    ck_assert_int_eq(create_user(w, "r1", "b@x.io", NULL, NULL, &d), ROSTER_E_ALREADY_EXISTS);
+    ck_assert_str_eq(d.field, "reference");
+    ck_assert_int_eq(create_user(w, "r2", "A@X.io", NULL, NULL, &d), ROSTER_E_ALREADY_EXISTS);
+    ck_assert_str_eq(d.field, "email");
+    ck_assert_int_eq(create_user(w, "r1", "A@x.io", NULL, NULL, &d), ROSTER_E_ALREADY_EXISTS);
+    ck_assert_str_eq(d.field, "reference"); /* both broken: the first named */
+    ck_assert_int_eq(create_user(w, "r2", "b@x.io", NULL, NULL, &d), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_users"), 2);
+}
+END_TEST
+
 /* Restore keeps ids and times; an existing id is ALREADY_EXISTS "id". */
 START_TEST(user_restore)
 {
@@ -294,7 +347,7 @@ END_TEST
 
 /* A version 1 database (users, no change feed) is brought to version 2:
  * its data kept, its feed empty at seq 0, the next write numbered 1. */
-START_TEST(migrates_version_1_to_2)
+START_TEST(migrates_version_1_on)
 {
     open_store();
     commit_user("r1", "a@x.io");
@@ -309,7 +362,7 @@ START_TEST(migrates_version_1_to_2)
     ck_assert_int_eq(pgstore_open(&st, pgfx_url, &ro), ROSTER_E_VERSION);
     ck_assert_ptr_nonnull(strstr(d.message, "version 1"));
     open_store();
-    ck_assert_int_eq(pgfx_sql("SELECT version FROM roster_schema"), 2);
+    ck_assert_int_eq(pgfx_sql("SELECT version FROM roster_schema"), PG_SCHEMA_VERSION);
     ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_users"), 1);
     ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_changes"), 0);
     ck_assert_int_eq(pgfx_sql("SELECT latest + 10 * floor FROM roster_feed"), 0);
@@ -599,7 +652,8 @@ int main(void)
     tcase_add_test(tc, unreachable_and_malformed_urls);
     tcase_add_test(tc, user_writes_reads_and_uniqueness);
     tcase_add_test(tc, user_restore);
-    tcase_add_test(tc, migrates_version_1_to_2);
+    tcase_add_test(tc, migrates_version_1_on);
+    tcase_add_test(tc, migrates_version_2_to_3);
     tcase_add_test(tc, lost_connection_is_unavailable_then_recovered);
     tcase_add_test(tc, stat_each_verify);
     tcase_add_test(tc, single_statement_reads);

@@ -5,7 +5,9 @@
 # on the same machine), each behind its own roster-gateway, seeded alike
 # and driven by the same wrk workloads as run.sh: user(id) with 6 fields;
 # a page of 20 at random offsets 0-1000 ordered by createdAt DESC with
-# totalCount; createUser; 90/10 mix of user(id) and createUser.
+# totalCount; createUser; 90/10 mix of user(id) and createUser; and users
+# filtered by a random reference (one found, through the plans that read
+# rows: on PostgreSQL a server-side cursor).
 # Each run also counts GraphQL errors (the gateway's /metrics outcomes
 # other than ok; wrk sees only HTTP statuses) and the CPU time per request
 # of each stack's roster-users, gateway and PostgreSQL processes.
@@ -113,7 +115,7 @@ cpu_diff() { # before after
 
 results="$work/results.txt"
 : >"$results"
-for mode in user page create mix; do
+for mode in user page create mix ref; do
     for name in lmdb postgres; do
         port=$P_LMDB
         [ "$name" = postgres ] && port=$P_PG
@@ -135,7 +137,13 @@ const rows = fs.readFileSync(process.argv[2], 'utf8').trim().split('\n').map((l)
 });
 const get = (n, m) => rows.find((r) => r.name === n && r.mode === m);
 const ms = (us) => (us / 1000).toFixed(2);
-const label = { user: 'user(id)', page: 'users page of 20', create: 'createUser', mix: '90/10 user/createUser' };
+const label = {
+  user: 'user(id)',
+  page: 'users page of 20',
+  create: 'createUser',
+  mix: '90/10 user/createUser',
+  ref: 'users by reference',
+};
 console.log('| workload | store | req/s | p50 ms | p99 ms | errors (socket, non-2xx, GraphQL) |');
 console.log('|---|---|---:|---:|---:|---:|');
 for (const r of rows)
@@ -150,7 +158,7 @@ for (const r of rows)
 console.log('');
 console.log('| workload | postgres / lmdb req/s | postgres / lmdb p99 |');
 console.log('|---|---:|---:|');
-for (const m of ['user', 'page', 'create', 'mix']) {
+for (const m of ['user', 'page', 'create', 'mix', 'ref']) {
   const a = get('lmdb', m), b = get('postgres', m);
   console.log(`| ${label[m]} | ${(b.rps / a.rps).toFixed(2)} | ${(b.p99_us / a.p99_us).toFixed(2)} |`);
 }

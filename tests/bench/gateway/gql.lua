@@ -1,8 +1,11 @@
 -- wrk script for the gateway benchmark. Arguments (after --):
 --   MODE   user | page | create | mix (90% user, 10% create) | ids (a page
---          of 100 users, id only) | body (the same request body every time)
---   IDS    file with one user id per line (user, mix), or the file holding
---          the request body (body)
+--          of 100 users, id only) | ref (users filtered by a random seeded
+--          reference: a list no index-only plan answers, one user found) |
+--          body (the same request body every time)
+--   IDS    file with one user id per line (user, mix; ref: its line count
+--          is the number of seeded users, seed.mjs's seed-0..seed-N-1), or
+--          the file holding the request body (body)
 --   TAG    prefix making createUser references and emails unique per run
 --   KEY    API key sent as Authorization: Bearer (optional; "" for none)
 local mode, tag, fixed_body
@@ -45,6 +48,11 @@ local function page_body()
     .. math.random(0, 1000) .. '}}'
 end
 
+local function ref_body()
+  return '{"query":"query R($r: String) { users(limit: 20, filter: {reference: {equalTo: $r}}) { totalCount data { id email } } }","variables":{"r":"seed-'
+    .. math.random(0, #ids - 1) .. '"}}'
+end
+
 local function ids_body()
   return '{"query":"{ users(limit: 100) { data { id } } }"}'
 end
@@ -68,6 +76,8 @@ function request()
     b = create_body()
   elseif mode == "ids" then
     b = ids_body()
+  elseif mode == "ref" then
+    b = ref_body()
   elseif math.random(10) == 1 then
     b = create_body()
   else
