@@ -30,6 +30,7 @@
  * matched in C on the rows read, as the LMDB store does while an index
  * builds, so their answers (totals, pages, cursors) are the LMDB store's
  * and their cost is the rows the other conditions select. */
+#include "pg_array.h"
 #include "pg_internal.h"
 #include "pg_schema.h"
 
@@ -82,8 +83,9 @@ static const char *order_column(const uquery *q)
     return pg_sort_column(store_fields_get()->sort_slot[q->sort]);
 }
 
-/* The WHERE conditions PostgreSQL answers from its indexes. */
-static void add_pushed(sql_q *s, uquery *q)
+/* The WHERE conditions PostgreSQL answers from its indexes. ids_in: q's
+ * id valueIn list as a uuid[] (pg_array.h), or NULL when it has none. */
+static void add_pushed(sql_q *s, uquery *q, const uint8_t *ids_in)
 {
     const store_fields *sf = store_fields_get();
     sq_add(s, " WHERE true");
@@ -102,6 +104,9 @@ static void add_pushed(sql_q *s, uquery *q)
                sq_param(s, q->range_val, q->range_len, PG_OID_BYTEA));
     if (q->id.active && q->id.has_eq)
         sq_add(s, " AND id = $%d", sq_param(s, q->id.eq.b, 16, PG_OID_UUID));
+    if (ids_in)
+        sq_add(s, " AND id = ANY($%d)",
+               sq_param(s, ids_in, PG_UUID_ARRAY_SIZE(q->id.n_in), PG_OID_UUID_ARRAY));
     if (q->cand_uniq >= 0) {
         int fi = sf->uniq_field[q->cand_uniq];
         const Roster__V1__StringFilter *uf = model_pb_ptr(&q->f->base, sf->user_filter.fields[fi]);
@@ -165,7 +170,7 @@ static int run_counted(pgstore_rtxn *r, uquery *q, roster_arena *arena, store_pa
     if (err == ROSTER_E_OK && q->limit > 0) {
         sql_q s = {0};
         sq_add(&s, "SELECT record FROM roster_users");
-        add_pushed(&s, q);
+        add_pushed(&s, q, NULL); /* counted: no id condition */
         if (q->has_after) {
             const char *col = order_column(q);
             const char *op = q->desc ? "<" : ">";
@@ -240,13 +245,25 @@ static int walk_adapt(void *ctx, PGresult *res, int i)
 static int walk_rows(pgstore_rtxn *r, uquery *q, bool ordered,
                      int (*row)(void *ctx, const char *bytes, size_t len), void *ctx)
 {
+    /* An id valueIn list reads those rows by primary key, as LMDB's
+     * candidates do. */
+    uint8_t *ids_in = NULL;
+    if (q->id.active && q->id.has_in) {
+        if ((ids_in = malloc(PG_UUID_ARRAY_SIZE(q->id.n_in))) == NULL)
+            return ROSTER_E_NOMEM;
+        pg_uuid_array_init(ids_in, q->id.n_in);
+        for (size_t i = 0; i < q->id.n_in; i++)
+            pg_uuid_array_set(ids_in, i, &q->id.in[i]);
+    }
     sql_q s = {0};
     sq_add(&s, "SELECT record FROM roster_users");
-    add_pushed(&s, q);
+    add_pushed(&s, q, ids_in);
     if (ordered)
         add_order(&s, q);
     walk_adapter a = {row, ctx};
-    return pg_walk(r, s.text, s.np, s.p, walk_adapt, &a);
+    int err = pg_walk(r, s.text, s.np, s.p, walk_adapt, &a);
+    free(ids_in);
+    return err;
 }
 
 /* The walked plan's state: rows arrive in q's order. */

@@ -471,7 +471,18 @@ static void random_list_request(Roster__V1__ListUsersRequest *req)
     if (rn(8) == 0) {
         Roster__V1__IdFilter *idf = roster_arena_alloc(&fx_arena, sizeof *idf);
         roster__v1__id_filter__init(idf);
-        idf->equal_to = user_ids[rn(N_IDS)];
+        if (rn(2) == 0) {
+            idf->equal_to = user_ids[rn(N_IDS)];
+        } else {
+            /* valueIn: PostgreSQL reads these by primary key (= ANY). */
+            Roster__V1__StringList *l = roster_arena_alloc(&fx_arena, sizeof *l);
+            roster__v1__string_list__init(l);
+            l->n_values = (size_t)rn(4);
+            l->values = roster_arena_alloc(&fx_arena, (l->n_values + 1) * sizeof *l->values);
+            for (size_t i = 0; i < l->n_values; i++)
+                l->values[i] = user_ids[rn(N_IDS)];
+            idf->value_in = l;
+        }
         f->id = idf;
         any = true;
     }

@@ -7,7 +7,8 @@
 # a page of 20 at random offsets 0-1000 ordered by createdAt DESC with
 # totalCount; createUser; 90/10 mix of user(id) and createUser; and users
 # filtered by a random reference (one found, through the plans that read
-# rows: on PostgreSQL a server-side cursor).
+# rows: on PostgreSQL a server-side cursor); users whose id is one of 3
+# random ids (valueIn).
 # Each run also counts GraphQL errors (the gateway's /metrics outcomes
 # other than ok; wrk sees only HTTP statuses) and the CPU time per request
 # of each stack's roster-users, gateway and PostgreSQL processes.
@@ -115,7 +116,7 @@ cpu_diff() { # before after
 
 results="$work/results.txt"
 : >"$results"
-for mode in user page create mix ref; do
+for mode in user page create mix ref idsin; do
     for name in lmdb postgres; do
         port=$P_LMDB
         [ "$name" = postgres ] && port=$P_PG
@@ -143,6 +144,7 @@ const label = {
   create: 'createUser',
   mix: '90/10 user/createUser',
   ref: 'users by reference',
+  idsin: 'users by 3 ids (valueIn)',
 };
 console.log('| workload | store | req/s | p50 ms | p99 ms | errors (socket, non-2xx, GraphQL) |');
 console.log('|---|---|---:|---:|---:|---:|');
@@ -158,7 +160,7 @@ for (const r of rows)
 console.log('');
 console.log('| workload | postgres / lmdb req/s | postgres / lmdb p99 |');
 console.log('|---|---:|---:|');
-for (const m of ['user', 'page', 'create', 'mix', 'ref']) {
+for (const m of ['user', 'page', 'create', 'mix', 'ref', 'idsin']) {
   const a = get('lmdb', m), b = get('postgres', m);
   console.log(`| ${label[m]} | ${(b.rps / a.rps).toFixed(2)} | ${(b.p99_us / a.p99_us).toFixed(2)} |`);
 }

@@ -2,8 +2,9 @@
 --   MODE   user | page | create | mix (90% user, 10% create) | ids (a page
 --          of 100 users, id only) | ref (users filtered by a random seeded
 --          reference: a list no index-only plan answers, one user found) |
+--          idsin (users whose id is one of 3 random ids: valueIn) |
 --          body (the same request body every time)
---   IDS    file with one user id per line (user, mix; ref: its line count
+--   IDS    file with one user id per line (user, mix, idsin; ref: its line count
 --          is the number of seeded users, seed.mjs's seed-0..seed-N-1), or
 --          the file holding the request body (body)
 --   TAG    prefix making createUser references and emails unique per run
@@ -53,6 +54,11 @@ local function ref_body()
     .. math.random(0, #ids - 1) .. '"}}'
 end
 
+local function idsin_body()
+  return '{"query":"query I($i: [ID!]) { users(limit: 20, filter: {id: {valueIn: $i}}) { totalCount data { id email } } }","variables":{"i":["'
+    .. ids[math.random(#ids)] .. '","' .. ids[math.random(#ids)] .. '","' .. ids[math.random(#ids)] .. '"]}}'
+end
+
 local function ids_body()
   return '{"query":"{ users(limit: 100) { data { id } } }"}'
 end
@@ -78,6 +84,8 @@ function request()
     b = ids_body()
   elseif mode == "ref" then
     b = ref_body()
+  elseif mode == "idsin" then
+    b = idsin_body()
   elseif math.random(10) == 1 then
     b = create_body()
   else
