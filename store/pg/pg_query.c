@@ -45,7 +45,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Rows fetched per round trip by the walked plan. */
 
 /* The statement text and parameters being built. */
 typedef struct sql_q {
