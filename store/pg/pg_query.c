@@ -45,7 +45,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* The statement text and parameters being built. */
 typedef struct sql_q {
     char text[2048];
