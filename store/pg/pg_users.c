@@ -2,6 +2,7 @@
  * by user_build.c, as the LMDB store builds them; each row carries the
  * record and the key bytes of keys.c that its indexes order and compare
  * by. */
+#include "pg_array.h"
 #include "pg_internal.h"
 #include "pg_schema.h"
 
@@ -388,29 +389,17 @@ int pgstore_user_batch_get(pgstore_rtxn *r, const roster_uuid *scope,
                            "ids holds %zu ids; at most %d are allowed", req->n_ids,
                            ROSTER_MAX_BATCH);
     size_t n = req->n_ids;
-    /* The ids as a uuid[] in binary: PostgreSQL's array wire format
-     * (ndim, has-null flag, element type, length, lower bound, then each
-     * element's length and bytes). */
-    size_t alen = 20 + n * 20;
+    size_t alen = PG_UUID_ARRAY_SIZE(n);
     uint8_t *arr = roster_arena_alloc(arena, alen);
     if (arr == NULL)
         return ROSTER_E_NOMEM;
-    uint8_t *p = arr;
-    static const uint8_t head[12] = {0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x0b, 0x86}; /* oid 2950 */
-    memcpy(p, head, 12);
-    p += 12;
-    for (int i = 3; i >= 0; i--)
-        *p++ = (uint8_t)(n >> (8 * i));
-    memcpy(p, (const uint8_t[]){0, 0, 0, 1}, 4);
-    p += 4;
+    pg_uuid_array_init(arr, n);
     for (size_t i = 0; i < n; i++) {
         roster_uuid id;
         if (roster_uuid_parse(&id, req->ids[i], strlen(req->ids[i])) != ROSTER_E_OK)
             return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "ids",
                                "ids[%zu] is not a UUID (8-4-4-4-12 hex digits)", i);
-        memcpy(p, (const uint8_t[]){0, 0, 0, 16}, 4);
-        memcpy(p + 4, id.b, 16);
-        p += 20;
+        pg_uuid_array_set(arr, i, &id);
     }
     Roster__V1__BatchGetUsersResponse *resp = roster_arena_alloc(arena, sizeof *resp);
     Roster__V1__User **users = roster_arena_alloc(arena, (n ? n : 1) * sizeof *users);
@@ -421,7 +410,7 @@ int pgstore_user_batch_get(pgstore_rtxn *r, const roster_uuid *scope,
     PGresult *res = NULL;
     int err = ROSTER_E_OK;
     if (n) {
-        pg_param params[] = {{arr, (int)alen, 2951 /* uuid[] */},
+        pg_param params[] = {{arr, (int)alen, PG_OID_UUID_ARRAY},
                              {scope ? scope->b : NULL, 16, PG_OID_UUID}};
         static pg_stmt get = PG_STMT("SELECT id, record FROM roster_users WHERE id = ANY($1) AND "
                                      "($2::uuid IS NULL OR tenant_id = $2)");
@@ -431,7 +420,7 @@ int pgstore_user_batch_get(pgstore_rtxn *r, const roster_uuid *scope,
     }
     int rows = res ? PQntuples(res) : 0;
     for (size_t i = 0; i < n && err == ROSTER_E_OK; i++) {
-        const uint8_t *want = arr + 20 + i * 20 + 4;
+        const uint8_t *want = pg_uuid_array_get(arr, i);
         int row = -1;
         for (int j = 0; j < rows; j++)
             if (memcmp(PQgetvalue(res, j, 0), want, 16) == 0) {
