@@ -17,6 +17,14 @@ int user_build_parse_id(roster_uuid *out, const char *text, const char *field,
     return ROSTER_E_OK;
 }
 
+int user_build_tenant_missing(const roster_uuid *tenant, roster_err_detail *detail)
+{
+    char text[ROSTER_UUID_TEXT_LEN + 1];
+    roster_uuid_format(text, tenant);
+    const char *field = model_user.fields[MODEL_USER_tenantId].name;
+    return roster_fail(detail, ROSTER_E_NOT_FOUND, field, "tenant %s does not exist", text);
+}
+
 /* Copies into the new record u every field of create request req that
  * the request holds (store_fields.copy_from/copy_to). Strings are shared
  * with req. */

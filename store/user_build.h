@@ -18,6 +18,12 @@
 int user_build_parse_id(roster_uuid *out, const char *text, const char *field,
                         roster_err_detail *detail);
 
+/* The refusal of a user write whose tenant `tenant` does not exist:
+ * NOT_FOUND naming the model's tenantId field, "tenant <id> does not
+ * exist". Both backends answer it so (LMDB from its tenant lookup,
+ * PostgreSQL from the row's foreign key). */
+int user_build_tenant_missing(const roster_uuid *tenant, roster_err_detail *detail);
+
 /* Checks create request req for a caller of `scope` (NULL: unrestricted):
  * validation, then the tenant: *has_tenant and *tenant are the tenant
  * named by tenantId, or the scope when tenantId is absent; *has_tenant

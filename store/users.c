@@ -18,12 +18,8 @@ static int tenant_exists(MDB_txn *txn, const store *s, const roster_uuid *id,
 {
     MDB_val k = {16, (void *)id->b}, v;
     int rc = mdb_get(txn, s->tenants, &k, &v);
-    if (rc == MDB_NOTFOUND) {
-        char text[ROSTER_UUID_TEXT_LEN + 1];
-        roster_uuid_format(text, id);
-        return roster_fail(detail, ROSTER_E_NOT_FOUND, "tenantId", "tenant %s does not exist",
-                           text);
-    }
+    if (rc == MDB_NOTFOUND)
+        return user_build_tenant_missing(id, detail);
     return store_mdb_err(rc);
 }
 

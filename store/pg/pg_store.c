@@ -4,6 +4,7 @@
 #include "pg_schema.h"
 
 #include "custom_index.h"
+#include "user_build.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -450,12 +451,8 @@ int pg_tenant_exists(pg_conn *c, const roster_uuid *id, roster_err_detail *detai
         return err;
     bool found = PQntuples(res) == 1;
     PQclear(res);
-    if (!found) {
-        char text[ROSTER_UUID_TEXT_LEN + 1];
-        roster_uuid_format(text, id);
-        return roster_fail(detail, ROSTER_E_NOT_FOUND, "tenantId", "tenant %s does not exist",
-                           text);
-    }
+    if (!found)
+        return user_build_tenant_missing(id, detail);
     return ROSTER_E_OK;
 }
 

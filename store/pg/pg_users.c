@@ -91,12 +91,8 @@ static int row_check(pg_conn *c, int err, const void *ctx, roster_err_detail *de
 {
     const row_ctx *rc = ctx;
     if (err == ROSTER_E_FAILED_PRECONDITION &&
-        strcmp(c->constraint, "roster_users_tenant_id_fkey") == 0) {
-        char text[ROSTER_UUID_TEXT_LEN + 1];
-        roster_uuid_format(text, &rc->tenant);
-        return roster_fail(detail, ROSTER_E_NOT_FOUND, "tenantId", "tenant %s does not exist",
-                           text);
-    }
+        strcmp(c->constraint, "roster_users_tenant_id_fkey") == 0)
+        return user_build_tenant_missing(&rc->tenant, detail);
     if (err != ROSTER_E_ALREADY_EXISTS)
         return err;
     const store_fields *sf = store_fields_get();
