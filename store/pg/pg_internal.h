@@ -75,16 +75,6 @@ struct pgstore_wtxn {
     size_t cbuf_cap;
 };
 
-/* Runs `sql` with params[0..n) on c, unprepared, after whatever is
- * queued on it (pg_sync); results in binary format. On success *out
- * (caller clears it with PQclear) holds the result; on failure it is
- * cleared and the first failure's code returned (*out NULL). */
-int pg_run(pg_conn *c, const char *sql, int n, const pg_param *params, PGresult **out,
-           roster_err_detail *detail);
-
-/* pg_run that keeps nothing of the result. */
-int pg_run0(pg_conn *c, const char *sql, int n, const pg_param *params, roster_err_detail *detail);
-
 /* Begins one operation of group w (a savepoint, queued); the group's
  * failure if it has one. */
 int pg_op_begin(pgstore_wtxn *w, roster_err_detail *detail);

@@ -215,11 +215,11 @@ int pg_sync(pg_conn *c, roster_err_detail *detail)
     return first;
 }
 
-int pg_run_stmt(pg_conn *c, pg_stmt *s, int n, const pg_param *params, PGresult **out,
-                roster_err_detail *detail)
+/* Syncs c after one statement was queued into *out (queued: whether
+ * that went well): *out holds its result on success, NULL on failure. */
+static int run_queued(pg_conn *c, int queued, PGresult **out, roster_err_detail *detail)
 {
-    *out = NULL;
-    int err = pg_defer(c, s, n, params, out, NULL, NULL, 0);
+    int err = queued;
     int synced = pg_sync(c, detail);
     if (err == ROSTER_E_OK)
         err = synced;
@@ -230,10 +230,32 @@ int pg_run_stmt(pg_conn *c, pg_stmt *s, int n, const pg_param *params, PGresult 
     return err;
 }
 
+int pg_run_stmt(pg_conn *c, pg_stmt *s, int n, const pg_param *params, PGresult **out,
+                roster_err_detail *detail)
+{
+    *out = NULL;
+    return run_queued(c, pg_defer(c, s, n, params, out, NULL, NULL, 0), out, detail);
+}
+
 int pg_run_stmt0(pg_conn *c, pg_stmt *s, int n, const pg_param *params, roster_err_detail *detail)
 {
     PGresult *res;
     int err = pg_run_stmt(c, s, n, params, &res, detail);
+    PQclear(res);
+    return err;
+}
+
+int pg_run(pg_conn *c, const char *sql, int n, const pg_param *params, PGresult **out,
+           roster_err_detail *detail)
+{
+    *out = NULL;
+    return run_queued(c, pg_defer_query(c, sql, n, params, out), out, detail);
+}
+
+int pg_run0(pg_conn *c, const char *sql, int n, const pg_param *params, roster_err_detail *detail)
+{
+    PGresult *res;
+    int err = pg_run(c, sql, n, params, &res, detail);
     PQclear(res);
     return err;
 }

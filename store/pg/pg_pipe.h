@@ -92,6 +92,14 @@ int pg_run_stmt(pg_conn *c, pg_stmt *s, int n, const pg_param *params, PGresult 
 /* pg_run_stmt that keeps nothing of the result. */
 int pg_run_stmt0(pg_conn *c, pg_stmt *s, int n, const pg_param *params, roster_err_detail *detail);
 
+/* pg_run_stmt of `sql` unprepared (a statement built for one query, or
+ * run rarely); results in binary format. */
+int pg_run(pg_conn *c, const char *sql, int n, const pg_param *params, PGresult **out,
+           roster_err_detail *detail);
+
+/* pg_run that keeps nothing of the result. */
+int pg_run0(pg_conn *c, const char *sql, int n, const pg_param *params, roster_err_detail *detail);
+
 /* Ends c's transaction without keeping anything: whatever is queued is
  * sent (its failures ignored), then ROLLBACK when a transaction is still
  * open. Does nothing on a broken connection. */

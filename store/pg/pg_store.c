@@ -34,42 +34,6 @@ int64_t pg_i64_get(const char *p)
     return (int64_t)u;
 }
 
-int pg_run(pg_conn *c, const char *sql, int n, const pg_param *params, PGresult **out,
-           roster_err_detail *detail)
-{
-    Oid types[PG_PARAMS_MAX];
-    const char *values[PG_PARAMS_MAX];
-    int lens[PG_PARAMS_MAX], formats[PG_PARAMS_MAX];
-    *out = NULL;
-    if (n > PG_PARAMS_MAX)
-        return ROSTER_E_INTERNAL;
-    int err = pg_sync(c, detail);
-    if (err != ROSTER_E_OK)
-        return err;
-    for (int i = 0; i < n; i++) {
-        types[i] = params[i].type;
-        values[i] = params[i].p;
-        lens[i] = params[i].len;
-        formats[i] = 1;
-    }
-    PGresult *res = PQexecParams(c->c, sql, n, types, values, lens, formats, 1);
-    err = pg_conn_err(c, res, detail);
-    if (err != ROSTER_E_OK) {
-        PQclear(res);
-        res = NULL;
-    }
-    *out = res;
-    return err;
-}
-
-int pg_run0(pg_conn *c, const char *sql, int n, const pg_param *params, roster_err_detail *detail)
-{
-    PGresult *res;
-    int err = pg_run(c, sql, n, params, &res, detail);
-    PQclear(res);
-    return err;
-}
-
 int pg_hold(pgstore_rtxn *r, PGresult *res)
 {
     if (r->n_held == r->cap_held) {
