@@ -329,7 +329,7 @@ int custom_index_user_remove(const store *s, MDB_txn *txn, const user_view *v)
 bool cdx_built(const cdx_def *d, MDB_txn *txn)
 {
     uint64_t ready = atomic_load_explicit(&d->ready_txn, memory_order_acquire);
-    return ready != CDX_BUILDING && (uint64_t)mdb_txn_id(txn) >= ready;
+    return ready != CDX_BUILDING && (txn == NULL || (uint64_t)mdb_txn_id(txn) >= ready);
 }
 
 bool cdx_building_now(const cdx_def *d)
@@ -573,9 +573,10 @@ int custom_index_open(store *s, const char *const *declared, size_t n_declared, 
 
 struct store_index_build {
     store *s;
-    size_t at;    /* the slot of s->cdx being built */
-    bool walking; /* its leftovers are gone: walking the users */
-    bool started; /* last holds the last user walked */
+    pgstore_build *pg; /* the PostgreSQL store's build */
+    size_t at;         /* the slot of s->cdx being built */
+    bool walking;      /* its leftovers are gone: walking the users */
+    bool started;      /* last holds the last user walked */
     uint8_t last[16];
     uint64_t users, entries;
     int64_t t0, logged; /* the index's start, the last progress line */
@@ -592,6 +593,19 @@ static bool next_building(store_index_build *b)
 int store_index_build_new(store_index_build **out, store *s)
 {
     store_index_build b = {.s = s};
+    if (s->pg) {
+        int err = pgstore_build_new(&b.pg, s->pg);
+        if (err != ROSTER_E_OK || b.pg == NULL) {
+            *out = NULL;
+            return err;
+        }
+        if ((*out = malloc(sizeof **out)) == NULL) {
+            pgstore_build_free(b.pg);
+            return ROSTER_E_NOMEM;
+        }
+        **out = b;
+        return ROSTER_E_OK;
+    }
     if (s->read_only || !s->has_custom || !next_building(&b)) {
         *out = NULL; /* nothing to build */
         return ROSTER_E_OK;
@@ -607,6 +621,8 @@ int store_index_build_new(store_index_build **out, store *s)
 
 size_t store_index_build_left(const store_index_build *b)
 {
+    if (b->pg)
+        return pgstore_build_left(b->pg);
     size_t n = 0;
     for (size_t i = b->at; i < b->s->n_cdx; i++)
         n += cdx_building_now(&b->s->cdx[i]);
@@ -615,6 +631,8 @@ size_t store_index_build_left(const store_index_build *b)
 
 void store_index_build_free(store_index_build *b)
 {
+    if (b)
+        pgstore_build_free(b->pg);
     free(b);
 }
 
@@ -687,6 +705,8 @@ static int walk_some(store_index_build *b, cdx_def *d, size_t max, bool *ready)
 
 int store_index_build_step(store_index_build *b, size_t max_users, bool *done)
 {
+    if (b->pg)
+        return pgstore_build_step(b->pg, max_users, done);
     if (max_users == 0)
         max_users = 1;
     if (!next_building(b)) {

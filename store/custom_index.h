@@ -56,7 +56,8 @@ int custom_index_open(store *s, const char *const *declared, size_t n_declared, 
 #define CDX_DROP_BATCH 10000
 
 /* Whether index d is complete in the snapshot of txn (store_internal.h:
- * ready_txn). */
+ * ready_txn). txn NULL (the PostgreSQL store, which checks its snapshot
+ * itself): whether d is ready as far as this process has seen. */
 bool cdx_built(const cdx_def *d, MDB_txn *txn);
 
 /* Whether index d is still building as far as this thread has seen (no
@@ -121,6 +122,25 @@ int custom_index_verify(const store *s, MDB_txn *txn, cdx_issue_fn fn, void *ctx
 
 typedef struct custom_query custom_query;
 
+/* An encoded value of a condition (custom_index_encode's bytes). */
+typedef struct custom_value {
+    uint8_t *b; /* arena */
+    size_t n;
+} custom_value;
+
+/* One compiled customData condition: the value must equal eq, differ from
+ * neq, lie within the bounds and be one of in[0..n_in), for those given
+ * (in is sorted, each value once). A user without a value of the path's
+ * type never matches. */
+typedef struct custom_cond {
+    const cdx_def *d;
+    bool indexed; /* d is complete in the query's snapshot: it may drive */
+    bool has_eq, has_neq, has_lo, lo_incl, has_hi, hi_incl;
+    custom_value eq, neq, lo, hi;
+    custom_value *in; /* arena; NULL when no valueIn */
+    size_t n_in;
+} custom_cond;
+
 /* Checks and compiles req's customData conditions and order against the
  * declared set defs[n_defs] (borrowed for the query's life: a store's
  * s->cdx, or a PostgreSQL store's). *out is NULL when the request has
@@ -130,8 +150,8 @@ typedef struct custom_query custom_query;
  * complete in txn's snapshot (cdx_built) is not used: its conditions are
  * checked on the records (custom_query_drives false) and its order is a
  * scan (custom_query_order false, custom_query_order_scans true). With
- * `scan` (store_options.custom_index_scan) no condition drives. txn may
- * be NULL when every def is CDX_BUILDING (never built). */
+ * `scan` (store_options.custom_index_scan) no condition drives. txn is
+ * NULL for the PostgreSQL store (cdx_built). */
 int custom_query_prepare(custom_query **out, const cdx_def *defs, size_t n_defs, bool scan,
                          MDB_txn *txn, const Roster__V1__ListUsersRequest *req, roster_arena *arena,
                          roster_err_detail *detail);
@@ -169,6 +189,13 @@ int custom_query_candidates(const custom_query *q, MDB_txn *txn, const store *s,
 
 /* The number of customData conditions of q. */
 size_t custom_query_conditions(const custom_query *q);
+
+/* Condition i (< custom_query_conditions) of q, borrowed from q. */
+const custom_cond *custom_query_cond(const custom_query *q, size_t i);
+
+/* The index q orders by (NULL: none), borrowed; *indexed tells whether it
+ * is complete in the query's snapshot (cdx_built). */
+const cdx_def *custom_query_order_def(const custom_query *q, bool *indexed);
 
 /* The encoded value of q's order path in v into buf (CDX_MAX_STRING + 1
  * bytes); 0 when q is not ordered by one or v has no value there. */

@@ -25,29 +25,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct cval {
-    uint8_t *b; /* arena */
-    size_t n;
-} cval;
-
-typedef struct ccond {
-    const cdx_def *d;
-    bool indexed; /* d is complete in the query's snapshot: it may drive */
-    bool has_eq, has_neq, has_lo, lo_incl, has_hi, hi_incl;
-    cval eq, neq, lo, hi;
-    cval *in; /* arena; NULL when no valueIn */
-    size_t n_in;
-} ccond;
-
 struct custom_query {
-    ccond *c; /* arena */
+    custom_cond *c; /* arena */
     size_t n;
     const cdx_def *order; /* NULL: not ordered by a customData path */
     bool order_indexed;   /* order's index is complete in the snapshot */
     const cdx_def **defs; /* the conditions' indexes, then the order's (arena) */
 };
 
-static int cval_cmp(const uint8_t *a, size_t an, const cval *b)
+static int cval_cmp(const uint8_t *a, size_t an, const custom_value *b)
 {
     size_t n = an < b->n ? an : b->n;
     int c = memcmp(a, b->b, n);
@@ -58,7 +44,7 @@ static int cval_cmp(const uint8_t *a, size_t an, const cval *b)
 
 static int cval_sort_cmp(const void *a, const void *b)
 {
-    const cval *x = a;
+    const custom_value *x = a;
     return cval_cmp(x->b, x->n, b);
 }
 
@@ -85,7 +71,7 @@ static int use_def(const cdx_def **out, const cdx_def *defs, size_t n_defs, cons
 }
 
 /* Encodes JSON text `text` as a value of d's type into *out (arena). */
-static int parse_value(cval *out, const cdx_def *d, const char *text, const char *op,
+static int parse_value(custom_value *out, const cdx_def *d, const char *text, const char *op,
                        roster_arena *arena, roster_err_detail *detail)
 {
     json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
@@ -112,7 +98,8 @@ static int parse_value(cval *out, const cdx_def *d, const char *text, const char
 }
 
 /* Tightens a bound: lower (lower true) or upper, keeping the stricter. */
-static void bound(bool *has, bool *incl, cval *b, const cval *v, bool v_incl, bool lower)
+static void bound(bool *has, bool *incl, custom_value *b, const custom_value *v, bool v_incl,
+                  bool lower)
 {
     if (*has) {
         int c = cval_cmp(v->b, v->n, b);
@@ -128,7 +115,7 @@ static void bound(bool *has, bool *incl, cval *b, const cval *v, bool v_incl, bo
     *b = *v;
 }
 
-static int compile_cond(ccond *c, const cdx_def *defs, size_t n_defs, bool scan, MDB_txn *txn,
+static int compile_cond(custom_cond *c, const cdx_def *defs, size_t n_defs, bool scan, MDB_txn *txn,
                         const Roster__V1__CustomDataCondition *in, roster_arena *arena,
                         roster_err_detail *detail)
 {
@@ -137,7 +124,7 @@ static int compile_cond(ccond *c, const cdx_def *defs, size_t n_defs, bool scan,
     if (err != ROSTER_E_OK)
         return err;
     c->indexed = !scan && cdx_built(c->d, txn);
-    cval v;
+    custom_value v;
     if (in->equal_to) {
         if ((err = parse_value(&c->eq, c->d, in->equal_to, "equalTo", arena, detail)) != 0)
             return err;
@@ -237,7 +224,7 @@ int custom_query_prepare(custom_query **out, const cdx_def *defs, size_t n_defs,
 }
 
 /* Whether encoded value v[vn] satisfies c. */
-static bool cond_match(const ccond *c, const uint8_t *v, size_t vn)
+static bool cond_match(const custom_cond *c, const uint8_t *v, size_t vn)
 {
     if (c->has_eq && cval_cmp(v, vn, &c->eq) != 0)
         return false;
@@ -302,6 +289,17 @@ size_t custom_query_conditions(const custom_query *q)
     return q->n;
 }
 
+const custom_cond *custom_query_cond(const custom_query *q, size_t i)
+{
+    return &q->c[i];
+}
+
+const cdx_def *custom_query_order_def(const custom_query *q, bool *indexed)
+{
+    *indexed = q->order_indexed;
+    return q->order;
+}
+
 bool custom_query_order_scans(const custom_query *q)
 {
     return q->order != NULL && !q->order_indexed;
@@ -317,7 +315,7 @@ bool custom_query_order(const custom_query *q, bool one_tenant, const roster_uui
 }
 
 /* Whether c's index may drive c: complete, and c names key ranges. */
-static bool drivable(const ccond *c)
+static bool drivable(const custom_cond *c)
 {
     return c->indexed && (c->has_eq || c->in || c->has_lo || c->has_hi);
 }
@@ -338,8 +336,9 @@ typedef struct idlist {
 
 /* Appends the ids of the entries of [lo, hi] (each bound optional) of the
  * part `prefix`; stops with *over set once more than `cap` are held. */
-static int walk_range(idlist *l, MDB_cursor *c, const uint8_t *prefix, size_t pn, const cval *lo,
-                      bool lo_incl, const cval *hi, bool hi_incl, size_t cap, bool *over)
+static int walk_range(idlist *l, MDB_cursor *c, const uint8_t *prefix, size_t pn,
+                      const custom_value *lo, bool lo_incl, const custom_value *hi, bool hi_incl,
+                      size_t cap, bool *over)
 {
     uint8_t start[CDX_KEY_MAX];
     memcpy(start, prefix, pn);
@@ -387,7 +386,7 @@ static int walk_range(idlist *l, MDB_cursor *c, const uint8_t *prefix, size_t pn
 }
 
 /* The candidates of one condition, at most cap (else *over). */
-static int cond_candidates(idlist *l, const ccond *cd, MDB_cursor *c, bool one_tenant,
+static int cond_candidates(idlist *l, const custom_cond *cd, MDB_cursor *c, bool one_tenant,
                            const roster_uuid *tenant, size_t cap, bool *over)
 {
     uint8_t prefix[18];

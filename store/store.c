@@ -129,10 +129,8 @@ bool store_is_postgres(const char *location)
     return pgstore_is_url(location);
 }
 
-/* store_open of a postgres:// URL: the PostgreSQL backend. Declared
- * customData paths go to it (it answers them from the rows); without
- * declare_custom_index none is declared, as there is no recorded set to
- * keep. */
+/* store_open of a postgres:// URL: the PostgreSQL backend, which keeps
+ * the declared customData indexes as the LMDB store does (pg_custom.c). */
 static int open_pg(store **out, const char *url, const store_options *o)
 {
     store *s = calloc(1, sizeof *s);
@@ -147,6 +145,7 @@ static int open_pg(store **out, const char *url, const store_options *o)
                           .changes_keep_ms = o->changes_keep_ms,
                           .custom_index = declare ? o->custom_index : NULL,
                           .n_custom_index = declare ? o->n_custom_index : 0,
+                          .declare_custom_index = declare,
                           .detail = &d};
     int err = pgstore_open(&s->pg, url, &po);
     if (err != ROSTER_E_OK) {

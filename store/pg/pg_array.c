@@ -1,4 +1,4 @@
-/* uuid[] parameters (pg_array.h). */
+/* Array parameters (pg_array.h). */
 #include "pg_array.h"
 
 #include <string.h>
@@ -32,4 +32,22 @@ void pg_uuid_array_set(uint8_t *buf, size_t i, const roster_uuid *id)
 const uint8_t *pg_uuid_array_get(const uint8_t *buf, size_t i)
 {
     return buf + 24 + i * 20;
+}
+
+size_t pg_var_array_header(uint8_t *buf, size_t n, uint32_t elem_oid)
+{
+    put_u32(buf, 1);
+    put_u32(buf + 4, 0);
+    put_u32(buf + 8, elem_oid);
+    put_u32(buf + 12, (uint32_t)n);
+    put_u32(buf + 16, 1);
+    return 20;
+}
+
+size_t pg_var_array_put(uint8_t *buf, const void *p, size_t len)
+{
+    put_u32(buf, (uint32_t)len);
+    if (len)
+        memcpy(buf + 4, p, len);
+    return 4 + len;
 }

@@ -30,6 +30,7 @@
  *   STORE_CHANGES_SCAN_MAX seqs after `after`) that concern its tenant;
  *   the events in between are covered as the LMDB walk covers the ones it
  *   skips, so both backends answer the same next_after. */
+#include "pg_array.h"
 #include "pg_internal.h"
 
 #include "change_event.h"
@@ -40,8 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PG_OID_INT8_ARRAY  1016
-#define PG_OID_BYTEA_ARRAY 1001
+#define PG_OID_INT8_ARRAY 1016
 
 /* ------------------------------------------------------------ counters */
 
@@ -55,10 +55,11 @@
  * into *head in the same round trip, read after the lock is held (the
  * caller clears it; NULL on failure). */
 static int read_counters(pg_conn *c, bool lock, PGresult **head, uint64_t *latest, uint64_t *floor,
-                         roster_err_detail *detail)
+                         uint64_t *custom_gen, roster_err_detail *detail)
 {
-    static pg_stmt get_locked = PG_STMT("SELECT latest, floor FROM roster_feed FOR NO KEY UPDATE"),
-                   get = PG_STMT("SELECT latest, floor FROM roster_feed"),
+    static pg_stmt get_locked = PG_STMT(
+                       "SELECT latest, floor, custom_gen FROM roster_feed FOR NO KEY UPDATE"),
+                   get = PG_STMT("SELECT latest, floor, custom_gen FROM roster_feed"),
                    oldest = PG_STMT(
                        "SELECT seq, at_ms FROM roster_changes ORDER BY seq LIMIT " TRIM_HEAD_TEXT);
     PGresult *res;
@@ -81,6 +82,8 @@ static int read_counters(pg_conn *c, bool lock, PGresult **head, uint64_t *lates
         return roster_fail(detail, ROSTER_E_CORRUPT, "store", "roster_feed holds no row");
     }
     int64_t l = pg_i64_get(PQgetvalue(res, 0, 0)), f = pg_i64_get(PQgetvalue(res, 0, 1));
+    if (custom_gen)
+        *custom_gen = (uint64_t)pg_i64_get(PQgetvalue(res, 0, 2));
     PQclear(res);
     if (f < 0 || f > l)
         return roster_fail(detail, ROSTER_E_CORRUPT, "store",
@@ -98,7 +101,10 @@ int pg_changes_op_begin(pgstore_wtxn *w, roster_err_detail *detail)
         return ROSTER_E_OK;
     PQclear(w->trim_head);
     w->trim_head = NULL;
-    int err = read_counters(w->c, true, &w->trim_head, &w->ch.latest, &w->ch.floor, detail);
+    uint64_t gen = 0;
+    int err = read_counters(w->c, true, &w->trim_head, &w->ch.latest, &w->ch.floor, &gen, detail);
+    if (err == ROSTER_E_OK)
+        err = pg_custom_group_begin(w, gen, detail);
     if (err != ROSTER_E_OK)
         return err;
     w->ch_start = w->ch.latest;
@@ -436,7 +442,7 @@ bool pgstore_changes_recording(const pgstore *p)
 int pgstore_changes_bounds(pgstore_rtxn *r, uint64_t *oldest_seq, uint64_t *latest_seq)
 {
     uint64_t latest = 0, floor = 0;
-    int err = read_counters(r->c, false, NULL, &latest, &floor, NULL);
+    int err = read_counters(r->c, false, NULL, &latest, &floor, NULL, NULL);
     if (err != ROSTER_E_OK)
         return err;
     *oldest_seq = floor + 1;
@@ -455,7 +461,7 @@ int pgstore_changes_list(pgstore_rtxn *r, const roster_uuid *scope, uint64_t aft
      * decoded. */
     int err = pg_read_check(r);
     if (err == ROSTER_E_OK)
-        err = read_counters(r->c, false, NULL, &latest, &floor, detail);
+        err = read_counters(r->c, false, NULL, &latest, &floor, NULL, detail);
     if (err == ROSTER_E_OK)
         err = change_check_after(after, floor + 1, latest, detail);
     if (err != ROSTER_E_OK)
@@ -637,7 +643,7 @@ int pg_changes_verify(pgstore_rtxn *r, pg_issue_fn fn, void *ctx)
 {
     roster_err_detail d = {0};
     feed_check v = {.fn = fn, .ctx = ctx};
-    int err = read_counters(r->c, false, NULL, &v.latest, &v.floor, &d);
+    int err = read_counters(r->c, false, NULL, &v.latest, &v.floor, NULL, &d);
     if (err == ROSTER_E_CORRUPT) {
         fn(ctx, STORE_ISSUE_COUNT_MISMATCH, "roster_feed", NULL, d.message);
         return ROSTER_E_OK;

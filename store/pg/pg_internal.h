@@ -5,6 +5,7 @@
 #include "pg_conn.h"
 #include "pg_pipe.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include "pg_store.h"
 #include "record.h"
@@ -21,16 +22,31 @@
 #define PG_OID_TEXT  25
 #define PG_OID_UUID  2950
 
+/* A customData declaration's text, "path:type", with its NUL. */
+#define PG_DECL_MAX (STORE_CUSTOM_PATH_MAX + 10)
+
+/* The declared set every writer keeps (pg_custom.c): immutable, shared by
+ * the groups that hold a reference. */
+typedef struct pg_kept_set pg_kept_set;
+
 struct pgstore {
     pg_pool *pool;
     bool read_only;
     bool changes_off;     /* pgstore_options.changes_off */
     uint64_t keep_events; /* retention, STORE_CHANGES_UNLIMITED: none */
     uint64_t keep_ms;
-    /* The declared customData paths (pgstore_options.custom_index), each
-     * never built (custom_index_declare_unbuilt); fixed while open. */
+    /* The customData indexes queries may name (pg_custom.c): the declared
+     * paths (pgstore_options.custom_index) or, for a store opened without
+     * declaring, the recorded ones; the set is fixed while open, each
+     * slot's ready_txn is 0 once this process saw it ready, CDX_BUILDING
+     * before. cdx_decl[i] is slot i's declaration text. */
     size_t n_cdx;
     cdx_def cdx[STORE_MAX_CUSTOM_INDEXES];
+    char cdx_decl[STORE_MAX_CUSTOM_INDEXES][PG_DECL_MAX];
+    bool cdx_declared; /* opened with declare_custom_index: builds them */
+    /* The recorded set as last read by a writer (NULL: not yet). */
+    pthread_mutex_t kept_mu;
+    pg_kept_set *kept;
 };
 
 struct pgstore_rtxn {
@@ -73,6 +89,9 @@ struct pgstore_wtxn {
     PGresult *trim_head;
     uint8_t *cbuf; /* scratch for packing events */
     size_t cbuf_cap;
+    /* The customData declarations the group keeps entries of (a
+     * reference; NULL until its first operation read the counters). */
+    pg_kept_set *kept;
 };
 
 /* Begins one operation of group w (a savepoint, queued); the group's
@@ -117,6 +136,42 @@ int pg_default_tenant(pg_conn *c, roster_uuid *out, roster_err_detail *detail);
 /* Whether tenant `id` exists (locked against a concurrent delete until
  * the group ends): NOT_FOUND naming "tenantId" when not. */
 int pg_tenant_exists(pg_conn *c, const roster_uuid *id, roster_err_detail *detail);
+
+/* ------------------------------------------------------------ customData
+ * indexes, pg_custom.c. */
+
+/* Reads the recorded declarations at open: with `declare` (roster-users)
+ * the recorded set becomes p's declared set (new ones recorded as
+ * building, undeclared ones dropped with their entries); otherwise p's
+ * set is the recorded one. Slots end ready or building as recorded. */
+int pg_custom_open(pgstore *p, bool declare, roster_err_detail *detail);
+
+/* Frees what pg_custom_open and the writers left in p. */
+void pg_custom_close(pgstore *p);
+
+/* The set group w keeps, for declared-set generation gen (read with the
+ * feed counters under their lock): the one shared in p when of that
+ * generation, else read from the database. */
+int pg_custom_group_begin(pgstore_wtxn *w, uint64_t gen, roster_err_detail *detail);
+
+/* Drops w's reference to its set. */
+void pg_custom_group_end(pgstore_wtxn *w);
+
+/* Queues, in w's current operation, what keeps the entries of the user
+ * whose record becomes nv (old: the record it replaces, NULL for a new
+ * user) in step: nothing when its values and scope are unchanged. */
+int pg_custom_put(pgstore_wtxn *w, const user_view *old, const user_view *nv);
+
+/* The declaration text of slot d of p->cdx (borrowed from p). */
+const char *pg_custom_decl(const pgstore *p, const cdx_def *d);
+
+/* Queues on c the check that d is ready in the read's snapshot: *res
+ * holds one row when it is, none when not (caller clears). */
+int pg_custom_defer_ready(pg_conn *c, const pgstore *p, const cdx_def *d, PGresult **res);
+
+/* Marks slot d not ready for this process (its check failed: dropped
+ * by another process); logged once. */
+void pg_custom_unready(pgstore *p, const cdx_def *d);
 
 /* The derived columns of a roster_users row (pg_schema.h), from the
  * user's record: what its indexes order and compare by. */
@@ -206,6 +261,10 @@ typedef void (*pg_issue_fn)(void *ctx, store_issue_kind kind, const char *db, co
  * event names a user that no longer exists (a delete scrubs them).
  * Calls fn per mismatch. Returns ROSTER_E_OK when the check ran. */
 int pg_changes_verify(pgstore_rtxn *r, pg_issue_fn fn, void *ctx);
+
+/* Checks every ready customData index against the records: each user
+ * has the entry of its value (in its scope) and no other. */
+int pg_custom_verify(pgstore_rtxn *r, pg_issue_fn fn, void *ctx);
 
 /* The statement that cuts every later statement of a transaction at
  * deadline_ns (roster_mono_ns; at least 1 ms from now), into out[cap]. */

@@ -373,6 +373,8 @@ int pgstore_verify_progress(pgstore_rtxn *r, store_issue_fn fn, void *ctx,
         err = pg_walk(r, "SELECT id, record FROM roster_keys ORDER BY id", 0, NULL, verify_key, &v);
     if (err == ROSTER_E_OK)
         err = pg_changes_verify(r, feed_issue, &v);
+    if (err == ROSTER_E_OK)
+        err = pg_custom_verify(r, feed_issue, &v);
     /* The counters against the records, both ways. */
     PGresult *res = NULL;
     if (err == ROSTER_E_OK)

@@ -54,7 +54,7 @@ typedef struct pg_stmt {
     }
 
 /* Parameters per statement, at most. */
-#define PG_PARAMS_MAX 16
+#define PG_PARAMS_MAX 64
 
 /* Queues statement s with params[0..n) on c. With `out` non-NULL the
  * statement's result lands in *out at pg_sync (NULL until then, and when

@@ -20,18 +20,27 @@
  *    match, the page keeps those after the cursor and the offset. As in
  *    LMDB, a query with conditions only records answer costs time in the
  *    users it reads.
- *  - ranked: an order by a customData path. No column holds the path's
- *    values, so the rows the pushed conditions select are read in any
- *    order, matched, and the page kept in a top-k on the order key an
- *    LMDB index of the path would hold.
- * customData conditions and orders name the paths declared at open
- * (pgstore_options.custom_index; others are refused naming the path, as
- * by the LMDB store). Nothing indexes them here: their conditions are
- * matched in C on the rows read, as the LMDB store does while an index
- * builds, so their answers (totals, pages, cursors) are the LMDB store's
- * and their cost is the rows the other conditions select. */
+ *  - ranked: an order by a customData path whose index is still building.
+ *    The rows the pushed conditions select are read in any order,
+ *    matched, and the page kept in a top-k on the order key the index
+ *    will hold.
+ * customData conditions and orders name the declared paths (pg_custom.c;
+ * others are refused naming the path, as by the LMDB store). A condition
+ * on a ready index is pushed as `id IN (entries of roster_custom in its
+ * value range)`, answered from (decl, value) or (decl, cscope, value); an
+ * order by one joins its entries and orders by (value, id), so a cursor
+ * is a row comparison as for the built-in orders. When every condition is
+ * pushed and nothing else needs the records, the total is a count of the
+ * same rows and the page a LIMIT (custom-counted); otherwise rows are
+ * walked and matched as above. A condition on a building index is
+ * matched on the rows read, as the LMDB store does while it builds.
+ * Readiness is this process's view for planning and is checked again in
+ * the read's snapshot (pg_custom_defer_ready): a declaration another
+ * process dropped meanwhile makes the query run again without it. */
 #include "pg_array.h"
 #include "pg_internal.h"
+
+#include "custom_index.h"
 #include "pg_schema.h"
 
 #include "cursor.h"
@@ -45,14 +54,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* customData conditions pushed into one statement, at most (the others
+ * are matched on the rows read): bounds the statement's parameters. */
+#define PUSH_CUSTOM_MAX 6
+
 /* The statement text and parameters being built. */
 typedef struct sql_q {
-    char text[2048];
+    char text[8192];
     size_t n;
-    pg_param p[16];
+    pg_param p[PG_PARAMS_MAX];
     int np;
     uint8_t bytes[4][KEY_MAX]; /* parameter storage */
     int nb;
+    roster_arena *arena; /* for array parameters */
+    pgstore *pg;
+    bool oom; /* an array parameter found no room: the statement is not run */
 } sql_q;
 
 static void sq_add(sql_q *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -73,12 +89,86 @@ static int sq_param(sql_q *s, const void *p, size_t len, unsigned type)
     return ++s->np;
 }
 
-/* The column the order walks: a sort index's, or id for createdAt. */
+/* The index q orders by when it is a ready customData index (joined as
+ * oc), else NULL. */
+static const cdx_def *custom_order(const uquery *q)
+{
+    bool indexed = false;
+    const cdx_def *d = q->cq ? custom_query_order_def(q->cq, &indexed) : NULL;
+    return indexed ? d : NULL;
+}
+
+/* The column the order walks: a sort index's, the joined customData
+ * entry's value, or id for createdAt. */
 static const char *order_column(const uquery *q)
 {
+    if (custom_order(q))
+        return "oc.value";
     if (q->sort == MODEL_USER_createdAt)
         return "id";
     return pg_sort_column(store_fields_get()->sort_slot[q->sort]);
+}
+
+/* "FROM roster_users", joined with the entries of a ready customData
+ * order's index (oc: the user's value; users without one are not in the
+ * order, as in the LMDB index). */
+static void add_from(sql_q *s, const uquery *q)
+{
+    sq_add(s, " FROM roster_users");
+    const cdx_def *d = custom_order(q);
+    if (d == NULL)
+        return;
+    const char *decl = pg_custom_decl(s->pg, d);
+    sq_add(s, " JOIN roster_custom oc ON oc.user_id = roster_users.id AND oc.decl = $%d",
+           sq_param(s, decl, strlen(decl), PG_OID_TEXT));
+    if (q->one_tenant)
+        sq_add(s, " AND oc.cscope = $%d", sq_param(s, q->tenant_key.b, 16, PG_OID_UUID));
+}
+
+/* Whether customData condition c is pushed: its index is ready, and it is
+ * among the first PUSH_CUSTOM_MAX such. */
+static bool pushed_cond(const uquery *q, size_t i)
+{
+    size_t k = 0;
+    for (size_t j = 0; j <= i; j++)
+        if (custom_query_cond(q->cq, j)->indexed && ++k > PUSH_CUSTOM_MAX)
+            return false;
+    return custom_query_cond(q->cq, i)->indexed;
+}
+
+/* One customData condition as a semi-join on its index's entries. */
+static void add_custom_cond(sql_q *s, const uquery *q, const custom_cond *c)
+{
+    const char *decl = pg_custom_decl(s->pg, c->d);
+    sq_add(s, " AND id IN (SELECT user_id FROM roster_custom WHERE decl = $%d",
+           sq_param(s, decl, strlen(decl), PG_OID_TEXT));
+    if (q->one_tenant)
+        sq_add(s, " AND cscope = $%d", sq_param(s, q->tenant_key.b, 16, PG_OID_UUID));
+    if (c->has_eq)
+        sq_add(s, " AND value = $%d", sq_param(s, c->eq.b, c->eq.n, PG_OID_BYTEA));
+    if (c->has_lo)
+        sq_add(s, " AND value %s $%d", c->lo_incl ? ">=" : ">",
+               sq_param(s, c->lo.b, c->lo.n, PG_OID_BYTEA));
+    if (c->has_hi)
+        sq_add(s, " AND value %s $%d", c->hi_incl ? "<=" : "<",
+               sq_param(s, c->hi.b, c->hi.n, PG_OID_BYTEA));
+    if (c->has_neq)
+        sq_add(s, " AND value <> $%d", sq_param(s, c->neq.b, c->neq.n, PG_OID_BYTEA));
+    if (c->in) {
+        size_t bytes = 0;
+        for (size_t i = 0; i < c->n_in; i++)
+            bytes += c->in[i].n;
+        uint8_t *arr = roster_arena_alloc(s->arena, PG_VAR_ARRAY_SIZE(c->n_in, bytes));
+        if (arr == NULL) {
+            s->oom = true;
+        } else {
+            size_t n = pg_var_array_header(arr, c->n_in, PG_OID_BYTEA);
+            for (size_t i = 0; i < c->n_in; i++)
+                n += pg_var_array_put(arr + n, c->in[i].b, c->in[i].n);
+            sq_add(s, " AND value = ANY($%d)", sq_param(s, arr, n, PG_OID_BYTEA_ARRAY));
+        }
+    }
+    sq_add(s, ")");
 }
 
 /* The WHERE conditions PostgreSQL answers from its indexes. ids_in: q's
@@ -116,6 +206,9 @@ static void add_pushed(sql_q *s, uquery *q, const uint8_t *ids_in)
             memcpy(b, uf->equal_to, n < KEY_FOLD_CAP ? n : KEY_FOLD_CAP);
         sq_add(s, " AND %s = $%d", pg_uniq_column(q->cand_uniq), sq_param(s, b, n, PG_OID_BYTEA));
     }
+    for (size_t i = 0; q->cq != NULL && i < custom_query_conditions(q->cq); i++)
+        if (pushed_cond(q, i))
+            add_custom_cond(s, q, custom_query_cond(q->cq, i));
 }
 
 static void add_order(sql_q *s, const uquery *q)
@@ -128,13 +221,27 @@ static void add_order(sql_q *s, const uquery *q)
         sq_add(s, " ORDER BY %s%s, id%s", col, dir, dir);
 }
 
-/* Only the scope and the deactivated rule: the counters hold the total
- * (and, but for a count-only page after a cursor, which needs the matches
- * up to the cursor counted, the page is read straight from the index). */
+/* Whether every customData condition of q is pushed and its order, if by
+ * a customData path, is a ready index: then SQL alone answers them. */
+static bool custom_all_pushed(const uquery *q)
+{
+    size_t n = custom_query_conditions(q->cq);
+    for (size_t i = 0; i < n; i++)
+        if (!pushed_cond(q, i))
+            return false;
+    return !custom_query_ordered(q->cq) || custom_order(q) != NULL;
+}
+
+/* Only the scope, the deactivated rule and pushed customData conditions
+ * and order: the counters (or, with customData, a count of the same rows)
+ * hold the total, and the page is read straight from the index (but for a
+ * count-only page after a cursor without customData, which needs the
+ * matches up to the cursor counted). */
 static bool counted(const uquery *q)
 {
-    return !(q->limit == 0 && q->has_after) && !q->need_record && !q->id.active &&
-           q->f->active == NULL && q->range_field < 0 && q->cand_uniq < 0 && q->cq == NULL;
+    return !(q->limit == 0 && q->has_after && q->cq == NULL) && !q->need_record && !q->id.active &&
+           q->f->active == NULL && q->range_field < 0 && q->cand_uniq < 0 &&
+           (q->cq == NULL || custom_all_pushed(q));
 }
 
 /* Queues the count of q's matches read from the counters; the result
@@ -160,14 +267,37 @@ static int keep(store_page *out, roster_arena *arena, const char *bytes, size_t 
     return ROSTER_E_OK;
 }
 
+/* Queues the count of the rows the pushed conditions select (every
+ * condition of q is pushed: counted()), into *res (one int8). */
+static int queue_custom_count(pgstore_rtxn *r, uquery *q, roster_arena *arena, PGresult **res)
+{
+    static _Thread_local sql_q s;
+    memset(&s, 0, sizeof s);
+    s.arena = arena;
+    s.pg = r->p;
+    sq_add(&s, "SELECT count(*)::int8");
+    add_from(&s, q);
+    add_pushed(&s, q, NULL);
+    if (s.oom)
+        return ROSTER_E_NOMEM;
+    return pg_defer_query(r->c, s.text, s.np, s.p, res);
+}
+
 /* The count and the page go in one round trip (pg_pipe.h). */
 static int run_counted(pgstore_rtxn *r, uquery *q, roster_arena *arena, store_page *out)
 {
     PGresult *count = NULL, *res = NULL;
-    int err = queue_count(r, q, &count);
-    if (err == ROSTER_E_OK && q->limit > 0) {
-        sql_q s = {0};
-        sq_add(&s, "SELECT record FROM roster_users");
+    bool custom = q->cq != NULL;
+    int err = custom ? queue_custom_count(r, q, arena, &count) : queue_count(r, q, &count);
+    /* A count-only page with customData conditions asks the page query
+     * whether a match lies past the offset (and the cursor). */
+    if (err == ROSTER_E_OK && (q->limit > 0 || custom)) {
+        static _Thread_local sql_q s;
+        memset(&s, 0, sizeof s);
+        s.arena = arena;
+        s.pg = r->p;
+        sq_add(&s, "SELECT record");
+        add_from(&s, q);
         add_pushed(&s, q, NULL); /* counted: no id condition */
         if (q->has_after) {
             const char *col = order_column(q);
@@ -184,7 +314,7 @@ static int run_counted(pgstore_rtxn *r, uquery *q, roster_arena *arena, store_pa
         char lim[64];
         snprintf(lim, sizeof lim, " LIMIT %zu OFFSET %zu", q->limit + 1, q->offset);
         sq_add(&s, "%s", lim);
-        err = pg_defer_query(r->c, s.text, s.np, s.p, &res);
+        err = s.oom ? ROSTER_E_NOMEM : pg_defer_query(r->c, s.text, s.np, s.p, &res);
     }
     int synced = pg_sync(r->c, NULL);
     if (err == ROSTER_E_OK)
@@ -193,7 +323,8 @@ static int run_counted(pgstore_rtxn *r, uquery *q, roster_arena *arena, store_pa
         out->total_count = pg_i64_get(PQgetvalue(count, 0, 0));
         if (q->limit == 0) {
             /* Count only: a next page when a match lies past the offset. */
-            out->has_next_page = out->total_count > (int64_t)q->offset;
+            out->has_next_page =
+                custom ? PQntuples(res) > 0 : out->total_count > (int64_t)q->offset;
         } else {
             int rows = PQntuples(res);
             for (int i = 0; i < rows && out->n < q->limit && err == ROSTER_E_OK; i++)
@@ -209,7 +340,9 @@ static int run_counted(pgstore_rtxn *r, uquery *q, roster_arena *arena, store_pa
 /* The order key of record v (sort value then id) into buf; bytes. */
 static size_t order_key(const uquery *q, const user_view *v, uint8_t *buf)
 {
-    size_t n = q->sort == MODEL_USER_createdAt ? 0 : key_sort_value(buf, q->sort, v);
+    size_t n = q->cq ? custom_query_order_value(q->cq, v, buf) : 0;
+    if (n == 0 && q->sort != MODEL_USER_createdAt)
+        n = key_sort_value(buf, q->sort, v);
     memcpy(buf + n, v->id.b, 16);
     return n + 16;
 }
@@ -240,7 +373,7 @@ static int walk_adapt(void *ctx, PGresult *res, int i)
  * cursor (pg_walk: in batches, the read's deadline checked between them;
  * in q's order when `ordered`), and hands each record to row(ctx, bytes,
  * len) (bytes valid during the call), until the rows end or row fails. */
-static int walk_rows(pgstore_rtxn *r, uquery *q, bool ordered,
+static int walk_rows(pgstore_rtxn *r, uquery *q, roster_arena *arena, bool ordered,
                      int (*row)(void *ctx, const char *bytes, size_t len), void *ctx)
 {
     /* An id valueIn list reads those rows by primary key, as LMDB's
@@ -253,13 +386,20 @@ static int walk_rows(pgstore_rtxn *r, uquery *q, bool ordered,
         for (size_t i = 0; i < q->id.n_in; i++)
             pg_uuid_array_set(ids_in, i, &q->id.in[i]);
     }
-    sql_q s = {0};
-    sq_add(&s, "SELECT record FROM roster_users");
+    static _Thread_local sql_q s;
+    memset(&s, 0, sizeof s);
+    s.arena = arena;
+    s.pg = r->p;
+    sq_add(&s, "SELECT record");
+    if (ordered)
+        add_from(&s, q);
+    else
+        sq_add(&s, " FROM roster_users");
     add_pushed(&s, q, ids_in);
     if (ordered)
         add_order(&s, q);
     walk_adapter a = {row, ctx};
-    int err = pg_walk(r, s.text, s.np, s.p, walk_adapt, &a);
+    int err = s.oom ? ROSTER_E_NOMEM : pg_walk(r, s.text, s.np, s.p, walk_adapt, &a);
     free(ids_in);
     return err;
 }
@@ -303,7 +443,7 @@ static int walked_row(void *ctx, const char *bytes, size_t len)
 static int run_walked(pgstore_rtxn *r, uquery *q, roster_arena *arena, store_page *out)
 {
     walked w = {q, arena, out, 0};
-    return walk_rows(r, q, true, walked_row, &w);
+    return walk_rows(r, q, arena, true, walked_row, &w);
 }
 
 /* The customData order's state: rows arrive in any order. */
@@ -327,7 +467,7 @@ static int ranked_row(void *ctx, const char *bytes, size_t len)
 static int run_ranked(pgstore_rtxn *r, uquery *q, roster_arena *arena, store_page *out)
 {
     ranked k = {.q = q, .t = {.desc = q->desc, .copy = true, .k = q->offset + q->limit}};
-    int err = walk_rows(r, q, false, ranked_row, &k);
+    int err = walk_rows(r, q, arena, false, ranked_row, &k);
     if (err == ROSTER_E_OK) {
         topk_sort(&k.t);
         for (size_t i = q->offset; i < k.t.n && out->n < q->limit && err == ROSTER_E_OK; i++)
@@ -339,35 +479,88 @@ static int run_ranked(pgstore_rtxn *r, uquery *q, roster_arena *arena, store_pag
     return err;
 }
 
+/* The ready customData indexes q uses (its pushed conditions' and its
+ * order's), each once, into used[]; returns how many. */
+static size_t indexes_used(const uquery *q, const cdx_def **used)
+{
+    size_t n = 0;
+    const cdx_def *d[ROSTER_MAX_CUSTOM_CONDITIONS + 1];
+    size_t nd = 0;
+    for (size_t i = 0; q->cq != NULL && i < custom_query_conditions(q->cq); i++)
+        if (pushed_cond(q, i))
+            d[nd++] = custom_query_cond(q->cq, i)->d;
+    if (custom_order(q))
+        d[nd++] = custom_order(q);
+    for (size_t i = 0; i < nd; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < n && !seen; j++)
+            seen = used[j] == d[i];
+        if (!seen)
+            used[n++] = d[i];
+    }
+    return n;
+}
+
+/* One run of req's query; *stale when an index it used turned out not to
+ * be ready in the read's snapshot (marked so: the caller runs it again,
+ * which then reads the records instead). */
+static int list_once(pgstore_rtxn *r, const roster_uuid *scope,
+                     const Roster__V1__ListUsersRequest *req, roster_arena *arena, store_page *out,
+                     uquery *q, bool *stale, roster_err_detail *detail)
+{
+    *stale = false;
+    int err = query_prepare(q, scope, req, arena, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    if ((err = custom_query_prepare(&q->cq, r->p->cdx, r->p->n_cdx, false, NULL, req, arena,
+                                    detail)) != ROSTER_E_OK)
+        return err;
+    query_reader(q);
+    memset(out, 0, sizeof *out);
+    out->items = roster_arena_alloc(arena, (q->limit ? q->limit : 1) * sizeof *out->items);
+    if (out->items == NULL)
+        return ROSTER_E_NOMEM;
+    if (q->empty)
+        return ROSTER_E_OK;
+    const cdx_def *used[ROSTER_MAX_CUSTOM_CONDITIONS + 1];
+    PGresult *ready[ROSTER_MAX_CUSTOM_CONDITIONS + 1] = {0};
+    size_t n_used = indexes_used(q, used);
+    /* Checked in the snapshot the query reads (queued before it). */
+    if (n_used > 0)
+        err = pg_read_need_txn(r);
+    for (size_t i = 0; i < n_used && err == ROSTER_E_OK; i++)
+        err = pg_custom_defer_ready(r->c, r->p, used[i], &ready[i]);
+    if (err == ROSTER_E_OK) {
+        if (q->cq != NULL && custom_query_ordered(q->cq) && custom_order(q) == NULL)
+            err = run_ranked(r, q, arena, out);
+        else if (counted(q))
+            err = run_counted(r, q, arena, out);
+        else
+            err = run_walked(r, q, arena, out);
+    }
+    for (size_t i = 0; i < n_used; i++) {
+        if (err == ROSTER_E_OK && (ready[i] == NULL || PQntuples(ready[i]) != 1)) {
+            pg_custom_unready(r->p, used[i]);
+            *stale = true;
+        }
+        PQclear(ready[i]);
+    }
+    return err;
+}
+
 int pgstore_user_list_raw(pgstore_rtxn *r, const roster_uuid *scope,
                           const Roster__V1__ListUsersRequest *req, roster_arena *arena,
                           store_page *out, roster_err_detail *detail)
 {
     uquery q;
-    int err = query_prepare(&q, scope, req, arena, detail);
+    bool stale = true;
+    int err = ROSTER_E_OK;
+    /* A second run uses no index the first found gone (each run marks
+     * those it found); every index can go at most once. */
+    for (int run = 0; stale && err == ROSTER_E_OK && run <= STORE_MAX_CUSTOM_INDEXES; run++)
+        err = list_once(r, scope, req, arena, out, &q, &stale, detail);
     if (err != ROSTER_E_OK)
         return err;
-    /* The declared customData paths: none is built, so their conditions
-     * are matched on the rows read (counted() is then false) and an order
-     * by one ranks them. */
-    if ((err = custom_query_prepare(&q.cq, r->p->cdx, r->p->n_cdx, true, NULL, req, arena,
-                                    detail)) != ROSTER_E_OK)
-        return err;
-    query_reader(&q);
-    memset(out, 0, sizeof *out);
-    out->items = roster_arena_alloc(arena, (q.limit ? q.limit : 1) * sizeof *out->items);
-    if (out->items == NULL)
-        return ROSTER_E_NOMEM;
-    if (!q.empty) {
-        if (q.cq != NULL && custom_query_ordered(q.cq))
-            err = run_ranked(r, &q, arena, out);
-        else if (counted(&q))
-            err = run_counted(r, &q, arena, out);
-        else
-            err = run_walked(r, &q, arena, out);
-        if (err != ROSTER_E_OK)
-            return err;
-    }
     char *cursor = NULL;
     if (out->n > 0 &&
         (err = query_end_cursor(&cursor, &q, &out->items[out->n - 1], arena)) != ROSTER_E_OK)

@@ -166,8 +166,34 @@ static void migration_3(sqlbuf *b)
                 pg_uniq_column(i), pg_uniq_column(i));
 }
 
+/* Version 4: customData indexes (pg_custom.c). roster_custom_decl holds
+ * the declared set ("path:type", ready once built); roster_custom one
+ * entry per user and declared path where the user's customData holds a
+ * value of the path's type, as the encoded bytes the LMDB index keys hold
+ * (custom_index.h), with the user's scope, indexed over all users and per
+ * scope. roster_feed.custom_gen changes whenever the declared set does
+ * (under that row's lock), so writers learn the set to keep from the row
+ * they lock anyway. */
+static void migration_4(sqlbuf *b)
+{
+    sql_add(b, "CREATE TABLE roster_custom_decl ("
+               " decl text PRIMARY KEY,"
+               " ready boolean NOT NULL DEFAULT false);"
+               "CREATE TABLE roster_custom ("
+               " decl text NOT NULL REFERENCES roster_custom_decl (decl) ON DELETE CASCADE,"
+               " user_id uuid NOT NULL REFERENCES roster_users (id) ON DELETE CASCADE,"
+               " cscope uuid NOT NULL,"
+               " value bytea NOT NULL,"
+               " PRIMARY KEY (decl, user_id));"
+               "CREATE INDEX roster_custom_value ON roster_custom (decl, value, user_id);"
+               "CREATE INDEX roster_custom_scope ON roster_custom (decl, cscope, value, user_id);"
+               "CREATE INDEX roster_custom_user ON roster_custom (user_id);"
+               "ALTER TABLE roster_feed ADD COLUMN custom_gen bigint NOT NULL DEFAULT 0;");
+}
+
 typedef void (*migration_fn)(sqlbuf *b);
-static const migration_fn migrations[PG_SCHEMA_VERSION] = {migration_1, migration_2, migration_3};
+static const migration_fn migrations[PG_SCHEMA_VERSION] = {migration_1, migration_2, migration_3,
+                                                           migration_4};
 
 /* The version recorded in the database, 0 when it has no roster_schema. */
 static int read_version(pg_conn *c, uint32_t *out, roster_err_detail *detail)

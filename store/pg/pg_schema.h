@@ -36,7 +36,14 @@
  *                   this index)
  *   roster_feed     one row: latest (the last seq given out), floor (every
  *                   event with floor < seq <= latest is kept). Its row lock
- *                   is what orders the feed's writers (pg_changes.c) */
+ *                   is what orders the feed's writers (pg_changes.c)
+ * Version 4, customData indexes (pg_custom.c):
+ *   roster_custom_decl  decl ("path:type") -> ready (built)
+ *   roster_custom       decl, user_id -> cscope (the user's scope), value
+ *                       (custom_index.h's encoding: bytea order is the
+ *                       value order); indexed (decl, value, user_id) and
+ *                       (decl, cscope, value, user_id)
+ *   roster_feed         custom_gen: changes with the declared set */
 #ifndef ROSTER_STORE_PG_SCHEMA_H
 #define ROSTER_STORE_PG_SCHEMA_H
 
@@ -45,7 +52,7 @@
 #include <stdint.h>
 
 /* The schema version this build reads and writes. */
-#define PG_SCHEMA_VERSION 3
+#define PG_SCHEMA_VERSION 4
 
 /* The column of sort index i (store_fields order): "s_first_name" for
  * idx_first_name. Static. */

@@ -139,15 +139,18 @@ int pgstore_open(pgstore **out, const char *url, const pgstore_options *opts)
     p->keep_events =
         opts->changes_keep_events ? opts->changes_keep_events : STORE_CHANGES_DEFAULT_EVENTS;
     p->keep_ms = opts->changes_keep_ms ? opts->changes_keep_ms : STORE_CHANGES_DEFAULT_MS;
+    p->cdx_declared = opts->declare_custom_index;
     int err = custom_index_declare_unbuilt(p->cdx, &p->n_cdx, opts->custom_index,
                                            opts->n_custom_index, detail);
     if (err != ROSTER_E_OK) {
         free(p);
         return err;
     }
+    pthread_mutex_init(&p->kept_mu, NULL);
     err = pg_pool_open(&p->pool, url, opts->pool_size ? opts->pool_size : PGSTORE_DEFAULT_POOL,
                        detail);
     if (err != ROSTER_E_OK) {
+        pthread_mutex_destroy(&p->kept_mu);
         free(p);
         return err;
     }
@@ -160,6 +163,8 @@ int pgstore_open(pgstore **out, const char *url, const pgstore_options *opts)
         err = ensure_environment(p, detail);
     if (err == ROSTER_E_OK)
         err = refuse_unfinished_load(p, detail);
+    if (err == ROSTER_E_OK)
+        err = pg_custom_open(p, opts->declare_custom_index, detail);
     if (err != ROSTER_E_OK) {
         pgstore_close(p);
         return err;
@@ -173,6 +178,8 @@ void pgstore_close(pgstore *p)
     if (p == NULL)
         return;
     pg_pool_close(p->pool);
+    pg_custom_close(p);
+    pthread_mutex_destroy(&p->kept_mu);
     free(p);
 }
 
@@ -275,6 +282,7 @@ int pgstore_write_begin(pgstore *p, pgstore_wtxn **out)
 
 static void wtxn_free(pgstore_wtxn *w)
 {
+    pg_custom_group_end(w);
     PQclear(w->trim_head);
     pg_pool_release(w->p->pool, w->c);
     free(w->buf);

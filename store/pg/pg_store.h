@@ -58,15 +58,20 @@ typedef struct pgstore_options {
     bool changes_off;
     uint64_t changes_keep_events;
     uint64_t changes_keep_ms;
-    /* Declared customData paths, "path:type" as store_options.custom_index
-     * (borrowed for the call). Nothing is stored or built for them:
-     * ListUsers answers their conditions and orders from the rows the
-     * other conditions select (pg_query.c), with the LMDB store's
-     * validation, errors, matching, totals and cursors. Each process
-     * declares its own; processes on one database should declare the
-     * same. */
+    /* customData indexes (pg_custom.c), as store_options: with
+     * declare_custom_index, custom_index holds the declared "path:type"
+     * specs (borrowed for the call) and the open makes the database's
+     * recorded set this one (new ones recorded as building, built by
+     * pgstore_build_step; undeclared ones dropped with their entries).
+     * Without it the recorded set is used as it is. Every writer keeps
+     * the recorded set's entries whatever it declared; processes on one
+     * database should declare the same set (the last one started sets
+     * it). ListUsers answers conditions and orders on a ready index from
+     * it (pg_query.c), and on a building one from the rows, with the
+     * LMDB store's validation, errors, matching, totals and cursors. */
     const char *const *custom_index;
     size_t n_custom_index;
+    bool declare_custom_index;
     /* Optional, caller-owned: the reason when pgstore_open fails. */
     roster_err_detail *detail;
 } pgstore_options;
@@ -279,6 +284,18 @@ int pgstore_stat(pgstore_rtxn *r, store_stats *out);
  * the events, no personal data left of a deleted user). Uniqueness and
  * the users' tenants are enforced by PostgreSQL's constraints. */
 int pgstore_verify(pgstore_rtxn *r, store_issue_fn fn, void *ctx, uint64_t *out_issues);
+
+/* The online build of the customData indexes this process declared that
+ * are recorded as building, as store_index_build_* (store.h): each step
+ * is one transaction over at most max_users users by id, holding them
+ * FOR SHARE (their writers wait for the step); the last marks the index
+ * ready. *out is NULL when there is nothing to build (and for a store
+ * opened without declaring, or read-only). */
+typedef struct pgstore_build pgstore_build;
+int pgstore_build_new(pgstore_build **out, pgstore *p);
+int pgstore_build_step(pgstore_build *b, size_t max_users, bool *done);
+size_t pgstore_build_left(const pgstore_build *b);
+void pgstore_build_free(pgstore_build *b);
 int pgstore_verify_progress(pgstore_rtxn *r, store_issue_fn fn, void *ctx,
                             store_progress_fn progress, void *progress_ctx, uint64_t *out_issues);
 

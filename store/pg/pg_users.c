@@ -157,6 +157,9 @@ static int user_put(pgstore_wtxn *w, const Roster__V1__User *u, const user_view 
     } else {
         err = pg_counter_add(w, &row.scope, 0, new_act - old_act);
     }
+    /* Its customData index entries (pg_custom.c). */
+    if (err == ROSTER_E_OK)
+        err = pg_custom_put(w, old, &nv);
     /* The change feed's event (pg_changes.c). */
     if (err == ROSTER_E_OK)
         err = pg_changes_append_user(w, old, &nv, u, detail);

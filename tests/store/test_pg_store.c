@@ -289,6 +289,8 @@ START_TEST(migrates_version_2_to_3)
     pgfx_sql("DROP INDEX roster_users_u_reference; DROP INDEX roster_users_u_email; "
              "CREATE UNIQUE INDEX roster_users_u_reference ON roster_users (scope, u_reference); "
              "CREATE UNIQUE INDEX roster_users_u_email ON roster_users (scope, u_email); "
+             "DROP TABLE roster_custom; DROP TABLE roster_custom_decl; "
+             "ALTER TABLE roster_feed DROP COLUMN custom_gen; "
              "UPDATE roster_schema SET version = 2");
     ck_assert(index_on("roster_users_u_reference", "(scope, u_reference)"));
     open_store();
@@ -356,7 +358,8 @@ START_TEST(migrates_version_1_on)
     pgstore_close(st);
     st = NULL;
     /* What version 1 was: the same tables but the feed's. */
-    pgfx_sql("DROP TABLE roster_changes; DROP TABLE roster_feed; "
+    pgfx_sql("DROP TABLE roster_custom; DROP TABLE roster_custom_decl; "
+             "DROP TABLE roster_changes; DROP TABLE roster_feed; "
              "UPDATE roster_schema SET version = 1");
     pgstore_options ro = {.read_only = true, .detail = &d};
     ck_assert_int_eq(pgstore_open(&st, pgfx_url, &ro), ROSTER_E_VERSION);
@@ -559,9 +562,10 @@ START_TEST(store_api_on_a_url)
 END_TEST
 
 /* customData paths declared on a URL: a bad declaration refused naming
- * "custom-index" as on LMDB; declared paths filter and order (from the
- * rows), undeclared ones refused naming the path; nothing is declared by
- * an open that does not declare (offline tools). */
+ * "custom-index" as on LMDB; declared paths filter and order (their
+ * indexes still building: from the rows), undeclared ones refused naming
+ * the path; an open that does not declare (offline tools) knows the
+ * recorded paths. */
 START_TEST(custom_index_declared_on_a_url)
 {
     store *s;
@@ -628,15 +632,239 @@ START_TEST(custom_index_declared_on_a_url)
     ck_assert_ptr_nonnull(strstr(d.message, "\"colour\" is not a declared customData index"));
     store_read_end(r);
     store_close(s);
-    /* An open that declares nothing knows no path. */
+    /* An open that declares nothing (the offline tools) knows the
+     * recorded paths, as on LMDB, and no other. */
     store_options plain = {.detail = &d};
     ck_assert_int_eq(store_open(&s, pgfx_url, &plain), ROSTER_E_OK);
     ck_assert_int_eq(store_read_begin(s, &r), ROSTER_E_OK);
     c.path = "plan";
+    ck_assert_int_eq(store_user_list(r, NULL, &lr, &arena, &resp, &d), ROSTER_E_OK);
+    c.path = "colour";
     ck_assert_int_eq(store_user_list(r, NULL, &lr, &arena, &resp, &d), ROSTER_E_INVALID_ARGUMENT);
     ck_assert_str_eq(d.field, "filter.customData");
     store_read_end(r);
     store_close(s);
+}
+END_TEST
+
+/* ------------------------------------------------------------ customData
+ * indexes kept in roster_custom */
+
+static store *cx_open(const char *const *decl, size_t n)
+{
+    store *s;
+    roster_err_detail d = {0};
+    store_options o = {
+        .custom_index = decl, .n_custom_index = n, .declare_custom_index = true, .detail = &d};
+    ck_assert_msg(store_open(&s, pgfx_url, &o) == ROSTER_E_OK, "%s", d.message);
+    return s;
+}
+
+static void cx_build(store *s)
+{
+    store_index_build *b;
+    bool done = false;
+    ck_assert_int_eq(store_index_build_new(&b, s), ROSTER_E_OK);
+    while (b != NULL && !done)
+        ck_assert_int_eq(store_index_build_step(b, 2, &done), ROSTER_E_OK);
+    store_index_build_free(b);
+}
+
+static void cx_create(store *s, const char *ref, const char *data)
+{
+    store_wtxn *w;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(store_write_begin(s, &w), ROSTER_E_OK);
+    Roster__V1__CreateUserRequest req = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+    char email[32];
+    snprintf(email, sizeof email, "%s@x.io", ref);
+    req.reference = (char *)ref;
+    req.email = email;
+    req.custom_data = (char *)data;
+    ck_assert_msg(store_user_create(w, NULL, &req, &arena, NULL, &d) == ROSTER_E_OK, "%s",
+                  d.message);
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+}
+
+static char *cx_id(const char *ref)
+{
+    static char id[64];
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT id::text FROM roster_users WHERE u_reference = '%s'::bytea",
+             ref);
+    PGconn *c = PQconnectdb(pgfx_url);
+    PGresult *r = PQexec(c, sql);
+    ck_assert_int_eq(PQntuples(r), 1);
+    snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(c);
+    return id;
+}
+
+static void cx_update(store *s, const char *ref, const char *data)
+{
+    store_wtxn *w;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(store_write_begin(s, &w), ROSTER_E_OK);
+    Roster__V1__UpdateUserRequest req = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
+    req.id = cx_id(ref);
+    req.custom_data = (char *)data;
+    ck_assert_msg(store_user_update(w, NULL, &req, &arena, NULL, &d) == ROSTER_E_OK, "%s",
+                  d.message);
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+}
+
+/* The total and references of users filtered by customData path `path`
+ * in [lo, hi] (JSON texts; NULL: open), ordered by `order` (NULL: by
+ * creation) descending. */
+static int64_t cx_list(store *s, const char *path, const char *lo, const char *hi,
+                       const char *order, char refs[][16], size_t *n)
+{
+    store_rtxn *r;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(store_read_begin(s, &r), ROSTER_E_OK);
+    Roster__V1__ListUsersRequest lr = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+    Roster__V1__CustomDataCondition c = ROSTER__V1__CUSTOM_DATA_CONDITION__INIT, *cp = &c;
+    Roster__V1__UserOrder ord = ROSTER__V1__USER_ORDER__INIT;
+    if (path) {
+        c.path = (char *)path;
+        c.more_than_equal = (char *)lo;
+        c.less_than_equal = (char *)hi;
+        f.n_custom_data = 1;
+        f.custom_data = &cp;
+        lr.filter = &f;
+    }
+    if (order) {
+        ord.custom_data = (char *)order;
+        ord.has_order = 1;
+        ord.order = ROSTER__V1__SORT_ORDER__SORT_ORDER_DESC;
+        lr.order = &ord;
+    }
+    Roster__V1__ListUsersResponse *resp;
+    ck_assert_msg(store_user_list(r, NULL, &lr, &arena, &resp, &d) == ROSTER_E_OK, "%s", d.message);
+    *n = resp->n_users;
+    for (size_t i = 0; i < resp->n_users; i++)
+        snprintf(refs[i], 16, "%s", resp->users[i]->reference);
+    int64_t total = resp->total_count;
+    store_read_end(r);
+    return total;
+}
+
+/* Keeps the first issue's message (ctx: 512 bytes). */
+static void verify_first_issue(void *ctx, const store_issue *is)
+{
+    char *first = ctx;
+    if (first[0] == 0)
+        snprintf(first, 512, "%s: %s", is->db, is->message);
+}
+
+static uint64_t cx_issues(store *s, char *first, size_t cap)
+{
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(s, &r), ROSTER_E_OK);
+    uint64_t issues = 0;
+    first[0] = 0;
+    ck_assert_int_eq(store_verify(r, verify_first_issue, first, &issues), ROSTER_E_OK);
+    (void)cap;
+    store_read_end(r);
+    return issues;
+}
+
+/* Writes keep the entries (create, update, moving values, delete); a
+ * ready index answers filters and orders (totals, order, users without a
+ * value left out) as the rows do; verify finds a changed or missing
+ * entry. */
+START_TEST(custom_index_entries_kept_and_verified)
+{
+    const char *decl[] = {"plan:string", "seats:integer"};
+    store *s = cx_open(decl, 2);
+    cx_create(s, "a", "{\"plan\":\"pro\",\"seats\":5}");
+    cx_create(s, "b", "{\"plan\":\"free\",\"seats\":50}");
+    /* Answered from the rows while building. */
+    char refs[8][16];
+    size_t n;
+    ck_assert_int_eq(cx_list(s, "seats", "1", "10", NULL, refs, &n), 1);
+    cx_build(s);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom_decl WHERE ready"), 2);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom"), 4);
+    cx_create(s, "c", "{\"plan\":\"pro\",\"seats\":20}");
+    cx_create(s, "d", "{\"seats\":\"many\"}"); /* no integer: no seats entry */
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom"), 6);
+    ck_assert_int_eq(cx_list(s, "seats", "1", "30", "seats", refs, &n), 2);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(refs[0], "c");
+    ck_assert_str_eq(refs[1], "a");
+    ck_assert_int_eq(cx_list(s, NULL, NULL, NULL, "seats", refs, &n), 3);
+    ck_assert_str_eq(refs[0], "b");
+    /* An update moves the value; one without the path drops the entry;
+     * one that leaves customData alone keeps it. */
+    cx_update(s, "a", "{\"plan\":\"pro\",\"seats\":500}");
+    ck_assert_int_eq(cx_list(s, NULL, NULL, NULL, "seats", refs, &n), 3);
+    ck_assert_str_eq(refs[0], "a");
+    cx_update(s, "b", "{\"plan\":\"free\"}");
+    ck_assert_int_eq(cx_list(s, NULL, NULL, NULL, "seats", refs, &n), 2);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom"), 5);
+    /* A delete takes its entries with it. */
+    store_wtxn *w;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(store_write_begin(s, &w), ROSTER_E_OK);
+    Roster__V1__DeleteUserRequest del = ROSTER__V1__DELETE_USER_REQUEST__INIT;
+    del.id = cx_id("c");
+    ck_assert_int_eq(store_user_delete(w, NULL, &del, &arena, NULL, &d), ROSTER_E_OK);
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom"), 3);
+    char first[512];
+    ck_assert_int_eq(cx_issues(s, first, sizeof first), 0);
+    /* A changed value and a missing entry are found. */
+    pgfx_sql("UPDATE roster_custom SET value = '\\x01'::bytea WHERE decl = 'seats:integer'");
+    ck_assert_uint_eq(cx_issues(s, first, sizeof first), 1);
+    ck_assert_ptr_nonnull(strstr(first, "another value"));
+    pgfx_sql("DELETE FROM roster_custom WHERE decl = 'plan:string' AND user_id = (SELECT id FROM "
+             "roster_users WHERE u_reference = 'a'::bytea)");
+    ck_assert_uint_eq(cx_issues(s, first, sizeof first), 2);
+    store_close(s);
+}
+END_TEST
+
+/* Two processes on one database: the second declares one more path
+ * (building, the generation moves); the first, which never declared it,
+ * keeps its entries from then on; once built, queries through the second
+ * agree with the rows and verify is clean. A third declares neither: both
+ * are dropped with their entries, and the first's queries, which still
+ * take plan for ready, are answered from the rows. */
+START_TEST(custom_index_set_shared_by_processes)
+{
+    const char *one[] = {"plan:string"}, *two[] = {"plan:string", "seats:integer"};
+    store *a = cx_open(one, 1);
+    cx_build(a);
+    cx_create(a, "a", "{\"plan\":\"pro\",\"seats\":5}");
+    int64_t gen = pgfx_sql("SELECT custom_gen FROM roster_feed");
+    store *b = cx_open(two, 2);
+    ck_assert_int_eq(pgfx_sql("SELECT custom_gen FROM roster_feed"), gen + 1);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom_decl WHERE NOT ready"), 1);
+    /* Written by a, which does not declare seats: its entry is kept. */
+    cx_create(a, "b", "{\"plan\":\"pro\",\"seats\":7}");
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom WHERE decl = 'seats:integer'"),
+                     1);
+    cx_build(b);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom WHERE decl = 'seats:integer'"),
+                     2);
+    char refs[8][16], first[512];
+    size_t n;
+    ck_assert_int_eq(cx_list(b, "seats", "6", "9", NULL, refs, &n), 1);
+    ck_assert_str_eq(refs[0], "b");
+    ck_assert_int_eq(cx_issues(b, first, sizeof first), 0);
+    const char *none[] = {"x:boolean"};
+    store *c = cx_open(none, 1);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom WHERE decl <> 'x:boolean'"), 0);
+    ck_assert_int_eq(cx_list(a, "plan", "\"pro\"", "\"pro\"", NULL, refs, &n), 2);
+    ck_assert_int_eq(cx_list(a, "plan", "\"pro\"", "\"pro\"", NULL, refs, &n), 2);
+    cx_create(a, "c", "{\"plan\":\"pro\",\"x\":true}");
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom"), 1);
+    store_close(c);
+    store_close(b);
+    store_close(a);
 }
 END_TEST
 
@@ -659,6 +887,8 @@ int main(void)
     tcase_add_test(tc, single_statement_reads);
     tcase_add_test(tc, store_api_on_a_url);
     tcase_add_test(tc, custom_index_declared_on_a_url);
+    tcase_add_test(tc, custom_index_entries_kept_and_verified);
+    tcase_add_test(tc, custom_index_set_shared_by_processes);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

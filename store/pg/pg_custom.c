@@ -1,0 +1,612 @@
+/* customData indexes of the PostgreSQL store: the declared set, the
+ * entries every write keeps, the online build, and verify.
+ *
+ * Why it is shaped this way.
+ * - An entry is the bytes the LMDB index key holds for the value
+ *   (custom_index.h), so PostgreSQL compares bytea exactly as LMDB
+ *   compares keys and ListUsers (pg_query.c) pushes a condition as byte
+ *   comparisons and an order as ORDER BY value, id.
+ * - Several processes write one database and each declares its own set,
+ *   so a writer keeps the entries of the set recorded in the database
+ *   (roster_custom_decl), not its own: whichever process wrote a user,
+ *   the entries agree with it. The set changes only under the roster_feed
+ *   row lock, which every write operation takes first and its group holds
+ *   until commit, and each change bumps roster_feed.custom_gen: a group
+ *   reads the generation with the feed counters it reads anyway, and
+ *   reads the set again only when the generation moved. A user written
+ *   after a declaration committed carries its entry; one written before
+ *   is reached by the build.
+ * - The build walks users by id in steps, each one transaction that
+ *   reads its users FOR SHARE (a writer of one of them waits for the step,
+ *   so the value read is the value committed) and inserts their entries
+ *   ON CONFLICT DO NOTHING (a writer that got there first wrote the current
+ *   value). The step that reaches the end marks the declaration ready.
+ *   Every process that declares a building index builds it; a second
+ *   builder only repeats inserts that do nothing.
+ * - Queries trust this process's view of readiness for planning, and
+ *   check it in their own snapshot (pg_custom_defer_ready): a
+ *   declaration dropped meanwhile by another process (started with
+ *   another set) makes the query run again without its index. */
+#include "pg_array.h"
+#include "pg_internal.h"
+
+#include "custom_index.h"
+
+#include "clock.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pg_kept_set {
+    _Atomic int refs;
+    uint64_t gen;
+    size_t n;
+    cdx_def defs[STORE_MAX_CUSTOM_INDEXES];
+    char decl[STORE_MAX_CUSTOM_INDEXES][PG_DECL_MAX];
+};
+
+static void decl_of(char *out, const cdx_def *d)
+{
+    snprintf(out, PG_DECL_MAX, "%s:%s", d->path, store_custom_type_name(d->type));
+}
+
+const char *pg_custom_decl(const pgstore *p, const cdx_def *d)
+{
+    return p->cdx_decl[d - p->cdx];
+}
+
+static void kept_unref(pg_kept_set *k)
+{
+    if (k != NULL && atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) == 1)
+        free(k);
+}
+
+/* The recorded declarations (decl, ready) into *res, sorted. */
+static int read_decls(pg_conn *c, PGresult **res, roster_err_detail *detail)
+{
+    static pg_stmt get = PG_STMT("SELECT decl, ready FROM roster_custom_decl ORDER BY decl");
+    return pg_run_stmt(c, &get, 0, NULL, res, detail);
+}
+
+/* Parses declaration text `decl` into d (id given); false when it does
+ * not parse (a declaration this build does not know). */
+static bool parse_decl(cdx_def *d, uint8_t id, const char *decl)
+{
+    roster_err_detail ignored;
+    memset(d, 0, sizeof *d);
+    d->id = id;
+    atomic_init(&d->ready_txn, CDX_BUILDING);
+    return store_custom_index_parse(d->path, &d->type, decl, &ignored) == ROSTER_E_OK;
+}
+
+/* A kept set of generation gen from the rows of read_decls. */
+static int kept_from(pg_kept_set **out, PGresult *res, uint64_t gen, roster_err_detail *detail)
+{
+    int rows = PQntuples(res);
+    if (rows > STORE_MAX_CUSTOM_INDEXES)
+        return roster_fail(detail, ROSTER_E_CORRUPT, "store",
+                           "roster_custom_decl holds %d declarations; at most %d are supported",
+                           rows, STORE_MAX_CUSTOM_INDEXES);
+    pg_kept_set *k = calloc(1, sizeof *k);
+    if (k == NULL)
+        return ROSTER_E_NOMEM;
+    atomic_init(&k->refs, 1);
+    k->gen = gen;
+    for (int i = 0; i < rows; i++) {
+        const char *decl = PQgetvalue(res, i, 0);
+        if (!parse_decl(&k->defs[k->n], (uint8_t)(k->n + 1), decl)) {
+            free(k);
+            return roster_fail(detail, ROSTER_E_VERSION, "store",
+                               "customData index declaration \"%.140s\" is not one this build "
+                               "knows: run a newer roster-users",
+                               decl);
+        }
+        snprintf(k->decl[k->n], PG_DECL_MAX, "%s", decl);
+        k->n++;
+    }
+    *out = k;
+    return ROSTER_E_OK;
+}
+
+int pg_custom_group_begin(pgstore_wtxn *w, uint64_t gen, roster_err_detail *detail)
+{
+    pgstore *p = w->p;
+    if (w->kept != NULL && w->kept->gen == gen)
+        return ROSTER_E_OK;
+    kept_unref(w->kept);
+    w->kept = NULL;
+    pthread_mutex_lock(&p->kept_mu);
+    if (p->kept != NULL && p->kept->gen == gen) {
+        atomic_fetch_add_explicit(&p->kept->refs, 1, memory_order_relaxed);
+        w->kept = p->kept;
+    }
+    pthread_mutex_unlock(&p->kept_mu);
+    if (w->kept != NULL)
+        return ROSTER_E_OK;
+    /* The set moved (or is not known yet): read under the feed lock the
+     * group holds, so it stays what it is until the group commits. */
+    PGresult *res;
+    int err = read_decls(w->c, &res, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    pg_kept_set *k;
+    err = kept_from(&k, res, gen, detail);
+    PQclear(res);
+    if (err != ROSTER_E_OK)
+        return err;
+    atomic_fetch_add_explicit(&k->refs, 1, memory_order_relaxed); /* w's */
+    pthread_mutex_lock(&p->kept_mu);
+    pg_kept_set *old = p->kept;
+    p->kept = k;
+    pthread_mutex_unlock(&p->kept_mu);
+    kept_unref(old);
+    w->kept = k;
+    return ROSTER_E_OK;
+}
+
+void pg_custom_group_end(pgstore_wtxn *w)
+{
+    kept_unref(w->kept);
+    w->kept = NULL;
+}
+
+int pg_custom_put(pgstore_wtxn *w, const user_view *old, const user_view *nv)
+{
+    const pg_kept_set *k = w->kept;
+    if (k == NULL || k->n == 0)
+        return ROSTER_E_OK;
+    const cdx_def *defs[STORE_MAX_CUSTOM_INDEXES];
+    for (size_t i = 0; i < k->n; i++)
+        defs[i] = &k->defs[i];
+    static _Thread_local uint8_t vals[STORE_MAX_CUSTOM_INDEXES][CDX_MAX_STRING + 1],
+        old_vals[STORE_MAX_CUSTOM_INDEXES][CDX_MAX_STRING + 1];
+    size_t lens[STORE_MAX_CUSTOM_INDEXES], old_lens[STORE_MAX_CUSTOM_INDEXES];
+    custom_index_user_values(vals, lens, defs, k->n, nv);
+    roster_uuid scope;
+    key_scope(&scope, nv);
+    if (old != NULL) {
+        /* Most updates leave customData and the tenant alone: then the
+         * entries stay as they are. */
+        roster_uuid old_scope;
+        key_scope(&old_scope, old);
+        custom_index_user_values(old_vals, old_lens, defs, k->n, old);
+        bool same = roster_uuid_eq(&scope, &old_scope);
+        for (size_t i = 0; i < k->n && same; i++)
+            same = lens[i] == old_lens[i] && memcmp(vals[i], old_vals[i], lens[i]) == 0;
+        if (same)
+            return ROSTER_E_OK;
+        static pg_stmt del = PG_STMT("DELETE FROM roster_custom WHERE user_id = $1");
+        pg_param dp[] = {{nv->id.b, 16, PG_OID_UUID}};
+        int err = pg_defer(w->c, &del, 1, dp, NULL, NULL, NULL, 0);
+        if (err != ROSTER_E_OK)
+            return err;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < k->n; i++)
+        n += lens[i] != 0;
+    if (n == 0)
+        return ROSTER_E_OK;
+    static _Thread_local uint8_t decl_arr[PG_VAR_ARRAY_SIZE(
+        STORE_MAX_CUSTOM_INDEXES, STORE_MAX_CUSTOM_INDEXES * (PG_DECL_MAX - 1))],
+        val_arr[PG_VAR_ARRAY_SIZE(STORE_MAX_CUSTOM_INDEXES,
+                                  STORE_MAX_CUSTOM_INDEXES * (CDX_MAX_STRING + 1))];
+    size_t dn = pg_var_array_header(decl_arr, n, PG_OID_TEXT);
+    size_t vn = pg_var_array_header(val_arr, n, PG_OID_BYTEA);
+    for (size_t i = 0; i < k->n; i++)
+        if (lens[i]) {
+            dn += pg_var_array_put(decl_arr + dn, k->decl[i], strlen(k->decl[i]));
+            vn += pg_var_array_put(val_arr + vn, vals[i], lens[i]);
+        }
+    static pg_stmt ins = PG_STMT("INSERT INTO roster_custom (decl, user_id, cscope, value) "
+                                 "SELECT d, $2, $3, v FROM unnest($1::text[], $4::bytea[]) "
+                                 "AS x(d, v)");
+    pg_param ip[] = {{decl_arr, (int)dn, PG_OID_TEXT_ARRAY},
+                     {nv->id.b, 16, PG_OID_UUID},
+                     {scope.b, 16, PG_OID_UUID},
+                     {val_arr, (int)vn, PG_OID_BYTEA_ARRAY}};
+    return pg_defer(w->c, &ins, 4, ip, NULL, NULL, NULL, 0);
+}
+
+/* ------------------------------------------------------------ open */
+
+/* roster-users' open: the recorded set becomes p's declared set, under
+ * the feed lock (writers wait), and the generation moves when it changed.
+ * Each p->cdx slot is then ready or building as recorded. */
+static int reconcile(pgstore *p, pg_conn *c, roster_err_detail *detail)
+{
+    int err = pg_run0(c, "BEGIN", 0, NULL, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    PGresult *res = NULL;
+    bool changed = false;
+    err = pg_run0(c, "SELECT 1 FROM roster_feed FOR NO KEY UPDATE", 0, NULL, detail);
+    if (err == ROSTER_E_OK)
+        err = read_decls(c, &res, detail);
+    int rows = err == ROSTER_E_OK ? PQntuples(res) : 0;
+    for (int i = 0; i < rows && err == ROSTER_E_OK; i++) {
+        const char *decl = PQgetvalue(res, i, 0);
+        bool declared = false;
+        for (size_t j = 0; j < p->n_cdx && !declared; j++) {
+            if (strcmp(p->cdx_decl[j], decl) == 0) {
+                declared = true;
+                atomic_store_explicit(&p->cdx[j].ready_txn,
+                                      PQgetvalue(res, i, 1)[0] ? 0 : CDX_BUILDING,
+                                      memory_order_relaxed);
+            }
+        }
+        if (declared)
+            continue;
+        /* Its entries go with it (ON DELETE CASCADE). */
+        pg_param dp[] = {{decl, (int)strlen(decl), PG_OID_TEXT}};
+        err = pg_run0(c, "DELETE FROM roster_custom_decl WHERE decl = $1", 1, dp, detail);
+        if (err == ROSTER_E_OK) {
+            roster_log(ROSTER_LOG_INFO, "custom_index_drop", "decl=\"%s\"", decl);
+            changed = true;
+        }
+    }
+    for (size_t j = 0; j < p->n_cdx && err == ROSTER_E_OK; j++) {
+        bool recorded = false;
+        for (int i = 0; i < rows && !recorded; i++)
+            recorded = strcmp(p->cdx_decl[j], PQgetvalue(res, i, 0)) == 0;
+        if (recorded)
+            continue;
+        pg_param ap[] = {{p->cdx_decl[j], (int)strlen(p->cdx_decl[j]), PG_OID_TEXT}};
+        err = pg_run0(c, "INSERT INTO roster_custom_decl (decl) VALUES ($1)", 1, ap, detail);
+        if (err == ROSTER_E_OK) {
+            roster_log(ROSTER_LOG_INFO, "custom_index_declare", "path=%s type=%s", p->cdx[j].path,
+                       store_custom_type_name(p->cdx[j].type));
+            changed = true;
+        }
+    }
+    PQclear(res);
+    if (err == ROSTER_E_OK && changed)
+        err = pg_run0(c, "UPDATE roster_feed SET custom_gen = custom_gen + 1", 0, NULL, detail);
+    if (err == ROSTER_E_OK)
+        err = pg_run0(c, "COMMIT", 0, NULL, detail);
+    if (err != ROSTER_E_OK)
+        pg_rollback(c);
+    return err;
+}
+
+/* Offline tools and read-only opens: the recorded set is the queried set,
+ * as the LMDB store keeps its recorded set when nothing is declared. */
+static int load_recorded(pgstore *p, pg_conn *c, roster_err_detail *detail)
+{
+    PGresult *res;
+    int err = read_decls(c, &res, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    pg_kept_set *k;
+    if ((err = kept_from(&k, res, 0, detail)) == ROSTER_E_OK) {
+        for (size_t i = 0; i < k->n; i++) {
+            parse_decl(&p->cdx[i], (uint8_t)(i + 1), k->decl[i]);
+            snprintf(p->cdx_decl[i], PG_DECL_MAX, "%s", k->decl[i]);
+            atomic_store_explicit(&p->cdx[i].ready_txn,
+                                  PQgetvalue(res, (int)i, 1)[0] ? 0 : CDX_BUILDING,
+                                  memory_order_relaxed);
+        }
+        p->n_cdx = k->n;
+        free(k);
+    }
+    PQclear(res);
+    return err;
+}
+
+int pg_custom_open(pgstore *p, bool declare, roster_err_detail *detail)
+{
+    for (size_t i = 0; i < p->n_cdx; i++)
+        decl_of(p->cdx_decl[i], &p->cdx[i]);
+    pg_conn *c;
+    int err = pg_pool_acquire(p->pool, &c, detail);
+    if (err != ROSTER_E_OK)
+        return err;
+    err = declare && !p->read_only ? reconcile(p, c, detail) : load_recorded(p, c, detail);
+    pg_pool_release(p->pool, c);
+    return err;
+}
+
+void pg_custom_close(pgstore *p)
+{
+    kept_unref(p->kept);
+    p->kept = NULL;
+}
+
+int pg_custom_defer_ready(pg_conn *c, const pgstore *p, const cdx_def *d, PGresult **res)
+{
+    static pg_stmt get = PG_STMT("SELECT 1 FROM roster_custom_decl WHERE decl = $1 AND ready");
+    const char *decl = pg_custom_decl(p, d);
+    pg_param params[] = {{decl, (int)strlen(decl), PG_OID_TEXT}};
+    return pg_defer(c, &get, 1, params, res, NULL, NULL, 0);
+}
+
+void pg_custom_unready(pgstore *p, const cdx_def *d)
+{
+    cdx_def *m = &p->cdx[d - p->cdx];
+    if (atomic_exchange_explicit(&m->ready_txn, CDX_BUILDING, memory_order_relaxed) != CDX_BUILDING)
+        roster_log(ROSTER_LOG_WARN, "custom_index_gone",
+                   "decl=\"%s\" reason=\"no longer ready in the database (another process "
+                   "declared another set); its queries read the records\"",
+                   p->cdx_decl[d - p->cdx]);
+}
+
+/* ------------------------------------------------------------ build */
+
+struct pgstore_build {
+    pgstore *p;
+    size_t at;    /* the slot of p->cdx being built */
+    bool started; /* last holds the last user walked */
+    uint8_t last[16];
+    uint64_t users, entries;
+    int64_t t0, logged;
+};
+
+static bool next_building(pgstore_build *b)
+{
+    while (b->at < b->p->n_cdx && !cdx_building_now(&b->p->cdx[b->at]))
+        b->at++;
+    return b->at < b->p->n_cdx;
+}
+
+int pgstore_build_new(pgstore_build **out, pgstore *p)
+{
+    pgstore_build b = {.p = p};
+    if (p->read_only || !p->cdx_declared || !next_building(&b)) {
+        *out = NULL;
+        return ROSTER_E_OK;
+    }
+    pgstore_build *x = malloc(sizeof *x);
+    if (x == NULL)
+        return ROSTER_E_NOMEM;
+    *x = b;
+    x->t0 = x->logged = roster_mono_ns();
+    *out = x;
+    return ROSTER_E_OK;
+}
+
+size_t pgstore_build_left(const pgstore_build *b)
+{
+    size_t n = 0;
+    for (size_t i = b->at; i < b->p->n_cdx; i++)
+        n += cdx_building_now(&b->p->cdx[i]);
+    return n;
+}
+
+void pgstore_build_free(pgstore_build *b)
+{
+    free(b);
+}
+
+/* Inserts the entries of the users in rows (id, record) for index d
+ * (declaration decl) on c, doing nothing where one exists. */
+static int insert_entries(pg_conn *c, const cdx_def *d, const char *decl, PGresult *rows,
+                          uint64_t *entries, roster_err_detail *detail)
+{
+    int n = PQntuples(rows);
+    uint8_t *ids = malloc(PG_UUID_ARRAY_SIZE(n)), *scopes = malloc(PG_UUID_ARRAY_SIZE(n)),
+            *vals = malloc(PG_VAR_ARRAY_SIZE(n, (size_t)n * (CDX_MAX_STRING + 1)));
+    int err = ids && scopes && vals ? ROSTER_E_OK : ROSTER_E_NOMEM;
+    size_t k = 0, vn = 20;
+    for (int i = 0; i < n && err == ROSTER_E_OK; i++) {
+        user_view v;
+        if (user_view_parse(&v, PQgetvalue(rows, i, 1), (size_t)PQgetlength(rows, i, 1)) !=
+            ROSTER_E_OK)
+            continue; /* verify reports it */
+        uint8_t val[CDX_MAX_STRING + 1];
+        size_t len = custom_index_user_value(val, d, &v);
+        if (len == 0)
+            continue;
+        roster_uuid id, scope;
+        memcpy(id.b, PQgetvalue(rows, i, 0), 16);
+        key_scope(&scope, &v);
+        if (k == 0) {
+            pg_uuid_array_init(ids, (size_t)n);
+            pg_uuid_array_init(scopes, (size_t)n);
+        }
+        pg_uuid_array_set(ids, k, &id);
+        pg_uuid_array_set(scopes, k, &scope);
+        vn += pg_var_array_put(vals + vn, val, len);
+        k++;
+    }
+    if (err == ROSTER_E_OK && k > 0) {
+        /* The uuid arrays were made for n elements: their headers say k. */
+        uint8_t len_be[4] = {(uint8_t)(k >> 24), (uint8_t)(k >> 16), (uint8_t)(k >> 8), (uint8_t)k};
+        memcpy(ids + 12, len_be, 4);
+        memcpy(scopes + 12, len_be, 4);
+        pg_var_array_header(vals, k, PG_OID_BYTEA);
+        pg_param params[] = {{decl, (int)strlen(decl), PG_OID_TEXT},
+                             {ids, (int)PG_UUID_ARRAY_SIZE(k), PG_OID_UUID_ARRAY},
+                             {scopes, (int)PG_UUID_ARRAY_SIZE(k), PG_OID_UUID_ARRAY},
+                             {vals, (int)vn, PG_OID_BYTEA_ARRAY}};
+        err = pg_run0(c,
+                      "INSERT INTO roster_custom (decl, user_id, cscope, value) "
+                      "SELECT $1, u, s, v FROM unnest($2::uuid[], $3::uuid[], $4::bytea[]) "
+                      "AS x(u, s, v) ON CONFLICT (decl, user_id) DO NOTHING",
+                      4, params, detail);
+        *entries += k;
+    }
+    free(ids);
+    free(scopes);
+    free(vals);
+    return err;
+}
+
+/* One step of index d: up to max users after b->last, in one transaction;
+ * *ready once the walk reached the end and marked d ready, *gone when d's
+ * declaration is no longer recorded (another process dropped it). */
+static int walk_some(pgstore_build *b, const cdx_def *d, size_t max, bool *ready, bool *gone)
+{
+    pgstore *p = b->p;
+    const char *decl = pg_custom_decl(p, d);
+    pg_conn *c;
+    int err = pg_pool_acquire(p->pool, &c, NULL);
+    if (err != ROSTER_E_OK)
+        return err;
+    char lim[32];
+    snprintf(lim, sizeof lim, "%zu", max);
+    PGresult *exists = NULL, *rows = NULL;
+    pg_param dp[] = {{decl, (int)strlen(decl), PG_OID_TEXT}};
+    pg_param wp[] = {{b->last, 16, PG_OID_UUID}, {lim, (int)strlen(lim), PG_OID_TEXT}};
+    err = pg_defer_sql(c, "BEGIN", NULL, NULL, NULL, 0);
+    /* Held until the step commits: a drop waits for it. */
+    if (err == ROSTER_E_OK)
+        err = pg_defer_query(c, "SELECT 1 FROM roster_custom_decl WHERE decl = $1 FOR KEY SHARE", 1,
+                             dp, &exists);
+    if (err == ROSTER_E_OK)
+        err = pg_defer_query(c,
+                             b->started ? "SELECT id, record FROM roster_users WHERE id > $1 "
+                                          "ORDER BY id LIMIT $2::text::int8 FOR SHARE"
+                                        : "SELECT id, record FROM roster_users "
+                                          "ORDER BY id LIMIT $2::text::int8 FOR SHARE",
+                             2, wp, &rows);
+    int synced = pg_sync(c, NULL);
+    if (err == ROSTER_E_OK)
+        err = synced;
+    uint64_t entries = 0;
+    int n = 0;
+    *gone = err == ROSTER_E_OK && PQntuples(exists) == 0;
+    if (err == ROSTER_E_OK && !*gone) {
+        n = PQntuples(rows);
+        err = insert_entries(c, d, decl, rows, &entries, NULL);
+        if (err == ROSTER_E_OK && (size_t)n < max)
+            err = pg_run0(c, "UPDATE roster_custom_decl SET ready = true WHERE decl = $1", 1, dp,
+                          NULL);
+    }
+    if (err == ROSTER_E_OK)
+        err = pg_run0(c, "COMMIT", 0, NULL, NULL);
+    if (err == ROSTER_E_OK && n > 0) {
+        memcpy(b->last, PQgetvalue(rows, n - 1, 0), 16);
+        b->started = true;
+    }
+    if (err != ROSTER_E_OK)
+        pg_rollback(c);
+    PQclear(exists);
+    PQclear(rows);
+    pg_pool_release(p->pool, c);
+    if (err != ROSTER_E_OK)
+        return err;
+    b->users += (uint64_t)n;
+    b->entries += entries;
+    *ready = !*gone && (size_t)n < max;
+    return ROSTER_E_OK;
+}
+
+int pgstore_build_step(pgstore_build *b, size_t max_users, bool *done)
+{
+    if (max_users == 0)
+        max_users = 1;
+    if (!next_building(b)) {
+        *done = true;
+        return ROSTER_E_OK;
+    }
+    cdx_def *d = &b->p->cdx[b->at];
+    bool first = !b->started, ready = false, gone = false;
+    int err = walk_some(b, d, max_users, &ready, &gone);
+    if (err != ROSTER_E_OK)
+        return err;
+    int64_t now = roster_mono_ns();
+    if (ready || gone) {
+        if (ready) {
+            /* Committed: reads from here on see it ready in their
+             * snapshots too. */
+            atomic_store_explicit(&d->ready_txn, 0, memory_order_release);
+            roster_log(ROSTER_LOG_INFO, "custom_index_ready",
+                       "path=%s users=%llu entries=%llu ms=%lld", d->path,
+                       (unsigned long long)b->users, (unsigned long long)b->entries,
+                       (long long)((now - b->t0) / 1000000));
+        } else {
+            roster_log(ROSTER_LOG_WARN, "custom_index_build_dropped",
+                       "path=%s reason=\"no longer declared in the database (another process "
+                       "declared another set)\"",
+                       d->path);
+        }
+        b->at++;
+        b->started = false;
+        b->users = b->entries = 0;
+        b->t0 = b->logged = now;
+        *done = !next_building(b);
+        return ROSTER_E_OK;
+    }
+    if (first || now - b->logged >= 1000000000) {
+        roster_log(ROSTER_LOG_INFO, "custom_index_build", "path=%s users=%llu entries=%llu ms=%lld",
+                   d->path, (unsigned long long)b->users, (unsigned long long)b->entries,
+                   (long long)((now - b->t0) / 1000000));
+        b->logged = now;
+    }
+    *done = false;
+    return ROSTER_E_OK;
+}
+
+/* ------------------------------------------------------------ verify */
+
+typedef struct cverify {
+    const cdx_def *d;
+    const char *decl;
+    pg_issue_fn fn;
+    void *ctx;
+} cverify;
+
+/* Columns: id, record, cscope, value (the last two NULL: no entry). */
+static int verify_row(void *ctx, PGresult *res, int i)
+{
+    cverify *cv = ctx;
+    roster_uuid id;
+    memcpy(id.b, PQgetvalue(res, i, 0), 16);
+    user_view v;
+    if (user_view_parse(&v, PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1)) != ROSTER_E_OK)
+        return ROSTER_E_OK; /* reported as a bad record */
+    uint8_t val[CDX_MAX_STRING + 1];
+    size_t len = custom_index_user_value(val, cv->d, &v);
+    bool has = !PQgetisnull(res, i, 3);
+    char msg[256];
+    if (len > 0 && !has) {
+        snprintf(msg, sizeof msg, "no entry of customData %s for this user", cv->d->path);
+        cv->fn(cv->ctx, STORE_ISSUE_MISSING_ENTRY, "roster_custom", &id, msg);
+    } else if (len == 0 && has) {
+        snprintf(msg, sizeof msg,
+                 "entry of customData %s matches no value of the user's customData", cv->d->path);
+        cv->fn(cv->ctx, STORE_ISSUE_STALE_ENTRY, "roster_custom", &id, msg);
+    } else if (has) {
+        roster_uuid scope;
+        key_scope(&scope, &v);
+        if ((size_t)PQgetlength(res, i, 3) != len || memcmp(PQgetvalue(res, i, 3), val, len) != 0) {
+            snprintf(msg, sizeof msg, "entry of customData %s holds another value than the user's",
+                     cv->d->path);
+            cv->fn(cv->ctx, STORE_ISSUE_STALE_ENTRY, "roster_custom", &id, msg);
+        } else if (PQgetlength(res, i, 2) != 16 || memcmp(PQgetvalue(res, i, 2), scope.b, 16)) {
+            snprintf(msg, sizeof msg, "entry of customData %s names another scope than the user's",
+                     cv->d->path);
+            cv->fn(cv->ctx, STORE_ISSUE_STALE_ENTRY, "roster_custom", &id, msg);
+        }
+    }
+    return ROSTER_E_OK;
+}
+
+int pg_custom_verify(pgstore_rtxn *r, pg_issue_fn fn, void *ctx)
+{
+    PGresult *res;
+    int err = read_decls(r->c, &res, NULL);
+    if (err != ROSTER_E_OK)
+        return err;
+    for (int i = 0; i < PQntuples(res) && err == ROSTER_E_OK; i++) {
+        const char *decl = PQgetvalue(res, i, 0);
+        cdx_def d;
+        if (!parse_decl(&d, 1, decl)) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "declaration \"%.140s\" does not parse", decl);
+            fn(ctx, STORE_ISSUE_BAD_RECORD, "roster_custom_decl", NULL, msg);
+            continue;
+        }
+        if (!PQgetvalue(res, i, 1)[0])
+            continue; /* building: its entries are not all there yet */
+        cverify cv = {&d, decl, fn, ctx};
+        pg_param params[] = {{decl, (int)strlen(decl), PG_OID_TEXT}};
+        err = pg_walk(r,
+                      "SELECT u.id, u.record, c.cscope, c.value FROM roster_users u "
+                      "LEFT JOIN roster_custom c ON c.user_id = u.id AND c.decl = $1 ORDER BY u.id",
+                      1, params, verify_row, &cv);
+    }
+    PQclear(res);
+    return err;
+}
