@@ -603,36 +603,58 @@ static void op_list(void)
     pgstore_read_end(pr);
 }
 
-START_TEST(backends_agree)
+/* One round: a group of random writes (committed, or now and then
+ * aborted on both sides), then a dozen random lists compared. */
+static void round_once(void)
+{
+    store_wtxn *lw;
+    pgstore_wtxn *pw;
+    ck_assert_int_eq(store_write_begin(fx_store, &lw), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_write_begin(pg, &pw), ROSTER_E_OK);
+    int ops = 1 + rn(25);
+    for (int i = 0; i < ops; i++) {
+        int k = rn(10);
+        if (k < 6)
+            op_restore(lw, pw);
+        else if (k < 9)
+            op_update(lw, pw);
+        else
+            op_delete(lw, pw);
+    }
+    if (rn(8) == 0) {
+        store_write_abort(lw);
+        pgstore_write_abort(pw);
+    } else {
+        ck_assert_int_eq(store_write_commit(lw), ROSTER_E_OK);
+        ck_assert_int_eq(pgstore_write_commit(pw), ROSTER_E_OK);
+    }
+    for (int i = 0; i < 12; i++)
+        op_list();
+    roster_arena_reset(&fx_arena);
+}
+
+static void seed_rng(void)
 {
     const char *seed = getenv("ROSTER_DIFF_SEED");
     rng_state = seed ? strtoull(seed, NULL, 10) : 0x5eed2026ull;
-    for (int round = 0; round < 150; round++) {
-        store_wtxn *lw;
-        pgstore_wtxn *pw;
-        ck_assert_int_eq(store_write_begin(fx_store, &lw), ROSTER_E_OK);
-        ck_assert_int_eq(pgstore_write_begin(pg, &pw), ROSTER_E_OK);
-        int ops = 1 + rn(25);
-        for (int i = 0; i < ops; i++) {
-            int k = rn(10);
-            if (k < 6)
-                op_restore(lw, pw);
-            else if (k < 9)
-                op_update(lw, pw);
-            else
-                op_delete(lw, pw);
-        }
-        if (rn(8) == 0) {
-            store_write_abort(lw);
-            pgstore_write_abort(pw);
-        } else {
-            ck_assert_int_eq(store_write_commit(lw), ROSTER_E_OK);
-            ck_assert_int_eq(pgstore_write_commit(pw), ROSTER_E_OK);
-        }
-        for (int i = 0; i < 12; i++)
-            op_list();
-        roster_arena_reset(&fx_arena);
-    }
+}
+
+/* The PostgreSQL store's verify finds nothing. */
+static void pg_verify_clean(void)
+{
+    pgstore_rtxn *r;
+    uint64_t issues = 1;
+    ck_assert_int_eq(pgstore_read_begin(pg, &r), ROSTER_E_OK);
+    ck_assert_int_eq(pgstore_verify(r, NULL, NULL, &issues), ROSTER_E_OK);
+    pgstore_read_end(r);
+    ck_assert_uint_eq(issues, 0);
+}
+
+START_TEST(backends_agree)
+{
+    seed_rng();
+    for (int round = 0; round < 150; round++)
+        round_once();
     fprintf(stderr,
             "lists ok %ld items %ld errors %ld after-cursor %ld customData lists %ld items %ld "
             "users %ld\n",
@@ -643,9 +665,55 @@ START_TEST(backends_agree)
     ck_assert_int_gt(n_custom_items, 1000);
     ck_assert_int_gt(n_walk_cursor, 500);
     ck_assert_int_gt(n_errs, 10);
-    /* The counters agree with the rows. */
+    /* The counters agree with the rows, and the entries with the records. */
     ck_assert_int_eq(pgfx_sql("SELECT sum(users) FROM roster_counts"),
                      pgfx_sql("SELECT count(*) FROM roster_users"));
+    ck_assert_int_gt(pgfx_sql("SELECT count(*) FROM roster_custom"), 100);
+    pg_verify_clean();
+}
+END_TEST
+
+/* The PostgreSQL indexes declared once users exist: built a few steps per
+ * round while writes and lists go on, answers the same before, during and
+ * after. */
+START_TEST(backends_agree_while_building)
+{
+    seed_rng();
+    /* Reopened declaring none (the indexes and their entries dropped),
+     * then declaring them again: recorded as building, not built. */
+    pgstore_close(pg);
+    roster_err_detail d = {0};
+    pgstore_options none = {.pool_size = 2, .declare_custom_index = true, .detail = &d};
+    ck_assert_msg(pgstore_open(&pg, pgfx_url, &none) == ROSTER_E_OK, "%s", d.message);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom_decl"), 0);
+    pgstore_close(pg);
+    pgstore_options o = {.pool_size = 2,
+                         .custom_index = decl,
+                         .n_custom_index = N_DECL,
+                         .declare_custom_index = true,
+                         .detail = &d};
+    ck_assert_msg(pgstore_open(&pg, pgfx_url, &o) == ROSTER_E_OK, "%s", d.message);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom_decl WHERE NOT ready"), N_DECL);
+    /* Answered from the rows while nothing is built (writes keep the
+     * entries of the users they write meanwhile). */
+    for (int round = 0; round < 30; round++)
+        round_once();
+    pgstore_build *b;
+    ck_assert_int_eq(pgstore_build_new(&b, pg), ROSTER_E_OK);
+    ck_assert_ptr_nonnull(b);
+    bool done = false;
+    int rounds_building = 0;
+    for (int round = 0; round < 60; round++) {
+        for (int i = 0; i < 2 && !done; i++)
+            ck_assert_int_eq(pgstore_build_step(b, 20, &done), ROSTER_E_OK);
+        rounds_building += !done;
+        round_once();
+    }
+    pgstore_build_free(b);
+    ck_assert(done);
+    ck_assert_int_gt(rounds_building, 5);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom_decl WHERE NOT ready"), 0);
+    pg_verify_clean();
 }
 END_TEST
 
@@ -656,6 +724,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, backends_agree);
+    tcase_add_test(tc, backends_agree_while_building);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
