@@ -160,9 +160,9 @@ int pgstore_user_batch_get(pgstore_rtxn *r, const roster_uuid *scope,
 /* A page of users, as store_user_list: the same validation, errors,
  * filters, search, order, paging, cursors and exact totals (pg_query.c
  * says which conditions PostgreSQL's indexes answer). customData
- * conditions and orders may name the paths declared at open
- * (pgstore_options.custom_index); others are refused as undeclared. The
- * items' bytes live in `arena`. */
+ * conditions and orders may name the paths of the store's set
+ * (pgstore_options.custom_index: declared, or recorded); others are
+ * refused as undeclared. The items' bytes live in `arena`. */
 int pgstore_user_list_raw(pgstore_rtxn *r, const roster_uuid *scope,
                           const Roster__V1__ListUsersRequest *req, roster_arena *arena,
                           store_page *out, roster_err_detail *detail);
@@ -281,8 +281,9 @@ int pgstore_stat(pgstore_rtxn *r, store_stats *out);
  * decode, the counters agree with the records, and the change feed holds
  * together (pg_internal.h, pg_changes_verify: every event decodes under
  * its seq, (floor, latest] without holes, the derived columns agree with
- * the events, no personal data left of a deleted user). Uniqueness and
- * the users' tenants are enforced by PostgreSQL's constraints. */
+ * the events, no personal data left of a deleted user), and every ready
+ * customData index's entries against the records. Uniqueness and the
+ * users' tenants are enforced by PostgreSQL's constraints. */
 int pgstore_verify(pgstore_rtxn *r, store_issue_fn fn, void *ctx, uint64_t *out_issues);
 
 /* The online build of the customData indexes this process declared that
