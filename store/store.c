@@ -146,6 +146,7 @@ static int open_pg(store **out, const char *url, const store_options *o)
                           .custom_index = declare ? o->custom_index : NULL,
                           .n_custom_index = declare ? o->n_custom_index : 0,
                           .declare_custom_index = declare,
+                          .custom_index_scan = o->custom_index_scan,
                           .detail = &d};
     int err = pgstore_open(&s->pg, url, &po);
     if (err != ROSTER_E_OK) {

@@ -44,6 +44,7 @@ struct pgstore {
     cdx_def cdx[STORE_MAX_CUSTOM_INDEXES];
     char cdx_decl[STORE_MAX_CUSTOM_INDEXES][PG_DECL_MAX];
     bool cdx_declared; /* opened with declare_custom_index: builds them */
+    bool cdx_scan;     /* pgstore_options.custom_index_scan */
     /* The recorded set as last read by a writer (NULL: not yet). */
     pthread_mutex_t kept_mu;
     pg_kept_set *kept;

@@ -512,8 +512,8 @@ static int list_once(pgstore_rtxn *r, const roster_uuid *scope,
     int err = query_prepare(q, scope, req, arena, detail);
     if (err != ROSTER_E_OK)
         return err;
-    if ((err = custom_query_prepare(&q->cq, r->p->cdx, r->p->n_cdx, false, NULL, req, arena,
-                                    detail)) != ROSTER_E_OK)
+    if ((err = custom_query_prepare(&q->cq, r->p->cdx, r->p->n_cdx, r->p->cdx_scan, NULL, req,
+                                    arena, detail)) != ROSTER_E_OK)
         return err;
     query_reader(q);
     memset(out, 0, sizeof *out);

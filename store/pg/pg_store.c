@@ -140,6 +140,7 @@ int pgstore_open(pgstore **out, const char *url, const pgstore_options *opts)
         opts->changes_keep_events ? opts->changes_keep_events : STORE_CHANGES_DEFAULT_EVENTS;
     p->keep_ms = opts->changes_keep_ms ? opts->changes_keep_ms : STORE_CHANGES_DEFAULT_MS;
     p->cdx_declared = opts->declare_custom_index;
+    p->cdx_scan = opts->custom_index_scan;
     int err = custom_index_declare_unbuilt(p->cdx, &p->n_cdx, opts->custom_index,
                                            opts->n_custom_index, detail);
     if (err != ROSTER_E_OK) {

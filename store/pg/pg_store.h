@@ -72,6 +72,9 @@ typedef struct pgstore_options {
     const char *const *custom_index;
     size_t n_custom_index;
     bool declare_custom_index;
+    /* Answer customData conditions from the rows rather than the indexes
+     * (store_options.custom_index_scan: benchmarks comparing the two). */
+    bool custom_index_scan;
     /* Optional, caller-owned: the reason when pgstore_open fails. */
     roster_err_detail *detail;
 } pgstore_options;
