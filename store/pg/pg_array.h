@@ -30,6 +30,7 @@ const uint8_t *pg_uuid_array_get(const uint8_t *buf, size_t i);
 /* The type OIDs of bytea[] and text[]. */
 #define PG_OID_BYTEA_ARRAY 1001
 #define PG_OID_TEXT_ARRAY  1009
+#define PG_OID_INT2_ARRAY  1005
 
 /* Bytes of the encoding of an array of n variable-length elements of
  * `bytes` bytes in all. */

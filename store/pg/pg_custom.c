@@ -166,13 +166,15 @@ int pg_custom_put(pgstore_wtxn *w, const user_view *old, const user_view *nv)
     custom_index_user_values(vals, lens, defs, k->n, nv);
     roster_uuid scope;
     key_scope(&scope, nv);
+    uint8_t flags[2] = {0, rec_active_flags(nv->f.active)};
     if (old != NULL) {
-        /* Most updates leave customData and the tenant alone: then the
-         * entries stay as they are. */
+        /* Most updates leave customData, the tenant and the active flag
+         * alone: then the entries stay as they are. */
         roster_uuid old_scope;
         key_scope(&old_scope, old);
         custom_index_user_values(old_vals, old_lens, defs, k->n, old);
-        bool same = roster_uuid_eq(&scope, &old_scope);
+        bool same =
+            roster_uuid_eq(&scope, &old_scope) && rec_active_flags(old->f.active) == flags[1];
         for (size_t i = 0; i < k->n && same; i++)
             same = lens[i] == old_lens[i] && memcmp(vals[i], old_vals[i], lens[i]) == 0;
         if (same)
@@ -199,14 +201,15 @@ int pg_custom_put(pgstore_wtxn *w, const user_view *old, const user_view *nv)
             dn += pg_var_array_put(decl_arr + dn, k->decl[i], strlen(k->decl[i]));
             vn += pg_var_array_put(val_arr + vn, vals[i], lens[i]);
         }
-    static pg_stmt ins = PG_STMT("INSERT INTO roster_custom (decl, user_id, cscope, value) "
-                                 "SELECT d, $2, $3, v FROM unnest($1::text[], $4::bytea[]) "
-                                 "AS x(d, v)");
+    static pg_stmt ins =
+        PG_STMT("INSERT INTO roster_custom (decl, user_id, cscope, flags, value) "
+                "SELECT d, $2, $3, $5, v FROM unnest($1::text[], $4::bytea[]) AS x(d, v)");
     pg_param ip[] = {{decl_arr, (int)dn, PG_OID_TEXT_ARRAY},
                      {nv->id.b, 16, PG_OID_UUID},
                      {scope.b, 16, PG_OID_UUID},
-                     {val_arr, (int)vn, PG_OID_BYTEA_ARRAY}};
-    return pg_defer(w->c, &ins, 4, ip, NULL, NULL, NULL, 0);
+                     {val_arr, (int)vn, PG_OID_BYTEA_ARRAY},
+                     {flags, 2, PG_OID_INT2}};
+    return pg_defer(w->c, &ins, 5, ip, NULL, NULL, NULL, 0);
 }
 
 /* ------------------------------------------------------------ open */
@@ -385,9 +388,10 @@ static int insert_entries(pg_conn *c, const cdx_def *d, const char *decl, PGresu
 {
     int n = PQntuples(rows);
     uint8_t *ids = malloc(PG_UUID_ARRAY_SIZE(n)), *scopes = malloc(PG_UUID_ARRAY_SIZE(n)),
-            *vals = malloc(PG_VAR_ARRAY_SIZE(n, (size_t)n * (CDX_MAX_STRING + 1)));
-    int err = ids && scopes && vals ? ROSTER_E_OK : ROSTER_E_NOMEM;
-    size_t k = 0, vn = 20;
+            *vals = malloc(PG_VAR_ARRAY_SIZE(n, (size_t)n * (CDX_MAX_STRING + 1))),
+            *flags = malloc(PG_VAR_ARRAY_SIZE(n, (size_t)n * 2));
+    int err = ids && scopes && vals && flags ? ROSTER_E_OK : ROSTER_E_NOMEM;
+    size_t k = 0, vn = 20, fn = 20;
     for (int i = 0; i < n && err == ROSTER_E_OK; i++) {
         user_view v;
         if (user_view_parse(&v, PQgetvalue(rows, i, 1), (size_t)PQgetlength(rows, i, 1)) !=
@@ -407,6 +411,8 @@ static int insert_entries(pg_conn *c, const cdx_def *d, const char *decl, PGresu
         pg_uuid_array_set(ids, k, &id);
         pg_uuid_array_set(scopes, k, &scope);
         vn += pg_var_array_put(vals + vn, val, len);
+        uint8_t fl[2] = {0, rec_active_flags(v.f.active)};
+        fn += pg_var_array_put(flags + fn, fl, 2);
         k++;
     }
     if (err == ROSTER_E_OK && k > 0) {
@@ -415,20 +421,23 @@ static int insert_entries(pg_conn *c, const cdx_def *d, const char *decl, PGresu
         memcpy(ids + 12, len_be, 4);
         memcpy(scopes + 12, len_be, 4);
         pg_var_array_header(vals, k, PG_OID_BYTEA);
+        pg_var_array_header(flags, k, PG_OID_INT2);
         pg_param params[] = {{decl, (int)strlen(decl), PG_OID_TEXT},
                              {ids, (int)PG_UUID_ARRAY_SIZE(k), PG_OID_UUID_ARRAY},
                              {scopes, (int)PG_UUID_ARRAY_SIZE(k), PG_OID_UUID_ARRAY},
-                             {vals, (int)vn, PG_OID_BYTEA_ARRAY}};
+                             {vals, (int)vn, PG_OID_BYTEA_ARRAY},
+                             {flags, (int)fn, PG_OID_INT2_ARRAY}};
         err = pg_run0(c,
-                      "INSERT INTO roster_custom (decl, user_id, cscope, value) "
-                      "SELECT $1, u, s, v FROM unnest($2::uuid[], $3::uuid[], $4::bytea[]) "
-                      "AS x(u, s, v) ON CONFLICT (decl, user_id) DO NOTHING",
-                      4, params, detail);
+                      "INSERT INTO roster_custom (decl, user_id, cscope, flags, value) "
+                      "SELECT $1, u, s, f, v FROM unnest($2::uuid[], $3::uuid[], $4::bytea[], "
+                      "$5::int2[]) AS x(u, s, v, f) ON CONFLICT (decl, user_id) DO NOTHING",
+                      5, params, detail);
         *entries += k;
     }
     free(ids);
     free(scopes);
     free(vals);
+    free(flags);
     return err;
 }
 
@@ -547,7 +556,8 @@ typedef struct cverify {
     void *ctx;
 } cverify;
 
-/* Columns: id, record, cscope, value (the last two NULL: no entry). */
+/* Columns: id, record, cscope, value, flags (the last three NULL: no
+ * entry). */
 static int verify_row(void *ctx, PGresult *res, int i)
 {
     cverify *cv = ctx;
@@ -578,6 +588,11 @@ static int verify_row(void *ctx, PGresult *res, int i)
             snprintf(msg, sizeof msg, "entry of customData %s names another scope than the user's",
                      cv->d->path);
             cv->fn(cv->ctx, STORE_ISSUE_STALE_ENTRY, "roster_custom", &id, msg);
+        } else if (PQgetlength(res, i, 4) != 2 ||
+                   (uint8_t)PQgetvalue(res, i, 4)[1] != rec_active_flags(v.f.active) ||
+                   PQgetvalue(res, i, 4)[0] != 0) {
+            snprintf(msg, sizeof msg, "entry of customData %s has wrong flags", cv->d->path);
+            cv->fn(cv->ctx, STORE_ISSUE_STALE_ENTRY, "roster_custom", &id, msg);
         }
     }
     return ROSTER_E_OK;
@@ -603,7 +618,7 @@ int pg_custom_verify(pgstore_rtxn *r, pg_issue_fn fn, void *ctx)
         cverify cv = {&d, decl, fn, ctx};
         pg_param params[] = {{decl, (int)strlen(decl), PG_OID_TEXT}};
         err = pg_walk(r,
-                      "SELECT u.id, u.record, c.cscope, c.value FROM roster_users u "
+                      "SELECT u.id, u.record, c.cscope, c.value, c.flags FROM roster_users u "
                       "LEFT JOIN roster_custom c ON c.user_id = u.id AND c.decl = $1 ORDER BY u.id",
                       1, params, verify_row, &cv);
     }

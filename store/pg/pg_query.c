@@ -136,24 +136,20 @@ static bool pushed_cond(const uquery *q, size_t i)
     return custom_query_cond(q->cq, i)->indexed;
 }
 
-/* One customData condition as a semi-join on its index's entries. */
-static void add_custom_cond(sql_q *s, const uquery *q, const custom_cond *c)
+/* The comparisons of customData condition c on column `col` (an
+ * entry's value). */
+static void add_value_conds(sql_q *s, const custom_cond *c, const char *col)
 {
-    const char *decl = pg_custom_decl(s->pg, c->d);
-    sq_add(s, " AND id IN (SELECT user_id FROM roster_custom WHERE decl = $%d",
-           sq_param(s, decl, strlen(decl), PG_OID_TEXT));
-    if (q->one_tenant)
-        sq_add(s, " AND cscope = $%d", sq_param(s, q->tenant_key.b, 16, PG_OID_UUID));
     if (c->has_eq)
-        sq_add(s, " AND value = $%d", sq_param(s, c->eq.b, c->eq.n, PG_OID_BYTEA));
+        sq_add(s, " AND %s = $%d", col, sq_param(s, c->eq.b, c->eq.n, PG_OID_BYTEA));
     if (c->has_lo)
-        sq_add(s, " AND value %s $%d", c->lo_incl ? ">=" : ">",
+        sq_add(s, " AND %s %s $%d", col, c->lo_incl ? ">=" : ">",
                sq_param(s, c->lo.b, c->lo.n, PG_OID_BYTEA));
     if (c->has_hi)
-        sq_add(s, " AND value %s $%d", c->hi_incl ? "<=" : "<",
+        sq_add(s, " AND %s %s $%d", col, c->hi_incl ? "<=" : "<",
                sq_param(s, c->hi.b, c->hi.n, PG_OID_BYTEA));
     if (c->has_neq)
-        sq_add(s, " AND value <> $%d", sq_param(s, c->neq.b, c->neq.n, PG_OID_BYTEA));
+        sq_add(s, " AND %s <> $%d", col, sq_param(s, c->neq.b, c->neq.n, PG_OID_BYTEA));
     if (c->in) {
         size_t bytes = 0;
         for (size_t i = 0; i < c->n_in; i++)
@@ -165,10 +161,30 @@ static void add_custom_cond(sql_q *s, const uquery *q, const custom_cond *c)
             size_t n = pg_var_array_header(arr, c->n_in, PG_OID_BYTEA);
             for (size_t i = 0; i < c->n_in; i++)
                 n += pg_var_array_put(arr + n, c->in[i].b, c->in[i].n);
-            sq_add(s, " AND value = ANY($%d)", sq_param(s, arr, n, PG_OID_BYTEA_ARRAY));
+            sq_add(s, " AND %s = ANY($%d)", col, sq_param(s, arr, n, PG_OID_BYTEA_ARRAY));
         }
     }
+}
+
+/* "<col> IN (the users with an entry of index d in q's scope [matching
+ * c])": a semi-join on d's entries. */
+static void add_semi_join(sql_q *s, const uquery *q, const char *col, const cdx_def *d,
+                          const custom_cond *c)
+{
+    const char *decl = pg_custom_decl(s->pg, d);
+    sq_add(s, " AND %s IN (SELECT user_id FROM roster_custom WHERE decl = $%d", col,
+           sq_param(s, decl, strlen(decl), PG_OID_TEXT));
+    if (q->one_tenant)
+        sq_add(s, " AND cscope = $%d", sq_param(s, q->tenant_key.b, 16, PG_OID_UUID));
+    if (c)
+        add_value_conds(s, c, "value");
     sq_add(s, ")");
+}
+
+/* One customData condition as a semi-join on its index's entries. */
+static void add_custom_cond(sql_q *s, const uquery *q, const custom_cond *c)
+{
+    add_semi_join(s, q, "id", c->d, c);
 }
 
 /* The WHERE conditions PostgreSQL answers from its indexes. ids_in: q's
@@ -185,7 +201,7 @@ static void add_pushed(sql_q *s, uquery *q, const uint8_t *ids_in)
          * column's statistics (a bit test it would guess at 0.5% of the rows,
          * and then sort the whole table for a page instead of reading an
          * index in order). */
-        sq_add(s, " AND flags <> 1");
+        sq_add(s, " AND roster_users.flags <> 1");
     }
     if (q->range_field >= 0)
         sq_add(s, " AND %s = $%d", pg_sort_column(sf->sort_slot[q->range_field]),
@@ -211,6 +227,14 @@ static void add_pushed(sql_q *s, uquery *q, const uint8_t *ids_in)
             add_custom_cond(s, q, custom_query_cond(q->cq, i));
 }
 
+/* The id column breaking ties in q's order: the joined entry's for a
+ * customData order, so that (value, user_id) is its index's order and a
+ * cursor's row comparison is an index condition. */
+static const char *order_tie(const uquery *q)
+{
+    return custom_order(q) ? "oc.user_id" : "id";
+}
+
 static void add_order(sql_q *s, const uquery *q)
 {
     const char *col = order_column(q);
@@ -218,7 +242,7 @@ static void add_order(sql_q *s, const uquery *q)
     if (strcmp(col, "id") == 0)
         sq_add(s, " ORDER BY id%s", dir);
     else
-        sq_add(s, " ORDER BY %s%s, id%s", col, dir, dir);
+        sq_add(s, " ORDER BY %s%s, %s%s", col, dir, order_tie(q), dir);
 }
 
 /* Whether every customData condition of q is pushed and its order, if by
@@ -267,17 +291,35 @@ static int keep(store_page *out, roster_arena *arena, const char *bytes, size_t 
     return ROSTER_E_OK;
 }
 
-/* Queues the count of the rows the pushed conditions select (every
- * condition of q is pushed: counted()), into *res (one int8). */
+/* Queues the count of q's matches (counted(): every condition pushed,
+ * nothing but the scope and the deactivated rule besides) into *res (one
+ * int8), read from the entries of one index alone, which hold the scope
+ * and the flags: the first condition's (the others, and the order's
+ * index, as semi-joins on their entries), or the order's. */
 static int queue_custom_count(pgstore_rtxn *r, uquery *q, roster_arena *arena, PGresult **res)
 {
     static _Thread_local sql_q s;
     memset(&s, 0, sizeof s);
     s.arena = arena;
     s.pg = r->p;
-    sq_add(&s, "SELECT count(*)::int8");
-    add_from(&s, q);
-    add_pushed(&s, q, NULL);
+    size_t n = custom_query_conditions(q->cq);
+    const custom_cond *drive = n ? custom_query_cond(q->cq, 0) : NULL;
+    const cdx_def *d = drive ? drive->d : custom_order(q);
+    const char *decl = pg_custom_decl(r->p, d);
+    sq_add(&s, "SELECT count(*)::int8 FROM roster_custom c0 WHERE c0.decl = $%d",
+           sq_param(&s, decl, strlen(decl), PG_OID_TEXT));
+    if (q->one_tenant)
+        sq_add(&s, " AND c0.cscope = $%d", sq_param(&s, q->tenant_key.b, 16, PG_OID_UUID));
+    if (q->hide_inactive)
+        sq_add(&s, " AND c0.flags <> 1");
+    if (drive)
+        add_value_conds(&s, drive, "c0.value");
+    for (size_t i = 1; i < n; i++)
+        add_semi_join(&s, q, "c0.user_id", custom_query_cond(q->cq, i)->d,
+                      custom_query_cond(q->cq, i));
+    /* Users without a value of the order's path are not in the order. */
+    if (drive && custom_order(q))
+        add_semi_join(&s, q, "c0.user_id", custom_order(q), NULL);
     if (s.oom)
         return ROSTER_E_NOMEM;
     return pg_defer_query(r->c, s.text, s.np, s.p, res);
@@ -307,7 +349,7 @@ static int run_counted(pgstore_rtxn *r, uquery *q, roster_arena *arena, store_pa
             if (strcmp(col, "id") == 0)
                 sq_add(&s, " AND id %s $%d", op, pid);
             else
-                sq_add(&s, " AND (%s, id) %s ($%d, $%d)", col, op,
+                sq_add(&s, " AND (%s, %s) %s ($%d, $%d)", col, order_tie(q), op,
                        sq_param(&s, q->after, vn, PG_OID_BYTEA), pid);
         }
         add_order(&s, q);

@@ -170,10 +170,11 @@ static void migration_3(sqlbuf *b)
  * the declared set ("path:type", ready once built); roster_custom one
  * entry per user and declared path where the user's customData holds a
  * value of the path's type, as the encoded bytes the LMDB index keys hold
- * (custom_index.h), with the user's scope, indexed over all users and per
- * scope. roster_feed.custom_gen changes whenever the declared set does
- * (under that row's lock), so writers learn the set to keep from the row
- * they lock anyway. */
+ * (custom_index.h), with the user's scope and flags (roster_users.flags,
+ * as the LMDB entries' flags byte), indexed over all users and per scope
+ * with the flags included, so a count of matches reads only the index. roster_feed.custom_gen
+ * changes whenever the declared set does (under that row's lock), so writers learn the set to keep
+ * from the row they lock anyway. */
 static void migration_4(sqlbuf *b)
 {
     sql_add(b, "CREATE TABLE roster_custom_decl ("
@@ -183,10 +184,13 @@ static void migration_4(sqlbuf *b)
                " decl text NOT NULL REFERENCES roster_custom_decl (decl) ON DELETE CASCADE,"
                " user_id uuid NOT NULL REFERENCES roster_users (id) ON DELETE CASCADE,"
                " cscope uuid NOT NULL,"
+               " flags smallint NOT NULL,"
                " value bytea NOT NULL,"
                " PRIMARY KEY (decl, user_id));"
-               "CREATE INDEX roster_custom_value ON roster_custom (decl, value, user_id);"
-               "CREATE INDEX roster_custom_scope ON roster_custom (decl, cscope, value, user_id);"
+               "CREATE INDEX roster_custom_value ON roster_custom (decl, value, user_id)"
+               " INCLUDE (flags);"
+               "CREATE INDEX roster_custom_scope ON roster_custom (decl, cscope, value, user_id)"
+               " INCLUDE (flags);"
                "CREATE INDEX roster_custom_user ON roster_custom (user_id);"
                "ALTER TABLE roster_feed ADD COLUMN custom_gen bigint NOT NULL DEFAULT 0;");
 }

@@ -39,10 +39,11 @@
  *                   is what orders the feed's writers (pg_changes.c)
  * Version 4, customData indexes (pg_custom.c):
  *   roster_custom_decl  decl ("path:type") -> ready (built)
- *   roster_custom       decl, user_id -> cscope (the user's scope), value
+ *   roster_custom       decl, user_id -> cscope (the user's scope), flags
+ *                       (the user's roster_users.flags), value
  *                       (custom_index.h's encoding: bytea order is the
  *                       value order); indexed (decl, value, user_id) and
- *                       (decl, cscope, value, user_id)
+ *                       (decl, cscope, value, user_id), flags included
  *   roster_feed         custom_gen: changes with the declared set */
 #ifndef ROSTER_STORE_PG_SCHEMA_H
 #define ROSTER_STORE_PG_SCHEMA_H
