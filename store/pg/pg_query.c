@@ -291,38 +291,95 @@ static int keep(store_page *out, roster_arena *arena, const char *bytes, size_t 
     return ROSTER_E_OK;
 }
 
+/* "FROM roster_custom c0 WHERE ...": the entries of index d (drive: a
+ * condition on d, or NULL) in q's scope, of users not deactivated when q
+ * hides them, whose users also meet q's other customData conditions (and
+ * have a value of the order's path, when `order_too`), as semi-joins.
+ * The entries hold the scope and the flags, so with every condition
+ * pushed (counted()) these are exactly q's matches. */
+static void add_entries(sql_q *s, const uquery *q, const cdx_def *d, const custom_cond *drive,
+                        bool order_too)
+{
+    const char *decl = pg_custom_decl(s->pg, d);
+    sq_add(s, " FROM roster_custom c0 WHERE c0.decl = $%d",
+           sq_param(s, decl, strlen(decl), PG_OID_TEXT));
+    if (q->one_tenant)
+        sq_add(s, " AND c0.cscope = $%d", sq_param(s, q->tenant_key.b, 16, PG_OID_UUID));
+    if (q->hide_inactive)
+        sq_add(s, " AND c0.flags <> 1");
+    if (drive)
+        add_value_conds(s, drive, "c0.value");
+    for (size_t i = 0; i < custom_query_conditions(q->cq); i++) {
+        const custom_cond *c = custom_query_cond(q->cq, i);
+        if (c != drive)
+            add_semi_join(s, q, "c0.user_id", c->d, c);
+    }
+    if (order_too)
+        add_semi_join(s, q, "c0.user_id", custom_order(q), NULL);
+}
+
 /* Queues the count of q's matches (counted(): every condition pushed,
  * nothing but the scope and the deactivated rule besides) into *res (one
- * int8), read from the entries of one index alone, which hold the scope
- * and the flags: the first condition's (the others, and the order's
- * index, as semi-joins on their entries), or the order's. */
+ * int8), from the entries of its first condition's index (or its order's)
+ * alone. */
 static int queue_custom_count(pgstore_rtxn *r, uquery *q, roster_arena *arena, PGresult **res)
 {
     static _Thread_local sql_q s;
     memset(&s, 0, sizeof s);
     s.arena = arena;
     s.pg = r->p;
-    size_t n = custom_query_conditions(q->cq);
-    const custom_cond *drive = n ? custom_query_cond(q->cq, 0) : NULL;
-    const cdx_def *d = drive ? drive->d : custom_order(q);
-    const char *decl = pg_custom_decl(r->p, d);
-    sq_add(&s, "SELECT count(*)::int8 FROM roster_custom c0 WHERE c0.decl = $%d",
-           sq_param(&s, decl, strlen(decl), PG_OID_TEXT));
-    if (q->one_tenant)
-        sq_add(&s, " AND c0.cscope = $%d", sq_param(&s, q->tenant_key.b, 16, PG_OID_UUID));
-    if (q->hide_inactive)
-        sq_add(&s, " AND c0.flags <> 1");
-    if (drive)
-        add_value_conds(&s, drive, "c0.value");
-    for (size_t i = 1; i < n; i++)
-        add_semi_join(&s, q, "c0.user_id", custom_query_cond(q->cq, i)->d,
-                      custom_query_cond(q->cq, i));
-    /* Users without a value of the order's path are not in the order. */
-    if (drive && custom_order(q))
-        add_semi_join(&s, q, "c0.user_id", custom_order(q), NULL);
+    const custom_cond *drive = custom_query_conditions(q->cq) ? custom_query_cond(q->cq, 0) : NULL;
+    sq_add(&s, "SELECT count(*)::int8");
+    add_entries(&s, q, drive ? drive->d : custom_order(q), drive,
+                drive != NULL && custom_order(q) != NULL);
     if (s.oom)
         return ROSTER_E_NOMEM;
     return pg_defer_query(r->c, s.text, s.np, s.p, res);
+}
+
+/* The page of a counted query ordered by a customData index: the page's
+ * entries (after the cursor, past the offset) read from that index alone,
+ * then only their users' rows; an offset skips index entries, not rows. */
+static void add_custom_ordered_page(sql_q *s, const uquery *q)
+{
+    const char *dir = q->desc ? " DESC" : "";
+    sq_add(s, "SELECT u.record FROM (SELECT c0.user_id, c0.value");
+    add_entries(s, q, custom_order(q), NULL, false);
+    if (q->has_after) {
+        size_t vn = q->after_len - 16;
+        int pv = sq_param(s, q->after, vn, PG_OID_BYTEA);
+        sq_add(s, " AND (c0.value, c0.user_id) %s ($%d, $%d)", q->desc ? "<" : ">", pv,
+               sq_param(s, q->after + vn, 16, PG_OID_UUID));
+    }
+    char lim[64];
+    snprintf(lim, sizeof lim, " LIMIT %zu OFFSET %zu", q->limit + 1, q->offset);
+    sq_add(s, " ORDER BY c0.value%s, c0.user_id%s%s) p JOIN roster_users u ON u.id = p.user_id",
+           dir, dir, lim);
+    sq_add(s, " ORDER BY p.value%s, p.user_id%s", dir, dir);
+}
+
+/* The page of a counted query read straight from the order's index of
+ * roster_users. */
+static void add_counted_page(sql_q *s, uquery *q)
+{
+    sq_add(s, "SELECT record");
+    add_from(s, q);
+    add_pushed(s, q, NULL); /* counted: no id condition */
+    if (q->has_after) {
+        const char *col = order_column(q);
+        const char *op = q->desc ? "<" : ">";
+        size_t vn = q->after_len - 16;
+        int pid = sq_param(s, q->after + vn, 16, PG_OID_UUID);
+        if (strcmp(col, "id") == 0)
+            sq_add(s, " AND id %s $%d", op, pid);
+        else
+            sq_add(s, " AND (%s, %s) %s ($%d, $%d)", col, order_tie(q), op,
+                   sq_param(s, q->after, vn, PG_OID_BYTEA), pid);
+    }
+    add_order(s, q);
+    char lim[64];
+    snprintf(lim, sizeof lim, " LIMIT %zu OFFSET %zu", q->limit + 1, q->offset);
+    sq_add(s, "%s", lim);
 }
 
 /* The count and the page go in one round trip (pg_pipe.h). */
@@ -338,24 +395,10 @@ static int run_counted(pgstore_rtxn *r, uquery *q, roster_arena *arena, store_pa
         memset(&s, 0, sizeof s);
         s.arena = arena;
         s.pg = r->p;
-        sq_add(&s, "SELECT record");
-        add_from(&s, q);
-        add_pushed(&s, q, NULL); /* counted: no id condition */
-        if (q->has_after) {
-            const char *col = order_column(q);
-            const char *op = q->desc ? "<" : ">";
-            size_t vn = q->after_len - 16;
-            int pid = sq_param(&s, q->after + vn, 16, PG_OID_UUID);
-            if (strcmp(col, "id") == 0)
-                sq_add(&s, " AND id %s $%d", op, pid);
-            else
-                sq_add(&s, " AND (%s, %s) %s ($%d, $%d)", col, order_tie(q), op,
-                       sq_param(&s, q->after, vn, PG_OID_BYTEA), pid);
-        }
-        add_order(&s, q);
-        char lim[64];
-        snprintf(lim, sizeof lim, " LIMIT %zu OFFSET %zu", q->limit + 1, q->offset);
-        sq_add(&s, "%s", lim);
+        if (custom_order(q))
+            add_custom_ordered_page(&s, q);
+        else
+            add_counted_page(&s, q);
         err = s.oom ? ROSTER_E_NOMEM : pg_defer_query(r->c, s.text, s.np, s.p, &res);
     }
     int synced = pg_sync(r->c, NULL);
