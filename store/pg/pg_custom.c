@@ -484,6 +484,13 @@ static int walk_some(pgstore_build *b, const cdx_def *d, size_t max, bool *ready
     }
     if (err == ROSTER_E_OK)
         err = pg_run0(c, "COMMIT", 0, NULL, NULL);
+    /* A build inserts the whole index at once, before autovacuum's next
+     * look: without fresh statistics the planner takes the new index for
+     * a few rows (and reads it by bitmap, then sorts) until it does. */
+    if (err == ROSTER_E_OK && !*gone && (size_t)n < max) {
+        roster_err_detail ignored;
+        pg_run0(c, "ANALYZE roster_custom", 0, NULL, &ignored);
+    }
     if (err == ROSTER_E_OK && n > 0) {
         memcpy(b->last, PQgetvalue(rows, n - 1, 0), 16);
         b->started = true;
