@@ -306,6 +306,8 @@ static const ctl_command commands[] = {
      "unfinished load, which roster-users refuses; after a failure drop the\n"
      "database's roster_ tables and migrate again. The change feed is not\n"
      "copied: subscribers start again from the new store's first event.\n"
+     "customData indexes are not copied: roster-users started on the URL\n"
+     "with the same --custom-index declarations builds them there.\n"
      "Refused (exit 4) when the target already holds data.\n"},
     {CTL_CMD_KEYS_CREATE, "keys create", NULL, keys_create_opts,
      "mint an API key (--name and --role required) and print its secret once",
