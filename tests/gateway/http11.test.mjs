@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startStack } from './lib.mjs';
+import { metricSum, startStack } from './lib.mjs';
 
 const PORT = Number(process.env.GW_TEST_PORT || 23116);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -302,7 +302,15 @@ test('drain: new requests get 503 and close while an admitted one finishes; idle
   process.kill(s.users.pid, 'SIGSTOP');
   try {
     await busy.send(post(JSON.stringify({ query: '{ tenants { totalCount } }' })));
-    await sleep(300);
+    // Admitted before the drain begins (on a loaded machine a fixed pause
+    // was not always enough, and a drain with nothing in flight ends at once).
+    const end = Date.now() + 10000;
+    for (;;) {
+      const m = await s.raw({}, '/metrics');
+      if (m.status === 200 && metricSum(m.text, 'roster_gateway_requests_in_flight') >= 1) break;
+      if (Date.now() > end) throw new Error('timed out waiting for the query to be in flight');
+      await sleep(20);
+    }
     const exit = s.stopGateway('SIGTERM');
     await sleep(300);
     assert.equal(kept.closed, false, 'the kept-alive connection is still open');
