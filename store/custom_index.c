@@ -574,25 +574,71 @@ int custom_index_open(store *s, const char *const *declared, size_t n_declared, 
 struct store_index_build {
     store *s;
     pgstore_build *pg; /* the PostgreSQL store's build */
-    size_t at;         /* the slot of s->cdx being built */
+    cdx_progress pr;   /* pr.at: the slot of s->cdx being built */
     bool walking;      /* its leftovers are gone: walking the users */
     bool started;      /* last holds the last user walked */
     uint8_t last[16];
-    uint64_t users, entries;
-    int64_t t0, logged; /* the index's start, the last progress line */
 };
 
-/* Moves b->at to the next building index from b->at; false when none. */
+void cdx_progress_start(cdx_progress *p)
+{
+    memset(p, 0, sizeof *p);
+    p->t0 = p->logged = roster_mono_ns();
+}
+
+bool cdx_progress_next(cdx_progress *p, const cdx_def *defs, size_t n)
+{
+    while (p->at < n && !cdx_building_now(&defs[p->at]))
+        p->at++;
+    return p->at < n;
+}
+
+size_t cdx_progress_left(const cdx_progress *p, const cdx_def *defs, size_t n)
+{
+    size_t left = 0;
+    for (size_t i = p->at; i < n; i++)
+        left += cdx_building_now(&defs[i]);
+    return left;
+}
+
+static void progress_log(const char *event, const cdx_progress *p, const cdx_def *d, int64_t now)
+{
+    roster_log(ROSTER_LOG_INFO, event, "path=%s users=%llu entries=%llu ms=%lld", d->path,
+               (unsigned long long)p->users, (unsigned long long)p->entries,
+               (long long)((now - p->t0) / 1000000));
+}
+
+void cdx_progress_step(cdx_progress *p, const cdx_def *d, uint64_t users, uint64_t entries,
+                       bool first)
+{
+    p->users += users;
+    p->entries += entries;
+    int64_t now = roster_mono_ns();
+    /* the first step's line says the build runs and at what pace */
+    if (first || now - p->logged >= 1000000000) {
+        progress_log("custom_index_build", p, d, now);
+        p->logged = now;
+    }
+}
+
+void cdx_progress_ready(cdx_progress *p, const cdx_def *d)
+{
+    int64_t now = roster_mono_ns();
+    progress_log("custom_index_ready", p, d, now);
+    p->at++;
+    p->users = p->entries = 0;
+    p->t0 = p->logged = now;
+}
+
 static bool next_building(store_index_build *b)
 {
-    while (b->at < b->s->n_cdx && !cdx_building_now(&b->s->cdx[b->at]))
-        b->at++;
-    return b->at < b->s->n_cdx;
+    return cdx_progress_next(&b->pr, b->s->cdx, b->s->n_cdx);
 }
 
 int store_index_build_new(store_index_build **out, store *s)
 {
     store_index_build b = {.s = s};
+    cdx_progress_start(&b.pr);
     if (s->pg) {
         int err = pgstore_build_new(&b.pg, s->pg);
         if (err != ROSTER_E_OK || b.pg == NULL) {
@@ -614,7 +660,6 @@ int store_index_build_new(store_index_build **out, store *s)
     if (p == NULL)
         return ROSTER_E_NOMEM;
     *p = b;
-    p->t0 = p->logged = roster_mono_ns();
     *out = p;
     return ROSTER_E_OK;
 }
@@ -623,10 +668,7 @@ size_t store_index_build_left(const store_index_build *b)
 {
     if (b->pg)
         return pgstore_build_left(b->pg);
-    size_t n = 0;
-    for (size_t i = b->at; i < b->s->n_cdx; i++)
-        n += cdx_building_now(&b->s->cdx[i]);
-    return n;
+    return cdx_progress_left(&b->pr, b->s->cdx, b->s->n_cdx);
 }
 
 void store_index_build_free(store_index_build *b)
@@ -639,7 +681,8 @@ void store_index_build_free(store_index_build *b)
 /* One walk step over index d: up to max users after b->last, their
  * entries written; the step that reaches the end records d ready in the
  * same transaction and then publishes it (*ready). */
-static int walk_some(store_index_build *b, cdx_def *d, size_t max, bool *ready)
+static int walk_some(store_index_build *b, cdx_def *d, size_t max, bool *ready, uint64_t *walked,
+                     uint64_t *wrote)
 {
     store *s = b->s;
     MDB_txn *txn;
@@ -697,9 +740,9 @@ static int walk_some(store_index_build *b, cdx_def *d, size_t max, bool *ready)
         atomic_store_explicit(&d->ready_txn, id, memory_order_release);
     memcpy(b->last, last, 16);
     b->started |= n > 0;
-    b->users += n;
-    b->entries += entries;
     *ready = end;
+    *walked = n;
+    *wrote = entries;
     return ROSTER_E_OK;
 }
 
@@ -713,9 +756,8 @@ int store_index_build_step(store_index_build *b, size_t max_users, bool *done)
         *done = true;
         return ROSTER_E_OK;
     }
-    cdx_def *d = &b->s->cdx[b->at];
+    cdx_def *d = &b->s->cdx[b->pr.at];
     int err;
-    int64_t now;
     if (!b->walking) {
         size_t n;
         if ((err = drop_some(b->s, d->id, max_users, &n)) != ROSTER_E_OK)
@@ -726,27 +768,18 @@ int store_index_build_step(store_index_build *b, size_t max_users, bool *done)
     }
     bool ready = false;
     bool first = !b->started;
-    if ((err = walk_some(b, d, max_users, &ready)) != ROSTER_E_OK)
+    uint64_t walked = 0, wrote = 0;
+    if ((err = walk_some(b, d, max_users, &ready, &walked, &wrote)) != ROSTER_E_OK)
         return err;
-    now = roster_mono_ns();
+    b->pr.users += ready ? walked : 0;
+    b->pr.entries += ready ? wrote : 0;
     if (ready) {
-        roster_log(ROSTER_LOG_INFO, "custom_index_ready", "path=%s users=%llu entries=%llu ms=%lld",
-                   d->path, (unsigned long long)b->users, (unsigned long long)b->entries,
-                   (long long)((now - b->t0) / 1000000));
-        b->at++;
+        cdx_progress_ready(&b->pr, d);
         b->walking = b->started = false;
-        b->users = b->entries = 0;
-        b->t0 = b->logged = now;
         *done = !next_building(b);
         return ROSTER_E_OK;
     }
-    /* the first step's line says the build runs and at what pace */
-    if (first || now - b->logged >= 1000000000) {
-        roster_log(ROSTER_LOG_INFO, "custom_index_build", "path=%s users=%llu entries=%llu ms=%lld",
-                   d->path, (unsigned long long)b->users, (unsigned long long)b->entries,
-                   (long long)((now - b->t0) / 1000000));
-        b->logged = now;
-    }
+    cdx_progress_step(&b->pr, d, walked, wrote, first);
     *done = false;
     return ROSTER_E_OK;
 }

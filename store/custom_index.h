@@ -64,6 +64,34 @@ bool cdx_built(const cdx_def *d, MDB_txn *txn);
  * snapshot: for planning only, never for correctness). */
 bool cdx_building_now(const cdx_def *d);
 
+/* The progress of an online build over a declared set defs[n] (the LMDB
+ * store's and the PostgreSQL store's builds share it): the slot being
+ * built, and its users and entries so far, for the log. */
+typedef struct cdx_progress {
+    size_t at;
+    uint64_t users, entries;
+    int64_t t0, logged; /* the index's start, the last progress line */
+} cdx_progress;
+
+/* Starts p at the first slot. */
+void cdx_progress_start(cdx_progress *p);
+
+/* Moves p->at to the next slot from p->at still building; false when
+ * none is. */
+bool cdx_progress_next(cdx_progress *p, const cdx_def *defs, size_t n);
+
+/* The number of slots from p->at on still building. */
+size_t cdx_progress_left(const cdx_progress *p, const cdx_def *defs, size_t n);
+
+/* After a step of index d that walked `users` users and wrote `entries`
+ * entries: logs custom_index_build after the first step (`first`), then
+ * at most once a second. */
+void cdx_progress_step(cdx_progress *p, const cdx_def *d, uint64_t users, uint64_t entries,
+                       bool first);
+
+/* Index d is ready: logs custom_index_ready and moves to the next slot. */
+void cdx_progress_ready(cdx_progress *p, const cdx_def *d);
+
 struct json_t;
 
 /* Encodes JSON value j (borrowed) as a value of type t into buf

@@ -32,7 +32,6 @@
 
 #include "custom_index.h"
 
-#include "clock.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -338,23 +337,20 @@ void pg_custom_unready(pgstore *p, const cdx_def *d)
 
 struct pgstore_build {
     pgstore *p;
-    size_t at;    /* the slot of p->cdx being built */
-    bool started; /* last holds the last user walked */
+    cdx_progress pr; /* pr.at: the slot of p->cdx being built */
+    bool started;    /* last holds the last user walked */
     uint8_t last[16];
-    uint64_t users, entries;
-    int64_t t0, logged;
 };
 
 static bool next_building(pgstore_build *b)
 {
-    while (b->at < b->p->n_cdx && !cdx_building_now(&b->p->cdx[b->at]))
-        b->at++;
-    return b->at < b->p->n_cdx;
+    return cdx_progress_next(&b->pr, b->p->cdx, b->p->n_cdx);
 }
 
 int pgstore_build_new(pgstore_build **out, pgstore *p)
 {
     pgstore_build b = {.p = p};
+    cdx_progress_start(&b.pr);
     if (p->read_only || !p->cdx_declared || !next_building(&b)) {
         *out = NULL;
         return ROSTER_E_OK;
@@ -363,17 +359,13 @@ int pgstore_build_new(pgstore_build **out, pgstore *p)
     if (x == NULL)
         return ROSTER_E_NOMEM;
     *x = b;
-    x->t0 = x->logged = roster_mono_ns();
     *out = x;
     return ROSTER_E_OK;
 }
 
 size_t pgstore_build_left(const pgstore_build *b)
 {
-    size_t n = 0;
-    for (size_t i = b->at; i < b->p->n_cdx; i++)
-        n += cdx_building_now(&b->p->cdx[i]);
-    return n;
+    return cdx_progress_left(&b->pr, b->p->cdx, b->p->n_cdx);
 }
 
 void pgstore_build_free(pgstore_build *b)
@@ -444,7 +436,8 @@ static int insert_entries(pg_conn *c, const cdx_def *d, const char *decl, PGresu
 /* One step of index d: up to max users after b->last, in one transaction;
  * *ready once the walk reached the end and marked d ready, *gone when d's
  * declaration is no longer recorded (another process dropped it). */
-static int walk_some(pgstore_build *b, const cdx_def *d, size_t max, bool *ready, bool *gone)
+static int walk_some(pgstore_build *b, const cdx_def *d, size_t max, bool *ready, bool *gone,
+                     uint64_t *walked, uint64_t *wrote)
 {
     pgstore *p = b->p;
     const char *decl = pg_custom_decl(p, d);
@@ -502,8 +495,8 @@ static int walk_some(pgstore_build *b, const cdx_def *d, size_t max, bool *ready
     pg_pool_release(p->pool, c);
     if (err != ROSTER_E_OK)
         return err;
-    b->users += (uint64_t)n;
-    b->entries += entries;
+    *walked = (uint64_t)n;
+    *wrote = entries;
     *ready = !*gone && (size_t)n < max;
     return ROSTER_E_OK;
 }
@@ -516,40 +509,34 @@ int pgstore_build_step(pgstore_build *b, size_t max_users, bool *done)
         *done = true;
         return ROSTER_E_OK;
     }
-    cdx_def *d = &b->p->cdx[b->at];
+    cdx_def *d = &b->p->cdx[b->pr.at];
     bool first = !b->started, ready = false, gone = false;
-    int err = walk_some(b, d, max_users, &ready, &gone);
+    uint64_t walked = 0, wrote = 0;
+    int err = walk_some(b, d, max_users, &ready, &gone, &walked, &wrote);
     if (err != ROSTER_E_OK)
         return err;
-    int64_t now = roster_mono_ns();
+    if (ready) {
+        /* Committed: reads from here on see it ready in their snapshots
+         * too. */
+        atomic_store_explicit(&d->ready_txn, 0, memory_order_release);
+        b->pr.users += walked;
+        b->pr.entries += wrote;
+        cdx_progress_ready(&b->pr, d);
+    } else if (gone) {
+        roster_log(ROSTER_LOG_WARN, "custom_index_build_dropped",
+                   "path=%s reason=\"no longer declared in the database (another process "
+                   "declared another set)\"",
+                   d->path);
+        size_t next = b->pr.at + 1;
+        cdx_progress_start(&b->pr);
+        b->pr.at = next;
+    }
     if (ready || gone) {
-        if (ready) {
-            /* Committed: reads from here on see it ready in their
-             * snapshots too. */
-            atomic_store_explicit(&d->ready_txn, 0, memory_order_release);
-            roster_log(ROSTER_LOG_INFO, "custom_index_ready",
-                       "path=%s users=%llu entries=%llu ms=%lld", d->path,
-                       (unsigned long long)b->users, (unsigned long long)b->entries,
-                       (long long)((now - b->t0) / 1000000));
-        } else {
-            roster_log(ROSTER_LOG_WARN, "custom_index_build_dropped",
-                       "path=%s reason=\"no longer declared in the database (another process "
-                       "declared another set)\"",
-                       d->path);
-        }
-        b->at++;
         b->started = false;
-        b->users = b->entries = 0;
-        b->t0 = b->logged = now;
         *done = !next_building(b);
         return ROSTER_E_OK;
     }
-    if (first || now - b->logged >= 1000000000) {
-        roster_log(ROSTER_LOG_INFO, "custom_index_build", "path=%s users=%llu entries=%llu ms=%lld",
-                   d->path, (unsigned long long)b->users, (unsigned long long)b->entries,
-                   (long long)((now - b->t0) / 1000000));
-        b->logged = now;
-    }
+    cdx_progress_step(&b->pr, d, walked, wrote, first);
     *done = false;
     return ROSTER_E_OK;
 }

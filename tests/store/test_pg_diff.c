@@ -133,6 +133,18 @@ static void pg_put_tenant(const Roster__V1__Tenant *t)
     PQfinish(c);
 }
 
+/* Opens pg declaring the customData paths spec[n]. */
+static void pg_open(const char *const *spec, size_t n)
+{
+    roster_err_detail d = {0};
+    pgstore_options o = {.pool_size = 2,
+                         .custom_index = spec,
+                         .n_custom_index = n,
+                         .declare_custom_index = true,
+                         .detail = &d};
+    ck_assert_msg(pgstore_open(&pg, pgfx_url, &o) == ROSTER_E_OK, "%s", d.message);
+}
+
 /* Builds pg's building customData indexes: to the end (steps 0), or
  * that many steps of 50 users. */
 static void pg_build(int steps)
@@ -165,13 +177,7 @@ static void setup(void)
         ck_assert_int_eq(store_index_build_step(b, 100, &done), ROSTER_E_OK);
     store_index_build_free(b);
     pgfx_create_db();
-    roster_err_detail d = {0};
-    pgstore_options o = {.pool_size = 2,
-                         .custom_index = decl,
-                         .n_custom_index = N_DECL,
-                         .declare_custom_index = true,
-                         .detail = &d};
-    ck_assert_msg(pgstore_open(&pg, pgfx_url, &o) == ROSTER_E_OK, "%s", d.message);
+    pg_open(decl, N_DECL);
     pg_build(0);
     for (int i = 0; i < N_TENANTS; i++) {
         store_wtxn *w;
@@ -682,17 +688,10 @@ START_TEST(backends_agree_while_building)
     /* Reopened declaring none (the indexes and their entries dropped),
      * then declaring them again: recorded as building, not built. */
     pgstore_close(pg);
-    roster_err_detail d = {0};
-    pgstore_options none = {.pool_size = 2, .declare_custom_index = true, .detail = &d};
-    ck_assert_msg(pgstore_open(&pg, pgfx_url, &none) == ROSTER_E_OK, "%s", d.message);
+    pg_open(NULL, 0);
     ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom_decl"), 0);
     pgstore_close(pg);
-    pgstore_options o = {.pool_size = 2,
-                         .custom_index = decl,
-                         .n_custom_index = N_DECL,
-                         .declare_custom_index = true,
-                         .detail = &d};
-    ck_assert_msg(pgstore_open(&pg, pgfx_url, &o) == ROSTER_E_OK, "%s", d.message);
+    pg_open(decl, N_DECL);
     ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom_decl WHERE NOT ready"), N_DECL);
     /* Answered from the rows while nothing is built (writes keep the
      * entries of the users they write meanwhile). */
