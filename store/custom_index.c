@@ -19,14 +19,35 @@
 static const char *const type_names[] = {
     [STORE_CUSTOM_STRING] = "string", [STORE_CUSTOM_INTEGER] = "integer",
     [STORE_CUSTOM_NUMBER] = "number", [STORE_CUSTOM_BOOLEAN] = "boolean",
-    [STORE_CUSTOM_DATE] = "date",
+    [STORE_CUSTOM_DATE] = "date",     [STORE_CUSTOM_ORDER] = "order",
 };
 
 const char *store_custom_type_name(store_custom_type type)
 {
-    if (type < STORE_CUSTOM_STRING || type > STORE_CUSTOM_DATE)
+    if (type < STORE_CUSTOM_STRING || type > STORE_CUSTOM_ORDER)
         return "unknown";
     return type_names[type];
+}
+
+/* The sortable model_user field named `name` (not createdAt), or -1. */
+static int order_field(const char *name)
+{
+    const model_field *f = model_field_named(&model_user, name, strlen(name));
+    if (f == NULL || !(f->flags & MODEL_SORTABLE))
+        return -1;
+    int fi = (int)(f - model_user.fields);
+    return fi == MODEL_USER_createdAt ? -1 : fi;
+}
+
+int store_global_order_parse(char *path, const char *name, roster_err_detail *detail)
+{
+    if (name == NULL || order_field(name) < 0)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "global-order",
+                           "global-order \"%.128s\" is not a sortable user field other than "
+                           "createdAt (whose order the records keep)",
+                           name ? name : "");
+    snprintf(path, STORE_CUSTOM_PATH_MAX + 1, "%s", name);
+    return ROSTER_E_OK;
 }
 
 static bool path_valid(const char *p, size_t n)
@@ -115,6 +136,8 @@ size_t custom_index_encode(uint8_t *buf, store_custom_type t, const json_t *j)
             return 0;
         return key_i64(buf, ms);
     }
+    case STORE_CUSTOM_ORDER: /* no customData value: values_of reads the field */
+        return 0;
     }
     return 0;
 }
@@ -171,6 +194,8 @@ static size_t encode_plain(uint8_t *buf, store_custom_type t, const json_path_va
             return 0;
         return key_i64(buf, ms);
     }
+    case STORE_CUSTOM_ORDER: /* no customData value: values_of reads the field */
+        return 0;
     }
     return 0;
 }
@@ -184,8 +209,43 @@ static size_t encode_plain(uint8_t *buf, store_custom_type t, const json_path_va
  * vals[i] and lens[i] (0: none). The plain form is read in place
  * (json_path.h); any other text is parsed with jansson: both give the
  * same values. */
+static void custom_values_of(uint8_t (*vals)[CDX_MAX_STRING + 1], size_t *lens,
+                             const cdx_def *const *defs, size_t n, const user_view *v);
+
+/* The values of defs[n] for v: a global order's is the field's sort value
+ * (key_sort_value, what its sort index orders by), a customData index's
+ * the encoded value at its path. */
 static void values_of(uint8_t (*vals)[CDX_MAX_STRING + 1], size_t *lens, const cdx_def *const *defs,
                       size_t n, const user_view *v)
+{
+    const cdx_def *cd[STORE_MAX_CUSTOM_INDEXES];
+    size_t at[STORE_MAX_CUSTOM_INDEXES], nc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (defs[i]->type == STORE_CUSTOM_ORDER) {
+            lens[i] = key_sort_value(vals[i], defs[i]->field, v);
+        } else {
+            at[nc] = i;
+            cd[nc++] = defs[i];
+        }
+    }
+    if (nc == n) {
+        custom_values_of(vals, lens, defs, n, v);
+        return;
+    }
+    if (nc == 0)
+        return;
+    static _Thread_local uint8_t cv[STORE_MAX_CUSTOM_INDEXES][CDX_MAX_STRING + 1];
+    size_t cl[STORE_MAX_CUSTOM_INDEXES];
+    custom_values_of(cv, cl, cd, nc, v);
+    for (size_t j = 0; j < nc; j++) {
+        lens[at[j]] = cl[j];
+        memcpy(vals[at[j]], cv[j], cl[j]);
+    }
+}
+
+/* values_of for customData indexes only. */
+static void custom_values_of(uint8_t (*vals)[CDX_MAX_STRING + 1], size_t *lens,
+                             const cdx_def *const *defs, size_t n, const user_view *v)
 {
     const char *text = v->f.customData.p;
     size_t tn = v->f.customData.set ? v->f.customData.n : 0;
@@ -219,7 +279,8 @@ size_t custom_index_tree_value(uint8_t *buf, const cdx_def *d, const char *text,
     return len;
 }
 
-/* The two entries (all users, the user's tenant) of one value. */
+/* The entries of one value: all users, and the user's tenant (but for a
+ * global order). */
 static size_t put_entries(cdx_entry *out, const cdx_def *d, const user_view *v, const uint8_t *val,
                           size_t vn)
 {
@@ -233,6 +294,9 @@ static size_t put_entries(cdx_entry *out, const cdx_def *d, const user_view *v, 
     memcpy(g->key + 2 + vn, v->id.b, 16);
     g->klen = 2 + vn + 16;
     g->flags = flags;
+    /* A global order's per-tenant part is the field's sort index. */
+    if (d->type == STORE_CUSTOM_ORDER)
+        return 1;
     t->key[0] = d->id;
     t->key[1] = 't';
     memcpy(t->key + 2, scope.b, 16);
@@ -332,6 +396,14 @@ bool cdx_built(const cdx_def *d, MDB_txn *txn)
     return ready != CDX_BUILDING && (txn == NULL || (uint64_t)mdb_txn_id(txn) >= ready);
 }
 
+const cdx_def *custom_index_global_order(const store *s, int field)
+{
+    for (size_t i = 0; i < s->n_cdx; i++)
+        if (s->cdx[i].type == STORE_CUSTOM_ORDER && s->cdx[i].field == field)
+            return &s->cdx[i];
+    return NULL;
+}
+
 bool cdx_building_now(const cdx_def *d)
 {
     return atomic_load_explicit(&d->ready_txn, memory_order_relaxed) == CDX_BUILDING;
@@ -344,6 +416,7 @@ static void def_set(cdx_def *d, uint8_t id, store_custom_type type, const char *
 {
     d->id = id;
     d->type = type;
+    d->field = (int8_t)(type == STORE_CUSTOM_ORDER ? order_field(path) : -1);
     if (path != d->path) { /* callers may pass the slot's own path */
         size_t n = strnlen(path, sizeof d->path - 1);
         memmove(d->path, path, n);
@@ -376,8 +449,9 @@ static int meta_load(store *s, MDB_txn *txn)
         memcpy(line, p, ln);
         line[ln] = 0;
         if (sscanf(line, "%u %u %c %n", &id, &type, &state, &used) != 3 || used == 0 || id == 0 ||
-            id > 255 || type < STORE_CUSTOM_STRING || type > STORE_CUSTOM_DATE ||
-            (state != 'r' && state != 'b') || !path_valid(line + used, ln - (size_t)used))
+            id > 255 || type < STORE_CUSTOM_STRING || type > STORE_CUSTOM_ORDER ||
+            (state != 'r' && state != 'b') || !path_valid(line + used, ln - (size_t)used) ||
+            (type == STORE_CUSTOM_ORDER && order_field(line + used) < 0))
             return ROSTER_E_CORRUPT;
         def_set(&s->cdx[s->n_cdx++], (uint8_t)id, (store_custom_type)type, line + used,
                 state == 'b' ? CDX_BUILDING : 0);
@@ -468,23 +542,39 @@ static int drop_entries(store *s, uint8_t id)
     }
 }
 
-static int parse_declared(cdx_def *out, size_t *n_out, const char *const *declared, size_t n,
-                          roster_err_detail *detail)
+/* Whether a and b are one index's declarations: the same path, both
+ * customData paths or both global orders. */
+static bool same_target(const cdx_def *a, const char *path, store_custom_type type)
 {
-    if (n > STORE_MAX_CUSTOM_INDEXES)
-        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "custom-index",
-                           "%zu custom indexes declared; at most %d are allowed", n,
-                           STORE_MAX_CUSTOM_INDEXES);
-    for (size_t i = 0; i < n; i++) {
-        int err = store_custom_index_parse(out[i].path, &out[i].type, declared[i], detail);
+    return strcmp(a->path, path) == 0 &&
+           (a->type == STORE_CUSTOM_ORDER) == (type == STORE_CUSTOM_ORDER);
+}
+
+static int parse_declared(cdx_def *out, size_t *n_out, const char *const *declared, size_t n,
+                          const char *const *orders, size_t n_orders, roster_err_detail *detail)
+{
+    if (n + n_orders > STORE_MAX_CUSTOM_INDEXES)
+        return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, n ? "custom-index" : "global-order",
+                           "%zu custom indexes and global orders declared; at most %d are allowed",
+                           n + n_orders, STORE_MAX_CUSTOM_INDEXES);
+    for (size_t i = 0; i < n + n_orders; i++) {
+        int err;
+        if (i < n) {
+            err = store_custom_index_parse(out[i].path, &out[i].type, declared[i], detail);
+        } else {
+            err = store_global_order_parse(out[i].path, orders[i - n], detail);
+            out[i].type = STORE_CUSTOM_ORDER;
+        }
         if (err != ROSTER_E_OK)
             return err;
         for (size_t j = 0; j < i; j++)
-            if (strcmp(out[j].path, out[i].path) == 0)
-                return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT, "custom-index",
-                                   "custom-index path %s is declared twice", out[i].path);
+            if (same_target(&out[j], out[i].path, out[i].type))
+                return roster_fail(detail, ROSTER_E_INVALID_ARGUMENT,
+                                   i < n ? "custom-index" : "global-order",
+                                   "%s %s is declared twice",
+                                   i < n ? "custom-index path" : "global-order", out[i].path);
     }
-    *n_out = n;
+    *n_out = n + n_orders;
     return ROSTER_E_OK;
 }
 
@@ -492,7 +582,7 @@ int custom_index_declare_unbuilt(cdx_def *out, size_t *n_out, const char *const 
                                  size_t n_declared, roster_err_detail *detail)
 {
     size_t n = 0;
-    int err = parse_declared(out, &n, declared, n_declared, detail);
+    int err = parse_declared(out, &n, declared, n_declared, NULL, 0, detail);
     if (err != ROSTER_E_OK)
         return err;
     for (size_t i = 0; i < n; i++)
@@ -501,7 +591,8 @@ int custom_index_declare_unbuilt(cdx_def *out, size_t *n_out, const char *const 
     return ROSTER_E_OK;
 }
 
-int custom_index_open(store *s, const char *const *declared, size_t n_declared, bool declare,
+int custom_index_open(store *s, const char *const *declared, size_t n_declared,
+                      const char *const *orders, size_t n_orders, bool declare,
                       roster_err_detail *detail)
 {
     static _Thread_local cdx_def want[STORE_MAX_CUSTOM_INDEXES];
@@ -510,8 +601,8 @@ int custom_index_open(store *s, const char *const *declared, size_t n_declared, 
     s->n_cdx = 0;
     if (!s->has_custom)
         return ROSTER_E_OK;
-    if (declare &&
-        (err = parse_declared(want, &n_want, declared, n_declared, detail)) != ROSTER_E_OK)
+    if (declare && (err = parse_declared(want, &n_want, declared, n_declared, orders, n_orders,
+                                         detail)) != ROSTER_E_OK)
         return err;
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
@@ -547,7 +638,7 @@ int custom_index_open(store *s, const char *const *declared, size_t n_declared, 
     for (size_t j = 0; j < n_want; j++) {
         bool have = false;
         for (size_t i = 0; i < s->n_cdx; i++)
-            have |= strcmp(s->cdx[i].path, want[j].path) == 0;
+            have |= same_target(&s->cdx[i], want[j].path, want[j].type);
         if (have)
             continue;
         uint8_t id = 1;

@@ -50,10 +50,15 @@ int custom_index_declare_unbuilt(cdx_def *out, size_t *n_out, const char *const 
  * ones not recorded are recorded as building, and ones recorded as
  * building stay so. Builds nothing: store_index_build_step does that
  * online. Runs after the open transaction committed. */
-int custom_index_open(store *s, const char *const *declared, size_t n_declared, bool declare,
+int custom_index_open(store *s, const char *const *declared, size_t n_declared,
+                      const char *const *orders, size_t n_orders, bool declare,
                       roster_err_detail *detail);
 
 #define CDX_DROP_BATCH 10000
+
+/* The global order of model_user field `field` recorded in s (complete
+ * or building), or NULL. */
+const cdx_def *custom_index_global_order(const store *s, int field);
 
 /* Whether index d is complete in the snapshot of txn (store_internal.h:
  * ready_txn). txn NULL (the PostgreSQL store, which checks its snapshot

@@ -51,7 +51,7 @@ static int cval_sort_cmp(const void *a, const void *b)
 static const cdx_def *find_def(const cdx_def *defs, size_t n_defs, const char *path)
 {
     for (size_t i = 0; i < n_defs; i++)
-        if (strcmp(defs[i].path, path) == 0)
+        if (defs[i].type != STORE_CUSTOM_ORDER && strcmp(defs[i].path, path) == 0)
             return &defs[i];
     return NULL;
 }

@@ -4,6 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 
+/* "customData plan" or "global order lastName", for messages. */
+static const char *kind_of(const cdx_def *d)
+{
+    return d->type == STORE_CUSTOM_ORDER ? "global order" : "customData";
+}
+
 static const cdx_def *def_of(const store *s, uint8_t id)
 {
     for (size_t i = 0; i < s->n_cdx; i++)
@@ -47,15 +53,15 @@ static int check_records(const store *s, MDB_txn *txn, cdx_issue_fn fn, void *ct
             const cdx_def *d = def_of(s, e[i].key[0]);
             const char *part = e[i].key[1] == 'g' ? "all users" : "its tenant";
             if (grc == MDB_NOTFOUND) {
-                snprintf(msg, sizeof msg, "no entry of customData %s (%s) for this user", d->path,
-                         part);
+                snprintf(msg, sizeof msg, "no entry of %s %s (%s) for this user", kind_of(d),
+                         d->path, part);
                 fn(ctx, STORE_ISSUE_MISSING_ENTRY, &uv.id, msg);
             } else if (grc != 0) {
                 mdb_cursor_close(c);
                 return store_mdb_err(grc);
             } else if (ed.mv_size != 1 || *(const uint8_t *)ed.mv_data != e[i].flags) {
-                snprintf(msg, sizeof msg, "entry of customData %s (%s) has wrong flags", d->path,
-                         part);
+                snprintf(msg, sizeof msg, "entry of %s %s (%s) has wrong flags", kind_of(d),
+                         d->path, part);
                 fn(ctx, STORE_ISSUE_STALE_ENTRY, &uv.id, msg);
             }
         }
@@ -101,8 +107,8 @@ static int check_entries(const store *s, MDB_txn *txn, cdx_issue_fn fn, void *ct
             return store_mdb_err(grc);
         }
         if (!found) {
-            snprintf(msg, sizeof msg, "entry of customData %s matches no value of %s", d->path,
-                     grc == 0 ? "the user's customData" : "any user (no such user)");
+            snprintf(msg, sizeof msg, "entry of %s %s matches no value of %s", kind_of(d), d->path,
+                     grc == 0 ? "the user's record" : "any user (no such user)");
             fn(ctx, STORE_ISSUE_STALE_ENTRY, has_id ? &id : NULL, msg);
         }
     }

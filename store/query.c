@@ -555,6 +555,13 @@ static int open_walk(ewalk *w, bool *records, uquery *q, MDB_txn *txn, const sto
     if (q->one_tenant)
         return ewalk_open(w, txn, dbi, layout, (const uint8_t(*)[16])q->tenant_key.b, 1, part, pn,
                           q->desc);
+    /* Every user in a field's order: its global order when one is built
+     * (the same order keys, value then id, in one range). */
+    const cdx_def *g = q->range_field < 0 ? custom_index_global_order(s, q->sort) : NULL;
+    if (g != NULL && cdx_built(g, txn)) {
+        uint8_t gp[2] = {g->id, 'g'};
+        return ewalk_open(w, txn, s->custom, EWALK_PLAIN, NULL, 0, gp, 2, q->desc);
+    }
     /* Every user: the merge of every scope's range. */
     uint8_t(*scopes)[16];
     size_t n;

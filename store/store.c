@@ -339,8 +339,8 @@ int store_open(store **out, const char *dir, const store_options *opts)
     }
     txn = NULL;
     roster_err_detail cd = {0};
-    if ((err = custom_index_open(s, o->custom_index, o->n_custom_index, o->declare_custom_index,
-                                 &cd)) != ROSTER_E_OK) {
+    if ((err = custom_index_open(s, o->custom_index, o->n_custom_index, o->global_order,
+                                 o->n_global_order, o->declare_custom_index, &cd)) != ROSTER_E_OK) {
         if (cd.message[0] == 0)
             open_fail(o, err, "customData indexes in %s: %s", dir, roster_strerror(err));
         else if (o->detail)

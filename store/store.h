@@ -109,6 +109,17 @@ typedef struct store_options {
     const char *const *custom_index;
     size_t n_custom_index;
     bool declare_custom_index;
+    /* Global orders (with declare_custom_index, reconciled with the
+     * recorded set as customData indexes are): built-in sortable fields
+     * by GraphQL name ("lastName"; not createdAt, whose order the records
+     * have), each kept as one more index over every tenant's users in the
+     * field's order (store_global_order_parse), built online like a
+     * customData index. An order by the field over every tenant then
+     * walks it instead of merging every tenant's part of the field's sort
+     * index. Ignored by the PostgreSQL store, whose sort indexes are
+     * global already. */
+    const char *const *global_order;
+    size_t n_global_order;
     /* Answer customData conditions by reading every record rather than
      * through their indexes (for benchmarks comparing the two). */
     bool custom_index_scan;
@@ -129,6 +140,7 @@ typedef enum store_custom_type {
     STORE_CUSTOM_NUMBER,
     STORE_CUSTOM_BOOLEAN,
     STORE_CUSTOM_DATE,
+    STORE_CUSTOM_ORDER, /* a global order of a built-in field (store_options.global_order) */
 } store_custom_type;
 
 /* Parses a declaration "path:type" (type: string, integer, number,
@@ -136,6 +148,12 @@ typedef enum store_custom_type {
  * INVALID_ARGUMENT with detail field "custom-index" naming what is wrong. */
 int store_custom_index_parse(char *path, store_custom_type *type, const char *spec,
                              roster_err_detail *detail);
+
+/* Checks a global order's field name (store_options.global_order): a
+ * sortable built-in user field other than createdAt, copied into path
+ * (STORE_CUSTOM_PATH_MAX + 1 bytes). INVALID_ARGUMENT with detail field
+ * "global-order" naming what is wrong. */
+int store_global_order_parse(char *path, const char *name, roster_err_detail *detail);
 
 /* The name of a store_custom_type ("integer"); static. */
 const char *store_custom_type_name(store_custom_type type);

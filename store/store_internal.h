@@ -85,6 +85,7 @@
 typedef struct cdx_def {
     uint8_t id; /* key prefix byte, 1..255 */
     store_custom_type type;
+    int8_t field;               /* STORE_CUSTOM_ORDER: the model_user field; else -1 */
     _Atomic uint64_t ready_txn; /* see above */
     char path[STORE_CUSTOM_PATH_MAX + 1];
 } cdx_def;

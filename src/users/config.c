@@ -106,10 +106,23 @@ void users_config_usage(FILE *f)
             "                      event=custom_index_build, then custom_index_ready);\n"
             "                      one the store has but is no longer declared, or\n"
             "                      declared with another type, is dropped at start\n"
-            "                      (on a PostgreSQL --store nothing is built or\n"
-            "                      dropped: queries on declared paths read the rows)\n"
+            "                      (on a PostgreSQL --store the database's set becomes\n"
+            "                      this one: start every roster-users on it with the\n"
+            "                      same declarations)\n"
             "                      [ROSTER_CUSTOM_INDEX, declarations separated by\n"
             "                      commas; the options replace it when given]\n"
+            "  --global-order FIELD\n"
+            "                      keep an index of every tenant's users in the order\n"
+            "                      of sortable field FIELD (firstName, lastName, email,\n"
+            "                      phone, locale, timezone, active, updatedAt), so\n"
+            "                      pages over all tenants ordered by it cost what one\n"
+            "                      tenant's do instead of a merge of every tenant's\n"
+            "                      range; one more index entry per user each. Built,\n"
+            "                      kept and dropped like --custom-index (ignored on a\n"
+            "                      PostgreSQL --store, whose orders are global\n"
+            "                      already); repeat for more fields\n"
+            "                      [ROSTER_GLOBAL_ORDER, fields separated by commas;\n"
+            "                      the options replace it when given]\n"
             "  --log-level LEVEL   debug, info, warn or error; debug logs every request\n"
             "                      [ROSTER_LOG_LEVEL, default info]\n"
             "  --help              print this text and exit\n"
@@ -304,39 +317,62 @@ static int make_dirs(const char *path, roster_err_detail *d)
     return ROSTER_E_OK;
 }
 
-static void free_custom(users_config *c)
+/* Frees a list of declarations (customData indexes or global orders). */
+static void free_decls(char ***v, size_t *n)
 {
-    for (size_t i = 0; i < c->n_custom_index; i++)
-        free(c->custom_index[i]);
-    free(c->custom_index);
-    c->custom_index = NULL;
-    c->n_custom_index = 0;
+    for (size_t i = 0; i < *n; i++)
+        free((*v)[i]);
+    free(*v);
+    *v = NULL;
+    *n = 0;
 }
 
-/* Appends the declaration text[0..n) after checking it. */
-static int add_custom(users_config *c, const char *text, size_t n, roster_err_detail *d)
+static void free_custom(users_config *c)
+{
+    free_decls(&c->custom_index, &c->n_custom_index);
+    free_decls(&c->global_order, &c->n_global_order);
+}
+
+/* Appends the declaration text[0..n) to *v (*n of them) after checking
+ * it: a customData index "path:type", or (order) a global order's field. */
+static int add_decl(char ***v, size_t *n_v, bool order, const char *text, size_t n,
+                    roster_err_detail *d)
 {
     char *spec = strndup(text, n);
     if (spec == NULL)
         return ROSTER_E_NOMEM;
     char path[STORE_CUSTOM_PATH_MAX + 1];
     store_custom_type type;
-    int err = store_custom_index_parse(path, &type, spec, d);
-    if (err == ROSTER_E_OK && c->n_custom_index == STORE_MAX_CUSTOM_INDEXES)
-        err = roster_fail(d, ROSTER_E_INVALID_ARGUMENT, "custom-index",
-                          "at most %d custom-index declarations are allowed",
-                          STORE_MAX_CUSTOM_INDEXES);
-    char **x = err == ROSTER_E_OK
-                   ? realloc(c->custom_index, (c->n_custom_index + 1) * sizeof *c->custom_index)
-                   : NULL;
+    int err = order ? store_global_order_parse(path, spec, d)
+                    : store_custom_index_parse(path, &type, spec, d);
+    if (err == ROSTER_E_OK && *n_v == STORE_MAX_CUSTOM_INDEXES)
+        err = roster_fail(d, ROSTER_E_INVALID_ARGUMENT, order ? "global-order" : "custom-index",
+                          "at most %d %s declarations are allowed", STORE_MAX_CUSTOM_INDEXES,
+                          order ? "global-order" : "custom-index");
+    char **x = err == ROSTER_E_OK ? realloc(*v, (*n_v + 1) * sizeof **v) : NULL;
     if (err == ROSTER_E_OK && x == NULL)
         err = ROSTER_E_NOMEM;
     if (err != ROSTER_E_OK) {
         free(spec);
         return err;
     }
-    c->custom_index = x;
-    c->custom_index[c->n_custom_index++] = spec;
+    *v = x;
+    (*v)[(*n_v)++] = spec;
+    return ROSTER_E_OK;
+}
+
+/* Appends the comma-separated declarations of `list` (an environment
+ * variable's value) to *v. */
+static int add_decl_list(char ***v, size_t *n_v, bool order, const char *list, roster_err_detail *d)
+{
+    for (const char *p = list; p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        int err;
+        if (n && (err = add_decl(v, n_v, order, p, n, d)) != ROSTER_E_OK)
+            return err;
+        p = comma ? comma + 1 : p + n;
+    }
     return ROSTER_E_OK;
 }
 
@@ -362,6 +398,7 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         O_KEEPAGE,
         O_CHLISTEN,
         O_CUSTOM,
+        O_ORDER,
         O_STORE,
         O_STOREPOOL,
         O_HELP
@@ -386,6 +423,7 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         {"changes-keep-age", required_argument, NULL, O_KEEPAGE},
         {"changes-listen", required_argument, NULL, O_CHLISTEN},
         {"custom-index", required_argument, NULL, O_CUSTOM},
+        {"global-order", required_argument, NULL, O_ORDER},
         {"store", required_argument, NULL, O_STORE},
         {"store-pool", required_argument, NULL, O_STOREPOOL},
         {"help", no_argument, NULL, O_HELP},
@@ -421,7 +459,8 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         goto fail;
     }
     const char *custom_env = getenv("ROSTER_CUSTOM_INDEX");
-    bool custom_opt = false;
+    const char *order_env = getenv("ROSTER_GLOBAL_ORDER");
+    bool custom_opt = false, order_opt = false;
     c.allow_keyless_ipc = truthy(keyless);
     if (keyless != NULL && keyless[0] && !truthy(keyless) && strcmp(keyless, "0") != 0 &&
         strcmp(keyless, "false") != 0 && strcmp(keyless, "no") != 0) {
@@ -503,10 +542,15 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
             chlisten = optarg;
             break;
         case O_CUSTOM:
-            if (!custom_opt)
-                free_custom(&c);
             custom_opt = true;
-            if ((err = add_custom(&c, optarg, strlen(optarg), detail)))
+            if ((err = add_decl(&c.custom_index, &c.n_custom_index, false, optarg, strlen(optarg),
+                                detail)))
+                goto fail;
+            break;
+        case O_ORDER:
+            order_opt = true;
+            if ((err = add_decl(&c.global_order, &c.n_global_order, true, optarg, strlen(optarg),
+                                detail)))
                 goto fail;
             break;
         case O_HELP:
@@ -554,13 +598,13 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         goto fail;
     if (keepage && (err = parse_age(&c.changes_keep_ms, keepage, detail)))
         goto fail;
-    for (const char *p = custom_env; !custom_opt && p && *p;) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        if (n && (err = add_custom(&c, p, n, detail)))
-            goto fail;
-        p = comma ? comma + 1 : p + n;
-    }
+    /* The options replace the variables when given. */
+    if (!custom_opt &&
+        (err = add_decl_list(&c.custom_index, &c.n_custom_index, false, custom_env, detail)))
+        goto fail;
+    if (!order_opt &&
+        (err = add_decl_list(&c.global_order, &c.n_global_order, true, order_env, detail)))
+        goto fail;
     if (ipcmode && (err = parse_mode(&c.ipc_mode, ipcmode, detail)))
         goto fail;
     if (workers && (err = parse_uint(&c.workers, workers, 1, 4096, "workers", detail)))

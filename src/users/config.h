@@ -34,6 +34,8 @@ typedef struct users_config {
     char *changes_listen;
     char **custom_index; /* declared "path:type" customData indexes; owned */
     size_t n_custom_index;
+    char **global_order; /* declared global orders (field names); owned */
+    size_t n_global_order;
     roster_log_level log_level;
     bool group_commit;
     bool allow_keyless_ipc; /* keyless callers are admin on an ipc:// listener */

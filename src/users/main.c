@@ -68,6 +68,8 @@ int main(int argc, char **argv)
                         .changes_keep_ms = cfg.changes_keep_ms,
                         .custom_index = (const char *const *)cfg.custom_index,
                         .n_custom_index = cfg.n_custom_index,
+                        .global_order = (const char *const *)cfg.global_order,
+                        .n_global_order = cfg.n_global_order,
                         .declare_custom_index = true,
                         .detail = &d};
     /* The URL is not logged: it may carry a password. */
