@@ -576,6 +576,188 @@ START_TEST(pages_in_both_orders)
 }
 END_TEST
 
+/* ------------------------------------------------------------ global
+ * orders */
+
+/* Opens fx_store declaring global orders orders[n] and customData
+ * indexes specs[nc], built to the end. */
+static void open_orders(const char *const *orders, size_t n, const char *const *specs, size_t nc)
+{
+    store_close(fx_store);
+    fx_store = NULL;
+    roster_err_detail d = {0};
+    store_options o = {.no_sync = true,
+                       .map_size = (uint64_t)1 << 30,
+                       .custom_index = specs,
+                       .n_custom_index = nc,
+                       .global_order = orders,
+                       .n_global_order = n,
+                       .declare_custom_index = true,
+                       .detail = &d};
+    ck_assert_msg(store_open(&fx_store, fx_dir, &o) == ROSTER_E_OK, "%s", d.message);
+    store_index_build *b;
+    bool done = false;
+    ck_assert_int_eq(store_index_build_new(&b, fx_store), ROSTER_E_OK);
+    while (b != NULL && !done)
+        ck_assert_int_eq(store_index_build_step(b, 5, &done), ROSTER_E_OK);
+    store_index_build_free(b);
+}
+
+/* Every tenant's users by email (desc or not), `limit` a page, following
+ * cursors to the end: the references joined by ",", and the first page's
+ * total in *total. */
+static const char *all_by_email(bool desc, int limit, int64_t *total)
+{
+    static char out[2048];
+    out[0] = 0;
+    const char *after = NULL;
+    *total = -1;
+    for (;;) {
+        store_rtxn *r;
+        ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+        Roster__V1__ListUsersRequest lr = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+        Roster__V1__UserOrder ord = ROSTER__V1__USER_ORDER__INIT;
+        ord.has_sort = 1;
+        ord.sort = ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_EMAIL;
+        ord.has_order = 1;
+        ord.order =
+            desc ? ROSTER__V1__SORT_ORDER__SORT_ORDER_DESC : ROSTER__V1__SORT_ORDER__SORT_ORDER_ASC;
+        lr.order = &ord;
+        lr.has_limit = 1;
+        lr.limit = (uint32_t)limit;
+        lr.after = (char *)after;
+        Roster__V1__ListUsersResponse *resp;
+        roster_err_detail d = {0};
+        ck_assert_msg(store_user_list(r, NULL, &lr, &fx_arena, &resp, &d) == ROSTER_E_OK, "%s",
+                      d.message);
+        store_read_end(r);
+        if (*total < 0)
+            *total = resp->total_count;
+        for (size_t i = 0; i < resp->n_users; i++) {
+            strcat(out, out[0] ? "," : "");
+            strcat(out, resp->users[i]->reference);
+        }
+        if (!resp->page_info->has_next_page)
+            return out;
+        after = roster_arena_strndup(&fx_arena, resp->page_info->end_cursor,
+                                     strlen(resp->page_info->end_cursor));
+    }
+}
+
+/* Keeps the first issue as "db: message" (ctx: 512 bytes). */
+static void first_issue(void *ctx, const store_issue *is)
+{
+    char *first = ctx;
+    if (first[0] == 0)
+        snprintf(first, 512, "%s: %s", is->db, is->message);
+}
+
+/* Deletes the first entry of idx_custom whose index id is 2. */
+static void delete_first_of_id2(MDB_txn *txn, MDB_dbi dbi)
+{
+    MDB_cursor *c;
+    uint8_t two = 2;
+    MDB_val k = {1, &two}, v;
+    ck_assert_int_eq(mdb_cursor_open(txn, dbi, &c), 0);
+    ck_assert_int_eq(mdb_cursor_get(c, &k, &v, MDB_SET_RANGE), 0);
+    ck_assert_uint_eq(((const uint8_t *)k.mv_data)[0], 2);
+    ck_assert_int_eq(mdb_cursor_del(c, 0), 0);
+    mdb_cursor_close(c);
+}
+
+/* A global order: one entry per user, used by every tenant's order by its
+ * field (the same pages and cursors as the merge of the tenants' ranges,
+ * both directions), beside a customData path of the same name; verify
+ * finds a missing entry and names it; undeclared, its entries go. Bad
+ * declarations name "global-order". */
+START_TEST(global_orders_kept_walked_dropped)
+{
+    reopen(NULL, 0, false);
+    const char *tenants[3] = {NULL, fx_tenant("ta", false), fx_tenant("tb", false)};
+    for (int i = 0; i < 12; i++) {
+        char ref[8], js[32];
+        /* emails out of creation order, over three scopes */
+        snprintf(ref, sizeof ref, "r%02d", (i * 7) % 12);
+        snprintf(js, sizeof js, "{\"email\":\"z%d\"}", i % 2);
+        mk(i, ref, tenants[i % 3], js);
+    }
+    int64_t total;
+    char merged_asc[2048], merged_desc[2048];
+    snprintf(merged_asc, sizeof merged_asc, "%s", all_by_email(false, 5, &total));
+    snprintf(merged_desc, sizeof merged_desc, "%s", all_by_email(true, 5, &total));
+    ck_assert_str_eq(merged_asc, "r00,r01,r02,r03,r04,r05,r06,r07,r08,r09,r10,r11");
+    const char *orders[] = {"email"}, *specs[] = {"email:string"};
+    open_orders(orders, 1, specs, 1);
+    /* 12 global entries, and two per user for customData email */
+    ck_assert_uint_eq(custom_entries(), 12 + 24);
+    ck_assert_uint_eq(fx_verify_issues(), 0);
+    ck_assert_str_eq(all_by_email(false, 5, &total), merged_asc);
+    ck_assert_int_eq(total, 12);
+    ck_assert_str_eq(all_by_email(true, 5, &total), merged_desc);
+    /* Kept by writes: an update moves the user in the order. */
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+    Roster__V1__UpdateUserRequest up = ROSTER__V1__UPDATE_USER_REQUEST__INIT;
+    up.id = uid[0]; /* r00 */
+    up.email = "zz@x.io";
+    ck_assert_int_eq(store_user_update(w, NULL, &up, &fx_arena, NULL, NULL), ROSTER_E_OK);
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+    ck_assert_str_eq(all_by_email(false, 5, &total),
+                     "r01,r02,r03,r04,r05,r06,r07,r08,r09,r10,r11,r00");
+    /* The customData path of the same name is its own index. */
+    int err;
+    cond_spec c = {.path = "email", .eq = "\"z1\""};
+    list(NULL, &c, 1, NULL, false, 20, 0, &total, &err, NULL);
+    ck_assert_int_eq(err, ROSTER_E_OK);
+    ck_assert_int_eq(total, 6);
+    /* A missing global entry is found and named. */
+    store_close(fx_store);
+    fx_store = NULL;
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    ck_assert_int_eq(mdb_env_create(&env), 0);
+    ck_assert_int_eq(mdb_env_set_maxdbs(env, 32), 0);
+    ck_assert_int_eq(mdb_env_open(env, fx_dir, MDB_NOTLS, 0640), 0);
+    ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "idx_custom", 0, &dbi), 0);
+    delete_first_of_id2(txn, dbi);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    fx_open(); /* offline: the recorded set, kept */
+    char first[512] = "";
+    store_rtxn *r;
+    uint64_t n;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    ck_assert_int_eq(store_verify(r, first_issue, first, &n), ROSTER_E_OK);
+    store_read_end(r);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_msg(strstr(first, "no entry of global order email") != NULL, "%s", first);
+    /* Undeclared: dropped with its entries; the merge answers the same. */
+    open_orders(NULL, 0, specs, 1);
+    ck_assert_uint_eq(custom_entries(), 24);
+    ck_assert_uint_eq(fx_verify_issues(), 0);
+    ck_assert_str_eq(all_by_email(false, 5, &total),
+                     "r01,r02,r03,r04,r05,r06,r07,r08,r09,r10,r11,r00");
+    /* Bad declarations. */
+    store_close(fx_store);
+    fx_store = NULL;
+    const char *bad[][2] = {
+        {"createdAt", NULL}, {"avatarUrl", NULL}, {"nope", NULL}, {"lastName", "lastName"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        roster_err_detail d = {0};
+        store_options o = {.global_order = bad[i],
+                           .n_global_order = bad[i][1] ? 2 : 1,
+                           .declare_custom_index = true,
+                           .detail = &d};
+        ck_assert_int_eq(store_open(&fx_store, fx_dir, &o), ROSTER_E_INVALID_ARGUMENT);
+        ck_assert_str_eq(d.field, "global-order");
+        ck_assert_msg(strstr(d.message, bad[i][0]) != NULL, "%s", d.message);
+    }
+    fx_open();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store_custom");
@@ -590,6 +772,7 @@ int main(void)
     tcase_add_test(tc, argument_errors_name_the_path);
     tcase_add_test(tc, tenant_scope_and_scan_agree);
     tcase_add_test(tc, pages_in_both_orders);
+    tcase_add_test(tc, global_orders_kept_walked_dropped);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -992,12 +992,47 @@ static void run_query(store_rtxn *r)
                 rn(20) == 0 ? -1 : 1 + rn(3));
 }
 
-START_TEST(random_operations_match_model)
+/* Reopens fx_store declaring a global order for every sortable field but
+ * createdAt (recorded as building, not built yet). */
+static void reopen_with_global_orders(void)
+{
+    static const char *const orders[] = {"email",  "firstName", "lastName", "phone",
+                                         "locale", "timezone",  "active",   "updatedAt"};
+    store_close(fx_store);
+    roster_err_detail d = {0};
+    store_options o = {.no_sync = true,
+                       .map_size = (uint64_t)1 << 30,
+                       .global_order = orders,
+                       .n_global_order = sizeof orders / sizeof orders[0],
+                       .declare_custom_index = true,
+                       .detail = &d};
+    ck_assert_msg(store_open(&fx_store, fx_dir, &o) == ROSTER_E_OK, "%s", d.message);
+}
+
+/* Runs the store's index build to its end. */
+static void build_indexes(void)
+{
+    store_index_build *b;
+    bool done = false;
+    ck_assert_int_eq(store_index_build_new(&b, fx_store), ROSTER_E_OK);
+    ck_assert_ptr_nonnull(b);
+    while (!done)
+        ck_assert_int_eq(store_index_build_step(b, 500, &done), ROSTER_E_OK);
+    store_index_build_free(b);
+}
+
+/* The random run; with `global`, the global orders are declared first
+ * and built at the run's middle, so the first half's all-tenant orders
+ * merge the tenants' ranges and the second half's walk the global
+ * orders, both against the model. */
+static void run_against_model(bool global)
 {
     const char *seed_env = getenv("ROSTER_DIFF_SEED");
     rng_state = seed_env ? strtoull(seed_env, NULL, 10) : 0x5eed5eedULL;
     if (rng_state == 0)
         rng_state = 1;
+    if (global)
+        reopen_with_global_orders();
     make_pools();
     for (int t = 0; t < N_TENANTS; t++) {
         char name[16];
@@ -1007,6 +1042,8 @@ START_TEST(random_operations_match_model)
     }
     int writes = 0, queries = 0;
     for (int step = 0; step < 2500; step++) {
+        if (global && step == 1250)
+            build_indexes();
         if (rn(100) < 55) {
             memcpy(snapshot, model, sizeof model[0] * (size_t)n_model);
             n_snapshot = n_model;
@@ -1057,6 +1094,17 @@ START_TEST(random_operations_match_model)
     ck_assert_uint_eq(st.users, (uint64_t)n_model);
     store_read_end(r);
 }
+
+START_TEST(random_operations_match_model)
+{
+    run_against_model(false);
+}
+END_TEST
+
+START_TEST(random_operations_match_model_with_global_orders)
+{
+    run_against_model(true);
+}
 END_TEST
 
 int main(void)
@@ -1066,6 +1114,7 @@ int main(void)
     tcase_set_timeout(tc, 170);
     tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
     tcase_add_test(tc, random_operations_match_model);
+    tcase_add_test(tc, random_operations_match_model_with_global_orders);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
