@@ -17,7 +17,12 @@ let writerA;
 before(async () => {
   s = await startStack({
     port: Number(process.env.GW_TEST_PORT || 23118),
-    usersArgs: ['--custom-index', 'plan:string', '--custom-index', 'billing.seats:integer'],
+    // lastName and email ordered over every tenant through global orders
+    // (on LMDB; a PostgreSQL store ignores them: its orders are global).
+    usersArgs: [
+      '--custom-index', 'plan:string', '--custom-index', 'billing.seats:integer',
+      '--global-order', 'lastName', '--global-order', 'email',
+    ],
   });
   tenantA = ok(await s.gql('mutation { createTenant(tenant: {name: "A"}) { id } }')).createTenant.id;
   tenantB = ok(await s.gql('mutation { createTenant(tenant: {name: "B"}) { id } }')).createTenant.id;
@@ -156,4 +161,36 @@ test('customData: indexed filters and order with exact totals and cursors', asyn
   assert.equal(code(neither), 'BAD_USER_INPUT', neither.text);
   const bothSorts = await s.gql(q, { o: { order: 'ASC', sort: 'EMAIL', customData: 'plan' } });
   assert.equal(code(bothSorts), 'BAD_USER_INPUT', bothSorts.text);
+});
+
+test('global orders: every tenant by lastName, page by page by cursor, in order', async () => {
+  const names = ['Moss', 'Abel', 'Zeno', 'Kahn', 'Abel', 'Fry', 'Lund'];
+  for (let i = 0; i < names.length; i++)
+    await createUser({
+      email: `go${i}@example.com`,
+      reference: `go-${i}`,
+      lastName: names[i],
+      tenantId: i % 2 ? tenantA : tenantB,
+    });
+  const q = `query($o: UserOrderArgType, $a: String, $l: Int) {
+    users(order: $o, after: $a, limit: $l) { totalCount data { id lastName } pageInfo { hasNextPage endCursor } } }`;
+  for (const dir of ['ASC', 'DESC']) {
+    const o = { order: dir, sort: 'lastName' };
+    const one = ok(await s.gql(q, { o, l: 1000 })).users;
+    const walked = [];
+    let after = null;
+    for (let guard = 0; guard < 200; guard++) {
+      const p = ok(await s.gql(q, { o, a: after, l: 3 })).users;
+      assert.equal(p.totalCount, one.totalCount);
+      walked.push(...p.data);
+      if (!p.pageInfo.hasNextPage) break;
+      after = p.pageInfo.endCursor;
+    }
+    assert.deepEqual(walked.map((u) => u.id), one.data.map((u) => u.id));
+    // lastName order (nulls as the store orders them: one run, not interleaved)
+    const named = one.data.filter((u) => u.lastName !== null).map((u) => u.lastName);
+    const sorted = [...named].sort();
+    assert.deepEqual(named, dir === 'ASC' ? sorted : sorted.reverse());
+    for (const n of names) assert.ok(named.includes(n), n);
+  }
 });

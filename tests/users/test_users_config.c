@@ -389,6 +389,36 @@ START_TEST(custom_index_declarations)
 }
 END_TEST
 
+START_TEST(global_order_declarations)
+{
+    users_config c;
+    roster_err_detail d;
+    char dir[200];
+    snprintf(dir, sizeof dir, "%s/d", tmp);
+    setenv("ROSTER_DATA", dir, 1);
+    setenv("ROSTER_GLOBAL_ORDER", "lastName,,updatedAt", 1);
+    ck_assert_int_eq(parse(&c, &d, NULL, NULL, NULL, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(c.n_global_order, 2);
+    ck_assert_str_eq(c.global_order[0], "lastName");
+    ck_assert_str_eq(c.global_order[1], "updatedAt");
+    users_config_free(&c);
+    /* the options replace the environment's list */
+    ck_assert_int_eq(parse(&c, &d, "--global-order", "email", NULL, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(c.n_global_order, 1);
+    ck_assert_str_eq(c.global_order[0], "email");
+    users_config_free(&c);
+    const char *bad[] = {"createdAt", "avatarUrl", "lastname", "plan:string", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(&d, 0, sizeof d);
+        ck_assert_int_eq(parse(&c, &d, "--global-order", bad[i], NULL, NULL),
+                         ROSTER_E_INVALID_ARGUMENT);
+        ck_assert_str_eq(d.field, "global-order");
+    }
+    unsetenv("ROSTER_GLOBAL_ORDER");
+    unsetenv("ROSTER_DATA");
+}
+END_TEST
+
 START_TEST(help_creates_nothing)
 {
     users_config c;
@@ -422,6 +452,7 @@ int main(void)
     tcase_add_test(tc, map_size_suffixes_and_bounds);
     tcase_add_test(tc, key_options);
     tcase_add_test(tc, custom_index_declarations);
+    tcase_add_test(tc, global_order_declarations);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
