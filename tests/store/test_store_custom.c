@@ -252,7 +252,9 @@ START_TEST(updates_move_entries)
 }
 END_TEST
 
-static void corrupt(void (*fn)(MDB_txn *, MDB_dbi))
+/* Closes fx_store and applies fn to idx_custom with bare LMDB (left
+ * closed). */
+static void edit_custom_db(void (*fn)(MDB_txn *, MDB_dbi))
 {
     store_close(fx_store);
     fx_store = NULL;
@@ -267,6 +269,11 @@ static void corrupt(void (*fn)(MDB_txn *, MDB_dbi))
     fn(txn, dbi);
     ck_assert_int_eq(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
+}
+
+static void corrupt(void (*fn)(MDB_txn *, MDB_dbi))
+{
+    edit_custom_db(fn);
     open_declared(decl_all, N_DECL_ALL, false);
 }
 
@@ -711,19 +718,7 @@ START_TEST(global_orders_kept_walked_dropped)
     ck_assert_int_eq(err, ROSTER_E_OK);
     ck_assert_int_eq(total, 6);
     /* A missing global entry is found and named. */
-    store_close(fx_store);
-    fx_store = NULL;
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    ck_assert_int_eq(mdb_env_create(&env), 0);
-    ck_assert_int_eq(mdb_env_set_maxdbs(env, 32), 0);
-    ck_assert_int_eq(mdb_env_open(env, fx_dir, MDB_NOTLS, 0640), 0);
-    ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    ck_assert_int_eq(mdb_dbi_open(txn, "idx_custom", 0, &dbi), 0);
-    delete_first_of_id2(txn, dbi);
-    ck_assert_int_eq(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
+    edit_custom_db(delete_first_of_id2);
     fx_open(); /* offline: the recorded set, kept */
     char first[512] = "";
     store_rtxn *r;
