@@ -54,7 +54,8 @@ int custom_index_open(store *s, const char *const *declared, size_t n_declared,
                       const char *const *orders, size_t n_orders, bool declare,
                       roster_err_detail *detail);
 
-#define CDX_DROP_BATCH 10000
+#define CDX_DROP_BATCH      10000
+#define CDX_DROP_BATCH_TEXT "10000" /* the same, for SQL */
 
 /* The global order of model_user field `field` recorded in s (complete
  * or building), or NULL. */

@@ -62,10 +62,12 @@ static void kept_unref(pg_kept_set *k)
         free(k);
 }
 
-/* The recorded declarations (decl, ready) into *res, sorted. */
+/* The recorded declarations (decl, ready) into *res, sorted; those being
+ * dropped are not in the set. */
 static int read_decls(pg_conn *c, PGresult **res, roster_err_detail *detail)
 {
-    static pg_stmt get = PG_STMT("SELECT decl, ready FROM roster_custom_decl ORDER BY decl");
+    static pg_stmt get =
+        PG_STMT("SELECT decl, ready FROM roster_custom_decl WHERE NOT dropping ORDER BY decl");
     return pg_run_stmt(c, &get, 0, NULL, res, detail);
 }
 
@@ -213,10 +215,22 @@ int pg_custom_put(pgstore_wtxn *w, const user_view *old, const user_view *nv)
 
 /* ------------------------------------------------------------ open */
 
+/* The declarations being dropped, at most STORE_MAX_CUSTOM_INDEXES. */
+typedef struct drop_list {
+    char decl[STORE_MAX_CUSTOM_INDEXES][PG_DECL_MAX];
+    size_t n;
+} drop_list;
+
 /* roster-users' open: the recorded set becomes p's declared set, under
  * the feed lock (writers wait), and the generation moves when it changed.
- * Each p->cdx slot is then ready or building as recorded. */
-static int reconcile(pgstore *p, pg_conn *c, roster_err_detail *detail)
+ * Each p->cdx slot is then ready or building as recorded. A declaration
+ * no longer declared is only marked dropping here (writers stop keeping
+ * it, queries stop using it) and listed in *drops: its entries are
+ * deleted after the commit in batches (drop_entries), so other processes'
+ * writers do not wait for a delete of millions of rows. One being dropped
+ * (a drop that did not finish) is listed again; declared again, its
+ * leftovers go at once, under the lock, and it is recorded anew. */
+static int reconcile(pgstore *p, pg_conn *c, drop_list *drops, roster_err_detail *detail)
 {
     int err = pg_run0(c, "BEGIN", 0, NULL, detail);
     if (err != ROSTER_E_OK)
@@ -225,34 +239,38 @@ static int reconcile(pgstore *p, pg_conn *c, roster_err_detail *detail)
     bool changed = false;
     err = pg_run0(c, "SELECT 1 FROM roster_feed FOR NO KEY UPDATE", 0, NULL, detail);
     if (err == ROSTER_E_OK)
-        err = read_decls(c, &res, detail);
+        err = pg_run(c, "SELECT decl, ready, dropping FROM roster_custom_decl ORDER BY decl", 0,
+                     NULL, &res, detail);
     int rows = err == ROSTER_E_OK ? PQntuples(res) : 0;
+    bool kept[STORE_MAX_CUSTOM_INDEXES] = {false}; /* p->cdx[j] recorded and kept */
     for (int i = 0; i < rows && err == ROSTER_E_OK; i++) {
         const char *decl = PQgetvalue(res, i, 0);
-        bool declared = false;
-        for (size_t j = 0; j < p->n_cdx && !declared; j++) {
-            if (strcmp(p->cdx_decl[j], decl) == 0) {
-                declared = true;
-                atomic_store_explicit(&p->cdx[j].ready_txn,
-                                      PQgetvalue(res, i, 1)[0] ? 0 : CDX_BUILDING,
-                                      memory_order_relaxed);
-            }
-        }
-        if (declared)
-            continue;
-        /* Its entries go with it (ON DELETE CASCADE). */
+        bool ready = PQgetvalue(res, i, 1)[0], dropping = PQgetvalue(res, i, 2)[0];
         pg_param dp[] = {{decl, (int)strlen(decl), PG_OID_TEXT}};
-        err = pg_run0(c, "DELETE FROM roster_custom_decl WHERE decl = $1", 1, dp, detail);
-        if (err == ROSTER_E_OK) {
-            roster_log(ROSTER_LOG_INFO, "custom_index_drop", "decl=\"%s\"", decl);
-            changed = true;
+        size_t j = 0;
+        while (j < p->n_cdx && strcmp(p->cdx_decl[j], decl) != 0)
+            j++;
+        if (j < p->n_cdx && !dropping) {
+            kept[j] = true;
+            atomic_store_explicit(&p->cdx[j].ready_txn, ready ? 0 : CDX_BUILDING,
+                                  memory_order_relaxed);
+        } else if (j < p->n_cdx) {
+            /* Declared again before its drop ended: its leftovers go with
+             * the row (ON DELETE CASCADE); recorded anew below. */
+            err = pg_run0(c, "DELETE FROM roster_custom_decl WHERE decl = $1", 1, dp, detail);
+        } else if (drops->n < STORE_MAX_CUSTOM_INDEXES) {
+            if (!dropping) {
+                err = pg_run0(c,
+                              "UPDATE roster_custom_decl SET dropping = true, ready = false "
+                              "WHERE decl = $1",
+                              1, dp, detail);
+                changed = true;
+            }
+            snprintf(drops->decl[drops->n++], PG_DECL_MAX, "%s", decl);
         }
     }
     for (size_t j = 0; j < p->n_cdx && err == ROSTER_E_OK; j++) {
-        bool recorded = false;
-        for (int i = 0; i < rows && !recorded; i++)
-            recorded = strcmp(p->cdx_decl[j], PQgetvalue(res, i, 0)) == 0;
-        if (recorded)
+        if (kept[j])
             continue;
         pg_param ap[] = {{p->cdx_decl[j], (int)strlen(p->cdx_decl[j]), PG_OID_TEXT}};
         err = pg_run0(c, "INSERT INTO roster_custom_decl (decl) VALUES ($1)", 1, ap, detail);
@@ -269,6 +287,34 @@ static int reconcile(pgstore *p, pg_conn *c, roster_err_detail *detail)
         err = pg_run0(c, "COMMIT", 0, NULL, detail);
     if (err != ROSTER_E_OK)
         pg_rollback(c);
+    return err;
+}
+
+/* Deletes the entries of declaration `decl` (marked dropping) in
+ * transactions of CDX_DROP_BATCH entries, then its row. */
+static int drop_entries(pg_conn *c, const char *decl, roster_err_detail *detail)
+{
+    pg_param dp[] = {{decl, (int)strlen(decl), PG_OID_TEXT}};
+    uint64_t gone = 0;
+    for (;;) {
+        PGresult *res;
+        int err = pg_run(c,
+                         "DELETE FROM roster_custom WHERE ctid = ANY(ARRAY(SELECT ctid FROM "
+                         "roster_custom WHERE decl = $1 LIMIT " CDX_DROP_BATCH_TEXT "))",
+                         1, dp, &res, detail);
+        if (err != ROSTER_E_OK)
+            return err;
+        uint64_t n = strtoull(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
+        gone += n;
+        if (n == 0)
+            break;
+    }
+    int err =
+        pg_run0(c, "DELETE FROM roster_custom_decl WHERE decl = $1 AND dropping", 1, dp, detail);
+    if (err == ROSTER_E_OK)
+        roster_log(ROSTER_LOG_INFO, "custom_index_drop", "decl=\"%s\" entries=%llu", decl,
+                   (unsigned long long)gone);
     return err;
 }
 
@@ -304,7 +350,15 @@ int pg_custom_open(pgstore *p, bool declare, roster_err_detail *detail)
     int err = pg_pool_acquire(p->pool, &c, detail);
     if (err != ROSTER_E_OK)
         return err;
-    err = declare && !p->read_only ? reconcile(p, c, detail) : load_recorded(p, c, detail);
+    if (!declare || p->read_only) {
+        err = load_recorded(p, c, detail);
+    } else {
+        static _Thread_local drop_list drops;
+        drops.n = 0;
+        err = reconcile(p, c, &drops, detail);
+        for (size_t i = 0; i < drops.n && err == ROSTER_E_OK; i++)
+            err = drop_entries(c, drops.decl[i], detail);
+    }
     pg_pool_release(p->pool, c);
     return err;
 }

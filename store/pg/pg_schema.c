@@ -167,7 +167,8 @@ static void migration_3(sqlbuf *b)
 }
 
 /* Version 4: customData indexes (pg_custom.c). roster_custom_decl holds
- * the declared set ("path:type", ready once built); roster_custom one
+ * the declared set ("path:type", ready once built, dropping while its
+ * entries are deleted after it was undeclared); roster_custom one
  * entry per user and declared path where the user's customData holds a
  * value of the path's type, as the encoded bytes the LMDB index keys hold
  * (custom_index.h), with the user's scope and flags (roster_users.flags,
@@ -179,7 +180,8 @@ static void migration_4(sqlbuf *b)
 {
     sql_add(b, "CREATE TABLE roster_custom_decl ("
                " decl text PRIMARY KEY,"
-               " ready boolean NOT NULL DEFAULT false);"
+               " ready boolean NOT NULL DEFAULT false,"
+               " dropping boolean NOT NULL DEFAULT false);"
                "CREATE TABLE roster_custom ("
                " decl text NOT NULL REFERENCES roster_custom_decl (decl) ON DELETE CASCADE,"
                " user_id uuid NOT NULL REFERENCES roster_users (id) ON DELETE CASCADE,"

@@ -38,7 +38,8 @@
  *                   event with floor < seq <= latest is kept). Its row lock
  *                   is what orders the feed's writers (pg_changes.c)
  * Version 4, customData indexes (pg_custom.c):
- *   roster_custom_decl  decl ("path:type") -> ready (built)
+ *   roster_custom_decl  decl ("path:type") -> ready (built), dropping
+ *                       (undeclared, its entries being deleted)
  *   roster_custom       decl, user_id -> cscope (the user's scope), flags
  *                       (the user's roster_users.flags), value
  *                       (custom_index.h's encoding: bytea order is the

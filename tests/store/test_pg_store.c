@@ -957,6 +957,64 @@ START_TEST(custom_index_build_races_writers)
 }
 END_TEST
 
+/* An undeclared index is marked dropping and its entries deleted in
+ * batches after the open's transaction; a drop that did not finish (a
+ * crash) is finished by the next open that does not declare it, and an
+ * index declared again before that starts from no entries (its stale
+ * leftovers would otherwise survive the build's ON CONFLICT DO NOTHING). */
+START_TEST(custom_index_drop_finishes_or_restarts)
+{
+    const char *decl[] = {"n:integer"};
+    store *a = cx_open(decl, 1);
+    for (int i = 0; i < 5; i++) {
+        char ref[8], js[16];
+        snprintf(ref, sizeof ref, "d%d", i);
+        snprintf(js, sizeof js, "{\"n\":%d}", i);
+        cx_create(a, ref, js);
+    }
+    cx_build(a);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom"), 5);
+    store_close(a);
+    /* Left dropping with stale entries, as a crash mid-drop leaves it. */
+    pgfx_sql("UPDATE roster_custom_decl SET dropping = true, ready = false; "
+             "UPDATE roster_custom SET value = '\\x00'::bytea");
+    /* Offline opens do not know it. */
+    store *o;
+    roster_err_detail d = {0};
+    store_options plain = {.detail = &d};
+    ck_assert_int_eq(store_open(&o, pgfx_url, &plain), ROSTER_E_OK);
+    char refs[8][16];
+    size_t n;
+    store_rtxn *r;
+    ck_assert_int_eq(store_read_begin(o, &r), ROSTER_E_OK);
+    Roster__V1__ListUsersRequest lr = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+    Roster__V1__CustomDataCondition c = ROSTER__V1__CUSTOM_DATA_CONDITION__INIT, *cp = &c;
+    c.path = "n";
+    c.equal_to = "1";
+    f.n_custom_data = 1;
+    f.custom_data = &cp;
+    lr.filter = &f;
+    Roster__V1__ListUsersResponse *resp;
+    ck_assert_int_eq(store_user_list(r, NULL, &lr, &arena, &resp, &d), ROSTER_E_INVALID_ARGUMENT);
+    store_read_end(r);
+    store_close(o);
+    /* Declared again: built from nothing, the stale values gone. */
+    a = cx_open(decl, 1);
+    cx_build(a);
+    char first[512];
+    ck_assert_msg(cx_issues(a, first, sizeof first) == 0, "%s", first);
+    ck_assert_int_eq(cx_list(a, "n", "1", "3", NULL, refs, &n), 3);
+    store_close(a);
+    /* Left dropping again; an open that does not declare it finishes it. */
+    pgfx_sql("UPDATE roster_custom_decl SET dropping = true, ready = false");
+    store *b = cx_open(NULL, 0);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom"), 0);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom_decl"), 0);
+    store_close(b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pg_store");
@@ -979,6 +1037,7 @@ int main(void)
     tcase_add_test(tc, custom_index_entries_kept_and_verified);
     tcase_add_test(tc, custom_index_set_shared_by_processes);
     tcase_add_test(tc, custom_index_build_races_writers);
+    tcase_add_test(tc, custom_index_drop_finishes_or_restarts);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
