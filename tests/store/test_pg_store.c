@@ -301,6 +301,13 @@ START_TEST(migrates_version_2_to_3)
     ck_assert(index_on("roster_users_u_email", "(u_email, scope)"));
     ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM pg_indexes WHERE tablename = 'roster_users'"),
                      3 + 2 + 2 * 8);
+    /* Version 4 came with it: the customData tables, empty, and the
+     * feed row's generation. */
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom"), 0);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM roster_custom_decl"), 0);
+    ck_assert_int_eq(pgfx_sql("SELECT custom_gen FROM roster_feed"), 0);
+    ck_assert_int_eq(pgfx_sql("SELECT count(*) FROM pg_indexes WHERE tablename = 'roster_custom'"),
+                     4);
     pgstore_wtxn *w;
     roster_err_detail d = {0};
     ck_assert_int_eq(pgstore_write_begin(st, &w), ROSTER_E_OK);
