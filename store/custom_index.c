@@ -340,6 +340,251 @@ size_t custom_index_entries(cdx_entry *out, const store *s, const user_view *v)
     return s->n_cdx ? entries_of(out, s->cdx, s->n_cdx, v) : 0;
 }
 
+/* ------------------------------------------------------------ counters
+ * The counts database holds, per customData index and scope, the key
+ * 'c' id(1) scope(16) -> entries(8) active(8), big-endian: how many users
+ * of the scope have an entry in the index (one in its 't' part), and how
+ * many of those are not deactivated. An order by the path with no other
+ * condition takes its exact total there (custom_index_order_total)
+ * instead of walking the whole index. Writes keep them exactly once the
+ * index is ready; while it builds they are whatever the writes made them,
+ * and the build's last step counts them anew (recount). */
+
+static size_t counts_key(uint8_t *k, uint8_t id, const uint8_t *scope)
+{
+    k[0] = 'c';
+    k[1] = id;
+    memcpy(k + 2, scope, 16);
+    return 18;
+}
+
+static bool flags_active(uint8_t flags)
+{
+    return (flags & FLAG_INACTIVE) == 0;
+}
+
+/* Adds d_entries and d_active to the counters of index id and scope. */
+static int counts_add(const store *s, MDB_txn *txn, uint8_t id, const uint8_t *scope,
+                      int64_t d_entries, int64_t d_active)
+{
+    if (d_entries == 0 && d_active == 0)
+        return ROSTER_E_OK;
+    uint8_t kb[18];
+    MDB_val k = {counts_key(kb, id, scope), kb}, v;
+    uint64_t e = 0, a = 0;
+    int rc = mdb_get(txn, s->counts, &k, &v);
+    if (rc == 0 && v.mv_size == 16) {
+        e = key_u64_get(v.mv_data);
+        a = key_u64_get((const uint8_t *)v.mv_data + 8);
+    } else if (rc != 0 && rc != MDB_NOTFOUND) {
+        return store_mdb_err(rc);
+    }
+    e = (uint64_t)((int64_t)e + d_entries);
+    a = (uint64_t)((int64_t)a + d_active);
+    if (e == 0 && a == 0) {
+        rc = mdb_del(txn, s->counts, &k, NULL);
+        return rc == 0 || rc == MDB_NOTFOUND ? ROSTER_E_OK : store_mdb_err(rc);
+    }
+    uint8_t b[16];
+    key_u64_put(b, e);
+    key_u64_put(b + 8, a);
+    MDB_val nv = {16, b};
+    return store_mdb_err(mdb_put(txn, s->counts, &k, &nv, 0));
+}
+
+/* A 't' entry of index id for scope: the counters' change when it goes
+ * (sign -1) or comes (+1) with flags. */
+static int counts_entry(const store *s, MDB_txn *txn, const cdx_entry *e, int sign)
+{
+    if (e->key[1] != 't')
+        return ROSTER_E_OK;
+    return counts_add(s, txn, e->key[0], e->key + 2, sign, sign * (int64_t)flags_active(e->flags));
+}
+
+/* One scope's counts while recounting. */
+typedef struct scope_counts {
+    uint8_t scope[16];
+    uint64_t entries, active;
+} scope_counts;
+
+/* The counts of index id from its 't' part in txn, one per scope in key
+ * order, into *out (malloc'd, *n of them; NULL when none). */
+static int count_parts(const store *s, MDB_txn *txn, uint8_t id, scope_counts **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->custom, &c);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    uint8_t start[2] = {id, 't'};
+    MDB_val k = {2, start}, v;
+    size_t cap = 0;
+    int err = ROSTER_E_OK;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const uint8_t *kb = k.mv_data;
+        if (k.mv_size < 2 + 16 + 16 || kb[0] != id || kb[1] != 't')
+            break;
+        if (*n == 0 || memcmp((*out)[*n - 1].scope, kb + 2, 16) != 0) {
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 16;
+                scope_counts *x = realloc(*out, cap * sizeof *x);
+                if (x == NULL) {
+                    err = ROSTER_E_NOMEM;
+                    break;
+                }
+                *out = x;
+            }
+            scope_counts *sc = &(*out)[(*n)++];
+            memcpy(sc->scope, kb + 2, 16);
+            sc->entries = sc->active = 0;
+        }
+        scope_counts *sc = &(*out)[*n - 1];
+        sc->entries++;
+        sc->active += v.mv_size == 1 && flags_active(*(const uint8_t *)v.mv_data);
+    }
+    mdb_cursor_close(c);
+    if (err == ROSTER_E_OK && rc != 0 && rc != MDB_NOTFOUND)
+        err = store_mdb_err(rc);
+    if (err != ROSTER_E_OK) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return err;
+}
+
+/* Deletes the counters of index id in txn. */
+static int counts_drop(const store *s, MDB_txn *txn, uint8_t id)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->counts, &c);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    uint8_t start[2] = {'c', id};
+    MDB_val k = {2, start}, v;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const uint8_t *kb = k.mv_data;
+        if (k.mv_size != 18 || kb[0] != 'c' || kb[1] != id)
+            break;
+        if ((rc = mdb_cursor_del(c, 0)) != 0)
+            break;
+    }
+    mdb_cursor_close(c);
+    return rc == 0 || rc == MDB_NOTFOUND ? ROSTER_E_OK : store_mdb_err(rc);
+}
+
+/* Counts index id anew from its entries, in txn. */
+static int recount(const store *s, MDB_txn *txn, uint8_t id)
+{
+    scope_counts *sc;
+    size_t n;
+    int err = counts_drop(s, txn, id);
+    if (err == ROSTER_E_OK)
+        err = count_parts(s, txn, id, &sc, &n);
+    for (size_t i = 0; err == ROSTER_E_OK && i < n; i++)
+        err = counts_add(s, txn, id, sc[i].scope, (int64_t)sc[i].entries, (int64_t)sc[i].active);
+    if (err == ROSTER_E_OK)
+        free(sc);
+    return err;
+}
+
+int custom_index_order_total(const store *s, MDB_txn *txn, const cdx_def *d, bool one_tenant,
+                             const roster_uuid *tenant, bool active_only, int64_t *total)
+{
+    *total = 0;
+    uint8_t kb[18];
+    MDB_val k, v;
+    if (one_tenant) {
+        k = (MDB_val){counts_key(kb, d->id, tenant->b), kb};
+        int rc = mdb_get(txn, s->counts, &k, &v);
+        if (rc == MDB_NOTFOUND)
+            return ROSTER_E_OK;
+        if (rc != 0)
+            return store_mdb_err(rc);
+        if (v.mv_size != 16)
+            return ROSTER_E_CORRUPT;
+        *total = (int64_t)key_u64_get((const uint8_t *)v.mv_data + (active_only ? 8 : 0));
+        return ROSTER_E_OK;
+    }
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->counts, &c);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    uint8_t start[2] = {'c', d->id};
+    k = (MDB_val){2, start};
+    int err = ROSTER_E_OK;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const uint8_t *p = k.mv_data;
+        if (k.mv_size != 18 || p[0] != 'c' || p[1] != d->id)
+            break;
+        if (v.mv_size != 16) {
+            err = ROSTER_E_CORRUPT;
+            break;
+        }
+        *total += (int64_t)key_u64_get((const uint8_t *)v.mv_data + (active_only ? 8 : 0));
+    }
+    mdb_cursor_close(c);
+    if (err == ROSTER_E_OK && rc != 0 && rc != MDB_NOTFOUND)
+        err = store_mdb_err(rc);
+    return err;
+}
+
+int custom_index_verify_counts(const store *s, MDB_txn *txn, const cdx_def *d, cdx_issue_fn fn,
+                               void *ctx)
+{
+    scope_counts *sc;
+    size_t n;
+    int err = count_parts(s, txn, d->id, &sc, &n);
+    if (err != ROSTER_E_OK)
+        return err;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->counts, &c);
+    if (rc != 0) {
+        free(sc);
+        return store_mdb_err(rc);
+    }
+    uint8_t start[2] = {'c', d->id};
+    MDB_val k = {2, start}, v;
+    size_t seen = 0;
+    char msg[256];
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const uint8_t *p = k.mv_data;
+        if (k.mv_size != 18 || p[0] != 'c' || p[1] != d->id)
+            break;
+        uint64_t e = v.mv_size == 16 ? key_u64_get(v.mv_data) : UINT64_MAX,
+                 a = v.mv_size == 16 ? key_u64_get((const uint8_t *)v.mv_data + 8) : UINT64_MAX;
+        const scope_counts *want = NULL;
+        for (size_t i = 0; i < n && want == NULL; i++)
+            if (memcmp(sc[i].scope, p + 2, 16) == 0)
+                want = &sc[i];
+        seen += want != NULL;
+        uint64_t we = want ? want->entries : 0, wa = want ? want->active : 0;
+        if (e != we || a != wa) {
+            roster_uuid scope;
+            memcpy(scope.b, p + 2, 16);
+            snprintf(msg, sizeof msg,
+                     "counter of customData %s says %llu users (%llu active), its entries %llu "
+                     "(%llu)",
+                     d->path, (unsigned long long)e, (unsigned long long)a, (unsigned long long)we,
+                     (unsigned long long)wa);
+            fn(ctx, STORE_ISSUE_COUNT_MISMATCH, &scope, msg);
+        }
+    }
+    mdb_cursor_close(c);
+    if (seen != n) {
+        snprintf(msg, sizeof msg, "customData %s: %zu scopes have entries but no counter", d->path,
+                 n - seen);
+        fn(ctx, STORE_ISSUE_COUNT_MISMATCH, NULL, msg);
+    }
+    free(sc);
+    return rc == 0 || rc == MDB_NOTFOUND ? ROSTER_E_OK : store_mdb_err(rc);
+}
+
 static bool has_entry(const cdx_entry *e, size_t n, const cdx_entry *x, bool same_flags)
 {
     for (size_t i = 0; i < n; i++)
@@ -356,12 +601,15 @@ int custom_index_user_update(const store *s, MDB_txn *txn, const cdx_entry *old_
     static _Thread_local cdx_entry new_e[CDX_USER_ENTRIES];
     size_t n_new = custom_index_entries(new_e, s, nv);
     int rc;
+    int err;
     for (size_t i = 0; i < n_old; i++) {
         if (has_entry(new_e, n_new, &old_e[i], false))
             continue;
         MDB_val k = {old_e[i].klen, (void *)old_e[i].key};
         if ((rc = mdb_del(txn, s->custom, &k, NULL)) != 0 && rc != MDB_NOTFOUND)
             return store_mdb_err(rc);
+        if (rc == 0 && (err = counts_entry(s, txn, &old_e[i], -1)) != ROSTER_E_OK)
+            return err;
     }
     for (size_t i = 0; i < n_new; i++) {
         if (has_entry(old_e, n_old, &new_e[i], true))
@@ -369,6 +617,16 @@ int custom_index_user_update(const store *s, MDB_txn *txn, const cdx_entry *old_
         MDB_val k = {new_e[i].klen, new_e[i].key}, d = {1, &new_e[i].flags};
         if ((rc = mdb_put(txn, s->custom, &k, &d, 0)) != 0)
             return store_mdb_err(rc);
+        /* The same key with other flags: only the active count moves. */
+        const cdx_entry *was = NULL;
+        for (size_t j = 0; j < n_old && was == NULL; j++)
+            if (old_e[j].klen == new_e[i].klen &&
+                memcmp(old_e[j].key, new_e[i].key, new_e[i].klen) == 0)
+                was = &old_e[j];
+        if (was && (err = counts_entry(s, txn, was, -1)) != ROSTER_E_OK)
+            return err;
+        if ((err = counts_entry(s, txn, &new_e[i], 1)) != ROSTER_E_OK)
+            return err;
     }
     return ROSTER_E_OK;
 }
@@ -384,6 +642,9 @@ int custom_index_user_remove(const store *s, MDB_txn *txn, const user_view *v)
         int rc = mdb_del(txn, s->custom, &k, NULL);
         if (rc != 0 && rc != MDB_NOTFOUND)
             return store_mdb_err(rc);
+        int err;
+        if (rc == 0 && (err = counts_entry(s, txn, &old_e[i], -1)) != ROSTER_E_OK)
+            return err;
     }
     return ROSTER_E_OK;
 }
@@ -417,6 +678,7 @@ static void def_set(cdx_def *d, uint8_t id, store_custom_type type, const char *
     d->id = id;
     d->type = type;
     d->field = (int8_t)(type == STORE_CUSTOM_ORDER ? order_field(path) : -1);
+    d->counted = false;
     if (path != d->path) { /* callers may pass the slot's own path */
         size_t n = strnlen(path, sizeof d->path - 1);
         memmove(d->path, path, n);
@@ -450,19 +712,23 @@ static int meta_load(store *s, MDB_txn *txn)
         line[ln] = 0;
         if (sscanf(line, "%u %u %c %n", &id, &type, &state, &used) != 3 || used == 0 || id == 0 ||
             id > 255 || type < STORE_CUSTOM_STRING || type > STORE_CUSTOM_ORDER ||
-            (state != 'r' && state != 'b') || !path_valid(line + used, ln - (size_t)used) ||
+            (state != 'r' && state != 'k' && state != 'b') ||
+            !path_valid(line + used, ln - (size_t)used) ||
             (type == STORE_CUSTOM_ORDER && order_field(line + used) < 0))
             return ROSTER_E_CORRUPT;
-        def_set(&s->cdx[s->n_cdx++], (uint8_t)id, (store_custom_type)type, line + used,
+        def_set(&s->cdx[s->n_cdx], (uint8_t)id, (store_custom_type)type, line + used,
                 state == 'b' ? CDX_BUILDING : 0);
+        s->cdx[s->n_cdx++].counted = state == 'k';
         p = nl + 1;
     }
     return ROSTER_E_OK;
 }
 
 /* Writes the declared set into meta in txn; the index of id `ready_id` (0:
- * none) is recorded ready whatever its flag says (the last step of its
- * build, before the flag is set). */
+ * none) is recorded ready (and counted) whatever its flag says (the last
+ * step of its build, before the flag is set). State 'k': ready with
+ * exact counters; 'r': ready, built before the store kept them; 'b':
+ * building. */
 static int meta_save(const store *s, MDB_txn *txn, uint8_t ready_id)
 {
     char buf[STORE_MAX_CUSTOM_INDEXES * (STORE_CUSTOM_PATH_MAX + 16)];
@@ -470,8 +736,9 @@ static int meta_save(const store *s, MDB_txn *txn, uint8_t ready_id)
     for (size_t i = 0; i < s->n_cdx; i++) {
         const cdx_def *d = &s->cdx[i];
         bool building = d->id != ready_id && cdx_building_now(d);
+        char state = building ? 'b' : d->id == ready_id || d->counted ? 'k' : 'r';
         n += (size_t)snprintf(buf + n, sizeof buf - n, "%u %u %c %s\n", d->id, (unsigned)d->type,
-                              building ? 'b' : 'r', d->path);
+                              state, d->path);
     }
     MDB_val k = {strlen(META_CDX_KEY), META_CDX_KEY}, v = {n, buf};
     int rc = n ? mdb_put(txn, s->meta, &k, &v, 0) : mdb_del(txn, s->meta, &k, NULL);
@@ -532,13 +799,32 @@ static int drop_some(store *s, uint8_t id, size_t max, size_t *n_out)
 }
 
 /* Deletes every entry of index `id`, CDX_DROP_BATCH per transaction. */
+/* Runs fn(s, txn, id) in a write transaction of its own. */
+static int in_write_txn(store *s, uint8_t id, int (*fn)(const store *, MDB_txn *, uint8_t))
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc != 0)
+        return store_mdb_err(rc);
+    int err = fn(s, txn, id);
+    if (err != ROSTER_E_OK) {
+        mdb_txn_abort(txn);
+        return err;
+    }
+    return store_mdb_err(mdb_txn_commit(txn));
+}
+
+/* Deletes every entry of index `id`, CDX_DROP_BATCH per transaction, then
+ * its counters. */
 static int drop_entries(store *s, uint8_t id)
 {
     for (;;) {
         size_t n;
         int err = drop_some(s, id, CDX_DROP_BATCH, &n);
-        if (err != ROSTER_E_OK || n < CDX_DROP_BATCH)
+        if (err != ROSTER_E_OK)
             return err;
+        if (n < CDX_DROP_BATCH)
+            return in_write_txn(s, id, counts_drop);
     }
 }
 
@@ -628,9 +914,12 @@ int custom_index_open(store *s, const char *const *declared, size_t n_declared,
                    store_custom_type_name(d->type));
         uint8_t id = d->id;
         const cdx_def *last = &s->cdx[--s->n_cdx];
-        if (last != d)
+        if (last != d) {
+            bool counted = last->counted;
             def_set(&s->cdx[i], last->id, last->type, last->path,
                     atomic_load_explicit(&last->ready_txn, memory_order_relaxed));
+            s->cdx[i].counted = counted;
+        }
         if ((err = save_set(s)) != ROSTER_E_OK || (err = drop_entries(s, id)) != ROSTER_E_OK)
             return err;
     }
@@ -655,6 +944,17 @@ int custom_index_open(store *s, const char *const *declared, size_t n_declared,
         def_set(&s->cdx[s->n_cdx++], id, want[j].type, want[j].path, CDX_BUILDING);
         roster_log(ROSTER_LOG_INFO, "custom_index_declare", "path=%s type=%s", want[j].path,
                    store_custom_type_name(want[j].type));
+        added = true;
+    }
+    /* Ready indexes built before the store kept their counters are
+     * counted once here (a pass over each index's entries). */
+    for (size_t i = 0; i < s->n_cdx; i++) {
+        cdx_def *d = &s->cdx[i];
+        if (d->counted || d->type == STORE_CUSTOM_ORDER || cdx_building_now(d))
+            continue;
+        if ((err = in_write_txn(s, d->id, recount)) != ROSTER_E_OK)
+            return err;
+        d->counted = true;
         added = true;
     }
     return added ? save_set(s) : ROSTER_E_OK;
@@ -817,7 +1117,11 @@ static int walk_some(store_index_build *b, cdx_def *d, size_t max, bool *ready, 
     if (err == ROSTER_E_OK && rc != 0 && rc != MDB_NOTFOUND)
         err = store_mdb_err(rc);
     bool end = err == ROSTER_E_OK && rc == MDB_NOTFOUND;
-    if (end)
+    /* The last step counts the index anew: writes kept the counters of
+     * the entries they wrote, the walk's are not in them yet. */
+    if (end && d->type != STORE_CUSTOM_ORDER)
+        err = recount(s, txn, d->id);
+    if (end && err == ROSTER_E_OK)
         err = meta_save(s, txn, d->id);
     if (err != ROSTER_E_OK) {
         mdb_txn_abort(txn);
@@ -827,8 +1131,10 @@ static int walk_some(store_index_build *b, cdx_def *d, size_t max, bool *ready, 
     if ((rc = mdb_txn_commit(txn)) != 0)
         return store_mdb_err(rc);
     /* Snapshots from the commit above on hold the whole index. */
-    if (end)
+    if (end) {
+        d->counted = d->type != STORE_CUSTOM_ORDER; /* published with ready_txn */
         atomic_store_explicit(&d->ready_txn, id, memory_order_release);
+    }
     memcpy(b->last, last, 16);
     b->started |= n > 0;
     *ready = end;

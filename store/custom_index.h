@@ -139,6 +139,15 @@ int custom_index_user_update(const store *s, MDB_txn *txn, const cdx_entry *old_
  * are not there (a building index) are no error. */
 int custom_index_user_remove(const store *s, MDB_txn *txn, const user_view *v);
 
+/* The exact total of an order by index d's path with no other condition
+ * than the scope and the deactivated rule: the users of one tenant's
+ * scope, or of every scope, with an entry in d (active_only: those not
+ * deactivated), from the counters the writes keep (custom_index.c).
+ * Only for a customData index complete in txn's snapshot whose
+ * `counted` is set. */
+int custom_index_order_total(const store *s, MDB_txn *txn, const cdx_def *d, bool one_tenant,
+                             const roster_uuid *tenant, bool active_only, int64_t *total);
+
 /* Called once per issue found by custom_index_verify; id may be NULL,
  * message is valid during the call only. */
 typedef void (*cdx_issue_fn)(void *ctx, store_issue_kind kind, const roster_uuid *id,
@@ -150,6 +159,11 @@ typedef void (*cdx_issue_fn)(void *ctx, store_issue_kind kind, const roster_uuid
  * that value. Indexes not complete in txn's snapshot (cdx_built) are
  * skipped. */
 int custom_index_verify(const store *s, MDB_txn *txn, cdx_issue_fn fn, void *ctx);
+
+/* Checks index d's counters against its entries, both ways (a scope with
+ * entries and no counter, a counter whose numbers differ). */
+int custom_index_verify_counts(const store *s, MDB_txn *txn, const cdx_def *d, cdx_issue_fn fn,
+                               void *ctx);
 
 /* ------------------------------------------------------------ queries
  * (custom_query.c) */

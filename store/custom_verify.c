@@ -121,5 +121,12 @@ int custom_index_verify(const store *s, MDB_txn *txn, cdx_issue_fn fn, void *ctx
     if (!s->has_custom)
         return ROSTER_E_OK;
     int err = check_records(s, txn, fn, ctx);
-    return err == ROSTER_E_OK ? check_entries(s, txn, fn, ctx) : err;
+    if (err == ROSTER_E_OK)
+        err = check_entries(s, txn, fn, ctx);
+    for (size_t i = 0; err == ROSTER_E_OK && i < s->n_cdx; i++) {
+        const cdx_def *d = &s->cdx[i];
+        if (d->type != STORE_CUSTOM_ORDER && cdx_built(d, txn) && d->counted)
+            err = custom_index_verify_counts(s, txn, d, fn, ctx);
+    }
+    return err;
 }

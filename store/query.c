@@ -620,19 +620,34 @@ static int walk_records(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
 static int walk_index(uquery *q, MDB_txn *txn, const store *s, page_acc *a)
 {
     /* The total comes from counters when only tenant and the deactivated
-     * rule apply. */
+     * rule apply: the store's, or for an order by a customData path with
+     * no condition, its index's (custom_index_order_total). */
+    const cdx_def *counted_order = NULL;
+    if (q->cq != NULL && custom_query_conditions(q->cq) == 0) {
+        bool indexed = false;
+        const cdx_def *d = custom_query_order_def(q->cq, &indexed);
+        if (d != NULL && indexed && d->counted)
+            counted_order = d;
+    }
     bool counted = !q->need_record && !q->id.active && q->f->active == NULL && q->range_field < 0 &&
-                   q->cq == NULL;
+                   (q->cq == NULL || counted_order != NULL);
     /* Sorting by active with deactivated users left out: their entries
      * (value 0x01) form one run that the walk skips or stops at. */
     bool skip_false = q->sort == MODEL_USER_active && q->hide_inactive && q->range_field < 0;
     int64_t counter_total = 0;
-    if (counted) {
+    if (counted && counted_order != NULL) {
+        int err = custom_index_order_total(s, txn, counted_order, q->one_tenant, &q->tenant_key,
+                                           q->hide_inactive, &counter_total);
+        if (err != ROSTER_E_OK)
+            return err;
+    } else if (counted) {
         store_counter c;
         int err = store_counter_get(txn, s, &q->tenant_key, !q->one_tenant, &c);
         if (err != ROSTER_E_OK)
             return err;
         counter_total = (int64_t)(q->hide_inactive ? c.active : c.users);
+    }
+    if (counted) {
         if (!q->has_after && (q->limit == 0 || q->offset >= (uint64_t)counter_total)) {
             a->total = counter_total;
             a->more = q->offset < (uint64_t)counter_total;

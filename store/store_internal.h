@@ -85,7 +85,12 @@
 typedef struct cdx_def {
     uint8_t id; /* key prefix byte, 1..255 */
     store_custom_type type;
-    int8_t field;               /* STORE_CUSTOM_ORDER: the model_user field; else -1 */
+    int8_t field; /* STORE_CUSTOM_ORDER: the model_user field; else -1 */
+    /* Its counters (custom_index.h, custom_index_order_total) are exact:
+     * set before ready_txn is published, so a reader that sees the index
+     * built sees this too. False for an index built before the store
+     * kept them, until an open that declares it counts it. */
+    bool counted;
     _Atomic uint64_t ready_txn; /* see above */
     char path[STORE_CUSTOM_PATH_MAX + 1];
 } cdx_def;

@@ -753,6 +753,98 @@ START_TEST(global_orders_kept_walked_dropped)
 }
 END_TEST
 
+/* Makes the store look as one written before the indexes had counters:
+ * every recorded state 'k' becomes 'r' and the counters go. */
+static void forget_counters(void)
+{
+    store_close(fx_store);
+    fx_store = NULL;
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta, counts;
+    ck_assert_int_eq(mdb_env_create(&env), 0);
+    ck_assert_int_eq(mdb_env_set_maxdbs(env, 32), 0);
+    ck_assert_int_eq(mdb_env_open(env, fx_dir, MDB_NOTLS, 0640), 0);
+    ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "counts", 0, &counts), 0);
+    MDB_val k = {12, "custom_index"}, v;
+    ck_assert_int_eq(mdb_get(txn, meta, &k, &v), 0);
+    char buf[4096];
+    ck_assert_uint_lt(v.mv_size, sizeof buf);
+    memcpy(buf, v.mv_data, v.mv_size);
+    for (size_t i = 0; i + 2 < v.mv_size; i++)
+        if (buf[i] == ' ' && buf[i + 1] == 'k' && buf[i + 2] == ' ')
+            buf[i + 1] = 'r';
+    MDB_val nv = {v.mv_size, buf};
+    ck_assert_int_eq(mdb_put(txn, meta, &k, &nv, 0), 0);
+    MDB_cursor *c;
+    ck_assert_int_eq(mdb_cursor_open(txn, counts, &c), 0);
+    int n = 0;
+    while (mdb_cursor_get(c, &k, &v, n++ ? MDB_NEXT : MDB_FIRST) == 0)
+        if (k.mv_size == 18 && ((const uint8_t *)k.mv_data)[0] == 'c')
+            ck_assert_int_eq(mdb_cursor_del(c, 0), 0);
+    mdb_cursor_close(c);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* An order by a path takes its total from the index's counters; a store
+ * whose index was built before the counters answers by walking the index
+ * (the same totals) until an open that declares the index counts it. */
+START_TEST(order_totals_from_counters_and_older_stores)
+{
+    seed();
+    int64_t total, err_total;
+    int err;
+    const char *pages = list(NULL, NULL, 0, "billing.seats", false, 2, 0, &total, &err, NULL);
+    ck_assert_int_eq(err, ROSTER_E_OK);
+    char first[256];
+    snprintf(first, sizeof first, "%s", pages);
+    int64_t want = total;
+    ck_assert_int_eq(want, 3); /* a, b, c: d and f hold no integer */
+    forget_counters();
+    fx_open(); /* offline: no counters, the walk answers */
+    pages = list(NULL, NULL, 0, "billing.seats", false, 2, 0, &err_total, &err, NULL);
+    ck_assert_int_eq(err, ROSTER_E_OK);
+    ck_assert_int_eq(err_total, want);
+    ck_assert_str_eq(pages, first);
+    ck_assert_uint_eq(fx_verify_issues(), 0);
+    reopen(decl_all, N_DECL_ALL, false); /* declaring: counted at open */
+    pages = list(NULL, NULL, 0, "billing.seats", false, 2, 0, &total, &err, NULL);
+    ck_assert_int_eq(total, want);
+    ck_assert_str_eq(pages, first);
+    ck_assert_uint_eq(fx_verify_issues(), 0);
+    /* The counters are there again: forgetting them now is found. */
+    store_close(fx_store);
+    fx_store = NULL;
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi counts;
+    ck_assert_int_eq(mdb_env_create(&env), 0);
+    ck_assert_int_eq(mdb_env_set_maxdbs(env, 32), 0);
+    ck_assert_int_eq(mdb_env_open(env, fx_dir, MDB_NOTLS, 0640), 0);
+    ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "counts", 0, &counts), 0);
+    MDB_cursor *c;
+    MDB_val k, v;
+    ck_assert_int_eq(mdb_cursor_open(txn, counts, &c), 0);
+    bool deleted = false;
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && !deleted;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+        if (k.mv_size == 18 && ((const uint8_t *)k.mv_data)[0] == 'c') {
+            ck_assert_int_eq(mdb_cursor_del(c, 0), 0);
+            deleted = true;
+        }
+    ck_assert(deleted);
+    mdb_cursor_close(c);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    fx_open();
+    ck_assert_uint_eq(fx_verify_issues(), 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store_custom");
@@ -768,6 +860,7 @@ int main(void)
     tcase_add_test(tc, tenant_scope_and_scan_agree);
     tcase_add_test(tc, pages_in_both_orders);
     tcase_add_test(tc, global_orders_kept_walked_dropped);
+    tcase_add_test(tc, order_totals_from_counters_and_older_stores);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
