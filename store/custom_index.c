@@ -479,15 +479,14 @@ static int counts_drop(const store *s, MDB_txn *txn, uint8_t id)
 /* Counts index id anew from its entries, in txn. */
 static int recount(const store *s, MDB_txn *txn, uint8_t id)
 {
-    scope_counts *sc;
-    size_t n;
+    scope_counts *sc = NULL;
+    size_t n = 0;
     int err = counts_drop(s, txn, id);
     if (err == ROSTER_E_OK)
         err = count_parts(s, txn, id, &sc, &n);
     for (size_t i = 0; err == ROSTER_E_OK && i < n; i++)
         err = counts_add(s, txn, id, sc[i].scope, (int64_t)sc[i].entries, (int64_t)sc[i].active);
-    if (err == ROSTER_E_OK)
-        free(sc);
+    free(sc);
     return err;
 }
 
