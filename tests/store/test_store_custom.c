@@ -252,9 +252,9 @@ START_TEST(updates_move_entries)
 }
 END_TEST
 
-/* Closes fx_store and applies fn to idx_custom with bare LMDB (left
+/* Closes fx_store and applies fn to database `db` with bare LMDB (left
  * closed). */
-static void edit_custom_db(void (*fn)(MDB_txn *, MDB_dbi))
+static void edit_db(const char *db, void (*fn)(MDB_txn *, MDB_dbi))
 {
     store_close(fx_store);
     fx_store = NULL;
@@ -265,7 +265,7 @@ static void edit_custom_db(void (*fn)(MDB_txn *, MDB_dbi))
     ck_assert_int_eq(mdb_env_set_maxdbs(env, 32), 0);
     ck_assert_int_eq(mdb_env_open(env, fx_dir, MDB_NOTLS, 0640), 0);
     ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    ck_assert_int_eq(mdb_dbi_open(txn, "idx_custom", 0, &dbi), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, db, 0, &dbi), 0);
     fn(txn, dbi);
     ck_assert_int_eq(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
@@ -273,7 +273,7 @@ static void edit_custom_db(void (*fn)(MDB_txn *, MDB_dbi))
 
 static void corrupt(void (*fn)(MDB_txn *, MDB_dbi))
 {
-    edit_custom_db(fn);
+    edit_db("idx_custom", fn);
     open_declared(decl_all, N_DECL_ALL, false);
 }
 
@@ -718,7 +718,7 @@ START_TEST(global_orders_kept_walked_dropped)
     ck_assert_int_eq(err, ROSTER_E_OK);
     ck_assert_int_eq(total, 6);
     /* A missing global entry is found and named. */
-    edit_custom_db(delete_first_of_id2);
+    edit_db("idx_custom", delete_first_of_id2);
     fx_open(); /* offline: the recorded set, kept */
     char first[512] = "";
     store_rtxn *r;
@@ -752,6 +752,23 @@ START_TEST(global_orders_kept_walked_dropped)
     fx_open();
 }
 END_TEST
+
+/* Deletes the first customData counter of the counts database. */
+static void delete_first_counter(MDB_txn *txn, MDB_dbi dbi)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    ck_assert_int_eq(mdb_cursor_open(txn, dbi, &c), 0);
+    bool deleted = false;
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && !deleted;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+        if (k.mv_size == 18 && ((const uint8_t *)k.mv_data)[0] == 'c') {
+            ck_assert_int_eq(mdb_cursor_del(c, 0), 0);
+            deleted = true;
+        }
+    ck_assert(deleted);
+    mdb_cursor_close(c);
+}
 
 /* Makes the store look as one written before the indexes had counters:
  * every recorded state 'k' becomes 'r' and the counters go. */
@@ -815,31 +832,8 @@ START_TEST(order_totals_from_counters_and_older_stores)
     ck_assert_int_eq(total, want);
     ck_assert_str_eq(pages, first);
     ck_assert_uint_eq(fx_verify_issues(), 0);
-    /* The counters are there again: forgetting them now is found. */
-    store_close(fx_store);
-    fx_store = NULL;
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi counts;
-    ck_assert_int_eq(mdb_env_create(&env), 0);
-    ck_assert_int_eq(mdb_env_set_maxdbs(env, 32), 0);
-    ck_assert_int_eq(mdb_env_open(env, fx_dir, MDB_NOTLS, 0640), 0);
-    ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    ck_assert_int_eq(mdb_dbi_open(txn, "counts", 0, &counts), 0);
-    MDB_cursor *c;
-    MDB_val k, v;
-    ck_assert_int_eq(mdb_cursor_open(txn, counts, &c), 0);
-    bool deleted = false;
-    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && !deleted;
-         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-        if (k.mv_size == 18 && ((const uint8_t *)k.mv_data)[0] == 'c') {
-            ck_assert_int_eq(mdb_cursor_del(c, 0), 0);
-            deleted = true;
-        }
-    ck_assert(deleted);
-    mdb_cursor_close(c);
-    ck_assert_int_eq(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
+    /* The counters are there again: losing one now is found. */
+    edit_db("counts", delete_first_counter);
     fx_open();
     ck_assert_uint_eq(fx_verify_issues(), 1);
 }
