@@ -31,6 +31,7 @@ const uint8_t *pg_uuid_array_get(const uint8_t *buf, size_t i);
 #define PG_OID_BYTEA_ARRAY 1001
 #define PG_OID_TEXT_ARRAY  1009
 #define PG_OID_INT2_ARRAY  1005
+#define PG_OID_INT8_ARRAY  1016
 
 /* Bytes of the encoding of an array of n variable-length elements of
  * `bytes` bytes in all. */

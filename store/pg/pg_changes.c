@@ -41,8 +41,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PG_OID_INT8_ARRAY 1016
-
 /* ------------------------------------------------------------ counters */
 
 /* The oldest events retention may drop first, read with a group's

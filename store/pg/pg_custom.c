@@ -153,6 +153,72 @@ void pg_custom_group_end(pgstore_wtxn *w)
     w->kept = NULL;
 }
 
+/* Counter changes of one write, at most two per declaration (the old
+ * scope's and the new one's). */
+typedef struct count_deltas {
+    size_t n;
+    const char *decl[2 * STORE_MAX_CUSTOM_INDEXES];
+    roster_uuid scope[2 * STORE_MAX_CUSTOM_INDEXES];
+    int64_t entries[2 * STORE_MAX_CUSTOM_INDEXES], active[2 * STORE_MAX_CUSTOM_INDEXES];
+} count_deltas;
+
+static void delta_add(count_deltas *c, const char *decl, const roster_uuid *scope, int64_t e,
+                      int64_t a)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->decl[i] == decl && roster_uuid_eq(&c->scope[i], scope)) {
+            c->entries[i] += e;
+            c->active[i] += a;
+            return;
+        }
+    c->decl[c->n] = decl;
+    c->scope[c->n] = *scope;
+    c->entries[c->n] = e;
+    c->active[c->n++] = a;
+}
+
+/* Queues the counters' changes of c (those not zero) in one statement. */
+static int queue_deltas(pgstore_wtxn *w, const count_deltas *c)
+{
+    static _Thread_local uint8_t decls[PG_VAR_ARRAY_SIZE(
+        2 * STORE_MAX_CUSTOM_INDEXES, 2 * STORE_MAX_CUSTOM_INDEXES * (PG_DECL_MAX - 1))],
+        scopes[PG_UUID_ARRAY_SIZE(2 * STORE_MAX_CUSTOM_INDEXES)],
+        es[PG_VAR_ARRAY_SIZE(2 * STORE_MAX_CUSTOM_INDEXES, 2 * STORE_MAX_CUSTOM_INDEXES * 8)],
+        as[PG_VAR_ARRAY_SIZE(2 * STORE_MAX_CUSTOM_INDEXES, 2 * STORE_MAX_CUSTOM_INDEXES * 8)];
+    size_t n = 0;
+    for (size_t i = 0; i < c->n; i++)
+        n += c->entries[i] != 0 || c->active[i] != 0;
+    if (n == 0)
+        return ROSTER_E_OK;
+    size_t dn = pg_var_array_header(decls, n, PG_OID_TEXT);
+    size_t en = pg_var_array_header(es, n, PG_OID_INT8);
+    size_t an = pg_var_array_header(as, n, PG_OID_INT8);
+    pg_uuid_array_init(scopes, n);
+    size_t k = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->entries[i] == 0 && c->active[i] == 0)
+            continue;
+        uint8_t b[8];
+        dn += pg_var_array_put(decls + dn, c->decl[i], strlen(c->decl[i]));
+        pg_uuid_array_set(scopes, k++, &c->scope[i]);
+        pg_i64_put(b, c->entries[i]);
+        en += pg_var_array_put(es + en, b, 8);
+        pg_i64_put(b, c->active[i]);
+        an += pg_var_array_put(as + an, b, 8);
+    }
+    static pg_stmt add =
+        PG_STMT("INSERT INTO roster_custom_counts (decl, cscope, entries, active) "
+                "SELECT d, s, e, a FROM unnest($1::text[], $2::uuid[], $3::int8[], $4::int8[]) "
+                "AS x(d, s, e, a) ON CONFLICT (decl, cscope) DO UPDATE SET "
+                "entries = roster_custom_counts.entries + excluded.entries, "
+                "active = roster_custom_counts.active + excluded.active");
+    pg_param params[] = {{decls, (int)dn, PG_OID_TEXT_ARRAY},
+                         {scopes, (int)PG_UUID_ARRAY_SIZE(n), PG_OID_UUID_ARRAY},
+                         {es, (int)en, PG_OID_INT8_ARRAY},
+                         {as, (int)an, PG_OID_INT8_ARRAY}};
+    return pg_defer(w->c, &add, 4, params, NULL, NULL, NULL, 0);
+}
+
 int pg_custom_put(pgstore_wtxn *w, const user_view *old, const user_view *nv)
 {
     const pg_kept_set *k = w->kept;
@@ -163,27 +229,44 @@ int pg_custom_put(pgstore_wtxn *w, const user_view *old, const user_view *nv)
         defs[i] = &k->defs[i];
     static _Thread_local uint8_t vals[STORE_MAX_CUSTOM_INDEXES][CDX_MAX_STRING + 1],
         old_vals[STORE_MAX_CUSTOM_INDEXES][CDX_MAX_STRING + 1];
-    size_t lens[STORE_MAX_CUSTOM_INDEXES], old_lens[STORE_MAX_CUSTOM_INDEXES];
-    custom_index_user_values(vals, lens, defs, k->n, nv);
-    roster_uuid scope;
-    key_scope(&scope, nv);
-    uint8_t flags[2] = {0, rec_active_flags(nv->f.active)};
+    size_t lens[STORE_MAX_CUSTOM_INDEXES] = {0}, old_lens[STORE_MAX_CUSTOM_INDEXES] = {0};
+    roster_uuid scope = {{0}}, old_scope = {{0}};
+    uint8_t flags[2] = {0, 0};
+    bool active = false, old_active = false;
+    if (nv != NULL) {
+        custom_index_user_values(vals, lens, defs, k->n, nv);
+        key_scope(&scope, nv);
+        flags[1] = rec_active_flags(nv->f.active);
+        active = (flags[1] & FLAG_INACTIVE) == 0;
+    }
     if (old != NULL) {
-        /* Most updates leave customData, the tenant and the active flag
-         * alone: then the entries stay as they are. */
-        roster_uuid old_scope;
         key_scope(&old_scope, old);
         custom_index_user_values(old_vals, old_lens, defs, k->n, old);
-        bool same =
-            roster_uuid_eq(&scope, &old_scope) && rec_active_flags(old->f.active) == flags[1];
+        old_active = (rec_active_flags(old->f.active) & FLAG_INACTIVE) == 0;
+        /* Most updates leave customData, the tenant and the active flag
+         * alone: then the entries and counters stay as they are. */
+        bool same = nv != NULL && roster_uuid_eq(&scope, &old_scope) &&
+                    rec_active_flags(old->f.active) == flags[1];
         for (size_t i = 0; i < k->n && same; i++)
             same = lens[i] == old_lens[i] && memcmp(vals[i], old_vals[i], lens[i]) == 0;
         if (same)
             return ROSTER_E_OK;
+    }
+    count_deltas cd = {0};
+    for (size_t i = 0; i < k->n; i++) {
+        if (old_lens[i])
+            delta_add(&cd, k->decl[i], &old_scope, -1, -(int64_t)old_active);
+        if (lens[i])
+            delta_add(&cd, k->decl[i], &scope, 1, (int64_t)active);
+    }
+    int err = queue_deltas(w, &cd);
+    /* A deleted user's entries go with its row (ON DELETE CASCADE). */
+    if (err != ROSTER_E_OK || nv == NULL)
+        return err;
+    if (old != NULL) {
         static pg_stmt del = PG_STMT("DELETE FROM roster_custom WHERE user_id = $1");
         pg_param dp[] = {{nv->id.b, 16, PG_OID_UUID}};
-        int err = pg_defer(w->c, &del, 1, dp, NULL, NULL, NULL, 0);
-        if (err != ROSTER_E_OK)
+        if ((err = pg_defer(w->c, &del, 1, dp, NULL, NULL, NULL, 0)) != ROSTER_E_OK)
             return err;
     }
     size_t n = 0;
@@ -487,6 +570,39 @@ static int insert_entries(pg_conn *c, const cdx_def *d, const char *decl, PGresu
     return err;
 }
 
+/* The end of a build, once the walk reached the last user: under the
+ * feed lock (writers wait, and their counters so far are not trusted),
+ * the counters of declaration decl are counted anew from its entries and
+ * it is recorded ready; *gone when it was dropped meanwhile. The lock is
+ * taken first, as writers take it, and before any user row is locked. */
+static int finish_build(pg_conn *c, const char *decl, bool *gone)
+{
+    pg_param dp[] = {{decl, (int)strlen(decl), PG_OID_TEXT}};
+    PGresult *res = NULL;
+    int err = pg_run0(c, "BEGIN", 0, NULL, NULL);
+    if (err == ROSTER_E_OK)
+        err = pg_run0(c, "SELECT 1 FROM roster_feed FOR NO KEY UPDATE", 0, NULL, NULL);
+    if (err == ROSTER_E_OK)
+        err =
+            pg_run(c, "UPDATE roster_custom_decl SET ready = true WHERE decl = $1 AND NOT dropping",
+                   1, dp, &res, NULL);
+    *gone = err == ROSTER_E_OK && strcmp(PQcmdTuples(res), "1") != 0;
+    PQclear(res);
+    if (err == ROSTER_E_OK && !*gone)
+        err = pg_run0(c, "DELETE FROM roster_custom_counts WHERE decl = $1", 1, dp, NULL);
+    if (err == ROSTER_E_OK && !*gone)
+        err = pg_run0(c,
+                      "INSERT INTO roster_custom_counts (decl, cscope, entries, active) "
+                      "SELECT decl, cscope, count(*), count(*) FILTER (WHERE flags <> 1) "
+                      "FROM roster_custom WHERE decl = $1 GROUP BY decl, cscope",
+                      1, dp, NULL);
+    if (err == ROSTER_E_OK)
+        err = pg_run0(c, "COMMIT", 0, NULL, NULL);
+    if (err != ROSTER_E_OK)
+        pg_rollback(c);
+    return err;
+}
+
 /* One step of index d: up to max users after b->last, in one transaction;
  * *ready once the walk reached the end and marked d ready, *gone when d's
  * declaration is no longer recorded (another process dropped it). */
@@ -525,18 +641,17 @@ static int walk_some(pgstore_build *b, const cdx_def *d, size_t max, bool *ready
     if (err == ROSTER_E_OK && !*gone) {
         n = PQntuples(rows);
         err = insert_entries(c, d, decl, rows, &entries, NULL);
-        if (err == ROSTER_E_OK && (size_t)n < max)
-            err = pg_run0(c, "UPDATE roster_custom_decl SET ready = true WHERE decl = $1", 1, dp,
-                          NULL);
     }
     if (err == ROSTER_E_OK)
         err = pg_run0(c, "COMMIT", 0, NULL, NULL);
+    if (err == ROSTER_E_OK && !*gone && (size_t)n < max)
+        err = finish_build(c, decl, gone);
     /* A build inserts the whole index at once, before autovacuum's next
      * look: without fresh statistics the planner takes the new index for
      * a few rows (and reads it by bitmap, then sorts) until it does. */
     if (err == ROSTER_E_OK && !*gone && (size_t)n < max) {
         roster_err_detail ignored;
-        pg_run0(c, "ANALYZE roster_custom", 0, NULL, &ignored);
+        pg_run0(c, "ANALYZE roster_custom, roster_custom_counts", 0, NULL, &ignored);
     }
     if (err == ROSTER_E_OK && n > 0) {
         memcpy(b->last, PQgetvalue(rows, n - 1, 0), 16);
@@ -646,6 +761,42 @@ static int verify_row(void *ctx, PGresult *res, int i)
     return ROSTER_E_OK;
 }
 
+/* The counters of ready declaration decl against its entries, per scope:
+ * every scope whose numbers differ. */
+static int verify_counts(pgstore_rtxn *r, const cdx_def *d, const char *decl, pg_issue_fn fn,
+                         void *ctx)
+{
+    pg_param params[] = {{decl, (int)strlen(decl), PG_OID_TEXT}};
+    PGresult *res;
+    int err = pg_run(r->c,
+                     "SELECT COALESCE(c.cscope, x.cscope), COALESCE(c.entries, 0), "
+                     "COALESCE(c.active, 0), COALESCE(x.e, 0), COALESCE(x.a, 0) "
+                     "FROM (SELECT cscope, entries, active FROM roster_custom_counts "
+                     "WHERE decl = $1) c FULL JOIN (SELECT cscope, count(*) AS e, "
+                     "count(*) FILTER (WHERE flags <> 1) AS a FROM roster_custom WHERE decl = $1 "
+                     "GROUP BY cscope) x ON x.cscope = c.cscope "
+                     "WHERE COALESCE(c.entries, 0) <> COALESCE(x.e, 0) "
+                     "OR COALESCE(c.active, 0) <> COALESCE(x.a, 0)",
+                     1, params, &res, NULL);
+    if (err != ROSTER_E_OK)
+        return err;
+    for (int i = 0; i < PQntuples(res); i++) {
+        roster_uuid scope;
+        memcpy(scope.b, PQgetvalue(res, i, 0), 16);
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "counter of customData %s says %lld users (%lld active), its entries %lld "
+                 "(%lld)",
+                 d->path, (long long)pg_i64_get(PQgetvalue(res, i, 1)),
+                 (long long)pg_i64_get(PQgetvalue(res, i, 2)),
+                 (long long)pg_i64_get(PQgetvalue(res, i, 3)),
+                 (long long)pg_i64_get(PQgetvalue(res, i, 4)));
+        fn(ctx, STORE_ISSUE_COUNT_MISMATCH, "roster_custom_counts", &scope, msg);
+    }
+    PQclear(res);
+    return ROSTER_E_OK;
+}
+
 int pg_custom_verify(pgstore_rtxn *r, pg_issue_fn fn, void *ctx)
 {
     PGresult *res;
@@ -669,6 +820,8 @@ int pg_custom_verify(pgstore_rtxn *r, pg_issue_fn fn, void *ctx)
                       "SELECT u.id, u.record, c.cscope, c.value, c.flags FROM roster_users u "
                       "LEFT JOIN roster_custom c ON c.user_id = u.id AND c.decl = $1 ORDER BY u.id",
                       1, params, verify_row, &cv);
+        if (err == ROSTER_E_OK)
+            err = verify_counts(r, &d, decl, fn, ctx);
     }
     PQclear(res);
     return err;

@@ -158,9 +158,11 @@ int pg_custom_group_begin(pgstore_wtxn *w, uint64_t gen, roster_err_detail *deta
 /* Drops w's reference to its set. */
 void pg_custom_group_end(pgstore_wtxn *w);
 
-/* Queues, in w's current operation, what keeps the entries of the user
- * whose record becomes nv (old: the record it replaces, NULL for a new
- * user) in step: nothing when its values and scope are unchanged. */
+/* Queues, in w's current operation, what keeps the entries and counters
+ * of the user whose record becomes nv (old: the record it replaces, NULL
+ * for a new user; nv NULL: the user is deleted, its entries going with
+ * its row) in step: nothing when its values, scope and active flag are
+ * unchanged. */
 int pg_custom_put(pgstore_wtxn *w, const user_view *old, const user_view *nv);
 
 /* The declaration text of slot d of p->cdx (borrowed from p). */

@@ -320,8 +320,8 @@ static void add_entries(sql_q *s, const uquery *q, const cdx_def *d, const custo
 
 /* Queues the count of q's matches (counted(): every condition pushed,
  * nothing but the scope and the deactivated rule besides) into *res (one
- * int8), from the entries of its first condition's index (or its order's)
- * alone. */
+ * int8): from the entries of its first condition's index alone, or, with
+ * no condition, from its order's counters. */
 static int queue_custom_count(pgstore_rtxn *r, uquery *q, roster_arena *arena, PGresult **res)
 {
     static _Thread_local sql_q s;
@@ -329,9 +329,19 @@ static int queue_custom_count(pgstore_rtxn *r, uquery *q, roster_arena *arena, P
     s.arena = arena;
     s.pg = r->p;
     const custom_cond *drive = custom_query_conditions(q->cq) ? custom_query_cond(q->cq, 0) : NULL;
+    if (drive == NULL) {
+        /* An order by the path alone: its counters (exact, as the index
+         * is ready in this snapshot: pg_custom_defer_ready). */
+        const char *decl = pg_custom_decl(r->p, custom_order(q));
+        sq_add(&s, "SELECT COALESCE(sum(%s), 0)::int8 FROM roster_custom_counts WHERE decl = $%d",
+               q->hide_inactive ? "active" : "entries",
+               sq_param(&s, decl, strlen(decl), PG_OID_TEXT));
+        if (q->one_tenant)
+            sq_add(&s, " AND cscope = $%d", sq_param(&s, q->tenant_key.b, 16, PG_OID_UUID));
+        return pg_defer_query(r->c, s.text, s.np, s.p, res);
+    }
     sq_add(&s, "SELECT count(*)::int8");
-    add_entries(&s, q, drive ? drive->d : custom_order(q), drive,
-                drive != NULL && custom_order(q) != NULL);
+    add_entries(&s, q, drive->d, drive, custom_order(q) != NULL);
     if (s.oom)
         return ROSTER_E_NOMEM;
     return pg_defer_query(r->c, s.text, s.np, s.p, res);

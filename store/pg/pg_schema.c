@@ -173,7 +173,10 @@ static void migration_3(sqlbuf *b)
  * value of the path's type, as the encoded bytes the LMDB index keys hold
  * (custom_index.h), with the user's scope and flags (roster_users.flags,
  * as the LMDB entries' flags byte), indexed over all users and per scope
- * with the flags included, so a count of matches reads only the index. roster_feed.custom_gen
+ * with the flags included, so a count of matches reads only the index;
+ * roster_custom_counts the entries and active entries per declaration and
+ * scope, kept by the writers and exact once the declaration is ready (an
+ * order by the path alone takes its total there). roster_feed.custom_gen
  * changes whenever the declared set does (under that row's lock), so writers learn the set to keep
  * from the row they lock anyway. */
 static void migration_4(sqlbuf *b)
@@ -194,6 +197,12 @@ static void migration_4(sqlbuf *b)
                "CREATE INDEX roster_custom_scope ON roster_custom (decl, cscope, value, user_id)"
                " INCLUDE (flags);"
                "CREATE INDEX roster_custom_user ON roster_custom (user_id);"
+               "CREATE TABLE roster_custom_counts ("
+               " decl text NOT NULL REFERENCES roster_custom_decl (decl) ON DELETE CASCADE,"
+               " cscope uuid NOT NULL,"
+               " entries bigint NOT NULL,"
+               " active bigint NOT NULL,"
+               " PRIMARY KEY (decl, cscope));"
                "ALTER TABLE roster_feed ADD COLUMN custom_gen bigint NOT NULL DEFAULT 0;");
 }
 

@@ -45,6 +45,8 @@
  *                       (custom_index.h's encoding: bytea order is the
  *                       value order); indexed (decl, value, user_id) and
  *                       (decl, cscope, value, user_id), flags included
+ *   roster_custom_counts decl, cscope -> entries, active (exact once
+ *                       the declaration is ready)
  *   roster_feed         custom_gen: changes with the declared set */
 #ifndef ROSTER_STORE_PG_SCHEMA_H
 #define ROSTER_STORE_PG_SCHEMA_H

@@ -325,6 +325,8 @@ int pgstore_user_delete(pgstore_wtxn *w, const roster_uuid *scope,
     if ((err = pg_defer(w->c, &del, 1, params, NULL, NULL, NULL, 0)) != ROSTER_E_OK)
         goto done;
     err = pg_counter_add(w, &old_scope, -1, -(int64_t)(u.f.active != 0));
+    if (err == ROSTER_E_OK)
+        err = pg_custom_put(w, &u, NULL);
     /* The change feed: the deletion, and no personal data of this user
      * left in it (pg_changes.c). */
     if (err == ROSTER_E_OK)
