@@ -368,6 +368,36 @@ static void add_custom_ordered_page(sql_q *s, const uquery *q)
     sq_add(s, " ORDER BY p.value%s, p.user_id%s", dir, dir);
 }
 
+/* The page of a counted query in createdAt (id) order whose one
+ * customData condition holds an equalTo: that value's entries are in
+ * user_id order in its index, so the page's entries (after the cursor,
+ * past the offset) are read from the index alone, then only their users'
+ * rows, instead of every match's row being found to sort them. */
+static void add_custom_eq_page(sql_q *s, const uquery *q, const custom_cond *c)
+{
+    const char *dir = q->desc ? " DESC" : "";
+    sq_add(s, "SELECT u.record FROM (SELECT c0.user_id");
+    add_entries(s, q, c->d, c, false);
+    if (q->has_after)
+        sq_add(s, " AND c0.user_id %s $%d", q->desc ? "<" : ">",
+               sq_param(s, q->after + q->after_len - 16, 16, PG_OID_UUID));
+    char lim[64];
+    snprintf(lim, sizeof lim, " LIMIT %zu OFFSET %zu", q->limit + 1, q->offset);
+    sq_add(s, " ORDER BY c0.user_id%s%s) p JOIN roster_users u ON u.id = p.user_id", dir, lim);
+    sq_add(s, " ORDER BY p.user_id%s", dir);
+}
+
+/* q's one customData condition when q is in createdAt order and that
+ * condition holds an equalTo (add_custom_eq_page), else NULL. */
+static const custom_cond *custom_eq_only(const uquery *q)
+{
+    if (q->cq == NULL || custom_query_ordered(q->cq) || q->sort != MODEL_USER_createdAt ||
+        custom_query_conditions(q->cq) != 1)
+        return NULL;
+    const custom_cond *c = custom_query_cond(q->cq, 0);
+    return c->has_eq ? c : NULL;
+}
+
 /* The page of a counted query read straight from the order's index of
  * roster_users. */
 static void add_counted_page(sql_q *s, uquery *q)
@@ -407,6 +437,8 @@ static int run_counted(pgstore_rtxn *r, uquery *q, roster_arena *arena, store_pa
         s.pg = r->p;
         if (custom_order(q))
             add_custom_ordered_page(&s, q);
+        else if (custom_eq_only(q))
+            add_custom_eq_page(&s, q, custom_eq_only(q));
         else
             add_counted_page(&s, q);
         err = s.oom ? ROSTER_E_NOMEM : pg_defer_query(r->c, s.text, s.np, s.p, &res);

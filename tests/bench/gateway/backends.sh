@@ -73,15 +73,15 @@ start() {
     gw_pid[$name]=$!
     wait_http "http://127.0.0.1:$port/healthz"
 }
-start lmdb "$P_LMDB"
-start postgres "$P_PG" --store "$pg_url"
+start lmdb "$P_LMDB" --custom-index plan:string
+start postgres "$P_PG" --store "$pg_url" --custom-index plan:string
 
 echo "seeding $USERS users into each..." >&2
 for name in lmdb postgres; do
     port=$P_LMDB
     [ "$name" = postgres ] && port=$P_PG
     node "$here/seed.mjs" "http://127.0.0.1:$port/graphql" "$USERS" "$work/$name/ids.txt" \
-        "$(cat "$work/$name/admin.key")"
+        "$(cat "$work/$name/admin.key")" 0 50
 done
 
 # GraphQL-level errors a gateway has answered so far (HTTP 200 with
@@ -116,7 +116,7 @@ cpu_diff() { # before after
 
 results="$work/results.txt"
 : >"$results"
-for mode in user page create mix ref idsin; do
+for mode in user page create mix ref idsin cdx; do
     for name in lmdb postgres; do
         port=$P_LMDB
         [ "$name" = postgres ] && port=$P_PG
@@ -145,6 +145,7 @@ const label = {
   mix: '90/10 user/createUser',
   ref: 'users by reference',
   idsin: 'users by 3 ids (valueIn)',
+  cdx: 'users by customData plan (indexed)',
 };
 console.log('| workload | store | req/s | p50 ms | p99 ms | errors (socket, non-2xx, GraphQL) |');
 console.log('|---|---|---:|---:|---:|---:|');
@@ -160,7 +161,7 @@ for (const r of rows)
 console.log('');
 console.log('| workload | postgres / lmdb req/s | postgres / lmdb p99 |');
 console.log('|---|---:|---:|');
-for (const m of ['user', 'page', 'create', 'mix', 'ref', 'idsin']) {
+for (const m of ['user', 'page', 'create', 'mix', 'ref', 'idsin', 'cdx']) {
   const a = get('lmdb', m), b = get('postgres', m);
   console.log(`| ${label[m]} | ${(b.rps / a.rps).toFixed(2)} | ${(b.p99_us / a.p99_us).toFixed(2)} |`);
 }

@@ -3,6 +3,9 @@
 --          of 100 users, id only) | ref (users filtered by a random seeded
 --          reference: a list no index-only plan answers, one user found) |
 --          idsin (users whose id is one of 3 random ids: valueIn) |
+--          cdx (users whose customData plan is one of seed.mjs's 50 plans,
+--          at random: a declared customData index, --custom-index
+--          plan:string) |
 --          body (the same request body every time)
 --   IDS    file with one user id per line (user, mix, idsin; ref: its line count
 --          is the number of seeded users, seed.mjs's seed-0..seed-N-1), or
@@ -59,6 +62,11 @@ local function idsin_body()
     .. ids[math.random(#ids)] .. '","' .. ids[math.random(#ids)] .. '","' .. ids[math.random(#ids)] .. '"]}}'
 end
 
+local function cdx_body()
+  return '{"query":"query P($p: JsonValue) { users(limit: 20, filter: {customData: [{path: \\"plan\\", equalTo: $p}]}) { totalCount data { id email } } }","variables":{"p":"p'
+    .. math.random(0, 49) .. '"}}'
+end
+
 local function ids_body()
   return '{"query":"{ users(limit: 100) { data { id } } }"}'
 end
@@ -86,6 +94,8 @@ function request()
     b = ref_body()
   elseif mode == "idsin" then
     b = idsin_body()
+  elseif mode == "cdx" then
+    b = cdx_body()
   elseif math.random(10) == 1 then
     b = create_body()
   else
