@@ -63,7 +63,7 @@ void users_config_usage(FILE *f)
             "  --listener-check-ms N\n"
             "                      every N ms, check that a new connection still\n"
             "                      completes the handshake, and re-create the listener\n"
-            "                      after two failed checks in a row; 0 turns it off,\n"
+            "                      when one does not within 3 s; 0 turns it off,\n"
             "                      otherwise 50..3600000 [ROSTER_LISTENER_CHECK_MS,\n"
             "                      default 1000]\n"
             "  --allow-keyless-ipc callers that present no API key are admin, on an\n"

@@ -155,6 +155,38 @@ START_TEST(ipc_break_is_restored)
 }
 END_TEST
 
+/* Clients connecting and leaving all the time, as on a busy service: the
+ * server's count of added pipes moves while a check waits. A check that
+ * took such a move for its own connection closed it half-way through the
+ * handshake, which is what stops nng 1.5.2's accept loop (upstream #1518);
+ * the next check then failed and the restore cut every connection. The
+ * check must wait for its own pipe, so a working listener is never
+ * restored. */
+START_TEST(busy_listener_is_never_restored)
+{
+    char path[96], url[128];
+    snprintf(path, sizeof path, "/tmp/roster-guard-busy-%d.ipc", (int)getpid());
+    snprintf(url, sizeof url, "ipc://%s", path);
+    rpc_server *s = NULL;
+    roster_err_detail d = {{0}};
+    rpc_server_options o = {.url = url, .contexts = 4, .handler = handler, .listener_check_ms = 50};
+    ck_assert_int_eq(rpc_server_start(&s, &o, &d), ROSTER_E_OK);
+    int served = 0;
+    for (int round = 0; round < 300; round++) {
+        rpc_client *c = NULL;
+        ck_assert_int_eq(rpc_client_open(&c, url, NULL, &d), ROSTER_E_OK);
+        if (health(c) == 0)
+            served++;
+        rpc_client_close(c);
+        usleep(5000);
+    }
+    ck_assert_uint_eq(rpc_server_listener_restores(s), 0);
+    ck_assert_int_eq(served, 300);
+    ck_assert_uint_eq(rpc_server_stop(s, 1000), 0);
+    rpc_server_free(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("rpc_listener_guard");
@@ -164,6 +196,7 @@ int main(void)
     tcase_add_test(tc, start_rejects_missing_options);
     tcase_add_test(tc, ipc_mode_option);
     tcase_add_test(tc, ipc_break_is_restored);
+    tcase_add_test(tc, busy_listener_is_never_restored);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
