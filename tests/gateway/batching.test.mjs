@@ -15,8 +15,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { startStack, metricSum, waitFor } from './lib.mjs';
+import { startStack, metricSum, sigstopAndWait, waitFor } from './lib.mjs';
 
 const port = Number(process.env.GW_TEST_PORT || 23116);
 const CTL = process.env.ROSTER_CTL_BIN;
@@ -231,14 +230,7 @@ test('deadlines stay per request: a stalled service answers each request at its 
   // The key is verified now and cached for a second: the lookups below
   // reach the batcher rather than a key check.
   assert.equal((await s.gql(Q_USER, { id: usersA[0] })).status, 200);
-  s.users.kill('SIGSTOP');
-  // Stopped once every thread is (one in the middle of a disk read stops
-  // when it returns from it).
-  const stopped = () =>
-    readdirSync(`/proc/${s.users.pid}/task`).every(
-      (t) => readFileSync(`/proc/${s.users.pid}/task/${t}/stat`, 'utf8').split(') ')[1][0] === 'T',
-    );
-  await waitFor(stopped, 'roster-users to stop', 5000);
+  await sigstopAndWait(s.users);
   try {
     const one = async (id) => {
       const t0 = Date.now();

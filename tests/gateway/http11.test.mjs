@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { metricSum, startStack } from './lib.mjs';
+import { metricSum, sigstopAndWait, startStack } from './lib.mjs';
 
 const PORT = Number(process.env.GW_TEST_PORT || 23116);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -299,7 +299,7 @@ test('drain: new requests get 503 and close while an admitted one finishes; idle
   assert.equal(responses(kept.buf)[0].status, 200);
   assert.equal(responses(idle.buf)[0].status, 200);
   // The user service stops answering: the next query waits in flight.
-  process.kill(s.users.pid, 'SIGSTOP');
+  await sigstopAndWait(s.users);
   try {
     await busy.send(post(JSON.stringify({ query: '{ tenants { totalCount } }' })));
     // Admitted before the drain begins (on a loaded machine a fixed pause
@@ -308,12 +308,18 @@ test('drain: new requests get 503 and close while an admitted one finishes; idle
     for (;;) {
       const m = await s.raw({}, '/metrics');
       if (m.status === 200 && metricSum(m.text, 'roster_gateway_requests_in_flight') >= 1) break;
-      if (Date.now() > end) throw new Error('timed out waiting for the query to be in flight');
+      if (Date.now() > end) {
+        const got = responses(busy.buf).map((r) => `${r.status} ${r.body}`).join(' | ');
+        throw new Error(`timed out waiting for the query to be in flight (metrics ${m.status}, ` +
+          `in flight ${metricSum(m.text, 'roster_gateway_requests_in_flight')}, busy connection ` +
+          `closed=${busy.closed}, answers: ${got || 'none'})`);
+      }
       await sleep(20);
     }
     const exit = s.stopGateway('SIGTERM');
     await sleep(300);
-    assert.equal(kept.closed, false, 'the kept-alive connection is still open');
+    assert.equal(kept.closed, false, 'the kept-alive connection is still open (answers on the ' +
+      `busy one: ${responses(busy.buf).map((r) => `${r.status} ${r.body}`).join(' | ') || 'none'})`);
     await kept.send(post());
     await until(() => responses(kept.buf).length === 2, 'the refusal');
     const refused = responses(kept.buf)[1];

@@ -7,7 +7,7 @@
 // told otherwise, and keys of other roles are made over RPC with it
 // (gw_keytool).
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -82,6 +82,20 @@ export async function waitFor(fn, what, timeoutMs = 15000) {
     await sleep(50);
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+}
+
+// Stops process p (SIGSTOP) and waits until every one of its threads is
+// stopped ("T" in /proc/PID/task/TID/stat): the signal takes effect
+// asynchronously, and a thread not yet stopped (one busy on a loaded
+// machine, or in the middle of a disk read) could still answer a request
+// sent after the kill.
+export async function sigstopAndWait(p, timeoutMs = 5000) {
+  p.kill('SIGSTOP');
+  const stopped = () =>
+    readdirSync(`/proc/${p.pid}/task`).every(
+      (t) => readFileSync(`/proc/${p.pid}/task/${t}/stat`, 'utf8').split(') ')[1][0] === 'T',
+    );
+  await waitFor(stopped, `process ${p.pid} to stop`, timeoutMs);
 }
 
 // With ROSTER_TEST_STORE=postgres, each stack's roster-users keeps its

@@ -3,8 +3,7 @@
 // restarting the gateway.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { startStack, startProcess, stopProcess, waitFor, authHeaders, GATEWAY_BIN } from './lib.mjs';
+import { startStack, startProcess, stopProcess, sigstopAndWait, waitFor, authHeaders, GATEWAY_BIN } from './lib.mjs';
 
 let s;
 before(async () => {
@@ -45,15 +44,8 @@ test('service down: UNAVAILABLE, /readyz 503, then recovery', async () => {
   assert.deepEqual(back.body, { data: { tenants: { totalCount: 1 } } });
 });
 
-// SIGSTOP takes effect asynchronously: wait until the kernel reports the
-// process stopped ("T" in /proc/PID/stat), so no reply can still slip out.
-async function stopAndWait(p) {
-  p.kill('SIGSTOP');
-  await waitFor(() => readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1][0] === 'T', 'roster-users to stop');
-}
-
 test('service hung: DEADLINE_EXCEEDED within the per-request deadline', async () => {
-  await stopAndWait(s.users);
+  await sigstopAndWait(s.users);
   try {
     const t0 = Date.now();
     const r = await s.gql('{ tenants { totalCount } }');
@@ -82,7 +74,7 @@ test('over --max-inflight: 503 with Retry-After, then served again', async () =>
         headers: authHeaders(s.adminKey, { 'content-type': 'application/json' }),
         body: '{"query":"{ tenants { totalCount } }"}',
       });
-    await stopAndWait(s.users);
+    await sigstopAndWait(s.users);
     let first;
     try {
       first = post();
