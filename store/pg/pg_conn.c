@@ -51,6 +51,7 @@ static int conn_open(pg_pool *p, pg_conn *c, roster_err_detail *detail)
     c->c = pc;
     c->broken = false;
     c->prepared = 0; /* a new session: nothing is prepared on it */
+    pg_dyn_forget(c);
     c->n_queued = 0;
     /* Acknowledged writes are durable whatever the server's default, and
      * the time zone and encoding never change what the store reads. */
@@ -110,9 +111,11 @@ void pg_pool_close(pg_pool *p)
 {
     if (p == NULL)
         return;
-    for (size_t i = 0; i < p->size; i++)
+    for (size_t i = 0; i < p->size; i++) {
         if (p->slots[i].c)
             PQfinish(p->slots[i].c);
+        pg_dyn_forget(&p->slots[i]);
+    }
     pthread_cond_destroy(&p->freed);
     pthread_mutex_destroy(&p->mu);
     free(p->slots);

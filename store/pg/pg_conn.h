@@ -40,8 +40,26 @@ typedef struct pg_queued {
     pg_check_fn check; /* NULL: pg_conn_err's code stands */
     int prepares;      /* the statement number this prepares, plus one;
                           0: not a prepare */
+    int dyn_slot;      /* the cached statement's slot this prepares, plus
+                          one; 0: none (pg_defer_cached) */
+    uint64_t dyn_name; /* the name number that prepare gave it */
     unsigned char ctx[PG_CHECK_CTX];
 } pg_queued;
+
+/* Statements built per query that a connection keeps prepared, at most
+ * (pg_defer_cached). */
+#define PG_DYN_MAX 32
+
+/* One of them: its text and parameter types, and the name it is
+ * prepared under on the connection. */
+typedef struct pg_dyn {
+    char *sql;          /* malloc'd; NULL: the slot is free */
+    uint64_t hash;      /* of the text and the types */
+    int n;              /* parameters */
+    unsigned *types;    /* malloc'd, n of them */
+    uint64_t name;      /* prepared as roster_d<name>; 0: not prepared */
+    uint64_t last_used; /* the connection's use counter at its last use */
+} pg_dyn;
 
 /* One connection of a pool, owned by the thread that acquired it until
  * pg_pool_release. */
@@ -55,6 +73,10 @@ struct pg_conn {
     uint64_t prepared; /* bit i: statement number i is prepared on it */
     pg_queued queue[PG_PIPE_MAX];
     size_t n_queued;
+    pg_dyn dyn[PG_DYN_MAX]; /* owned; emptied by pg_dyn_forget */
+    uint64_t dyn_uses;      /* pg_defer_cached calls so far */
+    uint64_t dyn_names;     /* names given so far (roster_d<n>) */
+    uint64_t dyn_prepares;  /* prepares sent so far (for tests) */
 };
 
 /* Makes a pool of at most `size` (>= 1) connections to the database that

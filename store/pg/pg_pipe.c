@@ -2,6 +2,7 @@
 #include "pg_pipe.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Results read past the one expected, at most, before the connection is
@@ -54,6 +55,8 @@ static void push(pg_conn *c, PGresult **out, pg_check_fn check, const void *ctx,
     q->out = out;
     q->check = check;
     q->prepares = prepares;
+    q->dyn_slot = 0;
+    q->dyn_name = 0;
     if (ctx_len)
         memcpy(q->ctx, ctx, ctx_len);
     if (out)
@@ -140,6 +143,116 @@ int pg_defer_query(pg_conn *c, const char *sql, int n, const pg_param *params, P
     return send_text(c, sql, n, params, out, NULL, NULL, 0);
 }
 
+/* FNV-1a over the text and the parameter types: a cached statement is
+ * the same only with the same types (a type is not in the text). */
+static uint64_t dyn_hash(const char *sql, int n, const unsigned *types)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    for (int i = 0; i < n; i++)
+        h = (h ^ types[i]) * 1099511628211ull;
+    return h;
+}
+
+static void dyn_clear(pg_dyn *d)
+{
+    free(d->sql);
+    free(d->types);
+    memset(d, 0, sizeof *d);
+}
+
+void pg_dyn_forget(pg_conn *c)
+{
+    for (int i = 0; i < PG_DYN_MAX; i++)
+        dyn_clear(&c->dyn[i]);
+}
+
+/* c's slot for sql with types[0..n): the one that holds it, else a free
+ * one, else the least recently used (with its statement still named:
+ * the caller deallocates it). */
+static pg_dyn *dyn_slot(pg_conn *c, const char *sql, int n, const unsigned *types, uint64_t h,
+                        bool *found)
+{
+    pg_dyn *free_slot = NULL, *oldest = NULL;
+    for (int i = 0; i < PG_DYN_MAX; i++) {
+        pg_dyn *d = &c->dyn[i];
+        if (d->sql == NULL) {
+            if (free_slot == NULL)
+                free_slot = d;
+            continue;
+        }
+        if (d->hash == h && d->n == n && strcmp(d->sql, sql) == 0 &&
+            memcmp(d->types, types, (size_t)n * sizeof *types) == 0) {
+            *found = true;
+            return d;
+        }
+        if (oldest == NULL || d->last_used < oldest->last_used)
+            oldest = d;
+    }
+    *found = false;
+    return free_slot ? free_slot : oldest;
+}
+
+int pg_defer_cached(pg_conn *c, const char *sql, int n, const pg_param *params, PGresult **out)
+{
+    wire_params wp;
+    /* Room for a DEALLOCATE, the prepare and the statement. */
+    int err = ready_to_send(c, n, params, 0, 3, &wp);
+    if (err != ROSTER_E_OK)
+        return err;
+    uint64_t h = dyn_hash(sql, n, wp.types);
+    bool found;
+    pg_dyn *d = dyn_slot(c, sql, n, wp.types, h, &found);
+    if (!found) {
+        char *copy = strdup(sql);
+        unsigned *types = malloc((size_t)(n > 0 ? n : 1) * sizeof *types);
+        if (copy == NULL || types == NULL) {
+            free(copy);
+            free(types);
+            return send_text(c, sql, n, params, out, NULL, NULL, 0);
+        }
+        if (d->name != 0) {
+            /* Not transactional, so it holds even if the transaction
+             * rolls back; if the pipeline skips it, the old statement is
+             * only left behind on the server under its unique name. */
+            char drop[48];
+            snprintf(drop, sizeof drop, "DEALLOCATE roster_d%llu", (unsigned long long)d->name);
+            if (PQsendQueryParams(c->c, drop, 0, NULL, NULL, NULL, NULL, 1) != 1) {
+                free(copy);
+                free(types);
+                return send_failed(c);
+            }
+            push(c, NULL, NULL, NULL, 0, 0);
+        }
+        dyn_clear(d);
+        d->sql = copy;
+        d->types = types;
+        memcpy(types, wp.types, (size_t)n * sizeof *types);
+        d->n = n;
+        d->hash = h;
+    }
+    d->last_used = ++c->dyn_uses;
+    char name[32];
+    if (d->name == 0) {
+        /* Taken as prepared from here on; pg_sync forgets the name again
+         * if the prepare did not succeed. */
+        d->name = ++c->dyn_names;
+        snprintf(name, sizeof name, "roster_d%llu", (unsigned long long)d->name);
+        if (PQsendPrepare(c->c, name, d->sql, n, wp.types) != 1)
+            return send_failed(c);
+        push(c, NULL, NULL, NULL, 0, 0);
+        c->queue[c->n_queued - 1].dyn_slot = (int)(d - c->dyn) + 1;
+        c->queue[c->n_queued - 1].dyn_name = d->name;
+        c->dyn_prepares++;
+    }
+    snprintf(name, sizeof name, "roster_d%llu", (unsigned long long)d->name);
+    if (PQsendQueryPrepared(c->c, name, n, wp.values, wp.lens, wp.formats, 1) != 1)
+        return send_failed(c);
+    push(c, out, NULL, NULL, 0, 0);
+    return ROSTER_E_OK;
+}
+
 /* The result of the next command sent on c, with the NULL that ends it
  * consumed; NULL when the connection failed. */
 static PGresult *command_result(pg_conn *c)
@@ -190,6 +303,8 @@ int pg_sync(pg_conn *c, roster_err_detail *detail)
         bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
         if (!ok && q->prepares)
             c->prepared &= ~((uint64_t)1 << (q->prepares - 1));
+        if (!ok && q->dyn_slot && c->dyn[q->dyn_slot - 1].name == q->dyn_name)
+            c->dyn[q->dyn_slot - 1].name = 0;
         if (ok && q->out) {
             *q->out = res;
             res = NULL;

@@ -77,6 +77,20 @@ int pg_defer_sql(pg_conn *c, const char *sql, PGresult **out, pg_check_fn check,
  * query); `out` as for pg_defer. */
 int pg_defer_query(pg_conn *c, const char *sql, int n, const pg_param *params, PGresult **out);
 
+/* pg_defer_query of a statement built per query whose text recurs (a
+ * list's count or page): the connection keeps the last PG_DYN_MAX such
+ * texts (with their parameter types) prepared, under names of its own
+ * (roster_d<n>, never reused on the connection), so a text seen again is
+ * only bound and executed, and PostgreSQL may then use a generic plan
+ * instead of planning it anew (its plan cache decides, as for any
+ * prepared statement). The least recently used is deallocated when a new
+ * one needs its place. Falls back to pg_defer_query when out of memory. */
+int pg_defer_cached(pg_conn *c, const char *sql, int n, const pg_param *params, PGresult **out);
+
+/* Frees the statements c keeps for pg_defer_cached and forgets them (a
+ * new session has none prepared; the pool's close). */
+void pg_dyn_forget(pg_conn *c);
+
 /* Sends everything queued on c with one sync point and reads every
  * result: ROSTER_E_OK when all succeeded, else the first failure's code
  * (after its check), described in detail. A connection lost on the way

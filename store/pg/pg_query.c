@@ -277,7 +277,7 @@ static int queue_count(pgstore_rtxn *r, const uquery *q, PGresult **res)
            q->hide_inactive ? "active" : "users");
     if (q->one_tenant)
         sq_add(&s, " WHERE scope = $%d", sq_param(&s, q->tenant_key.b, 16, PG_OID_UUID));
-    return pg_defer_query(r->c, s.text, s.np, s.p, res);
+    return pg_defer_cached(r->c, s.text, s.np, s.p, res);
 }
 
 /* Copies a record into the arena as a page item. */
@@ -338,13 +338,13 @@ static int queue_custom_count(pgstore_rtxn *r, uquery *q, roster_arena *arena, P
                sq_param(&s, decl, strlen(decl), PG_OID_TEXT));
         if (q->one_tenant)
             sq_add(&s, " AND cscope = $%d", sq_param(&s, q->tenant_key.b, 16, PG_OID_UUID));
-        return pg_defer_query(r->c, s.text, s.np, s.p, res);
+        return pg_defer_cached(r->c, s.text, s.np, s.p, res);
     }
     sq_add(&s, "SELECT count(*)::int8");
     add_entries(&s, q, drive->d, drive, custom_order(q) != NULL);
     if (s.oom)
         return ROSTER_E_NOMEM;
-    return pg_defer_query(r->c, s.text, s.np, s.p, res);
+    return pg_defer_cached(r->c, s.text, s.np, s.p, res);
 }
 
 /* The page of a counted query ordered by a customData index: the page's
@@ -441,7 +441,14 @@ static int run_counted(pgstore_rtxn *r, uquery *q, roster_arena *arena, store_pa
             add_custom_eq_page(&s, q, custom_eq_only(q));
         else
             add_counted_page(&s, q);
-        err = s.oom ? ROSTER_E_NOMEM : pg_defer_query(r->c, s.text, s.np, s.p, &res);
+        /* The offset is in the text: only first pages and cursor pages
+         * recur, and a prepared text per offset would push them out. */
+        if (s.oom)
+            err = ROSTER_E_NOMEM;
+        else if (q->offset == 0)
+            err = pg_defer_cached(r->c, s.text, s.np, s.p, &res);
+        else
+            err = pg_defer_query(r->c, s.text, s.np, s.p, &res);
     }
     int synced = pg_sync(r->c, NULL);
     if (err == ROSTER_E_OK)

@@ -2,11 +2,15 @@
  * (store/pg/pg_pipe.h) on a real PostgreSQL 15: results in order, the
  * first failure reported and the rest skipped, a statement prepared once
  * per connection (and again after a prepare that did not take), a queue
- * longer than its room, and a connection lost with statements queued. */
+ * longer than its room, a connection lost with statements queued, and
+ * the statements built per query that a connection keeps prepared
+ * (pg_defer_cached). */
 #include "pg_fixture.h"
 
 #include "pg_internal.h"
 #include "pg_pipe.h"
+
+#include <arpa/inet.h>
 
 static pg_pool *pool;
 static pg_conn *conn;
@@ -234,6 +238,130 @@ START_TEST(failed_or_skipped_prepare_is_retried)
 }
 END_TEST
 
+/* Runs a statement built per query through pg_defer_cached: k's v. */
+static const char *cached_value(const char *sql, int64_t k, char *out, size_t cap)
+{
+    uint8_t kb[8];
+    pg_i64_put(kb, k);
+    pg_param p[] = {{kb, 8, PG_OID_INT8}};
+    PGresult *res = NULL;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(pg_defer_cached(conn, sql, 1, p, &res), ROSTER_E_OK);
+    ck_assert_msg(pg_sync(conn, &d) == ROSTER_E_OK, "%s", d.message);
+    ck_assert_int_eq(PQntuples(res), 1);
+    snprintf(out, cap, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return out;
+}
+
+/* Server-side prepared statements of conn's session named roster_d*. */
+static long cached_on_server(void)
+{
+    PGresult *res;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(pg_run(conn,
+                            "SELECT count(*)::int8 FROM pg_prepared_statements "
+                            "WHERE name LIKE 'roster_d%'",
+                            0, NULL, &res, &d),
+                     ROSTER_E_OK);
+    long n = (long)pg_i64_get(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return n;
+}
+
+/* A text seen again is executed without a new prepare; the same text
+ * with other parameter types is a statement of its own; past PG_DYN_MAX
+ * texts the least recently used is deallocated on the server, and a text
+ * pushed out is prepared again when it comes back. Answers never mix. */
+START_TEST(cached_statements_kept_and_replaced)
+{
+    roster_err_detail d = {0};
+    ck_assert_int_eq(
+        pg_exec(conn, "INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g", &d),
+        ROSTER_E_OK);
+    char sql[PG_DYN_MAX + 8][96], got[32];
+    for (int i = 0; i < PG_DYN_MAX + 8; i++)
+        snprintf(sql[i], sizeof sql[i], "SELECT v || '/%d' FROM t WHERE k = $1", i);
+    uint64_t p0 = conn->dyn_prepares;
+    ck_assert_str_eq(cached_value(sql[0], 7, got, sizeof got), "v7/0");
+    ck_assert_str_eq(cached_value(sql[0], 8, got, sizeof got), "v8/0");
+    ck_assert_uint_eq(conn->dyn_prepares, p0 + 1);
+    ck_assert_int_eq(cached_on_server(), 1);
+
+    /* The same text with an int2 parameter is another statement. */
+    uint16_t k2 = htons(9);
+    pg_param p4[] = {{&k2, 2, PG_OID_INT2}};
+    PGresult *res = NULL;
+    ck_assert_int_eq(pg_defer_cached(conn, sql[0], 1, p4, &res), ROSTER_E_OK);
+    ck_assert_int_eq(pg_sync(conn, &d), ROSTER_E_OK);
+    ck_assert_str_eq(PQgetvalue(res, 0, 0), "v9/0");
+    PQclear(res);
+    ck_assert_uint_eq(conn->dyn_prepares, p0 + 2);
+
+    /* Fill the cache and go past it, using sql[0] (int8) all along so
+     * that it stays among the most recently used. */
+    for (int i = 1; i < PG_DYN_MAX + 8; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "v%d/%d", i % 100 + 1, i);
+        ck_assert_str_eq(cached_value(sql[i], i % 100 + 1, got, sizeof got), want);
+        ck_assert_str_eq(cached_value(sql[0], 5, got, sizeof got), "v5/0");
+        ck_assert_int_le(cached_on_server(), PG_DYN_MAX);
+    }
+    ck_assert_int_eq(cached_on_server(), PG_DYN_MAX);
+    ck_assert_uint_eq(conn->dyn_prepares, p0 + 2 + PG_DYN_MAX + 7);
+    uint64_t p1 = conn->dyn_prepares;
+    ck_assert_str_eq(cached_value(sql[0], 6, got, sizeof got), "v6/0"); /* still there */
+    ck_assert_uint_eq(conn->dyn_prepares, p1);
+    ck_assert_str_eq(cached_value(sql[1], 3, got, sizeof got), "v3/1"); /* pushed out */
+    ck_assert_uint_eq(conn->dyn_prepares, p1 + 1);
+    ck_assert_int_eq(cached_on_server(), PG_DYN_MAX);
+}
+END_TEST
+
+/* A cached statement whose prepare is skipped behind a failure (or
+ * fails itself) is prepared again on its next use, under a new name; a
+ * new session prepares everything again. */
+START_TEST(cached_prepare_skipped_is_retried)
+{
+    roster_err_detail d = {0};
+    const char *sql = "SELECT v FROM t WHERE k = $1";
+    ck_assert_int_eq(defer_insert(1, "a", NULL, NULL, 0), ROSTER_E_OK);
+    ck_assert_int_eq(defer_insert(1, "a", NULL, NULL, 0), ROSTER_E_OK);
+    uint8_t kb[8];
+    pg_i64_put(kb, 1);
+    pg_param p[] = {{kb, 8, PG_OID_INT8}};
+    PGresult *res = NULL;
+    ck_assert_int_eq(pg_defer_cached(conn, sql, 1, p, &res), ROSTER_E_OK);
+    ck_assert_int_eq(pg_sync(conn, &d), ROSTER_E_ALREADY_EXISTS);
+    ck_assert_ptr_null(res);
+    ck_assert_int_eq(cached_on_server(), 0);
+    uint64_t p0 = conn->dyn_prepares;
+    char got[32];
+    ck_assert_int_eq(pg_exec(conn, "INSERT INTO t VALUES (1, 'a')", &d), ROSTER_E_OK);
+    ck_assert_str_eq(cached_value(sql, 1, got, sizeof got), "a");
+    ck_assert_uint_eq(conn->dyn_prepares, p0 + 1);
+    ck_assert_int_eq(cached_on_server(), 1);
+
+    static const char bad[] = "SELECT nope FROM t WHERE k = $1";
+    ck_assert_int_eq(pg_defer_cached(conn, bad, 1, p, &res), ROSTER_E_OK);
+    ck_assert_int_eq(pg_sync(conn, &d), ROSTER_E_INTERNAL);
+    ck_assert_ptr_nonnull(strstr(d.message, "nope"));
+    ck_assert_int_eq(pg_defer_cached(conn, bad, 1, p, &res), ROSTER_E_OK);
+    ck_assert_int_eq(pg_sync(conn, &d), ROSTER_E_INTERNAL); /* prepared again, fails again */
+    ck_assert_uint_eq(conn->dyn_prepares, p0 + 3);
+
+    /* A new session (the server ended this one): prepared again. */
+    ck_assert_int_ge(pgfx_end_sessions(), 1);
+    ck_assert_int_eq(pg_run0(conn, "SELECT 1", 0, NULL, &d), ROSTER_E_UNAVAILABLE);
+    pg_pool_release(pool, conn);
+    conn = NULL;
+    ck_assert_int_eq(pg_pool_acquire(pool, &conn, &d), ROSTER_E_OK);
+    uint64_t p1 = conn->dyn_prepares;
+    ck_assert_str_eq(cached_value(sql, 1, got, sizeof got), "a");
+    ck_assert_uint_eq(conn->dyn_prepares, p1 + 1);
+}
+END_TEST
+
 /* More statements than the queue holds: it syncs on the way, and every
  * one runs once. */
 START_TEST(queue_longer_than_its_room)
@@ -302,6 +430,8 @@ static Suite *suite(void)
     tcase_add_test(tc, first_failure_speaks_and_the_rest_is_skipped);
     tcase_add_test(tc, savepoint_rollback_after_a_queued_failure);
     tcase_add_test(tc, failed_or_skipped_prepare_is_retried);
+    tcase_add_test(tc, cached_statements_kept_and_replaced);
+    tcase_add_test(tc, cached_prepare_skipped_is_retried);
     tcase_add_test(tc, queue_longer_than_its_room);
     tcase_add_test(tc, lost_connection_with_statements_queued);
     tcase_add_test(tc, release_with_statements_queued_closes);
