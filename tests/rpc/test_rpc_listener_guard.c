@@ -118,18 +118,28 @@ START_TEST(ipc_mode_option)
 }
 END_TEST
 
+/* A server on ipc:///tmp/roster-guard-<tag>-<pid>.ipc with its listener
+ * checked every 50 ms; path[96] and url[128] receive its socket file and
+ * URL. */
+static rpc_server *start_checked(const char *tag, char *path, char *url)
+{
+    snprintf(path, 96, "/tmp/roster-guard-%s-%d.ipc", tag, (int)getpid());
+    snprintf(url, 128, "ipc://%s", path);
+    rpc_server *s = NULL;
+    roster_err_detail d = {{0}};
+    rpc_server_options o = {.url = url, .contexts = 4, .handler = handler, .listener_check_ms = 50};
+    ck_assert_msg(rpc_server_start(&s, &o, &d) == ROSTER_E_OK, "%s", d.message);
+    return s;
+}
+
 /* A plain connect()+close() on the socket file usually stops nng 1.5.2's
  * accept loop; with a 50 ms check the server re-creates its listener and
  * a new client is served. */
 START_TEST(ipc_break_is_restored)
 {
     char path[96], url[128];
-    snprintf(path, sizeof path, "/tmp/roster-guard-%d.ipc", (int)getpid());
-    snprintf(url, sizeof url, "ipc://%s", path);
-    rpc_server *s = NULL;
+    rpc_server *s = start_checked("break", path, url);
     roster_err_detail d = {{0}};
-    rpc_server_options o = {.url = url, .contexts = 4, .handler = handler, .listener_check_ms = 50};
-    ck_assert_int_eq(rpc_server_start(&s, &o, &d), ROSTER_E_OK);
     for (int round = 0; round < 10 && rpc_server_listener_restores(s) == 0; round++) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
@@ -165,12 +175,8 @@ END_TEST
 START_TEST(busy_listener_is_never_restored)
 {
     char path[96], url[128];
-    snprintf(path, sizeof path, "/tmp/roster-guard-busy-%d.ipc", (int)getpid());
-    snprintf(url, sizeof url, "ipc://%s", path);
-    rpc_server *s = NULL;
+    rpc_server *s = start_checked("busy", path, url);
     roster_err_detail d = {{0}};
-    rpc_server_options o = {.url = url, .contexts = 4, .handler = handler, .listener_check_ms = 50};
-    ck_assert_int_eq(rpc_server_start(&s, &o, &d), ROSTER_E_OK);
     int served = 0;
     for (int round = 0; round < 300; round++) {
         rpc_client *c = NULL;

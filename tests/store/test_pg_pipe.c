@@ -65,20 +65,24 @@ static uint64_t bit_of(const pg_stmt *s)
     return (uint64_t)1 << (n - 1);
 }
 
+/* The one int8 that sql (with params[0..n)) answers on conn. */
+static long count_on_conn(const char *sql, int n, const pg_param *params)
+{
+    PGresult *res;
+    roster_err_detail d = {0};
+    ck_assert_int_eq(pg_run(conn, sql, n, params, &res, &d), ROSTER_E_OK);
+    long v = (long)pg_i64_get(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return v;
+}
+
 static long prepared_on_server(const char *stmt_sql)
 {
     /* The count as seen by conn itself (prepared statements are per
      * session). */
     pg_param p[] = {{stmt_sql, (int)strlen(stmt_sql), PG_OID_TEXT}};
-    PGresult *res;
-    roster_err_detail d = {0};
-    ck_assert_int_eq(
-        pg_run(conn, "SELECT count(*)::int8 FROM pg_prepared_statements WHERE statement = $1", 1, p,
-               &res, &d),
-        ROSTER_E_OK);
-    long n = (long)pg_i64_get(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return n;
+    return count_on_conn("SELECT count(*)::int8 FROM pg_prepared_statements WHERE statement = $1",
+                         1, p);
 }
 
 /* Queued statements run in order, in one sync; results land where asked;
@@ -257,16 +261,8 @@ static const char *cached_value(const char *sql, int64_t k, char *out, size_t ca
 /* Server-side prepared statements of conn's session named roster_d*. */
 static long cached_on_server(void)
 {
-    PGresult *res;
-    roster_err_detail d = {0};
-    ck_assert_int_eq(pg_run(conn,
-                            "SELECT count(*)::int8 FROM pg_prepared_statements "
-                            "WHERE name LIKE 'roster_d%'",
-                            0, NULL, &res, &d),
-                     ROSTER_E_OK);
-    long n = (long)pg_i64_get(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return n;
+    return count_on_conn(
+        "SELECT count(*)::int8 FROM pg_prepared_statements WHERE name LIKE 'roster_d%'", 0, NULL);
 }
 
 /* A text seen again is executed without a new prepare; the same text
