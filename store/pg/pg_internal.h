@@ -119,6 +119,17 @@ int pg_read_check(pgstore_rtxn *r);
 int pg_walk(pgstore_rtxn *r, const char *select, int n, const pg_param *params,
             int (*row)(void *ctx, PGresult *res, int i), void *ctx);
 
+/* Rows a select known to return few (at most PG_SELECT_ROWS_MAX: a
+ * unique value's, or a short list of ids) may be read by
+ * pg_select_rows instead of a cursor. */
+#define PG_SELECT_ROWS_MAX 1000
+
+/* pg_walk for a select of at most PG_SELECT_ROWS_MAX rows: one statement
+ * (kept prepared, pg_defer_cached) in r's transaction (opened when r has
+ * none), no cursor to declare, fetch from and close. */
+int pg_select_rows(pgstore_rtxn *r, const char *select, int n, const pg_param *params,
+                   int (*row)(void *ctx, PGresult *res, int i), void *ctx);
+
 /* Keeps res until r ends (its bytes are lent to the caller). */
 int pg_hold(pgstore_rtxn *r, PGresult *res);
 

@@ -96,6 +96,20 @@ int pg_walk(pgstore_rtxn *r, const char *select, int n, const pg_param *params,
     return err;
 }
 
+int pg_select_rows(pgstore_rtxn *r, const char *select, int n, const pg_param *params,
+                   int (*row)(void *ctx, PGresult *res, int i), void *ctx)
+{
+    int err = pg_read_need_txn(r); /* the same snapshot as the read's other statements */
+    PGresult *res = NULL;
+    if (err == ROSTER_E_OK && (err = pg_read_check(r)) == ROSTER_E_OK &&
+        (err = pg_defer_cached(r->c, select, n, params, &res)) == ROSTER_E_OK)
+        err = pg_sync(r->c, NULL);
+    for (int i = 0; err == ROSTER_E_OK && i < PQntuples(res); i++)
+        err = row(ctx, res, i);
+    PQclear(res);
+    return err;
+}
+
 /* ------------------------------------------------------------ each */
 
 typedef struct each_ctx {

@@ -505,8 +505,9 @@ static int walk_adapt(void *ctx, PGresult *res, int i)
 
 /* Reads the rows the pushed conditions select through a server-side
  * cursor (pg_walk: in batches, the read's deadline checked between them;
- * in q's order when `ordered`), and hands each record to row(ctx, bytes,
- * len) (bytes valid during the call), until the rows end or row fails. */
+ * in q's order when `ordered`), or with one statement when they are few
+ * (pg_select_rows), and hands each record to row(ctx, bytes, len) (bytes
+ * valid during the call), until the rows end or row fails. */
 static int walk_rows(pgstore_rtxn *r, uquery *q, roster_arena *arena, bool ordered,
                      int (*row)(void *ctx, const char *bytes, size_t len), void *ctx)
 {
@@ -533,7 +534,12 @@ static int walk_rows(pgstore_rtxn *r, uquery *q, roster_arena *arena, bool order
     if (ordered)
         add_order(&s, q);
     walk_adapter a = {row, ctx};
-    int err = s.oom ? ROSTER_E_NOMEM : pg_walk(r, s.text, s.np, s.p, walk_adapt, &a);
+    /* A unique value's row, or a short list of ids: one statement. */
+    bool few = q->cand_uniq >= 0 || (q->id.active && q->id.has_eq) ||
+               (ids_in != NULL && q->id.n_in <= PG_SELECT_ROWS_MAX);
+    int err = s.oom ? ROSTER_E_NOMEM
+              : few ? pg_select_rows(r, s.text, s.np, s.p, walk_adapt, &a)
+                    : pg_walk(r, s.text, s.np, s.p, walk_adapt, &a);
     free(ids_in);
     return err;
 }
