@@ -120,7 +120,7 @@ int pg_walk(pgstore_rtxn *r, const char *select, int n, const pg_param *params,
             int (*row)(void *ctx, PGresult *res, int i), void *ctx);
 
 /* Rows a select known to return few (at most PG_SELECT_ROWS_MAX: a
- * unique value's, or a short list of ids) may be read by
+ * unique value's in one tenant, or a short list of ids) may be read by
  * pg_select_rows instead of a cursor. */
 #define PG_SELECT_ROWS_MAX 1000
 

@@ -534,8 +534,10 @@ static int walk_rows(pgstore_rtxn *r, uquery *q, roster_arena *arena, bool order
     if (ordered)
         add_order(&s, q);
     walk_adapter a = {row, ctx};
-    /* A unique value's row, or a short list of ids: one statement. */
-    bool few = q->cand_uniq >= 0 || (q->id.active && q->id.has_eq) ||
+    /* A unique value's row in one tenant, or a short list of ids: one
+     * statement. (A unique value is unique per tenant: over every tenant
+     * it may have as many rows as there are tenants, read in batches.) */
+    bool few = (q->cand_uniq >= 0 && q->one_tenant) || (q->id.active && q->id.has_eq) ||
                (ids_in != NULL && q->id.n_in <= PG_SELECT_ROWS_MAX);
     int err = s.oom ? ROSTER_E_NOMEM
               : few ? pg_select_rows(r, s.text, s.np, s.p, walk_adapt, &a)
