@@ -10,14 +10,17 @@
  * closed". Existing connections keep working; no new client can connect.
  *
  * Each check dials the listen address from a private req0 socket
- * (non-blocking dialer) and waits up to `timeout_ms` for the server's
- * socket to add a new pipe (its owner counts NNG_PIPE_EV_ADD_POST and
- * reports the count through `accepted`). The dialing side alone cannot
- * tell: with the accept loop stopped, nng's transport still completes the
- * handshake and then parks the connection, never handing it to the
- * socket. Two failed checks in a row call `restore`; the second waits twice
- * `timeout_ms`, so that a handshake merely slow on a loaded machine is not
- * taken for a stopped listener (a restore closes every connection).
+ * (non-blocking dialer) and waits up to three times `timeout_ms` for the
+ * server's socket to add a new pipe (its owner counts NNG_PIPE_EV_ADD_POST
+ * and reports the count through `accepted`) and for the check's own
+ * socket to add its side. The dialing side alone cannot tell: with the
+ * accept loop stopped, nng's transport still completes the handshake and
+ * then parks the connection, never handing it to the socket. The check
+ * closes its connection only once its own pipe is up (or before a
+ * restore): closing it half-way through the handshake would itself stop
+ * the accept loop. A failed check calls `restore`; the span is generous
+ * so that a handshake merely slow on a loaded machine is not taken for a
+ * stopped listener (a restore closes every connection).
  *
  * After a successful check the guard also waits (up to 10 s) for the
  * socket to remove the check's closed pipe. nng 1.5.2 can leave its reaper
