@@ -119,16 +119,18 @@ int pg_read_check(pgstore_rtxn *r);
 int pg_walk(pgstore_rtxn *r, const char *select, int n, const pg_param *params,
             int (*row)(void *ctx, PGresult *res, int i), void *ctx);
 
-/* Rows a select known to return few (at most PG_SELECT_ROWS_MAX: a
- * unique value's in one tenant, or a short list of ids) may be read by
- * pg_select_rows instead of a cursor. */
+/* Rows a select likely to return few (a unique value's, or a short list
+ * of ids) is first asked for, at most, by pg_select_rows. */
 #define PG_SELECT_ROWS_MAX 1000
 
-/* pg_walk for a select of at most PG_SELECT_ROWS_MAX rows: one statement
- * (kept prepared, pg_defer_cached) in r's transaction (opened when r has
- * none), no cursor to declare, fetch from and close. */
+/* pg_walk for a select expected to return few rows: one statement (kept
+ * prepared, pg_defer_cached) in r's transaction (opened when r has none),
+ * no cursor to declare, fetch from and close. `select` must end in
+ * "LIMIT <PG_SELECT_ROWS_MAX + 1>": when that many rows come back, row is
+ * called for none of them and *too_many is set (the caller walks the
+ * rows instead, in the same snapshot). */
 int pg_select_rows(pgstore_rtxn *r, const char *select, int n, const pg_param *params,
-                   int (*row)(void *ctx, PGresult *res, int i), void *ctx);
+                   int (*row)(void *ctx, PGresult *res, int i), void *ctx, bool *too_many);
 
 /* Keeps res until r ends (its bytes are lent to the caller). */
 int pg_hold(pgstore_rtxn *r, PGresult *res);

@@ -97,14 +97,17 @@ int pg_walk(pgstore_rtxn *r, const char *select, int n, const pg_param *params,
 }
 
 int pg_select_rows(pgstore_rtxn *r, const char *select, int n, const pg_param *params,
-                   int (*row)(void *ctx, PGresult *res, int i), void *ctx)
+                   int (*row)(void *ctx, PGresult *res, int i), void *ctx, bool *too_many)
 {
+    *too_many = false;
     int err = pg_read_need_txn(r); /* the same snapshot as the read's other statements */
     PGresult *res = NULL;
     if (err == ROSTER_E_OK && (err = pg_read_check(r)) == ROSTER_E_OK &&
         (err = pg_defer_cached(r->c, select, n, params, &res)) == ROSTER_E_OK)
         err = pg_sync(r->c, NULL);
-    for (int i = 0; err == ROSTER_E_OK && i < PQntuples(res); i++)
+    if (err == ROSTER_E_OK && PQntuples(res) > PG_SELECT_ROWS_MAX)
+        *too_many = true;
+    for (int i = 0; err == ROSTER_E_OK && !*too_many && i < PQntuples(res); i++)
         err = row(ctx, res, i);
     PQclear(res);
     return err;

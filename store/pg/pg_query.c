@@ -505,8 +505,8 @@ static int walk_adapt(void *ctx, PGresult *res, int i)
 
 /* Reads the rows the pushed conditions select through a server-side
  * cursor (pg_walk: in batches, the read's deadline checked between them;
- * in q's order when `ordered`), or with one statement when they are few
- * (pg_select_rows), and hands each record to row(ctx, bytes, len) (bytes
+ * in q's order when `ordered`), or with one statement when they are
+ * likely few (pg_select_rows), and hands each record to row(ctx, bytes, len) (bytes
  * valid during the call), until the rows end or row fails. */
 static int walk_rows(pgstore_rtxn *r, uquery *q, roster_arena *arena, bool ordered,
                      int (*row)(void *ctx, const char *bytes, size_t len), void *ctx)
@@ -534,14 +534,24 @@ static int walk_rows(pgstore_rtxn *r, uquery *q, roster_arena *arena, bool order
     if (ordered)
         add_order(&s, q);
     walk_adapter a = {row, ctx};
-    /* A unique value's row in one tenant, or a short list of ids: one
-     * statement. (A unique value is unique per tenant: over every tenant
-     * it may have as many rows as there are tenants, read in batches.) */
-    bool few = (q->cand_uniq >= 0 && q->one_tenant) || (q->id.active && q->id.has_eq) ||
-               (ids_in != NULL && q->id.n_in <= PG_SELECT_ROWS_MAX);
-    int err = s.oom ? ROSTER_E_NOMEM
-              : few ? pg_select_rows(r, s.text, s.np, s.p, walk_adapt, &a)
-                    : pg_walk(r, s.text, s.np, s.p, walk_adapt, &a);
+    /* A unique value's rows (one per tenant at most), an id, or a short
+     * list of ids: asked for with one statement, and walked only when
+     * that finds more than PG_SELECT_ROWS_MAX (a value in as many
+     * tenants). */
+    bool few = (q->cand_uniq >= 0 || (q->id.active && q->id.has_eq) ||
+                (ids_in != NULL && q->id.n_in <= PG_SELECT_ROWS_MAX)) &&
+               s.n + 32 < sizeof s.text;
+    bool too_many = false;
+    int err = s.oom ? ROSTER_E_NOMEM : ROSTER_E_OK;
+    if (err == ROSTER_E_OK && few) {
+        size_t at = s.n;
+        sq_add(&s, " LIMIT %d", PG_SELECT_ROWS_MAX + 1);
+        err = pg_select_rows(r, s.text, s.np, s.p, walk_adapt, &a, &too_many);
+        s.text[at] = '\0';
+        s.n = at;
+    }
+    if (err == ROSTER_E_OK && (!few || too_many))
+        err = pg_walk(r, s.text, s.np, s.p, walk_adapt, &a);
     free(ids_in);
     return err;
 }

@@ -5,6 +5,7 @@
 #include "pg_fixture.h"
 
 #include "pg_conn.h"
+#include "pg_internal.h"
 #include "store.h"
 #include "pg_schema.h"
 
@@ -496,6 +497,64 @@ START_TEST(stat_each_verify)
     ck_assert_int_eq(pgstore_user_list(r, NULL, &lr, &arena, &resp, &d), ROSTER_E_OK);
     ck_assert_int_gt(resp->total_count, 500);
     pgstore_read_end(r);
+}
+END_TEST
+
+/* Users listed by a reference over every tenant: a reference is unique
+ * per tenant, so it may have a row in each. Read with one statement up
+ * to PG_SELECT_ROWS_MAX rows, through the cursor past them; either way
+ * every match is counted and the page is the same. */
+START_TEST(unique_value_in_many_tenants)
+{
+    open_store();
+    roster_err_detail d = {0};
+    pgstore_wtxn *w;
+    ck_assert_int_eq(pgstore_write_begin(st, &w), ROSTER_E_OK);
+    for (int t = 0; t < PG_SELECT_ROWS_MAX + 5; t++) {
+        char name[32], email[48];
+        snprintf(name, sizeof name, "T%d", t);
+        Roster__V1__CreateTenantRequest tr = ROSTER__V1__CREATE_TENANT_REQUEST__INIT;
+        tr.name = name;
+        Roster__V1__Tenant *tenant;
+        ck_assert_msg(pgstore_tenant_create(w, NULL, &tr, &arena, &tenant, &d) == ROSTER_E_OK, "%s",
+                      d.message);
+        snprintf(email, sizeof email, "u%d@x.io", t);
+        /* "shared" in every tenant; "some" in the first three only. */
+        ck_assert_int_eq(create_user(w, "shared", email, tenant->id, NULL, &d), ROSTER_E_OK);
+        if (t < 3) {
+            snprintf(email, sizeof email, "s%d@x.io", t);
+            ck_assert_int_eq(create_user(w, "some", email, tenant->id, NULL, &d), ROSTER_E_OK);
+        }
+    }
+    ck_assert_int_eq(pgstore_write_commit(w), ROSTER_E_OK);
+    const struct {
+        const char *ref;
+        int total;
+    } cases[] = {{"shared", PG_SELECT_ROWS_MAX + 5}, {"some", 3}, {"none", 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        pgstore_rtxn *r;
+        ck_assert_int_eq(pgstore_read_begin(st, &r), ROSTER_E_OK);
+        Roster__V1__ListUsersRequest lr = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+        Roster__V1__UserFilter f = ROSTER__V1__USER_FILTER__INIT;
+        Roster__V1__StringFilter rf = ROSTER__V1__STRING_FILTER__INIT;
+        rf.equal_to = (char *)cases[i].ref;
+        f.reference = &rf;
+        lr.filter = &f;
+        lr.has_limit = 1;
+        lr.limit = 7;
+        Roster__V1__ListUsersResponse *resp;
+        ck_assert_msg(pgstore_user_list(r, NULL, &lr, &arena, &resp, &d) == ROSTER_E_OK, "%s",
+                      d.message);
+        ck_assert_int_eq(resp->total_count, cases[i].total);
+        ck_assert_int_eq((int)resp->n_users, cases[i].total < 7 ? cases[i].total : 7);
+        for (size_t u = 0; u < resp->n_users; u++) {
+            ck_assert_str_eq(resp->users[u]->reference, cases[i].ref);
+            /* createdAt DESC: the newest first. */
+            if (u > 0)
+                ck_assert_int_lt(strcmp(resp->users[u]->id, resp->users[u - 1]->id), 0);
+        }
+        pgstore_read_end(r);
+    }
 }
 END_TEST
 
@@ -1041,6 +1100,7 @@ int main(void)
     tcase_add_test(tc, migrates_version_2_to_3);
     tcase_add_test(tc, lost_connection_is_unavailable_then_recovered);
     tcase_add_test(tc, stat_each_verify);
+    tcase_add_test(tc, unique_value_in_many_tenants);
     tcase_add_test(tc, single_statement_reads);
     tcase_add_test(tc, store_api_on_a_url);
     tcase_add_test(tc, custom_index_declared_on_a_url);
