@@ -568,6 +568,8 @@ static int open_walk(ewalk *w, bool *records, uquery *q, MDB_txn *txn, const sto
     int rc = ewalk_scopes(txn, s->idx_tenant, &scopes, &n);
     if (rc == 0)
         rc = ewalk_open(w, txn, dbi, layout, (const uint8_t(*)[16])scopes, n, part, pn, q->desc);
+    if (q->range_field < 0)
+        q->merged = n; /* an order a global order would serve */
     free(scopes);
     return rc;
 }
@@ -1125,6 +1127,8 @@ int store_user_list_raw(store_rtxn *r, const roster_uuid *scope,
                         const Roster__V1__ListUsersRequest *req, roster_arena *arena,
                         store_page *out, roster_err_detail *detail)
 {
+    r->merged = 0;
+    r->merged_sort = -1;
     if (r->pg)
         return pgstore_user_list_raw(r->pg, scope, req, arena, out, detail);
     uquery q;
@@ -1153,6 +1157,8 @@ int store_user_list_raw(store_rtxn *r, const roster_uuid *scope,
             err = run_topk(&q, r->txn, r->s, false, &a);
         else
             err = walk_index(&q, r->txn, r->s, &a);
+        r->merged = q.merged;
+        r->merged_sort = q.merged ? q.sort : -1;
         if (err == ROSTER_E_OK)
             err = acc_fetch(&a, r->txn, r->s);
         if (err != ROSTER_E_OK)

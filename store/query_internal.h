@@ -65,6 +65,7 @@ typedef struct uquery {
     int64_t deadline_ns;
     const _Atomic int64_t *stop_ns;
     unsigned steps; /* records and entries visited since the last check */
+    size_t merged;  /* open_walk merged this many tenants' ranges for the order */
     /* customData conditions and order (custom_query.c); NULL: none */
     custom_query *cq;
     bool cand_custom;      /* run_topk takes its candidates from cand_ids */

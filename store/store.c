@@ -456,6 +456,7 @@ static int read_open(store *s, store_rtxn **out, bool single, int64_t deadline_n
     r->s = s;
     r->deadline_ns = deadline_ns;
     r->stop_ns = stop_ns;
+    r->merged_sort = -1;
     *out = r;
     return ROSTER_E_OK;
 }
@@ -474,6 +475,13 @@ int store_read_begin_limited(store *s, store_rtxn **out, int64_t deadline_ns,
                              const _Atomic int64_t *stop_ns)
 {
     return read_open(s, out, false, deadline_ns, stop_ns);
+}
+
+size_t store_read_merged(const store_rtxn *r, int *sort_field)
+{
+    if (sort_field != NULL)
+        *sort_field = r->merged ? r->merged_sort : -1;
+    return r->merged;
 }
 
 void store_read_set_limits(store_rtxn *r, int64_t deadline_ns, const _Atomic int64_t *stop_ns)

@@ -435,6 +435,17 @@ int store_user_list(store_rtxn *r, const roster_uuid *scope,
                     const Roster__V1__ListUsersRequest *req, roster_arena *arena,
                     Roster__V1__ListUsersResponse **out, roster_err_detail *detail);
 
+/* Whether the last store_user_list or store_user_list_raw of r (LMDB)
+ * ordered every tenant's users by a field by merging each tenant's range
+ * of the field's sort index, a cost that grows with the number of
+ * tenants (docs/store.md, "Global orders"): returns the number of
+ * tenants' ranges it merged and sets *sort_field (may be NULL) to the
+ * order's field (a model_user index); returns 0, and -1 for the field,
+ * when it walked one range (one tenant, createdAt, a global order, a
+ * customData index), ran another plan, failed before walking, or the
+ * store is PostgreSQL. */
+size_t store_read_merged(const store_rtxn *r, int *sort_field);
+
 /* A page as borrowed record encodings (roster.v1.User), for replies that
  * forward them without unpacking. */
 typedef struct store_page {

@@ -124,6 +124,11 @@ struct store_rtxn {
     MDB_txn *txn;
     int64_t deadline_ns;            /* 0: none (store_read_set_limits) */
     const _Atomic int64_t *stop_ns; /* NULL: never stopped */
+    /* The last user list's merge of every tenant's range of a sort index
+     * (store_read_merged): the tenants merged, 0 when it walked one range
+     * or did not merge, and its sort field. */
+    size_t merged;
+    int merged_sort;
 };
 
 /* Counter changes of a write group, applied at commit (so the hot counter

@@ -2,6 +2,7 @@
 
 #include "feed.h"
 #include "roster_limits.h"
+#include "service.h"
 #include "store.h"
 
 #include <errno.h>
@@ -123,6 +124,13 @@ void users_config_usage(FILE *f)
             "                      already); repeat for more fields\n"
             "                      [ROSTER_GLOBAL_ORDER, fields separated by commas;\n"
             "                      the options replace it when given]\n"
+            "  --merge-warn-tenants N\n"
+            "                      log a warning (event=order_merge, at most once per\n"
+            "                      10 minutes per field) when a page of users over\n"
+            "                      every tenant, ordered by a field that has no\n"
+            "                      --global-order, merged N or more tenants' ranges;\n"
+            "                      it names the --global-order to declare. 0 = never\n"
+            "                      [ROSTER_MERGE_WARN_TENANTS, default 1000]\n"
             "  --log-level LEVEL   debug, info, warn or error; debug logs every request\n"
             "                      [ROSTER_LOG_LEVEL, default info]\n"
             "  --help              print this text and exit\n"
@@ -399,6 +407,7 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         O_CHLISTEN,
         O_CUSTOM,
         O_ORDER,
+        O_MERGEWARN,
         O_STORE,
         O_STOREPOOL,
         O_HELP
@@ -424,6 +433,7 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
         {"changes-listen", required_argument, NULL, O_CHLISTEN},
         {"custom-index", required_argument, NULL, O_CUSTOM},
         {"global-order", required_argument, NULL, O_ORDER},
+        {"merge-warn-tenants", required_argument, NULL, O_MERGEWARN},
         {"store", required_argument, NULL, O_STORE},
         {"store-pool", required_argument, NULL, O_STOREPOOL},
         {"help", no_argument, NULL, O_HELP},
@@ -451,6 +461,7 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
     const char *keepevents = getenv("ROSTER_CHANGES_KEEP_EVENTS");
     const char *keepage = getenv("ROSTER_CHANGES_KEEP_AGE");
     const char *chlisten = getenv("ROSTER_CHANGES_LISTEN");
+    const char *mergewarn = getenv("ROSTER_MERGE_WARN_TENANTS");
     c.changes_off = truthy(nofeed);
     if (nofeed != NULL && nofeed[0] && !truthy(nofeed) && strcmp(nofeed, "0") != 0 &&
         strcmp(nofeed, "false") != 0 && strcmp(nofeed, "no") != 0) {
@@ -553,6 +564,9 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
                                 detail)))
                 goto fail;
             break;
+        case O_MERGEWARN:
+            mergewarn = optarg;
+            break;
         case O_HELP:
             c.help = true;
             break;
@@ -590,6 +604,10 @@ int users_config_parse(users_config *out, int argc, char **argv, roster_err_deta
                           c.listener_check_ms);
         goto fail;
     }
+    c.merge_warn_tenants = USERS_MERGE_WARN_TENANTS;
+    if (mergewarn && (err = parse_uint(&c.merge_warn_tenants, mergewarn, 0, 100000000,
+                                       "merge-warn-tenants", detail)))
+        goto fail;
     if (mapsize && (err = parse_size(&c.map_size, mapsize, detail)))
         goto fail;
     c.changes_keep_events = STORE_CHANGES_DEFAULT_EVENTS;

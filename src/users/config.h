@@ -36,6 +36,7 @@ typedef struct users_config {
     size_t n_custom_index;
     char **global_order; /* declared global orders (field names); owned */
     size_t n_global_order;
+    unsigned merge_warn_tenants; /* users_service_set_merge_warn; 0 = off */
     roster_log_level log_level;
     bool group_commit;
     bool allow_keyless_ipc; /* keyless callers are admin on an ipc:// listener */

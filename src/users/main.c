@@ -112,6 +112,7 @@ int main(int argc, char **argv)
         roster_log(ROSTER_LOG_ERROR, "startup_failed", "error=%s", roster_errname(err));
         goto done;
     }
+    users_service_set_merge_warn(svc, cfg.merge_warn_tenants);
     if (cfg.changes_listen != NULL &&
         (err = users_feed_open(&feed, cfg.changes_listen, cfg.ipc_mode, cfg.tls_cert, cfg.tls_key,
                                &d)) != 0) {

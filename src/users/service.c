@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "field_mask.h"
 #include "log.h"
+#include "model.h"
 #include "pool.h"
 
 #include <stdatomic.h>
@@ -23,6 +24,8 @@ struct users_service {
     bool keyless_admin; /* keyless callers are admin (ipc:// and allowed) */
     users_tokens *tokens;
     _Atomic(rpc_server *) srv;
+    unsigned merge_warn;                                /* users_service_set_merge_warn; 0: off */
+    _Atomic int64_t merge_warned_ns[MODEL_USER__COUNT]; /* last order_merge line per field */
 };
 
 /* A key's last use is recorded when the stored time is older than this. */
@@ -49,6 +52,9 @@ int users_service_new(users_service **out, store *st, users_writer *w, users_sta
     s->keyless_admin = keyless_admin;
     s->tokens = tokens;
     atomic_init(&s->srv, NULL);
+    s->merge_warn = USERS_MERGE_WARN_TENANTS;
+    for (size_t i = 0; i < MODEL_USER__COUNT; i++)
+        atomic_init(&s->merge_warned_ns[i], INT64_MIN);
     /* Scans get their own threads, half of the list threads (at least
      * one), so however many are queued an indexed query finds a thread
      * of its own. */
@@ -85,6 +91,32 @@ void users_service_drain(users_service *svc)
     svc->lists = NULL;
     users_pool_stop(svc->scans);
     svc->scans = NULL;
+}
+
+void users_service_set_merge_warn(users_service *svc, unsigned tenants)
+{
+    svc->merge_warn = tenants;
+}
+
+/* The order_merge warning of users_service_set_merge_warn for the list
+ * just run in rx, which took `ns`. */
+static void warn_merge(users_service *svc, const store_rtxn *rx, int64_t ns)
+{
+    int field;
+    size_t n = store_read_merged(rx, &field);
+    if (svc->merge_warn == 0 || n < svc->merge_warn || field < 0 || field >= MODEL_USER__COUNT)
+        return;
+    int64_t now = roster_mono_ns();
+    int64_t last = atomic_load(&svc->merge_warned_ns[field]);
+    if (last != INT64_MIN && now - last < (int64_t)USERS_MERGE_WARN_EVERY_MS * 1000000)
+        return;
+    if (!atomic_compare_exchange_strong(&svc->merge_warned_ns[field], &last, now))
+        return; /* another list thread is writing the line */
+    const char *name = model_user.fields[field].name;
+    roster_log(ROSTER_LOG_WARN, "order_merge",
+               "order=%s tenants=%zu us=%lld advice=\"declare --global-order %s to serve users "
+               "ordered by %s over every tenant from one index\"",
+               name, n, (long long)(ns / 1000), name, name);
 }
 
 void users_service_set_server(users_service *svc, rpc_server *srv)
@@ -377,9 +409,13 @@ static int read_call(users_service *svc, rpc_call *call, const roster_uuid *scop
         out = (ProtobufCMessage *)o;
         break;
     }
-    case RPC_LIST_USERS:
+    case RPC_LIST_USERS: {
+        int64_t t0 = roster_mono_ns();
         err = list_users_raw(call, rx, scope, (const void *)req, d);
+        if (err == ROSTER_E_OK)
+            warn_merge(svc, rx, roster_mono_ns() - t0);
         break;
+    }
     case RPC_GET_TENANT: {
         Roster__V1__Tenant *o = NULL;
         const Roster__V1__GetTenantRequest *r = (const void *)req;

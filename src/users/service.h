@@ -27,6 +27,17 @@ typedef struct users_service users_service;
 int users_service_new(users_service **out, store *st, users_writer *w, users_stats *stats,
                       users_tokens *tokens, unsigned list_threads, bool keyless_admin);
 
+/* Logs a warning (event order_merge) when a ListUsers page over every
+ * tenant, ordered by a field without a global order, merged `tenants` or
+ * more tenants' ranges of the field's index (store_read_merged): the
+ * field, the tenants merged, the time the list took and the
+ * --global-order that would serve it from one range; at most once per
+ * USERS_MERGE_WARN_EVERY_MS per field. 0 turns it off; the default is
+ * USERS_MERGE_WARN_TENANTS. Call before the server starts. */
+#define USERS_MERGE_WARN_TENANTS  1000
+#define USERS_MERGE_WARN_EVERY_MS 600000
+void users_service_set_merge_warn(users_service *svc, unsigned tenants);
+
 /* Answers every queued list query and stops the list threads; later list
  * queries are answered UNAVAILABLE. Call after the RPC server has stopped
  * receiving. */

@@ -3,6 +3,7 @@
  * missing or corrupted entry, declaring over existing users, undeclaring
  * and retyping, argument errors naming the path, tenant scope, and the
  * same answers from a scan. */
+#include "model.h"
 #include "store_fixture.h"
 
 #include <lmdb.h>
@@ -610,6 +611,10 @@ static void open_orders(const char *const *orders, size_t n, const char *const *
     store_index_build_free(b);
 }
 
+/* store_read_merged of all_by_email's last page: tenants merged, field. */
+static size_t last_merged;
+static int last_merged_sort;
+
 /* Every tenant's users by email (desc or not), `limit` a page, following
  * cursors to the end: the references joined by ",", and the first page's
  * total in *total. */
@@ -637,6 +642,7 @@ static const char *all_by_email(bool desc, int limit, int64_t *total)
         roster_err_detail d = {0};
         ck_assert_msg(store_user_list(r, NULL, &lr, &fx_arena, &resp, &d) == ROSTER_E_OK, "%s",
                       d.message);
+        last_merged = store_read_merged(r, &last_merged_sort);
         store_read_end(r);
         if (*total < 0)
             *total = resp->total_count;
@@ -693,6 +699,9 @@ START_TEST(global_orders_kept_walked_dropped)
     snprintf(merged_asc, sizeof merged_asc, "%s", all_by_email(false, 5, &total));
     snprintf(merged_desc, sizeof merged_desc, "%s", all_by_email(true, 5, &total));
     ck_assert_str_eq(merged_asc, "r00,r01,r02,r03,r04,r05,r06,r07,r08,r09,r10,r11");
+    /* The merge is reported: three scopes (none, ta, tb), by email. */
+    ck_assert_uint_eq(last_merged, 3);
+    ck_assert_int_eq(last_merged_sort, MODEL_USER_email);
     const char *orders[] = {"email"}, *specs[] = {"email:string"};
     open_orders(orders, 1, specs, 1);
     /* 12 global entries, and two per user for customData email */
@@ -700,6 +709,8 @@ START_TEST(global_orders_kept_walked_dropped)
     ck_assert_uint_eq(fx_verify_issues(), 0);
     ck_assert_str_eq(all_by_email(false, 5, &total), merged_asc);
     ck_assert_int_eq(total, 12);
+    ck_assert_uint_eq(last_merged, 0); /* one range: the global order */
+    ck_assert_int_eq(last_merged_sort, -1);
     ck_assert_str_eq(all_by_email(true, 5, &total), merged_desc);
     /* Kept by writes: an update moves the user in the order. */
     store_wtxn *w;
@@ -734,6 +745,29 @@ START_TEST(global_orders_kept_walked_dropped)
     ck_assert_uint_eq(fx_verify_issues(), 0);
     ck_assert_str_eq(all_by_email(false, 5, &total),
                      "r01,r02,r03,r04,r05,r06,r07,r08,r09,r10,r11,r00");
+    ck_assert_uint_eq(last_merged, 3);
+    /* Lists that walk one range report none. */
+    {
+        store_rtxn *rm;
+        ck_assert_int_eq(store_read_begin(fx_store, &rm), ROSTER_E_OK);
+        Roster__V1__ListUsersRequest lr = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+        Roster__V1__UserOrder ord = ROSTER__V1__USER_ORDER__INIT;
+        ord.has_sort = 1;
+        ord.sort = ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_EMAIL;
+        lr.order = &ord;
+        Roster__V1__ListUsersResponse *resp;
+        roster_uuid scope;
+        ck_assert_int_eq(roster_uuid_parse(&scope, tenants[1], strlen(tenants[1])), ROSTER_E_OK);
+        ck_assert_int_eq(store_user_list(rm, &scope, &lr, &fx_arena, &resp, NULL), ROSTER_E_OK);
+        ck_assert_uint_eq(resp->n_users, 4);
+        int f = 0;
+        ck_assert_uint_eq(store_read_merged(rm, &f), 0); /* one tenant's range */
+        ck_assert_int_eq(f, -1);
+        lr.order = NULL;
+        ck_assert_int_eq(store_user_list(rm, NULL, &lr, &fx_arena, &resp, NULL), ROSTER_E_OK);
+        ck_assert_uint_eq(store_read_merged(rm, NULL), 0); /* the records, createdAt */
+        store_read_end(rm);
+    }
     /* Bad declarations. */
     store_close(fx_store);
     fx_store = NULL;

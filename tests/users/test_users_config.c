@@ -419,6 +419,37 @@ START_TEST(global_order_declarations)
 }
 END_TEST
 
+/* --merge-warn-tenants: 1000 unless given, the variable, the option over
+ * it, 0 allowed, anything else not a number in range refused by name. */
+START_TEST(merge_warn_tenants)
+{
+    users_config c;
+    roster_err_detail d;
+    char dir[200];
+    snprintf(dir, sizeof dir, "%s/d", tmp);
+    setenv("ROSTER_DATA", dir, 1);
+    ck_assert_int_eq(parse(&c, &d, NULL, NULL, NULL, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(c.merge_warn_tenants, 1000);
+    users_config_free(&c);
+    setenv("ROSTER_MERGE_WARN_TENANTS", "0", 1);
+    ck_assert_int_eq(parse(&c, &d, NULL, NULL, NULL, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(c.merge_warn_tenants, 0);
+    users_config_free(&c);
+    ck_assert_int_eq(parse(&c, &d, "--merge-warn-tenants", "250", NULL, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(c.merge_warn_tenants, 250);
+    users_config_free(&c);
+    unsetenv("ROSTER_MERGE_WARN_TENANTS");
+    const char *bad[] = {"-1", "many", "", "100000001", "12x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(&d, 0, sizeof d);
+        ck_assert_int_eq(parse(&c, &d, "--merge-warn-tenants", bad[i], NULL, NULL),
+                         ROSTER_E_INVALID_ARGUMENT);
+        ck_assert_str_eq(d.field, "merge-warn-tenants");
+    }
+    unsetenv("ROSTER_DATA");
+}
+END_TEST
+
 START_TEST(help_creates_nothing)
 {
     users_config c;
@@ -453,6 +484,7 @@ int main(void)
     tcase_add_test(tc, key_options);
     tcase_add_test(tc, custom_index_declarations);
     tcase_add_test(tc, global_order_declarations);
+    tcase_add_test(tc, merge_warn_tenants);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

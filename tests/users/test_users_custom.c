@@ -3,7 +3,8 @@
  * totals, order, refusal of an undeclared path and of a value of the wrong
  * type (naming the path), a tenant key seeing only its tenant, and a
  * restart that builds a newly declared index over existing users (online)
- * and drops an undeclared one. */
+ * and drops an undeclared one; the order_merge warning of
+ * --merge-warn-tenants. */
 #include "daemon.h"
 
 #include <check.h>
@@ -164,12 +165,99 @@ START_TEST(custom_index_service)
 }
 END_TEST
 
+/* One ListUsers ordered by `sort` (a UserSortField), every tenant the
+ * key sees; fails the test unless it answers. */
+static void list_sorted(rpc_client *c, const char *key, int sort)
+{
+    Roster__V1__ListUsersRequest lu = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    Roster__V1__UserOrder o = ROSTER__V1__USER_ORDER__INIT;
+    o.has_sort = 1;
+    o.sort = (Roster__V1__UserSortField)sort;
+    lu.order = &o;
+    call_res r;
+    ck_assert_int_eq(call_sync(c, RPC_LIST_USERS, &lu.base, 5000, key, &r), 0);
+    call_res_free(&r);
+}
+
+/* --merge-warn-tenants: a page over every tenant ordered by a field
+ * without a global order, merging at least that many tenants, logs one
+ * order_merge warning per field (not again at once), naming the field,
+ * the tenants merged and the --global-order to declare; a tenant's own
+ * page, the default order and a declared global order log none; 0 turns
+ * it off. */
+START_TEST(order_merge_warning)
+{
+    test_daemon d;
+    daemon_mkdir(&d);
+    const char *extra[] = {"--merge-warn-tenants", "3", NULL};
+    daemon_start(&d, URL, extra);
+    rpc_client *c = daemon_client(&d);
+    char *t[3] = {create_tenant(c, "a"), create_tenant(c, "b"), create_tenant(c, "c")};
+    for (int i = 0; i < 6; i++) {
+        char ref[8];
+        snprintf(ref, sizeof ref, "m%d", i);
+        create_user(c, ref, t[i % 3], "{}");
+    }
+    char *ka = daemon_mint_key(c, ROSTER__V1__ROLE__ROLE_READER, t[0], NULL);
+    const int last = ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_LAST_NAME;
+    const int first = ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_FIRST_NAME;
+    const int created = ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_CREATED_AT;
+    list_sorted(c, ka, first);     /* one tenant's range */
+    list_sorted(c, NULL, created); /* the records */
+    ck_assert_int_eq(daemon_log_count(&d, "event=order_merge"), 0);
+    list_sorted(c, NULL, last);
+    list_sorted(c, NULL, last);
+    ck_assert_int_eq(daemon_log_count(&d, "event=order_merge"), 1);
+    ck_assert(daemon_log_has(&d, "level=warn"));
+    ck_assert(daemon_log_has(&d, "event=order_merge order=lastName tenants=3 us="));
+    ck_assert(daemon_log_has(&d, "declare --global-order lastName"));
+    list_sorted(c, NULL, first); /* another field: its own line */
+    ck_assert_int_eq(daemon_log_count(&d, "event=order_merge order=firstName tenants=3"), 1);
+    rpc_client_close(c);
+    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+
+    /* lastName declared as a global order: served from it, no line; 0
+     * turns the warning off for the rest. */
+    char keep[128];
+    snprintf(keep, sizeof keep, "%s", d.key);
+    const char *extra2[] = {"--merge-warn-tenants", "3", "--global-order", "lastName", NULL};
+    daemon_start_plain(&d, URL, extra2);
+    snprintf(d.key, sizeof d.key, "%s", keep);
+    for (int i = 0; i < 600 && !daemon_log_has(&d, "event=custom_index_ready path=lastName"); i++)
+        usleep(50000);
+    ck_assert(daemon_log_has(&d, "event=custom_index_ready path=lastName"));
+    c = daemon_client(&d);
+    int before = daemon_log_count(&d, "event=order_merge");
+    list_sorted(c, NULL, last);
+    ck_assert_int_eq(daemon_log_count(&d, "event=order_merge"), before);
+    list_sorted(c, NULL, first); /* a new process: firstName warns again */
+    ck_assert_int_eq(daemon_log_count(&d, "event=order_merge"), before + 1);
+    rpc_client_close(c);
+    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    const char *extra3[] = {"--merge-warn-tenants", "0", NULL};
+    daemon_start_plain(&d, URL, extra3);
+    snprintf(d.key, sizeof d.key, "%s", keep);
+    c = daemon_client(&d);
+    before = daemon_log_count(&d, "event=order_merge");
+    list_sorted(c, NULL, first);
+    list_sorted(c, NULL, last);
+    ck_assert_int_eq(daemon_log_count(&d, "event=order_merge"), before);
+    rpc_client_close(c);
+    ck_assert_int_eq(daemon_stop(&d, SIGTERM), 0);
+    free(ka);
+    for (int i = 0; i < 3; i++)
+        free(t[i]);
+    daemon_rmdir(&d);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
     Suite *s = suite_create("users_custom");
     TCase *tc = tcase_create("custom");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, custom_index_service);
+    tcase_add_test(tc, order_merge_warning);
     suite_add_tcase(s, tc);
     return daemon_test_main(argc, argv, s);
 }
