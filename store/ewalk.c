@@ -323,7 +323,7 @@ static void heap_build(ewalk *w)
 
 int ewalk_open(ewalk *w, MDB_txn *txn, MDB_dbi dbi, ewalk_layout layout,
                const uint8_t (*scopes)[16], size_t n_scopes, const uint8_t *part, size_t pn,
-               bool desc)
+               bool desc, cursor_pool *pool)
 {
     memset(w, 0, sizeof *w);
     bool dup = layout != EWALK_PLAIN;
@@ -338,14 +338,18 @@ int ewalk_open(ewalk *w, MDB_txn *txn, MDB_dbi dbi, ewalk_layout layout,
     if (n == 0)
         return 0; /* nothing to walk */
     w->src = calloc(n, sizeof *w->src);
+    w->cur = malloc(n * sizeof *w->cur);
     w->heap = n > 1 ? malloc(n * sizeof *w->heap) : NULL;
-    if (w->src == NULL || (n > 1 && w->heap == NULL))
+    if (w->src == NULL || w->cur == NULL || (n > 1 && w->heap == NULL))
         return ENOMEM;
+    int rc = cursor_pool_take(pool, txn, dbi, w->cur, n);
+    if (rc != 0)
+        return rc;
+    w->pool = pool;
+    w->dbi = dbi;
+    w->n = n;
     for (size_t i = 0; i < n; i++) {
-        int rc = mdb_cursor_open(txn, dbi, &w->src[i].c);
-        if (rc != 0)
-            return rc;
-        w->n++;
+        w->src[i].c = w->cur[i];
         if (dup)
             memcpy(w->src[i].scope, scopes[i], 16);
     }
@@ -354,11 +358,13 @@ int ewalk_open(ewalk *w, MDB_txn *txn, MDB_dbi dbi, ewalk_layout layout,
 
 void ewalk_close(ewalk *w)
 {
-    for (size_t i = 0; i < w->n; i++)
-        mdb_cursor_close(w->src[i].c);
+    if (w->n > 0)
+        cursor_pool_give(w->pool, w->dbi, w->cur, w->n);
     free(w->src);
+    free(w->cur);
     free(w->heap);
     w->src = NULL;
+    w->cur = NULL;
     w->heap = NULL;
     w->n = w->hn = w->on = 0;
 }

@@ -21,6 +21,7 @@
 #ifndef ROSTER_STORE_EWALK_H
 #define ROSTER_STORE_EWALK_H
 
+#include "cursor_pool.h"
 #include "keys.h"
 
 #include <lmdb.h>
@@ -60,6 +61,9 @@ typedef struct ewalk {
     size_t pn, strip;
     ewalk_src *src; /* n sources, malloc'd */
     size_t n;
+    MDB_cursor **cur;  /* the sources' cursors (cursor_pool_take), malloc'd */
+    cursor_pool *pool; /* where they go back; NULL: closed */
+    MDB_dbi dbi;
     size_t *heap; /* indexes of valid sources, best first (n > 1) */
     size_t hn;
     bool unordered; /* ewalk_unordered: heap[0] is drained first, no sifting */
@@ -77,11 +81,13 @@ typedef struct ewalk {
  * whose data are part[0..pn), the rest of the order key, then flags.
  * EWALK_PLAIN: one source, keys part[0..pn) then the order key (scopes
  * unused, n_scopes ignored). The walk is not
- * positioned: call ewalk_first or ewalk_seek. ROSTER_E_OK, or
- * ROSTER_E_NOMEM / an LMDB error (ewalk_close is safe either way). */
+ * positioned: call ewalk_first or ewalk_seek. The cursors come from
+ * `pool` (borrowed, may be NULL: opened and closed) and go back to it at
+ * ewalk_close, so txn must be read-only when pool is given. ROSTER_E_OK,
+ * or ROSTER_E_NOMEM / an LMDB error (ewalk_close is safe either way). */
 int ewalk_open(ewalk *w, MDB_txn *txn, MDB_dbi dbi, ewalk_layout layout,
                const uint8_t (*scopes)[16], size_t n_scopes, const uint8_t *part, size_t pn,
-               bool desc);
+               bool desc, cursor_pool *pool);
 
 /* Closes the cursors and frees what ewalk_open allocated. */
 void ewalk_close(ewalk *w);

@@ -532,7 +532,7 @@ static int open_walk(ewalk *w, bool *records, uquery *q, MDB_txn *txn, const sto
     const store_fields *sf = store_fields_get();
     *records = false;
     if (q->cq && custom_query_order(q->cq, q->one_tenant, &q->tenant_key, part, &pn))
-        return ewalk_open(w, txn, s->custom, EWALK_PLAIN, NULL, 0, part, pn, q->desc);
+        return ewalk_open(w, txn, s->custom, EWALK_PLAIN, NULL, 0, part, pn, q->desc, s->cursors);
     MDB_dbi dbi;
     ewalk_layout layout = EWALK_DUP;
     if (q->range_field >= 0) {
@@ -544,7 +544,7 @@ static int open_walk(ewalk *w, bool *records, uquery *q, MDB_txn *txn, const sto
     } else if (q->sort == MODEL_USER_createdAt) {
         if (!q->one_tenant) {
             *records = true;
-            return ewalk_open(w, txn, s->users, EWALK_PLAIN, NULL, 0, NULL, 0, q->desc);
+            return ewalk_open(w, txn, s->users, EWALK_PLAIN, NULL, 0, NULL, 0, q->desc, s->cursors);
         }
         dbi = s->idx_tenant;
     } else {
@@ -554,20 +554,21 @@ static int open_walk(ewalk *w, bool *records, uquery *q, MDB_txn *txn, const sto
     }
     if (q->one_tenant)
         return ewalk_open(w, txn, dbi, layout, (const uint8_t(*)[16])q->tenant_key.b, 1, part, pn,
-                          q->desc);
+                          q->desc, s->cursors);
     /* Every user in a field's order: its global order when one is built
      * (the same order keys, value then id, in one range). */
     const cdx_def *g = q->range_field < 0 ? custom_index_global_order(s, q->sort) : NULL;
     if (g != NULL && cdx_built(g, txn)) {
         uint8_t gp[2] = {g->id, 'g'};
-        return ewalk_open(w, txn, s->custom, EWALK_PLAIN, NULL, 0, gp, 2, q->desc);
+        return ewalk_open(w, txn, s->custom, EWALK_PLAIN, NULL, 0, gp, 2, q->desc, s->cursors);
     }
     /* Every user: the merge of every scope's range. */
     uint8_t(*scopes)[16];
     size_t n;
     int rc = ewalk_scopes(txn, s->idx_tenant, &scopes, &n);
     if (rc == 0)
-        rc = ewalk_open(w, txn, dbi, layout, (const uint8_t(*)[16])scopes, n, part, pn, q->desc);
+        rc = ewalk_open(w, txn, dbi, layout, (const uint8_t(*)[16])scopes, n, part, pn, q->desc,
+                        s->cursors);
     if (q->range_field < 0)
         q->merged = n; /* an order a global order would serve */
     free(scopes);

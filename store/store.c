@@ -347,6 +347,10 @@ int store_open(store **out, const char *dir, const store_options *opts)
             *o->detail = cd;
         goto fail;
     }
+    if ((err = cursor_pool_new(&s->cursors)) != ROSTER_E_OK) {
+        open_fail(o, err, "out of memory");
+        goto fail;
+    }
     MDB_stat ms;
     if (s->writemap && mdb_env_stat(s->env, &ms) == 0)
         prefault_start(&s->prefault, ms.ms_psize);
@@ -380,6 +384,7 @@ void store_close(store *s)
         return;
     }
     prefault_stop(s->prefault);
+    cursor_pool_free(s->cursors); /* before the environment they belong to */
     if (!s->read_only)
         mdb_env_sync(s->env, 1); /* no_sync commits become durable here */
     /* A writable map made the data file as large as the map (sparse):

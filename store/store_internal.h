@@ -50,6 +50,7 @@
 
 #include "fields.h"
 #include "pg_store.h"
+#include "cursor_pool.h"
 #include "prefault.h"
 #include "store.h"
 
@@ -115,7 +116,8 @@ struct store {
     bool custom_scan;          /* store_options.custom_index_scan */
     size_t n_cdx;
     cdx_def cdx[STORE_MAX_CUSTOM_INDEXES]; /* the recorded customData indexes */
-    prefault *prefault; /* writemap: the pages ahead of the writer (NULL: none) */
+    prefault *prefault;   /* writemap: the pages ahead of the writer (NULL: none) */
+    cursor_pool *cursors; /* read cursors the list walks give back (LMDB) */
 };
 
 struct store_rtxn {
