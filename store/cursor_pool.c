@@ -14,6 +14,7 @@ typedef struct kept {
 struct cursor_pool {
     pthread_mutex_t mu;
     kept db[CURSOR_POOL_DBS];
+    size_t total; /* kept in all databases */
 };
 
 int cursor_pool_new(cursor_pool **out)
@@ -47,6 +48,7 @@ int cursor_pool_take(cursor_pool *p, MDB_txn *txn, MDB_dbi dbi, MDB_cursor **c, 
         kept *k = &p->db[dbi];
         got = n < k->n ? n : k->n;
         k->n -= got;
+        p->total -= got;
         if (got > 0)
             memcpy(c, k->c + k->n, got * sizeof *c);
         pthread_mutex_unlock(&p->mu);
@@ -73,7 +75,8 @@ void cursor_pool_give(cursor_pool *p, MDB_dbi dbi, MDB_cursor **c, size_t n)
     if (p != NULL && dbi < CURSOR_POOL_DBS) {
         pthread_mutex_lock(&p->mu);
         kept *k = &p->db[dbi];
-        size_t want = k->n + n < CURSOR_POOL_KEEP ? k->n + n : CURSOR_POOL_KEEP;
+        size_t room = CURSOR_POOL_KEEP - p->total;
+        size_t want = k->n + (n < room ? n : room);
         if (want > k->cap) {
             size_t cap = k->cap ? k->cap : 16;
             while (cap < want)
@@ -85,13 +88,12 @@ void cursor_pool_give(cursor_pool *p, MDB_dbi dbi, MDB_cursor **c, size_t n)
             }
         }
         put = k->cap > k->n ? k->cap - k->n : 0;
-        if (put > n)
-            put = n;
-        if (k->n + put > CURSOR_POOL_KEEP)
-            put = CURSOR_POOL_KEEP - k->n;
+        if (put > want - k->n)
+            put = want - k->n;
         if (put > 0)
             memcpy(k->c + k->n, c, put * sizeof *c);
         k->n += put;
+        p->total += put;
         pthread_mutex_unlock(&p->mu);
     }
     for (size_t i = put; i < n; i++)

@@ -14,8 +14,10 @@
 #include <lmdb.h>
 #include <stddef.h>
 
-/* The most cursors kept per database; more given back are closed. */
-#define CURSOR_POOL_KEEP 65536
+/* The most cursors kept in all (about 11 MB: enough for a merge of
+ * 16,384 tenants, or several orders' merges of fewer); more given back
+ * are closed. */
+#define CURSOR_POOL_KEEP 16384
 
 /* Databases whose handle is below this are pooled; others are not. */
 #define CURSOR_POOL_DBS 64
@@ -38,8 +40,8 @@ void cursor_pool_free(cursor_pool *p);
 int cursor_pool_take(cursor_pool *p, MDB_txn *txn, MDB_dbi dbi, MDB_cursor **c, size_t n);
 
 /* Gives back c[0..n), taken from p for dbi, before or after their
- * transaction ended: kept up to CURSOR_POOL_KEEP, the rest closed. p NULL
- * closes them all. */
+ * transaction ended: kept while p keeps fewer than CURSOR_POOL_KEEP in
+ * all, the rest closed. p NULL closes them all. */
 void cursor_pool_give(cursor_pool *p, MDB_dbi dbi, MDB_cursor **c, size_t n);
 
 /* How many cursors p keeps for dbi (0 for p NULL). */

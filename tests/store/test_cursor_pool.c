@@ -3,8 +3,8 @@
  * cursors are kept per database and handed out again, renewed into a
  * later read-only transaction where they read that transaction's data;
  * a take beyond what is kept opens the rest; a write transaction is
- * refused without losing what is kept; freeing closes what is kept (the
- * sanitizers' leak check). */
+ * refused without losing what is kept; no more than the cap is kept in
+ * all; freeing closes what is kept (the sanitizers' leak check). */
 #include "cursor_pool.h"
 #include "error.h"
 
@@ -151,6 +151,44 @@ START_TEST(a_write_transaction_is_refused_and_nothing_lost)
 }
 END_TEST
 
+/* At most CURSOR_POOL_KEEP kept in all: the rest of a give is closed,
+ * and a full pool keeps nothing of another database until some are
+ * taken. */
+START_TEST(keeps_at_most_the_cap_in_all)
+{
+    MDB_dbi other;
+    MDB_txn *txn;
+    ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "e", MDB_CREATE, &other), 0);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    cursor_pool *p;
+    ck_assert_int_eq(cursor_pool_new(&p), ROSTER_E_OK);
+    size_t n = CURSOR_POOL_KEEP + 10;
+    MDB_cursor **c = malloc(n * sizeof *c);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    ck_assert_int_eq(cursor_pool_take(p, txn, dbi, c, n), 0);
+    cursor_pool_give(p, dbi, c, n);
+    ck_assert_uint_eq(cursor_pool_kept(p, dbi), CURSOR_POOL_KEEP);
+    ck_assert_int_eq(cursor_pool_take(p, txn, other, c, 10), 0);
+    cursor_pool_give(p, other, c, 10);
+    ck_assert_uint_eq(cursor_pool_kept(p, other), 0);
+    ck_assert_int_eq(cursor_pool_take(p, txn, dbi, c, 4), 0);
+    ck_assert_uint_eq(cursor_pool_kept(p, dbi), CURSOR_POOL_KEEP - 4);
+    cursor_pool_give(p, dbi, c, 4);
+    ck_assert_int_eq(cursor_pool_take(p, txn, dbi, c, 4), 0);
+    MDB_cursor *o[10];
+    ck_assert_int_eq(cursor_pool_take(p, txn, other, o, 10), 0);
+    cursor_pool_give(p, other, o, 10);
+    ck_assert_uint_eq(cursor_pool_kept(p, other), 4);
+    cursor_pool_give(p, dbi, c, 4);
+    ck_assert_uint_eq(cursor_pool_kept(p, dbi), CURSOR_POOL_KEEP - 4);
+    mdb_txn_abort(txn);
+    free(c);
+    cursor_pool_free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cursor_pool");
@@ -159,6 +197,7 @@ int main(void)
     tcase_add_test(tc, without_a_pool_every_cursor_is_new);
     tcase_add_test(tc, kept_cursors_are_renewed_into_later_reads);
     tcase_add_test(tc, a_write_transaction_is_refused_and_nothing_lost);
+    tcase_add_test(tc, keeps_at_most_the_cap_in_all);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
