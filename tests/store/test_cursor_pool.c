@@ -7,6 +7,7 @@
  * all; freeing closes what is kept (the sanitizers' leak check). */
 #include "cursor_pool.h"
 #include "error.h"
+#include "store_fixture.h"
 
 #include <check.h>
 #include <errno.h>
@@ -15,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static char dir[] = "/tmp/roster-cursor-pool.XXXXXX";
 static MDB_env *env;
 static MDB_dbi dbi;
 
@@ -23,10 +23,10 @@ static MDB_dbi dbi;
  * b=3. */
 static void setup(void)
 {
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    fx_mkdtemp(fx_dir, sizeof fx_dir, "/tmp/roster-cursor-pool-");
     ck_assert_int_eq(mdb_env_create(&env), 0);
     ck_assert_int_eq(mdb_env_set_maxdbs(env, 4), 0);
-    ck_assert_int_eq(mdb_env_open(env, dir, MDB_NOSYNC, 0600), 0);
+    ck_assert_int_eq(mdb_env_open(env, fx_dir, MDB_NOSYNC, 0600), 0);
     MDB_txn *txn;
     ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
     ck_assert_int_eq(mdb_dbi_open(txn, "d", MDB_CREATE | MDB_DUPSORT, &dbi), 0);
@@ -41,13 +41,7 @@ static void setup(void)
 static void teardown(void)
 {
     mdb_env_close(env);
-    char path[128];
-    snprintf(path, sizeof path, "%s/data.mdb", dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/lock.mdb", dir);
-    unlink(path);
-    rmdir(dir);
-    strcpy(dir, "/tmp/roster-cursor-pool.XXXXXX");
+    fx_rmdir(fx_dir);
 }
 
 /* The last key and data of the database through cursor c. */
