@@ -4,12 +4,17 @@
  * later read-only transaction where they read that transaction's data;
  * a take beyond what is kept opens the rest; a write transaction is
  * refused without losing what is kept; no more than the cap is kept in
- * all; freeing closes what is kept (the sanitizers' leak check). */
+ * all; threads taking and giving at once never share a cursor; freeing
+ * closes what is kept (the sanitizers' leak check). */
 #include "cursor_pool.h"
 #include "error.h"
 #include "store_fixture.h"
 
 #include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,6 +188,79 @@ START_TEST(keeps_at_most_the_cap_in_all)
 }
 END_TEST
 
+/* Threads taking and giving back at once, each in its own read
+ * transaction: no cursor is handed to two holders at the same time, each
+ * reads its transaction's data, and everything ends up kept. */
+#define RACE_THREADS 4
+#define RACE_ROUNDS  2000
+#define RACE_TAKE    7
+
+static cursor_pool *race_pool;
+static MDB_cursor *race_held[RACE_THREADS * RACE_TAKE];
+static pthread_mutex_t race_mu = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic int race_bad;
+
+/* Records c as held (or released); a cursor held twice is counted bad. */
+static void race_mark(MDB_cursor *c, bool hold)
+{
+    pthread_mutex_lock(&race_mu);
+    size_t free_slot = SIZE_MAX, at = SIZE_MAX;
+    for (size_t i = 0; i < RACE_THREADS * RACE_TAKE; i++) {
+        if (race_held[i] == c)
+            at = i;
+        else if (race_held[i] == NULL && free_slot == SIZE_MAX)
+            free_slot = i;
+    }
+    if (hold && at != SIZE_MAX)
+        race_bad++;
+    else if (hold && free_slot != SIZE_MAX)
+        race_held[free_slot] = c;
+    else if (!hold && at != SIZE_MAX)
+        race_held[at] = NULL;
+    pthread_mutex_unlock(&race_mu);
+}
+
+static void *race_thread(void *arg)
+{
+    (void)arg;
+    for (int r = 0; r < RACE_ROUNDS; r++) {
+        MDB_txn *txn;
+        MDB_cursor *c[RACE_TAKE];
+        if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0 ||
+            cursor_pool_take(race_pool, txn, dbi, c, RACE_TAKE) != 0) {
+            race_bad++;
+            return NULL;
+        }
+        for (int i = 0; i < RACE_TAKE; i++) {
+            race_mark(c[i], true);
+            MDB_val k, v;
+            if (mdb_cursor_get(c[i], &k, &v, MDB_FIRST) != 0 || *(const char *)k.mv_data != 'a')
+                race_bad++;
+        }
+        for (int i = 0; i < RACE_TAKE; i++)
+            race_mark(c[i], false);
+        cursor_pool_give(race_pool, dbi, c, RACE_TAKE);
+        mdb_txn_abort(txn);
+    }
+    return NULL;
+}
+
+START_TEST(threads_never_share_a_cursor)
+{
+    ck_assert_int_eq(cursor_pool_new(&race_pool), ROSTER_E_OK);
+    pthread_t th[RACE_THREADS];
+    for (int i = 0; i < RACE_THREADS; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, race_thread, NULL), 0);
+    for (int i = 0; i < RACE_THREADS; i++)
+        pthread_join(th[i], NULL);
+    ck_assert_int_eq(race_bad, 0);
+    size_t kept = cursor_pool_kept(race_pool, dbi);
+    ck_assert_uint_ge(kept, RACE_TAKE);
+    ck_assert_uint_le(kept, RACE_THREADS * RACE_TAKE);
+    cursor_pool_free(race_pool);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cursor_pool");
@@ -192,6 +270,7 @@ int main(void)
     tcase_add_test(tc, kept_cursors_are_renewed_into_later_reads);
     tcase_add_test(tc, a_write_transaction_is_refused_and_nothing_lost);
     tcase_add_test(tc, keeps_at_most_the_cap_in_all);
+    tcase_add_test(tc, threads_never_share_a_cursor);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
