@@ -571,6 +571,9 @@ static int open_walk(ewalk *w, bool *records, uquery *q, MDB_txn *txn, const sto
                         s->cursors);
     if (q->range_field < 0)
         q->merged = n; /* an order a global order would serve */
+    /* A planning hint, not the store's data: readers write it through
+     * the const store they hold. */
+    atomic_store_explicit(&((store *)s)->merge_scopes, n, memory_order_relaxed);
     free(scopes);
     return rc;
 }
@@ -1080,6 +1083,15 @@ static bool custom_building(const store *s, const char *path)
     return false;
 }
 
+/* Whether q, an index walk, merges every tenant's range (open_walk). */
+static bool query_merges(const store *s, const uquery *q)
+{
+    if (q->one_tenant || (q->sort == MODEL_USER_createdAt && q->range_field < 0))
+        return false;
+    const cdx_def *g = q->range_field < 0 ? custom_index_global_order(s, q->sort) : NULL;
+    return g == NULL || cdx_building_now(g);
+}
+
 bool store_user_list_scans(const store *s, const roster_uuid *scope,
                            const Roster__V1__ListUsersRequest *req, roster_arena *arena)
 {
@@ -1104,7 +1116,11 @@ bool store_user_list_scans(const store *s, const roster_uuid *scope,
             return true;
         return ordered ? n > 0 || q.need_record : !drives;
     }
-    return q.need_record && q.range_field < 0;
+    if (q.need_record && q.range_field < 0)
+        return true;
+    return s != NULL && !s->pg && query_merges(s, &q) &&
+           atomic_load_explicit(&((store *)s)->merge_scopes, memory_order_relaxed) >=
+               STORE_MERGE_SCAN_SCOPES;
 }
 
 /* The cursor of a page ending with the record `last`: its order key. */

@@ -278,9 +278,12 @@ int store_read_begin_limited(store *s, store_rtxn **out, int64_t deadline_ns,
  * entry for the exact total), or customData conditions no index drives
  * (s, borrowed and may be NULL, tells which indexes are still building),
  * or an order by a customData path with conditions or whose index is
- * building. Such a query costs time in the number of users rather than
- * the page. False for a request it refuses. Temporary allocations live in
- * `arena`. */
+ * building; or (LMDB, s given) by merging every tenant's range of an
+ * index when the latest such merge of s walked STORE_MERGE_SCAN_SCOPES
+ * tenants or more. Such a query costs time in the number of users or of
+ * tenants rather than the page. False for a request it refuses.
+ * Temporary allocations live in `arena`. */
+#define STORE_MERGE_SCAN_SCOPES 1000
 bool store_user_list_scans(const store *s, const roster_uuid *scope,
                            const Roster__V1__ListUsersRequest *req, roster_arena *arena);
 

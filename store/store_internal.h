@@ -118,6 +118,9 @@ struct store {
     cdx_def cdx[STORE_MAX_CUSTOM_INDEXES]; /* the recorded customData indexes */
     prefault *prefault;   /* writemap: the pages ahead of the writer (NULL: none) */
     cursor_pool *cursors; /* read cursors the list walks give back (LMDB) */
+    /* Tenants' ranges the latest merge of every tenant's range walked
+     * (open_walk): store_user_list_scans's guess of the next one's. */
+    _Atomic size_t merge_scopes;
 };
 
 struct store_rtxn {

@@ -785,6 +785,106 @@ START_TEST(global_orders_kept_walked_dropped)
 }
 END_TEST
 
+/* A list request ordered by `sort` (a UserSortField) in the default
+ * direction; tenant: a tenantId equalTo condition, or NULL. */
+static Roster__V1__ListUsersRequest sorted_request(int sort, Roster__V1__UserOrder *ord,
+                                                   Roster__V1__UserFilter *f,
+                                                   Roster__V1__IdFilter *tf, const char *tenant)
+{
+    Roster__V1__ListUsersRequest lr = ROSTER__V1__LIST_USERS_REQUEST__INIT;
+    roster__v1__user_order__init(ord);
+    ord->has_sort = 1;
+    ord->sort = (Roster__V1__UserSortField)sort;
+    lr.order = ord;
+    if (tenant != NULL) {
+        roster__v1__user_filter__init(f);
+        roster__v1__id_filter__init(tf);
+        tf->equal_to = (char *)tenant;
+        f->tenant_id = tf;
+        lr.filter = f;
+    }
+    return lr;
+}
+
+/* store_user_list_scans sends a page that merges every tenant's range to
+ * the scan threads once a merge walked STORE_MERGE_SCAN_SCOPES tenants:
+ * not before one did, not for one tenant's page, createdAt, or an order
+ * with a built global order. */
+START_TEST(large_merges_go_to_the_scan_threads)
+{
+    reopen(NULL, 0, false);
+    const int n = STORE_MERGE_SCAN_SCOPES;
+    char(*tids)[37] = malloc((size_t)n * sizeof *tids);
+    ck_assert_ptr_nonnull(tids);
+    store_wtxn *w;
+    ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+    for (int i = 0; i < n; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "t%d", i);
+        Roster__V1__CreateTenantRequest tr = ROSTER__V1__CREATE_TENANT_REQUEST__INIT;
+        tr.name = name;
+        Roster__V1__Tenant *t;
+        ck_assert_int_eq(store_tenant_create(w, NULL, &tr, &fx_arena, &t, NULL), ROSTER_E_OK);
+        snprintf(tids[i], sizeof tids[i], "%s", t->id);
+    }
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+    ck_assert_int_eq(store_write_begin(fx_store, &w), ROSTER_E_OK);
+    for (int i = 0; i < n; i++) {
+        char ref[16], email[32];
+        snprintf(ref, sizeof ref, "r%d", i);
+        snprintf(email, sizeof email, "%s@x.io", ref);
+        Roster__V1__CreateUserRequest ur = ROSTER__V1__CREATE_USER_REQUEST__INIT;
+        ur.reference = ref;
+        ur.email = email;
+        ur.tenant_id = tids[i];
+        ck_assert_int_eq(store_user_create(w, NULL, &ur, &fx_arena, NULL, NULL), ROSTER_E_OK);
+    }
+    ck_assert_int_eq(store_write_commit(w), ROSTER_E_OK);
+
+    const int email = ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_EMAIL;
+    const int created = ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_CREATED_AT;
+    Roster__V1__UserOrder ord;
+    Roster__V1__UserFilter f;
+    Roster__V1__IdFilter tf;
+    Roster__V1__ListUsersRequest all = sorted_request(email, &ord, &f, &tf, NULL);
+    ck_assert(!store_user_list_scans(fx_store, NULL, &all, &fx_arena)); /* no merge seen yet */
+    store_rtxn *r;
+    Roster__V1__ListUsersResponse *resp;
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    ck_assert_int_eq(store_user_list(r, NULL, &all, &fx_arena, &resp, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(store_read_merged(r, NULL), (size_t)n);
+    store_read_end(r);
+    ck_assert(store_user_list_scans(fx_store, NULL, &all, &fx_arena));
+    Roster__V1__UserOrder ord2;
+    Roster__V1__ListUsersRequest by_created = sorted_request(created, &ord2, &f, &tf, NULL);
+    ck_assert(!store_user_list_scans(fx_store, NULL, &by_created, &fx_arena));
+    Roster__V1__UserOrder ord3;
+    Roster__V1__UserFilter f3;
+    Roster__V1__IdFilter tf3;
+    Roster__V1__ListUsersRequest one = sorted_request(email, &ord3, &f3, &tf3, tids[7]);
+    ck_assert(!store_user_list_scans(fx_store, NULL, &one, &fx_arena));
+    roster_uuid scope;
+    ck_assert_int_eq(roster_uuid_parse(&scope, tids[7], strlen(tids[7])), ROSTER_E_OK);
+    ck_assert(!store_user_list_scans(fx_store, &scope, &all, &fx_arena));
+    /* email declared as a global order: one range, the index threads */
+    const char *orders[] = {"email"};
+    open_orders(orders, 1, NULL, 0);
+    ck_assert_int_eq(store_read_begin(fx_store, &r), ROSTER_E_OK);
+    ck_assert_int_eq(store_user_list(r, NULL, &all, &fx_arena, &resp, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(store_read_merged(r, NULL), 0);
+    ck_assert_uint_eq(resp->total_count, (uint64_t)n);
+    Roster__V1__UserOrder ord4;
+    const int last = ROSTER__V1__USER_SORT_FIELD__USER_SORT_FIELD_LAST_NAME;
+    Roster__V1__ListUsersRequest by_last = sorted_request(last, &ord4, &f, &tf, NULL);
+    ck_assert_int_eq(store_user_list(r, NULL, &by_last, &fx_arena, &resp, NULL), ROSTER_E_OK);
+    ck_assert_uint_eq(store_read_merged(r, NULL), (size_t)n);
+    store_read_end(r);
+    ck_assert(store_user_list_scans(fx_store, NULL, &by_last, &fx_arena));
+    ck_assert(!store_user_list_scans(fx_store, NULL, &all, &fx_arena));
+    free(tids);
+}
+END_TEST
+
 /* Deletes the first customData counter of the counts database. */
 static void delete_first_counter(MDB_txn *txn, MDB_dbi dbi)
 {
@@ -886,6 +986,7 @@ int main(void)
     tcase_add_test(tc, tenant_scope_and_scan_agree);
     tcase_add_test(tc, pages_in_both_orders);
     tcase_add_test(tc, global_orders_kept_walked_dropped);
+    tcase_add_test(tc, large_merges_go_to_the_scan_threads);
     tcase_add_test(tc, order_totals_from_counters_and_older_stores);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
