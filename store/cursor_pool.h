@@ -3,8 +3,8 @@
  * A page over every tenant ordered by a field merges every tenant's range
  * of the field's sort index (ewalk.h), with a cursor per tenant. Opening
  * and closing thousands of cursors per page (a malloc and a free each,
- * and the heap grown and trimmed back every time) was about 40% of such a
- * page at 5,000 tenants. Cursors used only in read-only transactions may
+ * and the heap grown and trimmed back every time) was about a third of
+ * such a page at 5,000 tenants. Cursors used only in read-only transactions may
  * be attached to a later read-only transaction with mdb_cursor_renew
  * instead (LMDB's documented way to avoid that malloc and free), so a
  * store keeps the ones its merges gave back. Thread-safe. */
