@@ -956,6 +956,32 @@ static void stat_db(MDB_txn *txn, MDB_dbi dbi, const char *name, store_stats *st
     d->depth = ms.ms_depth;
 }
 
+/* Bytes of the pages on the free list of txn's snapshot: each entry of
+ * LMDB's free database (handle 0) is a page-number list whose first word
+ * is its length (what `mdb_stat -f` sums). */
+static int free_bytes(MDB_txn *txn, uint32_t page_size, uint64_t *out)
+{
+    *out = 0;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, 0, &c);
+    if (rc != 0)
+        return rc;
+    MDB_val k, d;
+    uint64_t pages = 0;
+    while ((rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) == 0) {
+        size_t n;
+        if (d.mv_size < sizeof n)
+            continue;
+        memcpy(&n, d.mv_data, sizeof n);
+        pages += n;
+    }
+    mdb_cursor_close(c);
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    *out = pages * page_size;
+    return 0;
+}
+
 int store_stat(store_rtxn *r, store_stats *out)
 {
     if (r->pg)
@@ -974,6 +1000,8 @@ int store_stat(store_rtxn *r, store_stats *out)
     st.map_size = info.me_mapsize;
     st.page_size = envst.ms_psize;
     st.used_bytes = ((uint64_t)info.me_last_pgno + 1) * envst.ms_psize;
+    if ((rc = free_bytes(r->txn, envst.ms_psize, &st.free_bytes)) != 0)
+        return store_mdb_err(rc);
     st.last_txnid = mdb_txn_id(r->txn);
     store_counter c;
     int err = store_counter_get(r->txn, s, NULL, true, &c);

@@ -695,6 +695,10 @@ typedef struct store_stats {
     uint64_t tenants;
     uint64_t map_size;   /* bytes reserved */
     uint64_t used_bytes; /* bytes in use: (last page + 1) * page size */
+    /* Of those, the pages on LMDB's free list: no snapshot but maybe an
+     * old reader's needs them, later writes reuse them before the file
+     * grows, and `rosterctl compact` returns them (0 on PostgreSQL). */
+    uint64_t free_bytes;
     uint32_t page_size;
     uint64_t last_txnid;
     size_t n_dbs;

@@ -163,6 +163,12 @@ has "$T/err" "stop roster-users"
 
 # ---- the documented procedure: stop, compact, start
 stop_daemon
+# the deletions left free pages, which stats counts and compact returns
+expect 0 "$CTL" --data "$D" --json stats --offline
+free_before=$(sed -n 's/.*"freeBytes":\([0-9]*\).*/\1/p' "$T/out")
+[ "${free_before:-0}" -gt 0 ] || fail "no free bytes after the deletions: $(cat "$T/out")"
+expect 0 "$CTL" --data "$D" stats --offline
+has "$T/out" "^free  *$free_before bytes of those"
 MODE=$(stat -c %a "$DATA")
 expect 0 "$CTL" --data "$D" compact
 has "$T/out" "^compacted $D/data.mdb: [0-9]* bytes before, [0-9]* after"
@@ -182,6 +188,8 @@ n=$(occurrences "$DATA" "-keep@acme.example")
 expect 0 "$CTL" --data "$D" verify
 expect 0 "$CTL" --data "$D" --json stats --offline
 has "$T/out" '"users":1440,"usersActive":1440,"tenants":1'
+free_after=$(sed -n 's/.*"freeBytes":\([0-9]*\).*/\1/p' "$T/out")
+[ "$free_after" -lt "$free_before" ] || fail "compact kept $free_after free bytes of $free_before"
 expect 0 "$CTL" --json compact "$D"
 has "$T/out" "^{\"data\":\"$D\",\"bytesBefore\":[0-9]*,\"bytesAfter\":[0-9]*,\"entries\":[0-9]*}$"
 expect 1 "$CTL" compact "$T/nowhere"

@@ -745,6 +745,9 @@ START_TEST(compact_erases_deleted_users)
     fill_and_delete(t);
     store_stats before = stats();
     ck_assert_uint_eq(before.users, 2000);
+    /* the pages the deleting transaction replaced are on the free list */
+    ck_assert_uint_gt(before.free_bytes, 0);
+    ck_assert_uint_lt(before.free_bytes, before.used_bytes);
     verify_clean();
     store_close(fx_store);
     fx_store = NULL;
@@ -773,6 +776,7 @@ START_TEST(compact_erases_deleted_users)
     fx_open();
     store_stats after = stats();
     ck_assert_uint_eq(after.users, 2000);
+    ck_assert_uint_lt(after.free_bytes, before.free_bytes);
     ck_assert_uint_eq(after.tenants, 1);
     for (size_t i = 0; i < before.n_dbs; i++)
         ck_assert_uint_eq(entries_of(&after, before.dbs[i].name), before.dbs[i].entries);

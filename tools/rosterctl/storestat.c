@@ -32,12 +32,12 @@ int ctl_cmd_store_stats(const ctl_args *a)
                            (json_int_t)db->branch_pages, "leafPages", (json_int_t)db->leaf_pages,
                            "overflowPages", (json_int_t)db->overflow_pages));
     }
-    o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "schemaVersion",
+    o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "schemaVersion",
                   (json_int_t)st.schema_version, "users", (json_int_t)st.users, "usersActive",
                   (json_int_t)st.users_active, "tenants", (json_int_t)st.tenants, "mapSizeBytes",
-                  (json_int_t)st.map_size, "usedBytes", (json_int_t)st.used_bytes, "pageSize",
-                  (json_int_t)st.page_size, "lastTxnId", (json_int_t)st.last_txnid, "databases",
-                  dbs);
+                  (json_int_t)st.map_size, "usedBytes", (json_int_t)st.used_bytes, "freeBytes",
+                  (json_int_t)st.free_bytes, "pageSize", (json_int_t)st.page_size, "lastTxnId",
+                  (json_int_t)st.last_txnid, "databases", dbs);
     if (o == NULL) {
         err = ROSTER_E_NOMEM;
         ctl_report_error(a->json, "stats", err, NULL, NULL);
@@ -56,6 +56,9 @@ int ctl_cmd_store_stats(const ctl_args *a)
                (unsigned long long)st.used_bytes,
                st.map_size ? 100.0 * (double)st.used_bytes / (double)st.map_size : 0.0,
                st.page_size);
+        printf("free             %llu bytes of those (free pages: reused by later writes "
+               "before the file grows, returned by compact)\n",
+               (unsigned long long)st.free_bytes);
         printf("last txn id      %llu\n\n", (unsigned long long)st.last_txnid);
         static const char *const cols[] = {"name",      "entries",       "depth", "branchPages",
                                            "leafPages", "overflowPages", NULL};

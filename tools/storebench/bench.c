@@ -90,11 +90,14 @@ static void print_per_user(const store_stats *st)
     }
     double users = (double)st->users;
     uint64_t feed = feed_pages * st->page_size;
+    uint64_t live = st->used_bytes - (st->free_bytes < st->used_bytes ? st->free_bytes : 0);
     printf("per user  %.1f B-tree entries (record and indexes), %.0f bytes in all, %.0f bytes "
-           "without the change feed's %.1f MiB (schema version %u)\n",
+           "without the change feed's %.1f MiB (schema version %u); %.0f bytes without the feed "
+           "and the %.1f MiB of free pages\n",
            (double)entries / users, (double)st->used_bytes / users,
            (double)(st->used_bytes - (feed < st->used_bytes ? feed : 0)) / users,
-           (double)feed / 1048576.0, st->schema_version);
+           (double)feed / 1048576.0, st->schema_version,
+           (double)(live - (feed < live ? feed : 0)) / users, (double)st->free_bytes / 1048576.0);
 }
 
 /* Opens the users database of the store in cfg->dir read-only with bare
