@@ -35,15 +35,9 @@ PORT=23311
 
 ./scripts/build-release.sh >/dev/null
 
-work="$(mktemp -d /tmp/roster-bigstore.XXXXXX)"
+. "$here/store-daemons.sh"
+bench_workdir roster-bigstore
 store_dir=${STORE:-$work/store}
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
 
 mkdir -p "$store_dir"
 if [ ! -e "$store_dir/data.mdb" ]; then
@@ -53,26 +47,7 @@ if [ ! -e "$store_dir/data.mdb" ]; then
     grep -E '^(store|per user|load)' "$work/storebench.log" >&2 || true
 fi
 
-keyfile="${store_dir%/}.admin.key"
-init=(--init-admin-key "$keyfile")
-[ -s "$keyfile" ] && init=()
-"$build/src/users/roster-users" --data "$store_dir" --listen "ipc://$work/users.ipc" \
-    --map-size 64G --custom-index plan:string --custom-index seats:integer \
-    "${init[@]}" --log-level warn 2>"$work/users.log" &
-pids+=($!)
-for _ in $(seq 1 600); do [ -S "$work/users.ipc" ] && break; sleep 0.1; done
-[ -S "$work/users.ipc" ] || { cat "$work/users.log" >&2; exit 1; }
-for _ in $(seq 1 50); do [ -s "$keyfile" ] && break; sleep 0.1; done
-if [ ! -s "$keyfile" ]; then
-    echo "the store already holds API keys and $keyfile is missing: use a store made by this script" >&2
-    exit 1
-fi
-key=$(cat "$keyfile")
-"$build/gateway/roster-gateway" --listen "http://127.0.0.1:$PORT" \
-    --upstream "ipc://$work/users.ipc" --timeout-ms 60000 --log-level warn 2>"$work/gateway.log" &
-pids+=($!)
-for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.05; done
-url="http://127.0.0.1:$PORT/graphql"
+bench_start_on_store "$store_dir" "$build/src/users/roster-users" "$build/gateway/roster-gateway" "$PORT"
 
 # gql QUERY: the response body of one request (fails on a GraphQL error).
 gql() {

@@ -28,32 +28,11 @@ DUR=${DUR:-10}
 PORT=23312
 [ -e "$STORE/data.mdb" ] || { echo "$STORE holds no store" >&2; exit 1; }
 
-work="$(mktemp -d /tmp/roster-lanes.XXXXXX)"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+. "$here/store-daemons.sh"
+bench_workdir roster-lanes
 
-keyfile="${STORE%/}.admin.key"
-init=(--init-admin-key "$keyfile")
-[ -s "$keyfile" ] && init=()
-"$users_bin" --data "$STORE" --listen "ipc://$work/users.ipc" --map-size 64G \
-    --custom-index plan:string --custom-index seats:integer --merge-warn-tenants 0 \
-    "${init[@]}" --log-level warn 2>"$work/users.log" &
-pids+=($!)
-for _ in $(seq 1 600); do [ -S "$work/users.ipc" ] && break; sleep 0.1; done
-[ -S "$work/users.ipc" ] || { cat "$work/users.log" >&2; exit 1; }
-for _ in $(seq 1 50); do [ -s "$keyfile" ] && break; sleep 0.1; done
-key=$(cat "$keyfile")
-build/release/gateway/roster-gateway --listen "http://127.0.0.1:$PORT" \
-    --upstream "ipc://$work/users.ipc" --timeout-ms 60000 --log-level warn \
-    2>"$work/gateway.log" &
-pids+=($!)
-for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.05; done
-url="http://127.0.0.1:$PORT/graphql"
+bench_start_on_store "$STORE" "$users_bin" build/release/gateway/roster-gateway "$PORT" \
+    --merge-warn-tenants 0
 
 body() { jq -cn --arg q "$1" '{query: $q}'; }
 tenant=$(curl -s "$url" -H 'content-type: application/json' -H "authorization: Bearer $key" \
